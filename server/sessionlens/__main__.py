@@ -1,0 +1,3 @@
+from sessionlens.cli import main
+
+raise SystemExit(main())
