@@ -1,0 +1,170 @@
+"""Secret detection and redaction for log content and outgoing LLM payloads.
+
+The same :data:`SECRET_PATTERNS` drive :func:`redact` (used before anything leaves the machine)
+and the ``secret-in-log`` coach rule.  Patterns are deliberately specific (vendor prefixes,
+PEM armour, ``key = "value"`` assignments) so plain hashes, UUIDs and base64 blobs are left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple
+
+
+class SecretPattern(NamedTuple):
+    kind: str
+    label: str  # human-readable name used in findings
+    regex: re.Pattern[str]  # a named group ``secret`` (when present) is the part to redact
+
+
+_B = r"(?<![A-Za-z0-9_\-])"  # left boundary: not inside a longer token
+_E = r"(?![A-Za-z0-9_\-])"  # right boundary
+
+SECRET_PATTERNS: list[SecretPattern] = [
+    SecretPattern(
+        "private_key",
+        "private key block",
+        re.compile(
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+            r"(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s:\-,]{0,8000})"
+        ),
+    ),
+    SecretPattern("anthropic_key", "Anthropic API key", re.compile(_B + r"sk-ant-[A-Za-z0-9_\-]{20,}" + _E)),
+    SecretPattern(
+        "openai_key",
+        "OpenAI API key",
+        re.compile(_B + r"sk-(?!ant-)(?:proj-|svcacct-|admin-)?(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{20,}" + _E),
+    ),
+    SecretPattern("aws_access_key", "AWS access key id", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])")),
+    SecretPattern(
+        "aws_secret_key",
+        "AWS secret access key",
+        re.compile(r"(?i)aws_?secret_?(?:access_?)?key[\"']?\s*[:=]\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"),
+    ),
+    SecretPattern("github_token", "GitHub token", re.compile(_B + r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})" + _E)),
+    SecretPattern("slack_token", "Slack token", re.compile(_B + r"xox[abposr]-[A-Za-z0-9\-]{10,}" + _E)),
+    SecretPattern(
+        "slack_webhook",
+        "Slack webhook URL",
+        re.compile(r"https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+"),
+    ),
+    SecretPattern("google_api_key", "Google API key", re.compile(_B + r"AIza[0-9A-Za-z_\-]{35}" + _E)),
+    SecretPattern("stripe_key", "Stripe secret key", re.compile(_B + r"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}" + _E)),
+    SecretPattern(
+        "jwt",
+        "JSON Web Token",
+        re.compile(_B + r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{10,}" + _E),
+    ),
+    SecretPattern(
+        "bearer_token",
+        "bearer token",
+        re.compile(r"(?i)\b(?:authorization[\"']?\s*[:=]\s*[\"']?)?bearer\s+(?P<secret>[A-Za-z0-9._~+/\-]{16,}=*)"),
+    ),
+    SecretPattern(
+        "credential",
+        "credential assignment",
+        re.compile(
+            r"(?i)(?<![A-Za-z0-9])(?:[A-Za-z0-9]+[_\-])*"
+            r"(?:password|passwd|pwd|secret|api[_\-]?key|apikey|access[_\-]?token|auth[_\-]?token|"
+            r"client[_\-]?secret|secret[_\-]?key|private[_\-]?key|token)"
+            r"[\"']?\s*(?::|=|:=|=>)\s*"
+            r"(?:(?P<q>[\"'])(?P<secret>[^\s\"'`]{6,200})(?P=q)|(?P<bare>[^\s\"'`,;(){}\[\]<>]{6,200}))"
+        ),
+    ),
+]
+
+_PLACEHOLDER = re.compile(
+    r"(?i)^(?:x{3,}|\*{3,}|\.{3,}|<[^>]*>|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%\(?[A-Za-z_]+\)?s?|"
+    r"\{\{.*\}\}|none|null|nil|true|false|undefined|changeme|password|your[_\-].*|example.*|dummy.*|"
+    r"placeholder.*|redacted.*|\[redacted.*|test|testing|secret|string|str|env)$"
+)
+_DOTTED_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$")
+
+
+def _generic_value_ok(m: re.Match[str]) -> bool:
+    """Filter false positives of the ``password = value`` (credential) pattern (code, placeholders, types)."""
+    value = m.group("secret") or m.group("bare") or ""
+    if _PLACEHOLDER.match(value) or value.startswith("[REDACTED"):
+        return False
+    if m.group("bare") is not None:
+        # Unquoted: ``api_key=os.environ.get`` or ``password: Optional`` are code, not secrets.
+        if _DOTTED_IDENT.match(value) or value.endswith(("(", ".")):
+            return False
+        if not re.search(r"[0-9]", value) and not re.search(r"[^A-Za-z_]", value):
+            return False
+    return True
+
+
+class SecretMatch(NamedTuple):
+    kind: str
+    start: int
+    end: int
+
+
+def find_secrets(text: str | None) -> list[SecretMatch]:
+    """Return non-overlapping ``(kind, start, end)`` spans of likely secrets, in text order.
+
+    When patterns overlap the earliest, then longest span wins.
+    """
+    if not text:
+        return []
+    candidates: list[tuple[int, int, int, str]] = []
+    for priority, pat in enumerate(SECRET_PATTERNS):
+        for m in pat.regex.finditer(text):
+            if pat.kind == "credential" and not _generic_value_ok(m):
+                continue
+            grp = "secret" if "secret" in pat.regex.groupindex and m.group("secret") is not None else None
+            if grp is None and pat.kind == "credential":
+                grp = "bare"
+            start, end = (m.span(grp) if grp else m.span())
+            if end > start:
+                candidates.append((start, -(end - start), priority, pat.kind))
+    candidates.sort()
+    out: list[SecretMatch] = []
+    last_end = -1
+    for start, neg_len, _prio, kind in candidates:
+        if start >= last_end:
+            out.append(SecretMatch(kind, start, start - neg_len))
+            last_end = start - neg_len
+    return out
+
+
+def redact(text: str) -> str:
+    """Replace every likely secret in ``text`` with ``[REDACTED:<kind>]``."""
+    if not text:
+        return text
+    spans = find_secrets(text)
+    if not spans:
+        return text
+    parts: list[str] = []
+    pos = 0
+    for kind, start, end in spans:
+        parts.append(text[pos:start])
+        parts.append(f"[REDACTED:{kind}]")
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def redact_obj(obj: Any) -> Any:
+    """Recursively redact every string inside a JSON-like value (dict keys are kept)."""
+    if isinstance(obj, str):
+        return redact(obj)
+    if isinstance(obj, dict):
+        return {k: redact_obj(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [redact_obj(v) for v in obj]
+    return obj
+
+
+def mask(secret: str) -> str:
+    """A safe preview of a secret: at most 4 leading characters and its length."""
+    keep = 4 if len(secret) >= 16 else 2
+    return f"{secret[:keep]}…({len(secret)} chars)"
+
+
+def label(kind: str) -> str:
+    for pat in SECRET_PATTERNS:
+        if pat.kind == kind:
+            return pat.label
+    return kind
