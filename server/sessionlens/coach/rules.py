@@ -1,0 +1,556 @@
+"""Deterministic coach rules over normalized session events.
+
+Each rule looks at one session and yields :class:`Finding` objects whose message names the
+evidence, whose ``seq`` is the primary event and whose ``guideline`` is a sentence the user can
+add to AGENTS.md / CLAUDE.md.  Evidence quoted from the log is redacted and shortened; secrets
+are never copied into a finding.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sessionlens.coach.config import CoachConfig
+from sessionlens.coach.redact import find_secrets, label, mask, redact
+from sessionlens.models import Event, EventKind, EventRef, Finding, Session, Severity, Turn
+
+EDIT_TOOLS = frozenset(
+    {"Edit", "MultiEdit", "Write", "NotebookEdit", "apply_patch", "str_replace_editor", "str_replace_based_edit_tool",
+     "edit_file", "write_file", "create_file"}
+)
+_REJECTION_MARKERS = (
+    "the user doesn't want to proceed with this tool use",
+    "user rejected tool use",
+    "the tool use was rejected",
+    "rejected by user",
+    "user denied",
+    "permission to use",  # "Permission to use X has been denied"
+)
+_PATCH_FAILURE_MARKERS = (
+    "string to replace not found",
+    "found multiple matches of the string to replace",
+    "file has not been read yet",
+    "file has been modified since read",
+    "apply_patch verification failed",
+    "failed to apply patch",
+    "patch rejected",
+    "invalid patch",
+    "failed to find expected lines",
+    "no such file or directory",
+)
+_INTERRUPT_MARKER = "[request interrupted by user"
+# Commands for which exit status 1 is a normal answer ("no match", "files differ"), not an error.
+_EXIT1_OK = frozenset({"grep", "egrep", "fgrep", "rg", "ag", "ack", "diff", "cmp", "test", "[", "[[", "git"})
+
+
+def _short(text: str | None, limit: int = 120) -> str:
+    """One redacted line of evidence, at most ``limit`` characters."""
+    if not text:
+        return ""
+    text = redact(" ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _first_line(text: str | None, limit: int = 160) -> str:
+    for line in (text or "").splitlines():
+        if line.strip():
+            return _short(line, limit)
+    return ""
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _is_rejection(ev: Event) -> bool:
+    if ev.extra.get("rejected"):
+        return True
+    if ev.kind is not EventKind.TOOL_RESULT or not (ev.is_error or ev.exit_code):
+        return False
+    low = (ev.text or "")[:500].lower()
+    return any(m in low for m in _REJECTION_MARKERS)
+
+
+@dataclass
+class Context:
+    """Everything a rule needs, with a few precomputed indexes."""
+
+    session: Session
+    events: list[Event]  # non-duplicate events, in seq order
+    turns: list[Turn]
+    config: CoachConfig
+    test_patterns: list[re.Pattern[str]] = field(default_factory=list)
+
+    @cached_property
+    def calls(self) -> dict[str, Event]:
+        out: dict[str, Event] = {}
+        for ev in self.events:
+            if ev.call_id and ev.kind in (EventKind.TOOL_CALL, EventKind.PATCH) and ev.call_id not in out:
+                out[ev.call_id] = ev
+        return out
+
+    @cached_property
+    def results(self) -> dict[str, Event]:
+        out: dict[str, Event] = {}
+        for ev in self.events:
+            if ev.call_id and ev.kind is EventKind.TOOL_RESULT and ev.call_id not in out:
+                out[ev.call_id] = ev
+        return out
+
+    def call_of(self, ev: Event) -> Event | None:
+        call = self.calls.get(ev.call_id) if ev.call_id else None
+        return call if call is not None and call.seq != ev.seq else None
+
+    def ref(self, ev: Event, note: str | None = None) -> EventRef:
+        path = self.session.source_files[0] if self.session.source_files else None
+        return EventRef(session_id=self.session.id, seq=ev.seq, path=path, line=ev.line, note=note)
+
+    def command_of(self, ev: Event) -> str | None:
+        """The shell command (or tool name) behind a call or result."""
+        if ev.command:
+            return ev.command
+        call = self.call_of(ev)
+        if call is not None and call.command:
+            return call.command
+        return None
+
+    def tool_of(self, ev: Event) -> str | None:
+        if ev.tool:
+            return ev.tool
+        call = self.call_of(ev)
+        return call.tool if call is not None else None
+
+    def is_test_command(self, command: str | None) -> bool:
+        return bool(command) and any(p.search(command) for p in self.test_patterns)
+
+    def is_failure(self, ev: Event) -> bool:
+        if ev.kind is not EventKind.TOOL_RESULT:
+            return False
+        if ev.exit_code not in (None, 0):
+            if ev.exit_code == 1 and _program(self.command_of(ev)) in _EXIT1_OK:
+                return False
+            return True
+        return ev.is_error
+
+    def is_patch_failure(self, ev: Event) -> bool:
+        if ev.kind is EventKind.PATCH:
+            return ev.is_error or ev.exit_code not in (None, 0)
+        if not self.is_failure(ev) or _is_rejection(ev):
+            return False
+        tool = self.tool_of(ev) or ""
+        command = self.command_of(ev) or ""
+        if tool in EDIT_TOOLS or command.lstrip().startswith("apply_patch"):
+            return True
+        low = (ev.text or "")[:500].lower()
+        return any(m in low for m in _PATCH_FAILURE_MARKERS[:-1])
+
+    def make(self, rule: "Rule", ev_seq: int, message: str, related: Iterable[EventRef] = (),
+             guideline: str | None = None, **data: object) -> Finding:
+        return Finding(
+            rule_id=rule.id, severity=rule.default_severity, message=message, session_id=self.session.id,
+            seq=ev_seq, related=list(related), guideline=guideline or rule.guideline, data=dict(data),
+        )
+
+
+_WRAPPERS = frozenset({"sudo", "env", "time", "nice", "timeout", "bash", "sh", "zsh", "-lc", "-c", "-l", "exec"})
+
+
+def _program(command: str | None) -> str:
+    """The program whose exit status a shell command reports (``cd x && grep y`` -> ``grep``)."""
+    if not command:
+        return ""
+    segment = re.split(r"&&|\|\||;|\|", command)[-1]
+    for word in segment.split():
+        word = word.strip("\"'()")
+        if not word or word in _WRAPPERS or re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", word) or word.isdigit():
+            continue
+        return word.rsplit("/", 1)[-1]
+    return ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    default_severity: Severity
+    description: str
+    guideline: str
+    check: Callable[[Context, "Rule"], Iterable[Finding]]
+
+
+# --------------------------------------------------------------------------------------- rules
+
+
+def _tool_error_guideline(command: str, output: str) -> str | None:
+    low = output.lower()
+    prog = _program(command)
+    if "command not found" in low or "not found" in low and prog and prog in low:
+        return f"Only use tools that exist in this environment; check with `command -v {prog or '<tool>'}` first."
+    if "modulenotfounderror" in low or "no module named" in low:
+        return "Run Python through the project's environment (e.g. `.venv/bin/python` or `uv run`) so dependencies resolve."
+    if "no such file or directory" in low:
+        return "Verify paths with `ls`/`rg --files` before using them; don't guess file names."
+    if "permission denied" in low:
+        return "Don't retry commands that fail with 'permission denied'; ask the user instead of escalating privileges."
+    return None
+
+
+def check_tool_error(ctx: Context, rule: Rule) -> Iterable[Finding]:
+    for ev in ctx.events:
+        if not ctx.is_failure(ev) or _is_rejection(ev) or ctx.is_patch_failure(ev):
+            continue
+        call = ctx.call_of(ev)
+        command = ctx.command_of(ev)
+        tool = ctx.tool_of(ev) or "tool"
+        what = f"`{_short(command)}`" if command else tool
+        status = f"exit code {ev.exit_code}" if ev.exit_code not in (None, 0) else "an error result"
+        detail = _first_line(ev.text)
+        message = f"{what} failed with {status}" + (f": {detail}" if detail else "")
+        related = [ctx.ref(call, "the call")] if call is not None else []
+        yield ctx.make(rule, ev.seq, message, related, _tool_error_guideline(command or "", ev.text or ""),
+                       tool=tool, command=_short(command, 300) or None, exit_code=ev.exit_code)
+
+
+def check_repeated_failure(ctx: Context, rule: Rule) -> Iterable[Finding]:
+    groups: dict[str, list[Event]] = defaultdict(list)
+    for ev in ctx.events:
+        if not ctx.is_failure(ev) or _is_rejection(ev):
+            continue
+        command = ctx.command_of(ev)
+        if command:
+            key = "cmd:" + " ".join(command.split())
+        else:
+            call = ctx.call_of(ev)
+            key = f"tool:{ctx.tool_of(ev)}:{' '.join((call.text or '').split()) if call is not None else ''}"
+        groups[key].append(ev)
+    for key, evs in groups.items():
+        if len(evs) < ctx.config.repeat_threshold:
+            continue
+        first = evs[0]
+        command = ctx.command_of(first)
+        what = f"`{_short(command)}`" if command else (ctx.tool_of(first) or "the same tool call")
+        codes = [e.exit_code for e in evs if e.exit_code is not None]
+        code_text = f" (exit codes {', '.join(str(c) for c in codes)})" if codes else ""
+        lines = ", ".join(str(e.line) for e in evs[:10]) + (", …" if len(evs) > 10 else "")
+        message = (f"{what} failed {len(evs)} times{code_text} at lines {lines}; "
+                   "the agent retried without changing its approach")
+        yield ctx.make(rule, first.seq, message, [ctx.ref(e, f"failure {i + 2}") for i, e in enumerate(evs[1:])],
+                       count=len(evs), command=_short(command, 300) or None)
+
+
+def _edit_files(ctx: Context, ev: Event) -> list[str] | None:
+    """Files changed by an edit event, [] when unknown, None when ``ev`` is not an edit."""
+    if ev.kind is EventKind.PATCH:
+        return list(ev.files)
+    if ev.kind is EventKind.TOOL_CALL:
+        if ev.tool in EDIT_TOOLS or (ev.command or "").lstrip().startswith("apply_patch"):
+            return list(ev.files)
+    return None
+
+
+def check_no_tests_after_edit(ctx: Context, rule: Rule) -> Iterable[Finding]:
+    doc_ext = tuple(e.lower() for e in ctx.config.doc_file_extensions)
+    edits: list[Event] = []
+    last_test: Event | None = None
+    seen_calls: set[str] = set()
+    for ev in ctx.events:
+        files = _edit_files(ctx, ev)
+        if files is not None:
+            # A PATCH event mirroring an edit call already counted is the same edit.
+            if ev.call_id and ev.call_id in seen_calls:
+                continue
+            if ev.call_id:
+                seen_calls.add(ev.call_id)
+            if files and all(f.lower().endswith(doc_ext) for f in files):
+                continue
+            edits.append(ev)
+        elif ev.kind is EventKind.TOOL_CALL and ctx.is_test_command(ev.command):
+            last_test = ev
+    if not edits:
+        return
+    last_edit = edits[-1]
+    if last_test is not None and last_test.seq > last_edit.seq:
+        return
+    after = [e for e in edits if last_test is None or e.seq > last_test.seq]
+    files = sorted({f for e in after for f in e.files})
+    file_text = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+    when = (f"the last test run was at line {last_test.line}, before them" if last_test is not None
+            else "no test command ran in this session")
+    message = (f"{_plural(len(after), 'code edit')}" + (f" ({_short(file_text, 200)})" if file_text else "")
+               + f" with no test run afterwards: {when}")
+    related = [ctx.ref(e, "edit") for e in after[:-1][-20:]]
+    if last_test is not None:
+        related.append(ctx.ref(last_test, "last test run"))
+    yield ctx.make(rule, last_edit.seq, message, related, edits=len(after), files=files[:50])
+
+
+def _output_chars(ev: Event) -> int:
+    extra = ev.extra.get("output_chars")
+    size = extra if isinstance(extra, int) else 0
+    return max(size, len(ev.text or ""))
+
+
+def check_huge_tool_output(ctx: Context, rule: Rule) -> Iterable[Finding]:
+    limit = ctx.config.huge_output_chars
+    for ev in ctx.events:
+        if ev.kind is not EventKind.TOOL_RESULT:
+            continue
+        size = _output_chars(ev)
+        if size <= limit:
+            continue
+        command = ctx.command_of(ev)
+        what = f"`{_short(command)}`" if command else (ctx.tool_of(ev) or "a tool")
+        call = ctx.call_of(ev)
+        message = f"{what} returned {size:,} characters of output (limit {limit:,}), about {size // 4:,} tokens fed back to the model"
+        yield ctx.make(rule, ev.seq, message, [ctx.ref(call, "the call")] if call is not None else [],
+                       chars=size, command=_short(command, 300) or None)
+
+
+def check_aborted_turn(ctx: Context, rule: Rule) -> Iterable[Finding]:
+    markers: dict[int | None, Event | None] = {}
+    for ev in ctx.events:
+        low = (ev.text or "")[:200].lower()
+        interrupted = (ev.kind is EventKind.USER_MESSAGE and _INTERRUPT_MARKER in low) or (
+            ev.kind is EventKind.ERROR and ("turn_aborted" in (ev.subtype or "") or bool(ev.extra.get("aborted"))))
+        if interrupted and ev.turn not in markers:
+            markers[ev.turn] = ev
+    turns = {t.index: t for t in ctx.turns}
+    for t in ctx.turns:
+        if t.aborted:
+            markers.setdefault(t.index, None)
+    for index in sorted(markers, key=lambda i: -1 if i is None else i):
+        ev = markers[index]
+        turn = turns.get(index) if index is not None else None
+        if ev is not None:
+            seq = ev.seq
+        elif turn is not None:
+            seq = turn.end_line
+        else:
+            continue
+        calls = sum(1 for e in ctx.events if index is not None and e.turn == index and e.kind is EventKind.TOOL_CALL)
+        reason = ev.extra.get("reason") if ev is not None else None
+        how = f" ({_short(str(reason), 40)})" if reason else " by the user"
+        prompt = f' (prompt: "{_short(turn.prompt, 80)}")' if turn is not None and turn.prompt else ""
+        name = f"Turn {index + 1}" if index is not None else "A turn"
+        message = f"{name} was interrupted{how} after {_plural(calls, 'tool call')}{prompt}"
+        related = []
+        if turn is not None and turn.start_line != seq:
+            related.append(EventRef(session_id=ctx.session.id, seq=turn.start_line, line=turn.start_line,
+                                    path=ctx.session.source_files[0] if ctx.session.source_files else None,
+                                    note="turn start"))
+        yield ctx.make(rule, seq, message, related, turn=index, tool_calls=calls)
+
+
+def check_rejected_tool_use(ctx: Context, rule: Rule) -> Iterable[Finding]:
+    for ev in ctx.events:
+        if not _is_rejection(ev):
+            continue
+        call = ctx.call_of(ev)
+        command = ctx.command_of(ev)
+        tool = ctx.tool_of(ev) or "a tool"
+        what = f"{tool}: `{_short(command)}`" if command else tool
+        files = (call.files if call is not None else []) or ev.files
+        if files and not command:
+            what += f" on {_short(', '.join(files[:3]), 160)}"
+        message = f"The user rejected {what}"
+        yield ctx.make(rule, ev.seq, message, [ctx.ref(call, "the rejected call")] if call is not None else [],
+                       tool=tool)
+
+
+def check_patch_failed(ctx: Context, rule: Rule) -> Iterable[Finding]:
+    for ev in ctx.events:
+        if not ctx.is_patch_failure(ev):
+            continue
+        call = ctx.call_of(ev)
+        files = ev.files or (call.files if call is not None else [])
+        tool = ctx.tool_of(ev) or "patch"
+        where = f" to {_short(', '.join(files[:3]), 160)}" if files else ""
+        detail = _first_line(ev.text)
+        message = f"{tool} failed to apply{where}" + (f": {detail}" if detail else "")
+        yield ctx.make(rule, ev.seq, message, [ctx.ref(call, "the edit")] if call is not None else [],
+                       tool=tool, files=files[:20])
+
+
+def check_context_compaction(ctx: Context, rule: Rule) -> Iterable[Finding]:
+    groups: list[list[Event]] = []
+    for ev in ctx.events:
+        if ev.kind is not EventKind.COMPACTION:
+            continue
+        # Codex writes `compacted` followed by `context_compacted`: one compaction, two lines.
+        if groups and ev.seq - groups[-1][-1].seq <= 3:
+            groups[-1].append(ev)
+        else:
+            groups.append([ev])
+    total = len(groups)
+    for i, group in enumerate(groups):
+        first = group[0]
+        details = []
+        for ev in group:
+            trigger = ev.extra.get("trigger")
+            pre = ev.extra.get("pre_tokens") or ev.extra.get("preTokens")
+            if trigger and f"{trigger}" not in details:
+                details.append(str(trigger))
+            if isinstance(pre, int):
+                details.append(f"{pre:,} tokens before")
+        detail = f" ({', '.join(details)})" if details else ""
+        message = f"Context was compacted{detail}: compaction {i + 1} of {total} in this session; earlier details were summarised away"
+        yield ctx.make(rule, first.seq, message, [ctx.ref(e) for e in group[1:]], index=i + 1, total=total)
+
+
+def check_token_outlier(ctx: Context, rule: Rule) -> Iterable[Finding]:
+    per_turn: dict[int, int] = defaultdict(int)
+    requests: dict[int, int] = defaultdict(int)
+    biggest: dict[int, Event] = {}
+    for ev in ctx.events:
+        if ev.usage is None or ev.turn is None:
+            continue
+        tokens = ev.usage.total_tokens
+        per_turn[ev.turn] += tokens
+        requests[ev.turn] += 1
+        if ev.turn not in biggest or tokens > biggest[ev.turn].usage.total_tokens:  # type: ignore[union-attr]
+            biggest[ev.turn] = ev
+    values = [v for v in per_turn.values() if v > 0]
+    if len(values) < 3:
+        return
+    median = statistics.median(values)
+    if median <= 0:
+        return
+    starts = {t.index: t.start_line for t in ctx.turns}
+    factor = ctx.config.token_outlier_factor
+    for turn, tokens in sorted(per_turn.items()):
+        if tokens < ctx.config.token_outlier_min_tokens or tokens <= factor * median:
+            continue
+        seq = starts.get(turn, biggest[turn].seq)
+        message = (f"Turn {turn + 1} used {tokens:,} tokens in {_plural(requests[turn], 'model request')}, "
+                   f"{tokens / median:.1f}× the session's median turn ({int(median):,})")
+        yield ctx.make(rule, seq, message, [ctx.ref(biggest[turn], "largest request")] if biggest[turn].seq != seq else [],
+                       turn=turn, tokens=tokens, median=median)
+
+
+def check_slow_tool_call(ctx: Context, rule: Rule) -> Iterable[Finding]:
+    limit_ms = ctx.config.slow_tool_seconds * 1000
+    ignore = set(ctx.config.slow_tool_ignore)
+    seen: set[str] = set()
+    for ev in ctx.events:
+        if ev.kind is not EventKind.TOOL_RESULT and not (ev.kind is EventKind.TOOL_CALL and ev.duration_ms):
+            continue
+        key = ev.call_id or f"seq:{ev.seq}"
+        if key in seen:
+            continue
+        call = ev if ev.kind is EventKind.TOOL_CALL else ctx.call_of(ev)
+        result = ctx.results.get(ev.call_id) if ev.call_id else (ev if ev.kind is EventKind.TOOL_RESULT else None)
+        duration = ev.duration_ms
+        if duration is None and result is not None:
+            duration = result.duration_ms
+        if duration is None and call is not None and result is not None and call.timestamp and result.timestamp:
+            duration = int((result.timestamp - call.timestamp).total_seconds() * 1000)
+        if duration is None or duration <= limit_ms:
+            continue
+        seen.add(key)
+        tool = ctx.tool_of(ev) or "tool"
+        if tool in ignore:
+            continue
+        primary = call or ev
+        command = ctx.command_of(ev)
+        what = f"`{_short(command)}`" if command else tool
+        message = f"{what} took {duration / 1000:,.0f} s (threshold {ctx.config.slow_tool_seconds:,.0f} s)"
+        related = [ctx.ref(result, "the result")] if result is not None and result.seq != primary.seq else []
+        yield ctx.make(rule, primary.seq, message, related, duration_ms=duration, tool=tool)
+
+
+def check_secret_in_log(ctx: Context, rule: Rule) -> Iterable[Finding]:
+    for ev in ctx.events:
+        hits: list[tuple[str, str, str]] = []
+        for where, text in (("command", ev.command), ("text", ev.text)):
+            for kind, start, end in find_secrets(text):
+                hits.append((kind, where, mask(text[start:end])))  # type: ignore[index]
+        if not hits:
+            continue
+        kinds = sorted({k for k, _, _ in hits})
+        place = {EventKind.TOOL_RESULT: "tool output", EventKind.TOOL_CALL: "a tool call",
+                 EventKind.USER_MESSAGE: "a user message", EventKind.ASSISTANT_MESSAGE: "an assistant message"}.get(
+            ev.kind, ev.kind.value.replace("_", " "))
+        shown = "; ".join(f"{label(k)} {m}" for k, _, m in hits[:3]) + (f" and {len(hits) - 3} more" if len(hits) > 3 else "")
+        message = f"Possible secret in {place}: {shown}. It is stored in the log file; rotate it if it is real"
+        yield ctx.make(rule, ev.seq, message, kinds=kinds, count=len(hits))
+
+
+RULES: dict[str, Rule] = {
+    r.id: r
+    for r in [
+        Rule("tool-error", "Tool call failed", Severity.WARNING,
+             "A tool call returned a non-zero exit code or an error result.",
+             "When a command fails, read the error output and fix the cause before running it again.",
+             check_tool_error),
+        Rule("repeated-failure", "Same failing command repeated", Severity.WARNING,
+             "The same command failed several times: the agent is looping.",
+             "If the same command fails twice, stop and change approach (read the error, inspect the code) instead of re-running it.",
+             check_repeated_failure),
+        Rule("no-tests-after-edit", "Code edited but not tested", Severity.WARNING,
+             "Code was edited but no test command ran afterwards in the session.",
+             "After changing code, run the relevant tests (and report the result) before saying the task is done.",
+             check_no_tests_after_edit),
+        Rule("huge-tool-output", "Huge tool output", Severity.INFO,
+             "A tool returned more output than the configured threshold, filling the context.",
+             "Limit command output: pipe through `head`/`tail`, use `rg -l` or `--quiet` flags, and read files in ranges.",
+             check_huge_tool_output),
+        Rule("aborted-turn", "Turn interrupted", Severity.INFO,
+             "The user interrupted the agent in the middle of a turn.",
+             "State a short plan before multi-step or risky changes, and ask when the request is ambiguous instead of guessing.",
+             check_aborted_turn),
+        Rule("rejected-tool-use", "Tool use rejected", Severity.INFO,
+             "The user rejected a tool call or permission was denied.",
+             "Ask before destructive or out-of-scope actions (deleting files, installing packages, pushing) and respect a refusal.",
+             check_rejected_tool_use),
+        Rule("patch-failed", "Edit failed to apply", Severity.WARNING,
+             "An apply_patch or Edit call failed.",
+             "Re-read a file right before editing it and copy the text to replace verbatim (with enough context to be unique).",
+             check_patch_failed),
+        Rule("context-compaction", "Context compacted", Severity.INFO,
+             "The conversation was compacted because the context window filled up.",
+             "Keep the context small: avoid dumping large files or logs, and split long tasks into separate sessions.",
+             check_context_compaction),
+        Rule("token-outlier", "Token-hungry turn", Severity.INFO,
+             "A turn used far more tokens than the session's median turn.",
+             "Break large requests into smaller steps and avoid re-reading large files within one turn.",
+             check_token_outlier),
+        Rule("slow-tool-call", "Slow tool call", Severity.INFO,
+             "A tool call took longer than the configured threshold.",
+             "Run long builds and test suites with a timeout and the narrowest scope (single test file or package) first.",
+             check_slow_tool_call),
+        Rule("secret-in-log", "Secret in session log", Severity.ERROR,
+             "An API key, token, password or private key appears in the session log.",
+             "Never print secrets: read credentials from environment variables and don't `cat` .env or key files.",
+             check_secret_in_log),
+    ]
+}
+_ORDER = {rule_id: i for i, rule_id in enumerate(RULES)}
+
+
+def run_rules(session: Session, events: list[Event], turns: list[Turn],
+              config: CoachConfig | None = None) -> list[Finding]:
+    """Run every enabled rule; findings are sorted by (seq, rule order, message)."""
+    config = config or CoachConfig()
+    ctx = Context(
+        session=session,
+        events=sorted((e for e in events if not e.duplicate), key=lambda e: e.seq),
+        turns=sorted(turns, key=lambda t: t.index),
+        config=config,
+        test_patterns=[re.compile(p) for p in config.test_command_patterns],
+    )
+    findings: list[Finding] = []
+    for rule in RULES.values():
+        rc = config.rule(rule.id)
+        if not rc.enabled:
+            continue
+        for finding in rule.check(ctx, rule):
+            if rc.severity is not None:
+                finding.severity = rc.severity
+            findings.append(finding)
+    findings.sort(key=lambda f: (f.seq, _ORDER[f.rule_id], f.message))
+    return findings
