@@ -245,7 +245,13 @@ class PriceTable:
             table = table.with_overrides(config.overrides)
         return table
 
-    def _copy(self, *, models=None, overrides=None, version=None) -> "PriceTable":
+    def _copy(
+        self,
+        *,
+        models: dict[str, ModelPrice] | None = None,
+        overrides: dict[str, ModelPrice] | None = None,
+        version: str | None = None,
+    ) -> "PriceTable":
         return PriceTable(
             self._base.models if models is None else models,
             self.aliases,
@@ -375,7 +381,9 @@ def _tier(tokens: int, base: float, above: float | None) -> float:
     return TIER_THRESHOLD * base + (tokens - TIER_THRESHOLD) * above
 
 
-def _family(key: str, price: ModelPrice, model: str, agent: str | None, usage: TokenUsage) -> Literal["anthropic", "openai"]:
+def _family(
+    key: str, price: ModelPrice, model: str, agent: str | None, usage: TokenUsage
+) -> Literal["anthropic", "openai"]:
     """Which provider's rules apply: the entry's provider, else the names, else the agent."""
     provider = (price.litellm_provider or "").lower()
     if "anthropic" in provider or provider == "claude":

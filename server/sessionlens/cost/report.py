@@ -206,7 +206,7 @@ def _money(value: float) -> str:
         return f"${value:,.0f}"
     if value >= 1:
         return f"${value:,.2f}".rstrip("0").rstrip(".")
-    return f"${value:.3f}".rstrip("0").rstrip(".")
+    return f"${value:.4f}".rstrip("0").rstrip(".")
 
 
 def _n(value: float) -> str:
