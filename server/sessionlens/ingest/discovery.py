@@ -1,0 +1,111 @@
+"""Where session logs live, and a fast walker that finds them.
+
+``default_roots()`` reads the environment (``CODEX_HOME``, ``CLAUDE_CONFIG_DIR``) and the home
+directory; ``discover()`` walks directories with ``os.scandir``.  Neither fails on missing paths.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from sessionlens.models.session import Agent
+
+logger = logging.getLogger(__name__)
+
+_SKIP_DIRS = frozenset({"node_modules", ".git", "tool-results"})
+_SKIP_FILES = frozenset({"history.jsonl"})
+_PLAIN = ".jsonl"
+_ZST = ".jsonl.zst"
+
+
+@dataclass(frozen=True)
+class Root:
+    """A directory that holds session logs of one agent (it may not exist yet)."""
+
+    path: str
+    agent: Agent
+
+    @property
+    def exists(self) -> bool:
+        return os.path.isdir(self.path)
+
+
+def default_roots() -> list[Root]:
+    """The standard log directories, in priority order (``sessions`` before ``archived_sessions``)."""
+    home = os.path.expanduser("~")
+    roots: list[Root] = []
+    codex_home = os.environ.get("CODEX_HOME") or os.path.join(home, ".codex")
+    codex_home = os.path.expanduser(codex_home)
+    roots.append(Root(os.path.join(codex_home, "sessions"), Agent.CODEX))
+    roots.append(Root(os.path.join(codex_home, "archived_sessions"), Agent.CODEX))
+    claude_dirs = [d.strip() for d in (os.environ.get("CLAUDE_CONFIG_DIR") or "").split(",") if d.strip()]
+    if not claude_dirs:
+        claude_dirs = [os.path.join(home, ".claude"), os.path.join(home, ".config", "claude")]
+    seen: set[str] = set()
+    for d in claude_dirs:
+        p = os.path.join(os.path.expanduser(d), "projects")
+        if p not in seen:
+            seen.add(p)
+            roots.append(Root(p, Agent.CLAUDE))
+    return roots
+
+
+def _is_log(name: str) -> bool:
+    return (name.endswith(_PLAIN) or name.endswith(_ZST)) and name not in _SKIP_FILES
+
+
+def _walk(top: str) -> Iterator[str]:
+    stack = [top]
+    while stack:
+        d = stack.pop()
+        try:
+            with os.scandir(d) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            logger.debug("cannot list %s: %s", d, exc)
+            continue
+        names = {e.name for e in entries}
+        subdirs: list[str] = []
+        for e in entries:
+            name = e.name
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    if name not in _SKIP_DIRS:
+                        subdirs.append(e.path)
+                    continue
+                if not e.is_file():
+                    continue
+            except OSError:
+                continue
+            if not _is_log(name):
+                continue
+            if name.endswith(_ZST) and name[: -len(".zst")] in names:
+                continue  # the plain file wins (Codex keeps both only transiently)
+            yield e.path
+        stack.extend(reversed(subdirs))
+
+
+def discover(paths: Iterable[str]) -> Iterator[str]:
+    """Yield every ``*.jsonl`` / ``*.jsonl.zst`` session file under ``paths`` (files are yielded as-is).
+
+    Directories are walked recursively (skipping ``node_modules``, ``.git`` and Claude's
+    ``tool-results``); ``history.jsonl`` prompt histories are skipped; when both ``x.jsonl`` and
+    ``x.jsonl.zst`` exist only the plain file is yielded.  Missing paths are ignored; each file is
+    yielded once.
+    """
+    seen: set[str] = set()
+    for p in paths:
+        p = os.path.expanduser(p)
+        if os.path.isdir(p):
+            found: Iterable[str] = _walk(p)
+        elif os.path.isfile(p):
+            found = (p,) if os.path.basename(p) not in _SKIP_FILES else ()
+        else:
+            continue
+        for f in found:
+            if f not in seen:
+                seen.add(f)
+                yield f

@@ -1,0 +1,24 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+_REPO = Path(__file__).resolve().parent.parent
+
+
+def corpus_root() -> Path:
+    """The real-log corpus: ``$SESSIONLENS_CORPUS`` or ``<repo>/../shared/corpus``."""
+    return Path(os.environ.get("SESSIONLENS_CORPUS") or (_REPO.parent / "shared" / "corpus"))
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """Path to the corpus root; skips the test when the corpus is not present."""
+    root = corpus_root()
+    if not root.is_dir():
+        pytest.skip(f"SESSIONLENS_CORPUS not found: {root}")
+    return root
