@@ -1,0 +1,375 @@
+"""The Tantivy full-text index: derived from the store, rebuilt when missing, corrupt or outdated.
+
+Documents are searchable events (messages, reasoning, commands, trimmed tool output, patches).
+The delete keys (``doc_id``, ``file``) are raw-tokenized text fields, as Tantivy requires.
+Writes happen only under the store's writer lock (Tantivy allows one writer per index).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+import tantivy
+
+from sessionlens.store import Store
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 3
+SEARCHABLE_KINDS = (
+    "user_message", "assistant_message", "reasoning", "tool_call", "tool_result", "patch", "compaction", "error",
+)
+MAX_TEXT = {"tool_result": 2000, "patch": 4000}
+DEFAULT_MAX_TEXT = 6000
+
+
+def build_schema() -> tantivy.Schema:
+    b = tantivy.SchemaBuilder()
+    b.add_text_field("doc_id", stored=True, tokenizer_name="raw")
+    b.add_text_field("file", stored=True, tokenizer_name="raw")
+    b.add_text_field("session", stored=True, tokenizer_name="raw")
+    b.add_text_field("agent", stored=True, tokenizer_name="raw")
+    b.add_text_field("project", stored=True, tokenizer_name="raw")
+    b.add_text_field("kind", stored=True, tokenizer_name="raw")
+    b.add_text_field("tool", stored=True, tokenizer_name="raw")
+    b.add_text_field("model", stored=True, tokenizer_name="raw")
+    b.add_text_field("text", stored=True, tokenizer_name="en_stem")
+    b.add_integer_field("ts", stored=True, indexed=True, fast=True)
+    b.add_unsigned_field("line", stored=True, indexed=True, fast=True)
+    b.add_unsigned_field("file_id", stored=True, indexed=True)
+    return b.build()
+
+
+@dataclass
+class SearchFilters:
+    agent: str | None = None
+    project: str | None = None
+    kind: str | None = None
+    tool: str | None = None
+    session: str | None = None
+    model: str | None = None
+    since: float | None = None  # unix seconds
+    until: float | None = None
+
+
+@dataclass
+class SearchHit:
+    session_id: str
+    line: int
+    path: str
+    agent: str
+    project: str
+    kind: str
+    tool: str
+    model: str
+    timestamp: float | None
+    score: float
+    snippet: str
+    snippet_html: str
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id,
+            "seq": self.line,
+            "line": self.line,
+            "path": self.path,
+            "agent": self.agent,
+            "project": self.project,
+            "kind": self.kind,
+            "tool": self.tool or None,
+            "model": self.model or None,
+            "timestamp": datetime.fromtimestamp(self.timestamp, timezone.utc).isoformat() if self.timestamp else None,
+            "score": round(self.score, 4),
+            "snippet": self.snippet,
+            "snippet_html": self.snippet_html,
+            "highlights": self.highlights,
+        }
+
+
+_WS = re.compile(r"\s+")
+_WS1 = re.compile(r"\s")
+
+
+def _doc_text(kind: str, tool: str | None, command: str | None, text: str | None, files: str | None) -> str:
+    parts = []
+    if command:
+        parts.append(command)
+    elif tool and kind == "tool_call":
+        parts.append(tool)
+    if files:
+        try:
+            parts.append(" ".join(orjson.loads(files)))
+        except orjson.JSONDecodeError:
+            pass
+    if text:
+        limit = MAX_TEXT.get(kind, DEFAULT_MAX_TEXT)
+        parts.append(text[:limit])
+    return "\n".join(parts)
+
+
+class SearchIndex:
+    """One Tantivy index directory (``<home>/index``)."""
+
+    def __init__(self, home: str | Path):
+        self.dir = Path(home) / "index"
+        self.schema = build_schema()
+        self.index: tantivy.Index | None = None
+        self._last_reload = 0.0
+        self._open()
+
+    # ------------------------------------------------------------------ open / rebuild
+    def _version_file(self) -> Path:
+        return self.dir / "sessionlens-schema-version"
+
+    def _rebuild_flag(self) -> Path:
+        return self.dir / "sessionlens-needs-rebuild"
+
+    def _open(self) -> None:
+        ok = False
+        if self.dir.exists():
+            try:
+                ver = int(self._version_file().read_text().strip())
+            except (OSError, ValueError):
+                ver = -1
+            if ver == SCHEMA_VERSION and tantivy.Index.exists(str(self.dir)):
+                try:
+                    self.index = tantivy.Index(self.schema, path=str(self.dir), reuse=True)
+                    self.index.searcher()
+                    ok = True
+                except Exception as e:  # corrupt or foreign index
+                    log.warning("search index at %s is unreadable (%s); rebuilding it from the store", self.dir, e)
+        if not ok:
+            self._create_fresh()
+
+    def _create_fresh(self) -> None:
+        if self.dir.exists():
+            shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.index = tantivy.Index(self.schema, path=str(self.dir))
+        # the flag survives a crash: the next sync re-adds every file from the store
+        self._rebuild_flag().write_text("1")
+        self._version_file().write_text(str(SCHEMA_VERSION))
+
+    def mark_built(self) -> None:
+        try:
+            self._rebuild_flag().unlink()
+        except FileNotFoundError:
+            pass
+
+    def needs_rebuild(self) -> bool:
+        return self._rebuild_flag().exists()
+
+    # ------------------------------------------------------------------ write
+    def sync(self, store: Store, *, heap_size: int = 64_000_000, threads: int = 1) -> int:
+        """Apply the store's search queue to the index.  Call with the store's writer lock held.
+
+        Idempotent: an 'append' first deletes the file's docs at or after ``from_seq``, so a crash
+        between the Tantivy commit and the queue clean-up never duplicates documents.
+        """
+        if self.needs_rebuild():
+            store.enqueue_all_for_search()
+        total = 0
+        while True:
+            queue = store.search_queue()
+            if not queue:
+                break
+            ops: dict[int, tuple[str, int]] = {}
+            for _qid, file_id, op, from_seq in queue:
+                prev = ops.get(file_id)
+                if op in ("replace", "delete") or prev is None:
+                    ops[file_id] = (op, from_seq)
+                elif prev[0] == "append":
+                    ops[file_id] = ("append", min(prev[1], from_seq))
+            writer = self.index.writer(heap_size=heap_size, num_threads=threads)
+            try:
+                for file_id, (op, from_seq) in ops.items():
+                    if op in ("replace", "delete"):
+                        writer.delete_documents_by_term("file", str(file_id))
+                        if op == "delete":
+                            continue
+                        from_seq = 0
+                    else:
+                        q = tantivy.Query.boolean_query([
+                            (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "file", str(file_id))),
+                            (tantivy.Occur.Must, tantivy.Query.range_query(self.schema, "line", tantivy.FieldType.Unsigned, from_seq, None)),
+                        ])
+                        writer.delete_documents_by_query(q)
+                    total += self._add_file(writer, store, file_id, from_seq)
+                writer.commit()
+                writer.wait_merging_threads()
+            except BaseException:
+                try:
+                    writer.rollback()
+                except Exception:
+                    pass
+                raise
+            with store.conn:
+                store.clear_search_queue(max(q[0] for q in queue))
+        if self.needs_rebuild():
+            self.mark_built()
+        self.reload(force=True)
+        return total
+
+    def _add_file(self, writer, store: Store, file_id: int, from_seq: int) -> int:
+        ctx = store.file_search_context(file_id)
+        if not ctx:
+            return 0
+        path, agent, project, _title = ctx
+        n = 0
+        fid = str(file_id)
+        for seq, sid, ts, kind, tool, model, command, text, files, _flags in store.searchable_events(file_id, from_seq, SEARCHABLE_KINDS):
+            body = _doc_text(kind, tool, command, text, files)
+            if not body.strip():
+                continue
+            doc = tantivy.Document()
+            doc.add_text("doc_id", f"{fid}:{seq}")
+            doc.add_text("file", fid)
+            doc.add_text("session", sid)
+            doc.add_text("agent", agent or "")
+            doc.add_text("project", project or "")
+            doc.add_text("kind", kind)
+            doc.add_text("tool", tool or "")
+            doc.add_text("model", model or "")
+            doc.add_text("text", body)
+            doc.add_integer("ts", int(ts) if ts is not None else 0)
+            doc.add_unsigned("line", seq)
+            doc.add_unsigned("file_id", file_id)
+            writer.add_document(doc)
+            n += 1
+        return n
+
+    # ------------------------------------------------------------------ read
+    def reload(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last_reload > 0.05:
+            try:
+                self.index.reload()
+            except Exception as e:
+                log.warning("search index reload failed: %s", e)
+            self._last_reload = now
+
+    def num_docs(self) -> int:
+        self.reload()
+        return self.index.searcher().num_docs
+
+    def _filter_query(self, f: SearchFilters) -> list[tuple[Any, Any]]:
+        s = self.schema
+        parts = []
+        for field_name, value in (("agent", f.agent), ("kind", f.kind), ("tool", f.tool), ("session", f.session), ("model", f.model)):
+            if value:
+                values = [v.strip() for v in str(value).split(",") if v.strip()]
+                if len(values) == 1:
+                    parts.append((tantivy.Occur.Must, tantivy.Query.term_query(s, field_name, values[0])))
+                else:
+                    parts.append((tantivy.Occur.Must, tantivy.Query.term_set_query(s, field_name, values)))
+        if f.project:
+            parts.append((tantivy.Occur.Must, tantivy.Query.regex_query(s, "project", f"(.*/)?{re.escape(f.project)}")))
+        if f.since is not None or f.until is not None:
+            parts.append((
+                tantivy.Occur.Must,
+                tantivy.Query.range_query(
+                    s, "ts", tantivy.FieldType.Integer,
+                    int(f.since) if f.since is not None else None,
+                    int(f.until) if f.until is not None else None,
+                    include_upper=f.until is None,
+                ),
+            ))
+        return parts
+
+    def search(self, query: str, filters: SearchFilters | None = None, *, limit: int = 20, offset: int = 0,
+               paths: dict[int, str] | None = None) -> tuple[int, list[SearchHit], list[str]]:
+        """Ranked search.  User text never raises: the lenient parser turns bad syntax into best effort.
+
+        Returns (total matches, hits, query parse warnings).
+        """
+        self.reload()
+        filters = filters or SearchFilters()
+        warnings: list[str] = []
+        q_text = (query or "").strip()
+        parts = self._filter_query(filters)
+        text_query = None
+        if q_text:
+            text_query, errors = self.index.parse_query_lenient(q_text, ["text"], conjunction_by_default=True) \
+                if _supports_conjunction() else self.index.parse_query_lenient(q_text, ["text"])
+            warnings = [str(e) for e in errors]
+            parts.insert(0, (tantivy.Occur.Must, text_query))
+        if not parts:
+            return 0, [], warnings
+        q = parts[0][1] if len(parts) == 1 else tantivy.Query.boolean_query(parts)
+        searcher = self.index.searcher()
+        if text_query is None:
+            res = searcher.search(q, limit=limit, offset=offset, count=True, order_by_field="ts")
+        else:
+            res = searcher.search(q, limit=limit, offset=offset, count=True)
+        snip = None
+        if text_query is not None:
+            snip = tantivy.SnippetGenerator.create(searcher, text_query, self.schema, "text")
+            snip.set_max_num_chars(180)
+        hits = []
+        for score, addr in res.hits:
+            doc = searcher.doc(addr)
+            text = doc.get_first("text") or ""
+            if snip is not None:
+                sn = snip.snippet_from_doc(doc)
+                frag = sn.fragment()
+                hl = [(h.start, h.end) for h in sn.highlighted()]
+                if not frag:
+                    frag, hl = text[:180], []
+            else:
+                frag, hl = text[:180], []
+            hits.append(
+                SearchHit(
+                    session_id=doc.get_first("session"),
+                    line=doc.get_first("line"),
+                    path=(paths or {}).get(doc.get_first("file_id"), ""),
+                    agent=doc.get_first("agent"),
+                    project=doc.get_first("project"),
+                    kind=doc.get_first("kind"),
+                    tool=doc.get_first("tool"),
+                    model=doc.get_first("model"),
+                    timestamp=doc.get_first("ts") or None,
+                    score=float(score) if isinstance(score, (int, float)) else 0.0,
+                    snippet=_WS1.sub(" ", frag),
+                    snippet_html=_highlight_html(frag, hl),
+                    highlights=hl,
+                )
+            )
+            hits[-1]._file_id = doc.get_first("file_id")  # type: ignore[attr-defined]
+        return res.count or 0, hits, warnings
+
+
+_CONJ: bool | None = None
+
+
+def _supports_conjunction() -> bool:
+    global _CONJ
+    if _CONJ is None:
+        try:
+            idx = tantivy.Index(build_schema())
+            idx.parse_query_lenient("a b", ["text"], conjunction_by_default=True)
+            _CONJ = True
+        except TypeError:
+            _CONJ = False
+    return _CONJ
+
+
+def _highlight_html(frag: str, ranges: list[tuple[int, int]]) -> str:
+    out, pos = [], 0
+    for a, b in sorted(ranges):
+        if a < pos:
+            continue
+        out.append(html.escape(frag[pos:a]))
+        out.append("<b>" + html.escape(frag[a:b]) + "</b>")
+        pos = b
+    out.append(html.escape(frag[pos:]))
+    return _WS.sub(" ", "".join(out)).strip()

@@ -1,0 +1,334 @@
+"""Discovery + incremental indexing: files → parsers → store (one transaction per chunk) → coach → search.
+
+Unchanged files cost one ``stat``.  A grown file is parsed from its last complete line.  A
+rewritten or truncated file (or one parsed by an older parser) is re-parsed from the start.
+Every chunk commits its events together with the file's new offset, so a killed run resumes
+where it stopped, without losing or duplicating anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sessionlens import ingest
+from sessionlens.coach.config import CoachConfig, load_project_config
+from sessionlens.coach.rules import run_rules
+from sessionlens.cost import PriceTable, cost_of
+from sessionlens.ingest import claude, codex
+from sessionlens.ingest.discovery import discover
+from sessionlens.models import Agent, ParserState
+from sessionlens.search import SearchIndex
+from sessionlens.store import Store, session_from_dict
+
+log = logging.getLogger(__name__)
+
+HEAD_BYTES = 4096
+CHUNK_BYTES = 8 * 1024 * 1024
+PROJECT_CONFIG = ".sessionlens.json"
+
+
+@dataclass
+class IndexStats:
+    files_seen: int = 0
+    files_changed: int = 0
+    files_skipped: int = 0
+    not_sessions: int = 0
+    errors: list[str] = field(default_factory=list)
+    bytes_parsed: int = 0
+    events: int = 0
+    problems: int = 0
+    search_docs: int = 0
+    seconds: float = 0.0
+    changed_paths: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "files_seen": self.files_seen,
+            "files_changed": self.files_changed,
+            "files_skipped": self.files_skipped,
+            "not_sessions": self.not_sessions,
+            "errors": self.errors,
+            "bytes_parsed": self.bytes_parsed,
+            "events": self.events,
+            "problems": self.problems,
+            "search_docs": self.search_docs,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class Progress:
+    done: int
+    total: int
+    bytes_done: int
+    path: str | None
+
+
+class ProjectResolver:
+    """A session's project is the git root of its cwd, else the cwd itself."""
+
+    def __init__(self):
+        self._cache: dict[str, str] = {}
+
+    def __call__(self, cwd: str | None) -> str | None:
+        if not cwd:
+            return None
+        hit = self._cache.get(cwd)
+        if hit is not None:
+            return hit
+        root = cwd
+        p = Path(cwd)
+        try:
+            if p.is_dir():
+                for cand in (p, *p.parents):
+                    if (cand / ".git").exists():
+                        root = str(cand)
+                        break
+        except OSError:
+            pass
+        self._cache[cwd] = root
+        return root
+
+
+def _hash(b: bytes) -> str:
+    return hashlib.blake2b(b, digest_size=16).hexdigest()
+
+
+class Indexer:
+    def __init__(self, store: Store, search: SearchIndex, *, prices: PriceTable | None = None, coach_enabled: bool = True,
+                 projects: ProjectResolver | None = None, coach_cache: dict | None = None):
+        self.store = store
+        self.search = search
+        self.prices = prices or PriceTable.default()
+        self.coach_enabled = coach_enabled
+        self.projects = projects or ProjectResolver()
+        self._coach_cfg: dict[str, tuple[float, CoachConfig]] = coach_cache if coach_cache is not None else {}
+
+    # ------------------------------------------------------------------ public
+    def index(
+        self,
+        paths: Iterable[str],
+        *,
+        progress: Callable[[Progress], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        lock_timeout: float | None = None,
+        on_wait: Callable[[str | None], None] | None = None,
+        sync_search: bool = True,
+    ) -> IndexStats:
+        """Index every session log under ``paths`` (files or directories).
+
+        Holds the store's writer lock for the pass; ``lock_timeout`` 0 returns at once (with
+        ``errors == ['busy']``) when another process is writing.
+        """
+        t0 = time.perf_counter()
+        stats = IndexStats()
+        files = list(discover(paths))
+        stats.files_seen = len(files)
+        if not self.store.lock.acquire(timeout=lock_timeout, on_wait=on_wait):
+            stats.errors.append("busy")
+            return stats
+        try:
+            rows = self.store.file_rows()
+            todo = []
+            for path in files:
+                try:
+                    st = os.stat(path)
+                except OSError as e:
+                    stats.errors.append(f"{path}: {e.strerror or e}")
+                    continue
+                row = rows.get(path)
+                if (
+                    row is not None
+                    and row.size == st.st_size
+                    and row.mtime_ns == st.st_mtime_ns
+                    and (row.parser_version == ingest.PARSER_VERSION or row.status != "ok")
+                ):
+                    stats.files_skipped += 1
+                    continue
+                todo.append((path, st, row))
+            done_bytes = 0
+            for i, (path, st, row) in enumerate(todo):
+                if cancelled and cancelled():
+                    break
+                if progress:
+                    progress(Progress(i, len(todo), done_bytes, path))
+                try:
+                    changed = self._index_file(path, st, row, stats)
+                except Exception as e:  # never let one file stop the pass
+                    log.exception("indexing %s failed", path)
+                    stats.errors.append(f"{path}: {e}")
+                    with self.store.conn:
+                        fid = self.store.ensure_file(path)
+                        self.store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="error", error=str(e)[:500])
+                    changed = False
+                if changed:
+                    stats.files_changed += 1
+                    stats.changed_paths.append(path)
+                done_bytes += max(st.st_size - (row.offset if row else 0), 0)
+            if progress:
+                progress(Progress(len(todo), len(todo), done_bytes, None))
+            if sync_search:
+                stats.search_docs = self.search.sync(self.store)
+        finally:
+            self.store.lock.release()
+        stats.seconds = time.perf_counter() - t0
+        return stats
+
+    def sync_search(self) -> int:
+        with self.store.lock:
+            return self.search.sync(self.store)
+
+    # ------------------------------------------------------------------ one file
+    def _index_file(self, path: str, st: os.stat_result, row, stats: IndexStats) -> bool:
+        store = self.store
+        if path.endswith(".zst"):
+            return self._index_whole(path, st, row, stats)
+        with open(path, "rb") as f:
+            head = f.read(HEAD_BYTES)
+            full = (
+                row is None
+                or row.status != "ok"
+                or row.parser_version != ingest.PARSER_VERSION
+                or st.st_size < row.offset
+                or row.head_len == 0
+                or _hash(head[: row.head_len]) != row.head_hash
+                or len(head) < row.head_len
+            )
+            agent = ingest.detect(path, head)
+            if agent is None:
+                with store.conn:
+                    fid = store.ensure_file(path)
+                    if row is not None and row.status == "ok":
+                        store.clear_file(fid)
+                    store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="not_session")
+                stats.not_sessions += 1
+                return False
+            parser = codex if agent == Agent.CODEX else claude
+            with store.conn:
+                fid = store.ensure_file(path)
+                if full and row is not None:
+                    store.clear_file(fid)
+            state: ParserState | None = None
+            offset = 0
+            if not full and row.state:
+                state = ParserState.model_validate_json(row.state)
+                offset = state.offset
+            head_len = min(len(head), HEAD_BYTES)
+            head_hash = _hash(head[:head_len])
+            chunk = CHUNK_BYTES
+            changed = False
+            session_id = None
+            f.seek(offset)
+            while True:
+                data = f.read(chunk)
+                if not data:
+                    break
+                result = parser.parse(data, path, state)
+                consumed = result.state.offset - offset
+                if consumed <= 0 and not result.events and not result.problems:
+                    if len(data) < chunk:
+                        break  # only a partial last line: picked up when the file grows
+                    chunk *= 2  # a single line longer than the chunk
+                    f.seek(offset)
+                    continue
+                chunk = CHUNK_BYTES
+                sess = result.session
+                project = self.projects(sess.cwd)
+                costs = {}
+                for u in result.usage:
+                    if u.cost_usd is not None and self.prices.lookup(u.model) is None:
+                        costs[u.key] = (u.cost_usd, True)
+                        continue
+                    c = cost_of(u.usage, u.model, self.prices, agent=agent.value, speed=u.speed)
+                    costs[u.key] = (c.usd, c.known)
+                with store.conn:
+                    store.apply_parse(
+                        fid, result, project=project, project_name=Path(project).name if project else None,
+                        usage_costs=costs, size=st.st_size, mtime_ns=st.st_mtime_ns, head_len=head_len,
+                        head_hash=head_hash, parser_version=ingest.PARSER_VERSION,
+                    )
+                stats.bytes_parsed += consumed
+                stats.events += len(result.events)
+                stats.problems += len(result.problems)
+                changed = changed or bool(result.events or result.problems)
+                offset = result.state.offset
+                state = result.state
+                session_id = session_id or sess.id
+                f.seek(offset)
+            if not changed:
+                with store.conn:
+                    store.touch_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns)
+                    if full and row is None:
+                        store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="ok", agent=agent.value)
+                return False
+        self._run_coach(fid)
+        return True
+
+    def _index_whole(self, path: str, st: os.stat_result, row, stats: IndexStats) -> bool:
+        store = self.store
+        result = ingest.parse_file(path)
+        with store.conn:
+            fid = store.ensure_file(path)
+            if row is not None:
+                store.clear_file(fid)
+            if result is None:
+                store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="not_session")
+                stats.not_sessions += 1
+                return False
+            project = self.projects(result.session.cwd)
+            costs = {}
+            for u in result.usage:
+                c = cost_of(u.usage, u.model, self.prices, agent=result.agent.value, speed=u.speed)
+                costs[u.key] = (c.usd, c.known)
+            store.apply_parse(
+                fid, result, project=project, project_name=Path(project).name if project else None, usage_costs=costs,
+                size=st.st_size, mtime_ns=st.st_mtime_ns, head_len=0, head_hash=None, parser_version=ingest.PARSER_VERSION,
+            )
+        stats.bytes_parsed += st.st_size
+        stats.events += len(result.events)
+        stats.problems += len(result.problems)
+        self._run_coach(fid)
+        return True
+
+    # ------------------------------------------------------------------ coach
+    def coach_config(self, project: str | None) -> CoachConfig:
+        if not project:
+            return CoachConfig()
+        cfg_path = Path(project) / PROJECT_CONFIG
+        try:
+            mtime = cfg_path.stat().st_mtime
+        except OSError:
+            return CoachConfig()
+        hit = self._coach_cfg.get(project)
+        if hit and hit[0] == mtime:
+            return hit[1]
+        cfg = load_project_config(cfg_path).coach
+        self._coach_cfg[project] = (mtime, cfg)
+        return cfg
+
+    def _run_coach(self, file_id: int) -> None:
+        if not self.coach_enabled:
+            return
+        store = self.store
+        row = store.file_row_by_id(file_id)
+        if row is None or not row.session_id:
+            return
+        sd = store.get_session(row.session_id)
+        if sd is None:
+            return
+        session = session_from_dict(sd)
+        events = store.events(file_id)
+        turns = store.turns(session.id)
+        try:
+            findings = run_rules(session, events, turns, self.coach_config(sd.get("project")))
+        except Exception:
+            log.exception("coach rules failed on %s", row.path)
+            return
+        with store.conn:
+            store.replace_findings(file_id, session.id, findings)

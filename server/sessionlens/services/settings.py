@@ -1,0 +1,84 @@
+"""User settings, merged from defaults, environment, initialization options and the editor's configuration."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sessionlens.coach.config import LLMConfig
+
+
+def default_home() -> Path:
+    """``$SESSIONLENS_HOME``, else ``$XDG_DATA_HOME/sessionlens``, else ``~/.local/share/sessionlens``."""
+    env = os.environ.get("SESSIONLENS_HOME")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
+    return base / "sessionlens"
+
+
+class CoachSettings(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    enabled: bool = Field(True, description="Run the coach rules and show their findings as diagnostics.")
+
+
+class Settings(BaseModel):
+    """The ``sessionlens`` settings section (VS Code settings, Neovim init options, CLI flags)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    store_path: str | None = Field(None, alias="storePath", description="Directory of the store; default $SESSIONLENS_HOME or the XDG data dir.")
+    log_roots: list[str] = Field(default_factory=list, alias="logRoots", description="Extra directories or files holding session logs.")
+    include_home_logs: bool = Field(True, alias="includeHomeLogs", description="Index ~/.codex/sessions and ~/.claude/projects.")
+    home_logs_scope: Literal["workspace", "all"] = Field(
+        "workspace", alias="homeLogsScope",
+        description="'workspace': only home-directory sessions whose cwd lies inside an open workspace folder; 'all': every session.",
+    )
+    coach: CoachSettings = Field(default_factory=CoachSettings)
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    poll_interval_s: float = Field(1.0, alias="pollInterval", ge=0.1, description="Seconds between polls of log roots outside the workspace.")
+
+    @property
+    def home(self) -> Path:
+        return Path(self.store_path).expanduser() if self.store_path else default_home()
+
+
+def merge_settings(*layers: dict[str, Any] | None) -> tuple[Settings, list[str]]:
+    """Merge raw dicts (later wins) into Settings.  Invalid values are dropped with a message, never raised."""
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        if not layer:
+            continue
+        if isinstance(layer.get("sessionlens"), dict):
+            layer = layer["sessionlens"]
+        for k, v in layer.items():
+            if k == "store" and isinstance(v, dict):  # VS Code style nesting: sessionlens.store.path
+                if v.get("path"):
+                    merged["storePath"] = v["path"]
+                continue
+            if k == "server":
+                continue
+            if isinstance(v, dict) and isinstance(merged.get(k), dict):
+                merged[k] = {**merged[k], **v}
+            else:
+                merged[k] = v
+    errors: list[str] = []
+    try:
+        return Settings.model_validate(merged), errors
+    except ValidationError as exc:
+        bad = set()
+        for err in exc.errors():
+            loc = err.get("loc") or ()
+            if loc:
+                bad.add(loc[0])
+            errors.append(f"setting sessionlens.{'.'.join(str(x) for x in loc)}: {err.get('msg')}")
+        cleaned = {k: v for k, v in merged.items() if k not in bad}
+        try:
+            return Settings.model_validate(cleaned), errors
+        except ValidationError:
+            return Settings(), errors

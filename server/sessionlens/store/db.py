@@ -1,0 +1,886 @@
+"""The durable store: an APSW SQLite database.  All SQL of sessionlens lives in this package.
+
+Concurrency model: SQLite in WAL mode, a busy timeout on every connection, and one writer at a
+time across processes, guarded by ``WriterLock`` (an OS file lock next to the database).  The
+lock also guards the Tantivy index writer, which allows a single writer per index.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import apsw
+import orjson
+
+from sessionlens.models import Event, EventKind, ParseProblem, ParseResult, Session, Turn
+from sessionlens.store.schema import MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+APPLICATION_ID = 0x534C4E53  # "SLNS"
+FLAG_DUPLICATE = 1
+FLAG_SIDECHAIN = 2
+
+
+class StoreError(Exception):
+    """A store problem with a message fit for the user."""
+
+
+class WriterBusy(StoreError):
+    pass
+
+
+def _ts(dt: datetime | None) -> float | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+def local_day(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return time.strftime("%Y-%m-%d", time.localtime(ts))
+
+
+def _dumps(obj: Any) -> str:
+    return orjson.dumps(obj, default=str).decode()
+
+
+class WriterLock:
+    """An exclusive, cross-process lock for the one writer of a store (SQLite + Tantivy)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd: int | None = None
+        self._mutex = threading.Lock()
+        self._depth = 0
+
+    def holder(self) -> str | None:
+        try:
+            return self.path.read_text().strip() or None
+        except OSError:
+            return None
+
+    def acquire(self, timeout: float | None = None, on_wait=None) -> bool:
+        """Take the lock; ``timeout`` None waits forever, 0 tries once.  Reentrant per process."""
+        if not self._mutex.acquire(timeout=-1 if timeout is None else max(timeout, 0.001)):
+            return False
+        if self._depth:
+            self._depth += 1
+            return True
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if deadline is not None and time.monotonic() >= deadline:
+                    os.close(fd)
+                    self._mutex.release()
+                    return False
+                if on_wait and not told:
+                    on_wait(self.holder())
+                    told = True
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()}\n".encode())
+        self._fd = fd
+        self._depth = 1
+        return True
+
+    def release(self) -> None:
+        if not self._depth:
+            return
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            try:
+                os.ftruncate(self._fd, 0)
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            finally:
+                os.close(self._fd)
+                self._fd = None
+        self._mutex.release()
+
+    def __enter__(self):
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+@dataclass
+class FileRow:
+    id: int
+    path: str
+    agent: str | None
+    size: int
+    mtime_ns: int
+    offset: int
+    lines: int
+    head_len: int
+    head_hash: str | None
+    parser_version: int
+    state: str | None
+    session_id: str | None
+    status: str
+
+
+FILE_COLS = "id, path, agent, size, mtime_ns, offset, lines, head_len, head_hash, parser_version, state, session_id, status"
+
+EVENT_COLS = (
+    "e.file_id, e.seq, e.session_id, e.offset, e.length, e.ts, e.kind, e.subtype, e.turn, e.tool, e.call_id, "
+    "e.command, e.exit_code, e.is_error, e.duration_ms, e.text, e.files, e.model, e.usage_key, e.flags, "
+    "e.agent_id, e.parent_call_id, e.data"
+)
+
+
+def row_to_event(r: Sequence[Any]) -> Event:
+    data = orjson.loads(r[22]) if r[22] else {}
+    ts = r[5]
+    return Event.model_construct(
+        seq=r[1],
+        line=r[1],
+        offset=r[3],
+        length=r[4],
+        timestamp=datetime.fromtimestamp(ts, timezone.utc) if ts is not None else None,
+        kind=EventKind(r[6]),
+        subtype=r[7],
+        role=data.get("role"),
+        turn=r[8],
+        tool=r[9],
+        call_id=r[10],
+        command=r[11],
+        exit_code=r[12],
+        is_error=bool(r[13]),
+        duration_ms=r[14],
+        text=r[15],
+        files=orjson.loads(r[16]) if r[16] else [],
+        model=r[17],
+        usage=_usage_from(data.get("usage")),
+        usage_key=r[18],
+        duplicate=bool(r[19] & FLAG_DUPLICATE),
+        sidechain=bool(r[19] & FLAG_SIDECHAIN),
+        agent_id=r[20],
+        parent_call_id=r[21],
+        message_id=data.get("message_id"),
+        request_id=data.get("request_id"),
+        uuid=data.get("uuid"),
+        extra=data.get("extra") or {},
+    )
+
+
+def _usage_from(d):
+    if not d:
+        return None
+    from sessionlens.models import TokenUsage
+
+    return TokenUsage.model_construct(**{k: d.get(k, 0) for k in TokenUsage.model_fields})
+
+
+SESSION_COLS = (
+    "s.id, s.agent, s.cwd, s.project, s.git_branch, s.git_commit, s.git_remote, s.models, s.cli_version, "
+    "s.originator, s.started_at, s.ended_at, s.parent_session_id, s.agent_id, s.title, s.events, s.turns, "
+    "f.path, s.file_id"
+)
+
+
+def row_to_session_dict(r: Sequence[Any]) -> dict[str, Any]:
+    return {
+        "id": r[0],
+        "agent": r[1],
+        "cwd": r[2],
+        "project": r[3],
+        "git_branch": r[4],
+        "git_commit": r[5],
+        "git_remote": r[6],
+        "models": orjson.loads(r[7]) if r[7] else [],
+        "cli_version": r[8],
+        "originator": r[9],
+        "started_at": r[10],
+        "ended_at": r[11],
+        "parent_session_id": r[12],
+        "agent_id": r[13],
+        "title": r[14],
+        "events": r[15],
+        "turns": r[16],
+        "path": r[17],
+        "file_id": r[18],
+    }
+
+
+def session_from_dict(d: dict[str, Any]) -> Session:
+    def dt(x):
+        return datetime.fromtimestamp(x, timezone.utc) if x is not None else None
+
+    return Session(
+        id=d["id"],
+        agent=d["agent"],
+        source_files=[d["path"]] if d.get("path") else [],
+        cwd=d.get("cwd"),
+        project=d.get("project"),
+        git_branch=d.get("git_branch"),
+        git_commit=d.get("git_commit"),
+        git_remote=d.get("git_remote"),
+        models=d.get("models") or [],
+        cli_version=d.get("cli_version"),
+        originator=d.get("originator"),
+        started_at=dt(d.get("started_at")),
+        ended_at=dt(d.get("ended_at")),
+        parent_session_id=d.get("parent_session_id"),
+        agent_id=d.get("agent_id"),
+        title=d.get("title"),
+    )
+
+
+class Store:
+    """One SQLite database.  Open one ``Store`` per thread (connections are not shared)."""
+
+    def __init__(self, home: str | os.PathLike, *, readonly: bool = False):
+        self.home = Path(home)
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.path = self.home / "sessionlens.db"
+        self.lock = WriterLock(self.home / "writer.lock")
+        flags = apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
+        try:
+            self.conn = apsw.Connection(str(self.path), flags=flags)
+        except apsw.Error as e:
+            raise StoreError(f"cannot open the store at {self.path}: {e}") from e
+        self.conn.setbusytimeout(10_000)
+        try:
+            self.conn.pragma("journal_mode", "wal")
+            self.conn.pragma("synchronous", "normal")
+            self.conn.pragma("foreign_keys", True)
+            self.conn.pragma("temp_store", "memory")
+            self.conn.pragma("cache_size", -32000)
+            self._migrate()
+        except apsw.NotADBError as e:
+            raise StoreError(f"{self.path} is not a sessionlens store (not an SQLite database)") from e
+
+    # ------------------------------------------------------------------ schema
+    def _migrate(self) -> None:
+        version = self.conn.pragma("user_version")
+        if version >= len(MIGRATIONS):
+            if version > len(MIGRATIONS):
+                raise StoreError(
+                    f"the store at {self.path} was written by a newer sessionlens (schema {version}); upgrade sessionlens"
+                )
+            return
+        with self.lock:
+            version = self.conn.pragma("user_version")
+            for i in range(version, len(MIGRATIONS)):
+                with self.conn:
+                    self.conn.execute(MIGRATIONS[i])
+                    self.conn.pragma("user_version", i + 1)
+                    if i == 0:
+                        self.conn.pragma("application_id", APPLICATION_ID)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def transaction(self):
+        return self.conn
+
+    # ------------------------------------------------------------------ meta
+    def get_meta(self, key: str) -> str | None:
+        return self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).get
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, value))
+
+    # ------------------------------------------------------------------ files
+    def file_rows(self) -> dict[str, FileRow]:
+        return {r[1]: FileRow(*r) for r in self.conn.execute(f"SELECT {FILE_COLS} FROM files")}
+
+    def file_row(self, path: str) -> FileRow | None:
+        r = self.conn.execute(f"SELECT {FILE_COLS} FROM files WHERE path=?", (path,)).fetchone()
+        return FileRow(*r) if r else None
+
+    def file_row_by_id(self, file_id: int) -> FileRow | None:
+        r = self.conn.execute(f"SELECT {FILE_COLS} FROM files WHERE id=?", (file_id,)).fetchone()
+        return FileRow(*r) if r else None
+
+    def ensure_file(self, path: str) -> int:
+        self.conn.execute("INSERT INTO files(path) VALUES(?) ON CONFLICT(path) DO NOTHING", (path,))
+        return self.conn.execute("SELECT id FROM files WHERE path=?", (path,)).get
+
+    def mark_file(self, file_id: int, *, size: int, mtime_ns: int, status: str, error: str | None = None, agent: str | None = None) -> None:
+        self.conn.execute(
+            "UPDATE files SET size=?, mtime_ns=?, status=?, error=?, agent=COALESCE(?, agent), indexed_at=? WHERE id=?",
+            (size, mtime_ns, status, error, agent, time.time(), file_id),
+        )
+
+    def touch_file(self, file_id: int, *, size: int, mtime_ns: int) -> None:
+        self.conn.execute("UPDATE files SET size=?, mtime_ns=? WHERE id=?", (size, mtime_ns, file_id))
+
+    def clear_file(self, file_id: int) -> None:
+        """Remove everything derived from one file (before a full re-parse).  Call inside a transaction."""
+        c = self.conn
+        sids = [r[0] for r in c.execute("SELECT id FROM sessions WHERE file_id=?", (file_id,))]
+        c.execute("DELETE FROM events WHERE file_id=?", (file_id,))
+        c.execute("DELETE FROM turns WHERE file_id=?", (file_id,))
+        c.execute("DELETE FROM usage WHERE file_id=?", (file_id,))
+        c.execute("DELETE FROM problems WHERE file_id=?", (file_id,))
+        c.execute("DELETE FROM findings WHERE file_id=?", (file_id,))
+        c.execute("DELETE FROM sessions WHERE file_id=?", (file_id,))
+        c.execute(
+            "UPDATE files SET offset=0, lines=0, head_len=0, head_hash=NULL, state=NULL, session_id=NULL WHERE id=?",
+            (file_id,),
+        )
+        c.execute("INSERT INTO search_queue(file_id, op) VALUES(?, 'replace')", (file_id,))
+        del sids
+
+    def delete_file(self, file_id: int) -> None:
+        with self.conn:
+            self.clear_file(file_id)
+            self.conn.execute("DELETE FROM search_queue WHERE file_id=? AND op!='delete'", (file_id,))
+            self.conn.execute("INSERT INTO search_queue(file_id, op) VALUES(?, 'delete')", (file_id,))
+            self.conn.execute("DELETE FROM files WHERE id=?", (file_id,))
+
+    # ------------------------------------------------------------------ ingest
+    def apply_parse(
+        self,
+        file_id: int,
+        result: ParseResult,
+        *,
+        project: str | None,
+        project_name: str | None,
+        usage_costs: dict[str, tuple[float | None, bool]],
+        size: int,
+        mtime_ns: int,
+        head_len: int,
+        head_hash: str | None,
+        parser_version: int,
+    ) -> None:
+        """Write one parse pass (events, turns, usage, problems, session) and the file's new state.
+
+        Must be called inside ``with store.conn:`` so the pass and the file offset commit together.
+        """
+        c = self.conn
+        s = result.session
+        sid = s.id
+        agent = result.agent.value
+        first_seq = result.events[0].seq if result.events else None
+        # session row
+        if project:
+            c.execute("INSERT INTO projects(root, name) VALUES(?, ?) ON CONFLICT(root) DO NOTHING", (project, project_name or project))
+        existing = c.execute("SELECT file_id FROM sessions WHERE id=?", (sid,)).get
+        if existing is not None and existing != file_id:
+            # another file already claims this session id (a copy, or .jsonl vs .jsonl.zst): keep both apart
+            sid = f"{sid}@{file_id}"
+            s = s.model_copy(update={"id": sid})
+        c.execute(
+            """INSERT INTO sessions(id, file_id, agent, cwd, project, git_branch, git_commit, git_remote, models,
+                   cli_version, originator, started_at, ended_at, parent_session_id, agent_id, title)
+               VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+               ON CONFLICT(id) DO UPDATE SET cwd=excluded.cwd, project=excluded.project, git_branch=excluded.git_branch,
+                   git_commit=excluded.git_commit, git_remote=excluded.git_remote, models=excluded.models,
+                   cli_version=excluded.cli_version, originator=excluded.originator,
+                   started_at=COALESCE(sessions.started_at, excluded.started_at),
+                   ended_at=COALESCE(excluded.ended_at, sessions.ended_at),
+                   parent_session_id=excluded.parent_session_id, agent_id=excluded.agent_id,
+                   title=COALESCE(excluded.title, sessions.title)""",
+            (
+                sid, file_id, agent, s.cwd, project, s.git_branch, s.git_commit, s.git_remote, _dumps(s.models),
+                s.cli_version, s.originator, _ts(s.started_at), _ts(s.ended_at), s.parent_session_id, s.agent_id, s.title,
+            ),
+        )
+        # events
+        rows = []
+        for e in result.events:
+            data: dict[str, Any] = {}
+            if e.role:
+                data["role"] = e.role
+            if e.message_id:
+                data["message_id"] = e.message_id
+            if e.request_id:
+                data["request_id"] = e.request_id
+            if e.uuid:
+                data["uuid"] = e.uuid
+            if e.extra:
+                data["extra"] = e.extra
+            if e.usage is not None:
+                data["usage"] = e.usage.model_dump()
+            flags = (FLAG_DUPLICATE if e.duplicate else 0) | (FLAG_SIDECHAIN if e.sidechain else 0)
+            rows.append(
+                (
+                    file_id, e.seq, sid, e.offset, e.length, _ts(e.timestamp), e.kind.value, e.subtype, e.turn, e.tool,
+                    e.call_id, e.command, e.exit_code, int(e.is_error), e.duration_ms, e.text,
+                    _dumps(e.files) if e.files else None, e.model, e.usage_key, flags, e.agent_id, e.parent_call_id,
+                    _dumps(data) if data else None,
+                )
+            )
+        c.executemany(
+            """INSERT OR REPLACE INTO events(file_id, seq, session_id, offset, length, ts, kind, subtype, turn, tool, call_id,
+                   command, exit_code, is_error, duration_ms, text, files, model, usage_key, flags, agent_id,
+                   parent_call_id, data) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+            rows,
+        )
+        # turns
+        c.executemany(
+            """INSERT INTO turns(session_id, idx, file_id, start_line, end_line, started_at, ended_at, prompt, model,
+                   turn_id, aborted, duration_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)
+               ON CONFLICT(session_id, idx) DO UPDATE SET end_line=excluded.end_line,
+                   started_at=COALESCE(turns.started_at, excluded.started_at), ended_at=excluded.ended_at,
+                   prompt=COALESCE(turns.prompt, excluded.prompt), model=COALESCE(excluded.model, turns.model),
+                   turn_id=COALESCE(turns.turn_id, excluded.turn_id), aborted=excluded.aborted,
+                   duration_ms=COALESCE(excluded.duration_ms, turns.duration_ms)""",
+            [
+                (
+                    sid, t.index, file_id, t.start_line, t.end_line, _ts(t.started_at), _ts(t.ended_at), t.prompt,
+                    t.model, t.turn_id, int(t.aborted), t.duration_ms,
+                )
+                for t in result.turns
+            ],
+        )
+        # usage: one row per billed request, globally deduplicated, keeping the largest output
+        turn_of = {e.usage_key: e.turn for e in result.events if e.usage_key}
+        urows = []
+        for u in result.usage:
+            ts = _ts(u.timestamp)
+            cost, known = usage_costs.get(u.key, (None, False))
+            t = u.usage
+            urows.append(
+                (
+                    u.key, file_id, sid, u.line, turn_of.get(u.key), ts, local_day(ts), u.model, agent, project,
+                    t.input_tokens, t.cache_read_tokens, t.cache_write_5m_tokens, t.cache_write_1h_tokens,
+                    t.output_tokens, t.reasoning_tokens, u.speed, cost, int(known), u.cost_usd,
+                )
+            )
+        c.executemany(
+            """INSERT INTO usage(key, file_id, session_id, seq, turn, ts, day, model, agent, project, input, cache_read,
+                   cache_write_5m, cache_write_1h, output, reasoning, speed, cost_usd, cost_known, log_cost_usd)
+               VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+               ON CONFLICT(key) DO UPDATE SET input=excluded.input, cache_read=excluded.cache_read,
+                   cache_write_5m=excluded.cache_write_5m, cache_write_1h=excluded.cache_write_1h,
+                   output=excluded.output, reasoning=excluded.reasoning, cost_usd=excluded.cost_usd,
+                   cost_known=excluded.cost_known, model=COALESCE(excluded.model, usage.model)
+               WHERE excluded.output > usage.output""",
+            urows,
+        )
+        # problems
+        c.executemany(
+            "INSERT INTO problems(file_id, line, offset, severity, message) VALUES(?,?,?,?,?)",
+            [(file_id, p.line, p.offset, p.severity, p.message) for p in result.problems],
+        )
+        # counters + file state
+        c.execute(
+            """UPDATE sessions SET events=(SELECT count(*) FROM events WHERE file_id=?),
+                   turns=(SELECT count(*) FROM turns WHERE session_id=?),
+                   ended_at=COALESCE((SELECT max(ts) FROM events WHERE file_id=?), ended_at),
+                   started_at=COALESCE(started_at, (SELECT min(ts) FROM events WHERE file_id=?))
+               WHERE id=?""",
+            (file_id, sid, file_id, file_id, sid),
+        )
+        st = result.state
+        c.execute(
+            """UPDATE files SET agent=?, size=?, mtime_ns=?, offset=?, lines=?, head_len=?, head_hash=?, parser_version=?,
+                   state=?, session_id=?, status='ok', error=NULL, indexed_at=? WHERE id=?""",
+            (
+                agent, size, mtime_ns, st.offset, st.line, head_len, head_hash, parser_version,
+                st.model_dump_json(), sid, time.time(), file_id,
+            ),
+        )
+        if first_seq is not None:
+            c.execute("INSERT INTO search_queue(file_id, op, from_seq) VALUES(?, 'append', ?)", (file_id, first_seq))
+
+    def replace_findings(self, file_id: int, session_id: str, findings: Iterable[Any]) -> None:
+        c = self.conn
+        c.execute("DELETE FROM findings WHERE file_id=?", (file_id,))
+        c.executemany(
+            "INSERT INTO findings(file_id, session_id, seq, rule_id, severity, message, guideline, related, data) VALUES(?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    file_id, session_id, f.seq, f.rule_id, f.severity.value if hasattr(f.severity, "value") else f.severity,
+                    f.message, f.guideline, _dumps([r.model_dump() for r in f.related]), _dumps(f.data),
+                )
+                for f in findings
+            ],
+        )
+
+    def recompute_costs(self, cost_fn) -> int:
+        """Re-price every usage row with ``cost_fn(row) -> (usd|None, known)`` (after a pricing change)."""
+        rows = self.conn.execute(
+            "SELECT key, model, agent, input, cache_read, cache_write_5m, cache_write_1h, output, reasoning, speed FROM usage"
+        ).fetchall()
+        with self.conn:
+            self.conn.executemany(
+                "UPDATE usage SET cost_usd=?, cost_known=? WHERE key=?",
+                [(*cost_fn(r), r[0]) for r in rows],
+            )
+        return len(rows)
+
+    # ------------------------------------------------------------------ search queue
+    def search_queue(self, limit: int = 10_000) -> list[tuple[int, int, str, int]]:
+        return self.conn.execute("SELECT id, file_id, op, from_seq FROM search_queue ORDER BY id LIMIT ?", (limit,)).fetchall()
+
+    def clear_search_queue(self, upto_id: int) -> None:
+        self.conn.execute("DELETE FROM search_queue WHERE id<=?", (upto_id,))
+
+    def enqueue_all_for_search(self) -> None:
+        with self.conn:
+            self.conn.execute("DELETE FROM search_queue")
+            self.conn.execute("INSERT INTO search_queue(file_id, op) SELECT id, 'replace' FROM files WHERE status='ok'")
+
+    def searchable_events(self, file_id: int, from_seq: int = 0, kinds: Sequence[str] = ()) -> Iterator[tuple]:
+        """Rows for the search index: seq, session_id, ts, kind, tool, model, command, text, files, flags."""
+        q = (
+            "SELECT e.seq, e.session_id, e.ts, e.kind, e.tool, e.model, e.command, e.text, e.files, e.flags "
+            "FROM events e WHERE e.file_id=? AND e.seq>=? AND (e.flags & 1)=0"
+        )
+        args: list[Any] = [file_id, from_seq]
+        if kinds:
+            q += f" AND e.kind IN ({','.join('?' * len(kinds))})"
+            args.extend(kinds)
+        return self.conn.execute(q + " ORDER BY e.seq", args)
+
+    def file_search_context(self, file_id: int) -> tuple[str, str, str | None, str | None] | None:
+        """(path, agent, project, session model list json) for a file's session."""
+        return self.conn.execute(
+            "SELECT f.path, COALESCE(s.agent, f.agent), s.project, s.title FROM files f LEFT JOIN sessions s ON s.file_id=f.id WHERE f.id=?",
+            (file_id,),
+        ).fetchone()
+
+    # ------------------------------------------------------------------ reads
+    def counts(self) -> dict[str, int]:
+        c = self.conn
+        return {
+            "files": c.execute("SELECT count(*) FROM files WHERE status='ok'").get,
+            "sessions": c.execute("SELECT count(*) FROM sessions").get,
+            "events": c.execute("SELECT count(*) FROM events").get,
+            "problems": c.execute("SELECT count(*) FROM problems").get,
+            "findings": c.execute("SELECT count(*) FROM findings").get,
+            "projects": c.execute("SELECT count(DISTINCT project) FROM sessions WHERE project IS NOT NULL").get,
+        }
+
+    def list_sessions(
+        self,
+        *,
+        project: str | None = None,
+        agent: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        projects_under: Sequence[str] = (),
+        limit: int = 100,
+        include_subagents: bool = True,
+        query: str | None = None,
+    ) -> list[dict[str, Any]]:
+        where, args = [], []
+        if project:
+            where.append("(s.project = ? OR s.project LIKE ? OR s.cwd = ?)")
+            args += [project, f"%/{project}", project]
+        if agent:
+            where.append("s.agent = ?")
+            args.append(agent)
+        if since is not None:
+            where.append("COALESCE(s.ended_at, s.started_at) >= ?")
+            args.append(since)
+        if until is not None:
+            where.append("s.started_at < ?")
+            args.append(until)
+        if projects_under:
+            ors = []
+            for root in projects_under:
+                ors.append("(s.cwd = ? OR s.cwd LIKE ? OR s.project = ?)")
+                args += [root, root.rstrip("/") + "/%", root]
+            where.append("(" + " OR ".join(ors) + ")")
+        if not include_subagents:
+            where.append("s.parent_session_id IS NULL")
+        if query:
+            where.append("(s.title LIKE ? OR s.id LIKE ? OR f.path LIKE ?)")
+            args += [f"%{query}%"] * 3
+        sql = f"""SELECT {SESSION_COLS},
+                     (SELECT coalesce(sum(u.cost_usd), 0) FROM usage u WHERE u.session_id = s.id),
+                     (SELECT count(*) FROM usage u WHERE u.session_id = s.id AND u.cost_known = 0),
+                     (SELECT coalesce(sum(u.input + u.cache_read + u.cache_write_5m + u.cache_write_1h + u.output), 0)
+                        FROM usage u WHERE u.session_id = s.id)
+                  FROM sessions s JOIN files f ON f.id = s.file_id
+                  {"WHERE " + " AND ".join(where) if where else ""}
+                  ORDER BY COALESCE(s.started_at, 0) DESC LIMIT ?"""
+        out = []
+        for r in self.conn.execute(sql, (*args, limit)):
+            d = row_to_session_dict(r)
+            d["cost_usd"] = r[19]
+            d["cost_known"] = r[20] == 0
+            d["tokens"] = r[21]
+            out.append(d)
+        return out
+
+    def get_session(self, session_id: str) -> dict[str, Any] | None:
+        r = self.conn.execute(f"SELECT {SESSION_COLS} FROM sessions s JOIN files f ON f.id=s.file_id WHERE s.id=?", (session_id,)).fetchone()
+        return row_to_session_dict(r) if r else None
+
+    def find_session_prefix(self, prefix: str) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM sessions WHERE id LIKE ? ORDER BY id LIMIT 5", (prefix + "%",))]
+
+    def session_for_path(self, path: str) -> dict[str, Any] | None:
+        r = self.conn.execute(f"SELECT {SESSION_COLS} FROM sessions s JOIN files f ON f.id=s.file_id WHERE f.path=?", (path,)).fetchone()
+        return row_to_session_dict(r) if r else None
+
+    def subagent_sessions(self, parent_id: str) -> list[dict[str, Any]]:
+        return [
+            row_to_session_dict(r)
+            for r in self.conn.execute(
+                f"SELECT {SESSION_COLS} FROM sessions s JOIN files f ON f.id=s.file_id WHERE s.parent_session_id=? ORDER BY s.started_at",
+                (parent_id,),
+            )
+        ]
+
+    def events(self, file_id: int, start: int = 0, end: int | None = None, *, kinds: Sequence[str] = ()) -> list[Event]:
+        q = f"SELECT {EVENT_COLS} FROM events e WHERE e.file_id=? AND e.seq>=?"
+        args: list[Any] = [file_id, start]
+        if end is not None:
+            q += " AND e.seq<=?"
+            args.append(end)
+        if kinds:
+            q += f" AND e.kind IN ({','.join('?' * len(kinds))})"
+            args.extend(kinds)
+        return [row_to_event(r) for r in self.conn.execute(q + " ORDER BY e.seq", args)]
+
+    def event(self, file_id: int, seq: int) -> Event | None:
+        r = self.conn.execute(f"SELECT {EVENT_COLS} FROM events e WHERE e.file_id=? AND e.seq=?", (file_id, seq)).fetchone()
+        return row_to_event(r) if r else None
+
+    def events_by_call(self, file_id: int, call_id: str) -> list[Event]:
+        return [
+            row_to_event(r)
+            for r in self.conn.execute(f"SELECT {EVENT_COLS} FROM events e WHERE e.file_id=? AND e.call_id=? ORDER BY e.seq", (file_id, call_id))
+        ]
+
+    def outline_rows(self, file_id: int) -> list[tuple]:
+        """Compact rows for outlines: seq, kind, subtype, turn, tool, command, text excerpt, files, flags, is_error, exit_code, call_id, agent_id, parent_call_id."""
+        return self.conn.execute(
+            """SELECT seq, kind, subtype, turn, tool, command, substr(text, 1, 200), files, flags, is_error, exit_code, call_id,
+                      agent_id, parent_call_id
+               FROM events WHERE file_id=? AND (flags & 1)=0
+                 AND kind IN ('user_message','assistant_message','tool_call','patch','compaction','error','tool_result')
+               ORDER BY seq""",
+            (file_id,),
+        ).fetchall()
+
+    def line_spans(self, file_id: int) -> list[tuple[int, int]]:
+        return self.conn.execute("SELECT seq, length FROM events WHERE file_id=? ORDER BY seq", (file_id,)).fetchall()
+
+    def turns(self, session_id: str) -> list[Turn]:
+        out = []
+        for r in self.conn.execute(
+            """SELECT idx, start_line, end_line, started_at, ended_at, prompt, model, turn_id, aborted, duration_ms
+               FROM turns WHERE session_id=? ORDER BY idx""",
+            (session_id,),
+        ):
+            out.append(
+                Turn(
+                    index=r[0], start_line=r[1], end_line=r[2],
+                    started_at=datetime.fromtimestamp(r[3], timezone.utc) if r[3] is not None else None,
+                    ended_at=datetime.fromtimestamp(r[4], timezone.utc) if r[4] is not None else None,
+                    prompt=r[5], model=r[6], turn_id=r[7], aborted=bool(r[8]), duration_ms=r[9],
+                )
+            )
+        return out
+
+    def turn_usage(self, session_id: str) -> dict[int, dict[str, Any]]:
+        out = {}
+        for r in self.conn.execute(
+            """SELECT turn, sum(input), sum(cache_read), sum(cache_write_5m + cache_write_1h), sum(output), sum(cost_usd),
+                      sum(1 - cost_known) FROM usage WHERE session_id=? GROUP BY turn""",
+            (session_id,),
+        ):
+            out[r[0]] = {"input": r[1], "cache_read": r[2], "cache_write": r[3], "output": r[4], "cost_usd": r[5], "unknown": r[6]}
+        return out
+
+    def usage_for_event(self, session_id: str, key: str) -> dict[str, Any] | None:
+        r = self.conn.execute(
+            "SELECT model, input, cache_read, cache_write_5m, cache_write_1h, output, reasoning, cost_usd, cost_known FROM usage WHERE key=?",
+            (key,),
+        ).fetchone()
+        if not r:
+            return None
+        return dict(zip(("model", "input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "cost_known"), r))
+
+    def session_totals(self, session_ids: Sequence[str]) -> dict[str, Any]:
+        if not session_ids:
+            return {"input": 0, "cache_read": 0, "cache_write_5m": 0, "cache_write_1h": 0, "output": 0, "reasoning": 0, "cost_usd": 0.0, "unknown": 0, "requests": 0}
+        q = ",".join("?" * len(session_ids))
+        r = self.conn.execute(
+            f"""SELECT coalesce(sum(input),0), coalesce(sum(cache_read),0), coalesce(sum(cache_write_5m),0),
+                       coalesce(sum(cache_write_1h),0), coalesce(sum(output),0), coalesce(sum(reasoning),0),
+                       coalesce(sum(cost_usd),0), coalesce(sum(1-cost_known),0), count(*)
+                FROM usage WHERE session_id IN ({q})""",
+            list(session_ids),
+        ).fetchone()
+        return dict(zip(("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "unknown", "requests"), r))
+
+    def usage_report(
+        self,
+        by: str,
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        project: str | None = None,
+        agent: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Aggregate usage.  ``by``: day | week | month | session | model | project | agent | turn."""
+        group = {
+            "day": "u.day",
+            "month": "substr(u.day, 1, 7)",
+            "week": "u.day",  # folded into ISO weeks by the caller
+            "session": "u.session_id",
+            "model": "COALESCE(u.model, '(unknown)')",
+            "project": "COALESCE(u.project, '(none)')",
+            "agent": "u.agent",
+        }.get(by)
+        if group is None:
+            raise StoreError(f"cannot group usage by {by!r}; use day, week, month, session, model, project or agent")
+        where, args = [], []
+        if since is not None:
+            where.append("u.ts >= ?")
+            args.append(since)
+        if until is not None:
+            where.append("u.ts < ?")
+            args.append(until)
+        if project:
+            where.append("(u.project = ? OR u.project LIKE ?)")
+            args += [project, f"%/{project}"]
+        if agent:
+            where.append("u.agent = ?")
+            args.append(agent)
+        sql = f"""SELECT {group} AS k, {"COALESCE(u.model, '(unknown)')" if by in ("day", "week", "month") else "''"} AS m,
+                         sum(u.input), sum(u.cache_read), sum(u.cache_write_5m), sum(u.cache_write_1h), sum(u.output),
+                         sum(u.reasoning), sum(coalesce(u.cost_usd, 0)), sum(1 - u.cost_known), count(*),
+                         count(DISTINCT u.session_id), min(u.ts), max(u.ts)
+                  FROM usage u {"WHERE " + " AND ".join(where) if where else ""}
+                  GROUP BY k, m ORDER BY k, m"""
+        cols = ("key", "model", "input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning",
+                "cost_usd", "unknown", "requests", "sessions", "first_ts", "last_ts")
+        return [dict(zip(cols, r)) for r in self.conn.execute(sql, args)]
+
+    def problems(self, file_id: int) -> list[ParseProblem]:
+        return [
+            ParseProblem(line=r[0], offset=r[1], severity=r[2], message=r[3])
+            for r in self.conn.execute("SELECT line, offset, severity, message FROM problems WHERE file_id=? ORDER BY line", (file_id,))
+        ]
+
+    def findings(self, *, file_id: int | None = None, session_id: str | None = None, project: str | None = None,
+                 rule: str | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
+        where, args = [], []
+        if file_id is not None:
+            where.append("fi.file_id=?")
+            args.append(file_id)
+        if session_id is not None:
+            where.append("fi.session_id=?")
+            args.append(session_id)
+        if project:
+            where.append("(s.project=? OR s.project LIKE ?)")
+            args += [project, f"%/{project}"]
+        if rule:
+            where.append("fi.rule_id=?")
+            args.append(rule)
+        sql = f"""SELECT fi.id, fi.file_id, fi.session_id, fi.seq, fi.rule_id, fi.severity, fi.message, fi.guideline,
+                         fi.related, fi.data, f.path, s.project, s.agent
+                  FROM findings fi JOIN files f ON f.id=fi.file_id LEFT JOIN sessions s ON s.id=fi.session_id
+                  {"WHERE " + " AND ".join(where) if where else ""} ORDER BY fi.file_id, fi.seq LIMIT ?"""
+        out = []
+        for r in self.conn.execute(sql, (*args, limit)):
+            out.append({
+                "id": r[0], "file_id": r[1], "session_id": r[2], "seq": r[3], "rule_id": r[4], "severity": r[5],
+                "message": r[6], "guideline": r[7], "related": orjson.loads(r[8]) if r[8] else [],
+                "data": orjson.loads(r[9]) if r[9] else {}, "path": r[10], "project": r[11], "agent": r[12],
+            })
+        return out
+
+    def finding_counts(self, project: str | None = None) -> list[tuple[str, str, int, int]]:
+        where, args = "", []
+        if project:
+            where = "WHERE (s.project=? OR s.project LIKE ?)"
+            args = [project, f"%/{project}"]
+        return self.conn.execute(
+            f"""SELECT fi.rule_id, fi.severity, count(*), count(DISTINCT fi.session_id)
+                FROM findings fi LEFT JOIN sessions s ON s.id=fi.session_id {where}
+                GROUP BY fi.rule_id, fi.severity ORDER BY count(*) DESC""",
+            args,
+        ).fetchall()
+
+    # ------------------------------------------------------------------ llm cache / conversations
+    def cache_get(self, key: str) -> str | None:
+        return self.conn.execute("SELECT value FROM llm_cache WHERE key=?", (key,)).get
+
+    def cache_put(self, key: str, kind: str, model: str | None, value: str) -> None:
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO llm_cache(key, kind, model, created, value) VALUES(?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value, created=excluded.created",
+                (key, kind, model, time.time(), value),
+            )
+
+    def conversation(self, session_id: str) -> list[dict[str, str]]:
+        return [
+            {"role": r[0], "content": r[1], "created": r[2]}
+            for r in self.conn.execute("SELECT role, content, created FROM conversations WHERE session_id=? ORDER BY id", (session_id,))
+        ]
+
+    def add_conversation(self, session_id: str, role: str, content: str) -> None:
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO conversations(session_id, role, content, created) VALUES(?,?,?,?)", (session_id, role, content, time.time())
+            )
+
+    def clear_conversation(self, session_id: str) -> None:
+        with self.conn:
+            self.conn.execute("DELETE FROM conversations WHERE session_id=?", (session_id,))
+
+    # ------------------------------------------------------------------ eval runs
+    def add_eval_run(self, suite: str, suite_path: str | None, started_at: float, finished_at: float, git_commit: str | None,
+                     instructions_hash: str | None, summary: dict, results: Iterable[dict]) -> int:
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO eval_runs(suite, suite_path, started_at, finished_at, git_commit, instructions_hash, summary) VALUES(?,?,?,?,?,?,?)",
+                (suite, suite_path, started_at, finished_at, git_commit, instructions_hash, _dumps(summary)),
+            )
+            run_id = self.conn.last_insert_rowid()
+            self.conn.executemany(
+                "INSERT INTO eval_results(run_id, session_id, case_id, check_id, passed, message, evidence_seq, data) VALUES(?,?,?,?,?,?,?,?)",
+                [
+                    (run_id, r.get("session_id"), r.get("case_id"), r["check_id"], int(bool(r["passed"])), r.get("message"),
+                     r.get("evidence_seq"), _dumps(r.get("data") or {}))
+                    for r in results
+                ],
+            )
+        return run_id
+
+    def eval_runs(self, suite: str, limit: int = 50) -> list[dict[str, Any]]:
+        cols = ("id", "suite", "suite_path", "started_at", "finished_at", "git_commit", "instructions_hash", "pinned", "summary")
+        out = []
+        for r in self.conn.execute(
+            f"SELECT {', '.join(cols)} FROM eval_runs WHERE suite=? ORDER BY id DESC LIMIT ?", (suite, limit)
+        ):
+            d = dict(zip(cols, r))
+            d["summary"] = orjson.loads(d["summary"]) if d["summary"] else {}
+            out.append(d)
+        return out
+
+    def eval_results(self, run_id: int) -> list[dict[str, Any]]:
+        cols = ("session_id", "case_id", "check_id", "passed", "message", "evidence_seq", "data")
+        out = []
+        for r in self.conn.execute(f"SELECT {', '.join(cols)} FROM eval_results WHERE run_id=?", (run_id,)):
+            d = dict(zip(cols, r))
+            d["passed"] = bool(d["passed"])
+            d["data"] = orjson.loads(d["data"]) if d["data"] else {}
+            out.append(d)
+        return out
+
+    def pin_eval_run(self, suite: str, run_id: int) -> None:
+        with self.conn:
+            self.conn.execute("UPDATE eval_runs SET pinned=0 WHERE suite=?", (suite,))
+            self.conn.execute("UPDATE eval_runs SET pinned=1 WHERE id=? AND suite=?", (run_id, suite))

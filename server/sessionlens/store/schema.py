@@ -1,0 +1,206 @@
+"""SQLite schema migrations, applied in order by ``PRAGMA user_version``.
+
+Each entry is one migration step, run in a single transaction.  Never edit a released step:
+append a new one.
+"""
+
+MIGRATIONS: list[str] = [
+    # 1: the foundation
+    """
+    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) STRICT;
+
+    CREATE TABLE files(
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        agent TEXT,
+        size INTEGER NOT NULL DEFAULT 0,
+        mtime_ns INTEGER NOT NULL DEFAULT 0,
+        offset INTEGER NOT NULL DEFAULT 0,       -- bytes parsed (end of the last complete line)
+        lines INTEGER NOT NULL DEFAULT 0,
+        head_len INTEGER NOT NULL DEFAULT 0,     -- bytes covered by head_hash
+        head_hash TEXT,                          -- detects a rewritten file
+        parser_version INTEGER NOT NULL DEFAULT 0,
+        state TEXT,                              -- ParserState JSON, to continue after growth
+        session_id TEXT,
+        status TEXT NOT NULL DEFAULT 'ok',       -- ok | not_session | error
+        error TEXT,
+        indexed_at REAL
+    ) STRICT;
+
+    CREATE TABLE projects(
+        root TEXT PRIMARY KEY,
+        name TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE sessions(
+        id TEXT PRIMARY KEY,
+        file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+        agent TEXT NOT NULL,
+        cwd TEXT,
+        project TEXT,
+        git_branch TEXT,
+        git_commit TEXT,
+        git_remote TEXT,
+        models TEXT NOT NULL DEFAULT '[]',
+        cli_version TEXT,
+        originator TEXT,
+        started_at REAL,
+        ended_at REAL,
+        parent_session_id TEXT,
+        agent_id TEXT,
+        title TEXT,
+        events INTEGER NOT NULL DEFAULT 0,
+        turns INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX sessions_file ON sessions(file_id);
+    CREATE INDEX sessions_project ON sessions(project, started_at);
+    CREATE INDEX sessions_started ON sessions(started_at);
+    CREATE INDEX sessions_parent ON sessions(parent_session_id);
+
+    CREATE TABLE turns(
+        session_id TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        file_id INTEGER NOT NULL,
+        start_line INTEGER NOT NULL,
+        end_line INTEGER NOT NULL,
+        started_at REAL,
+        ended_at REAL,
+        prompt TEXT,
+        model TEXT,
+        turn_id TEXT,
+        aborted INTEGER NOT NULL DEFAULT 0,
+        duration_ms INTEGER,
+        PRIMARY KEY(session_id, idx)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX turns_file ON turns(file_id);
+
+    CREATE TABLE events(
+        id INTEGER PRIMARY KEY,
+        file_id INTEGER NOT NULL,
+        seq INTEGER NOT NULL,                    -- == 1-based line number
+        session_id TEXT NOT NULL,
+        offset INTEGER NOT NULL,
+        length INTEGER NOT NULL,
+        ts REAL,
+        kind TEXT NOT NULL,
+        subtype TEXT,
+        turn INTEGER,
+        tool TEXT,
+        call_id TEXT,
+        command TEXT,
+        exit_code INTEGER,
+        is_error INTEGER NOT NULL DEFAULT 0,
+        duration_ms INTEGER,
+        text TEXT,
+        files TEXT,
+        model TEXT,
+        usage_key TEXT,
+        flags INTEGER NOT NULL DEFAULT 0,        -- 1 duplicate, 2 sidechain
+        agent_id TEXT,
+        parent_call_id TEXT,
+        data TEXT                                -- JSON: role, ids, extra, usage
+    ) STRICT;
+    CREATE UNIQUE INDEX events_file_seq ON events(file_id, seq);
+    CREATE INDEX events_session ON events(session_id, seq);
+    CREATE INDEX events_call ON events(session_id, call_id) WHERE call_id IS NOT NULL;
+
+    CREATE TABLE usage(
+        key TEXT PRIMARY KEY,
+        file_id INTEGER NOT NULL,
+        session_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        turn INTEGER,
+        ts REAL,
+        day TEXT,                                 -- local calendar day of ts, for reports
+        model TEXT,
+        agent TEXT NOT NULL,
+        project TEXT,
+        input INTEGER NOT NULL DEFAULT 0,
+        cache_read INTEGER NOT NULL DEFAULT 0,
+        cache_write_5m INTEGER NOT NULL DEFAULT 0,
+        cache_write_1h INTEGER NOT NULL DEFAULT 0,
+        output INTEGER NOT NULL DEFAULT 0,
+        reasoning INTEGER NOT NULL DEFAULT 0,
+        speed TEXT,
+        cost_usd REAL,
+        cost_known INTEGER NOT NULL DEFAULT 0,
+        log_cost_usd REAL
+    ) STRICT;
+    CREATE INDEX usage_file ON usage(file_id);
+    CREATE INDEX usage_session ON usage(session_id, seq);
+    CREATE INDEX usage_day ON usage(day, model);
+
+    CREATE TABLE problems(
+        file_id INTEGER NOT NULL,
+        line INTEGER NOT NULL,
+        offset INTEGER NOT NULL,
+        severity TEXT NOT NULL,
+        message TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX problems_file ON problems(file_id, line);
+
+    CREATE TABLE findings(
+        id INTEGER PRIMARY KEY,
+        file_id INTEGER NOT NULL,
+        session_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        rule_id TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        message TEXT NOT NULL,
+        guideline TEXT,
+        related TEXT,
+        data TEXT
+    ) STRICT;
+    CREATE INDEX findings_file ON findings(file_id, seq);
+    CREATE INDEX findings_session ON findings(session_id);
+    CREATE INDEX findings_rule ON findings(rule_id);
+
+    -- derived-index work queue, written in the same transaction as the events it refers to
+    CREATE TABLE search_queue(
+        id INTEGER PRIMARY KEY,
+        file_id INTEGER NOT NULL,
+        op TEXT NOT NULL,                         -- append | replace | delete
+        from_seq INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+
+    CREATE TABLE eval_runs(
+        id INTEGER PRIMARY KEY,
+        suite TEXT NOT NULL,
+        suite_path TEXT,
+        started_at REAL NOT NULL,
+        finished_at REAL,
+        git_commit TEXT,
+        instructions_hash TEXT,
+        pinned INTEGER NOT NULL DEFAULT 0,
+        summary TEXT
+    ) STRICT;
+    CREATE TABLE eval_results(
+        run_id INTEGER NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
+        session_id TEXT,
+        case_id TEXT,
+        check_id TEXT NOT NULL,
+        passed INTEGER NOT NULL,
+        message TEXT,
+        evidence_seq INTEGER,
+        data TEXT
+    ) STRICT;
+    CREATE INDEX eval_results_run ON eval_results(run_id);
+
+    CREATE TABLE llm_cache(
+        key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        model TEXT,
+        created REAL NOT NULL,
+        value TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE conversations(
+        id INTEGER PRIMARY KEY,
+        session_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        content TEXT NOT NULL,
+        created REAL NOT NULL
+    ) STRICT;
+    CREATE INDEX conversations_session ON conversations(session_id, id);
+    """,
+]
