@@ -1,0 +1,354 @@
+import * as vscode from 'vscode';
+import { API_KEY_SECRET, EXTENSION_ID } from './constants';
+import { showCostReport } from './costReportPanel';
+import { debounce } from './lib/debounce';
+import {
+  SearchHit,
+  SearchResult,
+  searchHitText,
+  SessionInfo,
+  sessionDescription,
+  sessionLabel,
+  sortSessionsNewestFirst,
+} from './lib/format';
+import { deepLinkFromHandlerUri, formatOpenUri } from './lib/links';
+import { RenderProvider, showMarkdown } from './render';
+import { errorMessage, ServerManager } from './server';
+import { SessionNode, SessionsTreeProvider } from './sessionsTree';
+
+const SEARCH_DEBOUNCE_MS = 150;
+const SEARCH_LIMIT = 50;
+
+/** Opens `uri` with the cursor on the 1-based `line`, centred. */
+export async function openAtLine(uri: vscode.Uri, line: number | undefined): Promise<void> {
+  const document = await vscode.workspace.openTextDocument(uri);
+  const index = Math.min(Math.max((line ?? 1) - 1, 0), Math.max(document.lineCount - 1, 0));
+  const range = new vscode.Range(index, 0, index, 0);
+  const editor = await vscode.window.showTextDocument(document, { selection: range, preview: false });
+  editor.revealRange(range, vscode.TextEditorRevealType.InCenter);
+}
+
+function toUri(uri: string | undefined | null, path: string | undefined | null): vscode.Uri {
+  if (uri) {
+    return vscode.Uri.parse(uri, true);
+  }
+  if (path) {
+    return vscode.Uri.file(path);
+  }
+  throw new Error('The server returned no location.');
+}
+
+function isLogFile(uri: vscode.Uri | undefined): uri is vscode.Uri {
+  return !!uri && uri.scheme === 'file' && uri.path.endsWith('.jsonl');
+}
+
+interface HitItem extends vscode.QuickPickItem {
+  hit?: SearchHit;
+}
+
+interface SessionItem extends vscode.QuickPickItem {
+  session: SessionInfo;
+}
+
+const renderButton: vscode.QuickInputButton = {
+  iconPath: new vscode.ThemeIcon('open-preview'),
+  tooltip: 'Open the rendered session',
+};
+
+/** Registers every command of the extension. */
+export function registerCommands(
+  context: vscode.ExtensionContext,
+  server: ServerManager,
+  render: RenderProvider,
+  tree: SessionsTreeProvider,
+): void {
+  const register = (id: string, handler: (...args: never[]) => unknown): void => {
+    context.subscriptions.push(
+      vscode.commands.registerCommand(id, async (...args: never[]) => {
+        try {
+          return await handler(...args);
+        } catch (error) {
+          void vscode.window.showErrorMessage(`Session Lens: ${errorMessage(error)}`);
+          return undefined;
+        }
+      }),
+    );
+  };
+
+  const openRendered = async (target: { sessionId?: string; logUri?: vscode.Uri }, title: string): Promise<void> => {
+    await showMarkdown(render.sessionUri(target, title), render);
+  };
+
+  const pickSession = async (placeholder: string): Promise<SessionInfo | undefined> => {
+    const quickPick = vscode.window.createQuickPick<SessionItem>();
+    quickPick.placeholder = placeholder;
+    quickPick.matchOnDescription = true;
+    quickPick.matchOnDetail = true;
+    quickPick.busy = true;
+    quickPick.show();
+    try {
+      const result = await server.executeCommand<{ sessions: SessionInfo[] }>('sessionlens.sessions', { limit: 1000 });
+      quickPick.items = sortSessionsNewestFirst(result?.sessions ?? []).map((session) => ({
+        label: sessionLabel(session),
+        description: sessionDescription(session),
+        detail: [session.project_name ?? session.project, session.turns ? `${session.turns} turns` : undefined]
+          .filter(Boolean)
+          .join(' · '),
+        buttons: [renderButton],
+        session,
+      }));
+      if (!quickPick.items.length) {
+        quickPick.placeholder = 'No sessions indexed yet (run "Session Lens: Reindex")';
+      }
+    } catch (error) {
+      quickPick.hide();
+      throw error;
+    } finally {
+      quickPick.busy = false;
+    }
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (session: SessionInfo | undefined): void => {
+        if (!done) {
+          done = true;
+          resolve(session);
+          quickPick.hide();
+        }
+      };
+      quickPick.onDidAccept(() => finish(quickPick.selectedItems[0]?.session));
+      quickPick.onDidTriggerItemButton((event) => {
+        void openRendered({ sessionId: event.item.session.id }, sessionLabel(event.item.session));
+        finish(undefined);
+      });
+      quickPick.onDidHide(() => {
+        finish(undefined);
+        quickPick.dispose();
+      });
+    });
+  };
+
+  register('sessionlens.searchSessions', (initial?: string) => {
+    const quickPick = vscode.window.createQuickPick<HitItem>();
+    quickPick.placeholder = 'Search session logs: words, "a phrase", field:value';
+    quickPick.title = 'Session Lens: Search Sessions';
+    const selected = vscode.window.activeTextEditor?.document.getText(vscode.window.activeTextEditor.selection);
+    quickPick.value = typeof initial === 'string' ? initial : selected && !selected.includes('\n') ? selected : '';
+    let generation = 0;
+    let cancel: vscode.CancellationTokenSource | undefined;
+    const search = debounce(async (query: string) => {
+      const mine = ++generation;
+      cancel?.cancel();
+      cancel = new vscode.CancellationTokenSource();
+      if (!query.trim()) {
+        quickPick.items = [];
+        quickPick.busy = false;
+        return;
+      }
+      quickPick.busy = true;
+      try {
+        const result = await server.executeCommand<SearchResult>(
+          'sessionlens.search',
+          { query, limit: SEARCH_LIMIT },
+          cancel.token,
+        );
+        if (mine !== generation) {
+          return;
+        }
+        const hits = result?.hits ?? [];
+        quickPick.items = hits.length
+          ? hits.map((hit) => ({ ...searchHitText(hit), alwaysShow: true, buttons: [renderButton], hit }))
+          : [{ label: '$(info) No matches', alwaysShow: true }];
+        quickPick.title = `Session Lens: ${result?.total ?? hits.length} matches`;
+      } catch (error) {
+        if (mine === generation) {
+          quickPick.items = [{ label: `$(error) ${errorMessage(error)}`, alwaysShow: true }];
+        }
+      } finally {
+        if (mine === generation) {
+          quickPick.busy = false;
+        }
+      }
+    }, SEARCH_DEBOUNCE_MS);
+    quickPick.onDidChangeValue((value) => search(value));
+    quickPick.onDidAccept(() => {
+      const hit = quickPick.selectedItems[0]?.hit;
+      if (!hit) {
+        return;
+      }
+      quickPick.hide();
+      void openAtLine(toUri(hit.uri, hit.path), hit.line).catch((error) =>
+        vscode.window.showErrorMessage(`Session Lens: ${errorMessage(error)}`),
+      );
+    });
+    quickPick.onDidTriggerItemButton((event) => {
+      const hit = event.item.hit;
+      if (hit) {
+        quickPick.hide();
+        void openRendered({ sessionId: hit.session_id }, hit.title ?? hit.session_id);
+      }
+    });
+    quickPick.onDidHide(() => {
+      search.cancel();
+      cancel?.cancel();
+      quickPick.dispose();
+    });
+    quickPick.show();
+    if (quickPick.value) {
+      search(quickPick.value);
+    }
+  });
+
+  register('sessionlens.openSession', async () => {
+    const session = await pickSession('Open a session (newest first)');
+    if (session) {
+      await openAtLine(toUri(session.uri, session.path), 1);
+    }
+  });
+
+  register('sessionlens.showRendered', async (arg?: SessionNode | vscode.Uri | string) => {
+    if (arg instanceof SessionNode) {
+      return openRendered({ sessionId: arg.session.id }, sessionLabel(arg.session));
+    }
+    if (typeof arg === 'string') {
+      return openRendered({ sessionId: arg }, arg);
+    }
+    const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+    if (isLogFile(uri)) {
+      const name = uri.path.split('/').pop() ?? 'Session';
+      return openRendered({ logUri: uri }, name.replace(/\.jsonl$/, ''));
+    }
+    const session = await pickSession('Pick a session to render');
+    if (session) {
+      await openRendered({ sessionId: session.id }, sessionLabel(session));
+    }
+  });
+
+  register('sessionlens.openRaw', async (node?: SessionNode) => {
+    if (node instanceof SessionNode) {
+      await openAtLine(toUri(node.session.uri, node.session.path), 1);
+    }
+  });
+
+  register('sessionlens.openRendered', async (node?: SessionNode) => {
+    if (node instanceof SessionNode) {
+      await openRendered({ sessionId: node.session.id }, sessionLabel(node.session));
+    }
+  });
+
+  register('sessionlens.refreshSessions', () => tree.refresh());
+
+  register('sessionlens.reindex', async () => {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Session Lens: reindexing…' },
+      () => server.executeCommand<{ files?: number; sessions?: number; events?: number; problems?: number }>(
+        'sessionlens.reindex',
+        {},
+      ),
+    );
+    tree.refresh();
+    void server.refreshStatus();
+    void vscode.window.showInformationMessage(
+      `Session Lens: indexed ${result?.sessions ?? 0} sessions (${result?.events ?? 0} events) from ${result?.files ?? 0} files` +
+        (result?.problems ? `, ${result.problems} problems` : '') +
+        '.',
+    );
+  });
+
+  register('sessionlens.runEvals', async (arg?: vscode.Uri) => {
+    let file: string | undefined;
+    const active = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+    if (active?.scheme === 'file' && active.path.endsWith('.eval.json')) {
+      file = active.fsPath;
+    } else {
+      const found = await vscode.workspace.findFiles('**/*.eval.json', '**/node_modules/**', 200);
+      if (!found.length) {
+        void vscode.window.showInformationMessage('Session Lens: no *.eval.json suite in this workspace.');
+        return;
+      }
+      const all = { label: '$(checklist) All suites', description: `${found.length} files`, file: undefined };
+      const picked = await vscode.window.showQuickPick(
+        [
+          ...found
+            .sort((a, b) => a.fsPath.localeCompare(b.fsPath))
+            .map((uri) => ({ label: vscode.workspace.asRelativePath(uri), description: '', file: uri.fsPath as string | undefined })),
+          ...(found.length > 1 ? [all] : []),
+        ],
+        { placeHolder: 'Run which eval suite?' },
+      );
+      if (!picked) {
+        return;
+      }
+      file = picked.file;
+    }
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Session Lens: running evals…' },
+      () => server.executeCommand<{ suites?: unknown[]; markdown?: string }>('sessionlens.runEvals', file ? { file } : {}),
+    );
+    await showMarkdown(render.staticUri(result?.markdown ?? '_No results._\n', 'Eval results'), render);
+  });
+
+  register('sessionlens.showCostReport', (arg?: object) =>
+    showCostReport(server, arg && typeof arg === 'object' && !(arg instanceof vscode.Uri) ? arg : {}),
+  );
+
+  register('sessionlens.setApiKey', async () => {
+    const key = await vscode.window.showInputBox({
+      title: 'Session Lens: Anthropic API key',
+      prompt: 'Stored in VS Code secret storage and handed to the Session Lens server only.',
+      password: true,
+      ignoreFocusOut: true,
+      validateInput: (value) => (value.trim() ? undefined : 'Enter a key, or press Escape to cancel.'),
+    });
+    if (key === undefined) {
+      return;
+    }
+    await context.secrets.store(API_KEY_SECRET, key.trim());
+    void vscode.window.showInformationMessage('Session Lens: API key saved.');
+  });
+
+  register('sessionlens.clearApiKey', async () => {
+    await context.secrets.delete(API_KEY_SECRET);
+    void vscode.window.showInformationMessage('Session Lens: API key cleared.');
+  });
+
+  register('sessionlens.copyDeepLink', async () => {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || !isLogFile(editor.document.uri)) {
+      void vscode.window.showInformationMessage('Session Lens: put the cursor on a line of a session log first.');
+      return;
+    }
+    const { link } = await server.executeCommand<{ link: string }>('sessionlens.deepLink', {
+      uri: editor.document.uri.toString(),
+      line: editor.selection.active.line,
+    });
+    await vscode.env.clipboard.writeText(link);
+    const copyEditorLink = 'Copy VS Code Link';
+    const choice = await vscode.window.showInformationMessage(`Copied ${link}`, copyEditorLink);
+    if (choice === copyEditorLink) {
+      await vscode.env.clipboard.writeText(formatOpenUri(vscode.env.uriScheme, EXTENSION_ID, link));
+    }
+  });
+
+  register('sessionlens.restartServer', () => server.restart());
+
+  context.subscriptions.push(
+    vscode.window.registerUriHandler({
+      handleUri: async (uri: vscode.Uri) => {
+        const link = deepLinkFromHandlerUri(uri.path, uri.query);
+        if (!link) {
+          void vscode.window.showErrorMessage(`Session Lens: not a session link: ${uri.toString(true)}`);
+          return;
+        }
+        try {
+          const target = await server.executeCommand<{ uri?: string; path?: string; line?: number }>(
+            'sessionlens.resolveLink',
+            { link },
+          );
+          await openAtLine(toUri(target?.uri, target?.path), target?.line);
+        } catch (error) {
+          void vscode.window.showErrorMessage(`Session Lens: cannot open ${link}: ${errorMessage(error)}`);
+        }
+      },
+    }),
+  );
+}

@@ -1,0 +1,9 @@
+/** Identifiers shared by the extension's modules. */
+export const EXTENSION_ID = 'sessionlens.sessionlens';
+export const CONFIG_SECTION = 'sessionlens';
+export const OUTPUT_NAME = 'Session Lens';
+export const RENDER_SCHEME = 'sessionlens-render';
+export const STATUS_NOTIFICATION = 'sessionlens/status';
+export const API_KEY_SECRET = 'sessionlens.anthropicApiKey';
+/** The install section of the project README. */
+export const INSTALL_URL = 'https://github.com/sessionlens/sessionlens#install';

@@ -1,0 +1,94 @@
+import * as vscode from 'vscode';
+import { RENDER_SCHEME } from './constants';
+import { errorMessage, ServerManager } from './server';
+
+/**
+ * Read-only Markdown documents under the `sessionlens-render:` scheme:
+ * `/<title>.md?session=<id>` or `?uri=<log uri>` render a session through `sessionlens.renderSession`;
+ * `/<title>.md?doc=<n>` show text the extension already has (eval results).
+ */
+export class RenderProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly changeEmitter = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changeEmitter.event;
+  private readonly documents = new Map<string, string>();
+  private nextDoc = 1;
+
+  constructor(private readonly server: ServerManager) {}
+
+  async provideTextDocumentContent(uri: vscode.Uri, token: vscode.CancellationToken): Promise<string> {
+    const params = new URLSearchParams(uri.query);
+    const doc = params.get('doc');
+    if (doc) {
+      return this.documents.get(doc) ?? '_This document is no longer available._\n';
+    }
+    const argument: { session_id?: string; uri?: string } = {};
+    const session = params.get('session');
+    const logUri = params.get('uri');
+    if (session) {
+      argument.session_id = session;
+    } else if (logUri) {
+      argument.uri = logUri;
+    } else {
+      return '_Nothing to render._\n';
+    }
+    try {
+      const result = await this.server.executeCommand<{ title?: string; markdown?: string }>(
+        'sessionlens.renderSession',
+        argument,
+        token,
+      );
+      return result?.markdown ?? '';
+    } catch (error) {
+      return `# Could not render the session\n\n${errorMessage(error)}\n`;
+    }
+  }
+
+  /** The URI that renders a session, by id or by its log file. */
+  sessionUri(target: { sessionId?: string; logUri?: vscode.Uri }, title: string): vscode.Uri {
+    const query = new URLSearchParams();
+    if (target.sessionId) {
+      query.set('session', target.sessionId);
+    } else if (target.logUri) {
+      query.set('uri', target.logUri.toString());
+    }
+    return vscode.Uri.from({ scheme: RENDER_SCHEME, path: `/${fileTitle(title)}.md`, query: query.toString() });
+  }
+
+  /** Stores `markdown` as a new document and returns its URI. */
+  staticUri(markdown: string, title: string): vscode.Uri {
+    const id = String(this.nextDoc++);
+    this.documents.set(id, markdown);
+    return vscode.Uri.from({ scheme: RENDER_SCHEME, path: `/${fileTitle(title)}.md`, query: `doc=${id}` });
+  }
+
+  /** Re-renders an open document. */
+  refresh(uri: vscode.Uri): void {
+    this.changeEmitter.fire(uri);
+  }
+
+  dispose(): void {
+    this.changeEmitter.dispose();
+    this.documents.clear();
+  }
+}
+
+function fileTitle(title: string): string {
+  const cleaned = title.replace(/[\\/:*?"<>|#%\r\n\t]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 80);
+  return cleaned || 'Session';
+}
+
+/** Opens a rendered document as a Markdown preview, or as text when the preview is unavailable. */
+export async function showMarkdown(uri: vscode.Uri, provider: RenderProvider): Promise<void> {
+  provider.refresh(uri);
+  try {
+    const document = await vscode.workspace.openTextDocument(uri);
+    const commands = await vscode.commands.getCommands(true);
+    if (commands.includes('markdown.showPreview')) {
+      await vscode.commands.executeCommand('markdown.showPreview', document.uri);
+      return;
+    }
+    await vscode.window.showTextDocument(document, { preview: true });
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Session Lens: ${errorMessage(error)}`);
+  }
+}

@@ -1,0 +1,330 @@
+import { execFile } from 'node:child_process';
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import {
+  ExecuteCommandRequest,
+  LanguageClient,
+  LanguageClientOptions,
+  ServerOptions,
+  State,
+  Trace,
+  TransportKind,
+} from 'vscode-languageclient/node';
+import { API_KEY_SECRET, CONFIG_SECTION, INSTALL_URL, OUTPUT_NAME, STATUS_NOTIFICATION } from './constants';
+import { StatusInfo } from './lib/format';
+import {
+  expandPath,
+  IMPORT_CHECK_ARGS,
+  notInstalledMessage,
+  PythonCommand,
+  resolvePythonCommand,
+  SERVER_ARGS,
+} from './lib/python';
+import { pythonExtensionInterpreter } from './pythonExtension';
+
+export type ServerState = 'stopped' | 'starting' | 'running' | 'failed';
+
+const IMPORT_CHECK_TIMEOUT_MS = 30_000;
+
+/** The `sessionlens.*` settings, handed to the server as `initializationOptions`. */
+export function settingsObject(workspaceFolder: string | undefined): Record<string, unknown> {
+  const config = vscode.workspace.getConfiguration(CONFIG_SECTION);
+  const home = os.homedir();
+  const path = (value: string): string => (value ? expandPath(value, workspaceFolder, home) : value);
+  return {
+    server: { python: path(config.get<string>('server.python', '')) },
+    store: { path: path(config.get<string>('store.path', '')) },
+    logRoots: config.get<string[]>('logRoots', []).map(path),
+    includeHomeLogs: config.get<boolean>('includeHomeLogs', true),
+    homeLogsScope: config.get<string>('homeLogsScope', 'workspace'),
+    coach: { enabled: config.get<boolean>('coach.enabled', true) },
+    llm: {
+      model: config.get<string>('llm.model', ''),
+      baseUrl: config.get<string>('llm.baseUrl', ''),
+      timeoutSeconds: config.get<number>('llm.timeoutSeconds', 60),
+      maxTokens: config.get<number>('llm.maxTokens', 1024),
+    },
+  };
+}
+
+function firstWorkspaceFolder(): vscode.WorkspaceFolder | undefined {
+  return vscode.workspace.workspaceFolders?.[0];
+}
+
+/** Runs `<python> -c "import sessionlens"`; resolves to an error text, or undefined when it works. */
+function checkImport(python: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile(python, [...IMPORT_CHECK_ARGS], { env, timeout: IMPORT_CHECK_TIMEOUT_MS }, (error, _stdout, stderr) => {
+      if (!error) {
+        resolve(undefined);
+        return;
+      }
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EACCES') {
+        resolve(`Python interpreter not found: ${python}. Set "sessionlens.server.python" to a Python 3.11+ interpreter.`);
+        return;
+      }
+      const detail = String(stderr || error.message).trim().split('\n').slice(-1)[0];
+      resolve(`${notInstalledMessage(python)}${detail ? ` (${detail})` : ''}`);
+    });
+  });
+}
+
+/**
+ * Owns the language client: resolves the interpreter, checks the package is importable, starts,
+ * restarts and stops the server, and forwards its `sessionlens/status` notifications.
+ */
+export class ServerManager implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private starting: Promise<LanguageClient | undefined> | undefined;
+  private stateValue: ServerState = 'stopped';
+  private lastError: string | undefined;
+  private generation = 0;
+  private readonly statusEmitter = new vscode.EventEmitter<StatusInfo>();
+  private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
+  private readonly disposables: vscode.Disposable[] = [this.statusEmitter, this.stateEmitter];
+
+  /** Fires on every `sessionlens/status` notification and after the initial `sessionlens.status`. */
+  readonly onStatus = this.statusEmitter.event;
+  /** Fires when the server starts, stops or fails. */
+  readonly onState = this.stateEmitter.event;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly output: vscode.LogOutputChannel,
+  ) {}
+
+  get state(): ServerState {
+    return this.stateValue;
+  }
+
+  /** Why the last start failed, if it did. */
+  get error(): string | undefined {
+    return this.lastError;
+  }
+
+  private setState(state: ServerState): void {
+    this.stateValue = state;
+    this.stateEmitter.fire(state);
+  }
+
+  /** Starts the server unless it is running or starting. */
+  start(): Promise<LanguageClient | undefined> {
+    if (this.client?.isRunning()) {
+      return Promise.resolve(this.client);
+    }
+    if (!this.starting) {
+      const generation = ++this.generation;
+      this.starting = this.doStart(generation).finally(() => {
+        if (generation === this.generation) {
+          this.starting = undefined;
+        }
+      });
+    }
+    return this.starting;
+  }
+
+  /** Stops the server and starts it again with the current settings. */
+  async restart(): Promise<LanguageClient | undefined> {
+    this.output.info('Restarting the Session Lens server');
+    await this.stop();
+    return this.start();
+  }
+
+  async stop(): Promise<void> {
+    this.generation++;
+    this.starting = undefined;
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      try {
+        await client.stop(5_000);
+      } catch (error) {
+        this.output.warn(`Stopping the server failed: ${String(error)}`);
+      }
+      try {
+        await client.dispose(1_000);
+      } catch {
+        // already stopped
+      }
+    }
+    this.setState('stopped');
+  }
+
+  private async resolvePython(): Promise<PythonCommand> {
+    const folder = firstWorkspaceFolder();
+    const setting = vscode.workspace.getConfiguration(CONFIG_SECTION, folder?.uri).get<string>('server.python', '');
+    const fromExtension = setting.trim() ? undefined : await pythonExtensionInterpreter(folder?.uri, this.output);
+    return resolvePythonCommand({
+      setting,
+      pythonExtension: fromExtension,
+      workspaceFolder: folder?.uri.fsPath,
+      home: os.homedir(),
+    });
+  }
+
+  private serverEnv(settings: Record<string, unknown>): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
+    const storePath = (settings.store as { path?: string }).path;
+    if (storePath) {
+      env.SESSIONLENS_HOME = storePath;
+    }
+    return env;
+  }
+
+  private async doStart(generation: number): Promise<LanguageClient | undefined> {
+    this.setState('starting');
+    this.lastError = undefined;
+    const python = await this.resolvePython();
+    const folder = firstWorkspaceFolder();
+    const settings = settingsObject(folder?.uri.fsPath);
+    const env = this.serverEnv(settings);
+    this.output.info(`Using Python ${python.command} (from ${python.source})`);
+
+    const importError = await checkImport(python.command, env);
+    if (generation !== this.generation) {
+      return undefined;
+    }
+    if (importError) {
+      this.fail(importError);
+      return undefined;
+    }
+
+    const serverOptions: ServerOptions = {
+      command: python.command,
+      args: [...SERVER_ARGS],
+      transport: TransportKind.stdio,
+      options: { env, cwd: folder?.uri.fsPath },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: 'file', pattern: '**/*.jsonl' }],
+      outputChannel: this.output,
+      initializationOptions: settings,
+      markdown: { isTrusted: false, supportHtml: false },
+    };
+    const client = new LanguageClient(CONFIG_SECTION, OUTPUT_NAME, serverOptions, clientOptions);
+    client.onNotification(STATUS_NOTIFICATION, (status: StatusInfo) => this.statusEmitter.fire(status));
+    client.onDidChangeState((event) => {
+      if (this.client !== client) {
+        return;
+      }
+      if (event.newState === State.Running) {
+        this.setState('running');
+      } else if (event.newState === State.Stopped && this.stateValue === 'running') {
+        this.setState('stopped');
+      }
+    });
+    this.client = client;
+    try {
+      await client.start();
+    } catch (error) {
+      if (generation !== this.generation) {
+        return undefined;
+      }
+      this.client = undefined;
+      this.fail(`The Session Lens server failed to start: ${errorMessage(error)}`);
+      return undefined;
+    }
+    if (generation !== this.generation) {
+      return undefined;
+    }
+    this.setState('running');
+    await this.sendApiKey();
+    void this.refreshStatus();
+    return client;
+  }
+
+  private fail(message: string): void {
+    this.lastError = message;
+    this.output.error(message);
+    this.setState('failed');
+    const installAction = 'Open install instructions';
+    const settingsAction = 'Open Settings';
+    const outputAction = 'Show Output';
+    void vscode.window.showErrorMessage(message, installAction, settingsAction, outputAction).then((choice) => {
+      if (choice === installAction) {
+        void vscode.env.openExternal(vscode.Uri.parse(INSTALL_URL));
+      } else if (choice === settingsAction) {
+        void vscode.commands.executeCommand('workbench.action.openSettings', `${CONFIG_SECTION}.server.python`);
+      } else if (choice === outputAction) {
+        this.output.show();
+      }
+    });
+  }
+
+  /** Asks the server for its status and forwards it to {@link onStatus}. */
+  async refreshStatus(): Promise<void> {
+    try {
+      const status = await this.executeCommand<StatusInfo>('sessionlens.status', {});
+      this.statusEmitter.fire(status);
+    } catch (error) {
+      this.output.warn(`sessionlens.status failed: ${errorMessage(error)}`);
+    }
+  }
+
+  /**
+   * Hands the stored Anthropic API key (or its absence) to the running server. Tracing is
+   * suspended for that one request so the key never reaches the output channel.
+   */
+  async sendApiKey(): Promise<void> {
+    const client = this.client;
+    if (!client?.isRunning()) {
+      return;
+    }
+    const key = (await this.context.secrets.get(API_KEY_SECRET)) ?? null;
+    const traceSetting = vscode.workspace.getConfiguration(CONFIG_SECTION).get<string>('trace.server', 'off');
+    const trace = Trace.fromString(traceSetting);
+    try {
+      if (trace !== Trace.Off) {
+        await client.setTrace(Trace.Off);
+      }
+      const pending = client.sendRequest(ExecuteCommandRequest.type, {
+        command: 'sessionlens.setApiKey',
+        arguments: [{ key }],
+      });
+      if (trace !== Trace.Off) {
+        await client.setTrace(trace);
+      }
+      await pending;
+    } catch (error) {
+      this.output.warn(`Could not hand the API key to the server: ${errorMessage(error)}`);
+    }
+  }
+
+  /** The running client, starting it if needed; throws with the start error otherwise. */
+  async ready(): Promise<LanguageClient> {
+    const client = this.client?.isRunning() ? this.client : await this.start();
+    if (!client) {
+      throw new Error(this.lastError ?? 'The Session Lens server is not running.');
+    }
+    return client;
+  }
+
+  /** Runs one of the server's `sessionlens.*` commands with one argument object. */
+  async executeCommand<T>(command: string, argument: object, token?: vscode.CancellationToken): Promise<T> {
+    const client = await this.ready();
+    return (await client.sendRequest(
+      ExecuteCommandRequest.type,
+      { command, arguments: [argument] },
+      token,
+    )) as T;
+  }
+
+  dispose(): void {
+    void this.stop();
+    for (const disposable of this.disposables) {
+      disposable.dispose();
+    }
+  }
+}
+
+/** The message of an error from the client or the server. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) {
+    return error.message;
+  }
+  if (typeof error === 'object' && error && 'message' in error) {
+    return String((error as { message: unknown }).message);
+  }
+  return String(error);
+}
