@@ -1,0 +1,1 @@
+"""Deterministic sample session logs for the demo home, docs examples and benchmarks (see ``generator``)."""
