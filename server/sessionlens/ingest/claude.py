@@ -175,6 +175,7 @@ class ClaudeParser(LineParser):
         self.title_from_summary: bool = bool(d.get("title_from_summary"))
         self.in_subagent_file = self.session.agent_id is not None and self.session.parent_session_id is not None
         self.session_id_known: bool = bool(d.get("sid_known"))
+        self.pending_command: str | None = d.get("pending_command")
 
     def initial_session(self) -> Session:
         parent, agent_id = _subagent_from_path(self.path)
@@ -290,7 +291,12 @@ class ClaudeParser(LineParser):
             _blocks_text(content) if isinstance(content, list) else None
         if obj.get("isCompactSummary") is True:
             return self._ev(base, EventKind.COMPACTION, "user/compact_summary", role="user", text=clip(text))
+        pending = self.pending_command
+        self.pending_command = None
         if obj.get("isMeta") is True:
+            if pending:
+                # a custom slash command / skill expanded into a prompt: that starts a turn
+                self._prompt(base, pending, obj)
             return self._ev(base, SYSTEM, "user/meta", role="user", text=clip(text))
         stripped = text.lstrip() if text else ""
         if stripped.startswith("[Request interrupted by user"):
@@ -299,8 +305,9 @@ class ClaudeParser(LineParser):
             return self._ev(base, EventKind.ERROR, "user/interrupted", role="user", text=stripped, is_error=True)
         if stripped.startswith(_COMMAND_PREFIXES):
             command = self._command(stripped)
-            # a slash command is a user action: it opens a turn (its prompt is the command line)
-            self._prompt(base, command or stripped, obj)
+            # built-in commands (/clear, /model…) are followed by their output; a custom command is
+            # followed by its expansion (an isMeta line), which opens the turn
+            self.pending_command = command or stripped
             return self._ev(base, SYSTEM, "user/command", role="user", text=clip(text),
                             extra={"command": command} if command else {})
         if stripped.startswith(_SYSTEM_PREFIXES):
@@ -378,6 +385,7 @@ class ClaudeParser(LineParser):
     # ------------------------------------------------------------------ assistant
 
     def _assistant(self, obj: dict[str, Any], base: tuple) -> Event:
+        self.pending_command = None
         msg = obj.get("message") if isinstance(obj.get("message"), dict) else {}
         model = as_str(msg.get("model"))
         mid = as_str(msg.get("id"))
@@ -525,6 +533,7 @@ class ClaudeParser(LineParser):
         d["recent_keys"] = self.recent_keys
         d["title_from_summary"] = self.title_from_summary
         d["sid_known"] = self.session_id_known
+        d["pending_command"] = self.pending_command
 
 
 def parse(data: bytes, path: str, state: ParserState | None = None) -> ParseResult:
