@@ -38,6 +38,7 @@ import logging
 import math
 import random
 import re
+import string
 import sys
 import time
 import uuid
@@ -150,32 +151,35 @@ def _pools() -> _Pools:
     return _Pools()
 
 
+@functools.lru_cache(maxsize=512)
+def _fields(template: str) -> tuple[str, ...]:
+    return tuple(sorted({name for _, name, _, _ in string.Formatter().parse(template) if name}))
+
+
+_FILLERS: dict[str, Any] = {
+    "mod": lambda r, p: r.choice(p.stack.modules),
+    "fn": lambda r, p: r.choice(wb.FUNCS),
+    "Fn": lambda r, p: "".join(x.title() for x in r.choice(wb.FUNCS).split("_")),
+    "cls": lambda r, p: r.choice(wb.CLASSES),
+    "field": lambda r, p: r.choice(wb.FIELDS),
+    "table": lambda r, p: r.choice(p.tables),
+    "svc": lambda r, p: r.choice(p.services),
+    "err": lambda r, p: r.choice(p.stack.error_types),
+    "msg": lambda r, p: r.choice(wb.ERR_MSGS),
+    "file": lambda r, p: f"{r.choice(p.stack.dirs)}/{r.choice(p.stack.modules)}.{p.stack.ext}",
+    "test": lambda r, p: f"test_{r.choice(wb.FUNCS)}",
+    "title": lambda r, p: r.choice(wb.REASONING_TITLES),
+    "n": lambda r, p: r.randrange(2, 900),
+    "col": lambda r, p: r.randrange(1, 80),
+    "port": lambda r, p: r.choice((5432, 6379, 8000, 8080, 3000, 9000)),
+    "hex": lambda r, p: "".join(r.choices(_HEX, k=12)),
+    "hex2": lambda r, p: "".join(r.choices(_HEX, k=12)),
+}
+
+
 def _fill(rng: random.Random, template: str, proj: wb.ProjectSpec) -> str:
-    """Fill ``{placeholders}`` of a word-bank template with random project vocabulary."""
-    st = proj.stack
-    mod = rng.choice(st.modules)
-    fn = rng.choice(wb.FUNCS)
-    err = rng.choice(st.error_types)
-    values = {
-        "mod": mod,
-        "fn": fn,
-        "Fn": "".join(p.title() for p in fn.split("_")),
-        "cls": rng.choice(wb.CLASSES),
-        "field": rng.choice(wb.FIELDS),
-        "table": rng.choice(proj.tables),
-        "svc": rng.choice(proj.services),
-        "err": err,
-        "msg": rng.choice(wb.ERR_MSGS),
-        "file": f"{rng.choice(st.dirs)}/{mod}.{st.ext}",
-        "test": f"test_{fn}",
-        "title": rng.choice(wb.REASONING_TITLES),
-        "n": rng.randrange(2, 900),
-        "col": rng.randrange(1, 80),
-        "port": rng.choice((5432, 6379, 8000, 8080, 3000, 9000)),
-        "hex": "".join(rng.choices(_HEX, k=12)),
-        "hex2": "".join(rng.choices(_HEX, k=12)),
-    }
-    return template.format(**values)
+    """Fill the ``{placeholders}`` of a word-bank template with random project vocabulary."""
+    return template.format(**{name: _FILLERS[name](rng, proj) for name in _fields(template)})
 
 
 def _slice(rng: random.Random, text: str, starts: list[int], size: int) -> str:
@@ -218,8 +222,19 @@ def _token(rng: random.Random, n: int) -> str:
     return "".join(rng.choices(_ALNUM, k=n))
 
 
+_ISO_CACHE: dict[int, str] = {}
+
+
 def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(t * 1000) % 1000:03d}Z"
+    """RFC 3339 UTC with milliseconds, like both agents write (``2026-01-05T09:00:00.123Z``)."""
+    ms = int(t * 1000)
+    sec = ms // 1000
+    prefix = _ISO_CACHE.get(sec)
+    if prefix is None:
+        if len(_ISO_CACHE) > 4096:
+            _ISO_CACHE.clear()
+        prefix = _ISO_CACHE[sec] = datetime.fromtimestamp(sec, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.")
+    return f"{prefix}{ms % 1000:03d}Z"
 
 
 class _Writer:
