@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 HEAD_BYTES = 4096
 CHUNK_BYTES = 8 * 1024 * 1024
+DETECT_BYTES = 1024 * 1024
 PROJECT_CONFIG = ".sessionlens.json"
 
 
@@ -200,7 +201,11 @@ class Indexer:
                 or _hash(head[: row.head_len]) != row.head_hash
                 or len(head) < row.head_len
             )
-            agent = ingest.detect(path, head)
+            det = head
+            if b"\n" not in det:  # a first line longer than the head (Codex base_instructions): read more to detect
+                det = head + f.read(DETECT_BYTES)
+                f.seek(len(head))
+            agent = ingest.detect(path, det)
             if agent is None:
                 with store.conn:
                     fid = store.ensure_file(path)
