@@ -178,7 +178,7 @@ def _normalize(raw: dict[str, int]) -> TokenUsage:
 
 def _exit_code_from_text(text: str) -> int | None:
     head = text[:600]
-    for marker in ("Process exited with code ", "Exit code: ", "exit code "):
+    for marker in ("Process exited with code ", "Exit code: "):
         hit = head.find(marker)
         if hit >= 0:
             digits = []
@@ -505,13 +505,14 @@ class CodexParser(LineParser):
                     inner = decoded.get("output")
                     if isinstance(inner, str):
                         text = inner
+            text = scrub_data_urls(text)
+        else:
+            text = _content_text(out)
+        if text:
             if exit_code is None:
                 exit_code = _exit_code_from_text(text)
             if duration is None:
                 duration = _wall_time_ms(text)
-            text = scrub_data_urls(text)
-        else:
-            text = _content_text(out)
         if text is not None:
             text = text.strip() or None
         is_error = failed or (exit_code is not None and exit_code != 0)
