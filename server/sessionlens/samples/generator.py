@@ -831,7 +831,7 @@ def _claude_tool(c: _Claude, name: str, cap: int, fixed: _Cmd | None = None, rej
             if reject:
                 c.tool_result(tid, src, _REJECTED, "User rejected tool use", True)
                 return
-            for k in range(min(6, int(cmd.wall // 3))):
+            for k in range(0 if c.common["isSidechain"] else min(6, int(cmd.wall // 3))):
                 tail = cmd.output[-160:]
                 c.progress({"type": "bash_progress", "output": tail, "fullOutput": tail, "elapsedTimeSeconds": 3 * (k + 1),
                             "totalLines": cmd.output.count("\n"), "timeoutMs": inp.get("timeout", 120000)}, f"bash-progress-{k}", tid)
