@@ -314,13 +314,22 @@ def cmd_schemas(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _common_options(*, suppress: bool) -> argparse.ArgumentParser:
+    """Options accepted before and after the command.  A command's copy must not set defaults
+    (``suppress``): argparse would let them overwrite a value given before the command."""
+    d: dict[str, Any] = {"default": argparse.SUPPRESS} if suppress else {}
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--home", help="store directory (default $SESSIONLENS_HOME or ~/.local/share/sessionlens)")
-    common.add_argument("--json", action="store_true", help="machine-readable output")
-    common.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+    common.add_argument("--home", help="store directory (default $SESSIONLENS_HOME or ~/.local/share/sessionlens)", **d)
+    common.add_argument("--json", action="store_true", help="machine-readable output", **d)
+    common.add_argument("-v", "--verbose", action="store_true", help="log to stderr", **d)
+    return common
 
-    p = argparse.ArgumentParser(prog="sessionlens", parents=[common],
+
+def build_parser() -> argparse.ArgumentParser:
+    top = _common_options(suppress=False)
+    common = _common_options(suppress=True)
+
+    p = argparse.ArgumentParser(prog="sessionlens", parents=[top],
                                 description="Index, search, coach and cost AI coding-agent session logs (Codex, Claude Code).")
     p.add_argument("--no-home-logs", action="store_true", help="do not read ~/.codex/sessions and ~/.claude/projects")
     p.add_argument("--wait", type=float, default=None, help="seconds to wait for another indexer (default: forever)")
@@ -341,8 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("index", cmd_index, "index session logs (default: the agent homes) incrementally")
     sp.add_argument("paths", nargs="*", help="files or directories (default: ~/.codex/sessions, ~/.claude/projects)")
-    sp.add_argument("--no-home-logs", action="store_true", help=argparse.SUPPRESS)
-    sp.add_argument("--wait", type=float, default=None, help="seconds to wait for another indexer (default: forever)")
+    sp.add_argument("--no-home-logs", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    sp.add_argument("--wait", type=float, default=argparse.SUPPRESS, help="seconds to wait for another indexer (default: forever)")
 
     sp = add("search", cmd_search, "full-text search across sessions")
     sp.add_argument("query", nargs="+")
