@@ -173,7 +173,7 @@ class ClaudeParser(LineParser):
         self.recent_keys: list[str] = list(d.get("recent_keys") or [])
         self.recent_set = set(self.recent_keys)
         self.title_from_summary: bool = bool(d.get("title_from_summary"))
-        self.in_subagent_file = self.session.agent_id is not None and self.session.parent_session_id is not None
+        self.in_subagent_file = self.session.agent_id is not None
         self.session_id_known: bool = bool(d.get("sid_known"))
         self.pending_command: str | None = d.get("pending_command")
 
@@ -233,13 +233,11 @@ class ClaudeParser(LineParser):
             sid = as_str(obj.get("sessionId"))
             if sid:
                 self.session_id_known = True
-                if self.in_subagent_file:
-                    pass
-                elif s.agent_id is not None:  # old layout agent file: id from the lines
+                if s.agent_id is None:
+                    s.id = sid
+                elif s.parent_session_id is None:  # old layout agent-<id>.jsonl: the parent id is in the lines
                     s.parent_session_id = sid
                     s.id = f"{sid}:agent-{s.agent_id}"
-                else:
-                    s.id = sid
         if s.cwd is None:
             s.cwd = as_str(obj.get("cwd"))
         if s.git_branch is None:

@@ -1,0 +1,101 @@
+"""Format detection and file-level parsing (plain, growing, zstd)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import orjson
+import pytest
+import zstandard
+
+from sessionlens.ingest import PARSER_VERSION, detect, parse_file
+from sessionlens.models.session import Agent, ParserState
+
+CODEX_LINE = {"timestamp": "2026-01-25T10:32:00.707Z", "type": "session_meta",
+              "payload": {"id": "019bf4b5-e7b0-75a0-8bf2-05fbf1b13c9b", "cwd": "/w"}}
+CLAUDE_LINE = {"parentUuid": None, "isSidechain": False, "type": "user", "sessionId": "s1", "uuid": "u1",
+               "timestamp": "2026-02-10T21:11:56.846Z", "message": {"role": "user", "content": "hi"}}
+
+
+def jl(*objs: object) -> bytes:
+    return b"".join(orjson.dumps(o) + b"\n" for o in objs)
+
+
+@pytest.mark.parametrize("head, expected", [
+    (jl(CODEX_LINE), Agent.CODEX),
+    (jl({"id": "x", "timestamp": "2025-08-10T12:50:53.445Z", "instructions": None}), Agent.CODEX),
+    (jl({"record_type": "session_meta", "id": "x", "timestamp": "2025-09-01T10:00:00Z"}), Agent.CODEX),
+    (jl(CLAUDE_LINE), Agent.CLAUDE),
+    (b"\n\n" + jl({"type": "summary", "summary": "t", "leafUuid": "x"}, CLAUDE_LINE), Agent.CLAUDE),
+    (jl({"type": "file-history-snapshot", "messageId": "m", "snapshot": {}, "isSnapshotUpdate": False}), Agent.CLAUDE),
+    # ~/.codex/history.jsonl and ~/.claude/history.jsonl are prompt histories, not sessions
+    (jl({"session_id": "019b", "ts": 1769354480, "text": "fix it"}), None),
+    (jl({"display": "fix it", "pastedContents": {}, "timestamp": 1769354480, "project": "/p", "sessionId": "s"}), None),
+    (b"not json at all\n", None),
+    (b"", None),
+    (jl([1, 2, 3]), None),
+])
+def test_detect(head: bytes, expected: Agent | None) -> None:
+    assert detect("/any/file.jsonl", head) is expected
+
+
+def test_detect_skips_a_cut_off_line() -> None:
+    head = b'{"type": "user", "sessionId": "s", "uuid": "u", "message": {"con'
+    assert detect("/x.jsonl", jl(CLAUDE_LINE) + head) is Agent.CLAUDE
+    assert detect("/x.jsonl", head) is None
+
+
+def test_parser_version_is_an_int() -> None:
+    assert isinstance(PARSER_VERSION, int) and PARSER_VERSION >= 1
+
+
+def test_parse_file_non_session_returns_none(tmp_path: Path) -> None:
+    p = tmp_path / "history.jsonl"
+    p.write_bytes(jl({"session_id": "a", "ts": 1, "text": "t"}))
+    assert parse_file(str(p)) is None
+
+
+def test_parse_file_grows(tmp_path: Path) -> None:
+    p = tmp_path / "s1.jsonl"
+    first = jl(CLAUDE_LINE)
+    p.write_bytes(first + b'{"type": "assistant", "mess')  # the agent is still writing
+    r1 = parse_file(str(p))
+    assert r1 is not None and r1.agent is Agent.CLAUDE and [e.line for e in r1.events] == [1]
+    assert r1.state.offset == len(first)
+    state = ParserState.model_validate_json(r1.state.model_dump_json())
+    p.write_bytes(first + jl({**CLAUDE_LINE, "uuid": "u2", "message": {"role": "user", "content": "more"}}))
+    r2 = parse_file(str(p), state)
+    assert r2 is not None and [e.line for e in r2.events] == [2] and r2.events[0].offset == len(first)
+    assert r2.session.id == "s1" and r2.state.offset == p.stat().st_size
+    assert [t.index for t in r2.turns] == [1] and r2.state.turns == 2
+
+
+def test_parse_file_zst_equals_plain(tmp_path: Path, corpus: Path) -> None:
+    src = corpus / "codex/agentlogs/crud.jsonl"
+    plain = tmp_path / src.name
+    shutil.copy(src, plain)
+    zst = tmp_path / "rollout-2026-01-25T10-32-00-019bf4b5-e7b0-75a0-8bf2-05fbf1b13c9b.jsonl.zst"
+    zst.write_bytes(zstandard.ZstdCompressor().compress(src.read_bytes()))
+    a = parse_file(str(plain))
+    b = parse_file(str(zst), ParserState(offset=10**9))  # state is ignored for .zst
+    assert a is not None and b is not None
+    assert [e.model_dump() for e in a.events] == [e.model_dump() for e in b.events]
+    assert b.usage == a.usage and b.session.id == a.session.id
+    assert b.state.offset == src.stat().st_size
+
+
+def test_parse_file_zst_streamed_frame(tmp_path: Path) -> None:
+    """A zstd frame without a content size (streaming writer) decompresses too."""
+    data = jl(CODEX_LINE, {"timestamp": "2026-01-25T10:32:01Z", "type": "event_msg",
+                           "payload": {"type": "user_message", "message": "hi"}})
+    zst = tmp_path / "r.jsonl.zst"
+    with open(zst, "wb") as fh, zstandard.ZstdCompressor().stream_writer(fh) as w:
+        w.write(data)
+    r = parse_file(str(zst))
+    assert r is not None and len(r.events) == 2 and r.turns[0].prompt == "hi"
+
+
+def test_parse_file_missing_raises(tmp_path: Path) -> None:
+    with pytest.raises(OSError):
+        parse_file(str(tmp_path / "nope.jsonl"))
