@@ -14,7 +14,6 @@ import pytest
 
 from sessionlens.ingest import parse_file
 from sessionlens.samples import generator as gen
-from sessionlens.samples import wordbank as wb
 from tests.samples.measure_corpus import claude_line_type, codex_line_type
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
@@ -404,3 +403,12 @@ def test_claude_usage_dedupes_to_one_per_message(corpus_2mb, long_sessions):
         assert sum(r.usage.cache_read_tokens for r in best.values()) == info.token_total["cache_read_input_tokens"]
         written = sum(r.usage.cache_write_5m_tokens + r.usage.cache_write_1h_tokens for r in best.values())
         assert written == info.token_total["cache_creation_input_tokens"]
+
+
+def test_rejects_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match="unknown problems"):
+        gen.generate_codex_session(random.Random(1), path=tmp_path / "c.jsonl", start=START, turns=1, cwd=CWD, problems=["nope"])
+    with pytest.raises(ValueError):
+        gen.generate_corpus(tmp_path, total_bytes=0)
+    with pytest.raises(ValueError):
+        gen.generate_corpus(tmp_path, codex_share=1.5)

@@ -45,7 +45,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import orjson
 
@@ -411,6 +411,14 @@ class _Workspace:
         return rel, f"*** Begin Patch\n*** Update File: {self.abspath(rel)}\n{''.join(hunks)}*** End Patch"
 
 
+def _check_problems(problems: Iterable[str]) -> tuple[str, ...]:
+    problems = tuple(problems)
+    unknown = sorted(set(problems) - set(PROBLEMS))
+    if unknown:
+        raise ValueError(f"unknown problems {unknown}; choose from {list(PROBLEMS)}")
+    return tuple(p for p in PROBLEMS if p in problems)
+
+
 def _plan_problem_turns(rng: random.Random, problems: Iterable[str], turns: int) -> dict[str, int]:
     """Which turn each problem lands in (edits_no_tests always in the last turn)."""
     out: dict[str, int] = {}
@@ -554,11 +562,12 @@ def generate_codex_session(
 ) -> GeneratedInfo:
     """Write one Codex rollout (wrapped era, 0.104-style) to ``path``.
 
-    Generation stops at ``turns`` user turns, or once the file reaches ``target_bytes``
-    (within a few percent above ~20 KB), whichever comes first; with neither, a turn count
-    is drawn from the measured distribution.
+    Generation stops after ``turns`` user turns, or else once the file reaches
+    ``target_bytes`` (±10% from ~50 KB up; seeded problems add up to ~30 KB); with neither, a
+    turn count is drawn from the measured distribution.  ``problems`` is a subset of
+    :data:`PROBLEMS`.
     """
-    problems = tuple(p for p in problems if p in PROBLEMS)
+    problems = _check_problems(problems)
     proj = project or rng.choice(wb.PROJECTS)
     ws = _Workspace(rng, proj, cwd)
     sid = session_id or _uuid7(rng, start.timestamp())
@@ -610,7 +619,7 @@ def generate_codex_session(
                          token_total=dict(c.total or {}), usage_records=c.usage_records)
 
 
-def _codex_turn(c: _Codex, problems: list[str], over, cap, budget: int) -> None:
+def _codex_turn(c: _Codex, problems: list[str], over: Callable[..., bool], cap: Callable[[], int], budget: int) -> None:
     rng, ws = c.rng, c.ws
     c.tick(20, 900)
     c.turn_id = _uuid7(rng, c.t)
@@ -817,8 +826,9 @@ class _Claude:
         self.pending_tokens += len(content if isinstance(content, str) else orjson.dumps(content)) // 4
 
 
-def _claude_tool(c: _Claude, name: str, cap: int, fixed: _Cmd | None = None, reject: bool = False) -> tuple[dict[str, Any], Any]:
-    """(tool_use input, a callable writing the progress + result lines)."""
+def _claude_tool(c: _Claude, name: str, cap: int, fixed: _Cmd | None = None,
+                 reject: bool = False) -> tuple[dict[str, Any], Callable[[str, str], None]]:
+    """(tool_use input, ``finish(tool_use_id, assistant_uuid)`` writing the progress + result lines)."""
     rng, ws = c.rng, c.ws
     if name == "Bash":
         cmd = fixed or ws.command(cap)
@@ -832,7 +842,7 @@ def _claude_tool(c: _Claude, name: str, cap: int, fixed: _Cmd | None = None, rej
                 c.tool_result(tid, src, _REJECTED, "User rejected tool use", True)
                 return
             for k in range(0 if c.common["isSidechain"] else min(6, int(cmd.wall // 3))):
-                tail = cmd.output[-160:]
+                tail = cmd.output[-80:]
                 c.progress({"type": "bash_progress", "output": tail, "fullOutput": tail, "elapsedTimeSeconds": 3 * (k + 1),
                             "totalLines": cmd.output.count("\n"), "timeoutMs": inp.get("timeout", 120000)}, f"bash-progress-{k}", tid)
             c.t += cmd.wall
@@ -981,7 +991,7 @@ def generate_claude_session(
     to the file stem when it looks like a uuid.  Sizing works as in
     :func:`generate_codex_session` (the byte budget covers the main file only).
     """
-    problems = tuple(p for p in problems if p in PROBLEMS)
+    problems = _check_problems(problems)
     proj = project or rng.choice(wb.PROJECTS)
     ws = _Workspace(rng, proj, cwd)
     sid = session_id or (path.stem if len(path.stem) == 36 else _uuid4(rng))
@@ -1050,7 +1060,7 @@ def _claude_compact(c: _Claude) -> None:
     c.pending_tokens = c.ctx_tokens
 
 
-def _claude_turn(c: _Claude, problems: list[str], over, cap, budget: int) -> None:
+def _claude_turn(c: _Claude, problems: list[str], over: Callable[..., bool], cap: Callable[[], int], budget: int) -> None:
     rng, ws = c.rng, c.ws
     c.tick(20, 900)
     turn_start = c.t
