@@ -1,0 +1,73 @@
+"""Log roots and the directory walker."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sessionlens.ingest.discovery import Root, default_roots, discover
+from sessionlens.models.session import Agent
+
+
+def test_default_roots_from_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("CODEX_HOME", raising=False)
+    monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert default_roots() == [
+        Root(str(tmp_path / ".codex" / "sessions"), Agent.CODEX),
+        Root(str(tmp_path / ".codex" / "archived_sessions"), Agent.CODEX),
+        Root(str(tmp_path / ".claude" / "projects"), Agent.CLAUDE),
+        Root(str(tmp_path / ".config" / "claude" / "projects"), Agent.CLAUDE),
+    ]
+    assert not default_roots()[0].exists
+
+
+def test_default_roots_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CODEX_HOME", str(tmp_path / "cx"))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", f"{tmp_path / 'a'}, {tmp_path / 'b'} ,")
+    (tmp_path / "cx" / "sessions").mkdir(parents=True)
+    roots = default_roots()
+    assert [r.path for r in roots] == [
+        str(tmp_path / "cx" / "sessions"), str(tmp_path / "cx" / "archived_sessions"),
+        str(tmp_path / "a" / "projects"), str(tmp_path / "b" / "projects")]
+    assert [r.agent for r in roots] == [Agent.CODEX, Agent.CODEX, Agent.CLAUDE, Agent.CLAUDE]
+    assert roots[0].exists
+
+
+def _touch(p: Path) -> None:
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(b"{}\n")
+
+
+def test_discover(tmp_path: Path) -> None:
+    files = [
+        "codex/2026/01/25/rollout-a.jsonl",
+        "codex/2026/01/25/rollout-a.jsonl.zst",  # the plain file wins
+        "codex/2026/01/26/rollout-b.jsonl.zst",
+        "codex/history.jsonl",
+        "claude/-p/s1.jsonl",
+        "claude/-p/s1/subagents/agent-x.jsonl",
+        "claude/-p/s1/tool-results/t.jsonl",
+        "claude/-p/notes.txt",
+        "claude/-p/node_modules/pkg/x.jsonl",
+        "claude/-p/.git/x.jsonl",
+    ]
+    for f in files:
+        _touch(tmp_path / f)
+    os.symlink(tmp_path / "codex", tmp_path / "claude" / "loop")  # symlinked dirs are not followed
+    found = list(discover([str(tmp_path / "codex"), str(tmp_path / "claude"), str(tmp_path / "missing"),
+                           str(tmp_path / "claude/-p/s1.jsonl")]))
+    rel = [str(Path(f).relative_to(tmp_path)) for f in found]
+    assert rel == [
+        "codex/2026/01/25/rollout-a.jsonl",
+        "codex/2026/01/26/rollout-b.jsonl.zst",
+        "claude/-p/s1.jsonl",
+        "claude/-p/s1/subagents/agent-x.jsonl",
+    ]
+
+
+def test_discover_corpus(corpus: Path) -> None:
+    found = sorted(str(Path(f).relative_to(corpus)) for f in discover([str(corpus)]))
+    assert len(found) == 15 and all(f.endswith(".jsonl") for f in found)
