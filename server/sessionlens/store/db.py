@@ -594,8 +594,8 @@ class Store:
         if projects_under:
             ors = []
             for root in projects_under:
-                ors.append("(s.cwd = ? OR s.cwd LIKE ? OR s.project = ?)")
-                args += [root, root.rstrip("/") + "/%", root]
+                ors.append("(s.cwd = ? OR s.cwd LIKE ? OR s.project = ? OR f.path LIKE ?)")
+                args += [root, root.rstrip("/") + "/%", root, root.rstrip("/") + "/%"]
             where.append("(" + " OR ".join(ors) + ")")
         if not include_subagents:
             where.append("s.parent_session_id IS NULL")
