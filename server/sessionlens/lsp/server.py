@@ -57,6 +57,7 @@ class SessionLensServer(LanguageServer):
         self._error_reported: set[str] = set()
         self.poll_task: asyncio.Task | None = None
         self.ready = False
+        self.providers: list = []
 
     # ------------------------------------------------------------------ helpers
     def spawn(self, coro) -> asyncio.Task:
@@ -123,11 +124,67 @@ class SessionLensServer(LanguageServer):
         return errors
 
 
+class DocumentProvider:
+    """Language features for non-log documents (AGENTS.md/CLAUDE.md, *.eval.json, ...).
+
+    Feature modules (``sessionlens.lsp.compliance``, ``sessionlens.lsp.evals``) subclass this and are
+    registered in ``build_server``; the server's handlers ask each provider that ``matches`` a path.
+    Every method returns None when it has nothing to say.
+    """
+
+    def matches(self, path: str) -> bool:
+        return False
+
+    async def diagnostics(self, ls: "SessionLensServer", path: str) -> list[T.Diagnostic] | None:
+        return None
+
+    async def code_lens(self, ls: "SessionLensServer", path: str) -> list[T.CodeLens] | None:
+        return None
+
+    async def hover(self, ls: "SessionLensServer", path: str, position: T.Position) -> T.Hover | None:
+        return None
+
+    async def code_action(self, ls: "SessionLensServer", path: str, params: T.CodeActionParams) -> list[T.CodeAction] | None:
+        return None
+
+    async def document_symbol(self, ls: "SessionLensServer", path: str) -> list[T.DocumentSymbol] | None:
+        return None
+
+    def register(self, ls: "SessionLensServer") -> None:
+        """Register extra commands or features (called once from build_server)."""
+
+
+def _load_providers() -> list[DocumentProvider]:
+    out: list[DocumentProvider] = []
+    for mod in ("sessionlens.lsp.compliance", "sessionlens.lsp.evals"):
+        try:
+            m = __import__(mod, fromlist=["PROVIDER"])
+        except ImportError:
+            continue
+        prov = getattr(m, "PROVIDER", None)
+        if prov is not None:
+            out.append(prov)
+    return out
+
+
+def provider_for(ls: "SessionLensServer", path: str | None) -> DocumentProvider | None:
+    if not path:
+        return None
+    for p in ls.providers:
+        try:
+            if p.matches(path):
+                return p
+        except Exception:
+            log.exception("provider %r failed", p)
+    return None
+
+
 server = None  # set by build_server(); handlers receive the server as `ls`
 
 
 def build_server() -> SessionLensServer:
     ls_ = SessionLensServer()
+    ls_.providers = _load_providers()
 
     # ------------------------------------------------------------------ lifecycle
     @ls_.feature(T.INITIALIZE)
@@ -223,6 +280,9 @@ def build_server() -> SessionLensServer:
     @ls_.feature(T.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: SessionLensServer, params: T.DidOpenTextDocumentParams):
         path = uri_to_path(params.text_document.uri)
+        if provider_for(ls, path) is not None:
+            await publish(ls, params.text_document.uri, params.text_document.version)
+            return
         if not path or not path.endswith((".jsonl", ".jsonl.zst")):
             return
         ls.extra_paths.add(path)
@@ -231,10 +291,20 @@ def build_server() -> SessionLensServer:
         request_index(ls, [path])
 
     @ls_.feature(T.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: SessionLensServer, params: T.DidSaveTextDocumentParams):
+    async def did_save(ls: SessionLensServer, params: T.DidSaveTextDocumentParams):
         path = uri_to_path(params.text_document.uri)
+        if provider_for(ls, path) is not None:
+            doc = ls.workspace.text_documents.get(params.text_document.uri)
+            await publish(ls, params.text_document.uri, doc.version if doc else None)
+            return
         if path and path.endswith(".jsonl"):
             request_index(ls, [path])
+
+    @ls_.feature(T.TEXT_DOCUMENT_DID_CHANGE)
+    async def did_change(ls: SessionLensServer, params: T.DidChangeTextDocumentParams):
+        path = uri_to_path(params.text_document.uri)
+        if provider_for(ls, path) is not None:
+            await publish(ls, params.text_document.uri, params.text_document.version)
 
     @ls_.feature(T.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: SessionLensServer, params: T.DidCloseTextDocumentParams):
@@ -248,6 +318,9 @@ def build_server() -> SessionLensServer:
         path = uri_to_path(params.text_document.uri)
         if not path:
             return None
+        prov = provider_for(ls, path)
+        if prov is not None:
+            return await prov.document_symbol(ls, path)
         nodes = await ls.run(ls.app.outline, path)
         return convert.outline_to_symbols(nodes) or None
 
@@ -256,6 +329,9 @@ def build_server() -> SessionLensServer:
         path = uri_to_path(params.text_document.uri)
         if not path:
             return None
+        prov = provider_for(ls, path)
+        if prov is not None:
+            return await prov.hover(ls, path, params.position)
         md = await ls.run(ls.app.hover, path, params.position.line)
         if not md:
             return None
@@ -276,6 +352,9 @@ def build_server() -> SessionLensServer:
         path = uri_to_path(params.text_document.uri)
         if not path:
             return None
+        prov = provider_for(ls, path)
+        if prov is not None:
+            return await prov.code_lens(ls, path)
         lenses = await ls.run(ls.app.lenses, path)
         return [
             T.CodeLens(range=convert.line_range(line, line, 1), command=T.Command(title=title, command=""))
@@ -292,6 +371,9 @@ def build_server() -> SessionLensServer:
 
     @ls_.feature(T.TEXT_DOCUMENT_CODE_ACTION, T.CodeActionOptions(code_action_kinds=[T.CodeActionKind.QuickFix]))
     async def code_action(ls: SessionLensServer, params: T.CodeActionParams):
+        prov = provider_for(ls, uri_to_path(params.text_document.uri))
+        if prov is not None:
+            return await prov.code_action(ls, uri_to_path(params.text_document.uri), params)
         actions = []
         for d in params.context.diagnostics:
             data = d.data if isinstance(d.data, dict) else None
@@ -431,6 +513,8 @@ def build_server() -> SessionLensServer:
             raise CommandError("evals are not available in this build") from None
         return await run_evals_command(ls, a)
 
+    for prov in ls_.providers:
+        prov.register(ls_)
     return ls_
 
 
@@ -624,6 +708,16 @@ async def refresh_open_documents(ls: SessionLensServer, changed: set[str] | None
 async def publish(ls: SessionLensServer, uri: str, version: int | None) -> None:
     path = uri_to_path(uri)
     if not path:
+        return
+    prov = provider_for(ls, path)
+    if prov is not None:
+        try:
+            pd = await prov.diagnostics(ls, path)
+        except Exception:
+            log.exception("diagnostics provider failed for %s", path)
+            pd = None
+        if pd is not None:
+            ls.text_document_publish_diagnostics(T.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=pd))
         return
     diags = await ls.run(ls.app.diagnostics, path)
     ls.text_document_publish_diagnostics(T.PublishDiagnosticsParams(
