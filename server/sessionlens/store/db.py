@@ -332,6 +332,16 @@ class Store:
         sids = [r[0] for r in c.execute("SELECT id FROM sessions WHERE file_id=?", (file_id,))]
         c.execute("DELETE FROM events WHERE file_id=?", (file_id,))
         c.execute("DELETE FROM turns WHERE file_id=?", (file_id,))
+        # Usage rows are deduplicated across files (a resumed or copied transcript repeats the same
+        # requests): a row this file owns passes to another file that logged the same request,
+        # or the other copy's tokens would vanish from every report.
+        c.execute(
+            """UPDATE usage SET (file_id, session_id, seq, turn) = (
+                   SELECT e.file_id, e.session_id, e.seq, e.turn FROM events e
+                   WHERE e.usage_key = usage.key AND e.file_id != ?1 ORDER BY e.file_id, e.seq LIMIT 1)
+               WHERE file_id = ?1 AND EXISTS (SELECT 1 FROM events e WHERE e.usage_key = usage.key AND e.file_id != ?1)""",
+            (file_id,),
+        )
         c.execute("DELETE FROM usage WHERE file_id=?", (file_id,))
         c.execute("DELETE FROM problems WHERE file_id=?", (file_id,))
         c.execute("DELETE FROM findings WHERE file_id=?", (file_id,))

@@ -203,4 +203,8 @@ MIGRATIONS: list[str] = [
     ) STRICT;
     CREATE INDEX conversations_session ON conversations(session_id, id);
     """,
+    # 2: find the other copies of a billed request when the file that owns its usage row is cleared
+    """
+    CREATE INDEX events_usage_key ON events(usage_key) WHERE usage_key IS NOT NULL;
+    """,
 ]
