@@ -111,6 +111,12 @@ def scrub_data_urls(text: str) -> str:
     return "".join(out)
 
 
+_EVENT_DEFAULTS: dict[str, Any] = {
+    name: (field.default if field.default_factory is None else None) for name, field in Event.model_fields.items()
+}
+_EVENT_FACTORIES = [(name, f.default_factory) for name, f in Event.model_fields.items() if f.default_factory]
+
+
 def new_event(
     line: int,
     offset: int,
@@ -122,38 +128,29 @@ def new_event(
     **fields: Any,
 ) -> Event:
     """Build an ``Event`` without validation (hot path); callers pass correctly typed values."""
-    values = {
-        "seq": line,
-        "line": line,
-        "offset": offset,
-        "length": length,
-        "timestamp": timestamp,
-        "kind": kind,
-        "subtype": subtype,
-        "role": None,
-        "turn": turn,
-        "tool": None,
-        "call_id": None,
-        "command": None,
-        "exit_code": None,
-        "is_error": False,
-        "duration_ms": None,
-        "text": None,
-        "files": [],
-        "model": None,
-        "usage": None,
-        "usage_key": None,
-        "duplicate": False,
-        "sidechain": False,
-        "agent_id": None,
-        "parent_call_id": None,
-        "message_id": None,
-        "request_id": None,
-        "uuid": None,
-        "extra": {},
-    }
+    values = _EVENT_DEFAULTS.copy()
+    values["seq"] = values["line"] = line
+    values["offset"] = offset
+    values["length"] = length
+    values["timestamp"] = timestamp
+    values["kind"] = kind
+    values["subtype"] = subtype
+    values["turn"] = turn
+    for name, factory in _EVENT_FACTORIES:
+        values[name] = factory()
     values.update(fields)
-    return Event.model_construct(**values)
+    return _construct(Event, values)
+
+
+def _construct(cls: type, values: dict[str, Any]) -> Any:
+    """What ``BaseModel.model_construct`` does for a model without extras/private attributes, minus
+    its per-call overhead (it dominated parsing time).  ``values`` must hold every field."""
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
 
 
 def as_str(value: Any) -> str | None:
@@ -286,6 +283,9 @@ class LineParser:
         if path and path not in self.session.source_files:
             self.session.source_files.append(path)
         self.model: str | None = st.model
+        # session time range, kept in locals (pydantic attribute writes per line are slow)
+        self.ts_min = self.session.started_at
+        self.ts_max = self.session.ended_at
 
     def initial_session(self) -> Session:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -331,10 +331,15 @@ class LineParser:
             consumed_offset = offset + len(raw) + 1 if terminated else start_offset + len(data)
         else:
             # trailing blank lines are consumed too
-            if data and data.endswith(b"\n"):
+            tail = consumed_offset - start_offset
+            if data.endswith(b"\n") and tail < len(data):
+                consumed_line += data.count(b"\n", tail)
                 consumed_offset = start_offset + len(data)
-                consumed_line = start_line + data.count(b"\n")
         self.finish()
+        if self.ts_min is not None and (self.session.started_at is None or self.ts_min < self.session.started_at):
+            self.session.started_at = self.ts_min
+        if self.ts_max is not None and (self.session.ended_at is None or self.ts_max > self.session.ended_at):
+            self.session.ended_at = self.ts_max
         st.offset = consumed_offset
         st.line = consumed_line
         st.model = self.model

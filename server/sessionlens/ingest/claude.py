@@ -197,10 +197,10 @@ class ClaudeParser(LineParser):
         ts = parse_ts(obj.get("timestamp"))
         s = self.session
         if ts is not None:
-            if s.started_at is None or ts < s.started_at:
-                s.started_at = ts
-            if s.ended_at is None or ts > s.ended_at:
-                s.ended_at = ts
+            if self.ts_min is None or ts < self.ts_min:
+                self.ts_min = ts
+            if self.ts_max is None or ts > self.ts_max:
+                self.ts_max = ts
         t = obj.get("type")
         if t in ("user", "assistant", "system", "progress"):
             self._common(obj)

@@ -218,7 +218,7 @@ class CodexParser(LineParser):
         self.has_task_started: bool = bool(d.get("task_started"))
         self.meta_seen: bool = bool(d.get("meta_seen"))
         self.replay_until: datetime | None = parse_ts(d.get("replay_until"))
-        self.last_ts: datetime | None = None
+        self.prev_raw: Any = None  # the raw total of the previous token_count (fast equality check)
 
     def initial_session(self) -> Session:
         return Session(id=_session_id_from_path(self.path), agent=Agent.CODEX)
@@ -228,12 +228,10 @@ class CodexParser(LineParser):
     def handle(self, obj: dict[str, Any], line: int, offset: int, length: int) -> Event:
         ts = parse_ts(obj.get("timestamp"))
         if ts is not None:
-            s = self.session
-            if s.started_at is None:
-                s.started_at = ts
-            if s.ended_at is None or ts > s.ended_at:
-                s.ended_at = ts
-            self.last_ts = ts
+            if self.ts_min is None or ts < self.ts_min:
+                self.ts_min = ts
+            if self.ts_max is None or ts > self.ts_max:
+                self.ts_max = ts
         base = (line, offset, length, ts)
         top = obj.get("type")
         payload = obj.get("payload")
@@ -305,8 +303,8 @@ class CodexParser(LineParser):
         s.cli_version = as_str(p.get("cli_version")) or s.cli_version
         s.originator = as_str(p.get("originator")) or s.originator
         start = parse_ts(p.get("timestamp"))
-        if start is not None and (s.started_at is None or start < s.started_at):
-            s.started_at = start
+        if start is not None and (self.ts_min is None or start < self.ts_min):
+            self.ts_min = start
         git = p.get("git")
         if isinstance(git, dict):
             s.git_branch = as_str(git.get("branch")) or s.git_branch
@@ -597,7 +595,12 @@ class CodexParser(LineParser):
         info = p.get("info")
         if not isinstance(info, dict):
             return self._ev(base, EventKind.TOKEN_USAGE, sub)
-        total = _usage_of(info.get("total_token_usage"))
+        raw_total = info.get("total_token_usage")
+        if raw_total is not None and raw_total == self.prev_raw:
+            # an unchanged re-emitted snapshot (about half of all token_count lines)
+            return self._ev(base, EventKind.TOKEN_USAGE, sub, duplicate=True, model=self.model)
+        self.prev_raw = raw_total
+        total = _usage_of(raw_total)
         last = _usage_of(info.get("last_token_usage"))
         delta: dict[str, int] | None
         if total is not None:
