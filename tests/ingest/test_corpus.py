@@ -312,3 +312,4 @@ def test_events_are_valid_models(corpus: Path, rel: str) -> None:
         assert Event.model_validate(e.model_dump()) == e
         assert e.text is None or len(e.text) <= 64 * 1024 + 100
     ParseResult.model_validate(r.model_dump())
+    assert ParseResult.model_validate_json(r.model_dump_json()).events == r.events

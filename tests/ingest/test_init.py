@@ -99,3 +99,17 @@ def test_parse_file_zst_streamed_frame(tmp_path: Path) -> None:
 def test_parse_file_missing_raises(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         parse_file(str(tmp_path / "nope.jsonl"))
+
+
+def test_detect_with_a_first_line_longer_than_the_head(tmp_path: Path) -> None:
+    meta = {**CODEX_LINE, "payload": {**CODEX_LINE["payload"], "base_instructions": {"text": "x" * 300_000}}}
+    p = tmp_path / "r.jsonl"
+    p.write_bytes(jl(meta, {"timestamp": "2026-01-25T10:32:01Z", "type": "event_msg",
+                            "payload": {"type": "user_message", "message": "hi"}}))
+    r1 = parse_file(str(p))
+    assert r1 is not None and r1.agent is Agent.CODEX and len(r1.events) == 2
+    with open(p, "ab") as fh:
+        fh.write(jl({"timestamp": "2026-01-25T10:32:02Z", "type": "event_msg",
+                     "payload": {"type": "agent_message", "message": "yo"}}))
+    r2 = parse_file(str(p), r1.state)
+    assert r2 is not None and [e.line for e in r2.events] == [3]

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+from typing import BinaryIO, Iterator
 
 import orjson
 
@@ -17,8 +18,9 @@ logger = logging.getLogger(__name__)
 #: Bump whenever parsing output changes so that the store re-parses files.
 PARSER_VERSION = 1
 
-#: Bytes read from the start of a file to detect its format.
+#: Bytes read from the start of a file to detect its format (more when the first line is longer).
 HEAD_BYTES = 64 * 1024
+MAX_HEAD_BYTES = 64 * 1024 * 1024
 
 _CODEX_TOP_TYPES = frozenset({"session_meta", "response_item", "event_msg", "turn_context", "compacted"})
 _CLAUDE_TYPES = frozenset({
@@ -48,17 +50,26 @@ def _classify(obj: object) -> Agent | None | bool:
     return False
 
 
+def _first_lines(head: bytes, limit: int) -> Iterator[bytes]:
+    pos, n, count = 0, len(head), 0
+    while pos < n and count < limit:
+        end = head.find(b"\n", pos)
+        raw = head[pos:] if end < 0 else head[pos:end]
+        pos = n if end < 0 else end + 1
+        if raw.strip():
+            count += 1
+            yield raw
+
+
 def detect(path: str, head: bytes) -> Agent | None:
     """Which agent wrote this JSONL file, judged by the content of its first non-blank lines.
 
     Returns None for JSONL that is not a session log (e.g. ``~/.codex/history.jsonl`` with
     ``{session_id, ts, text}`` lines, ``~/.claude/history.jsonl`` with ``{display, …}`` lines).
-    ``head`` is the start of the (decompressed) file; a cut-off last line is ignored.
+    ``head`` is the start of the (decompressed) file; a cut-off last line is ignored.  ``path`` is
+    only used for logging: content decides.
     """
-    checked = 0
-    for raw in head.split(b"\n"):
-        if not raw.strip():
-            continue
+    for raw in _first_lines(head, 20):
         try:
             obj = orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -66,10 +77,19 @@ def detect(path: str, head: bytes) -> Agent | None:
         verdict = _classify(obj)
         if verdict is not False:
             return verdict  # type: ignore[return-value]
-        checked += 1
-        if checked >= 20:
-            break
+    logger.debug("no session-log line at the start of %s", path)
     return None
+
+
+def _read_head(fh: BinaryIO) -> bytes:
+    """The first ``HEAD_BYTES`` of a file, extended to the end of its first line (lines can be MBs)."""
+    head = fh.read(HEAD_BYTES)
+    while b"\n" not in head and len(head) < MAX_HEAD_BYTES:
+        more = fh.read(HEAD_BYTES * 16)
+        if not more:
+            break
+        head += more
+    return head
 
 
 def _read_zst(path: str) -> bytes:
@@ -88,16 +108,16 @@ def parse_file(path: str, state: ParserState | None = None) -> ParseResult | Non
     if path.endswith(".zst"):
         data = _read_zst(path)
         state = None
-        head = data[:HEAD_BYTES]
+        head = data
     else:
         offset = state.offset if state is not None else 0
         with open(path, "rb") as fh:
             if offset:
-                head = fh.read(HEAD_BYTES)
+                head = _read_head(fh)
                 fh.seek(offset)
             data = fh.read()
         if not offset:
-            head = data[:HEAD_BYTES]
+            head = data  # detect() only looks at the first lines
     agent = detect(path, head)
     if agent is None:
         logger.debug("not a session log: %s", path)

@@ -49,7 +49,7 @@ _META_TYPES = frozenset({
     "file-history-snapshot", "queue-operation", "attachment", "pr-link", "agent-name", "custom-title",
     "last-prompt", "permission-mode", "ai-title", "agent-setting", "bridge-session", "worktree-state",
 })
-_RECENT_KEYS = 512
+_RECENT_KEYS = 256
 
 
 def _subagent_from_path(path: str) -> tuple[str | None, str | None]:
@@ -167,7 +167,7 @@ class ClaudeParser(LineParser):
     def __init__(self, path: str, state: ParserState | None) -> None:
         super().__init__(path, state)
         d = self.data
-        self.tools = BoundedMap(d.get("tools"))
+        self.tools = BoundedMap(d.get("tools"), limit=512)
         self.agent_calls = BoundedMap(d.get("agent_calls"), limit=256)  # agentId -> Task tool_use id
         self.open_tasks: list[str] = list(d.get("open_tasks") or [])
         self.recent_keys: list[str] = list(d.get("recent_keys") or [])
