@@ -62,6 +62,7 @@ def test_legacy_bare_era() -> None:
     assert (call.tool, call.command, call.extra["workdir"]) == ("shell", "pytest -q", "/home/u/proj")
     assert (out.tool, out.exit_code, out.is_error, out.duration_ms, out.text) == ("shell", 1, True, 1500, "1 failed")
     assert (patch.tool, patch.files, patch.call_id) == ("apply_patch", ["a.py"], "call_2")
+    assert patch.command.startswith("apply_patch '*** Begin Patch")
     assert patch.text.startswith("*** Begin Patch") and patch.text.endswith("*** End Patch")
     assert r.usage == [] and r.problems == []
 

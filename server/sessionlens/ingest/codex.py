@@ -239,8 +239,9 @@ class CodexParser(LineParser):
             ev = self._transitional(obj, base)
         elif isinstance(top, str) and "payload" in obj:
             ev = self._wrapped(top, payload if isinstance(payload, dict) else {}, base, obj)
-        elif top is None and "id" in obj and line <= 2 and not self.meta_seen:
-            ev = self._legacy_meta(obj, base)
+        elif top is None and "id" in obj and not self.meta_seen:
+            self.legacy = True  # bare-era header {id, timestamp, instructions, git?}
+            ev = self._session_meta(obj, base, "session_meta")
         elif isinstance(top, str):
             self.legacy = True
             ev = self._response_item(obj, base, "response_item/")
@@ -332,11 +333,6 @@ class CodexParser(LineParser):
         if model:
             self._set_model(model)
         return self._ev(base, META, subtype, extra={"source": source} if isinstance(source, str) else {})
-
-    def _legacy_meta(self, obj: dict[str, Any], base: tuple) -> Event:
-        self.legacy = True
-        ev = self._session_meta(obj, base, "session_meta")
-        return ev
 
     def _set_model(self, model: str) -> None:
         self.model = model
@@ -457,7 +453,7 @@ class CodexParser(LineParser):
                 args = raw_args
                 text = orjson.dumps(raw_args).decode()
             if isinstance(args, dict):
-                if name in _SHELL_TOOLS or "cmd" in args or (name == "shell" and "command" in args):
+                if name in _SHELL_TOOLS or "cmd" in args:
                     command = _join_command(args.get("cmd", args.get("command")))
                 wd = as_str(args.get("workdir"))
                 if wd:
@@ -465,12 +461,13 @@ class CodexParser(LineParser):
                 path_arg = as_str(args.get("path"))
                 if path_arg:
                     files.append(path_arg)
-        if cid and name:
-            self.calls.set(cid, name)
         patch = text if name == "apply_patch" and text else _patch_text(command)
         if patch:
-            return self._ev(base, EventKind.PATCH, sub, tool="apply_patch" if name != "apply_patch" else name,
-                            call_id=cid, command=command, text=clip(patch), files=_patch_files(patch),
+            name = "apply_patch"
+        if cid and name:
+            self.calls.set(cid, name)
+        if patch:
+            return self._ev(base, EventKind.PATCH, sub, tool=name, call_id=cid, command=command, text=clip(patch), files=_patch_files(patch),
                             model=self.model, message_id=mid, extra=extra)
         return self._ev(base, EventKind.TOOL_CALL, sub, tool=name, call_id=cid, command=command,
                         text=clip(command or (scrub_data_urls(text) if text else None)), files=files,
