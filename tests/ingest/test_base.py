@@ -55,3 +55,9 @@ def test_scrub_data_urls() -> None:
     assert scrub_data_urls(text) == 'see ![s]([image]) and "[image]" end'
     assert scrub_data_urls("no images; base64, here") == "no images; base64, here"
     assert scrub_data_urls("x;base64,abc") == "x;base64,abc"  # not a data URL
+
+
+def test_scrub_data_urls_large_image() -> None:
+    b64 = "QUJD" * (2 * 1024 * 1024)  # 8 MB of base64
+    text = "before data:image/png;base64," + b64 + "\nafter"
+    assert scrub_data_urls(text) == "before [image]\nafter"

@@ -250,3 +250,20 @@ def test_malformed_timestamp_is_none(stamp: object) -> None:
     data = jl({"timestamp": stamp, "type": "event_msg", "payload": {"type": "agent_message", "message": "m"}})
     r = codex.parse(data, "/x/r.jsonl")
     assert r.events[0].timestamp is None and r.problems == []
+
+
+def test_exec_command_heredoc_apply_patch() -> None:
+    cmd = "apply_patch <<'EOF'\n*** Begin Patch\n*** Add File: new.txt\n+hi\n*** Delete File: old.txt\n*** End Patch\nEOF"
+    data = jl(
+        _wrapped_session(),
+        w("2026-03-01T10:00:01Z", "response_item", {"type": "function_call", "name": "exec_command",
+                                                     "arguments": orjson.dumps({"cmd": cmd}).decode(), "call_id": "p1"}),
+        w("2026-03-01T10:00:02Z", "response_item", {"type": "function_call_output", "call_id": "p1",
+                                                     "output": "Process exited with code 0\nOutput:\nDone"}),
+    )
+    r = codex.parse(data, "/x/r.jsonl")
+    patch, out = r.events[1], r.events[2]
+    assert (patch.kind, patch.tool, patch.files, patch.command) == (EventKind.PATCH, "apply_patch",
+                                                                    ["new.txt", "old.txt"], cmd)
+    assert patch.text == cmd[cmd.index("*** Begin"): cmd.index("*** End Patch") + len("*** End Patch")]
+    assert (out.tool, out.exit_code, out.is_error) == ("apply_patch", 0, False)

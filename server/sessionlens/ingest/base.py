@@ -6,6 +6,7 @@ Pure functions, no I/O.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Any, Iterator
 
@@ -27,6 +28,7 @@ from sessionlens.models.session import (
 MAX_TEXT = 64 * 1024
 TRUNCATION_MARK = "\n[… truncated by sessionlens]"
 IMAGE_PLACEHOLDER = "[image]"
+_B64_RUN = re.compile(r"[A-Za-z0-9+/=_-]*")
 
 JSONDecodeError = orjson.JSONDecodeError
 logger = logging.getLogger(__name__)
@@ -101,10 +103,7 @@ def scrub_data_urls(text: str) -> str:
             out.append(text[pos : hit + 8])
             pos = hit + 8
             continue
-        end = hit + 8
-        n = len(text)
-        while end < n and (text[end].isalnum() or text[end] in "+/=_-"):
-            end += 1
+        end = _B64_RUN.match(text, hit + 8).end()  # type: ignore[union-attr]  # always matches
         out.append(text[pos:start])
         out.append(IMAGE_PLACEHOLDER)
         pos = end

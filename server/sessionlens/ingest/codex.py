@@ -128,20 +128,28 @@ def _join_command(cmd: Any) -> str | None:
     return None
 
 
+_PATCH_FILE_MARKERS = ("*** Add File: ", "*** Update File: ", "*** Delete File: ", "*** Move to: ")
+
+
 def _patch_files(patch: str) -> list[str]:
+    """Files named by ``*** Add/Update/Delete File:`` / ``*** Move to:`` headers, in patch order."""
     files: list[str] = []
-    for marker in ("*** Add File: ", "*** Update File: ", "*** Delete File: ", "*** Move to: "):
-        pos = 0
-        while True:
-            hit = patch.find(marker, pos)
-            if hit < 0:
+    pos = 0
+    while True:
+        hit = patch.find("*** ", pos)
+        if hit < 0:
+            return files
+        end = patch.find("\n", hit)
+        header = patch[hit: end if end >= 0 else len(patch)]
+        pos = hit + 4
+        if hit and patch[hit - 1] != "\n":
+            continue  # not at a line start
+        for marker in _PATCH_FILE_MARKERS:
+            if header.startswith(marker):
+                name = header[len(marker):].strip()
+                if name and name not in files:
+                    files.append(name)
                 break
-            end = patch.find("\n", hit)
-            name = patch[hit + len(marker): end if end >= 0 else len(patch)].strip()
-            if name and name not in files:
-                files.append(name)
-            pos = hit + len(marker)
-    return files
 
 
 def _patch_text(command: str | None) -> str | None:
