@@ -215,3 +215,30 @@ def test_usage_survives_when_the_copy_that_owns_it_is_cleared(corpus, tmp_path):
     assert owner == [(str(logs / "b" / src.name),)]
     sessions = _q(home, "SELECT DISTINCT u.session_id = s.id FROM usage u JOIN sessions s ON s.file_id = u.file_id")
     assert sessions == [(1,)]
+
+
+class _Killed(BaseException):
+    """Stands in for SIGKILL: not an Exception, so the indexer's per-file guard does not catch it."""
+
+
+def test_run_killed_before_the_coach_step_gets_its_findings_on_resume(corpus, tmp_path, monkeypatch):
+    from sessionlens.services.indexer import Indexer
+
+    log = tmp_path / "logs" / Path(CLAUDE_MAIN).name
+    log.parent.mkdir()
+    shutil.copy(corpus / CLAUDE_MAIN, log)
+    index(tmp_path / "clean", log)
+    clean = snapshot(tmp_path / "clean")
+    assert clean["findings"]
+
+    def killed(self, file_id):
+        raise _Killed
+
+    with monkeypatch.context() as m:
+        m.setattr(Indexer, "_run_coach", killed)
+        with pytest.raises(_Killed):
+            index(tmp_path / "home", log)
+    assert _q(tmp_path / "home", "SELECT count(*) FROM findings") == [(0,)]
+    assert _q(tmp_path / "home", "SELECT count(*) FROM events") == [(len(clean["events"]),)]
+    index(tmp_path / "home", log)
+    assert_same_store(snapshot(tmp_path / "home"), clean)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
 import shutil
 import time
@@ -152,13 +153,27 @@ class SearchIndex:
             self._create_fresh()
 
     def _create_fresh(self) -> None:
-        if self.dir.exists():
-            shutil.rmtree(self.dir, ignore_errors=True)
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.index = tantivy.Index(self.schema, path=str(self.dir))
+        """Replace the index directory by an empty index, atomically: processes opening the same
+        home at the same time (CLI, language server) either win the rename or adopt the winner's."""
+        tmp = self.dir.with_name(f"{self.dir.name}.new-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        tantivy.Index(self.schema, path=str(tmp))
         # the flag survives a crash: the next sync re-adds every file from the store
-        self._rebuild_flag().write_text("1")
-        self._version_file().write_text(str(SCHEMA_VERSION))
+        (tmp / self._rebuild_flag().name).write_text("1")
+        (tmp / self._version_file().name).write_text(str(SCHEMA_VERSION))
+        if self.dir.exists():  # outdated or corrupt
+            old = self.dir.with_name(f"{self.dir.name}.old-{os.getpid()}")
+            try:
+                os.rename(self.dir, old)
+            except OSError:  # another process moved it first
+                pass
+            shutil.rmtree(old, ignore_errors=True)
+        try:
+            os.rename(tmp, self.dir)
+        except OSError:  # another process created it first: use theirs
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.index = tantivy.Index(self.schema, path=str(self.dir), reuse=True)
 
     def mark_built(self) -> None:
         try:

@@ -253,9 +253,11 @@ class Indexer:
                     c = cost_of(u.usage, u.model, self.prices, agent=agent.value, speed=u.speed)
                     costs[u.key] = (c.usd, c.known)
                 with store.conn:
+                    # mtime 0 until the coach has run on the whole file: a run killed in between
+                    # sees the file as changed and finishes the job (see ``pending`` below)
                     store.apply_parse(
                         fid, result, project=project, project_name=Path(project).name if project else None,
-                        usage_costs=costs, size=st.st_size, mtime_ns=st.st_mtime_ns, head_len=head_len,
+                        usage_costs=costs, size=st.st_size, mtime_ns=0, head_len=head_len,
                         head_hash=head_hash, parser_version=ingest.PARSER_VERSION,
                     )
                 stats.bytes_parsed += consumed
@@ -267,12 +269,16 @@ class Indexer:
                 session_id = session_id or sess.id
                 f.seek(offset)
             if not changed:
+                if not full and row.mtime_ns == 0:  # an earlier run was killed before its coach step
+                    self._run_coach(fid)
                 with store.conn:
                     store.touch_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns)
                     if full and row is None:
                         store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="ok", agent=agent.value)
                 return False
         self._run_coach(fid)
+        with store.conn:
+            store.touch_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns)
         return True
 
     def _index_whole(self, path: str, st: os.stat_result, row, stats: IndexStats) -> bool:
@@ -293,12 +299,14 @@ class Indexer:
                 costs[u.key] = (c.usd, c.known)
             store.apply_parse(
                 fid, result, project=project, project_name=Path(project).name if project else None, usage_costs=costs,
-                size=st.st_size, mtime_ns=st.st_mtime_ns, head_len=0, head_hash=None, parser_version=ingest.PARSER_VERSION,
+                size=st.st_size, mtime_ns=0, head_len=0, head_hash=None, parser_version=ingest.PARSER_VERSION,
             )
         stats.bytes_parsed += st.st_size
         stats.events += len(result.events)
         stats.problems += len(result.problems)
         self._run_coach(fid)
+        with store.conn:
+            store.touch_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns)
         return True
 
     # ------------------------------------------------------------------ coach
