@@ -313,3 +313,28 @@ def test_events_are_valid_models(corpus: Path, rel: str) -> None:
         assert e.text is None or len(e.text) <= 64 * 1024 + 100
     ParseResult.model_validate(r.model_dump())
     assert ParseResult.model_validate_json(r.model_dump_json()).events == r.events
+
+
+# Full event-kind counts, cross-checked against an independent raw-line classifier.
+KINDS = {
+    'claude/agentlogs/compact.jsonl': {'assistant_message': 1, 'compaction': 2, 'meta': 4, 'reasoning': 1, 'system': 6, 'user_message': 1},
+    'claude/agentlogs/crud.jsonl': {'assistant_message': 6, 'meta': 2, 'patch': 2, 'tool_call': 7, 'tool_result': 9, 'user_message': 1},
+    'claude/agentlogs/subagent.jsonl': {'assistant_message': 3, 'meta': 2, 'reasoning': 2, 'tool_call': 1, 'tool_result': 1, 'user_message': 2},
+    'claude/spotter/ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl': {'assistant_message': 160, 'compaction': 2, 'meta': 1725, 'patch': 73, 'reasoning': 6, 'system': 6, 'tool_call': 169, 'tool_result': 242, 'user_message': 2},
+    'claude/spotter/ae4a77f8-aedd-4bc1-888f-c94edc91af04/subagents/agent-aac57f5.jsonl': {'assistant_message': 3, 'meta': 12, 'tool_call': 12, 'tool_result': 12, 'user_message': 1},
+    'claude/spotter/ae4a77f8-aedd-4bc1-888f-c94edc91af04/subagents/agent-acompact-946d2b.jsonl': {'assistant_message': 1, 'user_message': 1},
+    'claude/spotter/short.jsonl': {'assistant_message': 2, 'error': 1, 'meta': 4, 'reasoning': 1, 'system': 2, 'tool_call': 2, 'tool_result': 2, 'user_message': 1},
+    'claude/spotter/subagent.jsonl': {'assistant_message': 8, 'error': 1, 'meta': 47, 'patch': 1, 'reasoning': 4, 'system': 3, 'tool_call': 15, 'tool_result': 16, 'user_message': 1},
+    'claude/spotter/tool_heavy.jsonl': {'assistant_message': 2, 'error': 2, 'meta': 15, 'reasoning': 1, 'system': 5, 'tool_call': 6, 'tool_result': 6, 'user_message': 2},
+    'codex/agentlogs/crud.jsonl': {'assistant_message': 2, 'meta': 6, 'patch': 1, 'reasoning': 7, 'system': 3, 'token_usage': 10, 'tool_call': 3, 'tool_result': 4, 'user_message': 2},
+    'codex/agentlogs/images.jsonl': {'assistant_message': 6, 'meta': 14, 'patch': 1, 'reasoning': 19, 'system': 3, 'token_usage': 26, 'tool_call': 9, 'tool_result': 10, 'user_message': 6},
+    'codex/localpush/rollout-2026-02-23T12-41-04-019c8a4d-8f45-7010-8b5d-7fad920aa6f9.jsonl': {'assistant_message': 34, 'meta': 31, 'reasoning': 52, 'system': 4, 'token_usage': 56, 'tool_call': 118, 'tool_result': 118, 'user_message': 4},
+    'codex/localpush/rollout-2026-02-23T12-54-34-019c8a59-e9dd-71f0-9ae3-4079fe9726a9.jsonl': {'assistant_message': 510, 'compaction': 2, 'meta': 353, 'patch': 49, 'reasoning': 418, 'system': 45, 'token_usage': 573, 'tool_call': 323, 'tool_result': 365, 'user_message': 84},
+    'codex/localpush/rollout-2026-02-23T13-19-38-019c8a70-dda7-7f33-98ea-f30553347322.jsonl': {'assistant_message': 2, 'meta': 3, 'reasoning': 2, 'system': 4, 'token_usage': 2, 'tool_call': 1, 'user_message': 5},
+    'codex/localpush/rollout-2026-02-23T20-34-25-019c8bfe-ec25-79e0-97d7-bda6a9c575ff.jsonl': {'assistant_message': 12, 'meta': 9, 'reasoning': 12, 'system': 4, 'token_usage': 12, 'tool_call': 5, 'tool_result': 5, 'user_message': 4},
+}
+
+
+@pytest.mark.parametrize("rel", ALL_FILES)
+def test_event_kind_counts(corpus: Path, rel: str) -> None:
+    assert dict(sorted(kinds(_parse(corpus, rel)).items())) == KINDS[rel]
