@@ -13,7 +13,7 @@ import pytest
 from sessionlens.ingest import parse_file
 from sessionlens.models.session import Agent, Event, ParseResult
 
-from tests.ingest.helpers import kinds, usage_totals
+from .helpers import kinds, usage_totals
 
 CODEX = {
     "codex/agentlogs/crud.jsonl": dict(

@@ -9,8 +9,8 @@ import pytest
 from sessionlens.ingest import claude, codex
 from sessionlens.models.session import ParserState
 
-from tests.ingest.helpers import merge_turns, merge_usage, parse_in_chunks
-from tests.ingest.test_corpus import ALL_FILES
+from .helpers import merge_turns, merge_usage, parse_in_chunks
+from .test_corpus import ALL_FILES
 
 
 def _parser(rel: str):
