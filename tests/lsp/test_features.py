@@ -1,0 +1,154 @@
+"""Definition, code lenses, folding, code actions (coach quick fixes), configuration and robustness over LSP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types as T
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from tests.lsp.conftest import CLAUDE_CRUD, CLAUDE_SHORT, CODEX_CRUD, make_workspace, server_command, vscode_caps, wait_idle
+
+pytestmark = pytest.mark.lsp
+_S: dict = {}
+
+
+@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=server_command()))
+async def client(lsp_client: LanguageClient, tmp_path_factory):
+    root = tmp_path_factory.mktemp("feat")
+    ws = make_workspace(root, files=(CLAUDE_CRUD, CLAUDE_SHORT, CODEX_CRUD))
+    # a broken log: garbage, a malformed line in the middle, a huge line, then valid lines
+    src = (ws / "logs" / CLAUDE_SHORT.replace("/", "__")).read_text().split("\n")
+    bad = src[:3] + ["{not json at all", "x" * 2_000_000, "[1, 2, 3]"] + src[3:]
+    (ws / "logs" / "broken.jsonl").write_text("\n".join(bad))
+    (ws / "JOKE.md").write_text("# A joke\n\nWhy do programmers prefer dark mode?\nBecause light attracts bugs.\n")
+    _S.update(ws=ws, root=root)
+    await lsp_client.initialize_session(T.InitializeParams(
+        capabilities=vscode_caps(),
+        workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
+        initialization_options={"storePath": str(root / "home"), "includeHomeLogs": False},
+    ))
+    await wait_idle(lsp_client)
+    yield
+    await asyncio.wait_for(lsp_client.shutdown_session(), 10)
+
+
+def p(rel: str) -> Path:
+    return _S["ws"] / "logs" / rel.replace("/", "__")
+
+
+def doc(rel: str) -> T.TextDocumentIdentifier:
+    return T.TextDocumentIdentifier(uri=p(rel).as_uri())
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_definition_jumps_to_edited_file(client: LanguageClient):
+    lines = p(CLAUDE_CRUD).read_text().split("\n")
+    idx = next(i for i, l in enumerate(lines) if '"name":"Edit"' in l)
+    res = await client.text_document_definition_async(T.DefinitionParams(text_document=doc(CLAUDE_CRUD), position=T.Position(line=idx, character=3)))
+    assert res, "an Edit event resolves to the workspace copy of the edited file"
+    loc = res[0]
+    assert loc.uri == (_S["ws"] / "JOKE.md").as_uri()
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_code_lens_and_folding_per_turn(client: LanguageClient):
+    lenses = await client.text_document_code_lens_async(T.CodeLensParams(text_document=doc(CODEX_CRUD)))
+    assert lenses and all("tokens" in l.command.title for l in lenses)
+    assert any("$" in l.command.title for l in lenses)
+    syms = await client.text_document_document_symbol_async(T.DocumentSymbolParams(text_document=doc(CLAUDE_SHORT)))
+    turns = [c for c in syms[0].children if c.name.startswith("Turn")]
+    folds = await client.text_document_folding_range_async(T.FoldingRangeParams(text_document=doc(CLAUDE_SHORT)))
+    assert folds
+    assert {f.start_line for f in folds} <= {t.range.start.line for t in turns}
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_broken_log_problems_and_server_alive(client: LanguageClient):
+    uri = (_S["ws"] / "logs" / "broken.jsonl").as_uri()
+    client.text_document_did_open(T.DidOpenTextDocumentParams(text_document=T.TextDocumentItem(
+        uri=uri, language_id="jsonl", version=1, text=(_S["ws"] / "logs" / "broken.jsonl").read_text())))
+    await asyncio.wait_for(client.wait_for_notification(T.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 15)
+    diags = client.diagnostics[uri]
+    parse = sorted(d.range.start.line for d in diags if d.code == "parse-error")
+    assert 3 in parse and 4 in parse and 5 in parse  # garbage, huge non-JSON line, non-object JSON
+    # the rest of the file is still indexed: the outline has its turn
+    syms = await client.text_document_document_symbol_async(T.DocumentSymbolParams(text_document=T.TextDocumentIdentifier(uri=uri)))
+    assert syms and any(c.name.startswith("Turn") for c in syms[0].children)
+    assert not client.messages or all(m.type != T.MessageType.Error for m in client.messages)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_add_guideline_quick_fix_is_idempotent(client: LanguageClient):
+    uri = p(CLAUDE_SHORT).as_uri()
+    client.text_document_did_open(T.DidOpenTextDocumentParams(text_document=T.TextDocumentItem(
+        uri=uri, language_id="jsonl", version=1, text=p(CLAUDE_SHORT).read_text())))
+    await asyncio.wait_for(client.wait_for_notification(T.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 15)
+    diag = next(d for d in client.diagnostics[uri] if d.code == "rejected-tool-use")
+
+    async def actions():
+        return await client.text_document_code_action_async(T.CodeActionParams(
+            text_document=T.TextDocumentIdentifier(uri=uri), range=diag.range,
+            context=T.CodeActionContext(diagnostics=[diag])))
+
+    acts = await actions()
+    titles = [a.title for a in acts]
+    assert "Add guideline to CLAUDE.md" in titles, titles
+    assert "Explain with AI coach" in titles
+    assert any(t.startswith("Disable rule") for t in titles)
+    add = next(a for a in acts if a.title == "Add guideline to CLAUDE.md")
+    target = _S["ws"] / "CLAUDE.md"
+    ops = add.edit.document_changes
+    assert any(isinstance(o, T.CreateFile) and o.uri == target.as_uri() for o in ops)
+    text_edit = next(o for o in ops if isinstance(o, T.TextDocumentEdit)).edits[0]
+    target.write_text(text_edit.new_text)  # apply, as the editor would
+    content = target.read_text()
+    assert "## Guidelines from sessionlens" in content and "sessionlens: rule=rejected-tool-use" in content
+    # a second request no longer offers the same guideline: applying twice adds it once
+    acts2 = await actions()
+    assert "Add guideline to CLAUDE.md" not in [a.title for a in acts2]
+    assert target.read_text().count("rule=rejected-tool-use") == 1
+    # disable-rule edits the project config
+    dis = next(a for a in acts2 if a.title.startswith("Disable rule"))
+    cfg_edit = next(o for o in dis.edit.document_changes if isinstance(o, T.TextDocumentEdit)).edits[0]
+    cfg = json.loads(cfg_edit.new_text)
+    assert cfg["coach"]["rules"]["rejected-tool-use"]["enabled"] is False
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_explain_without_key_says_how_to_set_one(client: LanguageClient):
+    uri = p(CLAUDE_SHORT).as_uri()
+    diag = next(d for d in client.diagnostics[uri] if d.code == "rejected-tool-use")
+    res = await client.workspace_execute_command_async(T.ExecuteCommandParams(
+        command="sessionlens.explainFinding", arguments=[{"finding_id": diag.data["finding_id"]}]))
+    assert res["error"] and "ANTHROPIC_API_KEY" in res["error"]
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_coach_session_deterministic(client: LanguageClient):
+    res = await client.workspace_execute_command_async(T.ExecuteCommandParams(
+        command="sessionlens.coachSession", arguments=[{"uri": p(CLAUDE_SHORT).as_uri()}]))
+    assert "rejected" in res["markdown"].lower()
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_cost_report_command(client: LanguageClient):
+    res = await client.workspace_execute_command_async(T.ExecuteCommandParams(
+        command="sessionlens.costReport", arguments=[{"by": "model"}]))
+    assert res["rows"] and res["totals"]["cost_usd"] > 0
+    assert res["svg"].startswith("<svg") and "|" in res["markdown"]
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_bad_command_arguments_answer_with_an_error(client: LanguageClient):
+    with pytest.raises(Exception) as exc:
+        await client.workspace_execute_command_async(T.ExecuteCommandParams(
+            command="sessionlens.resolveLink", arguments=[{"link": "https://example.com"}]))
+    assert "not a sessionlens link" in str(exc.value)
+    res = await client.workspace_execute_command_async(T.ExecuteCommandParams(
+        command="sessionlens.search", arguments=[{"query": 'unbalanced "quote ( paren: AND OR'}]))
+    assert "hits" in res
