@@ -113,3 +113,25 @@ def test_detect_with_a_first_line_longer_than_the_head(tmp_path: Path) -> None:
                      "payload": {"type": "agent_message", "message": "yo"}}))
     r2 = parse_file(str(p), r1.state)
     assert r2 is not None and [e.line for e in r2.events] == [3]
+
+
+def test_complete_last_line_without_newline_then_growth() -> None:
+    """A complete JSON line is consumed before its newline arrives (also with CRLF and empty passes)."""
+    from sessionlens.ingest import claude
+
+    a = orjson.dumps(CLAUDE_LINE)
+    b = orjson.dumps({**CLAUDE_LINE, "uuid": "u2"})
+    data = a + b"\r\n" + b + b"\r\n" + b"7\n"
+    cuts = [len(a), len(a), len(a) + 1, len(a) + 2 + len(b) + 2 + 1]  # "7" alone must wait for its newline
+    state = None
+    lines: list[int] = []
+    problems = []
+    for end in [*cuts, len(data)]:
+        start = state.offset if state is not None else 0
+        r = claude.parse(data[start:end], "/p/s1.jsonl", state)
+        lines += [e.line for e in r.events]
+        problems += [(p.line, p.offset) for p in r.problems]
+        state = ParserState.model_validate_json(r.state.model_dump_json())
+    assert lines == [1, 2]
+    assert problems == [(3, len(a) + 2 + len(b) + 2)]
+    assert (state.offset, state.line) == (len(data), 3)

@@ -299,10 +299,17 @@ class LineParser:
         st = self.state
         start_offset = st.offset
         start_line = st.line
-        if self.data.pop("_unterminated", False) and data[:1] == b"\n":
-            # the previous pass consumed a valid last line whose newline arrived later
-            data = data[1:]
-            start_offset += 1
+        if data and self.data.get("_unterminated"):
+            # the previous pass consumed a complete last line whose line break arrives now
+            if data[:1] == b"\r":
+                data = data[1:]
+                start_offset += 1
+            if data[:1] == b"\n":
+                data = data[1:]
+                start_offset += 1
+                del self.data["_unterminated"]
+            elif data:
+                del self.data["_unterminated"]
         consumed_offset = start_offset
         consumed_line = start_line
         for line_no, offset, raw, terminated in iter_lines(data, start_offset, start_line):
@@ -315,6 +322,8 @@ class LineParser:
                 consumed_offset, consumed_line = offset + len(raw) + 1, line_no
                 continue
             if not terminated:
+                if not isinstance(obj, dict):
+                    break  # e.g. a number cut short: wait for the newline
                 self.data["_unterminated"] = True
             if not isinstance(obj, dict):
                 self.problems.append(ParseProblem(
