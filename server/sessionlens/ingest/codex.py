@@ -223,6 +223,7 @@ class CodexParser(LineParser):
         self.calls = BoundedMap(d.get("calls"))
         self.prev_total: dict[str, int] | None = d.get("prev_total")
         self.legacy: bool = bool(d.get("legacy"))
+        self.wrapped: bool = bool(d.get("wrapped"))
         self.has_task_started: bool = bool(d.get("task_started"))
         self.meta_seen: bool = bool(d.get("meta_seen"))
         self.replay_until: datetime | None = parse_ts(d.get("replay_until"))
@@ -246,12 +247,13 @@ class CodexParser(LineParser):
         if "record_type" in obj and payload is None:
             ev = self._transitional(obj, base)
         elif isinstance(top, str) and "payload" in obj:
+            self.wrapped = True
             ev = self._wrapped(top, payload if isinstance(payload, dict) else {}, base, obj)
         elif top is None and "id" in obj and not self.meta_seen:
             self.legacy = True  # bare-era header {id, timestamp, instructions, git?}
             ev = self._session_meta(obj, base, "session_meta")
         elif isinstance(top, str):
-            self.legacy = True
+            self.legacy = self.legacy or not self.wrapped  # a stray bare item in a wrapped file changes nothing
             ev = self._response_item(obj, base, "response_item/")
         else:
             ev = self._ev(base, EventKind.UNKNOWN, None)
@@ -639,6 +641,7 @@ class CodexParser(LineParser):
         d["calls"] = self.calls.dump()
         d["prev_total"] = self.prev_total
         d["legacy"] = self.legacy
+        d["wrapped"] = self.wrapped
         d["task_started"] = self.has_task_started
         d["meta_seen"] = self.meta_seen
         d["replay_until"] = self.replay_until.isoformat() if self.replay_until is not None else None
