@@ -337,7 +337,7 @@ class SearchIndex:
             if snip is not None:
                 sn = snip.snippet_from_doc(doc)
                 frag = sn.fragment()
-                hl = [(h.start, h.end) for h in sn.highlighted()]
+                hl = _char_ranges(frag, [(h.start, h.end) for h in sn.highlighted()])
                 if not frag:
                     frag, hl = text[:180], []
             else:
@@ -376,6 +376,18 @@ def _supports_conjunction() -> bool:
         except TypeError:
             _CONJ = False
     return _CONJ
+
+
+def _char_ranges(frag: str, byte_ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Tantivy reports highlights as UTF-8 byte offsets; callers index the str by characters."""
+    if frag.isascii():
+        return byte_ranges
+    raw = frag.encode()
+
+    def chars(n: int) -> int:
+        return len(raw[:n].decode("utf-8", "ignore"))
+
+    return [(chars(a), chars(b)) for a, b in byte_ranges]
 
 
 def _highlight_html(frag: str, ranges: list[tuple[int, int]]) -> str:
