@@ -1,0 +1,1 @@
+"""Performance benchmarks (not part of the default test run): ``python -m tests.perf.run``."""
