@@ -57,7 +57,10 @@ def _norm(s: str) -> str:
 
 
 def guideline_line(guideline: str, rule_id: str) -> str:
-    return f"- {guideline.strip()} <!-- sessionlens: rule={rule_id} -->"
+    """A bullet carrying a checkable annotation (grammar: sessionlens.compliance.guidelines, docs/compliance.md)."""
+    from sessionlens.compliance.guidelines import rule_annotation
+
+    return f"- {guideline.strip()} {rule_annotation(rule_id)}"
 
 
 def has_guideline(text: str, guideline: str) -> bool:

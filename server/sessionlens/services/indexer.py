@@ -343,5 +343,11 @@ class Indexer:
         except Exception:
             log.exception("coach rules failed on %s", row.path)
             return
+        try:  # guideline violations (AGENTS.md / CLAUDE.md) become findings on the violating events
+            from sessionlens.compliance.checker import session_compliance_findings
+
+            findings += session_compliance_findings(sd, events, findings, cache_get=store.cache_get)
+        except Exception:
+            log.exception("guideline checks failed on %s", row.path)
         with store.conn:
             store.replace_findings(file_id, session.id, findings)

@@ -1,0 +1,284 @@
+"""The instruction files in effect for a session, read as they were when the session ran.
+
+* Codex: ``AGENTS.md`` in every directory from the repository root down to the session's cwd
+  (``AGENTS.override.md`` replaces ``AGENTS.md`` in its directory), after the user-level
+  ``$CODEX_HOME/AGENTS.md`` (``~/.codex``).  Files closer to the cwd come later and win.
+* Claude Code: ``~/.claude/CLAUDE.md``, then ``CLAUDE.md``, ``.claude/CLAUDE.md`` and
+  ``CLAUDE.local.md`` from the repository root down to the cwd, plus files they import with
+  ``@path`` lines (e.g. ``@AGENTS.md``).
+* Both: ``.ruler/*.md`` at the repository root (ruler distributes them to every agent).
+
+When the session records a git commit and the repository has it, project files are read with
+``git show <commit>:<path>``; otherwise the current file is used and the result says so.
+``CLAUDE.local.md`` (never committed) and user-level files are always read from disk.
+
+When the session's cwd does not exist on this machine (logs copied from elsewhere), the
+project is found by walking up from the log file to the first directory holding an
+instruction file or ``.git`` (stopping below the home directory), then the workspace folder
+holding the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+AGENTS_NAMES = ("AGENTS.override.md", "AGENTS.md")
+CLAUDE_NAMES = ("CLAUDE.md", ".claude/CLAUDE.md", "CLAUDE.local.md")
+INSTRUCTION_BASENAMES = ("AGENTS.md", "AGENTS.override.md", "CLAUDE.md", "CLAUDE.local.md")
+_MARKERS = ("AGENTS.md", "AGENTS.override.md", "CLAUDE.md", "CLAUDE.local.md", ".ruler", ".git")
+_GIT_TIMEOUT = 10
+
+
+@dataclass
+class InstructionFile:
+    """One instruction file as the session saw it."""
+
+    path: str  # absolute path on this machine (where the file is, or was)
+    kind: str  # "agents" | "claude" | "claude-local" | "ruler" | "user"
+    text: str
+    depth: int  # 0 = user level, 1 = repository root, more = closer to the cwd (later wins)
+    commit: str | None = None  # the commit it was read at, None = the file on disk
+    note: str = ""  # how it was read, for the user
+
+    @property
+    def at_commit(self) -> bool:
+        return self.commit is not None
+
+
+def is_instruction_file(path: str) -> bool:
+    p = Path(path)
+    if p.name in INSTRUCTION_BASENAMES:
+        return True
+    return p.suffix.lower() == ".md" and p.parent.name == ".ruler"
+
+
+def _home() -> Path:
+    return Path(os.path.expanduser("~"))
+
+
+# ------------------------------------------------------------------------------ git
+
+
+class _LRU(OrderedDict):
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def put(self, key, value):
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+_git_cache = _LRU(4096)
+
+
+def _git(root: str, *args: str) -> subprocess.CompletedProcess | None:
+    try:
+        return subprocess.run(["git", "-C", root, *args], capture_output=True, timeout=_GIT_TIMEOUT, check=False)
+    except (OSError, subprocess.SubprocessError) as e:
+        log.info("git %s failed in %s: %s", args[0], root, e)
+        return None
+
+
+def git_root(path: str) -> str | None:
+    """The repository root holding ``path`` (by looking for ``.git``), or None."""
+    p = Path(path)
+    for cand in (p, *p.parents):
+        if (cand / ".git").exists():
+            return str(cand)
+    return None
+
+
+def has_commit(root: str, commit: str) -> bool:
+    key = ("has", root, commit)
+    if key in _git_cache:
+        return _git_cache[key]
+    r = _git(root, "cat-file", "-e", f"{commit}^{{commit}}")
+    return _git_cache.put(key, r is not None and r.returncode == 0)
+
+
+def show_at(root: str, commit: str, rel: str) -> str | None:
+    """The text of ``rel`` at ``commit`` (None when the file did not exist then)."""
+    key = ("show", root, commit, rel)
+    if key in _git_cache:
+        return _git_cache[key]
+    r = _git(root, "show", f"{commit}:{rel}")
+    text = r.stdout.decode("utf-8", "replace") if r is not None and r.returncode == 0 else None
+    return _git_cache.put(key, text)
+
+
+def ls_at(root: str, commit: str, rel_dir: str) -> list[str]:
+    key = ("ls", root, commit, rel_dir)
+    if key in _git_cache:
+        return _git_cache[key]
+    r = _git(root, "ls-tree", "--name-only", f"{commit}:{rel_dir}")
+    names = r.stdout.decode("utf-8", "replace").split("\n") if r is not None and r.returncode == 0 else []
+    return _git_cache.put(key, [n for n in names if n])
+
+
+# ------------------------------------------------------------------------------ project dirs
+
+
+def project_dir_for_log(log_path: str | None, workspace_folders: Sequence[str] = ()) -> str | None:
+    """Where to look for instruction files of a session whose cwd is not on this machine."""
+    if log_path:
+        home = _home()
+        start = Path(log_path).parent
+        for agent_home in (home / ".codex", home / ".claude"):  # the agents' own log folders are no project
+            if start == agent_home or agent_home in start.parents:
+                start = None
+                break
+        if start is not None:
+            for cand in (start, *start.parents):
+                if cand == home or cand == cand.parent:
+                    break
+                if any((cand / m).exists() for m in _MARKERS):
+                    return str(cand)
+        for f in workspace_folders:
+            if log_path.startswith(f.rstrip("/") + "/"):
+                return f
+    if len(workspace_folders) == 1:
+        return workspace_folders[0]
+    return None
+
+
+def session_dirs(session: dict, workspace_folders: Sequence[str] = ()) -> tuple[str | None, str | None, str]:
+    """(repository root, cwd, note) used to find a session's instruction files."""
+    cwd = session.get("cwd")
+    if cwd and os.path.isdir(cwd):
+        return git_root(cwd) or cwd, cwd, ""
+    proj = project_dir_for_log(session.get("path"), workspace_folders)
+    if proj is None:
+        return None, None, f"the session's folder {cwd or '(unknown)'} is not on this machine"
+    why = f"the session's folder {cwd} is not on this machine; using {proj}" if cwd else f"using {proj}"
+    return git_root(proj) or proj, proj, why
+
+
+# ------------------------------------------------------------------------------ files in effect
+
+
+def _chain(root: str, cwd: str) -> list[Path]:
+    r, c = Path(root), Path(cwd)
+    if c != r and r not in c.parents:
+        return [c]
+    dirs = [c]
+    while dirs[-1] != r:
+        dirs.append(dirs[-1].parent)
+    return list(reversed(dirs))
+
+
+class _Reader:
+    """Reads project files at the session's commit when possible, else from disk."""
+
+    def __init__(self, root: str, commit: str | None):
+        self.root = root
+        self.repo = git_root(root) if commit else None
+        self.commit = commit if self.repo and has_commit(self.repo, commit) else None
+        if commit and self.commit is None:
+            self.note = f"current file: commit {commit[:10]} is not in this repository"
+        elif commit:
+            self.note = f"as of commit {commit[:10]}"
+        else:
+            self.note = "current file: the session records no git commit"
+
+    def read(self, path: Path, *, tracked: bool = True) -> tuple[str | None, str | None, str]:
+        if self.commit and tracked:
+            rel = os.path.relpath(path, self.repo)
+            return show_at(self.repo, self.commit, rel), self.commit, self.note
+        note = self.note if tracked else "current file (not versioned)"
+        return _read(path), None, note
+
+    def listdir(self, d: Path) -> list[Path]:
+        if self.commit:
+            rel = os.path.relpath(d, self.repo)
+            return [d / n for n in ls_at(self.repo, self.commit, rel)]
+        try:
+            return sorted(d.iterdir())
+        except OSError:
+            return []
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError):
+        return None
+
+
+def instruction_files(session: dict, *, workspace_folders: Sequence[str] = (), home: str | None = None,
+                      use_git: bool = True) -> tuple[list[InstructionFile], str]:
+    """The instruction files in effect for ``session`` (a store session dict), in precedence order.
+
+    Returns the files (later entries are more specific and win) and a note on how the project was
+    found ('' when the session's own cwd was used).
+    """
+    agent = session.get("agent") or "codex"
+    root, cwd, where = session_dirs(session, workspace_folders)
+    home_dir = Path(home) if home else _home()
+    out: list[InstructionFile] = []
+    if agent == "codex":
+        codex_home = Path(os.environ.get("CODEX_HOME") or home_dir / ".codex") if home is None else home_dir / ".codex"
+        for name in AGENTS_NAMES:
+            t = _read(codex_home / name)
+            if t is not None:
+                out.append(InstructionFile(str(codex_home / name), "user", t, 0, note="user-level file"))
+                break
+    else:
+        t = _read(home_dir / ".claude" / "CLAUDE.md")
+        if t is not None:
+            out.append(InstructionFile(str(home_dir / ".claude" / "CLAUDE.md"), "user", t, 0, note="user-level file"))
+    if root is None or cwd is None:
+        return out, where
+    reader = _Reader(root, session.get("git_commit") if use_git else None)
+    seen = {f.path for f in out}
+    for d in reader.listdir(Path(root) / ".ruler"):
+        if d.suffix.lower() == ".md":
+            text, commit, note = reader.read(d)
+            if text is not None:
+                out.append(InstructionFile(str(d), "ruler", text, 1, commit, note))
+                seen.add(str(d))
+    for depth, d in enumerate(_chain(root, cwd), start=1):
+        if agent == "codex":
+            for name in AGENTS_NAMES:
+                text, commit, note = reader.read(d / name)
+                if text is not None:
+                    out.append(InstructionFile(str(d / name), "agents", text, depth, commit, note))
+                    break
+            continue
+        for name in CLAUDE_NAMES:
+            local = name == "CLAUDE.local.md"
+            text, commit, note = reader.read(d / name, tracked=not local)
+            if text is None:
+                continue
+            out.append(InstructionFile(str(d / name), "claude-local" if local else "claude", text, depth, commit, note))
+            seen.add(str(d / name))
+            for imp in _imports(text, d):  # `@AGENTS.md` and friends
+                if str(imp) in seen or not is_instruction_file(str(imp)):
+                    continue
+                itext, icommit, inote = reader.read(imp, tracked=not imp.name.endswith(".local.md"))
+                if itext is not None:
+                    seen.add(str(imp))
+                    out.append(InstructionFile(str(imp), "agents" if imp.name.startswith("AGENTS") else "claude",
+                                               itext, depth, icommit, f"imported by {name}; {inote}"))
+    return out, where
+
+
+def _imports(text: str, base: Path) -> list[Path]:
+    out = []
+    for line in text.splitlines():
+        s = line.strip()
+        if s.startswith("@") and len(s) > 1 and " " not in s and s.endswith(".md"):
+            p = s[1:]
+            out.append(Path(os.path.expanduser(p)) if p.startswith("~") else Path(os.path.normpath(base / p)))
+    return out
