@@ -335,7 +335,7 @@ class App:
         totals = {
             "input": sum(r["input"] for r in out), "cache_read": sum(r["cache_read"] for r in out),
             "cache_write": sum(r["cache_write"] for r in out), "output": sum(r["output"] for r in out),
-            "cost_usd": round(sum(r["cost_usd"] for r in out), 6), "unpriced_requests": sum(r["unpriced_requests"] for r in out),
+            "cost_usd": round(sum(r["cost_usd"] for r in rows.values()), 6), "unpriced_requests": sum(r["unpriced_requests"] for r in out),
             "requests": sum(r["requests"] for r in out),
         }
         return {"by": by, "rows": out, "totals": totals}

@@ -1,0 +1,155 @@
+"""The ``sessionlens`` command line on the real corpus: every command's --json output, one-line
+errors, and the main job on a machine without agent logs (the bundled samples)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sessionlens import cli
+from tests.services.helpers import CLAUDE_MAIN, cli_env, index, run_cli
+
+SID = "ae4a77f8-aedd-4bc1-888f-c94edc91af04"
+
+
+@pytest.fixture(scope="module")
+def home(corpus, tmp_path_factory) -> Path:
+    h = tmp_path_factory.mktemp("cli") / "home"
+    st = index(h, corpus)
+    assert st.files_changed > 10
+    return h
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    rc = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def run_json(capsys, *argv: str):
+    rc, out, err = run(capsys, *argv, "--json")
+    assert rc == 0, err
+    return json.loads(out)
+
+
+def test_index_json_on_an_indexed_store_reports_nothing_changed(capsys, home, corpus):
+    d = run_json(capsys, "index", "--home", str(home), str(corpus))
+    assert d["index"]["files_changed"] == 0 and d["index"]["files_skipped"] == d["index"]["files_seen"] > 10
+    assert {"files", "sessions", "events", "search_docs", "by_agent", "totals", "store"} <= d["store"].keys()
+    assert d["store"]["by_agent"].keys() == {"codex", "claude"}
+
+
+def test_search_json(capsys, home):
+    d = run_json(capsys, "search", "README", "--home", str(home), "--limit", "5")
+    assert d["total"] > 0 and 0 < len(d["hits"]) <= 5
+    for h in d["hits"]:
+        assert {"session_id", "line", "path", "agent", "kind", "snippet", "highlights", "link", "uri", "title"} <= h.keys()
+        assert Path(h["path"]).is_file()
+    d = run_json(capsys, "search", "README", "--home", str(home), "--agent", "codex", "--kind", "tool_call")
+    assert all(h["agent"] == "codex" and h["kind"] == "tool_call" for h in d["hits"])
+
+
+def test_options_before_the_command_are_honoured(capsys, home):
+    d = run_json(capsys, "--home", str(home), "search", "README")
+    assert d["total"] > 0
+
+
+def test_sessions_json(capsys, home):
+    rows = run_json(capsys, "sessions", "--home", str(home))
+    assert len(rows) == 15
+    assert {"id", "agent", "path", "started_at", "turns", "events", "tokens", "cost_usd", "cost_known", "project_name", "title"} <= rows[0].keys()
+    starts = [r["started_at"] for r in rows if r["started_at"]]
+    assert starts == sorted(starts, reverse=True)
+    codex = run_json(capsys, "sessions", "--home", str(home), "--agent", "codex")
+    assert codex and all(r["agent"] == "codex" for r in codex) and len(codex) < len(rows)
+    top = run_json(capsys, "sessions", "--home", str(home), "--no-subagents")
+    assert len(top) < len(rows)
+
+
+def test_show_json_by_id_prefix_and_path(capsys, home, corpus):
+    d = run_json(capsys, "show", "019c8a59", "--home", str(home))
+    assert d["session"]["id"] == "019c8a59-e9dd-71f0-9ae3-4079fe9726a9"
+    assert d["timeline"] and {"line", "time", "text"} <= d["timeline"][0].keys()
+    assert d["problems"] == []
+    by_path = run_json(capsys, "show", str(corpus / CLAUDE_MAIN), "--home", str(home))
+    assert by_path["session"]["id"] == SID
+    md = run_json(capsys, "show", SID, "--markdown", "--home", str(home))
+    assert md["title"] and md["markdown"].startswith("#")
+
+
+def test_stats_json(capsys, home):
+    d = run_json(capsys, "stats", "--home", str(home))
+    assert d["sessions"] == 15 and d["events"] > 5000 and d["search_docs"] > 1000
+    assert d["totals"]["requests"] > 0 and d["totals"]["cost_usd"] > 0
+
+
+@pytest.mark.parametrize("by", ["day", "week", "month", "session", "model", "project", "agent"])
+def test_cost_json(capsys, home, by):
+    d = run_json(capsys, "cost", "--by", by, "--home", str(home))
+    assert d["by"] == by and d["rows"]
+    assert all(by in r for r in d["rows"])
+    assert {"input", "cache_read", "cache_write", "output", "cost_usd", "unpriced_requests", "requests"} <= d["totals"].keys()
+    assert d["totals"]["requests"] == sum(r["requests"] for r in d["rows"])
+
+
+def test_cost_totals_agree_across_groupings(capsys, home):
+    totals = {by: run_json(capsys, "cost", "--by", by, "--home", str(home))["totals"] for by in ("day", "model", "session")}
+    assert totals["day"] == totals["model"] == totals["session"]
+
+
+def test_coach_json(capsys, home):
+    d = run_json(capsys, "coach", "--home", str(home))
+    assert d["counts"] and {"rule_id", "severity", "findings", "sessions"} <= d["counts"][0].keys()
+    assert d["findings"] and {"rule_id", "severity", "message", "path", "seq", "session_id"} <= d["findings"][0].keys()
+    one = run_json(capsys, "coach", "--session", SID, "--home", str(home))
+    assert one["findings"] and all(f["session_id"] == SID for f in one["findings"])
+
+
+@pytest.mark.parametrize("argv", [
+    ["show", "no-such-session"],
+    ["sessions", "--since", "not-a-date"],
+    ["search", "x", "--since", "yesterday-ish"],
+    ["cost", "--until", "2026-13-45"],
+    ["coach", "--session", "nope"],
+    ["show", SID[:8]],  # ambiguous: the main session and its sub-agents
+])
+def test_errors_are_one_line_and_exit_1(capsys, home, argv):
+    rc, out, err = run(capsys, *argv, "--home", str(home))
+    assert rc == 1
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sessionlens: ") and "unexpected" not in lines[0], err
+
+
+def test_not_a_store_is_a_clear_error(capsys, tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "sessionlens.db").write_bytes(b"this is not sqlite\n" * 100)
+    rc, out, err = run(capsys, "stats", "--home", str(bad))
+    assert rc == 1 and out == ""
+    assert err.strip() == f"sessionlens: {bad / 'sessionlens.db'} is not a sessionlens store (not an SQLite database)"
+
+
+def test_error_in_a_subprocess_has_no_traceback(home, tmp_path):
+    res = run_cli("show", "no-such-session", "--home", str(home), env=cli_env(tmp_path))
+    assert res.returncode == 1
+    assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
+    assert "no indexed session matches 'no-such-session'" in res.stderr
+
+
+def test_main_job_without_agent_logs_uses_the_samples(tmp_path):
+    env = cli_env(tmp_path / "user")
+    (tmp_path / "user").mkdir()
+    res = run_cli("--home", str(tmp_path / "h"), env=env)
+    assert res.returncode == 0, res.stderr
+    assert "using the sample logs" in res.stdout
+    assert str(tmp_path / "h" / "samples") in res.stdout
+    assert "Store: " in res.stdout and "Latest sessions:" in res.stdout
+    assert "sessions (claude: " in res.stdout
+    again = run_cli("--home", str(tmp_path / "h"), "--json", env=env)
+    assert again.returncode == 0, again.stderr
+    d = json.loads(again.stdout)
+    assert d["index"]["files_changed"] == 0 and d["index"]["files_seen"] > 5  # the samples are indexed already
+    assert d["store"]["sessions"] > 5 and len(d["sessions"]) == 10
