@@ -450,14 +450,19 @@ class App:
                 pre.end = max(pre.end, node.end)
             host.children.append(node)
             host.end = max(host.end, node.end)
-        # sub-agent files nest under the call whose result names them
+        # sub-agent files nest under the call that started them (progress lines name both ids)
+        agent_calls = db.agent_calls(row.id)
+        compactions = [n for t in [pre, *turn_nodes.values()] for n in t.children if n.kind == "compaction"]
         for agent_id, sub in subs.items():
-            host = None
-            for cid, n in calls.items():
-                res = results.get(cid)
-                if res is not None and agent_id and agent_id in (res[6] or ""):
-                    host = n
-                    break
+            host = calls.get(agent_calls.get(agent_id, ""))
+            if host is None and agent_id.startswith("acompact") and compactions:
+                host = compactions[0]
+            if host is None:
+                for cid, n in calls.items():
+                    res = results.get(cid)
+                    if res is not None and agent_id in (res[6] or ""):
+                        host = n
+                        break
             target = host or (turn_nodes[max(turn_nodes)] if turn_nodes else pre)
             target.children.append(OutlineNode(
                 name=f"sub-agent {agent_id}: {' '.join((sub.get('title') or '').split())[:60]}", kind="subagent",

@@ -63,7 +63,7 @@ class WriterLock:
     def __init__(self, path: Path):
         self.path = path
         self._fd: int | None = None
-        self._mutex = threading.Lock()
+        self._mutex = threading.RLock()  # reentrant for the holding thread; other threads wait
         self._depth = 0
 
     def holder(self) -> str | None:
@@ -73,7 +73,8 @@ class WriterLock:
             return None
 
     def acquire(self, timeout: float | None = None, on_wait=None) -> bool:
-        """Take the lock; ``timeout`` None waits forever, 0 tries once.  Reentrant per process."""
+        """Take the lock; ``timeout`` None waits forever, 0 tries once.  Reentrant in the holding
+        thread; other threads of this process wait like other processes do."""
         if not self._mutex.acquire(timeout=-1 if timeout is None else max(timeout, 0.001)):
             return False
         if self._depth:
@@ -680,6 +681,12 @@ class Store:
                ORDER BY seq""",
             (file_id,),
         ).fetchall()
+
+    def agent_calls(self, file_id: int) -> dict[str, str]:
+        """Sub-agent id -> the tool call (Task/Agent) that started it, from the lines that name both."""
+        return dict(self.conn.execute(
+            "SELECT agent_id, min(parent_call_id) FROM events WHERE file_id=? AND agent_id IS NOT NULL "
+            "AND parent_call_id IS NOT NULL GROUP BY agent_id", (file_id,)).fetchall())
 
     def line_spans(self, file_id: int) -> list[tuple[int, int]]:
         return self.conn.execute("SELECT seq, length FROM events WHERE file_id=? ORDER BY seq", (file_id,)).fetchall()
