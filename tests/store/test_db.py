@@ -1,0 +1,132 @@
+"""The SQLite store on disk: migrations, refusing foreign or newer files, the writer lock across
+processes, and WAL readers seeing only committed passes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import apsw
+import pytest
+
+from sessionlens.store import Store, StoreError, WriterLock
+from sessionlens.store.db import APPLICATION_ID
+from sessionlens.store.schema import MIGRATIONS
+
+
+def test_new_store_is_migrated_to_the_latest_schema(tmp_path):
+    s = Store(tmp_path)
+    assert s.conn.pragma("user_version") == len(MIGRATIONS)
+    assert s.conn.pragma("application_id") == APPLICATION_ID
+    assert s.conn.pragma("journal_mode") == "wal"
+    tables = {r[0] for r in s.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"files", "sessions", "events", "turns", "usage", "problems", "findings", "search_queue"} <= tables
+    s.close()
+    again = Store(tmp_path)  # reopening is a no-op
+    assert again.conn.pragma("user_version") == len(MIGRATIONS)
+
+
+def test_an_older_store_is_upgraded_step_by_step(tmp_path):
+    c = apsw.Connection(str(tmp_path / "sessionlens.db"))
+    with c:
+        c.execute(MIGRATIONS[0])
+        c.pragma("user_version", 1)
+    c.execute("INSERT INTO files(path) VALUES('/x.jsonl')")
+    c.close()
+    s = Store(tmp_path)
+    assert s.conn.pragma("user_version") == len(MIGRATIONS)
+    assert s.file_row("/x.jsonl") is not None  # data kept
+
+
+def test_a_store_from_a_newer_sessionlens_is_refused(tmp_path):
+    c = apsw.Connection(str(tmp_path / "sessionlens.db"))
+    c.pragma("user_version", len(MIGRATIONS) + 5)
+    c.close()
+    with pytest.raises(StoreError, match="newer sessionlens"):
+        Store(tmp_path)
+
+
+def test_a_file_that_is_not_sqlite_is_refused(tmp_path):
+    (tmp_path / "sessionlens.db").write_bytes(b"not a database " * 200)
+    with pytest.raises(StoreError, match="not a sessionlens store"):
+        Store(tmp_path)
+
+
+def test_meta_roundtrip(tmp_path):
+    s = Store(tmp_path)
+    assert s.get_meta("k") is None
+    s.set_meta("k", "1")
+    s.set_meta("k", "2")
+    assert s.get_meta("k") == "2"
+
+
+_HOLD = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from sessionlens.store import WriterLock
+    lock = WriterLock(Path(sys.argv[1]))
+    ok = lock.acquire(timeout=float(sys.argv[2]))
+    print("acquired" if ok else "busy", flush=True)
+    if ok:
+        sys.stdin.readline()  # hold until told
+        lock.release()
+""")
+
+
+def _other_process(path, timeout: float) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", _HOLD, str(path), str(timeout)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+
+
+def test_writer_lock_excludes_other_processes_and_is_reentrant(tmp_path):
+    path = tmp_path / "writer.lock"
+    lock = WriterLock(path)
+    assert lock.acquire(timeout=0)
+    assert lock.acquire(timeout=0)  # reentrant in this process
+    assert lock.holder() == f"pid {__import__('os').getpid()}"
+    p = _other_process(path, 0)
+    assert p.communicate(timeout=30)[0].strip() == "busy"
+    lock.release()
+    p = _other_process(path, 0)
+    assert p.communicate(timeout=30)[0].strip() == "busy"  # still held once
+    lock.release()
+    p = _other_process(path, 0)
+    try:
+        assert p.stdout.readline().strip() == "acquired"
+        waits: list = []
+        assert not lock.acquire(timeout=0.2, on_wait=waits.append)
+        assert waits and waits[0].startswith("pid ")  # told who holds it
+    finally:
+        p.communicate("\n", timeout=30)
+    assert lock.acquire(timeout=5)
+    lock.release()
+
+
+def test_readers_see_only_committed_passes(tmp_path):
+    writer = Store(tmp_path)
+    reader = Store(tmp_path)
+    with writer.conn:
+        fid = writer.ensure_file("/a.jsonl")
+    writer.conn.execute("BEGIN IMMEDIATE")
+    writer.conn.execute("UPDATE files SET lines=42 WHERE id=?", (fid,))
+    assert reader.file_row("/a.jsonl").lines == 0  # not yet committed, and the reader is not blocked
+    writer.conn.execute("COMMIT")
+    assert reader.file_row("/a.jsonl").lines == 42
+
+
+def test_writer_lock_makes_other_threads_wait(tmp_path):
+    import threading
+
+    lock = WriterLock(tmp_path / "writer.lock")
+    assert lock.acquire(timeout=0)
+    got: list[bool] = []
+    t = threading.Thread(target=lambda: got.append(lock.acquire(timeout=0.1)))
+    t.start()
+    t.join()
+    assert got == [False]
+    lock.release()
+    t = threading.Thread(target=lambda: (got.append(lock.acquire(timeout=5)), lock.release()))
+    t.start()
+    t.join()
+    assert got == [False, True]
