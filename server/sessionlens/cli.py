@@ -243,6 +243,34 @@ def cmd_show(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    """A session as Markdown or JSON, with secrets redacted (exports leave the machine)."""
+    from sessionlens.coach.redact import redact, redact_obj
+
+    app = _app(args)
+    if args.format == "markdown":
+        title, md = app.render_session(args.session, redact=True)
+        text = redact(md)
+    else:
+        s = app.resolve_session(args.session)
+        events = app.db().events(s["file_id"])
+        payload = {
+            "session": s,
+            "turns": [t.model_dump(mode="json") for t in app.db().turns(s["id"])],
+            "events": [e.model_dump(mode="json", exclude_none=True) for e in events],
+            "usage": app.db().session_totals([s["id"]]),
+            "findings": app.db().findings(session_id=s["id"]),
+        }
+        text = json.dumps(redact_obj(payload), indent=2, ensure_ascii=False, default=str)
+    if args.output:
+        Path(args.output).write_text(text + ("" if text.endswith("\n") else "\n"))
+        if not args.json:
+            sys.stderr.write(f"wrote {args.output} (secrets redacted)\n")
+    else:
+        _out(text)
+    return 0
+
+
 def cmd_cost(args) -> int:
     app = _app(args)
     rep = app.cost_report(args.by, since=args.since, until=args.until, project=args.project, agent=args.agent)
@@ -369,6 +397,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--markdown", action="store_true", help="the full Markdown transcript")
 
     add("stats", cmd_stats, "store summary")
+
+    sp = add("export", cmd_export, "export a session as Markdown or JSON, with secrets redacted")
+    sp.add_argument("session", help="session id, id prefix or file path")
+    sp.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    sp.add_argument("-o", "--output", help="write to this file instead of stdout")
 
     sp = add("cost", cmd_cost, "token and cost report")
     sp.add_argument("--by", choices=["day", "week", "month", "session", "model", "project", "agent"], default="day")

@@ -206,10 +206,17 @@ class App:
     def session_for_path(self, path: str) -> dict[str, Any] | None:
         return self.db().session_for_path(path)
 
-    def render_session(self, ref: str) -> tuple[str, str]:
+    def render_session(self, ref: str, *, redact: bool = False) -> tuple[str, str]:
+        """A session as Markdown; ``redact`` masks secrets first (for anything that leaves the machine)."""
         db = self.db()
         s = self.resolve_session(ref)
         events = db.events(s["file_id"])
+        if redact:
+            from sessionlens.coach.redact import redact as _r
+
+            events = [e.model_copy(update={"text": _r(e.text) if e.text else e.text,
+                                           "command": _r(e.command) if e.command else e.command}) for e in events]
+            s = {**s, "title": _r(s["title"]) if s.get("title") else s.get("title")}
         turns = db.turns(s["id"])
         totals = db.session_totals([s["id"]])
         findings = db.findings(session_id=s["id"])
