@@ -21,14 +21,8 @@ _B = r"(?<![A-Za-z0-9_\-])"  # left boundary: not inside a longer token
 _E = r"(?![A-Za-z0-9_\-])"  # right boundary
 
 SECRET_PATTERNS: list[SecretPattern] = [
-    SecretPattern(
-        "private_key",
-        "private key block",
-        re.compile(
-            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-            r"(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s:\-,]{0,8000})"
-        ),
-    ),
+    # Only the armour header; find_secrets extends the span to the END line (or the base64 body).
+    SecretPattern("private_key", "private key block", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
     SecretPattern("anthropic_key", "Anthropic API key", re.compile(_B + r"sk-ant-[A-Za-z0-9_\-]{20,}" + _E)),
     SecretPattern(
         "openai_key",
@@ -64,7 +58,7 @@ SECRET_PATTERNS: list[SecretPattern] = [
         "credential",
         "credential assignment",
         re.compile(
-            r"(?i)(?<![A-Za-z0-9])(?:[A-Za-z0-9]+[_\-])*"
+            r"(?i)(?<![A-Za-z])"  # DB_PASSWORD, client-secret: the keyword ends the name
             r"(?:password|passwd|pwd|secret|api[_\-]?key|apikey|access[_\-]?token|auth[_\-]?token|"
             r"client[_\-]?secret|secret[_\-]?key|private[_\-]?key|token)"
             r"[\"']?\s*(?::|=|:=|=>)\s*"
@@ -95,10 +89,45 @@ def _generic_value_ok(m: re.Match[str]) -> bool:
     return True
 
 
+#: Literals each pattern needs (``True``: look in the lower-cased text).  A pattern whose literals
+#: are all absent is not run: scanning every pattern over every tool output dominated indexing.
+_NEEDLES: dict[str, tuple[tuple[str, ...], bool]] = {
+    "private_key": (("PRIVATE KEY",), False),
+    "anthropic_key": (("sk-ant-",), False),
+    "openai_key": (("sk-",), False),
+    "aws_access_key": (("AKIA", "ASIA", "ABIA", "ACCA"), False),
+    "aws_secret_key": (("aws",), True),
+    "github_token": (("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), False),
+    "slack_token": (("xox",), False),
+    "slack_webhook": (("hooks.slack.com",), False),
+    "google_api_key": (("AIza",), False),
+    "stripe_key": (("_live_", "_test_"), False),
+    "jwt": (("eyJ",), False),
+    "bearer_token": (("bearer",), True),
+    "credential": (("pass", "pwd", "secret", "key", "token"), True),
+}
+# the credential pattern also needs its keyword right before the ``:``/``=``
+_CREDENTIAL_HINT = re.compile(r"(?:passw(?:or)?d|pwd|secret|key|token)[\"']?\s*[:=]")
+
+
 class SecretMatch(NamedTuple):
     kind: str
     start: int
     end: int
+
+
+_PEM_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+_PEM_BODY = re.compile(r"(?:\s*[A-Za-z0-9+/=]{16,}){0,400}")
+_PEM_MAX = 16_384  # longest key block we look for an END line in
+
+
+def _pem_end(text: str, header_end: int) -> int:
+    """End of a private key block whose header ends at ``header_end`` (truncated blocks: the base64 body)."""
+    end = _PEM_END.search(text, header_end, min(len(text), header_end + _PEM_MAX))
+    if end is not None:
+        return end.end()
+    body = _PEM_BODY.match(text, header_end)
+    return body.end() if body else header_end
 
 
 def find_secrets(text: str | None) -> list[SecretMatch]:
@@ -109,7 +138,17 @@ def find_secrets(text: str | None) -> list[SecretMatch]:
     if not text:
         return []
     candidates: list[tuple[int, int, int, str]] = []
+    lower: str | None = None
     for priority, pat in enumerate(SECRET_PATTERNS):
+        needles, folded = _NEEDLES.get(pat.kind, ((), False))
+        if needles:
+            if folded and lower is None:
+                lower = text.lower()
+            hay = lower if folded else text
+            if not any(n in hay for n in needles):
+                continue
+            if pat.kind == "credential" and not _CREDENTIAL_HINT.search(hay):
+                continue
         for m in pat.regex.finditer(text):
             if pat.kind == "credential" and not _generic_value_ok(m):
                 continue
@@ -117,6 +156,8 @@ def find_secrets(text: str | None) -> list[SecretMatch]:
             if grp is None and pat.kind == "credential":
                 grp = "bare"
             start, end = (m.span(grp) if grp else m.span())
+            if pat.kind == "private_key":
+                end = _pem_end(text, end)
             if end > start:
                 candidates.append((start, -(end - start), priority, pat.kind))
     candidates.sort()

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from sessionlens.coach.markdown import code_block, escape_md, inline_code
+
+
+def test_links_and_command_uris_are_neutralised() -> None:
+    out = escape_md("[x](command:foo) and <command:bar> and [y](javascript:alert(1))")
+    assert "command:" not in out and "javascript:" not in out
+    assert "](" not in out and "\\[x\\]" in out and "&lt;" in out
+    assert "command&#58;foo" in out
+
+
+def test_raw_html_is_escaped() -> None:
+    out = escape_md('<img src=x onerror="alert(1)"> & <script>')
+    assert "<" not in out and ">" not in out and '"' not in out
+    assert out.startswith("&lt;img src=x onerror=&quot;alert\\(1\\)&quot;&gt; &amp; &lt;script&gt;")
+
+
+def test_markdown_syntax_is_escaped() -> None:
+    assert escape_md("# *bold* _x_ `code` | ![i](u)") == "\\# \\*bold\\* \\_x\\_ \\`code\\` \\| \\!\\[i\\]\\(u\\)"
+    assert escape_md(None) == "" and escape_md("plain words") == "plain words"
+
+
+def test_autolinks_are_broken() -> None:
+    out = escape_md("see https://evil.example/x or www.evil.example")
+    assert "https://" not in out and "www." not in out
+
+
+def test_code_block_fence_is_longer_than_content_backticks() -> None:
+    block = code_block("a ``` b\n`````\n", "bash")
+    assert block.startswith("``````bash\n") and block.endswith("\n``````")
+    assert code_block("x", "py; rm") == "```pyrm\nx\n```"
+    assert code_block(None) == "```\n\n```"
+
+
+def test_inline_code_handles_backticks() -> None:
+    assert inline_code("ls") == "`ls`"
+    assert inline_code("a `b` c") == "``a `b` c``"
+    assert inline_code("`x`") == "`` `x` ``"
+    assert inline_code("a\nb") == "`a b`"
