@@ -122,7 +122,7 @@ def _summary(app) -> None:
         _out(f"  coach findings: {st['findings']:,} ({top})")
     if st["problems"]:
         _out(f"  malformed lines: {st['problems']}")
-    sessions = app.sessions(limit=5, workspace_only=False)
+    sessions = app.sessions(limit=5, workspace_only=False, include_subagents=False)
     if sessions:
         _out("\nLatest sessions:")
         for s in sessions:
@@ -273,6 +273,10 @@ def cmd_export(args) -> int:
 
 def cmd_cost(args) -> int:
     app = _app(args)
+    if args.reprice:
+        n = app.reprice()
+        if not args.json:
+            sys.stderr.write(f"re-priced {n:,} billed requests with the current price table\n")
     rep = app.cost_report(args.by, since=args.since, until=args.until, project=args.project, agent=args.agent)
     if args.json:
         _json(rep)
@@ -410,6 +414,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--project")
     sp.add_argument("--agent", choices=["codex", "claude"])
     sp.add_argument("--csv", action="store_true")
+    sp.add_argument("--reprice", action="store_true",
+                    help="re-price every request with the current price table ($SESSIONLENS_HOME/config.json overrides)")
 
     sp = add("coach", cmd_coach, "coach findings across sessions and projects")
     sp.add_argument("--project")

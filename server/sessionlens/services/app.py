@@ -347,6 +347,22 @@ class App:
         }
         return {"by": by, "rows": out, "totals": totals}
 
+    def reprice(self) -> int:
+        """Re-price every stored request with the current table (after a pricing override or import)."""
+        from sessionlens.cost import cost_of
+        from sessionlens.models import TokenUsage
+
+        def fn(r):
+            _key, model, agent, inp, cr, cw5, cw1, out, reas, speed = r
+            u = TokenUsage(input_tokens=inp, cache_read_tokens=cr, cache_write_5m_tokens=cw5, cache_write_1h_tokens=cw1,
+                           output_tokens=out, reasoning_tokens=reas)
+            c = cost_of(u, model, self.prices, agent=agent, speed=speed)
+            return c.usd, int(c.known)
+
+        db = self.db()
+        with db.lock:
+            return db.recompute_costs(fn)
+
     def cost_chart_svg(self, *, since=None, until=None, project=None, agent=None) -> str:
         rep = self.cost_report("day", since=since, until=until, project=project, agent=agent)
         series = [{"day": r["day"], "model": r.get("model") or "(unknown)", "cost": r["cost_usd"]} for r in rep["rows"]]
