@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 
 from sessionlens.coach.rules import EDIT_TOOLS
-from sessionlens.compliance.guidelines import Check, Guideline, parse_guidelines, text_hash
+from sessionlens.compliance.guidelines import Check, Guideline, command_regex, parse_guidelines, text_hash
 from sessionlens.compliance.instructions import InstructionFile, instruction_files, is_instruction_file
 from sessionlens.models import Event, EventKind, EventRef, Finding, Severity
 
@@ -124,6 +124,22 @@ def _default_when(c: Check) -> str:
     return "always"
 
 
+_LEADING_WORD = re.compile(r"^(?:\^|\\b|\(\?:\^\|\)\s*)*([A-Za-z][\w.+-]*)")
+
+
+def _implied_triggers(check: Check, when: str) -> list[str]:
+    """``must-not-run=/git push .../`` without ``trigger=`` applies when its program (``git``) ran."""
+    if when != "run" or not check.must_not_run:
+        return []
+    words = []
+    for rx in check.must_not_run:
+        m = _LEADING_WORD.match(rx)
+        if not m:
+            return []  # a pattern without a plain leading program: any command triggers
+        words.append(command_regex(m.group(1)))
+    return words
+
+
 def evaluate(check: Check, facts: _Facts) -> tuple[str, list[tuple[int, str]]]:
     """(status, evidence) of one session against one check."""
     when = _default_when(check)
@@ -133,7 +149,7 @@ def evaluate(check: Check, facts: _Facts) -> tuple[str, list[tuple[int, str]]]:
         scoped = [(s, fs) for s, fs in facts.edits if not fs or not all(f.lower().endswith(DOC_EXT) for f in fs)]
     else:
         scoped = list(facts.edits)
-    triggers = [re.compile(t) for t in check.trigger]
+    triggers = [re.compile(t) for t in (check.trigger or _implied_triggers(check, when))]
     triggered = [(s, c) for s, c in facts.commands if any(t.search(c) for t in triggers)]
     applies = {"always": True, "edit": bool(scoped), "run": bool(triggered if triggers else facts.commands),
                "tool": bool(facts.tools)}.get(when, True)

@@ -1,0 +1,248 @@
+"""Language features for AGENTS.md / CLAUDE.md / CLAUDE.local.md / .ruler/*.md, and the coach conversation.
+
+* code lens per checkable guideline: "followed in 17 of 20 recent sessions · 3 violations";
+* hover: how the guideline is checked and the violating sessions as deep links;
+* diagnostics: malformed annotations (error), "never relevant — retire it?" (information);
+* code actions: remove a never-relevant guideline, pin a recognized check as an annotation;
+* document symbols: headings and guidelines.
+Commands: ``sessionlens.askCoach``, ``sessionlens.conversation``, ``sessionlens.clearConversation``,
+``sessionlens.guidelineReport``, ``sessionlens.extractGuidelines``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from lsprotocol import types as T
+
+from sessionlens.compliance.checker import RECENT_SESSIONS, lens_title, report
+from sessionlens.compliance.guidelines import Guideline, parse_guidelines, text_hash
+from sessionlens.compliance.instructions import is_instruction_file
+from sessionlens.lsp.convert import path_to_uri, uri_to_path
+from sessionlens.lsp.server import DocumentProvider, NotFound, read_document, stream_markdown
+
+log = logging.getLogger(__name__)
+
+SOURCE = "sessionlens-rules"
+RETIRE_CODE = "guideline-never-relevant"
+ANNOTATION_CODE = "guideline-annotation"
+_CACHE_TTL_S = 5.0
+
+
+def _range(line1: int, end1: int | None = None, text_lines: list[str] | None = None) -> T.Range:
+    end = (end1 or line1) - 1
+    width = len(text_lines[end]) if text_lines and 0 <= end < len(text_lines) else 1
+    return T.Range(start=T.Position(line=line1 - 1, character=0), end=T.Position(line=end, character=max(width, 1)))
+
+
+class ComplianceProvider(DocumentProvider):
+    def __init__(self):
+        self._reports: dict[str, tuple[float, tuple, dict]] = {}
+
+    def matches(self, path: str) -> bool:
+        return is_instruction_file(path)
+
+    # ------------------------------------------------------------------ data
+    def _text(self, ls, path: str) -> str:
+        return read_document(ls)(path) or ""
+
+    async def _report(self, ls, path: str) -> dict[str, Any]:
+        """The per-guideline report of this file, cached briefly and until the store changes."""
+        stamp = await ls.run(lambda: tuple(ls.app.db().counts().values()))
+        hit = self._reports.get(path)
+        if hit and hit[1] == stamp and time.monotonic() - hit[0] < _CACHE_TTL_S:
+            return hit[2]
+        rep = await ls.run(report, ls.app, path=path, limit=RECENT_SESSIONS)
+        self._reports[path] = (time.monotonic(), stamp, rep)
+        return rep
+
+    async def _rows(self, ls, path: str) -> tuple[list[Guideline], dict[str, dict], int, list[str]]:
+        text = self._text(ls, path)
+        gs = parse_guidelines(text, path)
+        rep = await self._report(ls, path)
+        return gs, {r["key"]: r for r in rep["rows"]}, rep["sessions"], text.splitlines()
+
+    # ------------------------------------------------------------------ features
+    async def code_lens(self, ls, path: str) -> list[T.CodeLens] | None:
+        gs, rows, n, _ = await self._rows(ls, path)
+        out = []
+        for g in gs:
+            if not g.checkable:
+                continue
+            row = rows.get(g.key)
+            title = lens_title(row) if row else ("not in effect for any indexed session" if n == 0 else
+                                                 f"not in effect in the last {n} sessions")
+            out.append(T.CodeLens(range=_range(g.line), command=T.Command(
+                title=title, command="sessionlens.guidelineReport", arguments=[{"path": path, "line": g.line - 1}])))
+        return out
+
+    async def hover(self, ls, path: str, position: T.Position) -> T.Hover | None:
+        gs, rows, n, lines = await self._rows(ls, path)
+        line1 = position.line + 1
+        g = next((x for x in gs if x.line <= line1 <= x.end_line), None)
+        if g is None:
+            return None
+        md = _hover_markdown(g, rows.get(g.key), n)
+        return T.Hover(contents=T.MarkupContent(kind=T.MarkupKind.Markdown, value=md), range=_range(g.line, g.end_line, lines))
+
+    async def diagnostics(self, ls, path: str) -> list[T.Diagnostic] | None:
+        text = self._text(ls, path)
+        lines = text.splitlines()
+        gs = parse_guidelines(text, path)
+        out = []
+        for g in gs:
+            for ln, msg in g.errors:
+                out.append(T.Diagnostic(range=_range(ln, ln, lines), message=msg, severity=T.DiagnosticSeverity.Error,
+                                        source=SOURCE, code=ANNOTATION_CODE))
+        try:
+            _, rows, n, _ = await self._rows(ls, path)
+        except Exception:
+            log.exception("guideline report failed for %s", path)
+            return out
+        for g in gs:
+            row = rows.get(g.key)
+            if g.checkable and row and row["never_relevant"]:
+                out.append(T.Diagnostic(
+                    range=_range(g.line, g.end_line, lines), severity=T.DiagnosticSeverity.Information, source=SOURCE,
+                    code=RETIRE_CODE, message=f"never relevant in the last {row['sessions']} sessions — retire it?",
+                    data={"line": g.line - 1, "end_line": g.end_line - 1}))
+        return out
+
+    async def code_action(self, ls, path: str, params: T.CodeActionParams) -> list[T.CodeAction] | None:
+        uri = path_to_uri(path)
+        text = self._text(ls, path)
+        lines = text.splitlines()
+        out = []
+        for d in params.context.diagnostics:
+            if d.code == RETIRE_CODE and d.source == SOURCE:
+                start, end = d.range.start.line, d.range.end.line
+                edit = T.TextEdit(range=T.Range(start=T.Position(line=start, character=0), end=T.Position(line=end + 1, character=0)),
+                                  new_text="")
+                out.append(T.CodeAction(title="Remove this guideline (never relevant)", kind=T.CodeActionKind.QuickFix,
+                                        diagnostics=[d], edit=T.WorkspaceEdit(changes={uri: [edit]})))
+        line1 = params.range.start.line + 1
+        for g in parse_guidelines(text, path):
+            if g.line <= line1 <= g.end_line and g.source == "builtin":
+                ln = g.end_line - 1
+                width = len(lines[ln]) if ln < len(lines) else 0
+                edit = T.TextEdit(range=T.Range(start=T.Position(line=ln, character=width), end=T.Position(line=ln, character=width)),
+                                  new_text=" " + g.check.to_annotation())
+                out.append(T.CodeAction(title="Pin the recognized check as a sessionlens annotation",
+                                        kind=T.CodeActionKind.RefactorRewrite, edit=T.WorkspaceEdit(changes={uri: [edit]})))
+        return out or None
+
+    async def document_symbol(self, ls, path: str) -> list[T.DocumentSymbol] | None:
+        text = self._text(ls, path)
+        lines = text.splitlines()
+        out = []
+        for g in parse_guidelines(text, path):
+            detail = {"annotation": "checked (annotation)", "builtin": "checked (recognized)", "llm": "checked (LLM)"}.get(g.source or "", "")
+            rng = _range(g.line, g.end_line, lines)
+            out.append(T.DocumentSymbol(name=g.short or "(guideline)", detail=(g.heading or "") + (" · " + detail if detail else ""),
+                                        kind=T.SymbolKind.Property if g.checkable else T.SymbolKind.String,
+                                        range=rng, selection_range=_range(g.line, g.line, lines)))
+        return out
+
+    # ------------------------------------------------------------------ commands
+    def register(self, ls) -> None:
+        from sessionlens.compliance.conversation import ConversationService
+        from sessionlens.lsp.server import CommandError
+
+        def command(name):
+            def deco(fn):
+                @ls.command(name)
+                async def handler(ls_, *args):
+                    arg = args[0] if args and isinstance(args[0], dict) else {}
+                    try:
+                        return await fn(ls_, arg)
+                    except (NotFound, ValueError) as e:
+                        raise CommandError(str(e)) from e
+                return fn
+            return deco
+
+        def ref_of(a: dict) -> str:
+            ref = a.get("session_id") or (uri_to_path(a["uri"]) if a.get("uri") else None)
+            if not ref:
+                raise NotFound("this command needs a session_id or the uri of a session log")
+            return ref
+
+        @command("sessionlens.askCoach")
+        async def ask(ls_, a: dict):
+            svc = ConversationService(ls_.app)
+            ref = ref_of(a)
+            question = str(a.get("question") or "").strip()
+            if not question:
+                raise ValueError("askCoach needs a question")
+            await ls_.run(ls_.app.resolve_session, ref)  # a clear error before streaming starts
+            return await stream_markdown(ls_, svc.ask(ref, question), title="Ask the coach", stream_id=a.get("stream_id"))
+
+        @command("sessionlens.conversation")
+        async def conversation(ls_, a: dict):
+            s, msgs = await ls_.run(ConversationService(ls_.app).history, ref_of(a))
+            return {"session_id": s["id"], "messages": msgs}
+
+        @command("sessionlens.clearConversation")
+        async def clear(ls_, a: dict):
+            sid = await ls_.run(ConversationService(ls_.app).clear, ref_of(a))
+            return {"ok": True, "session_id": sid}
+
+        @command("sessionlens.guidelineReport")
+        async def guideline_report(ls_, a: dict):
+            path = a.get("path") or (uri_to_path(a["uri"]) if a.get("uri") else None)
+            if not path or not is_instruction_file(path):
+                raise NotFound("guidelineReport needs the path of an AGENTS.md / CLAUDE.md / .ruler/*.md file")
+            self._reports.pop(path, None)
+            gs, rows, n, _ = await self._rows(ls_, path)
+            line = a.get("line")
+            if line is not None:
+                gs = [g for g in gs if g.line <= int(line) + 1 <= g.end_line]
+            md = "\n\n---\n\n".join(_hover_markdown(g, rows.get(g.key), n) for g in gs if g.checkable)
+            return {"sessions": n, "rows": [r for g in gs if (r := rows.get(g.key))], "markdown": md or "_No checkable guideline here._"}
+
+        @command("sessionlens.extractGuidelines")
+        async def extract_guidelines(ls_, a: dict):
+            from sessionlens.coach.llm import CoachLLM
+            from sessionlens.compliance.extract_llm import extract
+
+            path = a.get("path") or (uri_to_path(a["uri"]) if a.get("uri") else None)
+            if not path or not is_instruction_file(path):
+                raise NotFound("extractGuidelines needs the path of an instruction file")
+            text = self._text(ls_, path)
+            llm = CoachLLM(ls_.app.settings.llm, editor_api_key=ls_.app.api_key)
+            db = ls_.app.db
+            try:
+                res = await extract(text, path, llm, cache_get=lambda k: db().cache_get(k),
+                                    cache_put=lambda *x: db().cache_put(*x), model=ls_.app.settings.llm.model)
+            finally:
+                await llm.aclose()
+            self._reports.pop(path, None)
+            return {**res, "hash": text_hash(text)}
+
+
+def _hover_markdown(g: Guideline, row: dict | None, n: int) -> str:
+    how = {"annotation": "a sessionlens annotation", "builtin": "a built-in recognizer", "llm": "an LLM extraction"}
+    out = [f"**Guideline** ({g.path.rsplit('/', 1)[-1]}:{g.line})"]
+    if not g.checkable:
+        out.append("Not checked: add an annotation such as `<!-- sessionlens: must-not-run=/git push/ -->` "
+                   "(see docs/compliance.md).")
+        return "\n\n".join(out)
+    out.append(f"Checked by {how.get(g.source or '', 'a check')}: {g.check.summary()}")
+    if row is None:
+        out.append(f"Not in effect for any of the last {n} indexed sessions.")
+        return "\n\n".join(out)
+    out.append(f"{lens_title(row)} (checked {row['sessions']} session{'s' if row['sessions'] != 1 else ''}; "
+               f"applied to {row['applied']}).")
+    if row["violations"]:
+        out.append("**Violating sessions**\n\n" + "\n".join(
+            f"- [{_esc((v.get('title') or v['session_id'])[:60])}]({v['link']}) — line {v['seq']}: {_esc(v['note'])}"
+            for v in row["violations"]))
+    return "\n\n".join(out)
+
+
+def _esc(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]").replace("\n", " ")
+
+
+PROVIDER = ComplianceProvider()
