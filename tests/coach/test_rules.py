@@ -254,6 +254,12 @@ def test_token_outlier() -> None:
     assert f.message.startswith("Turn 4 used 700,000 tokens in 1 model request, 12.2× the session's median turn (57,500)")
 
 
+def test_token_outlier_reports_only_the_worst_three() -> None:
+    log = _usage_log([50_000] * 6 + [400_000, 900_000, 500_000, 700_000])
+    found = ids(log, rule="token-outlier")
+    assert [f.data["turn"] for f in found] == [7, 8, 9]
+
+
 def test_token_outlier_needs_factor_and_floor() -> None:
     assert ids(_usage_log([50_000, 60_000, 55_000, 150_000]), rule="token-outlier") == []
     assert ids(_usage_log([1_000, 1_000, 1_000, 50_000]), rule="token-outlier") == []
@@ -274,6 +280,17 @@ def test_slow_tool_call_from_duration_and_timestamps() -> None:
     assert [f.seq for f in found] == [call1.seq, call2.seq]
     assert found[0].message == "`cargo build` took 400 s (threshold 120 s)"
     assert found[1].data["duration_ms"] == 300_000
+
+
+def test_slow_tool_call_does_not_count_waiting_for_approval() -> None:
+    log = Log()
+    log.prompt()
+    log.add(EventKind.TOOL_CALL, tool="exec_command", call_id="a", timestamp=T0)
+    log.add(EventKind.SYSTEM, role="developer", text="approved", timestamp=T0 + timedelta(seconds=1000))
+    log.add(EventKind.TOOL_RESULT, tool="exec_command", call_id="a", timestamp=T0 + timedelta(seconds=1002))
+    log.add(EventKind.TOOL_CALL, tool="AskUserQuestion", call_id="q", timestamp=T0)
+    log.add(EventKind.TOOL_RESULT, tool="AskUserQuestion", call_id="q", timestamp=T0 + timedelta(seconds=600))
+    assert ids(log, rule="slow-tool-call") == []
 
 
 # --------------------------------------------------------------------------- secret-in-log

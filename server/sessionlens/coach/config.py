@@ -78,8 +78,9 @@ class CoachConfig(BaseModel):
         120.0, gt=0, description="slow-tool-call: tool calls that took longer than this many seconds are flagged."
     )
     slow_tool_ignore: list[str] = Field(
-        default_factory=lambda: ["Task", "Agent", "spawn_agent", "wait", "wait_agent"],
-        description="slow-tool-call: tool names that are expected to be slow (sub-agents, waits).",
+        default_factory=lambda: ["Task", "Agent", "spawn_agent", "wait", "wait_agent", "AskUserQuestion",
+                                 "ExitPlanMode", "request_user_input"],
+        description="slow-tool-call: tool names that are expected to be slow (sub-agents, waiting for the user).",
     )
     token_outlier_factor: float = Field(
         3.0, gt=1, description="token-outlier: a turn using more than this factor times the session median is flagged."

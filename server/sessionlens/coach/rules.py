@@ -8,6 +8,7 @@ are never copied into a finding.
 
 from __future__ import annotations
 
+import bisect
 import re
 import statistics
 from collections import defaultdict
@@ -124,6 +125,29 @@ class Context:
             return ev.tool
         call = self.call_of(ev)
         return call.tool if call is not None else None
+
+    @cached_property
+    def _waits(self) -> list[Event]:
+        """Messages that can interrupt a running tool call (approval prompts, user input)."""
+        return [e for e in self.events if e.timestamp and e.kind in (EventKind.USER_MESSAGE, EventKind.SYSTEM)]
+
+    def wall_time_ms(self, call: Event, result: Event) -> int:
+        """Milliseconds between a call and its result, not counting time spent waiting for the user.
+
+        A user/system message logged between them (e.g. an approval prompt being answered)
+        restarts the clock: the tool only ran after it.
+        """
+        seqs = [e.seq for e in self._waits]
+        start = call.timestamp
+        i = bisect.bisect_right(seqs, call.seq)
+        while i < len(seqs) and seqs[i] < result.seq:
+            ts = self._waits[i].timestamp
+            if ts and start and ts > start:
+                start = ts
+            i += 1
+        if start is None or result.timestamp is None:
+            return 0
+        return int((result.timestamp - start).total_seconds() * 1000)
 
     def is_test_command(self, command: str | None) -> bool:
         return bool(command) and any(p.search(command) for p in self.test_patterns)
@@ -402,6 +426,9 @@ def check_context_compaction(ctx: Context, rule: Rule) -> Iterable[Finding]:
         yield ctx.make(rule, first.seq, message, [ctx.ref(e) for e in group[1:]], index=i + 1, total=total)
 
 
+_MAX_TOKEN_OUTLIERS = 3
+
+
 def check_token_outlier(ctx: Context, rule: Rule) -> Iterable[Finding]:
     per_turn: dict[int, int] = defaultdict(int)
     requests: dict[int, int] = defaultdict(int)
@@ -422,9 +449,11 @@ def check_token_outlier(ctx: Context, rule: Rule) -> Iterable[Finding]:
         return
     starts = {t.index: t.start_line for t in ctx.turns}
     factor = ctx.config.token_outlier_factor
-    for turn, tokens in sorted(per_turn.items()):
-        if tokens < ctx.config.token_outlier_min_tokens or tokens <= factor * median:
-            continue
+    outliers = [(turn, tokens) for turn, tokens in per_turn.items()
+                if tokens >= ctx.config.token_outlier_min_tokens and tokens > factor * median]
+    # Only the worst few: a long session with many heavy turns is one story, not ten findings.
+    worst = sorted(outliers, key=lambda kv: (-kv[1], kv[0]))[:_MAX_TOKEN_OUTLIERS]
+    for turn, tokens in sorted(worst):
         seq = starts.get(turn, biggest[turn].seq)
         message = (f"Turn {turn + 1} used {tokens:,} tokens in {_plural(requests[turn], 'model request')}, "
                    f"{tokens / median:.1f}× the session's median turn ({int(median):,})")
@@ -448,7 +477,7 @@ def check_slow_tool_call(ctx: Context, rule: Rule) -> Iterable[Finding]:
         if duration is None and result is not None:
             duration = result.duration_ms
         if duration is None and call is not None and result is not None and call.timestamp and result.timestamp:
-            duration = int((result.timestamp - call.timestamp).total_seconds() * 1000)
+            duration = ctx.wall_time_ms(call, result)
         if duration is None or duration <= limit_ms:
             continue
         seen.add(key)
