@@ -81,7 +81,7 @@ class ConversationService:
         rows = sorted(db.findings(session_id=s["id"]), key=lambda f: (f["rule_id"] != RULE_ID, f["seq"]))
         findings = [finding_from_row(f) for f in rows]
         _, messages = build_session_prompt(session_from_dict(s), findings, events,
-                                           budget=self.app.settings.llm.context_budget_chars)
+                                           budget=max(self.app.settings.llm.context_budget_chars - len(_SYSTEM) - 100, 500))
         return messages[0]["content"]
 
     async def ask(self, ref: str, question: str, *, llm: CoachLLM | None = None) -> AsyncIterator[str]:
