@@ -145,6 +145,16 @@ def test_huge_tool_output_uses_recorded_size_of_truncated_excerpt() -> None:
     assert f.data["chars"] == 90_000
 
 
+def test_huge_tool_output_of_parser_clipped_text_uses_line_length() -> None:
+    from sessionlens.ingest.base import TRUNCATION_MARK
+
+    log = Log()
+    log.prompt()
+    log.shell("cat dump.sql", output="q" * 65536 + TRUNCATION_MARK, length=300_000)
+    [f] = ids(log, rule="huge-tool-output")
+    assert f.data["chars"] == 300_000 and "returned about 300,000 characters" in f.message
+
+
 # ---------------------------------------------------------------------------- aborted-turn
 
 def test_aborted_turn_from_interrupt_marker_and_flag() -> None:
@@ -164,9 +174,13 @@ def test_aborted_turn_from_interrupt_marker_and_flag() -> None:
 def test_codex_turn_aborted_event_with_reason() -> None:
     log = Log()
     log.prompt()
-    ev = log.add(EventKind.ERROR, subtype="event_msg/turn_aborted", extra={"reason": "interrupted"})
-    [f] = ids(log, rule="aborted-turn")
-    assert f.seq == ev.seq and "(interrupted)" in f.message
+    ev = log.add(EventKind.ERROR, subtype="event_msg/turn_aborted", text="replaced", is_error=True)
+    log.prompt()
+    ev2 = log.add(EventKind.ERROR, subtype="user/interrupted", text="[Request interrupted by user]", is_error=True)
+    found = ids(log, rule="aborted-turn")
+    assert [f.seq for f in found] == [ev.seq, ev2.seq]
+    assert "Turn 1 was interrupted (replaced)" in found[0].message
+    assert "Turn 2 was interrupted by the user" in found[1].message
 
 
 def test_no_aborted_turn_in_normal_session() -> None:

@@ -18,6 +18,7 @@ from functools import cached_property
 
 from sessionlens.coach.config import CoachConfig
 from sessionlens.coach.redact import find_secrets, label, mask, redact
+from sessionlens.ingest.base import TRUNCATION_MARK
 from sessionlens.models import Event, EventKind, EventRef, Finding, Session, Severity, Turn
 
 EDIT_TOOLS = frozenset(
@@ -313,10 +314,13 @@ def check_no_tests_after_edit(ctx: Context, rule: Rule) -> Iterable[Finding]:
     yield ctx.make(rule, last_edit.seq, message, related, edits=len(after), files=files[:50])
 
 
-def _output_chars(ev: Event) -> int:
+def _output_chars(ev: Event) -> tuple[int, bool]:
+    """Characters of a tool output and whether that is a lower bound (the parser clipped the text)."""
     extra = ev.extra.get("output_chars")
-    size = extra if isinstance(extra, int) else 0
-    return max(size, len(ev.text or ""))
+    size = max(extra if isinstance(extra, int) else 0, len(ev.text or ""))
+    if (ev.text or "").endswith(TRUNCATION_MARK):
+        return max(size - len(TRUNCATION_MARK), ev.length), True
+    return size, False
 
 
 def check_huge_tool_output(ctx: Context, rule: Rule) -> Iterable[Finding]:
@@ -324,13 +328,13 @@ def check_huge_tool_output(ctx: Context, rule: Rule) -> Iterable[Finding]:
     for ev in ctx.events:
         if ev.kind is not EventKind.TOOL_RESULT:
             continue
-        size = _output_chars(ev)
+        size, clipped = _output_chars(ev)
         if size <= limit:
             continue
         command = ctx.command_of(ev)
         what = f"`{_short(command)}`" if command else (ctx.tool_of(ev) or "a tool")
         call = ctx.call_of(ev)
-        message = f"{what} returned {size:,} characters of output (limit {limit:,}), about {size // 4:,} tokens fed back to the model"
+        message = f"{what} returned {'about ' if clipped else ''}{size:,} characters of output (limit {limit:,}), about {size // 4:,} tokens fed back to the model"
         yield ctx.make(rule, ev.seq, message, [ctx.ref(call, "the call")] if call is not None else [],
                        chars=size, command=_short(command, 300) or None)
 
@@ -339,8 +343,9 @@ def check_aborted_turn(ctx: Context, rule: Rule) -> Iterable[Finding]:
     markers: dict[int | None, Event | None] = {}
     for ev in ctx.events:
         low = (ev.text or "")[:200].lower()
-        interrupted = (ev.kind is EventKind.USER_MESSAGE and _INTERRUPT_MARKER in low) or (
-            ev.kind is EventKind.ERROR and ("turn_aborted" in (ev.subtype or "") or bool(ev.extra.get("aborted"))))
+        sub = ev.subtype or ""
+        interrupted = (ev.kind in (EventKind.USER_MESSAGE, EventKind.ERROR) and low.startswith(_INTERRUPT_MARKER)) or (
+            ev.kind is EventKind.ERROR and (sub.endswith(("turn_aborted", "interrupted")) or bool(ev.extra.get("aborted"))))
         if interrupted and ev.turn not in markers:
             markers[ev.turn] = ev
     turns = {t.index: t for t in ctx.turns}
@@ -357,8 +362,10 @@ def check_aborted_turn(ctx: Context, rule: Rule) -> Iterable[Finding]:
         else:
             continue
         calls = sum(1 for e in ctx.events if index is not None and e.turn == index and e.kind is EventKind.TOOL_CALL)
-        reason = ev.extra.get("reason") if ev is not None else None
-        how = f" ({_short(str(reason), 40)})" if reason else " by the user"
+        reason = None
+        if ev is not None:  # Codex turn_aborted carries the reason ("interrupted", "replaced") as text
+            reason = ev.extra.get("reason") or (ev.text if (ev.subtype or "").endswith("turn_aborted") else None)
+        how = f" ({_short(str(reason), 40)})" if reason and reason != "interrupted" else " by the user"
         prompt = f' (prompt: "{_short(turn.prompt, 80)}")' if turn is not None and turn.prompt else ""
         name = f"Turn {index + 1}" if index is not None else "A turn"
         message = f"{name} was interrupted{how} after {_plural(calls, 'tool call')}{prompt}"
