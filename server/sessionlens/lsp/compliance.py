@@ -153,10 +153,10 @@ class ComplianceProvider(DocumentProvider):
         def command(name):
             def deco(fn):
                 @ls.command(name)
-                async def handler(ls_, *args):
+                async def handler(*args):  # pygls passes the server only to handlers annotated with its type
                     arg = args[0] if args and isinstance(args[0], dict) else {}
                     try:
-                        return await fn(ls_, arg)
+                        return await fn(ls, arg)
                     except (NotFound, ValueError) as e:
                         raise CommandError(str(e)) from e
                 return fn
