@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from sessionlens.evals.runner import (
     SUITE_SUFFIX, SuiteError, find_suites, last_run, load_suite, run_suite_sync, validate_suite_text,
 )
 from sessionlens.lsp.convert import path_to_uri, uri_to_path
-from sessionlens.lsp.server import DocumentProvider, provider_for, publish, read_document, start_progress
+from sessionlens.lsp.server import DocumentProvider, provider_for, publish, read_document
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class EvalProvider(DocumentProvider):
             total, fails = by_check.get(check.check_id, (0, []))
             if not fails:
                 continue
-            span = jsonpos.locate(text, data, ("checks", i))
+            span = jsonpos.locate(text, data, ("checks", i, "kind"))
             related = []
             for r in fails[:MAX_RELATED]:
                 p = (r.get("data") or {}).get("path")
@@ -81,7 +82,7 @@ class EvalProvider(DocumentProvider):
                     message=f"{' '.join(who.split())[:60]}: {r.get('message') or ''}"[:300]))
             first = fails[0].get("message") or ""
             out.append(T.Diagnostic(
-                range=_range(text, span.start, min(span.end, span.start + 1) if span.end - span.start > 200 else span.end),
+                range=_range(text, span.start, span.end),
                 message=f"{check.check_id}: failed in {len(fails)} of {total} session(s) in run #{meta['id']}; first: {first}",
                 source=SOURCE, code="check-failed", severity=T.DiagnosticSeverity.Warning,
                 related_information=related or None,
@@ -115,7 +116,7 @@ class EvalProvider(DocumentProvider):
                 if check.check_id not in by_check:
                     continue
                 total, fails = by_check[check.check_id]
-                cl = jsonpos.position(text, jsonpos.locate(text, data, ("checks", i)).start)[0]
+                cl = jsonpos.position(text, jsonpos.locate(text, data, ("checks", i, "kind")).start)[0]
                 mark = "✓" if not fails else "✗"
                 lenses.append(T.CodeLens(range=T.Range(start=T.Position(line=cl, character=0), end=T.Position(line=cl, character=1)),
                                          command=T.Command(title=f"{mark} {total - len(fails)}/{total} passed", command="")))
@@ -138,17 +139,30 @@ def _suite_files(ls, a: dict[str, Any]) -> list[Path]:
     return files
 
 
+async def _start_cancellable_progress(ls, title: str, cancel: threading.Event) -> str | None:
+    """Server-initiated work-done progress whose cancel button sets ``cancel``."""
+    if not ls.client_supports("window", "work_done_progress"):
+        return None
+    token = f"sessionlens-evals-{uuid.uuid4()}"
+    try:
+        await ls.work_done_progress.create_async(token)
+    except Exception as e:
+        log.info("client refused work-done progress: %s", e)
+        return None
+    fut = ls.work_done_progress.tokens.get(token)
+    if fut is not None:  # pygls cancels this future on window/workDoneProgress/cancel
+        fut.add_done_callback(lambda f: cancel.set() if f.cancelled() else None)
+    ls.work_done_progress.begin(token, T.WorkDoneProgressBegin(title=title, cancellable=True, percentage=0))
+    return token
+
+
 async def run_evals_command(ls, a: dict[str, Any]) -> dict[str, Any]:
     """Run the suite ``a["file"]`` (path or uri), or every suite in the workspace, with cancellable progress."""
     files = _suite_files(ls, a)
     suites = [(f, load_suite(f)) for f in files]
     loop = asyncio.get_running_loop()
     cancel = threading.Event()
-    token = await start_progress(ls, "Running evals")
-    if token:
-        fut = ls.work_done_progress.tokens.get(token)
-        if fut is not None:
-            fut.add_done_callback(lambda f: cancel.set() if f.cancelled() else None)
+    token = await _start_cancellable_progress(ls, "Running evals", cancel)
     reports = []
     try:
         for n, (f, suite) in enumerate(suites):
