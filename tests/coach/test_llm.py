@@ -176,3 +176,29 @@ def test_deterministic_summary_is_escaped_markdown() -> None:
     assert "line 3" in md and "`no-tests-after-edit`" in md
     assert "command:" not in md and "<img" not in md and "<b>" not in md
     assert "Suggested guidelines" in md
+
+
+async def test_fake_accepts_x_api_key_and_records_requests(fake_anthropic: FakeAnthropic) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        ok = await http.post(f"{fake_anthropic.base_url}/v1/messages", headers={"x-api-key": fake_anthropic.api_key},
+                             json={"model": FAKE_MODEL, "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]})
+        assert ok.status == 200 and (await ok.json())["content"][0]["text"] == "Fake coach answer."
+        bad = await http.post(f"{fake_anthropic.base_url}/v1/messages", headers={"x-api-key": "nope"}, json={})
+        assert bad.status == 401 and (await bad.json())["error"]["type"] == "authentication_error"
+    assert [r.body for r in fake_anthropic.requests][1] == {}
+    assert fake_anthropic.requests[0].headers["x-api-key"] == fake_anthropic.api_key
+
+
+async def test_stream_with_bad_key_raises_llm_error(fake_anthropic: FakeAnthropic) -> None:
+    llm = CoachLLM(LLMConfig(model=FAKE_MODEL, base_url=fake_anthropic.base_url), api_key="sk-wrong", max_retries=0)
+    with pytest.raises(LLMError, match="401"):
+        async for _ in llm.stream("s", [{"role": "user", "content": "x"}]):
+            pass
+    await llm.aclose()
+
+
+def test_blank_key_is_unavailable() -> None:
+    with pytest.raises(LLMUnavailable):
+        CoachLLM(LLMConfig(), api_key="  ", environ={"ANTHROPIC_API_KEY": ""})

@@ -55,6 +55,10 @@ def test_generic_credentials(text: str, expected: str) -> None:
     'password = "${DB_PASSWORD}"',
     "pip install scikit-learn sk-learn-extras-package-name",
     "msg_01ABCDEF2345 toolu_01XyZ and requestId req_011CXYZ",
+    "PWD=/home/user/project OLDPWD=/tmp",
+    '{"max_token": 4096, "input_token": 123456}',
+    'password="$(cat /run/secrets/db)"',
+    "secret_path=./config/secret.json",
 ])
 def test_no_false_positives(text: str) -> None:
     assert find_secrets(text) == []

@@ -69,9 +69,8 @@ def _api_message(exc: anthropic.APIStatusError) -> str:
     return str(exc.message or "")
 
 
-def _map_error(exc: Exception, config: LLMConfig) -> LLMError:
-    if isinstance(exc, LLMError):
-        return exc
+def _map_error(exc: anthropic.AnthropicError, config: LLMConfig) -> LLMError:
+    """A readable :class:`LLMError` for an SDK exception."""
     if isinstance(exc, anthropic.APITimeoutError):
         return LLMError(f"The Anthropic API did not answer within {config.timeout_s:g} s (timeout). Try again later "
                         "or raise llm.timeout_s in .sessionlens.json.")
@@ -97,9 +96,7 @@ def _map_error(exc: Exception, config: LLMConfig) -> LLMError:
             return LLMError(f"The Anthropic API had a server error ({status}): {detail or 'no details'}. Try again later.",
                             status=status)
         return LLMError(f"The Anthropic API refused the request ({status}): {detail}", status=status)
-    if isinstance(exc, anthropic.AnthropicError):
-        return LLMError(f"Anthropic SDK error: {exc}")
-    raise exc
+    return LLMError(f"Anthropic SDK error: {exc}")
 
 
 # ------------------------------------------------------------------------ payload preparation
@@ -190,7 +187,7 @@ class CoachLLM:
         payload = self._prepare(system, messages)
         try:
             response = await self._client.messages.create(**payload)
-        except Exception as exc:  # mapped to LLMError, or re-raised when not an SDK error
+        except anthropic.AnthropicError as exc:
             raise _map_error(exc, self.config) from exc
         return "".join(getattr(block, "text", "") for block in response.content)
 
@@ -201,7 +198,7 @@ class CoachLLM:
             async with self._client.messages.stream(**payload) as stream:
                 async for text in stream.text_stream:
                     yield text
-        except Exception as exc:
+        except anthropic.AnthropicError as exc:
             raise _map_error(exc, self.config) from exc
 
     async def aclose(self) -> None:

@@ -59,7 +59,7 @@ SECRET_PATTERNS: list[SecretPattern] = [
         "credential assignment",
         re.compile(
             r"(?i)(?<![A-Za-z])"  # DB_PASSWORD, client-secret: the keyword ends the name
-            r"(?:password|passwd|pwd|secret|api[_\-]?key|apikey|access[_\-]?token|auth[_\-]?token|"
+            r"(?:password|passwd|secret|api[_\-]?key|apikey|access[_\-]?token|auth[_\-]?token|"
             r"client[_\-]?secret|secret[_\-]?key|private[_\-]?key|token)"
             r"[\"']?\s*(?::|=|:=|=>)\s*"
             r"(?:(?P<q>[\"'])(?P<secret>[^\s\"'`]{6,200})(?P=q)|(?P<bare>[^\s\"'`,;(){}\[\]<>]{6,200}))"
@@ -69,7 +69,7 @@ SECRET_PATTERNS: list[SecretPattern] = [
 
 _PLACEHOLDER = re.compile(
     r"(?i)^(?:x{3,}|\*{3,}|\.{3,}|<[^>]*>|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%\(?[A-Za-z_]+\)?s?|"
-    r"\{\{.*\}\}|none|null|nil|true|false|undefined|changeme|password|your[_\-].*|example.*|dummy.*|"
+    r"\{\{.*\}\}|\$\(.*\)|none|null|nil|true|false|undefined|changeme|password|your[_\-].*|example.*|dummy.*|"
     r"placeholder.*|redacted.*|\[redacted.*|test|testing|secret|string|str|env)$"
 )
 _DOTTED_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$")
@@ -86,6 +86,8 @@ def _generic_value_ok(m: re.Match[str]) -> bool:
             return False
         if not re.search(r"[0-9]", value) and not re.search(r"[^A-Za-z_]", value):
             return False
+        if value.isdigit() or value.startswith(("/", "~", "./", "../", "$", "%")):
+            return False  # counts (max_token: 4096), paths, shell/template variables
     return True
 
 
