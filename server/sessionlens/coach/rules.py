@@ -43,7 +43,6 @@ _PATCH_FAILURE_MARKERS = (
     "patch rejected",
     "invalid patch",
     "failed to find expected lines",
-    "no such file or directory",
 )
 _INTERRUPT_MARKER = "[request interrupted by user"
 # Commands for which exit status 1 is a normal answer ("no match", "files differ"), not an error.
@@ -132,13 +131,17 @@ class Context:
         """Messages that can interrupt a running tool call (approval prompts, user input)."""
         return [e for e in self.events if e.timestamp and e.kind in (EventKind.USER_MESSAGE, EventKind.SYSTEM)]
 
+    @cached_property
+    def _wait_seqs(self) -> list[int]:
+        return [e.seq for e in self._waits]
+
     def wall_time_ms(self, call: Event, result: Event) -> int:
         """Milliseconds between a call and its result, not counting time spent waiting for the user.
 
         A user/system message logged between them (e.g. an approval prompt being answered)
         restarts the clock: the tool only ran after it.
         """
-        seqs = [e.seq for e in self._waits]
+        seqs = self._wait_seqs
         start = call.timestamp
         i = bisect.bisect_right(seqs, call.seq)
         while i < len(seqs) and seqs[i] < result.seq:
@@ -172,7 +175,7 @@ class Context:
         if tool in EDIT_TOOLS or command.lstrip().startswith("apply_patch"):
             return True
         low = (ev.text or "")[:500].lower()
-        return any(m in low for m in _PATCH_FAILURE_MARKERS[:-1])
+        return any(m in low for m in _PATCH_FAILURE_MARKERS)
 
     def make(self, rule: "Rule", ev_seq: int, message: str, related: Iterable[EventRef] = (),
              guideline: str | None = None, **data: object) -> Finding:
