@@ -102,3 +102,14 @@ def test_judge_without_llm_fails_as_not_evaluated(app, corpus):
 def test_duplicate_check_ids_are_rejected():
     with pytest.raises(ValueError, match="share the id"):
         EvalSuite.model_validate({"name": "t", "checks": [{"kind": "no_secrets"}, {"kind": "no_secrets"}]})
+
+
+def test_every_check_model_has_a_registered_function():
+    from typing import get_args
+
+    from sessionlens.evals.checks import registered_kinds
+    from sessionlens.evals.models import Expectation
+
+    union = get_args(get_args(Expectation)[0])
+    kinds = {get_args(m.model_fields["kind"].annotation)[0] for m in union}
+    assert kinds == set(registered_kinds())

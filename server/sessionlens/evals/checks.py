@@ -13,7 +13,6 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
 
@@ -485,7 +484,3 @@ async def check_rubric(check, s: Subject, ctx: EvalContext) -> CheckResult:
         return _r(check, False, "no answer to grade", s.answer_seq)
     key = "answer:" + hashlib.sha256(s.answer.encode()).hexdigest()
     return await _judge(check, s, ctx, key, f"Answer to grade:\n{s.answer}", s.answer_seq)
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat()
