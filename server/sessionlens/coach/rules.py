@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -352,6 +352,7 @@ def check_aborted_turn(ctx: Context, rule: Rule) -> Iterable[Finding]:
         if interrupted and ev.turn not in markers:
             markers[ev.turn] = ev
     turns = {t.index: t for t in ctx.turns}
+    calls_per_turn = Counter(e.turn for e in ctx.events if e.kind is EventKind.TOOL_CALL)
     for t in ctx.turns:
         if t.aborted:
             markers.setdefault(t.index, None)
@@ -364,7 +365,7 @@ def check_aborted_turn(ctx: Context, rule: Rule) -> Iterable[Finding]:
             seq = turn.end_line
         else:
             continue
-        calls = sum(1 for e in ctx.events if index is not None and e.turn == index and e.kind is EventKind.TOOL_CALL)
+        calls = calls_per_turn[index] if index is not None else 0
         reason = None
         if ev is not None:  # Codex turn_aborted carries the reason ("interrupted", "replaced") as text
             reason = ev.extra.get("reason") or (ev.text if (ev.subtype or "").endswith("turn_aborted") else None)
