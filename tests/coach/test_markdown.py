@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sessionlens.coach.markdown import code_block, escape_md, inline_code
+from sessionlens.coach.markdown import code_block, escape_md, inline_code, message_md
 
 
 def test_links_and_command_uris_are_neutralised() -> None:
@@ -38,3 +38,10 @@ def test_inline_code_handles_backticks() -> None:
     assert inline_code("a `b` c") == "``a `b` c``"
     assert inline_code("`x`") == "`` `x` ``"
     assert inline_code("a\nb") == "`a b`"
+
+
+def test_message_md_renders_code_spans_and_escapes_the_rest() -> None:
+    assert message_md("`make build` failed: [x](y) <b>") == "`make build` failed: \\[x\\]\\(y\\) &lt;b&gt;"
+    risky = message_md("`echo <img onerror=x>` then `open command:foo`")
+    assert "<img" not in risky and "command:" not in risky and "\\`echo &lt;img" in risky
+    assert message_md(None) == ""

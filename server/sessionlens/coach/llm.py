@@ -16,7 +16,7 @@ from typing import Any
 import anthropic
 
 from sessionlens.coach.config import LLMConfig
-from sessionlens.coach.markdown import escape_md, inline_code
+from sessionlens.coach.markdown import escape_md, inline_code, message_md
 from sessionlens.coach.redact import redact, redact_obj
 from sessionlens.coach.rules import RULES
 from sessionlens.models import Event, EventKind, Finding, Session, Severity, Turn
@@ -329,6 +329,10 @@ def build_session_prompt(session: Session, findings: list[Finding], events: list
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2, Severity.HINT: 3}
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def deterministic_session_summary(session: Session, findings: list[Finding], events: list[Event],
                                   turns: list[Turn]) -> str:
     """A Markdown review built from the rule findings alone (used when no LLM is configured)."""
@@ -339,11 +343,11 @@ def deterministic_session_summary(session: Session, findings: list[Finding], eve
     by_rule = Counter(f.rule_id for f in findings)
     title = escape_md(session.title or session.id)
     out = [f"## Coach review: {title}", ""]
-    out.append(f"{len(turns)} turns, {len(calls)} tool calls, {len(failed)} failed tool results, "
-               f"{len(findings)} findings.")
+    out.append(f"{_count(len(turns), 'turn')}, {_count(len(calls), 'tool call')}, "
+               f"{_count(len(failed), 'failed tool result')}, {_count(len(findings), 'finding')}.")
     out += ["", "### What went well", ""]
     good = []
-    if results:
+    if results and len(failed) * 10 <= len(results):
         ok = len(results) - len(failed)
         good.append(f"{ok} of {len(results)} tool results succeeded ({100 * ok // len(results)}%).")
     if calls and "no-tests-after-edit" not in by_rule and any(e.kind is EventKind.PATCH or e.tool in ("Edit", "Write", "MultiEdit", "apply_patch") for e in events):
@@ -367,9 +371,9 @@ def deterministic_session_summary(session: Session, findings: list[Finding], eve
         out += ["", "### Top findings", ""]
         top = sorted(findings, key=lambda f: (_SEVERITY_ORDER[f.severity], f.seq))[:10]
         for f in top:
-            out.append(f"- line {f.seq} · {f.severity.value} · {inline_code(f.rule_id)}: {escape_md(redact(f.message))}")
+            out.append(f"- line {f.seq} · {f.severity.value} · {inline_code(f.rule_id)}: {message_md(redact(f.message))}")
         guidelines = list(dict.fromkeys(f.guideline for f in findings if f.guideline))
         if guidelines:
             out += ["", "### Suggested guidelines for AGENTS.md / CLAUDE.md", ""]
-            out += [f"- {escape_md(g)}" for g in guidelines[:8]]
+            out += [f"- {message_md(g)}" for g in guidelines[:8]]
     return "\n".join(out) + "\n"

@@ -67,3 +67,27 @@ def inline_code(text: str | None) -> str:
     ticks = "`" * (_longest_run(body, "`") + 1)
     pad = " " if body.startswith("`") or body.endswith("`") or (body.startswith(" ") and body.endswith(" ")) else ""
     return f"{ticks}{pad}{body}{pad}{ticks}"
+
+
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def message_md(text: str | None) -> str:
+    """Render a plain-text message (e.g. a coach finding) safely.
+
+    Backtick-quoted spans become inline code, unless they hold HTML characters or a risky URI
+    scheme; everything else goes through :func:`escape_md`.
+    """
+    if not text:
+        return ""
+    out: list[str] = []
+    pos = 0
+    for m in _CODE_SPAN.finditer(text):
+        code = m.group(1)
+        if _SCHEMES.search(code) or any(c in code for c in "<>&"):
+            continue  # rendered by escape_md below: no raw HTML or URI text even inside code
+        out.append(escape_md(text[pos:m.start()]))
+        out.append(inline_code(code))
+        pos = m.end()
+    out.append(escape_md(text[pos:]))
+    return "".join(out)
