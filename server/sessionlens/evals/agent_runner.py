@@ -139,7 +139,7 @@ async def run_dataset_agent(app: App, dataset: Dataset, *, workspace: str, templ
     report.extra = {"agent": template}
     own = judge is None
     judge = judge or make_judge(app)
-    ctx = EvalContext(judge=judge)
+    ctx = EvalContext(judge=judge, app=app)
     done = [0]
 
     async def one(case) -> SubjectResult:

@@ -107,6 +107,7 @@ class EvalContext:
     """Run-wide services for checks: the LLM judge (None: judge checks fail as not evaluated)."""
 
     judge: "Judge | None" = None
+    app: Any = None  # the App, for checks that need more than the subject (guideline_followed)
 
 
 async def evaluate(check: Any, subject: Subject, ctx: EvalContext) -> CheckResult:
@@ -349,6 +350,22 @@ def check_rule_absent(check, s: Subject, ctx: EvalContext) -> CheckResult:
         return _r(check, True, f"no {check.rule} finding")
     return _r(check, False, f"{len(hits)} {check.rule} finding(s); first at line {hits[0]['seq']}: {hits[0]['message']}",
               hits[0]["seq"], count=len(hits))
+
+
+@register("guideline_followed")
+def check_guideline_followed(check, s: Subject, ctx: EvalContext) -> CheckResult:
+    if ctx.app is None:
+        return _r(check, False, "guideline checks need the store (run through a suite)")
+    from sessionlens.compliance.checker import guideline_followed
+
+    ok, message = guideline_followed(ctx.app, s.session_id, check.guideline)
+    if ok is None:
+        return _r(check, not check.required, message)
+    evidence = None
+    m = re.search(r"line (\d+)", message)
+    if not ok and m:
+        evidence = int(m.group(1))
+    return _r(check, ok, message, evidence)
 
 
 # ------------------------------------------------------------------------------ answer checks

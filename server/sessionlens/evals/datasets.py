@@ -162,7 +162,7 @@ async def grade_recorded(app: App, dataset: Dataset, *, workspace: str | None = 
     report = new_report(dataset, workspace)
     own = judge is None
     judge = judge or make_judge(app)
-    ctx = EvalContext(judge=judge)
+    ctx = EvalContext(judge=judge, app=app)
     try:
         matched = match_sessions(app, dataset)
         for i, case in enumerate(dataset.cases):

@@ -168,14 +168,26 @@ class LLMJudge(_CheckBase):
         return "llm_judge"
 
 
+class GuidelineFollowed(_CheckBase):
+    """A guideline of the AGENTS.md / CLAUDE.md in effect for the session was followed (see docs/compliance.md)."""
+
+    kind: Literal["guideline_followed"]
+    guideline: str = Field(..., min_length=1, description="The guideline's `id=` annotation value or its text.")
+    required: bool = Field(
+        False, description="Fail when the guideline did not apply or is not in effect (default: such sessions pass).")
+
+    def default_id(self) -> str:
+        return f"guideline_followed:{self.guideline[:40]}"
+
+
 CHECK_MODELS: tuple[type[_CheckBase], ...] = (
     NoToolErrors, Limit, Command, TestsAfterEdit, NoRejectedToolUse, FilesWithin, FinalMessage, NoSecrets, RuleAbsent,
-    LLMJudge,
+    LLMJudge, GuidelineFollowed,
 )
 
 Check = Annotated[
     Union[NoToolErrors, Limit, Command, TestsAfterEdit, NoRejectedToolUse, FilesWithin, FinalMessage, NoSecrets,
-          RuleAbsent, LLMJudge],
+          RuleAbsent, LLMJudge, GuidelineFollowed],
     Field(discriminator="kind"),
 ]
 

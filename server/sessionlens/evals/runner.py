@@ -392,7 +392,7 @@ async def run_suite(app: App, suite: EvalSuite, *, suite_path: str | None = None
     own_judge = judge is None and any(c.kind == "llm_judge" for c in suite.checks)
     if own_judge:
         judge = make_judge(app)
-    ctx = EvalContext(judge=judge)
+    ctx = EvalContext(judge=judge, app=app)
     db = app.db()
     try:
         sessions = select_sessions(app, suite.sessions)
