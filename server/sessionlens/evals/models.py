@@ -250,7 +250,7 @@ class Rubric(_CheckBase):
 
 Expectation = Annotated[
     Union[Contains, Regex, Rubric, NoToolErrors, Limit, Command, TestsAfterEdit, NoRejectedToolUse, FilesWithin,
-          FinalMessage, NoSecrets, RuleAbsent, LLMJudge],
+          FinalMessage, NoSecrets, RuleAbsent, LLMJudge, GuidelineFollowed],
     Field(discriminator="kind"),
 ]
 
