@@ -197,6 +197,9 @@ class App:
         if s:
             return s
         ids = db.find_session_prefix(ref)
+        main = [i for i in ids if ":agent-" not in i]
+        if len(ids) > 1 and len(main) == 1:  # a prefix of a session also matches its sub-agents: prefer the session
+            ids = main
         if len(ids) == 1:
             return db.get_session(ids[0])
         if len(ids) > 1:
@@ -255,6 +258,14 @@ class App:
         filters = SearchFilters(agent=agent, project=project, kind=kind, tool=tool, session=session, model=model,
                                 since=parse_time(since), until=parse_time(until, end=True))
         scope = self._workspace_scope(workspace_only)
+        if self.search_index.needs_rebuild():
+            # the derived index was removed or is outdated: rebuild it from the store now if nobody else is writing
+            db0 = self.db()
+            if db0.lock.acquire(timeout=0):
+                try:
+                    self.search_index.sync(db0)
+                finally:
+                    db0.lock.release()
         want = limit if not scope else limit * 5
         total, hits, warnings = self.search_index.search(query, filters, limit=want, offset=offset)
         db = self.db()
