@@ -65,7 +65,7 @@ def test_dataset_run_with_fake_agent(tmp_path):
     assert len(wts.strip().splitlines()) == 1
     # an edited (uncommitted) AGENTS.md is what the next run tests: now tests run -> "tested" is fixed
     (ws / "AGENTS.md").write_text("Always run tests before finishing.\n")
-    r2 = asyncio.run(run_dataset_agent(app, ds, workspace=str(ws), timeout_s=1))
+    r2 = asyncio.run(run_dataset_agent(app, ds, workspace=str(ws), timeout_s=20))
     assert r2.baseline_run_id == r1.run_id and r2.instructions_hash != r1.instructions_hash
     assert {(f["case_id"], f["check_id"]) for f in r2.fixed} == {("answer", "tested")}
     # and reverting it is a regression
