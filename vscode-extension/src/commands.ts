@@ -127,7 +127,7 @@ export function registerCommands(
     });
   };
 
-  register('sessionlens.searchSessions', (initial?: string) => {
+  register('sessionlens.ui.searchSessions', (initial?: string) => {
     const quickPick = vscode.window.createQuickPick<HitItem>();
     quickPick.placeholder = 'Search session logs: words, "a phrase", field:value';
     quickPick.title = 'Session Lens: Search Sessions';
@@ -158,7 +158,8 @@ export function registerCommands(
         quickPick.items = hits.length
           ? hits.map((hit) => ({ ...searchHitText(hit), alwaysShow: true, buttons: [renderButton], hit }))
           : [{ label: '$(info) No matches', alwaysShow: true }];
-        quickPick.title = `Session Lens: ${result?.total ?? hits.length} matches`;
+        const total = result?.total ?? hits.length;
+        quickPick.title = `Session Lens: ${total} ${total === 1 ? 'match' : 'matches'}`;
       } catch (error) {
         if (mine === generation) {
           quickPick.items = [{ label: `$(error) ${errorMessage(error)}`, alwaysShow: true }];
@@ -198,14 +199,14 @@ export function registerCommands(
     }
   });
 
-  register('sessionlens.openSession', async () => {
+  register('sessionlens.ui.openSession', async () => {
     const session = await pickSession('Open a session (newest first)');
     if (session) {
       await openAtLine(toUri(session.uri, session.path), 1);
     }
   });
 
-  register('sessionlens.showRendered', async (arg?: SessionNode | vscode.Uri | string) => {
+  register('sessionlens.ui.showRendered', async (arg?: SessionNode | vscode.Uri | string) => {
     if (arg instanceof SessionNode) {
       return openRendered({ sessionId: arg.session.id }, sessionLabel(arg.session));
     }
@@ -223,21 +224,21 @@ export function registerCommands(
     }
   });
 
-  register('sessionlens.openRaw', async (node?: SessionNode) => {
+  register('sessionlens.ui.openRaw', async (node?: SessionNode) => {
     if (node instanceof SessionNode) {
       await openAtLine(toUri(node.session.uri, node.session.path), 1);
     }
   });
 
-  register('sessionlens.openRendered', async (node?: SessionNode) => {
+  register('sessionlens.ui.openRendered', async (node?: SessionNode) => {
     if (node instanceof SessionNode) {
       await openRendered({ sessionId: node.session.id }, sessionLabel(node.session));
     }
   });
 
-  register('sessionlens.refreshSessions', () => tree.refresh());
+  register('sessionlens.ui.refreshSessions', () => tree.refresh());
 
-  register('sessionlens.reindex', async () => {
+  register('sessionlens.ui.reindex', async () => {
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Session Lens: reindexing…' },
       () => server.executeCommand<{ files?: number; sessions?: number; events?: number; problems?: number }>(
@@ -254,7 +255,7 @@ export function registerCommands(
     );
   });
 
-  register('sessionlens.runEvals', async (arg?: vscode.Uri) => {
+  register('sessionlens.ui.runEvals', async (arg?: vscode.Uri) => {
     let file: string | undefined;
     const active = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
     if (active?.scheme === 'file' && active.path.endsWith('.eval.json')) {
@@ -287,11 +288,11 @@ export function registerCommands(
     await showMarkdown(render.staticUri(result?.markdown ?? '_No results._\n', 'Eval results'), render);
   });
 
-  register('sessionlens.showCostReport', (arg?: object) =>
+  register('sessionlens.ui.showCostReport', (arg?: object) =>
     showCostReport(server, arg && typeof arg === 'object' && !(arg instanceof vscode.Uri) ? arg : {}),
   );
 
-  register('sessionlens.setApiKey', async () => {
+  register('sessionlens.ui.setApiKey', async () => {
     const key = await vscode.window.showInputBox({
       title: 'Session Lens: Anthropic API key',
       prompt: 'Stored in VS Code secret storage and handed to the Session Lens server only.',
@@ -306,12 +307,12 @@ export function registerCommands(
     void vscode.window.showInformationMessage('Session Lens: API key saved.');
   });
 
-  register('sessionlens.clearApiKey', async () => {
+  register('sessionlens.ui.clearApiKey', async () => {
     await context.secrets.delete(API_KEY_SECRET);
     void vscode.window.showInformationMessage('Session Lens: API key cleared.');
   });
 
-  register('sessionlens.copyDeepLink', async () => {
+  register('sessionlens.ui.copyDeepLink', async () => {
     const editor = vscode.window.activeTextEditor;
     if (!editor || !isLogFile(editor.document.uri)) {
       void vscode.window.showInformationMessage('Session Lens: put the cursor on a line of a session log first.');
@@ -329,7 +330,7 @@ export function registerCommands(
     }
   });
 
-  register('sessionlens.restartServer', () => server.restart());
+  register('sessionlens.ui.restartServer', () => server.restart());
 
   context.subscriptions.push(
     vscode.window.registerUriHandler({
@@ -340,11 +341,13 @@ export function registerCommands(
           return;
         }
         try {
-          const target = await server.executeCommand<{ uri?: string; path?: string; line?: number }>(
+          const target = await server.executeCommand<{ uri?: string; path?: string; line?: number; seq?: number | null }>(
             'sessionlens.resolveLink',
             { link },
           );
-          await openAtLine(toUri(target?.uri, target?.path), target?.line);
+          // `seq` is the event's 1-based line; `line` is 0-based (LSP convention)
+          const line = target?.seq ?? (target?.line ?? 0) + 1;
+          await openAtLine(toUri(target?.uri, target?.path), line);
         } catch (error) {
           void vscode.window.showErrorMessage(`Session Lens: cannot open ${link}: ${errorMessage(error)}`);
         }

@@ -38,13 +38,25 @@ export function settingsObject(workspaceFolder: string | undefined): Record<stri
     includeHomeLogs: config.get<boolean>('includeHomeLogs', true),
     homeLogsScope: config.get<string>('homeLogsScope', 'workspace'),
     coach: { enabled: config.get<boolean>('coach.enabled', true) },
-    llm: {
-      model: config.get<string>('llm.model', ''),
-      baseUrl: config.get<string>('llm.baseUrl', ''),
-      timeoutSeconds: config.get<number>('llm.timeoutSeconds', 60),
-      maxTokens: config.get<number>('llm.maxTokens', 1024),
-    },
+    llm: llmSettings(config),
   };
+}
+
+/** The `llm` section under the server's field names; empty strings mean "the server's default". */
+function llmSettings(config: vscode.WorkspaceConfiguration): Record<string, unknown> {
+  const llm: Record<string, unknown> = {
+    timeout_s: config.get<number>('llm.timeoutSeconds', 60),
+    max_tokens: config.get<number>('llm.maxTokens', 1024),
+  };
+  const model = config.get<string>('llm.model', '').trim();
+  if (model) {
+    llm.model = model;
+  }
+  const baseUrl = config.get<string>('llm.baseUrl', '').trim();
+  if (baseUrl) {
+    llm.base_url = baseUrl;
+  }
+  return llm;
 }
 
 function firstWorkspaceFolder(): vscode.WorkspaceFolder | undefined {

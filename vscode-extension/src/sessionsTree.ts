@@ -60,7 +60,7 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<Node>, vsco
     item.iconPath = new vscode.ThemeIcon(session.agent === 'claude' ? 'sparkle' : 'terminal');
     item.contextValue = 'session';
     item.resourceUri = undefined;
-    item.command = { command: 'sessionlens.openRaw', title: 'Open Raw', arguments: [node] };
+    item.command = { command: 'sessionlens.ui.openRaw', title: 'Open Raw', arguments: [node] };
     return item;
   }
 

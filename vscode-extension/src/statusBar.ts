@@ -15,14 +15,14 @@ export class StatusBar implements vscode.Disposable {
   showState(state: ServerState): void {
     switch (state) {
       case 'starting':
-        this.set('$(loading~spin) Session Lens', 'Starting the Session Lens server…', 'sessionlens.searchSessions');
+        this.set('$(loading~spin) Session Lens', 'Starting the Session Lens server…', 'sessionlens.ui.searchSessions');
         break;
       case 'failed':
-        this.set('$(error) Session Lens', this.server.error ?? 'The Session Lens server is not running.', 'sessionlens.restartServer');
+        this.set('$(error) Session Lens', this.server.error ?? 'The Session Lens server is not running.', 'sessionlens.ui.restartServer');
         this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
         return;
       case 'stopped':
-        this.set('$(debug-disconnect) Session Lens', 'The Session Lens server is stopped. Click to restart it.', 'sessionlens.restartServer');
+        this.set('$(debug-disconnect) Session Lens', 'The Session Lens server is stopped. Click to restart it.', 'sessionlens.ui.restartServer');
         break;
       case 'running':
         // the text comes with the first status
@@ -43,7 +43,7 @@ export class StatusBar implements vscode.Disposable {
       lines.push(`Store: ${status.store}`);
     }
     lines.push('Click to search sessions');
-    this.set(statusBarText(status), lines.join('\n'), 'sessionlens.searchSessions');
+    this.set(statusBarText(status), lines.join('\n'), 'sessionlens.ui.searchSessions');
     this.item.backgroundColor = undefined;
   }
 

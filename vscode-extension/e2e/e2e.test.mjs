@@ -1,0 +1,447 @@
+// End-to-end test of the Session Lens extension in a real VS Code workbench (code-server), driven
+// through Debian's headless Chromium with playwright-core, checking what a user sees.
+// Run it through e2e/run.sh, which installs the tools (setup.sh) and packages the .vsix.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '..', '..');
+const env = process.env;
+const CODE_SERVER = env.SESSIONLENS_CODE_SERVER;
+const PLAYWRIGHT_DIR = env.SESSIONLENS_PLAYWRIGHT_DIR;
+const VSIX = env.SESSIONLENS_VSIX ?? join(repo, 'vscode-extension', 'sessionlens-0.1.0.vsix');
+const PYTHON = env.SESSIONLENS_PYTHON ?? join(repo, '.venv', 'bin', 'python');
+const CORPUS = resolve(env.SESSIONLENS_CORPUS ?? join(repo, '..', 'shared', 'corpus'));
+const ARTIFACTS = join(resolve(env.SESSIONLENS_ARTIFACTS ?? join(repo, 'artifacts')), 'e2e');
+const CHROMIUM = env.SESSIONLENS_CHROMIUM ?? '/usr/bin/chromium';
+
+// Corpus files copied into the test workspace (source → name in the workspace).
+const CODEX_LOG = ['codex/agentlogs/crud.jsonl', 'codex-crud.jsonl'];
+const CLAUDE_LOG = ['claude/spotter/short.jsonl', 'claude-short.jsonl'];
+const SEARCH_PHRASE = 'doesnt seem to start';
+
+const STEP_TIMEOUT = 180_000;
+const UI_TIMEOUT = 60_000;
+
+const missing = [
+  [CODE_SERVER && existsSync(CODE_SERVER), `code-server (SESSIONLENS_CODE_SERVER=${CODE_SERVER}); run e2e/setup.sh`],
+  [PLAYWRIGHT_DIR && existsSync(PLAYWRIGHT_DIR), `playwright-core (SESSIONLENS_PLAYWRIGHT_DIR=${PLAYWRIGHT_DIR}); run e2e/setup.sh`],
+  [existsSync(VSIX), `the packaged extension ${VSIX}; run npm run package`],
+  [existsSync(PYTHON), `the server's Python ${PYTHON} (SESSIONLENS_PYTHON)`],
+  [existsSync(CHROMIUM), `Chromium at ${CHROMIUM}`],
+].filter(([ok]) => !ok);
+const corpusMissing = [CODEX_LOG, CLAUDE_LOG].some(([source]) => !existsSync(join(CORPUS, source)));
+// A missing tool is a broken setup (fail); a missing corpus is skipped, like the Python tests do.
+const skip = corpusMissing ? `session-log corpus not found at ${CORPUS} (set SESSIONLENS_CORPUS)` : false;
+
+/** @type {{tmp: string, ws: string, userData: string, server?: import('node:child_process').ChildProcess, browser?: any, page?: any, serverLog?: string}} */
+const ctx = { tmp: '', ws: '', userData: '' };
+let shotNumber = 0;
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function waitForHttp(url, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url, { redirect: 'manual' });
+      if (response.status < 500) {
+        return;
+      }
+      lastError = new Error(`HTTP ${response.status}`);
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`code-server did not answer at ${url}: ${lastError}`);
+}
+
+async function shot(name) {
+  shotNumber += 1;
+  const file = join(ARTIFACTS, `${String(shotNumber).padStart(2, '0')}-${name}.png`);
+  try {
+    await ctx.page?.screenshot({ path: file });
+  } catch (error) {
+    console.error(`screenshot ${file} failed: ${error}`);
+  }
+  return file;
+}
+
+/** Runs `body`, then saves a screenshot named after the step (also when the step failed). */
+async function step(name, body) {
+  try {
+    await body();
+  } finally {
+    await shot(name);
+  }
+}
+
+async function quickInput() {
+  const widget = ctx.page.locator('.quick-input-widget');
+  await widget.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  return widget;
+}
+
+async function closeQuickInput() {
+  const widget = ctx.page.locator('.quick-input-widget');
+  if (await widget.isVisible()) {
+    await ctx.page.keyboard.press('Escape');
+    await widget.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+  }
+}
+
+/** Runs a command from the command palette (F1), the way a user does. */
+async function runCommand(title) {
+  const page = ctx.page;
+  await closeQuickInput();
+  await page.keyboard.press('F1');
+  const widget = await quickInput();
+  await widget.locator('input').fill(`>${title}`);
+  const row = widget.locator('.monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  await row.click();
+}
+
+/** Opens a workspace file through Quick Open (Ctrl+P) and waits for its tab to be active. */
+async function openFile(name) {
+  const page = ctx.page;
+  await closeQuickInput();
+  await page.keyboard.press('Control+P');
+  const widget = await quickInput();
+  await widget.locator('input').fill(name);
+  const row = widget.locator('.monaco-list-row', { hasText: name }).first();
+  await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  await page.keyboard.press('Enter');
+  await page.locator('.tab.active', { hasText: name }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  await page.locator('.monaco-editor .view-lines').first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+}
+
+/** Moves the cursor to a 1-based line with Go to Line (Ctrl+G). */
+async function goToLine(line) {
+  const page = ctx.page;
+  await closeQuickInput();
+  await page.locator('.monaco-editor .view-lines').first().click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('Control+G');
+  const widget = await quickInput();
+  await widget.locator('input').fill(`:${line}`);
+  await page.keyboard.press('Enter');
+  await waitForCursorLine(line);
+}
+
+async function cursorLine() {
+  const text = await ctx.page.locator('[id="status.editor.selection"]').innerText({ timeout: UI_TIMEOUT });
+  const match = /Ln (\d+)/.exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
+async function waitForCursorLine(line) {
+  const deadline = Date.now() + UI_TIMEOUT;
+  let current;
+  while (Date.now() < deadline) {
+    current = await cursorLine().catch(() => undefined);
+    if (current === line) {
+      return;
+    }
+    await ctx.page.waitForTimeout(200);
+  }
+  assert.fail(`cursor is on line ${current}, expected ${line}`);
+}
+
+/** Lines (1-based) of `file` whose text contains `needle` (case-insensitive). */
+function linesContaining(file, needle) {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((text, index) => (text.toLowerCase().includes(needle.toLowerCase()) ? [index + 1] : []));
+}
+
+function guidelineFiles() {
+  const found = {};
+  for (const name of ['AGENTS.md', 'CLAUDE.md']) {
+    const file = join(ctx.ws, name);
+    found[name] = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+  }
+  return found;
+}
+
+/** Copies the extension host's logs (the Session Lens output channel included) next to the screenshots. */
+function collectLogs() {
+  const logs = join(ctx.userData, 'logs');
+  if (!existsSync(logs)) {
+    return;
+  }
+  const walk = (dir) =>
+    readdirSync(dir).flatMap((name) => {
+      const full = join(dir, name);
+      return statSync(full).isDirectory() ? walk(full) : [full];
+    });
+  for (const file of walk(logs)) {
+    const name = basename(file);
+    if (/Session Lens|exthost|remoteagent|sessionlens/i.test(name)) {
+      copyFileSync(file, join(ARTIFACTS, `log-${name.replace(/[^\w.-]+/g, '_')}`));
+    }
+  }
+}
+
+function stopCodeServer() {
+  const server = ctx.server;
+  if (!server || server.exitCode !== null || server.pid === undefined) {
+    return;
+  }
+  try {
+    process.kill(-server.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(-server.pid, 0);
+    } catch {
+      return;
+    }
+    spawnSync('sleep', ['0.2']);
+  }
+  try {
+    process.kill(-server.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+process.on('exit', stopCodeServer);
+
+before(async () => {
+  if (skip) {
+    return;
+  }
+  assert.deepEqual(missing.map(([, what]) => what), [], 'the e2e setup is incomplete');
+  rmSync(ARTIFACTS, { recursive: true, force: true });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  ctx.tmp = mkdtempSync(join(tmpdir(), 'sessionlens-e2e-'));
+  ctx.ws = join(ctx.tmp, 'workspace');
+  ctx.userData = join(ctx.tmp, 'user-data');
+  const extensions = join(ctx.tmp, 'extensions');
+  const store = join(ctx.tmp, 'store');
+  for (const dir of [ctx.ws, join(ctx.userData, 'User'), extensions, store, join(ctx.tmp, 'config')]) {
+    mkdirSync(dir, { recursive: true });
+  }
+  for (const [source, name] of [CODEX_LOG, CLAUDE_LOG]) {
+    cpSync(join(CORPUS, source), join(ctx.ws, name));
+  }
+  // Machine-scoped settings (the interpreter and store paths) are read from the server's Machine
+  // settings in a remote window such as code-server's, the rest from the User settings.
+  mkdirSync(join(ctx.userData, 'Machine'), { recursive: true });
+  writeFileSync(
+    join(ctx.userData, 'Machine', 'settings.json'),
+    JSON.stringify({ 'sessionlens.server.python': PYTHON, 'sessionlens.store.path': store }, null, 2),
+  );
+  writeFileSync(
+    join(ctx.userData, 'User', 'settings.json'),
+    JSON.stringify(
+      {
+        'sessionlens.server.python': PYTHON,
+        'sessionlens.store.path': store,
+        'sessionlens.includeHomeLogs': false,
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        'workbench.welcomePage.walkthroughs.openOnInstall': false,
+        'security.workspace.trust.enabled': false,
+        'telemetry.telemetryLevel': 'off',
+        'extensions.autoCheckUpdates': false,
+        'extensions.autoUpdate': false,
+        'update.mode': 'none',
+        'chat.disableAIFeatures': true,
+        'files.autoSave': 'off',
+        'editor.minimap.enabled': false,
+      },
+      null,
+      2,
+    ),
+  );
+  const serverEnv = { ...env, XDG_CONFIG_HOME: join(ctx.tmp, 'config'), XDG_DATA_HOME: join(ctx.tmp, 'data') };
+  const common = ['--user-data-dir', ctx.userData, '--extensions-dir', extensions];
+  const install = spawnSync(CODE_SERVER, [...common, '--install-extension', VSIX], { env: serverEnv, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(install.status, 0, `installing ${VSIX} failed:\n${install.stdout}\n${install.stderr}`);
+
+  const port = await freePort();
+  ctx.serverLog = join(ARTIFACTS, 'code-server.log');
+  const out = openSync(ctx.serverLog, 'w');
+  ctx.server = spawn(
+    CODE_SERVER,
+    [
+      ...common,
+      '--auth', 'none',
+      '--bind-addr', `127.0.0.1:${port}`,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      ctx.ws,
+    ],
+    { env: serverEnv, detached: true, stdio: ['ignore', out, out] },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/healthz`, 60_000);
+
+  const { chromium } = createRequire(join(PLAYWRIGHT_DIR, 'package.json'))('playwright-core');
+  ctx.browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  ctx.page = await ctx.browser.newPage({ viewport: { width: 1500, height: 950 } });
+  ctx.page.setDefaultTimeout(UI_TIMEOUT);
+  await ctx.page.goto(`${url}/?folder=${encodeURIComponent(ctx.ws)}`);
+  await ctx.page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120_000 });
+  await ctx.page.locator('.statusbar').waitFor({ state: 'visible', timeout: 120_000 });
+});
+
+after(async () => {
+  try {
+    await ctx.browser?.close();
+  } finally {
+    stopCodeServer();
+    if (ctx.userData) {
+      collectLogs();
+    }
+    if (ctx.tmp && !env.SESSIONLENS_E2E_KEEP) {
+      rmSync(ctx.tmp, { recursive: true, force: true });
+    }
+  }
+});
+
+test('(f) the status bar shows the number of indexed sessions', { skip, timeout: STEP_TIMEOUT }, async () => {
+  await step('status-bar', async () => {
+    const item = ctx.page.locator('.statusbar-item', { hasText: /\b[1-9]\d* sessions?\b/ });
+    await item.first().waitFor({ state: 'visible', timeout: 150_000 });
+    const text = await item.first().innerText();
+    const count = Number(/(\d+) sessions?/.exec(text)[1]);
+    assert.ok(count >= 2, `expected at least the 2 workspace sessions, the status bar says "${text}"`);
+  });
+});
+
+test('(a) the outline of a Codex log lists its turns', { skip, timeout: STEP_TIMEOUT }, async () => {
+  await step('outline', async () => {
+    await openFile(CODEX_LOG[1]);
+    await ctx.page.keyboard.press('Control+Shift+O');
+    const widget = await quickInput();
+    const turn = widget.locator('.monaco-list-row', { hasText: /Turn 1\b/ });
+    await turn.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    assert.ok((await widget.locator('.monaco-list-row').count()) >= 2, 'the outline has the session and its turns');
+  });
+  await closeQuickInput();
+});
+
+test('(b) hovering a log line shows the rendered event', { skip, timeout: STEP_TIMEOUT }, async () => {
+  const file = join(ctx.ws, CODEX_LOG[1]);
+  const line = readFileSync(file, 'utf8')
+    .split('\n')
+    .findIndex((text) => text.includes('"type":"user_message"') || text.includes('"type": "user_message"')) + 1;
+  assert.ok(line > 0, 'the Codex log has a user_message line');
+  await step('hover', async () => {
+    await openFile(CODEX_LOG[1]);
+    await goToLine(line);
+    await runCommand('Show or Focus Hover');
+    const hover = ctx.page.locator('.monaco-hover:visible', { hasText: /User/ });
+    await hover.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    const text = await hover.first().innerText();
+    assert.match(text, /JOKE\.md/, `the hover renders the user's prompt: ${text}`);
+    assert.match(text, new RegExp(`line ${line}\\b`), `the hover names the line: ${text}`);
+  });
+  await ctx.page.keyboard.press('Escape');
+});
+
+test('(c) diagnostics for a rejected tool use appear in the Problems panel', { skip, timeout: STEP_TIMEOUT }, async () => {
+  await step('diagnostics', async () => {
+    await openFile(CLAUDE_LOG[1]);
+    await runCommand('View: Focus Problems (Errors, Warnings, Infos)').catch(async () => {
+      await closeQuickInput();
+      await ctx.page.keyboard.press('Control+Shift+M');
+    });
+    const rows = ctx.page.locator('.markers-panel .monaco-list-row');
+    await rows.filter({ hasText: /rejected/i }).first().waitFor({ state: 'visible', timeout: 120_000 });
+    assert.ok((await rows.count()) > 0);
+  });
+});
+
+test('(d) Search Sessions finds a phrase and opens the right line', { skip, timeout: STEP_TIMEOUT }, async () => {
+  const expected = linesContaining(join(ctx.ws, CLAUDE_LOG[1]), SEARCH_PHRASE);
+  assert.ok(expected.length > 0, `"${SEARCH_PHRASE}" occurs in ${CLAUDE_LOG[1]}`);
+  await step('search', async () => {
+    await runCommand('Session Lens: Search Sessions');
+    const widget = await quickInput();
+    await widget.locator('input').fill(SEARCH_PHRASE);
+    const hit = widget.locator('.monaco-list-row', { hasText: CLAUDE_LOG[1] }).first();
+    await hit.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await shot('search-results');
+    await hit.click();
+    await ctx.page.locator('.tab.active', { hasText: CLAUDE_LOG[1] }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    const deadline = Date.now() + UI_TIMEOUT;
+    let line;
+    while (Date.now() < deadline && !expected.includes(line)) {
+      line = await cursorLine().catch(() => undefined);
+      await ctx.page.waitForTimeout(200);
+    }
+    assert.ok(expected.includes(line), `the cursor is on line ${line}; the phrase is on lines ${expected.join(', ')}`);
+  });
+});
+
+test('(e) the coach quick fix adds a guideline to AGENTS.md / CLAUDE.md', { skip, timeout: STEP_TIMEOUT }, async () => {
+  const file = join(ctx.ws, CLAUDE_LOG[1]);
+  // the first rejected tool use: a tool_result line saying the user rejected it
+  const line = readFileSync(file, 'utf8')
+    .split('\n')
+    .findIndex((text) => text.includes('tool use was rejected')) + 1;
+  assert.ok(line > 0, 'the Claude log has a rejected tool use');
+  const beforeFix = guidelineFiles();
+  await step('quick-fix', async () => {
+    await openFile(CLAUDE_LOG[1]);
+    // The finding sits on the rejected tool call or its result: try both lines.
+    let action;
+    for (const candidate of [line, line - 1, line - 2].filter((n) => n > 0)) {
+      await goToLine(candidate);
+      await ctx.page.keyboard.press('Control+.');
+      const widget = ctx.page.locator('.action-widget');
+      const row = widget.locator('.monaco-list-row', { hasText: /guideline/i }).first();
+      try {
+        await row.waitFor({ state: 'visible', timeout: 15_000 });
+        action = row;
+        break;
+      } catch {
+        await ctx.page.keyboard.press('Escape');
+      }
+    }
+    assert.ok(action, 'a quick fix "Add guideline to AGENTS.md/CLAUDE.md" is offered on the rejected tool use');
+    await shot('quick-fix-menu');
+    await action.click();
+    // The edit may land in a file that is not open (left dirty): save until a guideline file grew.
+    const grown = (files) =>
+      Object.keys(files).filter((name) => (files[name] ?? '').trim().length > (beforeFix[name] ?? '').trim().length);
+    const deadline = Date.now() + UI_TIMEOUT;
+    let afterFix = guidelineFiles();
+    while (Date.now() < deadline && grown(afterFix).length === 0) {
+      await runCommand('File: Save All');
+      await ctx.page.waitForTimeout(500);
+      afterFix = guidelineFiles();
+    }
+    assert.ok(grown(afterFix).length > 0, 'applying the quick fix added a guideline to AGENTS.md or CLAUDE.md in the workspace');
+  });
+});
