@@ -303,11 +303,17 @@ export class ServerManager implements vscode.Disposable {
     }
   }
 
-  /** The running client, starting it if needed; throws with the start error otherwise. */
+  /**
+   * The running client (waiting for a start in progress). Throws when the server failed or
+   * stopped: only a setting change or **Restart Server** starts it again, so a failing
+   * interpreter is not retried on every request.
+   */
   async ready(): Promise<LanguageClient> {
-    const client = this.client?.isRunning() ? this.client : await this.start();
-    if (!client) {
-      throw new Error(this.lastError ?? 'The Session Lens server is not running.');
+    const client = this.client?.isRunning() ? this.client : await this.starting;
+    if (!client?.isRunning()) {
+      throw new Error(
+        this.lastError ?? 'The Session Lens server is not running. Run "Session Lens: Restart Server".',
+      );
     }
     return client;
   }
