@@ -165,6 +165,21 @@ async function waitForCursorLine(line) {
   assert.fail(`cursor is on line ${current}, expected ${line}`);
 }
 
+/** Waits until a webview frame (not the workbench itself) shows text matching `pattern`. */
+async function waitForWebviewText(pattern, timeoutMs = UI_TIMEOUT) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of ctx.page.frames().filter((f) => f !== ctx.page.mainFrame())) {
+      const text = await frame.evaluate(() => document.body?.innerText ?? '').catch(() => '');
+      if (pattern.test(text)) {
+        return text;
+      }
+    }
+    await ctx.page.waitForTimeout(250);
+  }
+  return undefined;
+}
+
 /** Lines (1-based) of `file` whose text contains `needle` (case-insensitive). */
 function linesContaining(file, needle) {
   return readFileSync(file, 'utf8')
@@ -473,21 +488,26 @@ test('Show Rendered Session opens a Markdown preview of the log', { skip, timeou
     await ctx.page
       .locator('.tab.active', { hasText: /Preview claude-short/ })
       .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    // the preview renders in nested webview frames: wait for the prompt to show up in one of them
-    const deadline = Date.now() + UI_TIMEOUT;
-    let rendered = false;
-    while (!rendered && Date.now() < deadline) {
-      for (const frame of ctx.page.frames().filter((f) => f !== ctx.page.mainFrame())) {
-        const text = await frame.evaluate(() => document.body?.innerText ?? '').catch(() => '');
-        if (text.includes(SEARCH_PHRASE)) {
-          rendered = true;
-          break;
-        }
-      }
-      if (!rendered) {
-        await ctx.page.waitForTimeout(250);
-      }
-    }
+    // the preview renders in nested webview frames
+    const rendered = await waitForWebviewText(new RegExp(SEARCH_PHRASE));
     assert.ok(rendered, 'the preview shows the rendered session');
+  });
+});
+
+test('Show Cost Report shows the costs per model as a table and a chart', { skip, timeout: STEP_TIMEOUT }, async () => {
+  await step('cost-report', async () => {
+    await runCommand('Session Lens: Show Cost Report');
+    const widget = await quickInput();
+    await widget.locator('input').fill('model');
+    await widget.locator('.monaco-list-row', { hasText: 'model' }).first().waitFor({ state: 'visible' });
+    await ctx.page.keyboard.press('Enter');
+    await ctx.page.locator('.tab.active', { hasText: 'Cost Report' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    const text = await waitForWebviewText(/claude-opus/);
+    assert.ok(text, 'the cost report lists the Claude model');
+    assert.match(text, /\$\d+\.\d\d/, 'the cost report shows dollar amounts');
+    const images = await Promise.all(
+      ctx.page.frames().map((frame) => frame.locator('img.chart').count().catch(() => 0)),
+    );
+    assert.ok(images.some((n) => n > 0), 'the cost report shows the chart');
   });
 });

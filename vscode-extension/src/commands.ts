@@ -18,6 +18,8 @@ import { SessionNode, SessionsTreeProvider } from './sessionsTree';
 
 const SEARCH_DEBOUNCE_MS = 150;
 const SEARCH_LIMIT = 50;
+const COST_GROUPS = ['day', 'week', 'month', 'session', 'model', 'project', 'agent'];
+const COST_GROUP_KEY = 'sessionlens.costReport.by';
 
 /** Opens `uri` with the cursor on the 1-based `line`, centred. */
 export async function openAtLine(uri: vscode.Uri, line: number | undefined): Promise<void> {
@@ -288,9 +290,22 @@ export function registerCommands(
     await showMarkdown(render.staticUri(result?.markdown ?? '_No results._\n', 'Eval results'), render);
   });
 
-  register('sessionlens.ui.showCostReport', (arg?: object) =>
-    showCostReport(server, arg && typeof arg === 'object' && !(arg instanceof vscode.Uri) ? arg : {}),
-  );
+  register('sessionlens.ui.showCostReport', async (arg?: object) => {
+    if (arg && typeof arg === 'object' && !(arg instanceof vscode.Uri)) {
+      return showCostReport(server, arg); // e.g. {by: 'model', since: '7d'} from a keybinding
+    }
+    const last = context.workspaceState.get<string>(COST_GROUP_KEY, 'day');
+    const groups = [last, ...COST_GROUPS.filter((group) => group !== last)];
+    const picked = await vscode.window.showQuickPick(
+      groups.map((group) => ({ label: group, description: group === last ? 'last used' : undefined })),
+      { placeHolder: 'Group costs by' },
+    );
+    if (!picked) {
+      return undefined;
+    }
+    await context.workspaceState.update(COST_GROUP_KEY, picked.label);
+    return showCostReport(server, { by: picked.label });
+  });
 
   register('sessionlens.ui.setApiKey', async () => {
     const key = await vscode.window.showInputBox({
