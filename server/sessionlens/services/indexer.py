@@ -110,6 +110,7 @@ class Indexer:
         self.coach_enabled = coach_enabled
         self.projects = projects or ProjectResolver()
         self._coach_cfg: dict[str, tuple[float, CoachConfig]] = coach_cache if coach_cache is not None else {}
+        self._held_events: tuple[int, list | None] | None = None
 
     # ------------------------------------------------------------------ public
     def index(
@@ -229,6 +230,9 @@ class Indexer:
             chunk = CHUNK_BYTES
             changed = False
             session_id = None
+            # a file parsed whole in one chunk hands its events to the coach directly (no read-back)
+            chunks = 0
+            whole_events = None
             f.seek(offset)
             while True:
                 data = f.read(chunk)
@@ -260,6 +264,8 @@ class Indexer:
                         usage_costs=costs, size=st.st_size, mtime_ns=0, head_len=head_len,
                         head_hash=head_hash, parser_version=ingest.PARSER_VERSION,
                     )
+                chunks += 1
+                whole_events = result.events if chunks == 1 and state is None else None
                 stats.bytes_parsed += consumed
                 stats.events += len(result.events)
                 stats.problems += len(result.problems)
@@ -276,6 +282,7 @@ class Indexer:
                     if full and row is None:
                         store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="ok", agent=agent.value)
                 return False
+        self._held_events = (fid, whole_events)
         self._run_coach(fid)
         with store.conn:
             store.touch_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns)
@@ -304,6 +311,7 @@ class Indexer:
         stats.bytes_parsed += st.st_size
         stats.events += len(result.events)
         stats.problems += len(result.problems)
+        self._held_events = (fid, result.events)
         self._run_coach(fid)
         with store.conn:
             store.touch_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns)
@@ -326,6 +334,9 @@ class Indexer:
         return cfg
 
     def _run_coach(self, file_id: int) -> None:
+        """Run the coach rules over the whole file, on the events just parsed when they are all of them
+        (``_held_events``), else on the events read back from the store."""
+        held, self._held_events = self._held_events, None
         if not self.coach_enabled:
             return
         store = self.store
@@ -336,7 +347,7 @@ class Indexer:
         if sd is None:
             return
         session = session_from_dict(sd)
-        events = store.events(file_id)
+        events = held[1] if held is not None and held[0] == file_id and held[1] is not None else store.events(file_id)
         turns = store.turns(session.id)
         try:
             findings = run_rules(session, events, turns, self.coach_config(sd.get("project")))

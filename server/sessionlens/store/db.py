@@ -21,7 +21,7 @@ from typing import Any
 import apsw
 import orjson
 
-from sessionlens.models import Event, EventKind, ParseProblem, ParseResult, Session, Turn
+from sessionlens.models import Event, EventKind, ParseProblem, ParseResult, Session, TokenUsage, Turn
 from sessionlens.store.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 APPLICATION_ID = 0x534C4E53  # "SLNS"
 FLAG_DUPLICATE = 1
 FLAG_SIDECHAIN = 2
+_USAGE_FIELDS = tuple(TokenUsage.model_fields)
 
 
 class StoreError(Exception):
@@ -149,47 +150,69 @@ EVENT_COLS = (
 )
 
 
+_KINDS = {k.value: k for k in EventKind}
+_UTC = timezone.utc
+
+
+def _construct(cls: type, values: dict[str, Any]) -> Any:
+    """``model_construct`` minus its per-call overhead (reading events back is a hot path);
+    ``values`` holds every field, already correctly typed."""
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
 def row_to_event(r: Sequence[Any]) -> Event:
-    data = orjson.loads(r[22]) if r[22] else {}
+    raw = r[22]
+    data = orjson.loads(raw) if raw else None
     ts = r[5]
-    return Event.model_construct(
-        seq=r[1],
-        line=r[1],
-        offset=r[3],
-        length=r[4],
-        timestamp=datetime.fromtimestamp(ts, timezone.utc) if ts is not None else None,
-        kind=EventKind(r[6]),
-        subtype=r[7],
-        role=data.get("role"),
-        turn=r[8],
-        tool=r[9],
-        call_id=r[10],
-        command=r[11],
-        exit_code=r[12],
-        is_error=bool(r[13]),
-        duration_ms=r[14],
-        text=r[15],
-        files=orjson.loads(r[16]) if r[16] else [],
-        model=r[17],
-        usage=_usage_from(data.get("usage")),
-        usage_key=r[18],
-        duplicate=bool(r[19] & FLAG_DUPLICATE),
-        sidechain=bool(r[19] & FLAG_SIDECHAIN),
-        agent_id=r[20],
-        parent_call_id=r[21],
-        message_id=data.get("message_id"),
-        request_id=data.get("request_id"),
-        uuid=data.get("uuid"),
-        extra=data.get("extra") or {},
-    )
+    flags = r[19]
+    if data:
+        get = data.get
+        role, usage, message_id, request_id, uuid, extra = (
+            get("role"), _usage_from(get("usage")), get("message_id"), get("request_id"), get("uuid"), get("extra") or {})
+    else:
+        role = usage = message_id = request_id = uuid = None
+        extra = {}
+    return _construct(Event, {
+        "seq": r[1],
+        "line": r[1],
+        "offset": r[3],
+        "length": r[4],
+        "timestamp": datetime.fromtimestamp(ts, _UTC) if ts is not None else None,
+        "kind": _KINDS[r[6]],
+        "subtype": r[7],
+        "role": role,
+        "turn": r[8],
+        "tool": r[9],
+        "call_id": r[10],
+        "command": r[11],
+        "exit_code": r[12],
+        "is_error": bool(r[13]),
+        "duration_ms": r[14],
+        "text": r[15],
+        "files": orjson.loads(r[16]) if r[16] else [],
+        "model": r[17],
+        "usage": usage,
+        "usage_key": r[18],
+        "duplicate": bool(flags & FLAG_DUPLICATE),
+        "sidechain": bool(flags & FLAG_SIDECHAIN),
+        "agent_id": r[20],
+        "parent_call_id": r[21],
+        "message_id": message_id,
+        "request_id": request_id,
+        "uuid": uuid,
+        "extra": extra,
+    })
 
 
 def _usage_from(d):
     if not d:
         return None
-    from sessionlens.models import TokenUsage
-
-    return TokenUsage.model_construct(**{k: d.get(k, 0) for k in TokenUsage.model_fields})
+    return _construct(TokenUsage, {k: d.get(k, 0) for k in _USAGE_FIELDS})
 
 
 SESSION_COLS = (
