@@ -437,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
-        "command": ".venv/bin/python -m tests.perf.run " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
+        "command": (".venv/bin/python -m tests.perf.run " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))).strip(),
     }
     say(f"machine: {results['machine']}")
     rg = ensure_ripgrep() if "search" in only else None
