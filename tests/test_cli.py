@@ -113,7 +113,7 @@ def test_coach_json(capsys, home):
     ["search", "x", "--since", "yesterday-ish"],
     ["cost", "--until", "2026-13-45"],
     ["coach", "--session", "nope"],
-    ["show", SID[:8]],  # ambiguous: the main session and its sub-agents
+    ["show", "0"],  # ambiguous: several sessions start with 0
 ])
 def test_errors_are_one_line_and_exit_1(capsys, home, argv):
     rc, out, err = run(capsys, *argv, "--home", str(home))
@@ -153,3 +153,8 @@ def test_main_job_without_agent_logs_uses_the_samples(tmp_path):
     d = json.loads(again.stdout)
     assert d["index"]["files_changed"] == 0 and d["index"]["files_seen"] > 5  # the samples are indexed already
     assert d["store"]["sessions"] > 5 and len(d["sessions"]) == 10
+
+
+def test_prefix_of_a_session_with_subagents_resolves_to_the_session(capsys, home):
+    d = run_json(capsys, "show", SID[:8], "--home", str(home))
+    assert d["session"]["id"] == SID
