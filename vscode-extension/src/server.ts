@@ -8,7 +8,6 @@ import {
   ServerOptions,
   State,
   Trace,
-  TransportKind,
 } from 'vscode-languageclient/node';
 import { API_KEY_SECRET, CONFIG_SECTION, INSTALL_URL, OUTPUT_NAME, STATUS_NOTIFICATION } from './constants';
 import { StatusInfo } from './lib/format';
@@ -202,10 +201,10 @@ export class ServerManager implements vscode.Disposable {
       return undefined;
     }
 
+    // No `transport`: stdio without the `--stdio` flag the client would append otherwise.
     const serverOptions: ServerOptions = {
       command: python.command,
       args: [...SERVER_ARGS],
-      transport: TransportKind.stdio,
       options: { env, cwd: folder?.uri.fsPath },
     };
     const clientOptions: LanguageClientOptions = {

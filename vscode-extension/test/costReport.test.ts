@@ -26,6 +26,11 @@ test('headings, lists, paragraphs and inline code are escaped', () => {
   );
 });
 
+test('Markdown backslash escapes are dropped outside code', () => {
+  assert.equal(markdownToHtml('| cache\\_read | a\\*b |\n|---|---|\n| 1 | 2 |'), markdownToHtml('| cache_read | a*b |\n|---|---|\n| 1 | 2 |'));
+  assert.match(markdownToHtml('x \\<b\\> `a\\_b`'), /^<p>x &lt;b&gt; <code>a\\_b<\/code><\/p>$/);
+});
+
 test('short rows are padded and a pipe line without separator is a paragraph', () => {
   assert.match(markdownToHtml('| a | b |\n|---|---|\n| 1 |\n'), /<tr><td>1<\/td><td><\/td><\/tr>/);
   assert.equal(markdownToHtml('| not a table'), '<p>| not a table</p>');

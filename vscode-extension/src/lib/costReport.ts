@@ -83,9 +83,14 @@ function inline(text: string): string {
       if (part.length > 4 && part.startsWith('**') && part.endsWith('**')) {
         return `<strong>${escapeHtml(part.slice(2, -2))}</strong>`;
       }
-      return escapeHtml(part);
+      return escapeHtml(unescapeMarkdown(part));
     })
     .join('');
+}
+
+/** Drops Markdown backslash escapes (`cache\_read` → `cache_read`). */
+function unescapeMarkdown(text: string): string {
+  return text.replace(/\\([\\`*_{}[\]()#+\-.!|<>~])/g, '$1');
 }
 
 function cellTag(tag: 'th' | 'td', text: string, align: Align): string {
