@@ -120,4 +120,4 @@ async def test_render_and_links(client: LanguageClient):
     assert link["link"].startswith("sessionlens://session/")
     loc = await client.workspace_execute_command_async(T.ExecuteCommandParams(
         command="sessionlens.resolveLink", arguments=[{"link": link["link"]}]))
-    assert loc["uri"] == log_uri(CLAUDE_SHORT) and loc["line"] == 5
+    assert loc["uri"] == log_uri(CLAUDE_SHORT) and loc["line"] == loc["seq"] == 6

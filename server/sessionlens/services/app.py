@@ -120,6 +120,7 @@ class App:
         self.search_index = SearchIndex(self.home)
         self.workspace_folders: list[str] = []
         self.api_key: str | None = None
+        self._outline_cache: dict[str, tuple[tuple, list[OutlineNode]]] = {}
 
     # ------------------------------------------------------------------ plumbing
     def db(self) -> Store:
@@ -316,7 +317,8 @@ class App:
                 raise NotFound(f"bad event number in {link!r}") from None
         s = self.resolve_session(sid)
         line = seq or 1
-        return {"session_id": s["id"], "seq": seq, "path": s["path"], "uri": Path(s["path"]).as_uri(), "line": line - 1}
+        # `line` is the 1-based file line, as in search hits (== the event's seq)
+        return {"session_id": s["id"], "seq": seq, "path": s["path"], "uri": Path(s["path"]).as_uri(), "line": line}
 
     # ------------------------------------------------------------------ cost
     def cost_report(self, by: str = "day", *, since=None, until=None, project=None, agent=None, tz=None) -> dict[str, Any]:
@@ -403,9 +405,23 @@ class App:
         return s is not None
 
     def outline(self, path: str) -> list[OutlineNode]:
+        """The session's outline: turns with their notable events, bounded for huge sessions (see
+        ``_bound_outline``); cached per file until the file is indexed again."""
         row, s = self._file(path)
         if s is None:
             return []
+        # any indexing pass (this file, or a sub-agent file that nests under it) moves files.indexed_at
+        key = (row.id, row.size, row.mtime_ns, row.offset, self.db().conn.execute("SELECT max(indexed_at) FROM files").get)
+        hit = self._outline_cache.get(path)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        nodes = self._build_outline(row, s)
+        if len(self._outline_cache) >= OUTLINE_CACHE_FILES:
+            self._outline_cache.pop(next(iter(self._outline_cache)), None)
+        self._outline_cache[path] = (key, nodes)
+        return nodes
+
+    def _build_outline(self, row, s: dict[str, Any]) -> list[OutlineNode]:
         db = self.db()
         turns = db.turns(s["id"])
         spans = dict(db.line_spans(row.id))
@@ -511,6 +527,7 @@ class App:
         root.children.extend(turn_nodes[k] for k in sorted(turn_nodes))
         for n in root.children:
             n.end = max(n.end, n.start)
+        _bound_outline(root)
         return [root]
 
     def event_at(self, path: str, line0: int) -> tuple[dict, Event] | None:
@@ -539,7 +556,7 @@ class App:
         usage = None
         if ev.usage_key:
             usage = db.usage_for_event(s["id"], ev.usage_key)
-        fnd = [f for f in db.findings(file_id=fid) if f["seq"] == ev.seq]
+        fnd = db.findings(file_id=fid, seq=ev.seq)
         return render.event_markdown(ev, result=result, call=call, usage=usage, findings=fnd, agent=s["agent"])
 
     def diagnostics(self, path: str) -> list[DiagnosticInfo]:
@@ -609,6 +626,68 @@ class App:
         if s is None:
             return []
         return [(t.start_line - 1, t.end_line - 1) for t in self.db().turns(s["id"]) if t.end_line > t.start_line]
+
+
+#: Outline bounds: a turn (or a block of turns) lists at most this many events, the most notable first ...
+OUTLINE_TURN_CHILDREN = 100
+#: ... within a total of about this many symbols for the whole file (editors choke on tens of thousands) ...
+OUTLINE_BUDGET = 3000
+#: ... and a session with more turns than this shows blocks of consecutive turns instead of single turns.
+OUTLINE_MAX_TURNS = 300
+OUTLINE_CACHE_FILES = 16
+
+#: Which events an outline keeps first when it cannot keep them all (lower first).
+_PRIORITY = {"subagent": 0, "error": 0, "patch": 2, "tool": 3, "compaction": 3, "message": 4}
+
+
+def _rank(n: OutlineNode) -> int:
+    if n.detail.startswith("✗") or n.children:  # failing calls, calls hosting sub-agent activity
+        return 1
+    return _PRIORITY.get(n.kind, 5)
+
+
+def _prune(host: OutlineNode, cap: int) -> None:
+    """Keep ``host``'s ``cap`` most notable children (in line order) and one "… K more events"
+    child whose range covers the lines of the ones left out."""
+    kids = host.children
+    if len(kids) <= cap:
+        return
+    order = sorted(range(len(kids)), key=lambda i: (_rank(kids[i]), i))
+    keep = set(order[:cap])
+    rest = [kids[i] for i in range(len(kids)) if i not in keep]
+    more = OutlineNode(name=f"… {len(rest)} more events", kind="more", start=min(n.start for n in rest),
+                       end=max(n.end for n in rest), end_len=max(rest, key=lambda n: n.end).end_len)
+    host.children = [kids[i] for i in sorted(keep)] + [more]
+
+
+def _bound_outline(root: OutlineNode) -> None:
+    """Make a huge session's outline small enough to send and useful to read: beyond
+    ``OUTLINE_MAX_TURNS`` turns, consecutive turns fold into blocks; each turn or block keeps its
+    most notable events (errors, failing calls, patches, then calls, then messages)."""
+    hosts = root.children
+    lead = [n for n in hosts[:1] if not n.name.startswith("Turn ")]  # "Session start" stays apart
+    hosts = hosts[len(lead):]
+    if len(hosts) > OUTLINE_MAX_TURNS:
+        size = -(-len(hosts) // OUTLINE_MAX_TURNS)
+        blocks = []
+        for i in range(0, len(hosts), size):
+            group = hosts[i:i + size]
+            first, last = group[0], group[-1]
+            head, _, prompt = first.name.partition(": ")
+            name = f"{head.replace('Turn ', 'Turns ', 1)}–{last.name.partition(': ')[0].removeprefix('Turn ')}" if first is not last else head
+            blocks.append(OutlineNode(
+                name=f"{name}: {prompt}" if prompt else name, kind="turn", start=first.start, end=max(n.end for n in group),
+                detail=f"{len(group)} turns", end_len=max(group, key=lambda n: n.end).end_len,
+                children=[c for n in group for c in n.children],
+            ))
+        hosts = blocks
+    root.children = hosts = lead + hosts
+    cap = max(3, min(OUTLINE_TURN_CHILDREN, OUTLINE_BUDGET // max(len(hosts), 1) - 2))
+    stack = list(hosts)
+    while stack:
+        n = stack.pop()
+        _prune(n, cap)
+        stack.extend(c for c in n.children if c.children)
 
 
 def _span(t) -> str:

@@ -67,6 +67,11 @@ def merge_settings(*layers: dict[str, Any] | None) -> tuple[Settings, list[str]]
                 merged[k] = {**merged[k], **v}
             else:
                 merged[k] = v
+    llm = merged.get("llm")
+    if isinstance(llm, dict):  # VS Code setting names -> the model's names; empty values mean "not set"
+        aliases = {"baseUrl": "base_url", "timeoutSeconds": "timeout_s", "maxTokens": "max_tokens",
+                   "maxRetries": "max_retries", "contextBudgetChars": "context_budget_chars", "apiKeyEnv": "api_key_env"}
+        merged["llm"] = {aliases.get(k, k): v for k, v in llm.items() if v not in (None, "")}
     errors: list[str] = []
     try:
         return Settings.model_validate(merged), errors
