@@ -12,7 +12,7 @@ _REPO = Path(__file__).resolve().parent.parent
 
 def corpus_root() -> Path:
     """The real-log corpus: ``$SESSIONLENS_CORPUS`` or ``<repo>/../shared/corpus``."""
-    return Path(os.environ.get("SESSIONLENS_CORPUS") or (_REPO.parent / "shared" / "corpus"))
+    return Path(os.path.abspath(os.environ.get("SESSIONLENS_CORPUS") or (_REPO.parent / "shared" / "corpus")))
 
 
 @pytest.fixture(scope="session")

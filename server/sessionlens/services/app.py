@@ -208,7 +208,7 @@ class App:
         raise NotFound(f"no indexed session matches {ref!r} (run `sessionlens index` first?)")
 
     def session_for_path(self, path: str) -> dict[str, Any] | None:
-        return self.db().session_for_path(path)
+        return self.db().session_for_path(os.path.abspath(path))
 
     def render_session(self, ref: str, *, redact: bool = False) -> tuple[str, str]:
         """A session as Markdown; ``redact`` masks secrets first (for anything that leaves the machine)."""
@@ -395,7 +395,7 @@ class App:
     # ------------------------------------------------------------------ document views (LSP)
     def _file(self, path: str):
         db = self.db()
-        row = db.file_row(path)
+        row = db.file_row(os.path.abspath(path))
         if row is None or row.status != "ok" or not row.session_id:
             return None, None
         return row, db.get_session(row.session_id)
