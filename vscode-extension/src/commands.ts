@@ -77,6 +77,71 @@ export function registerCommands(
     );
   };
 
+  // Streamed AI coach answers: the server sends `sessionlens/stream` chunks tagged with our stream id.
+  const streams = new Map<string, { append: (d: string) => void }>();
+  context.subscriptions.push(
+    server.onStream((chunk) => {
+      const s = streams.get(chunk.id);
+      if (s && chunk.delta) {
+        s.append(chunk.delta);
+      }
+      if (chunk.done) {
+        streams.delete(chunk.id);
+      }
+    }),
+  );
+  const streamed = async (command: string, argument: Record<string, unknown>, title: string, heading: string,
+    run?: (args: unknown[]) => Promise<unknown>): Promise<unknown> => {
+    const streamId = `vscode-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    const doc = render.streamUri(title, heading);
+    streams.set(streamId, doc);
+    await showMarkdown(doc.uri, render);
+    const args = [{ ...argument, stream_id: streamId }];
+    try {
+      const result = (run ? await run(args) : await server.executeCommand(command, args[0])) as { markdown?: string } | undefined;
+      doc.finish(result?.markdown);
+      return result;
+    } catch (error) {
+      doc.finish(`> **Failed:** ${errorMessage(error)}\n`);
+      throw error;
+    } finally {
+      streams.delete(streamId);
+    }
+  };
+  server.commandInterceptor = async (command, args, next) => {
+    if (command === 'sessionlens.explainFinding') {
+      const argument = (args[0] ?? {}) as Record<string, unknown>;
+      return streamed(command, argument, 'AI coach', 'AI coach: explanation', (a) => next(command, a));
+    }
+    return next(command, args);
+  };
+
+  register('sessionlens.ui.coachSession', async (target?: vscode.Uri) => {
+    const uri = isLogFile(target) ? target : vscode.window.activeTextEditor?.document.uri;
+    if (!isLogFile(uri)) {
+      void vscode.window.showInformationMessage('Session Lens: open a session log (.jsonl) to coach it.');
+      return;
+    }
+    await streamed('sessionlens.coachSession', { uri: uri.toString() }, 'Coach this session', 'Coach this session');
+  });
+
+  register('sessionlens.ui.askCoach', async (target?: vscode.Uri) => {
+    const uri = isLogFile(target) ? target : vscode.window.activeTextEditor?.document.uri;
+    if (!isLogFile(uri)) {
+      void vscode.window.showInformationMessage('Session Lens: open a session log (.jsonl) to ask about it.');
+      return;
+    }
+    const question = await vscode.window.showInputBox({
+      title: 'Ask the coach about this session',
+      prompt: 'Follow-up questions keep the conversation.',
+      ignoreFocusOut: true,
+    });
+    if (!question?.trim()) {
+      return;
+    }
+    await streamed('sessionlens.askCoach', { uri: uri.toString(), question }, 'Ask the coach', `Q: ${question.replace(/[#*_`<>[\]]/g, ' ')}`);
+  });
+
   const openRendered = async (target: { sessionId?: string; logUri?: vscode.Uri }, title: string): Promise<void> => {
     await showMarkdown(render.sessionUri(target, title), render);
   };

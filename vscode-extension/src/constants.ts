@@ -7,3 +7,4 @@ export const STATUS_NOTIFICATION = 'sessionlens/status';
 export const API_KEY_SECRET = 'sessionlens.anthropicApiKey';
 /** The install section of the project README. */
 export const INSTALL_URL = 'https://github.com/sessionlens/sessionlens#install';
+export const STREAM_NOTIFICATION = 'sessionlens/stream';

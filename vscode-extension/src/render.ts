@@ -61,6 +61,38 @@ export class RenderProvider implements vscode.TextDocumentContentProvider, vscod
     return vscode.Uri.from({ scheme: RENDER_SCHEME, path: `/${fileTitle(title)}.md`, query: `doc=${id}` });
   }
 
+  /** A document that fills as a streamed answer arrives; returns its URI and an `append` function. */
+  streamUri(title: string, heading: string): { uri: vscode.Uri; append: (delta: string) => void; finish: (text?: string) => void } {
+    const id = String(this.nextDoc++);
+    const head = `# ${heading}\n\n`;
+    let body = '';
+    this.documents.set(id, `${head}_Waiting for the answer…_\n`);
+    const uri = vscode.Uri.from({ scheme: RENDER_SCHEME, path: `/${fileTitle(title)}.md`, query: `doc=${id}` });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const flush = (): void => {
+      timer = undefined;
+      this.changeEmitter.fire(uri);
+    };
+    return {
+      uri,
+      append: (delta: string) => {
+        body += delta;
+        this.documents.set(id, head + body);
+        timer ??= setTimeout(flush, 100);
+      },
+      finish: (text?: string) => {
+        if (text !== undefined && text.length >= body.length) {
+          body = text;
+        }
+        this.documents.set(id, head + (body || '_No answer._') + '\n');
+        if (timer) {
+          clearTimeout(timer);
+        }
+        flush();
+      },
+    };
+  }
+
   /** Re-renders an open document. */
   refresh(uri: vscode.Uri): void {
     this.changeEmitter.fire(uri);

@@ -9,7 +9,7 @@ import {
   State,
   Trace,
 } from 'vscode-languageclient/node';
-import { API_KEY_SECRET, CONFIG_SECTION, INSTALL_URL, OUTPUT_NAME, STATUS_NOTIFICATION } from './constants';
+import { API_KEY_SECRET, CONFIG_SECTION, INSTALL_URL, OUTPUT_NAME, STATUS_NOTIFICATION, STREAM_NOTIFICATION } from './constants';
 import { StatusInfo } from './lib/format';
 import {
   expandPath,
@@ -85,6 +85,14 @@ function checkImport(python: string, env: NodeJS.ProcessEnv): Promise<string | u
  * Owns the language client: resolves the interpreter, checks the package is importable, starts,
  * restarts and stops the server, and forwards its `sessionlens/status` notifications.
  */
+/** One `sessionlens/stream` notification: a Markdown delta of a streamed answer. */
+export interface StreamChunk {
+  id: string;
+  delta: string;
+  done: boolean;
+  error?: string | null;
+}
+
 export class ServerManager implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private starting: Promise<LanguageClient | undefined> | undefined;
@@ -94,9 +102,15 @@ export class ServerManager implements vscode.Disposable {
   private readonly statusEmitter = new vscode.EventEmitter<StatusInfo>();
   private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
   private readonly disposables: vscode.Disposable[] = [this.statusEmitter, this.stateEmitter];
+  private streamDisposed = false;
 
   /** Fires on every `sessionlens/status` notification and after the initial `sessionlens.status`. */
   readonly onStatus = this.statusEmitter.event;
+  private readonly streamEmitter = new vscode.EventEmitter<StreamChunk>();
+  /** Chunks of streamed Markdown (AI coach answers), from the server's `sessionlens/stream` notifications. */
+  readonly onStream = this.streamEmitter.event;
+  /** Set by the extension: wraps server commands run from code actions (e.g. show the AI coach's answer). */
+  commandInterceptor?: (command: string, args: unknown[], next: (command: string, args: unknown[]) => Promise<unknown>) => Promise<unknown>;
   /** Fires when the server starts, stops or fails. */
   readonly onState = this.stateEmitter.event;
 
@@ -212,9 +226,18 @@ export class ServerManager implements vscode.Disposable {
       outputChannel: this.output,
       initializationOptions: settings,
       markdown: { isTrusted: false, supportHtml: false },
+      middleware: {
+        executeCommand: (command, args, next) =>
+          this.commandInterceptor ? this.commandInterceptor(command, args, (c, a) => Promise.resolve(next(c, a))) : next(command, args),
+      },
     };
     const client = new LanguageClient(CONFIG_SECTION, OUTPUT_NAME, serverOptions, clientOptions);
     client.onNotification(STATUS_NOTIFICATION, (status: StatusInfo) => this.statusEmitter.fire(status));
+    client.onNotification(STREAM_NOTIFICATION, (chunk: StreamChunk) => {
+      if (!this.streamDisposed) {
+        this.streamEmitter.fire(chunk);
+      }
+    });
     client.onDidChangeState((event) => {
       if (this.client !== client) {
         return;
@@ -329,6 +352,8 @@ export class ServerManager implements vscode.Disposable {
 
   dispose(): void {
     void this.stop();
+    this.streamDisposed = true;
+    this.streamEmitter.dispose();
     for (const disposable of this.disposables) {
       disposable.dispose();
     }
