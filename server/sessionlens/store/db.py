@@ -154,12 +154,20 @@ _KINDS = {k.value: k for k in EventKind}
 _UTC = timezone.utc
 
 
+_FIELDS_SET: dict[type, set[str]] = {}
+
+
 def _construct(cls: type, values: dict[str, Any]) -> Any:
     """``model_construct`` minus its per-call overhead (reading events back is a hot path);
-    ``values`` holds every field, already correctly typed."""
+    ``values`` holds every field, already correctly typed.  All objects of a class share one
+    fields-set (it already names every field, so pydantic never needs to add to it): a set of
+    27 names per event would be 2 KB, most of an event read back for the coach."""
     obj = cls.__new__(cls)
     object.__setattr__(obj, "__dict__", values)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    fs = _FIELDS_SET.get(cls)
+    if fs is None:
+        fs = _FIELDS_SET[cls] = set(cls.model_fields)
+    object.__setattr__(obj, "__pydantic_fields_set__", fs)
     object.__setattr__(obj, "__pydantic_extra__", None)
     object.__setattr__(obj, "__pydantic_private__", None)
     return obj
@@ -684,6 +692,26 @@ class Store:
             args.extend(kinds)
         return [row_to_event(r) for r in self.conn.execute(q + " ORDER BY e.seq", args)]
 
+    def events_for_rules(self, file_id: int, kinds: Sequence[str]) -> list[Event]:
+        """The non-duplicate events of ``kinds``, those carrying token usage, and the file's last
+        line: what the coach rules read of a file (the rest matters only for secrets, see
+        ``event_texts``).  Much less memory than ``events`` on a huge file."""
+        q = ",".join("?" * len(kinds))
+        return [row_to_event(r) for r in self.conn.execute(
+            f"""SELECT {EVENT_COLS} FROM events e
+                WHERE e.file_id=? AND (((e.flags & 1)=0 AND (e.kind IN ({q}) OR instr(e.data, '"usage"') > 0))
+                                       OR e.seq=(SELECT max(seq) FROM events WHERE file_id=?))
+                ORDER BY e.seq""",
+            (file_id, *kinds, file_id))]
+
+    def event_texts(self, file_id: int, exclude_kinds: Sequence[str]) -> Iterator[tuple[int, str | None, str | None]]:
+        """(seq, command, text) of the non-duplicate events not of ``exclude_kinds`` that have either, streamed."""
+        q = ",".join("?" * len(exclude_kinds))
+        return self.conn.execute(
+            f"""SELECT seq, command, text FROM events WHERE file_id=? AND (flags & 1)=0 AND kind NOT IN ({q})
+                AND (text IS NOT NULL OR command IS NOT NULL) ORDER BY seq""",
+            (file_id, *exclude_kinds))
+
     def event(self, file_id: int, seq: int) -> Event | None:
         r = self.conn.execute(f"SELECT {EVENT_COLS} FROM events e WHERE e.file_id=? AND e.seq=?", (file_id, seq)).fetchone()
         return row_to_event(r) if r else None
@@ -691,7 +719,13 @@ class Store:
     def events_by_call(self, file_id: int, call_id: str) -> list[Event]:
         return [
             row_to_event(r)
-            for r in self.conn.execute(f"SELECT {EVENT_COLS} FROM events e WHERE e.file_id=? AND e.call_id=? ORDER BY e.seq", (file_id, call_id))
+            # the session's call index (events_call) finds the few lines at once; file_id alone scans the file
+            for r in self.conn.execute(
+                f"""SELECT {EVENT_COLS} FROM events e
+                    WHERE e.session_id IN (SELECT id FROM sessions WHERE file_id=?1) AND e.call_id=?2 AND +e.file_id=?1
+                    ORDER BY e.seq""",
+                (file_id, call_id),
+            )
         ]
 
     def outline_rows(self, file_id: int) -> list[tuple]:
@@ -814,11 +848,15 @@ class Store:
         ]
 
     def findings(self, *, file_id: int | None = None, session_id: str | None = None, project: str | None = None,
-                 rule: str | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
+                 rule: str | None = None, seq: int | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
+        """Findings, filtered; ``seq`` (with ``file_id``) picks one line's findings through the (file_id, seq) index."""
         where, args = [], []
         if file_id is not None:
             where.append("fi.file_id=?")
             args.append(file_id)
+        if seq is not None:
+            where.append("fi.seq=?")
+            args.append(seq)
         if session_id is not None:
             where.append("fi.session_id=?")
             args.append(session_id)
