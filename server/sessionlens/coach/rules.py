@@ -520,6 +520,13 @@ def check_secret_in_log(ctx: Context, rule: Rule) -> Iterable[Finding]:
         yield ctx.make(rule, ev.seq, message, kinds=kinds, count=len(hits))
 
 
+#: The kinds of events the rules read.  An event of another kind matters to them only when it
+#: carries token usage (token-outlier) or a secret (secret-in-log): the indexer reads a huge file's
+#: events back on that basis.  Keep in step with the rules.
+RULE_KINDS = frozenset({EventKind.TOOL_CALL, EventKind.TOOL_RESULT, EventKind.PATCH, EventKind.USER_MESSAGE,
+                        EventKind.SYSTEM, EventKind.ERROR, EventKind.COMPACTION})
+
+
 RULES: dict[str, Rule] = {
     r.id: r
     for r in [

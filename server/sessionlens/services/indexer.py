@@ -18,7 +18,8 @@ from pathlib import Path
 
 from sessionlens import ingest
 from sessionlens.coach.config import CoachConfig, load_project_config
-from sessionlens.coach.rules import run_rules
+from sessionlens.coach.redact import find_secrets
+from sessionlens.coach.rules import RULE_KINDS, run_rules
 from sessionlens.cost import PriceTable, cost_of
 from sessionlens.ingest import claude, codex
 from sessionlens.ingest.discovery import discover
@@ -333,6 +334,20 @@ class Indexer:
         self._coach_cfg[project] = (mtime, cfg)
         return cfg
 
+    def _rule_events(self, file_id: int) -> list:
+        """A file's events as far as the coach reads them (see ``RULE_KINDS``): the others are only
+        scanned for secrets, streamed, and read in full when they hold one."""
+        store = self.store
+        kinds = sorted(k.value for k in RULE_KINDS)
+        events = store.events_for_rules(file_id, kinds)
+        have = {e.seq for e in events}
+        secret = [seq for seq, command, text in store.event_texts(file_id, kinds)
+                  if seq not in have and (find_secrets(command) or find_secrets(text))]
+        if secret:
+            events += [e for e in (store.event(file_id, seq) for seq in secret) if e is not None]
+            events.sort(key=lambda e: e.seq)
+        return events
+
     def _run_coach(self, file_id: int) -> None:
         """Run the coach rules over the whole file, on the events just parsed when they are all of them
         (``_held_events``), else on the events read back from the store."""
@@ -347,7 +362,7 @@ class Indexer:
         if sd is None:
             return
         session = session_from_dict(sd)
-        events = held[1] if held is not None and held[0] == file_id and held[1] is not None else store.events(file_id)
+        events = held[1] if held is not None and held[0] == file_id and held[1] is not None else self._rule_events(file_id)
         turns = store.turns(session.id)
         try:
             findings = run_rules(session, events, turns, self.coach_config(sd.get("project")))

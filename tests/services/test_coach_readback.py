@@ -1,0 +1,41 @@
+"""A file indexed in several chunks has its coach findings computed from the events read back
+(only the kinds the rules read, plus usage and secret-bearing lines): the findings must equal
+those of the same file indexed in one chunk (events handed over directly)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from sessionlens.services import indexer as indexer_mod
+from tests.services.helpers import CLAUDE_TOOLS, CODEX_BIG, assert_same_store, index, snapshot
+
+AWS = "AKIAQ3EGUWX7KZL4NB2P"
+GH = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+
+
+def _workspace(corpus, root):
+    root.mkdir()
+    codex = root / "codex.jsonl"
+    shutil.copyfile(corpus / CODEX_BIG, codex)
+    with open(codex, "a") as f:  # secrets in kinds the other rules never read: a message and reasoning
+        f.write(json.dumps({"timestamp": "2026-02-23T13:30:00.000Z", "type": "response_item", "payload": {
+            "type": "message", "role": "assistant", "content": [{"type": "output_text", "text": f"use {AWS} for now"}]}}) + "\n")
+        f.write(json.dumps({"timestamp": "2026-02-23T13:30:01.000Z", "type": "response_item", "payload": {
+            "type": "reasoning", "summary": [{"type": "summary_text", "text": f"the token {GH} works"}]}}) + "\n")
+    shutil.copyfile(corpus / CLAUDE_TOOLS, root / "claude.jsonl")
+    return root
+
+
+def test_findings_read_back_equal_findings_in_memory(corpus, tmp_path, monkeypatch):
+    ws = _workspace(corpus, tmp_path / "ws")
+    one = tmp_path / "one"
+    index(one, ws)
+    monkeypatch.setattr(indexer_mod, "CHUNK_BYTES", 32 * 1024)
+    many = tmp_path / "many"
+    index(many, ws)
+    a, b = snapshot(one), snapshot(many)
+    assert_same_store(a, b)
+    secrets = [r for r in a["findings"] if "secret-in-log" in repr(r)]
+    assert any(AWS[:4] in repr(r) for r in secrets) and any("GitHub" in repr(r) or "ghp_" in repr(r) for r in secrets), secrets
+    assert len([r for r in a["findings"] if "secret-in-log" not in repr(r)]) > 3
