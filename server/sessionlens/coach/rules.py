@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from sessionlens.coach.config import CoachConfig
-from sessionlens.coach.redact import find_secrets, label, mask, redact
+from sessionlens.coach.redact import _CREDENTIAL_HINT, _NEEDLES, find_secrets, label, mask, redact
 from sessionlens.ingest.base import TRUNCATION_MARK
 from sessionlens.models import Event, EventKind, EventRef, Finding, Session, Severity, Turn
 
@@ -503,10 +503,32 @@ def check_slow_tool_call(ctx: Context, rule: Rule) -> Iterable[Finding]:
         yield ctx.make(rule, primary.seq, message, related, duration_ms=duration, tool=tool)
 
 
+_CASED_NEEDLES = tuple(n for needles, folded in _NEEDLES.values() if not folded for n in needles)
+_FOLDED_NEEDLES = tuple(n for kind, (needles, folded) in _NEEDLES.items() if folded and kind != "credential" for n in needles)
+
+
+def may_hold_secret(text: str | None) -> bool:
+    """False when ``find_secrets(text)`` is surely empty: none of the patterns' literals occurs (a
+    credential assignment needs its keyword right before ``:``/``=``).  One scan per literal
+    instead of every pattern's checks: the secret scan was most of the coach's time."""
+    if not text:
+        return False
+    for n in _CASED_NEEDLES:
+        if n in text:
+            return True
+    low = text.lower()
+    for n in _FOLDED_NEEDLES:
+        if n in low:
+            return True
+    return _CREDENTIAL_HINT.search(low) is not None
+
+
 def check_secret_in_log(ctx: Context, rule: Rule) -> Iterable[Finding]:
     for ev in ctx.events:
         hits: list[tuple[str, str, str]] = []
         for where, text in (("command", ev.command), ("text", ev.text)):
+            if not may_hold_secret(text):
+                continue
             for kind, start, end in find_secrets(text):
                 hits.append((kind, where, mask(text[start:end])))  # type: ignore[index]
         if not hits:

@@ -19,7 +19,7 @@ from pathlib import Path
 from sessionlens import ingest
 from sessionlens.coach.config import CoachConfig, load_project_config
 from sessionlens.coach.redact import find_secrets
-from sessionlens.coach.rules import RULE_KINDS, run_rules
+from sessionlens.coach.rules import RULE_KINDS, may_hold_secret, run_rules
 from sessionlens.cost import PriceTable, cost_of
 from sessionlens.ingest import claude, codex
 from sessionlens.ingest.discovery import discover
@@ -342,7 +342,8 @@ class Indexer:
         events = store.events_for_rules(file_id, kinds)
         have = {e.seq for e in events}
         secret = [seq for seq, command, text in store.event_texts(file_id, kinds)
-                  if seq not in have and (find_secrets(command) or find_secrets(text))]
+                  if seq not in have and ((may_hold_secret(command) and find_secrets(command))
+                                             or (may_hold_secret(text) and find_secrets(text)))]
         if secret:
             events += [e for e in (store.event(file_id, seq) for seq in secret) if e is not None]
             events.sort(key=lambda e: e.seq)

@@ -1,0 +1,69 @@
+"""``may_hold_secret`` is a sound prefilter for ``find_secrets``: never False when a secret is found."""
+
+from __future__ import annotations
+
+import json
+
+from sessionlens.coach.redact import SECRET_PATTERNS, find_secrets
+from sessionlens.coach.rules import may_hold_secret
+
+SAMPLES = [
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA1234567890abcdefABCDEF\n-----END RSA PRIVATE KEY-----",
+    "export ANTHROPIC_API_KEY=sk-ant-api03-" + "a1" * 20,
+    "OPENAI=sk-proj-" + "Ab3" * 10,
+    "id AKIAQ3EGUWX7KZL4NB2P in config",
+    "AWS_SECRET_ACCESS_KEY = " + "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKE",
+    "token ghp_" + "a1B2c3D4e5" * 4,
+    "xoxb-123456789012-abcdefghij",
+    "https://hooks.slack.com/services/T000/B000/XXXXXXXX",
+    "key=AIza" + "B" * 35,
+    "sk_live_" + "a1b2c3d4" * 3,
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    "Authorization: Bearer abcdefghijklmnop1234",
+    'db_password = "hunter2xyz9"',
+    "PASSWORD: s3cr3tValue!",
+    "client-secret=Zx81kq02Lmn",
+]
+
+
+def test_every_sample_is_found_and_passes_the_prefilter():
+    kinds = set()
+    for text in SAMPLES:
+        hits = find_secrets(text)
+        assert hits, text
+        kinds |= {h.kind for h in hits}
+        assert may_hold_secret(text), text
+    assert kinds == {p.kind for p in SECRET_PATTERNS}
+
+
+def test_plain_text_is_rejected():
+    for text in (None, "", "ran 12 tests in 0.4s", "def f(x):\n    return x + 1", "the cache key is derived from the path"):
+        assert not may_hold_secret(text)
+        assert not find_secrets(text)
+
+
+def test_prefilter_is_sound_on_the_corpus(corpus):
+    checked = 0
+    for path in sorted(corpus.rglob("*.jsonl"))[:40]:
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            for text in (line, *_strings(line)):
+                checked += 1
+                if find_secrets(text):
+                    assert may_hold_secret(text), text[:200]
+    assert checked > 1000
+
+
+def _strings(line: str):
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return
+    stack = [obj]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, str):
+            yield x
+        elif isinstance(x, dict):
+            stack.extend(x.values())
+        elif isinstance(x, list):
+            stack.extend(x)
