@@ -7,11 +7,21 @@ from __future__ import annotations
 import json
 import shutil
 
+import apsw
+
 from sessionlens.services import indexer as indexer_mod
-from tests.services.helpers import CLAUDE_TOOLS, CODEX_BIG, assert_same_store, index, snapshot
+from tests.services.helpers import CLAUDE_MAIN, CLAUDE_TOOLS, CODEX_BIG, assert_same_store, index, snapshot
 
 AWS = "AKIAQ3EGUWX7KZL4NB2P"
 GH = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+
+
+def _q(home, sql):
+    c = apsw.Connection(str(home / "sessionlens.db"), flags=apsw.SQLITE_OPEN_READONLY)
+    try:
+        return c.execute(sql).fetchall()
+    finally:
+        c.close()
 
 
 def _workspace(corpus, root):
@@ -39,3 +49,21 @@ def test_findings_read_back_equal_findings_in_memory(corpus, tmp_path, monkeypat
     secrets = [r for r in a["findings"] if "secret-in-log" in repr(r)]
     assert any(AWS[:4] in repr(r) for r in secrets) and any("GitHub" in repr(r) or "ghp_" in repr(r) for r in secrets), secrets
     assert len([r for r in a["findings"] if "secret-in-log" not in repr(r)]) > 3
+
+
+def test_coach_in_a_worker_process_gives_the_same_store(corpus, tmp_path, monkeypatch):
+    """Bulk passes coach in a worker process while parsing goes on: same store as inline."""
+    ws = _workspace(corpus, tmp_path / "ws")
+    shutil.copyfile(corpus / CLAUDE_MAIN, ws / "main.jsonl")
+    inline = tmp_path / "inline"
+    index(inline, ws)
+    monkeypatch.setattr(indexer_mod, "BULK_COACH_BYTES", 0)
+    monkeypatch.setattr(indexer_mod, "COACH_IN_FLIGHT", 1)
+    started = []
+    real_start = indexer_mod.Indexer._start_pool
+    monkeypatch.setattr(indexer_mod.Indexer, "_start_pool", lambda self, n: started.append(real_start(self, n)) or started[-1])
+    pooled = tmp_path / "pooled"
+    index(pooled, ws)
+    assert started and started[0] is not None, "the pass used a worker process"
+    assert_same_store(snapshot(inline), snapshot(pooled))
+    assert _q(pooled, "SELECT count(*) FROM files WHERE mtime_ns=0") == [(0,)]

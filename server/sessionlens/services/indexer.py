@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +36,11 @@ HEAD_BYTES = 4096
 CHUNK_BYTES = 8 * 1024 * 1024
 DETECT_BYTES = 1024 * 1024
 PROJECT_CONFIG = ".sessionlens.json"
+#: A pass with at least this much to parse runs the coach in a worker process (the second core)
+#: while this process goes on parsing and writing; files wait for it with ``mtime_ns`` 0.
+BULK_COACH_BYTES = 48 * 1024 * 1024
+#: Files whose coach may be in flight at once (bounds what waits to be written).
+COACH_IN_FLIGHT = 16
 
 
 @dataclass
@@ -112,6 +120,8 @@ class Indexer:
         self.projects = projects or ProjectResolver()
         self._coach_cfg: dict[str, tuple[float, CoachConfig]] = coach_cache if coach_cache is not None else {}
         self._held_events: tuple[int, list | None] | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: deque[tuple[int, int, int, Future]] = deque()
 
     # ------------------------------------------------------------------ public
     def index(
@@ -155,6 +165,7 @@ class Indexer:
                     stats.files_skipped += 1
                     continue
                 todo.append((path, st, row))
+            self._pool = self._start_pool(sum(max(st.st_size - (row.offset if row else 0), 0) for _, st, row in todo))
             done_bytes = 0
             for i, (path, st, row) in enumerate(todo):
                 if cancelled and cancelled():
@@ -174,12 +185,17 @@ class Indexer:
                     stats.files_changed += 1
                     stats.changed_paths.append(path)
                 done_bytes += max(st.st_size - (row.offset if row else 0), 0)
+            self._drain(everything=True)
             if progress:
                 progress(Progress(len(todo), len(todo), done_bytes, None))
             if sync_search:
                 stats.search_docs = self.search.sync(self.store)
         finally:
-            self.store.lock.release()
+            try:
+                self._drain(everything=True)
+            finally:
+                self._stop_pool()
+                self.store.lock.release()
         stats.seconds = time.perf_counter() - t0
         return stats
 
@@ -283,10 +299,7 @@ class Indexer:
                     if full and row is None:
                         store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="ok", agent=agent.value)
                 return False
-        self._held_events = (fid, whole_events)
-        self._run_coach(fid)
-        with store.conn:
-            store.touch_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns)
+        self._coach_then_touch(fid, st, whole_events)
         return True
 
     def _index_whole(self, path: str, st: os.stat_result, row, stats: IndexStats) -> bool:
@@ -312,10 +325,7 @@ class Indexer:
         stats.bytes_parsed += st.st_size
         stats.events += len(result.events)
         stats.problems += len(result.problems)
-        self._held_events = (fid, result.events)
-        self._run_coach(fid)
-        with store.conn:
-            store.touch_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns)
+        self._coach_then_touch(fid, st, result.events)
         return True
 
     # ------------------------------------------------------------------ coach
@@ -349,32 +359,106 @@ class Indexer:
             events.sort(key=lambda e: e.seq)
         return events
 
+    # ------------------------------------------------------------------ coach in a worker process
+    def _start_pool(self, todo_bytes: int) -> ProcessPoolExecutor | None:
+        if not self.coach_enabled or todo_bytes < BULK_COACH_BYTES or (os.cpu_count() or 1) < 2:
+            return None
+        try:  # spawn: APSW and Tantivy objects of this process must not be inherited
+            return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_coach_worker_init,
+                                       initargs=(str(self.store.home),))
+        except (OSError, ValueError) as e:
+            log.warning("coach worker unavailable (%s): the coach runs in this process", e)
+            return None
+
+    def _stop_pool(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _coach_then_touch(self, fid: int, st: os.stat_result, held: list | None) -> None:
+        """Coach the file (in the worker during bulk passes), then record its size and mtime: only
+        then does a later pass consider the file done."""
+        if self._pool is not None:
+            try:
+                fut = self._pool.submit(_coach_worker_run, fid)
+            except Exception as e:  # a broken pool: carry on in this process
+                log.warning("coach worker failed (%s): the coach runs in this process", e)
+                self._stop_pool()
+            else:
+                self._pending.append((fid, st.st_size, st.st_mtime_ns, fut))
+                self._drain(wait_one=len(self._pending) > COACH_IN_FLIGHT)
+                return
+        self._held_events = (fid, held)
+        self._run_coach(fid)
+        with self.store.conn:
+            self.store.touch_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns)
+
+    def _drain(self, *, wait_one: bool = False, everything: bool = False) -> None:
+        """Write the worker's findings of finished files (in submission order)."""
+        store = self.store
+        while self._pending:
+            fid, size, mtime_ns, fut = self._pending[0]
+            if not (everything or wait_one or fut.done()):
+                return
+            wait_one = False
+            self._pending.popleft()
+            try:
+                res = fut.result()
+            except Exception as e:
+                log.warning("coach worker failed on file %s (%s): running it here", fid, e)
+                res = self._coach_findings(fid, None)
+            with store.conn:
+                if res is not None:
+                    store.replace_findings(fid, res[0], res[1])
+                store.touch_file(fid, size=size, mtime_ns=mtime_ns)
+
+    # ------------------------------------------------------------------ coach
     def _run_coach(self, file_id: int) -> None:
         """Run the coach rules over the whole file, on the events just parsed when they are all of them
         (``_held_events``), else on the events read back from the store."""
         held, self._held_events = self._held_events, None
         if not self.coach_enabled:
             return
+        res = self._coach_findings(file_id, held[1] if held is not None and held[0] == file_id else None)
+        if res is not None:
+            with self.store.conn:
+                self.store.replace_findings(file_id, res[0], res[1])
+
+    def _coach_findings(self, file_id: int, held: list | None) -> tuple[str, list] | None:
+        """(session id, findings) of a file, None when there is nothing to coach or the rules failed."""
         store = self.store
         row = store.file_row_by_id(file_id)
         if row is None or not row.session_id:
-            return
+            return None
         sd = store.get_session(row.session_id)
         if sd is None:
-            return
+            return None
         session = session_from_dict(sd)
-        events = held[1] if held is not None and held[0] == file_id and held[1] is not None else self._rule_events(file_id)
+        events = held if held is not None else self._rule_events(file_id)
         turns = store.turns(session.id)
         try:
             findings = run_rules(session, events, turns, self.coach_config(sd.get("project")))
         except Exception:
             log.exception("coach rules failed on %s", row.path)
-            return
+            return None
         try:  # guideline violations (AGENTS.md / CLAUDE.md) become findings on the violating events
             from sessionlens.compliance.checker import session_compliance_findings
 
             findings += session_compliance_findings(sd, events, findings, cache_get=store.cache_get)
         except Exception:
             log.exception("guideline checks failed on %s", row.path)
-        with store.conn:
-            store.replace_findings(file_id, session.id, findings)
+        return session.id, findings
+
+
+#: The worker process's own indexer (its own store connection), made by ``_coach_worker_init``.
+_WORKER: Indexer | None = None
+
+
+def _coach_worker_init(home: str) -> None:
+    global _WORKER
+    _WORKER = Indexer(Store(home), None)  # type: ignore[arg-type]  # the worker never searches
+
+
+def _coach_worker_run(file_id: int) -> tuple[str, list] | None:
+    assert _WORKER is not None
+    return _WORKER._coach_findings(file_id, None)
