@@ -323,6 +323,18 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
+    def bulk_writes(self, on: bool) -> None:
+        """During a bulk load, let the WAL grow to ~64 MB between checkpoints (each checkpoint
+        syncs the database); back to SQLite's default, with a checkpoint, afterwards."""
+        if on:
+            self.conn.pragma("wal_autocheckpoint", 16384)
+        else:
+            self.conn.pragma("wal_autocheckpoint", 1000)
+            try:
+                self.conn.wal_checkpoint(mode=apsw.SQLITE_CHECKPOINT_PASSIVE)
+            except apsw.Error as e:  # readers in the way: the next automatic checkpoint does it
+                log.debug("checkpoint after a bulk load: %s", e)
+
     def transaction(self):
         return self.conn
 
