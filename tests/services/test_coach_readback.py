@@ -33,6 +33,13 @@ def _workspace(corpus, root):
             "type": "message", "role": "assistant", "content": [{"type": "output_text", "text": f"use {AWS} for now"}]}}) + "\n")
         f.write(json.dumps({"timestamp": "2026-02-23T13:30:01.000Z", "type": "response_item", "payload": {
             "type": "reasoning", "summary": [{"type": "summary_text", "text": f"the token {GH} works"}]}}) + "\n")
+        for i, (out, code) in enumerate([("ok line\n" * 9000, 0), ("command not found: frob\n" + "x" * 3000, 127)]):
+            f.write(json.dumps({"timestamp": "2026-02-23T13:31:00.000Z", "type": "response_item", "payload": {
+                "type": "function_call", "name": "exec_command", "arguments": json.dumps({"cmd": f"run {i}"}),
+                "call_id": f"call_big{i}"}}) + "\n")
+            f.write(json.dumps({"timestamp": "2026-02-23T13:31:05.000Z", "type": "response_item", "payload": {
+                "type": "function_call_output", "call_id": f"call_big{i}",
+                "output": f"Process exited with code {code}\nOutput:\n{out}"}}) + "\n")
     shutil.copyfile(corpus / CLAUDE_TOOLS, root / "claude.jsonl")
     return root
 
@@ -42,6 +49,7 @@ def test_findings_read_back_equal_findings_in_memory(corpus, tmp_path, monkeypat
     one = tmp_path / "one"
     index(one, ws)
     monkeypatch.setattr(indexer_mod, "CHUNK_BYTES", 32 * 1024)
+    monkeypatch.setattr(indexer_mod, "RULE_TEXT_CLIP", 16)  # successful outputs read back clipped hard
     many = tmp_path / "many"
     index(many, ws)
     a, b = snapshot(one), snapshot(many)
@@ -49,6 +57,7 @@ def test_findings_read_back_equal_findings_in_memory(corpus, tmp_path, monkeypat
     secrets = [r for r in a["findings"] if "secret-in-log" in repr(r)]
     assert any(AWS[:4] in repr(r) for r in secrets) and any("GitHub" in repr(r) or "ghp_" in repr(r) for r in secrets), secrets
     assert len([r for r in a["findings"] if "secret-in-log" not in repr(r)]) > 3
+    assert {"huge-tool-output", "tool-error"} <= {r[3] for r in a["findings"]}
 
 
 def test_coach_in_a_worker_process_gives_the_same_store(corpus, tmp_path, monkeypatch):

@@ -25,6 +25,7 @@ from sessionlens.coach.redact import find_secrets
 from sessionlens.coach.rules import RULE_KINDS, may_hold_secret, run_rules
 from sessionlens.cost import PriceTable, cost_of
 from sessionlens.ingest import claude, codex
+from sessionlens.ingest.base import TRUNCATION_MARK
 from sessionlens.ingest.discovery import discover
 from sessionlens.models import Agent, ParserState
 from sessionlens.search import SearchIndex
@@ -40,8 +41,12 @@ PROJECT_CONFIG = ".sessionlens.json"
 #: (the second core) while this process goes on parsing and writing (files wait for their findings
 #: with ``mtime_ns`` 0), checkpoints the WAL less often, and gives Tantivy two indexing threads.
 BULK_COACH_BYTES = 48 * 1024 * 1024
-#: Files whose coach may be in flight at once (bounds what waits to be written).
-COACH_IN_FLIGHT = 16
+#: Characters of a successful tool result's text the coach reads back (the rules look at failures'
+#: text, and at a success's size, ending and secrets only).
+RULE_TEXT_CLIP = 1024
+#: Files whose coach may be in flight at once (bounds what waits to be written; a waiting file
+#: costs a few hundred bytes, and a huge file's coach must not stall the parsing of the next ones).
+COACH_IN_FLIGHT = 512
 
 
 @dataclass
@@ -192,6 +197,7 @@ class Indexer:
                     stats.changed_paths.append(path)
                 done_bytes += max(st.st_size - (row.offset if row else 0), 0)
             self._drain(everything=True)
+            self._stop_pool()  # before the search sync: the worker's memory goes back before Tantivy's grows
             if progress:
                 progress(Progress(len(todo), len(todo), done_bytes, None))
             if sync_search:
@@ -357,8 +363,13 @@ class Indexer:
         scanned for secrets, streamed, and read in full when they hold one."""
         store = self.store
         kinds = sorted(k.value for k in RULE_KINDS)
-        events = store.events_for_rules(file_id, kinds)
-        have = {e.seq for e in events}
+        events = store.events_for_rules(file_id, kinds, clip=RULE_TEXT_CLIP, suffix=TRUNCATION_MARK)
+        have = {e.seq: i for i, e in enumerate(events)}
+        for seq, text in store.clipped_texts(file_id, RULE_TEXT_CLIP):  # a secret needs the whole text
+            if may_hold_secret(text) and find_secrets(text):
+                full = store.event(file_id, seq)
+                if full is not None and seq in have:
+                    events[have[seq]] = full
         secret = [seq for seq, command, text in store.event_texts(file_id, kinds)
                   if seq not in have and ((may_hold_secret(command) and find_secrets(command))
                                              or (may_hold_secret(text) and find_secrets(text)))]

@@ -704,17 +704,38 @@ class Store:
             args.extend(kinds)
         return [row_to_event(r) for r in self.conn.execute(q + " ORDER BY e.seq", args)]
 
-    def events_for_rules(self, file_id: int, kinds: Sequence[str]) -> list[Event]:
+    #: successful tool results: the coach reads their size and ending, not their text (secrets aside)
+    _OK_RESULT = "e.kind='tool_result' AND e.is_error=0 AND coalesce(e.exit_code, 0)=0 AND length(e.text)>?"
+
+    def events_for_rules(self, file_id: int, kinds: Sequence[str], *, clip: int, suffix: str) -> list[Event]:
         """The non-duplicate events of ``kinds``, those carrying token usage, and the file's last
         line: what the coach rules read of a file (the rest matters only for secrets, see
-        ``event_texts``).  Much less memory than ``events`` on a huge file."""
+        ``event_texts``).  A successful tool result's text is cut to ``clip`` characters (plus
+        ``suffix`` when it ended so) and its full length kept in ``extra['output_chars']``; see
+        ``clipped_texts`` for the secrets.  Much less memory than ``events`` on a huge file."""
         q = ",".join("?" * len(kinds))
-        return [row_to_event(r) for r in self.conn.execute(
-            f"""SELECT {EVENT_COLS} FROM events e
+        cols = EVENT_COLS.replace(
+            "e.text,", f"CASE WHEN {self._OK_RESULT} THEN substr(e.text, 1, ?) || "
+            "CASE WHEN substr(e.text, -?) = ? THEN ? ELSE '' END ELSE e.text END, ")
+        out = []
+        for r in self.conn.execute(
+            f"""SELECT {cols}, CASE WHEN {self._OK_RESULT} THEN length(e.text) END FROM events e
                 WHERE e.file_id=? AND (((e.flags & 1)=0 AND (e.kind IN ({q}) OR instr(e.data, '"usage"') > 0))
                                        OR e.seq=(SELECT max(seq) FROM events WHERE file_id=?))
                 ORDER BY e.seq""",
-            (file_id, *kinds, file_id))]
+            (clip, clip, len(suffix), suffix, suffix, clip, file_id, *kinds, file_id)):
+            ev = row_to_event(r)
+            if r[23] is not None:
+                had = ev.extra.get("output_chars")
+                ev.extra["output_chars"] = max(had if isinstance(had, int) else 0, r[23])
+            out.append(ev)
+        return out
+
+    def clipped_texts(self, file_id: int, clip: int) -> Iterator[tuple[int, str]]:
+        """(seq, full text) of the tool results ``events_for_rules`` clips, streamed."""
+        return self.conn.execute(
+            f"SELECT e.seq, e.text FROM events e WHERE e.file_id=? AND (e.flags & 1)=0 AND {self._OK_RESULT} ORDER BY e.seq",
+            (file_id, clip))
 
     def event_texts(self, file_id: int, exclude_kinds: Sequence[str]) -> Iterator[tuple[int, str | None, str | None]]:
         """(seq, command, text) of the non-duplicate events not of ``exclude_kinds`` that have either, streamed."""
