@@ -142,6 +142,8 @@ def bench_index(corpus: dict, home: Path) -> dict[str, Any]:
         "events": st["events"],
         "search_docs": st["search_docs"],
         "peak_rss_mb": round(cold["peak_rss_mb"], 1),
+        "peak_rss_main_mb": round(cold.get("peak_rss_main_mb", cold["peak_rss_mb"]), 1),
+        "peak_rss_worker_mb": round(cold.get("peak_rss_children_mb", 0.0), 1),
         "warm_rescan_seconds": round(warm["index_seconds"], 3),
         "warm_files_seen": warm["stats"]["files_seen"],
         "warm_files_changed": warm["stats"]["files_changed"],
