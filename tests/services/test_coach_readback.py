@@ -10,7 +10,7 @@ import shutil
 import apsw
 
 from sessionlens.services import indexer as indexer_mod
-from tests.services.helpers import CLAUDE_MAIN, CLAUDE_TOOLS, CODEX_BIG, assert_same_store, index, snapshot
+from tests.services.helpers import CLAUDE_MAIN, CLAUDE_TOOLS, CODEX_BIG, assert_same_store, index, make_app, snapshot
 
 AWS = "AKIAQ3EGUWX7KZL4NB2P"
 GH = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
@@ -76,3 +76,19 @@ def test_coach_in_a_worker_process_gives_the_same_store(corpus, tmp_path, monkey
     assert started and started[0] is not None, "the pass used a worker process"
     assert_same_store(snapshot(inline), snapshot(pooled))
     assert _q(pooled, "SELECT count(*) FROM files WHERE mtime_ns=0") == [(0,)]
+
+
+def test_a_cancelled_bulk_pass_leaves_files_to_coach_for_the_next_pass(corpus, tmp_path, monkeypatch):
+    ws = _workspace(corpus, tmp_path / "ws")
+    shutil.copyfile(corpus / CLAUDE_MAIN, ws / "main.jsonl")
+    inline = tmp_path / "inline"
+    index(inline, ws)
+    monkeypatch.setattr(indexer_mod, "BULK_COACH_BYTES", 0)
+    home = tmp_path / "home"
+    app = make_app(home)
+    calls = []
+    app.index([str(ws)], cancelled=lambda: calls.append(1) or len(calls) > 2)  # stops after two files
+    app.close()
+    index(home, ws)  # finishes the files, and the coach of any file the worker had not done
+    assert _q(home, "SELECT count(*) FROM files WHERE mtime_ns=0") == [(0,)]
+    assert_same_store(snapshot(inline), snapshot(home))

@@ -178,8 +178,10 @@ class Indexer:
             if bulk:
                 self.store.bulk_writes(True)
             done_bytes = 0
+            stopped = False
             for i, (path, st, row) in enumerate(todo):
                 if cancelled and cancelled():
+                    stopped = True
                     break
                 if progress:
                     progress(Progress(i, len(todo), done_bytes, path))
@@ -196,6 +198,9 @@ class Indexer:
                     stats.files_changed += 1
                     stats.changed_paths.append(path)
                 done_bytes += max(st.st_size - (row.offset if row else 0), 0)
+            if stopped:  # don't wait for the worker: files not coached yet keep mtime 0, the next pass coaches them
+                self._drain()
+                self._pending.clear()
             self._drain(everything=True)
             self._stop_pool()  # before the search sync: the worker's memory goes back before Tantivy's grows
             if progress:
