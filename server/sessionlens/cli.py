@@ -293,7 +293,6 @@ def cmd_cost(args) -> int:
     for r in rep["rows"]:
         d = dict(r)
         d.pop("requests", None)
-        d["cost_usd"] = r["cost_usd"] if not r["unpriced_requests"] else r["cost_usd"]
         if "title" in d:
             d["title"] = (d["title"] or "")[:40]
         rows.append(d)

@@ -25,7 +25,7 @@ from sessionlens.lsp import convert
 from sessionlens.lsp.convert import path_to_uri, uri_to_path
 from sessionlens.services.app import App, NotFound
 from sessionlens.services.coaching import CoachService, FileEdit
-from sessionlens.services.settings import Settings, merge_settings
+from sessionlens.services.settings import merge_settings
 from sessionlens.store import StoreError
 
 log = logging.getLogger("sessionlens.lsp")
@@ -56,7 +56,6 @@ class SessionLensServer(LanguageServer):
         self.last_status: dict[str, Any] = {}
         self._error_reported: set[str] = set()
         self.poll_task: asyncio.Task | None = None
-        self.ready = False
         self.providers: list = []
 
     # ------------------------------------------------------------------ helpers
@@ -179,9 +178,6 @@ def provider_for(ls: "SessionLensServer", path: str | None) -> DocumentProvider 
     return None
 
 
-server = None  # set by build_server(); handlers receive the server as `ls`
-
-
 def build_server() -> SessionLensServer:
     ls_ = SessionLensServer()
     ls_.providers = _load_providers()
@@ -227,7 +223,6 @@ def build_server() -> SessionLensServer:
                 await ls.client_register_capability_async(T.RegistrationParams(registrations=regs))
             except Exception as e:
                 log.warning("dynamic registration failed: %s", e)
-        ls.ready = True
         ls.full_pass_requested = True
         ls.spawn(index_loop(ls))
         ls.poll_task = ls.spawn(poll_loop(ls))

@@ -25,9 +25,9 @@ from sessionlens.ingest.discovery import default_roots
 from sessionlens.models import Event, EventKind
 from sessionlens.search import SearchFilters, SearchIndex
 from sessionlens.services import render
-from sessionlens.services.indexer import IndexStats, Indexer, ProjectResolver, Progress
+from sessionlens.services.indexer import IndexStats, Indexer, ProjectResolver
 from sessionlens.services.settings import Settings
-from sessionlens.store import Store, StoreError, session_from_dict
+from sessionlens.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -342,7 +342,6 @@ class App:
             label = key
             if by == "session":
                 s = db.get_session(key)
-                label = key
                 r["title"] = (s or {}).get("title")
             out.append({
                 by: label,

@@ -151,9 +151,7 @@ def event_markdown(ev: Event, *, result: Event | None = None, call: Event | None
         lines.append(escape_md(excerpt(ev.text, TEXT_EXCERPT)) if ev.text else "_encrypted reasoning (not readable)_")
     elif ev.text:
         lines.append(escape_md(excerpt(ev.text, TEXT_EXCERPT)))
-    if ev.files and ev.kind not in (EventKind.PATCH,):
-        lines += ["", "**Files** " + ", ".join(inline_code(f) for f in ev.files[:10])]
-    elif ev.files:
+    if ev.files:
         lines += ["", "**Files** " + ", ".join(inline_code(f) for f in ev.files[:10])]
     ul = usage_lines(usage)
     if ul:

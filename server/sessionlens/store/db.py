@@ -373,7 +373,6 @@ class Store:
     def clear_file(self, file_id: int) -> None:
         """Remove everything derived from one file (before a full re-parse).  Call inside a transaction."""
         c = self.conn
-        sids = [r[0] for r in c.execute("SELECT id FROM sessions WHERE file_id=?", (file_id,))]
         c.execute("DELETE FROM events WHERE file_id=?", (file_id,))
         c.execute("DELETE FROM turns WHERE file_id=?", (file_id,))
         # Usage rows are deduplicated across files (a resumed or copied transcript repeats the same
@@ -395,7 +394,6 @@ class Store:
             (file_id,),
         )
         c.execute("INSERT INTO search_queue(file_id, op) VALUES(?, 'replace')", (file_id,))
-        del sids
 
     def delete_file(self, file_id: int) -> None:
         with self.conn:
