@@ -8,6 +8,7 @@ import json
 import shutil
 
 import apsw
+import pytest
 
 from sessionlens.services import indexer as indexer_mod
 from tests.services.helpers import CLAUDE_MAIN, CLAUDE_TOOLS, CODEX_BIG, assert_same_store, index, make_app, snapshot
@@ -60,21 +61,34 @@ def test_findings_read_back_equal_findings_in_memory(corpus, tmp_path, monkeypat
     assert {"huge-tool-output", "tool-error"} <= {r[3] for r in a["findings"]}
 
 
-def test_coach_in_a_worker_process_gives_the_same_store(corpus, tmp_path, monkeypatch):
-    """Bulk passes coach in a worker process while parsing goes on: same store as inline."""
+@pytest.mark.parametrize("ahead,buffer,chunk", [(1, 0, None), (3, 1 << 30, None), (2, 64 * 1024, 48 * 1024)])
+def test_a_bulk_pass_with_a_worker_process_gives_the_same_store(corpus, tmp_path, monkeypatch, ahead, buffer, chunk):
+    """Bulk passes prepare jobs in a worker process and in this one while this one writes: whatever
+    ran where (and however files are cut into chunks), the store equals the one-process pass."""
     ws = _workspace(corpus, tmp_path / "ws")
     shutil.copyfile(corpus / CLAUDE_MAIN, ws / "main.jsonl")
     inline = tmp_path / "inline"
     index(inline, ws)
     monkeypatch.setattr(indexer_mod, "BULK_COACH_BYTES", 0)
-    monkeypatch.setattr(indexer_mod, "COACH_IN_FLIGHT", 1)
+    monkeypatch.setattr(indexer_mod, "WORKER_AHEAD", ahead)
+    monkeypatch.setattr(indexer_mod, "BUFFER_BYTES", buffer)
+    if chunk:
+        monkeypatch.setattr(indexer_mod, "CHUNK_BYTES", chunk)
     started = []
     real_start = indexer_mod.Indexer._start_pool
     monkeypatch.setattr(indexer_mod.Indexer, "_start_pool", lambda self, n: started.append(real_start(self, n)) or started[-1])
+    where = []  # per job: prepared in the worker (True) or here (False)
+
+    class Slot(indexer_mod._Slot):
+        def __init__(self, job, future=None, **kw):
+            where.append((job.kind, future is not None))
+            super().__init__(job, future, **kw)
+
+    monkeypatch.setattr(indexer_mod, "_Slot", Slot)
     pooled = tmp_path / "pooled"
     index(pooled, ws)
     assert started and started[0] is not None, "the pass used a worker process"
-    assert_same_store(snapshot(inline), snapshot(pooled))
+    assert assert_same_store(snapshot(inline), snapshot(pooled)) is None
     assert _q(pooled, "SELECT count(*) FROM files WHERE mtime_ns=0") == [(0,)]
 
 

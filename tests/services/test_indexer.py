@@ -221,7 +221,12 @@ class _Killed(BaseException):
     """Stands in for SIGKILL: not an Exception, so the indexer's per-file guard does not catch it."""
 
 
-def test_run_killed_before_the_coach_step_gets_its_findings_on_resume(corpus, tmp_path, monkeypatch):
+@pytest.mark.parametrize("chunked", [False, True])
+def test_run_killed_before_the_coach_step_gets_its_findings_on_resume(corpus, tmp_path, monkeypatch, chunked):
+    """A file parsed in one chunk is coached before anything is written (events and findings commit
+    together); a file parsed in several chunks is coached once all are written, so a run killed in
+    between leaves its events without findings, and the next run coaches it."""
+    from sessionlens.services import indexer as indexer_mod
     from sessionlens.services.indexer import Indexer
 
     log = tmp_path / "logs" / Path(CLAUDE_MAIN).name
@@ -231,14 +236,16 @@ def test_run_killed_before_the_coach_step_gets_its_findings_on_resume(corpus, tm
     clean = snapshot(tmp_path / "clean")
     assert clean["findings"]
 
-    def killed(self, file_id):
+    def killed(self, *args):
         raise _Killed
 
     with monkeypatch.context() as m:
-        m.setattr(Indexer, "_run_coach", killed)
+        if chunked:
+            m.setattr(indexer_mod, "CHUNK_BYTES", 64 * 1024)
+        m.setattr(Indexer, "_coach", killed)
         with pytest.raises(_Killed):
             index(tmp_path / "home", log)
     assert _q(tmp_path / "home", "SELECT count(*) FROM findings") == [(0,)]
-    assert _q(tmp_path / "home", "SELECT count(*) FROM events") == [(len(clean["events"]),)]
+    assert _q(tmp_path / "home", "SELECT count(*) FROM events") == [(len(clean["events"]) if chunked else 0,)]
     index(tmp_path / "home", log)
     assert_same_store(snapshot(tmp_path / "home"), clean)

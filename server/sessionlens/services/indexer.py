@@ -4,6 +4,12 @@ Unchanged files cost one ``stat``.  A grown file is parsed from its last complet
 rewritten or truncated file (or one parsed by an older parser) is re-parsed from the start.
 Every chunk commits its events together with the file's new offset, so a killed run resumes
 where it stopped, without losing or duplicating anything.
+
+The work on a file is a sequence of *jobs* (one per chunk of at most ``CHUNK_BYTES``): a job
+reads, parses, prices and turns the events into rows (and, when it covers the whole file, runs
+the coach on the parsed events); this process then writes the rows, in job order.  In a bulk pass
+a worker process prepares jobs while this one writes, and this one prepares jobs too whenever the
+worker has enough queued: both cores parse, and only this process writes (one writer per store).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sessionlens import ingest
@@ -29,7 +35,7 @@ from sessionlens.ingest.base import TRUNCATION_MARK
 from sessionlens.ingest.discovery import discover
 from sessionlens.models import Agent, ParserState
 from sessionlens.search import SearchIndex
-from sessionlens.store import Store, session_from_dict
+from sessionlens.store import PreparedParse, Store, prepare_parse, session_from_dict
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +43,18 @@ HEAD_BYTES = 4096
 CHUNK_BYTES = 8 * 1024 * 1024
 DETECT_BYTES = 1024 * 1024
 PROJECT_CONFIG = ".sessionlens.json"
-#: A pass with at least this much to parse is a bulk pass: it runs the coach in a worker process
-#: (the second core) while this process goes on parsing and writing (files wait for their findings
-#: with ``mtime_ns`` 0), checkpoints the WAL less often, and gives Tantivy two indexing threads.
+#: A pass with at least this much to parse is a bulk pass: jobs are also prepared in a worker process
+#: (the second core) while this process writes, the WAL is checkpointed less often, and Tantivy gets
+#: two indexing threads.
 BULK_COACH_BYTES = 48 * 1024 * 1024
 #: Characters of a successful tool result's text the coach reads back (the rules look at failures'
 #: text, and at a success's size, ending and secrets only).
 RULE_TEXT_CLIP = 1024
-#: Files whose coach may be in flight at once (bounds what waits to be written; a waiting file
-#: costs a few hundred bytes, and a huge file's coach must not stall the parsing of the next ones).
-COACH_IN_FLIGHT = 512
+#: Jobs queued in the worker process at once; beyond that, this process prepares the next job itself.
+WORKER_AHEAD = 3
+#: Bytes of prepared but unwritten jobs this process may hold while the job at the head of the queue
+#: is still in the worker (bounds memory; past it, this process waits for the worker).
+BUFFER_BYTES = 24 * 1024 * 1024
 
 
 @dataclass
@@ -116,6 +124,64 @@ def _hash(b: bytes) -> str:
     return hashlib.blake2b(b, digest_size=16).hexdigest()
 
 
+@dataclass(slots=True)
+class Job:
+    """Parse one chunk of a file (or, ``kind == "coach"``, run the coach on a written file)."""
+
+    kind: str  # "parse" | "coach"
+    path: str
+    fid: int
+    size: int
+    mtime_ns: int
+    agent: str = ""
+    offset: int = 0
+    state: str | None = None  # ParserState JSON to continue from
+    head_len: int = 0
+    head_hash: str | None = None
+    first: bool = True  # the file's first job of this pass
+    clear: bool = False  # a full re-parse of a known file: its old rows go with the first write
+    register: bool = False  # a new file: recorded as a session log even when nothing parses yet
+    recoach: bool = False  # an earlier run stopped before the coach step (mtime 0): coach even if nothing is new
+    zst: bool = False
+    changed: bool = False  # an earlier job of this pass wrote events or problems
+
+
+@dataclass(slots=True)
+class Prepared:
+    prep: PreparedParse | None = None  # None: nothing new to write
+    consumed: int = 0
+    events: int = 0
+    problems: int = 0
+    offset: int = 0
+    state: str | None = None
+    more: bool = False  # the chunk was full: the file may go on
+    coached: bool = False  # the coach ran on the whole file's parsed events (``findings``)
+    findings: tuple[str, list] | None = None
+    not_session: bool = False
+    nbytes: int = 0  # bytes read (to bound what waits in memory)
+
+
+class _Slot:
+    __slots__ = ("job", "future", "result", "error")
+
+    def __init__(self, job: Job, future: Future | None = None, result=None, error: BaseException | None = None):
+        self.job, self.future, self.result, self.error = job, future, result, error
+
+    def done(self) -> bool:
+        return self.future is None or self.future.done()
+
+    def get(self):
+        if self.future is not None:
+            try:
+                self.result = self.future.result()
+            except BaseException as e:  # noqa: BLE001 - reported per file
+                self.error = e
+            self.future = None
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
 class Indexer:
     def __init__(self, store: Store, search: SearchIndex, *, prices: PriceTable | None = None, coach_enabled: bool = True,
                  projects: ProjectResolver | None = None, coach_cache: dict | None = None):
@@ -125,9 +191,10 @@ class Indexer:
         self.coach_enabled = coach_enabled
         self.projects = projects or ProjectResolver()
         self._coach_cfg: dict[str, tuple[float, CoachConfig]] = coach_cache if coach_cache is not None else {}
-        self._held_events: tuple[int, list | None] | None = None
         self._pool: ProcessPoolExecutor | None = None
-        self._pending: deque[tuple[int, int, int, Future]] = deque()
+        self._slots: deque[_Slot] = deque()
+        self._buffered = 0
+        self._stats: IndexStats | None = None
 
     # ------------------------------------------------------------------ public
     def index(
@@ -153,6 +220,7 @@ class Indexer:
         if not self.store.lock.acquire(timeout=lock_timeout, on_wait=on_wait):
             stats.errors.append("busy")
             return stats
+        self._stats = stats
         try:
             rows = self.store.file_rows()
             todo = []
@@ -172,6 +240,7 @@ class Indexer:
                     stats.files_skipped += 1
                     continue
                 todo.append((path, st, row))
+            fids = self._file_ids([path for path, _, row in todo if row is None])
             todo_bytes = sum(max(st.st_size - (row.offset if row else 0), 0) for _, st, row in todo)
             bulk = todo_bytes >= BULK_COACH_BYTES
             self._pool = self._start_pool(todo_bytes)
@@ -185,23 +254,19 @@ class Indexer:
                     break
                 if progress:
                     progress(Progress(i, len(todo), done_bytes, path))
+                fid = row.id if row is not None else fids[path]
                 try:
-                    changed = self._index_file(path, st, row, stats)
+                    job = self._plan(path, fid, st, row)
                 except Exception as e:  # never let one file stop the pass
-                    log.exception("indexing %s failed", path)
-                    stats.errors.append(f"{path}: {e}")
-                    with self.store.conn:
-                        fid = self.store.ensure_file(path)
-                        self.store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="error", error=str(e)[:500])
-                    changed = False
-                if changed:
-                    stats.files_changed += 1
-                    stats.changed_paths.append(path)
+                    self._failed(path, fid, st.st_size, st.st_mtime_ns, e)
+                    job = None
+                if job is not None:
+                    self._submit(job)
                 done_bytes += max(st.st_size - (row.offset if row else 0), 0)
-            if stopped:  # don't wait for the worker: files not coached yet keep mtime 0, the next pass coaches them
-                self._drain()
-                self._pending.clear()
-            self._drain(everything=True)
+            if not stopped:
+                stopped = not self._finish(cancelled)
+            if stopped:  # what is not written yet stays for the next pass (files left half done keep mtime 0)
+                self._discard()
             self._stop_pool()  # before the search sync: the worker's memory goes back before Tantivy's grows
             if progress:
                 progress(Progress(len(todo), len(todo), done_bytes, None))
@@ -209,9 +274,10 @@ class Indexer:
                 stats.search_docs = self.search.sync(self.store, threads=2 if bulk else 1)
         finally:
             try:
-                self._drain(everything=True)
+                self._discard()
             finally:
                 self._stop_pool()
+                self._stats = None
                 if bulk:
                     self.store.bulk_writes(False)
                 self.store.lock.release()
@@ -222,11 +288,20 @@ class Indexer:
         with self.store.lock:
             return self.search.sync(self.store)
 
-    # ------------------------------------------------------------------ one file
-    def _index_file(self, path: str, st: os.stat_result, row, stats: IndexStats) -> bool:
+    # ------------------------------------------------------------------ planning (this process)
+    def _file_ids(self, paths: list[str]) -> dict[str, int]:
+        """Rows for new files, all in one transaction."""
+        if not paths:
+            return {}
+        store = self.store
+        with store.conn:
+            return {p: store.ensure_file(p) for p in paths}
+
+    def _plan(self, path: str, fid: int, st: os.stat_result, row) -> Job | None:
+        """The first job for a changed file (None when it is no session log)."""
         store = self.store
         if path.endswith(".zst"):
-            return self._index_whole(path, st, row, stats)
+            return Job("parse", path, fid, st.st_size, st.st_mtime_ns, clear=row is not None, zst=True)
         with open(path, "rb") as f:
             head = f.read(HEAD_BYTES)
             full = (
@@ -241,111 +316,213 @@ class Indexer:
             det = head
             if b"\n" not in det:  # a first line longer than the head (Codex base_instructions): read more to detect
                 det = head + f.read(DETECT_BYTES)
-                f.seek(len(head))
-            agent = ingest.detect(path, det)
-            if agent is None:
-                with store.conn:
-                    fid = store.ensure_file(path)
-                    if row is not None and row.status == "ok":
-                        store.clear_file(fid)
-                    store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="not_session")
-                stats.not_sessions += 1
-                return False
-            parser = codex if agent == Agent.CODEX else claude
+        agent = ingest.detect(path, det)
+        if agent is None:
             with store.conn:
-                fid = store.ensure_file(path)
-                if full and row is not None:
+                if row is not None and row.status == "ok":
                     store.clear_file(fid)
-            state: ParserState | None = None
-            offset = 0
-            if not full and row.state:
-                state = ParserState.model_validate_json(row.state)
-                offset = state.offset
-            head_len = min(len(head), HEAD_BYTES)
-            head_hash = _hash(head[:head_len])
-            chunk = CHUNK_BYTES
-            changed = False
-            session_id = None
-            # a file parsed whole in one chunk hands its events to the coach directly (no read-back)
-            chunks = 0
-            whole_events = None
-            f.seek(offset)
+                store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="not_session")
+            self._stats.not_sessions += 1
+            return None
+        state = None
+        offset = 0
+        if not full and row.state:
+            state = row.state
+            offset = ParserState.model_validate_json(row.state).offset
+        head_len = min(len(head), HEAD_BYTES)
+        return Job(
+            "parse", path, fid, st.st_size, st.st_mtime_ns, agent=agent.value, offset=offset, state=state,
+            head_len=head_len, head_hash=_hash(head[:head_len]), clear=full and row is not None,
+            register=full and row is None, recoach=not full and row.mtime_ns == 0,
+        )
+
+    # ------------------------------------------------------------------ preparing (either process)
+    def prepare(self, job: Job) -> Prepared:
+        """Read, parse and price one chunk; run the coach when the chunk is the whole file."""
+        if job.zst:
+            return self._prepare_whole(job)
+        parser = codex if job.agent == Agent.CODEX.value else claude
+        state = ParserState.model_validate_json(job.state) if job.state else None
+        chunk = CHUNK_BYTES
+        with open(job.path, "rb") as f:
             while True:
+                f.seek(job.offset)
                 data = f.read(chunk)
                 if not data:
+                    return Prepared(offset=job.offset, state=job.state)
+                result = parser.parse(data, job.path, state)
+                consumed = result.state.offset - job.offset
+                if consumed > 0 or result.events or result.problems:
                     break
-                result = parser.parse(data, path, state)
-                consumed = result.state.offset - offset
-                if consumed <= 0 and not result.events and not result.problems:
-                    if len(data) < chunk:
-                        break  # only a partial last line: picked up when the file grows
-                    chunk *= 2  # a single line longer than the chunk
-                    f.seek(offset)
-                    continue
-                chunk = CHUNK_BYTES
-                sess = result.session
-                project = self.projects(sess.cwd)
-                costs = {}
-                for u in result.usage:
-                    if u.cost_usd is not None and self.prices.lookup(u.model) is None:
-                        costs[u.key] = (u.cost_usd, True)
-                        continue
-                    c = cost_of(u.usage, u.model, self.prices, agent=agent.value, speed=u.speed)
-                    costs[u.key] = (c.usd, c.known)
-                with store.conn:
-                    # mtime 0 until the coach has run on the whole file: a run killed in between
-                    # sees the file as changed and finishes the job (see ``pending`` below)
-                    store.apply_parse(
-                        fid, result, project=project, project_name=Path(project).name if project else None,
-                        usage_costs=costs, size=st.st_size, mtime_ns=0, head_len=head_len,
-                        head_hash=head_hash, parser_version=ingest.PARSER_VERSION,
-                    )
-                chunks += 1
-                whole_events = result.events if chunks == 1 and state is None else None
-                stats.bytes_parsed += consumed
-                stats.events += len(result.events)
-                stats.problems += len(result.problems)
-                changed = changed or bool(result.events or result.problems)
-                offset = result.state.offset
-                state = result.state
-                session_id = session_id or sess.id
-                f.seek(offset)
-            if not changed:
-                if not full and row.mtime_ns == 0:  # an earlier run was killed before its coach step
-                    self._run_coach(fid)
-                with store.conn:
-                    store.touch_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns)
-                    if full and row is None:
-                        store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="ok", agent=agent.value)
+                if len(data) < chunk:
+                    return Prepared(offset=job.offset, state=job.state, nbytes=len(data))  # only a partial last line
+                chunk *= 2  # a single line longer than the chunk
+        more = len(data) == chunk
+        whole = job.offset == 0 and state is None and not more
+        # mtime 0 until the coach has run on the whole file: a run killed in between sees the file as
+        # changed and finishes the job
+        out = self._prepared(job, result, consumed, size=job.size, mtime_ns=0, head_len=job.head_len,
+                             head_hash=job.head_hash, whole=whole)
+        out.more = more
+        out.nbytes = len(data)
+        return out
+
+    def _prepare_whole(self, job: Job) -> Prepared:
+        result = ingest.parse_file(job.path)
+        if result is None:
+            return Prepared(not_session=True)
+        return self._prepared(job, result, job.size, size=job.size, mtime_ns=0, head_len=0, head_hash=None, whole=True)
+
+    def _prepared(self, job: Job, result, consumed: int, *, size: int, mtime_ns: int, head_len: int,
+                  head_hash: str | None, whole: bool) -> Prepared:
+        sess = result.session
+        agent = result.agent.value
+        project = self.projects(sess.cwd)
+        costs = {}
+        for u in result.usage:
+            if u.cost_usd is not None and self.prices.lookup(u.model) is None:
+                costs[u.key] = (u.cost_usd, True)
+                continue
+            c = cost_of(u.usage, u.model, self.prices, agent=agent, speed=u.speed)
+            costs[u.key] = (c.usd, c.known)
+        prep = prepare_parse(
+            job.fid, result, project=project, project_name=Path(project).name if project else None, usage_costs=costs,
+            size=size, mtime_ns=mtime_ns, head_len=head_len, head_hash=head_hash, parser_version=ingest.PARSER_VERSION,
+        )
+        out = Prepared(prep=prep, consumed=consumed, events=len(result.events), problems=len(result.problems),
+                       offset=result.state.offset, state=prep.file_state[-1])
+        if whole and self.coach_enabled and (result.events or result.problems):
+            out.coached = True
+            out.findings = self._coach_parsed(job, result, prep)
+        return out
+
+    # ------------------------------------------------------------------ the queue of jobs
+    def _submit(self, job: Job) -> None:
+        """Queue a job: to the worker while it has fewer than ``WORKER_AHEAD`` queued, else prepared
+        here and now (unless too much already waits in memory: then first wait for the worker)."""
+        pool = self._pool
+        if pool is not None:
+            ahead = sum(1 for s in self._slots if s.future is not None and not s.future.done())
+            if ahead < WORKER_AHEAD:
+                try:
+                    fn = _worker_prepare if job.kind == "parse" else _coach_worker_run
+                    self._slots.append(_Slot(job, pool.submit(fn, job if job.kind == "parse" else job.fid)))
+                    self._write_ready()
+                    return
+                except Exception as e:  # a broken pool: carry on in this process
+                    log.warning("indexing worker failed (%s): going on in this process", e)
+                    self._stop_pool()
+            while self._buffered > BUFFER_BYTES and self._slots:
+                self._write_ready(wait=True)
+        slot = _Slot(job)
+        try:
+            slot.result = self.prepare(job) if job.kind == "parse" else self._coach_findings(job.fid, None)
+        except Exception as e:  # noqa: BLE001 - reported when the slot is written
+            slot.error = e
+        if isinstance(slot.result, Prepared):
+            self._buffered += slot.result.nbytes
+        self._slots.append(slot)
+        self._write_ready()
+
+    def _write_ready(self, *, wait: bool = False) -> None:
+        """Write the finished jobs at the head of the queue (``wait``: at least the head one)."""
+        follow: list[Job] = []
+        while self._slots and (wait or self._slots[0].done()):
+            wait = False
+            slot = self._slots.popleft()
+            if slot.future is None and isinstance(slot.result, Prepared):
+                self._buffered -= slot.result.nbytes
+            nxt = self._complete(slot)
+            if nxt is not None:
+                follow.append(nxt)
+        for job in follow:
+            self._submit(job)
+
+    def _finish(self, cancelled: Callable[[], bool] | None) -> bool:
+        """Write every queued job (and their follow-ups); False when cancelled first."""
+        while self._slots:
+            if cancelled and cancelled():
                 return False
-        self._coach_then_touch(fid, st, whole_events)
+            self._write_ready(wait=True)
         return True
 
-    def _index_whole(self, path: str, st: os.stat_result, row, stats: IndexStats) -> bool:
+    def _discard(self) -> None:
+        for slot in self._slots:
+            if slot.future is not None:
+                slot.future.cancel()
+        self._slots.clear()
+        self._buffered = 0
+
+    # ------------------------------------------------------------------ writing (this process)
+    def _complete(self, slot: _Slot) -> Job | None:
+        """Write one job's result; return the file's next job, if any."""
+        job = slot.job
+        try:
+            res = slot.get()
+        except Exception as e:
+            if job.kind == "coach":
+                log.warning("coach failed on file %s (%s): running it here", job.fid, e)
+                res = self._coach_findings(job.fid, None)
+            else:
+                log.error("indexing %s failed", job.path, exc_info=(type(e), e, e.__traceback__))
+                self._failed(job.path, job.fid, job.size, job.mtime_ns, e)
+                return None
         store = self.store
-        result = ingest.parse_file(path)
+        stats = self._stats
+        if job.kind == "coach":
+            with store.conn:
+                if res is not None:
+                    store.replace_findings(job.fid, res[0], res[1])
+                store.touch_file(job.fid, size=job.size, mtime_ns=job.mtime_ns)
+            return None
+        if res.not_session:
+            with store.conn:
+                if job.clear:
+                    store.clear_file(job.fid)
+                store.mark_file(job.fid, size=job.size, mtime_ns=job.mtime_ns, status="not_session")
+            stats.not_sessions += 1
+            return None
+        changed = job.changed or res.events > 0 or res.problems > 0
+        if res.prep is not None:
+            done = not res.more and (res.coached or not self.coach_enabled)
+            with store.conn:
+                if job.first and job.clear:
+                    store.clear_file(job.fid)
+                sid = store.write_prepared(res.prep)
+                if done and res.coached and sid != res.prep.session_id:
+                    done = False  # written under another id (a copy of a known session): coach what was written
+                elif done:
+                    if res.findings is not None:
+                        store.replace_findings(job.fid, res.findings[0], res.findings[1])
+                    store.touch_file(job.fid, size=job.size, mtime_ns=job.mtime_ns)
+            stats.bytes_parsed += res.consumed
+            stats.events += res.events
+            stats.problems += res.problems
+            if res.more:
+                return replace(job, offset=res.offset, state=res.state, first=False, changed=changed)
+        else:
+            done = False
+        # the file is parsed to its end
+        if changed:
+            stats.files_changed += 1
+            stats.changed_paths.append(job.path)
+        if done:
+            return None
+        if self.coach_enabled and (changed or job.recoach):
+            return Job("coach", job.path, job.fid, job.size, job.mtime_ns)
         with store.conn:
-            fid = store.ensure_file(path)
-            if row is not None:
-                store.clear_file(fid)
-            if result is None:
-                store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="not_session")
-                stats.not_sessions += 1
-                return False
-            project = self.projects(result.session.cwd)
-            costs = {}
-            for u in result.usage:
-                c = cost_of(u.usage, u.model, self.prices, agent=result.agent.value, speed=u.speed)
-                costs[u.key] = (c.usd, c.known)
-            store.apply_parse(
-                fid, result, project=project, project_name=Path(project).name if project else None, usage_costs=costs,
-                size=st.st_size, mtime_ns=0, head_len=0, head_hash=None, parser_version=ingest.PARSER_VERSION,
-            )
-        stats.bytes_parsed += st.st_size
-        stats.events += len(result.events)
-        stats.problems += len(result.problems)
-        self._coach_then_touch(fid, st, result.events)
-        return True
+            if job.first and job.clear and res.prep is None:
+                store.clear_file(job.fid)
+            store.touch_file(job.fid, size=job.size, mtime_ns=job.mtime_ns)
+            if job.register and res.prep is None:
+                store.mark_file(job.fid, size=job.size, mtime_ns=job.mtime_ns, status="ok", agent=job.agent)
+        return None
+
+    def _failed(self, path: str, fid: int, size: int, mtime_ns: int, e: BaseException) -> None:
+        log.warning("indexing %s failed: %s", path, e)
+        self._stats.errors.append(f"{path}: {e}")
+        with self.store.conn:
+            self.store.mark_file(fid, size=size, mtime_ns=mtime_ns, status="error", error=str(e)[:500])
 
     # ------------------------------------------------------------------ coach
     def coach_config(self, project: str | None) -> CoachConfig:
@@ -383,73 +560,13 @@ class Indexer:
             events.sort(key=lambda e: e.seq)
         return events
 
-    # ------------------------------------------------------------------ coach in a worker process
-    def _start_pool(self, todo_bytes: int) -> ProcessPoolExecutor | None:
-        if not self.coach_enabled or todo_bytes < BULK_COACH_BYTES or (os.cpu_count() or 1) < 2:
-            return None
-        try:  # spawn: APSW and Tantivy objects of this process must not be inherited
-            return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_coach_worker_init,
-                                       initargs=(str(self.store.home),))
-        except (OSError, ValueError) as e:
-            log.warning("coach worker unavailable (%s): the coach runs in this process", e)
-            return None
-
-    def _stop_pool(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-    def _coach_then_touch(self, fid: int, st: os.stat_result, held: list | None) -> None:
-        """Coach the file (in the worker during bulk passes), then record its size and mtime: only
-        then does a later pass consider the file done."""
-        if self._pool is not None:
-            try:
-                fut = self._pool.submit(_coach_worker_run, fid)
-            except Exception as e:  # a broken pool: carry on in this process
-                log.warning("coach worker failed (%s): the coach runs in this process", e)
-                self._stop_pool()
-            else:
-                self._pending.append((fid, st.st_size, st.st_mtime_ns, fut))
-                self._drain(wait_one=len(self._pending) > COACH_IN_FLIGHT)
-                return
-        self._held_events = (fid, held)
-        self._run_coach(fid)
-        with self.store.conn:
-            self.store.touch_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns)
-
-    def _drain(self, *, wait_one: bool = False, everything: bool = False) -> None:
-        """Write the worker's findings of finished files (in submission order)."""
-        store = self.store
-        while self._pending:
-            fid, size, mtime_ns, fut = self._pending[0]
-            if not (everything or wait_one or fut.done()):
-                return
-            wait_one = False
-            self._pending.popleft()
-            try:
-                res = fut.result()
-            except Exception as e:
-                log.warning("coach worker failed on file %s (%s): running it here", fid, e)
-                res = self._coach_findings(fid, None)
-            with store.conn:
-                if res is not None:
-                    store.replace_findings(fid, res[0], res[1])
-                store.touch_file(fid, size=size, mtime_ns=mtime_ns)
-
-    # ------------------------------------------------------------------ coach
-    def _run_coach(self, file_id: int) -> None:
-        """Run the coach rules over the whole file, on the events just parsed when they are all of them
-        (``_held_events``), else on the events read back from the store."""
-        held, self._held_events = self._held_events, None
-        if not self.coach_enabled:
-            return
-        res = self._coach_findings(file_id, held[1] if held is not None and held[0] == file_id else None)
-        if res is not None:
-            with self.store.conn:
-                self.store.replace_findings(file_id, res[0], res[1])
+    def _coach_parsed(self, job: Job, result, prep: PreparedParse) -> tuple[str, list] | None:
+        """(session id, findings) of a file parsed whole, from its parsed events (nothing read back)."""
+        sd = prep.session_dict(job.path)
+        return self._coach(sd, result.events, result.turns, job.path)
 
     def _coach_findings(self, file_id: int, held: list | None) -> tuple[str, list] | None:
-        """(session id, findings) of a file, None when there is nothing to coach or the rules failed."""
+        """(session id, findings) of a written file, None when there is nothing to coach or the rules failed."""
         store = self.store
         row = store.file_row_by_id(file_id)
         if row is None or not row.session_id:
@@ -457,30 +574,53 @@ class Indexer:
         sd = store.get_session(row.session_id)
         if sd is None:
             return None
-        session = session_from_dict(sd)
         events = held if held is not None else self._rule_events(file_id)
-        turns = store.turns(session.id)
+        return self._coach(sd, events, store.turns(sd["id"]), row.path)
+
+    def _coach(self, sd: dict, events: list, turns: list, path: str) -> tuple[str, list] | None:
+        session = session_from_dict(sd)
         try:
             findings = run_rules(session, events, turns, self.coach_config(sd.get("project")))
         except Exception:
-            log.exception("coach rules failed on %s", row.path)
+            log.exception("coach rules failed on %s", path)
             return None
         try:  # guideline violations (AGENTS.md / CLAUDE.md) become findings on the violating events
             from sessionlens.compliance.checker import session_compliance_findings
 
-            findings += session_compliance_findings(sd, events, findings, cache_get=store.cache_get)
+            findings += session_compliance_findings(sd, events, findings, cache_get=self.store.cache_get)
         except Exception:
-            log.exception("guideline checks failed on %s", row.path)
+            log.exception("guideline checks failed on %s", path)
         return session.id, findings
 
+    # ------------------------------------------------------------------ the worker process
+    def _start_pool(self, todo_bytes: int) -> ProcessPoolExecutor | None:
+        if todo_bytes < BULK_COACH_BYTES or (os.cpu_count() or 1) < 2:
+            return None
+        try:  # spawn: APSW and Tantivy objects of this process must not be inherited
+            return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init,
+                                       initargs=(str(self.store.home), self.prices, self.coach_enabled))
+        except (OSError, ValueError) as e:
+            log.warning("indexing worker unavailable (%s): indexing in this process only", e)
+            return None
 
-#: The worker process's own indexer (its own store connection), made by ``_coach_worker_init``.
+    def _stop_pool(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+#: The worker process's own indexer (its own store connection, for reading), made by ``_worker_init``.
 _WORKER: Indexer | None = None
 
 
-def _coach_worker_init(home: str) -> None:
+def _worker_init(home: str, prices: PriceTable, coach_enabled: bool) -> None:
     global _WORKER
-    _WORKER = Indexer(Store(home), None)  # type: ignore[arg-type]  # the worker never searches
+    _WORKER = Indexer(Store(home), None, prices=prices, coach_enabled=coach_enabled)  # type: ignore[arg-type]
+
+
+def _worker_prepare(job: Job) -> Prepared:
+    assert _WORKER is not None
+    return _WORKER.prepare(job)
 
 
 def _coach_worker_run(file_id: int) -> tuple[str, list] | None:

@@ -1,3 +1,14 @@
-from sessionlens.store.db import FileRow, Store, StoreError, WriterBusy, WriterLock, local_day, session_from_dict
+from sessionlens.store.db import (
+    FileRow,
+    PreparedParse,
+    Store,
+    StoreError,
+    WriterBusy,
+    WriterLock,
+    local_day,
+    prepare_parse,
+    session_from_dict,
+)
 
-__all__ = ["FileRow", "Store", "StoreError", "WriterBusy", "WriterLock", "local_day", "session_from_dict"]
+__all__ = ["FileRow", "PreparedParse", "Store", "StoreError", "WriterBusy", "WriterLock", "local_day", "prepare_parse",
+           "session_from_dict"]

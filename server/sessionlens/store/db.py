@@ -58,6 +58,110 @@ def _dumps(obj: Any) -> str:
     return orjson.dumps(obj, default=str).decode()
 
 
+@dataclass(slots=True)
+class PreparedParse:
+    """The rows of one parse pass, ready for :meth:`Store.write_prepared`: plain tuples, cheap to
+    hand from a worker process to the writer (pickling parsed models costs as much as parsing)."""
+
+    file_id: int
+    session_id: str
+    project: str | None
+    project_name: str | None
+    session_row: tuple
+    event_rows: list[tuple]
+    turn_rows: list[tuple]
+    usage_rows: list[tuple]
+    problem_rows: list[tuple]
+    file_state: tuple  # agent, size, mtime_ns, offset, lines, head_len, head_hash, parser_version, state
+    first_seq: int | None
+
+    def session_dict(self, path: str) -> dict[str, Any]:
+        """The session as :meth:`Store.get_session` will return it once these rows are written to a
+        file of their own (what the coach reads when it runs before the write)."""
+        r = self.session_row
+        ts = [e[5] for e in self.event_rows if e[5] is not None]
+        started = r[11] if r[11] is not None else (min(ts) if ts else None)
+        ended = max(ts) if ts else r[12]
+        return row_to_session_dict((r[0], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], started, ended, r[13],
+                                    r[14], r[15], len({e[1] for e in self.event_rows}), len(self.turn_rows), path,
+                                    self.file_id))
+
+
+def prepare_parse(
+    file_id: int,
+    result: ParseResult,
+    *,
+    project: str | None,
+    project_name: str | None,
+    usage_costs: dict[str, tuple[float | None, bool]],
+    size: int,
+    mtime_ns: int,
+    head_len: int,
+    head_hash: str | None,
+    parser_version: int,
+) -> PreparedParse:
+    """Turn one parse pass into the rows :meth:`Store.write_prepared` writes (no database access)."""
+    s = result.session
+    sid = s.id
+    agent = result.agent.value
+    session_row = (
+        sid, file_id, agent, s.cwd, project, s.git_branch, s.git_commit, s.git_remote, _dumps(s.models),
+        s.cli_version, s.originator, _ts(s.started_at), _ts(s.ended_at), s.parent_session_id, s.agent_id, s.title,
+    )
+    rows = []
+    for e in result.events:
+        data: dict[str, Any] = {}
+        if e.role:
+            data["role"] = e.role
+        if e.message_id:
+            data["message_id"] = e.message_id
+        if e.request_id:
+            data["request_id"] = e.request_id
+        if e.uuid:
+            data["uuid"] = e.uuid
+        if e.extra:
+            data["extra"] = e.extra
+        if e.usage is not None:
+            data["usage"] = e.usage.model_dump()
+        flags = (FLAG_DUPLICATE if e.duplicate else 0) | (FLAG_SIDECHAIN if e.sidechain else 0)
+        rows.append(
+            (
+                file_id, e.seq, sid, e.offset, e.length, _ts(e.timestamp), e.kind.value, e.subtype, e.turn, e.tool,
+                e.call_id, e.command, e.exit_code, int(e.is_error), e.duration_ms, e.text,
+                _dumps(e.files) if e.files else None, e.model, e.usage_key, flags, e.agent_id, e.parent_call_id,
+                _dumps(data) if data else None,
+            )
+        )
+    turn_rows = [
+        (
+            sid, t.index, file_id, t.start_line, t.end_line, _ts(t.started_at), _ts(t.ended_at), t.prompt,
+            t.model, t.turn_id, int(t.aborted), t.duration_ms,
+        )
+        for t in result.turns
+    ]
+    turn_of = {e.usage_key: e.turn for e in result.events if e.usage_key}
+    urows = []
+    for u in result.usage:
+        ts = _ts(u.timestamp)
+        cost, known = usage_costs.get(u.key, (None, False))
+        t = u.usage
+        urows.append(
+            (
+                u.key, file_id, sid, u.line, turn_of.get(u.key), ts, local_day(ts), u.model, agent, project,
+                t.input_tokens, t.cache_read_tokens, t.cache_write_5m_tokens, t.cache_write_1h_tokens,
+                t.output_tokens, t.reasoning_tokens, u.speed, cost, int(known), u.cost_usd,
+            )
+        )
+    st = result.state
+    return PreparedParse(
+        file_id=file_id, session_id=sid, project=project, project_name=project_name, session_row=session_row,
+        event_rows=rows, turn_rows=turn_rows, usage_rows=urows,
+        problem_rows=[(file_id, p.line, p.offset, p.severity, p.message) for p in result.problems],
+        file_state=(agent, size, mtime_ns, st.offset, st.line, head_len, head_hash, parser_version, st.model_dump_json()),
+        first_seq=result.events[0].seq if result.events else None,
+    )
+
+
 class WriterLock:
     """An exclusive, cross-process lock for the one writer of a store (SQLite + Tantivy)."""
 
@@ -416,24 +520,34 @@ class Store:
         head_len: int,
         head_hash: str | None,
         parser_version: int,
-    ) -> None:
+    ) -> str:
         """Write one parse pass (events, turns, usage, problems, session) and the file's new state.
 
         Must be called inside ``with store.conn:`` so the pass and the file offset commit together.
+        Returns the session id the rows were written under.
         """
+        return self.write_prepared(prepare_parse(
+            file_id, result, project=project, project_name=project_name, usage_costs=usage_costs, size=size,
+            mtime_ns=mtime_ns, head_len=head_len, head_hash=head_hash, parser_version=parser_version,
+        ))
+
+    def write_prepared(self, p: PreparedParse) -> str:
+        """Write the rows of :func:`prepare_parse` (inside ``with store.conn:``); returns the session id
+        they were written under: ``<id>@<file id>`` when another file already claims the session id
+        (a copy, or .jsonl vs .jsonl.zst), keeping both apart."""
         c = self.conn
-        s = result.session
-        sid = s.id
-        agent = result.agent.value
-        first_seq = result.events[0].seq if result.events else None
-        # session row
-        if project:
-            c.execute("INSERT INTO projects(root, name) VALUES(?, ?) ON CONFLICT(root) DO NOTHING", (project, project_name or project))
+        file_id = p.file_id
+        sid = p.session_id
+        if p.project:
+            c.execute("INSERT INTO projects(root, name) VALUES(?, ?) ON CONFLICT(root) DO NOTHING", (p.project, p.project_name or p.project))
         existing = c.execute("SELECT file_id FROM sessions WHERE id=?", (sid,)).get
+        session_row, event_rows, turn_rows, usage_rows = p.session_row, p.event_rows, p.turn_rows, p.usage_rows
         if existing is not None and existing != file_id:
-            # another file already claims this session id (a copy, or .jsonl vs .jsonl.zst): keep both apart
             sid = f"{sid}@{file_id}"
-            s = s.model_copy(update={"id": sid})
+            session_row = (sid, *session_row[1:])
+            event_rows = [(r[0], r[1], sid, *r[3:]) for r in event_rows]
+            turn_rows = [(sid, *r[1:]) for r in turn_rows]
+            usage_rows = [(r[0], r[1], sid, *r[3:]) for r in usage_rows]
         c.execute(
             """INSERT INTO sessions(id, file_id, agent, cwd, project, git_branch, git_commit, git_remote, models,
                    cli_version, originator, started_at, ended_at, parent_session_id, agent_id, title)
@@ -445,43 +559,14 @@ class Store:
                    ended_at=COALESCE(excluded.ended_at, sessions.ended_at),
                    parent_session_id=excluded.parent_session_id, agent_id=excluded.agent_id,
                    title=COALESCE(excluded.title, sessions.title)""",
-            (
-                sid, file_id, agent, s.cwd, project, s.git_branch, s.git_commit, s.git_remote, _dumps(s.models),
-                s.cli_version, s.originator, _ts(s.started_at), _ts(s.ended_at), s.parent_session_id, s.agent_id, s.title,
-            ),
+            session_row,
         )
-        # events
-        rows = []
-        for e in result.events:
-            data: dict[str, Any] = {}
-            if e.role:
-                data["role"] = e.role
-            if e.message_id:
-                data["message_id"] = e.message_id
-            if e.request_id:
-                data["request_id"] = e.request_id
-            if e.uuid:
-                data["uuid"] = e.uuid
-            if e.extra:
-                data["extra"] = e.extra
-            if e.usage is not None:
-                data["usage"] = e.usage.model_dump()
-            flags = (FLAG_DUPLICATE if e.duplicate else 0) | (FLAG_SIDECHAIN if e.sidechain else 0)
-            rows.append(
-                (
-                    file_id, e.seq, sid, e.offset, e.length, _ts(e.timestamp), e.kind.value, e.subtype, e.turn, e.tool,
-                    e.call_id, e.command, e.exit_code, int(e.is_error), e.duration_ms, e.text,
-                    _dumps(e.files) if e.files else None, e.model, e.usage_key, flags, e.agent_id, e.parent_call_id,
-                    _dumps(data) if data else None,
-                )
-            )
         c.executemany(
             """INSERT OR REPLACE INTO events(file_id, seq, session_id, offset, length, ts, kind, subtype, turn, tool, call_id,
                    command, exit_code, is_error, duration_ms, text, files, model, usage_key, flags, agent_id,
                    parent_call_id, data) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-            rows,
+            event_rows,
         )
-        # turns
         c.executemany(
             """INSERT INTO turns(session_id, idx, file_id, start_line, end_line, started_at, ended_at, prompt, model,
                    turn_id, aborted, duration_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)
@@ -490,28 +575,9 @@ class Store:
                    prompt=COALESCE(turns.prompt, excluded.prompt), model=COALESCE(excluded.model, turns.model),
                    turn_id=COALESCE(turns.turn_id, excluded.turn_id), aborted=excluded.aborted,
                    duration_ms=COALESCE(excluded.duration_ms, turns.duration_ms)""",
-            [
-                (
-                    sid, t.index, file_id, t.start_line, t.end_line, _ts(t.started_at), _ts(t.ended_at), t.prompt,
-                    t.model, t.turn_id, int(t.aborted), t.duration_ms,
-                )
-                for t in result.turns
-            ],
+            turn_rows,
         )
         # usage: one row per billed request, globally deduplicated, keeping the largest output
-        turn_of = {e.usage_key: e.turn for e in result.events if e.usage_key}
-        urows = []
-        for u in result.usage:
-            ts = _ts(u.timestamp)
-            cost, known = usage_costs.get(u.key, (None, False))
-            t = u.usage
-            urows.append(
-                (
-                    u.key, file_id, sid, u.line, turn_of.get(u.key), ts, local_day(ts), u.model, agent, project,
-                    t.input_tokens, t.cache_read_tokens, t.cache_write_5m_tokens, t.cache_write_1h_tokens,
-                    t.output_tokens, t.reasoning_tokens, u.speed, cost, int(known), u.cost_usd,
-                )
-            )
         c.executemany(
             """INSERT INTO usage(key, file_id, session_id, seq, turn, ts, day, model, agent, project, input, cache_read,
                    cache_write_5m, cache_write_1h, output, reasoning, speed, cost_usd, cost_known, log_cost_usd)
@@ -521,13 +587,9 @@ class Store:
                    output=excluded.output, reasoning=excluded.reasoning, cost_usd=excluded.cost_usd,
                    cost_known=excluded.cost_known, model=COALESCE(excluded.model, usage.model)
                WHERE excluded.output > usage.output""",
-            urows,
+            usage_rows,
         )
-        # problems
-        c.executemany(
-            "INSERT INTO problems(file_id, line, offset, severity, message) VALUES(?,?,?,?,?)",
-            [(file_id, p.line, p.offset, p.severity, p.message) for p in result.problems],
-        )
+        c.executemany("INSERT INTO problems(file_id, line, offset, severity, message) VALUES(?,?,?,?,?)", p.problem_rows)
         # counters + file state
         c.execute(
             """UPDATE sessions SET events=(SELECT count(*) FROM events WHERE file_id=?),
@@ -537,17 +599,14 @@ class Store:
                WHERE id=?""",
             (file_id, sid, file_id, file_id, sid),
         )
-        st = result.state
         c.execute(
             """UPDATE files SET agent=?, size=?, mtime_ns=?, offset=?, lines=?, head_len=?, head_hash=?, parser_version=?,
                    state=?, session_id=?, status='ok', error=NULL, indexed_at=? WHERE id=?""",
-            (
-                agent, size, mtime_ns, st.offset, st.line, head_len, head_hash, parser_version,
-                st.model_dump_json(), sid, time.time(), file_id,
-            ),
+            (*p.file_state, sid, time.time(), file_id),
         )
-        if first_seq is not None:
-            c.execute("INSERT INTO search_queue(file_id, op, from_seq) VALUES(?, 'append', ?)", (file_id, first_seq))
+        if p.first_seq is not None:
+            c.execute("INSERT INTO search_queue(file_id, op, from_seq) VALUES(?, 'append', ?)", (file_id, p.first_seq))
+        return sid
 
     def replace_findings(self, file_id: int, session_id: str, findings: Iterable[Any]) -> None:
         c = self.conn
