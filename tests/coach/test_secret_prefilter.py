@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sessionlens.coach.redact import SECRET_PATTERNS, find_secrets
+from sessionlens.coach.redact import SECRET_PATTERNS, find_secrets, secret_candidates
 from sessionlens.coach.rules import may_hold_secret
 
 SAMPLES = [
@@ -37,7 +37,8 @@ def test_every_sample_is_found_and_passes_the_prefilter():
 
 
 def test_plain_text_is_rejected():
-    for text in (None, "", "ran 12 tests in 0.4s", "def f(x):\n    return x + 1", "the cache key is derived from the path"):
+    for text in (None, "", "ran 12 tests in 0.4s", "def f(x):\n    return x + 1", "the cache key is derived from the path",
+                 "rows.sort(key=len)", "{'key': 'value', 'max_tokens': 5}", "monkey: 3, turkey = 4"):
         assert not may_hold_secret(text)
         assert not find_secrets(text)
 
@@ -67,3 +68,19 @@ def _strings(line: str):
             stack.extend(x.values())
         elif isinstance(x, list):
             stack.extend(x)
+
+
+def test_secret_candidates_cover_the_prefilter(corpus):
+    """The joined scan finds every text the per-text prefilter accepts (and the samples among noise)."""
+    texts = []
+    for path in sorted(corpus.rglob("*.jsonl"))[:20]:
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            texts.extend(_strings(line))
+    texts += SAMPLES + ["task-runner ok", "İstanbul sk-" + "x" * 30, "rows.sort(key=len)"]
+    want = [i for i, t in enumerate(texts) if may_hold_secret(t)]
+    got = secret_candidates(texts)
+    assert got == sorted(set(got)) and set(want) <= set(got), sorted(set(want) - set(got))[:5]
+    assert len(want) >= len(SAMPLES) and len(texts) > 1000
+    # without the length-changing character the joined scan is used; the answer is the same
+    plain = [t for t in texts if len(t.lower()) == len(t)]
+    assert set(i for i, t in enumerate(plain) if may_hold_secret(t)) <= set(secret_candidates(plain))

@@ -7,6 +7,8 @@ PEM armour, ``key = "value"`` assignments) so plain hashes, UUIDs and base64 blo
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from typing import Any, NamedTuple
 
@@ -108,8 +110,32 @@ _NEEDLES: dict[str, tuple[tuple[str, ...], bool]] = {
     "bearer_token": (("bearer",), True),
     "credential": (("pass", "pwd", "secret", "key", "token"), True),
 }
-# the credential pattern also needs its keyword right before the ``:``/``=``
-_CREDENTIAL_HINT = re.compile(r"(?:passw(?:or)?d|pwd|secret|key|token)[\"']?\s*[:=]")
+# the credential pattern also needs one of its keywords right before the ``:``/``=`` (searched in
+# the lower-cased text; the loose form is a cheaper first test)
+_CREDENTIAL_LOOSE = re.compile(r"(?:passw(?:or)?d|pwd|secret|key|token)[\"']?\s*[:=]")
+_CREDENTIAL_HINT = re.compile(
+    r"(?:password|passwd|pwd|secret|api[_\-]?key|apikey|access[_\-]?token|auth[_\-]?token|client[_\-]?secret|"
+    r"secret[_\-]?key|private[_\-]?key|token)[\"']?\s*[:=]"
+)
+_CASED_NEEDLES = re.compile("|".join(re.escape(n) for kind, (needles, folded) in _NEEDLES.items() if not folded for n in needles))
+_FOLDED_NEEDLES = tuple(n for kind, (needles, folded) in _NEEDLES.items() if folded and kind != "credential" for n in needles)
+_CREDENTIAL_WORDS = _NEEDLES["credential"][0]
+
+
+def may_hold_secret(text: str | None) -> bool:
+    """False when ``find_secrets(text)`` is surely empty: none of the patterns' literals occurs (a
+    credential assignment needs its keyword right before ``:``/``=``).  A few scans of the text
+    instead of every pattern's checks: the secret scan was most of the coach's time."""
+    if not text:
+        return False
+    if _CASED_NEEDLES.search(text) is not None:
+        return True
+    low = text.lower()
+    for n in _FOLDED_NEEDLES:
+        if n in low:
+            return True
+    return (any(w in low for w in _CREDENTIAL_WORDS) and _CREDENTIAL_LOOSE.search(low) is not None
+            and _CREDENTIAL_HINT.search(low) is not None)
 
 
 class SecretMatch(NamedTuple):
@@ -130,6 +156,34 @@ def _pem_end(text: str, header_end: int) -> int:
         return end.end()
     body = _PEM_BODY.match(text, header_end)
     return body.end() if body else header_end
+
+
+def secret_candidates(texts: list[str]) -> list[int]:
+    """Indices (ascending) of the texts that may hold a secret: every ``i`` with
+    ``may_hold_secret(texts[i])`` and maybe a few more.  The texts are scanned joined, a handful of
+    scans in all instead of several per text (a session has tens of thousands of short texts)."""
+    if len(texts) < 16:
+        return [i for i, t in enumerate(texts) if may_hold_secret(t)]
+    blob = "\x00".join(texts)  # no needle or hint contains or matches NUL: no match straddles two texts
+    low = blob.lower()
+    if len(low) != len(blob):  # lower-casing changed lengths (rare scripts): positions would not map
+        return [i for i, t in enumerate(texts) if may_hold_secret(t)]
+    starts = list(itertools.accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
+    hits: set[int] = set()
+
+    def add(pos: int) -> None:
+        hits.add(bisect.bisect_right(starts, pos) - 1)
+
+    for m in _CASED_NEEDLES.finditer(blob):
+        add(m.start())
+    for n in _FOLDED_NEEDLES:
+        pos = low.find(n)
+        while pos >= 0:
+            add(pos)
+            pos = low.find(n, pos + 1)
+    for m in _CREDENTIAL_LOOSE.finditer(low):
+        add(m.start())
+    return sorted(hits)
 
 
 def find_secrets(text: str | None) -> list[SecretMatch]:
@@ -174,7 +228,7 @@ def find_secrets(text: str | None) -> list[SecretMatch]:
 
 def redact(text: str) -> str:
     """Replace every likely secret in ``text`` with ``[REDACTED:<kind>]``."""
-    if not text:
+    if not text or not may_hold_secret(text):
         return text
     spans = find_secrets(text)
     if not spans:

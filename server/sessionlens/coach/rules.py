@@ -14,10 +14,10 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from sessionlens.coach.config import CoachConfig
-from sessionlens.coach.redact import _CREDENTIAL_HINT, _NEEDLES, find_secrets, label, mask, redact
+from sessionlens.coach.redact import find_secrets, label, mask, may_hold_secret, redact, secret_candidates
 from sessionlens.ingest.base import TRUNCATION_MARK
 from sessionlens.models import Event, EventKind, EventRef, Finding, Session, Severity, Turn
 
@@ -154,7 +154,7 @@ class Context:
         return int((result.timestamp - start).total_seconds() * 1000)
 
     def is_test_command(self, command: str | None) -> bool:
-        return bool(command) and any(p.search(command) for p in self.test_patterns)
+        return bool(command) and any(p.search(command) for p in self.test_patterns)  # type: ignore[arg-type]
 
     def is_failure(self, ev: Event) -> bool:
         if ev.kind is not EventKind.TOOL_RESULT:
@@ -503,36 +503,40 @@ def check_slow_tool_call(ctx: Context, rule: Rule) -> Iterable[Finding]:
         yield ctx.make(rule, primary.seq, message, related, duration_ms=duration, tool=tool)
 
 
-_CASED_NEEDLES = tuple(n for needles, folded in _NEEDLES.values() if not folded for n in needles)
-_FOLDED_NEEDLES = tuple(n for kind, (needles, folded) in _NEEDLES.items() if folded and kind != "credential" for n in needles)
-
-
-def may_hold_secret(text: str | None) -> bool:
-    """False when ``find_secrets(text)`` is surely empty: none of the patterns' literals occurs (a
-    credential assignment needs its keyword right before ``:``/``=``).  One scan per literal
-    instead of every pattern's checks: the secret scan was most of the coach's time."""
-    if not text:
-        return False
-    for n in _CASED_NEEDLES:
-        if n in text:
-            return True
-    low = text.lower()
-    for n in _FOLDED_NEEDLES:
-        if n in low:
-            return True
-    return _CREDENTIAL_HINT.search(low) is not None
+@lru_cache(maxsize=32)
+def _test_patterns(patterns: tuple[str, ...]) -> list[re.Pattern[str]]:
+    """The test-command patterns as one alternation (one scan per command), or one by one when
+    they cannot be joined (e.g. a pattern with global inline flags)."""
+    compiled = [re.compile(p) for p in patterns]
+    if len(compiled) > 1:
+        try:
+            return [re.compile("|".join(f"(?:{p})" for p in patterns))]
+        except re.error:
+            pass
+    return compiled
 
 
 def check_secret_in_log(ctx: Context, rule: Rule) -> Iterable[Finding]:
-    for ev in ctx.events:
-        hits: list[tuple[str, str, str]] = []
-        for where, text in (("command", ev.command), ("text", ev.text)):
-            if not may_hold_secret(text):
-                continue
-            for kind, start, end in find_secrets(text):
-                hits.append((kind, where, mask(text[start:end])))  # type: ignore[index]
-        if not hits:
+    texts: list[str] = []
+    owners: list[tuple[int, str]] = []  # (event index, "command" | "text") of each text
+    for i, ev in enumerate(ctx.events):
+        if ev.command:
+            texts.append(ev.command)
+            owners.append((i, "command"))
+        if ev.text:
+            texts.append(ev.text)
+            owners.append((i, "text"))
+    found: dict[int, list[tuple[str, str, str]]] = {}
+    for t in secret_candidates(texts):
+        text = texts[t]
+        if not may_hold_secret(text):
             continue
+        i, where = owners[t]
+        for kind, start, end in find_secrets(text):
+            found.setdefault(i, []).append((kind, where, mask(text[start:end])))
+    for i in sorted(found):
+        ev = ctx.events[i]
+        hits = found[i]
         kinds = sorted({k for k, _, _ in hits})
         place = {EventKind.TOOL_RESULT: "tool output", EventKind.TOOL_CALL: "a tool call",
                  EventKind.USER_MESSAGE: "a user message", EventKind.ASSISTANT_MESSAGE: "an assistant message"}.get(
@@ -610,7 +614,7 @@ def run_rules(session: Session, events: list[Event], turns: list[Turn],
         events=sorted((e for e in events if not e.duplicate), key=lambda e: e.seq),
         turns=sorted(turns, key=lambda t: t.index),
         config=config,
-        test_patterns=[re.compile(p) for p in config.test_command_patterns],
+        test_patterns=_test_patterns(tuple(config.test_command_patterns)),
     )
     findings: list[Finding] = []
     for rule in RULES.values():

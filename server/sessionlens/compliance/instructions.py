@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -129,6 +130,23 @@ def ls_at(root: str, commit: str, rel_dir: str) -> list[str]:
 
 # ------------------------------------------------------------------------------ project dirs
 
+#: Seconds a folder's "holds a project marker" answer is reused: an indexing pass asks it for
+#: every log file of a folder (hundreds of stat calls each) within moments.
+_MARKER_TTL = 5.0
+_marker_cache = _LRU(4096)
+
+
+def _has_marker(folder: Path) -> bool:
+    key = str(folder)
+    now = time.monotonic()
+    hit = _marker_cache.get(key)
+    if hit is not None and now - hit[0] < _MARKER_TTL:
+        return hit[1]
+    found = any((folder / m).exists() for m in _MARKERS)
+    _marker_cache.put(key, (now, found))
+    return found
+
+
 
 def project_dir_for_log(log_path: str | None, workspace_folders: Sequence[str] = ()) -> str | None:
     """Where to look for instruction files of a session whose cwd is not on this machine."""
@@ -143,7 +161,7 @@ def project_dir_for_log(log_path: str | None, workspace_folders: Sequence[str] =
             for cand in (start, *start.parents):
                 if cand == home or cand == cand.parent:
                     break
-                if any((cand / m).exists() for m in _MARKERS):
+                if _has_marker(cand):
                     return str(cand)
         for f in workspace_folders:
             if log_path.startswith(f.rstrip("/") + "/"):

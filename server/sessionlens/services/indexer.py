@@ -15,13 +15,16 @@ worker has enough queued: both cores parse, and only this process writes (one wr
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import multiprocessing
 import os
+import pickle
+import shutil
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -50,8 +53,11 @@ BULK_COACH_BYTES = 48 * 1024 * 1024
 #: Characters of a successful tool result's text the coach reads back (the rules look at failures'
 #: text, and at a success's size, ending and secrets only).
 RULE_TEXT_CLIP = 1024
+#: A bulk pass commits its writes every this many bytes parsed (each file's rows still commit
+#: together with its offset; fewer, larger commits cost less).
+BATCH_BYTES = 16 * 1024 * 1024
 #: Jobs queued in the worker process at once; beyond that, this process prepares the next job itself.
-WORKER_AHEAD = 3
+WORKER_AHEAD = 16
 #: Bytes of prepared but unwritten jobs this process may hold while the job at the head of the queue
 #: is still in the worker (bounds memory; past it, this process waits for the worker).
 BUFFER_BYTES = 24 * 1024 * 1024
@@ -161,10 +167,44 @@ class Prepared:
     nbytes: int = 0  # bytes read (to bound what waits in memory)
 
 
+class _Spooled:
+    """A worker's result handed over through a file in a spool folder (tmpfs when there is one):
+    a large result sent through the pool's pipe would wait, and the worker with it, for this
+    process's result thread, which competes with the writing thread for the GIL."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def load(self):
+        try:
+            with open(self.path, "rb") as f:
+                return pickle.loads(f.read())
+        finally:
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+
+
+#: Results larger than this go through the spool folder.
+SPOOL_MIN_BYTES = 16 * 1024
+
+
+def _spool_dir() -> str | None:
+    for base in ("/dev/shm", None):
+        try:
+            return tempfile.mkdtemp(prefix="sessionlens-spool-", dir=base)
+        except OSError:
+            continue
+    return None
+
+
 class _Slot:
     __slots__ = ("job", "future", "result", "error")
 
-    def __init__(self, job: Job, future: Future | None = None, result=None, error: BaseException | None = None):
+    def __init__(self, job: Job, future: _Ticket | None = None, result=None, error: BaseException | None = None):
         self.job, self.future, self.result, self.error = job, future, result, error
 
     def done(self) -> bool:
@@ -174,6 +214,8 @@ class _Slot:
         if self.future is not None:
             try:
                 self.result = self.future.result()
+                if isinstance(self.result, _Spooled):
+                    self.result = self.result.load()
             except BaseException as e:  # noqa: BLE001 - reported per file
                 self.error = e
             self.future = None
@@ -191,10 +233,14 @@ class Indexer:
         self.coach_enabled = coach_enabled
         self.projects = projects or ProjectResolver()
         self._coach_cfg: dict[str, tuple[float, CoachConfig]] = coach_cache if coach_cache is not None else {}
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: _WorkerProcess | None = None
+        self._spool: str | None = None
         self._slots: deque[_Slot] = deque()
         self._buffered = 0
         self._stats: IndexStats | None = None
+        self._batching = False  # bulk pass: several jobs' writes per transaction
+        self._batch_open = False
+        self._batch_bytes = 0
 
     # ------------------------------------------------------------------ public
     def index(
@@ -246,6 +292,7 @@ class Indexer:
             self._pool = self._start_pool(todo_bytes)
             if bulk:
                 self.store.bulk_writes(True)
+                self._batching = True
             done_bytes = 0
             stopped = False
             for i, (path, st, row) in enumerate(todo):
@@ -267,6 +314,7 @@ class Indexer:
                 stopped = not self._finish(cancelled)
             if stopped:  # what is not written yet stays for the next pass (files left half done keep mtime 0)
                 self._discard()
+            self._commit_batch()
             self._stop_pool()  # before the search sync: the worker's memory goes back before Tantivy's grows
             if progress:
                 progress(Progress(len(todo), len(todo), done_bytes, None))
@@ -275,7 +323,9 @@ class Indexer:
         finally:
             try:
                 self._discard()
+                self._commit_batch()  # what was written is consistent (rows commit with their offsets)
             finally:
+                self._batching = False
                 self._stop_pool()
                 self._stats = None
                 if bulk:
@@ -402,11 +452,9 @@ class Indexer:
         here and now (unless too much already waits in memory: then first wait for the worker)."""
         pool = self._pool
         if pool is not None:
-            ahead = sum(1 for s in self._slots if s.future is not None and not s.future.done())
-            if ahead < WORKER_AHEAD:
+            if pool.outstanding() < WORKER_AHEAD:
                 try:
-                    fn = _worker_prepare if job.kind == "parse" else _coach_worker_run
-                    self._slots.append(_Slot(job, pool.submit(fn, job if job.kind == "parse" else job.fid)))
+                    self._slots.append(_Slot(job, pool.submit(job.kind, job if job.kind == "parse" else job.fid)))
                     self._write_ready()
                     return
                 except Exception as e:  # a broken pool: carry on in this process
@@ -458,7 +506,11 @@ class Indexer:
         """Write one job's result; return the file's next job, if any."""
         job = slot.job
         try:
-            res = slot.get()
+            try:
+                res = slot.get()
+            except WorkerLost as e:  # the worker died (killed, out of memory): do the job here
+                log.warning("%s: doing its jobs in this process", e)
+                res = self.prepare(job) if job.kind == "parse" else self._coach_findings(job.fid, None)
         except Exception as e:
             if job.kind == "coach":
                 log.warning("coach failed on file %s (%s): running it here", job.fid, e)
@@ -469,6 +521,9 @@ class Indexer:
                 return None
         store = self.store
         stats = self._stats
+        if self._batching and not self._batch_open:
+            store.conn.__enter__()  # the outer transaction: each ``with store.conn`` below is a savepoint in it
+            self._batch_open = True
         if job.kind == "coach":
             with store.conn:
                 if res is not None:
@@ -496,6 +551,9 @@ class Indexer:
                         store.replace_findings(job.fid, res.findings[0], res.findings[1])
                     store.touch_file(job.fid, size=job.size, mtime_ns=job.mtime_ns)
             stats.bytes_parsed += res.consumed
+            self._batch_bytes += res.consumed
+            if self._batch_bytes >= BATCH_BYTES:
+                self._commit_batch()
             stats.events += res.events
             stats.problems += res.problems
             if res.more:
@@ -509,6 +567,7 @@ class Indexer:
         if done:
             return None
         if self.coach_enabled and (changed or job.recoach):
+            self._commit_batch()  # the coach reads the file back (maybe from the worker's connection)
             return Job("coach", job.path, job.fid, job.size, job.mtime_ns)
         with store.conn:
             if job.first and job.clear and res.prep is None:
@@ -517,6 +576,12 @@ class Indexer:
             if job.register and res.prep is None:
                 store.mark_file(job.fid, size=job.size, mtime_ns=job.mtime_ns, status="ok", agent=job.agent)
         return None
+
+    def _commit_batch(self) -> None:
+        self._batch_bytes = 0
+        if self._batch_open:
+            self._batch_open = False
+            self.store.conn.__exit__(None, None, None)
 
     def _failed(self, path: str, fid: int, size: int, mtime_ns: int, e: BaseException) -> None:
         log.warning("indexing %s failed: %s", path, e)
@@ -593,12 +658,12 @@ class Indexer:
         return session.id, findings
 
     # ------------------------------------------------------------------ the worker process
-    def _start_pool(self, todo_bytes: int) -> ProcessPoolExecutor | None:
+    def _start_pool(self, todo_bytes: int) -> _WorkerProcess | None:
         if todo_bytes < BULK_COACH_BYTES or (os.cpu_count() or 1) < 2:
             return None
-        try:  # spawn: APSW and Tantivy objects of this process must not be inherited
-            return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init,
-                                       initargs=(str(self.store.home), self.prices, self.coach_enabled))
+        self._spool = _spool_dir()
+        try:
+            return _WorkerProcess(str(self.store.home), self.prices, self.coach_enabled, self._spool)
         except (OSError, ValueError) as e:
             log.warning("indexing worker unavailable (%s): indexing in this process only", e)
             return None
@@ -606,21 +671,152 @@ class Indexer:
     def _stop_pool(self) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.close()
+        spool, self._spool = self._spool, None
+        if spool:
+            shutil.rmtree(spool, ignore_errors=True)
 
 
-#: The worker process's own indexer (its own store connection, for reading), made by ``_worker_init``.
+class WorkerLost(RuntimeError):
+    pass
+
+
+class _Ticket:
+    """The pending answer to one job sent to the worker process (a minimal ``Future``)."""
+
+    __slots__ = ("worker", "id")
+
+    def __init__(self, worker: _WorkerProcess, ticket: int):
+        self.worker, self.id = worker, ticket
+
+    def done(self) -> bool:
+        return self.worker.done(self.id)
+
+    def result(self):
+        return self.worker.result(self.id)
+
+    def cancel(self) -> None:
+        self.worker.forget(self.id)
+
+
+class _WorkerProcess:
+    """One worker process fed through a pipe: jobs queue in the pipe itself, so the worker never
+    waits for this process (a ``ProcessPoolExecutor`` hands over jobs from a thread that must win
+    the GIL from the writing thread first, and its worker sat idle a third of the time)."""
+
+    def __init__(self, home: str, prices: PriceTable, coach_enabled: bool, spool: str | None):
+        ctx = multiprocessing.get_context("spawn")  # spawn: APSW and Tantivy objects must not be inherited
+        jobs_r, self._jobs = ctx.Pipe(duplex=False)
+        self._results, res_w = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(target=_worker_main, args=(jobs_r, res_w, home, prices, coach_enabled, spool),
+                                 name="sessionlens-indexer", daemon=True)
+        self._proc.start()
+        jobs_r.close()
+        res_w.close()
+        self._ids = itertools.count(1)
+        self._answers: dict[int, tuple[bool, object]] = {}
+        self._waiting: set[int] = set()
+        self._lost: BaseException | None = None
+
+    def submit(self, kind: str, payload) -> _Ticket:
+        if self._lost is not None:
+            raise WorkerLost(str(self._lost))
+        tid = next(self._ids)
+        self._jobs.send((tid, kind, payload))
+        self._waiting.add(tid)
+        return _Ticket(self, tid)
+
+    def outstanding(self) -> int:
+        self._collect()
+        return len(self._waiting)
+
+    def _collect(self, block_for: int | None = None) -> None:
+        try:
+            while block_for is not None and block_for in self._waiting or self._results.poll():
+                tid, ok, value = self._results.recv()
+                if tid in self._waiting:
+                    self._waiting.discard(tid)
+                    self._answers[tid] = (ok, value)
+        except (EOFError, OSError) as e:
+            self._lost = e
+            for tid in self._waiting:
+                self._answers[tid] = (False, WorkerLost(f"the indexing worker stopped ({e!r})"))
+            self._waiting.clear()
+
+    def done(self, tid: int) -> bool:
+        if tid not in self._answers:
+            self._collect()
+        return tid in self._answers
+
+    def result(self, tid: int):
+        if tid not in self._answers:
+            self._collect(block_for=tid)
+        ok, value = self._answers.pop(tid, (False, WorkerLost("no answer")))
+        if not ok:
+            raise value  # type: ignore[misc]
+        return value
+
+    def forget(self, tid: int) -> None:
+        self._waiting.discard(tid)
+        self._answers.pop(tid, None)
+
+    def close(self) -> None:
+        try:
+            self._jobs.send(None)
+        except OSError:
+            pass
+        if self._waiting:  # cancelled: what the worker still has queued is not wanted
+            self._proc.terminate()
+        self._proc.join(10)
+        if self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join(5)
+        self._jobs.close()
+        self._results.close()
+
+
+#: The worker process's own indexer (its own store connection, for reading) and spool folder, made
+#: by ``_worker_main``.
 _WORKER: Indexer | None = None
+_SPOOL: str | None = None
+_SPOOLED = itertools.count()
 
 
-def _worker_init(home: str, prices: PriceTable, coach_enabled: bool) -> None:
-    global _WORKER
+def _worker_main(jobs, results, home: str, prices: PriceTable, coach_enabled: bool, spool: str | None) -> None:
+    global _WORKER, _SPOOL
     _WORKER = Indexer(Store(home), None, prices=prices, coach_enabled=coach_enabled)  # type: ignore[arg-type]
+    _SPOOL = spool
+    while True:
+        try:
+            msg = jobs.recv()
+        except EOFError:
+            return
+        if msg is None:
+            return
+        tid, kind, payload = msg
+        try:
+            value = _worker_prepare(payload) if kind == "parse" else _coach_worker_run(payload)
+            ok = True
+        except Exception as e:  # noqa: BLE001 - handed back, reported for the file
+            value, ok = e, False
+        try:
+            results.send((tid, ok, value))
+        except Exception as e:  # noqa: BLE001 - e.g. an exception that does not pickle
+            results.send((tid, False, RuntimeError(f"{type(value).__name__}: {value} ({e})")))
 
 
-def _worker_prepare(job: Job) -> Prepared:
+def _worker_prepare(job: Job) -> Prepared | _Spooled:
     assert _WORKER is not None
-    return _WORKER.prepare(job)
+    result = _WORKER.prepare(job)
+    if _SPOOL is None or result.nbytes < SPOOL_MIN_BYTES:
+        return result
+    path = os.path.join(_SPOOL, f"{os.getpid()}-{next(_SPOOLED)}")
+    try:
+        with open(path, "wb") as f:
+            f.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:  # a full spool: through the pipe then
+        return result
+    return _Spooled(path)
 
 
 def _coach_worker_run(file_id: int) -> tuple[str, list] | None:
