@@ -84,3 +84,15 @@ def test_secret_candidates_cover_the_prefilter(corpus):
     # without the length-changing character the joined scan is used; the answer is the same
     plain = [t for t in texts if len(t.lower()) == len(t)]
     assert set(i for i, t in enumerate(plain) if may_hold_secret(t)) <= set(secret_candidates(plain))
+
+
+def test_secret_candidates_in_small_blocks(monkeypatch):
+    """Texts are scanned in blocks (bounded memory): a secret at any block edge is still found."""
+    from sessionlens.coach import redact
+
+    monkeypatch.setattr(redact, "_SCAN_BLOCK", 50)
+    texts = [f"plain text number {i} " * (i % 4 + 1) for i in range(400)]
+    for k, sample in zip(range(3, 400, 27), SAMPLES):
+        texts[k] = sample
+    want = [i for i, t in enumerate(texts) if may_hold_secret(t)]
+    assert len(want) == len(SAMPLES) and secret_candidates(texts) == want

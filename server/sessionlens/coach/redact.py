@@ -158,21 +158,40 @@ def _pem_end(text: str, header_end: int) -> int:
     return body.end() if body else header_end
 
 
+#: Characters of text joined for one scan of :func:`secret_candidates` (bounds its memory).
+_SCAN_BLOCK = 4_000_000
+
+
 def secret_candidates(texts: list[str]) -> list[int]:
     """Indices (ascending) of the texts that may hold a secret: every ``i`` with
-    ``may_hold_secret(texts[i])`` and maybe a few more.  The texts are scanned joined, a handful of
-    scans in all instead of several per text (a session has tens of thousands of short texts)."""
-    if len(texts) < 16:
-        return [i for i, t in enumerate(texts) if may_hold_secret(t)]
-    blob = "\x00".join(texts)  # no needle or hint contains or matches NUL: no match straddles two texts
+    ``may_hold_secret(texts[i])`` and maybe a few more.  The texts are scanned joined in blocks, a
+    handful of scans per block instead of several per text (a session has tens of thousands of
+    short texts)."""
+    out: list[int] = []
+    i = 0
+    while i < len(texts):
+        j, size = i, 0
+        while j < len(texts) and (size < _SCAN_BLOCK or j == i):
+            size += len(texts[j]) + 1
+            j += 1
+        out += _block_candidates(texts, i, j)
+        i = j
+    return out
+
+
+def _block_candidates(texts: list[str], lo: int, hi: int) -> list[int]:
+    if hi - lo < 16:
+        return [i for i in range(lo, hi) if may_hold_secret(texts[i])]
+    block = texts[lo:hi]
+    blob = "\x00".join(block)  # no needle or hint contains or matches NUL: no match straddles two texts
     low = blob.lower()
     if len(low) != len(blob):  # lower-casing changed lengths (rare scripts): positions would not map
-        return [i for i, t in enumerate(texts) if may_hold_secret(t)]
-    starts = list(itertools.accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
+        return [i for i in range(lo, hi) if may_hold_secret(texts[i])]
+    starts = list(itertools.accumulate((len(t) + 1 for t in block[:-1]), initial=0))
     hits: set[int] = set()
 
     def add(pos: int) -> None:
-        hits.add(bisect.bisect_right(starts, pos) - 1)
+        hits.add(lo + bisect.bisect_right(starts, pos) - 1)
 
     for m in _CASED_NEEDLES.finditer(blob):
         add(m.start())

@@ -86,6 +86,7 @@ class Context:
     turns: list[Turn]
     config: CoachConfig
     test_patterns: list[re.Pattern[str]] = field(default_factory=list)
+    secret_seqs: frozenset[int] | None = None  # the events holding a secret, when already known
 
     @cached_property
     def calls(self) -> dict[str, Event]:
@@ -516,10 +517,11 @@ def _test_patterns(patterns: tuple[str, ...]) -> list[re.Pattern[str]]:
     return compiled
 
 
-def check_secret_in_log(ctx: Context, rule: Rule) -> Iterable[Finding]:
+def _secret_hits(events: list[Event]) -> dict[int, list[tuple[str, str, str]]]:
+    """{index in ``events``: [(kind, "command" | "text", masked secret)]} of the events holding a secret."""
     texts: list[str] = []
     owners: list[tuple[int, str]] = []  # (event index, "command" | "text") of each text
-    for i, ev in enumerate(ctx.events):
+    for i, ev in enumerate(events):
         if ev.command:
             texts.append(ev.command)
             owners.append((i, "command"))
@@ -534,8 +536,22 @@ def check_secret_in_log(ctx: Context, rule: Rule) -> Iterable[Finding]:
         i, where = owners[t]
         for kind, start, end in find_secrets(text):
             found.setdefault(i, []).append((kind, where, mask(text[start:end])))
+    return found
+
+
+def secret_event_seqs(events: list[Event]) -> list[int]:
+    """Seqs of the events holding a secret: computed while a huge file's chunks are parsed, it spares
+    the coach a scan of the whole file read back (see ``run_rules``' ``secret_seqs``)."""
+    return sorted({events[i].seq for i in _secret_hits(events)})
+
+
+def check_secret_in_log(ctx: Context, rule: Rule) -> Iterable[Finding]:
+    events = ctx.events
+    if ctx.secret_seqs is not None:
+        events = [ev for ev in events if ev.seq in ctx.secret_seqs]
+    found = _secret_hits(events)
     for i in sorted(found):
-        ev = ctx.events[i]
+        ev = events[i]
         hits = found[i]
         kinds = sorted({k for k, _, _ in hits})
         place = {EventKind.TOOL_RESULT: "tool output", EventKind.TOOL_CALL: "a tool call",
@@ -606,8 +622,11 @@ _ORDER = {rule_id: i for i, rule_id in enumerate(RULES)}
 
 
 def run_rules(session: Session, events: list[Event], turns: list[Turn],
-              config: CoachConfig | None = None) -> list[Finding]:
-    """Run every enabled rule; findings are sorted by (seq, rule order, message)."""
+              config: CoachConfig | None = None, *, secret_seqs: Iterable[int] | None = None) -> list[Finding]:
+    """Run every enabled rule; findings are sorted by (seq, rule order, message).
+
+    ``secret_seqs``: the seqs of every event holding a secret (``secret_event_seqs``), when known:
+    the secret rule then looks at those only."""
     config = config or CoachConfig()
     ctx = Context(
         session=session,
@@ -615,6 +634,7 @@ def run_rules(session: Session, events: list[Event], turns: list[Turn],
         turns=sorted(turns, key=lambda t: t.index),
         config=config,
         test_patterns=_test_patterns(tuple(config.test_command_patterns)),
+        secret_seqs=frozenset(secret_seqs) if secret_seqs is not None else None,
     )
     findings: list[Finding] = []
     for rule in RULES.values():

@@ -31,7 +31,7 @@ from pathlib import Path
 from sessionlens import ingest
 from sessionlens.coach.config import CoachConfig, load_project_config
 from sessionlens.coach.redact import find_secrets
-from sessionlens.coach.rules import RULE_KINDS, may_hold_secret, run_rules
+from sessionlens.coach.rules import RULE_KINDS, may_hold_secret, run_rules, secret_event_seqs
 from sessionlens.cost import PriceTable, cost_of
 from sessionlens.ingest import claude, codex
 from sessionlens.ingest.base import TRUNCATION_MARK
@@ -150,6 +150,7 @@ class Job:
     recoach: bool = False  # an earlier run stopped before the coach step (mtime 0): coach even if nothing is new
     zst: bool = False
     changed: bool = False  # an earlier job of this pass wrote events or problems
+    secrets: tuple[int, ...] | None = None  # seqs of the events holding a secret, when all of the file's are known
 
 
 @dataclass(slots=True)
@@ -165,6 +166,7 @@ class Prepared:
     findings: tuple[str, list] | None = None
     not_session: bool = False
     nbytes: int = 0  # bytes read (to bound what waits in memory)
+    secret_seqs: list[int] | None = None  # a chunk not coached here: its events holding a secret
 
 
 class _Spooled:
@@ -235,7 +237,8 @@ class Indexer:
         self._coach_cfg: dict[str, tuple[float, CoachConfig]] = coach_cache if coach_cache is not None else {}
         self._pool: _WorkerProcess | None = None
         self._spool: str | None = None
-        self._slots: deque[_Slot] = deque()
+        self._slots: deque[_Slot] = deque()  # parse jobs, written in this order
+        self._coach_slots: list[_Slot] = []  # coach jobs, written when done
         self._buffered = 0
         self._stats: IndexStats | None = None
         self._batching = False  # bulk pass: several jobs' writes per transaction
@@ -287,6 +290,9 @@ class Indexer:
                     continue
                 todo.append((path, st, row))
             fids = self._file_ids([path for path, _, row in todo if row is None])
+            # files of several chunks first: their chunks are parsed one after the other (each
+            # continues from the last one's state), so their chain must start early to overlap
+            todo.sort(key=lambda t: max(t[1].st_size - (t[2].offset if t[2] else 0), 0) <= CHUNK_BYTES)
             todo_bytes = sum(max(st.st_size - (row.offset if row else 0), 0) for _, st, row in todo)
             bulk = todo_bytes >= BULK_COACH_BYTES
             self._pool = self._start_pool(todo_bytes)
@@ -383,7 +389,7 @@ class Indexer:
         return Job(
             "parse", path, fid, st.st_size, st.st_mtime_ns, agent=agent.value, offset=offset, state=state,
             head_len=head_len, head_hash=_hash(head[:head_len]), clear=full and row is not None,
-            register=full and row is None, recoach=not full and row.mtime_ns == 0,
+            register=full and row is None, recoach=not full and row.mtime_ns == 0, secrets=() if offset == 0 else None,
         )
 
     # ------------------------------------------------------------------ preparing (either process)
@@ -444,17 +450,27 @@ class Indexer:
         if whole and self.coach_enabled and (result.events or result.problems):
             out.coached = True
             out.findings = self._coach_parsed(job, result, prep)
+        elif self.coach_enabled:  # the coach will read the file back: tell it where the secrets are
+            out.secret_seqs = secret_event_seqs(result.events)
         return out
 
     # ------------------------------------------------------------------ the queue of jobs
     def _submit(self, job: Job) -> None:
         """Queue a job: to the worker while it has fewer than ``WORKER_AHEAD`` queued, else prepared
-        here and now (unless too much already waits in memory: then first wait for the worker)."""
+        here and now (unless too much already waits in memory: then first wait for the worker).
+
+        Parse jobs are written in the order they were queued.  A coach job (findings of a file read
+        back) touches nothing of other files: it is written whenever it is done, so a huge file's
+        coach never holds up the files queued after it."""
+        queue = self._slots if job.kind == "parse" else self._coach_slots
         pool = self._pool
         if pool is not None:
-            if pool.outstanding() < WORKER_AHEAD:
+            # While the worker coaches a file (seconds, for a huge one), jobs queued behind it would
+            # hold up every write: parse jobs go to the worker only when no coach job is there.
+            coaching = any(s.future is not None and not s.done() for s in self._coach_slots)
+            if pool.outstanding() < WORKER_AHEAD and not (coaching and job.kind == "parse"):
                 try:
-                    self._slots.append(_Slot(job, pool.submit(job.kind, job if job.kind == "parse" else job.fid)))
+                    queue.append(_Slot(job, pool.submit(job.kind, job if job.kind == "parse" else (job.fid, job.secrets))))
                     self._write_ready()
                     return
                 except Exception as e:  # a broken pool: carry on in this process
@@ -464,17 +480,25 @@ class Indexer:
                 self._write_ready(wait=True)
         slot = _Slot(job)
         try:
-            slot.result = self.prepare(job) if job.kind == "parse" else self._coach_findings(job.fid, None)
+            slot.result = self.prepare(job) if job.kind == "parse" else self._coach_findings(job.fid, None, job.secrets)
         except Exception as e:  # noqa: BLE001 - reported when the slot is written
             slot.error = e
         if isinstance(slot.result, Prepared):
             self._buffered += slot.result.nbytes
-        self._slots.append(slot)
+        queue.append(slot)
         self._write_ready()
 
     def _write_ready(self, *, wait: bool = False) -> None:
-        """Write the finished jobs at the head of the queue (``wait``: at least the head one)."""
+        """Write the finished jobs at the head of the queue (``wait``: at least the head one, or
+        when no parse job is left, a coach job), and every finished coach job."""
         follow: list[Job] = []
+        if self._coach_slots:
+            done = [s for s in self._coach_slots if s.done()]
+            if wait and not done and not self._slots:
+                done = [self._coach_slots[0]]
+            for slot in done:
+                self._coach_slots.remove(slot)
+                self._complete(slot)
         while self._slots and (wait or self._slots[0].done()):
             wait = False
             slot = self._slots.popleft()
@@ -488,17 +512,18 @@ class Indexer:
 
     def _finish(self, cancelled: Callable[[], bool] | None) -> bool:
         """Write every queued job (and their follow-ups); False when cancelled first."""
-        while self._slots:
+        while self._slots or self._coach_slots:
             if cancelled and cancelled():
                 return False
             self._write_ready(wait=True)
         return True
 
     def _discard(self) -> None:
-        for slot in self._slots:
+        for slot in (*self._slots, *self._coach_slots):
             if slot.future is not None:
                 slot.future.cancel()
         self._slots.clear()
+        self._coach_slots.clear()
         self._buffered = 0
 
     # ------------------------------------------------------------------ writing (this process)
@@ -510,11 +535,11 @@ class Indexer:
                 res = slot.get()
             except WorkerLost as e:  # the worker died (killed, out of memory): do the job here
                 log.warning("%s: doing its jobs in this process", e)
-                res = self.prepare(job) if job.kind == "parse" else self._coach_findings(job.fid, None)
+                res = self.prepare(job) if job.kind == "parse" else self._coach_findings(job.fid, None, job.secrets)
         except Exception as e:
             if job.kind == "coach":
                 log.warning("coach failed on file %s (%s): running it here", job.fid, e)
-                res = self._coach_findings(job.fid, None)
+                res = self._coach_findings(job.fid, None, job.secrets)
             else:
                 log.error("indexing %s failed", job.path, exc_info=(type(e), e, e.__traceback__))
                 self._failed(job.path, job.fid, job.size, job.mtime_ns, e)
@@ -556,10 +581,12 @@ class Indexer:
                 self._commit_batch()
             stats.events += res.events
             stats.problems += res.problems
+            secrets = None if job.secrets is None or res.secret_seqs is None else job.secrets + tuple(res.secret_seqs)
             if res.more:
-                return replace(job, offset=res.offset, state=res.state, first=False, changed=changed)
+                return replace(job, offset=res.offset, state=res.state, first=False, changed=changed, secrets=secrets)
         else:
             done = False
+            secrets = job.secrets
         # the file is parsed to its end
         if changed:
             stats.files_changed += 1
@@ -568,7 +595,7 @@ class Indexer:
             return None
         if self.coach_enabled and (changed or job.recoach):
             self._commit_batch()  # the coach reads the file back (maybe from the worker's connection)
-            return Job("coach", job.path, job.fid, job.size, job.mtime_ns)
+            return Job("coach", job.path, job.fid, job.size, job.mtime_ns, secrets=secrets)
         with store.conn:
             if job.first and job.clear and res.prep is None:
                 store.clear_file(job.fid)
@@ -605,13 +632,28 @@ class Indexer:
         self._coach_cfg[project] = (mtime, cfg)
         return cfg
 
-    def _rule_events(self, file_id: int) -> list:
+    def _rule_events(self, file_id: int, secret_seqs: Iterable[int] | None = None) -> list:
         """A file's events as far as the coach reads them (see ``RULE_KINDS``): the others are only
-        scanned for secrets, streamed, and read in full when they hold one."""
+        scanned for secrets, streamed, and read in full when they hold one (``secret_seqs``: the
+        events holding a secret, when known already)."""
         store = self.store
         kinds = sorted(k.value for k in RULE_KINDS)
         events = store.events_for_rules(file_id, kinds, clip=RULE_TEXT_CLIP, suffix=TRUNCATION_MARK)
         have = {e.seq: i for i, e in enumerate(events)}
+        if secret_seqs is not None:
+            extra = []
+            for seq in secret_seqs:
+                full = store.event(file_id, seq)
+                if full is None:
+                    continue
+                if seq in have:
+                    events[have[seq]] = full
+                else:
+                    extra.append(full)
+            if extra:
+                events += extra
+                events.sort(key=lambda e: e.seq)
+            return events
         for seq, text in store.clipped_texts(file_id, RULE_TEXT_CLIP):  # a secret needs the whole text
             if may_hold_secret(text) and find_secrets(text):
                 full = store.event(file_id, seq)
@@ -630,7 +672,8 @@ class Indexer:
         sd = prep.session_dict(job.path)
         return self._coach(sd, result.events, result.turns, job.path)
 
-    def _coach_findings(self, file_id: int, held: list | None) -> tuple[str, list] | None:
+    def _coach_findings(self, file_id: int, held: list | None,
+                        secret_seqs: Iterable[int] | None = None) -> tuple[str, list] | None:
         """(session id, findings) of a written file, None when there is nothing to coach or the rules failed."""
         store = self.store
         row = store.file_row_by_id(file_id)
@@ -639,13 +682,18 @@ class Indexer:
         sd = store.get_session(row.session_id)
         if sd is None:
             return None
-        events = held if held is not None else self._rule_events(file_id)
-        return self._coach(sd, events, store.turns(sd["id"]), row.path)
+        if held is not None:
+            secret_seqs = None
+        else:
+            secret_seqs = None if secret_seqs is None else list(secret_seqs)
+            held = self._rule_events(file_id, secret_seqs)
+        return self._coach(sd, held, store.turns(sd["id"]), row.path, secret_seqs)
 
-    def _coach(self, sd: dict, events: list, turns: list, path: str) -> tuple[str, list] | None:
+    def _coach(self, sd: dict, events: list, turns: list, path: str,
+               secret_seqs: Iterable[int] | None = None) -> tuple[str, list] | None:
         session = session_from_dict(sd)
         try:
-            findings = run_rules(session, events, turns, self.coach_config(sd.get("project")))
+            findings = run_rules(session, events, turns, self.coach_config(sd.get("project")), secret_seqs=secret_seqs)
         except Exception:
             log.exception("coach rules failed on %s", path)
             return None
@@ -819,6 +867,6 @@ def _worker_prepare(job: Job) -> Prepared | _Spooled:
     return _Spooled(path)
 
 
-def _coach_worker_run(file_id: int) -> tuple[str, list] | None:
+def _coach_worker_run(payload: tuple[int, tuple[int, ...] | None]) -> tuple[str, list] | None:
     assert _WORKER is not None
-    return _WORKER._coach_findings(file_id, None)
+    return _WORKER._coach_findings(payload[0], None, payload[1])

@@ -809,11 +809,9 @@ class Store:
     def events_by_call(self, file_id: int, call_id: str) -> list[Event]:
         return [
             row_to_event(r)
-            # the session's call index (events_call) finds the few lines at once; file_id alone scans the file
+            # the call index (events_call) finds the few lines at once
             for r in self.conn.execute(
-                f"""SELECT {EVENT_COLS} FROM events e
-                    WHERE e.session_id IN (SELECT id FROM sessions WHERE file_id=?1) AND e.call_id=?2 AND +e.file_id=?1
-                    ORDER BY e.seq""",
+                f"""SELECT {EVENT_COLS} FROM events e INDEXED BY events_call WHERE e.file_id=?1 AND e.call_id=?2 ORDER BY e.seq""",
                 (file_id, call_id),
             )
         ]

@@ -207,4 +207,11 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX events_usage_key ON events(usage_key) WHERE usage_key IS NOT NULL;
     """,
+    # 3: every event query goes by file: the session index was never read, and the call index is
+    # keyed by file id (an integer) rather than the session id (a 36-character text) - lighter writes
+    """
+    DROP INDEX events_session;
+    DROP INDEX events_call;
+    CREATE INDEX events_call ON events(file_id, call_id) WHERE call_id IS NOT NULL;
+    """,
 ]
