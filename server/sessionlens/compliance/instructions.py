@@ -150,6 +150,20 @@ def _has_marker(folder: Path) -> bool:
 
 def project_dir_for_log(log_path: str | None, workspace_folders: Sequence[str] = ()) -> str | None:
     """Where to look for instruction files of a session whose cwd is not on this machine."""
+    if not log_path:
+        return _project_dir_for_log(log_path, workspace_folders)
+    # the answer depends on the log's folder only (an indexing pass asks it for every file of a folder)
+    key = ("dir", os.path.dirname(log_path), tuple(workspace_folders), os.path.expanduser("~"))
+    now = time.monotonic()
+    hit = _marker_cache.get(key)
+    if hit is not None and now - hit[0] < _MARKER_TTL:
+        return hit[1]
+    found = _project_dir_for_log(log_path, workspace_folders)
+    _marker_cache.put(key, (now, found))
+    return found
+
+
+def _project_dir_for_log(log_path: str | None, workspace_folders: Sequence[str] = ()) -> str | None:
     if log_path:
         home = _home()
         start = Path(log_path).parent

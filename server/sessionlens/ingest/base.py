@@ -20,6 +20,7 @@ from sessionlens.models.session import (
     ParseResult,
     ParserState,
     Session,
+    TokenUsage,
     Turn,
     UsageRecord,
 )
@@ -150,6 +151,12 @@ def _construct(cls: type, values: dict[str, Any]) -> Any:
     object.__setattr__(obj, "__pydantic_extra__", None)
     object.__setattr__(obj, "__pydantic_private__", None)
     return obj
+
+
+def _usage_record(*, key: str, line: int, timestamp: datetime | None, model: str | None, usage: TokenUsage,
+                  speed: str | None, cost_usd: float | None) -> UsageRecord:
+    return _construct(UsageRecord, {"key": key, "line": line, "timestamp": timestamp, "model": model, "usage": usage,
+                                    "speed": speed, "cost_usd": cost_usd})
 
 
 def as_str(value: Any) -> str | None:

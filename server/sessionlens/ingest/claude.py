@@ -14,6 +14,8 @@ from typing import Any
 import orjson
 
 from sessionlens.ingest.base import (
+    _construct,
+    _usage_record,
     BoundedMap,
     LineParser,
     as_int,
@@ -151,14 +153,14 @@ def _usage(raw: dict[str, Any]) -> TokenUsage:
         w1 = as_int(cc.get("ephemeral_1h_input_tokens")) or 0
     if w5 + w1 < creation:
         w5 += creation - w5 - w1  # no (or partial) TTL breakdown: the default TTL is 5 minutes
-    return TokenUsage.model_construct(
+    return _construct(TokenUsage, dict(
         input_tokens=as_int(raw.get("input_tokens")) or 0,
         cache_read_tokens=as_int(raw.get("cache_read_input_tokens")) or 0,
         cache_write_5m_tokens=w5,
         cache_write_1h_tokens=w1,
         output_tokens=as_int(raw.get("output_tokens")) or 0,
         reasoning_tokens=0,
-    )
+    ))
 
 
 class ClaudeParser(LineParser):
@@ -412,7 +414,7 @@ class ClaudeParser(LineParser):
             prev = self.usage.get(key)
             if prev is None or usage.output_tokens > prev.usage.output_tokens:
                 cost = obj.get("costUSD")
-                self.usage[key] = UsageRecord.model_construct(
+                self.usage[key] = _usage_record(
                     key=key, line=base[0] if prev is None else prev.line, timestamp=base[3] if prev is None else prev.timestamp,
                     model=model, usage=usage, speed=as_str(raw_usage.get("speed")),
                     cost_usd=float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None)

@@ -21,6 +21,8 @@ from typing import Any
 import orjson
 
 from sessionlens.ingest.base import (
+    _construct,
+    _usage_record,
     BoundedMap,
     LineParser,
     as_int,
@@ -174,14 +176,14 @@ def _usage_of(raw: Any) -> dict[str, int] | None:
 
 def _normalize(raw: dict[str, int]) -> TokenUsage:
     cached = max(raw["cached_input_tokens"], 0)
-    return TokenUsage.model_construct(
+    return _construct(TokenUsage, dict(
         input_tokens=max(raw["input_tokens"] - cached, 0),
         cache_read_tokens=cached,
         cache_write_5m_tokens=0,
         cache_write_1h_tokens=0,
         output_tokens=max(raw["output_tokens"], 0),
         reasoning_tokens=max(raw["reasoning_output_tokens"], 0),
-    )
+    ))
 
 
 def _exit_code_from_text(text: str) -> int | None:
@@ -632,7 +634,7 @@ class CodexParser(LineParser):
             self.replay_until = None
         usage = _normalize(delta)
         key = f"codex:{self.session.id}:{line}"
-        self.usage[key] = UsageRecord.model_construct(key=key, line=line, timestamp=ts, model=self.model,
+        self.usage[key] = _usage_record(key=key, line=line, timestamp=ts, model=self.model,
                                                       usage=usage, speed=None, cost_usd=None)
         return self._ev(base, EventKind.TOKEN_USAGE, sub, usage=usage, usage_key=key, model=self.model)
 

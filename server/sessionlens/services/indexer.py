@@ -53,6 +53,9 @@ BULK_COACH_BYTES = 48 * 1024 * 1024
 #: Characters of a successful tool result's text the coach reads back (the rules look at failures'
 #: text, and at a success's size, ending and secrets only).
 RULE_TEXT_CLIP = 1024
+#: Tantivy's indexing memory in a bulk pass (64 MB otherwise): fewer, larger segments cost less
+#: CPU to write and merge (about a sixth less on 1 GB of logs).
+BULK_SEARCH_HEAP = 256_000_000
 #: A bulk pass commits its writes every this many bytes parsed (each file's rows still commit
 #: together with its offset; fewer, larger commits cost less).
 BATCH_BYTES = 16 * 1024 * 1024
@@ -325,7 +328,10 @@ class Indexer:
             if progress:
                 progress(Progress(len(todo), len(todo), done_bytes, None))
             if sync_search:
-                stats.search_docs = self.search.sync(self.store, threads=2 if bulk else 1)
+                if bulk:  # the worker is gone: Tantivy may take its memory (fewer segments to merge)
+                    stats.search_docs = self.search.sync(self.store, threads=2, heap_size=BULK_SEARCH_HEAP)
+                else:
+                    stats.search_docs = self.search.sync(self.store)
         finally:
             try:
                 self._discard()
