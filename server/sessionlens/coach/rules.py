@@ -104,6 +104,17 @@ class Context:
                 out[ev.call_id] = ev
         return out
 
+    @cached_property
+    def failures(self) -> list[Event]:
+        """The failed tool results (see ``is_failure``), in order: most rules look at these only."""
+        return [ev for ev in self.events if ev.kind is EventKind.TOOL_RESULT and self.is_failure(ev)]
+
+    @cached_property
+    def tool_events(self) -> list[Event]:
+        """Tool calls, results and patches, in order."""
+        kinds = (EventKind.TOOL_CALL, EventKind.TOOL_RESULT, EventKind.PATCH)
+        return [ev for ev in self.events if ev.kind in kinds]
+
     def call_of(self, ev: Event) -> Event | None:
         call = self.calls.get(ev.call_id) if ev.call_id else None
         return call if call is not None and call.seq != ev.seq else None
@@ -230,8 +241,8 @@ def _tool_error_guideline(command: str, output: str) -> str | None:
 
 
 def check_tool_error(ctx: Context, rule: Rule) -> Iterable[Finding]:
-    for ev in ctx.events:
-        if not ctx.is_failure(ev) or _is_rejection(ev) or ctx.is_patch_failure(ev):
+    for ev in ctx.failures:
+        if _is_rejection(ev) or ctx.is_patch_failure(ev):
             continue
         call = ctx.call_of(ev)
         command = ctx.command_of(ev)
@@ -247,8 +258,8 @@ def check_tool_error(ctx: Context, rule: Rule) -> Iterable[Finding]:
 
 def check_repeated_failure(ctx: Context, rule: Rule) -> Iterable[Finding]:
     groups: dict[str, list[Event]] = defaultdict(list)
-    for ev in ctx.events:
-        if not ctx.is_failure(ev) or _is_rejection(ev):
+    for ev in ctx.failures:
+        if _is_rejection(ev):
             continue
         command = ctx.command_of(ev)
         if command:
@@ -329,7 +340,7 @@ def _output_chars(ev: Event) -> tuple[int, bool]:
 
 def check_huge_tool_output(ctx: Context, rule: Rule) -> Iterable[Finding]:
     limit = ctx.config.huge_output_chars
-    for ev in ctx.events:
+    for ev in ctx.tool_events:
         if ev.kind is not EventKind.TOOL_RESULT:
             continue
         size, clipped = _output_chars(ev)
@@ -346,9 +357,11 @@ def check_huge_tool_output(ctx: Context, rule: Rule) -> Iterable[Finding]:
 def check_aborted_turn(ctx: Context, rule: Rule) -> Iterable[Finding]:
     markers: dict[int | None, Event | None] = {}
     for ev in ctx.events:
+        if ev.kind is not EventKind.USER_MESSAGE and ev.kind is not EventKind.ERROR:
+            continue
         low = (ev.text or "")[:200].lower()
         sub = ev.subtype or ""
-        interrupted = (ev.kind in (EventKind.USER_MESSAGE, EventKind.ERROR) and low.startswith(_INTERRUPT_MARKER)) or (
+        interrupted = low.startswith(_INTERRUPT_MARKER) or (
             ev.kind is EventKind.ERROR and (sub.endswith(("turn_aborted", "interrupted")) or bool(ev.extra.get("aborted"))))
         if interrupted and ev.turn not in markers:
             markers[ev.turn] = ev
@@ -383,7 +396,7 @@ def check_aborted_turn(ctx: Context, rule: Rule) -> Iterable[Finding]:
 
 
 def check_rejected_tool_use(ctx: Context, rule: Rule) -> Iterable[Finding]:
-    for ev in ctx.events:
+    for ev in ctx.events if any(ev.extra.get("rejected") for ev in ctx.events) else ctx.tool_events:
         if not _is_rejection(ev):
             continue
         call = ctx.call_of(ev)
@@ -399,7 +412,7 @@ def check_rejected_tool_use(ctx: Context, rule: Rule) -> Iterable[Finding]:
 
 
 def check_patch_failed(ctx: Context, rule: Rule) -> Iterable[Finding]:
-    for ev in ctx.events:
+    for ev in ctx.tool_events:
         if not ctx.is_patch_failure(ev):
             continue
         call = ctx.call_of(ev)
@@ -477,7 +490,7 @@ def check_slow_tool_call(ctx: Context, rule: Rule) -> Iterable[Finding]:
     limit_ms = ctx.config.slow_tool_seconds * 1000
     ignore = set(ctx.config.slow_tool_ignore)
     seen: set[str] = set()
-    for ev in ctx.events:
+    for ev in ctx.tool_events:
         if ev.kind is not EventKind.TOOL_RESULT and not (ev.kind is EventKind.TOOL_CALL and ev.duration_ms):
             continue
         key = ev.call_id or f"seq:{ev.seq}"
