@@ -96,3 +96,16 @@ def test_secret_candidates_in_small_blocks(monkeypatch):
         texts[k] = sample
     want = [i for i, t in enumerate(texts) if may_hold_secret(t)]
     assert len(want) == len(SAMPLES) and secret_candidates(texts) == want
+
+
+def test_the_long_text_scans_cover_every_cased_literal():
+    """``secret_candidates`` scans long texts for the cased literals by families: together they
+    must find every literal the patterns need (the same list ``may_hold_secret`` uses)."""
+    from sessionlens.coach import redact
+
+    literals = [n for needles, folded in redact._NEEDLES.values() if not folded for n in needles]
+    for lit in literals:
+        assert any(lit.startswith(x) or x in lit for x in redact._CASED_LITERALS) or any(
+            rx.match(lit) for rx in redact._CASED_PREFIXED), lit
+        texts = ["nothing to see here " * 3] * 20 + [f"value {lit}abc"]
+        assert secret_candidates(texts) == [20], lit
