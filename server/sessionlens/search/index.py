@@ -1,6 +1,6 @@
 """The Tantivy full-text index: derived from the store, rebuilt when missing, corrupt or outdated.
 
-Documents are searchable events (messages, reasoning, commands, trimmed tool output, patches).
+Documents are searchable events (messages, reasoning, commands, tool output (its head and tail), patches).
 The delete keys (``doc_id``, ``file``) are raw-tokenized text fields, as Tantivy requires.
 Writes happen only under the store's writer lock (Tantivy allows one writer per index).
 """
@@ -25,11 +25,14 @@ from sessionlens.store import Store
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SEARCHABLE_KINDS = (
     "user_message", "assistant_message", "reasoning", "tool_call", "tool_result", "patch", "compaction", "error",
 )
-MAX_TEXT = {"tool_result": 2000, "patch": 4000}
+MAX_TEXT = {"patch": 4000}
+#: A tool result is indexed by its first and last characters.
+RESULT_HEAD = 1000
+RESULT_TAIL = 400
 DEFAULT_MAX_TEXT = 6000
 
 
@@ -113,8 +116,13 @@ def _doc_text(kind: str, tool: str | None, command: str | None, text: str | None
         except orjson.JSONDecodeError:
             pass
     if text:
-        limit = MAX_TEXT.get(kind, DEFAULT_MAX_TEXT)
-        parts.append(text[:limit])
+        if kind == "tool_result" and len(text) > RESULT_HEAD + RESULT_TAIL:
+            # where a command says what it does and how it ended (errors, summaries): the middle of a
+            # long output (file dumps, progress) is what a search needs least, and costs the most
+            parts.append(text[:RESULT_HEAD])
+            parts.append(text[-RESULT_TAIL:])
+        else:
+            parts.append(text[:MAX_TEXT.get(kind, DEFAULT_MAX_TEXT)])
     return "\n".join(parts)
 
 
