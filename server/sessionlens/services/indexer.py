@@ -59,8 +59,10 @@ BULK_SEARCH_HEAP = 256_000_000
 #: A bulk pass commits its writes every this many bytes parsed (each file's rows still commit
 #: together with its offset; fewer, larger commits cost less).
 BATCH_BYTES = 16 * 1024 * 1024
-#: Jobs queued in the worker process at once; beyond that, this process prepares the next job itself.
+#: Jobs, and bytes to parse, queued in the worker process at most; beyond that, this process prepares
+#: the next job itself.  The queue must outlast the longest job this process takes on meanwhile.
 WORKER_AHEAD = 16
+WORKER_AHEAD_BYTES = 16 * 1024 * 1024
 #: Bytes of prepared but unwritten jobs this process may hold while the job at the head of the queue
 #: is still in the worker (bounds memory; past it, this process waits for the worker).
 BUFFER_BYTES = 24 * 1024 * 1024
@@ -191,10 +193,6 @@ class _Spooled:
                 os.unlink(self.path)
             except OSError:
                 pass
-
-
-#: Results larger than this go through the spool folder.
-SPOOL_MIN_BYTES = 16 * 1024
 
 
 def _spool_dir() -> str | None:
@@ -474,9 +472,11 @@ class Indexer:
             # While the worker coaches a file (seconds, for a huge one), jobs queued behind it would
             # hold up every write: parse jobs go to the worker only when no coach job is there.
             coaching = any(s.future is not None and not s.done() for s in self._coach_slots)
-            if pool.outstanding() < WORKER_AHEAD and not (coaching and job.kind == "parse"):
+            nbytes = min(max(job.size - job.offset, 0), CHUNK_BYTES) if job.kind == "parse" else 0
+            if (pool.outstanding() < WORKER_AHEAD and pool.outstanding_bytes + nbytes <= max(WORKER_AHEAD_BYTES, nbytes)
+                    and not (coaching and job.kind == "parse")):
                 try:
-                    queue.append(_Slot(job, pool.submit(job.kind, job if job.kind == "parse" else (job.fid, job.secrets))))
+                    queue.append(_Slot(job, pool.submit(job.kind, job if job.kind == "parse" else (job.fid, job.secrets), nbytes)))
                     self._write_ready()
                     return
                 except Exception as e:  # a broken pool: carry on in this process
@@ -769,15 +769,17 @@ class _WorkerProcess:
         res_w.close()
         self._ids = itertools.count(1)
         self._answers: dict[int, tuple[bool, object]] = {}
-        self._waiting: set[int] = set()
+        self._waiting: dict[int, int] = {}  # job id -> bytes it parses
+        self.outstanding_bytes = 0
         self._lost: BaseException | None = None
 
-    def submit(self, kind: str, payload) -> _Ticket:
+    def submit(self, kind: str, payload, nbytes: int = 0) -> _Ticket:
         if self._lost is not None:
             raise WorkerLost(str(self._lost))
         tid = next(self._ids)
         self._jobs.send((tid, kind, payload))
-        self._waiting.add(tid)
+        self._waiting[tid] = nbytes
+        self.outstanding_bytes += nbytes
         return _Ticket(self, tid)
 
     def outstanding(self) -> int:
@@ -789,13 +791,14 @@ class _WorkerProcess:
             while block_for is not None and block_for in self._waiting or self._results.poll():
                 tid, ok, value = self._results.recv()
                 if tid in self._waiting:
-                    self._waiting.discard(tid)
+                    self.outstanding_bytes -= self._waiting.pop(tid)
                     self._answers[tid] = (ok, value)
         except (EOFError, OSError) as e:
             self._lost = e
             for tid in self._waiting:
                 self._answers[tid] = (False, WorkerLost(f"the indexing worker stopped ({e!r})"))
             self._waiting.clear()
+            self.outstanding_bytes = 0
 
     def done(self, tid: int) -> bool:
         if tid not in self._answers:
@@ -811,7 +814,7 @@ class _WorkerProcess:
         return value
 
     def forget(self, tid: int) -> None:
-        self._waiting.discard(tid)
+        self.outstanding_bytes -= self._waiting.pop(tid, 0)
         self._answers.pop(tid, None)
 
     def close(self) -> None:
@@ -849,7 +852,7 @@ def _worker_main(jobs, results, home: str, prices: PriceTable, coach_enabled: bo
             return
         tid, kind, payload = msg
         try:
-            value = _worker_prepare(payload) if kind == "parse" else _coach_worker_run(payload)
+            value = _spooled(_worker_prepare(payload) if kind == "parse" else _coach_worker_run(payload))
             ok = True
         except Exception as e:  # noqa: BLE001 - handed back, reported for the file
             value, ok = e, False
@@ -859,10 +862,15 @@ def _worker_main(jobs, results, home: str, prices: PriceTable, coach_enabled: bo
             results.send((tid, False, RuntimeError(f"{type(value).__name__}: {value} ({e})")))
 
 
-def _worker_prepare(job: Job) -> Prepared | _Spooled:
+def _worker_prepare(job: Job) -> Prepared:
     assert _WORKER is not None
-    result = _WORKER.prepare(job)
-    if _SPOOL is None or result.nbytes < SPOOL_MIN_BYTES:
+    return _WORKER.prepare(job)
+
+
+def _spooled(result):
+    """Every answer goes through the spool, so the answers pipe only carries a few bytes per job: the
+    worker never waits on it (while this process may wait to hand it a job)."""
+    if _SPOOL is None or result is None:
         return result
     path = os.path.join(_SPOOL, f"{os.getpid()}-{next(_SPOOLED)}")
     try:
