@@ -109,3 +109,14 @@ def test_the_long_text_scans_cover_every_cased_literal():
             rx.match(lit) for rx in redact._CASED_PREFIXED), lit
         texts = ["nothing to see here " * 3] * 20 + [f"value {lit}abc"]
         assert secret_candidates(texts) == [20], lit
+
+
+def test_secret_candidates_are_what_the_prefilter_accepts(corpus):
+    """The joined scan applies the exact credential keywords too: its candidates are the texts
+    ``may_hold_secret`` accepts, no more (each one costs a full ``find_secrets``)."""
+    texts = []
+    for path in sorted(corpus.rglob("*.jsonl"))[:20]:
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            texts.extend(t for t in _strings(line) if len(t.lower()) == len(t))
+    texts += SAMPLES + ["rows.sort(key=len)", "x = {'key': 1}", "API-KEY: abcdef123", "the private_key = 'zz'"]
+    assert secret_candidates(texts) == [i for i, t in enumerate(texts) if may_hold_secret(t)]

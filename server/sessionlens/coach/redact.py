@@ -125,6 +125,8 @@ _CASED_LITERALS = ("PRIVATE KEY", "sk-", "github_pat_", "xox", "hooks.slack.com"
 _CASED_NEEDLES = re.compile("|".join(re.escape(n) for kind, (needles, folded) in _NEEDLES.items() if not folded for n in needles))
 _FOLDED_NEEDLES = tuple(n for kind, (needles, folded) in _NEEDLES.items() if folded and kind != "credential" for n in needles)
 _CREDENTIAL_WORDS = _NEEDLES["credential"][0]
+# what ``_CREDENTIAL_HINT`` accepts right before "key"
+_KEY_QUALIFIERS = ("api", "api_", "api-", "secret", "secret_", "secret-", "private", "private_", "private-")
 
 
 def may_hold_secret(text: str | None) -> bool:
@@ -212,7 +214,11 @@ def _block_candidates(texts: list[str], lo: int, hi: int) -> list[int]:
             add(pos)
             pos = low.find(n, pos + 1)
     for m in _CREDENTIAL_LOOSE.finditer(low):
-        add(m.start())
+        # the loose form, then the exact keyword: a bare "key" counts only as api/secret/private key
+        pos = m.start()
+        if low.startswith("key", pos) and not low[max(0, pos - 8):pos].endswith(_KEY_QUALIFIERS):
+            continue
+        add(pos)
     return sorted(hits)
 
 
