@@ -248,7 +248,8 @@ class SearchIndex:
             return 0
         path, agent, project, _title = ctx
         n = 0
-        for seq, sid, ts, kind, tool, model, command, text, files, _flags in store.searchable_events(file_id, from_seq, SEARCHABLE_KINDS):
+        for seq, sid, ts, kind, tool, model, command, text, files, _flags in store.searchable_events(
+                file_id, from_seq, SEARCHABLE_KINDS, clip=(RESULT_HEAD, RESULT_TAIL, max(DEFAULT_MAX_TEXT, *MAX_TEXT.values()))):
             body = _doc_text(kind, tool, command, text, files)
             if not body.strip():
                 continue

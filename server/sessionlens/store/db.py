@@ -650,15 +650,29 @@ class Store:
             self.conn.execute("DELETE FROM search_queue")
             self.conn.execute("INSERT INTO search_queue(file_id, op) SELECT id, 'replace' FROM files WHERE status='ok'")
 
-    def searchable_events(self, file_id: int, from_seq: int = 0, kinds: Sequence[str] = ()) -> Iterator[tuple]:
-        """Rows for the search index: seq, session_id, ts, kind, tool, model, command, text, files, flags."""
+    def searchable_events(self, file_id: int, from_seq: int = 0, kinds: Sequence[str] = (), *,
+                          clip: tuple[int, int, int] | None = None) -> Iterator[tuple]:
+        """Rows for the search index: seq, session_id, ts, kind, tool, model, command, text, files, flags.
+
+        ``clip`` (head, tail, most): the text arrives trimmed the way the index trims it - a long
+        tool result as its first ``head`` and last ``tail`` characters around a line break, any
+        other text cut at ``most`` - so the long middles of outputs are never decoded."""
+        text = "e.text"
+        args: list[Any] = []
+        if clip is not None:
+            head, tail, most = clip
+            text = ("CASE WHEN e.kind='tool_result' AND length(e.text) > ?1 + ?2 "
+                    "THEN substr(e.text, 1, ?1) || char(10) || substr(e.text, -?2) "
+                    "WHEN length(e.text) > ?3 THEN substr(e.text, 1, ?3) ELSE e.text END")
+            args = [head, tail, most]
+        n = len(args)
         q = (
-            "SELECT e.seq, e.session_id, e.ts, e.kind, e.tool, e.model, e.command, e.text, e.files, e.flags "
-            "FROM events e WHERE e.file_id=? AND e.seq>=? AND (e.flags & 1)=0"
+            f"SELECT e.seq, e.session_id, e.ts, e.kind, e.tool, e.model, e.command, {text}, e.files, e.flags "
+            f"FROM events e WHERE e.file_id=?{n + 1} AND e.seq>=?{n + 2} AND (e.flags & 1)=0"
         )
-        args: list[Any] = [file_id, from_seq]
+        args += [file_id, from_seq]
         if kinds:
-            q += f" AND e.kind IN ({','.join('?' * len(kinds))})"
+            q += f" AND e.kind IN ({','.join(f'?{n + 3 + i}' for i in range(len(kinds)))})"
             args.extend(kinds)
         return self.conn.execute(q + " ORDER BY e.seq", args)
 
