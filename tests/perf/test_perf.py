@@ -22,6 +22,7 @@ def test_harness_reports_every_benchmark(tmp_path):
     res = json.loads(out.read_text())
     assert res["index"]["events"] > 0 and res["index"]["cold_mb_per_s"] > 0
     assert res["index"]["warm_files_changed"] == 0
+    assert len(res["index"]["cold_runs_seconds"]) == 3
     assert res["rescan"]["files"] == 50 and res["rescan"]["rescan_changed"] == 0
     assert res["search"]["samples"] == 30 * len(run.QUERIES)
     assert any(q["total"] > 0 for q in res["search"]["queries"])
