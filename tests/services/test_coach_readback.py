@@ -106,3 +106,30 @@ def test_a_cancelled_bulk_pass_leaves_files_to_coach_for_the_next_pass(corpus, t
     index(home, ws)  # finishes the files, and the coach of any file the worker had not done
     assert _q(home, "SELECT count(*) FROM files WHERE mtime_ns=0") == [(0,)]
     assert_same_store(snapshot(inline), snapshot(home))
+
+
+def test_a_worker_that_dies_mid_pass_loses_nothing(corpus, tmp_path, monkeypatch):
+    """The worker process is killed (out of memory, say) in the middle of a bulk pass: its jobs are
+    done in this process and the store equals a one-process pass."""
+    ws = _workspace(corpus, tmp_path / "ws")
+    shutil.copyfile(corpus / CLAUDE_MAIN, ws / "main.jsonl")
+    inline = tmp_path / "inline"
+    index(inline, ws)
+    monkeypatch.setattr(indexer_mod, "BULK_COACH_BYTES", 0)
+    monkeypatch.setattr(indexer_mod, "CHUNK_BYTES", 64 * 1024)
+    killed = []
+    real_complete = indexer_mod.Indexer._complete
+
+    def complete(self, slot):
+        if self._pool is not None and not killed:
+            self._pool._proc.kill()
+            self._pool._proc.join(5)
+            killed.append(True)
+        return real_complete(self, slot)
+
+    monkeypatch.setattr(indexer_mod.Indexer, "_complete", complete)
+    home = tmp_path / "home"
+    index(home, ws)
+    assert killed, "the pass used a worker process"
+    assert_same_store(snapshot(inline), snapshot(home))
+    assert _q(home, "SELECT count(*) FROM files WHERE mtime_ns=0 OR status!='ok'") == [(0,)]
