@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 import orjson
 
+from sessionlens.models.construct import construct as _construct
 from sessionlens.models.session import (
     Agent,
     Event,
@@ -114,7 +115,8 @@ def scrub_data_urls(text: str) -> str:
 _EVENT_DEFAULTS: dict[str, Any] = {
     name: (field.default if field.default_factory is None else None) for name, field in Event.model_fields.items()
 }
-_EVENT_FACTORIES = [(name, f.default_factory) for name, f in Event.model_fields.items() if f.default_factory]
+assert [(n, f.default_factory) for n, f in Event.model_fields.items() if f.default_factory] == [
+    ("files", list), ("extra", dict)], "new_event sets the fields with a default factory by name"
 
 
 def new_event(
@@ -136,21 +138,11 @@ def new_event(
     values["kind"] = kind
     values["subtype"] = subtype
     values["turn"] = turn
-    for name, factory in _EVENT_FACTORIES:
-        values[name] = factory()
-    values.update(fields)
+    values["files"] = []  # the two fields with a default factory (checked at import)
+    values["extra"] = {}
+    if fields:
+        values.update(fields)
     return _construct(Event, values)
-
-
-def _construct(cls: type, values: dict[str, Any]) -> Any:
-    """What ``BaseModel.model_construct`` does for a model without extras/private attributes, minus
-    its per-call overhead (it dominated parsing time).  ``values`` must hold every field."""
-    obj = cls.__new__(cls)
-    object.__setattr__(obj, "__dict__", values)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
-    return obj
 
 
 def _usage_record(*, key: str, line: int, timestamp: datetime | None, model: str | None, usage: TokenUsage,

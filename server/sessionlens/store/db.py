@@ -22,6 +22,7 @@ import apsw
 import orjson
 
 from sessionlens.models import Event, EventKind, ParseProblem, ParseResult, Session, TokenUsage, Turn
+from sessionlens.models.construct import construct as _construct
 from sessionlens.store.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ PAGE_SIZE = 16384
 FLAG_DUPLICATE = 1
 FLAG_SIDECHAIN = 2
 _USAGE_FIELDS = tuple(TokenUsage.model_fields)
+_KIND_VALUE = {k: k.value for k in EventKind}
 
 
 class StoreError(Exception):
@@ -110,27 +112,36 @@ def prepare_parse(
         s.cli_version, s.originator, _ts(s.started_at), _ts(s.ended_at), s.parent_session_id, s.agent_id, s.title,
     )
     rows = []
+    append = rows.append
+    kind_value = _KIND_VALUE
+    dumps = orjson.dumps
     for e in result.events:
+        d = e.__dict__  # plain field reads (the hot loop of every write)
         data: dict[str, Any] = {}
-        if e.role:
-            data["role"] = e.role
-        if e.message_id:
-            data["message_id"] = e.message_id
-        if e.request_id:
-            data["request_id"] = e.request_id
-        if e.uuid:
-            data["uuid"] = e.uuid
-        if e.extra:
-            data["extra"] = e.extra
-        if e.usage is not None:
-            data["usage"] = e.usage.model_dump()
-        flags = (FLAG_DUPLICATE if e.duplicate else 0) | (FLAG_SIDECHAIN if e.sidechain else 0)
-        rows.append(
+        if d["role"]:
+            data["role"] = d["role"]
+        if d["message_id"]:
+            data["message_id"] = d["message_id"]
+        if d["request_id"]:
+            data["request_id"] = d["request_id"]
+        if d["uuid"]:
+            data["uuid"] = d["uuid"]
+        if d["extra"]:
+            data["extra"] = d["extra"]
+        usage = d["usage"]
+        if usage is not None:
+            data["usage"] = usage.__dict__.copy()
+        ts = d["timestamp"]
+        if ts is not None:
+            ts = (ts if ts.tzinfo is not None else ts.replace(tzinfo=timezone.utc)).timestamp()
+        files = d["files"]
+        append(
             (
-                file_id, e.seq, sid, e.offset, e.length, _ts(e.timestamp), e.kind.value, e.subtype, e.turn, e.tool,
-                e.call_id, e.command, e.exit_code, int(e.is_error), e.duration_ms, e.text,
-                _dumps(e.files) if e.files else None, e.model, e.usage_key, flags, e.agent_id, e.parent_call_id,
-                _dumps(data) if data else None,
+                file_id, d["seq"], sid, d["offset"], d["length"], ts, kind_value[d["kind"]], d["subtype"], d["turn"],
+                d["tool"], d["call_id"], d["command"], d["exit_code"], 1 if d["is_error"] else 0, d["duration_ms"],
+                d["text"], dumps(files, default=str).decode() if files else None, d["model"], d["usage_key"],
+                (FLAG_DUPLICATE if d["duplicate"] else 0) | (FLAG_SIDECHAIN if d["sidechain"] else 0), d["agent_id"],
+                d["parent_call_id"], dumps(data, default=str).decode() if data else None,
             )
         )
     turn_rows = [
@@ -257,25 +268,6 @@ EVENT_COLS = (
 
 _KINDS = {k.value: k for k in EventKind}
 _UTC = timezone.utc
-
-
-_FIELDS_SET: dict[type, set[str]] = {}
-
-
-def _construct(cls: type, values: dict[str, Any]) -> Any:
-    """``model_construct`` minus its per-call overhead (reading events back is a hot path);
-    ``values`` holds every field, already correctly typed.  All objects of a class share one
-    fields-set (it already names every field, so pydantic never needs to add to it): a set of
-    27 names per event would be 2 KB, most of an event read back for the coach."""
-    obj = cls.__new__(cls)
-    object.__setattr__(obj, "__dict__", values)
-    fs = _FIELDS_SET.get(cls)
-    if fs is None:
-        fs = _FIELDS_SET[cls] = set(cls.model_fields)
-    object.__setattr__(obj, "__pydantic_fields_set__", fs)
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
-    return obj
 
 
 def row_to_event(r: Sequence[Any]) -> Event:
