@@ -57,10 +57,12 @@ def _is_log(name: str) -> bool:
     return (name.endswith(_PLAIN) or name.endswith(_ZST)) and name not in _SKIP_FILES
 
 
-def _walk(top: str) -> Iterator[str]:
+def _walk(top: str, dirs: list[str] | None = None) -> Iterator[str]:
     stack = [top]
     while stack:
         d = stack.pop()
+        if dirs is not None:
+            dirs.append(d)
         try:
             with os.scandir(d) as it:
                 entries = sorted(it, key=lambda e: e.name)
@@ -88,19 +90,19 @@ def _walk(top: str) -> Iterator[str]:
         stack.extend(reversed(subdirs))
 
 
-def discover(paths: Iterable[str]) -> Iterator[str]:
+def discover(paths: Iterable[str], dirs: list[str] | None = None) -> Iterator[str]:
     """Yield every ``*.jsonl`` / ``*.jsonl.zst`` session file under ``paths`` (files are yielded as-is).
 
     Directories are walked recursively (skipping ``node_modules``, ``.git`` and Claude's
     ``tool-results``); ``history.jsonl`` prompt histories are skipped; when both ``x.jsonl`` and
     ``x.jsonl.zst`` exist only the plain file is yielded.  Missing paths are ignored; each file is
-    yielded once.
+    yielded once.  ``dirs``, when given, receives every directory walked.
     """
     seen: set[str] = set()
     for p in paths:
         p = os.path.expanduser(p)
         if os.path.isdir(p):
-            found: Iterable[str] = _walk(p)
+            found: Iterable[str] = _walk(p, dirs)
         elif os.path.isfile(p):
             found = (p,) if os.path.basename(p) not in _SKIP_FILES else ()
         else:

@@ -26,6 +26,7 @@ from sessionlens.lsp.convert import path_to_uri, uri_to_path
 from sessionlens.services.app import App, NotFound
 from sessionlens.services.coaching import CoachService, FileEdit
 from sessionlens.services.settings import merge_settings
+from sessionlens.services.watch import LogWatcher
 from sessionlens.store import StoreError
 
 log = logging.getLogger("sessionlens.lsp")
@@ -56,6 +57,7 @@ class SessionLensServer(LanguageServer):
         self.last_status: dict[str, Any] = {}
         self._error_reported: set[str] = set()
         self.poll_task: asyncio.Task | None = None
+        self.watcher = LogWatcher(lambda: self.app.db().file_rows())
         self.providers: list = []
 
     # ------------------------------------------------------------------ helpers
@@ -113,6 +115,7 @@ class SessionLensServer(LanguageServer):
             if self.app is not None:
                 self.app.close()
             self.app = App(settings)
+            self.watcher = LogWatcher(lambda: self.app.db().file_rows())  # another store: start afresh
         else:
             self.app.settings = settings
         self.app.workspace_folders = folders
@@ -720,7 +723,8 @@ async def publish(ls: SessionLensServer, uri: str, version: int | None) -> None:
 
 
 async def poll_loop(ls: SessionLensServer) -> None:
-    """Roots outside the workspace (the agent homes) are polled: a stat per known file, cheap when nothing changed."""
+    """Roots outside the workspace (the agent homes) are polled: a stat per known file and folder
+    (``LogWatcher``), cheap when nothing changed."""
     while True:
         await asyncio.sleep(ls.app.settings.poll_interval_s)
         if ls.indexing or ls.index_wakeup is None:
@@ -730,25 +734,9 @@ async def poll_loop(ls: SessionLensServer) -> None:
                    or r in ls.extra_paths]
         if not outside:
             continue
-        changed = await ls.run(_changed_files, ls.app, outside)
+        changed = await ls.run(ls.watcher.changed, outside)
         if changed:
             request_index(ls, changed)
-
-
-def _changed_files(app: App, roots: list[str]) -> list[str]:
-    from sessionlens.ingest.discovery import discover
-
-    rows = app.db().file_rows()
-    out = []
-    for p in discover(roots):
-        try:
-            st = os.stat(p)
-        except OSError:
-            continue
-        r = rows.get(p)
-        if r is None or r.size != st.st_size or r.mtime_ns != st.st_mtime_ns:
-            out.append(p)
-    return out
 
 
 def run(stdin, stdout) -> int:
