@@ -445,51 +445,6 @@ def notes(results: dict) -> list[str]:
                 "coach about 55 % of the CPU, SQLite writes 15 %, Tantivy 25 %), so only less CPU per byte helps.")
     lsp = results.get("lsp") or {}
     if lsp:
-        lines += ["", f"LSP over stdio: documentSymbol on the big file {lsp['document_symbol_p50_ms']} ms "
-                  f"(first call {lsp['document_symbol_first_ms']} ms, {lsp['document_symbol_symbols']:,} symbols), hover p50 "
-                  f"{lsp['hover_p50_ms']} ms / p95 {lsp['hover_p95_ms']} ms, workspace/symbol p50 {lsp['workspace_symbol_p50_ms']} ms, "
-                  f"first diagnostics after didOpen p50 {lsp['first_diagnostics_p50_ms']} ms, append → searchable "
-                  f"p50 {lsp['append_to_searchable_p50_ms']} ms / max {lsp['append_to_searchable_max_ms']} ms."]
-    cost = results.get("cost") or {}
-    if cost:
-        lines += ["", f"Cost report by day: {cost['day_p50_ms']} ms ({cost['rows']} rows); by model: {cost['model_p50_ms']} ms."]
-        if "ccusage_claude" in cost:
-            ours, theirs = cost["ours_claude"], cost["ccusage_claude"]
-            lines += [f"ccusage {CCUSAGE_VERSION} (`daily --json --offline`) on the same Claude logs: {cost['ccusage_seconds']} s.", "",
-                      "| Claude totals | sessionlens | ccusage |", "|---|---|---|"]
-            for k in ("input", "output", "cache_write", "cache_read", "cost_usd"):
-                lines.append(f"| {k} | {ours.get(k):,} | {theirs.get(k):,} |")
-            lines += ["", "Differences come from deduplication: sessionlens keeps one usage row per billed request "
-                      "(message id + request id, the copy with the largest output) across all files, sub-agent files included; "
-                      "ccusage keeps the first copy it meets of each message id + request id pair."]
-    rs = results.get("rescan") or {}
-    if rs:
-        lines += ["", f"No-change re-scan of {rs['files']:,} files: {rs['rescan_seconds']} s (median of {len(rs['rescan_runs'])})."]
-    lines += notes(results)
-    return "\n".join(lines) + "\n"
-
-
-def notes(results: dict) -> list[str]:
-    """How the figures come about, and why a missed target is missed."""
-    idx = results.get("index") or {}
-    out = ["", "## Notes", ""]
-    if idx:
-        out.append(
-            "- Indexing: a pass with at least 48 MB to parse runs the coach (rules + guideline checks) in one worker "
-            "process (the second core) while the main process parses and writes SQLite; Tantivy then indexes with two "
-            "threads. Peak RSS is the sum over both processes, sampled every 100 ms "
-            f"(each process's own peak: main {idx.get('peak_rss_main_mb', '–')} MB, worker {idx.get('peak_rss_worker_mb', '–')} MB, "
-            "not at the same moment).")
-        if idx.get("cold_mb_per_s", 0) < 30:
-            out.append(
-                "- Cold indexing throughput misses its target. In a profile of the 1 GB pass on this 2-core machine the main process is the bottleneck: "
-                "about 17 s parsing, 12 s SQLite writes (events with four indexes), 10 s Tantivy (positions and stored "
-                "text for ~500k documents), 6 s file reads, commits and findings; the worker's coach runs alongside. "
-                "With both cores busy, 30 MB/s needs about 40 % less CPU per byte. What is left to try: parsing in the "
-                "worker too (shipping parsed events back by pickle costs about as much as parsing them, so the hand-off "
-                "must be ready-made rows), fewer secondary indexes during bulk loads, and a leaner search schema.")
-    lsp = results.get("lsp") or {}
-    if lsp:
         out.append(
             "- documentSymbol: the outline of a huge session is bounded: beyond 300 turns, consecutive turns fold "
             "into blocks; a turn or block keeps its 100 most notable events (errors, failing calls, patches, then "
