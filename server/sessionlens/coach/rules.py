@@ -166,7 +166,7 @@ class Context:
         return int((result.timestamp - start).total_seconds() * 1000)
 
     def is_test_command(self, command: str | None) -> bool:
-        return bool(command) and any(p.search(command) for p in self.test_patterns)  # type: ignore[arg-type]
+        return bool(command) and any(p.search(command) for p in self.test_patterns)
 
     def is_failure(self, ev: Event) -> bool:
         if ev.kind is not EventKind.TOOL_RESULT:

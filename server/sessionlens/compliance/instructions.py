@@ -130,37 +130,31 @@ def ls_at(root: str, commit: str, rel_dir: str) -> list[str]:
 
 # ------------------------------------------------------------------------------ project dirs
 
-#: Seconds a folder's "holds a project marker" answer is reused: an indexing pass asks it for
-#: every log file of a folder (hundreds of stat calls each) within moments.
-_MARKER_TTL = 5.0
-_marker_cache = _LRU(4096)
+#: Seconds a folder's answers (does it hold a project marker, which project a log in it belongs to)
+#: are reused: an indexing pass asks them for every log file of a folder within moments.
+_FOLDER_TTL = 5.0
+_folder_cache = _LRU(4096)
+
+
+def _folder_cached(key: tuple, compute):
+    now = time.monotonic()
+    hit = _folder_cache.get(key)
+    if hit is not None and now - hit[0] < _FOLDER_TTL:
+        return hit[1]
+    return _folder_cache.put(key, (now, compute()))[1]
 
 
 def _has_marker(folder: Path) -> bool:
-    key = str(folder)
-    now = time.monotonic()
-    hit = _marker_cache.get(key)
-    if hit is not None and now - hit[0] < _MARKER_TTL:
-        return hit[1]
-    found = any((folder / m).exists() for m in _MARKERS)
-    _marker_cache.put(key, (now, found))
-    return found
-
+    return _folder_cached(("marker", str(folder)), lambda: any((folder / m).exists() for m in _MARKERS))
 
 
 def project_dir_for_log(log_path: str | None, workspace_folders: Sequence[str] = ()) -> str | None:
     """Where to look for instruction files of a session whose cwd is not on this machine."""
     if not log_path:
         return _project_dir_for_log(log_path, workspace_folders)
-    # the answer depends on the log's folder only (an indexing pass asks it for every file of a folder)
+    # the answer depends on the log's folder only
     key = ("dir", os.path.dirname(log_path), tuple(workspace_folders), os.path.expanduser("~"))
-    now = time.monotonic()
-    hit = _marker_cache.get(key)
-    if hit is not None and now - hit[0] < _MARKER_TTL:
-        return hit[1]
-    found = _project_dir_for_log(log_path, workspace_folders)
-    _marker_cache.put(key, (now, found))
-    return found
+    return _folder_cached(key, lambda: _project_dir_for_log(log_path, workspace_folders))
 
 
 def _project_dir_for_log(log_path: str | None, workspace_folders: Sequence[str] = ()) -> str | None:

@@ -175,9 +175,8 @@ class Prepared:
 
 
 class _Spooled:
-    """A worker's result handed over through a file in a spool folder (tmpfs when there is one):
-    a large result sent through the pool's pipe would wait, and the worker with it, for this
-    process's result thread, which competes with the writing thread for the GIL."""
+    """A worker's answer handed over through a file in a spool folder (tmpfs when there is one), so
+    the answers pipe only carries a few bytes per job and the worker never waits on it."""
 
     __slots__ = ("path",)
 
@@ -419,10 +418,7 @@ class Indexer:
                 chunk *= 2  # a single line longer than the chunk
         more = len(data) == chunk
         whole = job.offset == 0 and state is None and not more
-        # mtime 0 until the coach has run on the whole file: a run killed in between sees the file as
-        # changed and finishes the job
-        out = self._prepared(job, result, consumed, size=job.size, mtime_ns=0, head_len=job.head_len,
-                             head_hash=job.head_hash, whole=whole)
+        out = self._prepared(job, result, consumed, head_len=job.head_len, head_hash=job.head_hash, whole=whole)
         out.more = more
         out.nbytes = len(data)
         return out
@@ -431,10 +427,10 @@ class Indexer:
         result = ingest.parse_file(job.path)
         if result is None:
             return Prepared(not_session=True)
-        return self._prepared(job, result, job.size, size=job.size, mtime_ns=0, head_len=0, head_hash=None, whole=True)
+        return self._prepared(job, result, job.size, head_len=0, head_hash=None, whole=True)
 
-    def _prepared(self, job: Job, result, consumed: int, *, size: int, mtime_ns: int, head_len: int,
-                  head_hash: str | None, whole: bool) -> Prepared:
+    def _prepared(self, job: Job, result, consumed: int, *, head_len: int, head_hash: str | None,
+                  whole: bool) -> Prepared:
         sess = result.session
         agent = result.agent.value
         project = self.projects(sess.cwd)
@@ -445,16 +441,20 @@ class Indexer:
                 continue
             c = cost_of(u.usage, u.model, self.prices, agent=agent, speed=u.speed)
             costs[u.key] = (c.usd, c.known)
+        # mtime 0 until the coach has run on the whole file: a run killed in between sees the file as
+        # changed and finishes the job
         prep = prepare_parse(
             job.fid, result, project=project, project_name=Path(project).name if project else None, usage_costs=costs,
-            size=size, mtime_ns=mtime_ns, head_len=head_len, head_hash=head_hash, parser_version=ingest.PARSER_VERSION,
+            size=job.size, mtime_ns=0, head_len=head_len, head_hash=head_hash, parser_version=ingest.PARSER_VERSION,
         )
         out = Prepared(prep=prep, consumed=consumed, events=len(result.events), problems=len(result.problems),
                        offset=result.state.offset, state=prep.file_state[-1])
         if whole and self.coach_enabled and (result.events or result.problems):
             out.coached = True
             out.findings = self._coach_parsed(job, result, prep)
-        elif self.coach_enabled:  # the coach will read the file back: tell it where the secrets are
+        elif self.coach_enabled and job.secrets is not None:
+            # the coach will read the whole file back: tell it where the secrets are (an append
+            # pass knows nothing of the earlier lines: its coach scans them all anyway)
             out.secret_seqs = secret_event_seqs(result.events)
         return out
 
@@ -476,7 +476,7 @@ class Indexer:
             if (pool.outstanding() < WORKER_AHEAD and pool.outstanding_bytes + nbytes <= max(WORKER_AHEAD_BYTES, nbytes)
                     and not (coaching and job.kind == "parse")):
                 try:
-                    queue.append(_Slot(job, pool.submit(job.kind, job if job.kind == "parse" else (job.fid, job.secrets), nbytes)))
+                    queue.append(_Slot(job, pool.submit(job, nbytes)))
                     self._write_ready()
                     return
                 except Exception as e:  # a broken pool: carry on in this process
@@ -486,7 +486,7 @@ class Indexer:
                 self._write_ready(wait=True)
         slot = _Slot(job)
         try:
-            slot.result = self.prepare(job) if job.kind == "parse" else self._coach_findings(job.fid, None, job.secrets)
+            slot.result = self.run_job(job)
         except Exception as e:  # noqa: BLE001 - reported when the slot is written
             slot.error = e
         if isinstance(slot.result, Prepared):
@@ -541,15 +541,13 @@ class Indexer:
                 res = slot.get()
             except WorkerLost as e:  # the worker died (killed, out of memory): do the job here
                 log.warning("%s: doing its jobs in this process", e)
-                res = self.prepare(job) if job.kind == "parse" else self._coach_findings(job.fid, None, job.secrets)
+                res = self.run_job(job)
         except Exception as e:
-            if job.kind == "coach":
-                log.warning("coach failed on file %s (%s): running it here", job.fid, e)
-                res = self._coach_findings(job.fid, None, job.secrets)
-            else:
-                log.error("indexing %s failed", job.path, exc_info=(type(e), e, e.__traceback__))
+            if job.kind != "coach":
                 self._failed(job.path, job.fid, job.size, job.mtime_ns, e)
                 return None
+            log.warning("coach failed on file %s (%s): running it here", job.fid, e)
+            res = self.run_job(job)
         store = self.store
         stats = self._stats
         if self._batching and not self._batch_open:
@@ -617,7 +615,7 @@ class Indexer:
             self.store.conn.__exit__(None, None, None)
 
     def _failed(self, path: str, fid: int, size: int, mtime_ns: int, e: BaseException) -> None:
-        log.warning("indexing %s failed: %s", path, e)
+        log.warning("indexing %s failed: %s", path, e, exc_info=(type(e), e, e.__traceback__))
         self._stats.errors.append(f"{path}: {e}")
         with self.store.conn:
             self.store.mark_file(fid, size=size, mtime_ns=mtime_ns, status="error", error=str(e)[:500])
@@ -678,9 +676,13 @@ class Indexer:
         sd = prep.session_dict(job.path)
         return self._coach(sd, result.events, result.turns, job.path)
 
-    def _coach_findings(self, file_id: int, held: list | None,
-                        secret_seqs: Iterable[int] | None = None) -> tuple[str, list] | None:
-        """(session id, findings) of a written file, None when there is nothing to coach or the rules failed."""
+    def run_job(self, job: Job) -> Prepared | tuple[str, list] | None:
+        """Do one job (in whichever process): a parse job's ``Prepared``, a coach job's findings."""
+        return self.prepare(job) if job.kind == "parse" else self._coach_findings(job.fid, job.secrets)
+
+    def _coach_findings(self, file_id: int, secret_seqs: Iterable[int] | None = None) -> tuple[str, list] | None:
+        """(session id, findings) of a written file, read back, None when there is nothing to coach or
+        the rules failed."""
         store = self.store
         row = store.file_row_by_id(file_id)
         if row is None or not row.session_id:
@@ -688,12 +690,8 @@ class Indexer:
         sd = store.get_session(row.session_id)
         if sd is None:
             return None
-        if held is not None:
-            secret_seqs = None
-        else:
-            secret_seqs = None if secret_seqs is None else list(secret_seqs)
-            held = self._rule_events(file_id, secret_seqs)
-        return self._coach(sd, held, store.turns(sd["id"]), row.path, secret_seqs)
+        events = self._rule_events(file_id, secret_seqs)
+        return self._coach(sd, events, store.turns(sd["id"]), row.path, secret_seqs)
 
     def _coach(self, sd: dict, events: list, turns: list, path: str,
                secret_seqs: Iterable[int] | None = None) -> tuple[str, list] | None:
@@ -773,11 +771,11 @@ class _WorkerProcess:
         self.outstanding_bytes = 0
         self._lost: BaseException | None = None
 
-    def submit(self, kind: str, payload, nbytes: int = 0) -> _Ticket:
+    def submit(self, job: Job, nbytes: int = 0) -> _Ticket:
         if self._lost is not None:
             raise WorkerLost(str(self._lost))
         tid = next(self._ids)
-        self._jobs.send((tid, kind, payload))
+        self._jobs.send((tid, job))
         self._waiting[tid] = nbytes
         self.outstanding_bytes += nbytes
         return _Ticket(self, tid)
@@ -850,9 +848,9 @@ def _worker_main(jobs, results, home: str, prices: PriceTable, coach_enabled: bo
             return
         if msg is None:
             return
-        tid, kind, payload = msg
+        tid, job = msg
         try:
-            value = _spooled(_worker_prepare(payload) if kind == "parse" else _coach_worker_run(payload))
+            value = _spooled(_WORKER.run_job(job))
             ok = True
         except Exception as e:  # noqa: BLE001 - handed back, reported for the file
             value, ok = e, False
@@ -860,11 +858,6 @@ def _worker_main(jobs, results, home: str, prices: PriceTable, coach_enabled: bo
             results.send((tid, ok, value))
         except Exception as e:  # noqa: BLE001 - e.g. an exception that does not pickle
             results.send((tid, False, RuntimeError(f"{type(value).__name__}: {value} ({e})")))
-
-
-def _worker_prepare(job: Job) -> Prepared:
-    assert _WORKER is not None
-    return _WORKER.prepare(job)
 
 
 def _spooled(result):
@@ -879,8 +872,3 @@ def _spooled(result):
     except OSError:  # a full spool: through the pipe then
         return result
     return _Spooled(path)
-
-
-def _coach_worker_run(payload: tuple[int, tuple[int, ...] | None]) -> tuple[str, list] | None:
-    assert _WORKER is not None
-    return _WORKER._coach_findings(payload[0], None, payload[1])

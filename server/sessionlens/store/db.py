@@ -503,30 +503,6 @@ class Store:
             self.conn.execute("DELETE FROM files WHERE id=?", (file_id,))
 
     # ------------------------------------------------------------------ ingest
-    def apply_parse(
-        self,
-        file_id: int,
-        result: ParseResult,
-        *,
-        project: str | None,
-        project_name: str | None,
-        usage_costs: dict[str, tuple[float | None, bool]],
-        size: int,
-        mtime_ns: int,
-        head_len: int,
-        head_hash: str | None,
-        parser_version: int,
-    ) -> str:
-        """Write one parse pass (events, turns, usage, problems, session) and the file's new state.
-
-        Must be called inside ``with store.conn:`` so the pass and the file offset commit together.
-        Returns the session id the rows were written under.
-        """
-        return self.write_prepared(prepare_parse(
-            file_id, result, project=project, project_name=project_name, usage_costs=usage_costs, size=size,
-            mtime_ns=mtime_ns, head_len=head_len, head_hash=head_hash, parser_version=parser_version,
-        ))
-
     def write_prepared(self, p: PreparedParse) -> str:
         """Write the rows of :func:`prepare_parse` (inside ``with store.conn:``); returns the session id
         they were written under: ``<id>@<file id>`` when another file already claims the session id
