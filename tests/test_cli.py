@@ -17,7 +17,8 @@ SID = "ae4a77f8-aedd-4bc1-888f-c94edc91af04"
 @pytest.fixture(scope="module")
 def home(corpus, tmp_path_factory) -> Path:
     h = tmp_path_factory.mktemp("cli") / "home"
-    st = index(h, corpus)
+    # The CLI's behaviour is pinned on the Claude Code and Codex logs; other agents are covered by their own tests.
+    st = index(h, corpus / "claude", corpus / "codex")
     assert st.files_changed > 10
     return h
 
@@ -35,7 +36,7 @@ def run_json(capsys, *argv: str):
 
 
 def test_index_json_on_an_indexed_store_reports_nothing_changed(capsys, home, corpus):
-    d = run_json(capsys, "index", "--home", str(home), str(corpus))
+    d = run_json(capsys, "index", "--home", str(home), str(corpus / "claude"), str(corpus / "codex"))
     assert d["index"]["files_changed"] == 0 and d["index"]["files_skipped"] == d["index"]["files_seen"] > 10
     assert {"files", "sessions", "events", "search_docs", "by_agent", "totals", "store"} <= d["store"].keys()
     assert d["store"]["by_agent"].keys() == {"codex", "claude"}

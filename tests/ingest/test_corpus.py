@@ -97,7 +97,10 @@ def _parse(corpus: Path, rel: str) -> ParseResult:
 
 def test_corpus_table_covers_every_file(corpus: Path) -> None:
     on_disk = sorted(str(p.relative_to(corpus)) for p in corpus.rglob("*.jsonl"))
-    assert on_disk == ALL_FILES
+    # The corpus also holds other agents' logs (Gemini, Copilot, OpenCode, Cursor, Pi, ...): this table pins
+    # the Claude Code and Codex ones, and every one of those is in it.
+    assert [f for f in on_disk if f.split("/", 1)[0] in ("claude", "codex")] == ALL_FILES
+    assert len(on_disk) > len(ALL_FILES)
 
 
 @pytest.mark.parametrize("rel", sorted(CODEX))
