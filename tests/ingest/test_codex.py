@@ -245,11 +245,18 @@ def test_huge_line_and_text_bound() -> None:
     assert r.events[1].length == len(data) - data.index(b"\n") - 2
 
 
-@pytest.mark.parametrize("stamp", ["not a date", "2026-13-45T99:00:00Z", 12345, None, "2026-03-01T10:00:00"])
+@pytest.mark.parametrize("stamp", ["not a date", "2026-13-45T99:00:00Z", 12345, None, "2026-03-01T10:00:00",
+                                   "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
 def test_malformed_timestamp_is_none(stamp: object) -> None:
+    """A bad timestamp is no timestamp, and (when it is text) a warning on its line; the event stays."""
     data = jl({"timestamp": stamp, "type": "event_msg", "payload": {"type": "agent_message", "message": "m"}})
     r = codex.parse(data, "/x/r.jsonl")
-    assert r.events[0].timestamp is None and r.problems == []
+    assert r.events[0].timestamp is None and r.events[0].text == "m"
+    if isinstance(stamp, str):
+        assert [(p.line, p.severity) for p in r.problems] == [(1, "warning")]
+        assert "timestamp" in r.problems[0].message
+    else:
+        assert r.problems == []
 
 
 def test_exec_command_heredoc_apply_patch() -> None:

@@ -6,12 +6,14 @@ Pure functions, no I/O.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from datetime import datetime
 from typing import Any, Iterator
 
 import orjson
 
+from sessionlens.models import limits
 from sessionlens.models.construct import construct as _construct
 from sessionlens.models.session import (
     Agent,
@@ -77,6 +79,8 @@ def parse_ts(value: Any) -> datetime | None:
         return None
     if dt.tzinfo is None:
         return None
+    if not limits.ts_ok(dt):
+        return None  # year 1 or 9999: out of every date function's range (LineParser reports it)
     return dt
 
 
@@ -160,8 +164,8 @@ def as_int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, float) and value == value:
-        return int(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return int(value)  # the store range-checks it
     return None
 
 
@@ -329,11 +333,17 @@ class LineParser:
                     line=line_no, offset=offset, message=f"line is JSON {type(obj).__name__}, not an object"))
             else:
                 try:
-                    self.events.append(self.handle(obj, line_no, offset, len(raw)))
+                    ev = self.handle(obj, line_no, offset, len(raw))
+                    self.events.append(ev)
+                    if ev.timestamp is None and isinstance(obj.get("timestamp"), str) and obj["timestamp"]:
+                        self.problems.append(ParseProblem(
+                            line=line_no, offset=offset, severity="warning",
+                            message=f"timestamp {obj['timestamp'][:40]!r} invalid or out of range: ignored"))
                 except Exception as exc:  # a parser bug must not lose the rest of the file
-                    logger.warning("%s:%d: cannot interpret line: %r", self.path, line_no, exc, exc_info=True)
+                    logger.warning("%s:%d: cannot interpret line: %s: %s", self.path, line_no, type(exc).__name__, exc)
+                    logger.info("%s:%d: cannot interpret line", self.path, line_no, exc_info=True)
                     self.problems.append(ParseProblem(
-                        line=line_no, offset=offset, message=f"cannot interpret line: {exc!r}", severity="warning"))
+                        line=line_no, offset=offset, message=f"cannot interpret line: {exc!r}"[:300], severity="warning"))
             consumed_line = line_no
             consumed_offset = offset + len(raw) + 1 if terminated else start_offset + len(data)
         else:

@@ -25,10 +25,12 @@ from sessionlens.ingest.base import (
     parse_ts,
     scrub_data_urls,
 )
+from sessionlens.models import limits
 from sessionlens.models.session import (
     Agent,
     Event,
     EventKind,
+    ParseProblem,
     ParseResult,
     ParserState,
     Session,
@@ -144,23 +146,32 @@ def _edit_diff(name: str, inp: dict[str, Any]) -> str | None:
     return "\n".join(out)
 
 
+_TOKEN_FIELDS = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens")
+
+
 def _usage(raw: dict[str, Any]) -> TokenUsage:
-    creation = as_int(raw.get("cache_creation_input_tokens")) or 0
+    """Tokens of one request, each within ``[0, MAX_TOKENS]`` (a negative count is no count)."""
+    tok = limits.tokens
+    creation = tok(raw.get("cache_creation_input_tokens"))
     w5 = w1 = 0
     cc = raw.get("cache_creation")
     if isinstance(cc, dict):
-        w5 = as_int(cc.get("ephemeral_5m_input_tokens")) or 0
-        w1 = as_int(cc.get("ephemeral_1h_input_tokens")) or 0
+        w5 = tok(cc.get("ephemeral_5m_input_tokens"))
+        w1 = tok(cc.get("ephemeral_1h_input_tokens"))
     if w5 + w1 < creation:
         w5 += creation - w5 - w1  # no (or partial) TTL breakdown: the default TTL is 5 minutes
     return _construct(TokenUsage, dict(
-        input_tokens=as_int(raw.get("input_tokens")) or 0,
-        cache_read_tokens=as_int(raw.get("cache_read_input_tokens")) or 0,
+        input_tokens=tok(raw.get("input_tokens")),
+        cache_read_tokens=tok(raw.get("cache_read_input_tokens")),
         cache_write_5m_tokens=w5,
         cache_write_1h_tokens=w1,
-        output_tokens=as_int(raw.get("output_tokens")) or 0,
+        output_tokens=tok(raw.get("output_tokens")),
         reasoning_tokens=0,
     ))
+
+
+def _usage_out_of_range(raw: dict[str, Any]) -> list[str]:
+    return [k for k in _TOKEN_FIELDS if not limits.int_ok(raw.get(k), 0, limits.MAX_TOKENS)]
 
 
 class ClaudeParser(LineParser):
@@ -411,6 +422,10 @@ class ClaudeParser(LineParser):
         if isinstance(raw_usage, dict) and (mid or rid):
             key = f"claude:{mid or ''}:{rid or ''}"
             usage = _usage(raw_usage)
+            bad = _usage_out_of_range(raw_usage)
+            if bad:
+                self.problems.append(ParseProblem(line=base[0], offset=base[1], severity="warning",
+                                                  message=f"token counts out of range ({', '.join(bad)}): counted as 0"))
             prev = self.usage.get(key)
             if prev is None or usage.output_tokens > prev.usage.output_tokens:
                 cost = obj.get("costUSD")

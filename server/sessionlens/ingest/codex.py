@@ -32,10 +32,12 @@ from sessionlens.ingest.base import (
     parse_ts,
     scrub_data_urls,
 )
+from sessionlens.models import limits
 from sessionlens.models.session import (
     Agent,
     Event,
     EventKind,
+    ParseProblem,
     ParseResult,
     ParserState,
     Session,
@@ -165,13 +167,21 @@ def _patch_text(command: str | None) -> str | None:
     return command[start: end + len("*** End Patch")] if end >= 0 else command[start:]
 
 
+_USAGE_KEYS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens", "total_tokens")
+
+
 def _usage_of(raw: Any) -> dict[str, int] | None:
+    """A token usage object's counts (each within ``[0, MAX_TOKENS]``), None when it is no object."""
     if not isinstance(raw, dict):
         return None
-    return {
-        k: (as_int(raw.get(k)) or 0)
-        for k in ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens", "total_tokens")
-    }
+    return {k: limits.tokens(raw.get(k)) for k in _USAGE_KEYS}
+
+
+def _usage_valid(raw: Any) -> bool:
+    """True for a usage object whose counts are all plausible integers (missing ones count as 0)."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("input_tokens"), int):
+        return False
+    return all(limits.int_ok(raw.get(k), 0, limits.MAX_TOKENS) for k in _USAGE_KEYS)
 
 
 def _normalize(raw: dict[str, int]) -> TokenUsage:
@@ -198,9 +208,10 @@ def _exit_code_from_text(text: str) -> int | None:
                 else:
                     break
             try:
-                return int("".join(digits))
+                code = int("".join(digits))
             except ValueError:
                 return None
+            return code if limits.EXIT_MIN <= code <= limits.EXIT_MAX else None  # "Exit code: 99999999999999"
     return None
 
 
@@ -211,9 +222,10 @@ def _wall_time_ms(text: str) -> int | None:
         return None
     num = head[hit + 11:].split(" ", 1)[0].strip()
     try:
-        return int(float(num) * 1000)
+        ms = float(num) * 1000
     except ValueError:
         return None
+    return int(ms) if 0 <= ms <= limits.MAX_DURATION_MS else None  # NaN, inf, 1e300 are no durations
 
 
 class CodexParser(LineParser):
@@ -508,7 +520,7 @@ class CodexParser(LineParser):
                         exit_code = as_int(meta.get("exit_code"))
                         secs = meta.get("duration_seconds")
                         if isinstance(secs, (int, float)) and not isinstance(secs, bool):
-                            duration = int(secs * 1000)
+                            duration = limits.clamp_int(secs * 1000)  # the store checks the range
                     inner = decoded.get("output")
                     if isinstance(inner, str):
                         text = inner
@@ -576,7 +588,7 @@ class CodexParser(LineParser):
             if isinstance(dur, dict):
                 duration = (as_int(dur.get("secs")) or 0) * 1000 + (as_int(dur.get("nanos")) or 0) // 1_000_000
             elif isinstance(dur, (int, float)) and not isinstance(dur, bool):
-                duration = int(dur * 1000)
+                duration = limits.clamp_int(dur * 1000)  # the store checks the range
             return self._ev(base, EventKind.TOOL_RESULT, sub, tool=self.calls.get(cid) or "exec_command",
                             call_id=cid, exit_code=code, is_error=code not in (None, 0), duration_ms=duration,
                             command=_join_command(p.get("command")),
@@ -609,9 +621,19 @@ class CodexParser(LineParser):
             # an unchanged re-emitted snapshot (about half of all token_count lines)
             return self._ev(base, EventKind.TOKEN_USAGE, sub, duplicate=True, model=self.model)
         self.prev_raw = raw_total
-        total = _usage_of(raw_total)
-        last = _usage_of(info.get("last_token_usage"))
+        raw_last = info.get("last_token_usage")
+        last = _usage_of(raw_last) if _usage_valid(raw_last) else None
+        if raw_last is not None and last is None:
+            self.problems.append(ParseProblem(line=line, offset=base[1], severity="warning",
+                                              message="malformed last_token_usage: ignored"))
         delta: dict[str, int] | None
+        if raw_total is not None and not _usage_valid(raw_total):
+            # a malformed running total must not become the base of the next delta (the whole
+            # session would be counted again): ignored, this request counts by its last usage
+            self.problems.append(ParseProblem(line=line, offset=base[1], severity="warning",
+                                              message="malformed total_token_usage: ignored"))
+            raw_total = None
+        total = _usage_of(raw_total)
         if total is not None:
             prev = self.prev_total
             if prev is None:
@@ -621,6 +643,10 @@ class CodexParser(LineParser):
                 if all(v == 0 for v in delta.values()):
                     delta = None
                 elif any(v < 0 for v in delta.values()):
+                    delta = last  # a reset (resume, compaction)
+                elif last is not None and any(delta[k] > last[k] for k in _USAGE_KEYS):
+                    # the total grew by more than this request used: the previous total was off
+                    # (a glitch); Codex's totals grow by exactly the last usage
                     delta = last
             self.prev_total = total
         else:

@@ -105,6 +105,14 @@ class Progress:
     path: str | None
 
 
+def failure_message(e: BaseException) -> str:
+    """One line saying why a file failed, with the line number when the error knows it."""
+    text = str(e).splitlines()[0] if str(e) else ""
+    line = getattr(e, "lineno", None) or getattr(e, "line", None)
+    where = f"line {line}: " if isinstance(line, int) and line > 0 else ""
+    return f"{where}{type(e).__name__}: {text}" if text else f"{where}{type(e).__name__}"
+
+
 class ProjectResolver:
     """A session's project is the git root of its cwd, else the cwd itself."""
 
@@ -284,8 +292,8 @@ class Indexer:
                     row is not None
                     and row.size == st.st_size
                     and row.mtime_ns == st.st_mtime_ns
-                    and (row.parser_version == ingest.PARSER_VERSION or row.status != "ok")
-                ):
+                    and row.parser_version == ingest.PARSER_VERSION  # a file that failed or was no session log
+                ):  # is judged again by a newer sessionlens
                     stats.files_skipped += 1
                     continue
                 todo.append((path, st, row))
@@ -380,7 +388,8 @@ class Indexer:
             with store.conn:
                 if row is not None and row.status == "ok":
                     store.clear_file(fid)
-                store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="not_session")
+                store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="not_session",
+                                parser_version=ingest.PARSER_VERSION)
             self._stats.not_sessions += 1
             return None
         state = None
@@ -447,7 +456,7 @@ class Indexer:
             job.fid, result, project=project, project_name=Path(project).name if project else None, usage_costs=costs,
             size=job.size, mtime_ns=0, head_len=head_len, head_hash=head_hash, parser_version=ingest.PARSER_VERSION,
         )
-        out = Prepared(prep=prep, consumed=consumed, events=len(result.events), problems=len(result.problems),
+        out = Prepared(prep=prep, consumed=consumed, events=len(result.events), problems=len(prep.problem_rows),
                        offset=result.state.offset, state=prep.file_state[-1])
         if whole and self.coach_enabled and (result.events or result.problems):
             out.coached = True
@@ -563,22 +572,20 @@ class Indexer:
             with store.conn:
                 if job.clear:
                     store.clear_file(job.fid)
-                store.mark_file(job.fid, size=job.size, mtime_ns=job.mtime_ns, status="not_session")
+                store.mark_file(job.fid, size=job.size, mtime_ns=job.mtime_ns, status="not_session",
+                                parser_version=ingest.PARSER_VERSION)
             stats.not_sessions += 1
             return None
         changed = job.changed or res.events > 0 or res.problems > 0
         if res.prep is not None:
             done = not res.more and (res.coached or not self.coach_enabled)
-            with store.conn:
-                if job.first and job.clear:
-                    store.clear_file(job.fid)
-                sid = store.write_prepared(res.prep)
-                if done and res.coached and sid != res.prep.session_id:
-                    done = False  # written under another id (a copy of a known session): coach what was written
-                elif done:
-                    if res.findings is not None:
-                        store.replace_findings(job.fid, res.findings[0], res.findings[1])
-                    store.touch_file(job.fid, size=job.size, mtime_ns=job.mtime_ns)
+            try:
+                sid = self._write(job, res, done)
+            except Exception as e:  # never let one file stop the pass
+                self._failed(job.path, job.fid, job.size, job.mtime_ns, e)
+                return None
+            if done and res.coached and sid != res.prep.session_id:
+                done = False  # written under another id (a copy of a known session): coach what was written
             stats.bytes_parsed += res.consumed
             self._batch_bytes += res.consumed
             if self._batch_bytes >= BATCH_BYTES:
@@ -608,6 +615,27 @@ class Indexer:
                 store.mark_file(job.fid, size=job.size, mtime_ns=job.mtime_ns, status="ok", agent=job.agent)
         return None
 
+    def _write(self, job: Job, res: Prepared, done: bool) -> str:
+        """Write a parse job's rows (and, when ``done``, its findings): row by row after a failure, so
+        a value the store refuses costs that row (a problem on its line), not the file."""
+        store = self.store
+        for salvage in (False, True):
+            try:
+                with store.conn:
+                    if job.first and job.clear:
+                        store.clear_file(job.fid)
+                    sid = store.write_prepared(res.prep, salvage=salvage)
+                    if done and not (res.coached and sid != res.prep.session_id):
+                        if res.findings is not None:
+                            store.replace_findings(job.fid, res.findings[0], res.findings[1])
+                        store.touch_file(job.fid, size=job.size, mtime_ns=job.mtime_ns)
+                return sid
+            except Exception as e:
+                if salvage:
+                    raise
+                log.warning("%s: writing failed (%s: %s): writing row by row", job.path, type(e).__name__, e)
+        raise AssertionError("unreachable")
+
     def _commit_batch(self) -> None:
         self._batch_bytes = 0
         if self._batch_open:
@@ -615,10 +643,18 @@ class Indexer:
             self.store.conn.__exit__(None, None, None)
 
     def _failed(self, path: str, fid: int, size: int, mtime_ns: int, e: BaseException) -> None:
-        log.warning("indexing %s failed: %s", path, e, exc_info=(type(e), e, e.__traceback__))
-        self._stats.errors.append(f"{path}: {e}")
-        with self.store.conn:
-            self.store.mark_file(fid, size=size, mtime_ns=mtime_ns, status="error", error=str(e)[:500])
+        """One file failed: a one-line error (the traceback only with ``-v``, i.e. at INFO), the file
+        marked ``error`` with this parser version (retried once sessionlens changes)."""
+        msg = failure_message(e)
+        log.warning("indexing %s failed: %s", path, msg)
+        log.info("indexing %s failed", path, exc_info=(type(e), e, e.__traceback__))
+        self._stats.errors.append(f"{path}: {msg}")
+        try:
+            with self.store.conn:
+                self.store.mark_file(fid, size=size, mtime_ns=mtime_ns, status="error", error=msg[:500],
+                                     parser_version=ingest.PARSER_VERSION)
+        except Exception as e2:  # noqa: BLE001 - the store refuses even that: the file is retried next pass
+            log.warning("cannot record the failure of %s: %s", path, e2)
 
     # ------------------------------------------------------------------ coach
     def coach_config(self, project: str | None) -> CoachConfig:

@@ -23,6 +23,9 @@ import orjson
 
 from sessionlens.models import Event, EventKind, ParseProblem, ParseResult, Session, TokenUsage, Turn
 from sessionlens.models.construct import construct as _construct
+from sessionlens.models.limits import EXIT_MAX, EXIT_MIN, INT64_MAX, MAX_DURATION_MS, MAX_TOKENS, clamp_int
+from sessionlens.models.limits import dumps as _safe_dumps
+from sessionlens.models.limits import epoch as _epoch
 from sessionlens.store.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -44,11 +47,9 @@ class WriterBusy(StoreError):
 
 
 def _ts(dt: datetime | None) -> float | None:
-    if dt is None:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.timestamp()
+    """Epoch seconds of ``dt`` (None when out of the kept range: a timestamp from a log in year 1 or
+    9999 must not fail a write)."""
+    return _epoch(dt)
 
 
 def local_day(ts: float | None) -> str | None:
@@ -58,7 +59,18 @@ def local_day(ts: float | None) -> str | None:
 
 
 def _dumps(obj: Any) -> str:
-    return orjson.dumps(obj, default=str).decode()
+    return _safe_dumps(obj)
+
+
+def _checked_int(value: Any, lo: int, hi: int, what: str, line: int, offset: int, problems: list) -> int | None:
+    """``value`` range-checked for the store: a bad one becomes a warning on its line and is clamped
+    (a non-number is dropped)."""
+    v = clamp_int(value, lo, hi)
+    if v != value or isinstance(value, (bool, float)):
+        shown = repr(value)
+        problems.append((line, offset, "warning", f"{what} {shown[:40]} out of range: "
+                         + ("dropped" if v is None else f"stored as {v}")))
+    return v
 
 
 @dataclass(slots=True)
@@ -90,6 +102,69 @@ class PreparedParse:
                                     self.file_id))
 
 
+def _event_row(d: dict[str, Any], file_id: int, sid: str, kind_value, dumps, bad: list) -> tuple:
+    """One event's row; values out of range are clamped with a warning in ``bad`` (see ``_checked_int``)."""
+    data: dict[str, Any] = {}
+    if d["role"]:
+        data["role"] = d["role"]
+    if d["message_id"]:
+        data["message_id"] = d["message_id"]
+    if d["request_id"]:
+        data["request_id"] = d["request_id"]
+    if d["uuid"]:
+        data["uuid"] = d["uuid"]
+    if d["extra"]:
+        data["extra"] = d["extra"]
+    usage = d["usage"]
+    if usage is not None:
+        data["usage"] = usage.__dict__.copy()
+    ts = d["timestamp"]
+    if ts is not None:
+        ts = _epoch(ts)
+        if ts is None:
+            bad.append((d["line"], d["offset"], "warning", f"timestamp {d['timestamp']!s:.40} out of range: dropped"))
+    exit_code, duration, turn = d["exit_code"], d["duration_ms"], d["turn"]
+    if exit_code is not None and not (type(exit_code) is int and EXIT_MIN <= exit_code <= EXIT_MAX):
+        exit_code = _checked_int(exit_code, EXIT_MIN, EXIT_MAX, "exit code", d["line"], d["offset"], bad)
+    if duration is not None and not (type(duration) is int and 0 <= duration <= MAX_DURATION_MS):
+        duration = _checked_int(duration, 0, MAX_DURATION_MS, "duration (ms)", d["line"], d["offset"], bad)
+    if turn is not None and not (type(turn) is int and 0 <= turn <= INT64_MAX):
+        turn = _checked_int(turn, 0, INT64_MAX, "turn", d["line"], d["offset"], bad)
+    files = d["files"]
+    try:
+        files_json = dumps(files, default=str).decode() if files else None
+        data_json = dumps(data, default=str).decode() if data else None
+    except (orjson.JSONEncodeError, TypeError):  # nesting beyond 255 levels, ints beyond 64 bits
+        files_json = _safe_dumps(files) if files else None
+        data_json = _safe_dumps(data) if data else None
+        bad.append((d["line"], d["offset"], "warning", "a value nested too deeply or too large: shortened"))
+    return (
+        file_id, d["seq"], sid, d["offset"], d["length"], ts, kind_value[d["kind"]], d["subtype"], turn,
+        d["tool"], d["call_id"], d["command"], exit_code, 1 if d["is_error"] else 0, duration,
+        d["text"], files_json, d["model"], d["usage_key"],
+        (FLAG_DUPLICATE if d["duplicate"] else 0) | (FLAG_SIDECHAIN if d["sidechain"] else 0), d["agent_id"],
+        d["parent_call_id"], data_json,
+    )
+
+
+def _usage_tokens(t: TokenUsage, line: int, bad: list) -> tuple[int, ...]:
+    """A usage record's six token counts within ``[0, MAX_TOKENS]`` (sums over them cannot overflow)."""
+    vals = (t.input_tokens, t.cache_read_tokens, t.cache_write_5m_tokens, t.cache_write_1h_tokens,
+            t.output_tokens, t.reasoning_tokens)
+    if all(type(v) is int and 0 <= v <= MAX_TOKENS for v in vals):
+        return vals
+    out = tuple(v if type(v) is int and 0 <= v <= MAX_TOKENS else 0 for v in vals)
+    bad.append((line, 0, "warning", f"token counts out of range {[v for v in vals]!s:.120}: stored as {list(out)}"))
+    return out
+
+
+def _state_json(st) -> str:
+    try:
+        return st.model_dump_json()
+    except Exception:  # a log value kept in the parser's state that does not serialize (e.g. too deep)
+        return _safe_dumps(st.model_dump(mode="json", fallback=str, warnings=False))
+
+
 def prepare_parse(
     file_id: int,
     result: ParseResult,
@@ -115,39 +190,21 @@ def prepare_parse(
     append = rows.append
     kind_value = _KIND_VALUE
     dumps = orjson.dumps
+    bad: list[tuple] = []  # (line, offset, severity, message) of values out of range
     for e in result.events:
         d = e.__dict__  # plain field reads (the hot loop of every write)
-        data: dict[str, Any] = {}
-        if d["role"]:
-            data["role"] = d["role"]
-        if d["message_id"]:
-            data["message_id"] = d["message_id"]
-        if d["request_id"]:
-            data["request_id"] = d["request_id"]
-        if d["uuid"]:
-            data["uuid"] = d["uuid"]
-        if d["extra"]:
-            data["extra"] = d["extra"]
-        usage = d["usage"]
-        if usage is not None:
-            data["usage"] = usage.__dict__.copy()
-        ts = d["timestamp"]
-        if ts is not None:
-            ts = (ts if ts.tzinfo is not None else ts.replace(tzinfo=timezone.utc)).timestamp()
-        files = d["files"]
-        append(
-            (
-                file_id, d["seq"], sid, d["offset"], d["length"], ts, kind_value[d["kind"]], d["subtype"], d["turn"],
-                d["tool"], d["call_id"], d["command"], d["exit_code"], 1 if d["is_error"] else 0, d["duration_ms"],
-                d["text"], dumps(files, default=str).decode() if files else None, d["model"], d["usage_key"],
-                (FLAG_DUPLICATE if d["duplicate"] else 0) | (FLAG_SIDECHAIN if d["sidechain"] else 0), d["agent_id"],
-                d["parent_call_id"], dumps(data, default=str).decode() if data else None,
-            )
-        )
+        try:
+            row = _event_row(d, file_id, sid, kind_value, dumps, bad)
+        except Exception as exc:  # a value no check foresaw: the event is dropped, the file is kept
+            bad.append((d.get("line") or 0, d.get("offset") or 0, "warning", f"event not stored: {exc!r}"[:300]))
+            continue
+        append(row)
     turn_rows = [
         (
             sid, t.index, file_id, t.start_line, t.end_line, _ts(t.started_at), _ts(t.ended_at), t.prompt,
-            t.model, t.turn_id, int(t.aborted), t.duration_ms,
+            t.model, t.turn_id, int(t.aborted),
+            t.duration_ms if t.duration_ms is None or (type(t.duration_ms) is int and 0 <= t.duration_ms <= MAX_DURATION_MS)
+            else _checked_int(t.duration_ms, 0, MAX_DURATION_MS, "turn duration (ms)", t.start_line, 0, bad),
         )
         for t in result.turns
     ]
@@ -156,20 +213,22 @@ def prepare_parse(
     for u in result.usage:
         ts = _ts(u.timestamp)
         cost, known = usage_costs.get(u.key, (None, False))
-        t = u.usage
+        if cost is not None and not (isinstance(cost, (int, float)) and 0 <= cost < 1e12):
+            cost, known = None, False  # a price table or a log's own cost beyond reason
+        log_cost = u.cost_usd if isinstance(u.cost_usd, (int, float)) and 0 <= u.cost_usd < 1e12 else None
         urows.append(
             (
                 u.key, file_id, sid, u.line, turn_of.get(u.key), ts, local_day(ts), u.model, agent, project,
-                t.input_tokens, t.cache_read_tokens, t.cache_write_5m_tokens, t.cache_write_1h_tokens,
-                t.output_tokens, t.reasoning_tokens, u.speed, cost, int(known), u.cost_usd,
+                *_usage_tokens(u.usage, u.line, bad), u.speed, cost, int(known), log_cost,
             )
         )
     st = result.state
     return PreparedParse(
         file_id=file_id, session_id=sid, project=project, project_name=project_name, session_row=session_row,
         event_rows=rows, turn_rows=turn_rows, usage_rows=urows,
-        problem_rows=[(file_id, p.line, p.offset, p.severity, p.message) for p in result.problems],
-        file_state=(agent, size, mtime_ns, st.offset, st.line, head_len, head_hash, parser_version, st.model_dump_json()),
+        problem_rows=[(file_id, p.line, p.offset, p.severity, p.message) for p in result.problems]
+        + [(file_id, *b) for b in bad],
+        file_state=(agent, size, mtime_ns, st.offset, st.line, head_len, head_hash, parser_version, _state_json(st)),
         first_seq=result.events[0].seq if result.events else None,
     )
 
@@ -461,10 +520,14 @@ class Store:
         self.conn.execute("INSERT INTO files(path) VALUES(?) ON CONFLICT(path) DO NOTHING", (path,))
         return self.conn.execute("SELECT id FROM files WHERE path=?", (path,)).get
 
-    def mark_file(self, file_id: int, *, size: int, mtime_ns: int, status: str, error: str | None = None, agent: str | None = None) -> None:
+    def mark_file(self, file_id: int, *, size: int, mtime_ns: int, status: str, error: str | None = None, agent: str | None = None,
+                  parser_version: int | None = None) -> None:
+        """Record a file's status; ``parser_version`` (for "error" / "not_session"): the parser that
+        judged it, so the file is looked at again once sessionlens changes."""
         self.conn.execute(
-            "UPDATE files SET size=?, mtime_ns=?, status=?, error=?, agent=COALESCE(?, agent), indexed_at=? WHERE id=?",
-            (size, mtime_ns, status, error, agent, time.time(), file_id),
+            """UPDATE files SET size=?, mtime_ns=?, status=?, error=?, agent=COALESCE(?, agent), indexed_at=?,
+                   parser_version=COALESCE(?, parser_version) WHERE id=?""",
+            (size, mtime_ns, status, error, agent, time.time(), parser_version, file_id),
         )
 
     def touch_file(self, file_id: int, *, size: int, mtime_ns: int) -> None:
@@ -503,11 +566,27 @@ class Store:
             self.conn.execute("DELETE FROM files WHERE id=?", (file_id,))
 
     # ------------------------------------------------------------------ ingest
-    def write_prepared(self, p: PreparedParse) -> str:
+    def write_prepared(self, p: PreparedParse, *, salvage: bool = False) -> str:
         """Write the rows of :func:`prepare_parse` (inside ``with store.conn:``); returns the session id
         they were written under: ``<id>@<file id>`` when another file already claims the session id
-        (a copy, or .jsonl vs .jsonl.zst), keeping both apart."""
+        (a copy, or .jsonl vs .jsonl.zst), keeping both apart.
+
+        ``salvage`` (after a failed write, in a fresh savepoint): rows are written one by one and a
+        row that fails is left out with a problem on its line, so one bad value never loses a file."""
         c = self.conn
+        lost: list[tuple] = []
+
+        def many(sql: str, rows: list, line_at: int | None) -> None:
+            if not salvage:
+                c.executemany(sql, rows)
+                return
+            for r in rows:
+                try:
+                    with c:
+                        c.execute(sql, r)
+                except (apsw.Error, OverflowError, ValueError, TypeError) as e:
+                    line = r[line_at] if line_at is not None and isinstance(r[line_at], int) else 0
+                    lost.append((p.file_id, line, 0, "warning", f"row not stored: {type(e).__name__}: {e}"[:300]))
         file_id = p.file_id
         sid = p.session_id
         if p.project:
@@ -533,13 +612,13 @@ class Store:
                    title=COALESCE(excluded.title, sessions.title)""",
             session_row,
         )
-        c.executemany(
+        many(
             """INSERT OR REPLACE INTO events(file_id, seq, session_id, offset, length, ts, kind, subtype, turn, tool, call_id,
                    command, exit_code, is_error, duration_ms, text, files, model, usage_key, flags, agent_id,
                    parent_call_id, data) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-            event_rows,
+            event_rows, 1,
         )
-        c.executemany(
+        many(
             """INSERT INTO turns(session_id, idx, file_id, start_line, end_line, started_at, ended_at, prompt, model,
                    turn_id, aborted, duration_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)
                ON CONFLICT(session_id, idx) DO UPDATE SET end_line=excluded.end_line,
@@ -547,10 +626,10 @@ class Store:
                    prompt=COALESCE(turns.prompt, excluded.prompt), model=COALESCE(excluded.model, turns.model),
                    turn_id=COALESCE(turns.turn_id, excluded.turn_id), aborted=excluded.aborted,
                    duration_ms=COALESCE(excluded.duration_ms, turns.duration_ms)""",
-            turn_rows,
+            turn_rows, 3,
         )
         # usage: one row per billed request, globally deduplicated, keeping the largest output
-        c.executemany(
+        many(
             """INSERT INTO usage(key, file_id, session_id, seq, turn, ts, day, model, agent, project, input, cache_read,
                    cache_write_5m, cache_write_1h, output, reasoning, speed, cost_usd, cost_known, log_cost_usd)
                VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
@@ -559,9 +638,11 @@ class Store:
                    output=excluded.output, reasoning=excluded.reasoning, cost_usd=excluded.cost_usd,
                    cost_known=excluded.cost_known, model=COALESCE(excluded.model, usage.model)
                WHERE excluded.output > usage.output""",
-            usage_rows,
+            usage_rows, 3,
         )
-        c.executemany("INSERT INTO problems(file_id, line, offset, severity, message) VALUES(?,?,?,?,?)", p.problem_rows)
+        many("INSERT INTO problems(file_id, line, offset, severity, message) VALUES(?,?,?,?,?)", p.problem_rows, 1)
+        if lost:
+            c.executemany("INSERT INTO problems(file_id, line, offset, severity, message) VALUES(?,?,?,?,?)", lost)
         # counters + file state
         c.execute(
             """UPDATE sessions SET events=(SELECT count(*) FROM events WHERE file_id=?),
@@ -702,7 +783,7 @@ class Store:
         sql = f"""SELECT {SESSION_COLS},
                      (SELECT coalesce(sum(u.cost_usd), 0) FROM usage u WHERE u.session_id = s.id),
                      (SELECT count(*) FROM usage u WHERE u.session_id = s.id AND u.cost_known = 0),
-                     (SELECT coalesce(sum(u.input + u.cache_read + u.cache_write_5m + u.cache_write_1h + u.output), 0)
+                     (SELECT coalesce(CAST(total(u.input + u.cache_read + u.cache_write_5m + u.cache_write_1h + u.output) AS INTEGER), 0)
                         FROM usage u WHERE u.session_id = s.id)
                   FROM sessions s JOIN files f ON f.id = s.file_id
                   {"WHERE " + " AND ".join(where) if where else ""}
@@ -842,7 +923,7 @@ class Store:
     def turn_usage(self, session_id: str) -> dict[int, dict[str, Any]]:
         out = {}
         for r in self.conn.execute(
-            """SELECT turn, sum(input), sum(cache_read), sum(cache_write_5m + cache_write_1h), sum(output), sum(cost_usd),
+            """SELECT turn, CAST(total(input) AS INTEGER), CAST(total(cache_read) AS INTEGER), CAST(total(cache_write_5m + cache_write_1h) AS INTEGER), CAST(total(output) AS INTEGER), sum(cost_usd),
                       sum(1 - cost_known) FROM usage WHERE session_id=? GROUP BY turn""",
             (session_id,),
         ):
@@ -863,8 +944,8 @@ class Store:
             return {"input": 0, "cache_read": 0, "cache_write_5m": 0, "cache_write_1h": 0, "output": 0, "reasoning": 0, "cost_usd": 0.0, "unknown": 0, "requests": 0}
         q = ",".join("?" * len(session_ids))
         r = self.conn.execute(
-            f"""SELECT coalesce(sum(input),0), coalesce(sum(cache_read),0), coalesce(sum(cache_write_5m),0),
-                       coalesce(sum(cache_write_1h),0), coalesce(sum(output),0), coalesce(sum(reasoning),0),
+            f"""SELECT coalesce(CAST(total(input) AS INTEGER),0), coalesce(CAST(total(cache_read) AS INTEGER),0), coalesce(CAST(total(cache_write_5m) AS INTEGER),0),
+                       coalesce(CAST(total(cache_write_1h) AS INTEGER),0), coalesce(CAST(total(output) AS INTEGER),0), coalesce(CAST(total(reasoning) AS INTEGER),0),
                        coalesce(sum(cost_usd),0), coalesce(sum(1-cost_known),0), count(*)
                 FROM usage WHERE session_id IN ({q})""",
             list(session_ids),
@@ -906,8 +987,8 @@ class Store:
             where.append("u.agent = ?")
             args.append(agent)
         sql = f"""SELECT {group} AS k, {"COALESCE(u.model, '(unknown)')" if by in ("day", "week", "month") else "''"} AS m,
-                         sum(u.input), sum(u.cache_read), sum(u.cache_write_5m), sum(u.cache_write_1h), sum(u.output),
-                         sum(u.reasoning), sum(coalesce(u.cost_usd, 0)), sum(1 - u.cost_known), count(*),
+                         CAST(total(u.input) AS INTEGER), CAST(total(u.cache_read) AS INTEGER), CAST(total(u.cache_write_5m) AS INTEGER), CAST(total(u.cache_write_1h) AS INTEGER), CAST(total(u.output) AS INTEGER),
+                         CAST(total(u.reasoning) AS INTEGER), sum(coalesce(u.cost_usd, 0)), sum(1 - u.cost_known), count(*),
                          count(DISTINCT u.session_id), min(u.ts), max(u.ts)
                   FROM usage u {"WHERE " + " AND ".join(where) if where else ""}
                   GROUP BY k, m ORDER BY k, m"""
