@@ -101,10 +101,20 @@ def cmd_index(args) -> int:
     _out(f"Indexed {stats.files_changed} changed file(s) of {stats.files_seen} ({stats.files_skipped} unchanged) "
          f"in {stats.seconds:.2f} s: {stats.events:,} events, {mb:.1f} MB ({rate:.1f} MB/s)")
     if stats.problems:
-        _out(f"  {stats.problems} malformed line(s) recorded (see diagnostics / `sessionlens show`)")
-    for e in stats.errors[:10]:
-        _out(f"  error: {e}")
+        _out(f"  {stats.problems} malformed line(s) or bad value(s) recorded (see diagnostics / `sessionlens show`)")
+    _skipped(stats)
     return 0
+
+
+def _skipped(stats) -> None:
+    """Every file looked at but not indexed, named with why (at most 10 listed)."""
+    if not stats.skipped:
+        return
+    _out(f"  skipped {len(stats.skipped)} file(s) or folder(s):")
+    for path, reason in stats.skipped[:10]:
+        _out(f"    {path}: {reason}")
+    if len(stats.skipped) > 10:
+        _out(f"    … and {len(stats.skipped) - 10} more (`--json` lists them all)")
 
 
 def _summary(app) -> None:
@@ -152,6 +162,7 @@ def cmd_main(args) -> int:
         return 0
     _out(f"Indexed {stats.files_changed} changed file(s) of {stats.files_seen} in {stats.seconds:.2f} s "
          f"({stats.bytes_parsed / 1e6:.1f} MB, {stats.events:,} events)")
+    _skipped(stats)
     _summary(app)
     return 0
 

@@ -40,10 +40,16 @@ def test_detect(head: bytes, expected: Agent | None) -> None:
     assert detect("/any/file.jsonl", head) is expected
 
 
-def test_detect_skips_a_cut_off_line() -> None:
+def test_detect_a_cut_off_line_by_its_first_members() -> None:
+    """A first line longer than the head (megabytes of instructions) is judged by the members read
+    before the cut; one cut before they tell stays undecided."""
     head = b'{"type": "user", "sessionId": "s", "uuid": "u", "message": {"con'
     assert detect("/x.jsonl", jl(CLAUDE_LINE) + head) is Agent.CLAUDE
-    assert detect("/x.jsonl", head) is None
+    assert detect("/x.jsonl", head) is Agent.CLAUDE
+    codex_head = b'{"timestamp":"2026-01-25T10:32:00.707Z","type":"session_meta","payload":{"id":"x","base_instructions":{"text":"You are'
+    assert detect("/x.jsonl", codex_head) is Agent.CODEX
+    assert detect("/x.jsonl", b'{"type": "us') is None
+    assert detect("/x.jsonl", b'{"display": "fix it", "pastedContents": {"a": "') is None
 
 
 def test_parser_version_is_an_int() -> None:

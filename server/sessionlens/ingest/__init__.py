@@ -6,11 +6,9 @@
 from __future__ import annotations
 
 import logging
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
-import orjson
-
-from sessionlens.ingest import claude, codex
+from sessionlens.ingest import claude, codex, sniff
 from sessionlens.models.session import Agent, ParseResult, ParserState
 
 logger = logging.getLogger(__name__)
@@ -50,17 +48,6 @@ def _classify(obj: object) -> Agent | None | bool:
     return False
 
 
-def _first_lines(head: bytes, limit: int) -> Iterator[bytes]:
-    pos, n, count = 0, len(head), 0
-    while pos < n and count < limit:
-        end = head.find(b"\n", pos)
-        raw = head[pos:] if end < 0 else head[pos:end]
-        pos = n if end < 0 else end + 1
-        if raw.strip():
-            count += 1
-            yield raw
-
-
 def detect(path: str, head: bytes) -> Agent | None:
     """Which agent wrote this JSONL file, judged by the content of its first non-blank lines.
 
@@ -69,11 +56,7 @@ def detect(path: str, head: bytes) -> Agent | None:
     ``head`` is the start of the (decompressed) file; a cut-off last line is ignored.  ``path`` is
     only used for logging: content decides.
     """
-    for raw in _first_lines(head, 20):
-        try:
-            obj = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            continue  # a malformed or truncated line: look at the next one
+    for obj in sniff.head_objects(head):  # malformed lines skipped, a cut-off first line sniffed
         verdict = _classify(obj)
         if verdict is not False:
             return verdict  # type: ignore[return-value]
@@ -92,21 +75,18 @@ def _read_head(fh: BinaryIO) -> bytes:
     return head
 
 
-def _read_zst(path: str) -> bytes:
-    import zstandard
-
-    with open(path, "rb") as fh:
-        return zstandard.ZstdDecompressor().stream_reader(fh).read()
-
-
 def parse_file(path: str, state: ParserState | None = None) -> ParseResult | None:
     """Parse a session file from ``state.offset`` (or whole); None when it is not a session log.
 
-    ``.jsonl.zst`` files are always decompressed and parsed whole (``state`` is ignored for them).
-    Raises ``OSError`` when the file cannot be read and ``zstandard.ZstdError`` for corrupt archives.
+    Compressed (``.jsonl.zst``, gzip or zstd by content) and transcoded (UTF-16, a BOM, CR-only
+    line breaks) files are always decoded and parsed whole (``state`` is ignored for them).
+    Raises ``OSError`` when the file cannot be read, ``sniff.TooLarge`` and the decompressors'
+    errors for oversized or corrupt archives.
     """
-    if path.endswith(".zst"):
-        data = _read_zst(path)
+    with open(path, "rb") as fh:
+        encoding = sniff.encoding_of(fh.read(65536), path)
+    if path.endswith(".zst") or encoding != sniff.PLAIN:
+        data = sniff.read_decoded(path, "zstd" if path.endswith(".zst") and encoding == sniff.PLAIN else encoding)
         state = None
         head = data
     else:

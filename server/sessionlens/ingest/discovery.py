@@ -19,6 +19,7 @@ _SKIP_DIRS = frozenset({"node_modules", ".git", "tool-results"})
 _SKIP_FILES = frozenset({"history.jsonl"})
 _PLAIN = ".jsonl"
 _ZST = ".jsonl.zst"
+_GZ = ".jsonl.gz"
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,27 @@ def default_roots() -> list[Root]:
 
 
 def _is_log(name: str) -> bool:
-    return (name.endswith(_PLAIN) or name.endswith(_ZST)) and name not in _SKIP_FILES
+    return (name.endswith(_PLAIN) or name.endswith(_ZST) or name.endswith(_GZ)) and name not in _SKIP_FILES
 
 
-def _walk(top: str, dirs: list[str] | None = None) -> Iterator[str]:
+def shown_path(path: str) -> str:
+    """A path fit to show and store: undecodable bytes of a non-UTF-8 name as backslash escapes."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+        return True
+    except UnicodeEncodeError:  # bytes the file system gave that are no UTF-8 (surrogate escapes)
+        return False
+
+
+def _walk(top: str, dirs: list[str] | None = None, skipped: list[tuple[str, str]] | None = None) -> Iterator[str]:
     stack = [top]
     while stack:
         d = stack.pop()
@@ -68,6 +86,8 @@ def _walk(top: str, dirs: list[str] | None = None) -> Iterator[str]:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
             logger.debug("cannot list %s: %s", d, exc)
+            if skipped is not None:
+                skipped.append((shown_path(d), f"unreadable folder: {exc.strerror or exc}"))
             continue
         names = {e.name for e in entries}
         subdirs: list[str] = []
@@ -76,6 +96,10 @@ def _walk(top: str, dirs: list[str] | None = None) -> Iterator[str]:
             try:
                 if e.is_dir(follow_symlinks=False):
                     if name not in _SKIP_DIRS:
+                        if not _utf8(name):
+                            if skipped is not None:
+                                skipped.append((shown_path(e.path), "folder name is not UTF-8: not read"))
+                            continue
                         subdirs.append(e.path)
                     continue
                 if not e.is_file():
@@ -84,25 +108,35 @@ def _walk(top: str, dirs: list[str] | None = None) -> Iterator[str]:
                 continue
             if not _is_log(name):
                 continue
+            if not _utf8(name):
+                if skipped is not None:
+                    skipped.append((shown_path(e.path), "file name is not UTF-8: not indexed"))
+                continue
             if name.endswith(_ZST) and name[: -len(".zst")] in names:
                 continue  # the plain file wins (Codex keeps both only transiently)
             yield e.path
         stack.extend(reversed(subdirs))
 
 
-def discover(paths: Iterable[str], dirs: list[str] | None = None) -> Iterator[str]:
+def discover(paths: Iterable[str], dirs: list[str] | None = None,
+             skipped: list[tuple[str, str]] | None = None) -> Iterator[str]:
     """Yield every ``*.jsonl`` / ``*.jsonl.zst`` session file under ``paths`` (files are yielded as-is).
 
     Directories are walked recursively (skipping ``node_modules``, ``.git`` and Claude's
     ``tool-results``); ``history.jsonl`` prompt histories are skipped; when both ``x.jsonl`` and
     ``x.jsonl.zst`` exist only the plain file is yielded.  Missing paths are ignored; each file is
-    yielded once.  ``dirs``, when given, receives every directory walked.
+    yielded once.  ``dirs``, when given, receives every directory walked; ``skipped`` receives
+    ``(path, reason)`` for what cannot be read (an unreadable folder, a name that is not UTF-8).
     """
     seen: set[str] = set()
     for p in paths:
         p = os.path.expanduser(p)
+        if not _utf8(p):
+            if skipped is not None:
+                skipped.append((shown_path(p), "path is not UTF-8: not read"))
+            continue
         if os.path.isdir(p):
-            found: Iterable[str] = _walk(p, dirs)
+            found: Iterable[str] = _walk(p, dirs, skipped)
         elif os.path.isfile(p):
             found = (p,) if os.path.basename(p) not in _SKIP_FILES else ()
         else:

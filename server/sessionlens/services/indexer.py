@@ -33,7 +33,7 @@ from sessionlens.coach.config import CoachConfig, load_project_config
 from sessionlens.coach.redact import find_secrets
 from sessionlens.coach.rules import RULE_KINDS, may_hold_secret, run_rules, secret_event_seqs
 from sessionlens.cost import PriceTable, cost_of
-from sessionlens.ingest import claude, codex
+from sessionlens.ingest import claude, codex, sniff
 from sessionlens.ingest.base import TRUNCATION_MARK
 from sessionlens.ingest.discovery import discover
 from sessionlens.models import Agent, ParserState
@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 HEAD_BYTES = 4096
 CHUNK_BYTES = 8 * 1024 * 1024
 DETECT_BYTES = 1024 * 1024
+#: Bytes read from a changed file's start to tell what it is (leading garbage lines included).
+DETECT_HEAD = 64 * 1024
 PROJECT_CONFIG = ".sessionlens.json"
 #: A pass with at least this much to parse is a bulk pass: jobs are also prepared in a worker process
 #: (the second core) while this process writes, the WAL is checkpointed less often, and Tantivy gets
@@ -81,6 +83,9 @@ class IndexStats:
     search_docs: int = 0
     seconds: float = 0.0
     changed_paths: list[str] = field(default_factory=list)
+    #: every file (or folder) looked at but not indexed, with why: not a session log, failed,
+    #: an unreadable folder, a file name that is not UTF-8 (``files_skipped`` counts unchanged files)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -88,6 +93,7 @@ class IndexStats:
             "files_changed": self.files_changed,
             "files_skipped": self.files_skipped,
             "not_sessions": self.not_sessions,
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "errors": self.errors,
             "bytes_parsed": self.bytes_parsed,
             "events": self.events,
@@ -272,7 +278,7 @@ class Indexer:
         t0 = time.perf_counter()
         stats = IndexStats()
         bulk = False
-        files = list(discover(paths))
+        files = list(discover(paths, skipped=stats.skipped))
         stats.files_seen = len(files)
         if not self.store.lock.acquire(timeout=lock_timeout, on_wait=on_wait):
             stats.errors.append("busy")
@@ -286,6 +292,7 @@ class Indexer:
                     st = os.stat(path)
                 except OSError as e:
                     stats.errors.append(f"{path}: {e.strerror or e}")
+                    stats.skipped.append((path, f"cannot read: {e.strerror or e}"))
                     continue
                 row = rows.get(path)
                 if (
@@ -371,6 +378,8 @@ class Indexer:
             return Job("parse", path, fid, st.st_size, st.st_mtime_ns, clear=row is not None, zst=True)
         with open(path, "rb") as f:
             head = f.read(HEAD_BYTES)
+            if sniff.encoding_of(head, path) != sniff.PLAIN:  # gzip, zstd, UTF-16, BOM, CR-only: decoded, read whole
+                return Job("parse", path, fid, st.st_size, st.st_mtime_ns, clear=row is not None, zst=True)
             full = (
                 row is None
                 or row.status != "ok"
@@ -380,9 +389,9 @@ class Indexer:
                 or _hash(head[: row.head_len]) != row.head_hash
                 or len(head) < row.head_len
             )
-            det = head
+            det = head + f.read(DETECT_HEAD - len(head))  # room for leading garbage lines
             if b"\n" not in det:  # a first line longer than the head (Codex base_instructions): read more to detect
-                det = head + f.read(DETECT_BYTES)
+                det += f.read(DETECT_BYTES)  # (a first line longer still is sniffed by its first members)
         agent = ingest.detect(path, det)
         if agent is None:
             with store.conn:
@@ -390,7 +399,7 @@ class Indexer:
                     store.clear_file(fid)
                 store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="not_session",
                                 parser_version=ingest.PARSER_VERSION)
-            self._stats.not_sessions += 1
+            self._not_session(path)
             return None
         state = None
         offset = 0
@@ -574,7 +583,7 @@ class Indexer:
                     store.clear_file(job.fid)
                 store.mark_file(job.fid, size=job.size, mtime_ns=job.mtime_ns, status="not_session",
                                 parser_version=ingest.PARSER_VERSION)
-            stats.not_sessions += 1
+            self._not_session(job.path)
             return None
         changed = job.changed or res.events > 0 or res.problems > 0
         if res.prep is not None:
@@ -642,6 +651,10 @@ class Indexer:
             self._batch_open = False
             self.store.conn.__exit__(None, None, None)
 
+    def _not_session(self, path: str) -> None:
+        self._stats.not_sessions += 1
+        self._stats.skipped.append((path, "not a session log (no session line among its first lines)"))
+
     def _failed(self, path: str, fid: int, size: int, mtime_ns: int, e: BaseException) -> None:
         """One file failed: a one-line error (the traceback only with ``-v``, i.e. at INFO), the file
         marked ``error`` with this parser version (retried once sessionlens changes)."""
@@ -649,6 +662,7 @@ class Indexer:
         log.warning("indexing %s failed: %s", path, msg)
         log.info("indexing %s failed", path, exc_info=(type(e), e, e.__traceback__))
         self._stats.errors.append(f"{path}: {msg}")
+        self._stats.skipped.append((path, f"failed: {msg}"))
         try:
             with self.store.conn:
                 self.store.mark_file(fid, size=size, mtime_ns=mtime_ns, status="error", error=msg[:500],
