@@ -179,7 +179,8 @@ def cmd_stats(args) -> int:
 def cmd_search(args) -> int:
     app = _app(args)
     res = app.search(" ".join(args.query), agent=args.agent, project=args.project, kind=args.kind, tool=args.tool,
-                     session=args.session, since=args.since, until=args.until, limit=args.limit, workspace_only=False)
+                     session=args.session, since=args.since, until=args.until, limit=args.limit, workspace_only=False,
+                     show_secrets=args.show_secrets)
     if args.json:
         _json(res)
         return 0
@@ -232,13 +233,13 @@ def cmd_sessions(args) -> int:
 def cmd_show(args) -> int:
     app = _app(args)
     if args.markdown:
-        title, md = app.render_session(args.session)
+        title, md = app.render_session(args.session, redact=not args.show_secrets)
         if args.json:
             _json({"title": title, "markdown": md})
         else:
             _out(md)
         return 0
-    s, rows = app.timeline(args.session)
+    s, rows = app.timeline(args.session, redact=not args.show_secrets)
     if args.json:
         _json({"session": s, "timeline": [{"line": int(a), "time": b, "text": c} for a, b, c in rows],
                "problems": [p.model_dump() for p in app.db().problems(s["file_id"])]})
@@ -256,12 +257,12 @@ def cmd_show(args) -> int:
 
 def cmd_export(args) -> int:
     """A session as Markdown or JSON, with secrets redacted (exports leave the machine)."""
-    from sessionlens.coach.redact import redact, redact_obj
+    from sessionlens.coach.redact import egress
 
     app = _app(args)
     if args.format == "markdown":
         title, md = app.render_session(args.session, redact=True)
-        text = redact(md)
+        text = egress(md)
     else:
         s = app.resolve_session(args.session)
         events = app.db().events(s["file_id"])
@@ -272,7 +273,7 @@ def cmd_export(args) -> int:
             "usage": app.db().session_totals([s["id"]]),
             "findings": app.db().findings(session_id=s["id"]),
         }
-        text = json.dumps(redact_obj(payload), indent=2, ensure_ascii=False, default=str)
+        text = json.dumps(egress(payload), indent=2, ensure_ascii=False, default=str)
     if args.output:
         Path(args.output).write_text(text + ("" if text.endswith("\n") else "\n"))
         if not args.json:
@@ -401,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--kind", help="event kind, e.g. tool_call, user_message (comma-separated)")
     sp.add_argument("--tool", help="tool name, e.g. Bash, exec_command")
     sp.add_argument("--session", help="session id")
+    sp.add_argument("--show-secrets", action="store_true", help="do not mask the secrets found in snippets")
 
     sp = add("sessions", cmd_sessions, "list indexed sessions, newest first")
     filters(sp)
@@ -409,6 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("show", cmd_show, "a readable timeline of one session")
     sp.add_argument("session", help="session id, id prefix or file path")
     sp.add_argument("--markdown", action="store_true", help="the full Markdown transcript")
+    sp.add_argument("--show-secrets", action="store_true", help="do not mask the secrets found in the log")
 
     add("stats", cmd_stats, "store summary")
 

@@ -104,7 +104,7 @@ def test_key_resolution_order() -> None:
 async def test_seeded_secret_never_reaches_the_wire(fake_anthropic: FakeAnthropic) -> None:
     log = Log()
     log.prompt("deploy it")
-    log.shell("env | grep KEY", output=f"ANTHROPIC_API_KEY={SECRET}\nAWS=AKIAIOSFODNN7EXAMPLE")
+    log.shell("env | grep KEY", output=f"ANTHROPIC_API_KEY={SECRET}\nAWS=AKIAQ3EGUWX7KZL4NB2P")
     sess = session()
     findings = run_rules(sess, log.events, log.turns)
     assert any(f.rule_id == "secret-in-log" for f in findings)
@@ -119,7 +119,7 @@ async def test_seeded_secret_never_reaches_the_wire(fake_anthropic: FakeAnthropi
         _ = [d async for d in llm.stream(f"sys {SECRET}", [{"role": "user", "content": [{"type": "text", "text": SECRET}]}])]
     sent = fake_anthropic.sent_text()
     assert len(fake_anthropic.requests) == 2
-    assert SECRET not in sent and "AKIAIOSFODNN7EXAMPLE" not in sent
+    assert SECRET not in sent and "AKIAQ3EGUWX7KZL4NB2P" not in sent
     assert "[REDACTED:anthropic_key]" in sent
 
 

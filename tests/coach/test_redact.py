@@ -5,8 +5,8 @@ import pytest
 from sessionlens.coach.redact import find_secrets, mask, redact, redact_obj
 
 CASES = [
-    ("aws_access_key", "AKIAIOSFODNN7EXAMPLE"),
-    ("aws_secret_key", "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+    ("aws_access_key", "AKIAQ3EGUWX7KZL4NB2P"),
+    ("aws_secret_key", "aws_secret_access_key = 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"),
     ("anthropic_key", "sk-ant-api03-" + "aB3_-" * 18),
     ("openai_key", "sk-proj-" + "Ab1" * 16),
     ("openai_key", "sk-" + "9aZ" * 16),
@@ -75,7 +75,7 @@ def test_redact_obj_recurses_and_keeps_structure() -> None:
 
 
 def test_multiple_and_overlapping_spans_are_ordered() -> None:
-    text = "A=AKIAIOSFODNN7EXAMPLE B=ghp_" + "z" * 36
+    text = "A=AKIAQ3EGUWX7KZL4NB2P B=ghp_" + "z1" * 18
     spans = find_secrets(text)
     assert [s.kind for s in spans] == ["aws_access_key", "github_token"]
     assert spans[0].end <= spans[1].start

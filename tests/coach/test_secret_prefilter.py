@@ -12,10 +12,10 @@ SAMPLES = [
     "export ANTHROPIC_API_KEY=sk-ant-api03-" + "a1" * 20,
     "OPENAI=sk-proj-" + "Ab3" * 10,
     "id AKIAQ3EGUWX7KZL4NB2P in config",
-    "AWS_SECRET_ACCESS_KEY = " + "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKE",
+    "AWS_SECRET_ACCESS_KEY = " + "wJalrXUtnFEMI/K7MDENG/bPxRfiCYz8Qk2LmPvR",
     "token ghp_" + "a1B2c3D4e5" * 4,
     "xoxb-123456789012-abcdefghij",
-    "https://hooks.slack.com/services/T000/B000/XXXXXXXX",
+    "https://hooks.slack.com/services/T000/B000/a1B2c3D4e5F6",
     "key=AIza" + "B" * 35,
     "sk_live_" + "a1b2c3d4" * 3,
     "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
@@ -23,6 +23,8 @@ SAMPLES = [
     'db_password = "hunter2xyz9"',
     "PASSWORD: s3cr3tValue!",
     "client-secret=Zx81kq02Lmn",
+    '{"Credentials": {"SessionToken": "FwoGZXIvYXdzEJr//////////wEaDOBLrLcXZHTpCRn9dSKyAXkeaJO2aVo4Tr5vSUqYt8Jq6Pzh"}}',
+    "DATABASE_URL=postgres://app:Qm7s2KpL9x@db.internal:5432/app",
 ]
 
 
@@ -92,7 +94,7 @@ def test_secret_candidates_in_small_blocks(monkeypatch):
 
     monkeypatch.setattr(redact, "_SCAN_BLOCK", 50)
     texts = [f"plain text number {i} " * (i % 4 + 1) for i in range(400)]
-    for k, sample in zip(range(3, 400, 27), SAMPLES):
+    for k, sample in zip(range(3, 400, 21), SAMPLES):
         texts[k] = sample
     want = [i for i, t in enumerate(texts) if may_hold_secret(t)]
     assert len(want) == len(SAMPLES) and secret_candidates(texts) == want

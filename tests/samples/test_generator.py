@@ -14,6 +14,7 @@ import pytest
 
 from sessionlens.ingest import parse_file
 from sessionlens.samples import generator as gen
+from sessionlens.samples import wordbank as wb
 from tests.samples.measure_corpus import claude_line_type, codex_line_type
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
@@ -346,7 +347,7 @@ def test_problems_are_present(long_sessions, tmp_path):
     assert not any(any(w in c for w in test_words) for c, _ in cmds[last_patch + 1:]), "tests ran after the last edit"
     assert max(len(o) for _, o in cmds) >= 48_000
     raw = codex.path.read_bytes()
-    assert b"sk-ant-api03-EXAMPLE" in raw
+    assert wb.SECRET_TOKEN.encode() in raw
     # a session without problems carries no secret
     clean = gen.generate_codex_session(random.Random(8), path=tmp_path / "c.jsonl", start=START, turns=5, cwd=CWD)
     assert b"sk-ant-api03" not in clean.path.read_bytes()
@@ -354,7 +355,7 @@ def test_problems_are_present(long_sessions, tmp_path):
 
 def test_secret_only_in_a_few_sessions(corpus_2mb):
     files = [p for p in corpus_2mb.root.rglob("*.jsonl")]
-    with_secret = [p for p in files if b"sk-ant-api03-EXAMPLE" in p.read_bytes()]
+    with_secret = [p for p in files if wb.SECRET_TOKEN.encode() in p.read_bytes()]
     assert 1 <= len(with_secret) <= max(2, len(files) // 4)
 
 

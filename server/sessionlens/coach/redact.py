@@ -35,7 +35,20 @@ SECRET_PATTERNS: list[SecretPattern] = [
     SecretPattern(
         "aws_secret_key",
         "AWS secret access key",
-        re.compile(r"(?i)aws_?secret_?(?:access_?)?key[\"']?\s*[:=]\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"),
+        # AWS_SECRET_ACCESS_KEY=… and the "SecretAccessKey": "…" of `aws sts` / `aws configure export-credentials` JSON
+        re.compile(r"(?i)(?:aws_?secret_?(?:access_?)?key|secret_?access_?key)[\"']?\s*[:=]\s*[\"']?"
+                   r"(?P<secret>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"),
+    ),
+    SecretPattern(
+        "aws_session_token",
+        "AWS session token",
+        re.compile(r"(?i)(?:aws_?)?(?:session|security)_?token[\"']?\s*[:=]\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{32,})"),
+    ),
+    SecretPattern(
+        "url_credential",
+        "password in a URL",
+        # postgres://user:pass@host, mongodb+srv://…, https://x-access-token:…@github.com
+        re.compile(r"(?i)\b[a-z][a-z0-9+.\-]{1,30}://[^\s:/@\"'`<>]{1,128}:(?P<secret>[^\s/@\"'`<>]{3,256})@(?=[A-Za-z0-9\[])"),
     ),
     SecretPattern("github_token", "GitHub token", re.compile(_B + r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})" + _E)),
     SecretPattern("slack_token", "Slack token", re.compile(_B + r"xox[abposr]-[A-Za-z0-9\-]{10,}" + _E)),
@@ -77,10 +90,30 @@ _PLACEHOLDER = re.compile(
 _DOTTED_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
 
+#: Marks of a value that stands for a secret without being one: examples (AWS's documented
+#: ``AKIAIOSFODNN7EXAMPLE``), placeholders (``your-api-key``, ``xxxxx``, ``<token>``, ``***``),
+#: variable references (``${TOKEN:-}``, ``$TOKEN``, ``%TOKEN%``, ``{{ secrets.X }}``, ``process.env.X``)
+#: and redaction markers (``[REDACTED:…]``, ``<redacted>``).
+_FAKE_MARKS = re.compile(
+    r"(?i)example|placeholder|redacted|x{5}|\*{3}|\.{3}|…|<[^>]*>|\$\{|\$\(|\{\{|your[_\-]?(?:api|secret|token|key|pass)|"
+    r"dummy|changeme|replace[_\-]?me|fake[_\-]?(?:key|token|secret)|^\$[A-Za-z_]|^%[A-Za-z_]+%$|"
+    r"process\.env|os\.environ|getenv"
+)
+
+
+def looks_fake(value: str) -> bool:
+    """True for a matched "secret" that is an example, a placeholder, a variable reference or a
+    redaction marker (see ``_FAKE_MARKS``), or one character repeated."""
+    if _FAKE_MARKS.search(value) is not None:
+        return True
+    core = value.strip("\"'`")
+    return len(set(core)) <= 1
+
+
 def _generic_value_ok(m: re.Match[str]) -> bool:
     """Filter false positives of the ``password = value`` (credential) pattern (code, placeholders, types)."""
     value = m.group("secret") or m.group("bare") or ""
-    if _PLACEHOLDER.match(value) or value.startswith("[REDACTED"):
+    if _PLACEHOLDER.match(value) or value.startswith("[REDACTED") or looks_fake(value):
         return False
     if m.group("bare") is not None:
         # Unquoted: ``api_key=os.environ.get`` or ``password: Optional`` are code, not secrets.
@@ -100,7 +133,9 @@ _NEEDLES: dict[str, tuple[tuple[str, ...], bool]] = {
     "anthropic_key": (("sk-ant-",), False),
     "openai_key": (("sk-",), False),
     "aws_access_key": (("AKIA", "ASIA", "ABIA", "ACCA"), False),
-    "aws_secret_key": (("aws",), True),
+    "aws_secret_key": (("aws", "secretaccess", "secret_access"), True),
+    "aws_session_token": (("session_token", "sessiontoken", "security_token", "securitytoken"), True),
+    "url_credential": (("://",), False),
     "github_token": (("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), False),
     "slack_token": (("xox",), False),
     "slack_webhook": (("hooks.slack.com",), False),
@@ -121,7 +156,7 @@ _CREDENTIAL_HINT = re.compile(
 # (fast), a family of literals with a common prefix by a regex (which then scans for its prefix);
 # an alternation of all literals is much slower in ``re``
 _CASED_PREFIXED = (re.compile(r"A(?:KIA|SIA|BIA|CCA)"), re.compile(r"gh[pousr]_"))
-_CASED_LITERALS = ("PRIVATE KEY", "sk-", "github_pat_", "xox", "hooks.slack.com", "AIza", "_live_", "_test_", "eyJ")
+_CASED_LITERALS = ("PRIVATE KEY", "sk-", "github_pat_", "xox", "hooks.slack.com", "AIza", "_live_", "_test_", "eyJ", "://")
 _CASED_NEEDLES = re.compile("|".join(re.escape(n) for kind, (needles, folded) in _NEEDLES.items() if not folded for n in needles))
 _FOLDED_NEEDLES = tuple(n for kind, (needles, folded) in _NEEDLES.items() if folded and kind != "credential" for n in needles)
 _CREDENTIAL_WORDS = _NEEDLES["credential"][0]
@@ -163,6 +198,19 @@ def _pem_end(text: str, header_end: int) -> int:
         return end.end()
     body = _PEM_BODY.match(text, header_end)
     return body.end() if body else header_end
+
+
+_B64_CHARS = re.compile(r"[A-Za-z0-9+/=]")
+
+
+def _pem_has_body(text: str, header_end: int, end: int) -> bool:
+    """A key block holds key material: at least 32 base64 characters after its header."""
+    n = 0
+    for _ in _B64_CHARS.finditer(text, header_end, min(end, header_end + 4096)):
+        n += 1
+        if n >= 32:
+            return True
+    return False
 
 
 #: Characters of text joined for one scan of :func:`secret_candidates` (bounds its memory).
@@ -225,7 +273,9 @@ def _block_candidates(texts: list[str], lo: int, hi: int) -> list[int]:
 def find_secrets(text: str | None) -> list[SecretMatch]:
     """Return non-overlapping ``(kind, start, end)`` spans of likely secrets, in text order.
 
-    When patterns overlap the earliest, then longest span wins.
+    When patterns overlap the earliest span wins; at one start a specific format (a vendor key, a
+    URL's password) beats the generic ``key = value`` assignment, then the longest wins.  Examples,
+    placeholders, variable references and redaction markers are no secrets (:func:`looks_fake`).
     """
     if not text:
         return []
@@ -250,12 +300,18 @@ def find_secrets(text: str | None) -> list[SecretMatch]:
             start, end = (m.span(grp) if grp else m.span())
             if pat.kind == "private_key":
                 end = _pem_end(text, end)
+                if not _pem_has_body(text, m.end(), end):
+                    continue  # "-----BEGIN PRIVATE KEY-----\n...": documentation, not a key
+            elif pat.kind == "url_credential" and (_PLACEHOLDER.match(text[start:end]) or looks_fake(text[start:end])):
+                continue
+            elif pat.kind != "credential" and looks_fake(text[start:end]):
+                continue
             if end > start:
-                candidates.append((start, -(end - start), priority, pat.kind))
-    candidates.sort()
+                candidates.append((start, pat.kind == "credential", -(end - start), priority, pat.kind))
+    candidates.sort()  # at one start a specific format beats the generic ``key = value``
     out: list[SecretMatch] = []
     last_end = -1
-    for start, neg_len, _prio, kind in candidates:
+    for start, _generic, neg_len, _prio, kind in candidates:
         if start >= last_end:
             out.append(SecretMatch(kind, start, start - neg_len))
             last_end = start - neg_len
@@ -279,15 +335,38 @@ def redact(text: str) -> str:
     return "".join(parts)
 
 
-def redact_obj(obj: Any) -> Any:
-    """Recursively redact every string inside a JSON-like value (dict keys are kept)."""
+def _keyed(key: str, value: str) -> str | None:
+    """The redacted value of a ``key: value`` member whose value alone looks harmless but whose key
+    says what it is (``{"SecretAccessKey": "…"}``, ``{"password": "…"}``); None when it is no secret."""
+    probe = f'"{key}": "{value}"'
+    if not may_hold_secret(probe):
+        return None
+    start = len(key) + 5
+    for kind, a, b in find_secrets(probe):
+        if a >= start and b <= start + len(value):
+            return f"[REDACTED:{kind}]"
+    return None
+
+
+def redact_obj(obj: Any, _key: str | None = None) -> Any:
+    """Recursively redact every string inside a JSON-like value (dict keys are kept; a value is read
+    together with its key, so ``{"password": "hunter2xyz"}`` is caught too)."""
     if isinstance(obj, str):
-        return redact(obj)
+        out = redact(obj)
+        if out == obj and _key is not None and len(obj) >= 6 and len(_key) <= 64:
+            return _keyed(_key, obj) or obj
+        return out
     if isinstance(obj, dict):
-        return {k: redact_obj(v) for k, v in obj.items()}
+        return {k: redact_obj(v, k if isinstance(k, str) else None) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [redact_obj(v) for v in obj]
     return obj
+
+
+def egress(obj: Any) -> Any:
+    """THE redaction every egress applies (exports, LLM payloads, OTLP, a hub push): a string or a
+    JSON-like value with every likely secret replaced by ``[REDACTED:<kind>]``."""
+    return redact(obj) if isinstance(obj, str) else redact_obj(obj)
 
 
 def mask(secret: str) -> str:
@@ -301,3 +380,50 @@ def label(kind: str) -> str:
         if pat.kind == kind:
             return pat.label
     return kind
+
+
+def redact_event(ev: Any) -> Any:
+    """A copy of an ``Event`` with its text, command, files and extra redacted (for display)."""
+    upd: dict[str, Any] = {}
+    if ev.text and may_hold_secret(ev.text):
+        upd["text"] = redact(ev.text)
+    if ev.command and may_hold_secret(ev.command):
+        upd["command"] = redact(ev.command)
+    if ev.extra:
+        extra = redact_obj(ev.extra)
+        if extra != ev.extra:
+            upd["extra"] = extra
+    if ev.files:
+        files = [redact(f) for f in ev.files]
+        if files != ev.files:
+            upd["files"] = files
+    return ev.model_copy(update=upd) if upd else ev
+
+
+_WS_RUN = re.compile(r"\s+")
+
+
+def mask_fragments(window: str, secrets: list[str], *, min_cut: int = 4) -> str:
+    """``window`` (a search snippet: an excerpt with its whitespace folded) with every secret of
+    ``secrets`` masked: whole occurrences, and the part of one cut off by the window's start or end
+    (at least ``min_cut`` characters)."""
+    out = window
+    for raw in sorted(set(secrets), key=len, reverse=True):
+        for sec in {raw, _WS_RUN.sub(" ", raw)}:
+            if len(sec) < min_cut:
+                continue
+            if sec in out:
+                out = out.replace(sec, "[REDACTED]")
+                continue
+            # the window ends inside the secret: a prefix of it ends the window
+            for k in range(min(len(sec) - 1, len(out)), min_cut - 1, -1):
+                if out.endswith(sec[:k]):
+                    out = out[: len(out) - k] + "[REDACTED]"
+                    break
+            # the window starts inside the secret: a suffix of it starts the window
+            for k in range(min(len(sec) - 1, len(out)), min_cut - 1, -1):
+                if out.startswith(sec[-k:]):
+                    out = "[REDACTED]" + out[k:]
+                    break
+    return out
+

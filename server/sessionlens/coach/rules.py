@@ -541,6 +541,10 @@ def _secret_hits(events: list[Event]) -> dict[int, list[tuple[str, str, str]]]:
         if ev.text:
             texts.append(ev.text)
             owners.append((i, "text"))
+        if ev.extra:  # a tool's other inputs (descriptions, stderr, env): read with their keys
+            for t in _extra_texts(ev.extra):
+                texts.append(t)
+                owners.append((i, "text"))
     found: dict[int, list[tuple[str, str, str]]] = {}
     for t in secret_candidates(texts):  # what may_hold_secret accepts: find_secrets decides
         text = texts[t]
@@ -548,6 +552,39 @@ def _secret_hits(events: list[Event]) -> dict[int, list[tuple[str, str, str]]]:
         for kind, start, end in find_secrets(text):
             found.setdefault(i, []).append((kind, where, mask(text[start:end])))
     return found
+
+
+def _extra_texts(extra: dict, budget: int = 64) -> list[str]:
+    """``key: "value"`` texts of the string members of an event's ``extra`` (nested ones too), so a
+    secret found there is judged with its key, as redaction judges it (``redact_obj``)."""
+    out: list[str] = []
+    stack: list[tuple[str | None, object]] = [(None, extra)]
+    while stack and len(out) < budget:
+        key, v = stack.pop()
+        if isinstance(v, str):
+            if len(v) >= 6:
+                out.append(f'"{key}": "{v}"' if key and len(key) <= 64 else v)
+        elif isinstance(v, dict):
+            stack.extend((k if isinstance(k, str) else None, x) for k, x in v.items())
+        elif isinstance(v, list):
+            stack.extend((None, x) for x in v[:64])
+    return out
+
+
+#: Session fields a secret can hide in (a git remote with a token, a title, a folder name).
+_SESSION_FIELDS = (("title", "title"), ("git_remote", "git remote"), ("cwd", "working folder"),
+                   ("git_branch", "git branch"), ("originator", "originator"))
+
+
+def _session_secret_hits(session: Session) -> list[tuple[str, str, str]]:
+    """[(kind, field label, masked secret)] of the secrets in a session's metadata."""
+    hits = []
+    for attr, what in _SESSION_FIELDS:
+        value = getattr(session, attr, None)
+        if isinstance(value, str) and may_hold_secret(value):
+            for kind, start, end in find_secrets(value):
+                hits.append((kind, what, mask(value[start:end])))
+    return hits
 
 
 def secret_event_seqs(events: list[Event]) -> list[int]:
@@ -571,6 +608,12 @@ def check_secret_in_log(ctx: Context, rule: Rule) -> Iterable[Finding]:
         shown = "; ".join(f"{label(k)} {m}" for k, _, m in hits[:3]) + (f" and {len(hits) - 3} more" if len(hits) > 3 else "")
         message = f"Possible secret in {place}: {shown}. It is stored in the log file; rotate it if it is real"
         yield ctx.make(rule, ev.seq, message, kinds=kinds, count=len(hits))
+    meta = _session_secret_hits(ctx.session)
+    if meta and ctx.events:
+        shown = "; ".join(f"{label(k)} in the {what} {m}" for k, what, m in meta[:3])
+        yield ctx.make(rule, ctx.events[0].seq,
+                       f"Possible secret in the session's metadata: {shown}. It is stored in the log file; "
+                       "rotate it if it is real", kinds=sorted({k for k, _, _ in meta}), count=len(meta))
 
 
 #: The kinds of events the rules read.  An event of another kind matters to them only when it

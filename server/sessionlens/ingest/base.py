@@ -33,6 +33,7 @@ MAX_TEXT = 64 * 1024
 TRUNCATION_MARK = "\n[… truncated by sessionlens]"
 IMAGE_PLACEHOLDER = "[image]"
 _B64_RUN = re.compile(r"[A-Za-z0-9+/=_-]*")
+_DATE_CHARS = re.compile(r"[0-9TZ:.+\- ]*")
 
 JSONDecodeError = orjson.JSONDecodeError
 logger = logging.getLogger(__name__)
@@ -336,9 +337,11 @@ class LineParser:
                     ev = self.handle(obj, line_no, offset, len(raw))
                     self.events.append(ev)
                     if ev.timestamp is None and isinstance(obj.get("timestamp"), str) and obj["timestamp"]:
+                        stamp = obj["timestamp"]  # shown only when it looks like a date (no log text in messages)
+                        shown = f" {stamp!r}" if len(stamp) <= 40 and _DATE_CHARS.fullmatch(stamp) else ""
                         self.problems.append(ParseProblem(
                             line=line_no, offset=offset, severity="warning",
-                            message=f"timestamp {obj['timestamp'][:40]!r} invalid or out of range: ignored"))
+                            message=f"timestamp{shown} invalid or out of range: ignored"))
                 except Exception as exc:  # a parser bug must not lose the rest of the file
                     logger.warning("%s:%d: cannot interpret line: %s: %s", self.path, line_no, type(exc).__name__, exc)
                     logger.info("%s:%d: cannot interpret line", self.path, line_no, exc_info=True)

@@ -187,5 +187,7 @@ CODE_LINES = (
     "",
 )
 
-SECRET_TOKEN = "sk-ant-api03-EXAMPLE0000000000000000000000000000000000000000000000000000000000000000000000000000-EXAMPLEAA"
-OPENAI_SECRET = "sk-proj-EXAMPLEexampleEXAMPLEexampleEXAMPLE0000000000"
+#: Seeded secrets (the "secret in log" problem): random, not valid keys, and not marked as examples
+#: (the coach rightly ignores ``…EXAMPLE…`` values).
+SECRET_TOKEN = "sk-ant-api03-HAZt9xslXTTIQrh6bpy0VAq3GZuO2R8UziJdi0Y4mj4TIJZ9RnvIh4TOetAfG82EOMjRZA0G6vbBxKd5WVwd9ExLXa3AA"
+OPENAI_SECRET = "sk-proj-zphJn9pH9xdreYrmVM1JIJ5iqQt6wukvg6KLYrvadWwbD"

@@ -7,6 +7,7 @@ thread; the language server calls them from worker threads, never on its event l
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 import re
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlparse
 
+from sessionlens.coach.redact import egress, find_secrets, mask_fragments, may_hold_secret, redact_event
 from sessionlens.cost import PriceTable, PricingConfig
 from sessionlens.cost import report as cost_report_mod
 from sessionlens.ingest.discovery import default_roots
@@ -210,17 +212,16 @@ class App:
     def session_for_path(self, path: str) -> dict[str, Any] | None:
         return self.db().session_for_path(os.path.abspath(path))
 
-    def render_session(self, ref: str, *, redact: bool = False) -> tuple[str, str]:
-        """A session as Markdown; ``redact`` masks secrets first (for anything that leaves the machine)."""
+    def render_session(self, ref: str, *, redact: bool = True) -> tuple[str, str]:
+        """A session as Markdown, secrets masked (every field of every event, the session's metadata,
+        then the Markdown itself); ``redact=False`` only on the user's explicit request
+        (``show --show-secrets``)."""
         db = self.db()
         s = self.resolve_session(ref)
         events = db.events(s["file_id"])
         if redact:
-            from sessionlens.coach.redact import redact as _r
-
-            events = [e.model_copy(update={"text": _r(e.text) if e.text else e.text,
-                                           "command": _r(e.command) if e.command else e.command}) for e in events]
-            s = {**s, "title": _r(s["title"]) if s.get("title") else s.get("title")}
+            events = [redact_event(e) for e in events]
+            s = egress(s)
         turns = db.turns(s["id"])
         totals = db.session_totals([s["id"]])
         findings = db.findings(session_id=s["id"])
@@ -230,13 +231,19 @@ class App:
             md += "\n## Sub-agents\n\n" + "\n".join(
                 f"- {render.escape_md(x['agent_id'] or x['id'])}: {x['events']} events ({render.escape_md(x['path'])})" for x in subs
             )
+        if redact:
+            md = egress(md)  # what rendering joined or escaped is looked at once more
         return s.get("title") or s["id"], md
 
-    def timeline(self, ref: str) -> tuple[dict, list[tuple[str, str, str]]]:
-        """Rows (line, time, description) of a session for a terminal."""
+    def timeline(self, ref: str, *, redact: bool = True) -> tuple[dict, list[tuple[str, str, str]]]:
+        """Rows (line, time, description) of a session for a terminal, secrets masked unless
+        ``redact=False`` (the user's explicit request)."""
         db = self.db()
         s = self.resolve_session(ref)
         events = db.events(s["file_id"])
+        if redact:
+            events = [redact_event(e) for e in events]
+            s = egress(s)
         results = {e.call_id: e for e in events if e.kind == EventKind.TOOL_RESULT and e.call_id}
         rows = []
         for e in events:
@@ -255,7 +262,10 @@ class App:
 
     # ------------------------------------------------------------------ search
     def search(self, query: str, *, agent=None, project=None, kind=None, tool=None, session=None, model=None,
-               since=None, until=None, limit: int = 20, offset: int = 0, workspace_only: bool | None = False) -> dict[str, Any]:
+               since=None, until=None, limit: int = 20, offset: int = 0, workspace_only: bool | None = False,
+               show_secrets: bool = False) -> dict[str, Any]:
+        """Ranked hits; a secret in a hit's snippet (even cut by the snippet's edge) is masked unless
+        ``show_secrets`` (the user's explicit request)."""
         filters = SearchFilters(agent=agent, project=project, kind=kind, tool=tool, session=session, model=model,
                                 since=parse_time(since), until=parse_time(until, end=True))
         scope = self._workspace_scope(workspace_only)
@@ -281,6 +291,8 @@ class App:
             if scope and not any((h.project or "").startswith(r) or h.path.startswith(r) for r in scope):
                 continue
             d = h.to_dict()
+            if not show_secrets and fid is not None:
+                self._mask_snippet(d, db, fid)
             d["uri"] = Path(h.path).as_uri() if h.path else None
             d["project_name"] = Path(h.project).name if h.project else None
             d["link"] = self.deep_link_for(h.session_id, h.line)
@@ -290,6 +302,24 @@ class App:
             if len(out) >= limit:
                 break
         return {"total": total, "hits": out, "warnings": warnings}
+
+    @staticmethod
+    def _mask_snippet(d: dict[str, Any], db, fid: int) -> None:
+        """Mask in a hit's snippet every secret of its event (a snippet is a window: a secret cut by its
+        edge no longer matches a pattern, so the event's own secrets are looked for, whole and cut)."""
+        ev = db.event(fid, d["line"]) if isinstance(d.get("line"), int) else None
+        if ev is None:
+            return
+        secrets = [t[a:b] for t in (ev.command, ev.text, *(ev.files or [])) if t and may_hold_secret(t)
+                   for _, a, b in find_secrets(t)]
+        if not secrets:
+            return
+        snippet = d.get("snippet") or ""
+        masked = mask_fragments(snippet, secrets)
+        if masked != snippet:
+            d["snippet"] = masked
+            d["snippet_html"] = html.escape(masked)
+            d["highlights"] = []
 
     # ------------------------------------------------------------------ links
     @staticmethod
