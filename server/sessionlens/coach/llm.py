@@ -17,6 +17,7 @@ import anthropic
 
 from sessionlens.coach.config import LLMConfig
 from sessionlens.coach.markdown import escape_md, inline_code, message_md
+from sessionlens.coach.markdown import SafeMarkdownStream
 from sessionlens.coach.redact import redact, redact_obj
 from sessionlens.coach.rules import RULES
 from sessionlens.models import Event, EventKind, Finding, Session, Severity, Turn
@@ -192,12 +193,19 @@ class CoachLLM:
         return "".join(getattr(block, "text", "") for block in response.content)
 
     async def stream(self, system: str, messages: list[dict[str, Any]]) -> AsyncIterator[str]:
-        """Yield the answer's text deltas as they arrive."""
+        """Yield the answer's text as it arrives, sanitized line by line: model output is untrusted
+        content (no raw HTML, images, ``command:`` or other non-http links reach a preview)."""
         payload = self._prepare(system, messages)
+        safe = SafeMarkdownStream()
         try:
             async with self._client.messages.stream(**payload) as stream:
                 async for text in stream.text_stream:
-                    yield text
+                    out = safe.feed(text)
+                    if out:
+                        yield out
+            tail = safe.flush()
+            if tail:
+                yield tail
         except anthropic.AnthropicError as exc:
             raise _map_error(exc, self.config) from exc
 

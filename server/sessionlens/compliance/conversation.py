@@ -14,6 +14,7 @@ import re
 from collections.abc import AsyncIterator
 
 from sessionlens.coach.llm import CoachLLM, build_session_prompt
+from sessionlens.coach.markdown import sanitize_model_markdown
 from sessionlens.compliance.checker import RULE_ID
 from sessionlens.services.app import App
 from sessionlens.store import session_from_dict
@@ -66,7 +67,10 @@ class ConversationService:
 
     def history(self, ref: str) -> tuple[dict, list[dict]]:
         s = self.app.resolve_session(ref)
-        return s, self.app.db().conversation(s["id"])
+        msgs = self.app.db().conversation(s["id"])
+        # answers are model output (sanitized as they streamed; older stores kept them raw)
+        return s, [{**m, "content": sanitize_model_markdown(m["content"])} if m.get("role") == "assistant" else m
+                   for m in msgs]
 
     def clear(self, ref: str) -> str:
         s = self.app.resolve_session(ref)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sessionlens.coach.config import disable_rule_edit
+from sessionlens.coach.markdown import sanitize_model_markdown
 from sessionlens.coach.llm import (
     CoachLLM,
     LLMUnavailable,
@@ -155,7 +156,7 @@ class CoachService:
         key = self.explain_cache_key(finding)
         cached = self.app.db().cache_get(key)
         if cached:
-            yield cached
+            yield sanitize_model_markdown(cached)  # stored by an older version, maybe unsanitized
             return
         llm = self._llm()  # raises LLMUnavailable with the how-to-set-a-key message
         session, events = self.finding_context(finding)
