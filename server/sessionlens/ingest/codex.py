@@ -242,6 +242,7 @@ class CodexParser(LineParser):
         self.meta_seen: bool = bool(d.get("meta_seen"))
         self.replay_until: datetime | None = parse_ts(d.get("replay_until"))
         self.prev_raw: Any = None  # the raw total of the previous token_count (fast equality check)
+        self.prev_last: dict[str, int] | None = d.get("prev_last")  # the last usage of the last counted request
 
     def initial_session(self) -> Session:
         return Session(id=_session_id_from_path(self.path), agent=Agent.CODEX)
@@ -633,6 +634,10 @@ class CodexParser(LineParser):
             self.problems.append(ParseProblem(line=line, offset=base[1], severity="warning",
                                               message="malformed total_token_usage: ignored"))
             raw_total = None
+        if raw_total is None and self.prev_total is not None and last is not None and last == self.prev_last:
+            # a total missing where the others have one, on a re-emitted snapshot (half of all
+            # token_counts are): counted already
+            return self._ev(base, EventKind.TOKEN_USAGE, sub, duplicate=True, model=self.model)
         total = _usage_of(raw_total)
         if total is not None:
             prev = self.prev_total
@@ -642,15 +647,22 @@ class CodexParser(LineParser):
                 delta = {k: total[k] - prev.get(k, 0) for k in total}
                 if all(v == 0 for v in delta.values()):
                     delta = None
-                elif any(v < 0 for v in delta.values()):
-                    delta = last  # a reset (resume, compaction)
-                elif last is not None and any(delta[k] > last[k] for k in _USAGE_KEYS):
-                    # the total grew by more than this request used: the previous total was off
-                    # (a glitch); Codex's totals grow by exactly the last usage
+                elif (any(v < 0 for v in delta.values())
+                      or last is not None and any(delta[k] > last[k] for k in _USAGE_KEYS)):
+                    # Codex's totals grow by exactly the last usage: a total that shrank (a reset
+                    # after resume or compaction) or grew by more (the previous total was off) counts
+                    # by its last usage; unless that is the request counted last (a re-emitted
+                    # snapshot with a corrupt total: counted already, the running total kept)
+                    if last is not None and last == self.prev_last:
+                        return self._ev(base, EventKind.TOKEN_USAGE, sub, duplicate=True, model=self.model)
                     delta = last
             self.prev_total = total
         else:
             delta = last
+            if self.prev_total is not None and last is not None:
+                # the malformed total stood for the previous one plus this request: the running total
+                # goes on from there (a valid re-emission of it then adds nothing)
+                self.prev_total = {k: self.prev_total.get(k, 0) + last[k] for k in _USAGE_KEYS}
         if delta is None or not any(delta.values()):
             return self._ev(base, EventKind.TOKEN_USAGE, sub, duplicate=True, model=self.model)
         if self.replay_until is not None and ts is not None:
@@ -658,6 +670,7 @@ class CodexParser(LineParser):
                 return self._ev(base, EventKind.TOKEN_USAGE, sub, duplicate=True, model=self.model,
                                 extra={"replay": True})
             self.replay_until = None
+        self.prev_last = last
         usage = _normalize(delta)
         key = f"codex:{self.session.id}:{line}"
         self.usage[key] = _usage_record(key=key, line=line, timestamp=ts, model=self.model,
@@ -668,6 +681,7 @@ class CodexParser(LineParser):
         d = self.data
         d["calls"] = self.calls.dump()
         d["prev_total"] = self.prev_total
+        d["prev_last"] = self.prev_last
         d["legacy"] = self.legacy
         d["wrapped"] = self.wrapped
         d["task_started"] = self.has_task_started

@@ -368,7 +368,8 @@ class App:
                 for f in ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "unknown", "requests", "sessions"):
                     acc[f] += r[f]
         out = []
-        for (key, model), r in sorted(rows.items()):
+        # a request without a usable timestamp (or model) has no day: it sorts first, never fails the report
+        for (key, model), r in sorted(rows.items(), key=lambda kv: (kv[0][0] or "", kv[0][1] or "")):
             label = key
             if by == "session":
                 s = db.get_session(key)
