@@ -34,6 +34,8 @@ def _classify(obj: object) -> Agent | None | bool:
     if not isinstance(obj, dict):
         return None
     t = obj.get("type")
+    if not isinstance(t, str):
+        t = None  # a hostile "type" ({}, []) is no type (and must not reach a set lookup)
     if "payload" in obj and t in _CODEX_TOP_TYPES:
         return Agent.CODEX
     if "record_type" in obj:

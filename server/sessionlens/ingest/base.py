@@ -342,11 +342,15 @@ class LineParser:
                         self.problems.append(ParseProblem(
                             line=line_no, offset=offset, severity="warning",
                             message=f"timestamp{shown} invalid or out of range: ignored"))
-                except Exception as exc:  # a parser bug must not lose the rest of the file
-                    logger.warning("%s:%d: cannot interpret line: %s: %s", self.path, line_no, type(exc).__name__, exc)
+                except Exception as exc:  # a value no handler foresaw: the line stays, as an unknown event
+                    what = f"{type(exc).__name__}: {str(exc)[:200]}"
+                    logger.warning("%s:%d: cannot interpret line: %s", self.path, line_no, what)
                     logger.info("%s:%d: cannot interpret line", self.path, line_no, exc_info=True)
                     self.problems.append(ParseProblem(
-                        line=line_no, offset=offset, message=f"cannot interpret line: {exc!r}"[:300], severity="warning"))
+                        line=line_no, offset=offset, message=f"cannot interpret line: {what}", severity="warning"))
+                    t = obj.get("type")
+                    self.events.append(new_event(line_no, offset, len(raw), EventKind.UNKNOWN,
+                                                 t[:80] if isinstance(t, str) else None, None, self.turns.index))
             consumed_line = line_no
             consumed_offset = offset + len(raw) + 1 if terminated else start_offset + len(data)
         else:

@@ -1,0 +1,93 @@
+"""Hostile variants at scale: copies of generated and corpus logs with records mutated (huge, negative,
+fractional and out-of-range numbers, odd years, junk strings, values of the wrong type, dropped
+members, 300-level nesting), indexed together, then read back through every surface.  Nothing may
+crash, no file may be lost, and every line comes back as an event or a problem on its line."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from sessionlens.coach.redact import egress
+from tests.reliability.base_logs import corpus_logs, fresh_ids, generated
+from tests.reliability.hostile import record_lines, value_variants
+from tests.services.helpers import make_app
+
+VARIANTS_PER_LOG = 24
+
+
+@pytest.fixture(scope="module")
+def fuzzed(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fuzz")
+    bases = generated(root / "base", seed=21)
+    bases.update(corpus_logs())
+    rng = random.Random(1717)
+    files = {}
+    for name, data in bases.items():
+        agent = "claude" if "claude" in name else "codex"
+        for vname, variant in value_variants(data, rng, VARIANTS_PER_LOG, per_file=4):
+            variant = fresh_ids(variant, rng)
+            p = root / "logs" / agent / f"{name.replace('/', '_')}-{vname}.jsonl"
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(variant)
+            files[p] = record_lines(variant)
+    app = make_app(root / "home")
+    stats = app.index([str(root / "logs")])
+    yield app, stats, files
+    app.close()
+
+
+def test_every_mutated_file_is_indexed_line_for_line(fuzzed, figures):
+    app, stats, files = fuzzed
+    figures.add("inputs tried", len(files))
+    for e in stats.errors:
+        figures.add("files lost", 1, e)
+    db = app.db()
+    for p, lines in files.items():
+        row = db.file_row(str(p))
+        if row is None or row.status != "ok":
+            figures.add("files lost", 1, f"{p.name}: {row.status if row else 'missing'}")
+            continue
+        n = db.conn.execute("SELECT count(*) FROM events WHERE file_id=?", (row.id,)).fetchone()[0]
+        malformed = db.conn.execute(
+            "SELECT count(DISTINCT line) FROM problems WHERE file_id=? AND (message LIKE 'malformed JSON%' OR message LIKE 'line is JSON%')",
+            (row.id,)).fetchone()[0]
+        figures.add("files indexed")
+        figures.add("events checked", n)
+        if n + malformed < lines:
+            figures.add("events lost", lines - n - malformed, p.name)
+        elif n + malformed > lines:
+            figures.add("events duplicated", n + malformed - lines, p.name)
+    figures.check()
+
+
+def test_every_surface_reads_the_fuzzed_store(fuzzed, figures):
+    app, _, _ = fuzzed
+
+    def attempt(what, fn, *a, **kw):
+        figures.add("inputs tried")
+        try:
+            return fn(*a, **kw)
+        except Exception as e:  # noqa: BLE001 - counted, reported by figures.check()
+            figures.add("crashes", 1, f"{what}: {type(e).__name__}: {e}")
+            return None
+
+    attempt("stats", app.stats)
+    for by in ("day", "week", "month", "session", "model", "project", "agent"):
+        attempt(f"cost by {by}", app.cost_report, by)
+    sessions = attempt("sessions", app.sessions, limit=1000, workspace_only=False) or []
+    assert len(sessions) >= len(fuzzed[2]) // 2
+    for s in sessions[:40]:
+        attempt("render", app.render_session, s["id"])
+        attempt("timeline", app.timeline, s["id"])
+        attempt("findings", app.findings, session=s["id"])
+        db = app.db()
+        payload = attempt("export", lambda: {"session": s, "events": [e.model_dump(mode="json") for e in db.events(s["file_id"])],
+                                             "usage": db.session_totals([s["id"]])})
+        if payload is not None:
+            attempt("export json", lambda: json.dumps(egress(payload), default=str))
+    for q in ("test", "error", "exit code", "\"unterminated", "AND OR NOT", "*", "title:(x"):
+        attempt(f"search {q}", app.search, q, limit=10)
+    figures.check()
