@@ -614,26 +614,34 @@ class App:
         return out
 
     def definition(self, path: str, line0: int) -> list[tuple[str, int]]:
-        """The workspace file (and line, from the patch hunk) that an event edited or read."""
+        """The workspace file (and line, from the patch hunk) that an event edited or read.
+
+        Paths in a log are data: a target must lie inside an open workspace folder (after resolving
+        ``..`` and symlinks), so no log leads the editor to, or makes sessionlens read, ``/etc/passwd``."""
         found = self.event_at(path, line0)
         if not found:
             return []
         s, ev = found
         if not ev.files:
             return []
+        folders = [os.path.realpath(f) for f in self.workspace_folders if f]
+        if not folders:
+            return []
         base = s.get("cwd") or ""
         out = []
         for f in ev.files:
-            cands = [f] if os.path.isabs(f) else [os.path.join(base, f)]
+            if not isinstance(f, str) or not f or "\x00" in f:
+                continue
+            cands = [f] if os.path.isabs(f) else [os.path.join(base, f)] if os.path.isabs(base) else []
             for folder in self.workspace_folders:
                 if os.path.isabs(f) and base and f.startswith(base.rstrip("/") + "/"):
                     cands.append(os.path.join(folder, f[len(base.rstrip("/")) + 1:]))
                 elif not os.path.isabs(f):
                     cands.append(os.path.join(folder, f))
-            target = next((c for c in cands if os.path.isfile(c)), None)
+            target = next((c for c in cands if inside_folders(c, folders) and os.path.isfile(c)), None)
             if target is None:
                 continue
-            out.append((target, _hunk_line(ev, f, target)))
+            out.append((os.path.realpath(target), _hunk_line(ev, f, os.path.realpath(target))))
         return out
 
     def lenses(self, path: str) -> list[tuple[int, str]]:
@@ -724,6 +732,15 @@ def _span(t) -> str:
     if t.started_at and t.ended_at:
         return render.fmt_duration(int((t.ended_at - t.started_at).total_seconds() * 1000))
     return ""
+
+
+def inside_folders(path: str, folders: list[str]) -> bool:
+    """True when ``path`` (resolved: ``..``, symlinks) lies inside one of ``folders`` (resolved)."""
+    try:
+        real = os.path.realpath(path)
+        return any(os.path.commonpath([real, d]) == d for d in folders)
+    except (ValueError, OSError):
+        return False
 
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)", re.M)
