@@ -174,7 +174,7 @@ SECRETS: dict[str, str] = {
     "github_token": "ghp_" + "R8x2Lq9ZmT4v" * 3,
     "slack_token": "xoxb-482019374625-7XkQ2mLp9Rv4",
     "stripe_key": "sk_live_" + "51HzQ2mLp9Rv4Xk8T" + "w2",
-    "google_api_key": "AIza" + "SyB7" + "kQ2mLp9Rv4Xk8Tw2zN5cH1jD6fG3hY0aE",
+    "google_api_key": "AIza" + "SyB7kQ2mLp9Rv4Xk8Tw2zN5cH1jD6fG3hYq",  # AIza + 35
     "url_credential": "postgres://app:Qm7s2KpL9xZr@db.internal:5432/app",
     "mongodb": "mongodb+srv://svc:Zr8Kp2Lq9Xm4@cluster0.abcde.mongodb.net/db",
     "credential": 'DB_PASSWORD="hunter2-Kq9Xm4Zr8"',

@@ -187,6 +187,7 @@ class App:
             r["ended_at"] = iso(r["ended_at"])
             r["project_name"] = Path(r["project"]).name if r.get("project") else None
             r["uri"] = Path(r["path"]).as_uri() if r.get("path") else None
+            mask_row(r, _SESSION_TEXT)  # titles, folders, remotes are shown everywhere: masked
         return rows
 
     def resolve_session(self, ref: str) -> dict[str, Any]:
@@ -298,6 +299,8 @@ class App:
             d["link"] = self.deep_link_for(h.session_id, h.line)
             sess = db.get_session(h.session_id)
             d["title"] = (sess or {}).get("title")
+            if not show_secrets:
+                mask_row(d, _SESSION_TEXT)
             out.append(d)
             if len(out) >= limit:
                 break
@@ -413,8 +416,9 @@ class App:
 
     # ------------------------------------------------------------------ coach
     def findings(self, *, project=None, session=None, rule=None, limit=10_000) -> list[dict[str, Any]]:
+        """Coach findings, for display: what a rule quoted from the log is masked like the log."""
         sid = self.resolve_session(session)["id"] if session else None
-        return self.db().findings(project=project, session_id=sid, rule=rule, limit=limit)
+        return [mask_row(f, _FINDING_TEXT) for f in self.db().findings(project=project, session_id=sid, rule=rule, limit=limit)]
 
     def finding_counts(self, project=None) -> list[dict[str, Any]]:
         return [
@@ -587,7 +591,8 @@ class App:
         if ev.usage_key:
             usage = db.usage_for_event(s["id"], ev.usage_key)
         fnd = db.findings(file_id=fid, seq=ev.seq)
-        return render.event_markdown(ev, result=result, call=call, usage=usage, findings=fnd, agent=s["agent"])
+        ev, result, call = (redact_event(x) if x is not None else None for x in (ev, result, call))  # a display: masked
+        return egress(render.event_markdown(ev, result=result, call=call, usage=usage, findings=fnd, agent=s["agent"]))
 
     def diagnostics(self, path: str) -> list[DiagnosticInfo]:
         db = self.db()
@@ -599,7 +604,7 @@ class App:
         for p in db.problems(row.id):
             out.append(DiagnosticInfo(line=p.line - 1, length=max(spans.get(p.line, 0), 1), severity=p.severity,
                                       message=p.message, source="sessionlens", code="parse-error"))
-        for f in db.findings(file_id=row.id):
+        for f in (mask_row(x, _FINDING_TEXT) for x in db.findings(file_id=row.id)):
             related = []
             for r in f["related"]:
                 rp = r.get("path") or path
@@ -732,6 +737,20 @@ def _span(t) -> str:
     if t.started_at and t.ended_at:
         return render.fmt_duration(int((t.ended_at - t.started_at).total_seconds() * 1000))
     return ""
+
+
+#: Fields of a session row / a finding row that hold text from a log (masked for display).
+_SESSION_TEXT = ("title", "cwd", "project", "project_name", "git_remote", "git_branch", "originator")
+_FINDING_TEXT = ("message", "guideline", "title", "cwd", "project", "related", "data")
+
+
+def mask_row(row: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """``row`` with the secrets in ``keys`` masked (in place; returned for chaining)."""
+    for k in keys:
+        v = row.get(k)
+        if v and (not isinstance(v, str) or may_hold_secret(v)):
+            row[k] = egress(v)
+    return row
 
 
 def inside_folders(path: str, folders: list[str]) -> bool:

@@ -18,6 +18,8 @@ from typing import Any
 from lsprotocol import types as T
 
 from sessionlens.coach.llm import CoachLLM
+from sessionlens.coach.markdown import escape_md, message_md
+from sessionlens.coach.redact import redact
 from sessionlens.compliance.checker import RECENT_SESSIONS, lens_title, report
 from sessionlens.compliance.conversation import ConversationService
 from sessionlens.compliance.extract_llm import extract
@@ -228,7 +230,7 @@ def _hover_markdown(g: Guideline, row: dict | None, n: int) -> str:
         out.append("Not checked: add an annotation such as `<!-- sessionlens: must-not-run=/git push/ -->` "
                    "(see docs/compliance.md).")
         return "\n\n".join(out)
-    out.append(f"Checked by {how.get(g.source or '', 'a check')}: {g.check.summary()}")
+    out.append(f"Checked by {how.get(g.source or '', 'a check')}: {message_md(g.check.summary())}")
     if row is None:
         out.append(f"Not in effect for any of the last {n} indexed sessions.")
         return "\n\n".join(out)
@@ -236,13 +238,14 @@ def _hover_markdown(g: Guideline, row: dict | None, n: int) -> str:
                f"applied to {row['applied']}).")
     if row["violations"]:
         out.append("**Violating sessions**\n\n" + "\n".join(
-            f"- [{_esc((v.get('title') or v['session_id'])[:60])}]({v['link']}) — line {v['seq']}: {_esc(v['note'])}"
+            f"- [{_esc((v.get('title') or v['session_id'])[:60])}]({v['link']}) — line {v['seq']}: {message_md(redact(v['note'] or ''))}"
             for v in row["violations"]))
     return "\n\n".join(out)
 
 
 def _esc(s: str) -> str:
-    return s.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]").replace("\n", " ")
+    """A session title (log content) as link text: secrets masked, no HTML, no Markdown, one line."""
+    return escape_md(redact(s).replace("\n", " "))
 
 
 PROVIDER = GuidelineDocuments()
