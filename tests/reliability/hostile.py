@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import random
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -209,11 +210,23 @@ INJECTIONS = [
 ]
 
 
-def injection_found(rendered: str) -> list[str]:
-    """The live constructs of :data:`INJECTIONS` that survive in ``rendered`` Markdown/HTML."""
-    low = rendered.lower()
+_FENCED = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n.*?^ {0,3}\1[`~]*[ \t]*$", re.M | re.S)
+_CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.S)
+
+
+def live_markdown(md: str) -> str:
+    """``md`` without what renders literally (fenced code blocks, inline code spans)."""
+    return _CODE_SPAN.sub("", _FENCED.sub("", md))
+
+
+def injection_found(rendered: str, markdown: bool = True) -> list[str]:
+    """The live constructs of :data:`INJECTIONS` that survive in ``rendered`` Markdown (or HTML)."""
+    low = (live_markdown(rendered) if markdown else rendered).lower()
     bad = []
-    for needle in ("<script", "<img", "<iframe", "<a href", "](command:", "](javascript:", "![beacon](", "onerror=alert(1)>"):
+    needles = ("<script", "<img", "<iframe", "<a href", "onerror=alert(1)>")
+    if markdown:  # in HTML, Markdown link syntax is text
+        needles += ("](command:", "](javascript:", "![beacon](")
+    for needle in needles:
         if needle == "onerror=alert(1)>" and "<img" not in low:
             continue
         if needle in low:
