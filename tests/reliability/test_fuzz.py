@@ -33,14 +33,35 @@ def fuzzed(tmp_path_factory):
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_bytes(variant)
             files[p] = record_lines(variant)
+    before = _tree(root / "logs")
     app = make_app(root / "home")
     stats = app.index([str(root / "logs")])
-    yield app, stats, files
+    writes = sorted(set(before.items()) ^ set(_tree(root / "logs").items()))
+    yield app, stats, files, writes
     app.close()
 
 
+def _tree(top) -> dict[str, tuple[int, int]]:
+    """Every entry under ``top`` with its size and mtime (what an indexer must never change)."""
+    import os
+
+    out = {}
+    for d, dirs, names in os.walk(top):
+        for n in dirs + names:
+            st = os.lstat(os.path.join(d, n))
+            out[os.path.join(d, n)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def test_indexing_writes_nothing_where_the_logs_are(fuzzed, figures):
+    for path, _ in fuzzed[3]:
+        figures.add("outside writes", 1, path)
+    figures.add("inputs tried", len(fuzzed[2]))
+    figures.check()
+
+
 def test_every_mutated_file_is_indexed_line_for_line(fuzzed, figures):
-    app, stats, files = fuzzed
+    app, stats, files, _ = fuzzed
     figures.add("inputs tried", len(files))
     for e in stats.errors:
         figures.add("files lost", 1, e)
@@ -64,7 +85,7 @@ def test_every_mutated_file_is_indexed_line_for_line(fuzzed, figures):
 
 
 def test_every_surface_reads_the_fuzzed_store(fuzzed, figures):
-    app, _, _ = fuzzed
+    app, _, _, _ = fuzzed
 
     def attempt(what, fn, *a, **kw):
         figures.add("inputs tried")
