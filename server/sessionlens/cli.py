@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -24,8 +25,13 @@ class CliError(Exception):
     pass
 
 
+# Log content reaches the terminal through _out: no control sequence from a log may move the cursor,
+# clear the screen, retitle the window or plant an OSC 8 link; only SGR colors (ours) pass.
+_TERM_UNSAFE = re.compile(r"\x1b(?!\[[0-9;]*m)|[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f\x80-\x9f]")
+
+
 def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
+    sys.stdout.write(_TERM_UNSAFE.sub("\ufffd", text) + "\n")
 
 
 def _json(obj: Any) -> None:

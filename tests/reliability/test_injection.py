@@ -112,3 +112,35 @@ async def test_item9_ai_answers_are_sanitized(injected, fake_anthropic, figures)
     finally:
         app.close()
     figures.check()
+
+
+TERMINAL = "\x1b]8;;https://evil.example\x07click\x1b]8;;\x07\x1b[2J\x1b[H\x1b]0;pwned\x07\x9b31m"
+
+
+def test_item9_the_terminal_gets_no_control_sequence_from_a_log(tmp_path, figures):
+    import io
+    import re
+    from contextlib import redirect_stdout
+
+    from sessionlens import cli
+
+    base = generated(tmp_path / "base", seed=19, turns=1)
+    sid = "0195e0f0-7777-4000-8000-000000000007"
+    plant = {f: f"see {TERMINAL} here" for f in CLAUDE_FIELDS if f != "cwd"}
+    path = write(tmp_path / "logs", "claude", sid, claude_session(base["claude"], plant, sid))
+    home = str(tmp_path / "home")
+    app = App(Settings(storePath=home, includeHomeLogs=False))
+    assert app.index([str(path)]).errors == []
+    app.close()
+    for args in (("show", sid), ("show", sid, "--markdown"), ("sessions",), ("search", "click"), ("coach", "--session", sid),
+                 ("export", sid)):
+        buf = io.StringIO()
+        with redirect_stdout(buf):
+            assert cli.main([*args, "--home", home]) == 0
+        out = buf.getvalue()
+        if args[0] == "show":
+            assert "click" in out  # the payload did reach the terminal (inert)
+        figures.add("payloads rendered")
+        if re.search(r"\x1b(?!\[[0-9;]*m)|[\x07\x9b]", out):
+            figures.add("injections", 1, f"terminal via {args[0]}")
+    figures.check()
