@@ -96,6 +96,10 @@ def test_item5_skipped_files_are_named_in_the_json_summary(base, tmp_path):
     assert idx["not_sessions"] == 1 and len(idx["errors"]) == 1
     text = run_cli("index", "--home", str(tmp_path / "home2"), str(logs), env=cli_env(user))
     assert "skipped 2 file(s)" in text.stdout and "notes.jsonl: not a session log" in text.stdout
+    # the next pass still names the file that failed, and why
+    again = orjson.loads(run_cli("index", "--json", "--home", str(tmp_path / "home"), str(logs), env=cli_env(user)).stdout)
+    [(path, reason)] = [(s["path"], s["reason"]) for s in again["index"]["skipped"]]
+    assert path.endswith("broken.jsonl.gz") and reason.startswith("failed earlier:") and again["index"]["files_skipped"] == 3
 
 
 def test_item5_an_unreadable_folder_is_named_and_the_rest_indexed(base, tmp_path, monkeypatch):

@@ -302,6 +302,9 @@ class Indexer:
                     and row.parser_version == ingest.PARSER_VERSION  # a file that failed or was no session log
                 ):  # is judged again by a newer sessionlens
                     stats.files_skipped += 1
+                    if row.status == "error":  # still failed: say so (and why) on every pass
+                        why = self.store.file_error(row.id) or "unknown error"
+                        stats.skipped.append((path, f"failed earlier: {why} (retried when the file or sessionlens changes)"))
                     continue
                 todo.append((path, st, row))
             fids = self._file_ids([path for path, _, row in todo if row is None])

@@ -516,6 +516,10 @@ class Store:
         r = self.conn.execute(f"SELECT {FILE_COLS} FROM files WHERE id=?", (file_id,)).fetchone()
         return FileRow(*r) if r else None
 
+    def file_error(self, file_id: int) -> str | None:
+        """Why a file failed (``status == 'error'``), as recorded."""
+        return self.conn.execute("SELECT error FROM files WHERE id=?", (file_id,)).get
+
     def ensure_file(self, path: str) -> int:
         self.conn.execute("INSERT INTO files(path) VALUES(?) ON CONFLICT(path) DO NOTHING", (path,))
         return self.conn.execute("SELECT id FROM files WHERE path=?", (path,)).get
