@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 
 from sessionlens.ingest import claude
 from sessionlens.models.session import EventKind
@@ -169,3 +170,13 @@ def test_subagent_file_layouts() -> None:
 def test_session_id_falls_back_to_file_name() -> None:
     r = claude.parse(jl({"type": "summary", "summary": "t", "leafUuid": "x"}), "/p/my-session.jsonl")
     assert r.session.id == "my-session" and r.session.title == "t"
+
+
+@pytest.mark.parametrize("text, code", [("Exit code 99999999999999999999", None), ("Exit code 2²", 2),
+                                        ("Exit code 128\nfatal: no upstream", 128)])
+def test_exit_code_from_text_is_range_checked(text: str, code: int | None) -> None:
+    """#17: an exit code parsed from tool output text is an exit code or nothing (never an int
+    SQLite cannot store, never a parse failure of the line)."""
+    from sessionlens.ingest.claude import _exit_code
+
+    assert _exit_code(text) == code

@@ -114,11 +114,14 @@ def _exit_code(text: str | None) -> int | None:
         return None
     digits = ""
     for ch in head[hit + 10:]:
-        if ch.isdigit():
+        if "0" <= ch <= "9":  # ASCII only ("²".isdigit() is True, int("²") fails)
             digits += ch
         else:
             break
-    return int(digits) if digits else None
+    if not digits:
+        return None
+    code = int(digits)
+    return code if code <= limits.EXIT_MAX else None  # "Exit code 99999999999999999999" is no exit code
 
 
 def _edit_diff(name: str, inp: dict[str, Any]) -> str | None:
