@@ -16,6 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field
 class Agent(str, Enum):
     CODEX = "codex"
     CLAUDE = "claude"
+    COPILOT = "copilot"  # GitHub Copilot CLI
+    OPENCODE = "opencode"  # sst/opencode (TypeScript)
+    OPENCODE_GO = "opencode-go"  # the earlier Go OpenCode (opencode-ai/opencode)
+    CRUSH = "crush"  # Charm Crush, the Go OpenCode's successor
 
 
 class EventKind(str, Enum):
