@@ -50,7 +50,6 @@ from sessionlens.ingest.base import (
     TurnTracker,
 )
 from sessionlens.models.session import (
-    Agent,
     Event,
     EventKind,
     ParseProblem,
@@ -61,6 +60,7 @@ from sessionlens.models.session import (
     UsageRecord,
 )
 
+AGENT = "copilot"  # the registry name (sessions.agent)
 META = EventKind.META
 SYSTEM = EventKind.SYSTEM
 SHELL_TOOLS = frozenset({"bash", "powershell", "shell", "read_bash", "write_bash", "read_powershell",
@@ -199,7 +199,7 @@ def _sum(usages: list[TokenUsage]) -> TokenUsage:
 
 
 class CopilotParser(LineParser):
-    agent = Agent.COPILOT
+    agent = AGENT
 
     def __init__(self, path: str, state: ParserState | None, workspace: dict[str, str] | None = None) -> None:
         super().__init__(path, state)
@@ -218,7 +218,7 @@ class CopilotParser(LineParser):
             self.title_from_workspace = bool(workspace.get("summary")) or self.title_from_workspace
 
     def initial_session(self) -> Session:
-        return Session(id=session_id_from_path(self.path), agent=Agent.COPILOT)
+        return Session(id=session_id_from_path(self.path), agent=AGENT)
 
     # ------------------------------------------------------------------ helpers
 
@@ -662,12 +662,12 @@ def parse_document(data: bytes, path: str) -> ParseResult:
         doc = None
         problems.append(ParseProblem(line=1, offset=0, message=f"malformed JSON: {exc}"))
     sid = as_str(doc.get("sessionId")) if isinstance(doc, dict) else None
-    session = Session(id=sid or session_id_from_path(path), agent=Agent.COPILOT, source_files=[path] if path else [],
+    session = Session(id=sid or session_id_from_path(path), agent=AGENT, source_files=[path] if path else [],
                       originator="copilot-cli (legacy session JSON)")
     events: list[Event] = []
     turns = TurnTracker(state)
     if not isinstance(doc, dict):
-        return ParseResult.model_construct(agent=Agent.COPILOT, session=session, events=[], turns=[], usage=[],
+        return ParseResult.model_construct(agent=AGENT, session=session, events=[], turns=[], usage=[],
                                            problems=problems, state=state)
     session.started_at = parse_ts(doc.get("startTime"))
     starts = _line_index(data)
@@ -760,5 +760,5 @@ def parse_document(data: bytes, path: str) -> ParseResult:
     state.line = len(starts) if data.endswith(b"\n") else len(starts)
     state.session = session
     turns.save(state)
-    return ParseResult.model_construct(agent=Agent.COPILOT, session=session.model_copy(deep=True), events=events,
+    return ParseResult.model_construct(agent=AGENT, session=session.model_copy(deep=True), events=events,
                                        turns=turns.turns(), usage=[], problems=problems, state=state)

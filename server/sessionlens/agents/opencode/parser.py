@@ -38,7 +38,6 @@ from sessionlens.ingest.base import (
     scrub_data_urls,
 )
 from sessionlens.models.session import (
-    Agent,
     Event,
     EventKind,
     ParseProblem,
@@ -49,6 +48,7 @@ from sessionlens.models.session import (
     UsageRecord,
 )
 
+AGENT = "opencode"  # the registry name (sessions.agent)
 META = EventKind.META
 FILE_TOOLS = frozenset({"read", "write", "edit", "patch", "multiedit", "apply_patch"})
 PATCH_TOOLS = frozenset({"write", "edit", "multiedit", "patch", "apply_patch"})
@@ -127,7 +127,7 @@ def _patch_text(tool: str, inp: dict[str, Any]) -> str | None:
 class _Builder:
     """Collects the events, turns and usage of one session."""
 
-    def __init__(self, agent: Agent, session: Session) -> None:
+    def __init__(self, agent: str, session: Session) -> None:
         self.agent = agent
         self.session = session
         self.state = ParserState()
@@ -183,7 +183,7 @@ class _Builder:
 def session_from_record(rec: dict[str, Any], path: str) -> Session:
     """A :class:`Session` from a normalized session record (db row or storage JSON, see :func:`parse_session`)."""
     sid = as_str(rec.get("id")) or path
-    s = Session(id=sid, agent=Agent.OPENCODE, source_files=[path] if path else [], originator="opencode")
+    s = Session(id=sid, agent=AGENT, source_files=[path] if path else [], originator="opencode")
     s.cwd = as_str(rec.get("directory"))
     s.title = (as_str(rec.get("title")) or "").strip()[:200] or None
     s.cli_version = as_str(rec.get("version"))
@@ -202,7 +202,7 @@ def parse_session(session: dict[str, Any], messages: list[dict[str, Any]], parts
     ``parts``: ``[{id, message_id, time_created, data: {type, …}}]`` in their stored order (database rows
     by id, which OpenCode makes ascending in time; storage files by name).  A record whose ``data`` is
     not an object becomes a problem; the rest is parsed."""
-    b = _Builder(Agent.OPENCODE, session_from_record(session, path))
+    b = _Builder(AGENT, session_from_record(session, path))
     by_message: dict[str, list[dict[str, Any]]] = {}
     for p in parts:
         if not isinstance(p.get("data"), dict):

@@ -28,8 +28,10 @@ import orjson
 
 from sessionlens.agents.opencode.parser import _Builder
 from sessionlens.ingest.base import _construct, as_int, as_str, clip, parse_ts, scrub_data_urls
-from sessionlens.models.session import Agent, EventKind, ParseProblem, ParseResult, Session, TokenUsage
+from sessionlens.models.session import EventKind, ParseProblem, ParseResult, Session, TokenUsage
 
+OPENCODE_GO = "opencode-go"
+CRUSH = "crush"
 META = EventKind.META
 SHELL_TOOLS = frozenset({"bash"})
 FILE_TOOLS = frozenset({"view", "write", "edit", "patch", "multiedit"})
@@ -84,14 +86,14 @@ def session_usage(row: dict[str, Any]) -> tuple[TokenUsage, float | None]:
     return usage, cost
 
 
-def parse_session(agent: Agent, session: dict[str, Any], messages: list[dict[str, Any]], path: str,
+def parse_session(agent: str, session: dict[str, Any], messages: list[dict[str, Any]], path: str,
                   project_dir: str | None = None) -> ParseResult:
     """One Go-OpenCode / Crush session from its ``sessions`` row and its ``messages`` rows (dicts).
 
     ``project_dir`` is the folder holding ``.opencode`` / ``.crush`` (the session's working directory:
     these databases are project-local and record no cwd)."""
     sid = as_str(session.get("id")) or path
-    s = Session(id=sid, agent=agent, source_files=[path] if path else [], originator=agent.value,
+    s = Session(id=sid, agent=agent, source_files=[path] if path else [], originator=agent,
                 cwd=project_dir, parent_session_id=as_str(session.get("parent_session_id")),
                 title=(as_str(session.get("title")) or "").strip()[:200] or None,
                 started_at=to_dt(session.get("created_at")), ended_at=to_dt(session.get("updated_at")))
@@ -113,7 +115,7 @@ def parse_session(agent: Agent, session: dict[str, Any], messages: list[dict[str
         ev = b.add(EventKind.TOKEN_USAGE, "session/tokens", s.ended_at, row,
                    extra={"prompt_tokens": usage.input_tokens, "completion_tokens": usage.output_tokens,
                           "cost": cost, "note": "last response's tokens as stored by the agent; cost is cumulative"})
-        b.bill(f"{agent.value}:{sid}", s.ended_at, None, usage, cost, ev)
+        b.bill(f"{agent}:{sid}", s.ended_at, None, usage, cost, ev)
     return b.result()
 
 
