@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from sessionlens.agents import registry as agent_registry
 from sessionlens.evals.checks import EvalContext, Judge
 from sessionlens.evals.datasets import Dataset, grade_case, new_report
 from sessionlens.evals.runner import INSTRUCTION_FILES, Progress, RunReport, SubjectResult, SuiteError, make_judge, record
@@ -88,11 +89,12 @@ async def run_case(workspace: str, template: str, case_id: str, prompt: str, *, 
         if src.is_file():
             (wt / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, wt / name)
-    (log_dir / "codex").mkdir(parents=True, exist_ok=True)
-    (log_dir / "claude").mkdir(parents=True, exist_ok=True)
     child_env = dict(os.environ if env is None else env)
-    child_env.update({"CODEX_HOME": str(log_dir / "codex"), "CLAUDE_CONFIG_DIR": str(log_dir / "claude"),
-                      "SESSIONLENS_CASE": case_id})
+    for adapter in agent_registry.adapters():  # every agent writes its logs into the case's folder
+        for var, sub in (adapter.eval_runner.log_env.items() if adapter.eval_runner else ()):
+            (log_dir / sub).mkdir(parents=True, exist_ok=True)
+            child_env[var] = str(log_dir / sub)
+    child_env["SESSIONLENS_CASE"] = case_id
     cmd = build_command(template, prompt, workdir=str(wt), case_id=case_id)
     t0 = time.monotonic()
     timed_out = False

@@ -214,11 +214,14 @@ def build_server() -> SessionLensServer:
             regs.append(T.Registration(id=str(uuid.uuid4()), method=T.WORKSPACE_DID_CHANGE_CONFIGURATION,
                                        register_options=T.DidChangeConfigurationRegistrationOptions(section="sessionlens")))
         if ls.client_supports("workspace", "did_change_watched_files", "dynamic_registration"):
-            watchers = [T.FileSystemWatcher(glob_pattern="**/*.jsonl"), T.FileSystemWatcher(glob_pattern="**/.sessionlens.json")]
+            globs = ls.app.log_globs()
+            watchers = [T.FileSystemWatcher(glob_pattern=g) for g in globs]
+            watchers.append(T.FileSystemWatcher(glob_pattern="**/.sessionlens.json"))
             if ls.client_supports("workspace", "did_change_watched_files", "relative_pattern_support"):
                 for root in ls.app.roots():
                     if not any(root.startswith(f) for f in ls.app.workspace_folders):
-                        watchers.append(T.FileSystemWatcher(glob_pattern=T.RelativePattern(base_uri=path_to_uri(root), pattern="**/*.jsonl")))
+                        watchers += [T.FileSystemWatcher(glob_pattern=T.RelativePattern(base_uri=path_to_uri(root), pattern=g))
+                                     for g in globs]
             regs.append(T.Registration(id=str(uuid.uuid4()), method=T.WORKSPACE_DID_CHANGE_WATCHED_FILES,
                                        register_options=T.DidChangeWatchedFilesRegistrationOptions(watchers=watchers)))
         if regs:
@@ -281,7 +284,7 @@ def build_server() -> SessionLensServer:
         if provider_for(ls, path) is not None:
             await publish(ls, params.text_document.uri, params.text_document.version)
             return
-        if not path or not path.endswith((".jsonl", ".jsonl.zst")):
+        if not path or not ls.app.is_log_candidate(path):
             return
         ls.extra_paths.add(path)
         if await ls.run(ls.app.is_indexed, path):
@@ -295,7 +298,7 @@ def build_server() -> SessionLensServer:
             doc = ls.workspace.text_documents.get(params.text_document.uri)
             await publish(ls, params.text_document.uri, doc.version if doc else None)
             return
-        if path and path.endswith(".jsonl"):
+        if path and ls.app.is_log_candidate(path):
             request_index(ls, [path])
 
     @ls_.feature(T.TEXT_DOCUMENT_DID_CHANGE)
@@ -471,7 +474,8 @@ def build_server() -> SessionLensServer:
     @command("sessionlens.status")
     async def cmd_status(ls: SessionLensServer, a: dict):
         c = await ls.run(lambda: ls.app.db().counts())
-        return {"indexing": ls.indexing, **c, "store": str(ls.app.home)}
+        return {"indexing": ls.indexing, **c, "store": str(ls.app.home), "globs": ls.app.log_globs(),
+                "agents": [a["name"] for a in ls.app.agents()]}
 
     @command("sessionlens.costReport")
     async def cmd_cost(ls: SessionLensServer, a: dict):
@@ -690,7 +694,7 @@ async def run_index(ls: SessionLensServer, *, paths: list[str] | None, title: st
 async def refresh_open_documents(ls: SessionLensServer, changed: set[str] | None) -> None:
     for uri, doc in list(ls.workspace.text_documents.items()):
         path = uri_to_path(uri)
-        if not path or not path.endswith((".jsonl", ".jsonl.zst")):
+        if not path or not ls.app.is_log_candidate(path):
             continue
         if changed is not None and path not in changed:
             continue

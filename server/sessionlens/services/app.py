@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, quote, unquote, urlparse
 
 from sessionlens.cost import PriceTable, PricingConfig
 from sessionlens.cost import report as cost_report_mod
+from sessionlens.agents import registry as agent_registry
 from sessionlens.ingest.discovery import default_roots
 from sessionlens.models import Event, EventKind
 from sessionlens.search import SearchFilters, SearchIndex
@@ -139,6 +140,20 @@ class App:
     def indexer(self) -> Indexer:
         return Indexer(self.db(), self.search_index, prices=self.prices, coach_enabled=self.settings.coach.enabled,
                        projects=self.projects, coach_cache=self._coach_cache)
+
+    def log_globs(self) -> list[str]:
+        """Glob patterns of every agent's session sources (file watchers, the editor's document selector)."""
+        return agent_registry.watch_globs()
+
+    def is_log_candidate(self, path: str) -> bool:
+        """Whether ``path`` could be a session source by its name (content decides when indexing)."""
+        return agent_registry.is_candidate(path)
+
+    def agents(self) -> list[dict]:
+        """The registered agents: name, label, source kind, default log folders and their env overrides."""
+        return [{"name": a.name, "label": a.label, "source": a.source, "env": list(a.env_vars),
+                 "roots": [r.path for r in a.default_roots()], "globs": list(a.file_patterns),
+                 "records_tokens": a.records_tokens} for a in agent_registry.adapters()]
 
     def roots(self, extra: Iterable[str] = ()) -> list[str]:
         roots: list[str] = []

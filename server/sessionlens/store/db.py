@@ -106,7 +106,7 @@ def prepare_parse(
     """Turn one parse pass into the rows :meth:`Store.write_prepared` writes (no database access)."""
     s = result.session
     sid = s.id
-    agent = result.agent.value
+    agent = getattr(result.agent, "value", result.agent)
     session_row = (
         sid, file_id, agent, s.cwd, project, s.git_branch, s.git_commit, s.git_remote, _dumps(s.models),
         s.cli_version, s.originator, _ts(s.started_at), _ts(s.ended_at), s.parent_session_id, s.agent_id, s.title,
@@ -461,11 +461,22 @@ class Store:
         self.conn.execute("INSERT INTO files(path) VALUES(?) ON CONFLICT(path) DO NOTHING", (path,))
         return self.conn.execute("SELECT id FROM files WHERE path=?", (path,)).get
 
-    def mark_file(self, file_id: int, *, size: int, mtime_ns: int, status: str, error: str | None = None, agent: str | None = None) -> None:
+    def mark_file(self, file_id: int, *, size: int, mtime_ns: int, status: str, error: str | None = None, agent: str | None = None,
+                  parser_version: int | None = None) -> None:
+        """Record a file's verdict (``not_session``, ``error``, ``container`` for a source of several
+        sessions stored as member rows ``<path>#<key>``); ``parser_version``: the parser that judged it."""
         self.conn.execute(
-            "UPDATE files SET size=?, mtime_ns=?, status=?, error=?, agent=COALESCE(?, agent), indexed_at=? WHERE id=?",
-            (size, mtime_ns, status, error, agent, time.time(), file_id),
+            "UPDATE files SET size=?, mtime_ns=?, status=?, error=?, agent=COALESCE(?, agent), indexed_at=?,"
+            " parser_version=COALESCE(?, parser_version) WHERE id=?",
+            (size, mtime_ns, status, error, agent, time.time(), parser_version, file_id),
         )
+
+    def member_rows(self, container: str, sep: str = "#") -> list[FileRow]:
+        """The rows of a container's members (paths ``<container><sep><key>``)."""
+        prefix = container + sep
+        return [FileRow(*r) for r in self.conn.execute(
+            f"SELECT {FILE_COLS} FROM files WHERE path >= ? AND path < ?", (prefix, prefix + "\U0010ffff"))
+            if r[1].startswith(prefix)]
 
     def touch_file(self, file_id: int, *, size: int, mtime_ns: int) -> None:
         self.conn.execute("UPDATE files SET size=?, mtime_ns=? WHERE id=?", (size, mtime_ns, file_id))
