@@ -142,6 +142,10 @@ class AgentAdapter:
     sniff_document: Callable[[bytes], bool] | None = None
     #: SQLite detection: True when a database with these tables is this agent's.
     sniff_sqlite: Callable[[frozenset[str]], bool] | None = None
+    #: SQLite detection, second step (only after ``sniff_sqlite`` said yes): True when the snapshot
+    #: connection's schema is this agent's -- for agents whose table names are the same (Crush and the
+    #: Go OpenCode differ only in a column).
+    sniff_db: Callable[[Any], bool] | None = None
     #: ``lines`` / ``document``: the parser (pure; see the module doc).
     parse: Callable[[bytes, str, ParserState | None], ParseResult] | None = None
     #: ``sqlite`` / ``directory``: the sessions in a source and a fingerprint that changes with them.
@@ -163,6 +167,10 @@ class AgentAdapter:
     #: records no token counts at all (Cursor): totals are unknown, never 0
     records_tokens: bool = True
     readme: str = ""  # path of the package README (format facts), for docs and `sessionlens doctor`
+    #: another on-disk layout of the agent named here (Copilot's legacy session JSON, OpenCode's JSON
+    #: storage tree next to its database): its sessions are that agent's (``ParseResult.agent``), it is
+    #: not listed by ``registry.names()`` (``--agent``, the eval schema), its roots still count.
+    variant_of: str | None = None
 
     def default_roots(self, home: str | None = None, env: Mapping[str, str] | None = None) -> list[Root]:
         home = home if home is not None else os.path.expanduser("~")

@@ -11,6 +11,7 @@ import fnmatch
 import importlib
 import logging
 import os
+import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -22,10 +23,17 @@ from sessionlens.agents.base import AgentAdapter, Root, member_path
 
 logger = logging.getLogger(__name__)
 
-#: The built-in agents, by package (each exposes ``ADAPTER``).
+#: The built-in agents, by package (each exposes ``ADAPTER``; ``package:NAME`` names another adapter of
+#: the package, e.g. a layout variant).
 BUILTIN: tuple[str, ...] = (
     "sessionlens.agents.codex",
     "sessionlens.agents.claude",
+    "sessionlens.agents.copilot",
+    "sessionlens.agents.copilot:LEGACY",
+    "sessionlens.agents.opencode",
+    "sessionlens.agents.opencode:STORAGE",
+    "sessionlens.agents.opencode_go",
+    "sessionlens.agents.crush",
 )
 
 _ADAPTERS: dict[str, AgentAdapter] = {}
@@ -39,8 +47,9 @@ def _load() -> None:
     if _loaded:
         return
     _loaded = True
-    for mod in BUILTIN:
-        register(importlib.import_module(mod).ADAPTER)
+    for entry in BUILTIN:
+        mod, _, attr = entry.partition(":")
+        register(getattr(importlib.import_module(mod), attr or "ADAPTER"))
 
 
 def register(adapter: AgentAdapter) -> AgentAdapter:
@@ -66,9 +75,10 @@ def adapters() -> list[AgentAdapter]:
 
 
 def names() -> list[str]:
-    """Agent names (the values of ``sessions.agent``), in registration order."""
+    """Agent names (the values of ``sessions.agent``), in registration order (layout variants, which
+    report their agent's name, are not listed)."""
     _load()
-    return list(_ADAPTERS)
+    return [n for n, a in _ADAPTERS.items() if a.variant_of is None]
 
 
 def get(name: str | Any) -> AgentAdapter | None:
@@ -86,7 +96,8 @@ def default_roots(home: str | None = None, env: Mapping[str, str] | None = None)
     """Every agent's default log folders (env overrides honoured), deduplicated, in registry order."""
     out: list[Root] = []
     seen: set[str] = set()
-    for name in names():
+    _load()
+    for name in list(_ADAPTERS):
         for r in _ADAPTERS[name].default_roots(home, env):
             if r.path not in seen:
                 seen.add(r.path)
@@ -153,6 +164,23 @@ def source_stat(path: str) -> tuple[int, int]:
     size, mtime = st.st_size, st.st_mtime_ns
     if os.path.exists(path + "-wal"):
         return _sqlite.stat_key(path)
+    for a in adapters():
+        if a.source != "directory" or a.companions is None:
+            continue
+        if not any(fnmatch.fnmatchcase(path, p) for p in a.file_patterns if "/" in p):
+            continue
+        try:
+            files = a.companions(path)
+        except OSError:
+            files = []
+        for f in files:  # a session spread over files changes when any of them does
+            try:
+                cst = os.stat(f)
+            except OSError:
+                continue
+            size += cst.st_size + 1
+            mtime = max(mtime, cst.st_mtime_ns)
+        break
     return size, mtime
 
 
@@ -224,12 +252,14 @@ def _detect_sqlite(path: str) -> AgentAdapter | None:
     try:
         with _sqlite.snapshot(path) as db:
             tables = _sqlite.tables(db)
+            for a in cands:
+                try:
+                    if a.sniff_sqlite(tables) and (a.sniff_db is None or a.sniff_db(db)):
+                        return a
+                except sqlite3.Error:
+                    logger.debug("%s: sniff_db of %s failed", path, a.name, exc_info=True)
     except Exception as e:  # not a readable database
         logger.debug("%s: cannot read as SQLite: %s", path, e)
-        return None
-    for a in cands:
-        if a.sniff_sqlite(tables):
-            return a
     return None
 
 

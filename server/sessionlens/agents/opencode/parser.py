@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from sessionlens.ingest.base import (
+from sessionlens.agents.common import (
     _construct,
     _usage_record,
     TurnTracker,
