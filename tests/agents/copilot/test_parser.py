@@ -183,11 +183,12 @@ def test_legacy_document_timeline():
     r = cp.parse_document(data, "/h/.copilot/history-session-state/old-1.json")
     assert [e.kind.value for e in r.events] == ["system", "user_message", "tool_call", "tool_result",
                                                   "assistant_message"]
-    assert [e.seq for e in r.events] == [1, 2, 3, 4, 5]
+    assert [e.seq for e in r.events] == [e.line for e in r.events]
+    assert [e.seq for e in r.events] == sorted({e.seq for e in r.events})  # unique, in file order
     text_lines = data.decode().splitlines()
-    for e in r.events:  # every event points at its item's line
-        assert '"id"' in text_lines[e.line - 1] or '"callId"' in text_lines[e.line - 1] or \
-            '"type": "tool_call_completed"' in text_lines[e.line - 2]
+    for e in r.events[:3] + r.events[4:]:  # every event points at its item's line
+        assert '"id"' in text_lines[e.line - 1]
+    assert '"result"' in text_lines[r.events[3].line - 1]
     assert r.events[3].call_id == "c1" and r.events[3].text == "a"
     assert r.session.id == "old-1" and len(r.turns) == 1 and r.usage == []
     assert cp.parse_document(b"{broken", "x.json").problems[0].message.startswith("malformed JSON")
@@ -259,5 +260,8 @@ def test_corpus_legacy_documents(corpus: Path, rel: str):
     assert kinds.count(EventKind.TOOL_CALL) == kinds.count(EventKind.TOOL_RESULT) == tools
     assert kinds.count(EventKind.ASSISTANT_MESSAGE) == answers and len(r.turns) == turns
     n_lines = data.count(b"\n") + 1
-    assert all(1 <= e.line <= n_lines for e in r.events)
-    assert sorted(e.line for e in r.events) == [e.line for e in r.events]  # file order
+    assert all(1 <= e.line <= n_lines and e.seq == e.line for e in r.events)
+    assert sorted({e.line for e in r.events}) == [e.line for e in r.events]  # unique, in file order
+    lines = data.decode().splitlines()
+    results = [e for e in r.events if e.kind is EventKind.TOOL_RESULT]
+    assert all('"result"' in lines[e.line - 1] for e in results)

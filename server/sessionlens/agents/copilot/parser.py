@@ -652,8 +652,8 @@ def parse_document(data: bytes, path: str) -> ParseResult:
 
     Events follow ``timeline[]`` (``chatMessages[]`` repeats it in OpenAI form and is used only when the
     timeline is empty).  A ``tool_call_completed`` item holds both the call and its result: it becomes a
-    TOOL_CALL and a TOOL_RESULT event.  ``seq`` counts events; ``line`` is the line of the item in the
-    file.  This format records no model and no tokens."""
+    TOOL_CALL (on the item's first line) and a TOOL_RESULT (on its ``"result"`` line).  ``seq == line``
+    (the line of the event in the pretty-printed file).  This format records no model and no tokens."""
     problems: list[ParseProblem] = []
     state = ParserState()
     try:
@@ -684,12 +684,12 @@ def parse_document(data: bytes, path: str) -> ParseResult:
     ts_min = ts_max = session.started_at
 
     def add(kind: EventKind, subtype: str, line: int, offset: int, ts: Any, **fields: Any) -> None:
+        # seq == the item's line (the editor opens it); an item that cannot be located gets the next number
         nonlocal seq
-        seq += 1
-        ev = new_event(line or 1, offset, 0, kind, subtype, ts, turns.index, **fields)
-        ev.seq = seq
+        seq = max(line, seq + 1)
+        ev = new_event(seq, offset, 0, kind, subtype, ts, turns.index, **fields)
         events.append(ev)
-        turns.touch(line or 1, ts)
+        turns.touch(seq, ts)
 
     for i, item in enumerate(items):
         try:
@@ -738,6 +738,11 @@ def parse_document(data: bytes, path: str) -> ParseResult:
                     command=command, files=files, extra=extra,
                     text=clip(command or (scrub_data_urls(orjson.dumps(args).decode()) if args else None)))
                 result = item.get("result") if isinstance(item.get("result"), dict) else {}
+                if line:  # the result's own line: where its "result" key is, inside this item
+                    rline, roffset = _locate(data, starts, b'"result"', offset)
+                    if rline:
+                        line, offset = rline, roffset
+                        pos = max(pos, offset + 1)
                 rtype = as_str(result.get("type"))
                 log = as_str(result.get("log"))
                 add(EventKind.TOOL_RESULT, "tool_call_completed/result", line, offset, ts, tool=name, call_id=cid,
