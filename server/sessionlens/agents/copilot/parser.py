@@ -576,6 +576,7 @@ class CopilotParser(LineParser):
         d["title_ws"] = self.title_from_workspace
         open_now = [self.seg_start] if self.seg_msgs and not self.seg_closed else []
         d["usage_lower_bound"] = bool(self.unclosed or open_now)
+        self.session.usage_lower_bound = d["usage_lower_bound"]
         warned = set(d.get("warned") or [])
         for start in self.unclosed:
             if start not in warned:
