@@ -257,7 +257,7 @@ def test_corpus_legacy_documents(corpus: Path, rel: str):
     r = cp.parse_document(data, str(corpus / rel))
     assert r.session.id == sid and r.problems == []
     kinds = [e.kind for e in r.events]
-    assert kinds.count(EventKind.TOOL_CALL) == kinds.count(EventKind.TOOL_RESULT) == tools
+    assert kinds.count(EventKind.TOOL_CALL) + kinds.count(EventKind.PATCH) == kinds.count(EventKind.TOOL_RESULT) == tools
     assert kinds.count(EventKind.ASSISTANT_MESSAGE) == answers and len(r.turns) == turns
     n_lines = data.count(b"\n") + 1
     assert all(1 <= e.line <= n_lines and e.seq == e.line for e in r.events)

@@ -80,6 +80,8 @@ _SYSTEM_TYPES = frozenset({
     "session.info", "session.warning", "system.message", "system.notification", "hook.start", "hook.end",
     "skill.invoked", "session.task_complete",
 })
+#: hook invocations around every tool call: bookkeeping, not something that happened in the conversation
+_HOOK_TYPES = frozenset({"hook.start", "hook.end"})
 _COMPACTION_TYPES = frozenset({"session.compaction_start", "session.compaction_complete", "session.truncation"})
 
 
@@ -357,7 +359,8 @@ class CopilotParser(LineParser):
                 if isinstance(data.get(k), str):
                     extra[k] = data[k]
         role = "system" if t == "system.message" else None
-        return self._ev(base, SYSTEM, t, text=clip(scrub_data_urls(text)) if text else None, role=role,
+        kind = META if t in _HOOK_TYPES and data.get("success") is not False else SYSTEM
+        return self._ev(base, kind, t, text=clip(scrub_data_urls(text)) if text else None, role=role,
                         extra=extra, **fields)
 
     def _error(self, base: tuple) -> Event:
@@ -434,8 +437,9 @@ class CopilotParser(LineParser):
         if reasoning:
             return self._ev(base, EventKind.REASONING, "assistant.message/reasoning", text=clip(reasoning),
                             extra=extra, **fields)
-        return self._ev(base, EventKind.ASSISTANT_MESSAGE, "assistant.message/tool_requests" if calls
-                        else "assistant.message/empty", extra=extra, **fields)
+        # no text: the tool calls that follow carry the content; this line only bills the request
+        return self._ev(base, META, "assistant.message/tool_requests" if calls else "assistant.message/empty",
+                        text=", ".join(c["tool"] for c in calls if c["tool"]) or None, extra=extra, **fields)
 
     def _reasoning(self, base: tuple) -> Event:
         return self._ev(base, EventKind.REASONING, "assistant.reasoning", role="assistant",
@@ -735,9 +739,16 @@ def parse_document(data: bytes, path: str) -> ParseResult:
                 files = [args["path"]] if isinstance(args.get("path"), str) else []
                 command = as_str(args.get("command")) if name in _COMMAND_TOOLS else None
                 extra = {"intention": item["intentionSummary"]} if isinstance(item.get("intentionSummary"), str) else {}
-                add(EventKind.TOOL_CALL, "tool_call_completed/call", line, offset, ts, tool=name, call_id=cid,
-                    command=command, files=files, extra=extra,
-                    text=clip(command or (scrub_data_urls(orjson.dumps(args).decode()) if args else None)))
+                sub = as_str(args.get("command")) if name == "str_replace_editor" else None
+                diff = _patch_text("create" if sub == "create" else "edit", args) if sub in ("create", "str_replace") \
+                    else None
+                if diff is not None:
+                    add(EventKind.PATCH, "tool_call_completed/call", line, offset, ts, tool=name, call_id=cid,
+                        files=files, extra=extra, text=clip(diff))
+                else:
+                    add(EventKind.TOOL_CALL, "tool_call_completed/call", line, offset, ts, tool=name, call_id=cid,
+                        command=command, files=files, extra=extra,
+                        text=clip(command or (scrub_data_urls(orjson.dumps(args).decode()) if args else None)))
                 result = item.get("result") if isinstance(item.get("result"), dict) else {}
                 if line:  # the result's own line: where its "result" key is, inside this item
                     rline, roffset = _locate(data, starts, b'"result"', offset)

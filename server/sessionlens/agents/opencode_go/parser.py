@@ -90,7 +90,8 @@ def parse_session(agent: str, session: dict[str, Any], messages: list[dict[str, 
                   project_dir: str | None = None) -> ParseResult:
     """One Go-OpenCode / Crush session from its ``sessions`` row and its ``messages`` rows (dicts).
 
-    ``project_dir`` is the folder holding ``.opencode`` / ``.crush`` (the session's working directory:
+    ``messages`` come in insertion order (``rowid``); they are ordered by ``created_at`` keeping that
+    order for equal times.  ``project_dir`` is the folder holding ``.opencode`` / ``.crush`` (the session's working directory:
     these databases are project-local and record no cwd)."""
     sid = as_str(session.get("id")) or path
     s = Session(id=sid, agent=agent, source_files=[path] if path else [], originator=agent,
@@ -100,9 +101,9 @@ def parse_session(agent: str, session: dict[str, Any], messages: list[dict[str, 
     b = _Builder(agent, s)
     tools: dict[str, str] = {}
     starts: dict[str, datetime] = {}
+    # by time, ties in the given (insertion) order: a prompt and its answer often share a second
     rows = sorted((m for m in messages if isinstance(m, dict)),
-                  key=lambda m: ((to_dt(m.get("created_at")) or datetime.min.replace(tzinfo=timezone.utc)),
-                                 str(m.get("id") or "")))
+                  key=lambda m: to_dt(m.get("created_at")) or datetime.min.replace(tzinfo=timezone.utc))
     for m in rows:
         try:
             _message(b, m, tools, starts)

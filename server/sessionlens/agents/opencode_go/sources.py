@@ -55,7 +55,7 @@ def parse_member(db: sqlite3.Connection, key: str, path: str, agent: str | None 
     agent = agent or flavour(db) or OPENCODE_GO
     container = path.rpartition("#")[0] or path
     sessions = _rows(db, "SELECT * FROM sessions WHERE id = ?", (key,))
-    messages = _rows(db, "SELECT * FROM messages WHERE session_id = ? ORDER BY created_at, id", (key,))
+    messages = _rows(db, "SELECT * FROM messages WHERE session_id = ? ORDER BY rowid", (key,))
     result = parse_session(agent, sessions[0] if sessions else {"id": key}, messages, path, project_dir(container))
     if not sessions:
         result.problems.append(ParseProblem(line=0, offset=0, message=f"session {key!r} is gone from the database"))
