@@ -131,6 +131,11 @@ def test_hits_point_at_a_log_line_containing_the_term(app):
     assert len(res["hits"]) > 50
     cache: dict[str, list[bytes]] = {}
     for h in res["hits"]:
+        if "#" in h["path"] and not Path(h["path"]).exists():
+            # a session inside a database (<db>#<session id>): its "line" is the event's place in the
+            # transcript, the view of that session's rows
+            assert h["line"] >= 1 and h["link"].endswith(f"?event={h['line']}")
+            continue
         lines = cache.setdefault(h["path"], Path(h["path"]).read_bytes().split(b"\n"))
         raw = lines[h["line"] - 1].decode("utf-8", "replace").lower()
         assert TERM in raw, (h["path"], h["line"], h["snippet"])

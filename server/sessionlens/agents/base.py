@@ -114,12 +114,16 @@ class EvalRunner:
 
     ``command``: a template (``{prompt}`` is shell-quoted); ``log_env``: environment variables that
     point the agent's logs into the case's log folder (value: a sub-folder name; the runner passes
-    the absolute path); ``log_subdirs``: folders below that one the agent writes its sessions to.
+    the absolute path); ``log_subdirs``: folders below that one the agent writes its sessions to;
+    ``workdir_logs``: files the agent writes inside the working directory (project-local databases such
+    as ``.opencode/opencode.db``), copied with their ``-wal`` / ``-shm`` into the case's log folder
+    before the case's worktree is removed.
     """
 
     command: str
     log_env: Mapping[str, str] = field(default_factory=dict)
     notes: str = ""
+    workdir_logs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

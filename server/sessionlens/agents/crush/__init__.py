@@ -28,7 +28,8 @@ ADAPTER = AgentAdapter(
     instructions=InstructionSpec(
         project=(CRUSH_NAMES, tuple(n.replace(".md", ".local.md") for n in CRUSH_NAMES), ("AGENTS.md",), *GO_PROJECT),
         rules_dirs=(".cursor/rules",), primary="CRUSH.md", kinds={n: "crush" for n in CRUSH_NAMES}),
-    eval_runner=EvalRunner("crush run {prompt}", notes="the database is written to ./.crush/crush.db"),
+    eval_runner=EvalRunner("crush run {prompt}", notes="the database is written to ./.crush/crush.db",
+                             workdir_logs=(".crush/crush.db",)),
     priority=80,
     readme=os.path.join(os.path.dirname(__file__), "README.md"),
 )

@@ -36,7 +36,8 @@ ADAPTER = AgentAdapter(
     parse_member=_member(OPENCODE_GO),
     instructions=InstructionSpec(project=GO_PROJECT, rules_dirs=(".cursor/rules",), primary="OpenCode.md",
                                  kinds={n: "opencode" for n in GO_NAMES}),
-    eval_runner=EvalRunner("opencode -p {prompt} -q", notes="the database is written to ./.opencode/opencode.db"),
+    eval_runner=EvalRunner("opencode -p {prompt} -q", notes="the database is written to ./.opencode/opencode.db",
+                             workdir_logs=(".opencode/opencode.db",)),
     priority=80,
     readme=os.path.join(os.path.dirname(__file__), "README.md"),
 )
