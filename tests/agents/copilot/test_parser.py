@@ -265,3 +265,13 @@ def test_corpus_legacy_documents(corpus: Path, rel: str):
     lines = data.decode().splitlines()
     results = [e for e in r.events if e.kind is EventKind.TOOL_RESULT]
     assert all('"result"' in lines[e.line - 1] for e in results)
+
+
+def test_hostile_token_counts_are_clamped():
+    huge = 10**30
+    lines = [line("assistant.message", {"messageId": "m", "content": "x", "outputTokens": huge}, 1),
+             line("session.shutdown", {"modelMetrics": {"m": {"usage": {"inputTokens": -5, "outputTokens": "9",
+                                                                        "cacheReadTokens": huge}}}}, 2)]
+    r = cp.parse(data_of(lines), "events.jsonl")
+    t = totals(merge_usage([r]))
+    assert t.output_tokens == cp.MAX_TOKENS and t.cache_read_tokens == cp.MAX_TOKENS and t.input_tokens == 0

@@ -85,6 +85,16 @@ _HOOK_TYPES = frozenset({"hook.start", "hook.end"})
 _COMPACTION_TYPES = frozenset({"session.compaction_start", "session.compaction_complete", "session.truncation"})
 
 
+#: a token count above this is not believable (hostile input): clamped, so sums cannot overflow SQLite
+MAX_TOKENS = 10**12
+
+
+def tokens(value: Any) -> int:
+    """A token count from the log: an int in ``[0, MAX_TOKENS]`` (0 for anything else)."""
+    n = as_int(value)
+    return 0 if n is None or n < 0 else min(n, MAX_TOKENS)
+
+
 def exit_code(text: str | None) -> int | None:
     """The ``<exited with exit code N>`` trailer Copilot appends to shell tool output."""
     if not text:
@@ -170,18 +180,18 @@ def shutdown_usage(data: dict[str, Any], current_model: str | None) -> dict[str,
             if not isinstance(model, str) or not isinstance(m, dict) or not isinstance(m.get("usage"), dict):
                 continue
             u = m["usage"]
-            total_in = max(0, as_int(u.get("inputTokens")) or 0)
-            read = max(0, as_int(u.get("cacheReadTokens")) or 0)
-            write = max(0, as_int(u.get("cacheWriteTokens")) or 0)
+            total_in = tokens(u.get("inputTokens"))
+            read = tokens(u.get("cacheReadTokens"))
+            write = tokens(u.get("cacheWriteTokens"))
             out[model] = _construct(TokenUsage, dict(
                 input_tokens=max(0, total_in - read - write), cache_read_tokens=read, cache_write_5m_tokens=write,
-                cache_write_1h_tokens=0, output_tokens=max(0, as_int(u.get("outputTokens")) or 0),
-                reasoning_tokens=max(0, as_int(u.get("reasoningTokens")) or 0)))
+                cache_write_1h_tokens=0, output_tokens=tokens(u.get("outputTokens")),
+                reasoning_tokens=tokens(u.get("reasoningTokens"))))
     details = data.get("tokenDetails")
     if not out and isinstance(details, dict):
         def count(name: str) -> int:
             d = details.get(name)
-            return max(0, as_int(d.get("tokenCount")) or 0) if isinstance(d, dict) else 0
+            return tokens(d.get("tokenCount")) if isinstance(d, dict) else 0
 
         read, write = count("cache_read"), count("cache_write")
         if count("input") or count("output"):
@@ -416,8 +426,8 @@ class CopilotParser(LineParser):
         extra: dict[str, Any] = {}
         if calls:
             extra["tool_requests"] = calls
-        out = as_int(data.get("outputTokens"))
-        if out is not None and out > 0:
+        out = tokens(data.get("outputTokens"))
+        if out > 0:
             sid = self.session.id
             key = f"copilot:{sid}:msg:{mid or line}"
             usage = _construct(TokenUsage, dict(input_tokens=0, cache_read_tokens=0, cache_write_5m_tokens=0,

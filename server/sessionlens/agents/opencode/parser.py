@@ -66,18 +66,27 @@ def ms_to_dt(value: Any) -> datetime | None:
         return None
 
 
+#: a token count above this is not believable (hostile input): clamped, so sums cannot overflow SQLite
+MAX_TOKENS = 10**12
+
+
+def _tok(value: Any) -> int:
+    n = as_int(value)
+    return 0 if n is None or n < 0 else min(n, MAX_TOKENS)
+
+
 def tokens_usage(tokens: Any) -> TokenUsage | None:
     """OpenCode ``tokens`` -> :class:`TokenUsage` (None when absent); output gains the reasoning tokens."""
     if not isinstance(tokens, dict):
         return None
     cache = tokens.get("cache") if isinstance(tokens.get("cache"), dict) else {}
-    reasoning = max(0, as_int(tokens.get("reasoning")) or 0)
+    reasoning = _tok(tokens.get("reasoning"))
     return _construct(TokenUsage, dict(
-        input_tokens=max(0, as_int(tokens.get("input")) or 0),
-        cache_read_tokens=max(0, as_int(cache.get("read")) or 0),
-        cache_write_5m_tokens=max(0, as_int(cache.get("write")) or 0),
+        input_tokens=_tok(tokens.get("input")),
+        cache_read_tokens=_tok(cache.get("read")),
+        cache_write_5m_tokens=_tok(cache.get("write")),
         cache_write_1h_tokens=0,
-        output_tokens=max(0, as_int(tokens.get("output")) or 0) + reasoning,
+        output_tokens=_tok(tokens.get("output")) + reasoning,
         reasoning_tokens=reasoning,
     ))
 
@@ -85,7 +94,7 @@ def tokens_usage(tokens: Any) -> TokenUsage | None:
 def _cost(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)) and value == value and value >= 0:
+    if isinstance(value, (int, float)) and value == value and 0 <= value < 1e9:
         return float(value)
     return None
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from sessionlens.agents.opencode.parser import _Builder
+from sessionlens.agents.opencode.parser import _Builder, _cost, _tok
 from sessionlens.agents.common import _construct, as_int, as_str, clip, parse_ts, scrub_data_urls
 from sessionlens.models.session import EventKind, ParseProblem, ParseResult, Session, TokenUsage
 
@@ -79,11 +79,9 @@ def _json_text(value: Any) -> Any:
 def session_usage(row: dict[str, Any]) -> tuple[TokenUsage, float | None]:
     """The session's tokens exactly as the agent stored them, and its cumulative cost."""
     usage = _construct(TokenUsage, dict(
-        input_tokens=max(0, as_int(row.get("prompt_tokens")) or 0), cache_read_tokens=0, cache_write_5m_tokens=0,
-        cache_write_1h_tokens=0, output_tokens=max(0, as_int(row.get("completion_tokens")) or 0), reasoning_tokens=0))
-    cost = row.get("cost")
-    cost = float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) and cost == cost and cost >= 0 else None
-    return usage, cost
+        input_tokens=_tok(row.get("prompt_tokens")), cache_read_tokens=0, cache_write_5m_tokens=0,
+        cache_write_1h_tokens=0, output_tokens=_tok(row.get("completion_tokens")), reasoning_tokens=0))
+    return usage, _cost(row.get("cost"))
 
 
 def parse_session(agent: str, session: dict[str, Any], messages: list[dict[str, Any]], path: str,
