@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 BUILTIN: tuple[str, ...] = (
     "sessionlens.agents.codex",
     "sessionlens.agents.claude",
+    "sessionlens.agents.gemini",
+    "sessionlens.agents.pi",
+    "sessionlens.agents.cursor",
 )
 
 _ADAPTERS: dict[str, AgentAdapter] = {}
@@ -40,7 +43,9 @@ def _load() -> None:
         return
     _loaded = True
     for mod in BUILTIN:
-        register(importlib.import_module(mod).ADAPTER)
+        m = importlib.import_module(mod)
+        for a in getattr(m, "ADAPTERS", None) or (m.ADAPTER,):
+            register(a)
 
 
 def register(adapter: AgentAdapter) -> AgentAdapter:
@@ -68,12 +73,17 @@ def adapters() -> list[AgentAdapter]:
 def names() -> list[str]:
     """Agent names (the values of ``sessions.agent``), in registration order."""
     _load()
-    return list(_ADAPTERS)
+    return list(dict.fromkeys(a.agent_name for a in _ADAPTERS.values()))
 
 
 def get(name: str | Any) -> AgentAdapter | None:
+    """The adapter of that name, else the first adapter of the agent of that name."""
     _load()
-    return _ADAPTERS.get(getattr(name, "value", name))
+    key = getattr(name, "value", name)
+    hit = _ADAPTERS.get(key)
+    if hit is None:
+        hit = next((a for a in _ADAPTERS.values() if a.agent_name == key), None)
+    return hit
 
 
 def label(name: str) -> str:

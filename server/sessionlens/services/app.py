@@ -151,7 +151,7 @@ class App:
 
     def agents(self) -> list[dict]:
         """The registered agents: name, label, source kind, default log folders and their env overrides."""
-        return [{"name": a.name, "label": a.label, "source": a.source, "env": list(a.env_vars),
+        return [{"name": a.name, "agent": a.agent_name, "label": a.label, "source": a.source, "env": list(a.env_vars),
                  "roots": [r.path for r in a.default_roots()], "globs": list(a.file_patterns),
                  "records_tokens": a.records_tokens} for a in agent_registry.adapters()]
 
