@@ -96,8 +96,9 @@ def default_roots(home: str | None = None, env: Mapping[str, str] | None = None)
     """Every agent's default log folders (env overrides honoured), deduplicated, in registry order."""
     out: list[Root] = []
     seen: set[str] = set()
-    for name in names():
-        for r in _ADAPTERS[name].default_roots(home, env):
+    _load()
+    for a in list(_ADAPTERS.values()):
+        for r in a.default_roots(home, env):
             if r.path not in seen:
                 seen.add(r.path)
                 out.append(r)
