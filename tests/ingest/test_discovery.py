@@ -24,6 +24,8 @@ def test_default_roots_from_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
         Root(str(tmp_path / ".codex" / "archived_sessions"), Agent.CODEX),
         Root(str(tmp_path / ".claude" / "projects"), Agent.CLAUDE),
         Root(str(tmp_path / ".config" / "claude" / "projects"), Agent.CLAUDE),
+        Root(str(tmp_path / ".qwen" / "projects"), "qwen"),
+        Root(str(tmp_path / ".qwen" / "tmp"), "qwen"),
         Root(str(tmp_path / ".gemini" / "tmp"), "gemini"),
         Root(str(tmp_path / ".pi" / "agent" / "sessions"), "pi"),
         Root(str(tmp_path / ".cursor" / "projects"), "cursor"),
@@ -47,10 +49,11 @@ def test_default_roots_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     assert [r.path for r in roots] == [
         str(tmp_path / "cx" / "sessions"), str(tmp_path / "cx" / "archived_sessions"),
         str(tmp_path / "a" / "projects"), str(tmp_path / "b" / "projects"),
+        str(tmp_path / "home" / ".qwen" / "projects"), str(tmp_path / "home" / ".qwen" / "tmp"),
         str(tmp_path / "g" / ".gemini" / "tmp"), str(tmp_path / "pi" / "sessions"),
         str(tmp_path / "cur" / "projects"), str(tmp_path / "curuser" / "workspaceStorage")]
-    assert [r.agent for r in roots] == [Agent.CODEX, Agent.CODEX, Agent.CLAUDE, Agent.CLAUDE, "gemini", "pi", "cursor",
-                                        "cursor"]
+    assert [r.agent for r in roots] == [Agent.CODEX, Agent.CODEX, Agent.CLAUDE, Agent.CLAUDE, "qwen", "qwen", "gemini",
+                                        "pi", "cursor", "cursor"]
     assert roots[0].exists
 
 

@@ -369,12 +369,13 @@ class LineParser:
 
 class MultiEventParser(LineParser):
     """A JSONL parser whose lines can hold several events (a whole assistant message with its tool
-    calls, as Pi writes them).  ``seq`` is then a running number kept in the state, and each event
-    keeps its file line in ``line`` and ``extra["line"]`` (the store restores ``Event.line`` from it)."""
+    calls, as Pi writes them).  ``seq`` is the line while every line gives one event, and grows past
+    it where a line gives several (kept in the state); each event keeps its file line in ``line`` and
+    ``extra["line"]`` (the store restores ``Event.line`` from it; ``Store.line_map`` maps seq -> line)."""
 
     def next_event(self, line: int, offset: int, length: int, kind: EventKind, subtype: str | None,
                    timestamp: datetime | None, turn: int | None, **fields: Any) -> Event:
-        seq = int(self.data.get("seq") or 0) + 1
+        seq = max(line, int(self.data.get("seq") or 0) + 1)  # == line while lines hold one event each
         self.data["seq"] = seq
         extra = fields.pop("extra", None) or {}
         extra["line"] = line

@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 BUILTIN: tuple[str, ...] = (
     "sessionlens.agents.codex",
     "sessionlens.agents.claude",
+    "sessionlens.agents.qwen",
     "sessionlens.agents.gemini",
     "sessionlens.agents.pi",
     "sessionlens.agents.cursor",

@@ -840,6 +840,24 @@ class Store:
             "SELECT agent_id, min(parent_call_id) FROM events WHERE file_id=? AND agent_id IS NOT NULL "
             "AND parent_call_id IS NOT NULL GROUP BY agent_id", (file_id,)).fetchall())
 
+    def line_map(self, file_id: int) -> dict[int, int]:
+        """``{seq: line}`` for the events whose editor line differs from their seq (several events on
+        one line, documents); empty for plain one-event-per-line logs."""
+        return {r[0]: r[1] for r in self.conn.execute(
+            """SELECT seq, json_extract(data, '$.extra.line') FROM events
+               WHERE file_id=? AND data LIKE '%"line"%' AND json_extract(data, '$.extra.line') IS NOT NULL
+                 AND json_extract(data, '$.extra.line') != seq""", (file_id,))}
+
+    def seq_at_line(self, file_id: int, line: int) -> int | None:
+        """The first event shown at an editor line (1-based)."""
+        lm = self.line_map(file_id)
+        if not lm:
+            return line
+        hits = [seq for seq, ln in lm.items() if ln == line]
+        if self.conn.execute("SELECT 1 FROM events WHERE file_id=? AND seq=?", (file_id, line)).fetchone() and line not in lm:
+            hits.append(line)
+        return min(hits) if hits else None
+
     def line_spans(self, file_id: int) -> list[tuple[int, int]]:
         return self.conn.execute("SELECT seq, length FROM events WHERE file_id=? ORDER BY seq", (file_id,)).fetchall()
 
