@@ -92,5 +92,9 @@ def test_discover(tmp_path: Path) -> None:
 def test_discover_corpus(corpus: Path) -> None:
     found = sorted(str(Path(f).relative_to(corpus)) for f in discover([str(corpus)]))
     cc = [f for f in found if f.split("/", 1)[0] in ("claude", "codex")]
-    assert len(cc) == 15 and all(f.endswith(".jsonl") for f in found)
-    assert len(found) > len(cc)  # other agents' .jsonl files are discovered too; content decides what they are
+    assert len(cc) == 15 and all(f.endswith(".jsonl") for f in cc)
+    assert len(found) > len(cc)  # other agents' files are discovered too; content decides what they are
+    exts = {os.path.splitext(f)[1] for f in found}
+    assert {".jsonl", ".txt", ".vscdb"} <= exts  # Cursor's .txt transcripts and state.vscdb
+    assert not any(f.endswith((".md", "-wal", "-shm", ".yaml")) for f in found)
+    assert all("agent-transcripts/" in f for f in found if f.endswith(".txt"))

@@ -300,6 +300,7 @@ class App:
             d["uri"] = Path(h.path).as_uri() if h.path else None
             d["project_name"] = Path(h.project).name if h.project else None
             d["link"] = self.deep_link_for(h.session_id, h.line)
+            d["seq"] = h.line  # the event number (the link's event=); "line" is the editor line
             if fid not in line_maps:
                 line_maps[fid] = db.line_map(fid) if fid is not None else {}
             if line_maps[fid]:  # the hit's editor line (its seq is the event number)
