@@ -130,7 +130,7 @@ class EvalRunner:
 class AgentAdapter:
     """One agent.  Only ``name``, ``label``, ``source`` and a parser are required."""
 
-    name: str  # stored in sessions.agent, used by --agent, the eval schema, search's agent field
+    name: str  # the adapter's name (files.agent); also the agent's name unless ``agent`` says otherwise
     label: str  # shown to people ("Gemini CLI")
     source: SourceKind = "lines"
     #: file names discovery yields for this agent (fnmatch patterns on the base name).  Content still
@@ -171,15 +171,18 @@ class AgentAdapter:
     #: records no token counts at all (Cursor): totals are unknown, never 0
     records_tokens: bool = True
     readme: str = ""  # path of the package README (format facts), for docs and `sessionlens doctor`
-    #: another on-disk layout of the agent named here (Copilot's legacy session JSON, OpenCode's JSON
-    #: storage tree next to its database): its sessions are that agent's (``ParseResult.agent``), it is
-    #: not listed by ``registry.names()`` (``--agent``, the eval schema), its roots still count.
-    variant_of: str | None = None
+    #: the agent these sessions belong to (``sessions.agent``, ``--agent``, the eval schema) when one
+    #: agent has several adapters (Cursor: transcripts, their .txt twins, the IDE database)
+    agent: str = ""
+
+    @property
+    def agent_name(self) -> str:
+        return self.agent or self.name
 
     def default_roots(self, home: str | None = None, env: Mapping[str, str] | None = None) -> list[Root]:
         home = home if home is not None else os.path.expanduser("~")
         env = os.environ if env is None else env
-        return [Root(os.path.expanduser(p), self.name) for p in self.roots(home, env)]
+        return [Root(os.path.expanduser(p), self.agent_name) for p in self.roots(home, env)]
 
 
 def env_dirs(env: Mapping[str, str], var: str, default: str, *, multi: bool = False) -> list[str]:

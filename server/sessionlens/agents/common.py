@@ -262,8 +262,8 @@ class BoundedMap:
 class LineParser:
     """Drives one parse pass: splits lines, decodes JSON, reports problems, keeps offsets.
 
-    Subclasses implement :meth:`handle` (one decoded JSON object → exactly one event) and
-    :meth:`finish`.
+    Subclasses implement :meth:`handle` (one decoded JSON object → exactly one event, or a list of
+    events for :class:`MultiEventParser`) and :meth:`finish`.
     """
 
     agent: Agent
@@ -329,7 +329,11 @@ class LineParser:
                     line=line_no, offset=offset, message=f"line is JSON {type(obj).__name__}, not an object"))
             else:
                 try:
-                    self.events.append(self.handle(obj, line_no, offset, len(raw)))
+                    ev = self.handle(obj, line_no, offset, len(raw))
+                    if isinstance(ev, list):  # a parser that emits several events per line (see MultiEventParser)
+                        self.events.extend(ev)
+                    else:
+                        self.events.append(ev)
                 except Exception as exc:  # a parser bug must not lose the rest of the file
                     logger.warning("%s:%d: cannot interpret line: %r", self.path, line_no, exc, exc_info=True)
                     self.problems.append(ParseProblem(
@@ -361,3 +365,21 @@ class LineParser:
             problems=self.problems,
             state=st,
         )
+
+
+class MultiEventParser(LineParser):
+    """A JSONL parser whose lines can hold several events (a whole assistant message with its tool
+    calls, as Pi writes them).  ``seq`` is the line while every line gives one event, and grows past
+    it where a line gives several (kept in the state); each event keeps its file line in ``line`` and
+    ``extra["line"]`` (the store restores ``Event.line`` from it; ``Store.line_map`` maps seq -> line)."""
+
+    def next_event(self, line: int, offset: int, length: int, kind: EventKind, subtype: str | None,
+                   timestamp: datetime | None, turn: int | None, **fields: Any) -> Event:
+        seq = max(line, int(self.data.get("seq") or 0) + 1)  # == line while lines hold one event each
+        self.data["seq"] = seq
+        extra = fields.pop("extra", None) or {}
+        extra["line"] = line
+        ev = new_event(seq, offset, length, kind, subtype, timestamp, turn, **fields)
+        ev.line = line
+        ev.extra = extra
+        return ev

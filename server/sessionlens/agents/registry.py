@@ -23,15 +23,16 @@ from sessionlens.agents.base import AgentAdapter, Root, member_path
 
 logger = logging.getLogger(__name__)
 
-#: The built-in agents, by package (each exposes ``ADAPTER``; ``package:NAME`` names another adapter of
-#: the package, e.g. a layout variant).
+#: The built-in agents, by package (each exposes ``ADAPTER``, or ``ADAPTERS`` when it has several).
 BUILTIN: tuple[str, ...] = (
     "sessionlens.agents.codex",
     "sessionlens.agents.claude",
+    "sessionlens.agents.qwen",
+    "sessionlens.agents.gemini",
+    "sessionlens.agents.pi",
+    "sessionlens.agents.cursor",
     "sessionlens.agents.copilot",
-    "sessionlens.agents.copilot:LEGACY",
     "sessionlens.agents.opencode",
-    "sessionlens.agents.opencode:STORAGE",
     "sessionlens.agents.opencode_go",
     "sessionlens.agents.crush",
 )
@@ -47,9 +48,10 @@ def _load() -> None:
     if _loaded:
         return
     _loaded = True
-    for entry in BUILTIN:
-        mod, _, attr = entry.partition(":")
-        register(getattr(importlib.import_module(mod), attr or "ADAPTER"))
+    for mod in BUILTIN:
+        m = importlib.import_module(mod)
+        for a in getattr(m, "ADAPTERS", None) or (m.ADAPTER,):
+            register(a)
 
 
 def register(adapter: AgentAdapter) -> AgentAdapter:
@@ -78,12 +80,17 @@ def names() -> list[str]:
     """Agent names (the values of ``sessions.agent``), in registration order (layout variants, which
     report their agent's name, are not listed)."""
     _load()
-    return [n for n, a in _ADAPTERS.items() if a.variant_of is None]
+    return list(dict.fromkeys(a.agent_name for a in _ADAPTERS.values()))
 
 
 def get(name: str | Any) -> AgentAdapter | None:
+    """The adapter of that name, else the first adapter of the agent of that name."""
     _load()
-    return _ADAPTERS.get(getattr(name, "value", name))
+    key = getattr(name, "value", name)
+    hit = _ADAPTERS.get(key)
+    if hit is None:
+        hit = next((a for a in _ADAPTERS.values() if a.agent_name == key), None)
+    return hit
 
 
 def label(name: str) -> str:
@@ -97,8 +104,8 @@ def default_roots(home: str | None = None, env: Mapping[str, str] | None = None)
     out: list[Root] = []
     seen: set[str] = set()
     _load()
-    for name in list(_ADAPTERS):
-        for r in _ADAPTERS[name].default_roots(home, env):
+    for a in list(_ADAPTERS.values()):
+        for r in a.default_roots(home, env):
             if r.path not in seen:
                 seen.add(r.path)
                 out.append(r)

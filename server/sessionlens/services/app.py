@@ -151,7 +151,7 @@ class App:
 
     def agents(self) -> list[dict]:
         """The registered agents: name, label, source kind, default log folders and their env overrides."""
-        return [{"name": a.name, "label": a.label, "source": a.source, "env": list(a.env_vars),
+        return [{"name": a.name, "agent": a.agent_name, "label": a.label, "source": a.source, "env": list(a.env_vars),
                  "roots": [r.path for r in a.default_roots()], "globs": list(a.file_patterns),
                  "records_tokens": a.records_tokens} for a in agent_registry.adapters()]
 
@@ -286,6 +286,7 @@ class App:
         total, hits, warnings = self.search_index.search(query, filters, limit=want, offset=offset)
         db = self.db()
         paths: dict[int, str] = {}
+        line_maps: dict[int, dict[int, int]] = {}
         out = []
         for h in hits:
             fid = getattr(h, "_file_id", None)
@@ -299,6 +300,11 @@ class App:
             d["uri"] = Path(h.path).as_uri() if h.path else None
             d["project_name"] = Path(h.project).name if h.project else None
             d["link"] = self.deep_link_for(h.session_id, h.line)
+            d["seq"] = h.line  # the event number (the link's event=); "line" is the editor line
+            if fid not in line_maps:
+                line_maps[fid] = db.line_map(fid) if fid is not None else {}
+            if line_maps[fid]:  # the hit's editor line (its seq is the event number)
+                d["line"] = line_maps[fid].get(h.line, h.line)
             sess = db.get_session(h.session_id)
             d["title"] = (sess or {}).get("title")
             out.append(d)
@@ -332,6 +338,8 @@ class App:
                 raise NotFound(f"bad event number in {link!r}") from None
         s = self.resolve_session(sid)
         line = seq or 1
+        if seq and s.get("file_id") is not None:
+            line = self.db().line_map(s["file_id"]).get(seq, seq)
         # `line` is the 1-based file line, as in search hits (== the event's seq)
         return {"session_id": s["id"], "seq": seq, "path": s["path"], "uri": Path(s["path"]).as_uri(), "line": line}
 
@@ -439,7 +447,8 @@ class App:
         db = self.db()
         turns = db.turns(s["id"])
         spans = dict(db.line_spans(row.id))
-        last_line = max(spans) if spans else 1
+        lines = db.line_map(row.id)  # events whose editor line is not their seq (several per line, documents)
+        last_line = max([*spans, *lines.values()]) if spans else 1
         rows = db.outline_rows(row.id)
         results = {}
         for r in rows:
@@ -450,7 +459,7 @@ class App:
 
         def mk(r) -> OutlineNode | None:
             seq, kind, subtype, turn, tool, command, text, files, flags, is_error, exit_code, call_id, agent_id, parent = r
-            ln = seq - 1
+            ln = lines.get(seq, seq) - 1
             L = spans.get(seq, 0)
             if kind == "tool_call":
                 res = results.get(call_id)
@@ -548,7 +557,9 @@ class App:
         row, s = self._file(path)
         if s is None:
             return None
-        ev = self.db().event(row.id, line0 + 1)
+        db = self.db()
+        seq = db.seq_at_line(row.id, line0 + 1)
+        ev = db.event(row.id, seq) if seq is not None else None
         return (s, ev) if ev else None
 
     def hover(self, path: str, line0: int) -> str | None:
@@ -579,6 +590,7 @@ class App:
         if row is None:
             return []
         spans = dict(db.line_spans(row.id))
+        lines = db.line_map(row.id)
         out = []
         for p in db.problems(row.id):
             out.append(DiagnosticInfo(line=p.line - 1, length=max(spans.get(p.line, 0), 1), severity=p.severity,
@@ -590,7 +602,7 @@ class App:
                 rl = r.get("line") or r.get("seq") or 1
                 related.append({"path": rp, "line": rl - 1, "message": r.get("note") or f"related event (line {rl})"})
             out.append(DiagnosticInfo(
-                line=f["seq"] - 1, length=max(spans.get(f["seq"], 0), 1), severity=f["severity"], message=f["message"],
+                line=lines.get(f["seq"], f["seq"]) - 1, length=max(spans.get(f["seq"], 0), 1), severity=f["severity"], message=f["message"],
                 source="sessionlens-coach", code=f["rule_id"], related=related,
                 data={"finding_id": f["id"], "rule_id": f["rule_id"], "guideline": f["guideline"], "session_id": f["session_id"],
                       "agent": f["agent"], "project": f["project"], "seq": f["seq"]},

@@ -166,6 +166,7 @@ class Job:
     recoach: bool = False  # an earlier run stopped before the coach step (mtime 0): coach even if nothing is new
     zst: bool = False
     whole: bool = False  # a document: always read and parsed whole
+    member: bool = False  # one session of a multi-session source (path ``<source>#<key>``)
     changed: bool = False  # an earlier job of this pass wrote events or problems
     secrets: tuple[int, ...] | None = None  # seqs of the events holding a secret, when all of the file's are known
 
@@ -282,6 +283,7 @@ class Indexer:
             stats.errors.append("busy")
             return stats
         self._stats = stats
+        self._changed_sources: set[str] = set()
         try:
             rows = self.store.file_rows()
             self._rows = rows
@@ -453,7 +455,7 @@ class Indexer:
                                 parser_version=ingest.PARSER_VERSION)
             for key, fp, mpath, mrow in todo:
                 job = Job("parse", mpath, fids[mpath], st.st_size, st.st_mtime_ns, agent=adapter.name,
-                          head_hash=fp, clear=mrow is not None, register=mrow is None)
+                          head_hash=fp, clear=mrow is not None, register=mrow is None, member=True)
                 slot = _Slot(job)
                 try:
                     result = adapter.parse_member(src, key, mpath)
@@ -664,7 +666,10 @@ class Indexer:
             secrets = job.secrets
         # the file is parsed to its end
         if changed:
-            stats.files_changed += 1
+            source = job.path.rpartition("#")[0] if job.member else job.path
+            if source not in self._changed_sources:  # a database counts once, however many sessions changed
+                self._changed_sources.add(source)
+                stats.files_changed += 1
             stats.changed_paths.append(job.path)
         if done:
             return None

@@ -21,6 +21,7 @@ from typing import Any
 import apsw
 import orjson
 
+from sessionlens.agents import registry as agent_registry
 from sessionlens.models import Event, EventKind, ParseProblem, ParseResult, Session, TokenUsage, Turn
 from sessionlens.models.construct import construct as _construct
 from sessionlens.store.schema import MIGRATIONS
@@ -55,6 +56,12 @@ def local_day(ts: float | None) -> str | None:
     if ts is None:
         return None
     return time.strftime("%Y-%m-%d", time.localtime(ts))
+
+
+def _records_tokens(agent: str | None) -> bool:
+    """False for agents whose logs hold no token counts (their totals are unknown, not 0)."""
+    a = agent_registry.get(agent) if agent else None
+    return a is None or a.records_tokens
 
 
 def _dumps(obj: Any) -> str:
@@ -285,7 +292,7 @@ def row_to_event(r: Sequence[Any]) -> Event:
         extra = {}
     return _construct(Event, {
         "seq": r[1],
-        "line": r[1],
+        "line": extra.get("line", r[1]) if extra else r[1],  # documents: the message's line in the file
         "offset": r[3],
         "length": r[4],
         "timestamp": datetime.fromtimestamp(ts, _UTC) if ts is not None else None,
@@ -727,6 +734,9 @@ class Store:
             d["cost_usd"] = r[20]
             d["cost_known"] = r[21] == 0
             d["tokens"] = r[22]
+            if not r[22] and not _records_tokens(d.get("agent")):  # e.g. Cursor: unknown, never 0
+                d["tokens"] = None
+                d["cost_known"] = False
             out.append(d)
         return out
 
@@ -833,6 +843,24 @@ class Store:
             "SELECT agent_id, min(parent_call_id) FROM events WHERE file_id=? AND agent_id IS NOT NULL "
             "AND parent_call_id IS NOT NULL GROUP BY agent_id", (file_id,)).fetchall())
 
+    def line_map(self, file_id: int) -> dict[int, int]:
+        """``{seq: line}`` for the events whose editor line differs from their seq (several events on
+        one line, documents); empty for plain one-event-per-line logs."""
+        return {r[0]: r[1] for r in self.conn.execute(
+            """SELECT seq, json_extract(data, '$.extra.line') FROM events
+               WHERE file_id=? AND data LIKE '%"line"%' AND json_extract(data, '$.extra.line') IS NOT NULL
+                 AND json_extract(data, '$.extra.line') != seq""", (file_id,))}
+
+    def seq_at_line(self, file_id: int, line: int) -> int | None:
+        """The first event shown at an editor line (1-based)."""
+        lm = self.line_map(file_id)
+        if not lm:
+            return line
+        hits = [seq for seq, ln in lm.items() if ln == line]
+        if self.conn.execute("SELECT 1 FROM events WHERE file_id=? AND seq=?", (file_id, line)).fetchone() and line not in lm:
+            hits.append(line)
+        return min(hits) if hits else None
+
     def line_spans(self, file_id: int) -> list[tuple[int, int]]:
         return self.conn.execute("SELECT seq, length FROM events WHERE file_id=? ORDER BY seq", (file_id,)).fetchall()
 
@@ -883,7 +911,13 @@ class Store:
                 FROM usage WHERE session_id IN ({q})""",
             list(session_ids),
         ).fetchone()
-        return dict(zip(("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "unknown", "requests"), r))
+        out = dict(zip(("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "unknown", "requests"), r))
+        untracked = [row[0] for row in self.conn.execute(f"SELECT agent FROM sessions WHERE id IN ({q})", list(session_ids))
+                     if not _records_tokens(row[0])]
+        if untracked:  # sessions of an agent that records no tokens: their figures are unknown
+            out["unknown"] += len(untracked)
+            out["untracked_sessions"] = len(untracked)
+        return out
 
     def usage_report(
         self,

@@ -55,4 +55,5 @@ def test_data_dir_env_overrides(tmp_path: Path):
 def test_variants_are_not_agents_of_their_own():
     assert "opencode" in agents.names() and "opencode-storage" not in agents.names()
     assert "copilot" in agents.names() and "copilot-legacy" not in agents.names()
-    assert agents.get("opencode-storage").variant_of == "opencode"
+    assert agents.get("opencode-storage").agent_name == "opencode"
+    assert agents.get("copilot-legacy").agent_name == "copilot"

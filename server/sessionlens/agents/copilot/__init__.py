@@ -1,5 +1,5 @@
 """GitHub Copilot CLI: ``$COPILOT_HOME/session-state/<id>/events.jsonl`` (+ ``workspace.yaml``), and the older
-single-JSON sessions (a layout variant, ``copilot-legacy``).  Format facts: ``README.md``."""
+single-JSON sessions (a second adapter, ``copilot-legacy``, whose sessions are ``copilot``'s).  Format facts: ``README.md``."""
 
 from __future__ import annotations
 
@@ -102,5 +102,7 @@ LEGACY = AgentAdapter(
     instructions=INSTRUCTIONS,
     priority=60,
     readme=README,
-    variant_of="copilot",
+    agent="copilot",
 )
+
+ADAPTERS = (ADAPTER, LEGACY)

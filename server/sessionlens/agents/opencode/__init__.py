@@ -98,5 +98,7 @@ STORAGE = AgentAdapter(
     instructions=INSTRUCTIONS,
     priority=70,
     readme=README,
-    variant_of="opencode",
+    agent="opencode",
 )
+
+ADAPTERS = (ADAPTER, STORAGE)
