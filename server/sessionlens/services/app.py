@@ -287,6 +287,7 @@ class App:
         db = self.db()
         paths: dict[int, str] = {}
         line_maps: dict[int, dict[int, int]] = {}
+        end_maps: dict[int, dict[int, int]] = {}
         out = []
         for h in hits:
             fid = getattr(h, "_file_id", None)
@@ -305,6 +306,9 @@ class App:
                 line_maps[fid] = db.line_map(fid) if fid is not None else {}
             if line_maps[fid]:  # the hit's editor line (its seq is the event number)
                 d["line"] = line_maps[fid].get(h.line, h.line)
+            if fid not in end_maps:
+                end_maps[fid] = db.end_lines(fid) if fid is not None else {}
+            d["end_line"] = end_maps[fid].get(h.line, d["line"])  # a message of a JSON document spans lines
             sess = db.get_session(h.session_id)
             d["title"] = (sess or {}).get("title")
             out.append(d)
