@@ -145,9 +145,19 @@ class App:
         """Glob patterns of every agent's session sources (file watchers, the editor's document selector)."""
         return agent_registry.watch_globs()
 
-    def is_log_candidate(self, path: str) -> bool:
-        """Whether ``path`` could be a session source by its name (content decides when indexing)."""
-        return agent_registry.is_candidate(path)
+    def is_log_candidate(self, path: str, *, sniff: bool = False) -> bool:
+        """Whether ``path`` could be a session source by its name (content decides when indexing);
+        ``sniff``: also when its first bytes are some agent's (a file the user opened, whatever its name)."""
+        if agent_registry.is_candidate(path):
+            return True
+        if not sniff or "#" in os.path.basename(path):
+            return False
+        try:
+            with open(path, "rb") as f:
+                head = f.read(64 * 1024)
+        except OSError:
+            return False
+        return agent_registry.detect(path, head) is not None
 
     def agents(self) -> list[dict]:
         """The registered agents: name, label, source kind, default log folders and their env overrides."""
@@ -287,6 +297,7 @@ class App:
         db = self.db()
         paths: dict[int, str] = {}
         line_maps: dict[int, dict[int, int]] = {}
+        end_maps: dict[int, dict[int, int]] = {}
         out = []
         for h in hits:
             fid = getattr(h, "_file_id", None)
@@ -305,6 +316,9 @@ class App:
                 line_maps[fid] = db.line_map(fid) if fid is not None else {}
             if line_maps[fid]:  # the hit's editor line (its seq is the event number)
                 d["line"] = line_maps[fid].get(h.line, h.line)
+            if fid not in end_maps:
+                end_maps[fid] = db.end_lines(fid) if fid is not None else {}
+            d["end_line"] = end_maps[fid].get(h.line, d["line"])  # a message of a JSON document spans lines
             sess = db.get_session(h.session_id)
             d["title"] = (sess or {}).get("title")
             out.append(d)

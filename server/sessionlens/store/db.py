@@ -851,6 +851,13 @@ class Store:
                WHERE file_id=? AND data LIKE '%"line"%' AND json_extract(data, '$.extra.line') IS NOT NULL
                  AND json_extract(data, '$.extra.line') != seq""", (file_id,))}
 
+    def end_lines(self, file_id: int) -> dict[int, int]:
+        """``{seq: last line}`` for events that span several lines (a message in a JSON document)."""
+        return {r[0]: r[1] for r in self.conn.execute(
+            """SELECT seq, json_extract(data, '$.extra.end_line') FROM events
+               WHERE file_id=? AND data LIKE '%"end_line"%' AND json_extract(data, '$.extra.end_line') IS NOT NULL""",
+            (file_id,))}
+
     def seq_at_line(self, file_id: int, line: int) -> int | None:
         """The first event shown at an editor line (1-based)."""
         lm = self.line_map(file_id)

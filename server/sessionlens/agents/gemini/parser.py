@@ -101,7 +101,7 @@ class _Msg:
 
 
 def _from_document(doc: dict[str, Any], text: str) -> list[_Msg]:
-    sp = spans(text, depth=4)
+    sp = spans(text, depth=6)
     out = []
     for i, m in enumerate(doc.get("messages") or []):
         if not isinstance(m, dict):
@@ -116,8 +116,9 @@ def _from_document(doc: dict[str, Any], text: str) -> list[_Msg]:
         if isinstance(calls, list):
             for j in range(len(calls)):
                 cs = sp.get(("messages", i, "toolCalls", j), (first, last))
+                args = sp.get(("messages", i, "toolCalls", j, "args", "@key"), cs)
                 res = sp.get(("messages", i, "toolCalls", j, "result", "@key"), cs)
-                msg.call_lines.append((cs[0], res[0] if res[0] != cs[0] else cs[1]))
+                msg.call_lines.append((args[0], res[0] if res[0] != args[0] else cs[1]))
         out.append(msg)
     return out
 
@@ -230,16 +231,17 @@ def _message(b: DocBuilder, m: _Msg) -> None:
         display = text_of(o.get("displayContent"))
         prompt = display or text
         b.open_turn(m.line, ts, prompt)
-        b.add(EventKind.USER_MESSAGE, "user", line=m.line, text=prompt, role="user", **loc)
+        b.add(EventKind.USER_MESSAGE, "user", line=m.key_lines.get("content", m.line), text=prompt, role="user", **loc)
         return
+    at = m.key_lines.get("content", m.line)
     if t in ("info", "warning"):
-        b.add(EventKind.SYSTEM, t, line=m.line, text=text, **loc)
+        b.add(EventKind.SYSTEM, t, line=at, text=text, **loc)
         return
     if t == "error":
-        b.add(EventKind.ERROR, "error", line=m.line, text=text, is_error=True, **loc)
+        b.add(EventKind.ERROR, "error", line=at, text=text, is_error=True, **loc)
         return
     if t != "gemini":
-        b.add(EventKind.UNKNOWN, t, line=m.line, text=text, **loc)
+        b.add(EventKind.UNKNOWN, t, line=at, text=text, **loc)
         return
     model = as_str(o.get("model"))
     first = None
