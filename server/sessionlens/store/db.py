@@ -734,7 +734,8 @@ class Store:
             d["cost_usd"] = r[20]
             d["cost_known"] = r[21] == 0
             d["tokens"] = r[22]
-            if not r[22] and not _records_tokens(d.get("agent")):  # e.g. Cursor: unknown, never 0
+            # e.g. Cursor, or a Copilot legacy session: no tokens recorded -> unknown, never 0
+            if not r[22] and (not _records_tokens(d.get("agent")) or d.get("usage_lower_bound")):
                 d["tokens"] = None
                 d["cost_known"] = False
             out.append(d)

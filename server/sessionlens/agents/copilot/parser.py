@@ -678,7 +678,8 @@ def parse_document(data: bytes, path: str) -> ParseResult:
         problems.append(ParseProblem(line=1, offset=0, message=f"malformed JSON: {exc}"))
     sid = as_str(doc.get("sessionId")) if isinstance(doc, dict) else None
     session = Session(id=sid or session_id_from_path(path), agent=AGENT, source_files=[path] if path else [],
-                      originator="copilot-cli (legacy session JSON)")
+                      originator="copilot-cli (legacy session JSON)",
+                      usage_lower_bound=True)  # this format records no tokens: they are unknown
     events: list[Event] = []
     turns = TurnTracker(state)
     if not isinstance(doc, dict):
