@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from sessionlens.agents.opencode import parser as op
 from sessionlens.agents.opencode import sources
 from sessionlens.models.session import EventKind
 

@@ -57,7 +57,6 @@ from sessionlens.models.session import (
     ParserState,
     Session,
     TokenUsage,
-    UsageRecord,
 )
 
 AGENT = "copilot"  # the registry name (sessions.agent)
