@@ -11,7 +11,6 @@ import argparse
 import json
 import logging
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -21,38 +20,14 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
-class CliError(Exception):
-    pass
+from sessionlens.cli_common import CliError, _app, _json, _out  # noqa: E402  (shared with cli_rules/cli_evals)
 
 
-# Log content reaches the terminal through _out: no control sequence from a log may move the cursor,
-# clear the screen, retitle the window or plant an OSC 8 link; only SGR colors (ours) pass.
-_TERM_UNSAFE = re.compile(r"\x1b(?!\[[0-9;]*m)|[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f\x80-\x9f]")
+def agent_names() -> list[str]:
+    """``--agent`` choices: every registered agent."""
+    from sessionlens.agents import names
 
-
-def _out(text: str = "") -> None:
-    sys.stdout.write(_TERM_UNSAFE.sub("\ufffd", text) + "\n")
-
-
-def _json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, default=str, ensure_ascii=False) + "\n")
-
-
-def _settings(args):
-    from sessionlens.services.settings import Settings
-
-    kw: dict[str, Any] = {}
-    if getattr(args, "home", None):
-        kw["storePath"] = args.home
-    if getattr(args, "no_home_logs", False):
-        kw["includeHomeLogs"] = False
-    return Settings.model_validate(kw)
-
-
-def _app(args):
-    from sessionlens.services.app import App
-
-    return App(_settings(args))
+    return names()
 
 
 class _Bar:
@@ -391,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sp
 
     def filters(sp, limit=50):
-        sp.add_argument("--agent", choices=["codex", "claude"])
+        sp.add_argument("--agent", choices=agent_names())
         sp.add_argument("--project", help="project root or name")
         sp.add_argument("--since", help="ISO date/time or span like 7d")
         sp.add_argument("--until", help="ISO date/time")
@@ -431,7 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--since")
     sp.add_argument("--until")
     sp.add_argument("--project")
-    sp.add_argument("--agent", choices=["codex", "claude"])
+    sp.add_argument("--agent", choices=agent_names())
     sp.add_argument("--csv", action="store_true")
     sp.add_argument("--reprice", action="store_true",
                     help="re-price every request with the current price table ($SESSIONLENS_HOME/config.json overrides)")
@@ -447,18 +422,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("schemas", cmd_schemas, "write the JSON Schemas of config, eval and dataset files")
     sp.add_argument("--out", default="schemas")
 
-    try:
-        from sessionlens.evals.cli import register as register_evals
+    from sessionlens.cli_evals import register as register_evals
+    from sessionlens.cli_rules import register as register_rules
 
-        register_evals(sub, common)
-    except ImportError:
-        pass
-    try:
-        from sessionlens.compliance.cli import register as register_rules
-
-        register_rules(sub, common)
-    except ImportError:
-        pass
+    register_evals(sub, common)
+    register_rules(sub, common)
     return p
 
 

@@ -33,6 +33,8 @@ class TooLarge(ValueError):
 def encoding_of(head: bytes, path: str = "") -> str:
     """How the bytes of a log are stored: ``utf-8`` (plain JSONL, read incrementally) or one of
     ``gzip``, ``zstd``, ``utf-8-sig``, ``utf-16-le``, ``utf-16-be``, ``cr`` (read whole, decoded)."""
+    if head.startswith(b"SQLite format 3\x00"):
+        return PLAIN  # read as a database, not as lines
     if head.startswith(GZIP_MAGIC):
         return "gzip"
     if head.startswith(ZSTD_MAGIC):
@@ -48,7 +50,7 @@ def encoding_of(head: bytes, path: str = "") -> str:
         return "utf-16-le"
     if len(probe) >= 4 and probe[0:1] == b"\x00" and probe[2:3] == b"\x00" and probe[1:2] != b"\x00":
         return "utf-16-be"
-    if b"\n" not in head and b"\r" in head:
+    if b"\n" not in head and b"\r" in head and probe[:1] in (b"{", b"["):
         return "cr"  # a raw CR can only be whitespace between JSON values: old Mac line breaks
     return PLAIN
 
@@ -141,10 +143,11 @@ def sniff_prefix(raw: bytes, limit: int = 65536) -> dict | None:
     return out or None
 
 
-def head_objects(head: bytes, wanted: int = DETECT_LINES, scan: int = MAX_SCAN_LINES) -> Iterator[dict | object]:
-    """The JSON values of the first lines of ``head`` for detection: malformed lines are skipped
-    (leading garbage does not hide a log), at most ``wanted`` decoded values and ``scan`` lines; a
-    last line cut off by the head's end is sniffed (:func:`sniff_prefix`)."""
+def head_objects(head: bytes, wanted: int = DETECT_LINES, scan: int = MAX_SCAN_LINES) -> Iterator[tuple[int, object]]:
+    """``(n, value)``: the JSON values of the first lines of ``head`` for detection, ``n`` the
+    line's rank among the non-blank lines.  Malformed lines are skipped (leading garbage does not
+    hide a log), at most ``wanted`` decoded values and ``scan`` lines; a last line cut off by the
+    head's end is sniffed (:func:`sniff_prefix`)."""
     pos, n, got, seen = 0, len(head), 0, 0
     while pos < n and got < wanted and seen < scan:
         end = head.find(b"\n", pos)
@@ -159,7 +162,7 @@ def head_objects(head: bytes, wanted: int = DETECT_LINES, scan: int = MAX_SCAN_L
             if end < 0:  # cut off by the end of the head: its first members may tell
                 sniffed = sniff_prefix(raw)
                 if sniffed is not None:
-                    yield sniffed
+                    yield seen, sniffed
             continue
         got += 1
-        yield obj
+        yield seen, obj
