@@ -36,6 +36,9 @@ def deep(n: int = 300) -> Any:
 
 
 def _leaves(obj: Any, path: tuple = ()) -> Iterator[tuple]:
+    if len(path) >= 40:  # a value nested deeper (planted before) counts as one leaf
+        yield path
+        return
     if isinstance(obj, dict):
         for k, v in obj.items():
             yield from _leaves(v, (*path, k))
@@ -56,8 +59,19 @@ def mutate(obj: dict, rng: random.Random) -> dict:
     """A deep copy of one log record with one leaf replaced by a hostile value of its own kind (a
     number by a huge/negative/float one, a timestamp by year 1 or 9999, a string by junk) or by a
     value of another type, or a member dropped, or a value nested 300 deep."""
-    obj = orjson.loads(orjson.dumps(obj))
-    leaves = [p for p in _leaves(obj) if p]
+    try:
+        obj = orjson.loads(orjson.dumps(obj))
+    except TypeError:  # mutated before: nested too deep for orjson
+        import copy
+        import sys
+
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old, 10_000))
+        try:
+            obj = copy.deepcopy(obj)
+        finally:
+            sys.setrecursionlimit(old)
+    leaves = [p for p in _leaves(obj) if p and len(p) < 50]
     if not leaves:
         return obj
     path = rng.choice(leaves)

@@ -112,3 +112,66 @@ def test_every_surface_reads_the_fuzzed_store(fuzzed, figures):
     for q in ("test", "error", "exit code", "\"unterminated", "AND OR NOT", "*", "title:(x"):
         attempt(f"search {q}", app.search, q, limit=10)
     figures.check()
+
+
+OTHER_AGENTS = (
+    "gemini/kenn-io+agentsview/internal/parser/testdata/gemini/tool_calls_with_results.json",
+    "pi/kenn-io+agentsview/internal/parser/testdata/pi/session.jsonl",
+    "copilot-cli/Mai0313+VibeCodingTracker/tests/fixtures/sessions/copilot.jsonl",
+    "qwen-code/Piebald-AI+splitrail/src/analyzers/tests/source_data/qwen_code.jsonl",
+    "cursor/abhimehro+personal-config/.cursor/projects/Users-speedybee-Documents-dev-personal-config/agent-transcripts/"
+    "5b215917-3363-4870-b82b-7d04804a2c98.jsonl",
+)
+
+
+def test_the_other_agents_survive_hostile_values(tmp_path, figures):
+    """Every adapter (JSONL and JSON documents) on mutated copies of its corpus logs: no file lost,
+    no pass aborted, every surface readable."""
+    import orjson
+
+    from tests.conftest import corpus_root
+    from tests.reliability.hostile import dumps, mutate
+
+    root = corpus_root()
+    rng = random.Random(99)
+    made = 0
+    for rel in OTHER_AGENTS:
+        src = root / rel
+        if not src.is_file():
+            continue
+        data = src.read_bytes()
+        for i in range(10):
+            if rel.endswith(".json"):
+                try:
+                    doc = orjson.loads(data)
+                except orjson.JSONDecodeError:
+                    break
+                for _ in range(3):
+                    if isinstance(doc, dict):
+                        doc = mutate(doc, rng)
+                variant = dumps(doc)
+            else:
+                variant = next(v for _, v in value_variants(data, rng, 1, per_file=4))
+            dest = tmp_path / "logs" / f"v{i}" / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(variant)
+            made += 1
+    if made == 0:
+        pytest.skip("no corpus logs of the other agents")
+    app = make_app(tmp_path / "home")
+    try:
+        st = app.index([str(tmp_path / "logs")])
+        figures.add("inputs tried", made)
+        for e in st.errors:
+            figures.add("files lost", 1, e[-200:])
+        for s in app.sessions(limit=500, workspace_only=False):
+            try:
+                app.render_session(s["id"])
+                app.timeline(s["id"])
+            except Exception as e:  # noqa: BLE001 - counted
+                figures.add("crashes", 1, f"{s['agent']}: {type(e).__name__}: {e}")
+        app.stats()
+        app.cost_report("day")
+    finally:
+        app.close()
+    figures.check()
