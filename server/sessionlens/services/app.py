@@ -25,6 +25,7 @@ from sessionlens.ingest.discovery import default_roots
 from sessionlens.models import Event, EventKind
 from sessionlens.search import SearchFilters, SearchIndex
 from sessionlens.services import render
+from sessionlens.services.render import html as render_html
 from sessionlens.services.indexer import IndexStats, Indexer, ProjectResolver
 from sessionlens.services.settings import Settings
 from sessionlens.store import Store, StoreError
@@ -210,27 +211,56 @@ class App:
     def session_for_path(self, path: str) -> dict[str, Any] | None:
         return self.db().session_for_path(os.path.abspath(path))
 
-    def render_session(self, ref: str, *, redact: bool = False) -> tuple[str, str]:
-        """A session as Markdown; ``redact`` masks secrets first (for anything that leaves the machine)."""
+    def session_data(self, ref: str, *, redact: bool = False) -> "render_html.SessionData":
+        """Everything a transcript shows, from the store (so it works after the log file is gone);
+        ``redact`` masks secrets first (for anything that leaves the machine)."""
         db = self.db()
         s = self.resolve_session(ref)
         events = db.events(s["file_id"])
         if redact:
             from sessionlens.coach.redact import redact as _r
+            from sessionlens.coach.redact import redact_obj
+
+            def _extra(x: dict) -> dict:
+                return {k: (v if k == "images" else redact_obj(v)) for k, v in x.items()}
 
             events = [e.model_copy(update={"text": _r(e.text) if e.text else e.text,
-                                           "command": _r(e.command) if e.command else e.command}) for e in events]
+                                           "command": _r(e.command) if e.command else e.command,
+                                           "extra": _extra(e.extra) if e.extra else e.extra}) for e in events]
             s = {**s, "title": _r(s["title"]) if s.get("title") else s.get("title")}
-        turns = db.turns(s["id"])
-        totals = db.session_totals([s["id"]])
-        findings = db.findings(session_id=s["id"])
-        md = render.session_markdown(s, turns, events, totals, findings, db.turn_usage(s["id"]))
-        subs = db.subagent_sessions(s["id"])
-        if subs:
+        return render_html.SessionData(
+            session=s, turns=db.turns(s["id"]), events=events, totals=db.session_totals([s["id"]]),
+            turn_usage=db.turn_usage(s["id"]), findings=db.findings(session_id=s["id"]),
+            subagents=db.subagent_sessions(s["id"]), log_missing=not (s.get("path") and os.path.exists(s["path"])),
+        )
+
+    def render_session(self, ref: str, *, redact: bool = False) -> tuple[str, str]:
+        """A session as a Markdown transcript (Neovim buffers, terminals, virtual documents)."""
+        d = self.session_data(ref, redact=redact)
+        s = d.session
+        md = render.session_markdown(s, d.turns, d.events, d.totals, d.findings, d.turn_usage, log_missing=d.log_missing)
+        if d.subagents:
             md += "\n## Sub-agents\n\n" + "\n".join(
-                f"- {render.escape_md(x['agent_id'] or x['id'])}: {x['events']} events ({render.escape_md(x['path'])})" for x in subs
+                f"- {render.md_text(x['agent_id'] or x['id'])}: {x['events']} events ({render.code_span(x['path'])})" for x in d.subagents
             )
         return s.get("title") or s["id"], md
+
+    def render_session_parts(self, ref: str, *, redact: bool = False) -> dict[str, Any]:
+        """The HTML transcript in parts, for a host page that sets its own CSP (the VS Code webview,
+        the web UI): ``title``, ``body`` (sanitized HTML), ``css`` and ``js`` (to run under a nonce)."""
+        d = self.session_data(ref, redact=redact)
+        s = d.session
+        return {"session_id": s["id"], "title": s.get("title") or s["id"], "body": render_html.session_body(d),
+                "css": render_html.TRANSCRIPT_CSS, "js": render_html.TRANSCRIPT_JS, "path": s.get("path"),
+                "log_missing": d.log_missing}
+
+    def render_session_html(self, ref: str, *, redact: bool = False, script: bool = True) -> str:
+        """A session as one self-contained HTML page (no network: CSP ``default-src 'none'``, images
+        as ``data:``): what ``export --format html`` writes and the local web UI serves."""
+        import secrets
+
+        p = self.render_session_parts(ref, redact=redact)
+        return render_html.document(p["title"], p["body"], nonce=secrets.token_urlsafe(16), script=script)
 
     def timeline(self, ref: str) -> tuple[dict, list[tuple[str, str, str]]]:
         """Rows (line, time, description) of a session for a terminal."""
