@@ -73,4 +73,7 @@ def assert_safe_markdown(md: str) -> None:
     html = _PERMISSIVE.render(md)
     probs = [p for p in html_problems(html) if not p.startswith("attribute class=")]
     assert not probs, (probs[:10], md[:2000])
-    assert not re.search(r"(?i)\b(command|javascript|vbscript|file):", md), "a risky URI scheme survives as text"
+    # outside code (which no client linkifies), no text a linkifying client could turn into a risky link
+    prose = re.sub(r"(`+)[^`]*?\1", "", re.sub(r"(?ms)^(`{3,}|~{3,}).*?^\1\s*$", "", md))
+    hit = re.search(r"(?i)\b(command:[\w.]|javascript:|vbscript:|file:/)", prose)
+    assert not hit, f"a risky URI scheme survives as text: {prose[max(hit.start() - 60, 0):hit.end() + 40]!r}"

@@ -16,7 +16,7 @@ from sessionlens.models.session import Agent, ParseResult, ParserState
 logger = logging.getLogger(__name__)
 
 #: Bump whenever parsing output changes so that the store re-parses files.
-PARSER_VERSION = 1
+PARSER_VERSION = 2  # reader: injected user records, summaries by leafUuid, images, structured patches
 
 #: Bytes read from the start of a file to detect its format (more when the first line is longer).
 HEAD_BYTES = 64 * 1024

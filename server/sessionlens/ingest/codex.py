@@ -27,7 +27,9 @@ from sessionlens.ingest.base import (
     LineParser,
     as_int,
     as_str,
+    MAX_IMAGES,
     clip,
+    image_from_data_url,
     new_event,
     parse_ts,
     scrub_data_urls,
@@ -111,6 +113,18 @@ def _content_text(content: Any) -> str | None:
     if not parts:
         return None
     return scrub_data_urls("\n".join(parts))
+
+
+def _content_images(content: Any) -> list[dict[str, Any]]:
+    """Images (``data:`` URLs only) of a content list, as kept image entries."""
+    out: list[dict[str, Any]] = []
+    if isinstance(content, list):
+        for item in content:
+            if isinstance(item, dict) and item.get("type") in ("input_image", "image", "output_image"):
+                im = image_from_data_url(item.get("image_url") or item.get("url"))
+                if im is not None and len(out) < MAX_IMAGES:
+                    out.append(im)
+    return out
 
 
 def _is_injected(text: str | None) -> bool:
@@ -515,6 +529,7 @@ class CodexParser(LineParser):
             text = scrub_data_urls(text)
         else:
             text = _content_text(out)
+        images = _content_images(out) if isinstance(out, list) else []
         if text:
             if exit_code is None:
                 exit_code = _exit_code_from_text(text)
@@ -525,7 +540,8 @@ class CodexParser(LineParser):
         is_error = failed or (exit_code is not None and exit_code != 0)
         tool = self.calls.get(cid) or as_str(p.get("name"))
         return self._ev(base, EventKind.TOOL_RESULT, sub, tool=tool, call_id=cid, exit_code=exit_code,
-                        duration_ms=duration, is_error=is_error, text=clip(text))
+                        duration_ms=duration, is_error=is_error, text=clip(text),
+                        extra={"images": images} if images else {})
 
     # ------------------------------------------------------------------ event_msg
 
@@ -538,7 +554,7 @@ class CodexParser(LineParser):
             extra = {}
             images = p.get("images")
             if isinstance(images, list) and images:
-                extra["images"] = len(images)
+                extra["images"] = [image_from_data_url(u) or {"mime": None} for u in images[:MAX_IMAGES]]
             return self._user_prompt(base, sub, scrub_data_urls(text) if text else None, role="user", extra=extra)
         if t == "agent_message":
             return self._ev(base, EventKind.ASSISTANT_MESSAGE, sub, role="assistant", duplicate=True,

@@ -181,11 +181,16 @@ class App:
             project=project, agent=agent, since=parse_time(since), until=parse_time(until, end=True), limit=limit,
             projects_under=self._workspace_scope(workspace_only), query=query, include_subagents=include_subagents,
         )
+        subs = dict(self.db().conn.execute(
+            "SELECT parent_session_id, count(*) FROM sessions WHERE parent_session_id IS NOT NULL GROUP BY 1").fetchall())
         for r in rows:
             r["started_at"] = iso(r["started_at"])
             r["ended_at"] = iso(r["ended_at"])
             r["project_name"] = Path(r["project"]).name if r.get("project") else None
             r["uri"] = Path(r["path"]).as_uri() if r.get("path") else None
+            # history outlives files: a session whose log is gone still opens from the store
+            r["log_missing"] = not (r.get("path") and os.path.exists(r["path"]))
+            r["subagents"] = subs.get(r["id"], 0)
         return rows
 
     def resolve_session(self, ref: str) -> dict[str, Any]:
@@ -463,28 +468,32 @@ class App:
         tusage = db.turn_usage(s["id"])
         subs = {x["agent_id"]: x for x in db.subagent_sessions(s["id"]) if x.get("agent_id")}
 
+        cwd = s.get("cwd")
+
         def mk(r) -> OutlineNode | None:
-            seq, kind, subtype, turn, tool, command, text, files, flags, is_error, exit_code, call_id, agent_id, parent = r
+            seq, kind, subtype, turn, tool, command, text, files, flags, is_error, exit_code, call_id, agent_id, parent, desc = r
             ln = seq - 1
             L = spans.get(seq, 0)
-            if kind == "tool_call":
-                res = results.get(call_id)
-                name = f"{tool or 'tool'}: {' '.join((command or text or '').split())[:80]}" if (command or text) else (tool or "tool")
-                detail = ""
-                if res is not None and (res[9] or (res[10] not in (None, 0))):
-                    detail = f"✗ exit {res[10]}" if res[10] is not None else "✗ error"
-                node = OutlineNode(name=name, kind="tool", start=ln, end=ln, detail=detail, end_len=L)
-                return node
-            if kind == "patch":
+            if kind in ("tool_call", "patch"):
                 import orjson
 
                 fl = orjson.loads(files) if files else []
-                name = f"{tool or 'patch'}: {', '.join(Path(f).name for f in fl[:3]) or 'patch'}"
+                name = render.call_name(tool, command=command, text=text, files=fl, cwd=cwd, kind=kind,
+                                        extra={"description": desc} if desc else None)
                 res = results.get(call_id)
-                detail = "✗ failed" if res is not None and (res[9] or res[10] not in (None, 0)) else ""
-                return OutlineNode(name=name, kind="patch", start=ln, end=ln, detail=detail, end_len=L)
+                detail = ""
+                if res is not None and (res[9] or (res[10] not in (None, 0))):
+                    if kind == "patch":
+                        detail = "✗ failed"
+                    else:
+                        detail = f"✗ exit {res[10]}" if res[10] is not None else "✗ error"
+                return OutlineNode(name=name, kind="tool" if kind == "tool_call" else "patch", start=ln, end=ln,
+                                   detail=detail, end_len=L)
             if kind == "assistant_message":
-                return OutlineNode(name=" ".join((text or "").split())[:80] or "assistant", kind="message", start=ln, end=ln, end_len=L)
+                label = " ".join((text or "").split())[:80]
+                if not label:
+                    return None  # a whitespace-only text block says nothing
+                return OutlineNode(name=label, kind="message", start=ln, end=ln, end_len=L)
             if kind == "error":
                 return OutlineNode(name="error: " + " ".join((text or subtype or "").split())[:70], kind="error", start=ln, end=ln, end_len=L)
             if kind == "compaction":
@@ -676,17 +685,37 @@ def _rank(n: OutlineNode) -> int:
 
 
 def _prune(host: OutlineNode, cap: int) -> None:
-    """Keep ``host``'s ``cap`` most notable children (in line order) and one "… K more events"
-    child whose range covers the lines of the ones left out."""
+    """Keep ``host``'s ``cap`` most notable children (in line order) and fold the rest into one
+    "… K more events" child that holds them (in groups of at most ``cap``, by line), so every
+    event stays reachable from the outline."""
     kids = host.children
     if len(kids) <= cap:
         return
     order = sorted(range(len(kids)), key=lambda i: (_rank(kids[i]), i))
     keep = set(order[:cap])
     rest = [kids[i] for i in range(len(kids)) if i not in keep]
-    more = OutlineNode(name=f"… {len(rest)} more events", kind="more", start=min(n.start for n in rest),
-                       end=max(n.end for n in rest), end_len=max(rest, key=lambda n: n.end).end_len)
+    more = _group(f"… {len(rest)} more events", rest)
+    _chunk(more, cap)
     host.children = [kids[i] for i in sorted(keep)] + [more]
+
+
+def _group(name: str, nodes: list[OutlineNode]) -> OutlineNode:
+    return OutlineNode(name=name, kind="more", start=min(n.start for n in nodes), end=max(n.end for n in nodes),
+                       end_len=max(nodes, key=lambda n: n.end).end_len, children=nodes)
+
+
+def _chunk(group: OutlineNode, cap: int) -> None:
+    """Split a fold's children into nested groups of at most ``cap`` (lines a–b), recursively."""
+    kids = group.children
+    if len(kids) <= cap:
+        return
+    size = cap
+    while -(-len(kids) // size) > cap:
+        size *= cap
+    parts = [kids[i:i + size] for i in range(0, len(kids), size)]
+    group.children = [_group(f"lines {p[0].start + 1}–{p[-1].end + 1} ({len(p)} events)", p) for p in parts]
+    for g in group.children:
+        _chunk(g, cap)
 
 
 def _bound_outline(root: OutlineNode) -> None:
@@ -715,8 +744,10 @@ def _bound_outline(root: OutlineNode) -> None:
     stack = list(hosts)
     while stack:
         n = stack.pop()
+        if n.kind == "more":
+            continue  # folds are already grouped
         _prune(n, cap)
-        stack.extend(c for c in n.children if c.children)
+        stack.extend(c for c in n.children if c.children and c.kind != "more")
 
 
 def _span(t) -> str:

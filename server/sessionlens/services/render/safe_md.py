@@ -96,7 +96,7 @@ def defang_html(s: str) -> str:
 _LINE_START = re.compile(r"^(\s*)([#>]|[-+*](?=\s|$)|\d{1,9}[.)](?=\s|$)|=+\s*$|-+\s*$|`{3,}|~{3,})")
 
 
-def md_text(text: str | None, *, table: bool = False) -> str:
+def md_text(text: str | None, *, table: bool = False, line_start: bool = True) -> str:
     """Escape ``text`` minimally for inline Markdown: only characters that would start markup."""
     if not text:
         return ""
@@ -126,7 +126,7 @@ def md_text(text: str | None, *, table: bool = False) -> str:
         else:
             out.append(ch)
     r = "".join(out)
-    return _escape_line_start(r)
+    return _escape_line_start(r) if line_start else r
 
 
 def _escape_line_start(line: str) -> str:
@@ -289,7 +289,7 @@ def _inline_lines(tok: Token, table: bool = False) -> list[str]:
     for c in tok.children or []:
         ty = c.type
         if ty == "text":
-            parts.append(md_text(c.content, table=table))
+            parts.append(md_text(c.content, table=table, line_start=False))
         elif ty == "softbreak":
             parts.append("\n")
         elif ty == "hardbreak":
@@ -322,8 +322,8 @@ def _inline_lines(tok: Token, table: bool = False) -> list[str]:
         elif ty == "html_inline":
             parts.append(code_span(c.content))
         else:
-            parts.append(md_text(c.content, table=table))
+            parts.append(md_text(c.content, table=table, line_start=False))
     # autolink text children were escaped as text: inside <...> they must stay verbatim
     text = "".join(parts)
     text = re.sub(r"<([^<>\s]+)>", lambda m: "<" + m.group(1).replace("\\", "") + ">" if safe_href(m.group(1).replace("\\", "")) else m.group(0), text)
-    return [_escape_line_start(x) if i else x for i, x in enumerate(text.split("\n"))]
+    return [_escape_line_start(x) for x in text.split("\n")]

@@ -151,7 +151,7 @@ def event_markdown(ev: Event, *, result: Event | None = None, call: Event | None
     """The hover for one event: what it is, when, model, tokens and cost, what a call did and returned."""
     label = KIND_LABEL.get(ev.kind, ev.kind.value)
     if ev.kind in (EventKind.TOOL_CALL, EventKind.PATCH):
-        title = f"**{md_text(event_name(ev, cwd, limit=120))}**"
+        title = f"**{md_text(label)}** · {md_text(event_name(ev, cwd, limit=120))}"
     elif ev.kind == EventKind.META and (ev.subtype or "").startswith("progress/"):
         title = f"**Progress** · {md_text(event_name(ev, cwd, limit=120))}"
     else:
