@@ -15,6 +15,7 @@ import { deepLinkFromHandlerUri, formatOpenUri } from './lib/links';
 import { RenderProvider, showMarkdown } from './render';
 import { errorMessage, ServerManager } from './server';
 import { SessionNode, SessionsTreeProvider } from './sessionsTree';
+import { openRawLog, openTranscript, TranscriptManager } from './transcript';
 
 const SEARCH_DEBOUNCE_MS = 150;
 const SEARCH_LIMIT = 50;
@@ -40,6 +41,12 @@ function toUri(uri: string | undefined | null, path: string | undefined | null):
   throw new Error('The server returned no location.');
 }
 
+/** The file of the active custom editor tab (a transcript), if any. */
+function activeCustomEditorUri(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  return input instanceof vscode.TabInputCustom ? input.uri : undefined;
+}
+
 function isLogFile(uri: vscode.Uri | undefined): uri is vscode.Uri {
   return !!uri && uri.scheme === 'file' && uri.path.endsWith('.jsonl');
 }
@@ -63,6 +70,7 @@ export function registerCommands(
   server: ServerManager,
   render: RenderProvider,
   tree: SessionsTreeProvider,
+  transcripts: TranscriptManager,
 ): void {
   const register = (id: string, handler: (...args: never[]) => unknown): void => {
     context.subscriptions.push(
@@ -288,6 +296,34 @@ export function registerCommands(
     const session = await pickSession('Pick a session to render');
     if (session) {
       await openRendered({ sessionId: session.id }, sessionLabel(session));
+    }
+  });
+
+  register('sessionlens.ui.openTranscript', async (arg?: SessionNode | vscode.Uri | string) => {
+    if (arg instanceof SessionNode) {
+      const s = arg.session;
+      if (s.log_missing || !s.path) {
+        return transcripts.showSession(s.id, sessionLabel(s));
+      }
+      return openTranscript(toUri(s.uri, s.path));
+    }
+    if (typeof arg === 'string') {
+      return transcripts.showSession(arg, arg);
+    }
+    const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+    if (uri && uri.path.endsWith('.jsonl')) {
+      return openTranscript(uri);
+    }
+    const session = await pickSession('Pick a session to read');
+    if (session) {
+      await (session.log_missing ? transcripts.showSession(session.id, sessionLabel(session)) : openTranscript(toUri(session.uri, session.path)));
+    }
+  });
+
+  register('sessionlens.ui.openRawLog', async (arg?: vscode.Uri) => {
+    const uri = arg instanceof vscode.Uri ? arg : activeCustomEditorUri();
+    if (uri) {
+      await openRawLog(uri);
     }
   });
 

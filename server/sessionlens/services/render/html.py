@@ -494,6 +494,8 @@ function runFind(){
 if (find) find.addEventListener('input', function(){ clearTimeout(timer); timer = setTimeout(runFind, 150); });
 // clicking "line N": reveal the raw line (VS Code) or follow the anchor (browser)
 document.addEventListener('click', function(e){
+  const act = e.target.closest ? e.target.closest('[data-action]') : null;
+  if (act && vscode) { e.preventDefault(); vscode.postMessage({type: act.dataset.action}); return; }
   const a = e.target.closest ? e.target.closest('a.sl-line') : null;
   if (a && vscode) { e.preventDefault(); vscode.postMessage({type:'revealLine', line: parseInt(a.dataset.line, 10)}); return; }
   const img = e.target.closest ? e.target.closest('img.sl-thumb') : null;
