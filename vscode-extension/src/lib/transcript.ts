@@ -57,14 +57,15 @@ export function transcriptPage(parts: TranscriptParts, cspSource: string, nonce:
     ? '<span class="sl-hint">The log file no longer exists: this transcript comes from the Session Lens store.</span>'
     : '<button type="button" class="sl-open-raw" data-action="openRaw" title="Open the raw JSONL log">Open raw log</button>' +
       '<span class="sl-hint">Click “line N” on an event to reveal its raw line.</span>';
-  const close = (s: string, tag: string): string => s.replace(new RegExp(`</${tag}`, 'gi'), `<\\/${tag}`);
+  // neither text can end its element early (nor open another): every closing tag is broken
+  const close = (s: string): string => s.replace(/<\/(script|style)/gi, '<\\/$1');
   return (
     '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">' +
     `<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(cspSource, nonce)}">` +
     `<meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(parts.title)}</title>` +
-    `<style nonce="${nonce}">${close(parts.css, 'style')}${BAR_CSS}</style></head><body>` +
+    `<style nonce="${nonce}">${close(parts.css)}${BAR_CSS}</style></head><body>` +
     `<div class="sl-vscode-bar">${raw}</div>${parts.body}` +
-    `<script nonce="${nonce}">${close(parts.js, 'script')}</script></body></html>`
+    `<script nonce="${nonce}">${close(parts.js)}</script></body></html>`
   );
 }
 
