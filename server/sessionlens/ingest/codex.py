@@ -433,9 +433,14 @@ class CodexParser(LineParser):
                 if end > start:
                     self.session.cwd = text[start:end].strip() or None
             return self._ev(base, EventKind.SYSTEM, sub, role=role, text=clip(text), message_id=mid, extra=extra)
+        images = _content_images(p.get("content"))
         if self.legacy:
-            return self._user_prompt(base, sub, text, role=role or "user", message_id=mid)
-        # wrapped era: event_msg/user_message is the primary copy of the prompt
+            if images:
+                extra["images"] = images
+            return self._user_prompt(base, sub, text, role=role or "user", message_id=mid, extra=extra)
+        # wrapped era: event_msg/user_message is the primary copy of the prompt; it gets the
+        # images this mirror carries (its own list is often empty, naming local files only)
+        self.pending_images = images
         return self._ev(base, EventKind.USER_MESSAGE, sub, role=role, text=clip(text), duplicate=True,
                         message_id=mid, extra=extra)
 
@@ -555,6 +560,10 @@ class CodexParser(LineParser):
             images = p.get("images")
             if isinstance(images, list) and images:
                 extra["images"] = [image_from_data_url(u) or {"mime": None} for u in images[:MAX_IMAGES]]
+            pending = getattr(self, "pending_images", None)
+            if pending and not any(isinstance(x, dict) and x.get("data") for x in extra.get("images") or []):
+                extra["images"] = pending
+            self.pending_images = None
             return self._user_prompt(base, sub, scrub_data_urls(text) if text else None, role="user", extra=extra)
         if t == "agent_message":
             return self._ev(base, EventKind.ASSISTANT_MESSAGE, sub, role="assistant", duplicate=True,

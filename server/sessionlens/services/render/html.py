@@ -247,10 +247,10 @@ def event_html(ev: Event, cwd: str | None = None) -> str:
                 f'<div class="sl-md">{md_to_html(ev.text)}</div>{images_html(ev)}</div>')
     if k == EventKind.REASONING:
         if not (ev.text or "").strip():
-            return (f'<div class="sl-ev sl-reasoning sl-quiet" {attrs}><span class="sl-icon">💭</span> '
+            return (f'<div class="sl-ev sl-reasoning sl-quiet" {attrs}><span class="sl-icon">∴</span> '
                     f'<i>reasoning (encrypted, not readable)</i> {head_meta}</div>')
-        first = " ".join(ev.text.split())[:120]
-        return (f'<details class="sl-ev sl-reasoning" {attrs}><summary><span class="sl-icon">💭</span> '
+        first = _plain_line(ev.text, 120)
+        return (f'<details class="sl-ev sl-reasoning" {attrs}><summary><span class="sl-icon">∴</span> '
                 f'<span class="sl-name">{esc(first)}</span> {head_meta}</summary>'
                 f'<div class="sl-body sl-md">{md_to_html(ev.text)}</div></details>')
     if k == EventKind.ERROR or ev.is_error:
@@ -261,7 +261,7 @@ def event_html(ev: Event, cwd: str | None = None) -> str:
         for key in ("trigger", "preTokens"):
             if key in (ev.extra or {}):
                 info.append(f"{key} {ev.extra[key]}")
-        return (f'<details class="sl-ev sl-compaction" {attrs}><summary><span class="sl-icon">🗜</span> '
+        return (f'<details class="sl-ev sl-compaction" {attrs}><summary><span class="sl-icon">⇲</span> '
                 f'<span class="sl-name">Context compacted</span> {esc(" · ".join(info))} {head_meta}</summary>'
                 f'<div class="sl-body sl-md">{md_to_html(ev.text) if ev.text else "<i>no summary text</i>"}</div></details>')
     if k == EventKind.TOOL_RESULT:  # a result without its call
@@ -269,9 +269,16 @@ def event_html(ev: Event, cwd: str | None = None) -> str:
                 f'{" · " + esc(ev.tool) if ev.tool else ""} {head_meta}</div>{_pre(ev.text)}{images_html(ev)}</div>')
     # system / injected context: folded, with a one-line summary
     label = event_name(ev, cwd, limit=120)
-    return (f'<details class="sl-ev sl-system" {attrs}><summary><span class="sl-icon">ⓘ</span> '
+    return (f'<details class="sl-ev sl-system" {attrs}><summary><span class="sl-icon">≡</span> '
             f'<span class="sl-name">{esc(label)}</span> <span class="sl-sub">{esc(ev.subtype or "")}</span> {head_meta}</summary>'
             f'<div class="sl-body">{_pre(ev.text, 8000)}</div></details>')
+
+
+def _plain_line(text: str, limit: int) -> str:
+    """One line of Markdown text without its markup (for a folded summary line)."""
+    s = " ".join(text.split())
+    s = re.sub(r"(\*\*|__|`)", "", s)
+    return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 def fold_html(it: B.Item, cwd: str | None) -> str:
@@ -380,7 +387,7 @@ def _header(d: SessionData) -> str:
 def _toolbar(tools: list[str]) -> str:
     kinds = [("user", "Prompts"), ("assistant", "Answers"), ("reasoning", "Reasoning"), ("tool", "Tool calls"),
              ("output", "Tool output"), ("system", "System"), ("meta", "Bookkeeping"), ("error", "Errors")]
-    boxes = "".join(f'<label><input type="checkbox" class="sl-filter" data-kind="{k}" checked> {esc(label)}</label>'
+    boxes = "".join(f'<label><input type="checkbox" class="sl-filter" data-filter="{k}"{"" if k == "meta" else " checked"}> {esc(label)}</label>'
                     for k, label in kinds)
     opts = "".join(f'<option value="{esc(t)}">{esc(t)}</option>' for t in tools)
     return (f'<div class="sl-toolbar" role="toolbar">{boxes}'
@@ -463,7 +470,10 @@ TRANSCRIPT_JS = r"""
 const vscode = (typeof acquireVsCodeApi === 'function') ? acquireVsCodeApi() : null;
 const body = document.body;
 function all(sel, root){ return Array.prototype.slice.call((root||document).querySelectorAll(sel)); }
-all('.sl-filter').forEach(function(cb){ cb.addEventListener('change', function(){ body.classList.toggle('hide-' + cb.dataset.kind, !cb.checked); }); });
+all('.sl-filter').forEach(function(cb){
+  body.classList.toggle('hide-' + cb.dataset.filter, !cb.checked);
+  cb.addEventListener('change', function(){ body.classList.toggle('hide-' + cb.dataset.filter, !cb.checked); });
+});
 const toolSel = document.querySelector('.sl-tool-filter');
 if (toolSel) toolSel.addEventListener('change', function(){
   const v = toolSel.value;
@@ -474,7 +484,11 @@ const ex = document.querySelector('.sl-expand'); if (ex) ex.addEventListener('cl
 const co = document.querySelector('.sl-collapse'); if (co) co.addEventListener('click', function(){ setOpen(false); });
 function openTo(el){ for (let p = el; p; p = p.parentElement) { if (p.tagName === 'DETAILS') p.open = true; } }
 function flash(el){ el.classList.add('sl-flash'); setTimeout(function(){ el.classList.remove('sl-flash'); }, 1600); }
-function reveal(id){ const el = document.getElementById(id); if (!el) return false; openTo(el); el.scrollIntoView({block:'start'}); flash(el); return true; }
+function reveal(id){
+  const el = document.getElementById(id); if (!el) return false;
+  if (el.offsetParent === null) { const k = (el.closest('[data-kind]') || el).dataset.kind; const cb = document.querySelector('.sl-filter[data-filter="' + k + '"]'); if (cb && !cb.checked) { cb.checked = true; body.classList.remove('hide-' + k); } }
+  openTo(el); el.scrollIntoView({block:'start'}); flash(el); return true;
+}
 window.slReveal = reveal;
 // find in session: hide events without the text, open the ones with it
 const find = document.querySelector('.sl-find'); const count = document.querySelector('.sl-find-count');
