@@ -575,6 +575,7 @@ const PROMPT = 'create a file `JOKE.md` with a ranom joke';
 
 test('(g) a Claude log opens as its transcript by default', { skip, timeout: STEP_TIMEOUT }, async () => {
   assert.ok(ctx.serverUp, 'the server is not up (see the status bar step)');
+  await runCommand('View: Close All Editors');
   await step('transcript-default', async () => {
     // retried: the file may be opened before the server has indexed it (the page then says so and re-renders)
     let frame;
@@ -673,12 +674,13 @@ test('(k) clicking an event reveals its raw line', { skip, timeout: STEP_TIMEOUT
 
 test('(l) a screenshot in a session renders as an image', { skip, timeout: STEP_TIMEOUT }, async () => {
   assert.ok(ctx.serverUp, 'the server is not up (see the status bar step)');
+  await runCommand('View: Close All Editors');
   await step('image', async () => {
     let frame;
     const until = Date.now() + UI_TIMEOUT * 2;
     while (!frame && Date.now() < until) {
       await quickOpen(basename(IMAGE_LOG[1]), 'rollout-2026-02-01');
-      frame = await transcriptFrame('Turn 1', 20_000).catch(() => undefined);
+      frame = await transcriptFrame('label break here', 20_000).catch(() => undefined);
     }
     assert.ok(frame, 'the Codex transcript is shown');
     const img = frame.locator('img.sl-thumb').first();
@@ -693,8 +695,9 @@ test('(l) a screenshot in a session renders as an image', { skip, timeout: STEP_
 test('(m) a session whose log was deleted still opens from the store', { skip, timeout: STEP_TIMEOUT }, async () => {
   assert.ok(ctx.serverUp, 'the server is not up (see the status bar step)');
   rmSync(join(ctx.ws, DELETED_LOG[1]));
+  await runCommand('View: Close All Editors');
   await step('deleted-log', async () => {
-    await ctx.page.locator('.activitybar .action-item a[aria-label*="Session Lens"]').first().click();
+    await runCommand('Session Lens: Focus on Sessions View');
     const tree = ctx.page.locator('[id="workbench.view.extension.sessionlens"]');
     let row;
     const until = Date.now() + UI_TIMEOUT;

@@ -462,6 +462,7 @@ time{color:var(--muted);font-size:11px;margin-left:6px}.sl-model,.sl-sub,.sl-dur
 .sl-hit{background:rgba(255,200,0,.45)}
 body.hide-user [data-kind=user],body.hide-assistant [data-kind=assistant],body.hide-reasoning [data-kind=reasoning],body.hide-tool [data-kind=tool],
 body.hide-output [data-kind=output],body.hide-system [data-kind=system],body.hide-meta [data-kind=meta],body.hide-error [data-kind=error],.sl-tool-hidden,.sl-find-hidden{display:none!important}
+@media (max-width:900px){.sl-toc{display:none}.sl-main{padding:0 10px 40vh}}
 @media print{.sl-toc,.sl-toolbar{display:none}details{display:block}}
 """
 
