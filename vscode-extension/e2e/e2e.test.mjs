@@ -576,6 +576,7 @@ const PROMPT = 'create a file `JOKE.md` with a ranom joke';
 test('(g) a Claude log opens as its transcript by default', { skip, timeout: STEP_TIMEOUT }, async () => {
   assert.ok(ctx.serverUp, 'the server is not up (see the status bar step)');
   await runCommand('View: Close All Editors');
+  await runCommand('View: Close Panel').catch(() => closeQuickInput());
   await step('transcript-default', async () => {
     // retried: the file may be opened before the server has indexed it (the page then says so and re-renders)
     let frame;

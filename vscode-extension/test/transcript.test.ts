@@ -30,7 +30,7 @@ test('the transcript page has a strict CSP: no remote content, scripts and style
 test('a session whose log is gone says so instead of offering the raw log', () => {
   const html = transcriptPage({ ...parts, log_missing: true }, 'x', makeNonce());
   assert.doesNotMatch(html, /data-action="openRaw"/);
-  assert.match(html, /no longer exists/);
+  assert.match(html, /Session Lens store/);
 });
 
 test('message pages escape their text and run no script', () => {

@@ -53,8 +53,9 @@ background:var(--vscode-editorWidget-background);border-bottom:1px solid var(--v
 
 /** The whole webview page for `parts` (server-rendered) with a strict CSP. */
 export function transcriptPage(parts: TranscriptParts, cspSource: string, nonce: string): string {
+  // (a session whose log is gone: the transcript's own banner says so, and there is no raw log to open)
   const raw = parts.log_missing
-    ? '<span class="sl-hint">The log file no longer exists: this transcript comes from the Session Lens store.</span>'
+    ? '<span class="sl-hint">From the Session Lens store</span>'
     : '<button type="button" class="sl-open-raw" data-action="openRaw" title="Open the raw JSONL log">Open raw log</button>' +
       '<span class="sl-hint">Click “line N” on an event to reveal its raw line.</span>';
   // neither text can end its element early (nor open another): every closing tag is broken

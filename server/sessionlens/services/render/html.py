@@ -332,7 +332,9 @@ def turn_html(b: B.TurnBlock, cwd: str | None) -> str:
     if calls:
         meta.append(f"{calls} tool call{'s' if calls != 1 else ''}")
     body = "".join(_item_html(i, cwd) for i in b.items)
-    return (f'<section class="sl-turn" id="{tid}" data-turn="{b.index if b.index is not None else ""}">'
+    # a block of bookkeeping only (before the first prompt) hides with the bookkeeping filter
+    quiet = ' data-kind="meta"' if b.index is None and all(i.kind == "fold" for i in b.items) else ""
+    return (f'<section class="sl-turn" id="{tid}" data-turn="{b.index if b.index is not None else ""}"{quiet}>'
             f'<h2 class="sl-turn-head"><a href="#{tid}">{esc(title)}</a></h2>'
             f'<div class="sl-turn-meta">{" · ".join(meta)}</div>{body}</section>')
 
