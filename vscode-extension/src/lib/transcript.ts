@@ -46,7 +46,7 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
   ].join('; ');
 }
 
-const BAR_CSS = `.sl-vscode-bar{position:sticky;top:0;z-index:3;display:flex;gap:8px;align-items:center;padding:4px 8px;
+const BAR_CSS = `.sl-vscode-bar{display:flex;gap:8px;align-items:center;padding:4px 8px;
 background:var(--vscode-editorWidget-background);border-bottom:1px solid var(--vscode-panel-border);font-size:12px}
 .sl-vscode-bar button{background:var(--vscode-button-secondaryBackground);color:var(--vscode-button-secondaryForeground);border:none;padding:2px 8px;cursor:pointer}
 .sl-vscode-bar .sl-hint{color:var(--vscode-descriptionForeground)}`;
