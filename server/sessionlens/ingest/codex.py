@@ -244,6 +244,7 @@ class CodexParser(LineParser):
         self.meta_seen: bool = bool(d.get("meta_seen"))
         self.replay_until: datetime | None = parse_ts(d.get("replay_until"))
         self.prev_raw: Any = None  # the raw total of the previous token_count (fast equality check)
+        self.pending_images: list[dict[str, Any]] | None = d.get("pending_images")
 
     def initial_session(self) -> Session:
         return Session(id=_session_id_from_path(self.path), agent=Agent.CODEX)
@@ -560,7 +561,7 @@ class CodexParser(LineParser):
             images = p.get("images")
             if isinstance(images, list) and images:
                 extra["images"] = [image_from_data_url(u) or {"mime": None} for u in images[:MAX_IMAGES]]
-            pending = getattr(self, "pending_images", None)
+            pending = self.pending_images
             if pending and not any(isinstance(x, dict) and x.get("data") for x in extra.get("images") or []):
                 extra["images"] = pending
             self.pending_images = None
@@ -672,6 +673,7 @@ class CodexParser(LineParser):
         d["task_started"] = self.has_task_started
         d["meta_seen"] = self.meta_seen
         d["replay_until"] = self.replay_until.isoformat() if self.replay_until is not None else None
+        d["pending_images"] = self.pending_images or None  # a prompt's images, until its event_msg copy
 
 
 def parse(data: bytes, path: str, state: ParserState | None = None) -> ParseResult:

@@ -259,6 +259,40 @@ class App:
                 "css": render_html.TRANSCRIPT_CSS, "js": render_html.TRANSCRIPT_JS, "path": s.get("path"),
                 "log_missing": d.log_missing}
 
+    def render_turn_html(self, ref: str, turn: int, *, redact: bool = False) -> str:
+        """One turn (0-based index; -1: before the first prompt) as a sanitized HTML fragment."""
+        from sessionlens.services.render import blocks as render_blocks
+
+        d = self.session_data(ref, redact=redact)
+        want = None if turn < 0 else turn
+        for b in render_blocks.build(d.events, d.turns, d.turn_usage):
+            if b.index == want:
+                return render_html.turn_html(b, d.session.get("cwd"))
+        raise NotFound(f"session {d.session['id']} has no turn {turn + 1}")
+
+    def render_event_html(self, ref: str, seq: int, *, redact: bool = False) -> str:
+        """The transcript item holding event ``seq`` (a call comes with its result) as an HTML fragment."""
+        from sessionlens.services.render import blocks as render_blocks
+
+        d = self.session_data(ref, redact=redact)
+        cwd = d.session.get("cwd")
+
+        def find(items):
+            for it in items:
+                seqs = {x.seq for x in ([it.event] if it.event else []) + it.results + it.folded + it.mirrors}
+                if seq in seqs:
+                    return it
+                hit = find(it.children)
+                if hit is not None:
+                    return hit
+            return None
+
+        for b in render_blocks.build(d.events, d.turns, d.turn_usage):
+            it = find(b.items)
+            if it is not None:
+                return render_html.item_html(it, cwd)
+        raise NotFound(f"session {d.session['id']} has no event on line {seq}")
+
     def render_session_html(self, ref: str, *, redact: bool = False, script: bool = True) -> str:
         """A session as one self-contained HTML page (no network: CSP ``default-src 'none'``, images
         as ``data:``): what ``export --format html`` writes and the local web UI serves."""

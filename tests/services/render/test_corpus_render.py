@@ -120,3 +120,14 @@ def test_bounded_outline_folds_keep_every_event_reachable(generated, monkeypatch
     assert folds and all(f.children for f in folds)  # a fold expands; none is a dead "… N more" node
     assert all(len(f.children) <= 3 for f in folds)
     generated._outline_cache.clear()
+
+
+def test_turn_and_event_fragments(generated):
+    s = next(x for x in all_sessions(generated) if x["agent"] == "claude" and not x.get("parent_session_id"))
+    turn = generated.render_turn_html(s["id"], 0)
+    assert turn.startswith('<section class="sl-turn" id="t1"') and "Turn 1" in turn
+    assert_safe_html(turn)
+    call = next(e for e in generated.db().events(s["file_id"]) if e.kind.value == "tool_call" and e.call_id)
+    frag = generated.render_event_html(s["id"], call.seq)
+    assert f'id="e{call.seq}"' in frag and 'class="sl-ev sl-call' in frag
+    assert_safe_html(frag)

@@ -297,6 +297,11 @@ def fold_html(it: B.Item, cwd: str | None) -> str:
             f'<span class="sl-name">{esc(B.fold_summary(it))}</span></summary><ul class="sl-fold-list">{"".join(rows)}</ul></details>')
 
 
+def item_html(it: B.Item, cwd: str | None, depth: int = 0) -> str:
+    """One transcript item (message, call with its result, fold)."""
+    return _item_html(it, cwd, depth)
+
+
 def _item_html(it: B.Item, cwd: str | None, depth: int = 0) -> str:
     if it.kind == "call":
         return call_html(it, cwd, depth)
