@@ -60,8 +60,8 @@ interface SessionItem extends vscode.QuickPickItem {
 }
 
 const renderButton: vscode.QuickInputButton = {
-  iconPath: new vscode.ThemeIcon('open-preview'),
-  tooltip: 'Open the rendered session',
+  iconPath: new vscode.ThemeIcon('book'),
+  tooltip: 'Read the session (transcript)',
 };
 
 /** Registers every command of the extension. */
@@ -192,7 +192,7 @@ export function registerCommands(
       };
       quickPick.onDidAccept(() => finish(quickPick.selectedItems[0]?.session));
       quickPick.onDidTriggerItemButton((event) => {
-        void openRendered({ sessionId: event.item.session.id }, sessionLabel(event.item.session));
+        void transcripts.showSession(event.item.session.id, sessionLabel(event.item.session));
         finish(undefined);
       });
       quickPick.onDidHide(() => {
@@ -260,7 +260,7 @@ export function registerCommands(
       const hit = event.item.hit;
       if (hit) {
         quickPick.hide();
-        void openRendered({ sessionId: hit.session_id }, hit.title ?? hit.session_id);
+        void transcripts.showSession(hit.session_id, hit.title ?? hit.session_id, undefined, hit.line);
       }
     });
     quickPick.onDidHide(() => {

@@ -14,6 +14,7 @@ interface Target {
 interface Live {
   webview: vscode.Webview;
   target: Target;
+  reveal?: number; // the event (1-based line) to show once the page is ready
   logUri?: vscode.Uri; // the log file (when it exists)
   visible: () => boolean;
 }
@@ -65,19 +66,19 @@ export class TranscriptManager implements vscode.CustomReadonlyEditorProvider, v
   }
 
   /** A session by id (from the Sessions view or a search hit), as a panel. */
-  async showSession(sessionId: string, title: string, logUri?: vscode.Uri): Promise<void> {
+  async showSession(sessionId: string, title: string, logUri?: vscode.Uri, seq?: number): Promise<void> {
     const panel = vscode.window.createWebviewPanel(TRANSCRIPT_VIEW, title.slice(0, 60) || 'Session', vscode.ViewColumn.Active, {
       enableScripts: true,
       enableFindWidget: true,
       retainContextWhenHidden: true,
       localResourceRoots: [],
     });
-    this.attach(panel, { sessionId }, logUri);
+    this.attach(panel, { sessionId }, logUri, seq);
   }
 
-  private attach(panel: vscode.WebviewPanel, target: Target, logUri?: vscode.Uri): void {
+  private attach(panel: vscode.WebviewPanel, target: Target, logUri?: vscode.Uri, seq?: number): void {
     panel.webview.options = { enableScripts: true, localResourceRoots: [] };
-    const l: Live = { webview: panel.webview, target, logUri, visible: () => panel.visible };
+    const l: Live = { webview: panel.webview, target, logUri, visible: () => panel.visible, reveal: seq };
     this.live.add(l);
     panel.onDidDispose(() => this.live.delete(l));
     panel.webview.onDidReceiveMessage((message: { type?: string; line?: number }) => {
@@ -85,6 +86,8 @@ export class TranscriptManager implements vscode.CustomReadonlyEditorProvider, v
         void revealRawLine(l.logUri, message.line);
       } else if (message?.type === 'openRaw') {
         void revealRawLine(l.logUri, 1);
+      } else if (message?.type === 'ready' && l.reveal) {
+        void l.webview.postMessage({ type: 'reveal', seq: l.reveal });
       }
     });
     void this.render(l, panel);

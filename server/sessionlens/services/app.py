@@ -313,12 +313,11 @@ class App:
                 continue
             t = e.timestamp.astimezone().strftime("%H:%M:%S") if e.timestamp else "--:--:--"
             label = render.KIND_LABEL.get(e.kind, e.kind.value)
-            desc = render.one_line(e, 110)
+            desc = render.one_line(e, 110, cwd=s.get("cwd"))
             if e.kind in (EventKind.TOOL_CALL, EventKind.PATCH):
                 r = results.get(e.call_id) if e.call_id else None
                 if r is not None and (r.is_error or r.exit_code not in (None, 0)):
                     desc += f"  ✗ exit {r.exit_code}" if r.exit_code is not None else "  ✗ error"
-                desc = f"{e.tool or ''}: {desc}"
             rows.append((str(e.line), t, f"{label:<10} {desc}"))
         return s, rows
 
