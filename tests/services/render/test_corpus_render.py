@@ -30,11 +30,12 @@ def _check_outline(app, s) -> int:
         assert not JSON_OBJECT.search(n.name), f"raw JSON in outline name {n.name!r} ({s['path']})"
     starts = {n.start for n in walked}
     db = app.db()
+    lines = db.line_map(s["file_id"])  # an event's editor line, when it is not its seq (documents)
     want = set()
     for r in db.outline_rows(s["file_id"]):
         seq, kind, text = r[0], r[1], r[6]
         if kind in OUTLINED or (kind == "assistant_message" and (text or "").strip()):
-            want.add(seq - 1)
+            want.add(lines.get(seq, seq) - 1)
     missing = sorted(want - starts)
     assert not missing, f"{len(missing)} events not reachable from the outline of {s['path']}: lines {missing[:10]}"
     return len(want)
