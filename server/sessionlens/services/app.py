@@ -526,12 +526,13 @@ class App:
                 return OutlineNode(name=name, kind="tool" if kind == "tool_call" else "patch", start=ln, end=ln,
                                    detail=detail, end_len=L)
             if kind == "assistant_message":
-                label = " ".join((text or "").split())[:80]
+                label = render.prompt_name(text, 80)
                 if not label:
                     return None  # a whitespace-only text block says nothing
                 return OutlineNode(name=label, kind="message", start=ln, end=ln, end_len=L)
             if kind == "error":
-                return OutlineNode(name="error: " + " ".join((text or subtype or "").split())[:70], kind="error", start=ln, end=ln, end_len=L)
+                return OutlineNode(name="error: " + (render.error_name(text, 70) if text else (subtype or "")), kind="error",
+                                   start=ln, end=ln, end_len=L)
             if kind == "compaction":
                 return OutlineNode(name="context compacted", kind="compaction", start=ln, end=ln, end_len=L)
             if kind == "tool_result" and (is_error or exit_code not in (None, 0)) and not call_id:
@@ -549,8 +550,8 @@ class App:
                 detail.append(render.fmt_duration(t.duration_ms))
             if t.aborted:
                 detail.append("aborted")
-            prompt = " ".join((t.prompt or "").split())
-            name = f"Turn {t.index + 1}: {prompt[:80]}" if prompt else f"Turn {t.index + 1}"
+            prompt = render.prompt_name(t.prompt, 80)
+            name = f"Turn {t.index + 1}: {prompt}" if prompt else f"Turn {t.index + 1}"
             turn_nodes[t.index] = OutlineNode(name=name, kind="turn", start=t.start_line - 1, end=max(t.end_line, t.start_line) - 1,
                                               detail=" · ".join(detail), end_len=spans.get(t.end_line, 0))
         pre = OutlineNode(name="Session start", kind="turn", start=0, end=0)
@@ -562,7 +563,7 @@ class App:
             call_id, parent, agent_id, flags = r[11], r[13], r[12], r[8]
             if r[1] == "tool_call" and call_id:
                 calls[call_id] = node
-            if (flags & 2) and parent and parent in calls:  # inline sub-agent activity nests under its Task call
+            if (flags & 2) and parent and parent != call_id and parent in calls:  # inline sub-agent activity nests under its Task call
                 host = calls[parent]
                 host.children.append(node)
                 host.end = max(host.end, node.end)

@@ -12,7 +12,7 @@ from sessionlens.services.render.safe_md import md_to_html
 from tests.services.render.conftest import all_sessions
 from tests.services.safety import assert_safe_html, assert_safe_markdown
 
-JSON_OBJECT = re.compile(r"""[{\[]\s*["{\[]|"\s*:\s*["{\[\d]""")
+JSON_OBJECT = re.compile(r"""\{\s*"[^"]*"\s*:|\[\s*\{""")  # {"key": ... or [{ ...
 OUTLINED = ("tool_call", "patch", "error", "compaction")
 
 

@@ -34,3 +34,13 @@ def test_todo_items_statuses():
                                                 {"content": "c", "status": "pending"}, "junk"]})
     assert [(t.text, t.status, t.done) for t in items] == [("a", "completed", True), ("b", "in_progress", False), ("c", "pending", False)]
     assert todo_items("Read", {"todos": []}) is None
+
+
+def test_api_errors_are_named_by_their_message():
+    from sessionlens.services.render.tools import error_name
+
+    body = '400 {"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 210000 tokens"}}'
+    assert error_name(body) == "400 invalid_request_error: prompt is too long: 210000 tokens"
+    cut = '529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded'  # cut JSON
+    assert error_name(cut) == "529 overloaded_error: Overloaded"
+    assert error_name("stream disconnected") == "stream disconnected"

@@ -25,4 +25,4 @@ from sessionlens.services.render.text import (  # noqa: F401
     usage_lines,
 )
 from sessionlens.services.render.safe_md import code_span, md_text, md_to_html, md_to_markdown  # noqa: F401
-from sessionlens.services.render.tools import call_name, event_name  # noqa: F401
+from sessionlens.services.render.tools import call_name, error_name, event_name, prompt_name  # noqa: F401

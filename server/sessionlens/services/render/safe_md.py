@@ -326,4 +326,6 @@ def _inline_lines(tok: Token, table: bool = False) -> list[str]:
     # autolink text children were escaped as text: inside <...> they must stay verbatim
     text = "".join(parts)
     text = re.sub(r"<([^<>\s]+)>", lambda m: "<" + m.group(1).replace("\\", "") + ">" if safe_href(m.group(1).replace("\\", "")) else m.group(0), text)
+    if table:  # a cell is never at the start of a line
+        return text.split("\n")
     return [_escape_line_start(x) for x in text.split("\n")]

@@ -154,8 +154,51 @@ def call_name(tool: str | None, *, command: str | None = None, text: str | None 
                 v = m.group(2).replace('\\"', '"').replace("\\\\", "\\")
                 return _one(f"{name} {short_path(v, cwd)}", limit)
             return name
-        return _one(f"{name}: {text}", limit)
+        return f"{name}: {prompt_name(text, max(limit - len(name) - 2, 10))}"  # JSON inside shows as {…}
     return name
+
+
+_MESSAGE = re.compile(r'"(?:message|error_message|detail)"\s*:\s*"((?:[^"\\]|\\.)*)')
+_ETYPE = re.compile(r'"type"\s*:\s*"([a-z_]*error[a-z_]*)"')
+
+
+def error_name(text: str | None, limit: int = NAME_LIMIT) -> str:
+    """An error by its words: an API error's JSON body becomes ``400 invalid_request_error: <message>``."""
+    s = " ".join((text or "").split())
+    i = s.find("{")
+    if i < 0:
+        return _one(s, limit)
+    head = s[:i].strip()
+    body = s[i:]
+    msg = None
+    try:
+        v = orjson.loads(body)
+        while isinstance(v, dict):
+            if isinstance(v.get("message"), str):
+                msg = v["message"]
+                break
+            v = v.get("error")
+        if isinstance(v, str):
+            msg = v
+    except orjson.JSONDecodeError:
+        m = _MESSAGE.search(body)
+        msg = m.group(1).replace('\\"', '"') if m else None
+    kinds = [k for k in _ETYPE.findall(body) if k != "error"]  # the specific one (invalid_request_error ...)
+    parts = [p for p in (head, kinds[0] if kinds else None) if p]
+    words = " ".join(parts) + (": " if parts and msg else "") + (msg or "")
+    return _one(words or head or "error", limit)
+
+
+_JSON_START = re.compile(r"""[{\[]\s*["{\[]""")
+
+
+def prompt_name(prompt: str | None, limit: int = 80) -> str:
+    """A prompt on one line for a turn's name; JSON pasted into it shows as ``{…}``."""
+    s = " ".join((prompt or "").split())
+    m = _JSON_START.search(s)
+    if m:
+        s = s[: m.start()].rstrip() + (" {…}" if s[m.start()] == "{" else " […]")
+    return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 def event_name(ev: Event, cwd: str | None = None, limit: int = NAME_LIMIT) -> str:
@@ -166,6 +209,8 @@ def event_name(ev: Event, cwd: str | None = None, limit: int = NAME_LIMIT) -> st
                          kind=k.value, limit=limit)
     if k == EventKind.META and ev.subtype and ev.subtype.startswith("progress/"):
         return progress_label(ev, limit)
+    if k == EventKind.ERROR and ev.text:
+        return error_name(ev.text, limit)
     s = ev.text or ev.tool or ev.subtype or k.value
     return _one(s, limit)
 
