@@ -302,7 +302,9 @@ export function registerCommands(
   register('sessionlens.ui.openTranscript', async (arg?: SessionNode | vscode.Uri | string) => {
     if (arg instanceof SessionNode) {
       const s = arg.session;
-      if (s.log_missing || !s.path) {
+      // a JSONL log opens in its transcript editor; anything else (a deleted log, a session inside a
+      // database or a JSON document) opens as a transcript panel from the store
+      if (s.log_missing || !s.path || !s.path.endsWith('.jsonl')) {
         return transcripts.showSession(s.id, sessionLabel(s));
       }
       return openTranscript(toUri(s.uri, s.path));
@@ -316,7 +318,9 @@ export function registerCommands(
     }
     const session = await pickSession('Pick a session to read');
     if (session) {
-      await (session.log_missing ? transcripts.showSession(session.id, sessionLabel(session)) : openTranscript(toUri(session.uri, session.path)));
+      await (session.log_missing || !session.path?.endsWith('.jsonl')
+        ? transcripts.showSession(session.id, sessionLabel(session))
+        : openTranscript(toUri(session.uri, session.path)));
     }
   });
 

@@ -102,7 +102,7 @@ export class TranscriptManager implements vscode.CustomReadonlyEditorProvider, v
     }
     try {
       const parts = await this.server.executeCommand<TranscriptParts>('sessionlens.renderSessionHtml', argument);
-      if (parts.path && !parts.log_missing && !l.logUri) {
+      if (parts.path && /\.jsonl?$/.test(parts.path) && !parts.log_missing && !l.logUri) {  // a text log (not a database)
         l.logUri = vscode.Uri.file(parts.path);
       }
       if (parts.log_missing) {
