@@ -590,7 +590,8 @@ class App:
                         break
             target = host or (turn_nodes[max(turn_nodes)] if turn_nodes else pre)
             target.children.append(OutlineNode(
-                name=f"sub-agent {agent_id}: {' '.join((sub.get('title') or '').split())[:60]}", kind="subagent",
+                name=(f"compaction run {agent_id}" if agent_id.startswith("acompact") else
+                      f"sub-agent {agent_id}: {render.prompt_name(sub.get('title'), 60)}"), kind="subagent",
                 start=target.start, end=target.start, detail=f"{sub['events']} events in {Path(sub['path']).name}",
             ))
         totals = db.session_totals([s["id"]])

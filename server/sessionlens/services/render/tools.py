@@ -113,6 +113,9 @@ def call_name(tool: str | None, *, command: str | None = None, text: str | None 
             more = f" (+{len(fl) - 2} more)" if len(fl) > 2 else ""
             return _one(f"{name} {', '.join(fl[:2])}{more}", limit)
         return name
+    if low in ("task", "agent") and isinstance(extra.get("description"), str) and extra["description"].strip():
+        kind_ = extra.get("subagent_type")
+        return _one(f"{name}: {extra['description']}" + (f" ({kind_})" if isinstance(kind_, str) else ""), limit)
     if command:
         desc = extra.get("description") if isinstance(extra.get("description"), str) else None
         return _one(f"{name}: {command}", limit) if not desc or len(command) <= 60 else _one(f"{name}: {desc}", limit)
