@@ -227,7 +227,7 @@ def cmd_show(args) -> int:
         return 0
     _out(f"{s['title'] or s['id']}")
     _out(f"  {s['agent']} · {s['id']} · {s.get('cwd') or '-'} · {', '.join(s['models']) or '-'}")
-    _out(f"  {s['path']}\n")
+    _out(f"  {s['path']}" + ("  (log file deleted: shown from the store)" if not os.path.exists(s["path"] or "") else "") + "\n")
     for line, t, text in rows:
         _out(f"{line:>6}  {t}  {text}")
     probs = app.db().problems(s["file_id"])
@@ -244,6 +244,8 @@ def cmd_export(args) -> int:
     if args.format == "markdown":
         title, md = app.render_session(args.session, redact=True)
         text = egress(md)
+    elif args.format == "html":  # one self-contained page, no network
+        text = app.render_session_html(args.session, redact=True)
     else:
         s = app.resolve_session(args.session)
         events = app.db().events(s["file_id"])
@@ -398,7 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("export", cmd_export, "export a session as Markdown or JSON, with secrets redacted")
     sp.add_argument("session", help="session id, id prefix or file path")
-    sp.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    sp.add_argument("--format", choices=["markdown", "json", "html"], default="markdown")
     sp.add_argument("-o", "--output", help="write to this file instead of stdout")
 
     sp = add("cost", cmd_cost, "token and cost report")

@@ -112,7 +112,8 @@ def test_user_line_classification_and_images() -> None:
         ("compaction", "system/microcompact_boundary"), ("meta", "queue-operation")]
     assert r.events[1].extra == {"command": "/model"}
     prompt = r.events[3]
-    assert prompt.text == "what is in this screenshot?\n[image]" and prompt.extra == {"images": 1}
+    assert prompt.text == "what is in this screenshot?\n[image]"
+    assert prompt.extra == {"images": [{"mime": "image/png", "data": B64}]}  # kept for the transcript's thumbnail
     assert all(B64[:40] not in (e.text or "") for e in r.events)
     assert r.events[7].text == "see image\n[image]"
     assert r.events[10].parent_call_id == "toolu_x" and r.events[10].text == "line"
@@ -169,7 +170,8 @@ def test_subagent_file_layouts() -> None:
 
 def test_session_id_falls_back_to_file_name() -> None:
     r = claude.parse(jl({"type": "summary", "summary": "t", "leafUuid": "x"}), "/p/my-session.jsonl")
-    assert r.session.id == "my-session" and r.session.title == "t"
+    # a summary names a session only through its leafUuid: "x" is not a line of this file
+    assert r.session.id == "my-session" and r.session.title is None
 
 
 @pytest.mark.parametrize("text, code", [("Exit code 99999999999999999999", None), ("Exit code 2²", 2),

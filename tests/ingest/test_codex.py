@@ -186,7 +186,8 @@ def test_turns_aborted_errors_and_extended_events() -> None:
     out = ev[7]
     assert (out.exit_code, out.is_error, out.duration_ms, out.tool) == (2, True, 1200, "exec_command")
     assert "base64" not in out.text and "[image]" in out.text
-    assert ev[4].extra == {"images": 1} and "base64" not in (ev[4].text or "")
+    assert [im["mime"] for im in ev[4].extra["images"]] == ["image/png"] and "base64" not in (ev[4].text or "")
+    assert [im["mime"] for im in out.extra["images"]] == ["image/png"]  # kept for the transcript's thumbnails
     assert ev[8].kind is EventKind.ERROR and ev[8].text == "stream disconnected"
     assert ev[9].kind is EventKind.ERROR
     t1, t2 = r.turns

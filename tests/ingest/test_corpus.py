@@ -270,7 +270,8 @@ def test_claude_inline_sidechain(corpus: Path) -> None:
     assert all(e.parent_call_id == "toolu_01BuNFczVnbvyf3hBd7oYaqy" for e in side)
     task = next(e for e in r.events if e.call_id == "toolu_01BuNFczVnbvyf3hBd7oYaqy" and e.kind.value == "tool_call")
     assert task.tool == "Task" and task.extra["subagent_type"] == "general-purpose"
-    assert r.session.title == "Tailwind Studio: Component Catalog Architecture Design"
+    # the file's `summary` line names another session (its leafUuid is not a line here): the first prompt titles it
+    assert r.session.title == "ask a subagent how he's doing"
     assert len(r.turns) == 1 and r.turns[0].prompt == "ask a subagent how he's doing"
     # the sidechain's usage is its own (billed) message, counted once
     assert sum(1 for e in side if e.usage is not None) == 1

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from sessionlens.services.app import App
+from tests.services.safety import assert_safe_markdown
 from sessionlens.services.settings import Settings
 
 EVIL = "see [click](command:workbench.action.terminal.new) <img src=x onerror=alert(1)> ![p](https://evil.test/p.png)"
@@ -31,7 +32,7 @@ def test_hover_and_render_escape_log_content(tmp_path):
     app.index([str(p)])
     for md in (app.hover(str(p), 2), app.hover(str(p), 3), app.render_session(str(p))[1]):
         assert md
-        assert "](command:" not in md and "<img" not in md and "](https://evil" not in md
+        assert_safe_markdown(md)  # no raw HTML, no command:/javascript: link, no remote image survives
         assert "onerror" in md  # the text is shown, only neutralised
 
 

@@ -22,12 +22,12 @@ def test_subagent_files_nest_under_their_task_call(corpus, tmp_path):
     app.index([str(ws)])
     nodes = list(_walk(app.outline(str(ws / f"{SID}.jsonl"))))
     subs = {n.name.split(":")[0]: parent for parent, n in nodes if n.kind == "subagent"}
-    assert set(subs) == {"sub-agent aac57f5", "sub-agent acompact-946d2b"}
+    assert set(subs) == {"sub-agent aac57f5", "compaction run acompact-946d2b"}
     task = subs["sub-agent aac57f5"]
     assert task.kind == "tool" and task.name.startswith("Task:")
     lines = (ws / f"{SID}.jsonl").read_text().split("\n")
     assert '"name":"Task"' in lines[task.start]
-    assert subs["sub-agent acompact-946d2b"].kind == "compaction"
+    assert subs["compaction run acompact-946d2b"].kind == "compaction"
 
 
 def test_inline_sidechain_nests_under_task(corpus, tmp_path):

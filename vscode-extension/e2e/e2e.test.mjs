@@ -26,6 +26,11 @@ const CHROMIUM = env.SESSIONLENS_CHROMIUM ?? '/usr/bin/chromium';
 const CODEX_LOG = ['codex/agentlogs/crud.jsonl', 'codex-crud.jsonl'];
 const CLAUDE_LOG = ['claude/spotter/short.jsonl', 'claude-short.jsonl'];
 const SEARCH_PHRASE = 'doesnt seem to start';
+// Sessions read as transcripts: copied where the agents keep their logs (the transcript is their default view).
+const TRANSCRIPT_LOG = ['claude/agentlogs/crud.jsonl', '.claude/projects/-w-claudecode/8122657c-fe54-4dc9-89a3-20049e8a84f7.jsonl'];
+const IMAGE_LOG = ['codex/agentlogs/images.jsonl', '.codex/sessions/2026/02/01/rollout-2026-02-01T01-07-00-019c16bd-a0fc-7293-8d9e-images.jsonl'];
+// A log deleted after indexing: its session still opens from the store.
+const DELETED_LOG = ['claude/spotter/tool_heavy.jsonl', 'old/tool-heavy.jsonl'];
 
 const STEP_TIMEOUT = 180_000;
 const UI_TIMEOUT = 60_000;
@@ -37,7 +42,7 @@ const missing = [
   [existsSync(PYTHON), `the server's Python ${PYTHON} (SESSIONLENS_PYTHON)`],
   [existsSync(CHROMIUM), `Chromium at ${CHROMIUM}`],
 ].filter(([ok]) => !ok);
-const corpusMissing = [CODEX_LOG, CLAUDE_LOG].some(([source]) => !existsSync(join(CORPUS, source)));
+const corpusMissing = [CODEX_LOG, CLAUDE_LOG, TRANSCRIPT_LOG, IMAGE_LOG, DELETED_LOG].some(([source]) => !existsSync(join(CORPUS, source)));
 // A missing tool is a broken setup (fail); a missing corpus is skipped, like the Python tests do.
 const skip = corpusMissing ? `session-log corpus not found at ${CORPUS} (set SESSIONLENS_CORPUS)` : false;
 
@@ -180,6 +185,36 @@ async function waitForWebviewText(pattern, timeoutMs = UI_TIMEOUT) {
   return undefined;
 }
 
+/** The frame of the transcript webview that shows `text` (the server-rendered session). */
+async function transcriptFrame(text, timeoutMs = UI_TIMEOUT) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of ctx.page.frames().filter((f) => f !== ctx.page.mainFrame())) {
+      const ok = await frame
+        .evaluate((t) => !!document.querySelector('.sl-turns') && document.body.innerText.includes(t), text)
+        .catch(() => false);
+      if (ok) {
+        return frame;
+      }
+    }
+    await ctx.page.waitForTimeout(250);
+  }
+  assert.fail(`no transcript showing "${text}" appeared`);
+}
+
+/** Opens a workspace file through Quick Open without expecting a text editor (custom editors). */
+async function quickOpen(name, tabText) {
+  const page = ctx.page;
+  await closeQuickInput();
+  await page.keyboard.press('Control+P');
+  const widget = await quickInput();
+  await widget.locator('input').fill(name);
+  const row = widget.locator('.monaco-list-row', { hasText: basename(name) }).first();
+  await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  await page.keyboard.press('Enter');
+  await page.locator('.tab.active', { hasText: tabText }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+}
+
 /** Lines (1-based) of `file` whose text contains `needle` (case-insensitive). */
 function linesContaining(file, needle) {
   return readFileSync(file, 'utf8')
@@ -258,7 +293,8 @@ before(async () => {
   for (const dir of [ctx.ws, join(ctx.userData, 'User'), extensions, store, join(ctx.tmp, 'config')]) {
     mkdirSync(dir, { recursive: true });
   }
-  for (const [source, name] of [CODEX_LOG, CLAUDE_LOG]) {
+  for (const [source, name] of [CODEX_LOG, CLAUDE_LOG, TRANSCRIPT_LOG, IMAGE_LOG, DELETED_LOG]) {
+    mkdirSync(dirname(join(ctx.ws, name)), { recursive: true });
     cpSync(join(CORPUS, source), join(ctx.ws, name));
   }
   // Machine-scoped settings (the interpreter and store paths) are read from the server's Machine
@@ -533,3 +569,150 @@ test('Show Cost Report shows the costs per model as a table and a chart', { skip
   });
 });
 
+
+// ---------------------------------------------------------------------------------------------- the reader
+const PROMPT = 'create a file `JOKE.md` with a ranom joke';
+
+test('(g) a Claude log opens as its transcript by default', { skip, timeout: STEP_TIMEOUT }, async () => {
+  assert.ok(ctx.serverUp, 'the server is not up (see the status bar step)');
+  await runCommand('View: Close All Editors');
+  if (await ctx.page.locator('.part.panel').isVisible()) {
+    await ctx.page.keyboard.press('Control+J'); // hide the Problems panel: the transcript gets the height
+  }
+  await step('transcript-default', async () => {
+    // retried: the file may be opened before the server has indexed it (the page then says so and re-renders)
+    let frame;
+    const until = Date.now() + UI_TIMEOUT * 2;
+    while (!frame && Date.now() < until) {
+      await quickOpen(basename(TRANSCRIPT_LOG[1]), '8122657c');
+      frame = await transcriptFrame('ranom joke', 20_000).catch(() => undefined);
+      if (!frame) {
+        await runCommand('View: Close Editor');
+      }
+    }
+    assert.ok(frame, 'the transcript shows the prompt');
+    ctx.transcript = frame;
+    assert.equal(await ctx.page.locator('.editor-group-container .monaco-editor .view-lines').count(), 0,
+      'no raw text editor: the transcript is the default view');
+    const text = await frame.evaluate(() => document.body.innerText);
+    assert.match(text, /Turn 1/);
+    assert.match(text, /Write JOKE\.md/, 'calls are named by what they did');
+    assert.doesNotMatch(text, /"file_path"/, 'no raw JSON input in the call names');
+  });
+});
+
+test('(h) a tool call expands and collapses', { skip, timeout: STEP_TIMEOUT }, async () => {
+  assert.ok(ctx.transcript, 'the transcript is open');
+  const frame = ctx.transcript;
+  const call = frame.locator('details.sl-call[data-tool="Bash"]').first();
+  const body = call.locator('.sl-body');
+  await step('tool-call-expanded', async () => {
+    assert.equal(await call.getAttribute('open'), null, 'calls start folded');
+    await call.locator('summary').click();
+    await body.waitFor({ state: 'visible' });
+    assert.match(await body.innerText(), /rm .*JOKE\.md/, 'the expanded call shows its command');
+  });
+  await step('tool-call-collapsed', async () => {
+    await call.locator('summary').click();
+    await body.waitFor({ state: 'hidden' });
+    assert.equal(await call.getAttribute('open'), null);
+  });
+});
+
+test('(i) a filter hides tool output', { skip, timeout: STEP_TIMEOUT }, async () => {
+  assert.ok(ctx.transcript, 'the transcript is open');
+  const frame = ctx.transcript;
+  await frame.locator('button.sl-expand').click();
+  const outputs = frame.locator('.sl-output');
+  await outputs.first().waitFor({ state: 'visible' });
+  const box = frame.locator('input.sl-filter[data-filter="output"]');
+  await step('filter-tool-output', async () => {
+    await box.uncheck();
+    await outputs.first().waitFor({ state: 'hidden' });
+    const visible = await outputs.evaluateAll((els) => els.filter((el) => el.offsetParent !== null).length);
+    assert.equal(visible, 0, 'no tool output is shown with the filter off');
+    assert.ok(await frame.locator('details.sl-call[data-tool="Read"]').first().isVisible(), 'the calls themselves stay');
+  });
+  await box.check();
+  await outputs.first().waitFor({ state: 'visible' });
+});
+
+test('(j) an edit shows a minimal diff and a todo list a checklist', { skip, timeout: STEP_TIMEOUT }, async () => {
+  assert.ok(ctx.transcript, 'the transcript is open');
+  const frame = ctx.transcript;
+  const edit = frame.locator('details.sl-call[data-tool="Edit"]').first();
+  await step('edit-diff', async () => {
+    await edit.evaluate((el) => { el.open = true; el.scrollIntoView({ block: 'start' }); });
+    const diff = edit.locator('.sl-diff');
+    await diff.waitFor({ state: 'visible' });
+    const added = await diff.locator('.sl-l-add').count();
+    const removed = await diff.locator('.sl-l-del').count();
+    assert.ok(added >= 1 && removed >= 1 && added + removed <= 6, `a minimal diff: +${added} −${removed}`);
+    const numbers = await diff.locator('td.sl-ln').allInnerTexts();
+    assert.ok(numbers.some((n) => /^\d+$/.test(n.trim())), 'the diff carries line numbers of the edited file');
+  });
+  await step('todo-checklist', async () => {
+    const todo = frame.locator('details.sl-call[data-tool="TodoWrite"]').last();
+    await todo.evaluate((el) => { el.open = true; el.scrollIntoView({ block: 'start' }); });
+    const items = todo.locator('.sl-checklist li');
+    await items.first().waitFor({ state: 'visible' });
+    assert.equal(await items.count(), 4);
+    assert.equal(await todo.locator('.sl-todo-completed').count(), 4, 'the last todo list has every item done');
+  });
+});
+
+test('(k) clicking an event reveals its raw line', { skip, timeout: STEP_TIMEOUT }, async () => {
+  assert.ok(ctx.transcript, 'the transcript is open');
+  const frame = ctx.transcript;
+  const link = frame.locator('details.sl-call[data-tool="Edit"] summary a.sl-line').first();
+  const line = Number(await link.getAttribute('data-line'));
+  const expected = linesContaining(join(ctx.ws, TRANSCRIPT_LOG[1]), '"name":"Edit"');
+  assert.ok(expected.includes(line), `the Edit call is on line ${line} of the log (${expected})`);
+  await step('reveal-raw-line', async () => {
+    await link.click();
+    await ctx.page.locator('.monaco-editor .view-lines').first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await waitForCursorLine(line);
+  });
+});
+
+test('(l) a screenshot in a session renders as an image', { skip, timeout: STEP_TIMEOUT }, async () => {
+  assert.ok(ctx.serverUp, 'the server is not up (see the status bar step)');
+  await runCommand('View: Close All Editors');
+  await step('image', async () => {
+    let frame;
+    const until = Date.now() + UI_TIMEOUT * 2;
+    while (!frame && Date.now() < until) {
+      await quickOpen(basename(IMAGE_LOG[1]), 'rollout-2026-02-01');
+      frame = await transcriptFrame('label break here', 20_000).catch(() => undefined);
+    }
+    assert.ok(frame, 'the Codex transcript is shown');
+    const img = frame.locator('img.sl-thumb').first();
+    await img.scrollIntoViewIfNeeded();
+    await img.waitFor({ state: 'visible' });
+    const size = await img.evaluate((el) => [el.naturalWidth, el.naturalHeight, el.getAttribute('src').slice(0, 22)]);
+    assert.ok(size[0] > 0 && size[1] > 0, `the image decoded (${size})`);
+    assert.equal(size[2], 'data:image/png;base64,', 'the image is data the server produced, not a URL');
+  });
+});
+
+test('(m) a session whose log was deleted still opens from the store', { skip, timeout: STEP_TIMEOUT }, async () => {
+  assert.ok(ctx.serverUp, 'the server is not up (see the status bar step)');
+  rmSync(join(ctx.ws, DELETED_LOG[1]));
+  await runCommand('View: Close All Editors');
+  await step('deleted-log', async () => {
+    await runCommand('Session Lens: Focus on Sessions View');
+    const tree = ctx.page.locator('[id="workbench.view.extension.sessionlens"]');
+    let row;
+    const until = Date.now() + UI_TIMEOUT;
+    while (!row && Date.now() < until) {
+      await runCommand('Session Lens: Refresh Sessions');
+      const found = tree.locator('.monaco-list-row', { hasText: 'log deleted' }).first();
+      row = await found.waitFor({ state: 'visible', timeout: 10_000 }).then(() => found, () => undefined);
+    }
+    assert.ok(row, 'the Sessions view marks the session whose log is gone');
+    await row.click();
+    const frame = await transcriptFrame('no longer exists');
+    const text = await frame.evaluate(() => document.body.innerText);
+    assert.match(text, /Turn 1/, 'the transcript comes from the store');
+  });
+});

@@ -15,6 +15,7 @@ import { deepLinkFromHandlerUri, formatOpenUri } from './lib/links';
 import { RenderProvider, showMarkdown } from './render';
 import { errorMessage, ServerManager } from './server';
 import { SessionNode, SessionsTreeProvider } from './sessionsTree';
+import { openRawLog, openTranscript, TranscriptManager } from './transcript';
 
 const SEARCH_DEBOUNCE_MS = 150;
 const SEARCH_LIMIT = 50;
@@ -40,6 +41,12 @@ function toUri(uri: string | undefined | null, path: string | undefined | null):
   throw new Error('The server returned no location.');
 }
 
+/** The file of the active custom editor tab (a transcript), if any. */
+function activeCustomEditorUri(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  return input instanceof vscode.TabInputCustom ? input.uri : undefined;
+}
+
 function isLogFile(uri: vscode.Uri | undefined): uri is vscode.Uri {
   return !!uri && uri.scheme === 'file' && uri.path.endsWith('.jsonl');
 }
@@ -53,8 +60,8 @@ interface SessionItem extends vscode.QuickPickItem {
 }
 
 const renderButton: vscode.QuickInputButton = {
-  iconPath: new vscode.ThemeIcon('open-preview'),
-  tooltip: 'Open the rendered session',
+  iconPath: new vscode.ThemeIcon('book'),
+  tooltip: 'Read the session (transcript)',
 };
 
 /** Registers every command of the extension. */
@@ -63,6 +70,7 @@ export function registerCommands(
   server: ServerManager,
   render: RenderProvider,
   tree: SessionsTreeProvider,
+  transcripts: TranscriptManager,
 ): void {
   const register = (id: string, handler: (...args: never[]) => unknown): void => {
     context.subscriptions.push(
@@ -184,7 +192,7 @@ export function registerCommands(
       };
       quickPick.onDidAccept(() => finish(quickPick.selectedItems[0]?.session));
       quickPick.onDidTriggerItemButton((event) => {
-        void openRendered({ sessionId: event.item.session.id }, sessionLabel(event.item.session));
+        void transcripts.showSession(event.item.session.id, sessionLabel(event.item.session));
         finish(undefined);
       });
       quickPick.onDidHide(() => {
@@ -252,7 +260,7 @@ export function registerCommands(
       const hit = event.item.hit;
       if (hit) {
         quickPick.hide();
-        void openRendered({ sessionId: hit.session_id }, hit.title ?? hit.session_id);
+        void transcripts.showSession(hit.session_id, hit.title ?? hit.session_id, undefined, hit.line);
       }
     });
     quickPick.onDidHide(() => {
@@ -288,6 +296,38 @@ export function registerCommands(
     const session = await pickSession('Pick a session to render');
     if (session) {
       await openRendered({ sessionId: session.id }, sessionLabel(session));
+    }
+  });
+
+  register('sessionlens.ui.openTranscript', async (arg?: SessionNode | vscode.Uri | string) => {
+    if (arg instanceof SessionNode) {
+      const s = arg.session;
+      // a JSONL log opens in its transcript editor; anything else (a deleted log, a session inside a
+      // database or a JSON document) opens as a transcript panel from the store
+      if (s.log_missing || !s.path || !s.path.endsWith('.jsonl')) {
+        return transcripts.showSession(s.id, sessionLabel(s));
+      }
+      return openTranscript(toUri(s.uri, s.path));
+    }
+    if (typeof arg === 'string') {
+      return transcripts.showSession(arg, arg);
+    }
+    const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+    if (uri && uri.path.endsWith('.jsonl')) {
+      return openTranscript(uri);
+    }
+    const session = await pickSession('Pick a session to read');
+    if (session) {
+      await (session.log_missing || !session.path?.endsWith('.jsonl')
+        ? transcripts.showSession(session.id, sessionLabel(session))
+        : openTranscript(toUri(session.uri, session.path)));
+    }
+  });
+
+  register('sessionlens.ui.openRawLog', async (arg?: vscode.Uri) => {
+    const uri = arg instanceof vscode.Uri ? arg : activeCustomEditorUri();
+    if (uri) {
+      await openRawLog(uri);
     }
   });
 

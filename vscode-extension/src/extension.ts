@@ -8,6 +8,7 @@ import { RenderProvider } from './render';
 import { ServerManager } from './server';
 import { SessionsTreeProvider } from './sessionsTree';
 import { StatusBar } from './statusBar';
+import { TranscriptManager } from './transcript';
 
 const RESTART_DEBOUNCE_MS = 750;
 const TREE_REFRESH_DEBOUNCE_MS = 300;
@@ -25,7 +26,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const view = vscode.window.createTreeView('sessionlens.sessions', { treeDataProvider: tree, showCollapseAll: true });
   tree.attach(view);
   const statusBar = new StatusBar(manager);
+  const transcripts = new TranscriptManager(manager);
   context.subscriptions.push(
+    transcripts,
+    transcripts.register(),
     manager,
     render,
     tree,
@@ -54,7 +58,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
 
-  registerCommands(context, manager, render, tree);
+  registerCommands(context, manager, render, tree, transcripts);
 
   // Restart when a setting the server reads at start changes (trace is applied by the client itself).
   const restart = debounce(() => void manager.restart(), RESTART_DEBOUNCE_MS);

@@ -16,7 +16,7 @@ export class ProjectNode {
 
 /** A session node of the Sessions tree (the argument of the Open Raw / Open Rendered menu items). */
 export class SessionNode {
-  constructor(readonly session: SessionInfo) {}
+  constructor(readonly session: SessionInfo, readonly children: SessionInfo[] = []) {}
 }
 
 type Node = ProjectNode | SessionNode;
@@ -28,6 +28,7 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<Node>, vsco
   private readonly changeEmitter = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changeEmitter.event;
   private groups: ProjectGroup[] | undefined;
+  private subagents: SessionInfo[] = [];
   private view: vscode.TreeView<Node> | undefined;
 
   constructor(private readonly server: ServerManager) {}
@@ -53,23 +54,40 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<Node>, vsco
       return item;
     }
     const session = node.session;
-    const item = new vscode.TreeItem(sessionLabel(session), vscode.TreeItemCollapsibleState.None);
+    const sub = !!session.parent_session_id;
+    const label = sub ? `${session.agent_id?.startsWith('acompact') ? 'compaction' : 'sub-agent'} ${session.agent_id ?? ''}: ${sessionLabel(session)}` : sessionLabel(session);
+    const item = new vscode.TreeItem(
+      label,
+      node.children.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
     item.id = `session:${session.id}`;
-    item.description = sessionDescription(session);
-    item.tooltip = new vscode.MarkdownString(sessionTooltip(session));
-    item.iconPath = new vscode.ThemeIcon(session.agent === 'claude' ? 'sparkle' : 'terminal');
-    item.contextValue = 'session';
+    item.description = (session.log_missing ? 'log deleted · ' : '') + sessionDescription(session);
+    item.tooltip = new vscode.MarkdownString(
+      sessionTooltip(session) + (session.log_missing ? '\n\n*The log file no longer exists: the transcript opens from the store.*' : ''),
+    );
+    item.iconPath = new vscode.ThemeIcon(session.log_missing ? 'history' : sub ? 'symbol-event' : session.agent === 'claude' ? 'sparkle' : 'terminal');
+    item.contextValue = session.log_missing ? 'session-missing' : 'session';
     item.resourceUri = undefined;
-    item.command = { command: 'sessionlens.ui.openRaw', title: 'Open Raw', arguments: [node] };
+    // the default view of a session is its transcript; "Open Raw" is one click away (context menu)
+    item.command = { command: 'sessionlens.ui.openTranscript', title: 'Open Transcript', arguments: [node] };
     return item;
   }
 
   async getChildren(node?: Node): Promise<Node[]> {
     if (node instanceof SessionNode) {
-      return [];
+      return node.children.map((session) => new SessionNode(session));
     }
     if (node instanceof ProjectNode) {
-      return node.group.sessions.map((session) => new SessionNode(session));
+      // sub-agent and compaction runs nest under the session that started them
+      const ids = new Set(node.group.sessions.map((session) => session.id));
+      const children = new Map<string, SessionInfo[]>();
+      for (const session of this.subagents) {
+        const parent = session.parent_session_id ?? '';
+        children.set(parent, [...(children.get(parent) ?? []), session]);
+      }
+      return node.group.sessions
+        .filter((session) => !session.parent_session_id || !ids.has(session.parent_session_id))
+        .map((session) => new SessionNode(session, children.get(session.id) ?? []));
     }
     if (!this.groups) {
       this.groups = await this.load();
@@ -85,11 +103,13 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<Node>, vsco
       const result = await this.server.executeCommand<{ sessions: SessionInfo[] }>('sessionlens.sessions', {
         limit: SESSION_LIMIT,
       });
-      const sessions = result?.sessions ?? [];
+      const all = result?.sessions ?? [];
       if (this.view) {
-        this.view.message = sessions.length >= SESSION_LIMIT ? `Showing the newest ${SESSION_LIMIT} sessions.` : undefined;
+        this.view.message = all.length >= SESSION_LIMIT ? `Showing the newest ${SESSION_LIMIT} sessions.` : undefined;
       }
-      return groupSessionsByProject(sessions);
+      const ids = new Set(all.map((session) => session.id));
+      this.subagents = all.filter((session) => session.parent_session_id && ids.has(session.parent_session_id));
+      return groupSessionsByProject(all.filter((session) => !(session.parent_session_id && ids.has(session.parent_session_id))));
     } catch (error) {
       if (this.view) {
         this.view.message = `Session Lens: ${errorMessage(error)}`;

@@ -117,6 +117,35 @@ def scrub_data_urls(text: str) -> str:
     return "".join(out)
 
 
+#: images kept with an event (``extra['images']``, shown as thumbnails): at most this many per event ...
+MAX_IMAGES = 4
+#: ... each at most this many base64 characters (about 1.1 MB decoded); larger ones are counted only
+MAX_IMAGE_B64 = 1_500_000
+IMAGE_MIMES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+_B64_FULL = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
+def image_entry(mime: Any, data: Any) -> dict[str, Any]:
+    """One kept image ``{"mime", "data"}`` (base64), or ``{"mime", "bytes"}`` when too big or not an image."""
+    if not isinstance(data, str):
+        return {"mime": mime if isinstance(mime, str) else None}
+    data = data.strip()
+    size = len(data) * 3 // 4
+    if mime not in IMAGE_MIMES or len(data) > MAX_IMAGE_B64 or not _B64_FULL.fullmatch(data):
+        return {"mime": mime if isinstance(mime, str) else None, "bytes": size}
+    return {"mime": mime, "data": data}
+
+
+def image_from_data_url(url: Any) -> dict[str, Any] | None:
+    """``data:image/png;base64,...`` -> an image entry (None for anything else, e.g. a remote URL)."""
+    if not isinstance(url, str) or not url.startswith("data:"):
+        return None
+    head, sep, data = url.partition(",")
+    if not sep or not head.endswith(";base64"):
+        return None
+    return image_entry(head[5:-7], data)
+
+
 _EVENT_DEFAULTS: dict[str, Any] = {
     name: (field.default if field.default_factory is None else None) for name, field in Event.model_fields.items()
 }

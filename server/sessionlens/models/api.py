@@ -91,6 +91,7 @@ class SessionsParams(Params):
     until: str | None = None
     limit: int = Field(200, ge=1, le=100_000)
     workspace_only: bool | None = None
+    include_subagents: bool = Field(True, description="also list sub-agent and compaction runs (rows name their parent_session_id)")
 
 
 class SessionsResult(Result):
@@ -104,6 +105,20 @@ class RenderSessionParams(SessionRef):
 class RenderSessionResult(Result):
     title: str
     markdown: str
+
+
+class RenderSessionHtmlParams(SessionRef):
+    pass
+
+
+class RenderSessionHtmlResult(Result):
+    session_id: str
+    title: str
+    body: str = Field(description="the sanitized HTML transcript (no scripts, no remote content)")
+    css: str = Field(description="its stylesheet, for a <style> under the host page's nonce")
+    js: str = Field(description="its script (folding, filters, find, reveal), for a <script> under the host page's nonce")
+    path: str | None = None
+    log_missing: bool = Field(False, description="the log file is gone: the transcript comes from the store")
 
 
 class ResolveLinkParams(Params):
@@ -273,6 +288,7 @@ COMMANDS: dict[str, CommandContract] = _table(
     ("sessionlens.search", SearchParams, SearchResult, "full-text search over indexed events"),
     ("sessionlens.sessions", SessionsParams, SessionsResult, "list indexed sessions, newest first"),
     ("sessionlens.renderSession", RenderSessionParams, RenderSessionResult, "a session as Markdown"),
+    ("sessionlens.renderSessionHtml", RenderSessionHtmlParams, RenderSessionHtmlResult, "a session as the sanitized HTML transcript"),
     ("sessionlens.resolveLink", ResolveLinkParams, ResolveLinkResult, "resolve a sessionlens:// link to a log and line"),
     ("sessionlens.deepLink", DeepLinkParams, DeepLinkResult, "the sessionlens:// link of a line in a log"),
     ("sessionlens.costReport", CostReportParams, CostReportResult, "token usage and cost, grouped"),

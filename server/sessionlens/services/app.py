@@ -28,6 +28,7 @@ from sessionlens.models import Event, EventKind
 from sessionlens.search import SearchFilters, SearchIndex
 from sessionlens.services import render
 from sessionlens.services.indexer import Indexer, IndexStats, ProjectResolver
+from sessionlens.services.render import html as render_html
 from sessionlens.services.settings import Settings
 from sessionlens.store import NotFound, Store, iso, parse_time
 
@@ -172,12 +173,17 @@ class App:
             project=project, agent=agent, since=parse_time(since), until=parse_time(until, end=True), limit=limit,
             projects_under=self._workspace_scope(workspace_only), query=query, include_subagents=include_subagents,
         )
+        subs = dict(self.db().conn.execute(
+            "SELECT parent_session_id, count(*) FROM sessions WHERE parent_session_id IS NOT NULL GROUP BY 1").fetchall())
         for r in rows:
             r["started_at"] = iso(r["started_at"])
             r["ended_at"] = iso(r["ended_at"])
             r["project_name"] = Path(r["project"]).name if r.get("project") else None
             r["uri"] = Path(r["path"]).as_uri() if r.get("path") else None
             mask_row(r, _SESSION_TEXT)  # titles, folders, remotes are shown everywhere: masked
+            # history outlives files: a session whose log is gone still opens from the store
+            r["log_missing"] = not (r.get("path") and os.path.exists(r["path"]))
+            r["subagents"] = subs.get(r["id"], 0)
         return rows
 
     def resolve_session(self, ref: str) -> dict[str, Any]:
@@ -203,28 +209,89 @@ class App:
     def session_for_path(self, path: str) -> dict[str, Any] | None:
         return self.db().session_for_path(os.path.abspath(path))
 
-    def render_session(self, ref: str, *, redact: bool = True) -> tuple[str, str]:
-        """A session as Markdown, secrets masked (every field of every event, the session's metadata,
-        then the Markdown itself); ``redact=False`` only on the user's explicit request
-        (``show --show-secrets``)."""
+    def session_data(self, ref: str, *, redact: bool = True) -> "render_html.SessionData":
+        """Everything a transcript shows, from the store (so it works after the log file is gone);
+        secrets masked (every field) unless ``redact=False``, the user's explicit request."""
         db = self.db()
         s = self.resolve_session(ref)
         events = db.events(s["file_id"])
         if redact:
-            events = [redact_event(e) for e in events]
+            def _keep_images(new, old):
+                if old.extra and "images" in old.extra and new.extra is not old.extra:
+                    new = new.model_copy(update={"extra": {**new.extra, "images": old.extra["images"]}})
+                return new
+
+            events = [_keep_images(redact_event(e), e) for e in events]
             s = egress(s)
-        turns = db.turns(s["id"])
-        totals = db.session_totals([s["id"]])
-        findings = db.findings(session_id=s["id"])
-        md = render.session_markdown(s, turns, events, totals, findings, db.turn_usage(s["id"]))
-        subs = db.subagent_sessions(s["id"])
-        if subs:
+        return render_html.SessionData(
+            session=s, turns=db.turns(s["id"]), events=events, totals=db.session_totals([s["id"]]),
+            turn_usage=db.turn_usage(s["id"]), findings=db.findings(session_id=s["id"]),
+            subagents=db.subagent_sessions(s["id"]), log_missing=not (s.get("path") and os.path.exists(s["path"])),
+        )
+
+    def render_session(self, ref: str, *, redact: bool = True) -> tuple[str, str]:
+        """A session as a Markdown transcript (Neovim buffers, terminals, virtual documents)."""
+        d = self.session_data(ref, redact=redact)
+        s = d.session
+        md = render.session_markdown(s, d.turns, d.events, d.totals, d.findings, d.turn_usage, log_missing=d.log_missing)
+        if d.subagents:
             md += "\n## Sub-agents\n\n" + "\n".join(
-                f"- {render.escape_md(x['agent_id'] or x['id'])}: {x['events']} events ({render.escape_md(x['path'])})" for x in subs
+                f"- {render.md_text(x['agent_id'] or x['id'])}: {x['events']} events ({render.code_span(x['path'])})" for x in d.subagents
             )
         if redact:
             md = egress(md)  # what rendering joined or escaped is looked at once more
         return s.get("title") or s["id"], md
+
+    def render_session_parts(self, ref: str, *, redact: bool = True) -> dict[str, Any]:
+        """The HTML transcript in parts, for a host page that sets its own CSP (the VS Code webview,
+        the web UI): ``title``, ``body`` (sanitized HTML), ``css`` and ``js`` (to run under a nonce)."""
+        d = self.session_data(ref, redact=redact)
+        s = d.session
+        return {"session_id": s["id"], "title": s.get("title") or s["id"], "body": render_html.session_body(d),
+                "css": render_html.TRANSCRIPT_CSS, "js": render_html.TRANSCRIPT_JS, "path": s.get("path"),
+                "log_missing": d.log_missing}
+
+    def render_turn_html(self, ref: str, turn: int, *, redact: bool = True) -> str:
+        """One turn (0-based index; -1: before the first prompt) as a sanitized HTML fragment."""
+        from sessionlens.services.render import blocks as render_blocks
+
+        d = self.session_data(ref, redact=redact)
+        want = None if turn < 0 else turn
+        for b in render_blocks.build(d.events, d.turns, d.turn_usage):
+            if b.index == want:
+                return render_html.turn_html(b, d.session.get("cwd"))
+        raise NotFound(f"session {d.session['id']} has no turn {turn + 1}")
+
+    def render_event_html(self, ref: str, seq: int, *, redact: bool = True) -> str:
+        """The transcript item holding event ``seq`` (a call comes with its result) as an HTML fragment."""
+        from sessionlens.services.render import blocks as render_blocks
+
+        d = self.session_data(ref, redact=redact)
+        cwd = d.session.get("cwd")
+
+        def find(items):
+            for it in items:
+                seqs = {x.seq for x in ([it.event] if it.event else []) + it.results + it.folded + it.mirrors}
+                if seq in seqs:
+                    return it
+                hit = find(it.children)
+                if hit is not None:
+                    return hit
+            return None
+
+        for b in render_blocks.build(d.events, d.turns, d.turn_usage):
+            it = find(b.items)
+            if it is not None:
+                return render_html.item_html(it, cwd)
+        raise NotFound(f"session {d.session['id']} has no event on line {seq}")
+
+    def render_session_html(self, ref: str, *, redact: bool = True, script: bool = True) -> str:
+        """A session as one self-contained HTML page (no network: CSP ``default-src 'none'``, images
+        as ``data:``): what ``export --format html`` writes and the local web UI serves."""
+        import secrets
+
+        p = self.render_session_parts(ref, redact=redact)
+        return render_html.document(p["title"], p["body"], nonce=secrets.token_urlsafe(16), script=script)
 
     def timeline(self, ref: str, *, redact: bool = True) -> tuple[dict, list[tuple[str, str, str]]]:
         """Rows (line, time, description) of a session for a terminal, secrets masked unless
@@ -242,12 +309,11 @@ class App:
                 continue
             t = e.timestamp.astimezone().strftime("%H:%M:%S") if e.timestamp else "--:--:--"
             label = render.KIND_LABEL.get(e.kind, e.kind.value)
-            desc = render.one_line(e, 110)
+            desc = render.one_line(e, 110, cwd=s.get("cwd"))
             if e.kind in (EventKind.TOOL_CALL, EventKind.PATCH):
                 r = results.get(e.call_id) if e.call_id else None
                 if r is not None and (r.is_error or r.exit_code not in (None, 0)):
                     desc += f"  ✗ exit {r.exit_code}" if r.exit_code is not None else "  ✗ error"
-                desc = f"{e.tool or ''}: {desc}"
             rows.append((str(e.line), t, f"{label:<10} {desc}"))
         return s, rows
 
@@ -471,30 +537,35 @@ class App:
         tusage = db.turn_usage(s["id"])
         subs = {x["agent_id"]: x for x in db.subagent_sessions(s["id"]) if x.get("agent_id")}
 
+        cwd = s.get("cwd")
+
         def mk(r) -> OutlineNode | None:
-            seq, kind, subtype, turn, tool, command, text, files, flags, is_error, exit_code, call_id, agent_id, parent = r
+            seq, kind, subtype, turn, tool, command, text, files, flags, is_error, exit_code, call_id, agent_id, parent, desc = r
             ln = lines.get(seq, seq) - 1
             L = spans.get(seq, 0)
-            if kind == "tool_call":
-                res = results.get(call_id)
-                name = f"{tool or 'tool'}: {' '.join((command or text or '').split())[:80]}" if (command or text) else (tool or "tool")
-                detail = ""
-                if res is not None and (res[9] or (res[10] not in (None, 0))):
-                    detail = f"✗ exit {res[10]}" if res[10] is not None else "✗ error"
-                node = OutlineNode(name=name, kind="tool", start=ln, end=ln, detail=detail, end_len=L)
-                return node
-            if kind == "patch":
+            if kind in ("tool_call", "patch"):
                 import orjson
 
                 fl = orjson.loads(files) if files else []
-                name = f"{tool or 'patch'}: {', '.join(Path(f).name for f in fl[:3]) or 'patch'}"
+                name = render.call_name(tool, command=command, text=text, files=fl, cwd=cwd, kind=kind,
+                                        extra={"description": desc} if desc else None)
                 res = results.get(call_id)
-                detail = "✗ failed" if res is not None and (res[9] or res[10] not in (None, 0)) else ""
-                return OutlineNode(name=name, kind="patch", start=ln, end=ln, detail=detail, end_len=L)
+                detail = ""
+                if res is not None and (res[9] or (res[10] not in (None, 0))):
+                    if kind == "patch":
+                        detail = "✗ failed"
+                    else:
+                        detail = f"✗ exit {res[10]}" if res[10] is not None else "✗ error"
+                return OutlineNode(name=name, kind="tool" if kind == "tool_call" else "patch", start=ln, end=ln,
+                                   detail=detail, end_len=L)
             if kind == "assistant_message":
-                return OutlineNode(name=" ".join((text or "").split())[:80] or "assistant", kind="message", start=ln, end=ln, end_len=L)
+                label = render.prompt_name(text, 80)
+                if not label:
+                    return None  # a whitespace-only text block says nothing
+                return OutlineNode(name=label, kind="message", start=ln, end=ln, end_len=L)
             if kind == "error":
-                return OutlineNode(name="error: " + " ".join((text or subtype or "").split())[:70], kind="error", start=ln, end=ln, end_len=L)
+                return OutlineNode(name="error: " + (render.error_name(text, 70) if text else (subtype or "")), kind="error",
+                                   start=ln, end=ln, end_len=L)
             if kind == "compaction":
                 return OutlineNode(name="context compacted", kind="compaction", start=ln, end=ln, end_len=L)
             if kind == "tool_result" and (is_error or exit_code not in (None, 0)) and not call_id:
@@ -512,8 +583,8 @@ class App:
                 detail.append(render.fmt_duration(t.duration_ms))
             if t.aborted:
                 detail.append("aborted")
-            prompt = " ".join((t.prompt or "").split())
-            name = f"Turn {t.index + 1}: {prompt[:80]}" if prompt else f"Turn {t.index + 1}"
+            prompt = render.prompt_name(t.prompt, 80)
+            name = f"Turn {t.index + 1}: {prompt}" if prompt else f"Turn {t.index + 1}"
             turn_nodes[t.index] = OutlineNode(name=name, kind="turn", start=t.start_line - 1, end=max(t.end_line, t.start_line) - 1,
                                               detail=" · ".join(detail), end_len=spans.get(t.end_line, 0))
         pre = OutlineNode(name="Session start", kind="turn", start=0, end=0)
@@ -525,7 +596,7 @@ class App:
             call_id, parent, agent_id, flags = r[11], r[13], r[12], r[8]
             if r[1] == "tool_call" and call_id:
                 calls[call_id] = node
-            if (flags & 2) and parent and parent in calls:  # inline sub-agent activity nests under its Task call
+            if (flags & 2) and parent and parent != call_id and parent in calls:  # inline sub-agent activity nests under its Task call
                 host = calls[parent]
                 host.children.append(node)
                 host.end = max(host.end, node.end)
@@ -552,7 +623,8 @@ class App:
                         break
             target = host or (turn_nodes[max(turn_nodes)] if turn_nodes else pre)
             target.children.append(OutlineNode(
-                name=f"sub-agent {agent_id}: {' '.join((sub.get('title') or '').split())[:60]}", kind="subagent",
+                name=(f"compaction run {agent_id}" if agent_id.startswith("acompact") else
+                      f"sub-agent {agent_id}: {render.prompt_name(sub.get('title'), 60)}"), kind="subagent",
                 start=target.start, end=target.start, detail=f"{sub['events']} events in {Path(sub['path']).name}",
             ))
         totals = db.session_totals([s["id"]])
@@ -696,17 +768,37 @@ def _rank(n: OutlineNode) -> int:
 
 
 def _prune(host: OutlineNode, cap: int) -> None:
-    """Keep ``host``'s ``cap`` most notable children (in line order) and one "… K more events"
-    child whose range covers the lines of the ones left out."""
+    """Keep ``host``'s ``cap`` most notable children (in line order) and fold the rest into one
+    "… K more events" child that holds them (in groups of at most ``cap``, by line), so every
+    event stays reachable from the outline."""
     kids = host.children
     if len(kids) <= cap:
         return
     order = sorted(range(len(kids)), key=lambda i: (_rank(kids[i]), i))
     keep = set(order[:cap])
     rest = [kids[i] for i in range(len(kids)) if i not in keep]
-    more = OutlineNode(name=f"… {len(rest)} more events", kind="more", start=min(n.start for n in rest),
-                       end=max(n.end for n in rest), end_len=max(rest, key=lambda n: n.end).end_len)
+    more = _group(f"… {len(rest)} more events", rest)
+    _chunk(more, cap)
     host.children = [kids[i] for i in sorted(keep)] + [more]
+
+
+def _group(name: str, nodes: list[OutlineNode]) -> OutlineNode:
+    return OutlineNode(name=name, kind="more", start=min(n.start for n in nodes), end=max(n.end for n in nodes),
+                       end_len=max(nodes, key=lambda n: n.end).end_len, children=nodes)
+
+
+def _chunk(group: OutlineNode, cap: int) -> None:
+    """Split a fold's children into nested groups of at most ``cap`` (lines a–b), recursively."""
+    kids = group.children
+    if len(kids) <= cap:
+        return
+    size = cap
+    while -(-len(kids) // size) > cap:
+        size *= cap
+    parts = [kids[i:i + size] for i in range(0, len(kids), size)]
+    group.children = [_group(f"lines {p[0].start + 1}–{p[-1].end + 1} ({len(p)} events)", p) for p in parts]
+    for g in group.children:
+        _chunk(g, cap)
 
 
 def _bound_outline(root: OutlineNode) -> None:
@@ -735,8 +827,10 @@ def _bound_outline(root: OutlineNode) -> None:
     stack = list(hosts)
     while stack:
         n = stack.pop()
+        if n.kind == "more":
+            continue  # folds are already grouped
         _prune(n, cap)
-        stack.extend(c for c in n.children if c.children)
+        stack.extend(c for c in n.children if c.children and c.kind != "more")
 
 
 def _span(t) -> str:

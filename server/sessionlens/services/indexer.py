@@ -122,18 +122,23 @@ def failure_message(e: BaseException) -> str:
 
 
 class ProjectResolver:
-    """A session's project is the git root of its cwd, else the cwd itself."""
+    """A session's project is the repository root of its cwd: the git root when the folder is on
+    this machine; else the project the adapter inferred (``hint``, e.g. from Claude's project
+    folder name) when it is an ancestor of the cwd; else the deepest known project root above
+    the cwd (another session's); else the cwd itself."""
 
     def __init__(self):
-        self._cache: dict[str, str] = {}
+        self._cache: dict[tuple[str, str | None], str] = {}
+        self._roots: set[str] = set()
 
-    def __call__(self, cwd: str | None) -> str | None:
+    def __call__(self, cwd: str | None, hint: str | None = None) -> str | None:
         if not cwd:
             return None
-        hit = self._cache.get(cwd)
+        key = (cwd, hint)
+        hit = self._cache.get(key)
         if hit is not None:
             return hit
-        root = cwd
+        root = None
         p = Path(cwd)
         try:
             if p.is_dir():
@@ -143,7 +148,14 @@ class ProjectResolver:
                         break
         except OSError:
             pass
-        self._cache[cwd] = root
+        if root is None and hint and (cwd == hint or cwd.startswith(hint.rstrip("/") + "/")):
+            root = hint
+        if root is None:
+            above = [r for r in self._roots if cwd.startswith(r.rstrip("/") + "/")]
+            root = max(above, key=len) if above else cwd
+        if root != cwd or hint == cwd:
+            self._roots.add(root)
+        self._cache[key] = root
         return root
 
 
@@ -527,7 +539,7 @@ class Indexer:
                   whole: bool) -> Prepared:
         sess = result.session
         agent = getattr(result.agent, "value", result.agent)
-        project = self.projects(sess.cwd)
+        project = self.projects(sess.cwd, sess.project)
         costs = {}
         for u in result.usage:
             if u.cost_usd is not None and self.prices.lookup(u.model) is None:

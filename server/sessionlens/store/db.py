@@ -913,10 +913,14 @@ class Store:
         ]
 
     def outline_rows(self, file_id: int) -> list[tuple]:
-        """Compact rows for outlines: seq, kind, subtype, turn, tool, command, text excerpt, files, flags, is_error, exit_code, call_id, agent_id, parent_call_id."""
+        """Compact rows for outlines: seq, kind, subtype, turn, tool, command, text excerpt (a call's
+        input: enough to name it), files, flags, is_error, exit_code, call_id, agent_id, parent_call_id,
+        the call's description."""
         return self.conn.execute(
-            """SELECT seq, kind, subtype, turn, tool, command, substr(text, 1, 200), files, flags, is_error, exit_code, call_id,
-                      agent_id, parent_call_id
+            """SELECT seq, kind, subtype, turn, tool, command,
+                      CASE WHEN kind IN ('tool_call', 'patch') THEN substr(text, 1, 8000) ELSE substr(text, 1, 200) END,
+                      files, flags, is_error, exit_code, call_id, agent_id, parent_call_id,
+                      CASE WHEN data LIKE '%"description"%' THEN json_extract(data, '$.extra.description') END
                FROM events WHERE file_id=? AND (flags & 1)=0
                  AND kind IN ('user_message','assistant_message','tool_call','patch','compaction','error','tool_result')
                ORDER BY seq""",

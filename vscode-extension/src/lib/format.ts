@@ -40,6 +40,12 @@ export interface SessionInfo {
   tokens?: number | null;
   cost_usd?: number | null;
   cost_known?: boolean | null;
+  /** the log file is gone: the session opens from the store */
+  log_missing?: boolean | null;
+  /** the session this sub-agent or compaction run belongs to */
+  parent_session_id?: string | null;
+  agent_id?: string | null;
+  subagents?: number | null;
 }
 
 /** Payload of `sessionlens.status` and of the `sessionlens/status` notification. */

@@ -9,6 +9,7 @@ nor ``progress`` payloads); ``<synthetic>`` / API-error lines are not billed.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import orjson
@@ -20,7 +21,9 @@ from sessionlens.agents.common import (
     LineParser,
     as_int,
     as_str,
+    MAX_IMAGES,
     clip,
+    image_entry,
     new_event,
     parse_ts,
     scrub_data_urls,
@@ -54,6 +57,72 @@ _META_TYPES = frozenset({
     "last-prompt", "permission-mode", "ai-title", "agent-setting", "bridge-session", "worktree-state",
 })
 _RECENT_KEYS = 256
+#: a record wrapped in a hyphenated tag (<task-notification>, <system-reminder>, <command-name> ...)
+#: is context Claude Code injected in the user's role, not a human prompt
+_INJECTED_TAG = re.compile(r"\s*<([a-z]+(?:-[a-z]+)+)[\s>]")
+_PENDING_SUMMARIES = 64
+
+
+def _injected_tag(text: str | None) -> str | None:
+    if not text:
+        return None
+    m = _INJECTED_TAG.match(text)
+    return m.group(1) if m else None
+
+
+def _images(blocks: Any) -> list[dict[str, Any]]:
+    """Inline base64 images of a content list (Claude ``{"type": "image", "source": {...}}``)."""
+    out: list[dict[str, Any]] = []
+    if not isinstance(blocks, list):
+        return out
+    for b in blocks:
+        if isinstance(b, dict) and b.get("type") == "image" and len(out) < MAX_IMAGES:
+            src = b.get("source") if isinstance(b.get("source"), dict) else {}
+            if src.get("type") == "base64":
+                out.append(image_entry(src.get("media_type"), src.get("data")))
+            else:  # a URL or file reference: never fetched
+                out.append({"mime": as_str(src.get("media_type"))})
+    return out
+
+
+def _structured_patch(sp: Any) -> str | None:
+    """A tool result's ``structuredPatch`` (hunks with the edited file's line numbers) as unified-diff text."""
+    if not isinstance(sp, list) or not sp:
+        return None
+    out: list[str] = []
+    for h in sp[:200]:
+        if not isinstance(h, dict):
+            continue
+        os_, ol, ns, nl = (as_int(h.get(k)) for k in ("oldStart", "oldLines", "newStart", "newLines"))
+        lines = h.get("lines")
+        if os_ is None or ns is None or not isinstance(lines, list):
+            continue
+        out.append(f"@@ -{os_},{ol or 0} +{ns},{nl or 0} @@")
+        out.extend(x for x in lines if isinstance(x, str))
+    return "\n".join(out) if out else None
+
+
+def _project_dir_name(path: str) -> str | None:
+    """The ``~/.claude/projects/<escaped launch dir>`` folder name a transcript lives in."""
+    d = os.path.dirname(path)
+    if os.path.basename(d) == "subagents":
+        d = os.path.dirname(os.path.dirname(d))
+    name = os.path.basename(d)
+    return name if name.startswith("-") else None
+
+
+def project_from_dir(cwd: str, dirname: str | None) -> str | None:
+    """The ancestor of ``cwd`` (or ``cwd``) whose escaped form is the project folder name: Claude
+    Code names a project's folder by the directory it was started in, with every character that
+    is not a letter or digit replaced by ``-``."""
+    if not dirname or not cwd.startswith("/"):
+        return None
+    cand = cwd.rstrip("/")
+    while cand:
+        if re.sub(r"[^A-Za-z0-9]", "-", cand) == dirname:
+            return cand
+        cand = cand.rsplit("/", 1)[0]
+    return None
 
 
 def _subagent_from_path(path: str) -> tuple[str | None, str | None]:
@@ -80,11 +149,28 @@ def _blocks_text(blocks: list[Any]) -> str | None:
             parts.append(b)
         elif isinstance(b, dict):
             t = b.get("type")
-            if t == "text" and isinstance(b.get("text"), str):
+            if t == "text" and isinstance(b.get("text"), str) and b["text"].strip():
                 parts.append(b["text"])
             elif t == "image":
                 parts.append("[image]")
     return scrub_data_urls("\n".join(parts)) if parts else None
+
+
+def _human_text(blocks: list[Any]) -> tuple[str | None, list[str]]:
+    """The human part of a user content list and the tags of the injected blocks left out."""
+    parts: list[str] = []
+    tags: list[str] = []
+    for b in blocks:
+        t = b if isinstance(b, str) else b.get("text") if isinstance(b, dict) and b.get("type") == "text" else None
+        if isinstance(t, str) and t.strip():
+            tag = _injected_tag(t)
+            if tag:
+                tags.append(tag)
+            else:
+                parts.append(t)
+        elif isinstance(b, dict) and b.get("type") == "image":
+            parts.append("[image]")
+    return (scrub_data_urls("\n".join(parts)) if parts else None), tags
 
 
 def _result_text(content: Any) -> str | None:
@@ -192,6 +278,9 @@ class ClaudeParser(LineParser):
         self.in_subagent_file = self.session.agent_id is not None
         self.session_id_known: bool = bool(d.get("sid_known"))
         self.pending_command: str | None = d.get("pending_command")
+        # summary lines name the session holding their leafUuid: kept until that line shows up
+        self.summaries: dict[str, str] = dict(d.get("summaries") or {})
+        self.recent_uuids: list[str] = list(d.get("recent_uuids") or [])  # for a summary after its leaf
 
     def initial_session(self) -> Session:
         parent, agent_id = _subagent_from_path(self.path)
@@ -231,14 +320,27 @@ class ClaudeParser(LineParser):
             ev = self._progress(obj, base)
         elif t == "summary":
             text = as_str(obj.get("summary"))
-            if text:
-                s.title = text.strip()[:200] or s.title
-                self.title_from_summary = True
+            leaf = as_str(obj.get("leafUuid"))
+            if text and text.strip() and leaf:
+                if leaf in self.recent_uuids:
+                    s.title = text.strip()[:200]
+                    self.title_from_summary = True
+                else:
+                    self.summaries[leaf] = text.strip()[:200]
+                    while len(self.summaries) > _PENDING_SUMMARIES:
+                        self.summaries.pop(next(iter(self.summaries)))
             ev = self._ev(base, META, "summary", text=clip(text))
         elif t in _META_TYPES or t == "attachment":
             ev = self._ev(base, META, str(t), text=clip(as_str(obj.get("content"))) if t == "queue-operation" else None)
         else:
             ev = self._ev(base, EventKind.UNKNOWN, str(t) if t is not None else None)
+        if ev.uuid:
+            if self.summaries and ev.uuid in self.summaries:
+                s.title = self.summaries.pop(ev.uuid)
+                self.title_from_summary = True
+            self.recent_uuids.append(ev.uuid)
+            if len(self.recent_uuids) > _RECENT_KEYS:
+                del self.recent_uuids[:-_RECENT_KEYS]
         if not ev.sidechain or self.in_subagent_file:
             self.turns.touch(line, ts)
         return ev
@@ -256,6 +358,8 @@ class ClaudeParser(LineParser):
                     s.id = f"{sid}:agent-{s.agent_id}"
         if s.cwd is None:
             s.cwd = as_str(obj.get("cwd"))
+            if s.cwd and s.project is None:
+                s.project = project_from_dir(s.cwd, _project_dir_name(self.path))
         if s.git_branch is None:
             branch = as_str(obj.get("gitBranch"))
             if branch:
@@ -301,8 +405,15 @@ class ClaudeParser(LineParser):
         content = msg.get("content")
         if isinstance(content, list) and any(isinstance(b, dict) and b.get("type") == "tool_result" for b in content):
             return self._tool_result(obj, content, base)
-        text = scrub_data_urls(content) if isinstance(content, str) else \
-            _blocks_text(content) if isinstance(content, list) else None
+        injected: list[str] = []
+        if isinstance(content, str):
+            text = scrub_data_urls(content)
+        elif isinstance(content, list):
+            text, injected = _human_text(content)
+            if text is None and injected:
+                text = _blocks_text(content)
+        else:
+            text = None
         if obj.get("isCompactSummary") is True:
             return self._ev(base, EventKind.COMPACTION, "user/compact_summary", role="user", text=clip(text))
         pending = self.pending_command
@@ -326,11 +437,21 @@ class ClaudeParser(LineParser):
                             extra={"command": command} if command else {})
         if stripped.startswith(_SYSTEM_PREFIXES):
             return self._ev(base, SYSTEM, "user/local_command", role="user", text=clip(text))
+        tag = _injected_tag(stripped)
+        if tag or (not stripped and injected):
+            # <task-notification>, <system-reminder> ...: context inside the turn, not a prompt
+            return self._ev(base, SYSTEM, "user/injected", role="user", text=clip(text),
+                            extra={"tag": tag or injected[0]})
+        if not stripped:
+            return self._ev(base, SYSTEM, "user/empty", role="user")
         self._prompt(base, text, obj)
-        images = sum(1 for b in content if isinstance(b, dict) and b.get("type") == "image") \
-            if isinstance(content, list) else 0
-        return self._ev(base, EventKind.USER_MESSAGE, "user", role="user", text=clip(text),
-                        extra={"images": images} if images else {})
+        extra: dict[str, Any] = {}
+        images = _images(content)
+        if images:
+            extra["images"] = images
+        if injected:
+            extra["injected"] = injected
+        return self._ev(base, EventKind.USER_MESSAGE, "user", role="user", text=clip(text), extra=extra)
 
     @staticmethod
     def _command(text: str) -> str | None:
@@ -355,6 +476,9 @@ class ClaudeParser(LineParser):
         is_error = first.get("is_error") is True
         tool = self.tools.get(cid)
         extra: dict[str, Any] = {}
+        images = _images(first.get("content"))
+        if images:
+            extra["images"] = images
         if len(results) > 1:
             extra["call_ids"] = [as_str(b.get("tool_use_id")) for b in results[1:]]
         files: list[str] = []
@@ -387,6 +511,9 @@ class ClaudeParser(LineParser):
                 extra["total_tokens"] = tur["totalTokens"]
             if tur.get("userModified") is True:
                 extra["user_modified"] = True
+            patch = _structured_patch(tur.get("structuredPatch"))
+            if patch:
+                extra["patch"] = clip(patch, 32 * 1024)
         code = _exit_code(text) if is_error else None
         if tool == "Bash" and code is None and not is_error:
             code = 0
@@ -443,7 +570,7 @@ class ClaudeParser(LineParser):
         tool_use = next((b for b in blocks if b.get("type") in ("tool_use", "server_tool_use")), None)
         if tool_use is not None:
             return self._tool_use(tool_use, blocks, base, common)
-        texts = [b["text"] for b in blocks if b.get("type") == "text" and isinstance(b.get("text"), str)]
+        texts = [b["text"] for b in blocks if b.get("type") == "text" and isinstance(b.get("text"), str) and b["text"].strip()]
         if texts:
             return self._ev(base, EventKind.ASSISTANT_MESSAGE, "assistant/text", text=clip("\n".join(texts)), **common)
         thinking = [b for b in blocks if b.get("type") in ("thinking", "redacted_thinking")]
@@ -541,6 +668,9 @@ class ClaudeParser(LineParser):
             fields["agent_id"] = agent_id
         if dt == "bash_progress":
             fields["text"] = clip(as_str(data.get("output")), 4096)
+        elif dt == "hook_progress":
+            fields["extra"] = {k2: clip(v, 300) for k, k2 in (("hookEvent", "hook_event"), ("hookName", "hook_name"),
+                                                             ("command", "hook_command")) if (v := as_str(data.get(k)))}
         return self._ev(base, META, f"progress/{dt}", call_id=as_str(obj.get("toolUseID")), **fields)
 
     def finish(self) -> None:
@@ -552,6 +682,8 @@ class ClaudeParser(LineParser):
         d["title_from_summary"] = self.title_from_summary
         d["sid_known"] = self.session_id_known
         d["pending_command"] = self.pending_command
+        d["summaries"] = self.summaries
+        d["recent_uuids"] = self.recent_uuids
 
 
 def parse(data: bytes, path: str, state: ParserState | None = None) -> ParseResult:

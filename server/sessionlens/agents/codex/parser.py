@@ -27,7 +27,9 @@ from sessionlens.agents.common import (
     LineParser,
     as_int,
     as_str,
+    MAX_IMAGES,
     clip,
+    image_from_data_url,
     new_event,
     parse_ts,
     scrub_data_urls,
@@ -113,6 +115,18 @@ def _content_text(content: Any) -> str | None:
     if not parts:
         return None
     return scrub_data_urls("\n".join(parts))
+
+
+def _content_images(content: Any) -> list[dict[str, Any]]:
+    """Images (``data:`` URLs only) of a content list, as kept image entries."""
+    out: list[dict[str, Any]] = []
+    if isinstance(content, list):
+        for item in content:
+            if isinstance(item, dict) and item.get("type") in ("input_image", "image", "output_image"):
+                im = image_from_data_url(item.get("image_url") or item.get("url"))
+                if im is not None and len(out) < MAX_IMAGES:
+                    out.append(im)
+    return out
 
 
 def _is_injected(text: str | None) -> bool:
@@ -243,6 +257,7 @@ class CodexParser(LineParser):
         self.replay_until: datetime | None = parse_ts(d.get("replay_until"))
         self.prev_raw: Any = None  # the raw total of the previous token_count (fast equality check)
         self.prev_last: dict[str, int] | None = d.get("prev_last")  # the last usage of the last counted request
+        self.pending_images: list[dict[str, Any]] | None = d.get("pending_images")
 
     def initial_session(self) -> Session:
         return Session(id=_session_id_from_path(self.path), agent=Agent.CODEX)
@@ -432,9 +447,14 @@ class CodexParser(LineParser):
                 if end > start:
                     self.session.cwd = text[start:end].strip() or None
             return self._ev(base, EventKind.SYSTEM, sub, role=role, text=clip(text), message_id=mid, extra=extra)
+        images = _content_images(p.get("content"))
         if self.legacy:
-            return self._user_prompt(base, sub, text, role=role or "user", message_id=mid)
-        # wrapped era: event_msg/user_message is the primary copy of the prompt
+            if images:
+                extra["images"] = images
+            return self._user_prompt(base, sub, text, role=role or "user", message_id=mid, extra=extra)
+        # wrapped era: event_msg/user_message is the primary copy of the prompt; it gets the
+        # images this mirror carries (its own list is often empty, naming local files only)
+        self.pending_images = images
         return self._ev(base, EventKind.USER_MESSAGE, sub, role=role, text=clip(text), duplicate=True,
                         message_id=mid, extra=extra)
 
@@ -528,6 +548,7 @@ class CodexParser(LineParser):
             text = scrub_data_urls(text)
         else:
             text = _content_text(out)
+        images = _content_images(out) if isinstance(out, list) else []
         if text:
             if exit_code is None:
                 exit_code = _exit_code_from_text(text)
@@ -538,7 +559,8 @@ class CodexParser(LineParser):
         is_error = failed or (exit_code is not None and exit_code != 0)
         tool = self.calls.get(cid) or as_str(p.get("name"))
         return self._ev(base, EventKind.TOOL_RESULT, sub, tool=tool, call_id=cid, exit_code=exit_code,
-                        duration_ms=duration, is_error=is_error, text=clip(text))
+                        duration_ms=duration, is_error=is_error, text=clip(text),
+                        extra={"images": images} if images else {})
 
     # ------------------------------------------------------------------ event_msg
 
@@ -551,7 +573,11 @@ class CodexParser(LineParser):
             extra = {}
             images = p.get("images")
             if isinstance(images, list) and images:
-                extra["images"] = len(images)
+                extra["images"] = [image_from_data_url(u) or {"mime": None} for u in images[:MAX_IMAGES]]
+            pending = self.pending_images
+            if pending and not any(isinstance(x, dict) and x.get("data") for x in extra.get("images") or []):
+                extra["images"] = pending
+            self.pending_images = None
             return self._user_prompt(base, sub, scrub_data_urls(text) if text else None, role="user", extra=extra)
         if t == "agent_message":
             return self._ev(base, EventKind.ASSISTANT_MESSAGE, sub, role="assistant", duplicate=True,
@@ -687,6 +713,7 @@ class CodexParser(LineParser):
         d["task_started"] = self.has_task_started
         d["meta_seen"] = self.meta_seen
         d["replay_until"] = self.replay_until.isoformat() if self.replay_until is not None else None
+        d["pending_images"] = self.pending_images or None  # a prompt's images, until its event_msg copy
 
 
 def parse(data: bytes, path: str, state: ParserState | None = None) -> ParseResult:

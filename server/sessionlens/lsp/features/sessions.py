@@ -12,6 +12,8 @@ from sessionlens.models.api import (
     CostReportParams,
     DeepLinkParams,
     DeepLinkResult,
+    RenderSessionHtmlParams,
+    RenderSessionHtmlResult,
     RenderSessionParams,
     RenderSessionResult,
     ResolveLinkParams,
@@ -33,7 +35,7 @@ async def search(ls: SessionLensServer, a: SearchParams) -> dict[str, Any]:
 @command("sessionlens.sessions")
 async def sessions(ls: SessionLensServer, a: SessionsParams) -> SessionsResult:
     rows = await ls.run(ls.app.sessions, project=a.project, agent=a.agent, since=a.since, until=a.until,
-                        limit=a.limit, workspace_only=a.workspace_only)
+                        limit=a.limit, workspace_only=a.workspace_only, include_subagents=a.include_subagents)
     return SessionsResult(sessions=rows)
 
 
@@ -41,6 +43,12 @@ async def sessions(ls: SessionLensServer, a: SessionsParams) -> SessionsResult:
 async def render_session(ls: SessionLensServer, a: RenderSessionParams) -> RenderSessionResult:
     title, md = await ls.run(ls.app.render_session, session_ref(a))
     return RenderSessionResult(title=title, markdown=md)
+
+
+@command("sessionlens.renderSessionHtml")
+async def render_session_html(ls: SessionLensServer, a: RenderSessionHtmlParams) -> RenderSessionHtmlResult:
+    """The transcript the VS Code webview shows (the server renders, the webview only shows it)."""
+    return RenderSessionHtmlResult(**await ls.run(ls.app.render_session_parts, session_ref(a)))
 
 
 @command("sessionlens.resolveLink")
@@ -66,4 +74,4 @@ async def cost_report(ls: SessionLensServer, a: CostReportParams) -> dict[str, A
     return rep
 
 
-FEATURE = Feature("sessions", commands=(search, sessions, render_session, resolve_link, deep_link, cost_report))
+FEATURE = Feature("sessions", commands=(search, sessions, render_session, render_session_html, resolve_link, deep_link, cost_report))
