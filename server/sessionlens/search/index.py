@@ -26,7 +26,7 @@ from sessionlens.store import Store
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5  # 5: a call's text is not repeated after its command; tool names are words
 SEARCHABLE_KINDS = (
     "user_message", "assistant_message", "reasoning", "tool_call", "tool_result", "patch", "compaction", "error",
 )
@@ -104,17 +104,18 @@ _WS1 = re.compile(r"\s")
 
 
 def _doc_text(kind: str, tool: str | None, command: str | None, text: str | None, files: str | None) -> str:
+    """The searchable text of an event: its command (once: a Bash call's text *is* its command),
+    the files it touched, its text, and for tool calls and patches the tool's name (so a plain
+    ``apply_patch`` or ``Edit`` finds the calls, not only ``tool:apply_patch``)."""
     parts = []
     if command:
         parts.append(command)
-    elif tool and kind == "tool_call":
-        parts.append(tool)
     if files:
         try:
             parts.append(" ".join(orjson.loads(files)))
         except orjson.JSONDecodeError:
             pass
-    if text:
+    if text and text.strip() != (command or "").strip():
         if kind == "tool_result" and len(text) > RESULT_HEAD + RESULT_TAIL:
             # where a command says what it does and how it ended (errors, summaries): the middle of a
             # long output (file dumps, progress) is what a search needs least, and costs the most
@@ -122,6 +123,8 @@ def _doc_text(kind: str, tool: str | None, command: str | None, text: str | None
             parts.append(text[-RESULT_TAIL:])
         else:
             parts.append(text[:MAX_TEXT.get(kind, DEFAULT_MAX_TEXT)])
+    if tool and kind in ("tool_call", "patch") and not any(tool in p for p in parts[:1]):
+        parts.append(tool)
     return "\n".join(parts)
 
 

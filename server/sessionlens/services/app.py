@@ -45,6 +45,8 @@ def parse_time(value: str | float | int | None, *, end: bool = False) -> float |
     if isinstance(value, (int, float)):
         return float(value)
     v = str(value).strip()
+    if re.fullmatch(r"\d{9,12}(?:\.\d+)?", v):  # unix seconds (2001 .. 33658)
+        return float(v)
     m = re.fullmatch(r"(\d+)\s*([smhdw])", v)
     if m:
         n, unit = int(m.group(1)), m.group(2)
@@ -62,6 +64,19 @@ def parse_time(value: str | float | int | None, *, end: bool = False) -> float |
         return d.timestamp()
     except ValueError:
         raise StoreError(f"cannot read the time {value!r}: use an ISO date (2026-02-23), a timestamp, or a span like 7d") from None
+
+
+#: the path of an imported session's file row: ``sessionlens-import:<session id>`` (no file on disk)
+IMPORT_PREFIX = "sessionlens-import:"
+
+
+def is_imported(path: str | None) -> bool:
+    return bool(path) and path.startswith(IMPORT_PREFIX)
+
+
+def file_uri(path: str | None) -> str | None:
+    """``file://`` URI of a log on disk (None for an imported session, which has no file)."""
+    return Path(path).as_uri() if path and os.path.isabs(path) else None
 
 
 def iso(ts: float | None) -> str | None:
@@ -184,12 +199,25 @@ class App:
             r["started_at"] = iso(r["started_at"])
             r["ended_at"] = iso(r["ended_at"])
             r["project_name"] = Path(r["project"]).name if r.get("project") else None
-            r["uri"] = Path(r["path"]).as_uri() if r.get("path") else None
+            r["uri"] = file_uri(r.get("path"))
+            r["imported"] = is_imported(r.get("path"))
         return rows
 
     def resolve_session(self, ref: str) -> dict[str, Any]:
-        """A session by id, unique id prefix, or file path."""
+        """A session by id, unique id prefix, or file path.  A short id as tables show it
+        (``ae4a77f8-aed…``, a sub-agent as ``ae4a77f8…›aac57f5…``) resolves like its prefix."""
         db = self.db()
+        if "›" in ref:  # <parent prefix>›<agent id prefix>
+            parent, _, agent = (x.replace("…", "").strip() for x in ref.partition("›"))
+            p = self.resolve_session(parent)
+            subs = [x for x in db.subagent_sessions(p["id"]) if (x.get("agent_id") or "").startswith(agent)]
+            if len(subs) == 1:
+                return db.get_session(subs[0]["id"])
+            if len(subs) > 1:
+                raise NotFound(f"sub-agent {ref!r} is ambiguous: {', '.join(x['id'] for x in subs)}")
+            raise NotFound(f"session {p['id']} has no sub-agent starting with {agent!r}")
+        if ref.endswith("…"):
+            ref = ref[:-1]
         s = db.get_session(ref)
         if s:
             return s
@@ -281,11 +309,16 @@ class App:
             if scope and not any((h.project or "").startswith(r) or h.path.startswith(r) for r in scope):
                 continue
             d = h.to_dict()
-            d["uri"] = Path(h.path).as_uri() if h.path else None
+            d["uri"] = file_uri(h.path)
             d["project_name"] = Path(h.project).name if h.project else None
             d["link"] = self.deep_link_for(h.session_id, h.line)
             sess = db.get_session(h.session_id)
             d["title"] = (sess or {}).get("title")
+            d["description"] = None
+            if h.kind in ("tool_call", "patch") and fid is not None:  # Bash/Task say what a call is for
+                ev = db.event(fid, h.line)
+                desc = (ev.extra or {}).get("description") if ev is not None else None
+                d["description"] = desc if isinstance(desc, str) and desc.strip() else None
             out.append(d)
             if len(out) >= limit:
                 break
@@ -318,7 +351,7 @@ class App:
         s = self.resolve_session(sid)
         line = seq or 1
         # `line` is the 1-based file line, as in search hits (== the event's seq)
-        return {"session_id": s["id"], "seq": seq, "path": s["path"], "uri": Path(s["path"]).as_uri(), "line": line}
+        return {"session_id": s["id"], "seq": seq, "path": s["path"], "uri": file_uri(s["path"]), "line": line}
 
     # ------------------------------------------------------------------ cost
     def cost_report(self, by: str = "day", *, since=None, until=None, project=None, agent=None, tz=None) -> dict[str, Any]:
@@ -385,11 +418,25 @@ class App:
         sid = self.resolve_session(session)["id"] if session else None
         return self.db().findings(project=project, session_id=sid, rule=rule, limit=limit)
 
-    def finding_counts(self, project=None) -> list[dict[str, Any]]:
+    def finding_counts(self, project=None, rule=None, session=None) -> list[dict[str, Any]]:
+        sid = self.resolve_session(session)["id"] if session else None
         return [
             {"rule_id": r[0], "severity": r[1], "findings": r[2], "sessions": r[3]}
-            for r in self.db().finding_counts(project)
+            for r in self.db().finding_counts(project, rule, sid)
         ]
+
+    def finding_totals(self, project=None, rule=None, session=None) -> dict[str, int]:
+        """Findings and the number of distinct sessions they fall in (not a sum over rules)."""
+        sid = self.resolve_session(session)["id"] if session else None
+        n, sessions = self.db().finding_totals(project, rule, sid)
+        return {"findings": n, "sessions": sessions}
+
+    @staticmethod
+    def coach_rules() -> dict[str, str]:
+        """The coach's rule ids and what each looks for."""
+        from sessionlens.coach.rules import RULES
+
+        return {rid: getattr(r, "title", "") or getattr(r, "description", "") or "" for rid, r in RULES.items()}
 
     # ------------------------------------------------------------------ document views (LSP)
     def _file(self, path: str):
