@@ -11,7 +11,7 @@ Errors are one line on stderr and an exit code from one hierarchy (:class:`CliEr
 1     an error while doing the work (bad store, unreadable file, failed eval)
 2     a usage error: an unknown option, a bad value (``--limit 0``, a bad date)
 3     eval regressions with ``--fail-on-regression``
-4     something named does not exist (a session id, a file, a suite, a rule)
+4     something named does not exist or is ambiguous (a session id, a file, a suite, a rule)
 5     another process holds the store's writer lock past ``--wait``
 130   interrupted
 ====  ==========================================================================
@@ -172,38 +172,6 @@ def _masker(args):
     from sessionlens.coach.redact import redact
 
     return lambda s: redact(s) if isinstance(s, str) and s else s
-
-
-def _mask_hit(h: dict[str, Any], mask) -> dict[str, Any]:
-    """A search hit with its secrets masked; highlight ranges follow the masked text."""
-    snippet = h.get("snippet") or ""
-    masked = mask(snippet)
-    if masked != snippet:
-        hl = sorted(tuple(x) for x in h.get("highlights") or [])
-        pieces, pos = [], 0
-        for a, b in hl:
-            if a < pos:
-                continue
-            pieces += [(snippet[pos:a], False), (snippet[a:b], True)]
-            pos = b
-        pieces.append((snippet[pos:], False))
-        out, new_hl = "", []
-        for text, lit in pieces:
-            m = mask(text)
-            if lit:
-                new_hl.append([len(out), len(out) + len(m)])
-            out += m
-        if mask(out) != out:  # a secret across a highlight boundary: mask the whole, drop highlights
-            out, new_hl = masked, []
-        h = {**h, "snippet": out, "highlights": new_hl}
-        if h.get("snippet_html"):
-            import html as _html
-
-            h["snippet_html"] = _html.escape(out)
-    for k in ("title", "description"):
-        if h.get(k):
-            h[k] = mask(h[k])
-    return h
 
 
 # ---------------------------------------------------------------------------------------------- app
@@ -475,9 +443,8 @@ def cmd_search(args) -> int:
     app = _app(args)
     res = app.search(query, agent=args.agent, project=args.project, kind=args.kind, tool=args.tool,
                      session=app.resolve_session(args.session)["id"] if args.session else None,
-                     since=args.since, until=args.until, limit=args.limit, workspace_only=False)
-    mask = _masker(args)
-    res["hits"] = [_mask_hit(h, mask) for h in res["hits"]]
+                     since=args.since, until=args.until, limit=args.limit, workspace_only=False,
+                     redact=not args.show_secrets)
     if args.json:
         _json(res)
         return 0
@@ -558,10 +525,8 @@ def cmd_show(args) -> int:
         else:
             _out(md)
         return 0
-    s, rows = app.timeline(args.session)
+    s, rows = app.timeline(args.session, redact=not args.show_secrets)
     problems = app.db().problems(s["file_id"])
-    s = {**s, "title": mask(s.get("title"))}
-    rows = [(a, b, mask(c)) for a, b, c in rows]
     if args.json:
         _json({"session": s, "timeline": [{"line": int(a), "time": b, "text": c} for a, b, c in rows],
                "problems": [p.model_dump() for p in problems]})
@@ -1089,7 +1054,10 @@ def _exit_code(e: BaseException) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, or a usage error argparse already printed (one line)
+        return e.code if isinstance(e.code, int) else EXIT_USAGE
     logging.basicConfig(stream=sys.stderr, level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if not hasattr(args, "show_secrets"):

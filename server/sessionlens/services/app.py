@@ -260,11 +260,18 @@ class App:
             )
         return s.get("title") or s["id"], md
 
-    def timeline(self, ref: str) -> tuple[dict, list[tuple[str, str, str]]]:
-        """Rows (line, time, description) of a session for a terminal."""
+    def timeline(self, ref: str, *, redact: bool = False) -> tuple[dict, list[tuple[str, str, str]]]:
+        """Rows (line, time, description) of a session for a terminal; ``redact`` masks secrets
+        before the texts are cut to one line (so no piece of a secret survives the cut)."""
         db = self.db()
         s = self.resolve_session(ref)
         events = db.events(s["file_id"])
+        if redact:
+            from sessionlens.coach.redact import redact as _r
+
+            events = [e.model_copy(update={"text": _r(e.text) if e.text else e.text,
+                                           "command": _r(e.command) if e.command else e.command}) for e in events]
+            s = {**s, "title": _r(s["title"]) if s.get("title") else s.get("title")}
         results = {e.call_id: e for e in events if e.kind == EventKind.TOOL_RESULT and e.call_id}
         rows = []
         for e in events:
@@ -283,7 +290,10 @@ class App:
 
     # ------------------------------------------------------------------ search
     def search(self, query: str, *, agent=None, project=None, kind=None, tool=None, session=None, model=None,
-               since=None, until=None, limit: int = 20, offset: int = 0, workspace_only: bool | None = False) -> dict[str, Any]:
+               since=None, until=None, limit: int = 20, offset: int = 0, workspace_only: bool | None = False,
+               redact: bool = False) -> dict[str, Any]:
+        """Ranked hits; ``redact`` masks secrets in snippets (found in the event's full text, so a
+        secret cut by the snippet's edge is masked too), titles and descriptions."""
         filters = SearchFilters(agent=agent, project=project, kind=kind, tool=tool, session=session, model=model,
                                 since=parse_time(since), until=parse_time(until, end=True))
         scope = self._workspace_scope(workspace_only)
@@ -319,6 +329,17 @@ class App:
                 ev = db.event(fid, h.line)
                 desc = (ev.extra or {}).get("description") if ev is not None else None
                 d["description"] = desc if isinstance(desc, str) and desc.strip() else None
+            if redact:
+                from sessionlens.services.masking import mask_excerpt, mask_text
+
+                ev = db.event(fid, h.line) if fid is not None else None
+                full = "\n".join(x for x in ((ev.command, ev.text) if ev is not None else ()) if x)
+                d["snippet"], d["highlights"] = mask_excerpt(d["snippet"], d["highlights"], full)
+                if d["snippet"] != h.snippet:
+                    import html as _html
+
+                    d["snippet_html"] = _html.escape(d["snippet"])
+                d["title"], d["description"] = mask_text(d["title"]), mask_text(d["description"])
             out.append(d)
             if len(out) >= limit:
                 break
