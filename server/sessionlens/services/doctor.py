@@ -162,7 +162,9 @@ def _store(settings: Settings, on_disk: dict[str, tuple[int, int]]) -> list[dict
 
     latest = len(MIGRATIONS)
     size = sum(p.stat().st_size for p in home.glob("sessionlens.db*") if p.is_file())
-    checks.append(_check("Store", "store", "ok", f"{_tilde(home)}: {counts['sessions']:,} sessions, {counts['events']:,} events, "
+    n_s, n_e = counts["sessions"], counts["events"]
+    checks.append(_check("Store", "store", "ok", f"{_tilde(home)}: {n_s:,} session{'s' if n_s != 1 else ''}, "
+                         f"{n_e:,} event{'s' if n_e != 1 else ''}, "
                          f"{size / 1e6:.1f} MB", [f"schema version {user_version} (this sessionlens: {latest})"]))
     if user_version > latest:
         checks.append(_check("Store", "schema", "error", f"the store was written by a newer sessionlens (schema {user_version} > {latest})",
