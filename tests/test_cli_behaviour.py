@@ -396,3 +396,18 @@ def test_make_demo_installs_no_system_packages_and_says_what_it_does():
     assert "system-deps" not in venv and "system-deps" not in demo.group(2)
     setup = re.search(r"^test-python:(.*)$", mk, re.M).group(1)
     assert "setup" in setup
+
+
+# ---------------------------------------------------------------------------------------------- start-up
+
+@pytest.mark.parametrize("argv", [["--help"], ["sessions", "--json"], ["completion", "bash"]])
+def test_rich_is_not_imported_for_help_json_or_scripts(sample_store, argv):
+    import subprocess
+    import sys
+
+    prog = ("import sys, contextlib, io\nfrom sessionlens import cli\n"
+            f"with contextlib.redirect_stdout(io.StringIO()): rc = cli.main({argv + ['--home', str(sample_store)]!r})\n"
+            "print(rc, 'rich' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "server"), str(REPO)])})
+    assert r.stdout.split() == ["0", "False"], r.stderr

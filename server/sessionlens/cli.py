@@ -152,15 +152,27 @@ def _table(columns: list[tuple[str, str]], rows: list[list[Any]], *, footer: lis
     t = Table(box=box.SIMPLE_HEAD, show_footer=footer is not None, title=title, title_justify="left", pad_edge=False,
               show_edge=False)
     for i, (head, justify) in enumerate(columns):
-        t.add_column(head, justify=justify, no_wrap=justify == "right", overflow="ellipsis",
+        # a narrow terminal shortens the free-text columns (Title, Project) with "…", never numbers or ids
+        flex = head in ("Title", "Project", "Message")
+        width = max([len(safe(r[i])) for r in rows if not hasattr(r[i], "__rich_console__")] + [len(head)] +
+                    ([len(safe(footer[i]))] if footer is not None else []))
+        t.add_column(head, justify=justify, no_wrap=not flex, overflow="ellipsis", min_width=None if flex else width,
                      footer=Text(safe(footer[i])) if footer is not None else "", header_style="bold")
-    for r in rows:
-        t.add_row(*(c if hasattr(c, "__rich_console__") or hasattr(c, "__rich__") else Text(safe(c)) for c in r))
+    for r in rows:  # cells are one line each: a flex column shrinks, its text ends in "…"
+        t.add_row(*(c if hasattr(c, "__rich_console__") or hasattr(c, "__rich__")
+                    else Text(safe(c), no_wrap=True, overflow="ellipsis") for c in r))
     return t
 
 
 def _print(renderable) -> None:
     console().print(renderable)
+
+
+def _say(text: str) -> None:
+    """A paragraph for a person: wrapped at word boundaries in a terminal, one line when piped."""
+    from rich.text import Text
+
+    console().print(Text(safe(text)))
 
 
 # ---------------------------------------------------------------------------------------------- secrets
@@ -354,7 +366,7 @@ def _store_summary(app, args, *, samples: bool = False) -> None:
             title="Latest sessions",
         ))
     flag = " --samples" if samples else ""
-    _out(f"Try: sessionlens{flag} search pytest · sessionlens{flag} sessions · sessionlens{flag} cost --by day · "
+    _say(f"Try: sessionlens{flag} search pytest · sessionlens{flag} sessions · sessionlens{flag} cost --by day · "
          f"sessionlens{flag} coach · sessionlens doctor")
 
 
@@ -399,9 +411,9 @@ def cmd_main(args) -> int:
         app = _app(args, home=store)
         paths = [str(logs)]
         if not args.json:
-            _out(f"No agent logs found in ~/.codex/sessions or ~/.claude/projects: showing the bundled sample sessions "
-                 f"(fictional) from {logs},\nindexed into a store of their own ({store}); your own history goes to "
-                 f"{_settings(args).home} and never mixes with them. Delete {samples_dir(args)} to remove the samples.\n")
+            _say(f"No agent logs found in ~/.codex/sessions or ~/.claude/projects, so here are the bundled sample "
+                 f"sessions (fictional). They live in a store of their own ({store}) and never mix with your history, "
+                 f"which goes to {_settings(args).home}. Delete {samples_dir(args)} to remove them.\n")
     else:
         dropped = _drop_samples_from(app, args)
         if dropped and not args.json:
