@@ -146,7 +146,7 @@ def test_main_job_without_agent_logs_uses_the_samples_in_their_own_store(tmp_pat
     h = tmp_path / "h"
     res = run_cli("--home", str(h), env=env)
     assert res.returncode == 0, res.stderr
-    assert "showing the bundled sample sessions" in res.stdout
+    assert "here are the bundled sample sessions (fictional)" in res.stdout
     assert str(h / "samples" / "store") in res.stdout
     assert "Store: " in res.stdout and "Latest sessions" in res.stdout
     assert "sessions (claude: " in res.stdout and "sessionlens --samples search" in res.stdout
