@@ -112,3 +112,32 @@ def _json_sessions(capsys, home) -> str:
     rc, out, err = run(capsys, "sessions", "--home", str(home), "--limit", "1000", "--json")
     assert rc == 0, err
     return out
+
+
+def _zsh_complete(script: Path, *words: str) -> list[str]:
+    """Run the zsh completion function with the completion builtins replaced by printers."""
+    prog = f"""compdef() {{ : }}
+source {script}
+compadd() {{ local i; for ((i = 1; i <= $#; i++)); do if [[ ${{@[i]}} == -- ]]; then print -l -- "${{@[i+1,-1]}}"; return; fi; done }}
+_describe() {{ print -l -- "${{(@P)${{@[-1]}}}}" }}
+_files() {{ print FILES }}
+_directories() {{ print DIRS }}
+words=({' '.join(repr(w) if w else "''" for w in words)}); CURRENT=$#words
+_sessionlens
+"""
+    r = subprocess.run([_need("zsh"), "-f", "-c", prog], capture_output=True, text=True, env=_env(), timeout=60)
+    assert r.returncode == 0, r.stderr
+    return [x for x in r.stdout.splitlines() if x]
+
+
+def test_zsh_completes_commands_options_choices_files_and_ids(scripts, sample_store, capsys):
+    z = scripts["zsh"]
+    assert "search:full-text search across sessions" in _zsh_complete(z, "sessionlens", "se")
+    assert any(x.startswith("--limit:at most N hits") for x in _zsh_complete(z, "sessionlens", "search", "--l"))
+    assert _zsh_complete(z, "sessionlens", "search", "--agent", "") == ["codex", "claude"]
+    assert _zsh_complete(z, "sessionlens", "index", "") == ["FILES"]
+    assert _zsh_complete(z, "sessionlens", "--home", "", ) == ["DIRS"]
+    ids = [r["id"] for r in __import__("json").loads(_json_sessions(capsys, sample_store))]
+    prefix = ids[0][:4]
+    got = _zsh_complete(z, "sessionlens", "--home", str(sample_store), "show", prefix)
+    assert sorted(got) == sorted(i for i in ids if i.startswith(prefix))

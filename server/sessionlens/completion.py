@@ -226,7 +226,7 @@ _sessionlens_subs() {{
 }}
 
 _sessionlens() {{
-    local path="" w i cur prev
+    local slpath="" w i cur prev  # not `path`: zsh ties it to $PATH
     local -a _sl_subs _sl_opts
     local value_opts=" {_words(value_opts)} "
     cur=${{words[CURRENT]}}
@@ -235,28 +235,28 @@ _sessionlens() {{
         w=${{words[i]}}
         if [[ $value_opts == *" $w "* ]]; then ((i++)); continue; fi
         [[ $w == -* ]] && continue
-        _sessionlens_subs "$path"
-        if (( ${{_sl_subs[(I)$w:*]}} )); then path=${{path:+$path/}}$w; fi
+        _sessionlens_subs "$slpath"
+        if (( ${{_sl_subs[(I)$w:*]}} )); then slpath=${{slpath:+$slpath/}}$w; fi
     done
     if [[ $value_opts == *" $prev "* ]]; then
-        case "$path:$prev" in
+        case "$slpath:$prev" in
 {chr(10).join(prev_cases)}
         esac
         return
     fi
     if [[ $cur == -* ]]; then
-        case "$path" in
+        case "$slpath" in
 {chr(10).join(opt_cases)}
         esac
         _describe -t options 'option' _sl_opts
         return
     fi
-    _sessionlens_subs "$path"
+    _sessionlens_subs "$slpath"
     if (( ${{#_sl_subs}} )); then
         _describe -t commands 'command' _sl_subs
         return
     fi
-    case "$path" in
+    case "$slpath" in
 {chr(10).join(pos_cases)}
     esac
 }}
