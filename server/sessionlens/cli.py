@@ -478,7 +478,7 @@ def cmd_search(args) -> int:
             text.stylize("bold yellow", max(a - lead, 0), max(b - lead, 0))
         when = (h["timestamp"] or "")[:16].replace("T", " ")
         tool = f" · {h['tool']}" if h.get("tool") else ""
-        head = Text(f"{h['path']}:{h['line']}", style="cyan")
+        head = Text(safe(f"{_tilde(h['path'])}:{h['line']}"), style="cyan")
         head.append(safe(f"  [{h['agent']} · {h['kind']}{tool} · {when} · {h['project_name'] or '-'}]"), style="dim")
         c.print(head)
         if h.get("description"):
@@ -686,7 +686,9 @@ def cmd_coach(args) -> int:
         rules = app.coach_rules()
         if args.rule not in rules:
             raise NotFoundError(f"unknown coach rule {args.rule!r}; known rules: {', '.join(sorted(rules))}")
-    findings = app.findings(session=args.session, project=args.project, rule=args.rule, limit=args.limit)
+    mask = _masker(args)
+    findings = [{**f, "message": mask(f["message"])}
+                for f in app.findings(session=args.session, project=args.project, rule=args.rule, limit=args.limit)]
     counts = app.finding_counts(args.project, args.rule, args.session)
     totals = app.finding_totals(args.project, args.rule, args.session)
     if args.json:
@@ -709,7 +711,7 @@ def cmd_coach(args) -> int:
     c = console()
     style = {"error": "red", "warning": "yellow", "info": "blue", "hint": "dim"}
     for f in findings[: args.limit]:
-        line = Text(f"{f['path']}:{f['seq']}: ", style="cyan")
+        line = Text(safe(f"{_tilde(f['path'])}:{f['seq']}: "), style="cyan")
         line.append(f"{f['severity']}", style=style.get(f["severity"]))
         line.append(safe(f": [{f['rule_id']}] {f['message']}"))
         c.print(line)
@@ -1022,6 +1024,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--session", metavar="ID", help="only this session (id, id prefix or log path)")
     sp.add_argument("--rule", metavar="RULE", help="only this rule, e.g. tool-error (an unknown name lists the rules)")
     sp.add_argument("--limit", type=positive_int, default=50, metavar="N", help="list at most N findings (default 50)")
+    secrets(sp)
 
     add("doctor", cmd_doctor, "what sessionlens found and where, what is wrong and how to fix it")
 
