@@ -456,7 +456,7 @@ def cmd_search(args) -> int:
     res = app.search(query, agent=args.agent, project=args.project, kind=args.kind, tool=args.tool,
                      session=app.resolve_session(args.session)["id"] if args.session else None,
                      since=args.since, until=args.until, limit=args.limit, workspace_only=False,
-                     redact=not args.show_secrets)
+                     show_secrets=args.show_secrets)
     if args.json:
         _json(res)
         return 0

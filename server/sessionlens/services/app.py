@@ -260,7 +260,7 @@ class App:
             )
         return s.get("title") or s["id"], md
 
-    def timeline(self, ref: str, *, redact: bool = False) -> tuple[dict, list[tuple[str, str, str]]]:
+    def timeline(self, ref: str, *, redact: bool = True) -> tuple[dict, list[tuple[str, str, str]]]:
         """Rows (line, time, description) of a session for a terminal; ``redact`` masks secrets
         before the texts are cut to one line (so no piece of a secret survives the cut)."""
         db = self.db()
@@ -291,9 +291,10 @@ class App:
     # ------------------------------------------------------------------ search
     def search(self, query: str, *, agent=None, project=None, kind=None, tool=None, session=None, model=None,
                since=None, until=None, limit: int = 20, offset: int = 0, workspace_only: bool | None = False,
-               redact: bool = False) -> dict[str, Any]:
-        """Ranked hits; ``redact`` masks secrets in snippets (found in the event's full text, so a
-        secret cut by the snippet's edge is masked too), titles and descriptions."""
+               show_secrets: bool = False) -> dict[str, Any]:
+        """Ranked hits; secrets in snippets (found in the event's full text, so a secret cut by the
+        snippet's edge is masked too), titles and descriptions are masked unless ``show_secrets``
+        (the user's explicit request)."""
         filters = SearchFilters(agent=agent, project=project, kind=kind, tool=tool, session=session, model=model,
                                 since=parse_time(since), until=parse_time(until, end=True))
         scope = self._workspace_scope(workspace_only)
@@ -329,7 +330,7 @@ class App:
                 ev = db.event(fid, h.line)
                 desc = (ev.extra or {}).get("description") if ev is not None else None
                 d["description"] = desc if isinstance(desc, str) and desc.strip() else None
-            if redact:
+            if not show_secrets:
                 from sessionlens.services.masking import mask_excerpt, mask_text
 
                 ev = db.event(fid, h.line) if fid is not None else None
