@@ -65,6 +65,17 @@ def test_home_that_is_a_file_is_a_usage_error(capsys, tmp_path):
     assert one_line_error(err) == f"sessionlens: --home {f} is not a directory (it names the folder that holds the store)"
 
 
+def test_home_below_a_file_and_unwritable_output_are_one_line_errors(capsys, tmp_path, sample_store):
+    f = tmp_path / "passwd"
+    f.write_text("x\n")
+    rc, out, err = run(capsys, "--home", str(f / "store"), "sessions")
+    assert rc == cli.EXIT_USAGE and "is not a directory" in one_line_error(err)
+    rows = run_json(capsys, "sessions", "--home", str(sample_store))
+    rc, out, err = run(capsys, "export", rows[0]["id"], "-o", str(f / "out.md"), "--home", str(sample_store))
+    assert rc == cli.EXIT_ERROR and out == ""
+    assert one_line_error(err) == f"sessionlens: {f / 'out.md'}: Not a directory"
+
+
 def test_since_accepts_unix_seconds(capsys, sample_store):
     all_rows = run_json(capsys, "sessions", "--home", str(sample_store), "--limit", "1000")
     assert all_rows

@@ -193,8 +193,11 @@ def _home_arg(args) -> Path | None:
     if not raw:
         return None
     p = Path(raw).expanduser()
-    if p.exists() and not p.is_dir():
-        raise UsageError(f"--home {raw} is not a directory (it names the folder that holds the store)")
+    for q in (p, *p.parents):
+        if q.exists():
+            if not q.is_dir():
+                raise UsageError(f"--home {raw} is not a directory (it names the folder that holds the store)")
+            break
     return p
 
 
@@ -1094,6 +1097,12 @@ def main(argv: list[str] | None = None) -> int:
         except OSError:
             pass
         return 0
+    except OSError as e:  # a folder that cannot be made, a file that cannot be written: the path and why
+        if getattr(args, "verbose", False):
+            raise
+        where = f"{e.filename}: " if e.filename else ""
+        _note(f"sessionlens: {where}{e.strerror or e}")
+        return EXIT_ERROR
     except Exception as e:  # the one-line promise: no tracebacks for users unless --verbose
         if getattr(args, "verbose", False):
             raise
