@@ -521,7 +521,8 @@ def cmd_sessions(args) -> int:
          for r in rows],
     ))
     more = "" if len(rows) < args.limit else f" (the first {args.limit}: --limit N for more)"
-    _out(f"{plural(len(rows), 'session')}{more}; ↳ marks a sub-agent (id: parent›agent)")
+    subs = "; ↳ marks a sub-agent (id: parent›agent)" if any(r.get("parent_session_id") for r in rows) else ""
+    _out(f"{plural(len(rows), 'session')}{more}{subs}")
     return 0
 
 
