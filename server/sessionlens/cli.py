@@ -246,19 +246,19 @@ class _Progress:
         if not self.enabled:
             return
         if self._bar is None:
-            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-            self._bar = Progress(TextColumn("indexing"), BarColumn(), TextColumn("{task.fields[files]}"), DownloadColumn(),
-                                 TimeRemainingColumn(), TextColumn("{task.fields[name]}"), console=console(stderr=True),
-                                 transient=True)
+            self._bar = Progress(TextColumn("indexing"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f} files"),
+                                 TextColumn("{task.fields[mb]}"), TimeRemainingColumn(), TextColumn("{task.fields[name]}"),
+                                 console=console(stderr=True), transient=True)
             self._bar.start()
-            self._task = self._bar.add_task("index", total=None, files="", name="")
+            self._task = self._bar.add_task("index", total=max(p.total, 1), mb="", name="")
         now = time.monotonic()
         if p.path is not None and now - self._last < 0.1:
             return
         self._last = now
-        self._bar.update(self._task, completed=p.bytes_done, total=getattr(p, "bytes_total", None) or None,
-                         files=f"{p.done}/{p.total} files", name=cut(Path(p.path).name, 40) if p.path else "")
+        self._bar.update(self._task, completed=p.done, total=max(p.total, 1), mb=f"{p.bytes_done / 1e6:,.1f} MB",
+                         name=cut(Path(p.path).name, 40) if p.path else "")
         if p.path is None:
             self.close()
 
