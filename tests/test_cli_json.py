@@ -78,3 +78,16 @@ def test_schemas_in_the_repository_are_current():
 
     for name, text in generate().items():
         assert (REPO / "schemas" / name).read_text() == text, f"run `make schemas`: {name} is stale"
+
+
+def test_eval_and_rules_json_match(capsys, sample_store):
+    from tests.services.helpers import REPO
+
+    suite = REPO / "examples" / "evals" / "agent-quality.eval.json"
+    run_doc = _json(capsys, "eval", "run", str(suite), "--home", str(sample_store))
+    validate("eval-run", run_doc)
+    assert run_doc["runs"] and run_doc["ok"] is False  # the example suite is meant to fail on the samples
+    ds = _json(capsys, "eval", "dataset", str(REPO / "examples" / "evals" / "sample.dataset.jsonl"), "--home", str(sample_store))
+    validate("eval-run", ds)
+    validate("eval-history", _json(capsys, "eval", "history", run_doc["runs"][0]["suite"], "--home", str(sample_store)))
+    validate("rules", _json(capsys, "rules", "--home", str(sample_store)))

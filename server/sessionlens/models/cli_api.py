@@ -233,6 +233,50 @@ class SchemasOut(RootModel[list[str]]):
     pass
 
 
+class EvalRunReport(_Out):
+    suite: str
+    kind: str
+    suite_path: str | None
+    run_id: int | None
+    started_at: float
+    finished_at: float
+    git_commit: str | None
+    instructions_hash: str | None
+    cancelled: bool
+    summary: dict[str, Any]
+    regressions: list[Any]
+    fixed: list[Any]
+    subjects: list[dict[str, Any]]
+
+
+class EvalRunOut(_Out):
+    runs: list[EvalRunReport]
+    ok: bool = Field(description="All suites passed (exit 0); otherwise exit 1, or 3 for regressions with --fail-on-regression.")
+    regressions: int
+
+
+class EvalHistoryRun(_Out):
+    id: int
+    suite: str
+    suite_path: str | None
+    started_at: float
+    finished_at: float | None
+    git_commit: str | None
+    instructions_hash: str | None
+    pinned: int | bool
+    summary: dict[str, Any]
+
+
+class EvalHistoryOut(_Out):
+    suite: str
+    runs: list[EvalHistoryRun] = Field(min_length=1, description="Newest first; an unknown suite exits 4 instead.")
+
+
+class RulesOut(_Out):
+    sessions: int = Field(description="Recent sessions checked.")
+    rows: list[dict[str, Any]] = Field(description="One row per checkable guideline.")
+
+
 #: command -> (description, model) ; the schema file is ``cli-<command>.schema.json``
 CLI_OUTPUTS: dict[str, tuple[str, type[BaseModel]]] = {
     "main": ("`sessionlens --json` (the main job)", MainOut),
@@ -247,4 +291,7 @@ CLI_OUTPUTS: dict[str, tuple[str, type[BaseModel]]] = {
     "doctor": ("`sessionlens doctor --json`", DoctorOut),
     "import": ("`sessionlens import --json`", ImportOut),
     "schemas": ("`sessionlens schemas --json`", SchemasOut),
+    "eval-run": ("`sessionlens eval run --json` and `eval dataset --json`", EvalRunOut),
+    "eval-history": ("`sessionlens eval history --json`", EvalHistoryOut),
+    "rules": ("`sessionlens rules --json`", RulesOut),
 }
