@@ -34,41 +34,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_NOT_FOUND = 4
-EXIT_BUSY = 5
-EXIT_INTERRUPTED = 130
+from sessionlens.cli_common import (  # noqa: F401  (re-exported: the one error hierarchy and store helpers)
+    EXIT_BUSY, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, BusyError, CliError,
+    NotFoundError, UsageError, _app, _default_home, _home_arg, _json, _out, _settings, samples_dir,
+)
 
 #: the width of a session id in tables (a sub-agent shows as ``<parent>›<agent id>`` in the same width)
 ID_WIDTH = 13
 TITLE_WIDTH = 60
 SAMPLES_VERSION = "2"
-
-
-class CliError(Exception):
-    """An error the user can act on: one line on stderr, exit code :attr:`code`."""
-
-    code = EXIT_ERROR
-
-
-class UsageError(CliError):
-    """A bad argument or option value (caught at the edge, before any work)."""
-
-    code = EXIT_USAGE
-
-
-class NotFoundError(CliError):
-    """Something the user named does not exist."""
-
-    code = EXIT_NOT_FOUND
-
-
-class BusyError(CliError):
-    """Another process is writing this store."""
-
-    code = EXIT_BUSY
 
 
 # ---------------------------------------------------------------------------------------------- output
@@ -79,14 +53,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 def safe(text: Any) -> str:
     """Log text made harmless for a terminal: control characters (ANSI escapes, bidi overrides) shown as ``�``."""
     return _CONTROL.sub("�", "" if text is None else str(text))
-
-
-def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-
-
-def _json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
 def _note(text: str) -> None:
@@ -188,51 +154,6 @@ def _masker(args):
 
 # ---------------------------------------------------------------------------------------------- app
 
-def _home_arg(args) -> Path | None:
-    raw = getattr(args, "home", None)
-    if not raw:
-        return None
-    p = Path(raw).expanduser()
-    for q in (p, *p.parents):
-        if q.exists():
-            if not q.is_dir():
-                raise UsageError(f"--home {raw} is not a directory (it names the folder that holds the store)")
-            break
-    return p
-
-
-def _default_home() -> Path:
-    from sessionlens.services.settings import default_home
-
-    return default_home()
-
-
-def samples_dir(args) -> Path:
-    """The demo's own folder: ``<home>/samples`` with ``logs/`` and a ``store/`` of its own."""
-    return (_home_arg(args) or _default_home()) / "samples"
-
-
-def _settings(args, *, home: Path | None = None):
-    from sessionlens.services.settings import Settings
-
-    kw: dict[str, Any] = {}
-    h = home or _home_arg(args)
-    if getattr(args, "samples", False) and home is None:
-        h = samples_dir(args) / "store"
-        kw["includeHomeLogs"] = False
-    if h is not None:
-        kw["storePath"] = str(h)
-    if getattr(args, "no_home_logs", False):
-        kw["includeHomeLogs"] = False
-    return Settings.model_validate(kw)
-
-
-def _app(args, *, home: Path | None = None):
-    from sessionlens.services.app import App
-
-    return App(_settings(args, home=home))
-
-
 class _Progress:
     """Indexing progress on stderr (rich), only when stderr is a terminal and not ``--json``."""
 
@@ -286,7 +207,8 @@ def _index(app, paths, args) -> Any:
 def _no_logs_hint(app) -> str:
     from sessionlens.ingest.discovery import default_roots
 
-    where = ", ".join(_tilde(str(getattr(r, "path", r))) for r in default_roots())
+    roots = [_tilde(str(getattr(r, "path", r))) for r in default_roots()]
+    where = ", ".join(roots[:3]) + (f" and {len(roots) - 3} more: `sessionlens doctor` lists them" if len(roots) > 3 else "")
     return (f"No agent logs found (looked in {where}).\n"
             "  Index a folder or file with `sessionlens index PATH`, or run `sessionlens` to try the bundled sample sessions.")
 
@@ -414,7 +336,7 @@ def cmd_main(args) -> int:
         app = _app(args, home=store)
         paths = [str(logs)]
         if not args.json:
-            _say(f"No agent logs found in ~/.codex/sessions or ~/.claude/projects, so here are the bundled sample "
+            _say(f"No agent logs found (~/.codex/sessions, ~/.claude/projects, … see `sessionlens doctor`), so here are the bundled sample "
                  f"sessions (fictional). They live in a store of their own ({store}) and never mix with your history, "
                  f"which goes to {_settings(args).home}. Delete {samples_dir(args)} to remove them.\n")
     else:
@@ -755,7 +677,7 @@ def cmd_doctor(args) -> int:
 
 
 def cmd_completion(args) -> int:
-    from sessionlens.completion import generate
+    from sessionlens.cli_completion import generate
 
     sys.stdout.write(generate(build_parser(), args.shell))
     return 0
@@ -823,7 +745,7 @@ def positive_float(text: str) -> float:
 
 def time_arg(text: str) -> str:
     """Validated at the edge; the command gets the text (relative spans are resolved when it runs)."""
-    from sessionlens.services.app import parse_time
+    from sessionlens.store import parse_time
     from sessionlens.store import StoreError
 
     try:
@@ -833,19 +755,18 @@ def time_arg(text: str) -> str:
     return text
 
 
-def agent_arg(text: str) -> str:
-    from sessionlens.models import Agent
+def agent_names() -> list[str]:
+    """``--agent`` values: every registered agent."""
+    from sessionlens.agents import names
 
-    names = [a.value for a in Agent]
+    return list(names())
+
+
+def agent_arg(text: str) -> str:
+    names = agent_names()
     if text not in names:
         raise argparse.ArgumentTypeError(f"unknown agent {text!r} (known: {', '.join(names)})")
     return text
-
-
-def _agent_names() -> list[str]:
-    from sessionlens.models import Agent
-
-    return [a.value for a in Agent]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -954,7 +875,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sp
 
     def filters(sp, limit=50, what="sessions"):
-        sp.add_argument("--agent", type=agent_arg, metavar="AGENT", help="only this agent's sessions (codex, claude)")
+        sp.add_argument("--agent", type=agent_arg, metavar="AGENT", help="only this agent's sessions (codex, claude, gemini, …)")
         sp.add_argument("--project", help="project root or name (the git root of the session's folder)")
         sp.add_argument("--since", type=time_arg, metavar="WHEN",
                         help="from this time: ISO date/time (2026-02-23), unix seconds, or a span back (7d, 12h, 2w)")
@@ -999,7 +920,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--table", choices=["events", "commands", "usage"], default="events",
                     help="with --format csv: events, commands (exit codes, durations) or usage (tokens, cost)")
     sp.add_argument("--all", action="store_true", help="every indexed session")
-    sp.add_argument("--agent", type=agent_arg, metavar="AGENT", help="sessions of this agent (codex, claude)")
+    sp.add_argument("--agent", type=agent_arg, metavar="AGENT", help="sessions of this agent (codex, claude, gemini, …)")
     sp.add_argument("--project", help="sessions of this project (root or name)")
     sp.add_argument("--since", type=time_arg, metavar="WHEN", help="sessions from this time (ISO date, unix seconds, 7d)")
     sp.add_argument("--until", type=time_arg, metavar="WHEN", help="sessions up to this time")
@@ -1017,7 +938,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--since", type=time_arg, metavar="WHEN", help="from this time: ISO date, unix seconds, or a span back (7d)")
     sp.add_argument("--until", type=time_arg, metavar="WHEN", help="up to this time (a date includes its whole day)")
     sp.add_argument("--project", help="only this project (root or name)")
-    sp.add_argument("--agent", type=agent_arg, metavar="AGENT", help="only this agent (codex, claude)")
+    sp.add_argument("--agent", type=agent_arg, metavar="AGENT", help="only this agent (codex, claude, gemini, …)")
     sp.add_argument("--csv", action="store_true", help="CSV (machine headers) instead of a table")
     sp.add_argument("--reprice", action="store_true",
                     help="re-price every request with the current price table ($SESSIONLENS_HOME/config.json overrides)")
@@ -1044,25 +965,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("schemas", cmd_schemas, "write the JSON Schemas of config, eval, dataset, export and --json output")
     sp.add_argument("--out", default="schemas", metavar="DIR", help="directory to write the *.schema.json files to (default schemas)")
 
-    try:
-        from sessionlens.evals.cli import register as register_evals
+    from sessionlens.cli_evals import register as register_evals
+    from sessionlens.cli_rules import register as register_rules
 
-        register_evals(sub, common)
-    except ImportError:
-        pass
-    try:
-        from sessionlens.compliance.cli import register as register_rules
-
-        register_rules(sub, common)
-    except ImportError:
-        pass
+    register_evals(sub, common)
+    register_rules(sub, common)
     # hide the internal command from the usage line's {a,b,...} list
     sub._choices_actions = [a for a in sub._choices_actions if a.dest != "__complete"]  # type: ignore[attr-defined]
     return p
 
 
 def _exit_code(e: BaseException) -> int:
-    from sessionlens.services.app import NotFound
+    from sessionlens.store import NotFound
 
     if isinstance(e, CliError):
         return e.code

@@ -58,16 +58,22 @@ def _roots(settings: Settings) -> tuple[list[dict[str, Any]], dict[str, tuple[in
     """A check per agent log folder, and {path: (size, mtime_ns)} of every log found."""
     checks: list[dict[str, Any]] = []
     seen: dict[str, tuple[int, int]] = {}
-    roots = [(str(getattr(r, "path", r)), getattr(getattr(r, "agent", None), "value", None)) for r in default_roots()]
-    roots += [(os.path.expanduser(p), None) for p in settings.log_roots]
+
+    def agent_of(r) -> str | None:
+        a = getattr(r, "agent", None)
+        return getattr(a, "value", a)
+
+    homes = [(str(getattr(r, "path", r)), agent_of(r)) for r in default_roots()]
+    extra = [(os.path.expanduser(p), None) for p in settings.log_roots]
+    roots = (homes if settings.include_home_logs else []) + extra
     if not settings.include_home_logs:
         checks.append(_check("Agent logs", "home-logs-off", "info", "home-directory logs are not read (includeHomeLogs is off)"))
-        roots = [(p, a) for p, a in roots if (p, a) not in [(str(getattr(r, "path", r)), getattr(getattr(r, "agent", None), "value", None)) for r in default_roots()]]
     any_logs = False
+    absent: list[str] = []
     for path, agent in roots:
         label = f"{agent or 'logs'}: {_tilde(path)}"
-        if not os.path.isdir(path):
-            checks.append(_check("Agent logs", "root", "info", f"{label} — not present"))
+        if not os.path.exists(path):
+            absent.append(_tilde(path))
             continue
         n = size = 0
         for f in discover([path]):
@@ -84,6 +90,8 @@ def _roots(settings: Settings) -> tuple[list[dict[str, Any]], dict[str, tuple[in
         any_logs = any_logs or n > 0
         checks.append(_check("Agent logs", "root", "ok" if n else "info",
                              f"{label} — {n:,} log file{'s' if n != 1 else ''}, {size / 1e6:.1f} MB"))
+    if absent:
+        checks.append(_check("Agent logs", "absent", "info", f"{len(absent)} other agent folder(s) not present", [", ".join(absent)]))
     if not any_logs:
         checks.append(_check("Agent logs", "no-logs", "warn", "no agent session logs found on this machine",
                              fix="run an agent (Codex, Claude Code) once, or index a folder: `sessionlens index PATH`; "

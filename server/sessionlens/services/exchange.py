@@ -202,11 +202,13 @@ def read_export(path: Path) -> tuple[dict[str, Any], dict[str, dict[str, list[An
 def import_jsonl(app: App, path: Path, *, lock_timeout: float | None = None) -> dict[str, Any]:
     """Load an export into ``app``'s store; sessions already present are skipped (idempotent)."""
     from sessionlens.ingest import PARSER_VERSION
-    from sessionlens.models import Agent, Finding, ParseResult, ParserState, Session, UsageRecord
+    from sessionlens.agents import names
+    from sessionlens.models import Finding, ParseResult, ParserState, Session, UsageRecord
     from sessionlens.models.session import TokenUsage
     from sessionlens.store import prepare_parse
 
     _header, sessions = read_export(path)
+    known_agents = set(names())
     db = app.db()
     imported, skipped, events = [], [], 0
     if not db.lock.acquire(timeout=lock_timeout):
@@ -220,10 +222,9 @@ def import_jsonl(app: App, path: Path, *, lock_timeout: float | None = None) -> 
             if db.get_session(sid) is not None or db.file_row(fpath) is not None:
                 skipped.append(sid)
                 continue
-            try:
-                agent = Agent(info.agent)
-            except ValueError:
-                raise ImportFormatError(f"session {sid}: agent {info.agent!r} is not known to this sessionlens") from None
+            agent = info.agent
+            if agent not in known_agents:
+                raise ImportFormatError(f"session {sid}: agent {agent!r} is not known to this sessionlens") from None
             session = Session(id=sid, agent=agent, cwd=info.cwd, project=info.project, git_branch=info.git_branch,
                               git_commit=info.git_commit, git_remote=info.git_remote, models=info.models,
                               cli_version=info.cli_version, originator=info.originator, started_at=info.started_at,

@@ -27,7 +27,7 @@ def _json(obj: Any) -> None:
 
 
 def _app(args):
-    from sessionlens.cli import _app as make
+    from sessionlens.cli_common import _app as make
 
     app = make(args)
     if getattr(args, "logs", None):
@@ -55,7 +55,7 @@ def _finish(args, reports) -> int:
 
 
 def cmd_run(args) -> int:
-    from sessionlens.cli import CliError, NotFoundError
+    from sessionlens.cli_common import CliError, NotFoundError
     from sessionlens.evals.runner import find_suites, load_suite, run_suite
 
     missing = [f for f in args.files or [] if not Path(f).exists()]
@@ -107,7 +107,7 @@ def cmd_history(args) -> int:
     app = _app(args)
     runs = history(app, args.suite, limit=args.limit)
     if not runs:
-        from sessionlens.cli import NotFoundError
+        from sessionlens.cli_common import NotFoundError
 
         raise NotFoundError(f"no recorded runs of suite {args.suite!r}; run `sessionlens eval run <file>.eval.json` first")
     if args.json:
@@ -124,7 +124,7 @@ def cmd_history(args) -> int:
 
 
 def cmd_pin(args) -> int:
-    from sessionlens.cli import CliError
+    from sessionlens.cli_common import CliError
 
     app = _app(args)
     if not any(r["id"] == args.run for r in app.db().eval_runs(args.suite, limit=10_000)):

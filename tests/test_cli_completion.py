@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sessionlens import cli
-from sessionlens.completion import generate
+from sessionlens.cli_completion import generate
 from tests.cli_fixtures import run, sample_logs, sample_store  # noqa: F401 (fixtures)
 from tests.services.helpers import REPO
 
