@@ -172,7 +172,7 @@ def test_index_of_a_file_that_is_no_session_log_says_so(capsys, tmp_path):
     f.write_text("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n")
     rc, out, err = run(capsys, "index", str(f), "--home", str(tmp_path / "h"))
     assert rc == cli.EXIT_ERROR and out == ""
-    assert one_line_error(err) == f"sessionlens: {f}: not a session log of a known agent (Codex, Claude Code)"
+    assert one_line_error(err) == f"sessionlens: {f}: not a session log of any agent sessionlens reads"
 
 
 def test_index_without_any_logs_gives_a_hint(capsys, tmp_path, empty_home):

@@ -134,7 +134,9 @@ def test_zsh_completes_commands_options_choices_files_and_ids(scripts, sample_st
     z = scripts["zsh"]
     assert "search:full-text search across sessions" in _zsh_complete(z, "sessionlens", "se")
     assert any(x.startswith("--limit:at most N hits") for x in _zsh_complete(z, "sessionlens", "search", "--l"))
-    assert _zsh_complete(z, "sessionlens", "search", "--agent", "") == ["codex", "claude"]
+    from sessionlens.agents import names
+
+    assert _zsh_complete(z, "sessionlens", "search", "--agent", "") == list(names())
     assert _zsh_complete(z, "sessionlens", "index", "") == ["FILES"]
     assert _zsh_complete(z, "sessionlens", "--home", "", ) == ["DIRS"]
     ids = [r["id"] for r in __import__("json").loads(_json_sessions(capsys, sample_store))]

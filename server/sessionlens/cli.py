@@ -241,7 +241,7 @@ def cmd_index(args) -> int:
             if row is None or row.status == "not_session" or not row.session_id:
                 not_logs.append(raw)
     if not_logs and len(not_logs) == len(explicit) and not args.json:
-        raise CliError(f"{', '.join(not_logs)}: not a session log of a known agent (Codex, Claude Code)")
+        raise CliError(f"{', '.join(not_logs)}: not a session log of any agent sessionlens reads")
     if args.json:
         _json({"index": stats.to_dict(), "store": app.stats(), "not_session_logs": not_logs})
     else:
@@ -256,11 +256,11 @@ def cmd_index(args) -> int:
             _out(f"  error: {safe(e)}")
         dirs = [raw for raw, p in zip(args.paths, explicit) if os.path.isdir(p)]
         if dirs and stats.files_seen == 0:
-            _out(f"  no session logs in {', '.join(dirs)} (Codex rollout-*.jsonl, Claude Code <session>.jsonl)")
+            _out(f"  no session logs in {', '.join(dirs)} (`sessionlens doctor` lists where each agent keeps them)")
     if not_logs and len(not_logs) == len(explicit):
         return EXIT_ERROR
     for raw in not_logs:
-        _note(f"sessionlens: {raw}: not a session log of a known agent; skipped")
+        _note(f"sessionlens: {raw}: not a session log of any agent sessionlens reads; skipped")
     return 0
 
 

@@ -59,13 +59,10 @@ def walk(parser: argparse.ArgumentParser, path: list[str] | None = None, help_: 
         if a.help == argparse.SUPPRESS:
             continue
         choices = [str(c) for c in a.choices] if a.choices else []
-        if a.dest == "agent" and not choices:
-            try:
-                from sessionlens.models import Agent
+        if a.dest == "agent" and not choices:  # validated at run time against the agent registry
+            from sessionlens.agents import names
 
-                choices = [x.value for x in Agent]
-            except ImportError:
-                pass
+            choices = list(names())
         o = Opt(flags=list(a.option_strings), help=(a.help or "").replace("%(default)s", str(a.default)),
                 takes_value=a.nargs != 0, choices=choices, kind=_kind(a.dest))
         (cmd.options if a.option_strings else cmd.positionals).append(o)
