@@ -6,16 +6,19 @@ BIN    := $(VENV)/bin
 .PHONY: setup demo test lint test-python test-extension e2e perf schemas clean
 
 $(BIN)/.installed: pyproject.toml
+	@echo "[setup] creating $(VENV) and installing sessionlens and its Python dependencies (a minute or two the first time)..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install --progress-bar on -e '.[test]'
 	touch $@
 
+## Everything the tests need: the venv plus Debian packages (Neovim, ripgrep, zsh, fish: tests only).
 setup: $(BIN)/.installed
 	bash scripts/system-deps.sh
 
 ## The main job: index your Codex / Claude Code logs (or the bundled sample logs) and print a summary.
-demo: setup
+## Needs only the venv (no system packages).
+demo: $(BIN)/.installed
 	$(BIN)/sessionlens
 
 ## Every test: Python (unit, store, search, LSP over stdio, Neovim), the extension's unit tests,

@@ -108,20 +108,20 @@ def test_coach_json(capsys, home):
     assert one["findings"] and all(f["session_id"] == SID for f in one["findings"])
 
 
-@pytest.mark.parametrize("argv", [
-    ["show", "no-such-session"],
-    ["sessions", "--since", "not-a-date"],
-    ["search", "x", "--since", "yesterday-ish"],
-    ["cost", "--until", "2026-13-45"],
-    ["coach", "--session", "nope"],
-    ["show", "0"],  # ambiguous: several sessions start with 0
+@pytest.mark.parametrize("argv, code", [
+    (["show", "no-such-session"], cli.EXIT_NOT_FOUND),
+    (["sessions", "--since", "not-a-date"], cli.EXIT_USAGE),
+    (["search", "x", "--since", "yesterday-ish"], cli.EXIT_USAGE),
+    (["cost", "--until", "2026-13-45"], cli.EXIT_USAGE),
+    (["coach", "--session", "nope"], cli.EXIT_NOT_FOUND),
+    (["show", "0"], cli.EXIT_NOT_FOUND),  # ambiguous: several sessions start with 0
 ])
-def test_errors_are_one_line_and_exit_1(capsys, home, argv):
+def test_errors_are_one_line_with_their_exit_code(capsys, home, argv, code):
     rc, out, err = run(capsys, *argv, "--home", str(home))
-    assert rc == 1
+    assert rc == code
     assert out == ""
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("sessionlens: ") and "unexpected" not in lines[0], err
+    assert len(lines) == 1 and lines[0].startswith("sessionlens") and "unexpected" not in lines[0], err
 
 
 def test_not_a_store_is_a_clear_error(capsys, tmp_path):
@@ -135,25 +135,59 @@ def test_not_a_store_is_a_clear_error(capsys, tmp_path):
 
 def test_error_in_a_subprocess_has_no_traceback(home, tmp_path):
     res = run_cli("show", "no-such-session", "--home", str(home), env=cli_env(tmp_path))
-    assert res.returncode == 1
+    assert res.returncode == cli.EXIT_NOT_FOUND
     assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
     assert "no indexed session matches 'no-such-session'" in res.stderr
 
 
-def test_main_job_without_agent_logs_uses_the_samples(tmp_path):
+def test_main_job_without_agent_logs_uses_the_samples_in_their_own_store(tmp_path):
     env = cli_env(tmp_path / "user")
     (tmp_path / "user").mkdir()
-    res = run_cli("--home", str(tmp_path / "h"), env=env)
+    h = tmp_path / "h"
+    res = run_cli("--home", str(h), env=env)
     assert res.returncode == 0, res.stderr
-    assert "using the sample logs" in res.stdout
-    assert str(tmp_path / "h" / "samples") in res.stdout
-    assert "Store: " in res.stdout and "Latest sessions:" in res.stdout
-    assert "sessions (claude: " in res.stdout
-    again = run_cli("--home", str(tmp_path / "h"), "--json", env=env)
+    assert "here are the bundled sample sessions (fictional)" in res.stdout
+    assert str(h / "samples" / "store") in res.stdout
+    assert "Store: " in res.stdout and "Latest sessions" in res.stdout
+    assert "sessions (claude: " in res.stdout and "sessionlens --samples search" in res.stdout
+    # the user's own store holds none of them; --samples sees them
+    own = json.loads(run_cli("--home", str(h), "stats", "--json", env=env).stdout)
+    assert own["sessions"] == 0
+    samples = json.loads(run_cli("--home", str(h), "--samples", "sessions", "--json", env=env).stdout)
+    assert len(samples) > 5
+    marker = h / "samples" / "logs" / ".sessionlens-samples"
+    logs = sorted((h / "samples" / "logs").rglob("*.jsonl"))
+    mtimes = [p.stat().st_mtime_ns for p in logs]
+    again = run_cli("--home", str(h), "--json", env=env)
     assert again.returncode == 0, again.stderr
     d = json.loads(again.stdout)
-    assert d["index"]["files_changed"] == 0 and d["index"]["files_seen"] > 5  # the samples are indexed already
+    assert d["samples"] and d["index"]["files_changed"] == 0 and d["index"]["files_seen"] > 5
+    assert [p.stat().st_mtime_ns for p in logs] == mtimes and marker.is_file()  # not rewritten
     assert d["store"]["sessions"] > 5 and len(d["sessions"]) == 10
+
+
+def test_real_logs_never_mix_with_the_samples(tmp_path, corpus):
+    user = tmp_path / "user"
+    env = cli_env(user)
+    h = tmp_path / "h"
+    user.mkdir()
+    assert run_cli("--home", str(h), env=env).returncode == 0  # the samples, apart
+    # an older sessionlens had indexed the samples into the user's store
+    assert run_cli("--home", str(h), "index", str(h / "samples" / "logs"), env=env).returncode == 0
+    proj = user / ".claude" / "projects" / "spotter"
+    proj.mkdir(parents=True)
+    (proj / Path(CLAUDE_MAIN).name).write_bytes((corpus / CLAUDE_MAIN).read_bytes())
+    res = run_cli("--home", str(h), env=env)
+    assert res.returncode == 0, res.stderr
+    assert "sample sessions" not in res.stdout and "removed" in res.stderr
+    rows = json.loads(run_cli("--home", str(h), "sessions", "--json", env=env).stdout)
+    assert rows and all(str(h / "samples") not in r["path"] for r in rows)
+    assert {r["id"].split(":")[0] for r in rows} == {SID}
+    # deleting the samples folder removes the samples
+    import shutil
+
+    shutil.rmtree(h / "samples")
+    assert json.loads(run_cli("--home", str(h), "--samples", "stats", "--json", env=env).stdout)["sessions"] == 0
 
 
 def test_prefix_of_a_session_with_subagents_resolves_to_the_session(capsys, home):

@@ -1,8 +1,25 @@
 """The ``sessionlens`` command line.
 
-``sessionlens`` with no command is the main job: index the agent logs on this machine (or the
-bundled sample logs when there are none) and print a summary.  Every command has ``--json``.
-Errors are one clear line on stderr and a non-zero exit.
+``sessionlens`` with no command is the main job: index the agent logs on this machine (or, when
+there are none, the bundled *fictional* sample logs, kept in a store of their own) and print a
+summary.  Every command has ``--json`` (a versioned contract: ``schemas/cli-*.schema.json``).
+
+Errors are one line on stderr and an exit code from one hierarchy (:class:`CliError`):
+
+====  ==========================================================================
+0     success (also "nothing matched", which says so)
+1     an error while doing the work (bad store, unreadable file, failed eval)
+2     a usage error: an unknown option, a bad value (``--limit 0``, a bad date)
+3     eval regressions with ``--fail-on-regression``
+4     something named does not exist or is ambiguous (a session id, a file, a suite, a rule)
+5     another process holds the store's writer lock past ``--wait``
+130   interrupted
+====  ==========================================================================
+
+Terminal output uses rich (tables, colour, progress, Markdown), imported only when a command
+prints for a person: ``--help`` and ``--json`` never load it.  NO_COLOR and non-terminal output
+are respected (rich's own rules).  Secrets the coach's detector finds are masked everywhere unless
+``--show-secrets`` asks otherwise.
 """
 
 from __future__ import annotations
@@ -11,79 +28,240 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-EXIT_ERROR = 1
-EXIT_USAGE = 2
+from sessionlens.cli_common import (  # noqa: F401  (re-exported: the one error hierarchy and store helpers)
+    EXIT_BUSY, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, BusyError, CliError,
+    NotFoundError, UsageError, _app, _default_home, _home_arg, _json, _out, _settings, samples_dir,
+)
+
+#: the width of a session id in tables (a sub-agent shows as ``<parent>›<agent id>`` in the same width)
+ID_WIDTH = 13
+TITLE_WIDTH = 60
+SAMPLES_VERSION = "2"
 
 
-from sessionlens.cli_common import CliError, _app, _json, _out  # noqa: E402  (shared with cli_rules/cli_evals)
+# ---------------------------------------------------------------------------------------------- output
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-def agent_names() -> list[str]:
-    """``--agent`` choices: every registered agent."""
-    from sessionlens.agents import names
-
-    return names()
+def safe(text: Any) -> str:
+    """Log text made harmless for a terminal: control characters (ANSI escapes, bidi overrides) shown as ``�``."""
+    return _CONTROL.sub("�", "" if text is None else str(text))
 
 
-class _Bar:
-    """A one-line progress bar on stderr when it is a terminal; silent otherwise."""
+def _note(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+_CONSOLES: dict[bool, Any] = {}
+
+
+def console(stderr: bool = False):
+    """The rich console of stdout (or stderr).  Not a terminal: no colour, no wrapping at 80 columns."""
+    c = _CONSOLES.get(stderr)
+    stream = sys.stderr if stderr else sys.stdout
+    if c is None or c.file is not stream:
+        from rich.console import Console
+
+        tty = stream.isatty()
+        width = None if tty else int(os.environ.get("COLUMNS") or 0) or 200
+        c = Console(file=stream, width=width, highlight=False, markup=False, emoji=False, soft_wrap=not tty)
+        _CONSOLES[stderr] = c
+    return c
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def money(x: float | None, known: bool = True) -> str:
+    """Dollars with two decimals everywhere (``<$0.01`` for a non-zero amount below a cent)."""
+    if x is None or not known:
+        return "unknown"
+    if 0 < x < 0.005:
+        return "<$0.01"
+    return f"${x:,.2f}"
+
+
+def cut(text: str | None, width: int) -> str:
+    """One line of at most ``width`` characters, ``…`` where it was cut."""
+    t = " ".join(safe(text).split())
+    return t if len(t) <= width else t[: max(width - 1, 0)].rstrip() + "…"
+
+
+def short_id(sid: str, agent_id: str | None = None, parent: str | None = None) -> str:
+    """A session id in :data:`ID_WIDTH` characters: ``ae4a77f8-aed…``; a sub-agent as
+    ``ae4a77›aac57…`` (parent prefix › agent id).  ``show``/``export`` accept both forms."""
+    if parent and agent_id:
+        head = parent[:5] + "›"
+        rest = ID_WIDTH - len(head)
+        return head + (agent_id if len(agent_id) <= rest else agent_id[: rest - 1] + "…")
+    return sid if len(sid) <= ID_WIDTH else sid[: ID_WIDTH - 1] + "…"
+
+
+def _row_id(r: dict[str, Any]) -> str:
+    return short_id(r["id"], r.get("agent_id"), r.get("parent_session_id"))
+
+
+def _table(columns: list[tuple[str, str]], rows: list[list[Any]], *, footer: list[Any] | None = None, title: str | None = None):
+    """A rich table; ``columns`` are (header, justify).  Cells are plain text, never markup."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(box=box.SIMPLE_HEAD, show_footer=footer is not None, title=title, title_justify="left", pad_edge=False,
+              show_edge=False)
+    for i, (head, justify) in enumerate(columns):
+        # a narrow terminal shortens the free-text columns (Title, Project) with "…", never numbers or ids
+        flex = head in ("Title", "Project", "Message")
+        width = max([len(safe(r[i])) for r in rows if not hasattr(r[i], "__rich_console__")] + [len(head)] +
+                    ([len(safe(footer[i]))] if footer is not None else []))
+        t.add_column(head, justify=justify, no_wrap=not flex, overflow="ellipsis", min_width=None if flex else width,
+                     footer=Text(safe(footer[i])) if footer is not None else "", header_style="bold")
+    for r in rows:  # cells are one line each: a flex column shrinks, its text ends in "…"
+        t.add_row(*(c if hasattr(c, "__rich_console__") or hasattr(c, "__rich__")
+                    else Text(safe(c), no_wrap=True, overflow="ellipsis") for c in r))
+    return t
+
+
+def _print(renderable) -> None:
+    console().print(renderable)
+
+
+def _say(text: str) -> None:
+    """A paragraph for a person: wrapped at word boundaries in a terminal, one line when piped."""
+    from rich.text import Text
+
+    console().print(Text(safe(text)))
+
+
+# ---------------------------------------------------------------------------------------------- secrets
+
+def _masker(args):
+    """Mask the secrets the coach's detector finds, unless ``--show-secrets``."""
+    if getattr(args, "show_secrets", False):
+        return lambda s: s
+    from sessionlens.coach.redact import redact
+
+    return lambda s: redact(s) if isinstance(s, str) and s else s
+
+
+# ---------------------------------------------------------------------------------------------- app
+
+class _Progress:
+    """Indexing progress on stderr (rich), only when stderr is a terminal and not ``--json``."""
 
     def __init__(self, enabled: bool):
         self.enabled = enabled and sys.stderr.isatty()
+        self._bar = None
+        self._task = None
         self._last = 0.0
 
     def __call__(self, p) -> None:
         if not self.enabled:
             return
+        if self._bar is None:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(TextColumn("indexing"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f} files"),
+                                 TextColumn("{task.fields[mb]}"), TimeRemainingColumn(), TextColumn("{task.fields[name]}"),
+                                 console=console(stderr=True), transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("index", total=max(p.total, 1), mb="", name="")
         now = time.monotonic()
         if p.path is not None and now - self._last < 0.1:
             return
         self._last = now
-        width = 30
-        frac = p.done / p.total if p.total else 1.0
-        bar = "█" * int(frac * width) + "·" * (width - int(frac * width))
-        name = Path(p.path).name[-40:] if p.path else "done"
-        sys.stderr.write(f"\r  {bar} {p.done}/{p.total} files  {p.bytes_done / 1e6:8.1f} MB  {name:<40}")
+        self._bar.update(self._task, completed=p.done, total=max(p.total, 1), mb=f"{p.bytes_done / 1e6:,.1f} MB",
+                         name=cut(Path(p.path).name, 40) if p.path else "")
         if p.path is None:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+            self.close()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
 
 
 def _wait_note(holder):
-    sys.stderr.write(f"sessionlens: another process is indexing this store ({holder or 'unknown'}); waiting for it…\n")
+    _note(f"sessionlens: another process is indexing this store ({holder or 'unknown'}); waiting for it…")
 
 
 def _index(app, paths, args) -> Any:
-    stats = app.index(paths or None, progress=_Bar(not args.json), on_wait=_wait_note, lock_timeout=args.wait)
+    prog = _Progress(not args.json)
+    try:
+        stats = app.index(paths or None, progress=prog, on_wait=_wait_note, lock_timeout=args.wait)
+    finally:
+        prog.close()
     if stats.errors == ["busy"]:
-        raise CliError(f"another process is indexing {app.home} and did not finish within {args.wait}s")
+        raise BusyError(f"another process is indexing {app.home} and did not finish within {args.wait}s")
     return stats
 
 
-def _fmt_money(x, known=True):
-    from sessionlens.services.render import fmt_usd
+def _no_logs_hint(app) -> str:
+    from sessionlens.ingest.discovery import default_roots
 
-    return fmt_usd(x, known)
+    roots = [_tilde(str(getattr(r, "path", r))) for r in default_roots()]
+    where = ", ".join(roots[:3]) + (f" and {len(roots) - 3} more: `sessionlens doctor` lists them" if len(roots) > 3 else "")
+    return (f"No agent logs found (looked in {where}).\n"
+            "  Index a folder or file with `sessionlens index PATH`, or run `sessionlens` to try the bundled sample sessions.")
 
+
+def _tilde(p: str) -> str:
+    home = str(Path.home())
+    return "~" + p[len(home):] if p == home or p.startswith(home + "/") else p
+
+
+# ---------------------------------------------------------------------------------------------- commands
 
 def cmd_index(args) -> int:
     app = _app(args)
-    stats = _index(app, args.paths, args)
-    if args.json:
-        _json({"index": stats.to_dict(), "store": app.stats()})
+    explicit = [os.path.abspath(os.path.expanduser(p)) for p in args.paths]
+    for raw, p in zip(args.paths, explicit):
+        if not os.path.exists(p):
+            raise NotFoundError(f"{raw}: no such file or directory")
+    if not explicit and not app.roots():
+        if args.json:
+            _json({"index": None, "store": app.stats(), "hint": "no agent logs found"})
+        else:
+            _out(_no_logs_hint(app))
         return 0
-    mb = stats.bytes_parsed / 1e6
-    rate = mb / stats.seconds if stats.seconds else 0
-    _out(f"Indexed {stats.files_changed} changed file(s) of {stats.files_seen} ({stats.files_skipped} unchanged) "
-         f"in {stats.seconds:.2f} s: {stats.events:,} events, {mb:.1f} MB ({rate:.1f} MB/s)")
-    if stats.problems:
-        _out(f"  {stats.problems} malformed line(s) or bad value(s) recorded (see diagnostics / `sessionlens show`)")
-    _skipped(stats)
+    stats = _index(app, explicit, args)
+    not_logs = []
+    db = app.db()
+    for raw, p in zip(args.paths, explicit):
+        if os.path.isfile(p):
+            row = db.file_row(p)
+            if row is None or row.status == "not_session" or not row.session_id:
+                not_logs.append(raw)
+    if not_logs and len(not_logs) == len(explicit) and not args.json:
+        raise CliError(f"{', '.join(not_logs)}: not a session log of any agent sessionlens reads")
+    if args.json:
+        _json({"index": stats.to_dict(), "store": app.stats(), "not_session_logs": not_logs})
+    else:
+        mb = stats.bytes_parsed / 1e6
+        rate = mb / stats.seconds if stats.seconds else 0
+        _out(f"Indexed {plural(stats.files_changed, 'changed file')} of {stats.files_seen:,} "
+             f"({stats.files_skipped:,} unchanged) in {stats.seconds:.2f} s: {plural(stats.events, 'event')}, "
+             f"{mb:.1f} MB ({rate:.1f} MB/s)")
+        if stats.problems:
+            _out(f"  {plural(stats.problems, 'malformed line')} recorded (see `sessionlens show` or `sessionlens doctor`)")
+        _skipped(stats)
+        for e in stats.errors[:10]:
+            _out(f"  error: {safe(e)}")
+        dirs = [raw for raw, p in zip(args.paths, explicit) if os.path.isdir(p)]
+        if dirs and stats.files_seen == 0:
+            _out(f"  no session logs in {', '.join(dirs)} (`sessionlens doctor` lists where each agent keeps them)")
+    if not_logs and len(not_logs) == len(explicit):
+        return EXIT_ERROR
+    for raw in not_logs:
+        _note(f"sessionlens: {raw}: not a session log of any agent sessionlens reads; skipped")
     return 0
 
 
@@ -98,53 +276,95 @@ def _skipped(stats) -> None:
         _out(f"    … and {len(stats.skipped) - 10} more (`--json` lists them all)")
 
 
-def _summary(app) -> None:
+def _store_summary(app, args, *, samples: bool = False) -> None:
     st = app.stats()
     t = st["totals"]
-    _out(f"Store: {st['store']}")
-    _out(f"  {st['sessions']:,} sessions ({', '.join(f'{k}: {v}' for k, v in sorted(st['by_agent'].items())) or 'none'}) "
-         f"in {st['projects']} project(s), {st['events']:,} events, {st['search_docs']:,} searchable")
+    mask = _masker(args)
+    agents = ", ".join(f"{k}: {v}" for k, v in sorted(st["by_agent"].items())) or "none"
+    _out(f"Store: {st['store']}" + ("  (the sample sessions: fictional, kept apart from your history)" if samples else ""))
+    _out(f"  {plural(st['sessions'], 'session')} ({agents}) in {plural(st['projects'], 'project')}, "
+         f"{plural(st['events'], 'event')}, {st['search_docs']:,} searchable")
     _out(f"  tokens: input {t['input']:,} · cache read {t['cache_read']:,} · cache write "
          f"{t['cache_write_5m'] + t['cache_write_1h']:,} · output {t['output']:,}")
-    _out(f"  cost: {_fmt_money(t['cost_usd'])}" + (f" (+{t['unknown']} requests with unknown prices)" if t["unknown"] else ""))
+    _out(f"  cost: {money(t['cost_usd'])}" + (f" (+{plural(t['unknown'], 'request')} with unknown prices)" if t["unknown"] else ""))
     if st["findings"]:
         counts = app.finding_counts()
         top = ", ".join(f"{c['rule_id']} {c['findings']}" for c in counts[:5])
         _out(f"  coach findings: {st['findings']:,} ({top})")
     if st["problems"]:
-        _out(f"  malformed lines: {st['problems']}")
+        _out(f"  malformed lines: {st['problems']:,}")
     sessions = app.sessions(limit=5, workspace_only=False, include_subagents=False)
     if sessions:
-        _out("\nLatest sessions:")
-        for s in sessions:
-            _out(f"  {(s['started_at'] or '')[:16]:<16}  {s['agent']:<6}  {_fmt_money(s['cost_usd'], s['cost_known']):>9}  "
-                 f"{s['id'][:13]:<13}  {(s['title'] or '')[:60]}")
-    _out("\nTry: sessionlens search \"pytest\" · sessionlens sessions · sessionlens cost --by day · sessionlens coach")
+        _out("")
+        _print(_table(
+            [("Started", "left"), ("Agent", "left"), ("Cost", "right"), ("Id", "left"), ("Title", "left")],
+            [[(s["started_at"] or "")[:16].replace("T", " "), s["agent"], money(s["cost_usd"], s["cost_known"]), _row_id(s),
+              cut(mask(s["title"]), TITLE_WIDTH)] for s in sessions],
+            title="Latest sessions",
+        ))
+    flag = " --samples" if samples else ""
+    _say(f"Try: sessionlens{flag} search pytest · sessionlens{flag} sessions · sessionlens{flag} cost --by day · "
+         f"sessionlens{flag} coach · sessionlens doctor")
+
+
+def _ensure_samples(args) -> Path:
+    """Write the sample logs once (a marker says they are complete); later runs reuse them."""
+    logs = samples_dir(args) / "logs"
+    marker = logs / ".sessionlens-samples"
+    if not (marker.is_file() and marker.read_text().strip() == SAMPLES_VERSION):
+        from sessionlens.samples.generator import sample_home
+
+        sample_home(logs)
+        marker.write_text(SAMPLES_VERSION + "\n")
+    return logs
+
+
+def _drop_samples_from(app, args) -> int:
+    """Older versions indexed the samples into the user's store: take them out (never mixed)."""
+    prefix = str(samples_dir(args)) + os.sep
+    db = app.db()
+    rows = [r for r in db.file_rows().values() if r.path.startswith(prefix)]
+    if not rows:
+        return 0
+    with db.lock:
+        for r in rows:
+            db.delete_file(r.id)
+        app.search_index.sync(db)
+    return len(rows)
 
 
 def cmd_main(args) -> int:
-    """The main job: index this machine's agent logs, or the sample logs when there are none."""
+    """The main job: index this machine's agent logs, or the sample logs (in their own store) when there are none."""
     app = _app(args)
-    roots = app.roots(args.paths or [])
     from sessionlens.ingest.discovery import discover
 
+    roots = app.roots(args.paths or [])
     has_logs = any(True for _ in discover(roots)) if roots else False
-    paths = list(roots)
-    if not has_logs and not args.paths:
-        from sessionlens.samples.generator import sample_home
-
-        samples = sample_home(app.home / "samples")
+    samples = False
+    if getattr(args, "samples", False) or (not has_logs and not args.paths and app.stats()["sessions"] == 0):
+        samples = True
+        logs = _ensure_samples(args)
+        store = samples_dir(args) / "store"
+        app = _app(args, home=store)
+        paths = [str(logs)]
         if not args.json:
-            _out(f"No agent logs found in ~/.codex/sessions or ~/.claude/projects; using the sample logs in {samples}")
-        paths = [str(samples)]
+            _say(f"No agent logs found (~/.codex/sessions, ~/.claude/projects, … see `sessionlens doctor`), so here are the bundled sample "
+                 f"sessions (fictional). They live in a store of their own ({store}) and never mix with your history, "
+                 f"which goes to {_settings(args).home}. Delete {samples_dir(args)} to remove them.\n")
+    else:
+        dropped = _drop_samples_from(app, args)
+        if dropped and not args.json:
+            _note(f"sessionlens: removed {plural(dropped, 'sample session file')} from your store (samples live in their own store now)")
+        paths = list(roots)
     stats = _index(app, paths, args)
     if args.json:
-        _json({"index": stats.to_dict(), "store": app.stats(), "sessions": app.sessions(limit=10, workspace_only=False)})
+        _json({"index": stats.to_dict(), "store": app.stats(), "samples": samples,
+               "sessions": _masked_sessions(app.sessions(limit=10, workspace_only=False), args)})
         return 0
-    _out(f"Indexed {stats.files_changed} changed file(s) of {stats.files_seen} in {stats.seconds:.2f} s "
-         f"({stats.bytes_parsed / 1e6:.1f} MB, {stats.events:,} events)")
+    _out(f"Indexed {plural(stats.files_changed, 'changed file')} of {stats.files_seen:,} in {stats.seconds:.2f} s "
+         f"({stats.bytes_parsed / 1e6:.1f} MB, {plural(stats.events, 'event')})")
     _skipped(stats)
-    _summary(app)
+    _store_summary(app, args, samples=samples)
     return 0
 
 
@@ -153,117 +373,202 @@ def cmd_stats(args) -> int:
     if args.json:
         _json(app.stats())
     else:
-        _summary(app)
+        _store_summary(app, args, samples=getattr(args, "samples", False))
     return 0
 
 
+def _nothing_indexed(app) -> bool:
+    return app.stats()["sessions"] == 0
+
+
+def _selection(args, names=("agent", "project", "since", "until", "kind", "tool", "session")) -> str:
+    parts = [f"--{n} {getattr(args, n)}" for n in names if getattr(args, n, None)]
+    return ", ".join(parts)
+
+
 def cmd_search(args) -> int:
+    query = " ".join(args.query).strip()
+    if not query:
+        raise UsageError("empty search query: give the words to look for, e.g. `sessionlens search pytest`")
     app = _app(args)
-    res = app.search(" ".join(args.query), agent=args.agent, project=args.project, kind=args.kind, tool=args.tool,
-                     session=args.session, since=args.since, until=args.until, limit=args.limit, workspace_only=False,
+    res = app.search(query, agent=args.agent, project=args.project, kind=args.kind, tool=args.tool,
+                     session=app.resolve_session(args.session)["id"] if args.session else None,
+                     since=args.since, until=args.until, limit=args.limit, workspace_only=False,
                      show_secrets=args.show_secrets)
     if args.json:
         _json(res)
         return 0
     if not res["hits"]:
-        _out("No matches.")
+        if _nothing_indexed(app):
+            _out("Nothing is indexed yet: run `sessionlens` or `sessionlens index PATH` first.")
+        else:
+            sel = _selection(args)
+            _out(f"No matches for {query!r}" + (f" with {sel}" if sel else "") + f" in {plural(app.stats()['sessions'], 'indexed session')}.")
         return 0
-    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    from rich.text import Text
+
+    c = console()
     for h in res["hits"]:
-        snippet = h["snippet"]
-        if color and h.get("highlights"):
-            parts, pos = [], 0
-            for a, b in h["highlights"]:
-                parts.append(snippet[pos:a] + "\033[1;33m" + snippet[a:b] + "\033[0m")
-                pos = b
-            snippet = "".join(parts) + snippet[pos:]
+        snippet = h["snippet"] or ""
+        text = Text(safe(snippet.strip()))
+        lead = len(snippet) - len(snippet.lstrip())
+        for a, b in h.get("highlights") or []:
+            text.stylize("bold yellow", max(a - lead, 0), max(b - lead, 0))
         when = (h["timestamp"] or "")[:16].replace("T", " ")
-        _out(f"{h['path']}:{h['line']}  [{h['agent']} · {h['kind']}{' · ' + h['tool'] if h['tool'] else ''} · {when} · {h['project_name'] or '-'}]")
-        _out(f"    {snippet.strip()}")
-    _out(f"\n{len(res['hits'])} of {res['total']} match(es)")
+        tool = f" · {h['tool']}" if h.get("tool") else ""
+        head = Text(safe(f"{_tilde(h['path'])}:{h['line']}"), style="cyan")
+        head.append(safe(f"  [{h['agent']} · {h['kind']}{tool} · {when} · {h['project_name'] or '-'}]"), style="dim")
+        c.print(head)
+        if h.get("description"):
+            c.print(Text("    # " + cut(h["description"], 100), style="green"))
+        body = Text("    ")
+        body.append_text(text)
+        c.print(body)
+    _out(f"\n{len(res['hits'])} of {plural(res['total'], 'match', 'matches')}")
     return 0
+
+
+def _masked_sessions(rows: list[dict[str, Any]], args) -> list[dict[str, Any]]:
+    mask = _masker(args)
+    return [{**r, "title": mask(r.get("title"))} for r in rows]
 
 
 def cmd_sessions(args) -> int:
     app = _app(args)
-    rows = app.sessions(project=args.project, agent=args.agent, since=args.since, until=args.until, limit=args.limit,
-                        workspace_only=False, include_subagents=not args.no_subagents)
+    rows = _masked_sessions(app.sessions(project=args.project, agent=args.agent, since=args.since, until=args.until,
+                                         limit=args.limit, workspace_only=False, include_subagents=not args.no_subagents), args)
     if args.json:
         _json(rows)
         return 0
-    from sessionlens.cost.report import format_table
-
-    table = [
-        {
-            "started": (r["started_at"] or "")[:16].replace("T", " "),
-            "agent": r["agent"],
-            "id": r["id"][:20],
-            "project": r["project_name"] or "-",
-            "turns": r["turns"],
-            "events": r["events"],
-            "tokens": r["tokens"],
-            "cost": _fmt_money(r["cost_usd"], r["cost_known"]),
-            "title": (r["title"] or "")[:50],
-        }
-        for r in rows
-    ]
-    _out(format_table(table, totals=False) if table else "No sessions indexed yet; run `sessionlens index`.")
+    if not rows:
+        if _nothing_indexed(app):
+            _out("No sessions indexed yet: run `sessionlens` (this machine's logs, or the samples) or `sessionlens index PATH`.")
+        else:
+            sel = _selection(args) or "that selection"
+            _out(f"No sessions match {sel} ({plural(app.stats()['sessions'], 'session')} indexed).")
+        return 0
+    _print(_table(
+        [("Started", "left"), ("Agent", "left"), ("Id", "left"), ("Project", "left"), ("Turns", "right"), ("Events", "right"),
+         ("Tokens", "right"), ("Cost", "right"), ("Title", "left")],
+        [[(r["started_at"] or "")[:16].replace("T", " "), r["agent"], _row_id(r), cut(r["project_name"] or "-", 24),
+          f"{r['turns']:,}", f"{r['events']:,}", f"{r['tokens']:,}", money(r["cost_usd"], r["cost_known"]),
+          ("↳ " if r.get("parent_session_id") else "") + cut(r["title"], TITLE_WIDTH) + (" (imported)" if r.get("imported") else "")]
+         for r in rows],
+    ))
+    more = "" if len(rows) < args.limit else f" (the first {args.limit}: --limit N for more)"
+    subs = "; ↳ marks a sub-agent (id: parent›agent)" if any(r.get("parent_session_id") for r in rows) else ""
+    _out(f"{plural(len(rows), 'session')}{more}{subs}")
     return 0
 
 
 def cmd_show(args) -> int:
     app = _app(args)
+    mask = _masker(args)
     if args.markdown:
         title, md = app.render_session(args.session, redact=not args.show_secrets)
+        title, md = mask(title), mask(md)
         if args.json:
             _json({"title": title, "markdown": md})
+        elif sys.stdout.isatty():
+            from rich.markdown import Markdown
+
+            _print(Markdown(safe(md), hyperlinks=False))
         else:
             _out(md)
         return 0
     s, rows = app.timeline(args.session, redact=not args.show_secrets)
+    problems = app.db().problems(s["file_id"])
     if args.json:
         _json({"session": s, "timeline": [{"line": int(a), "time": b, "text": c} for a, b, c in rows],
-               "problems": [p.model_dump() for p in app.db().problems(s["file_id"])]})
+               "problems": [p.model_dump() for p in problems]})
         return 0
-    _out(f"{s['title'] or s['id']}")
-    _out(f"  {s['agent']} · {s['id']} · {s.get('cwd') or '-'} · {', '.join(s['models']) or '-'}")
-    _out(f"  {s['path']}" + ("  (log file deleted: shown from the store)" if not os.path.exists(s["path"] or "") else "") + "\n")
+    from rich.text import Text
+
+    c = console()
+    c.print(Text(safe(s["title"] or s["id"]), style="bold"))
+    c.print(Text(safe(f"  {s['agent']} · {s['id']} · {s.get('cwd') or '-'} · {', '.join(s['models']) or '-'}")))
+    gone = "  (log file deleted: shown from the store)" if not os.path.exists(s["path"] or "") else ""
+    c.print(Text(safe(f"  {s['path']}{gone}"), style="dim"))
+    _out("")
     for line, t, text in rows:
-        _out(f"{line:>6}  {t}  {text}")
-    probs = app.db().problems(s["file_id"])
-    for p in probs:
-        _out(f"{p.line:>6}  problem: {p.message}")
+        row = Text(f"{line:>6}  ", style="dim")
+        row.append(f"{t}  ", style="dim")
+        row.append(safe(text), style="red" if "✗" in text else None)
+        c.print(row)
+    for p in problems:
+        c.print(Text(f"{p.line:>6}  problem: {safe(p.message)}", style="red"))
     return 0
+
+
+def _export_selection(app, args) -> list[dict[str, Any]]:
+    if args.session:
+        return [app.resolve_session(args.session)]
+    if not (args.all or args.project or args.since or args.until or args.agent):
+        raise UsageError("name a session, or a selection: --project, --since, --until, --agent or --all")
+    rows = app.sessions(project=args.project, agent=args.agent, since=args.since, until=args.until, limit=args.limit,
+                        workspace_only=False, include_subagents=True)
+    if not rows:
+        raise NotFoundError("no sessions match " + (_selection(args, ("agent", "project", "since", "until")) or "--all"))
+    return rows
 
 
 def cmd_export(args) -> int:
-    """A session as Markdown or JSON, with secrets redacted (exports leave the machine)."""
-    from sessionlens.coach.redact import egress
+    """Sessions as Markdown, JSON, JSON Lines or CSV, always with secrets redacted (exports leave the machine)."""
+    from sessionlens.services import exchange
 
     app = _app(args)
-    if args.format == "markdown":
-        title, md = app.render_session(args.session, redact=True)
-        text = egress(md)
-    elif args.format == "html":  # one self-contained page, no network
-        text = app.render_session_html(args.session, redact=True)
-    else:
-        s = app.resolve_session(args.session)
-        events = app.db().events(s["file_id"])
-        payload = {
-            "session": s,
-            "turns": [t.model_dump(mode="json") for t in app.db().turns(s["id"])],
-            "events": [e.model_dump(mode="json", exclude_none=True) for e in events],
-            "usage": app.db().session_totals([s["id"]]),
-            "findings": app.db().findings(session_id=s["id"]),
-        }
-        text = json.dumps(egress(payload), indent=2, ensure_ascii=False, default=str)
+    sessions = _export_selection(app, args)
+    ids = [s["id"] for s in sessions]
+    fmt = args.format
+    if fmt in ("markdown", "md"):
+        text = exchange.export_markdown(app, ids)
+    elif fmt == "json":
+        if len(ids) != 1:
+            raise UsageError("--format json writes one session; use --format jsonl for a selection")
+        text = json.dumps(exchange.export_json(app, ids[0]), indent=2, ensure_ascii=False, default=str) + "\n"
+    elif fmt == "jsonl":
+        text = "".join(json.dumps(rec, ensure_ascii=False, default=str) + "\n" for rec in exchange.export_records(app, ids))
+    elif fmt == "html":  # one self-contained page, no network
+        if len(ids) != 1:
+            raise UsageError("--format html writes one session; name it")
+        text = app.render_session_html(ids[0], redact=True)
+    else:  # csv
+        text = exchange.export_csv(app, ids, args.table)
     if args.output:
-        Path(args.output).write_text(text + ("" if text.endswith("\n") else "\n"))
+        Path(args.output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
         if not args.json:
-            sys.stderr.write(f"wrote {args.output} (secrets redacted)\n")
+            _note(f"wrote {args.output}: {plural(len(ids), 'session')} as {fmt}{' (' + args.table + ')' if fmt == 'csv' else ''}, secrets redacted")
     else:
-        _out(text)
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
+
+
+def cmd_import(args) -> int:
+    from sessionlens.services import exchange
+
+    path = Path(args.file).expanduser()
+    if not path.is_file():
+        raise NotFoundError(f"{args.file}: no such file")
+    app = _app(args)
+    try:
+        res = exchange.import_jsonl(app, path, lock_timeout=args.wait)
+    except exchange.ImportFormatError as e:
+        raise CliError(f"{args.file}: {e}") from None
+    if args.json:
+        _json(res)
+        return 0
+    _out(f"Imported {plural(res['imported'], 'session')} ({plural(res['events'], 'event')}) from {args.file}; "
+         f"{res['skipped']:,} already in the store")
+    for s in res.get("skipped_ids", [])[:10]:
+        _out(f"  skipped {s} (already present)")
+    return 0
+
+
+_COST_HEADERS = {
+    "day": "Day", "week": "Week", "month": "Month", "session": "Session", "model": "Model", "project": "Project",
+    "agent": "Agent", "input": "Input", "cache_read": "Cache read", "cache_write": "Cache write", "output": "Output",
+    "cost_usd": "Cost", "unpriced_requests": "Unpriced requests", "title": "Title", "requests": "Requests",
+}
 
 
 def cmd_cost(args) -> int:
@@ -271,51 +576,145 @@ def cmd_cost(args) -> int:
     if args.reprice:
         n = app.reprice()
         if not args.json:
-            sys.stderr.write(f"re-priced {n:,} billed requests with the current price table\n")
+            _note(f"re-priced {plural(n, 'billed request')} with the current price table")
     rep = app.cost_report(args.by, since=args.since, until=args.until, project=args.project, agent=args.agent)
     if args.json:
         _json(rep)
         return 0
-    from sessionlens.cost.report import format_table, to_csv
-
     if args.csv:
+        from sessionlens.cost.report import to_csv
+
         sys.stdout.write(to_csv(rep["rows"]))
         return 0
     if not rep["rows"]:
-        _out("No token usage recorded for that selection.")
+        if _nothing_indexed(app):
+            _out("Nothing is indexed yet: run `sessionlens` or `sessionlens index PATH` first.")
+        else:
+            sel = _selection(args, ("agent", "project", "since", "until"))
+            _out("No token usage recorded" + (f" for {sel}" if sel else "") + ".")
         return 0
-    rows = []
-    for r in rep["rows"]:
-        d = dict(r)
-        d.pop("requests", None)
-        if "title" in d:
-            d["title"] = (d["title"] or "")[:40]
-        rows.append(d)
-    _out(format_table(rows))
-    if rep["totals"]["unpriced_requests"]:
-        _out(f"\n{rep['totals']['unpriced_requests']} request(s) used models without a known price; their cost is not included.")
+    mask = _masker(args)
+    unpriced = rep["totals"]["unpriced_requests"] > 0
+    keys = [args.by] + (["model"] if args.by in ("day", "week", "month") else [])
+    keys += ["input", "cache_read", "cache_write", "output", "requests", "cost_usd"] + (["unpriced_requests"] if unpriced else [])
+    if args.by == "session":
+        keys.append("title")
+
+    def cell(k, r):
+        v = r.get(k)
+        if k == "cost_usd":
+            return money(v)
+        if k == "session":
+            return short_id(v or "")
+        if k == "title":
+            return cut(mask(v), 40)
+        if isinstance(v, int):
+            return f"{v:,}"
+        return v if v is not None else "-"
+
+    cols = [(_COST_HEADERS.get(k, k), "right" if k not in (args.by, "model", "title") else "left") for k in keys]
+    t = rep["totals"]
+    footer = ["Total"] + [""] * (len(keys) - 1)
+    for i, k in enumerate(keys):
+        if k in t:
+            footer[i] = money(t[k]) if k == "cost_usd" else f"{t[k]:,}"
+    _print(_table(cols, [[cell(k, r) for k in keys] for r in rep["rows"]], footer=footer))
+    if unpriced:
+        _out(f"{plural(t['unpriced_requests'], 'request')} used models without a known price; their cost is not included.")
     return 0
 
 
 def cmd_coach(args) -> int:
     app = _app(args)
-    if args.session:
-        findings = app.findings(session=args.session, project=args.project, rule=args.rule)
-    else:
-        findings = app.findings(project=args.project, rule=args.rule, limit=args.limit)
+    if args.rule:
+        rules = app.coach_rules()
+        if args.rule not in rules:
+            raise NotFoundError(f"unknown coach rule {args.rule!r}; known rules: {', '.join(sorted(rules))}")
+    mask = _masker(args)
+    findings = [{**f, "message": mask(f["message"])}
+                for f in app.findings(session=args.session, project=args.project, rule=args.rule, limit=args.limit)]
+    counts = app.finding_counts(args.project, args.rule, args.session)
+    totals = app.finding_totals(args.project, args.rule, args.session)
     if args.json:
-        _json({"counts": app.finding_counts(args.project), "findings": findings})
+        _json({"counts": counts, "totals": totals, "findings": findings})
         return 0
-    counts = app.finding_counts(args.project)
     if not counts:
-        _out("No coach findings.")
+        if _nothing_indexed(app):
+            _out("Nothing is indexed yet: run `sessionlens` or `sessionlens index PATH` first.")
+        else:
+            sel = _selection(args, ("project", "session", "rule"))
+            _out("No coach findings" + (f" for {sel}" if sel else "") + ".")
         return 0
-    from sessionlens.cost.report import format_table
+    _print(_table(
+        [("Rule", "left"), ("Severity", "left"), ("Findings", "right"), ("Sessions", "right")],
+        [[c["rule_id"], c["severity"], f"{c['findings']:,}", f"{c['sessions']:,}"] for c in counts],
+        footer=["Total", "", f"{totals['findings']:,}", f"{totals['sessions']:,}"],
+    ))
+    from rich.text import Text
 
-    _out(format_table(counts))
-    _out("")
+    c = console()
+    style = {"error": "red", "warning": "yellow", "info": "blue", "hint": "dim"}
     for f in findings[: args.limit]:
-        _out(f"{f['path']}:{f['seq']}: {f['severity']}: [{f['rule_id']}] {f['message']}")
+        line = Text(safe(f"{_tilde(f['path'])}:{f['seq']}: "), style="cyan")
+        line.append(f"{f['severity']}", style=style.get(f["severity"]))
+        line.append(safe(f": [{f['rule_id']}] {f['message']}"))
+        c.print(line)
+    if len(findings) >= args.limit and totals["findings"] > args.limit:
+        _out(f"(the first {args.limit} of {totals['findings']:,}: --limit N for more)")
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    from sessionlens.services.doctor import run_checks
+
+    report = run_checks(_settings(args))
+    if args.json:
+        _json(report)
+        return EXIT_ERROR if not report["ok"] else 0
+    from rich.text import Text
+
+    c = console()
+    marks = {"ok": ("✓", "green"), "info": ("·", "blue"), "warn": ("!", "yellow"), "error": ("✗", "red")}
+    section = None
+    for ch in report["checks"]:
+        if ch["section"] != section:
+            section = ch["section"]
+            c.print(Text(section, style="bold"))
+        m, st = marks[ch["status"]]
+        line = Text(f"  {m} ", style=st)
+        line.append(safe(ch["title"]))
+        c.print(line)
+        for d in ch.get("details") or []:
+            c.print(Text("      " + safe(d), style="dim"))
+        if ch.get("fix"):
+            c.print(Text("      fix: " + safe(ch["fix"]), style=st))
+    bad = [ch for ch in report["checks"] if ch["status"] in ("warn", "error")]
+    _out("")
+    _out("Everything looks fine." if not bad else f"{plural(len(bad), 'thing')} to look at (see the fixes above).")
+    return EXIT_ERROR if not report["ok"] else 0
+
+
+def cmd_completion(args) -> int:
+    from sessionlens.cli_completion import generate
+
+    sys.stdout.write(generate(build_parser(), args.shell))
+    return 0
+
+
+def cmd_complete_ids(args) -> int:
+    """Hidden: session ids for shell completion (fast: one read-only query, no rich, no index)."""
+    from sessionlens.store import Store
+
+    home = _settings(args).home
+    if not (home / "sessionlens.db").exists():
+        return 0
+    try:
+        st = Store(home, readonly=True)
+        ids = st.session_ids(args.prefix or "")
+    except Exception:
+        return 0
+    for i in ids[:500]:
+        sys.stdout.write(i + "\n")
     return 0
 
 
@@ -340,119 +739,308 @@ def cmd_schemas(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------------------------- arguments
+
+def positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
+    return n
+
+
+def positive_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if x < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, not {text}")
+    return x
+
+
+def time_arg(text: str) -> str:
+    """Validated at the edge; the command gets the text (relative spans are resolved when it runs)."""
+    from sessionlens.store import parse_time
+    from sessionlens.store import StoreError
+
+    try:
+        parse_time(text)
+    except StoreError as e:
+        raise argparse.ArgumentTypeError(str(e).removeprefix("cannot read the time ")) from None
+    return text
+
+
+def agent_names() -> list[str]:
+    """``--agent`` values: every registered agent."""
+    from sessionlens.agents import names
+
+    return list(names())
+
+
+def agent_arg(text: str) -> str:
+    names = agent_names()
+    if text not in names:
+        raise argparse.ArgumentTypeError(f"unknown agent {text!r} (known: {', '.join(names)})")
+    return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit 2) and examples kept as written."""
+
+    def __init__(self, *a, **kw):
+        kw.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*a, **kw)
+
+    def error(self, message: str):  # noqa: D401 - argparse's hook
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def _common_options(*, suppress: bool) -> argparse.ArgumentParser:
     """Options accepted before and after the command.  A command's copy must not set defaults
     (``suppress``): argparse would let them overwrite a value given before the command."""
     d: dict[str, Any] = {"default": argparse.SUPPRESS} if suppress else {}
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--home", help="store directory (default $SESSIONLENS_HOME or ~/.local/share/sessionlens)", **d)
-    common.add_argument("--json", action="store_true", help="machine-readable output", **d)
-    common.add_argument("-v", "--verbose", action="store_true", help="log to stderr", **d)
+    common.add_argument("--home", metavar="DIR",
+                        help="store directory (default $SESSIONLENS_HOME or ~/.local/share/sessionlens)", **d)
+    common.add_argument("--samples", action="store_true",
+                        help="use the store of the bundled sample sessions (kept apart from your history)", **d)
+    common.add_argument("--json", action="store_true", help="machine-readable output (schemas/cli-*.schema.json)", **d)
+    common.add_argument("-v", "--verbose", action="store_true", help="log to stderr; show tracebacks", **d)
     return common
+
+
+_EXAMPLES: dict[str, str] = {
+    "": """examples:
+  sessionlens                       index this machine's agent logs (or the samples) and summarise
+  sessionlens search "pytest -q"    full-text search across every session
+  sessionlens sessions --since 7d   the last week's sessions
+  sessionlens doctor                what sessionlens found, and what to fix
+  sessionlens completion bash > ~/.local/share/bash-completion/completions/sessionlens
+
+exit codes: 0 ok · 1 error · 2 bad usage · 3 eval regression · 4 not found · 5 store busy · 130 interrupted""",
+    "index": """examples:
+  sessionlens index                          the agent homes (~/.codex/sessions, ~/.claude/projects)
+  sessionlens index ~/work/logs some.jsonl   these folders and files
+  sessionlens index --wait 10 --json         give up after 10 s if another process is indexing""",
+    "search": """examples:
+  sessionlens search pytest
+  sessionlens search "cargo test" --agent codex --since 7d
+  sessionlens search apply_patch --kind patch --limit 5
+  sessionlens search timeout --session ae4a77f8 --json""",
+    "sessions": """examples:
+  sessionlens sessions
+  sessionlens sessions --since 2026-02-01 --until 2026-02-28 --project spotter
+  sessionlens sessions --no-subagents --limit 10 --json""",
+    "show": """examples:
+  sessionlens show ae4a77f8              by id prefix (as `sessionlens sessions` shows it)
+  sessionlens show ~/.codex/sessions/2026/02/23/rollout-….jsonl
+  sessionlens show ae4a77f8 --markdown   the full transcript, rendered""",
+    "stats": """examples:
+  sessionlens stats
+  sessionlens stats --json""",
+    "export": """examples:
+  sessionlens export ae4a77f8 -o session.md                  one session as Markdown
+  sessionlens export --project spotter --since 30d --format jsonl -o spotter.jsonl
+  sessionlens export --all --format csv --table commands -o commands.csv
+every export is redacted: secrets the coach detects become [REDACTED:<kind>]""",
+    "import": """examples:
+  sessionlens import teammate.jsonl            load a `sessionlens export --format jsonl` bundle
+  sessionlens import teammate.jsonl --home /tmp/review   into another store
+importing the same bundle twice changes nothing; imported sessions are marked "imported\"""",
+    "cost": """examples:
+  sessionlens cost                       per day and model
+  sessionlens cost --by project --since 30d
+  sessionlens cost --by session --agent claude --csv > cost.csv
+  sessionlens cost --reprice             after changing prices in $SESSIONLENS_HOME/config.json""",
+    "coach": """examples:
+  sessionlens coach
+  sessionlens coach --rule tool-error --project spotter
+  sessionlens coach --session ae4a77f8 --json""",
+    "doctor": """examples:
+  sessionlens doctor
+  sessionlens doctor --json""",
+    "completion": """examples:
+  sessionlens completion bash > ~/.local/share/bash-completion/completions/sessionlens
+  sessionlens completion zsh > "${fpath[1]}/_sessionlens"
+  sessionlens completion fish > ~/.config/fish/completions/sessionlens.fish""",
+    "lsp": """examples:
+  sessionlens lsp          (editors start this; it speaks JSON-RPC on stdin/stdout)""",
+    "schemas": """examples:
+  sessionlens schemas --out schemas""",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
     top = _common_options(suppress=False)
     common = _common_options(suppress=True)
 
-    p = argparse.ArgumentParser(prog="sessionlens", parents=[top],
-                                description="Index, search, coach and cost AI coding-agent session logs (Codex, Claude Code).")
+    p = _Parser(prog="sessionlens", parents=[top], epilog=_EXAMPLES[""],
+                description="Index, search, coach and cost AI coding-agent session logs (Codex, Claude Code).")
     p.add_argument("--no-home-logs", action="store_true", help="do not read ~/.codex/sessions and ~/.claude/projects")
-    p.add_argument("--wait", type=float, default=None, help="seconds to wait for another indexer (default: forever)")
+    p.add_argument("--wait", type=positive_float, default=None, metavar="SECONDS",
+                   help="seconds to wait for another indexer (default: as long as it takes)")
+    p.add_argument("--show-secrets", action="store_true", help="print secrets the coach found instead of masking them")
     p.set_defaults(func=cmd_main, paths=[])
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def add(name, func, help_):
-        sp = sub.add_parser(name, parents=[common], help=help_, description=help_)
+    def add(name, func, help_, *, hidden: bool = False):
+        kw = {} if hidden else {"help": help_}
+        sp = sub.add_parser(name, parents=[common], description=help_, epilog=_EXAMPLES.get(name), **kw)
         sp.set_defaults(func=func)
         return sp
 
-    def filters(sp, limit=50):
-        sp.add_argument("--agent", choices=agent_names())
-        sp.add_argument("--project", help="project root or name")
-        sp.add_argument("--since", help="ISO date/time or span like 7d")
-        sp.add_argument("--until", help="ISO date/time")
-        sp.add_argument("--limit", type=int, default=limit)
+    def filters(sp, limit=50, what="sessions"):
+        sp.add_argument("--agent", type=agent_arg, metavar="AGENT", help="only this agent's sessions (codex, claude, gemini, …)")
+        sp.add_argument("--project", help="project root or name (the git root of the session's folder)")
+        sp.add_argument("--since", type=time_arg, metavar="WHEN",
+                        help="from this time: ISO date/time (2026-02-23), unix seconds, or a span back (7d, 12h, 2w)")
+        sp.add_argument("--until", type=time_arg, metavar="WHEN", help="up to this time (a date includes its whole day)")
+        sp.add_argument("--limit", type=positive_int, default=limit, metavar="N", help=f"at most N {what} (default {limit})")
+
+    def secrets(sp):
+        sp.add_argument("--show-secrets", action="store_true", default=argparse.SUPPRESS,
+                        help="print secrets the coach found instead of masking them")
 
     sp = add("index", cmd_index, "index session logs (default: the agent homes) incrementally")
-    sp.add_argument("paths", nargs="*", help="files or directories (default: ~/.codex/sessions, ~/.claude/projects)")
+    sp.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: ~/.codex/sessions, ~/.claude/projects)")
     sp.add_argument("--no-home-logs", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    sp.add_argument("--wait", type=float, default=argparse.SUPPRESS, help="seconds to wait for another indexer (default: forever)")
+    sp.add_argument("--wait", type=positive_float, default=argparse.SUPPRESS, metavar="SECONDS",
+                    help="seconds to wait for another indexer (default: as long as it takes)")
 
     sp = add("search", cmd_search, "full-text search across sessions")
-    sp.add_argument("query", nargs="+")
-    filters(sp, 20)
-    sp.add_argument("--kind", help="event kind, e.g. tool_call, user_message (comma-separated)")
-    sp.add_argument("--tool", help="tool name, e.g. Bash, exec_command")
-    sp.add_argument("--session", help="session id")
-    sp.add_argument("--show-secrets", action="store_true", help="do not mask the secrets found in snippets")
+    sp.add_argument("query", nargs="+", metavar="WORD", help="words to find (all of them); \"quotes\" for a phrase; tool:Bash, kind:patch")
+    filters(sp, 20, "hits")
+    sp.add_argument("--kind", help="event kind, e.g. tool_call, user_message, patch (comma-separated)")
+    sp.add_argument("--tool", help="tool name, e.g. Bash, exec_command, apply_patch")
+    sp.add_argument("--session", metavar="ID", help="only this session (id, id prefix or log path)")
+    secrets(sp)
 
     sp = add("sessions", cmd_sessions, "list indexed sessions, newest first")
     filters(sp)
     sp.add_argument("--no-subagents", action="store_true", help="hide sub-agent sessions")
+    secrets(sp)
 
     sp = add("show", cmd_show, "a readable timeline of one session")
-    sp.add_argument("session", help="session id, id prefix or file path")
-    sp.add_argument("--markdown", action="store_true", help="the full Markdown transcript")
-    sp.add_argument("--show-secrets", action="store_true", help="do not mask the secrets found in the log")
+    sp.add_argument("session", metavar="SESSION", help="session id, id prefix (as tables show it) or log file path")
+    sp.add_argument("--markdown", action="store_true", help="the full transcript (rendered in a terminal, Markdown when piped)")
+    secrets(sp)
 
-    add("stats", cmd_stats, "store summary")
+    sp = add("stats", cmd_stats, "store summary")
+    secrets(sp)
 
-    sp = add("export", cmd_export, "export a session as Markdown or JSON, with secrets redacted")
-    sp.add_argument("session", help="session id, id prefix or file path")
-    sp.add_argument("--format", choices=["markdown", "json", "html"], default="markdown")
-    sp.add_argument("-o", "--output", help="write to this file instead of stdout")
+    sp = add("export", cmd_export, "export sessions as Markdown, JSON, JSON Lines or CSV, secrets redacted")
+    sp.add_argument("session", nargs="?", metavar="SESSION", help="one session (id, id prefix or log path); or select with the options")
+    sp.add_argument("--format", choices=["markdown", "json", "jsonl", "csv", "html"], default="markdown",
+                    help="markdown (default), json (one session), jsonl (normalized events, importable), csv, "
+                         "html (one session as a self-contained page)")
+    sp.add_argument("--table", choices=["events", "commands", "usage"], default="events",
+                    help="with --format csv: events, commands (exit codes, durations) or usage (tokens, cost)")
+    sp.add_argument("--all", action="store_true", help="every indexed session")
+    sp.add_argument("--agent", type=agent_arg, metavar="AGENT", help="sessions of this agent (codex, claude, gemini, …)")
+    sp.add_argument("--project", help="sessions of this project (root or name)")
+    sp.add_argument("--since", type=time_arg, metavar="WHEN", help="sessions from this time (ISO date, unix seconds, 7d)")
+    sp.add_argument("--until", type=time_arg, metavar="WHEN", help="sessions up to this time")
+    sp.add_argument("--limit", type=positive_int, default=10_000, metavar="N", help="at most N sessions (default 10000)")
+    sp.add_argument("-o", "--output", metavar="FILE", help="write to this file instead of stdout")
+
+    sp = add("import", cmd_import, "load a JSON Lines export into the store (idempotent)")
+    sp.add_argument("file", metavar="FILE", help="a file written by `sessionlens export --format jsonl`")
+    sp.add_argument("--wait", type=positive_float, default=argparse.SUPPRESS, metavar="SECONDS",
+                    help="seconds to wait for another indexer (default: as long as it takes)")
 
     sp = add("cost", cmd_cost, "token and cost report")
-    sp.add_argument("--by", choices=["day", "week", "month", "session", "model", "project", "agent"], default="day")
-    sp.add_argument("--since")
-    sp.add_argument("--until")
-    sp.add_argument("--project")
-    sp.add_argument("--agent", choices=agent_names())
-    sp.add_argument("--csv", action="store_true")
+    sp.add_argument("--by", choices=["day", "week", "month", "session", "model", "project", "agent"], default="day",
+                    help="one row per day (default), week, month, session, model, project or agent")
+    sp.add_argument("--since", type=time_arg, metavar="WHEN", help="from this time: ISO date, unix seconds, or a span back (7d)")
+    sp.add_argument("--until", type=time_arg, metavar="WHEN", help="up to this time (a date includes its whole day)")
+    sp.add_argument("--project", help="only this project (root or name)")
+    sp.add_argument("--agent", type=agent_arg, metavar="AGENT", help="only this agent (codex, claude, gemini, …)")
+    sp.add_argument("--csv", action="store_true", help="CSV (machine headers) instead of a table")
     sp.add_argument("--reprice", action="store_true",
                     help="re-price every request with the current price table ($SESSIONLENS_HOME/config.json overrides)")
+    secrets(sp)
 
     sp = add("coach", cmd_coach, "coach findings across sessions and projects")
-    sp.add_argument("--project")
-    sp.add_argument("--session")
-    sp.add_argument("--rule")
-    sp.add_argument("--limit", type=int, default=50)
+    sp.add_argument("--project", help="only this project (root or name)")
+    sp.add_argument("--session", metavar="ID", help="only this session (id, id prefix or log path)")
+    sp.add_argument("--rule", metavar="RULE", help="only this rule, e.g. tool-error (an unknown name lists the rules)")
+    sp.add_argument("--limit", type=positive_int, default=50, metavar="N", help="list at most N findings (default 50)")
+    secrets(sp)
+
+    add("doctor", cmd_doctor, "what sessionlens found and where, what is wrong and how to fix it")
+
+    sp = add("completion", cmd_completion, "print a shell completion script (bash, zsh or fish)")
+    sp.add_argument("shell", choices=["bash", "zsh", "fish"], help="the shell to complete in")
+
+    sp = add("__complete", cmd_complete_ids, "session ids for shell completion", hidden=True)
+    sp.add_argument("what", choices=["ids"], help="what to list")
+    sp.add_argument("prefix", nargs="?", default="", help="only ids starting with this")
 
     add("lsp", cmd_lsp, "run the language server on stdio")
 
-    sp = add("schemas", cmd_schemas, "write the JSON Schemas of config, eval and dataset files")
-    sp.add_argument("--out", default="schemas")
+    sp = add("schemas", cmd_schemas, "write the JSON Schemas of config, eval, dataset, export and --json output")
+    sp.add_argument("--out", default="schemas", metavar="DIR", help="directory to write the *.schema.json files to (default schemas)")
 
     from sessionlens.cli_evals import register as register_evals
     from sessionlens.cli_rules import register as register_rules
 
     register_evals(sub, common)
     register_rules(sub, common)
+    # hide the internal command from the usage line's {a,b,...} list
+    sub._choices_actions = [a for a in sub._choices_actions if a.dest != "__complete"]  # type: ignore[attr-defined]
     return p
+
+
+def _exit_code(e: BaseException) -> int:
+    from sessionlens.store import NotFound
+
+    if isinstance(e, CliError):
+        return e.code
+    if isinstance(e, NotFound):
+        return EXIT_NOT_FOUND
+    return EXIT_ERROR
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, or a usage error argparse already printed (one line)
+        return e.code if isinstance(e.code, int) else EXIT_USAGE
     logging.basicConfig(stream=sys.stderr, level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    if not hasattr(args, "show_secrets"):
+        args.show_secrets = False
     from sessionlens.store import StoreError
 
     try:
         return args.func(args) or 0
     except (CliError, StoreError) as e:
-        sys.stderr.write(f"sessionlens: {e}\n")
-        return EXIT_ERROR
+        msg = " ".join(str(e).split()) if not isinstance(e, CliError) else str(e).splitlines()[0]
+        _note(f"sessionlens: {msg}")
+        return _exit_code(e)
     except KeyboardInterrupt:
-        sys.stderr.write("sessionlens: interrupted\n")
-        return 130
+        _note("sessionlens: interrupted")
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
         return 0
+    except OSError as e:  # a folder that cannot be made, a file that cannot be written: the path and why
+        if getattr(args, "verbose", False):
+            raise
+        where = f"{e.filename}: " if e.filename else ""
+        _note(f"sessionlens: {where}{e.strerror or e}")
+        return EXIT_ERROR
     except Exception as e:  # the one-line promise: no tracebacks for users unless --verbose
         if getattr(args, "verbose", False):
             raise
-        sys.stderr.write(f"sessionlens: unexpected error: {type(e).__name__}: {e} (rerun with -v for details)\n")
+        _note(f"sessionlens: unexpected error: {type(e).__name__}: {e} (rerun with -v for details)")
         return EXIT_ERROR
 
 

@@ -1,15 +1,45 @@
-"""Helpers shared by the command-line modules (``cli``, ``cli_rules``, ``cli_evals``), so none imports another."""
+"""Helpers shared by the command-line modules (``cli``, ``cli_rules``, ``cli_evals``), so none imports another:
+the error hierarchy (exit codes), output, and opening the store (``--home``, ``--samples``)."""
 
 from __future__ import annotations
 
 import json
 import re
 import sys
+from pathlib import Path
 from typing import Any
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_REGRESSION = 3
+EXIT_NOT_FOUND = 4
+EXIT_BUSY = 5
+EXIT_INTERRUPTED = 130
 
 
 class CliError(Exception):
-    pass
+    """An error the user can act on: one line on stderr, exit code :attr:`code`."""
+
+    code = EXIT_ERROR
+
+
+class UsageError(CliError):
+    """A bad argument or option value (caught at the edge, before any work)."""
+
+    code = EXIT_USAGE
+
+
+class NotFoundError(CliError):
+    """Something the user named does not exist (or is ambiguous)."""
+
+    code = EXIT_NOT_FOUND
+
+
+class BusyError(CliError):
+    """Another process is writing this store."""
+
+    code = EXIT_BUSY
 
 
 # Log content reaches the terminal through _out: no control sequence from a log may move the cursor,
@@ -25,18 +55,46 @@ def _json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
-def _settings(args):
+def _home_arg(args) -> Path | None:
+    raw = getattr(args, "home", None)
+    if not raw:
+        return None
+    p = Path(raw).expanduser()
+    for q in (p, *p.parents):
+        if q.exists():
+            if not q.is_dir():
+                raise UsageError(f"--home {raw} is not a directory (it names the folder that holds the store)")
+            break
+    return p
+
+
+def _default_home() -> Path:
+    from sessionlens.services.settings import default_home
+
+    return default_home()
+
+
+def samples_dir(args) -> Path:
+    """The demo's own folder: ``<home>/samples`` with ``logs/`` and a ``store/`` of its own."""
+    return (_home_arg(args) or _default_home()) / "samples"
+
+
+def _settings(args, *, home: Path | None = None):
     from sessionlens.services.settings import Settings
 
     kw: dict[str, Any] = {}
-    if getattr(args, "home", None):
-        kw["storePath"] = args.home
+    h = home or _home_arg(args)
+    if getattr(args, "samples", False) and home is None:
+        h = samples_dir(args) / "store"
+        kw["includeHomeLogs"] = False
+    if h is not None:
+        kw["storePath"] = str(h)
     if getattr(args, "no_home_logs", False):
         kw["includeHomeLogs"] = False
     return Settings.model_validate(kw)
 
 
-def _app(args):
+def _app(args, *, home: Path | None = None):
     from sessionlens.services.app import App  # lazily: `sessionlens --help` stays fast
 
-    return App(_settings(args))
+    return App(_settings(args, home=home))

@@ -55,9 +55,12 @@ def _finish(args, reports) -> int:
 
 
 def cmd_run(args) -> int:
-    from sessionlens.cli_common import CliError
+    from sessionlens.cli_common import CliError, NotFoundError
     from sessionlens.evals.runner import find_suites, load_suite, run_suite
 
+    missing = [f for f in args.files or [] if not Path(f).exists()]
+    if missing:
+        raise NotFoundError(f"{', '.join(missing)}: no such file or directory")
     files = find_suites(args.files or [Path.cwd()])
     if not files:
         raise CliError(f"no *.eval.json suites found in {', '.join(args.files) if args.files else Path.cwd()}")
@@ -103,11 +106,12 @@ def cmd_history(args) -> int:
 
     app = _app(args)
     runs = history(app, args.suite, limit=args.limit)
+    if not runs:
+        from sessionlens.cli_common import NotFoundError
+
+        raise NotFoundError(f"no recorded runs of suite {args.suite!r}; run `sessionlens eval run <file>.eval.json` first")
     if args.json:
         _json({"suite": args.suite, "runs": runs})
-        return 0
-    if not runs:
-        _out(f"No recorded runs of {args.suite!r}. Run `sessionlens eval run <file>.eval.json` first.")
         return 0
     _out(f"{'run':>5}  {'time':<16}  {'passed':>9}  {'rate':>5}  {'regr':>4}  {'commit':<8}  {'instr':<8}  result")
     for r in runs:
@@ -180,11 +184,11 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 
     sp = add("history", cmd_history, "recorded runs of a suite, newest first")
     sp.add_argument("suite", help="suite name (datasets: dataset:<name>, playground: playground:<name>)")
-    sp.add_argument("--limit", type=int, default=30)
+    sp.add_argument("--limit", type=int, default=30, help="at most N runs (default 30)")
 
     sp = add("pin", cmd_pin, "make a run the baseline that later runs are compared with")
-    sp.add_argument("suite")
-    sp.add_argument("run", type=int)
+    sp.add_argument("suite", help="suite name")
+    sp.add_argument("run", type=int, help="run id (from `sessionlens eval history SUITE`)")
 
     sp = add("playground", cmd_playground, "answer a recorded or dataset prompt with edited instructions, and grade it")
     src = sp.add_mutually_exclusive_group(required=True)

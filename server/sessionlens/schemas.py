@@ -67,6 +67,32 @@ def _dataset_case() -> dict[str, Any] | None:
     return DatasetCase.model_json_schema()
 
 
+def _export_record() -> dict[str, Any]:
+    from sessionlens.models.export import EXPORT_VERSION, ExportRecord
+    from pydantic import TypeAdapter
+
+    schema = TypeAdapter(ExportRecord).json_schema()
+    schema["x-sessionlens-version"] = EXPORT_VERSION
+    return schema
+
+
+def _cli_output(command: str) -> Callable[[], dict[str, Any]]:
+    def fn() -> dict[str, Any]:
+        from sessionlens.models.cli_api import CLI_JSON_VERSION, CLI_OUTPUTS
+
+        schema = CLI_OUTPUTS[command][1].model_json_schema()
+        schema["x-sessionlens-version"] = CLI_JSON_VERSION
+        return schema
+
+    return fn
+
+
+def _cli_schemas() -> dict[str, tuple[str, Callable[[], dict[str, Any] | None]]]:
+    from sessionlens.models.cli_api import CLI_OUTPUTS
+
+    return {f"cli-{cmd}.schema.json": (f"{desc} output", _cli_output(cmd)) for cmd, (desc, _m) in CLI_OUTPUTS.items()}
+
+
 SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any] | None]]] = {
     "config.schema.json": ("sessionlens project configuration (.sessionlens.json)", _project_config),
     "settings.schema.json": ("sessionlens editor settings (the `sessionlens` section)", _settings),
@@ -76,6 +102,8 @@ SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any] | None]]] = {
     "event.schema.json": ("a normalized session event (exports, --json output)", _event),
     "session.schema.json": ("a normalized session (exports, --json output)", _session),
     "finding.schema.json": ("a coach finding (exports, --json output)", _finding),
+    "export-record.schema.json": ("one line of a `sessionlens export --format jsonl` file (version 1)", _export_record),
+    **_cli_schemas(),
 }
 
 

@@ -26,7 +26,7 @@ from sessionlens.store import Store
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5  # 5: a call's text is not repeated after its command, nor its files after a text naming them
 SEARCHABLE_KINDS = (
     "user_message", "assistant_message", "reasoning", "tool_call", "tool_result", "patch", "compaction", "error",
 )
@@ -104,17 +104,18 @@ _WS1 = re.compile(r"\s")
 
 
 def _doc_text(kind: str, tool: str | None, command: str | None, text: str | None, files: str | None) -> str:
+    """The searchable text of an event: its command (once: a Bash call's text *is* its command),
+    the files it touched (unless its text names them already) and its text.  Tool names are a
+    default search field of their own (a plain ``apply_patch`` finds the calls, see ``search``)."""
     parts = []
     if command:
         parts.append(command)
-    elif tool and kind == "tool_call":
-        parts.append(tool)
-    if files:
+    if files and not (text and all(f in text for f in _file_list(files))):
         try:
             parts.append(" ".join(orjson.loads(files)))
         except orjson.JSONDecodeError:
             pass
-    if text:
+    if text and text.strip() != (command or "").strip():
         if kind == "tool_result" and len(text) > RESULT_HEAD + RESULT_TAIL:
             # where a command says what it does and how it ended (errors, summaries): the middle of a
             # long output (file dumps, progress) is what a search needs least, and costs the most
@@ -123,6 +124,14 @@ def _doc_text(kind: str, tool: str | None, command: str | None, text: str | None
         else:
             parts.append(text[:MAX_TEXT.get(kind, DEFAULT_MAX_TEXT)])
     return "\n".join(parts)
+
+
+def _file_list(files: str) -> list[str]:
+    try:
+        v = orjson.loads(files)
+    except orjson.JSONDecodeError:
+        return []
+    return [str(x) for x in v] if isinstance(v, list) else []
 
 
 class SearchIndex:
@@ -319,8 +328,10 @@ class SearchIndex:
         parts = self._filter_query(filters)
         text_query = None
         if q_text:
-            text_query, errors = self.index.parse_query_lenient(q_text, ["text"], conjunction_by_default=True) \
-                if _supports_conjunction() else self.index.parse_query_lenient(q_text, ["text"])
+            # the tool name is a default field too: a plain `Edit` or `apply_patch` finds those calls
+            fields = ["text", "tool"]
+            text_query, errors = self.index.parse_query_lenient(q_text, fields, conjunction_by_default=True) \
+                if _supports_conjunction() else self.index.parse_query_lenient(q_text, fields)
             warnings = [str(e) for e in errors]
             parts.insert(0, (tantivy.Occur.Must, text_query))
         if not parts:

@@ -37,6 +37,19 @@ log = logging.getLogger(__name__)
 LINK_SCHEME = "sessionlens"
 
 
+#: the path of an imported session's file row: ``sessionlens-import:<session id>`` (no file on disk)
+IMPORT_PREFIX = "sessionlens-import:"
+
+
+def is_imported(path: str | None) -> bool:
+    return bool(path) and path.startswith(IMPORT_PREFIX)
+
+
+def file_uri(path: str | None) -> str | None:
+    """``file://`` URI of a log on disk (None for an imported session, which has no file)."""
+    return Path(path).as_uri() if path and os.path.isabs(path) else None
+
+
 @dataclass
 class OutlineNode:
     name: str
@@ -179,7 +192,8 @@ class App:
             r["started_at"] = iso(r["started_at"])
             r["ended_at"] = iso(r["ended_at"])
             r["project_name"] = Path(r["project"]).name if r.get("project") else None
-            r["uri"] = Path(r["path"]).as_uri() if r.get("path") else None
+            r["uri"] = file_uri(r.get("path"))
+            r["imported"] = is_imported(r.get("path"))
             mask_row(r, _SESSION_TEXT)  # titles, folders, remotes are shown everywhere: masked
             # history outlives files: a session whose log is gone still opens from the store
             r["log_missing"] = not (r.get("path") and os.path.exists(r["path"]))
@@ -187,8 +201,20 @@ class App:
         return rows
 
     def resolve_session(self, ref: str) -> dict[str, Any]:
-        """A session by id, unique id prefix, or file path."""
+        """A session by id, unique id prefix, or file path.  A short id as tables show it
+        (``ae4a77f8-aed…``, a sub-agent as ``ae4a77f8…›aac57f5…``) resolves like its prefix."""
         db = self.db()
+        if "›" in ref:  # <parent prefix>›<agent id prefix>
+            parent, _, agent = (x.replace("…", "").strip() for x in ref.partition("›"))
+            p = self.resolve_session(parent)
+            subs = [x for x in db.subagent_sessions(p["id"]) if (x.get("agent_id") or "").startswith(agent)]
+            if len(subs) == 1:
+                return db.get_session(subs[0]["id"])
+            if len(subs) > 1:
+                raise NotFound(f"sub-agent {ref!r} is ambiguous: {', '.join(x['id'] for x in subs)}")
+            raise NotFound(f"session {p['id']} has no sub-agent starting with {agent!r}")
+        if ref.endswith("…"):
+            ref = ref[:-1]
         s = db.get_session(ref)
         if s:
             return s
@@ -321,8 +347,9 @@ class App:
     def search(self, query: str, *, agent=None, project=None, kind=None, tool=None, session=None, model=None,
                since=None, until=None, limit: int = 20, offset: int = 0, workspace_only: bool | None = False,
                show_secrets: bool = False) -> dict[str, Any]:
-        """Ranked hits; a secret in a hit's snippet (even cut by the snippet's edge) is masked unless
-        ``show_secrets`` (the user's explicit request)."""
+        """Ranked hits; secrets in snippets (found in the event's full text, so a secret cut by the
+        snippet's edge is masked too), titles and descriptions are masked unless ``show_secrets``
+        (the user's explicit request)."""
         filters = SearchFilters(agent=agent, project=project, kind=kind, tool=tool, session=session, model=model,
                                 since=parse_time(since), until=parse_time(until, end=True))
         scope = self._workspace_scope(workspace_only)
@@ -350,9 +377,7 @@ class App:
             if scope and not any((h.project or "").startswith(r) or h.path.startswith(r) for r in scope):
                 continue
             d = h.to_dict()
-            if not show_secrets and fid is not None:
-                self._mask_snippet(d, db, fid)
-            d["uri"] = Path(h.path).as_uri() if h.path else None
+            d["uri"] = file_uri(h.path)
             d["project_name"] = Path(h.project).name if h.project else None
             d["link"] = self.deep_link_for(h.session_id, h.line)
             d["seq"] = h.line  # the event number (the link's event=); "line" is the editor line
@@ -365,8 +390,22 @@ class App:
             d["end_line"] = end_maps[fid].get(h.line, d["line"])  # a message of a JSON document spans lines
             sess = db.get_session(h.session_id)
             d["title"] = (sess or {}).get("title")
+            d["description"] = None
+            if h.kind in ("tool_call", "patch") and fid is not None:  # Bash/Task say what a call is for
+                ev = db.event(fid, h.line)
+                desc = (ev.extra or {}).get("description") if ev is not None else None
+                d["description"] = desc if isinstance(desc, str) and desc.strip() else None
             if not show_secrets:
-                mask_row(d, _SESSION_TEXT)
+                from sessionlens.services.masking import mask_excerpt, mask_text
+
+                ev = db.event(fid, h.line) if fid is not None else None
+                full = "\n".join(x for x in ((ev.command, ev.text) if ev is not None else ()) if x)
+                d["snippet"], d["highlights"] = mask_excerpt(d["snippet"], d["highlights"], full)
+                if d["snippet"] != h.snippet:
+                    import html as _html
+
+                    d["snippet_html"] = _html.escape(d["snippet"])
+                d["title"], d["description"] = mask_text(d["title"]), mask_text(d["description"])
             out.append(d)
             if len(out) >= limit:
                 break
@@ -419,7 +458,7 @@ class App:
         if seq and s.get("file_id") is not None:
             line = self.db().line_map(s["file_id"]).get(seq, seq)
         # `line` is the 1-based file line, as in search hits (== the event's seq)
-        return {"session_id": s["id"], "seq": seq, "path": s["path"], "uri": Path(s["path"]).as_uri(), "line": line}
+        return {"session_id": s["id"], "seq": seq, "path": s["path"], "uri": file_uri(s["path"]), "line": line}
 
     # ------------------------------------------------------------------ cost
     def cost_report(self, by: str = "day", *, since=None, until=None, project=None, agent=None, tz=None) -> dict[str, Any]:
@@ -488,11 +527,25 @@ class App:
         sid = self.resolve_session(session)["id"] if session else None
         return [mask_row(f, _FINDING_TEXT) for f in self.db().findings(project=project, session_id=sid, rule=rule, limit=limit)]
 
-    def finding_counts(self, project=None) -> list[dict[str, Any]]:
+    def finding_counts(self, project=None, rule=None, session=None) -> list[dict[str, Any]]:
+        sid = self.resolve_session(session)["id"] if session else None
         return [
             {"rule_id": r[0], "severity": r[1], "findings": r[2], "sessions": r[3]}
-            for r in self.db().finding_counts(project)
+            for r in self.db().finding_counts(project, rule, sid)
         ]
+
+    def finding_totals(self, project=None, rule=None, session=None) -> dict[str, int]:
+        """Findings and the number of distinct sessions they fall in (not a sum over rules)."""
+        sid = self.resolve_session(session)["id"] if session else None
+        n, sessions = self.db().finding_totals(project, rule, sid)
+        return {"findings": n, "sessions": sessions}
+
+    @staticmethod
+    def coach_rules() -> dict[str, str]:
+        """The coach's rule ids and what each looks for."""
+        from sessionlens.coach.rules import RULES
+
+        return {rid: getattr(r, "title", "") or getattr(r, "description", "") or "" for rid, r in RULES.items()}
 
     # ------------------------------------------------------------------ document views (LSP)
     def _file(self, path: str):

@@ -833,6 +833,13 @@ class Store:
     def find_session_prefix(self, prefix: str) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT id FROM sessions WHERE id LIKE ? ORDER BY id LIMIT 5", (prefix + "%",))]
 
+    def session_ids(self, prefix: str = "", limit: int = 500) -> list[str]:
+        """Session ids starting with ``prefix``, newest first (shell completion)."""
+        esc = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return [r[0] for r in self.conn.execute(
+            "SELECT id FROM sessions WHERE id LIKE ? ESCAPE '\\' ORDER BY COALESCE(started_at, 0) DESC LIMIT ?",
+            (esc + "%", limit))]
+
     def session_for_path(self, path: str) -> dict[str, Any] | None:
         r = self.conn.execute(f"SELECT {SESSION_COLS} FROM sessions s JOIN files f ON f.id=s.file_id WHERE f.path=?", (path,)).fetchone()
         return row_to_session_dict(r) if r else None
@@ -997,6 +1004,15 @@ class Store:
             return None
         return dict(zip(("model", "input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "cost_known"), r))
 
+    USAGE_ROW_COLS = ("key", "seq", "turn", "ts", "model", "input", "cache_read", "cache_write_5m", "cache_write_1h",
+                      "output", "reasoning", "speed", "cost_usd", "cost_known", "log_cost_usd")
+
+    def usage_rows(self, session_id: str) -> list[dict[str, Any]]:
+        """The billed requests of one session (exports), in line order."""
+        cols = ", ".join(self.USAGE_ROW_COLS)
+        return [dict(zip(self.USAGE_ROW_COLS, r)) for r in self.conn.execute(
+            f"SELECT {cols} FROM usage WHERE session_id=? ORDER BY seq, key", (session_id,))]
+
     def session_totals(self, session_ids: Sequence[str]) -> dict[str, Any]:
         if not session_ids:
             return {"input": 0, "cache_read": 0, "cache_write_5m": 0, "cache_write_1h": 0, "output": 0, "reasoning": 0, "cost_usd": 0.0, "unknown": 0, "requests": 0}
@@ -1098,17 +1114,39 @@ class Store:
             })
         return out
 
-    def finding_counts(self, project: str | None = None) -> list[tuple[str, str, int, int]]:
-        where, args = "", []
+    @staticmethod
+    def _finding_where(project: str | None, rule: str | None, session_id: str | None = None) -> tuple[str, list[Any]]:
+        conds, args = [], []
         if project:
-            where = "WHERE (s.project=? OR s.project LIKE ?)"
-            args = [project, f"%/{project}"]
+            conds.append("(s.project=? OR s.project LIKE ?)")
+            args += [project, f"%/{project}"]
+        if rule:
+            conds.append("fi.rule_id=?")
+            args.append(rule)
+        if session_id:
+            conds.append("fi.session_id=?")
+            args.append(session_id)
+        return ("WHERE " + " AND ".join(conds)) if conds else "", args
+
+    def finding_counts(self, project: str | None = None, rule: str | None = None,
+                       session_id: str | None = None) -> list[tuple[str, str, int, int]]:
+        where, args = self._finding_where(project, rule, session_id)
         return self.conn.execute(
             f"""SELECT fi.rule_id, fi.severity, count(*), count(DISTINCT fi.session_id)
                 FROM findings fi LEFT JOIN sessions s ON s.id=fi.session_id {where}
                 GROUP BY fi.rule_id, fi.severity ORDER BY count(*) DESC""",
             args,
         ).fetchall()
+
+    def finding_totals(self, project: str | None = None, rule: str | None = None,
+                       session_id: str | None = None) -> tuple[int, int]:
+        """(findings, distinct sessions with a finding) for the selection."""
+        where, args = self._finding_where(project, rule, session_id)
+        r = self.conn.execute(
+            f"SELECT count(*), count(DISTINCT fi.session_id) FROM findings fi LEFT JOIN sessions s ON s.id=fi.session_id {where}",
+            args,
+        ).fetchone()
+        return int(r[0]), int(r[1])
 
     # ------------------------------------------------------------------ llm cache / conversations
     def cache_get(self, key: str) -> str | None:

@@ -16,6 +16,8 @@ def parse_time(value: str | float | int | None, *, end: bool = False) -> float |
     if isinstance(value, (int, float)):
         return float(value)
     v = str(value).strip()
+    if re.fullmatch(r"\d{9,12}(?:\.\d+)?", v):  # unix seconds (2001 .. 33658)
+        return float(v)
     m = re.fullmatch(r"(\d+)\s*([smhdw])", v)
     if m:
         n, unit = int(m.group(1)), m.group(2)
