@@ -193,6 +193,12 @@ def cmd_search(args) -> int:
 
 def cmd_sessions(args) -> int:
     app = _app(args)
+    if getattr(args, "view", None):  # a saved view's filters; flags given on the command line win
+        from sessionlens.web.cli import view_filters
+
+        v = view_filters(app, args.view)
+        args.project, args.agent = args.project or v.get("project"), args.agent or v.get("agent")
+        args.since, args.until = args.since or v.get("since"), args.until or v.get("until")
     rows = app.sessions(project=args.project, agent=args.agent, since=args.since, until=args.until, limit=args.limit,
                         workspace_only=False, include_subagents=not args.no_subagents)
     if args.json:
@@ -394,6 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("sessions", cmd_sessions, "list indexed sessions, newest first")
     filters(sp)
     sp.add_argument("--no-subagents", action="store_true", help="hide sub-agent sessions")
+    sp.add_argument("--view", metavar="NAME", help="apply a saved view's filters (see `sessionlens views`)")
 
     sp = add("show", cmd_show, "a readable timeline of one session")
     sp.add_argument("session", help="session id, id prefix or file path")
@@ -431,6 +438,12 @@ def build_parser() -> argparse.ArgumentParser:
         from sessionlens.evals.cli import register as register_evals
 
         register_evals(sub, common)
+    except ImportError:
+        pass
+    try:
+        from sessionlens.web.cli import register as register_web  # serve, admin, audit, push, views
+
+        register_web(sub, common)
     except ImportError:
         pass
     try:
