@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from sessionlens.coach.redact import may_hold_secret, redact
 from sessionlens.cost import report as cost_report_mod
 from sessionlens.services.app import App, NotFound, iso, parse_time
 from sessionlens.store import webq
@@ -75,6 +76,8 @@ def sessions_page(app: App, filters: dict[str, Any], *, scope: Scope = None, lim
         r["started_iso"] = iso(r["started_at"])
         r["ended_iso"] = iso(r["ended_at"])
         r["project_name"] = Path(r["project"]).name if r.get("project") else None
+        if r.get("title"):
+            r["title"] = redact(r["title"])
     page["filters"] = f
     return page
 
@@ -92,16 +95,27 @@ def session_view(app: App, ref: str, *, scope: Scope = None) -> dict[str, Any]:
         raise NotFound("no such session") from None
     _check_scope(app, s["id"], scope)
     db = app.db()
+    s = {**s, "title": redact(s["title"]) if s.get("title") else s.get("title")}
     return {
         "session": s,
-        "events": db.events(s["file_id"]),
-        "turns": db.turns(s["id"]),
+        "events": [_masked(e) for e in db.events(s["file_id"])],
+        "turns": [t.model_copy(update={"prompt": redact(t.prompt)}) if t.prompt else t for t in db.turns(s["id"])],
         "totals": db.session_totals([s["id"]]),
         "turn_usage": db.turn_usage(s["id"]),
         "findings": db.findings(session_id=s["id"]),
         "problems": db.problems(s["file_id"]),
         "subagents": [x for x in db.subagent_sessions(s["id"]) if webq.session_path_ok(db, x["id"], scope)],
     }
+
+
+def _masked(e):
+    """An event with likely secrets masked (every surface masks them, the web UI too)."""
+    upd = {}
+    if e.text and may_hold_secret(e.text):
+        upd["text"] = redact(e.text)
+    if e.command and may_hold_secret(e.command):
+        upd["command"] = redact(e.command)
+    return e.model_copy(update=upd) if upd else e
 
 
 def session_progress(app: App, session_id: str, *, scope: Scope = None) -> tuple[str, tuple[int, int] | None]:
@@ -146,6 +160,13 @@ def search(app: App, query: str, *, filters: dict[str, Any] | None = None, scope
     else:
         total = res["total"]
     hits = hits[:want]
+    for h in hits:
+        if h.get("snippet") and may_hold_secret(h["snippet"]):
+            masked = redact(h["snippet"])
+            if masked != h["snippet"]:
+                h["snippet"], h["highlights"] = masked, []
+        if h.get("title"):
+            h["title"] = redact(h["title"])
     facets = {k: Counter((h.get(k) or "-") for h in hits).most_common(12) for k in ("agent", "kind", "project_name", "tool")}
     return {"total": total, "hits": hits, "facets": facets, "warnings": res.get("warnings", [])}
 

@@ -131,6 +131,7 @@ def cmd_admin(args) -> int:
             users = hub.store.users()
             if args.json:
                 _json(users)
+                users = []
             for u in users:
                 _out(f"{u['username']:<24} {u['role']:<7} {'disabled ' if u['disabled'] else ''}{', '.join(u['projects']) or '-'}")
         elif a == "set-role":
@@ -170,6 +171,7 @@ def cmd_admin(args) -> int:
             keys = hub.store.keys()
             if args.json:
                 _json(keys)
+                keys = []
             for k in keys:
                 state = "revoked" if k["revoked_at"] else "active"
                 _out(f"{k['id']:>4}  slk_{k['prefix']}_…  {k['name']:<20} {','.join(k['scopes']):<18} {k['project'] or 'all':<12} {state}")
@@ -268,7 +270,8 @@ def cmd_views(args) -> int:
     views = svc.saved_views(app)
     if args.json:
         _json(views)
-    elif not views:
+        return 0
+    if not views:
         _out("No saved views (save one in the web UI or with `sessionlens views --save NAME --agent claude ...`).")
     for name, f in sorted(views.items()):
         _out(f"{name:<24} {' '.join(f'{k}={v}' for k, v in f.items())}")

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from sessionlens.services.hub import ROLES, SCOPES, HubError, PushChunk
 from sessionlens.web import html as H
-from sessionlens.web.security import SESSION_COOKIE, client_address, cookie_kw, same_origin, too_many
+from sessionlens.web.security import CSRF, PRINCIPAL, SESSION_COOKIE, client_address, cookie_kw, same_origin, too_many
 from sessionlens.web.server import audit, csrf_input, ctx_of, json_response, page
 
 LOGIN_COOKIE = "sessionlens_login"
@@ -20,7 +20,7 @@ MAX_CHUNKS = 32
 
 
 def _principal(request):
-    p = request.get("principal")
+    p = request.get(PRINCIPAL)
     if p is None:
         raise web.HTTPUnauthorized(text="sign in first\n")
     return p

@@ -17,6 +17,11 @@ from aiohttp import web
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
+PRINCIPAL = web.RequestKey("principal", object)
+SCOPE = web.RequestKey("scope", object)
+CSRF = web.RequestKey("csrf", str)
+COOKIE_AUTH = web.RequestKey("cookie_auth", bool)
+
 TOKEN_COOKIE = "sessionlens_token"
 SESSION_COOKIE = "sessionlens_session"
 

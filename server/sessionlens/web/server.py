@@ -22,6 +22,10 @@ from sessionlens.services import web as svc
 from sessionlens.services.app import App, NotFound, StoreError
 from sessionlens.web import html as H
 from sessionlens.web.security import (
+    COOKIE_AUTH,
+    CSRF,
+    PRINCIPAL,
+    SCOPE,
     SESSION_COOKIE,
     TOKEN_COOKIE,
     RateLimiter,
@@ -105,9 +109,9 @@ async def guard(request: web.Request, handler):
             raise too_many(wait)
         resp = await handler(request)
     except web.HTTPException as e:
-        resp = e
-        if e.status >= 400 and not e.text:
-            e.text = f"{e.status} {e.reason}\n"
+        resp = web.Response(status=e.status, text=e.text or f"{e.status} {e.reason}\n", headers=e.headers)
+        for name, morsel in e.cookies.items():
+            resp.cookies[name] = morsel
     except (NotFound, KeyError) as e:
         resp = web.Response(status=404, text="not found\n")
         log.debug("not found: %s", e)
@@ -124,8 +128,8 @@ async def guard(request: web.Request, handler):
 async def auth(request: web.Request, handler):
     ctx = ctx_of(request)
     path = request.path
-    request["principal"] = None
-    request["scope"] = None
+    request[PRINCIPAL] = None
+    request[SCOPE] = None
     if path.startswith(PUBLIC) or path == "/favicon.ico":
         return await handler(request)
     if ctx.hub is None:
@@ -143,8 +147,8 @@ async def auth(request: web.Request, handler):
         presented = hdr[6:].strip() if hdr.lower().startswith("token ") else request.cookies.get(TOKEN_COOKIE)
         if not token_ok(presented, ctx.cfg):
             raise web.HTTPForbidden(text="open the URL that `sessionlens serve` printed (it carries the access token)\n")
-        request["csrf"] = ctx.cfg.csrf_for_token()
-        request["cookie_auth"] = not hdr
+        request[CSRF] = ctx.cfg.csrf_for_token()
+        request[COOKIE_AUTH] = not hdr
     else:
         from sessionlens.services.hub import HubError
 
@@ -161,21 +165,21 @@ async def auth(request: web.Request, handler):
                 await ctx.run(ctx.hub.audit, "anonymous", "key.use", target=raw[:15], source=client_address(request, ctx.cfg),
                               outcome="denied", reason=str(e))
                 raise web.HTTPUnauthorized(text=f"{e}\n", headers={"WWW-Authenticate": "Bearer"}) from None
-            request["cookie_auth"] = False
+            request[COOKIE_AUTH] = False
         else:
             p = await ctx.run(ctx.hub.session_principal, request.cookies.get(SESSION_COOKIE))
             if p is not None:
-                request["csrf"] = p.csrf
-                request["cookie_auth"] = True
+                request[CSRF] = p.csrf
+                request[COOKIE_AUTH] = True
         if p is None:
             if path.startswith("/api/"):
                 raise web.HTTPUnauthorized(text="sign in or send an API key\n", headers={"WWW-Authenticate": "Bearer"})
             raise web.HTTPSeeOther("/login?next=" + quote(path, safe="/"))
-        request["principal"] = p
+        request[PRINCIPAL] = p
         if not path.startswith("/api/push") and not p.has_scope("read"):
             raise web.HTTPForbidden(text="this key has no read scope\n")
-        request["scope"] = await ctx.run(ctx.hub.scope, p)
-    if request.method not in ("GET", "HEAD") and request.get("cookie_auth"):
+        request[SCOPE] = await ctx.run(ctx.hub.scope, p)
+    if request.method not in ("GET", "HEAD") and request.get(COOKIE_AUTH):
         await check_csrf(request)
     return await handler(request)
 
@@ -189,33 +193,33 @@ async def check_csrf(request: web.Request) -> None:
         sent = form.get("csrf")
     import hmac
 
-    if not sent or not request.get("csrf") or not hmac.compare_digest(str(sent), request["csrf"]):
+    if not sent or not request.get(CSRF) or not hmac.compare_digest(str(sent), request[CSRF]):
         raise web.HTTPForbidden(text="missing or wrong CSRF token; reload the page\n")
 
 
 # ---------------------------------------------------------------------- helpers
 def page(request: web.Request, title: str, body: str, active: str = "") -> web.Response:
     ctx = ctx_of(request)
-    p = request.get("principal")
+    p = request.get(PRINCIPAL)
     extra = []
     if ctx.hub is not None and p is not None:
         extra.append(("/keys", "API keys"))
         if p.role == "admin":
             extra += [("/admin", "Admin"), ("/admin/audit", "Audit")]
     return web.Response(text=H.layout(title, body, active=active, user=p.user["username"] if p else None,
-                                      csrf=request.get("csrf"), extra_nav=extra, team=ctx.hub is not None),
+                                      csrf=request.get(CSRF), extra_nav=extra, team=ctx.hub is not None),
                         content_type="text/html", charset="utf-8")
 
 
 def csrf_input(request: web.Request) -> str:
-    return f'<input type="hidden" name="csrf" value="{H.esc(request.get("csrf") or "")}">'
+    return f'<input type="hidden" name="csrf" value="{H.esc(request.get(CSRF) or "")}">'
 
 
 async def audit(request: web.Request, action: str, *, target: str | None = None, outcome: str = "ok", **detail) -> None:
     ctx = ctx_of(request)
     if ctx.hub is None:
         return
-    p = request.get("principal")
+    p = request.get(PRINCIPAL)
     await ctx.run(ctx.hub.audit, p.name if p else "anonymous", action, target=target,
                   source=client_address(request, ctx.cfg), outcome=outcome, **detail)
 
@@ -247,7 +251,7 @@ async def sessions_page(request: web.Request) -> web.Response:
         raw = {**views[raw["view"]], **{k: v for k, v in raw.items() if k not in ("view",)}}
     limit = 50
     off = _int(raw.get("offset"), 0)
-    pg = await ctx.run(svc.sessions_page, ctx.app, raw, scope=request["scope"], limit=limit, offset=off)
+    pg = await ctx.run(svc.sessions_page, ctx.app, raw, scope=request[SCOPE], limit=limit, offset=off)
     f = pg["filters"]
     agents = sorted({a for a, _ in pg["facets"]["agent"]} | {f.get("agent") or ""} | set(AGENTS[1:3]))
     form = [
@@ -315,7 +319,7 @@ async def save_view(request: web.Request) -> web.Response:
 async def session_page(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     sid = request.match_info["sid"]
-    v = await ctx.run(svc.session_view, ctx.app, sid, scope=request["scope"])
+    v = await ctx.run(svc.session_view, ctx.app, sid, scope=request[SCOPE])
     s = v["session"]
     await audit(request, "session.view", target=s["id"])
     t = v["totals"]
@@ -355,7 +359,7 @@ async def session_events(request: web.Request) -> web.Response:
     """Events after ``after`` as an HTML fragment (the live view appends it)."""
     ctx = ctx_of(request)
     after = _int(request.query.get("after"), 0)
-    v = await ctx.run(svc.session_view, ctx.app, request.match_info["sid"], scope=request["scope"])
+    v = await ctx.run(svc.session_view, ctx.app, request.match_info["sid"], scope=request[SCOPE])
     evs = [e for e in v["events"] if e.seq > after]
     return web.Response(text=H.events_html(evs, v["findings"]), content_type="text/html", charset="utf-8",
                         headers={"X-Last-Seq": str(max((e.seq for e in v["events"]), default=after))})
@@ -365,7 +369,7 @@ async def session_live(request: web.Request) -> web.StreamResponse:
     """Server-sent events: ``grew`` whenever the session's log got new events."""
     ctx = ctx_of(request)
     sid = request.match_info["sid"]
-    path, prog = await ctx.run(svc.session_progress, ctx.app, sid, scope=request["scope"])
+    path, prog = await ctx.run(svc.session_progress, ctx.app, sid, scope=request[SCOPE])
     resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
     security_headers(resp, ctx.cfg)
     await resp.prepare(request)
@@ -378,7 +382,7 @@ async def session_live(request: web.Request) -> web.StreamResponse:
             n = 0
             if ctx.hub is None:
                 n = await ctx.run(svc.refresh_file, ctx.app, path)
-            new = await ctx.run(svc.session_progress, ctx.app, sid, scope=request["scope"])
+            new = await ctx.run(svc.session_progress, ctx.app, sid, scope=request[SCOPE])
             if n or new[1] != prog:
                 prog = new[1]
                 await resp.write(f"event: grew\ndata: {json.dumps({'events': n})}\n\n".encode())
@@ -392,7 +396,7 @@ async def session_live(request: web.Request) -> web.StreamResponse:
 async def session_export(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     sid = request.match_info["sid"]
-    v = await ctx.run(svc.session_view, ctx.app, sid, scope=request["scope"])  # scope check first
+    v = await ctx.run(svc.session_view, ctx.app, sid, scope=request[SCOPE])  # scope check first
     title, md = await ctx.run(ctx.app.render_session, v["session"]["id"], redact=True)
     await audit(request, "session.export", target=v["session"]["id"])
     return web.Response(text=md, content_type="text/markdown", charset="utf-8",
@@ -401,7 +405,7 @@ async def session_export(request: web.Request) -> web.Response:
 
 async def resolve_link(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
-    r = await ctx.run(svc.resolve_link, ctx.app, request.query.get("u", ""), scope=request["scope"])
+    r = await ctx.run(svc.resolve_link, ctx.app, request.query.get("u", ""), scope=request[SCOPE])
     raise web.HTTPSeeOther(H.session_href(r["session_id"], r.get("seq")))
 
 
@@ -426,7 +430,7 @@ async def search_page(request: web.Request) -> web.Response:
             + '<button type="submit">Search</button></form>')
     if not q:
         return page(request, "Search", "<h1>Search</h1>" + form + '<p class="muted">Full-text search over messages, commands, tool output and patches.</p>', "/search")
-    res = await ctx.run(svc.search, ctx.app, q, filters=f, scope=request["scope"], limit=50)
+    res = await ctx.run(svc.search, ctx.app, q, filters=f, scope=request[SCOPE], limit=50)
     await audit(request, "search", target=q[:200], hits=len(res["hits"]))
     facet_html = []
     for name, key in (("agent", "agent"), ("kind", "kind"), ("project", "project_name"), ("tool", "tool")):
@@ -457,7 +461,7 @@ async def cost_page(request: web.Request) -> web.Response:
     if by not in ("day", "week", "month", "model", "project", "agent", "session"):
         by = "day"
     f = {k: request.query.get(k) for k in ("since", "until", "project", "agent") if request.query.get(k)}
-    rep = await ctx.run(svc.cost, ctx.app, by, scope=request["scope"], **f)
+    rep = await ctx.run(svc.cost, ctx.app, by, scope=request[SCOPE], **f)
     tabs = "".join(f'<a class="tab{" on" if b == by else ""}" href="/cost{H.qs(f, by=b)}">{b}</a>'
                    for b in ("day", "week", "month", "model", "project", "agent", "session"))
     form = ('<form class="filters" method="get" action="/cost">' + f'<input type="hidden" name="by" value="{H.esc(by)}">'
@@ -503,7 +507,7 @@ async def coach_page(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     rule = request.query.get("rule")
     sid = request.query.get("session")
-    ov = await ctx.run(svc.findings_overview, ctx.app, scope=request["scope"], rule=rule, limit=300)
+    ov = await ctx.run(svc.findings_overview, ctx.app, scope=request[SCOPE], rule=rule, limit=300)
     recent = ov["recent"]
     if sid:
         recent = [r for r in recent if r["session_id"] == sid]
@@ -521,7 +525,7 @@ async def coach_page(request: web.Request) -> web.Response:
              H.esc((r["project"] or "—").rsplit("/", 1)[-1]), H.esc(H.fmt_time(r["started_at"]))] for r in recent]
     comp = ""
     if ctx.hub is None:
-        rep = await ctx.run(svc.compliance, ctx.app, scope=request["scope"])
+        rep = await ctx.run(svc.compliance, ctx.app, scope=request[SCOPE])
         if rep.get("rows"):
             crow = [[H.esc(f'{Path(r["path"]).name}:{r["line"]}'), H.esc(r["guideline"][:120]), H.fmt_int(r["applied"]),
                      H.fmt_int(r["followed"]), f'<span class="{"bad" if r["violated"] else ""}">{H.fmt_int(r["violated"])}</span>'] for r in rep["rows"]]
@@ -557,7 +561,7 @@ async def evals_page(request: web.Request) -> web.Response:
 async def eval_run_page(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     rid = _int(request.match_info["rid"], -1)
-    res = await ctx.run(svc.eval_results, ctx.app, rid, scope=request["scope"])
+    res = await ctx.run(svc.eval_results, ctx.app, rid, scope=request[SCOPE])
     rows = []
     for r in res:
         link = H.esc(r["session_id"] or "—")
@@ -573,7 +577,7 @@ async def eval_run_page(request: web.Request) -> web.Response:
 # ---------------------------------------------------------------------- JSON API (read)
 async def api_sessions(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
-    pg = await ctx.run(svc.sessions_page, ctx.app, dict(request.query), scope=request["scope"],
+    pg = await ctx.run(svc.sessions_page, ctx.app, dict(request.query), scope=request[SCOPE],
                        limit=_int(request.query.get("limit"), 100, 1, 500), offset=_int(request.query.get("offset"), 0))
     keep = ("id", "agent", "project", "title", "started_iso", "ended_iso", "events", "turns", "tokens", "cost_usd", "findings")
     return json_response({"total": pg["total"], "sessions": [{k: r.get(k) for k in keep} for r in pg["rows"]], "facets": pg["facets"]})
@@ -584,7 +588,7 @@ async def api_search(request: web.Request) -> web.Response:
     q = (request.query.get("q") or "").strip()[:500]
     if not q:
         raise web.HTTPBadRequest(text="q is required\n")
-    res = await ctx.run(svc.search, ctx.app, q, scope=request["scope"], limit=_int(request.query.get("limit"), 20, 1, 200),
+    res = await ctx.run(svc.search, ctx.app, q, scope=request[SCOPE], limit=_int(request.query.get("limit"), 20, 1, 200),
                         filters={k: request.query.get(k) for k in ("agent", "kind", "tool")})
     await audit(request, "search", target=q[:200], hits=len(res["hits"]))
     keep = ("session_id", "seq", "agent", "kind", "tool", "timestamp", "title", "snippet")
@@ -594,7 +598,7 @@ async def api_search(request: web.Request) -> web.Response:
 async def api_cost(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     by = request.query.get("by", "day")
-    rep = await ctx.run(svc.cost, ctx.app, by, scope=request["scope"])
+    rep = await ctx.run(svc.cost, ctx.app, by, scope=request[SCOPE])
     return json_response(rep)
 
 
