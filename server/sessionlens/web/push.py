@@ -79,8 +79,14 @@ class HubClient:
 
 def push_once(app: App, client: HubClient, *, machine: str, project: str | None = None, paths: list[str] | None = None,
               redact: bool = True, log=None) -> PushStats:
-    stats = PushStats()
     files = P.candidates(app, machine=machine, project=project, paths=paths)
+    return push_files(client, files, machine=machine, redact=redact, log=log)
+
+
+def push_files(client: HubClient, files: list[P.PushFile], *, machine: str, redact: bool = True, log=None,
+               latencies: list[float] | None = None) -> PushStats:
+    """Push the lines each file has beyond what the hub has committed."""
+    stats = PushStats()
     committed: dict[str, int] = {}
     for i in range(0, len(files), 5000):
         code, body = client.post("/api/push/status", {"file_keys": [f.key for f in files[i:i + 5000]]})
@@ -97,7 +103,10 @@ def push_once(app: App, client: HubClient, *, machine: str, project: str | None 
             if chunk is None:
                 break
             end, text = chunk
+            t0 = time.perf_counter()
             code, body = client.post("/api/push", {"chunks": [P.payload(f, machine, off, end, text)]})
+            if latencies is not None:
+                latencies.append(time.perf_counter() - t0)
             res = (body or {}).get("results", [{}])[0] if isinstance(body, dict) else {}
             st = res.get("status")
             if st in ("ok", "duplicate"):
