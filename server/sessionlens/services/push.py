@@ -78,8 +78,9 @@ def redact_line(raw: bytes) -> str:
     return orjson.dumps(redact_obj(obj)).decode()
 
 
-def read_chunk(path: str, offset: int, *, redact_secrets: bool = True, limit: int = CHUNK_BYTES) -> tuple[int, str] | None:
+def read_chunk(path: str, offset: int, *, redact_secrets: bool = True, limit: int | None = None) -> tuple[int, str] | None:
     """Complete lines from ``offset``: (end offset, text to send); None when no complete line is there yet."""
+    limit = limit or CHUNK_BYTES
     with open(path, "rb") as fh:
         fh.seek(offset)
         data = fh.read(limit)
