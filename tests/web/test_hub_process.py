@@ -40,11 +40,13 @@ def _free_port() -> int:
 
 def _start_hub(home: Path, port: int) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONPATH": str(REPO / "server")}
+    err = open(home / "hub-stderr.log", "a")  # a file, not a pipe: a full pipe would block the hub
     proc = subprocess.Popen([sys.executable, "-m", "sessionlens", "--home", str(home), "serve", "--team", "--port", str(port), "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+                            stdout=subprocess.PIPE, stderr=err, env=env, text=True)
+    err.close()
     line = proc.stdout.readline()
     if not line:
-        raise AssertionError(f"hub did not start: {proc.stderr.read()[-2000:]}")
+        raise AssertionError(f"hub did not start: {(home / 'hub-stderr.log').read_text()[-2000:]}")
     return proc, json.loads(line)["url"]
 
 

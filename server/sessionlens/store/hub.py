@@ -8,6 +8,7 @@ here; ``services.hub`` holds the rules (hashing, roles, chain verification).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -124,6 +125,19 @@ class HubStore:
             for i, sql in enumerate(HUB_MIGRATIONS[v:], start=v + 1):
                 c.execute(sql)
                 c.execute(f"PRAGMA user_version={i}")
+
+    @contextlib.contextmanager
+    def _immediate(self):
+        """A write transaction taken up front (BEGIN IMMEDIATE): a read-then-write never fails with
+        SQLITE_BUSY when another connection wrote in between; waits use the busy timeout."""
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            yield c
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        c.execute("COMMIT")
 
     def close(self) -> None:
         c = getattr(self._local, "conn", None)
@@ -282,7 +296,7 @@ class HubStore:
     # ------------------------------------------------------------------ audit
     def append_audit(self, *, actor: str, action: str, target: str | None, source: str | None, outcome: str,
                      detail: dict | None = None) -> dict[str, Any]:
-        with self._audit_lock, self.conn:
+        with self._audit_lock, self._immediate():
             last = self.conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
             prev = last[1] if last else GENESIS
             entry = {"id": (last[0] + 1) if last else 1, "ts": time.time(), "actor": actor, "action": action, "target": target,
