@@ -80,7 +80,7 @@ async def test_security_headers_and_no_cors(server):
         assert r.status == 200
         h = r.headers
         assert h["Content-Security-Policy"] == CSP and "'unsafe-inline'" not in CSP and "frame-ancestors 'none'" in CSP
-        assert h["X-Content-Type-Options"] == "nosniff" and h["X-Frame-Options"] == "DENY" and h["Referrer-Policy"] == "no-referrer"
+        assert h["X-Content-Type-Options"] == "nosniff" and h["X-Frame-Options"] == "DENY" and h["Referrer-Policy"] == "same-origin"
         assert "Access-Control-Allow-Origin" not in h
         r = await s.options("/api/sessions", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "GET"})
         assert r.status == 405 and "Access-Control-Allow-Origin" not in r.headers

@@ -80,7 +80,7 @@ def layout(title: str, body: str, *, active: str = "", user: str | None = None, 
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>{esc(title)} · sessionlens</title>
 <link rel="stylesheet" href="/static/style.css">
 <script src="/static/app.js" defer></script>

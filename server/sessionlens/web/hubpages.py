@@ -41,9 +41,9 @@ def _safe_next(v: str | None) -> str:
 
 
 # ---------------------------------------------------------------------- sign-in
-async def login_form(request: web.Request, error: str = "", status: int = 200) -> web.Response:
+async def login_form(request: web.Request, error: str = "", status: int = 200, nxt: str | None = None) -> web.Response:
     nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(16)
-    nxt = _safe_next(request.query.get("next"))
+    nxt = _safe_next(nxt or request.query.get("next"))
     err = f'<p class="bad">{H.esc(error)}</p>' if error else ""
     body = (f'<form class="login" method="post" action="/login"><h1>Sign in</h1>{err}'
             f'<input type="hidden" name="csrf" value="{H.esc(nonce)}"><input type="hidden" name="next" value="{H.esc(nxt)}">'
@@ -80,7 +80,7 @@ async def login_post(request: web.Request) -> web.Response:
     user = await ctx.run(ctx.hub.authenticate, username, str(form.get("password") or ""))
     if user is None:
         await ctx.run(ctx.hub.audit, username or "anonymous", "signin", source=src, outcome="failed")
-        return await login_form(request, "Wrong user name or password.", 401)
+        return await login_form(request, "Wrong user name or password.", 401, nxt=str(form.get("next") or ""))
     token, _csrf = await ctx.run(ctx.hub.start_session, user)
     await ctx.run(ctx.hub.audit, user["username"], "signin", source=src, outcome="ok")
     resp = web.HTTPSeeOther(_safe_next(str(form.get("next") or "/")))
