@@ -291,7 +291,7 @@ async def sessions_page(request: web.Request) -> web.Response:
             H.esc(H.render.fmt_usd(r["cost_usd"], r["cost_known"])),
             f'<a class="bad" href="/coach?session={quote(r["id"])}">{r["findings"]}</a>' if r["findings"] else "",
         ])
-    cols = [("Started", "nowrap"), ("Agent", ""), ("Session", "wide"), ("Project", ""), ("Turns", "num"), ("Events", "num"),
+    cols = [("Started", "nowrap"), ("Agent", ""), ("Session", "wide"), ("Project", "nowrap"), ("Turns", "num"), ("Events", "num"),
             ("Tokens", "num"), ("Cost", "num"), ("Findings", "num")]
     nav = []
     if off > 0:
@@ -535,7 +535,7 @@ async def coach_page(request: web.Request) -> web.Response:
             comp = '<h2>Guideline compliance</h2><p class="muted">No checkable guidelines in the instruction files of recent sessions.</p>'
     body = ("<h1>Coach</h1>" + (f'<p>Filtered by rule <b>{H.esc(rule)}</b> · <a href="/coach">all rules</a></p>' if rule else "")
             + '<h2>Findings by project</h2>' + ("".join(blocks) or '<p class="empty">No coach findings.</p>')
-            + "<h2>Recent findings</h2>" + (H.table([("severity", ""), ("rule", "nowrap"), ("finding", "wide"), ("project", ""), ("session", "nowrap")], rows) if rows else '<p class="empty">None.</p>')
+            + "<h2>Recent findings</h2>" + (H.table([("severity", ""), ("rule", "nowrap"), ("finding", "wide"), ("project", "nowrap"), ("session", "nowrap")], rows) if rows else '<p class="empty">None.</p>')
             + comp)
     return page(request, "Coach", body, "/coach")
 
