@@ -6,6 +6,7 @@ need=()
 command -v nvim >/dev/null 2>&1 || need+=(neovim)
 command -v rg >/dev/null 2>&1 || need+=(ripgrep)
 command -v git >/dev/null 2>&1 || need+=(git)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)  # the web UI's browser tests (tests/web/test_browser.py)
 if ((${#need[@]})); then
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO="sudo"
