@@ -415,3 +415,17 @@ def test_audit_cli_verifies_and_exports(tmp_path, capsys, monkeypatch):
 
 
 __all__ = ["contextlib"]
+
+
+def test_a_new_password_or_disabling_signs_the_user_out(tmp_path):
+    hub = Hub(_app(tmp_path / "h"))
+    u = hub.create_user("erin", PW, "member")
+    token, _ = hub.start_session(u)
+    assert hub.session_principal(token).user["username"] == "erin"
+    hub.set_password(u["id"], PW + "!")
+    assert hub.session_principal(token) is None
+    assert hub.authenticate("erin", PW) is None and hub.authenticate("erin", PW + "!")["id"] == u["id"]
+    token, _ = hub.start_session(u)
+    hub.set_disabled(u["id"], True)
+    assert hub.session_principal(token) is None and hub.authenticate("erin", PW + "!") is None
+    assert hub.authenticate("nobody", PW) is None

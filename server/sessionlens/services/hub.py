@@ -147,6 +147,7 @@ class Hub:
     def set_password(self, user_id: int, password: str) -> None:
         self._check_password(password)
         self.store.set_user(user_id, pw_hash=_hasher().hash(password))
+        self.store.drop_user_sessions(user_id)  # a new password signs the user out everywhere
 
     def set_role(self, user_id: int, role: str) -> None:
         if role not in ROLES:

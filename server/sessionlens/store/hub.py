@@ -260,6 +260,10 @@ class HubStore:
             return None
         return {"user_id": r[0], "csrf": r[1], "expires_at": r[2]}
 
+    def drop_user_sessions(self, user_id: int) -> None:
+        with self.conn:
+            self.conn.execute("DELETE FROM web_sessions WHERE user_id=?", (user_id,))
+
     def drop_web_session(self, token_hash: str) -> None:
         with self.conn:
             self.conn.execute("DELETE FROM web_sessions WHERE token_hash=?", (token_hash,))

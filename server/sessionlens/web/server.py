@@ -263,7 +263,8 @@ async def sessions_page(request: web.Request) -> web.Response:
         f'<label>From <input type="date" name="since" value="{H.esc(f.get("since"))}"></label>',
         f'<label>To <input type="date" name="until" value="{H.esc(f.get("until"))}"></label>',
         f'<label class="check"><input type="checkbox" name="findings" value="1"{" checked" if f.get("findings") else ""}> has findings</label>',
-        "<label>Sort " + H.select("sort", SORTS, f.get("sort") or "started") + H.select("order", [("desc", "↓"), ("asc", "↑")], f.get("order") or "desc") + "</label>",
+        '<label>Sort <span class="row">' + H.select("sort", SORTS, f.get("sort") or "started")
+        + H.select("order", [("desc", "newest / largest first"), ("asc", "oldest / smallest first")], f.get("order") or "desc") + "</span></label>",
         '<button type="submit">Filter</button> <a class="button light" href="/">Reset</a></form>',
     ]
     if ctx.hub is None:
@@ -285,7 +286,7 @@ async def sessions_page(request: web.Request) -> web.Response:
         rows.append([
             H.esc(H.fmt_time(r["started_at"])),
             f'<span class="agent a-{H.esc(r["agent"])}">{H.esc(r["agent"])}</span>',
-            f'<a href="{H.session_href(r["id"])}">{H.esc(title[:120])}</a>{sub}<div class="muted small">{H.esc(r["id"][:40])}</div>',
+            f'<a href="{H.session_href(r["id"])}">{H.esc(title[:120])}</a>{sub}<div class="muted small sid">{H.esc(r["id"])}</div>',
             H.esc(r["project_name"] or "—"),
             H.fmt_int(r["turns"]), H.fmt_int(r["events"]), H.fmt_int(r["tokens"]),
             H.esc(H.render.fmt_usd(r["cost_usd"], r["cost_known"])),
@@ -665,7 +666,7 @@ def make_app(app: App, cfg: WebConfig, hub=None) -> web.Application:
 async def start(app: App, cfg: WebConfig, hub=None, ssl_context=None) -> tuple[web.AppRunner, int]:
     """Start serving; returns the runner and the bound port (``cfg.port`` 0 picks a free one)."""
     wa = make_app(app, cfg, hub)
-    runner = web.AppRunner(wa, access_log=None)
+    runner = web.AppRunner(wa, access_log=None, keepalive_timeout=30, shutdown_timeout=5)
     await runner.setup()
     site = web.TCPSite(runner, cfg.host, cfg.port, ssl_context=ssl_context)
     await site.start()
