@@ -429,3 +429,100 @@ def test_a_new_password_or_disabling_signs_the_user_out(tmp_path):
     hub.set_disabled(u["id"], True)
     assert hub.session_principal(token) is None and hub.authenticate("erin", PW + "!") is None
     assert hub.authenticate("nobody", PW) is None
+
+
+READERS = {"admin": "AB", "bob_both": "A", "bob_read": "A", "carol_read": "A", "dave_both": "B", "alice_beta": "B"}
+BAD_KEYS = ("expired", "revoked", "wrong", "garbage")
+
+
+def _expected(who, path, project):
+    """The status every read endpoint must answer, from the rules (not from the server)."""
+    api = path.startswith("/api/")
+    if who in BAD_KEYS:
+        return 401
+    if who is None:
+        return 401 if api else 303
+    if who == "bob_ingest":
+        return 403  # no read scope
+    if path == "/admin/audit":
+        return 200 if who == "admin" else 403
+    if project is not None and project not in READERS[who]:
+        return 404  # another project's session reads as missing
+    return 200
+
+
+async def test_every_read_endpoint_for_every_principal(world, pushed):
+    base, *_ = pushed
+    from urllib.parse import quote
+
+    A, B = world["sid_a"], world["sid_b"]
+    link = lambda sid: "/link?u=" + quote(f"sessionlens://session/{sid}?event=2")  # noqa: E731
+    endpoints = [("/", None), ("/search?q=shared-word", None), ("/cost", None), ("/cost?by=session", None), ("/coach", None),
+                 ("/evals", None), ("/keys", None), ("/admin/audit", None), ("/api/sessions", None), ("/api/search?q=shared-word", None),
+                 ("/api/cost", None), ("/api/status", None)]
+    for sid, proj in ((A, "A"), (B, "B")):
+        endpoints += [(f"/s/{sid}", proj), (f"/s/{sid}/events?after=0", proj), (f"/s/{sid}/export", proj), (link(sid), proj)]
+    mismatches = []
+    async with client(base) as s:
+        for who in [*READERS, "bob_ingest", *BAD_KEYS, None]:
+            h = _bearer(world["keys"].get(who) if who else None)
+            for path, proj in endpoints:
+                r = await s.get(path, headers=h, allow_redirects=False)
+                want = _expected(who, path, proj)
+                if path.startswith("/link") and want == 200:
+                    want = 303  # resolves to the transcript
+                if r.status != want:
+                    mismatches.append((who, path, r.status, want))
+                if r.status == 200 and proj is None and path.startswith(("/search", "/api/search", "/cost?by=session")):
+                    body = await r.text()
+                    other = {"A": B, "B": A}.get(READERS.get(who, "AB")) if READERS.get(who) in ("A", "B") else None
+                    if other and other in body:
+                        mismatches.append((who, path, "leaks", other))
+    assert mismatches == []
+
+
+async def test_push_follow_ships_a_live_session_as_it_grows(world, hub_server, tmp_path):
+    import threading
+
+    from tests.web.helpers import claude_turn_lines
+
+    base, cfg = hub_server
+    src = tmp_path / "live" / "live.jsonl"
+    sid = write_claude_session(src, prompt="live push", cwd="/src/alpha")
+    capp = _app(tmp_path / "client")
+    stop = threading.Event()
+    done: dict = {}
+
+    def follow():
+        try:
+            done["stats"] = client_push.run(capp, url=base, key=world["keys"]["bob_both"], machine="live-box", project="alpha",
+                                            paths=[str(src.parent)], follow=True, interval=0.2, quiet=True, stop=stop)
+        except BaseException as e:
+            done["error"] = repr(e)
+
+    t = threading.Thread(target=follow)
+    t.start()
+    try:
+        async with client(base) as s:
+            async def hub_events():
+                await wait_indexed(s, world["keys"]["admin"])
+                sess = world["hub_app"].db().get_session(sid)
+                return sess["events"] if sess else 0
+            for _ in range(100):
+                if await hub_events() == 5:
+                    break
+                await asyncio.sleep(0.1)
+            assert await hub_events() == 5
+            with open(src, "a", encoding="utf-8") as fh:
+                fh.write(claude_turn_lines(sid, 1, "second turn", cwd="/src/alpha"))
+            for _ in range(150):
+                if await hub_events() == 10:
+                    break
+                await asyncio.sleep(0.1)
+            assert await hub_events() == 10
+    finally:
+        stop.set()
+        await asyncio.to_thread(t.join, 90)  # never block the loop that serves the hub
+    assert not t.is_alive(), "push --follow did not stop"
+    assert "error" not in done, done.get("error")
+    assert done["stats"].chunks >= 2 and done["stats"].refused == []

@@ -126,7 +126,8 @@ def push_files(client: HubClient, files: list[P.PushFile], *, machine: str, reda
 
 
 def run(app: App, *, url: str, key: str, machine: str | None = None, project: str | None = None, paths: list[str] | None = None,
-        redact: bool = True, follow: bool = False, interval: float = 2.0, quiet: bool = False) -> PushStats:
+        redact: bool = True, follow: bool = False, interval: float = 2.0, quiet: bool = False, stop=None) -> PushStats:
+    """Push once, or with ``follow`` keep pushing what live sessions append until ``stop`` (an Event) is set."""
     machine = machine or P.machine_name()
     client = HubClient(url, key)
     total = PushStats()
@@ -137,6 +138,9 @@ def run(app: App, *, url: str, key: str, machine: str | None = None, project: st
         for k in ("files", "chunks", "duplicates", "bytes_sent", "retries"):
             setattr(total, k, getattr(total, k) + getattr(st, k))
         total.refused += st.refused
-        if not follow:
+        if not follow or (stop is not None and stop.is_set()):
             return total
-        time.sleep(interval)
+        if stop is not None:
+            stop.wait(interval)
+        else:
+            time.sleep(interval)
