@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import uuid
+from html.parser import HTMLParser
 from pathlib import Path
 
 import aiohttp
-from html.parser import HTMLParser
 
 from sessionlens.samples.generator import sample_home
 from sessionlens.services.app import App

@@ -69,7 +69,7 @@ async def test_local_ui_in_chromium(env):
             seq = html_seqs[len(html_seqs) // 2]
             await b.goto(f"{base}/s/{s0['id']}#e{seq}")
             assert await b.js("document.querySelector(':target') && document.querySelector(':target').id") == f"e{seq}"
-            assert await b.js("(() => { const r = document.getElementById('e%d').getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; })()" % seq)
+            assert await b.js(f"(() => {{ const r = document.getElementById('e{seq}').getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }})()")
             # kind filter hides tool results
             await b.js("const box = document.querySelector('[data-kind-toggle=tool_result]'); box.checked = false; box.dispatchEvent(new Event('change'))")
             hidden = await b.js("[...document.querySelectorAll('article.ev[data-kind=tool_result]')].every(e => e.offsetParent === null)")

@@ -187,7 +187,7 @@ def test_twenty_concurrent_pushers_lose_and_duplicate_nothing(hub_home, tmp_path
         _wait_idle(url, key)
         indexed = time.perf_counter() - t0
         hub_app = _app(home)
-        for i, sid, p in sources:
+        for _i, sid, p in sources:
             s = hub_app.db().get_session(sid)
             assert s is not None and s["events"] == p.read_bytes().count(b"\n") == turns * 5
         allv = sorted(x for xs in lat for x in xs)

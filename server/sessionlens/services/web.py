@@ -21,9 +21,11 @@ import orjson
 from sessionlens.coach.redact import may_hold_secret, redact
 from sessionlens.cost import report as cost_report_mod
 from sessionlens.services.app import App, NotFound, iso, parse_time
-from sessionlens.store import webq
+from sessionlens.store import StoreError, webq
 
 Scope = list[str] | None
+
+__all__ = ["StoreError", "NotFound"]
 
 #: the filters a sessions page (and a saved view) understands
 VIEW_FIELDS = ("agent", "project", "since", "until", "q", "findings", "sort", "order")

@@ -9,7 +9,10 @@ from typing import Any
 
 import orjson
 
+from sessionlens.store import db as _db
 from sessionlens.store.db import SESSION_COLS, Store, row_to_session_dict
+
+_N_SESSION_COLS = SESSION_COLS.count(",") + 1
 
 #: sort keys offered by the sessions page -> SQL expression
 SESSION_SORTS = {
@@ -82,9 +85,13 @@ def session_page(store: Store, *, agent: str | None = None, project: str | None 
               FROM sessions s JOIN files f ON f.id = s.file_id {w}
               ORDER BY {order} {"DESC" if descending else "ASC"}, s.id LIMIT ? OFFSET ?"""
     rows = []
+    n = _N_SESSION_COLS
+    records = getattr(_db, "_records_tokens", None)
     for r in store.conn.execute(sql, (*args, max(1, limit), max(0, offset))):
         d = row_to_session_dict(r)
-        d["cost_usd"], d["cost_known"], d["tokens"], d["findings"] = r[19], r[20] == 0, r[21], r[22]
+        d["cost_usd"], d["cost_known"], d["tokens"], d["findings"] = r[n], r[n + 1] == 0, r[n + 2], r[n + 3]
+        if records is not None and not d["tokens"] and (not records(d.get("agent")) or d.get("usage_lower_bound")):
+            d["tokens"], d["cost_known"] = None, False  # an agent that records no tokens: unknown, never 0
         rows.append(d)
     total = store.conn.execute(f"SELECT count(*) FROM sessions s JOIN files f ON f.id = s.file_id {w}", args).get
     facets: dict[str, list[tuple[str, int]]] = {}

@@ -12,8 +12,8 @@ from pydantic import ValidationError
 
 from sessionlens.services.hub import ROLES, SCOPES, HubError, PushChunk
 from sessionlens.web import html as H
-from sessionlens.web.security import CSRF, PRINCIPAL, SESSION_COOKIE, client_address, cookie_kw, same_origin, too_many
-from sessionlens.web.server import audit, csrf_input, ctx_of, json_response, page
+from sessionlens.web.common import audit, csrf_input, ctx_of, json_response, page
+from sessionlens.web.security import PRINCIPAL, SESSION_COOKIE, client_address, cookie_kw, same_origin, too_many
 
 LOGIN_COOKIE = "sessionlens_login"
 MAX_CHUNKS = 32

@@ -39,6 +39,8 @@ class WebConfig:
     max_push_body: int = 8 * 1024 * 1024
     index_on_start: bool = True
     poll_seconds: float = 1.0
+    auth_attempts: int = 10  # sign-in attempts per address (and per user name) ...
+    auth_window: float = 60.0  # ... per this many seconds
 
     def host_ok(self, host_header: str | None, bound_port: int) -> bool:
         if not host_header:

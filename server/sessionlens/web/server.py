@@ -10,17 +10,17 @@ import asyncio
 import json
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
 
 from sessionlens.services import web as svc
-from sessionlens.services.app import App, NotFound, StoreError
+from sessionlens.services.app import App, NotFound
+from sessionlens.services.web import StoreError
 from sessionlens.web import html as H
+from sessionlens.web import hubpages
+from sessionlens.web.common import CTX, Ctx, _int, audit, csrf_input, ctx_of, json_response, page
 from sessionlens.web.security import (
     COOKIE_AUTH,
     CSRF,
@@ -28,7 +28,6 @@ from sessionlens.web.security import (
     SCOPE,
     SESSION_COOKIE,
     TOKEN_COOKIE,
-    RateLimiter,
     WebConfig,
     client_address,
     cookie_kw,
@@ -40,58 +39,7 @@ from sessionlens.web.security import (
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
-CTX = web.AppKey("ctx", object)
 PUBLIC = ("/static/", "/login", "/healthz")
-
-
-class Ctx:
-    def __init__(self, app: App, cfg: WebConfig, hub=None):
-        self.app, self.cfg, self.hub = app, cfg, hub
-        self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sessionlens-web")
-        self.general = RateLimiter(600, 60)
-        self.auth_limit = RateLimiter(10, 60)
-        self.key_limit = RateLimiter(1200, 60)
-        self.pending: set[str] = set()
-        self.pending_lock = threading.Lock()
-        self.wake = threading.Event()
-        self.stop = threading.Event()
-        self.indexing = False
-        self.worker: threading.Thread | None = None
-        self.port = cfg.port
-
-    async def run(self, fn, *a, **kw):
-        return await asyncio.get_running_loop().run_in_executor(self.pool, partial(fn, *a, **kw))
-
-    # one background writer: pushed files and the start-up pass are indexed here, in order
-    def queue_index(self, paths) -> None:
-        with self.pending_lock:
-            self.pending.update(paths)
-        self.wake.set()
-
-    def _work(self) -> None:
-        while not self.stop.is_set():
-            self.wake.wait(0.5)
-            self.wake.clear()
-            with self.pending_lock:
-                batch, self.pending = sorted(self.pending), set()
-                self.indexing = bool(batch)
-            if not batch:
-                continue
-            try:
-                self.app.index(batch)
-            except Exception:  # a bad pass is logged; the files are retried on the next push
-                log.exception("indexing failed")
-            finally:
-                with self.pending_lock:
-                    self.indexing = False
-
-    def busy(self) -> bool:
-        with self.pending_lock:
-            return bool(self.pending) or self.indexing
-
-
-def ctx_of(request: web.Request) -> Ctx:
-    return request.app[CTX]
 
 
 # ---------------------------------------------------------------------- middlewares
@@ -195,44 +143,6 @@ async def check_csrf(request: web.Request) -> None:
 
     if not sent or not request.get(CSRF) or not hmac.compare_digest(str(sent), request[CSRF]):
         raise web.HTTPForbidden(text="missing or wrong CSRF token; reload the page\n")
-
-
-# ---------------------------------------------------------------------- helpers
-def page(request: web.Request, title: str, body: str, active: str = "") -> web.Response:
-    ctx = ctx_of(request)
-    p = request.get(PRINCIPAL)
-    extra = []
-    if ctx.hub is not None and p is not None:
-        extra.append(("/keys", "API keys"))
-        if p.role == "admin":
-            extra += [("/admin", "Admin"), ("/admin/audit", "Audit")]
-    return web.Response(text=H.layout(title, body, active=active, user=p.user["username"] if p else None,
-                                      csrf=request.get(CSRF), extra_nav=extra, team=ctx.hub is not None),
-                        content_type="text/html", charset="utf-8")
-
-
-def csrf_input(request: web.Request) -> str:
-    return f'<input type="hidden" name="csrf" value="{H.esc(request.get(CSRF) or "")}">'
-
-
-async def audit(request: web.Request, action: str, *, target: str | None = None, outcome: str = "ok", **detail) -> None:
-    ctx = ctx_of(request)
-    if ctx.hub is None:
-        return
-    p = request.get(PRINCIPAL)
-    await ctx.run(ctx.hub.audit, p.name if p else "anonymous", action, target=target,
-                  source=client_address(request, ctx.cfg), outcome=outcome, **detail)
-
-
-def _int(v: Any, default: int, lo: int = 0, hi: int = 10**9) -> int:
-    try:
-        return min(max(int(v), lo), hi)
-    except (TypeError, ValueError):
-        return default
-
-
-def json_response(obj: Any, status: int = 200) -> web.Response:
-    return web.Response(text=json.dumps(obj, default=str, ensure_ascii=False), status=status, content_type="application/json")
 
 
 # ---------------------------------------------------------------------- sessions
@@ -637,8 +547,6 @@ def make_app(app: App, cfg: WebConfig, hub=None) -> web.Application:
     r.add_get("/healthz", healthz)
     r.add_static("/static/", STATIC, show_index=False, follow_symlinks=False)
     if hub is not None:
-        from sessionlens.web import hubpages
-
         hubpages.add_routes(r)
 
     async def on_start(_):
