@@ -44,6 +44,13 @@ def _clean(value: Any, limit: int = 200) -> str | None:
     return v or None
 
 
+def agent_names() -> list[str]:
+    """Every registered agent (the agent filter's choices)."""
+    from sessionlens.agents import names
+
+    return names()
+
+
 def session_filters(raw: dict[str, Any]) -> dict[str, Any]:
     """Validated filters from a query string or saved view (unknown keys dropped, lengths capped)."""
     out: dict[str, Any] = {}

@@ -146,7 +146,7 @@ async def check_csrf(request: web.Request) -> None:
 
 
 # ---------------------------------------------------------------------- sessions
-AGENTS = ["", "claude", "codex", "gemini", "copilot", "opencode", "cursor", "pi", "crush"]
+AGENTS = ["", *svc.agent_names()]
 SORTS = [("started", "started"), ("ended", "last activity"), ("cost", "cost"), ("tokens", "tokens"), ("events", "events"),
          ("turns", "turns"), ("findings", "findings"), ("agent", "agent"), ("title", "title")]
 
@@ -163,7 +163,7 @@ async def sessions_page(request: web.Request) -> web.Response:
     off = _int(raw.get("offset"), 0)
     pg = await ctx.run(svc.sessions_page, ctx.app, raw, scope=request[SCOPE], limit=limit, offset=off)
     f = pg["filters"]
-    agents = sorted({a for a, _ in pg["facets"]["agent"]} | {f.get("agent") or ""} | set(AGENTS[1:3]))
+    agents = sorted({a for a, _ in pg["facets"]["agent"]} | set(AGENTS[1:]))
     form = [
         '<form class="filters" method="get" action="/">',
         f'<label>Text <input type="search" name="q" value="{H.esc(f.get("q"))}" placeholder="title, id, project"></label>',
