@@ -317,3 +317,15 @@ def test_web_layer_imports_only_services(tmp_path):
                 mods = [node.module]
             bad += [f"{f.name}: {m}" for m in mods if any(m == b or m.startswith(b + ".") for b in banned)]
     assert bad == []
+
+
+async def test_a_full_work_queue_answers_503_with_retry_after(server, monkeypatch):
+    from sessionlens.web import common
+
+    base, cfg = server
+    async with signed_in(base, cfg) as s:
+        monkeypatch.setattr(common, "MAX_QUEUED", 0)
+        r = await s.get("/api/sessions")
+        assert r.status == 503 and r.headers["Retry-After"] == "2"
+        monkeypatch.setattr(common, "MAX_QUEUED", 256)
+        assert (await s.get("/api/sessions")).status == 200

@@ -18,12 +18,14 @@ from sessionlens.web.security import CSRF, PRINCIPAL, RateLimiter, WebConfig, cl
 
 log = logging.getLogger("sessionlens.web")
 CTX = web.AppKey("ctx", object)
+MAX_QUEUED = 256  # bounded work queue: beyond it requests get 503 with Retry-After
 
 
 class Ctx:
     def __init__(self, app: App, cfg: WebConfig, hub=None):
         self.app, self.cfg, self.hub = app, cfg, hub
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sessionlens-web")
+        self.queued = 0  # jobs submitted to the pool and not finished (the event loop is single-threaded)
         self.general = RateLimiter(600, 60)
         self.auth_limit = RateLimiter(cfg.auth_attempts, cfg.auth_window)
         self.key_limit = RateLimiter(1200, 60)
@@ -36,7 +38,14 @@ class Ctx:
         self.port = cfg.port
 
     async def run(self, fn, *a, **kw):
-        return await asyncio.get_running_loop().run_in_executor(self.pool, partial(fn, *a, **kw))
+        """Run blocking service code in the pool; at most ``MAX_QUEUED`` jobs wait for it (then 503)."""
+        if self.queued >= MAX_QUEUED:
+            raise web.HTTPServiceUnavailable(text="the server is busy; retry shortly\n", headers={"Retry-After": "2"})
+        self.queued += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.pool, partial(fn, *a, **kw))
+        finally:
+            self.queued -= 1
 
     # one background writer: pushed files and the start-up pass are indexed here, in order
     def queue_index(self, paths) -> None:
