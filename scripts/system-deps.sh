@@ -9,6 +9,7 @@ command -v rg >/dev/null 2>&1 || need+=(ripgrep)
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v zsh >/dev/null 2>&1 || need+=(zsh)
 command -v fish >/dev/null 2>&1 || need+=(fish)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)  # the web UI's browser tests (tests/web/test_browser.py)
 if ((${#need[@]})); then
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO="sudo"

@@ -435,6 +435,12 @@ def _masked_sessions(rows: list[dict[str, Any]], args) -> list[dict[str, Any]]:
 
 def cmd_sessions(args) -> int:
     app = _app(args)
+    if getattr(args, "view", None):  # a saved view's filters; flags given on the command line win
+        from sessionlens.web.cli import view_filters
+
+        v = view_filters(app, args.view)
+        args.project, args.agent = args.project or v.get("project"), args.agent or v.get("agent")
+        args.since, args.until = args.since or v.get("since"), args.until or v.get("until")
     rows = _masked_sessions(app.sessions(project=args.project, agent=args.agent, since=args.since, until=args.until,
                                          limit=args.limit, workspace_only=False, include_subagents=not args.no_subagents), args)
     if args.json:
@@ -922,6 +928,7 @@ def build_parser() -> argparse.ArgumentParser:
     filters(sp)
     sp.add_argument("--no-subagents", action="store_true", help="hide sub-agent sessions")
     secrets(sp)
+    sp.add_argument("--view", metavar="NAME", help="apply a saved view's filters (see `sessionlens views`)")
 
     sp = add("show", cmd_show, "a readable timeline of one session")
     sp.add_argument("session", metavar="SESSION", help="session id, id prefix (as tables show it) or log file path")
@@ -989,6 +996,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_evals(sub, common)
     register_rules(sub, common)
+    from sessionlens.web.cli import register as register_web  # serve, admin, audit, push, views
+
+    register_web(sub, common)
     # hide the internal command from the usage line's {a,b,...} list
     sub._choices_actions = [a for a in sub._choices_actions if a.dest != "__complete"]  # type: ignore[attr-defined]
     return p

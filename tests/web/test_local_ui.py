@@ -1,0 +1,331 @@
+"""The local web UI over real HTTP on loopback: access token, Host check, headers, every page on
+generated and hostile sessions, filters, deep links, search, cost, saved views, live updates."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from pathlib import Path
+
+import pytest
+
+from sessionlens.services import web as svc
+from sessionlens.web.security import CSP, WebConfig
+from sessionlens.web.server import start
+from tests.web.helpers import HOSTILE_BITS, assert_escaped, claude_turn_lines, client, indexed_app, make_logs
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    root = tmp_path_factory.mktemp("webui")
+    facts = make_logs(root / "logs")
+    app = indexed_app(root / "home", root / "logs")
+    facts.update(root=root, app=app, home=root / "home")
+    return facts
+
+
+@pytest.fixture
+async def server(env):
+    cfg = WebConfig(index_on_start=False, poll_seconds=0.2)
+    runner, port = await start(env["app"], cfg)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        yield base, cfg
+    finally:
+        await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def signed_in(base, cfg):
+    async with client(base) as s:
+        r = await s.get(f"/?token={cfg.token}", allow_redirects=False)
+        assert r.status == 303 and r.headers["Location"] == "/"
+        assert "HttpOnly" in r.headers["Set-Cookie"] and "SameSite=Strict" in r.headers["Set-Cookie"]
+        yield s
+
+
+async def test_token_is_required_and_becomes_a_cookie(server):
+    base, cfg = server
+    async with client(base) as s:
+        r = await s.get("/")
+        assert r.status == 403
+        r = await s.get("/?token=wrong")
+        assert r.status == 403
+        r = await s.get("/api/sessions", headers={"Authorization": "token nope"})
+        assert r.status == 403
+        r = await s.get("/api/sessions", headers={"Authorization": f"token {cfg.token}"})
+        assert r.status == 200
+        r = await s.get(f"/search?q=x&token={cfg.token}", allow_redirects=False)
+        assert r.status == 303 and r.headers["Location"] == "/search?q=x"  # the token leaves the address bar
+        r = await s.get("/search?q=pytest")
+        assert r.status == 200
+
+
+async def test_host_header_is_checked_against_dns_rebinding(server):
+    base, cfg = server
+    async with client(base) as s:
+        for host in ("evil.example", "evil.example:80", "127.0.0.1.nip.io", ""):
+            r = await s.get(f"/?token={cfg.token}", headers={"Host": host}, allow_redirects=False)
+            assert r.status in (400, 421), host
+        port = base.rsplit(":", 1)[1]
+        r = await s.get(f"/?token={cfg.token}", headers={"Host": f"localhost:{port}"}, allow_redirects=False)
+        assert r.status == 303
+
+
+async def test_security_headers_and_no_cors(server):
+    base, cfg = server
+    async with signed_in(base, cfg) as s:
+        r = await s.get("/", headers={"Origin": "http://evil.example"})
+        assert r.status == 200
+        h = r.headers
+        assert h["Content-Security-Policy"] == CSP and "'unsafe-inline'" not in CSP and "frame-ancestors 'none'" in CSP
+        assert h["X-Content-Type-Options"] == "nosniff" and h["X-Frame-Options"] == "DENY" and h["Referrer-Policy"] == "same-origin"
+        assert "Access-Control-Allow-Origin" not in h
+        r = await s.options("/api/sessions", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "GET"})
+        assert r.status == 405 and "Access-Control-Allow-Origin" not in r.headers
+        r = await s.get("/static/app.js")
+        assert r.status == 200 and "EventSource" in await r.text()
+        r = await s.get("/static/../../../etc/passwd")
+        assert r.status in (403, 404)
+
+
+async def test_sessions_page_filters_and_sorts(server, env):
+    base, cfg = server
+    app = env["app"]
+    all_rows = app.db().list_sessions(limit=1000)
+    async with signed_in(base, cfg) as s:
+        html = await (await s.get("/")).text()
+        assert f"of {len(all_rows)}" in html
+        codex = [r for r in all_rows if r["agent"] == "codex"]
+        r = await s.get("/api/sessions?agent=codex")
+        data = await r.json()
+        assert data["total"] == len(codex) > 0 and {x["agent"] for x in data["sessions"]} == {"codex"}
+        html = await (await s.get("/?agent=codex")).text()
+        assert html.count('class="agent a-codex"') == len(codex) and 'class="agent a-claude"' not in html
+        with_findings = {r["session_id"] for r in app.db().findings()}
+        data = await (await s.get("/api/sessions?findings=1")).json()
+        assert {x["id"] for x in data["sessions"]} == with_findings
+        data = await (await s.get("/api/sessions?sort=cost&order=desc")).json()
+        costs = [x["cost_usd"] for x in data["sessions"]]
+        assert costs == sorted(costs, reverse=True) and costs[0] > costs[-1]
+        data = await (await s.get("/api/sessions?sort=cost&order=asc")).json()
+        assert [x["cost_usd"] for x in data["sessions"]] == sorted(costs)
+        some = next(r for r in all_rows if r["title"] and len(r["title"]) > 12 and "<" not in r["title"])
+        data = await (await s.get("/api/sessions", params={"q": some["title"][:12]})).json()
+        assert some["id"] in {x["id"] for x in data["sessions"]} and data["total"] < len(all_rows)
+        data = await (await s.get("/api/sessions", params={"since": "2030-01-01"})).json()
+        assert data["total"] == 0
+        r = await s.get("/api/sessions", params={"since": "not a date"})
+        assert r.status == 400
+        # injection attempts in every parameter are just values
+        for p in ("agent", "project", "q", "sort", "order", "since"):
+            r = await s.get("/api/sessions", params={p: "' OR 1=1 --"})
+            assert r.status in (200, 400)
+            if r.status == 200:
+                assert (await r.json())["total"] in (0, len(all_rows))  # sort/order fall back; filters match nothing
+
+
+async def test_transcript_deep_links_and_sessionlens_links(server, env):
+    base, cfg = server
+    app = env["app"]
+    s0 = next(r for r in app.db().list_sessions(limit=100) if r["events"] > 20 and not r["parent_session_id"])
+    async with signed_in(base, cfg) as s:
+        html = await (await s.get(f"/s/{s0['id']}")).text()
+        anchors = [int(x) for x in re.findall(r'<article class="ev[^"]*" id="e(\d+)"', html)]
+        assert anchors and anchors == sorted(anchors)
+        assert len(anchors) >= 5
+        assert re.search(r'<h2 class="turn" id="t1">', html)
+        link = app.deep_link_for(s0["id"], anchors[3])
+        r = await s.get("/link", params={"u": link}, allow_redirects=False)
+        assert r.status == 303 and r.headers["Location"].endswith(f"#e{anchors[3]}")
+        r = await s.get(f"/s/{s0['id'][:13]}")  # an id prefix resolves too
+        assert r.status == 200
+        r = await s.get("/link", params={"u": "javascript:alert(1)"})
+        assert r.status == 404
+        r = await s.get("/s/does-not-exist")
+        assert r.status == 404
+        r = await s.get(f"/s/{s0['id']}/events", params={"after": anchors[-2]})
+        frag = await r.text()
+        assert f'id="e{anchors[-1]}"' in frag and f'id="e{anchors[0]}"' not in frag
+        r = await s.get(f"/s/{s0['id']}/export")
+        assert r.status == 200 and "attachment" in r.headers["Content-Disposition"]
+
+
+async def test_search_snippets_and_facets(server, env):
+    base, cfg = server
+    async with signed_in(base, cfg) as s:
+        res = env["app"].search("pytest", limit=50, workspace_only=False)
+        assert res["hits"]
+        html = await (await s.get("/search?q=pytest")).text()
+        assert "<mark>" in html.lower() or "pytest" in html
+        assert html.count('<a class="hit"') == min(len(res["hits"]), 50)
+        data = await (await s.get("/api/search?q=pytest")).json()
+        kinds = dict(data["facets"]["kind"])
+        assert sum(kinds.values()) == len(data["hits"])
+        k = max(kinds, key=kinds.get)
+        data2 = await (await s.get("/api/search", params={"q": "pytest", "kind": k})).json()
+        assert {h["kind"] for h in data2["hits"]} == {k}
+        r = await s.get("/api/search")
+        assert r.status == 400
+
+
+async def test_cost_dashboard_by_every_grouping(server, env):
+    base, cfg = server
+    total = env["app"].cost_report("model")["totals"]["cost_usd"]
+    async with signed_in(base, cfg) as s:
+        for by in ("day", "week", "month", "model", "project", "agent", "session"):
+            r = await s.get("/cost", params={"by": by})
+            html = await r.text()
+            assert r.status == 200 and "<svg" in html and "<table" in html, by
+            assert f"${total:,.2f}" in html
+            data = await (await s.get("/api/cost", params={"by": by})).json()
+            assert abs(data["totals"]["cost_usd"] - total) < 1e-6
+        svg = (await (await s.get("/cost?by=day")).text()).split("<svg", 1)[1].split("</svg>", 1)[0]
+        assert "style=" not in svg and "<script" not in svg  # the strict CSP allows no inline style or script
+
+
+async def test_coach_and_evals_pages(server, env):
+    base, cfg = server
+    app = env["app"]
+    counts = app.finding_counts()
+    async with signed_in(base, cfg) as s:
+        html = await (await s.get("/coach")).text()
+        assert counts and all(x["rule_id"] in html for x in counts)
+        rule = counts[0]["rule_id"]
+        html = await (await s.get("/coach", params={"rule": rule})).text()
+        assert html.count("<tr>") - 1 == min(counts[0]["findings"], 300)
+        assert "Guideline compliance" in html
+        run_id = app.db().add_eval_run("smoke", None, 1.0, 2.0, "abc1234", None, {"passed": 1, "failed": 1, "regressions": 1},
+                                       [{"check_id": "no-secret", "passed": True}, {"check_id": "tests-pass", "passed": False, "message": "<b>red</b>"}])
+        html = await (await s.get("/evals")).text()
+        assert f'href="/evals/{run_id}"' in html and "smoke" in html
+        html = await (await s.get(f"/evals/{run_id}")).text()
+        assert "FAIL" in html and "tests-pass" in html and "&lt;b&gt;red&lt;/b&gt;" in html
+
+
+async def test_saved_views_need_csrf_and_work_in_ui_and_cli(server, env, capsys):
+    base, cfg = server
+    async with signed_in(base, cfg) as s:
+        r = await s.post("/views", data={"name": "codex-only", "agent": "codex"})
+        assert r.status == 403
+        r = await s.post("/views", data={"name": "codex-only", "agent": "codex", "csrf": cfg.csrf_for_token()},
+                         headers={"Origin": "http://evil.example"})
+        assert r.status == 403
+        r = await s.post("/views", data={"name": "codex-only", "agent": "codex", "findings": "1", "csrf": cfg.csrf_for_token()},
+                         allow_redirects=False)
+        assert r.status == 303 and r.headers["Location"] == "/?view=codex-only"
+        html = await (await s.get("/?view=codex-only")).text()
+        assert 'class="agent a-claude"' not in html and "codex-only" in html
+        r = await s.post("/views", data={"name": "../../etc", "agent": "codex", "csrf": cfg.csrf_for_token()})
+        assert r.status == 400
+    assert svc.view(env["app"], "codex-only") == {"agent": "codex", "findings": "1"}
+    from sessionlens.cli import main
+
+    assert main(["--home", str(env["home"]), "sessions", "--view", "codex-only", "--json"]) == 0
+    import json
+
+    rows = json.loads(capsys.readouterr().out)
+    assert rows and {r["agent"] for r in rows} == {"codex"}
+    assert main(["--home", str(env["home"]), "views", "--json"]) == 0
+    assert "codex-only" in json.loads(capsys.readouterr().out)
+
+
+async def test_live_session_updates_over_server_sent_events(server, env, tmp_path):
+    base, cfg = server
+    app = env["app"]
+    path = tmp_path / "live" / "live.jsonl"
+    from tests.web.helpers import write_claude_session
+
+    sid = write_claude_session(path, prompt="live session")
+    app.index([str(path)])
+    before = app.db().get_session(sid)["events"]
+    async with signed_in(base, cfg) as s:
+        async with s.get(f"/s/{sid}/live") as r:
+            assert r.headers["Content-Type"].startswith("text/event-stream")
+            first = await asyncio.wait_for(r.content.readuntil(b"\n\n"), 10)
+            assert b"event: hello" in first
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(claude_turn_lines(sid, 1, "second turn arrives", cwd="/home/dev/projects/live"))
+            msg = b""
+            while b"event: grew" not in msg:
+                msg = await asyncio.wait_for(r.content.readuntil(b"\n\n"), 15)
+        html = await (await s.get(f"/s/{sid}/events", params={"after": before})).text()
+        assert "second turn arrives" in html
+    assert app.db().get_session(sid)["events"] > before
+
+
+async def test_hostile_content_is_escaped_on_every_page(server, env):
+    base, cfg = server
+    sid = env["hostile_id"]
+    async with signed_in(base, cfg) as s:
+        pages = ["/", f"/s/{sid}", f"/s/{sid}/events?after=0", "/search?q=alert", "/search?q=onerror", "/coach", "/cost?by=session",
+                 "/?q=%3Cscript%3E", "/search?q=%3Cscript%3Ealert(9)%3C/script%3E"]
+        for p in pages:
+            r = await s.get(p)
+            assert r.status == 200, p
+            assert_escaped(await r.text())
+        html = await (await s.get(f"/s/{sid}")).text()
+        assert "&lt;script&gt;alert(&quot;title&quot;)&lt;/script&gt;" in html  # shown, as text
+        assert '<a href="https://example.com/docs?a=1&amp;b=2" rel="noopener noreferrer nofollow"' in html
+        hrefs = re.findall(r'href="([^"]*)"', html)
+        assert all(h.startswith(("/", "#", "https://", "http://")) for h in hrefs), hrefs
+        ext = [h for h in hrefs if h.startswith("http")]
+        assert ext == ["https://example.com/docs?a=1&amp;b=2"] * len(ext) and ext
+        for bit in HOSTILE_BITS:
+            assert bit not in html
+
+
+def test_secrets_are_masked_in_the_transcript(env, tmp_path):
+    app = env["app"]
+    path = tmp_path / "secret" / "s.jsonl"
+    from tests.web.helpers import write_claude_session
+
+    key = "sk-ant-api03-" + "A1b2C3d4" * 10
+    sid = write_claude_session(path, prompt="deploy with key " + key, extra_text="token " + key)
+    app.index([str(path)])
+    v = svc.session_view(app, sid)
+    from sessionlens.web.html import transcript_html
+
+    html = transcript_html(v)
+    assert key not in html and "REDACTED" in html
+    assert key not in (v["session"]["title"] or "")
+    page = svc.sessions_page(app, {"q": "deploy with key"})
+    assert page["rows"] and all(key not in (r["title"] or "") for r in page["rows"])
+
+
+def test_local_ui_refuses_a_non_loopback_bind(tmp_path, capsys):
+    from sessionlens.cli import main
+
+    assert main(["--home", str(tmp_path), "serve", "--host", "0.0.0.0", "--port", "0"]) == 1
+    assert "loopback" in capsys.readouterr().err
+
+
+def test_web_layer_imports_only_services(tmp_path):
+    import ast
+
+    pkg = Path(__file__).resolve().parents[2] / "server" / "sessionlens" / "web"
+    banned = ("sessionlens.store", "sessionlens.search", "sessionlens.ingest", "sessionlens.coach", "sessionlens.cost",
+              "sessionlens.lsp", "apsw", "tantivy")
+    bad = []
+    for f in pkg.rglob("*.py"):
+        for node in ast.walk(ast.parse(f.read_text())):
+            mods = []
+            if isinstance(node, ast.Import):
+                mods = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                mods = [node.module]
+            bad += [f"{f.name}: {m}" for m in mods if any(m == b or m.startswith(b + ".") for b in banned)]
+    assert bad == []
+
+
+async def test_a_full_work_queue_answers_503_with_retry_after(server, monkeypatch):
+    from sessionlens.web import common
+
+    base, cfg = server
+    async with signed_in(base, cfg) as s:
+        monkeypatch.setattr(common, "MAX_QUEUED", 0)
+        r = await s.get("/api/sessions")
+        assert r.status == 503 and r.headers["Retry-After"] == "2"
+        monkeypatch.setattr(common, "MAX_QUEUED", 256)
+        assert (await s.get("/api/sessions")).status == 200
