@@ -214,4 +214,15 @@ MIGRATIONS: list[str] = [
     DROP INDEX events_call;
     CREATE INDEX events_call ON events(file_id, call_id) WHERE call_id IS NOT NULL;
     """,
+    # migration: otel — what each OTLP endpoint already received, per session (resumable, idempotent exports)
+    """
+    CREATE TABLE otlp_exports(
+        endpoint TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,               -- events/usage/findings counts when it was sent
+        spans INTEGER NOT NULL,
+        exported_at REAL NOT NULL,
+        PRIMARY KEY(endpoint, session_id)
+    ) STRICT, WITHOUT ROWID;
+    """,
 ]
