@@ -247,7 +247,13 @@ def cmd_export(args) -> int:
     """A session as Markdown or JSON, with secrets redacted (exports leave the machine)."""
     from sessionlens.coach.redact import redact, redact_obj
 
+    from sessionlens import cli_otlp
+
     app = _app(args)
+    if cli_otlp.wanted(args):
+        return cli_otlp.run(app, args, as_json=args.json)
+    if not args.session:
+        raise CliError("export needs a SESSION (or --otlp ENDPOINT for a selection)")
     if args.format == "markdown":
         title, md = app.render_session(args.session, redact=True)
         text = redact(md)
@@ -401,10 +407,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("stats", cmd_stats, "store summary")
 
-    sp = add("export", cmd_export, "export a session as Markdown or JSON, with secrets redacted")
-    sp.add_argument("session", help="session id, id prefix or file path")
+    sp = add("export", cmd_export, "export a session as Markdown or JSON, or sessions as OpenTelemetry traces, with secrets redacted")
+    sp.add_argument("session", nargs="?", help="session id, id prefix or file path (with --otlp: default all sessions)")
     sp.add_argument("--format", choices=["markdown", "json"], default="markdown")
     sp.add_argument("-o", "--output", help="write to this file instead of stdout")
+    sp.add_argument("--project", help="with --otlp: only this project (root or name)")
+    sp.add_argument("--agent", help="with --otlp: only this agent")
+    sp.add_argument("--since", help="with --otlp: only sessions since (ISO date/time or span like 7d)")
+    from sessionlens import cli_otlp
+
+    cli_otlp.add_arguments(sp)
 
     sp = add("cost", cmd_cost, "token and cost report")
     sp.add_argument("--by", choices=["day", "week", "month", "session", "model", "project", "agent"], default="day")
