@@ -31,7 +31,7 @@ class Receiver:
                     self.send_response(500)
                     self.end_headers()
                     return
-                outer.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                outer.requests.append(({k.lower(): v for k, v in self.headers.items()} | {":path": self.path}, body))
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-protobuf")
                 self.end_headers()
@@ -44,13 +44,27 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def spans(self):
+        return self.spans_of(b for h, b in self.requests if h[":path"].endswith("/v1/traces"))
+
+    def spans_of(self, bodies):
         out = []
-        for _, body in self.requests:
+        for body in bodies:
             req = otlp.decode(body)
             for rs in req.resource_spans:
                 for ss in rs.scope_spans:
                     out.extend((rs, ss, sp) for sp in ss.spans)
         return out
+
+    def metric_names(self) -> set[str]:
+        from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+
+        names = set()
+        for h, body in self.requests:
+            if h[":path"].endswith("/v1/metrics"):
+                req = ExportMetricsServiceRequest()
+                req.ParseFromString(body)
+                names |= {m.name for rm in req.resource_metrics for sm in rm.scope_metrics for m in sm.metrics}
+        return names
 
     def close(self):
         self.server.shutdown()
