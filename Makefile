@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup demo test lint test-python test-extension e2e perf schemas clean
+.PHONY: setup demo test lint test-python test-extension e2e perf schemas clean phoenix
 
 $(BIN)/.installed: pyproject.toml
 	@echo "[setup] creating $(VENV) and installing sessionlens and its Python dependencies (a minute or two the first time)..."
@@ -30,8 +30,19 @@ lint: setup
 	$(BIN)/ruff check server tests scripts
 	$(BIN)/mypy
 
-test-python: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+## Arize Phoenix, the OTLP backend of the export's round-trip test, in a venv of its own (the main install stays lean).
+PHOENIX_VENV ?= .venv-phoenix
+PHOENIX_VERSION ?= 20.26.1
+$(PHOENIX_VENV)/bin/phoenix:
+	@echo "[setup] installing Arize Phoenix $(PHOENIX_VERSION) into $(PHOENIX_VENV) (the OTLP backend of the tests)" >&2
+	test -x $(PHOENIX_VENV)/bin/python || $(PYTHON) -m venv $(PHOENIX_VENV)
+	$(PHOENIX_VENV)/bin/python -m pip install -q --upgrade pip
+	$(PHOENIX_VENV)/bin/python -m pip install -q 'arize-phoenix==$(PHOENIX_VERSION)'
+
+phoenix: $(PHOENIX_VENV)/bin/phoenix
+
+test-python: setup phoenix
+	SESSIONLENS_PHOENIX=$(abspath $(PHOENIX_VENV)/bin/phoenix) $(BIN)/python -m pytest -q -p no:cacheprovider
 
 test-extension:
 	cd vscode-extension && (test -d node_modules || npm ci --no-audit --no-fund --loglevel=error) \
@@ -47,4 +58,4 @@ schemas: setup
 	$(BIN)/sessionlens schemas --out schemas
 
 clean:
-	rm -rf $(VENV) vscode-extension/node_modules vscode-extension/dist artifacts
+	rm -rf $(VENV) $(PHOENIX_VENV) vscode-extension/node_modules vscode-extension/dist artifacts

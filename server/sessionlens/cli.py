@@ -522,7 +522,11 @@ def cmd_export(args) -> int:
     """Sessions as Markdown, JSON, JSON Lines or CSV, always with secrets redacted (exports leave the machine)."""
     from sessionlens.services import exchange
 
+    from sessionlens import cli_otlp
+
     app = _app(args)
+    if cli_otlp.wanted(args):
+        return cli_otlp.run(app, args, as_json=args.json)
     sessions = _export_selection(app, args)
     ids = [s["id"] for s in sessions]
     fmt = args.format
@@ -952,6 +956,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--until", type=time_arg, metavar="WHEN", help="sessions up to this time")
     sp.add_argument("--limit", type=positive_int, default=10_000, metavar="N", help="at most N sessions (default 10000)")
     sp.add_argument("-o", "--output", metavar="FILE", help="write to this file instead of stdout")
+    from sessionlens import cli_otlp
+
+    cli_otlp.add_arguments(sp)
 
     sp = add("import", cmd_import, "load a JSON Lines export into the store (idempotent)")
     sp.add_argument("file", metavar="FILE", help="a file written by `sessionlens export --format jsonl`")

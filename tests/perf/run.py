@@ -239,6 +239,44 @@ def bench_cost(app, corpus: dict, ccusage: list[str] | None, reps: int = 10) -> 
     return out
 
 
+def bench_otlp(app) -> dict[str, Any]:
+    """OTLP export throughput: every session to a loopback receiver that discards the body; the baseline
+    in the same run is the mapping + protobuf encoding alone (no HTTP)."""
+    import http.server
+    import threading
+
+    from sessionlens.services.otlp import OtlpExport
+    from sessionlens.telemetry import otlp as wire
+
+    class Sink(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        ex = OtlpExport(app, f"http://127.0.0.1:{srv.server_address[1]}")
+        sel = ex.select()
+        t0 = time.perf_counter()
+        n = size = 0
+        for s in sel:
+            spans = ex.spans_for(s)
+            n += len(spans)
+            size += len(wire.encode(spans, ex.resource))
+        encode_s = time.perf_counter() - t0
+        st = ex.run(sel, resume=False)
+    finally:
+        srv.shutdown()
+    return {"sessions": len(sel), "spans": st.spans, "bytes": st.bytes, "seconds": round(st.seconds, 3),
+            "spans_per_s": round(st.spans / st.seconds) if st.seconds else None,
+            "encode_only_seconds": round(encode_s, 3), "encode_only_spans_per_s": round(n / encode_s) if encode_s else None}
+
+
 def _append_line(path: str, token: str, agent: str) -> None:
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     if agent == "codex":
@@ -471,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cold-runs", type=int, default=3, help="cold indexing runs; the median counts (default 3)")
     ap.add_argument("--work", type=Path, default=CACHE / "work", help="where corpora and stores live (default ~/.cache/sessionlens-perf/work)")
     ap.add_argument("--out", type=Path, default=OUT_DIR / "results.json")
-    ap.add_argument("--only", default="index,rescan,search,lsp,cost", help="comma-separated benchmarks to run")
+    ap.add_argument("--only", default="index,rescan,search,lsp,cost,otlp", help="comma-separated benchmarks to run")
     ap.add_argument("--no-markdown", action="store_true", help=f"do not rewrite {RESULTS_MD.relative_to(REPO)}")
     args = ap.parse_args(argv)
     only = {x.strip() for x in args.only.split(",") if x.strip()}
@@ -500,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
         results["index"] = bench_index(corpus, home, args.cold_runs)
     if "rescan" in only:
         results["rescan"] = bench_rescan_many(work / f"small-{args.small_files}", work / f"home-small-{args.small_files}", args.small_files)
-    if "search" in only or "cost" in only:
+    if "search" in only or "cost" in only or "otlp" in only:
         sys.path.insert(0, str(REPO / "server"))
         from sessionlens.services.app import App
         from sessionlens.services.settings import Settings
@@ -512,6 +550,9 @@ def main(argv: list[str] | None = None) -> int:
         if "cost" in only:
             say("cost report ...")
             results["cost"] = bench_cost(app, corpus, cc)
+        if "otlp" in only:
+            say("OTLP export throughput ...")
+            results["otlp"] = bench_otlp(app)
         app.close()
     if "lsp" in only:
         say("LSP latencies ...")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,6 +17,7 @@ from sessionlens.lsp.commands import CommandSpec
 from sessionlens.lsp.core import Feature, MethodSpec, SessionLensServer
 from sessionlens.lsp.features import FEATURES
 from sessionlens.models.api import COMMANDS as DECLARED_COMMANDS
+from sessionlens.services import selftrace
 
 log = logging.getLogger("sessionlens.lsp")
 
@@ -24,8 +26,33 @@ __all__ = ["COMMANDS", "SessionLensServer", "build_server", "run"]
 COMMANDS = [c.name for f in FEATURES for c in f.commands]
 
 
+def _traced(fn: Any, method: str) -> Any:
+    """``fn`` inside a span and a latency histogram by ``rpc.method`` (only when telemetry is on)."""
+    t = selftrace.telemetry("lsp")
+    if not t.enabled:
+        return fn
+    attrs = {"rpc.system": "jsonrpc", "rpc.method": method}
+    if _is_async(fn):
+        async def traced(ls: Any, *args: Any) -> Any:
+            t0 = time.perf_counter()
+            with t.span(method, **attrs):
+                try:
+                    return await fn(ls, *args)
+                finally:
+                    t.record("sessionlens.lsp.request.duration", time.perf_counter() - t0, **attrs)
+    else:
+        def traced(ls: Any, *args: Any) -> Any:  # type: ignore[misc]
+            t0 = time.perf_counter()
+            with t.span(method, **attrs):
+                try:
+                    return fn(ls, *args)
+                finally:
+                    t.record("sessionlens.lsp.request.duration", time.perf_counter() - t0, **attrs)
+    return traced
+
+
 def _register_method(ls: SessionLensServer, spec: MethodSpec) -> None:
-    fn = spec.fn
+    fn = _traced(spec.fn, spec.method)
 
     # pygls injects the server into handlers whose first parameter is named `ls`
     if _is_async(fn):
@@ -43,8 +70,10 @@ def _register_method(ls: SessionLensServer, spec: MethodSpec) -> None:
 
 
 def _register_command(ls: SessionLensServer, spec: CommandSpec) -> None:
+    execute = _traced(spec.execute, f"workspace/executeCommand {spec.name}")
+
     async def handler(ls: SessionLensServer, *args: Any) -> Any:
-        return await spec.execute(ls, args)
+        return await execute(ls, args)
 
     ls.command(spec.name)(handler)
 
@@ -86,5 +115,8 @@ def run(stdin: Any, stdout: Any) -> int:
     level = os.environ.get("SESSIONLENS_LOG", "INFO").upper()
     logging.basicConfig(level=getattr(logging, level, logging.INFO), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     srv = build_server()
-    srv.start_io(stdin, stdout)
+    try:
+        srv.start_io(stdin, stdout)
+    finally:
+        selftrace.shutdown()  # flush our own spans and metrics (a no-op without OTEL_* variables)
     return 0

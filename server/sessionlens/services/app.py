@@ -26,7 +26,7 @@ from sessionlens.agents import registry as agent_registry
 from sessionlens.ingest.discovery import default_roots
 from sessionlens.models import Event, EventKind
 from sessionlens.search import SearchFilters, SearchIndex
-from sessionlens.services import render
+from sessionlens.services import render, selftrace
 from sessionlens.services.indexer import Indexer, IndexStats, ProjectResolver
 from sessionlens.services.render import html as render_html
 from sessionlens.services.settings import Settings
@@ -164,7 +164,20 @@ class App:
     # ------------------------------------------------------------------ indexing
     def index(self, paths: Iterable[str] | None = None, **kw) -> IndexStats:
         targets = [os.path.abspath(os.path.expanduser(p)) for p in paths] if paths else self.roots()
-        return self.indexer().index(targets, **kw)
+        t = selftrace.telemetry()
+        if not t.enabled:
+            return self.indexer().index(targets, **kw)
+        with t.span("sessionlens.index", **{"sessionlens.roots": len(targets)}) as sp:
+            st = self.indexer().index(targets, **kw)
+            for k in ("files_seen", "files_changed", "bytes_parsed", "events"):
+                sp.set_attribute(f"sessionlens.index.{k}", int(getattr(st, k)))
+            if st.errors:
+                sp.set_attribute("sessionlens.index.errors", len(st.errors))
+            log.info("index pass: %d changed of %d files, %d bytes", st.files_changed, st.files_seen, st.bytes_parsed)
+        t.record("sessionlens.index.duration", st.seconds)
+        t.add("sessionlens.index.bytes", st.bytes_parsed)
+        t.add("sessionlens.index.files", st.files_changed)
+        return st
 
     def stats(self) -> dict[str, Any]:
         c = self.db().counts()

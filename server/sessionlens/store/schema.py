@@ -219,4 +219,15 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE sessions ADD COLUMN usage_lower_bound INTEGER NOT NULL DEFAULT 0;
     """,
+    # migration: otel — what each OTLP endpoint already received, per session (resumable, idempotent exports)
+    """
+    CREATE TABLE otlp_exports(
+        endpoint TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,               -- events/usage/findings counts when it was sent
+        spans INTEGER NOT NULL,
+        exported_at REAL NOT NULL,
+        PRIMARY KEY(endpoint, session_id)
+    ) STRICT, WITHOUT ROWID;
+    """,
 ]

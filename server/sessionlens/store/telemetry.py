@@ -1,0 +1,42 @@
+"""Store queries for the OTLP export: a session's billed requests, and what each endpoint has received."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sessionlens.store.db import Store
+
+
+def usage_rows(store: Store, session_id: str) -> list[tuple[Any, ...]]:
+    """(key, seq, ts, model, input, cache_read, cache_write_5m, cache_write_1h, output, reasoning, cost_usd)."""
+    return list(store.conn.execute(
+        """SELECT key, seq, ts, model, input, cache_read, cache_write_5m, cache_write_1h, output, reasoning, cost_usd
+           FROM usage WHERE session_id=? ORDER BY seq, key""", (session_id,)))
+
+
+def fingerprint(store: Store, session_id: str, file_id: int) -> str:
+    ev = store.conn.execute("SELECT count(*), coalesce(max(seq), 0) FROM events WHERE file_id=?", (file_id,)).fetchone()
+    us = store.conn.execute("SELECT count(*), coalesce(sum(output), 0) FROM usage WHERE session_id=?", (session_id,)).fetchone()
+    fi = store.conn.execute("SELECT count(*) FROM findings WHERE session_id=?", (session_id,)).fetchone()
+    return f"{ev[0]}:{ev[1]}:{us[0]}:{us[1]}:{fi[0]}"
+
+
+def export_marks(store: Store, endpoint: str) -> dict[str, str]:
+    return {r[0]: r[1] for r in store.conn.execute(
+        "SELECT session_id, fingerprint FROM otlp_exports WHERE endpoint=?", (endpoint,))}
+
+
+def mark_exported(store: Store, endpoint: str, marks: list[tuple[str, str, int]]) -> None:
+    now = time.time()
+    with store.conn:
+        store.conn.executemany(
+            """INSERT INTO otlp_exports(endpoint, session_id, fingerprint, spans, exported_at) VALUES(?,?,?,?,?)
+               ON CONFLICT(endpoint, session_id) DO UPDATE SET fingerprint=excluded.fingerprint,
+               spans=excluded.spans, exported_at=excluded.exported_at""",
+            [(endpoint, sid, fp, n, now) for sid, fp, n in marks])
+
+
+def forget_exports(store: Store, endpoint: str) -> None:
+    with store.conn:
+        store.conn.execute("DELETE FROM otlp_exports WHERE endpoint=?", (endpoint,))

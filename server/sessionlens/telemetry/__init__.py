@@ -1,0 +1,1 @@
+"""Agent sessions as OpenTelemetry GenAI traces (pure mapping; OTLP encoding needs the ``otel`` extra)."""
