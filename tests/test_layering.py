@@ -50,7 +50,7 @@ LAYERS: dict[str, int] = {
     "__init__": 0, "models": 0, "samples": 0,
     "agents": 1, "ingest": 1,
     "store": 2, "search": 2,
-    "cost": 3, "coach": 3, "compliance": 3, "evals": 3,
+    "cost": 3, "coach": 3, "compliance": 3, "evals": 3, "telemetry": 3,
     "services": 4,
     "lsp": 5, "cli": 5, "web": 5, "schemas": 5, "__main__": 5,
 }
