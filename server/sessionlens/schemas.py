@@ -8,6 +8,7 @@ that they are current.  Editors use them to complete and validate ``.sessionlens
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,38 @@ def _dataset_case() -> dict[str, Any] | None:
     return DatasetCase.model_json_schema()
 
 
+def _lsp_commands() -> dict[str, Any]:
+    """The client/server contract: every command's params and result, the error codes, the served documents."""
+    from pydantic.json_schema import models_json_schema
+
+    from sessionlens.lsp.features.lifecycle import documents
+    from sessionlens.models import api
+
+    models: list[tuple[type, Any]] = []
+    for c in api.COMMANDS.values():
+        models += [(c.params, "validation"), (c.result, "serialization")]
+    models += [(m, "serialization") for m in api.NOTIFICATIONS.values()]
+    unique = list(dict.fromkeys(models))
+    refs, schema = models_json_schema(unique, ref_template="#/$defs/{model}")
+    commands = {
+        name: {"summary": c.summary, "params": refs[(c.params, "validation")], "result": refs[(c.result, "serialization")]}
+        for name, c in api.COMMANDS.items()
+    }
+    return {
+        "description": "workspace/executeCommand: one object argument, one object result. " + " ".join(
+            (api.__doc__ or "").split("Errors:", 1)[-1].split()),
+        "type": "object",
+        "$defs": schema.get("$defs", {}),
+        "commands": commands,
+        "notifications": {name: refs[(m, "serialization")] for name, m in api.NOTIFICATIONS.items()},
+        "errors": {"InvalidParams": -32602, "NotFound": api.NOT_FOUND, "RequestFailed": api.REQUEST_FAILED},
+        "cost_groupings": list(typing.get_args(api.CostGrouping)),
+        "documents": documents().model_dump(),
+    }
+
+
 SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any] | None]]] = {
+    "lsp-commands.schema.json": ("the sessionlens LSP commands (workspace/executeCommand)", _lsp_commands),
     "config.schema.json": ("sessionlens project configuration (.sessionlens.json)", _project_config),
     "settings.schema.json": ("sessionlens editor settings (the `sessionlens` section)", _settings),
     "pricing.schema.json": ("sessionlens pricing overrides (the `pricing` section)", _pricing),

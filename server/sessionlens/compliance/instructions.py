@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 AGENTS_NAMES = ("AGENTS.override.md", "AGENTS.md")
 CLAUDE_NAMES = ("CLAUDE.md", ".claude/CLAUDE.md", "CLAUDE.local.md")
 INSTRUCTION_BASENAMES = ("AGENTS.md", "AGENTS.override.md", "CLAUDE.md", "CLAUDE.local.md")
+# the same files as globs (editors' document selectors and file watchers; is_instruction_file agrees)
+INSTRUCTION_GLOBS = (*(f"**/{n}" for n in INSTRUCTION_BASENAMES), "**/.ruler/*.md")
 _MARKERS = ("AGENTS.md", "AGENTS.override.md", "CLAUDE.md", "CLAUDE.local.md", ".ruler", ".git")
 _GIT_TIMEOUT = 10
 

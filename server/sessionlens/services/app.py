@@ -340,10 +340,19 @@ class App:
         with db.lock:
             return db.recompute_costs(fn)
 
-    def cost_chart_svg(self, *, since=None, until=None, project=None, agent=None) -> str:
-        rep = self.cost_report("day", since=since, until=until, project=project, agent=agent)
-        series = [{"day": r["day"], "model": r.get("model") or "(unknown)", "cost": r["cost_usd"]} for r in rep["rows"]]
-        return cost_report_mod.render_svg_chart(series)
+    def cost_chart_svg(self, *, by: str = "day", since=None, until=None, project=None, agent=None) -> str:
+        """The cost chart of ``cost_report(by)``: bars per bucket (stacked by model for day/week/month)."""
+        rep = self.cost_report(by, since=since, until=until, project=project, agent=agent)
+        series = []
+        for r in rep["rows"]:
+            label = r.get(by)
+            if by == "session":
+                label = " ".join(str(r.get("title") or label or "?").split())[:24]
+            series.append({"day": label if label is not None else "(none)",
+                           "model": r.get("model") or (label if by == "model" else "cost"), "cost": r["cost_usd"]})
+        timed = by in ("day", "week", "month")
+        title = f"Cost per {by}" + (" by model" if timed else "") + " (USD)"
+        return cost_report_mod.render_svg_chart(series, title=title)
 
     # ------------------------------------------------------------------ coach
     def findings(self, *, project=None, session=None, rule=None, limit=10_000) -> list[dict[str, Any]]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sessionlens import ingest
-from sessionlens.coach.config import CoachConfig, load_project_config
+from sessionlens.coach.config import CONFIG_FILENAME, CoachConfig, load_project_config
 from sessionlens.coach.redact import find_secrets
 from sessionlens.coach.rules import RULE_KINDS, may_hold_secret, run_rules, secret_event_seqs
 from sessionlens.cost import PriceTable, cost_of
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 HEAD_BYTES = 4096
 CHUNK_BYTES = 8 * 1024 * 1024
 DETECT_BYTES = 1024 * 1024
-PROJECT_CONFIG = ".sessionlens.json"
+PROJECT_CONFIG = CONFIG_FILENAME  # the one name, declared in coach.config
 #: A pass with at least this much to parse is a bulk pass: jobs are also prepared in a worker process
 #: (the second core) while this process writes, the WAL is checkpointed less often, and Tantivy gets
 #: two indexing threads.
