@@ -135,3 +135,53 @@ def write_schemas(out_dir: Path) -> list[Path]:
             p.write_text(text)
         written.append(p)
     return written
+
+
+# ---------------------------------------------------------------------- docs
+TABLE_BEGIN = "<!-- generated: lsp commands (python -m sessionlens.schemas --docs docs/ARCHITECTURE.md) -->"
+TABLE_END = "<!-- end of generated lsp commands -->"
+
+
+def _fields(model: type, *, params: bool) -> str:
+    out = []
+    for name, f in model.model_fields.items():  # type: ignore[attr-defined]
+        out.append(name if f.is_required() or not params else f"{name}?")
+    return "{" + ", ".join(out) + "}" if out else "{}"
+
+
+def command_table() -> str:
+    """The docs' command table, from the same declaration as the schemas and the TypeScript types."""
+    from sessionlens.models import api
+
+    rows = ["| command | params | result | what |", "|---|---|---|---|"]
+    for name, c in sorted(api.COMMANDS.items()):
+        rows.append(f"| `{name}` | `{_fields(c.params, params=True)}` | `{_fields(c.result, params=False)}` | {c.summary} |")
+    errors = (f"Errors: invalid arguments → `InvalidParams` (-32602); an unknown session, finding, link or file → "
+              f"`NotFound` ({api.NOT_FOUND}); any other refusal → `RequestFailed` ({api.REQUEST_FAILED}).")
+    return "\n".join([TABLE_BEGIN, *rows, "", errors, TABLE_END])
+
+
+def update_docs(path: Path) -> bool:
+    """Replace the generated table in ``path``; True when the file changed."""
+    text = path.read_text(encoding="utf-8")
+    if TABLE_BEGIN not in text or TABLE_END not in text:
+        raise ValueError(f"{path}: the markers of the generated command table are missing")
+    head, rest = text.split(TABLE_BEGIN, 1)
+    _, tail = rest.split(TABLE_END, 1)
+    new = head + command_table() + tail
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+if __name__ == "__main__":  # python -m sessionlens.schemas [--out schemas] [--docs docs/ARCHITECTURE.md]
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m sessionlens.schemas")
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--docs", default=None)
+    ns = ap.parse_args()
+    if ns.out:
+        write_schemas(Path(ns.out))
+    if ns.docs:
+        update_docs(Path(ns.docs))

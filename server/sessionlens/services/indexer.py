@@ -696,15 +696,16 @@ class Indexer:
     def _coach(self, sd: dict, events: list, turns: list, path: str,
                secret_seqs: Iterable[int] | None = None) -> tuple[str, list] | None:
         session = session_from_dict(sd)
+        config = self.coach_config(sd.get("project"))
         try:
-            findings = run_rules(session, events, turns, self.coach_config(sd.get("project")), secret_seqs=secret_seqs)
+            findings = run_rules(session, events, turns, config, secret_seqs=secret_seqs)
         except Exception:
             log.exception("coach rules failed on %s", path)
             return None
         try:  # guideline violations (AGENTS.md / CLAUDE.md) become findings on the violating events
             from sessionlens.compliance.checker import session_compliance_findings
 
-            findings += session_compliance_findings(sd, events, findings, cache_get=self.store.cache_get)
+            findings += session_compliance_findings(sd, events, findings, cache_get=self.store.cache_get, config=config)
         except Exception:
             log.exception("guideline checks failed on %s", path)
         return session.id, findings
