@@ -245,6 +245,7 @@ def render_svg_chart(
     width: int = 800,
     height: int = 300,
     title: str = "Cost per day by model (USD)",
+    x_label: str = "Day",
 ) -> str:
     """A self-contained stacked bar chart of cost per day by model.
 
@@ -337,7 +338,7 @@ def render_svg_chart(
 
     # axis labels
     out.append(
-        f'<text x="{left + plot_w / 2:g}" y="{height - 8}" text-anchor="middle" fill="#222222">Day</text>'
+        f'<text x="{left + plot_w / 2:g}" y="{height - 8}" text-anchor="middle" fill="#222222">{escape(x_label)}</text>'
     )
     out.append(
         f'<text x="14" y="{top + plot_h / 2:g}" text-anchor="middle" fill="#222222" '

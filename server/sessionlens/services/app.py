@@ -236,7 +236,9 @@ class App:
         total, hits, warnings = self.search_index.search(query, filters, limit=want, offset=offset)
         db = self.db()
         paths: dict[int, str] = {}
+        titles: dict[str, str | None] = {}  # one session lookup per session, not per hit
         out = []
+        in_scope = 0
         for h in hits:
             fid = getattr(h, "_file_id", None)
             if fid not in paths:
@@ -245,15 +247,22 @@ class App:
             h.path = paths[fid]
             if scope and not any((h.project or "").startswith(r) or h.path.startswith(r) for r in scope):
                 continue
+            in_scope += 1
+            if len(out) >= limit:
+                continue  # only counting (the scoped total)
             d = h.to_dict()
             d["uri"] = Path(h.path).as_uri() if h.path else None
             d["project_name"] = Path(h.project).name if h.project else None
             d["link"] = self.deep_link_for(h.session_id, h.line)
-            sess = db.get_session(h.session_id)
-            d["title"] = (sess or {}).get("title")
+            if h.session_id not in titles:
+                titles[h.session_id] = (db.get_session(h.session_id) or {}).get("title")
+            d["title"] = titles[h.session_id]
             out.append(d)
-            if len(out) >= limit:
-                break
+        if scope:
+            if offset == 0 and len(hits) >= total:  # every match was seen: the scoped count is exact
+                total = in_scope
+            else:
+                warnings = [*warnings, f"total counts {total:,} matches in every project; the workspace's are among them"]
         return {"total": total, "hits": out, "warnings": warnings}
 
     # ------------------------------------------------------------------ links
@@ -352,7 +361,7 @@ class App:
                            "model": r.get("model") or (label if by == "model" else "cost"), "cost": r["cost_usd"]})
         timed = by in ("day", "week", "month")
         title = f"Cost per {by}" + (" by model" if timed else "") + " (USD)"
-        return cost_report_mod.render_svg_chart(series, title=title)
+        return cost_report_mod.render_svg_chart(series, title=title, x_label=by.capitalize())
 
     # ------------------------------------------------------------------ coach
     def findings(self, *, project=None, session=None, rule=None, limit=10_000) -> list[dict[str, Any]]:

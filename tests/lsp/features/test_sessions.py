@@ -57,7 +57,7 @@ async def test_cost_report_follows_the_grouping_and_rejects_unknown_ones(ls):
 @pytest.mark.parametrize("by", ["day", "model", "project", "session"])
 async def test_the_chart_follows_the_grouping_and_the_table_comes_as_html(ls, by):
     rep = await sessions.cost_report.execute(ls, [{"by": by}])
-    assert f"Cost per {by}" in rep["svg"]
+    assert f"Cost per {by}" in rep["svg"] and f">{by.capitalize()}</text>" in rep["svg"]
     assert ("by model" in rep["svg"]) == (by == "day")
     assert rep["html"].startswith("<table>") and rep["html"].count("<tr") == len(rep["rows"]) + 2  # header + totals
 
