@@ -23,6 +23,13 @@ EXIT_USAGE = 2
 from sessionlens.cli_common import CliError, _app, _json, _out  # noqa: E402  (shared with cli_rules/cli_evals)
 
 
+def agent_names() -> list[str]:
+    """``--agent`` choices: every registered agent."""
+    from sessionlens.agents import names
+
+    return names()
+
+
 class _Bar:
     """A one-line progress bar on stderr when it is a terminal; silent otherwise."""
 
@@ -347,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sp
 
     def filters(sp, limit=50):
-        sp.add_argument("--agent", choices=["codex", "claude"])
+        sp.add_argument("--agent", choices=agent_names())
         sp.add_argument("--project", help="project root or name")
         sp.add_argument("--since", help="ISO date/time or span like 7d")
         sp.add_argument("--until", help="ISO date/time")
@@ -385,7 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--since")
     sp.add_argument("--until")
     sp.add_argument("--project")
-    sp.add_argument("--agent", choices=["codex", "claude"])
+    sp.add_argument("--agent", choices=agent_names())
     sp.add_argument("--csv", action="store_true")
     sp.add_argument("--reprice", action="store_true",
                     help="re-price every request with the current price table ($SESSIONLENS_HOME/config.json overrides)")

@@ -356,13 +356,45 @@ export const DOCUMENTS = {
     "**/*.eval.json"
   ],
   "instructions": [
-    "**/AGENTS.md",
     "**/AGENTS.override.md",
+    "**/AGENTS.md",
     "**/CLAUDE.md",
     "**/CLAUDE.local.md",
-    "**/.ruler/*.md"
+    "**/QWEN.md",
+    "**/GEMINI.md",
+    "**/copilot-instructions.md",
+    "**/.cursorrules",
+    "**/OpenCode.md",
+    "**/OPENCODE.md",
+    "**/opencode.md",
+    "**/OpenCode.local.md",
+    "**/OPENCODE.local.md",
+    "**/opencode.local.md",
+    "**/CRUSH.md",
+    "**/crush.md",
+    "**/Crush.md",
+    "**/CRUSH.local.md",
+    "**/crush.local.md",
+    "**/Crush.local.md",
+    "**/.ruler/*.md",
+    "**/.github/instructions/*.md",
+    "**/.github/instructions/*.mdc",
+    "**/.cursor/rules/*.md",
+    "**/.cursor/rules/*.mdc"
   ],
   "logs": [
-    "**/*.jsonl"
+    "**/*.jsonl",
+    "**/*.jsonl.zst",
+    "**/chats/session-*.json",
+    "**/session-*.json",
+    "**/events.jsonl",
+    "**/history-session-state/*.json",
+    "**/opencode.db",
+    "**/opencode-*.db",
+    "**/session/*/ses_*.json",
+    "**/agent-transcripts/*.txt",
+    "**/agent-transcripts/*/*.txt",
+    "**/*.vscdb",
+    "**/crush.db"
   ]
 } as const;

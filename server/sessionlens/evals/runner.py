@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sessionlens.agents import registry as agent_registry
 from sessionlens.coach.rules import RULES
 from sessionlens.evals import jsonpos
 from sessionlens.evals.checks import CheckResult, EvalContext, Judge, Subject, evaluate, load_subject
@@ -33,7 +34,11 @@ from sessionlens.store.context import AppContext
 
 log = logging.getLogger(__name__)
 
-INSTRUCTION_FILES = ("AGENTS.md", "AGENTS.override.md", "CLAUDE.md", "CLAUDE.local.md", ".claude/CLAUDE.md")
+_BASE_INSTRUCTION_FILES = ("AGENTS.md", "AGENTS.override.md", "CLAUDE.md", "CLAUDE.local.md", ".claude/CLAUDE.md")
+#: every project-level instruction file some agent reads (the first five keep their order: hashes of
+#: older runs stay comparable)
+INSTRUCTION_FILES = tuple(dict.fromkeys(_BASE_INSTRUCTION_FILES + tuple(
+    n for a in agent_registry.adapters() for group in a.instructions.project for n in group)))
 SUITE_SUFFIX = ".eval.json"
 Progress = Callable[[int, int, str], None]
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlparse
 
+from sessionlens.agents import registry as agent_registry
 from sessionlens.cost import PriceTable, PricingConfig
 from sessionlens.cost import report as cost_report_mod
 from sessionlens.ingest.discovery import default_roots
@@ -104,6 +105,30 @@ class App:
     def indexer(self) -> Indexer:
         return Indexer(self.db(), self.search_index, prices=self.prices, coach_enabled=self.settings.coach.enabled,
                        projects=self.projects, coach_cache=self._coach_cache)
+
+    def log_globs(self) -> list[str]:
+        """Glob patterns of every agent's session sources (file watchers, the editor's document selector)."""
+        return agent_registry.watch_globs()
+
+    def is_log_candidate(self, path: str, *, sniff: bool = False) -> bool:
+        """Whether ``path`` could be a session source by its name (content decides when indexing);
+        ``sniff``: also when its first bytes are some agent's (a file the user opened, whatever its name)."""
+        if agent_registry.is_candidate(path):
+            return True
+        if not sniff or "#" in os.path.basename(path):
+            return False
+        try:
+            with open(path, "rb") as f:
+                head = f.read(64 * 1024)
+        except OSError:
+            return False
+        return agent_registry.detect(path, head) is not None
+
+    def agents(self) -> list[dict]:
+        """The registered agents: name, label, source kind, default log folders and their env overrides."""
+        return [{"name": a.name, "agent": a.agent_name, "label": a.label, "source": a.source, "env": list(a.env_vars),
+                 "roots": [r.path for r in a.default_roots()], "globs": list(a.file_patterns),
+                 "records_tokens": a.records_tokens} for a in agent_registry.adapters()]
 
     def roots(self, extra: Iterable[str] = ()) -> list[str]:
         roots: list[str] = []
@@ -237,6 +262,8 @@ class App:
         db = self.db()
         paths: dict[int, str] = {}
         titles: dict[str, str | None] = {}  # one session lookup per session, not per hit
+        line_maps: dict[int, dict[int, int]] = {}
+        end_maps: dict[int, dict[int, int]] = {}
         out = []
         in_scope = 0
         for h in hits:
@@ -254,6 +281,14 @@ class App:
             d["uri"] = Path(h.path).as_uri() if h.path else None
             d["project_name"] = Path(h.project).name if h.project else None
             d["link"] = self.deep_link_for(h.session_id, h.line)
+            d["seq"] = h.line  # the event number (the link's event=); "line" is the editor line
+            if fid not in line_maps:
+                line_maps[fid] = db.line_map(fid) if fid is not None else {}
+            if line_maps[fid]:  # the hit's editor line (its seq is the event number)
+                d["line"] = line_maps[fid].get(h.line, h.line)
+            if fid not in end_maps:
+                end_maps[fid] = db.end_lines(fid) if fid is not None else {}
+            d["end_line"] = end_maps[fid].get(h.line, d["line"])  # a message of a JSON document spans lines
             if h.session_id not in titles:
                 titles[h.session_id] = (db.get_session(h.session_id) or {}).get("title")
             d["title"] = titles[h.session_id]
@@ -291,6 +326,8 @@ class App:
                 raise NotFound(f"bad event number in {link!r}") from None
         s = self.resolve_session(sid)
         line = seq or 1
+        if seq and s.get("file_id") is not None:
+            line = self.db().line_map(s["file_id"]).get(seq, seq)
         # `line` is the 1-based file line, as in search hits (== the event's seq)
         return {"session_id": s["id"], "seq": seq, "path": s["path"], "uri": Path(s["path"]).as_uri(), "line": line}
 
@@ -407,7 +444,8 @@ class App:
         db = self.db()
         turns = db.turns(s["id"])
         spans = dict(db.line_spans(row.id))
-        last_line = max(spans) if spans else 1
+        lines = db.line_map(row.id)  # events whose editor line is not their seq (several per line, documents)
+        last_line = max([*spans, *lines.values()]) if spans else 1
         rows = db.outline_rows(row.id)
         results = {}
         for r in rows:
@@ -418,7 +456,7 @@ class App:
 
         def mk(r) -> OutlineNode | None:
             seq, kind, subtype, turn, tool, command, text, files, flags, is_error, exit_code, call_id, agent_id, parent = r
-            ln = seq - 1
+            ln = lines.get(seq, seq) - 1
             L = spans.get(seq, 0)
             if kind == "tool_call":
                 res = results.get(call_id)
@@ -516,7 +554,9 @@ class App:
         row, s = self._file(path)
         if s is None:
             return None
-        ev = self.db().event(row.id, line0 + 1)
+        db = self.db()
+        seq = db.seq_at_line(row.id, line0 + 1)
+        ev = db.event(row.id, seq) if seq is not None else None
         return (s, ev) if ev else None
 
     def hover(self, path: str, line0: int) -> str | None:
@@ -547,6 +587,7 @@ class App:
         if row is None:
             return []
         spans = dict(db.line_spans(row.id))
+        lines = db.line_map(row.id)
         out = []
         for p in db.problems(row.id):
             out.append(DiagnosticInfo(line=p.line - 1, length=max(spans.get(p.line, 0), 1), severity=p.severity,
@@ -558,7 +599,7 @@ class App:
                 rl = r.get("line") or r.get("seq") or 1
                 related.append({"path": rp, "line": rl - 1, "message": r.get("note") or f"related event (line {rl})"})
             out.append(DiagnosticInfo(
-                line=f["seq"] - 1, length=max(spans.get(f["seq"], 0), 1), severity=f["severity"], message=f["message"],
+                line=lines.get(f["seq"], f["seq"]) - 1, length=max(spans.get(f["seq"], 0), 1), severity=f["severity"], message=f["message"],
                 source="sessionlens-coach", code=f["rule_id"], related=related,
                 data={"finding_id": f["id"], "rule_id": f["rule_id"], "guideline": f["guideline"], "session_id": f["session_id"],
                       "agent": f["agent"], "project": f["project"], "seq": f["seq"]},

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sessionlens.agents import registry as agent_registry
 from sessionlens.coach.config import disable_rule_edit
 from sessionlens.coach.llm import (
     CoachLLM,
@@ -26,7 +27,10 @@ from sessionlens.store import finding_from_row, session_from_dict
 log = logging.getLogger(__name__)
 
 GUIDELINE_HEADING = "## Guidelines from sessionlens"
-INSTRUCTION_FILE = {"codex": "AGENTS.md", "claude": "CLAUDE.md"}
+def _instruction_file(agent: str | None) -> str:
+    """The file a guideline quick fix edits for this agent (its adapter's ``instructions.primary``)."""
+    a = agent_registry.get(agent or "codex")
+    return a.instructions.primary if a is not None else "AGENTS.md"
 
 
 @dataclass
@@ -109,7 +113,7 @@ class CoachService:
         """The edit that adds the finding's guideline to AGENTS.md (Codex) or CLAUDE.md (Claude); None if present."""
         if not finding.get("guideline"):
             return None
-        name = INSTRUCTION_FILE.get(finding.get("agent") or "codex", "AGENTS.md")
+        name = _instruction_file(finding.get("agent"))
         path = self._project_dir(finding) / name
         old = read(str(path)) if read else _read(path)
         new = add_guideline_text(old, finding["guideline"], finding["rule_id"])

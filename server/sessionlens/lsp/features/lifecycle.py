@@ -10,6 +10,7 @@ from typing import Any
 
 from lsprotocol import types as T
 
+from sessionlens.agents import registry as agent_registry
 from sessionlens.coach.config import CONFIG_FILENAME as PROJECT_CONFIG
 from sessionlens.compliance.instructions import INSTRUCTION_GLOBS
 from sessionlens.evals.runner import SUITE_SUFFIX
@@ -41,12 +42,9 @@ def initialize(ls: SessionLensServer, params: T.InitializeParams) -> None:
         ls.window_show_message(T.ShowMessageParams(type=T.MessageType.Warning, message="; ".join(errors)))
 
 
-LOG_GLOBS = ("**/*.jsonl",)
-
-
 def documents() -> DocumentsResult:
     """What this server serves; the extension's document selector is generated from the same declaration."""
-    return DocumentsResult(logs=list(LOG_GLOBS), instructions=list(INSTRUCTION_GLOBS), evals=[f"**/*{SUITE_SUFFIX}"],
+    return DocumentsResult(logs=agent_registry.watch_globs(), instructions=list(INSTRUCTION_GLOBS), evals=[f"**/*{SUITE_SUFFIX}"],
                            config=[f"**/{PROJECT_CONFIG}"])
 
 
@@ -57,11 +55,13 @@ async def documents_command(ls: SessionLensServer, a: DocumentsParams) -> Docume
 
 def file_watchers(ls: SessionLensServer) -> list[T.FileSystemWatcher]:
     decl = documents()
-    watchers = [T.FileSystemWatcher(glob_pattern=g) for g in (*decl.logs, *decl.config)]
+    globs = decl.logs  # every registered agent's sources (sessionlens.agents)
+    watchers = [T.FileSystemWatcher(glob_pattern=g) for g in (*globs, *decl.config)]
     if ls.client_supports("workspace", "did_change_watched_files", "relative_pattern_support"):
         for root in ls.app.roots():
             if not any(root.startswith(f) for f in ls.app.workspace_folders):
-                watchers.append(T.FileSystemWatcher(glob_pattern=T.RelativePattern(base_uri=path_to_uri(root), pattern="**/*.jsonl")))
+                watchers += [T.FileSystemWatcher(glob_pattern=T.RelativePattern(base_uri=path_to_uri(root), pattern=g))
+                             for g in globs]
     return watchers
 
 
