@@ -54,8 +54,11 @@ e2e: setup
 perf: setup
 	$(BIN)/python -m tests.perf.run
 
+## The contract: JSON Schemas, the extension's generated protocol types, the docs' command table.
 schemas: setup
 	$(BIN)/sessionlens schemas --out schemas
+	$(BIN)/python -m sessionlens.schemas --docs docs/ARCHITECTURE.md
+	node vscode-extension/scripts/gen-protocol.mjs
 
 clean:
 	rm -rf $(VENV) $(PHOENIX_VENV) vscode-extension/node_modules vscode-extension/dist artifacts

@@ -8,6 +8,7 @@ that they are current.  Editors use them to complete and validate ``.sessionlens
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,38 @@ def _cli_schemas() -> dict[str, tuple[str, Callable[[], dict[str, Any] | None]]]
     return {f"cli-{cmd}.schema.json": (f"{desc} output", _cli_output(cmd)) for cmd, (desc, _m) in CLI_OUTPUTS.items()}
 
 
+def _lsp_commands() -> dict[str, Any]:
+    """The client/server contract: every command's params and result, the error codes, the served documents."""
+    from pydantic.json_schema import models_json_schema
+
+    from sessionlens.lsp.features.lifecycle import documents
+    from sessionlens.models import api
+
+    models: list[tuple[type, Any]] = []
+    for c in api.COMMANDS.values():
+        models += [(c.params, "validation"), (c.result, "serialization")]
+    models += [(m, "serialization") for m in api.NOTIFICATIONS.values()]
+    unique = list(dict.fromkeys(models))
+    refs, schema = models_json_schema(unique, ref_template="#/$defs/{model}")
+    commands = {
+        name: {"summary": c.summary, "params": refs[(c.params, "validation")], "result": refs[(c.result, "serialization")]}
+        for name, c in api.COMMANDS.items()
+    }
+    return {
+        "description": "workspace/executeCommand: one object argument, one object result. " + " ".join(
+            (api.__doc__ or "").split("Errors:", 1)[-1].split()),
+        "type": "object",
+        "$defs": schema.get("$defs", {}),
+        "commands": commands,
+        "notifications": {name: refs[(m, "serialization")] for name, m in api.NOTIFICATIONS.items()},
+        "errors": {"InvalidParams": -32602, "NotFound": api.NOT_FOUND, "RequestFailed": api.REQUEST_FAILED},
+        "cost_groupings": list(typing.get_args(api.CostGrouping)),
+        "documents": documents().model_dump(),
+    }
+
+
 SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any] | None]]] = {
+    "lsp-commands.schema.json": ("the sessionlens LSP commands (workspace/executeCommand)", _lsp_commands),
     "config.schema.json": ("sessionlens project configuration (.sessionlens.json)", _project_config),
     "settings.schema.json": ("sessionlens editor settings (the `sessionlens` section)", _settings),
     "pricing.schema.json": ("sessionlens pricing overrides (the `pricing` section)", _pricing),
@@ -131,3 +163,53 @@ def write_schemas(out_dir: Path) -> list[Path]:
             p.write_text(text)
         written.append(p)
     return written
+
+
+# ---------------------------------------------------------------------- docs
+TABLE_BEGIN = "<!-- generated: lsp commands (python -m sessionlens.schemas --docs docs/ARCHITECTURE.md) -->"
+TABLE_END = "<!-- end of generated lsp commands -->"
+
+
+def _fields(model: type, *, params: bool) -> str:
+    out = []
+    for name, f in model.model_fields.items():  # type: ignore[attr-defined]
+        out.append(name if f.is_required() or not params else f"{name}?")
+    return "{" + ", ".join(out) + "}" if out else "{}"
+
+
+def command_table() -> str:
+    """The docs' command table, from the same declaration as the schemas and the TypeScript types."""
+    from sessionlens.models import api
+
+    rows = ["| command | params | result | what |", "|---|---|---|---|"]
+    for name, c in sorted(api.COMMANDS.items()):
+        rows.append(f"| `{name}` | `{_fields(c.params, params=True)}` | `{_fields(c.result, params=False)}` | {c.summary} |")
+    errors = (f"Errors: invalid arguments → `InvalidParams` (-32602); an unknown session, finding, link or file → "
+              f"`NotFound` ({api.NOT_FOUND}); any other refusal → `RequestFailed` ({api.REQUEST_FAILED}).")
+    return "\n".join([TABLE_BEGIN, *rows, "", errors, TABLE_END])
+
+
+def update_docs(path: Path) -> bool:
+    """Replace the generated table in ``path``; True when the file changed."""
+    text = path.read_text(encoding="utf-8")
+    if TABLE_BEGIN not in text or TABLE_END not in text:
+        raise ValueError(f"{path}: the markers of the generated command table are missing")
+    head, rest = text.split(TABLE_BEGIN, 1)
+    _, tail = rest.split(TABLE_END, 1)
+    new = head + command_table() + tail
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+if __name__ == "__main__":  # python -m sessionlens.schemas [--out schemas] [--docs docs/ARCHITECTURE.md]
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m sessionlens.schemas")
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--docs", default=None)
+    ns = ap.parse_args()
+    if ns.out:
+        write_schemas(Path(ns.out))
+    if ns.docs:
+        update_docs(Path(ns.docs))

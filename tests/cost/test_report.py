@@ -155,3 +155,18 @@ def test_svg_merges_many_models_into_other():
 def test_svg_without_data():
     svg = render_svg_chart([])
     assert "No cost data" in "".join(ET.fromstring(svg).itertext())
+
+
+def test_to_html_escapes_every_cell_and_marks_numbers():
+    from sessionlens.cost.report import to_html
+
+    html = to_html([{"model": "<b>x</b>", "cost_usd": 1.5}, {"model": "y & z", "cost_usd": 2.0}])
+    assert "<b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html and "y &amp; z" in html
+    assert '<tr class="total"><td>Total</td><td class=num>3.50</td></tr>' in html
+
+
+def test_format_cost():
+    from sessionlens.cost.report import format_cost
+
+    assert [format_cost(0.424), format_cost(0.004), format_cost(1.2, False), format_cost(None, False), format_cost(None)] == [
+        "$0.42", "<$0.01", "$1.20+", "$?", ""]

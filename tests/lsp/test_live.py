@@ -12,8 +12,8 @@ import pytest
 from lsprotocol import types as T
 from pytest_lsp import ClientServerConfig
 
-from tests.conftest import corpus_root
-from tests.lsp.conftest import CODEX_CRUD, server_command, server_env, vscode_caps, wait_idle
+from sessionlens.samples.generator import generate_corpus
+from tests.lsp.conftest import server_command, server_env, vscode_caps, wait_idle
 
 pytestmark = pytest.mark.lsp
 
@@ -21,7 +21,10 @@ MARKER = "zebracornflux"
 
 
 def appended_line(marker: str) -> str:
-    return json.dumps({"timestamp": "2026-01-25T10:40:00.000Z", "type": "event_msg",
+    """A new turn as Codex writes it: ``task_started``, then the user's message (the last line)."""
+    start = {"timestamp": "2026-03-25T10:40:00.000Z", "type": "event_msg",
+             "payload": {"type": "task_started", "turn_id": f"turn-{marker}", "model_context_window": 258400}}
+    return json.dumps(start) + "\n" + json.dumps({"timestamp": "2026-03-25T10:40:00.010Z", "type": "event_msg",
                        "payload": {"type": "user_message", "message": f"please check the {marker} module",
                                    "images": [], "local_images": [], "text_elements": []}}) + "\n"
 
@@ -59,9 +62,11 @@ async def until(pred, timeout: float = 10.0, step: float = 0.05):
 
 
 def copy_log(dest: Path) -> Path:
-    src = corpus_root() / CODEX_CRUD
-    if not src.exists():
-        pytest.skip(f"SESSIONLENS_CORPUS not found: {corpus_root()}")
+    """A Codex rollout from the project's generator (live indexing needs no particular real log)."""
+    gen = dest.parent.parent / ".generated"
+    if not gen.exists():
+        generate_corpus(gen, seed=41, total_bytes=40_000, codex_share=1.0)
+    src = min((gen / "codex").rglob("rollout-*.jsonl"))
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(src.read_bytes())
     return dest
@@ -129,7 +134,7 @@ async def test_two_servers_share_one_store(tmp_path):
         hits_a = await search(a, MARKER + "shared")
         assert len(hits_a) == len(hits_b) == 1
         sa = await a.workspace_execute_command_async(T.ExecuteCommandParams(command="sessionlens.status", arguments=[{}]))
-        assert sa["events"] == sb["events"] + 1
+        assert sa["events"] == sb["events"] + 2  # task_started + the user message
     finally:
         await stop(a)
         await stop(b)

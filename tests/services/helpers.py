@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ from sessionlens.services.app import App
 from sessionlens.services.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
-SESSIONLENS = REPO / ".venv" / "bin" / "sessionlens"
+# the CLI of the interpreter running the tests (any venv, CI or not)
+SESSIONLENS = [sys.executable, "-m", "sessionlens"]
 CODEX_BIG = "codex/localpush/rollout-2026-02-23T12-54-34-019c8a59-e9dd-71f0-9ae3-4079fe9726a9.jsonl"
 CODEX_SMALL = "codex/localpush/rollout-2026-02-23T12-41-04-019c8a4d-8f45-7010-8b5d-7fad920aa6f9.jsonl"
 CLAUDE_MAIN = "claude/spotter/ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl"
@@ -44,11 +46,11 @@ def cli_env(home_dir: Path) -> dict[str, str]:
 
 
 def run_cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([str(SESSIONLENS), *args], capture_output=True, text=True, env=env, timeout=timeout)
+    return subprocess.run([*SESSIONLENS, *args], capture_output=True, text=True, env=env, timeout=timeout)
 
 
 def spawn_cli(*args: str, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([str(SESSIONLENS), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen([*SESSIONLENS, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
 def lines_of(path: Path) -> list[bytes]:

@@ -31,6 +31,8 @@ const TRANSCRIPT_LOG = ['claude/agentlogs/crud.jsonl', '.claude/projects/-w-clau
 const IMAGE_LOG = ['codex/agentlogs/images.jsonl', '.codex/sessions/2026/02/01/rollout-2026-02-01T01-07-00-019c16bd-a0fc-7293-8d9e-images.jsonl'];
 // A log deleted after indexing: its session still opens from the store.
 const DELETED_LOG = ['claude/spotter/tool_heavy.jsonl', 'old/tool-heavy.jsonl'];
+const AGENTS_MD = '# Rules\n\n- Never push. <!-- sessionlens: id=no-push must-not-run=/\\bgit\\s+push\\b/ -->\n';
+const BROKEN_SUITE = 'broken.eval.json';
 
 const STEP_TIMEOUT = 180_000;
 const UI_TIMEOUT = 60_000;
@@ -297,6 +299,10 @@ before(async () => {
     mkdirSync(dirname(join(ctx.ws, name)), { recursive: true });
     cpSync(join(CORPUS, source), join(ctx.ws, name));
   }
+  // an instruction file with a checkable guideline (lens) and a broken eval suite (diagnostic):
+  // both reach the server only if the client's document selector comes from the server's declaration
+  writeFileSync(join(ctx.ws, 'AGENTS.md'), AGENTS_MD);
+  writeFileSync(join(ctx.ws, BROKEN_SUITE), JSON.stringify({ name: 'e2e', sessions: { path: '*.jsonl' }, checks: [{ kind: 'no_such_check' }] }, null, 2) + '\n');
   // Machine-scoped settings (the interpreter and store paths) are read from the server's Machine
   // settings in a remote window such as code-server's, the rest from the User settings.
   mkdirSync(join(ctx.userData, 'Machine'), { recursive: true });
@@ -444,6 +450,31 @@ test('(c) diagnostics for a rejected tool use appear in the Problems panel', { s
     });
     const rows = ctx.page.locator('.markers-panel .monaco-list-row');
     await rows.filter({ hasText: /rejected/i }).first().waitFor({ state: 'visible', timeout: 120_000 });
+    assert.ok((await rows.count()) > 0);
+  });
+});
+
+test('(g) an AGENTS.md guideline has a Session Lens code lens', { skip, timeout: STEP_TIMEOUT }, async () => {
+  assert.ok(ctx.serverUp, 'the server is not up (see the status bar step)');
+  await step('agents-md-lens', async () => {
+    await openFile('AGENTS.md');
+    const lens = ctx.page.locator('.codelens-decoration', { hasText: /followed in|violat|not in effect|never relevant/ }).first();
+    await lens.waitFor({ state: 'visible', timeout: 120_000 });
+    assert.match(await lens.innerText(), /followed in|violat|not in effect|never relevant/);
+  });
+});
+
+test('(h) a broken *.eval.json gets a Session Lens diagnostic', { skip, timeout: STEP_TIMEOUT }, async () => {
+  assert.ok(ctx.serverUp, 'the server is not up (see the status bar step)');
+  await step('eval-diagnostic', async () => {
+    await openFile(BROKEN_SUITE);
+    await runCommand('View: Focus Problems (Errors, Warnings, Infos)').catch(async () => {
+      await closeQuickInput();
+      await ctx.page.keyboard.press('Control+Shift+M');
+    });
+    const rows = ctx.page.locator('.markers-panel .monaco-list-row');
+    const ours = rows.filter({ hasText: /sessionlens-evals/ }).filter({ hasText: /no_such_check/ }).first();
+    await ours.waitFor({ state: 'visible', timeout: 120_000 });
     assert.ok((await rows.count()) > 0);
   });
 });

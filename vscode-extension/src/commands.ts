@@ -4,14 +4,13 @@ import { showCostReport } from './costReportPanel';
 import { debounce } from './lib/debounce';
 import {
   SearchHit,
-  SearchResult,
   searchHitText,
   SessionInfo,
   sessionDescription,
   sessionLabel,
-  sortSessionsNewestFirst,
 } from './lib/format';
 import { deepLinkFromHandlerUri, formatOpenUri } from './lib/links';
+import { COST_GROUPINGS, CommandName, CostGrouping } from './protocol.generated';
 import { RenderProvider, showMarkdown } from './render';
 import { errorMessage, ServerManager } from './server';
 import { SessionNode, SessionsTreeProvider } from './sessionsTree';
@@ -19,7 +18,6 @@ import { openRawLog, openTranscript, TranscriptManager } from './transcript';
 
 const SEARCH_DEBOUNCE_MS = 150;
 const SEARCH_LIMIT = 50;
-const COST_GROUPS = ['day', 'week', 'month', 'session', 'model', 'project', 'agent'];
 const COST_GROUP_KEY = 'sessionlens.costReport.by';
 
 /** Opens `uri` with the cursor on the 1-based `line`, centred. */
@@ -98,7 +96,7 @@ export function registerCommands(
       }
     }),
   );
-  const streamed = async (command: string, argument: Record<string, unknown>, title: string, heading: string,
+  const streamed = async (command: CommandName, argument: Record<string, unknown>, title: string, heading: string,
     run?: (args: unknown[]) => Promise<unknown>): Promise<unknown> => {
     const streamId = `vscode-${Date.now()}-${Math.random().toString(36).slice(2)}`;
     const doc = render.streamUri(title, heading);
@@ -106,7 +104,7 @@ export function registerCommands(
     await showMarkdown(doc.uri, render);
     const args = [{ ...argument, stream_id: streamId }];
     try {
-      const result = (run ? await run(args) : await server.executeCommand(command, args[0])) as { markdown?: string } | undefined;
+      const result = (run ? await run(args) : await server.executeCommand(command, args[0] as never)) as { markdown?: string } | undefined;
       doc.finish(result?.markdown);
       return result;
     } catch (error) {
@@ -162,8 +160,8 @@ export function registerCommands(
     quickPick.busy = true;
     quickPick.show();
     try {
-      const result = await server.executeCommand<{ sessions: SessionInfo[] }>('sessionlens.sessions', { limit: 1000 });
-      quickPick.items = sortSessionsNewestFirst(result?.sessions ?? []).map((session) => ({
+      const result = await server.executeCommand('sessionlens.sessions', { limit: 1000 });
+      quickPick.items = (result?.sessions ?? []).map((session) => ({
         label: sessionLabel(session),
         description: sessionDescription(session),
         detail: [session.project_name ?? session.project, session.turns ? `${session.turns} turns` : undefined]
@@ -221,7 +219,7 @@ export function registerCommands(
       }
       quickPick.busy = true;
       try {
-        const result = await server.executeCommand<SearchResult>(
+        const result = await server.executeCommand(
           'sessionlens.search',
           { query, limit: SEARCH_LIMIT },
           cancel.token,
@@ -348,7 +346,7 @@ export function registerCommands(
   register('sessionlens.ui.reindex', async () => {
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Session Lens: reindexing…' },
-      () => server.executeCommand<{ files?: number; sessions?: number; events?: number; problems?: number }>(
+      () => server.executeCommand(
         'sessionlens.reindex',
         {},
       ),
@@ -390,7 +388,7 @@ export function registerCommands(
     }
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Session Lens: running evals…' },
-      () => server.executeCommand<{ suites?: unknown[]; markdown?: string }>('sessionlens.runEvals', file ? { file } : {}),
+      () => server.executeCommand('sessionlens.runEvals', file ? { file } : {}),
     );
     await showMarkdown(render.staticUri(result?.markdown ?? '_No results._\n', 'Eval results'), render);
   });
@@ -399,8 +397,9 @@ export function registerCommands(
     if (arg && typeof arg === 'object' && !(arg instanceof vscode.Uri)) {
       return showCostReport(server, arg); // e.g. {by: 'model', since: '7d'} from a keybinding
     }
-    const last = context.workspaceState.get<string>(COST_GROUP_KEY, 'day');
-    const groups = [last, ...COST_GROUPS.filter((group) => group !== last)];
+    const stored = context.workspaceState.get<string>(COST_GROUP_KEY, 'day');
+    const last: CostGrouping = (COST_GROUPINGS as readonly string[]).includes(stored) ? (stored as CostGrouping) : 'day';
+    const groups: CostGrouping[] = [last, ...COST_GROUPINGS.filter((group) => group !== last)];
     const picked = await vscode.window.showQuickPick(
       groups.map((group) => ({ label: group, description: group === last ? 'last used' : undefined })),
       { placeHolder: 'Group costs by' },
@@ -409,7 +408,7 @@ export function registerCommands(
       return undefined;
     }
     await context.workspaceState.update(COST_GROUP_KEY, picked.label);
-    return showCostReport(server, { by: picked.label });
+    return showCostReport(server, { by: picked.label as CostGrouping });
   });
 
   register('sessionlens.ui.setApiKey', async () => {
@@ -438,7 +437,7 @@ export function registerCommands(
       void vscode.window.showInformationMessage('Session Lens: put the cursor on a line of a session log first.');
       return;
     }
-    const { link } = await server.executeCommand<{ link: string }>('sessionlens.deepLink', {
+    const { link } = await server.executeCommand('sessionlens.deepLink', {
       uri: editor.document.uri.toString(),
       line: editor.selection.active.line,
     });
@@ -461,13 +460,12 @@ export function registerCommands(
           return;
         }
         try {
-          const target = await server.executeCommand<{ uri?: string; path?: string; line?: number; seq?: number | null }>(
+          const target = await server.executeCommand(
             'sessionlens.resolveLink',
             { link },
           );
-          // `seq` is the event's 1-based line; `line` is 0-based (LSP convention)
-          const line = target?.seq ?? (target?.line ?? 0) + 1;
-          await openAtLine(toUri(target?.uri, target?.path), line);
+          // `line` is the event's 1-based line in the log (1 when the link names no event), as openAtLine takes it
+          await openAtLine(toUri(target.uri, target.path), target.line);
         } catch (error) {
           void vscode.window.showErrorMessage(`Session Lens: cannot open ${link}: ${errorMessage(error)}`);
         }

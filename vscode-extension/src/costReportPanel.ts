@@ -10,7 +10,7 @@ export async function showCostReport(server: ServerManager, argument: object = {
   try {
     report = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Window, title: 'Session Lens: computing costs' },
-      () => server.executeCommand<CostReport>('sessionlens.costReport', argument),
+      () => server.executeCommand('sessionlens.costReport', argument),
     );
   } catch (error) {
     void vscode.window.showErrorMessage(`Session Lens: cost report failed: ${errorMessage(error)}`);

@@ -32,7 +32,7 @@ export class RenderProvider implements vscode.TextDocumentContentProvider, vscod
       return '_Nothing to render._\n';
     }
     try {
-      const result = await this.server.executeCommand<{ title?: string; markdown?: string }>(
+      const result = await this.server.executeCommand(
         'sessionlens.renderSession',
         argument,
         token,

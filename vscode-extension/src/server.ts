@@ -10,7 +10,9 @@ import {
   Trace,
 } from 'vscode-languageclient/node';
 import { API_KEY_SECRET, CONFIG_SECTION, INSTALL_URL, OUTPUT_NAME, STATUS_NOTIFICATION, STREAM_NOTIFICATION } from './constants';
+import { documentSelector } from './lib/documents';
 import { StatusInfo } from './lib/format';
+import type { CommandName, Commands } from './protocol.generated';
 import {
   expandPath,
   IMPORT_CHECK_ARGS,
@@ -222,7 +224,7 @@ export class ServerManager implements vscode.Disposable {
       options: { env, cwd: folder?.uri.fsPath },
     };
     const clientOptions: LanguageClientOptions = {
-      documentSelector: [{ scheme: 'file', pattern: '**/*.jsonl' }],
+      documentSelector: documentSelector(),
       outputChannel: this.output,
       initializationOptions: settings,
       markdown: { isTrusted: false, supportHtml: false },
@@ -289,7 +291,7 @@ export class ServerManager implements vscode.Disposable {
   /** Asks the server for its status and forwards it to {@link onStatus}. */
   async refreshStatus(): Promise<void> {
     try {
-      const status = await this.executeCommand<StatusInfo>('sessionlens.status', {});
+      const status = await this.executeCommand('sessionlens.status', {});
       this.statusEmitter.fire(status);
     } catch (error) {
       this.output.warn(`sessionlens.status failed: ${errorMessage(error)}`);
@@ -341,13 +343,17 @@ export class ServerManager implements vscode.Disposable {
   }
 
   /** Runs one of the server's `sessionlens.*` commands with one argument object. */
-  async executeCommand<T>(command: string, argument: object, token?: vscode.CancellationToken): Promise<T> {
+  async executeCommand<K extends CommandName>(
+    command: K,
+    argument: Commands[K]['params'],
+    token?: vscode.CancellationToken,
+  ): Promise<Commands[K]['result']> {
     const client = await this.ready();
     return (await client.sendRequest(
       ExecuteCommandRequest.type,
       { command, arguments: [argument] },
       token,
-    )) as T;
+    )) as Commands[K]['result'];
   }
 
   dispose(): void {

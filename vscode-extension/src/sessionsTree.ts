@@ -100,7 +100,7 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<Node>, vsco
       this.view.message = undefined;
     }
     try {
-      const result = await this.server.executeCommand<{ sessions: SessionInfo[] }>('sessionlens.sessions', {
+      const result = await this.server.executeCommand('sessionlens.sessions', {
         limit: SESSION_LIMIT,
       });
       const all = result?.sessions ?? [];

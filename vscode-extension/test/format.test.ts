@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   escapeMarkdown,
-  formatCost,
   formatDate,
   groupSessionsByProject,
   isIndexing,
@@ -10,13 +9,14 @@ import {
   SearchHit,
   searchHitText,
   SessionInfo,
+  StatusInfo,
   sessionDescription,
   sessionLabel,
   sessionTooltip,
   statusBarText,
 } from '../src/lib/format';
 
-const hit: SearchHit = {
+const hit = {
   session_id: 's1',
   seq: 12,
   path: '/logs/rollout-1.jsonl',
@@ -29,7 +29,7 @@ const hit: SearchHit = {
   timestamp: '2026-02-23T12:41:04.123Z',
   title: 'Fix the\n checkout bug',
   snippet: 'ran   the\nmigration',
-};
+} as SearchHit;
 
 test('search items show snippet, agent, project and date', () => {
   assert.deepEqual(searchHitText(hit), {
@@ -40,9 +40,9 @@ test('search items show snippet, agent, project and date', () => {
 });
 
 test('a hit without snippet falls back to the title, then kind and seq', () => {
-  assert.equal(searchHitText({ ...hit, snippet: '' }).label, '$(tools) Fix the checkout bug');
-  assert.equal(searchHitText({ ...hit, snippet: null, title: null, kind: 'user', tool: null }).label, '$(account) user #12');
-  const bare = searchHitText({ session_id: 's', seq: 1, path: 'a.jsonl', uri: '', line: 1 });
+  assert.equal(searchHitText({ ...hit, snippet: '' } as SearchHit).label, '$(tools) Fix the checkout bug');
+  assert.equal(searchHitText({ ...hit, snippet: null, title: null, kind: 'user', tool: null } as SearchHit).label, '$(account) user #12');
+  const bare = searchHitText({ session_id: 's', seq: 1, path: 'a.jsonl', uri: '', line: 1 } as SearchHit);
   assert.equal(bare.description, '');
   assert.equal(bare.detail, 'a.jsonl:1');
 });
@@ -53,20 +53,14 @@ test('oneLine collapses whitespace and cuts long text', () => {
   assert.equal(oneLine(undefined), '');
 });
 
-test('dates and costs', () => {
+test('dates', () => {
   assert.equal(formatDate('2026-02-23T20:34:25Z'), '2026-02-23 20:34');
   assert.equal(formatDate('yesterday'), 'yesterday');
   assert.equal(formatDate(null), '');
-  assert.equal(formatCost(1.234), '$1.23');
-  assert.equal(formatCost(0.004), '<$0.01');
-  assert.equal(formatCost(0), '$0.00');
-  assert.equal(formatCost(2, false), '$2.00+');
-  assert.equal(formatCost(null, false), '$?');
-  assert.equal(formatCost(undefined), '');
 });
 
-const sessions: SessionInfo[] = [
-  { id: 'a', agent: 'codex', project: '/p/shop', title: 'old', started_at: '2026-01-01T00:00:00Z', path: '/a', uri: 'file:///a' },
+// as the server sends them: newest first, costs already formatted
+const sessions = [
   {
     id: 'b',
     agent: 'claude',
@@ -77,14 +71,16 @@ const sessions: SessionInfo[] = [
     models: ['claude-opus-4', 'claude-haiku-4'],
     cost_usd: 3.5,
     cost_known: true,
+    cost_label: '$3.50',
     path: '/b',
     uri: 'file:///b',
   },
   { id: 'c', agent: 'codex', project: '/p/shop', title: null, started_at: '2026-02-01T00:00:00Z', path: '/c', uri: 'file:///c' },
+  { id: 'a', agent: 'codex', project: '/p/shop', title: 'old', started_at: '2026-01-01T00:00:00Z', path: '/a', uri: 'file:///a' },
   { id: 'd', agent: 'codex', project: null, path: '/d', uri: 'file:///d' },
-];
+] as SessionInfo[];
 
-test('sessions are grouped by project, newest first', () => {
+test('sessions are grouped by project in the server\'s order', () => {
   const groups = groupSessionsByProject(sessions);
   assert.deepEqual(
     groups.map((group) => [group.label, group.sessions.map((s) => s.id)]),
@@ -97,13 +93,14 @@ test('sessions are grouped by project, newest first', () => {
 });
 
 test('session label, description and tooltip', () => {
-  assert.equal(sessionLabel(sessions[1]), 'newest');
-  assert.equal(sessionLabel(sessions[2]), 'c');
-  assert.equal(sessionDescription(sessions[1]), '2026-03-01 10:00 · claude · claude-opus-4, claude-haiku-4 · $3.50');
+  assert.equal(sessionLabel(sessions[0]), 'newest');
+  assert.equal(sessionLabel(sessions[1]), 'c');
+  assert.equal(sessionDescription(sessions[0]), '2026-03-01 10:00 · claude · claude-opus-4, claude-haiku-4 · $3.50');
   assert.equal(sessionDescription(sessions[3]), 'codex');
-  const tooltip = sessionTooltip({ ...sessions[1], title: 'fix *all* [bugs]', tokens: 12345 });
+  const tooltip = sessionTooltip({ ...sessions[0], title: 'fix *all* [bugs]', tokens: 12345 });
   assert.match(tooltip, /^\*\*fix \\\*all\\\* \\\[bugs\\\]\*\*/);
   assert.match(tooltip, /Tokens: 12,345/);
+  assert.match(tooltip, /Cost: \$3\\\.50/);
   assert.doesNotMatch(tooltip, /Ended:/);
 });
 
@@ -112,9 +109,9 @@ test('markdown escaping neutralizes links and emphasis', () => {
 });
 
 test('status bar text while indexing and when idle', () => {
-  assert.equal(statusBarText({ state: 'indexing', files: 7, sessions: 3 }), '$(sync~spin) Indexing… 7');
-  assert.equal(statusBarText({ state: 'idle', sessions: 12 }), '$(database) 12 sessions');
-  assert.equal(statusBarText({ indexing: false, sessions: 1 }), '$(database) 1 session');
-  assert.equal(statusBarText({ indexing: true, files: 2 }), '$(sync~spin) Indexing… 2');
-  assert.equal(isIndexing({ state: 'idle', indexing: true }), false);
+  assert.equal(statusBarText({ state: 'indexing', files: 7, sessions: 3 } as StatusInfo), '$(sync~spin) Indexing… 7');
+  assert.equal(statusBarText({ state: 'idle', sessions: 12 } as StatusInfo), '$(database) 12 sessions');
+  assert.equal(statusBarText({ indexing: false, sessions: 1 } as StatusInfo), '$(database) 1 session');
+  assert.equal(statusBarText({ indexing: true, files: 2 } as StatusInfo), '$(sync~spin) Indexing… 2');
+  assert.equal(isIndexing({ state: 'idle', indexing: true } as StatusInfo), false);
 });

@@ -136,8 +136,8 @@ class ProjectConfig(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     coach: CoachConfig = Field(default_factory=CoachConfig, description="Coach rules and thresholds.")
-    pricing: dict[str, Any] | None = Field(None, description="Model price overrides (see the pricing documentation).")
-    llm: LLMConfig = Field(default_factory=LLMConfig, description="LLM used for coach explanations.")
+    # No `pricing` or `llm` here: nothing read them per project (prices are the store's `config.json` `pricing`
+    # section, the LLM the editor's `sessionlens.llm` settings). Other keys are kept (and ignored) as written.
 
     _error: str | None = PrivateAttr(default=None)
 

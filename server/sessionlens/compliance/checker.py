@@ -16,6 +16,7 @@ Semantics (also in docs/compliance.md):
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import logging
 import os
@@ -27,8 +28,9 @@ from typing import Any
 
 import orjson
 
+from sessionlens.coach.config import CoachConfig
 from sessionlens.coach.rules import EDIT_TOOLS
-from sessionlens.compliance.guidelines import Check, Guideline, command_regex, parse_guidelines, text_hash
+from sessionlens.compliance.guidelines import TEST_COMMAND_RE, Check, Guideline, command_regex, parse_guidelines, text_hash
 from sessionlens.compliance.instructions import InstructionFile, instruction_files, is_instruction_file
 from sessionlens.models import Event, EventKind, EventRef, Finding, Severity
 
@@ -38,7 +40,7 @@ RULE_ID = "guideline-violation"
 RECENT_SESSIONS = 20  # the window of the lenses, hovers and `sessionlens rules`
 RETIRE_MIN_SESSIONS = 3  # "never relevant — retire it?" needs at least this many checked sessions
 MAX_EVIDENCE = 20
-DOC_EXT = (".md", ".markdown", ".rst", ".txt", ".adoc")
+DOC_EXT = tuple(CoachConfig().doc_file_extensions)  # the coach's defaults (a project may configure others)
 EXTRACT_CACHE_PREFIX = "guidelines:"
 
 _RULE_WHEN = {"no-tests-after-edit": "edit", "patch-failed": "edit", "tool-error": "tool", "repeated-failure": "tool",
@@ -140,13 +142,24 @@ def _implied_triggers(check: Check, when: str) -> list[str]:
     return words
 
 
-def evaluate(check: Check, facts: _Facts) -> tuple[str, list[tuple[int, str]]]:
-    """(status, evidence) of one session against one check."""
+def project_check(check: Check, config: CoachConfig | None) -> Check:
+    """``check`` with the project's configured test-command patterns where it says "a test command" (as the coach)."""
+    if config is None or TEST_COMMAND_RE not in check.must_run:
+        return check
+    mine = "|".join(f"(?:{p})" for p in config.test_command_patterns)
+    return dataclasses.replace(check, must_run=[mine if p == TEST_COMMAND_RE else p for p in check.must_run])
+
+
+def evaluate(check: Check, facts: _Facts, config: CoachConfig | None = None) -> tuple[str, list[tuple[int, str]]]:
+    """(status, evidence) of one session against one check; ``config``: the project's coach configuration
+    (its test-command patterns and documentation extensions, as the coach's rules use them)."""
+    check = project_check(check, config)
+    doc_ext = tuple(e.lower() for e in config.doc_file_extensions) if config is not None else DOC_EXT
     when = _default_when(check)
     if check.files:
         scoped = [(s, fs) for s, fs in facts.edits if any(_glob_match(f, check.files) for f in fs)]
     elif check.must_run or check.must_use:
-        scoped = [(s, fs) for s, fs in facts.edits if not fs or not all(f.lower().endswith(DOC_EXT) for f in fs)]
+        scoped = [(s, fs) for s, fs in facts.edits if not fs or not all(f.lower().endswith(doc_ext) for f in fs)]
     else:
         scoped = list(facts.edits)
     triggers = [re.compile(t) for t in (check.trigger or _implied_triggers(check, when))]
@@ -262,7 +275,7 @@ def _current_lines(path: str, _cache: dict[str, tuple[float, dict[str, int]]] = 
 
 def check_session(session: dict, events: Sequence[Event], findings: Sequence[Finding], *,
                   workspace_folders: Sequence[str] = (), home: str | None = None,
-                  cache_get=None) -> list[GuidelineResult]:
+                  cache_get=None, config: CoachConfig | None = None) -> list[GuidelineResult]:
     """Every checkable guideline in effect for ``session`` (a store session dict), with its status."""
     files, _ = instruction_files(session, workspace_folders=workspace_folders, home=home)
     if not files:
@@ -270,7 +283,7 @@ def check_session(session: dict, events: Sequence[Event], findings: Sequence[Fin
     facts = _facts(session, events, findings)
     out = []
     for g, f in effective_guidelines(files, cache_get):
-        status, ev = evaluate(g.check, facts)
+        status, ev = evaluate(g.check, facts, config)
         cur = g.line if not f.at_commit else _current_lines(f.path).get(g.key)
         out.append(GuidelineResult(g, f, session["id"], status, ev, cur))
     return out
@@ -302,9 +315,11 @@ def violation_findings(results: Sequence[GuidelineResult], session: dict) -> lis
 
 
 def session_compliance_findings(session: dict, events: Sequence[Event], findings: Sequence[Finding], *,
-                                workspace_folders: Sequence[str] = (), cache_get=None) -> list[Finding]:
-    """What the indexer stores next to the coach findings of one session log."""
-    results = check_session(session, events, findings, workspace_folders=workspace_folders, cache_get=cache_get)
+                                workspace_folders: Sequence[str] = (), cache_get=None,
+                                config: CoachConfig | None = None) -> list[Finding]:
+    """What the indexer stores next to the coach findings of one session log (``config``: its project's)."""
+    results = check_session(session, events, findings, workspace_folders=workspace_folders, cache_get=cache_get,
+                            config=config)
     return violation_findings(results, session)
 
 

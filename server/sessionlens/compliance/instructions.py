@@ -54,6 +54,15 @@ def _rules_dirs() -> tuple[str, ...]:
 
 INSTRUCTION_BASENAMES = _basenames()
 _MARKERS = (*INSTRUCTION_BASENAMES, ".ruler", *_rules_dirs(), ".git")
+
+
+def instruction_globs() -> tuple[str, ...]:
+    """The instruction files as globs (editors' document selectors and file watchers; ``is_instruction_file`` agrees)."""
+    rules = [f"**/{d.strip('/')}/*{ext}" for d in _rules_dirs() for ext in (".md", ".mdc")]
+    return tuple(dict.fromkeys([*(f"**/{n}" for n in _basenames()), "**/.ruler/*.md", *rules]))
+
+
+INSTRUCTION_GLOBS = instruction_globs()
 _GIT_TIMEOUT = 10
 
 

@@ -182,6 +182,32 @@ def to_markdown(rows: Sequence[Row], columns: Columns | None = None, *, totals: 
     return "\n".join(out) + "\n"
 
 
+def to_html(rows: Sequence[Row], columns: Columns | None = None, *, totals: bool = True) -> str:
+    """The same table as :func:`to_markdown`, as an HTML ``<table>`` (every cell escaped; numbers right-aligned)."""
+    cols = _columns(rows, columns)
+    if not cols:
+        return ""
+    body, numeric = _cells(rows, cols, totals)
+
+    def cell(tag: str, text: str, num: bool) -> str:
+        return f'<{tag}{" class=num" if num else ""}>{escape(text)}</{tag}>'
+
+    out = ["<table>", "<thead><tr>" + "".join(cell("th", h, num) for (_, h), num in zip(cols, numeric)) + "</tr></thead>", "<tbody>"]
+    for i, cells in enumerate(body):
+        cls = ' class="total"' if i == len(rows) else ""
+        out.append(f"<tr{cls}>" + "".join(cell("td", c, num) for c, num in zip(cells, numeric)) + "</tr>")
+    out += ["</tbody>", "</table>"]
+    return "\n".join(out) + "\n"
+
+
+def format_cost(cost: float | None, known: bool | None = True) -> str:
+    """``$0.42``, ``<$0.01``; a partial figure (some requests unpriced) gets a ``+``; unknown is ``$?``."""
+    if cost is None or not math.isfinite(cost):
+        return "$?" if known is False else ""
+    amount = "<$0.01" if 0 < cost < 0.01 else f"${cost:,.2f}"
+    return f"{amount}+" if known is False else amount
+
+
 # -- SVG chart ----------------------------------------------------------------------------------
 
 _PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#9c755f")
@@ -219,6 +245,7 @@ def render_svg_chart(
     width: int = 800,
     height: int = 300,
     title: str = "Cost per day by model (USD)",
+    x_label: str = "Day",
 ) -> str:
     """A self-contained stacked bar chart of cost per day by model.
 
@@ -311,7 +338,7 @@ def render_svg_chart(
 
     # axis labels
     out.append(
-        f'<text x="{left + plot_w / 2:g}" y="{height - 8}" text-anchor="middle" fill="#222222">Day</text>'
+        f'<text x="{left + plot_w / 2:g}" y="{height - 8}" text-anchor="middle" fill="#222222">{escape(x_label)}</text>'
     )
     out.append(
         f'<text x="14" y="{top + plot_h / 2:g}" text-anchor="middle" fill="#222222" '

@@ -13,13 +13,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from lsprotocol import types as T
 from pygls.lsp.server import LanguageServer
 
 from sessionlens import __version__
 from sessionlens.lsp.convert import path_to_uri, uri_to_path
+from sessionlens.models.api import StatusNotification
 from sessionlens.services.app import App
 from sessionlens.services.coaching import CoachService
 from sessionlens.services.settings import merge_settings
@@ -111,14 +112,15 @@ class SessionLensServer(LanguageServer):
         except Exception:
             pass
 
-    def notify_status(self, state: str, message: str = "") -> None:
+    def notify_status(self, state: Literal["indexing", "idle"], message: str = "") -> None:
         counts: dict[str, int] = {}
         try:
             counts = self.app.db().counts() if self.initialized else {}
         except Exception as e:
             log.warning("status counts failed: %s", e)
-        self.last_status = {"state": state, "files": counts.get("files", 0), "sessions": counts.get("sessions", 0),
-                            "events": counts.get("events", 0), "message": message}
+        self.last_status = StatusNotification(
+            state=state, files=counts.get("files", 0), sessions=counts.get("sessions", 0), events=counts.get("events", 0),
+            message=message).model_dump()
         try:
             self.protocol.notify(STATUS_NOTIFICATION, self.last_status)
         except Exception:

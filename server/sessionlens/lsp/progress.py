@@ -12,6 +12,7 @@ from typing import Any
 from lsprotocol import types as T
 
 from sessionlens.lsp.core import STREAM_NOTIFICATION, SessionLensServer
+from sessionlens.models.api import StreamNotification
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +72,13 @@ async def stream_markdown(ls: SessionLensServer, agen: AsyncIterator[str], *, ti
     try:
         async for delta in agen:
             parts.append(delta)
-            ls.protocol.notify(STREAM_NOTIFICATION, {"id": sid, "delta": delta, "done": False})
+            ls.protocol.notify(STREAM_NOTIFICATION, StreamNotification(id=sid, delta=delta, done=False).model_dump())
             progress.report(f"{sum(map(len, parts)):,} characters")
     except Exception as e:
         error = str(e)
         log.warning("%s failed: %s", title, e)
     finally:
-        ls.protocol.notify(STREAM_NOTIFICATION, {"id": sid, "delta": "", "done": True, "error": error})
+        ls.protocol.notify(STREAM_NOTIFICATION, StreamNotification(id=sid, delta="", done=True, error=error).model_dump())
         progress.end("failed" if error else "done")
     md = "".join(parts)
     if error:

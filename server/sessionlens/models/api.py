@@ -31,7 +31,7 @@ class Params(BaseModel):
 class Result(BaseModel):
     """A command's answer (extra keys a handler adds are kept)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_serialization_defaults_required=True)
 
 
 class SessionRef(Params):
@@ -78,9 +78,29 @@ class SearchParams(Params):
     workspace_only: bool | None = None
 
 
+class SearchHit(Result):
+    session_id: str
+    seq: int
+    line: int = Field(description="1-based line of the event in its log")
+    path: str
+    uri: str | None
+    link: str = Field(description="the event's sessionlens:// link")
+    agent: str | None = None
+    project: str | None = None
+    project_name: str | None = None
+    kind: str | None = None
+    tool: str | None = None
+    model: str | None = None
+    timestamp: str | None = None
+    title: str | None = None
+    score: float | None = None
+    snippet: str | None = None
+    snippet_html: str | None = None
+
+
 class SearchResult(Result):
     total: int
-    hits: list[dict[str, Any]]
+    hits: list[SearchHit]
     warnings: list[str] = []
 
 
@@ -94,8 +114,30 @@ class SessionsParams(Params):
     include_subagents: bool = Field(True, description="also list sub-agent and compaction runs (rows name their parent_session_id)")
 
 
+class SessionRow(Result):
+    id: str
+    agent: str | None = None
+    cwd: str | None = None
+    project: str | None = None
+    project_name: str | None = None
+    title: str | None = None
+    started_at: str | None = None
+    ended_at: str | None = None
+    models: list[str] = []
+    path: str
+    uri: str | None = None
+    events: int | None = None
+    turns: int | None = None
+    tokens: int | None = None
+    cost_usd: float | None = None
+    cost_known: bool | None = None
+    cost_label: str = Field("", description="the cost as shown (server-formatted: $0.42, <$0.01, $1.20+ when partial)")
+    parent_session_id: str | None = None
+    agent_id: str | None = None
+
+
 class SessionsResult(Result):
-    sessions: list[dict[str, Any]]
+    sessions: list[SessionRow] = Field(description="newest first")
 
 
 class RenderSessionParams(SessionRef):
@@ -151,11 +193,12 @@ class CostReportParams(Params):
 
 
 class CostReportResult(Result):
-    by: str
+    by: CostGrouping
     rows: list[dict[str, Any]]
     totals: dict[str, Any]
-    markdown: str
-    svg: str
+    markdown: str = Field(description="the table as Markdown")
+    html: str = Field(description="the table as an HTML <table>, every cell escaped")
+    svg: str = Field(description="the chart of this grouping (self-contained SVG, no scripts)")
 
 
 # ---------------------------------------------------------------------- indexing
@@ -266,6 +309,46 @@ class RunEvalsResult(Result):
     markdown: str
 
 
+# ---------------------------------------------------------------------- documents
+class DocumentsParams(Params):
+    pass
+
+
+class DocumentsResult(Result):
+    """The documents the server has features for, as globs: the client's document selector and file watching."""
+
+    logs: list[str] = Field(description="session logs: outline, hovers, lenses, coach diagnostics")
+    instructions: list[str] = Field(description="instruction files (AGENTS.md, CLAUDE.md, ...): guideline lenses, hovers, diagnostics")
+    evals: list[str] = Field(description="eval suites: schema and failing-check diagnostics, run lens")
+    config: list[str] = Field(description="project configuration: a change re-reads it")
+
+
+# ---------------------------------------------------------------------- notifications (server -> client)
+class StatusNotification(BaseModel):
+    """``sessionlens/status``: indexing state and store counts."""
+
+    state: Literal["indexing", "idle"]
+    files: int = 0
+    sessions: int = 0
+    events: int = 0
+    message: str = ""
+
+
+class StreamNotification(BaseModel):
+    """``sessionlens/stream``: one Markdown delta of a streamed AI answer (``done`` closes the stream)."""
+
+    id: str
+    delta: str
+    done: bool
+    error: str | None = None
+
+
+NOTIFICATIONS: dict[str, type[BaseModel]] = {
+    "sessionlens/status": StatusNotification,
+    "sessionlens/stream": StreamNotification,
+}
+
+
 # ---------------------------------------------------------------------- the table
 @dataclass(frozen=True)
 class CommandContract:
@@ -303,4 +386,5 @@ COMMANDS: dict[str, CommandContract] = _table(
     ("sessionlens.guidelineReport", GuidelineReportParams, GuidelineReportResult, "how each guideline of a file was followed"),
     ("sessionlens.extractGuidelines", ExtractGuidelinesParams, ExtractGuidelinesResult, "LLM extraction of checkable guidelines"),
     ("sessionlens.runEvals", RunEvalsParams, RunEvalsResult, "run one eval suite or all in the workspace"),
+    ("sessionlens.documents", DocumentsParams, DocumentsResult, "the globs of the documents the server serves"),
 )

@@ -20,9 +20,9 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlparse
 
 from sessionlens.coach.redact import egress, find_secrets, mask_fragments, may_hold_secret, redact_event
+from sessionlens.agents import registry as agent_registry
 from sessionlens.cost import PriceTable, PricingConfig
 from sessionlens.cost import report as cost_report_mod
-from sessionlens.agents import registry as agent_registry
 from sessionlens.ingest.discovery import default_roots
 from sessionlens.models import Event, EventKind
 from sessionlens.search import SearchFilters, SearchIndex
@@ -378,9 +378,11 @@ class App:
         total, hits, warnings = self.search_index.search(query, filters, limit=want, offset=offset)
         db = self.db()
         paths: dict[int, str] = {}
+        titles: dict[str, str | None] = {}  # one session lookup per session, not per hit
         line_maps: dict[int, dict[int, int]] = {}
         end_maps: dict[int, dict[int, int]] = {}
         out = []
+        in_scope = 0
         for h in hits:
             fid = getattr(h, "_file_id", None)
             if fid not in paths:
@@ -389,6 +391,9 @@ class App:
             h.path = paths[fid]
             if scope and not any((h.project or "").startswith(r) or h.path.startswith(r) for r in scope):
                 continue
+            in_scope += 1
+            if len(out) >= limit:
+                continue  # only counting (the scoped total)
             d = h.to_dict()
             d["uri"] = file_uri(h.path)
             d["project_name"] = Path(h.project).name if h.project else None
@@ -401,8 +406,9 @@ class App:
             if fid not in end_maps:
                 end_maps[fid] = db.end_lines(fid) if fid is not None else {}
             d["end_line"] = end_maps[fid].get(h.line, d["line"])  # a message of a JSON document spans lines
-            sess = db.get_session(h.session_id)
-            d["title"] = (sess or {}).get("title")
+            if h.session_id not in titles:
+                titles[h.session_id] = (db.get_session(h.session_id) or {}).get("title")
+            d["title"] = titles[h.session_id]
             d["description"] = None
             if h.kind in ("tool_call", "patch") and fid is not None:  # Bash/Task say what a call is for
                 ev = db.event(fid, h.line)
@@ -419,16 +425,23 @@ class App:
 
                     d["snippet_html"] = _html.escape(d["snippet"])
                 d["title"], d["description"] = mask_text(d["title"]), mask_text(d["description"])
+                if fid is not None:
+                    self._mask_snippet(d, db, fid)  # the event's own secrets, whole or cut by the window
+                mask_row(d, _SESSION_TEXT)
             out.append(d)
-            if len(out) >= limit:
-                break
+        if scope:
+            if offset == 0 and len(hits) >= total:  # every match was seen: the scoped count is exact
+                total = in_scope
+            else:
+                warnings = [*warnings, f"total counts {total:,} matches in every project; the workspace's are among them"]
         return {"total": total, "hits": out, "warnings": warnings}
 
     @staticmethod
     def _mask_snippet(d: dict[str, Any], db, fid: int) -> None:
         """Mask in a hit's snippet every secret of its event (a snippet is a window: a secret cut by its
         edge no longer matches a pattern, so the event's own secrets are looked for, whole and cut)."""
-        ev = db.event(fid, d["line"]) if isinstance(d.get("line"), int) else None
+        seq = d.get("seq", d.get("line"))
+        ev = db.event(fid, seq) if isinstance(seq, int) else None
         if ev is None:
             return
         secrets = [t[a:b] for t in (ev.command, ev.text, *(ev.files or [])) if t and may_hold_secret(t)
@@ -529,10 +542,19 @@ class App:
         with db.lock:
             return db.recompute_costs(fn)
 
-    def cost_chart_svg(self, *, since=None, until=None, project=None, agent=None) -> str:
-        rep = self.cost_report("day", since=since, until=until, project=project, agent=agent)
-        series = [{"day": r["day"], "model": r.get("model") or "(unknown)", "cost": r["cost_usd"]} for r in rep["rows"]]
-        return cost_report_mod.render_svg_chart(series)
+    def cost_chart_svg(self, *, by: str = "day", since=None, until=None, project=None, agent=None) -> str:
+        """The cost chart of ``cost_report(by)``: bars per bucket (stacked by model for day/week/month)."""
+        rep = self.cost_report(by, since=since, until=until, project=project, agent=agent)
+        series = []
+        for r in rep["rows"]:
+            label = r.get(by)
+            if by == "session":
+                label = " ".join(str(r.get("title") or label or "?").split())[:24]
+            series.append({"day": label if label is not None else "(none)",
+                           "model": r.get("model") or (label if by == "model" else "cost"), "cost": r["cost_usd"]})
+        timed = by in ("day", "week", "month")
+        title = f"Cost per {by}" + (" by model" if timed else "") + " (USD)"
+        return cost_report_mod.render_svg_chart(series, title=title, x_label=by.capitalize())
 
     # ------------------------------------------------------------------ coach
     def findings(self, *, project=None, session=None, rule=None, limit=10_000) -> list[dict[str, Any]]:

@@ -29,14 +29,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sessionlens import ingest
-from sessionlens.coach.config import CoachConfig, load_project_config
-from sessionlens.coach.redact import find_secrets
-from sessionlens.coach.rules import RULE_KINDS, may_hold_secret, run_rules, secret_event_seqs
-from sessionlens.cost import PriceTable, cost_of
 from sessionlens.agents import registry as agent_registry
 from sessionlens.agents import sniff
 from sessionlens.agents.base import AgentAdapter, member_path
 from sessionlens.agents.common import TRUNCATION_MARK
+from sessionlens.coach.config import CONFIG_FILENAME, CoachConfig, load_project_config
+from sessionlens.coach.redact import find_secrets
+from sessionlens.coach.rules import RULE_KINDS, may_hold_secret, run_rules, secret_event_seqs
+from sessionlens.cost import PriceTable, cost_of
 from sessionlens.ingest.discovery import discover
 from sessionlens.models import ParserState
 from sessionlens.search import SearchIndex
@@ -49,7 +49,7 @@ CHUNK_BYTES = 8 * 1024 * 1024
 DETECT_BYTES = 1024 * 1024
 #: Bytes read from a changed file's start to tell what it is (leading garbage lines included).
 DETECT_HEAD = 64 * 1024
-PROJECT_CONFIG = ".sessionlens.json"
+PROJECT_CONFIG = CONFIG_FILENAME  # the one name, declared in coach.config
 #: A pass with at least this much to parse is a bulk pass: jobs are also prepared in a worker process
 #: (the second core) while this process writes, the WAL is checkpointed less often, and Tantivy gets
 #: two indexing threads.
@@ -837,15 +837,16 @@ class Indexer:
     def _coach(self, sd: dict, events: list, turns: list, path: str,
                secret_seqs: Iterable[int] | None = None) -> tuple[str, list] | None:
         session = session_from_dict(sd)
+        config = self.coach_config(sd.get("project"))
         try:
-            findings = run_rules(session, events, turns, self.coach_config(sd.get("project")), secret_seqs=secret_seqs)
+            findings = run_rules(session, events, turns, config, secret_seqs=secret_seqs)
         except Exception:
             log.exception("coach rules failed on %s", path)
             return None
         try:  # guideline violations (AGENTS.md / CLAUDE.md) become findings on the violating events
             from sessionlens.compliance.checker import session_compliance_findings
 
-            findings += session_compliance_findings(sd, events, findings, cache_get=self.store.cache_get)
+            findings += session_compliance_findings(sd, events, findings, cache_get=self.store.cache_get, config=config)
         except Exception:
             log.exception("guideline checks failed on %s", path)
         return session.id, findings

@@ -34,3 +34,21 @@ async def test_initialized_registers_watchers_and_starts_indexing(ls):
     finally:
         for t in list(ls.tasks):
             t.cancel()
+
+
+async def test_the_declared_documents_are_what_the_providers_claim(ls, tmp_path):
+    from fnmatch import fnmatch
+
+    from sessionlens.compliance.instructions import is_instruction_file
+    from sessionlens.lsp.core import provider_for
+
+    decl = await lifecycle.documents_command.execute(ls, [])
+    assert "**/*.jsonl" in decl["logs"] and "**/*.eval.json" in decl["evals"] and "**/.sessionlens.json" in decl["config"]
+    for glob in decl["instructions"]:
+        # a concrete path for the glob: `**/` -> a folder, `*` -> a name
+        path = str(tmp_path / glob.replace("**/", "proj/").replace("*", "notes"))
+        assert fnmatch(path, "*" + glob.replace("**/", "/")), (glob, path)
+        assert is_instruction_file(path), glob
+        assert provider_for(ls, path).name == "guidelines", glob
+    suite = str(tmp_path / decl["evals"][0].replace("**/", "").replace("*", "quality"))
+    assert provider_for(ls, suite).name == "evals"

@@ -52,3 +52,19 @@ async def test_cost_report_follows_the_grouping_and_rejects_unknown_ones(ls):
     assert rep["svg"].startswith("<svg") and "|" in rep["markdown"]
     with pytest.raises(JsonRpcInvalidParams, match="by"):
         await sessions.cost_report.execute(ls, [{"by": "colour"}])
+
+
+@pytest.mark.parametrize("by", ["day", "model", "project", "session"])
+async def test_the_chart_follows_the_grouping_and_the_table_comes_as_html(ls, by):
+    rep = await sessions.cost_report.execute(ls, [{"by": by}])
+    assert f"Cost per {by}" in rep["svg"] and f">{by.capitalize()}</text>" in rep["svg"]
+    assert ("by model" in rep["svg"]) == (by == "day")
+    assert rep["html"].startswith("<table>") and rep["html"].count("<tr") == len(rep["rows"]) + 2  # header + totals
+
+
+async def test_sessions_carry_the_server_formatted_cost(ls):
+    res = await sessions.sessions.execute(ls, [])
+    priced = [s for s in res["sessions"] if s["cost_usd"]]
+    assert priced and all(s["cost_label"].startswith(("$", "<$")) for s in priced)
+    started = [s["started_at"] for s in res["sessions"] if s["started_at"]]
+    assert started == sorted(started, reverse=True)

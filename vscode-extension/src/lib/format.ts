@@ -1,63 +1,12 @@
 /** Formatting of server results for quick picks, tree items and the status bar. */
 
-/** One hit of `sessionlens.search`. */
-export interface SearchHit {
-  session_id: string;
-  seq: number;
-  path: string;
-  uri: string;
-  /** 1-based line of the event in the log file. */
-  line: number;
-  agent?: string | null;
-  project?: string | null;
-  kind?: string | null;
-  tool?: string | null;
-  timestamp?: string | null;
-  title?: string | null;
-  snippet?: string | null;
-  snippet_html?: string | null;
-}
+import type { SearchHit, SearchResult, SessionRow, StatusNotification, StatusResult } from '../protocol.generated';
 
-export interface SearchResult {
-  total: number;
-  hits: SearchHit[];
-}
-
-/** One session of `sessionlens.sessions`. */
-export interface SessionInfo {
-  id: string;
-  agent?: string | null;
-  project?: string | null;
-  project_name?: string | null;
-  title?: string | null;
-  started_at?: string | null;
-  ended_at?: string | null;
-  models?: string[] | null;
-  path: string;
-  uri: string;
-  events?: number | null;
-  turns?: number | null;
-  tokens?: number | null;
-  cost_usd?: number | null;
-  cost_known?: boolean | null;
-  /** the log file is gone: the session opens from the store */
-  log_missing?: boolean | null;
-  /** the session this sub-agent or compaction run belongs to */
-  parent_session_id?: string | null;
-  agent_id?: string | null;
-  subagents?: number | null;
-}
-
-/** Payload of `sessionlens.status` and of the `sessionlens/status` notification. */
-export interface StatusInfo {
-  state?: 'indexing' | 'idle' | string;
-  indexing?: boolean;
-  files?: number;
-  sessions?: number;
-  events?: number;
-  message?: string | null;
-  store?: string | null;
-}
+export type { SearchHit, SearchResult };
+/** One session of `sessionlens.sessions` (generated from the server's contract). */
+export type SessionInfo = SessionRow;
+/** Payload of `sessionlens.status` or of the `sessionlens/status` notification. */
+export type StatusInfo = Partial<StatusNotification> & Partial<StatusResult>;
 
 export interface QuickPickText {
   label: string;
@@ -80,15 +29,6 @@ export function formatDate(iso: string | null | undefined): string {
   }
   const match = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})/.exec(iso);
   return match ? `${match[1]} ${match[2]}` : iso;
-}
-
-/** `$0.42`, `$12.30`, `<$0.01`; a partial total (some models unpriced) gets a `+`. */
-export function formatCost(cost: number | null | undefined, known: boolean | null | undefined = true): string {
-  if (cost === null || cost === undefined || !Number.isFinite(cost)) {
-    return known === false ? '$?' : '';
-  }
-  const amount = cost > 0 && cost < 0.01 ? '<$0.01' : `$${cost.toFixed(2)}`;
-  return known === false ? `${amount}+` : amount;
 }
 
 /** The last path component of a project path (`/home/a/proj` → `proj`). */
@@ -150,7 +90,7 @@ export function sessionDescription(session: SessionInfo): string {
     formatDate(session.started_at),
     session.agent,
     session.models?.length ? session.models.join(', ') : undefined,
-    formatCost(session.cost_usd, session.cost_known),
+    session.cost_label || undefined,
   ]);
 }
 
@@ -171,7 +111,7 @@ export function sessionTooltip(session: SessionInfo): string {
     ['Turns', session.turns === null || session.turns === undefined ? '' : String(session.turns)],
     ['Events', session.events === null || session.events === undefined ? '' : String(session.events)],
     ['Tokens', session.tokens === null || session.tokens === undefined ? '' : session.tokens.toLocaleString('en-US')],
-    ['Cost', formatCost(session.cost_usd, session.cost_known)],
+    ['Cost', session.cost_label],
     ['File', session.path],
   ];
   const title = `**${escapeMarkdown(sessionLabel(session))}**`;
@@ -193,10 +133,10 @@ export interface ProjectGroup {
   sessions: SessionInfo[];
 }
 
-/** Groups sessions by project; groups and sessions newest first. */
+/** Groups sessions by project, keeping the server's order (newest first) for groups and sessions. */
 export function groupSessionsByProject(sessions: readonly SessionInfo[]): ProjectGroup[] {
   const groups = new Map<string, ProjectGroup>();
-  for (const session of sortSessionsNewestFirst(sessions)) {
+  for (const session of sessions) {
     const key = session.project ?? '';
     let group = groups.get(key);
     if (!group) {
@@ -206,11 +146,6 @@ export function groupSessionsByProject(sessions: readonly SessionInfo[]): Projec
     group.sessions.push(session);
   }
   return [...groups.values()];
-}
-
-/** Sessions sorted by start time, newest first (sessions without a time last). */
-export function sortSessionsNewestFirst(sessions: readonly SessionInfo[]): SessionInfo[] {
-  return [...sessions].sort((a, b) => (b.started_at ?? '').localeCompare(a.started_at ?? ''));
 }
 
 /** The status bar text for a status payload. */
@@ -224,7 +159,7 @@ export function statusBarText(status: StatusInfo): string {
 
 /** Whether a status payload says the server is indexing. */
 export function isIndexing(status: StatusInfo): boolean {
-  return status.state === 'indexing' || (status.state === undefined && status.indexing === true);
+  return status.state !== undefined ? status.state === 'indexing' : status.indexing === true;
 }
 
 function basename(path: string): string {

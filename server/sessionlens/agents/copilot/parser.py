@@ -36,10 +36,11 @@ from typing import Any
 import orjson
 
 from sessionlens.agents.common import (
-    _construct,
-    _usage_record,
     BoundedMap,
     LineParser,
+    TurnTracker,
+    _construct,
+    _usage_record,
     as_int,
     as_str,
     clip,
@@ -47,7 +48,6 @@ from sessionlens.agents.common import (
     new_event,
     parse_ts,
     scrub_data_urls,
-    TurnTracker,
 )
 from sessionlens.models.session import (
     Event,

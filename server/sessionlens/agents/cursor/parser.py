@@ -15,7 +15,7 @@ import orjson
 
 from sessionlens.agents.common import MultiEventParser, as_int, as_str, clip, scrub_data_urls
 from sessionlens.agents.docparse import DocBuilder, line_offsets, text_of
-from sessionlens.models.session import Event, EventKind, ParserState, ParseResult, Session
+from sessionlens.models.session import Event, EventKind, ParseResult, ParserState, Session
 
 AGENT = "cursor"
 _QUERY = re.compile(r"<user_query>\s*(.*?)\s*</user_query>", re.S)

@@ -28,9 +28,9 @@ from typing import Any
 import orjson
 
 from sessionlens.agents.common import (
+    TurnTracker,
     _construct,
     _usage_record,
-    TurnTracker,
     as_int,
     as_str,
     clip,

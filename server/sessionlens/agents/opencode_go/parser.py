@@ -26,8 +26,8 @@ from typing import Any
 
 import orjson
 
-from sessionlens.agents.opencode.parser import _Builder, _cost, _tok
 from sessionlens.agents.common import _construct, as_int, as_str, clip, parse_ts, scrub_data_urls
+from sessionlens.agents.opencode.parser import _Builder, _cost, _tok
 from sessionlens.models.session import EventKind, ParseProblem, ParseResult, Session, TokenUsage
 
 OPENCODE_GO = "opencode-go"

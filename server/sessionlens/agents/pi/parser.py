@@ -19,15 +19,15 @@ from typing import Any
 
 from sessionlens.agents.common import (
     MultiEventParser,
+    _usage_record,
     as_int,
     as_str,
     clip,
     parse_ts,
     scrub_data_urls,
-    _usage_record,
 )
 from sessionlens.agents.docparse import text_of
-from sessionlens.models.session import Event, EventKind, ParserState, ParseResult, Session, TokenUsage
+from sessionlens.models.session import Event, EventKind, ParseResult, ParserState, Session, TokenUsage
 
 AGENT = "pi"
 _SHELL = frozenset({"bash"})

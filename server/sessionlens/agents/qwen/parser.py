@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from sessionlens.agents.common import MultiEventParser, _usage_record, as_int, as_str, clip, parse_ts, scrub_data_urls
-from sessionlens.models.session import Event, EventKind, ParserState, ParseResult, Session, TokenUsage
+from sessionlens.models.session import Event, EventKind, ParseResult, ParserState, Session, TokenUsage
 
 AGENT = "qwen"
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from lsprotocol import types as T
 
+from sessionlens.coach.config import CONFIG_FILENAME
 from sessionlens.lsp.commands import command
 from sessionlens.lsp.convert import uri_to_path
 from sessionlens.lsp.core import STATUS_NOTIFICATION, Feature, SessionLensServer, method, publish
@@ -158,7 +159,7 @@ def did_change_watched(ls: SessionLensServer, params: T.DidChangeWatchedFilesPar
         p = uri_to_path(ch.uri)
         if not p:
             continue
-        if p.endswith(".sessionlens.json"):
+        if Path(p).name == CONFIG_FILENAME:
             request_index(ls, full=True)
             continue
         if ch.type != T.FileChangeType.Deleted:

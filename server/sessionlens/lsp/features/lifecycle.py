@@ -10,9 +10,15 @@ from typing import Any
 
 from lsprotocol import types as T
 
+from sessionlens.agents import registry as agent_registry
+from sessionlens.coach.config import CONFIG_FILENAME as PROJECT_CONFIG
+from sessionlens.compliance.instructions import INSTRUCTION_GLOBS
+from sessionlens.evals.runner import SUITE_SUFFIX
+from sessionlens.lsp.commands import command
 from sessionlens.lsp.convert import path_to_uri, uri_to_path
 from sessionlens.lsp.core import Feature, SessionLensServer, method
 from sessionlens.lsp.features import indexing
+from sessionlens.models.api import DocumentsParams, DocumentsResult
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +42,21 @@ def initialize(ls: SessionLensServer, params: T.InitializeParams) -> None:
         ls.window_show_message(T.ShowMessageParams(type=T.MessageType.Warning, message="; ".join(errors)))
 
 
+def documents() -> DocumentsResult:
+    """What this server serves; the extension's document selector is generated from the same declaration."""
+    return DocumentsResult(logs=agent_registry.watch_globs(), instructions=list(INSTRUCTION_GLOBS), evals=[f"**/*{SUITE_SUFFIX}"],
+                           config=[f"**/{PROJECT_CONFIG}"])
+
+
+@command("sessionlens.documents")
+async def documents_command(ls: SessionLensServer, a: DocumentsParams) -> DocumentsResult:
+    return documents()
+
+
 def file_watchers(ls: SessionLensServer) -> list[T.FileSystemWatcher]:
-    globs = ls.app.log_globs()  # every registered agent's sources (sessionlens.agents)
-    watchers = [T.FileSystemWatcher(glob_pattern=g) for g in globs]
-    watchers.append(T.FileSystemWatcher(glob_pattern="**/.sessionlens.json"))
+    decl = documents()
+    globs = decl.logs  # every registered agent's sources (sessionlens.agents)
+    watchers = [T.FileSystemWatcher(glob_pattern=g) for g in (*globs, *decl.config)]
     if ls.client_supports("workspace", "did_change_watched_files", "relative_pattern_support"):
         for root in ls.app.roots():
             if not any(root.startswith(f) for f in ls.app.workspace_folders):
@@ -117,4 +134,5 @@ def did_change_folders(ls: SessionLensServer, params: T.DidChangeWorkspaceFolder
 FEATURE = Feature(
     "lifecycle",
     methods=(initialize, initialized, shutdown, did_change_configuration, did_change_folders),
+    commands=(documents_command,),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sessionlens.cost.report import to_markdown
+from sessionlens.cost.report import format_cost, to_html, to_markdown
 from sessionlens.lsp.commands import command, session_ref
 from sessionlens.lsp.convert import uri_to_path
 from sessionlens.lsp.core import Feature, SessionLensServer
@@ -36,7 +36,9 @@ async def search(ls: SessionLensServer, a: SearchParams) -> dict[str, Any]:
 async def sessions(ls: SessionLensServer, a: SessionsParams) -> SessionsResult:
     rows = await ls.run(ls.app.sessions, project=a.project, agent=a.agent, since=a.since, until=a.until,
                         limit=a.limit, workspace_only=a.workspace_only, include_subagents=a.include_subagents)
-    return SessionsResult(sessions=rows)
+    for r in rows:
+        r["cost_label"] = format_cost(r.get("cost_usd"), r.get("cost_known"))
+    return SessionsResult.model_validate({"sessions": rows})
 
 
 @command("sessionlens.renderSession")
@@ -68,8 +70,9 @@ async def deep_link(ls: SessionLensServer, a: DeepLinkParams) -> DeepLinkResult:
 async def cost_report(ls: SessionLensServer, a: CostReportParams) -> dict[str, Any]:
     kw: dict[str, Any] = dict(since=a.since, until=a.until, project=a.project, agent=a.agent)
     rep = await ls.run(ls.app.cost_report, a.by, **kw)
-    svg = await ls.run(ls.app.cost_chart_svg, **kw)
+    svg = await ls.run(ls.app.cost_chart_svg, by=a.by, **kw)
     rep["markdown"] = to_markdown(rep["rows"]) if rep["rows"] else "_No token usage recorded._"
+    rep["html"] = to_html(rep["rows"]) if rep["rows"] else "<p>No token usage recorded.</p>"
     rep["svg"] = svg
     return rep
 
