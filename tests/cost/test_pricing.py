@@ -33,7 +33,8 @@ def test_bundled_table_covers_corpus_models_with_litellm_fields(table):
         assert p.max_input_tokens and p.max_input_tokens >= 128_000
     assert price(table, "claude-sonnet-4-5").input_cost_per_token_above_200k_tokens == pytest.approx(6e-06)
     assert table.aliases == {"gpt-5.3-codex": "gpt-5.2-codex", "gpt-5-codex": "gpt-5",
-                             "gemini-3.1-pro-preview-customtools": "gemini-3.1-pro-preview"}
+                             "gemini-3.1-pro-preview-customtools": "gemini-3.1-pro-preview",
+                             "claude-4-sonnet": "claude-sonnet-4-20250514", "claude-4-opus": "claude-opus-4-20250514"}
     assert table.version and table.updated
 
 

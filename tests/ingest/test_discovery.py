@@ -12,7 +12,8 @@ from sessionlens.models.session import Agent
 
 
 _AGENT_ENV = ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "GEMINI_CLI_HOME", "PI_CODING_AGENT_DIR", "CURSOR_CONFIG_DIR",
-              "CURSOR_USER_DIR", "XDG_CONFIG_HOME")
+              "CURSOR_USER_DIR", "XDG_CONFIG_HOME", "COPILOT_HOME", "COPILOT_CONFIG_DIR", "OPENCODE_DATA_DIR",
+              "XDG_DATA_HOME")
 
 
 def test_default_roots_from_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -30,6 +31,10 @@ def test_default_roots_from_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
         Root(str(tmp_path / ".pi" / "agent" / "sessions"), "pi"),
         Root(str(tmp_path / ".cursor" / "projects"), "cursor"),
         Root(str(tmp_path / ".config" / "Cursor" / "User" / "workspaceStorage"), "cursor"),
+        Root(str(tmp_path / ".copilot" / "session-state"), "copilot"),
+        Root(str(tmp_path / ".copilot" / "history-session-state"), "copilot"),
+        Root(str(tmp_path / ".local" / "share" / "opencode" / "opencode.db"), "opencode"),
+        Root(str(tmp_path / ".local" / "share" / "opencode" / "storage" / "session"), "opencode"),
     ]
     assert not default_roots()[0].exists
 
@@ -44,6 +49,8 @@ def test_default_roots_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     monkeypatch.setenv("PI_CODING_AGENT_DIR", str(tmp_path / "pi"))
     monkeypatch.setenv("CURSOR_CONFIG_DIR", str(tmp_path / "cur"))
     monkeypatch.setenv("CURSOR_USER_DIR", str(tmp_path / "curuser"))
+    monkeypatch.setenv("COPILOT_HOME", str(tmp_path / "cop"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     (tmp_path / "cx" / "sessions").mkdir(parents=True)
     roots = default_roots()
     assert [r.path for r in roots] == [
@@ -51,8 +58,11 @@ def test_default_roots_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
         str(tmp_path / "a" / "projects"), str(tmp_path / "b" / "projects"),
         str(tmp_path / "home" / ".qwen" / "projects"), str(tmp_path / "home" / ".qwen" / "tmp"),
         str(tmp_path / "g" / ".gemini" / "tmp"), str(tmp_path / "pi" / "sessions"),
-        str(tmp_path / "cur" / "projects"), str(tmp_path / "curuser" / "workspaceStorage")]
-    assert [r.agent for r in roots] == [Agent.CODEX, Agent.CODEX, Agent.CLAUDE, Agent.CLAUDE, "qwen", "qwen", "gemini",
+        str(tmp_path / "cur" / "projects"), str(tmp_path / "curuser" / "workspaceStorage"),
+        str(tmp_path / "cop" / "session-state"), str(tmp_path / "cop" / "history-session-state"),
+        str(tmp_path / "xdg" / "opencode" / "opencode.db"), str(tmp_path / "xdg" / "opencode" / "storage" / "session")]
+    assert [r.agent for r in roots][10:] == ["copilot", "copilot", "opencode", "opencode"]
+    assert [r.agent for r in roots][:10] == [Agent.CODEX, Agent.CODEX, Agent.CLAUDE, Agent.CLAUDE, "qwen", "qwen", "gemini",
                                         "pi", "cursor", "cursor"]
     assert roots[0].exists
 

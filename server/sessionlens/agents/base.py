@@ -120,12 +120,16 @@ class EvalRunner:
 
     ``command``: a template (``{prompt}`` is shell-quoted); ``log_env``: environment variables that
     point the agent's logs into the case's log folder (value: a sub-folder name; the runner passes
-    the absolute path); ``log_subdirs``: folders below that one the agent writes its sessions to.
+    the absolute path); ``log_subdirs``: folders below that one the agent writes its sessions to;
+    ``workdir_logs``: files the agent writes inside the working directory (project-local databases such
+    as ``.opencode/opencode.db``), copied with their ``-wal`` / ``-shm`` into the case's log folder
+    before the case's worktree is removed.
     """
 
     command: str
     log_env: Mapping[str, str] = field(default_factory=dict)
     notes: str = ""
+    workdir_logs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,10 @@ class AgentAdapter:
     sniff_document: Callable[[bytes], bool] | None = None
     #: SQLite detection: True when a database with these tables is this agent's.
     sniff_sqlite: Callable[[frozenset[str]], bool] | None = None
+    #: SQLite detection, second step (only after ``sniff_sqlite`` said yes): True when the snapshot
+    #: connection's schema is this agent's -- for agents whose table names are the same (Crush and the
+    #: Go OpenCode differ only in a column).
+    sniff_db: Callable[[Any], bool] | None = None
     #: ``lines`` / ``document``: the parser (pure; see the module doc).
     parse: Callable[[bytes, str, ParserState | None], ParseResult] | None = None
     #: ``sqlite`` / ``directory``: the sessions in a source and a fingerprint that changes with them.

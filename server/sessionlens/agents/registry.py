@@ -11,6 +11,7 @@ import fnmatch
 import importlib
 import logging
 import os
+import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -22,7 +23,7 @@ from sessionlens.agents.base import AgentAdapter, Root, member_path
 
 logger = logging.getLogger(__name__)
 
-#: The built-in agents, by package (each exposes ``ADAPTER``).
+#: The built-in agents, by package (each exposes ``ADAPTER``, or ``ADAPTERS`` when it has several).
 BUILTIN: tuple[str, ...] = (
     "sessionlens.agents.codex",
     "sessionlens.agents.claude",
@@ -30,6 +31,10 @@ BUILTIN: tuple[str, ...] = (
     "sessionlens.agents.gemini",
     "sessionlens.agents.pi",
     "sessionlens.agents.cursor",
+    "sessionlens.agents.copilot",
+    "sessionlens.agents.opencode",
+    "sessionlens.agents.opencode_go",
+    "sessionlens.agents.crush",
 )
 
 _ADAPTERS: dict[str, AgentAdapter] = {}
@@ -72,7 +77,8 @@ def adapters() -> list[AgentAdapter]:
 
 
 def names() -> list[str]:
-    """Agent names (the values of ``sessions.agent``), in registration order."""
+    """Agent names (the values of ``sessions.agent``), in registration order (layout variants, which
+    report their agent's name, are not listed)."""
     _load()
     return list(dict.fromkeys(a.agent_name for a in _ADAPTERS.values()))
 
@@ -165,7 +171,26 @@ def source_stat(path: str) -> tuple[int, int]:
     size, mtime = st.st_size, st.st_mtime_ns
     if os.path.exists(path + "-wal"):
         return _sqlite.stat_key(path)
+    for a in adapters():
+        if a.source != "directory" or a.companions is None:
+            continue
+        if not any(fnmatch.fnmatchcase(path, p) for p in a.file_patterns if "/" in p):
+            continue
+        try:
+            files = a.companions(path)
+        except OSError:
+            files = []
+        for f in files:  # a session spread over files changes when any of them does
+            try:
+                cst = os.stat(f)
+            except OSError:
+                continue
+            size += cst.st_size + 1
+            mtime = max(mtime, cst.st_mtime_ns)
+        break
     for a in _with_companions():
+        if a.source == "directory":
+            continue  # above
         try:
             files = a.companions(path)  # type: ignore[misc]
         except Exception:
@@ -264,12 +289,14 @@ def _detect_sqlite(path: str) -> AgentAdapter | None:
     try:
         with _sqlite.snapshot(path) as db:
             tables = _sqlite.tables(db)
+            for a in cands:
+                try:
+                    if a.sniff_sqlite(tables) and (a.sniff_db is None or a.sniff_db(db)):
+                        return a
+                except sqlite3.Error:
+                    logger.debug("%s: sniff_db of %s failed", path, a.name, exc_info=True)
     except Exception as e:  # not a readable database
         logger.debug("%s: cannot read as SQLite: %s", path, e)
-        return None
-    for a in cands:
-        if a.sniff_sqlite(tables):
-            return a
     return None
 
 

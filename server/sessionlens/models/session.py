@@ -166,6 +166,9 @@ class Session(BaseModel):
     parent_session_id: str | None = None  # sub-agent's parent, or the session a fork was made from
     agent_id: str | None = None  # Claude sub-agent id / Codex agent nickname
     title: str | None = None  # Claude summary line / first prompt
+    #: some billed requests' prompt tokens are not in the log (Copilot CLI: a segment that ended without
+    #: ``session.shutdown``): the session's token and cost figures are a lower bound
+    usage_lower_bound: bool = False
 
 
 class ParseProblem(BaseModel):

@@ -44,6 +44,10 @@ class WriterBusy(StoreError):
     pass
 
 
+class NotFound(StoreError):
+    """No session, finding, file or run matches what was asked for."""
+
+
 def _ts(dt: datetime | None) -> float | None:
     if dt is None:
         return None
@@ -94,7 +98,7 @@ class PreparedParse:
         ended = max(ts) if ts else r[12]
         return row_to_session_dict((r[0], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], started, ended, r[13],
                                     r[14], r[15], len({e[1] for e in self.event_rows}), len(self.turn_rows), path,
-                                    self.file_id))
+                                    self.file_id, r[16]))
 
 
 def prepare_parse(
@@ -117,6 +121,7 @@ def prepare_parse(
     session_row = (
         sid, file_id, agent, s.cwd, project, s.git_branch, s.git_commit, s.git_remote, _dumps(s.models),
         s.cli_version, s.originator, _ts(s.started_at), _ts(s.ended_at), s.parent_session_id, s.agent_id, s.title,
+        int(bool(getattr(s, "usage_lower_bound", False))),
     )
     rows = []
     append = rows.append
@@ -330,7 +335,7 @@ def _usage_from(d):
 SESSION_COLS = (
     "s.id, s.agent, s.cwd, s.project, s.git_branch, s.git_commit, s.git_remote, s.models, s.cli_version, "
     "s.originator, s.started_at, s.ended_at, s.parent_session_id, s.agent_id, s.title, s.events, s.turns, "
-    "f.path, s.file_id"
+    "f.path, s.file_id, s.usage_lower_bound"
 )
 
 
@@ -355,6 +360,7 @@ def row_to_session_dict(r: Sequence[Any]) -> dict[str, Any]:
         "turns": r[16],
         "path": r[17],
         "file_id": r[18],
+        "usage_lower_bound": bool(r[19]),
     }
 
 
@@ -379,6 +385,7 @@ def session_from_dict(d: dict[str, Any]) -> Session:
         parent_session_id=d.get("parent_session_id"),
         agent_id=d.get("agent_id"),
         title=d.get("title"),
+        usage_lower_bound=bool(d.get("usage_lower_bound")),
     )
 
 
@@ -540,15 +547,15 @@ class Store:
             usage_rows = [(r[0], r[1], sid, *r[3:]) for r in usage_rows]
         c.execute(
             """INSERT INTO sessions(id, file_id, agent, cwd, project, git_branch, git_commit, git_remote, models,
-                   cli_version, originator, started_at, ended_at, parent_session_id, agent_id, title)
-               VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                   cli_version, originator, started_at, ended_at, parent_session_id, agent_id, title, usage_lower_bound)
+               VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                ON CONFLICT(id) DO UPDATE SET cwd=excluded.cwd, project=excluded.project, git_branch=excluded.git_branch,
                    git_commit=excluded.git_commit, git_remote=excluded.git_remote, models=excluded.models,
                    cli_version=excluded.cli_version, originator=excluded.originator,
                    started_at=COALESCE(sessions.started_at, excluded.started_at),
                    ended_at=COALESCE(excluded.ended_at, sessions.ended_at),
                    parent_session_id=excluded.parent_session_id, agent_id=excluded.agent_id,
-                   title=COALESCE(excluded.title, sessions.title)""",
+                   title=COALESCE(excluded.title, sessions.title), usage_lower_bound=excluded.usage_lower_bound""",
             session_row,
         )
         c.executemany(
@@ -728,10 +735,11 @@ class Store:
         out = []
         for r in self.conn.execute(sql, (*args, limit)):
             d = row_to_session_dict(r)
-            d["cost_usd"] = r[19]
-            d["cost_known"] = r[20] == 0
-            d["tokens"] = r[21]
-            if not r[21] and not _records_tokens(d.get("agent")):  # e.g. Cursor: unknown, never 0
+            d["cost_usd"] = r[20]
+            d["cost_known"] = r[21] == 0
+            d["tokens"] = r[22]
+            # e.g. Cursor, or a Copilot legacy session: no tokens recorded -> unknown, never 0
+            if not r[22] and (not _records_tokens(d.get("agent")) or d.get("usage_lower_bound")):
                 d["tokens"] = None
                 d["cost_known"] = False
             out.append(d)

@@ -214,4 +214,9 @@ MIGRATIONS: list[str] = [
     DROP INDEX events_call;
     CREATE INDEX events_call ON events(file_id, call_id) WHERE call_id IS NOT NULL;
     """,
+    # migration: otheragents — sessions whose token figures are a lower bound (Copilot CLI segments
+    # without session.shutdown)
+    """
+    ALTER TABLE sessions ADD COLUMN usage_lower_bound INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
