@@ -254,7 +254,7 @@ def detect(path: str, head: bytes) -> AgentAdapter | None:
             return None
         for a in liners:
             try:
-                if a.classify_line(obj):
+                if a.classify_line is not None and a.classify_line(obj):
                     return _accept(a, path)
             except Exception:  # a detector bug must not stop detection
                 logger.debug("%s: classify_line of %s failed", path, a.name, exc_info=True)
@@ -291,7 +291,8 @@ def _detect_sqlite(path: str) -> AgentAdapter | None:
             tables = _sqlite.tables(db)
             for a in cands:
                 try:
-                    if a.sniff_sqlite(tables) and (a.sniff_db is None or a.sniff_db(db)):
+                    if (a.sniff_sqlite is not None and a.sniff_sqlite(tables)
+                            and (a.sniff_db is None or a.sniff_db(db))):
                         return a
                 except sqlite3.Error:
                     logger.debug("%s: sniff_db of %s failed", path, a.name, exc_info=True)
