@@ -133,3 +133,10 @@ async def test_a_database_session_renders_by_id(client: LanguageClient):
     ide = next(s for s in cursor if s["id"].startswith("cursor-chat-") and s["events"] > 10)
     r = await cmd(client, "sessionlens.renderSession", {"session_id": ide["id"]})
     assert "sidebar" in r["markdown"].lower()
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_status_names_the_agents_and_their_globs(client: LanguageClient):
+    res = await cmd(client, "sessionlens.status", {})
+    assert {"codex", "claude", "gemini", "pi", "cursor", "qwen"} <= set(res["agents"])
+    assert {"**/*.jsonl", "**/chats/session-*.json", "**/agent-transcripts/*.txt", "**/*.vscdb"} <= set(res["globs"])

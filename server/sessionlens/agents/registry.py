@@ -187,7 +187,37 @@ def source_stat(path: str) -> tuple[int, int]:
             size += cst.st_size + 1
             mtime = max(mtime, cst.st_mtime_ns)
         break
+    for a in _with_companions():
+        if a.source == "directory":
+            continue  # above
+        try:
+            files = a.companions(path)  # type: ignore[misc]
+        except Exception:
+            files = []
+        for c in files:
+            try:
+                mtime = max(mtime, os.stat(c).st_mtime_ns)
+            except OSError:
+                continue
     return size, mtime
+
+
+def _with_companions() -> list[AgentAdapter]:
+    return [a for a in adapters() if a.companions is not None]
+
+
+def initial_state(adapter: AgentAdapter, path: str) -> Any:
+    """The parser state of a first (whole) pass: ``None``, or one carrying what the companions hold."""
+    if adapter.read_companions is None:
+        return None
+    from sessionlens.models.session import ParserState
+
+    try:
+        comp = adapter.read_companions(path)
+    except Exception as e:  # an unreadable sidecar costs its facts only
+        logger.debug("%s: companions unreadable: %s", path, e)
+        comp = {}
+    return ParserState(data={"companions": comp or {}})
 
 
 # ---------------------------------------------------------------------- detection
@@ -211,7 +241,7 @@ def detect(path: str, head: bytes) -> AgentAdapter | None:
             continue  # further down (past garbage), a stray value is garbage too
         for a in liners:
             try:
-                if a.classify_line(obj):
+                if a.classify_line is not None and a.classify_line(obj):
                     return _accept(a, path)
             except Exception:  # a detector bug must not stop detection
                 logger.debug("%s: classify_line of %s failed", path, a.name, exc_info=True)
@@ -248,7 +278,8 @@ def _detect_sqlite(path: str) -> AgentAdapter | None:
             tables = _sqlite.tables(db)
             for a in cands:
                 try:
-                    if a.sniff_sqlite(tables) and (a.sniff_db is None or a.sniff_db(db)):
+                    if (a.sniff_sqlite is not None and a.sniff_sqlite(tables)
+                            and (a.sniff_db is None or a.sniff_db(db))):
                         return a
                 except sqlite3.Error:
                     logger.debug("%s: sniff_db of %s failed", path, a.name, exc_info=True)

@@ -84,6 +84,8 @@ def parse_file(path: str, state: ParserState | None = None) -> ParseResult | Non
         with open(path, "rb") as fh:
             data = fh.read()
         state = None
+    if state is None:
+        state = registry.initial_state(adapter, path)  # what its companion files hold, if any
     return adapter.parse(data, path, state)
 
 
@@ -99,6 +101,8 @@ def parse_members(path: str) -> list[tuple[str, ParseResult]]:
         r = parse_file(path)
         return [(path, r)] if r is not None else []
     out = []
+    if adapter.members is None or adapter.parse_member is None:
+        return []
     with registry.open_source(adapter, path) as src:
         for key, _fp in adapter.members(src):
             mpath = registry.member_path(path, key)

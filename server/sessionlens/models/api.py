@@ -227,6 +227,10 @@ class StatusResult(Result):
     findings: int
     projects: int
     store: str
+    #: every registered agent's source patterns (file watchers, the editor's document selector)
+    globs: list[str] = []
+    #: the registered agents' names
+    agents: list[str] = []
 
 
 # ---------------------------------------------------------------------- coach

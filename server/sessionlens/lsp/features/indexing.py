@@ -179,7 +179,9 @@ async def reindex(ls: SessionLensServer, a: ReindexParams) -> ReindexResult:
 @command("sessionlens.status")
 async def status(ls: SessionLensServer, a: StatusParams) -> StatusResult:
     c = await ls.run(lambda: ls.app.db().counts())
-    return StatusResult.model_validate({"indexing": ls.indexing, **c, "store": str(ls.app.home)})
+    return StatusResult.model_validate({"indexing": ls.indexing, **c, "store": str(ls.app.home),
+                                        "globs": ls.app.log_globs(),
+                                        "agents": list(dict.fromkeys(a["agent"] for a in ls.app.agents()))})
 
 
 FEATURE = Feature("indexing", methods=(did_change_watched,), commands=(reindex, status))
