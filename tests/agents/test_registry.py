@@ -27,7 +27,9 @@ class _ToyParser(LineParser):
     agent = "toy"
 
     def initial_session(self) -> Session:
-        return Session(id=Path(self.path).stem, agent="toy")
+        s = Session(id=Path(self.path).stem, agent="toy")
+        s.title = (self.data.get("companions") or {}).get("title")  # from the sidecar, read by the indexer
+        return s
 
     def handle(self, obj: dict[str, Any], line: int, offset: int, length: int):
         ts = parse_ts(obj.get("at"))
@@ -47,6 +49,8 @@ TOY = AgentAdapter(
     name="toy", label="Toy Agent", source="lines", file_patterns=("*.toylog",),
     roots=lambda home, env: [env.get("TOY_HOME") or os.path.join(home, ".toy"), ],
     env_vars=("TOY_HOME",), classify_line=lambda obj: "toy" in obj, parse=_toy_parse,
+    companions=lambda path: [path + ".meta"] if path.endswith(".toylog") else [],
+    read_companions=lambda path: {"title": Path(path + ".meta").read_text().strip()} if Path(path + ".meta").exists() else {},
     instructions=InstructionSpec(project=(("TOY.md",),), primary="TOY.md"), priority=10,
 )
 
@@ -204,3 +208,22 @@ def test_the_registry_loads_in_a_fresh_interpreter():
     out = subprocess.run([sys.executable, "-c", "from sessionlens import agents; print(','.join(agents.names()))"],
                          capture_output=True, text=True, check=True).stdout.strip().split(",")
     assert out[:2] == ["codex", "claude"]
+
+
+def test_a_companion_file_feeds_the_parser_and_its_change_reparses(toy, tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    _toylog(logs / "s.toylog")
+    (logs / "s.toylog.meta").write_text("Quokka census\n")
+    app = make_app(tmp_path / "home")
+    try:
+        app.index([str(logs)])
+        assert [s["title"] for s in app.sessions(agent="toy", workspace_only=False)] == ["Quokka census"]
+        assert app.index([str(logs)]).files_changed == 0  # unchanged: one stat (and the companion's)
+        meta = logs / "s.toylog.meta"
+        meta.write_text("Wombat census\n")
+        os.utime(meta, ns=(meta.stat().st_mtime_ns + 10**9, meta.stat().st_mtime_ns + 10**9))
+        assert app.index([str(logs)]).files_changed == 1
+        assert [s["title"] for s in app.sessions(agent="toy", workspace_only=False)] == ["Wombat census"]
+    finally:
+        app.close()

@@ -23,10 +23,16 @@ Source kinds (``AgentAdapter.source``):
     changed with ``parse_member(db, key, path)``.  Each member is stored as its own source
     ``<path>#<key>`` (see :func:`member_path`); events keep their row (``extra["row"]``).
 ``directory``
-    A session spread over several files (OpenCode's ``storage/{session,message,part}`` tree).  The
-    discovered file is the session's anchor file; ``companions(path)`` names the other files whose
-    stat decides "changed"; ``members(reader)``/``parse_member`` as for ``sqlite`` with a
-    :class:`DirReader` instead of a database.
+    Sessions spread over several files (OpenCode's ``storage/{session,message,part}`` tree).  The
+    discovered file is an anchor; ``members(anchor_path)`` lists ``(key, fingerprint)`` and
+    ``parse_member(anchor_path, key, member_path)`` reads one session (as for ``sqlite``, with the
+    anchor's path instead of a database connection; reading is the adapter's, writing never).
+
+Companion files (any kind with a ``parse``): ``companions(path)`` names files read along with a
+source (Copilot's ``workspace.yaml`` next to ``events.jsonl``).  Their mtimes count in the source's
+stat, a change of any of them re-parses the source whole, and ``read_companions(path)`` (reading
+only) gives a JSON-able dict the parser finds in ``state.data["companions"]`` on its first pass
+(kept in the state for the passes after it) - ``parse`` stays a pure function of its inputs.
 
 Detection is by content, never by name: ``classify_line(obj)`` for JSONL-shaped files (every
 adapter whose files hold one JSON object per line), ``sniff_document(head)`` for files that are one
@@ -156,8 +162,10 @@ class AgentAdapter:
     members: Callable[[Any], list[tuple[str, str]]] | None = None
     #: ``sqlite`` / ``directory``: parse one member (``(source, key, member path) -> ParseResult``).
     parse_member: Callable[[Any, str, str], ParseResult] | None = None
-    #: ``directory``: the files whose stat decides whether the anchor's session changed.
+    #: files read along with a source (their mtimes count in its stat; see the module doc)
     companions: Callable[[str], list[str]] | None = None
+    #: ``(path) -> dict``: what the parser needs from the companions (``state.data["companions"]``)
+    read_companions: Callable[[str], dict[str, Any]] | None = None
     #: ``(path) -> reason``: a recognised file that is nevertheless no session of its own (e.g. a
     #: Cursor ``.jsonl`` transcript whose ``.txt`` twin, with tool calls and thinking, is read instead)
     skip_if: Callable[[str], str | None] | None = None

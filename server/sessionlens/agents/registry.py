@@ -171,24 +171,35 @@ def source_stat(path: str) -> tuple[int, int]:
     size, mtime = st.st_size, st.st_mtime_ns
     if os.path.exists(path + "-wal"):
         return _sqlite.stat_key(path)
-    for a in adapters():
-        if a.source != "directory" or a.companions is None:
-            continue
-        if not any(fnmatch.fnmatchcase(path, p) for p in a.file_patterns if "/" in p):
-            continue
+    for a in _with_companions():
         try:
-            files = a.companions(path)
-        except OSError:
+            files = a.companions(path)  # type: ignore[misc]
+        except Exception:
             files = []
-        for f in files:  # a session spread over files changes when any of them does
+        for c in files:
             try:
-                cst = os.stat(f)
+                mtime = max(mtime, os.stat(c).st_mtime_ns)
             except OSError:
                 continue
-            size += cst.st_size + 1
-            mtime = max(mtime, cst.st_mtime_ns)
-        break
     return size, mtime
+
+
+def _with_companions() -> list[AgentAdapter]:
+    return [a for a in adapters() if a.companions is not None]
+
+
+def initial_state(adapter: AgentAdapter, path: str) -> Any:
+    """The parser state of a first (whole) pass: ``None``, or one carrying what the companions hold."""
+    if adapter.read_companions is None:
+        return None
+    from sessionlens.models.session import ParserState
+
+    try:
+        comp = adapter.read_companions(path)
+    except Exception as e:  # an unreadable sidecar costs its facts only
+        logger.debug("%s: companions unreadable: %s", path, e)
+        comp = {}
+    return ParserState(data={"companions": comp or {}})
 
 
 # ---------------------------------------------------------------------- detection

@@ -86,6 +86,8 @@ def parse_file(path: str, state: ParserState | None = None) -> ParseResult | Non
         with open(path, "rb") as fh:
             data = fh.read()
         state = None
+    if state is None:
+        state = registry.initial_state(adapter, path)  # what its companion files hold, if any
     return adapter.parse(data, path, state)
 
 

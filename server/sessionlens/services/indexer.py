@@ -409,13 +409,16 @@ class Indexer:
             return None
         agent = adapter
         whole = adapter.source == "document"
-        if whole:
-            full = True
+        if whole or adapter.companions is not None:
+            full = True  # a document, or a source whose companion files may have changed: parsed again whole
         state = None
         offset = 0
         if not full and row.state:
             state = row.state
             offset = ParserState.model_validate_json(row.state).offset
+        elif adapter.read_companions is not None:
+            first = agent_registry.initial_state(adapter, path)
+            state = first.model_dump_json() if first is not None else None
         head_len = min(len(head), HEAD_BYTES)
         return Job(
             "parse", path, fid, st.st_size, st.st_mtime_ns, agent=agent.name, offset=offset, state=state, whole=whole,
@@ -490,7 +493,7 @@ class Indexer:
                     return Prepared(offset=job.offset, state=job.state, nbytes=len(data))  # only a partial last line
                 chunk *= 2  # a single line longer than the chunk
         more = len(data) == chunk
-        whole = job.offset == 0 and state is None and not more
+        whole = job.offset == 0 and (state is None or (state.offset == 0 and state.line == 0)) and not more
         out = self._prepared(job, result, consumed, head_len=job.head_len, head_hash=job.head_hash, whole=whole)
         out.more = more
         out.nbytes = len(data)

@@ -16,9 +16,10 @@ def classify_line(obj: dict[str, Any]) -> bool:
 
 
 def sniff_txt(head: bytes) -> bool:
-    first = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].strip()
-    return first in (b"user:", b"assistant:") and b"\nassistant:" in head or (
-        first == b"user:" and b"<user_query>" in head)
+    """A transcript starts with a line that is exactly ``user:`` (the first message can be longer than
+    the head, so nothing after it is required)."""
+    first = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].rstrip(b"\r")
+    return first == b"user:"
 
 
 def txt_twin(path: str) -> str | None:

@@ -125,10 +125,11 @@ class PiParser(MultiEventParser):
                                     text=clip(scrub_data_urls(text)) if text else None)]
         if role == "bashExecution":  # a command the user ran with `!`
             code = as_int(m.get("exitCode"))
+            cid = f"bash:{base[0]}"
             return [self.next_event(*base, EventKind.TOOL_CALL, "bashExecution", ts, self.turns.index, tool="bash",
-                                    command=as_str(m.get("command")), text=as_str(m.get("command"))),
+                                    call_id=cid, command=as_str(m.get("command")), text=as_str(m.get("command"))),
                     self.next_event(*base, EventKind.TOOL_RESULT, "bashExecution", ts, self.turns.index, tool="bash",
-                                    exit_code=code, is_error=code not in (None, 0),
+                                    call_id=cid, exit_code=code, is_error=code not in (None, 0),
                                     text=clip(as_str(m.get("output"))))]
         return [self.next_event(*base, EventKind.UNKNOWN, f"message/{role}", ts, self.turns.index)]
 
