@@ -20,8 +20,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
-class CliError(Exception):
-    pass
+from sessionlens.cli_common import CliError, _app, _json, _out  # noqa: E402  (shared with cli_rules/cli_evals)
 
 
 def agent_names() -> list[str]:
@@ -29,31 +28,6 @@ def agent_names() -> list[str]:
     from sessionlens.agents import names
 
     return names()
-
-
-def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-
-
-def _json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, default=str, ensure_ascii=False) + "\n")
-
-
-def _settings(args):
-    from sessionlens.services.settings import Settings
-
-    kw: dict[str, Any] = {}
-    if getattr(args, "home", None):
-        kw["storePath"] = args.home
-    if getattr(args, "no_home_logs", False):
-        kw["includeHomeLogs"] = False
-    return Settings.model_validate(kw)
-
-
-def _app(args):
-    from sessionlens.services.app import App
-
-    return App(_settings(args))
 
 
 class _Bar:
@@ -434,18 +408,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("schemas", cmd_schemas, "write the JSON Schemas of config, eval and dataset files")
     sp.add_argument("--out", default="schemas")
 
-    try:
-        from sessionlens.evals.cli import register as register_evals
+    from sessionlens.cli_evals import register as register_evals
+    from sessionlens.cli_rules import register as register_rules
 
-        register_evals(sub, common)
-    except ImportError:
-        pass
-    try:
-        from sessionlens.compliance.cli import register as register_rules
-
-        register_rules(sub, common)
-    except ImportError:
-        pass
+    register_evals(sub, common)
+    register_rules(sub, common)
     return p
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from sessionlens.coach.config import CoachConfig
-from sessionlens.coach.redact import find_secrets, label, mask, may_hold_secret, redact, secret_candidates
+from sessionlens.coach.redact import find_secrets, label, mask, may_hold_secret, redact, secret_candidates  # noqa: F401  (may_hold_secret re-exported for the indexer)
 from sessionlens.ingest.base import TRUNCATION_MARK
 from sessionlens.models import Event, EventKind, EventRef, Finding, Session, Severity, Turn
 
@@ -268,7 +268,7 @@ def check_repeated_failure(ctx: Context, rule: Rule) -> Iterable[Finding]:
             call = ctx.call_of(ev)
             key = f"tool:{ctx.tool_of(ev)}:{' '.join((call.text or '').split()) if call is not None else ''}"
         groups[key].append(ev)
-    for key, evs in groups.items():
+    for _key, evs in groups.items():
         if len(evs) < ctx.config.repeat_threshold:
             continue
         first = evs[0]

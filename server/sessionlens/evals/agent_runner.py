@@ -27,7 +27,7 @@ from sessionlens.evals.checks import EvalContext, Judge
 from sessionlens.evals.datasets import Dataset, grade_case, new_report
 from sessionlens.evals.runner import INSTRUCTION_FILES, Progress, RunReport, SubjectResult, SuiteError, make_judge, record
 from sessionlens.ingest.discovery import discover
-from sessionlens.services.app import App
+from sessionlens.store.context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ async def run_case(workspace: str, template: str, case_id: str, prompt: str, *, 
                                                      start_new_session=True)
         try:
             output, _ = await asyncio.wait_for(proc.communicate(), timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             timed_out = True
             await _kill_group(proc)
         except asyncio.CancelledError:
@@ -136,7 +136,7 @@ async def run_case(workspace: str, template: str, case_id: str, prompt: str, *, 
                     output.decode("utf-8", "replace")[-OUTPUT_TAIL:], [str(p) for p in logs])
 
 
-async def run_dataset_agent(app: App, dataset: Dataset, *, workspace: str, template: str | None = None,
+async def run_dataset_agent(app: AppContext, dataset: Dataset, *, workspace: str, template: str | None = None,
                             timeout_s: float | None = None, concurrency: int | None = None,
                             progress: Progress | None = None, cancel: threading.Event | None = None,
                             judge: Judge | None = None, env: dict[str, str] | None = None,
@@ -187,14 +187,14 @@ async def run_dataset_agent(app: App, dataset: Dataset, *, workspace: str, templ
     return report
 
 
-def _index(app: App, log_dir: str) -> None:
+def _index(app: AppContext, log_dir: str) -> None:
     try:
         app.index([log_dir])
     finally:
         app.close()  # this worker thread's store connection
 
 
-def _sessions_of(app: App, path: str) -> list[dict]:
+def _sessions_of(app: AppContext, path: str) -> list[dict]:
     """The session of a log file, or the sessions of a database (its member sources ``<db>#<key>``)."""
     db = app.db()
     s = db.session_for_path(path)
@@ -203,7 +203,7 @@ def _sessions_of(app: App, path: str) -> list[dict]:
     return [m for r in db.member_rows(path) if (m := db.session_for_path(r.path)) is not None]
 
 
-async def _grade_run(app: App, case, run: AgentRun, ctx: EvalContext) -> SubjectResult:
+async def _grade_run(app: AppContext, case, run: AgentRun, ctx: EvalContext) -> SubjectResult:
     if run.timed_out:
         return SubjectResult(None, [], case_id=case.id, error=f"the agent timed out after {run.seconds:.0f} s and was killed")
     sessions = [s for p in run.logs for s in _sessions_of(app, p) if not s.get("parent_session_id")]

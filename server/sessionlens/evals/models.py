@@ -8,7 +8,7 @@ and the :data:`Check` union) plus one function registered with
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from sessionlens.agents import registry as agent_registry
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -201,8 +201,7 @@ CHECK_MODELS: tuple[type[_CheckBase], ...] = (
 )
 
 Check = Annotated[
-    Union[NoToolErrors, Limit, Command, TestsAfterEdit, NoRejectedToolUse, FilesWithin, FinalMessage, NoSecrets,
-          RuleAbsent, LLMJudge, GuidelineFollowed],
+    NoToolErrors | Limit | Command | TestsAfterEdit | NoRejectedToolUse | FilesWithin | FinalMessage | NoSecrets | RuleAbsent | LLMJudge | GuidelineFollowed,
     Field(discriminator="kind"),
 ]
 
@@ -264,8 +263,7 @@ class Rubric(_CheckBase):
 
 
 Expectation = Annotated[
-    Union[Contains, Regex, Rubric, NoToolErrors, Limit, Command, TestsAfterEdit, NoRejectedToolUse, FilesWithin,
-          FinalMessage, NoSecrets, RuleAbsent, LLMJudge, GuidelineFollowed],
+    Contains | Regex | Rubric | NoToolErrors | Limit | Command | TestsAfterEdit | NoRejectedToolUse | FilesWithin | FinalMessage | NoSecrets | RuleAbsent | LLMJudge | GuidelineFollowed,
     Field(discriminator="kind"),
 ]
 

@@ -11,10 +11,9 @@ import logging
 import os
 import re
 import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlparse
@@ -26,47 +25,13 @@ from sessionlens.ingest.discovery import default_roots
 from sessionlens.models import Event, EventKind
 from sessionlens.search import SearchFilters, SearchIndex
 from sessionlens.services import render
-from sessionlens.services.indexer import IndexStats, Indexer, ProjectResolver
+from sessionlens.services.indexer import Indexer, IndexStats, ProjectResolver
 from sessionlens.services.settings import Settings
-from sessionlens.store import Store, StoreError
+from sessionlens.store import NotFound, Store, iso, parse_time
 
 log = logging.getLogger(__name__)
 
 LINK_SCHEME = "sessionlens"
-
-
-class NotFound(StoreError):
-    pass
-
-
-def parse_time(value: str | float | int | None, *, end: bool = False) -> float | None:
-    """Accept unix seconds, ISO dates/times, or relative spans like ``7d``, ``12h``, ``2w``."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    v = str(value).strip()
-    m = re.fullmatch(r"(\d+)\s*([smhdw])", v)
-    if m:
-        n, unit = int(m.group(1)), m.group(2)
-        return time.time() - n * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
-    if v in ("today", "yesterday"):
-        d = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-        return d.timestamp() - (86400 if v == "yesterday" else 0)
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
-            d = datetime.fromisoformat(v).astimezone()
-            return d.timestamp() + (86400 if end else 0)
-        d = datetime.fromisoformat(v.replace("Z", "+00:00"))
-        if d.tzinfo is None:
-            d = d.astimezone()
-        return d.timestamp()
-    except ValueError:
-        raise StoreError(f"cannot read the time {value!r}: use an ISO date (2026-02-23), a timestamp, or a span like 7d") from None
-
-
-def iso(ts: float | None) -> str | None:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z") if ts is not None else None
 
 
 @dataclass

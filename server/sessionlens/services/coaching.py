@@ -20,10 +20,9 @@ from sessionlens.coach.llm import (
     deterministic_session_summary,
 )
 from sessionlens.agents import registry as agent_registry
-from sessionlens.models import EventRef, Finding, Severity
 from sessionlens.services.app import App, NotFound
 from sessionlens.services.indexer import PROJECT_CONFIG
-from sessionlens.store import session_from_dict
+from sessionlens.store import finding_from_row, session_from_dict
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +45,6 @@ class FileEdit:
     @property
     def creates(self) -> bool:
         return self.old_text is None
-
-
-def finding_from_row(row: dict[str, Any]) -> Finding:
-    return Finding(
-        rule_id=row["rule_id"], severity=Severity(row["severity"]), message=row["message"], session_id=row["session_id"],
-        seq=row["seq"], related=[EventRef(**r) for r in row.get("related") or []], guideline=row.get("guideline"),
-        data=row.get("data") or {},
-    )
 
 
 def _norm(s: str) -> str:

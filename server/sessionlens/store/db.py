@@ -44,6 +44,10 @@ class WriterBusy(StoreError):
     pass
 
 
+class NotFound(StoreError):
+    """No session, finding, file or run matches what was asked for."""
+
+
 def _ts(dt: datetime | None) -> float | None:
     if dt is None:
         return None

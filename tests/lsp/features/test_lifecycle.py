@@ -9,8 +9,11 @@ def test_watchers_cover_logs_and_project_config(ls):
     from sessionlens import agents
 
     globs = [w.glob_pattern for w in lifecycle.file_watchers(ls)]
+    # every agent's log patterns (from the registry) and the project config
     assert globs == [*agents.watch_globs(), "**/.sessionlens.json"]
-    assert {"**/*.jsonl", "**/*.vscdb", "**/agent-transcripts/*.txt", "**/chats/session-*.json"} <= set(globs)
+    assert {"**/*.jsonl", "**/.sessionlens.json", "**/events.jsonl", "**/opencode.db", "**/crush.db",
+            "**/*.vscdb", "**/agent-transcripts/*.txt", "**/chats/session-*.json"} <= set(globs)
+    assert len(globs) == len(set(globs))
 
 
 def test_workspace_folder_changes_update_the_scope_and_ask_a_full_pass(ls, tmp_path):

@@ -12,8 +12,8 @@ from sessionlens.lsp.convert import path_to_uri
 from sessionlens.lsp.core import Feature, SessionLensServer, read_document
 from sessionlens.lsp.progress import stream_markdown
 from sessionlens.models.api import CoachSessionParams, ExplainFindingParams, SetApiKeyParams, SetApiKeyResult
-from sessionlens.services.app import NotFound
 from sessionlens.services.coaching import FileEdit
+from sessionlens.store import NotFound
 
 COACH_SOURCE = "sessionlens-coach"
 
