@@ -266,7 +266,7 @@ class LineParser:
     events for :class:`MultiEventParser`) and :meth:`finish`.
     """
 
-    agent: Agent
+    agent: str  # the registry name (an Agent member is a str too)
 
     def __init__(self, path: str, state: ParserState | None) -> None:
         self.path = path

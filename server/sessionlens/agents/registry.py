@@ -272,7 +272,8 @@ def _detect_sqlite(path: str) -> AgentAdapter | None:
             tables = _sqlite.tables(db)
             for a in cands:
                 try:
-                    if a.sniff_sqlite(tables) and (a.sniff_db is None or a.sniff_db(db)):
+                    sniff, sniff_db = a.sniff_sqlite, a.sniff_db
+                    if sniff is not None and sniff(tables) and (sniff_db is None or sniff_db(db)):
                         return a
                 except sqlite3.Error:
                     logger.debug("%s: sniff_db of %s failed", path, a.name, exc_info=True)
