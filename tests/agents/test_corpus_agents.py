@@ -77,7 +77,6 @@ def test_aider_and_vscode_copilot_files_are_cleanly_not_session_logs(corpus: Pat
 def _recorded_tokens(path: Path) -> int:
     """What the agent itself recorded, read independently of the parsers."""
     raw = path.read_bytes()
-    top = path.relative_to(path.parents[len(path.parents) - 1]).parts
     try:
         doc = orjson.loads(raw)
         records = doc["messages"] if isinstance(doc, dict) and "messages" in doc else None

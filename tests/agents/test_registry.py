@@ -227,3 +227,11 @@ def test_a_companion_file_feeds_the_parser_and_its_change_reparses(toy, tmp_path
         assert [s["title"] for s in app.sessions(agent="toy", workspace_only=False)] == ["Wombat census"]
     finally:
         app.close()
+
+
+def test_an_agent_name_runs_its_non_interactive_command():
+    from sessionlens.evals.agent_runner import build_command
+
+    assert build_command("gemini", "say hi", workdir="/w", case_id="c1") == "gemini --yolo -p 'say hi'"
+    assert build_command("pi", "x", workdir="/w", case_id="c1") == "pi -p x"
+    assert build_command("mytool --ask {prompt}", "x y", workdir="/w", case_id="c1") == "mytool --ask 'x y'"

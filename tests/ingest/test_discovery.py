@@ -10,7 +10,6 @@ import pytest
 from sessionlens.ingest.discovery import Root, default_roots, discover
 from sessionlens.models.session import Agent
 
-
 _AGENT_ENV = ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "GEMINI_CLI_HOME", "PI_CODING_AGENT_DIR", "CURSOR_CONFIG_DIR",
               "CURSOR_USER_DIR", "XDG_CONFIG_HOME", "COPILOT_HOME", "COPILOT_CONFIG_DIR", "OPENCODE_DATA_DIR",
               "XDG_DATA_HOME")

@@ -14,7 +14,6 @@ import orjson
 
 from sessionlens.models.construct import construct as _construct
 from sessionlens.models.session import (
-    Agent,
     Event,
     EventKind,
     ParseProblem,
@@ -266,7 +265,7 @@ class LineParser:
     events for :class:`MultiEventParser`) and :meth:`finish`.
     """
 
-    agent: str  # the registry name (an Agent member is a str too)
+    agent: str  # a registered agent's name (Agent members are strings too)
 
     def __init__(self, path: str, state: ParserState | None) -> None:
         self.path = path
@@ -288,7 +287,7 @@ class LineParser:
     def initial_session(self) -> Session:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def handle(self, obj: dict[str, Any], line: int, offset: int, length: int) -> Event:  # pragma: no cover
+    def handle(self, obj: dict[str, Any], line: int, offset: int, length: int) -> Event | list[Event]:  # pragma: no cover
         raise NotImplementedError
 
     def finish(self) -> None:

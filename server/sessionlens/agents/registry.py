@@ -171,7 +171,26 @@ def source_stat(path: str) -> tuple[int, int]:
     size, mtime = st.st_size, st.st_mtime_ns
     if os.path.exists(path + "-wal"):
         return _sqlite.stat_key(path)
+    for a in adapters():
+        if a.source != "directory" or a.companions is None:
+            continue
+        if not any(fnmatch.fnmatchcase(path, p) for p in a.file_patterns if "/" in p):
+            continue
+        try:
+            files = a.companions(path)
+        except OSError:
+            files = []
+        for f in files:  # a session spread over files changes when any of them does
+            try:
+                cst = os.stat(f)
+            except OSError:
+                continue
+            size += cst.st_size + 1
+            mtime = max(mtime, cst.st_mtime_ns)
+        break
     for a in _with_companions():
+        if a.source == "directory":
+            continue  # above
         try:
             files = a.companions(path)  # type: ignore[misc]
         except Exception:
@@ -235,7 +254,7 @@ def detect(path: str, head: bytes) -> AgentAdapter | None:
             return None
         for a in liners:
             try:
-                if a.classify_line(obj):
+                if a.classify_line is not None and a.classify_line(obj):
                     return _accept(a, path)
             except Exception:  # a detector bug must not stop detection
                 logger.debug("%s: classify_line of %s failed", path, a.name, exc_info=True)
@@ -272,8 +291,8 @@ def _detect_sqlite(path: str) -> AgentAdapter | None:
             tables = _sqlite.tables(db)
             for a in cands:
                 try:
-                    sniff, sniff_db = a.sniff_sqlite, a.sniff_db
-                    if sniff is not None and sniff(tables) and (sniff_db is None or sniff_db(db)):
+                    if (a.sniff_sqlite is not None and a.sniff_sqlite(tables)
+                            and (a.sniff_db is None or a.sniff_db(db))):
                         return a
                 except sqlite3.Error:
                     logger.debug("%s: sniff_db of %s failed", path, a.name, exc_info=True)

@@ -275,7 +275,10 @@ def _expand_user(entry: str, spec: InstructionSpec, home_dir: Path, explicit_hom
         base = None if explicit_home else os.environ.get(var)
         if not base:
             base = spec.user_defaults.get(var, f"~/.{var.lower()}")
-        base_path = home_dir / base[2:] if base.startswith("~/") else Path(os.path.expanduser(base))
+        if base == "~":
+            base_path = home_dir
+        else:
+            base_path = home_dir / base[2:] if base.startswith("~/") else Path(os.path.expanduser(base))
         return base_path / rest
     if entry.startswith("~/"):
         return home_dir / entry[2:]

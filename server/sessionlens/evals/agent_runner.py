@@ -45,8 +45,21 @@ class AgentRun:
     logs: list[str]
 
 
+def resolve_template(template: str) -> str:
+    """A registered agent's name (``"gemini"``) stands for its non-interactive command
+    (``AgentAdapter.eval_runner``); anything else is a command template already."""
+    name = template.strip()
+    if name and " " not in name and "{" not in name:
+        adapter = agent_registry.get(name)
+        if adapter is not None and adapter.eval_runner is not None:
+            return adapter.eval_runner.command
+    return template
+
+
 def build_command(template: str, prompt: str, *, workdir: str, case_id: str) -> str:
-    """The shell command for one case: ``{prompt}`` (shell-quoted), ``{workdir}`` and ``{case}`` are replaced."""
+    """The shell command for one case: ``{prompt}`` (shell-quoted), ``{workdir}`` and ``{case}`` are replaced;
+    an agent's name is its registered command."""
+    template = resolve_template(template)
     if "{prompt}" not in template:
         raise SuiteError(f"the agent command {template!r} has no {{prompt}} placeholder")
     return (template.replace("{prompt}", shlex.quote(prompt)).replace("{workdir}", shlex.quote(workdir))

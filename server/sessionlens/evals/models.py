@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from sessionlens.agents import registry as agent_registry
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sessionlens.agents import registry as agent_registry
 
 
 def _valid_regex(value: str | None) -> str | None:
@@ -300,7 +301,8 @@ class DatasetHeader(BaseModel):
 
     name: str | None = Field(None, description="Dataset name (default: the file name).")
     agent: str | None = Field(
-        None, description="Agent command template, e.g. \"codex exec {prompt}\" or \"claude -p {prompt}\"; "
+        None, description="Agent command template, e.g. \"codex exec {prompt}\" or \"claude -p {prompt}\", or a "
+        "registered agent's name (\"gemini\", \"pi\"...) for its non-interactive command; "
         "{prompt} is replaced by the shell-quoted prompt.")
     timeout_s: float = Field(600, gt=0, description="Seconds before a case's agent run is killed.")
     concurrency: int = Field(2, ge=1, le=32, description="Cases run at the same time.")

@@ -103,6 +103,8 @@ def parse_members(path: str) -> list[tuple[str, ParseResult]]:
         r = parse_file(path)
         return [(path, r)] if r is not None else []
     out = []
+    if adapter.members is None or adapter.parse_member is None:
+        return []
     with registry.open_source(adapter, path) as src:
         for key, _fp in adapter.members(src):
             mpath = registry.member_path(path, key)

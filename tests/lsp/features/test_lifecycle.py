@@ -9,10 +9,10 @@ def test_watchers_cover_logs_and_project_config(ls):
     from sessionlens import agents
 
     globs = [w.glob_pattern for w in lifecycle.file_watchers(ls)]
-    # every agent's log patterns (from the registry) and the project config
     assert globs == [*agents.watch_globs(), "**/.sessionlens.json"]
-    assert {"**/*.jsonl", "**/.sessionlens.json", "**/events.jsonl", "**/opencode.db", "**/crush.db",
-            "**/*.vscdb", "**/agent-transcripts/*.txt", "**/chats/session-*.json"} <= set(globs)
+    assert {"**/*.jsonl", "**/*.vscdb", "**/agent-transcripts/*.txt", "**/chats/session-*.json"} <= set(globs)
+    # every agent's log patterns (from the registry) and the project config
+    assert {"**/*.jsonl", "**/.sessionlens.json", "**/events.jsonl", "**/opencode.db", "**/crush.db"} <= set(globs)
     assert len(globs) == len(set(globs))
 
 

@@ -14,10 +14,10 @@ from typing import Any
 import orjson
 
 from sessionlens.agents.common import (
-    _construct,
-    _usage_record,
     BoundedMap,
     LineParser,
+    _construct,
+    _usage_record,
     as_int,
     as_str,
     clip,
@@ -33,7 +33,6 @@ from sessionlens.models.session import (
     ParserState,
     Session,
     TokenUsage,
-    UsageRecord,
 )
 
 META = EventKind.META

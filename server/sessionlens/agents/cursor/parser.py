@@ -15,7 +15,7 @@ import orjson
 
 from sessionlens.agents.common import MultiEventParser, as_int, as_str, clip, scrub_data_urls
 from sessionlens.agents.docparse import DocBuilder, line_offsets, text_of
-from sessionlens.models.session import Event, EventKind, ParserState, ParseResult, Session
+from sessionlens.models.session import Event, EventKind, ParseResult, ParserState, Session
 
 AGENT = "cursor"
 _QUERY = re.compile(r"<user_query>\s*(.*?)\s*</user_query>", re.S)
@@ -72,11 +72,11 @@ class CursorJsonlParser(MultiEventParser):
 
     def handle(self, obj: dict[str, Any], line: int, offset: int, length: int) -> list[Event]:
         role = as_str(obj.get("role"))
-        msg = obj.get("message") if isinstance(obj.get("message"), dict) else {}
+        msg: dict[str, Any] = obj["message"] if isinstance(obj.get("message"), dict) else {}
         content = msg.get("content")
         blocks = content if isinstance(content, list) else [{"type": "text", "text": content}] if isinstance(content, str) else []
         text = text_of([b for b in blocks if isinstance(b, dict) and b.get("type") == "text"])
-        base = (line, offset, length)
+        base: tuple[int, int, int] = (line, offset, length)
         if role == "user":
             prompt = prompt_of(text)
             turn = self.turns.open(line, None, prompt=clip(prompt, 2000))
@@ -124,11 +124,10 @@ def parse_txt(data: bytes, path: str, state: ParserState | None = None) -> Parse
     lines = data.decode("utf-8", "replace").split("\n")
     role: str | None = None
     block: dict[str, Any] | None = None  # the item being collected: kind, line, name, text lines
+    cur: dict[str, Any]
     pending: dict[str, list[str]] = {}  # tool name -> call ids waiting for their result
-    counter = 0
-
     def flush(end: int) -> None:
-        nonlocal block, counter
+        nonlocal block
         if block is None:
             return
         kind, start, name, body = block["kind"], block["line"], block.get("name"), block["body"]
@@ -144,7 +143,6 @@ def parse_txt(data: bytes, path: str, state: ParserState | None = None) -> Parse
         elif kind == "thinking":
             b.add(EventKind.REASONING, "thinking", line=start, end_line=end, text=text, role="assistant")
         elif kind == "call":
-            counter += 1
             cid = f"call-{start}"
             pending.setdefault(name or "tool", []).append(cid)
             args: dict[str, str] = {}
@@ -159,8 +157,8 @@ def parse_txt(data: bytes, path: str, state: ParserState | None = None) -> Parse
                   text=command or text or None, files=files)
         elif kind == "result":
             queue = pending.get(name or "tool") or []
-            cid = queue.pop(0) if queue else None
-            b.add(EventKind.TOOL_RESULT, name, line=start, end_line=end, tool=name, call_id=cid,
+            rid = queue.pop(0) if queue else None
+            b.add(EventKind.TOOL_RESULT, name, line=start, end_line=end, tool=name, call_id=rid,
                   text=text or None, extra={"body": "not recorded"} if not text else None)
 
     for i, raw in enumerate(lines, start=1):
@@ -188,16 +186,18 @@ def parse_txt(data: bytes, path: str, state: ParserState | None = None) -> Parse
                              "body": [tail] if tail.strip() else []}
                 continue
             kind = block["kind"] if block is not None else None
+            name = block.get("name") if block is not None else None
             if kind in ("result", "call") and not ln.strip():
-                if kind == "call":
+                if kind == "call" and block is not None:
                     block["body"].append(ln)
                 continue
             ends = (kind == "result" or kind is None
-                    or (kind == "call" and block.get("name") != "ApplyPatch" and not ln.startswith((" ", "\t"))))
-            if ends:
+                    or (kind == "call" and name != "ApplyPatch" and not ln.startswith((" ", "\t"))))
+            if ends or block is None:
                 flush(i - 1)
                 block = {"kind": "text", "line": i, "body": []}
-            block["body"].append(ln)
+            cur = block
+            cur["body"].append(ln)
             continue
         if block is not None:
             block["body"].append(ln)
@@ -300,31 +300,31 @@ def parse_vscdb_member(db, key: str, path: str) -> ParseResult:
     s.ended_at = _ms(item.get("lastUpdatedAt")) or _ms(item.get("lastSendTime"))
     s.originator = "cursor chat" if key.startswith("chat:") else "cursor composer"
     b = DocBuilder(AGENT, s)
-    for row, bb in _bubbles(db, key, item):
+    for row_id, bb in _bubbles(db, key, item):
         t = bb.get("type")
         text = as_str(bb.get("text")) or as_str(bb.get("rawText"))
         ts = _ms(bb.get("createdAt")) or _ms(bb.get("timingInfo", {}).get("clientStartTime") if isinstance(bb.get("timingInfo"), dict) else None)
         model = as_str(bb.get("modelType")) or (as_str(bb["modelInfo"].get("modelName")) if isinstance(bb.get("modelInfo"), dict) else None)
         if t in ("user", 1, "1"):
             b.open_turn(0, ts, text)
-            b.add(EventKind.USER_MESSAGE, "user", row=row, ts=ts, text=text, role="user")
+            b.add(EventKind.USER_MESSAGE, "user", row=row_id, ts=ts, text=text, role="user")
         elif t in ("ai", 2, "2"):
             thinking = bb.get("thinking")
             if isinstance(thinking, dict) and as_str(thinking.get("text")):
-                b.add(EventKind.REASONING, "thinking", row=row, ts=ts, text=thinking["text"], role="assistant", model=model)
+                b.add(EventKind.REASONING, "thinking", row=row_id, ts=ts, text=thinking["text"], role="assistant", model=model)
             tf = bb.get("toolFormerData")
             if isinstance(tf, dict) and as_str(tf.get("name")):
                 name = tf["name"]
-                cid = as_str(tf.get("toolCallId")) or row
-                b.add(EventKind.TOOL_CALL, name, row=row, ts=ts, tool=name, call_id=cid, text=as_str(tf.get("rawArgs")), model=model)
+                cid = as_str(tf.get("toolCallId")) or str(row_id)
+                b.add(EventKind.TOOL_CALL, name, row=row_id, ts=ts, tool=name, call_id=cid, text=as_str(tf.get("rawArgs")), model=model)
                 if tf.get("result") is not None:
-                    res = tf["result"] if isinstance(tf["result"], str) else orjson.dumps(tf["result"]).decode()
-                    b.add(EventKind.TOOL_RESULT, name, row=row, ts=ts, tool=name, call_id=cid, text=res,
+                    out = tf["result"] if isinstance(tf["result"], str) else orjson.dumps(tf["result"]).decode()
+                    b.add(EventKind.TOOL_RESULT, name, row=row_id, ts=ts, tool=name, call_id=cid, text=out,
                           is_error=as_str(tf.get("status")) == "error")
             if text or not tf:
-                b.add(EventKind.ASSISTANT_MESSAGE, "ai", row=row, ts=ts, text=text, role="assistant", model=model)
+                b.add(EventKind.ASSISTANT_MESSAGE, "ai", row=row_id, ts=ts, text=text, role="assistant", model=model)
         else:
-            b.add(EventKind.UNKNOWN, str(t), row=row, ts=ts, text=text)
+            b.add(EventKind.UNKNOWN, str(t), row=row_id, ts=ts, text=text)
     for t in b.turns:  # a database has no lines: a turn's range is its events' order
         t["start_line"] = t["end_line"] = 0
     res = b.result(consumed=0)

@@ -172,11 +172,11 @@ def parse(data: bytes, path: str, state: ParserState | None = None) -> ParseResu
                         if isinstance(m, dict) and as_str(m.get("id")):
                             by_id[m["id"]] = _Msg(m, line_no, line_no)
                 continue
-            mid = as_str(obj.get("id"))
-            if mid is not None and "type" in obj:
-                prev = by_id.get(mid)
+            rid = as_str(obj.get("id"))
+            if rid is not None and "type" in obj:
+                prev = by_id.get(rid)
                 if prev is None:
-                    by_id[mid] = _Msg(obj, line_no, line_no)
+                    by_id[rid] = _Msg(obj, line_no, line_no)
                 else:  # re-appended in full: the last copy wins, in its first place
                     prev.obj, prev.line, prev.end_line = obj, line_no, line_no
                 continue
@@ -226,7 +226,7 @@ def _message(b: DocBuilder, m: _Msg) -> None:
     mid = as_str(o.get("id"))
     text = text_of(o.get("content"))
     text = scrub_data_urls(text) if text else text
-    loc = {"end_line": m.end_line, "ts": ts, "message_id": mid}
+    loc: dict[str, Any] = {"end_line": m.end_line, "ts": ts, "message_id": mid}
     if t == "user":
         display = text_of(o.get("displayContent"))
         prompt = display or text
@@ -271,7 +271,7 @@ def _message(b: DocBuilder, m: _Msg) -> None:
         call_line, result_line = m.call_lines[j] if j < len(m.call_lines) else (m.line, m.line)
         name = as_str(c.get("name")) or "tool"
         cid = as_str(c.get("id")) or f"{mid}:{j}"
-        args = c.get("args") if isinstance(c.get("args"), dict) else {}
+        args: dict[str, Any] = c["args"] if isinstance(c.get("args"), dict) else {}
         files = [args[k] for k in _FILE_ARGS if isinstance(args.get(k), str)]
         command = as_str(args.get("command")) if name in _SHELL_TOOLS else None
         cts = parse_ts(c.get("timestamp")) or ts

@@ -19,15 +19,15 @@ from typing import Any
 
 from sessionlens.agents.common import (
     MultiEventParser,
+    _usage_record,
     as_int,
     as_str,
     clip,
     parse_ts,
     scrub_data_urls,
-    _usage_record,
 )
 from sessionlens.agents.docparse import text_of
-from sessionlens.models.session import Event, EventKind, ParserState, ParseResult, Session, TokenUsage
+from sessionlens.models.session import Event, EventKind, ParseResult, ParserState, Session, TokenUsage
 
 AGENT = "pi"
 _SHELL = frozenset({"bash"})
@@ -75,7 +75,7 @@ class PiParser(MultiEventParser):
     def handle(self, obj: dict[str, Any], line: int, offset: int, length: int) -> list[Event]:
         t = obj.get("type")
         s = self.session
-        base = (line, offset, length)
+        base: tuple[int, int, int] = (line, offset, length)
         if t == "session":
             ts = parse_ts(obj.get("timestamp"))  # a branched session's header can be later than its messages
             sid = as_str(obj.get("id"))
@@ -133,7 +133,7 @@ class PiParser(MultiEventParser):
                                     text=clip(as_str(m.get("output"))))]
         return [self.next_event(*base, EventKind.UNKNOWN, f"message/{role}", ts, self.turns.index)]
 
-    def _assistant(self, obj: dict[str, Any], m: dict[str, Any], base: tuple, ts: Any) -> list[Event]:
+    def _assistant(self, obj: dict[str, Any], m: dict[str, Any], base: tuple[int, int, int], ts: Any) -> list[Event]:
         line = base[0]
         model = as_str(m.get("model")) or self.model
         if model:
@@ -164,7 +164,7 @@ class PiParser(MultiEventParser):
                                        text=clip(scrub_data_urls(text)) if text else None, is_error=stop == "error"))
         for c in calls:
             name = as_str(c.get("name")) or "tool"
-            args = c.get("arguments") if isinstance(c.get("arguments"), dict) else {}
+            args: dict[str, Any] = c["arguments"] if isinstance(c.get("arguments"), dict) else {}
             files = [args[k] for k in _FILE_ARGS if isinstance(args.get(k), str)]
             command = as_str(args.get("command")) if name in _SHELL else None
             kind = EventKind.PATCH if name in _PATCH else EventKind.TOOL_CALL

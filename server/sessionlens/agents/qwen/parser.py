@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from sessionlens.agents.common import MultiEventParser, _usage_record, as_int, as_str, clip, parse_ts, scrub_data_urls
-from sessionlens.models.session import Event, EventKind, ParserState, ParseResult, Session, TokenUsage
+from sessionlens.models.session import Event, EventKind, ParseResult, ParserState, Session, TokenUsage
 
 AGENT = "qwen"
 
@@ -54,21 +54,21 @@ class QwenParser(MultiEventParser):
         s.cwd = s.cwd or as_str(obj.get("cwd"))
         s.cli_version = s.cli_version or as_str(obj.get("version"))
         t = obj.get("type")
-        base = (line, offset, length)
-        msg = obj.get("message") if isinstance(obj.get("message"), dict) else {}
+        base: tuple[int, int, int] = (line, offset, length)
+        msg: dict[str, Any] = obj["message"] if isinstance(obj.get("message"), dict) else {}
         parts = [p for p in msg.get("parts") or [] if isinstance(p, dict)]
         texts = [p["text"] for p in parts if isinstance(p.get("text"), str) and not p.get("thought")]
         thoughts = [p["text"] for p in parts if isinstance(p.get("text"), str) and p.get("thought")]
         uuid = as_str(obj.get("uuid"))
         if t == "user":
             text = "\n".join(texts) or None
-            turn = self.turns.open(line, ts, prompt=clip(text, 2000), model=self.model)
+            opened = self.turns.open(line, ts, prompt=clip(text, 2000), model=self.model)
             if s.title is None and text:
                 s.title = " ".join(text.split())[:200]
-            return [self.next_event(*base, EventKind.USER_MESSAGE, "user", ts, turn, role="user", uuid=uuid,
+            return [self.next_event(*base, EventKind.USER_MESSAGE, "user", ts, opened, role="user", uuid=uuid,
                                     text=clip(scrub_data_urls(text)) if text else None)]
         self.turns.touch(line, ts)
-        turn = self.turns.index
+        turn: int | None = self.turns.index
         if t == "assistant":
             model = as_str(obj.get("model")) or self.model
             if model:
@@ -86,7 +86,7 @@ class QwenParser(MultiEventParser):
                 fc = p.get("functionCall")
                 if isinstance(fc, dict):
                     name = as_str(fc.get("name")) or "tool"
-                    args = fc.get("args") if isinstance(fc.get("args"), dict) else {}
+                    args: dict[str, Any] = fc["args"] if isinstance(fc.get("args"), dict) else {}
                     command = as_str(args.get("command")) if name in ("run_shell_command", "shell") else None
                     files = [args[k] for k in ("file_path", "absolute_path", "path") if isinstance(args.get(k), str)]
                     out.append(self.next_event(*base, EventKind.TOOL_CALL, name, ts, turn, tool=name, model=model,
@@ -104,7 +104,7 @@ class QwenParser(MultiEventParser):
             return out
         if t == "tool_result":
             out = []
-            res = obj.get("toolCallResult") if isinstance(obj.get("toolCallResult"), dict) else {}
+            res: dict[str, Any] = obj["toolCallResult"] if isinstance(obj.get("toolCallResult"), dict) else {}
             for p in parts:
                 fr = p.get("functionResponse")
                 if not isinstance(fr, dict):
@@ -117,8 +117,8 @@ class QwenParser(MultiEventParser):
                     if resp.get("error") is not None:
                         err = True
                         text = text or str(resp.get("error"))
-                name = as_str(fr.get("name"))
-                out.append(self.next_event(*base, EventKind.TOOL_RESULT, name, ts, turn, tool=name,
+                rname = as_str(fr.get("name"))
+                out.append(self.next_event(*base, EventKind.TOOL_RESULT, rname, ts, turn, tool=rname,
                                            call_id=as_str(fr.get("id")) or as_str(res.get("callId")),
                                            is_error=err or res.get("status") == "error",
                                            text=clip(text or as_str(res.get("resultDisplay")))))

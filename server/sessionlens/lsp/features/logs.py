@@ -9,7 +9,7 @@ from sessionlens.lsp import convert
 from sessionlens.lsp.convert import path_to_uri
 from sessionlens.lsp.core import DocumentProvider, Feature, SessionLensServer, publish
 from sessionlens.lsp.features import coach
-from sessionlens.lsp.features.indexing import LOG_SUFFIXES, request_index
+from sessionlens.lsp.features.indexing import request_index
 
 
 class LogDocuments(DocumentProvider):
