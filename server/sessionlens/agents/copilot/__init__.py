@@ -45,19 +45,27 @@ def legacy_roots(home: str, env) -> list[str]:
     return [os.path.join(base, "history-session-state")]
 
 
-def _workspace(path: str) -> str | None:
-    """The ``workspace.yaml`` next to an ``events.jsonl`` (read only, bounded), None when absent."""
+def read_companions(path: str) -> dict[str, Any]:
+    """The ``workspace.yaml`` next to an ``events.jsonl`` (read only, bounded), for the parser's first state.
+
+    Deliberately no ``companions``: the registry re-parses a source with companions whole on every
+    change, and an ``events.jsonl`` only grows (read from its offset).  The sidecar is read when the log
+    is parsed from the start; its ``summary`` usually exists by then, and a full re-parse picks up a
+    newer one."""
     if os.path.basename(path) != "events.jsonl":
-        return None
+        return {}
     try:
         with open(os.path.join(os.path.dirname(path), "workspace.yaml"), "rb") as fh:
-            return fh.read(_WORKSPACE_MAX).decode("utf-8", "replace")
+            return {"workspace": fh.read(_WORKSPACE_MAX).decode("utf-8", "replace")}
     except OSError:
-        return None
+        return {}
 
 
 def parse(data: bytes, path: str, state: ParserState | None = None) -> ParseResult:
-    return parser.parse(data, path, state, _workspace(path))
+    """The pure parser; the sidecar's text arrives in ``state.data["companions"]`` (``read_companions``)."""
+    comp = state.data.get("companions") if state is not None else None
+    workspace = comp.get("workspace") if isinstance(comp, dict) else None
+    return parser.parse(data, path, state, workspace if isinstance(workspace, str) else None)
 
 
 def parse_legacy(data: bytes, path: str, state: ParserState | None = None) -> ParseResult:
@@ -83,6 +91,7 @@ ADAPTER = AgentAdapter(
     env_vars=("COPILOT_HOME", "COPILOT_CONFIG_DIR"),
     classify_line=classify_line,
     parse=parse,
+    read_companions=read_companions,
     instructions=INSTRUCTIONS,
     eval_runner=EvalRunner("copilot -p {prompt} --allow-all-tools", {"COPILOT_HOME": "copilot"},
                            notes="sessions land in $COPILOT_HOME/session-state"),

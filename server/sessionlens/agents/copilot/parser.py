@@ -88,6 +88,15 @@ _COMPACTION_TYPES = frozenset({"session.compaction_start", "session.compaction_c
 MAX_TOKENS = 10**12
 
 
+
+def _dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (a hostile log may put anything anywhere)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
 def tokens(value: Any) -> int:
     """A token count from the log: an int in ``[0, MAX_TOKENS]`` (0 for anything else)."""
     n = as_int(value)
@@ -271,7 +280,7 @@ class CopilotParser(LineParser):
             if self.ts_max is None or ts > self.ts_max:
                 self.ts_max = ts
         t = as_str(obj.get("type")) or ""
-        data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
+        data = _dict(obj.get("data"))
         base = (line, offset, length, ts, obj, data)
         handler = _HANDLERS.get(t)
         if handler is not None:
@@ -310,7 +319,7 @@ class CopilotParser(LineParser):
                         extra={k: data[k] for k in ("copilotVersion", "reasoningEffort") if isinstance(data.get(k), str)})
 
     def _context(self, data: dict[str, Any]) -> None:
-        ctx = data.get("context") if isinstance(data.get("context"), dict) else {}
+        ctx = _dict(data.get("context"))
         s = self.session
         s.cwd = as_str(ctx.get("cwd")) or s.cwd
         s.git_branch = as_str(ctx.get("branch")) or s.git_branch
@@ -355,7 +364,7 @@ class CopilotParser(LineParser):
         fields: dict[str, Any] = {}
         if t in ("hook.start", "hook.end"):
             extra = {k: data[k] for k in ("hookType", "hookInvocationId", "success") if isinstance(data.get(k), (str, bool))}
-            inp = data.get("input") if isinstance(data.get("input"), dict) else {}
+            inp = _dict(data.get("input"))
             fields["tool"] = as_str(inp.get("toolName"))
         elif t == "skill.invoked":
             extra = {k: data[k] for k in ("name", "path") if isinstance(data.get(k), str)}
@@ -389,7 +398,7 @@ class CopilotParser(LineParser):
         line, _, _, ts, _, data = base
         text = as_str(data.get("content"))
         sidechain = bool(as_str(data.get("parentToolCallId")))
-        attachments = data.get("attachments") if isinstance(data.get("attachments"), list) else []
+        attachments = _list(data.get("attachments"))
         files = [a["path"] for a in attachments if isinstance(a, dict) and isinstance(a.get("path"), str)]
         if not text or not text.strip():
             # an injected continuation ("You have not yet marked the task as complete…"): the user typed nothing
@@ -414,7 +423,7 @@ class CopilotParser(LineParser):
         text = as_str(data.get("content"))
         reasoning = as_str(data.get("reasoningText"))
         mid = as_str(data.get("messageId"))
-        requests = data.get("toolRequests") if isinstance(data.get("toolRequests"), list) else []
+        requests = _list(data.get("toolRequests"))
         calls = [{"call_id": as_str(r.get("toolCallId")), "tool": as_str(r.get("name"))}
                  for r in requests if isinstance(r, dict)]
         for c in calls:
@@ -508,7 +517,7 @@ class CopilotParser(LineParser):
         name = known[0] if isinstance(known, list) and known else None
         started = parse_ts(known[1]) if isinstance(known, list) and len(known) > 1 else None
         self._model(as_str(data.get("model")))
-        result = data.get("result") if isinstance(data.get("result"), dict) else {}
+        result = _dict(data.get("result"))
         text = as_str(result.get("content"))
         error = data.get("error")
         if text is None and isinstance(error, dict):
@@ -517,8 +526,8 @@ class CopilotParser(LineParser):
             text = error
         ok = data.get("success")
         is_error = ok is False
-        telemetry = data.get("toolTelemetry") if isinstance(data.get("toolTelemetry"), dict) else {}
-        metrics = telemetry.get("metrics") if isinstance(telemetry.get("metrics"), dict) else {}
+        telemetry = _dict(data.get("toolTelemetry"))
+        metrics = _dict(telemetry.get("metrics"))
         dur = as_int(metrics.get("durationMs"))
         if dur is None and started is not None and ts is not None:
             dur = max(0, int((ts - started).total_seconds() * 1000))
@@ -686,7 +695,7 @@ def parse_document(data: bytes, path: str) -> ParseResult:
                                            problems=problems, state=state)
     session.started_at = parse_ts(doc.get("startTime"))
     starts = _line_index(data)
-    timeline = doc.get("timeline") if isinstance(doc.get("timeline"), list) else []
+    timeline = _list(doc.get("timeline"))
     items: list[dict[str, Any]] = [t for t in timeline if isinstance(t, dict)]
     from_chat = False
     if not items and isinstance(doc.get("chatMessages"), list):
@@ -730,7 +739,7 @@ def parse_document(data: bytes, path: str) -> ParseResult:
                     for call in item["tool_calls"]:
                         if not isinstance(call, dict):
                             continue
-                        fn = call.get("function") if isinstance(call.get("function"), dict) else {}
+                        fn = _dict(call.get("function"))
                         name, cid = as_str(fn.get("name")), as_str(call.get("id"))
                         if cid and name:
                             tools[cid] = name
@@ -745,7 +754,7 @@ def parse_document(data: bytes, path: str) -> ParseResult:
                     text=clip(text))
             elif t == "tool_call_completed":
                 name, cid = as_str(item.get("name")), as_str(item.get("callId"))
-                args = item.get("arguments") if isinstance(item.get("arguments"), dict) else {}
+                args = _dict(item.get("arguments"))
                 files = [args["path"]] if isinstance(args.get("path"), str) else []
                 command = as_str(args.get("command")) if name in _COMMAND_TOOLS else None
                 extra = {"intention": item["intentionSummary"]} if isinstance(item.get("intentionSummary"), str) else {}
@@ -759,7 +768,7 @@ def parse_document(data: bytes, path: str) -> ParseResult:
                     add(EventKind.TOOL_CALL, "tool_call_completed/call", line, offset, ts, tool=name, call_id=cid,
                         command=command, files=files, extra=extra,
                         text=clip(command or (scrub_data_urls(orjson.dumps(args).decode()) if args else None)))
-                result = item.get("result") if isinstance(item.get("result"), dict) else {}
+                result = _dict(item.get("result"))
                 if line:  # the result's own line: where its "result" key is, inside this item
                     rline, roffset = _locate(data, starts, b'"result"', offset)
                     if rline:

@@ -78,8 +78,10 @@ ADAPTER = AgentAdapter(
     members=sources.db_members,
     parse_member=sources.db_parse_member,
     instructions=INSTRUCTIONS,
-    eval_runner=EvalRunner("opencode run {prompt}", {"XDG_DATA_HOME": "xdg-data"},
-                           notes="sessions land in $XDG_DATA_HOME/opencode/opencode.db"),
+    # no log_env: OpenCode has no variable of its own for its data folder, and the runner sets every
+    # agent's log_env for every case -- redirecting XDG_DATA_HOME would move other tools' data too
+    eval_runner=EvalRunner("opencode run {prompt}",
+                           notes="sessions land in $XDG_DATA_HOME/opencode/opencode.db (not redirected per case)"),
     priority=70,
     readme=README,
 )

@@ -55,6 +55,15 @@ PATCH_TOOLS = frozenset({"write", "edit", "multiedit", "patch", "apply_patch"})
 SHELL_TOOLS = frozenset({"bash"})
 
 
+
+def _dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (a hostile log may put anything anywhere)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
 def ms_to_dt(value: Any) -> datetime | None:
     """Epoch milliseconds -> aware UTC datetime (None when absent or absurd)."""
     n = as_int(value)
@@ -79,7 +88,7 @@ def tokens_usage(tokens: Any) -> TokenUsage | None:
     """OpenCode ``tokens`` -> :class:`TokenUsage` (None when absent); output gains the reasoning tokens."""
     if not isinstance(tokens, dict):
         return None
-    cache = tokens.get("cache") if isinstance(tokens.get("cache"), dict) else {}
+    cache = _dict(tokens.get("cache"))
     reasoning = _tok(tokens.get("reasoning"))
     return _construct(TokenUsage, dict(
         input_tokens=_tok(tokens.get("input")),
@@ -101,10 +110,10 @@ def _cost(value: Any) -> float | None:
 
 def _order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     def key(r: dict[str, Any]) -> tuple:
-        data = r.get("data") if isinstance(r.get("data"), dict) else {}
+        data = _dict(r.get("data"))
         t = as_int(r.get("time_created"))
         if t is None:
-            tm = data.get("time") if isinstance(data.get("time"), dict) else {}
+            tm = _dict(data.get("time"))
             t = as_int(tm.get("created")) or as_int(tm.get("start"))
         return (t or 0, str(r.get("id") or ""))
 
@@ -234,7 +243,7 @@ def _message(b: _Builder, m: dict[str, Any], parts: list[dict[str, Any]]) -> Non
     data = m["data"]
     mid = str(m.get("id") or data.get("id") or "")
     role = as_str(data.get("role"))
-    tm = data.get("time") if isinstance(data.get("time"), dict) else {}
+    tm = _dict(data.get("time"))
     ts = ms_to_dt(tm.get("created")) or ms_to_dt(m.get("time_created"))
     row = {"table": "message", "id": mid}
     model = as_str(data.get("modelID"))
@@ -251,7 +260,7 @@ def _message(b: _Builder, m: dict[str, Any], parts: list[dict[str, Any]]) -> Non
             if b.session.title is None or b.session.title.startswith("New session - "):
                 b.session.title = prompt.splitlines()[0][:200]
         elif not parts:
-            summary = data.get("summary") if isinstance(data.get("summary"), dict) else {}
+            summary = _dict(data.get("summary"))
             text = as_str(summary.get("body")) or as_str(summary.get("title"))
             if text:
                 b.turns.open(len(b.events) + 1, ts, prompt=clip(text), model=model)
@@ -265,7 +274,7 @@ def _message(b: _Builder, m: dict[str, Any], parts: list[dict[str, Any]]) -> Non
     if role == "assistant":
         err = data.get("error")
         if isinstance(err, dict):
-            ed = err.get("data") if isinstance(err.get("data"), dict) else {}
+            ed = _dict(err.get("data"))
             name = as_str(err.get("name"))
             if name == "MessageAbortedError":
                 b.turns.update(aborted=True)
@@ -289,7 +298,7 @@ def _part(b: _Builder, p: dict[str, Any], mid: str, role: str | None, model: str
     d = p["data"]
     pid = str(p.get("id") or d.get("id") or "")
     t = as_str(d.get("type")) or "unknown"
-    tm = d.get("time") if isinstance(d.get("time"), dict) else {}
+    tm = _dict(d.get("time"))
     ts = ms_to_dt(tm.get("start")) or ms_to_dt(p.get("time_created")) or msg_ts
     row = {"table": "part", "id": pid, "message_id": mid}
     common: dict[str, Any] = {"message_id": mid, "role": role}
@@ -327,8 +336,8 @@ def _part(b: _Builder, p: dict[str, Any], mid: str, role: str | None, model: str
         name = as_str(d.get("filename")) or as_str(d.get("url"))
         b.add(META, "file", ts, row, text=name, files=[name] if name and not name.startswith("data:") else [], **common)
     elif t == "retry":
-        err = d.get("error") if isinstance(d.get("error"), dict) else {}
-        ed = err.get("data") if isinstance(err.get("data"), dict) else {}
+        err = _dict(d.get("error"))
+        ed = _dict(err.get("data"))
         b.add(EventKind.ERROR, "retry", ts, row, is_error=True, text=clip(as_str(ed.get("message"))), **common)
     elif t in ("subtask", "agent"):
         text = as_str(d.get("prompt")) or as_str(d.get("description")) or as_str(d.get("name"))
@@ -343,9 +352,9 @@ def _part(b: _Builder, p: dict[str, Any], mid: str, role: str | None, model: str
 def _tool(b: _Builder, d: dict[str, Any], row: dict[str, Any], ts: datetime | None, common: dict[str, Any]) -> None:
     tool = as_str(d.get("tool"))
     cid = as_str(d.get("callID"))
-    state = d.get("state") if isinstance(d.get("state"), dict) else {}
-    inp = state.get("input") if isinstance(state.get("input"), dict) else {}
-    st_time = state.get("time") if isinstance(state.get("time"), dict) else {}
+    state = _dict(d.get("state"))
+    inp = _dict(state.get("input"))
+    st_time = _dict(state.get("time"))
     start, end = ms_to_dt(st_time.get("start")), ms_to_dt(st_time.get("end"))
     files: list[str] = []
     fp = as_str(inp.get("filePath")) or (as_str(inp.get("path")) if tool in FILE_TOOLS else None)
@@ -356,7 +365,7 @@ def _tool(b: _Builder, d: dict[str, Any], row: dict[str, Any], ts: datetime | No
     desc = as_str(inp.get("description"))
     if desc:
         extra["description"] = desc
-    metadata = state.get("metadata") if isinstance(state.get("metadata"), dict) else {}
+    metadata = _dict(state.get("metadata"))
     child = as_str(metadata.get("sessionId")) or as_str(metadata.get("sessionID"))
     if tool == "task":
         for k in ("subagent_type",):
@@ -409,18 +418,18 @@ def record_from_db_row(row: dict[str, Any]) -> dict[str, Any]:
 
 def session_from_storage(obj: dict[str, Any]) -> dict[str, Any]:
     """``storage/session/<project>/<ses>.json`` -> the normalized session record."""
-    tm = obj.get("time") if isinstance(obj.get("time"), dict) else {}
+    tm = _dict(obj.get("time"))
     return {"id": obj.get("id"), "parent_id": obj.get("parentID"), "title": obj.get("title"),
             "directory": obj.get("directory"), "version": obj.get("version"),
             "time_created": tm.get("created"), "time_updated": tm.get("updated")}
 
 
 def message_from_storage(obj: dict[str, Any]) -> dict[str, Any]:
-    tm = obj.get("time") if isinstance(obj.get("time"), dict) else {}
+    tm = _dict(obj.get("time"))
     return {"id": obj.get("id"), "time_created": tm.get("created"), "data": obj}
 
 
 def part_from_storage(obj: dict[str, Any], message_id: str | None = None) -> dict[str, Any]:
-    tm = obj.get("time") if isinstance(obj.get("time"), dict) else {}
+    tm = _dict(obj.get("time"))
     return {"id": obj.get("id"), "message_id": obj.get("messageID") or message_id, "time_created": tm.get("start"),
             "data": obj}

@@ -38,6 +38,15 @@ FILE_TOOLS = frozenset({"view", "write", "edit", "patch", "multiedit"})
 PATCH_TOOLS = frozenset({"write", "edit", "multiedit"})
 
 
+
+def _dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (a hostile log may put anything anywhere)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
 def to_dt(value: Any) -> datetime | None:
     """ISO-8601 text, epoch seconds or epoch milliseconds -> aware UTC datetime (None if unusable)."""
     if isinstance(value, str):
@@ -146,7 +155,7 @@ def _message(b: _Builder, m: dict[str, Any], tools: dict[str, str], starts: dict
                 b.session.title = prompt.splitlines()[0][:200]
     for i, p in enumerate(parts):
         t = as_str(p.get("type")) or "unknown"
-        d = p.get("data") if isinstance(p.get("data"), dict) else {}
+        d = _dict(p.get("data"))
         prow = dict(row, part=i)
         if t == "text":
             text = as_str(d.get("text"))
