@@ -103,11 +103,14 @@ _FAKE_MARKS = re.compile(
 
 def looks_fake(value: str) -> bool:
     """True for a matched "secret" that is an example, a placeholder, a variable reference or a
-    redaction marker (see ``_FAKE_MARKS``), or one character repeated."""
+    redaction marker (see ``_FAKE_MARKS``), or mostly one character repeated."""
     if _FAKE_MARKS.search(value) is not None:
         return True
     core = value.strip("\"'`")
-    return len(set(core)) <= 1
+    if len(set(core)) <= 1:
+        return True
+    # "ghp_000…0", "sk-…aaaaaaaa": one character making most of a long value is filler, not key material
+    return len(core) >= 12 and max(core.count(c) for c in set(core)) > 0.6 * len(core)
 
 
 def _generic_value_ok(m: re.Match[str]) -> bool:
