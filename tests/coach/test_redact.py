@@ -118,3 +118,14 @@ def test_redact_obj_reads_a_value_with_its_key() -> None:
                       "name": "hello world", "token": "${X}"})
     assert out == {"password": "[REDACTED:credential]", "SecretAccessKey": "[REDACTED:aws_secret_key]",
                    "name": "hello world", "token": "${X}"}
+
+
+@pytest.mark.parametrize(("text", "caught"), [
+    ("redis://:S3cr3tR3dis@cache.internal:6379", True),
+    ("postgres://postgres:dbos@localhost:5432/gogogo", False),  # a local development database
+    ("postgresql://admin:pwd@db.example.net:5432/x", False),  # a placeholder password
+    ("http://localhost:8080@x", False),  # a port, not a password
+    ("postgres://app:${PGPASSWORD}@db.internal/app", False),
+])
+def test_url_credentials_precision(text: str, caught: bool) -> None:
+    assert bool(find_secrets(text)) is caught
