@@ -16,7 +16,7 @@ SAMPLES = [
     "token ghp_" + "a1B2c3D4e5" * 4,
     "xoxb-123456789012-abcdefghij",
     "https://hooks.slack.com/services/T000/B000/a1B2c3D4e5F6",
-    "key=AIza" + "B" * 35,
+    "key=AIza" + "SyB7kQ2mLp9Rv4Xk8Tw2zN5cH1jD6fG3hYq",
     "sk_live_" + "a1b2c3d4" * 3,
     "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
     "Authorization: Bearer abcdefghijklmnop1234",

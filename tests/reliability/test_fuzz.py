@@ -105,10 +105,10 @@ def test_every_surface_reads_the_fuzzed_store(fuzzed, figures):
         attempt("timeline", app.timeline, s["id"])
         attempt("findings", app.findings, session=s["id"])
         db = app.db()
-        payload = attempt("export", lambda: {"session": s, "events": [e.model_dump(mode="json") for e in db.events(s["file_id"])],
-                                             "usage": db.session_totals([s["id"]])})
+        payload = attempt("export", lambda s=s, db=db: {"session": s, "usage": db.session_totals([s["id"]]),
+                                                       "events": [e.model_dump(mode="json") for e in db.events(s["file_id"])]})
         if payload is not None:
-            attempt("export json", lambda: json.dumps(egress(payload), default=str))
+            attempt("export json", lambda p=payload: json.dumps(egress(p), default=str))
     for q in ("test", "error", "exit code", "\"unterminated", "AND OR NOT", "*", "title:(x"):
         attempt(f"search {q}", app.search, q, limit=10)
     figures.check()

@@ -136,3 +136,50 @@ async def test_item11_definition_over_lsp(client: LanguageClient, figures):
                 found_inside += 1
     assert found_inside == 2  # the two spellings of the workspace file
     figures.check()
+
+
+def test_item10_quick_fix_targets_stay_inside_the_workspace(tmp_path, figures):
+    """Every quick fix (add a guideline, disable a rule) of sessions whose log names a hostile folder
+    (``/etc``, ``/``, a relative path, ``..``, a symlink out of the workspace) targets a file inside
+    the open workspace folders, or is refused with a reason.  (The confinement itself is branch
+    ``coach``'s: this test runs where its ``TargetRefused`` exists.)"""
+    import random
+
+    from sessionlens.samples.generator import generate_claude_session
+    from sessionlens.services import coaching
+    from tests.reliability.base_logs import START
+
+    refused_cls = getattr(coaching, "TargetRefused", None)
+    if refused_cls is None:
+        pytest.skip("quick-fix confinement (branch coach) not merged yet")
+    ws = tmp_path / "ws"
+    (ws / "proj").mkdir(parents=True)
+    (tmp_path / "outside").mkdir()
+    os.symlink(tmp_path / "outside", ws / "escape")
+    cwds = ["/etc", "/", "relative/dir", str(ws / ".." / "outside"), str(ws / "escape"), str(ws / "proj"),
+            str(ws / "proj" / ".." / ".." / "outside")]
+    rng = random.Random(10)
+    for i, cwd in enumerate(cwds):
+        p = tmp_path / "logs" / f"-hostile-{i}" / f"0195e0f0-0000-4000-8000-{i:012d}.jsonl"
+        generate_claude_session(rng, path=p, start=START, turns=3, cwd=cwd, problems=("repeat_failure", "edits_no_tests"))
+    app = make_app(tmp_path / "home")
+    try:
+        app.workspace_folders = [str(ws)]
+        assert app.index([str(tmp_path / "logs")]).errors == []
+        svc = coaching.CoachService(app)
+        allowed = os.path.realpath(ws)
+        tried = 0
+        for f in app.findings():
+            for make in (svc.guideline_edit, svc.disable_rule_edit):
+                tried += 1
+                figures.add("paths tried")
+                try:
+                    edit = make(f)
+                except refused_cls:
+                    continue
+                if edit is not None and os.path.commonpath([os.path.realpath(edit.path), allowed]) != allowed:
+                    figures.add("outside writes", 1, f"{f['rule_id']} ({f.get('cwd') or f.get('project')}): {edit.path}")
+        assert tried > 0
+    finally:
+        app.close()
+    figures.check()

@@ -70,7 +70,7 @@ def test_item8_every_planted_secret_is_flagged(planted, figures):
     home, sessions, _ = planted
     app = App(Settings(storePath=str(home), includeHomeLogs=False))
     try:
-        for sid, (kind, agent, core, path, nfields) in sessions.items():
+        for sid, (kind, agent, core, _path, nfields) in sessions.items():
             figures.add("secrets planted", nfields)
             found = app.findings(session=sid, rule="secret-in-log")
             lines = {f["seq"] for f in found}

@@ -48,7 +48,7 @@ SECRET_PATTERNS: list[SecretPattern] = [
         "url_credential",
         "password in a URL",
         # postgres://user:pass@host, mongodb+srv://…, https://x-access-token:…@github.com
-        re.compile(r"(?i)\b[a-z][a-z0-9+.\-]{1,30}://[^\s:/@\"'`<>]{1,128}:(?P<secret>[^\s/@\"'`<>]{3,256})@(?=[A-Za-z0-9\[])"),
+        re.compile(r"(?i)\b[a-z][a-z0-9+.\-]{1,30}://[^\s:/@\"'`<>]{0,128}:(?P<secret>[^\s/@\"'`<>]{3,256})@(?=[A-Za-z0-9\[])"),
     ),
     SecretPattern("github_token", "GitHub token", re.compile(_B + r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})" + _E)),
     SecretPattern("slack_token", "Slack token", re.compile(_B + r"xox[abposr]-[A-Za-z0-9\-]{10,}" + _E)),
@@ -103,11 +103,14 @@ _FAKE_MARKS = re.compile(
 
 def looks_fake(value: str) -> bool:
     """True for a matched "secret" that is an example, a placeholder, a variable reference or a
-    redaction marker (see ``_FAKE_MARKS``), or one character repeated."""
+    redaction marker (see ``_FAKE_MARKS``), or mostly one character repeated."""
     if _FAKE_MARKS.search(value) is not None:
         return True
     core = value.strip("\"'`")
-    return len(set(core)) <= 1
+    if len(set(core)) <= 1:
+        return True
+    # "ghp_000…0", "sk-…aaaaaaaa": one character making most of a long value is filler, not key material
+    return len(core) >= 12 and max(core.count(c) for c in set(core)) > 0.6 * len(core)
 
 
 def _generic_value_ok(m: re.Match[str]) -> bool:
@@ -201,6 +204,8 @@ def _pem_end(text: str, header_end: int) -> int:
 
 
 _B64_CHARS = re.compile(r"[A-Za-z0-9+/=]")
+_URL_PLACEHOLDER = re.compile(r"(?i)^(?:pwd|passwd|pass|pw|pword|secret|mypassword|yourpassword|pass(?:word)?123)$")
+_LOOPBACK = re.compile(r"(?i)(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|host\.docker\.internal)(?![A-Za-z0-9.\-])")
 
 
 def _pem_has_body(text: str, header_end: int, end: int) -> bool:
@@ -302,8 +307,10 @@ def find_secrets(text: str | None) -> list[SecretMatch]:
                 end = _pem_end(text, end)
                 if not _pem_has_body(text, m.end(), end):
                     continue  # "-----BEGIN PRIVATE KEY-----\n...": documentation, not a key
-            elif pat.kind == "url_credential" and (_PLACEHOLDER.match(text[start:end]) or looks_fake(text[start:end])):
-                continue
+            elif pat.kind == "url_credential" and (_PLACEHOLDER.match(text[start:end]) or looks_fake(text[start:end])
+                                                   or _URL_PLACEHOLDER.match(text[start:end]) or text[start:end].isdigit()
+                                                   or _LOOPBACK.match(text, end + 1)):
+                continue  # "admin:pwd@", a local development database: no credential worth a finding
             elif pat.kind != "credential" and looks_fake(text[start:end]):
                 continue
             if end > start:

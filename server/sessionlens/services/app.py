@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlparse
 
+from sessionlens.agents import registry as agent_registry
 from sessionlens.coach.redact import egress, find_secrets, mask_fragments, may_hold_secret, redact_event
 from sessionlens.agents import registry as agent_registry
 from sessionlens.cost import PriceTable, PricingConfig
