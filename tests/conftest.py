@@ -22,3 +22,7 @@ def corpus() -> Path:
     if not root.is_dir():
         pytest.skip(f"SESSIONLENS_CORPUS not found: {root}")
     return root
+
+
+# generated sample sessions in a store, shared by the CLI tests (tests/cli_fixtures.py)
+from tests.cli_fixtures import sample_logs, sample_store  # noqa: E402,F401

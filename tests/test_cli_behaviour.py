@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from sessionlens import cli
-from tests.cli_fixtures import PLANTED_KEY, run, run_json, sample_logs, sample_store  # noqa: F401 (fixtures)
+from tests.cli_fixtures import PLANTED_KEY, run, run_json
 from tests.services.helpers import REPO, index
-
 
 
 def one_line_error(err: str) -> str:
@@ -331,7 +330,7 @@ def test_every_option_has_help_and_every_command_examples():
                 continue
             if a.help is None or (a.help != argparse.SUPPRESS and not a.help.strip()):
                 missing.append(f"{' '.join(path)} {'/'.join(a.option_strings) or a.dest}")
-        if path and not path[0] in ("eval", "rules") and "examples:" not in (p.epilog or ""):
+        if path and path[0] not in ("eval", "rules") and "examples:" not in (p.epilog or ""):
             no_examples.append(" ".join(path))
     assert missing == [] and no_examples == []
 

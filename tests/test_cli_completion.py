@@ -11,7 +11,7 @@ import pytest
 
 from sessionlens import cli
 from sessionlens.cli_completion import generate
-from tests.cli_fixtures import run, sample_logs, sample_store  # noqa: F401 (fixtures)
+from tests.cli_fixtures import run
 from tests.services.helpers import REPO
 
 BIN = REPO / ".venv" / "bin"

@@ -9,7 +9,7 @@ import pytest
 
 from sessionlens import cli
 from sessionlens.schemas import generate
-from tests.cli_fixtures import run, sample_logs, sample_store  # noqa: F401 (fixtures)
+from tests.cli_fixtures import run
 
 SCHEMAS = {name: json.loads(text) for name, text in generate().items()}
 

@@ -35,8 +35,24 @@ from pathlib import Path
 from typing import Any
 
 from sessionlens.cli_common import (  # noqa: F401  (re-exported: the one error hierarchy and store helpers)
-    EXIT_BUSY, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, BusyError, CliError,
-    NotFoundError, UsageError, _app, _default_home, _home_arg, _json, _out, _settings, samples_dir,
+    EXIT_BUSY,
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_REGRESSION,
+    EXIT_USAGE,
+    BusyError,
+    CliError,
+    NotFoundError,
+    UsageError,
+    _app,
+    _default_home,
+    _home_arg,
+    _json,
+    _out,
+    _settings,
+    samples_dir,
 )
 
 #: the width of a session id in tables (a sub-agent shows as ``<parent>›<agent id>`` in the same width)
@@ -109,7 +125,7 @@ def _row_id(r: dict[str, Any]) -> str:
     return short_id(r["id"], r.get("agent_id"), r.get("parent_session_id"))
 
 
-def _table(columns: list[tuple[str, str]], rows: list[list[Any]], *, footer: list[Any] | None = None, title: str | None = None):
+def _table(columns: list[tuple[str, Any]], rows: list[list[Any]], *, footer: list[Any] | None = None, title: str | None = None):
     """A rich table; ``columns`` are (header, justify).  Cells are plain text, never markup."""
     from rich import box
     from rich.table import Table
@@ -159,8 +175,8 @@ class _Progress:
 
     def __init__(self, enabled: bool):
         self.enabled = enabled and sys.stderr.isatty()
-        self._bar = None
-        self._task = None
+        self._bar: Any = None
+        self._task: Any = None
         self._last = 0.0
 
     def __call__(self, p) -> None:
@@ -773,8 +789,7 @@ def positive_float(text: str) -> float:
 
 def time_arg(text: str) -> str:
     """Validated at the edge; the command gets the text (relative spans are resolved when it runs)."""
-    from sessionlens.store import parse_time
-    from sessionlens.store import StoreError
+    from sessionlens.store import StoreError, parse_time
 
     try:
         parse_time(text)
@@ -898,7 +913,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add(name, func, help_, *, hidden: bool = False):
         kw = {} if hidden else {"help": help_}
-        sp = sub.add_parser(name, parents=[common], description=help_, epilog=_EXAMPLES.get(name), **kw)
+        sp = sub.add_parser(name, parents=[common], description=help_, epilog=_EXAMPLES.get(name), **kw)  # type: ignore[list-item]
         sp.set_defaults(func=func)
         return sp
 
@@ -1007,7 +1022,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_web(sub, common)
     # hide the internal command from the usage line's {a,b,...} list
-    sub._choices_actions = [a for a in sub._choices_actions if a.dest != "__complete"]  # type: ignore[attr-defined]
+    sub._choices_actions = [a for a in sub._choices_actions if a.dest != "__complete"]
     return p
 
 

@@ -69,8 +69,9 @@ def _dataset_case() -> dict[str, Any] | None:
 
 
 def _export_record() -> dict[str, Any]:
-    from sessionlens.models.export import EXPORT_VERSION, ExportRecord
     from pydantic import TypeAdapter
+
+    from sessionlens.models.export import EXPORT_VERSION, ExportRecord
 
     schema = TypeAdapter(ExportRecord).json_schema()
     schema["x-sessionlens-version"] = EXPORT_VERSION

@@ -10,7 +10,7 @@ import pytest
 from sessionlens import cli
 from sessionlens.services.doctor import run_checks
 from sessionlens.services.settings import Settings
-from tests.cli_fixtures import run, sample_logs, sample_store  # noqa: F401 (fixtures)
+from tests.cli_fixtures import run
 from tests.services.helpers import index
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from sessionlens import cli
 from sessionlens.coach.redact import redact
-from tests.cli_fixtures import PLANTED_KEY, run, run_json, sample_logs, sample_store  # noqa: F401 (fixtures)
+from tests.cli_fixtures import PLANTED_KEY, run, run_json
 from tests.services.helpers import make_app, snapshot
 
 

@@ -13,13 +13,13 @@ an incompatible change raises it.  ``schemas/export-record.schema.json`` is gene
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from sessionlens.models.session import Event, Turn
 
-EXPORT_FORMAT = "sessionlens-export"
+EXPORT_FORMAT: Final = "sessionlens-export"
 EXPORT_VERSION = 1
 
 
@@ -116,7 +116,7 @@ class ExportFinding(_Rec):
 
 
 ExportRecord = Annotated[
-    Union[ExportHeader, ExportSession, ExportTurn, ExportEvent, ExportUsage, ExportFinding],
+    ExportHeader | ExportSession | ExportTurn | ExportEvent | ExportUsage | ExportFinding,
     Field(discriminator="type"),
 ]
 

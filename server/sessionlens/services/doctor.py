@@ -157,10 +157,10 @@ def _store(settings: Settings, on_disk: dict[str, tuple[int, int]]) -> list[dict
 
     try:
         conn = apsw.Connection(f"file:{db_path}?mode=ro", flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI)
-        user_version = conn.execute("PRAGMA user_version").fetchone()[0]
-        counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                  for t in ("files", "sessions", "events", "usage", "findings", "problems", "search_queue")}
-        files = conn.execute("SELECT path, size, mtime_ns, status, error FROM files").fetchall()
+        user_version: int = conn.execute("PRAGMA user_version").get
+        counts: dict[str, int] = {t: conn.execute(f"SELECT count(*) FROM {t}").get
+                                  for t in ("files", "sessions", "events", "usage", "findings", "problems", "search_queue")}
+        files: list[Any] = conn.execute("SELECT path, size, mtime_ns, status, error FROM files").fetchall()
     except apsw.Error as e:
         checks.append(_check("Store", "store", "error", f"{_tilde(db_path)} cannot be read: {e}",
                              fix=f"move {_tilde(home)} aside and run `sessionlens` to index again "

@@ -26,7 +26,12 @@ from sessionlens import __version__
 from sessionlens.coach.redact import redact, redact_obj
 from sessionlens.models import Event, EventKind
 from sessionlens.models.export import (
-    EXPORT_FORMAT, EXPORT_VERSION, KNOWN_TYPES, ExportRecord, SessionInfo, UsageInfo,
+    EXPORT_FORMAT,
+    EXPORT_VERSION,
+    KNOWN_TYPES,
+    ExportRecord,
+    SessionInfo,
+    UsageInfo,
 )
 from sessionlens.services.app import IMPORT_PREFIX, App
 from sessionlens.store import StoreError
@@ -201,8 +206,8 @@ def read_export(path: Path) -> tuple[dict[str, Any], dict[str, dict[str, list[An
 
 def import_jsonl(app: App, path: Path, *, lock_timeout: float | None = None) -> dict[str, Any]:
     """Load an export into ``app``'s store; sessions already present are skipped (idempotent)."""
-    from sessionlens.ingest import PARSER_VERSION
     from sessionlens.agents import names
+    from sessionlens.ingest import PARSER_VERSION
     from sessionlens.models import Finding, ParseResult, ParserState, Session, UsageRecord
     from sessionlens.models.session import TokenUsage
     from sessionlens.store import prepare_parse
