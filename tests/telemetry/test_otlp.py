@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -177,3 +178,56 @@ def test_an_unreachable_endpoint_is_one_clear_error(generated_app):
     finally:
         mod.time.sleep = orig_sleep
     assert len(calls) == 4  # retried with backoff, then gave up
+
+
+def test_eval_results_are_evaluation_spans_and_a_new_result_resends_the_session(generated_app, receiver):
+    ex = OtlpExport(generated_app, receiver.url)
+    s = ex.select()[0]
+    ex.run([s])
+    before = len(receiver.spans())
+    generated_app.db().add_eval_run("suite-x", None, 1.0e9, 1.0e9 + 5, None, None, {"passed": 1},
+                                    [{"session_id": s["id"], "case_id": "c1", "check_id": "no_tool_errors",
+                                      "passed": False, "message": "2 tool errors"}])
+    st = ex.run([s])  # the session changed (a new eval result): sent again
+    assert st.sessions == 1 and st.spans == before + 1
+    evals = [sp for _, _, sp in receiver.spans() if sp.name == "evaluation no_tool_errors"]
+    assert len(evals) == 1
+    attrs = {kv.key: _value(kv.value) for kv in evals[0].attributes}
+    assert attrs["gen_ai.evaluation.name"] == "no_tool_errors" and attrs["gen_ai.evaluation.score.label"] == "fail"
+    assert attrs["gen_ai.evaluation.score.value"] == 0.0 and evals[0].status.code == 2
+    assert evals[0].start_time_unix_nano == int((1.0e9 + 5) * 1e9)
+
+
+def test_follow_ships_new_sessions_as_they_are_indexed(tmp_path, receiver):
+    import threading
+
+    from sessionlens.samples.generator import generate_corpus
+    from tests.services.helpers import make_app
+
+    logs = tmp_path / "logs"
+    generate_corpus(logs / "a", seed=21, total_bytes=40_000)
+    app = make_app(tmp_path / "home")
+    app.settings.log_roots = [str(logs)]
+    ex = OtlpExport(app, receiver.url)
+    rounds = {"n": 0}
+
+    def progress(st):
+        rounds["n"] += 1
+
+    stop = threading.Event()
+    t = threading.Thread(target=lambda: ex.follow(interval=0.2, stop=stop.is_set, on_progress=progress), daemon=True)
+    t.start()
+    deadline = time.monotonic() + 60
+    while not receiver.requests and time.monotonic() < deadline:
+        time.sleep(0.1)
+    first = {sp.trace_id for _, _, sp in receiver.spans()}
+    assert first
+    generate_corpus(logs / "b", seed=22, total_bytes=40_000)  # new sessions appear while following
+    while len({sp.trace_id for _, _, sp in receiver.spans()}) <= len(first) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stop.set()
+    t.join(10)
+    assert len({sp.trace_id for _, _, sp in receiver.spans()}) > len(first)
+    ids = [sp.span_id for _, _, sp in receiver.spans()]
+    assert len(ids) == len(set(ids))  # nothing sent twice while following
+    app.close()

@@ -21,7 +21,7 @@ from sessionlens.coach.redact import redact
 from sessionlens.services.app import App, parse_time
 from sessionlens.store import telemetry as marks
 from sessionlens.telemetry import otlp
-from sessionlens.telemetry.genai import Options, SessionView, SpanRecord, UsageRow, session_spans
+from sessionlens.telemetry.genai import Options, SessionView, SpanRecord, UsageRow, evaluation_spans, session_spans
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,10 @@ class OtlpExport:
                            children=children)
 
     def spans_for(self, s: dict[str, Any]) -> list[SpanRecord]:
-        return session_spans(self.view(s), self.opts)
+        spans = session_spans(self.view(s), self.opts)
+        for r in marks.eval_results(self.app.db(), s["id"]):  # eval results as gen_ai.evaluation spans
+            spans += evaluation_spans(s["id"], [r], time_ns=int((r["finished_at"] or 0) * 1e9) or spans[0].end_ns)
+        return spans
 
     def select(self, *, session: str | None = None, project: str | None = None, agent: str | None = None,
                since: str | None = None, until: str | None = None, limit: int = 1_000_000) -> list[dict[str, Any]]:

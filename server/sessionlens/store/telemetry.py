@@ -19,7 +19,8 @@ def fingerprint(store: Store, session_id: str, file_id: int) -> str:
     ev = store.conn.execute("SELECT count(*), coalesce(max(seq), 0) FROM events WHERE file_id=?", (file_id,)).fetchone()
     us = store.conn.execute("SELECT count(*), coalesce(sum(output), 0) FROM usage WHERE session_id=?", (session_id,)).fetchone()
     fi = store.conn.execute("SELECT count(*) FROM findings WHERE session_id=?", (session_id,)).fetchone()
-    return f"{ev[0]}:{ev[1]}:{us[0]}:{us[1]}:{fi[0]}"
+    er = store.conn.execute("SELECT count(*) FROM eval_results WHERE session_id=?", (session_id,)).fetchone()
+    return f"{ev[0]}:{ev[1]}:{us[0]}:{us[1]}:{fi[0]}:{er[0]}"
 
 
 def export_marks(store: Store, endpoint: str) -> dict[str, str]:
@@ -40,3 +41,12 @@ def mark_exported(store: Store, endpoint: str, marks: list[tuple[str, str, int]]
 def forget_exports(store: Store, endpoint: str) -> None:
     with store.conn:
         store.conn.execute("DELETE FROM otlp_exports WHERE endpoint=?", (endpoint,))
+
+
+def eval_results(store: Store, session_id: str) -> list[dict[str, Any]]:
+    """The eval results recorded for a session, with their run's suite and finish time."""
+    cols = ("run_id", "suite", "finished_at", "case_id", "check_id", "passed", "message")
+    return [dict(zip(cols, r)) for r in store.conn.execute(
+        """SELECT r.run_id, e.suite, coalesce(e.finished_at, e.started_at), r.case_id, r.check_id, r.passed, r.message
+           FROM eval_results r JOIN eval_runs e ON e.id = r.run_id WHERE r.session_id=? ORDER BY r.run_id, r.rowid""",
+        (session_id,))]
