@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlparse
 
+from sessionlens.agents import registry as agent_registry
 from sessionlens.cost import PriceTable, PricingConfig
 from sessionlens.cost import report as cost_report_mod
-from sessionlens.agents import registry as agent_registry
 from sessionlens.ingest.discovery import default_roots
 from sessionlens.models import Event, EventKind
 from sessionlens.search import SearchFilters, SearchIndex
