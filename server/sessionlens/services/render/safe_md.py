@@ -24,7 +24,8 @@ from markdown_it.token import Token
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 # URI schemes that could run something if a client linkified plain text: broken with a word joiner
-_RISKY = re.compile(r"(?i)\b(command|javascript|vbscript|data|file|vscode(?:-insiders)?|vscode-webview)(\s*):")
+# (only where a URI could follow: "the file: foo" or "command: ls" stay as written)
+_RISKY = re.compile(r"(?i)\b(command|javascript|vbscript|data|file|vscode(?:-insiders)?|vscode-webview)(\s*):(?=[^\s])")
 WJ = "\u2060"
 
 
