@@ -16,7 +16,7 @@ SID = "5e5e5e5e-1111-4222-8333-444444444444"
 
 def _line(uuid, content, **kw):
     return {"parentUuid": None, "isSidechain": False, "type": "user", "cwd": kw.pop("cwd", "/w/proj/assets"), "sessionId": SID,
-            "uuid": uuid, "timestamp": "2026-02-11T10:00:0%dZ" % kw.pop("sec", 0), "message": {"role": "user", "content": content}, **kw}
+            "uuid": uuid, "timestamp": f"2026-02-11T10:00:0{kw.pop('sec', 0)}Z", "message": {"role": "user", "content": content}, **kw}
 
 
 def _asst(uuid, text, sec):

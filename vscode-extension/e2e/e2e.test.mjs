@@ -723,6 +723,8 @@ test('(l) a screenshot in a session renders as an image', { skip, timeout: STEP_
     const size = await img.evaluate((el) => [el.naturalWidth, el.naturalHeight, el.getAttribute('src').slice(0, 22)]);
     assert.ok(size[0] > 0 && size[1] > 0, `the image decoded (${size})`);
     assert.equal(size[2], 'data:image/png;base64,', 'the image is data the server produced, not a URL');
+    const toasts = await ctx.page.locator('.notifications-toasts').innerText().catch(() => '');
+    assert.doesNotMatch(toasts, /multiple default editors/i, 'the transcript is the one default editor of the log');
   });
 });
 

@@ -11,11 +11,11 @@ export interface TranscriptParts {
   log_missing?: boolean;
 }
 
-/** Paths that are agents' session logs (opened as a transcript by default). Keep in sync with package.json. */
+/** Paths that are agents' session logs (opened as a transcript by default). Keep in sync with package.json
+ * (whose globs must not overlap: VS Code counts every matching glob as one more default editor). */
 export const AGENT_LOG_PATTERNS: RegExp[] = [
   /\/\.claude\/projects\/.+\.jsonl$/,
-  /\/\.codex\/(archived_)?sessions\/.+\.jsonl$/,
-  /\/rollout-[^/]*\.jsonl$/,
+  /\/rollout-[^/]*\.jsonl$/, // Codex: ~/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl (and archived_sessions)
 ];
 
 export function isAgentLogPath(path: string): boolean {

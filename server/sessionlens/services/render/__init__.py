@@ -6,6 +6,7 @@ web UI) or Markdown (LSP hovers, Neovim, terminals), from the normalized event m
 Markdown safely; ``blocks`` groups events into turns of items for both outputs.
 """
 
+from sessionlens.services.render.safe_md import code_span, md_text, md_to_html, md_to_markdown  # noqa: F401
 from sessionlens.services.render.text import (  # noqa: F401
     KIND_LABEL,
     OUTPUT_EXCERPT,
@@ -24,5 +25,4 @@ from sessionlens.services.render.text import (  # noqa: F401
     turn_markdown,
     usage_lines,
 )
-from sessionlens.services.render.safe_md import code_span, md_text, md_to_html, md_to_markdown  # noqa: F401
 from sessionlens.services.render.tools import call_name, error_name, event_name, prompt_name  # noqa: F401

@@ -249,7 +249,7 @@ def event_html(ev: Event, cwd: str | None = None) -> str:
         if not (ev.text or "").strip():
             return (f'<div class="sl-ev sl-reasoning sl-quiet" {attrs}><span class="sl-icon">∴</span> '
                     f'<i>reasoning (encrypted, not readable)</i> {head_meta}</div>')
-        first = _plain_line(ev.text, 120)
+        first = _plain_line(ev.text or "", 120)
         return (f'<details class="sl-ev sl-reasoning" {attrs}><summary><span class="sl-icon">∴</span> '
                 f'<span class="sl-name">{esc(first)}</span> {head_meta}</summary>'
                 f'<div class="sl-body sl-md">{md_to_html(ev.text)}</div></details>')

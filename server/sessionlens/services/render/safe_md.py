@@ -18,12 +18,14 @@ from __future__ import annotations
 import html
 import re
 from functools import lru_cache
+
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 # URI schemes that could run something if a client linkified plain text: broken with a word joiner
-_RISKY = re.compile(r"(?i)\b(command|javascript|vbscript|data|file|vscode(?:-insiders)?|vscode-webview)(\s*):")
+# (only where a URI could follow: "the file: foo" or "command: ls" stay as written)
+_RISKY = re.compile(r"(?i)\b(command|javascript|vbscript|data|file|vscode(?:-insiders)?|vscode-webview)(\s*):(?=[^\s])")
 WJ = "\u2060"
 
 
@@ -58,7 +60,7 @@ def _md() -> MarkdownIt:
 
     def link_open(self, tokens, idx, options, env):
         tok = tokens[idx]
-        href = safe_href(tok.attrGet("href"))
+        href = safe_href(str(tok.attrGet("href") or ""))
         if href is None:  # validateLink already refused it; belt and braces
             return "<span>"
         tok.attrs = {"href": href}
@@ -268,7 +270,7 @@ def _table(tokens: list[Token], i: int, j: int) -> list[str]:
             rows.append(row)
         elif t.type in ("th_open", "td_open"):
             if in_head:
-                style = t.attrGet("style") or ""
+                style = str(t.attrGet("style") or "")
                 aligns.append("center" if "center" in style else "right" if "right" in style else "left" if "left" in style else "")
         elif t.type == "inline" and row is not None:
             row.append(" ".join(_inline_lines(t, table=True)))
@@ -303,7 +305,7 @@ def _inline_lines(tok: Token, table: bool = False) -> list[str]:
         elif ty in ("s_open", "s_close"):
             parts.append("~~")
         elif ty == "link_open":
-            href = safe_href(c.attrGet("href"))
+            href = safe_href(str(c.attrGet("href") or ""))
             if c.markup == "autolink":
                 stack.append("auto" if href else None)
                 parts.append("<" if href else "")

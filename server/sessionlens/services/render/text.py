@@ -311,10 +311,19 @@ def turn_markdown(b: B.TurnBlock, cwd: str | None) -> str:
     return "\n".join(out)
 
 
+def _title_md(title: str) -> str:
+    """A title (often a prompt's first line, i.e. Markdown) as one line of safe inline Markdown."""
+    for line in md_to_markdown(title).splitlines():
+        line = line.strip().lstrip("#>").strip()
+        if line and not line.startswith("```"):
+            return line
+    return md_text(title)
+
+
 def session_markdown(session: dict[str, Any], turns: list[Turn], events: list[Event], totals: dict[str, Any],
                      findings: list[dict], turn_usage: dict[int, dict], *, log_missing: bool = False) -> str:
     """A whole session as a readable Markdown transcript (Neovim buffer, terminals, virtual documents)."""
-    out = [f"# {md_text(session.get('title') or session['id'])}", ""]
+    out = [f"# {_title_md(session.get('title') or session['id'])}", ""]
     if log_missing:
         out += ["> The log file no longer exists: this transcript is from the sessionlens store.", ""]
     rows = [
