@@ -565,7 +565,7 @@ def cmd_export(args) -> int:
         if not args.json:
             _note(f"wrote {args.output}: {plural(len(ids), 'session')} as {fmt}{' (' + args.table + ')' if fmt == 'csv' else ''}, secrets redacted")
     else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        _out(text[:-1] if text.endswith("\n") else text)  # no control sequence from a log reaches the terminal
     return 0
 
 

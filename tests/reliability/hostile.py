@@ -236,6 +236,8 @@ def live_markdown(md: str) -> str:
 def injection_found(rendered: str, markdown: bool = True) -> list[str]:
     """The live constructs of :data:`INJECTIONS` that survive in ``rendered`` Markdown (or HTML)."""
     low = (live_markdown(rendered) if markdown else rendered).lower()
+    if markdown:  # a backslash-escaped "<" is a literal character in CommonMark: inert text
+        low = low.replace("\\<", "")
     bad = []
     needles = ("<script", "<img", "<iframe", "<a href", "onerror=alert(1)>")
     if markdown:  # in HTML, Markdown link syntax is text

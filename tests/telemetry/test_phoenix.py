@@ -85,7 +85,7 @@ def _spans(base: str, project: str) -> list[dict]:
             return out
 
 
-def _wait_for(base: str, project: str, n: int, timeout: float = 60) -> list[dict]:
+def _wait_for(base: str, project: str, n: int, timeout: float = 300) -> list[dict]:
     deadline = time.monotonic() + timeout
     spans = _spans(base, project)
     while len(spans) < n and time.monotonic() < deadline:

@@ -124,6 +124,26 @@ export interface ReindexResult {
   [key: string]: unknown;
 }
 
+export interface RenderSessionHtmlParams {
+  session_id?: string | null;
+  uri?: string | null;
+}
+
+export interface RenderSessionHtmlResult {
+  /** the sanitized HTML transcript (no scripts, no remote content) */
+  body: string;
+  /** its stylesheet, for a <style> under the host page's nonce */
+  css: string;
+  /** its script (folding, filters, find, reveal), for a <script> under the host page's nonce */
+  js: string;
+  /** the log file is gone: the transcript comes from the store */
+  log_missing: boolean;
+  path: string | null;
+  session_id: string;
+  title: string;
+  [key: string]: unknown;
+}
+
 export interface RenderSessionParams {
   session_id?: string | null;
   uri?: string | null;
@@ -231,6 +251,8 @@ export interface SessionRow {
 
 export interface SessionsParams {
   agent?: string | null;
+  /** also list sub-agent and compaction runs (rows name their parent_session_id) */
+  include_subagents?: boolean;
   limit?: number;
   project?: string | null;
   since?: string | null;
@@ -266,9 +288,11 @@ export interface StatusNotification {
 export interface StatusParams {}
 
 export interface StatusResult {
+  agents: string[];
   events: number;
   files: number;
   findings: number;
+  globs: string[];
   indexing: boolean;
   problems: number;
   projects: number;
@@ -318,6 +342,8 @@ export interface Commands {
   'sessionlens.reindex': { params: ReindexParams; result: ReindexResult };
   /** a session as Markdown */
   'sessionlens.renderSession': { params: RenderSessionParams; result: RenderSessionResult };
+  /** a session as the sanitized HTML transcript */
+  'sessionlens.renderSessionHtml': { params: RenderSessionHtmlParams; result: RenderSessionHtmlResult };
   /** resolve a sessionlens:// link to a log and line */
   'sessionlens.resolveLink': { params: ResolveLinkParams; result: ResolveLinkResult };
   /** run one eval suite or all in the workspace */
@@ -340,7 +366,7 @@ export interface Notifications {
   'sessionlens/stream': StreamNotification;
 }
 
-export const COMMAND_NAMES = ["sessionlens.askCoach","sessionlens.clearConversation","sessionlens.coachSession","sessionlens.conversation","sessionlens.costReport","sessionlens.deepLink","sessionlens.documents","sessionlens.explainFinding","sessionlens.extractGuidelines","sessionlens.guidelineReport","sessionlens.reindex","sessionlens.renderSession","sessionlens.resolveLink","sessionlens.runEvals","sessionlens.search","sessionlens.sessions","sessionlens.setApiKey","sessionlens.status"] as const;
+export const COMMAND_NAMES = ["sessionlens.askCoach","sessionlens.clearConversation","sessionlens.coachSession","sessionlens.conversation","sessionlens.costReport","sessionlens.deepLink","sessionlens.documents","sessionlens.explainFinding","sessionlens.extractGuidelines","sessionlens.guidelineReport","sessionlens.reindex","sessionlens.renderSession","sessionlens.renderSessionHtml","sessionlens.resolveLink","sessionlens.runEvals","sessionlens.search","sessionlens.sessions","sessionlens.setApiKey","sessionlens.status"] as const;
 
 export const ERROR_CODES = {"InvalidParams":-32602,"NotFound":-32001,"RequestFailed":-32803} as const;
 

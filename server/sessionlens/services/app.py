@@ -21,7 +21,6 @@ from urllib.parse import parse_qs, quote, unquote, urlparse
 
 from sessionlens.agents import registry as agent_registry
 from sessionlens.coach.redact import egress, find_secrets, mask_fragments, may_hold_secret, redact_event
-from sessionlens.agents import registry as agent_registry
 from sessionlens.cost import PriceTable, PricingConfig
 from sessionlens.cost import report as cost_report_mod
 from sessionlens.ingest.discovery import default_roots

@@ -10,6 +10,7 @@ never duplicates it in a backend that de-duplicates by id.  ``follow`` repeats t
 from __future__ import annotations
 
 import logging
+import os
 import time
 import urllib.error
 import urllib.request
@@ -90,8 +91,13 @@ class OtlpExport:
         events = db.events(s["file_id"])
         usage = [UsageRow(*r) for r in marks.usage_rows(db, s["id"])]
         children = [] if depth > 4 else [self.view(c, depth=depth + 1) for c in db.subagent_sessions(s["id"])]
+        fallback = None
+        try:
+            fallback = os.stat(str(s.get("path") or "").split("#", 1)[0]).st_mtime_ns
+        except OSError:
+            fallback = time.time_ns()
         return SessionView(session=s, events=events, usage=usage, findings=db.findings(session_id=s["id"]),
-                           children=children)
+                           children=children, fallback_ns=fallback)
 
     def spans_for(self, s: dict[str, Any]) -> list[SpanRecord]:
         spans = session_spans(self.view(s), self.opts)

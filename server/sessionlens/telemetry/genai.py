@@ -94,6 +94,8 @@ class SessionView:
     usage: list[UsageRow]
     findings: list[dict[str, Any]] = field(default_factory=list)
     children: list["SessionView"] = field(default_factory=list)  # sub-agent sessions (own files)
+    #: when the log records no time at all (Cursor transcripts): e.g. the log file's mtime
+    fallback_ns: int | None = None
 
 
 def _digest(*parts: str, size: int) -> bytes:
@@ -148,7 +150,7 @@ def session_spans(view: SessionView, opts: Options | None = None, *, trace_id: b
     start = min([t for t in (_ns(s.get("started_at")), *times[:1]) if t is not None], default=None)
     end = max([t for t in (_ns(s.get("ended_at")), *times[-1:]) if t is not None], default=None)
     if start is None:
-        start = end = 0
+        start = end = view.fallback_ns or 1_000_000_000
     end = max(end or start, start)
 
     models = [m for m in (s.get("models") or []) if m]

@@ -313,9 +313,13 @@ def turn_markdown(b: B.TurnBlock, cwd: str | None) -> str:
 
 def _title_md(title: str) -> str:
     """A title (often a prompt's first line, i.e. Markdown) as one line of safe inline Markdown."""
+    fenced = False
     for line in md_to_markdown(title).splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced  # a fence's content is code: never lifted out of its fence
+            continue
         line = line.strip().lstrip("#>").strip()
-        if line and not line.startswith("```"):
+        if line and not fenced:
             return line
     return md_text(title)
 
