@@ -17,6 +17,13 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from sessionlens.coach.config import CoachConfig
+from sessionlens.coach.evidence import (
+    SHELL_TOOLS,
+    informative_line,
+    is_blocking_command,
+    is_blocking_tool,
+    is_redacted,
+)
 from sessionlens.coach.redact import find_secrets, label, mask, may_hold_secret, redact, secret_candidates
 from sessionlens.ingest.base import TRUNCATION_MARK
 from sessionlens.models import Event, EventKind, EventRef, Finding, Session, Severity, Turn
@@ -62,6 +69,11 @@ def _first_line(text: str | None, limit: int = 160) -> str:
         if line.strip():
             return _short(line, limit)
     return ""
+
+
+def _error_line(text: str | None, limit: int = 160) -> str:
+    """The most informative line of an error output, redacted and shortened (see ``informative_line``)."""
+    return _short(informative_line(text), limit)
 
 
 def _plural(n: int, word: str) -> str:
@@ -165,6 +177,23 @@ class Context:
             return 0
         return int((result.timestamp - start).total_seconds() * 1000)
 
+    def known_command(self, ev: Event) -> str | None:
+        """The command of a tool call when the log shows it (None when redacted or missing)."""
+        command = self.command_of(ev)
+        return None if command is None or is_redacted(command) else command
+
+    def is_opaque_call(self, ev: Event) -> bool:
+        """A tool call that may have run any shell command, but the log does not say which
+        (a shell tool with a redacted or missing command, or a tool whose name is redacted)."""
+        if ev.kind is not EventKind.TOOL_CALL:
+            return False
+        tool = ev.tool or ""
+        if is_redacted(tool):
+            return True
+        if ev.command is not None and not is_redacted(ev.command):
+            return False
+        return tool in SHELL_TOOLS or ev.command is not None or (not tool and is_redacted(ev.text))
+
     def is_test_command(self, command: str | None) -> bool:
         return bool(command) and any(p.search(command) for p in self.test_patterns)
 
@@ -245,11 +274,11 @@ def check_tool_error(ctx: Context, rule: Rule) -> Iterable[Finding]:
         if _is_rejection(ev) or ctx.is_patch_failure(ev):
             continue
         call = ctx.call_of(ev)
-        command = ctx.command_of(ev)
+        command = ctx.known_command(ev)
         tool = ctx.tool_of(ev) or "tool"
         what = f"`{_short(command)}`" if command else tool
         status = f"exit code {ev.exit_code}" if ev.exit_code not in (None, 0) else "an error result"
-        detail = _first_line(ev.text)
+        detail = _error_line(ev.text)
         message = f"{what} failed with {status}" + (f": {detail}" if detail else "")
         related = [ctx.ref(call, "the call")] if call is not None else []
         yield ctx.make(rule, ev.seq, message, related, _tool_error_guideline(command or "", ev.text or ""),
@@ -293,10 +322,24 @@ def _edit_files(ctx: Context, ev: Event) -> list[str] | None:
     return None
 
 
-def check_no_tests_after_edit(ctx: Context, rule: Rule) -> Iterable[Finding]:
+@dataclass
+class EditTesting:
+    """Did a test command run after the last code edit?  ``status``: ``"tested"`` (or nothing was
+    edited), ``"untested"`` (every command after the last edit is known and none is a test) or
+    ``"unknown"`` (a command after the last edit is redacted or missing from the log: it may have
+    been a test run, so nothing can be said)."""
+
+    status: str
+    edits: list[Event] = field(default_factory=list)  # the code edits after the last test run
+    last_test: Event | None = None
+    opaque: list[Event] = field(default_factory=list)  # calls whose command is unknown, after the last edit
+
+
+def tests_after_edit(ctx: Context) -> EditTesting:
     doc_ext = tuple(e.lower() for e in ctx.config.doc_file_extensions)
     edits: list[Event] = []
     last_test: Event | None = None
+    opaque: list[Event] = []
     seen_calls: set[str] = set()
     for ev in ctx.events:
         files = _edit_files(ctx, ev)
@@ -309,14 +352,26 @@ def check_no_tests_after_edit(ctx: Context, rule: Rule) -> Iterable[Finding]:
             if files and all(f.lower().endswith(doc_ext) for f in files):
                 continue
             edits.append(ev)
-        elif ev.kind is EventKind.TOOL_CALL and ctx.is_test_command(ev.command):
-            last_test = ev
-    if not edits:
-        return
-    last_edit = edits[-1]
-    if last_test is not None and last_test.seq > last_edit.seq:
-        return
+            opaque = []  # only the calls after the last edit matter
+        elif ev.kind is EventKind.TOOL_CALL:
+            if ctx.is_test_command(ctx.known_command(ev)):
+                last_test = ev
+            elif ctx.is_opaque_call(ev):
+                opaque.append(ev)
+    if not edits or (last_test is not None and last_test.seq > edits[-1].seq):
+        return EditTesting("tested", last_test=last_test)
     after = [e for e in edits if last_test is None or e.seq > last_test.seq]
+    if opaque:
+        return EditTesting("unknown", after, last_test, opaque)
+    return EditTesting("untested", after, last_test)
+
+
+def check_no_tests_after_edit(ctx: Context, rule: Rule) -> Iterable[Finding]:
+    res = tests_after_edit(ctx)
+    if res.status != "untested":  # "unknown": a redacted command may have been the test run
+        return
+    after, last_test = res.edits, res.last_test
+    last_edit = after[-1]
     files = sorted({f for e in after for f in e.files})
     file_text = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
     when = (f"the last test run was at line {last_test.line}, before them" if last_test is not None
@@ -419,7 +474,7 @@ def check_patch_failed(ctx: Context, rule: Rule) -> Iterable[Finding]:
         files = ev.files or (call.files if call is not None else [])
         tool = ctx.tool_of(ev) or "patch"
         where = f" to {_short(', '.join(files[:3]), 160)}" if files else ""
-        detail = _first_line(ev.text)
+        detail = _error_line(ev.text)
         message = f"{tool} failed to apply{where}" + (f": {detail}" if detail else "")
         yield ctx.make(rule, ev.seq, message, [ctx.ref(call, "the edit")] if call is not None else [],
                        tool=tool, files=files[:20])
@@ -486,9 +541,17 @@ def check_token_outlier(ctx: Context, rule: Rule) -> Iterable[Finding]:
                        turn=turn, tokens=tokens, median=median)
 
 
+def _seconds(ms: int, threshold_s: float) -> str:
+    """A duration in seconds, precise enough to be visibly above the threshold (``120.4 s``)."""
+    s = ms / 1000
+    if round(s) > threshold_s:
+        return f"{s:,.0f} s"
+    return f"{s:,.1f} s" if round(s, 1) > threshold_s else f"{s:,.3f} s"
+
+
 def check_slow_tool_call(ctx: Context, rule: Rule) -> Iterable[Finding]:
     limit_ms = ctx.config.slow_tool_seconds * 1000
-    ignore = set(ctx.config.slow_tool_ignore)
+    ignore = tuple(ctx.config.slow_tool_ignore)
     seen: set[str] = set()
     for ev in ctx.tool_events:
         if ev.kind is not EventKind.TOOL_RESULT and not (ev.kind is EventKind.TOOL_CALL and ev.duration_ms):
@@ -501,18 +564,25 @@ def check_slow_tool_call(ctx: Context, rule: Rule) -> Iterable[Finding]:
         duration = ev.duration_ms
         if duration is None and result is not None:
             duration = result.duration_ms
+        inferred = False
         if duration is None and call is not None and result is not None and call.timestamp and result.timestamp:
             duration = ctx.wall_time_ms(call, result)
-        if duration is None or duration <= limit_ms:
+            inferred = True
+        if duration is None or duration <= limit_ms:  # strictly above the threshold only
             continue
         seen.add(key)
         tool = ctx.tool_of(ev) or "tool"
-        if tool in ignore:
+        command = ctx.known_command(ev)
+        # tools that wait by design: sub-agents, background-job output, questions to the user, `sleep`
+        if is_blocking_tool(tool, ignore) or is_blocking_command(command, _program(command)):
+            continue
+        # a call whose command is redacted, timed only by the log's timestamps, may have waited for an
+        # approval or been a watcher: the log cannot say it was slow
+        if inferred and call is not None and ctx.is_opaque_call(call):
             continue
         primary = call or ev
-        command = ctx.command_of(ev)
         what = f"`{_short(command)}`" if command else tool
-        message = f"{what} took {duration / 1000:,.0f} s (threshold {ctx.config.slow_tool_seconds:,.0f} s)"
+        message = f"{what} took {_seconds(duration, ctx.config.slow_tool_seconds)} (threshold {ctx.config.slow_tool_seconds:,.0f} s)"
         related = [ctx.ref(result, "the result")] if result is not None and result.seq != primary.seq else []
         yield ctx.make(rule, primary.seq, message, related, duration_ms=duration, tool=tool)
 

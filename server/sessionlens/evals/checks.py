@@ -237,6 +237,13 @@ def check_command(check, s: Subject, ctx: EvalContext) -> CheckResult:
 @register("tests_after_edit")
 def check_tests_after_edit(check, s: Subject, ctx: EvalContext) -> CheckResult:
     c = s.coach_context(check.patterns)
+    res = coach_rules.tests_after_edit(c)
+    if res.status == "unknown":  # never a false "no test ran": the log hides what those commands were
+        first = res.opaque[0]
+        return CheckResult(check.check_id, check.kind, True,
+                           f"unknown: {len(res.opaque)} command(s) after the last edit (line {res.edits[-1].line}) are "
+                           f"redacted or missing from the log, first at line {first.line}",
+                           first.seq, skipped=True, data={"unknown": True, "commands": len(res.opaque)})
     rule = coach_rules.RULES["no-tests-after-edit"]
     found = next(iter(rule.check(c, rule)), None)
     if found is None:
