@@ -9,6 +9,7 @@ are never copied into a finding.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -27,6 +28,23 @@ from sessionlens.coach.evidence import (
 from sessionlens.coach.redact import find_secrets, label, mask, may_hold_secret, redact, secret_candidates
 from sessionlens.ingest.base import TRUNCATION_MARK
 from sessionlens.models import Event, EventKind, EventRef, Finding, Session, Severity, Turn
+
+#: The version of the rules' semantics: bump it when a rule's findings change for the same events.
+#: Stored findings carry it (in their coach input hash): a new version re-coaches every session log
+#: on the next index pass, without re-parsing.
+RULES_VERSION = 2
+
+
+def coach_input_hash(config: CoachConfig, *others: str) -> str:
+    """The hash of everything the coach's findings depend on besides the events: the rules' version,
+    the project's coach config and ``others`` (e.g. a fingerprint of the instruction files)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"rules:{RULES_VERSION}\0".encode())
+    h.update(config.model_dump_json().encode())
+    for o in others:
+        h.update(b"\0" + o.encode("utf-8", "replace"))
+    return h.hexdigest()
+
 
 EDIT_TOOLS = frozenset(
     {"Edit", "MultiEdit", "Write", "NotebookEdit", "apply_patch", "str_replace_editor", "str_replace_based_edit_tool",

@@ -35,6 +35,8 @@ from sessionlens.models import Event, EventKind, EventRef, Finding, Severity
 log = logging.getLogger(__name__)
 
 RULE_ID = "guideline-violation"
+#: Bump when the checks' semantics change: stored guideline findings are then recomputed.
+CHECKER_VERSION = 1
 RECENT_SESSIONS = 20  # the window of the lenses, hovers and `sessionlens rules`
 RETIRE_MIN_SESSIONS = 3  # "never relevant — retire it?" needs at least this many checked sessions
 MAX_EVIDENCE = 20
@@ -299,6 +301,13 @@ def violation_findings(results: Sequence[GuidelineResult], session: dict) -> lis
                       "source": g.source, "commit": f.commit},
             ))
     return out
+
+
+def instructions_fingerprint(session: dict, *, workspace_folders: Sequence[str] = ()) -> str:
+    """What the guideline findings of ``session`` depend on besides its events: the instruction files
+    in effect (paths and text hashes) and the checker's version."""
+    files, _ = instruction_files(session, workspace_folders=workspace_folders)
+    return f"checker:{CHECKER_VERSION};" + ";".join(f"{f.path}={text_hash(f.text)}@{f.commit or ''}" for f in files)
 
 
 def session_compliance_findings(session: dict, events: Sequence[Event], findings: Sequence[Finding], *,

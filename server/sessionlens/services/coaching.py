@@ -109,10 +109,10 @@ class CoachService:
         return Path(row["path"]).parent if row else Path.cwd()
 
     def finding(self, finding_id: int) -> dict[str, Any]:
-        rows = [f for f in self.app.db().findings() if f["id"] == finding_id]
-        if not rows:
+        row = self.app.db().finding(finding_id)
+        if row is None:
             raise NotFound(f"finding {finding_id} no longer exists (the log was re-indexed); refresh the diagnostics")
-        return rows[0]
+        return row
 
     def guideline_edit(self, finding: dict[str, Any], read=None) -> FileEdit | None:
         """The edit that adds the finding's guideline to AGENTS.md (Codex) or CLAUDE.md (Claude); None if present."""

@@ -214,4 +214,9 @@ MIGRATIONS: list[str] = [
     DROP INDEX events_call;
     CREATE INDEX events_call ON events(file_id, call_id) WHERE call_id IS NOT NULL;
     """,
+    # migration: coach — findings follow their inputs: the hash of the rules' version, the project's coach
+    # config and the instruction files the findings were computed with (a change re-coaches, no re-parse)
+    """
+    ALTER TABLE files ADD COLUMN coach_hash TEXT;
+    """,
 ]
