@@ -133,3 +133,16 @@ def test_slow_tool_call_skips_redacted_calls_timed_by_timestamps_only() -> None:
     log2.add(EventKind.TOOL_RESULT, tool="exec_command", call_id="z", text="x", duration_ms=400_000)
     [f] = _findings(log2, "slow-tool-call")
     assert f.message.startswith("exec_command took 400 s") and "REDACTED" not in f.message
+
+
+def test_repeated_failure_is_a_loop_only_without_edits_in_between() -> None:
+    log = Log()
+    log.prompt()
+    for _ in range(3):
+        log.shell("git commit -m x", "Exit code 1\nhook failed", exit_code=1)
+        log.tool("Edit", '{"file_path": "a.py"}', "ok", files=["a.py"])  # fixing what the hook reported
+    assert _findings(log, "repeated-failure") == []
+    for _ in range(3):
+        log.shell("git commit -m x", "Exit code 1\nhook failed", exit_code=1)
+    [f] = _findings(log, "repeated-failure")
+    assert "failed 3 times" in f.message and "with no edit in between" in f.message  # after the last edit

@@ -32,7 +32,7 @@ from sessionlens.models import Event, EventKind, EventRef, Finding, Session, Sev
 #: The version of the rules' semantics: bump it when a rule's findings change for the same events.
 #: Stored findings carry it (in their coach input hash): a new version re-coaches every session log
 #: on the next index pass, without re-parsing.
-RULES_VERSION = 2
+RULES_VERSION = 3
 
 
 def coach_input_hash(config: CoachConfig, *others: str) -> str:
@@ -72,6 +72,20 @@ _PATCH_FAILURE_MARKERS = (
 _INTERRUPT_MARKER = "[request interrupted by user"
 # Commands for which exit status 1 is a normal answer ("no match", "files differ"), not an error.
 _EXIT1_OK = frozenset({"grep", "egrep", "fgrep", "rg", "ag", "ack", "diff", "cmp", "test", "[", "[[", "git"})
+# git answers "no" with exit status 1 in these subcommands only (`git commit` failing with 1 is a failure)
+_GIT_EXIT1_OK = frozenset({"diff", "grep", "merge-base", "check-ignore", "show-ref", "ls-remote", "ls-files",
+                           "rev-parse", "cat-file", "config", "describe", "status", "log", "branch", "tag", "stash"})
+
+
+def _exit1_ok(command: str | None) -> bool:
+    program = _program(command)
+    if program not in _EXIT1_OK:
+        return False
+    if program != "git":
+        return True
+    segment = re.split(r"&&|\|\||;|\|", command or "")[-1].split()
+    words = [w for w in segment[segment.index("git") + 1:] if not w.startswith("-")] if "git" in segment else []
+    return not words or words[0] in _GIT_EXIT1_OK
 
 
 def _short(text: str | None, limit: int = 120) -> str:
@@ -219,7 +233,7 @@ class Context:
         if ev.kind is not EventKind.TOOL_RESULT:
             return False
         if ev.exit_code not in (None, 0):
-            if ev.exit_code == 1 and _program(self.command_of(ev)) in _EXIT1_OK:
+            if ev.exit_code == 1 and _exit1_ok(self.command_of(ev)):
                 return False
             return True
         return ev.is_error
@@ -304,30 +318,46 @@ def check_tool_error(ctx: Context, rule: Rule) -> Iterable[Finding]:
 
 
 def check_repeated_failure(ctx: Context, rule: Rule) -> Iterable[Finding]:
-    groups: dict[str, list[Event]] = defaultdict(list)
+    """The same command failing again and again with no edit in between: nothing changed, so the
+    retry could not succeed.  A retry after an edit (fixing what the failure reported) is progress,
+    not a loop: an edit ends the run of failures."""
+    edit_seqs = [ev.seq for ev in ctx.tool_events if _edit_files(ctx, ev) is not None]
+    runs: dict[str, list[list[Event]]] = defaultdict(list)
     for ev in ctx.failures:
         if _is_rejection(ev):
             continue
-        command = ctx.command_of(ev)
+        command = ctx.known_command(ev)
         if command:
             key = "cmd:" + " ".join(command.split())
         else:
             call = ctx.call_of(ev)
+            if call is not None and ctx.is_opaque_call(call):
+                continue  # a redacted command: nobody can tell two of them are the same
             key = f"tool:{ctx.tool_of(ev)}:{' '.join((call.text or '').split()) if call is not None else ''}"
-        groups[key].append(ev)
-    for key, evs in groups.items():
-        if len(evs) < ctx.config.repeat_threshold:
-            continue
-        first = evs[0]
-        command = ctx.command_of(first)
-        what = f"`{_short(command)}`" if command else (ctx.tool_of(first) or "the same tool call")
-        codes = [e.exit_code for e in evs if e.exit_code is not None]
-        code_text = f" (exit codes {', '.join(str(c) for c in codes)})" if codes else ""
-        lines = ", ".join(str(e.line) for e in evs[:10]) + (", …" if len(evs) > 10 else "")
-        message = (f"{what} failed {len(evs)} times{code_text} at lines {lines}; "
-                   "the agent retried without changing its approach")
-        yield ctx.make(rule, first.seq, message, [ctx.ref(e, f"failure {i + 2}") for i, e in enumerate(evs[1:])],
-                       count=len(evs), command=_short(command, 300) or None)
+        groups = runs[key]
+        if groups:
+            prev = groups[-1][-1]
+            i = bisect.bisect_right(edit_seqs, prev.seq)
+            if i < len(edit_seqs) and edit_seqs[i] < ev.seq:  # an edit since the last failure
+                groups.append([ev])
+                continue
+            groups[-1].append(ev)
+        else:
+            groups.append([ev])
+    for key, groups in runs.items():
+        for evs in groups:
+            if len(evs) < ctx.config.repeat_threshold:
+                continue
+            first = evs[0]
+            command = ctx.known_command(first)
+            what = f"`{_short(command)}`" if command else (ctx.tool_of(first) or "the same tool call")
+            codes = [e.exit_code for e in evs if e.exit_code is not None]
+            code_text = f" (exit codes {', '.join(str(c) for c in codes)})" if codes else ""
+            lines = ", ".join(str(e.line) for e in evs[:10]) + (", …" if len(evs) > 10 else "")
+            message = (f"{what} failed {len(evs)} times{code_text} at lines {lines} with no edit in between; "
+                       "the agent retried without changing anything")
+            yield ctx.make(rule, first.seq, message, [ctx.ref(e, f"failure {i + 2}") for i, e in enumerate(evs[1:])],
+                           count=len(evs), command=_short(command, 300) or None)
 
 
 def _edit_files(ctx: Context, ev: Event) -> list[str] | None:
