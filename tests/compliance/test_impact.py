@@ -98,3 +98,26 @@ def test_retirement_suggested_when_never_violated_since(tmp_path):
         assert "too few sessions" in row["significance"]["note"]  # 4 before: no p-value
     finally:
         app.close()
+
+
+def test_cli_rules_impact(tmp_path):
+    import json
+
+    from tests.services.helpers import cli_env, run_cli
+
+    h = make_guideline_history(tmp_path / "w")
+    env = cli_env(tmp_path / "userhome")
+    env["SESSIONLENS_HOME"] = str(tmp_path / "store")
+    assert run_cli("index", str(h.logs), env=env).returncode == 0
+    r = run_cli("rules", "--impact", "--file", str(h.agents_md), env=env)
+    assert r.returncode == 0, r.stderr
+    assert "AGENTS.md:4  since added 2026-02-03: violated in 1 of 8 sessions (was 7 of 8); edits tested 12% → 88%" in r.stdout
+    assert "Fisher's exact test p=0.010" in r.stdout
+    row = next(line for line in r.stdout.splitlines() if line.lstrip().startswith("4 "))
+    assert "7/8" in row and "1/8" in row and "−100%" in row
+    j = run_cli("rules", "--impact", "--file", str(h.agents_md), "--json", env=env)
+    rep = json.loads(j.stdout)
+    g = next(x for x in rep["rows"] if x["line"] == h.guideline_line)
+    assert g["before"]["violated"] == 7 and g["after"]["violated"] == 1 and g["added"]["date"] == "2026-02-03"
+    missing = run_cli("rules", "--impact", "--file", str(tmp_path / "nope.md"), env=env)
+    assert missing.returncode == 1 and "no such file" in missing.stderr
