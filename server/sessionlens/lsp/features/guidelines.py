@@ -1,4 +1,4 @@
-"""Language features for AGENTS.md / CLAUDE.md / CLAUDE.local.md / .ruler/*.md, and the coach conversation.
+"""Guidelines: language features for AGENTS.md / CLAUDE.md / CLAUDE.local.md / .ruler/*.md, and the coach conversation.
 
 * code lens per checkable guideline: "followed in 17 of 20 recent sessions · 3 violations";
 * hover: how the guideline is checked and the violating sessions as deep links;
@@ -17,11 +17,27 @@ from typing import Any
 
 from lsprotocol import types as T
 
+from sessionlens.coach.llm import CoachLLM
 from sessionlens.compliance.checker import RECENT_SESSIONS, lens_title, report
+from sessionlens.compliance.conversation import ConversationService
+from sessionlens.compliance.extract_llm import extract
 from sessionlens.compliance.guidelines import Guideline, parse_guidelines, text_hash
 from sessionlens.compliance.instructions import is_instruction_file
+from sessionlens.lsp.commands import command, session_ref
 from sessionlens.lsp.convert import path_to_uri, uri_to_path
-from sessionlens.lsp.server import DocumentProvider, NotFound, read_document, stream_markdown
+from sessionlens.lsp.core import DocumentProvider, Feature, SessionLensServer
+from sessionlens.lsp.progress import stream_markdown
+from sessionlens.models.api import (
+    AskCoachParams,
+    ClearConversationResult,
+    ConversationParams,
+    ConversationResult,
+    ExtractGuidelinesParams,
+    GuidelineReportParams,
+    GuidelineReportResult,
+    InstructionFileRef,
+)
+from sessionlens.services.app import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +53,10 @@ def _range(line1: int, end1: int | None = None, text_lines: list[str] | None = N
     return T.Range(start=T.Position(line=line1 - 1, character=0), end=T.Position(line=end, character=max(width, 1)))
 
 
-class ComplianceProvider(DocumentProvider):
-    def __init__(self):
+class GuidelineDocuments(DocumentProvider):
+    name = "guidelines"
+
+    def __init__(self) -> None:
         self._reports: dict[str, tuple[float, tuple, dict]] = {}
 
     def matches(self, path: str) -> bool:
@@ -46,7 +64,7 @@ class ComplianceProvider(DocumentProvider):
 
     # ------------------------------------------------------------------ data
     def _text(self, ls, path: str) -> str:
-        return read_document(ls)(path) or ""
+        return ls.read_document(path) or ""
 
     async def _report(self, ls, path: str) -> dict[str, Any]:
         """The per-guideline report of this file, cached briefly and until the store changes."""
@@ -145,80 +163,62 @@ class ComplianceProvider(DocumentProvider):
                                         range=rng, selection_range=_range(g.line, g.line, lines)))
         return out
 
-    # ------------------------------------------------------------------ commands
-    def register(self, ls) -> None:
-        from sessionlens.compliance.conversation import ConversationService
-        from sessionlens.lsp.server import CommandError
+    def forget(self, path: str) -> None:
+        self._reports.pop(path, None)
 
-        def command(name):
-            def deco(fn):
-                @ls.command(name)
-                async def handler(*args):  # pygls passes the server only to handlers annotated with its type
-                    arg = args[0] if args and isinstance(args[0], dict) else {}
-                    try:
-                        return await fn(ls, arg)
-                    except (NotFound, ValueError) as e:
-                        raise CommandError(str(e)) from e
-                return fn
-            return deco
 
-        def ref_of(a: dict) -> str:
-            ref = a.get("session_id") or (uri_to_path(a["uri"]) if a.get("uri") else None)
-            if not ref:
-                raise NotFound("this command needs a session_id or the uri of a session log")
-            return ref
+def _instruction_path(a: InstructionFileRef, what: str) -> str:
+    path = a.path or (uri_to_path(a.uri) if a.uri else None)
+    if not path or not is_instruction_file(path):
+        raise NotFound(f"{what} needs the path of an AGENTS.md / CLAUDE.md / .ruler/*.md file")
+    return path
 
-        @command("sessionlens.askCoach")
-        async def ask(ls_, a: dict):
-            svc = ConversationService(ls_.app)
-            ref = ref_of(a)
-            question = str(a.get("question") or "").strip()
-            if not question:
-                raise ValueError("askCoach needs a question")
-            await ls_.run(ls_.app.resolve_session, ref)  # a clear error before streaming starts
-            return await stream_markdown(ls_, svc.ask(ref, question), title="Ask the coach", stream_id=a.get("stream_id"))
 
-        @command("sessionlens.conversation")
-        async def conversation(ls_, a: dict):
-            s, msgs = await ls_.run(ConversationService(ls_.app).history, ref_of(a))
-            return {"session_id": s["id"], "messages": msgs}
+@command("sessionlens.askCoach")
+async def ask_coach(ls: SessionLensServer, a: AskCoachParams) -> dict[str, Any]:
+    svc = ConversationService(ls.app)
+    ref = session_ref(a)
+    await ls.run(ls.app.resolve_session, ref)  # a clear error before streaming starts
+    return await stream_markdown(ls, svc.ask(ref, a.question), title="Ask the coach", stream_id=a.stream_id)
 
-        @command("sessionlens.clearConversation")
-        async def clear(ls_, a: dict):
-            sid = await ls_.run(ConversationService(ls_.app).clear, ref_of(a))
-            return {"ok": True, "session_id": sid}
 
-        @command("sessionlens.guidelineReport")
-        async def guideline_report(ls_, a: dict):
-            path = a.get("path") or (uri_to_path(a["uri"]) if a.get("uri") else None)
-            if not path or not is_instruction_file(path):
-                raise NotFound("guidelineReport needs the path of an AGENTS.md / CLAUDE.md / .ruler/*.md file")
-            self._reports.pop(path, None)
-            gs, rows, n, _ = await self._rows(ls_, path)
-            line = a.get("line")
-            if line is not None:
-                gs = [g for g in gs if g.line <= int(line) + 1 <= g.end_line]
-            md = "\n\n---\n\n".join(_hover_markdown(g, rows.get(g.key), n) for g in gs if g.checkable)
-            return {"sessions": n, "rows": [r for g in gs if (r := rows.get(g.key))], "markdown": md or "_No checkable guideline here._"}
+@command("sessionlens.conversation")
+async def conversation(ls: SessionLensServer, a: ConversationParams) -> ConversationResult:
+    s, msgs = await ls.run(ConversationService(ls.app).history, session_ref(a))
+    return ConversationResult(session_id=s["id"], messages=msgs)
 
-        @command("sessionlens.extractGuidelines")
-        async def extract_guidelines(ls_, a: dict):
-            from sessionlens.coach.llm import CoachLLM
-            from sessionlens.compliance.extract_llm import extract
 
-            path = a.get("path") or (uri_to_path(a["uri"]) if a.get("uri") else None)
-            if not path or not is_instruction_file(path):
-                raise NotFound("extractGuidelines needs the path of an instruction file")
-            text = self._text(ls_, path)
-            llm = CoachLLM(ls_.app.settings.llm, editor_api_key=ls_.app.api_key)
-            db = ls_.app.db
-            try:
-                res = await extract(text, path, llm, cache_get=lambda k: db().cache_get(k),
-                                    cache_put=lambda *x: db().cache_put(*x), model=ls_.app.settings.llm.model)
-            finally:
-                await llm.aclose()
-            self._reports.pop(path, None)
-            return {**res, "hash": text_hash(text)}
+@command("sessionlens.clearConversation")
+async def clear_conversation(ls: SessionLensServer, a: ConversationParams) -> ClearConversationResult:
+    sid = await ls.run(ConversationService(ls.app).clear, session_ref(a))
+    return ClearConversationResult(ok=True, session_id=sid)
+
+
+@command("sessionlens.guidelineReport")
+async def guideline_report(ls: SessionLensServer, a: GuidelineReportParams) -> GuidelineReportResult:
+    path = _instruction_path(a, "guidelineReport")
+    PROVIDER.forget(path)
+    gs, rows, n, _ = await PROVIDER._rows(ls, path)
+    if a.line is not None:
+        gs = [g for g in gs if g.line <= a.line + 1 <= g.end_line]
+    md = "\n\n---\n\n".join(_hover_markdown(g, rows.get(g.key), n) for g in gs if g.checkable)
+    return GuidelineReportResult(sessions=n, rows=[r for g in gs if (r := rows.get(g.key))],
+                                 markdown=md or "_No checkable guideline here._")
+
+
+@command("sessionlens.extractGuidelines")
+async def extract_guidelines(ls: SessionLensServer, a: ExtractGuidelinesParams) -> dict[str, Any]:
+    path = _instruction_path(a, "extractGuidelines")
+    text = PROVIDER._text(ls, path)
+    llm = CoachLLM(ls.app.settings.llm, editor_api_key=ls.app.api_key)
+    db = ls.app.db
+    try:
+        res = await extract(text, path, llm, cache_get=lambda k: db().cache_get(k),
+                            cache_put=lambda *x: db().cache_put(*x), model=ls.app.settings.llm.model)
+    finally:
+        await llm.aclose()
+    PROVIDER.forget(path)
+    return {**res, "hash": text_hash(text)}
 
 
 def _hover_markdown(g: Guideline, row: dict | None, n: int) -> str:
@@ -245,4 +245,8 @@ def _esc(s: str) -> str:
     return s.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]").replace("\n", " ")
 
 
-PROVIDER = ComplianceProvider()
+PROVIDER = GuidelineDocuments()
+FEATURE = Feature(
+    "guidelines", documents=PROVIDER,
+    commands=(ask_coach, conversation, clear_conversation, guideline_report, extract_guidelines),
+)

@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 import threading
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,13 @@ from sessionlens.evals import jsonpos
 from sessionlens.evals.runner import (
     SUITE_SUFFIX, SuiteError, find_suites, last_run, load_suite, run_suite_sync, validate_suite_text,
 )
+from sessionlens.lsp.commands import command
 from sessionlens.lsp.convert import path_to_uri, uri_to_path
-from sessionlens.lsp.server import DocumentProvider, provider_for, publish, read_document
+from sessionlens.lsp.core import DocumentProvider, Feature, SessionLensServer, provider_for, publish
+from sessionlens.lsp.features.indexing import refresh_code_lenses
+from sessionlens.lsp.progress import Progress
+from sessionlens.models.api import RunEvalsParams
+from sessionlens.services.app import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +48,14 @@ def _failing_by_check(rows: list[dict[str, Any]]) -> dict[str, tuple[int, list[d
     return out
 
 
-class EvalProvider(DocumentProvider):
+class EvalDocuments(DocumentProvider):
+    name = "evals"
+
     def matches(self, path: str) -> bool:
         return path.endswith(SUITE_SUFFIX)
 
     async def _state(self, ls, path: str):
-        text = read_document(ls)(path) or ""
+        text = ls.read_document(path) or ""
         suite, problems = validate_suite_text(text)
         run = await ls.run(last_run, ls.app, suite.name) if suite is not None else None
         return text, suite, problems, run
@@ -123,15 +129,15 @@ class EvalProvider(DocumentProvider):
         return lenses
 
 
-PROVIDER = EvalProvider()
+PROVIDER = EvalDocuments()
 
 
-def _suite_files(ls, a: dict[str, Any]) -> list[Path]:
-    ref = a.get("file") or a.get("uri")
+def _suite_files(ls: SessionLensServer, a: RunEvalsParams) -> list[Path]:
+    ref = a.file or a.uri
     if ref:
         p = uri_to_path(ref) if str(ref).startswith("file:") else str(Path(ref).absolute())
         if not p or not Path(p).is_file():
-            raise SuiteError(f"no such suite file: {ref}")
+            raise NotFound(f"no such suite file: {ref}")
         return [Path(p)]
     files = find_suites(ls.app.workspace_folders)
     if not files:
@@ -139,61 +145,40 @@ def _suite_files(ls, a: dict[str, Any]) -> list[Path]:
     return files
 
 
-async def _start_cancellable_progress(ls, title: str, cancel: threading.Event) -> str | None:
-    """Server-initiated work-done progress whose cancel button sets ``cancel``."""
-    if not ls.client_supports("window", "work_done_progress"):
-        return None
-    token = f"sessionlens-evals-{uuid.uuid4()}"
-    try:
-        await ls.work_done_progress.create_async(token)
-    except Exception as e:
-        log.info("client refused work-done progress: %s", e)
-        return None
-    fut = ls.work_done_progress.tokens.get(token)
-    if fut is not None:  # pygls cancels this future on window/workDoneProgress/cancel
-        fut.add_done_callback(lambda f: cancel.set() if f.cancelled() else None)
-    ls.work_done_progress.begin(token, T.WorkDoneProgressBegin(title=title, cancellable=True, percentage=0))
-    return token
-
-
-async def run_evals_command(ls, a: dict[str, Any]) -> dict[str, Any]:
-    """Run the suite ``a["file"]`` (path or uri), or every suite in the workspace, with cancellable progress."""
+@command("sessionlens.runEvals")
+async def run_evals(ls: SessionLensServer, a: RunEvalsParams) -> dict[str, Any]:
+    """Run the suite ``a.file`` (path or uri), or every suite in the workspace, with cancellable progress."""
     files = _suite_files(ls, a)
     suites = [(f, load_suite(f)) for f in files]
     loop = asyncio.get_running_loop()
     cancel = threading.Event()
-    token = await _start_cancellable_progress(ls, "Running evals", cancel)
+    progress = await Progress.start(ls, "Running evals", cancel=cancel)
     reports = []
     try:
         for n, (f, suite) in enumerate(suites):
 
-            def progress(done: int, total: int, msg: str, name=suite.name, n=n) -> None:
-                if not token:
-                    return
+            def on_progress(done: int, total: int, msg: str, name: str = suite.name, n: int = n) -> None:
                 pct = int(100 * (n + (done / total if total else 1)) / len(suites))
                 text = f"{name}: {done}/{total} sessions" + (f" · {msg}" if msg and msg != "done" else "")
-                loop.call_soon_threadsafe(ls.work_done_progress.report, token,
-                                          T.WorkDoneProgressReport(message=text, percentage=pct))
+                progress.report_threadsafe(loop, text, pct)
 
-            reports.append(await ls.run(run_suite_sync, ls.app, suite, suite_path=str(f), progress=progress, cancel=cancel))
+            reports.append(await ls.run(run_suite_sync, ls.app, suite, suite_path=str(f), progress=on_progress, cancel=cancel))
             if cancel.is_set():
                 break
     except asyncio.CancelledError:
         cancel.set()
         raise
     finally:
-        if token:
-            msg = "cancelled" if cancel.is_set() else ", ".join(f"{r.suite}: {r.passed}/{r.total}" for r in reports)
-            ls.work_done_progress.end(token, T.WorkDoneProgressEnd(message=msg or "done"))
+        msg = "cancelled" if cancel.is_set() else ", ".join(f"{r.suite}: {r.passed}/{r.total}" for r in reports)
+        progress.end(msg or "done")
     for uri, doc in list(ls.workspace.text_documents.items()):
         p = uri_to_path(uri)
         if p and provider_for(ls, p) is PROVIDER:
             await publish(ls, uri, doc.version)
-    if ls.client_supports("workspace", "code_lens", "refresh_support"):
-        try:
-            await asyncio.wait_for(ls.workspace_code_lens_refresh_async(None), 2)
-        except Exception:
-            log.debug("code lens refresh failed", exc_info=True)
+    await refresh_code_lenses(ls)
     return {"cancelled": cancel.is_set(),
             "suites": [{"file": str(f), **r.to_dict()} for (f, _), r in zip(suites, reports)],
             "markdown": "\n".join(r.markdown() for r in reports)}
+
+
+FEATURE = Feature("evals", documents=PROVIDER, commands=(run_evals,))

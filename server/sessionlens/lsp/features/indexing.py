@@ -1,0 +1,184 @@
+"""Indexing: one serialised loop (full passes and live appends), polling of the agents' homes,
+watched-file events, and the ``reindex`` / ``status`` commands.
+
+Indexing runs on its own single-thread executor, reported with work-done progress; the event loop
+only does I/O.  Several servers (editor windows) and the CLI share one store: whoever holds the
+store's writer lock indexes, the others read and follow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types as T
+
+from sessionlens.lsp.commands import command
+from sessionlens.lsp.convert import uri_to_path
+from sessionlens.lsp.core import STATUS_NOTIFICATION, Feature, SessionLensServer, method, publish
+from sessionlens.lsp.progress import Progress
+from sessionlens.models.api import ReindexParams, ReindexResult, StatusParams, StatusResult
+from sessionlens.services.indexer import IndexStats
+
+log = logging.getLogger(__name__)
+
+LOG_SUFFIXES = (".jsonl", ".jsonl.zst")
+
+
+def request_index(ls: SessionLensServer, paths: list[str] | None = None, *, full: bool = False) -> None:
+    if full:
+        ls.full_pass_requested = True
+    if paths:
+        ls.pending_paths.update(paths)
+    if ls.index_wakeup is not None:
+        ls.index_wakeup.set()
+
+
+async def index_loop(ls: SessionLensServer) -> None:
+    """Serialises all indexing work: full passes (start-up, settings, reindex) and live appends."""
+    assert ls.index_wakeup is not None
+    while True:
+        await ls.index_wakeup.wait()
+        await asyncio.sleep(0.03)  # coalesce bursts of file events
+        ls.index_wakeup.clear()
+        full = ls.full_pass_requested
+        paths = sorted(ls.pending_paths)
+        ls.full_pass_requested = False
+        ls.pending_paths.clear()
+        try:
+            if full:
+                await run_index(ls, paths=None, title="Indexing agent session logs", show_progress=True)
+            if paths:
+                await run_index(ls, paths=paths, title=None, show_progress=False)
+        except Exception as e:
+            log.exception("indexing failed: %s", e)
+
+
+async def run_index(ls: SessionLensServer, *, paths: list[str] | None, title: str | None,
+                    show_progress: bool = True) -> IndexStats | None:
+    loop = asyncio.get_running_loop()
+    progress = await Progress.start(ls, title) if (title and show_progress) else Progress(ls, None)
+    ls.indexing = True
+    if title:
+        ls.notify_status("indexing", title)
+    last = [0.0]
+
+    def on_progress(p: Any) -> None:
+        now = time.monotonic()
+        if not progress or (now - last[0] < 0.2 and p.path is not None):
+            return
+        last[0] = now
+        pct = int(100 * p.done / p.total) if p.total else 100
+        msg = f"{p.done}/{p.total} files" + (f" · {Path(p.path).name}" if p.path else "")
+
+        def send() -> None:
+            try:
+                progress.report(msg, pct)
+                ls.protocol.notify(STATUS_NOTIFICATION, {**ls.last_status, "state": "indexing", "message": msg})
+            except Exception:
+                pass
+
+        loop.call_soon_threadsafe(send)
+
+    def work() -> IndexStats:
+        targets = ls.app.roots(sorted(ls.extra_paths)) if paths is None else paths
+        # another window or the CLI may be writing: wait briefly, then follow its results
+        return ls.app.index(targets, progress=on_progress, lock_timeout=30 if paths is None else 5)
+
+    stats = None
+    try:
+        stats = await loop.run_in_executor(ls.index_pool, work)
+    finally:
+        ls.indexing = False
+        msg = "done"
+        if stats is not None:
+            msg = f"{stats.files_changed} changed of {stats.files_seen} files · {stats.events:,} events"
+            if stats.errors == ["busy"]:
+                msg = "another sessionlens process is indexing; showing its results"
+        progress.end(msg)
+    ls.notify_status("idle")
+    if stats is not None and (stats.files_changed or paths is None):
+        await refresh_open_documents(ls, set(stats.changed_paths) if paths is not None else None)
+    return stats
+
+
+async def refresh_open_documents(ls: SessionLensServer, changed: set[str] | None) -> None:
+    for uri, doc in list(ls.workspace.text_documents.items()):
+        path = uri_to_path(uri)
+        if not path or not path.endswith(LOG_SUFFIXES):
+            continue
+        if changed is not None and path not in changed:
+            continue
+        await publish(ls, uri, doc.version)
+    await refresh_code_lenses(ls)
+
+
+async def refresh_code_lenses(ls: SessionLensServer) -> None:
+    if ls.client_supports("workspace", "code_lens", "refresh_support"):
+        try:
+            await asyncio.wait_for(ls.workspace_code_lens_refresh_async(None), 2)
+        except Exception:
+            log.debug("code lens refresh failed", exc_info=True)
+
+
+async def poll_loop(ls: SessionLensServer) -> None:
+    """Roots outside the workspace (the agent homes) are polled: a stat per known file and folder
+    (``LogWatcher``), cheap when nothing changed."""
+    while True:
+        await asyncio.sleep(ls.app.settings.poll_interval_s)
+        if ls.indexing or ls.index_wakeup is None:
+            continue
+        outside = [r for r in ls.app.roots(sorted(ls.extra_paths))
+                   if not any(r == f or r.startswith(f.rstrip("/") + "/") for f in ls.app.workspace_folders)
+                   or r in ls.extra_paths]
+        if not outside:
+            continue
+        changed = await ls.run(ls.watcher.changed, outside)
+        if changed:
+            request_index(ls, changed)
+
+
+def start(ls: SessionLensServer) -> None:
+    """Start the index and poll loops with a full pass (from ``initialized``)."""
+    if ls.index_wakeup is None:
+        ls.index_wakeup = asyncio.Event()
+    ls.full_pass_requested = True
+    ls.spawn(index_loop(ls))
+    ls.poll_task = ls.spawn(poll_loop(ls))
+    ls.index_wakeup.set()
+
+
+@method(T.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def did_change_watched(ls: SessionLensServer, params: T.DidChangeWatchedFilesParams) -> None:
+    paths = []
+    for ch in params.changes:
+        p = uri_to_path(ch.uri)
+        if not p:
+            continue
+        if p.endswith(".sessionlens.json"):
+            request_index(ls, full=True)
+            continue
+        if ch.type != T.FileChangeType.Deleted:
+            paths.append(p)
+    if paths:
+        request_index(ls, paths)
+
+
+@command("sessionlens.reindex")
+async def reindex(ls: SessionLensServer, a: ReindexParams) -> ReindexResult:
+    stats = await run_index(ls, paths=list(a.paths) if a.paths else None, title="Reindexing session logs")
+    c = await ls.run(lambda: ls.app.db().counts())
+    return ReindexResult(files=c["files"], sessions=c["sessions"], events=c["events"], problems=c["problems"],
+                         changed=stats.files_changed if stats else 0)
+
+
+@command("sessionlens.status")
+async def status(ls: SessionLensServer, a: StatusParams) -> StatusResult:
+    c = await ls.run(lambda: ls.app.db().counts())
+    return StatusResult.model_validate({"indexing": ls.indexing, **c, "store": str(ls.app.home)})
+
+
+FEATURE = Feature("indexing", methods=(did_change_watched,), commands=(reindex, status))

@@ -1,0 +1,290 @@
+"""The client/server contract: params and result of every ``workspace/executeCommand`` command.
+
+Declared once here (``COMMANDS``), implemented once in ``sessionlens.lsp.features`` (``@command``
+binds a handler to its entry), and exported as JSON Schema (``sessionlens schemas``) from which the
+VS Code extension's TypeScript types and the docs' command table are generated.
+
+Errors: arguments that do not validate answer ``InvalidParams`` (-32602); an unknown session,
+finding, link or file answers ``NOT_FOUND`` (-32001); any other refusal (a domain error such as
+a malformed suite) answers ``REQUEST_FAILED`` (-32803).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+NOT_FOUND = -32001
+REQUEST_FAILED = -32803
+
+CostGrouping = Literal["day", "week", "month", "session", "model", "project", "agent"]
+
+
+class Params(BaseModel):
+    """Command arguments: one JSON object (unknown keys are ignored, known keys are checked)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class Result(BaseModel):
+    """A command's answer (extra keys a handler adds are kept)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class SessionRef(Params):
+    """A session by ``session_id`` (id or unique prefix) or by the ``uri`` of its log."""
+
+    session_id: str | None = None
+    uri: str | None = None
+
+    @model_validator(mode="after")
+    def _one_ref(self) -> SessionRef:
+        if not (self.session_id or self.uri):
+            raise ValueError("needs a session_id or the uri of a session log")
+        return self
+
+
+class StreamParams(Params):
+    stream_id: str | None = Field(None, description="id of the sessionlens/stream notifications (default: a new uuid)")
+
+
+class InstructionFileRef(Params):
+    """An instruction file (AGENTS.md, CLAUDE.md, .ruler/*.md) by ``path`` or ``uri``."""
+
+    path: str | None = None
+    uri: str | None = None
+
+    @model_validator(mode="after")
+    def _one_ref(self) -> InstructionFileRef:
+        if not (self.path or self.uri):
+            raise ValueError("needs the path or uri of an instruction file")
+        return self
+
+
+# ---------------------------------------------------------------------- sessions & search
+class SearchParams(Params):
+    query: str = ""
+    agent: str | None = None
+    project: str | None = None
+    kind: str | None = None
+    tool: str | None = None
+    session: str | None = None
+    since: str | None = None
+    until: str | None = None
+    limit: int = Field(20, ge=1, le=1000)
+    workspace_only: bool | None = None
+
+
+class SearchResult(Result):
+    total: int
+    hits: list[dict[str, Any]]
+    warnings: list[str] = []
+
+
+class SessionsParams(Params):
+    project: str | None = None
+    agent: str | None = None
+    since: str | None = None
+    until: str | None = None
+    limit: int = Field(200, ge=1, le=100_000)
+    workspace_only: bool | None = None
+
+
+class SessionsResult(Result):
+    sessions: list[dict[str, Any]]
+
+
+class RenderSessionParams(SessionRef):
+    pass
+
+
+class RenderSessionResult(Result):
+    title: str
+    markdown: str
+
+
+class ResolveLinkParams(Params):
+    link: str
+
+
+class ResolveLinkResult(Result):
+    session_id: str
+    seq: int | None
+    path: str
+    uri: str
+    line: int = Field(description="1-based line of the event in the log (1 when the link names no event)")
+
+
+class DeepLinkParams(Params):
+    uri: str
+    line: int = Field(0, ge=0, description="0-based line in the log")
+
+
+class DeepLinkResult(Result):
+    link: str
+
+
+class CostReportParams(Params):
+    by: CostGrouping = "day"
+    since: str | None = None
+    until: str | None = None
+    project: str | None = None
+    agent: str | None = None
+
+
+class CostReportResult(Result):
+    by: str
+    rows: list[dict[str, Any]]
+    totals: dict[str, Any]
+    markdown: str
+    svg: str
+
+
+# ---------------------------------------------------------------------- indexing
+class ReindexParams(Params):
+    paths: list[str] | None = None
+
+
+class ReindexResult(Result):
+    files: int
+    sessions: int
+    events: int
+    problems: int
+    changed: int
+
+
+class StatusParams(Params):
+    pass
+
+
+class StatusResult(Result):
+    indexing: bool
+    files: int
+    sessions: int
+    events: int
+    problems: int
+    findings: int
+    projects: int
+    store: str
+
+
+# ---------------------------------------------------------------------- coach
+class SetApiKeyParams(Params):
+    key: str | None = None
+
+
+class SetApiKeyResult(Result):
+    ok: bool
+    configured: bool
+
+
+class ExplainFindingParams(StreamParams):
+    finding_id: int
+
+
+class CoachSessionParams(SessionRef, StreamParams):
+    pass
+
+
+class StreamedMarkdownResult(Result):
+    id: str
+    markdown: str
+    error: str | None
+
+
+class AskCoachParams(SessionRef, StreamParams):
+    question: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _question(self) -> AskCoachParams:
+        if not self.question.strip():
+            raise ValueError("askCoach needs a question")
+        self.question = self.question.strip()
+        return self
+
+
+class ConversationParams(SessionRef):
+    pass
+
+
+class ConversationResult(Result):
+    session_id: str
+    messages: list[dict[str, Any]]
+
+
+class ClearConversationResult(Result):
+    ok: bool
+    session_id: str
+
+
+# ---------------------------------------------------------------------- guidelines
+class GuidelineReportParams(InstructionFileRef):
+    line: int | None = Field(None, ge=0, description="0-based line: only the guideline there")
+
+
+class GuidelineReportResult(Result):
+    sessions: int
+    rows: list[dict[str, Any]]
+    markdown: str
+
+
+class ExtractGuidelinesParams(InstructionFileRef):
+    pass
+
+
+class ExtractGuidelinesResult(Result):
+    hash: str
+
+
+# ---------------------------------------------------------------------- evals
+class RunEvalsParams(Params):
+    file: str | None = Field(None, description="a suite's path or uri (default: every *.eval.json in the workspace)")
+    uri: str | None = None
+
+
+class RunEvalsResult(Result):
+    cancelled: bool
+    suites: list[dict[str, Any]]
+    markdown: str
+
+
+# ---------------------------------------------------------------------- the table
+@dataclass(frozen=True)
+class CommandContract:
+    name: str
+    params: type[Params]
+    result: type[Result]
+    summary: str
+
+
+def _table(*rows: tuple[str, type[Params], type[Result], str]) -> dict[str, CommandContract]:
+    out: dict[str, CommandContract] = {}
+    for name, p, r, s in rows:
+        if name in out:
+            raise ValueError(f"command {name} declared twice")
+        out[name] = CommandContract(name, p, r, s)
+    return out
+
+
+COMMANDS: dict[str, CommandContract] = _table(
+    ("sessionlens.search", SearchParams, SearchResult, "full-text search over indexed events"),
+    ("sessionlens.sessions", SessionsParams, SessionsResult, "list indexed sessions, newest first"),
+    ("sessionlens.renderSession", RenderSessionParams, RenderSessionResult, "a session as Markdown"),
+    ("sessionlens.resolveLink", ResolveLinkParams, ResolveLinkResult, "resolve a sessionlens:// link to a log and line"),
+    ("sessionlens.deepLink", DeepLinkParams, DeepLinkResult, "the sessionlens:// link of a line in a log"),
+    ("sessionlens.costReport", CostReportParams, CostReportResult, "token usage and cost, grouped"),
+    ("sessionlens.reindex", ReindexParams, ReindexResult, "index the logs (or the given paths) now"),
+    ("sessionlens.status", StatusParams, StatusResult, "store counts and whether indexing runs"),
+    ("sessionlens.setApiKey", SetApiKeyParams, SetApiKeyResult, "set (or clear) the editor's Anthropic API key"),
+    ("sessionlens.explainFinding", ExplainFindingParams, StreamedMarkdownResult, "AI explanation of a coach finding (streamed)"),
+    ("sessionlens.coachSession", CoachSessionParams, StreamedMarkdownResult, "AI coaching of a whole session (streamed)"),
+    ("sessionlens.askCoach", AskCoachParams, StreamedMarkdownResult, "ask the coach about a session (streamed)"),
+    ("sessionlens.conversation", ConversationParams, ConversationResult, "the coach conversation of a session"),
+    ("sessionlens.clearConversation", ConversationParams, ClearConversationResult, "forget a session's coach conversation"),
+    ("sessionlens.guidelineReport", GuidelineReportParams, GuidelineReportResult, "how each guideline of a file was followed"),
+    ("sessionlens.extractGuidelines", ExtractGuidelinesParams, ExtractGuidelinesResult, "LLM extraction of checkable guidelines"),
+    ("sessionlens.runEvals", RunEvalsParams, RunEvalsResult, "run one eval suite or all in the workspace"),
+)

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from lsprotocol import types as T
+
+from sessionlens.lsp.features import lifecycle
+
+
+def test_watchers_cover_logs_and_project_config(ls):
+    globs = [w.glob_pattern for w in lifecycle.file_watchers(ls)]
+    assert globs[:2] == ["**/*.jsonl", "**/.sessionlens.json"]
+
+
+def test_workspace_folder_changes_update_the_scope_and_ask_a_full_pass(ls, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    ls.app.workspace_folders = [str(a)]
+    lifecycle.did_change_folders(ls, T.DidChangeWorkspaceFoldersParams(event=T.WorkspaceFoldersChangeEvent(
+        added=[T.WorkspaceFolder(uri=b.as_uri(), name="b")], removed=[T.WorkspaceFolder(uri=a.as_uri(), name="a")])))
+    assert ls.app.workspace_folders == [str(b)] and ls.full_pass_requested
+
+
+async def test_initialized_registers_watchers_and_starts_indexing(ls):
+    ls.capabilities |= {("workspace", "did_change_watched_files", "dynamic_registration")}
+    await lifecycle.initialized(ls, T.InitializedParams())
+    try:
+        regs = [r for p in ls.registrations for r in p.registrations]
+        assert [r.method for r in regs] == [T.WORKSPACE_DID_CHANGE_WATCHED_FILES]
+        assert ls.index_wakeup is not None and ls.full_pass_requested and len(ls.tasks) == 2
+    finally:
+        for t in list(ls.tasks):
+            t.cancel()
