@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 
 import pytest
 
@@ -121,3 +120,24 @@ def test_cli_rules_impact(tmp_path):
     assert g["before"]["violated"] == 7 and g["after"]["violated"] == 1 and g["added"]["date"] == "2026-02-03"
     missing = run_cli("rules", "--impact", "--file", str(tmp_path / "nope.md"), env=env)
     assert missing.returncode == 1 and "no such file" in missing.stderr
+
+
+def test_a_session_at_an_older_commit_was_not_told(history):
+    """The session's recorded git commit decides what the agent read: one started after the guideline's
+    commit but checked out before it (an old branch) counts before."""
+    import subprocess
+
+    from sessionlens.samples.guideline_history import write_session
+
+    h, app = history
+    old = subprocess.run(["git", "-C", str(h.repo), "rev-parse", "HEAD~1"], capture_output=True, text=True).stdout.strip()
+    new = subprocess.run(["git", "-C", str(h.repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    late = ADDED.replace(day=25)
+    write_session(h.logs / "rollout-2026-02-25T09-00-00-old.jsonl", sid="00000000-0000-4000-8000-0000000c0001",
+                  start=late, cwd=str(h.repo), test_after_edit=False, commit=old)
+    write_session(h.logs / "rollout-2026-02-25T10-00-00-new.jsonl", sid="00000000-0000-4000-8000-0000000c0002",
+                  start=late.replace(hour=10), cwd=str(h.repo), test_after_edit=True, commit=new)
+    app.index([str(h.logs)])
+    row = _row(impact_report(app, str(h.agents_md)), GUIDELINE)
+    assert (row["before"]["sessions"], row["before"]["violated"]) == (9, 8)
+    assert (row["after"]["sessions"], row["after"]["violated"]) == (9, 1)

@@ -307,13 +307,46 @@ def _change(before: float | None, after: float | None) -> float | None:
     return (after - before) / before
 
 
+def keys_at_commits(path: str, sessions: Sequence[dict[str, Any]]) -> dict[str, set[str]]:
+    """{session id: guideline keys of ``path`` at the session's git commit} for the sessions whose
+    commit is in the file's repository: what the agent was actually told (a session on an old branch
+    ran without a guideline committed elsewhere before it started)."""
+    root = git_root(os.path.dirname(os.path.abspath(path)))
+    if root is None:
+        return {}
+    from sessionlens.compliance.instructions import has_commit
+
+    rel = os.path.relpath(os.path.realpath(path), os.path.realpath(root))
+    per_commit: dict[str, set[str] | None] = {}
+    out: dict[str, set[str]] = {}
+    for s in sessions:
+        commit = s.get("git_commit")
+        if not commit:
+            continue
+        if commit not in per_commit:
+            text = show_at(root, commit, rel) if has_commit(root, commit) else None
+            per_commit[commit] = {g.key for g in parse_guidelines(text, path)} if text is not None else (
+                set() if has_commit(root, commit) else None)
+        keys = per_commit[commit]
+        if keys is not None:
+            out[s["id"]] = keys
+    return out
+
+
 def guideline_impact(app, g: Guideline, appeared: Appearance | None, sessions: Sequence[dict[str, Any]],
-                     written_by_coach: bool = False) -> dict[str, Any]:
+                     written_by_coach: bool = False, keys_at: dict[str, set[str]] | None = None) -> dict[str, Any]:
+    """Before/after figures of one guideline.  A session is *after* when the guideline was in the file at
+    its git commit (when the repository has that commit), else when it started after the guideline
+    appeared."""
     before, after = Side(), Side()
     last_violation: float | None = None
+    keys_at = keys_at or {}
     for s in sessions:
         o = _outcome(app, s, g)
-        if appeared is not None and (s.get("started_at") or 0) >= appeared.ts:
+        at_commit = keys_at.get(s["id"])
+        told = (g.key in at_commit) if at_commit is not None else (
+            appeared is not None and (s.get("started_at") or 0) >= appeared.ts)
+        if told:
             after.add(o)
             if o.status == "violated":
                 last_violation = s.get("started_at")
@@ -342,7 +375,8 @@ def impact_report(app, path: str, *, text: str | None = None) -> dict[str, Any]:
     coach_lines = _coach_section_lines(text)
     when = appearances(path, text)
     sessions = project_sessions(app, path)
-    rows = [guideline_impact(app, g, when.get(g.key), sessions, g.line in coach_lines) for g in gs]
+    keys_at = keys_at_commits(path, sessions)
+    rows = [guideline_impact(app, g, when.get(g.key), sessions, g.line in coach_lines, keys_at) for g in gs]
     return {"path": path, "sessions": len(sessions), "rows": rows}
 
 

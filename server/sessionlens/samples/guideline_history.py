@@ -44,7 +44,7 @@ def _git(repo: Path, *args: str, when: datetime | None = None) -> None:
 
 
 def write_session(path: Path, *, sid: str, start: datetime, cwd: str, test_after_edit: bool,
-                  failing_retries: int = 0, tokens: int = 20_000) -> None:
+                  failing_retries: int = 0, tokens: int = 20_000, commit: str | None = None) -> None:
     """A small Codex rollout: one turn that edits ``app.py``; then runs the tests (or only
     ``git status``); ``failing_retries`` times the same failing command, with no edit in between."""
     t = start
@@ -71,9 +71,11 @@ def write_session(path: Path, *, sid: str, start: datetime, cwd: str, test_after
         line("event_msg", {"type": "token_count", "info": {"total_token_usage": dict(total), "last_token_usage": last,
                                                            "model_context_window": 258400}})
 
-    line("session_meta", {"id": sid, "timestamp": start.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "cwd": cwd,
-                          "originator": "codex_cli_rs", "cli_version": "0.104.0", "source": "cli",
-                          "model_provider": "openai"})
+    meta = {"id": sid, "timestamp": start.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "cwd": cwd, "originator": "codex_cli_rs",
+            "cli_version": "0.104.0", "source": "cli", "model_provider": "openai"}
+    if commit:
+        meta["git"] = {"commit_hash": commit, "branch": "main"}
+    line("session_meta", meta)
     line("event_msg", {"type": "task_started", "turn_id": f"{sid}-t1", "model_context_window": 258400})
     line("response_item", {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Fix the greeting"}]})
     line("event_msg", {"type": "user_message", "message": "Fix the greeting", "images": []})

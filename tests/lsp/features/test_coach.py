@@ -43,6 +43,7 @@ async def test_quick_fixes_for_a_finding_explain_and_disable(ls, indexed):
 
 async def test_quick_fixes_in_the_workspace_edit_and_open_the_target(tmp_path):
     import random
+    from pathlib import Path
 
     from sessionlens.samples.generator import DEFAULT_START, generate_claude_session
     from tests.lsp.fakes import FakeServer, make_app
@@ -63,7 +64,7 @@ async def test_quick_fixes_in_the_workspace_edit_and_open_the_target(tmp_path):
         actions = await logs.PROVIDER.code_action(srv, str(log), params)
         target = ws / "CLAUDE.md"
         add = next(a for a in actions if a.title.startswith("Add guideline to "))
-        assert str(target).replace(str(__import__("pathlib").Path.home()), "~") in add.title  # names the path
+        assert str(target).replace(str(Path.home()), "~") in add.title  # names the path
         assert list(add.edit.changes) == [target.as_uri()]
         assert add.command.command == "sessionlens.showQuickFixTarget" and add.command.arguments == [{"path": str(target)}]
         disable = next(a for a in actions if a.title.startswith("Disable rule"))
