@@ -146,3 +146,9 @@ def test_repeated_failure_is_a_loop_only_without_edits_in_between() -> None:
         log.shell("git commit -m x", "Exit code 1\nhook failed", exit_code=1)
     [f] = _findings(log, "repeated-failure")
     assert "failed 3 times" in f.message and "with no edit in between" in f.message  # after the last edit
+
+
+def test_a_linter_location_comes_with_its_message() -> None:
+    out = ("Total errors: 2, Skipped: 0\ndone in 0m12.09s\nlib/app/helpers.ex:57:13:pattern_match\n"
+           "The pattern can never match the type.\n\nPattern:\n{:ok, _id}")
+    assert informative_line(out) == "The pattern can never match the type. (lib/app/helpers.ex:57:13:pattern_match)"

@@ -124,10 +124,17 @@ def informative_line(text: str | None, limit: int = 400) -> str:
     lines = _lines(text)[:limit]
     if not lines:
         return ""
-    best, best_score = "", -1.0
+    best, best_score, at = "", -1.0, -1
     for i, line in enumerate(lines):
         s = _score(line) + (0.25 if i == 0 else 0)  # a tool's own message comes first; later lines may echo input
         exception = bool(re.match(r"^[\w.]*(?:Error|Exception)\b:", line))
         if s > best_score or (exception and s == best_score):
-            best, best_score = line, s
+            best, best_score, at = line, s, i
+    if _LOCATION_RE.match(best) and not _STRONG_RE.search(best):
+        # a linter's "file:line:col" names where, its neighbour says what: quote both
+        near = [(j, lines[j]) for j in (at + 1, at - 1) if 0 <= j < len(lines) and not _LOCATION_RE.match(lines[j])]
+        near = [(j, t) for j, t in near if _score(t) >= 1.0 and not t.endswith(":")]
+        if near:
+            _, text = max(near, key=lambda jt: (_score(jt[1]), jt[0] > at))
+            return f"{text} ({best})"
     return best
