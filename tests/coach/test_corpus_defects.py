@@ -49,3 +49,30 @@ def test_slow_tool_call_on_the_corpus_is_strictly_above_the_threshold(corpus: Pa
     for f in slow:
         assert f.data["duration_ms"] > 120_000
         assert "(threshold 120 s)" in f.message and " took 120 s" not in f.message
+
+
+def test_session_summary_claims_nothing_the_redacted_log_does_not_show(corpus: Path) -> None:
+    from sessionlens.coach.llm import deterministic_session_summary
+
+    result, findings = _findings(corpus, CODEX_REDACTED)
+    md = deterministic_session_summary(result.session, findings, result.events, result.turns)
+    assert "tool results succeeded" not in md and "followed by a test run" not in md
+    assert "No command was retried in a failure loop" not in md
+    assert "redacted in the log (outcome unknown)" in md
+    # a log that shows its results still gets the praise it earns
+    r2, f2 = _findings(corpus, "codex/agentlogs/crud.jsonl")
+    assert "tool results succeeded" in deterministic_session_summary(r2.session, f2, r2.events, r2.turns)
+
+
+def test_guideline_checks_on_redacted_commands_are_unknown(corpus: Path) -> None:
+    from sessionlens.compliance.checker import _facts, evaluate
+    from sessionlens.compliance.guidelines import Check
+
+    result, findings = _findings(corpus, CODEX_REDACTED)
+    facts = _facts({"cwd": result.session.cwd}, result.events, findings)
+    assert facts.opaque and not facts.commands
+    assert evaluate(Check(must_run=[r"\bpytest\b"]), facts) == ("unknown", [])  # never "no test command ran"
+    assert evaluate(Check(must_not_run=[r"git\s+push\s+--force"], when="always"), facts) == ("unknown", [])
+    r2, f2 = _findings(corpus, "codex/agentlogs/crud.jsonl")
+    plain = _facts({"cwd": r2.session.cwd}, r2.events, f2)
+    assert evaluate(Check(must_not_run=[r"\brm\b"], when="always"), plain)[0] == "violated"
