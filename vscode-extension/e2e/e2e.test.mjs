@@ -261,6 +261,10 @@ before(async () => {
   for (const [source, name] of [CODEX_LOG, CLAUDE_LOG]) {
     cpSync(join(CORPUS, source), join(ctx.ws, name));
   }
+  // The Claude session as if it ran in this workspace: quick fixes write only into the project a session
+  // ran in, inside the open workspace (the corpus log names /home/marco/projects/spotter).
+  const claude = join(ctx.ws, CLAUDE_LOG[1]);
+  writeFileSync(claude, readFileSync(claude, 'utf8').replaceAll('"cwd":"/home/marco/projects/spotter"', `"cwd":${JSON.stringify(ctx.ws)}`));
   // Machine-scoped settings (the interpreter and store paths) are read from the server's Machine
   // settings in a remote window such as code-server's, the rest from the User settings.
   mkdirSync(join(ctx.userData, 'Machine'), { recursive: true });

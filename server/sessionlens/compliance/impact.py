@@ -29,7 +29,7 @@ import math
 import os
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -259,18 +259,22 @@ def project_sessions(app, path: str, limit: int = 2000) -> list[dict[str, Any]]:
     return rows
 
 
-def _outcome(app, s: dict, g: Guideline | None) -> SessionOutcome:
+@dataclass
+class _SessionBase:
+    """What the impact view reads of one session, whatever the guideline (computed once per report)."""
+
+    outcome: SessionOutcome
+    facts: Any
+
+
+def _base(app, s: dict) -> _SessionBase:
     db = app.db()
     rows = db.findings(session_id=s["id"], limit=100_000)
     findings = [Finding(rule_id=r["rule_id"], severity=Severity(r["severity"]), message=r["message"],
                         session_id=r["session_id"], seq=r["seq"]) for r in rows if r["rule_id"] != RULE_ID]
     kinds = [k.value for k in (EventKind.TOOL_CALL, EventKind.PATCH)]
     events = db.events(s["file_id"], kinds=kinds)
-    status, evidence = "unchecked", None
     facts = _facts(s, events, findings)
-    if g is not None and g.checkable:
-        status, ev = evaluate(g.check, facts)
-        evidence = ev[0] if ev else None
     by_rule: dict[str, int] = {}
     for f in findings:
         by_rule[f.rule_id] = by_rule.get(f.rule_id, 0) + 1
@@ -280,11 +284,26 @@ def _outcome(app, s: dict, g: Guideline | None) -> SessionOutcome:
         res = tests_after_edit(Context(session=session_from_dict(s), events=sorted(events, key=lambda e: e.seq),
                                        turns=[], config=_CONFIG, test_patterns=_PATTERNS))
         tested = {"tested": True, "untested": False}.get(res.status)
-    return SessionOutcome(
-        session_id=s["id"], started_at=s.get("started_at"), status=status, tool_errors=by_rule.get("tool-error", 0),
+    o = SessionOutcome(
+        session_id=s["id"], started_at=s.get("started_at"), status="unchecked", tool_errors=by_rule.get("tool-error", 0),
         repeated_failures=by_rule.get("repeated-failure", 0), edited=edited, tested=tested, turns=s.get("turns") or 0,
-        tokens=s.get("tokens") or 0, cost_usd=s.get("cost_usd") or 0.0, evidence=evidence,
+        tokens=s.get("tokens") or 0, cost_usd=s.get("cost_usd") or 0.0,
     )
+    return _SessionBase(o, facts)
+
+
+def _outcome(app, s: dict, g: Guideline | None, bases: dict[str, _SessionBase] | None = None) -> SessionOutcome:
+    """One session's outcome against guideline ``g`` (``bases``: the per-session data, memoized)."""
+    if bases is None:
+        bases = {}
+    base = bases.get(s["id"])
+    if base is None:
+        base = bases[s["id"]] = _base(app, s)
+    status, evidence = "unchecked", None
+    if g is not None and g.checkable:
+        status, ev = evaluate(g.check, base.facts)
+        evidence = ev[0] if ev else None
+    return replace(base.outcome, status=status, evidence=evidence)
 
 
 def outcome_metric(g: Guideline) -> str:
@@ -334,15 +353,17 @@ def keys_at_commits(path: str, sessions: Sequence[dict[str, Any]]) -> dict[str, 
 
 
 def guideline_impact(app, g: Guideline, appeared: Appearance | None, sessions: Sequence[dict[str, Any]],
-                     written_by_coach: bool = False, keys_at: dict[str, set[str]] | None = None) -> dict[str, Any]:
+                     written_by_coach: bool = False, keys_at: dict[str, set[str]] | None = None,
+                     bases: dict[str, _SessionBase] | None = None) -> dict[str, Any]:
     """Before/after figures of one guideline.  A session is *after* when the guideline was in the file at
     its git commit (when the repository has that commit), else when it started after the guideline
     appeared."""
     before, after = Side(), Side()
     last_violation: float | None = None
     keys_at = keys_at or {}
+    bases = {} if bases is None else bases
     for s in sessions:
-        o = _outcome(app, s, g)
+        o = _outcome(app, s, g, bases)
         at_commit = keys_at.get(s["id"])
         told = (g.key in at_commit) if at_commit is not None else (
             appeared is not None and (s.get("started_at") or 0) >= appeared.ts)
@@ -376,7 +397,8 @@ def impact_report(app, path: str, *, text: str | None = None) -> dict[str, Any]:
     when = appearances(path, text)
     sessions = project_sessions(app, path)
     keys_at = keys_at_commits(path, sessions)
-    rows = [guideline_impact(app, g, when.get(g.key), sessions, g.line in coach_lines, keys_at) for g in gs]
+    bases: dict[str, _SessionBase] = {}  # each session read once, whatever the number of guidelines
+    rows = [guideline_impact(app, g, when.get(g.key), sessions, g.line in coach_lines, keys_at, bases) for g in gs]
     return {"path": path, "sessions": len(sessions), "rows": rows}
 
 
