@@ -483,6 +483,9 @@ test('(e) the coach quick fix adds a guideline to AGENTS.md / CLAUDE.md', { skip
       afterFix = guidelineFiles();
     }
     assert.ok(grown(afterFix).length > 0, 'applying the quick fix added a guideline to AGENTS.md or CLAUDE.md in the workspace');
+    // the edited file is opened after the edit (window/showDocument); then back to the log
+    await ctx.page.locator('.tab', { hasText: grown(afterFix)[0] }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await openFile(CLAUDE_LOG[1]);
   });
 });
 
