@@ -472,6 +472,9 @@ test('(e) the coach quick fix adds a guideline to AGENTS.md / CLAUDE.md', { skip
     assert.ok(action, 'a quick fix "Add guideline to AGENTS.md/CLAUDE.md" is offered on the rejected tool use');
     await shot('quick-fix-menu');
     await action.click();
+    // the server opens the edited file after the edit (window/showDocument, taking focus): wait for it
+    // before driving the palette, or the two race for the focus
+    await ctx.page.locator('.tab.active', { hasText: /(CLAUDE|AGENTS)\.md/ }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     // The edit may land in a file that is not open (left dirty): save until a guideline file grew.
     const grown = (files) =>
       Object.keys(files).filter((name) => (files[name] ?? '').trim().length > (beforeFix[name] ?? '').trim().length);
@@ -483,9 +486,9 @@ test('(e) the coach quick fix adds a guideline to AGENTS.md / CLAUDE.md', { skip
       afterFix = guidelineFiles();
     }
     assert.ok(grown(afterFix).length > 0, 'applying the quick fix added a guideline to AGENTS.md or CLAUDE.md in the workspace');
-    // the edited file is opened after the edit (window/showDocument); then back to the log
-    await ctx.page.locator('.tab', { hasText: grown(afterFix)[0] }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await openFile(CLAUDE_LOG[1]);
+    // back to the log for the next steps (its tab is open: click it)
+    await ctx.page.locator('.tab', { hasText: CLAUDE_LOG[1] }).first().click();
+    await ctx.page.locator('.tab.active', { hasText: CLAUDE_LOG[1] }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
   });
 });
 
