@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup demo test test-python test-extension e2e perf schemas clean
+.PHONY: setup demo test lint test-python test-extension e2e perf schemas clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,12 @@ demo: setup
 
 ## Every test: Python (unit, store, search, LSP over stdio, Neovim), the extension's unit tests,
 ## and the extension end to end in a real VS Code (code-server + headless Chromium).
-test: setup test-python test-extension e2e
+test: setup lint test-python test-extension e2e
+
+## Lint (ruff) and type check (mypy: strict on lsp/ and the contract; see [tool.mypy] in pyproject.toml).
+lint: setup
+	$(BIN)/ruff check server tests scripts
+	$(BIN)/mypy
 
 test-python: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider

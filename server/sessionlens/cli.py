@@ -20,33 +20,14 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
-class CliError(Exception):
-    pass
+from sessionlens.cli_common import CliError, _app, _json, _out  # noqa: E402  (shared with cli_rules/cli_evals)
 
 
-def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
+def agent_names() -> list[str]:
+    """``--agent`` choices: every registered agent."""
+    from sessionlens.agents import names
 
-
-def _json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, default=str, ensure_ascii=False) + "\n")
-
-
-def _settings(args):
-    from sessionlens.services.settings import Settings
-
-    kw: dict[str, Any] = {}
-    if getattr(args, "home", None):
-        kw["storePath"] = args.home
-    if getattr(args, "no_home_logs", False):
-        kw["includeHomeLogs"] = False
-    return Settings.model_validate(kw)
-
-
-def _app(args):
-    from sessionlens.services.app import App
-
-    return App(_settings(args))
+    return names()
 
 
 class _Bar:
@@ -373,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sp
 
     def filters(sp, limit=50):
-        sp.add_argument("--agent", choices=["codex", "claude"])
+        sp.add_argument("--agent", choices=agent_names())
         sp.add_argument("--project", help="project root or name")
         sp.add_argument("--since", help="ISO date/time or span like 7d")
         sp.add_argument("--until", help="ISO date/time")
@@ -411,7 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--since")
     sp.add_argument("--until")
     sp.add_argument("--project")
-    sp.add_argument("--agent", choices=["codex", "claude"])
+    sp.add_argument("--agent", choices=agent_names())
     sp.add_argument("--csv", action="store_true")
     sp.add_argument("--reprice", action="store_true",
                     help="re-price every request with the current price table ($SESSIONLENS_HOME/config.json overrides)")
@@ -427,18 +408,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("schemas", cmd_schemas, "write the JSON Schemas of config, eval and dataset files")
     sp.add_argument("--out", default="schemas")
 
-    try:
-        from sessionlens.evals.cli import register as register_evals
+    from sessionlens.cli_evals import register as register_evals
+    from sessionlens.cli_rules import register as register_rules
 
-        register_evals(sub, common)
-    except ImportError:
-        pass
-    try:
-        from sessionlens.compliance.cli import register as register_rules
-
-        register_rules(sub, common)
-    except ImportError:
-        pass
+    register_evals(sub, common)
+    register_rules(sub, common)
     return p
 
 

@@ -145,7 +145,7 @@ class FakeAnthropic:
         if script.delay:
             try:
                 await asyncio.wait_for(self._closing.wait(), script.delay)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         if script.status != 200:
             return self._error(script.status, script.error_message or f"scripted error {script.status}", script.headers)

@@ -3,7 +3,13 @@ import re
 import pytest
 
 from sessionlens.compliance.guidelines import (
-    AnnotationError, Check, command_regex, format_annotation, parse_annotation, parse_guidelines, recognize,
+    AnnotationError,
+    Check,
+    command_regex,
+    format_annotation,
+    parse_annotation,
+    parse_guidelines,
+    recognize,
 )
 from sessionlens.services.coaching import add_guideline_text, guideline_line
 

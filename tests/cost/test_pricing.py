@@ -32,7 +32,9 @@ def test_bundled_table_covers_corpus_models_with_litellm_fields(table):
         assert p.input_cost_per_token > 0 and p.output_cost_per_token > p.input_cost_per_token
         assert p.max_input_tokens and p.max_input_tokens >= 128_000
     assert price(table, "claude-sonnet-4-5").input_cost_per_token_above_200k_tokens == pytest.approx(6e-06)
-    assert table.aliases == {"gpt-5.3-codex": "gpt-5.2-codex", "gpt-5-codex": "gpt-5"}
+    assert table.aliases == {"gpt-5.3-codex": "gpt-5.2-codex", "gpt-5-codex": "gpt-5",
+                             "gemini-3.1-pro-preview-customtools": "gemini-3.1-pro-preview",
+                             "claude-4-sonnet": "claude-sonnet-4-20250514", "claude-4-opus": "claude-opus-4-20250514"}
     assert table.version and table.updated
 
 
@@ -333,3 +335,18 @@ def test_from_dict_rejects_bad_tables():
         PriceTable.from_dict({"nope": 1})
     with pytest.raises(PricingError, match="m1"):
         PriceTable.from_dict({"models": {"m1": {"input_cost_per_token": "x"}}})
+
+
+def test_gemini_requests_are_priced_by_google_rules(table):
+    """Cached tokens at the cache price, thoughts (in output) at the output price, and a prompt over
+    200k tokens prices the whole request at the long-context rates."""
+    from sessionlens.models import TokenUsage
+
+    u = TokenUsage(input_tokens=3994, cache_read_tokens=7900, output_tokens=68 + 344, reasoning_tokens=344)
+    c = cost_of(u, "gemini-3.1-pro-preview-customtools", table, agent="gemini")
+    assert c.known and c.usd == pytest.approx(3994 * 2e-6 + 7900 * 2e-7 + 412 * 1.2e-5)
+    big = TokenUsage(input_tokens=150_000, cache_read_tokens=60_000, output_tokens=1000)
+    c = cost_of(big, "gemini-2.5-pro", table, agent="gemini")
+    assert c.usd == pytest.approx(150_000 * 2.5e-6 + 60_000 * 2.5e-7 + 1000 * 1.5e-5)
+    small = TokenUsage(input_tokens=150_000, cache_read_tokens=40_000, output_tokens=1000)
+    assert cost_of(small, "gemini-2.5-pro", table).usd == pytest.approx(150_000 * 1.25e-6 + 40_000 * 1.25e-7 + 1000 * 1e-5)

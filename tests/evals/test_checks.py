@@ -9,7 +9,13 @@ import pytest
 from sessionlens.evals.checks import EvalContext, evaluate, load_subject
 from sessionlens.evals.models import EvalSuite
 from tests.evals.conftest import (
-    CLAUDE_MAIN, CLAUDE_SHORT, CLAUDE_TOOLS, CODEX_CRUD, CODEX_IMAGES, line_of, session_by_path,
+    CLAUDE_MAIN,
+    CLAUDE_SHORT,
+    CLAUDE_TOOLS,
+    CODEX_CRUD,
+    CODEX_IMAGES,
+    line_of,
+    session_by_path,
 )
 
 

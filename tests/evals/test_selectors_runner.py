@@ -10,7 +10,11 @@ import pytest
 from sessionlens.evals import jsonpos
 from sessionlens.evals.models import EvalSuite, SessionSelector
 from sessionlens.evals.runner import (
-    SuiteError, history, load_suite, run_suite, validate_suite_text,
+    SuiteError,
+    history,
+    load_suite,
+    run_suite,
+    validate_suite_text,
 )
 from sessionlens.evals.selectors import select_sessions
 from sessionlens.services.app import NotFound

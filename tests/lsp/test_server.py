@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,13 @@ from lsprotocol import types as T
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.lsp.conftest import (
-    CLAUDE_SHORT, CLAUDE_SUB, CODEX_BIG, CODEX_CRUD, make_workspace, server_command, server_env, vscode_caps, wait_idle,
+    CLAUDE_SHORT,
+    CODEX_BIG,
+    CODEX_CRUD,
+    make_workspace,
+    server_command,
+    vscode_caps,
+    wait_idle,
 )
 
 pytestmark = pytest.mark.lsp

@@ -250,7 +250,7 @@ def _format_finding(f: Finding) -> str:
 
 
 def _session_header(session: Session) -> str:
-    parts = [f"Session {session.id} ({session.agent.value})"]
+    parts = [f"Session {session.id} ({getattr(session.agent, 'value', session.agent)})"]
     if session.title:
         parts.append(f"title: {session.title}")
     if session.project:

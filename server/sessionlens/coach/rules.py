@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from sessionlens.coach.config import CoachConfig
+<<<<<<< HEAD
 from sessionlens.coach.evidence import (
     SHELL_TOOLS,
     informative_line,
@@ -26,6 +27,9 @@ from sessionlens.coach.evidence import (
     is_redacted,
 )
 from sessionlens.coach.redact import find_secrets, label, mask, may_hold_secret, redact, secret_candidates
+=======
+from sessionlens.coach.redact import find_secrets, label, mask, may_hold_secret, redact, secret_candidates  # noqa: F401  (may_hold_secret re-exported for the indexer)
+>>>>>>> main
 from sessionlens.ingest.base import TRUNCATION_MARK
 from sessionlens.models import Event, EventKind, EventRef, Finding, Session, Severity, Turn
 
@@ -334,6 +338,7 @@ def check_repeated_failure(ctx: Context, rule: Rule) -> Iterable[Finding]:
             if call is not None and ctx.is_opaque_call(call):
                 continue  # a redacted command: nobody can tell two of them are the same
             key = f"tool:{ctx.tool_of(ev)}:{' '.join((call.text or '').split()) if call is not None else ''}"
+<<<<<<< HEAD
         groups = runs[key]
         if groups:
             prev = groups[-1][-1]
@@ -358,6 +363,22 @@ def check_repeated_failure(ctx: Context, rule: Rule) -> Iterable[Finding]:
                        "the agent retried without changing anything")
             yield ctx.make(rule, first.seq, message, [ctx.ref(e, f"failure {i + 2}") for i, e in enumerate(evs[1:])],
                            count=len(evs), command=_short(command, 300) or None)
+=======
+        groups[key].append(ev)
+    for _key, evs in groups.items():
+        if len(evs) < ctx.config.repeat_threshold:
+            continue
+        first = evs[0]
+        command = ctx.command_of(first)
+        what = f"`{_short(command)}`" if command else (ctx.tool_of(first) or "the same tool call")
+        codes = [e.exit_code for e in evs if e.exit_code is not None]
+        code_text = f" (exit codes {', '.join(str(c) for c in codes)})" if codes else ""
+        lines = ", ".join(str(e.line) for e in evs[:10]) + (", …" if len(evs) > 10 else "")
+        message = (f"{what} failed {len(evs)} times{code_text} at lines {lines}; "
+                   "the agent retried without changing its approach")
+        yield ctx.make(rule, first.seq, message, [ctx.ref(e, f"failure {i + 2}") for i, e in enumerate(evs[1:])],
+                       count=len(evs), command=_short(command, 300) or None)
+>>>>>>> main
 
 
 def _edit_files(ctx: Context, ev: Event) -> list[str] | None:

@@ -257,7 +257,7 @@ def effective_guidelines(files: Sequence[InstructionFile], cache_get=None) -> li
     return list(chosen.values())
 
 
-def _current_lines(path: str, _cache: dict[str, tuple[float, dict[str, int]]] = {}) -> dict[str, int]:
+def _current_lines(path: str, _cache: dict[str, tuple[float, dict[str, int]]] = {}) -> dict[str, int]:  # noqa: B006  (a deliberate per-process cache)
     try:
         mtime = os.stat(path).st_mtime_ns
     except OSError:
@@ -335,7 +335,7 @@ def session_compliance_findings(session: dict, events: Sequence[Event], findings
 
 
 def _findings_of(app, session_id: str) -> list[Finding]:
-    from sessionlens.services.coaching import finding_from_row
+    from sessionlens.store import finding_from_row
 
     return [finding_from_row(r) for r in app.db().findings(session_id=session_id) if r["rule_id"] != RULE_ID]
 

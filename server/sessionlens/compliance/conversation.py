@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator
 
 from sessionlens.coach.llm import CoachLLM, build_session_prompt
 from sessionlens.compliance.checker import RULE_ID
-from sessionlens.services.app import App
 from sessionlens.store import session_from_dict
+from sessionlens.store.context import AppContext
 
 MAX_HISTORY_MESSAGES = 20
 
@@ -31,7 +31,7 @@ _REF = re.compile(r"(?<![\[\w/=])\b((?:line|event)s?\s+(\d+))\b(?!\]|\()", re.I)
 _TAIL_WORD = re.compile(r"(?:lines?|events?)\s*$", re.I)
 
 
-def linkify(text: str, session_id: str, app: App) -> str:
+def linkify(text: str, session_id: str, app: AppContext) -> str:
     """``line 12`` → ``[line 12](sessionlens://session/<id>?event=12)``; existing links are left alone."""
     return _REF.sub(lambda m: f"[{m.group(1)}]({app.deep_link_for(session_id, int(m.group(2)))})", text)
 
@@ -39,7 +39,7 @@ def linkify(text: str, session_id: str, app: App) -> str:
 class Linkifier:
     """Streams text through :func:`linkify`, holding back an incomplete trailing word."""
 
-    def __init__(self, session_id: str, app: App):
+    def __init__(self, session_id: str, app: AppContext):
         self.sid, self.app, self.pending = session_id, app, ""
 
     def feed(self, delta: str) -> str:
@@ -61,7 +61,7 @@ class Linkifier:
 
 
 class ConversationService:
-    def __init__(self, app: App):
+    def __init__(self, app: AppContext):
         self.app = app
 
     def history(self, ref: str) -> tuple[dict, list[dict]]:
@@ -74,7 +74,7 @@ class ConversationService:
         return s["id"]
 
     def context(self, s: dict) -> str:
-        from sessionlens.services.coaching import finding_from_row
+        from sessionlens.store import finding_from_row
 
         db = self.app.db()
         events = [e for e in db.events(s["file_id"]) if not e.duplicate]

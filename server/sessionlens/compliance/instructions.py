@@ -6,7 +6,9 @@
 * Claude Code: ``~/.claude/CLAUDE.md``, then ``CLAUDE.md``, ``.claude/CLAUDE.md`` and
   ``CLAUDE.local.md`` from the repository root down to the cwd, plus files they import with
   ``@path`` lines (e.g. ``@AGENTS.md``).
-* Both: ``.ruler/*.md`` at the repository root (ruler distributes them to every agent).
+* Every other agent as its adapter says (``AgentAdapter.instructions``): Gemini CLI ``GEMINI.md``,
+  Pi ``AGENTS.md``, Cursor ``.cursor/rules/*.mdc`` + ``AGENTS.md``...
+* All: ``.ruler/*.md`` at the repository root (ruler distributes them to every agent).
 
 When the session records a git commit and the repository has it, project files are read with
 ``git show <commit>:<path>``; otherwise the current file is used and the result says so.
@@ -29,12 +31,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sessionlens.agents import registry as agent_registry
+from sessionlens.agents.base import InstructionSpec
+
 log = logging.getLogger(__name__)
 
 AGENTS_NAMES = ("AGENTS.override.md", "AGENTS.md")
 CLAUDE_NAMES = ("CLAUDE.md", ".claude/CLAUDE.md", "CLAUDE.local.md")
-INSTRUCTION_BASENAMES = ("AGENTS.md", "AGENTS.override.md", "CLAUDE.md", "CLAUDE.local.md")
-_MARKERS = ("AGENTS.md", "AGENTS.override.md", "CLAUDE.md", "CLAUDE.local.md", ".ruler", ".git")
+
+
+def _basenames() -> tuple[str, ...]:
+    """Every instruction file name some registered agent reads (AGENTS.md, CLAUDE.md, GEMINI.md...)."""
+    names: list[str] = list(AGENTS_NAMES) + ["CLAUDE.md", "CLAUDE.local.md"]
+    for a in agent_registry.adapters():
+        names += a.instructions.names()
+    return tuple(dict.fromkeys(names))
+
+
+def _rules_dirs() -> tuple[str, ...]:
+    return tuple(dict.fromkeys(d for a in agent_registry.adapters() for d in a.instructions.rules_dirs))
+
+
+INSTRUCTION_BASENAMES = _basenames()
+_MARKERS = (*INSTRUCTION_BASENAMES, ".ruler", *_rules_dirs(), ".git")
 _GIT_TIMEOUT = 10
 
 
@@ -43,7 +62,7 @@ class InstructionFile:
     """One instruction file as the session saw it."""
 
     path: str  # absolute path on this machine (where the file is, or was)
-    kind: str  # "agents" | "claude" | "claude-local" | "ruler" | "user"
+    kind: str  # "agents" | "claude" | "claude-local" | "gemini" | "ruler" | "rules" | "user"
     text: str
     depth: int  # 0 = user level, 1 = repository root, more = closer to the cwd (later wins)
     commit: str | None = None  # the commit it was read at, None = the file on disk
@@ -56,9 +75,12 @@ class InstructionFile:
 
 def is_instruction_file(path: str) -> bool:
     p = Path(path)
-    if p.name in INSTRUCTION_BASENAMES:
+    if p.name in _basenames():
         return True
-    return p.suffix.lower() == ".md" and p.parent.name == ".ruler"
+    if p.suffix.lower() == ".md" and p.parent.name == ".ruler":
+        return True
+    return p.suffix.lower() in (".md", ".mdc") and any(
+        str(p.parent).endswith("/" + d.strip("/")) for d in _rules_dirs())
 
 
 def _home() -> Path:
@@ -161,7 +183,10 @@ def _project_dir_for_log(log_path: str | None, workspace_folders: Sequence[str] 
     if log_path:
         home = _home()
         start = Path(log_path).parent
-        for agent_home in (home / ".codex", home / ".claude"):  # the agents' own log folders are no project
+        agent_homes = {home / ".codex", home / ".claude"} | {
+            home / Path(r.path).relative_to(home).parts[0] for r in agent_registry.default_roots(str(home))
+            if Path(r.path).is_relative_to(home) and Path(r.path) != home}
+        for agent_home in agent_homes:  # the agents' own log folders are no project
             if start == agent_home or agent_home in start.parents:
                 start = None
                 break
@@ -242,61 +267,78 @@ def _read(path: Path) -> str | None:
         return None
 
 
+def _expand_user(entry: str, spec: InstructionSpec, home_dir: Path, explicit_home: bool) -> Path:
+    """``~/x`` below the home directory, ``$VAR/x`` below the variable's folder (its default when unset,
+    or always when an explicit ``home`` was given, as tests do)."""
+    if entry.startswith("$"):
+        var, _, rest = entry[1:].partition("/")
+        base = None if explicit_home else os.environ.get(var)
+        if not base:
+            base = spec.user_defaults.get(var, f"~/.{var.lower()}")
+        base_path = home_dir / base[2:] if base.startswith("~/") else Path(os.path.expanduser(base))
+        return base_path / rest
+    if entry.startswith("~/"):
+        return home_dir / entry[2:]
+    return Path(entry)
+
+
+def _kind(spec: InstructionSpec, name: str) -> str:
+    return spec.kinds.get(os.path.basename(name), "agents")
+
+
 def instruction_files(session: dict, *, workspace_folders: Sequence[str] = (), home: str | None = None,
                       use_git: bool = True) -> tuple[list[InstructionFile], str]:
     """The instruction files in effect for ``session`` (a store session dict), in precedence order.
 
-    Returns the files (later entries are more specific and win) and a note on how the project was
-    found ('' when the session's own cwd was used).
+    Which files an agent reads comes from its adapter (``AgentAdapter.instructions``, see
+    :mod:`sessionlens.agents`).  Returns the files (later entries are more specific and win) and a
+    note on how the project was found ('' when the session's own cwd was used).
     """
-    agent = session.get("agent") or "codex"
+    adapter = agent_registry.get(session.get("agent") or "codex")
+    spec = adapter.instructions if adapter is not None else InstructionSpec(project=(AGENTS_NAMES,))
     root, cwd, where = session_dirs(session, workspace_folders)
     home_dir = Path(home) if home else _home()
     out: list[InstructionFile] = []
-    if agent == "codex":
-        codex_home = Path(os.environ.get("CODEX_HOME") or home_dir / ".codex") if home is None else home_dir / ".codex"
-        for name in AGENTS_NAMES:
-            t = _read(codex_home / name)
-            if t is not None:
-                out.append(InstructionFile(str(codex_home / name), "user", t, 0, note="user-level file"))
-                break
-    else:
-        t = _read(home_dir / ".claude" / "CLAUDE.md")
+    for entry in spec.user:
+        p = _expand_user(entry, spec, home_dir, home is not None)
+        t = _read(p)
         if t is not None:
-            out.append(InstructionFile(str(home_dir / ".claude" / "CLAUDE.md"), "user", t, 0, note="user-level file"))
+            out.append(InstructionFile(str(p), "user", t, 0, note="user-level file"))
+            break
     if root is None or cwd is None:
         return out, where
     reader = _Reader(root, session.get("git_commit") if use_git else None)
     seen = {f.path for f in out}
-    for d in reader.listdir(Path(root) / ".ruler"):
-        if d.suffix.lower() == ".md":
-            text, commit, note = reader.read(d)
-            if text is not None:
-                out.append(InstructionFile(str(d), "ruler", text, 1, commit, note))
-                seen.add(str(d))
-    for depth, d in enumerate(_chain(root, cwd), start=1):
-        if agent == "codex":
-            for name in AGENTS_NAMES:
-                text, commit, note = reader.read(d / name)
+    for rules in (".ruler", *spec.rules_dirs):
+        exts = (".md",) if rules == ".ruler" else (".md", ".mdc")
+        for d in reader.listdir(Path(root) / rules):
+            if d.suffix.lower() in exts:
+                text, commit, note = reader.read(d)
                 if text is not None:
-                    out.append(InstructionFile(str(d / name), "agents", text, depth, commit, note))
+                    out.append(InstructionFile(str(d), "ruler" if rules == ".ruler" else "rules", text, 1, commit, note))
+                    seen.add(str(d))
+    for depth, d in enumerate(_chain(root, cwd), start=1):
+        for group in spec.project:
+            for name in group:
+                local = name.endswith(".local.md")
+                if str(d / name) in seen:
                     break
-            continue
-        for name in CLAUDE_NAMES:
-            local = name == "CLAUDE.local.md"
-            text, commit, note = reader.read(d / name, tracked=not local)
-            if text is None:
-                continue
-            out.append(InstructionFile(str(d / name), "claude-local" if local else "claude", text, depth, commit, note))
-            seen.add(str(d / name))
-            for imp in _imports(text, d):  # `@AGENTS.md` and friends
-                if str(imp) in seen or not is_instruction_file(str(imp)):
+                text, commit, note = reader.read(d / name, tracked=not local)
+                if text is None:
                     continue
-                itext, icommit, inote = reader.read(imp, tracked=not imp.name.endswith(".local.md"))
-                if itext is not None:
-                    seen.add(str(imp))
-                    out.append(InstructionFile(str(imp), "agents" if imp.name.startswith("AGENTS") else "claude",
-                                               itext, depth, icommit, f"imported by {name}; {inote}"))
+                out.append(InstructionFile(str(d / name), _kind(spec, name), text, depth, commit, note))
+                seen.add(str(d / name))
+                if spec.imports:
+                    for imp in _imports(text, d):  # `@AGENTS.md` and friends
+                        if str(imp) in seen or not is_instruction_file(str(imp)):
+                            continue
+                        itext, icommit, inote = reader.read(imp, tracked=not imp.name.endswith(".local.md"))
+                        if itext is not None:
+                            seen.add(str(imp))
+                            out.append(InstructionFile(str(imp), "agents" if imp.name.startswith("AGENTS") else
+                                                       _kind(spec, imp.name), itext, depth, icommit,
+                                                       f"imported by {name}; {inote}"))
+                break
     return out, where
 
 

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from sessionlens.agents import registry as agent_registry
 from sessionlens.models.session import TokenUsage
 
 log = logging.getLogger(__name__)
@@ -383,11 +384,13 @@ def _tier(tokens: int, base: float, above: float | None) -> float:
 
 def _family(
     key: str, price: ModelPrice, model: str, agent: str | None, usage: TokenUsage
-) -> Literal["anthropic", "openai"]:
+) -> Literal["anthropic", "openai", "google"]:
     """Which provider's rules apply: the entry's provider, else the names, else the agent."""
     provider = (price.litellm_provider or "").lower()
     if "anthropic" in provider or provider == "claude":
         return "anthropic"
+    if provider in {"gemini", "vertex_ai", "google"} or provider.startswith("vertex_ai"):
+        return "google"
     if provider in {"openai", "azure", "codex", "chatgpt"} or provider.startswith("azure"):
         return "openai"
     for name in (_norm(key), _norm(model)):
@@ -395,11 +398,12 @@ def _family(
             return "anthropic"
         if re.match(r"(gpt|o\d|codex|chatgpt)(-|$)", name):
             return "openai"
-    agent_name = getattr(agent, "value", agent)
-    if agent_name == "claude":
-        return "anthropic"
-    if agent_name == "codex":
-        return "openai"
+        if name.startswith("gemini"):
+            return "google"
+    adapter = agent_registry.get(getattr(agent, "value", agent)) if agent else None
+    fam = adapter.pricing_family if adapter is not None else None
+    if fam in ("anthropic", "openai", "google"):
+        return fam  # type: ignore[return-value]
     return "anthropic" if usage.cache_write_5m_tokens or usage.cache_write_1h_tokens else "openai"
 
 
@@ -433,7 +437,19 @@ def cost_of(
     inp, out = price.input_cost_per_token, price.output_cost_per_token
     notes: list[str] = []
 
-    if _family(key, price, model, agent, usage) == "anthropic":
+    family = _family(key, price, model, agent, usage)
+    if family == "google":
+        # Gemini: a prompt over 200k tokens prices the whole request at the long-context rates;
+        # cache reads at the cache price (else the input price); thoughts are in the output.
+        long = usage.input_tokens + usage.cache_read_tokens + usage.cache_write_5m_tokens + usage.cache_write_1h_tokens > TIER_THRESHOLD
+        i = price.input_cost_per_token_above_200k_tokens if long and price.input_cost_per_token_above_200k_tokens else inp
+        o = price.output_cost_per_token_above_200k_tokens if long and price.output_cost_per_token_above_200k_tokens else out
+        read = price.cache_read_input_token_cost_above_200k_tokens if long else None
+        read = read if read is not None else price.cache_read_input_token_cost
+        read = i if read is None else read
+        writes = usage.cache_write_5m_tokens + usage.cache_write_1h_tokens
+        usd = (usage.input_tokens + writes) * i + usage.cache_read_tokens * read + usage.output_tokens * o
+    elif family == "anthropic":
         inp_hi = price.input_cost_per_token_above_200k_tokens
         write = price.cache_creation_input_token_cost
         write = inp * _CLAUDE_CACHE_WRITE_FACTOR if write is None else write

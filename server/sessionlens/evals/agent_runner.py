@@ -22,11 +22,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from sessionlens.agents import registry as agent_registry
 from sessionlens.evals.checks import EvalContext, Judge
 from sessionlens.evals.datasets import Dataset, grade_case, new_report
 from sessionlens.evals.runner import INSTRUCTION_FILES, Progress, RunReport, SubjectResult, SuiteError, make_judge, record
 from sessionlens.ingest.discovery import discover
-from sessionlens.services.app import App
+from sessionlens.store.context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,21 @@ async def _kill_group(proc: asyncio.subprocess.Process) -> None:
     await proc.wait()
 
 
+def _keep_workdir_logs(wt: Path, log_dir: Path) -> None:
+    """Copy the logs agents write inside the worktree (``EvalRunner.workdir_logs``: project-local
+    databases with their ``-wal`` / ``-shm``) into the case's log folder before the worktree goes."""
+    for adapter in agent_registry.adapters():
+        for rel in (adapter.eval_runner.workdir_logs if adapter.eval_runner else ()):
+            src = wt / rel
+            if not src.is_file():
+                continue
+            dest = log_dir / adapter.name / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                if Path(str(src) + suffix).is_file():
+                    shutil.copyfile(str(src) + suffix, str(dest) + suffix)
+
+
 async def run_case(workspace: str, template: str, case_id: str, prompt: str, *, log_dir: Path, timeout_s: float,
                    env: dict[str, str] | None = None) -> AgentRun:
     """Run the agent for one case in a fresh worktree; logs land in ``log_dir``."""
@@ -88,11 +104,12 @@ async def run_case(workspace: str, template: str, case_id: str, prompt: str, *, 
         if src.is_file():
             (wt / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, wt / name)
-    (log_dir / "codex").mkdir(parents=True, exist_ok=True)
-    (log_dir / "claude").mkdir(parents=True, exist_ok=True)
     child_env = dict(os.environ if env is None else env)
-    child_env.update({"CODEX_HOME": str(log_dir / "codex"), "CLAUDE_CONFIG_DIR": str(log_dir / "claude"),
-                      "SESSIONLENS_CASE": case_id})
+    for adapter in agent_registry.adapters():  # every agent writes its logs into the case's folder
+        for var, sub in (adapter.eval_runner.log_env.items() if adapter.eval_runner else ()):
+            (log_dir / sub).mkdir(parents=True, exist_ok=True)
+            child_env[var] = str(log_dir / sub)
+    child_env["SESSIONLENS_CASE"] = case_id
     cmd = build_command(template, prompt, workdir=str(wt), case_id=case_id)
     t0 = time.monotonic()
     timed_out = False
@@ -103,13 +120,14 @@ async def run_case(workspace: str, template: str, case_id: str, prompt: str, *, 
                                                      start_new_session=True)
         try:
             output, _ = await asyncio.wait_for(proc.communicate(), timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             timed_out = True
             await _kill_group(proc)
         except asyncio.CancelledError:
             await _kill_group(proc)
             raise
     finally:
+        _keep_workdir_logs(wt, log_dir)
         await _git(workspace, "worktree", "remove", "--force", str(wt))
         shutil.rmtree(scratch, ignore_errors=True)
         await _git(workspace, "worktree", "prune")
@@ -118,7 +136,7 @@ async def run_case(workspace: str, template: str, case_id: str, prompt: str, *, 
                     output.decode("utf-8", "replace")[-OUTPUT_TAIL:], [str(p) for p in logs])
 
 
-async def run_dataset_agent(app: App, dataset: Dataset, *, workspace: str, template: str | None = None,
+async def run_dataset_agent(app: AppContext, dataset: Dataset, *, workspace: str, template: str | None = None,
                             timeout_s: float | None = None, concurrency: int | None = None,
                             progress: Progress | None = None, cancel: threading.Event | None = None,
                             judge: Judge | None = None, env: dict[str, str] | None = None,
@@ -169,17 +187,26 @@ async def run_dataset_agent(app: App, dataset: Dataset, *, workspace: str, templ
     return report
 
 
-def _index(app: App, log_dir: str) -> None:
+def _index(app: AppContext, log_dir: str) -> None:
     try:
         app.index([log_dir])
     finally:
         app.close()  # this worker thread's store connection
 
 
-async def _grade_run(app: App, case, run: AgentRun, ctx: EvalContext) -> SubjectResult:
+def _sessions_of(app: AppContext, path: str) -> list[dict]:
+    """The session of a log file, or the sessions of a database (its member sources ``<db>#<key>``)."""
+    db = app.db()
+    s = db.session_for_path(path)
+    if s is not None:
+        return [s]
+    return [m for r in db.member_rows(path) if (m := db.session_for_path(r.path)) is not None]
+
+
+async def _grade_run(app: AppContext, case, run: AgentRun, ctx: EvalContext) -> SubjectResult:
     if run.timed_out:
         return SubjectResult(None, [], case_id=case.id, error=f"the agent timed out after {run.seconds:.0f} s and was killed")
-    sessions = [s for p in run.logs if (s := app.db().session_for_path(p)) is not None and not s.get("parent_session_id")]
+    sessions = [s for p in run.logs for s in _sessions_of(app, p) if not s.get("parent_session_id")]
     if not sessions:
         tail = " ".join(run.output.split())[-300:]
         return SubjectResult(None, [], case_id=case.id,

@@ -20,12 +20,22 @@ from pydantic import ValidationError
 from sessionlens.evals.checks import EvalContext, Judge, Subject, load_subject
 from sessionlens.evals.models import DatasetCase, DatasetHeader
 from sessionlens.evals.runner import (
-    Cancelled, Progress, RunReport, SubjectResult, SuiteError, _check_cancel, git_commit, grade, instructions_hash,
-    make_judge, record, workspace_root,
+    Cancelled,
+    Progress,
+    RunReport,
+    SubjectResult,
+    SuiteError,
+    _check_cancel,
+    git_commit,
+    grade,
+    instructions_hash,
+    make_judge,
+    record,
+    workspace_root,
 )
 from sessionlens.evals.selectors import select_sessions
 from sessionlens.models import EventKind
-from sessionlens.services.app import App
+from sessionlens.store.context import AppContext
 
 DATASET_SUFFIX = ".dataset.jsonl"
 
@@ -111,7 +121,7 @@ def answer_in_turn(subject: Subject, start_line: int, end_line: int | None) -> t
     return (last.text, last.seq) if last is not None else (None, None)
 
 
-def case_subject(app: App, session: dict[str, Any], prompt: str | None) -> Subject:
+def case_subject(app: AppContext, session: dict[str, Any], prompt: str | None) -> Subject:
     """A session as a case subject: the answer is the last message of the turn that got ``prompt``
     (the session's first turn when ``prompt`` is None or not found)."""
     subject = load_subject(app.db(), session)
@@ -128,7 +138,7 @@ def case_subject(app: App, session: dict[str, Any], prompt: str | None) -> Subje
     return subject
 
 
-def match_sessions(app: App, dataset: Dataset) -> dict[str, dict[str, Any]]:
+def match_sessions(app: AppContext, dataset: Dataset) -> dict[str, dict[str, Any]]:
     """case id -> the newest recorded session with a turn whose prompt equals the case's prompt."""
     wanted = {normalize_prompt(c.prompt): c.id for c in dataset.cases}
     out: dict[str, dict[str, Any]] = {}
@@ -143,7 +153,7 @@ def match_sessions(app: App, dataset: Dataset) -> dict[str, dict[str, Any]]:
     return out
 
 
-async def grade_case(app: App, case: DatasetCase, session: dict[str, Any], ctx: EvalContext) -> SubjectResult:
+async def grade_case(app: AppContext, case: DatasetCase, session: dict[str, Any], ctx: EvalContext) -> SubjectResult:
     subject = case_subject(app, session, case.prompt)
     results = await grade(subject, case.expect, ctx)
     return SubjectResult(session["id"], results, case_id=case.id, path=session.get("path"), title=session.get("title"))
@@ -155,7 +165,7 @@ def new_report(dataset: Dataset, workspace: str | None) -> RunReport:
                      git_commit=git_commit(ws), instructions_hash=instructions_hash(ws))
 
 
-async def grade_recorded(app: App, dataset: Dataset, *, workspace: str | None = None, progress: Progress | None = None,
+async def grade_recorded(app: AppContext, dataset: Dataset, *, workspace: str | None = None, progress: Progress | None = None,
                          cancel: threading.Event | None = None, judge: Judge | None = None,
                          baseline_run_id: int | None = None, store: bool = True) -> RunReport:
     """Grade each case on the newest recorded session that answered its prompt, and record the run."""

@@ -8,8 +8,9 @@ and the :data:`Check` union) plus one function registered with
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
+from sessionlens.agents import registry as agent_registry
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
@@ -22,13 +23,20 @@ def _valid_regex(value: str | None) -> str | None:
     return value
 
 
+def _agent_enum(schema: dict) -> None:
+    """The eval schema's agent names come from the agent registry."""
+    schema.pop("anyOf", None)
+    schema["anyOf"] = [{"type": "string", "enum": agent_registry.names()}, {"type": "null"}]
+
+
 class SessionSelector(BaseModel):
     """Which recorded sessions a suite grades.  All given filters must match."""
 
     model_config = ConfigDict(extra="forbid")
 
     project: str | None = Field(None, description="Project root or project name (the git root of the session's cwd).")
-    agent: Literal["codex", "claude"] | None = Field(None, description="Only sessions of this agent.")
+    agent: str | None = Field(None, description="Only sessions of this agent (a registered agent's name).",
+                              json_schema_extra=lambda schema: _agent_enum(schema))
     model: str | None = Field(None, description="Only sessions that used a model matching this glob (e.g. \"gpt-5*\").")
     since: str | None = Field(None, description="Sessions active since: ISO date/time or a span like \"7d\".")
     until: str | None = Field(None, description="Sessions started before: ISO date/time.")
@@ -36,6 +44,13 @@ class SessionSelector(BaseModel):
     ids: list[str] = Field(default_factory=list, description="Explicit session ids (or unique id prefixes).")
     latest: int | None = Field(None, ge=1, description="Keep only the newest N matching sessions.")
     include_subagents: bool = Field(False, description="Also grade sub-agent sessions (off by default).")
+
+    @field_validator("agent")
+    @classmethod
+    def _known_agent(cls, value: str | None) -> str | None:
+        if value is not None and agent_registry.get(value) is None:
+            raise ValueError(f"unknown agent {value!r}; one of: {', '.join(agent_registry.names())}")
+        return value
 
     @field_validator("path", "ids", mode="before")
     @classmethod
@@ -199,8 +214,12 @@ CHECK_MODELS: tuple[type[_CheckBase], ...] = (
 )
 
 Check = Annotated[
+<<<<<<< HEAD
     Union[NoToolErrors, Limit, Command, TestsAfterEdit, NoRejectedToolUse, FilesWithin, FinalMessage, NoSecrets,
           RuleAbsent, LLMJudge, GuidelineFollowed, GuidelineTrend],
+=======
+    NoToolErrors | Limit | Command | TestsAfterEdit | NoRejectedToolUse | FilesWithin | FinalMessage | NoSecrets | RuleAbsent | LLMJudge | GuidelineFollowed,
+>>>>>>> main
     Field(discriminator="kind"),
 ]
 
@@ -262,8 +281,12 @@ class Rubric(_CheckBase):
 
 
 Expectation = Annotated[
+<<<<<<< HEAD
     Union[Contains, Regex, Rubric, NoToolErrors, Limit, Command, TestsAfterEdit, NoRejectedToolUse, FilesWithin,
           FinalMessage, NoSecrets, RuleAbsent, LLMJudge, GuidelineFollowed, GuidelineTrend],
+=======
+    Contains | Regex | Rubric | NoToolErrors | Limit | Command | TestsAfterEdit | NoRejectedToolUse | FilesWithin | FinalMessage | NoSecrets | RuleAbsent | LLMJudge | GuidelineFollowed,
+>>>>>>> main
     Field(discriminator="kind"),
 ]
 

@@ -23,17 +23,22 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sessionlens.agents import registry as agent_registry
 from sessionlens.coach.rules import RULES
 from sessionlens.evals import jsonpos
 from sessionlens.evals.checks import CheckResult, EvalContext, Judge, Subject, evaluate, load_subject
 from sessionlens.evals.models import EvalSuite
 from sessionlens.evals.selectors import select_sessions
-from sessionlens.services.app import App, NotFound
-from sessionlens.store import StoreError
+from sessionlens.store import NotFound, StoreError
+from sessionlens.store.context import AppContext
 
 log = logging.getLogger(__name__)
 
-INSTRUCTION_FILES = ("AGENTS.md", "AGENTS.override.md", "CLAUDE.md", "CLAUDE.local.md", ".claude/CLAUDE.md")
+_BASE_INSTRUCTION_FILES = ("AGENTS.md", "AGENTS.override.md", "CLAUDE.md", "CLAUDE.local.md", ".claude/CLAUDE.md")
+#: every project-level instruction file some agent reads (the first five keep their order: hashes of
+#: older runs stay comparable)
+INSTRUCTION_FILES = tuple(dict.fromkeys(_BASE_INSTRUCTION_FILES + tuple(
+    n for a in agent_registry.adapters() for group in a.instructions.project for n in group)))
 SUITE_SUFFIX = ".eval.json"
 Progress = Callable[[int, int, str], None]
 
@@ -318,7 +323,7 @@ def compare(current: Iterable[dict[str, Any]], baseline: Iterable[dict[str, Any]
     return regressions, fixed
 
 
-def pick_baseline(app: App, suite: str, explicit: int | None = None) -> dict[str, Any] | None:
+def pick_baseline(app: AppContext, suite: str, explicit: int | None = None) -> dict[str, Any] | None:
     """The baseline run: ``explicit``, else the pinned run, else the latest finished run."""
     runs = app.db().eval_runs(suite, limit=500)
     if explicit is not None:
@@ -332,7 +337,7 @@ def pick_baseline(app: App, suite: str, explicit: int | None = None) -> dict[str
     return runs[0] if runs else None
 
 
-def record(app: App, report: RunReport, *, baseline_run_id: int | None = None) -> RunReport:
+def record(app: AppContext, report: RunReport, *, baseline_run_id: int | None = None) -> RunReport:
     """Compare the report with its baseline, then store it (sets run_id, regressions, fixed)."""
     base = pick_baseline(app, report.suite, baseline_run_id)
     rows = _results_rows(report)
@@ -344,12 +349,12 @@ def record(app: App, report: RunReport, *, baseline_run_id: int | None = None) -
     return report
 
 
-def history(app: App, suite: str, limit: int = 50) -> list[dict[str, Any]]:
+def history(app: AppContext, suite: str, limit: int = 50) -> list[dict[str, Any]]:
     """Recorded runs of a suite, newest first, with their summaries."""
     return app.db().eval_runs(suite, limit=limit)
 
 
-def last_run(app: App, suite: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+def last_run(app: AppContext, suite: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
     runs = app.db().eval_runs(suite, limit=1)
     if not runs:
         return None
@@ -359,7 +364,7 @@ def last_run(app: App, suite: str) -> tuple[dict[str, Any], list[dict[str, Any]]
 # ------------------------------------------------------------------------------ running
 
 
-def make_judge(app: App) -> Judge:
+def make_judge(app: AppContext) -> Judge:
     """The LLM judge on the app's LLM settings and API key (the key is checked at the first verdict)."""
     from sessionlens.coach.llm import CoachLLM
 
@@ -379,7 +384,7 @@ def _check_cancel(cancel: threading.Event | None) -> None:
         raise Cancelled()
 
 
-async def run_suite(app: App, suite: EvalSuite, *, suite_path: str | None = None, workspace: str | None = None,
+async def run_suite(app: AppContext, suite: EvalSuite, *, suite_path: str | None = None, workspace: str | None = None,
                     progress: Progress | None = None, cancel: threading.Event | None = None,
                     judge: Judge | None = None, baseline_run_id: int | None = None, store: bool = True) -> RunReport:
     """Grade every selected session with every check; store the run unless cancelled or ``store`` is False.
@@ -416,7 +421,7 @@ async def run_suite(app: App, suite: EvalSuite, *, suite_path: str | None = None
     return report
 
 
-def run_suite_sync(app: App, suite: EvalSuite, **kw: Any) -> RunReport:
+def run_suite_sync(app: AppContext, suite: EvalSuite, **kw: Any) -> RunReport:
     """:func:`run_suite` from synchronous code (a worker thread or the CLI); cancel via ``cancel``."""
     try:
         return asyncio.run(_cancellable(run_suite(app, suite, **kw), kw.get("cancel")))

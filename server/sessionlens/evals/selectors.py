@@ -7,13 +7,14 @@ from typing import Any
 
 from sessionlens.evals.checks import glob_match
 from sessionlens.evals.models import SessionSelector
-from sessionlens.services.app import App, NotFound, parse_time
+from sessionlens.store import NotFound, parse_time
+from sessionlens.store.context import AppContext
 
 # list_sessions needs a bound; far above any realistic store, it only stops a runaway query
 _MAX_SESSIONS = 1_000_000
 
 
-def select_sessions(app: App, sel: SessionSelector) -> list[dict[str, Any]]:
+def select_sessions(app: AppContext, sel: SessionSelector) -> list[dict[str, Any]]:
     """Store session rows matching every filter of ``sel``, newest first.
 
     Explicit ``ids`` accept unique prefixes; an id that matches nothing raises :class:`NotFound`.

@@ -1,60 +1,35 @@
 """Where session logs live, and a fast walker that finds them.
 
-``default_roots()`` reads the environment (``CODEX_HOME``, ``CLAUDE_CONFIG_DIR``) and the home
-directory; ``discover()`` walks directories with ``os.scandir``.  Neither fails on missing paths.
+``default_roots()`` asks every registered agent (:mod:`sessionlens.agents`) for its log folders
+(each reads its own environment overrides, e.g. ``CODEX_HOME``, ``CLAUDE_CONFIG_DIR``,
+``GEMINI_CLI_HOME``); ``discover()`` walks directories with ``os.scandir`` and yields the files
+some agent's ``file_patterns`` match.  Neither fails on missing paths.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from sessionlens.models.session import Agent
+from sessionlens.agents import registry
+from sessionlens.agents.base import Root
 
 logger = logging.getLogger(__name__)
 
 _SKIP_DIRS = frozenset({"node_modules", ".git", "tool-results"})
 _SKIP_FILES = frozenset({"history.jsonl"})
-_PLAIN = ".jsonl"
 _ZST = ".jsonl.zst"
 
 
-@dataclass(frozen=True)
-class Root:
-    """A directory that holds session logs of one agent (it may not exist yet)."""
-
-    path: str
-    agent: Agent
-
-    @property
-    def exists(self) -> bool:
-        return os.path.isdir(self.path)
-
-
 def default_roots() -> list[Root]:
-    """The standard log directories, in priority order (``sessions`` before ``archived_sessions``)."""
-    home = os.path.expanduser("~")
-    roots: list[Root] = []
-    codex_home = os.environ.get("CODEX_HOME") or os.path.join(home, ".codex")
-    codex_home = os.path.expanduser(codex_home)
-    roots.append(Root(os.path.join(codex_home, "sessions"), Agent.CODEX))
-    roots.append(Root(os.path.join(codex_home, "archived_sessions"), Agent.CODEX))
-    claude_dirs = [d.strip() for d in (os.environ.get("CLAUDE_CONFIG_DIR") or "").split(",") if d.strip()]
-    if not claude_dirs:
-        claude_dirs = [os.path.join(home, ".claude"), os.path.join(home, ".config", "claude")]
-    seen: set[str] = set()
-    for d in claude_dirs:
-        p = os.path.join(os.path.expanduser(d), "projects")
-        if p not in seen:
-            seen.add(p)
-            roots.append(Root(p, Agent.CLAUDE))
-    return roots
+    """Every agent's standard log directories, in registry order (Codex ``sessions`` before
+    ``archived_sessions``)."""
+    return registry.default_roots()
 
 
-def _is_log(name: str) -> bool:
-    return (name.endswith(_PLAIN) or name.endswith(_ZST)) and name not in _SKIP_FILES
+def _is_log(name: str, path: str) -> bool:
+    return name not in _SKIP_FILES and registry.is_candidate(path, name)
 
 
 def _walk(top: str, dirs: list[str] | None = None) -> Iterator[str]:
@@ -82,7 +57,7 @@ def _walk(top: str, dirs: list[str] | None = None) -> Iterator[str]:
                     continue
             except OSError:
                 continue
-            if not _is_log(name):
+            if not _is_log(name, e.path):
                 continue
             if name.endswith(_ZST) and name[: -len(".zst")] in names:
                 continue  # the plain file wins (Codex keeps both only transiently)
@@ -91,7 +66,8 @@ def _walk(top: str, dirs: list[str] | None = None) -> Iterator[str]:
 
 
 def discover(paths: Iterable[str], dirs: list[str] | None = None) -> Iterator[str]:
-    """Yield every ``*.jsonl`` / ``*.jsonl.zst`` session file under ``paths`` (files are yielded as-is).
+    """Yield every candidate session source under ``paths`` (files are yielded as-is): the files that
+    match some agent's ``file_patterns`` (``*.jsonl``, ``*.jsonl.zst``, Gemini's ``session-*.json``...).
 
     Directories are walked recursively (skipping ``node_modules``, ``.git`` and Claude's
     ``tool-results``); ``history.jsonl`` prompt histories are skipped; when both ``x.jsonl`` and
@@ -111,3 +87,6 @@ def discover(paths: Iterable[str], dirs: list[str] | None = None) -> Iterator[st
             if f not in seen:
                 seen.add(f)
                 yield f
+
+
+__all__ = ["Root", "default_roots", "discover"]

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcServerError
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from sessionlens.lsp.convert import uri_to_path
 from sessionlens.models.api import COMMANDS, NOT_FOUND, REQUEST_FAILED, CommandContract, Params, Result, SessionRef
-from sessionlens.services.app import NotFound
-from sessionlens.store import StoreError
+from sessionlens.store import NotFound, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +30,11 @@ class RequestFailed(JsonRpcException):
     MESSAGE = "request failed"
 
 
-class CommandNotFound(JsonRpcServerError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, NOT_FOUND)
+class CommandNotFound(JsonRpcException):
+    """No session, finding, link target or file matches (a server-defined code, distinct from failures)."""
+
+    CODE = NOT_FOUND
+    MESSAGE = "not found"
 
 
 @dataclass(frozen=True)

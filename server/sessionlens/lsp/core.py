@@ -153,7 +153,7 @@ class SessionLensServer(LanguageServer):
         """A file as the editor has it (open buffer) or from disk (None when missing)."""
         doc = self.workspace.text_documents.get(path_to_uri(path))
         if doc is not None:
-            return doc.source
+            return str(doc.source)
         try:
             return Path(path).read_text(encoding="utf-8")
         except FileNotFoundError:

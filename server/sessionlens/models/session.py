@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Agent(str, Enum):
+    """The two agents sessionlens started with.  Every agent (these included) is named by a plain
+    string from the agent registry (:mod:`sessionlens.agents`); ``Session.agent`` is that string."""
+
     CODEX = "codex"
     CLAUDE = "claude"
 
@@ -148,7 +151,7 @@ class Project(BaseModel):
 
 class Session(BaseModel):
     id: str
-    agent: Agent
+    agent: str  # a registered agent's name (sessionlens.agents.names())
     source_files: list[str] = Field(default_factory=list)
     cwd: str | None = None
     project: str | None = None  # Project.root
@@ -163,6 +166,9 @@ class Session(BaseModel):
     parent_session_id: str | None = None  # sub-agent's parent, or the session a fork was made from
     agent_id: str | None = None  # Claude sub-agent id / Codex agent nickname
     title: str | None = None  # Claude summary line / first prompt
+    #: some billed requests' prompt tokens are not in the log (Copilot CLI: a segment that ended without
+    #: ``session.shutdown``): the session's token and cost figures are a lower bound
+    usage_lower_bound: bool = False
 
 
 class ParseProblem(BaseModel):
@@ -192,7 +198,7 @@ class ParserState(BaseModel):
 class ParseResult(BaseModel):
     """What one parse pass produced over the bytes ``[start_offset, state.offset)``."""
 
-    agent: Agent
+    agent: str
     session: Session
     events: list[Event] = Field(default_factory=list)
     turns: list[Turn] = Field(default_factory=list)  # turns opened or updated in this pass

@@ -299,7 +299,7 @@ class SearchIndex:
                 tantivy.Occur.Must,
                 tantivy.Query.range_query(
                     s, "ts", tantivy.FieldType.Integer,
-                    int(f.since) if f.since is not None else None,
+                    int(f.since) if f.since is not None else 1,  # ts 0 = no timestamp (Cursor): never in a range
                     int(f.until) if f.until is not None else None,
                     include_upper=f.until is None,
                 ),

@@ -11,61 +11,27 @@ import logging
 import os
 import re
 import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlparse
 
 from sessionlens.cost import PriceTable, PricingConfig
 from sessionlens.cost import report as cost_report_mod
+from sessionlens.agents import registry as agent_registry
 from sessionlens.ingest.discovery import default_roots
 from sessionlens.models import Event, EventKind
 from sessionlens.search import SearchFilters, SearchIndex
 from sessionlens.services import render
-from sessionlens.services.indexer import IndexStats, Indexer, ProjectResolver
+from sessionlens.services.indexer import Indexer, IndexStats, ProjectResolver
 from sessionlens.services.settings import Settings
-from sessionlens.store import Store, StoreError
+from sessionlens.store import NotFound, Store, iso, parse_time
 
 log = logging.getLogger(__name__)
 
 LINK_SCHEME = "sessionlens"
-
-
-class NotFound(StoreError):
-    pass
-
-
-def parse_time(value: str | float | int | None, *, end: bool = False) -> float | None:
-    """Accept unix seconds, ISO dates/times, or relative spans like ``7d``, ``12h``, ``2w``."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    v = str(value).strip()
-    m = re.fullmatch(r"(\d+)\s*([smhdw])", v)
-    if m:
-        n, unit = int(m.group(1)), m.group(2)
-        return time.time() - n * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
-    if v in ("today", "yesterday"):
-        d = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-        return d.timestamp() - (86400 if v == "yesterday" else 0)
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
-            d = datetime.fromisoformat(v).astimezone()
-            return d.timestamp() + (86400 if end else 0)
-        d = datetime.fromisoformat(v.replace("Z", "+00:00"))
-        if d.tzinfo is None:
-            d = d.astimezone()
-        return d.timestamp()
-    except ValueError:
-        raise StoreError(f"cannot read the time {value!r}: use an ISO date (2026-02-23), a timestamp, or a span like 7d") from None
-
-
-def iso(ts: float | None) -> str | None:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z") if ts is not None else None
 
 
 @dataclass
@@ -139,6 +105,30 @@ class App:
     def indexer(self) -> Indexer:
         return Indexer(self.db(), self.search_index, prices=self.prices, coach_enabled=self.settings.coach.enabled,
                        projects=self.projects, coach_cache=self._coach_cache)
+
+    def log_globs(self) -> list[str]:
+        """Glob patterns of every agent's session sources (file watchers, the editor's document selector)."""
+        return agent_registry.watch_globs()
+
+    def is_log_candidate(self, path: str, *, sniff: bool = False) -> bool:
+        """Whether ``path`` could be a session source by its name (content decides when indexing);
+        ``sniff``: also when its first bytes are some agent's (a file the user opened, whatever its name)."""
+        if agent_registry.is_candidate(path):
+            return True
+        if not sniff or "#" in os.path.basename(path):
+            return False
+        try:
+            with open(path, "rb") as f:
+                head = f.read(64 * 1024)
+        except OSError:
+            return False
+        return agent_registry.detect(path, head) is not None
+
+    def agents(self) -> list[dict]:
+        """The registered agents: name, label, source kind, default log folders and their env overrides."""
+        return [{"name": a.name, "agent": a.agent_name, "label": a.label, "source": a.source, "env": list(a.env_vars),
+                 "roots": [r.path for r in a.default_roots()], "globs": list(a.file_patterns),
+                 "records_tokens": a.records_tokens} for a in agent_registry.adapters()]
 
     def roots(self, extra: Iterable[str] = ()) -> list[str]:
         roots: list[str] = []
@@ -271,6 +261,8 @@ class App:
         total, hits, warnings = self.search_index.search(query, filters, limit=want, offset=offset)
         db = self.db()
         paths: dict[int, str] = {}
+        line_maps: dict[int, dict[int, int]] = {}
+        end_maps: dict[int, dict[int, int]] = {}
         out = []
         for h in hits:
             fid = getattr(h, "_file_id", None)
@@ -284,6 +276,14 @@ class App:
             d["uri"] = Path(h.path).as_uri() if h.path else None
             d["project_name"] = Path(h.project).name if h.project else None
             d["link"] = self.deep_link_for(h.session_id, h.line)
+            d["seq"] = h.line  # the event number (the link's event=); "line" is the editor line
+            if fid not in line_maps:
+                line_maps[fid] = db.line_map(fid) if fid is not None else {}
+            if line_maps[fid]:  # the hit's editor line (its seq is the event number)
+                d["line"] = line_maps[fid].get(h.line, h.line)
+            if fid not in end_maps:
+                end_maps[fid] = db.end_lines(fid) if fid is not None else {}
+            d["end_line"] = end_maps[fid].get(h.line, d["line"])  # a message of a JSON document spans lines
             sess = db.get_session(h.session_id)
             d["title"] = (sess or {}).get("title")
             out.append(d)
@@ -317,6 +317,8 @@ class App:
                 raise NotFound(f"bad event number in {link!r}") from None
         s = self.resolve_session(sid)
         line = seq or 1
+        if seq and s.get("file_id") is not None:
+            line = self.db().line_map(s["file_id"]).get(seq, seq)
         # `line` is the 1-based file line, as in search hits (== the event's seq)
         return {"session_id": s["id"], "seq": seq, "path": s["path"], "uri": Path(s["path"]).as_uri(), "line": line}
 
@@ -424,7 +426,8 @@ class App:
         db = self.db()
         turns = db.turns(s["id"])
         spans = dict(db.line_spans(row.id))
-        last_line = max(spans) if spans else 1
+        lines = db.line_map(row.id)  # events whose editor line is not their seq (several per line, documents)
+        last_line = max([*spans, *lines.values()]) if spans else 1
         rows = db.outline_rows(row.id)
         results = {}
         for r in rows:
@@ -435,7 +438,7 @@ class App:
 
         def mk(r) -> OutlineNode | None:
             seq, kind, subtype, turn, tool, command, text, files, flags, is_error, exit_code, call_id, agent_id, parent = r
-            ln = seq - 1
+            ln = lines.get(seq, seq) - 1
             L = spans.get(seq, 0)
             if kind == "tool_call":
                 res = results.get(call_id)
@@ -533,7 +536,9 @@ class App:
         row, s = self._file(path)
         if s is None:
             return None
-        ev = self.db().event(row.id, line0 + 1)
+        db = self.db()
+        seq = db.seq_at_line(row.id, line0 + 1)
+        ev = db.event(row.id, seq) if seq is not None else None
         return (s, ev) if ev else None
 
     def hover(self, path: str, line0: int) -> str | None:
@@ -564,6 +569,7 @@ class App:
         if row is None:
             return []
         spans = dict(db.line_spans(row.id))
+        lines = db.line_map(row.id)
         out = []
         for p in db.problems(row.id):
             out.append(DiagnosticInfo(line=p.line - 1, length=max(spans.get(p.line, 0), 1), severity=p.severity,
@@ -575,7 +581,7 @@ class App:
                 rl = r.get("line") or r.get("seq") or 1
                 related.append({"path": rp, "line": rl - 1, "message": r.get("note") or f"related event (line {rl})"})
             out.append(DiagnosticInfo(
-                line=f["seq"] - 1, length=max(spans.get(f["seq"], 0), 1), severity=f["severity"], message=f["message"],
+                line=lines.get(f["seq"], f["seq"]) - 1, length=max(spans.get(f["seq"], 0), 1), severity=f["severity"], message=f["message"],
                 source="sessionlens-coach", code=f["rule_id"], related=related,
                 data={"finding_id": f["id"], "rule_id": f["rule_id"], "guideline": f["guideline"], "session_id": f["session_id"],
                       "agent": f["agent"], "project": f["project"], "seq": f["seq"]},

@@ -19,15 +19,22 @@ from sessionlens.coach.llm import (
     build_session_prompt,
     deterministic_session_summary,
 )
-from sessionlens.models import EventRef, Finding, Severity
+from sessionlens.agents import registry as agent_registry
 from sessionlens.services.app import App, NotFound
 from sessionlens.services.indexer import PROJECT_CONFIG
-from sessionlens.store import session_from_dict
+from sessionlens.store import finding_from_row, session_from_dict
 
 log = logging.getLogger(__name__)
 
 GUIDELINE_HEADING = "## Guidelines from sessionlens"
+<<<<<<< HEAD
 INSTRUCTION_FILE = {"codex": "AGENTS.md", "claude": "CLAUDE.md", "gemini": "GEMINI.md"}
+=======
+def _instruction_file(agent: str | None) -> str:
+    """The file a guideline quick fix edits for this agent (its adapter's ``instructions.primary``)."""
+    a = agent_registry.get(agent or "codex")
+    return a.instructions.primary if a is not None else "AGENTS.md"
+>>>>>>> main
 
 
 @dataclass
@@ -42,14 +49,6 @@ class FileEdit:
     @property
     def creates(self) -> bool:
         return self.old_text is None
-
-
-def finding_from_row(row: dict[str, Any]) -> Finding:
-    return Finding(
-        rule_id=row["rule_id"], severity=Severity(row["severity"]), message=row["message"], session_id=row["session_id"],
-        seq=row["seq"], related=[EventRef(**r) for r in row.get("related") or []], guideline=row.get("guideline"),
-        data=row.get("data") or {},
-    )
 
 
 def _norm(s: str) -> str:
@@ -169,7 +168,12 @@ class CoachService:
         agent reads it; None if already there.  Raises TargetRefused when there is no such place."""
         if not finding.get("guideline"):
             return None
+<<<<<<< HEAD
         path = Path(self.guideline_target(finding))
+=======
+        name = _instruction_file(finding.get("agent"))
+        path = self._project_dir(finding) / name
+>>>>>>> main
         old = read(str(path)) if read else _read(path)
         new = add_guideline_text(old, finding["guideline"], finding["rule_id"])
         if new is None:

@@ -33,10 +33,11 @@ from sessionlens.coach.config import CoachConfig, load_project_config
 from sessionlens.coach.redact import find_secrets
 from sessionlens.coach.rules import RULE_KINDS, coach_input_hash, may_hold_secret, run_rules, secret_event_seqs
 from sessionlens.cost import PriceTable, cost_of
-from sessionlens.ingest import claude, codex
-from sessionlens.ingest.base import TRUNCATION_MARK
+from sessionlens.agents import registry as agent_registry
+from sessionlens.agents.base import AgentAdapter, member_path
+from sessionlens.agents.common import TRUNCATION_MARK
 from sessionlens.ingest.discovery import discover
-from sessionlens.models import Agent, ParserState
+from sessionlens.models import ParserState
 from sessionlens.search import SearchIndex
 from sessionlens.store import PreparedParse, Store, prepare_parse, session_from_dict
 
@@ -133,6 +134,16 @@ class ProjectResolver:
         return root
 
 
+class _Stat:
+    """A source's ``(size, mtime_ns)`` as :func:`sessionlens.agents.source_stat` sees it (a database's
+    ``-wal`` counts)."""
+
+    __slots__ = ("st_size", "st_mtime_ns")
+
+    def __init__(self, size: int, mtime_ns: int):
+        self.st_size, self.st_mtime_ns = size, mtime_ns
+
+
 def _hash(b: bytes) -> str:
     return hashlib.blake2b(b, digest_size=16).hexdigest()
 
@@ -156,6 +167,8 @@ class Job:
     register: bool = False  # a new file: recorded as a session log even when nothing parses yet
     recoach: bool = False  # an earlier run stopped before the coach step (mtime 0): coach even if nothing is new
     zst: bool = False
+    whole: bool = False  # a document: always read and parsed whole
+    member: bool = False  # one session of a multi-session source (path ``<source>#<key>``)
     changed: bool = False  # an earlier job of this pass wrote events or problems
     secrets: tuple[int, ...] | None = None  # seqs of the events holding a secret, when all of the file's are known
 
@@ -273,14 +286,19 @@ class Indexer:
             stats.errors.append("busy")
             return stats
         self._stats = stats
+<<<<<<< HEAD
         self._hash_memo = {}  # the coach's inputs (config, instruction files) as they are in this pass
+=======
+        self._changed_sources: set[str] = set()
+>>>>>>> main
         try:
             rows = self.store.file_rows()
+            self._rows = rows
             todo = []
             unchanged: list[str] = []
             for path in files:
                 try:
-                    st = os.stat(path)
+                    st = _Stat(*agent_registry.source_stat(path))
                 except OSError as e:
                     stats.errors.append(f"{path}: {e.strerror or e}")
                     continue
@@ -289,7 +307,7 @@ class Indexer:
                     row is not None
                     and row.size == st.st_size
                     and row.mtime_ns == st.st_mtime_ns
-                    and (row.parser_version == ingest.PARSER_VERSION or row.status != "ok")
+                    and (row.parser_version == ingest.PARSER_VERSION or row.status == "error")
                 ):
                     stats.files_skipped += 1
                     unchanged.append(path)
@@ -372,9 +390,13 @@ class Indexer:
         with store.conn:
             return {p: store.ensure_file(p) for p in paths}
 
-    def _plan(self, path: str, fid: int, st: os.stat_result, row) -> Job | None:
+    def _plan(self, path: str, fid: int, st: _Stat, row) -> Job | None:
         """The first job for a changed file (None when it is no session log)."""
         store = self.store
+        known = agent_registry.get(row.agent) if row is not None and row.status == "container" else None
+        if known is not None and known.parse is None and row.parser_version == ingest.PARSER_VERSION:
+            self._index_members(known, path, fid, st, row)  # a known database: no need to detect it again
+            return None
         if path.endswith(".zst"):
             return Job("parse", path, fid, st.st_size, st.st_mtime_ns, clear=row is not None, zst=True)
         with open(path, "rb") as f:
@@ -391,14 +413,23 @@ class Indexer:
             det = head
             if b"\n" not in det:  # a first line longer than the head (Codex base_instructions): read more to detect
                 det = head + f.read(DETECT_BYTES)
-        agent = ingest.detect(path, det)
-        if agent is None:
+        adapter = agent_registry.detect(path, det)
+        if adapter is None:
             with store.conn:
                 if row is not None and row.status == "ok":
                     store.clear_file(fid)
-                store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="not_session")
+                self._clear_members(path)
+                store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="not_session",
+                                parser_version=ingest.PARSER_VERSION)
             self._stats.not_sessions += 1
             return None
+        if adapter.parse is None:  # a source of several sessions (SQLite, a directory)
+            self._index_members(adapter, path, fid, st, row)
+            return None
+        agent = adapter
+        whole = adapter.source == "document"
+        if whole:
+            full = True
         state = None
         offset = 0
         if not full and row.state:
@@ -406,19 +437,64 @@ class Indexer:
             offset = ParserState.model_validate_json(row.state).offset
         head_len = min(len(head), HEAD_BYTES)
         return Job(
-            "parse", path, fid, st.st_size, st.st_mtime_ns, agent=agent.value, offset=offset, state=state,
+            "parse", path, fid, st.st_size, st.st_mtime_ns, agent=agent.name, offset=offset, state=state, whole=whole,
             head_len=head_len, head_hash=_hash(head[:head_len]), clear=full and row is not None,
             register=full and row is None, recoach=not full and row.mtime_ns == 0, secrets=() if offset == 0 else None,
         )
+
+    def _clear_members(self, path: str, keep: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        """Forget the member rows of ``path`` (a database no longer holding these sessions)."""
+        store = self.store
+        for r in store.member_rows(path):
+            if r.path not in keep:
+                store.delete_file(r.id)
+
+    def _index_members(self, adapter: AgentAdapter, path: str, fid: int, st: _Stat, row) -> None:
+        """A source of several sessions: each member (session) whose fingerprint changed is parsed
+        whole and written as its own source ``<path>#<key>``; unchanged members cost nothing more than
+        their fingerprint; vanished ones are removed.  Done here (never in the worker: the snapshot of
+        a database is this process's)."""
+        store = self.store
+        rows = getattr(self, "_rows", None) or {}
+        with agent_registry.open_source(adapter, path) as src:
+            members = adapter.members(src)
+            keep = {member_path(path, key) for key, _ in members}
+            todo = []
+            for key, fp in members:
+                mpath = member_path(path, key)
+                mrow = rows.get(mpath) or store.file_row(mpath)
+                if (mrow is not None and mrow.status == "ok" and mrow.head_hash == fp and mrow.mtime_ns != 0
+                        and mrow.parser_version == ingest.PARSER_VERSION):
+                    continue
+                todo.append((key, fp, mpath, mrow))
+            with store.conn:
+                self._clear_members(path, keep)
+                fids = {mpath: (mrow.id if mrow is not None else store.ensure_file(mpath)) for _, _, mpath, mrow in todo}
+                store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="container", agent=adapter.name,
+                                parser_version=ingest.PARSER_VERSION)
+            for key, fp, mpath, mrow in todo:
+                job = Job("parse", mpath, fids[mpath], st.st_size, st.st_mtime_ns, agent=adapter.name,
+                          head_hash=fp, clear=mrow is not None, register=mrow is None, member=True)
+                slot = _Slot(job)
+                try:
+                    result = adapter.parse_member(src, key, mpath)
+                    slot.result = self._prepared(job, result, 0, head_len=0, head_hash=fp, whole=True)
+                except Exception as e:  # noqa: BLE001 - one bad session costs that session only
+                    slot.error = e
+                self._slots.append(slot)
+                self._write_ready()
 
     # ------------------------------------------------------------------ preparing (either process)
     def prepare(self, job: Job) -> Prepared:
         """Read, parse and price one chunk; run the coach when the chunk is the whole file."""
         if job.zst:
             return self._prepare_whole(job)
-        parser = codex if job.agent == Agent.CODEX.value else claude
+        adapter = agent_registry.get(job.agent)
+        if adapter is None or adapter.parse is None:
+            raise ValueError(f"no parser for agent {job.agent!r}")
+        parser = adapter
         state = ParserState.model_validate_json(job.state) if job.state else None
-        chunk = CHUNK_BYTES
+        chunk = CHUNK_BYTES if not job.whole else max(CHUNK_BYTES, job.size + 1)
         with open(job.path, "rb") as f:
             while True:
                 f.seek(job.offset)
@@ -448,7 +524,7 @@ class Indexer:
     def _prepared(self, job: Job, result, consumed: int, *, head_len: int, head_hash: str | None,
                   whole: bool) -> Prepared:
         sess = result.session
-        agent = result.agent.value
+        agent = getattr(result.agent, "value", result.agent)
         project = self.projects(sess.cwd)
         costs = {}
         for u in result.usage:
@@ -609,7 +685,10 @@ class Indexer:
             secrets = job.secrets
         # the file is parsed to its end
         if changed:
-            stats.files_changed += 1
+            source = job.path.rpartition("#")[0] if job.member else job.path
+            if source not in self._changed_sources:  # a database counts once, however many sessions changed
+                self._changed_sources.add(source)
+                stats.files_changed += 1
             stats.changed_paths.append(job.path)
         if done:
             return None
@@ -634,7 +713,8 @@ class Indexer:
         log.warning("indexing %s failed: %s", path, e, exc_info=(type(e), e, e.__traceback__))
         self._stats.errors.append(f"{path}: {e}")
         with self.store.conn:
-            self.store.mark_file(fid, size=size, mtime_ns=mtime_ns, status="error", error=str(e)[:500])
+            self.store.mark_file(fid, size=size, mtime_ns=mtime_ns, status="error", error=str(e)[:500],
+                                 parser_version=ingest.PARSER_VERSION)
 
     # ------------------------------------------------------------------ coach
     def coach_config(self, project: str | None) -> CoachConfig:

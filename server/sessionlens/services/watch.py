@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Callable
 
+from sessionlens.agents import source_stat
 from sessionlens.ingest.discovery import discover
 
 #: Seconds between full passes even when no folder changed (a file replaced by a rename, say).
@@ -37,10 +38,9 @@ class LogWatcher:
         out = []
         for path, known in self._files.items():
             try:
-                st = os.stat(path)
+                seen = source_stat(path)  # a database's -wal counts
             except OSError:
                 continue
-            seen = (st.st_size, st.st_mtime_ns)
             if seen != known:
                 self._files[path] = seen  # reported once; the index pass takes it from there
                 out.append(path)
@@ -63,10 +63,9 @@ class LogWatcher:
         out = []
         for path in discover(roots, dirs):
             try:
-                st = os.stat(path)
+                seen = source_stat(path)  # a database's -wal counts
             except OSError:
                 continue
-            seen = (st.st_size, st.st_mtime_ns)
             files[path] = seen
             r = rows.get(path)
             if r is None or (r.size, r.mtime_ns) != seen:

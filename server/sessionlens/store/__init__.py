@@ -1,5 +1,6 @@
 from sessionlens.store.db import (
     FileRow,
+    NotFound,
     PreparedParse,
     Store,
     StoreError,
@@ -9,6 +10,8 @@ from sessionlens.store.db import (
     prepare_parse,
     session_from_dict,
 )
+from sessionlens.store.rows import finding_from_row
+from sessionlens.store.times import iso, parse_time
 
-__all__ = ["FileRow", "PreparedParse", "Store", "StoreError", "WriterBusy", "WriterLock", "local_day", "prepare_parse",
-           "session_from_dict"]
+__all__ = ["FileRow", "NotFound", "PreparedParse", "Store", "StoreError", "WriterBusy", "WriterLock", "local_day", "prepare_parse",
+           "session_from_dict", "finding_from_row", "iso", "parse_time"]

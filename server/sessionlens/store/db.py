@@ -21,6 +21,7 @@ from typing import Any
 import apsw
 import orjson
 
+from sessionlens.agents import registry as agent_registry
 from sessionlens.models import Event, EventKind, ParseProblem, ParseResult, Session, TokenUsage, Turn
 from sessionlens.models.construct import construct as _construct
 from sessionlens.store.schema import MIGRATIONS
@@ -43,6 +44,10 @@ class WriterBusy(StoreError):
     pass
 
 
+class NotFound(StoreError):
+    """No session, finding, file or run matches what was asked for."""
+
+
 def _ts(dt: datetime | None) -> float | None:
     if dt is None:
         return None
@@ -55,6 +60,12 @@ def local_day(ts: float | None) -> str | None:
     if ts is None:
         return None
     return time.strftime("%Y-%m-%d", time.localtime(ts))
+
+
+def _records_tokens(agent: str | None) -> bool:
+    """False for agents whose logs hold no token counts (their totals are unknown, not 0)."""
+    a = agent_registry.get(agent) if agent else None
+    return a is None or a.records_tokens
 
 
 def _dumps(obj: Any) -> str:
@@ -87,7 +98,7 @@ class PreparedParse:
         ended = max(ts) if ts else r[12]
         return row_to_session_dict((r[0], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], started, ended, r[13],
                                     r[14], r[15], len({e[1] for e in self.event_rows}), len(self.turn_rows), path,
-                                    self.file_id))
+                                    self.file_id, r[16]))
 
 
 def prepare_parse(
@@ -106,10 +117,11 @@ def prepare_parse(
     """Turn one parse pass into the rows :meth:`Store.write_prepared` writes (no database access)."""
     s = result.session
     sid = s.id
-    agent = result.agent.value
+    agent = getattr(result.agent, "value", result.agent)
     session_row = (
         sid, file_id, agent, s.cwd, project, s.git_branch, s.git_commit, s.git_remote, _dumps(s.models),
         s.cli_version, s.originator, _ts(s.started_at), _ts(s.ended_at), s.parent_session_id, s.agent_id, s.title,
+        int(bool(getattr(s, "usage_lower_bound", False))),
     )
     rows = []
     append = rows.append
@@ -284,7 +296,7 @@ def row_to_event(r: Sequence[Any]) -> Event:
         extra = {}
     return _construct(Event, {
         "seq": r[1],
-        "line": r[1],
+        "line": extra.get("line", r[1]) if extra else r[1],  # documents: the message's line in the file
         "offset": r[3],
         "length": r[4],
         "timestamp": datetime.fromtimestamp(ts, _UTC) if ts is not None else None,
@@ -323,7 +335,7 @@ def _usage_from(d):
 SESSION_COLS = (
     "s.id, s.agent, s.cwd, s.project, s.git_branch, s.git_commit, s.git_remote, s.models, s.cli_version, "
     "s.originator, s.started_at, s.ended_at, s.parent_session_id, s.agent_id, s.title, s.events, s.turns, "
-    "f.path, s.file_id"
+    "f.path, s.file_id, s.usage_lower_bound"
 )
 
 
@@ -348,6 +360,7 @@ def row_to_session_dict(r: Sequence[Any]) -> dict[str, Any]:
         "turns": r[16],
         "path": r[17],
         "file_id": r[18],
+        "usage_lower_bound": bool(r[19]),
     }
 
 
@@ -372,6 +385,7 @@ def session_from_dict(d: dict[str, Any]) -> Session:
         parent_session_id=d.get("parent_session_id"),
         agent_id=d.get("agent_id"),
         title=d.get("title"),
+        usage_lower_bound=bool(d.get("usage_lower_bound")),
     )
 
 
@@ -461,11 +475,22 @@ class Store:
         self.conn.execute("INSERT INTO files(path) VALUES(?) ON CONFLICT(path) DO NOTHING", (path,))
         return self.conn.execute("SELECT id FROM files WHERE path=?", (path,)).get
 
-    def mark_file(self, file_id: int, *, size: int, mtime_ns: int, status: str, error: str | None = None, agent: str | None = None) -> None:
+    def mark_file(self, file_id: int, *, size: int, mtime_ns: int, status: str, error: str | None = None, agent: str | None = None,
+                  parser_version: int | None = None) -> None:
+        """Record a file's verdict (``not_session``, ``error``, ``container`` for a source of several
+        sessions stored as member rows ``<path>#<key>``); ``parser_version``: the parser that judged it."""
         self.conn.execute(
-            "UPDATE files SET size=?, mtime_ns=?, status=?, error=?, agent=COALESCE(?, agent), indexed_at=? WHERE id=?",
-            (size, mtime_ns, status, error, agent, time.time(), file_id),
+            "UPDATE files SET size=?, mtime_ns=?, status=?, error=?, agent=COALESCE(?, agent), indexed_at=?,"
+            " parser_version=COALESCE(?, parser_version) WHERE id=?",
+            (size, mtime_ns, status, error, agent, time.time(), parser_version, file_id),
         )
+
+    def member_rows(self, container: str, sep: str = "#") -> list[FileRow]:
+        """The rows of a container's members (paths ``<container><sep><key>``)."""
+        prefix = container + sep
+        return [FileRow(*r) for r in self.conn.execute(
+            f"SELECT {FILE_COLS} FROM files WHERE path >= ? AND path < ?", (prefix, prefix + "\U0010ffff"))
+            if r[1].startswith(prefix)]
 
     def touch_file(self, file_id: int, *, size: int, mtime_ns: int) -> None:
         self.conn.execute("UPDATE files SET size=?, mtime_ns=? WHERE id=?", (size, mtime_ns, file_id))
@@ -523,15 +548,15 @@ class Store:
             usage_rows = [(r[0], r[1], sid, *r[3:]) for r in usage_rows]
         c.execute(
             """INSERT INTO sessions(id, file_id, agent, cwd, project, git_branch, git_commit, git_remote, models,
-                   cli_version, originator, started_at, ended_at, parent_session_id, agent_id, title)
-               VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                   cli_version, originator, started_at, ended_at, parent_session_id, agent_id, title, usage_lower_bound)
+               VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                ON CONFLICT(id) DO UPDATE SET cwd=excluded.cwd, project=excluded.project, git_branch=excluded.git_branch,
                    git_commit=excluded.git_commit, git_remote=excluded.git_remote, models=excluded.models,
                    cli_version=excluded.cli_version, originator=excluded.originator,
                    started_at=COALESCE(sessions.started_at, excluded.started_at),
                    ended_at=COALESCE(excluded.ended_at, sessions.ended_at),
                    parent_session_id=excluded.parent_session_id, agent_id=excluded.agent_id,
-                   title=COALESCE(excluded.title, sessions.title)""",
+                   title=COALESCE(excluded.title, sessions.title), usage_lower_bound=excluded.usage_lower_bound""",
             session_row,
         )
         c.executemany(
@@ -713,9 +738,13 @@ class Store:
         out = []
         for r in self.conn.execute(sql, (*args, limit)):
             d = row_to_session_dict(r)
-            d["cost_usd"] = r[19]
-            d["cost_known"] = r[20] == 0
-            d["tokens"] = r[21]
+            d["cost_usd"] = r[20]
+            d["cost_known"] = r[21] == 0
+            d["tokens"] = r[22]
+            # e.g. Cursor, or a Copilot legacy session: no tokens recorded -> unknown, never 0
+            if not r[22] and (not _records_tokens(d.get("agent")) or d.get("usage_lower_bound")):
+                d["tokens"] = None
+                d["cost_known"] = False
             out.append(d)
         return out
 
@@ -822,6 +851,31 @@ class Store:
             "SELECT agent_id, min(parent_call_id) FROM events WHERE file_id=? AND agent_id IS NOT NULL "
             "AND parent_call_id IS NOT NULL GROUP BY agent_id", (file_id,)).fetchall())
 
+    def line_map(self, file_id: int) -> dict[int, int]:
+        """``{seq: line}`` for the events whose editor line differs from their seq (several events on
+        one line, documents); empty for plain one-event-per-line logs."""
+        return {r[0]: r[1] for r in self.conn.execute(
+            """SELECT seq, json_extract(data, '$.extra.line') FROM events
+               WHERE file_id=? AND data LIKE '%"line"%' AND json_extract(data, '$.extra.line') IS NOT NULL
+                 AND json_extract(data, '$.extra.line') != seq""", (file_id,))}
+
+    def end_lines(self, file_id: int) -> dict[int, int]:
+        """``{seq: last line}`` for events that span several lines (a message in a JSON document)."""
+        return {r[0]: r[1] for r in self.conn.execute(
+            """SELECT seq, json_extract(data, '$.extra.end_line') FROM events
+               WHERE file_id=? AND data LIKE '%"end_line"%' AND json_extract(data, '$.extra.end_line') IS NOT NULL""",
+            (file_id,))}
+
+    def seq_at_line(self, file_id: int, line: int) -> int | None:
+        """The first event shown at an editor line (1-based)."""
+        lm = self.line_map(file_id)
+        if not lm:
+            return line
+        hits = [seq for seq, ln in lm.items() if ln == line]
+        if self.conn.execute("SELECT 1 FROM events WHERE file_id=? AND seq=?", (file_id, line)).fetchone() and line not in lm:
+            hits.append(line)
+        return min(hits) if hits else None
+
     def line_spans(self, file_id: int) -> list[tuple[int, int]]:
         return self.conn.execute("SELECT seq, length FROM events WHERE file_id=? ORDER BY seq", (file_id,)).fetchall()
 
@@ -872,7 +926,13 @@ class Store:
                 FROM usage WHERE session_id IN ({q})""",
             list(session_ids),
         ).fetchone()
-        return dict(zip(("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "unknown", "requests"), r))
+        out = dict(zip(("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "unknown", "requests"), r))
+        untracked = [row[0] for row in self.conn.execute(f"SELECT agent FROM sessions WHERE id IN ({q})", list(session_ids))
+                     if not _records_tokens(row[0])]
+        if untracked:  # sessions of an agent that records no tokens: their figures are unknown
+            out["unknown"] += len(untracked)
+            out["untracked_sessions"] = len(untracked)
+        return out
 
     def usage_report(
         self,

@@ -214,6 +214,11 @@ MIGRATIONS: list[str] = [
     DROP INDEX events_call;
     CREATE INDEX events_call ON events(file_id, call_id) WHERE call_id IS NOT NULL;
     """,
+    # migration: otheragents — sessions whose token figures are a lower bound (Copilot CLI segments
+    # without session.shutdown)
+    """
+    ALTER TABLE sessions ADD COLUMN usage_lower_bound INTEGER NOT NULL DEFAULT 0;
+    """,
     # migration: coach — findings follow their inputs: the hash of the rules' version, the project's coach
     # config and the instruction files the findings were computed with (a change re-coaches, no re-parse)
     """

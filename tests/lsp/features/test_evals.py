@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from sessionlens.lsp.commands import CommandNotFound
 from sessionlens.lsp.features import evals
 

@@ -6,8 +6,14 @@ from sessionlens.lsp.features import lifecycle
 
 
 def test_watchers_cover_logs_and_project_config(ls):
+    from sessionlens import agents
+
     globs = [w.glob_pattern for w in lifecycle.file_watchers(ls)]
-    assert globs[:2] == ["**/*.jsonl", "**/.sessionlens.json"]
+    # every agent's log patterns (from the registry) and the project config
+    assert globs == [*agents.watch_globs(), "**/.sessionlens.json"]
+    assert {"**/*.jsonl", "**/.sessionlens.json", "**/events.jsonl", "**/opencode.db", "**/crush.db",
+            "**/*.vscdb", "**/agent-transcripts/*.txt", "**/chats/session-*.json"} <= set(globs)
+    assert len(globs) == len(set(globs))
 
 
 def test_workspace_folder_changes_update_the_scope_and_ask_a_full_pass(ls, tmp_path):

@@ -12,6 +12,7 @@ from sessionlens.lsp.commands import command, session_ref
 from sessionlens.lsp.convert import path_to_uri
 from sessionlens.lsp.core import Feature, SessionLensServer, read_document
 from sessionlens.lsp.progress import stream_markdown
+<<<<<<< HEAD
 from sessionlens.models.api import (
     CoachSessionParams,
     ExplainFindingParams,
@@ -22,6 +23,11 @@ from sessionlens.models.api import (
 )
 from sessionlens.services.app import NotFound
 from sessionlens.services.coaching import INSTRUCTION_FILE, FileEdit, TargetRefused
+=======
+from sessionlens.models.api import CoachSessionParams, ExplainFindingParams, SetApiKeyParams, SetApiKeyResult
+from sessionlens.services.coaching import FileEdit
+from sessionlens.store import NotFound
+>>>>>>> main
 
 COACH_SOURCE = "sessionlens-coach"
 

@@ -13,8 +13,16 @@ from typing import Any
 from lsprotocol import types as T
 
 from sessionlens.evals import jsonpos
+from sessionlens.evals.models import EvalSuite
 from sessionlens.evals.runner import (
-    SUITE_SUFFIX, SuiteError, find_suites, last_run, load_suite, run_suite_sync, validate_suite_text,
+    SUITE_SUFFIX,
+    Problem,
+    SuiteError,
+    find_suites,
+    last_run,
+    load_suite,
+    run_suite_sync,
+    validate_suite_text,
 )
 from sessionlens.lsp.commands import command
 from sessionlens.lsp.convert import path_to_uri, uri_to_path
@@ -22,7 +30,7 @@ from sessionlens.lsp.core import DocumentProvider, Feature, SessionLensServer, p
 from sessionlens.lsp.features.indexing import refresh_code_lenses
 from sessionlens.lsp.progress import Progress
 from sessionlens.models.api import RunEvalsParams
-from sessionlens.services.app import NotFound
+from sessionlens.store import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +62,13 @@ class EvalDocuments(DocumentProvider):
     def matches(self, path: str) -> bool:
         return path.endswith(SUITE_SUFFIX)
 
-    async def _state(self, ls, path: str):
+    async def _state(self, ls: SessionLensServer, path: str) -> tuple[str, EvalSuite | None, list[Problem], Any]:
         text = ls.read_document(path) or ""
         suite, problems = validate_suite_text(text)
         run = await ls.run(last_run, ls.app, suite.name) if suite is not None else None
         return text, suite, problems, run
 
-    async def diagnostics(self, ls, path: str) -> list[T.Diagnostic] | None:
+    async def diagnostics(self, ls: SessionLensServer, path: str) -> list[T.Diagnostic] | None:
         text, suite, problems, run = await self._state(ls, path)
         out = [T.Diagnostic(range=_range(text, p.start, p.end), message=p.message, source=SOURCE, code="schema",
                             severity=T.DiagnosticSeverity.Error if p.severity == "error" else T.DiagnosticSeverity.Warning)
@@ -96,7 +104,7 @@ class EvalDocuments(DocumentProvider):
             ))
         return out
 
-    async def code_lens(self, ls, path: str) -> list[T.CodeLens] | None:
+    async def code_lens(self, ls: SessionLensServer, path: str) -> list[T.CodeLens] | None:
         text, suite, problems, run = await self._state(ls, path)
         if suite is None:
             return None

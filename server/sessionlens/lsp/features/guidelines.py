@@ -40,7 +40,7 @@ from sessionlens.models.api import (
     GuidelineReportResult,
     InstructionFileRef,
 )
-from sessionlens.services.app import NotFound
+from sessionlens.store import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -60,17 +60,21 @@ class GuidelineDocuments(DocumentProvider):
     name = "guidelines"
 
     def __init__(self) -> None:
+<<<<<<< HEAD
         self._reports: dict[str, tuple[float, tuple, dict]] = {}
         self._impacts: dict[str, tuple[float, tuple, dict]] = {}
+=======
+        self._reports: dict[str, tuple[float, tuple[int, ...], dict[str, Any]]] = {}
+>>>>>>> main
 
     def matches(self, path: str) -> bool:
         return is_instruction_file(path)
 
     # ------------------------------------------------------------------ data
-    def _text(self, ls, path: str) -> str:
+    def _text(self, ls: SessionLensServer, path: str) -> str:
         return ls.read_document(path) or ""
 
-    async def _report(self, ls, path: str) -> dict[str, Any]:
+    async def _report(self, ls: SessionLensServer, path: str) -> dict[str, Any]:
         """The per-guideline report of this file, cached briefly and until the store changes."""
         stamp = await ls.run(lambda: tuple(ls.app.db().counts().values()))
         hit = self._reports.get(path)
@@ -80,6 +84,7 @@ class GuidelineDocuments(DocumentProvider):
         self._reports[path] = (time.monotonic(), stamp, rep)
         return rep
 
+<<<<<<< HEAD
     async def _impact(self, ls, path: str) -> dict[str, dict]:
         """{guideline key: before/after figures} of this file (compliance.impact), cached like the report."""
         text = self._text(ls, path)
@@ -103,15 +108,22 @@ class GuidelineDocuments(DocumentProvider):
         await publish(ls, uri, version)
 
     async def _rows(self, ls, path: str) -> tuple[list[Guideline], dict[str, dict], int, list[str]]:
+=======
+    async def _rows(self, ls: SessionLensServer, path: str) -> tuple[list[Guideline], dict[str, dict[str, Any]], int, list[str]]:
+>>>>>>> main
         text = self._text(ls, path)
         gs = parse_guidelines(text, path)
         rep = await self._report(ls, path)
         return gs, {r["key"]: r for r in rep["rows"]}, rep["sessions"], text.splitlines()
 
     # ------------------------------------------------------------------ features
+<<<<<<< HEAD
     async def code_lens(self, ls, path: str) -> list[T.CodeLens] | None:
         """One lens per guideline: its before/after impact once sessions ran since it was added (and, for a
         guideline without a check, only when there are sessions on both sides), else its recent record."""
+=======
+    async def code_lens(self, ls: SessionLensServer, path: str) -> list[T.CodeLens] | None:
+>>>>>>> main
         gs, rows, n, _ = await self._rows(ls, path)
         impact = await self._impact(ls, path)
         out = []
@@ -130,7 +142,7 @@ class GuidelineDocuments(DocumentProvider):
                 title=title, command="sessionlens.guidelineReport", arguments=[{"path": path, "line": g.line - 1}])))
         return out
 
-    async def hover(self, ls, path: str, position: T.Position) -> T.Hover | None:
+    async def hover(self, ls: SessionLensServer, path: str, position: T.Position) -> T.Hover | None:
         gs, rows, n, lines = await self._rows(ls, path)
         line1 = position.line + 1
         g = next((x for x in gs if x.line <= line1 <= x.end_line), None)
@@ -142,7 +154,7 @@ class GuidelineDocuments(DocumentProvider):
             md += "\n\n" + lens_text(row) + "\n\n" + impact_markdown(row)
         return T.Hover(contents=T.MarkupContent(kind=T.MarkupKind.Markdown, value=md), range=_range(g.line, g.end_line, lines))
 
-    async def diagnostics(self, ls, path: str) -> list[T.Diagnostic] | None:
+    async def diagnostics(self, ls: SessionLensServer, path: str) -> list[T.Diagnostic] | None:
         text = self._text(ls, path)
         lines = text.splitlines()
         gs = parse_guidelines(text, path)
@@ -175,7 +187,7 @@ class GuidelineDocuments(DocumentProvider):
                     data={"line": g.line - 1, "end_line": g.end_line - 1}))
         return out
 
-    async def code_action(self, ls, path: str, params: T.CodeActionParams) -> list[T.CodeAction] | None:
+    async def code_action(self, ls: SessionLensServer, path: str, params: T.CodeActionParams) -> list[T.CodeAction] | None:
         uri = path_to_uri(path)
         text = self._text(ls, path)
         lines = text.splitlines()
@@ -189,7 +201,7 @@ class GuidelineDocuments(DocumentProvider):
                                         diagnostics=[d], edit=T.WorkspaceEdit(changes={uri: [edit]})))
         line1 = params.range.start.line + 1
         for g in parse_guidelines(text, path):
-            if g.line <= line1 <= g.end_line and g.source == "builtin":
+            if g.line <= line1 <= g.end_line and g.source == "builtin" and g.check is not None:
                 ln = g.end_line - 1
                 width = len(lines[ln]) if ln < len(lines) else 0
                 edit = T.TextEdit(range=T.Range(start=T.Position(line=ln, character=width), end=T.Position(line=ln, character=width)),
@@ -198,7 +210,7 @@ class GuidelineDocuments(DocumentProvider):
                                         kind=T.CodeActionKind.RefactorRewrite, edit=T.WorkspaceEdit(changes={uri: [edit]})))
         return out or None
 
-    async def document_symbol(self, ls, path: str) -> list[T.DocumentSymbol] | None:
+    async def document_symbol(self, ls: SessionLensServer, path: str) -> list[T.DocumentSymbol] | None:
         text = self._text(ls, path)
         lines = text.splitlines()
         out = []
@@ -279,10 +291,10 @@ async def extract_guidelines(ls: SessionLensServer, a: ExtractGuidelinesParams) 
     return {**res, "hash": text_hash(text)}
 
 
-def _hover_markdown(g: Guideline, row: dict | None, n: int) -> str:
+def _hover_markdown(g: Guideline, row: dict[str, Any] | None, n: int) -> str:
     how = {"annotation": "a sessionlens annotation", "builtin": "a built-in recognizer", "llm": "an LLM extraction"}
     out = [f"**Guideline** ({g.path.rsplit('/', 1)[-1]}:{g.line})"]
-    if not g.checkable:
+    if not g.checkable or g.check is None:
         out.append("Not checked: add an annotation such as `<!-- sessionlens: must-not-run=/git push/ -->` "
                    "(see docs/compliance.md).")
         return "\n\n".join(out)

@@ -108,7 +108,7 @@ async def run_index(ls: SessionLensServer, *, paths: list[str] | None, title: st
 async def refresh_open_documents(ls: SessionLensServer, changed: set[str] | None) -> None:
     for uri, doc in list(ls.workspace.text_documents.items()):
         path = uri_to_path(uri)
-        if not path or not path.endswith(LOG_SUFFIXES):
+        if not path or not ls.app.is_log_candidate(path):
             continue
         if changed is not None and path not in changed:
             continue

@@ -37,11 +37,14 @@ def initialize(ls: SessionLensServer, params: T.InitializeParams) -> None:
 
 
 def file_watchers(ls: SessionLensServer) -> list[T.FileSystemWatcher]:
-    watchers = [T.FileSystemWatcher(glob_pattern="**/*.jsonl"), T.FileSystemWatcher(glob_pattern="**/.sessionlens.json")]
+    globs = ls.app.log_globs()  # every registered agent's sources (sessionlens.agents)
+    watchers = [T.FileSystemWatcher(glob_pattern=g) for g in globs]
+    watchers.append(T.FileSystemWatcher(glob_pattern="**/.sessionlens.json"))
     if ls.client_supports("workspace", "did_change_watched_files", "relative_pattern_support"):
         for root in ls.app.roots():
             if not any(root.startswith(f) for f in ls.app.workspace_folders):
-                watchers.append(T.FileSystemWatcher(glob_pattern=T.RelativePattern(base_uri=path_to_uri(root), pattern="**/*.jsonl")))
+                watchers += [T.FileSystemWatcher(glob_pattern=T.RelativePattern(base_uri=path_to_uri(root), pattern=g))
+                             for g in globs]
     return watchers
 
 

@@ -21,7 +21,7 @@ class LogDocuments(DocumentProvider):
         return True
 
     async def did_open(self, ls: SessionLensServer, uri: str, path: str, version: int | None) -> None:
-        if not path.endswith(LOG_SUFFIXES):
+        if not await ls.run(lambda: ls.app.is_log_candidate(path, sniff=True)):
             return
         ls.extra_paths.add(path)
         if await ls.run(ls.app.is_indexed, path):
@@ -32,7 +32,7 @@ class LogDocuments(DocumentProvider):
         return None  # a log changes on disk; the watcher/poller follows it
 
     async def did_save(self, ls: SessionLensServer, uri: str, path: str, version: int | None) -> None:
-        if path.endswith(".jsonl"):
+        if ls.app.is_log_candidate(path):
             request_index(ls, [path])
         elif path.endswith(".sessionlens.json"):  # e.g. "Disable this rule": the project's findings follow it
             request_index(ls, full=True)

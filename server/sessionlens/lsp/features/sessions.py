@@ -19,7 +19,7 @@ from sessionlens.models.api import (
     SessionsParams,
     SessionsResult,
 )
-from sessionlens.services.app import NotFound
+from sessionlens.store import NotFound
 
 
 @command("sessionlens.search")

@@ -22,7 +22,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_rules(args) -> int:
-    from sessionlens.cli import _app, _json, _out
+    from sessionlens.cli_common import _app, _json, _out
     from sessionlens.compliance.checker import lens_title, report
 
     path = os.path.abspath(os.path.expanduser(args.file)) if args.file else None

@@ -27,7 +27,7 @@ def _json(obj: Any) -> None:
 
 
 def _app(args):
-    from sessionlens.cli import _app as make
+    from sessionlens.cli_common import _app as make
 
     app = make(args)
     if getattr(args, "logs", None):
@@ -55,7 +55,7 @@ def _finish(args, reports) -> int:
 
 
 def cmd_run(args) -> int:
-    from sessionlens.cli import CliError
+    from sessionlens.cli_common import CliError
     from sessionlens.evals.runner import find_suites, load_suite, run_suite
 
     files = find_suites(args.files or [Path.cwd()])
@@ -120,7 +120,7 @@ def cmd_history(args) -> int:
 
 
 def cmd_pin(args) -> int:
-    from sessionlens.cli import CliError
+    from sessionlens.cli_common import CliError
 
     app = _app(args)
     if not any(r["id"] == args.run for r in app.db().eval_runs(args.suite, limit=10_000)):

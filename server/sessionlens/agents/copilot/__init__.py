@@ -1,0 +1,108 @@
+"""GitHub Copilot CLI: ``$COPILOT_HOME/session-state/<id>/events.jsonl`` (+ ``workspace.yaml``), and the older
+single-JSON sessions (a second adapter, ``copilot-legacy``, whose sessions are ``copilot``'s).  Format facts: ``README.md``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from sessionlens.agents.base import AgentAdapter, EvalRunner, InstructionSpec, env_dirs
+from sessionlens.agents.copilot import parser
+from sessionlens.models.session import ParseResult, ParserState
+
+_PREFIXES = frozenset({"session", "user", "assistant", "tool", "subagent", "hook", "system", "skill",
+                       "pending_messages"})
+#: bytes of ``workspace.yaml`` read at most (a flat key: value file of a few hundred bytes)
+_WORKSPACE_MAX = 64 * 1024
+
+
+def classify_line(obj: dict[str, Any]) -> bool:
+    t = obj.get("type")
+    if not isinstance(t, str) or not isinstance(obj.get("data"), dict) or "timestamp" not in obj or "id" not in obj:
+        return False
+    return t == "abort" or t.partition(".")[0] in _PREFIXES and "." in t
+
+
+def sniff_document(head: bytes) -> bool:
+    start = head[:4096]
+    return (start.lstrip()[:1] == b"{" and b'"sessionId"' in start and b'"startTime"' in start
+            and (b'"chatMessages"' in start or b'"timeline"' in start))
+
+
+def _home(env) -> str:
+    return env_dirs(env, "COPILOT_HOME", env.get("COPILOT_CONFIG_DIR") or os.path.join("~", ".copilot"))[0]
+
+
+def roots(home: str, env) -> list[str]:
+    base = _home(env)
+    base = base.replace("~", home, 1) if base.startswith("~") else base
+    return [os.path.join(base, "session-state")]
+
+
+def legacy_roots(home: str, env) -> list[str]:
+    base = _home(env)
+    base = base.replace("~", home, 1) if base.startswith("~") else base
+    return [os.path.join(base, "history-session-state")]
+
+
+def _workspace(path: str) -> str | None:
+    """The ``workspace.yaml`` next to an ``events.jsonl`` (read only, bounded), None when absent."""
+    if os.path.basename(path) != "events.jsonl":
+        return None
+    try:
+        with open(os.path.join(os.path.dirname(path), "workspace.yaml"), "rb") as fh:
+            return fh.read(_WORKSPACE_MAX).decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def parse(data: bytes, path: str, state: ParserState | None = None) -> ParseResult:
+    return parser.parse(data, path, state, _workspace(path))
+
+
+def parse_legacy(data: bytes, path: str, state: ParserState | None = None) -> ParseResult:
+    return parser.parse_document(data, path)
+
+
+INSTRUCTIONS = InstructionSpec(
+    user=("$COPILOT_HOME/copilot-instructions.md",),
+    user_defaults={"COPILOT_HOME": "~/.copilot"},
+    project=((".github/copilot-instructions.md",), ("AGENTS.md",), ("CLAUDE.md",), ("GEMINI.md",)),
+    rules_dirs=(".github/instructions",),
+    primary=".github/copilot-instructions.md",
+    kinds={"copilot-instructions.md": "copilot"},
+)
+README = os.path.join(os.path.dirname(__file__), "README.md")
+
+ADAPTER = AgentAdapter(
+    name="copilot",
+    label="Copilot CLI",
+    source="lines",
+    file_patterns=("events.jsonl",),
+    roots=roots,
+    env_vars=("COPILOT_HOME", "COPILOT_CONFIG_DIR"),
+    classify_line=classify_line,
+    parse=parse,
+    instructions=INSTRUCTIONS,
+    eval_runner=EvalRunner("copilot -p {prompt} --allow-all-tools", {"COPILOT_HOME": "copilot"},
+                           notes="sessions land in $COPILOT_HOME/session-state"),
+    priority=60,
+    readme=README,
+)
+
+LEGACY = AgentAdapter(
+    name="copilot-legacy",
+    label="Copilot CLI (legacy session JSON)",
+    source="document",
+    file_patterns=("*/history-session-state/*.json",),
+    roots=legacy_roots,
+    env_vars=("COPILOT_HOME", "COPILOT_CONFIG_DIR"),
+    sniff_document=sniff_document,
+    parse=parse_legacy,
+    instructions=INSTRUCTIONS,
+    priority=60,
+    readme=README,
+    agent="copilot",
+)
+
+ADAPTERS = (ADAPTER, LEGACY)

@@ -1,0 +1,287 @@
+"""The one registry of agents.  Every other place asks it: detection, dispatch, discovery roots,
+``--agent`` choices, the eval schema's agent names, watched globs, instruction files, pricing.
+
+Adding an agent: a package ``sessionlens/agents/<name>/`` exposing ``ADAPTER`` and one line in
+``BUILTIN`` below (or :func:`register` at run time, as the toy-agent test does).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+
+from sessionlens.agents import sqlite as _sqlite
+from sessionlens.agents.base import AgentAdapter, Root, member_path
+
+logger = logging.getLogger(__name__)
+
+#: The built-in agents, by package (each exposes ``ADAPTER``, or ``ADAPTERS`` when it has several).
+BUILTIN: tuple[str, ...] = (
+    "sessionlens.agents.codex",
+    "sessionlens.agents.claude",
+    "sessionlens.agents.qwen",
+    "sessionlens.agents.gemini",
+    "sessionlens.agents.pi",
+    "sessionlens.agents.cursor",
+    "sessionlens.agents.copilot",
+    "sessionlens.agents.opencode",
+    "sessionlens.agents.opencode_go",
+    "sessionlens.agents.crush",
+)
+
+_ADAPTERS: dict[str, AgentAdapter] = {}
+_loaded = False
+#: Bumped on every registration (caches keyed on the registry's content compare it).
+generation = 0
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for mod in BUILTIN:
+        m = importlib.import_module(mod)
+        for a in getattr(m, "ADAPTERS", None) or (m.ADAPTER,):
+            register(a)
+
+
+def register(adapter: AgentAdapter) -> AgentAdapter:
+    """Add (or replace, by name) an agent."""
+    global generation
+    _load()
+    _ADAPTERS[adapter.name] = adapter
+    generation += 1
+    return adapter
+
+
+def unregister(name: str) -> None:
+    global generation
+    _load()
+    _ADAPTERS.pop(name, None)
+    generation += 1
+
+
+def adapters() -> list[AgentAdapter]:
+    """Every agent, in detection order (``priority``, then registration order)."""
+    _load()
+    return sorted(_ADAPTERS.values(), key=lambda a: a.priority)
+
+
+def names() -> list[str]:
+    """Agent names (the values of ``sessions.agent``), in registration order (layout variants, which
+    report their agent's name, are not listed)."""
+    _load()
+    return list(dict.fromkeys(a.agent_name for a in _ADAPTERS.values()))
+
+
+def get(name: str | Any) -> AgentAdapter | None:
+    """The adapter of that name, else the first adapter of the agent of that name."""
+    _load()
+    key = getattr(name, "value", name)
+    hit = _ADAPTERS.get(key)
+    if hit is None:
+        hit = next((a for a in _ADAPTERS.values() if a.agent_name == key), None)
+    return hit
+
+
+def label(name: str) -> str:
+    a = get(name)
+    return a.label if a is not None else str(name)
+
+
+# ---------------------------------------------------------------------- discovery
+def default_roots(home: str | None = None, env: Mapping[str, str] | None = None) -> list[Root]:
+    """Every agent's default log folders (env overrides honoured), deduplicated, in registry order."""
+    out: list[Root] = []
+    seen: set[str] = set()
+    _load()
+    for a in list(_ADAPTERS.values()):
+        for r in a.default_roots(home, env):
+            if r.path not in seen:
+                seen.add(r.path)
+                out.append(r)
+    return out
+
+
+def file_patterns() -> tuple[str, ...]:
+    """Every file-name pattern some agent's sources match (fnmatch on the path)."""
+    pats: list[str] = []
+    for a in adapters():
+        pats += a.file_patterns
+    return tuple(dict.fromkeys(pats))
+
+
+def watch_globs() -> list[str]:
+    """Glob patterns for an editor's file watcher / document selector (``**/``-prefixed)."""
+    out = []
+    for p in file_patterns():
+        g = p if p.startswith("*/") or p.startswith("**/") else "**/" + p
+        g = g.replace("*/", "**/", 1) if g.startswith("*/") else g
+        out.append(g)
+    return list(dict.fromkeys(out))
+
+
+_pattern_cache: tuple[int, tuple[tuple[str, ...], tuple[str, ...]]] | None = None
+
+
+def _split_patterns() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(suffixes ``*.x`` that need no fnmatch, the other patterns)."""
+    global _pattern_cache
+    if _pattern_cache is not None and _pattern_cache[0] == generation:
+        return _pattern_cache[1]
+    suffixes, others = [], []
+    for p in file_patterns():
+        if p.startswith("*.") and not any(c in p[2:] for c in "*?[/"):
+            suffixes.append(p[1:])
+        else:
+            others.append(p)
+    res = (tuple(suffixes), tuple(others))
+    _pattern_cache = (generation, res)
+    return res
+
+
+def is_candidate(path: str, name: str | None = None) -> bool:
+    """Whether discovery yields this file when walking a folder (content decides afterwards)."""
+    name = name if name is not None else os.path.basename(path)
+    suffixes, others = _split_patterns()
+    if name.endswith(suffixes):
+        return True
+    for p in others:
+        if "/" in p:
+            if fnmatch.fnmatchcase(path, p):
+                return True
+        elif fnmatch.fnmatchcase(name, p):
+            return True
+    return False
+
+
+def source_stat(path: str) -> tuple[int, int]:
+    """``(size, mtime_ns)`` that changes whenever the source's content does: the file's own stat, over
+    the ``-wal`` too for SQLite files, over the companions for directory sources.  Raises OSError."""
+    st = os.stat(path)
+    size, mtime = st.st_size, st.st_mtime_ns
+    if os.path.exists(path + "-wal"):
+        return _sqlite.stat_key(path)
+    for a in adapters():
+        if a.source != "directory" or a.companions is None:
+            continue
+        if not any(fnmatch.fnmatchcase(path, p) for p in a.file_patterns if "/" in p):
+            continue
+        try:
+            files = a.companions(path)
+        except OSError:
+            files = []
+        for f in files:  # a session spread over files changes when any of them does
+            try:
+                cst = os.stat(f)
+            except OSError:
+                continue
+            size += cst.st_size + 1
+            mtime = max(mtime, cst.st_mtime_ns)
+        break
+    return size, mtime
+
+
+# ---------------------------------------------------------------------- detection
+def _first_lines(head: bytes, limit: int) -> Iterator[bytes]:
+    pos, n, count = 0, len(head), 0
+    while pos < n and count < limit:
+        end = head.find(b"\n", pos)
+        raw = head[pos:] if end < 0 else head[pos:end]
+        pos = n if end < 0 else end + 1
+        if raw.strip():
+            count += 1
+            yield raw
+
+
+def detect(path: str, head: bytes) -> AgentAdapter | None:
+    """Which agent wrote this file, judged by its content (``path`` only for SQLite, which is opened,
+    and for logging).  ``head`` is the start of the file; a cut-off last line is ignored.
+
+    JSONL: the first 20 non-blank lines that decode are offered to every adapter with a
+    ``classify_line`` (in priority order); a line that is JSON but not an object proves "not a
+    session log".  Otherwise document adapters sniff the head, and SQLite files are opened (a
+    private snapshot) and judged by their tables.
+    """
+    if _sqlite.is_sqlite(head):
+        return _detect_sqlite(path)
+    liners = [a for a in adapters() if a.classify_line is not None]
+    for raw in _first_lines(head, 20):
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(obj, dict):
+            return None
+        for a in liners:
+            try:
+                if a.classify_line(obj):
+                    return _accept(a, path)
+            except Exception:  # a detector bug must not stop detection
+                logger.debug("%s: classify_line of %s failed", path, a.name, exc_info=True)
+    for a in adapters():
+        if a.sniff_document is not None:
+            try:
+                if a.sniff_document(head):
+                    return _accept(a, path)
+            except Exception:
+                logger.debug("%s: sniff_document of %s failed", path, a.name, exc_info=True)
+    logger.debug("no session-log content at the start of %s", path)
+    return None
+
+
+def _accept(a: AgentAdapter, path: str) -> AgentAdapter | None:
+    """``a`` unless its ``skip_if`` says the file is covered by another one (a richer twin)."""
+    if a.skip_if is not None and path:
+        try:
+            reason = a.skip_if(path)
+        except OSError:
+            reason = None
+        if reason:
+            logger.debug("%s: skipped (%s)", path, reason)
+            return None
+    return a
+
+
+def _detect_sqlite(path: str) -> AgentAdapter | None:
+    cands = [a for a in adapters() if a.sniff_sqlite is not None]
+    if not cands:
+        return None
+    try:
+        with _sqlite.snapshot(path) as db:
+            tables = _sqlite.tables(db)
+            for a in cands:
+                try:
+                    if a.sniff_sqlite(tables) and (a.sniff_db is None or a.sniff_db(db)):
+                        return a
+                except sqlite3.Error:
+                    logger.debug("%s: sniff_db of %s failed", path, a.name, exc_info=True)
+    except Exception as e:  # not a readable database
+        logger.debug("%s: cannot read as SQLite: %s", path, e)
+    return None
+
+
+@contextmanager
+def open_source(adapter: AgentAdapter, path: str) -> Iterator[Any]:
+    """What ``members`` / ``parse_member`` of a multi-session adapter read: a snapshot connection for
+    ``sqlite`` sources, the anchor path for ``directory`` sources."""
+    if adapter.source == "sqlite":
+        with _sqlite.snapshot(path) as db:
+            yield db
+    else:
+        yield path
+
+
+__all__ = [
+    "BUILTIN", "adapters", "default_roots", "detect", "file_patterns", "get", "is_candidate", "label", "member_path",
+    "names", "open_source", "register", "source_stat", "unregister", "watch_globs",
+]
