@@ -103,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     fixed = sum(1 for k in labels if k not in findings)
     print(markdown(table(findings, labels), fixed))
+    pending = {k: f for k, f in findings.items() if labels.get(k, {}).get("pending")}
+    if pending:
+        own = table({k: f for k, f in findings.items() if k not in pending}, labels)[-1]
+        print(f"\n{len(pending)} wrong finding(s) wait for another branch's fix (`pending`); without them: "
+              f"{own['correct']} of {own['findings']} correct ({100 * own['precision']:.1f}%).")
     return 0
 
 

@@ -152,3 +152,26 @@ def test_a_linter_location_comes_with_its_message() -> None:
     out = ("Total errors: 2, Skipped: 0\ndone in 0m12.09s\nlib/app/helpers.ex:57:13:pattern_match\n"
            "The pattern can never match the type.\n\nPattern:\n{:ok, _id}")
     assert informative_line(out) == "The pattern can never match the type. (lib/app/helpers.ex:57:13:pattern_match)"
+
+
+def test_other_agents_edit_failures_refusals_and_cancels() -> None:
+    log = Log()
+    log.prompt()
+    log.tool("edit", '{"file_path": "a.go"}', "Could not find the exact text in a.go.", is_error=True, files=["a.go"])
+    log.tool("write", '{"file_path": "b.go"}', "Permission denied", is_error=True, files=["b.go"])  # the prompt, refused
+    c, _ = log.shell("go test ./...", "Tool execution canceled by user", exit_code=None, tool="bash", is_error=True)
+    log.shell('grep -n "a\\|b" x.go', "(no output)", exit_code=None, tool="bash", is_error=True)
+    found = run_rules(session(), log.events, log.turns)
+    by = {(f.rule_id, f.seq) for f in found}
+    assert ("patch-failed", 3) in by and ("rejected-tool-use", 5) in by
+    stopped = next(f for f in found if f.rule_id == "rejected-tool-use" and f.seq == c.seq + 1)
+    assert stopped.message.startswith("The user stopped bash")
+    assert not [f for f in found if f.rule_id == "tool-error"]  # none of these is a tool error
+    assert not [f for f in found if f.rule_id == "no-tests-after-edit"]  # no edit happened
+
+
+def test_a_long_edit_waited_for_the_permission_prompt() -> None:
+    log = Log()
+    log.prompt()
+    log.tool("edit", '{"file_path": "a.go"}', "ok", files=["a.go"], duration_ms=250_000)
+    assert _findings(log, "slow-tool-call") == []

@@ -12,7 +12,8 @@ import re
 #: Markers that stand in for content removed before the log reached us: log sanitizers'
 #: ``[REDACTED_ARGUMENTS len=479 sha=939b61bc]`` and the like, and sessionlens' own
 #: ``[REDACTED:<kind>]``.
-REDACTION_RE = re.compile(r"\[(?:REDACTED|redacted)(?:[_:][A-Za-z0-9_-]+)?(?:\s[^\]\n]{0,200})?\]")
+REDACTION_RE = re.compile(r"\[(?:REDACTED|redacted)(?:[_:][A-Za-z0-9_-]+)?(?:\s[^\]\n]{0,200})?\]"
+                          r"|\[(?:trimmed|omitted|elided|removed|truncated)(?: for [\w ]{1,40})?\]", re.I)
 
 #: Tools that run shell commands: a call of one of them whose command is unknown may have been
 #: any command (a test run included).

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from sessionlens.coach.config import CoachConfig
-<<<<<<< HEAD
 from sessionlens.coach.evidence import (
     SHELL_TOOLS,
     informative_line,
@@ -26,17 +25,14 @@ from sessionlens.coach.evidence import (
     is_blocking_tool,
     is_redacted,
 )
-from sessionlens.coach.redact import find_secrets, label, mask, may_hold_secret, redact, secret_candidates
-=======
 from sessionlens.coach.redact import find_secrets, label, mask, may_hold_secret, redact, secret_candidates  # noqa: F401  (may_hold_secret re-exported for the indexer)
->>>>>>> main
 from sessionlens.ingest.base import TRUNCATION_MARK
 from sessionlens.models import Event, EventKind, EventRef, Finding, Session, Severity, Turn
 
 #: The version of the rules' semantics: bump it when a rule's findings change for the same events.
 #: Stored findings carry it (in their coach input hash): a new version re-coaches every session log
 #: on the next index pass, without re-parsing.
-RULES_VERSION = 3
+RULES_VERSION = 4
 
 
 def coach_input_hash(config: CoachConfig, *others: str) -> str:
@@ -52,7 +48,10 @@ def coach_input_hash(config: CoachConfig, *others: str) -> str:
 
 EDIT_TOOLS = frozenset(
     {"Edit", "MultiEdit", "Write", "NotebookEdit", "apply_patch", "str_replace_editor", "str_replace_based_edit_tool",
-     "edit_file", "write_file", "create_file"}
+     "edit_file", "write_file", "create_file",
+     # other agents' names: OpenCode / Crush / Pi (edit, write, patch, multiedit), Gemini CLI (replace,
+     # write_file), Cursor (StrReplace, ApplyPatch, Write), Copilot CLI (str_replace, create)
+     "edit", "write", "patch", "multiedit", "replace", "StrReplace", "ApplyPatch", "str_replace", "create", "insert"}
 )
 _REJECTION_MARKERS = (
     "the user doesn't want to proceed with this tool use",
@@ -61,7 +60,13 @@ _REJECTION_MARKERS = (
     "rejected by user",
     "user denied",
     "permission to use",  # "Permission to use X has been denied"
+    "[operation cancelled]",  # Gemini CLI: "[Operation Cancelled] Reason: User cancelled the operation."
+    "user cancelled the operation",
+    "canceled by user",  # Crush: "Tool execution canceled by user"
+    "cancelled by user",
+    "command aborted",  # Pi: the user stopped a running command
 )
+_CANCEL_MARKERS = ("cancel", "aborted")
 _PATCH_FAILURE_MARKERS = (
     "string to replace not found",
     "found multiple matches of the string to replace",
@@ -72,6 +77,15 @@ _PATCH_FAILURE_MARKERS = (
     "patch rejected",
     "invalid patch",
     "failed to find expected lines",
+    "could not find the exact text",  # Pi
+    "old_string not found",  # OpenCode / Crush
+    "old_string appears multiple times",
+    "has been modified since it was last read",
+    "modified since it was last read",
+    "must read the file before editing",
+    "new content is the same as old content",
+    "the replacement produced identical content",
+    "failed to parse patch",
 )
 _INTERRUPT_MARKER = "[request interrupted by user"
 # Commands for which exit status 1 is a normal answer ("no match", "files differ"), not an error.
@@ -87,7 +101,8 @@ def _exit1_ok(command: str | None) -> bool:
         return False
     if program != "git":
         return True
-    segment = re.split(r"&&|\|\||;|\|", command or "")[-1].split()
+    unquoted = re.sub(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"", "''", command or "")
+    segment = re.split(r"&&|\|\||;|\|", unquoted)[-1].split()
     words = [w for w in segment[segment.index("git") + 1:] if not w.startswith("-")] if "git" in segment else []
     return not words or words[0] in _GIT_EXIT1_OK
 
@@ -122,7 +137,11 @@ def _is_rejection(ev: Event) -> bool:
     if ev.kind is not EventKind.TOOL_RESULT or not (ev.is_error or ev.exit_code):
         return False
     low = (ev.text or "")[:500].lower()
-    return any(m in low for m in _REJECTION_MARKERS)
+    if any(m in low for m in _REJECTION_MARKERS):
+        return True
+    # OpenCode / Crush answer a refused permission prompt with a bare "Permission denied" (a shell's
+    # own "permission denied" comes with more text, from a shell tool)
+    return low.strip() == "permission denied" and (ev.tool or "") not in SHELL_TOOLS
 
 
 @dataclass
@@ -240,6 +259,9 @@ class Context:
             if ev.exit_code == 1 and _exit1_ok(self.command_of(ev)):
                 return False
             return True
+        if ev.is_error and ev.exit_code is None and (ev.text or "").strip().lower() in ("", "(no output)") and \
+                _exit1_ok(self.command_of(ev)) and _program(self.command_of(ev)) != "git":
+            return False  # `grep` finding nothing, logged as an error without its exit status (Pi)
         return ev.is_error
 
     def is_patch_failure(self, ev: Event) -> bool:
@@ -269,7 +291,8 @@ def _program(command: str | None) -> str:
     """The program whose exit status a shell command reports (``cd x && grep y`` -> ``grep``)."""
     if not command:
         return ""
-    segment = re.split(r"&&|\|\||;|\|", command)[-1]
+    unquoted = re.sub(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"", "''", command)  # a `\|` inside a grep pattern is no pipe
+    segment = re.split(r"&&|\|\||;|\|", unquoted)[-1]
     for word in segment.split():
         word = word.strip("\"'()")
         if not word or word in _WRAPPERS or re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", word) or word.isdigit():
@@ -312,6 +335,8 @@ def check_tool_error(ctx: Context, rule: Rule) -> Iterable[Finding]:
         call = ctx.call_of(ev)
         command = ctx.known_command(ev)
         tool = ctx.tool_of(ev) or "tool"
+        if is_redacted(tool):
+            tool = "a tool call (its name is redacted in the log)"
         what = f"`{_short(command)}`" if command else tool
         status = f"exit code {ev.exit_code}" if ev.exit_code not in (None, 0) else "an error result"
         detail = _error_line(ev.text)
@@ -338,7 +363,6 @@ def check_repeated_failure(ctx: Context, rule: Rule) -> Iterable[Finding]:
             if call is not None and ctx.is_opaque_call(call):
                 continue  # a redacted command: nobody can tell two of them are the same
             key = f"tool:{ctx.tool_of(ev)}:{' '.join((call.text or '').split()) if call is not None else ''}"
-<<<<<<< HEAD
         groups = runs[key]
         if groups:
             prev = groups[-1][-1]
@@ -349,7 +373,7 @@ def check_repeated_failure(ctx: Context, rule: Rule) -> Iterable[Finding]:
             groups[-1].append(ev)
         else:
             groups.append([ev])
-    for key, groups in runs.items():
+    for _key, groups in runs.items():
         for evs in groups:
             if len(evs) < ctx.config.repeat_threshold:
                 continue
@@ -363,22 +387,6 @@ def check_repeated_failure(ctx: Context, rule: Rule) -> Iterable[Finding]:
                        "the agent retried without changing anything")
             yield ctx.make(rule, first.seq, message, [ctx.ref(e, f"failure {i + 2}") for i, e in enumerate(evs[1:])],
                            count=len(evs), command=_short(command, 300) or None)
-=======
-        groups[key].append(ev)
-    for _key, evs in groups.items():
-        if len(evs) < ctx.config.repeat_threshold:
-            continue
-        first = evs[0]
-        command = ctx.command_of(first)
-        what = f"`{_short(command)}`" if command else (ctx.tool_of(first) or "the same tool call")
-        codes = [e.exit_code for e in evs if e.exit_code is not None]
-        code_text = f" (exit codes {', '.join(str(c) for c in codes)})" if codes else ""
-        lines = ", ".join(str(e.line) for e in evs[:10]) + (", …" if len(evs) > 10 else "")
-        message = (f"{what} failed {len(evs)} times{code_text} at lines {lines}; "
-                   "the agent retried without changing its approach")
-        yield ctx.make(rule, first.seq, message, [ctx.ref(e, f"failure {i + 2}") for i, e in enumerate(evs[1:])],
-                       count=len(evs), command=_short(command, 300) or None)
->>>>>>> main
 
 
 def _edit_files(ctx: Context, ev: Event) -> list[str] | None:
@@ -420,6 +428,8 @@ def tests_after_edit(ctx: Context) -> EditTesting:
                 seen_calls.add(ev.call_id)
             if files and all(f.lower().endswith(doc_ext) for f in files):
                 continue
+            if _edit_did_not_happen(ctx, ev):
+                continue  # a failed, rejected or cancelled edit changed nothing to test
             edits.append(ev)
             opaque = []  # only the calls after the last edit matter
         elif ev.kind is EventKind.TOOL_CALL:
@@ -433,6 +443,14 @@ def tests_after_edit(ctx: Context) -> EditTesting:
     if opaque:
         return EditTesting("unknown", after, last_test, opaque)
     return EditTesting("untested", after, last_test)
+
+
+def _edit_did_not_happen(ctx: Context, ev: Event) -> bool:
+    if ev.kind is EventKind.PATCH and (ev.is_error or ev.exit_code not in (None, 0)):
+        return True
+    result = ctx.results.get(ev.call_id) if ev.call_id else None
+    return result is not None and (ctx.is_failure(result) or _is_rejection(result)
+                                   or any(m in (result.text or "")[:200].lower() for m in _REJECTION_MARKERS))
 
 
 def check_no_tests_after_edit(ctx: Context, rule: Rule) -> Iterable[Finding]:
@@ -530,7 +548,9 @@ def check_rejected_tool_use(ctx: Context, rule: Rule) -> Iterable[Finding]:
         files = (call.files if call is not None else []) or ev.files
         if files and not command:
             what += f" on {_short(', '.join(files[:3]), 160)}"
-        message = f"The user rejected {what}"
+        low = (ev.text or "")[:300].lower()
+        verb = "stopped" if any(m in low for m in _CANCEL_MARKERS) else "rejected"
+        message = f"The user {verb} {what}"
         yield ctx.make(rule, ev.seq, message, [ctx.ref(call, "the rejected call")] if call is not None else [],
                        tool=tool)
 
@@ -645,6 +665,8 @@ def check_slow_tool_call(ctx: Context, rule: Rule) -> Iterable[Finding]:
         # tools that wait by design: sub-agents, background-job output, questions to the user, `sleep`
         if is_blocking_tool(tool, ignore) or is_blocking_command(command, _program(command)):
             continue
+        if tool in EDIT_TOOLS and not command:
+            continue  # an edit takes milliseconds: a long one waited for the user's permission prompt
         # a call whose command is redacted, timed only by the log's timestamps, may have waited for an
         # approval or been a watcher: the log cannot say it was slow
         if inferred and call is not None and ctx.is_opaque_call(call):

@@ -214,12 +214,7 @@ CHECK_MODELS: tuple[type[_CheckBase], ...] = (
 )
 
 Check = Annotated[
-<<<<<<< HEAD
-    Union[NoToolErrors, Limit, Command, TestsAfterEdit, NoRejectedToolUse, FilesWithin, FinalMessage, NoSecrets,
-          RuleAbsent, LLMJudge, GuidelineFollowed, GuidelineTrend],
-=======
-    NoToolErrors | Limit | Command | TestsAfterEdit | NoRejectedToolUse | FilesWithin | FinalMessage | NoSecrets | RuleAbsent | LLMJudge | GuidelineFollowed,
->>>>>>> main
+    NoToolErrors | Limit | Command | TestsAfterEdit | NoRejectedToolUse | FilesWithin | FinalMessage | NoSecrets | RuleAbsent | LLMJudge | GuidelineFollowed | GuidelineTrend,
     Field(discriminator="kind"),
 ]
 
@@ -281,12 +276,7 @@ class Rubric(_CheckBase):
 
 
 Expectation = Annotated[
-<<<<<<< HEAD
-    Union[Contains, Regex, Rubric, NoToolErrors, Limit, Command, TestsAfterEdit, NoRejectedToolUse, FilesWithin,
-          FinalMessage, NoSecrets, RuleAbsent, LLMJudge, GuidelineFollowed, GuidelineTrend],
-=======
-    Contains | Regex | Rubric | NoToolErrors | Limit | Command | TestsAfterEdit | NoRejectedToolUse | FilesWithin | FinalMessage | NoSecrets | RuleAbsent | LLMJudge | GuidelineFollowed,
->>>>>>> main
+    Contains | Regex | Rubric | NoToolErrors | Limit | Command | TestsAfterEdit | NoRejectedToolUse | FilesWithin | FinalMessage | NoSecrets | RuleAbsent | LLMJudge | GuidelineFollowed | GuidelineTrend,
     Field(discriminator="kind"),
 ]
 

@@ -27,14 +27,10 @@ from sessionlens.store import finding_from_row, session_from_dict
 log = logging.getLogger(__name__)
 
 GUIDELINE_HEADING = "## Guidelines from sessionlens"
-<<<<<<< HEAD
-INSTRUCTION_FILE = {"codex": "AGENTS.md", "claude": "CLAUDE.md", "gemini": "GEMINI.md"}
-=======
-def _instruction_file(agent: str | None) -> str:
+def instruction_file(agent: str | None) -> str:
     """The file a guideline quick fix edits for this agent (its adapter's ``instructions.primary``)."""
     a = agent_registry.get(agent or "codex")
     return a.instructions.primary if a is not None else "AGENTS.md"
->>>>>>> main
 
 
 @dataclass
@@ -160,7 +156,7 @@ class CoachService:
 
     def guideline_target(self, finding: dict[str, Any]) -> str:
         """The instruction file the finding's guideline goes to (raises TargetRefused with the reason)."""
-        name = INSTRUCTION_FILE.get(finding.get("agent") or "codex", "AGENTS.md")
+        name = instruction_file(finding.get("agent"))
         return self._confined(os.path.join(self._instruction_dir(finding), name), self.app.workspace_folders)
 
     def guideline_edit(self, finding: dict[str, Any], read=None) -> FileEdit | None:
@@ -168,12 +164,7 @@ class CoachService:
         agent reads it; None if already there.  Raises TargetRefused when there is no such place."""
         if not finding.get("guideline"):
             return None
-<<<<<<< HEAD
         path = Path(self.guideline_target(finding))
-=======
-        name = _instruction_file(finding.get("agent"))
-        path = self._project_dir(finding) / name
->>>>>>> main
         old = read(str(path)) if read else _read(path)
         new = add_guideline_text(old, finding["guideline"], finding["rule_id"])
         if new is None:

@@ -286,11 +286,8 @@ class Indexer:
             stats.errors.append("busy")
             return stats
         self._stats = stats
-<<<<<<< HEAD
         self._hash_memo = {}  # the coach's inputs (config, instruction files) as they are in this pass
-=======
         self._changed_sources: set[str] = set()
->>>>>>> main
         try:
             rows = self.store.file_rows()
             self._rows = rows

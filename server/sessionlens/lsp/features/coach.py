@@ -12,7 +12,6 @@ from sessionlens.lsp.commands import command, session_ref
 from sessionlens.lsp.convert import path_to_uri
 from sessionlens.lsp.core import Feature, SessionLensServer, read_document
 from sessionlens.lsp.progress import stream_markdown
-<<<<<<< HEAD
 from sessionlens.models.api import (
     CoachSessionParams,
     ExplainFindingParams,
@@ -21,13 +20,8 @@ from sessionlens.models.api import (
     ShowQuickFixTargetParams,
     ShowQuickFixTargetResult,
 )
-from sessionlens.services.app import NotFound
-from sessionlens.services.coaching import INSTRUCTION_FILE, FileEdit, TargetRefused
-=======
-from sessionlens.models.api import CoachSessionParams, ExplainFindingParams, SetApiKeyParams, SetApiKeyResult
-from sessionlens.services.coaching import FileEdit
+from sessionlens.services.coaching import FileEdit, TargetRefused, instruction_file
 from sessionlens.store import NotFound
->>>>>>> main
 
 COACH_SOURCE = "sessionlens-coach"
 
@@ -80,7 +74,7 @@ async def quick_fixes(ls: SessionLensServer, params: T.CodeActionParams) -> list
             finding = await ls.run(ls.coach.finding, int(data["finding_id"]))
         except NotFound:
             continue
-        name = INSTRUCTION_FILE.get(finding.get("agent") or "codex", "AGENTS.md")
+        name = instruction_file(finding.get("agent"))
         try:
             edit = await ls.run(ls.coach.guideline_edit, finding, read_document(ls))
             if edit is not None:

@@ -60,12 +60,8 @@ class GuidelineDocuments(DocumentProvider):
     name = "guidelines"
 
     def __init__(self) -> None:
-<<<<<<< HEAD
-        self._reports: dict[str, tuple[float, tuple, dict]] = {}
-        self._impacts: dict[str, tuple[float, tuple, dict]] = {}
-=======
         self._reports: dict[str, tuple[float, tuple[int, ...], dict[str, Any]]] = {}
->>>>>>> main
+        self._impacts: dict[str, tuple[float, tuple, dict[str, Any]]] = {}
 
     def matches(self, path: str) -> bool:
         return is_instruction_file(path)
@@ -84,7 +80,6 @@ class GuidelineDocuments(DocumentProvider):
         self._reports[path] = (time.monotonic(), stamp, rep)
         return rep
 
-<<<<<<< HEAD
     async def _impact(self, ls, path: str) -> dict[str, dict]:
         """{guideline key: before/after figures} of this file (compliance.impact), cached like the report."""
         text = self._text(ls, path)
@@ -107,23 +102,16 @@ class GuidelineDocuments(DocumentProvider):
         request_index(ls, full=True)
         await publish(ls, uri, version)
 
-    async def _rows(self, ls, path: str) -> tuple[list[Guideline], dict[str, dict], int, list[str]]:
-=======
     async def _rows(self, ls: SessionLensServer, path: str) -> tuple[list[Guideline], dict[str, dict[str, Any]], int, list[str]]:
->>>>>>> main
         text = self._text(ls, path)
         gs = parse_guidelines(text, path)
         rep = await self._report(ls, path)
         return gs, {r["key"]: r for r in rep["rows"]}, rep["sessions"], text.splitlines()
 
     # ------------------------------------------------------------------ features
-<<<<<<< HEAD
-    async def code_lens(self, ls, path: str) -> list[T.CodeLens] | None:
+    async def code_lens(self, ls: SessionLensServer, path: str) -> list[T.CodeLens] | None:
         """One lens per guideline: its before/after impact once sessions ran since it was added (and, for a
         guideline without a check, only when there are sessions on both sides), else its recent record."""
-=======
-    async def code_lens(self, ls: SessionLensServer, path: str) -> list[T.CodeLens] | None:
->>>>>>> main
         gs, rows, n, _ = await self._rows(ls, path)
         impact = await self._impact(ls, path)
         out = []
