@@ -59,7 +59,7 @@ def cmd_rules(args) -> int:
 
 def cmd_impact(args, path: str | None) -> int:
     """``sessionlens rules --impact``: the guideline loop, per instruction file."""
-    from sessionlens.cli import _app, _json, _out
+    from sessionlens.cli_common import _app, _json, _out
     from sessionlens.compliance.impact import OUTCOME_LABELS, change_words, hover_markdown, impact_report, lens_text
     from sessionlens.cost.report import format_table
 
