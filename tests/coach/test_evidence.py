@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from sessionlens.coach.evidence import informative_line, is_blocking_tool, is_redacted
-from sessionlens.coach.rules import run_rules, tests_after_edit as edit_testing
+from sessionlens.coach.rules import run_rules
+from sessionlens.coach.rules import tests_after_edit as edit_testing
 from sessionlens.models import EventKind
 from tests.coach.builders import T0, Log, session
 

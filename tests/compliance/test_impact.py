@@ -9,7 +9,13 @@ import os
 import pytest
 
 from sessionlens.compliance.impact import (
-    appearances, fisher_exact, hover_markdown, impact_report, lens_text, significance, Side,
+    Side,
+    appearances,
+    fisher_exact,
+    hover_markdown,
+    impact_report,
+    lens_text,
+    significance,
 )
 from sessionlens.samples.guideline_history import ADDED, GUIDELINE, make_guideline_history
 from sessionlens.services.app import App

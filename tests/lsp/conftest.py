@@ -69,8 +69,6 @@ def vscode_caps() -> T.ClientCapabilities:
 def code_actions_as_sent(client) -> None:
     """lsprotocol's client-side hook turns every code action that carries a ``command`` into a bare
     ``Command`` (dropping its edit); read them as the server sent them (a command *string* = a Command)."""
-    from typing import Union
-
     conv = client.protocol._converter
 
     def hook(obj, _):
@@ -78,4 +76,4 @@ def code_actions_as_sent(client) -> None:
             return conv.structure(obj, T.Command)
         return conv.structure(obj, T.CodeAction)
 
-    conv.register_structure_hook(Union[T.Command, T.CodeAction], hook)
+    conv.register_structure_hook(T.Command | T.CodeAction, hook)

@@ -12,7 +12,14 @@ from lsprotocol import types as T
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.lsp.conftest import (
-    CLAUDE_CRUD, CLAUDE_SHORT, CODEX_CRUD, code_actions_as_sent, make_workspace, server_command, vscode_caps, wait_idle,
+    CLAUDE_CRUD,
+    CLAUDE_SHORT,
+    CODEX_CRUD,
+    code_actions_as_sent,
+    make_workspace,
+    server_command,
+    vscode_caps,
+    wait_idle,
 )
 
 pytestmark = pytest.mark.lsp

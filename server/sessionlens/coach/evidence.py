@@ -42,7 +42,7 @@ def is_redacted(text: str | None) -> bool:
 
 
 def has_redaction(text: str | None) -> bool:
-    return bool(text) and REDACTION_RE.search(text) is not None
+    return text is not None and REDACTION_RE.search(text) is not None
 
 
 def is_blocking_tool(tool: str | None, extra: tuple[str, ...] | list[str] = ()) -> bool:

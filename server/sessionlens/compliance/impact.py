@@ -300,7 +300,7 @@ def _outcome(app, s: dict, g: Guideline | None, bases: dict[str, _SessionBase] |
     if base is None:
         base = bases[s["id"]] = _base(app, s)
     status, evidence = "unchecked", None
-    if g is not None and g.checkable:
+    if g is not None and g.check is not None and g.checkable:
         status, ev = evaluate(g.check, base.facts)
         evidence = ev[0] if ev else None
     return replace(base.outcome, status=status, evidence=evidence)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import os
 import logging
+import os
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field

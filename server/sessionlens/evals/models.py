@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from sessionlens.agents import registry as agent_registry
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sessionlens.agents import registry as agent_registry
 
 
 def _valid_regex(value: str | None) -> str | None:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-
 ADDED = datetime(2026, 2, 3, 9, 0, tzinfo=timezone.utc)
 FIRST = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 GUIDELINE = "Run the tests after every change and report the result."

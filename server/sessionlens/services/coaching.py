@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sessionlens.agents import registry as agent_registry
 from sessionlens.coach.config import disable_rule_edit
 from sessionlens.coach.llm import (
     CoachLLM,
@@ -19,7 +20,6 @@ from sessionlens.coach.llm import (
     build_session_prompt,
     deterministic_session_summary,
 )
-from sessionlens.agents import registry as agent_registry
 from sessionlens.services.app import App, NotFound
 from sessionlens.services.indexer import PROJECT_CONFIG
 from sessionlens.store import finding_from_row, session_from_dict

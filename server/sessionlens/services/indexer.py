@@ -29,13 +29,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sessionlens import ingest
+from sessionlens.agents import registry as agent_registry
+from sessionlens.agents.base import AgentAdapter, member_path
+from sessionlens.agents.common import TRUNCATION_MARK
 from sessionlens.coach.config import CoachConfig, load_project_config
 from sessionlens.coach.redact import find_secrets
 from sessionlens.coach.rules import RULE_KINDS, coach_input_hash, may_hold_secret, run_rules, secret_event_seqs
 from sessionlens.cost import PriceTable, cost_of
-from sessionlens.agents import registry as agent_registry
-from sessionlens.agents.base import AgentAdapter, member_path
-from sessionlens.agents.common import TRUNCATION_MARK
 from sessionlens.ingest.discovery import discover
 from sessionlens.models import ParserState
 from sessionlens.search import SearchIndex

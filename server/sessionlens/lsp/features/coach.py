@@ -106,7 +106,7 @@ async def show_quick_fix_target(ls: SessionLensServer, a: ShowQuickFixTargetPara
     folders = [os.path.realpath(f) for f in ls.app.workspace_folders if f]
     if not any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders):
         raise ValueError(f"{a.path} is outside the open workspace folders")
-    uri = path_to_uri(a.path)
+    uri = path_to_uri(path)
     if ls.client_supports("window", "show_document", "support"):
         await ls.window_show_document_async(T.ShowDocumentParams(uri=uri, take_focus=True))
         return ShowQuickFixTargetResult(ok=True, uri=uri)

@@ -61,7 +61,7 @@ class GuidelineDocuments(DocumentProvider):
 
     def __init__(self) -> None:
         self._reports: dict[str, tuple[float, tuple[int, ...], dict[str, Any]]] = {}
-        self._impacts: dict[str, tuple[float, tuple, dict[str, Any]]] = {}
+        self._impacts: dict[str, tuple[float, tuple[tuple[int, ...], str], dict[str, dict[str, Any]]]] = {}
 
     def matches(self, path: str) -> bool:
         return is_instruction_file(path)
@@ -80,7 +80,7 @@ class GuidelineDocuments(DocumentProvider):
         self._reports[path] = (time.monotonic(), stamp, rep)
         return rep
 
-    async def _impact(self, ls, path: str) -> dict[str, dict]:
+    async def _impact(self, ls: SessionLensServer, path: str) -> dict[str, dict[str, Any]]:
         """{guideline key: before/after figures} of this file (compliance.impact), cached like the report."""
         text = self._text(ls, path)
         stamp = (await ls.run(lambda: tuple(ls.app.db().counts().values())), text_hash(text))
