@@ -44,8 +44,11 @@ def test_claude_big_session(corpus: Path) -> None:
     by_rule = {f.rule_id: f for f in findings}
     assert "(manual, 142,431 tokens before)" in by_rule["context-compaction"].message
     assert "String to replace not found" in by_rule["patch-failed"].message
-    loop = by_rule["repeated-failure"]
-    assert loop.data["count"] == 5 and "git add -A && git commit" in loop.message
+    # five failing commits, but each after an edit fixing what the pre-commit hook reported: progress,
+    # not a loop (the retries at lines 1343..1447 follow edits at 1350, 1373, 1391, 1430)
+    assert "repeated-failure" not in by_rule
+    commits = [f for f in findings if f.rule_id == "tool-error" and "git add -A && git commit" in f.message]
+    assert len(commits) >= 5
 
 
 _FILES = sorted(str(p.relative_to(corpus_root())) for p in corpus_root().rglob("*.jsonl")) or ["(corpus absent)"]

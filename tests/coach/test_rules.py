@@ -286,7 +286,7 @@ def test_slow_tool_call_from_duration_and_timestamps() -> None:
     log = Log()
     log.prompt()
     call1, _ = log.shell("cargo build", duration_ms=400_000)
-    call2 = log.add(EventKind.TOOL_CALL, tool="Bash", call_id="z", command="sleep 999", timestamp=T0)
+    call2 = log.add(EventKind.TOOL_CALL, tool="Bash", call_id="z", command="make all", timestamp=T0)
     log.add(EventKind.TOOL_RESULT, tool="Bash", call_id="z", timestamp=T0 + timedelta(seconds=300))
     log.shell("ls", duration_ms=50)
     log.tool("Task", "sub agent", duration_ms=900_000)

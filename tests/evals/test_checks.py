@@ -119,3 +119,11 @@ def test_every_check_model_has_a_registered_function():
     union = get_args(get_args(Expectation)[0])
     kinds = {get_args(m.model_fields["kind"].annotation)[0] for m in union}
     assert kinds == set(registered_kinds())
+
+
+def test_tests_after_edit_is_unknown_when_the_commands_are_redacted(app, corpus):
+    s = session_by_path(app, corpus, "codex/localpush/rollout-2026-02-23T12-54-34-019c8a59-e9dd-71f0-9ae3-4079fe9726a9.jsonl")
+    r = grade(app, s, {"kind": "tests_after_edit"})
+    assert r.skipped and r.data["unknown"], r.message  # neither a pass nor a false "no test command ran"
+    assert r.message.startswith("unknown:") and "no test" not in r.message
+    assert "[REDACTED_ARGUMENTS" in line_of(s["path"], r.evidence_seq)

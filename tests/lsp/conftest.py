@@ -59,4 +59,21 @@ async def wait_idle(client: LanguageClient, timeout: float = 30.0) -> None:
 
 
 def vscode_caps() -> T.ClientCapabilities:
-    return client_capabilities("visual-studio-code")
+    """VS Code's capabilities plus what the sessionlens extension declares (it renders `sessionlens/stream`)."""
+    caps = client_capabilities("visual-studio-code")
+    exp = caps.experimental if isinstance(caps.experimental, dict) else {}
+    caps.experimental = {**exp, "sessionlens": {"stream": True}}
+    return caps
+
+
+def code_actions_as_sent(client) -> None:
+    """lsprotocol's client-side hook turns every code action that carries a ``command`` into a bare
+    ``Command`` (dropping its edit); read them as the server sent them (a command *string* = a Command)."""
+    conv = client.protocol._converter
+
+    def hook(obj, _):
+        if isinstance(obj.get("command"), str):
+            return conv.structure(obj, T.Command)
+        return conv.structure(obj, T.CodeAction)
+
+    conv.register_structure_hook(T.Command | T.CodeAction, hook)

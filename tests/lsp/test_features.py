@@ -11,7 +11,16 @@ import pytest_lsp
 from lsprotocol import types as T
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.lsp.conftest import CLAUDE_CRUD, CLAUDE_SHORT, CODEX_CRUD, make_workspace, server_command, vscode_caps, wait_idle
+from tests.lsp.conftest import (
+    CLAUDE_CRUD,
+    CLAUDE_SHORT,
+    CODEX_CRUD,
+    code_actions_as_sent,
+    make_workspace,
+    server_command,
+    vscode_caps,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.lsp
 _S: dict = {}
@@ -25,8 +34,13 @@ async def client(lsp_client: LanguageClient, tmp_path_factory):
     src = (ws / "logs" / CLAUDE_SHORT.replace("/", "__")).read_text().split("\n")
     bad = src[:3] + ["{not json at all", "x" * 2_000_000, "[1, 2, 3]"] + src[3:]
     (ws / "logs" / "broken.jsonl").write_text("\n".join(bad))
+    # the short session as if it ran in this workspace (its copy "elsewhere.jsonl" still names /home/marco/...)
+    short = ws / "logs" / CLAUDE_SHORT.replace("/", "__")
+    (ws / "logs" / "elsewhere.jsonl").write_text(short.read_text())
+    short.write_text(short.read_text().replace('"cwd":"/home/marco/projects/spotter"', f'"cwd":"{ws}"'))
     (ws / "JOKE.md").write_text("# A joke\n\nWhy do programmers prefer dark mode?\nBecause light attracts bugs.\n")
     _S.update(ws=ws, root=root)
+    code_actions_as_sent(lsp_client)
     await lsp_client.initialize_session(T.InitializeParams(
         capabilities=vscode_caps(),
         workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
@@ -97,11 +111,13 @@ async def test_add_guideline_quick_fix_is_idempotent(client: LanguageClient):
 
     acts = await actions()
     titles = [a.title for a in acts]
-    assert "Add guideline to CLAUDE.md" in titles, titles
+    target = _S["ws"] / "CLAUDE.md"
+    title = f"Add guideline to {target}"  # the target path, where Claude Code reads it: the session's project root
+    assert title in titles, titles
     assert "Explain with AI coach" in titles
     assert any(t.startswith("Disable rule") for t in titles)
-    add = next(a for a in acts if a.title == "Add guideline to CLAUDE.md")
-    target = _S["ws"] / "CLAUDE.md"
+    add = next(a for a in acts if a.title == title)
+    assert add.command.command == "sessionlens.showQuickFixTarget"  # opened after the edit
     ops = add.edit.document_changes
     assert any(isinstance(o, T.CreateFile) and o.uri == target.as_uri() for o in ops)
     text_edit = next(o for o in ops if isinstance(o, T.TextDocumentEdit)).edits[0]
@@ -110,13 +126,34 @@ async def test_add_guideline_quick_fix_is_idempotent(client: LanguageClient):
     assert "## Guidelines from sessionlens" in content and "sessionlens: rule=rejected-tool-use" in content
     # a second request no longer offers the same guideline: applying twice adds it once
     acts2 = await actions()
-    assert "Add guideline to CLAUDE.md" not in [a.title for a in acts2]
+    assert title not in [a.title for a in acts2]
     assert target.read_text().count("rule=rejected-tool-use") == 1
     # disable-rule edits the project config
     dis = next(a for a in acts2 if a.title.startswith("Disable rule"))
     cfg_edit = next(o for o in dis.edit.document_changes if isinstance(o, T.TextDocumentEdit)).edits[0]
     cfg = json.loads(cfg_edit.new_text)
     assert cfg["coach"]["rules"]["rejected-tool-use"]["enabled"] is False
+    assert dis.edit.document_changes[-1].text_document.uri == (_S["ws"] / ".sessionlens.json").as_uri()
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_quick_fixes_never_write_where_a_foreign_log_says(client: LanguageClient):
+    """The same session, but its cwd (/home/marco/projects/spotter) is not on this machine."""
+    path = _S["ws"] / "logs" / "elsewhere.jsonl"
+    uri = path.as_uri()
+    client.text_document_did_open(T.DidOpenTextDocumentParams(text_document=T.TextDocumentItem(
+        uri=uri, language_id="jsonl", version=1, text=path.read_text())))
+    for _ in range(50):
+        if any(d.code == "rejected-tool-use" for d in client.diagnostics.get(uri, [])):
+            break
+        await asyncio.sleep(0.2)
+    diag = next(d for d in client.diagnostics[uri] if d.code == "rejected-tool-use")
+    acts = await client.text_document_code_action_async(T.CodeActionParams(
+        text_document=T.TextDocumentIdentifier(uri=uri), range=diag.range, context=T.CodeActionContext(diagnostics=[diag])))
+    add = next(a for a in acts if a.title == "Add guideline to CLAUDE.md")
+    assert add.edit is None and add.disabled and "/home/marco/projects/spotter" in add.disabled.reason
+    dis = next(a for a in acts if a.title.startswith("Disable rule"))
+    assert dis.edit is None and dis.disabled
 
 
 @pytest.mark.asyncio(loop_scope="module")

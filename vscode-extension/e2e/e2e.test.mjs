@@ -303,6 +303,10 @@ before(async () => {
   // both reach the server only if the client's document selector comes from the server's declaration
   writeFileSync(join(ctx.ws, 'AGENTS.md'), AGENTS_MD);
   writeFileSync(join(ctx.ws, BROKEN_SUITE), JSON.stringify({ name: 'e2e', sessions: { path: '*.jsonl' }, checks: [{ kind: 'no_such_check' }] }, null, 2) + '\n');
+  // The Claude session as if it ran in this workspace: quick fixes write only into the project a session
+  // ran in, inside the open workspace (the corpus log names /home/marco/projects/spotter).
+  const claude = join(ctx.ws, CLAUDE_LOG[1]);
+  writeFileSync(claude, readFileSync(claude, 'utf8').replaceAll('"cwd":"/home/marco/projects/spotter"', `"cwd":${JSON.stringify(ctx.ws)}`));
   // Machine-scoped settings (the interpreter and store paths) are read from the server's Machine
   // settings in a remote window such as code-server's, the rest from the User settings.
   mkdirSync(join(ctx.userData, 'Machine'), { recursive: true });
@@ -535,6 +539,9 @@ test('(e) the coach quick fix adds a guideline to AGENTS.md / CLAUDE.md', { skip
     assert.ok(action, 'a quick fix "Add guideline to AGENTS.md/CLAUDE.md" is offered on the rejected tool use');
     await shot('quick-fix-menu');
     await action.click();
+    // the server opens the edited file after the edit (window/showDocument, taking focus): wait for it
+    // before driving the palette, or the two race for the focus
+    await ctx.page.locator('.tab.active', { hasText: /(CLAUDE|AGENTS)\.md/ }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     // The edit may land in a file that is not open (left dirty): save until a guideline file grew.
     const grown = (files) =>
       Object.keys(files).filter((name) => (files[name] ?? '').trim().length > (beforeFix[name] ?? '').trim().length);
@@ -546,6 +553,9 @@ test('(e) the coach quick fix adds a guideline to AGENTS.md / CLAUDE.md', { skip
       afterFix = guidelineFiles();
     }
     assert.ok(grown(afterFix).length > 0, 'applying the quick fix added a guideline to AGENTS.md or CLAUDE.md in the workspace');
+    // back to the log for the next steps (its tab is open: click it)
+    await ctx.page.locator('.tab', { hasText: CLAUDE_LOG[1] }).first().click();
+    await ctx.page.locator('.tab.active', { hasText: CLAUDE_LOG[1] }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
   });
 });
 

@@ -234,6 +234,18 @@ export class ServerManager implements vscode.Disposable {
       },
     };
     const client = new LanguageClient(CONFIG_SECTION, OUTPUT_NAME, serverOptions, clientOptions);
+    // Tell the server this client renders `sessionlens/stream` notifications (streamed AI answers);
+    // other editors get each answer as a document (window/showDocument) instead.
+    client.registerFeature({
+      fillClientCapabilities(capabilities) {
+        capabilities.experimental = { ...(capabilities.experimental ?? {}), sessionlens: { stream: true } };
+      },
+      initialize() {},
+      getState() {
+        return { kind: 'static' };
+      },
+      clear() {},
+    });
     client.onNotification(STATUS_NOTIFICATION, (status: StatusInfo) => this.statusEmitter.fire(status));
     client.onNotification(STREAM_NOTIFICATION, (chunk: StreamChunk) => {
       if (!this.streamDisposed) {

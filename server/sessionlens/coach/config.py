@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from sessionlens.coach.evidence import BLOCKING_TOOLS
 from sessionlens.models import Severity
 
 log = logging.getLogger(__name__)
@@ -78,9 +79,9 @@ class CoachConfig(BaseModel):
         120.0, gt=0, description="slow-tool-call: tool calls that took longer than this many seconds are flagged."
     )
     slow_tool_ignore: list[str] = Field(
-        default_factory=lambda: ["Task", "Agent", "spawn_agent", "wait", "wait_agent", "AskUserQuestion",
-                                 "ExitPlanMode", "request_user_input"],
-        description="slow-tool-call: tool names that are expected to be slow (sub-agents, waiting for the user).",
+        default_factory=lambda: list(BLOCKING_TOOLS),
+        description="slow-tool-call: tool names that are expected to be slow (sub-agents, waiting for the user), "
+        "besides the tools that block by design (TaskOutput, BashOutput, wait-like tools), which are never flagged.",
     )
     token_outlier_factor: float = Field(
         3.0, gt=1, description="token-outlier: a turn using more than this factor times the session median is flagged."

@@ -15,11 +15,12 @@ from typing import Any
 
 import anthropic
 
-from sessionlens.coach.config import LLMConfig
+from sessionlens.coach.config import CoachConfig, LLMConfig
+from sessionlens.coach.evidence import is_redacted
 from sessionlens.coach.markdown import escape_md, inline_code, message_md
 from sessionlens.coach.markdown import SafeMarkdownStream
 from sessionlens.coach.redact import redact, redact_obj
-from sessionlens.coach.rules import RULES
+from sessionlens.coach.rules import RULES, Context, _test_patterns, tests_after_edit
 from sessionlens.models import Event, EventKind, Finding, Session, Severity, Turn
 
 __all__ = [
@@ -341,6 +342,16 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _edits_tested(session: Session, events: list[Event], turns: list[Turn]) -> bool:
+    """True when the session edited code and a test run after the last edit is in the log (False when
+    nothing was edited, when no test ran, or when redacted commands leave it unknown)."""
+    cfg = CoachConfig()
+    ctx = Context(session=session, events=sorted(events, key=lambda e: e.seq), turns=turns, config=cfg,
+                  test_patterns=_test_patterns(tuple(cfg.test_command_patterns)))
+    res = tests_after_edit(ctx)
+    return res.status == "tested" and res.last_test is not None
+
+
 def deterministic_session_summary(session: Session, findings: list[Finding], events: list[Event],
                                   turns: list[Turn]) -> str:
     """A Markdown review built from the rule findings alone (used when no LLM is configured)."""
@@ -348,23 +359,29 @@ def deterministic_session_summary(session: Session, findings: list[Finding], eve
     calls = [e for e in events if e.kind is EventKind.TOOL_CALL]
     results = [e for e in events if e.kind is EventKind.TOOL_RESULT]
     failed = [e for e in results if e.is_error or e.exit_code not in (None, 0)]
+    # a redacted output without an exit code says nothing about success: such results are not counted
+    unknown = [e for e in results if e not in failed and e.exit_code is None and is_redacted(e.text)]
+    results = [e for e in results if e not in unknown]
     by_rule = Counter(f.rule_id for f in findings)
     title = escape_md(session.title or session.id)
     out = [f"## Coach review: {title}", ""]
     out.append(f"{_count(len(turns), 'turn')}, {_count(len(calls), 'tool call')}, "
-               f"{_count(len(failed), 'failed tool result')}, {_count(len(findings), 'finding')}.")
+               f"{_count(len(failed), 'failed tool result')}, {_count(len(findings), 'finding')}."
+               + (f" {_count(len(unknown), 'tool result')} redacted in the log (outcome unknown)." if unknown else ""))
     out += ["", "### What went well", ""]
     good = []
     if results and len(failed) * 10 <= len(results):
         ok = len(results) - len(failed)
         good.append(f"{ok} of {len(results)} tool results succeeded ({100 * ok // len(results)}%).")
-    if calls and "no-tests-after-edit" not in by_rule and any(e.kind is EventKind.PATCH or e.tool in ("Edit", "Write", "MultiEdit", "apply_patch") for e in events):
-        good.append("Code changes were followed by a test run.")
+    if calls and "no-tests-after-edit" not in by_rule and _edits_tested(session, events, turns):
+        good.append("Code changes were followed by a test run.")  # said only when the log shows the run
     for rule_id, text in (("repeated-failure", "No command was retried in a failure loop."),
                           ("secret-in-log", "No secrets were found in the log."),
                           ("rejected-tool-use", "No tool use was rejected by the user."),
                           ("aborted-turn", "No turn was interrupted."),
                           ("context-compaction", "The context never had to be compacted.")):
+        if rule_id == "repeated-failure" and unknown:
+            continue  # redacted outcomes: a loop would not show
         if rule_id not in by_rule:
             good.append(text)
     out += [f"- {g}" for g in good] or ["- Nothing stood out."]

@@ -9,6 +9,7 @@ are never copied into a finding.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -17,13 +18,40 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from sessionlens.coach.config import CoachConfig
+from sessionlens.coach.evidence import (
+    SHELL_TOOLS,
+    informative_line,
+    is_blocking_command,
+    is_blocking_tool,
+    is_redacted,
+)
 from sessionlens.coach.redact import find_secrets, label, mask, may_hold_secret, redact, secret_candidates  # noqa: F401  (may_hold_secret re-exported for the indexer)
 from sessionlens.ingest.base import TRUNCATION_MARK
 from sessionlens.models import Event, EventKind, EventRef, Finding, Session, Severity, Turn
 
+#: The version of the rules' semantics: bump it when a rule's findings change for the same events.
+#: Stored findings carry it (in their coach input hash): a new version re-coaches every session log
+#: on the next index pass, without re-parsing.
+RULES_VERSION = 4
+
+
+def coach_input_hash(config: CoachConfig, *others: str) -> str:
+    """The hash of everything the coach's findings depend on besides the events: the rules' version,
+    the project's coach config and ``others`` (e.g. a fingerprint of the instruction files)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"rules:{RULES_VERSION}\0".encode())
+    h.update(config.model_dump_json().encode())
+    for o in others:
+        h.update(b"\0" + o.encode("utf-8", "replace"))
+    return h.hexdigest()
+
+
 EDIT_TOOLS = frozenset(
     {"Edit", "MultiEdit", "Write", "NotebookEdit", "apply_patch", "str_replace_editor", "str_replace_based_edit_tool",
-     "edit_file", "write_file", "create_file"}
+     "edit_file", "write_file", "create_file",
+     # other agents' names: OpenCode / Crush / Pi (edit, write, patch, multiedit), Gemini CLI (replace,
+     # write_file), Cursor (StrReplace, ApplyPatch, Write), Copilot CLI (str_replace, create)
+     "edit", "write", "patch", "multiedit", "replace", "StrReplace", "ApplyPatch", "str_replace", "create", "insert"}
 )
 _REJECTION_MARKERS = (
     "the user doesn't want to proceed with this tool use",
@@ -32,7 +60,13 @@ _REJECTION_MARKERS = (
     "rejected by user",
     "user denied",
     "permission to use",  # "Permission to use X has been denied"
+    "[operation cancelled]",  # Gemini CLI: "[Operation Cancelled] Reason: User cancelled the operation."
+    "user cancelled the operation",
+    "canceled by user",  # Crush: "Tool execution canceled by user"
+    "cancelled by user",
+    "command aborted",  # Pi: the user stopped a running command
 )
+_CANCEL_MARKERS = ("cancel", "aborted")
 _PATCH_FAILURE_MARKERS = (
     "string to replace not found",
     "found multiple matches of the string to replace",
@@ -43,10 +77,34 @@ _PATCH_FAILURE_MARKERS = (
     "patch rejected",
     "invalid patch",
     "failed to find expected lines",
+    "could not find the exact text",  # Pi
+    "old_string not found",  # OpenCode / Crush
+    "old_string appears multiple times",
+    "has been modified since it was last read",
+    "modified since it was last read",
+    "must read the file before editing",
+    "new content is the same as old content",
+    "the replacement produced identical content",
+    "failed to parse patch",
 )
 _INTERRUPT_MARKER = "[request interrupted by user"
 # Commands for which exit status 1 is a normal answer ("no match", "files differ"), not an error.
 _EXIT1_OK = frozenset({"grep", "egrep", "fgrep", "rg", "ag", "ack", "diff", "cmp", "test", "[", "[[", "git"})
+# git answers "no" with exit status 1 in these subcommands only (`git commit` failing with 1 is a failure)
+_GIT_EXIT1_OK = frozenset({"diff", "grep", "merge-base", "check-ignore", "show-ref", "ls-remote", "ls-files",
+                           "rev-parse", "cat-file", "config", "describe", "status", "log", "branch", "tag", "stash"})
+
+
+def _exit1_ok(command: str | None) -> bool:
+    program = _program(command)
+    if program not in _EXIT1_OK:
+        return False
+    if program != "git":
+        return True
+    unquoted = re.sub(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"", "''", command or "")
+    segment = re.split(r"&&|\|\||;|\|", unquoted)[-1].split()
+    words = [w for w in segment[segment.index("git") + 1:] if not w.startswith("-")] if "git" in segment else []
+    return not words or words[0] in _GIT_EXIT1_OK
 
 
 def _short(text: str | None, limit: int = 120) -> str:
@@ -64,6 +122,11 @@ def _first_line(text: str | None, limit: int = 160) -> str:
     return ""
 
 
+def _error_line(text: str | None, limit: int = 160) -> str:
+    """The most informative line of an error output, redacted and shortened (see ``informative_line``)."""
+    return _short(informative_line(text), limit)
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -74,7 +137,11 @@ def _is_rejection(ev: Event) -> bool:
     if ev.kind is not EventKind.TOOL_RESULT or not (ev.is_error or ev.exit_code):
         return False
     low = (ev.text or "")[:500].lower()
-    return any(m in low for m in _REJECTION_MARKERS)
+    if any(m in low for m in _REJECTION_MARKERS):
+        return True
+    # OpenCode / Crush answer a refused permission prompt with a bare "Permission denied" (a shell's
+    # own "permission denied" comes with more text, from a shell tool)
+    return low.strip() == "permission denied" and (ev.tool or "") not in SHELL_TOOLS
 
 
 @dataclass
@@ -165,6 +232,23 @@ class Context:
             return 0
         return int((result.timestamp - start).total_seconds() * 1000)
 
+    def known_command(self, ev: Event) -> str | None:
+        """The command of a tool call when the log shows it (None when redacted or missing)."""
+        command = self.command_of(ev)
+        return None if command is None or is_redacted(command) else command
+
+    def is_opaque_call(self, ev: Event) -> bool:
+        """A tool call that may have run any shell command, but the log does not say which
+        (a shell tool with a redacted or missing command, or a tool whose name is redacted)."""
+        if ev.kind is not EventKind.TOOL_CALL:
+            return False
+        tool = ev.tool or ""
+        if is_redacted(tool):
+            return True
+        if ev.command is not None and not is_redacted(ev.command):
+            return False
+        return tool in SHELL_TOOLS or ev.command is not None or (not tool and is_redacted(ev.text))
+
     def is_test_command(self, command: str | None) -> bool:
         return bool(command) and any(p.search(command) for p in self.test_patterns)
 
@@ -172,9 +256,12 @@ class Context:
         if ev.kind is not EventKind.TOOL_RESULT:
             return False
         if ev.exit_code not in (None, 0):
-            if ev.exit_code == 1 and _program(self.command_of(ev)) in _EXIT1_OK:
+            if ev.exit_code == 1 and _exit1_ok(self.command_of(ev)):
                 return False
             return True
+        if ev.is_error and ev.exit_code is None and (ev.text or "").strip().lower() in ("", "(no output)") and \
+                _exit1_ok(self.command_of(ev)) and _program(self.command_of(ev)) != "git":
+            return False  # `grep` finding nothing, logged as an error without its exit status (Pi)
         return ev.is_error
 
     def is_patch_failure(self, ev: Event) -> bool:
@@ -204,7 +291,8 @@ def _program(command: str | None) -> str:
     """The program whose exit status a shell command reports (``cd x && grep y`` -> ``grep``)."""
     if not command:
         return ""
-    segment = re.split(r"&&|\|\||;|\|", command)[-1]
+    unquoted = re.sub(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"", "''", command)  # a `\|` inside a grep pattern is no pipe
+    segment = re.split(r"&&|\|\||;|\|", unquoted)[-1]
     for word in segment.split():
         word = word.strip("\"'()")
         if not word or word in _WRAPPERS or re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", word) or word.isdigit():
@@ -245,11 +333,13 @@ def check_tool_error(ctx: Context, rule: Rule) -> Iterable[Finding]:
         if _is_rejection(ev) or ctx.is_patch_failure(ev):
             continue
         call = ctx.call_of(ev)
-        command = ctx.command_of(ev)
+        command = ctx.known_command(ev)
         tool = ctx.tool_of(ev) or "tool"
+        if is_redacted(tool):
+            tool = "a tool call (its name is redacted in the log)"
         what = f"`{_short(command)}`" if command else tool
         status = f"exit code {ev.exit_code}" if ev.exit_code not in (None, 0) else "an error result"
-        detail = _first_line(ev.text)
+        detail = _error_line(ev.text)
         message = f"{what} failed with {status}" + (f": {detail}" if detail else "")
         related = [ctx.ref(call, "the call")] if call is not None else []
         yield ctx.make(rule, ev.seq, message, related, _tool_error_guideline(command or "", ev.text or ""),
@@ -257,30 +347,46 @@ def check_tool_error(ctx: Context, rule: Rule) -> Iterable[Finding]:
 
 
 def check_repeated_failure(ctx: Context, rule: Rule) -> Iterable[Finding]:
-    groups: dict[str, list[Event]] = defaultdict(list)
+    """The same command failing again and again with no edit in between: nothing changed, so the
+    retry could not succeed.  A retry after an edit (fixing what the failure reported) is progress,
+    not a loop: an edit ends the run of failures."""
+    edit_seqs = [ev.seq for ev in ctx.tool_events if _edit_files(ctx, ev) is not None]
+    runs: dict[str, list[list[Event]]] = defaultdict(list)
     for ev in ctx.failures:
         if _is_rejection(ev):
             continue
-        command = ctx.command_of(ev)
+        command = ctx.known_command(ev)
         if command:
             key = "cmd:" + " ".join(command.split())
         else:
             call = ctx.call_of(ev)
+            if call is not None and ctx.is_opaque_call(call):
+                continue  # a redacted command: nobody can tell two of them are the same
             key = f"tool:{ctx.tool_of(ev)}:{' '.join((call.text or '').split()) if call is not None else ''}"
-        groups[key].append(ev)
-    for _key, evs in groups.items():
-        if len(evs) < ctx.config.repeat_threshold:
-            continue
-        first = evs[0]
-        command = ctx.command_of(first)
-        what = f"`{_short(command)}`" if command else (ctx.tool_of(first) or "the same tool call")
-        codes = [e.exit_code for e in evs if e.exit_code is not None]
-        code_text = f" (exit codes {', '.join(str(c) for c in codes)})" if codes else ""
-        lines = ", ".join(str(e.line) for e in evs[:10]) + (", …" if len(evs) > 10 else "")
-        message = (f"{what} failed {len(evs)} times{code_text} at lines {lines}; "
-                   "the agent retried without changing its approach")
-        yield ctx.make(rule, first.seq, message, [ctx.ref(e, f"failure {i + 2}") for i, e in enumerate(evs[1:])],
-                       count=len(evs), command=_short(command, 300) or None)
+        groups = runs[key]
+        if groups:
+            prev = groups[-1][-1]
+            i = bisect.bisect_right(edit_seqs, prev.seq)
+            if i < len(edit_seqs) and edit_seqs[i] < ev.seq:  # an edit since the last failure
+                groups.append([ev])
+                continue
+            groups[-1].append(ev)
+        else:
+            groups.append([ev])
+    for _key, groups in runs.items():
+        for evs in groups:
+            if len(evs) < ctx.config.repeat_threshold:
+                continue
+            first = evs[0]
+            command = ctx.known_command(first)
+            what = f"`{_short(command)}`" if command else (ctx.tool_of(first) or "the same tool call")
+            codes = [e.exit_code for e in evs if e.exit_code is not None]
+            code_text = f" (exit codes {', '.join(str(c) for c in codes)})" if codes else ""
+            lines = ", ".join(str(e.line) for e in evs[:10]) + (", …" if len(evs) > 10 else "")
+            message = (f"{what} failed {len(evs)} times{code_text} at lines {lines} with no edit in between; "
+                       "the agent retried without changing anything")
+            yield ctx.make(rule, first.seq, message, [ctx.ref(e, f"failure {i + 2}") for i, e in enumerate(evs[1:])],
+                           count=len(evs), command=_short(command, 300) or None)
 
 
 def _edit_files(ctx: Context, ev: Event) -> list[str] | None:
@@ -293,10 +399,24 @@ def _edit_files(ctx: Context, ev: Event) -> list[str] | None:
     return None
 
 
-def check_no_tests_after_edit(ctx: Context, rule: Rule) -> Iterable[Finding]:
+@dataclass
+class EditTesting:
+    """Did a test command run after the last code edit?  ``status``: ``"tested"`` (or nothing was
+    edited), ``"untested"`` (every command after the last edit is known and none is a test) or
+    ``"unknown"`` (a command after the last edit is redacted or missing from the log: it may have
+    been a test run, so nothing can be said)."""
+
+    status: str
+    edits: list[Event] = field(default_factory=list)  # the code edits after the last test run
+    last_test: Event | None = None
+    opaque: list[Event] = field(default_factory=list)  # calls whose command is unknown, after the last edit
+
+
+def tests_after_edit(ctx: Context) -> EditTesting:
     doc_ext = tuple(e.lower() for e in ctx.config.doc_file_extensions)
     edits: list[Event] = []
     last_test: Event | None = None
+    opaque: list[Event] = []
     seen_calls: set[str] = set()
     for ev in ctx.events:
         files = _edit_files(ctx, ev)
@@ -308,15 +428,37 @@ def check_no_tests_after_edit(ctx: Context, rule: Rule) -> Iterable[Finding]:
                 seen_calls.add(ev.call_id)
             if files and all(f.lower().endswith(doc_ext) for f in files):
                 continue
+            if _edit_did_not_happen(ctx, ev):
+                continue  # a failed, rejected or cancelled edit changed nothing to test
             edits.append(ev)
-        elif ev.kind is EventKind.TOOL_CALL and ctx.is_test_command(ev.command):
-            last_test = ev
-    if not edits:
-        return
-    last_edit = edits[-1]
-    if last_test is not None and last_test.seq > last_edit.seq:
-        return
+            opaque = []  # only the calls after the last edit matter
+        elif ev.kind is EventKind.TOOL_CALL:
+            if ctx.is_test_command(ctx.known_command(ev)):
+                last_test = ev
+            elif ctx.is_opaque_call(ev):
+                opaque.append(ev)
+    if not edits or (last_test is not None and last_test.seq > edits[-1].seq):
+        return EditTesting("tested", last_test=last_test)
     after = [e for e in edits if last_test is None or e.seq > last_test.seq]
+    if opaque:
+        return EditTesting("unknown", after, last_test, opaque)
+    return EditTesting("untested", after, last_test)
+
+
+def _edit_did_not_happen(ctx: Context, ev: Event) -> bool:
+    if ev.kind is EventKind.PATCH and (ev.is_error or ev.exit_code not in (None, 0)):
+        return True
+    result = ctx.results.get(ev.call_id) if ev.call_id else None
+    return result is not None and (ctx.is_failure(result) or _is_rejection(result)
+                                   or any(m in (result.text or "")[:200].lower() for m in _REJECTION_MARKERS))
+
+
+def check_no_tests_after_edit(ctx: Context, rule: Rule) -> Iterable[Finding]:
+    res = tests_after_edit(ctx)
+    if res.status != "untested":  # "unknown": a redacted command may have been the test run
+        return
+    after, last_test = res.edits, res.last_test
+    last_edit = after[-1]
     files = sorted({f for e in after for f in e.files})
     file_text = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
     when = (f"the last test run was at line {last_test.line}, before them" if last_test is not None
@@ -406,7 +548,9 @@ def check_rejected_tool_use(ctx: Context, rule: Rule) -> Iterable[Finding]:
         files = (call.files if call is not None else []) or ev.files
         if files and not command:
             what += f" on {_short(', '.join(files[:3]), 160)}"
-        message = f"The user rejected {what}"
+        low = (ev.text or "")[:300].lower()
+        verb = "stopped" if any(m in low for m in _CANCEL_MARKERS) else "rejected"
+        message = f"The user {verb} {what}"
         yield ctx.make(rule, ev.seq, message, [ctx.ref(call, "the rejected call")] if call is not None else [],
                        tool=tool)
 
@@ -419,7 +563,7 @@ def check_patch_failed(ctx: Context, rule: Rule) -> Iterable[Finding]:
         files = ev.files or (call.files if call is not None else [])
         tool = ctx.tool_of(ev) or "patch"
         where = f" to {_short(', '.join(files[:3]), 160)}" if files else ""
-        detail = _first_line(ev.text)
+        detail = _error_line(ev.text)
         message = f"{tool} failed to apply{where}" + (f": {detail}" if detail else "")
         yield ctx.make(rule, ev.seq, message, [ctx.ref(call, "the edit")] if call is not None else [],
                        tool=tool, files=files[:20])
@@ -486,9 +630,17 @@ def check_token_outlier(ctx: Context, rule: Rule) -> Iterable[Finding]:
                        turn=turn, tokens=tokens, median=median)
 
 
+def _seconds(ms: int, threshold_s: float) -> str:
+    """A duration in seconds, precise enough to be visibly above the threshold (``120.4 s``)."""
+    s = ms / 1000
+    if round(s) > threshold_s:
+        return f"{s:,.0f} s"
+    return f"{s:,.1f} s" if round(s, 1) > threshold_s else f"{s:,.3f} s"
+
+
 def check_slow_tool_call(ctx: Context, rule: Rule) -> Iterable[Finding]:
     limit_ms = ctx.config.slow_tool_seconds * 1000
-    ignore = set(ctx.config.slow_tool_ignore)
+    ignore = tuple(ctx.config.slow_tool_ignore)
     seen: set[str] = set()
     for ev in ctx.tool_events:
         if ev.kind is not EventKind.TOOL_RESULT and not (ev.kind is EventKind.TOOL_CALL and ev.duration_ms):
@@ -501,18 +653,27 @@ def check_slow_tool_call(ctx: Context, rule: Rule) -> Iterable[Finding]:
         duration = ev.duration_ms
         if duration is None and result is not None:
             duration = result.duration_ms
+        inferred = False
         if duration is None and call is not None and result is not None and call.timestamp and result.timestamp:
             duration = ctx.wall_time_ms(call, result)
-        if duration is None or duration <= limit_ms:
+            inferred = True
+        if duration is None or duration <= limit_ms:  # strictly above the threshold only
             continue
         seen.add(key)
         tool = ctx.tool_of(ev) or "tool"
-        if tool in ignore:
+        command = ctx.known_command(ev)
+        # tools that wait by design: sub-agents, background-job output, questions to the user, `sleep`
+        if is_blocking_tool(tool, ignore) or is_blocking_command(command, _program(command)):
+            continue
+        if tool in EDIT_TOOLS and not command:
+            continue  # an edit takes milliseconds: a long one waited for the user's permission prompt
+        # a call whose command is redacted, timed only by the log's timestamps, may have waited for an
+        # approval or been a watcher: the log cannot say it was slow
+        if inferred and call is not None and ctx.is_opaque_call(call):
             continue
         primary = call or ev
-        command = ctx.command_of(ev)
         what = f"`{_short(command)}`" if command else tool
-        message = f"{what} took {duration / 1000:,.0f} s (threshold {ctx.config.slow_tool_seconds:,.0f} s)"
+        message = f"{what} took {_seconds(duration, ctx.config.slow_tool_seconds)} (threshold {ctx.config.slow_tool_seconds:,.0f} s)"
         related = [ctx.ref(result, "the result")] if result is not None and result.seq != primary.seq else []
         yield ctx.make(rule, primary.seq, message, related, duration_ms=duration, tool=tool)
 

@@ -29,6 +29,7 @@ from typing import Any
 import orjson
 
 from sessionlens.coach.config import CoachConfig
+from sessionlens.coach.evidence import SHELL_TOOLS, is_redacted
 from sessionlens.coach.rules import EDIT_TOOLS
 from sessionlens.compliance.guidelines import TEST_COMMAND_RE, Check, Guideline, command_regex, parse_guidelines, text_hash
 from sessionlens.compliance.instructions import InstructionFile, instruction_files, is_instruction_file
@@ -37,6 +38,8 @@ from sessionlens.models import Event, EventKind, EventRef, Finding, Severity
 log = logging.getLogger(__name__)
 
 RULE_ID = "guideline-violation"
+#: Bump when the checks' semantics change: stored guideline findings are then recomputed.
+CHECKER_VERSION = 2
 RECENT_SESSIONS = 20  # the window of the lenses, hovers and `sessionlens rules`
 RETIRE_MIN_SESSIONS = 3  # "never relevant — retire it?" needs at least this many checked sessions
 MAX_EVIDENCE = 20
@@ -54,7 +57,7 @@ class GuidelineResult:
     guideline: Guideline
     file: InstructionFile
     session_id: str
-    status: str  # "violated" | "followed" | "not-applicable"
+    status: str  # "violated" | "followed" | "not-applicable" | "unknown" (the deciding commands are redacted)
     evidence: list[tuple[int, str]] = field(default_factory=list)  # (seq, what happened)
     current_line: int | None = None  # the guideline's line in the current file (None: no longer there)
 
@@ -76,6 +79,7 @@ class _Facts:
     edits: list[tuple[int, list[str]]]  # (seq, files relative to the cwd when possible)
     rule_hits: dict[str, list[tuple[int, str]]]
     last_seq: int
+    opaque: list[int] = field(default_factory=list)  # tool calls whose command the log does not show (redacted)
 
 
 def _facts(session: dict, events: Sequence[Event], findings: Sequence[Finding]) -> _Facts:
@@ -86,14 +90,18 @@ def _facts(session: dict, events: Sequence[Event], findings: Sequence[Finding]) 
     def rel(f: str) -> str:
         return f[len(cwd) + 1:] if cwd and f.startswith(cwd + "/") else f
 
+    opaque: list[int] = []
     for e in sorted(events, key=lambda x: x.seq):
         if e.duplicate:
             continue
         if e.kind in (EventKind.TOOL_CALL, EventKind.PATCH):
             if e.tool:
                 tools.append((e.seq, e.tool))
-            if e.command and e.kind is EventKind.TOOL_CALL:
+            if e.command and e.kind is EventKind.TOOL_CALL and not is_redacted(e.command):
                 commands.append((e.seq, e.command))
+            elif e.kind is EventKind.TOOL_CALL and (is_redacted(e.tool) or (
+                    (e.tool in SHELL_TOOLS or e.command) and (e.command is None or is_redacted(e.command)))):
+                opaque.append(e.seq)
             is_edit = e.kind is EventKind.PATCH or e.tool in EDIT_TOOLS or (e.command or "").lstrip().startswith("apply_patch")
             if is_edit and not (e.call_id and e.call_id in seen_calls):
                 if e.call_id:
@@ -104,7 +112,7 @@ def _facts(session: dict, events: Sequence[Event], findings: Sequence[Finding]) 
         if f.rule_id != RULE_ID:
             hits.setdefault(f.rule_id, []).append((f.seq, f.message))
     last = max((e.seq for e in events), default=1)
-    return _Facts(commands, tools, edits, hits, last)
+    return _Facts(commands, tools, edits, hits, last, opaque)
 
 
 def _glob_match(path: str, globs: Sequence[str]) -> bool:
@@ -187,9 +195,10 @@ def evaluate(check: Check, facts: _Facts, config: CoachConfig | None = None) -> 
         ev += [(s, f"coach rule {check.rule}: {_short(m)}") for s, m in facts.rule_hits.get(check.rule, [])]
     after = scoped[-1][0] if (when == "edit" and scoped) else 0
     anchor = scoped[-1][0] if scoped else facts.last_seq
+    hidden_after = any(s > after for s in facts.opaque)  # a redacted command may have been the required one
     for rx in check.must_run:
         r = re.compile(rx)
-        if not any(s > after and r.search(c) for s, c in facts.commands):
+        if not any(s > after and r.search(c) for s, c in facts.commands) and not hidden_after:
             where = f" after the last edit (line {after})" if after else ""
             what = "no test command" if check.label and "test command" in check.label else f"no command matching /{_short(rx, 60)}/"
             ev.append((anchor, f"{what} ran{where}"))
@@ -197,7 +206,14 @@ def evaluate(check: Check, facts: _Facts, config: CoachConfig | None = None) -> 
         if not any(s > after and t.lower() == tool.lower() for s, t in facts.tools):
             ev.append((anchor, f"the tool {tool} was not used" + (f" after the last edit (line {after})" if after else "")))
     ev.sort()
-    return ("violated", ev[:MAX_EVIDENCE]) if ev else ("followed", [])
+    if ev:
+        return "violated", ev[:MAX_EVIDENCE]
+    # nothing seen violates it; but a command the log hides may have been the forbidden one, or the
+    # required one's absence may be a redaction: that is unknown, not "followed"
+    if facts.opaque and (check.must_not_run or check.trigger) or (
+            check.must_run and any(s > after for s in facts.opaque)):
+        return "unknown", []
+    return "followed", []
 
 
 def _short(s: str, n: int = 100) -> str:
@@ -314,6 +330,13 @@ def violation_findings(results: Sequence[GuidelineResult], session: dict) -> lis
     return out
 
 
+def instructions_fingerprint(session: dict, *, workspace_folders: Sequence[str] = ()) -> str:
+    """What the guideline findings of ``session`` depend on besides its events: the instruction files
+    in effect (paths and text hashes) and the checker's version."""
+    files, _ = instruction_files(session, workspace_folders=workspace_folders)
+    return f"checker:{CHECKER_VERSION};" + ";".join(f"{f.path}={text_hash(f.text)}@{f.commit or ''}" for f in files)
+
+
 def session_compliance_findings(session: dict, events: Sequence[Event], findings: Sequence[Finding], *,
                                 workspace_folders: Sequence[str] = (), cache_get=None,
                                 config: CoachConfig | None = None) -> list[Finding]:
@@ -356,6 +379,8 @@ def guideline_followed(app, session_id: str, guideline: str) -> tuple[bool | Non
         if r.guideline.key in want:
             if r.status == "not-applicable":
                 return None, f"the guideline did not apply to this session ({r.guideline.short})"
+            if r.status == "unknown":
+                return None, f"unknown: commands the guideline depends on are redacted in the log ({r.guideline.short})"
             if r.status == "followed":
                 return True, f"followed: {r.guideline.short}"
             seq, what = r.evidence[0]
@@ -410,7 +435,7 @@ def report(app, *, path: str | None = None, project: str | None = None, limit: i
                 "followed": 0, "violated": 0, "violations": [],
             })
             row["sessions"] += 1
-            if r.status != "not-applicable":
+            if r.status in ("violated", "followed"):
                 row["applied"] += 1
             if r.status == "followed":
                 row["followed"] += 1

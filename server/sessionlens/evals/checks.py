@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import logging
+import os
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -237,6 +238,13 @@ def check_command(check, s: Subject, ctx: EvalContext) -> CheckResult:
 @register("tests_after_edit")
 def check_tests_after_edit(check, s: Subject, ctx: EvalContext) -> CheckResult:
     c = s.coach_context(check.patterns)
+    res = coach_rules.tests_after_edit(c)
+    if res.status == "unknown":  # never a false "no test ran": the log hides what those commands were
+        first = res.opaque[0]
+        return CheckResult(check.check_id, check.kind, True,
+                           f"unknown: {len(res.opaque)} command(s) after the last edit (line {res.edits[-1].line}) are "
+                           f"redacted or missing from the log, first at line {first.line}",
+                           first.seq, skipped=True, data={"unknown": True, "commands": len(res.opaque)})
     rule = coach_rules.RULES["no-tests-after-edit"]
     found = next(iter(rule.check(c, rule)), None)
     if found is None:
@@ -366,6 +374,41 @@ def check_guideline_followed(check, s: Subject, ctx: EvalContext) -> CheckResult
     if not ok and m:
         evidence = int(m.group(1))
     return _r(check, ok, message, evidence)
+
+
+@register("guideline_trend")
+def check_guideline_trend(check, s: Subject, ctx: EvalContext) -> CheckResult:
+    """Fails when a guideline stops being followed: too many violations among its latest sessions."""
+    if ctx.app is None:
+        return _r(check, False, "guideline checks need the store (run through a suite)")
+    from sessionlens.compliance.checker import guideline_results
+    from sessionlens.compliance.guidelines import normalize
+    from sessionlens.compliance.impact import trend
+
+    want = {"id:" + check.guideline, "text:" + normalize(check.guideline)}
+    hit = next((r for r in guideline_results(ctx.app, s.session_id) if r.guideline.key in want), None)
+    if hit is None:
+        return _r(check, False, f"no checkable guideline {check.guideline!r} is in effect for this session")
+    started = (s.session or {}).get("started_at")
+    t = trend(ctx.app, hit.file.path, hit.guideline.key, until=started, window=check.window)
+    if t is None:
+        return _r(check, False, f"the guideline is no longer in {hit.file.path}")
+    if t["added"] is not None and started is not None and started < t["added"].ts:
+        return CheckResult(check.check_id, check.kind, True,
+                           f"not applicable: the session ran before the guideline was added ({t['added'].date})",
+                           skipped=True)
+    since = f" since it was added {t['added'].date}" if t["added"] is not None else ""
+    bad = t["violated"]
+    where = f"{os.path.basename(hit.file.path)}:{hit.current_line or hit.guideline.line}"
+    msg = (f"{where} violated in {len(bad)} of the last {t['applied']} session(s) it applied to{since} "
+           f"(allowed {check.max_violations})")
+    data = {"applied": t["applied"], "violated": len(bad), "sessions": [o.session_id for o in bad][:20]}
+    if len(bad) > check.max_violations:
+        latest = bad[0]
+        seq = latest.evidence[0] if latest.evidence and latest.session_id == s.session_id else None
+        return _r(check, False, msg + f"; latest: session {latest.session_id[:8]}"
+                  + (f" line {latest.evidence[0]}: {latest.evidence[1]}" if latest.evidence else ""), seq, **data)
+    return _r(check, True, msg, **data)
 
 
 # ------------------------------------------------------------------------------ answer checks

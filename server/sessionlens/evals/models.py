@@ -196,13 +196,26 @@ class GuidelineFollowed(_CheckBase):
         return f"guideline_followed:{self.guideline[:40]}"
 
 
+class GuidelineTrend(_CheckBase):
+    """A guideline stays followed: of the last ``window`` sessions it applied to since it appeared in its
+    instruction file (up to the graded session), at most ``max_violations`` violated it."""
+
+    kind: Literal["guideline_trend"]
+    guideline: str = Field(..., min_length=1, description="The guideline's `id=` annotation value or its text.")
+    window: int = Field(10, ge=1, le=1000, description="How many of the latest applicable sessions to look at.")
+    max_violations: int = Field(0, ge=0, description="Violations allowed in that window.")
+
+    def default_id(self) -> str:
+        return f"guideline_trend:{self.guideline[:40]}"
+
+
 CHECK_MODELS: tuple[type[_CheckBase], ...] = (
     NoToolErrors, Limit, Command, TestsAfterEdit, NoRejectedToolUse, FilesWithin, FinalMessage, NoSecrets, RuleAbsent,
-    LLMJudge, GuidelineFollowed,
+    LLMJudge, GuidelineFollowed, GuidelineTrend,
 )
 
 Check = Annotated[
-    NoToolErrors | Limit | Command | TestsAfterEdit | NoRejectedToolUse | FilesWithin | FinalMessage | NoSecrets | RuleAbsent | LLMJudge | GuidelineFollowed,
+    NoToolErrors | Limit | Command | TestsAfterEdit | NoRejectedToolUse | FilesWithin | FinalMessage | NoSecrets | RuleAbsent | LLMJudge | GuidelineFollowed | GuidelineTrend,
     Field(discriminator="kind"),
 ]
 
@@ -264,7 +277,7 @@ class Rubric(_CheckBase):
 
 
 Expectation = Annotated[
-    Contains | Regex | Rubric | NoToolErrors | Limit | Command | TestsAfterEdit | NoRejectedToolUse | FilesWithin | FinalMessage | NoSecrets | RuleAbsent | LLMJudge | GuidelineFollowed,
+    Contains | Regex | Rubric | NoToolErrors | Limit | Command | TestsAfterEdit | NoRejectedToolUse | FilesWithin | FinalMessage | NoSecrets | RuleAbsent | LLMJudge | GuidelineFollowed | GuidelineTrend,
     Field(discriminator="kind"),
 ]
 

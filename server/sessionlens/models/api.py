@@ -247,6 +247,25 @@ class ExplainFindingParams(StreamParams):
     finding_id: int
 
 
+class ShowQuickFixTargetParams(Params):
+    """After a quick fix: open the file it edited (``path``, inside the workspace), or explain why it
+    cannot be applied (``message``)."""
+
+    path: str | None = None
+    message: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> ShowQuickFixTargetParams:
+        if not (self.path or self.message):
+            raise ValueError("needs the path of the edited file or a message")
+        return self
+
+
+class ShowQuickFixTargetResult(Result):
+    ok: bool
+    uri: str | None = None
+
+
 class CoachSessionParams(SessionRef, StreamParams):
     pass
 
@@ -383,6 +402,8 @@ COMMANDS: dict[str, CommandContract] = _table(
     ("sessionlens.status", StatusParams, StatusResult, "store counts and whether indexing runs"),
     ("sessionlens.setApiKey", SetApiKeyParams, SetApiKeyResult, "set (or clear) the editor's Anthropic API key"),
     ("sessionlens.explainFinding", ExplainFindingParams, StreamedMarkdownResult, "AI explanation of a coach finding (streamed)"),
+    ("sessionlens.showQuickFixTarget", ShowQuickFixTargetParams, ShowQuickFixTargetResult,
+     "open the file a coach quick fix edited, or say why it cannot be applied"),
     ("sessionlens.coachSession", CoachSessionParams, StreamedMarkdownResult, "AI coaching of a whole session (streamed)"),
     ("sessionlens.askCoach", AskCoachParams, StreamedMarkdownResult, "ask the coach about a session (streamed)"),
     ("sessionlens.conversation", ConversationParams, ConversationResult, "the coach conversation of a session"),

@@ -28,7 +28,7 @@ from sessionlens.store import finding_from_row, session_from_dict
 log = logging.getLogger(__name__)
 
 GUIDELINE_HEADING = "## Guidelines from sessionlens"
-def _instruction_file(agent: str | None) -> str:
+def instruction_file(agent: str | None) -> str:
     """The file a guideline quick fix edits for this agent (its adapter's ``instructions.primary``)."""
     a = agent_registry.get(agent or "codex")
     return a.instructions.primary if a is not None else "AGENTS.md"
@@ -86,47 +86,101 @@ def add_guideline_text(text: str | None, guideline: str, rule_id: str) -> str | 
     return f"{prefix}{sep}{head}{GUIDELINE_HEADING}\n\n{line}\n"
 
 
+class TargetRefused(ValueError):
+    """A quick fix would write where the agent does not read instructions, or outside the workspace."""
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _display(path: str) -> str:
+    home = os.path.expanduser("~")
+    return "~" + path[len(home):] if home not in ("", "/") and _inside(path, home) else path
+
+
 class CoachService:
     def __init__(self, app: App):
         self.app = app
 
     # ------------------------------------------------------------------ targets
-    def _project_dir(self, finding: dict[str, Any]) -> Path:
-        proj = finding.get("project")
-        folders = self.app.workspace_folders
-        if proj and os.path.isdir(proj):
-            for f in folders:  # prefer the open workspace folder that holds the project
-                if proj == f or proj.startswith(f.rstrip("/") + "/") or f.startswith(proj.rstrip("/") + "/"):
-                    return Path(proj if os.path.isdir(proj) else f)
-            return Path(proj)
-        if folders:
-            return Path(folders[0])
-        row = self.app.db().get_session(finding["session_id"])
-        return Path(row["path"]).parent if row else Path.cwd()
+    def _session_dirs(self, finding: dict[str, Any]) -> tuple[str, str]:
+        """(project root, cwd) the session ran in, both real paths on this machine and inside an open
+        workspace folder.  Raises TargetRefused with the reason otherwise: a log (maybe shared, maybe
+        from another machine) never decides where a file is written."""
+        cwd = finding.get("cwd")
+        if cwd is None:
+            s = self.app.db().get_session(finding["session_id"])
+            cwd = s.get("cwd") if s else None
+        if not cwd:
+            raise TargetRefused("the session does not record the folder it ran in")
+        if not os.path.isabs(cwd):
+            raise TargetRefused(f"the session's folder {cwd!r} is not an absolute path")
+        real = os.path.realpath(cwd)
+        if not os.path.isdir(real):
+            raise TargetRefused(f"the session ran in {cwd}, which is not a folder on this machine")
+        folders = [os.path.realpath(f) for f in self.app.workspace_folders if f and os.path.isabs(f)]
+        if not any(_inside(real, f) for f in folders):
+            where = ", ".join(folders) if folders else "no workspace folder is open"
+            raise TargetRefused(f"the session ran in {cwd}, outside the open workspace folders ({where}); "
+                                "open that project as a workspace folder to edit its instructions")
+        from sessionlens.compliance.instructions import git_root
+
+        root = git_root(real) or real
+        return root, real
+
+    def _instruction_dir(self, finding: dict[str, Any]) -> str:
+        """Where the session's agent reads project instructions: the project root when it is inside a
+        workspace folder, else the outermost folder between it and the cwd that is."""
+        root, cwd = self._session_dirs(finding)
+        folders = [os.path.realpath(f) for f in self.app.workspace_folders if f and os.path.isabs(f)]
+        chain = [cwd]
+        while chain[-1] != root and _inside(chain[-1], root) and os.path.dirname(chain[-1]) != chain[-1]:
+            chain.append(os.path.dirname(chain[-1]))
+        for d in reversed(chain):  # outermost first
+            if any(_inside(d, f) for f in folders):
+                return d
+        return cwd
+
+    @staticmethod
+    def _confined(path: str, folders: list[str]) -> str:
+        real = os.path.realpath(path)  # a symlinked AGENTS.md pointing elsewhere is not written through
+        if not any(_inside(real, os.path.realpath(f)) for f in folders):
+            raise TargetRefused(f"{path} resolves to {real}, outside the open workspace folders")
+        return path
 
     def finding(self, finding_id: int) -> dict[str, Any]:
-        rows = [f for f in self.app.db().findings() if f["id"] == finding_id]
-        if not rows:
+        row = self.app.db().finding(finding_id)
+        if row is None:
             raise NotFound(f"finding {finding_id} no longer exists (the log was re-indexed); refresh the diagnostics")
-        return rows[0]
+        return row
+
+    def guideline_target(self, finding: dict[str, Any]) -> str:
+        """The instruction file the finding's guideline goes to (raises TargetRefused with the reason)."""
+        name = instruction_file(finding.get("agent"))
+        return self._confined(os.path.join(self._instruction_dir(finding), name), self.app.workspace_folders)
 
     def guideline_edit(self, finding: dict[str, Any], read=None) -> FileEdit | None:
-        """The edit that adds the finding's guideline to AGENTS.md (Codex) or CLAUDE.md (Claude); None if present."""
+        """The edit that adds the finding's guideline to AGENTS.md (Codex) or CLAUDE.md (Claude) where the
+        agent reads it; None if already there.  Raises TargetRefused when there is no such place."""
         if not finding.get("guideline"):
             return None
-        name = _instruction_file(finding.get("agent"))
-        path = self._project_dir(finding) / name
+        path = Path(self.guideline_target(finding))
         old = read(str(path)) if read else _read(path)
         new = add_guideline_text(old, finding["guideline"], finding["rule_id"])
         if new is None:
             return None
-        return FileEdit(str(path), old, new, f"Add guideline to {name}")
+        return FileEdit(str(path), old, new, f"Add guideline to {_display(str(path))}")
 
     def disable_rule_edit(self, finding: dict[str, Any], read=None) -> FileEdit:
-        path = self._project_dir(finding) / PROJECT_CONFIG
+        """``.sessionlens.json`` at the project root (where the indexer reads it), rule disabled."""
+        root, _ = self._session_dirs(finding)
+        if not any(_inside(root, os.path.realpath(f)) for f in self.app.workspace_folders if f):
+            raise TargetRefused(f"the project root {root} is outside the open workspace folders")
+        path = Path(self._confined(os.path.join(root, PROJECT_CONFIG), self.app.workspace_folders))
         old = read(str(path)) if read else _read(path)
         return FileEdit(str(path), old, disable_rule_edit(old, finding["rule_id"]),
-                        f"Disable rule '{finding['rule_id']}' for this project")
+                        f"Disable rule '{finding['rule_id']}' for this project ({_display(str(path))})")
 
     # ------------------------------------------------------------------ LLM
     def _llm(self) -> CoachLLM:

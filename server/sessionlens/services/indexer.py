@@ -35,7 +35,7 @@ from sessionlens.agents.base import AgentAdapter, member_path
 from sessionlens.agents.common import TRUNCATION_MARK
 from sessionlens.coach.config import CONFIG_FILENAME, CoachConfig, load_project_config
 from sessionlens.coach.redact import find_secrets
-from sessionlens.coach.rules import RULE_KINDS, may_hold_secret, run_rules, secret_event_seqs
+from sessionlens.coach.rules import RULE_KINDS, coach_input_hash, may_hold_secret, run_rules, secret_event_seqs
 from sessionlens.cost import PriceTable, cost_of
 from sessionlens.ingest.discovery import discover
 from sessionlens.models import ParserState
@@ -88,6 +88,7 @@ class IndexStats:
     #: every file (or folder) looked at but not indexed, with why: not a session log, failed,
     #: an unreadable folder, a file name that is not UTF-8 (``files_skipped`` counts unchanged files)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    files_recoached: int = 0  # unchanged files coached again (their rules, config or instructions changed)
 
     def to_dict(self) -> dict:
         return {
@@ -101,6 +102,7 @@ class IndexStats:
             "events": self.events,
             "problems": self.problems,
             "search_docs": self.search_docs,
+            "files_recoached": self.files_recoached,
             "seconds": round(self.seconds, 3),
         }
 
@@ -208,7 +210,7 @@ class Prepared:
     state: str | None = None
     more: bool = False  # the chunk was full: the file may go on
     coached: bool = False  # the coach ran on the whole file's parsed events (``findings``)
-    findings: tuple[str, list] | None = None
+    findings: tuple[str, list, str] | None = None  # (session id, findings, coach input hash)
     not_session: bool = False
     nbytes: int = 0  # bytes read (to bound what waits in memory)
     secret_seqs: list[int] | None = None  # a chunk not coached here: its events holding a secret
@@ -275,6 +277,7 @@ class Indexer:
         self.coach_enabled = coach_enabled
         self.projects = projects or ProjectResolver()
         self._coach_cfg: dict[str, tuple[float, CoachConfig]] = coach_cache if coach_cache is not None else {}
+        self._hash_memo: dict[tuple, str] = {}
         self._pool: _WorkerProcess | None = None
         self._spool: str | None = None
         self._slots: deque[_Slot] = deque()  # parse jobs, written in this order
@@ -310,11 +313,13 @@ class Indexer:
             stats.errors.append("busy")
             return stats
         self._stats = stats
+        self._hash_memo = {}  # the coach's inputs (config, instruction files) as they are in this pass
         self._changed_sources: set[str] = set()
         try:
             rows = self.store.file_rows()
             self._rows = rows
             todo = []
+            unchanged: list[str] = []
             for path in files:
                 try:
                     st = _Stat(*agent_registry.source_stat(path))
@@ -333,6 +338,7 @@ class Indexer:
                     if row.status == "error":  # still failed: say so (and why) on every pass
                         why = self.store.file_error(row.id) or "unknown error"
                         stats.skipped.append((path, f"failed earlier: {why} (retried when the file or sessionlens changes)"))
+                    unchanged.append(path)
                     continue
                 todo.append((path, st, row))
             fids = self._file_ids([path for path, _, row in todo if row is None])
@@ -362,6 +368,16 @@ class Indexer:
                 if job is not None:
                     self._submit(job)
                 done_bytes += max(st.st_size - (row.offset if row else 0), 0)
+            if not stopped:
+                # findings follow their inputs: a new rules version, coach config or instruction file
+                # re-coaches the unchanged files it concerns
+                for job in self._stale_coach_jobs(unchanged):
+                    if cancelled and cancelled():
+                        stopped = True
+                        break
+                    self._submit(job)
+                    stats.files_recoached += 1
+                    stats.changed_paths.append(job.path)
             if not stopped:
                 stopped = not self._finish(cancelled)
             if stopped:  # what is not written yet stays for the next pass (files left half done keep mtime 0)
@@ -665,7 +681,7 @@ class Indexer:
         if job.kind == "coach":
             with store.conn:
                 if res is not None:
-                    store.replace_findings(job.fid, res[0], res[1])
+                    store.replace_findings(job.fid, res[0], res[1], res[2])
                 store.touch_file(job.fid, size=job.size, mtime_ns=job.mtime_ns)
             return None
         if res.not_session:
@@ -730,7 +746,7 @@ class Indexer:
                     sid = store.write_prepared(res.prep, salvage=salvage)
                     if done and not (res.coached and sid != res.prep.session_id):
                         if res.findings is not None:
-                            store.replace_findings(job.fid, res.findings[0], res.findings[1])
+                            store.replace_findings(job.fid, *res.findings)
                         store.touch_file(job.fid, size=job.size, mtime_ns=job.mtime_ns)
                 return sid
             except Exception as e:
@@ -837,10 +853,41 @@ class Indexer:
         events = self._rule_events(file_id, secret_seqs)
         return self._coach(sd, events, store.turns(sd["id"]), row.path, secret_seqs)
 
+    def coach_hash(self, sd: dict) -> str:
+        """The hash of the coach's inputs for one session (besides its events): the rules' version, the
+        project's coach config and the instruction files in effect.  Findings stored under another hash
+        are stale: the next pass re-coaches that file (without re-parsing it)."""
+        from sessionlens.compliance.checker import instructions_fingerprint
+
+        key = (sd.get("agent"), sd.get("cwd"), sd.get("project"), sd.get("git_commit"),
+               os.path.dirname(sd.get("path") or ""))
+        memo = self._hash_memo
+        if key not in memo:
+            try:
+                fp = instructions_fingerprint(sd)
+            except Exception:  # an unreadable project: the findings say so themselves
+                log.debug("instruction files of %s unreadable", sd.get("path"), exc_info=True)
+                fp = "unreadable"
+            memo[key] = coach_input_hash(self.coach_config(sd.get("project")), fp)
+        return memo[key]
+
+    def _stale_coach_jobs(self, files: list[str]) -> list[Job]:
+        """Coach jobs for the unchanged files of this pass whose findings were computed with other inputs."""
+        if not self.coach_enabled or not files:
+            return []
+        jobs = []
+        for fid, path, stored, sd in self.store.coach_inputs(files):
+            if self.coach_hash(sd) != stored:
+                row = self.store.file_row_by_id(fid)
+                if row is not None:
+                    jobs.append(Job("coach", path, fid, row.size, row.mtime_ns))
+        return jobs
+
     def _coach(self, sd: dict, events: list, turns: list, path: str,
-               secret_seqs: Iterable[int] | None = None) -> tuple[str, list] | None:
+               secret_seqs: Iterable[int] | None = None) -> tuple[str, list, str] | None:
         session = session_from_dict(sd)
         config = self.coach_config(sd.get("project"))
+        chash = self.coach_hash({**sd, "path": sd.get("path") or path})
         try:
             findings = run_rules(session, events, turns, config, secret_seqs=secret_seqs)
         except Exception:
@@ -852,7 +899,7 @@ class Indexer:
             findings += session_compliance_findings(sd, events, findings, cache_get=self.store.cache_get, config=config)
         except Exception:
             log.exception("guideline checks failed on %s", path)
-        return session.id, findings
+        return session.id, findings, chash
 
     # ------------------------------------------------------------------ the worker process
     def _start_pool(self, todo_bytes: int) -> _WorkerProcess | None:

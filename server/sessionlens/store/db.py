@@ -578,7 +578,8 @@ class Store:
         c.execute("DELETE FROM findings WHERE file_id=?", (file_id,))
         c.execute("DELETE FROM sessions WHERE file_id=?", (file_id,))
         c.execute(
-            "UPDATE files SET offset=0, lines=0, head_len=0, head_hash=NULL, state=NULL, session_id=NULL WHERE id=?",
+            "UPDATE files SET offset=0, lines=0, head_len=0, head_hash=NULL, state=NULL, session_id=NULL, coach_hash=NULL"
+            " WHERE id=?",
             (file_id,),
         )
         c.execute("INSERT INTO search_queue(file_id, op) VALUES(?, 'replace')", (file_id,))
@@ -686,9 +687,11 @@ class Store:
             c.execute("INSERT INTO search_queue(file_id, op, from_seq) VALUES(?, 'append', ?)", (file_id, p.first_seq))
         return sid
 
-    def replace_findings(self, file_id: int, session_id: str, findings: Iterable[Any]) -> None:
+    def replace_findings(self, file_id: int, session_id: str, findings: Iterable[Any], coach_hash: str | None = None) -> None:
+        """A file's findings, replaced; ``coach_hash`` names the coach inputs they were computed with."""
         c = self.conn
         c.execute("DELETE FROM findings WHERE file_id=?", (file_id,))
+        c.execute("UPDATE files SET coach_hash=? WHERE id=?", (coach_hash, file_id))
         c.executemany(
             "INSERT INTO findings(file_id, session_id, seq, rule_id, severity, message, guideline, related, data) VALUES(?,?,?,?,?,?,?,?,?)",
             [
@@ -1112,6 +1115,36 @@ class Store:
                 "message": r[6], "guideline": r[7], "related": orjson.loads(r[8]) if r[8] else [],
                 "data": orjson.loads(r[9]) if r[9] else {}, "path": r[10], "project": r[11], "agent": r[12],
             })
+        return out
+
+    def finding(self, finding_id: int) -> dict[str, Any] | None:
+        """One finding by id (through the primary key: any finding of any store size)."""
+        sql = """SELECT fi.id, fi.file_id, fi.session_id, fi.seq, fi.rule_id, fi.severity, fi.message, fi.guideline,
+                        fi.related, fi.data, f.path, s.project, s.agent, s.cwd
+                 FROM findings fi JOIN files f ON f.id=fi.file_id LEFT JOIN sessions s ON s.id=fi.session_id
+                 WHERE fi.id=?"""
+        r = self.conn.execute(sql, (finding_id,)).fetchone()
+        if r is None:
+            return None
+        return {
+            "id": r[0], "file_id": r[1], "session_id": r[2], "seq": r[3], "rule_id": r[4], "severity": r[5],
+            "message": r[6], "guideline": r[7], "related": orjson.loads(r[8]) if r[8] else [],
+            "data": orjson.loads(r[9]) if r[9] else {}, "path": r[10], "project": r[11], "agent": r[12], "cwd": r[13],
+        }
+
+    def coach_inputs(self, paths: Sequence[str] | None = None) -> list[tuple[int, str, str | None, dict[str, Any]]]:
+        """(file id, path, coach hash, session dict) of every coached session log (of ``paths`` when given)."""
+        sql = f"""SELECT f.id, f.path, f.coach_hash, {SESSION_COLS}
+                  FROM files f JOIN sessions s ON s.file_id=f.id WHERE f.status='ok' AND f.mtime_ns != 0"""
+        rows = self.conn.execute(sql).fetchall()
+        want = set(paths) if paths is not None else None
+        out = []
+        for r in rows:
+            if want is not None and r[1] not in want:
+                continue
+            d = row_to_session_dict(r[3:])
+            d.setdefault("path", r[1])
+            out.append((r[0], r[1], r[2], d))
         return out
 
     @staticmethod

@@ -230,4 +230,9 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY(endpoint, session_id)
     ) STRICT, WITHOUT ROWID;
     """,
+    # migration: coach — findings follow their inputs: the hash of the rules' version, the project's coach
+    # config and the instruction files the findings were computed with (a change re-coaches, no re-parse)
+    """
+    ALTER TABLE files ADD COLUMN coach_hash TEXT;
+    """,
 ]

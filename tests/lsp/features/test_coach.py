@@ -28,8 +28,66 @@ async def test_quick_fixes_for_a_finding_explain_and_disable(ls, indexed):
     assert "Explain with AI coach" in titles
     explain = next(a for a in actions if a.title == "Explain with AI coach")
     assert explain.command.arguments == [{"finding_id": diag.data["finding_id"]}]
-    disable = actions[-1]
-    assert disable.edit and (disable.edit.changes or disable.edit.document_changes)
+    # the generated sessions ran in /home/dev/projects/..., not on this machine: nothing is written
+    # anywhere; the actions say why (a message when chosen, or greyed out where the client can)
+    refused = [a for a in actions if a.title.endswith("(unavailable)")]
+    assert refused and all(a.edit is None and a.command.command == "sessionlens.showQuickFixTarget" for a in refused)
+    assert "not a folder on this machine" in refused[-1].command.arguments[0]["message"]
+    ls.capabilities.add(("text_document", "code_action", "disabled_support"))
+    actions = await logs.PROVIDER.code_action(ls, str(path), params)
+    disabled = [a for a in actions if a.disabled is not None]
+    assert disabled and all(a.edit is None for a in disabled) and "not a folder" in disabled[-1].disabled.reason
+    res = await coach.show_quick_fix_target.execute(ls, [{"message": "the session ran elsewhere"}])
+    assert res["ok"] and ls.messages[-1].message == "sessionlens: the session ran elsewhere"
+
+
+async def test_quick_fixes_in_the_workspace_edit_and_open_the_target(tmp_path):
+    import random
+    from pathlib import Path
+
+    from sessionlens.samples.generator import DEFAULT_START, generate_claude_session
+    from tests.lsp.fakes import FakeServer, make_app
+
+    ws = tmp_path / "ws"
+    (ws / ".git").mkdir(parents=True)
+    log = tmp_path / "logs" / "s.jsonl"
+    generate_claude_session(random.Random(4), path=log, start=DEFAULT_START, turns=2, cwd=str(ws),
+                            problems=("repeat_failure",))
+    app = make_app(tmp_path / "home", workspace=[ws])
+    app.index([str(log.parent)])
+    srv = FakeServer(app)
+    try:
+        diags = [d for d in await logs.PROVIDER.diagnostics(srv, str(log))
+                 if d.source == coach.COACH_SOURCE and d.code == "repeated-failure"]
+        params = T.CodeActionParams(text_document=T.TextDocumentIdentifier(uri=log.as_uri()), range=diags[0].range,
+                                    context=T.CodeActionContext(diagnostics=diags[:1]))
+        actions = await logs.PROVIDER.code_action(srv, str(log), params)
+        target = ws / "CLAUDE.md"
+        add = next(a for a in actions if a.title.startswith("Add guideline to "))
+        assert str(target).replace(str(Path.home()), "~") in add.title  # names the path
+        assert list(add.edit.changes) == [target.as_uri()]
+        assert add.command.command == "sessionlens.showQuickFixTarget" and add.command.arguments == [{"path": str(target)}]
+        disable = next(a for a in actions if a.title.startswith("Disable rule"))
+        assert list(disable.edit.changes) == [(ws / ".sessionlens.json").as_uri()]
+        # after the edit the client runs the command: the file opens (window/showDocument)
+        srv.capabilities.add(("window", "show_document", "support"))
+        shown = []
+
+        async def show(params):
+            shown.append(params)
+            return T.ShowDocumentResult(success=True)
+
+        srv.window_show_document_async = show
+        res = await coach.show_quick_fix_target.execute(srv, [{"path": str(target)}])
+        assert res["uri"] == target.as_uri() and shown[0].uri == target.as_uri() and shown[0].take_focus
+        # never a file outside the workspace, whatever the arguments say
+        from sessionlens.lsp.commands import RequestFailed
+
+        with pytest.raises(RequestFailed):
+            await coach.show_quick_fix_target.execute(srv, [{"path": str(tmp_path / "elsewhere.md")}])
+    finally:
+        srv.close()
+        app.close()
 
 
 async def test_diagnostics_from_other_sources_get_no_quick_fix(ls, log_path):
@@ -59,6 +117,7 @@ async def test_set_api_key(ls):
 
 async def test_explain_without_a_key_streams_a_clear_error(ls, indexed, monkeypatch):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    ls.capabilities.add(("experimental", "sessionlens", "stream"))  # a client that renders the stream (VS Code)
     _, diag = await _coach_diagnostic(ls, indexed)
     res = await coach.explain_finding.execute(ls, [{"finding_id": diag.data["finding_id"], "stream_id": "s1"}])
     assert res["id"] == "s1" and res["error"] and "API key" in res["error"] + res["markdown"]
@@ -72,3 +131,12 @@ async def test_explain_an_unknown_finding_is_not_found(ls):
     assert exc.value.code == NOT_FOUND
     with pytest.raises(JsonRpcInvalidParams, match="finding_id"):
         await coach.explain_finding.execute(ls, [{}])
+
+
+async def test_explain_without_a_key_tells_any_editor(ls, indexed, monkeypatch):
+    """A client without the custom notifications (Neovim, Helix...) gets the error as window/showMessage."""
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    _, diag = await _coach_diagnostic(ls, indexed)
+    res = await coach.explain_finding.execute(ls, [{"finding_id": diag.data["finding_id"]}])
+    assert res["error"] and not any(m == "sessionlens/stream" for m, _ in ls.notifications)
+    assert ls.messages and ls.messages[-1].type == T.MessageType.Error and "API key" in ls.messages[-1].message

@@ -3,6 +3,7 @@ and the AI commands ``explainFinding``, ``coachSession``, ``setApiKey``."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from lsprotocol import types as T
@@ -11,8 +12,15 @@ from sessionlens.lsp.commands import command, session_ref
 from sessionlens.lsp.convert import path_to_uri
 from sessionlens.lsp.core import Feature, SessionLensServer, read_document
 from sessionlens.lsp.progress import stream_markdown
-from sessionlens.models.api import CoachSessionParams, ExplainFindingParams, SetApiKeyParams, SetApiKeyResult
-from sessionlens.services.coaching import FileEdit
+from sessionlens.models.api import (
+    CoachSessionParams,
+    ExplainFindingParams,
+    SetApiKeyParams,
+    SetApiKeyResult,
+    ShowQuickFixTargetParams,
+    ShowQuickFixTargetResult,
+)
+from sessionlens.services.coaching import FileEdit, TargetRefused, instruction_file
 from sessionlens.store import NotFound
 
 COACH_SOURCE = "sessionlens-coach"
@@ -37,6 +45,25 @@ def workspace_edit(ls: SessionLensServer, edit: FileEdit) -> T.WorkspaceEdit:
     return T.WorkspaceEdit(changes={uri: [text_edit]})
 
 
+def _refused(ls: SessionLensServer, title: str, reason: str, d: T.Diagnostic) -> T.CodeAction:
+    """A quick fix that cannot be applied: greyed out with the reason where the client can show that,
+    else an action that says why when chosen (never an edit outside the workspace)."""
+    if ls.client_supports("text_document", "code_action", "disabled_support"):
+        return T.CodeAction(title=title, kind=T.CodeActionKind.QuickFix, diagnostics=[d],
+                            disabled=T.CodeActionDisabled(reason=reason))
+    return T.CodeAction(title=f"{title} (unavailable)", kind=T.CodeActionKind.QuickFix, diagnostics=[d],
+                        command=T.Command(title=title, command="sessionlens.showQuickFixTarget",
+                                          arguments=[{"message": reason}]))
+
+
+def _with_open(ls: SessionLensServer, edit: FileEdit, d: T.Diagnostic, preferred: bool = False) -> T.CodeAction:
+    """The edit, then the edited file opened (the action's command runs after the edit is applied)."""
+    return T.CodeAction(title=edit.title, kind=T.CodeActionKind.QuickFix, diagnostics=[d], edit=workspace_edit(ls, edit),
+                        is_preferred=preferred or None,
+                        command=T.Command(title="Open", command="sessionlens.showQuickFixTarget",
+                                          arguments=[{"path": edit.path}]))
+
+
 async def quick_fixes(ls: SessionLensServer, params: T.CodeActionParams) -> list[T.CodeAction] | None:
     actions = []
     for d in params.context.diagnostics:
@@ -47,19 +74,44 @@ async def quick_fixes(ls: SessionLensServer, params: T.CodeActionParams) -> list
             finding = await ls.run(ls.coach.finding, int(data["finding_id"]))
         except NotFound:
             continue
-        edit = await ls.run(ls.coach.guideline_edit, finding, read_document(ls))
-        if edit is not None:
-            actions.append(T.CodeAction(title=edit.title, kind=T.CodeActionKind.QuickFix, diagnostics=[d],
-                                        edit=workspace_edit(ls, edit), is_preferred=True))
+        name = instruction_file(finding.get("agent"))
+        try:
+            edit = await ls.run(ls.coach.guideline_edit, finding, read_document(ls))
+            if edit is not None:
+                actions.append(_with_open(ls, edit, d, preferred=True))
+        except TargetRefused as e:
+            if finding.get("guideline"):
+                actions.append(_refused(ls, f"Add guideline to {name}", str(e), d))
         actions.append(T.CodeAction(
             title="Explain with AI coach", kind=T.CodeActionKind.QuickFix, diagnostics=[d],
             command=T.Command(title="Explain with AI coach", command="sessionlens.explainFinding",
                               arguments=[{"finding_id": finding["id"]}]),
         ))
-        dis = await ls.run(ls.coach.disable_rule_edit, finding, read_document(ls))
-        actions.append(T.CodeAction(title=dis.title, kind=T.CodeActionKind.QuickFix, diagnostics=[d],
-                                    edit=workspace_edit(ls, dis)))
+        try:
+            dis = await ls.run(ls.coach.disable_rule_edit, finding, read_document(ls))
+            actions.append(_with_open(ls, dis, d))
+        except TargetRefused as e:
+            actions.append(_refused(ls, f"Disable rule '{finding['rule_id']}' for this project", str(e), d))
+        except ValueError as e:  # an invalid .sessionlens.json is not overwritten
+            actions.append(_refused(ls, f"Disable rule '{finding['rule_id']}' for this project", str(e), d))
     return actions or None
+
+
+@command("sessionlens.showQuickFixTarget")
+async def show_quick_fix_target(ls: SessionLensServer, a: ShowQuickFixTargetParams) -> ShowQuickFixTargetResult:
+    if a.message:
+        ls.window_show_message(T.ShowMessageParams(type=T.MessageType.Warning, message=f"sessionlens: {a.message}"))
+        return ShowQuickFixTargetResult(ok=True)
+    path = os.path.realpath(a.path or "")
+    folders = [os.path.realpath(f) for f in ls.app.workspace_folders if f]
+    if not any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders):
+        raise ValueError(f"{a.path} is outside the open workspace folders")
+    uri = path_to_uri(path)
+    if ls.client_supports("window", "show_document", "support"):
+        await ls.window_show_document_async(T.ShowDocumentParams(uri=uri, take_focus=True))
+        return ShowQuickFixTargetResult(ok=True, uri=uri)
+    ls.window_show_message(T.ShowMessageParams(type=T.MessageType.Info, message=f"sessionlens: edited {a.path}"))
+    return ShowQuickFixTargetResult(ok=True, uri=uri)
 
 
 @command("sessionlens.setApiKey")
@@ -80,4 +132,4 @@ async def coach_session(ls: SessionLensServer, a: CoachSessionParams) -> dict[st
     return await stream_markdown(ls, ls.coach.coach_session(session_ref(a)), title="Coach this session", stream_id=a.stream_id)
 
 
-FEATURE = Feature("coach", commands=(set_api_key, explain_finding, coach_session))
+FEATURE = Feature("coach", commands=(set_api_key, explain_finding, coach_session, show_quick_fix_target))

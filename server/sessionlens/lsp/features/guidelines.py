@@ -24,10 +24,13 @@ from sessionlens.compliance.checker import RECENT_SESSIONS, lens_title, report
 from sessionlens.compliance.conversation import ConversationService
 from sessionlens.compliance.extract_llm import extract
 from sessionlens.compliance.guidelines import Guideline, parse_guidelines, text_hash
+from sessionlens.compliance.impact import hover_markdown as impact_markdown
+from sessionlens.compliance.impact import impact_report, lens_text
 from sessionlens.compliance.instructions import is_instruction_file
 from sessionlens.lsp.commands import command, session_ref
 from sessionlens.lsp.convert import path_to_uri, uri_to_path
-from sessionlens.lsp.core import DocumentProvider, Feature, SessionLensServer
+from sessionlens.lsp.core import DocumentProvider, Feature, SessionLensServer, publish
+from sessionlens.lsp.features.indexing import request_index
 from sessionlens.lsp.progress import stream_markdown
 from sessionlens.models.api import (
     AskCoachParams,
@@ -60,6 +63,7 @@ class GuidelineDocuments(DocumentProvider):
 
     def __init__(self) -> None:
         self._reports: dict[str, tuple[float, tuple[int, ...], dict[str, Any]]] = {}
+        self._impacts: dict[str, tuple[float, tuple[tuple[int, ...], str], dict[str, dict[str, Any]]]] = {}
 
     def matches(self, path: str) -> bool:
         return is_instruction_file(path)
@@ -78,6 +82,28 @@ class GuidelineDocuments(DocumentProvider):
         self._reports[path] = (time.monotonic(), stamp, rep)
         return rep
 
+    async def _impact(self, ls: SessionLensServer, path: str) -> dict[str, dict[str, Any]]:
+        """{guideline key: before/after figures} of this file (compliance.impact), cached like the report."""
+        text = self._text(ls, path)
+        stamp = (await ls.run(lambda: tuple(ls.app.db().counts().values())), text_hash(text))
+        hit = self._impacts.get(path)
+        if hit and hit[1] == stamp and time.monotonic() - hit[0] < _CACHE_TTL_S:
+            return hit[2]
+        try:
+            rep = await ls.run(impact_report, ls.app, path, text=text)
+            rows = {r["key"]: r for r in rep["rows"]}
+        except Exception:
+            log.exception("guideline impact failed for %s", path)
+            rows = {}
+        self._impacts[path] = (time.monotonic(), stamp, rows)
+        return rows
+
+    async def did_save(self, ls: SessionLensServer, uri: str, path: str, version: int | None) -> None:
+        # the guidelines changed: findings computed with the old file are stale (the pass re-coaches them)
+        self.forget(path)
+        request_index(ls, full=True)
+        await publish(ls, uri, version)
+
     async def _rows(self, ls: SessionLensServer, path: str) -> tuple[list[Guideline], dict[str, dict[str, Any]], int, list[str]]:
         text = self._text(ls, path)
         gs = parse_guidelines(text, path)
@@ -86,14 +112,22 @@ class GuidelineDocuments(DocumentProvider):
 
     # ------------------------------------------------------------------ features
     async def code_lens(self, ls: SessionLensServer, path: str) -> list[T.CodeLens] | None:
+        """One lens per guideline: its before/after impact once sessions ran since it was added (and, for a
+        guideline without a check, only when there are sessions on both sides), else its recent record."""
         gs, rows, n, _ = await self._rows(ls, path)
+        impact = await self._impact(ls, path)
         out = []
         for g in gs:
-            if not g.checkable:
+            row = impact.get(g.key)
+            if row is not None and row["added"] is not None and row["after"]["sessions"] and (
+                    g.checkable or row["before"]["sessions"]):
+                title = lens_text(row)
+            elif g.checkable:
+                rec = rows.get(g.key)
+                title = lens_title(rec) if rec else ("not in effect for any indexed session" if n == 0 else
+                                                     f"not in effect in the last {n} sessions")
+            else:
                 continue
-            row = rows.get(g.key)
-            title = lens_title(row) if row else ("not in effect for any indexed session" if n == 0 else
-                                                 f"not in effect in the last {n} sessions")
             out.append(T.CodeLens(range=_range(g.line), command=T.Command(
                 title=title, command="sessionlens.guidelineReport", arguments=[{"path": path, "line": g.line - 1}])))
         return out
@@ -105,6 +139,9 @@ class GuidelineDocuments(DocumentProvider):
         if g is None:
             return None
         md = _hover_markdown(g, rows.get(g.key), n)
+        row = (await self._impact(ls, path)).get(g.key)
+        if row is not None and row["added"] is not None:
+            md += "\n\n" + lens_text(row) + "\n\n" + impact_markdown(row)
         return T.Hover(contents=T.MarkupContent(kind=T.MarkupKind.Markdown, value=md), range=_range(g.line, g.end_line, lines))
 
     async def diagnostics(self, ls: SessionLensServer, path: str) -> list[T.Diagnostic] | None:
@@ -127,6 +164,16 @@ class GuidelineDocuments(DocumentProvider):
                 out.append(T.Diagnostic(
                     range=_range(g.line, g.end_line, lines), severity=T.DiagnosticSeverity.Information, source=SOURCE,
                     code=RETIRE_CODE, message=f"never relevant in the last {row['sessions']} sessions — retire it?",
+                    data={"line": g.line - 1, "end_line": g.end_line - 1}))
+        impact = await self._impact(ls, path)
+        for g in gs:
+            row = impact.get(g.key)
+            old = rows.get(g.key)
+            if row and row["retire"] and not (old and old["never_relevant"]):
+                out.append(T.Diagnostic(
+                    range=_range(g.line, g.end_line, lines), severity=T.DiagnosticSeverity.Information, source=SOURCE,
+                    code=RETIRE_CODE, message=f"not violated in the {row['after']['applied']} sessions it applied to since "
+                                              f"it was added ({row['added']['date']}) — retire it?",
                     data={"line": g.line - 1, "end_line": g.end_line - 1}))
         return out
 
@@ -167,6 +214,7 @@ class GuidelineDocuments(DocumentProvider):
 
     def forget(self, path: str) -> None:
         self._reports.pop(path, None)
+        self._impacts.pop(path, None)
 
 
 def _instruction_path(a: InstructionFileRef, what: str) -> str:
@@ -203,8 +251,18 @@ async def guideline_report(ls: SessionLensServer, a: GuidelineReportParams) -> G
     gs, rows, n, _ = await PROVIDER._rows(ls, path)
     if a.line is not None:
         gs = [g for g in gs if g.line <= a.line + 1 <= g.end_line]
-    md = "\n\n---\n\n".join(_hover_markdown(g, rows.get(g.key), n) for g in gs if g.checkable)
+    impact = await PROVIDER._impact(ls, path)
+    parts = []
+    for g in gs:
+        row = impact.get(g.key)
+        md = _hover_markdown(g, rows.get(g.key), n) if g.checkable else ""
+        if row is not None and row["added"] is not None and (g.checkable or row["before"]["sessions"]):
+            md = (md + "\n\n" if md else f"**Guideline** ({g.path.rsplit('/', 1)[-1]}:{g.line})\n\n") + impact_markdown(row)
+        if md:
+            parts.append(md)
+    md = "\n\n---\n\n".join(parts)
     return GuidelineReportResult(sessions=n, rows=[r for g in gs if (r := rows.get(g.key))],
+                                 impact=[r for g in gs if (r := impact.get(g.key))],
                                  markdown=md or "_No checkable guideline here._")
 
 

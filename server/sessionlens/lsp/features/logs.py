@@ -34,6 +34,8 @@ class LogDocuments(DocumentProvider):
     async def did_save(self, ls: SessionLensServer, uri: str, path: str, version: int | None) -> None:
         if ls.app.is_log_candidate(path):
             request_index(ls, [path])
+        elif path.endswith(".sessionlens.json"):  # e.g. "Disable this rule": the project's findings follow it
+            request_index(ls, full=True)
 
     async def diagnostics(self, ls: SessionLensServer, path: str) -> list[T.Diagnostic] | None:
         diags = await ls.run(ls.app.diagnostics, path)
