@@ -118,6 +118,8 @@ def _generic_value_ok(m: re.Match[str]) -> bool:
     value = m.group("secret") or m.group("bare") or ""
     if _PLACEHOLDER.match(value) or value.startswith("[REDACTED") or looks_fake(value):
         return False
+    if re.fullmatch(r"[a-z]{1,12}", value.strip("\"'`")):
+        return False  # one short lower-case word ("apiKey": "ollama", "changeme"): a dummy value, no key material
     if m.group("bare") is not None:
         # Unquoted: ``api_key=os.environ.get`` or ``password: Optional`` are code, not secrets.
         if _DOTTED_IDENT.match(value) or value.endswith(("(", ".")):
