@@ -295,6 +295,45 @@ def _wrap(fn):
     return run
 
 
+EXAMPLES = {
+    "serve": "examples:\n  sessionlens serve                 # the web UI on http://127.0.0.1:8765 (open the printed URL)\n"
+             "  sessionlens serve --port 0        # any free port\n"
+             "  sessionlens serve --team --behind-tls-proxy --allowed-host sessions.example.com",
+    "admin": "examples:\n  sessionlens admin create-user alice --role admin\n  sessionlens admin create-key bob --scopes ingest\n"
+             "  sessionlens admin keys",
+    "admin create-user": "examples:\n  sessionlens admin create-user alice --role admin\n"
+                         "  echo \"$PW\" | sessionlens admin create-user bob --project payments --password-stdin",
+    "admin users": "examples:\n  sessionlens admin users\n  sessionlens admin users --json",
+    "admin set-role": "examples:\n  sessionlens admin set-role bob viewer",
+    "admin add-member": "examples:\n  sessionlens admin add-member bob payments",
+    "admin remove-member": "examples:\n  sessionlens admin remove-member bob payments",
+    "admin disable": "examples:\n  sessionlens admin disable bob",
+    "admin enable": "examples:\n  sessionlens admin enable bob",
+    "admin set-password": "examples:\n  sessionlens admin set-password alice\n  echo \"$PW\" | sessionlens admin set-password alice --password-stdin",
+    "admin create-key": "examples:\n  sessionlens admin create-key bob --scopes ingest --expires-days 90\n"
+                        "  sessionlens admin create-key ci --scopes read --project payments --name ci-reader",
+    "admin keys": "examples:\n  sessionlens admin keys",
+    "admin revoke-key": "examples:\n  sessionlens admin revoke-key 3",
+    "audit": "examples:\n  sessionlens audit --verify\n  sessionlens audit --action signin --limit 20\n  sessionlens audit --export audit.jsonl",
+    "push": "examples:\n  SESSIONLENS_HUB_KEY=slk_… sessionlens push --to https://sessions.example.com\n"
+            "  sessionlens push --to https://sessions.example.com --key slk_… --follow",
+    "views": "examples:\n  sessionlens views\n  sessionlens views --save failing-api --project api --has-findings\n"
+             "  sessionlens sessions --view failing-api\n  sessionlens views --delete failing-api",
+}
+
+
+def _with_examples(parser: argparse.ArgumentParser, path: str = "") -> None:
+    """Every command of this module gets its examples (the CLI's convention) as an unwrapped epilog."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sp in action.choices.items():
+                full = f"{path} {name}".strip()
+                if full in EXAMPLES:
+                    sp.epilog = EXAMPLES[full]
+                    sp.formatter_class = argparse.RawDescriptionHelpFormatter
+                _with_examples(sp, full)
+
+
 def register(sub, common: argparse.ArgumentParser) -> None:
     sp = sub.add_parser("serve", parents=[common], help="the web UI on this machine (or, with --team, a team hub)",
                         description="Serve the sessions, search, cost, coach and evals pages. Local mode binds 127.0.0.1 and "
@@ -314,41 +353,43 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     sp = sub.add_parser("admin", parents=[common], help="manage the team hub's members, roles and API keys")
     asub = sp.add_subparsers(dest="action", metavar="ACTION", required=True)
     a = asub.add_parser("create-user", parents=[common], help="add a user (the first one is the admin)")
-    a.add_argument("username")
-    a.add_argument("--role", choices=["admin", "member", "viewer"])
+    a.add_argument("username", help="the new user's sign-in name")
+    a.add_argument("--role", choices=["admin", "member", "viewer"],
+                   help="admin (members, keys, settings), member (push, read their projects), viewer (read); "
+                        "default: admin for the first user, else member")
     a.add_argument("--project", action="append", help="a project the user belongs to (repeatable)")
     a.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     asub.add_parser("users", parents=[common], help="list users")
     a = asub.add_parser("set-role", parents=[common], help="change a user's role")
-    a.add_argument("username")
-    a.add_argument("role_value", choices=["admin", "member", "viewer"], metavar="ROLE")
+    a.add_argument("username", help="the user whose role changes")
+    a.add_argument("role_value", choices=["admin", "member", "viewer"], metavar="ROLE", help="admin, member or viewer")
     for name in ("add-member", "remove-member"):
         a = asub.add_parser(name, parents=[common], help=f"{name.split('-')[0]} a user to/from a project")
-        a.add_argument("username")
-        a.add_argument("project_name", metavar="PROJECT")
+        a.add_argument("username", help="the user")
+        a.add_argument("project_name", metavar="PROJECT", help="the hub project (repository) name")
     for name in ("disable", "enable"):
         a = asub.add_parser(name, parents=[common], help=f"{name} a user (disabling signs them out)")
-        a.add_argument("username")
+        a.add_argument("username", help="the user")
     a = asub.add_parser("set-password", parents=[common], help="set a user's password")
-    a.add_argument("username")
-    a.add_argument("--password-stdin", action="store_true")
+    a.add_argument("username", help="the user")
+    a.add_argument("--password-stdin", action="store_true", help="read the password from stdin (else a prompt)")
     a = asub.add_parser("create-key", parents=[common], help="create an API key for a user (printed once)")
-    a.add_argument("username")
-    a.add_argument("--name", default="key")
+    a.add_argument("username", help="the user (or service account) the key acts as")
+    a.add_argument("--name", default="key", help="a label for the key, shown in `admin keys` (default: key)")
     a.add_argument("--scopes", default="ingest", help="comma-separated: ingest, read, admin")
     a.add_argument("--project", dest="key_project", help="restrict the key to one project")
-    a.add_argument("--expires-days", type=float)
+    a.add_argument("--expires-days", type=float, metavar="DAYS", help="the key stops working after DAYS days (default: never)")
     asub.add_parser("keys", parents=[common], help="list API keys (never their secrets)")
     a = asub.add_parser("revoke-key", parents=[common], help="revoke an API key")
-    a.add_argument("key_id", type=int)
+    a.add_argument("key_id", type=int, metavar="KEY_ID", help="the key's id, as `admin keys` lists it")
     sp.set_defaults(func=_wrap(cmd_admin), password_stdin=False)
 
     sp = sub.add_parser("audit", parents=[common], help="read, export or verify the team hub's audit log")
     sp.add_argument("--verify", action="store_true", help="check the hash chain (exit 4 when tampered)")
     sp.add_argument("--export", metavar="FILE", help="write the entries as JSON lines")
-    sp.add_argument("--action")
-    sp.add_argument("--actor")
-    sp.add_argument("--limit", type=int, default=1000)
+    sp.add_argument("--action", help="only entries of this action (signin, push, key.create, …)")
+    sp.add_argument("--actor", help="only entries of this user or key")
+    sp.add_argument("--limit", type=int, default=1000, metavar="N", help="at most N entries, newest first (default 1000)")
     sp.set_defaults(func=_wrap(cmd_audit))
 
     sp = sub.add_parser("push", parents=[common], help="ship this machine's sessions to a team hub (secrets redacted)")
@@ -364,12 +405,17 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     sp.set_defaults(func=_wrap(cmd_push))
 
     sp = sub.add_parser("views", parents=[common], help="saved views: named session filters shared with the web UI")
-    sp.add_argument("--save", metavar="NAME")
-    sp.add_argument("--delete", metavar="NAME")
-    sp.add_argument("--agent")
-    sp.add_argument("--project")
-    sp.add_argument("--since")
-    sp.add_argument("--until")
-    sp.add_argument("--text")
-    sp.add_argument("--has-findings", action="store_true")
+    sp.add_argument("--save", metavar="NAME", help="save the filters given as the view NAME")
+    sp.add_argument("--delete", metavar="NAME", help="delete the view NAME")
+    sp.add_argument("--agent", help="the view's agent filter (codex, claude, gemini, …)")
+    sp.add_argument("--project", help="the view's project filter (root or name)")
+    sp.add_argument("--since", help="the view's start: ISO date/time or a span back (7d)")
+    sp.add_argument("--until", help="the view's end: ISO date/time")
+    sp.add_argument("--text", help="the view's text filter (words in titles and prompts)")
+    sp.add_argument("--has-findings", action="store_true", help="only sessions with coach findings")
     sp.set_defaults(func=_wrap(cmd_views))
+    for name in ("serve", "admin", "audit", "push", "views"):
+        p = sub.choices[name]
+        p.epilog = EXAMPLES[name]
+        p.formatter_class = argparse.RawDescriptionHelpFormatter
+        _with_examples(p, name)
