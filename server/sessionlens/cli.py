@@ -536,9 +536,8 @@ def _export_selection(app, args) -> list[dict[str, Any]]:
 
 def cmd_export(args) -> int:
     """Sessions as Markdown, JSON, JSON Lines or CSV, always with secrets redacted (exports leave the machine)."""
-    from sessionlens.services import exchange
-
     from sessionlens import cli_otlp
+    from sessionlens.services import exchange
 
     app = _app(args)
     if cli_otlp.wanted(args):

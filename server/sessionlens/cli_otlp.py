@@ -35,7 +35,7 @@ def run(app: Any, args: argparse.Namespace, *, as_json: bool) -> int:
 
     ex = OtlpExport(app, args.otlp or None, content=args.content, openinference=not args.no_openinference,
                     project_name=args.otlp_project)
-    selection = {"session": getattr(args, "session", None), "project": getattr(args, "project", None),
+    selection: dict[str, Any] = {"session": getattr(args, "session", None), "project": getattr(args, "project", None),
                  "agent": getattr(args, "agent", None), "since": getattr(args, "since", None)}
     try:
         if args.follow:

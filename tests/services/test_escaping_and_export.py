@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 from sessionlens.services.app import App
-from tests.services.safety import assert_safe_markdown
 from sessionlens.services.settings import Settings
+from tests.services.safety import assert_safe_markdown
 
 EVIL = "see [click](command:workbench.action.terminal.new) <img src=x onerror=alert(1)> ![p](https://evil.test/p.png)"
 SECRET = "sk-ant-api03-" + "A1b2C3d4E5f6G7h8I9j0" * 4 + "-AAAA"

@@ -17,8 +17,7 @@ import anthropic
 
 from sessionlens.coach.config import CoachConfig, LLMConfig
 from sessionlens.coach.evidence import is_redacted
-from sessionlens.coach.markdown import escape_md, inline_code, message_md
-from sessionlens.coach.markdown import SafeMarkdownStream
+from sessionlens.coach.markdown import SafeMarkdownStream, escape_md, inline_code, message_md
 from sessionlens.coach.redact import redact, redact_obj
 from sessionlens.coach.rules import RULES, Context, _test_patterns, tests_after_edit
 from sessionlens.models import Event, EventKind, Finding, Session, Severity, Turn

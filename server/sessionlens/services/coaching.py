@@ -13,7 +13,6 @@ from typing import Any
 
 from sessionlens.agents import registry as agent_registry
 from sessionlens.coach.config import disable_rule_edit
-from sessionlens.coach.markdown import sanitize_model_markdown
 from sessionlens.coach.llm import (
     CoachLLM,
     LLMUnavailable,
@@ -21,6 +20,7 @@ from sessionlens.coach.llm import (
     build_session_prompt,
     deterministic_session_summary,
 )
+from sessionlens.coach.markdown import sanitize_model_markdown
 from sessionlens.services.app import App, NotFound
 from sessionlens.services.indexer import PROJECT_CONFIG
 from sessionlens.store import finding_from_row, session_from_dict

@@ -70,8 +70,9 @@ class _TraceIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         ctx = self._trace.get_current_span().get_span_context()
         if ctx.is_valid and not getattr(record, "otel_trace_id", None):
-            record.otel_trace_id = format(ctx.trace_id, "032x")
-            record.msg = f"[trace={record.otel_trace_id}] {record.msg}"
+            tid = format(ctx.trace_id, "032x")
+            setattr(record, "otel_trace_id", tid)  # noqa: B010 - a LogRecord takes extra attributes
+            record.msg = f"[trace={tid}] {record.msg}"
         return True
 
 
@@ -79,7 +80,7 @@ class Otel:
     enabled = True
 
     def __init__(self, component: str):
-        from opentelemetry import metrics, trace
+        from opentelemetry import trace
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         from opentelemetry.sdk.metrics import MeterProvider

@@ -16,10 +16,10 @@ def usage_rows(store: Store, session_id: str) -> list[tuple[Any, ...]]:
 
 
 def fingerprint(store: Store, session_id: str, file_id: int) -> str:
-    ev = store.conn.execute("SELECT count(*), coalesce(max(seq), 0) FROM events WHERE file_id=?", (file_id,)).fetchone()
-    us = store.conn.execute("SELECT count(*), coalesce(sum(output), 0) FROM usage WHERE session_id=?", (session_id,)).fetchone()
-    fi = store.conn.execute("SELECT count(*) FROM findings WHERE session_id=?", (session_id,)).fetchone()
-    er = store.conn.execute("SELECT count(*) FROM eval_results WHERE session_id=?", (session_id,)).fetchone()
+    ev = store.conn.execute("SELECT count(*), coalesce(max(seq), 0) FROM events WHERE file_id=?", (file_id,)).fetchone() or (0, 0)
+    us = store.conn.execute("SELECT count(*), coalesce(sum(output), 0) FROM usage WHERE session_id=?", (session_id,)).fetchone() or (0, 0)
+    fi = store.conn.execute("SELECT count(*) FROM findings WHERE session_id=?", (session_id,)).fetchone() or (0,)
+    er = store.conn.execute("SELECT count(*) FROM eval_results WHERE session_id=?", (session_id,)).fetchone() or (0,)
     return f"{ev[0]}:{ev[1]}:{us[0]}:{us[1]}:{fi[0]}:{er[0]}"
 
 

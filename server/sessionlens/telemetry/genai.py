@@ -275,7 +275,7 @@ def session_spans(view: SessionView, opts: Options | None = None, *, trace_id: b
             last = t
     prompts = {e.turn: e for e in ordered if e.kind == EventKind.USER_MESSAGE and not e.duplicate}
     for u in view.usage:
-        e = by_seq.get(u.seq)
+        e = by_seq.get(u.seq)  # type: ignore[assignment]  # (an earlier loop's Event-typed name)
         t1 = _ns(u.ts) or (_ns(e.timestamp) if e is not None else None) or start
         t0 = min(prev_ts.get(u.seq, t1), t1)
         model = u.model or (e.model if e is not None else None) or (models[0] if models else "unknown")
@@ -332,8 +332,8 @@ def session_spans(view: SessionView, opts: Options | None = None, *, trace_id: b
         root.status_code = STATUS_ERROR
         root.status_message = "the session logged errors"
     for f in view.findings:
-        e = by_seq.get(int(f.get("seq") or 0))
-        root.events.append(SpanEvent("sessionlens.coach.finding", (_ns(e.timestamp) if e is not None else None) or start, {
+        fe = by_seq.get(int(f.get("seq") or 0))
+        root.events.append(SpanEvent("sessionlens.coach.finding", (_ns(fe.timestamp) if fe is not None else None) or start, {
             "sessionlens.rule": str(f.get("rule_id")), "sessionlens.severity": str(f.get("severity")),
             "sessionlens.message": _clip(red(str(f.get("message") or "")), 500),
             "sessionlens.line": int(f.get("seq") or 0)}))

@@ -21,13 +21,13 @@ from typing import Any
 import orjson
 
 from sessionlens.agents.common import (
+    MAX_IMAGES,
     BoundedMap,
     LineParser,
     _construct,
     _usage_record,
     as_int,
     as_str,
-    MAX_IMAGES,
     clip,
     image_from_data_url,
     new_event,
