@@ -524,7 +524,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 # ---------------------------------------------------------------------- application
 def make_app(app: App, cfg: WebConfig, hub=None) -> web.Application:
-    wa = web.Application(middlewares=[guard, auth], client_max_size=cfg.max_push_body if hub is not None else cfg.max_body)
+    from sessionlens.web import telemetry as web_telemetry  # a no-op list unless OTEL_* ask
+
+    wa = web.Application(middlewares=[*web_telemetry.middlewares(), guard, auth], client_max_size=cfg.max_push_body if hub is not None else cfg.max_body)
     ctx = Ctx(app, cfg, hub)
     wa[CTX] = ctx
     r = wa.router
