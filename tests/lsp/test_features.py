@@ -159,9 +159,18 @@ async def test_quick_fixes_never_write_where_a_foreign_log_says(client: Language
 @pytest.mark.asyncio(loop_scope="module")
 async def test_explain_without_key_says_how_to_set_one(client: LanguageClient):
     uri = p(CLAUDE_SHORT).as_uri()
-    diag = next(d for d in client.diagnostics[uri] if d.code == "rejected-tool-use")
-    res = await client.workspace_execute_command_async(T.ExecuteCommandParams(
-        command="sessionlens.explainFinding", arguments=[{"finding_id": diag.data["finding_id"]}]))
+    # an earlier test's quick fix wrote the project's instructions: the log is re-coached (new finding ids)
+    # and its diagnostics published again; use the ones the server published last
+    await wait_idle(client)
+    for _ in range(50):
+        diag = next(d for d in client.diagnostics[uri] if d.code == "rejected-tool-use")
+        try:
+            res = await client.workspace_execute_command_async(T.ExecuteCommandParams(
+                command="sessionlens.explainFinding", arguments=[{"finding_id": diag.data["finding_id"]}]))
+            break
+        except Exception as e:  # a stale id: the refreshed diagnostics are on their way
+            assert "no longer exists" in str(e)
+            await asyncio.sleep(0.2)
     assert res["error"] and "ANTHROPIC_API_KEY" in res["error"]
 
 
