@@ -52,7 +52,7 @@ def test_every_session_maps_to_a_well_formed_trace_with_the_stores_exact_tokens(
 def test_tool_calls_become_execute_tool_spans_paired_with_their_results(corpus_app):
     _, pairs = _all(corpus_app)
     n_tools = 0
-    for s, spans in pairs:
+    for _s, spans in pairs:
         tools = [x for x in spans if x.attributes.get("gen_ai.operation.name") == "execute_tool"]
         n_tools += len(tools)
         for x in tools:

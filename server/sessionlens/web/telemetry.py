@@ -39,7 +39,8 @@ def middlewares() -> list[Any]:
                 status = e.status
                 raise
             finally:
-                sp.set_attribute("http.response.status_code", status)
+                if sp is not None:
+                    sp.set_attribute("http.response.status_code", status)
                 attrs = {"http.request.method": request.method, "http.route": route, "http.response.status_code": status}
                 t.record("sessionlens.hub.request.duration", time.perf_counter() - t0, **attrs)
                 if status == 429:
