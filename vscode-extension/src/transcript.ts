@@ -101,7 +101,7 @@ export class TranscriptManager implements vscode.CustomReadonlyEditorProvider, v
       l.webview.html = messagePage('Session Lens', 'Rendering the session…', csp, nonce);
     }
     try {
-      const parts = await this.server.executeCommand<TranscriptParts>('sessionlens.renderSessionHtml', argument);
+      const parts: TranscriptParts = await this.server.executeCommand('sessionlens.renderSessionHtml', argument);
       if (parts.path && /\.jsonl?$/.test(parts.path) && !parts.log_missing && !l.logUri) {  // a text log (not a database)
         l.logUri = vscode.Uri.file(parts.path);
       }
