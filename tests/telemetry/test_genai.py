@@ -27,6 +27,14 @@ def _check_tree(spans):
         assert s.trace_id == roots[0].trace_id
         assert s.parent_span_id is None or s.parent_span_id in known
         assert s.end_ns >= s.start_ns > 0
+    by_id = {s.span_id: s for s in spans}
+    for s in spans:  # every chain of parents ends at the root: no loop (backends walk it)
+        seen, cur = set(), s
+        while cur.parent_span_id is not None:
+            assert cur.span_id not in seen, f"parent loop through {s.name}"
+            seen.add(cur.span_id)
+            cur = by_id[cur.parent_span_id]
+        assert cur is roots[0]
     return roots[0]
 
 

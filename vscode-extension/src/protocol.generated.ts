@@ -276,6 +276,19 @@ export interface SetApiKeyResult {
   [key: string]: unknown;
 }
 
+/** After a quick fix: open the file it edited (``path``, inside the workspace), or explain why it
+ * cannot be applied (``message``). */
+export interface ShowQuickFixTargetParams {
+  message?: string | null;
+  path?: string | null;
+}
+
+export interface ShowQuickFixTargetResult {
+  ok: boolean;
+  uri: string | null;
+  [key: string]: unknown;
+}
+
 /** ``sessionlens/status``: indexing state and store counts. */
 export interface StatusNotification {
   events?: number;
@@ -354,6 +367,8 @@ export interface Commands {
   'sessionlens.sessions': { params: SessionsParams; result: SessionsResult };
   /** set (or clear) the editor's Anthropic API key */
   'sessionlens.setApiKey': { params: SetApiKeyParams; result: SetApiKeyResult };
+  /** open the file a coach quick fix edited, or say why it cannot be applied */
+  'sessionlens.showQuickFixTarget': { params: ShowQuickFixTargetParams; result: ShowQuickFixTargetResult };
   /** store counts and whether indexing runs */
   'sessionlens.status': { params: StatusParams; result: StatusResult };
 }
@@ -366,7 +381,7 @@ export interface Notifications {
   'sessionlens/stream': StreamNotification;
 }
 
-export const COMMAND_NAMES = ["sessionlens.askCoach","sessionlens.clearConversation","sessionlens.coachSession","sessionlens.conversation","sessionlens.costReport","sessionlens.deepLink","sessionlens.documents","sessionlens.explainFinding","sessionlens.extractGuidelines","sessionlens.guidelineReport","sessionlens.reindex","sessionlens.renderSession","sessionlens.renderSessionHtml","sessionlens.resolveLink","sessionlens.runEvals","sessionlens.search","sessionlens.sessions","sessionlens.setApiKey","sessionlens.status"] as const;
+export const COMMAND_NAMES = ["sessionlens.askCoach","sessionlens.clearConversation","sessionlens.coachSession","sessionlens.conversation","sessionlens.costReport","sessionlens.deepLink","sessionlens.documents","sessionlens.explainFinding","sessionlens.extractGuidelines","sessionlens.guidelineReport","sessionlens.reindex","sessionlens.renderSession","sessionlens.renderSessionHtml","sessionlens.resolveLink","sessionlens.runEvals","sessionlens.search","sessionlens.sessions","sessionlens.setApiKey","sessionlens.showQuickFixTarget","sessionlens.status"] as const;
 
 export const ERROR_CODES = {"InvalidParams":-32602,"NotFound":-32001,"RequestFailed":-32803} as const;
 

@@ -343,7 +343,25 @@ def session_spans(view: SessionView, opts: Options | None = None, *, trace_id: b
         pc = agent_call.get(str(child.session.get("agent_id") or "")) or _parent_call_of(child)
         parent = call_spans.get(pc or "", root_id)
         spans.extend(session_spans(child, opts, trace_id=trace_id, parent_span_id=parent))
+    _break_cycles(spans, root_id)
     return spans
+
+
+def _break_cycles(spans: list[SpanRecord], root_id: bytes) -> None:
+    """Logs can name a call as its own sub-agent's parent (a Copilot fixture does): a span whose chain of
+    parents loops hangs under the session's root instead (backends walk the chain: Phoenix's ingestion
+    stops for good on a loop).  A parent outside this list (a sub-agent's call in its parent session) is
+    where the chain leaves it."""
+    by_id = {sp.span_id: sp for sp in spans}
+    for sp in spans:
+        seen = {sp.span_id}
+        cur = sp.parent_span_id
+        while cur is not None and cur != root_id and cur in by_id:
+            if cur in seen:
+                sp.parent_span_id = root_id
+                break
+            seen.add(cur)
+            cur = by_id[cur].parent_span_id
 
 
 def _parent_call_of(view: SessionView) -> str | None:
