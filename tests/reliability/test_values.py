@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from sessionlens import ingest
+from sessionlens.agents.codex import parser as codex_parser
 from sessionlens.models.limits import INT64_MAX, MAX_TOKENS
 from sessionlens.services.indexer import failure_message
 from tests.reliability.base_logs import corpus_logs, fresh_ids, generated
@@ -137,7 +138,7 @@ def test_item2_parsed_token_counts_are_bounded(base):
     """No record the parsers produce counts more than MAX_TOKENS (sums of millions fit in int64)."""
     huge = {"timestamp": "2026-03-02T09:00:02.000Z", "type": "event_msg", "payload": {
         "type": "token_count", "info": {"total_token_usage": _tokens(INT64_MAX), "last_token_usage": _tokens(2**70)}}}
-    r = ingest.codex.parse(_insert_after(base["codex"], 8, huge), "/x/rollout.jsonl")
+    r = codex_parser.parse(_insert_after(base["codex"], 8, huge), "/x/rollout.jsonl")
     assert r.usage and all(max(u.usage.model_dump().values()) <= MAX_TOKENS for u in r.usage)
     assert any("token_usage" in p.message for p in r.problems)
 

@@ -407,32 +407,3 @@ def redact_event(ev: Any) -> Any:
         if files != ev.files:
             upd["files"] = files
     return ev.model_copy(update=upd) if upd else ev
-
-
-_WS_RUN = re.compile(r"\s+")
-
-
-def mask_fragments(window: str, secrets: list[str], *, min_cut: int = 4) -> str:
-    """``window`` (a search snippet: an excerpt with its whitespace folded) with every secret of
-    ``secrets`` masked: whole occurrences, and the part of one cut off by the window's start or end
-    (at least ``min_cut`` characters)."""
-    out = window
-    for raw in sorted(set(secrets), key=len, reverse=True):
-        for sec in {raw, _WS_RUN.sub(" ", raw)}:
-            if len(sec) < min_cut:
-                continue
-            if sec in out:
-                out = out.replace(sec, "[REDACTED]")
-                continue
-            # the window ends inside the secret: a prefix of it ends the window
-            for k in range(min(len(sec) - 1, len(out)), min_cut - 1, -1):
-                if out.endswith(sec[:k]):
-                    out = out[: len(out) - k] + "[REDACTED]"
-                    break
-            # the window starts inside the secret: a suffix of it starts the window
-            for k in range(min(len(sec) - 1, len(out)), min_cut - 1, -1):
-                if out.startswith(sec[-k:]):
-                    out = "[REDACTED]" + out[k:]
-                    break
-    return out
-

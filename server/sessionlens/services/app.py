@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlparse
 
 from sessionlens.agents import registry as agent_registry
-from sessionlens.coach.redact import egress, find_secrets, mask_fragments, may_hold_secret, redact_event
+from sessionlens.coach.redact import egress, may_hold_secret, redact_event
 from sessionlens.cost import PriceTable, PricingConfig
 from sessionlens.cost import report as cost_report_mod
 from sessionlens.ingest.discovery import default_roots
@@ -410,23 +410,19 @@ class App:
                 titles[h.session_id] = (db.get_session(h.session_id) or {}).get("title")
             d["title"] = titles[h.session_id]
             d["description"] = None
-            if h.kind in ("tool_call", "patch") and fid is not None:  # Bash/Task say what a call is for
-                ev = db.event(fid, h.line)
-                desc = (ev.extra or {}).get("description") if ev is not None else None
+            ev = db.event(fid, h.line) if fid is not None and (h.kind in ("tool_call", "patch") or not show_secrets) else None
+            if h.kind in ("tool_call", "patch") and ev is not None:  # Bash/Task say what a call is for
+                desc = (ev.extra or {}).get("description")
                 d["description"] = desc if isinstance(desc, str) and desc.strip() else None
             if not show_secrets:
                 from sessionlens.services.masking import mask_excerpt, mask_text
 
-                ev = db.event(fid, h.line) if fid is not None else None
-                full = "\n".join(x for x in ((ev.command, ev.text) if ev is not None else ()) if x)
+                # the event's own secrets, found in its full texts, masked in the snippet whole or cut by its window
+                full = "\n".join(x for x in ((ev.command, ev.text, *(ev.files or [])) if ev is not None else ()) if x)
                 d["snippet"], d["highlights"] = mask_excerpt(d["snippet"], d["highlights"], full)
                 if d["snippet"] != h.snippet:
-                    import html as _html
-
-                    d["snippet_html"] = _html.escape(d["snippet"])
+                    d["snippet_html"] = html.escape(d["snippet"])
                 d["title"], d["description"] = mask_text(d["title"]), mask_text(d["description"])
-                if fid is not None:
-                    self._mask_snippet(d, db, fid)  # the event's own secrets, whole or cut by the window
                 mask_row(d, _SESSION_TEXT)
             out.append(d)
         if scope:
@@ -435,25 +431,6 @@ class App:
             else:
                 warnings = [*warnings, f"total counts {total:,} matches in every project; the workspace's are among them"]
         return {"total": total, "hits": out, "warnings": warnings}
-
-    @staticmethod
-    def _mask_snippet(d: dict[str, Any], db, fid: int) -> None:
-        """Mask in a hit's snippet every secret of its event (a snippet is a window: a secret cut by its
-        edge no longer matches a pattern, so the event's own secrets are looked for, whole and cut)."""
-        seq = d.get("seq", d.get("line"))
-        ev = db.event(fid, seq) if isinstance(seq, int) else None
-        if ev is None:
-            return
-        secrets = [t[a:b] for t in (ev.command, ev.text, *(ev.files or [])) if t and may_hold_secret(t)
-                   for _, a, b in find_secrets(t)]
-        if not secrets:
-            return
-        snippet = d.get("snippet") or ""
-        masked = mask_fragments(snippet, secrets)
-        if masked != snippet:
-            d["snippet"] = masked
-            d["snippet_html"] = html.escape(masked)
-            d["highlights"] = []
 
     # ------------------------------------------------------------------ links
     @staticmethod

@@ -4,6 +4,8 @@ them in the excerpt is masked, with highlight ranges moved to follow the masked 
 
 from __future__ import annotations
 
+import re
+
 from sessionlens.coach.redact import find_secrets, redact
 
 MIN_PIECE = 6  # a shorter piece of a secret at an excerpt's edge is left alone (it could be any word)
@@ -22,7 +24,9 @@ def secret_values(full_text: str | None) -> list[tuple[str, str]]:
 
 def _spans(excerpt: str, secrets: list[tuple[str, str]]) -> list[tuple[int, int, str]]:
     spans = [(m[1], m[2], m[0]) for m in find_secrets(excerpt)]
-    for kind, value in secrets:
+    # a search snippet folds whitespace: a multi-line secret (a PEM block) is looked for folded too
+    folded = [(k, f) for k, v in secrets if (f := re.sub(r"\s+", " ", v)) != v]
+    for kind, value in [*secrets, *folded]:
         start = excerpt.find(value)
         while start >= 0:
             spans.append((start, start + len(value), kind))
