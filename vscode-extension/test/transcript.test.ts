@@ -33,6 +33,17 @@ test('a session whose log is gone says so instead of offering the raw log', () =
   assert.match(html, /Session Lens store/);
 });
 
+test('a session inside a database offers no raw log (its path names a row, not a text file)', () => {
+  for (const path of ['/w/.crush/crush.db#f306c145', '/d/storage/session/p/ses_1.json#ses_1']) {
+    const html = transcriptPage({ ...parts, path }, 'x', makeNonce());
+    assert.doesNotMatch(html, /data-action="openRaw"/, path);
+    assert.match(html, /database or storage folder/, path);
+  }
+  for (const path of ['/w/chats/session-1.json', '/w/agent-transcripts/a.txt']) {
+    assert.match(transcriptPage({ ...parts, path }, 'x', makeNonce()), /data-action="openRaw"/, path);
+  }
+});
+
 test('message pages escape their text and run no script', () => {
   const html = messagePage('<b>t</b>', 'error <script>', 'x', makeNonce());
   assert.doesNotMatch(html, /<script/);

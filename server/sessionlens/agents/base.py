@@ -68,6 +68,14 @@ def split_member(path: str) -> tuple[str, str | None]:
     return path, None
 
 
+def source_exists(path: str | None) -> bool:
+    """Whether a session's source is still there: a plain file, or the container (database, storage
+    tree) of a member path (``/x/opencode.db#ses_123`` exists while ``/x/opencode.db`` does)."""
+    if not path:
+        return False
+    return os.path.exists(path) or os.path.exists(split_member(path)[0])
+
+
 @dataclass(frozen=True)
 class Root:
     """A directory that holds session logs of one agent (it may not exist yet)."""

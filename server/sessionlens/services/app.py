@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlparse
 
 from sessionlens.agents import registry as agent_registry
+from sessionlens.agents.base import source_exists
 from sessionlens.coach.redact import egress, may_hold_secret, redact_event
 from sessionlens.cost import PriceTable, PricingConfig
 from sessionlens.cost import report as cost_report_mod
@@ -209,7 +210,7 @@ class App:
             r["imported"] = is_imported(r.get("path"))
             mask_row(r, _SESSION_TEXT)  # titles, folders, remotes are shown everywhere: masked
             # history outlives files: a session whose log is gone still opens from the store
-            r["log_missing"] = not (r.get("path") and os.path.exists(r["path"]))
+            r["log_missing"] = not source_exists(r.get("path"))
             r["subagents"] = subs.get(r["id"], 0)
         return rows
 
@@ -265,7 +266,7 @@ class App:
         return render_html.SessionData(
             session=s, turns=db.turns(s["id"]), events=events, totals=db.session_totals([s["id"]]),
             turn_usage=db.turn_usage(s["id"]), findings=db.findings(session_id=s["id"]),
-            subagents=db.subagent_sessions(s["id"]), log_missing=not (s.get("path") and os.path.exists(s["path"])),
+            subagents=db.subagent_sessions(s["id"]), log_missing=not source_exists(s.get("path")),
         )
 
     def render_session(self, ref: str, *, redact: bool = True) -> tuple[str, str]:

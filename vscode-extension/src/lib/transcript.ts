@@ -54,9 +54,13 @@ background:var(--vscode-editorWidget-background);border-bottom:1px solid var(--v
 /** The whole webview page for `parts` (server-rendered) with a strict CSP. */
 export function transcriptPage(parts: TranscriptParts, cspSource: string, nonce: string): string {
   // (a session whose log is gone: the transcript's own banner says so, and there is no raw log to open)
+  // (a session inside a database or a storage tree, path "<container>#<id>": no text log either)
+  const textLog = !!parts.path && /\.(jsonl?|txt)$/.test(parts.path);
   const raw = parts.log_missing
     ? '<span class="sl-hint">From the Session Lens store</span>'
-    : '<button type="button" class="sl-open-raw" data-action="openRaw" title="Open the raw JSONL log">Open raw log</button>' +
+    : !textLog
+      ? '<span class="sl-hint">From the Session Lens store (the session lives in a database or storage folder of the agent)</span>'
+      : '<button type="button" class="sl-open-raw" data-action="openRaw" title="Open the raw JSONL log">Open raw log</button>' +
       '<span class="sl-hint">Click “line N” on an event to reveal its raw line.</span>';
   // neither text can end its element early (nor open another): every closing tag is broken
   const close = (s: string): string => s.replace(/<\/(script|style)/gi, '<\\/$1');
