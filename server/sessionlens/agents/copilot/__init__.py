@@ -9,6 +9,7 @@ import os
 from typing import Any
 
 from sessionlens.agents.base import AgentAdapter, EvalRunner, InstructionSpec, env_dirs
+from sessionlens.agents.common import readme_path
 from sessionlens.agents.copilot import otel, parser
 from sessionlens.models.session import ParseResult, ParserState
 
@@ -35,23 +36,23 @@ def _home(env) -> str:
     return env_dirs(env, "COPILOT_HOME", env.get("COPILOT_CONFIG_DIR") or os.path.join("~", ".copilot"))[0]
 
 
-def roots(home: str, env) -> list[str]:
+def _base(home: str, env) -> str:
+    """Copilot's data folder with ``~`` meaning ``home`` (the discovery's home, not the process's)."""
     base = _home(env)
-    base = base.replace("~", home, 1) if base.startswith("~") else base
-    return [os.path.join(base, "session-state")]
+    return base.replace("~", home, 1) if base.startswith("~") else base
+
+
+def roots(home: str, env) -> list[str]:
+    return [os.path.join(_base(home, env), "session-state")]
 
 
 def legacy_roots(home: str, env) -> list[str]:
-    base = _home(env)
-    base = base.replace("~", home, 1) if base.startswith("~") else base
-    return [os.path.join(base, "history-session-state")]
+    return [os.path.join(_base(home, env), "history-session-state")]
 
 
 def otel_roots(home: str, env) -> list[str]:
     """``$COPILOT_HOME/otel`` and the folder of ``$COPILOT_OTEL_FILE_EXPORTER_PATH`` (the export's one file)."""
-    base = _home(env)
-    base = base.replace("~", home, 1) if base.startswith("~") else base
-    out = [os.path.join(base, "otel")]
+    out = [os.path.join(_base(home, env), "otel")]
     single = (env.get("COPILOT_OTEL_FILE_EXPORTER_PATH") or "").strip()
     if single:
         out.append(os.path.dirname(os.path.expanduser(single)) or ".")
@@ -93,7 +94,7 @@ INSTRUCTIONS = InstructionSpec(
     primary=".github/copilot-instructions.md",
     kinds={"copilot-instructions.md": "copilot"},
 )
-README = os.path.join(os.path.dirname(__file__), "README.md")
+README = readme_path(__file__)
 
 ADAPTER = AgentAdapter(
     name="copilot",
