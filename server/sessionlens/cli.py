@@ -902,7 +902,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = _common_options(suppress=True)
 
     p = _Parser(prog="sessionlens", parents=[top], epilog=_EXAMPLES[""],
-                description="Index, search, coach and cost AI coding-agent session logs (Codex, Claude Code).")
+                description="Index, search, coach and cost AI coding-agent session logs (Codex, Claude Code, Gemini CLI, Copilot CLI, OpenCode, Crush, Cursor, Pi, Qwen Code).")
     p.add_argument("--no-home-logs", action="store_true", help="do not read ~/.codex/sessions and ~/.claude/projects")
     p.add_argument("--wait", type=positive_float, default=None, metavar="SECONDS",
                    help="seconds to wait for another indexer (default: as long as it takes)")
