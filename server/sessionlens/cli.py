@@ -509,7 +509,9 @@ def cmd_show(args) -> int:
     c = console()
     c.print(Text(safe(s["title"] or s["id"]), style="bold"))
     c.print(Text(safe(f"  {s['agent']} · {s['id']} · {s.get('cwd') or '-'} · {', '.join(s['models']) or '-'}")))
-    gone = "  (log file deleted: shown from the store)" if not os.path.exists(s["path"] or "") else ""
+    from sessionlens.agents.base import source_exists  # (a database member's path names its database)
+
+    gone = "  (log file deleted: shown from the store)" if not source_exists(s["path"]) else ""
     c.print(Text(safe(f"  {s['path']}{gone}"), style="dim"))
     _out("")
     for line, t, text in rows:

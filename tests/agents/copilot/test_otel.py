@@ -34,6 +34,7 @@ def test_detected_by_content_and_read_as_sessions(tmp_path: Path):
     assert sorted(k for k, _ in otel.members(str(path))) == sorted([A, B])
     r = otel.parse_member(str(path), B, f"{path}#{B}")
     assert r.session.id == B and len(r.turns) == exp.turns[B] == 3
+    assert r.session.title == "Copilot CLI session (3 turns, OpenTelemetry export) · claude-sonnet-4.6"
     kinds = [e.kind.value for e in r.events]
     assert kinds.count("assistant_message") == exp.requests[B] and kinds.count("tool_call") == exp.tool_calls[B]
     assert sum(e.is_error for e in r.events if e.kind.value == "tool_result") == exp.failed_tools[B]

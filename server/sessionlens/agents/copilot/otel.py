@@ -186,6 +186,12 @@ def parse_member(path: str, key: str, mpath: str) -> ParseResult:
                 b.problem(s.line, f"cannot interpret span: {exc!r}")
     for line, msg in rec["bad"]:
         b.problem(line, msg)
+    # no prompt text without content capture: the title says what the session is
+    models = sorted({m for s in spans if s.op == "chat" for m in [as_str(s.attrs.get("gen_ai.response.model"))
+                                                                     or as_str(s.attrs.get("gen_ai.request.model"))] if m})
+    session.title = " · ".join(p for p in (
+        f"Copilot CLI session ({len(traces)} turn{'s' if len(traces) != 1 else ''}, OpenTelemetry export)",
+        ", ".join(models)) if p)
     return b.result(consumed=rec["size"])
 
 
