@@ -509,7 +509,9 @@ def cmd_show(args) -> int:
     c = console()
     c.print(Text(safe(s["title"] or s["id"]), style="bold"))
     c.print(Text(safe(f"  {s['agent']} · {s['id']} · {s.get('cwd') or '-'} · {', '.join(s['models']) or '-'}")))
-    gone = "  (log file deleted: shown from the store)" if not os.path.exists(s["path"] or "") else ""
+    from sessionlens.agents.base import source_exists  # (a database member's path names its database)
+
+    gone = "  (log file deleted: shown from the store)" if not source_exists(s["path"]) else ""
     c.print(Text(safe(f"  {s['path']}{gone}"), style="dim"))
     _out("")
     for line, t, text in rows:
@@ -902,7 +904,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = _common_options(suppress=True)
 
     p = _Parser(prog="sessionlens", parents=[top], epilog=_EXAMPLES[""],
-                description="Index, search, coach and cost AI coding-agent session logs (Codex, Claude Code).")
+                description="Index, search, coach and cost AI coding-agent session logs (Codex, Claude Code, Gemini CLI, Copilot CLI, OpenCode, Crush, Cursor, Pi, Qwen Code).")
     p.add_argument("--no-home-logs", action="store_true", help="do not read ~/.codex/sessions and ~/.claude/projects")
     p.add_argument("--wait", type=positive_float, default=None, metavar="SECONDS",
                    help="seconds to wait for another indexer (default: as long as it takes)")

@@ -876,6 +876,12 @@ class Store:
         r = self.conn.execute(f"SELECT {SESSION_COLS} FROM sessions s JOIN files f ON f.id=s.file_id WHERE s.id=?", (session_id,)).fetchone()
         return row_to_session_dict(r) if r else None
 
+    def session_source(self, session_id: str) -> str | None:
+        """The path of the source a session was read from (its log may be gone since), or None."""
+        r = self.conn.execute("SELECT f.path FROM sessions s JOIN files f ON f.id=s.file_id WHERE s.id=?",
+                              (session_id,)).fetchone()
+        return r[0] if r else None
+
     def find_session_prefix(self, prefix: str) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT id FROM sessions WHERE id LIKE ? ORDER BY id LIMIT 5", (prefix + "%",))]
 
