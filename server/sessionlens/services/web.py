@@ -22,6 +22,7 @@ import orjson
 
 from sessionlens.coach.redact import may_hold_secret, redact
 from sessionlens.cost import report as cost_report_mod
+from sessionlens.models.listing import SessionFilter
 from sessionlens.services.app import App, NotFound, iso, parse_time
 from sessionlens.services.render import blocks as render_blocks
 from sessionlens.services.render import html as render_html
@@ -77,22 +78,30 @@ def session_filters(raw: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def sessions_page(app: App, filters: dict[str, Any], *, scope: Scope = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+def session_filter(filters: dict[str, Any], *, scope: Scope = None, limit: int = 50, offset: int = 0) -> SessionFilter:
+    """The store's session filter for validated page/view filters (:func:`session_filters`)."""
     f = session_filters(filters)
-    page = webq.session_page(
-        app.db(), agent=f.get("agent"), project=f.get("project"), since=parse_time(f.get("since")),
+    return SessionFilter(
+        agent=f.get("agent"), project=f.get("project"), since=parse_time(f.get("since")),
         until=parse_time(f.get("until"), end=True), text=f.get("q"), has_findings=bool(f.get("findings")),
         sort=f.get("sort", "started"), descending=f.get("order", "desc") == "desc", limit=min(max(limit, 1), 500),
-        offset=max(offset, 0), path_prefixes=scope,
+        offset=max(offset, 0), path_prefixes=tuple(scope) if scope is not None else None,
     )
-    for r in page["rows"]:
+
+
+def sessions_page(app: App, filters: dict[str, Any], *, scope: Scope = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    f = session_filters(filters)
+    pg = webq.session_page(app.db(), session_filter(f, scope=scope, limit=limit, offset=offset))
+    rows = []
+    for m in pg.rows:
+        r = m.model_dump()
         r["started_iso"] = iso(r["started_at"])
         r["ended_iso"] = iso(r["ended_at"])
         r["project_name"] = Path(r["project"]).name if r.get("project") else None
         if r.get("title"):
             r["title"] = redact(r["title"])
-    page["filters"] = f
-    return page
+        rows.append(r)
+    return {"total": pg.total, "rows": rows, "facets": pg.facets, "filters": f}
 
 
 def _check_scope(app: App, session_id: str, scope: Scope) -> None:
