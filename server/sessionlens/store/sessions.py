@@ -12,7 +12,6 @@ from sessionlens.agents import registry as agent_registry
 from sessionlens.models.listing import SessionFilter, SessionPage, SessionSummary
 
 
-
 class Store(Protocol):
     """What the builder needs of ``store.db.Store`` (which calls into this module)."""
 
