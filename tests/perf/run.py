@@ -53,7 +53,8 @@ REPO = Path(__file__).resolve().parents[2]
 OUT_DIR = REPO / "tests" / "perf" / "out"
 RESULTS_MD = REPO / "tests" / "perf" / "RESULTS.md"
 README = REPO / "README.md"
-SCALE_JSON = OUT_DIR / "scale.json"
+#: The last scale report (committed like RESULTS.md, so a `make perf` keeps showing it).
+SCALE_JSON = REPO / "tests" / "perf" / "scale-results.json"
 README_BEGIN = "<!-- perf:begin (written by `make perf`: tests/perf/run.py) -->"
 README_END = "<!-- perf:end -->"
 #: The three corpora whose shapes and cold indexing are compared.
@@ -335,6 +336,9 @@ def bench_rollout(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 
 def _du(path: Path) -> int:
+    """Bytes on disk (allocated blocks) of a file or a folder."""
+    if path.is_file():
+        return path.stat().st_blocks * 512
     total = 0
     for dp, _dn, fn in os.walk(path):
         for f in fn:
@@ -594,15 +598,47 @@ def all_targets() -> list[tuple]:
     return rows
 
 
-def targets_table(results: dict) -> list[tuple[str, str, str, str]]:
+def _index_baseline(results: dict, path: tuple) -> str:
+    ix = _get(results, path[:-1]) or {}
+    fl = ix.get("decode_floor") or {}
+    parts = [f"{ix['cpu_seconds']} s of CPU ({ix['mb_per_cpu_s']} MB per CPU-second, {ix['cores_busy']} cores busy)"] if ix.get("cpu_seconds") else []
+    if fl:
+        parts.append(f"read + JSON-decode alone: {fl['mb_per_s']} MB/s on one core")
+    if path[0] == "corpora" and path[1] != "generated" and _get(results, ("corpora", "generated", "cold_mb_per_s")):
+        parts.append(f"generated corpus: {_get(results, ('corpora', 'generated', 'cold_mb_per_s'))} MB/s")
+    return "; ".join(parts)
+
+
+def _baseline(results: dict, path: tuple) -> str:
+    """What a figure is measured against in the same run (shown next to it)."""
+    last = path[-1]
+    if last == "cold_mb_per_s":
+        return _index_baseline(results, path)
+    if path[0] == "search" and last in ("p50_ms", "p99_ms", "speedup_vs_rg_p50"):
+        rg = _get(results, ("search", "rg_p50_ms"))
+        return f"ripgrep over the raw files: {rg:,} ms (median)" if rg else ""
+    if path[0] == "cost":
+        cc = _get(results, ("cost", "ccusage_seconds"))
+        return f"ccusage {CCUSAGE_VERSION} daily: {cc:,} s" if cc else ""
+    if path == ("rollout", "document_symbol_first_ms"):
+        ro = results.get("rollout") or {}
+        return f"then {ro.get('document_symbol_p50_ms')} ms cached ({ro.get('document_symbol_symbols', 0):,} symbols)" if ro else ""
+    if path == ("lsp", "document_symbol_p50_ms"):
+        return f"first call {_get(results, ('lsp', 'document_symbol_first_ms'))} ms"
+    return ""
+
+
+def targets_table(results: dict) -> list[tuple[str, str, str, str, str]]:
+    """(measure, result, target, ✅/❌, baseline in the same run) per target."""
     rows = []
-    for label, path, op, target, unit in all_targets():
+    for label, path, op, target, unit, *extra in all_targets():
         v = _get(results, path)
         if v is None:
-            rows.append((label, "not run", f"{op} {target} {unit}", "–"))
+            rows.append((label, "not run", f"{op} {target} {unit}", "–", ""))
             continue
         ok = v >= target if op == ">=" else v <= target
-        rows.append((label, f"{v:,} {unit}", f"{op} {target} {unit}", "✅" if ok else "❌"))
+        base = extra[0](results) if extra and callable(extra[0]) else _baseline(results, path)
+        rows.append((label, f"{v:,} {unit}", f"{op} {target} {unit}", "✅" if ok else "❌", base))
     return rows
 
 
@@ -618,8 +654,8 @@ def markdown(results: dict) -> str:
         lines += [f"Main corpus (search, LSP, cost): {c['bytes'] / 1e6:,.0f} MB in {c['files']:,} files ({c['codex_sessions']} Codex, "
                   f"{c['claude_sessions']} Claude sessions, seeded generator), largest file {c['big_file_bytes'] / 1e6:,.0f} MB "
                   f"({c['big_file_lines']:,} lines).", ""]
-    lines += ["| measure | result | target | |", "|---|---|---|---|"]
-    lines += [f"| {a} | {b} | {t} | {ok} |" for a, b, t, ok in targets_table(results)]
+    lines += ["| measure | result | target | | baseline (same run) |", "|---|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {t} | {ok} | {base} |" for a, b, t, ok, base in targets_table(results)]
     lines += ["", f"Load average (1 min) while measuring: {results.get('load_start')} at the start, {results.get('load_end')} at the end "
               "(the machine's other work slows every wall-clock figure; CPU seconds change least)."]
     lines += corpora_markdown(results)
@@ -681,7 +717,21 @@ def markdown(results: dict) -> str:
 def notes(results: dict) -> list[str]:
     """How the figures come about, and why a missed target is missed."""
     idx = results.get("index") or {}
+    corp = results.get("corpora") or {}
     out = ["", "## Notes", ""]
+    if corp:
+        busy = [c.get("cores_busy") for c in corp.values() if c.get("cores_busy")]
+        out.append(
+            "- The three corpora are indexed cold, each from an empty store, by a fresh process (`tests/perf/worker.py`); "
+            "CPU seconds are that process's and its worker's, start-up included. "
+            + (f"Cores busy (CPU seconds / wall seconds) were {', '.join(map(str, busy))}: " if busy else "")
+            + "below 2 on an idle machine means a stage runs on one core; on a loaded one it mostly means the other work "
+            "took the CPU, which is why MB per CPU-second is shown as well.")
+        out.append(
+            "- Where a cold pass's CPU goes (cProfile with a CPU clock, one process, 33 MB of the real logs copied, "
+            "2026-12-02): parsing 54 % (JSON decoding itself is small: see the read + decode baseline), the coach 27 % "
+            "(of which the secret scan 12 %), turning events into rows 6 %, SQLite writes 5 %, Tantivy 7 %. No stage "
+            "dominates: reaching 50 MB/s on two cores asks for about half the CPU per byte everywhere.")
     if idx:
         out.append(
             "- Indexing: a pass with at least 48 MB to parse is cut into jobs (a file, or an 8 MB chunk of a bigger one). "
@@ -708,7 +758,9 @@ def notes(results: dict) -> list[str]:
             "- documentSymbol: the outline of a huge session is bounded: beyond 300 turns, consecutive turns fold "
             "into blocks; a turn or block keeps its 100 most notable events (errors, failing calls, patches, then "
             "calls, then messages) within about 3,000 symbols in all, plus a \"… K more events\" entry covering "
-            "the rest. It is built once per file version (first call) and cached; hover reads one line's findings.")
+            "the rest (its events nested by line ranges; past 10,000 nodes the line ranges are leaves, so a rollout of "
+            "any size sends a few thousand symbols). It is built once per file version (first call) and cached; hover "
+            "reads one line's findings.")
     return out
 
 
@@ -774,8 +826,9 @@ def readme_table(results: dict) -> str:
     m = results["machine"]
     rows = [f"Measured {results['date']} by `make perf` on {m['nproc']} cores ({m['cpu']}), Python {m['python']}, load average "
             f"{results.get('load_start')} → {results.get('load_end')}; full figures and baselines in "
-            "[tests/perf/RESULTS.md](tests/perf/RESULTS.md).", "", "| measure | result | target | |", "|---|---|---|---|"]
-    rows += [f"| {a} | {b} | {t} | {ok} |" for a, b, t, ok in targets_table(results) if b != "not run"]
+            "[tests/perf/RESULTS.md](tests/perf/RESULTS.md).", "", "| measure | result | target | | baseline (same run) |",
+            "|---|---|---|---|---|"]
+    rows += [f"| {a} | {b} | {t} | {ok} | {base} |" for a, b, t, ok, base in targets_table(results) if b != "not run"]
     sc = load_scale()
     if sc:
         rows += ["", f"A heavy user's year ({sc['bytes'] / 1e9:.0f} GB of logs, `make perf-scale`, {sc['date']}, load {sc['load'][0]}): "
@@ -823,8 +876,8 @@ def print_table(results: dict) -> None:
     rows = targets_table(results)
     w = max(len(r[0]) for r in rows)
     say("")
-    for a, b, t, ok in rows:
-        say(f"{a:<{w}}  {b:>16}  {t:>14}  {ok}")
+    for a, b, t, ok, base in rows:
+        say(f"{a:<{w}}  {b:>16}  {t:>14}  {ok}  {base}")
 
 
 # ---------------------------------------------------------------------------------------- scale
@@ -899,7 +952,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=OUT_DIR / "results.json")
     ap.add_argument("--only", default=None, help=f"comma-separated benchmarks (default {DEFAULT_ONLY} and every bench_* module)")
     ap.add_argument("--scale", default=None, help="instead: the scale report on a corpus of this size (e.g. 10GB), written to "
-                                                     "tests/perf/out/scale.json and shown in RESULTS.md and the README")
+                                                     "tests/perf/scale-results.json and shown in RESULTS.md and the README")
     ap.add_argument("--scale-rg", action="store_true", help="with --scale: also time ripgrep over the raw files (slow)")
     ap.add_argument("--keep", action="store_true", help="keep the scale / rollout corpora and stores")
     ap.add_argument("--no-markdown", action="store_true", help="do not rewrite tests/perf/RESULTS.md nor the README table")
