@@ -748,10 +748,6 @@ def notes(results: dict) -> list[str]:
             out.append(
                 f"- Cold indexing is the median of {len(runs)} cold runs ({', '.join(f'{r:.1f}' for r in runs)} s): "
                 "on this shared 2-core machine the same run varies by about 10 %.")
-        if idx.get("cold_mb_per_s", 0) < 50:
-            out.append(
-                "- Cold indexing throughput misses its target: both cores are busy for the whole pass (parsing and the "
-                "coach about 55 % of the CPU, SQLite writes 15 %, Tantivy 25 %), so only less CPU per byte helps.")
     lsp = results.get("lsp") or {}
     if lsp:
         out.append(
