@@ -3,7 +3,7 @@ line ranges are leaves (the editor goes to the range) instead of holding every l
 
 import shutil
 
-from sessionlens.services import app as app_mod
+from sessionlens.services import outline as outline_mod
 from sessionlens.services.app import App
 from sessionlens.services.settings import Settings
 
@@ -23,10 +23,10 @@ def test_past_the_reachable_bound_folds_are_line_ranges(corpus, tmp_path, monkey
     app = App(Settings(storePath=str(tmp_path / "home"), includeHomeLogs=False))
     app.index([str(ws)])
     path = str(ws / ROLLOUT)
-    monkeypatch.setattr(app_mod, "OUTLINE_TURN_CHILDREN", 3)
+    monkeypatch.setattr(outline_mod, "OUTLINE_TURN_CHILDREN", 3)
     reachable = list(_walk(app.outline(path)))
     events = [n for n in reachable if n.kind not in ("turn", "more", "session")]
-    monkeypatch.setattr(app_mod, "OUTLINE_REACHABLE_MAX", 10)
+    monkeypatch.setattr(outline_mod, "OUTLINE_REACHABLE_MAX", 10)
     app._outline_cache.clear()
     small = list(_walk(app.outline(path)))
     assert len(small) < len(reachable)
