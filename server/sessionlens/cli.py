@@ -918,7 +918,29 @@ importing the same bundle twice changes nothing; imported sessions are marked "i
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: the commands defined in this module (the others come from cli_evals, cli_rules and web.cli)
+CORE_COMMANDS = frozenset({"index", "search", "sessions", "show", "stats", "export", "import", "cost", "coach", "doctor",
+                           "completion", "__complete", "lsp", "schemas"})
+_VALUE_OPTIONS = frozenset({"--home", "--wait"})  # options before the command that take a value
+
+
+def command_of(argv: list[str]) -> str | None:
+    """The command ``argv`` names (its first word that is no option nor an option's value), if any."""
+    it = iter(argv)
+    for a in it:
+        if a == "--":
+            return None
+        if a.startswith("-"):
+            if a in _VALUE_OPTIONS:
+                next(it, None)
+            continue
+        return a
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``command`` one of this module's own, the other modules' commands
+    (evals, rules, the web UI's) are left out: a read command then imports none of them."""
     top = _common_options(suppress=False)
     common = _common_options(suppress=True)
 
@@ -995,9 +1017,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--until", type=time_arg, metavar="WHEN", help="sessions up to this time")
     sp.add_argument("--limit", type=positive_int, default=10_000, metavar="N", help="at most N sessions (default 10000)")
     sp.add_argument("-o", "--output", metavar="FILE", help="write to this file instead of stdout")
-    from sessionlens import cli_otlp
+    if command in (None, "export") or command not in CORE_COMMANDS:
+        from sessionlens import cli_otlp
 
-    cli_otlp.add_arguments(sp)
+        cli_otlp.add_arguments(sp)
 
     sp = add("import", cmd_import, "load a JSON Lines export into the store (idempotent)")
     sp.add_argument("file", metavar="FILE", help="a file written by `sessionlens export --format jsonl`")
@@ -1037,14 +1060,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("schemas", cmd_schemas, "write the JSON Schemas of config, eval, dataset, export and --json output")
     sp.add_argument("--out", default="schemas", metavar="DIR", help="directory to write the *.schema.json files to (default schemas)")
 
-    from sessionlens.cli_evals import register as register_evals
-    from sessionlens.cli_rules import register as register_rules
+    if command not in CORE_COMMANDS:
+        from sessionlens.cli_evals import register as register_evals
+        from sessionlens.cli_rules import register as register_rules
 
-    register_evals(sub, common)
-    register_rules(sub, common)
-    from sessionlens.web.cli import register as register_web  # serve, admin, audit, push, views
+        register_evals(sub, common)
+        register_rules(sub, common)
+        from sessionlens.web.cli import register as register_web  # serve, admin, audit, push, views
 
-    register_web(sub, common)
+        register_web(sub, common)
     # hide the internal command from the usage line's {a,b,...} list
     sub._choices_actions = [a for a in sub._choices_actions if a.dest != "__complete"]
     return p
@@ -1061,7 +1085,7 @@ def _exit_code(e: BaseException) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(command_of(sys.argv[1:] if argv is None else argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, or a usage error argparse already printed (one line)

@@ -541,8 +541,16 @@ class Store:
         self.conn.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, value))
 
     # ------------------------------------------------------------------ files
-    def file_rows(self) -> dict[str, FileRow]:
-        return {r[1]: FileRow(*r) for r in self.conn.execute(f"SELECT {FILE_COLS} FROM files")}
+    def file_rows(self, paths: list[str] | None = None) -> dict[str, FileRow]:
+        """Every file's row, or only those of ``paths`` (a live append's pass reads one row, not 10,000)."""
+        if paths is None:
+            return {r[1]: FileRow(*r) for r in self.conn.execute(f"SELECT {FILE_COLS} FROM files")}
+        out: dict[str, FileRow] = {}
+        for i in range(0, len(paths), 500):
+            part = paths[i:i + 500]
+            q = f"SELECT {FILE_COLS} FROM files WHERE path IN ({','.join('?' * len(part))})"
+            out.update((r[1], FileRow(*r)) for r in self.conn.execute(q, part))
+        return out
 
     def file_row(self, path: str) -> FileRow | None:
         r = self.conn.execute(f"SELECT {FILE_COLS} FROM files WHERE path=?", (path,)).fetchone()
