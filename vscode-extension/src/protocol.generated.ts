@@ -307,10 +307,12 @@ export interface StatusResult {
   findings: number;
   globs: string[];
   indexing: boolean;
+  polled: Record<string, string>;
   problems: number;
   projects: number;
   sessions: number;
   store: string;
+  watch: string;
   [key: string]: unknown;
 }
 

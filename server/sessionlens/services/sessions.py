@@ -35,11 +35,15 @@ class Sessions:
 
     def list(self, *, project: str | None = None, agent: str | None = None, since: Any = None, until: Any = None,
              limit: int = 100, workspace_only: bool | None = None, query: str | None = None,
-             include_subagents: bool = True) -> builtins.list[dict[str, Any]]:
+             include_subagents: bool = True, has_findings: bool = False, sort: str = "started",
+             descending: bool = True) -> builtins.list[dict[str, Any]]:
+        """Sessions (the store's one session-query builder): newest first unless ``sort`` names another
+        key (``models.listing.SESSION_SORTS``); ``query``: a substring of the title, id, project or path."""
         db = self.host.db()
         rows = db.list_sessions(
             project=project, agent=agent, since=parse_time(since), until=parse_time(until, end=True), limit=limit,
             projects_under=workspace_scope(self.host, workspace_only), query=query, include_subagents=include_subagents,
+            has_findings=has_findings, sort=sort, descending=descending,
         )
         subs = db.subagent_counts()
         for r in rows:
