@@ -235,7 +235,7 @@ class TurnTracker:
 
     def open(self, line: int, ts: datetime | None, *, prompt: str | None = None, turn_id: str | None = None,
              model: str | None = None) -> int:
-        cur = {
+        cur: dict[str, Any] = {
             "index": self.count, "start_line": line, "end_line": line, "started_at": ts, "ended_at": ts,
             "prompt": prompt, "model": model, "turn_id": turn_id, "aborted": False, "duration_ms": None,
         }

@@ -141,7 +141,8 @@ async def check_csrf(request: web.Request) -> None:
     sent = request.headers.get("X-CSRF-Token")
     if sent is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.post()
-        sent = form.get("csrf")
+        field = form.get("csrf")
+        sent = field if isinstance(field, str) else None
     import hmac
 
     if not sent or not request.get(CSRF) or not hmac.compare_digest(str(sent), request[CSRF]):
