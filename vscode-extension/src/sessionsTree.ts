@@ -55,7 +55,9 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<Node>, vsco
     }
     const session = node.session;
     const sub = !!session.parent_session_id;
-    const label = sub ? `${session.agent_id?.startsWith('acompact') ? 'compaction' : 'sub-agent'} ${session.agent_id ?? ''}: ${sessionLabel(session)}` : sessionLabel(session);
+    const kind = session.agent_id?.startsWith('acompact') ? 'compaction' : 'sub-agent';
+    // (a child without an agent id, e.g. a forked Pi session, is named by its kind alone)
+    const label = sub ? `${[kind, session.agent_id].filter(Boolean).join(' ')}: ${sessionLabel(session)}` : sessionLabel(session);
     const item = new vscode.TreeItem(
       label,
       node.children.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
