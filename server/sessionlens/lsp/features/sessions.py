@@ -43,6 +43,7 @@ async def search(ls: SessionLensServer, a: SearchParams) -> dict[str, Any]:
     # a date range or the workspace stays local
     team_ok = a.hubs and ls.hubs.all() and a.query.strip() and not (a.session or a.since or a.until or a.workspace_only)
     team = ls.hubs.search(a.query, limit=a.limit, agent=a.agent, kind=a.kind, tool=a.tool, project=a.project) if team_ok else _nothing()
+    res: dict[str, Any]
     res, got = await asyncio.gather(local, team)
     if got is not None:
         hits, total, warnings = got
