@@ -189,6 +189,8 @@ export interface RenderSessionHtmlResult {
   body: string;
   /** its stylesheet, for a <style> under the host page's nonce */
   css: string;
+  /** the team hub the session came from (no raw log here) */
+  hub: string | null;
   /** its script (folding, filters, find, reveal), for a <script> under the host page's nonce */
   js: string;
   /** the log file is gone: the transcript comes from the store */

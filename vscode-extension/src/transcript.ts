@@ -84,7 +84,9 @@ export class TranscriptManager implements vscode.CustomReadonlyEditorProvider, v
     this.live.add(l);
     panel.onDidDispose(() => this.live.delete(l));
     panel.webview.onDidReceiveMessage((message: { type?: string; line?: number }) => {
-      if (message?.type === 'revealLine' && typeof message.line === 'number') {
+      if (l.target.hub && (message?.type === 'revealLine' || message?.type === 'openRaw')) {
+        void vscode.window.showInformationMessage('Session Lens: this session is on the team hub; there is no raw log on this machine.');
+      } else if (message?.type === 'revealLine' && typeof message.line === 'number') {
         void revealRawLine(l.logUri, message.line);
       } else if (message?.type === 'openRaw') {
         void revealRawLine(l.logUri, 1);

@@ -33,6 +33,12 @@ test('a session whose log is gone says so instead of offering the raw log', () =
   assert.match(html, /Session Lens store/);
 });
 
+test('a team session says where it came from and offers no raw log', () => {
+  const html = transcriptPage({ ...parts, hub: 'https://hub.example' }, 'x', makeNonce());
+  assert.doesNotMatch(html, /data-action="openRaw"/);
+  assert.match(html, /From the team hub/);
+});
+
 test('message pages escape their text and run no script', () => {
   const html = messagePage('<b>t</b>', 'error <script>', 'x', makeNonce());
   assert.doesNotMatch(html, /<script/);

@@ -185,6 +185,7 @@ class RenderSessionHtmlResult(Result):
     js: str = Field(description="its script (folding, filters, find, reveal), for a <script> under the host page's nonce")
     path: str | None = None
     log_missing: bool = Field(False, description="the log file is gone: the transcript comes from the store")
+    hub: str | None = Field(None, description="the team hub the session came from (no raw log here)")
 
 
 class ResolveLinkParams(Params):

@@ -339,7 +339,7 @@ def session_data(hub: TeamHub, payload: dict[str, Any]) -> render_html.SessionDa
     s: dict[str, Any] = {k: _str(raw.get(k), 2000) for k in ("agent", "title", "project", "cwd", "git_branch", "started_at", "ended_at")}
     s.update(id=sid, models=[m for m in raw.get("models") or [] if isinstance(m, str)][:20] if isinstance(raw.get("models"), list) else [],
              turns=_int(raw.get("turns")), events=_int(raw.get("events")),
-             path=f"team hub {hub.name} ({hub.url})", started_at_text=(s.get("started_at") or "")[:16].replace("T", " ") or None)
+             path=f"team hub {hub.name}" + ("" if hub.name in hub.url else f" ({hub.url})"), started_at_text=(s.get("started_at") or "")[:16].replace("T", " ") or None)
     events: list[Event] = []
     for e in payload.get("events") or []:
         try:

@@ -9,6 +9,8 @@ export interface TranscriptParts {
   js: string;
   path?: string | null;
   log_missing?: boolean;
+  /** the team hub the session came from (there is no raw log here) */
+  hub?: string | null;
 }
 
 /** Paths that are agents' session logs (opened as a transcript by default). Keep in sync with package.json
@@ -54,7 +56,9 @@ background:var(--vscode-editorWidget-background);border-bottom:1px solid var(--v
 /** The whole webview page for `parts` (server-rendered) with a strict CSP. */
 export function transcriptPage(parts: TranscriptParts, cspSource: string, nonce: string): string {
   // (a session whose log is gone: the transcript's own banner says so, and there is no raw log to open)
-  const raw = parts.log_missing
+  const raw = parts.hub
+    ? '<span class="sl-hint">From the team hub (rendered here; there is no raw log on this machine)</span>'
+    : parts.log_missing
     ? '<span class="sl-hint">From the Session Lens store</span>'
     : '<button type="button" class="sl-open-raw" data-action="openRaw" title="Open the raw JSONL log">Open raw log</button>' +
       '<span class="sl-hint">Click “line N” on an event to reveal its raw line.</span>';
