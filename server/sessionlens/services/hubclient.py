@@ -41,6 +41,7 @@ PAGE_LIMIT = 500  # the hub's page size cap for /api/sessions
 SEARCH_LIMIT = 200
 KEY_RE = re.compile(r"^slk_([a-z0-9]{10})_[A-Za-z0-9_\-]{32,64}$")
 SESSION_ID = re.compile(r"^[^\x00-\x1f\x7f/\\?#\s]{1,200}$")
+TOTAL_KEYS = ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "unknown", "requests")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -173,8 +174,9 @@ class TeamHubs:
 
     # ------------------------------------------------------------------ HTTP
     async def _get(self, hub: TeamHub, path: str, params: dict[str, Any] | None = None, *,
-                   timeout: float | None = None, max_bytes: int = MAX_LIST_BYTES) -> Any:
+                   timeout: float | None = None, max_bytes: int | None = None) -> Any:
         t = timeout or self.timeout
+        max_bytes = max_bytes or MAX_LIST_BYTES
         headers = {"Authorization": f"Bearer {hub.key.get_secret_value()}", "Accept": "application/json",
                    "User-Agent": "sessionlens-lsp"}
         q = {k: str(v) for k, v in (params or {}).items() if v not in (None, "")}
@@ -357,8 +359,14 @@ def session_data(hub: TeamHub, payload: dict[str, Any]) -> render_html.SessionDa
     for k, u in (payload.get("turn_usage") or {}).items() if isinstance(payload.get("turn_usage"), dict) else ():
         if isinstance(u, dict) and str(k).lstrip("-").isdigit():
             usage[int(k)] = {a: b for a, b in u.items() if isinstance(b, (int, float)) and not isinstance(b, bool)}
-    totals = payload.get("totals")
-    totals = {a: b for a, b in totals.items() if isinstance(b, (int, float)) and not isinstance(b, bool)} if isinstance(totals, dict) else {}
+    raw_totals = payload.get("totals")
+    totals: dict[str, Any] = dict.fromkeys(TOTAL_KEYS, 0)
+    totals["cost_usd"] = 0.0
+    if isinstance(raw_totals, dict):
+        totals.update({a: b for a, b in raw_totals.items() if a in TOTAL_KEYS and isinstance(b, (int, float)) and not isinstance(b, bool)})
+    s["agent"] = s.get("agent") or "unknown"
+    s["events"] = s["events"] if s["events"] is not None else len(events)
+    s["turns"] = s["turns"] if s["turns"] is not None else len(turns)
     findings = [{"seq": f["seq"], "rule_id": _str(f.get("rule_id"), 80) or "?", "severity": _str(f.get("severity"), 20) or "info",
                  "message": redact(_str(f.get("message"), 1000) or "")}
                 for f in payload.get("findings") or [] if isinstance(f, dict) and _int(f.get("seq")) is not None]
