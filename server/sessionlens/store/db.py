@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import apsw
 import orjson
@@ -309,6 +309,33 @@ class WriterLock:
 
     def __exit__(self, *exc):
         self.release()
+
+
+class OutlineRow(NamedTuple):
+    """What an outline needs of an event (``Store.outline_rows``)."""
+
+    seq: int
+    kind: str
+    subtype: str | None
+    turn: int | None
+    tool: str | None
+    command: str | None
+    text: str | None  # an excerpt: a call's input (enough to name it), else its first 200 characters
+    files: str | None  # JSON list
+    flags: int
+    is_error: int | None
+    exit_code: int | None
+    call_id: str | None
+    agent_id: str | None
+    parent_call_id: str | None
+    description: str | None  # a call's own description (Bash, Task)
+
+
+class FindingCount(NamedTuple):
+    rule_id: str
+    severity: str
+    findings: int
+    sessions: int
 
 
 @dataclass
@@ -761,6 +788,22 @@ class Store:
         ).fetchone()
 
     # ------------------------------------------------------------------ reads
+    def sessions_per_agent(self) -> dict[str, int]:
+        return dict(self.conn.execute("SELECT agent, count(*) FROM sessions GROUP BY agent").fetchall())
+
+    def all_session_ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM sessions")]
+
+    def subagent_counts(self) -> dict[str, int]:
+        """Parent session id -> its number of sub-agent sessions."""
+        return dict(self.conn.execute(
+            "SELECT parent_session_id, count(*) FROM sessions WHERE parent_session_id IS NOT NULL GROUP BY 1").fetchall())
+
+    def last_indexed_at(self) -> float | None:
+        """When any file was last indexed (moves on every indexing pass that changed something)."""
+        v = self.conn.execute("SELECT max(indexed_at) FROM files").get
+        return float(v) if v is not None else None
+
     def counts(self) -> dict[str, int]:
         c = self.conn
         return {
@@ -922,11 +965,9 @@ class Store:
             )
         ]
 
-    def outline_rows(self, file_id: int) -> list[tuple]:
-        """Compact rows for outlines: seq, kind, subtype, turn, tool, command, text excerpt (a call's
-        input: enough to name it), files, flags, is_error, exit_code, call_id, agent_id, parent_call_id,
-        the call's description."""
-        return self.conn.execute(
+    def outline_rows(self, file_id: int) -> list[OutlineRow]:
+        """Compact rows for outlines (``OutlineRow``): a call's text is an excerpt long enough to name it."""
+        return [OutlineRow(*r) for r in self.conn.execute(
             """SELECT seq, kind, subtype, turn, tool, command,
                       CASE WHEN kind IN ('tool_call', 'patch') THEN substr(text, 1, 8000) ELSE substr(text, 1, 200) END,
                       files, flags, is_error, exit_code, call_id, agent_id, parent_call_id,
@@ -935,7 +976,7 @@ class Store:
                  AND kind IN ('user_message','assistant_message','tool_call','patch','compaction','error','tool_result')
                ORDER BY seq""",
             (file_id,),
-        ).fetchall()
+        )]
 
     def agent_calls(self, file_id: int) -> dict[str, str]:
         """Sub-agent id -> the tool call (Task/Agent) that started it, from the lines that name both."""
@@ -1162,14 +1203,14 @@ class Store:
         return ("WHERE " + " AND ".join(conds)) if conds else "", args
 
     def finding_counts(self, project: str | None = None, rule: str | None = None,
-                       session_id: str | None = None) -> list[tuple[str, str, int, int]]:
+                       session_id: str | None = None) -> list[FindingCount]:
         where, args = self._finding_where(project, rule, session_id)
-        return self.conn.execute(
+        return [FindingCount(*r) for r in self.conn.execute(
             f"""SELECT fi.rule_id, fi.severity, count(*), count(DISTINCT fi.session_id)
                 FROM findings fi LEFT JOIN sessions s ON s.id=fi.session_id {where}
                 GROUP BY fi.rule_id, fi.severity ORDER BY count(*) DESC""",
             args,
-        ).fetchall()
+        )]
 
     def finding_totals(self, project: str | None = None, rule: str | None = None,
                        session_id: str | None = None) -> tuple[int, int]:
