@@ -8,6 +8,7 @@ import asyncio
 import json
 import socket
 import threading
+import time
 
 import pytest
 import pytest_lsp
@@ -41,6 +42,9 @@ def team(tmp_path_factory):
     keys["bob_read"], _ = hub.create_key(users["bob"], "editor", ["read"])
     keys["bob_ingest_only"], _ = hub.create_key(users["bob"], "ingest only", ["ingest"])
     keys["bob_doomed"], doomed = hub.create_key(users["bob"], "to revoke", ["read"])
+    keys["bob_expired"], old = hub.create_key(users["bob"], "old", ["read"], expires_days=1)
+    with hub.store.conn:
+        hub.store.conn.execute("UPDATE api_keys SET expires_at=? WHERE id=?", (time.time() - 60, old["id"]))
     hub.store.close()
     logs = root / "pushed"
     sid_a = write_claude_session(logs / "alpha" / "a.jsonl", prompt="alpha teamword refactor", cwd="/src/alpha",
@@ -154,12 +158,17 @@ async def test_a_saved_view_filters_local_and_team_sessions(client: LanguageClie
 
 
 @pytest.mark.asyncio(loop_scope="module")
-async def test_a_key_without_read_scope_is_forbidden_with_a_message(client: LanguageClient):
+@pytest.mark.parametrize("key, status, words", [("bob_ingest_only", "forbidden", "read scope"),
+                                                ("bob_expired", "unauthorized", "has expired")])
+async def test_a_key_without_read_scope_or_expired_is_a_message(client: LanguageClient, key, status, words):
     url = _S["url"].replace("127.0.0.1", "localhost")  # another hub entry for the same process
     try:
-        res = await cmd(client, "sessionlens.addHub", {"url": url, "key": _S["keys"]["bob_ingest_only"], "name": "ingest"})
+        res = await cmd(client, "sessionlens.addHub", {"url": url, "key": _S["keys"][key], "name": "other"})
         # the hub's Host check accepts localhost: the key is what is refused
-        assert res["hub"]["status"] == "forbidden" and "read scope" in res["hub"]["message"], res
+        assert res["hub"]["status"] == status and words in res["hub"]["message"], res
+        found = await cmd(client, "sessionlens.search", {"query": "teamword"})
+        assert _S["sid_local"] in {h["session_id"] for h in found["hits"]} and all(h["hub"] != url for h in found["hits"])
+        assert [w for w in found["warnings"] if w.startswith("team hub other")], found["warnings"]
     finally:
         await cmd(client, "sessionlens.removeHub", {"hub": url})
 
