@@ -850,6 +850,22 @@ test('Add Team Hub… shows the team\'s session in the Sessions view and opens i
   });
 });
 
+test('Search Sessions finds words of the team\'s session and opens it from the hub', { skip, timeout: STEP_TIMEOUT }, async () => {
+  assert.ok(ctx.hub, 'the team hub step ran');
+  await runCommand('View: Close All Editors');
+  await step('team-search', async () => {
+    await runCommand('Session Lens: Search Sessions');
+    const widget = await quickInput();
+    await widget.locator('input').fill('Tailwind Studio');
+    const hit = widget.locator('.monaco-list-row', { hasText: /team hub 127\.0\.0\.1/ }).first();
+    await hit.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await shot('team-search-results');
+    await hit.click();
+    const frame = await transcriptFrame('Tailwind Studio');
+    assert.match(await frame.evaluate(() => document.body.innerText), /team hub 127\.0\.0\.1/);
+  });
+});
+
 test('Apply Saved View filters the Sessions view (here: to the team\'s project)', { skip, timeout: STEP_TIMEOUT }, async () => {
   assert.ok(ctx.hub, 'the team hub step ran');
   sessionlensCli(join(ctx.tmp, 'store'), ['views', '--save', 'studio only', '--project', 'studio']);
