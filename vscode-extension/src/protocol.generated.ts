@@ -399,10 +399,12 @@ export interface StatusResult {
   findings: number;
   globs: string[];
   indexing: boolean;
+  polled: Record<string, string>;
   problems: number;
   projects: number;
   sessions: number;
   store: string;
+  watch: string;
   [key: string]: unknown;
 }
 
@@ -528,6 +530,7 @@ export const DOCUMENTS = {
     "**/*.jsonl.zst",
     "**/chats/session-*.json",
     "**/session-*.json",
+    "**/otel/*.jsonl",
     "**/events.jsonl",
     "**/history-session-state/*.json",
     "**/opencode.db",

@@ -256,6 +256,11 @@ class StatusResult(Result):
     globs: list[str] = []
     #: the registered agents' names
     agents: list[str] = []
+    #: how log roots outside the workspace are followed: ``events`` (file-system events), ``poll``,
+    #: ``mixed`` (some roots polled: see ``polled``) or ``idle`` (none to follow)
+    watch: str = "idle"
+    #: the polled roots and why each is (no watcher library, the OS's watch limit, a network file system)
+    polled: dict[str, str] = {}
 
 
 # ---------------------------------------------------------------------- team hubs
