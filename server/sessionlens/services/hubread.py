@@ -13,7 +13,7 @@ from typing import Any
 
 from sessionlens.coach.redact import egress, redact_event
 from sessionlens.services import web as svc
-from sessionlens.services.app import App, iso
+from sessionlens.services.app import App, NotFound, iso
 
 #: the session fields an editor shows (no local paths of the hub: its log folder is the hub's business)
 SESSION_FIELDS = ("id", "agent", "title", "project", "cwd", "git_branch", "models", "turns", "events",
@@ -23,20 +23,28 @@ MAX_EVENTS = 50_000
 
 def session_payload(app: App, ref: str, *, scope: svc.Scope = None) -> dict[str, Any]:
     """A session the caller may read, as JSON-ready data (``NotFound`` for an unknown or foreign one)."""
-    v = svc.session_view(app, ref, scope=scope)
-    s = v["session"]
-    session = {k: s.get(k) for k in SESSION_FIELDS}
+    s = svc.session_ref(app, ref, scope=scope)
+    d = app.session_data(s["id"])  # every field masked, as on every surface
+    session = {k: d.session.get(k) for k in SESSION_FIELDS}
     session["started_at"] = iso(s.get("started_at"))
     session["ended_at"] = iso(s.get("ended_at"))
-    events = v["events"][:MAX_EVENTS]
+    events = d.events[:MAX_EVENTS]
     return {
         "session": egress(session),
         "events": [redact_event(e).model_dump(mode="json") for e in events],
-        "truncated": len(v["events"]) > len(events),
-        "turns": [t.model_dump(mode="json") for t in v["turns"]],
-        "totals": v["totals"],
-        "turn_usage": {str(k): u for k, u in (v["turn_usage"] or {}).items()},
-        "findings": [egress({k: f.get(k) for k in ("seq", "rule_id", "severity", "message")}) for f in v["findings"]],
+        "truncated": len(d.events) > len(events),
+        "turns": [t.model_dump(mode="json") for t in d.turns],
+        "totals": d.totals,
+        "turn_usage": {str(k): u for k, u in (d.turn_usage or {}).items()},
+        "findings": [egress({k: f.get(k) for k in ("seq", "rule_id", "severity", "message")}) for f in d.findings],
         "subagents": [egress({"id": x["id"], "agent_id": x.get("agent_id"), "title": x.get("title"), "events": x.get("events")})
-                      for x in v["subagents"]],
+                      for x in d.subagents if _readable(app, x["id"], scope)],
     }
+
+
+def _readable(app: App, session_id: str, scope: svc.Scope) -> bool:
+    try:
+        svc.session_ref(app, session_id, scope=scope)
+    except NotFound:
+        return False
+    return True
