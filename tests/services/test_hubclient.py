@@ -136,8 +136,20 @@ async def test_refusals_and_junk_answers_become_messages_and_the_key_is_never_lo
     ]
     for (status, body), want, words in cases:
         answers["/api/sessions"] = (status, body)
+        h = hubs.add(url, KEY, "fake")  # added again: asked again
         rows, warnings = await hubs.sessions(limit=10)
         assert rows == [] and h.status == want and words in warnings[0], (status, warnings)
+    # a refused key is not presented again on every keystroke (each refusal is an audit entry on the hub)
+    answers["/api/sessions"] = (401, b"this API key was revoked\n")
+    h = hubs.add(url, KEY, "fake")
+    await hubs.sessions(limit=10)
+    asked = len(seen)
+    rows, warnings = await hubs.sessions(limit=10)
+    hits, _, warnings2 = await hubs.search("x")
+    assert len(seen) == asked and "revoked" in warnings[0] and "revoked" in warnings2[0]
+    await hubs.check_all()  # an explicit check asks again
+    assert len(seen) == asked + 1 and h.status == "unauthorized"
+    h = hubs.add(url, KEY, "fake")
     answers["/api/sessions"] = (200, json.dumps({"total": 2, "sessions": [{"id": "s1", "title": "one"}, {"id": "../bad"}]}).encode())
     rows, warnings = await hubs.sessions(limit=10)
     assert [r["id"] for r in rows] == ["s1"] and warnings == [] and h.status == "ok" and h.sessions == 2
@@ -168,3 +180,13 @@ def test_saved_view_sorting_and_arguments():
     assert [r["id"] for r in views.sort_rows(rows, "cost", "asc")] == ["a", "b", "c"]
     kw = views.session_kwargs({"agent": "codex", "q": "fix", "project": "api"}, {"project": "web", "agent": None})
     assert kw == {"agent": "codex", "project": "web", "since": None, "until": None, "query": "fix"}
+
+
+async def test_a_large_answer_arrives_whole(fake_hub):
+    url, answers, _ = fake_hub
+    hubs = HC.TeamHubs(timeout=10)
+    hubs.add(url, KEY)
+    many = [{"id": f"s{i}", "title": f"session {i} " + "words " * 300} for i in range(1500)]  # ~2.7 MB, many chunks
+    answers["/api/sessions"] = (200, json.dumps({"total": len(many), "sessions": many}).encode())
+    rows, warnings = await hubs.sessions(limit=500)
+    assert warnings == [] and [r["id"] for r in rows] == [x["id"] for x in many]

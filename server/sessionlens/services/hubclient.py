@@ -41,6 +41,7 @@ PAGE_LIMIT = 500  # the hub's page size cap for /api/sessions
 SEARCH_LIMIT = 200
 KEY_RE = re.compile(r"^slk_([a-z0-9]{10})_[A-Za-z0-9_\-]{32,64}$")
 SESSION_ID = re.compile(r"^[^\x00-\x1f\x7f/\\?#\s]{1,200}$")
+REFUSED = ("unauthorized", "forbidden")  # the key was refused: not asked again until re-added or checked
 TOTAL_KEYS = ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "unknown", "requests")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
@@ -183,8 +184,13 @@ class TeamHubs:
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=t, connect=min(t, 5.0))) as s:
                 async with s.get(hub.url + path, params=q, headers=headers, allow_redirects=False) as r:
-                    body = await r.content.read(max_bytes + 1)
                     status = r.status
+                    buf = bytearray()
+                    async for chunk in r.content.iter_chunked(64 * 1024):
+                        buf += chunk
+                        if len(buf) > max_bytes:
+                            break
+                    body = bytes(buf)
         except TimeoutError:
             raise HubUnavailable("unreachable", f"no answer from {hub.url} within {t:g} s") from None
         except aiohttp.ClientConnectorError as e:
@@ -214,8 +220,12 @@ class TeamHubs:
             raise HubUnavailable("error", f"{hub.url} is not a sessionlens hub (the answer is not JSON)") from None
 
     async def _each(self, hubs: list[TeamHub], fn) -> tuple[list[tuple[TeamHub, Any]], list[str]]:
-        """``fn(hub)`` on every hub at once; a hub that fails gives a warning (and its status), never an exception."""
+        """``fn(hub)`` on every hub at once; a hub that fails gives a warning (and its status), never an exception.
+        A hub that refused the key is not asked again (every refusal is an entry in its audit log) until the
+        hub is added again or checked (``sessionlens.hubs {check: true}``): its last message stands."""
         async def one(h: TeamHub) -> tuple[TeamHub, Any]:
+            if h.status in REFUSED:
+                return h, HubUnavailable(h.status, h.message)
             try:
                 return h, await fn(h)
             except HubUnavailable as e:
