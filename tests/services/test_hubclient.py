@@ -39,6 +39,11 @@ def test_bad_hub_urls_are_refused(url, words):
         HC.normalize_url(url)
 
 
+def test_plain_http_to_another_machine_is_flagged():
+    assert "unencrypted" in HC.insecure_note("http://hub.example")
+    assert HC.insecure_note("https://hub.example") == HC.insecure_note("http://127.0.0.1:8765") == ""
+
+
 def test_the_key_is_never_shown():
     hubs = HC.TeamHubs()
     h = hubs.add("https://hub.example/", KEY, "team")

@@ -506,7 +506,8 @@ export function registerCommands(
     tree.refresh();
     if (hub.status === 'ok') {
       void vscode.window.showInformationMessage(
-        `Session Lens: team hub ${hub.name} added: ${hub.sessions ?? 0} session${hub.sessions === 1 ? '' : 's'} you may read.`,
+        `Session Lens: team hub ${hub.name} added: ${hub.sessions ?? 0} session${hub.sessions === 1 ? '' : 's'} you may read.` +
+          (hub.message ? ` Note: ${hub.message}.` : ''),
       );
     } else {
       void vscode.window.showWarningMessage(`Session Lens: team hub ${hub.name} added, but ${hub.message}`);

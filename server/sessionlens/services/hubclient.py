@@ -77,6 +77,14 @@ def normalize_url(url: str) -> str:
     return urlunsplit((scheme, netloc, "" if path in (".", "/") else path.rstrip("/"), "", ""))
 
 
+def insecure_note(url: str) -> str:
+    """A word when the key would cross a network unencrypted (plain http to a host that is not this machine)."""
+    u = urlsplit(url)
+    if u.scheme == "http" and (u.hostname or "") not in ("127.0.0.1", "::1", "localhost"):
+        return "the key travels unencrypted over http:// to another machine: use the hub's https:// URL"
+    return ""
+
+
 def key_hint(key: str) -> str:
     """What of a key may be shown: its public prefix (``slk_ab12cd34ef_…``), never the secret."""
     m = KEY_RE.match(key)
@@ -248,7 +256,7 @@ class TeamHubs:
             total = _int(res.get("total")) if isinstance(res, dict) else None
             if total is None:
                 raise HubUnavailable("error", f"{hub.url} is not a sessionlens hub (no session list)")
-            hub.mark("ok", "", sessions=total)
+            hub.mark("ok", insecure_note(hub.url), sessions=total)
         except HubUnavailable as e:
             hub.mark(e.status, e.message)
         return hub
