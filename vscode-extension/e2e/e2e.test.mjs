@@ -878,3 +878,129 @@ test('(n) one session of every agent opens as a readable transcript', { skip, ti
   }
   assert.equal(seen.length, EVERY_AGENT.length);
 });
+
+// ---------------------------------------------------------------------------------------------- team hub
+// A hub process (`sessionlens serve --team`) with one session pushed by a member; the editor adds the
+// hub through the command palette (URL, then the key in a password box) and sees the team's session.
+const TEAM_LOG = 'claude/agentlogs/compact.jsonl';
+const HUB_PASSWORD = 'correct horse battery staple';
+
+/** Runs the sessionlens CLI with the server's Python; returns stdout (asserts exit 0). */
+function sessionlensCli(home, args, extraEnv = {}) {
+  const run = spawnSync(PYTHON, ['-m', 'sessionlens', '--home', home, ...args], {
+    env: { ...env, SESSIONLENS_PASSWORD: HUB_PASSWORD, ...extraEnv },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(run.status, 0, `sessionlens ${args.join(' ')} failed:\n${run.stdout}\n${run.stderr}`);
+  return run.stdout;
+}
+
+function stopHub() {
+  if (ctx.hub && ctx.hub.exitCode === null && ctx.hub.pid !== undefined) {
+    try {
+      process.kill(ctx.hub.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+}
+process.on('exit', stopHub);
+after(stopHub);
+
+async function startTeamHub() {
+  const home = join(ctx.tmp, 'hub');
+  sessionlensCli(home, ['admin', 'create-user', 'root', '--role', 'admin']);
+  sessionlensCli(home, ['admin', 'create-user', 'bob', '--role', 'member', '--project', 'studio']);
+  const pushKey = JSON.parse(sessionlensCli(home, ['admin', 'create-key', 'bob', '--scopes', 'ingest', '--json'])).key;
+  const readKey = JSON.parse(sessionlensCli(home, ['admin', 'create-key', 'bob', '--name', 'editor', '--scopes', 'read', '--json'])).key;
+  const port = await freePort();
+  const out = openSync(join(ARTIFACTS, 'hub.log'), 'w');
+  ctx.hub = spawn(PYTHON, ['-m', 'sessionlens', '--home', home, 'serve', '--team', '--port', String(port)], {
+    env,
+    stdio: ['ignore', out, out],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/healthz`, 60_000);
+  const logs = join(ctx.tmp, 'team-logs');
+  mkdirSync(logs, { recursive: true });
+  cpSync(join(CORPUS, TEAM_LOG), join(logs, 'team.jsonl'));
+  sessionlensCli(join(ctx.tmp, 'pusher'), ['push', '--to', url, logs, '--project', 'studio'], { SESSIONLENS_HUB_KEY: pushKey });
+  const deadline = Date.now() + UI_TIMEOUT;
+  while (Date.now() < deadline) {
+    const listed = await fetch(`${url}/api/sessions`, { headers: { Authorization: `Bearer ${readKey}` } }).then((r) => r.json());
+    if (listed.total >= 1) {
+      return { url, readKey, session: listed.sessions[0] };
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.fail('the hub did not index the pushed session');
+}
+
+test('Add Team Hub… shows the team\'s session in the Sessions view and opens its transcript', { skip, timeout: STEP_TIMEOUT * 2 }, async () => {
+  assert.ok(ctx.serverUp, 'the server is not up (see the status bar step)');
+  const team = await startTeamHub();
+  await runCommand('View: Close All Editors');
+  await step('team-hub-added', async () => {
+    await runCommand('Session Lens: Add Team Hub…');
+    let widget = await quickInput();
+    await widget.locator('input').fill(team.url);
+    await ctx.page.keyboard.press('Enter');
+    widget = await quickInput();
+    await ctx.page.locator('.quick-input-widget input[type="password"]').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await widget.locator('input').fill(team.readKey);
+    await ctx.page.keyboard.press('Enter');
+    const toast = ctx.page.locator('.notifications-toasts', { hasText: /team hub .* added: 1 session/ });
+    await toast.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  });
+  await step('team-hub-tree', async () => {
+    await runCommand('Session Lens: Focus on Sessions View');
+    const tree = ctx.page.locator('[id="workbench.view.extension.sessionlens"]');
+    const group = tree.locator('.monaco-list-row', { hasText: /studio · team 127\.0\.0\.1/ }).first();
+    await group.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    const row = tree.locator('.monaco-list-row', { hasText: /team · / }).first();
+    await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    assert.match(await row.innerText(), /claude/);
+    await row.click();
+    const frame = await transcriptFrame(team.session.id);
+    const text = await frame.evaluate(() => document.body.innerText);
+    assert.match(text, /team hub 127\.0\.0\.1/, 'the transcript says where it came from');
+    assert.match(text, /Turn 1/, 'the team session is rendered by the local server');
+  });
+});
+
+test('Search Sessions finds words of the team\'s session and opens it from the hub', { skip, timeout: STEP_TIMEOUT }, async () => {
+  assert.ok(ctx.hub, 'the team hub step ran');
+  await runCommand('View: Close All Editors');
+  await step('team-search', async () => {
+    await runCommand('Session Lens: Search Sessions');
+    const widget = await quickInput();
+    await widget.locator('input').fill('Tailwind Studio');
+    const hit = widget.locator('.monaco-list-row', { hasText: /team hub 127\.0\.0\.1/ }).first();
+    await hit.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await shot('team-search-results');
+    await hit.click();
+    const frame = await transcriptFrame('Tailwind Studio');
+    assert.match(await frame.evaluate(() => document.body.innerText), /team hub 127\.0\.0\.1/);
+  });
+});
+
+test('Apply Saved View filters the Sessions view (here: to the team\'s project)', { skip, timeout: STEP_TIMEOUT }, async () => {
+  assert.ok(ctx.hub, 'the team hub step ran');
+  sessionlensCli(join(ctx.tmp, 'store'), ['views', '--save', 'studio only', '--project', 'studio']);
+  await runCommand('View: Close All Editors');
+  await step('saved-view', async () => {
+    await runCommand('Session Lens: Apply Saved View');
+    const widget = await quickInput();
+    await widget.locator('.monaco-list-row', { hasText: 'studio only' }).first().click();
+    const tree = ctx.page.locator('[id="workbench.view.extension.sessionlens"]');
+    await tree.locator('.message', { hasText: /View "studio only"/ }).or(tree.getByText(/View "studio only"/)).first()
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await tree.locator('.monaco-list-row', { hasText: /studio · team/ }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    const rows = await tree.locator('.monaco-list-row').allInnerTexts();
+    assert.ok(rows.every((r) => !r.includes(SEARCH_PHRASE)), `the view hides the local sessions: ${rows.join(' | ')}`);
+  });
+  await runCommand('Session Lens: Apply Saved View');
+  const widget = await quickInput();
+  await widget.locator('.monaco-list-row', { hasText: 'All sessions' }).first().click();
+});
