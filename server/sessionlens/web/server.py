@@ -197,6 +197,8 @@ async def sessions_page(request: web.Request) -> web.Response:
     for r in pg["rows"]:
         title = r["title"] or r["id"]
         sub = ' <span class="pill">sub-agent</span>' if r.get("parent_session_id") else ""
+        if r.get("log_missing"):
+            sub += ' <span class="pill gone" title="the log file is gone: the transcript is from the store">log deleted</span>'
         rows.append([
             H.esc(H.fmt_time(r["started_at"])),
             f'<span class="agent a-{H.esc(r["agent"])}">{H.esc(r["agent"])}</span>',
