@@ -526,7 +526,9 @@ def cmd_show(args) -> int:
     c = console()
     c.print(Text(safe(s["title"] or s["id"]), style="bold"))
     c.print(Text(safe(f"  {s['agent']} · {s['id']} · {s.get('cwd') or '-'} · {', '.join(s['models']) or '-'}")))
-    gone = "  (log file deleted: shown from the store)" if not os.path.exists(s["path"] or "") else ""
+    from sessionlens.agents.base import source_exists  # (a database member's path names its database)
+
+    gone = "  (log file deleted: shown from the store)" if not source_exists(s["path"]) else ""
     c.print(Text(safe(f"  {s['path']}{gone}"), style="dim"))
     _out("")
     for line, t, text in rows:
@@ -916,12 +918,34 @@ importing the same bundle twice changes nothing; imported sessions are marked "i
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: the commands defined in this module (the others come from cli_evals, cli_rules and web.cli)
+CORE_COMMANDS = frozenset({"index", "search", "sessions", "show", "stats", "export", "import", "cost", "coach", "doctor",
+                           "completion", "__complete", "lsp", "schemas"})
+_VALUE_OPTIONS = frozenset({"--home", "--wait"})  # options before the command that take a value
+
+
+def command_of(argv: list[str]) -> str | None:
+    """The command ``argv`` names (its first word that is no option nor an option's value), if any."""
+    it = iter(argv)
+    for a in it:
+        if a == "--":
+            return None
+        if a.startswith("-"):
+            if a in _VALUE_OPTIONS:
+                next(it, None)
+            continue
+        return a
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``command`` one of this module's own, the other modules' commands
+    (evals, rules, the web UI's) are left out: a read command then imports none of them."""
     top = _common_options(suppress=False)
     common = _common_options(suppress=True)
 
     p = _Parser(prog="sessionlens", parents=[top], epilog=_EXAMPLES[""],
-                description="Index, search, coach and cost AI coding-agent session logs (Codex, Claude Code).")
+                description="Index, search, coach and cost AI coding-agent session logs (Codex, Claude Code, Gemini CLI, Copilot CLI, OpenCode, Crush, Cursor, Pi, Qwen Code).")
     p.add_argument("--no-home-logs", action="store_true", help="do not read ~/.codex/sessions and ~/.claude/projects")
     p.add_argument("--wait", type=positive_float, default=None, metavar="SECONDS",
                    help="seconds to wait for another indexer (default: as long as it takes)")
@@ -993,9 +1017,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--until", type=time_arg, metavar="WHEN", help="sessions up to this time")
     sp.add_argument("--limit", type=positive_int, default=10_000, metavar="N", help="at most N sessions (default 10000)")
     sp.add_argument("-o", "--output", metavar="FILE", help="write to this file instead of stdout")
-    from sessionlens import cli_otlp
+    if command in (None, "export") or command not in CORE_COMMANDS:
+        from sessionlens import cli_otlp
 
-    cli_otlp.add_arguments(sp)
+        cli_otlp.add_arguments(sp)
 
     sp = add("import", cmd_import, "load a JSON Lines export into the store (idempotent)")
     sp.add_argument("file", metavar="FILE", help="a file written by `sessionlens export --format jsonl`")
@@ -1035,14 +1060,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("schemas", cmd_schemas, "write the JSON Schemas of config, eval, dataset, export and --json output")
     sp.add_argument("--out", default="schemas", metavar="DIR", help="directory to write the *.schema.json files to (default schemas)")
 
-    from sessionlens.cli_evals import register as register_evals
-    from sessionlens.cli_rules import register as register_rules
+    if command not in CORE_COMMANDS:
+        from sessionlens.cli_evals import register as register_evals
+        from sessionlens.cli_rules import register as register_rules
 
-    register_evals(sub, common)
-    register_rules(sub, common)
-    from sessionlens.web.cli import register as register_web  # serve, admin, audit, push, views
+        register_evals(sub, common)
+        register_rules(sub, common)
+        from sessionlens.web.cli import register as register_web  # serve, admin, audit, push, views
 
-    register_web(sub, common)
+        register_web(sub, common)
     # hide the internal command from the usage line's {a,b,...} list
     sub._choices_actions = [a for a in sub._choices_actions if a.dest != "__complete"]
     return p
@@ -1059,7 +1085,7 @@ def _exit_code(e: BaseException) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(command_of(sys.argv[1:] if argv is None else argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, or a usage error argparse already printed (one line)

@@ -13,30 +13,47 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
-from sessionlens.models import Event
-from sessionlens.search import SearchIndex
-from sessionlens.services import indexing as indexing_mod
-from sessionlens.services.documents import DiagnosticInfo, Documents
-from sessionlens.services.findings import Findings, FindingTotals, RuleCount, coach_rules
-from sessionlens.services.indexer import Indexer, IndexStats, ProjectResolver
-from sessionlens.services.indexing import AgentInfo, Indexing
 from sessionlens.services.links import IMPORT_PREFIX, LINK_SCHEME, deep_link_for, file_uri, inside_folders, is_imported
-from sessionlens.services.masking import FINDING_TEXT, SESSION_TEXT, mask_row
-from sessionlens.services.outline import OutlineNode
-from sessionlens.services.pricing import Costs, load_prices
-from sessionlens.services.render import html as render_html
-from sessionlens.services.search import Search
-from sessionlens.services.sessions import Sessions, TimelineRow
 from sessionlens.services.settings import Settings
-from sessionlens.services.transcripts import Transcripts
 from sessionlens.store import NotFound, Store, iso, parse_time
+
+if TYPE_CHECKING:
+    from sessionlens.cost import PriceTable
+    from sessionlens.models import Event
+    from sessionlens.search import SearchIndex
+    from sessionlens.services.documents import DiagnosticInfo, Documents
+    from sessionlens.services.findings import Findings, FindingTotals, RuleCount
+    from sessionlens.services.indexer import Indexer, IndexStats, ProjectResolver
+    from sessionlens.services.indexing import AgentInfo, Indexing
+    from sessionlens.services.masking import FINDING_TEXT, SESSION_TEXT, mask_row
+    from sessionlens.services.outline import OutlineNode
+    from sessionlens.services.pricing import Costs, load_prices
+    from sessionlens.services.render import html as render_html
+    from sessionlens.services.search import Search
+    from sessionlens.services.sessions import Sessions, TimelineRow
+    from sessionlens.services.transcripts import Transcripts
 
 __all__ = [
     "App", "DiagnosticInfo", "FINDING_TEXT", "IMPORT_PREFIX", "LINK_SCHEME", "NotFound", "OutlineNode", "SESSION_TEXT",
     "file_uri", "inside_folders", "is_imported", "iso", "load_prices", "mask_row", "parse_time",
 ]
+
+#: re-exported names whose modules load on first use (a CLI command imports only what it runs)
+_LAZY = {"DiagnosticInfo": "sessionlens.services.documents", "OutlineNode": "sessionlens.services.outline",
+         "FINDING_TEXT": "sessionlens.services.masking", "SESSION_TEXT": "sessionlens.services.masking",
+         "mask_row": "sessionlens.services.masking", "load_prices": "sessionlens.services.pricing"}
+
+
+def __getattr__(name: str) -> Any:
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(mod), name)
 
 
 class App:
@@ -45,18 +62,72 @@ class App:
         self.home = self.settings.home
         self.home.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self.prices, self.config_errors = load_prices(self.home)
-        self.search_index = SearchIndex(self.home)
         self.workspace_folders: list[str] = []
         self.api_key: str | None = None
-        # the capability services (each reads the state above through this App)
-        self.indexing = Indexing(self)
-        self.sessions_service = Sessions(self)
-        self.transcripts = Transcripts(self.sessions_service)
-        self.search_service = Search(self)
-        self.documents = Documents(self)
-        self.costs = Costs(self)
-        self.findings_service = Findings(self, self.sessions_service)
+
+    # The shared state and the capability services are made on first use (each reads the state
+    # above through this App): a command imports and opens only what it runs.
+    @cached_property
+    def _prices(self) -> tuple[PriceTable, list[str]]:
+        from sessionlens.services.pricing import load_prices
+
+        return load_prices(self.home)
+
+    @cached_property
+    def prices(self) -> PriceTable:
+        return self._prices[0]
+
+    @cached_property
+    def config_errors(self) -> list[str]:
+        return self._prices[1]
+
+    @cached_property
+    def search_index(self) -> SearchIndex:
+        from sessionlens.search import SearchIndex
+
+        return SearchIndex(self.home)
+
+    @cached_property
+    def indexing(self) -> Indexing:
+        from sessionlens.services.indexing import Indexing
+
+        return Indexing(self)
+
+    @cached_property
+    def sessions_service(self) -> Sessions:
+        from sessionlens.services.sessions import Sessions
+
+        return Sessions(self)
+
+    @cached_property
+    def transcripts(self) -> Transcripts:
+        from sessionlens.services.transcripts import Transcripts
+
+        return Transcripts(self.sessions_service)
+
+    @cached_property
+    def search_service(self) -> Search:
+        from sessionlens.services.search import Search
+
+        return Search(self)
+
+    @cached_property
+    def documents(self) -> Documents:
+        from sessionlens.services.documents import Documents
+
+        return Documents(self)
+
+    @cached_property
+    def costs(self) -> Costs:
+        from sessionlens.services.pricing import Costs
+
+        return Costs(self)
+
+    @cached_property
+    def findings_service(self) -> Findings:
+        from sessionlens.services.findings import Findings
+
+        return Findings(self, self.sessions_service)
 
     # ------------------------------------------------------------------ plumbing
     def db(self) -> Store:
@@ -85,12 +156,18 @@ class App:
         return self.indexing.indexer()
 
     def log_globs(self) -> list[str]:
+        from sessionlens.services import indexing as indexing_mod
+
         return indexing_mod.log_globs()
 
     def is_log_candidate(self, path: str, *, sniff: bool = False) -> bool:
+        from sessionlens.services import indexing as indexing_mod
+
         return indexing_mod.is_log_candidate(path, sniff=sniff)
 
     def agents(self) -> list[AgentInfo]:
+        from sessionlens.services import indexing as indexing_mod
+
         return indexing_mod.agents()
 
     def roots(self, extra: Iterable[str] = ()) -> list[str]:
@@ -187,6 +264,8 @@ class App:
 
     @staticmethod
     def coach_rules() -> dict[str, str]:
+        from sessionlens.services.findings import coach_rules
+
         return coach_rules()
 
     # ------------------------------------------------------------------ document views (LSP)

@@ -7,20 +7,25 @@ host's mutable state (workspace folders, prices) through it, never a copy.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from sessionlens.cost import PriceTable
-from sessionlens.search import SearchIndex
-from sessionlens.services.settings import Settings
-from sessionlens.store import Store
+if TYPE_CHECKING:
+    from sessionlens.cost import PriceTable
+    from sessionlens.search import SearchIndex
+    from sessionlens.services.settings import Settings
+    from sessionlens.store import Store
 
 
 class Host(Protocol):
     settings: Settings
     home: Path
     workspace_folders: list[str]
-    search_index: SearchIndex
-    prices: PriceTable
+
+    @property
+    def search_index(self) -> SearchIndex: ...  # made on first use
+
+    @property
+    def prices(self) -> PriceTable: ...
 
     def db(self) -> Store: ...
 

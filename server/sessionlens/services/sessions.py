@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from sessionlens.agents.base import source_exists
 from sessionlens.coach.redact import egress, redact_event
 from sessionlens.models import Event, EventKind
 from sessionlens.services import render
@@ -53,7 +54,7 @@ class Sessions:
             r["imported"] = is_imported(r.get("path"))
             mask_row(r, SESSION_TEXT)  # titles, folders, remotes are shown everywhere: masked
             # history outlives files: a session whose log is gone still opens from the store
-            r["log_missing"] = not (r.get("path") and os.path.exists(r["path"]))
+            r["log_missing"] = not source_exists(r.get("path"))
             r["subagents"] = subs.get(r["id"], 0)
         return rows
 
@@ -117,7 +118,7 @@ class Sessions:
         return render_html.SessionData(
             session=s, turns=db.turns(s["id"]), events=events, totals=db.session_totals([s["id"]]),
             turn_usage=db.turn_usage(s["id"]), findings=db.findings(session_id=s["id"]),
-            subagents=db.subagent_sessions(s["id"]), log_missing=not (s.get("path") and os.path.exists(s["path"])),
+            subagents=db.subagent_sessions(s["id"]), log_missing=not source_exists(s.get("path")),
         )
 
     def timeline(self, ref: str, *, redact: bool = True) -> tuple[dict[str, Any], builtins.list[TimelineRow]]:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import apsw
 import orjson
@@ -50,6 +50,11 @@ class WriterBusy(StoreError):
 
 class NotFound(StoreError):
     """No session, finding, file or run matches what was asked for."""
+
+
+def _pairs(rows: Iterable[Sequence[Any]]) -> dict[Any, Any]:
+    """A two-column result as a dict (first column -> second)."""
+    return {r[0]: r[1] for r in rows}
 
 
 def _ts(dt: datetime | None) -> float | None:
@@ -193,7 +198,7 @@ def prepare_parse(
         s.cli_version, s.originator, _ts(s.started_at), _ts(s.ended_at), s.parent_session_id, s.agent_id, s.title,
         int(bool(getattr(s, "usage_lower_bound", False))),
     )
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     append = rows.append
     kind_value = _KIND_VALUE
     dumps = orjson.dumps
@@ -541,8 +546,16 @@ class Store:
         self.conn.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, value))
 
     # ------------------------------------------------------------------ files
-    def file_rows(self) -> dict[str, FileRow]:
-        return {r[1]: FileRow(*r) for r in self.conn.execute(f"SELECT {FILE_COLS} FROM files")}
+    def file_rows(self, paths: list[str] | None = None) -> dict[str, FileRow]:
+        """Every file's row, or only those of ``paths`` (a live append's pass reads one row, not 10,000)."""
+        if paths is None:
+            return {r[1]: FileRow(*r) for r in self.conn.execute(f"SELECT {FILE_COLS} FROM files")}
+        out: dict[str, FileRow] = {}
+        for i in range(0, len(paths), 500):
+            part = paths[i:i + 500]
+            q = f"SELECT {FILE_COLS} FROM files WHERE path IN ({','.join('?' * len(part))})"
+            out.update((r[1], FileRow(*r)) for r in self.conn.execute(q, part))
+        return out
 
     def file_row(self, path: str) -> FileRow | None:
         r = self.conn.execute(f"SELECT {FILE_COLS} FROM files WHERE path=?", (path,)).fetchone()
@@ -739,7 +752,8 @@ class Store:
 
     # ------------------------------------------------------------------ search queue
     def search_queue(self, limit: int = 10_000) -> list[tuple[int, int, str, int]]:
-        return self.conn.execute("SELECT id, file_id, op, from_seq FROM search_queue ORDER BY id LIMIT ?", (limit,)).fetchall()
+        return cast(list[tuple[int, int, str, int]],
+                    self.conn.execute("SELECT id, file_id, op, from_seq FROM search_queue ORDER BY id LIMIT ?", (limit,)).fetchall())
 
     def clear_search_queue(self, upto_id: int) -> None:
         self.conn.execute("DELETE FROM search_queue WHERE id<=?", (upto_id,))
@@ -784,14 +798,14 @@ class Store:
 
     # ------------------------------------------------------------------ reads
     def sessions_per_agent(self) -> dict[str, int]:
-        return dict(self.conn.execute("SELECT agent, count(*) FROM sessions GROUP BY agent").fetchall())
+        return _pairs(self.conn.execute("SELECT agent, count(*) FROM sessions GROUP BY agent").fetchall())
 
     def all_session_ids(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT id FROM sessions")]
 
     def subagent_counts(self) -> dict[str, int]:
         """Parent session id -> its number of sub-agent sessions."""
-        return dict(self.conn.execute(
+        return _pairs(self.conn.execute(
             "SELECT parent_session_id, count(*) FROM sessions WHERE parent_session_id IS NOT NULL GROUP BY 1").fetchall())
 
     def last_indexed_at(self) -> float | None:
@@ -831,12 +845,18 @@ class Store:
         f = session_query.SessionFilter(
             project=project, agent=agent, since=since, until=until, projects_under=tuple(projects_under), limit=max(1, limit),
             include_subagents=include_subagents, text=query, has_findings=has_findings,
-            sort=sort if sort in session_query.ORDER_BY else "started", descending=descending, offset=max(0, offset))  # type: ignore[arg-type]
+            sort=sort if sort in session_query.ORDER_BY else "started", descending=descending, offset=max(0, offset))
         return [m.model_dump() for m in session_query.query(self, f)]
 
     def get_session(self, session_id: str) -> dict[str, Any] | None:
         r = self.conn.execute(f"SELECT {SESSION_COLS} FROM sessions s JOIN files f ON f.id=s.file_id WHERE s.id=?", (session_id,)).fetchone()
         return row_to_session_dict(r) if r else None
+
+    def session_source(self, session_id: str) -> str | None:
+        """The path of the source a session was read from (its log may be gone since), or None."""
+        r = self.conn.execute("SELECT f.path FROM sessions s JOIN files f ON f.id=s.file_id WHERE s.id=?",
+                              (session_id,)).fetchone()
+        return r[0] if r else None
 
     def find_session_prefix(self, prefix: str) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT id FROM sessions WHERE id LIKE ? ORDER BY id LIMIT 5", (prefix + "%",))]
@@ -942,7 +962,7 @@ class Store:
 
     def agent_calls(self, file_id: int) -> dict[str, str]:
         """Sub-agent id -> the tool call (Task/Agent) that started it, from the lines that name both."""
-        return dict(self.conn.execute(
+        return _pairs(self.conn.execute(
             "SELECT agent_id, min(parent_call_id) FROM events WHERE file_id=? AND agent_id IS NOT NULL "
             "AND parent_call_id IS NOT NULL GROUP BY agent_id", (file_id,)).fetchall())
 
@@ -972,7 +992,7 @@ class Store:
         return min(hits) if hits else None
 
     def line_spans(self, file_id: int) -> list[tuple[int, int]]:
-        return self.conn.execute("SELECT seq, length FROM events WHERE file_id=? ORDER BY seq", (file_id,)).fetchall()
+        return cast(list[tuple[int, int]], self.conn.execute("SELECT seq, length FROM events WHERE file_id=? ORDER BY seq", (file_id,)).fetchall())
 
     def turns(self, session_id: str) -> list[Turn]:
         out = []
@@ -1029,7 +1049,7 @@ class Store:
                        coalesce(sum(cost_usd),0), coalesce(sum(1-cost_known),0), count(*)
                 FROM usage WHERE session_id IN ({q})""",
             list(session_ids),
-        ).fetchone()
+        ).fetchone() or (0, 0, 0, 0, 0, 0, 0.0, 0, 0)  # an aggregate always has its row
         out = dict(zip(("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "unknown", "requests"), r))
         untracked = [row[0] for row in self.conn.execute(f"SELECT agent FROM sessions WHERE id IN ({q})", list(session_ids))
                      if not records_tokens(row[0])]
@@ -1059,7 +1079,8 @@ class Store:
         }.get(by)
         if group is None:
             raise StoreError(f"cannot group usage by {by!r}; use day, week, month, session, model, project or agent")
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if since is not None:
             where.append("u.ts >= ?")
             args.append(since)
@@ -1091,7 +1112,8 @@ class Store:
     def findings(self, *, file_id: int | None = None, session_id: str | None = None, project: str | None = None,
                  rule: str | None = None, seq: int | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
         """Findings, filtered; ``seq`` (with ``file_id``) picks one line's findings through the (file_id, seq) index."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if file_id is not None:
             where.append("fi.file_id=?")
             args.append(file_id)
@@ -1141,13 +1163,13 @@ class Store:
                   FROM files f JOIN sessions s ON s.file_id=f.id WHERE f.status='ok' AND f.mtime_ns != 0"""
         rows = self.conn.execute(sql).fetchall()
         want = set(paths) if paths is not None else None
-        out = []
+        out: list[tuple[int, str, str | None, dict[str, Any]]] = []
         for r in rows:
             if want is not None and r[1] not in want:
                 continue
             d = row_to_session_dict(r[3:])
             d.setdefault("path", r[1])
-            out.append((r[0], r[1], r[2], d))
+            out.append((cast(int, r[0]), cast(str, r[1]), cast("str | None", r[2]), d))
         return out
 
     @staticmethod
@@ -1181,8 +1203,8 @@ class Store:
         r = self.conn.execute(
             f"SELECT count(*), count(DISTINCT fi.session_id) FROM findings fi LEFT JOIN sessions s ON s.id=fi.session_id {where}",
             args,
-        ).fetchone()
-        return int(r[0]), int(r[1])
+        ).fetchone() or (0, 0)  # an aggregate always has its row
+        return cast(int, r[0]), cast(int, r[1])
 
     # ------------------------------------------------------------------ llm cache / conversations
     def cache_get(self, key: str) -> str | None:

@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from sessionlens.agents.registry import label as agent_label
 from sessionlens.models import Event, EventKind, Turn
 from sessionlens.services.render import blocks as B
 from sessionlens.services.render import diff as D
@@ -117,6 +118,10 @@ def usage_html(u: dict[str, Any] | None) -> str:
 
 
 def _line_link(ev: Event) -> str:
+    row = (ev.extra or {}).get("row")
+    if isinstance(row, dict):  # a database row, not a line of a text log: nothing to reveal in an editor
+        where = " ".join(str(row[k]) for k in ("table", "id") if row.get(k) is not None)
+        return f'<span class="sl-line sl-row" title="{esc("row " + where)} of the agent\'s database">#{ev.seq}</span>'
     return (f'<a class="sl-line" href="#e{ev.seq}" data-line="{ev.line}" title="show line {ev.line} of the raw log">'
             f'line {ev.line}</a>')
 
@@ -399,7 +404,7 @@ def _header(d: SessionData) -> str:
     s = d.session
     tot = d.totals or {}
     rows = [
-        ("Agent", s.get("agent")), ("Project", s.get("project")), ("Directory", s.get("cwd")),
+        ("Agent", agent_label(s["agent"]) if s.get("agent") else None), ("Project", s.get("project")), ("Directory", s.get("cwd")),
         ("Branch", s.get("git_branch")), ("Models", ", ".join(s.get("models") or [])),
         ("Started", s.get("started_at_text")), ("Log", s.get("path")),
     ]
@@ -409,6 +414,9 @@ def _header(d: SessionData) -> str:
     totals = usage_html({"input": tot.get("input"), "cache_read": tot.get("cache_read"),
                          "cache_write_5m": tot.get("cache_write_5m"), "cache_write_1h": tot.get("cache_write_1h"),
                          "output": tot.get("output"), "cost_usd": tot.get("cost_usd"), "unknown": tot.get("unknown")}) if tot else ""
+    if tot.get("untracked_sessions") and not tot.get("requests"):  # Cursor: no tokens recorded, never "0"
+        totals = ('<span class="sl-usage" title="this agent records no token counts">'
+                  'tokens unknown (not recorded by the agent)</span>')
     finds = ""
     if d.findings:
         lis = "".join(f'<li><a href="#e{f["seq"]}">line {f["seq"]}</a> <b>{esc(f["rule_id"])}</b> {esc(f["message"])}</li>'
@@ -420,7 +428,8 @@ def _header(d: SessionData) -> str:
                       for x in d.subagents)
         subs = f'<details class="sl-subagents"><summary>{len(d.subagents)} sub-agent run{"s" if len(d.subagents) != 1 else ""}</summary><ul>{lis}</ul></details>'
     return (f'<header class="sl-head"><h1>{esc(s.get("title") or s.get("id"))}</h1>{missing}'
-            f'<div class="sl-totals">{fmt_int(s.get("turns"))} turns · {fmt_int(s.get("events"))} events · {totals}</div>'
+            f'<div class="sl-totals">{fmt_int(s.get("turns"))} turn{"" if s.get("turns") == 1 else "s"} · '
+            f'{fmt_int(s.get("events"))} event{"" if s.get("events") == 1 else "s"} · {totals}</div>'
             f'<dl class="sl-facts">{cells}<div><dt>Session</dt><dd><code>{esc(s.get("id"))}</code></dd></div></dl>{finds}{subs}</header>')
 
 
