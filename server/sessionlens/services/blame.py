@@ -405,7 +405,7 @@ def _short(text: str | None, limit: int = 80) -> str:
     return t if len(t) <= limit else t[: limit - 1] + "…"
 
 
-def headline(d: dict[str, Any]) -> str:
+def headline(d: dict[str, Any], current: str | None = None) -> str:
     """``Claude Code · 2026-02-11 · turn 3: *Implement spotter-gqc* · Edit of annotation.ex`` (Markdown, escaped)."""
     parts = [md_text(d["agent_label"])]
     if d.get("ts"):
@@ -415,7 +415,10 @@ def headline(d: dict[str, Any]) -> str:
         parts.append(f"turn {d['turn'] + 1}" + (f": *{md_text(_short(what))}*" if what else ""))
     elif what:
         parts.append(f"*{md_text(_short(what))}*")
-    parts.append(f"{md_text(d.get('tool') or d.get('op') or 'edit')} of {md_text(os.path.basename(d['path']))}")
+    what = f"{md_text(d.get('tool') or d.get('op') or 'edit')} of {md_text(os.path.basename(d['path']))}"
+    if current is not None and d["path"] != current and "/" + d["path"] != current:
+        what += f" (now {md_text(current)})"
+    parts.append(what)
     return " · ".join(parts)
 
 
@@ -445,3 +448,35 @@ def service(app: App) -> BlameService:
         if s is None:
             s = _SERVICES[app] = BlameService(app)
         return s
+
+
+def report(app: App, path: str, text: str | None = None, line: int | None = None, *, use_git: bool = True) -> dict[str, Any]:
+    """The blame of a file as the ``sessionlens.blame`` command and ``sessionlens blame --json`` answer it."""
+    svc = service(app)
+    fb = svc.file(path, text, use_git=use_git)
+    index = {s["session_id"]: i for i, s in enumerate(fb.sessions)}
+    writer = None
+    if line is not None and 0 <= line < len(fb.lines) and fb.lines[line] is not None:
+        writer = svc.describe(fb.lines[line])  # type: ignore[arg-type]
+    return {
+        "path": fb.path, "rel": fb.rel, "root": fb.root, "git": fb.git, "names": fb.names, "line_count": len(fb.lines),
+        "attributed": fb.attributed, "sessions": fb.sessions,
+        "writers": [index.get(w.session_id) if w is not None else None for w in fb.lines], "writer": writer,
+    }
+
+
+def lens_title(sessions: list[dict[str, Any]], now: float | None = None) -> str | None:
+    """``edited in 4 agent sessions, last 2 days ago`` (None when no session edited the file)."""
+    if not sessions:
+        return None
+    n = len(sessions)
+    last = max((s["last"] for s in sessions if s.get("last")), default=None)
+    return f"edited in {n} agent session{'s' if n != 1 else ''}, last {ago(last, now)}"
+
+
+def hover_markdown(d: dict[str, Any], link: str, others: int = 0, current: str | None = None) -> str:
+    """A line's hover: the headline, the link to the edit in its transcript."""
+    out = [headline(d, current), "", f"[Open the transcript at this edit]({link})"]
+    if others:
+        out[-1] += f" · {others} other session{'s' if others != 1 else ''} edited this file"
+    return "\n".join(out)
