@@ -1012,11 +1012,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("schemas", cmd_schemas, "write the JSON Schemas of config, eval, dataset, export and --json output")
     sp.add_argument("--out", default="schemas", metavar="DIR", help="directory to write the *.schema.json files to (default schemas)")
 
+    from sessionlens.cli_blame import register as register_blame
     from sessionlens.cli_evals import register as register_evals
     from sessionlens.cli_rules import register as register_rules
 
     register_evals(sub, common)
     register_rules(sub, common)
+    register_blame(sub, common)
     from sessionlens.web.cli import register as register_web  # serve, admin, audit, push, views
 
     register_web(sub, common)
