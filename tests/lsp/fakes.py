@@ -16,8 +16,9 @@ from sessionlens.lsp.core import SessionLensServer
 from sessionlens.lsp.features import FEATURES
 from sessionlens.services.app import App
 from sessionlens.services.coaching import CoachService
+from sessionlens.services.hubclient import TeamHubs
 from sessionlens.services.settings import Settings
-from sessionlens.services.watch import LogWatcher
+from sessionlens.services.watch import RootWatcher
 
 
 @dataclass
@@ -81,11 +82,12 @@ class FakeServer:
         self.last_status: dict[str, Any] = {}
         self.init_options: dict[str, Any] = {}
         self.tasks: set[Any] = set()
-        self.watcher = LogWatcher(lambda: self.app.db().file_rows())
+        self.watcher = RootWatcher(lambda: self.app.db().file_rows())
         self.providers = [f.documents for f in FEATURES if f.documents is not None]
         self._app = self.app
         self._coach = self.coach
         self._error_reported: set[str] = set()
+        self.hubs = TeamHubs()
 
     # borrowed from the real server
     read_document = SessionLensServer.read_document

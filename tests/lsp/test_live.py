@@ -1,10 +1,11 @@
 """Live indexing over LSP: a line appended to a running session becomes searchable and shows in the open
-document; a root outside the workspace is polled; two servers (editor windows) share one store."""
+document; a root outside the workspace is followed (file-system events, or polling without the library); two servers (editor windows) share one store."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from pathlib import Path
 
@@ -29,8 +30,8 @@ def appended_line(marker: str) -> str:
                                    "images": [], "local_images": [], "text_elements": []}}) + "\n"
 
 
-async def start(home: Path, ws: Path, init: dict | None = None):
-    cfg = ClientServerConfig(server_command=server_command(), server_env=server_env(home))
+async def start(home: Path, ws: Path, init: dict | None = None, env: dict[str, str] | None = None):
+    cfg = ClientServerConfig(server_command=server_command(), server_env={**server_env(home), **(env or {})})
     client = await cfg.start()
     await client.initialize_session(T.InitializeParams(
         capabilities=vscode_caps(), workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
@@ -97,18 +98,32 @@ async def test_append_watched_file_is_searchable_and_reflected(tmp_path):
         await stop(client)
 
 
-async def test_root_outside_workspace_is_polled(tmp_path):
+@pytest.mark.parametrize("watcher", ["events", "polling"])
+async def test_root_outside_workspace_is_followed(tmp_path, watcher):
+    """The server's own watcher finds an append outside the workspace (no editor event): file-system
+    events, or polling when the watcher library cannot be imported."""
     ws = tmp_path / "ws"
     ws.mkdir()
     outside = tmp_path / "agent-home" / "sessions"
     log = copy_log(outside / "2026" / "01" / "25" / "rollout-x.jsonl")
-    client = await start(tmp_path / "home", ws, {"logRoots": [str(outside.parent)]})
+    env = None
+    if watcher == "polling":
+        hidden = tmp_path / "hidden" / "watchfiles"
+        hidden.mkdir(parents=True)
+        (hidden / "__init__.py").write_text("raise ImportError('watchfiles hidden by the test')\n")
+        env = {"PYTHONPATH": os.pathsep.join([str(hidden.parent), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    client = await start(tmp_path / "home", ws, {"logRoots": [str(outside.parent)]}, env=env)
     try:
         await wait_idle(client)
         with log.open("a") as f:
             f.write(appended_line(MARKER + "polled"))
         hits, _ = await until(lambda: search(client, MARKER + "polled"))
         assert hits[0]["path"] == str(log)
+        st = await client.workspace_execute_command_async(T.ExecuteCommandParams(command="sessionlens.status", arguments=[{}]))
+        if watcher == "events":
+            assert st["watch"] == "events" and st["polled"] == {}
+        else:
+            assert st["watch"] == "poll" and "watchfiles" in st["polled"][str(outside.parent)]
     finally:
         await stop(client)
 

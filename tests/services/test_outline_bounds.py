@@ -3,7 +3,7 @@ events and one "… K more events" child covering the rest; outlines are cached 
 
 import shutil
 
-from sessionlens.services import app as app_mod
+from sessionlens.services import outline as outline_mod
 from sessionlens.services.app import App
 from sessionlens.services.settings import Settings
 
@@ -27,14 +27,14 @@ def _setup(corpus, tmp_path):
 
 def test_bounded_outline_keeps_notable_events_and_covers_the_rest(corpus, tmp_path, monkeypatch):
     app, path = _setup(corpus, tmp_path)
-    monkeypatch.setattr(app_mod, "OUTLINE_TURN_CHILDREN", 10**6)
-    monkeypatch.setattr(app_mod, "OUTLINE_BUDGET", 10**9)
+    monkeypatch.setattr(outline_mod, "OUTLINE_TURN_CHILDREN", 10**6)
+    monkeypatch.setattr(outline_mod, "OUTLINE_BUDGET", 10**9)
     full = app.outline(path)[0]
     turns = [n for n in full.children if n.name.startswith("Turn ")]
     events = [n for n in _walk(full.children) if n.kind not in ("turn",)]
     assert len(turns) >= 2 and len(events) > 6
-    monkeypatch.setattr(app_mod, "OUTLINE_MAX_TURNS", 1)
-    monkeypatch.setattr(app_mod, "OUTLINE_TURN_CHILDREN", 3)
+    monkeypatch.setattr(outline_mod, "OUTLINE_MAX_TURNS", 1)
+    monkeypatch.setattr(outline_mod, "OUTLINE_TURN_CHILDREN", 3)
     app._outline_cache.clear()
     small = app.outline(path)[0]
     assert small.start == full.start and small.end == full.end
@@ -47,8 +47,8 @@ def test_bounded_outline_keeps_notable_events_and_covers_the_rest(corpus, tmp_pa
     assert more.name == f"… {n_total - 3} more events"
     assert [k.start for k in kept] == sorted(k.start for k in kept)
     # errors and failing calls come first; the "more" child spans the left-out lines
-    ranks = sorted(app_mod._rank(c) for t in turns for c in t.children)
-    assert sorted(app_mod._rank(k) for k in kept) == ranks[:3]
+    ranks = sorted(outline_mod._rank(c) for t in turns for c in t.children)
+    assert sorted(outline_mod._rank(k) for k in kept) == ranks[:3]
     left_out = [c for t in turns for c in t.children if c.start not in {k.start for k in kept}]
     assert more.start == min(c.start for c in left_out) and more.end == max(c.end for c in left_out)
 

@@ -34,6 +34,17 @@ def _is_log(name: str, path: str) -> bool:
     return name not in _SKIP_FILES and (name.endswith(_GZ) or registry.is_candidate(path, name))
 
 
+def is_log_path(path: str) -> bool:
+    """Whether walking a folder would yield this file by its name and place (a file event's path):
+    an agent's log name, not a prompt history, not under ``node_modules``, ``.git`` or ``tool-results``."""
+    return not in_skipped_dir(path) and _is_log(os.path.basename(path), path)
+
+
+def in_skipped_dir(path: str) -> bool:
+    """Whether ``path`` lies under a folder the walk skips (``node_modules``, ``.git``, ``tool-results``)."""
+    return not _SKIP_DIRS.isdisjoint(path.split(os.sep)[:-1])
+
+
 def shown_path(path: str) -> str:
     """A path fit to show and store: undecodable bytes of a non-UTF-8 name as backslash escapes."""
     try:
@@ -124,4 +135,4 @@ def discover(paths: Iterable[str], dirs: list[str] | None = None,
                 yield f
 
 
-__all__ = ["Root", "default_roots", "discover"]
+__all__ = ["Root", "default_roots", "discover", "in_skipped_dir", "is_log_path"]

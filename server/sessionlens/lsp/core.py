@@ -23,8 +23,9 @@ from sessionlens.lsp.convert import path_to_uri, uri_to_path
 from sessionlens.models.api import StatusNotification
 from sessionlens.services.app import App
 from sessionlens.services.coaching import CoachService
+from sessionlens.services.hubclient import TeamHubs
 from sessionlens.services.settings import merge_settings
-from sessionlens.services.watch import LogWatcher
+from sessionlens.services.watch import RootWatcher
 
 if TYPE_CHECKING:
     from sessionlens.lsp.commands import CommandSpec
@@ -54,8 +55,9 @@ class SessionLensServer(LanguageServer):
         self.last_status: dict[str, Any] = {}
         self._error_reported: set[str] = set()
         self.poll_task: asyncio.Task[Any] | None = None
-        self.watcher = LogWatcher(lambda: self.app.db().file_rows())
+        self.watcher = RootWatcher(lambda: self.app.db().file_rows())
         self.providers: list[DocumentProvider] = []
+        self.hubs = TeamHubs()  # team hubs the editor added (keys in memory only; outlive a configuration change)
 
     # ------------------------------------------------------------------ state
     @property
@@ -112,12 +114,12 @@ class SessionLensServer(LanguageServer):
         except Exception:
             pass
 
-    def notify_status(self, state: Literal["indexing", "idle"], message: str = "") -> None:
-        counts: dict[str, int] = {}
-        try:
-            counts = self.app.db().counts() if self.initialized else {}
-        except Exception as e:
-            log.warning("status counts failed: %s", e)
+    def notify_status(self, state: Literal["indexing", "idle"], message: str = "", counts: dict[str, int] | None = None) -> None:
+        """Tell the client the indexing state; ``counts`` (the store's, read off the event loop by the
+        caller: counting a big store's events takes a while) default to the last ones sent."""
+        if counts is None:
+            last = self.last_status
+            counts = {k: last.get(k, 0) for k in ("files", "sessions", "events")}
         self.last_status = StatusNotification(
             state=state, files=counts.get("files", 0), sessions=counts.get("sessions", 0), events=counts.get("events", 0),
             message=message).model_dump()
@@ -141,7 +143,8 @@ class SessionLensServer(LanguageServer):
             if old is not None:
                 old.close()
             self.app = App(settings)
-            self.watcher = LogWatcher(lambda: self.app.db().file_rows())  # another store: start afresh
+            self.watcher.close()
+            self.watcher = RootWatcher(lambda: self.app.db().file_rows())  # another store: start afresh
         else:
             old.settings = settings
         self.app.workspace_folders = folders

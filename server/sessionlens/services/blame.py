@@ -32,10 +32,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from sessionlens.agents import registry as agent_registry
 from sessionlens.ingest.edits import line_hash, normalize, unpack_hashes
+from sessionlens.services.links import deep_link_for
 from sessionlens.services.masking import mask_text
 from sessionlens.services.render.safe_md import md_text
 from sessionlens.store import edits as edits_store
@@ -395,9 +395,8 @@ class BlameService:
 
 
 def session_link(session_id: str, line: int | None = None) -> str:
-    """The ``sessionlens://`` link of a session (at an event's line), as ``App.deep_link_for`` makes them."""
-    link = f"sessionlens://session/{quote(session_id, safe='')}"
-    return link + (f"?event={line}" if line is not None else "")
+    """The ``sessionlens://`` link of a session (at an event's line)."""
+    return deep_link_for(session_id, line)
 
 
 def _short(text: str | None, limit: int = 80) -> str:

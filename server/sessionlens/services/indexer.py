@@ -269,6 +269,10 @@ class _Slot:
         return self.result
 
 
+#: A pass over at most this many files reads only their rows of the files table (a live append's).
+SMALL_PASS_FILES = 1000
+
+
 class Indexer:
     def __init__(self, store: Store, search: SearchIndex, *, prices: PriceTable | None = None, coach_enabled: bool = True,
                  projects: ProjectResolver | None = None, coach_cache: dict | None = None):
@@ -317,7 +321,7 @@ class Indexer:
         self._hash_memo = {}  # the coach's inputs (config, instruction files) as they are in this pass
         self._changed_sources: set[str] = set()
         try:
-            rows = self.store.file_rows()
+            rows = self.store.file_rows(files if len(files) <= SMALL_PASS_FILES else None)
             self._rows = rows
             todo = []
             unchanged: list[str] = []
@@ -492,6 +496,8 @@ class Indexer:
         rows = getattr(self, "_rows", None) or {}
         with agent_registry.open_source(adapter, path) as src:
             members = adapter.members(src)
+            if adapter.yields_to_logged:  # a session the store has from the agent's own log is not read again
+                members = [(k, fp) for k, fp in members if store.session_source(k) in (None, member_path(path, k))]
             keep = {member_path(path, key) for key, _ in members}
             todo = []
             for key, fp in members:

@@ -5,8 +5,9 @@ them in the excerpt is masked, with highlight ranges moved to follow the masked 
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from sessionlens.coach.redact import find_secrets, redact
+from sessionlens.coach.redact import egress, find_secrets, may_hold_secret, redact
 
 MIN_PIECE = 6  # a shorter piece of a secret at an excerpt's edge is left alone (it could be any word)
 
@@ -91,3 +92,17 @@ def mask_excerpt(excerpt: str, highlights: list | None = None, full_text: str | 
 
 def mask_text(text: str | None) -> str | None:
     return redact(text) if text else text
+
+
+#: Fields of a session row / a finding row that hold text from a log (masked for display).
+SESSION_TEXT = ("title", "cwd", "project", "project_name", "git_remote", "git_branch", "originator")
+FINDING_TEXT = ("message", "guideline", "title", "cwd", "project", "related", "data")
+
+
+def mask_row(row: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """``row`` with the secrets in ``keys`` masked (in place; returned for chaining)."""
+    for k in keys:
+        v = row.get(k)
+        if v and (not isinstance(v, str) or may_hold_secret(v)):
+            row[k] = egress(v)
+    return row

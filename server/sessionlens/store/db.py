@@ -16,19 +16,20 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 import apsw
 import orjson
 
-from sessionlens.agents import registry as agent_registry
 from sessionlens.models import Event, EventKind, ParseProblem, ParseResult, Session, TokenUsage, Turn
 from sessionlens.models.construct import construct as _construct
 from sessionlens.models.limits import EXIT_MAX, EXIT_MIN, INT64_MAX, MAX_DURATION_MS, MAX_TOKENS, clamp_int
 from sessionlens.models.limits import dumps as _safe_dumps
 from sessionlens.models.limits import epoch as _epoch
 from sessionlens.store import edits as _edits
+from sessionlens.store import sessions as session_query
 from sessionlens.store.schema import MIGRATIONS
+from sessionlens.store.sessions import records_tokens
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,11 @@ class NotFound(StoreError):
     """No session, finding, file or run matches what was asked for."""
 
 
+def _pairs(rows: Iterable[Sequence[Any]]) -> dict[Any, Any]:
+    """A two-column result as a dict (first column -> second)."""
+    return {r[0]: r[1] for r in rows}
+
+
 def _ts(dt: datetime | None) -> float | None:
     """Epoch seconds of ``dt`` (None when out of the kept range: a timestamp from a log in year 1 or
     9999 must not fail a write)."""
@@ -62,12 +68,6 @@ def local_day(ts: float | None) -> str | None:
     if ts is None:
         return None
     return time.strftime("%Y-%m-%d", time.localtime(ts))
-
-
-def _records_tokens(agent: str | None) -> bool:
-    """False for agents whose logs hold no token counts (their totals are unknown, not 0)."""
-    a = agent_registry.get(agent) if agent else None
-    return a is None or a.records_tokens
 
 
 def _dumps(obj: Any) -> str:
@@ -200,7 +200,7 @@ def prepare_parse(
         s.cli_version, s.originator, _ts(s.started_at), _ts(s.ended_at), s.parent_session_id, s.agent_id, s.title,
         int(bool(getattr(s, "usage_lower_bound", False))),
     )
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     append = rows.append
     kind_value = _KIND_VALUE
     dumps = orjson.dumps
@@ -311,6 +311,33 @@ class WriterLock:
 
     def __exit__(self, *exc):
         self.release()
+
+
+class OutlineRow(NamedTuple):
+    """What an outline needs of an event (``Store.outline_rows``)."""
+
+    seq: int
+    kind: str
+    subtype: str | None
+    turn: int | None
+    tool: str | None
+    command: str | None
+    text: str | None  # an excerpt: a call's input (enough to name it), else its first 200 characters
+    files: str | None  # JSON list
+    flags: int
+    is_error: int | None
+    exit_code: int | None
+    call_id: str | None
+    agent_id: str | None
+    parent_call_id: str | None
+    description: str | None  # a call's own description (Bash, Task)
+
+
+class FindingCount(NamedTuple):
+    rule_id: str
+    severity: str
+    findings: int
+    sessions: int
 
 
 @dataclass
@@ -529,8 +556,16 @@ class Store:
         self.conn.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, value))
 
     # ------------------------------------------------------------------ files
-    def file_rows(self) -> dict[str, FileRow]:
-        return {r[1]: FileRow(*r) for r in self.conn.execute(f"SELECT {FILE_COLS} FROM files")}
+    def file_rows(self, paths: list[str] | None = None) -> dict[str, FileRow]:
+        """Every file's row, or only those of ``paths`` (a live append's pass reads one row, not 10,000)."""
+        if paths is None:
+            return {r[1]: FileRow(*r) for r in self.conn.execute(f"SELECT {FILE_COLS} FROM files")}
+        out: dict[str, FileRow] = {}
+        for i in range(0, len(paths), 500):
+            part = paths[i:i + 500]
+            q = f"SELECT {FILE_COLS} FROM files WHERE path IN ({','.join('?' * len(part))})"
+            out.update((r[1], FileRow(*r)) for r in self.conn.execute(q, part))
+        return out
 
     def file_row(self, path: str) -> FileRow | None:
         r = self.conn.execute(f"SELECT {FILE_COLS} FROM files WHERE path=?", (path,)).fetchone()
@@ -730,7 +765,8 @@ class Store:
 
     # ------------------------------------------------------------------ search queue
     def search_queue(self, limit: int = 10_000) -> list[tuple[int, int, str, int]]:
-        return self.conn.execute("SELECT id, file_id, op, from_seq FROM search_queue ORDER BY id LIMIT ?", (limit,)).fetchall()
+        return cast(list[tuple[int, int, str, int]],
+                    self.conn.execute("SELECT id, file_id, op, from_seq FROM search_queue ORDER BY id LIMIT ?", (limit,)).fetchall())
 
     def clear_search_queue(self, upto_id: int) -> None:
         self.conn.execute("DELETE FROM search_queue WHERE id<=?", (upto_id,))
@@ -774,6 +810,22 @@ class Store:
         ).fetchone()
 
     # ------------------------------------------------------------------ reads
+    def sessions_per_agent(self) -> dict[str, int]:
+        return _pairs(self.conn.execute("SELECT agent, count(*) FROM sessions GROUP BY agent").fetchall())
+
+    def all_session_ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM sessions")]
+
+    def subagent_counts(self) -> dict[str, int]:
+        """Parent session id -> its number of sub-agent sessions."""
+        return _pairs(self.conn.execute(
+            "SELECT parent_session_id, count(*) FROM sessions WHERE parent_session_id IS NOT NULL GROUP BY 1").fetchall())
+
+    def last_indexed_at(self) -> float | None:
+        """When any file was last indexed (moves on every indexing pass that changed something)."""
+        v = self.conn.execute("SELECT max(indexed_at) FROM files").get
+        return float(v) if v is not None else None
+
     def counts(self) -> dict[str, int]:
         c = self.conn
         return {
@@ -796,55 +848,28 @@ class Store:
         limit: int = 100,
         include_subagents: bool = True,
         query: str | None = None,
+        has_findings: bool = False,
+        sort: str = "started",
+        descending: bool = True,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
-        where, args = [], []
-        if project:
-            where.append("(s.project = ? OR s.project LIKE ? OR s.cwd = ?)")
-            args += [project, f"%/{project}", project]
-        if agent:
-            where.append("s.agent = ?")
-            args.append(agent)
-        if since is not None:
-            where.append("COALESCE(s.ended_at, s.started_at) >= ?")
-            args.append(since)
-        if until is not None:
-            where.append("s.started_at < ?")
-            args.append(until)
-        if projects_under:
-            ors = []
-            for root in projects_under:
-                ors.append("(s.cwd = ? OR s.cwd LIKE ? OR s.project = ? OR f.path LIKE ?)")
-                args += [root, root.rstrip("/") + "/%", root, root.rstrip("/") + "/%"]
-            where.append("(" + " OR ".join(ors) + ")")
-        if not include_subagents:
-            where.append("s.parent_session_id IS NULL")
-        if query:
-            where.append("(s.title LIKE ? OR s.id LIKE ? OR f.path LIKE ?)")
-            args += [f"%{query}%"] * 3
-        sql = f"""SELECT {SESSION_COLS},
-                     (SELECT coalesce(sum(u.cost_usd), 0) FROM usage u WHERE u.session_id = s.id),
-                     (SELECT count(*) FROM usage u WHERE u.session_id = s.id AND u.cost_known = 0),
-                     (SELECT coalesce(CAST(total(u.input + u.cache_read + u.cache_write_5m + u.cache_write_1h + u.output) AS INTEGER), 0)
-                        FROM usage u WHERE u.session_id = s.id)
-                  FROM sessions s JOIN files f ON f.id = s.file_id
-                  {"WHERE " + " AND ".join(where) if where else ""}
-                  ORDER BY COALESCE(s.started_at, 0) DESC LIMIT ?"""
-        out = []
-        for r in self.conn.execute(sql, (*args, limit)):
-            d = row_to_session_dict(r)
-            d["cost_usd"] = r[20]
-            d["cost_known"] = r[21] == 0
-            d["tokens"] = r[22]
-            # e.g. Cursor, or a Copilot legacy session: no tokens recorded -> unknown, never 0
-            if not r[22] and (not _records_tokens(d.get("agent")) or d.get("usage_lower_bound")):
-                d["tokens"] = None
-                d["cost_known"] = False
-            out.append(d)
-        return out
+        """Sessions as dicts (newest first by default): the one builder (``store.sessions``) with
+        these filters; ``query`` is a literal substring of the title, id, project or log path."""
+        f = session_query.SessionFilter(
+            project=project, agent=agent, since=since, until=until, projects_under=tuple(projects_under), limit=max(1, limit),
+            include_subagents=include_subagents, text=query, has_findings=has_findings,
+            sort=sort if sort in session_query.ORDER_BY else "started", descending=descending, offset=max(0, offset))
+        return [m.model_dump() for m in session_query.query(self, f)]
 
     def get_session(self, session_id: str) -> dict[str, Any] | None:
         r = self.conn.execute(f"SELECT {SESSION_COLS} FROM sessions s JOIN files f ON f.id=s.file_id WHERE s.id=?", (session_id,)).fetchone()
         return row_to_session_dict(r) if r else None
+
+    def session_source(self, session_id: str) -> str | None:
+        """The path of the source a session was read from (its log may be gone since), or None."""
+        r = self.conn.execute("SELECT f.path FROM sessions s JOIN files f ON f.id=s.file_id WHERE s.id=?",
+                              (session_id,)).fetchone()
+        return r[0] if r else None
 
     def find_session_prefix(self, prefix: str) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT id FROM sessions WHERE id LIKE ? ORDER BY id LIMIT 5", (prefix + "%",))]
@@ -935,11 +960,9 @@ class Store:
             )
         ]
 
-    def outline_rows(self, file_id: int) -> list[tuple]:
-        """Compact rows for outlines: seq, kind, subtype, turn, tool, command, text excerpt (a call's
-        input: enough to name it), files, flags, is_error, exit_code, call_id, agent_id, parent_call_id,
-        the call's description."""
-        return self.conn.execute(
+    def outline_rows(self, file_id: int) -> list[OutlineRow]:
+        """Compact rows for outlines (``OutlineRow``): a call's text is an excerpt long enough to name it."""
+        return [OutlineRow(*r) for r in self.conn.execute(
             """SELECT seq, kind, subtype, turn, tool, command,
                       CASE WHEN kind IN ('tool_call', 'patch') THEN substr(text, 1, 8000) ELSE substr(text, 1, 200) END,
                       files, flags, is_error, exit_code, call_id, agent_id, parent_call_id,
@@ -948,11 +971,11 @@ class Store:
                  AND kind IN ('user_message','assistant_message','tool_call','patch','compaction','error','tool_result')
                ORDER BY seq""",
             (file_id,),
-        ).fetchall()
+        )]
 
     def agent_calls(self, file_id: int) -> dict[str, str]:
         """Sub-agent id -> the tool call (Task/Agent) that started it, from the lines that name both."""
-        return dict(self.conn.execute(
+        return _pairs(self.conn.execute(
             "SELECT agent_id, min(parent_call_id) FROM events WHERE file_id=? AND agent_id IS NOT NULL "
             "AND parent_call_id IS NOT NULL GROUP BY agent_id", (file_id,)).fetchall())
 
@@ -982,7 +1005,7 @@ class Store:
         return min(hits) if hits else None
 
     def line_spans(self, file_id: int) -> list[tuple[int, int]]:
-        return self.conn.execute("SELECT seq, length FROM events WHERE file_id=? ORDER BY seq", (file_id,)).fetchall()
+        return cast(list[tuple[int, int]], self.conn.execute("SELECT seq, length FROM events WHERE file_id=? ORDER BY seq", (file_id,)).fetchall())
 
     def turns(self, session_id: str) -> list[Turn]:
         out = []
@@ -1039,10 +1062,10 @@ class Store:
                        coalesce(sum(cost_usd),0), coalesce(sum(1-cost_known),0), count(*)
                 FROM usage WHERE session_id IN ({q})""",
             list(session_ids),
-        ).fetchone()
+        ).fetchone() or (0, 0, 0, 0, 0, 0, 0.0, 0, 0)  # an aggregate always has its row
         out = dict(zip(("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "unknown", "requests"), r))
         untracked = [row[0] for row in self.conn.execute(f"SELECT agent FROM sessions WHERE id IN ({q})", list(session_ids))
-                     if not _records_tokens(row[0])]
+                     if not records_tokens(row[0])]
         if untracked:  # sessions of an agent that records no tokens: their figures are unknown
             out["unknown"] += len(untracked)
             out["untracked_sessions"] = len(untracked)
@@ -1069,7 +1092,8 @@ class Store:
         }.get(by)
         if group is None:
             raise StoreError(f"cannot group usage by {by!r}; use day, week, month, session, model, project or agent")
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if since is not None:
             where.append("u.ts >= ?")
             args.append(since)
@@ -1101,7 +1125,8 @@ class Store:
     def findings(self, *, file_id: int | None = None, session_id: str | None = None, project: str | None = None,
                  rule: str | None = None, seq: int | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
         """Findings, filtered; ``seq`` (with ``file_id``) picks one line's findings through the (file_id, seq) index."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if file_id is not None:
             where.append("fi.file_id=?")
             args.append(file_id)
@@ -1151,13 +1176,13 @@ class Store:
                   FROM files f JOIN sessions s ON s.file_id=f.id WHERE f.status='ok' AND f.mtime_ns != 0"""
         rows = self.conn.execute(sql).fetchall()
         want = set(paths) if paths is not None else None
-        out = []
+        out: list[tuple[int, str, str | None, dict[str, Any]]] = []
         for r in rows:
             if want is not None and r[1] not in want:
                 continue
             d = row_to_session_dict(r[3:])
             d.setdefault("path", r[1])
-            out.append((r[0], r[1], r[2], d))
+            out.append((cast(int, r[0]), cast(str, r[1]), cast("str | None", r[2]), d))
         return out
 
     @staticmethod
@@ -1175,14 +1200,14 @@ class Store:
         return ("WHERE " + " AND ".join(conds)) if conds else "", args
 
     def finding_counts(self, project: str | None = None, rule: str | None = None,
-                       session_id: str | None = None) -> list[tuple[str, str, int, int]]:
+                       session_id: str | None = None) -> list[FindingCount]:
         where, args = self._finding_where(project, rule, session_id)
-        return self.conn.execute(
+        return [FindingCount(*r) for r in self.conn.execute(
             f"""SELECT fi.rule_id, fi.severity, count(*), count(DISTINCT fi.session_id)
                 FROM findings fi LEFT JOIN sessions s ON s.id=fi.session_id {where}
                 GROUP BY fi.rule_id, fi.severity ORDER BY count(*) DESC""",
             args,
-        ).fetchall()
+        )]
 
     def finding_totals(self, project: str | None = None, rule: str | None = None,
                        session_id: str | None = None) -> tuple[int, int]:
@@ -1191,8 +1216,8 @@ class Store:
         r = self.conn.execute(
             f"SELECT count(*), count(DISTINCT fi.session_id) FROM findings fi LEFT JOIN sessions s ON s.id=fi.session_id {where}",
             args,
-        ).fetchone()
-        return int(r[0]), int(r[1])
+        ).fetchone() or (0, 0)  # an aggregate always has its row
+        return cast(int, r[0]), cast(int, r[1])
 
     # ------------------------------------------------------------------ llm cache / conversations
     def cache_get(self, key: str) -> str | None:

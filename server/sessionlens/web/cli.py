@@ -181,7 +181,10 @@ def cmd_admin(args) -> int:
             admin = next((u for u in hub.store.users() if u["role"] == "admin"), None)
             if admin is None:
                 raise Fail("no admin account")
-            k = hub.revoke_key(Principal(user=hub.store.user(user_id=admin["id"])), args.key_id)
+            admin_user = hub.store.user(user_id=admin["id"])
+            if admin_user is None:
+                raise Fail("no admin account")
+            k = hub.revoke_key(Principal(user=admin_user), args.key_id)
             hub.audit(actor, "key.revoke", target=f"slk_{k['prefix']}", source="cli")
             _out(f"revoked slk_{k['prefix']}_…")
     except HubError as e:
@@ -256,6 +259,10 @@ def cmd_views(args) -> int:
             f["q"] = args.text
         if args.has_findings:
             f["findings"] = "1"
+        if args.sort:
+            f["sort"] = args.sort
+        if args.asc:
+            f["order"] = "asc"
         try:
             v = svc.save_view(app, args.save, f)
         except svc.ViewError as e:
@@ -413,6 +420,9 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     sp.add_argument("--until", help="the view's end: ISO date/time")
     sp.add_argument("--text", help="the view's text filter (words in titles and prompts)")
     sp.add_argument("--has-findings", action="store_true", help="only sessions with coach findings")
+    sp.add_argument("--sort", choices=("started", "ended", "cost", "tokens", "events", "turns", "findings", "agent", "title"),
+                    help="the view's order (default: newest first)")
+    sp.add_argument("--asc", action="store_true", help="oldest / smallest first")
     sp.set_defaults(func=_wrap(cmd_views))
     for name in ("serve", "admin", "audit", "push", "views"):
         p = sub.choices[name]

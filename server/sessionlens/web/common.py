@@ -17,7 +17,6 @@ from sessionlens.web import html as H
 from sessionlens.web.security import CSRF, PRINCIPAL, RateLimiter, WebConfig, client_address
 
 log = logging.getLogger("sessionlens.web")
-CTX = web.AppKey("ctx", object)
 MAX_QUEUED = 256  # bounded work queue: beyond it requests get 503 with Retry-After
 
 
@@ -75,12 +74,15 @@ class Ctx:
             return bool(self.pending) or self.indexing
 
 
+CTX = web.AppKey("ctx", Ctx)
+
+
 def ctx_of(request: web.Request) -> Ctx:
     return request.app[CTX]
 
 
 # ---------------------------------------------------------------------- helpers
-def page(request: web.Request, title: str, body: str, active: str = "") -> web.Response:
+def page(request: web.Request, title: str, body: str, active: str = "", *, transcript: bool = False) -> web.Response:
     ctx = ctx_of(request)
     p = request.get(PRINCIPAL)
     extra = []
@@ -89,7 +91,8 @@ def page(request: web.Request, title: str, body: str, active: str = "") -> web.R
         if p.role == "admin":
             extra += [("/admin", "Admin"), ("/admin/audit", "Audit")]
     return web.Response(text=H.layout(title, body, active=active, user=p.user["username"] if p else None,
-                                      csrf=request.get(CSRF), extra_nav=extra, team=ctx.hub is not None),
+                                      csrf=request.get(CSRF), extra_nav=extra, team=ctx.hub is not None,
+                                      transcript=transcript),
                         content_type="text/html", charset="utf-8")
 
 

@@ -10,11 +10,12 @@ import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 PRINCIPAL = web.RequestKey("principal", object)
@@ -118,11 +119,11 @@ def security_headers(resp: web.StreamResponse, cfg: WebConfig) -> None:
 
 
 def cookie_kw(cfg: WebConfig, *, max_age: int | None = None) -> dict:
-    kw = {"httponly": True, "samesite": "Strict" if not cfg.team else "Lax", "path": "/", "secure": cfg.tls}
+    kw: dict[str, Any] = {"httponly": True, "samesite": "Strict" if not cfg.team else "Lax", "path": "/", "secure": cfg.tls}
     if max_age is not None:
         kw["max_age"] = max_age
     return kw
 
 
 def token_ok(presented: str | None, cfg: WebConfig) -> bool:
-    return bool(presented) and hmac.compare_digest(presented.encode(), cfg.token.encode())
+    return presented is not None and bool(presented) and hmac.compare_digest(presented.encode(), cfg.token.encode())

@@ -109,12 +109,12 @@ def test_big_session_edits_show_numbered_minimal_diffs(corpus_app, corpus, path)
 
 
 def test_bounded_outline_folds_keep_every_event_reachable(generated, monkeypatch):
-    from sessionlens.services import app as app_mod
+    from sessionlens.services import outline as outline_mod
 
     s = next(x for x in all_sessions(generated) if x["agent"] == "claude" and not x.get("parent_session_id"))
     generated._outline_cache.clear()
     n = _check_outline(generated, s)
-    monkeypatch.setattr(app_mod, "OUTLINE_TURN_CHILDREN", 3)
+    monkeypatch.setattr(outline_mod, "OUTLINE_TURN_CHILDREN", 3)
     generated._outline_cache.clear()
     assert _check_outline(generated, s) == n > 9
     folds = [x for x in _walk(generated.outline(s["path"])) if x.kind == "more"]

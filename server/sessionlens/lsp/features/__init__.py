@@ -14,6 +14,7 @@ from sessionlens.lsp.features import (
     coach,
     evals,
     guidelines,
+    hubs,
     indexing,
     lifecycle,
     logs,
@@ -31,5 +32,6 @@ FEATURES: tuple[Feature, ...] = (
     logs.FEATURE,
     workspace_symbols.FEATURE,
     sessions.FEATURE,
+    hubs.FEATURE,
     coach.FEATURE,
 )

@@ -22,7 +22,7 @@ from sessionlens.lsp.convert import uri_to_path
 from sessionlens.lsp.core import DocumentProvider, Feature, SessionLensServer
 from sessionlens.models.api import BlameParams, BlameResult
 from sessionlens.services import blame as blame_service
-from sessionlens.services.app import inside_folders
+from sessionlens.services.links import inside_folders
 from sessionlens.store import NotFound
 
 log = logging.getLogger("sessionlens.lsp.blame")

@@ -64,7 +64,7 @@ async def run_index(ls: SessionLensServer, *, paths: list[str] | None, title: st
     progress = await Progress.start(ls, title) if (title and show_progress) else Progress(ls, None)
     ls.indexing = True
     if title:
-        ls.notify_status("indexing", title)
+        ls.notify_status("indexing", title, await ls.run(lambda: ls.app.db().counts()))
     last = [0.0]
 
     def on_progress(p: Any) -> None:
@@ -84,10 +84,18 @@ async def run_index(ls: SessionLensServer, *, paths: list[str] | None, title: st
 
         loop.call_soon_threadsafe(send)
 
+    counts: dict[str, int] | None = None
+
     def work() -> IndexStats:
+        nonlocal counts
         targets = ls.app.roots(sorted(ls.extra_paths)) if paths is None else paths
         # another window or the CLI may be writing: wait briefly, then follow its results
-        return ls.app.index(targets, progress=on_progress, lock_timeout=30 if paths is None else 5)
+        st = ls.app.index(targets, progress=on_progress, lock_timeout=30 if paths is None else 5)
+        try:
+            counts = ls.app.db().counts()  # here, not on the event loop
+        except Exception as e:
+            log.warning("status counts failed: %s", e)
+        return st
 
     stats = None
     try:
@@ -100,7 +108,7 @@ async def run_index(ls: SessionLensServer, *, paths: list[str] | None, title: st
             if stats.errors == ["busy"]:
                 msg = "another sessionlens process is indexing; showing its results"
         progress.end(msg)
-    ls.notify_status("idle")
+    ls.notify_status("idle", counts=counts)
     if stats is not None and (stats.files_changed or paths is None):
         await refresh_open_documents(ls, set(stats.changed_paths) if paths is not None else None)
     return stats
@@ -125,19 +133,35 @@ async def refresh_code_lenses(ls: SessionLensServer) -> None:
             log.debug("code lens refresh failed", exc_info=True)
 
 
+def outside_roots(ls: SessionLensServer) -> list[str]:
+    """The log roots the editor's file watcher does not cover: outside every workspace folder, or asked for."""
+    return [r for r in ls.app.roots(sorted(ls.extra_paths))
+            if not any(r == f or r.startswith(f.rstrip("/") + "/") for f in ls.app.workspace_folders)
+            or r in ls.extra_paths]
+
+
 async def poll_loop(ls: SessionLensServer) -> None:
-    """Roots outside the workspace (the agent homes) are polled: a stat per known file and folder
-    (``LogWatcher``), cheap when nothing changed."""
+    """Roots outside the workspace (the agent homes) are followed by file-system events (``RootWatcher``:
+    a thread that hands changed logs to the index loop, nothing runs while nothing changes); this loop
+    only notices new or gone roots, and polls the roots events cannot serve (``LogWatcher``)."""
+    loop = asyncio.get_running_loop()
+
+    def changed_from_thread(paths: list[str]) -> None:
+        loop.call_soon_threadsafe(request_index, ls, paths)
+
+    ls.watcher.on_change = changed_from_thread
     while True:
         await asyncio.sleep(ls.app.settings.poll_interval_s)
-        if ls.indexing or ls.index_wakeup is None:
+        if ls.index_wakeup is None:
             continue
-        outside = [r for r in ls.app.roots(sorted(ls.extra_paths))
-                   if not any(r == f or r.startswith(f.rstrip("/") + "/") for f in ls.app.workspace_folders)
-                   or r in ls.extra_paths]
-        if not outside:
+        roots = outside_roots(ls)
+        watcher = ls.watcher
+        watcher.on_change = changed_from_thread
+        if tuple(roots) != watcher.roots:
+            await ls.run(watcher.set_roots, roots)  # starting a watch walks the folders: off the event loop
+        if ls.indexing or not watcher.needs_poll:
             continue
-        changed = await ls.run(ls.watcher.changed, outside)
+        changed = await ls.run(watcher.poll)
         if changed:
             request_index(ls, changed)
 
@@ -181,7 +205,8 @@ async def status(ls: SessionLensServer, a: StatusParams) -> StatusResult:
     c = await ls.run(lambda: ls.app.db().counts())
     return StatusResult.model_validate({"indexing": ls.indexing, **c, "store": str(ls.app.home),
                                         "globs": ls.app.log_globs(),
-                                        "agents": list(dict.fromkeys(a["agent"] for a in ls.app.agents()))})
+                                        "agents": list(dict.fromkeys(a["agent"] for a in ls.app.agents())),
+                                        "watch": ls.watcher.mode, "polled": dict(ls.watcher.polled)})
 
 
 FEATURE = Feature("indexing", methods=(did_change_watched,), commands=(reindex, status))

@@ -89,6 +89,7 @@ async def initialized(ls: SessionLensServer, params: T.InitializedParams) -> Non
 async def shutdown(ls: SessionLensServer, params: Any) -> None:
     for t in list(ls.tasks):
         t.cancel()
+    ls.watcher.close()
     ls.pool.shutdown(wait=False, cancel_futures=True)
     ls.index_pool.shutdown(wait=False, cancel_futures=True)
 

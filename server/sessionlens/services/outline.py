@@ -1,0 +1,269 @@
+"""The outline of a session log (document symbols): turns with their notable events, sub-agent
+runs under the call that started them, bounded for huge sessions so every event stays reachable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from sessionlens.services import render
+from sessionlens.store import FileRow, OutlineRow, Store
+from sessionlens.store.db import FLAG_SIDECHAIN
+
+#: Outline bounds: a turn (or a block of turns) lists at most this many events, the most notable first ...
+OUTLINE_TURN_CHILDREN = 100
+#: ... within a total of about this many symbols for the whole file (editors choke on tens of thousands) ...
+OUTLINE_BUDGET = 3000
+#: ... and a session with more turns than this shows blocks of consecutive turns instead of single turns.
+OUTLINE_MAX_TURNS = 300
+#: A fold ("… K more events") holds every left-out event (in nested line ranges) while the whole outline
+#: has at most this many nodes; past it (a rollout of hundreds of MB: hundreds of thousands of events), a
+#: fold's line ranges are leaves - the editor goes to the range, the events are its lines - so what is
+#: sent stays about ``2 * OUTLINE_BUDGET`` symbols whatever the file's size.
+OUTLINE_REACHABLE_MAX = 10_000
+OUTLINE_CACHE_FILES = 16
+
+#: Which events an outline keeps first when it cannot keep them all (lower first).
+_PRIORITY = {"subagent": 0, "error": 0, "patch": 2, "tool": 3, "compaction": 3, "message": 4}
+
+
+@dataclass
+class OutlineNode:
+    name: str
+    kind: str  # session | turn | tool | patch | message | error | compaction | subagent | result | more
+    start: int  # 0-based first line
+    end: int  # 0-based last line
+    detail: str = ""
+    end_len: int = 0  # byte length of the last line
+    children: list[OutlineNode] = field(default_factory=list)
+
+
+def _failed(res: OutlineRow | None) -> bool:
+    return res is not None and bool(res.is_error or res.exit_code not in (None, 0))
+
+
+def _event_node(r: OutlineRow, results: dict[str, OutlineRow], lines: dict[int, int], spans: dict[int, int],
+                cwd: str | None) -> OutlineNode | None:
+    ln = lines.get(r.seq, r.seq) - 1
+    width = spans.get(r.seq, 0)
+    kind = r.kind
+    if kind in ("tool_call", "patch"):
+        files = orjson.loads(r.files) if r.files else []
+        name = render.call_name(r.tool, command=r.command, text=r.text, files=files, cwd=cwd, kind=kind,
+                                extra={"description": r.description} if r.description else None)
+        res = results.get(r.call_id) if r.call_id else None
+        detail = ""
+        if res is not None and _failed(res):
+            if kind == "patch":
+                detail = "✗ failed"
+            else:
+                detail = f"✗ exit {res.exit_code}" if res.exit_code is not None else "✗ error"
+        return OutlineNode(name=name, kind="tool" if kind == "tool_call" else "patch", start=ln, end=ln,
+                           detail=detail, end_len=width)
+    if kind == "assistant_message":
+        label = render.prompt_name(r.text, 80)
+        if not label:
+            return None  # a whitespace-only text block says nothing
+        return OutlineNode(name=label, kind="message", start=ln, end=ln, end_len=width)
+    if kind == "error":
+        return OutlineNode(name="error: " + (render.error_name(r.text, 70) if r.text else (r.subtype or "")), kind="error",
+                           start=ln, end=ln, end_len=width)
+    if kind == "compaction":
+        return OutlineNode(name="context compacted", kind="compaction", start=ln, end=ln, end_len=width)
+    if kind == "tool_result" and _failed(r) and not r.call_id:
+        return OutlineNode(name="tool error", kind="error", start=ln, end=ln, end_len=width)
+    return None
+
+
+def _tokens(u: dict[str, Any]) -> int:
+    return int((u.get("input") or 0) + (u.get("cache_read") or 0) + (u.get("cache_write") or 0) + (u.get("output") or 0))
+
+
+def build_outline(db: Store, row: FileRow, s: dict[str, Any]) -> list[OutlineNode]:
+    """The (bounded) outline of the session ``s`` stored from file ``row``."""
+    turns = db.turns(s["id"])
+    spans = dict(db.line_spans(row.id))
+    lines = db.line_map(row.id)  # events whose editor line is not their seq (several per line, documents)
+    last_line = max([*spans, *lines.values()]) if spans else 1
+    rows = db.outline_rows(row.id)
+    results = {r.call_id: r for r in rows if r.kind == "tool_result" and r.call_id}
+    tusage = db.turn_usage(s["id"])
+    subs = {x["agent_id"]: x for x in db.subagent_sessions(s["id"]) if x.get("agent_id")}
+    cwd = s.get("cwd")
+
+    turn_nodes: dict[int, OutlineNode] = {}
+    for t in turns:
+        u = tusage.get(t.index) or {}
+        bits: list[str] = []
+        if u:
+            bits.append(f"{_tokens(u):,} tok")
+            bits.append(render.fmt_usd(u.get("cost_usd"), not u.get("unknown")))
+        if t.duration_ms:
+            bits.append(render.fmt_duration(t.duration_ms))
+        if t.aborted:
+            bits.append("aborted")
+        prompt = render.prompt_name(t.prompt, 80)
+        name = f"Turn {t.index + 1}: {prompt}" if prompt else f"Turn {t.index + 1}"
+        turn_nodes[t.index] = OutlineNode(name=name, kind="turn", start=t.start_line - 1, end=max(t.end_line, t.start_line) - 1,
+                                          detail=" · ".join(bits), end_len=spans.get(t.end_line, 0))
+    pre = OutlineNode(name="Session start", kind="turn", start=0, end=0)
+    calls: dict[str, OutlineNode] = {}
+    for r in rows:
+        node = _event_node(r, results, lines, spans, cwd)
+        if node is None:
+            continue
+        if r.kind == "tool_call" and r.call_id:
+            calls[r.call_id] = node
+        parent = r.parent_call_id
+        if (r.flags & FLAG_SIDECHAIN) and parent and parent != r.call_id and parent in calls:
+            host = calls[parent]  # inline sub-agent activity nests under its Task call
+            host.children.append(node)
+            host.end = max(host.end, node.end)
+            continue
+        found = turn_nodes.get(r.turn) if r.turn is not None else None
+        if found is None:
+            found = pre
+            pre.end = max(pre.end, node.end)
+        found.children.append(node)
+        found.end = max(found.end, node.end)
+    # sub-agent files nest under the call that started them (progress lines name both ids)
+    agent_calls = db.agent_calls(row.id)
+    compactions = [n for t in [pre, *turn_nodes.values()] for n in t.children if n.kind == "compaction"]
+    for agent_id, sub in subs.items():
+        sub_host = calls.get(agent_calls.get(agent_id, ""))
+        if sub_host is None and agent_id.startswith("acompact") and compactions:
+            sub_host = compactions[0]
+        if sub_host is None:
+            for cid, n in calls.items():
+                res = results.get(cid)
+                if res is not None and agent_id in (res.text or ""):
+                    sub_host = n
+                    break
+        target = sub_host or (turn_nodes[max(turn_nodes)] if turn_nodes else pre)
+        target.children.append(OutlineNode(
+            name=(f"compaction run {agent_id}" if agent_id.startswith("acompact") else
+                  f"sub-agent {agent_id}: {render.prompt_name(sub.get('title'), 60)}"), kind="subagent",
+            start=target.start, end=target.start, detail=f"{sub['events']} events in {Path(sub['path']).name}",
+        ))
+    totals = db.session_totals([s["id"]])
+    detail = f"{s['agent']} · {s['turns']} turns · {render.fmt_usd(totals['cost_usd'], not totals['unknown'])}"
+    root = OutlineNode(name=s.get("title") or s["id"], kind="session", start=0, end=last_line - 1,
+                       detail=detail, end_len=spans.get(last_line, 0))
+    if pre.children:
+        root.children.append(pre)
+    root.children.extend(turn_nodes[k] for k in sorted(turn_nodes))
+    for n in root.children:
+        n.end = max(n.end, n.start)
+    bound_outline(root)
+    return [root]
+
+
+class OutlineCache:
+    """Outlines per file, until the file (or any file: a sub-agent nests under its parent) is indexed again."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, tuple[tuple[Any, ...], list[OutlineNode]]] = {}
+
+    def get(self, db: Store, path: str, row: FileRow, s: dict[str, Any]) -> list[OutlineNode]:
+        # any indexing pass (this file, or a sub-agent file that nests under it) moves files.indexed_at
+        key = (row.id, row.size, row.mtime_ns, row.offset, db.last_indexed_at())
+        hit = self.entries.get(path)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        nodes = build_outline(db, row, s)
+        if len(self.entries) >= OUTLINE_CACHE_FILES:
+            self.entries.pop(next(iter(self.entries)), None)
+        self.entries[path] = (key, nodes)
+        return nodes
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+
+# ---------------------------------------------------------------------------------------- bounds
+
+def _rank(n: OutlineNode) -> int:
+    if n.detail.startswith("✗") or n.children:  # failing calls, calls hosting sub-agent activity
+        return 1
+    return _PRIORITY.get(n.kind, 5)
+
+
+def _prune(host: OutlineNode, cap: int, leaf: bool = False) -> None:
+    """Keep ``host``'s ``cap`` most notable children (in line order) and fold the rest into one
+    "… K more events" child that holds them (in groups of at most ``cap``, by line), so every
+    event stays reachable from the outline."""
+    kids = host.children
+    if len(kids) <= cap:
+        return
+    order = sorted(range(len(kids)), key=lambda i: (_rank(kids[i]), i))
+    keep = set(order[:cap])
+    rest = [kids[i] for i in range(len(kids)) if i not in keep]
+    more = _group(f"… {len(rest)} more events", rest)
+    _chunk(more, cap, leaf)
+    host.children = [kids[i] for i in sorted(keep)] + [more]
+
+
+def _group(name: str, nodes: list[OutlineNode]) -> OutlineNode:
+    return OutlineNode(name=name, kind="more", start=min(n.start for n in nodes), end=max(n.end for n in nodes),
+                       end_len=max(nodes, key=lambda n: n.end).end_len, children=nodes)
+
+
+def _chunk(group: OutlineNode, cap: int, leaf: bool = False) -> None:
+    """Split a fold's children into nested groups of at most ``cap`` (lines a–b), recursively (``leaf``:
+    one level of groups, each a line range without its events unless it holds at most ``cap``)."""
+    kids = group.children
+    if len(kids) <= cap:
+        return
+    size = cap
+    while -(-len(kids) // size) > cap:
+        size *= cap
+    parts = [kids[i:i + size] for i in range(0, len(kids), size)]
+    group.children = [_group(f"lines {p[0].start + 1}–{p[-1].end + 1} ({len(p)} events)", p) for p in parts]
+    for g in group.children:
+        if leaf:
+            if len(g.children) > cap:
+                g.children = []
+        else:
+            _chunk(g, cap)
+
+
+def bound_outline(root: OutlineNode) -> None:
+    """Make a huge session's outline small enough to send and useful to read: beyond
+    ``OUTLINE_MAX_TURNS`` turns, consecutive turns fold into blocks; each turn or block keeps its
+    most notable events (errors, failing calls, patches, then calls, then messages)."""
+    hosts = root.children
+    lead = [n for n in hosts[:1] if not n.name.startswith("Turn ")]  # "Session start" stays apart
+    hosts = hosts[len(lead):]
+    if len(hosts) > OUTLINE_MAX_TURNS:
+        size = -(-len(hosts) // OUTLINE_MAX_TURNS)
+        blocks = []
+        for i in range(0, len(hosts), size):
+            group = hosts[i:i + size]
+            first, last = group[0], group[-1]
+            head, _, prompt = first.name.partition(": ")
+            name = (f"{head.replace('Turn ', 'Turns ', 1)}–{last.name.partition(': ')[0].removeprefix('Turn ')}"
+                    if first is not last else head)
+            blocks.append(OutlineNode(
+                name=f"{name}: {prompt}" if prompt else name, kind="turn", start=first.start, end=max(n.end for n in group),
+                detail=f"{len(group)} turns", end_len=max(group, key=lambda n: n.end).end_len,
+                children=[c for n in group for c in n.children],
+            ))
+        hosts = blocks
+    root.children = hosts = lead + hosts
+    cap = max(3, min(OUTLINE_TURN_CHILDREN, OUTLINE_BUDGET // max(len(hosts), 1) - 2))
+    size, todo = 0, list(hosts)
+    while todo and size <= OUTLINE_REACHABLE_MAX:
+        n = todo.pop()
+        size += 1
+        todo.extend(n.children)
+    leaf = size > OUTLINE_REACHABLE_MAX
+    stack = list(hosts)
+    while stack:
+        n = stack.pop()
+        if n.kind == "more":
+            continue  # folds are already grouped
+        _prune(n, cap, leaf)
+        stack.extend(c for c in n.children if c.children and c.kind != "more")
