@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NamedTuple, cast
@@ -26,6 +26,7 @@ from sessionlens.models.construct import construct as _construct
 from sessionlens.models.limits import EXIT_MAX, EXIT_MIN, INT64_MAX, MAX_DURATION_MS, MAX_TOKENS, clamp_int
 from sessionlens.models.limits import dumps as _safe_dumps
 from sessionlens.models.limits import epoch as _epoch
+from sessionlens.store import edits as _edits
 from sessionlens.store import sessions as session_query
 from sessionlens.store.schema import MIGRATIONS
 from sessionlens.store.sessions import records_tokens
@@ -100,6 +101,7 @@ class PreparedParse:
     problem_rows: list[tuple]
     file_state: tuple  # agent, size, mtime_ns, offset, lines, head_len, head_hash, parser_version, state
     first_seq: int | None
+    edit_rows: list[tuple] = field(default_factory=list)  # the edits index (ingest.edits.edit_rows, no file id)
 
     def session_dict(self, path: str) -> dict[str, Any]:
         """The session as :meth:`Store.get_session` will return it once these rows are written to a
@@ -510,6 +512,7 @@ class Store:
                 raise StoreError(
                     f"the store at {self.path} was written by a newer sessionlens (schema {version}); upgrade sessionlens"
                 )
+            _edits.ensure_current(self, self._edit_events)
             return
         with self.lock:
             version = self.conn.pragma("user_version")
@@ -519,6 +522,13 @@ class Store:
                     self.conn.pragma("user_version", i + 1)
                     if i == 0:
                         self.conn.pragma("application_id", APPLICATION_ID)
+        _edits.ensure_current(self, self._edit_events)
+
+    def _edit_events(self, file_id: int) -> list[Event]:
+        """A file's edit events and failed tool results (what the edits index is built from)."""
+        return [row_to_event(r) for r in self.conn.execute(
+            f"SELECT {EVENT_COLS} FROM events e WHERE e.file_id=? AND (e.kind='patch' OR"
+            " (e.kind='tool_result' AND e.is_error=1)) ORDER BY e.seq", (file_id,))]
 
     def close(self) -> None:
         self.conn.close()
@@ -597,6 +607,7 @@ class Store:
         """Remove everything derived from one file (before a full re-parse).  Call inside a transaction."""
         c = self.conn
         c.execute("DELETE FROM events WHERE file_id=?", (file_id,))
+        c.execute("DELETE FROM edits WHERE file_id=?", (file_id,))
         c.execute("DELETE FROM turns WHERE file_id=?", (file_id,))
         # Usage rows are deduplicated across files (a resumed or copied transcript repeats the same
         # requests): a row this file owns passes to another file that logged the same request,
@@ -701,6 +712,8 @@ class Store:
                WHERE excluded.output > usage.output""",
             usage_rows, 3,
         )
+        if p.edit_rows:
+            many(_edits.INSERT, [(file_id, *r) for r in p.edit_rows], 1)
         many("INSERT INTO problems(file_id, line, offset, severity, message) VALUES(?,?,?,?,?)", p.problem_rows, 1)
         if lost:
             c.executemany("INSERT INTO problems(file_id, line, offset, severity, message) VALUES(?,?,?,?,?)", lost)
