@@ -333,6 +333,38 @@ class OutlineRow(NamedTuple):
     description: str | None  # a call's own description (Bash, Task)
 
 
+class SearchOp(NamedTuple):
+    """A queued change of the derived search index (``Store.search_queue``)."""
+
+    id: int
+    file_id: int
+    op: str  # replace | append | delete
+    from_seq: int
+
+
+class SearchContext(NamedTuple):
+    """What every search document of a file shares (``Store.file_search_context``)."""
+
+    path: str
+    agent: str | None
+    project: str | None
+    title: str | None
+
+
+class CoachInput(NamedTuple):
+    """A coached session log (``Store.coach_inputs``)."""
+
+    file_id: int
+    path: str
+    coach_hash: str | None
+    session: dict[str, Any]
+
+
+class FindingTotal(NamedTuple):
+    findings: int
+    sessions: int  # distinct sessions with a finding
+
+
 class FindingCount(NamedTuple):
     rule_id: str
     severity: str
@@ -545,7 +577,9 @@ class Store:
             except apsw.Error as e:  # readers in the way: the next automatic checkpoint does it
                 log.debug("checkpoint after a bulk load: %s", e)
 
-    def transaction(self):
+    def transaction(self) -> apsw.Connection:
+        """``with store.transaction():`` one transaction (a savepoint when nested); callers use this,
+        never the raw connection's context manager."""
         return self.conn
 
     # ------------------------------------------------------------------ meta
@@ -764,9 +798,9 @@ class Store:
         return len(rows)
 
     # ------------------------------------------------------------------ search queue
-    def search_queue(self, limit: int = 10_000) -> list[tuple[int, int, str, int]]:
-        return cast(list[tuple[int, int, str, int]],
-                    self.conn.execute("SELECT id, file_id, op, from_seq FROM search_queue ORDER BY id LIMIT ?", (limit,)).fetchall())
+    def search_queue(self, limit: int = 10_000) -> list[SearchOp]:
+        return [SearchOp(*r) for r in self.conn.execute(
+            "SELECT id, file_id, op, from_seq FROM search_queue ORDER BY id LIMIT ?", (limit,))]
 
     def clear_search_queue(self, upto_id: int) -> None:
         self.conn.execute("DELETE FROM search_queue WHERE id<=?", (upto_id,))
@@ -802,12 +836,13 @@ class Store:
             args.extend(kinds)
         return self.conn.execute(q + " ORDER BY e.seq", args)
 
-    def file_search_context(self, file_id: int) -> tuple[str, str, str | None, str | None] | None:
-        """(path, agent, project, session model list json) for a file's session."""
-        return self.conn.execute(
+    def file_search_context(self, file_id: int) -> SearchContext | None:
+        """Path, agent, project and title of a file's session."""
+        r = self.conn.execute(
             "SELECT f.path, COALESCE(s.agent, f.agent), s.project, s.title FROM files f LEFT JOIN sessions s ON s.file_id=f.id WHERE f.id=?",
             (file_id,),
         ).fetchone()
+        return SearchContext(*r) if r else None
 
     # ------------------------------------------------------------------ reads
     def sessions_per_agent(self) -> dict[str, int]:
@@ -1170,19 +1205,19 @@ class Store:
             "data": orjson.loads(r[9]) if r[9] else {}, "path": r[10], "project": r[11], "agent": r[12], "cwd": r[13],
         }
 
-    def coach_inputs(self, paths: Sequence[str] | None = None) -> list[tuple[int, str, str | None, dict[str, Any]]]:
+    def coach_inputs(self, paths: Sequence[str] | None = None) -> list[CoachInput]:
         """(file id, path, coach hash, session dict) of every coached session log (of ``paths`` when given)."""
         sql = f"""SELECT f.id, f.path, f.coach_hash, {SESSION_COLS}
                   FROM files f JOIN sessions s ON s.file_id=f.id WHERE f.status='ok' AND f.mtime_ns != 0"""
         rows = self.conn.execute(sql).fetchall()
         want = set(paths) if paths is not None else None
-        out: list[tuple[int, str, str | None, dict[str, Any]]] = []
+        out: list[CoachInput] = []
         for r in rows:
             if want is not None and r[1] not in want:
                 continue
             d = row_to_session_dict(r[3:])
             d.setdefault("path", r[1])
-            out.append((cast(int, r[0]), cast(str, r[1]), cast("str | None", r[2]), d))
+            out.append(CoachInput(cast(int, r[0]), cast(str, r[1]), cast("str | None", r[2]), d))
         return out
 
     @staticmethod
@@ -1210,14 +1245,14 @@ class Store:
         )]
 
     def finding_totals(self, project: str | None = None, rule: str | None = None,
-                       session_id: str | None = None) -> tuple[int, int]:
+                       session_id: str | None = None) -> FindingTotal:
         """(findings, distinct sessions with a finding) for the selection."""
         where, args = self._finding_where(project, rule, session_id)
         r = self.conn.execute(
             f"SELECT count(*), count(DISTINCT fi.session_id) FROM findings fi LEFT JOIN sessions s ON s.id=fi.session_id {where}",
             args,
         ).fetchone() or (0, 0)  # an aggregate always has its row
-        return cast(int, r[0]), cast(int, r[1])
+        return FindingTotal(cast(int, r[0]), cast(int, r[1]))
 
     # ------------------------------------------------------------------ llm cache / conversations
     def cache_get(self, key: str) -> str | None:
