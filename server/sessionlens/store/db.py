@@ -15,19 +15,22 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import apsw
 import orjson
 
-from sessionlens.agents import registry as agent_registry
-from sessionlens.models import Event, EventKind, ParseProblem, ParseResult, Session, TokenUsage, Turn
 from sessionlens.models.construct import construct as _construct
 from sessionlens.models.limits import EXIT_MAX, EXIT_MIN, INT64_MAX, MAX_DURATION_MS, MAX_TOKENS, clamp_int
 from sessionlens.models.limits import dumps as _safe_dumps
 from sessionlens.models.limits import epoch as _epoch
 from sessionlens.store.schema import MIGRATIONS
+
+if TYPE_CHECKING:
+    from sessionlens.models import Event, ParseProblem, ParseResult, Session, TokenUsage, Turn
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +38,18 @@ APPLICATION_ID = 0x534C4E53  # "SLNS"
 PAGE_SIZE = 16384
 FLAG_DUPLICATE = 1
 FLAG_SIDECHAIN = 2
-_USAGE_FIELDS = tuple(TokenUsage.model_fields)
-_KIND_VALUE = {k: k.value for k in EventKind}
+
+
+@cache
+def _m() -> SimpleNamespace:
+    """The models and the tables made from them, loaded on first use: reading rows (a CLI listing,
+    a cost report) builds no pydantic model."""
+    from sessionlens import models
+
+    return SimpleNamespace(
+        Event=models.Event, ParseProblem=models.ParseProblem, Session=models.Session, TokenUsage=models.TokenUsage,
+        Turn=models.Turn, USAGE_FIELDS=tuple(models.TokenUsage.model_fields),
+        KIND_VALUE={k: k.value for k in models.EventKind}, KINDS={k.value: k for k in models.EventKind})
 
 
 class StoreError(Exception):
@@ -65,6 +78,8 @@ def local_day(ts: float | None) -> str | None:
 
 def _records_tokens(agent: str | None) -> bool:
     """False for agents whose logs hold no token counts (their totals are unknown, not 0)."""
+    from sessionlens.agents import registry as agent_registry
+
     a = agent_registry.get(agent) if agent else None
     return a is None or a.records_tokens
 
@@ -200,7 +215,7 @@ def prepare_parse(
     )
     rows = []
     append = rows.append
-    kind_value = _KIND_VALUE
+    kind_value = _m().KIND_VALUE
     dumps = orjson.dumps
     bad: list[tuple] = []  # (line, offset, severity, message) of values out of range
     for e in result.events:
@@ -364,11 +379,11 @@ EVENT_COLS = (
 )
 
 
-_KINDS = {k.value: k for k in EventKind}
 _UTC = timezone.utc
 
 
 def row_to_event(r: Sequence[Any]) -> Event:
+    m = _m()
     raw = r[22]
     data = orjson.loads(raw) if raw else None
     ts = r[5]
@@ -380,13 +395,13 @@ def row_to_event(r: Sequence[Any]) -> Event:
     else:
         role = usage = message_id = request_id = uuid = None
         extra = {}
-    return _construct(Event, {
+    return _construct(m.Event, {
         "seq": r[1],
         "line": extra.get("line", r[1]) if extra else r[1],  # documents: the message's line in the file
         "offset": r[3],
         "length": r[4],
         "timestamp": datetime.fromtimestamp(ts, _UTC) if ts is not None else None,
-        "kind": _KINDS[r[6]],
+        "kind": m.KINDS[r[6]],
         "subtype": r[7],
         "role": role,
         "turn": r[8],
@@ -415,7 +430,8 @@ def row_to_event(r: Sequence[Any]) -> Event:
 def _usage_from(d):
     if not d:
         return None
-    return _construct(TokenUsage, {k: d.get(k, 0) for k in _USAGE_FIELDS})
+    m = _m()
+    return _construct(m.TokenUsage, {k: d.get(k, 0) for k in m.USAGE_FIELDS})
 
 
 SESSION_COLS = (
@@ -454,7 +470,7 @@ def session_from_dict(d: dict[str, Any]) -> Session:
     def dt(x):
         return datetime.fromtimestamp(x, timezone.utc) if x is not None else None
 
-    return Session(
+    return _m().Session(
         id=d["id"],
         agent=d["agent"],
         source_files=[d["path"]] if d.get("path") else [],
@@ -1028,7 +1044,7 @@ class Store:
             (session_id,),
         ):
             out.append(
-                Turn(
+                _m().Turn(
                     index=r[0], start_line=r[1], end_line=r[2],
                     started_at=datetime.fromtimestamp(r[3], timezone.utc) if r[3] is not None else None,
                     ended_at=datetime.fromtimestamp(r[4], timezone.utc) if r[4] is not None else None,
@@ -1130,7 +1146,7 @@ class Store:
 
     def problems(self, file_id: int) -> list[ParseProblem]:
         return [
-            ParseProblem(line=r[0], offset=r[1], severity=r[2], message=r[3])
+            _m().ParseProblem(line=r[0], offset=r[1], severity=r[2], message=r[3])
             for r in self.conn.execute("SELECT line, offset, severity, message FROM problems WHERE file_id=? ORDER BY line", (file_id,))
         ]
 
