@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup demo test lint test-python test-extension e2e perf schemas clean phoenix
+.PHONY: setup demo test lint test-python test-extension e2e perf perf-scale schemas clean phoenix
 
 $(BIN)/.installed: pyproject.toml
 	@echo "[setup] creating $(VENV) and installing sessionlens and its Python dependencies (a minute or two the first time)..."
@@ -51,8 +51,15 @@ test-extension:
 e2e: setup
 	SESSIONLENS_PYTHON=$(abspath $(BIN)/python) bash vscode-extension/e2e/run.sh
 
+## Benchmarks (not part of `make test`): every figure with its baseline; writes tests/perf/RESULTS.md and the
+## README's performance table.  SESSIONLENS_CORPUS (default ../shared/corpus) gives the real logs to compare with.
+SESSIONLENS_CORPUS ?= $(abspath ../shared/corpus)
 perf: setup
-	$(BIN)/python -m tests.perf.run
+	SESSIONLENS_CORPUS=$(SESSIONLENS_CORPUS) $(BIN)/python -m tests.perf.run $(PERF_ARGS)
+
+## The 10 GB scale report (reported, not asserted; deletes its corpus and store afterwards).
+perf-scale: setup
+	SESSIONLENS_CORPUS=$(SESSIONLENS_CORPUS) $(BIN)/python -m tests.perf.run --scale 10GB $(PERF_ARGS)
 
 ## The contract: JSON Schemas, the extension's generated protocol types, the docs' command table.
 schemas: setup

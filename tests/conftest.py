@@ -15,6 +15,12 @@ def corpus_root() -> Path:
     return Path(os.path.abspath(os.environ.get("SESSIONLENS_CORPUS") or (_REPO.parent / "shared" / "corpus")))
 
 
+def log_sources() -> list[str]:
+    """Parameters of a fixture that runs a test on generated logs, and on the corpus too when it
+    is present (collected only then: a missing corpus is less coverage, not a skipped test)."""
+    return ["generated", *(["corpus"] if corpus_root().is_dir() else [])]
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     """Path to the corpus root; skips the test when the corpus is not present."""

@@ -444,6 +444,12 @@ def cmd_search(args) -> int:
     return 0
 
 
+#: ``models.listing.SESSION_SORTS`` (not imported here: pydantic is too slow to load for a read command)
+SESSION_SORTS = ("started", "ended", "cost", "tokens", "events", "turns", "findings", "agent", "title")
+#: the Title column's mark of a session whose log file is gone (it still opens from the store)
+LOG_MISSING_MARK = "⊘"
+
+
 def _masked_sessions(rows: list[dict[str, Any]], args) -> list[dict[str, Any]]:
     mask = _masker(args)
     return [{**r, "title": mask(r.get("title"))} for r in rows]
@@ -451,14 +457,20 @@ def _masked_sessions(rows: list[dict[str, Any]], args) -> list[dict[str, Any]]:
 
 def cmd_sessions(args) -> int:
     app = _app(args)
-    if getattr(args, "view", None):  # a saved view's filters; flags given on the command line win
+    if getattr(args, "view", None):  # a saved view's filters (all of them, as the web UI applies them); flags win
         from sessionlens.web.cli import view_filters
 
         v = view_filters(app, args.view)
         args.project, args.agent = args.project or v.get("project"), args.agent or v.get("agent")
         args.since, args.until = args.since or v.get("since"), args.until or v.get("until")
+        args.text = args.text or v.get("q")
+        args.has_findings = args.has_findings or bool(v.get("findings"))
+        args.sort = args.sort or v.get("sort")
+        args.asc = args.asc or v.get("order") == "asc"
     rows = _masked_sessions(app.sessions(project=args.project, agent=args.agent, since=args.since, until=args.until,
-                                         limit=args.limit, workspace_only=False, include_subagents=not args.no_subagents), args)
+                                         limit=args.limit, workspace_only=False, include_subagents=not args.no_subagents,
+                                         query=args.text, has_findings=args.has_findings, sort=args.sort or "started",
+                                         descending=not args.asc), args)
     if args.json:
         _json(rows)
         return 0
@@ -466,20 +478,25 @@ def cmd_sessions(args) -> int:
         if _nothing_indexed(app):
             _out("No sessions indexed yet: run `sessionlens` (this machine's logs, or the samples) or `sessionlens index PATH`.")
         else:
-            sel = _selection(args) or "that selection"
+            sel = _selection(args, ("agent", "project", "since", "until", "text", "has_findings")) or "that selection"
             _out(f"No sessions match {sel} ({plural(app.stats()['sessions'], 'session')} indexed).")
         return 0
     _print(_table(
         [("Started", "left"), ("Agent", "left"), ("Id", "left"), ("Project", "left"), ("Turns", "right"), ("Events", "right"),
          ("Tokens", "right"), ("Cost", "right"), ("Title", "left")],
         [[(r["started_at"] or "")[:16].replace("T", " "), r["agent"], _row_id(r), cut(r["project_name"] or "-", 24),
-          f"{r['turns']:,}", f"{r['events']:,}", f"{r['tokens']:,}", money(r["cost_usd"], r["cost_known"]),
-          ("↳ " if r.get("parent_session_id") else "") + cut(r["title"], TITLE_WIDTH) + (" (imported)" if r.get("imported") else "")]
+          f"{r['turns']:,}", f"{r['events']:,}", "-" if r["tokens"] is None else f"{r['tokens']:,}", money(r["cost_usd"], r["cost_known"]),
+          (LOG_MISSING_MARK + " " if r.get("log_missing") else "") + ("↳ " if r.get("parent_session_id") else "")
+          + cut(r["title"], TITLE_WIDTH) + (" (imported)" if r.get("imported") else "")]
          for r in rows],
     ))
     more = "" if len(rows) < args.limit else f" (the first {args.limit}: --limit N for more)"
     subs = "; ↳ marks a sub-agent (id: parent›agent)" if any(r.get("parent_session_id") for r in rows) else ""
     _out(f"{plural(len(rows), 'session')}{more}{subs}")
+    gone = sum(1 for r in rows if r.get("log_missing"))
+    if gone:
+        _out(f"{LOG_MISSING_MARK} log file deleted ({plural(gone, 'session')}): the transcript still opens from the store "
+             "(`sessionlens show ID`)")
     return 0
 
 
@@ -509,7 +526,9 @@ def cmd_show(args) -> int:
     c = console()
     c.print(Text(safe(s["title"] or s["id"]), style="bold"))
     c.print(Text(safe(f"  {s['agent']} · {s['id']} · {s.get('cwd') or '-'} · {', '.join(s['models']) or '-'}")))
-    gone = "  (log file deleted: shown from the store)" if not os.path.exists(s["path"] or "") else ""
+    from sessionlens.agents.base import source_exists  # (a database member's path names its database)
+
+    gone = "  (log file deleted: shown from the store)" if not source_exists(s["path"]) else ""
     c.print(Text(safe(f"  {s['path']}{gone}"), style="dim"))
     _out("")
     for line, t, text in rows:
@@ -857,7 +876,9 @@ exit codes: 0 ok · 1 error · 2 bad usage · 3 eval regression · 4 not found �
     "sessions": """examples:
   sessionlens sessions
   sessionlens sessions --since 2026-02-01 --until 2026-02-28 --project spotter
-  sessionlens sessions --no-subagents --limit 10 --json""",
+  sessionlens sessions --no-subagents --limit 10 --json
+  sessionlens sessions --has-findings --sort cost --text migration
+  sessionlens sessions --view failing-api      # a saved view (web UI or `sessionlens views --save`)""",
     "show": """examples:
   sessionlens show ae4a77f8              by id prefix (as `sessionlens sessions` shows it)
   sessionlens show ~/.codex/sessions/2026/02/23/rollout-….jsonl
@@ -924,7 +945,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     common = _common_options(suppress=True)
 
     p = _Parser(prog="sessionlens", parents=[top], epilog=_EXAMPLES[""],
-                description="Index, search, coach and cost AI coding-agent session logs (Codex, Claude Code).")
+                description="Index, search, coach and cost AI coding-agent session logs (Codex, Claude Code, Gemini CLI, Copilot CLI, OpenCode, Crush, Cursor, Pi, Qwen Code).")
     p.add_argument("--no-home-logs", action="store_true", help="do not read ~/.codex/sessions and ~/.claude/projects")
     p.add_argument("--wait", type=positive_float, default=None, metavar="SECONDS",
                    help="seconds to wait for another indexer (default: as long as it takes)")
@@ -966,6 +987,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     sp = add("sessions", cmd_sessions, "list indexed sessions, newest first")
     filters(sp)
+    sp.add_argument("--text", metavar="TEXT", help="only sessions whose title, id, project or log path contains TEXT")
+    sp.add_argument("--has-findings", action="store_true", help="only sessions with coach findings")
+    sp.add_argument("--sort", choices=SESSION_SORTS, help="order by this instead of the start time")
+    sp.add_argument("--asc", action="store_true", help="oldest / smallest first")
     sp.add_argument("--no-subagents", action="store_true", help="hide sub-agent sessions")
     secrets(sp)
     sp.add_argument("--view", metavar="NAME", help="apply a saved view's filters (see `sessionlens views`)")

@@ -32,6 +32,7 @@ def test_default_roots_from_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
         Root(str(tmp_path / ".config" / "Cursor" / "User" / "workspaceStorage"), "cursor"),
         Root(str(tmp_path / ".copilot" / "session-state"), "copilot"),
         Root(str(tmp_path / ".copilot" / "history-session-state"), "copilot"),
+        Root(str(tmp_path / ".copilot" / "otel"), "copilot"),
         Root(str(tmp_path / ".local" / "share" / "opencode" / "opencode.db"), "opencode"),
         Root(str(tmp_path / ".local" / "share" / "opencode" / "storage" / "session"), "opencode"),
     ]
@@ -59,8 +60,9 @@ def test_default_roots_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
         str(tmp_path / "g" / ".gemini" / "tmp"), str(tmp_path / "pi" / "sessions"),
         str(tmp_path / "cur" / "projects"), str(tmp_path / "curuser" / "workspaceStorage"),
         str(tmp_path / "cop" / "session-state"), str(tmp_path / "cop" / "history-session-state"),
+        str(tmp_path / "cop" / "otel"),
         str(tmp_path / "xdg" / "opencode" / "opencode.db"), str(tmp_path / "xdg" / "opencode" / "storage" / "session")]
-    assert [r.agent for r in roots][10:] == ["copilot", "copilot", "opencode", "opencode"]
+    assert [r.agent for r in roots][10:] == ["copilot", "copilot", "copilot", "opencode", "opencode"]
     assert [r.agent for r in roots][:10] == [Agent.CODEX, Agent.CODEX, Agent.CLAUDE, Agent.CLAUDE, "qwen", "qwen", "gemini",
                                         "pi", "cursor", "cursor"]
     assert roots[0].exists

@@ -57,6 +57,7 @@ def main(argv: list[str]) -> int:
     home, *paths = argv
     sampler = TreeRss()
     sampler.start()
+    load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
     app = App(Settings(storePath=home, includeHomeLogs=False))
     stats = app.index(paths)
@@ -64,6 +65,7 @@ def main(argv: list[str]) -> int:
     sampler.stop.set()
     counts = app.db().counts()
     app.close()
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     out = {
         "seconds": seconds,
         "index_seconds": stats.seconds,
@@ -73,6 +75,10 @@ def main(argv: list[str]) -> int:
         "peak_rss_mb": max(sampler.peak_kb, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024,
         "peak_rss_main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "peak_rss_children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        # CPU of this process and its worker (start-up included): what a loaded machine changes least
+        "cpu_seconds": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
+        "load_before": round(load0, 2),
+        "load_after": round(os.getloadavg()[0], 2),
     }
     sys.stdout.write(json.dumps(out) + "\n")
     return 0

@@ -20,7 +20,7 @@ ALLOWED_TAGS = {
     "thead", "time", "tr", "ul",
 }
 PAGE_TAGS = {"html", "head", "meta", "title", "style", "script", "body"}
-ALLOWED_ATTRS = {"class", "id", "href", "title", "data-kind", "data-line", "data-tool", "data-turn", "data-target",
+ALLOWED_ATTRS = {"class", "id", "href", "title", "loading", "data-kind", "data-line", "data-tool", "data-turn", "data-target",
                  "data-session", "data-filter", "open", "rel", "target", "alt", "src", "style", "type", "checked", "placeholder",
                  "aria-label", "role", "value", "colspan", "start", "lang", "charset", "http-equiv", "content", "name",
                  "nonce"}

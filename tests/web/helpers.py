@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import uuid
 from html.parser import HTMLParser
 from pathlib import Path
@@ -88,14 +89,19 @@ class _Tags(HTMLParser):
 
 def assert_escaped(html_text: str) -> None:
     """No active markup from the hostile session survives in a page: parsed as a browser would, the
-    page has only our own script, no event-handler attributes, no frames or images from logs, and no
-    link whose scheme is not http(s) or our own paths."""
+    page has only our own scripts, no event-handler attributes, no frames, no images but the ones this
+    server serves (``/s/<id>/img/<seq>/<n>``), no style attributes or elements, and no link whose
+    scheme is not http(s) or our own paths."""
     p = _Tags()
     p.feed(html_text)
     scripts = [dict(a).get("src") for t, a in p.tags if t == "script"]
-    assert scripts in ([], ["/static/app.js"]), scripts
+    assert scripts in ([], ["/static/app.js"], ["/static/app.js", "/static/transcript.js"]), scripts
     for tag, attrs in p.tags:
-        assert tag not in ("iframe", "img", "object", "embed", "base", "meta") or (tag == "meta" and not any(k == "http-equiv" for k, _ in attrs)), tag
+        a = dict(attrs)
+        if tag == "img":
+            assert re.fullmatch(r"/s/[^/?#]+/img/\d+/\d+", a.get("src") or ""), a
+        assert tag not in ("iframe", "object", "embed", "base", "meta", "style") or (tag == "meta" and "http-equiv" not in a), tag
+        assert "style" not in a, (tag, a)
         for k, v in attrs:
             assert not k.startswith("on"), (tag, k, v)
             if k in ("href", "src", "action", "formaction") and v:

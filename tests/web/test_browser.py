@@ -70,21 +70,32 @@ async def test_local_ui_in_chromium(env):
             await b.goto(f"{base}/s/{s0['id']}#e{seq}")
             assert await b.js("document.querySelector(':target') && document.querySelector(':target').id") == f"e{seq}"
             assert await b.js(f"(() => {{ const r = document.getElementById('e{seq}').getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }})()")
-            # kind filter hides tool results
-            await b.js("const box = document.querySelector('[data-kind-toggle=tool_result]'); box.checked = false; box.dispatchEvent(new Event('change'))")
-            hidden = await b.js("[...document.querySelectorAll('article.ev[data-kind=tool_result]')].every(e => e.offsetParent === null)")
+            assert await b.js("!!document.querySelector('#transcript .sl-page .sl-turns')")  # the reader's transcript
+            # the reader's stylesheet applies (a static file under the strict CSP): the toolbar sticks under the header
+            assert await b.js("getComputedStyle(document.querySelector('.sl-toolbar')).position") == "sticky"
+            # the deep-linked call was unfolded to show it
+            assert await b.js(f"(() => {{ const d = document.getElementById('e{seq}').closest('details'); return !d || d.open; }})()")
+            # kind filter hides tool output (the reader's script, a static file too)
+            assert await b.js("document.querySelectorAll('[data-kind=output]').length") > 0
+            await b.js("const box = document.querySelector('.sl-filter[data-filter=output]'); box.checked = false; box.dispatchEvent(new Event('change'))")
+            hidden = await b.js("[...document.querySelectorAll('[data-kind=output]')].every(e => e.offsetParent === null)")
             assert hidden
+            # a tool call folds and unfolds
+            await b.js("document.querySelector('details.sl-call:not([open]) > summary').click()")
+            assert await b.js("document.querySelectorAll('details.sl-call[open]').length") >= 1
             await b.screenshot(OUT / "transcript-deeplink.png")
             await b.goto(f"{base}/s/{s0['id']}")
             await b.screenshot(OUT / "transcript.png")
             # live: a session being written grows in the page
             await b.goto(f"{base}/s/{env['live_id']}")
             await b.wait_for("document.getElementById('live').classList.contains('on')")
-            before = await b.js("document.querySelectorAll('article.ev').length")
+            before = await b.js("document.querySelectorAll('section.sl-turn').length")
             with open(env["live_path"], "a", encoding="utf-8") as fh:
                 fh.write(claude_turn_lines(env["live_id"], 1, "the second turn arrives live", cwd="/home/dev/projects/live-demo"))
-            await b.wait_for(f"document.querySelectorAll('article.ev').length > {before}")
-            assert "the second turn arrives live" in await b.js("document.getElementById('transcript').textContent")
+            await b.wait_for(f"document.querySelectorAll('section.sl-turn').length > {before}")
+            assert "the second turn arrives live" in await b.js("document.querySelector('#transcript .sl-turns').textContent")
+            assert await b.js("new Set([...document.querySelectorAll('[id]')].map(e => e.id)).size === document.querySelectorAll('[id]').length")
+            await b.screenshot(OUT / "transcript-live.png")
             # search, cost, coach, evals
             await b.goto(f"{base}/search?q=pytest")
             assert await b.js("document.querySelectorAll('ol.hits li').length") > 0
@@ -100,8 +111,8 @@ async def test_local_ui_in_chromium(env):
             assert await b.js("document.querySelectorAll('table.grid tbody tr').length") == 1
             # hostile session: nothing ran (an alert would have thrown in headless mode) and the title reads as text
             await b.goto(f"{base}/s/{env['hostile_id']}")
-            assert '<script>alert("title")</script>' in await b.js("document.querySelector('h1.title').textContent")
-            assert await b.js("document.scripts.length") == 1
+            assert '<script>alert("title")</script>' in await b.js("document.querySelector('.sl-head h1').textContent")
+            assert await b.js("[...document.scripts].map(s => s.getAttribute('src'))") == ["/static/app.js", "/static/transcript.js"]
             await b.screenshot(OUT / "hostile.png")
             errors = b.errors()
             assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors
@@ -149,5 +160,52 @@ async def test_team_hub_in_chromium(env, tmp_path):
             await b.screenshot(OUT / "hub-audit.png")
             await b.submit("document.querySelector('form.who').submit()")
             assert await b.js("location.pathname") == "/login"
+    finally:
+        await runner.cleanup()
+
+
+async def test_corpus_transcripts_in_chromium(corpus, tmp_path):
+    """A real Claude Code and a real Codex session from the corpus, read in the browser: the reader's
+    transcript, a deep link landing on its event, an image served by the server; screenshots kept."""
+    import shutil
+
+    logs = tmp_path / "logs"
+    for agent in ("claude", "codex"):
+        shutil.copytree(corpus / agent, logs / agent, ignore=shutil.ignore_patterns("*.md"))
+    app = indexed_app(tmp_path / "home", logs)
+    cfg = WebConfig(index_on_start=False)
+    runner, port = await start(app, cfg)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with cdp.Browser() as b:
+            await b.goto(f"{base}/?token={cfg.token}")
+            for agent in ("claude", "codex"):
+                sessions = [s for s in app.db().list_sessions(limit=1000) if s["agent"] == agent and not s["parent_session_id"]
+                            and not (s["title"] or "").startswith("[REDACTED")]  # a corpus log whose text was redacted at the source reads as nothing
+                assert sessions, agent
+                s0 = max(sessions, key=lambda s: s["events"])
+                evs = app.db().events(s0["file_id"])
+                calls = [e for e in evs if e.kind.value in ("tool_call", "patch") and not e.duplicate]
+                target = calls[len(calls) // 2]
+                await b.goto(f"{base}/s/{s0['id']}#e{target.seq}")
+                await b.wait_for(f"document.getElementById('e{target.seq}') && document.getElementById('e{target.seq}').open === true")
+                top = await b.js(f"document.getElementById('e{target.seq}').getBoundingClientRect().top")
+                toolbar = await b.js("document.querySelector('.sl-toolbar').getBoundingClientRect().bottom")
+                assert toolbar <= top < 900, (top, toolbar)  # on screen, below the sticky header and toolbar
+                await b.screenshot(OUT / f"corpus-{agent}-deeplink.png")
+                await b.goto(f"{base}/s/{s0['id']}")
+                await b.screenshot(OUT / f"corpus-{agent}.png")
+            # a session with a screenshot in a tool result: the image loads from this server
+            from sessionlens.services import web as svc
+
+            with_img = next(s for s in app.db().list_sessions(limit=1000) if "<img " in svc.transcript(app, s["id"])["body"])
+            await b.goto(f"{base}/s/{with_img['id']}")
+            await b.js("document.querySelectorAll('img.sl-thumb').forEach(i => { i.loading = 'eager'; const d = i.closest('details'); if (d) d.open = true; })")
+            await b.wait_for("[...document.querySelectorAll('img.sl-thumb')].every(i => i.complete && i.naturalWidth > 0)")
+            assert (await b.js("document.querySelector('img.sl-thumb').getAttribute('src')")).startswith(f"/s/{with_img['id']}/img/")
+            await b.js("document.querySelector('img.sl-thumb').scrollIntoView({block: 'center'})")
+            await b.screenshot(OUT / "corpus-image.png")
+            errors = b.errors()
+            assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors
     finally:
         await runner.cleanup()

@@ -13,7 +13,7 @@ import pytest
 from sessionlens.services import web as svc
 from sessionlens.web.security import CSP, WebConfig
 from sessionlens.web.server import start
-from tests.web.helpers import HOSTILE_BITS, assert_escaped, claude_turn_lines, client, indexed_app, make_logs
+from tests.web.helpers import HOSTILE_BITS, assert_escaped, claude_turn_lines, client, indexed_app, make_logs, write_claude_session
 
 
 @pytest.fixture(scope="module")
@@ -132,10 +132,11 @@ async def test_transcript_deep_links_and_sessionlens_links(server, env):
     s0 = next(r for r in app.db().list_sessions(limit=100) if r["events"] > 20 and not r["parent_session_id"])
     async with signed_in(base, cfg) as s:
         html = await (await s.get(f"/s/{s0['id']}")).text()
-        anchors = [int(x) for x in re.findall(r'<article class="ev[^"]*" id="e(\d+)"', html)]
-        assert anchors and anchors == sorted(anchors)
+        assert 'class="sl-page"' in html and 'href="/static/transcript.css"' in html  # the reader's transcript
+        anchors = sorted(int(x) for x in re.findall(r' id="e(\d+)"', html))
+        assert anchors == [e.seq for e in app.db().events(s0["file_id"])]  # every event, once
         assert len(anchors) >= 5
-        assert re.search(r'<h2 class="turn" id="t1">', html)
+        assert re.search(r'<section class="sl-turn" id="t1"', html)
         link = app.deep_link_for(s0["id"], anchors[3])
         r = await s.get("/link", params={"u": link}, allow_redirects=False)
         assert r.status == 303 and r.headers["Location"].endswith(f"#e{anchors[3]}")
@@ -146,8 +147,12 @@ async def test_transcript_deep_links_and_sessionlens_links(server, env):
         r = await s.get("/s/does-not-exist")
         assert r.status == 404
         r = await s.get(f"/s/{s0['id']}/events", params={"after": anchors[-2]})
-        frag = await r.text()
+        frag = await r.text()  # the turn that holds the last event, whole
+        assert frag.startswith('<section class="sl-turn"') and frag.count('<section class="sl-turn"') == 1
         assert f'id="e{anchors[-1]}"' in frag and f'id="e{anchors[0]}"' not in frag
+        assert r.headers["X-Last-Seq"] == str(anchors[-1])
+        r = await s.get(f"/s/{s0['id']}/events", params={"after": anchors[-1]})
+        assert await r.text() == ""
         r = await s.get(f"/s/{s0['id']}/export")
         assert r.status == 200 and "attachment" in r.headers["Content-Disposition"]
 
@@ -267,11 +272,11 @@ async def test_hostile_content_is_escaped_on_every_page(server, env):
             assert_escaped(await r.text())
         html = await (await s.get(f"/s/{sid}")).text()
         assert "&lt;script&gt;alert(&quot;title&quot;)&lt;/script&gt;" in html  # shown, as text
-        assert '<a href="https://example.com/docs?a=1&amp;b=2" rel="noopener noreferrer nofollow"' in html
+        assert "https://example.com/docs?a=1&amp;b=2" in html  # a bare URL reads as text (the reader links only Markdown links)
         hrefs = re.findall(r'href="([^"]*)"', html)
         assert all(h.startswith(("/", "#", "https://", "http://")) for h in hrefs), hrefs
-        ext = [h for h in hrefs if h.startswith("http")]
-        assert ext == ["https://example.com/docs?a=1&amp;b=2"] * len(ext) and ext
+        assert not [h for h in hrefs if h.startswith("http")]  # no link from the hostile log leaves the page
+        assert "javascript" not in "".join(hrefs).lower()
         for bit in HOSTILE_BITS:
             assert bit not in html
 
@@ -284,12 +289,12 @@ def test_secrets_are_masked_in_the_transcript(env, tmp_path):
     key = "sk-ant-api03-" + "A1b2C3d4" * 10
     sid = write_claude_session(path, prompt="deploy with key " + key, extra_text="token " + key)
     app.index([str(path)])
-    v = svc.session_view(app, sid)
-    from sessionlens.web.html import transcript_html
-
-    html = transcript_html(v)
+    v = svc.transcript(app, sid)
+    html = v["body"]
     assert key not in html and "REDACTED" in html
     assert key not in (v["session"]["title"] or "")
+    frag, _last = svc.transcript_turns_after(app, sid, 0)
+    assert key not in frag and "REDACTED" in frag
     page = svc.sessions_page(app, {"q": "deploy with key"})
     assert page["rows"] and all(key not in (r["title"] or "") for r in page["rows"])
 
@@ -329,3 +334,52 @@ async def test_a_full_work_queue_answers_503_with_retry_after(server, monkeypatc
         assert r.status == 503 and r.headers["Retry-After"] == "2"
         monkeypatch.setattr(common, "MAX_QUEUED", 256)
         assert (await s.get("/api/sessions")).status == 200
+
+
+async def test_images_in_a_transcript_are_served_by_the_server(env, tmp_path):
+    """A screenshot in a tool result shows as ``<img src="/s/<id>/img/<seq>/<n>">`` (not inline data, which
+    the CSP would have to allow): the bytes come typed and unsniffable; a type the transcript does not
+    show (SVG), an unknown index and another event answer 404."""
+    import base64
+    import json
+    import struct
+    import zlib
+
+    def png(w: int, h: int) -> bytes:
+        def chunk(t: bytes, d: bytes) -> bytes:
+            return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+        raw = b"".join(b"\x00" + b"\x80\x20\x20" * w for _ in range(h))
+        return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+    img = png(4, 3)
+    path = tmp_path / "img" / "s.jsonl"
+    sid = write_claude_session(path, prompt="take a screenshot")
+    lines = path.read_text().splitlines()
+    rec = json.loads(lines[3])  # the tool result
+    svg = base64.b64encode(b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>').decode()
+    rec["message"]["content"][0]["content"] = [
+        {"type": "text", "text": "here it is"},
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": base64.b64encode(img).decode()}},
+        {"type": "image", "source": {"type": "base64", "media_type": "image/svg+xml", "data": svg}}]
+    lines[3] = json.dumps(rec)
+    path.write_text("\n".join(lines) + "\n")
+    app = env["app"]
+    app.index([str(path)])
+    cfg = WebConfig(index_on_start=False)
+    runner, port = await start(app, cfg)
+    try:
+        async with signed_in(f"http://127.0.0.1:{port}", cfg) as s:
+            html = await (await s.get(f"/s/{sid}")).text()
+            assert_escaped(html)
+            srcs = re.findall(r'<img [^>]*src="([^"]+)"', html)
+            assert len(srcs) == 1 and re.fullmatch(rf"/s/{sid}/img/\d+/0", srcs[0]), srcs
+            assert "data:image" not in html and "image/svg" not in html and "not shown]" in html  # the SVG is named, not drawn
+            r = await s.get(srcs[0])
+            assert r.status == 200 and r.content_type == "image/png" and await r.read() == img
+            assert r.headers["X-Content-Type-Options"] == "nosniff"
+            seq = int(srcs[0].split("/")[-2])
+            for bad in (f"/s/{sid}/img/{seq}/1", f"/s/{sid}/img/{seq}/7", f"/s/{sid}/img/{seq - 1}/0", f"/s/nope/img/{seq}/0",
+                        f"/s/{sid}/img/{seq}/-1", f"/s/{sid}/img/x/0"):
+                assert (await s.get(bad)).status == 404, bad
+    finally:
+        await runner.cleanup()

@@ -759,3 +759,122 @@ test('(m) a session whose log was deleted still opens from the store', { skip, t
     assert.match(text, /Turn 1/, 'the transcript comes from the store');
   });
 });
+
+// ------------------------------------------------------------------------ one session of every agent
+// Each agent's corpus session copied where that agent keeps it (a JSON document, a session directory, a
+// database, a storage tree), reached the way a user reaches it: the palette's Open Transcript (a text log
+// opens as its transcript; a database or storage session as a transcript from the store) or Open Session.
+const OPENCODE_STORAGE = 'opencode/jazzyalex+agent-sessions/Resources/Fixtures/stage0/agents/opencode/storage_v2';
+const EVERY_AGENT = [
+  // already in the workspace (copied by before())
+  { agent: 'Codex', pick: 'claude code label break here', tool: 'exec_command' },
+  { agent: 'Claude Code', pick: 'ranom joke with a title', tool: 'Write' },
+  {
+    agent: 'Gemini CLI', pick: 'README.zh-CN.md README.zh-TW.md', tool: 'read_file',
+    copy: ['gemini/Mai0313+VibeCodingTracker@894772f767/examples/test_conversation_gemini.json', '.gemini/tmp/8a20078e/chats/session-2026-03-27T10-19-8a20078e.json'],
+  },
+  {
+    agent: 'Pi', pick: 'Fix the login bug', tool: 'read',
+    copy: ['pi/kenn-io+agentsview/internal/parser/testdata/pi/session.jsonl', '.pi/agent/sessions/--Users-alice-code-my-project--/2025-01-01T10-00-00-000Z_pi-test-session-uuid.jsonl'],
+  },
+  {
+    agent: 'Cursor', pick: 'Verify this issue exists and fix it', tool: 'Read', tokens: /tokens unknown/,
+    copy: ['cursor/abhimehro+personal-config/.cursor/projects/Users-speedybee-Documents-dev-personal-config/agent-transcripts/10ce04b3-ba6a-44fd-b074-b6ef12daade4.txt', '.cursor/projects/personal-config/agent-transcripts/10ce04b3-ba6a-44fd-b074-b6ef12daade4.txt'],
+  },
+  {
+    agent: 'Qwen Code', pick: 'List the files here', tool: 'list_directory',
+    copy: ['qwen-code/Piebald-AI+splitrail/src/analyzers/tests/source_data/qwen_code.jsonl', '.qwen/projects/-tmp-qwentest/chats/69f0814a-8bfc-4c8e-93d3-05757f17b96f.jsonl'],
+  },
+  {
+    agent: 'Copilot CLI', pick: 'Break Down Feature 007', tool: 'powershell',
+    copy: ['copilot-cli/softwaresalt+agent-engram/.copilot/session-state/07c40cd0-ff51-4d6e-bdcd-ac2f90877203', '.copilot/session-state/07c40cd0-ff51-4d6e-bdcd-ac2f90877203'],
+  },
+  {
+    agent: 'OpenCode', pick: 'Aktualizuj a oprav readme', tool: null, via: 'Open Session', store: true, // opencode.db: this session ran no tool
+    copy: ['opencode/Burdis28+burdis28.github.io/.local/share/opencode', '.local/share/opencode'],
+  },
+  {
+    agent: 'OpenCode', pick: 'OpenCode Large', tool: 'bash', name: 'OpenCode-storage', store: true,
+    copy: [OPENCODE_STORAGE, 'opencode-json/storage'],
+  },
+  {
+    agent: 'OpenCode (Go)', pick: 'Incorrect test assertions in conversion_test', tool: 'edit', store: true,
+    copy: ['opencode-go/kashifkhan0771+utils/.opencode', 'goutils/.opencode'],
+  },
+  {
+    agent: 'Crush', pick: 'Create and Enhance CRUSH.md', tool: 'view', via: 'Open Session', store: true,
+    copy: ['crush/dbos-inc+dbos-transact-golang/.crush', 'dbos/.crush'],
+  },
+];
+
+/** Picks the session whose row shows `text` in the quick pick a session command opens. */
+async function pickSessionRow(command, text) {
+  await runCommand(command);
+  const widget = await quickInput();
+  await widget.locator('input').fill(text);
+  const row = widget.locator('.monaco-list-row', { hasText: text }).first();
+  const found = await row.waitFor({ state: 'visible', timeout: 15_000 }).then(() => true, () => false);
+  if (!found) {
+    await closeQuickInput();
+    return false;
+  }
+  await row.click();
+  return true;
+}
+
+test('(n) one session of every agent opens as a readable transcript', { skip, timeout: 900_000 }, async () => {
+  assert.ok(ctx.serverUp, 'the server is not up (see the status bar step)');
+  const sources = EVERY_AGENT.filter((a) => a.copy).map((a) => a.copy);
+  const absent = sources.filter(([source]) => !existsSync(join(CORPUS, source)));
+  assert.deepEqual(absent, [], 'every agent has its corpus session');
+  for (const [source, name] of sources) {
+    mkdirSync(dirname(join(ctx.ws, name)), { recursive: true });
+    cpSync(join(CORPUS, source), join(ctx.ws, name), { recursive: true });
+  }
+  await runCommand('Session Lens: Reindex');
+  const seen = [];
+  for (const spec of EVERY_AGENT) {
+    const name = (spec.name ?? spec.agent).replace(/\W+/g, '-').toLowerCase();
+    await runCommand('View: Close All Editors');
+    await step(`agent-${name}`, async () => {
+      // retried until the reindex has stored the session (the pick lists what is indexed)
+      let frame;
+      const until = Date.now() + UI_TIMEOUT * 2;
+      while (!frame && Date.now() < until) {
+        if (await pickSessionRow(`Session Lens: ${spec.via ?? 'Open Transcript'}`, spec.pick)) {
+          frame = await transcriptFrame(spec.pick, 20_000).catch(() => undefined);
+        }
+        if (!frame) {
+          await runCommand('View: Close All Editors');
+          await ctx.page.waitForTimeout(1_000);
+        }
+      }
+      assert.ok(frame, `${spec.agent}: a transcript showing "${spec.pick}" opened`);
+      const text = await frame.evaluate(() => document.body.innerText);
+      const head = await frame.locator('.sl-head').innerText();
+      assert.match(head, new RegExp(`Agent\\s*${spec.agent.replace(/[()]/g, '\\$&')}\\n`), `${spec.agent}: the header names the agent`);
+      assert.doesNotMatch(head, /no longer exists/, `${spec.agent}: the source is there, not "log deleted"`);
+      await shot(`agent-${name}-head`);
+      assert.match(text, /Turn 1\b/, `${spec.agent}: the transcript has its turns`);
+      const openRaw = await frame.locator('button.sl-open-raw').count();
+      assert.equal(openRaw, spec.store ? 0 : 1, `${spec.agent}: "Open raw log" only where a text log exists`);
+      assert.ok((await frame.locator('.sl-turn').count()) > 0, `${spec.agent}: turns are rendered`);
+      const totals = await frame.locator('.sl-totals').innerText();
+      assert.match(totals, spec.tokens ?? /\bin [\d,]+ · .*\bout [\d,]+/, `${spec.agent}: tokens (${totals})`);
+      if (spec.tokens) {
+        assert.doesNotMatch(totals, /\bout 0\b/, `${spec.agent} records no tokens: unknown, never 0`);
+      }
+      if (spec.tool) {
+        const call = frame.locator(`details.sl-call[data-tool="${spec.tool}"]`).first();
+        assert.ok(await call.count(), `${spec.agent}: a ${spec.tool} call is shown`);
+        await call.evaluate((el) => { el.open = true; el.scrollIntoView({ block: 'start' }); });
+        const body = (await call.innerText()).trim();
+        assert.ok(body.length > spec.tool.length, `${spec.agent}: the ${spec.tool} call shows its input: ${body}`);
+        assert.doesNotMatch(body.split('\n')[0], /^\s*[{[]"/, `${spec.agent}: the call is named, not raw JSON`);
+      }
+      assert.doesNotMatch(text, /\[object Object\]/, `${spec.agent}: nothing unrendered`);
+      seen.push(spec.name ?? spec.agent);
+    });
+  }
+  assert.equal(seen.length, EVERY_AGENT.length);
+});

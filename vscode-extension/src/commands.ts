@@ -274,9 +274,15 @@ export function registerCommands(
 
   register('sessionlens.ui.openSession', async () => {
     const session = await pickSession('Open a session (newest first)');
-    if (session) {
-      await openAtLine(toUri(session.uri, session.path), 1);
+    if (!session) {
+      return;
     }
+    // a session inside a database or a storage tree (path "<container>#<id>"), or whose log is gone,
+    // has no text file to open: its transcript comes from the store
+    if (session.log_missing || !session.path || !/\.(jsonl?|txt)$/.test(session.path)) {
+      return transcripts.showSession(session.id, sessionLabel(session));
+    }
+    await openAtLine(toUri(session.uri, session.path), 1);
   });
 
   register('sessionlens.ui.showRendered', async (arg?: SessionNode | vscode.Uri | string) => {

@@ -430,6 +430,7 @@ export const DOCUMENTS = {
     "**/*.jsonl.zst",
     "**/chats/session-*.json",
     "**/session-*.json",
+    "**/otel/*.jsonl",
     "**/events.jsonl",
     "**/history-session-state/*.json",
     "**/opencode.db",

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { isAgentLogPath, makeNonce, messagePage, TranscriptParts, transcriptPage } from './lib/transcript';
+import { isAgentLogPath, makeNonce, messagePage, rawLogPath, TranscriptParts, transcriptPage } from './lib/transcript';
 import { errorMessage, ServerManager } from './server';
 
 export const TRANSCRIPT_VIEW = 'sessionlens.transcript';
@@ -102,8 +102,9 @@ export class TranscriptManager implements vscode.CustomReadonlyEditorProvider, v
     }
     try {
       const parts: TranscriptParts = await this.server.executeCommand('sessionlens.renderSessionHtml', argument);
-      if (parts.path && /\.jsonl?$/.test(parts.path) && !parts.log_missing && !l.logUri) {  // a text log (not a database)
-        l.logUri = vscode.Uri.file(parts.path);
+      const raw = rawLogPath(parts.path);
+      if (raw && !parts.log_missing && !l.logUri) {  // a text log (not a database)
+        l.logUri = vscode.Uri.file(raw);
       }
       if (parts.log_missing) {
         l.logUri = undefined;

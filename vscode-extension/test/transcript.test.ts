@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { contentSecurityPolicy, isAgentLogPath, makeNonce, messagePage, transcriptPage } from '../src/lib/transcript';
+import { contentSecurityPolicy, isAgentLogPath, makeNonce, messagePage, rawLogPath, transcriptPage } from '../src/lib/transcript';
 
 const parts = {
   session_id: 's1',
@@ -31,6 +31,25 @@ test('a session whose log is gone says so instead of offering the raw log', () =
   const html = transcriptPage({ ...parts, log_missing: true }, 'x', makeNonce());
   assert.doesNotMatch(html, /data-action="openRaw"/);
   assert.match(html, /Session Lens store/);
+});
+
+test('a session inside a database offers no raw log (its path names a row, not a text file)', () => {
+  for (const path of ['/w/.crush/crush.db#f306c145', '/d/storage/session/p/ses_1.json#ses_1']) {
+    const html = transcriptPage({ ...parts, path }, 'x', makeNonce());
+    assert.doesNotMatch(html, /data-action="openRaw"/, path);
+    assert.match(html, /database or storage folder/, path);
+  }
+  for (const path of ['/w/chats/session-1.json', '/w/agent-transcripts/a.txt']) {
+    assert.match(transcriptPage({ ...parts, path }, 'x', makeNonce()), /data-action="openRaw"/, path);
+  }
+});
+
+test('the raw log of a session: the file itself, or the JSON-lines export a member comes from', () => {
+  assert.equal(rawLogPath('/w/a.jsonl'), '/w/a.jsonl');
+  assert.equal(rawLogPath('/h/.copilot/otel/cli.jsonl#c0ffee00-1111'), '/h/.copilot/otel/cli.jsonl');
+  assert.equal(rawLogPath('/w/.crush/crush.db#f306c145'), undefined);
+  assert.equal(rawLogPath('/d/storage/session/p/ses_1.json#ses_1'), undefined);
+  assert.equal(rawLogPath(null), undefined);
 });
 
 test('message pages escape their text and run no script', () => {

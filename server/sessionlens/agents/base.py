@@ -69,6 +69,14 @@ def split_member(path: str) -> tuple[str, str | None]:
     return path, None
 
 
+def source_exists(path: str | None) -> bool:
+    """Whether a session's source is still there: a plain file, or the container (database, storage
+    tree) of a member path (``/x/opencode.db#ses_123`` exists while ``/x/opencode.db`` does)."""
+    if not path:
+        return False
+    return os.path.exists(path) or os.path.exists(split_member(path)[0])
+
+
 @dataclass(frozen=True)
 class Root:
     """A directory that holds session logs of one agent (it may not exist yet)."""
@@ -179,6 +187,9 @@ class AgentAdapter:
     priority: int = 100
     #: records no token counts at all (Cursor): totals are unknown, never 0
     records_tokens: bool = True
+    #: a multi-session source that copies sessions the agent also logs itself (Copilot's OTel export):
+    #: a member whose session id the store already has from another source is left out (counted once)
+    yields_to_logged: bool = False
     readme: str = ""  # path of the package README (format facts), for docs and `sessionlens doctor`
     #: the agent these sessions belong to (``sessions.agent``, ``--agent``, the eval schema) when one
     #: agent has several adapters (Cursor: transcripts, their .txt twins, the IDE database)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
 from datetime import datetime
 from typing import Any, Iterator
@@ -16,6 +17,7 @@ import orjson
 from sessionlens.models import limits
 from sessionlens.models.construct import construct as _construct
 from sessionlens.models.session import (
+    Agent,
     Event,
     EventKind,
     ParseProblem,
@@ -26,6 +28,17 @@ from sessionlens.models.session import (
     Turn,
     UsageRecord,
 )
+
+#: The head every parser shares: the event kinds it names most, and (re-exported below, ``__all__``) the
+#: models it builds, so that a parser imports its toolkit from this one module.
+META = EventKind.META
+SYSTEM = EventKind.SYSTEM
+
+
+def readme_path(module_file: str) -> str:
+    """The ``README.md`` next to an agent package's ``__init__.py`` (its format facts)."""
+    return os.path.join(os.path.dirname(module_file), "README.md")
+
 
 #: Maximum characters kept in ``Event.text``; longer text is cut and marked.
 MAX_TEXT = 64 * 1024
@@ -429,3 +442,12 @@ class MultiEventParser(LineParser):
         ev.line = line
         ev.extra = extra
         return ev
+
+#: what parsers import from here (the models and kinds re-exported with the helpers)
+__all__ = [
+    "Agent", "as_int", "as_str", "BoundedMap", "clip", "Event", "EventKind", "image_entry", "image_from_data_url",
+    "IMAGE_MIMES", "IMAGE_PLACEHOLDER", "iter_lines", "JSONDecodeError", "limits", "LineParser", "loads",
+    "MAX_IMAGE_B64", "MAX_IMAGES", "MAX_TEXT", "META", "MultiEventParser", "new_event", "parse_ts", "ParseProblem",
+    "ParseResult", "ParserState", "readme_path", "scrub_data_urls", "Session", "SYSTEM", "TokenUsage",
+    "TRUNCATION_MARK", "ts_str", "Turn", "TurnTracker", "UsageRecord",
+]

@@ -71,10 +71,13 @@ class SessionRow(_Out):
     models: list[str]
     turns: int
     events: int
-    tokens: int
+    tokens: int | None = Field(description="Null when the agent's logs record no token counts (unknown, never 0).")
     cost_usd: float
     cost_known: bool
+    findings: int = Field(0, description="Coach findings of the session.")
     imported: bool = Field(description="Loaded by `sessionlens import`, not indexed from a log here.")
+    log_missing: bool = Field(False, description="The log file is gone (deleted, or from another machine): the session "
+                                                 "still opens from the store; the table marks it ⊘.")
 
 
 class IndexOut(_Out):

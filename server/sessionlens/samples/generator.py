@@ -63,6 +63,43 @@ DEFAULT_START = datetime(2026, 1, 5, 8, 30, tzinfo=timezone.utc)
 SAMPLE_SEED = 7
 SAMPLE_BYTES = 1_500_000
 
+@dataclass(frozen=True)
+class Shape:
+    """What the sessions are made of, beyond their vocabulary.  The default is the generator's
+    classic output (byte-identical to earlier versions for a seed); :data:`REAL_SHAPE` adds what real
+    homes hold besides: pasted screenshots and images read by the agent (base64 on one line, twice in
+    Claude's lines: the message and ``toolUseResult``), large tool outputs (a log, a big file: 50 KB
+    to a few MB), long single lines (minified JSON, a bundle), hooks on every Claude tool call,
+    sub-agent files, and Codex's many small lines (short outputs and reasoning, long turn contexts)."""
+
+    name: str = "generated"
+    #: a Claude Read returns an image / a Claude or Codex prompt carries a pasted screenshot
+    image_read_rate: float = 0.0
+    image_prompt_rate: float = 0.0
+    #: a tool output is a large one (lognormal around ``big_output_median`` bytes, at most 4 MB)
+    big_output_rate: float = 0.0
+    big_output_median: int = 150_000
+    #: a tool output is one long line without newlines (minified JSON)
+    long_line_rate: float = 0.0
+    #: a Claude session runs hooks (progress lines around every tool call)
+    hooks_rate: float = 0.5
+    #: the weight of the Task tool (a sub-agent file) among Claude's tools
+    task_weight: int = 2
+    #: Codex: tool outputs scaled by this; reasoning's encrypted content in this range of bytes
+    codex_output_scale: float = 1.0
+    codex_reasoning: tuple[int, int] = (400, 2500)
+    #: Codex: developer instructions repeated in every turn context (bytes)
+    codex_turn_context_pad: int = 0
+
+
+CLASSIC_SHAPE = Shape()
+#: Calibrated on the real corpus (``tests/perf/corpus.py`` reports both side by side): Claude's
+#: progress lines ~2/3 of the lines, Codex's median line ~0.2-0.3 KB, plus the heavy tail real homes hold.
+REAL_SHAPE = Shape(name="real-shaped", image_read_rate=0.006, image_prompt_rate=0.006, big_output_rate=0.004,
+                   long_line_rate=0.004, hooks_rate=1.0, task_weight=3, codex_output_scale=0.3,
+                   codex_reasoning=(120, 600), codex_turn_context_pad=160)
+SHAPES = {"generated": CLASSIC_SHAPE, "classic": CLASSIC_SHAPE, "real": REAL_SHAPE, "real-shaped": REAL_SHAPE}
+
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _HEX = "0123456789abcdef"
 _MB = 1 << 20
@@ -140,6 +177,16 @@ class _Pools:
         self.code_starts = _line_starts(self.code_text)
         self.b64 = base64.urlsafe_b64encode(r.randbytes(96 * 1024)).decode().rstrip("=")
         self.sig = base64.b64encode(r.randbytes(48 * 1024)).decode()
+        self._png = b""
+
+    def png_b64(self, rng: random.Random) -> str:
+        """A base64 PNG of a screenshot's size (lognormal around 90 KB, 8 KB to 1.5 MB)."""
+        if not self._png:
+            r = random.Random(7)
+            self._png = b"\x89PNG\r\n\x1a\n" + r.randbytes(1_200_000)
+        n = max(8_000, min(1_150_000, int(rng.lognormvariate(math.log(68_000), 0.9))))
+        s = rng.randrange(8, len(self._png) - n)
+        return base64.b64encode(self._png[:8] + self._png[s:s + n]).decode()
 
 
 def _line_starts(text: str) -> list[int]:
@@ -285,13 +332,15 @@ class _Cmd:
 class _Workspace:
     """A fake project checkout: knows its files and produces commands with plausible output."""
 
-    def __init__(self, rng: random.Random, proj: wb.ProjectSpec, cwd: str) -> None:
+    def __init__(self, rng: random.Random, proj: wb.ProjectSpec, cwd: str, shape: Shape = CLASSIC_SHAPE) -> None:
         self.rng = rng
+        self.shape = shape
         self.proj = proj
         self.cwd = cwd
         self.pools = _pools()
         st = proj.stack
         self.files = sorted({f"{d}/{m}.{st.ext}" for d in st.dirs[:4] for m in rng.sample(st.modules, 3)})
+        self.output_scale = 1.0  # Codex's outputs under a real shape are shorter
         self.tests = [f"tests/test_{m}.{st.ext}" if st.lang == "python" else f"src/{m}.test.{st.ext}" for m in st.modules[:5]]
 
     def fill(self, template: str) -> str:
@@ -325,6 +374,17 @@ class _Workspace:
             ("test", "build", "read", "search", "git", "docker", "ls"), weights=(22, 10, 28, 18, 10, 6, 6)
         )[0]
         size = min(size_cap, _out_size(rng))
+        if self.output_scale != 1.0:
+            size = int(size * self.output_scale)
+        shape = self.shape
+        if shape.big_output_rate and kind in ("test", "build", "read", "docker") and rng.random() < shape.big_output_rate:
+            size = min(size_cap, 4 * _MB, int(rng.lognormvariate(math.log(shape.big_output_median), 0.9)))
+        if shape.long_line_rate and rng.random() < shape.long_line_rate:
+            n = min(size_cap, 2 * _MB, int(rng.lognormvariate(math.log(60_000), 1.0)))
+            rows = ",".join(orjson.dumps({"id": i, "name": self.fill("{fn}"), "status": "ok", "path": self.file()}).decode()
+                            for i in range(max(1, n // 70)))
+            return _Cmd(rng.choice(("curl -s localhost:8080/api/items", "cat dist/manifest.json", "jq -c . data/export.json")),
+                        f'{{"items":[{rows}]}}\n', 0, rng.uniform(0.05, 2), "read")
         if kind == "test":
             cmd = self.fill(rng.choice(st.test_cmds))
             failing = rng.random() < 0.28
@@ -515,7 +575,9 @@ class _Codex:
 
     def turn_context(self) -> None:
         cwd = self.ws.cwd
-        self.line("turn_context", {
+        pad = self.ws.shape.codex_turn_context_pad
+        extra = {"developer_instructions": ("<collaboration_mode>" + self.ws.pools.log_text[:pad] + "</collaboration_mode>")} if pad else {}
+        self.line("turn_context", {**extra,
             "turn_id": self.turn_id, "cwd": cwd, "approval_policy": "on-request",
             "sandbox_policy": {"type": "workspace-write", "writable_roots": [cwd], "network_access": False, "exclude_tmpdir_env_var": False, "exclude_slash_tmp": False},
             "model": self.model, "personality": "pragmatic",
@@ -530,7 +592,7 @@ class _Codex:
         title = f"**{self.rng.choice(wb.REASONING_TITLES)}**"
         self.event({"type": "agent_reasoning", "text": title})
         enc = self.ws.pools.b64
-        n = self.rng.randrange(400, 2500)
+        n = self.rng.randrange(*self.ws.shape.codex_reasoning)
         s = self.rng.randrange(0, len(enc) - n)
         self.item({"type": "reasoning", "summary": [{"type": "summary_text", "text": title}], "content": None, "encrypted_content": "gAAAAA" + enc[s:s + n]})
 
@@ -559,6 +621,7 @@ def generate_codex_session(
     model: str = "gpt-5.3-codex",
     problems: Iterable[str] = (),
     session_id: str | None = None,
+    shape: Shape = CLASSIC_SHAPE,
 ) -> GeneratedInfo:
     """Write one Codex rollout (wrapped era, 0.104-style) to ``path``.
 
@@ -569,7 +632,8 @@ def generate_codex_session(
     """
     problems = _check_problems(problems)
     proj = project or rng.choice(wb.PROJECTS)
-    ws = _Workspace(rng, proj, cwd)
+    ws = _Workspace(rng, proj, cwd, shape)
+    ws.output_scale = shape.codex_output_scale
     sid = session_id or _uuid7(rng, start.timestamp())
     n_turns = turns if turns is not None else (None if target_bytes else _default_turns(rng))
     where = _plan_problem_turns(rng, problems, n_turns or 1)
@@ -628,7 +692,12 @@ def _codex_turn(c: _Codex, problems: list[str], over: Callable[..., bool], cap: 
         prompt += f"\nUse this key for the integration test: ANTHROPIC_API_KEY={wb.SECRET_TOKEN}"
         problems = [p for p in problems if p != "secret"]
     c.event({"type": "task_started", "turn_id": c.turn_id, "model_context_window": c.CONTEXT_WINDOW, "collaboration_mode_kind": "default"})
-    c.item({"type": "message", "role": "user", "content": [{"type": "input_text", "text": prompt}]})
+    content: list[dict[str, Any]] = [{"type": "input_text", "text": prompt}]
+    if ws.shape.image_prompt_rate and rng.random() < ws.shape.image_prompt_rate:  # a pasted screenshot
+        content = [{"type": "input_text", "text": "<image name=[Image #1]>"},
+                   {"type": "input_image", "image_url": "data:image/png;base64," + ws.pools.png_b64(rng)},
+                   {"type": "input_text", "text": "</image>"}, {"type": "input_text", "text": prompt + " [Image #1]"}]
+    c.item({"type": "message", "role": "user", "content": content})
     c.history.append({"type": "message", "role": "user", "content": [{"type": "input_text", "text": prompt}]})
     c.event({"type": "user_message", "message": prompt, "images": [], "local_images": [], "text_elements": []})
     c.ctx_tokens += len(prompt) // 4 + 40
@@ -747,7 +816,7 @@ class _Claude:
         self.sub_responses: dict[str, dict[str, int]] = {}
         self.responses: dict[str, dict[str, int]] = {}
         self.tool_calls = 0
-        self.hooks = agent_id is None and rng.random() < 0.5
+        self.hooks = agent_id is None and rng.random() < ws.shape.hooks_rate
         self.edited: list[str] = []
         self.subagents: list[tuple[Path, int]] = []
 
@@ -777,11 +846,13 @@ class _Claude:
         for cmd in ("$HOME/.claude/hooks/notify.sh mark", "cd ${CLAUDE_PLUGIN_ROOT}/hooks && bun run ./dist/on-tool.js"):
             self.progress({"type": "hook_progress", "hookEvent": event, "hookName": f"{event}:{tool}", "command": cmd}, tool_use_id, tool_use_id)
 
-    def prompt(self, text: str) -> str:
+    def prompt(self, text: str, image: str | None = None) -> str:
         u = _uuid4(self.rng)
         backups = {f: {"backupFileName": f"{''.join(self.rng.choices(_HEX, k=16))}@v1", "version": 1, "backupTime": _iso(self.t)} for f in self.edited[-5:]}
         self.w.emit({"type": "file-history-snapshot", "messageId": u, "snapshot": {"messageId": u, "trackedFileBackups": backups, "timestamp": _iso(self.t)}, "isSnapshotUpdate": False})
-        self.w.emit({"parentUuid": self.parent, **self.common, "type": "user", "message": {"role": "user", "content": text},
+        content: Any = text if image is None else [
+            {"type": "text", "text": text}, {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": image}}]
+        self.w.emit({"parentUuid": self.parent, **self.common, "type": "user", "message": {"role": "user", "content": content},
                      "uuid": u, "timestamp": _iso(self.t), "thinkingMetadata": {"maxThinkingTokens": 31999}, "todos": [], "permissionMode": "acceptEdits"})
         self.parent = u
         self.pending_tokens += len(text) // 4 + 10
@@ -856,6 +927,17 @@ def _claude_tool(c: _Claude, name: str, cap: int, fixed: _Cmd | None = None,
     if name in ("Read", "Edit", "Write"):
         rel = ws.file() if name != "Write" else f"{rng.choice(ws.proj.stack.dirs)}/{rng.choice(ws.proj.stack.modules)}_helpers.{ws.proj.stack.ext}"
         path = ws.abspath(rel)
+        if name == "Read" and ws.shape.image_read_rate and rng.random() < ws.shape.image_read_rate:
+            png = ws.pools.png_b64(rng)
+            path = ws.abspath(f"docs/screenshots/{rng.choice(wb.FUNCS)}.png")
+            inp = {"file_path": path}
+
+            def finish(tid: str, src: str) -> None:
+                c.hook("PostToolUse", "Read", tid)
+                c.tool_result(tid, src, [{"type": "image", "source": {"type": "base64", "data": png, "media_type": "image/png"}}],
+                              {"type": "image", "file": {"base64": png, "type": "image/png", "originalSize": len(png) * 3 // 4,
+                                                         "dimensions": {"originalWidth": 1512, "originalHeight": 982}}})
+            return inp, finish
         if name == "Read":
             text = ws.code(min(cap, max(200, _out_size(rng) // 2)))
             lines = text.splitlines()
@@ -984,6 +1066,7 @@ def generate_claude_session(
     problems: Iterable[str] = (),
     session_id: str | None = None,
     version: str = "2.1.39",
+    shape: Shape = CLASSIC_SHAPE,
 ) -> GeneratedInfo:
     """Write one Claude Code transcript (2.1.x-style) to ``path`` (+ ``<sid>/subagents/``).
 
@@ -993,7 +1076,7 @@ def generate_claude_session(
     """
     problems = _check_problems(problems)
     proj = project or rng.choice(wb.PROJECTS)
-    ws = _Workspace(rng, proj, cwd)
+    ws = _Workspace(rng, proj, cwd, shape)
     sid = session_id or (path.stem if len(path.stem) == 36 else _uuid4(rng))
     n_turns = turns if turns is not None else (None if target_bytes else _default_turns(rng))
     where = _plan_problem_turns(rng, problems, n_turns or 1)
@@ -1067,9 +1150,11 @@ def _claude_turn(c: _Claude, problems: list[str], over: Callable[..., bool], cap
     prompt = ws.fill(rng.choice(wb.PROMPTS))
     if "secret" in problems:
         prompt += f"\nThe staging key is {wb.SECRET_TOKEN} if you need it."
-    c.prompt(prompt)
+    shape = ws.shape
+    image = ws.pools.png_b64(rng) if shape.image_prompt_rate and rng.random() < shape.image_prompt_rate else None
+    c.prompt(prompt, image)
     names = [n for n, _ in _TOOL_WEIGHTS]
-    weights = [wt for _, wt in _TOOL_WEIGHTS]
+    weights = [shape.task_weight if n == "Task" else wt for n, wt in _TOOL_WEIGHTS]
     n_steps = _steps(rng)
     plan: list[list[tuple[str, _Cmd | None]]] = [[(n, None) for n in rng.choices(names, weights=weights, k=rng.choices((1, 2, 3), weights=(70, 20, 10))[0])] for _ in range(n_steps)]
     no_tests = "edits_no_tests" in problems
@@ -1147,7 +1232,7 @@ def _session_problems(rng: random.Random, index: int) -> tuple[str, ...]:
 
 
 def _write_session(root: Path, agent: str, seed: int, t: datetime, size: int, proj: wb.ProjectSpec,
-                   problems: tuple[str, ...]) -> GeneratedInfo:
+                   problems: tuple[str, ...], shape: Shape = CLASSIC_SHAPE) -> GeneratedInfo:
     rng = random.Random(seed)
     cwd = f"/home/dev/projects/{proj.name}"
     if agent == "codex":
@@ -1155,12 +1240,12 @@ def _write_session(root: Path, agent: str, seed: int, t: datetime, size: int, pr
         path = root / "codex" / "sessions" / t.strftime("%Y/%m/%d") / f"rollout-{t.strftime('%Y-%m-%dT%H-%M-%S')}-{sid}.jsonl"
         model = rng.choice(("gpt-5.3-codex", "gpt-5.3-codex", "gpt-5.2-codex", "gpt-5.1-codex-mini"))
         return generate_codex_session(rng, path=path, start=t, target_bytes=size, cwd=cwd, project=proj, model=model,
-                                      problems=problems, session_id=sid)
+                                      problems=problems, session_id=sid, shape=shape)
     sid = _uuid4(rng)
     path = root / "claude" / "projects" / escape_cwd(cwd) / f"{sid}.jsonl"
     model = rng.choice(("claude-opus-4-6", "claude-opus-4-6", "claude-sonnet-4-5-20250929"))
     return generate_claude_session(rng, path=path, start=t, target_bytes=size, cwd=cwd, project=proj, model=model,
-                                   problems=problems, session_id=sid)
+                                   problems=problems, session_id=sid, shape=shape)
 
 
 def generate_corpus(
@@ -1171,6 +1256,7 @@ def generate_corpus(
     big_file_bytes: int | None = None,
     codex_share: float = 0.5,
     start: datetime = DEFAULT_START,
+    shape: Shape = CLASSIC_SHAPE,
 ) -> CorpusInfo:
     """Generate a corpus laid out like real homes under ``root``.
 
@@ -1182,7 +1268,8 @@ def generate_corpus(
     Sessions span six weeks from ``start`` over the fake projects in
     :data:`wordbank.PROJECTS`.  ``total_bytes`` is the overall size (sub-agent files included);
     ``big_file_bytes`` adds one Codex rollout of that size (counted in the total, which grows to
-    fit it).
+    fit it).  ``shape`` is what sessions hold besides text (:data:`REAL_SHAPE`: images, large
+    outputs, long lines, hooks and sub-agents as in real homes).
     """
     if total_bytes <= 0:
         raise ValueError("total_bytes must be positive")
@@ -1195,7 +1282,8 @@ def generate_corpus(
     remaining = max(total_bytes, big_file_bytes or 0)
     if big_file_bytes:
         t = start + timedelta(days=3, hours=master.randrange(9, 17), seconds=master.randrange(3600))
-        info = _write_session(root, "codex", master.getrandbits(64), t, big_file_bytes, master.choice(wb.PROJECTS), ("repeat_failure", "huge_output"))
+        info = _write_session(root, "codex", master.getrandbits(64), t, big_file_bytes, master.choice(wb.PROJECTS), ("repeat_failure", "huge_output"),
+                              shape)
         sessions.append(info)
         remaining -= info.total_bytes
     index = 0
@@ -1204,7 +1292,7 @@ def generate_corpus(
         agent = "codex" if master.random() < codex_share else "claude"
         proj = master.choice(wb.PROJECTS)
         t = start + timedelta(days=master.randrange(42), hours=master.randrange(0, 10), seconds=master.randrange(3600))
-        info = _write_session(root, agent, master.getrandbits(64), t, size, proj, _session_problems(master, index))
+        info = _write_session(root, agent, master.getrandbits(64), t, size, proj, _session_problems(master, index), shape)
         sessions.append(info)
         remaining -= info.total_bytes
         index += 1
@@ -1249,12 +1337,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="2MB", help="total size, e.g. 10MB, 1GB (default 2MB)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--big", default=None, help="also write one Codex rollout of this size, e.g. 200MB")
+    parser.add_argument("--shape", choices=("generated", "real"), default="generated",
+                        help="generated: the classic mix; real: images, large outputs, long lines and hooks as in real homes")
     parser.add_argument("--codex-share", type=float, default=0.5, help="fraction of sessions that are Codex (default 0.5)")
     args = parser.parse_args(argv)
     try:
         total = parse_size(args.size)
         big = parse_size(args.big) if args.big else None
-        info = generate_corpus(args.out, seed=args.seed, total_bytes=total, big_file_bytes=big, codex_share=args.codex_share)
+        info = generate_corpus(args.out, seed=args.seed, total_bytes=total, big_file_bytes=big, codex_share=args.codex_share,
+                               shape=SHAPES[args.shape])
     except (ValueError, OSError) as exc:
         parser.exit(2, f"error: {exc}\n")
     print(info.summary())

@@ -182,9 +182,11 @@ class App:
     # ------------------------------------------------------------------ sessions
     def sessions(self, *, project: str | None = None, agent: str | None = None, since: Any = None, until: Any = None,
                  limit: int = 100, workspace_only: bool | None = None, query: str | None = None,
-                 include_subagents: bool = True) -> list[dict[str, Any]]:
+                 include_subagents: bool = True, has_findings: bool = False, sort: str = "started",
+                 descending: bool = True) -> list[dict[str, Any]]:
         return self.sessions_service.list(project=project, agent=agent, since=since, until=until, limit=limit,
-                                          workspace_only=workspace_only, query=query, include_subagents=include_subagents)
+                                          workspace_only=workspace_only, query=query, include_subagents=include_subagents,
+                                          has_findings=has_findings, sort=sort, descending=descending)
 
     def resolve_session(self, ref: str) -> dict[str, Any]:
         return self.sessions_service.resolve(ref)

@@ -495,6 +495,8 @@ class Indexer:
         rows = getattr(self, "_rows", None) or {}
         with agent_registry.open_source(adapter, path) as src:
             members = adapter.members(src)
+            if adapter.yields_to_logged:  # a session the store has from the agent's own log is not read again
+                members = [(k, fp) for k, fp in members if store.session_source(k) in (None, member_path(path, k))]
             keep = {member_path(path, key) for key, _ in members}
             todo = []
             for key, fp in members:

@@ -19,6 +19,11 @@ OUTLINE_TURN_CHILDREN = 100
 OUTLINE_BUDGET = 3000
 #: ... and a session with more turns than this shows blocks of consecutive turns instead of single turns.
 OUTLINE_MAX_TURNS = 300
+#: A fold ("… K more events") holds every left-out event (in nested line ranges) while the whole outline
+#: has at most this many nodes; past it (a rollout of hundreds of MB: hundreds of thousands of events), a
+#: fold's line ranges are leaves - the editor goes to the range, the events are its lines - so what is
+#: sent stays about ``2 * OUTLINE_BUDGET`` symbols whatever the file's size.
+OUTLINE_REACHABLE_MAX = 10_000
 OUTLINE_CACHE_FILES = 16
 
 #: Which events an outline keeps first when it cannot keep them all (lower first).
@@ -186,7 +191,7 @@ def _rank(n: OutlineNode) -> int:
     return _PRIORITY.get(n.kind, 5)
 
 
-def _prune(host: OutlineNode, cap: int) -> None:
+def _prune(host: OutlineNode, cap: int, leaf: bool = False) -> None:
     """Keep ``host``'s ``cap`` most notable children (in line order) and fold the rest into one
     "… K more events" child that holds them (in groups of at most ``cap``, by line), so every
     event stays reachable from the outline."""
@@ -197,7 +202,7 @@ def _prune(host: OutlineNode, cap: int) -> None:
     keep = set(order[:cap])
     rest = [kids[i] for i in range(len(kids)) if i not in keep]
     more = _group(f"… {len(rest)} more events", rest)
-    _chunk(more, cap)
+    _chunk(more, cap, leaf)
     host.children = [kids[i] for i in sorted(keep)] + [more]
 
 
@@ -206,8 +211,9 @@ def _group(name: str, nodes: list[OutlineNode]) -> OutlineNode:
                        end_len=max(nodes, key=lambda n: n.end).end_len, children=nodes)
 
 
-def _chunk(group: OutlineNode, cap: int) -> None:
-    """Split a fold's children into nested groups of at most ``cap`` (lines a–b), recursively."""
+def _chunk(group: OutlineNode, cap: int, leaf: bool = False) -> None:
+    """Split a fold's children into nested groups of at most ``cap`` (lines a–b), recursively (``leaf``:
+    one level of groups, each a line range without its events unless it holds at most ``cap``)."""
     kids = group.children
     if len(kids) <= cap:
         return
@@ -217,7 +223,11 @@ def _chunk(group: OutlineNode, cap: int) -> None:
     parts = [kids[i:i + size] for i in range(0, len(kids), size)]
     group.children = [_group(f"lines {p[0].start + 1}–{p[-1].end + 1} ({len(p)} events)", p) for p in parts]
     for g in group.children:
-        _chunk(g, cap)
+        if leaf:
+            if len(g.children) > cap:
+                g.children = []
+        else:
+            _chunk(g, cap)
 
 
 def bound_outline(root: OutlineNode) -> None:
@@ -244,10 +254,16 @@ def bound_outline(root: OutlineNode) -> None:
         hosts = blocks
     root.children = hosts = lead + hosts
     cap = max(3, min(OUTLINE_TURN_CHILDREN, OUTLINE_BUDGET // max(len(hosts), 1) - 2))
+    size, todo = 0, list(hosts)
+    while todo and size <= OUTLINE_REACHABLE_MAX:
+        n = todo.pop()
+        size += 1
+        todo.extend(n.children)
+    leaf = size > OUTLINE_REACHABLE_MAX
     stack = list(hosts)
     while stack:
         n = stack.pop()
         if n.kind == "more":
             continue  # folds are already grouped
-        _prune(n, cap)
+        _prune(n, cap, leaf)
         stack.extend(c for c in n.children if c.children and c.kind != "more")

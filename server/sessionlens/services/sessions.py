@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sessionlens.agents.base import source_exists
 from sessionlens.services.base import Host, workspace_scope
 from sessionlens.services.links import ResolvedLink, file_uri, is_imported, parse_link
 from sessionlens.services.masking import SESSION_TEXT, mask_row
@@ -34,11 +35,15 @@ class Sessions:
 
     def list(self, *, project: str | None = None, agent: str | None = None, since: Any = None, until: Any = None,
              limit: int = 100, workspace_only: bool | None = None, query: str | None = None,
-             include_subagents: bool = True) -> builtins.list[dict[str, Any]]:
+             include_subagents: bool = True, has_findings: bool = False, sort: str = "started",
+             descending: bool = True) -> builtins.list[dict[str, Any]]:
+        """Sessions (the store's one session-query builder): newest first unless ``sort`` names another
+        key (``models.listing.SESSION_SORTS``); ``query``: a substring of the title, id, project or path."""
         db = self.host.db()
         rows = db.list_sessions(
             project=project, agent=agent, since=parse_time(since), until=parse_time(until, end=True), limit=limit,
             projects_under=workspace_scope(self.host, workspace_only), query=query, include_subagents=include_subagents,
+            has_findings=has_findings, sort=sort, descending=descending,
         )
         subs = db.subagent_counts()
         for r in rows:
@@ -49,7 +54,7 @@ class Sessions:
             r["imported"] = is_imported(r.get("path"))
             mask_row(r, SESSION_TEXT)  # titles, folders, remotes are shown everywhere: masked
             # history outlives files: a session whose log is gone still opens from the store
-            r["log_missing"] = not (r.get("path") and os.path.exists(r["path"]))
+            r["log_missing"] = not source_exists(r.get("path"))
             r["subagents"] = subs.get(r["id"], 0)
         return rows
 
@@ -116,7 +121,7 @@ class Sessions:
         return render_html.SessionData(
             session=s, turns=db.turns(s["id"]), events=events, totals=db.session_totals([s["id"]]),
             turn_usage=db.turn_usage(s["id"]), findings=db.findings(session_id=s["id"]),
-            subagents=db.subagent_sessions(s["id"]), log_missing=not (s.get("path") and os.path.exists(s["path"])),
+            subagents=db.subagent_sessions(s["id"]), log_missing=not source_exists(s.get("path")),
         )
 
     def timeline(self, ref: str, *, redact: bool = True) -> tuple[dict[str, Any], builtins.list[TimelineRow]]:

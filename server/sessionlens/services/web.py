@@ -12,15 +12,20 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 
 from sessionlens.coach.redact import may_hold_secret, redact
 from sessionlens.cost import report as cost_report_mod
+from sessionlens.models.listing import SessionFilter
 from sessionlens.services.app import App, NotFound, iso, parse_time
+from sessionlens.services.render import blocks as render_blocks
+from sessionlens.services.render import html as render_html
 from sessionlens.store import StoreError, webq
 
 Scope = list[str] | None
@@ -73,22 +78,30 @@ def session_filters(raw: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def sessions_page(app: App, filters: dict[str, Any], *, scope: Scope = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+def session_filter(filters: dict[str, Any], *, scope: Scope = None, limit: int = 50, offset: int = 0) -> SessionFilter:
+    """The store's session filter for validated page/view filters (:func:`session_filters`)."""
     f = session_filters(filters)
-    page = webq.session_page(
-        app.db(), agent=f.get("agent"), project=f.get("project"), since=parse_time(f.get("since")),
+    return SessionFilter(
+        agent=f.get("agent"), project=f.get("project"), since=parse_time(f.get("since")),
         until=parse_time(f.get("until"), end=True), text=f.get("q"), has_findings=bool(f.get("findings")),
         sort=f.get("sort", "started"), descending=f.get("order", "desc") == "desc", limit=min(max(limit, 1), 500),
-        offset=max(offset, 0), path_prefixes=scope,
+        offset=max(offset, 0), path_prefixes=tuple(scope) if scope is not None else None,
     )
-    for r in page["rows"]:
+
+
+def sessions_page(app: App, filters: dict[str, Any], *, scope: Scope = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    f = session_filters(filters)
+    pg = webq.session_page(app.db(), session_filter(f, scope=scope, limit=limit, offset=offset))
+    rows = []
+    for m in pg.rows:
+        r = m.model_dump()
         r["started_iso"] = iso(r["started_at"])
         r["ended_iso"] = iso(r["ended_at"])
         r["project_name"] = Path(r["project"]).name if r.get("project") else None
         if r.get("title"):
             r["title"] = redact(r["title"])
-    page["filters"] = f
-    return page
+        rows.append(r)
+    return {"total": pg.total, "rows": rows, "facets": pg.facets, "filters": f}
 
 
 def _check_scope(app: App, session_id: str, scope: Scope) -> None:
@@ -96,35 +109,73 @@ def _check_scope(app: App, session_id: str, scope: Scope) -> None:
         raise NotFound("no such session")
 
 
-def session_view(app: App, ref: str, *, scope: Scope = None) -> dict[str, Any]:
-    """Everything a transcript page needs: the session, its events, turns, usage, findings, sub-agents."""
+def session_ref(app: App, ref: str, *, scope: Scope = None) -> dict[str, Any]:
+    """The session ``ref`` names (id, id prefix or path) if the caller may read it, else NotFound."""
     try:
         s = app.resolve_session(ref)
     except NotFound:
         raise NotFound("no such session") from None
     _check_scope(app, s["id"], scope)
-    db = app.db()
-    s = {**s, "title": redact(s["title"]) if s.get("title") else s.get("title")}
-    return {
-        "session": s,
-        "events": [_masked(e) for e in db.events(s["file_id"])],
-        "turns": [t.model_copy(update={"prompt": redact(t.prompt)}) if t.prompt else t for t in db.turns(s["id"])],
-        "totals": db.session_totals([s["id"]]),
-        "turn_usage": db.turn_usage(s["id"]),
-        "findings": db.findings(session_id=s["id"]),
-        "problems": db.problems(s["file_id"]),
-        "subagents": [x for x in db.subagent_sessions(s["id"]) if webq.session_path_ok(db, x["id"], scope)],
-    }
+    return s
 
 
-def _masked(e):
-    """An event with likely secrets masked (every surface masks them, the web UI too)."""
-    upd = {}
-    if e.text and may_hold_secret(e.text):
-        upd["text"] = redact(e.text)
-    if e.command and may_hold_secret(e.command):
-        upd["command"] = redact(e.command)
-    return e.model_copy(update=upd) if upd else e
+def image_href(session_id: str, seq: int, index: int) -> str:
+    """Where the web UI serves image ``index`` of event ``seq`` (see :func:`image`)."""
+    return f"/s/{quote(session_id, safe='')}/img/{int(seq)}/{int(index)}"
+
+
+def _session_data(app: App, ref: str, scope: Scope) -> render_html.SessionData:
+    s = session_ref(app, ref, scope=scope)
+    d = app.session_data(s["id"])  # secrets masked in every field, as on every surface
+    if scope is not None:
+        db = app.db()
+        d.subagents = [x for x in d.subagents if webq.session_path_ok(db, x["id"], scope)]
+    return d
+
+
+def transcript(app: App, ref: str, *, scope: Scope = None) -> dict[str, Any]:
+    """A session through the reader's one renderer (the same transcript as the editor's webview and
+    ``export --format html``), images as URLs this server answers: ``session``, ``body`` (sanitized
+    HTML), ``last_seq`` (for the live view), ``problems`` (malformed lines), ``subagents``, ``log_missing``."""
+    d = _session_data(app, ref, scope)
+    sid = d.session["id"]
+    with render_html.image_urls(lambda ev, i: image_href(sid, ev.seq, i)):
+        body = render_html.session_body(d)
+    return {"session": d.session, "body": body, "last_seq": max((e.seq for e in d.events), default=0),
+            "problems": app.db().problems(d.session["file_id"]), "subagents": d.subagents, "log_missing": d.log_missing}
+
+
+def _item_seqs(items: list[render_blocks.Item]) -> Iterator[int]:
+    for it in items:
+        if it.event is not None:
+            yield it.event.seq
+        for x in (*it.results, *it.folded, *it.mirrors):
+            yield x.seq
+        yield from _item_seqs(it.children)
+
+
+def transcript_turns_after(app: App, ref: str, after: int, *, scope: Scope = None) -> tuple[str, int]:
+    """The turns holding an event after ``after`` (whole ``<section class="sl-turn">`` fragments,
+    which replace the page's sections of the same id or are appended) and the last event's seq."""
+    d = _session_data(app, ref, scope)
+    sid, cwd = d.session["id"], d.session.get("cwd")
+    out = []
+    with render_html.image_urls(lambda ev, i: image_href(sid, ev.seq, i)):
+        for b in render_blocks.build(d.events, d.turns, d.turn_usage):
+            if max(_item_seqs(b.items), default=-1) > after:
+                out.append(render_html.turn_html(b, cwd))
+    return "".join(out), max((e.seq for e in d.events), default=after)
+
+
+def image(app: App, ref: str, seq: int, index: int, *, scope: Scope = None) -> tuple[str, bytes]:
+    """(mime, bytes) of an image an event of the session kept (only the types and sizes the
+    transcript shows inline); NotFound otherwise."""
+    s = session_ref(app, ref, scope=scope)
+    ev = app.db().event(s["file_id"], seq)
+    got = render_html.image_bytes(ev, index) if ev is not None else None
+    if got is None:
+        raise NotFound("no such image")
+    return got
 
 
 def session_progress(app: App, session_id: str, *, scope: Scope = None) -> tuple[str, tuple[int, int] | None]:

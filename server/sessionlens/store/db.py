@@ -27,7 +27,9 @@ from sessionlens.models.construct import construct as _construct
 from sessionlens.models.limits import EXIT_MAX, EXIT_MIN, INT64_MAX, MAX_DURATION_MS, MAX_TOKENS, clamp_int
 from sessionlens.models.limits import dumps as _safe_dumps
 from sessionlens.models.limits import epoch as _epoch
+from sessionlens.store import sessions as session_query
 from sessionlens.store.schema import MIGRATIONS
+from sessionlens.store.sessions import records_tokens
 
 if TYPE_CHECKING:
     from sessionlens.models import Event, ParseProblem, ParseResult, Session, TokenUsage, Turn
@@ -74,14 +76,6 @@ def local_day(ts: float | None) -> str | None:
     if ts is None:
         return None
     return time.strftime("%Y-%m-%d", time.localtime(ts))
-
-
-def _records_tokens(agent: str | None) -> bool:
-    """False for agents whose logs hold no token counts (their totals are unknown, not 0)."""
-    from sessionlens.agents import registry as agent_registry
-
-    a = agent_registry.get(agent) if agent else None
-    return a is None or a.records_tokens
 
 
 def _dumps(obj: Any) -> str:
@@ -850,55 +844,28 @@ class Store:
         limit: int = 100,
         include_subagents: bool = True,
         query: str | None = None,
+        has_findings: bool = False,
+        sort: str = "started",
+        descending: bool = True,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
-        where, args = [], []
-        if project:
-            where.append("(s.project = ? OR s.project LIKE ? OR s.cwd = ?)")
-            args += [project, f"%/{project}", project]
-        if agent:
-            where.append("s.agent = ?")
-            args.append(agent)
-        if since is not None:
-            where.append("COALESCE(s.ended_at, s.started_at) >= ?")
-            args.append(since)
-        if until is not None:
-            where.append("s.started_at < ?")
-            args.append(until)
-        if projects_under:
-            ors = []
-            for root in projects_under:
-                ors.append("(s.cwd = ? OR s.cwd LIKE ? OR s.project = ? OR f.path LIKE ?)")
-                args += [root, root.rstrip("/") + "/%", root, root.rstrip("/") + "/%"]
-            where.append("(" + " OR ".join(ors) + ")")
-        if not include_subagents:
-            where.append("s.parent_session_id IS NULL")
-        if query:
-            where.append("(s.title LIKE ? OR s.id LIKE ? OR f.path LIKE ?)")
-            args += [f"%{query}%"] * 3
-        sql = f"""SELECT {SESSION_COLS},
-                     (SELECT coalesce(sum(u.cost_usd), 0) FROM usage u WHERE u.session_id = s.id),
-                     (SELECT count(*) FROM usage u WHERE u.session_id = s.id AND u.cost_known = 0),
-                     (SELECT coalesce(CAST(total(u.input + u.cache_read + u.cache_write_5m + u.cache_write_1h + u.output) AS INTEGER), 0)
-                        FROM usage u WHERE u.session_id = s.id)
-                  FROM sessions s JOIN files f ON f.id = s.file_id
-                  {"WHERE " + " AND ".join(where) if where else ""}
-                  ORDER BY COALESCE(s.started_at, 0) DESC LIMIT ?"""
-        out = []
-        for r in self.conn.execute(sql, (*args, limit)):
-            d = row_to_session_dict(r)
-            d["cost_usd"] = r[20]
-            d["cost_known"] = r[21] == 0
-            d["tokens"] = r[22]
-            # e.g. Cursor, or a Copilot legacy session: no tokens recorded -> unknown, never 0
-            if not r[22] and (not _records_tokens(d.get("agent")) or d.get("usage_lower_bound")):
-                d["tokens"] = None
-                d["cost_known"] = False
-            out.append(d)
-        return out
+        """Sessions as dicts (newest first by default): the one builder (``store.sessions``) with
+        these filters; ``query`` is a literal substring of the title, id, project or log path."""
+        f = session_query.SessionFilter(
+            project=project, agent=agent, since=since, until=until, projects_under=tuple(projects_under), limit=max(1, limit),
+            include_subagents=include_subagents, text=query, has_findings=has_findings,
+            sort=sort if sort in session_query.ORDER_BY else "started", descending=descending, offset=max(0, offset))  # type: ignore[arg-type]
+        return [m.model_dump() for m in session_query.query(self, f)]
 
     def get_session(self, session_id: str) -> dict[str, Any] | None:
         r = self.conn.execute(f"SELECT {SESSION_COLS} FROM sessions s JOIN files f ON f.id=s.file_id WHERE s.id=?", (session_id,)).fetchone()
         return row_to_session_dict(r) if r else None
+
+    def session_source(self, session_id: str) -> str | None:
+        """The path of the source a session was read from (its log may be gone since), or None."""
+        r = self.conn.execute("SELECT f.path FROM sessions s JOIN files f ON f.id=s.file_id WHERE s.id=?",
+                              (session_id,)).fetchone()
+        return r[0] if r else None
 
     def find_session_prefix(self, prefix: str) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT id FROM sessions WHERE id LIKE ? ORDER BY id LIMIT 5", (prefix + "%",))]
@@ -1094,7 +1061,7 @@ class Store:
         ).fetchone()
         out = dict(zip(("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "unknown", "requests"), r))
         untracked = [row[0] for row in self.conn.execute(f"SELECT agent FROM sessions WHERE id IN ({q})", list(session_ids))
-                     if not _records_tokens(row[0])]
+                     if not records_tokens(row[0])]
         if untracked:  # sessions of an agent that records no tokens: their figures are unknown
             out["unknown"] += len(untracked)
             out["untracked_sessions"] = len(untracked)

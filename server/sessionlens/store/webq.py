@@ -9,105 +9,27 @@ from typing import Any
 
 import orjson
 
-from sessionlens.store import db as _db
-from sessionlens.store.db import SESSION_COLS, Store, row_to_session_dict
+from sessionlens.models.listing import SESSION_SORTS, SessionFilter, SessionPage
+from sessionlens.store import sessions as session_query
+from sessionlens.store.db import Store
 
-_N_SESSION_COLS = SESSION_COLS.count(",") + 1
-
-#: sort keys offered by the sessions page -> SQL expression
-SESSION_SORTS = {
-    "started": "COALESCE(s.started_at, 0)",
-    "ended": "COALESCE(s.ended_at, s.started_at, 0)",
-    "cost": "cost",
-    "tokens": "tokens",
-    "events": "s.events",
-    "turns": "s.turns",
-    "findings": "nfind",
-    "agent": "s.agent",
-    "title": "lower(COALESCE(s.title, ''))",
-}
+__all__ = ["SESSION_SORTS", "SessionFilter", "SessionPage", "USAGE_GROUPS", "session_page"]
 
 
-def _session_where(*, agent: str | None, project: str | None, since: float | None, until: float | None,
-                   text: str | None, has_findings: bool, path_prefixes: Sequence[str] | None,
-                   session_ids: Sequence[str] | None = None, include_subagents: bool = True) -> tuple[list[str], list[Any]]:
-    where: list[str] = []
-    args: list[Any] = []
-    if project:
-        where.append("(s.project = ? OR s.project LIKE ? OR s.cwd = ?)")
-        args += [project, f"%/{project}", project]
-    if agent:
-        where.append("s.agent = ?")
-        args.append(agent)
-    if since is not None:
-        where.append("COALESCE(s.ended_at, s.started_at) >= ?")
-        args.append(since)
-    if until is not None:
-        where.append("s.started_at < ?")
-        args.append(until)
-    if text:
-        esc = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append("(s.title LIKE ? ESCAPE '\\' OR s.id LIKE ? ESCAPE '\\' OR s.project LIKE ? ESCAPE '\\')")
-        args += [f"%{esc}%"] * 3
-    if has_findings:
-        where.append("EXISTS (SELECT 1 FROM findings fi WHERE fi.session_id = s.id)")
-    if not include_subagents:
-        where.append("s.parent_session_id IS NULL")
-    if path_prefixes is not None:
-        if not path_prefixes:
-            where.append("0")
-        else:
-            where.append("(" + " OR ".join("substr(f.path, 1, ?) = ?" for _ in path_prefixes) + ")")
-            for p in path_prefixes:
-                args += [len(p), p]
-    if session_ids is not None:
-        where.append(f"s.id IN ({','.join('?' * len(session_ids)) or 'NULL'})")
-        args += list(session_ids)
-    return where, args
-
-
-def session_page(store: Store, *, agent: str | None = None, project: str | None = None, since: float | None = None,
-                 until: float | None = None, text: str | None = None, has_findings: bool = False,
-                 sort: str = "started", descending: bool = True, limit: int = 50, offset: int = 0,
-                 path_prefixes: Sequence[str] | None = None, include_subagents: bool = True) -> dict[str, Any]:
+def session_page(store: Store, f: SessionFilter) -> SessionPage:
     """Sessions matching the filters (``path_prefixes``: only files under these folders; None = all),
     one page of them, the total and facet counts (agent, project) over the same selection."""
-    where, args = _session_where(agent=agent, project=project, since=since, until=until, text=text,
-                                 has_findings=has_findings, path_prefixes=path_prefixes, include_subagents=include_subagents)
-    w = ("WHERE " + " AND ".join(where)) if where else ""
-    order = SESSION_SORTS.get(sort, SESSION_SORTS["started"])
-    sql = f"""SELECT {SESSION_COLS},
-                 (SELECT coalesce(sum(u.cost_usd), 0) FROM usage u WHERE u.session_id = s.id) AS cost,
-                 (SELECT count(*) FROM usage u WHERE u.session_id = s.id AND u.cost_known = 0),
-                 (SELECT coalesce(sum(u.input + u.cache_read + u.cache_write_5m + u.cache_write_1h + u.output), 0)
-                    FROM usage u WHERE u.session_id = s.id) AS tokens,
-                 (SELECT count(*) FROM findings fi WHERE fi.session_id = s.id) AS nfind
-              FROM sessions s JOIN files f ON f.id = s.file_id {w}
-              ORDER BY {order} {"DESC" if descending else "ASC"}, s.id LIMIT ? OFFSET ?"""
-    rows = []
-    n = _N_SESSION_COLS
-    records = getattr(_db, "_records_tokens", None)
-    for r in store.conn.execute(sql, (*args, max(1, limit), max(0, offset))):
-        d = row_to_session_dict(r)
-        d["cost_usd"], d["cost_known"], d["tokens"], d["findings"] = r[n], r[n + 1] == 0, r[n + 2], r[n + 3]
-        if records is not None and not d["tokens"] and (not records(d.get("agent")) or d.get("usage_lower_bound")):
-            d["tokens"], d["cost_known"] = None, False  # an agent that records no tokens: unknown, never 0
-        rows.append(d)
-    total = store.conn.execute(f"SELECT count(*) FROM sessions s JOIN files f ON f.id = s.file_id {w}", args).get
-    facets: dict[str, list[tuple[str, int]]] = {}
-    for name, col in (("agent", "s.agent"), ("project", "s.project")):
-        facets[name] = [(v, n) for v, n in store.conn.execute(
-            f"SELECT {col}, count(*) FROM sessions s JOIN files f ON f.id = s.file_id {w} GROUP BY {col} ORDER BY count(*) DESC LIMIT 30",
-            args) if v]
-    return {"total": total or 0, "rows": rows, "facets": facets}
+    return session_query.page(store, f)
 
 
 def session_ids_under(store: Store, path_prefixes: Sequence[str]) -> set[str]:
     """Ids of the sessions whose log file lies under one of the folders."""
-    where, args = _session_where(agent=None, project=None, since=None, until=None, text=None, has_findings=False,
-                                 path_prefixes=path_prefixes)
-    return {r[0] for r in store.conn.execute(
-        f"SELECT s.id FROM sessions s JOIN files f ON f.id = s.file_id WHERE {' AND '.join(where)}", args)}
+    return session_query.ids(store, SessionFilter(path_prefixes=tuple(path_prefixes)))
+
+
+def _scoped(path_prefixes: Sequence[str] | None) -> tuple[list[str], list[Any]]:
+    w, args = session_query.where(SessionFilter(path_prefixes=tuple(path_prefixes) if path_prefixes is not None else None))
+    return ([w[len("WHERE "):]] if w else []), args
 
 
 def session_path_ok(store: Store, session_id: str, path_prefixes: Sequence[str] | None) -> bool:
@@ -118,8 +40,7 @@ def session_path_ok(store: Store, session_id: str, path_prefixes: Sequence[str] 
 
 
 def findings_by_project(store: Store, path_prefixes: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    where, args = _session_where(agent=None, project=None, since=None, until=None, text=None, has_findings=False,
-                                 path_prefixes=path_prefixes)
+    where, args = _scoped(path_prefixes)
     w = ("WHERE " + " AND ".join(where)) if where else ""
     return [
         {"project": p, "rule_id": r, "severity": sev, "findings": n, "sessions": ns}
@@ -132,8 +53,7 @@ def findings_by_project(store: Store, path_prefixes: Sequence[str] | None = None
 
 def recent_findings(store: Store, *, limit: int = 200, rule: str | None = None,
                     path_prefixes: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    where, args = _session_where(agent=None, project=None, since=None, until=None, text=None, has_findings=False,
-                                 path_prefixes=path_prefixes)
+    where, args = _scoped(path_prefixes)
     if rule:
         where.append("fi.rule_id = ?")
         args.append(rule)

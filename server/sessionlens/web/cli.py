@@ -256,6 +256,10 @@ def cmd_views(args) -> int:
             f["q"] = args.text
         if args.has_findings:
             f["findings"] = "1"
+        if args.sort:
+            f["sort"] = args.sort
+        if args.asc:
+            f["order"] = "asc"
         try:
             v = svc.save_view(app, args.save, f)
         except svc.ViewError as e:
@@ -413,6 +417,9 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     sp.add_argument("--until", help="the view's end: ISO date/time")
     sp.add_argument("--text", help="the view's text filter (words in titles and prompts)")
     sp.add_argument("--has-findings", action="store_true", help="only sessions with coach findings")
+    sp.add_argument("--sort", choices=("started", "ended", "cost", "tokens", "events", "turns", "findings", "agent", "title"),
+                    help="the view's order (default: newest first)")
+    sp.add_argument("--asc", action="store_true", help="oldest / smallest first")
     sp.set_defaults(func=_wrap(cmd_views))
     for name in ("serve", "admin", "audit", "push", "views"):
         p = sub.choices[name]

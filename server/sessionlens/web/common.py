@@ -80,7 +80,7 @@ def ctx_of(request: web.Request) -> Ctx:
 
 
 # ---------------------------------------------------------------------- helpers
-def page(request: web.Request, title: str, body: str, active: str = "") -> web.Response:
+def page(request: web.Request, title: str, body: str, active: str = "", *, transcript: bool = False) -> web.Response:
     ctx = ctx_of(request)
     p = request.get(PRINCIPAL)
     extra = []
@@ -89,7 +89,8 @@ def page(request: web.Request, title: str, body: str, active: str = "") -> web.R
         if p.role == "admin":
             extra += [("/admin", "Admin"), ("/admin/audit", "Audit")]
     return web.Response(text=H.layout(title, body, active=active, user=p.user["username"] if p else None,
-                                      csrf=request.get(CSRF), extra_nav=extra, team=ctx.hub is not None),
+                                      csrf=request.get(CSRF), extra_nav=extra, team=ctx.hub is not None,
+                                      transcript=transcript),
                         content_type="text/html", charset="utf-8")
 
 

@@ -1,8 +1,7 @@
-"""HTML building blocks for the web UI: escaping, the page layout, tables, and the transcript.
+"""HTML building blocks for the web UI: escaping, the page layout, tables and charts.
 
-Everything that comes from a log or a request is escaped with :func:`esc`.  The only links made
-from log content are plain ``http(s)`` URLs (``rel="noopener noreferrer nofollow"``); no other
-scheme, no HTML and no attribute ever passes through.
+Everything that comes from a log or a request is escaped with :func:`esc`.  A session's transcript
+is not drawn here: it is the reader's one renderer (``services/render``), sanitized there.
 """
 
 from __future__ import annotations
@@ -14,9 +13,6 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from sessionlens.services import render
-
-_URL = re.compile(r"\bhttps?://[^\s<>\"'`\\\x00-\x1f\x7f]{1,2000}")
 _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")  # incl. bidi overrides
 
 
@@ -25,21 +21,6 @@ def esc(value: Any) -> str:
     if value is None:
         return ""
     return html.escape(_CTRL.sub("", str(value)), quote=True)
-
-
-def linkify(text: str | None) -> str:
-    """Escape ``text``; plain http(s) URLs become links that leave the page safely."""
-    if not text:
-        return ""
-    out, pos = [], 0
-    for m in _URL.finditer(text):
-        url = m.group(0).rstrip(".,;:!?)]}")
-        end = m.start() + len(url)
-        out.append(esc(text[pos:m.start()]))
-        out.append(f'<a href="{esc(url)}" rel="noopener noreferrer nofollow" target="_blank">{esc(url)}</a>')
-        pos = end
-    out.append(esc(text[pos:]))
-    return "".join(out)
 
 
 def qs(params: dict[str, Any], **over: Any) -> str:
@@ -68,7 +49,9 @@ NAV = [("/", "Sessions"), ("/search", "Search"), ("/cost", "Cost"), ("/coach", "
 
 
 def layout(title: str, body: str, *, active: str = "", user: str | None = None, csrf: str | None = None,
-           extra_nav: Sequence[tuple[str, str]] = (), team: bool = False) -> str:
+           extra_nav: Sequence[tuple[str, str]] = (), team: bool = False, transcript: bool = False) -> str:
+    """A whole page.  ``transcript``: the page shows the reader's transcript (its stylesheet and
+    script, served as files like every other: the CSP allows no inline style or script)."""
     items = []
     for href, label in [*NAV, *extra_nav]:
         cls = ' class="active"' if href == active else ""
@@ -82,15 +65,15 @@ def layout(title: str, body: str, *, active: str = "", user: str | None = None, 
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
 <title>{esc(title)} · sessionlens</title>
-<link rel="stylesheet" href="/static/style.css">
-<script src="/static/app.js" defer></script>
-</head><body>
+<link rel="stylesheet" href="/static/style.css">{'<link rel="stylesheet" href="/static/transcript.css">' if transcript else ''}
+<script src="/static/app.js" defer></script>{'<script src="/static/transcript.js" defer></script>' if transcript else ''}
+</head><body{' class="with-transcript"' if transcript else ''}>
 <header class="top"><a class="brand" href="/">session<b>lens</b>{'<span class="tag">team</span>' if team else ''}</a>
 <nav>{''.join(items)}</nav>{who}</header>
 <main>
 {body}
 </main>
-<footer>sessionlens · logs are shown escaped; links from logs open outside this page</footer>
+<footer>sessionlens · logs are shown sanitized; links from logs open outside this page</footer>
 </body></html>"""
 
 
@@ -126,74 +109,3 @@ def bar_chart(items: Sequence[tuple[str, float]], *, title: str, money: bool = T
         parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 15}" font-size="12" fill="#3e4c59">{esc(val)}</text>')
     parts.append("</svg>")
     return "".join(parts)
-
-
-# ---------------------------------------------------------------------- transcript
-SKIP_KINDS = {"meta", "token_usage"}
-FOLD_CHARS = 1200
-
-
-def _event_body(ev) -> str:
-    parts = []
-    if ev.command:
-        parts.append(f'<pre class="cmd">$ {esc(ev.command)}</pre>')
-    text = ev.text or ""
-    if text and text != ev.command:
-        kind = ev.kind.value
-        pre = kind in ("tool_result", "patch", "tool_call", "unknown", "system")
-        cls = "out" if pre else "text"
-        inner = esc(text) if pre else linkify(text)
-        tag = "pre" if pre else "div"
-        if len(text) > FOLD_CHARS:
-            head = text[:FOLD_CHARS]
-            parts.append(f'<details class="fold"><summary><{tag} class="{cls}">{esc(head) if pre else linkify(head)}…</{tag}>'
-                         f'<span class="more">show all {len(text):,} characters</span></summary><{tag} class="{cls}">{inner}</{tag}></details>')
-        else:
-            parts.append(f'<{tag} class="{cls}">{inner}</{tag}>')
-    if ev.files and ev.kind.value == "patch":
-        parts.append('<p class="files">' + " · ".join(f"<code>{esc(f)}</code>" for f in ev.files[:20]) + "</p>")
-    return "".join(parts)
-
-
-def event_html(ev, *, findings: Sequence[dict] = ()) -> str:
-    kind = ev.kind.value
-    label = render.KIND_LABEL.get(ev.kind, kind)
-    bits = [f'<a class="ln" href="#e{ev.seq}" title="link to this event">#{ev.seq}</a>', f'<span class="kind">{esc(label)}</span>']
-    if ev.tool:
-        bits.append(f'<span class="tool">{esc(ev.tool)}</span>')
-    if ev.exit_code not in (None, 0) or ev.is_error:
-        bits.append(f'<span class="bad">{"exit " + esc(ev.exit_code) if ev.exit_code is not None else "error"}</span>')
-    if ev.duration_ms:
-        bits.append(f'<span class="muted">{esc(render.fmt_duration(ev.duration_ms))}</span>')
-    if ev.timestamp:
-        bits.append(f'<time class="muted">{esc(ev.timestamp.astimezone().strftime("%H:%M:%S"))}</time>')
-    fnd = "".join(f'<p class="finding sev-{esc(f["severity"])}"><b>{esc(f["rule_id"])}</b> {esc(f["message"])}</p>' for f in findings)
-    side = " side" if ev.sidechain else ""
-    return (f'<article class="ev k-{esc(kind)}{side}" id="e{ev.seq}" data-kind="{esc(kind)}" data-seq="{ev.seq}">'
-            f'<div class="evh">{" ".join(bits)}</div>{fnd}{_event_body(ev)}</article>')
-
-
-def events_html(events: Iterable, findings: Sequence[dict] = (), *, turns: dict[int, Any] | None = None) -> str:
-    by_seq: dict[int, list[dict]] = {}
-    for f in findings:
-        by_seq.setdefault(f["seq"], []).append(f)
-    out = []
-    last_turn = None
-    for ev in events:
-        if ev.duplicate or ev.kind.value in SKIP_KINDS:
-            continue
-        if turns is not None and ev.turn is not None and ev.turn != last_turn:
-            last_turn = ev.turn
-            t = turns.get(ev.turn)
-            prompt = " ".join(((t.prompt if t else "") or "").split())[:120]
-            out.append(f'<h2 class="turn" id="t{ev.turn + 1}"><a href="#t{ev.turn + 1}">Turn {ev.turn + 1}</a>'
-                       f'{(": " + esc(prompt)) if prompt else ""}</h2>')
-        out.append(event_html(ev, findings=by_seq.get(ev.seq, ())))
-    return "\n".join(out)
-
-
-def transcript_html(view: dict[str, Any]) -> str:
-    """The transcript of one session.  The one function to swap for the reader's renderer
-    (``App.render_session_html``) once it lands."""
-    turns = {t.index: t for t in view["turns"]}
-    return events_html(view["events"], view["findings"], turns=turns)

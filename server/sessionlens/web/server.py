@@ -1,7 +1,8 @@
 """``sessionlens serve``: the aiohttp application - local web UI and (``--team``) the team hub.
 
 Handlers are thin: they validate parameters, call ``sessionlens.services`` in a thread pool (store
-connections are per thread; nothing blocks the event loop) and draw HTML with ``web.html``.
+connections are per thread; nothing blocks the event loop) and draw HTML with ``web.html`` (a session's
+transcript with the reader's renderer, ``services/render``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from sessionlens.services import render
 from sessionlens.services import web as svc
 from sessionlens.services.app import App, NotFound
+from sessionlens.services.render import html as render_html
 from sessionlens.services.web import StoreError
 from sessionlens.web import html as H
 from sessionlens.web import hubpages
@@ -199,7 +202,7 @@ async def sessions_page(request: web.Request) -> web.Response:
             f'<a href="{H.session_href(r["id"])}">{H.esc(title[:120])}</a>{sub}<div class="muted small sid">{H.esc(r["id"])}</div>',
             H.esc(r["project_name"] or "—"),
             H.fmt_int(r["turns"]), H.fmt_int(r["events"]), H.fmt_int(r["tokens"]),
-            H.esc(H.render.fmt_usd(r["cost_usd"], r["cost_known"])),
+            H.esc(render.fmt_usd(r["cost_usd"], r["cost_known"])),
             f'<a class="bad" href="/coach?session={quote(r["id"])}">{r["findings"]}</a>' if r["findings"] else "",
         ])
     cols = [("Started", "nowrap"), ("Agent", ""), ("Session", "wide"), ("Project", "nowrap"), ("Turns", "num"), ("Events", "num"),
@@ -228,52 +231,56 @@ async def save_view(request: web.Request) -> web.Response:
 
 
 async def session_page(request: web.Request) -> web.Response:
+    """A session's transcript, drawn by the reader's one renderer (``services/render``: the editor's
+    webview and ``export --format html`` show the same), styled and scripted by static files."""
     ctx = ctx_of(request)
     sid = request.match_info["sid"]
-    v = await ctx.run(svc.session_view, ctx.app, sid, scope=request[SCOPE])
+    v = await ctx.run(svc.transcript, ctx.app, sid, scope=request[SCOPE])
     s = v["session"]
     await audit(request, "session.view", target=s["id"])
-    t = v["totals"]
-    tokens = sum(t.get(k) or 0 for k in ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output"))
-    facts = [
-        ("Agent", H.esc(s["agent"])), ("Project", H.esc(s.get("project") or "—")), ("Branch", H.esc(s.get("git_branch") or "—")),
-        ("Models", H.esc(", ".join(s.get("models") or []) or "—")), ("Started", H.esc(H.fmt_time(s.get("started_at")))),
-        ("Turns", H.fmt_int(s["turns"])), ("Events", H.fmt_int(s["events"])), ("Tokens", H.fmt_int(tokens)),
-        ("Cost", H.esc(H.render.fmt_usd(t["cost_usd"], not t["unknown"]))), ("Findings", str(len(v["findings"]))),
-    ]
-    dl = "".join(f"<div><dt>{k}</dt><dd>{val}</dd></div>" for k, val in facts)
-    subs = ""
-    if v["subagents"]:
-        subs = '<p class="subs">Sub-agents: ' + " · ".join(
-            f'<a href="{H.session_href(x["id"])}">{H.esc(x.get("agent_id") or x["id"][:12])}</a> ({x["events"]} events)' for x in v["subagents"]) + "</p>"
-    parent = ""
+    links = [f'<a href="/s/{quote(s["id"], safe="")}/export">export (redacted Markdown)</a>']
     if s.get("parent_session_id"):
-        parent = f'<p class="subs">Sub-agent of <a href="{H.session_href(s["parent_session_id"])}">{H.esc(s["parent_session_id"][:40])}</a></p>'
-    kinds = ["user_message", "assistant_message", "reasoning", "tool_call", "tool_result", "patch", "system", "error", "compaction", "unknown"]
-    toggles = "".join(f'<label class="check"><input type="checkbox" data-kind-toggle="{k}" checked> {H.esc(k.replace("_", " "))}</label>' for k in kinds)
+        links.append(f'sub-agent of <a href="{H.session_href(s["parent_session_id"])}">{H.esc(s["parent_session_id"][:40])}</a>')
+    if v["subagents"]:
+        links.append("sub-agents: " + " · ".join(
+            f'<a href="{H.session_href(x["id"])}">{H.esc(x.get("agent_id") or x["id"][:12])}</a> ({H.fmt_int(x["events"])} events)'
+            for x in v["subagents"]))
     probs = ""
     if v["problems"]:
         probs = '<details class="problems"><summary>' + f'{len(v["problems"])} malformed line(s)</summary><ul>' + "".join(
             f"<li>line {p.line}: {H.esc(p.message)}</li>" for p in v["problems"][:200]) + "</ul></details>"
-    last_seq = max((e.seq for e in v["events"]), default=0)
-    export = f' · <a href="/s/{quote(s["id"], safe="")}/export">export (redacted Markdown)</a>'
-    body = (f'<p class="crumbs"><a href="/">Sessions</a> ›</p><h1 class="title">{H.esc(s.get("title") or s["id"])}</h1>'
-            f'<p class="muted small">{H.esc(s["id"])}{export}</p>{parent}'
-            f'<dl class="facts">{dl}</dl>{subs}{probs}'
-            f'<div class="toolbar"><span class="muted">Show:</span> {toggles}'
-            f'<span class="live" id="live" data-session="{H.esc(s["id"])}" data-after="{last_seq}">live</span></div>'
-            f'<section id="transcript">{H.transcript_html(v)}</section>')
-    return page(request, s.get("title") or s["id"], body)
+    body = (f'<div class="sessionbar"><p class="crumbs"><a href="/">Sessions</a> › {" · ".join(links)}</p>'
+            f'<span class="live" id="live" data-session="{H.esc(s["id"])}" data-after="{v["last_seq"]}">live</span></div>'
+            f'{probs}<div id="transcript">{v["body"]}</div>')
+    return page(request, s.get("title") or s["id"], body, transcript=True)
 
 
 async def session_events(request: web.Request) -> web.Response:
-    """Events after ``after`` as an HTML fragment (the live view appends it)."""
+    """The turns with events after ``after`` as HTML ``<section>`` fragments (the live view puts
+    each in place of the page's section of the same id, or appends it)."""
     ctx = ctx_of(request)
     after = _int(request.query.get("after"), 0)
-    v = await ctx.run(svc.session_view, ctx.app, request.match_info["sid"], scope=request[SCOPE])
-    evs = [e for e in v["events"] if e.seq > after]
-    return web.Response(text=H.events_html(evs, v["findings"]), content_type="text/html", charset="utf-8",
-                        headers={"X-Last-Seq": str(max((e.seq for e in v["events"]), default=after))})
+    frag, last = await ctx.run(svc.transcript_turns_after, ctx.app, request.match_info["sid"], after, scope=request[SCOPE])
+    return web.Response(text=frag, content_type="text/html", charset="utf-8", headers={"X-Last-Seq": str(last)})
+
+
+async def session_image(request: web.Request) -> web.Response:
+    """An image a log kept (a screenshot in a tool result): the bytes, typed, never sniffed."""
+    ctx = ctx_of(request)
+    seq, index = _int(request.match_info["seq"], -1), _int(request.match_info["n"], -1)
+    mime, raw = await ctx.run(svc.image, ctx.app, request.match_info["sid"], seq, index, scope=request[SCOPE])
+    return web.Response(body=raw, content_type=mime, headers={"Cache-Control": "private, max-age=3600",
+                                                              "Content-Disposition": "inline"})
+
+
+async def transcript_asset(request: web.Request) -> web.Response:
+    """The reader's stylesheet and script (the same the webview and the exported file inline),
+    as files: the page's CSP allows no inline style or script."""
+    if request.path.endswith(".css"):
+        return web.Response(text=render_html.TRANSCRIPT_CSS, content_type="text/css", charset="utf-8",
+                            headers={"Cache-Control": "public, max-age=300"})
+    return web.Response(text=render_html.TRANSCRIPT_JS, content_type="application/javascript", charset="utf-8",
+                        headers={"Cache-Control": "public, max-age=300"})
 
 
 async def session_live(request: web.Request) -> web.StreamResponse:
@@ -306,10 +313,9 @@ async def session_live(request: web.Request) -> web.StreamResponse:
 
 async def session_export(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
-    sid = request.match_info["sid"]
-    v = await ctx.run(svc.session_view, ctx.app, sid, scope=request[SCOPE])  # scope check first
-    title, md = await ctx.run(ctx.app.render_session, v["session"]["id"], redact=True)
-    await audit(request, "session.export", target=v["session"]["id"])
+    s = await ctx.run(svc.session_ref, ctx.app, request.match_info["sid"], scope=request[SCOPE])  # scope check first
+    title, md = await ctx.run(ctx.app.render_session, s["id"], redact=True)
+    await audit(request, "session.export", target=s["id"])
     return web.Response(text=md, content_type="text/markdown", charset="utf-8",
                         headers={"Content-Disposition": 'attachment; filename="session.md"'})
 
@@ -400,10 +406,10 @@ async def cost_page(request: web.Request) -> web.Response:
             label = f'<a href="{H.session_href(r["key"])}">{H.esc((r.get("title") or r["key"])[:80])}</a>'
         cells = [label] + ([H.esc(r["model"])] if by in ("day", "week", "month") else [])
         cells += [H.fmt_int(r["input"]), H.fmt_int(r["cache_read"]), H.fmt_int(r["cache_write"]), H.fmt_int(r["output"]),
-                  H.fmt_int(r["requests"]), H.esc(H.render.fmt_usd(r["cost_usd"])) + (" *" if r["unknown"] else "")]
+                  H.fmt_int(r["requests"]), H.esc(render.fmt_usd(r["cost_usd"])) + (" *" if r["unknown"] else "")]
         rows.append(cells)
     t = rep["totals"]
-    summary = (f'<div class="cards"><div><b>{H.esc(H.render.fmt_usd(t["cost_usd"]))}</b><span>total cost</span></div>'
+    summary = (f'<div class="cards"><div><b>{H.esc(render.fmt_usd(t["cost_usd"]))}</b><span>total cost</span></div>'
                f'<div><b>{H.fmt_int(t["requests"])}</b><span>billed requests</span></div>'
                f'<div><b>{H.fmt_int(t["input"] + t["cache_read"] + t["cache_write"])}</b><span>prompt tokens</span></div>'
                f'<div><b>{H.fmt_int(t["output"])}</b><span>output tokens</span></div></div>')
@@ -536,6 +542,7 @@ def make_app(app: App, cfg: WebConfig, hub=None) -> web.Application:
     r.add_get("/s/{sid}/events", session_events)
     r.add_get("/s/{sid}/live", session_live)
     r.add_get("/s/{sid}/export", session_export)
+    r.add_get(r"/s/{sid}/img/{seq:\d+}/{n:\d+}", session_image)
     r.add_get("/link", resolve_link)
     r.add_get("/search", search_page)
     r.add_get("/cost", cost_page)
@@ -547,6 +554,8 @@ def make_app(app: App, cfg: WebConfig, hub=None) -> web.Application:
     r.add_get("/api/cost", api_cost)
     r.add_get("/api/status", api_status)
     r.add_get("/healthz", healthz)
+    r.add_get("/static/transcript.css", transcript_asset)
+    r.add_get("/static/transcript.js", transcript_asset)
     r.add_static("/static/", STATIC, show_index=False, follow_symlinks=False)
     if hub is not None:
         hubpages.add_routes(r)

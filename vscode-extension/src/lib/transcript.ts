@@ -51,12 +51,30 @@ background:var(--vscode-editorWidget-background);border-bottom:1px solid var(--v
 .sl-vscode-bar button{background:var(--vscode-button-secondaryBackground);color:var(--vscode-button-secondaryForeground);border:none;padding:2px 8px;cursor:pointer}
 .sl-vscode-bar .sl-hint{color:var(--vscode-descriptionForeground)}`;
 
+/** The text file whose lines a session's events point at: the log itself (`.jsonl`, `.json`, `.txt`),
+ * or the JSON-lines container of a member (`<export>.jsonl#<id>`: one session of Copilot's OTel export);
+ * undefined for a session inside a database or a storage folder (its transcript is the only view). */
+export function rawLogPath(path: string | null | undefined): string | undefined {
+  if (!path) {
+    return undefined;
+  }
+  if (/\.(jsonl?|txt)$/.test(path)) {
+    return path;
+  }
+  const member = /^(.*\.jsonl)#[^/#]+$/.exec(path);
+  return member ? member[1] : undefined;
+}
+
 /** The whole webview page for `parts` (server-rendered) with a strict CSP. */
 export function transcriptPage(parts: TranscriptParts, cspSource: string, nonce: string): string {
   // (a session whose log is gone: the transcript's own banner says so, and there is no raw log to open)
+  // (a session inside a database or a storage tree, path "<container>#<id>": no text log either)
+  const textLog = !!rawLogPath(parts.path);
   const raw = parts.log_missing
     ? '<span class="sl-hint">From the Session Lens store</span>'
-    : '<button type="button" class="sl-open-raw" data-action="openRaw" title="Open the raw JSONL log">Open raw log</button>' +
+    : !textLog
+      ? '<span class="sl-hint">From the Session Lens store (the session lives in a database or storage folder of the agent)</span>'
+      : '<button type="button" class="sl-open-raw" data-action="openRaw" title="Open the raw JSONL log">Open raw log</button>' +
       '<span class="sl-hint">Click “line N” on an event to reveal its raw line.</span>';
   // neither text can end its element early (nor open another): every closing tag is broken
   const close = (s: string): string => s.replace(/<\/(script|style)/gi, '<\\/$1');

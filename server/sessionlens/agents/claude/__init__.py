@@ -7,6 +7,7 @@ from typing import Any
 
 from sessionlens.agents.base import AgentAdapter, EvalRunner, InstructionSpec
 from sessionlens.agents.claude.parser import parse
+from sessionlens.agents.common import readme_path
 
 _TYPES = frozenset({
     "user", "assistant", "system", "summary", "file-history-snapshot", "queue-operation", "progress",
@@ -46,5 +47,5 @@ ADAPTER = AgentAdapter(
     pricing_family="anthropic",
     eval_runner=EvalRunner("claude -p {prompt}", {"CLAUDE_CONFIG_DIR": "claude"}),
     priority=60,
-    readme=os.path.join(os.path.dirname(__file__), "README.md"),
+    readme=readme_path(__file__),
 )

@@ -16,32 +16,30 @@ import orjson
 
 from sessionlens.agents.common import (
     MAX_IMAGES,
+    META,
+    SYSTEM,
+    Agent,
     BoundedMap,
+    Event,
+    EventKind,
     LineParser,
+    ParseProblem,
+    ParseResult,
+    ParserState,
+    Session,
+    TokenUsage,
     _construct,
     _usage_record,
     as_int,
     as_str,
     clip,
     image_entry,
+    limits,
     new_event,
     parse_ts,
     scrub_data_urls,
 )
-from sessionlens.models import limits
-from sessionlens.models.session import (
-    Agent,
-    Event,
-    EventKind,
-    ParseProblem,
-    ParseResult,
-    ParserState,
-    Session,
-    TokenUsage,
-)
 
-META = EventKind.META
-SYSTEM = EventKind.SYSTEM
 SYNTHETIC_MODEL = "<synthetic>"
 _TASK_TOOLS = frozenset({"Task", "Agent"})
 _FILE_TOOLS = frozenset({"Read", "Edit", "Write", "MultiEdit", "NotebookEdit"})

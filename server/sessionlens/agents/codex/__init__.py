@@ -7,6 +7,7 @@ from typing import Any
 
 from sessionlens.agents.base import AgentAdapter, EvalRunner, InstructionSpec, env_dirs
 from sessionlens.agents.codex.parser import parse
+from sessionlens.agents.common import readme_path
 
 _TOP_TYPES = frozenset({"session_meta", "response_item", "event_msg", "turn_context", "compacted"})
 _BARE_TYPES = frozenset({"message", "function_call", "function_call_output", "local_shell_call", "reasoning"})
@@ -45,5 +46,5 @@ ADAPTER = AgentAdapter(
     pricing_family="openai",
     eval_runner=EvalRunner("codex exec {prompt}", {"CODEX_HOME": "codex"}),
     priority=50,
-    readme=os.path.join(os.path.dirname(__file__), "README.md"),
+    readme=readme_path(__file__),
 )

@@ -22,31 +22,29 @@ import orjson
 
 from sessionlens.agents.common import (
     MAX_IMAGES,
+    META,
+    Agent,
     BoundedMap,
+    Event,
+    EventKind,
     LineParser,
+    ParseProblem,
+    ParseResult,
+    ParserState,
+    Session,
+    TokenUsage,
     _construct,
     _usage_record,
     as_int,
     as_str,
     clip,
     image_from_data_url,
+    limits,
     new_event,
     parse_ts,
     scrub_data_urls,
 )
-from sessionlens.models import limits
-from sessionlens.models.session import (
-    Agent,
-    Event,
-    EventKind,
-    ParseProblem,
-    ParseResult,
-    ParserState,
-    Session,
-    TokenUsage,
-)
 
-META = EventKind.META
 _INJECTED_PREFIXES = (
     "<environment_context",
     "<user_instructions",

@@ -1,5 +1,7 @@
-"""GitHub Copilot CLI: ``$COPILOT_HOME/session-state/<id>/events.jsonl`` (+ ``workspace.yaml``), and the older
-single-JSON sessions (a second adapter, ``copilot-legacy``, whose sessions are ``copilot``'s).  Format facts: ``README.md``."""
+"""GitHub Copilot CLI: ``$COPILOT_HOME/session-state/<id>/events.jsonl`` (+ ``workspace.yaml``), the older
+single-JSON sessions (a second adapter, ``copilot-legacy``, whose sessions are ``copilot``'s), and the
+OpenTelemetry file export ``$COPILOT_HOME/otel/*.jsonl`` / ``$COPILOT_OTEL_FILE_EXPORTER_PATH``
+(``copilot-otel``: sessions not in session-state, with exact tokens).  Format facts: ``README.md``."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ import os
 from typing import Any
 
 from sessionlens.agents.base import AgentAdapter, EvalRunner, InstructionSpec, env_dirs
-from sessionlens.agents.copilot import parser
+from sessionlens.agents.common import readme_path
+from sessionlens.agents.copilot import otel, parser
 from sessionlens.models.session import ParseResult, ParserState
 
 _PREFIXES = frozenset({"session", "user", "assistant", "tool", "subagent", "hook", "system", "skill",
@@ -33,16 +36,27 @@ def _home(env) -> str:
     return env_dirs(env, "COPILOT_HOME", env.get("COPILOT_CONFIG_DIR") or os.path.join("~", ".copilot"))[0]
 
 
-def roots(home: str, env) -> list[str]:
+def _base(home: str, env) -> str:
+    """Copilot's data folder with ``~`` meaning ``home`` (the discovery's home, not the process's)."""
     base = _home(env)
-    base = base.replace("~", home, 1) if base.startswith("~") else base
-    return [os.path.join(base, "session-state")]
+    return base.replace("~", home, 1) if base.startswith("~") else base
+
+
+def roots(home: str, env) -> list[str]:
+    return [os.path.join(_base(home, env), "session-state")]
 
 
 def legacy_roots(home: str, env) -> list[str]:
-    base = _home(env)
-    base = base.replace("~", home, 1) if base.startswith("~") else base
-    return [os.path.join(base, "history-session-state")]
+    return [os.path.join(_base(home, env), "history-session-state")]
+
+
+def otel_roots(home: str, env) -> list[str]:
+    """``$COPILOT_HOME/otel`` and the folder of ``$COPILOT_OTEL_FILE_EXPORTER_PATH`` (the export's one file)."""
+    out = [os.path.join(_base(home, env), "otel")]
+    single = (env.get("COPILOT_OTEL_FILE_EXPORTER_PATH") or "").strip()
+    if single:
+        out.append(os.path.dirname(os.path.expanduser(single)) or ".")
+    return list(dict.fromkeys(out))
 
 
 def read_companions(path: str) -> dict[str, Any]:
@@ -80,7 +94,7 @@ INSTRUCTIONS = InstructionSpec(
     primary=".github/copilot-instructions.md",
     kinds={"copilot-instructions.md": "copilot"},
 )
-README = os.path.join(os.path.dirname(__file__), "README.md")
+README = readme_path(__file__)
 
 ADAPTER = AgentAdapter(
     name="copilot",
@@ -114,4 +128,22 @@ LEGACY = AgentAdapter(
     agent="copilot",
 )
 
-ADAPTERS = (ADAPTER, LEGACY)
+OTEL = AgentAdapter(
+    name="copilot-otel",
+    label="Copilot CLI (OpenTelemetry export)",
+    source="directory",
+    file_patterns=("*/otel/*.jsonl",),
+    roots=otel_roots,
+    env_vars=("COPILOT_HOME", "COPILOT_CONFIG_DIR", "COPILOT_OTEL_FILE_EXPORTER_PATH"),
+    classify_line=otel.classify_line,
+    members=otel.members,
+    parse_member=otel.parse_member,
+    companions=otel.companions,
+    yields_to_logged=True,
+    instructions=INSTRUCTIONS,
+    priority=59,
+    readme=README,
+    agent="copilot",
+)
+
+ADAPTERS = (ADAPTER, LEGACY, OTEL)

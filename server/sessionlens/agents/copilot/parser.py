@@ -36,8 +36,17 @@ from typing import Any
 import orjson
 
 from sessionlens.agents.common import (
+    META,
+    SYSTEM,
     BoundedMap,
+    Event,
+    EventKind,
     LineParser,
+    ParseProblem,
+    ParseResult,
+    ParserState,
+    Session,
+    TokenUsage,
     TurnTracker,
     _construct,
     _usage_record,
@@ -49,19 +58,8 @@ from sessionlens.agents.common import (
     parse_ts,
     scrub_data_urls,
 )
-from sessionlens.models.session import (
-    Event,
-    EventKind,
-    ParseProblem,
-    ParseResult,
-    ParserState,
-    Session,
-    TokenUsage,
-)
 
 AGENT = "copilot"  # the registry name (sessions.agent)
-META = EventKind.META
-SYSTEM = EventKind.SYSTEM
 SHELL_TOOLS = frozenset({"bash", "powershell", "shell", "read_bash", "write_bash", "read_powershell",
                          "write_powershell"})
 _COMMAND_TOOLS = frozenset({"bash", "powershell", "shell"})

@@ -3,9 +3,8 @@ schema plus ``messages.provider``.  The parser is the Go OpenCode's (``agents/op
 
 from __future__ import annotations
 
-import os
-
 from sessionlens.agents.base import AgentAdapter, EvalRunner, InstructionSpec
+from sessionlens.agents.common import readme_path
 from sessionlens.agents.opencode_go import GO_PROJECT, sniff_tables, sources
 from sessionlens.agents.opencode_go.parser import CRUSH
 
@@ -31,5 +30,5 @@ ADAPTER = AgentAdapter(
     eval_runner=EvalRunner("crush run {prompt}", notes="the database is written to ./.crush/crush.db",
                              workdir_logs=(".crush/crush.db",)),
     priority=80,
-    readme=os.path.join(os.path.dirname(__file__), "README.md"),
+    readme=readme_path(__file__),
 )

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from sessionlens.agents.base import AgentAdapter, EvalRunner, InstructionSpec
+from sessionlens.agents.common import readme_path
 from sessionlens.agents.cursor.parser import parse_jsonl, parse_txt, parse_vscdb_member, vscdb_members
 
 
@@ -73,7 +74,7 @@ ADAPTER = AgentAdapter(
     eval_runner=EvalRunner("cursor-agent -p --force {prompt}", {"CURSOR_CONFIG_DIR": "cursor"}),
     priority=70,
     records_tokens=False,
-    readme=os.path.join(os.path.dirname(__file__), "README.md"),
+    readme=readme_path(__file__),
 )
 
 #: the ``.txt`` twin of a transcript (``[Thinking]``, ``[Tool call]``, ``[Tool result]``)

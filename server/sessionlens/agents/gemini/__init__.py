@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from sessionlens.agents.base import AgentAdapter, EvalRunner, InstructionSpec
+from sessionlens.agents.common import readme_path
 from sessionlens.agents.gemini.parser import parse
 
 _GEMINI_TYPE = re.compile(rb'"type"\s*:\s*"gemini"')
@@ -57,5 +58,5 @@ ADAPTER = AgentAdapter(
     pricing_family="google",
     eval_runner=EvalRunner("gemini --yolo -p {prompt}", {"GEMINI_CLI_HOME": "gemini"}),
     priority=45,
-    readme=os.path.join(os.path.dirname(__file__), "README.md"),
+    readme=readme_path(__file__),
 )

@@ -14,11 +14,21 @@ is a subset of ``input`` and ``thoughts`` are billed as output: normalized to
 ``input_tokens = input - cached``, ``cache_read = cached``, ``output = output + thoughts``
 (``reasoning = thoughts``), ``tool`` (tool-use prompt tokens) counted as uncached input, so the
 normalized total equals the recorded ``total``.
+
+A recording is rewritten in place (the document) or grows by re-appended messages (JSONL), and the
+indexer parses it whole each time.  What each message contributes (its events, turn, billed usage)
+is remembered per file and message id, with a digest of the message's bytes: a message whose bytes
+did not change is not interpreted again, its recorded contribution is replayed at its new place.
+In a pretty-printed document the messages are found by their indentation, so an unchanged message
+costs a hash of its bytes (its line spans are computed only when it changed).  The result is the
+same as a parse from scratch (``tests/agents/gemini``); :data:`STATS` counts both kinds.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections import OrderedDict
 from typing import Any
 
 import orjson
@@ -33,6 +43,12 @@ _SHELL_TOOLS = frozenset({"run_shell_command", "shell"})
 _PATCH_TOOLS = frozenset({"write_file", "replace", "edit", "smart_edit"})
 _FILE_ARGS = ("file_path", "absolute_path", "path", "dir_path")
 _TASK_TOOLS = frozenset({"delegate_to_agent", "subagent", "codebase_investigator"})
+
+#: Messages interpreted from their JSON vs. replayed unchanged (tests and benchmarks read it).
+STATS = {"interpreted": 0, "reused": 0}
+#: path -> (session id, {message id: (digest, recorded operations)}), the most recent files last.
+_MEMO: OrderedDict[str, tuple[str, dict[str, tuple[bytes, list[tuple]]]]] = OrderedDict()
+_MEMO_FILES = 64
 
 
 def usage_of(tokens: Any) -> TokenUsage | None:
@@ -90,35 +106,94 @@ def _session_from_path(path: str) -> tuple[str, str | None]:
 
 
 class _Msg:
-    __slots__ = ("obj", "line", "end_line", "key_lines", "call_lines")
+    __slots__ = ("obj", "line", "end_line", "key_lines", "call_lines", "digest", "raw", "sliced")
 
-    def __init__(self, obj: dict[str, Any], line: int, end_line: int):
+    def __init__(self, obj: dict[str, Any], line: int, end_line: int, raw: bytes | None = None,
+                 sliced: bool = False):
         self.obj = obj
         self.line = line
         self.end_line = end_line
         self.key_lines: dict[str, int] = {}
         self.call_lines: list[tuple[int, int]] = []
+        #: digest of the message's own bytes (its line spans relative to ``line`` follow from them),
+        #: None when the message is not alone on its lines (then it is always interpreted)
+        # (the comma after an element is not the message's: the last message gains one when another follows)
+        self.digest: bytes | None = (hashlib.blake2b(raw.rstrip().rstrip(b","), digest_size=16).digest()
+                                     if raw is not None else None)
+        self.raw = raw
+        self.sliced = sliced  # cut out of a pretty-printed document: its spans are not computed yet
 
 
-def _from_document(doc: dict[str, Any], text: str) -> list[_Msg]:
-    sp = spans(text, depth=6)
+def _locate(msg: _Msg, sp: dict, prefix: tuple, base: int) -> None:
+    """Key and tool-call lines of ``msg`` from the spans ``sp`` (paths under ``prefix``, lines shifted
+    by ``base``)."""
+    first, last = msg.line, msg.end_line
+    for key in ("content", "thoughts", "tokens", "toolCalls"):
+        kl = sp.get(prefix + (key, "@key"))
+        if kl:
+            msg.key_lines[key] = kl[0] + base
+    calls = msg.obj.get("toolCalls")
+    if isinstance(calls, list):
+        for j in range(len(calls)):
+            cs = sp.get(prefix + ("toolCalls", j))
+            cs = (cs[0] + base, cs[1] + base) if cs else (first, last)
+            args = sp.get(prefix + ("toolCalls", j, "args", "@key"))
+            res = sp.get(prefix + ("toolCalls", j, "result", "@key"))
+            a0 = args[0] + base if args else cs[0]
+            r0 = res[0] + base if res else cs[0]
+            msg.call_lines.append((a0, r0 if r0 != a0 else cs[1]))
+
+
+def _message_lines(data: bytes, offsets: list[int], n: int) -> list[tuple[int, int]] | None:
+    """(first, last) line of each of the ``n`` messages of a document written with a two-space
+    indent (Gemini CLI's ``JSON.stringify(.., null, 2)``): each message opens with a line ``    {``
+    and closes with ``    }`` inside the top-level ``"messages": [`` array.  None for any other
+    layout (then the spans of the whole document are computed)."""
+    start = None
+    out: list[tuple[int, int]] = []
+    opened = 0
+    for i, off in enumerate(offsets):
+        if start is None:
+            if data.startswith(b'  "messages": [', off):
+                start = i
+                if data.startswith(b'  "messages": []', off):
+                    return [] if n == 0 else None
+            continue
+        if data.startswith(b"    {", off):
+            if opened or data.startswith(b"     ", off):
+                continue
+            opened = i + 1
+        elif data.startswith(b"    }", off) and not data.startswith(b"     ", off):
+            if not opened:
+                return None
+            out.append((opened, i + 1))
+            opened = 0
+        elif data.startswith(b"  ]", off) and not data.startswith(b"   ", off):
+            break
+        elif not opened:
+            return None  # something other than an object element in the array
+    return out if len(out) == n and not opened else None
+
+
+def _from_document(doc: dict[str, Any], data: bytes, offsets: list[int]) -> list[_Msg]:
+    raw_msgs = doc.get("messages") or []
+    lines = _message_lines(data, offsets, len(raw_msgs))
+    if lines is not None:  # one slice per message: a changed message's spans cost its own bytes only
+        out = []
+        for (first, last), m in zip(lines, raw_msgs):
+            if not isinstance(m, dict):
+                continue
+            end = offsets[last] if last < len(offsets) else len(data)
+            out.append(_Msg(m, first, last, raw=data[offsets[first - 1]:end], sliced=True))
+        return out
+    sp = spans(data.decode("utf-8", "replace"), depth=6)
     out = []
-    for i, m in enumerate(doc.get("messages") or []):
+    for i, m in enumerate(raw_msgs):
         if not isinstance(m, dict):
             continue
         first, last = sp.get(("messages", i), (1, 1))
         msg = _Msg(m, first, last)
-        for key in ("content", "thoughts", "tokens", "toolCalls"):
-            kl = sp.get(("messages", i, key, "@key"))
-            if kl:
-                msg.key_lines[key] = kl[0]
-        calls = m.get("toolCalls")
-        if isinstance(calls, list):
-            for j in range(len(calls)):
-                cs = sp.get(("messages", i, "toolCalls", j), (first, last))
-                args = sp.get(("messages", i, "toolCalls", j, "args", "@key"), cs)
-                res = sp.get(("messages", i, "toolCalls", j, "result", "@key"), cs)
-                msg.call_lines.append((args[0], res[0] if res[0] != args[0] else cs[1]))
+        _locate(msg, sp, ("messages", i), 0)
         out.append(msg)
     return out
 
@@ -129,7 +204,8 @@ def parse(data: bytes, path: str, state: ParserState | None = None) -> ParseResu
     session = Session(id=fallback_id, agent=AGENT, parent_session_id=parent)
     if path:
         session.source_files = [path]
-    b = DocBuilder(AGENT, session, size=len(data), line_offsets=line_offsets(data))
+    offsets = line_offsets(data)
+    b = DocBuilder(AGENT, session, size=len(data), line_offsets=offsets)
     meta: dict[str, Any] = {}
     msgs: list[_Msg] = []
     doc = None
@@ -139,7 +215,7 @@ def parse(data: bytes, path: str, state: ParserState | None = None) -> ParseResu
         doc = None
     if isinstance(doc, dict) and isinstance(doc.get("messages"), list):
         meta = doc
-        msgs = _from_document(doc, data.decode("utf-8", "replace"))
+        msgs = _from_document(doc, data, offsets)
     else:
         by_id: dict[str, _Msg] = {}
         decoded = 0
@@ -170,15 +246,15 @@ def parse(data: bytes, path: str, state: ParserState | None = None) -> ParseResu
                     meta.update({k: v for k, v in patch.items() if k != "messages"})
                     for m in patch.get("messages") or []:
                         if isinstance(m, dict) and as_str(m.get("id")):
-                            by_id[m["id"]] = _Msg(m, line_no, line_no)
+                            by_id[m["id"]] = _Msg(m, line_no, line_no)  # several on a line: no digest
                 continue
             rid = as_str(obj.get("id"))
             if rid is not None and "type" in obj:
                 prev = by_id.get(rid)
                 if prev is None:
-                    by_id[rid] = _Msg(obj, line_no, line_no)
+                    by_id[rid] = _Msg(obj, line_no, line_no, raw=raw)
                 else:  # re-appended in full: the last copy wins, in its first place
-                    prev.obj, prev.line, prev.end_line = obj, line_no, line_no
+                    by_id[rid] = _Msg(obj, line_no, line_no, raw=raw)
                 continue
             if "sessionId" in obj:
                 meta.update(obj)
@@ -186,12 +262,101 @@ def parse(data: bytes, path: str, state: ParserState | None = None) -> ParseResu
             b.problem(line_no, "unknown Gemini record")
         msgs = list(by_id.values())
     _session_meta(session, meta)
+    memo = _memo_of(path, session.id)
+    seen: dict[str, tuple[bytes, list[tuple]]] = {}
     for m in msgs:
+        mid = as_str(m.obj.get("id"))
+        hit = memo.get(mid) if (mid and m.digest is not None) else None
+        if hit is not None and hit[0] == m.digest:
+            _replay(b, hit[1], m.line)
+            STATS["reused"] += 1
+            seen[mid] = hit  # type: ignore[index]
+            continue
+        STATS["interpreted"] += 1
+        if m.sliced and m.raw is not None:
+            _locate(m, spans(m.raw.decode("utf-8", "replace"), depth=4), (), m.line - 1)
+        rec = _Recorder(b, m.line)
         try:
-            _message(b, m)
+            _message(rec, m)  # type: ignore[arg-type]
         except Exception as exc:  # one bad message costs that message only
             b.problem(m.line, f"cannot interpret message: {exc!r}")
+            continue
+        if mid and m.digest is not None:
+            seen[mid] = (m.digest, rec.ops)
+    if path:
+        _MEMO[path] = (session.id, seen)
+        _MEMO.move_to_end(path)
+        while len(_MEMO) > _MEMO_FILES:
+            _MEMO.popitem(last=False)
     return b.result(consumed=len(data))
+
+
+def _memo_of(path: str, session_id: str) -> dict[str, tuple[bytes, list[tuple]]]:
+    hit = _MEMO.get(path) if path else None
+    return hit[1] if hit is not None and hit[0] == session_id else {}
+
+
+def forget(path: str | None = None) -> None:
+    """Drop what is remembered of ``path`` (every file when None)."""
+    if path is None:
+        _MEMO.clear()
+    else:
+        _MEMO.pop(path, None)
+
+
+class _Recorder:
+    """Stands in for the builder while a message is interpreted and records what it did (lines
+    relative to the message's first line), so that an unchanged message can be replayed."""
+
+    def __init__(self, b: DocBuilder, base: int):
+        self.b = b
+        self.base = base
+        self.ops: list[tuple] = []
+        self._events: list[Any] = []
+
+    @property
+    def session(self) -> Session:
+        return self.b.session
+
+    def open_turn(self, line: int, ts: Any, prompt: str | None, model: str | None = None) -> int:
+        self.ops.append(("turn", line - self.base, ts, prompt, model))
+        return self.b.open_turn(line, ts, prompt, model)
+
+    def add(self, kind: EventKind, subtype: str | None, **fields: Any) -> Any:
+        rec = dict(fields)
+        rec["line"] = fields.get("line", 0) - self.base
+        if fields.get("end_line"):
+            rec["end_line"] = fields["end_line"] - self.base
+        if rec.get("extra") is not None:
+            rec["extra"] = dict(rec["extra"])
+        self.ops.append(("add", kind, subtype, rec))
+        ev = self.b.add(kind, subtype, **fields)
+        self._events.append(ev)
+        return ev
+
+    def bill(self, ev: Any, key: str, usage: TokenUsage, model: str | None) -> None:
+        idx = next(i for i, e in enumerate(self._events) if e is ev)
+        self.ops.append(("bill", idx, key, usage.model_copy(), model))
+        self.b.bill(ev, key, usage, model)
+
+
+def _replay(b: DocBuilder, ops: list[tuple], base: int) -> None:
+    events = []
+    for op in ops:
+        if op[0] == "turn":
+            b.open_turn(op[1] + base, op[2], op[3], op[4])
+        elif op[0] == "add":
+            fields = dict(op[3])
+            fields["line"] = fields["line"] + base
+            if fields.get("end_line"):
+                fields["end_line"] = fields["end_line"] + base
+            if fields.get("extra") is not None:
+                fields["extra"] = dict(fields["extra"])
+            if isinstance(fields.get("files"), list):
+                fields["files"] = list(fields["files"])
+            events.append(b.add(op[1], op[2], **fields))
+        else:
+            b.bill(events[op[1]], op[2], op[3].model_copy(), op[4])
 
 
 def _incomplete(b: DocBuilder, data: bytes) -> ParseResult:

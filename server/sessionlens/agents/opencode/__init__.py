@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from sessionlens.agents.base import AgentAdapter, EvalRunner, InstructionSpec
+from sessionlens.agents.common import readme_path
 from sessionlens.agents.opencode import sources
 from sessionlens.models.session import ParseResult
 
@@ -65,7 +66,7 @@ INSTRUCTIONS = InstructionSpec(
     project=(("AGENTS.md", "CLAUDE.md"),),
     primary="AGENTS.md",
 )
-README = os.path.join(os.path.dirname(__file__), "README.md")
+README = readme_path(__file__)
 
 ADAPTER = AgentAdapter(
     name="opencode",

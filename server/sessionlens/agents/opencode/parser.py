@@ -28,7 +28,16 @@ from typing import Any
 import orjson
 
 from sessionlens.agents.common import (
+    META,
+    Event,
+    EventKind,
+    ParseProblem,
+    ParseResult,
+    ParserState,
+    Session,
+    TokenUsage,
     TurnTracker,
+    UsageRecord,
     _construct,
     _usage_record,
     as_int,
@@ -37,19 +46,8 @@ from sessionlens.agents.common import (
     new_event,
     scrub_data_urls,
 )
-from sessionlens.models.session import (
-    Event,
-    EventKind,
-    ParseProblem,
-    ParseResult,
-    ParserState,
-    Session,
-    TokenUsage,
-    UsageRecord,
-)
 
 AGENT = "opencode"  # the registry name (sessions.agent)
-META = EventKind.META
 FILE_TOOLS = frozenset({"read", "write", "edit", "patch", "multiedit", "apply_patch"})
 PATCH_TOOLS = frozenset({"write", "edit", "multiedit", "patch", "apply_patch"})
 SHELL_TOOLS = frozenset({"bash"})

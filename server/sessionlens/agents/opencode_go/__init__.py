@@ -3,9 +3,8 @@ workspace folders sessionlens indexes (there is no global log folder).  Format f
 
 from __future__ import annotations
 
-import os
-
 from sessionlens.agents.base import AgentAdapter, EvalRunner, InstructionSpec
+from sessionlens.agents.common import readme_path
 from sessionlens.agents.opencode_go import sources
 from sessionlens.agents.opencode_go.parser import CRUSH, OPENCODE_GO
 
@@ -39,7 +38,7 @@ ADAPTER = AgentAdapter(
     eval_runner=EvalRunner("opencode -p {prompt} -q", notes="the database is written to ./.opencode/opencode.db",
                              workdir_logs=(".opencode/opencode.db",)),
     priority=80,
-    readme=os.path.join(os.path.dirname(__file__), "README.md"),
+    readme=readme_path(__file__),
 )
 
 __all__ = ["ADAPTER", "CRUSH", "OPENCODE_GO"]

@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from sessionlens.agents.base import AgentAdapter, EvalRunner, InstructionSpec
+from sessionlens.agents.common import readme_path
 from sessionlens.agents.pi.parser import parse
 
 _ENTRY_TYPES = frozenset({"model_change", "thinking_level_change", "compaction", "branch_summary", "custom",
@@ -52,5 +53,5 @@ ADAPTER = AgentAdapter(
     pricing_family=None,  # Pi talks to many providers: the model decides
     eval_runner=EvalRunner("pi -p {prompt}", {"PI_CODING_AGENT_DIR": "pi"}),
     priority=40,
-    readme=os.path.join(os.path.dirname(__file__), "README.md"),
+    readme=readme_path(__file__),
 )

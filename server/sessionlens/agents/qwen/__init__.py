@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from sessionlens.agents.base import AgentAdapter, EvalRunner, InstructionSpec
+from sessionlens.agents.common import readme_path
 from sessionlens.agents.qwen.parser import parse
 
 _SYSTEM = frozenset({"ui_telemetry", "attribution_snapshot", "chat_compression", "slash_command"})
@@ -36,5 +37,5 @@ ADAPTER = AgentAdapter(
     pricing_family=None,
     eval_runner=EvalRunner("qwen --yolo -p {prompt}"),
     priority=30,
-    readme=os.path.join(os.path.dirname(__file__), "README.md"),
+    readme=readme_path(__file__),
 )

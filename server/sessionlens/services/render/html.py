@@ -13,9 +13,13 @@ import base64
 import binascii
 import html as _html
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from sessionlens.agents.registry import label as agent_label
 from sessionlens.models import Event, EventKind, Turn
 from sessionlens.services.render import blocks as B
 from sessionlens.services.render import diff as D
@@ -28,6 +32,40 @@ INPUT_CHARS = 12_000
 IMAGE_MAX_BYTES = 2_000_000  # decoded size of one image shown inline
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 _B64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
+
+
+#: where an image's bytes come from: ``None`` inlines them as ``data:`` URIs (the webview, the exported
+#: file); a host page that serves them itself (the web UI) sets ``(event, index) -> URL``.
+_IMAGE_URL: ContextVar[Callable[[Event, int], str] | None] = ContextVar("sessionlens_image_url", default=None)
+
+
+@contextmanager
+def image_urls(url_for: Callable[[Event, int], str]) -> Iterator[None]:
+    """Render images as ``<img src=url_for(event, index)>`` (the bytes served by the caller) inside this block."""
+    tok = _IMAGE_URL.set(url_for)
+    try:
+        yield
+    finally:
+        _IMAGE_URL.reset(tok)
+
+
+def image_bytes(ev: Event, index: int) -> tuple[str, bytes] | None:
+    """(mime, bytes) of image ``index`` of an event, under the same checks as an inline image."""
+    imgs = (ev.extra or {}).get("images")
+    if not isinstance(imgs, list) or not 0 <= index < len(imgs) or not isinstance(imgs[index], dict):
+        return None
+    return _decoded(imgs[index])
+
+
+def _decoded(im: dict) -> tuple[str, bytes] | None:
+    mime, data = im.get("mime"), im.get("data")
+    if mime not in IMAGE_MIMES or not isinstance(data, str) or not _B64.match(data[:4096] or "x"):
+        return None
+    try:
+        raw = base64.b64decode(data, validate=False)
+    except (binascii.Error, ValueError):
+        return None
+    return (mime, raw) if raw and len(raw) <= IMAGE_MAX_BYTES else None
 
 
 def esc(s: Any) -> str:
@@ -80,6 +118,10 @@ def usage_html(u: dict[str, Any] | None) -> str:
 
 
 def _line_link(ev: Event) -> str:
+    row = (ev.extra or {}).get("row")
+    if isinstance(row, dict):  # a database row, not a line of a text log: nothing to reveal in an editor
+        where = " ".join(str(row[k]) for k in ("table", "id") if row.get(k) is not None)
+        return f'<span class="sl-line sl-row" title="{esc("row " + where)} of the agent\'s database">#{ev.seq}</span>'
     return (f'<a class="sl-line" href="#e{ev.seq}" data-line="{ev.line}" title="show line {ev.line} of the raw log">'
             f'line {ev.line}</a>')
 
@@ -95,22 +137,18 @@ def images_html(ev: Event) -> str:
     if not isinstance(imgs, list) or not imgs:
         return ""
     out = []
+    url_for = _IMAGE_URL.get()
     for i, im in enumerate(imgs):
         if not isinstance(im, dict):
             continue
-        mime = im.get("mime")
-        data = im.get("data")
-        if mime in IMAGE_MIMES and isinstance(data, str) and _B64.match(data[:4096] or "x"):
-            try:
-                raw = base64.b64decode(data, validate=False)
-            except (binascii.Error, ValueError):
-                raw = b""
-            if raw and len(raw) <= IMAGE_MAX_BYTES:
-                clean = base64.b64encode(raw).decode()
-                label = f"image {i + 1} ({len(raw) // 1024:,} KB {mime.split('/')[1]})"
-                out.append(f'<figure class="sl-figure"><img class="sl-thumb" alt="{esc(label)}" '
-                           f'src="data:{mime};base64,{clean}"><figcaption>{esc(label)}</figcaption></figure>')
-                continue
+        got = _decoded(im)
+        if got is not None:
+            mime, raw = got
+            src = url_for(ev, i) if url_for is not None else f"data:{mime};base64,{base64.b64encode(raw).decode()}"
+            label = f"image {i + 1} ({len(raw) // 1024:,} KB {mime.split('/')[1]})"
+            out.append(f'<figure class="sl-figure"><img class="sl-thumb" alt="{esc(label)}" loading="lazy" '
+                       f'src="{esc(src)}"><figcaption>{esc(label)}</figcaption></figure>')
+            continue
         size = im.get("bytes")
         out.append(f'<span class="sl-img-missing">[image{" of " + fmt_int(size) + " bytes" if isinstance(size, int) else ""} not shown]</span>')
     return f'<div class="sl-images">{"".join(out)}</div>' if out else ""
@@ -366,7 +404,7 @@ def _header(d: SessionData) -> str:
     s = d.session
     tot = d.totals or {}
     rows = [
-        ("Agent", s.get("agent")), ("Project", s.get("project")), ("Directory", s.get("cwd")),
+        ("Agent", agent_label(s["agent"]) if s.get("agent") else None), ("Project", s.get("project")), ("Directory", s.get("cwd")),
         ("Branch", s.get("git_branch")), ("Models", ", ".join(s.get("models") or [])),
         ("Started", s.get("started_at_text")), ("Log", s.get("path")),
     ]
@@ -376,6 +414,9 @@ def _header(d: SessionData) -> str:
     totals = usage_html({"input": tot.get("input"), "cache_read": tot.get("cache_read"),
                          "cache_write_5m": tot.get("cache_write_5m"), "cache_write_1h": tot.get("cache_write_1h"),
                          "output": tot.get("output"), "cost_usd": tot.get("cost_usd"), "unknown": tot.get("unknown")}) if tot else ""
+    if tot.get("untracked_sessions") and not tot.get("requests"):  # Cursor: no tokens recorded, never "0"
+        totals = ('<span class="sl-usage" title="this agent records no token counts">'
+                  'tokens unknown (not recorded by the agent)</span>')
     finds = ""
     if d.findings:
         lis = "".join(f'<li><a href="#e{f["seq"]}">line {f["seq"]}</a> <b>{esc(f["rule_id"])}</b> {esc(f["message"])}</li>'
@@ -387,7 +428,8 @@ def _header(d: SessionData) -> str:
                       for x in d.subagents)
         subs = f'<details class="sl-subagents"><summary>{len(d.subagents)} sub-agent run{"s" if len(d.subagents) != 1 else ""}</summary><ul>{lis}</ul></details>'
     return (f'<header class="sl-head"><h1>{esc(s.get("title") or s.get("id"))}</h1>{missing}'
-            f'<div class="sl-totals">{fmt_int(s.get("turns"))} turns · {fmt_int(s.get("events"))} events · {totals}</div>'
+            f'<div class="sl-totals">{fmt_int(s.get("turns"))} turn{"" if s.get("turns") == 1 else "s"} · '
+            f'{fmt_int(s.get("events"))} event{"" if s.get("events") == 1 else "s"} · {totals}</div>'
             f'<dl class="sl-facts">{cells}<div><dt>Session</dt><dd><code>{esc(s.get("id"))}</code></dd></div></dl>{finds}{subs}</header>')
 
 
@@ -424,12 +466,17 @@ def document(title: str, body: str, *, nonce: str, csp_extra: str = "", script: 
             f'<body>{body}{js}</body></html>')
 
 
-TRANSCRIPT_CSS = r"""
+#: the palette (VS Code theme variables, light and dark): a host page with its own sets the variables itself
+TRANSCRIPT_THEME_CSS = r"""
 :root{--fg:var(--vscode-editor-foreground,#1f2328);--bg:var(--vscode-editor-background,#fff);--muted:var(--vscode-descriptionForeground,#656d76);
 --border:var(--vscode-panel-border,#d0d7de);--card:var(--vscode-sideBar-background,#f6f8fa);--accent:var(--vscode-textLink-foreground,#0969da);
 --add:rgba(46,160,67,.18);--del:rgba(248,81,73,.18);--err:#cf222e;--ok:#1a7f37;--mono:var(--vscode-editor-font-family,ui-monospace,SFMono-Regular,Menlo,Consolas,monospace)}
 @media (prefers-color-scheme:dark){:root{--fg:var(--vscode-editor-foreground,#e6edf3);--bg:var(--vscode-editor-background,#0d1117);--muted:var(--vscode-descriptionForeground,#8d96a0);--border:var(--vscode-panel-border,#30363d);--card:var(--vscode-sideBar-background,#161b22);--accent:var(--vscode-textLink-foreground,#4493f8);--err:#f85149;--ok:#3fb950}}
 body{margin:0;color:var(--fg);background:var(--bg);font:14px/1.5 var(--vscode-font-family,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif)}
+"""
+
+#: the transcript's layout and components, in the variables above
+TRANSCRIPT_RULES_CSS = r"""
 .sl-page{display:flex;align-items:flex-start}
 .sl-toc{position:sticky;top:0;flex:0 0 220px;max-height:100vh;overflow:auto;border-right:1px solid var(--border);font-size:12px;padding:8px 4px}
 .sl-toc ul{margin:0;padding-left:8px;list-style:none}.sl-toc a{color:var(--muted);text-decoration:none;display:block;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
@@ -472,6 +519,8 @@ body.hide-output [data-kind=output],body.hide-system [data-kind=system],body.hid
 @media (max-width:900px){.sl-toc{display:none}.sl-main{padding:0 10px 40vh}}
 @media print{.sl-toc,.sl-toolbar{display:none}details{display:block}}
 """
+
+TRANSCRIPT_CSS = TRANSCRIPT_THEME_CSS + TRANSCRIPT_RULES_CSS
 
 TRANSCRIPT_JS = r"""
 (function(){

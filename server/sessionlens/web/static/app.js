@@ -1,16 +1,9 @@
-// sessionlens web UI: kind filters and the live view (server-sent events). No framework, no inline script.
+// sessionlens web UI: the live view of a transcript (server-sent events). No framework, no inline script.
+// The transcript itself (filters, folding, find, deep links) is the reader's script, /static/transcript.js.
 "use strict";
 (function () {
-  // show/hide event kinds in a transcript
-  document.querySelectorAll("[data-kind-toggle]").forEach(function (box) {
-    box.addEventListener("change", function () {
-      var kind = box.getAttribute("data-kind-toggle");
-      document.querySelectorAll('article.ev[data-kind="' + kind + '"]').forEach(function (el) {
-        el.classList.toggle("hidden", !box.checked);
-      });
-    });
-  });
-  // live: the server says when the session's log grew; fetch the new events as HTML and append them
+  // live: the server says when the session's log grew; fetch the turns that changed, as HTML, and
+  // put each in place of the page's turn of the same id (a growing last turn) or append it
   var live = document.getElementById("live");
   if (live && window.EventSource) {
     var sid = live.getAttribute("data-session");
@@ -25,16 +18,23 @@
           if (last) live.setAttribute("data-after", last);
           if (!html.trim()) return;
           var tpl = document.createElement("template");
-          tpl.innerHTML = html; // server-rendered, escaped fragment from our own origin
-          document.getElementById("transcript").appendChild(tpl.content);
+          tpl.innerHTML = html; // server-rendered, sanitized fragment from our own origin
+          var turns = document.querySelector("#transcript .sl-turns");
+          var toc = document.querySelector("#transcript .sl-toc ul");
+          Array.prototype.slice.call(tpl.content.children).forEach(function (sec) {
+            var old = sec.id ? document.getElementById(sec.id) : null;
+            if (old) { old.replaceWith(sec); return; }
+            turns.appendChild(sec);
+            var head = sec.querySelector(".sl-turn-head a");
+            if (toc && head && sec.id) {
+              var li = document.createElement("li"), a = document.createElement("a");
+              a.href = "#" + sec.id; a.setAttribute("data-target", sec.id); a.textContent = head.textContent.slice(0, 64);
+              li.appendChild(a); toc.appendChild(li);
+            }
+          });
         });
       });
     });
     es.onerror = function () { live.classList.remove("on"); };
-  }
-  // jump to a deep-linked event even when the transcript is long
-  if (location.hash && /^#e\d+$/.test(location.hash)) {
-    var el = document.getElementById(location.hash.slice(1));
-    if (el) el.scrollIntoView({ block: "center" });
   }
 })();
