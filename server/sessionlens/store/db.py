@@ -983,6 +983,16 @@ class Store:
                WHERE file_id=? AND data LIKE '%"line"%' AND json_extract(data, '$.extra.line') IS NOT NULL
                  AND json_extract(data, '$.extra.line') != seq""", (file_id,))}
 
+    def event_lines(self, file_id: int, seq: int) -> tuple[int, int]:
+        """``(editor line, last line)`` of one event: :meth:`line_map` and :meth:`end_lines` for one
+        event (a search hit), without reading the whole file's events."""
+        r = self.conn.execute(
+            "SELECT json_extract(data, '$.extra.line'), json_extract(data, '$.extra.end_line') FROM events "
+            "WHERE file_id=? AND seq=?", (file_id, seq)).fetchone()
+        line = r[0] if r and isinstance(r[0], int) else seq
+        end = r[1] if r and isinstance(r[1], int) else line
+        return line, end
+
     def end_lines(self, file_id: int) -> dict[int, int]:
         """``{seq: last line}`` for events that span several lines (a message in a JSON document)."""
         return {r[0]: r[1] for r in self.conn.execute(
