@@ -109,7 +109,7 @@ def ensure_ccusage(version: str, say=print) -> list[str] | None:
 
 def ccusage_version(cmd: list[str]) -> str:
     try:
-        return subprocess.run([*cmd, "--version"], capture_output=True, text=True, timeout=60).stdout.strip()
+        return subprocess.run([*cmd, "--version"], capture_output=True, text=True, timeout=60).stdout.strip().removeprefix("ccusage ")
     except Exception:
         return "?"
 
