@@ -951,6 +951,8 @@ def main(argv: list[str] | None = None) -> int:
                                                      "tests/perf/scale-results.json and shown in RESULTS.md and the README")
     ap.add_argument("--scale-rg", action="store_true", help="with --scale: also time ripgrep over the raw files (slow)")
     ap.add_argument("--keep", action="store_true", help="keep the scale / rollout corpora and stores")
+    ap.add_argument("--report-only", action="store_true", help="run nothing: write RESULTS.md and the README table again from "
+                                                              "--out (the last run's JSON) and the last scale report")
     ap.add_argument("--no-markdown", action="store_true", help="do not rewrite tests/perf/RESULTS.md nor the README table")
     args = ap.parse_args(argv)
     mods = bench_modules()
@@ -958,6 +960,12 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work.expanduser()
     work.mkdir(parents=True, exist_ok=True)
     command = (".venv/bin/python -m tests.perf.run " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))).strip()
+    if args.report_only:
+        results = json.loads(args.out.read_text())
+        RESULTS_MD.write_text(markdown(results))
+        ok = update_readme(results)
+        say(f"wrote {RESULTS_MD}" + (" and the README's performance table" if ok else " (the README has no perf markers)"))
+        return 0
     if args.scale:
         rg = ensure_ripgrep() if args.scale_rg else None
         sc = run_scale(args, work, rg)

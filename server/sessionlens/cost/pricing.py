@@ -16,6 +16,7 @@ import json
 import logging
 import math
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -263,7 +264,7 @@ class PriceTable:
             updated=self.updated,
         )
 
-    def with_overrides(self, overrides: dict[str, dict[str, Any] | ModelPrice]) -> "PriceTable":
+    def with_overrides(self, overrides: Mapping[str, dict[str, Any] | ModelPrice]) -> "PriceTable":
         """A new table where user overrides replace fields of known models or add new models.
 
         An override for a known name (also matched through aliases, dates and prefixes) starts from

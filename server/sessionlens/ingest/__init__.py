@@ -15,7 +15,10 @@ from sessionlens.models.session import Agent, ParseResult, ParserState
 logger = logging.getLogger(__name__)
 
 #: Bump whenever parsing output changes so that the store re-parses files.
-PARSER_VERSION = 4  # 3: values range-checked (timestamps, tokens, exit codes), Codex totals robust; 4: reader: injected user records, summaries by leafUuid, images, structured patches, hooks
+# 3: values range-checked (timestamps, tokens, exit codes), Codex totals robust; 4: reader: injected user records,
+# summaries by leafUuid, images, structured patches, hooks; 5: Copilot CLI OTel exports (files judged "no session
+# log" by an older version are judged again)
+PARSER_VERSION = 5
 
 #: Bytes read from the start of a file to detect its format (more when the first line is longer).
 HEAD_BYTES = 64 * 1024

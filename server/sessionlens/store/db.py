@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import apsw
 import orjson
@@ -64,6 +64,11 @@ class WriterBusy(StoreError):
 
 class NotFound(StoreError):
     """No session, finding, file or run matches what was asked for."""
+
+
+def _pairs(rows: Iterable[Sequence[Any]]) -> dict[Any, Any]:
+    """A two-column result as a dict (first column -> second)."""
+    return {r[0]: r[1] for r in rows}
 
 
 def _ts(dt: datetime | None) -> float | None:
@@ -207,7 +212,7 @@ def prepare_parse(
         s.cli_version, s.originator, _ts(s.started_at), _ts(s.ended_at), s.parent_session_id, s.agent_id, s.title,
         int(bool(getattr(s, "usage_lower_bound", False))),
     )
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     append = rows.append
     kind_value = _m().KIND_VALUE
     dumps = orjson.dumps
@@ -762,7 +767,8 @@ class Store:
 
     # ------------------------------------------------------------------ search queue
     def search_queue(self, limit: int = 10_000) -> list[tuple[int, int, str, int]]:
-        return self.conn.execute("SELECT id, file_id, op, from_seq FROM search_queue ORDER BY id LIMIT ?", (limit,)).fetchall()
+        return cast(list[tuple[int, int, str, int]],
+                    self.conn.execute("SELECT id, file_id, op, from_seq FROM search_queue ORDER BY id LIMIT ?", (limit,)).fetchall())
 
     def clear_search_queue(self, upto_id: int) -> None:
         self.conn.execute("DELETE FROM search_queue WHERE id<=?", (upto_id,))
@@ -807,14 +813,14 @@ class Store:
 
     # ------------------------------------------------------------------ reads
     def sessions_per_agent(self) -> dict[str, int]:
-        return dict(self.conn.execute("SELECT agent, count(*) FROM sessions GROUP BY agent").fetchall())
+        return _pairs(self.conn.execute("SELECT agent, count(*) FROM sessions GROUP BY agent").fetchall())
 
     def all_session_ids(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT id FROM sessions")]
 
     def subagent_counts(self) -> dict[str, int]:
         """Parent session id -> its number of sub-agent sessions."""
-        return dict(self.conn.execute(
+        return _pairs(self.conn.execute(
             "SELECT parent_session_id, count(*) FROM sessions WHERE parent_session_id IS NOT NULL GROUP BY 1").fetchall())
 
     def last_indexed_at(self) -> float | None:
@@ -854,7 +860,7 @@ class Store:
         f = session_query.SessionFilter(
             project=project, agent=agent, since=since, until=until, projects_under=tuple(projects_under), limit=max(1, limit),
             include_subagents=include_subagents, text=query, has_findings=has_findings,
-            sort=sort if sort in session_query.ORDER_BY else "started", descending=descending, offset=max(0, offset))  # type: ignore[arg-type]
+            sort=sort if sort in session_query.ORDER_BY else "started", descending=descending, offset=max(0, offset))
         return [m.model_dump() for m in session_query.query(self, f)]
 
     def get_session(self, session_id: str) -> dict[str, Any] | None:
@@ -971,7 +977,7 @@ class Store:
 
     def agent_calls(self, file_id: int) -> dict[str, str]:
         """Sub-agent id -> the tool call (Task/Agent) that started it, from the lines that name both."""
-        return dict(self.conn.execute(
+        return _pairs(self.conn.execute(
             "SELECT agent_id, min(parent_call_id) FROM events WHERE file_id=? AND agent_id IS NOT NULL "
             "AND parent_call_id IS NOT NULL GROUP BY agent_id", (file_id,)).fetchall())
 
@@ -1011,7 +1017,7 @@ class Store:
         return min(hits) if hits else None
 
     def line_spans(self, file_id: int) -> list[tuple[int, int]]:
-        return self.conn.execute("SELECT seq, length FROM events WHERE file_id=? ORDER BY seq", (file_id,)).fetchall()
+        return cast(list[tuple[int, int]], self.conn.execute("SELECT seq, length FROM events WHERE file_id=? ORDER BY seq", (file_id,)).fetchall())
 
     def turns(self, session_id: str) -> list[Turn]:
         out = []
@@ -1068,7 +1074,7 @@ class Store:
                        coalesce(sum(cost_usd),0), coalesce(sum(1-cost_known),0), count(*)
                 FROM usage WHERE session_id IN ({q})""",
             list(session_ids),
-        ).fetchone()
+        ).fetchone() or (0, 0, 0, 0, 0, 0, 0.0, 0, 0)  # an aggregate always has its row
         out = dict(zip(("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "unknown", "requests"), r))
         untracked = [row[0] for row in self.conn.execute(f"SELECT agent FROM sessions WHERE id IN ({q})", list(session_ids))
                      if not records_tokens(row[0])]
@@ -1098,7 +1104,8 @@ class Store:
         }.get(by)
         if group is None:
             raise StoreError(f"cannot group usage by {by!r}; use day, week, month, session, model, project or agent")
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if since is not None:
             where.append("u.ts >= ?")
             args.append(since)
@@ -1130,7 +1137,8 @@ class Store:
     def findings(self, *, file_id: int | None = None, session_id: str | None = None, project: str | None = None,
                  rule: str | None = None, seq: int | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
         """Findings, filtered; ``seq`` (with ``file_id``) picks one line's findings through the (file_id, seq) index."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if file_id is not None:
             where.append("fi.file_id=?")
             args.append(file_id)
@@ -1180,13 +1188,13 @@ class Store:
                   FROM files f JOIN sessions s ON s.file_id=f.id WHERE f.status='ok' AND f.mtime_ns != 0"""
         rows = self.conn.execute(sql).fetchall()
         want = set(paths) if paths is not None else None
-        out = []
+        out: list[tuple[int, str, str | None, dict[str, Any]]] = []
         for r in rows:
             if want is not None and r[1] not in want:
                 continue
             d = row_to_session_dict(r[3:])
             d.setdefault("path", r[1])
-            out.append((r[0], r[1], r[2], d))
+            out.append((cast(int, r[0]), cast(str, r[1]), cast("str | None", r[2]), d))
         return out
 
     @staticmethod
@@ -1220,8 +1228,8 @@ class Store:
         r = self.conn.execute(
             f"SELECT count(*), count(DISTINCT fi.session_id) FROM findings fi LEFT JOIN sessions s ON s.id=fi.session_id {where}",
             args,
-        ).fetchone()
-        return int(r[0]), int(r[1])
+        ).fetchone() or (0, 0)  # an aggregate always has its row
+        return cast(int, r[0]), cast(int, r[1])
 
     # ------------------------------------------------------------------ llm cache / conversations
     def cache_get(self, key: str) -> str | None:

@@ -13,6 +13,7 @@ from sessionlens.lsp.features import (
     coach,
     evals,
     guidelines,
+    hubs,
     indexing,
     lifecycle,
     logs,
@@ -29,5 +30,6 @@ FEATURES: tuple[Feature, ...] = (
     logs.FEATURE,
     workspace_symbols.FEATURE,
     sessions.FEATURE,
+    hubs.FEATURE,
     coach.FEATURE,
 )
