@@ -15,13 +15,14 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple, cast
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import apsw
 import orjson
 
-from sessionlens.models import Event, EventKind, ParseProblem, ParseResult, Session, TokenUsage, Turn
 from sessionlens.models.construct import construct as _construct
 from sessionlens.models.limits import EXIT_MAX, EXIT_MIN, INT64_MAX, MAX_DURATION_MS, MAX_TOKENS, clamp_int
 from sessionlens.models.limits import dumps as _safe_dumps
@@ -31,14 +32,27 @@ from sessionlens.store import sessions as session_query
 from sessionlens.store.schema import MIGRATIONS
 from sessionlens.store.sessions import records_tokens
 
+if TYPE_CHECKING:
+    from sessionlens.models import Event, ParseProblem, ParseResult, Session, TokenUsage, Turn
+
 log = logging.getLogger(__name__)
 
 APPLICATION_ID = 0x534C4E53  # "SLNS"
 PAGE_SIZE = 16384
 FLAG_DUPLICATE = 1
 FLAG_SIDECHAIN = 2
-_USAGE_FIELDS = tuple(TokenUsage.model_fields)
-_KIND_VALUE = {k: k.value for k in EventKind}
+
+
+@cache
+def _m() -> SimpleNamespace:
+    """The models and the tables made from them, loaded on first use: reading rows (a CLI listing,
+    a cost report) builds no pydantic model."""
+    from sessionlens import models
+
+    return SimpleNamespace(
+        Event=models.Event, ParseProblem=models.ParseProblem, Session=models.Session, TokenUsage=models.TokenUsage,
+        Turn=models.Turn, USAGE_FIELDS=tuple(models.TokenUsage.model_fields),
+        KIND_VALUE={k: k.value for k in models.EventKind}, KINDS={k.value: k for k in models.EventKind})
 
 
 class StoreError(Exception):
@@ -202,7 +216,7 @@ def prepare_parse(
     )
     rows: list[tuple[Any, ...]] = []
     append = rows.append
-    kind_value = _KIND_VALUE
+    kind_value = _m().KIND_VALUE
     dumps = orjson.dumps
     bad: list[tuple] = []  # (line, offset, severity, message) of values out of range
     for e in result.events:
@@ -398,11 +412,11 @@ EVENT_COLS = (
 )
 
 
-_KINDS = {k.value: k for k in EventKind}
 _UTC = timezone.utc
 
 
 def row_to_event(r: Sequence[Any]) -> Event:
+    m = _m()
     raw = r[22]
     data = orjson.loads(raw) if raw else None
     ts = r[5]
@@ -414,13 +428,13 @@ def row_to_event(r: Sequence[Any]) -> Event:
     else:
         role = usage = message_id = request_id = uuid = None
         extra = {}
-    return _construct(Event, {
+    return _construct(m.Event, {
         "seq": r[1],
         "line": extra.get("line", r[1]) if extra else r[1],  # documents: the message's line in the file
         "offset": r[3],
         "length": r[4],
         "timestamp": datetime.fromtimestamp(ts, _UTC) if ts is not None else None,
-        "kind": _KINDS[r[6]],
+        "kind": m.KINDS[r[6]],
         "subtype": r[7],
         "role": role,
         "turn": r[8],
@@ -449,7 +463,8 @@ def row_to_event(r: Sequence[Any]) -> Event:
 def _usage_from(d):
     if not d:
         return None
-    return _construct(TokenUsage, {k: d.get(k, 0) for k in _USAGE_FIELDS})
+    m = _m()
+    return _construct(m.TokenUsage, {k: d.get(k, 0) for k in m.USAGE_FIELDS})
 
 
 SESSION_COLS = (
@@ -488,7 +503,7 @@ def session_from_dict(d: dict[str, Any]) -> Session:
     def dt(x):
         return datetime.fromtimestamp(x, timezone.utc) if x is not None else None
 
-    return Session(
+    return _m().Session(
         id=d["id"],
         agent=d["agent"],
         source_files=[d["path"]] if d.get("path") else [],
@@ -1022,6 +1037,16 @@ class Store:
                WHERE file_id=? AND data LIKE '%"line"%' AND json_extract(data, '$.extra.line') IS NOT NULL
                  AND json_extract(data, '$.extra.line') != seq""", (file_id,))}
 
+    def event_lines(self, file_id: int, seq: int) -> tuple[int, int]:
+        """``(editor line, last line)`` of one event: :meth:`line_map` and :meth:`end_lines` for one
+        event (a search hit), without reading the whole file's events."""
+        r = self.conn.execute(
+            "SELECT json_extract(data, '$.extra.line'), json_extract(data, '$.extra.end_line') FROM events "
+            "WHERE file_id=? AND seq=?", (file_id, seq)).fetchone()
+        line = r[0] if r and isinstance(r[0], int) else seq
+        end = r[1] if r and isinstance(r[1], int) else line
+        return line, end
+
     def end_lines(self, file_id: int) -> dict[int, int]:
         """``{seq: last line}`` for events that span several lines (a message in a JSON document)."""
         return {r[0]: r[1] for r in self.conn.execute(
@@ -1050,7 +1075,7 @@ class Store:
             (session_id,),
         ):
             out.append(
-                Turn(
+                _m().Turn(
                     index=r[0], start_line=r[1], end_line=r[2],
                     started_at=datetime.fromtimestamp(r[3], timezone.utc) if r[3] is not None else None,
                     ended_at=datetime.fromtimestamp(r[4], timezone.utc) if r[4] is not None else None,
@@ -1153,7 +1178,7 @@ class Store:
 
     def problems(self, file_id: int) -> list[ParseProblem]:
         return [
-            ParseProblem(line=r[0], offset=r[1], severity=r[2], message=r[3])
+            _m().ParseProblem(line=r[0], offset=r[1], severity=r[2], message=r[3])
             for r in self.conn.execute("SELECT line, offset, severity, message FROM problems WHERE file_id=? ORDER BY line", (file_id,))
         ]
 
