@@ -197,3 +197,18 @@ def test_the_edge_walk_sees_the_layers():
     edges = _edges()
     assert ("services", "store") in edges and ("lsp", "services") in edges
     assert not any(src == "store" and dst == "services" for src, dst in edges)
+
+
+#: the capability modules of the services layer: App (services/app.py) is their facade, never their dependency
+CAPABILITIES = ("base", "documents", "findings", "indexing", "links", "outline", "pricing", "search", "sessions",
+                "transcripts")
+
+
+@pytest.mark.parametrize("name", CAPABILITIES)
+def test_capability_services_do_not_import_the_facade_or_run_sql(name):
+    path = PKG / "services" / f"{name}.py"
+    assert path.is_file(), path
+    assert not any(m == "sessionlens.services.app" or m.startswith("sessionlens.services.app.") for m in _imports(path))
+    assert not any(m == "apsw" or m.startswith("apsw.") for m in _imports(path))
+    src = path.read_text(encoding="utf-8")
+    assert ".conn." not in src and ".execute(" not in src, f"services/{name}.py runs SQL itself: add a Store method"

@@ -1061,11 +1061,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sp.add_argument("--out", default="schemas", metavar="DIR", help="directory to write the *.schema.json files to (default schemas)")
 
     if command not in CORE_COMMANDS:
+        from sessionlens.cli_blame import register as register_blame
         from sessionlens.cli_evals import register as register_evals
         from sessionlens.cli_rules import register as register_rules
 
         register_evals(sub, common)
         register_rules(sub, common)
+        register_blame(sub, common)
         from sessionlens.web.cli import register as register_web  # serve, admin, audit, push, views
 
         register_web(sub, common)

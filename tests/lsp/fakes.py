@@ -16,6 +16,7 @@ from sessionlens.lsp.core import SessionLensServer
 from sessionlens.lsp.features import FEATURES
 from sessionlens.services.app import App
 from sessionlens.services.coaching import CoachService
+from sessionlens.services.hubclient import TeamHubs
 from sessionlens.services.settings import Settings
 from sessionlens.services.watch import RootWatcher
 
@@ -76,6 +77,7 @@ class FakeServer:
         self.indexing = False
         self.pending_paths: set[str] = set()
         self.full_pass_requested = False
+        self.pending_settled = False
         self.index_wakeup: asyncio.Event | None = None
         self.extra_paths: set[str] = set()
         self.last_status: dict[str, Any] = {}
@@ -86,6 +88,7 @@ class FakeServer:
         self._app = self.app
         self._coach = self.coach
         self._error_reported: set[str] = set()
+        self.hubs = TeamHubs()
 
     # borrowed from the real server
     read_document = SessionLensServer.read_document

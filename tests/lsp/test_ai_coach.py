@@ -10,13 +10,14 @@ from lsprotocol import types as T
 from pytest_lsp import ClientServerConfig
 
 from tests.coach.fake_anthropic import FAKE_API_KEY, FAKE_MODEL, FakeAnthropic
-from tests.lsp.conftest import CLAUDE_SHORT, make_workspace, server_command, server_env, vscode_caps, wait_idle
+from tests.lsp.conftest import CLAUDE_SHORT, log_sources, make_workspace, rejected_call, server_command, server_env, vscode_caps, wait_idle
 
 pytestmark = pytest.mark.lsp
 
 
-async def test_explain_finding_streams_and_caches(tmp_path):
-    ws = make_workspace(tmp_path, files=(CLAUDE_SHORT,))
+@pytest.mark.parametrize("source", log_sources())
+async def test_explain_finding_streams_and_caches(tmp_path, source):
+    ws = make_workspace(tmp_path, files=(CLAUDE_SHORT,), source=source)
     log = ws / "logs" / CLAUDE_SHORT.replace("/", "__")
     home = tmp_path / "home"
     async with FakeAnthropic() as fake:
@@ -43,7 +44,8 @@ async def test_explain_finding_streams_and_caches(tmp_path):
             deltas = [p.delta for p in streamed if p.id == "s1" and p.delta]
             assert "".join(deltas) == out["markdown"] and len(deltas) >= 2
             assert len(fake.requests) == 1
-            assert "mix phx.server" in fake.requests[0].raw.decode()  # the finding's evidence was sent
+            evidence = "mix phx.server" if source == "corpus" else rejected_call(log)
+            assert evidence and evidence in fake.requests[0].raw.decode()  # the finding's evidence was sent
             # a second explanation of the same finding comes from the store's cache
             again = await client.workspace_execute_command_async(T.ExecuteCommandParams(
                 command="sessionlens.explainFinding", arguments=[{"finding_id": diag.data["finding_id"]}]))

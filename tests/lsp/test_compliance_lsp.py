@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import pytest_lsp
 from lsprotocol import types as T
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.lsp.conftest import make_workspace, server_command, vscode_caps, wait_idle
+from sessionlens.samples.guideline_history import write_session
+from tests.lsp.conftest import log_sources, make_workspace, server_command, vscode_caps, wait_idle
 
 pytestmark = pytest.mark.lsp
 
@@ -26,12 +29,31 @@ AGENTS_MD = """# Rules
 _STATE: dict = {}
 
 
-@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=server_command(), server_env=None))
-async def client(lsp_client: LanguageClient, tmp_path_factory):
+def _generated_workspace(root: Path) -> Path:
+    """Three generated Codex sessions in the corpus files' roles: one commits (IMAGES), one searches
+    with ``rg`` (CRUD), one only edits and lists the folder (LOCALPUSH)."""
+    ws = root / "ws"
+    (ws / "logs").mkdir(parents=True)
+    start = datetime(2026, 2, 20, 9, 0, tzinfo=timezone.utc)
+    for i, (rel, cmd) in enumerate(((IMAGES, "git commit -am wip"), (CRUD, "rg greeting app.py"), (LOCALPUSH, "ls -la"))):
+        path = ws / "logs" / rel.replace("/", "__")
+        write_session(path, sid=f"00000000-0000-4000-8000-00000000c{i:03d}", start=start + timedelta(hours=i),
+                      cwd=str(ws), test_after_edit=False)
+        path.write_text(path.read_text().replace("git status --short", cmd))
+    return ws
+
+
+@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=server_command(), server_env=None),
+                    params=log_sources())
+async def client(lsp_client: LanguageClient, tmp_path_factory, request):
     root = tmp_path_factory.mktemp("lspc")
-    ws = make_workspace(root, files=(IMAGES, CRUD, LOCALPUSH))
+    corpus = request.param == "corpus"
+    ws = make_workspace(root, files=(IMAGES, CRUD, LOCALPUSH), source="corpus") if corpus else _generated_workspace(root)
     (ws / "AGENTS.md").write_text(AGENTS_MD)
     _STATE["ws"] = ws
+    # the event that committed: the corpus log's line 87; the generated log's line that runs it
+    _STATE["commit_seq"] = 87 if corpus else 1 + next(
+        i for i, ln in enumerate(_log(IMAGES).read_text().split("\n")) if "git commit" in ln and "function_call" in ln)
     lsp_client.set_configuration({"logRoots": [], "includeHomeLogs": False}, section="sessionlens")
     await lsp_client.initialize_session(T.InitializeParams(
         capabilities=vscode_caps(), workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
@@ -81,7 +103,7 @@ async def test_lenses_hover_and_diagnostics_on_agents_md(client: LanguageClient)
     hover = await client.text_document_hover_async(T.HoverParams(
         text_document=T.TextDocumentIdentifier(uri=uri), position=T.Position(line=2, character=4)))
     assert "Violating sessions" in hover.contents.value and "sessionlens://session/" in hover.contents.value
-    assert "?event=87" in hover.contents.value
+    assert f"?event={_STATE['commit_seq']}" in hover.contents.value
     diags = client.diagnostics[uri]
     retire = [d for d in diags if d.code == "guideline-never-relevant"]
     assert [d.range.start.line for d in retire] == [4] and "retire it?" in retire[0].message

@@ -10,21 +10,24 @@ import pytest_lsp
 from lsprotocol import types as T
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.lsp.conftest import CLAUDE_SHORT, CODEX_CRUD, make_workspace, server_command, vscode_caps, wait_idle
+from tests.lsp.conftest import CLAUDE_SHORT, CODEX_CRUD, FACTS, log_sources, make_workspace, server_command, vscode_caps, wait_idle
 
 pytestmark = pytest.mark.lsp
 _STATE: dict = {}
 
 
-@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=server_command(), server_env=None))
-async def client(lsp_client: LanguageClient, tmp_path_factory):
+@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=server_command(), server_env=None),
+                    params=log_sources())
+async def client(lsp_client: LanguageClient, tmp_path_factory, request):
     root = tmp_path_factory.mktemp("lsp-evals")
-    ws = make_workspace(root, files=(CODEX_CRUD, CLAUDE_SHORT))
+    ws = make_workspace(root, files=(CODEX_CRUD, CLAUDE_SHORT), source=request.param)
+    # every session within the turn limit (the corpus sessions are short; generated ones say how long they are)
+    turns = 5 if request.param == "corpus" else max(FACTS[ws / "logs" / r.replace("/", "__")]["turns"] for r in (CODEX_CRUD, CLAUDE_SHORT))
     suite = ws / "quality.eval.json"
     suite.write_text(json.dumps({
         "name": "quality",
         "sessions": {"path": "**/logs/*.jsonl"},
-        "checks": [{"kind": "no_rejected_tool_use"}, {"kind": "limit", "metric": "turns", "max": 5}],
+        "checks": [{"kind": "no_rejected_tool_use"}, {"kind": "limit", "metric": "turns", "max": turns}],
     }, indent=2) + "\n")
     _STATE.update(ws=ws, suite=suite)
     @lsp_client.feature(T.WORKSPACE_CODE_LENS_REFRESH)

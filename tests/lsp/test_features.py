@@ -15,7 +15,9 @@ from tests.lsp.conftest import (
     CLAUDE_CRUD,
     CLAUDE_SHORT,
     CODEX_CRUD,
+    FACTS,
     code_actions_as_sent,
+    log_sources,
     make_workspace,
     server_command,
     vscode_caps,
@@ -26,20 +28,32 @@ pytestmark = pytest.mark.lsp
 _S: dict = {}
 
 
-@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=server_command()))
-async def client(lsp_client: LanguageClient, tmp_path_factory):
+@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=server_command()), params=log_sources())
+async def client(lsp_client: LanguageClient, tmp_path_factory, request):
     root = tmp_path_factory.mktemp("feat")
-    ws = make_workspace(root, files=(CLAUDE_CRUD, CLAUDE_SHORT, CODEX_CRUD))
+    ws = make_workspace(root, files=(CLAUDE_CRUD, CLAUDE_SHORT, CODEX_CRUD), source=request.param)
+    corpus = request.param == "corpus"
+    cwd = "/home/marco/projects/spotter" if corpus else FACTS[ws / "logs" / CLAUDE_SHORT.replace("/", "__")]["cwd"]
     # a broken log: garbage, a malformed line in the middle, a huge line, then valid lines
     src = (ws / "logs" / CLAUDE_SHORT.replace("/", "__")).read_text().split("\n")
     bad = src[:3] + ["{not json at all", "x" * 2_000_000, "[1, 2, 3]"] + src[3:]
     (ws / "logs" / "broken.jsonl").write_text("\n".join(bad))
-    # the short session as if it ran in this workspace (its copy "elsewhere.jsonl" still names /home/marco/...)
+    # the short session as if it ran in this workspace (its copy "elsewhere.jsonl" still names its own cwd)
     short = ws / "logs" / CLAUDE_SHORT.replace("/", "__")
     (ws / "logs" / "elsewhere.jsonl").write_text(short.read_text())
-    short.write_text(short.read_text().replace('"cwd":"/home/marco/projects/spotter"', f'"cwd":"{ws}"'))
-    (ws / "JOKE.md").write_text("# A joke\n\nWhy do programmers prefer dark mode?\nBecause light attracts bugs.\n")
-    _S.update(ws=ws, root=root)
+    short.write_text(short.read_text().replace(f'"cwd":"{cwd}"', f'"cwd":"{ws}"'))
+    if corpus:
+        edited = ws / "JOKE.md"
+    else:  # the file the generated session's first Edit names, inside its project
+        crud = (ws / "logs" / CLAUDE_CRUD.replace("/", "__")).read_text()
+        crud_cwd = FACTS[ws / "logs" / CLAUDE_CRUD.replace("/", "__")]["cwd"]
+        edit = next(ln for ln in crud.split("\n") if '"name":"Edit"' in ln)
+        target = json.loads(edit)["message"]["content"]
+        target = next(b["input"]["file_path"] for b in target if b.get("type") == "tool_use" and b.get("name") == "Edit")
+        edited = ws / Path(target).relative_to(crud_cwd)
+    edited.parent.mkdir(parents=True, exist_ok=True)
+    edited.write_text("# A joke\n\nWhy do programmers prefer dark mode?\nBecause light attracts bugs.\n")
+    _S.update(ws=ws, root=root, cwd=cwd, edited=edited)
     code_actions_as_sent(lsp_client)
     await lsp_client.initialize_session(T.InitializeParams(
         capabilities=vscode_caps(),
@@ -66,7 +80,7 @@ async def test_definition_jumps_to_edited_file(client: LanguageClient):
     res = await client.text_document_definition_async(T.DefinitionParams(text_document=doc(CLAUDE_CRUD), position=T.Position(line=idx, character=3)))
     assert res, "an Edit event resolves to the workspace copy of the edited file"
     loc = res[0]
-    assert loc.uri == (_S["ws"] / "JOKE.md").as_uri()
+    assert loc.uri == _S["edited"].as_uri()
 
 
 @pytest.mark.asyncio(loop_scope="module")
@@ -138,7 +152,7 @@ async def test_add_guideline_quick_fix_is_idempotent(client: LanguageClient):
 
 @pytest.mark.asyncio(loop_scope="module")
 async def test_quick_fixes_never_write_where_a_foreign_log_says(client: LanguageClient):
-    """The same session, but its cwd (/home/marco/projects/spotter) is not on this machine."""
+    """The same session, but its cwd (/home/marco/projects/spotter, /home/dev/projects/...) is not on this machine."""
     path = _S["ws"] / "logs" / "elsewhere.jsonl"
     uri = path.as_uri()
     client.text_document_did_open(T.DidOpenTextDocumentParams(text_document=T.TextDocumentItem(
@@ -151,7 +165,7 @@ async def test_quick_fixes_never_write_where_a_foreign_log_says(client: Language
     acts = await client.text_document_code_action_async(T.CodeActionParams(
         text_document=T.TextDocumentIdentifier(uri=uri), range=diag.range, context=T.CodeActionContext(diagnostics=[diag])))
     add = next(a for a in acts if a.title == "Add guideline to CLAUDE.md")
-    assert add.edit is None and add.disabled and "/home/marco/projects/spotter" in add.disabled.reason
+    assert add.edit is None and add.disabled and _S["cwd"] in add.disabled.reason
     dis = next(a for a in acts if a.title.startswith("Disable rule"))
     assert dis.edit is None and dis.disabled
 

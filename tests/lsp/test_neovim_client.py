@@ -12,13 +12,14 @@ from lsprotocol import types as T
 from pytest_lsp import ClientServerConfig, client_capabilities
 
 from tests.coach.fake_anthropic import FAKE_API_KEY, FAKE_MODEL, FakeAnthropic
-from tests.lsp.conftest import CLAUDE_SHORT, code_actions_as_sent, make_workspace, server_command, server_env, wait_idle
+from tests.lsp.conftest import CLAUDE_SHORT, FACTS, code_actions_as_sent, log_sources, make_workspace, server_command, server_env, wait_idle
 
 pytestmark = pytest.mark.lsp
 
 
-async def test_neovim_gets_the_ai_answer_without_custom_notifications(tmp_path):
-    ws = make_workspace(tmp_path, files=(CLAUDE_SHORT,))
+@pytest.mark.parametrize("source", log_sources())
+async def test_neovim_gets_the_ai_answer_without_custom_notifications(tmp_path, source):
+    ws = make_workspace(tmp_path, files=(CLAUDE_SHORT,), source=source)
     log = ws / "logs" / CLAUDE_SHORT.replace("/", "__")
     home = tmp_path / "home"
     async with FakeAnthropic() as fake:
@@ -62,7 +63,7 @@ async def test_neovim_gets_the_ai_answer_without_custom_notifications(tmp_path):
             assert "Ask before starting a server: the user **rejected** it." in doc.read_text()
             assert not streamed  # nothing Neovim would have ignored
 
-            # the session ran in /home/marco/projects/spotter (not here): the quick fixes say so when chosen
+            # the session ran in its own folder (/home/marco/projects/spotter, not here): the quick fixes say so when chosen
             acts = await client.text_document_code_action_async(T.CodeActionParams(
                 text_document=T.TextDocumentIdentifier(uri=log.as_uri()), range=diag.range,
                 context=T.CodeActionContext(diagnostics=[diag])))
@@ -72,7 +73,8 @@ async def test_neovim_gets_the_ai_answer_without_custom_notifications(tmp_path):
                 command=refused.command.command, arguments=refused.command.arguments))
             await asyncio.sleep(0.2)
             warn = [m for m in client.messages if m.type == T.MessageType.Warning]
-            assert warn and "/home/marco/projects/spotter" in warn[-1].message
+            cwd = "/home/marco/projects/spotter" if source == "corpus" else FACTS[log]["cwd"]
+            assert warn and cwd in warn[-1].message
             assert not (ws / "CLAUDE.md").exists()
         finally:
             await asyncio.wait_for(client.shutdown_session(), 10)

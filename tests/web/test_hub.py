@@ -106,20 +106,21 @@ async def test_authorization_matrix(world, pushed):
     assert st_a.refused == [] and st_b.refused == []
     A, B = world["sid_a"], world["sid_b"]
     ok_a, ok_b, ok_ab = {A}, {B}, {A, B}
-    # who: (visible sessions or status of /api/sessions, /s/A, /s/B, push alpha, push beta, /admin)
+    # who: (visible sessions or status of /api/sessions, /s/A, /s/B, push alpha, push beta, /admin,
+    #       /api/s/A, /api/s/B (a session as data, for editors))
     matrix = {
-        "admin": (ok_ab, 200, 200, 200, 200, 200),
-        "bob_both": (ok_a, 200, 404, 200, 403, 403),
-        "bob_ingest": (403, 403, 403, 200, 403, 403),
-        "bob_read": (ok_a, 200, 404, 403, 403, 403),
-        "carol_read": (ok_a, 200, 404, 403, 403, 403),
-        "dave_both": (ok_b, 404, 200, 403, 200, 403),
-        "alice_beta": (ok_b, 404, 200, 403, 403, 403),
-        "expired": (401, 401, 401, 401, 401, 401),
-        "revoked": (401, 401, 401, 401, 401, 401),
-        "wrong": (401, 401, 401, 401, 401, 401),
-        "garbage": (401, 401, 401, 401, 401, 401),
-        None: (401, 303, 303, 401, 401, 303),
+        "admin": (ok_ab, 200, 200, 200, 200, 200, 200, 200),
+        "bob_both": (ok_a, 200, 404, 200, 403, 403, 200, 404),
+        "bob_ingest": (403, 403, 403, 200, 403, 403, 403, 403),
+        "bob_read": (ok_a, 200, 404, 403, 403, 403, 200, 404),
+        "carol_read": (ok_a, 200, 404, 403, 403, 403, 200, 404),
+        "dave_both": (ok_b, 404, 200, 403, 200, 403, 404, 200),
+        "alice_beta": (ok_b, 404, 200, 403, 403, 403, 404, 200),
+        "expired": (401, 401, 401, 401, 401, 401, 401, 401),
+        "revoked": (401, 401, 401, 401, 401, 401, 401, 401),
+        "wrong": (401, 401, 401, 401, 401, 401, 401, 401),
+        "garbage": (401, 401, 401, 401, 401, 401, 401, 401),
+        None: (401, 303, 303, 401, 401, 303, 401, 401),
     }
     got = {}
     async with client(base) as s:
@@ -135,6 +136,11 @@ async def test_authorization_matrix(world, pushed):
                                     "offset": 0, "end": 0, "data": ""}]}
                 row.append((await s.post("/api/push", json=body, headers=h)).status)
             row.append((await s.get("/admin", headers=h, allow_redirects=False)).status)
+            for sid in (A, B):
+                r = await s.get(f"/api/s/{sid}", headers=h, allow_redirects=False)
+                if r.status == 200:  # the payload is the session asked for, nothing else
+                    assert (await r.json())["session"]["id"] == sid
+                row.append(r.status)
             got[who] = tuple(row)
     assert got == matrix
 
@@ -464,7 +470,8 @@ async def test_every_read_endpoint_for_every_principal(world, pushed):
                  ("/evals", None), ("/keys", None), ("/admin/audit", None), ("/api/sessions", None), ("/api/search?q=shared-word", None),
                  ("/api/cost", None), ("/api/status", None)]
     for sid, proj in ((A, "A"), (B, "B")):
-        endpoints += [(f"/s/{sid}", proj), (f"/s/{sid}/events?after=0", proj), (f"/s/{sid}/export", proj), (link(sid), proj)]
+        endpoints += [(f"/s/{sid}", proj), (f"/s/{sid}/events?after=0", proj), (f"/s/{sid}/export", proj), (link(sid), proj),
+                      (f"/api/s/{sid}", proj), (f"/api/s/{sid[:8]}", proj)]  # an id prefix resolves only within the scope
     mismatches = []
     async with client(base) as s:
         for who in [*READERS, "bob_ingest", *BAD_KEYS, None]:
@@ -529,3 +536,21 @@ async def test_push_follow_ships_a_live_session_as_it_grows(world, hub_server, t
     assert not t.is_alive(), "push --follow did not stop"
     assert "error" not in done, done.get("error")
     assert done["stats"].chunks >= 2 and done["stats"].refused == []
+
+
+async def test_the_session_api_gives_data_masked_and_refuses_hostile_ids(world, pushed):
+    """``/api/s/<id>`` (editors render it): the events as data; traversal-, injection-
+    and oversized ids read as not found, never as another session or an error page."""
+    base, *_ = pushed
+    h = _bearer(world["keys"]["bob_read"])
+    async with client(base) as s:
+        r = await s.get(f"/api/s/{world['sid_a']}", headers=h)
+        assert r.status == 200 and r.content_type == "application/json"
+        data = await r.json()
+        assert data["session"]["id"] == world["sid_a"] and data["events"] and data["turns"]
+        assert "path" not in data["session"], "the hub's own folders stay on the hub"
+        assert any("shared-word" in (e.get("text") or "") for e in data["events"])
+        for bad in ("..%2F..%2Fetc%2Fpasswd", "%27%20OR%201%3D1--", "%25", "x" * 5000, world["sid_b"]):
+            r = await s.get(f"/api/s/{bad}", headers=h)
+            assert r.status == 404, bad
+            assert world["sid_b"] not in await r.text()

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { API_KEY_SECRET, EXTENSION_ID } from './constants';
+import { API_KEY_SECRET, EXTENSION_ID, HUB_KEY_SECRET, HUBS_STATE } from './constants';
 import { showCostReport } from './costReportPanel';
 import { debounce } from './lib/debounce';
 import {
@@ -12,7 +12,7 @@ import {
 import { deepLinkFromHandlerUri, formatOpenUri } from './lib/links';
 import { COST_GROUPINGS, CommandName, CostGrouping } from './protocol.generated';
 import { RenderProvider, showMarkdown } from './render';
-import { errorMessage, ServerManager } from './server';
+import { errorMessage, ServerManager, storedHubs } from './server';
 import { SessionNode, SessionsTreeProvider } from './sessionsTree';
 import { openRawLog, openTranscript, TranscriptManager } from './transcript';
 
@@ -190,7 +190,8 @@ export function registerCommands(
       };
       quickPick.onDidAccept(() => finish(quickPick.selectedItems[0]?.session));
       quickPick.onDidTriggerItemButton((event) => {
-        void transcripts.showSession(event.item.session.id, sessionLabel(event.item.session));
+        const session = event.item.session;
+        void transcripts.showSession(session.id, sessionLabel(session), undefined, undefined, session.hub);
         finish(undefined);
       });
       quickPick.onDidHide(() => {
@@ -228,9 +229,14 @@ export function registerCommands(
           return;
         }
         const hits = result?.hits ?? [];
-        quickPick.items = hits.length
-          ? hits.map((hit) => ({ ...searchHitText(hit), alwaysShow: true, buttons: [renderButton], hit }))
-          : [{ label: '$(info) No matches', alwaysShow: true }];
+        // a team hub that could not answer is said below the hits (local hits are still there)
+        const warnings: HitItem[] = (result?.warnings ?? []).map((warning) => ({ label: `$(warning) ${warning}`, alwaysShow: true }));
+        quickPick.items = [
+          ...(hits.length
+            ? hits.map((hit) => ({ ...searchHitText(hit), alwaysShow: true, buttons: [renderButton], hit }))
+            : [{ label: '$(info) No matches', alwaysShow: true }]),
+          ...warnings,
+        ];
         const total = result?.total ?? hits.length;
         quickPick.title = `Session Lens: ${total} ${total === 1 ? 'match' : 'matches'}`;
       } catch (error) {
@@ -250,6 +256,11 @@ export function registerCommands(
         return;
       }
       quickPick.hide();
+      if (hit.hub) {
+        // a team session has no local file: its transcript, fetched from the hub
+        void transcripts.showSession(hit.session_id, hit.title ?? hit.session_id, undefined, hit.line, hit.hub);
+        return;
+      }
       void openAtLine(toUri(hit.uri, hit.path), hit.line).catch((error) =>
         vscode.window.showErrorMessage(`Session Lens: ${errorMessage(error)}`),
       );
@@ -258,7 +269,7 @@ export function registerCommands(
       const hit = event.item.hit;
       if (hit) {
         quickPick.hide();
-        void transcripts.showSession(hit.session_id, hit.title ?? hit.session_id, undefined, hit.line);
+        void transcripts.showSession(hit.session_id, hit.title ?? hit.session_id, undefined, hit.line, hit.hub);
       }
     });
     quickPick.onDidHide(() => {
@@ -276,6 +287,9 @@ export function registerCommands(
     const session = await pickSession('Open a session (newest first)');
     if (!session) {
       return;
+    }
+    if (session.hub) {
+      return transcripts.showSession(session.id, sessionLabel(session), undefined, undefined, session.hub);
     }
     // a session inside a database or a storage tree (path "<container>#<id>"), or whose log is gone,
     // has no text file to open: its transcript comes from the store
@@ -306,6 +320,9 @@ export function registerCommands(
   register('sessionlens.ui.openTranscript', async (arg?: SessionNode | vscode.Uri | string) => {
     if (arg instanceof SessionNode) {
       const s = arg.session;
+      if (s.hub) {
+        return transcripts.showSession(s.id, sessionLabel(s), undefined, undefined, s.hub);
+      }
       // a JSONL log opens in its transcript editor; anything else (a deleted log, a session inside a
       // database or a JSON document) opens as a transcript panel from the store
       if (s.log_missing || !s.path || !s.path.endsWith('.jsonl')) {
@@ -321,7 +338,9 @@ export function registerCommands(
       return openTranscript(uri);
     }
     const session = await pickSession('Pick a session to read');
-    if (session) {
+    if (session?.hub) {
+      await transcripts.showSession(session.id, sessionLabel(session), undefined, undefined, session.hub);
+    } else if (session) {
       await (session.log_missing || !session.path?.endsWith('.jsonl')
         ? transcripts.showSession(session.id, sessionLabel(session))
         : openTranscript(toUri(session.uri, session.path)));
@@ -455,7 +474,114 @@ export function registerCommands(
     }
   });
 
+  // Agent blame: a hover's link opens the transcript at the edit; the lens lists the file's sessions.
+  register('sessionlens.ui.openLink', async (link?: string) => {
+    if (typeof link !== 'string' || !link.startsWith('sessionlens://')) {
+      throw new Error('not a session link');
+    }
+    const target = await server.executeCommand('sessionlens.resolveLink', { link });
+    await transcripts.showSession(target.session_id, target.session_id, toUri(target.uri, target.path), target.line);
+  });
+
+  register('sessionlens.ui.blameSessions', async (uri?: string) => {
+    const target = typeof uri === 'string' ? uri : vscode.window.activeTextEditor?.document.uri.toString();
+    if (!target) {
+      return;
+    }
+    const line = vscode.window.activeTextEditor?.selection.active.line;
+    const res = await server.executeCommand('sessionlens.blame', { uri: target, line: line ?? null });
+    const items = res.sessions.map((s) => ({
+      label: `${s.agent_label} · ${(s.last ?? '').slice(0, 10)}`,
+      description: `${s.lines} line(s) · ${s.edits} edit(s)`,
+      detail: s.title ?? s.session_id,
+      session: s,
+    }));
+    const pick = await vscode.window.showQuickPick(items, { title: `Agent sessions that edited ${res.rel}`, matchOnDetail: true });
+    if (pick) {
+      await transcripts.showSession(pick.session.session_id, pick.session.title ?? pick.session.session_id);
+    }
+  });
+
   register('sessionlens.ui.restartServer', () => server.restart());
+
+  register('sessionlens.ui.addTeamHub', async () => {
+    const url = await vscode.window.showInputBox({
+      title: 'Session Lens: Add Team Hub (1/2)',
+      prompt: 'The URL of the team hub (sessionlens serve --team)',
+      placeHolder: 'https://sessions.example.com',
+      ignoreFocusOut: true,
+      validateInput: (value) => (/^https?:\/\/\S+$/i.test(value.trim()) ? undefined : 'A URL starting with http:// or https://'),
+    });
+    if (!url) {
+      return;
+    }
+    const key = await vscode.window.showInputBox({
+      title: 'Session Lens: Add Team Hub (2/2)',
+      prompt: 'An API key of the hub with the read scope (create one on the hub\'s Keys page). Kept in VS Code secret storage.',
+      password: true,
+      ignoreFocusOut: true,
+      validateInput: (value) => (value.trim() ? undefined : 'Enter the key, or press Escape to cancel.'),
+    });
+    if (!key) {
+      return;
+    }
+    const { hub } = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Session Lens: asking the team hub…' },
+      () => server.executeSecret('sessionlens.addHub', { url: url.trim(), key: key.trim(), check: true }),
+    );
+    await context.secrets.store(HUB_KEY_SECRET + hub.id, key.trim());
+    await context.globalState.update(HUBS_STATE, [...storedHubs(context).filter((h) => h.url !== hub.id), { url: hub.id, name: hub.name }]);
+    tree.refresh();
+    if (hub.status === 'ok') {
+      void vscode.window.showInformationMessage(
+        `Session Lens: team hub ${hub.name} added: ${hub.sessions ?? 0} session${hub.sessions === 1 ? '' : 's'} you may read.` +
+          (hub.message ? ` Note: ${hub.message}.` : ''),
+      );
+    } else {
+      void vscode.window.showWarningMessage(`Session Lens: team hub ${hub.name} added, but ${hub.message}`);
+    }
+  });
+
+  register('sessionlens.ui.removeTeamHub', async () => {
+    const hubs = storedHubs(context);
+    if (!hubs.length) {
+      void vscode.window.showInformationMessage('Session Lens: no team hub added (Session Lens: Add Team Hub…).');
+      return;
+    }
+    const picked = await vscode.window.showQuickPick(
+      hubs.map((h) => ({ label: h.name ?? h.url, description: h.url, url: h.url })),
+      { placeHolder: 'Remove which team hub?' },
+    );
+    if (!picked) {
+      return;
+    }
+    await context.secrets.delete(HUB_KEY_SECRET + picked.url);
+    await context.globalState.update(HUBS_STATE, hubs.filter((h) => h.url !== picked.url));
+    await server.executeCommand('sessionlens.removeHub', { hub: picked.url }).catch(() => undefined);
+    tree.refresh();
+    void vscode.window.showInformationMessage(`Session Lens: team hub ${picked.label} removed (its key is deleted).`);
+  });
+
+  register('sessionlens.ui.applySavedView', async () => {
+    const { views } = await server.executeCommand('sessionlens.savedViews', {});
+    const all = { label: '$(list-flat) All sessions', description: 'no view', name: undefined as string | undefined };
+    if (!views.length) {
+      void vscode.window.showInformationMessage(
+        'Session Lens: no saved views yet: save one in the web UI (sessionlens serve) or with `sessionlens views --save NAME …`.',
+      );
+      return;
+    }
+    const picked = await vscode.window.showQuickPick(
+      [
+        ...views.map((v) => ({ label: v.name, description: v.description, name: v.name as string | undefined })),
+        all,
+      ],
+      { placeHolder: tree.savedView ? `Showing view "${tree.savedView}": apply which saved view?` : 'Apply which saved view to the Sessions view?' },
+    );
+    if (picked) {
+      tree.applyView(picked.name);
+    }
+  });
 
   context.subscriptions.push(
     vscode.window.registerUriHandler({

@@ -8,3 +8,6 @@ export const API_KEY_SECRET = 'sessionlens.anthropicApiKey';
 /** The install section of the project README. */
 export const INSTALL_URL = 'https://github.com/sessionlens/sessionlens#install';
 export const STREAM_NOTIFICATION = 'sessionlens/stream';
+/** globalState key of the team hubs added (URL and name; each key is in secret storage under HUB_KEY_SECRET + URL). */
+export const HUBS_STATE = 'sessionlens.teamHubs';
+export const HUB_KEY_SECRET = 'sessionlens.hubKey:';

@@ -2,12 +2,98 @@
 // The source of truth is server/sessionlens/models/api.py (`make schemas` regenerates the schema).
 /* eslint-disable */
 
+/** A team hub (``sessionlens serve --team``) and an API key with the ``read`` scope.  The key is held
+ * in the server's memory only (the editor keeps it in its secret storage and sends it at every start). */
+export interface AddHubParams {
+  /** ask the hub now (status and message in the answer); false: just register it */
+  check?: boolean;
+  /** an API key of the hub (slk_...); never logged, never written to disk */
+  key: string;
+  /** how the editor labels it (default: the URL's host) */
+  name?: string | null;
+  /** the hub's base URL, http(s)://host[:port][/prefix] */
+  url: string;
+}
+
+export interface AddHubResult {
+  hub: HubInfo;
+  [key: string]: unknown;
+}
+
 export interface AskCoachParams {
   question: string;
   session_id?: string | null;
   /** id of the sessionlens/stream notifications (default: a new uuid) */
   stream_id?: string | null;
   uri?: string | null;
+}
+
+export interface BlameParams {
+  /** 0-based line: also answer who wrote it */
+  line?: number | null;
+  /** a workspace source file */
+  uri: string;
+}
+
+export interface BlameResult {
+  /** lines attributed to some session */
+  attributed: number;
+  /** git history was used */
+  git: boolean;
+  line_count: number;
+  /** the repository-relative names the edits were looked up by (renames) */
+  names: string[];
+  path: string;
+  /** the file relative to its repository root (or workspace folder) */
+  rel: string;
+  root: string | null;
+  /** sessions that edited the file, most recent first */
+  sessions: BlameSession[];
+  /** the writer of `line`, when asked and known */
+  writer: BlameWriter | null;
+  /** per line (0-based), the index in `sessions` of its writer */
+  writers: Array<number | null>;
+  [key: string]: unknown;
+}
+
+export interface BlameSession {
+  agent: string;
+  agent_label: string;
+  /** edit events of the session that named this file */
+  edits: number;
+  first: string | null;
+  last: string | null;
+  /** current lines attributed to the session */
+  lines: number;
+  link: string;
+  session_id: string;
+  title: string | null;
+}
+
+/** The edit a line is attributed to. */
+export interface BlameWriter {
+  agent: string;
+  agent_label: string;
+  /** 1-based line of the edit event in its log (what the link opens) */
+  line: number;
+  /** sessionlens:// link of the edit event */
+  link: string;
+  log_path: string;
+  /** edit | write | add */
+  op: string;
+  /** the edited path, relative to the session's repository (maybe an earlier name) */
+  path: string;
+  /** the turn's prompt (masked) */
+  prompt: string | null;
+  /** the edit event's number in its log */
+  seq: number;
+  session_id: string;
+  title: string | null;
+  tool: string | null;
+  /** when the edit was made (ISO 8601, UTC) */
+  ts: string | null;
+  /** 0-based turn of the session */
+  turn: number | null;
 }
 
 export interface ClearConversationResult {
@@ -78,6 +164,8 @@ export interface DocumentsResult {
   instructions: string[];
   /** session logs: outline, hovers, lenses, coach diagnostics */
   logs: string[];
+  /** workspace source files: agent blame hovers and lens */
+  sources: string[];
   [key: string]: unknown;
 }
 
@@ -111,6 +199,36 @@ export interface GuidelineReportResult {
   [key: string]: unknown;
 }
 
+export interface HubInfo {
+  /** the normalized URL; search hits and session rows name it in `hub` */
+  id: string;
+  /** the key's public prefix (slk_<prefix>_…), never the secret */
+  key_hint: string;
+  /** what went wrong, in words (unreachable, key refused, ...) */
+  message: string;
+  name: string;
+  /** sessions the key may read, at the last check */
+  sessions: number | null;
+  status: "unchecked" | "ok" | "unreachable" | "unauthorized" | "forbidden" | "error";
+  url: string;
+  [key: string]: unknown;
+}
+
+export interface HubRef {
+  /** the hub's id or URL (as sessionlens.hubs lists it) */
+  hub: string;
+}
+
+export interface HubsParams {
+  /** ask every hub now instead of answering the last known status */
+  check?: boolean;
+}
+
+export interface HubsResult {
+  hubs: HubInfo[];
+  [key: string]: unknown;
+}
+
 export interface ReindexParams {
   paths?: string[] | null;
 }
@@ -124,7 +242,14 @@ export interface ReindexResult {
   [key: string]: unknown;
 }
 
+export interface RemoveHubResult {
+  removed: boolean;
+  [key: string]: unknown;
+}
+
 export interface RenderSessionHtmlParams {
+  /** the team hub the session is on (SessionRow.hub): fetched from it, rendered here */
+  hub?: string | null;
   session_id?: string | null;
   uri?: string | null;
 }
@@ -134,6 +259,8 @@ export interface RenderSessionHtmlResult {
   body: string;
   /** its stylesheet, for a <style> under the host page's nonce */
   css: string;
+  /** the team hub the session came from (no raw log here) */
+  hub: string | null;
   /** its script (folding, filters, find, reveal), for a <script> under the host page's nonce */
   js: string;
   /** the log file is gone: the transcript comes from the store */
@@ -145,6 +272,8 @@ export interface RenderSessionHtmlResult {
 }
 
 export interface RenderSessionParams {
+  /** the team hub the session is on (SessionRow.hub): fetched from it, rendered here */
+  hub?: string | null;
   session_id?: string | null;
   uri?: string | null;
 }
@@ -182,8 +311,27 @@ export interface RunEvalsResult {
   [key: string]: unknown;
 }
 
+export interface SavedView {
+  /** the filters as one line (agent=claude project=api ...) */
+  description: string;
+  filters: Record<string, string>;
+  name: string;
+  [key: string]: unknown;
+}
+
+export interface SavedViewsParams {}
+
+export interface SavedViewsResult {
+  /** by name; saved in the web UI or with `sessionlens views --save` */
+  views: SavedView[];
+  [key: string]: unknown;
+}
+
 export interface SearchHit {
   agent: string | null;
+  /** the team hub this hit came from (its id, as sessionlens.hubs lists it); a team hit has no local path, uri or link: open it with renderSessionHtml {session_id, hub} */
+  hub: string | null;
+  hub_name: string | null;
   kind: string | null;
   /** 1-based line of the event in its log */
   line: number;
@@ -207,6 +355,8 @@ export interface SearchHit {
 
 export interface SearchParams {
   agent?: string | null;
+  /** also search the team hubs added with sessionlens.addHub */
+  hubs?: boolean;
   kind?: string | null;
   limit?: number;
   project?: string | null;
@@ -221,6 +371,7 @@ export interface SearchParams {
 export interface SearchResult {
   hits: SearchHit[];
   total: number;
+  /** e.g. a team hub that could not be reached (local results are still there) */
   warnings: string[];
   [key: string]: unknown;
 }
@@ -235,6 +386,9 @@ export interface SessionRow {
   cwd: string | null;
   ended_at: string | null;
   events: number | null;
+  /** the team hub this session is on (its id); None: this machine's store */
+  hub: string | null;
+  hub_name: string | null;
   id: string;
   models: string[];
   parent_session_id: string | null;
@@ -251,18 +405,26 @@ export interface SessionRow {
 
 export interface SessionsParams {
   agent?: string | null;
+  /** also list the team hubs' sessions the key may read */
+  hubs?: boolean;
   /** also list sub-agent and compaction runs (rows name their parent_session_id) */
   include_subagents?: boolean;
   limit?: number;
   project?: string | null;
   since?: string | null;
   until?: string | null;
+  /** a saved view's name (sessionlens.savedViews): its filters apply, explicit params win */
+  view?: string | null;
   workspace_only?: boolean | null;
 }
 
 export interface SessionsResult {
   /** newest first */
   sessions: SessionRow[];
+  /** the saved view's filters, when one was applied */
+  view: Record<string, string> | null;
+  /** e.g. a team hub that could not be reached or refused the key */
+  warnings: string[];
   [key: string]: unknown;
 }
 
@@ -333,8 +495,12 @@ export interface StreamNotification {
 
 /** Every `workspace/executeCommand` command: its params and result. */
 export interface Commands {
+  /** add (or replace) a team hub: its sessions join search and the session list */
+  'sessionlens.addHub': { params: AddHubParams; result: AddHubResult };
   /** ask the coach about a session (streamed) */
   'sessionlens.askCoach': { params: AskCoachParams; result: StreamedMarkdownResult };
+  /** which agent session wrote each line of a workspace file */
+  'sessionlens.blame': { params: BlameParams; result: BlameResult };
   /** forget a session's coach conversation */
   'sessionlens.clearConversation': { params: ConversationParams; result: ClearConversationResult };
   /** AI coaching of a whole session (streamed) */
@@ -353,8 +519,12 @@ export interface Commands {
   'sessionlens.extractGuidelines': { params: ExtractGuidelinesParams; result: ExtractGuidelinesResult };
   /** how each guideline of a file was followed */
   'sessionlens.guidelineReport': { params: GuidelineReportParams; result: GuidelineReportResult };
+  /** the team hubs added, with their status (keys masked) */
+  'sessionlens.hubs': { params: HubsParams; result: HubsResult };
   /** index the logs (or the given paths) now */
   'sessionlens.reindex': { params: ReindexParams; result: ReindexResult };
+  /** forget a team hub and its key */
+  'sessionlens.removeHub': { params: HubRef; result: RemoveHubResult };
   /** a session as Markdown */
   'sessionlens.renderSession': { params: RenderSessionParams; result: RenderSessionResult };
   /** a session as the sanitized HTML transcript */
@@ -363,6 +533,8 @@ export interface Commands {
   'sessionlens.resolveLink': { params: ResolveLinkParams; result: ResolveLinkResult };
   /** run one eval suite or all in the workspace */
   'sessionlens.runEvals': { params: RunEvalsParams; result: RunEvalsResult };
+  /** the saved views (named session filters) of the store */
+  'sessionlens.savedViews': { params: SavedViewsParams; result: SavedViewsResult };
   /** full-text search over indexed events */
   'sessionlens.search': { params: SearchParams; result: SearchResult };
   /** list indexed sessions, newest first */
@@ -383,7 +555,7 @@ export interface Notifications {
   'sessionlens/stream': StreamNotification;
 }
 
-export const COMMAND_NAMES = ["sessionlens.askCoach","sessionlens.clearConversation","sessionlens.coachSession","sessionlens.conversation","sessionlens.costReport","sessionlens.deepLink","sessionlens.documents","sessionlens.explainFinding","sessionlens.extractGuidelines","sessionlens.guidelineReport","sessionlens.reindex","sessionlens.renderSession","sessionlens.renderSessionHtml","sessionlens.resolveLink","sessionlens.runEvals","sessionlens.search","sessionlens.sessions","sessionlens.setApiKey","sessionlens.showQuickFixTarget","sessionlens.status"] as const;
+export const COMMAND_NAMES = ["sessionlens.addHub","sessionlens.askCoach","sessionlens.blame","sessionlens.clearConversation","sessionlens.coachSession","sessionlens.conversation","sessionlens.costReport","sessionlens.deepLink","sessionlens.documents","sessionlens.explainFinding","sessionlens.extractGuidelines","sessionlens.guidelineReport","sessionlens.hubs","sessionlens.reindex","sessionlens.removeHub","sessionlens.renderSession","sessionlens.renderSessionHtml","sessionlens.resolveLink","sessionlens.runEvals","sessionlens.savedViews","sessionlens.search","sessionlens.sessions","sessionlens.setApiKey","sessionlens.showQuickFixTarget","sessionlens.status"] as const;
 
 export const ERROR_CODES = {"InvalidParams":-32602,"NotFound":-32001,"RequestFailed":-32803} as const;
 
@@ -440,5 +612,8 @@ export const DOCUMENTS = {
     "**/agent-transcripts/*/*.txt",
     "**/*.vscdb",
     "**/crush.db"
+  ],
+  "sources": [
+    "**/*"
   ]
 } as const;

@@ -9,7 +9,7 @@ import {
   State,
   Trace,
 } from 'vscode-languageclient/node';
-import { API_KEY_SECRET, CONFIG_SECTION, INSTALL_URL, OUTPUT_NAME, STATUS_NOTIFICATION, STREAM_NOTIFICATION } from './constants';
+import { API_KEY_SECRET, CONFIG_SECTION, HUB_KEY_SECRET, HUBS_STATE, INSTALL_URL, OUTPUT_NAME, STATUS_NOTIFICATION, STREAM_NOTIFICATION } from './constants';
 import { documentSelector } from './lib/documents';
 import { StatusInfo } from './lib/format';
 import type { CommandName, Commands } from './protocol.generated';
@@ -227,7 +227,8 @@ export class ServerManager implements vscode.Disposable {
       documentSelector: documentSelector(),
       outputChannel: this.output,
       initializationOptions: settings,
-      markdown: { isTrusted: false, supportHtml: false },
+      // hovers may run one command: agent blame's link to the transcript (the server builds it, never from log content)
+      markdown: { isTrusted: { enabledCommands: ['sessionlens.ui.openLink'] }, supportHtml: false },
       middleware: {
         executeCommand: (command, args, next) =>
           this.commandInterceptor ? this.commandInterceptor(command, args, (c, a) => Promise.resolve(next(c, a))) : next(command, args),
@@ -276,8 +277,9 @@ export class ServerManager implements vscode.Disposable {
     if (generation !== this.generation) {
       return undefined;
     }
-    this.setState('running');
     await this.sendApiKey();
+    await this.sendHubs();
+    this.setState('running');
     void this.refreshStatus();
     return client;
   }
@@ -315,27 +317,43 @@ export class ServerManager implements vscode.Disposable {
    * suspended for that one request so the key never reaches the output channel.
    */
   async sendApiKey(): Promise<void> {
-    const client = this.client;
-    if (!client?.isRunning()) {
+    if (!this.client?.isRunning()) {
       return;
     }
     const key = (await this.context.secrets.get(API_KEY_SECRET)) ?? null;
-    const traceSetting = vscode.workspace.getConfiguration(CONFIG_SECTION).get<string>('trace.server', 'off');
-    const trace = Trace.fromString(traceSetting);
     try {
-      if (trace !== Trace.Off) {
-        await client.setTrace(Trace.Off);
-      }
-      const pending = client.sendRequest(ExecuteCommandRequest.type, {
-        command: 'sessionlens.setApiKey',
-        arguments: [{ key }],
-      });
-      if (trace !== Trace.Off) {
-        await client.setTrace(trace);
-      }
-      await pending;
+      await this.executeSecret('sessionlens.setApiKey', { key });
     } catch (error) {
       this.output.warn(`Could not hand the API key to the server: ${errorMessage(error)}`);
+    }
+  }
+
+  /** Runs a command whose argument holds a secret: tracing is off for that one request. */
+  async executeSecret<K extends CommandName>(command: K, argument: Commands[K]['params']): Promise<Commands[K]['result']> {
+    const client = await this.ready();
+    const trace = Trace.fromString(vscode.workspace.getConfiguration(CONFIG_SECTION).get<string>('trace.server', 'off'));
+    if (trace !== Trace.Off) {
+      await client.setTrace(Trace.Off);
+    }
+    const pending = client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [argument] });
+    if (trace !== Trace.Off) {
+      await client.setTrace(trace);
+    }
+    return (await pending) as Commands[K]['result'];
+  }
+
+  /** Hands every stored team hub (URL from the global state, key from secret storage) to the server. */
+  async sendHubs(): Promise<void> {
+    for (const hub of storedHubs(this.context)) {
+      const key = await this.context.secrets.get(HUB_KEY_SECRET + hub.url);
+      if (!key) {
+        continue;
+      }
+      try {
+        await this.executeSecret('sessionlens.addHub', { url: hub.url, key, name: hub.name, check: false });
+      } catch (error) {
+        this.output.warn(`Team hub ${hub.url}: ${errorMessage(error)}`);
+      }
     }
   }
 
@@ -376,6 +394,18 @@ export class ServerManager implements vscode.Disposable {
       disposable.dispose();
     }
   }
+}
+
+/** A team hub as the extension remembers it (its key is in secret storage). */
+export interface StoredHub {
+  url: string;
+  name?: string;
+}
+
+/** The team hubs added with "Session Lens: Add Team Hub…". */
+export function storedHubs(context: vscode.ExtensionContext): StoredHub[] {
+  const raw = context.globalState.get<unknown>(HUBS_STATE, []);
+  return Array.isArray(raw) ? raw.filter((h): h is StoredHub => !!h && typeof h.url === 'string') : [];
 }
 
 /** The message of an error from the client or the server. */

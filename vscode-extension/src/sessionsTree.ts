@@ -30,8 +30,16 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<Node>, vsco
   private groups: ProjectGroup[] | undefined;
   private subagents: SessionInfo[] = [];
   private view: vscode.TreeView<Node> | undefined;
+  /** the saved view filtering the tree ("Session Lens: Apply Saved View"), if any */
+  savedView: string | undefined;
 
   constructor(private readonly server: ServerManager) {}
+
+  /** Filters the tree by a saved view (undefined: every session). */
+  applyView(name: string | undefined): void {
+    this.savedView = name;
+    this.refresh();
+  }
 
   attach(view: vscode.TreeView<Node>): void {
     this.view = view;
@@ -49,8 +57,8 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<Node>, vsco
       item.id = `project:${node.group.key}`;
       item.description = `${node.group.sessions.length}`;
       item.tooltip = node.group.key || 'Sessions without a project';
-      item.iconPath = new vscode.ThemeIcon('folder');
-      item.contextValue = 'project';
+      item.iconPath = new vscode.ThemeIcon(node.group.hub ? 'organization' : 'folder');
+      item.contextValue = node.group.hub ? 'project-team' : 'project';
       return item;
     }
     const session = node.session;
@@ -62,13 +70,16 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<Node>, vsco
       label,
       node.children.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
     );
-    item.id = `session:${session.id}`;
-    item.description = (session.log_missing ? 'log deleted · ' : '') + sessionDescription(session);
+    item.id = session.hub ? `team:${session.hub}:${session.id}` : `session:${session.id}`;
+    item.description = (session.hub ? 'team · ' : session.log_missing ? 'log deleted · ' : '') + sessionDescription(session);
     item.tooltip = new vscode.MarkdownString(
       sessionTooltip(session) + (session.log_missing ? '\n\n*The log file no longer exists: the transcript opens from the store.*' : ''),
     );
     item.iconPath = new vscode.ThemeIcon(session.log_missing ? 'history' : sub ? 'symbol-event' : session.agent === 'claude' ? 'sparkle' : 'terminal');
-    item.contextValue = session.log_missing ? 'session-missing' : 'session';
+    if (session.hub) {
+      item.iconPath = new vscode.ThemeIcon('cloud');
+    }
+    item.contextValue = session.hub ? 'session-team' : session.log_missing ? 'session-missing' : 'session';
     item.resourceUri = undefined;
     // the default view of a session is its transcript; "Open Raw" is one click away (context menu)
     item.command = { command: 'sessionlens.ui.openTranscript', title: 'Open Transcript', arguments: [node] };
@@ -104,10 +115,18 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<Node>, vsco
     try {
       const result = await this.server.executeCommand('sessionlens.sessions', {
         limit: SESSION_LIMIT,
+        ...(this.savedView ? { view: this.savedView } : {}),
       });
       const all = result?.sessions ?? [];
       if (this.view) {
-        this.view.message = all.length >= SESSION_LIMIT ? `Showing the newest ${SESSION_LIMIT} sessions.` : undefined;
+        // the applied view, a cut list and what a team hub said (unreachable, key refused) above the tree
+        const notes = [
+          this.savedView ? `View "${this.savedView}" (${all.length} sessions).` : undefined,
+          all.length >= SESSION_LIMIT ? `Showing the newest ${SESSION_LIMIT} sessions.` : undefined,
+          ...(result?.warnings ?? []).map((warning) => `⚠ ${warning}`),
+        ].filter(Boolean);
+        this.view.message = notes.length ? notes.join(' ') : undefined;
+        this.view.description = this.savedView ? `view: ${this.savedView}` : undefined;
       }
       const ids = new Set(all.map((session) => session.id));
       this.subagents = all.filter((session) => session.parent_session_id && ids.has(session.parent_session_id));

@@ -9,6 +9,8 @@ export const TRANSCRIPT_ANY_VIEW = 'sessionlens.transcriptAny';
 interface Target {
   sessionId?: string;
   logUri?: vscode.Uri;
+  /** the team hub the session is on (the server fetches and renders it) */
+  hub?: string;
 }
 
 interface Live {
@@ -66,14 +68,14 @@ export class TranscriptManager implements vscode.CustomReadonlyEditorProvider, v
   }
 
   /** A session by id (from the Sessions view or a search hit), as a panel. */
-  async showSession(sessionId: string, title: string, logUri?: vscode.Uri, seq?: number): Promise<void> {
+  async showSession(sessionId: string, title: string, logUri?: vscode.Uri, seq?: number, hub?: string | null): Promise<void> {
     const panel = vscode.window.createWebviewPanel(TRANSCRIPT_VIEW, title.slice(0, 60) || 'Session', vscode.ViewColumn.Active, {
       enableScripts: true,
       enableFindWidget: true,
       retainContextWhenHidden: true,
       localResourceRoots: [],
     });
-    this.attach(panel, { sessionId }, logUri, seq);
+    this.attach(panel, hub ? { sessionId, hub } : { sessionId }, logUri, seq);
   }
 
   private attach(panel: vscode.WebviewPanel, target: Target, logUri?: vscode.Uri, seq?: number): void {
@@ -82,7 +84,9 @@ export class TranscriptManager implements vscode.CustomReadonlyEditorProvider, v
     this.live.add(l);
     panel.onDidDispose(() => this.live.delete(l));
     panel.webview.onDidReceiveMessage((message: { type?: string; line?: number }) => {
-      if (message?.type === 'revealLine' && typeof message.line === 'number') {
+      if (l.target.hub && (message?.type === 'revealLine' || message?.type === 'openRaw')) {
+        void vscode.window.showInformationMessage('Session Lens: this session is on the team hub; there is no raw log on this machine.');
+      } else if (message?.type === 'revealLine' && typeof message.line === 'number') {
         void revealRawLine(l.logUri, message.line);
       } else if (message?.type === 'openRaw') {
         void revealRawLine(l.logUri, 1);
@@ -96,7 +100,9 @@ export class TranscriptManager implements vscode.CustomReadonlyEditorProvider, v
   private async render(l: Live, panel?: vscode.WebviewPanel): Promise<void> {
     const nonce = makeNonce();
     const csp = l.webview.cspSource;
-    const argument = l.target.sessionId ? { session_id: l.target.sessionId } : { uri: l.target.logUri?.toString() };
+    const argument = l.target.sessionId
+      ? { session_id: l.target.sessionId, ...(l.target.hub ? { hub: l.target.hub } : {}) }
+      : { uri: l.target.logUri?.toString() };
     if (!l.webview.html) {
       l.webview.html = messagePage('Session Lens', 'Rendering the session…', csp, nonce);
     }
@@ -114,6 +120,10 @@ export class TranscriptManager implements vscode.CustomReadonlyEditorProvider, v
       }
       l.webview.html = transcriptPage(parts, csp, nonce);
     } catch (error) {
+      if (l.target.hub) {
+        l.webview.html = messagePage('The team hub could not show this session', errorMessage(error), csp, nonce);
+        return;
+      }
       l.webview.html = messagePage(
         'This log is not indexed (yet)',
         `${errorMessage(error)} — Session Lens indexes the workspace and the agents' log folders; use "Open raw log" from the editor title to see the file.`,

@@ -92,6 +92,31 @@ test('sessions are grouped by project in the server\'s order', () => {
   );
 });
 
+test('a team hub\'s sessions form groups of their own, labelled with the hub', () => {
+  const team = [
+    { id: 't1', agent: 'claude', project: '/src/shop', project_name: 'shop', path: '', hub: 'https://hub.example', hub_name: 'Acme' },
+    { id: 't2', agent: 'codex', project: '/src/shop', project_name: 'shop', path: '', hub: 'https://hub.example', hub_name: 'Acme' },
+  ] as SessionInfo[];
+  const groups = groupSessionsByProject([...sessions, ...team]);
+  assert.deepEqual(
+    groups.map((group) => [group.label, group.hub, group.sessions.map((s) => s.id)]),
+    [
+      ['blog', undefined, ['b']],
+      ['shop', undefined, ['c', 'a']],
+      ['(no project)', undefined, ['d']],
+      ['shop · team Acme', 'https://hub.example', ['t1', 't2']],
+    ],
+  );
+});
+
+test('a team search hit names its hub instead of a file', () => {
+  const hit = { session_id: 's', seq: 3, line: 3, path: '', uri: null, link: '', agent: 'claude', project_name: 'shop',
+    snippet: 'found it', hub: 'https://hub.example', hub_name: 'Acme' } as unknown as SearchHit;
+  const text = searchHitText(hit);
+  assert.equal(text.description, 'claude · shop');
+  assert.equal(text.detail, 'team hub Acme');
+});
+
 test('session label, description and tooltip', () => {
   assert.equal(sessionLabel(sessions[0]), 'newest');
   assert.equal(sessionLabel(sessions[1]), 'c');

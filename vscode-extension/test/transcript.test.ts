@@ -33,6 +33,12 @@ test('a session whose log is gone says so instead of offering the raw log', () =
   assert.match(html, /Session Lens store/);
 });
 
+test('a team session says where it came from and offers no raw log', () => {
+  const html = transcriptPage({ ...parts, hub: 'https://hub.example' }, 'x', makeNonce());
+  assert.doesNotMatch(html, /data-action="openRaw"/);
+  assert.match(html, /From the team hub/);
+});
+
 test('a session inside a database offers no raw log (its path names a row, not a text file)', () => {
   for (const path of ['/w/.crush/crush.db#f306c145', '/d/storage/session/p/ses_1.json#ses_1']) {
     const html = transcriptPage({ ...parts, path }, 'x', makeNonce());

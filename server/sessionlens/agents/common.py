@@ -201,6 +201,11 @@ def as_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (a record's optional sub-object)."""
+    return value if isinstance(value, dict) else {}
+
+
 def as_int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -235,7 +240,7 @@ class TurnTracker:
 
     def open(self, line: int, ts: datetime | None, *, prompt: str | None = None, turn_id: str | None = None,
              model: str | None = None) -> int:
-        cur = {
+        cur: dict[str, Any] = {
             "index": self.count, "start_line": line, "end_line": line, "started_at": ts, "ended_at": ts,
             "prompt": prompt, "model": model, "turn_id": turn_id, "aborted": False, "duration_ms": None,
         }
@@ -445,7 +450,7 @@ class MultiEventParser(LineParser):
 
 #: what parsers import from here (the models and kinds re-exported with the helpers)
 __all__ = [
-    "Agent", "as_int", "as_str", "BoundedMap", "clip", "Event", "EventKind", "image_entry", "image_from_data_url",
+    "Agent", "as_dict", "as_int", "as_str", "BoundedMap", "clip", "Event", "EventKind", "image_entry", "image_from_data_url",
     "IMAGE_MIMES", "IMAGE_PLACEHOLDER", "iter_lines", "JSONDecodeError", "limits", "LineParser", "loads",
     "MAX_IMAGE_B64", "MAX_IMAGES", "MAX_TEXT", "META", "MultiEventParser", "new_event", "parse_ts", "ParseProblem",
     "ParseResult", "ParserState", "readme_path", "scrub_data_urls", "Session", "SYSTEM", "TokenUsage",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from typing import Iterator
+from typing import Any, Iterator
 
 import orjson
 
@@ -55,7 +55,7 @@ def encoding_of(head: bytes, path: str = "") -> str:
     return PLAIN
 
 
-def _bounded_read(stream: io.RawIOBase | io.BufferedIOBase, limit: int) -> bytes:
+def _bounded_read(stream: Any, limit: int) -> bytes:
     out = stream.read(limit + 1)
     if len(out) > limit:
         raise TooLarge(f"decompresses to more than {limit // (1024 * 1024)} MB: not read")

@@ -124,6 +124,14 @@ def _fair_cap(lengths: list[int], budget: int) -> int:
     return max(lengths, default=0)
 
 
+def _getter(d: dict[str, Any], key: str) -> Callable[[], str]:
+    return lambda: str(d[key])
+
+
+def _setter(d: dict[str, Any], key: str) -> Callable[[str], None]:
+    return lambda v: d.__setitem__(key, v)
+
+
 def prepare_payload(system: str, messages: list[dict[str, Any]], budget: int) -> tuple[str, list[dict[str, Any]]]:
     """Redact ``system`` and ``messages`` and trim their text to ``budget`` characters in total.
 
@@ -141,11 +149,11 @@ def prepare_payload(system: str, messages: list[dict[str, Any]], budget: int) ->
     for m in messages:
         content = m.get("content")
         if isinstance(content, str):
-            slot(lambda m=m: m["content"], lambda v, m=m: m.__setitem__("content", v))
+            slot(_getter(m, "content"), _setter(m, "content"))
         elif isinstance(content, list):
             for block in content:
                 if isinstance(block, dict) and isinstance(block.get("text"), str):
-                    slot(lambda b=block: b["text"], lambda v, b=block: b.__setitem__("text", v))
+                    slot(_getter(block, "text"), _setter(block, "text"))
     lengths = [len(get()) for get, _ in slots]
     if sum(lengths) > budget:
         cap = _fair_cap(lengths, budget)

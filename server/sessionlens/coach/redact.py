@@ -286,14 +286,14 @@ def find_secrets(text: str | None) -> list[SecretMatch]:
     """
     if not text:
         return []
-    candidates: list[tuple[int, int, int, str]] = []
+    candidates: list[tuple[int, bool, int, int, str]] = []  # start, generic, -length, priority, kind
     lower: str | None = None
     for priority, pat in enumerate(SECRET_PATTERNS):
         needles, folded = _NEEDLES.get(pat.kind, ((), False))
         if needles:
             if folded and lower is None:
                 lower = text.lower()
-            hay = lower if folded else text
+            hay = (lower or text) if folded else text
             if not any(n in hay for n in needles):
                 continue
             if pat.kind == "credential" and not _CREDENTIAL_HINT.search(hay):

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
+from sessionlens.agents.common import TRUNCATION_MARK
 from sessionlens.coach.config import CoachConfig
 from sessionlens.coach.evidence import (
     SHELL_TOOLS,
@@ -26,7 +27,6 @@ from sessionlens.coach.evidence import (
     is_redacted,
 )
 from sessionlens.coach.redact import find_secrets, label, mask, may_hold_secret, redact, secret_candidates  # noqa: F401  (may_hold_secret re-exported for the indexer)
-from sessionlens.ingest.base import TRUNCATION_MARK
 from sessionlens.models import Event, EventKind, EventRef, Finding, Session, Severity, Turn
 
 #: The version of the rules' semantics: bump it when a rule's findings change for the same events.
@@ -250,7 +250,7 @@ class Context:
         return tool in SHELL_TOOLS or ev.command is not None or (not tool and is_redacted(ev.text))
 
     def is_test_command(self, command: str | None) -> bool:
-        return bool(command) and any(p.search(command) for p in self.test_patterns)
+        return command is not None and bool(command) and any(p.search(command) for p in self.test_patterns)
 
     def is_failure(self, ev: Event) -> bool:
         if ev.kind is not EventKind.TOOL_RESULT:
@@ -513,18 +513,18 @@ def check_aborted_turn(ctx: Context, rule: Rule) -> Iterable[Finding]:
         if t.aborted:
             markers.setdefault(t.index, None)
     for index in sorted(markers, key=lambda i: -1 if i is None else i):
-        ev = markers[index]
+        marker = markers[index]
         turn = turns.get(index) if index is not None else None
-        if ev is not None:
-            seq = ev.seq
+        if marker is not None:
+            seq = marker.seq
         elif turn is not None:
             seq = turn.end_line
         else:
             continue
         calls = calls_per_turn[index] if index is not None else 0
         reason = None
-        if ev is not None:  # Codex turn_aborted carries the reason ("interrupted", "replaced") as text
-            reason = ev.extra.get("reason") or (ev.text if (ev.subtype or "").endswith("turn_aborted") else None)
+        if marker is not None:  # Codex turn_aborted carries the reason ("interrupted", "replaced") as text
+            reason = marker.extra.get("reason") or (marker.text if (marker.subtype or "").endswith("turn_aborted") else None)
         how = f" ({_short(str(reason), 40)})" if reason and reason != "interrupted" else " by the user"
         prompt = f' (prompt: "{_short(turn.prompt, 80)}")' if turn is not None and turn.prompt else ""
         name = f"Turn {index + 1}" if index is not None else "A turn"
@@ -707,9 +707,9 @@ def _secret_hits(events: list[Event]) -> dict[int, list[tuple[str, str, str]]]:
                 texts.append(t)
                 owners.append((i, "text"))
     found: dict[int, list[tuple[str, str, str]]] = {}
-    for t in secret_candidates(texts):  # what may_hold_secret accepts: find_secrets decides
-        text = texts[t]
-        i, where = owners[t]
+    for n in secret_candidates(texts):  # what may_hold_secret accepts: find_secrets decides
+        text = texts[n]
+        i, where = owners[n]
         for kind, start, end in find_secrets(text):
             found.setdefault(i, []).append((kind, where, mask(text[start:end])))
     return found

@@ -282,7 +282,7 @@ def _current_lines(path: str, _cache: dict[str, tuple[float, dict[str, int]]] = 
         text = Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return {}
-    lines = {}
+    lines: dict[str, int] = {}
     for g in parse_guidelines(text, path):
         lines.setdefault(g.key, g.line)
     _cache[path] = (mtime, lines)
@@ -299,6 +299,8 @@ def check_session(session: dict, events: Sequence[Event], findings: Sequence[Fin
     facts = _facts(session, events, findings)
     out = []
     for g, f in effective_guidelines(files, cache_get):
+        if g.check is None:  # checkable guidelines have a check
+            continue
         status, ev = evaluate(g.check, facts, config)
         cur = g.line if not f.at_commit else _current_lines(f.path).get(g.key)
         out.append(GuidelineResult(g, f, session["id"], status, ev, cur))
@@ -317,7 +319,7 @@ def violation_findings(results: Sequence[GuidelineResult], session: dict) -> lis
         where = f"{name}:{line}"
         note = f"guideline in {name}:{line}"
         if f.at_commit:
-            note += f" (as of commit {f.commit[:10]}" + ("" if r.current_line else "; no longer in the file") + ")"
+            note += f" (as of commit {(f.commit or '')[:10]}" + ("" if r.current_line else "; no longer in the file") + ")"
         sev = Severity(g.check.severity) if g.check and g.check.severity else Severity.WARNING
         for seq, what in r.evidence:
             out.append(Finding(
@@ -445,8 +447,8 @@ def report(app, *, path: str | None = None, project: str | None = None, limit: i
                 row["violations"].append({"session_id": s["id"], "title": s.get("title"), "seq": seq, "note": what,
                                           "events": len(r.evidence), "link": app.deep_link_for(s["id"], seq)})
     out = sorted(rows.values(), key=lambda r: (r["path"], r["line"]))
-    for r in out:
-        r["never_relevant"] = r["applied"] == 0 and r["sessions"] >= RETIRE_MIN_SESSIONS
+    for row_ in out:
+        row_["never_relevant"] = row_["applied"] == 0 and row_["sessions"] >= RETIRE_MIN_SESSIONS
     return {"sessions": checked, "rows": out}
 
 

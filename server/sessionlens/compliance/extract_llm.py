@@ -60,7 +60,7 @@ async def extract(text: str, path: str, llm: CoachLLM, *, cache_get, cache_put, 
             if not isinstance(item, dict):
                 continue
             try:
-                g = by_line.get(int(item.get("line")))
+                g = by_line.get(int(item.get("line", "")))
             except (TypeError, ValueError):
                 continue
             check = Check.from_dict(item.get("check") or {}) if isinstance(item.get("check"), dict) else Check()

@@ -184,7 +184,7 @@ def normalize(text: str) -> str:
 
 def _tokens(body: str) -> list[tuple[str, str | None, int]]:
     """(key, raw value or None, offset) items of an annotation body."""
-    out = []
+    out: list[tuple[str, str | None, int]] = []
     i, n = 0, len(body)
     while i < n:
         if body[i].isspace() or body[i] == ";":
@@ -213,9 +213,10 @@ def _tokens(body: str) -> list[tuple[str, str | None, int]]:
                 out.append((key, ("/" if q == "/" else "") + "".join(buf), start))
                 i = j + 1
             else:
-                m = re.match(r"[^\s;]*", body[i:])
-                out.append((key, m.group(0), start))
-                i += len(m.group(0))
+                word = re.match(r"[^\s;]*", body[i:])
+                value = word.group(0) if word else ""
+                out.append((key, value, start))
+                i += len(value)
         else:
             out.append((key, None, start))
     return out

@@ -191,14 +191,12 @@ def project_dir_for_log(log_path: str | None, workspace_folders: Sequence[str] =
 def _project_dir_for_log(log_path: str | None, workspace_folders: Sequence[str] = ()) -> str | None:
     if log_path:
         home = _home()
-        start = Path(log_path).parent
+        folder = Path(log_path).parent
         agent_homes = {home / ".codex", home / ".claude"} | {
             home / Path(r.path).relative_to(home).parts[0] for r in agent_registry.default_roots(str(home))
             if Path(r.path).is_relative_to(home) and Path(r.path) != home}
-        for agent_home in agent_homes:  # the agents' own log folders are no project
-            if start == agent_home or agent_home in start.parents:
-                start = None
-                break
+        # the agents' own log folders are no project
+        start = None if any(folder == h or h in folder.parents for h in agent_homes) else folder
         if start is not None:
             for cand in (start, *start.parents):
                 if cand == home or cand == cand.parent:
@@ -244,7 +242,7 @@ class _Reader:
     def __init__(self, root: str, commit: str | None):
         self.root = root
         self.repo = git_root(root) if commit else None
-        self.commit = commit if self.repo and has_commit(self.repo, commit) else None
+        self.commit = commit if self.repo and commit and has_commit(self.repo, commit) else None
         if commit and self.commit is None:
             self.note = f"current file: commit {commit[:10]} is not in this repository"
         elif commit:
@@ -253,14 +251,14 @@ class _Reader:
             self.note = "current file: the session records no git commit"
 
     def read(self, path: Path, *, tracked: bool = True) -> tuple[str | None, str | None, str]:
-        if self.commit and tracked:
+        if self.commit and self.repo and tracked:
             rel = os.path.relpath(path, self.repo)
             return show_at(self.repo, self.commit, rel), self.commit, self.note
         note = self.note if tracked else "current file (not versioned)"
         return _read(path), None, note
 
     def listdir(self, d: Path) -> list[Path]:
-        if self.commit:
+        if self.commit and self.repo:
             rel = os.path.relpath(d, self.repo)
             return [d / n for n in ls_at(self.repo, self.commit, rel)]
         try:

@@ -16,15 +16,18 @@ import json
 import logging
 import math
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sessionlens.agents import registry as agent_registry
-from sessionlens.models.session import TokenUsage
+
+if TYPE_CHECKING:  # annotations only: pricing a report's rows builds no model
+    from sessionlens.models.session import TokenUsage
 
 log = logging.getLogger(__name__)
 
@@ -261,7 +264,7 @@ class PriceTable:
             updated=self.updated,
         )
 
-    def with_overrides(self, overrides: dict[str, dict[str, Any] | ModelPrice]) -> "PriceTable":
+    def with_overrides(self, overrides: Mapping[str, dict[str, Any] | ModelPrice]) -> "PriceTable":
         """A new table where user overrides replace fields of known models or add new models.
 
         An override for a known name (also matched through aliases, dates and prefixes) starts from

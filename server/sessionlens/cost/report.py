@@ -11,7 +11,7 @@ import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timezone, tzinfo
-from typing import Any
+from typing import Any, TypeGuard
 from xml.sax.saxutils import escape, quoteattr
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -52,7 +52,7 @@ def bucket_key(ts: datetime, by: str, tz: tzinfo | str | None = None) -> str:
     raise ValueError(f"unknown bucket {by!r}; expected one of {', '.join(BUCKETS)}")
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 

@@ -62,7 +62,7 @@ class Subject:
     def coach_context(self, patterns: list[str] | None = None) -> coach_rules.Context:
         config = CoachConfig(test_command_patterns=patterns) if patterns else CoachConfig()
         return coach_rules.Context(
-            session=session_from_dict(self.session), events=self.events, turns=self.turns, config=config,
+            session=session_from_dict(self.session or {}), events=self.events, turns=self.turns, config=config,
             test_patterns=[re.compile(p) for p in config.test_command_patterns],
         )
 
@@ -206,10 +206,10 @@ def check_limit(check, s: Subject, ctx: EvalContext) -> CheckResult:
                 if seq is None and value > limit:
                     seq = ev.seq
     else:  # duration_s
-        stamps = [(t, ev) for ev in s.events if (t := _ts(ev)) is not None]
+        stamps = [(at, ev) for ev in s.events if (at := _ts(ev)) is not None]
         value = (stamps[-1][0] - stamps[0][0]) if stamps else 0.0
         if stamps:
-            seq = next((ev.seq for t, ev in stamps if t - stamps[0][0] > limit), None)
+            seq = next((ev.seq for at, ev in stamps if at - stamps[0][0] > limit), None)
     shown = f"${value:.4f}" if metric == "cost_usd" else (f"{value:.0f} s" if metric == "duration_s" else f"{value:,}")
     lim = f"${limit:g}" if metric == "cost_usd" else f"{limit:g}"
     if value <= limit:
@@ -366,7 +366,7 @@ def check_guideline_followed(check, s: Subject, ctx: EvalContext) -> CheckResult
         return _r(check, False, "guideline checks need the store (run through a suite)")
     from sessionlens.compliance.checker import guideline_followed
 
-    ok, message = guideline_followed(ctx.app, s.session_id, check.guideline)
+    ok, message = guideline_followed(ctx.app, s.session_id or "", check.guideline or "")
     if ok is None:
         return _r(check, not check.required, message)
     evidence = None
@@ -385,8 +385,8 @@ def check_guideline_trend(check, s: Subject, ctx: EvalContext) -> CheckResult:
     from sessionlens.compliance.guidelines import normalize
     from sessionlens.compliance.impact import trend
 
-    want = {"id:" + check.guideline, "text:" + normalize(check.guideline)}
-    hit = next((r for r in guideline_results(ctx.app, s.session_id) if r.guideline.key in want), None)
+    want = {"id:" + (check.guideline or ""), "text:" + normalize(check.guideline or "")}
+    hit = next((r for r in guideline_results(ctx.app, s.session_id or "") if r.guideline.key in want), None)
     if hit is None:
         return _r(check, False, f"no checkable guideline {check.guideline!r} is in effect for this session")
     started = (s.session or {}).get("started_at")
@@ -510,7 +510,7 @@ def session_material(s: Subject) -> str:
     """The session, redacted and trimmed, as the judge sees it."""
     from sessionlens.coach.llm import build_session_prompt
 
-    session = session_from_dict(s.session)
+    session = session_from_dict(s.session or {})
     findings = [Finding(rule_id=f["rule_id"], severity=Severity(f["severity"]), message=f["message"],
                         session_id=f["session_id"], seq=f["seq"]) for f in s.findings]
     _, messages = build_session_prompt(session, findings, s.events, budget=16_000)

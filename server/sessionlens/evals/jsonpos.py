@@ -85,7 +85,8 @@ def locate(text: str, data: Any, loc: Path) -> Span:
     missing member highlights the object's key.
     """
     table = spans(text)
-    node, path = data, ()
+    node: Any = data
+    path: tuple[str | int, ...] = ()
     for comp in loc:
         if isinstance(node, dict) and isinstance(comp, str) and comp in node:
             node, path = node[comp], path + (comp,)

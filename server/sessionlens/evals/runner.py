@@ -283,7 +283,7 @@ class RunReport:
 
 
 def _results_rows(report: RunReport) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for s in report.subjects:
         if s.error:
             rows.append({"session_id": s.session_id, "case_id": s.case_id, "check_id": "__run__", "passed": False,

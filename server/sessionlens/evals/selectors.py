@@ -30,7 +30,8 @@ def select_sessions(app: AppContext, sel: SessionSelector) -> list[dict[str, Any
                     what = "is ambiguous" if found else "matches no indexed session"
                     raise NotFound(f"session id {ref!r} in the suite's selector {what}")
                 s = db.get_session(found[0])
-            rows.append(s)
+            if s is not None:
+                rows.append(s)
         ids = {r["id"] for r in rows}
         candidates = [r for r in db.list_sessions(limit=_MAX_SESSIONS) if r["id"] in ids]
     else:

@@ -23,6 +23,7 @@ from sessionlens.lsp.convert import path_to_uri, uri_to_path
 from sessionlens.models.api import StatusNotification
 from sessionlens.services.app import App
 from sessionlens.services.coaching import CoachService
+from sessionlens.services.hubclient import TeamHubs
 from sessionlens.services.settings import merge_settings
 from sessionlens.services.watch import RootWatcher
 
@@ -48,6 +49,7 @@ class SessionLensServer(LanguageServer):
         self.indexing = False
         self.pending_paths: set[str] = set()
         self.full_pass_requested = False
+        self.pending_settled = False  # the pending paths came grouped (the watcher's batch): no coalescing wait
         self.index_wakeup: asyncio.Event | None = None
         self.tasks: set[asyncio.Task[Any]] = set()
         self.extra_paths: set[str] = set()
@@ -56,6 +58,7 @@ class SessionLensServer(LanguageServer):
         self.poll_task: asyncio.Task[Any] | None = None
         self.watcher = RootWatcher(lambda: self.app.db().file_rows())
         self.providers: list[DocumentProvider] = []
+        self.hubs = TeamHubs()  # team hubs the editor added (keys in memory only; outlive a configuration change)
 
     # ------------------------------------------------------------------ state
     @property

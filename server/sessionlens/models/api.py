@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 NOT_FOUND = -32001
 REQUEST_FAILED = -32803
@@ -76,6 +76,7 @@ class SearchParams(Params):
     until: str | None = None
     limit: int = Field(20, ge=1, le=1000)
     workspace_only: bool | None = None
+    hubs: bool = Field(True, description="also search the team hubs added with sessionlens.addHub")
 
 
 class SearchHit(Result):
@@ -96,12 +97,15 @@ class SearchHit(Result):
     score: float | None = None
     snippet: str | None = None
     snippet_html: str | None = None
+    hub: str | None = Field(None, description="the team hub this hit came from (its id, as sessionlens.hubs lists it); "
+                                              "a team hit has no local path, uri or link: open it with renderSessionHtml {session_id, hub}")
+    hub_name: str | None = None
 
 
 class SearchResult(Result):
     total: int
     hits: list[SearchHit]
-    warnings: list[str] = []
+    warnings: list[str] = Field([], description="e.g. a team hub that could not be reached (local results are still there)")
 
 
 class SessionsParams(Params):
@@ -112,6 +116,8 @@ class SessionsParams(Params):
     limit: int = Field(200, ge=1, le=100_000)
     workspace_only: bool | None = None
     include_subagents: bool = Field(True, description="also list sub-agent and compaction runs (rows name their parent_session_id)")
+    view: str | None = Field(None, description="a saved view's name (sessionlens.savedViews): its filters apply, explicit params win")
+    hubs: bool = Field(True, description="also list the team hubs' sessions the key may read")
 
 
 class SessionRow(Result):
@@ -134,14 +140,32 @@ class SessionRow(Result):
     cost_label: str = Field("", description="the cost as shown (server-formatted: $0.42, <$0.01, $1.20+ when partial)")
     parent_session_id: str | None = None
     agent_id: str | None = None
+    hub: str | None = Field(None, description="the team hub this session is on (its id); None: this machine's store")
+    hub_name: str | None = None
 
 
 class SessionsResult(Result):
     sessions: list[SessionRow] = Field(description="newest first")
+    warnings: list[str] = Field([], description="e.g. a team hub that could not be reached or refused the key")
+    view: dict[str, str] | None = Field(None, description="the saved view's filters, when one was applied")
+
+
+class SavedViewsParams(Params):
+    pass
+
+
+class SavedView(Result):
+    name: str
+    filters: dict[str, str]
+    description: str = Field("", description="the filters as one line (agent=claude project=api ...)")
+
+
+class SavedViewsResult(Result):
+    views: list[SavedView] = Field(description="by name; saved in the web UI or with `sessionlens views --save`")
 
 
 class RenderSessionParams(SessionRef):
-    pass
+    hub: str | None = Field(None, description="the team hub the session is on (SessionRow.hub): fetched from it, rendered here")
 
 
 class RenderSessionResult(Result):
@@ -150,7 +174,7 @@ class RenderSessionResult(Result):
 
 
 class RenderSessionHtmlParams(SessionRef):
-    pass
+    hub: str | None = Field(None, description="the team hub the session is on (SessionRow.hub): fetched from it, rendered here")
 
 
 class RenderSessionHtmlResult(Result):
@@ -161,6 +185,7 @@ class RenderSessionHtmlResult(Result):
     js: str = Field(description="its script (folding, filters, find, reveal), for a <script> under the host page's nonce")
     path: str | None = None
     log_missing: bool = Field(False, description="the log file is gone: the transcript comes from the store")
+    hub: str | None = Field(None, description="the team hub the session came from (no raw log here)")
 
 
 class ResolveLinkParams(Params):
@@ -182,6 +207,56 @@ class DeepLinkParams(Params):
 
 class DeepLinkResult(Result):
     link: str
+
+
+# ---------------------------------------------------------------------- agent blame
+class BlameParams(Params):
+    uri: str = Field(description="a workspace source file")
+    line: int | None = Field(None, ge=0, description="0-based line: also answer who wrote it")
+
+
+class BlameWriter(BaseModel):
+    """The edit a line is attributed to."""
+
+    session_id: str
+    agent: str
+    agent_label: str
+    seq: int = Field(description="the edit event's number in its log")
+    line: int = Field(description="1-based line of the edit event in its log (what the link opens)")
+    ts: str | None = Field(description="when the edit was made (ISO 8601, UTC)")
+    turn: int | None = Field(description="0-based turn of the session")
+    tool: str | None
+    op: str = Field(description="edit | write | add")
+    path: str = Field(description="the edited path, relative to the session's repository (maybe an earlier name)")
+    prompt: str | None = Field(description="the turn's prompt (masked)")
+    title: str | None
+    link: str = Field(description="sessionlens:// link of the edit event")
+    log_path: str
+
+
+class BlameSession(BaseModel):
+    session_id: str
+    agent: str
+    agent_label: str
+    title: str | None
+    edits: int = Field(description="edit events of the session that named this file")
+    lines: int = Field(description="current lines attributed to the session")
+    first: str | None
+    last: str | None
+    link: str
+
+
+class BlameResult(Result):
+    path: str
+    rel: str = Field(description="the file relative to its repository root (or workspace folder)")
+    root: str | None
+    git: bool = Field(description="git history was used")
+    names: list[str] = Field(description="the repository-relative names the edits were looked up by (renames)")
+    line_count: int
+    attributed: int = Field(description="lines attributed to some session")
+    sessions: list[BlameSession] = Field(description="sessions that edited the file, most recent first")
+    writers: list[int | None] = Field(description="per line (0-based), the index in `sessions` of its writer")
+    writer: BlameWriter | None = Field(None, description="the writer of `line`, when asked and known")
 
 
 class CostReportParams(Params):
@@ -236,6 +311,58 @@ class StatusResult(Result):
     watch: str = "idle"
     #: the polled roots and why each is (no watcher library, the OS's watch limit, a network file system)
     polled: dict[str, str] = {}
+
+
+# ---------------------------------------------------------------------- team hubs
+HubStatus = Literal["unchecked", "ok", "unreachable", "unauthorized", "forbidden", "error"]
+
+
+class AddHubParams(Params):
+    """A team hub (``sessionlens serve --team``) and an API key with the ``read`` scope.  The key is held
+    in the server's memory only (the editor keeps it in its secret storage and sends it at every start)."""
+
+    url: str = Field(min_length=1, max_length=2000, description="the hub's base URL, http(s)://host[:port][/prefix]")
+    key: SecretStr = Field(description="an API key of the hub (slk_...); never logged, never written to disk")
+    name: str | None = Field(None, max_length=80, description="how the editor labels it (default: the URL's host)")
+    check: bool = Field(True, description="ask the hub now (status and message in the answer); false: just register it")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        v = v.strip()
+        if not v.lower().startswith(("http://", "https://")):
+            raise ValueError("a hub URL starts with http:// or https://")
+        return v
+
+
+class HubRef(Params):
+    hub: str = Field(min_length=1, description="the hub's id or URL (as sessionlens.hubs lists it)")
+
+
+class HubsParams(Params):
+    check: bool = Field(False, description="ask every hub now instead of answering the last known status")
+
+
+class HubInfo(Result):
+    id: str = Field(description="the normalized URL; search hits and session rows name it in `hub`")
+    url: str
+    name: str
+    key_hint: str = Field(description="the key's public prefix (slk_<prefix>_…), never the secret")
+    status: HubStatus
+    message: str = Field("", description="what went wrong, in words (unreachable, key refused, ...)")
+    sessions: int | None = Field(None, description="sessions the key may read, at the last check")
+
+
+class AddHubResult(Result):
+    hub: HubInfo
+
+
+class RemoveHubResult(Result):
+    removed: bool
+
+
+class HubsResult(Result):
+    hubs: list[HubInfo]
 
 
 # ---------------------------------------------------------------------- coach
@@ -349,6 +476,7 @@ class DocumentsResult(Result):
     instructions: list[str] = Field(description="instruction files (AGENTS.md, CLAUDE.md, ...): guideline lenses, hovers, diagnostics")
     evals: list[str] = Field(description="eval suites: schema and failing-check diagnostics, run lens")
     config: list[str] = Field(description="project configuration: a change re-reads it")
+    sources: list[str] = Field(default_factory=list, description="workspace source files: agent blame hovers and lens")
 
 
 # ---------------------------------------------------------------------- notifications (server -> client)
@@ -417,4 +545,9 @@ COMMANDS: dict[str, CommandContract] = _table(
     ("sessionlens.extractGuidelines", ExtractGuidelinesParams, ExtractGuidelinesResult, "LLM extraction of checkable guidelines"),
     ("sessionlens.runEvals", RunEvalsParams, RunEvalsResult, "run one eval suite or all in the workspace"),
     ("sessionlens.documents", DocumentsParams, DocumentsResult, "the globs of the documents the server serves"),
+    ("sessionlens.addHub", AddHubParams, AddHubResult, "add (or replace) a team hub: its sessions join search and the session list"),
+    ("sessionlens.removeHub", HubRef, RemoveHubResult, "forget a team hub and its key"),
+    ("sessionlens.hubs", HubsParams, HubsResult, "the team hubs added, with their status (keys masked)"),
+    ("sessionlens.savedViews", SavedViewsParams, SavedViewsResult, "the saved views (named session filters) of the store"),
+    ("sessionlens.blame", BlameParams, BlameResult, "which agent session wrote each line of a workspace file"),
 )

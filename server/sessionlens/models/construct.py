@@ -7,7 +7,7 @@ from typing import Any
 _FIELDS_SET: dict[type, set[str]] = {}
 
 
-def construct(cls: type, values: dict[str, Any]) -> Any:
+def construct(cls: Any, values: dict[str, Any]) -> Any:
     """``model_construct`` minus its per-call overhead; ``values`` holds every field, already
     correctly typed.  All objects of a class share one fields-set (it already names every field,
     so pydantic never needs to add to it): a set of 27 names per event would cost 2 KB and half a

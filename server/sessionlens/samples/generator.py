@@ -806,7 +806,7 @@ class _Claude:
         self.model = model
         self.sid = sid
         self.parent: str | None = None
-        self.common = {"isSidechain": agent_id is not None, "userType": "external", "cwd": ws.cwd, "sessionId": sid,
+        self.common: dict[str, Any] = {"isSidechain": agent_id is not None, "userType": "external", "cwd": ws.cwd, "sessionId": sid,
                        "version": version, "gitBranch": branch}
         if agent_id is not None:
             self.common["agentId"] = agent_id
@@ -897,13 +897,17 @@ class _Claude:
         self.pending_tokens += len(content if isinstance(content, str) else orjson.dumps(content)) // 4
 
 
+def _step(name: str) -> tuple[str, _Cmd | None]:
+    return (name, None)
+
+
 def _claude_tool(c: _Claude, name: str, cap: int, fixed: _Cmd | None = None,
                  reject: bool = False) -> tuple[dict[str, Any], Callable[[str, str], None]]:
     """(tool_use input, ``finish(tool_use_id, assistant_uuid)`` writing the progress + result lines)."""
     rng, ws = c.rng, c.ws
     if name == "Bash":
         cmd = fixed or ws.command(cap)
-        inp = {"command": cmd.cmd, "description": ws.fill(rng.choice(("Run the {mod} tests", "Inspect {file}", "Check {svc} status", "Search for {fn}")))}
+        inp: dict[str, Any] = {"command": cmd.cmd, "description": ws.fill(rng.choice(("Run the {mod} tests", "Inspect {file}", "Check {svc} status", "Search for {fn}")))}
         if cmd.wall > 20:
             inp["timeout"] = 300000
 
@@ -1019,7 +1023,7 @@ def _claude_tool(c: _Claude, name: str, cap: int, fixed: _Cmd | None = None,
     prompt = ws.fill(rng.choice(wb.PROMPTS)) + "\nReport file paths and line numbers."
     inp = {"description": desc, "prompt": prompt, "subagent_type": rng.choice(("general-purpose", "Explore"))}
 
-    def finish(tid: str, src: str) -> None:
+    def finish_task(tid: str, src: str) -> None:
         sub_start = c.t
         agent_id = "a" + "".join(rng.choices(_HEX, k=6))
         sub_path = c.w.path.parent / c.sid / "subagents" / f"agent-{agent_id}.jsonl"
@@ -1050,7 +1054,7 @@ def _claude_tool(c: _Claude, name: str, cap: int, fixed: _Cmd | None = None,
             "totalDurationMs": int((sub.t - sub_start) * 1000), "totalTokens": sum(total.values()), "totalToolUseCount": sub.tool_calls,
             "usage": {**total, "service_tier": "standard"}})
         c.sub_responses.update(sub.responses)
-    return inp, finish
+    return inp, finish_task
 
 
 def generate_claude_session(
@@ -1159,7 +1163,7 @@ def _claude_turn(c: _Claude, problems: list[str], over: Callable[..., bool], cap
     plan: list[list[tuple[str, _Cmd | None]]] = [[(n, None) for n in rng.choices(names, weights=weights, k=rng.choices((1, 2, 3), weights=(70, 20, 10))[0])] for _ in range(n_steps)]
     no_tests = "edits_no_tests" in problems
     if no_tests:
-        plan = [[("Read", None)] for _ in range(rng.randrange(1, 3))] + [[("Edit", None)] for _ in range(rng.randrange(2, 4))]
+        plan = [[_step("Read")] for _ in range(rng.randrange(1, 3))] + [[_step("Edit")] for _ in range(rng.randrange(2, 4))]
 
     def insert(steps: list[list[tuple[str, _Cmd | None]]]) -> None:
         at = 0 if no_tests else rng.randrange(len(plan) + 1)

@@ -14,6 +14,7 @@ import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 ADDED = datetime(2026, 2, 3, 9, 0, tzinfo=timezone.utc)
 FIRST = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
@@ -70,7 +71,7 @@ def write_session(path: Path, *, sid: str, start: datetime, cwd: str, test_after
         line("event_msg", {"type": "token_count", "info": {"total_token_usage": dict(total), "last_token_usage": last,
                                                            "model_context_window": 258400}})
 
-    meta = {"id": sid, "timestamp": start.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "cwd": cwd, "originator": "codex_cli_rs",
+    meta: dict[str, Any] = {"id": sid, "timestamp": start.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "cwd": cwd, "originator": "codex_cli_rs",
             "cli_version": "0.104.0", "source": "cli", "model_provider": "openai"}
     if commit:
         meta["git"] = {"commit_hash": commit, "branch": "main"}

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import tantivy
@@ -69,11 +69,11 @@ class SearchHit:
     session_id: str
     line: int
     path: str
-    agent: str
-    project: str
-    kind: str
-    tool: str
-    model: str
+    agent: str | None
+    project: str | None
+    kind: str | None
+    tool: str | None
+    model: str | None
     timestamp: float | None
     score: float
     snippet: str
@@ -143,6 +143,12 @@ class SearchIndex:
         self.index: tantivy.Index | None = None
         self._last_reload = 0.0
         self._open()
+
+    def _opened(self) -> tantivy.Index:
+        """The open index (``_open`` always leaves one, rebuilt empty when the old one was unreadable)."""
+        if self.index is None:
+            raise RuntimeError(f"the search index at {self.dir} is not open")
+        return self.index
 
     # ------------------------------------------------------------------ open / rebuild
     def _version_file(self) -> Path:
@@ -215,13 +221,13 @@ class SearchIndex:
             if not queue:
                 break
             ops: dict[int, tuple[str, int]] = {}
-            for _qid, file_id, op, from_seq in queue:
-                prev = ops.get(file_id)
-                if op in ("replace", "delete") or prev is None:
-                    ops[file_id] = (op, from_seq)
+            for item in queue:
+                prev = ops.get(item.file_id)
+                if item.op in ("replace", "delete") or prev is None:
+                    ops[item.file_id] = (item.op, item.from_seq)
                 elif prev[0] == "append":
-                    ops[file_id] = ("append", min(prev[1], from_seq))
-            writer = self.index.writer(heap_size=heap_size, num_threads=threads)
+                    ops[item.file_id] = ("append", min(prev[1], item.from_seq))
+            writer = self._opened().writer(heap_size=heap_size, num_threads=threads)
             try:
                 for file_id, (op, from_seq) in ops.items():
                     if op in ("replace", "delete"):
@@ -244,8 +250,8 @@ class SearchIndex:
                 except Exception:
                     pass
                 raise
-            with store.conn:
-                store.clear_search_queue(max(q[0] for q in queue))
+            with store.transaction():
+                store.clear_search_queue(max(item.id for item in queue))
         if self.needs_rebuild():
             self.mark_built()
         self.reload(force=True)
@@ -255,7 +261,7 @@ class SearchIndex:
         ctx = store.file_search_context(file_id)
         if not ctx:
             return 0
-        path, agent, project, _title = ctx
+        agent, project = ctx.agent, ctx.project
         n = 0
         for seq, sid, ts, kind, tool, model, command, text, files, _flags in store.searchable_events(
                 file_id, from_seq, SEARCHABLE_KINDS, clip=(RESULT_HEAD, RESULT_TAIL, max(DEFAULT_MAX_TEXT, *MAX_TEXT.values()))):
@@ -282,14 +288,14 @@ class SearchIndex:
         now = time.monotonic()
         if force or now - self._last_reload > 0.05:
             try:
-                self.index.reload()
+                self._opened().reload()
             except Exception as e:
                 log.warning("search index reload failed: %s", e)
             self._last_reload = now
 
     def num_docs(self) -> int:
         self.reload()
-        return self.index.searcher().num_docs
+        return self._opened().searcher().num_docs
 
     def _filter_query(self, f: SearchFilters) -> list[tuple[Any, Any]]:
         s = self.schema
@@ -330,14 +336,14 @@ class SearchIndex:
         if q_text:
             # the tool name is a default field too: a plain `Edit` or `apply_patch` finds those calls
             fields = ["text", "tool"]
-            text_query, errors = self.index.parse_query_lenient(q_text, fields, conjunction_by_default=True) \
-                if _supports_conjunction() else self.index.parse_query_lenient(q_text, fields)
+            text_query, errors = self._opened().parse_query_lenient(q_text, fields, conjunction_by_default=True) \
+                if _supports_conjunction() else self._opened().parse_query_lenient(q_text, fields)
             warnings = [str(e) for e in errors]
             parts.insert(0, (tantivy.Occur.Must, text_query))
         if not parts:
             return 0, [], warnings
         q = parts[0][1] if len(parts) == 1 else tantivy.Query.boolean_query(parts)
-        searcher = self.index.searcher()
+        searcher = self._opened().searcher()
         if text_query is None:
             res = searcher.search(q, limit=limit, offset=offset, count=True, order_by_field="ts")
         else:
@@ -360,9 +366,9 @@ class SearchIndex:
                 frag, hl = text[:180], []
             hits.append(
                 SearchHit(
-                    session_id=doc.get_first("session"),
-                    line=doc.get_first("line"),
-                    path=(paths or {}).get(doc.get_first("file_id"), ""),
+                    session_id=cast(str, doc.get_first("session")),  # every document has both
+                    line=cast(int, doc.get_first("line")),
+                    path=(paths or {}).get(cast(int, doc.get_first("file_id")), ""),
                     agent=doc.get_first("agent"),
                     project=doc.get_first("project"),
                     kind=doc.get_first("kind"),
@@ -376,7 +382,7 @@ class SearchIndex:
                 )
             )
             hits[-1]._file_id = doc.get_first("file_id")  # type: ignore[attr-defined]
-        return res.count or 0, hits, warnings
+        return getattr(res, "count", None) or 0, hits, warnings
 
 
 _CONJ: bool | None = None

@@ -137,7 +137,10 @@ class Hub:
         uid = self.store.add_user(username, _hasher().hash(password), role)
         for p in projects:
             self.add_member(uid, p)
-        return self.store.user(user_id=uid)
+        user = self.store.user(user_id=uid)
+        if user is None:
+            raise HubError(f"user {username!r} was not created", 500)
+        return user
 
     @staticmethod
     def _check_password(password: str) -> None:
@@ -362,6 +365,8 @@ class Hub:
                 self.store.add_pushed(file_key=chunk.file_key, project=chunk.project, machine=chunk.machine,
                                       source_name=chunk.source_name, hub_path=str(path), user_id=p.user["id"])
                 rec = self.store.pushed(chunk.file_key)
+            if rec is None:
+                raise HubError("the pushed file's record is gone", 500)
             if rec["project"] != chunk.project or rec["machine"] != chunk.machine:
                 raise HubError("this file was pushed to another project or from another machine", 409)
             committed = rec["committed_source"]

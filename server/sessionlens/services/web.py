@@ -98,6 +98,7 @@ def sessions_page(app: App, filters: dict[str, Any], *, scope: Scope = None, lim
         r["started_iso"] = iso(r["started_at"])
         r["ended_iso"] = iso(r["ended_at"])
         r["project_name"] = Path(r["project"]).name if r.get("project") else None
+        r["log_missing"] = not os.path.exists(r["path"])  # history outlives files: it still opens from the store
         if r.get("title"):
             r["title"] = redact(r["title"])
         rows.append(r)
@@ -211,7 +212,8 @@ def search(app: App, query: str, *, filters: dict[str, Any] | None = None, scope
     f = {k: _clean(v) for k, v in (filters or {}).items() if k in ("agent", "project", "kind", "tool", "since", "until")}
     want = min(max(limit, 1), 200)
     res = app.search(query, limit=want if scope is None else min(want * 10, 2000), workspace_only=False,
-                     **{k: v for k, v in f.items() if v})
+                     agent=f.get("agent"), project=f.get("project"), kind=f.get("kind"), tool=f.get("tool"),
+                     since=f.get("since") or None, until=f.get("until") or None)
     hits = res["hits"]
     if scope is not None:
         allowed = webq.session_ids_under(app.db(), scope)

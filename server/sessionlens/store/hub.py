@@ -150,7 +150,8 @@ class HubStore:
         with self.conn:
             self.conn.execute("INSERT INTO users(username, pw_hash, role, created_at) VALUES(?,?,?,?)",
                               (username, pw_hash, role, time.time()))
-            return self.conn.last_insert_rowid()
+            rowid = self.conn.last_insert_rowid()
+        return rowid
 
     def user(self, *, username: str | None = None, user_id: int | None = None) -> dict[str, Any] | None:
         q = "SELECT id, username, pw_hash, role, disabled, created_at FROM users WHERE "
@@ -187,7 +188,8 @@ class HubStore:
     def ensure_project(self, name: str) -> int:
         with self.conn:
             self.conn.execute("INSERT OR IGNORE INTO projects(name, created_at) VALUES(?,?)", (name, time.time()))
-            return self.conn.execute("SELECT id FROM projects WHERE name=?", (name,)).get
+            pid: int = self.conn.execute("SELECT id FROM projects WHERE name=?", (name,)).get
+        return pid
 
     def projects(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT name FROM projects ORDER BY name")]
@@ -213,7 +215,8 @@ class HubStore:
             self.conn.execute(
                 "INSERT INTO api_keys(prefix, secret_hash, user_id, name, scopes, project, expires_at, created_at) VALUES(?,?,?,?,?,?,?,?)",
                 (prefix, secret_hash, user_id, name, ",".join(scopes), project, expires_at, time.time()))
-            return self.conn.last_insert_rowid()
+            rowid = self.conn.last_insert_rowid()
+        return rowid
 
     _KEY_COLS = ("id", "prefix", "secret_hash", "user_id", "name", "scopes", "project", "expires_at", "created_at",
                  "revoked_at", "last_used_at")
@@ -240,7 +243,8 @@ class HubStore:
     def revoke_key(self, key_id: int) -> bool:
         with self.conn:
             self.conn.execute("UPDATE api_keys SET revoked_at=? WHERE id=? AND revoked_at IS NULL", (time.time(), key_id))
-            return self.conn.changes() > 0
+            changed = self.conn.changes() > 0
+        return changed
 
     def touch_key(self, key_id: int) -> None:
         with self.conn:

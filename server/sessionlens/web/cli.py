@@ -181,7 +181,10 @@ def cmd_admin(args) -> int:
             admin = next((u for u in hub.store.users() if u["role"] == "admin"), None)
             if admin is None:
                 raise Fail("no admin account")
-            k = hub.revoke_key(Principal(user=hub.store.user(user_id=admin["id"])), args.key_id)
+            admin_user = hub.store.user(user_id=admin["id"])
+            if admin_user is None:
+                raise Fail("no admin account")
+            k = hub.revoke_key(Principal(user=admin_user), args.key_id)
             hub.audit(actor, "key.revoke", target=f"slk_{k['prefix']}", source="cli")
             _out(f"revoked slk_{k['prefix']}_…")
     except HubError as e:

@@ -17,7 +17,6 @@ from sessionlens.web import html as H
 from sessionlens.web.security import CSRF, PRINCIPAL, RateLimiter, WebConfig, client_address
 
 log = logging.getLogger("sessionlens.web")
-CTX = web.AppKey("ctx", object)
 MAX_QUEUED = 256  # bounded work queue: beyond it requests get 503 with Retry-After
 
 
@@ -73,6 +72,9 @@ class Ctx:
     def busy(self) -> bool:
         with self.pending_lock:
             return bool(self.pending) or self.indexing
+
+
+CTX = web.AppKey("ctx", Ctx)
 
 
 def ctx_of(request: web.Request) -> Ctx:

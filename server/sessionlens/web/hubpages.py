@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
@@ -333,7 +334,9 @@ async def push(request: web.Request) -> web.Response:
     except ValidationError as e:
         first = e.errors()[0]
         raise web.HTTPBadRequest(text=f"malformed chunk: {'.'.join(str(x) for x in first['loc'])}: {first['msg']}\n"[:400]) from None
-    results, changed, nbytes, outcome = [], [], 0, "ok"
+    results: list[dict[str, Any]] = []
+    changed: list[str] = []
+    nbytes, outcome = 0, "ok"
     for c in chunks:
         try:
             r = await ctx.run(ctx.hub.push, p, c)

@@ -10,6 +10,7 @@ import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -118,11 +119,11 @@ def security_headers(resp: web.StreamResponse, cfg: WebConfig) -> None:
 
 
 def cookie_kw(cfg: WebConfig, *, max_age: int | None = None) -> dict:
-    kw = {"httponly": True, "samesite": "Strict" if not cfg.team else "Lax", "path": "/", "secure": cfg.tls}
+    kw: dict[str, Any] = {"httponly": True, "samesite": "Strict" if not cfg.team else "Lax", "path": "/", "secure": cfg.tls}
     if max_age is not None:
         kw["max_age"] = max_age
     return kw
 
 
 def token_ok(presented: str | None, cfg: WebConfig) -> bool:
-    return bool(presented) and hmac.compare_digest(presented.encode(), cfg.token.encode())
+    return presented is not None and bool(presented) and hmac.compare_digest(presented.encode(), cfg.token.encode())

@@ -22,7 +22,7 @@ from sessionlens.services.app import App, NotFound
 from sessionlens.services.render import html as render_html
 from sessionlens.services.web import StoreError
 from sessionlens.web import html as H
-from sessionlens.web import hubpages
+from sessionlens.web import hubapi, hubpages
 from sessionlens.web.common import CTX, Ctx, _int, audit, csrf_input, ctx_of, json_response, page
 from sessionlens.web.security import (
     COOKIE_AUTH,
@@ -141,7 +141,8 @@ async def check_csrf(request: web.Request) -> None:
     sent = request.headers.get("X-CSRF-Token")
     if sent is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.post()
-        sent = form.get("csrf")
+        field = form.get("csrf")
+        sent = field if isinstance(field, str) else None
     import hmac
 
     if not sent or not request.get(CSRF) or not hmac.compare_digest(str(sent), request[CSRF]):
@@ -196,6 +197,8 @@ async def sessions_page(request: web.Request) -> web.Response:
     for r in pg["rows"]:
         title = r["title"] or r["id"]
         sub = ' <span class="pill">sub-agent</span>' if r.get("parent_session_id") else ""
+        if r.get("log_missing"):
+            sub += ' <span class="pill gone" title="the log file is gone: the transcript is from the store">log deleted</span>'
         rows.append([
             H.esc(H.fmt_time(r["started_at"])),
             f'<span class="agent a-{H.esc(r["agent"])}">{H.esc(r["agent"])}</span>',
@@ -496,7 +499,8 @@ async def api_sessions(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     pg = await ctx.run(svc.sessions_page, ctx.app, dict(request.query), scope=request[SCOPE],
                        limit=_int(request.query.get("limit"), 100, 1, 500), offset=_int(request.query.get("offset"), 0))
-    keep = ("id", "agent", "project", "title", "started_iso", "ended_iso", "events", "turns", "tokens", "cost_usd", "findings")
+    keep = ("id", "agent", "project", "title", "started_iso", "ended_iso", "events", "turns", "tokens", "cost_usd", "findings",
+            "cost_known", "models", "parent_session_id", "agent_id")
     return json_response({"total": pg["total"], "sessions": [{k: r.get(k) for k in keep} for r in pg["rows"]], "facets": pg["facets"]})
 
 
@@ -508,7 +512,7 @@ async def api_search(request: web.Request) -> web.Response:
     res = await ctx.run(svc.search, ctx.app, q, scope=request[SCOPE], limit=_int(request.query.get("limit"), 20, 1, 200),
                         filters={k: request.query.get(k) for k in ("agent", "kind", "tool")})
     await audit(request, "search", target=q[:200], hits=len(res["hits"]))
-    keep = ("session_id", "seq", "agent", "kind", "tool", "timestamp", "title", "snippet")
+    keep = ("session_id", "seq", "line", "agent", "kind", "tool", "timestamp", "title", "snippet", "project_name")
     return json_response({"total": res["total"], "hits": [{k: h.get(k) for k in keep} for h in res["hits"]], "facets": res["facets"]})
 
 
@@ -553,6 +557,7 @@ def make_app(app: App, cfg: WebConfig, hub=None) -> web.Application:
     r.add_get("/api/search", api_search)
     r.add_get("/api/cost", api_cost)
     r.add_get("/api/status", api_status)
+    hubapi.add_routes(r)  # /api/s/<id>: a session as data (editors render it)
     r.add_get("/healthz", healthz)
     r.add_get("/static/transcript.css", transcript_asset)
     r.add_get("/static/transcript.js", transcript_asset)

@@ -53,8 +53,16 @@ export function searchHitText(hit: SearchHit): QuickPickText {
   const icon = kindIcon(hit.kind, hit.tool);
   return {
     label: `${icon} ${snippet}`,
-    description: joinParts([hit.agent, hit.project ? projectLabel(hit.project) : undefined, formatDate(hit.timestamp)]),
-    detail: joinParts([oneLine(hit.title, 80) || undefined, hit.tool ? `tool ${hit.tool}` : undefined, `${basename(hit.path)}:${hit.line}`]),
+    description: joinParts([
+      hit.agent,
+      hit.project ? projectLabel(hit.project) : hit.project_name ?? undefined,
+      formatDate(hit.timestamp),
+    ]),
+    detail: joinParts([
+      oneLine(hit.title, 80) || undefined,
+      hit.tool ? `tool ${hit.tool}` : undefined,
+      hit.hub ? `team hub ${oneLine(hit.hub_name ?? hit.hub, 40)}` : `${basename(hit.path)}:${hit.line}`,
+    ]),
   };
 }
 
@@ -131,16 +139,24 @@ export interface ProjectGroup {
   key: string;
   label: string;
   sessions: SessionInfo[];
+  /** the team hub of these sessions (undefined: this machine's store) */
+  hub?: string;
 }
 
-/** Groups sessions by project, keeping the server's order (newest first) for groups and sessions. */
+/**
+ * Groups sessions by project, keeping the server's order (newest first) for groups and sessions.
+ * A team hub's sessions form groups of their own, labelled with the hub (`alpha · team Acme`).
+ */
 export function groupSessionsByProject(sessions: readonly SessionInfo[]): ProjectGroup[] {
   const groups = new Map<string, ProjectGroup>();
   for (const session of sessions) {
-    const key = session.project ?? '';
+    const key = session.hub ? `hub:${session.hub}\n${session.project ?? ''}` : session.project ?? '';
     let group = groups.get(key);
     if (!group) {
-      group = { key, label: projectLabel(session.project, session.project_name), sessions: [] };
+      const label = projectLabel(session.project, session.project_name);
+      group = session.hub
+        ? { key, label: `${label} · team ${oneLine(session.hub_name ?? session.hub, 40)}`, sessions: [], hub: session.hub }
+        : { key, label, sessions: [] };
       groups.set(key, group);
     }
     group.sessions.push(session);

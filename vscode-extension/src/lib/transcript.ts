@@ -9,6 +9,8 @@ export interface TranscriptParts {
   js: string;
   path?: string | null;
   log_missing?: boolean;
+  /** the team hub the session came from (there is no raw log here) */
+  hub?: string | null;
 }
 
 /** Paths that are agents' session logs (opened as a transcript by default). Keep in sync with package.json
@@ -69,8 +71,11 @@ export function rawLogPath(path: string | null | undefined): string | undefined 
 export function transcriptPage(parts: TranscriptParts, cspSource: string, nonce: string): string {
   // (a session whose log is gone: the transcript's own banner says so, and there is no raw log to open)
   // (a session inside a database or a storage tree, path "<container>#<id>": no text log either)
+  // (a team hub's session: rendered here from what the hub sent, no raw log on this machine)
   const textLog = !!rawLogPath(parts.path);
-  const raw = parts.log_missing
+  const raw = parts.hub
+    ? '<span class="sl-hint">From the team hub (rendered here; there is no raw log on this machine)</span>'
+    : parts.log_missing
     ? '<span class="sl-hint">From the Session Lens store</span>'
     : !textLog
       ? '<span class="sl-hint">From the Session Lens store (the session lives in a database or storage folder of the agent)</span>'

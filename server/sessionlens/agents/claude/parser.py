@@ -30,6 +30,7 @@ from sessionlens.agents.common import (
     TokenUsage,
     _construct,
     _usage_record,
+    as_dict,
     as_int,
     as_str,
     clip,
@@ -74,7 +75,7 @@ def _images(blocks: Any) -> list[dict[str, Any]]:
         return out
     for b in blocks:
         if isinstance(b, dict) and b.get("type") == "image" and len(out) < MAX_IMAGES:
-            src = b.get("source") if isinstance(b.get("source"), dict) else {}
+            src = as_dict(b.get("source"))
             if src.get("type") == "base64":
                 out.append(image_entry(src.get("media_type"), src.get("data")))
             else:  # a URL or file reference: never fetched
@@ -398,11 +399,12 @@ class ClaudeParser(LineParser):
     # ------------------------------------------------------------------ user
 
     def _user(self, obj: dict[str, Any], base: tuple) -> Event:
-        msg = obj.get("message") if isinstance(obj.get("message"), dict) else {}
+        msg = as_dict(obj.get("message"))
         content = msg.get("content")
         if isinstance(content, list) and any(isinstance(b, dict) and b.get("type") == "tool_result" for b in content):
             return self._tool_result(obj, content, base)
         injected: list[str] = []
+        text: str | None
         if isinstance(content, str):
             text = scrub_data_urls(content)
         elif isinstance(content, list):
@@ -524,13 +526,13 @@ class ClaudeParser(LineParser):
 
     def _assistant(self, obj: dict[str, Any], base: tuple) -> Event:
         self.pending_command = None
-        msg = obj.get("message") if isinstance(obj.get("message"), dict) else {}
+        msg = as_dict(obj.get("message"))
         model = as_str(msg.get("model"))
         mid = as_str(msg.get("id"))
         rid = as_str(obj.get("requestId"))
         content = msg.get("content")
         blocks = [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
-        common = {"role": "assistant", "message_id": mid, "request_id": rid}
+        common: dict[str, Any] = {"role": "assistant", "message_id": mid, "request_id": rid}
         synthetic = model == SYNTHETIC_MODEL or obj.get("isApiErrorMessage") is True
         if synthetic:
             text = _blocks_text(blocks) if blocks else as_str(content)
@@ -591,7 +593,7 @@ class ClaudeParser(LineParser):
                   common: dict[str, Any]) -> Event:
         name = as_str(block.get("name"))
         cid = as_str(block.get("id"))
-        inp = block.get("input") if isinstance(block.get("input"), dict) else {}
+        inp = as_dict(block.get("input"))
         if cid and name:
             self.tools.set(cid, name)
         if name in _TASK_TOOLS and cid and not (base[4].get("isSidechain") is True and not self.in_subagent_file):
@@ -634,7 +636,7 @@ class ClaudeParser(LineParser):
         sub = f"system/{st}" if st else "system"
         text = as_str(obj.get("content"))
         if st in ("compact_boundary", "microcompact_boundary"):
-            cm = obj.get("compactMetadata") if isinstance(obj.get("compactMetadata"), dict) else {}
+            cm = as_dict(obj.get("compactMetadata"))
             extra = {k: cm[k] for k in ("trigger", "preTokens") if k in cm}
             return self._ev(base, EventKind.COMPACTION, sub, text=text, extra=extra)
         if st == "api_error":
@@ -654,7 +656,7 @@ class ClaudeParser(LineParser):
         return self._ev(base, EventKind.ERROR if is_error else SYSTEM, sub, text=clip(text), is_error=is_error)
 
     def _progress(self, obj: dict[str, Any], base: tuple) -> Event:
-        data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
+        data = as_dict(obj.get("data"))
         dt = as_str(data.get("type")) or "unknown"
         parent = as_str(obj.get("parentToolUseID"))
         agent_id = as_str(data.get("agentId"))

@@ -212,7 +212,7 @@ def _exit_code_from_text(text: str) -> int | None:
     for marker in ("Process exited with code ", "Exit code: "):
         hit = head.find(marker)
         if hit >= 0:
-            digits = []
+            digits: list[str] = []
             for ch in head[hit + len(marker): hit + len(marker) + 12]:
                 if ch.isdigit() or (ch == "-" and not digits):
                     digits.append(ch)
@@ -410,7 +410,7 @@ class CodexParser(LineParser):
         if t in ("function_call_output", "custom_tool_call_output"):
             return self._tool_output(p, t, base, sub)
         if t == "web_search_call":
-            action = p.get("action") if isinstance(p.get("action"), dict) else {}
+            action = a if isinstance(a := p.get("action"), dict) else {}
             text = as_str(action.get("query")) or as_str(action.get("url")) or as_str(action.get("pattern"))
             return self._ev(base, EventKind.TOOL_CALL, sub, tool="web_search", text=text, model=self.model,
                             message_id=mid, extra={"action": as_str(action.get("type"))} if action else {})
@@ -476,7 +476,7 @@ class CodexParser(LineParser):
         if t == "custom_tool_call":
             text = as_str(p.get("input"))
         elif t == "local_shell_call":
-            action = p.get("action") if isinstance(p.get("action"), dict) else {}
+            action = a if isinstance(a := p.get("action"), dict) else {}
             command = _join_command(action.get("command"))
             wd = as_str(action.get("working_directory"))
             if wd:

@@ -237,8 +237,8 @@ def parse(data: bytes, path: str, state: ParserState | None = None) -> ParseResu
                 target = as_str(obj.get("$rewindTo"))
                 ids = list(by_id)
                 if target in by_id:
-                    for mid in ids[ids.index(target):]:
-                        del by_id[mid]
+                    for dropped in ids[ids.index(target):]:
+                        del by_id[dropped]
                 continue
             if "$set" in obj:
                 patch = obj.get("$set")
@@ -267,10 +267,10 @@ def parse(data: bytes, path: str, state: ParserState | None = None) -> ParseResu
     for m in msgs:
         mid = as_str(m.obj.get("id"))
         hit = memo.get(mid) if (mid and m.digest is not None) else None
-        if hit is not None and hit[0] == m.digest:
+        if mid and hit is not None and hit[0] == m.digest:
             _replay(b, hit[1], m.line)
             STATS["reused"] += 1
-            seen[mid] = hit  # type: ignore[index]
+            seen[mid] = hit
             continue
         STATS["interpreted"] += 1
         if m.sliced and m.raw is not None:

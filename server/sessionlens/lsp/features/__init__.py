@@ -10,9 +10,11 @@ from __future__ import annotations
 from sessionlens.lsp import documents
 from sessionlens.lsp.core import Feature
 from sessionlens.lsp.features import (
+    blame,
     coach,
     evals,
     guidelines,
+    hubs,
     indexing,
     lifecycle,
     logs,
@@ -26,8 +28,10 @@ FEATURES: tuple[Feature, ...] = (
     documents.FEATURE,
     guidelines.FEATURE,
     evals.FEATURE,
+    blame.FEATURE,
     logs.FEATURE,
     workspace_symbols.FEATURE,
     sessions.FEATURE,
+    hubs.FEATURE,
     coach.FEATURE,
 )

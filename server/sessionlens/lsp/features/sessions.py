@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sessionlens.cost.report import format_cost, to_html, to_markdown
@@ -17,39 +18,88 @@ from sessionlens.models.api import (
     RenderSessionParams,
     RenderSessionResult,
     ResolveLinkParams,
+    SavedViewsParams,
+    SavedViewsResult,
     SearchParams,
     SessionsParams,
     SessionsResult,
 )
+from sessionlens.services import hubclient, views
 from sessionlens.store import NotFound
+
+
+async def _nothing() -> None:
+    return None
 
 
 @command("sessionlens.search")
 async def search(ls: SessionLensServer, a: SearchParams) -> dict[str, Any]:
-    return await ls.run(
+    """Local hits first, then the team hubs' (each marked with its hub); a hub that fails is a warning."""
+    local = ls.run(
         ls.app.search, a.query, agent=a.agent, project=a.project, kind=a.kind, tool=a.tool, session=a.session,
         since=a.since, until=a.until, limit=a.limit, workspace_only=a.workspace_only,
     )
+    # the hubs' search filters by agent, kind, tool (and project, here): a query naming a local session,
+    # a date range or the workspace stays local
+    team_ok = a.hubs and ls.hubs.all() and a.query.strip() and not (a.session or a.since or a.until or a.workspace_only)
+    team = ls.hubs.search(a.query, limit=a.limit, agent=a.agent, kind=a.kind, tool=a.tool, project=a.project) if team_ok else _nothing()
+    res: dict[str, Any]
+    res, got = await asyncio.gather(local, team)
+    if got is not None:
+        hits, total, warnings = got
+        res["hits"] = [*res["hits"], *hits]
+        res["total"] = res["total"] + total
+        res["warnings"] = [*res.get("warnings", []), *warnings]
+    return res
 
 
 @command("sessionlens.sessions")
 async def sessions(ls: SessionLensServer, a: SessionsParams) -> SessionsResult:
-    rows = await ls.run(ls.app.sessions, project=a.project, agent=a.agent, since=a.since, until=a.until,
-                        limit=a.limit, workspace_only=a.workspace_only, include_subagents=a.include_subagents)
+    """This store's sessions and the team hubs' (marked with their hub), newest first; ``view`` applies a
+    saved view's filters to both."""
+    view = await ls.run(views.view_filters, ls.app, a.view) if a.view else None
+    kw = views.session_kwargs(view or {}, {"project": a.project, "agent": a.agent, "since": a.since, "until": a.until})
+    local = ls.run(ls.app.sessions, limit=a.limit, workspace_only=a.workspace_only, include_subagents=a.include_subagents, **kw)
+    v = view or {}
+    team_ok = a.hubs and ls.hubs.all() and not a.workspace_only
+    team = ls.hubs.sessions(limit=a.limit, include_subagents=a.include_subagents, agent=kw["agent"], project=kw["project"],
+                            since=kw["since"], until=kw["until"], q=kw["query"], findings=v.get("findings"),
+                            sort=v.get("sort"), order=v.get("order")) if team_ok else _nothing()
+    rows, got = await asyncio.gather(local, team)
+    if v.get("findings"):
+        rows = await ls.run(views.only_with_findings, ls.app, rows)
+    warnings: list[str] = []
+    if got is not None:
+        team_rows, warnings = got
+        rows = [*rows, *team_rows]
+    if got is not None or v.get("sort"):
+        rows = views.sort_rows(rows, v.get("sort"), v.get("order"))[: a.limit]
     for r in rows:
         r["cost_label"] = format_cost(r.get("cost_usd"), r.get("cost_known"))
-    return SessionsResult.model_validate({"sessions": rows})
+    return SessionsResult.model_validate({"sessions": rows, "warnings": warnings, "view": view})
+
+
+@command("sessionlens.savedViews")
+async def saved_views(ls: SessionLensServer, a: SavedViewsParams) -> SavedViewsResult:
+    return SavedViewsResult.model_validate({"views": await ls.run(views.list_views, ls.app)})
 
 
 @command("sessionlens.renderSession")
 async def render_session(ls: SessionLensServer, a: RenderSessionParams) -> RenderSessionResult:
-    title, md = await ls.run(ls.app.render_session, session_ref(a))
+    if a.hub:  # a team session: fetched from its hub, rendered here
+        hub, payload = await ls.hubs.session(a.hub, a.session_id or "")
+        title, md = await ls.run(hubclient.render_markdown, hub, payload)
+    else:
+        title, md = await ls.run(ls.app.render_session, session_ref(a))
     return RenderSessionResult(title=title, markdown=md)
 
 
 @command("sessionlens.renderSessionHtml")
 async def render_session_html(ls: SessionLensServer, a: RenderSessionHtmlParams) -> RenderSessionHtmlResult:
     """The transcript the VS Code webview shows (the server renders, the webview only shows it)."""
+    if a.hub:
+        hub, payload = await ls.hubs.session(a.hub, a.session_id or "")
+        return RenderSessionHtmlResult(**await ls.run(hubclient.render_parts, hub, payload))
     return RenderSessionHtmlResult(**await ls.run(ls.app.render_session_parts, session_ref(a)))
 
 
@@ -77,4 +127,4 @@ async def cost_report(ls: SessionLensServer, a: CostReportParams) -> dict[str, A
     return rep
 
 
-FEATURE = Feature("sessions", commands=(search, sessions, render_session, render_session_html, resolve_link, deep_link, cost_report))
+FEATURE = Feature("sessions", commands=(search, sessions, saved_views, render_session, render_session_html, resolve_link, deep_link, cost_report))
