@@ -822,7 +822,7 @@ async function pickSessionRow(command, text) {
   return true;
 }
 
-test('(n) one session of every agent opens as a readable transcript', { skip, timeout: 900_000 }, async () => {
+test('(agents) one session of every agent opens as a readable transcript', { skip, timeout: 900_000 }, async () => {
   assert.ok(ctx.serverUp, 'the server is not up (see the status bar step)');
   const sources = EVERY_AGENT.filter((a) => a.copy).map((a) => a.copy);
   const absent = sources.filter(([source]) => !existsSync(join(CORPUS, source)));
