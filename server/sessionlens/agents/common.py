@@ -336,6 +336,16 @@ class LineParser:
         self.ts_min = self.session.started_at
         self.ts_max = self.session.ended_at
 
+    def timestamp_of(self, obj: dict[str, Any]) -> datetime | None:
+        """The record's ``timestamp``, widening the session's time range with it."""
+        ts = parse_ts(obj.get("timestamp"))
+        if ts is not None:
+            if self.ts_min is None or ts < self.ts_min:
+                self.ts_min = ts
+            if self.ts_max is None or ts > self.ts_max:
+                self.ts_max = ts
+        return ts
+
     def initial_session(self) -> Session:  # pragma: no cover - overridden
         raise NotImplementedError
 

@@ -37,7 +37,6 @@ from sessionlens.agents.common import (
     image_entry,
     limits,
     new_event,
-    parse_ts,
     scrub_data_urls,
 )
 
@@ -297,13 +296,8 @@ class ClaudeParser(LineParser):
     # ------------------------------------------------------------------ dispatch
 
     def handle(self, obj: dict[str, Any], line: int, offset: int, length: int) -> Event:
-        ts = parse_ts(obj.get("timestamp"))
+        ts = self.timestamp_of(obj)
         s = self.session
-        if ts is not None:
-            if self.ts_min is None or ts < self.ts_min:
-                self.ts_min = ts
-            if self.ts_max is None or ts > self.ts_max:
-                self.ts_max = ts
         t = obj.get("type")
         if t in ("user", "assistant", "system", "progress"):
             self._common(obj)
