@@ -34,6 +34,7 @@ from sessionlens.agents.common import (
     as_int,
     as_str,
     clip,
+    edit_diff,
     image_entry,
     limits,
     new_event,
@@ -209,27 +210,14 @@ def _exit_code(text: str | None) -> int | None:
 
 def _edit_diff(name: str, inp: dict[str, Any]) -> str | None:
     """A unified-diff-like rendering of an Edit/Write/MultiEdit input."""
-    path = as_str(inp.get("file_path")) or "?"
-    out: list[str] = [f"--- {path}", f"+++ {path}"]
+    path = as_str(inp.get("file_path"))
     if name == "Write":
         content = as_str(inp.get("content"))
-        if content is None:
-            return None
-        out.append("@@ new file @@")
-        out.extend("+" + ln for ln in content.splitlines())
-        return "\n".join(out)
+        return None if content is None else edit_diff(path, new_file=content)
     edits = inp.get("edits") if name == "MultiEdit" else [inp]
     if not isinstance(edits, list):
         return None
-    for e in edits:
-        if not isinstance(e, dict):
-            continue
-        old = as_str(e.get("old_string")) or ""
-        new = as_str(e.get("new_string")) or ""
-        out.append("@@")
-        out.extend("-" + ln for ln in old.splitlines())
-        out.extend("+" + ln for ln in new.splitlines())
-    return "\n".join(out)
+    return edit_diff(path, [(as_str(e.get("old_string")), as_str(e.get("new_string"))) for e in edits if isinstance(e, dict)])
 
 
 _TOKEN_FIELDS = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens")
