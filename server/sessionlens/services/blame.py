@@ -479,3 +479,56 @@ def hover_markdown(d: dict[str, Any], link: str, others: int = 0, current: str |
     if others:
         out[-1] += f" · {others} other session{'s' if others != 1 else ''} edited this file"
     return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------- the web UI
+def known_file(repo: str | None, rel: str) -> str | None:
+    """The file an edit named, when it exists on this machine in a git work tree rooted where the
+    session's repository was (no other file is ever shown: a log's paths are data)."""
+    if not repo or not os.path.isabs(repo) or rel.startswith("/") or ".." in rel.split("/"):
+        return None
+    path = os.path.normpath(os.path.join(repo, rel))
+    try:
+        real_root = os.path.realpath(repo)
+        real = os.path.realpath(path)
+    except (OSError, ValueError):
+        return None
+    if not real.startswith(real_root.rstrip("/") + "/") or not os.path.isfile(real):
+        return None
+    if repo_root(real) != real_root:
+        return None
+    return real
+
+
+def session_files(app: App, session_id: str) -> list[dict[str, Any]]:
+    """The files a session edited that exist in their repository here: ``{rel, file_id, seq, hunk}``."""
+    s = app.db().get_session(session_id)
+    if s is None or s.get("file_id") is None:
+        return []
+    out = []
+    for repo, rel, seq, hunk in edits_store.files_of(app.db().conn, s["file_id"]):
+        if known_file(repo, rel) is not None:
+            out.append({"rel": rel, "file_id": s["file_id"], "seq": seq, "hunk": hunk})
+    return out
+
+
+def blame_of_edit(app: App, file_id: int, seq: int, hunk: int) -> dict[str, Any] | None:
+    """The blame of the file one edit named (None: no such edit, or the file is not here)."""
+    at = edits_store.edit_at(app.db().conn, file_id, seq, hunk)
+    if at is None:
+        return None
+    path = known_file(*at)
+    if path is None:
+        return None
+    with open(path, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    rep = report(app, path, text)
+    lines = text.split("\n")
+    if lines and lines[-1] == "" and text.endswith("\n"):
+        lines.pop()
+    rep["text"] = lines
+    svc = service(app)
+    fb = svc.file(path, text)
+    rep["line_links"] = [(w.session_id, edits_store.event_line(app.db().conn, w.file_id, w.seq)) if w else None
+                         for w in fb.lines]
+    return rep
