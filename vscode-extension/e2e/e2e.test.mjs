@@ -1151,7 +1151,7 @@ test('(o) agent blame: a hover names the session that wrote a line, its link ope
     const until = Date.now() + UI_TIMEOUT;
     while (!(await hover.isVisible()) && Date.now() < until) {
       await ctx.page.mouse.move(0, 0);
-      await row.locator('span span').nth(1).hover();
+      await row.hover({ position: { x: 60, y: 6 } });
       await hover.waitFor({ state: 'visible', timeout: 5_000 }).catch(() => undefined);
     }
     const text = await hover.innerText();

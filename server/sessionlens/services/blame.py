@@ -49,6 +49,7 @@ GIT_TIMEOUT_S = 10.0
 #: a commit's time and an edit's time may disagree by this much (clocks, second resolution)
 CLOCK_SLACK_S = 2.0
 _CACHE_FILES = 64
+STAMP_TTL_S = 1.0
 _UNCOMMITTED = "0" * 40
 
 
@@ -149,7 +150,7 @@ class _BlameLine:
 
 def git_blame(root: str, rel: str, text: str) -> list[_BlameLine] | None:
     """``git blame --porcelain`` of the file with the editor's ``text`` (None: no git, or not tracked)."""
-    out = _git(root, "blame", "--porcelain", "-M", "--contents", "-", "--", rel, stdin=text.encode("utf-8", "replace"))
+    out = _git(root, "blame", "--porcelain", "--contents", "-", "--", rel, stdin=text.encode("utf-8", "replace"))
     if out is None:
         return None
     info: dict[str, dict[str, Any]] = {}
@@ -276,10 +277,21 @@ class BlameService:
         self.app = app
         self._cache: OrderedDict[str, tuple[tuple, FileBlame]] = OrderedDict()
         self._renames: dict[str, tuple[tuple, dict[str, set[str]]]] = {}
+        self._described: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+        self._stamp: tuple[float, tuple] = (0.0, ())
         self._lock = threading.Lock()
 
     def _store_stamp(self, conn) -> tuple:
-        return (conn.execute("SELECT max(indexed_at) FROM files").get, conn.execute("SELECT count(*) FROM edits").get)
+        """What changes when an indexing pass wrote (looked at most once a second: a hover stays a lookup)."""
+        now = time.monotonic()
+        with self._lock:
+            at, stamp = self._stamp
+        if now - at < STAMP_TTL_S and stamp:
+            return stamp
+        stamp = (conn.execute("SELECT max(indexed_at) FROM files").get, conn.execute("SELECT max(rowid) FROM files").get)
+        with self._lock:
+            self._stamp = (now, stamp)
+        return stamp
 
     def _locate(self, path: str) -> tuple[str | None, str, bool]:
         """(root, path relative to it, root is a git work tree)."""
@@ -385,6 +397,19 @@ class BlameService:
     # ------------------------------------------------------------------ presentation
     def describe(self, w: Writer) -> dict[str, Any]:
         """A writer with what people read: the turn's prompt, the log line, the link to the event."""
+        key = (w.session_id, w.file_id, w.seq, w.path, w.ts)
+        with self._lock:
+            hit = self._described.get(key)
+        if hit is not None:
+            return dict(hit)
+        d = self._describe(w)
+        with self._lock:
+            self._described[key] = d
+            while len(self._described) > 4096:
+                self._described.popitem(last=False)
+        return dict(d)
+
+    def _describe(self, w: Writer) -> dict[str, Any]:
         conn = self.app.db().conn
         prompt = edits_store.turn_prompt(conn, w.session_id, w.turn)
         line = edits_store.event_line(conn, w.file_id, w.seq)
@@ -462,6 +487,14 @@ def report(app: App, path: str, text: str | None = None, line: int | None = None
         "attributed": fb.attributed, "sessions": fb.sessions,
         "writers": [index.get(w.session_id) if w is not None else None for w in fb.lines], "writer": writer,
     }
+
+
+def hover_info(app: App, path: str, text: str | None, line: int) -> tuple[dict[str, Any] | None, int, str]:
+    """What a hover needs: the line's writer (described), how many sessions edited the file, its path."""
+    svc = service(app)
+    fb = svc.file(path, text)
+    w = fb.lines[line] if 0 <= line < len(fb.lines) else None
+    return (svc.describe(w) if w is not None else None), len(fb.sessions), fb.rel
 
 
 def lens_title(sessions: list[dict[str, Any]], now: float | None = None) -> str | None:

@@ -105,12 +105,19 @@ class SourceDocuments(DocumentProvider):
             return None
 
     async def hover(self, ls: SessionLensServer, path: str, position: T.Position) -> T.Hover | None:
-        rep = await self._report(ls, path, position.line)
-        if not rep or not rep["writer"]:
+        if not self._in_workspace(ls, path):
             return None
-        w = rep["writer"]
-        md = blame_service.hover_markdown(w, open_link(ls, w["link"]), others=len(rep["sessions"]) - 1,
-                                            current=rep["rel"])
+        text = ls.read_document(path)
+        if text is None:
+            return None
+        try:
+            w, n_sessions, rel = await ls.run(blame_service.hover_info, ls.app, path, text, position.line)
+        except OSError as e:
+            log.debug("blame of %s: %s", path, e)
+            return None
+        if w is None:
+            return None
+        md = blame_service.hover_markdown(w, open_link(ls, w["link"]), others=n_sessions - 1, current=rel)
         line = position.line
         return T.Hover(contents=T.MarkupContent(kind=T.MarkupKind.Markdown, value=md),
                        range=T.Range(start=T.Position(line=line, character=0), end=T.Position(line=line + 1, character=0)))
