@@ -932,6 +932,23 @@ def run_scale(args: argparse.Namespace, work: Path, rg: str | None) -> dict[str,
 
 
 # ---------------------------------------------------------------------------------------- main
+class _Saved(dict):
+    """The results, written to ``path`` after every benchmark (a run stopped halfway keeps what it measured:
+    ``--resume`` goes on from there, ``--report-only`` writes the report from it)."""
+
+    def __init__(self, path: Path, *a: Any, **kw: Any):
+        super().__init__(*a, **kw)
+        self.path = path
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(self, indent=2))
+
+
+#: benchmark name (``--only``) -> its key in the results
+RESULT_KEY = {"shapes": "shapes", "index": "corpora", "main": "index"}
+
 DEFAULT_ONLY = "shapes,index,main,rescan,search,lsp,cost,otlp,rollout"
 
 
@@ -951,6 +968,7 @@ def main(argv: list[str] | None = None) -> int:
                                                      "tests/perf/scale-results.json and shown in RESULTS.md and the README")
     ap.add_argument("--scale-rg", action="store_true", help="with --scale: also time ripgrep over the raw files (slow)")
     ap.add_argument("--keep", action="store_true", help="keep the scale / rollout corpora and stores")
+    ap.add_argument("--resume", action="store_true", help="keep the figures already in --out and run only the missing benchmarks")
     ap.add_argument("--report-only", action="store_true", help="run nothing: write RESULTS.md and the README table again from "
                                                               "--out (the last run's JSON) and the last scale report")
     ap.add_argument("--no-markdown", action="store_true", help="do not rewrite tests/perf/RESULTS.md nor the README table")
@@ -980,12 +998,16 @@ def main(argv: list[str] | None = None) -> int:
             update_readme(results)
         say(f"\nwrote {scale_out}")
         return 0
-    results: dict[str, Any] = {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
-        "command": command,
-        "load_start": load(),
-    }
+    results: dict[str, Any] = _Saved(args.out)
+    if args.resume and args.out.exists():
+        dict.update(results, json.loads(args.out.read_text()))
+        done = {name for name in only if RESULT_KEY.get(name, name) in results}
+        say(f"resuming {args.out}: {', '.join(sorted(done)) or 'nothing'} measured already")
+        only -= done
+        results["command"] = f"{results.get('command', command)}; then {command}"
+    else:
+        results.update({"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
+                        "command": command, "load_start": load()})
     say(f"machine: {results['machine']}, load {results['load_start']}")
     rg = ensure_ripgrep() if "search" in only else None
     if "search" in only and not rg:
@@ -1031,8 +1053,6 @@ def main(argv: list[str] | None = None) -> int:
         if "lsp" in only:
             say(f"LSP latencies (load {load()}) ...")
             results["lsp"] = bench_lsp(corpus, home, rounds=5)
-    if "rollout" in only and parse_size(args.rollout or "0"):
-        results["rollout"] = bench_rollout(args, work)
     for mod in mods:
         name = module_name(mod)
         if name in only:
@@ -1042,6 +1062,8 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as e:  # noqa: BLE001 - one module failing must not lose the others' figures
                 say(f"  {name} failed: {type(e).__name__}: {e}")
                 results[name] = {"error": f"{type(e).__name__}: {e}"}
+    if "rollout" in only and parse_size(args.rollout or "0"):  # the longest, last
+        results["rollout"] = bench_rollout(args, work)
     results["load_end"] = load()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))

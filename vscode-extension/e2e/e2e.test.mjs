@@ -1056,6 +1056,36 @@ async function startFakeAnthropic(text) {
   return { url: `http://127.0.0.1:${server.address().port}`, requests, close };
 }
 
+/** Sets a string setting in the Settings editor (User), as a user does. */
+async function setSetting(id, value) {
+  const page = ctx.page;
+  const editor = page.locator('.settings-editor');
+  if (!(await editor.isVisible())) {
+    await runCommand('Preferences: Open User Settings');
+    await editor.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  }
+  await editor.locator('.search-container .monaco-editor').first().click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(id);
+  const field = editor.locator('.setting-item-contents', { hasText: id.split('.').pop().replace(/([a-z])([A-Z])/g, '$1 $2') })
+    .locator('.setting-item-control input, .setting-item-control textarea').first();
+  await field.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  await field.fill(value);
+  await page.keyboard.press('Tab');
+  await page.waitForTimeout(1_000); // the editor writes the setting after a short pause
+}
+
+/** How many times the extension started the server so far (its output channel's log). */
+function serverStarts() {
+  const logs = join(ctx.userData, 'logs');
+  const walk = (dir) => readdirSync(dir).flatMap((name) => {
+    const full = join(dir, name);
+    return statSync(full).isDirectory() ? walk(full) : [full];
+  });
+  const files = existsSync(logs) ? walk(logs).filter((f) => /Session Lens/.test(basename(f))) : [];
+  return files.reduce((n, f) => n + (readFileSync(f, 'utf8').match(/\] Using Python /g) ?? []).length, 0);
+}
+
 /** The text of the Markdown preview (a webview) that shows `pattern`; fails when none does. */
 async function previewText(pattern) {
   const text = await waitForWebviewText(pattern, 120_000);
@@ -1074,13 +1104,22 @@ test('(n) AI coach answers open as a rendered preview with no escaped entities',
   assert.ok(ctx.serverUp, 'the server is not up (see the status bar step)');
   const fake = await startFakeAnthropic(COACH_ANSWER);
   try {
-    // the coach talks to the loopback fake (a gateway URL, as a user behind one sets it); the key goes
-    // through the command a user runs (VS Code secret storage)
-    const settingsFile = join(ctx.userData, 'User', 'settings.json');
-    const settings = JSON.parse(readFileSync(settingsFile, 'utf8'));
-    writeFileSync(settingsFile, JSON.stringify({ ...settings, 'sessionlens.llm.baseUrl': fake.url, 'sessionlens.llm.model': 'fake-coach-model' }, null, 2));
+    // the coach talks to the loopback fake (a gateway URL, as a user behind one sets it, in the Settings
+    // editor: settings.json written behind the editor's back is not noticed here); the key goes through
+    // the command a user runs (VS Code secret storage)
+    const starts = serverStarts();
     await runCommand('View: Close All Editors');
-    await ctx.page.waitForTimeout(3_000); // the extension restarts the server on a settings change
+    await step('coach-settings', async () => {
+      await setSetting('sessionlens.llm.baseUrl', fake.url); // the model stays the server's default: the fake answers any
+    });
+    await ctx.page.keyboard.press('Escape');
+    await runCommand('View: Close All Editors');
+    // the extension restarts the server on a settings change: wait for the new server's start
+    const until = Date.now() + 90_000;
+    while (serverStarts() <= starts && Date.now() < until) {
+      await ctx.page.waitForTimeout(500);
+    }
+    assert.ok(serverStarts() > starts, 'the server restarted with the new llm settings');
     await ctx.page.locator('.statusbar-item', { hasText: /\b[1-9]\d* sessions?\b/ }).first().waitFor({ state: 'visible', timeout: 150_000 });
     await runCommand('Session Lens: Set Anthropic API Key');
     const input = await quickInput();

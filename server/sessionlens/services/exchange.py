@@ -248,7 +248,7 @@ def import_jsonl(app: App, path: Path, *, lock_timeout: float | None = None) -> 
                        for u in usage],
                 state=ParserState(offset=0, line=max((e.seq for e in evs), default=0)),
             )
-            with db.conn:
+            with db.transaction():
                 file_id = db.ensure_file(fpath)
                 prepared = prepare_parse(
                     file_id, result, project=info.project, project_name=Path(info.project).name if info.project else None,

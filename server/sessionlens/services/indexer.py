@@ -130,7 +130,7 @@ class ProjectResolver:
     folder name) when it is an ancestor of the cwd; else the deepest known project root above
     the cwd (another session's); else the cwd itself."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._cache: dict[tuple[str, str | None], str] = {}
         self._roots: set[str] = set()
 
