@@ -129,3 +129,10 @@ def test_lines_that_look_like_headers_inside_a_hunk_are_content():
     # a real two-file diff: the second header starts once the first hunk has its declared lines
     two = hunks_of(_patch("--- a/x.py\n+++ b/x.py\n@@ -1,1 +1,1 @@\n-a = 1\n+a = 2\n--- a/y.py\n+++ b/y.py\n@@ -1 +1 @@\n-b = 1\n+b = 2"))
     assert [(h.path, h.lines) for h in two] == [("x.py", ["a = 2"]), ("y.py", ["b = 2"])]
+
+
+def test_huge_old_new_blocks_are_compared_as_sets():
+    old = "\n".join(f"-line {i}" for i in range(3000))
+    new = "\n".join(f"+line {i}" for i in range(3000)) + "\n+brand new"
+    [h] = hunks_of(_patch(f"--- /r/big\n+++ /r/big\n@@\n{old}\n{new}", files=["/r/big"]))
+    assert h.lines == ["brand new"]

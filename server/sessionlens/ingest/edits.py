@@ -34,8 +34,10 @@ from sessionlens.agents.common import TRUNCATION_MARK
 from sessionlens.models.session import Event, EventKind
 
 #: bump when the rows built from the same events change (the store rebuilds its edits from its events)
-EDITS_VERSION = 1
+EDITS_VERSION = 2
 
+#: "old block, new block" edits larger than this (lines x lines) are compared as sets, not diffed
+_DIFF_CELLS = 2_000_000
 #: at most this many produced lines are kept per hunk (a generated file of a million lines is no blame)
 MAX_LINES = 20_000
 
@@ -99,6 +101,13 @@ def _produced(old: list[str], new: list[str]) -> tuple[list[str], int | None]:
         return new, 0 if new else None
     out: list[str] = []
     first: int | None = None
+    if len(old) * len(new) > _DIFF_CELLS:  # huge blocks (or a hostile log): lines not in the old block
+        seen = {normalize(x) for x in old}
+        for j, x in enumerate(new):
+            if normalize(x) not in seen:
+                first = j if first is None else first
+                out.append(x)
+        return out, first
     sm = difflib.SequenceMatcher(None, [normalize(x) for x in old], [normalize(x) for x in new], autojunk=False)
     for tag, _i1, _i2, j1, j2 in sm.get_opcodes():
         if tag in ("replace", "insert"):
