@@ -373,6 +373,22 @@ class BlameService:
                 self._cache.popitem(last=False)
         return fb
 
+    def sessions_of(self, path: str) -> tuple[str, list[dict[str, Any]]]:
+        """The file's repository-relative path and the sessions that edited it (no matching, no
+        git blame: what the lens shows, cheap on every keystroke)."""
+        path = os.path.abspath(path)
+        conn = self.app.db().conn
+        root, rel, is_git = self._locate(path)
+        names = self._names(conn, root, rel, is_git)
+        out = edits_store.sessions_for_paths(conn, names) if edits_store.any_for_paths(conn, names) else []
+        for s in out:
+            s["agent_label"] = agent_registry.label(s["agent"])
+            s["title"] = mask_text(s["title"])
+            s["last"] = _iso(s["last"])
+            s["first"] = _iso(s["first"])
+            s["link"] = session_link(s["session_id"])
+        return rel, out
+
     @staticmethod
     def _writer(e: _Edit) -> Writer:
         r = e.row
