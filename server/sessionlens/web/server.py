@@ -257,7 +257,8 @@ async def session_page(request: web.Request) -> web.Response:
             f'<span class="live" id="live" data-session="{H.esc(s["id"])}" data-after="{v["last_seq"]}">live</span></div>'
             f'{probs}<div id="transcript">{v["body"]}</div>')
     if ctx.hub is None:  # agent blame: the files this session edited, when they are here
-        body = (await ctx.run(web_blame.files_bar, ctx.app, s["id"])) + body
+        bar = await ctx.run(web_blame.files_bar, ctx.app, s["id"])
+        body = body.replace("</div>", "</div>" + bar, 1)  # under the session bar
     return page(request, s.get("title") or s["id"], body, transcript=True)
 
 
