@@ -119,3 +119,20 @@ def test_corpus_edits_resolve_against_their_sessions(corpus):
     assert row[11] == "f997532faee8964c9a3b194f6997f4049551eede"  # the commit from session_meta
     assert line_hash("Footer note: The office cactus applauds politely.") in unpack_hashes(row[10])
     assert set(seen) == {"claude", "codex", "pi"}
+
+
+def test_lines_that_look_like_headers_inside_a_hunk_are_content():
+    # an SQL comment removed and a "++" line added: inside the hunk they are lines, not file headers
+    ev = _patch("--- /r/q.sql\n+++ /r/q.sql\n@@\n-- old comment\n-SELECT 1;\n++ new comment\n+SELECT 2;", files=["/r/q.sql"])
+    [h] = hunks_of(ev)
+    assert h.path == "/r/q.sql" and h.lines == ["+ new comment", "SELECT 2;"]
+    # a real two-file diff: the second header starts once the first hunk has its declared lines
+    two = hunks_of(_patch("--- a/x.py\n+++ b/x.py\n@@ -1,1 +1,1 @@\n-a = 1\n+a = 2\n--- a/y.py\n+++ b/y.py\n@@ -1 +1 @@\n-b = 1\n+b = 2"))
+    assert [(h.path, h.lines) for h in two] == [("x.py", ["a = 2"]), ("y.py", ["b = 2"])]
+
+
+def test_huge_old_new_blocks_are_compared_as_sets():
+    old = "\n".join(f"-line {i}" for i in range(3000))
+    new = "\n".join(f"+line {i}" for i in range(3000)) + "\n+brand new"
+    [h] = hunks_of(_patch(f"--- /r/big\n+++ /r/big\n@@\n{old}\n{new}", files=["/r/big"]))
+    assert h.lines == ["brand new"]

@@ -143,3 +143,34 @@ def test_attribute_is_pure_and_prefers_the_newest_allowed_writer():
     assert got[0] is not None and got[0].row.session_id == "old"
     early = [blame._BlameLine("c" * 40, 50, "f.py")]  # committed before either session began
     assert blame.attribute(["value = compute()"], rows, early) == [None]
+
+
+def test_real_corpus_edits_blame_a_checkout_of_their_file(corpus, tmp_path):
+    """The corpus's Claude and Codex crud sessions both edited a JOKE.md of their repository: a checkout
+    of that file elsewhere (no git) gets each line from the session whose edit wrote it."""
+    from sessionlens import ingest
+    from sessionlens.models import EventKind
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for rel in ("claude/agentlogs/crud.jsonl", "codex/agentlogs/crud.jsonl"):
+        shutil.copyfile(corpus / rel, logs / rel.replace("/", "__"))
+    app = make_app(tmp_path / "home")
+    app.index([str(logs)])
+    claude = ingest.parse_file(str(corpus / "claude/agentlogs/crud.jsonl"))
+    codex = ingest.parse_file(str(corpus / "codex/agentlogs/crud.jsonl"))
+    write = next(e for e in claude.events if e.kind is EventKind.PATCH and e.tool == "Write")
+    written = [ln[1:] for ln in (write.text or "").split("\n")[3:]]  # the "+" lines after the headers
+    patched = "Footer note: The office cactus applauds politely."
+    ws = tmp_path / "checkout"
+    ws.mkdir()
+    (ws / "JOKE.md").write_text("\n".join([written[0], "A line nobody's session wrote.", patched]) + "\n")
+    app.workspace_folders = [str(ws)]
+    try:
+        fb = blame.service(app).file(str(ws / "JOKE.md"))
+    finally:
+        app.close()
+    assert fb.rel == "JOKE.md" and not fb.git
+    got = [w.session_id if w else None for w in fb.lines]
+    assert got == [claude.session.id, None, codex.session.id]
+    assert fb.lines[0].tool == "Write" and fb.lines[2].tool == "apply_patch"  # type: ignore[union-attr]

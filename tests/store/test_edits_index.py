@@ -126,3 +126,18 @@ def test_the_rebuild_waits_for_a_free_writer(tmp_path):
         holder.close()
     assert _rows(home)  # the next opening builds it
     st.close()
+
+
+def test_an_imported_session_brings_its_edits(tmp_path):
+    """A teammate's export (JSON Lines) imported into another store: its edits match like indexed ones."""
+    from sessionlens import cli
+
+    fx = blame_repo.build(tmp_path / "fx")
+    home = tmp_path / "home"
+    index(home, fx.logs)
+    want = sorted((r[4], r[5], r[6], r[10], r[11]) for r in _rows(home))
+    out = tmp_path / "team.jsonl"
+    assert cli.main(["export", "--all", "--format", "jsonl", "-o", str(out), "--home", str(home)]) == 0
+    assert cli.main(["import", str(out), "--home", str(tmp_path / "other")]) == 0
+    got = sorted((r[4], r[5], r[6], r[10], r[11]) for r in _rows(tmp_path / "other"))
+    assert got == want

@@ -1166,3 +1166,52 @@ test('(n) AI coach answers open as a rendered preview with no escaped entities',
     await fake.close();
   }
 });
+
+test('(o) agent blame: a hover names the session that wrote a line, its link opens the transcript at the edit', { skip, timeout: 2 * STEP_TIMEOUT }, async () => {
+  assert.ok(ctx.serverUp, 'the server is not up (see the status bar step)');
+  // a scripted git repository inside the workspace, with the Claude and Codex sessions that edited it
+  const made = spawnSync(PYTHON, ['-m', 'sessionlens.samples.blame_repo', join(ctx.ws, 'blame')], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(made.status, 0, made.stderr);
+  const fx = JSON.parse(made.stdout);
+  const config = join(fx.repo, 'src', 'config.py');
+  const lines = readFileSync(config, 'utf8').split('\n');
+  const target = lines.indexOf('# the number of attempts before giving up'); // written in the second turn of session A
+  assert.ok(target >= 0, 'the scripted file has the line session A wrote');
+  await runCommand('Session Lens: Reindex');
+  await ctx.page.locator('.statusbar-item', { hasText: /\b([5-9]|\d\d+) sessions?\b/ }).first().waitFor({ state: 'visible', timeout: 120_000 });
+  await step('blame-hover', async () => {
+    await quickOpen('blame/demo/src/config.py', 'config.py');
+    await ctx.page.locator('.monaco-editor .view-lines').first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    // the lens at the top of the file counts the sessions that edited it
+    const lens = ctx.page.locator('.contentWidgets .codelens-decoration, .codelens-decoration', { hasText: /edited in 2 agent sessions, last/ }).first();
+    await lens.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    const hover = ctx.page.locator('.monaco-hover', { hasText: /Claude Code · 2026-02-09 · turn 2/ }).first();
+    const row = ctx.page.locator('.view-line', { hasText: 'the number of attempts before giving up' }).first();
+    const until = Date.now() + UI_TIMEOUT;
+    while (!(await hover.isVisible()) && Date.now() < until) {
+      await ctx.page.mouse.move(0, 0);
+      await row.hover({ position: { x: 60, y: 6 } });
+      await hover.waitFor({ state: 'visible', timeout: 5_000 }).catch(() => undefined);
+    }
+    const text = await hover.innerText();
+    assert.match(text, /Claude Code · 2026-02-09 · turn 2: Document the config module · Edit of config\.py/);
+    assert.match(text, /Open the transcript at this edit/);
+  });
+  await step('blame-link-opens-transcript', async () => {
+    const hover = ctx.page.locator('.monaco-hover', { hasText: /Open the transcript at this edit/ }).first();
+    await hover.locator('a', { hasText: 'Open the transcript at this edit' }).click();
+    const frame = await transcriptFrame('Document the config module');
+    // the transcript scrolled to the Edit event of the link (its log line) and opened it
+    const log = readFileSync(fx.sessions['5a1e0001-aaaa-4aaa-8aaa-000000000001'], 'utf8').split('\n');
+    const editLine = log.findIndex((t) => t.includes('MAX_ATTEMPTS = RETRIES + 1') && t.includes('"name": "Edit"')) + 1;
+    assert.ok(editLine > 0, 'the Edit is in the log');
+    const where = await frame.waitForFunction((id) => {
+      const el = document.getElementById(id);
+      if (!el) return false;
+      const r = el.getBoundingClientRect();
+      return r.top >= -5 && r.top < window.innerHeight ? { top: r.top, text: el.innerText.slice(0, 200) } : false;
+    }, `e${editLine}`, { timeout: UI_TIMEOUT });
+    const seen = await where.jsonValue();
+    assert.match(seen.text, /Edit|config\.py/, `the revealed event is the Edit (${seen.text})`);
+  });
+});

@@ -34,8 +34,10 @@ from sessionlens.agents.common import TRUNCATION_MARK
 from sessionlens.models.session import Event, EventKind
 
 #: bump when the rows built from the same events change (the store rebuilds its edits from its events)
-EDITS_VERSION = 1
+EDITS_VERSION = 2
 
+#: "old block, new block" edits larger than this (lines x lines) are compared as sets, not diffed
+_DIFF_CELLS = 2_000_000
 #: at most this many produced lines are kept per hunk (a generated file of a million lines is no blame)
 MAX_LINES = 20_000
 
@@ -99,6 +101,13 @@ def _produced(old: list[str], new: list[str]) -> tuple[list[str], int | None]:
         return new, 0 if new else None
     out: list[str] = []
     first: int | None = None
+    if len(old) * len(new) > _DIFF_CELLS:  # huge blocks (or a hostile log): lines not in the old block
+        seen = {normalize(x) for x in old}
+        for j, x in enumerate(new):
+            if normalize(x) not in seen:
+                first = j if first is None else first
+                out.append(x)
+        return out, first
     sm = difflib.SequenceMatcher(None, [normalize(x) for x in old], [normalize(x) for x in new], autojunk=False)
     for tag, _i1, _i2, j1, j2 in sm.get_opcodes():
         if tag in ("replace", "insert"):
@@ -131,39 +140,50 @@ def _unified(text: str, fallback: str | None) -> list[Hunk]:
             hunks.append(Hunk(path=path, op=op, lines=lines[:MAX_LINES], start=start))
         cur = None
 
+    def header_ok() -> bool:
+        # a "--- x" / "+++ x" line is a file header outside a hunk, or after a real diff's hunk has
+        # all its declared lines (inside a hunk it is a removed "-- x" / added "++ x" line)
+        return cur is None or (cur["left"] is not None and cur["left"][0] <= 0 and cur["left"][1] <= 0)
+
     for ln in text.split("\n"):
-        if ln.startswith("+++ ") and (cur is None or not cur["plus"] and not cur["minus"]):
+        if ln.startswith(("+++ ", "--- ")) and header_ok():
             flush()
             p = ln[4:].strip()
+            pre = "b/" if ln.startswith("+") else "a/"
             if p and p not in ("/dev/null", "?"):
-                path = p.removeprefix("b/") if p.startswith("b/") and not p.startswith("b//") else p
-            continue
-        if ln.startswith("--- ") and (cur is None or not cur["plus"] and not cur["minus"]):
-            flush()
-            p = ln[4:].strip()
-            if p and p not in ("/dev/null", "?"):
-                path = p.removeprefix("a/") if p.startswith("a/") and not p.startswith("a//") else p
+                path = p[2:] if p.startswith(pre) and not p.startswith(pre + "/") else p
             continue
         if ln.startswith("@@"):
             flush()
             m = _UNIFIED_HUNK.match(ln)
-            cur = {"new_file": ln.startswith("@@ new file"), "start": int(m.group(3)) if m else None,
+            left = None
+            if m:
+                left = [int(m.group(2)) if m.group(2) is not None else 1, int(m.group(4)) if m.group(4) is not None else 1]
+            cur = {"new_file": ln.startswith("@@ new file"), "start": int(m.group(3)) if m else None, "left": left,
                    "context": False, "minus": [], "plus": [], "plus_at": None, "line": int(m.group(3)) if m else None}
             continue
         if cur is None:
             continue
+        left = cur["left"]
         if ln.startswith("+"):
             if cur["line"] is not None and cur["plus_at"] is None:
                 cur["plus_at"] = cur["line"]
             cur["plus"].append(ln[1:])
             if cur["line"] is not None:
                 cur["line"] += 1
+            if left is not None:
+                left[1] -= 1
         elif ln.startswith("-"):
             cur["minus"].append(ln[1:])
+            if left is not None:
+                left[0] -= 1
         elif ln.startswith(" "):
             cur["context"] = True
             if cur["line"] is not None:
                 cur["line"] += 1
+            if left is not None:
+                left[0] -= 1
+                left[1] -= 1
         elif ln.startswith("\\"):
             continue
     flush()

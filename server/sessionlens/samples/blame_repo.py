@@ -276,3 +276,20 @@ def build(dest: Path) -> Fixture:
 
 def writer_of(fx: Fixture, rel: str, line0: int) -> str | None:
     return fx.expected[rel][line0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m sessionlens.samples.blame_repo DEST``: write the fixture, print it as JSON."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        sys.stderr.write("usage: python -m sessionlens.samples.blame_repo DEST\n")
+        return 2
+    fx = build(Path(args[0]))
+    print(json.dumps({"repo": str(fx.repo), "logs": str(fx.logs), "expected": fx.expected, "sessions": fx.sessions}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -49,6 +49,7 @@ GIT_TIMEOUT_S = 10.0
 #: a commit's time and an edit's time may disagree by this much (clocks, second resolution)
 CLOCK_SLACK_S = 2.0
 _CACHE_FILES = 64
+STAMP_TTL_S = 1.0
 _UNCOMMITTED = "0" * 40
 
 
@@ -149,7 +150,7 @@ class _BlameLine:
 
 def git_blame(root: str, rel: str, text: str) -> list[_BlameLine] | None:
     """``git blame --porcelain`` of the file with the editor's ``text`` (None: no git, or not tracked)."""
-    out = _git(root, "blame", "--porcelain", "-M", "--contents", "-", "--", rel, stdin=text.encode("utf-8", "replace"))
+    out = _git(root, "blame", "--porcelain", "--contents", "-", "--", rel, stdin=text.encode("utf-8", "replace"))
     if out is None:
         return None
     info: dict[str, dict[str, Any]] = {}
@@ -276,10 +277,21 @@ class BlameService:
         self.app = app
         self._cache: OrderedDict[str, tuple[tuple, FileBlame]] = OrderedDict()
         self._renames: dict[str, tuple[tuple, dict[str, set[str]]]] = {}
+        self._described: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+        self._stamp: tuple[float, tuple] = (0.0, ())
         self._lock = threading.Lock()
 
     def _store_stamp(self, conn) -> tuple:
-        return (conn.execute("SELECT max(indexed_at) FROM files").get, conn.execute("SELECT count(*) FROM edits").get)
+        """What changes when an indexing pass wrote (looked at most once a second: a hover stays a lookup)."""
+        now = time.monotonic()
+        with self._lock:
+            at, stamp = self._stamp
+        if now - at < STAMP_TTL_S and stamp:
+            return stamp
+        stamp = (conn.execute("SELECT max(indexed_at) FROM files").get, conn.execute("SELECT max(rowid) FROM files").get)
+        with self._lock:
+            self._stamp = (now, stamp)
+        return stamp
 
     def _locate(self, path: str) -> tuple[str | None, str, bool]:
         """(root, path relative to it, root is a git work tree)."""
@@ -361,6 +373,22 @@ class BlameService:
                 self._cache.popitem(last=False)
         return fb
 
+    def sessions_of(self, path: str) -> tuple[str, list[dict[str, Any]]]:
+        """The file's repository-relative path and the sessions that edited it (no matching, no
+        git blame: what the lens shows, cheap on every keystroke)."""
+        path = os.path.abspath(path)
+        conn = self.app.db().conn
+        root, rel, is_git = self._locate(path)
+        names = self._names(conn, root, rel, is_git)
+        out = edits_store.sessions_for_paths(conn, names) if edits_store.any_for_paths(conn, names) else []
+        for s in out:
+            s["agent_label"] = agent_registry.label(s["agent"])
+            s["title"] = mask_text(s["title"])
+            s["last"] = _iso(s["last"])
+            s["first"] = _iso(s["first"])
+            s["link"] = session_link(s["session_id"])
+        return rel, out
+
     @staticmethod
     def _writer(e: _Edit) -> Writer:
         r = e.row
@@ -385,6 +413,19 @@ class BlameService:
     # ------------------------------------------------------------------ presentation
     def describe(self, w: Writer) -> dict[str, Any]:
         """A writer with what people read: the turn's prompt, the log line, the link to the event."""
+        key = (w.session_id, w.file_id, w.seq, w.path, w.ts)
+        with self._lock:
+            hit = self._described.get(key)
+        if hit is not None:
+            return dict(hit)
+        d = self._describe(w)
+        with self._lock:
+            self._described[key] = d
+            while len(self._described) > 4096:
+                self._described.popitem(last=False)
+        return dict(d)
+
+    def _describe(self, w: Writer) -> dict[str, Any]:
         conn = self.app.db().conn
         prompt = edits_store.turn_prompt(conn, w.session_id, w.turn)
         line = edits_store.event_line(conn, w.file_id, w.seq)
@@ -464,6 +505,14 @@ def report(app: App, path: str, text: str | None = None, line: int | None = None
     }
 
 
+def hover_info(app: App, path: str, text: str | None, line: int) -> tuple[dict[str, Any] | None, int, str]:
+    """What a hover needs: the line's writer (described), how many sessions edited the file, its path."""
+    svc = service(app)
+    fb = svc.file(path, text)
+    w = fb.lines[line] if 0 <= line < len(fb.lines) else None
+    return (svc.describe(w) if w is not None else None), len(fb.sessions), fb.rel
+
+
 def lens_title(sessions: list[dict[str, Any]], now: float | None = None) -> str | None:
     """``edited in 4 agent sessions, last 2 days ago`` (None when no session edited the file)."""
     if not sessions:
@@ -479,3 +528,56 @@ def hover_markdown(d: dict[str, Any], link: str, others: int = 0, current: str |
     if others:
         out[-1] += f" · {others} other session{'s' if others != 1 else ''} edited this file"
     return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------- the web UI
+def known_file(repo: str | None, rel: str) -> str | None:
+    """The file an edit named, when it exists on this machine in a git work tree rooted where the
+    session's repository was (no other file is ever shown: a log's paths are data)."""
+    if not repo or not os.path.isabs(repo) or rel.startswith("/") or ".." in rel.split("/"):
+        return None
+    path = os.path.normpath(os.path.join(repo, rel))
+    try:
+        real_root = os.path.realpath(repo)
+        real = os.path.realpath(path)
+    except (OSError, ValueError):
+        return None
+    if not real.startswith(real_root.rstrip("/") + "/") or not os.path.isfile(real):
+        return None
+    if repo_root(real) != real_root:
+        return None
+    return real
+
+
+def session_files(app: App, session_id: str) -> list[dict[str, Any]]:
+    """The files a session edited that exist in their repository here: ``{rel, file_id, seq, hunk}``."""
+    s = app.db().get_session(session_id)
+    if s is None or s.get("file_id") is None:
+        return []
+    out = []
+    for repo, rel, seq, hunk in edits_store.files_of(app.db().conn, s["file_id"]):
+        if known_file(repo, rel) is not None:
+            out.append({"rel": rel, "file_id": s["file_id"], "seq": seq, "hunk": hunk})
+    return out
+
+
+def blame_of_edit(app: App, file_id: int, seq: int, hunk: int) -> dict[str, Any] | None:
+    """The blame of the file one edit named (None: no such edit, or the file is not here)."""
+    at = edits_store.edit_at(app.db().conn, file_id, seq, hunk)
+    if at is None:
+        return None
+    path = known_file(*at)
+    if path is None:
+        return None
+    with open(path, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    rep = report(app, path, text)
+    lines = text.split("\n")
+    if lines and lines[-1] == "" and text.endswith("\n"):
+        lines.pop()
+    rep["text"] = lines
+    svc = service(app)
+    fb = svc.file(path, text)
+    rep["line_links"] = [(w.session_id, edits_store.event_line(app.db().conn, w.file_id, w.seq)) if w else None
+                         for w in fb.lines]
+    return rep

@@ -24,6 +24,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from sessionlens import __version__
 from sessionlens.coach.redact import redact, redact_obj
+from sessionlens.ingest.edits import edit_rows
 from sessionlens.models import Event, EventKind
 from sessionlens.models.export import (
     EXPORT_FORMAT,
@@ -255,6 +256,7 @@ def import_jsonl(app: App, path: Path, *, lock_timeout: float | None = None) -> 
                     usage_costs={u.key: (u.cost_usd, u.cost_known) for u in usage}, size=0, mtime_ns=0, head_len=0,
                     head_hash=None, parser_version=PARSER_VERSION,
                 )
+                prepared.edit_rows = edit_rows(evs, cwd=session.cwd, root=info.project, commit=session.git_commit)
                 written = db.write_prepared(prepared)
                 db.replace_findings(file_id, written, [
                     Finding(rule_id=f.finding.rule_id, severity=f.finding.severity, message=f.finding.message,

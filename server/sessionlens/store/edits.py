@@ -157,3 +157,16 @@ def ensure_current(store, events_of: EventsOf) -> None:
         log.info("edits index built from the stored sessions: %d rows", n)
     finally:
         store.lock.release()
+
+
+def files_of(conn, file_id: int) -> list[tuple[str, str, int, int]]:
+    """The files a log's session edited: ``(repo, path, seq, hunk)`` of each file's last edit, by path."""
+    return [(r[0], r[1], r[2], r[3]) for r in conn.execute(
+        "SELECT repo, path, max(seq), hunk FROM edits WHERE file_id=? AND repo IS NOT NULL AND op != 'delete'"
+        " GROUP BY repo, path ORDER BY path", (file_id,))]
+
+
+def edit_at(conn, file_id: int, seq: int, hunk: int) -> tuple[str | None, str] | None:
+    """``(repo, path)`` of one edit hunk."""
+    r = conn.execute("SELECT repo, path FROM edits WHERE file_id=? AND seq=? AND hunk=?", (file_id, seq, hunk)).fetchone()
+    return (r[0], r[1]) if r is not None else None

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-from typing import Any
 from urllib.parse import quote
 
 from lsprotocol import types as T
@@ -92,34 +91,29 @@ class SourceDocuments(DocumentProvider):
     async def did_save(self, ls: SessionLensServer, uri: str, path: str, version: int | None) -> None:
         return None
 
-    async def _report(self, ls: SessionLensServer, path: str, line: int | None = None) -> dict[str, Any] | None:
+    async def hover(self, ls: SessionLensServer, path: str, position: T.Position) -> T.Hover | None:
         if not self._in_workspace(ls, path):
             return None
         text = ls.read_document(path)
         if text is None:
             return None
         try:
-            return await ls.run(blame_service.report, ls.app, path, text, line)
+            w, n_sessions, rel = await ls.run(blame_service.hover_info, ls.app, path, text, position.line)
         except OSError as e:
             log.debug("blame of %s: %s", path, e)
             return None
-
-    async def hover(self, ls: SessionLensServer, path: str, position: T.Position) -> T.Hover | None:
-        rep = await self._report(ls, path, position.line)
-        if not rep or not rep["writer"]:
+        if w is None:
             return None
-        w = rep["writer"]
-        md = blame_service.hover_markdown(w, open_link(ls, w["link"]), others=len(rep["sessions"]) - 1,
-                                            current=rep["rel"])
+        md = blame_service.hover_markdown(w, open_link(ls, w["link"]), others=n_sessions - 1, current=rel)
         line = position.line
         return T.Hover(contents=T.MarkupContent(kind=T.MarkupKind.Markdown, value=md),
                        range=T.Range(start=T.Position(line=line, character=0), end=T.Position(line=line + 1, character=0)))
 
     async def code_lens(self, ls: SessionLensServer, path: str) -> list[T.CodeLens] | None:
-        rep = await self._report(ls, path)
-        if not rep:
+        if not self._in_workspace(ls, path) or not os.path.isfile(path):
             return None
-        title = blame_service.lens_title(rep["sessions"])
+        _rel, sessions = await ls.run(lambda: blame_service.service(ls.app).sessions_of(path))
+        title = blame_service.lens_title(sessions)
         if title is None:
             return None
         uri = convert.path_to_uri(path)
