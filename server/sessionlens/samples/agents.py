@@ -198,3 +198,151 @@ def write_qwen(path: Path, session_id: str = "69f0814a-0000-4000-8000-0000000000
     _write(path, "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows))
     return {"agent": "qwen", "session_id": session_id, "turns": 1, "tools": 1, "tool": "list_directory",
             "tokens": sum(a + b for a, b, _ in usage), "search": "files"}
+
+
+# ------------------------------------------------------------------------------------------ Copilot CLI
+def write_copilot_session_state(folder: Path, session_id: str = "07c40cd0-0000-4000-8000-000000000006") -> dict[str, Any]:
+    """A Copilot CLI session-state folder (``~/.copilot/session-state/<id>/``): ``events.jsonl`` of
+    ``{type, data, id, timestamp, parentId}`` events and the ``workspace.yaml`` sidecar (its ``summary`` is
+    the title).  The session ends without ``session.shutdown``: only its messages' output tokens are known."""
+    out_tokens = [120, 45]
+    title = "Break down the parser feature"
+    events: list[tuple[str, dict[str, Any]]] = [
+        ("session.start", {"sessionId": session_id, "version": 1, "producer": "copilot-agent", "copilotVersion": "1.0.10",
+                           "startTime": _ts(0), "context": {"cwd": "/home/dev/projects/copilot-app"}}),
+        ("session.model_change", {"newModel": "claude-sonnet-4.5"}),
+        ("user.message", {"content": "Break down the parser feature into tasks.", "attachments": []}),
+        ("assistant.turn_start", {"turnId": "0"}),
+        ("assistant.message", {"messageId": "m1", "content": "", "outputTokens": out_tokens[0], "toolRequests": [
+            {"toolCallId": "call_v1", "name": "view", "arguments": {"path": "/home/dev/projects/copilot-app/BACKLOG.md"}, "type": "function"}]}),
+        ("tool.execution_start", {"toolCallId": "call_v1", "toolName": "view",
+                                  "arguments": {"path": "/home/dev/projects/copilot-app/BACKLOG.md"}}),
+        ("tool.execution_complete", {"toolCallId": "call_v1", "model": "claude-sonnet-4.5", "success": True,
+                                     "result": {"content": "# Backlog\n- parser feature", "detailedContent": "# Backlog"}}),
+        ("assistant.message", {"messageId": "m2", "content": "Three tasks: tokenizer, parser, tests.", "outputTokens": out_tokens[1]}),
+        ("assistant.turn_end", {"turnId": "0"}),
+    ]
+    lines = []
+    for i, (kind, data) in enumerate(events):
+        lines.append({"type": kind, "data": data, "id": f"{session_id[:8]}-e{i}", "timestamp": _ts(i),
+                      "parentId": f"{session_id[:8]}-e{i - 1}" if i else None})
+    _write(folder / "events.jsonl", "".join(json.dumps(x, separators=(",", ":")) + "\n" for x in lines))
+    _write(folder / "workspace.yaml", f"id: {session_id}\ncwd: /home/dev/projects/copilot-app\nsummary: {title}\n"
+                                      f"summary_count: 0\ncreated_at: {_ts(0)}\nupdated_at: {_ts(len(events))}\n")
+    return {"agent": "copilot", "session_id": session_id, "title": title, "output": sum(out_tokens), "tool": "view"}
+
+
+def write_copilot_legacy(path: Path, session_id: str = "0b2a81da-0000-4000-8000-000000000007") -> dict[str, Any]:
+    """A legacy Copilot CLI session document (``~/.copilot/history-session-state/<id>.json``): a
+    ``timeline`` of user / copilot / tool_call_completed entries, pretty-printed."""
+    doc = {"sessionId": session_id, "startTime": _ts(0), "chatMessages": [], "timeline": [
+        {"id": "t0", "timestamp": _ts(0), "type": "info", "text": "Logged in as user: dev"},
+        {"id": "t1", "timestamp": _ts(1), "type": "user", "text": "Rename the project in Cargo.toml."},
+        {"id": "t2", "timestamp": _ts(2), "type": "copilot", "text": "Reading Cargo.toml first."},
+        {"type": "tool_call_completed", "id": "t3", "timestamp": _ts(3), "callId": "call_c1", "name": "str_replace_editor",
+         "toolTitle": "str_replace_editor", "intentionSummary": "view Cargo.toml",
+         "arguments": {"command": "view", "path": "/home/dev/projects/rusty/Cargo.toml"},
+         "result": {"type": "success", "log": "[package]\nname = \"rusty\""}},
+        {"id": "t4", "timestamp": _ts(4), "type": "copilot", "text": "Renamed the package."},
+    ]}
+    _write(path, json.dumps(doc, indent=2) + "\n")
+    return {"agent": "copilot", "session_id": session_id}
+
+
+# --------------------------------------------------------------------------------------------- OpenCode
+def write_opencode_storage(root: Path, session_id: str = "ses_sample0000000000000001") -> dict[str, Any]:
+    """A session of OpenCode's JSON storage tree under ``root`` (``storage/session/<project>/<ses>.json``,
+    ``storage/message/<ses>/<msg>.json``, ``storage/part/<msg>/<prt>.json``): a user text, an assistant
+    reply with a ``tool`` part (call and result in its ``state``) and a text part, with tokens and cost."""
+    st = root / "storage"
+    project = "1b360d97781e33ef17ec6beaa672e8c070003590"
+    title = "Update the readme"
+    t0 = _MS0
+    tokens = {"input": 900, "output": 70, "reasoning": 0, "cache": {"write": 0, "read": 300}}
+
+    def dump(p: Path, obj: dict[str, Any]) -> None:
+        _write(p, json.dumps(obj, indent=2) + "\n")
+
+    dump(st / "session" / project / f"{session_id}.json", {
+        "id": session_id, "projectID": project, "directory": "/home/dev/projects/site", "title": title,
+        "version": "0.15.0", "time": {"created": t0, "updated": t0 + 5000}})
+    user, asst = "msg_sample0001", "msg_sample0002"
+    dump(st / "message" / session_id / f"{user}.json", {
+        "id": user, "sessionID": session_id, "role": "user", "time": {"created": t0}})
+    dump(st / "part" / user / "prt_sample0001.json", {
+        "id": "prt_sample0001", "sessionID": session_id, "messageID": user, "type": "text",
+        "text": "Update the readme so it matches the code."})
+    dump(st / "message" / session_id / f"{asst}.json", {
+        "id": asst, "sessionID": session_id, "role": "assistant", "parentID": user, "modelID": "claude-sonnet-4-5",
+        "providerID": "anthropic", "mode": "build", "path": {"cwd": "/home/dev/projects/site", "root": "/home/dev/projects/site"},
+        "cost": 0.0042, "tokens": tokens, "time": {"created": t0 + 1000, "completed": t0 + 4000}})
+    dump(st / "part" / asst / "prt_sample0002.json", {
+        "id": "prt_sample0002", "sessionID": session_id, "messageID": asst, "type": "tool", "callID": "call_r1", "tool": "read",
+        "state": {"status": "completed", "input": {"filePath": "/home/dev/projects/site/README.md"},
+                  "output": "# Site\nOld readme text.", "title": "README.md", "metadata": {},
+                  "time": {"start": t0 + 1500, "end": t0 + 1600}}})
+    dump(st / "part" / asst / "prt_sample0003.json", {
+        "id": "prt_sample0003", "sessionID": session_id, "messageID": asst, "type": "text",
+        "text": "The readme now describes the build and the deploy steps.", "time": {"start": t0 + 3000, "end": t0 + 4000}})
+    return {"agent": "opencode", "session_id": session_id, "title": title, "search": "readme"}
+
+
+# -------------------------------------------------------------------------------- OpenCode (Go) and Crush
+_GOOSE_SCHEMA = """
+CREATE TABLE goose_db_version (id INTEGER PRIMARY KEY AUTOINCREMENT, version_id INTEGER NOT NULL,
+    is_applied INTEGER NOT NULL, tstamp TIMESTAMP DEFAULT (datetime('now')));
+CREATE TABLE sessions (id TEXT PRIMARY KEY, parent_session_id TEXT, title TEXT NOT NULL,
+    message_count INTEGER NOT NULL DEFAULT 0, prompt_tokens INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0, cost REAL NOT NULL DEFAULT 0.0,
+    updated_at INTEGER NOT NULL, created_at INTEGER NOT NULL, summary_message_id TEXT);
+CREATE TABLE files (id TEXT PRIMARY KEY, session_id TEXT NOT NULL, path TEXT NOT NULL, content TEXT NOT NULL,
+    version TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, UNIQUE(path, session_id, version));
+CREATE TABLE messages (id TEXT PRIMARY KEY, session_id TEXT NOT NULL, role TEXT NOT NULL, parts TEXT NOT NULL default '[]',
+    model TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, finished_at INTEGER{provider});
+"""
+
+
+def write_goose_db(path: Path, *, crush: bool = False, topic: str = "conversion") -> dict[str, Any]:
+    """The project-local database of the Go OpenCode (``.opencode/opencode.db``) or of Crush
+    (``.crush/crush.db``, which adds ``messages.provider``): goose-migrated ``sessions`` and ``messages``
+    whose ``parts`` are JSON lists of ``text``/``reasoning``/``tool_call``/``tool_result``/``finish``.
+    Two sessions (the first, on ``topic``, is the longer); the agent's own ``prompt_tokens``/``completion_tokens``/``cost`` per session."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    db = sqlite3.connect(path)
+    sessions = [("11111111-0000-4000-8000-000000000001", f"Add a {topic} helper", 1200, 90, 0.0125),
+                ("11111111-0000-4000-8000-000000000002", "Explain the build", 300, 20, 0.0031)]
+    try:
+        db.executescript(_GOOSE_SCHEMA.format(provider=", provider TEXT" if crush else ""))
+        t = 1_772_355_600  # seconds, as these agents store them
+        for n, (sid, title, prompt, completion, cost) in enumerate(sessions):
+            q = f"Write a {topic} function for bytes to megabytes." if n == 0 else "How do I build this project?"
+            parts: list[tuple[str, list[dict[str, Any]]]] = [
+                ("user", [{"type": "text", "data": {"text": q}}, {"type": "finish", "data": {"reason": "stop", "time": 0}}]),
+                ("assistant", [{"type": "reasoning", "data": {"thinking": "Look at the existing helpers first."}},
+                               {"type": "tool_call", "data": {"id": f"call_{n}", "name": "view", "type": "function", "finished": True,
+                                                              "input": json.dumps({"file_path": "/home/dev/utils/convert.go"})}},
+                               {"type": "finish", "data": {"reason": "tool_use", "time": t + 2}}]),
+                ("tool", [{"type": "tool_result", "data": {"tool_call_id": f"call_{n}", "name": "view", "content": "package utils",
+                                                           "metadata": "{}", "is_error": False}}]),
+                ("assistant", [{"type": "text", "data": {"text": f"Added the {topic} function to convert.go." if n == 0 else "Run go build ./..."}},
+                               {"type": "finish", "data": {"reason": "end_turn", "time": t + 4}}]),
+            ]
+            if n == 0:  # the first session is the longer one: a follow-up question
+                parts += [("user", [{"type": "text", "data": {"text": "Handle gigabytes too."}}]),
+                          ("assistant", [{"type": "text", "data": {"text": f"The {topic} function handles gigabytes now."}},
+                                         {"type": "finish", "data": {"reason": "end_turn", "time": t + 6}}])]
+            db.execute("INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?)",
+                       (sid, None, title, len(parts), prompt, completion, cost, t + 10 * n + 5, t + 10 * n, None))
+            for i, (role, p) in enumerate(parts):
+                row = (f"{sid[:8]}-m{n}{i}", sid, role, json.dumps(p), "claude-3.7-sonnet" if role == "assistant" else None,
+                       t + 10 * n + i, t + 10 * n + i, t + 10 * n + i)
+                if crush:
+                    db.execute("INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?)", (*row, "anthropic" if role == "assistant" else None))
+                else:
+                    db.execute("INSERT INTO messages VALUES (?,?,?,?,?,?,?,?)", row)
+        db.commit()
+    finally:
+        db.close()
+    return {"agent": "crush" if crush else "opencode-go", "sessions": len(sessions), "cost": sum(s[4] for s in sessions),
+            "search": topic}
