@@ -77,6 +77,7 @@ class FakeServer:
         self.indexing = False
         self.pending_paths: set[str] = set()
         self.full_pass_requested = False
+        self.pending_settled = False
         self.index_wakeup: asyncio.Event | None = None
         self.extra_paths: set[str] = set()
         self.last_status: dict[str, Any] = {}

@@ -32,6 +32,20 @@ CCUSAGE = {"18": "ccusage@18", "20": "ccusage@20.0.24"}
 SEARCH_WORDS = "regression test"  # two words (a phrase for ripgrep -F), frequent in the generated logs
 
 
+#: rows of run.py's target table (paths under ``results["cli"]``)
+TARGETS = [
+    ("CLI read command, slowest median (wall, process start included)", ("cli", "max_wall_ms"), "<=", 150, "ms"),
+    ("cost --by day: speed-up vs ccusage 20 daily", ("cli", "ccusage20", "speedup"), ">=", 10, "×"),
+    ("search command: speed-up vs rg -c -F", ("cli", "search_vs_rg"), ">=", 1, "×"),
+]
+
+
+def run(ctx) -> dict[str, Any]:
+    """run.py's hook: the main corpus's store and raw logs."""
+    assert ctx.home is not None and ctx.corpus is not None, "needs the main corpus and its store"
+    return bench_cli(ctx.home, Path(ctx.corpus["root"]), reps=7, say=ctx.say)
+
+
 # ------------------------------------------------------------------------------- running things
 def timed(cmd: list[str], *, env: dict[str, str] | None = None, cwd: str | None = None) -> tuple[float, float, int, bytes]:
     """Run ``cmd`` once: (wall seconds, CPU seconds of it and its children, exit code, stdout)."""
@@ -86,14 +100,16 @@ def ensure_ccusage(version: str, say=print) -> list[str] | None:
             say(f"ccusage {version} could not be installed: {r.stderr.strip()[-300:]}")
             return None
     native = prefix / "node_modules" / "@ccusage" / "ccusage-linux-x64" / "bin" / "ccusage"
-    if native.exists():  # ccusage 20 ships a native build: run it directly, as the launcher would
+    if native.exists():  # ccusage 20 ships a native build: run it directly (made executable, as its launcher does)
+        if not os.access(native, os.X_OK):
+            native.chmod(0o755)
         return [str(native)]
     return [str(bin_)]
 
 
 def ccusage_version(cmd: list[str]) -> str:
     try:
-        return subprocess.run([*cmd, "--version"], capture_output=True, text=True, timeout=60).stdout.strip()
+        return subprocess.run([*cmd, "--version"], capture_output=True, text=True, timeout=60).stdout.strip().removeprefix("ccusage ")
     except Exception:
         return "?"
 
@@ -129,6 +145,8 @@ def bench_cli(home: Path, corpus: Path, *, reps: int = 7, baselines: bool = True
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "server"), os.environ.get("PYTHONPATH", "")]),
            "NO_COLOR": "1", "COLUMNS": "120"}
     env.pop("SESSIONLENS_HOME", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: byte-code cached (compiled below), not compiled per run
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "server" / "sessionlens")], env=env, stdout=subprocess.DEVNULL)
     sl = [sys.executable, "-m", "sessionlens"]
     session = _a_session(home, env)
     res: dict[str, Any] = {"store_mb": round(sum(f.stat().st_size for f in home.rglob("*") if f.is_file()) / 1e6, 1),

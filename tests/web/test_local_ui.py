@@ -383,3 +383,24 @@ async def test_images_in_a_transcript_are_served_by_the_server(env, tmp_path):
                 assert (await s.get(bad)).status == 404, bad
     finally:
         await runner.cleanup()
+
+
+async def test_a_session_whose_log_was_deleted_is_marked_and_opens_from_the_store(tmp_path):
+    keep, gone = tmp_path / "logs" / "keep.jsonl", tmp_path / "logs" / "gone.jsonl"
+    write_claude_session(keep, prompt="this log stays")
+    sid = write_claude_session(gone, prompt="this log goes away", turns=2)
+    app = indexed_app(tmp_path / "home", tmp_path / "logs")
+    gone.unlink()
+    cfg = WebConfig(index_on_start=False)
+    runner, port = await start(app, cfg)
+    try:
+        async with signed_in(f"http://127.0.0.1:{port}", cfg) as s:
+            html = await (await s.get("/")).text()
+            rows = re.findall(r"<tr>.*?</tr>", html, re.S)
+            marked = [r for r in rows if "log deleted" in r]
+            assert len(marked) == 1 and "this log goes away" in marked[0], rows
+            page = await (await s.get(f"/s/{sid}")).text()
+            assert "no longer exists" in page and 'id="t2"' in page  # the whole transcript, from the store
+    finally:
+        await runner.cleanup()
+        app.close()

@@ -474,6 +474,34 @@ export function registerCommands(
     }
   });
 
+  // Agent blame: a hover's link opens the transcript at the edit; the lens lists the file's sessions.
+  register('sessionlens.ui.openLink', async (link?: string) => {
+    if (typeof link !== 'string' || !link.startsWith('sessionlens://')) {
+      throw new Error('not a session link');
+    }
+    const target = await server.executeCommand('sessionlens.resolveLink', { link });
+    await transcripts.showSession(target.session_id, target.session_id, toUri(target.uri, target.path), target.line);
+  });
+
+  register('sessionlens.ui.blameSessions', async (uri?: string) => {
+    const target = typeof uri === 'string' ? uri : vscode.window.activeTextEditor?.document.uri.toString();
+    if (!target) {
+      return;
+    }
+    const line = vscode.window.activeTextEditor?.selection.active.line;
+    const res = await server.executeCommand('sessionlens.blame', { uri: target, line: line ?? null });
+    const items = res.sessions.map((s) => ({
+      label: `${s.agent_label} · ${(s.last ?? '').slice(0, 10)}`,
+      description: `${s.lines} line(s) · ${s.edits} edit(s)`,
+      detail: s.title ?? s.session_id,
+      session: s,
+    }));
+    const pick = await vscode.window.showQuickPick(items, { title: `Agent sessions that edited ${res.rel}`, matchOnDetail: true });
+    if (pick) {
+      await transcripts.showSession(pick.session.session_id, pick.session.title ?? pick.session.session_id);
+    }
+  });
+
   register('sessionlens.ui.restartServer', () => server.restart());
 
   register('sessionlens.ui.addTeamHub', async () => {

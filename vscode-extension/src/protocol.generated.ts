@@ -28,6 +28,74 @@ export interface AskCoachParams {
   uri?: string | null;
 }
 
+export interface BlameParams {
+  /** 0-based line: also answer who wrote it */
+  line?: number | null;
+  /** a workspace source file */
+  uri: string;
+}
+
+export interface BlameResult {
+  /** lines attributed to some session */
+  attributed: number;
+  /** git history was used */
+  git: boolean;
+  line_count: number;
+  /** the repository-relative names the edits were looked up by (renames) */
+  names: string[];
+  path: string;
+  /** the file relative to its repository root (or workspace folder) */
+  rel: string;
+  root: string | null;
+  /** sessions that edited the file, most recent first */
+  sessions: BlameSession[];
+  /** the writer of `line`, when asked and known */
+  writer: BlameWriter | null;
+  /** per line (0-based), the index in `sessions` of its writer */
+  writers: Array<number | null>;
+  [key: string]: unknown;
+}
+
+export interface BlameSession {
+  agent: string;
+  agent_label: string;
+  /** edit events of the session that named this file */
+  edits: number;
+  first: string | null;
+  last: string | null;
+  /** current lines attributed to the session */
+  lines: number;
+  link: string;
+  session_id: string;
+  title: string | null;
+}
+
+/** The edit a line is attributed to. */
+export interface BlameWriter {
+  agent: string;
+  agent_label: string;
+  /** 1-based line of the edit event in its log (what the link opens) */
+  line: number;
+  /** sessionlens:// link of the edit event */
+  link: string;
+  log_path: string;
+  /** edit | write | add */
+  op: string;
+  /** the edited path, relative to the session's repository (maybe an earlier name) */
+  path: string;
+  /** the turn's prompt (masked) */
+  prompt: string | null;
+  /** the edit event's number in its log */
+  seq: number;
+  session_id: string;
+  title: string | null;
+  tool: string | null;
+  /** when the edit was made (ISO 8601, UTC) */
+  ts: string | null;
+  /** 0-based turn of the session */
+  turn: number | null;
+}
+
 export interface ClearConversationResult {
   ok: boolean;
   session_id: string;
@@ -96,6 +164,8 @@ export interface DocumentsResult {
   instructions: string[];
   /** session logs: outline, hovers, lenses, coach diagnostics */
   logs: string[];
+  /** workspace source files: agent blame hovers and lens */
+  sources: string[];
   [key: string]: unknown;
 }
 
@@ -429,6 +499,8 @@ export interface Commands {
   'sessionlens.addHub': { params: AddHubParams; result: AddHubResult };
   /** ask the coach about a session (streamed) */
   'sessionlens.askCoach': { params: AskCoachParams; result: StreamedMarkdownResult };
+  /** which agent session wrote each line of a workspace file */
+  'sessionlens.blame': { params: BlameParams; result: BlameResult };
   /** forget a session's coach conversation */
   'sessionlens.clearConversation': { params: ConversationParams; result: ClearConversationResult };
   /** AI coaching of a whole session (streamed) */
@@ -483,7 +555,7 @@ export interface Notifications {
   'sessionlens/stream': StreamNotification;
 }
 
-export const COMMAND_NAMES = ["sessionlens.addHub","sessionlens.askCoach","sessionlens.clearConversation","sessionlens.coachSession","sessionlens.conversation","sessionlens.costReport","sessionlens.deepLink","sessionlens.documents","sessionlens.explainFinding","sessionlens.extractGuidelines","sessionlens.guidelineReport","sessionlens.hubs","sessionlens.reindex","sessionlens.removeHub","sessionlens.renderSession","sessionlens.renderSessionHtml","sessionlens.resolveLink","sessionlens.runEvals","sessionlens.savedViews","sessionlens.search","sessionlens.sessions","sessionlens.setApiKey","sessionlens.showQuickFixTarget","sessionlens.status"] as const;
+export const COMMAND_NAMES = ["sessionlens.addHub","sessionlens.askCoach","sessionlens.blame","sessionlens.clearConversation","sessionlens.coachSession","sessionlens.conversation","sessionlens.costReport","sessionlens.deepLink","sessionlens.documents","sessionlens.explainFinding","sessionlens.extractGuidelines","sessionlens.guidelineReport","sessionlens.hubs","sessionlens.reindex","sessionlens.removeHub","sessionlens.renderSession","sessionlens.renderSessionHtml","sessionlens.resolveLink","sessionlens.runEvals","sessionlens.savedViews","sessionlens.search","sessionlens.sessions","sessionlens.setApiKey","sessionlens.showQuickFixTarget","sessionlens.status"] as const;
 
 export const ERROR_CODES = {"InvalidParams":-32602,"NotFound":-32001,"RequestFailed":-32803} as const;
 
@@ -540,5 +612,8 @@ export const DOCUMENTS = {
     "**/agent-transcripts/*/*.txt",
     "**/*.vscdb",
     "**/crush.db"
+  ],
+  "sources": [
+    "**/*"
   ]
 } as const;

@@ -109,15 +109,21 @@ function fileTitle(title: string): string {
   return cleaned || 'Session';
 }
 
-/** Opens a rendered document as a Markdown preview, or as text when the preview is unavailable. */
+/**
+ * Opens a rendered document as a Markdown preview, or as text when no preview is available.
+ * `markdown.showPreview` is run, not looked up first: the built-in Markdown extension activates on
+ * that command, so before the first Markdown file of the window it is not in `getCommands()` yet
+ * (an AI-coach answer then opened as Markdown source, `2&gt;&amp;1` and all).
+ */
 export async function showMarkdown(uri: vscode.Uri, provider: RenderProvider): Promise<void> {
   provider.refresh(uri);
   try {
     const document = await vscode.workspace.openTextDocument(uri);
-    const commands = await vscode.commands.getCommands(true);
-    if (commands.includes('markdown.showPreview')) {
+    try {
       await vscode.commands.executeCommand('markdown.showPreview', document.uri);
       return;
+    } catch {
+      // no Markdown preview in this editor: show the text
     }
     await vscode.window.showTextDocument(document, { preview: true });
   } catch (error) {

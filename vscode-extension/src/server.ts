@@ -227,7 +227,8 @@ export class ServerManager implements vscode.Disposable {
       documentSelector: documentSelector(),
       outputChannel: this.output,
       initializationOptions: settings,
-      markdown: { isTrusted: false, supportHtml: false },
+      // hovers may run one command: agent blame's link to the transcript (the server builds it, never from log content)
+      markdown: { isTrusted: { enabledCommands: ['sessionlens.ui.openLink'] }, supportHtml: false },
       middleware: {
         executeCommand: (command, args, next) =>
           this.commandInterceptor ? this.commandInterceptor(command, args, (c, a) => Promise.resolve(next(c, a))) : next(command, args),

@@ -8,7 +8,8 @@ test('the document selector covers logs, instruction files and eval suites as th
   assert.ok(patterns.includes('**/*.jsonl'));
   assert.ok(patterns.includes('**/AGENTS.md') && patterns.includes('**/CLAUDE.md'));
   assert.ok(patterns.includes('**/*.eval.json'));
-  assert.deepEqual(patterns, [...DOCUMENTS.logs, ...DOCUMENTS.instructions, ...DOCUMENTS.evals]);
+  assert.deepEqual(patterns, [...new Set([...DOCUMENTS.logs, ...DOCUMENTS.instructions, ...DOCUMENTS.evals, ...DOCUMENTS.sources])]);
+  assert.ok(patterns.includes('**/*'), 'source files reach the server (agent blame)');
   assert.ok(documentSelector().every((f) => f.scheme === 'file'));
 });
 

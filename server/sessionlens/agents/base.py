@@ -44,9 +44,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from sessionlens.models.session import ParseResult, ParserState
+if TYPE_CHECKING:  # annotations only: listing the agents builds no pydantic model
+    from sessionlens.models.session import ParseResult, ParserState
 
 SourceKind = Literal["lines", "document", "sqlite", "directory"]
 

@@ -20,12 +20,14 @@ from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sessionlens.agents import registry as agent_registry
-from sessionlens.models.session import TokenUsage
+
+if TYPE_CHECKING:  # annotations only: pricing a report's rows builds no model
+    from sessionlens.models.session import TokenUsage
 
 log = logging.getLogger(__name__)
 

@@ -49,6 +49,7 @@ class SessionLensServer(LanguageServer):
         self.indexing = False
         self.pending_paths: set[str] = set()
         self.full_pass_requested = False
+        self.pending_settled = False  # the pending paths came grouped (the watcher's batch): no coalescing wait
         self.index_wakeup: asyncio.Event | None = None
         self.tasks: set[asyncio.Task[Any]] = set()
         self.extra_paths: set[str] = set()

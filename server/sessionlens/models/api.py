@@ -209,6 +209,56 @@ class DeepLinkResult(Result):
     link: str
 
 
+# ---------------------------------------------------------------------- agent blame
+class BlameParams(Params):
+    uri: str = Field(description="a workspace source file")
+    line: int | None = Field(None, ge=0, description="0-based line: also answer who wrote it")
+
+
+class BlameWriter(BaseModel):
+    """The edit a line is attributed to."""
+
+    session_id: str
+    agent: str
+    agent_label: str
+    seq: int = Field(description="the edit event's number in its log")
+    line: int = Field(description="1-based line of the edit event in its log (what the link opens)")
+    ts: str | None = Field(description="when the edit was made (ISO 8601, UTC)")
+    turn: int | None = Field(description="0-based turn of the session")
+    tool: str | None
+    op: str = Field(description="edit | write | add")
+    path: str = Field(description="the edited path, relative to the session's repository (maybe an earlier name)")
+    prompt: str | None = Field(description="the turn's prompt (masked)")
+    title: str | None
+    link: str = Field(description="sessionlens:// link of the edit event")
+    log_path: str
+
+
+class BlameSession(BaseModel):
+    session_id: str
+    agent: str
+    agent_label: str
+    title: str | None
+    edits: int = Field(description="edit events of the session that named this file")
+    lines: int = Field(description="current lines attributed to the session")
+    first: str | None
+    last: str | None
+    link: str
+
+
+class BlameResult(Result):
+    path: str
+    rel: str = Field(description="the file relative to its repository root (or workspace folder)")
+    root: str | None
+    git: bool = Field(description="git history was used")
+    names: list[str] = Field(description="the repository-relative names the edits were looked up by (renames)")
+    line_count: int
+    attributed: int = Field(description="lines attributed to some session")
+    sessions: list[BlameSession] = Field(description="sessions that edited the file, most recent first")
+    writers: list[int | None] = Field(description="per line (0-based), the index in `sessions` of its writer")
+    writer: BlameWriter | None = Field(None, description="the writer of `line`, when asked and known")
+
+
 class CostReportParams(Params):
     by: CostGrouping = "day"
     since: str | None = None
@@ -426,6 +476,7 @@ class DocumentsResult(Result):
     instructions: list[str] = Field(description="instruction files (AGENTS.md, CLAUDE.md, ...): guideline lenses, hovers, diagnostics")
     evals: list[str] = Field(description="eval suites: schema and failing-check diagnostics, run lens")
     config: list[str] = Field(description="project configuration: a change re-reads it")
+    sources: list[str] = Field(default_factory=list, description="workspace source files: agent blame hovers and lens")
 
 
 # ---------------------------------------------------------------------- notifications (server -> client)
@@ -498,4 +549,5 @@ COMMANDS: dict[str, CommandContract] = _table(
     ("sessionlens.removeHub", HubRef, RemoveHubResult, "forget a team hub and its key"),
     ("sessionlens.hubs", HubsParams, HubsResult, "the team hubs added, with their status (keys masked)"),
     ("sessionlens.savedViews", SavedViewsParams, SavedViewsResult, "the saved views (named session filters) of the store"),
+    ("sessionlens.blame", BlameParams, BlameResult, "which agent session wrote each line of a workspace file"),
 )

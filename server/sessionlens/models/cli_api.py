@@ -280,6 +280,54 @@ class RulesOut(_Out):
     rows: list[dict[str, Any]] = Field(description="One row per checkable guideline.")
 
 
+class BlameSessionOut(_Out):
+    session_id: str
+    agent: str
+    agent_label: str
+    title: str | None
+    edits: int = Field(description="Edit events of the session that named this file.")
+    lines: int = Field(description="Current lines attributed to the session.")
+    first: str | None
+    last: str | None
+    link: str = Field(description="sessionlens:// link of the session.")
+
+
+class BlameLineOut(_Out):
+    line: int = Field(description="1-based line of the file.")
+    text: str
+    session: int | None = Field(description="Index in `sessions` of the line's writer (null: no agent session).")
+
+
+class BlameWriterOut(_Out):
+    session_id: str
+    agent: str
+    agent_label: str
+    seq: int
+    line: int = Field(description="1-based line of the edit event in its log.")
+    ts: str | None
+    turn: int | None = Field(description="0-based turn.")
+    tool: str | None
+    op: str
+    path: str = Field(description="The edited path relative to its repository (maybe an earlier name).")
+    prompt: str | None
+    title: str | None
+    link: str = Field(description="sessionlens:// link of the edit event.")
+    log_path: str
+
+
+class BlameOut(_Out):
+    path: str
+    rel: str = Field(description="The file relative to its repository root.")
+    root: str | None
+    git: bool = Field(description="git history was used (lines committed before an edit are not its).")
+    names: list[str] = Field(description="The repository-relative names the edits were looked up by (renames).")
+    line_count: int
+    attributed: int
+    sessions: list[BlameSessionOut] = Field(description="Sessions that edited the file, most recent first.")
+    lines: list[BlameLineOut] = Field(description="Every line (or the one asked for with FILE:LINE).")
+    writer: BlameWriterOut | None = Field(None, description="With FILE:LINE: the edit that wrote the line.")
+
+
 #: command -> (description, model) ; the schema file is ``cli-<command>.schema.json``
 CLI_OUTPUTS: dict[str, tuple[str, type[BaseModel]]] = {
     "main": ("`sessionlens --json` (the main job)", MainOut),
@@ -297,4 +345,5 @@ CLI_OUTPUTS: dict[str, tuple[str, type[BaseModel]]] = {
     "eval-run": ("`sessionlens eval run --json` and `eval dataset --json`", EvalRunOut),
     "eval-history": ("`sessionlens eval history --json`", EvalHistoryOut),
     "rules": ("`sessionlens rules --json`", RulesOut),
+    "blame": ("`sessionlens blame --json`", BlameOut),
 }

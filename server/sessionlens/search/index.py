@@ -221,12 +221,12 @@ class SearchIndex:
             if not queue:
                 break
             ops: dict[int, tuple[str, int]] = {}
-            for _qid, file_id, op, from_seq in queue:
-                prev = ops.get(file_id)
-                if op in ("replace", "delete") or prev is None:
-                    ops[file_id] = (op, from_seq)
+            for item in queue:
+                prev = ops.get(item.file_id)
+                if item.op in ("replace", "delete") or prev is None:
+                    ops[item.file_id] = (item.op, item.from_seq)
                 elif prev[0] == "append":
-                    ops[file_id] = ("append", min(prev[1], from_seq))
+                    ops[item.file_id] = ("append", min(prev[1], item.from_seq))
             writer = self._opened().writer(heap_size=heap_size, num_threads=threads)
             try:
                 for file_id, (op, from_seq) in ops.items():
@@ -250,8 +250,8 @@ class SearchIndex:
                 except Exception:
                     pass
                 raise
-            with store.conn:
-                store.clear_search_queue(max(q[0] for q in queue))
+            with store.transaction():
+                store.clear_search_queue(max(item.id for item in queue))
         if self.needs_rebuild():
             self.mark_built()
         self.reload(force=True)
@@ -261,7 +261,7 @@ class SearchIndex:
         ctx = store.file_search_context(file_id)
         if not ctx:
             return 0
-        path, agent, project, _title = ctx
+        agent, project = ctx.agent, ctx.project
         n = 0
         for seq, sid, ts, kind, tool, model, command, text, files, _flags in store.searchable_events(
                 file_id, from_seq, SEARCHABLE_KINDS, clip=(RESULT_HEAD, RESULT_TAIL, max(DEFAULT_MAX_TEXT, *MAX_TEXT.values()))):

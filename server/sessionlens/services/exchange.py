@@ -24,6 +24,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from sessionlens import __version__
 from sessionlens.coach.redact import redact, redact_obj
+from sessionlens.ingest.edits import edit_rows
 from sessionlens.models import Event, EventKind
 from sessionlens.models.export import (
     EXPORT_FORMAT,
@@ -248,13 +249,14 @@ def import_jsonl(app: App, path: Path, *, lock_timeout: float | None = None) -> 
                        for u in usage],
                 state=ParserState(offset=0, line=max((e.seq for e in evs), default=0)),
             )
-            with db.conn:
+            with db.transaction():
                 file_id = db.ensure_file(fpath)
                 prepared = prepare_parse(
                     file_id, result, project=info.project, project_name=Path(info.project).name if info.project else None,
                     usage_costs={u.key: (u.cost_usd, u.cost_known) for u in usage}, size=0, mtime_ns=0, head_len=0,
                     head_hash=None, parser_version=PARSER_VERSION,
                 )
+                prepared.edit_rows = edit_rows(evs, cwd=session.cwd, root=info.project, commit=session.git_commit)
                 written = db.write_prepared(prepared)
                 db.replace_findings(file_id, written, [
                     Finding(rule_id=f.finding.rule_id, severity=f.finding.severity, message=f.finding.message,

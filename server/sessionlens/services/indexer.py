@@ -38,6 +38,7 @@ from sessionlens.coach.redact import find_secrets
 from sessionlens.coach.rules import RULE_KINDS, coach_input_hash, may_hold_secret, run_rules, secret_event_seqs
 from sessionlens.cost import PriceTable, cost_of
 from sessionlens.ingest.discovery import discover
+from sessionlens.ingest.edits import edit_rows
 from sessionlens.models import ParserState
 from sessionlens.search import SearchIndex
 from sessionlens.store import PreparedParse, Store, prepare_parse, session_from_dict
@@ -129,7 +130,7 @@ class ProjectResolver:
     folder name) when it is an ancestor of the cwd; else the deepest known project root above
     the cwd (another session's); else the cwd itself."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._cache: dict[tuple[str, str | None], str] = {}
         self._roots: set[str] = set()
 
@@ -578,6 +579,7 @@ class Indexer:
             job.fid, result, project=project, project_name=Path(project).name if project else None, usage_costs=costs,
             size=job.size, mtime_ns=0, head_len=head_len, head_hash=head_hash, parser_version=ingest.PARSER_VERSION,
         )
+        prep.edit_rows = edit_rows(result.events, cwd=sess.cwd, root=project, commit=sess.git_commit)  # agent blame
         out = Prepared(prep=prep, consumed=consumed, events=len(result.events), problems=len(prep.problem_rows),
                        offset=result.state.offset, state=prep.file_state[-1])
         if whole and self.coach_enabled and (result.events or result.problems):

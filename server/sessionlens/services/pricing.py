@@ -9,7 +9,6 @@ from typing import Any, TypedDict
 
 from sessionlens.cost import PriceTable, PricingConfig, cost_of
 from sessionlens.cost import report as cost_report_mod
-from sessionlens.models import TokenUsage
 from sessionlens.services.base import Host
 from sessionlens.store import parse_time
 
@@ -96,6 +95,8 @@ class Costs:
 
     def reprice(self) -> int:
         """Re-price every stored request with the current table (after a pricing override or import)."""
+        from sessionlens.models import TokenUsage
+
         prices = self.host.prices
 
         def fn(r: tuple[Any, ...]) -> tuple[float | None, int]:

@@ -51,8 +51,6 @@ class Search:
         db = self.host.db()
         paths: dict[int | None, str] = {}
         titles: dict[str, str | None] = {}  # one session lookup per session, not per hit
-        line_maps: dict[int | None, dict[int, int]] = {}
-        end_maps: dict[int | None, dict[int, int]] = {}
         out: list[dict[str, Any]] = []
         in_scope = 0
         for h in hits:
@@ -71,13 +69,9 @@ class Search:
             d["project_name"] = Path(h.project).name if h.project else None
             d["link"] = deep_link_for(h.session_id, h.line)
             d["seq"] = h.line  # the event number (the link's event=); "line" is the editor line
-            if fid not in line_maps:
-                line_maps[fid] = db.line_map(fid) if fid is not None else {}
-            if line_maps[fid]:  # the hit's editor line (its seq is the event number)
-                d["line"] = line_maps[fid].get(h.line, h.line)
-            if fid not in end_maps:
-                end_maps[fid] = db.end_lines(fid) if fid is not None else {}
-            d["end_line"] = end_maps[fid].get(h.line, d["line"])  # a message of a JSON document spans lines
+            # the hit's editor line (its seq is the event number) and last line (a message of a JSON
+            # document spans lines): this event's, not a map of the whole file (a 200 MB log's)
+            d["line"], d["end_line"] = db.event_lines(fid, h.line) if fid is not None else (d["line"], d["line"])
             if h.session_id not in titles:
                 titles[h.session_id] = (db.get_session(h.session_id) or {}).get("title")
             d["title"] = titles[h.session_id]

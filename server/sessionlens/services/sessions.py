@@ -6,17 +6,17 @@ from __future__ import annotations
 import builtins
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sessionlens.agents.base import source_exists
-from sessionlens.coach.redact import egress, redact_event
-from sessionlens.models import Event, EventKind
-from sessionlens.services import render
 from sessionlens.services.base import Host, workspace_scope
 from sessionlens.services.links import ResolvedLink, file_uri, is_imported, parse_link
 from sessionlens.services.masking import SESSION_TEXT, mask_row
-from sessionlens.services.render import html as render_html
 from sessionlens.store import NotFound, iso, parse_time
+
+if TYPE_CHECKING:  # a listing needs none of them: the transcript's and timeline's imports are theirs
+    from sessionlens.models import Event
+    from sessionlens.services.render import html as render_html
 
 #: a timeline row: (line, local time, "kind  description")
 TimelineRow = tuple[str, str, str]
@@ -109,6 +109,9 @@ class Sessions:
     def data(self, ref: str, *, redact: bool = True) -> render_html.SessionData:
         """Everything a transcript shows, from the store (so it works after the log file is gone);
         secrets masked (every field) unless ``redact=False``, the user's explicit request."""
+        from sessionlens.coach.redact import egress, redact_event
+        from sessionlens.services.render import html as render_html
+
         db = self.host.db()
         s = self.resolve(ref)
         events = db.events(s["file_id"])
@@ -124,6 +127,10 @@ class Sessions:
     def timeline(self, ref: str, *, redact: bool = True) -> tuple[dict[str, Any], builtins.list[TimelineRow]]:
         """Rows (line, time, description) of a session for a terminal, secrets masked unless
         ``redact=False`` (the user's explicit request)."""
+        from sessionlens.coach.redact import egress, redact_event
+        from sessionlens.models import EventKind
+        from sessionlens.services import render
+
         s = self.resolve(ref)
         events = self.host.db().events(s["file_id"])
         if redact:

@@ -98,6 +98,7 @@ def sessions_page(app: App, filters: dict[str, Any], *, scope: Scope = None, lim
         r["started_iso"] = iso(r["started_at"])
         r["ended_iso"] = iso(r["ended_at"])
         r["project_name"] = Path(r["project"]).name if r.get("project") else None
+        r["log_missing"] = not os.path.exists(r["path"])  # history outlives files: it still opens from the store
         if r.get("title"):
             r["title"] = redact(r["title"])
         rows.append(r)

@@ -13,22 +13,27 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple, cast
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import apsw
 import orjson
 
-from sessionlens.models import Event, EventKind, ParseProblem, ParseResult, Session, TokenUsage, Turn
 from sessionlens.models.construct import construct as _construct
 from sessionlens.models.limits import EXIT_MAX, EXIT_MIN, INT64_MAX, MAX_DURATION_MS, MAX_TOKENS, clamp_int
 from sessionlens.models.limits import dumps as _safe_dumps
 from sessionlens.models.limits import epoch as _epoch
+from sessionlens.store import edits as _edits
 from sessionlens.store import sessions as session_query
 from sessionlens.store.schema import MIGRATIONS
 from sessionlens.store.sessions import records_tokens
+
+if TYPE_CHECKING:
+    from sessionlens.models import Event, ParseProblem, ParseResult, Session, TokenUsage, Turn
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +41,18 @@ APPLICATION_ID = 0x534C4E53  # "SLNS"
 PAGE_SIZE = 16384
 FLAG_DUPLICATE = 1
 FLAG_SIDECHAIN = 2
-_USAGE_FIELDS = tuple(TokenUsage.model_fields)
-_KIND_VALUE = {k: k.value for k in EventKind}
+
+
+@cache
+def _m() -> SimpleNamespace:
+    """The models and the tables made from them, loaded on first use: reading rows (a CLI listing,
+    a cost report) builds no pydantic model."""
+    from sessionlens import models
+
+    return SimpleNamespace(
+        Event=models.Event, ParseProblem=models.ParseProblem, Session=models.Session, TokenUsage=models.TokenUsage,
+        Turn=models.Turn, USAGE_FIELDS=tuple(models.TokenUsage.model_fields),
+        KIND_VALUE={k: k.value for k in models.EventKind}, KINDS={k.value: k for k in models.EventKind})
 
 
 class StoreError(Exception):
@@ -100,6 +115,7 @@ class PreparedParse:
     problem_rows: list[tuple]
     file_state: tuple  # agent, size, mtime_ns, offset, lines, head_len, head_hash, parser_version, state
     first_seq: int | None
+    edit_rows: list[tuple] = field(default_factory=list)  # the edits index (ingest.edits.edit_rows, no file id)
 
     def session_dict(self, path: str) -> dict[str, Any]:
         """The session as :meth:`Store.get_session` will return it once these rows are written to a
@@ -200,7 +216,7 @@ def prepare_parse(
     )
     rows: list[tuple[Any, ...]] = []
     append = rows.append
-    kind_value = _KIND_VALUE
+    kind_value = _m().KIND_VALUE
     dumps = orjson.dumps
     bad: list[tuple] = []  # (line, offset, severity, message) of values out of range
     for e in result.events:
@@ -331,6 +347,38 @@ class OutlineRow(NamedTuple):
     description: str | None  # a call's own description (Bash, Task)
 
 
+class SearchOp(NamedTuple):
+    """A queued change of the derived search index (``Store.search_queue``)."""
+
+    id: int
+    file_id: int
+    op: str  # replace | append | delete
+    from_seq: int
+
+
+class SearchContext(NamedTuple):
+    """What every search document of a file shares (``Store.file_search_context``)."""
+
+    path: str
+    agent: str | None
+    project: str | None
+    title: str | None
+
+
+class CoachInput(NamedTuple):
+    """A coached session log (``Store.coach_inputs``)."""
+
+    file_id: int
+    path: str
+    coach_hash: str | None
+    session: dict[str, Any]
+
+
+class FindingTotal(NamedTuple):
+    findings: int
+    sessions: int  # distinct sessions with a finding
+
+
 class FindingCount(NamedTuple):
     rule_id: str
     severity: str
@@ -364,11 +412,11 @@ EVENT_COLS = (
 )
 
 
-_KINDS = {k.value: k for k in EventKind}
 _UTC = timezone.utc
 
 
 def row_to_event(r: Sequence[Any]) -> Event:
+    m = _m()
     raw = r[22]
     data = orjson.loads(raw) if raw else None
     ts = r[5]
@@ -380,13 +428,13 @@ def row_to_event(r: Sequence[Any]) -> Event:
     else:
         role = usage = message_id = request_id = uuid = None
         extra = {}
-    return _construct(Event, {
+    return _construct(m.Event, {
         "seq": r[1],
         "line": extra.get("line", r[1]) if extra else r[1],  # documents: the message's line in the file
         "offset": r[3],
         "length": r[4],
         "timestamp": datetime.fromtimestamp(ts, _UTC) if ts is not None else None,
-        "kind": _KINDS[r[6]],
+        "kind": m.KINDS[r[6]],
         "subtype": r[7],
         "role": role,
         "turn": r[8],
@@ -415,7 +463,8 @@ def row_to_event(r: Sequence[Any]) -> Event:
 def _usage_from(d):
     if not d:
         return None
-    return _construct(TokenUsage, {k: d.get(k, 0) for k in _USAGE_FIELDS})
+    m = _m()
+    return _construct(m.TokenUsage, {k: d.get(k, 0) for k in m.USAGE_FIELDS})
 
 
 SESSION_COLS = (
@@ -454,7 +503,7 @@ def session_from_dict(d: dict[str, Any]) -> Session:
     def dt(x):
         return datetime.fromtimestamp(x, timezone.utc) if x is not None else None
 
-    return Session(
+    return _m().Session(
         id=d["id"],
         agent=d["agent"],
         source_files=[d["path"]] if d.get("path") else [],
@@ -510,6 +559,7 @@ class Store:
                 raise StoreError(
                     f"the store at {self.path} was written by a newer sessionlens (schema {version}); upgrade sessionlens"
                 )
+            _edits.ensure_current(self, self._edit_events)
             return
         with self.lock:
             version = self.conn.pragma("user_version")
@@ -519,6 +569,13 @@ class Store:
                     self.conn.pragma("user_version", i + 1)
                     if i == 0:
                         self.conn.pragma("application_id", APPLICATION_ID)
+        _edits.ensure_current(self, self._edit_events)
+
+    def _edit_events(self, file_id: int) -> list[Event]:
+        """A file's edit events and failed tool results (what the edits index is built from)."""
+        return [row_to_event(r) for r in self.conn.execute(
+            f"SELECT {EVENT_COLS} FROM events e WHERE e.file_id=? AND (e.kind='patch' OR"
+            " (e.kind='tool_result' AND e.is_error=1)) ORDER BY e.seq", (file_id,))]
 
     def close(self) -> None:
         self.conn.close()
@@ -535,7 +592,9 @@ class Store:
             except apsw.Error as e:  # readers in the way: the next automatic checkpoint does it
                 log.debug("checkpoint after a bulk load: %s", e)
 
-    def transaction(self):
+    def transaction(self) -> apsw.Connection:
+        """``with store.transaction():`` one transaction (a savepoint when nested); callers use this,
+        never the raw connection's context manager."""
         return self.conn
 
     # ------------------------------------------------------------------ meta
@@ -597,6 +656,7 @@ class Store:
         """Remove everything derived from one file (before a full re-parse).  Call inside a transaction."""
         c = self.conn
         c.execute("DELETE FROM events WHERE file_id=?", (file_id,))
+        c.execute("DELETE FROM edits WHERE file_id=?", (file_id,))
         c.execute("DELETE FROM turns WHERE file_id=?", (file_id,))
         # Usage rows are deduplicated across files (a resumed or copied transcript repeats the same
         # requests): a row this file owns passes to another file that logged the same request,
@@ -701,6 +761,8 @@ class Store:
                WHERE excluded.output > usage.output""",
             usage_rows, 3,
         )
+        if p.edit_rows:
+            many(_edits.INSERT, [(file_id, *r) for r in p.edit_rows], 1)
         many("INSERT INTO problems(file_id, line, offset, severity, message) VALUES(?,?,?,?,?)", p.problem_rows, 1)
         if lost:
             c.executemany("INSERT INTO problems(file_id, line, offset, severity, message) VALUES(?,?,?,?,?)", lost)
@@ -751,9 +813,9 @@ class Store:
         return len(rows)
 
     # ------------------------------------------------------------------ search queue
-    def search_queue(self, limit: int = 10_000) -> list[tuple[int, int, str, int]]:
-        return cast(list[tuple[int, int, str, int]],
-                    self.conn.execute("SELECT id, file_id, op, from_seq FROM search_queue ORDER BY id LIMIT ?", (limit,)).fetchall())
+    def search_queue(self, limit: int = 10_000) -> list[SearchOp]:
+        return [SearchOp(*r) for r in self.conn.execute(
+            "SELECT id, file_id, op, from_seq FROM search_queue ORDER BY id LIMIT ?", (limit,))]
 
     def clear_search_queue(self, upto_id: int) -> None:
         self.conn.execute("DELETE FROM search_queue WHERE id<=?", (upto_id,))
@@ -789,12 +851,13 @@ class Store:
             args.extend(kinds)
         return self.conn.execute(q + " ORDER BY e.seq", args)
 
-    def file_search_context(self, file_id: int) -> tuple[str, str, str | None, str | None] | None:
-        """(path, agent, project, session model list json) for a file's session."""
-        return self.conn.execute(
+    def file_search_context(self, file_id: int) -> SearchContext | None:
+        """Path, agent, project and title of a file's session."""
+        r = self.conn.execute(
             "SELECT f.path, COALESCE(s.agent, f.agent), s.project, s.title FROM files f LEFT JOIN sessions s ON s.file_id=f.id WHERE f.id=?",
             (file_id,),
         ).fetchone()
+        return SearchContext(*r) if r else None
 
     # ------------------------------------------------------------------ reads
     def sessions_per_agent(self) -> dict[str, int]:
@@ -974,6 +1037,16 @@ class Store:
                WHERE file_id=? AND data LIKE '%"line"%' AND json_extract(data, '$.extra.line') IS NOT NULL
                  AND json_extract(data, '$.extra.line') != seq""", (file_id,))}
 
+    def event_lines(self, file_id: int, seq: int) -> tuple[int, int]:
+        """``(editor line, last line)`` of one event: :meth:`line_map` and :meth:`end_lines` for one
+        event (a search hit), without reading the whole file's events."""
+        r = self.conn.execute(
+            "SELECT json_extract(data, '$.extra.line'), json_extract(data, '$.extra.end_line') FROM events "
+            "WHERE file_id=? AND seq=?", (file_id, seq)).fetchone()
+        line = r[0] if r and isinstance(r[0], int) else seq
+        end = r[1] if r and isinstance(r[1], int) else line
+        return line, end
+
     def end_lines(self, file_id: int) -> dict[int, int]:
         """``{seq: last line}`` for events that span several lines (a message in a JSON document)."""
         return {r[0]: r[1] for r in self.conn.execute(
@@ -1002,7 +1075,7 @@ class Store:
             (session_id,),
         ):
             out.append(
-                Turn(
+                _m().Turn(
                     index=r[0], start_line=r[1], end_line=r[2],
                     started_at=datetime.fromtimestamp(r[3], timezone.utc) if r[3] is not None else None,
                     ended_at=datetime.fromtimestamp(r[4], timezone.utc) if r[4] is not None else None,
@@ -1105,7 +1178,7 @@ class Store:
 
     def problems(self, file_id: int) -> list[ParseProblem]:
         return [
-            ParseProblem(line=r[0], offset=r[1], severity=r[2], message=r[3])
+            _m().ParseProblem(line=r[0], offset=r[1], severity=r[2], message=r[3])
             for r in self.conn.execute("SELECT line, offset, severity, message FROM problems WHERE file_id=? ORDER BY line", (file_id,))
         ]
 
@@ -1157,19 +1230,19 @@ class Store:
             "data": orjson.loads(r[9]) if r[9] else {}, "path": r[10], "project": r[11], "agent": r[12], "cwd": r[13],
         }
 
-    def coach_inputs(self, paths: Sequence[str] | None = None) -> list[tuple[int, str, str | None, dict[str, Any]]]:
+    def coach_inputs(self, paths: Sequence[str] | None = None) -> list[CoachInput]:
         """(file id, path, coach hash, session dict) of every coached session log (of ``paths`` when given)."""
         sql = f"""SELECT f.id, f.path, f.coach_hash, {SESSION_COLS}
                   FROM files f JOIN sessions s ON s.file_id=f.id WHERE f.status='ok' AND f.mtime_ns != 0"""
         rows = self.conn.execute(sql).fetchall()
         want = set(paths) if paths is not None else None
-        out: list[tuple[int, str, str | None, dict[str, Any]]] = []
+        out: list[CoachInput] = []
         for r in rows:
             if want is not None and r[1] not in want:
                 continue
             d = row_to_session_dict(r[3:])
             d.setdefault("path", r[1])
-            out.append((cast(int, r[0]), cast(str, r[1]), cast("str | None", r[2]), d))
+            out.append(CoachInput(cast(int, r[0]), cast(str, r[1]), cast("str | None", r[2]), d))
         return out
 
     @staticmethod
@@ -1197,14 +1270,14 @@ class Store:
         )]
 
     def finding_totals(self, project: str | None = None, rule: str | None = None,
-                       session_id: str | None = None) -> tuple[int, int]:
+                       session_id: str | None = None) -> FindingTotal:
         """(findings, distinct sessions with a finding) for the selection."""
         where, args = self._finding_where(project, rule, session_id)
         r = self.conn.execute(
             f"SELECT count(*), count(DISTINCT fi.session_id) FROM findings fi LEFT JOIN sessions s ON s.id=fi.session_id {where}",
             args,
         ).fetchone() or (0, 0)  # an aggregate always has its row
-        return cast(int, r[0]), cast(int, r[1])
+        return FindingTotal(cast(int, r[0]), cast(int, r[1]))
 
     # ------------------------------------------------------------------ llm cache / conversations
     def cache_get(self, key: str) -> str | None:

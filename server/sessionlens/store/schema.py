@@ -235,4 +235,26 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE files ADD COLUMN coach_hash TEXT;
     """,
+    # migration: blame — edits index: what each edit event of a session wrote (agent blame), by the
+    # file's path relative to the session's repository root; rows follow their log (file_id) like events
+    """
+    CREATE TABLE edits(
+        file_id INTEGER NOT NULL,                -- the log (source row) that recorded the edit
+        seq INTEGER NOT NULL,                    -- the edit event
+        hunk INTEGER NOT NULL,                   -- its n-th hunk
+        repo TEXT,                               -- the session's repository root; NULL: path is absolute
+        path TEXT NOT NULL,                      -- relative to repo
+        op TEXT NOT NULL,                        -- edit | write | add | delete | move
+        tool TEXT,
+        ts REAL,
+        turn INTEGER,
+        line INTEGER,                            -- 1-based line of the first produced line, when logged
+        nlines INTEGER NOT NULL,
+        hashes BLOB,                             -- produced lines' normalized-content hashes (int64 LE)
+        base_commit TEXT,                        -- the commit the session started from, when logged
+        old_path TEXT,                           -- a move's source (relative like path)
+        PRIMARY KEY(file_id, seq, hunk)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX edits_path ON edits(path);
+    """,
 ]

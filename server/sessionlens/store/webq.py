@@ -36,7 +36,7 @@ def session_path_ok(store: Store, session_id: str, path_prefixes: Sequence[str] 
     if path_prefixes is None:
         return True
     row = store.conn.execute("SELECT f.path FROM sessions s JOIN files f ON f.id = s.file_id WHERE s.id = ?", (session_id,)).fetchone()
-    return bool(row) and any(row[0].startswith(p) for p in path_prefixes)
+    return row is not None and any(str(row[0]).startswith(p) for p in path_prefixes)
 
 
 def findings_by_project(store: Store, path_prefixes: Sequence[str] | None = None) -> list[dict[str, Any]]:
@@ -99,7 +99,8 @@ def usage_report(store: Store, by: str, *, since: float | None = None, until: fl
                  path_prefixes: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """``Store.usage_report`` restricted to log files under ``path_prefixes`` (None: every file)."""
     group = USAGE_GROUPS[by]
-    where, args = [], []
+    where: list[str] = []
+    args: list[Any] = []
     if since is not None:
         where.append("u.ts >= ?")
         args.append(since)

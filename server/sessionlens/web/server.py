@@ -21,6 +21,7 @@ from sessionlens.services import web as svc
 from sessionlens.services.app import App, NotFound
 from sessionlens.services.render import html as render_html
 from sessionlens.services.web import StoreError
+from sessionlens.web import blame as web_blame
 from sessionlens.web import html as H
 from sessionlens.web import hubapi, hubpages
 from sessionlens.web.common import CTX, Ctx, _int, audit, csrf_input, ctx_of, json_response, page
@@ -197,6 +198,8 @@ async def sessions_page(request: web.Request) -> web.Response:
     for r in pg["rows"]:
         title = r["title"] or r["id"]
         sub = ' <span class="pill">sub-agent</span>' if r.get("parent_session_id") else ""
+        if r.get("log_missing"):
+            sub += ' <span class="pill gone" title="the log file is gone: the transcript is from the store">log deleted</span>'
         rows.append([
             H.esc(H.fmt_time(r["started_at"])),
             f'<span class="agent a-{H.esc(r["agent"])}">{H.esc(r["agent"])}</span>',
@@ -253,6 +256,9 @@ async def session_page(request: web.Request) -> web.Response:
     body = (f'<div class="sessionbar"><p class="crumbs"><a href="/">Sessions</a> › {" · ".join(links)}</p>'
             f'<span class="live" id="live" data-session="{H.esc(s["id"])}" data-after="{v["last_seq"]}">live</span></div>'
             f'{probs}<div id="transcript">{v["body"]}</div>')
+    if ctx.hub is None:  # agent blame: the files this session edited, when they are here
+        bar = await ctx.run(web_blame.files_bar, ctx.app, s["id"])
+        body = body.replace("</div>", "</div>" + bar, 1)  # under the session bar
     return page(request, s.get("title") or s["id"], body, transcript=True)
 
 
@@ -562,6 +568,8 @@ def make_app(app: App, cfg: WebConfig, hub=None) -> web.Application:
     r.add_static("/static/", STATIC, show_index=False, follow_symlinks=False)
     if hub is not None:
         hubpages.add_routes(r)
+    else:
+        web_blame.add_routes(r)  # /blame/<log>/<event>/<hunk>: the local machine's files only
 
     async def on_start(_):
         ctx.worker = threading.Thread(target=ctx._work, name="sessionlens-web-indexer", daemon=True)

@@ -9,7 +9,11 @@ export interface FilePattern {
   pattern: string;
 }
 
-/** The language client's document selector: every glob the server serves a feature for. */
-export function documentSelector(declared: { logs: readonly string[]; instructions: readonly string[]; evals: readonly string[] } = DOCUMENTS): FilePattern[] {
-  return [...declared.logs, ...declared.instructions, ...declared.evals].map((pattern) => ({ scheme: 'file', pattern }));
+/** The language client's document selector: every glob the server serves a feature for (source files
+ * included: agent blame hovers and lens; a file no session edited costs the server one indexed lookup). */
+export function documentSelector(
+  declared: { logs: readonly string[]; instructions: readonly string[]; evals: readonly string[]; sources?: readonly string[] } = DOCUMENTS,
+): FilePattern[] {
+  const globs = [...declared.logs, ...declared.instructions, ...declared.evals, ...(declared.sources ?? [])];
+  return [...new Set(globs)].map((pattern) => ({ scheme: 'file', pattern }));
 }

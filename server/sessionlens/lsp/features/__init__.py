@@ -10,6 +10,7 @@ from __future__ import annotations
 from sessionlens.lsp import documents
 from sessionlens.lsp.core import Feature
 from sessionlens.lsp.features import (
+    blame,
     coach,
     evals,
     guidelines,
@@ -27,6 +28,7 @@ FEATURES: tuple[Feature, ...] = (
     documents.FEATURE,
     guidelines.FEATURE,
     evals.FEATURE,
+    blame.FEATURE,
     logs.FEATURE,
     workspace_symbols.FEATURE,
     sessions.FEATURE,

@@ -29,7 +29,14 @@ log = logging.getLogger(__name__)
 LOG_SUFFIXES = (".jsonl", ".jsonl.zst")
 
 
-def request_index(ls: SessionLensServer, paths: list[str] | None = None, *, full: bool = False) -> None:
+def request_index(ls: SessionLensServer, paths: list[str] | None = None, *, full: bool = False,
+                  settled: bool = False) -> None:
+    """Queue work for the index loop; ``settled``: the paths come grouped already (the watcher's
+    batches), so the loop need not wait for more."""
+    if settled and not ls.pending_paths and not ls.full_pass_requested:
+        ls.pending_settled = True
+    elif not settled:
+        ls.pending_settled = False
     if full:
         ls.full_pass_requested = True
     if paths:
@@ -43,7 +50,9 @@ async def index_loop(ls: SessionLensServer) -> None:
     assert ls.index_wakeup is not None
     while True:
         await ls.index_wakeup.wait()
-        await asyncio.sleep(0.03)  # coalesce bursts of file events
+        if not getattr(ls, "pending_settled", False):
+            await asyncio.sleep(0.03)  # coalesce bursts of the editor's file events
+        ls.pending_settled = False
         ls.index_wakeup.clear()
         full = ls.full_pass_requested
         paths = sorted(ls.pending_paths)
@@ -147,7 +156,7 @@ async def poll_loop(ls: SessionLensServer) -> None:
     loop = asyncio.get_running_loop()
 
     def changed_from_thread(paths: list[str]) -> None:
-        loop.call_soon_threadsafe(request_index, ls, paths)
+        loop.call_soon_threadsafe(lambda: request_index(ls, paths, settled=True))
 
     ls.watcher.on_change = changed_from_thread
     while True:

@@ -45,7 +45,7 @@ def initialize(ls: SessionLensServer, params: T.InitializeParams) -> None:
 def documents() -> DocumentsResult:
     """What this server serves; the extension's document selector is generated from the same declaration."""
     return DocumentsResult(logs=agent_registry.watch_globs(), instructions=list(INSTRUCTION_GLOBS), evals=[f"**/*{SUITE_SUFFIX}"],
-                           config=[f"**/{PROJECT_CONFIG}"])
+                           config=[f"**/{PROJECT_CONFIG}"], sources=["**/*"])
 
 
 @command("sessionlens.documents")
