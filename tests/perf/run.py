@@ -821,7 +821,11 @@ def scale_markdown(sc: dict | None) -> list[str]:
 def readme_table(results: dict) -> str:
     """The README's performance table: every target row, then the scale figures when there are."""
     m = results["machine"]
-    rows = [f"Measured {results['date']} by `make perf` on {m['nproc']} cores ({m['cpu']}), Python {m['python']}, load average "
+    c = results.get("corpus") or {}
+    sizes = ", ".join(x for x in (
+        f"three corpora of {next(iter((results.get('corpora') or {}).values()))['mb']:,.0f} MB" if results.get("corpora") else "",
+        f"main corpus {c['bytes'] / 1e6:,.0f} MB (largest file {c['big_file_bytes'] / 1e6:,.0f} MB)" if c else "") if x)
+    rows = [f"Measured {results['date']} (`{results['command']}`{'; ' + sizes if sizes else ''}) on {m['nproc']} cores ({m['cpu']}), Python {m['python']}, load average "
             f"{results.get('load_start')} → {results.get('load_end') or '–'}; full figures and baselines in "
             "[tests/perf/RESULTS.md](tests/perf/RESULTS.md).", "", "| measure | result | target | | baseline (same run) |",
             "|---|---|---|---|---|"]
