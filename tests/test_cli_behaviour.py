@@ -421,3 +421,23 @@ def test_rich_is_not_imported_for_help_json_or_scripts(sample_store, argv):
     r = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, timeout=120,
                        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "server"), str(REPO)])})
     assert r.stdout.split() == ["0", "False"], r.stderr
+
+
+# ---------------------------------------------------------------------------------------------- stats: unknown is not unpriced
+
+def test_stats_tells_sessions_without_tokens_from_unpriced_requests(capsys, tmp_path):
+    """A Cursor transcript records no tokens: `stats` says so, and does not count it as a request with an unknown price."""
+    logs = tmp_path / ".cursor" / "projects" / "Users-me-dev-app" / "agent-transcripts"
+    logs.mkdir(parents=True)
+    lines = [
+        {"role": "user", "message": {"content": [{"type": "text", "text": "<user_query>\nList the files here.\n</user_query>"}]}},
+        {"role": "assistant", "message": {"content": [{"type": "text", "text": "There are two files: a.py and b.py."}]}},
+    ]
+    (logs / "0b0c3f8e-1111-4222-8333-944455556666.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    home = tmp_path / "store"
+    index(home, tmp_path / ".cursor")
+    rc, out, err = run(capsys, "stats", "--home", str(home))
+    assert rc == 0, err
+    cost_line = next(line for line in out.splitlines() if line.strip().startswith("cost:"))
+    assert "1 session of agents that record no tokens" in cost_line, cost_line
+    assert "unknown prices" not in cost_line, cost_line

@@ -302,7 +302,11 @@ def _store_summary(app, args, *, samples: bool = False) -> None:
          f"{plural(st['events'], 'event')}, {st['search_docs']:,} searchable")
     _out(f"  tokens: input {t['input']:,} · cache read {t['cache_read']:,} · cache write "
          f"{t['cache_write_5m'] + t['cache_write_1h']:,} · output {t['output']:,}")
-    _out(f"  cost: {money(t['cost_usd'])}" + (f" (+{plural(t['unknown'], 'request')} with unknown prices)" if t["unknown"] else ""))
+    untracked = t.get("untracked_sessions", 0)
+    unpriced = t["unknown"] - untracked
+    notes = ([f"+{plural(unpriced, 'request')} with unknown prices"] if unpriced else []) + (
+        [f"{plural(untracked, 'session')} of agents that record no tokens"] if untracked else [])
+    _out(f"  cost: {money(t['cost_usd'])}" + (f" ({'; '.join(notes)})" if notes else ""))
     if st["findings"]:
         counts = app.finding_counts()
         top = ", ".join(f"{c['rule_id']} {c['findings']}" for c in counts[:5])

@@ -567,11 +567,11 @@ TARGETS = [
     ("cold indexing, real-shaped corpus", ("corpora", "real-shaped", "cold_mb_per_s"), ">=", 50, "MB/s"),
     ("cold indexing, real logs copied", ("corpora", "real", "cold_mb_per_s"), ">=", 50, "MB/s"),
     ("cold indexing peak RSS (real-shaped)", ("corpora", "real-shaped", "peak_rss_mb"), "<=", 500, "MB"),
-    ("cold indexing of the 1 GB corpus", ("index", "cold_mb_per_s"), ">=", 50, "MB/s"),
-    ("cold indexing peak RSS (1 GB)", ("index", "peak_rss_mb"), "<=", 500, "MB"),
+    ("cold indexing of the main corpus (a big file in it)", ("index", "cold_mb_per_s"), ">=", 50, "MB/s"),
+    ("cold indexing peak RSS (main corpus)", ("index", "peak_rss_mb"), "<=", 500, "MB"),
     ("2 GB rollout: indexing peak RSS", ("rollout", "peak_rss_mb"), "<=", 500, "MB"),
     ("2 GB rollout: outline (documentSymbol, first)", ("rollout", "document_symbol_first_ms"), "<=", 1000, "ms"),
-    ("no-change re-scan of 10,000 files", ("rescan", "rescan_seconds"), "<=", 1.0, "s"),
+    ("no-change re-scan of the small-files corpus (10,000 by default)", ("rescan", "rescan_seconds"), "<=", 1.0, "s"),
     ("append → searchable (max)", ("lsp", "append_to_searchable_max_ms"), "<=", 1000, "ms"),
     ("search p50", ("search", "p50_ms"), "<=", 5, "ms"),
     ("search p99", ("search", "p99_ms"), "<=", 50, "ms"),
@@ -656,7 +656,8 @@ def markdown(results: dict) -> str:
                   f"({c['big_file_lines']:,} lines).", ""]
     lines += ["| measure | result | target | | baseline (same run) |", "|---|---|---|---|---|"]
     lines += [f"| {a} | {b} | {t} | {ok} | {base} |" for a, b, t, ok, base in targets_table(results)]
-    lines += ["", f"Load average (1 min) while measuring: {results.get('load_start')} at the start, {results.get('load_end')} at the end "
+    lines += ["", f"Load average (1 min) while measuring: {results.get('load_start')} at the start, "
+              f"{results.get('load_end') or '– (the run stopped before its end)'} at the end "
               "(the machine's other work slows every wall-clock figure; CPU seconds change least)."]
     lines += corpora_markdown(results)
     idx = results.get("index") or {}
@@ -821,7 +822,7 @@ def readme_table(results: dict) -> str:
     """The README's performance table: every target row, then the scale figures when there are."""
     m = results["machine"]
     rows = [f"Measured {results['date']} by `make perf` on {m['nproc']} cores ({m['cpu']}), Python {m['python']}, load average "
-            f"{results.get('load_start')} → {results.get('load_end')}; full figures and baselines in "
+            f"{results.get('load_start')} → {results.get('load_end') or '–'}; full figures and baselines in "
             "[tests/perf/RESULTS.md](tests/perf/RESULTS.md).", "", "| measure | result | target | | baseline (same run) |",
             "|---|---|---|---|---|"]
     rows += [f"| {a} | {b} | {t} | {ok} | {base} |" for a, b, t, ok, base in targets_table(results) if b != "not run"]

@@ -95,6 +95,8 @@ async def test_local_ui_in_chromium(env):
             await b.wait_for(f"document.querySelectorAll('section.sl-turn').length > {before}")
             assert "the second turn arrives live" in await b.js("document.querySelector('#transcript .sl-turns').textContent")
             assert await b.js("new Set([...document.querySelectorAll('[id]')].map(e => e.id)).size === document.querySelectorAll('[id]').length")
+            toc = await b.js("[...document.querySelectorAll('.sl-toc a')].map(a => a.textContent)")
+            assert toc[-1].startswith("2. the second turn arrives live"), toc  # the new turn in the list, named like the others
             await b.screenshot(OUT / "transcript-live.png")
             # search, cost, coach, evals
             await b.goto(f"{base}/search?q=pytest")

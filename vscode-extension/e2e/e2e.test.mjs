@@ -822,7 +822,7 @@ async function pickSessionRow(command, text) {
   return true;
 }
 
-test('(n) one session of every agent opens as a readable transcript', { skip, timeout: 900_000 }, async () => {
+test('(agents) one session of every agent opens as a readable transcript', { skip, timeout: 900_000 }, async () => {
   assert.ok(ctx.serverUp, 'the server is not up (see the status bar step)');
   const sources = EVERY_AGENT.filter((a) => a.copy).map((a) => a.copy);
   const absent = sources.filter(([source]) => !existsSync(join(CORPUS, source)));
@@ -1075,6 +1075,28 @@ async function setSetting(id, value) {
   await page.waitForTimeout(1_000); // the editor writes the setting after a short pause
 }
 
+/** Opens a workspace file as text through Quick Open, clicking its row (a tree that refreshed after a
+ * server restart may hold the focus and take an Enter); tries again if another editor came up. */
+async function openLogAsText(name) {
+  const page = ctx.page;
+  for (let attempt = 1; ; attempt++) {
+    await closeQuickInput();
+    await page.keyboard.press('Control+P');
+    const widget = await quickInput();
+    await widget.locator('input').fill(name);
+    const row = widget.locator('.monaco-list-row', { hasText: name }).first();
+    await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await row.click();
+    const tab = page.locator('.tab.active', { hasText: name });
+    if (await tab.waitFor({ state: 'visible', timeout: 15_000 }).then(() => true, () => false)) {
+      await page.locator('.monaco-editor .view-lines').first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      return;
+    }
+    assert.ok(attempt < 3, `${name} did not open`);
+    await runCommand('View: Close All Editors');
+  }
+}
+
 /** How many times the extension started the server so far (its output channel's log). */
 function serverStarts() {
   const logs = join(ctx.userData, 'logs');
@@ -1128,7 +1150,7 @@ test('(n) AI coach answers open as a rendered preview with no escaped entities',
     await input.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
 
     await step('coach-session-preview', async () => {
-      await openFile(CLAUDE_LOG[1]);
+      await openLogAsText(CLAUDE_LOG[1]);
       await runCommand('Session Lens: Coach This Session');
       await ctx.page.locator('.tab.active', { hasText: /Preview/ }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
       assertRendered(await previewText(/never checked/));
@@ -1140,7 +1162,7 @@ test('(n) AI coach answers open as a rendered preview with no escaped entities',
     const file = join(ctx.ws, CLAUDE_LOG[1]);
     const line = readFileSync(file, 'utf8').split('\n').findIndex((t) => t.includes('tool use was rejected')) + 1;
     await step('explain-finding-preview', async () => {
-      await openFile(CLAUDE_LOG[1]);
+      await openLogAsText(CLAUDE_LOG[1]);
       let action;
       const until = Date.now() + UI_TIMEOUT;
       while (!action && Date.now() < until) {

@@ -121,7 +121,7 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<Node>, vsco
       if (this.view) {
         // the applied view, a cut list and what a team hub said (unreachable, key refused) above the tree
         const notes = [
-          this.savedView ? `View "${this.savedView}" (${all.length} sessions).` : undefined,
+          this.savedView ? `View "${this.savedView}" (${all.length} session${all.length === 1 ? '' : 's'}).` : undefined,
           all.length >= SESSION_LIMIT ? `Showing the newest ${SESSION_LIMIT} sessions.` : undefined,
           ...(result?.warnings ?? []).map((warning) => `⚠ ${warning}`),
         ].filter(Boolean);

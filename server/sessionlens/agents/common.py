@@ -40,6 +40,23 @@ def readme_path(module_file: str) -> str:
     return os.path.join(os.path.dirname(module_file), "README.md")
 
 
+def edit_diff(path: str | None, hunks: list[tuple[str | None, str | None]] | None = None,
+              new_file: str | None = None) -> str:
+    """The unified-diff-like text of a file edit that parsers put in a patch event: ``new_file`` (the
+    whole content written), else one ``@@`` hunk per ``(old, new)`` pair."""
+    path = path or "?"
+    out: list[str] = [f"--- {path}", f"+++ {path}"]
+    if new_file is not None:
+        out.append("@@ new file @@")
+        out.extend("+" + ln for ln in new_file.splitlines())
+        return "\n".join(out)
+    for old, new in hunks or []:
+        out.append("@@")
+        out.extend("-" + ln for ln in (old or "").splitlines())
+        out.extend("+" + ln for ln in (new or "").splitlines())
+    return "\n".join(out)
+
+
 #: Maximum characters kept in ``Event.text``; longer text is cut and marked.
 MAX_TEXT = 64 * 1024
 TRUNCATION_MARK = "\n[… truncated by sessionlens]"
@@ -336,6 +353,16 @@ class LineParser:
         self.ts_min = self.session.started_at
         self.ts_max = self.session.ended_at
 
+    def timestamp_of(self, obj: dict[str, Any]) -> datetime | None:
+        """The record's ``timestamp``, widening the session's time range with it."""
+        ts = parse_ts(obj.get("timestamp"))
+        if ts is not None:
+            if self.ts_min is None or ts < self.ts_min:
+                self.ts_min = ts
+            if self.ts_max is None or ts > self.ts_max:
+                self.ts_max = ts
+        return ts
+
     def initial_session(self) -> Session:  # pragma: no cover - overridden
         raise NotImplementedError
 
@@ -450,7 +477,7 @@ class MultiEventParser(LineParser):
 
 #: what parsers import from here (the models and kinds re-exported with the helpers)
 __all__ = [
-    "Agent", "as_dict", "as_int", "as_str", "BoundedMap", "clip", "Event", "EventKind", "image_entry", "image_from_data_url",
+    "Agent", "as_dict", "as_int", "as_str", "BoundedMap", "clip", "edit_diff", "Event", "EventKind", "image_entry", "image_from_data_url",
     "IMAGE_MIMES", "IMAGE_PLACEHOLDER", "iter_lines", "JSONDecodeError", "limits", "LineParser", "loads",
     "MAX_IMAGE_B64", "MAX_IMAGES", "MAX_TEXT", "META", "MultiEventParser", "new_event", "parse_ts", "ParseProblem",
     "ParseResult", "ParserState", "readme_path", "scrub_data_urls", "Session", "SYSTEM", "TokenUsage",

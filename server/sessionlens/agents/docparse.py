@@ -7,8 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sessionlens.agents.common import _usage_record, clip, new_event
-from sessionlens.models.session import (
+from sessionlens.agents.common import (
     Event,
     EventKind,
     ParseProblem,
@@ -18,6 +17,9 @@ from sessionlens.models.session import (
     TokenUsage,
     Turn,
     UsageRecord,
+    _usage_record,
+    clip,
+    new_event,
 )
 
 

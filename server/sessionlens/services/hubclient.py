@@ -41,6 +41,7 @@ PAGE_LIMIT = 500  # the hub's page size cap for /api/sessions
 SEARCH_LIMIT = 200
 KEY_RE = re.compile(r"^slk_([a-z0-9]{10})_[A-Za-z0-9_\-]{32,64}$")
 SESSION_ID = re.compile(r"^[^\x00-\x1f\x7f/\\?#\s]{1,200}$")
+RETRY_UNREACHABLE_S = 30.0  # an unreachable hub is asked again after this long (or when checked / added again)
 REFUSED = ("unauthorized", "forbidden")  # the key was refused: not asked again until re-added or checked
 TOTAL_KEYS = ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "unknown", "requests")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
@@ -230,9 +231,13 @@ class TeamHubs:
     async def _each(self, hubs: list[TeamHub], fn) -> tuple[list[tuple[TeamHub, Any]], list[str]]:
         """``fn(hub)`` on every hub at once; a hub that fails gives a warning (and its status), never an exception.
         A hub that refused the key is not asked again (every refusal is an entry in its audit log) until the
-        hub is added again or checked (``sessionlens.hubs {check: true}``): its last message stands."""
+        hub is added again or checked (``sessionlens.hubs {check: true}``), an unreachable one not for
+        ``RETRY_UNREACHABLE_S``: its last message stands."""
         async def one(h: TeamHub) -> tuple[TeamHub, Any]:
             if h.status in REFUSED:
+                return h, HubUnavailable(h.status, h.message)
+            if h.status == "unreachable" and h.checked_at is not None and time.time() - h.checked_at < RETRY_UNREACHABLE_S:
+                # a hub that just timed out or refused the connection is not waited for on every keystroke
                 return h, HubUnavailable(h.status, h.message)
             try:
                 return h, await fn(h)

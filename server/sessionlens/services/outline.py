@@ -21,9 +21,11 @@ OUTLINE_BUDGET = 3000
 OUTLINE_MAX_TURNS = 300
 #: A fold ("… K more events") holds every left-out event (in nested line ranges) while the whole outline
 #: has at most this many nodes; past it (a rollout of hundreds of MB: hundreds of thousands of events), a
-#: fold's line ranges are leaves - the editor goes to the range, the events are its lines - so what is
-#: sent stays about ``2 * OUTLINE_BUDGET`` symbols whatever the file's size.
-OUTLINE_REACHABLE_MAX = 10_000
+#: fold's line ranges are leaves (at most ``OUTLINE_FOLD_RANGES`` per fold) - the editor goes to the range,
+#: the events are its lines - so what is sent stays about ``OUTLINE_BUDGET`` symbols whatever the file's size
+#: (an editor's outline and the JSON-RPC answer both slow down past a few thousand).
+OUTLINE_REACHABLE_MAX = 4_000
+OUTLINE_FOLD_RANGES = 8
 OUTLINE_CACHE_FILES = 16
 
 #: Which events an outline keeps first when it cannot keep them all (lower first).
@@ -213,13 +215,14 @@ def _group(name: str, nodes: list[OutlineNode]) -> OutlineNode:
 
 def _chunk(group: OutlineNode, cap: int, leaf: bool = False) -> None:
     """Split a fold's children into nested groups of at most ``cap`` (lines a–b), recursively (``leaf``:
-    one level of groups, each a line range without its events unless it holds at most ``cap``)."""
+    one level of at most ``OUTLINE_FOLD_RANGES`` groups, each a line range without its events unless it holds at
+    most ``cap``)."""
     kids = group.children
     if len(kids) <= cap:
         return
-    size = cap
-    while -(-len(kids) // size) > cap:
-        size *= cap
+    size, most = cap, (min(cap, OUTLINE_FOLD_RANGES) if leaf else cap)
+    while -(-len(kids) // size) > most:
+        size = size * cap if not leaf else size * 2
     parts = [kids[i:i + size] for i in range(0, len(kids), size)]
     group.children = [_group(f"lines {p[0].start + 1}–{p[-1].end + 1} ({len(p)} events)", p) for p in parts]
     for g in group.children:

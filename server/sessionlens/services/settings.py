@@ -41,7 +41,7 @@ class Settings(BaseModel):
     )
     coach: CoachSettings = Field(default_factory=CoachSettings)
     llm: LLMConfig = Field(default_factory=LLMConfig)
-    poll_interval_s: float = Field(1.0, alias="pollInterval", ge=0.1, description="Seconds between polls of log roots outside the workspace.")
+    poll_interval_s: float = Field(1.0, alias="pollInterval", ge=0.1, description="Seconds between checks of the log roots outside the workspace (roots appearing or gone) and between polls of those file-system events cannot serve.")
 
     @property
     def home(self) -> Path:

@@ -232,6 +232,10 @@ async def test_a_silent_hub_times_out_without_blocking_the_server(client: Langua
         found = await asyncio.wait_for(search, 30)
         assert {h["session_id"] for h in found["hits"]} == {_S["sid_local"]}
         assert "no answer" in found["warnings"][0] and "team hub silent" in found["warnings"][0]
+        tried = len(held)
+        again = await cmd(client, "sessionlens.sessions")  # the hub that just timed out is not waited for again
+        assert "no answer" in again["warnings"][0] and len(held) == tried
+        assert _S["sid_local"] in {r["id"] for r in again["sessions"]}
     finally:
         await cmd(client, "sessionlens.removeHub", {"hub": url})
         stop.set()

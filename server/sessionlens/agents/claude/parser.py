@@ -34,10 +34,10 @@ from sessionlens.agents.common import (
     as_int,
     as_str,
     clip,
+    edit_diff,
     image_entry,
     limits,
     new_event,
-    parse_ts,
     scrub_data_urls,
 )
 
@@ -210,27 +210,14 @@ def _exit_code(text: str | None) -> int | None:
 
 def _edit_diff(name: str, inp: dict[str, Any]) -> str | None:
     """A unified-diff-like rendering of an Edit/Write/MultiEdit input."""
-    path = as_str(inp.get("file_path")) or "?"
-    out: list[str] = [f"--- {path}", f"+++ {path}"]
+    path = as_str(inp.get("file_path"))
     if name == "Write":
         content = as_str(inp.get("content"))
-        if content is None:
-            return None
-        out.append("@@ new file @@")
-        out.extend("+" + ln for ln in content.splitlines())
-        return "\n".join(out)
+        return None if content is None else edit_diff(path, new_file=content)
     edits = inp.get("edits") if name == "MultiEdit" else [inp]
     if not isinstance(edits, list):
         return None
-    for e in edits:
-        if not isinstance(e, dict):
-            continue
-        old = as_str(e.get("old_string")) or ""
-        new = as_str(e.get("new_string")) or ""
-        out.append("@@")
-        out.extend("-" + ln for ln in old.splitlines())
-        out.extend("+" + ln for ln in new.splitlines())
-    return "\n".join(out)
+    return edit_diff(path, [(as_str(e.get("old_string")), as_str(e.get("new_string"))) for e in edits if isinstance(e, dict)])
 
 
 _TOKEN_FIELDS = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens")
@@ -297,13 +284,8 @@ class ClaudeParser(LineParser):
     # ------------------------------------------------------------------ dispatch
 
     def handle(self, obj: dict[str, Any], line: int, offset: int, length: int) -> Event:
-        ts = parse_ts(obj.get("timestamp"))
+        ts = self.timestamp_of(obj)
         s = self.session
-        if ts is not None:
-            if self.ts_min is None or ts < self.ts_min:
-                self.ts_min = ts
-            if self.ts_max is None or ts > self.ts_max:
-                self.ts_max = ts
         t = obj.get("type")
         if t in ("user", "assistant", "system", "progress"):
             self._common(obj)

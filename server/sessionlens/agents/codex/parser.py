@@ -262,12 +262,7 @@ class CodexParser(LineParser):
     # ------------------------------------------------------------------ dispatch
 
     def handle(self, obj: dict[str, Any], line: int, offset: int, length: int) -> Event:
-        ts = parse_ts(obj.get("timestamp"))
-        if ts is not None:
-            if self.ts_min is None or ts < self.ts_min:
-                self.ts_min = ts
-            if self.ts_max is None or ts > self.ts_max:
-                self.ts_max = ts
+        ts = self.timestamp_of(obj)
         base = (line, offset, length, ts)
         top = obj.get("type")
         payload = obj.get("payload")

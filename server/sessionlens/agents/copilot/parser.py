@@ -271,12 +271,7 @@ class CopilotParser(LineParser):
     # ------------------------------------------------------------------ dispatch
 
     def handle(self, obj: dict[str, Any], line: int, offset: int, length: int) -> Event:
-        ts = parse_ts(obj.get("timestamp"))
-        if ts is not None:
-            if self.ts_min is None or ts < self.ts_min:
-                self.ts_min = ts
-            if self.ts_max is None or ts > self.ts_max:
-                self.ts_max = ts
+        ts = self.timestamp_of(obj)
         t = as_str(obj.get("type")) or ""
         data = _dict(obj.get("data"))
         base = (line, offset, length, ts, obj, data)

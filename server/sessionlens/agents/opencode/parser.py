@@ -43,6 +43,7 @@ from sessionlens.agents.common import (
     as_int,
     as_str,
     clip,
+    edit_diff,
     new_event,
     scrub_data_urls,
 )
@@ -119,23 +120,13 @@ def _order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _patch_text(tool: str, inp: dict[str, Any]) -> str | None:
-    path = as_str(inp.get("filePath")) or as_str(inp.get("path")) or "?"
-    out = [f"--- {path}", f"+++ {path}"]
+    path = as_str(inp.get("filePath")) or as_str(inp.get("path"))
     if tool == "write":
         content = as_str(inp.get("content"))
-        if content is None:
-            return None
-        out.append("@@ new file @@")
-        out.extend("+" + ln for ln in content.splitlines())
-        return "\n".join(out)
+        return None if content is None else edit_diff(path, new_file=content)
     if tool == "edit":
         old, new = as_str(inp.get("oldString")), as_str(inp.get("newString"))
-        if old is None and new is None:
-            return None
-        out.append("@@")
-        out.extend("-" + ln for ln in (old or "").splitlines())
-        out.extend("+" + ln for ln in (new or "").splitlines())
-        return "\n".join(out)
+        return None if old is None and new is None else edit_diff(path, [(old, new)])
     text = as_str(inp.get("patchText")) or as_str(inp.get("patch"))
     return text
 

@@ -64,13 +64,7 @@ class PiParser(MultiEventParser):
         return Session(id=sid or self.path, agent=AGENT)
 
     def _ts(self, obj: dict[str, Any]) -> Any:
-        ts = parse_ts(obj.get("timestamp"))
-        if ts is not None:
-            if self.ts_min is None or ts < self.ts_min:
-                self.ts_min = ts
-            if self.ts_max is None or ts > self.ts_max:
-                self.ts_max = ts
-        return ts
+        return self.timestamp_of(obj)
 
     def handle(self, obj: dict[str, Any], line: int, offset: int, length: int) -> list[Event]:
         t = obj.get("type")

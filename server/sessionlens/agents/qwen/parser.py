@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from sessionlens.agents.common import MultiEventParser, _usage_record, as_int, as_str, clip, parse_ts, scrub_data_urls
+from sessionlens.agents.common import MultiEventParser, _usage_record, as_int, as_str, clip, scrub_data_urls
 from sessionlens.models.session import Event, EventKind, ParseResult, ParserState, Session, TokenUsage
 
 AGENT = "qwen"
@@ -43,10 +43,7 @@ class QwenParser(MultiEventParser):
 
     def handle(self, obj: dict[str, Any], line: int, offset: int, length: int) -> list[Event]:
         s = self.session
-        ts = parse_ts(obj.get("timestamp"))
-        if ts is not None:
-            self.ts_min = ts if self.ts_min is None or ts < self.ts_min else self.ts_min
-            self.ts_max = ts if self.ts_max is None or ts > self.ts_max else self.ts_max
+        ts = self.timestamp_of(obj)
         sid = as_str(obj.get("sessionId"))
         if sid and not self.data.get("sid"):
             s.id = sid

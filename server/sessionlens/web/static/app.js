@@ -28,7 +28,11 @@
             var head = sec.querySelector(".sl-turn-head a");
             if (toc && head && sec.id) {
               var li = document.createElement("li"), a = document.createElement("a");
-              a.href = "#" + sec.id; a.setAttribute("data-target", sec.id); a.textContent = head.textContent.slice(0, 64);
+              // the same label the server gives a turn in the list ("2. the prompt")
+              var n = sec.getAttribute("data-turn");
+              var prompt = head.textContent.replace(/^Turn \d+:?\s*/, "");
+              a.href = "#" + sec.id; a.setAttribute("data-target", sec.id);
+              a.textContent = (n !== "" && n !== null ? (Number(n) + 1) + ". " : "") + prompt.slice(0, 60);
               li.appendChild(a); toc.appendChild(li);
             }
           });
