@@ -6,9 +6,17 @@ import argparse
 import os
 import re
 
+EXAMPLES = """examples:
+  sessionlens blame src/app.py            every line, with the session that wrote it ([n] = the list above)
+  sessionlens blame src/app.py:42         who wrote line 42: agent, date, turn, prompt, tool, the link to the edit
+  sessionlens blame --json src/app.py     the same as data (schemas/cli-blame.schema.json)
+  sessionlens blame --no-git README.md    by content only (ignore the git history)
+"""
+
 
 def register(sub, common: argparse.ArgumentParser) -> None:
     sp = sub.add_parser("blame", parents=[common], help="which agent session wrote each line of a file",
+                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
                         description="Match the lines of FILE against the edits of indexed sessions (by content, "
                                     "following renames; with git, lines committed before an edit are not its). "
                                     "FILE:LINE tells who wrote that line and links to the edit in its transcript.")

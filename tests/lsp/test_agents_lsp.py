@@ -1,4 +1,5 @@
-"""One session of every new agent through the real server over stdio: outline, hover, search, cost,
+"""One session of every new agent through the real server over stdio (the project's generated sessions,
+and the corpus files too when the corpus is present): outline, hover, search, cost,
 coach and the transcript work on Gemini CLI (a JSON document and a JSONL recording), Pi, Cursor (a
 .txt transcript and the IDE database) and Qwen Code."""
 
@@ -6,13 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from pathlib import Path
 
 import pytest
 import pytest_lsp
 from lsprotocol import types as T
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.conftest import corpus_root
+from sessionlens.samples import agents
+from tests.conftest import corpus_root, log_sources
 from tests.lsp.conftest import server_command, vscode_caps, wait_idle
 
 pytestmark = pytest.mark.lsp
@@ -29,17 +32,48 @@ SOURCES = {  # corpus file -> its place in the workspace (the agents' own file n
 GEMINI_DOC, GEMINI_JSONL, PI, CURSOR_TXT, CURSOR_DB, QWEN = SOURCES.values()
 
 
-@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=server_command()))
-async def client(lsp_client: LanguageClient, tmp_path_factory):
-    src = corpus_root()
-    if not src.is_dir():
-        pytest.skip(f"SESSIONLENS_CORPUS not found: {src}")
+#: what each corpus file holds (the generated sessions' facts come from their writers)
+CORPUS_FACTS = {
+    "sessions": {"gemini": 2, "pi": 1, "cursor": 1 + 31, "qwen": 1},
+    "gemini_tokens": {97289, 206879},
+    "search": {"gemini": "README", "pi": "login", "cursor": "gitconfig", "qwen": "files"},
+    "db_needle": "sidebar",
+}
+
+
+def _generated(ws: Path) -> dict:
+    """The same workspace of the project's own fixture writers (sessionlens.samples.agents)."""
+    facts = {
+        GEMINI_DOC: agents.write_gemini_document(ws / GEMINI_DOC),
+        GEMINI_JSONL: agents.write_gemini_jsonl(ws / GEMINI_JSONL),
+        PI: agents.write_pi(ws / PI),
+        CURSOR_TXT: agents.write_cursor_txt(ws / CURSOR_TXT),
+        CURSOR_DB: agents.write_cursor_vscdb(ws / CURSOR_DB),
+        QWEN: agents.write_qwen(ws / QWEN),
+    }
+    return {
+        "sessions": {"gemini": 2, "pi": 1, "cursor": 1 + facts[CURSOR_DB]["sessions"], "qwen": 1},
+        "gemini_tokens": {facts[GEMINI_DOC]["tokens"], facts[GEMINI_JSONL]["tokens"]},
+        "search": {f["agent"]: f["search"] for f in facts.values()},
+        "db_needle": facts[CURSOR_DB]["search"],
+        "files": facts,
+    }
+
+
+@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=server_command()), params=log_sources())
+async def client(lsp_client: LanguageClient, tmp_path_factory, request):
     root = tmp_path_factory.mktemp("agents")
     ws = root / "ws"
-    for rel, dest in SOURCES.items():
-        (ws / dest).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src / rel, ws / dest)
-    _S.update(ws=ws)
+    if request.param == "corpus":
+        src = corpus_root()
+        for rel, dest in SOURCES.items():
+            (ws / dest).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src / rel, ws / dest)
+        facts = CORPUS_FACTS
+    else:
+        facts = _generated(ws)
+    _S.clear()
+    _S.update(ws=ws, facts=facts)
     await lsp_client.initialize_session(T.InitializeParams(
         capabilities=vscode_caps(), workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
         initialization_options={"storePath": str(root / "home"), "includeHomeLogs": False},
@@ -63,7 +97,7 @@ async def test_every_agent_has_its_sessions(client: LanguageClient):
     by_agent: dict[str, int] = {}
     for s in res["sessions"]:
         by_agent[s["agent"]] = by_agent.get(s["agent"], 0) + 1
-    assert by_agent == {"gemini": 2, "pi": 1, "cursor": 1 + 31, "qwen": 1}
+    assert by_agent == _S["facts"]["sessions"]
 
 
 @pytest.mark.asyncio(loop_scope="module")
@@ -75,6 +109,10 @@ async def test_outline_points_at_lines_of_the_file(client: LanguageClient, dest:
     assert turns
     n_lines = (_S["ws"] / dest).read_bytes().count(b"\n") + 1
     tools = [c for t in turns for c in (t.children or []) if c.kind in (T.SymbolKind.Function, T.SymbolKind.File)]
+    written = _S["facts"].get("files", {}).get(dest)
+    if written:  # a generated session: its turns and tool calls are the ones its writer wrote
+        assert (len(turns), len(tools)) == (written["turns"], written["tools"])
+        assert written["tool"] in {c.name for c in tools} or any(written["tool"] in c.name for c in tools)
     for t in turns:
         assert 0 <= t.range.start.line <= t.range.end.line < n_lines
     if dest != QWEN or tools:
@@ -101,8 +139,9 @@ async def test_hover_on_a_tool_call_shows_the_call_and_its_result(client: Langua
 
 
 @pytest.mark.asyncio(loop_scope="module")
-@pytest.mark.parametrize("agent,term", [("gemini", "README"), ("pi", "login"), ("cursor", "gitconfig"), ("qwen", "files")])
-async def test_search_finds_each_agent(client: LanguageClient, agent: str, term: str):
+@pytest.mark.parametrize("agent", ["gemini", "pi", "cursor", "qwen"])
+async def test_search_finds_each_agent(client: LanguageClient, agent: str):
+    term = _S["facts"]["search"][agent]
     res = await cmd(client, "sessionlens.search", {"query": term, "agent": agent, "limit": 20})
     assert res["hits"] and all(h["agent"] == agent for h in res["hits"])
 
@@ -113,7 +152,7 @@ async def test_cost_by_agent_and_unknown_for_cursor(client: LanguageClient):
     rows = {r["key"] if "key" in r else r.get("agent"): r for r in res["rows"]}
     assert {"gemini", "pi", "qwen"} <= set(rows)
     sessions = (await cmd(client, "sessionlens.sessions", {"agent": "gemini", "limit": 10}))["sessions"]
-    assert {s["tokens"] for s in sessions} == {97289, 206879} and all(s["cost_known"] for s in sessions)
+    assert {s["tokens"] for s in sessions} == _S["facts"]["gemini_tokens"] and all(s["cost_known"] for s in sessions)
     cursor = (await cmd(client, "sessionlens.sessions", {"agent": "cursor", "limit": 100}))["sessions"]
     assert cursor and all(s["tokens"] is None and not s["cost_known"] for s in cursor)
 
@@ -132,7 +171,7 @@ async def test_a_database_session_renders_by_id(client: LanguageClient):
     cursor = (await cmd(client, "sessionlens.sessions", {"agent": "cursor", "limit": 100}))["sessions"]
     ide = next(s for s in cursor if s["id"].startswith("cursor-chat-") and s["events"] > 10)
     r = await cmd(client, "sessionlens.renderSession", {"session_id": ide["id"]})
-    assert "sidebar" in r["markdown"].lower()
+    assert _S["facts"]["db_needle"] in r["markdown"].lower()
 
 
 @pytest.mark.asyncio(loop_scope="module")

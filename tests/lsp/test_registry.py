@@ -22,7 +22,7 @@ def test_every_declared_command_has_one_handler_and_nothing_else_is_served():
 
 def test_every_feature_is_registered_and_the_log_provider_is_last():
     srv = build_server()
-    assert [p.name for p in srv.providers] == ["guidelines", "evals", "logs"]
+    assert [p.name for p in srv.providers] == ["guidelines", "evals", "blame", "logs"]  # blame: source files, no log
     methods = {m.method for f in FEATURES for m in f.methods}
     assert methods <= set(srv.protocol.fm.features)
 

@@ -1199,8 +1199,17 @@ test('(o) agent blame: a hover names the session that wrote a line, its link ope
   const lines = readFileSync(config, 'utf8').split('\n');
   const target = lines.indexOf('# the number of attempts before giving up'); // written in the second turn of session A
   assert.ok(target >= 0, 'the scripted file has the line session A wrote');
+  const sessionsShown = async () => {
+    const text = await ctx.page.locator('.statusbar-item', { hasText: /\b\d+ sessions?\b/ }).first().innerText();
+    return Number(/(\d+) sessions?/.exec(text)[1]);
+  };
+  const before = await sessionsShown();
   await runCommand('Session Lens: Reindex');
-  await ctx.page.locator('.statusbar-item', { hasText: /\b([5-9]|\d\d+) sessions?\b/ }).first().waitFor({ state: 'visible', timeout: 120_000 });
+  const deadline = Date.now() + 120_000;
+  while ((await sessionsShown()) < before + 3 && Date.now() < deadline) {
+    await ctx.page.waitForTimeout(500);
+  }
+  assert.ok((await sessionsShown()) >= before + 3, 'the three scripted sessions were indexed');
   await step('blame-hover', async () => {
     await quickOpen('blame/demo/src/config.py', 'config.py');
     await ctx.page.locator('.monaco-editor .view-lines').first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
