@@ -749,6 +749,14 @@ def notes(results: dict) -> list[str]:
             out.append(
                 f"- Cold indexing is the median of {len(runs)} cold runs ({', '.join(f'{r:.1f}' for r in runs)} s): "
                 "on this shared 2-core machine the same run varies by about 10 %.")
+    ro = results.get("rollout") or {}
+    if ro and ro.get("peak_rss_mb", 0) > 500:
+        out.append(
+            f"- The {ro['bytes'] / 1e9:.1f} GB rollout's peak RSS ({ro['peak_rss_mb']:,} MB) grows with the file: parsing it in "
+            "8 MB chunks stays bounded (the indexer held about 450 MB once its worker had exited, 2026-12-02), the step "
+            "after it does not - most likely the coach's read-back of the whole file (`Indexer._rule_events` holds every "
+            "event the rules read at once) and the outline, which the first documentSymbol builds from every event "
+            f"(first call {ro['document_symbol_first_ms']:,} ms). Both want streaming / SQL-side selection for huge files.")
     lsp = results.get("lsp") or {}
     if lsp:
         out.append(
