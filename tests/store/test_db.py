@@ -130,3 +130,40 @@ def test_writer_lock_makes_other_threads_wait(tmp_path):
     t.start()
     t.join()
     assert got == [False, True]
+
+
+def test_compact_events_equal_ordinary_ones_in_less_memory(tmp_path):
+    """The coach's read-back of a huge file builds its events compact (shared-key attributes,
+    interned names): every field equal to the ordinary event of the same row, in less memory."""
+    import copy
+    import pickle
+    import random
+    import sys as _sys
+
+    from sessionlens.models import Event
+    from sessionlens.models.construct import construct_shared
+    from sessionlens.samples.generator import DEFAULT_START, generate_codex_session
+    from sessionlens.store.db import EVENT_COLS, row_to_event
+    from tests.services.helpers import make_app
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    generate_codex_session(random.Random(7), path=logs / "rollout-2026-01-05T08-30-00-c.jsonl", start=DEFAULT_START, turns=6,
+                           cwd=str(tmp_path / "proj"), problems=("repeat_failure",))
+    app = make_app(tmp_path / "home")
+    try:
+        app.index([str(logs)])
+        rows = list(app.db().conn.execute(f"SELECT {EVENT_COLS} FROM events e ORDER BY e.file_id, e.seq"))
+        assert len(rows) > 20
+        pickle.loads(pickle.dumps(row_to_event(rows[0])))  # copying or unpickling events first changes nothing
+        copy.copy(row_to_event(rows[1]))
+        for r in rows:
+            plain, compact = row_to_event(r), row_to_event(r, compact=True)
+            assert compact.model_dump() == plain.model_dump()
+            assert compact == plain
+        sizes = [(_sys.getsizeof(row_to_event(r).__dict__), _sys.getsizeof(row_to_event(r, compact=True).__dict__)) for r in rows]
+        assert all(c < p for p, c in sizes), sizes[:3]
+    finally:
+        app.close()
+    with pytest.raises(ValueError, match="values for"):
+        construct_shared(Event, (1, 2))

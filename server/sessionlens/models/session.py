@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sessionlens.models.construct import prime_shared
+
 
 class Agent(str, Enum):
     """The two agents sessionlens started with.  Every agent (these included) is named by a plain
@@ -125,6 +127,9 @@ class Event(BaseModel):
     request_id: str | None = None
     uuid: str | None = None
     extra: dict[str, Any] = Field(default_factory=dict)  # small, format-specific details
+
+
+prime_shared(Event)  # events read back by the hundred thousand share their field names (models.construct)
 
 
 class Turn(BaseModel):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
+from sys import intern as _intern
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
@@ -24,6 +25,7 @@ import apsw
 import orjson
 
 from sessionlens.models.construct import construct as _construct
+from sessionlens.models.construct import construct_shared as _construct_shared
 from sessionlens.models.limits import EXIT_MAX, EXIT_MIN, INT64_MAX, MAX_DURATION_MS, MAX_TOKENS, clamp_int
 from sessionlens.models.limits import dumps as _safe_dumps
 from sessionlens.models.limits import epoch as _epoch
@@ -415,7 +417,9 @@ EVENT_COLS = (
 _UTC = timezone.utc
 
 
-def row_to_event(r: Sequence[Any]) -> Event:
+def row_to_event(r: Sequence[Any], *, compact: bool = False) -> Event:
+    """An event of an ``EVENT_COLS`` row; ``compact``: for events held by the hundred thousand (see
+    ``construct_shared``), with their repeated names (subtype, tool, model) interned."""
     m = _m()
     raw = r[22]
     data = orjson.loads(raw) if raw else None
@@ -428,25 +432,35 @@ def row_to_event(r: Sequence[Any]) -> Event:
     else:
         role = usage = message_id = request_id = uuid = None
         extra = {}
+    line = extra.get("line", r[1]) if extra else r[1]  # documents: the message's line in the file
+    timestamp = datetime.fromtimestamp(ts, _UTC) if ts is not None else None
+    files = orjson.loads(r[16]) if r[16] else []
+    subtype, tool, model = r[7], r[9], r[17]
+    if compact:  # the fields in the model's order (see ``construct_shared``)
+        return _construct_shared(m.Event, (
+            r[1], line, r[3], r[4], timestamp, m.KINDS[r[6]], _intern(subtype) if subtype else subtype, role, r[8],
+            _intern(tool) if tool else tool, r[10], r[11], r[12], bool(r[13]), r[14], r[15], files,
+            _intern(model) if model else model, usage, r[18], bool(flags & FLAG_DUPLICATE), bool(flags & FLAG_SIDECHAIN),
+            r[20], r[21], message_id, request_id, uuid, extra))
     return _construct(m.Event, {
         "seq": r[1],
-        "line": extra.get("line", r[1]) if extra else r[1],  # documents: the message's line in the file
+        "line": line,
         "offset": r[3],
         "length": r[4],
-        "timestamp": datetime.fromtimestamp(ts, _UTC) if ts is not None else None,
+        "timestamp": timestamp,
         "kind": m.KINDS[r[6]],
-        "subtype": r[7],
+        "subtype": subtype,
         "role": role,
         "turn": r[8],
-        "tool": r[9],
+        "tool": tool,
         "call_id": r[10],
         "command": r[11],
         "exit_code": r[12],
         "is_error": bool(r[13]),
         "duration_ms": r[14],
         "text": r[15],
-        "files": orjson.loads(r[16]) if r[16] else [],
-        "model": r[17],
+        "files": files,
+        "model": model,
         "usage": usage,
         "usage_key": r[18],
         "duplicate": bool(flags & FLAG_DUPLICATE),
@@ -975,7 +989,7 @@ class Store:
                                        OR e.seq=(SELECT max(seq) FROM events WHERE file_id=?))
                 ORDER BY e.seq""",
             (clip, clip, len(suffix), suffix, suffix, clip, file_id, *kinds, file_id)):
-            ev = row_to_event(r)
+            ev = row_to_event(r, compact=True)
             if r[23] is not None:
                 had = ev.extra.get("output_chars")
                 ev.extra["output_chars"] = max(had if isinstance(had, int) else 0, r[23])
