@@ -56,12 +56,13 @@ def _workspace(root: Path, source: str) -> tuple[Path, dict]:
     cop = agents.write_copilot_session_state(state)
     old = agents.write_copilot_legacy(legacy)
     oc = agents.write_opencode_storage(ws / "opencode-data")
+    oc_db = agents.write_opencode_db(ws / "opencode-data" / "opencode.db")
     go = agents.write_goose_db(ws / "goproject" / ".opencode" / "opencode.db", topic="conversion")
     crush = agents.write_goose_db(ws / "crushproject" / ".crush" / "crush.db", crush=True, topic="CRUSH.md")
     return ws, {
         "copilot_ids": sorted([cop["session_id"], old["session_id"]]),
         "copilot_title": cop["title"],
-        "opencode_ids": [oc["session_id"]],
+        "opencode_ids": sorted([oc["session_id"], oc_db["session_id"]]),
         "counts": {"opencode-go": go["sessions"], "crush": crush["sessions"]},
         "search": {"opencode": oc["search"], "opencode-go": go["search"], "crush": crush["search"]},
         "crush_cost": crush["cost"],

@@ -250,41 +250,95 @@ def write_copilot_legacy(path: Path, session_id: str = "0b2a81da-0000-4000-8000-
 
 
 # --------------------------------------------------------------------------------------------- OpenCode
+_OC_PROJECT = "1b360d97781e33ef17ec6beaa672e8c070003590"
+_OC_TITLE = "Update the readme"
+
+
+def _opencode_records(session_id: str) -> tuple[dict[str, Any], list[tuple[dict[str, Any], list[dict[str, Any]]]]]:
+    """One OpenCode session as its session object and (message, parts) pairs, in the storage-JSON shape
+    (the database keeps the same objects in ``data`` columns): a user text, an assistant reply with a
+    ``tool`` part (call and result in its ``state``) and a text part, with tokens and cost."""
+    t0 = _MS0
+    tag = session_id[-4:]
+    user, asst = f"msg_{tag}0001", f"msg_{tag}0002"
+    session: dict[str, Any] = {"id": session_id, "projectID": _OC_PROJECT, "slug": "eager-engine", "directory": "/home/dev/projects/site",
+               "title": _OC_TITLE, "version": "0.15.0", "time": {"created": t0, "updated": t0 + 5000}}
+    msgs: list[tuple[dict[str, Any], list[dict[str, Any]]]] = [
+        ({"id": user, "sessionID": session_id, "role": "user", "time": {"created": t0}},
+         [{"id": f"prt_{tag}0001", "sessionID": session_id, "messageID": user, "type": "text",
+           "text": "Update the readme so it matches the code.", "time": {"start": t0}}]),
+        ({"id": asst, "sessionID": session_id, "role": "assistant", "parentID": user, "modelID": "claude-sonnet-4-5",
+          "providerID": "anthropic", "mode": "build", "path": {"cwd": "/home/dev/projects/site", "root": "/home/dev/projects/site"},
+          "cost": 0.0042, "tokens": {"input": 900, "output": 70, "reasoning": 0, "cache": {"write": 0, "read": 300}},
+          "time": {"created": t0 + 1000, "completed": t0 + 4000}},
+         [{"id": f"prt_{tag}0002", "sessionID": session_id, "messageID": asst, "type": "tool", "callID": f"call_{tag}",
+           "tool": "read", "state": {"status": "completed", "input": {"filePath": "/home/dev/projects/site/README.md"},
+                                     "output": "# Site\nOld readme text.", "title": "README.md", "metadata": {},
+                                     "time": {"start": t0 + 1500, "end": t0 + 1600}}, "time": {"start": t0 + 1500}},
+          {"id": f"prt_{tag}0003", "sessionID": session_id, "messageID": asst, "type": "text",
+           "text": "The readme now describes the build and the deploy steps.", "time": {"start": t0 + 3000, "end": t0 + 4000}}]),
+    ]
+    return session, msgs
+
+
 def write_opencode_storage(root: Path, session_id: str = "ses_sample0000000000000001") -> dict[str, Any]:
     """A session of OpenCode's JSON storage tree under ``root`` (``storage/session/<project>/<ses>.json``,
-    ``storage/message/<ses>/<msg>.json``, ``storage/part/<msg>/<prt>.json``): a user text, an assistant
-    reply with a ``tool`` part (call and result in its ``state``) and a text part, with tokens and cost."""
+    ``storage/message/<ses>/<msg>.json``, ``storage/part/<msg>/<prt>.json``)."""
     st = root / "storage"
-    project = "1b360d97781e33ef17ec6beaa672e8c070003590"
-    title = "Update the readme"
-    t0 = _MS0
-    tokens = {"input": 900, "output": 70, "reasoning": 0, "cache": {"write": 0, "read": 300}}
+    session, msgs = _opencode_records(session_id)
 
     def dump(p: Path, obj: dict[str, Any]) -> None:
         _write(p, json.dumps(obj, indent=2) + "\n")
 
-    dump(st / "session" / project / f"{session_id}.json", {
-        "id": session_id, "projectID": project, "directory": "/home/dev/projects/site", "title": title,
-        "version": "0.15.0", "time": {"created": t0, "updated": t0 + 5000}})
-    user, asst = "msg_sample0001", "msg_sample0002"
-    dump(st / "message" / session_id / f"{user}.json", {
-        "id": user, "sessionID": session_id, "role": "user", "time": {"created": t0}})
-    dump(st / "part" / user / "prt_sample0001.json", {
-        "id": "prt_sample0001", "sessionID": session_id, "messageID": user, "type": "text",
-        "text": "Update the readme so it matches the code."})
-    dump(st / "message" / session_id / f"{asst}.json", {
-        "id": asst, "sessionID": session_id, "role": "assistant", "parentID": user, "modelID": "claude-sonnet-4-5",
-        "providerID": "anthropic", "mode": "build", "path": {"cwd": "/home/dev/projects/site", "root": "/home/dev/projects/site"},
-        "cost": 0.0042, "tokens": tokens, "time": {"created": t0 + 1000, "completed": t0 + 4000}})
-    dump(st / "part" / asst / "prt_sample0002.json", {
-        "id": "prt_sample0002", "sessionID": session_id, "messageID": asst, "type": "tool", "callID": "call_r1", "tool": "read",
-        "state": {"status": "completed", "input": {"filePath": "/home/dev/projects/site/README.md"},
-                  "output": "# Site\nOld readme text.", "title": "README.md", "metadata": {},
-                  "time": {"start": t0 + 1500, "end": t0 + 1600}}})
-    dump(st / "part" / asst / "prt_sample0003.json", {
-        "id": "prt_sample0003", "sessionID": session_id, "messageID": asst, "type": "text",
-        "text": "The readme now describes the build and the deploy steps.", "time": {"start": t0 + 3000, "end": t0 + 4000}})
-    return {"agent": "opencode", "session_id": session_id, "title": title, "search": "readme"}
+    dump(st / "session" / _OC_PROJECT / f"{session_id}.json", session)
+    for msg, parts in msgs:
+        dump(st / "message" / session_id / f"{msg['id']}.json", msg)
+        for part in parts:
+            dump(st / "part" / msg["id"] / f"{part['id']}.json", part)
+    return {"agent": "opencode", "session_id": session_id, "title": _OC_TITLE, "search": "readme"}
+
+
+_OC_SCHEMA = """
+CREATE TABLE project (id text PRIMARY KEY, worktree text NOT NULL, vcs text, name text, icon_url text, icon_color text,
+    time_created integer NOT NULL, time_updated integer NOT NULL, time_initialized integer, sandboxes text NOT NULL, commands text);
+CREATE TABLE session (id text PRIMARY KEY, project_id text NOT NULL, parent_id text, slug text NOT NULL, directory text NOT NULL,
+    title text NOT NULL, version text NOT NULL, share_url text, summary_additions integer, summary_deletions integer,
+    summary_files integer, summary_diffs text, revert text, permission text, time_created integer NOT NULL,
+    time_updated integer NOT NULL, time_compacting integer, time_archived integer, workspace_id text);
+CREATE TABLE message (id text PRIMARY KEY, session_id text NOT NULL, time_created integer NOT NULL,
+    time_updated integer NOT NULL, data text NOT NULL);
+CREATE TABLE part (id text PRIMARY KEY, message_id text NOT NULL, session_id text NOT NULL, time_created integer NOT NULL,
+    time_updated integer NOT NULL, data text NOT NULL);
+"""
+
+
+def write_opencode_db(path: Path, session_id: str = "ses_sample0000000000000002") -> dict[str, Any]:
+    """The same kind of session in OpenCode's ``opencode.db`` (the drizzle schema of OpenCode >= 1.2:
+    ``project``, ``session`` columns, ``message``/``part`` rows with the objects, minus ids, in ``data``)."""
+    session, msgs = _opencode_records(session_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    db = sqlite3.connect(path)
+    try:
+        db.executescript(_OC_SCHEMA)
+        tm = session["time"]
+        db.execute("INSERT INTO project (id, worktree, vcs, time_created, time_updated, sandboxes) VALUES (?,?,?,?,?,?)",
+                   (_OC_PROJECT, session["directory"], "git", tm["created"], tm["created"], "[]"))
+        db.execute("INSERT INTO session (id, project_id, slug, directory, title, version, time_created, time_updated) "
+                   "VALUES (?,?,?,?,?,?,?,?)", (session_id, _OC_PROJECT, session["slug"], session["directory"],
+                                                session["title"], session["version"], tm["created"], tm["updated"]))
+        for msg, parts in msgs:
+            created = msg["time"]["created"]
+            data = {k: v for k, v in msg.items() if k not in ("id", "sessionID")}
+            db.execute("INSERT INTO message VALUES (?,?,?,?,?)", (msg["id"], session_id, created, created, json.dumps(data)))
+            for part in parts:
+                pdata = {k: v for k, v in part.items() if k not in ("id", "sessionID", "messageID")}
+                start = part.get("time", {}).get("start", created)
+                db.execute("INSERT INTO part VALUES (?,?,?,?,?,?)", (part["id"], msg["id"], session_id, start, start, json.dumps(pdata)))
+        db.commit()
+    finally:
+        db.close()
+    return {"agent": "opencode", "session_id": session_id, "title": _OC_TITLE, "search": "readme"}
 
 
 # -------------------------------------------------------------------------------- OpenCode (Go) and Crush
