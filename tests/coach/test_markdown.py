@@ -45,3 +45,11 @@ def test_message_md_renders_code_spans_and_escapes_the_rest() -> None:
     risky = message_md("`echo <img onerror=x>` then `open command:foo`")
     assert "<img" not in risky and "command:" not in risky and "\\`echo &lt;img" in risky
     assert message_md(None) == ""
+
+
+def test_a_quoted_shell_redirection_stays_code():
+    """`2>&1` in a finding is a code span (literal in Markdown), not `2&gt;&amp;1` escaped text."""
+    from sessionlens.coach.markdown import message_md
+
+    assert message_md("ran `mix test 2>&1 | tail -5` and stopped") == "ran `mix test 2>&1 | tail -5` and stopped"
+    assert "<b>" not in message_md("see `<b>bold</b>`")

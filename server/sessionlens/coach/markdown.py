@@ -75,8 +75,8 @@ _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 def message_md(text: str | None) -> str:
     """Render a plain-text message (e.g. a coach finding) safely.
 
-    Backtick-quoted spans become inline code, unless they hold HTML characters or a risky URI
-    scheme; everything else goes through :func:`escape_md`.
+    Backtick-quoted spans become inline code (a code span is literal: ``2>&1`` stays readable), unless
+    they hold ``<`` (a tag's start) or a risky URI scheme; everything else goes through :func:`escape_md`.
     """
     if not text:
         return ""
@@ -84,7 +84,7 @@ def message_md(text: str | None) -> str:
     pos = 0
     for m in _CODE_SPAN.finditer(text):
         code = m.group(1)
-        if _SCHEMES.search(code) or any(c in code for c in "<>&"):
+        if _SCHEMES.search(code) or "<" in code:
             continue  # rendered by escape_md below: no raw HTML or URI text even inside code
         out.append(escape_md(text[pos:m.start()]))
         out.append(inline_code(code))

@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -274,8 +275,8 @@ SMALL_PASS_FILES = 1000
 
 
 class Indexer:
-    def __init__(self, store: Store, search: SearchIndex, *, prices: PriceTable | None = None, coach_enabled: bool = True,
-                 projects: ProjectResolver | None = None, coach_cache: dict | None = None):
+    def __init__(self, store: Store, search: SearchIndex | None, *, prices: PriceTable | None = None,
+                 coach_enabled: bool = True, projects: ProjectResolver | None = None, coach_cache: dict | None = None):
         self.store = store
         self.search = search
         self.prices = prices or PriceTable.default()
@@ -392,10 +393,12 @@ class Indexer:
             if progress:
                 progress(Progress(len(todo), len(todo), done_bytes, None))
             if sync_search:
+                search = self.search
+                assert search is not None, "only the worker's indexer has no search index (it never runs index())"
                 if bulk:  # the worker is gone: Tantivy may take its memory (fewer segments to merge)
-                    stats.search_docs = self.search.sync(self.store, threads=2, heap_size=BULK_SEARCH_HEAP)
+                    stats.search_docs = search.sync(self.store, threads=2, heap_size=BULK_SEARCH_HEAP)
                 else:
-                    stats.search_docs = self.search.sync(self.store)
+                    stats.search_docs = search.sync(self.store)
         finally:
             try:
                 self._discard()
@@ -411,8 +414,10 @@ class Indexer:
         return stats
 
     def sync_search(self) -> int:
+        search = self.search
+        assert search is not None, "only the worker's indexer has no search index"
         with self.store.lock:
-            return self.search.sync(self.store)
+            return search.sync(self.store)
 
     # ------------------------------------------------------------------ planning (this process)
     def _file_ids(self, paths: list[str]) -> dict[str, int]:
@@ -421,7 +426,8 @@ class Indexer:
             return {}
         store = self.store
         with store.conn:
-            return {p: store.ensure_file(p) for p in paths}
+            ids = {p: store.ensure_file(p) for p in paths}
+        return ids
 
     def _plan(self, path: str, fid: int, st: _Stat, row) -> Job | None:
         """The first job for a changed file (None when it is no session log)."""
@@ -480,7 +486,7 @@ class Indexer:
             register=full and row is None, recoach=not full and row.mtime_ns == 0, secrets=() if offset == 0 else None,
         )
 
-    def _clear_members(self, path: str, keep: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    def _clear_members(self, path: str, keep: AbstractSet[str] = frozenset()) -> None:
         """Forget the member rows of ``path`` (a database no longer holding these sessions)."""
         store = self.store
         for r in store.member_rows(path):
@@ -494,8 +500,11 @@ class Indexer:
         a database is this process's)."""
         store = self.store
         rows = getattr(self, "_rows", None) or {}
+        members_of, parse_member = adapter.members, adapter.parse_member
+        if members_of is None or parse_member is None:
+            raise ValueError(f"agent {adapter.name!r} reads no members of a multi-session source")
         with agent_registry.open_source(adapter, path) as src:
-            members = adapter.members(src)
+            members = members_of(src)
             if adapter.yields_to_logged:  # a session the store has from the agent's own log is not read again
                 members = [(k, fp) for k, fp in members if store.session_source(k) in (None, member_path(path, k))]
             keep = {member_path(path, key) for key, _ in members}
@@ -517,7 +526,7 @@ class Indexer:
                           head_hash=fp, clear=mrow is not None, register=mrow is None, member=True)
                 slot = _Slot(job)
                 try:
-                    result = adapter.parse_member(src, key, mpath)
+                    result = parse_member(src, key, mpath)
                     slot.result = self._prepared(job, result, 0, head_len=0, head_hash=fp, whole=True)
                 except Exception as e:  # noqa: BLE001 - one bad session costs that session only
                     slot.error = e
@@ -530,9 +539,9 @@ class Indexer:
         if job.zst:
             return self._prepare_whole(job)
         adapter = agent_registry.get(job.agent)
-        if adapter is None or adapter.parse is None:
+        parse = adapter.parse if adapter is not None else None
+        if parse is None:
             raise ValueError(f"no parser for agent {job.agent!r}")
-        parser = adapter
         state = ParserState.model_validate_json(job.state) if job.state else None
         chunk = CHUNK_BYTES if not job.whole else max(CHUNK_BYTES, job.size + 1)
         with open(job.path, "rb") as f:
@@ -541,7 +550,7 @@ class Indexer:
                 data = f.read(chunk)
                 if not data:
                     return Prepared(offset=job.offset, state=job.state)
-                result = parser.parse(data, job.path, state)
+                result = parse(data, job.path, state)
                 consumed = result.state.offset - job.offset
                 if consumed > 0 or result.events or result.problems:
                     break
@@ -692,6 +701,7 @@ class Indexer:
                     store.replace_findings(job.fid, res[0], res[1], res[2])
                 store.touch_file(job.fid, size=job.size, mtime_ns=job.mtime_ns)
             return None
+        assert stats is not None, "a parse job is written only during index()"
         if res.not_session:
             with store.conn:
                 if job.clear:
@@ -746,13 +756,15 @@ class Indexer:
         """Write a parse job's rows (and, when ``done``, its findings): row by row after a failure, so
         a value the store refuses costs that row (a problem on its line), not the file."""
         store = self.store
+        prep = res.prep
+        assert prep is not None, "only a job with rows is written"
         for salvage in (False, True):
             try:
                 with store.conn:
                     if job.first and job.clear:
                         store.clear_file(job.fid)
-                    sid = store.write_prepared(res.prep, salvage=salvage)
-                    if done and not (res.coached and sid != res.prep.session_id):
+                    sid = store.write_prepared(prep, salvage=salvage)
+                    if done and not (res.coached and sid != prep.session_id):
                         if res.findings is not None:
                             store.replace_findings(job.fid, *res.findings)
                         store.touch_file(job.fid, size=job.size, mtime_ns=job.mtime_ns)
@@ -770,8 +782,10 @@ class Indexer:
             self.store.conn.__exit__(None, None, None)
 
     def _not_session(self, path: str) -> None:
-        self._stats.not_sessions += 1
-        self._stats.skipped.append((path, "not a session log (no session line among its first lines)"))
+        stats = self._stats
+        assert stats is not None, "files are planned and written only during index()"
+        stats.not_sessions += 1
+        stats.skipped.append((path, "not a session log (no session line among its first lines)"))
 
     def _failed(self, path: str, fid: int, size: int, mtime_ns: int, e: BaseException) -> None:
         """One file failed: a one-line error (the traceback only with ``-v``, i.e. at INFO), the file
@@ -779,8 +793,10 @@ class Indexer:
         msg = failure_message(e)
         log.warning("indexing %s failed: %s", path, msg)
         log.info("indexing %s failed", path, exc_info=(type(e), e, e.__traceback__))
-        self._stats.errors.append(f"{path}: {msg}")
-        self._stats.skipped.append((path, f"failed: {msg}"))
+        stats = self._stats
+        assert stats is not None, "files are planned and written only during index()"
+        stats.errors.append(f"{path}: {msg}")
+        stats.skipped.append((path, f"failed: {msg}"))
         try:
             with self.store.conn:
                 self.store.mark_file(fid, size=size, mtime_ns=mtime_ns, status="error", error=msg[:500],
@@ -839,18 +855,19 @@ class Indexer:
             events.sort(key=lambda e: e.seq)
         return events
 
-    def _coach_parsed(self, job: Job, result, prep: PreparedParse) -> tuple[str, list] | None:
-        """(session id, findings) of a file parsed whole, from its parsed events (nothing read back)."""
+    def _coach_parsed(self, job: Job, result, prep: PreparedParse) -> tuple[str, list, str] | None:
+        """(session id, findings, coach input hash) of a file parsed whole, from its parsed events
+        (nothing read back)."""
         sd = prep.session_dict(job.path)
         return self._coach(sd, result.events, result.turns, job.path)
 
-    def run_job(self, job: Job) -> Prepared | tuple[str, list] | None:
+    def run_job(self, job: Job) -> Prepared | tuple[str, list, str] | None:
         """Do one job (in whichever process): a parse job's ``Prepared``, a coach job's findings."""
         return self.prepare(job) if job.kind == "parse" else self._coach_findings(job.fid, job.secrets)
 
-    def _coach_findings(self, file_id: int, secret_seqs: Iterable[int] | None = None) -> tuple[str, list] | None:
-        """(session id, findings) of a written file, read back, None when there is nothing to coach or
-        the rules failed."""
+    def _coach_findings(self, file_id: int, secret_seqs: Iterable[int] | None = None) -> tuple[str, list, str] | None:
+        """(session id, findings, coach input hash) of a written file, read back, None when there is
+        nothing to coach or the rules failed."""
         store = self.store
         row = store.file_row_by_id(file_id)
         if row is None or not row.session_id:
@@ -1008,7 +1025,8 @@ class _WorkerProcess:
             self._collect(block_for=tid)
         ok, value = self._answers.pop(tid, (False, WorkerLost("no answer")))
         if not ok:
-            raise value  # type: ignore[misc]
+            assert isinstance(value, BaseException), "a failed job's answer is its exception"
+            raise value
         return value
 
     def forget(self, tid: int) -> None:
@@ -1039,7 +1057,7 @@ _SPOOLED = itertools.count()
 
 def _worker_main(jobs, results, home: str, prices: PriceTable, coach_enabled: bool, spool: str | None) -> None:
     global _WORKER, _SPOOL
-    _WORKER = Indexer(Store(home), None, prices=prices, coach_enabled=coach_enabled)  # type: ignore[arg-type]
+    _WORKER = Indexer(Store(home), None, prices=prices, coach_enabled=coach_enabled)  # no search: it only prepares jobs
     _SPOOL = spool
     while True:
         try:

@@ -27,12 +27,6 @@ def session_kwargs(view: dict[str, str], explicit: dict[str, Any]) -> dict[str, 
     return out
 
 
-def only_with_findings(app: App, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows whose session has coach findings (a view's ``findings=1``)."""
-    ids = {f["session_id"] for f in app.db().findings(limit=1_000_000)}
-    return [r for r in rows if r["id"] in ids]
-
-
 _SORT_KEYS = {"started": "started_at", "ended": "ended_at", "cost": "cost_usd", "tokens": "tokens", "events": "events",
               "turns": "turns", "agent": "agent", "title": "title"}
 

@@ -96,7 +96,7 @@ async def test_a_member_key_sees_its_project_in_search_and_the_session_list_and_
     hub = res["hub"]
     assert hub["status"] == "ok" and hub["sessions"] == 1, hub
     assert hub["id"] == _S["url"] and hub["name"] == "Team" and hub["key_hint"].endswith("_…")
-    assert key not in json.dumps(res) and key.split("_")[2] not in json.dumps(res)
+    assert key not in json.dumps(res) and key.split("_", 2)[2] not in json.dumps(res)
     listed = await cmd(client, "sessionlens.hubs")
     assert [h["id"] for h in listed["hubs"]] == [_S["url"]] and key not in json.dumps(listed)
 

@@ -156,3 +156,12 @@ def test_claude_hostile_fields_land_where_expected(tmp_path):
     assert s["title"].startswith("Title ")  # the summary's leafUuid (u1) is a line of this file
     turns = app.db().turns(SID)
     assert len(turns) == 1  # the <task-notification> record did not open a turn
+
+
+def test_terminal_escapes_and_control_characters_never_reach_the_page():
+    """Tool output keeps terminal colours (`\\x1b[2m`) and OSC links: the page drops them, other controls show as U+FFFD."""
+    from sessionlens.services.render.html import esc
+
+    out = esc("\x1b[2mCompacted\x1b[22m \x1b]8;;http://evil.test\x07link\x1b]8;;\x07 a\x00b\x7fc <\tend\n")
+    assert out == "Compacted link a\ufffdb\ufffdc &lt;\tend\n"
+    assert esc("plain <b>") == "plain &lt;b&gt;"

@@ -24,6 +24,7 @@ from sessionlens.models.api import (
     SessionsParams,
     SessionsResult,
 )
+from sessionlens.models.listing import SESSION_SORTS
 from sessionlens.services import hubclient, views
 from sessionlens.store import NotFound
 
@@ -59,15 +60,16 @@ async def sessions(ls: SessionLensServer, a: SessionsParams) -> SessionsResult:
     saved view's filters to both."""
     view = await ls.run(views.view_filters, ls.app, a.view) if a.view else None
     kw = views.session_kwargs(view or {}, {"project": a.project, "agent": a.agent, "since": a.since, "until": a.until})
-    local = ls.run(ls.app.sessions, limit=a.limit, workspace_only=a.workspace_only, include_subagents=a.include_subagents, **kw)
     v = view or {}
+    # the view's findings filter and sort run in the store's query, before the row limit (never dropping rows)
+    sort = v.get("sort") if v.get("sort") in SESSION_SORTS else "started"
+    local = ls.run(ls.app.sessions, limit=a.limit, workspace_only=a.workspace_only, include_subagents=a.include_subagents,
+                   has_findings=bool(v.get("findings")), sort=sort, descending=(v.get("order") or "desc") == "desc", **kw)
     team_ok = a.hubs and ls.hubs.all() and not a.workspace_only
     team = ls.hubs.sessions(limit=a.limit, include_subagents=a.include_subagents, agent=kw["agent"], project=kw["project"],
                             since=kw["since"], until=kw["until"], q=kw["query"], findings=v.get("findings"),
                             sort=v.get("sort"), order=v.get("order")) if team_ok else _nothing()
     rows, got = await asyncio.gather(local, team)
-    if v.get("findings"):
-        rows = await ls.run(views.only_with_findings, ls.app, rows)
     warnings: list[str] = []
     if got is not None:
         team_rows, warnings = got

@@ -68,8 +68,17 @@ def _decoded(im: dict) -> tuple[str, bytes] | None:
     return (mime, raw) if raw and len(raw) <= IMAGE_MAX_BYTES else None
 
 
+#: terminal escape sequences in tool output (colours, cursor moves, OSC titles/links): dropped, they only draw
+_TERM_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?")
+#: other control characters (not tab/newline/carriage return): shown as U+FFFD, never passed to the page
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def esc(s: Any) -> str:
-    return _html.escape("" if s is None else str(s), quote=True)
+    text = "" if s is None else str(s)
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("\ufffd", _TERM_ESCAPE.sub("", text))
+    return _html.escape(text, quote=True)
 
 
 @dataclass
