@@ -32,9 +32,7 @@ from datetime import datetime
 
 from sessionlens.agents.common import TRUNCATION_MARK
 from sessionlens.models.session import Event, EventKind
-
-#: bump when the rows built from the same events change (the store rebuilds its edits from its events)
-EDITS_VERSION = 2
+from sessionlens.models.versions import EDITS_VERSION as EDITS_VERSION  # bump it there when the rows change
 
 #: "old block, new block" edits larger than this (lines x lines) are compared as sets, not diffed
 _DIFF_CELLS = 2_000_000

@@ -919,7 +919,9 @@ class Store:
     ) -> list[dict[str, Any]]:
         """Sessions as dicts (newest first by default): the one builder (``store.sessions``) with
         these filters; ``query`` is a literal substring of the title, id, project or log path."""
-        f = session_query.SessionFilter(
+        from sessionlens.models.listing import SessionFilter
+
+        f = SessionFilter(
             project=project, agent=agent, since=since, until=until, projects_under=tuple(projects_under), limit=max(1, limit),
             include_subagents=include_subagents, text=query, has_findings=has_findings,
             sort=sort if sort in session_query.ORDER_BY else "started", descending=descending, offset=max(0, offset))

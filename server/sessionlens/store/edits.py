@@ -12,10 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sessionlens.ingest.edits import EDITS_VERSION, edit_rows
-from sessionlens.models.session import Event
+from sessionlens.models.versions import EDITS_VERSION
+
+if TYPE_CHECKING:
+    from sessionlens.models.session import Event
+
+    EventsOf = Callable[[int], list[Event]]
 
 log = logging.getLogger(__name__)
 
@@ -111,13 +115,12 @@ def sessions_for_paths(conn, paths: Sequence[str]) -> list[dict[str, Any]]:
             for r in conn.execute(q, list(paths))]
 
 
-EventsOf = Callable[[int], list[Event]]
-
-
 def rebuild(store, events_of: EventsOf, *, file_ids: Sequence[int] | None = None) -> int:
     """(Re)build the edits of stored sessions from their stored edit events (``events_of(file_id)``:
     the file's edit events and failed tool results), inside the caller's transaction; no log is read.
     Returns the number of rows written."""
+    from sessionlens.ingest.edits import edit_rows  # the parsers' rows: only when (re)building
+
     c = store.conn
     if file_ids is None:
         c.execute("DELETE FROM edits")

@@ -4,12 +4,14 @@ turned into SQL here, and rows come back as ``SessionSummary`` models read by co
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
 from sessionlens.agents import registry as agent_registry
-from sessionlens.models.listing import SessionFilter, SessionPage, SessionSummary
+
+if TYPE_CHECKING:  # pydantic models: imported where rows are built, not when the store opens
+    from sessionlens.models.listing import SessionFilter, SessionPage, SessionSummary
 
 
 class Store(Protocol):
@@ -103,6 +105,8 @@ def records_tokens(agent: str | None) -> bool:
 
 
 def _summary(r: Any) -> SessionSummary:
+    from sessionlens.models.listing import SessionSummary
+
     d = dict(zip(_NAMES, r))
     d["models"] = orjson.loads(d["models"]) if d["models"] else []
     d["usage_lower_bound"] = bool(d["usage_lower_bound"])
@@ -144,4 +148,6 @@ def facets(store: Store, f: SessionFilter, *, top: int = 30) -> dict[str, list[t
 
 def page(store: Store, f: SessionFilter) -> SessionPage:
     """One page of the listing, the number of matching sessions, and facets over all of them."""
+    from sessionlens.models.listing import SessionPage
+
     return SessionPage(total=count(store, f), rows=query(store, f), facets=facets(store, f))
