@@ -25,9 +25,10 @@ demo: $(BIN)/.installed
 ## and the extension end to end in a real VS Code (code-server + headless Chromium).
 test: setup lint test-python test-extension e2e
 
-## Lint (ruff) and type check (mypy: strict on lsp/ and the contract; see [tool.mypy] in pyproject.toml).
+## Lint and format check (ruff) and type check (mypy: strict on lsp/ and the contract; see [tool.mypy] in pyproject.toml).
 lint: setup
 	$(BIN)/ruff check server tests scripts
+	$(BIN)/ruff format --check server tests scripts
 	$(BIN)/mypy
 
 ## Arize Phoenix, the OTLP backend of the export's round-trip test, in a venv of its own (the main install stays lean).

@@ -16,6 +16,8 @@ from sessionlens.samples import wordbank as wb
 from tests.services.helpers import index
 
 _rng = random.Random(18)
+
+
 #: looks like a real Anthropic key (not an "EXAMPLE" placeholder), so every detector masks it
 def _alnum(n: int) -> str:
     return "".join(_rng.choice(string.ascii_letters + string.digits) for _ in range(n))

@@ -56,16 +56,36 @@ def src(request, tmp_path_factory) -> Source:
         roots = [corpus / "claude", corpus / "codex"]
         st = index(h, *roots)
         assert st.files_changed > 10
-        return Source("corpus", roots, h, 15, "ae4a77f8-aedd-4bc1-888f-c94edc91af04", corpus / CLAUDE_MAIN,
-                      "019c8a59-e9dd-71f0-9ae3-4079fe9726a9", 5000, "0", "README")
+        return Source(
+            "corpus",
+            roots,
+            h,
+            15,
+            "ae4a77f8-aedd-4bc1-888f-c94edc91af04",
+            corpus / CLAUDE_MAIN,
+            "019c8a59-e9dd-71f0-9ae3-4079fe9726a9",
+            5000,
+            "0",
+            "README",
+        )
     info = generate_corpus(root / "logs", seed=23, total_bytes=900_000)
     main = next(s for s in info.sessions if s.agent == "claude" and s.subagent_files)
     codex = next(s for s in info.sessions if s.agent == "codex")
     roots = [root / "logs" / "claude", root / "logs" / "codex"]
     st = index(h, *roots)
     assert st.files_changed == info.files
-    return Source("generated", roots, h, info.files, main.session_id, main.path, codex.session_id,
-                  sum(s.tool_calls for s in info.sessions), _ambiguous([s.session_id for s in info.sessions]), "pytest")
+    return Source(
+        "generated",
+        roots,
+        h,
+        info.files,
+        main.session_id,
+        main.path,
+        codex.session_id,
+        sum(s.tool_calls for s in info.sessions),
+        _ambiguous([s.session_id for s in info.sessions]),
+        "pytest",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +132,9 @@ def test_sessions_json(capsys, src):
     home = src.home
     rows = run_json(capsys, "sessions", "--home", str(home))
     assert len(rows) == src.sessions
-    assert {"id", "agent", "path", "started_at", "turns", "events", "tokens", "cost_usd", "cost_known", "project_name", "title"} <= rows[0].keys()
+    assert {"id", "agent", "path", "started_at", "turns", "events", "tokens", "cost_usd", "cost_known", "project_name", "title"} <= rows[
+        0
+    ].keys()
     starts = [r["started_at"] for r in rows if r["started_at"]]
     assert starts == sorted(starts, reverse=True)
     codex = run_json(capsys, "sessions", "--home", str(home), "--agent", "codex")
@@ -162,14 +184,17 @@ def test_coach_json(capsys, src):
     assert one["findings"] and all(f["session_id"] == SID for f in one["findings"])
 
 
-@pytest.mark.parametrize("argv, code", [
-    (["show", "no-such-session"], cli.EXIT_NOT_FOUND),
-    (["sessions", "--since", "not-a-date"], cli.EXIT_USAGE),
-    (["search", "x", "--since", "yesterday-ish"], cli.EXIT_USAGE),
-    (["cost", "--until", "2026-13-45"], cli.EXIT_USAGE),
-    (["coach", "--session", "nope"], cli.EXIT_NOT_FOUND),
-    (["show", "<ambiguous>"], cli.EXIT_NOT_FOUND),  # several sessions start with it
-])
+@pytest.mark.parametrize(
+    "argv, code",
+    [
+        (["show", "no-such-session"], cli.EXIT_NOT_FOUND),
+        (["sessions", "--since", "not-a-date"], cli.EXIT_USAGE),
+        (["search", "x", "--since", "yesterday-ish"], cli.EXIT_USAGE),
+        (["cost", "--until", "2026-13-45"], cli.EXIT_USAGE),
+        (["coach", "--session", "nope"], cli.EXIT_NOT_FOUND),
+        (["show", "<ambiguous>"], cli.EXIT_NOT_FOUND),  # several sessions start with it
+    ],
+)
 def test_errors_are_one_line_with_their_exit_code(capsys, src, argv, code):
     argv = [src.ambiguous if a == "<ambiguous>" else a for a in argv]
     rc, out, err = run(capsys, *argv, "--home", str(src.home))

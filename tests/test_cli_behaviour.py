@@ -36,6 +36,7 @@ def empty_home(tmp_path, monkeypatch) -> Path:
 
 # ---------------------------------------------------------------------------------------------- validation at the edge
 
+
 @pytest.mark.parametrize("value", ["0", "-1", "many"])
 def test_search_limit_must_be_a_positive_number(capsys, sample_store, value):
     rc, out, err = run(capsys, "search", "pytest", "--limit", value, "--home", str(sample_store))
@@ -88,17 +89,20 @@ def test_since_accepts_unix_seconds(capsys, sample_store):
     assert len(rows) == len(all_rows)  # 2023-11-14: every sample session is later
 
 
-@pytest.mark.parametrize("argv, code, needle", [
-    (["sessions", "--since", "not-a-date"], cli.EXIT_USAGE, "argument --since: 'not-a-date'"),
-    (["search", "x", "--until", "2026-13-45"], cli.EXIT_USAGE, "argument --until"),
-    (["cost", "--agent", "vim"], cli.EXIT_USAGE, "unknown agent 'vim'"),
-    (["show", "no-such-session"], cli.EXIT_NOT_FOUND, "no indexed session matches 'no-such-session'"),
-    (["coach", "--session", "nope"], cli.EXIT_NOT_FOUND, "no indexed session matches 'nope'"),
-    (["export"], cli.EXIT_USAGE, "name a session, or a selection"),
-    (["export", "--project", "no-such-project"], cli.EXIT_NOT_FOUND, "no sessions match --project no-such-project"),
-    (["import", "/no/such/bundle.jsonl"], cli.EXIT_NOT_FOUND, "/no/such/bundle.jsonl: no such file"),
-    (["nosuchcommand"], cli.EXIT_USAGE, "invalid choice: 'nosuchcommand'"),
-])
+@pytest.mark.parametrize(
+    "argv, code, needle",
+    [
+        (["sessions", "--since", "not-a-date"], cli.EXIT_USAGE, "argument --since: 'not-a-date'"),
+        (["search", "x", "--until", "2026-13-45"], cli.EXIT_USAGE, "argument --until"),
+        (["cost", "--agent", "vim"], cli.EXIT_USAGE, "unknown agent 'vim'"),
+        (["show", "no-such-session"], cli.EXIT_NOT_FOUND, "no indexed session matches 'no-such-session'"),
+        (["coach", "--session", "nope"], cli.EXIT_NOT_FOUND, "no indexed session matches 'nope'"),
+        (["export"], cli.EXIT_USAGE, "name a session, or a selection"),
+        (["export", "--project", "no-such-project"], cli.EXIT_NOT_FOUND, "no sessions match --project no-such-project"),
+        (["import", "/no/such/bundle.jsonl"], cli.EXIT_NOT_FOUND, "/no/such/bundle.jsonl: no such file"),
+        (["nosuchcommand"], cli.EXIT_USAGE, "invalid choice: 'nosuchcommand'"),
+    ],
+)
 def test_errors_map_to_exit_codes_and_one_line(capsys, sample_store, argv, code, needle):
     rc, out, err = run(capsys, *argv, "--home", str(sample_store))
     assert rc == code, err
@@ -131,11 +135,15 @@ def test_coach_rejects_an_unknown_rule_listing_the_known_ones(capsys, sample_sto
 
 # ---------------------------------------------------------------------------------------------- nothing matched vs nothing indexed
 
-@pytest.mark.parametrize("argv, what", [
-    (["--since", "1d"], "--since 1d"),
-    (["--project", "nosuchproject"], "--project nosuchproject"),
-    (["--since", "2020-01-01", "--until", "2020-01-02"], "--since 2020-01-01, --until 2020-01-02"),
-])
+
+@pytest.mark.parametrize(
+    "argv, what",
+    [
+        (["--since", "1d"], "--since 1d"),
+        (["--project", "nosuchproject"], "--project nosuchproject"),
+        (["--since", "2020-01-01", "--until", "2020-01-02"], "--since 2020-01-01, --until 2020-01-02"),
+    ],
+)
 def test_sessions_that_match_nothing_say_so(capsys, sample_store, argv, what):
     n = run_json(capsys, "stats", "--home", str(sample_store))["sessions"]
     rc, out, err = run(capsys, "sessions", *argv, "--home", str(sample_store))
@@ -160,6 +168,7 @@ def test_search_that_matches_nothing_names_the_query(capsys, sample_store):
 
 # ---------------------------------------------------------------------------------------------- index
 
+
 def test_index_of_a_missing_path_fails(capsys, tmp_path):
     rc, out, err = run(capsys, "index", "/nonexistent/path", "--home", str(tmp_path / "h"))
     assert rc == cli.EXIT_NOT_FOUND and out == ""
@@ -183,6 +192,7 @@ def test_index_without_any_logs_gives_a_hint(capsys, tmp_path, empty_home):
 
 # ---------------------------------------------------------------------------------------------- coach summary
 
+
 def test_coach_summary_honours_rule_and_counts_distinct_sessions(capsys, sample_store):
     every = run_json(capsys, "coach", "--home", str(sample_store), "--limit", "100000")
     assert len(every["counts"]) > 1
@@ -204,6 +214,7 @@ def test_coach_summary_honours_rule_and_counts_distinct_sessions(capsys, sample_
 
 
 # ---------------------------------------------------------------------------------------------- search hits
+
 
 def test_tool_call_hits_do_not_repeat_their_command_and_show_the_description(capsys, sample_store):
     d = run_json(capsys, "search", "tool:Bash", "--kind", "tool_call", "--home", str(sample_store), "--limit", "50")
@@ -228,6 +239,7 @@ def test_a_plain_tool_name_finds_its_calls(capsys, sample_store, word, tool):
 
 
 # ---------------------------------------------------------------------------------------------- ids and titles
+
 
 def test_ids_have_one_width_with_an_ellipsis_and_subagents_differ(capsys, sample_store):
     rows = run_json(capsys, "sessions", "--home", str(sample_store), "--limit", "1000")
@@ -258,6 +270,7 @@ def test_long_titles_are_cut_with_an_ellipsis(capsys, sample_store):
 
 # ---------------------------------------------------------------------------------------------- markdown in a terminal
 
+
 def test_show_markdown_in_a_terminal_is_rendered_not_escaped(capsys, sample_store, monkeypatch):
     rows = run_json(capsys, "sessions", "--home", str(sample_store), "--limit", "1000")
     sid = max(rows, key=lambda r: r["cost_usd"])["id"]
@@ -282,6 +295,7 @@ def test_show_markdown_piped_is_markdown(capsys, sample_store):
 
 
 # ---------------------------------------------------------------------------------------------- cost tables
+
 
 def test_cost_tables_have_human_headers_dollars_and_one_precision(capsys, sample_store):
     rc, out, _ = run(capsys, "cost", "--by", "model", "--home", str(sample_store))
@@ -312,6 +326,7 @@ def test_summary_uses_plurals(capsys, tmp_path, sample_logs):
 
 
 # ---------------------------------------------------------------------------------------------- help
+
 
 def _parsers(p: argparse.ArgumentParser, path=()):
     yield path, p
@@ -386,10 +401,11 @@ def test_terminal_output_cannot_carry_escape_sequences():
 
 # ---------------------------------------------------------------------------------------------- docs and make
 
+
 def test_readme_example_evals_say_they_show_failures_and_chromium_comes_from_apt():
     text = (REPO / "README.md").read_text()
     i = text.index("eval run examples/evals/agent-quality.eval.json")
-    around = text[i - 600: i + 900]
+    around = text[i - 600 : i + 900]
     assert "meant to fail" in around or "show failures" in around
     assert "caches them in\n`~/.cache/sessionlens-ci`" not in text
     assert "Chromium from apt" in text or "Chromium (from apt" in text
@@ -410,20 +426,29 @@ def test_make_demo_installs_no_system_packages_and_says_what_it_does():
 
 # ---------------------------------------------------------------------------------------------- start-up
 
+
 @pytest.mark.parametrize("argv", [["--help"], ["sessions", "--json"], ["completion", "bash"]])
 def test_rich_is_not_imported_for_help_json_or_scripts(sample_store, argv):
     import subprocess
     import sys
 
-    prog = ("import sys, contextlib, io\nfrom sessionlens import cli\n"
-            f"with contextlib.redirect_stdout(io.StringIO()): rc = cli.main({argv + ['--home', str(sample_store)]!r})\n"
-            "print(rc, 'rich' in sys.modules)")
-    r = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, timeout=120,
-                       env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "server"), str(REPO)])})
+    prog = (
+        "import sys, contextlib, io\nfrom sessionlens import cli\n"
+        f"with contextlib.redirect_stdout(io.StringIO()): rc = cli.main({argv + ['--home', str(sample_store)]!r})\n"
+        "print(rc, 'rich' in sys.modules)"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", prog],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "server"), str(REPO)])},
+    )
     assert r.stdout.split() == ["0", "False"], r.stderr
 
 
 # ---------------------------------------------------------------------------------------------- stats: unknown is not unpriced
+
 
 def test_stats_tells_sessions_without_tokens_from_unpriced_requests(capsys, tmp_path):
     """A Cursor transcript records no tokens: `stats` says so, and does not count it as a request with an unknown price."""

@@ -53,7 +53,7 @@ def _env() -> dict[str, str]:
 
 def _bash_complete(script: Path, *words: str) -> list[str]:
     prog = f"""source {script}
-COMP_WORDS=({' '.join(repr(w) if w else '""' for w in words)})
+COMP_WORDS=({" ".join(repr(w) if w else '""' for w in words)})
 COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))
 _sessionlens
 printf '%s\\n' "${{COMPREPLY[@]}}"
@@ -67,7 +67,15 @@ def test_bash_completes_commands_options_and_choices(scripts):
     want = sorted(c for c in cli.build_parser()._subparsers._group_actions[0].choices if c.startswith("se"))
     assert len(want) >= 2 and sorted(_bash_complete(scripts["bash"], "sessionlens", "se")) == want
     assert "--limit" in _bash_complete(scripts["bash"], "sessionlens", "search", "--")
-    assert _bash_complete(scripts["bash"], "sessionlens", "cost", "--by", "") == ["day", "week", "month", "session", "model", "project", "agent"]
+    assert _bash_complete(scripts["bash"], "sessionlens", "cost", "--by", "") == [
+        "day",
+        "week",
+        "month",
+        "session",
+        "model",
+        "project",
+        "agent",
+    ]
     assert _bash_complete(scripts["bash"], "sessionlens", "eval", "") == ["run", "dataset", "history", "pin", "playground"]
     assert _bash_complete(scripts["bash"], "sessionlens", "--home", "/tmp", "completion", "") == ["bash", "zsh", "fish"]
 
@@ -80,15 +88,25 @@ def test_bash_and_fish_complete_session_ids(scripts, sample_store, capsys):
     assert sorted(got) == want
     got = _bash_complete(scripts["bash"], "sessionlens", "--home", str(sample_store), "search", "x", "--session", prefix)
     assert sorted(got) == want
-    r = subprocess.run([_need("fish"), "-c", f"source {scripts['fish']}; complete -C 'sessionlens --home {sample_store} show {prefix}'"],
-                       capture_output=True, text=True, env=_env(), timeout=60)
+    r = subprocess.run(
+        [_need("fish"), "-c", f"source {scripts['fish']}; complete -C 'sessionlens --home {sample_store} show {prefix}'"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     assert sorted(ln.split("\t")[0] for ln in r.stdout.splitlines() if ln) == want
 
 
 def test_fish_completes_commands_with_descriptions(scripts):
-    r = subprocess.run([_need("fish"), "-c", f"source {scripts['fish']}; complete -C 'sessionlens sea'"],
-                       capture_output=True, text=True, env=_env(), timeout=60)
+    r = subprocess.run(
+        [_need("fish"), "-c", f"source {scripts['fish']}; complete -C 'sessionlens sea'"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=60,
+    )
     assert r.stdout.strip() == "search\tfull-text search across sessions"
 
 
@@ -123,7 +141,7 @@ compadd() {{ local i; for ((i = 1; i <= $#; i++)); do if [[ ${{@[i]}} == -- ]]; 
 _describe() {{ print -l -- "${{(@P)${{@[-1]}}}}" }}
 _files() {{ print FILES }}
 _directories() {{ print DIRS }}
-words=({' '.join(repr(w) if w else "''" for w in words)}); CURRENT=$#words
+words=({" ".join(repr(w) if w else "''" for w in words)}); CURRENT=$#words
 _sessionlens
 """
     r = subprocess.run([_need("zsh"), "-f", "-c", prog], capture_output=True, text=True, env=_env(), timeout=60)
@@ -139,7 +157,12 @@ def test_zsh_completes_commands_options_choices_files_and_ids(scripts, sample_st
 
     assert _zsh_complete(z, "sessionlens", "search", "--agent", "") == list(names())
     assert _zsh_complete(z, "sessionlens", "index", "") == ["FILES"]
-    assert _zsh_complete(z, "sessionlens", "--home", "", ) == ["DIRS"]
+    assert _zsh_complete(
+        z,
+        "sessionlens",
+        "--home",
+        "",
+    ) == ["DIRS"]
     ids = [r["id"] for r in __import__("json").loads(_json_sessions(capsys, sample_store))]
     prefix = ids[0][:4]
     got = _zsh_complete(z, "sessionlens", "--home", str(sample_store), "show", prefix)

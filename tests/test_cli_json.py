@@ -26,16 +26,19 @@ def _json(capsys, *argv):
     return json.loads(out)
 
 
-@pytest.mark.parametrize("command, argv", [
-    ("stats", ["stats"]),
-    ("sessions", ["sessions"]),
-    ("search", ["search", "test"]),
-    ("cost", ["cost", "--by", "model"]),
-    ("cost", ["cost", "--by", "session"]),
-    ("coach", ["coach"]),
-    ("doctor", ["doctor"]),
-    ("index", ["index"]),
-])
+@pytest.mark.parametrize(
+    "command, argv",
+    [
+        ("stats", ["stats"]),
+        ("sessions", ["sessions"]),
+        ("search", ["search", "test"]),
+        ("cost", ["cost", "--by", "model"]),
+        ("cost", ["cost", "--by", "session"]),
+        ("coach", ["coach"]),
+        ("doctor", ["doctor"]),
+        ("index", ["index"]),
+    ],
+)
 def test_json_output_matches_its_schema(capsys, sample_store, sample_logs, command, argv):
     if command == "index":
         argv = [*argv, str(sample_logs)]

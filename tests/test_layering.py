@@ -47,12 +47,24 @@ def _area(path: Path) -> str:
 
 # the layer of every top-level package/module of sessionlens (a new one must be placed here)
 LAYERS: dict[str, int] = {
-    "__init__": 0, "models": 0, "samples": 0,
-    "agents": 1, "ingest": 1,
-    "store": 2, "search": 2,
-    "cost": 3, "coach": 3, "compliance": 3, "evals": 3, "telemetry": 3,
+    "__init__": 0,
+    "models": 0,
+    "samples": 0,
+    "agents": 1,
+    "ingest": 1,
+    "store": 2,
+    "search": 2,
+    "cost": 3,
+    "coach": 3,
+    "compliance": 3,
+    "evals": 3,
+    "telemetry": 3,
     "services": 4,
-    "lsp": 5, "cli": 5, "web": 5, "schemas": 5, "__main__": 5,
+    "lsp": 5,
+    "cli": 5,
+    "web": 5,
+    "schemas": 5,
+    "__main__": 5,
 }
 
 
@@ -134,7 +146,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[str]:
         state[node] = 1
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1 and nxt in path:
-                cycles.append(" -> ".join(path[path.index(nxt):] + [nxt]))
+                cycles.append(" -> ".join(path[path.index(nxt) :] + [nxt]))
             elif state.get(nxt) is None:
                 visit(nxt, path + [nxt])
         state[node] = 2
@@ -200,8 +212,7 @@ def test_the_edge_walk_sees_the_layers():
 
 
 #: the capability modules of the services layer: App (services/app.py) is their facade, never their dependency
-CAPABILITIES = ("base", "documents", "findings", "indexing", "links", "outline", "pricing", "search", "sessions",
-                "transcripts")
+CAPABILITIES = ("base", "documents", "findings", "indexing", "links", "outline", "pricing", "search", "sessions", "transcripts")
 
 
 @pytest.mark.parametrize("name", CAPABILITIES)

@@ -32,7 +32,7 @@ def test_the_docs_command_table_is_generated_from_the_contract():
     from sessionlens.schemas import TABLE_BEGIN, TABLE_END, command_table
 
     text = (REPO / "docs" / "ARCHITECTURE.md").read_text()
-    table = text[text.index(TABLE_BEGIN): text.index(TABLE_END) + len(TABLE_END)]
+    table = text[text.index(TABLE_BEGIN) : text.index(TABLE_END) + len(TABLE_END)]
     assert table == command_table(), "docs/ARCHITECTURE.md is stale: run `python -m sessionlens.schemas --docs docs/ARCHITECTURE.md`"
     assert all(f"`{name}`" in table for name in COMMANDS)
 
@@ -43,8 +43,9 @@ def test_the_extensions_protocol_types_are_generated_from_the_schema():
 
     node = shutil.which("node")
     assert node, "node is needed to check vscode-extension/src/protocol.generated.ts"
-    res = subprocess.run([node, str(REPO / "vscode-extension" / "scripts" / "gen-protocol.mjs"), "--check"],
-                         capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [node, str(REPO / "vscode-extension" / "scripts" / "gen-protocol.mjs"), "--check"], capture_output=True, text=True, timeout=60
+    )
     assert res.returncode == 0, res.stderr
     generated = (REPO / "vscode-extension" / "src" / "protocol.generated.ts").read_text()
     from sessionlens.models.api import COMMANDS

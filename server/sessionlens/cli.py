@@ -131,18 +131,31 @@ def _table(columns: list[tuple[str, Any]], rows: list[list[Any]], *, footer: lis
     from rich.table import Table
     from rich.text import Text
 
-    t = Table(box=box.SIMPLE_HEAD, show_footer=footer is not None, title=title, title_justify="left", pad_edge=False,
-              show_edge=False)
+    t = Table(box=box.SIMPLE_HEAD, show_footer=footer is not None, title=title, title_justify="left", pad_edge=False, show_edge=False)
     for i, (head, justify) in enumerate(columns):
         # a narrow terminal shortens the free-text columns (Title, Project) with "…", never numbers or ids
         flex = head in ("Title", "Project", "Message")
-        width = max([len(safe(r[i])) for r in rows if not hasattr(r[i], "__rich_console__")] + [len(head)] +
-                    ([len(safe(footer[i]))] if footer is not None else []))
-        t.add_column(head, justify=justify, no_wrap=not flex, overflow="ellipsis", min_width=None if flex else width,
-                     footer=Text(safe(footer[i])) if footer is not None else "", header_style="bold")
+        width = max(
+            [len(safe(r[i])) for r in rows if not hasattr(r[i], "__rich_console__")]
+            + [len(head)]
+            + ([len(safe(footer[i]))] if footer is not None else [])
+        )
+        t.add_column(
+            head,
+            justify=justify,
+            no_wrap=not flex,
+            overflow="ellipsis",
+            min_width=None if flex else width,
+            footer=Text(safe(footer[i])) if footer is not None else "",
+            header_style="bold",
+        )
     for r in rows:  # cells are one line each: a flex column shrinks, its text ends in "…"
-        t.add_row(*(c if hasattr(c, "__rich_console__") or hasattr(c, "__rich__")
-                    else Text(safe(c), no_wrap=True, overflow="ellipsis") for c in r))
+        t.add_row(
+            *(
+                c if hasattr(c, "__rich_console__") or hasattr(c, "__rich__") else Text(safe(c), no_wrap=True, overflow="ellipsis")
+                for c in r
+            )
+        )
     return t
 
 
@@ -159,6 +172,7 @@ def _say(text: str) -> None:
 
 # ---------------------------------------------------------------------------------------------- secrets
 
+
 def _masker(args):
     """Mask the secrets the coach's detector finds, unless ``--show-secrets``."""
     if getattr(args, "show_secrets", False):
@@ -169,6 +183,7 @@ def _masker(args):
 
 
 # ---------------------------------------------------------------------------------------------- app
+
 
 class _Progress:
     """Indexing progress on stderr (rich), only when stderr is a terminal and not ``--json``."""
@@ -185,17 +200,29 @@ class _Progress:
         if self._bar is None:
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-            self._bar = Progress(TextColumn("indexing"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f} files"),
-                                 TextColumn("{task.fields[mb]}"), TimeRemainingColumn(), TextColumn("{task.fields[name]}"),
-                                 console=console(stderr=True), transient=True)
+            self._bar = Progress(
+                TextColumn("indexing"),
+                BarColumn(),
+                TextColumn("{task.completed:,.0f}/{task.total:,.0f} files"),
+                TextColumn("{task.fields[mb]}"),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[name]}"),
+                console=console(stderr=True),
+                transient=True,
+            )
             self._bar.start()
             self._task = self._bar.add_task("index", total=max(p.total, 1), mb="", name="")
         now = time.monotonic()
         if p.path is not None and now - self._last < 0.1:
             return
         self._last = now
-        self._bar.update(self._task, completed=p.done, total=max(p.total, 1), mb=f"{p.bytes_done / 1e6:,.1f} MB",
-                         name=cut(Path(p.path).name, 40) if p.path else "")
+        self._bar.update(
+            self._task,
+            completed=p.done,
+            total=max(p.total, 1),
+            mb=f"{p.bytes_done / 1e6:,.1f} MB",
+            name=cut(Path(p.path).name, 40) if p.path else "",
+        )
         if p.path is None:
             self.close()
 
@@ -225,16 +252,19 @@ def _no_logs_hint(app) -> str:
 
     roots = [_tilde(str(getattr(r, "path", r))) for r in default_roots()]
     where = ", ".join(roots[:3]) + (f" and {len(roots) - 3} more: `sessionlens doctor` lists them" if len(roots) > 3 else "")
-    return (f"No agent logs found (looked in {where}).\n"
-            "  Index a folder or file with `sessionlens index PATH`, or run `sessionlens` to try the bundled sample sessions.")
+    return (
+        f"No agent logs found (looked in {where}).\n"
+        "  Index a folder or file with `sessionlens index PATH`, or run `sessionlens` to try the bundled sample sessions."
+    )
 
 
 def _tilde(p: str) -> str:
     home = str(Path.home())
-    return "~" + p[len(home):] if p == home or p.startswith(home + "/") else p
+    return "~" + p[len(home) :] if p == home or p.startswith(home + "/") else p
 
 
 # ---------------------------------------------------------------------------------------------- commands
+
 
 def cmd_index(args) -> int:
     app = _app(args)
@@ -263,9 +293,11 @@ def cmd_index(args) -> int:
     else:
         mb = stats.bytes_parsed / 1e6
         rate = mb / stats.seconds if stats.seconds else 0
-        _out(f"Indexed {plural(stats.files_changed, 'changed file')} of {stats.files_seen:,} "
-             f"({stats.files_skipped:,} unchanged) in {stats.seconds:.2f} s: {plural(stats.events, 'event')}, "
-             f"{mb:.1f} MB ({rate:.1f} MB/s)")
+        _out(
+            f"Indexed {plural(stats.files_changed, 'changed file')} of {stats.files_seen:,} "
+            f"({stats.files_skipped:,} unchanged) in {stats.seconds:.2f} s: {plural(stats.events, 'event')}, "
+            f"{mb:.1f} MB ({rate:.1f} MB/s)"
+        )
         if stats.problems:
             _out(f"  {plural(stats.problems, 'malformed line')} recorded (see `sessionlens show` or `sessionlens doctor`)")
         _skipped(stats)
@@ -298,14 +330,19 @@ def _store_summary(app, args, *, samples: bool = False) -> None:
     mask = _masker(args)
     agents = ", ".join(f"{k}: {v}" for k, v in sorted(st["by_agent"].items())) or "none"
     _out(f"Store: {st['store']}" + ("  (the sample sessions: fictional, kept apart from your history)" if samples else ""))
-    _out(f"  {plural(st['sessions'], 'session')} ({agents}) in {plural(st['projects'], 'project')}, "
-         f"{plural(st['events'], 'event')}, {st['search_docs']:,} searchable")
-    _out(f"  tokens: input {t['input']:,} · cache read {t['cache_read']:,} · cache write "
-         f"{t['cache_write_5m'] + t['cache_write_1h']:,} · output {t['output']:,}")
+    _out(
+        f"  {plural(st['sessions'], 'session')} ({agents}) in {plural(st['projects'], 'project')}, "
+        f"{plural(st['events'], 'event')}, {st['search_docs']:,} searchable"
+    )
+    _out(
+        f"  tokens: input {t['input']:,} · cache read {t['cache_read']:,} · cache write "
+        f"{t['cache_write_5m'] + t['cache_write_1h']:,} · output {t['output']:,}"
+    )
     untracked = t.get("untracked_sessions", 0)
     unpriced = t["unknown"] - untracked
     notes = ([f"+{plural(unpriced, 'request')} with unknown prices"] if unpriced else []) + (
-        [f"{plural(untracked, 'session')} of agents that record no tokens"] if untracked else [])
+        [f"{plural(untracked, 'session')} of agents that record no tokens"] if untracked else []
+    )
     _out(f"  cost: {money(t['cost_usd'])}" + (f" ({'; '.join(notes)})" if notes else ""))
     if st["findings"]:
         counts = app.finding_counts()
@@ -316,15 +353,27 @@ def _store_summary(app, args, *, samples: bool = False) -> None:
     sessions = app.sessions(limit=5, workspace_only=False, include_subagents=False)
     if sessions:
         _out("")
-        _print(_table(
-            [("Started", "left"), ("Agent", "left"), ("Cost", "right"), ("Id", "left"), ("Title", "left")],
-            [[(s["started_at"] or "")[:16].replace("T", " "), s["agent"], money(s["cost_usd"], s["cost_known"]), _row_id(s),
-              cut(mask(s["title"]), TITLE_WIDTH)] for s in sessions],
-            title="Latest sessions",
-        ))
+        _print(
+            _table(
+                [("Started", "left"), ("Agent", "left"), ("Cost", "right"), ("Id", "left"), ("Title", "left")],
+                [
+                    [
+                        (s["started_at"] or "")[:16].replace("T", " "),
+                        s["agent"],
+                        money(s["cost_usd"], s["cost_known"]),
+                        _row_id(s),
+                        cut(mask(s["title"]), TITLE_WIDTH),
+                    ]
+                    for s in sessions
+                ],
+                title="Latest sessions",
+            )
+        )
     flag = " --samples" if samples else ""
-    _say(f"Try: sessionlens{flag} search pytest · sessionlens{flag} sessions · sessionlens{flag} cost --by day · "
-         f"sessionlens{flag} coach · sessionlens doctor")
+    _say(
+        f"Try: sessionlens{flag} search pytest · sessionlens{flag} sessions · sessionlens{flag} cost --by day · "
+        f"sessionlens{flag} coach · sessionlens doctor"
+    )
 
 
 def _ensure_samples(args) -> Path:
@@ -368,9 +417,11 @@ def cmd_main(args) -> int:
         app = _app(args, home=store)
         paths = [str(logs)]
         if not args.json:
-            _say(f"No agent logs found (~/.codex/sessions, ~/.claude/projects, … see `sessionlens doctor`), so here are the bundled sample "
-                 f"sessions (fictional). They live in a store of their own ({store}) and never mix with your history, "
-                 f"which goes to {_settings(args).home}. Delete {samples_dir(args)} to remove them.\n")
+            _say(
+                f"No agent logs found (~/.codex/sessions, ~/.claude/projects, … see `sessionlens doctor`), so here are the bundled sample "
+                f"sessions (fictional). They live in a store of their own ({store}) and never mix with your history, "
+                f"which goes to {_settings(args).home}. Delete {samples_dir(args)} to remove them.\n"
+            )
     else:
         dropped = _drop_samples_from(app, args)
         if dropped and not args.json:
@@ -378,11 +429,19 @@ def cmd_main(args) -> int:
         paths = list(roots)
     stats = _index(app, paths, args)
     if args.json:
-        _json({"index": stats.to_dict(), "store": app.stats(), "samples": samples,
-               "sessions": _masked_sessions(app.sessions(limit=10, workspace_only=False), args)})
+        _json(
+            {
+                "index": stats.to_dict(),
+                "store": app.stats(),
+                "samples": samples,
+                "sessions": _masked_sessions(app.sessions(limit=10, workspace_only=False), args),
+            }
+        )
         return 0
-    _out(f"Indexed {plural(stats.files_changed, 'changed file')} of {stats.files_seen:,} in {stats.seconds:.2f} s "
-         f"({stats.bytes_parsed / 1e6:.1f} MB, {plural(stats.events, 'event')})")
+    _out(
+        f"Indexed {plural(stats.files_changed, 'changed file')} of {stats.files_seen:,} in {stats.seconds:.2f} s "
+        f"({stats.bytes_parsed / 1e6:.1f} MB, {plural(stats.events, 'event')})"
+    )
     _skipped(stats)
     _store_summary(app, args, samples=samples)
     return 0
@@ -411,10 +470,19 @@ def cmd_search(args) -> int:
     if not query:
         raise UsageError("empty search query: give the words to look for, e.g. `sessionlens search pytest`")
     app = _app(args)
-    res = app.search(query, agent=args.agent, project=args.project, kind=args.kind, tool=args.tool,
-                     session=app.resolve_session(args.session)["id"] if args.session else None,
-                     since=args.since, until=args.until, limit=args.limit, workspace_only=False,
-                     show_secrets=args.show_secrets)
+    res = app.search(
+        query,
+        agent=args.agent,
+        project=args.project,
+        kind=args.kind,
+        tool=args.tool,
+        session=app.resolve_session(args.session)["id"] if args.session else None,
+        since=args.since,
+        until=args.until,
+        limit=args.limit,
+        workspace_only=False,
+        show_secrets=args.show_secrets,
+    )
     if args.json:
         _json(res)
         return 0
@@ -423,7 +491,9 @@ def cmd_search(args) -> int:
             _out("Nothing is indexed yet: run `sessionlens` or `sessionlens index PATH` first.")
         else:
             sel = _selection(args)
-            _out(f"No matches for {query!r}" + (f" with {sel}" if sel else "") + f" in {plural(app.stats()['sessions'], 'indexed session')}.")
+            _out(
+                f"No matches for {query!r}" + (f" with {sel}" if sel else "") + f" in {plural(app.stats()['sessions'], 'indexed session')}."
+            )
         return 0
     from rich.text import Text
 
@@ -471,10 +541,22 @@ def cmd_sessions(args) -> int:
         args.has_findings = args.has_findings or bool(v.get("findings"))
         args.sort = args.sort or v.get("sort")
         args.asc = args.asc or v.get("order") == "asc"
-    rows = _masked_sessions(app.sessions(project=args.project, agent=args.agent, since=args.since, until=args.until,
-                                         limit=args.limit, workspace_only=False, include_subagents=not args.no_subagents,
-                                         query=args.text, has_findings=args.has_findings, sort=args.sort or "started",
-                                         descending=not args.asc), args)
+    rows = _masked_sessions(
+        app.sessions(
+            project=args.project,
+            agent=args.agent,
+            since=args.since,
+            until=args.until,
+            limit=args.limit,
+            workspace_only=False,
+            include_subagents=not args.no_subagents,
+            query=args.text,
+            has_findings=args.has_findings,
+            sort=args.sort or "started",
+            descending=not args.asc,
+        ),
+        args,
+    )
     if args.json:
         _json(rows)
         return 0
@@ -485,22 +567,47 @@ def cmd_sessions(args) -> int:
             sel = _selection(args, ("agent", "project", "since", "until", "text", "has_findings")) or "that selection"
             _out(f"No sessions match {sel} ({plural(app.stats()['sessions'], 'session')} indexed).")
         return 0
-    _print(_table(
-        [("Started", "left"), ("Agent", "left"), ("Id", "left"), ("Project", "left"), ("Turns", "right"), ("Events", "right"),
-         ("Tokens", "right"), ("Cost", "right"), ("Title", "left")],
-        [[(r["started_at"] or "")[:16].replace("T", " "), r["agent"], _row_id(r), cut(r["project_name"] or "-", 24),
-          f"{r['turns']:,}", f"{r['events']:,}", "-" if r["tokens"] is None else f"{r['tokens']:,}", money(r["cost_usd"], r["cost_known"]),
-          (LOG_MISSING_MARK + " " if r.get("log_missing") else "") + ("↳ " if r.get("parent_session_id") else "")
-          + cut(r["title"], TITLE_WIDTH) + (" (imported)" if r.get("imported") else "")]
-         for r in rows],
-    ))
+    _print(
+        _table(
+            [
+                ("Started", "left"),
+                ("Agent", "left"),
+                ("Id", "left"),
+                ("Project", "left"),
+                ("Turns", "right"),
+                ("Events", "right"),
+                ("Tokens", "right"),
+                ("Cost", "right"),
+                ("Title", "left"),
+            ],
+            [
+                [
+                    (r["started_at"] or "")[:16].replace("T", " "),
+                    r["agent"],
+                    _row_id(r),
+                    cut(r["project_name"] or "-", 24),
+                    f"{r['turns']:,}",
+                    f"{r['events']:,}",
+                    "-" if r["tokens"] is None else f"{r['tokens']:,}",
+                    money(r["cost_usd"], r["cost_known"]),
+                    (LOG_MISSING_MARK + " " if r.get("log_missing") else "")
+                    + ("↳ " if r.get("parent_session_id") else "")
+                    + cut(r["title"], TITLE_WIDTH)
+                    + (" (imported)" if r.get("imported") else ""),
+                ]
+                for r in rows
+            ],
+        )
+    )
     more = "" if len(rows) < args.limit else f" (the first {args.limit}: --limit N for more)"
     subs = "; ↳ marks a sub-agent (id: parent›agent)" if any(r.get("parent_session_id") for r in rows) else ""
     _out(f"{plural(len(rows), 'session')}{more}{subs}")
     gone = sum(1 for r in rows if r.get("log_missing"))
     if gone:
-        _out(f"{LOG_MISSING_MARK} log file deleted ({plural(gone, 'session')}): the transcript still opens from the store "
-             "(`sessionlens show ID`)")
+        _out(
+            f"{LOG_MISSING_MARK} log file deleted ({plural(gone, 'session')}): the transcript still opens from the store "
+            "(`sessionlens show ID`)"
+        )
     return 0
 
 
@@ -522,8 +629,13 @@ def cmd_show(args) -> int:
     s, rows = app.timeline(args.session, redact=not args.show_secrets)
     problems = app.db().problems(s["file_id"])
     if args.json:
-        _json({"session": s, "timeline": [{"line": int(a), "time": b, "text": c} for a, b, c in rows],
-               "problems": [p.model_dump() for p in problems]})
+        _json(
+            {
+                "session": s,
+                "timeline": [{"line": int(a), "time": b, "text": c} for a, b, c in rows],
+                "problems": [p.model_dump() for p in problems],
+            }
+        )
         return 0
     from rich.text import Text
 
@@ -550,8 +662,15 @@ def _export_selection(app, args) -> list[dict[str, Any]]:
         return [app.resolve_session(args.session)]
     if not (args.all or args.project or args.since or args.until or args.agent):
         raise UsageError("name a session, or a selection: --project, --since, --until, --agent or --all")
-    rows = app.sessions(project=args.project, agent=args.agent, since=args.since, until=args.until, limit=args.limit,
-                        workspace_only=False, include_subagents=True)
+    rows = app.sessions(
+        project=args.project,
+        agent=args.agent,
+        since=args.since,
+        until=args.until,
+        limit=args.limit,
+        workspace_only=False,
+        include_subagents=True,
+    )
     if not rows:
         raise NotFoundError("no sessions match " + (_selection(args, ("agent", "project", "since", "until")) or "--all"))
     return rows
@@ -585,7 +704,9 @@ def cmd_export(args) -> int:
     if args.output:
         Path(args.output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
         if not args.json:
-            _note(f"wrote {args.output}: {plural(len(ids), 'session')} as {fmt}{' (' + args.table + ')' if fmt == 'csv' else ''}, secrets redacted")
+            _note(
+                f"wrote {args.output}: {plural(len(ids), 'session')} as {fmt}{' (' + args.table + ')' if fmt == 'csv' else ''}, secrets redacted"
+            )
     else:
         _out(text[:-1] if text.endswith("\n") else text)  # no control sequence from a log reaches the terminal
     return 0
@@ -605,17 +726,31 @@ def cmd_import(args) -> int:
     if args.json:
         _json(res)
         return 0
-    _out(f"Imported {plural(res['imported'], 'session')} ({plural(res['events'], 'event')}) from {args.file}; "
-         f"{res['skipped']:,} already in the store")
+    _out(
+        f"Imported {plural(res['imported'], 'session')} ({plural(res['events'], 'event')}) from {args.file}; "
+        f"{res['skipped']:,} already in the store"
+    )
     for s in res.get("skipped_ids", [])[:10]:
         _out(f"  skipped {s} (already present)")
     return 0
 
 
 _COST_HEADERS = {
-    "day": "Day", "week": "Week", "month": "Month", "session": "Session", "model": "Model", "project": "Project",
-    "agent": "Agent", "input": "Input", "cache_read": "Cache read", "cache_write": "Cache write", "output": "Output",
-    "cost_usd": "Cost", "unpriced_requests": "Unpriced requests", "title": "Title", "requests": "Requests",
+    "day": "Day",
+    "week": "Week",
+    "month": "Month",
+    "session": "Session",
+    "model": "Model",
+    "project": "Project",
+    "agent": "Agent",
+    "input": "Input",
+    "cache_read": "Cache read",
+    "cache_write": "Cache write",
+    "output": "Output",
+    "cost_usd": "Cost",
+    "unpriced_requests": "Unpriced requests",
+    "title": "Title",
+    "requests": "Requests",
 }
 
 
@@ -679,8 +814,10 @@ def cmd_coach(args) -> int:
         if args.rule not in rules:
             raise NotFoundError(f"unknown coach rule {args.rule!r}; known rules: {', '.join(sorted(rules))}")
     mask = _masker(args)
-    findings = [{**f, "message": mask(f["message"])}
-                for f in app.findings(session=args.session, project=args.project, rule=args.rule, limit=args.limit)]
+    findings = [
+        {**f, "message": mask(f["message"])}
+        for f in app.findings(session=args.session, project=args.project, rule=args.rule, limit=args.limit)
+    ]
     counts = app.finding_counts(args.project, args.rule, args.session)
     totals = app.finding_totals(args.project, args.rule, args.session)
     if args.json:
@@ -693,11 +830,13 @@ def cmd_coach(args) -> int:
             sel = _selection(args, ("project", "session", "rule"))
             _out("No coach findings" + (f" for {sel}" if sel else "") + ".")
         return 0
-    _print(_table(
-        [("Rule", "left"), ("Severity", "left"), ("Findings", "right"), ("Sessions", "right")],
-        [[c["rule_id"], c["severity"], f"{c['findings']:,}", f"{c['sessions']:,}"] for c in counts],
-        footer=["Total", "", f"{totals['findings']:,}", f"{totals['sessions']:,}"],
-    ))
+    _print(
+        _table(
+            [("Rule", "left"), ("Severity", "left"), ("Findings", "right"), ("Sessions", "right")],
+            [[c["rule_id"], c["severity"], f"{c['findings']:,}", f"{c['sessions']:,}"] for c in counts],
+            footer=["Total", "", f"{totals['findings']:,}", f"{totals['sessions']:,}"],
+        )
+    )
     from rich.text import Text
 
     c = console()
@@ -789,6 +928,7 @@ def cmd_schemas(args) -> int:
 
 # ---------------------------------------------------------------------------------------------- arguments
 
+
 def positive_int(text: str) -> int:
     try:
         n = int(text)
@@ -850,10 +990,10 @@ def _common_options(*, suppress: bool) -> argparse.ArgumentParser:
     (``suppress``): argparse would let them overwrite a value given before the command."""
     d: dict[str, Any] = {"default": argparse.SUPPRESS} if suppress else {}
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--home", metavar="DIR",
-                        help="store directory (default $SESSIONLENS_HOME or ~/.local/share/sessionlens)", **d)
-    common.add_argument("--samples", action="store_true",
-                        help="use the store of the bundled sample sessions (kept apart from your history)", **d)
+    common.add_argument("--home", metavar="DIR", help="store directory (default $SESSIONLENS_HOME or ~/.local/share/sessionlens)", **d)
+    common.add_argument(
+        "--samples", action="store_true", help="use the store of the bundled sample sessions (kept apart from your history)", **d
+    )
     common.add_argument("--json", action="store_true", help="machine-readable output (schemas/cli-*.schema.json)", **d)
     common.add_argument("-v", "--verbose", action="store_true", help="log to stderr; show tracebacks", **d)
     return common
@@ -923,8 +1063,24 @@ importing the same bundle twice changes nothing; imported sessions are marked "i
 
 
 #: the commands defined in this module (the others come from cli_evals, cli_rules and web.cli)
-CORE_COMMANDS = frozenset({"index", "search", "sessions", "show", "stats", "export", "import", "cost", "coach", "doctor",
-                           "completion", "__complete", "lsp", "schemas"})
+CORE_COMMANDS = frozenset(
+    {
+        "index",
+        "search",
+        "sessions",
+        "show",
+        "stats",
+        "export",
+        "import",
+        "cost",
+        "coach",
+        "doctor",
+        "completion",
+        "__complete",
+        "lsp",
+        "schemas",
+    }
+)
 _VALUE_OPTIONS = frozenset({"--home", "--wait"})  # options before the command that take a value
 
 
@@ -948,11 +1104,20 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     top = _common_options(suppress=False)
     common = _common_options(suppress=True)
 
-    p = _Parser(prog="sessionlens", parents=[top], epilog=_EXAMPLES[""],
-                description="Index, search, coach and cost AI coding-agent session logs (Codex, Claude Code, Gemini CLI, Copilot CLI, OpenCode, Crush, Cursor, Pi, Qwen Code).")
+    p = _Parser(
+        prog="sessionlens",
+        parents=[top],
+        epilog=_EXAMPLES[""],
+        description="Index, search, coach and cost AI coding-agent session logs (Codex, Claude Code, Gemini CLI, Copilot CLI, OpenCode, Crush, Cursor, Pi, Qwen Code).",
+    )
     p.add_argument("--no-home-logs", action="store_true", help="do not read ~/.codex/sessions and ~/.claude/projects")
-    p.add_argument("--wait", type=positive_float, default=None, metavar="SECONDS",
-                   help="seconds to wait for another indexer (default: as long as it takes)")
+    p.add_argument(
+        "--wait",
+        type=positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="seconds to wait for another indexer (default: as long as it takes)",
+    )
     p.add_argument("--show-secrets", action="store_true", help="print secrets the coach found instead of masking them")
     p.set_defaults(func=cmd_main, paths=[])
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -966,23 +1131,33 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     def filters(sp, limit=50, what="sessions"):
         sp.add_argument("--agent", type=agent_arg, metavar="AGENT", help="only this agent's sessions (codex, claude, gemini, …)")
         sp.add_argument("--project", help="project root or name (the git root of the session's folder)")
-        sp.add_argument("--since", type=time_arg, metavar="WHEN",
-                        help="from this time: ISO date/time (2026-02-23), unix seconds, or a span back (7d, 12h, 2w)")
+        sp.add_argument(
+            "--since",
+            type=time_arg,
+            metavar="WHEN",
+            help="from this time: ISO date/time (2026-02-23), unix seconds, or a span back (7d, 12h, 2w)",
+        )
         sp.add_argument("--until", type=time_arg, metavar="WHEN", help="up to this time (a date includes its whole day)")
         sp.add_argument("--limit", type=positive_int, default=limit, metavar="N", help=f"at most N {what} (default {limit})")
 
     def secrets(sp):
-        sp.add_argument("--show-secrets", action="store_true", default=argparse.SUPPRESS,
-                        help="print secrets the coach found instead of masking them")
+        sp.add_argument(
+            "--show-secrets", action="store_true", default=argparse.SUPPRESS, help="print secrets the coach found instead of masking them"
+        )
 
     sp = add("index", cmd_index, "index session logs (default: the agent homes) incrementally")
     sp.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: ~/.codex/sessions, ~/.claude/projects)")
     sp.add_argument("--no-home-logs", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    sp.add_argument("--wait", type=positive_float, default=argparse.SUPPRESS, metavar="SECONDS",
-                    help="seconds to wait for another indexer (default: as long as it takes)")
+    sp.add_argument(
+        "--wait",
+        type=positive_float,
+        default=argparse.SUPPRESS,
+        metavar="SECONDS",
+        help="seconds to wait for another indexer (default: as long as it takes)",
+    )
 
     sp = add("search", cmd_search, "full-text search across sessions")
-    sp.add_argument("query", nargs="+", metavar="WORD", help="words to find (all of them); \"quotes\" for a phrase; tool:Bash, kind:patch")
+    sp.add_argument("query", nargs="+", metavar="WORD", help='words to find (all of them); "quotes" for a phrase; tool:Bash, kind:patch')
     filters(sp, 20, "hits")
     sp.add_argument("--kind", help="event kind, e.g. tool_call, user_message, patch (comma-separated)")
     sp.add_argument("--tool", help="tool name, e.g. Bash, exec_command, apply_patch")
@@ -1009,11 +1184,19 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     sp = add("export", cmd_export, "export sessions as Markdown, JSON, JSON Lines or CSV, secrets redacted")
     sp.add_argument("session", nargs="?", metavar="SESSION", help="one session (id, id prefix or log path); or select with the options")
-    sp.add_argument("--format", choices=["markdown", "json", "jsonl", "csv", "html"], default="markdown",
-                    help="markdown (default), json (one session), jsonl (normalized events, importable), csv, "
-                         "html (one session as a self-contained page)")
-    sp.add_argument("--table", choices=["events", "commands", "usage"], default="events",
-                    help="with --format csv: events, commands (exit codes, durations) or usage (tokens, cost)")
+    sp.add_argument(
+        "--format",
+        choices=["markdown", "json", "jsonl", "csv", "html"],
+        default="markdown",
+        help="markdown (default), json (one session), jsonl (normalized events, importable), csv, "
+        "html (one session as a self-contained page)",
+    )
+    sp.add_argument(
+        "--table",
+        choices=["events", "commands", "usage"],
+        default="events",
+        help="with --format csv: events, commands (exit codes, durations) or usage (tokens, cost)",
+    )
     sp.add_argument("--all", action="store_true", help="every indexed session")
     sp.add_argument("--agent", type=agent_arg, metavar="AGENT", help="sessions of this agent (codex, claude, gemini, …)")
     sp.add_argument("--project", help="sessions of this project (root or name)")
@@ -1028,19 +1211,31 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     sp = add("import", cmd_import, "load a JSON Lines export into the store (idempotent)")
     sp.add_argument("file", metavar="FILE", help="a file written by `sessionlens export --format jsonl`")
-    sp.add_argument("--wait", type=positive_float, default=argparse.SUPPRESS, metavar="SECONDS",
-                    help="seconds to wait for another indexer (default: as long as it takes)")
+    sp.add_argument(
+        "--wait",
+        type=positive_float,
+        default=argparse.SUPPRESS,
+        metavar="SECONDS",
+        help="seconds to wait for another indexer (default: as long as it takes)",
+    )
 
     sp = add("cost", cmd_cost, "token and cost report")
-    sp.add_argument("--by", choices=["day", "week", "month", "session", "model", "project", "agent"], default="day",
-                    help="one row per day (default), week, month, session, model, project or agent")
+    sp.add_argument(
+        "--by",
+        choices=["day", "week", "month", "session", "model", "project", "agent"],
+        default="day",
+        help="one row per day (default), week, month, session, model, project or agent",
+    )
     sp.add_argument("--since", type=time_arg, metavar="WHEN", help="from this time: ISO date, unix seconds, or a span back (7d)")
     sp.add_argument("--until", type=time_arg, metavar="WHEN", help="up to this time (a date includes its whole day)")
     sp.add_argument("--project", help="only this project (root or name)")
     sp.add_argument("--agent", type=agent_arg, metavar="AGENT", help="only this agent (codex, claude, gemini, …)")
     sp.add_argument("--csv", action="store_true", help="CSV (machine headers) instead of a table")
-    sp.add_argument("--reprice", action="store_true",
-                    help="re-price every request with the current price table ($SESSIONLENS_HOME/config.json overrides)")
+    sp.add_argument(
+        "--reprice",
+        action="store_true",
+        help="re-price every request with the current price table ($SESSIONLENS_HOME/config.json overrides)",
+    )
     secrets(sp)
 
     sp = add("coach", cmd_coach, "coach findings across sessions and projects")
@@ -1096,8 +1291,11 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, or a usage error argparse already printed (one line)
         return e.code if isinstance(e.code, int) else EXIT_USAGE
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     if not hasattr(args, "show_secrets"):
         args.show_secrets = False
     from sessionlens.store import StoreError

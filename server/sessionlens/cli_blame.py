@@ -15,11 +15,16 @@ EXAMPLES = """examples:
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
-    sp = sub.add_parser("blame", parents=[common], help="which agent session wrote each line of a file",
-                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-                        description="Match the lines of FILE against the edits of indexed sessions (by content, "
-                                    "following renames; with git, lines committed before an edit are not its). "
-                                    "FILE:LINE tells who wrote that line and links to the edit in its transcript.")
+    sp = sub.add_parser(
+        "blame",
+        parents=[common],
+        help="which agent session wrote each line of a file",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Match the lines of FILE against the edits of indexed sessions (by content, "
+        "following renames; with git, lines committed before an edit are not its). "
+        "FILE:LINE tells who wrote that line and links to the edit in its transcript.",
+    )
     sp.add_argument("file", metavar="FILE[:LINE]", help="a file in a repository (LINE is 1-based)")
     sp.add_argument("--no-git", action="store_true", help="match by content only (ignore the git history)")
     sp.set_defaults(func=cmd_blame)
@@ -60,8 +65,10 @@ def cmd_blame(args) -> int:
         return 0
     sessions = rep["sessions"]
     title = blame.lens_title(sessions)
-    _out(f"{rep['rel']}: {title or 'no agent session edited this file'}"
-         + ("" if rep["git"] or not sessions else " (content only: no git history)"))
+    _out(
+        f"{rep['rel']}: {title or 'no agent session edited this file'}"
+        + ("" if rep["git"] or not sessions else " (content only: no git history)")
+    )
     if line is not None:
         w = rep["writer"]
         if w is None:
@@ -77,8 +84,9 @@ def cmd_blame(args) -> int:
     _out("")
     for i, s in enumerate(sessions):
         what = s["title"] or ""
-        _out(f"  [{i + 1}] {s['agent_label']} · {(s['last'] or '')[:10]} · {s['lines']} line(s) · "
-             f"{' '.join(what.split())[:70]}  {s['link']}")
+        _out(
+            f"  [{i + 1}] {s['agent_label']} · {(s['last'] or '')[:10]} · {s['lines']} line(s) · {' '.join(what.split())[:70]}  {s['link']}"
+        )
     _out("")
     width = len(str(len(lines)))
     for i in shown:

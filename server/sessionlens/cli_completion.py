@@ -64,8 +64,13 @@ def walk(parser: argparse.ArgumentParser, path: list[str] | None = None, help_: 
             from sessionlens.agents import names
 
             choices = list(names())
-        o = Opt(flags=list(a.option_strings), help=(a.help or "").replace("%(default)s", str(a.default)),
-                takes_value=a.nargs != 0, choices=choices, kind=_kind(a.dest))
+        o = Opt(
+            flags=list(a.option_strings),
+            help=(a.help or "").replace("%(default)s", str(a.default)),
+            takes_value=a.nargs != 0,
+            choices=choices,
+            kind=_kind(a.dest),
+        )
         (cmd.options if a.option_strings else cmd.positionals).append(o)
     return cmd
 
@@ -81,6 +86,7 @@ def _words(xs) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- bash, zsh
+
 
 @dataclass(frozen=True)
 class Dialect:
@@ -127,9 +133,13 @@ def _cases(root: Cmd, d: Dialect) -> Cases:
 
 
 BASH = Dialect(
-    choices='COMPREPLY=($(compgen -W "{words}" -- "$cur"))', session='COMPREPLY=($(compgen -W "$(_sessionlens_ids "$cur")" -- "$cur"))',
-    dir='COMPREPLY=($(compgen -d -- "$cur"))', file='COMPREPLY=($(compgen -f -- "$cur"))', other="COMPREPLY=()",
-    subs=lambda c: f'echo "{_words(c.subcommands)}"', opts=lambda c: f'opts="{_words(f for o in c.options for f in o.flags)}"',
+    choices='COMPREPLY=($(compgen -W "{words}" -- "$cur"))',
+    session='COMPREPLY=($(compgen -W "$(_sessionlens_ids "$cur")" -- "$cur"))',
+    dir='COMPREPLY=($(compgen -d -- "$cur"))',
+    file='COMPREPLY=($(compgen -f -- "$cur"))',
+    other="COMPREPLY=()",
+    subs=lambda c: f'echo "{_words(c.subcommands)}"',
+    opts=lambda c: f'opts="{_words(f for o in c.options for f in o.flags)}"',
 )
 
 
@@ -138,7 +148,11 @@ def _zq(s: str) -> str:
 
 
 ZSH = Dialect(
-    choices="compadd -- {words}", session="_sessionlens_ids", dir="_directories", file="_files", other="_message 'value'",
+    choices="compadd -- {words}",
+    session="_sessionlens_ids",
+    dir="_directories",
+    file="_files",
+    other="_message 'value'",
     subs=lambda c: "_sl_subs=(" + " ".join(f"'{name}:{_zq(sc.help)}'" for name, sc in c.subcommands.items()) + ")",
     opts=lambda c: "_sl_opts=(" + " ".join(f"'{f}:{_zq(o.help)}'" for o in c.options for f in o.flags) + ")",
 )
@@ -272,6 +286,7 @@ fi
 
 
 # ---------------------------------------------------------------------------------------------- fish
+
 
 def _fq(s: str) -> str:
     return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -42,8 +42,13 @@ def _finish(args, reports) -> int:
         Path(args.junit).parent.mkdir(parents=True, exist_ok=True)
         Path(args.junit).write_text(to_junit(reports), encoding="utf-8")
     if args.json:
-        _json({"runs": [r.to_dict() for r in reports], "ok": all(r.ok for r in reports),
-               "regressions": sum(len(r.regressions) for r in reports)})
+        _json(
+            {
+                "runs": [r.to_dict() for r in reports],
+                "ok": all(r.ok for r in reports),
+                "regressions": sum(len(r.regressions) for r in reports),
+            }
+        )
     else:
         for r in reports:
             _out(r.text())
@@ -66,8 +71,10 @@ def cmd_run(args) -> int:
         raise CliError(f"no *.eval.json suites found in {', '.join(args.files) if args.files else Path.cwd()}")
     suites = [(f, load_suite(f)) for f in files]  # validate all before running any
     app = _app(args)
-    reports = [asyncio.run(run_suite(app, s, suite_path=str(f.resolve()), workspace=args.workspace,
-                                     baseline_run_id=args.baseline)) for f, s in suites]
+    reports = [
+        asyncio.run(run_suite(app, s, suite_path=str(f.resolve()), workspace=args.workspace, baseline_run_id=args.baseline))
+        for f, s in suites
+    ]
     return _finish(args, reports)
 
 
@@ -80,9 +87,18 @@ def cmd_dataset(args) -> int:
     app = _app(args)
     if args.run_agent or args.agent:
         ws = args.workspace or str(workspace_root(Path.cwd()))
-        rep = asyncio.run(run_dataset_agent(app, ds, workspace=ws, template=args.agent, timeout_s=args.timeout,
-                                            concurrency=args.concurrency, baseline_run_id=args.baseline,
-                                            progress=_progress(args)))
+        rep = asyncio.run(
+            run_dataset_agent(
+                app,
+                ds,
+                workspace=ws,
+                template=args.agent,
+                timeout_s=args.timeout,
+                concurrency=args.concurrency,
+                baseline_run_id=args.baseline,
+                progress=_progress(args),
+            )
+        )
     else:
         rep = asyncio.run(grade_recorded(app, ds, workspace=args.workspace, baseline_run_id=args.baseline))
     return _finish(args, [rep])
@@ -117,9 +133,11 @@ def cmd_history(args) -> int:
     for r in runs:
         s = r["summary"]
         when = datetime.fromtimestamp(r["started_at"]).strftime("%Y-%m-%d %H:%M")
-        _out(f"{r['id']:>5}  {when:<16}  {s.get('passed', 0):>4}/{s.get('total', 0):<4}  {s.get('pass_rate', 0):>5.0%}  "
-             f"{s.get('regressions', 0):>4}  {(r['git_commit'] or '-')[:8]:<8}  {(r['instructions_hash'] or '-')[:8]:<8}  "
-             f"{'OK' if s.get('ok') else 'FAILED'}{'  (pinned)' if r['pinned'] else ''}")
+        _out(
+            f"{r['id']:>5}  {when:<16}  {s.get('passed', 0):>4}/{s.get('total', 0):<4}  {s.get('pass_rate', 0):>5.0%}  "
+            f"{s.get('regressions', 0):>4}  {(r['git_commit'] or '-')[:8]:<8}  {(r['instructions_hash'] or '-')[:8]:<8}  "
+            f"{'OK' if s.get('ok') else 'FAILED'}{'  (pinned)' if r['pinned'] else ''}"
+        )
     return 0
 
 
@@ -143,8 +161,18 @@ def cmd_playground(args) -> int:
 
     app = _app(args)
     ds = load_dataset(args.dataset) if args.dataset else None
-    res = asyncio.run(run_playground(app, prompt=args.prompt, session=args.session, turn=args.turn, dataset=ds,
-                                     case_id=args.case, instructions=args.instructions, model=args.model))
+    res = asyncio.run(
+        run_playground(
+            app,
+            prompt=args.prompt,
+            session=args.session,
+            turn=args.turn,
+            dataset=ds,
+            case_id=args.case,
+            instructions=args.instructions,
+            model=args.model,
+        )
+    )
     if args.json:
         _json(res.to_dict())
     else:
@@ -154,8 +182,12 @@ def cmd_playground(args) -> int:
 
 def register(sub, common: argparse.ArgumentParser) -> None:
     """Add ``eval`` and its sub-commands to the ``sessionlens`` parser."""
-    ev = sub.add_parser("eval", parents=[common], help="eval suites, golden datasets and history",
-                        description="Run eval suites (*.eval.json) and golden datasets (*.dataset.jsonl) over sessions.")
+    ev = sub.add_parser(
+        "eval",
+        parents=[common],
+        help="eval suites, golden datasets and history",
+        description="Run eval suites (*.eval.json) and golden datasets (*.dataset.jsonl) over sessions.",
+    )
     evsub = ev.add_subparsers(dest="eval_command", metavar="EVAL_COMMAND", required=True)
 
     def add(name, func, help_):
@@ -177,7 +209,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     sp = add("dataset", cmd_dataset, "grade a golden dataset on recorded sessions, or run the agent on it")
     sp.add_argument("file", help="a *.dataset.jsonl file")
     sp.add_argument("--run-agent", action="store_true", help="run the agent on every case (command from the dataset header)")
-    sp.add_argument("--agent", metavar="TEMPLATE", help="agent command, e.g. \"codex exec {prompt}\" (implies --run-agent)")
+    sp.add_argument("--agent", metavar="TEMPLATE", help='agent command, e.g. "codex exec {prompt}" (implies --run-agent)')
     sp.add_argument("--timeout", type=float, help="seconds per case before the agent is killed")
     sp.add_argument("--concurrency", type=int, help="cases run at the same time")
     run_opts(sp)

@@ -10,19 +10,29 @@ from typing import Any
 
 def add_arguments(sp: argparse.ArgumentParser) -> None:
     g = sp.add_argument_group("OpenTelemetry export (OTLP/HTTP protobuf; needs the 'otel' extra)")
-    g.add_argument("--otlp", metavar="ENDPOINT", nargs="?", const="",
-                   help="send sessions as GenAI traces to this OTLP/HTTP endpoint, e.g. http://localhost:6006 "
-                        "(Phoenix) or http://collector:4318; without a value, $OTEL_EXPORTER_OTLP_ENDPOINT. "
-                        "Headers come from $OTEL_EXPORTER_OTLP_HEADERS")
+    g.add_argument(
+        "--otlp",
+        metavar="ENDPOINT",
+        nargs="?",
+        const="",
+        help="send sessions as GenAI traces to this OTLP/HTTP endpoint, e.g. http://localhost:6006 "
+        "(Phoenix) or http://collector:4318; without a value, $OTEL_EXPORTER_OTLP_ENDPOINT. "
+        "Headers come from $OTEL_EXPORTER_OTLP_HEADERS",
+    )
     g.add_argument("--follow", action="store_true", help="keep indexing and sending new events until interrupted")
-    g.add_argument("--content", action="store_true",
-                   help="include prompts, tool arguments and results (always redacted); off by default")
-    g.add_argument("--no-openinference", action="store_true",
-                   help="omit the OpenInference attributes (openinference.span.kind, llm.token_count.*) Phoenix reads")
-    g.add_argument("--otlp-project", default="sessionlens", metavar="NAME",
-                   help="backend project name (resource attribute openinference.project.name; default: sessionlens)")
-    g.add_argument("--again", action="store_true",
-                   help="send every selected session again, even those the endpoint already has")
+    g.add_argument("--content", action="store_true", help="include prompts, tool arguments and results (always redacted); off by default")
+    g.add_argument(
+        "--no-openinference",
+        action="store_true",
+        help="omit the OpenInference attributes (openinference.span.kind, llm.token_count.*) Phoenix reads",
+    )
+    g.add_argument(
+        "--otlp-project",
+        default="sessionlens",
+        metavar="NAME",
+        help="backend project name (resource attribute openinference.project.name; default: sessionlens)",
+    )
+    g.add_argument("--again", action="store_true", help="send every selected session again, even those the endpoint already has")
 
 
 def wanted(args: argparse.Namespace) -> bool:
@@ -33,10 +43,13 @@ def run(app: Any, args: argparse.Namespace, *, as_json: bool) -> int:
     from sessionlens.services.otlp import ExportError, OtlpExport
     from sessionlens.telemetry.otlp import OtlpUnavailable
 
-    ex = OtlpExport(app, args.otlp or None, content=args.content, openinference=not args.no_openinference,
-                    project_name=args.otlp_project)
-    selection: dict[str, Any] = {"session": getattr(args, "session", None), "project": getattr(args, "project", None),
-                 "agent": getattr(args, "agent", None), "since": getattr(args, "since", None)}
+    ex = OtlpExport(app, args.otlp or None, content=args.content, openinference=not args.no_openinference, project_name=args.otlp_project)
+    selection: dict[str, Any] = {
+        "session": getattr(args, "session", None),
+        "project": getattr(args, "project", None),
+        "agent": getattr(args, "agent", None),
+        "since": getattr(args, "since", None),
+    }
     try:
         if args.follow:
             sys.stderr.write(f"sending new events to {ex.url} as they are indexed (Ctrl-C stops)\n")

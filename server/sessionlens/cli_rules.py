@@ -8,16 +8,23 @@ import sys
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
-    sp = sub.add_parser("rules", parents=[common], help="guideline compliance of recent sessions (AGENTS.md / CLAUDE.md)",
-                        description="For every checkable guideline in the instruction files of recent sessions: "
-                                    "how many sessions it applied to, followed it, violated it.")
+    sp = sub.add_parser(
+        "rules",
+        parents=[common],
+        help="guideline compliance of recent sessions (AGENTS.md / CLAUDE.md)",
+        description="For every checkable guideline in the instruction files of recent sessions: "
+        "how many sessions it applied to, followed it, violated it.",
+    )
     sp.add_argument("--project", help="project root or name (default: all sessions)")
     sp.add_argument("--file", help="one instruction file (AGENTS.md, CLAUDE.md, .ruler/*.md)")
     sp.add_argument("--limit", type=int, default=20, help="recent sessions to check (default 20)")
-    sp.add_argument("--impact", action="store_true",
-                    help="for each guideline: when it appeared (git history), and the sessions before vs after it: "
-                         "violations, tool errors, repeated failures, tested edits, turns, tokens, cost "
-                         "(--file, default: the AGENTS.md / CLAUDE.md / GEMINI.md of the current folder)")
+    sp.add_argument(
+        "--impact",
+        action="store_true",
+        help="for each guideline: when it appeared (git history), and the sessions before vs after it: "
+        "violations, tool errors, repeated failures, tested edits, turns, tokens, cost "
+        "(--file, default: the AGENTS.md / CLAUDE.md / GEMINI.md of the current folder)",
+    )
     sp.set_defaults(func=cmd_rules)
 
 
@@ -37,14 +44,23 @@ def cmd_rules(args) -> int:
         _json(rep)
         return 0
     if not rep["rows"]:
-        _out(f"No checkable guidelines in effect for the {rep['sessions']} session(s) checked. "
-             "Annotate guidelines with <!-- sessionlens: ... --> (see docs/compliance.md).")
+        _out(
+            f"No checkable guidelines in effect for the {rep['sessions']} session(s) checked. "
+            "Annotate guidelines with <!-- sessionlens: ... --> (see docs/compliance.md)."
+        )
         return 0
     from sessionlens.cost.report import format_table
 
-    table = [{"guideline": f"{os.path.basename(r['path'])}:{r['line']} {r['guideline'][:60]}", "applied": r["applied"],
-              "followed": r["followed"], "violated": r["violated"], "status": lens_title(r)
-              + (" — retire it?" if r["never_relevant"] else "")} for r in rep["rows"]]
+    table = [
+        {
+            "guideline": f"{os.path.basename(r['path'])}:{r['line']} {r['guideline'][:60]}",
+            "applied": r["applied"],
+            "followed": r["followed"],
+            "violated": r["violated"],
+            "status": lens_title(r) + (" — retire it?" if r["never_relevant"] else ""),
+        }
+        for r in rep["rows"]
+    ]
     _out(format_table(table, totals=False))
     bad = [r for r in rep["rows"] if r["violations"]]
     if bad:
@@ -80,16 +96,20 @@ def cmd_impact(args, path: str | None) -> int:
         table = []
         for r in rep["rows"]:
             b, a = r["before"], r["after"]
-            table.append({
-                "line": r["line"], "guideline": r["short"][:48],
-                "added": (r["added"]["date"] + ("*" if r["added"]["how"] == "working-tree" else "")) if r["added"] else "?",
-                "before": b["sessions"], "after": a["sessions"],
-                "violated before": f"{b['violated']}/{b['applied']}" if r["checkable"] else "–",
-                "violated after": f"{a['violated']}/{a['applied']}" if r["checkable"] else "–",
-                OUTCOME_LABELS["tool_errors"]: change_words(r, "tool_errors") or "–",
-                OUTCOME_LABELS["tested_share"]: change_words(r, "tested_share") or "–",
-                "cost": change_words(r, "cost_usd") or "–",
-            })
+            table.append(
+                {
+                    "line": r["line"],
+                    "guideline": r["short"][:48],
+                    "added": (r["added"]["date"] + ("*" if r["added"]["how"] == "working-tree" else "")) if r["added"] else "?",
+                    "before": b["sessions"],
+                    "after": a["sessions"],
+                    "violated before": f"{b['violated']}/{b['applied']}" if r["checkable"] else "–",
+                    "violated after": f"{a['violated']}/{a['applied']}" if r["checkable"] else "–",
+                    OUTCOME_LABELS["tool_errors"]: change_words(r, "tool_errors") or "–",
+                    OUTCOME_LABELS["tested_share"]: change_words(r, "tested_share") or "–",
+                    "cost": change_words(r, "cost_usd") or "–",
+                }
+            )
         _out(format_table(table, totals=False))
         for r in rep["rows"]:
             if not r["added"]:

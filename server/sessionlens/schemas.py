@@ -113,8 +113,8 @@ def _lsp_commands() -> dict[str, Any]:
         for name, c in api.COMMANDS.items()
     }
     return {
-        "description": "workspace/executeCommand: one object argument, one object result. " + " ".join(
-            (api.__doc__ or "").split("Errors:", 1)[-1].split()),
+        "description": "workspace/executeCommand: one object argument, one object result. "
+        + " ".join((api.__doc__ or "").split("Errors:", 1)[-1].split()),
         "type": "object",
         "$defs": schema.get("$defs", {}),
         "commands": commands,
@@ -147,8 +147,12 @@ def generate() -> dict[str, str]:
         schema = fn()
         if schema is None:
             continue
-        doc = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": BASE_ID + name, "title": title, **{
-            k: v for k, v in schema.items() if k != "title"}}
+        doc = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": BASE_ID + name,
+            "title": title,
+            **{k: v for k, v in schema.items() if k != "title"},
+        }
         if name in ("config.schema.json", "eval-suite.schema.json"):
             doc.setdefault("properties", {})["$schema"] = {"type": "string", "description": "The schema of this file."}
         out[name] = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -185,8 +189,10 @@ def command_table() -> str:
     rows = ["| command | params | result | what |", "|---|---|---|---|"]
     for name, c in sorted(api.COMMANDS.items()):
         rows.append(f"| `{name}` | `{_fields(c.params, params=True)}` | `{_fields(c.result, params=False)}` | {c.summary} |")
-    errors = (f"Errors: invalid arguments → `InvalidParams` (-32602); an unknown session, finding, link or file → "
-              f"`NotFound` ({api.NOT_FOUND}); any other refusal → `RequestFailed` ({api.REQUEST_FAILED}).")
+    errors = (
+        f"Errors: invalid arguments → `InvalidParams` (-32602); an unknown session, finding, link or file → "
+        f"`NotFound` ({api.NOT_FOUND}); any other refusal → `RequestFailed` ({api.REQUEST_FAILED})."
+    )
     return "\n".join([TABLE_BEGIN, *rows, "", errors, TABLE_END])
 
 

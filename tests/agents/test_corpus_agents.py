@@ -24,30 +24,160 @@ from sessionlens.ingest import parse_members
 from tests.services.helpers import make_app
 
 FILES = {
-    "gemini/Mai0313+VibeCodingTracker/tests/fixtures/sessions/gemini.jsonl": dict(id="0ab84937-9fe7-4284-986a-33c832af0b6a", turns=3, tokens=206879, requests=6, kinds={'assistant_message': 2, 'patch': 2, 'reasoning': 5, 'system': 2, 'tool_call': 10, 'tool_result': 12, 'user_message': 3}),
-    "gemini/Mai0313+VibeCodingTracker@0247fb6c18/examples/test_conversation_gemini.json": dict(id="eefc44a3-0832-4bc0-ac33-fa668f038213", turns=1, tokens=473586, requests=18, kinds={'assistant_message': 18, 'reasoning': 17, 'user_message': 1}),
-    "gemini/Mai0313+VibeCodingTracker@7bc2c73927/examples/test_conversation_gemini.json": dict(id="d6f69999-62cc-4d41-8de4-9a85fc1531b8", turns=2, tokens=397943, requests=10, kinds={'assistant_message': 10, 'reasoning': 10, 'user_message': 2}),
-    "gemini/Mai0313+VibeCodingTracker@894772f767/examples/test_conversation_gemini.json": dict(id="8a20078e-2d5e-4f81-a640-9b879bbb7e6d", turns=1, tokens=97289, requests=3, kinds={'assistant_message': 1, 'patch': 4, 'reasoning': 3, 'tool_call': 3, 'tool_result': 7, 'user_message': 1}),
-    "gemini/Mai0313+VibeCodingTracker@bcec23fa1e/examples/test_conversation_gemini.json": dict(id="2d9ea14f-1e4e-44f6-8bf5-7a7819cb1cd9", turns=1, tokens=178576, requests=9, kinds={'assistant_message': 13, 'reasoning': 13, 'user_message': 1}),
-    "gemini/entireio+cli@20fd87f98f/51/3fab7adf0b/0/full.jsonl": dict(id="15f05963-2b87-4039-b700-deb3505d7543", turns=1, tokens=96112, requests=6, kinds={'assistant_message': 5, 'patch': 2, 'reasoning': 7, 'system': 1, 'tool_call': 5, 'tool_result': 7, 'user_message': 1}),
-    "gemini/entireio+cli@9c8075b751/a0/3d69f30a1f/0/full.jsonl": dict(id="f7633853-6663-4dbb-bbf4-6159afa29df8", turns=1, tokens=193254, requests=14, kinds={'assistant_message': 15, 'patch': 1, 'reasoning': 14, 'system': 1, 'tool_call': 12, 'tool_result': 13, 'user_message': 1}),
-    "gemini/entireio+cli@a109543f7a/12/cbfeaa512b/0/full.jsonl": dict(id="e0f3d3a9-3a6a-440f-8053-2a8abecbe741", turns=1, tokens=85588, requests=6, kinds={'assistant_message': 2, 'patch': 2, 'reasoning': 5, 'system': 1, 'tool_call': 4, 'tool_result': 6, 'user_message': 1}),
-    "gemini/jazzyalex+agent-sessions/Resources/Fixtures/stage0/agents/gemini/jsonl_v040.jsonl": dict(id="gemini_stage0_jsonl", turns=1, tokens=24152, requests=2, kinds={'assistant_message': 2, 'tool_call': 1, 'tool_result': 1, 'user_message': 1}),
-    "gemini/kenn-io+agentsview/internal/parser/testdata/gemini/tool_calls_with_results.json": dict(id="sess-uuid-tool-results", turns=1, tokens=0, requests=0, kinds={'assistant_message': 1, 'reasoning': 1, 'tool_call': 2, 'tool_result': 2, 'user_message': 1}),
-    "pi/badlogic+pi-mono/packages/coding-agent/test/fixtures/before-compaction.jsonl": dict(id="ffae836b-9420-4060-ac13-7745215f90ff", parent="d97339c6-6c10-4827-846b-9ff1d9c3dc37", turns=55, tokens=56570579, requests=471, kinds={'assistant_message': 265, 'compaction': 2, 'error': 1, 'meta': 11, 'patch': 141, 'reasoning': 49, 'tool_call': 316, 'tool_result': 451, 'user_message': 55}),
-    "pi/jazzyalex+agent-sessions/Resources/Fixtures/stage0/agents/pi/small.jsonl": dict(id="019e19b4-eb48-746a-aa6b-8dfcfa37954b", turns=2, tokens=38, requests=2, kinds={'assistant_message': 2, 'compaction': 2, 'meta': 3, 'user_message': 2}),
-    "pi/kenn-io+agentsview/internal/parser/testdata/pi/session.jsonl": dict(id="pi-test-session-uuid", parent="parent-uuid", turns=2, tokens=360, requests=2, problems=1, kinds={'assistant_message': 2, 'compaction': 1, 'meta': 3, 'reasoning': 1, 'tool_call': 1, 'tool_result': 1, 'unknown': 1, 'user_message': 2}),
+    "gemini/Mai0313+VibeCodingTracker/tests/fixtures/sessions/gemini.jsonl": dict(
+        id="0ab84937-9fe7-4284-986a-33c832af0b6a",
+        turns=3,
+        tokens=206879,
+        requests=6,
+        kinds={"assistant_message": 2, "patch": 2, "reasoning": 5, "system": 2, "tool_call": 10, "tool_result": 12, "user_message": 3},
+    ),
+    "gemini/Mai0313+VibeCodingTracker@0247fb6c18/examples/test_conversation_gemini.json": dict(
+        id="eefc44a3-0832-4bc0-ac33-fa668f038213",
+        turns=1,
+        tokens=473586,
+        requests=18,
+        kinds={"assistant_message": 18, "reasoning": 17, "user_message": 1},
+    ),
+    "gemini/Mai0313+VibeCodingTracker@7bc2c73927/examples/test_conversation_gemini.json": dict(
+        id="d6f69999-62cc-4d41-8de4-9a85fc1531b8",
+        turns=2,
+        tokens=397943,
+        requests=10,
+        kinds={"assistant_message": 10, "reasoning": 10, "user_message": 2},
+    ),
+    "gemini/Mai0313+VibeCodingTracker@894772f767/examples/test_conversation_gemini.json": dict(
+        id="8a20078e-2d5e-4f81-a640-9b879bbb7e6d",
+        turns=1,
+        tokens=97289,
+        requests=3,
+        kinds={"assistant_message": 1, "patch": 4, "reasoning": 3, "tool_call": 3, "tool_result": 7, "user_message": 1},
+    ),
+    "gemini/Mai0313+VibeCodingTracker@bcec23fa1e/examples/test_conversation_gemini.json": dict(
+        id="2d9ea14f-1e4e-44f6-8bf5-7a7819cb1cd9",
+        turns=1,
+        tokens=178576,
+        requests=9,
+        kinds={"assistant_message": 13, "reasoning": 13, "user_message": 1},
+    ),
+    "gemini/entireio+cli@20fd87f98f/51/3fab7adf0b/0/full.jsonl": dict(
+        id="15f05963-2b87-4039-b700-deb3505d7543",
+        turns=1,
+        tokens=96112,
+        requests=6,
+        kinds={"assistant_message": 5, "patch": 2, "reasoning": 7, "system": 1, "tool_call": 5, "tool_result": 7, "user_message": 1},
+    ),
+    "gemini/entireio+cli@9c8075b751/a0/3d69f30a1f/0/full.jsonl": dict(
+        id="f7633853-6663-4dbb-bbf4-6159afa29df8",
+        turns=1,
+        tokens=193254,
+        requests=14,
+        kinds={"assistant_message": 15, "patch": 1, "reasoning": 14, "system": 1, "tool_call": 12, "tool_result": 13, "user_message": 1},
+    ),
+    "gemini/entireio+cli@a109543f7a/12/cbfeaa512b/0/full.jsonl": dict(
+        id="e0f3d3a9-3a6a-440f-8053-2a8abecbe741",
+        turns=1,
+        tokens=85588,
+        requests=6,
+        kinds={"assistant_message": 2, "patch": 2, "reasoning": 5, "system": 1, "tool_call": 4, "tool_result": 6, "user_message": 1},
+    ),
+    "gemini/jazzyalex+agent-sessions/Resources/Fixtures/stage0/agents/gemini/jsonl_v040.jsonl": dict(
+        id="gemini_stage0_jsonl",
+        turns=1,
+        tokens=24152,
+        requests=2,
+        kinds={"assistant_message": 2, "tool_call": 1, "tool_result": 1, "user_message": 1},
+    ),
+    "gemini/kenn-io+agentsview/internal/parser/testdata/gemini/tool_calls_with_results.json": dict(
+        id="sess-uuid-tool-results",
+        turns=1,
+        tokens=0,
+        requests=0,
+        kinds={"assistant_message": 1, "reasoning": 1, "tool_call": 2, "tool_result": 2, "user_message": 1},
+    ),
+    "pi/badlogic+pi-mono/packages/coding-agent/test/fixtures/before-compaction.jsonl": dict(
+        id="ffae836b-9420-4060-ac13-7745215f90ff",
+        parent="d97339c6-6c10-4827-846b-9ff1d9c3dc37",
+        turns=55,
+        tokens=56570579,
+        requests=471,
+        kinds={
+            "assistant_message": 265,
+            "compaction": 2,
+            "error": 1,
+            "meta": 11,
+            "patch": 141,
+            "reasoning": 49,
+            "tool_call": 316,
+            "tool_result": 451,
+            "user_message": 55,
+        },
+    ),
+    "pi/jazzyalex+agent-sessions/Resources/Fixtures/stage0/agents/pi/small.jsonl": dict(
+        id="019e19b4-eb48-746a-aa6b-8dfcfa37954b",
+        turns=2,
+        tokens=38,
+        requests=2,
+        kinds={"assistant_message": 2, "compaction": 2, "meta": 3, "user_message": 2},
+    ),
+    "pi/kenn-io+agentsview/internal/parser/testdata/pi/session.jsonl": dict(
+        id="pi-test-session-uuid",
+        parent="parent-uuid",
+        turns=2,
+        tokens=360,
+        requests=2,
+        problems=1,
+        kinds={
+            "assistant_message": 2,
+            "compaction": 1,
+            "meta": 3,
+            "reasoning": 1,
+            "tool_call": 1,
+            "tool_result": 1,
+            "unknown": 1,
+            "user_message": 2,
+        },
+    ),
     # read from their .txt twins (same conversation plus thinking and tool calls)
     "cursor/abhimehro+personal-config/.cursor/projects/Users-speedybee-Documents-dev-personal-config/agent-transcripts/10ce04b3-ba6a-44fd-b074-b6ef12daade4.jsonl": None,
-    "cursor/abhimehro+personal-config/.cursor/projects/Users-speedybee-Documents-dev-personal-config/agent-transcripts/10ce04b3-ba6a-44fd-b074-b6ef12daade4.txt": dict(id="10ce04b3-ba6a-44fd-b074-b6ef12daade4", turns=4, tokens=0, requests=0, kinds={'assistant_message': 4, 'patch': 2, 'reasoning': 5, 'tool_call': 9, 'tool_result': 11, 'user_message': 4}),
+    "cursor/abhimehro+personal-config/.cursor/projects/Users-speedybee-Documents-dev-personal-config/agent-transcripts/10ce04b3-ba6a-44fd-b074-b6ef12daade4.txt": dict(
+        id="10ce04b3-ba6a-44fd-b074-b6ef12daade4",
+        turns=4,
+        tokens=0,
+        requests=0,
+        kinds={"assistant_message": 4, "patch": 2, "reasoning": 5, "tool_call": 9, "tool_result": 11, "user_message": 4},
+    ),
     "cursor/abhimehro+personal-config/.cursor/projects/Users-speedybee-Documents-dev-personal-config/agent-transcripts/5b215917-3363-4870-b82b-7d04804a2c98.jsonl": None,
-    "cursor/abhimehro+personal-config/.cursor/projects/Users-speedybee-Documents-dev-personal-config/agent-transcripts/5b215917-3363-4870-b82b-7d04804a2c98.txt": dict(id="5b215917-3363-4870-b82b-7d04804a2c98", turns=5, tokens=0, requests=0, kinds={'assistant_message': 5, 'patch': 5, 'reasoning': 9, 'tool_call': 14, 'tool_result': 19, 'user_message': 5}),
-    "cursor/getagentseal+codeburn/tests/fixtures/cursor-agent/workspace-less/projects/agent-transcripts/1031d227-0c67-4e17-8954-0b6e2b3322f0/1031d227-0c67-4e17-8954-0b6e2b3322f0.jsonl": dict(id="1031d227-0c67-4e17-8954-0b6e2b3322f0", turns=1, tokens=0, requests=0, kinds={'assistant_message': 1, 'user_message': 1}),
-    "cursor/jazzyalex+agent-sessions/Resources/Fixtures/stage0/agents/cursor/subagent/parent.jsonl": dict(id="parent", turns=1, tokens=0, requests=0, kinds={'assistant_message': 1, 'tool_call': 1, 'user_message': 1}),
-    "cursor/jazzyalex+agent-sessions/Resources/Fixtures/stage0/agents/cursor/subagent/subagents/child.jsonl": dict(id="subagent:child", parent="subagent", turns=1, tokens=0, requests=0, kinds={'assistant_message': 1, 'user_message': 1}),
-    "cursor/khalf-code+aibot/.cursor/projects/home-liam/agent-transcripts/1de784c3-6f5a-4415-9495-e5081c712c50.txt": dict(id="1de784c3-6f5a-4415-9495-e5081c712c50", turns=33, tokens=0, requests=0, kinds={'assistant_message': 49, 'patch': 59, 'reasoning': 270, 'tool_call': 366, 'tool_result': 425, 'user_message': 33}),
+    "cursor/abhimehro+personal-config/.cursor/projects/Users-speedybee-Documents-dev-personal-config/agent-transcripts/5b215917-3363-4870-b82b-7d04804a2c98.txt": dict(
+        id="5b215917-3363-4870-b82b-7d04804a2c98",
+        turns=5,
+        tokens=0,
+        requests=0,
+        kinds={"assistant_message": 5, "patch": 5, "reasoning": 9, "tool_call": 14, "tool_result": 19, "user_message": 5},
+    ),
+    "cursor/getagentseal+codeburn/tests/fixtures/cursor-agent/workspace-less/projects/agent-transcripts/1031d227-0c67-4e17-8954-0b6e2b3322f0/1031d227-0c67-4e17-8954-0b6e2b3322f0.jsonl": dict(
+        id="1031d227-0c67-4e17-8954-0b6e2b3322f0", turns=1, tokens=0, requests=0, kinds={"assistant_message": 1, "user_message": 1}
+    ),
+    "cursor/jazzyalex+agent-sessions/Resources/Fixtures/stage0/agents/cursor/subagent/parent.jsonl": dict(
+        id="parent", turns=1, tokens=0, requests=0, kinds={"assistant_message": 1, "tool_call": 1, "user_message": 1}
+    ),
+    "cursor/jazzyalex+agent-sessions/Resources/Fixtures/stage0/agents/cursor/subagent/subagents/child.jsonl": dict(
+        id="subagent:child", parent="subagent", turns=1, tokens=0, requests=0, kinds={"assistant_message": 1, "user_message": 1}
+    ),
+    "cursor/khalf-code+aibot/.cursor/projects/home-liam/agent-transcripts/1de784c3-6f5a-4415-9495-e5081c712c50.txt": dict(
+        id="1de784c3-6f5a-4415-9495-e5081c712c50",
+        turns=33,
+        tokens=0,
+        requests=0,
+        kinds={"assistant_message": 49, "patch": 59, "reasoning": 270, "tool_call": 366, "tool_result": 425, "user_message": 33},
+    ),
     "cursor/slevin48+cursor-history/state.vscdb": dict(members=31, events=131, chats=5, composers=26),
-    "qwen-code/Piebald-AI+splitrail/src/analyzers/tests/source_data/qwen_code.jsonl": dict(id="69f0814a-8bfc-4c8e-93d3-05757f17b96f", turns=1, tokens=1125, requests=2, kinds={'assistant_message': 1, 'meta': 4, 'tool_call': 1, 'tool_result': 1, 'user_message': 1}),
+    "qwen-code/Piebald-AI+splitrail/src/analyzers/tests/source_data/qwen_code.jsonl": dict(
+        id="69f0814a-8bfc-4c8e-93d3-05757f17b96f",
+        turns=1,
+        tokens=1125,
+        requests=2,
+        kinds={"assistant_message": 1, "meta": 4, "tool_call": 1, "tool_result": 1, "user_message": 1},
+    ),
 }
 AGENT_OF = {"gemini": "gemini", "pi": "pi", "cursor": "cursor", "qwen-code": "qwen"}
 NOT_SESSIONS = ("aider", "copilot-vscode")
@@ -82,8 +212,7 @@ def _recorded_tokens(path: Path) -> int:
         records = doc["messages"] if isinstance(doc, dict) and "messages" in doc else None
     except orjson.JSONDecodeError:
         records = None
-    lines = [] if records is not None else [orjson.loads(l) for l in raw.split(b"\n") if l.strip().startswith(b"{")
-                                            and _is_json(l)]
+    lines = [] if records is not None else [orjson.loads(l) for l in raw.split(b"\n") if l.strip().startswith(b"{") and _is_json(l)]
     if records is not None:  # Gemini document: tokens.total per message
         return sum((m.get("tokens") or {}).get("total", 0) for m in records)
     if lines and "projectHash" in lines[0]:  # Gemini JSONL: the last copy of each message id, after rewinds
@@ -91,7 +220,7 @@ def _recorded_tokens(path: Path) -> int:
         for o in lines:
             if "$rewindTo" in o and o["$rewindTo"] in by_id:
                 ids = list(by_id)
-                for k in ids[ids.index(o["$rewindTo"]):]:
+                for k in ids[ids.index(o["$rewindTo"]) :]:
                     del by_id[k]
             elif "id" in o and "type" in o:
                 by_id[o["id"]] = o
@@ -149,9 +278,10 @@ def test_corpus_file_facts(corpus: Path, rel: str) -> None:
     calls = [e for e in r.events if e.kind.value in ("tool_call", "patch")]
     results_ = {e.call_id for e in r.events if e.kind.value == "tool_result" and e.call_id}
     unanswered = [e for e in calls if e.call_id not in results_]
-    assert len(unanswered) == {"pi/badlogic+pi-mono/packages/coding-agent/test/fixtures/before-compaction.jsonl": 6,
-                               "cursor/jazzyalex+agent-sessions/Resources/Fixtures/stage0/agents/cursor/subagent/parent.jsonl": 1,
-                               }.get(rel, 0)
+    assert len(unanswered) == {
+        "pi/badlogic+pi-mono/packages/coding-agent/test/fixtures/before-compaction.jsonl": 6,
+        "cursor/jazzyalex+agent-sessions/Resources/Fixtures/stage0/agents/cursor/subagent/parent.jsonl": 1,
+    }.get(rel, 0)
     # events point into the file: a line that exists
     n_lines = (corpus / rel).read_bytes().count(b"\n") + 1
     assert all(1 <= e.line <= n_lines for e in r.events)
@@ -163,7 +293,7 @@ def test_gemini_jsonl_keeps_the_last_copy_of_a_re_appended_message(corpus: Path)
     ids = Counter(o["id"] for o in lines if "id" in o and "type" in o)
     twice = [i for i, n in ids.items() if n == 2]
     assert len(twice) == 5
-    (_, r), = parse_members(str(corpus / rel))
+    ((_, r),) = parse_members(str(corpus / rel))
     # the later copy adds toolCalls: its calls are there, once
     calls = [e for e in r.events if e.kind.value in ("tool_call", "patch")]
     assert len(calls) == len({e.call_id for e in calls}) == 12
@@ -176,18 +306,30 @@ def test_gemini_jsonl_keeps_the_last_copy_of_a_re_appended_message(corpus: Path)
 def test_gemini_rewind_truncates_and_set_updates(tmp_path: Path) -> None:
     def rec(**kw):
         return orjson.dumps(kw).decode()
+
     path = tmp_path / "session-1.jsonl"
-    path.write_text("\n".join([
-        rec(sessionId="s1", projectHash="h", startTime="2026-01-01T10:00:00Z", lastUpdated="2026-01-01T10:00:00Z"),
-        rec(id="u1", type="user", timestamp="2026-01-01T10:00:01Z", content=[{"text": "first"}]),
-        rec(id="a1", type="gemini", timestamp="2026-01-01T10:00:02Z", content="reply", model="gemini-2.5-pro",
-            tokens={"input": 100, "output": 10, "cached": 40, "thoughts": 5, "tool": 0, "total": 115}),
-        rec(id="u2", type="user", timestamp="2026-01-01T10:00:03Z", content="second"),
-        rec(**{"$rewindTo": "u2"}),
-        rec(**{"$set": {"lastUpdated": "2026-01-01T11:00:00Z"}}),
-        rec(id="u3", type="user", timestamp="2026-01-01T10:30:00Z", content="third"),
-    ]) + "\n")
-    (_, r), = parse_members(str(path))
+    path.write_text(
+        "\n".join(
+            [
+                rec(sessionId="s1", projectHash="h", startTime="2026-01-01T10:00:00Z", lastUpdated="2026-01-01T10:00:00Z"),
+                rec(id="u1", type="user", timestamp="2026-01-01T10:00:01Z", content=[{"text": "first"}]),
+                rec(
+                    id="a1",
+                    type="gemini",
+                    timestamp="2026-01-01T10:00:02Z",
+                    content="reply",
+                    model="gemini-2.5-pro",
+                    tokens={"input": 100, "output": 10, "cached": 40, "thoughts": 5, "tool": 0, "total": 115},
+                ),
+                rec(id="u2", type="user", timestamp="2026-01-01T10:00:03Z", content="second"),
+                rec(**{"$rewindTo": "u2"}),
+                rec(**{"$set": {"lastUpdated": "2026-01-01T11:00:00Z"}}),
+                rec(id="u3", type="user", timestamp="2026-01-01T10:30:00Z", content="third"),
+            ]
+        )
+        + "\n"
+    )
+    ((_, r),) = parse_members(str(path))
     assert [e.text for e in r.events if e.kind.value == "user_message"] == ["first", "third"]
     (u,) = r.usage
     assert (u.usage.input_tokens, u.usage.cache_read_tokens, u.usage.output_tokens, u.usage.reasoning_tokens) == (60, 40, 15, 5)

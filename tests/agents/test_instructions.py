@@ -31,17 +31,19 @@ def _names(files, root: Path) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("agent,expected", [
-    ("gemini", ["~/.gemini/GEMINI.md", "GEMINI.md", "sub/GEMINI.md"]),
-    ("cursor", [".cursor/rules/style.mdc", "AGENTS.md", ".cursorrules"]),
-    ("pi", ["AGENTS.md"]),
-    ("qwen", ["QWEN.md", "AGENTS.md"]),
-    ("codex", ["AGENTS.md"]),
-    ("claude", ["CLAUDE.md"]),
-])
+@pytest.mark.parametrize(
+    "agent,expected",
+    [
+        ("gemini", ["~/.gemini/GEMINI.md", "GEMINI.md", "sub/GEMINI.md"]),
+        ("cursor", [".cursor/rules/style.mdc", "AGENTS.md", ".cursorrules"]),
+        ("pi", ["AGENTS.md"]),
+        ("qwen", ["QWEN.md", "AGENTS.md"]),
+        ("codex", ["AGENTS.md"]),
+        ("claude", ["CLAUDE.md"]),
+    ],
+)
 def test_instruction_files_per_agent(project: Path, agent: str, expected: list[str]) -> None:
-    files, note = instruction_files({"agent": agent, "cwd": str(project / "sub")}, home=str(project.parent / "home"),
-                                    use_git=False)
+    files, note = instruction_files({"agent": agent, "cwd": str(project / "sub")}, home=str(project.parent / "home"), use_git=False)
     assert note == ""
     assert _names(files, project) == expected
 

@@ -16,8 +16,10 @@ import pytest
 from tests.services.helpers import make_app
 
 AGENT_DIRS = ("copilot-cli", "opencode", "opencode-go", "crush")
-LEGACY = ("copilot-cli/Mai0313+VibeCodingTracker@7bc2c73927/examples/test_conversation_copilot.json",
-          "copilot-cli/Mai0313+VibeCodingTracker@bcec23fa1e/examples/test_conversation_copilot.json")
+LEGACY = (
+    "copilot-cli/Mai0313+VibeCodingTracker@7bc2c73927/examples/test_conversation_copilot.json",
+    "copilot-cli/Mai0313+VibeCodingTracker@bcec23fa1e/examples/test_conversation_copilot.json",
+)
 ENGRAM = "07c40cd0-ff51-4d6e-bdcd-ac2f90877203"
 VIBE = "96ef38f0-9d09-45c3-8124-6448c36090ed"
 
@@ -51,8 +53,7 @@ EXPECTED = {
 
 
 def _snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
-    return {str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(root.rglob("*"))
-            if p.is_file()}
+    return {str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -81,15 +82,23 @@ def test_every_file_indexes_with_its_sessions_and_tokens(indexed):
     assert all(sessions[sid]["events"] > 0 for sid in EXPECTED)
     # 07c40cd0 has no session.shutdown: its prompt tokens are unknown, its figures a lower bound
     assert {sid for sid in EXPECTED if sessions[sid]["usage_lower_bound"]} == {
-        ENGRAM, "copilot_stage0_small", "06141331-92e8-4e9e-8bbb-9b7a729eb01a", "0b2a81da-02cf-4cbb-ae14-07c597b84f4e"}
+        ENGRAM,
+        "copilot_stage0_small",
+        "06141331-92e8-4e9e-8bbb-9b7a729eb01a",
+        "0b2a81da-02cf-4cbb-ae14-07c597b84f4e",
+    }
     assert sessions[ENGRAM]["cost_known"] is True  # a lower bound, but what is recorded is priced
 
 
 def test_tool_calls_have_results(indexed):
     app, _, _, _ = indexed
     db = app.db()
-    for sid, calls in ((ENGRAM, 86), ("2530334d-ccd1-4294-9961-2aa13749f060", 89),
-                       ("a20c5ed5-41d4-45f7-88eb-7ba0645f1341", 40), ("06141331-92e8-4e9e-8bbb-9b7a729eb01a", 59)):
+    for sid, calls in (
+        (ENGRAM, 86),
+        ("2530334d-ccd1-4294-9961-2aa13749f060", 89),
+        ("a20c5ed5-41d4-45f7-88eb-7ba0645f1341", 40),
+        ("06141331-92e8-4e9e-8bbb-9b7a729eb01a", 59),
+    ):
         s = app.resolve_session(sid)
         events = db.events(s["file_id"])
         call_ids = {e.call_id for e in events if e.kind.value in ("tool_call", "patch")}

@@ -14,18 +14,28 @@ def project(tmp_path: Path) -> Path:
     proj = tmp_path / "proj"
     (proj / ".git").mkdir(parents=True)
     (proj / ".github" / "instructions").mkdir(parents=True)
-    for name in (".github/copilot-instructions.md", ".github/instructions/py.instructions.md", "AGENTS.md", "CLAUDE.md",
-                 "CRUSH.md", "OpenCode.md", "GEMINI.md"):
+    for name in (
+        ".github/copilot-instructions.md",
+        ".github/instructions/py.instructions.md",
+        "AGENTS.md",
+        "CLAUDE.md",
+        "CRUSH.md",
+        "OpenCode.md",
+        "GEMINI.md",
+    ):
         (proj / name).write_text(f"- Rule from {name}.\n")
     return proj
 
 
-@pytest.mark.parametrize("agent, expected", [
-    ("copilot", {"copilot-instructions.md", "py.instructions.md", "AGENTS.md", "CLAUDE.md", "GEMINI.md"}),
-    ("opencode", {"AGENTS.md"}),  # CLAUDE.md only when there is no AGENTS.md
-    ("opencode-go", {"OpenCode.md", "CLAUDE.md", "copilot-instructions.md"}),
-    ("crush", {"CRUSH.md", "AGENTS.md", "OpenCode.md", "CLAUDE.md", "copilot-instructions.md"}),
-])
+@pytest.mark.parametrize(
+    "agent, expected",
+    [
+        ("copilot", {"copilot-instructions.md", "py.instructions.md", "AGENTS.md", "CLAUDE.md", "GEMINI.md"}),
+        ("opencode", {"AGENTS.md"}),  # CLAUDE.md only when there is no AGENTS.md
+        ("opencode-go", {"OpenCode.md", "CLAUDE.md", "copilot-instructions.md"}),
+        ("crush", {"CRUSH.md", "AGENTS.md", "OpenCode.md", "CLAUDE.md", "copilot-instructions.md"}),
+    ],
+)
 def test_instruction_files_per_agent(project: Path, tmp_path: Path, agent: str, expected: set[str]):
     files, _ = instruction_files({"agent": agent, "cwd": str(project)}, home=str(tmp_path / "h"), use_git=False)
     assert {Path(f.path).name for f in files} == expected

@@ -37,8 +37,9 @@ class _ToyParser(LineParser):
             turn = self.turns.open(line, ts, prompt=obj.get("text"))
             return new_event(line, offset, length, EventKind.USER_MESSAGE, "prompt", ts, turn, role="user", text=obj.get("text"))
         self.turns.touch(line, ts)
-        return new_event(line, offset, length, EventKind.ASSISTANT_MESSAGE, "answer", ts, self.turns.index,
-                         role="assistant", text=obj.get("text"))
+        return new_event(
+            line, offset, length, EventKind.ASSISTANT_MESSAGE, "answer", ts, self.turns.index, role="assistant", text=obj.get("text")
+        )
 
 
 def _toy_parse(data: bytes, path: str, state: ParserState | None = None) -> ParseResult:
@@ -46,12 +47,20 @@ def _toy_parse(data: bytes, path: str, state: ParserState | None = None) -> Pars
 
 
 TOY = AgentAdapter(
-    name="toy", label="Toy Agent", source="lines", file_patterns=("*.toylog",),
-    roots=lambda home, env: [env.get("TOY_HOME") or os.path.join(home, ".toy"), ],
-    env_vars=("TOY_HOME",), classify_line=lambda obj: "toy" in obj, parse=_toy_parse,
+    name="toy",
+    label="Toy Agent",
+    source="lines",
+    file_patterns=("*.toylog",),
+    roots=lambda home, env: [
+        env.get("TOY_HOME") or os.path.join(home, ".toy"),
+    ],
+    env_vars=("TOY_HOME",),
+    classify_line=lambda obj: "toy" in obj,
+    parse=_toy_parse,
     companions=lambda path: [path + ".meta"] if path.endswith(".toylog") else [],
     read_companions=lambda path: {"title": Path(path + ".meta").read_text().strip()} if Path(path + ".meta").exists() else {},
-    instructions=InstructionSpec(project=(("TOY.md",),), primary="TOY.md"), priority=10,
+    instructions=InstructionSpec(project=(("TOY.md",),), primary="TOY.md"),
+    priority=10,
 )
 
 
@@ -65,13 +74,19 @@ def _parse_member(db, key: str, path: str) -> ParseResult:
     for i, (rowid, text) in enumerate(db.execute("SELECT rowid, text FROM messages WHERE chat=? ORDER BY rowid", (key,)), 1):
         kind = EventKind.USER_MESSAGE if i == 1 else EventKind.ASSISTANT_MESSAGE
         events.append(new_event(i, 0, 0, kind, "message", None, 0, text=text, extra={"row": rowid}))
-    return ParseResult.model_construct(agent="toydb", session=s, events=events, turns=[], usage=[], problems=[],
-                                       state=ParserState(session=s))
+    return ParseResult.model_construct(
+        agent="toydb", session=s, events=events, turns=[], usage=[], problems=[], state=ParserState(session=s)
+    )
 
 
 TOYDB = AgentAdapter(
-    name="toydb", label="Toy DB Agent", source="sqlite", file_patterns=("*.toydb",),
-    sniff_sqlite=lambda tables: {"chats", "messages"} <= tables, members=_members, parse_member=_parse_member,
+    name="toydb",
+    label="Toy DB Agent",
+    source="sqlite",
+    file_patterns=("*.toydb",),
+    sniff_sqlite=lambda tables: {"chats", "messages"} <= tables,
+    members=_members,
+    parse_member=_parse_member,
 )
 
 
@@ -205,8 +220,16 @@ def test_an_adapter_package_imports_models_and_its_own_level_only():
 
 
 def test_the_registry_loads_in_a_fresh_interpreter():
-    out = subprocess.run([sys.executable, "-c", "from sessionlens import agents; print(','.join(agents.names()))"],
-                         capture_output=True, text=True, check=True).stdout.strip().split(",")
+    out = (
+        subprocess.run(
+            [sys.executable, "-c", "from sessionlens import agents; print(','.join(agents.names()))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .split(",")
+    )
     assert out[:2] == ["codex", "claude"]
 
 

@@ -44,22 +44,35 @@ class Log:
     def say(self, text: str, **kw: Any) -> Event:
         return self.add(EventKind.ASSISTANT_MESSAGE, text=text, role="assistant", **kw)
 
-    def shell(self, command: str, output: str = "", exit_code: int | None = 0, tool: str = "Bash",
-              call_id: str | None = None, call_kw: dict | None = None, **result_kw: Any) -> tuple[Event, Event]:
+    def shell(
+        self,
+        command: str,
+        output: str = "",
+        exit_code: int | None = 0,
+        tool: str = "Bash",
+        call_id: str | None = None,
+        call_kw: dict | None = None,
+        **result_kw: Any,
+    ) -> tuple[Event, Event]:
         call_id = call_id or f"c{len(self.events) + 1}"
         call = self.add(EventKind.TOOL_CALL, tool=tool, call_id=call_id, command=command, text=command, **(call_kw or {}))
         result_kw.setdefault("is_error", exit_code not in (None, 0))
         result = self.add(EventKind.TOOL_RESULT, tool=tool, call_id=call_id, exit_code=exit_code, text=output, **result_kw)
         return call, result
 
-    def tool(self, tool: str, input_text: str = "", output: str = "", is_error: bool = False,
-             files: list[str] | None = None, **result_kw: Any) -> tuple[Event, Event]:
+    def tool(
+        self, tool: str, input_text: str = "", output: str = "", is_error: bool = False, files: list[str] | None = None, **result_kw: Any
+    ) -> tuple[Event, Event]:
         call_id = f"c{len(self.events) + 1}"
         call = self.add(EventKind.TOOL_CALL, tool=tool, call_id=call_id, text=input_text, files=files or [])
-        result = self.add(EventKind.TOOL_RESULT, tool=tool, call_id=call_id, text=output, is_error=is_error,
-                          files=files or [], **result_kw)
+        result = self.add(EventKind.TOOL_RESULT, tool=tool, call_id=call_id, text=output, is_error=is_error, files=files or [], **result_kw)
         return call, result
 
     def usage(self, total: int, **kw: Any) -> Event:
-        return self.add(EventKind.ASSISTANT_MESSAGE, text="…", usage=TokenUsage(input_tokens=total - 10, output_tokens=10),
-                        usage_key=f"k{len(self.events) + 1}", **kw)
+        return self.add(
+            EventKind.ASSISTANT_MESSAGE,
+            text="…",
+            usage=TokenUsage(input_tokens=total - 10, output_tokens=10),
+            usage_key=f"k{len(self.events) + 1}",
+            **kw,
+        )

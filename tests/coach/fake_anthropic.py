@@ -28,8 +28,14 @@ FAKE_MODEL = "fake-coach-model"
 FAKE_API_KEY = "sk-fake-test-key"
 
 _ERROR_TYPES = {
-    400: "invalid_request_error", 401: "authentication_error", 403: "permission_error", 404: "not_found_error",
-    413: "request_too_large", 429: "rate_limit_error", 500: "api_error", 529: "overloaded_error",
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
 }
 
 
@@ -152,34 +158,57 @@ class FakeAnthropic:
         model = body.get("model", FAKE_MODEL)
         if body.get("stream"):
             return await self._stream(request, script, model)
-        return web.json_response({
-            "id": f"msg_fake_{len(self.requests)}", "type": "message", "role": "assistant", "model": model,
-            "content": [{"type": "text", "text": script.text}], "stop_reason": "end_turn", "stop_sequence": None,
-            "usage": {"input_tokens": script.input_tokens, "output_tokens": script.output_tokens},
-        }, headers=script.headers)
+        return web.json_response(
+            {
+                "id": f"msg_fake_{len(self.requests)}",
+                "type": "message",
+                "role": "assistant",
+                "model": model,
+                "content": [{"type": "text", "text": script.text}],
+                "stop_reason": "end_turn",
+                "stop_sequence": None,
+                "usage": {"input_tokens": script.input_tokens, "output_tokens": script.output_tokens},
+            },
+            headers=script.headers,
+        )
 
     async def _stream(self, request: web.Request, script: ScriptedResponse, model: str) -> web.StreamResponse:
-        resp = web.StreamResponse(headers={"content-type": "text/event-stream", "cache-control": "no-cache",
-                                           **script.headers})
+        resp = web.StreamResponse(headers={"content-type": "text/event-stream", "cache-control": "no-cache", **script.headers})
         await resp.prepare(request)
 
         async def send(event: str, data: dict[str, Any]) -> None:
             await resp.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
 
         chunks = script.chunks if script.chunks is not None else [w + " " for w in script.text.split(" ")]
-        await send("message_start", {"type": "message_start", "message": {
-            "id": f"msg_fake_{len(self.requests)}", "type": "message", "role": "assistant", "model": model,
-            "content": [], "stop_reason": None, "stop_sequence": None,
-            "usage": {"input_tokens": script.input_tokens, "output_tokens": 1}}})
-        await send("content_block_start", {"type": "content_block_start", "index": 0,
-                                           "content_block": {"type": "text", "text": ""}})
+        await send(
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": f"msg_fake_{len(self.requests)}",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": model,
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {"input_tokens": script.input_tokens, "output_tokens": 1},
+                },
+            },
+        )
+        await send("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})
         await send("ping", {"type": "ping"})
         for chunk in chunks:
-            await send("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                               "delta": {"type": "text_delta", "text": chunk}})
+            await send("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": chunk}})
         await send("content_block_stop", {"type": "content_block_stop", "index": 0})
-        await send("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                                     "usage": {"output_tokens": script.output_tokens}})
+        await send(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": script.output_tokens},
+            },
+        )
         await send("message_stop", {"type": "message_stop"})
         await resp.write_eof()
         return resp

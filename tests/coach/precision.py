@@ -67,16 +67,25 @@ def table(findings: dict[str, dict[str, Any]], labels: dict[str, dict[str, Any]]
     for rule in sorted(per):
         c = per[rule]
         total.update(c)
-        rows.append({"rule": rule, **{k: c[k] for k in ("findings", *LABELS, "unlabeled")},
-                     "precision": c["correct"] / c["findings"] if c["findings"] else None})
-    rows.append({"rule": "all", **{k: total[k] for k in ("findings", *LABELS, "unlabeled")},
-                 "precision": total["correct"] / total["findings"] if total["findings"] else None})
+        rows.append(
+            {
+                "rule": rule,
+                **{k: c[k] for k in ("findings", *LABELS, "unlabeled")},
+                "precision": c["correct"] / c["findings"] if c["findings"] else None,
+            }
+        )
+    rows.append(
+        {
+            "rule": "all",
+            **{k: total[k] for k in ("findings", *LABELS, "unlabeled")},
+            "precision": total["correct"] / total["findings"] if total["findings"] else None,
+        }
+    )
     return rows
 
 
 def markdown(rows: list[dict[str, Any]], fixed: int) -> str:
-    out = ["| rule | findings | correct | wrong | unhelpful | unlabeled | precision |",
-           "|---|---:|---:|---:|---:|---:|---:|"]
+    out = ["| rule | findings | correct | wrong | unhelpful | unlabeled | precision |", "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         p = "–" if r["precision"] is None else f"{100 * r['precision']:.1f}%"
         name = f"**{r['rule']}**" if r["rule"] == "all" else f"`{r['rule']}`"
@@ -96,8 +105,11 @@ def main(argv: list[str] | None = None) -> int:
         findings = corpus_findings(corpus, Path(tmp))
     labels = load_labels()
     if args.new:
-        new = {k: {"label": "?", "rule": f["rule_id"], "severity": f["severity"], "message": f["message"], "note": ""}
-               for k, f in findings.items() if k not in labels}
+        new = {
+            k: {"label": "?", "rule": f["rule_id"], "severity": f["severity"], "message": f["message"], "note": ""}
+            for k, f in findings.items()
+            if k not in labels
+        }
         json.dump(new, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
         return 0
@@ -106,8 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     pending = {k: f for k, f in findings.items() if labels.get(k, {}).get("pending")}
     if pending:
         own = table({k: f for k, f in findings.items() if k not in pending}, labels)[-1]
-        print(f"\n{len(pending)} wrong finding(s) wait for another branch's fix (`pending`); without them: "
-              f"{own['correct']} of {own['findings']} correct ({100 * own['precision']:.1f}%).")
+        print(
+            f"\n{len(pending)} wrong finding(s) wait for another branch's fix (`pending`); without them: "
+            f"{own['correct']} of {own['findings']} correct ({100 * own['precision']:.1f}%)."
+        )
     return 0
 
 

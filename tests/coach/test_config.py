@@ -21,7 +21,13 @@ def test_defaults_and_schema_descriptions() -> None:
     assert cfg.repeat_threshold == 3 and cfg.rule("anything").enabled
     llm = LLMConfig()
     assert (llm.model, llm.base_url, llm.timeout_s, llm.max_tokens, llm.context_budget_chars, llm.api_key_env) == (
-        "claude-sonnet-4-5", None, 60, 1024, 24000, "ANTHROPIC_API_KEY")
+        "claude-sonnet-4-5",
+        None,
+        60,
+        1024,
+        24000,
+        "ANTHROPIC_API_KEY",
+    )
     for model in (CoachConfig, LLMConfig, ProjectConfig):
         schema = model.model_json_schema()
         for name, prop in schema["properties"].items():
@@ -29,11 +35,30 @@ def test_defaults_and_schema_descriptions() -> None:
     assert "error" not in ProjectConfig.model_json_schema()["properties"]
 
 
-@pytest.mark.parametrize("command", [
-    "pytest -x", "python3 -m pytest tests", "npm test", "pnpm run test", "yarn test", "go test ./...",
-    "cargo test", "mvn -q test", "./gradlew test", "make test", "make check", "npx jest", "vitest run", "tox",
-    "nox -s tests", "bundle exec rspec", "vendor/bin/phpunit", "ctest", "dotnet test",
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "pytest -x",
+        "python3 -m pytest tests",
+        "npm test",
+        "pnpm run test",
+        "yarn test",
+        "go test ./...",
+        "cargo test",
+        "mvn -q test",
+        "./gradlew test",
+        "make test",
+        "make check",
+        "npx jest",
+        "vitest run",
+        "tox",
+        "nox -s tests",
+        "bundle exec rspec",
+        "vendor/bin/phpunit",
+        "ctest",
+        "dotnet test",
+    ],
+)
 def test_default_test_patterns_match(command: str) -> None:
     assert any(re.search(p, command) for p in CoachConfig().test_command_patterns)
 
@@ -49,9 +74,16 @@ def test_load_missing_file_gives_defaults(tmp_path: Path) -> None:
 
 
 def test_load_valid_file(tmp_path: Path) -> None:
-    (tmp_path / ".sessionlens.json").write_text(json.dumps({
-        "coach": {"rules": {"tool-error": {"enabled": False, "severity": "hint"}}, "slow_tool_seconds": 5},
-        "pricing": {"m": {"input": 1}}, "llm": {"model": "x"}, "other": 1}))
+    (tmp_path / ".sessionlens.json").write_text(
+        json.dumps(
+            {
+                "coach": {"rules": {"tool-error": {"enabled": False, "severity": "hint"}}, "slow_tool_seconds": 5},
+                "pricing": {"m": {"input": 1}},
+                "llm": {"model": "x"},
+                "other": 1,
+            }
+        )
+    )
     cfg = load_project_config(tmp_path / ".sessionlens.json")
     assert cfg.error is None and cfg.model_extra == {"pricing": {"m": {"input": 1}}, "llm": {"model": "x"}, "other": 1}
     assert cfg.coach.rule("tool-error").enabled is False and cfg.coach.rule("tool-error").severity is Severity.HINT
@@ -67,8 +99,9 @@ def test_load_bad_json_never_raises(tmp_path: Path) -> None:
 
 
 def test_load_invalid_section_keeps_valid_ones(tmp_path: Path) -> None:
-    (tmp_path / ".sessionlens.json").write_text(json.dumps({
-        "coach": {"test_command_patterns": ["(unclosed"], "repeat_threshold": 1}, "llm": {"model": "kept"}}))
+    (tmp_path / ".sessionlens.json").write_text(
+        json.dumps({"coach": {"test_command_patterns": ["(unclosed"], "repeat_threshold": 1}, "llm": {"model": "kept"}})
+    )
     cfg = load_project_config(tmp_path)
     assert cfg.model_extra == {"llm": {"model": "kept"}} and cfg.coach == CoachConfig()
     assert "coach.test_command_patterns" in cfg.error and "coach.repeat_threshold" in cfg.error
@@ -77,8 +110,9 @@ def test_load_invalid_section_keeps_valid_ones(tmp_path: Path) -> None:
 def test_disable_rule_edit_creates_and_preserves() -> None:
     new = json.loads(disable_rule_edit(None, "tool-error"))
     assert new == {"coach": {"rules": {"tool-error": {"enabled": False}}}}
-    text = json.dumps({"pricing": {"a": 1}, "coach": {"repeat_threshold": 4,
-                       "rules": {"tool-error": {"severity": "hint"}, "x": {"enabled": True}}}})
+    text = json.dumps(
+        {"pricing": {"a": 1}, "coach": {"repeat_threshold": 4, "rules": {"tool-error": {"severity": "hint"}, "x": {"enabled": True}}}}
+    )
     out = disable_rule_edit(text, "tool-error")
     data = json.loads(out)
     assert data["pricing"] == {"a": 1} and data["coach"]["repeat_threshold"] == 4

@@ -28,7 +28,7 @@ def test_claude_short_rejected_tool_use_and_interrupt(corpus: Path) -> None:
     assert got == [("rejected-tool-use", 11), ("rejected-tool-use", 12), ("aborted-turn", 13)]
     assert findings[0].message == "The user rejected Bash: `mix phx.server 2>&1 | head -80`"
     assert [r.seq for r in findings[0].related] == [8]
-    assert findings[2].message.startswith('Turn 1 was interrupted by the user after 2 tool calls')
+    assert findings[2].message.startswith("Turn 1 was interrupted by the user after 2 tool calls")
 
 
 def test_codex_compaction(corpus: Path) -> None:

@@ -18,20 +18,34 @@ def _findings(log: Log, rule: str):
     return [f for f in run_rules(session(), log.events, log.turns) if f.rule_id == rule]
 
 
-@pytest.mark.parametrize(("output", "line"), [
-    ("Exit code 128\nfatal: The current branch feature/x has no upstream branch.\nTo push the current branch and set "
-     "the remote as upstream, use\n\n    git push --set-upstream origin feature/x\n",
-     "fatal: The current branch feature/x has no upstream branch."),
-    ("Exit code 1\nTraceback (most recent call last):\n  File \"a.py\", line 1, in <module>\n    import foo\n"
-     "ModuleNotFoundError: No module named 'foo'", "ModuleNotFoundError: No module named 'foo'"),
-    ("Exit code 1\n===== 1 failed, 3 passed in 0.20s =====\nFAILED tests/test_a.py::test_x - assert 1 == 2",
-     "FAILED tests/test_a.py::test_x - assert 1 == 2"),
-    ("Pre-commit validation failed:\\n\\n[FORMAT] Code is not formatted.\\nRun 'mix format' to fix.",
-     "[FORMAT] Code is not formatted."),
-    ("<tool_use_error>String to replace not found in file.\nString:   rescue\n      error ->\n  end</tool_use_error>",
-     "String to replace not found in file."),
-    ("Exit code 2\n\n", ""),
-])
+@pytest.mark.parametrize(
+    ("output", "line"),
+    [
+        (
+            "Exit code 128\nfatal: The current branch feature/x has no upstream branch.\nTo push the current branch and set "
+            "the remote as upstream, use\n\n    git push --set-upstream origin feature/x\n",
+            "fatal: The current branch feature/x has no upstream branch.",
+        ),
+        (
+            'Exit code 1\nTraceback (most recent call last):\n  File "a.py", line 1, in <module>\n    import foo\n'
+            "ModuleNotFoundError: No module named 'foo'",
+            "ModuleNotFoundError: No module named 'foo'",
+        ),
+        (
+            "Exit code 1\n===== 1 failed, 3 passed in 0.20s =====\nFAILED tests/test_a.py::test_x - assert 1 == 2",
+            "FAILED tests/test_a.py::test_x - assert 1 == 2",
+        ),
+        (
+            "Pre-commit validation failed:\\n\\n[FORMAT] Code is not formatted.\\nRun 'mix format' to fix.",
+            "[FORMAT] Code is not formatted.",
+        ),
+        (
+            "<tool_use_error>String to replace not found in file.\nString:   rescue\n      error ->\n  end</tool_use_error>",
+            "String to replace not found in file.",
+        ),
+        ("Exit code 2\n\n", ""),
+    ],
+)
 def test_informative_line(output: str, line: str) -> None:
     assert informative_line(output) == line
 
@@ -89,12 +103,14 @@ def _ctx(log: Log):
     from sessionlens.coach.rules import Context, _test_patterns
 
     cfg = CoachConfig()
-    return Context(session=session(), events=log.events, turns=log.turns, config=cfg,
-                   test_patterns=_test_patterns(tuple(cfg.test_command_patterns)))
+    return Context(
+        session=session(), events=log.events, turns=log.turns, config=cfg, test_patterns=_test_patterns(tuple(cfg.test_command_patterns))
+    )
 
 
-@pytest.mark.parametrize("tool", ["TaskOutput", "BashOutput", "AgentOutputTool", "Task", "wait_agent", "wait_for_job",
-                                  "mcp__ci__poll_status", "write_stdin"])
+@pytest.mark.parametrize(
+    "tool", ["TaskOutput", "BashOutput", "AgentOutputTool", "Task", "wait_agent", "wait_for_job", "mcp__ci__poll_status", "write_stdin"]
+)
 def test_slow_tool_call_ignores_tools_that_block_by_design(tool: str) -> None:
     assert is_blocking_tool(tool)
     log = Log()
@@ -150,8 +166,10 @@ def test_repeated_failure_is_a_loop_only_without_edits_in_between() -> None:
 
 
 def test_a_linter_location_comes_with_its_message() -> None:
-    out = ("Total errors: 2, Skipped: 0\ndone in 0m12.09s\nlib/app/helpers.ex:57:13:pattern_match\n"
-           "The pattern can never match the type.\n\nPattern:\n{:ok, _id}")
+    out = (
+        "Total errors: 2, Skipped: 0\ndone in 0m12.09s\nlib/app/helpers.ex:57:13:pattern_match\n"
+        "The pattern can never match the type.\n\nPattern:\n{:ok, _id}"
+    )
     assert informative_line(out) == "The pattern can never match the type. (lib/app/helpers.ex:57:13:pattern_match)"
 
 

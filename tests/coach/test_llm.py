@@ -127,8 +127,10 @@ async def test_seeded_secret_never_reaches_the_wire(fake_anthropic: FakeAnthropi
 async def test_payload_is_trimmed_to_budget(fake_anthropic: FakeAnthropic) -> None:
     big = "x" * 50_000
     async with make_llm(fake_anthropic, context_budget_chars=5000) as llm:
-        await llm.complete("short system", [{"role": "user", "content": big}, {"role": "assistant", "content": "a"},
-                                            {"role": "user", "content": "question?"}])
+        await llm.complete(
+            "short system",
+            [{"role": "user", "content": big}, {"role": "assistant", "content": "a"}, {"role": "user", "content": "question?"}],
+        )
     body = fake_anthropic.requests[0].body
     total = len(body["system"]) + sum(len(m["content"]) for m in body["messages"])
     assert total <= 5000
@@ -183,8 +185,11 @@ async def test_fake_accepts_x_api_key_and_records_requests(fake_anthropic: FakeA
     import aiohttp
 
     async with aiohttp.ClientSession() as http:
-        ok = await http.post(f"{fake_anthropic.base_url}/v1/messages", headers={"x-api-key": fake_anthropic.api_key},
-                             json={"model": FAKE_MODEL, "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]})
+        ok = await http.post(
+            f"{fake_anthropic.base_url}/v1/messages",
+            headers={"x-api-key": fake_anthropic.api_key},
+            json={"model": FAKE_MODEL, "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]},
+        )
         assert ok.status == 200 and (await ok.json())["content"][0]["text"] == "Fake coach answer."
         bad = await http.post(f"{fake_anthropic.base_url}/v1/messages", headers={"x-api-key": "nope"}, json={})
         assert bad.status == 401 and (await bad.json())["error"]["type"] == "authentication_error"

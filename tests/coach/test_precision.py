@@ -27,8 +27,10 @@ def test_labels_are_well_formed() -> None:
 def test_every_corpus_finding_is_labeled(findings: dict) -> None:
     labels = load_labels()
     new = sorted(k for k in findings if k not in labels)
-    assert not new, ("unlabeled findings (label them by reading the log line; "
-                     "`python -m tests.coach.precision --new` prints templates): " + ", ".join(new))
+    assert not new, (
+        "unlabeled findings (label them by reading the log line; "
+        "`python -m tests.coach.precision --new` prints templates): " + ", ".join(new)
+    )
 
 
 def test_no_labeled_wrong_finding_comes_back(findings: dict) -> None:
@@ -59,8 +61,11 @@ def test_precision_target(findings: dict) -> None:
 
 
 def test_precision_table_counts_labels() -> None:
-    fake = {"a:1:tool-error": {"rule_id": "tool-error"}, "a:2:tool-error": {"rule_id": "tool-error"},
-            "b:1:aborted-turn": {"rule_id": "aborted-turn"}}
+    fake = {
+        "a:1:tool-error": {"rule_id": "tool-error"},
+        "a:2:tool-error": {"rule_id": "tool-error"},
+        "b:1:aborted-turn": {"rule_id": "aborted-turn"},
+    }
     labels = {"a:1:tool-error": {"label": "correct"}, "a:2:tool-error": {"label": "wrong"}}
     rows = {r["rule"]: r for r in table(fake, labels)}
     assert rows["tool-error"]["precision"] == 0.5 and rows["aborted-turn"]["unlabeled"] == 1

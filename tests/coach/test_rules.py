@@ -14,9 +14,19 @@ def ids(log: Log, config: CoachConfig | None = None, rule: str | None = None):
 
 
 def test_registry_metadata() -> None:
-    assert {"tool-error", "repeated-failure", "no-tests-after-edit", "huge-tool-output", "aborted-turn",
-            "rejected-tool-use", "patch-failed", "context-compaction", "token-outlier", "slow-tool-call",
-            "secret-in-log"} <= set(RULES)
+    assert {
+        "tool-error",
+        "repeated-failure",
+        "no-tests-after-edit",
+        "huge-tool-output",
+        "aborted-turn",
+        "rejected-tool-use",
+        "patch-failed",
+        "context-compaction",
+        "token-outlier",
+        "slow-tool-call",
+        "secret-in-log",
+    } <= set(RULES)
     for rule_id, rule in RULES.items():
         assert rule.id == rule_id and rule.title and rule.guideline.endswith(".")
         assert isinstance(rule.default_severity, Severity)
@@ -32,6 +42,7 @@ def test_clean_session_has_no_findings() -> None:
 
 
 # ------------------------------------------------------------------------------ tool-error
+
 
 def test_tool_error_names_command_and_exit_code() -> None:
     log = Log()
@@ -65,6 +76,7 @@ def test_tool_error_ignores_success_and_grep_no_match() -> None:
 
 # ------------------------------------------------------------------------ repeated-failure
 
+
 def test_repeated_failure_loop() -> None:
     log = Log()
     log.prompt()
@@ -88,6 +100,7 @@ def test_repeated_failure_below_threshold_or_different_commands() -> None:
 
 # --------------------------------------------------------------------- no-tests-after-edit
 
+
 def test_no_tests_after_edit_fires_on_last_edit() -> None:
     log = Log()
     log.prompt()
@@ -97,8 +110,7 @@ def test_no_tests_after_edit_fires_on_last_edit() -> None:
     log.say("All done!")
     [f] = ids(log, rule="no-tests-after-edit")
     assert f.seq == e2.seq
-    assert f.message == ("2 code edits (src/a.py, src/b.py) with no test run afterwards: "
-                         "the last test run was at line 2, before them")
+    assert f.message == ("2 code edits (src/a.py, src/b.py) with no test run afterwards: the last test run was at line 2, before them")
     assert [r.seq for r in f.related] == [e1.seq, 2]
 
 
@@ -111,8 +123,19 @@ def test_no_tests_when_never_ran() -> None:
 
 
 def test_no_tests_quiet_when_tests_ran_or_docs_only() -> None:
-    for cmd in ["go test ./...", "npm test", "yarn run test", "cargo test -p x", "./gradlew test", "make check",
-                "npx vitest run", "tox -e py311", "bundle exec rspec", "ctest --output-on-failure", "python -m pytest"]:
+    for cmd in [
+        "go test ./...",
+        "npm test",
+        "yarn run test",
+        "cargo test -p x",
+        "./gradlew test",
+        "make check",
+        "npx vitest run",
+        "tox -e py311",
+        "bundle exec rspec",
+        "ctest --output-on-failure",
+        "python -m pytest",
+    ]:
         log = Log()
         log.prompt()
         log.tool("Write", files=["src/x.rs"])
@@ -125,6 +148,7 @@ def test_no_tests_quiet_when_tests_ran_or_docs_only() -> None:
 
 
 # ------------------------------------------------------------------------ huge-tool-output
+
 
 def test_huge_tool_output() -> None:
     log = Log()
@@ -156,6 +180,7 @@ def test_huge_tool_output_of_parser_clipped_text_uses_line_length() -> None:
 
 
 # ---------------------------------------------------------------------------- aborted-turn
+
 
 def test_aborted_turn_from_interrupt_marker_and_flag() -> None:
     log = Log()
@@ -192,11 +217,16 @@ def test_no_aborted_turn_in_normal_session() -> None:
 
 # ----------------------------------------------------------------------- rejected-tool-use
 
+
 def test_rejected_tool_use() -> None:
     log = Log()
     log.prompt()
-    call, res = log.shell("rm -rf build", output="The user doesn't want to proceed with this tool use. The tool use was rejected",
-                          exit_code=None, is_error=True)
+    call, res = log.shell(
+        "rm -rf build",
+        output="The user doesn't want to proceed with this tool use. The tool use was rejected",
+        exit_code=None,
+        is_error=True,
+    )
     log.tool("Write", files=["a.py"], output="denied", is_error=True, extra={"rejected": True})
     found = ids(log)
     rejected = [f for f in found if f.rule_id == "rejected-tool-use"]
@@ -207,11 +237,13 @@ def test_rejected_tool_use() -> None:
 
 # ---------------------------------------------------------------------------- patch-failed
 
+
 def test_patch_failed_edit_and_apply_patch() -> None:
     log = Log()
     log.prompt()
-    _, r1 = log.tool("Edit", files=["src/a.py"], output="<tool_use_error>String to replace not found in file.</tool_use_error>",
-                     is_error=True)
+    _, r1 = log.tool(
+        "Edit", files=["src/a.py"], output="<tool_use_error>String to replace not found in file.</tool_use_error>", is_error=True
+    )
     p = log.add(EventKind.PATCH, call_id="p2", files=["b.py"], is_error=True, text="apply_patch verification failed: x")
     found = ids(log, rule="patch-failed")
     assert [f.seq for f in found] == [r1.seq, p.seq]
@@ -227,6 +259,7 @@ def test_successful_edits_do_not_fail() -> None:
 
 
 # ---------------------------------------------------------------------- context-compaction
+
 
 def test_context_compaction_groups_adjacent_lines() -> None:
     log = Log()
@@ -252,6 +285,7 @@ def test_no_compaction() -> None:
 
 
 # --------------------------------------------------------------------------- token-outlier
+
 
 def _usage_log(totals: list[int]) -> Log:
     log = Log()
@@ -282,6 +316,7 @@ def test_token_outlier_needs_factor_and_floor() -> None:
 
 # -------------------------------------------------------------------------- slow-tool-call
 
+
 def test_slow_tool_call_from_duration_and_timestamps() -> None:
     log = Log()
     log.prompt()
@@ -309,6 +344,7 @@ def test_slow_tool_call_does_not_count_waiting_for_approval() -> None:
 
 # --------------------------------------------------------------------------- secret-in-log
 
+
 def test_secret_in_log_masks_secret() -> None:
     secret = "ghp_" + "A1b2C3d4" * 5
     log = Log()
@@ -328,6 +364,7 @@ def test_no_secret_in_hashes() -> None:
 
 
 # ---------------------------------------------------------------------- engine behaviour
+
 
 def test_config_disables_rules_and_overrides_severity() -> None:
     log = Log()

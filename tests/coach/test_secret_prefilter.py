@@ -39,8 +39,16 @@ def test_every_sample_is_found_and_passes_the_prefilter():
 
 
 def test_plain_text_is_rejected():
-    for text in (None, "", "ran 12 tests in 0.4s", "def f(x):\n    return x + 1", "the cache key is derived from the path",
-                 "rows.sort(key=len)", "{'key': 'value', 'max_tokens': 5}", "monkey: 3, turkey = 4"):
+    for text in (
+        None,
+        "",
+        "ran 12 tests in 0.4s",
+        "def f(x):\n    return x + 1",
+        "the cache key is derived from the path",
+        "rows.sort(key=len)",
+        "{'key': 'value', 'max_tokens': 5}",
+        "monkey: 3, turkey = 4",
+    ):
         assert not may_hold_secret(text)
         assert not find_secrets(text)
 
@@ -107,8 +115,9 @@ def test_the_long_text_scans_cover_every_cased_literal():
 
     literals = [n for needles, folded in redact._NEEDLES.values() if not folded for n in needles]
     for lit in literals:
-        assert any(lit.startswith(x) or x in lit for x in redact._CASED_LITERALS) or any(
-            rx.match(lit) for rx in redact._CASED_PREFIXED), lit
+        assert any(lit.startswith(x) or x in lit for x in redact._CASED_LITERALS) or any(rx.match(lit) for rx in redact._CASED_PREFIXED), (
+            lit
+        )
         texts = ["nothing to see here " * 3] * 20 + [f"value {lit}abc"]
         assert secret_candidates(texts) == [20], lit
 

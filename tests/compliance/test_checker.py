@@ -65,7 +65,9 @@ def test_nested_agents_md_precedence(tmp_path, corpus):
     web.mkdir(parents=True)
     git(repo, "init", "-q")
     (repo / "AGENTS.md").write_text(AGENTS_MD)
-    (web / "AGENTS.md").write_text("# Web\n\n- Commit your work when done. <!-- sessionlens: id=no-commit must-run=/git commit/ when=always -->\n")
+    (web / "AGENTS.md").write_text(
+        "# Web\n\n- Commit your work when done. <!-- sessionlens: id=no-commit must-run=/git commit/ when=always -->\n"
+    )
     inner = copy_log(corpus, IMAGES, tmp_path / "logs", {IMAGES_CWD: str(web)})
     outer = copy_log(corpus, CRUD, tmp_path / "logs2", {IMAGES_CWD + "/fixtures": str(repo)})
     app = make_app(tmp_path)

@@ -15,12 +15,17 @@ from sessionlens.services.coaching import add_guideline_text, guideline_line
 
 
 def test_parse_bullets_paragraphs_headings_and_annotations():
-    text = ("---\ntitle: x\n---\n# Rules\n\n- Never commit. <!-- sessionlens: must-not-run=/git commit/ -->\n"
-            "- Keep it short\n  and sweet.\n\n```\n- not a guideline\n```\n## Style\n\nWrite clear prose.\n"
-            "* Use `uv` instead of `pip`.\n  <!-- sessionlens: id=uv files=*.py,*.toml -->\n")
+    text = (
+        "---\ntitle: x\n---\n# Rules\n\n- Never commit. <!-- sessionlens: must-not-run=/git commit/ -->\n"
+        "- Keep it short\n  and sweet.\n\n```\n- not a guideline\n```\n## Style\n\nWrite clear prose.\n"
+        "* Use `uv` instead of `pip`.\n  <!-- sessionlens: id=uv files=*.py,*.toml -->\n"
+    )
     gs = parse_guidelines(text, "/p/AGENTS.md")
     assert [(g.line, g.text) for g in gs] == [
-        (6, "Never commit."), (7, "Keep it short and sweet."), (15, "Write clear prose."), (16, "Use `uv` instead of `pip`."),
+        (6, "Never commit."),
+        (7, "Keep it short and sweet."),
+        (15, "Write clear prose."),
+        (16, "Use `uv` instead of `pip`."),
     ]
     assert gs[0].source == "annotation" and gs[0].check.must_not_run == ["git commit"] and gs[0].heading == "Rules"
     assert gs[1].check is None and gs[2].heading == "Style"
@@ -31,25 +36,33 @@ def test_parse_bullets_paragraphs_headings_and_annotations():
 def test_annotation_grammar_round_trip_and_errors():
     c = parse_annotation(' must-not-run=/git push\\/x "y"/ ; must-use=Bash when=edit files="src/a b/*.py" severity=error')
     assert c.must_not_run == ['git push/x "y"'] and c.must_use == ["Bash"] and c.files == ["src/a b/*.py"]
-    again = parse_annotation(format_annotation(c)[len("<!-- sessionlens:"):-3])
+    again = parse_annotation(format_annotation(c)[len("<!-- sessionlens:") : -3])
     assert again.to_dict() == c.to_dict()
     assert parse_annotation("must-run=pytest").must_run == [re.escape("pytest")]
-    for bad, msg in (("frobnicate=1", "unknown key"), ("must-run=/(/", "invalid regular expression"),
-                     ("when=sometimes", "when=sometimes"), ("must-run", "needs a value"), ("must-run=/abc", "closing")):
+    for bad, msg in (
+        ("frobnicate=1", "unknown key"),
+        ("must-run=/(/", "invalid regular expression"),
+        ("when=sometimes", "when=sometimes"),
+        ("must-run", "needs a value"),
+        ("must-run=/abc", "closing"),
+    ):
         with pytest.raises(AnnotationError, match=re.escape(msg)):
             parse_annotation(bad)
     gs = parse_guidelines("- Bad one <!-- sessionlens: must-run=/(/ -->\n", "/p/AGENTS.md")
     assert gs[0].errors and gs[0].errors[0][0] == 1 and not gs[0].checkable
 
 
-@pytest.mark.parametrize("text,cmd_bad,cmd_ok", [
-    ("Use `uv` instead of `pip`.", "pip install x", "uv pip install x"),
-    ("Prefer rg over grep", "cd src && grep -r foo .", "rg foo"),
-    ("Never commit without asking.", "git commit -m x", "git status"),
-    ("Don't push to main.", "git -C repo push origin main", "git pull"),
-    ("Never force-push.", "git push --force origin x", "git push origin x"),
-    ("Never run `rm -rf`.", "bash -lc 'rm -rf build'", "rm file.txt"),
-])
+@pytest.mark.parametrize(
+    "text,cmd_bad,cmd_ok",
+    [
+        ("Use `uv` instead of `pip`.", "pip install x", "uv pip install x"),
+        ("Prefer rg over grep", "cd src && grep -r foo .", "rg foo"),
+        ("Never commit without asking.", "git commit -m x", "git status"),
+        ("Don't push to main.", "git -C repo push origin main", "git pull"),
+        ("Never force-push.", "git push --force origin x", "git push origin x"),
+        ("Never run `rm -rf`.", "bash -lc 'rm -rf build'", "rm file.txt"),
+    ],
+)
 def test_builtin_recognizers(text, cmd_bad, cmd_ok):
     c = recognize(text)
     assert c is not None and c.must_not_run, text

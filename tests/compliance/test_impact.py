@@ -80,8 +80,10 @@ def test_before_and_after_figures(history):
 def test_a_guideline_in_the_working_tree_only_counts_from_the_file_time(history):
     """What the coach's quick fix writes is tracked the same way: from when it was written."""
     h, app = history
-    text = h.agents_md.read_text() + "\n## Guidelines from sessionlens\n\n- Read the error before retrying. " \
-                                      "<!-- sessionlens: rule=repeated-failure -->\n"
+    text = (
+        h.agents_md.read_text() + "\n## Guidelines from sessionlens\n\n- Read the error before retrying. "
+        "<!-- sessionlens: rule=repeated-failure -->\n"
+    )
     h.agents_md.write_text(text)
     t = ADDED.timestamp() + 86400 * 10 - 60  # written just before the fourth session after the commit
     os.utime(h.agents_md, (t, t))
@@ -139,10 +141,22 @@ def test_a_session_at_an_older_commit_was_not_told(history):
     old = subprocess.run(["git", "-C", str(h.repo), "rev-parse", "HEAD~1"], capture_output=True, text=True).stdout.strip()
     new = subprocess.run(["git", "-C", str(h.repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     late = ADDED.replace(day=25)
-    write_session(h.logs / "rollout-2026-02-25T09-00-00-old.jsonl", sid="00000000-0000-4000-8000-0000000c0001",
-                  start=late, cwd=str(h.repo), test_after_edit=False, commit=old)
-    write_session(h.logs / "rollout-2026-02-25T10-00-00-new.jsonl", sid="00000000-0000-4000-8000-0000000c0002",
-                  start=late.replace(hour=10), cwd=str(h.repo), test_after_edit=True, commit=new)
+    write_session(
+        h.logs / "rollout-2026-02-25T09-00-00-old.jsonl",
+        sid="00000000-0000-4000-8000-0000000c0001",
+        start=late,
+        cwd=str(h.repo),
+        test_after_edit=False,
+        commit=old,
+    )
+    write_session(
+        h.logs / "rollout-2026-02-25T10-00-00-new.jsonl",
+        sid="00000000-0000-4000-8000-0000000c0002",
+        start=late.replace(hour=10),
+        cwd=str(h.repo),
+        test_after_edit=True,
+        commit=new,
+    )
     app.index([str(h.logs)])
     row = _row(impact_report(app, str(h.agents_md)), GUIDELINE)
     assert (row["before"]["sessions"], row["before"]["violated"]) == (9, 8)

@@ -25,10 +25,17 @@ async def test_extraction_is_cached_per_file_hash_and_used_by_the_checker(tmp_pa
     (ws / "AGENTS.md").write_text(text)
     app = make_app(tmp_path)
     line = text.splitlines().index("- Keep commits small.") + 1
-    fake_anthropic.reply("Here you go:\n" + json.dumps({"guidelines": [
-        {"line": line, "check": {"must_not_run": [r"\bgit\s+status\b"], "when": "always"}},
-        {"line": 2, "check": {"must_run": ["("]}},  # invalid regex: dropped
-    ]}))
+    fake_anthropic.reply(
+        "Here you go:\n"
+        + json.dumps(
+            {
+                "guidelines": [
+                    {"line": line, "check": {"must_not_run": [r"\bgit\s+status\b"], "when": "always"}},
+                    {"line": 2, "check": {"must_run": ["("]}},  # invalid regex: dropped
+                ]
+            }
+        )
+    )
     db = app.db()
     async with _llm(fake_anthropic) as llm:
         res = await extract(text, str(ws / "AGENTS.md"), llm, cache_get=db.cache_get, cache_put=db.cache_put, model=FAKE_MODEL)

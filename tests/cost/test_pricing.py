@@ -32,9 +32,13 @@ def test_bundled_table_covers_corpus_models_with_litellm_fields(table):
         assert p.input_cost_per_token > 0 and p.output_cost_per_token > p.input_cost_per_token
         assert p.max_input_tokens and p.max_input_tokens >= 128_000
     assert price(table, "claude-sonnet-4-5").input_cost_per_token_above_200k_tokens == pytest.approx(6e-06)
-    assert table.aliases == {"gpt-5.3-codex": "gpt-5.2-codex", "gpt-5-codex": "gpt-5",
-                             "gemini-3.1-pro-preview-customtools": "gemini-3.1-pro-preview",
-                             "claude-4-sonnet": "claude-sonnet-4-20250514", "claude-4-opus": "claude-opus-4-20250514"}
+    assert table.aliases == {
+        "gpt-5.3-codex": "gpt-5.2-codex",
+        "gpt-5-codex": "gpt-5",
+        "gemini-3.1-pro-preview-customtools": "gemini-3.1-pro-preview",
+        "claude-4-sonnet": "claude-sonnet-4-20250514",
+        "claude-4-opus": "claude-opus-4-20250514",
+    }
     assert table.version and table.updated
 
 
@@ -77,9 +81,18 @@ def test_claude_cache_writes_5m_vs_1h(table):
 
 
 def test_claude_explicit_1h_price_is_used():
-    t = PriceTable.from_dict({"models": {"claude-x": {
-        "input_cost_per_token": 1e-06, "output_cost_per_token": 5e-06,
-        "cache_creation_input_token_cost_above_1hr": 3e-06, "litellm_provider": "anthropic"}}})
+    t = PriceTable.from_dict(
+        {
+            "models": {
+                "claude-x": {
+                    "input_cost_per_token": 1e-06,
+                    "output_cost_per_token": 5e-06,
+                    "cache_creation_input_token_cost_above_1hr": 3e-06,
+                    "litellm_provider": "anthropic",
+                }
+            }
+        }
+    )
     assert cost_of(TokenUsage(cache_write_1h_tokens=1_000), "claude-x", t).usd == pytest.approx(1_000 * 3e-06)
 
 
@@ -96,11 +109,16 @@ def test_claude_tier_above_200k_per_category(table):
     above = n - K
     hi_ratio = p.input_cost_per_token_above_200k_tokens / p.input_cost_per_token
     expected = (
-        K * p.input_cost_per_token + above * p.input_cost_per_token_above_200k_tokens
-        + K * p.output_cost_per_token + above * p.output_cost_per_token_above_200k_tokens
-        + K * p.cache_creation_input_token_cost + above * p.cache_creation_input_token_cost_above_200k_tokens
-        + K * p.cache_read_input_token_cost + above * p.cache_read_input_token_cost_above_200k_tokens
-        + K * 2 * p.input_cost_per_token + above * 2 * p.input_cost_per_token * hi_ratio
+        K * p.input_cost_per_token
+        + above * p.input_cost_per_token_above_200k_tokens
+        + K * p.output_cost_per_token
+        + above * p.output_cost_per_token_above_200k_tokens
+        + K * p.cache_creation_input_token_cost
+        + above * p.cache_creation_input_token_cost_above_200k_tokens
+        + K * p.cache_read_input_token_cost
+        + above * p.cache_read_input_token_cost_above_200k_tokens
+        + K * 2 * p.input_cost_per_token
+        + above * 2 * p.input_cost_per_token * hi_ratio
     )
     assert cost_of(usage, "claude-sonnet-4-5-20250929", table).usd == pytest.approx(expected)
     # exactly 200k stays at the base price
@@ -111,9 +129,7 @@ def test_claude_tier_above_200k_per_category(table):
 def test_claude_no_tier_without_above_200k_prices(table):
     p = price(table, "claude-opus-4-6")
     assert p.input_cost_per_token_above_200k_tokens is None
-    assert cost_of(TokenUsage(input_tokens=300_000), "claude-opus-4-6", table).usd == pytest.approx(
-        300_000 * p.input_cost_per_token
-    )
+    assert cost_of(TokenUsage(input_tokens=300_000), "claude-opus-4-6", table).usd == pytest.approx(300_000 * p.input_cost_per_token)
 
 
 # -- Codex / OpenAI rules ---------------------------------------------------------------------
@@ -127,8 +143,9 @@ def test_codex_cached_input_at_explicit_cache_read_price(table):
 
 
 def test_codex_cached_input_at_input_price_without_cache_read_price():
-    t = PriceTable.from_dict({"models": {"gpt-x": {
-        "input_cost_per_token": 2e-06, "output_cost_per_token": 8e-06, "litellm_provider": "openai"}}})
+    t = PriceTable.from_dict(
+        {"models": {"gpt-x": {"input_cost_per_token": 2e-06, "output_cost_per_token": 8e-06, "litellm_provider": "openai"}}}
+    )
     usage = TokenUsage(input_tokens=1_000, cache_read_tokens=9_000, output_tokens=500)
     assert cost_of(usage, "gpt-x", t).usd == pytest.approx(10_000 * 2e-06 + 500 * 8e-06)
 
@@ -140,8 +157,9 @@ def test_openai_rules_have_no_tier_and_no_cache_write_premium(table):
 
 
 def test_provider_comes_from_the_entry_not_the_agent():
-    t = PriceTable.from_dict({"models": {"m": {
-        "input_cost_per_token": 1e-06, "output_cost_per_token": 1e-06, "litellm_provider": "openai"}}})
+    t = PriceTable.from_dict(
+        {"models": {"m": {"input_cost_per_token": 1e-06, "output_cost_per_token": 1e-06, "litellm_provider": "openai"}}}
+    )
     # An OpenAI entry keeps OpenAI rules (cache reads at the input price) even when agent says claude.
     assert cost_of(TokenUsage(cache_read_tokens=1_000), "m", t, agent="claude").usd == pytest.approx(1_000 * 1e-06)
     # Without a provider or telling name, the agent decides.
@@ -154,8 +172,9 @@ def test_provider_comes_from_the_entry_not_the_agent():
 
 
 def test_fast_multiplier_from_table():
-    t = PriceTable.from_dict({"models": {"claude-f": {
-        "input_cost_per_token": 1e-06, "output_cost_per_token": 1e-06, "provider_specific_entry": {"fast": 6}}}})
+    t = PriceTable.from_dict(
+        {"models": {"claude-f": {"input_cost_per_token": 1e-06, "output_cost_per_token": 1e-06, "provider_specific_entry": {"fast": 6}}}}
+    )
     usage = TokenUsage(input_tokens=1_000)
     assert cost_of(usage, "claude-f", t, speed="fast").usd == pytest.approx(6 * 1_000 * 1e-06)
     assert cost_of(usage, "claude-f", t).usd == pytest.approx(1_000 * 1e-06)
@@ -222,13 +241,15 @@ def test_lookup_does_not_match_inside_words(table):
 
 
 def test_aliases_apply_when_the_model_has_no_entry_of_its_own():
-    t = PriceTable.from_dict({
-        "models": {
-            "gpt-5.2-codex": {"input_cost_per_token": 1.75e-06, "output_cost_per_token": 1.4e-05},
-            "gpt-5": {"input_cost_per_token": 1.25e-06, "output_cost_per_token": 1e-05},
-        },
-        "aliases": {"gpt-5.3-codex": "gpt-5.2-codex", "gpt-5-codex": "gpt-5"},
-    })
+    t = PriceTable.from_dict(
+        {
+            "models": {
+                "gpt-5.2-codex": {"input_cost_per_token": 1.75e-06, "output_cost_per_token": 1.4e-05},
+                "gpt-5": {"input_cost_per_token": 1.25e-06, "output_cost_per_token": 1e-05},
+            },
+            "aliases": {"gpt-5.3-codex": "gpt-5.2-codex", "gpt-5-codex": "gpt-5"},
+        }
+    )
     assert t.lookup("gpt-5.3-codex")[0] == "gpt-5.2-codex"  # without the alias "gpt-5" would match
     assert t.lookup("openai/gpt-5-codex")[0] == "gpt-5"
     assert cost_of(TokenUsage(output_tokens=10), "gpt-5.3-codex", t).usd == pytest.approx(10 * 1.4e-05)
@@ -244,18 +265,18 @@ def test_alias_cycles_terminate():
 
 def test_overrides_replace_fields_and_add_models(table):
     p = price(table, "claude-sonnet-4-5")
-    t = table.with_overrides({
-        "claude-sonnet-4-5": {"input_cost_per_token": 1e-05},
-        "my-local-model": {"input_cost_per_token": 1e-07, "output_cost_per_token": 2e-07},
-    })
+    t = table.with_overrides(
+        {
+            "claude-sonnet-4-5": {"input_cost_per_token": 1e-05},
+            "my-local-model": {"input_cost_per_token": 1e-07, "output_cost_per_token": 2e-07},
+        }
+    )
     replaced = t.lookup("claude-sonnet-4-5")[1]
     assert replaced.input_cost_per_token == 1e-05
     assert replaced.output_cost_per_token == p.output_cost_per_token  # untouched fields kept
     # the override also covers the dated spelling that has its own bundled entry
     assert t.lookup("claude-sonnet-4-5-20250929") == ("claude-sonnet-4-5", replaced)
-    assert cost_of(TokenUsage(input_tokens=100, output_tokens=100), "my-local-model", t).usd == pytest.approx(
-        100 * 1e-07 + 100 * 2e-07
-    )
+    assert cost_of(TokenUsage(input_tokens=100, output_tokens=100), "my-local-model", t).usd == pytest.approx(100 * 1e-07 + 100 * 2e-07)
     # the original table is unchanged
     assert table.lookup("claude-sonnet-4-5")[1].input_cost_per_token == p.input_cost_per_token
     # a short override does not capture longer model names
@@ -279,10 +300,12 @@ def test_invalid_override_raises_clear_error(table):
 def test_from_config_applies_litellm_file_then_overrides(tmp_path, table):
     path = tmp_path / "prices.json"
     path.write_text(json.dumps({"new-model": {"input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06, "mode": "chat"}}))
-    config = PricingConfig.model_validate({
-        "litellm_file": str(path),
-        "overrides": {"new-model": {"output_cost_per_token": 3e-06}},
-    })
+    config = PricingConfig.model_validate(
+        {
+            "litellm_file": str(path),
+            "overrides": {"new-model": {"output_cost_per_token": 3e-06}},
+        }
+    )
     t = PriceTable.from_config(config, base=table)
     p = t.lookup("new-model")[1]
     assert (p.input_cost_per_token, p.output_cost_per_token) == (1e-06, 3e-06)
@@ -294,8 +317,12 @@ def test_from_config_applies_litellm_file_then_overrides(tmp_path, table):
 LITELLM = {
     "sample_spec": {"input_cost_per_token": 0, "output_cost_per_token": 0, "mode": "chat or embedding"},
     "claude-opus-4-6": {
-        "input_cost_per_token": 6e-06, "output_cost_per_token": 3e-05, "litellm_provider": "anthropic",
-        "mode": "chat", "supports_vision": True, "cache_creation_input_token_cost_above_1hr": 1e-05,
+        "input_cost_per_token": 6e-06,
+        "output_cost_per_token": 3e-05,
+        "litellm_provider": "anthropic",
+        "mode": "chat",
+        "supports_vision": True,
+        "cache_creation_input_token_cost_above_1hr": 1e-05,
     },
     "text-embedding-3-large": {"input_cost_per_token": 1.3e-07, "output_cost_per_token": 0, "mode": "embedding"},
     "dall-e-3": {"mode": "image_generation", "output_cost_per_image": 0.04},

@@ -169,4 +169,9 @@ def test_format_cost():
     from sessionlens.cost.report import format_cost
 
     assert [format_cost(0.424), format_cost(0.004), format_cost(1.2, False), format_cost(None, False), format_cost(None)] == [
-        "$0.42", "<$0.01", "$1.20+", "$?", ""]
+        "$0.42",
+        "<$0.01",
+        "$1.20+",
+        "$?",
+        "",
+    ]

@@ -30,11 +30,25 @@ def test_neovim_outline_hover_diagnostics(tmp_path):
     lines = log.read_text().split("\n")
     hover_line = next(i for i, l in enumerate(lines) if '"tool_use"' in l and '"Bash"' in l)
     out = tmp_path / "result.json"
-    env = dict(os.environ, SL_PYTHON=sys.executable, SL_FILE=str(log), SL_WS=str(ws), SL_HOME=str(tmp_path / "home"),
-               SL_OUT=str(out), SL_HOVER_LINE=str(hover_line), HOME=str(tmp_path), SESSIONLENS_LOG="WARNING")
+    env = dict(
+        os.environ,
+        SL_PYTHON=sys.executable,
+        SL_FILE=str(log),
+        SL_WS=str(ws),
+        SL_HOME=str(tmp_path / "home"),
+        SL_OUT=str(out),
+        SL_HOVER_LINE=str(hover_line),
+        HOME=str(tmp_path),
+        SESSIONLENS_LOG="WARNING",
+    )
     env.pop("ANTHROPIC_API_KEY", None)
-    proc = subprocess.run([nvim, "--headless", "-u", "NONE", "-c", f"luafile {HERE / 'nvim_lsp_check.lua'}"],
-                          env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [nvim, "--headless", "-u", "NONE", "-c", f"luafile {HERE / 'nvim_lsp_check.lua'}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.exists(), f"nvim wrote no result (rc={proc.returncode}): {proc.stderr[-2000:]}"
     res = json.loads(out.read_text())
     assert res["ok"], res.get("error")
@@ -62,12 +76,26 @@ def test_neovim_plugin_transcript_and_lenses(tmp_path):
     log = ws / "crud.jsonl"
     shutil.copyfile(src, log)
     out = tmp_path / "result.json"
-    env = dict(os.environ, SL_PYTHON=sys.executable, SL_FILE=str(log), SL_HOME=str(tmp_path / "home"), SL_OUT=str(out),
-               SL_PLUGIN=str(HERE.parents[1] / "editors" / "nvim"), SL_SESSION="8122657c-fe54-4dc9-89a3-20049e8a84f7",
-               HOME=str(tmp_path), SESSIONLENS_LOG="WARNING")
+    env = dict(
+        os.environ,
+        SL_PYTHON=sys.executable,
+        SL_FILE=str(log),
+        SL_HOME=str(tmp_path / "home"),
+        SL_OUT=str(out),
+        SL_PLUGIN=str(HERE.parents[1] / "editors" / "nvim"),
+        SL_SESSION="8122657c-fe54-4dc9-89a3-20049e8a84f7",
+        HOME=str(tmp_path),
+        SESSIONLENS_LOG="WARNING",
+    )
     env.pop("ANTHROPIC_API_KEY", None)
-    proc = subprocess.run([nvim, "--headless", "-u", "NONE", "-c", f"luafile {HERE / 'nvim_transcript_check.lua'}"],
-                          cwd=ws, env=env, capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(
+        [nvim, "--headless", "-u", "NONE", "-c", f"luafile {HERE / 'nvim_transcript_check.lua'}"],
+        cwd=ws,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert out.exists(), f"nvim wrote no result (rc={proc.returncode}): {proc.stderr[-2000:]}"
     res = json.loads(out.read_text())
     assert res["ok"], (res.get("error"), res.get("steps"))

@@ -33,8 +33,14 @@ def indexed(corpus, tmp_path_factory) -> Path:
     """A store home with the whole corpus plus one generated Codex session leaking a fake secret."""
     root = tmp_path_factory.mktemp("evals")
     gen = root / "gen" / "rollout-2026-01-05T08-30-00-secret.jsonl"
-    generate_codex_session(random.Random(3), path=gen, start=datetime(2026, 1, 5, 8, 30, tzinfo=timezone.utc), turns=1,
-                           cwd="/home/dev/projects/secretproj", problems=("secret",))
+    generate_codex_session(
+        random.Random(3),
+        path=gen,
+        start=datetime(2026, 1, 5, 8, 30, tzinfo=timezone.utc),
+        turns=1,
+        cwd="/home/dev/projects/secretproj",
+        problems=("secret",),
+    )
     home = root / "home"
     app = make_app(home)
     app.index([str(corpus), str(gen.parent)])

@@ -39,33 +39,89 @@ def main() -> int:
         lines.append({"timestamp": clock[0].isoformat(timespec="milliseconds").replace("+00:00", "Z"), "type": typ, "payload": payload})
 
     def tokens(inp: int, out: int) -> None:
-        last = {"input_tokens": inp, "cached_input_tokens": 0, "output_tokens": out, "reasoning_output_tokens": 0, "total_tokens": inp + out}
+        last = {
+            "input_tokens": inp,
+            "cached_input_tokens": 0,
+            "output_tokens": out,
+            "reasoning_output_tokens": 0,
+            "total_tokens": inp + out,
+        }
         for k in total:
             total[k] += last[k]
-        emit("event_msg", {"type": "token_count", "info": {"total_token_usage": dict(total), "last_token_usage": last,
-                                                          "model_context_window": 258400}, "rate_limits": None})
+        emit(
+            "event_msg",
+            {
+                "type": "token_count",
+                "info": {"total_token_usage": dict(total), "last_token_usage": last, "model_context_window": 258400},
+                "rate_limits": None,
+            },
+        )
 
     def shell(cmd: str, code: int, out: str) -> None:
         cid = "call_" + uuid.uuid4().hex[:20]
         emit("response_item", {"type": "function_call", "name": "exec_command", "arguments": json.dumps({"cmd": cmd}), "call_id": cid})
         tokens(1200, 40)
-        emit("response_item", {"type": "function_call_output", "call_id": cid,
-                               "output": f"Chunk ID: abc123\nWall time: 0.1000 seconds\nProcess exited with code {code}\nOriginal token count: 5\nOutput:\n{out}"})
+        emit(
+            "response_item",
+            {
+                "type": "function_call_output",
+                "call_id": cid,
+                "output": f"Chunk ID: abc123\nWall time: 0.1000 seconds\nProcess exited with code {code}\nOriginal token count: 5\nOutput:\n{out}",
+            },
+        )
 
-    emit("session_meta", {"id": sid, "timestamp": t0.isoformat().replace("+00:00", "Z"), "cwd": cwd, "originator": "codex_exec",
-                          "cli_version": "0.104.0", "source": "exec", "model_provider": "openai",
-                          "base_instructions": {"text": "You are Codex."}})
-    emit("response_item", {"type": "message", "role": "user", "content": [{"type": "input_text", "text": f"# AGENTS.md instructions for {cwd}\n\n<INSTRUCTIONS>\n{agents}\n</INSTRUCTIONS>"}]})
+    emit(
+        "session_meta",
+        {
+            "id": sid,
+            "timestamp": t0.isoformat().replace("+00:00", "Z"),
+            "cwd": cwd,
+            "originator": "codex_exec",
+            "cli_version": "0.104.0",
+            "source": "exec",
+            "model_provider": "openai",
+            "base_instructions": {"text": "You are Codex."},
+        },
+    )
+    emit(
+        "response_item",
+        {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": f"# AGENTS.md instructions for {cwd}\n\n<INSTRUCTIONS>\n{agents}\n</INSTRUCTIONS>"}],
+        },
+    )
     emit("response_item", {"type": "message", "role": "user", "content": [{"type": "input_text", "text": prompt}]})
     emit("event_msg", {"type": "task_started", "turn_id": "turn-1", "model_context_window": 258400})
     emit("event_msg", {"type": "user_message", "message": prompt, "images": []})
-    emit("turn_context", {"cwd": cwd, "approval_policy": "never", "sandbox_policy": {"type": "danger-full-access"}, "model": "gpt-5.3-codex"})
+    emit(
+        "turn_context", {"cwd": cwd, "approval_policy": "never", "sandbox_policy": {"type": "danger-full-access"}, "model": "gpt-5.3-codex"}
+    )
     shell("ls", 0, "README.md\n")
     cid = "call_" + uuid.uuid4().hex[:20]
-    emit("response_item", {"type": "custom_tool_call", "status": "completed", "call_id": cid, "name": "apply_patch",
-                           "input": f"*** Begin Patch\n*** Add File: {cwd}/src/answer.py\n+ANSWER = 42\n*** End Patch"})
-    emit("response_item", {"type": "custom_tool_call_output", "call_id": cid,
-                           "output": json.dumps({"output": f"Success. Updated the following files:\nA {cwd}/src/answer.py\n", "metadata": {"exit_code": 0, "duration_seconds": 0.0}})})
+    emit(
+        "response_item",
+        {
+            "type": "custom_tool_call",
+            "status": "completed",
+            "call_id": cid,
+            "name": "apply_patch",
+            "input": f"*** Begin Patch\n*** Add File: {cwd}/src/answer.py\n+ANSWER = 42\n*** End Patch",
+        },
+    )
+    emit(
+        "response_item",
+        {
+            "type": "custom_tool_call_output",
+            "call_id": cid,
+            "output": json.dumps(
+                {
+                    "output": f"Success. Updated the following files:\nA {cwd}/src/answer.py\n",
+                    "metadata": {"exit_code": 0, "duration_seconds": 0.0},
+                }
+            ),
+        },
+    )
     if "BREAK" in prompt:
         shell("make build", 2, "make: *** [build] Error 2\n")
     if run_tests:

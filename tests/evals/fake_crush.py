@@ -30,12 +30,23 @@ def main() -> int:
     now = int(time.time())
     sid = str(uuid.uuid4())
     db.execute("INSERT INTO sessions VALUES (?, NULL, ?, 2, 1200, 30, 0.01, ?, ?, NULL)", (sid, prompt[:40], now, now))
-    db.execute("INSERT INTO messages VALUES (?, ?, 'user', ?, '', ?, ?, NULL, NULL)",
-               (str(uuid.uuid4()), sid, json.dumps([{"type": "text", "data": {"text": prompt}}]), now, now))
-    db.execute("INSERT INTO messages VALUES (?, ?, 'assistant', ?, 'gpt-5', ?, ?, ?, 'openai')",
-               (str(uuid.uuid4()), sid, json.dumps([{"type": "text", "data": {"text": f"Done: {prompt}"}},
-                                                     {"type": "finish", "data": {"reason": "end_turn", "time": now}}]),
-                now, now, now))
+    db.execute(
+        "INSERT INTO messages VALUES (?, ?, 'user', ?, '', ?, ?, NULL, NULL)",
+        (str(uuid.uuid4()), sid, json.dumps([{"type": "text", "data": {"text": prompt}}]), now, now),
+    )
+    db.execute(
+        "INSERT INTO messages VALUES (?, ?, 'assistant', ?, 'gpt-5', ?, ?, ?, 'openai')",
+        (
+            str(uuid.uuid4()),
+            sid,
+            json.dumps(
+                [{"type": "text", "data": {"text": f"Done: {prompt}"}}, {"type": "finish", "data": {"reason": "end_turn", "time": now}}]
+            ),
+            now,
+            now,
+            now,
+        ),
+    )
     db.close()
     return 0
 

@@ -31,10 +31,16 @@ def git_repo(path: Path, agents: str) -> Path:
 def write_dataset(path: Path) -> Path:
     lines = [
         {"dataset": {"name": "fake", "agent": f"{sys.executable} {FAKE_AGENT} {{prompt}}", "timeout_s": 30, "concurrency": 2}},
-        {"id": "answer", "prompt": "Add the answer module; it's \"easy\"", "expect": [
-            {"kind": "contains", "text": "Done:"}, {"kind": "no_tool_errors"},
-            {"kind": "command", "pattern": "pytest", "id": "tested"},
-            {"kind": "files_within", "globs": ["src/**"]}]},
+        {
+            "id": "answer",
+            "prompt": 'Add the answer module; it\'s "easy"',
+            "expect": [
+                {"kind": "contains", "text": "Done:"},
+                {"kind": "no_tool_errors"},
+                {"kind": "command", "pattern": "pytest", "id": "tested"},
+                {"kind": "files_within", "globs": ["src/**"]},
+            ],
+        },
         {"id": "broken", "prompt": "BREAK the build", "expect": [{"kind": "no_tool_errors"}]},
         {"id": "slow", "prompt": "SLOW task", "timeout_s": 1, "expect": [{"kind": "contains", "text": "Done"}]},
     ]
@@ -56,7 +62,7 @@ def test_dataset_run_with_fake_agent(tmp_path):
     assert res["contains:Done:"].passed and res["no_tool_errors"].passed and res["files_within"].passed
     assert not res["tested"].passed
     # the prompt reached the agent intact (shell quoting)
-    assert app.db().turns(ans.session_id)[0].prompt == "Add the answer module; it's \"easy\""
+    assert app.db().turns(ans.session_id)[0].prompt == 'Add the answer module; it\'s "easy"'
     assert not by["broken"].passed and not by["broken"].results[0].passed
     assert "make build" in by["broken"].results[0].message
     assert by["slow"].error and "timed out" in by["slow"].error and not by["slow"].passed

@@ -19,10 +19,16 @@ FAKE_CRUSH = Path(__file__).with_name("fake_crush.py")
 def test_project_local_database_is_kept_and_graded(tmp_path):
     ws = git_repo(tmp_path / "ws", "Be brief.\n")
     ds_path = tmp_path / "crush.dataset.jsonl"
-    ds_path.write_text("\n".join(json.dumps(x) for x in [
-        {"dataset": {"name": "crushy", "agent": f"{sys.executable} {FAKE_CRUSH} {{prompt}}", "timeout_s": 30}},
-        {"id": "hello", "prompt": "say hello to the wombat", "expect": [{"kind": "contains", "text": "Done:"}]},
-    ]) + "\n")
+    ds_path.write_text(
+        "\n".join(
+            json.dumps(x)
+            for x in [
+                {"dataset": {"name": "crushy", "agent": f"{sys.executable} {FAKE_CRUSH} {{prompt}}", "timeout_s": 30}},
+                {"id": "hello", "prompt": "say hello to the wombat", "expect": [{"kind": "contains", "text": "Done:"}]},
+            ]
+        )
+        + "\n"
+    )
     app = make_app(tmp_path / "home")
     report = asyncio.run(run_dataset_agent(app, load_dataset(ds_path), workspace=str(ws)))
     [case] = report.subjects

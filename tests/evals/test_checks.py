@@ -42,8 +42,7 @@ def test_no_tool_errors(app, corpus):
     assert grade(app, s, {"kind": "no_tool_errors", "max_errors": ko.data["errors"]}).passed
 
 
-@pytest.mark.parametrize("metric,limit", [("cost_usd", 1.0), ("tokens", 1_000_000), ("turns", 1), ("tool_calls", 20),
-                                          ("duration_s", 600)])
+@pytest.mark.parametrize("metric,limit", [("cost_usd", 1.0), ("tokens", 1_000_000), ("turns", 1), ("tool_calls", 20), ("duration_s", 600)])
 def test_limits(app, corpus, metric, limit):
     bad = CLAUDE_MAIN if metric != "turns" else CLAUDE_TOOLS
     ok, ko, s = both(app, corpus, {"kind": "limit", "metric": metric, "max": limit}, CODEX_CRUD, bad)

@@ -12,15 +12,17 @@ def test_guideline_followed_pass_fail_and_not_applicable(tmp_path, corpus):
     (ws / "AGENTS.md").write_text(AGENTS_MD)
     app = make_app(tmp_path)
     app.index([str(ws / "logs")])
-    suite = EvalSuite.model_validate({
-        "name": "guidelines",
-        "sessions": {"path": ["**/logs/*.jsonl"]},
-        "checks": [
-            {"kind": "guideline_followed", "guideline": "no-commit", "id": "commit"},
-            {"kind": "guideline_followed", "guideline": "Use `rg` instead of `grep`.", "id": "rg"},
-            {"kind": "guideline_followed", "guideline": "no-commit", "required": True, "id": "strict"},
-        ],
-    })
+    suite = EvalSuite.model_validate(
+        {
+            "name": "guidelines",
+            "sessions": {"path": ["**/logs/*.jsonl"]},
+            "checks": [
+                {"kind": "guideline_followed", "guideline": "no-commit", "id": "commit"},
+                {"kind": "guideline_followed", "guideline": "Use `rg` instead of `grep`.", "id": "rg"},
+                {"kind": "guideline_followed", "guideline": "no-commit", "required": True, "id": "strict"},
+            ],
+        }
+    )
     report = run_suite_sync(app, suite, store=False)
     by_session = {s.path or s.session_id: {r.check_id: r for r in s.results} for s in report.subjects}
     img = next(v for k, v in by_session.items() if "images" in str(k) or k == app.session_for_path(str(images))["id"])

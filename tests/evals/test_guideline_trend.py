@@ -11,8 +11,13 @@ from tests.evals.conftest import make_app
 
 
 def _run(app, **check):
-    suite = EvalSuite.model_validate({"name": "trend", "sessions": {"path": ["**/logs/*.jsonl"]},
-                                      "checks": [{"kind": "guideline_trend", "guideline": GUIDELINE, "id": "t", **check}]})
+    suite = EvalSuite.model_validate(
+        {
+            "name": "trend",
+            "sessions": {"path": ["**/logs/*.jsonl"]},
+            "checks": [{"kind": "guideline_trend", "guideline": GUIDELINE, "id": "t", **check}],
+        }
+    )
     report = run_suite_sync(app, suite, store=False)
     return {s.session_id: s.results[0] for s in report.subjects}
 
@@ -31,8 +36,13 @@ def test_guideline_trend_fails_when_the_guideline_stops_being_followed(tmp_path)
         assert "since it was added 2026-02-03" in after["a005"].message
         # the agent stops following it: the newest session violates it again
         late = ADDED + timedelta(days=40)
-        write_session(h.logs / f"rollout-{late:%Y-%m-%dT%H-%M-%S}-late.jsonl", sid="00000000-0000-4000-8000-00000000c001",
-                      start=late, cwd=str(h.repo), test_after_edit=False)
+        write_session(
+            h.logs / f"rollout-{late:%Y-%m-%dT%H-%M-%S}-late.jsonl",
+            sid="00000000-0000-4000-8000-00000000c001",
+            start=late,
+            cwd=str(h.repo),
+            test_after_edit=False,
+        )
         app.index([str(h.logs)])
         res = _run(app, window=5)
         latest = res["00000000-0000-4000-8000-00000000c001"]

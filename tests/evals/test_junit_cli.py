@@ -42,11 +42,13 @@ def _validate(xml: str) -> ET.Element:
 
 
 def test_junit_structure():
-    rep = RunReport(suite="s<&>", started_at=1.0, finished_at=2.5, run_id=7, baseline_run_id=6,
-                    regressions=[{"check_id": "a"}])
+    rep = RunReport(suite="s<&>", started_at=1.0, finished_at=2.5, run_id=7, baseline_run_id=6, regressions=[{"check_id": "a"}])
     rep.subjects = [
-        SubjectResult("sid1", [CheckResult("a", "no_secrets", True, "fine"), CheckResult("b", "limit", False, "too \"big\" <x>", 12)],
-                      path="/logs/x.jsonl"),
+        SubjectResult(
+            "sid1",
+            [CheckResult("a", "no_secrets", True, "fine"), CheckResult("b", "limit", False, 'too "big" <x>', 12)],
+            path="/logs/x.jsonl",
+        ),
         SubjectResult("sid2", [CheckResult("a", "no_secrets", True, "n/a", skipped=True)]),
         SubjectResult(None, [], case_id="slow", error="timed out"),
     ]
@@ -80,8 +82,9 @@ def test_cli_run_junit_json_history(indexed, corpus, tmp_path, capsys):
     assert main([*home, "eval", "run", str(suite)]) == 1
     text = capsys.readouterr().out
     assert "ci: 1/2 passed" in text and "regression" in text
-    suite.write_text(json.dumps({"name": "ci", "required_pass_rate": 0.5, "sessions": {"ids": [crud, main_s]},
-                                 "checks": [{"kind": "no_tool_errors"}]}))
+    suite.write_text(
+        json.dumps({"name": "ci", "required_pass_rate": 0.5, "sessions": {"ids": [crud, main_s]}, "checks": [{"kind": "no_tool_errors"}]})
+    )
     assert main([*home, "eval", "pin", "ci", str(out["runs"][0]["run_id"])]) == 0
     assert main([*home, "eval", "run", str(suite), "--fail-on-regression"]) == 3
     assert main([*home, "eval", "run", str(suite)]) == 0

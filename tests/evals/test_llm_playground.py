@@ -24,8 +24,13 @@ def llm_app(indexed, fake):
 async def test_llm_judge_pass_fail_and_cache(indexed, corpus, fake_anthropic):
     app = llm_app(indexed, fake_anthropic)
     crud = session_by_path(app, corpus, CODEX_CRUD)["id"]
-    suite = EvalSuite.model_validate({"name": "judge", "sessions": {"ids": [crud]},
-                                      "checks": [{"kind": "llm_judge", "rubric": "The agent deleted the file at the end."}]})
+    suite = EvalSuite.model_validate(
+        {
+            "name": "judge",
+            "sessions": {"ids": [crud]},
+            "checks": [{"kind": "llm_judge", "rubric": "The agent deleted the file at the end."}],
+        }
+    )
     fake_anthropic.reply("PASS\nThe file was removed with rm at line 30.")
     r1 = await run_suite(app, suite, workspace="/")
     res = r1.subjects[0].results[0]
@@ -38,14 +43,16 @@ async def test_llm_judge_pass_fail_and_cache(indexed, corpus, fake_anthropic):
     assert len(fake_anthropic.requests) == 1
     # another rubric is a new verdict
     fake_anthropic.reply("FAIL - the agent never ran tests.")
-    suite2 = EvalSuite.model_validate({"name": "judge2", "sessions": {"ids": [crud]},
-                                       "checks": [{"kind": "llm_judge", "rubric": "The agent ran the tests."}]})
+    suite2 = EvalSuite.model_validate(
+        {"name": "judge2", "sessions": {"ids": [crud]}, "checks": [{"kind": "llm_judge", "rubric": "The agent ran the tests."}]}
+    )
     r3 = await run_suite(app, suite2, workspace="/")
     assert not r3.subjects[0].results[0].passed and "never ran tests" in r3.subjects[0].results[0].message
     # an API error is a failed, not-evaluated check and is not cached
     fake_anthropic.fail(500, "boom")
-    suite3 = EvalSuite.model_validate({"name": "judge3", "sessions": {"ids": [crud]},
-                                       "checks": [{"kind": "llm_judge", "rubric": "Anything."}]})
+    suite3 = EvalSuite.model_validate(
+        {"name": "judge3", "sessions": {"ids": [crud]}, "checks": [{"kind": "llm_judge", "rubric": "Anything."}]}
+    )
     r4 = await run_suite(app, suite3, workspace="/")
     assert not r4.subjects[0].results[0].passed and "not evaluated" in r4.subjects[0].results[0].message
     app.close()
@@ -56,9 +63,21 @@ async def test_playground_with_dataset_case(indexed, corpus, fake_anthropic, tmp
     crud = session_by_path(app, corpus, CODEX_CRUD)
     prompt = app.db().turns(crud["id"])[0].prompt
     ds_file = tmp_path / "crud.dataset.jsonl"
-    ds_file.write_text(json.dumps({"id": "joke", "prompt": prompt, "expect": [
-        {"kind": "contains", "text": "JOKE.md"}, {"kind": "regex", "pattern": "(?i)delete"},
-        {"kind": "rubric", "rubric": "Creates, edits and deletes the file."}, {"kind": "no_tool_errors"}]}) + "\n")
+    ds_file.write_text(
+        json.dumps(
+            {
+                "id": "joke",
+                "prompt": prompt,
+                "expect": [
+                    {"kind": "contains", "text": "JOKE.md"},
+                    {"kind": "regex", "pattern": "(?i)delete"},
+                    {"kind": "rubric", "rubric": "Creates, edits and deletes the file."},
+                    {"kind": "no_tool_errors"},
+                ],
+            }
+        )
+        + "\n"
+    )
     ds = load_dataset(ds_file)
     # grading the recorded session that answered this prompt
     rec = await grade_recorded(app, ds, workspace="/", judge=None)

@@ -31,8 +31,10 @@ def test_selectors(app, corpus):
     assert len(sel(app, include_subagents=True)) > len(everything)
     codex = sel(app, agent="codex")
     assert codex and all(s["agent"] == "codex" for s in codex)
-    assert {s["path"] for s in sel(app, model="gpt-5.2*")} == {str(corpus / "codex/agentlogs/crud.jsonl"),
-                                                            str(corpus / "codex/agentlogs/images.jsonl")}
+    assert {s["path"] for s in sel(app, model="gpt-5.2*")} == {
+        str(corpus / "codex/agentlogs/crud.jsonl"),
+        str(corpus / "codex/agentlogs/images.jsonl"),
+    }
     spotter = sel(app, path="**/spotter/*.jsonl")
     assert spotter and all("/spotter/" in s["path"] for s in spotter)
     assert {s["project"] for s in sel(app, project="spotter")} == {"/home/marco/projects/spotter"}
@@ -134,7 +136,8 @@ def test_cancel_stops_the_run_and_records_nothing(app, corpus):
 
     cancel = threading.Event()
     cancel.set()
-    r = asyncio.run(run_suite(app, EvalSuite.model_validate({"name": "cancelled", "checks": [{"kind": "no_secrets"}]}),
-                              workspace="/", cancel=cancel))
+    r = asyncio.run(
+        run_suite(app, EvalSuite.model_validate({"name": "cancelled", "checks": [{"kind": "no_secrets"}]}), workspace="/", cancel=cancel)
+    )
     assert r.cancelled and not r.ok and r.run_id is None
     assert history(app, "cancelled") == []

@@ -32,12 +32,18 @@ def test_iter_lines_huge_line() -> None:
     assert [(n, o, len(raw), t) for n, o, raw, t in got] == [(1, 0, len(big), True), (2, len(big) + 1, 1, True)]
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("2026-01-25T10:32:00.707Z", datetime(2026, 1, 25, 10, 32, 0, 707000, tzinfo=timezone.utc)),
-    ("2026-01-25T11:32:00+01:00", datetime(2026, 1, 25, 10, 32, tzinfo=timezone.utc)),
-    ("2026-01-25T10:32:00", None),  # naive: no zone, not trusted
-    ("garbage", None), ("", None), (None, None), (1769354480, None),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("2026-01-25T10:32:00.707Z", datetime(2026, 1, 25, 10, 32, 0, 707000, tzinfo=timezone.utc)),
+        ("2026-01-25T11:32:00+01:00", datetime(2026, 1, 25, 10, 32, tzinfo=timezone.utc)),
+        ("2026-01-25T10:32:00", None),  # naive: no zone, not trusted
+        ("garbage", None),
+        ("", None),
+        (None, None),
+        (1769354480, None),
+    ],
+)
 def test_parse_ts(value: object, expected: datetime | None) -> None:
     assert parse_ts(value) == expected
 

@@ -17,43 +17,103 @@ def jl(*objs: object) -> bytes:
 
 
 def common(uuid: str, ts: str = "2026-02-10T21:11:56.846Z", **extra: object) -> dict:
-    return {"parentUuid": None, "isSidechain": False, "userType": "external", "cwd": "/home/u/p",
-            "sessionId": SID, "version": "2.1.50", "gitBranch": "", "uuid": uuid, "timestamp": ts, **extra}
+    return {
+        "parentUuid": None,
+        "isSidechain": False,
+        "userType": "external",
+        "cwd": "/home/u/p",
+        "sessionId": SID,
+        "version": "2.1.50",
+        "gitBranch": "",
+        "uuid": uuid,
+        "timestamp": ts,
+        **extra,
+    }
 
 
 def user(uuid: str, content: object, **extra: object) -> dict:
     return {**common(uuid), "type": "user", "message": {"role": "user", "content": content}, **extra}
 
 
-def assistant(uuid: str, blocks: list, mid: str = "msg_1", rid: str = "req_1", model: str = "claude-opus-4-6",
-              usage: dict | None = None, **extra: object) -> dict:
-    usage = usage or {"input_tokens": 3, "cache_creation_input_tokens": 100, "cache_read_input_tokens": 50,
-                      "output_tokens": 7}
-    return {**common(uuid), "type": "assistant", "requestId": rid, **extra, "message": {
-        "model": model, "id": mid, "type": "message", "role": "assistant", "content": blocks,
-        "stop_reason": None, "usage": usage}}
+def assistant(
+    uuid: str,
+    blocks: list,
+    mid: str = "msg_1",
+    rid: str = "req_1",
+    model: str = "claude-opus-4-6",
+    usage: dict | None = None,
+    **extra: object,
+) -> dict:
+    usage = usage or {"input_tokens": 3, "cache_creation_input_tokens": 100, "cache_read_input_tokens": 50, "output_tokens": 7}
+    return {
+        **common(uuid),
+        "type": "assistant",
+        "requestId": rid,
+        **extra,
+        "message": {
+            "model": model,
+            "id": mid,
+            "type": "message",
+            "role": "assistant",
+            "content": blocks,
+            "stop_reason": None,
+            "usage": usage,
+        },
+    }
 
 
 def test_usage_mapping_costusd_and_max_output() -> None:
     data = jl(
         user("u1", "hello"),
-        assistant("a1", [{"type": "thinking", "thinking": "hmm", "signature": "SIGSECRET"}],
-                  usage={"input_tokens": 3, "cache_creation_input_tokens": 100, "cache_read_input_tokens": 50,
-                         "output_tokens": 7, "speed": "fast"}, costUSD=0.25),
-        assistant("a2", [{"type": "text", "text": "hi"}],
-                  usage={"input_tokens": 3, "cache_creation_input_tokens": 100, "cache_read_input_tokens": 50,
-                         "output_tokens": 90, "speed": "fast"}, costUSD=0.25),
-        assistant("a3", [{"type": "redacted_thinking", "data": "OPAQUE"}], mid="msg_2", rid="req_2",
-                  usage={"input_tokens": 1, "cache_creation_input_tokens": 30, "cache_read_input_tokens": 0,
-                         "cache_creation": {"ephemeral_5m_input_tokens": 10, "ephemeral_1h_input_tokens": 20},
-                         "output_tokens": 4}),
+        assistant(
+            "a1",
+            [{"type": "thinking", "thinking": "hmm", "signature": "SIGSECRET"}],
+            usage={
+                "input_tokens": 3,
+                "cache_creation_input_tokens": 100,
+                "cache_read_input_tokens": 50,
+                "output_tokens": 7,
+                "speed": "fast",
+            },
+            costUSD=0.25,
+        ),
+        assistant(
+            "a2",
+            [{"type": "text", "text": "hi"}],
+            usage={
+                "input_tokens": 3,
+                "cache_creation_input_tokens": 100,
+                "cache_read_input_tokens": 50,
+                "output_tokens": 90,
+                "speed": "fast",
+            },
+            costUSD=0.25,
+        ),
+        assistant(
+            "a3",
+            [{"type": "redacted_thinking", "data": "OPAQUE"}],
+            mid="msg_2",
+            rid="req_2",
+            usage={
+                "input_tokens": 1,
+                "cache_creation_input_tokens": 30,
+                "cache_read_input_tokens": 0,
+                "cache_creation": {"ephemeral_5m_input_tokens": 10, "ephemeral_1h_input_tokens": 20},
+                "output_tokens": 4,
+            },
+        ),
     )
     r = claude.parse(data, f"/p/{SID}.jsonl")
     recs = {u.key: u for u in r.usage}
     assert sorted(recs) == ["claude:msg_1:req_1", "claude:msg_2:req_2"]
     one = recs["claude:msg_1:req_1"]
-    assert (one.usage.input_tokens, one.usage.cache_read_tokens, one.usage.cache_write_5m_tokens,
-            one.usage.cache_write_1h_tokens, one.usage.output_tokens) == (3, 50, 100, 0, 90)
+    assert (
+        one.usage.input_tokens,
+        one.usage.cache_read_tokens,
+        one.usage.cache_write_5m_tokens,
+        one.usage.cache_write_1h_tokens,
+        one.usage.output_tokens,
+    ) == (3, 50, 100, 0, 90)
     assert (one.speed, one.cost_usd, one.model, one.line) == ("fast", 0.25, "claude-opus-4-6", 2)
     two = recs["claude:msg_2:req_2"].usage
     assert (two.cache_write_5m_tokens, two.cache_write_1h_tokens) == (10, 20)
@@ -69,10 +129,24 @@ def test_usage_mapping_costusd_and_max_output() -> None:
 def test_api_errors_are_not_billed() -> None:
     data = jl(
         user("u1", "hello"),
-        assistant("a1", [{"type": "text", "text": "API Error: 529 overloaded"}], model="<synthetic>",
-                  mid="m-syn", rid="r-syn", isApiErrorMessage=True),
-        {**common("s1"), "type": "system", "subtype": "api_error", "level": "error",
-         "error": {"status": 529}, "retryAttempt": 1, "maxRetries": 10, "retryInMs": 500},
+        assistant(
+            "a1",
+            [{"type": "text", "text": "API Error: 529 overloaded"}],
+            model="<synthetic>",
+            mid="m-syn",
+            rid="r-syn",
+            isApiErrorMessage=True,
+        ),
+        {
+            **common("s1"),
+            "type": "system",
+            "subtype": "api_error",
+            "level": "error",
+            "error": {"status": 529},
+            "retryAttempt": 1,
+            "maxRetries": 10,
+            "retryInMs": 500,
+        },
     )
     r = claude.parse(data, f"/p/{SID}.jsonl")
     assert r.usage == [] and r.session.models == []
@@ -86,30 +160,59 @@ def test_user_line_classification_and_images() -> None:
         user("u0", "<local-command-caveat>Caveat: …</local-command-caveat>", isMeta=True),
         user("u1", "<command-name>/model</command-name>\n<command-message>model</command-message>\n<command-args></command-args>"),
         user("u2", "<local-command-stdout>Set model to opus</local-command-stdout>"),
-        user("u3", [{"type": "text", "text": "what is in this screenshot?"},
-                    {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": B64}}]),
+        user(
+            "u3",
+            [
+                {"type": "text", "text": "what is in this screenshot?"},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": B64}},
+            ],
+        ),
         user("u4", [{"type": "text", "text": "[Request interrupted by user]"}]),
         user("u5", "This session is being continued from a previous conversation…", isCompactSummary=True),
         user("u6", "<system-reminder>be nice</system-reminder>"),
-        user("u7", [{"type": "tool_result", "tool_use_id": "toolu_x", "is_error": False, "content": [
-            {"type": "text", "text": "see image"},
-            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": B64}}]}]),
+        user(
+            "u7",
+            [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": "toolu_x",
+                    "is_error": False,
+                    "content": [
+                        {"type": "text", "text": "see image"},
+                        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": B64}},
+                    ],
+                }
+            ],
+        ),
         {"type": "summary", "summary": "Screenshot question", "leafUuid": "u3"},
         {"type": "some-future-type", "x": 1},
-        {**common("p1"), "type": "progress", "data": {"type": "bash_progress", "output": "line"},
-         "toolUseID": "bash-progress-0", "parentToolUseID": "toolu_x"},
+        {
+            **common("p1"),
+            "type": "progress",
+            "data": {"type": "bash_progress", "output": "line"},
+            "toolUseID": "bash-progress-0",
+            "parentToolUseID": "toolu_x",
+        },
         {**common("s2"), "type": "system", "subtype": "microcompact_boundary", "content": "Context microcompacted"},
-        {"type": "queue-operation", "operation": "enqueue", "timestamp": "2026-02-10T22:57:58.381Z",
-         "sessionId": SID, "content": "/mcp"},
+        {"type": "queue-operation", "operation": "enqueue", "timestamp": "2026-02-10T22:57:58.381Z", "sessionId": SID, "content": "/mcp"},
     )
     r = claude.parse(data, f"/p/{SID}.jsonl")
     got = [(e.kind.value, e.subtype) for e in r.events]
     assert got == [
-        ("system", "user/meta"), ("system", "user/command"), ("system", "user/local_command"),
-        ("user_message", "user"), ("error", "user/interrupted"), ("compaction", "user/compact_summary"),
-        ("system", "user/local_command"), ("tool_result", "user/tool_result"), ("meta", "summary"),
-        ("unknown", "some-future-type"), ("meta", "progress/bash_progress"),
-        ("compaction", "system/microcompact_boundary"), ("meta", "queue-operation")]
+        ("system", "user/meta"),
+        ("system", "user/command"),
+        ("system", "user/local_command"),
+        ("user_message", "user"),
+        ("error", "user/interrupted"),
+        ("compaction", "user/compact_summary"),
+        ("system", "user/local_command"),
+        ("tool_result", "user/tool_result"),
+        ("meta", "summary"),
+        ("unknown", "some-future-type"),
+        ("meta", "progress/bash_progress"),
+        ("compaction", "system/microcompact_boundary"),
+        ("meta", "queue-operation"),
+    ]
     assert r.events[1].extra == {"command": "/model"}
     prompt = r.events[3]
     assert prompt.text == "what is in this screenshot?\n[image]"
@@ -127,22 +230,40 @@ def test_tool_use_details_and_results() -> None:
     data = jl(
         user("u1", "edit it"),
         assistant("a1", [{"type": "tool_use", "id": "t1", "name": "Edit", "input": edit_input}]),
-        user("r1", [{"type": "tool_result", "tool_use_id": "t1", "content": "ok"}],
-             toolUseResult={"filePath": "/p/a.py", "oldString": "x = 1\n", "newString": "x = 2\n",
-                            "originalFile": "x = 1\n" * 100000, "userModified": False}),
-        assistant("a2", [{"type": "tool_use", "id": "t2", "name": "Bash", "input": {"command": "false",
-                                                                                      "description": "fail"}}],
-                  mid="msg_2", rid="req_2"),
-        user("r2", [{"type": "tool_result", "tool_use_id": "t2", "is_error": True, "content": "Exit code 1\nnope"}],
-             toolUseResult="Error: Exit code 1\nnope"),
-        assistant("a3", [{"type": "tool_use", "id": "t3", "name": "Read", "input": {"file_path": "/p/b.py"}}],
-                  mid="msg_3", rid="req_3"),
-        user("r3", [{"type": "tool_result", "tool_use_id": "t3", "content": "1\tprint()"}],
-             toolUseResult={"type": "text", "file": {"filePath": "/p/b.py", "content": "print()"}}),
-        assistant("a4", [{"type": "tool_use", "id": "t4", "name": "Bash", "input": {"command": "sleep 999"}}],
-                  mid="msg_4", rid="req_4"),
-        user("r4", [{"type": "tool_result", "tool_use_id": "t4", "content": "ok"}],
-             toolUseResult={"stdout": "", "stderr": "killed", "interrupted": True}),
+        user(
+            "r1",
+            [{"type": "tool_result", "tool_use_id": "t1", "content": "ok"}],
+            toolUseResult={
+                "filePath": "/p/a.py",
+                "oldString": "x = 1\n",
+                "newString": "x = 2\n",
+                "originalFile": "x = 1\n" * 100000,
+                "userModified": False,
+            },
+        ),
+        assistant(
+            "a2",
+            [{"type": "tool_use", "id": "t2", "name": "Bash", "input": {"command": "false", "description": "fail"}}],
+            mid="msg_2",
+            rid="req_2",
+        ),
+        user(
+            "r2",
+            [{"type": "tool_result", "tool_use_id": "t2", "is_error": True, "content": "Exit code 1\nnope"}],
+            toolUseResult="Error: Exit code 1\nnope",
+        ),
+        assistant("a3", [{"type": "tool_use", "id": "t3", "name": "Read", "input": {"file_path": "/p/b.py"}}], mid="msg_3", rid="req_3"),
+        user(
+            "r3",
+            [{"type": "tool_result", "tool_use_id": "t3", "content": "1\tprint()"}],
+            toolUseResult={"type": "text", "file": {"filePath": "/p/b.py", "content": "print()"}},
+        ),
+        assistant("a4", [{"type": "tool_use", "id": "t4", "name": "Bash", "input": {"command": "sleep 999"}}], mid="msg_4", rid="req_4"),
+        user(
+            "r4",
+            [{"type": "tool_result", "tool_use_id": "t4", "content": "ok"}],
+            toolUseResult={"stdout": "", "stderr": "killed", "interrupted": True},
+        ),
     )
     r = claude.parse(data, f"/p/{SID}.jsonl")
     ev = {e.line: e for e in r.events}
@@ -174,8 +295,9 @@ def test_session_id_falls_back_to_file_name() -> None:
     assert r.session.id == "my-session" and r.session.title is None
 
 
-@pytest.mark.parametrize("text, code", [("Exit code 99999999999999999999", None), ("Exit code 2²", 2),
-                                        ("Exit code 128\nfatal: no upstream", 128)])
+@pytest.mark.parametrize(
+    "text, code", [("Exit code 99999999999999999999", None), ("Exit code 2²", 2), ("Exit code 128\nfatal: no upstream", 128)]
+)
 def test_exit_code_from_text_is_range_checked(text: str, code: int | None) -> None:
     """#17: an exit code parsed from tool output text is an exit code or nothing (never an int
     SQLite cannot store, never a parse failure of the line)."""

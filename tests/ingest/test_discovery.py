@@ -10,9 +10,19 @@ import pytest
 from sessionlens.ingest.discovery import Root, default_roots, discover
 from sessionlens.models.session import Agent
 
-_AGENT_ENV = ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "GEMINI_CLI_HOME", "PI_CODING_AGENT_DIR", "CURSOR_CONFIG_DIR",
-              "CURSOR_USER_DIR", "XDG_CONFIG_HOME", "COPILOT_HOME", "COPILOT_CONFIG_DIR", "OPENCODE_DATA_DIR",
-              "XDG_DATA_HOME")
+_AGENT_ENV = (
+    "CODEX_HOME",
+    "CLAUDE_CONFIG_DIR",
+    "GEMINI_CLI_HOME",
+    "PI_CODING_AGENT_DIR",
+    "CURSOR_CONFIG_DIR",
+    "CURSOR_USER_DIR",
+    "XDG_CONFIG_HOME",
+    "COPILOT_HOME",
+    "COPILOT_CONFIG_DIR",
+    "OPENCODE_DATA_DIR",
+    "XDG_DATA_HOME",
+)
 
 
 def test_default_roots_from_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -54,17 +64,35 @@ def test_default_roots_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     (tmp_path / "cx" / "sessions").mkdir(parents=True)
     roots = default_roots()
     assert [r.path for r in roots] == [
-        str(tmp_path / "cx" / "sessions"), str(tmp_path / "cx" / "archived_sessions"),
-        str(tmp_path / "a" / "projects"), str(tmp_path / "b" / "projects"),
-        str(tmp_path / "home" / ".qwen" / "projects"), str(tmp_path / "home" / ".qwen" / "tmp"),
-        str(tmp_path / "g" / ".gemini" / "tmp"), str(tmp_path / "pi" / "sessions"),
-        str(tmp_path / "cur" / "projects"), str(tmp_path / "curuser" / "workspaceStorage"),
-        str(tmp_path / "cop" / "session-state"), str(tmp_path / "cop" / "history-session-state"),
+        str(tmp_path / "cx" / "sessions"),
+        str(tmp_path / "cx" / "archived_sessions"),
+        str(tmp_path / "a" / "projects"),
+        str(tmp_path / "b" / "projects"),
+        str(tmp_path / "home" / ".qwen" / "projects"),
+        str(tmp_path / "home" / ".qwen" / "tmp"),
+        str(tmp_path / "g" / ".gemini" / "tmp"),
+        str(tmp_path / "pi" / "sessions"),
+        str(tmp_path / "cur" / "projects"),
+        str(tmp_path / "curuser" / "workspaceStorage"),
+        str(tmp_path / "cop" / "session-state"),
+        str(tmp_path / "cop" / "history-session-state"),
         str(tmp_path / "cop" / "otel"),
-        str(tmp_path / "xdg" / "opencode" / "opencode.db"), str(tmp_path / "xdg" / "opencode" / "storage" / "session")]
+        str(tmp_path / "xdg" / "opencode" / "opencode.db"),
+        str(tmp_path / "xdg" / "opencode" / "storage" / "session"),
+    ]
     assert [r.agent for r in roots][10:] == ["copilot", "copilot", "copilot", "opencode", "opencode"]
-    assert [r.agent for r in roots][:10] == [Agent.CODEX, Agent.CODEX, Agent.CLAUDE, Agent.CLAUDE, "qwen", "qwen", "gemini",
-                                        "pi", "cursor", "cursor"]
+    assert [r.agent for r in roots][:10] == [
+        Agent.CODEX,
+        Agent.CODEX,
+        Agent.CLAUDE,
+        Agent.CLAUDE,
+        "qwen",
+        "qwen",
+        "gemini",
+        "pi",
+        "cursor",
+        "cursor",
+    ]
     assert roots[0].exists
 
 
@@ -89,8 +117,9 @@ def test_discover(tmp_path: Path) -> None:
     for f in files:
         _touch(tmp_path / f)
     os.symlink(tmp_path / "codex", tmp_path / "claude" / "loop")  # symlinked dirs are not followed
-    found = list(discover([str(tmp_path / "codex"), str(tmp_path / "claude"), str(tmp_path / "missing"),
-                           str(tmp_path / "claude/-p/s1.jsonl")]))
+    found = list(
+        discover([str(tmp_path / "codex"), str(tmp_path / "claude"), str(tmp_path / "missing"), str(tmp_path / "claude/-p/s1.jsonl")])
+    )
     rel = [str(Path(f).relative_to(tmp_path)) for f in found]
     assert rel == [
         "codex/2026/01/25/rollout-a.jsonl",

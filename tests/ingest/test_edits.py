@@ -12,13 +12,14 @@ TS = datetime(2026, 2, 11, 10, 0, tzinfo=timezone.utc)
 
 
 def _patch(text: str, tool: str = "Edit", files: list[str] | None = None, seq: int = 5, **kw) -> Event:
-    return Event(seq=seq, line=seq, offset=0, kind=EventKind.PATCH, tool=tool, text=text, files=files or [], timestamp=TS,
-                 turn=2, **kw)
+    return Event(seq=seq, line=seq, offset=0, kind=EventKind.PATCH, tool=tool, text=text, files=files or [], timestamp=TS, turn=2, **kw)
 
 
 def test_old_new_block_edit_keeps_only_the_lines_the_edit_changed():
-    ev = _patch("--- /r/a.py\n+++ /r/a.py\n@@\n-def main():\n-    print('x')\n+def helper():\n+    return 1\n+\n"
-                "+def main():\n+    print(helper())", files=["/r/a.py"])
+    ev = _patch(
+        "--- /r/a.py\n+++ /r/a.py\n@@\n-def main():\n-    print('x')\n+def helper():\n+    return 1\n+\n+def main():\n+    print(helper())",
+        files=["/r/a.py"],
+    )
     [h] = hunks_of(ev)
     assert h.path == "/r/a.py" and h.op == "edit"
     assert h.lines == ["def helper():", "    return 1", "", "    print(helper())"]  # "def main():" was carried over
@@ -37,8 +38,10 @@ def test_a_real_unified_diff_gives_line_numbers():
 
 
 def test_apply_patch_add_update_move_delete():
-    text = ("*** Begin Patch\n*** Add File: src/new.py\n+x = 1\n+y = 2\n*** Update File: src/old.py\n*** Move to: src/moved.py\n"
-            "@@ def f():\n     a = 1\n-    b = 2\n+    b = 3\n*** Delete File: src/gone.py\n*** End Patch")
+    text = (
+        "*** Begin Patch\n*** Add File: src/new.py\n+x = 1\n+y = 2\n*** Update File: src/old.py\n*** Move to: src/moved.py\n"
+        "@@ def f():\n     a = 1\n-    b = 2\n+    b = 3\n*** Delete File: src/gone.py\n*** End Patch"
+    )
     hunks = hunks_of(_patch(text, tool="apply_patch"))
     got = [(h.op, h.path, h.lines, h.old_path) for h in hunks]
     assert ("add", "src/new.py", ["x = 1", "y = 2"], None) in got
@@ -93,7 +96,13 @@ def test_a_rejected_edit_produces_nothing():
 
 
 def test_hostile_patch_texts_never_raise():
-    for text in ("*** Begin Patch\n*** Update File: \n+x", "@@ -x +y @@\n+a", "\x00" * 100, "+++ \n--- \n@@", "*** Add File: " + "a" * 9000):
+    for text in (
+        "*** Begin Patch\n*** Update File: \n+x",
+        "@@ -x +y @@\n+a",
+        "\x00" * 100,
+        "+++ \n--- \n@@",
+        "*** Add File: " + "a" * 9000,
+    ):
         edit_rows([_patch(text, files=["/r/f"])], cwd="/r", root="/r", commit=None)
 
 
@@ -101,9 +110,12 @@ def test_corpus_edits_resolve_against_their_sessions(corpus):
     """Real edits of every agent in the corpus that logs some: each resolves to a repository-relative
     path with the lines the tool call wrote."""
     seen: dict[str, int] = {}
-    for rel in ("claude/agentlogs/crud.jsonl", "codex/agentlogs/crud.jsonl",
-                "claude/spotter/ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl",
-                "pi/badlogic+pi-mono/packages/coding-agent/test/fixtures/before-compaction.jsonl"):
+    for rel in (
+        "claude/agentlogs/crud.jsonl",
+        "codex/agentlogs/crud.jsonl",
+        "claude/spotter/ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl",
+        "pi/badlogic+pi-mono/packages/coding-agent/test/fixtures/before-compaction.jsonl",
+    ):
         r = ingest.parse_file(str(corpus / rel))
         assert r is not None
         rows = edit_rows(r.events, cwd=r.session.cwd, root=r.session.cwd, commit=r.session.git_commit)
@@ -114,8 +126,11 @@ def test_corpus_edits_resolve_against_their_sessions(corpus):
             assert row[9] == len(unpack_hashes(row[10]))
         seen[r.agent if isinstance(r.agent, str) else r.agent.value] = len(rows)
     codex = ingest.parse_file(str(corpus / "codex/agentlogs/crud.jsonl"))
-    [row] = [x for x in edit_rows(codex.events, cwd=codex.session.cwd, root=codex.session.cwd,
-                                  commit=codex.session.git_commit) if x[3] == "JOKE.md"][-1:]
+    [row] = [
+        x
+        for x in edit_rows(codex.events, cwd=codex.session.cwd, root=codex.session.cwd, commit=codex.session.git_commit)
+        if x[3] == "JOKE.md"
+    ][-1:]
     assert row[11] == "f997532faee8964c9a3b194f6997f4049551eede"  # the commit from session_meta
     assert line_hash("Footer note: The office cactus applauds politely.") in unpack_hashes(row[10])
     assert set(seen) == {"claude", "codex", "pi"}

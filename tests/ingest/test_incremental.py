@@ -63,6 +63,6 @@ def test_partial_line_is_left_for_next_pass(corpus: Path) -> None:
     assert first.state.offset == _line_ends(data)[2] and first.state.line == 3
     assert [e.line for e in first.events] == [1, 2, 3] and first.problems == []
     state = ParserState.model_validate_json(first.state.model_dump_json())
-    rest = codex.parse(data[state.offset:], rel, state)
+    rest = codex.parse(data[state.offset :], rel, state)
     assert rest.events[0].line == 4 and rest.events[0].offset == _line_ends(data)[2]
     assert rest.state.offset == len(data)

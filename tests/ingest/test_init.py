@@ -12,30 +12,43 @@ import zstandard
 from sessionlens.ingest import PARSER_VERSION, detect, parse_file
 from sessionlens.models.session import Agent, ParserState
 
-CODEX_LINE = {"timestamp": "2026-01-25T10:32:00.707Z", "type": "session_meta",
-              "payload": {"id": "019bf4b5-e7b0-75a0-8bf2-05fbf1b13c9b", "cwd": "/w"}}
-CLAUDE_LINE = {"parentUuid": None, "isSidechain": False, "type": "user", "sessionId": "s1", "uuid": "u1",
-               "timestamp": "2026-02-10T21:11:56.846Z", "message": {"role": "user", "content": "hi"}}
+CODEX_LINE = {
+    "timestamp": "2026-01-25T10:32:00.707Z",
+    "type": "session_meta",
+    "payload": {"id": "019bf4b5-e7b0-75a0-8bf2-05fbf1b13c9b", "cwd": "/w"},
+}
+CLAUDE_LINE = {
+    "parentUuid": None,
+    "isSidechain": False,
+    "type": "user",
+    "sessionId": "s1",
+    "uuid": "u1",
+    "timestamp": "2026-02-10T21:11:56.846Z",
+    "message": {"role": "user", "content": "hi"},
+}
 
 
 def jl(*objs: object) -> bytes:
     return b"".join(orjson.dumps(o) + b"\n" for o in objs)
 
 
-@pytest.mark.parametrize("head, expected", [
-    (jl(CODEX_LINE), Agent.CODEX),
-    (jl({"id": "x", "timestamp": "2025-08-10T12:50:53.445Z", "instructions": None}), Agent.CODEX),
-    (jl({"record_type": "session_meta", "id": "x", "timestamp": "2025-09-01T10:00:00Z"}), Agent.CODEX),
-    (jl(CLAUDE_LINE), Agent.CLAUDE),
-    (b"\n\n" + jl({"type": "summary", "summary": "t", "leafUuid": "x"}, CLAUDE_LINE), Agent.CLAUDE),
-    (jl({"type": "file-history-snapshot", "messageId": "m", "snapshot": {}, "isSnapshotUpdate": False}), Agent.CLAUDE),
-    # ~/.codex/history.jsonl and ~/.claude/history.jsonl are prompt histories, not sessions
-    (jl({"session_id": "019b", "ts": 1769354480, "text": "fix it"}), None),
-    (jl({"display": "fix it", "pastedContents": {}, "timestamp": 1769354480, "project": "/p", "sessionId": "s"}), None),
-    (b"not json at all\n", None),
-    (b"", None),
-    (jl([1, 2, 3]), None),
-])
+@pytest.mark.parametrize(
+    "head, expected",
+    [
+        (jl(CODEX_LINE), Agent.CODEX),
+        (jl({"id": "x", "timestamp": "2025-08-10T12:50:53.445Z", "instructions": None}), Agent.CODEX),
+        (jl({"record_type": "session_meta", "id": "x", "timestamp": "2025-09-01T10:00:00Z"}), Agent.CODEX),
+        (jl(CLAUDE_LINE), Agent.CLAUDE),
+        (b"\n\n" + jl({"type": "summary", "summary": "t", "leafUuid": "x"}, CLAUDE_LINE), Agent.CLAUDE),
+        (jl({"type": "file-history-snapshot", "messageId": "m", "snapshot": {}, "isSnapshotUpdate": False}), Agent.CLAUDE),
+        # ~/.codex/history.jsonl and ~/.claude/history.jsonl are prompt histories, not sessions
+        (jl({"session_id": "019b", "ts": 1769354480, "text": "fix it"}), None),
+        (jl({"display": "fix it", "pastedContents": {}, "timestamp": 1769354480, "project": "/p", "sessionId": "s"}), None),
+        (b"not json at all\n", None),
+        (b"", None),
+        (jl([1, 2, 3]), None),
+    ],
+)
 def test_detect(head: bytes, expected: Agent | None) -> None:
     assert detect("/any/file.jsonl", head) is expected
 
@@ -93,8 +106,7 @@ def test_parse_file_zst_equals_plain(tmp_path: Path, corpus: Path) -> None:
 
 def test_parse_file_zst_streamed_frame(tmp_path: Path) -> None:
     """A zstd frame without a content size (streaming writer) decompresses too."""
-    data = jl(CODEX_LINE, {"timestamp": "2026-01-25T10:32:01Z", "type": "event_msg",
-                           "payload": {"type": "user_message", "message": "hi"}})
+    data = jl(CODEX_LINE, {"timestamp": "2026-01-25T10:32:01Z", "type": "event_msg", "payload": {"type": "user_message", "message": "hi"}})
     zst = tmp_path / "r.jsonl.zst"
     with open(zst, "wb") as fh, zstandard.ZstdCompressor().stream_writer(fh) as w:
         w.write(data)
@@ -110,13 +122,13 @@ def test_parse_file_missing_raises(tmp_path: Path) -> None:
 def test_detect_with_a_first_line_longer_than_the_head(tmp_path: Path) -> None:
     meta = {**CODEX_LINE, "payload": {**CODEX_LINE["payload"], "base_instructions": {"text": "x" * 300_000}}}
     p = tmp_path / "r.jsonl"
-    p.write_bytes(jl(meta, {"timestamp": "2026-01-25T10:32:01Z", "type": "event_msg",
-                            "payload": {"type": "user_message", "message": "hi"}}))
+    p.write_bytes(
+        jl(meta, {"timestamp": "2026-01-25T10:32:01Z", "type": "event_msg", "payload": {"type": "user_message", "message": "hi"}})
+    )
     r1 = parse_file(str(p))
     assert r1 is not None and r1.agent is Agent.CODEX and len(r1.events) == 2
     with open(p, "ab") as fh:
-        fh.write(jl({"timestamp": "2026-01-25T10:32:02Z", "type": "event_msg",
-                     "payload": {"type": "agent_message", "message": "yo"}}))
+        fh.write(jl({"timestamp": "2026-01-25T10:32:02Z", "type": "event_msg", "payload": {"type": "agent_message", "message": "yo"}}))
     r2 = parse_file(str(p), r1.state)
     assert r2 is not None and [e.line for e in r2.events] == [3]
 

@@ -56,14 +56,12 @@ def _generated_roles(tmp: Path) -> dict[str, tuple[Path, dict[str, Any]]]:
     out = {}
     for rel, s in roles.items():
         cwd = f"/home/dev/projects/{s.project}"
-        out[rel] = (s.path, {"session_id": s.session_id, "turns": s.turns, "cwd": cwd, "subagents": s.subagent_files,
-                             "agent": s.agent})
+        out[rel] = (s.path, {"session_id": s.session_id, "turns": s.turns, "cwd": cwd, "subagents": s.subagent_files, "agent": s.agent})
     _GENERATED["roles"] = out
     return out
 
 
-def make_workspace(root: Path, files=(CODEX_CRUD, CLAUDE_SHORT, CLAUDE_SUB, CLAUDE_CRUD, CODEX_BIG), *,
-                   source: str = "generated") -> Path:
+def make_workspace(root: Path, files=(CODEX_CRUD, CLAUDE_SHORT, CLAUDE_SUB, CLAUDE_CRUD, CODEX_BIG), *, source: str = "generated") -> Path:
     """A workspace holding copies of ``files`` under ``ws/logs`` (named after the corpus paths):
     the corpus files themselves (``source="corpus"``), or generated sessions in their roles."""
     ws = root / "ws"
@@ -115,12 +113,14 @@ def server_command() -> list[str]:
 
 async def wait_idle(client: LanguageClient, timeout: float = 30.0) -> None:
     """Wait until the server has reported an idle status after indexing."""
+
     async def loop():
         while True:
             res = await client.workspace_execute_command_async(T.ExecuteCommandParams(command="sessionlens.status", arguments=[{}]))
             if not res["indexing"] and res["sessions"] > 0:
                 return res
             await asyncio.sleep(0.1)
+
     return await asyncio.wait_for(loop(), timeout)
 
 

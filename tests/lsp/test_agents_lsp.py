@@ -74,10 +74,13 @@ async def client(lsp_client: LanguageClient, tmp_path_factory, request):
         facts = _generated(ws)
     _S.clear()
     _S.update(ws=ws, facts=facts)
-    await lsp_client.initialize_session(T.InitializeParams(
-        capabilities=vscode_caps(), workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
-        initialization_options={"storePath": str(root / "home"), "includeHomeLogs": False},
-    ))
+    await lsp_client.initialize_session(
+        T.InitializeParams(
+            capabilities=vscode_caps(),
+            workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
+            initialization_options={"storePath": str(root / "home"), "includeHomeLogs": False},
+        )
+    )
     await wait_idle(lsp_client)
     yield
     await asyncio.wait_for(lsp_client.shutdown_session(), 10)
@@ -128,13 +131,15 @@ async def test_outline_points_at_lines_of_the_file(client: LanguageClient, dest:
 async def test_hover_on_a_tool_call_shows_the_call_and_its_result(client: LanguageClient):
     lines = (_S["ws"] / CURSOR_TXT).read_text().split("\n")
     idx = next(i for i, l in enumerate(lines) if l.startswith("[Tool call] Read"))
-    res = await client.text_document_hover_async(T.HoverParams(
-        text_document=T.TextDocumentIdentifier(uri=uri(CURSOR_TXT)), position=T.Position(line=idx, character=3)))
+    res = await client.text_document_hover_async(
+        T.HoverParams(text_document=T.TextDocumentIdentifier(uri=uri(CURSOR_TXT)), position=T.Position(line=idx, character=3))
+    )
     assert res is not None and "Read" in res.contents.value
     lines = (_S["ws"] / PI).read_text().split("\n")
     idx = next(i for i, l in enumerate(lines) if '"toolCall"' in l)  # a line with thinking, text and a tool call
-    res = await client.text_document_hover_async(T.HoverParams(
-        text_document=T.TextDocumentIdentifier(uri=uri(PI)), position=T.Position(line=idx, character=3)))
+    res = await client.text_document_hover_async(
+        T.HoverParams(text_document=T.TextDocumentIdentifier(uri=uri(PI)), position=T.Position(line=idx, character=3))
+    )
     assert res is not None and res.contents.value.strip()
 
 

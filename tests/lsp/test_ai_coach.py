@@ -26,20 +26,34 @@ async def test_explain_finding_streams_and_caches(tmp_path, source):
         streamed: list[dict] = []
         client.feature("sessionlens/stream")(lambda params: streamed.append(params))
         try:
-            await client.initialize_session(T.InitializeParams(
-                capabilities=vscode_caps(), workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
-                initialization_options={"storePath": str(home), "includeHomeLogs": False,
-                                        "llm": {"base_url": fake.base_url, "model": FAKE_MODEL, "max_retries": 0}}))
+            await client.initialize_session(
+                T.InitializeParams(
+                    capabilities=vscode_caps(),
+                    workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
+                    initialization_options={
+                        "storePath": str(home),
+                        "includeHomeLogs": False,
+                        "llm": {"base_url": fake.base_url, "model": FAKE_MODEL, "max_retries": 0},
+                    },
+                )
+            )
             await wait_idle(client)
-            res = await client.workspace_execute_command_async(T.ExecuteCommandParams(
-                command="sessionlens.setApiKey", arguments=[{"key": FAKE_API_KEY}]))
+            res = await client.workspace_execute_command_async(
+                T.ExecuteCommandParams(command="sessionlens.setApiKey", arguments=[{"key": FAKE_API_KEY}])
+            )
             assert res["configured"] is True
-            client.text_document_did_open(T.DidOpenTextDocumentParams(text_document=T.TextDocumentItem(
-                uri=log.as_uri(), language_id="jsonl", version=1, text=log.read_text())))
+            client.text_document_did_open(
+                T.DidOpenTextDocumentParams(
+                    text_document=T.TextDocumentItem(uri=log.as_uri(), language_id="jsonl", version=1, text=log.read_text())
+                )
+            )
             await asyncio.wait_for(client.wait_for_notification(T.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 15)
             diag = next(d for d in client.diagnostics[log.as_uri()] if d.code == "rejected-tool-use")
-            out = await client.workspace_execute_command_async(T.ExecuteCommandParams(
-                command="sessionlens.explainFinding", arguments=[{"finding_id": diag.data["finding_id"], "stream_id": "s1"}]))
+            out = await client.workspace_execute_command_async(
+                T.ExecuteCommandParams(
+                    command="sessionlens.explainFinding", arguments=[{"finding_id": diag.data["finding_id"], "stream_id": "s1"}]
+                )
+            )
             assert out["error"] is None and out["markdown"] == "The user **rejected** the command; ask first."
             deltas = [p.delta for p in streamed if p.id == "s1" and p.delta]
             assert "".join(deltas) == out["markdown"] and len(deltas) >= 2
@@ -47,8 +61,9 @@ async def test_explain_finding_streams_and_caches(tmp_path, source):
             evidence = "mix phx.server" if source == "corpus" else rejected_call(log)
             assert evidence and evidence in fake.requests[0].raw.decode()  # the finding's evidence was sent
             # a second explanation of the same finding comes from the store's cache
-            again = await client.workspace_execute_command_async(T.ExecuteCommandParams(
-                command="sessionlens.explainFinding", arguments=[{"finding_id": diag.data["finding_id"]}]))
+            again = await client.workspace_execute_command_async(
+                T.ExecuteCommandParams(command="sessionlens.explainFinding", arguments=[{"finding_id": diag.data["finding_id"]}])
+            )
             assert again["markdown"] == out["markdown"] and len(fake.requests) == 1
         finally:
             await asyncio.wait_for(client.shutdown_session(), 10)

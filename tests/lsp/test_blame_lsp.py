@@ -24,10 +24,13 @@ _STATE: dict = {}
 async def _start(client: LanguageClient, root, caps: T.ClientCapabilities) -> blame_repo.Fixture:
     fx = blame_repo.build(root / "fx")
     client.set_configuration({"logRoots": [str(fx.logs)], "includeHomeLogs": False}, section="sessionlens")
-    await client.initialize_session(T.InitializeParams(
-        capabilities=caps, workspace_folders=[T.WorkspaceFolder(uri=fx.repo.as_uri(), name="demo")],
-        initialization_options={"storePath": str(root / "home"), "includeHomeLogs": False, "logRoots": [str(fx.logs)]},
-    ))
+    await client.initialize_session(
+        T.InitializeParams(
+            capabilities=caps,
+            workspace_folders=[T.WorkspaceFolder(uri=fx.repo.as_uri(), name="demo")],
+            initialization_options={"storePath": str(root / "home"), "includeHomeLogs": False, "logRoots": [str(fx.logs)]},
+        )
+    )
 
     async def idle():
         while True:
@@ -49,14 +52,18 @@ async def client(lsp_client: LanguageClient, tmp_path_factory):
 
 async def _open(client: LanguageClient, path, text: str | None = None) -> str:
     uri = path.as_uri()
-    client.text_document_did_open(T.DidOpenTextDocumentParams(text_document=T.TextDocumentItem(
-        uri=uri, language_id="python", version=1, text=path.read_text() if text is None else text)))
+    client.text_document_did_open(
+        T.DidOpenTextDocumentParams(
+            text_document=T.TextDocumentItem(uri=uri, language_id="python", version=1, text=path.read_text() if text is None else text)
+        )
+    )
     return uri
 
 
 async def _hover(client: LanguageClient, uri: str, line: int) -> T.Hover | None:
-    return await client.text_document_hover_async(T.HoverParams(
-        text_document=T.TextDocumentIdentifier(uri=uri), position=T.Position(line=line, character=2)))
+    return await client.text_document_hover_async(
+        T.HoverParams(text_document=T.TextDocumentIdentifier(uri=uri), position=T.Position(line=line, character=2))
+    )
 
 
 def _link_of(md: str) -> str:
@@ -100,13 +107,15 @@ async def test_the_link_opens_the_transcript_at_the_edit(client: LanguageClient)
     uri = await _open(client, fx.repo / "src/app.py")
     h = await _hover(client, uri, 15)  # def farewell: B's apply_patch
     link = _link_of(h.contents.value)  # type: ignore[union-attr]
-    target = await client.workspace_execute_command_async(T.ExecuteCommandParams(
-        command="sessionlens.resolveLink", arguments=[{"link": link}]))
+    target = await client.workspace_execute_command_async(
+        T.ExecuteCommandParams(command="sessionlens.resolveLink", arguments=[{"link": link}])
+    )
     assert target["session_id"] == blame_repo.SESSION_B
     log_line = open(target["path"]).read().split("\n")[target["line"] - 1]
     assert '"apply_patch"' in log_line and "def farewell" in log_line  # the log line of the edit itself
-    html = await client.workspace_execute_command_async(T.ExecuteCommandParams(
-        command="sessionlens.renderSessionHtml", arguments=[{"session_id": target["session_id"]}]))
+    html = await client.workspace_execute_command_async(
+        T.ExecuteCommandParams(command="sessionlens.renderSessionHtml", arguments=[{"session_id": target["session_id"]}])
+    )
     assert f'data-seq="{target["line"]}"' in html["body"] or f'id="e{target["line"]}"' in html["body"]
 
 
@@ -120,8 +129,9 @@ async def test_lens_counts_sessions_and_lists_them(client: LanguageClient):
         cmd = lenses[0].command
         assert cmd is not None and re.fullmatch(rf"edited in {n} agent sessions?, last \d+ \w+ ago", cmd.title), cmd.title
         assert cmd.command == "sessionlens.ui.blameSessions" and list(cmd.arguments or []) == [uri]
-    res = await client.workspace_execute_command_async(T.ExecuteCommandParams(
-        command="sessionlens.blame", arguments=[{"uri": (fx.repo / "src/config.py").as_uri(), "line": 2}]))
+    res = await client.workspace_execute_command_async(
+        T.ExecuteCommandParams(command="sessionlens.blame", arguments=[{"uri": (fx.repo / "src/config.py").as_uri(), "line": 2}])
+    )
     assert [NAMES[s["session_id"]] for s in res["sessions"]] == ["C", "A"]
     assert res["writer"]["session_id"] == blame_repo.SESSION_C and res["writer"]["tool"] == "Edit"
     assert res["git"] and res["rel"] == "src/config.py" and res["line_count"] == len(res["writers"])
@@ -141,9 +151,12 @@ async def test_unsaved_changes_in_the_editor_are_blamed_as_shown(client: Languag
     p = fx.repo / "src/config.py"
     uri = p.as_uri()
     text = p.read_text()
-    client.text_document_did_change(T.DidChangeTextDocumentParams(
-        text_document=T.VersionedTextDocumentIdentifier(uri=uri, version=5),
-        content_changes=[T.TextDocumentContentChangeWholeDocument(text="# typed by a person\n" + text)]))
+    client.text_document_did_change(
+        T.DidChangeTextDocumentParams(
+            text_document=T.VersionedTextDocumentIdentifier(uri=uri, version=5),
+            content_changes=[T.TextDocumentContentChangeWholeDocument(text="# typed by a person\n" + text)],
+        )
+    )
     assert await _hover(client, uri, 0) is None
     h = await _hover(client, uri, 3)  # TIMEOUT = 90, one line further down now
     assert h is not None and blame_repo.SESSION_C in _link_of(h.contents.value)  # type: ignore[union-attr]

@@ -16,29 +16,38 @@ pytestmark = pytest.mark.lsp
 _STATE: dict = {}
 
 
-@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=server_command(), server_env=None),
-                    params=log_sources())
+@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=server_command(), server_env=None), params=log_sources())
 async def client(lsp_client: LanguageClient, tmp_path_factory, request):
     root = tmp_path_factory.mktemp("lsp-evals")
     ws = make_workspace(root, files=(CODEX_CRUD, CLAUDE_SHORT), source=request.param)
     # every session within the turn limit (the corpus sessions are short; generated ones say how long they are)
     turns = 5 if request.param == "corpus" else max(FACTS[ws / "logs" / r.replace("/", "__")]["turns"] for r in (CODEX_CRUD, CLAUDE_SHORT))
     suite = ws / "quality.eval.json"
-    suite.write_text(json.dumps({
-        "name": "quality",
-        "sessions": {"path": "**/logs/*.jsonl"},
-        "checks": [{"kind": "no_rejected_tool_use"}, {"kind": "limit", "metric": "turns", "max": turns}],
-    }, indent=2) + "\n")
+    suite.write_text(
+        json.dumps(
+            {
+                "name": "quality",
+                "sessions": {"path": "**/logs/*.jsonl"},
+                "checks": [{"kind": "no_rejected_tool_use"}, {"kind": "limit", "metric": "turns", "max": turns}],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     _STATE.update(ws=ws, suite=suite)
+
     @lsp_client.feature(T.WORKSPACE_CODE_LENS_REFRESH)
     def _refresh(params):  # the server asks editors to re-query lenses after a run
         _STATE["refreshed"] = _STATE.get("refreshed", 0) + 1
 
     lsp_client.set_configuration({"logRoots": [], "includeHomeLogs": False}, section="sessionlens")
-    await lsp_client.initialize_session(T.InitializeParams(
-        capabilities=vscode_caps(), workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
-        initialization_options={"storePath": str(root / "home"), "includeHomeLogs": False},
-    ))
+    await lsp_client.initialize_session(
+        T.InitializeParams(
+            capabilities=vscode_caps(),
+            workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
+            initialization_options={"storePath": str(root / "home"), "includeHomeLogs": False},
+        )
+    )
     await wait_idle(lsp_client)
     yield
     await asyncio.wait_for(lsp_client.shutdown_session(), 10)
@@ -47,12 +56,16 @@ async def client(lsp_client: LanguageClient, tmp_path_factory, request):
 async def _diags(client: LanguageClient, uri: str, text: str, version: int):
     client.diagnostics.pop(uri, None)
     if version == 1:
-        client.text_document_did_open(T.DidOpenTextDocumentParams(
-            text_document=T.TextDocumentItem(uri=uri, language_id="json", version=1, text=text)))
+        client.text_document_did_open(
+            T.DidOpenTextDocumentParams(text_document=T.TextDocumentItem(uri=uri, language_id="json", version=1, text=text))
+        )
     else:
-        client.text_document_did_change(T.DidChangeTextDocumentParams(
-            text_document=T.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            content_changes=[T.TextDocumentContentChangeWholeDocument(text=text)]))
+        client.text_document_did_change(
+            T.DidChangeTextDocumentParams(
+                text_document=T.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[T.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
     for _ in range(100):
         if uri in client.diagnostics:
             return client.diagnostics[uri]
@@ -76,15 +89,17 @@ async def test_run_command_progress_lens_and_check_diagnostics(client: LanguageC
     uri = _STATE["suite"].as_uri()
     lens = await client.text_document_code_lens_async(T.CodeLensParams(text_document=T.TextDocumentIdentifier(uri=uri)))
     assert lens[0].command.title == "Run · never run" and lens[0].command.command == "sessionlens.runEvals"
-    res = await client.workspace_execute_command_async(T.ExecuteCommandParams(
-        command="sessionlens.runEvals", arguments=[{"file": str(_STATE["suite"])}]))
+    res = await client.workspace_execute_command_async(
+        T.ExecuteCommandParams(command="sessionlens.runEvals", arguments=[{"file": str(_STATE["suite"])}])
+    )
     assert not res["cancelled"]
     run = res["suites"][0]
     assert run["summary"]["total"] == 2 and run["summary"]["passed"] == 1
     assert "quality: 1/2 passed" in res["markdown"]
     # progress: begin ... end
-    reports = [r for r in client.progress_reports.values() if r and isinstance(r[0], T.WorkDoneProgressBegin)
-               and r[0].title == "Running evals"]
+    reports = [
+        r for r in client.progress_reports.values() if r and isinstance(r[0], T.WorkDoneProgressBegin) and r[0].title == "Running evals"
+    ]
     assert reports and isinstance(reports[-1][-1], T.WorkDoneProgressEnd) and reports[-1][0].cancellable
     assert any(isinstance(x, T.WorkDoneProgressReport) and "sessions" in (x.message or "") for x in reports[-1])
     lens = await client.text_document_code_lens_async(T.CodeLensParams(text_document=T.TextDocumentIdentifier(uri=uri)))
@@ -108,5 +123,6 @@ async def test_run_without_file_runs_workspace_suites_and_bad_file_errors(client
     res = await client.workspace_execute_command_async(T.ExecuteCommandParams(command="sessionlens.runEvals", arguments=[{}]))
     assert [s["suite"] for s in res["suites"]] == ["quality"]
     with pytest.raises(Exception, match="no such suite file"):
-        await client.workspace_execute_command_async(T.ExecuteCommandParams(
-            command="sessionlens.runEvals", arguments=[{"file": str(_STATE["ws"] / "missing.eval.json")}]))
+        await client.workspace_execute_command_async(
+            T.ExecuteCommandParams(command="sessionlens.runEvals", arguments=[{"file": str(_STATE["ws"] / "missing.eval.json")}])
+        )

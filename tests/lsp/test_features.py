@@ -55,11 +55,13 @@ async def client(lsp_client: LanguageClient, tmp_path_factory, request):
     edited.write_text("# A joke\n\nWhy do programmers prefer dark mode?\nBecause light attracts bugs.\n")
     _S.update(ws=ws, root=root, cwd=cwd, edited=edited)
     code_actions_as_sent(lsp_client)
-    await lsp_client.initialize_session(T.InitializeParams(
-        capabilities=vscode_caps(),
-        workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
-        initialization_options={"storePath": str(root / "home"), "includeHomeLogs": False},
-    ))
+    await lsp_client.initialize_session(
+        T.InitializeParams(
+            capabilities=vscode_caps(),
+            workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
+            initialization_options={"storePath": str(root / "home"), "includeHomeLogs": False},
+        )
+    )
     await wait_idle(lsp_client)
     yield
     await asyncio.wait_for(lsp_client.shutdown_session(), 10)
@@ -77,7 +79,9 @@ def doc(rel: str) -> T.TextDocumentIdentifier:
 async def test_definition_jumps_to_edited_file(client: LanguageClient):
     lines = p(CLAUDE_CRUD).read_text().split("\n")
     idx = next(i for i, l in enumerate(lines) if '"name":"Edit"' in l)
-    res = await client.text_document_definition_async(T.DefinitionParams(text_document=doc(CLAUDE_CRUD), position=T.Position(line=idx, character=3)))
+    res = await client.text_document_definition_async(
+        T.DefinitionParams(text_document=doc(CLAUDE_CRUD), position=T.Position(line=idx, character=3))
+    )
     assert res, "an Edit event resolves to the workspace copy of the edited file"
     loc = res[0]
     assert loc.uri == _S["edited"].as_uri()
@@ -98,8 +102,11 @@ async def test_code_lens_and_folding_per_turn(client: LanguageClient):
 @pytest.mark.asyncio(loop_scope="module")
 async def test_broken_log_problems_and_server_alive(client: LanguageClient):
     uri = (_S["ws"] / "logs" / "broken.jsonl").as_uri()
-    client.text_document_did_open(T.DidOpenTextDocumentParams(text_document=T.TextDocumentItem(
-        uri=uri, language_id="jsonl", version=1, text=(_S["ws"] / "logs" / "broken.jsonl").read_text())))
+    client.text_document_did_open(
+        T.DidOpenTextDocumentParams(
+            text_document=T.TextDocumentItem(uri=uri, language_id="jsonl", version=1, text=(_S["ws"] / "logs" / "broken.jsonl").read_text())
+        )
+    )
     await asyncio.wait_for(client.wait_for_notification(T.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 15)
     diags = client.diagnostics[uri]
     parse = sorted(d.range.start.line for d in diags if d.code == "parse-error")
@@ -113,15 +120,20 @@ async def test_broken_log_problems_and_server_alive(client: LanguageClient):
 @pytest.mark.asyncio(loop_scope="module")
 async def test_add_guideline_quick_fix_is_idempotent(client: LanguageClient):
     uri = p(CLAUDE_SHORT).as_uri()
-    client.text_document_did_open(T.DidOpenTextDocumentParams(text_document=T.TextDocumentItem(
-        uri=uri, language_id="jsonl", version=1, text=p(CLAUDE_SHORT).read_text())))
+    client.text_document_did_open(
+        T.DidOpenTextDocumentParams(
+            text_document=T.TextDocumentItem(uri=uri, language_id="jsonl", version=1, text=p(CLAUDE_SHORT).read_text())
+        )
+    )
     await asyncio.wait_for(client.wait_for_notification(T.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 15)
     diag = next(d for d in client.diagnostics[uri] if d.code == "rejected-tool-use")
 
     async def actions():
-        return await client.text_document_code_action_async(T.CodeActionParams(
-            text_document=T.TextDocumentIdentifier(uri=uri), range=diag.range,
-            context=T.CodeActionContext(diagnostics=[diag])))
+        return await client.text_document_code_action_async(
+            T.CodeActionParams(
+                text_document=T.TextDocumentIdentifier(uri=uri), range=diag.range, context=T.CodeActionContext(diagnostics=[diag])
+            )
+        )
 
     acts = await actions()
     titles = [a.title for a in acts]
@@ -155,15 +167,19 @@ async def test_quick_fixes_never_write_where_a_foreign_log_says(client: Language
     """The same session, but its cwd (/home/marco/projects/spotter, /home/dev/projects/...) is not on this machine."""
     path = _S["ws"] / "logs" / "elsewhere.jsonl"
     uri = path.as_uri()
-    client.text_document_did_open(T.DidOpenTextDocumentParams(text_document=T.TextDocumentItem(
-        uri=uri, language_id="jsonl", version=1, text=path.read_text())))
+    client.text_document_did_open(
+        T.DidOpenTextDocumentParams(text_document=T.TextDocumentItem(uri=uri, language_id="jsonl", version=1, text=path.read_text()))
+    )
     for _ in range(50):
         if any(d.code == "rejected-tool-use" for d in client.diagnostics.get(uri, [])):
             break
         await asyncio.sleep(0.2)
     diag = next(d for d in client.diagnostics[uri] if d.code == "rejected-tool-use")
-    acts = await client.text_document_code_action_async(T.CodeActionParams(
-        text_document=T.TextDocumentIdentifier(uri=uri), range=diag.range, context=T.CodeActionContext(diagnostics=[diag])))
+    acts = await client.text_document_code_action_async(
+        T.CodeActionParams(
+            text_document=T.TextDocumentIdentifier(uri=uri), range=diag.range, context=T.CodeActionContext(diagnostics=[diag])
+        )
+    )
     add = next(a for a in acts if a.title == "Add guideline to CLAUDE.md")
     assert add.edit is None and add.disabled and _S["cwd"] in add.disabled.reason
     dis = next(a for a in acts if a.title.startswith("Disable rule"))
@@ -179,8 +195,11 @@ async def test_explain_without_key_says_how_to_set_one(client: LanguageClient):
     res = None
     for version in range(2, 12):
         client.text_document_did_close(T.DidCloseTextDocumentParams(text_document=T.TextDocumentIdentifier(uri=uri)))
-        client.text_document_did_open(T.DidOpenTextDocumentParams(text_document=T.TextDocumentItem(
-            uri=uri, language_id="jsonl", version=version, text=p(CLAUDE_SHORT).read_text())))
+        client.text_document_did_open(
+            T.DidOpenTextDocumentParams(
+                text_document=T.TextDocumentItem(uri=uri, language_id="jsonl", version=version, text=p(CLAUDE_SHORT).read_text())
+            )
+        )
         diag = None
         for _ in range(100):  # the publish for this document (others' may come first)
             await asyncio.sleep(0.1)
@@ -190,8 +209,9 @@ async def test_explain_without_key_says_how_to_set_one(client: LanguageClient):
         if diag is None:
             continue
         try:
-            res = await client.workspace_execute_command_async(T.ExecuteCommandParams(
-                command="sessionlens.explainFinding", arguments=[{"finding_id": diag.data["finding_id"]}]))
+            res = await client.workspace_execute_command_async(
+                T.ExecuteCommandParams(command="sessionlens.explainFinding", arguments=[{"finding_id": diag.data["finding_id"]}])
+            )
             break
         except Exception as e:  # re-coached once more in between: open it again
             assert "no longer exists" in str(e)
@@ -202,15 +222,17 @@ async def test_explain_without_key_says_how_to_set_one(client: LanguageClient):
 
 @pytest.mark.asyncio(loop_scope="module")
 async def test_coach_session_deterministic(client: LanguageClient):
-    res = await client.workspace_execute_command_async(T.ExecuteCommandParams(
-        command="sessionlens.coachSession", arguments=[{"uri": p(CLAUDE_SHORT).as_uri()}]))
+    res = await client.workspace_execute_command_async(
+        T.ExecuteCommandParams(command="sessionlens.coachSession", arguments=[{"uri": p(CLAUDE_SHORT).as_uri()}])
+    )
     assert "rejected" in res["markdown"].lower()
 
 
 @pytest.mark.asyncio(loop_scope="module")
 async def test_cost_report_command(client: LanguageClient):
-    res = await client.workspace_execute_command_async(T.ExecuteCommandParams(
-        command="sessionlens.costReport", arguments=[{"by": "model"}]))
+    res = await client.workspace_execute_command_async(
+        T.ExecuteCommandParams(command="sessionlens.costReport", arguments=[{"by": "model"}])
+    )
     assert res["rows"] and res["totals"]["cost_usd"] > 0
     assert res["svg"].startswith("<svg") and "|" in res["markdown"]
 
@@ -218,9 +240,11 @@ async def test_cost_report_command(client: LanguageClient):
 @pytest.mark.asyncio(loop_scope="module")
 async def test_bad_command_arguments_answer_with_an_error(client: LanguageClient):
     with pytest.raises(Exception) as exc:
-        await client.workspace_execute_command_async(T.ExecuteCommandParams(
-            command="sessionlens.resolveLink", arguments=[{"link": "https://example.com"}]))
+        await client.workspace_execute_command_async(
+            T.ExecuteCommandParams(command="sessionlens.resolveLink", arguments=[{"link": "https://example.com"}])
+        )
     assert "not a sessionlens link" in str(exc.value)
-    res = await client.workspace_execute_command_async(T.ExecuteCommandParams(
-        command="sessionlens.search", arguments=[{"query": 'unbalanced "quote ( paren: AND OR'}]))
+    res = await client.workspace_execute_command_async(
+        T.ExecuteCommandParams(command="sessionlens.search", arguments=[{"query": 'unbalanced "quote ( paren: AND OR'}])
+    )
     assert "hits" in res

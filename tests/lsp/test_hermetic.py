@@ -25,17 +25,24 @@ async def client(lsp_client: LanguageClient, tmp_path_factory):
     ws = root / "ws"
     generate_corpus(ws / "logs", seed=5, total_bytes=200_000)
     (ws / "AGENTS.md").write_text(AGENTS_MD)
-    (ws / "broken.eval.json").write_text(json.dumps({"name": "b", "sessions": {"path": "**/*.jsonl"},
-                                                     "checks": [{"kind": "no_such_check"}]}))
+    (ws / "broken.eval.json").write_text(
+        json.dumps({"name": "b", "sessions": {"path": "**/*.jsonl"}, "checks": [{"kind": "no_such_check"}]})
+    )
     logs = sorted(p for p in (ws / "logs").rglob("*.jsonl") if "subagents" not in p.parts)
     _STATE.update(ws=ws, logs=logs)
-    lsp_client.set_configuration({"logRoots": [str(ws / "logs")], "includeHomeLogs": False, "homeLogsScope": "all"},
-                                 section="sessionlens")
-    await lsp_client.initialize_session(T.InitializeParams(
-        capabilities=vscode_caps(), workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
-        initialization_options={"storePath": str(root / "home"), "includeHomeLogs": False,
-                                "logRoots": [str(ws / "logs")], "homeLogsScope": "all"},
-    ))
+    lsp_client.set_configuration({"logRoots": [str(ws / "logs")], "includeHomeLogs": False, "homeLogsScope": "all"}, section="sessionlens")
+    await lsp_client.initialize_session(
+        T.InitializeParams(
+            capabilities=vscode_caps(),
+            workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
+            initialization_options={
+                "storePath": str(root / "home"),
+                "includeHomeLogs": False,
+                "logRoots": [str(ws / "logs")],
+                "homeLogsScope": "all",
+            },
+        )
+    )
     await wait_idle(lsp_client, 60)
     yield
     await asyncio.wait_for(lsp_client.shutdown_session(), 10)
@@ -43,8 +50,9 @@ async def client(lsp_client: LanguageClient, tmp_path_factory):
 
 async def _open(client: LanguageClient, path, language: str) -> list[T.Diagnostic]:
     uri = path.as_uri()
-    client.text_document_did_open(T.DidOpenTextDocumentParams(text_document=T.TextDocumentItem(
-        uri=uri, language_id=language, version=1, text=path.read_text())))
+    client.text_document_did_open(
+        T.DidOpenTextDocumentParams(text_document=T.TextDocumentItem(uri=uri, language_id=language, version=1, text=path.read_text()))
+    )
     for _ in range(200):
         if uri in client.diagnostics:
             return client.diagnostics[uri]
@@ -62,8 +70,9 @@ async def test_a_generated_log_has_an_outline_and_coach_diagnostics(client: Lang
     for log in _STATE["logs"]:
         diags += await _open(client, log, "jsonl")
     assert any(d.source == "sessionlens-coach" for d in diags), [d.source for d in diags]
-    syms = await client.text_document_document_symbol_async(T.DocumentSymbolParams(
-        text_document=T.TextDocumentIdentifier(uri=_STATE["logs"][0].as_uri())))
+    syms = await client.text_document_document_symbol_async(
+        T.DocumentSymbolParams(text_document=T.TextDocumentIdentifier(uri=_STATE["logs"][0].as_uri()))
+    )
     assert syms and syms[0].kind == T.SymbolKind.Module and syms[0].children
 
 
@@ -77,8 +86,9 @@ async def test_search_finds_generated_events_with_links(client: LanguageClient):
 async def test_agents_md_has_a_lens_and_a_broken_suite_a_diagnostic(client: LanguageClient):
     ws = _STATE["ws"]
     await _open(client, ws / "AGENTS.md", "markdown")
-    lenses = await client.text_document_code_lens_async(T.CodeLensParams(
-        text_document=T.TextDocumentIdentifier(uri=(ws / "AGENTS.md").as_uri())))
+    lenses = await client.text_document_code_lens_async(
+        T.CodeLensParams(text_document=T.TextDocumentIdentifier(uri=(ws / "AGENTS.md").as_uri()))
+    )
     assert [lens.range.start.line for lens in lenses] == [2]
     assert lenses[0].command.command == "sessionlens.guidelineReport"
     diags = await _open(client, ws / "broken.eval.json", "json")

@@ -23,19 +23,41 @@ MARKER = "zebracornflux"
 
 def appended_line(marker: str) -> str:
     """A new turn as Codex writes it: ``task_started``, then the user's message (the last line)."""
-    start = {"timestamp": "2026-03-25T10:40:00.000Z", "type": "event_msg",
-             "payload": {"type": "task_started", "turn_id": f"turn-{marker}", "model_context_window": 258400}}
-    return json.dumps(start) + "\n" + json.dumps({"timestamp": "2026-03-25T10:40:00.010Z", "type": "event_msg",
-                       "payload": {"type": "user_message", "message": f"please check the {marker} module",
-                                   "images": [], "local_images": [], "text_elements": []}}) + "\n"
+    start = {
+        "timestamp": "2026-03-25T10:40:00.000Z",
+        "type": "event_msg",
+        "payload": {"type": "task_started", "turn_id": f"turn-{marker}", "model_context_window": 258400},
+    }
+    return (
+        json.dumps(start)
+        + "\n"
+        + json.dumps(
+            {
+                "timestamp": "2026-03-25T10:40:00.010Z",
+                "type": "event_msg",
+                "payload": {
+                    "type": "user_message",
+                    "message": f"please check the {marker} module",
+                    "images": [],
+                    "local_images": [],
+                    "text_elements": [],
+                },
+            }
+        )
+        + "\n"
+    )
 
 
 async def start(home: Path, ws: Path, init: dict | None = None, env: dict[str, str] | None = None):
     cfg = ClientServerConfig(server_command=server_command(), server_env={**server_env(home), **(env or {})})
     client = await cfg.start()
-    await client.initialize_session(T.InitializeParams(
-        capabilities=vscode_caps(), workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
-        initialization_options={"storePath": str(home), "includeHomeLogs": False, **(init or {})}))
+    await client.initialize_session(
+        T.InitializeParams(
+            capabilities=vscode_caps(),
+            workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
+            initialization_options={"storePath": str(home), "includeHomeLogs": False, **(init or {})},
+        )
+    )
     return client
 
 
@@ -47,8 +69,9 @@ async def stop(client):
 
 
 async def search(client, q: str) -> list[dict]:
-    res = await client.workspace_execute_command_async(T.ExecuteCommandParams(
-        command="sessionlens.search", arguments=[{"query": q, "workspace_only": False}]))
+    res = await client.workspace_execute_command_async(
+        T.ExecuteCommandParams(command="sessionlens.search", arguments=[{"query": q, "workspace_only": False}])
+    )
     return res["hits"]
 
 
@@ -79,19 +102,27 @@ async def test_append_watched_file_is_searchable_and_reflected(tmp_path):
     client = await start(tmp_path / "home", ws)
     try:
         await wait_idle(client)
-        client.text_document_did_open(T.DidOpenTextDocumentParams(text_document=T.TextDocumentItem(
-            uri=log.as_uri(), language_id="jsonl", version=1, text=log.read_text())))
-        before = await client.text_document_document_symbol_async(T.DocumentSymbolParams(text_document=T.TextDocumentIdentifier(uri=log.as_uri())))
+        client.text_document_did_open(
+            T.DidOpenTextDocumentParams(
+                text_document=T.TextDocumentItem(uri=log.as_uri(), language_id="jsonl", version=1, text=log.read_text())
+            )
+        )
+        before = await client.text_document_document_symbol_async(
+            T.DocumentSymbolParams(text_document=T.TextDocumentIdentifier(uri=log.as_uri()))
+        )
         n_turns = len([c for c in before[0].children if c.name.startswith("Turn")])
         with log.open("a") as f:
             f.write(appended_line(MARKER))
         # the editor's file watcher reports the change
-        client.workspace_did_change_watched_files(T.DidChangeWatchedFilesParams(changes=[
-            T.FileEvent(uri=log.as_uri(), type=T.FileChangeType.Changed)]))
+        client.workspace_did_change_watched_files(
+            T.DidChangeWatchedFilesParams(changes=[T.FileEvent(uri=log.as_uri(), type=T.FileChangeType.Changed)])
+        )
         hits, delay = await until(lambda: search(client, MARKER))
         assert hits[0]["path"] == str(log) and hits[0]["line"] == len(log.read_text().splitlines())
         assert delay < 5  # the benchmark measures the real latency; this only guards against a missing refresh
-        after = await client.text_document_document_symbol_async(T.DocumentSymbolParams(text_document=T.TextDocumentIdentifier(uri=log.as_uri())))
+        after = await client.text_document_document_symbol_async(
+            T.DocumentSymbolParams(text_document=T.TextDocumentIdentifier(uri=log.as_uri()))
+        )
         turns = [c for c in after[0].children if c.name.startswith("Turn")]
         assert len(turns) == n_turns + 1 and MARKER in turns[-1].name
     finally:
@@ -143,8 +174,9 @@ async def test_two_servers_share_one_store(tmp_path):
         with log.open("a") as f:
             f.write(appended_line(MARKER + "shared"))
         # only window A sees the file event; window B follows the shared store
-        a.workspace_did_change_watched_files(T.DidChangeWatchedFilesParams(changes=[
-            T.FileEvent(uri=log.as_uri(), type=T.FileChangeType.Changed)]))
+        a.workspace_did_change_watched_files(
+            T.DidChangeWatchedFilesParams(changes=[T.FileEvent(uri=log.as_uri(), type=T.FileChangeType.Changed)])
+        )
         hits_b, _ = await until(lambda: search(b, MARKER + "shared"))
         hits_a = await search(a, MARKER + "shared")
         assert len(hits_a) == len(hits_b) == 1

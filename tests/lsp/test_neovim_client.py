@@ -33,30 +33,43 @@ async def test_neovim_gets_the_ai_answer_without_custom_notifications(tmp_path, 
         try:
             caps = client_capabilities("neovim")
             assert not caps.experimental and caps.window.show_document.support
-            await client.initialize_session(T.InitializeParams(
-                capabilities=caps, workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
-                initialization_options={"storePath": str(home), "includeHomeLogs": False,
-                                        "llm": {"base_url": fake.base_url, "model": FAKE_MODEL, "max_retries": 0}}))
+            await client.initialize_session(
+                T.InitializeParams(
+                    capabilities=caps,
+                    workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
+                    initialization_options={
+                        "storePath": str(home),
+                        "includeHomeLogs": False,
+                        "llm": {"base_url": fake.base_url, "model": FAKE_MODEL, "max_retries": 0},
+                    },
+                )
+            )
             await wait_idle(client)
-            client.text_document_did_open(T.DidOpenTextDocumentParams(text_document=T.TextDocumentItem(
-                uri=log.as_uri(), language_id="jsonl", version=1, text=log.read_text())))
+            client.text_document_did_open(
+                T.DidOpenTextDocumentParams(
+                    text_document=T.TextDocumentItem(uri=log.as_uri(), language_id="jsonl", version=1, text=log.read_text())
+                )
+            )
             await asyncio.wait_for(client.wait_for_notification(T.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 15)
             diag = next(d for d in client.diagnostics[log.as_uri()] if d.code == "rejected-tool-use")
             explain = {"finding_id": diag.data["finding_id"]}
 
             # no API key yet: the error reaches the user as a message, not only the server log
-            out = await client.workspace_execute_command_async(T.ExecuteCommandParams(
-                command="sessionlens.explainFinding", arguments=[explain]))
+            out = await client.workspace_execute_command_async(
+                T.ExecuteCommandParams(command="sessionlens.explainFinding", arguments=[explain])
+            )
             assert out["error"]
             await asyncio.sleep(0.2)
             errors = [m for m in client.messages if m.type == T.MessageType.Error]
             assert errors and "API key" in errors[-1].message and "ANTHROPIC_API_KEY" in errors[-1].message
 
             # with a key: the answer opens as a rendered Markdown document
-            await client.workspace_execute_command_async(T.ExecuteCommandParams(
-                command="sessionlens.setApiKey", arguments=[{"key": FAKE_API_KEY}]))
-            out = await client.workspace_execute_command_async(T.ExecuteCommandParams(
-                command="sessionlens.explainFinding", arguments=[explain]))
+            await client.workspace_execute_command_async(
+                T.ExecuteCommandParams(command="sessionlens.setApiKey", arguments=[{"key": FAKE_API_KEY}])
+            )
+            out = await client.workspace_execute_command_async(
+                T.ExecuteCommandParams(command="sessionlens.explainFinding", arguments=[explain])
+            )
             assert out["error"] is None and shown, out
             assert out["document"] == shown[-1].uri and shown[-1].take_focus
             doc = Path(unquote(urlparse(shown[-1].uri).path))
@@ -64,13 +77,18 @@ async def test_neovim_gets_the_ai_answer_without_custom_notifications(tmp_path, 
             assert not streamed  # nothing Neovim would have ignored
 
             # the session ran in its own folder (/home/marco/projects/spotter, not here): the quick fixes say so when chosen
-            acts = await client.text_document_code_action_async(T.CodeActionParams(
-                text_document=T.TextDocumentIdentifier(uri=log.as_uri()), range=diag.range,
-                context=T.CodeActionContext(diagnostics=[diag])))
+            acts = await client.text_document_code_action_async(
+                T.CodeActionParams(
+                    text_document=T.TextDocumentIdentifier(uri=log.as_uri()),
+                    range=diag.range,
+                    context=T.CodeActionContext(diagnostics=[diag]),
+                )
+            )
             refused = next(a for a in acts if a.title == "Add guideline to CLAUDE.md (unavailable)")
             assert refused.edit is None and refused.disabled is None
-            await client.workspace_execute_command_async(T.ExecuteCommandParams(
-                command=refused.command.command, arguments=refused.command.arguments))
+            await client.workspace_execute_command_async(
+                T.ExecuteCommandParams(command=refused.command.command, arguments=refused.command.arguments)
+            )
             await asyncio.sleep(0.2)
             warn = [m for m in client.messages if m.type == T.MessageType.Warning]
             cwd = "/home/marco/projects/spotter" if source == "corpus" else FACTS[log]["cwd"]

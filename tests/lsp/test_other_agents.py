@@ -76,11 +76,13 @@ async def client(lsp_client: LanguageClient, tmp_path_factory, request):
     ws, facts = _workspace(root, request.param)
     _S.clear()
     _S.update(ws=ws, facts=facts)
-    await lsp_client.initialize_session(T.InitializeParams(
-        capabilities=vscode_caps(),
-        workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
-        initialization_options={"storePath": str(root / "home"), "includeHomeLogs": False},
-    ))
+    await lsp_client.initialize_session(
+        T.InitializeParams(
+            capabilities=vscode_caps(),
+            workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
+            initialization_options={"storePath": str(root / "home"), "includeHomeLogs": False},
+        )
+    )
     await wait_idle(lsp_client)
     yield
     await asyncio.wait_for(lsp_client.shutdown_session(), 10)

@@ -61,6 +61,7 @@ async def test_stream_markdown_forwards_deltas_and_reports_failures(ls):
 
 async def test_stream_markdown_shows_the_answer_in_any_editor(ls):
     """No custom notifications for a client that did not declare them: the answer opens as a document."""
+
     async def deltas():
         yield "Read the **error** first."
 

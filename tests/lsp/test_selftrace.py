@@ -17,9 +17,13 @@ from tests.lsp.conftest import server_command, vscode_caps, wait_idle
 from tests.telemetry.test_otlp import Receiver
 
 RECEIVER = Receiver()
-ENV = {**{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
-       "OTEL_EXPORTER_OTLP_ENDPOINT": RECEIVER.url, "OTEL_BSP_SCHEDULE_DELAY": "100",
-       "OTEL_METRIC_EXPORT_INTERVAL": "200", "SESSIONLENS_LOG": "WARNING"}
+ENV = {
+    **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
+    "OTEL_EXPORTER_OTLP_ENDPOINT": RECEIVER.url,
+    "OTEL_BSP_SCHEDULE_DELAY": "100",
+    "OTEL_METRIC_EXPORT_INTERVAL": "200",
+    "SESSIONLENS_LOG": "WARNING",
+}
 _S: dict = {}
 pytestmark = pytest.mark.lsp
 
@@ -29,11 +33,13 @@ async def client(lsp_client: LanguageClient, tmp_path_factory):
     root = tmp_path_factory.mktemp("selftrace")
     generate_corpus(root / "ws" / "logs", seed=5, total_bytes=120_000)
     _S["root"] = root
-    await lsp_client.initialize_session(T.InitializeParams(
-        capabilities=vscode_caps(),
-        workspace_folders=[T.WorkspaceFolder(uri=(root / "ws").as_uri(), name="ws")],
-        initialization_options={"storePath": str(root / "home"), "includeHomeLogs": False},
-    ))
+    await lsp_client.initialize_session(
+        T.InitializeParams(
+            capabilities=vscode_caps(),
+            workspace_folders=[T.WorkspaceFolder(uri=(root / "ws").as_uri(), name="ws")],
+            initialization_options={"storePath": str(root / "home"), "includeHomeLogs": False},
+        )
+    )
     await wait_idle(lsp_client)
     yield
     await asyncio.wait_for(lsp_client.shutdown_session(), 10)

@@ -40,11 +40,13 @@ async def client(lsp_client: LanguageClient, tmp_path_factory, request):
     _STATE["ws"] = ws
     _STATE["corpus"] = request.param == "corpus"
     lsp_client.set_configuration({"logRoots": [], "includeHomeLogs": False}, section="sessionlens")
-    await lsp_client.initialize_session(T.InitializeParams(
-        capabilities=vscode_caps(),
-        workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
-        initialization_options={"storePath": str(root / "home"), "includeHomeLogs": False},
-    ))
+    await lsp_client.initialize_session(
+        T.InitializeParams(
+            capabilities=vscode_caps(),
+            workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
+            initialization_options={"storePath": str(root / "home"), "includeHomeLogs": False},
+        )
+    )
     await wait_idle(lsp_client)
     yield
     await asyncio.wait_for(lsp_client.shutdown_session(), 10)
@@ -70,7 +72,8 @@ def first_command(rel: str) -> str:
 @pytest.mark.asyncio(loop_scope="module")
 async def test_document_symbols_outline_turns(client: LanguageClient):
     res = await client.text_document_document_symbol_async(
-        T.DocumentSymbolParams(text_document=T.TextDocumentIdentifier(uri=log_uri(CODEX_BIG))))
+        T.DocumentSymbolParams(text_document=T.TextDocumentIdentifier(uri=log_uri(CODEX_BIG)))
+    )
     assert res and len(res) == 1
     session = res[0]
     turns = [c for c in session.children if c.name.startswith("Turn ")]
@@ -92,8 +95,9 @@ async def test_document_symbols_outline_turns(client: LanguageClient):
 async def test_hover_renders_tool_call(client: LanguageClient):
     lines = log_path(CODEX_CRUD).read_text().split("\n")
     idx = next(i for i, l in enumerate(lines) if '"function_call"' in l and "exec_command" in l)
-    res = await client.text_document_hover_async(T.HoverParams(
-        text_document=T.TextDocumentIdentifier(uri=log_uri(CODEX_CRUD)), position=T.Position(line=idx, character=5)))
+    res = await client.text_document_hover_async(
+        T.HoverParams(text_document=T.TextDocumentIdentifier(uri=log_uri(CODEX_CRUD)), position=T.Position(line=idx, character=5))
+    )
     assert res is not None
     md = res.contents.value
     assert "Tool call" in md and "exec_command" in md
@@ -104,8 +108,11 @@ async def test_hover_renders_tool_call(client: LanguageClient):
 @pytest.mark.asyncio(loop_scope="module")
 async def test_diagnostics_on_open(client: LanguageClient):
     uri = log_uri(CLAUDE_SHORT)
-    client.text_document_did_open(T.DidOpenTextDocumentParams(text_document=T.TextDocumentItem(
-        uri=uri, language_id="jsonl", version=1, text=log_path(CLAUDE_SHORT).read_text())))
+    client.text_document_did_open(
+        T.DidOpenTextDocumentParams(
+            text_document=T.TextDocumentItem(uri=uri, language_id="jsonl", version=1, text=log_path(CLAUDE_SHORT).read_text())
+        )
+    )
     await asyncio.wait_for(client.wait_for_notification(T.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 10)
     diags = client.diagnostics[uri]
     rejected = [d for d in diags if d.code == "rejected-tool-use"]
@@ -117,8 +124,9 @@ async def test_diagnostics_on_open(client: LanguageClient):
 @pytest.mark.asyncio(loop_scope="module")
 async def test_search_command_and_workspace_symbol(client: LanguageClient):
     query, word = ("phoenix server", "phoenix") if _STATE["corpus"] else ("pytest", "pytest")
-    res = await client.workspace_execute_command_async(T.ExecuteCommandParams(
-        command="sessionlens.search", arguments=[{"query": query, "limit": 5}]))
+    res = await client.workspace_execute_command_async(
+        T.ExecuteCommandParams(command="sessionlens.search", arguments=[{"query": query, "limit": 5}])
+    )
     assert res["hits"], res
     hit = res["hits"][0]
     raw = Path(hit["path"]).read_text().split("\n")[hit["line"] - 1].lower()
@@ -129,16 +137,18 @@ async def test_search_command_and_workspace_symbol(client: LanguageClient):
 
 @pytest.mark.asyncio(loop_scope="module")
 async def test_render_and_links(client: LanguageClient):
-    sessions = await client.workspace_execute_command_async(T.ExecuteCommandParams(
-        command="sessionlens.sessions", arguments=[{}]))
+    sessions = await client.workspace_execute_command_async(T.ExecuteCommandParams(command="sessionlens.sessions", arguments=[{}]))
     ids = [s["id"] for s in sessions["sessions"]]
     assert len(ids) >= 5
-    r = await client.workspace_execute_command_async(T.ExecuteCommandParams(
-        command="sessionlens.renderSession", arguments=[{"uri": log_uri(CLAUDE_SHORT)}]))
+    r = await client.workspace_execute_command_async(
+        T.ExecuteCommandParams(command="sessionlens.renderSession", arguments=[{"uri": log_uri(CLAUDE_SHORT)}])
+    )
     assert ("mix phx.server" if _STATE["corpus"] else first_command(CLAUDE_SHORT)) in r["markdown"]
-    link = await client.workspace_execute_command_async(T.ExecuteCommandParams(
-        command="sessionlens.deepLink", arguments=[{"uri": log_uri(CLAUDE_SHORT), "line": 5}]))
+    link = await client.workspace_execute_command_async(
+        T.ExecuteCommandParams(command="sessionlens.deepLink", arguments=[{"uri": log_uri(CLAUDE_SHORT), "line": 5}])
+    )
     assert link["link"].startswith("sessionlens://session/")
-    loc = await client.workspace_execute_command_async(T.ExecuteCommandParams(
-        command="sessionlens.resolveLink", arguments=[{"link": link["link"]}]))
+    loc = await client.workspace_execute_command_async(
+        T.ExecuteCommandParams(command="sessionlens.resolveLink", arguments=[{"link": link["link"]}])
+    )
     assert loc["uri"] == log_uri(CLAUDE_SHORT) and loc["line"] == loc["seq"] == 6

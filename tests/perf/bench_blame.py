@@ -45,8 +45,14 @@ def _load() -> float:
 
 def _git(repo: Path, *args: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="b@example.com", GIT_COMMITTER_NAME="bench",
-               GIT_COMMITTER_EMAIL="b@example.com", GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1")
+    env.update(
+        GIT_AUTHOR_NAME="bench",
+        GIT_AUTHOR_EMAIL="b@example.com",
+        GIT_COMMITTER_NAME="bench",
+        GIT_COMMITTER_EMAIL="b@example.com",
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_CONFIG_NOSYSTEM="1",
+    )
     subprocess.run(["git", "-C", str(repo), *args], env=env, check=True, capture_output=True)
 
 
@@ -65,8 +71,9 @@ def bench(home: Path, work: Path) -> dict[str, Any]:
     conn = st.conn
     rows = conn.execute("SELECT count(*), count(DISTINCT path) FROM edits").fetchone()
     store_mb = round(os.path.getsize(home / "sessionlens.db") / 1e6, 1)
-    top = conn.execute("SELECT path, count(*) FROM edits WHERE repo IS NOT NULL AND op IN ('edit','write','add')"
-                       " GROUP BY path ORDER BY 2 DESC LIMIT 1").fetchone()
+    top = conn.execute(
+        "SELECT path, count(*) FROM edits WHERE repo IS NOT NULL AND op IN ('edit','write','add') GROUP BY path ORDER BY 2 DESC LIMIT 1"
+    ).fetchone()
     if top is None:
         st.close()
         return {"error": "no edits in the store", "edit_rows": rows[0]}
@@ -123,12 +130,25 @@ def bench(home: Path, work: Path) -> dict[str, Any]:
     ms = lambda s: round(s * 1000, 2)  # noqa: E731
     hovers.sort()
     return {
-        "store_mb": store_mb, "edit_rows": rows[0], "edited_paths": rows[1], "backfill_s": round(backfill, 2),
-        "file": rel, "file_lines": n, "edits_of_file": n_edits, "attributed_lines": rep["attributed"],
-        "sessions_of_file": len(rep["sessions"]), "git": rep["git"],
-        "cold_ms": ms(cold), "cold_cpu_ms": ms(cold_cpu), "hover_p50_ms": ms(statistics.median(hovers)),
-        "hover_p95_ms": ms(hovers[int(len(hovers) * 0.95) - 1]), "hovers": len(hovers), "edited_ms": ms(edited_s),
-        "untouched_ms": ms(statistics.median(ut)), "load_before": load_before, "load_after": _load(),
+        "store_mb": store_mb,
+        "edit_rows": rows[0],
+        "edited_paths": rows[1],
+        "backfill_s": round(backfill, 2),
+        "file": rel,
+        "file_lines": n,
+        "edits_of_file": n_edits,
+        "attributed_lines": rep["attributed"],
+        "sessions_of_file": len(rep["sessions"]),
+        "git": rep["git"],
+        "cold_ms": ms(cold),
+        "cold_cpu_ms": ms(cold_cpu),
+        "hover_p50_ms": ms(statistics.median(hovers)),
+        "hover_p95_ms": ms(hovers[int(len(hovers) * 0.95) - 1]),
+        "hovers": len(hovers),
+        "edited_ms": ms(edited_s),
+        "untouched_ms": ms(statistics.median(ut)),
+        "load_before": load_before,
+        "load_after": _load(),
         "edits_lookup_ms": _lookup_ms(home, rel, edits_store),
     }
 

@@ -67,8 +67,14 @@ def repeat(cmd: list[str], reps: int, **kw: Any) -> dict[str, Any]:
         w, c, code, out = timed(cmd, **kw)
         walls.append(w)
         cpus.append(c)
-    return {"wall_ms": round(statistics.median(walls) * 1000, 1), "cpu_ms": round(statistics.median(cpus) * 1000, 1),
-            "wall_min_ms": round(min(walls) * 1000, 1), "exit": code, "load": load(), "out": out}
+    return {
+        "wall_ms": round(statistics.median(walls) * 1000, 1),
+        "cpu_ms": round(statistics.median(cpus) * 1000, 1),
+        "wall_min_ms": round(min(walls) * 1000, 1),
+        "exit": code,
+        "load": load(),
+        "out": out,
+    }
 
 
 # ------------------------------------------------------------------------------- baselines
@@ -94,8 +100,12 @@ def ensure_ccusage(version: str, say=print) -> list[str] | None:
             return None
         say(f"installing {CCUSAGE[version]} into {prefix} (npm) ...")
         prefix.mkdir(parents=True, exist_ok=True)
-        r = subprocess.run(["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--loglevel=error", CCUSAGE[version]],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        r = subprocess.run(
+            ["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--loglevel=error", CCUSAGE[version]],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         if r.returncode != 0 or not bin_.exists():
             say(f"ccusage {version} could not be installed: {r.stderr.strip()[-300:]}")
             return None
@@ -135,23 +145,35 @@ def read_commands(home: Path, session: str) -> list[tuple[str, list[str]]]:
 
 def _a_session(home: Path, env: dict[str, str]) -> str:
     """A session of median size (``show`` of the largest would time the terminal, not sessionlens)."""
-    r = subprocess.run([sys.executable, "-m", "sessionlens", "--home", str(home), "--json", "sessions", "--limit", "200"],
-                       capture_output=True, text=True, env=env, check=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "sessionlens", "--home", str(home), "--json", "sessions", "--limit", "200"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     rows = sorted(json.loads(r.stdout), key=lambda s: s.get("events") or 0)
     return rows[len(rows) // 2]["id"]
 
 
 def bench_cli(home: Path, corpus: Path, *, reps: int = 7, baselines: bool = True, say=print) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "server"), os.environ.get("PYTHONPATH", "")]),
-           "NO_COLOR": "1", "COLUMNS": "120"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO / "server"), os.environ.get("PYTHONPATH", "")]),
+        "NO_COLOR": "1",
+        "COLUMNS": "120",
+    }
     env.pop("SESSIONLENS_HOME", None)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: byte-code cached (compiled below), not compiled per run
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "server" / "sessionlens")], env=env, stdout=subprocess.DEVNULL)
     sl = [sys.executable, "-m", "sessionlens"]
     session = _a_session(home, env)
-    res: dict[str, Any] = {"store_mb": round(sum(f.stat().st_size for f in home.rglob("*") if f.is_file()) / 1e6, 1),
-                           "corpus_mb": round(sum(f.stat().st_size for f in corpus.rglob("*") if f.is_file()) / 1e6, 1),
-                           "reps": reps, "commands": []}
+    res: dict[str, Any] = {
+        "store_mb": round(sum(f.stat().st_size for f in home.rglob("*") if f.is_file()) / 1e6, 1),
+        "corpus_mb": round(sum(f.stat().st_size for f in corpus.rglob("*") if f.is_file()) / 1e6, 1),
+        "reps": reps,
+        "commands": [],
+    }
     base = repeat([sys.executable, "-c", "pass"], reps, env=env)
     res["python_start"] = {k: base[k] for k in ("wall_ms", "cpu_ms", "load")}
     say(f"CLI read commands on a {res['store_mb']:,} MB store ({reps} runs each, load {load()}) ...")
@@ -168,8 +190,11 @@ def bench_cli(home: Path, corpus: Path, *, reps: int = 7, baselines: bool = True
     ours = next(c for c in res["commands"] if c["command"] == "search")
     if rg:
         r = repeat([rg, "-c", "-F", SEARCH_WORDS, str(corpus)], reps)
-        res["ripgrep"] = {"command": f"rg -c -F '{SEARCH_WORDS}'", **{k: r[k] for k in ("wall_ms", "cpu_ms", "load")},
-                          "files_matched": len(r["out"].splitlines())}
+        res["ripgrep"] = {
+            "command": f"rg -c -F '{SEARCH_WORDS}'",
+            **{k: r[k] for k in ("wall_ms", "cpu_ms", "load")},
+            "files_matched": len(r["out"].splitlines()),
+        }
         res["search_vs_rg"] = round(r["wall_ms"] / ours["wall_ms"], 2)
         res["search_vs_rg_cpu"] = round(r["cpu_ms"] / ours["cpu_ms"], 2)
         say(f"  rg -c -F '{SEARCH_WORDS}'            {r['wall_ms']:8.1f} ms wall {r['cpu_ms']:8.1f} ms CPU  (load {r['load']})")
@@ -182,20 +207,31 @@ def bench_cli(home: Path, corpus: Path, *, reps: int = 7, baselines: bool = True
             continue
         cenv = {**os.environ, "CLAUDE_CONFIG_DIR": str(claude), "NO_COLOR": "1"}
         r = repeat([*cmd, "daily", "--json", "--offline"], max(3, reps // 2), env=cenv)
-        entry = {"version": ccusage_version(cmd), **{k: r[k] for k in ("wall_ms", "cpu_ms", "exit", "load")},
-                 "speedup": round(r["wall_ms"] / cost["wall_ms"], 1), "speedup_cpu": round(r["cpu_ms"] / cost["cpu_ms"], 1)}
+        entry = {
+            "version": ccusage_version(cmd),
+            **{k: r[k] for k in ("wall_ms", "cpu_ms", "exit", "load")},
+            "speedup": round(r["wall_ms"] / cost["wall_ms"], 1),
+            "speedup_cpu": round(r["cpu_ms"] / cost["cpu_ms"], 1),
+        }
         res[f"ccusage{v}"] = entry
-        say(f"  ccusage {entry['version']:<10} daily     {r['wall_ms']:8.1f} ms wall {r['cpu_ms']:8.1f} ms CPU  "
-            f"(exit {r['exit']}, load {r['load']}): sessionlens {entry['speedup']}× faster")
+        say(
+            f"  ccusage {entry['version']:<10} daily     {r['wall_ms']:8.1f} ms wall {r['cpu_ms']:8.1f} ms CPU  "
+            f"(exit {r['exit']}, load {r['load']}): sessionlens {entry['speedup']}× faster"
+        )
     return res
 
 
 def markdown(res: dict[str, Any]) -> list[str]:
     ps = res["python_start"]
-    lines = ["", f"CLI read commands, each a new process on a {res['store_mb']:,} MB store ({res['corpus_mb']:,} MB of raw logs); "
-             f"median of {res['reps']} runs after a warm-up, output to a pipe, CPU = user + system from wait4 "
-             f"(an empty `python -c pass` takes {ps['wall_ms']} ms wall / {ps['cpu_ms']} ms CPU at the same time):", "",
-             "| command | wall | CPU | load (1/5/15) |", "|---|---|---|---|"]
+    lines = [
+        "",
+        f"CLI read commands, each a new process on a {res['store_mb']:,} MB store ({res['corpus_mb']:,} MB of raw logs); "
+        f"median of {res['reps']} runs after a warm-up, output to a pipe, CPU = user + system from wait4 "
+        f"(an empty `python -c pass` takes {ps['wall_ms']} ms wall / {ps['cpu_ms']} ms CPU at the same time):",
+        "",
+        "| command | wall | CPU | load (1/5/15) |",
+        "|---|---|---|---|",
+    ]
     for c in res["commands"]:
         lines.append(f"| `sessionlens {c['command']}` | {c['wall_ms']} ms | {c['cpu_ms']} ms | {c['load']} |")
     if "ripgrep" in res:
@@ -218,8 +254,9 @@ def markdown(res: dict[str, Any]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m tests.perf.bench_cli", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m tests.perf.bench_cli", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--home", type=Path, required=True, help="an indexed store")
     ap.add_argument("--corpus", type=Path, required=True, help="the raw logs it was indexed from (claude/ and codex/ below)")
     ap.add_argument("--reps", type=int, default=7)

@@ -72,11 +72,20 @@ def _append(path: Path, token: str) -> None:
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     head = path.read_text(encoding="utf-8", errors="replace")[:2000]
     if '"session_meta"' in head or '"response_item"' in head:
-        obj: dict[str, Any] = {"timestamp": now, "type": "response_item", "payload": {
-            "type": "message", "role": "assistant", "content": [{"type": "output_text", "text": f"idle marker {token}"}]}}
+        obj: dict[str, Any] = {
+            "timestamp": now,
+            "type": "response_item",
+            "payload": {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": f"idle marker {token}"}]},
+        }
     else:
-        obj = {"type": "user", "timestamp": now, "message": {"role": "user", "content": f"idle marker {token}"},
-               "uuid": token, "sessionId": "perf-idle", "cwd": "/home/dev/projects/perf"}
+        obj = {
+            "type": "user",
+            "timestamp": now,
+            "message": {"role": "user", "content": f"idle marker {token}"},
+            "uuid": token,
+            "sessionId": "perf-idle",
+            "cwd": "/home/dev/projects/perf",
+        }
     with path.open("ab") as f:
         f.write(json.dumps(obj).encode() + b"\n")
 
@@ -119,8 +128,9 @@ def measure(root: Path, home: Path, *, seconds: float, rounds: int, poll: bool, 
             t0 = time.perf_counter()
             _append(target, token)
             while True:
-                _, res = client.request("workspace/executeCommand", {"command": "sessionlens.search",
-                                                                     "arguments": [{"query": token, "workspace_only": False}]})
+                _, res = client.request(
+                    "workspace/executeCommand", {"command": "sessionlens.search", "arguments": [{"query": token, "workspace_only": False}]}
+                )
                 if res and res.get("total"):
                     break
                 if time.perf_counter() - t0 > 30:
@@ -140,8 +150,9 @@ def measure(root: Path, home: Path, *, seconds: float, rounds: int, poll: bool, 
     return out
 
 
-def bench_idle(root: Path, home: Path, *, files: int = 10_000, seconds: float = 60, rounds: int = 5,
-               poll_baseline: bool = True, say=print) -> dict[str, Any]:
+def bench_idle(
+    root: Path, home: Path, *, files: int = 10_000, seconds: float = 60, rounds: int = 5, poll_baseline: bool = True, say=print
+) -> dict[str, Any]:
     """Both modes on the same corpus and store (indexed by the first server: a cold index of ``files`` logs)."""
     small_files_corpus(root, files=files)
     say(f"idle server over {files:,} logs, {seconds:.0f} s each mode (load {load()}) ...")
@@ -157,30 +168,45 @@ def bench_idle(root: Path, home: Path, *, files: int = 10_000, seconds: float = 
 
 def markdown(res: dict[str, Any]) -> list[str]:
     ev, po = res["events"], res.get("poll")
-    lines = ["", f"Idle language server following {res['files']:,} logs outside the workspace, nothing changing "
-             f"(CPU time of the server process from /proc over {ev['idle_seconds']} s):", "",
-             "| watcher | idle CPU | CPU ms | load (1/5/15) | append → searchable p50 / max | server CPU per append (p50) | load |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "",
+        f"Idle language server following {res['files']:,} logs outside the workspace, nothing changing "
+        f"(CPU time of the server process from /proc over {ev['idle_seconds']} s):",
+        "",
+        "| watcher | idle CPU | CPU ms | load (1/5/15) | append → searchable p50 / max | server CPU per append (p50) | load |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in (ev, po):
         if r:
-            lines.append(f"| {'file-system events (watchfiles)' if r['mode'] == 'events' else 'polling fallback (1 s)'} | "
-                         f"{r['idle_cpu_pct']} % of a core | {r['idle_cpu_ms']} | {r['idle_load']} | "
-                         f"{r['append_p50_ms']} / {r['append_max_ms']} ms | {r['append_cpu_ms_p50']} ms | {r['append_load']} |")
+            lines.append(
+                f"| {'file-system events (watchfiles)' if r['mode'] == 'events' else 'polling fallback (1 s)'} | "
+                f"{r['idle_cpu_pct']} % of a core | {r['idle_cpu_ms']} | {r['idle_load']} | "
+                f"{r['append_p50_ms']} / {r['append_max_ms']} ms | {r['append_cpu_ms_p50']} ms | {r['append_load']} |"
+            )
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m tests.perf.bench_idle", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m tests.perf.bench_idle", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--files", type=int, default=10_000)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--no-poll", action="store_true", help="skip the polling baseline")
-    ap.add_argument("--work", type=Path, default=Path(os.environ.get("SESSIONLENS_PERF_CACHE", Path.home() / ".cache" / "sessionlens-perf")) / "work")
+    ap.add_argument(
+        "--work", type=Path, default=Path(os.environ.get("SESSIONLENS_PERF_CACHE", Path.home() / ".cache" / "sessionlens-perf")) / "work"
+    )
     args = ap.parse_args(argv)
     work = args.work.expanduser()
-    res = bench_idle(work / f"small-{args.files}", work / f"home-idle-{args.files}", files=args.files,
-                     seconds=args.seconds, rounds=args.rounds, poll_baseline=not args.no_poll)
+    res = bench_idle(
+        work / f"small-{args.files}",
+        work / f"home-idle-{args.files}",
+        files=args.files,
+        seconds=args.seconds,
+        rounds=args.rounds,
+        poll_baseline=not args.no_poll,
+    )
     print(json.dumps(res, indent=2))
     print("\n".join(markdown(res)))
     return 0

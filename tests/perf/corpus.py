@@ -140,8 +140,13 @@ def real_copies_corpus(root: Path, *, total_bytes: int, corpus: Path) -> dict | 
     sources = real_sources(corpus)
     if not sources:
         return None
-    params = {"kind": "real-copies", "total": total_bytes, "corpus": str(corpus), "version": 1,
-              "sources": [[str(p), p.stat().st_size] for _, p in sources]}
+    params = {
+        "kind": "real-copies",
+        "total": total_bytes,
+        "corpus": str(corpus),
+        "version": 1,
+        "sources": [[str(p), p.stat().st_size] for _, p in sources],
+    }
     facts_path = root / ".perf-facts.json"
     if _cached(root, params) and facts_path.exists():
         return json.loads(facts_path.read_text())
@@ -164,8 +169,15 @@ def real_copies_corpus(root: Path, *, total_bytes: int, corpus: Path) -> dict | 
             files.append(str(dest))
             written += len(new)
         copy += 1
-    facts = {"root": str(root), "bytes": written, "files": len(files), "copies": copy, "shape": "real",
-             "source_files": len(sources), "all_files": files}
+    facts = {
+        "root": str(root),
+        "bytes": written,
+        "files": len(files),
+        "copies": copy,
+        "shape": "real",
+        "source_files": len(sources),
+        "all_files": files,
+    }
     facts_path.write_text(json.dumps(facts))
     _mark(root, params)
     return facts
@@ -224,9 +236,15 @@ def shape_of(root: Path, *, sample_bytes: int = 200_000_000) -> dict:
 
     top = sorted(kinds.items(), key=lambda kv: -kv[1])[:6]
     return {
-        "files": len(paths), "subagent_files": sum(1 for p in paths if "subagents" in p.parts),
-        "bytes": total, "sampled_bytes": read, "lines": len(sizes),
-        "line_p50": q(0.5), "line_p90": q(0.9), "line_p99": q(0.99), "line_max": sizes[-1] if sizes else 0,
+        "files": len(paths),
+        "subagent_files": sum(1 for p in paths if "subagents" in p.parts),
+        "bytes": total,
+        "sampled_bytes": read,
+        "lines": len(sizes),
+        "line_p50": q(0.5),
+        "line_p90": q(0.9),
+        "line_p99": q(0.99),
+        "line_max": sizes[-1] if sizes else 0,
         "share_lines_over_64k": round(big / read, 3) if read else 0.0,
         "share_image_lines": round(images / read, 3) if read else 0.0,
         "top_kinds": [[k, round(v / read, 3)] for k, v in top] if read else [],

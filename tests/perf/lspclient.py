@@ -19,8 +19,11 @@ class LspClient:
     def __init__(self, env: dict[str, str] | None = None, cwd: str | None = None):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sessionlens", "lsp"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env={**os.environ, **(env or {})}, cwd=cwd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            cwd=cwd,
         )
         self._id = 0
         self._lock = threading.Lock()
@@ -98,15 +101,23 @@ class LspClient:
             self.notifications.get_nowait()
 
     def initialize(self, init_options: dict[str, Any], root: Path) -> None:
-        self.request("initialize", {
-            "processId": os.getpid(), "rootUri": root.as_uri(),
-            "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
-            "capabilities": {"textDocument": {"documentSymbol": {"hierarchicalDocumentSymbolSupport": True},
-                                              "hover": {"contentFormat": ["markdown", "plaintext"]},
-                                              "publishDiagnostics": {"relatedInformation": True}},
-                             "workspace": {"workspaceFolders": True, "symbol": {}}},
-            "initializationOptions": init_options,
-        })
+        self.request(
+            "initialize",
+            {
+                "processId": os.getpid(),
+                "rootUri": root.as_uri(),
+                "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
+                "capabilities": {
+                    "textDocument": {
+                        "documentSymbol": {"hierarchicalDocumentSymbolSupport": True},
+                        "hover": {"contentFormat": ["markdown", "plaintext"]},
+                        "publishDiagnostics": {"relatedInformation": True},
+                    },
+                    "workspace": {"workspaceFolders": True, "symbol": {}},
+                },
+                "initializationOptions": init_options,
+            },
+        )
         self.notify("initialized", {})
 
     def close(self) -> None:

@@ -136,8 +136,7 @@ def machine() -> dict[str, Any]:
                 ram_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
     except OSError:
         pass
-    return {"nproc": os.cpu_count(), "ram_gb": ram_gb, "cpu": cpu, "python": platform.python_version(),
-            "os": platform.platform()}
+    return {"nproc": os.cpu_count(), "ram_gb": ram_gb, "cpu": cpu, "python": platform.python_version(), "os": platform.platform()}
 
 
 def ensure_ripgrep() -> str | None:
@@ -162,8 +161,12 @@ def ensure_ccusage() -> list[str] | None:
         say(f"ccusage {CCUSAGE_VERSION} is missing: npm install --prefix {prefix} ccusage@{CCUSAGE_VERSION} ...")
         prefix.mkdir(parents=True, exist_ok=True)
         try:
-            subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(prefix), f"ccusage@{CCUSAGE_VERSION}"],
-                           check=False, capture_output=True, timeout=900)
+            subprocess.run(
+                ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(prefix), f"ccusage@{CCUSAGE_VERSION}"],
+                check=False,
+                capture_output=True,
+                timeout=900,
+            )
         except (OSError, subprocess.TimeoutExpired) as e:
             say(f"  could not install ccusage: {e}")
     if script.exists():
@@ -174,8 +177,9 @@ def ensure_ccusage() -> list[str] | None:
 
 def run_worker(home: Path, paths: list[str]) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "server"), str(REPO)])}
-    p = subprocess.run([sys.executable, "-m", "tests.perf.worker", str(home), *paths], capture_output=True, text=True,
-                       env=env, cwd=str(REPO))
+    p = subprocess.run(
+        [sys.executable, "-m", "tests.perf.worker", str(home), *paths], capture_output=True, text=True, env=env, cwd=str(REPO)
+    )
     if p.returncode != 0:
         raise RuntimeError(f"indexing worker failed:\n{p.stderr[-4000:]}")
     return json.loads(p.stdout.strip().splitlines()[-1])
@@ -191,8 +195,10 @@ def bench_index(corpus: dict, home: Path, runs: int = 3, warm_rescan: bool = Tru
         shutil.rmtree(home, ignore_errors=True)
         say(f"cold index of {corpus['bytes'] / 1e6:,.0f} MB in {corpus['files']:,} files (run {i + 1} of {runs}, load {load()}) ...")
         cold = run_worker(home, roots)
-        say(f"  {cold['seconds']:.1f} s ({corpus['bytes'] / 1e6 / cold['seconds']:.1f} MB/s), {cold.get('cpu_seconds', 0):.1f} s of CPU, "
-            f"{cold['stats']['events']:,} events, peak RSS {cold['peak_rss_mb']:.0f} MB, load {cold.get('load_before')} -> {cold.get('load_after')}")
+        say(
+            f"  {cold['seconds']:.1f} s ({corpus['bytes'] / 1e6 / cold['seconds']:.1f} MB/s), {cold.get('cpu_seconds', 0):.1f} s of CPU, "
+            f"{cold['stats']['events']:,} events, peak RSS {cold['peak_rss_mb']:.0f} MB, load {cold.get('load_before')} -> {cold.get('load_after')}"
+        )
         colds.append(cold)
     cold = sorted(colds, key=lambda c: c["seconds"])[len(colds) // 2]
     st = cold["stats"]
@@ -239,8 +245,13 @@ def bench_decode_floor(corpus: dict) -> dict[str, Any]:
                     pass
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     mb = corpus["bytes"] / 1e6
-    return {"seconds": round(wall, 2), "cpu_seconds": round(cpu, 2), "mb_per_s": round(mb / wall, 1),
-            "mb_per_cpu_s": round(mb / cpu, 1) if cpu else None, "lines": lines}
+    return {
+        "seconds": round(wall, 2),
+        "cpu_seconds": round(cpu, 2),
+        "mb_per_s": round(mb / wall, 1),
+        "mb_per_cpu_s": round(mb / cpu, 1) if cpu else None,
+        "lines": lines,
+    }
 
 
 def build_corpora(args: argparse.Namespace, work: Path) -> dict[str, dict]:
@@ -255,8 +266,9 @@ def build_corpora(args: argparse.Namespace, work: Path) -> dict[str, dict]:
                 continue
         else:
             shape = "generated" if name == "generated" else "real"
-            facts = main_corpus(work / f"corpus-{name}-{args.index_size}-s{args.seed}", total_bytes=size, big_bytes=None,
-                                seed=args.seed, shape=shape)
+            facts = main_corpus(
+                work / f"corpus-{name}-{args.index_size}-s{args.seed}", total_bytes=size, big_bytes=None, seed=args.seed, shape=shape
+            )
         out[name] = facts
     return out
 
@@ -300,9 +312,13 @@ def bench_rollout(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     say(f"cold index of the {facts['big_file_bytes'] / 1e6:,.0f} MB rollout (load {load()}) ...")
     cold = run_worker(home, [str(Path(facts["root"]) / "codex")])
     out: dict[str, Any] = {
-        "bytes": facts["big_file_bytes"], "lines": facts["big_file_lines"], "index_seconds": round(cold["seconds"], 2),
-        "mb_per_s": round(facts["big_file_bytes"] / 1e6 / cold["seconds"], 1), "cpu_seconds": round(cold.get("cpu_seconds", 0), 1),
-        "peak_rss_mb": round(cold["peak_rss_mb"], 1), "events": cold["stats"]["events"],
+        "bytes": facts["big_file_bytes"],
+        "lines": facts["big_file_lines"],
+        "index_seconds": round(cold["seconds"], 2),
+        "mb_per_s": round(facts["big_file_bytes"] / 1e6 / cold["seconds"], 1),
+        "cpu_seconds": round(cold.get("cpu_seconds", 0), 1),
+        "peak_rss_mb": round(cold["peak_rss_mb"], 1),
+        "events": cold["stats"]["events"],
         "load": [cold.get("load_before"), cold.get("load_after")],
     }
     say(f"  {out['index_seconds']} s, peak RSS {out['peak_rss_mb']} MB")
@@ -327,8 +343,10 @@ def bench_rollout(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         out["open_to_outline_ms"] = ms(time.perf_counter() - text_open - sum(ds[1:]))
     finally:
         client.close()
-    say(f"  documentSymbol first call {out['document_symbol_first_ms']} ms, then {out['document_symbol_p50_ms']} ms "
-        f"({out['document_symbol_symbols']:,} symbols, load {load()})")
+    say(
+        f"  documentSymbol first call {out['document_symbol_first_ms']} ms, then {out['document_symbol_p50_ms']} ms "
+        f"({out['document_symbol_symbols']:,} symbols, load {load()})"
+    )
     out["store_mb"] = round(_du(home) / 1e6, 1)
     if not args.keep:
         shutil.rmtree(home, ignore_errors=True)
@@ -387,8 +405,14 @@ def bench_search(app, corpus: dict, rg: str | None, reps: int, rg_reps: int) -> 
             row["rg_ms"] = ms(statistics.median(rts))
             row["rg_matching_lines"] = sum(int(x.rsplit(":", 1)[1]) for x in p.stdout.splitlines() if ":" in x)
         per_query.append(row)
-    out: dict[str, Any] = {"queries": per_query, "samples": len(lat), "p50_ms": ms(pct(lat, 50)), "p95_ms": ms(pct(lat, 95)),
-                           "p99_ms": ms(pct(lat, 99)), "max_ms": ms(max(lat))}
+    out: dict[str, Any] = {
+        "queries": per_query,
+        "samples": len(lat),
+        "p50_ms": ms(pct(lat, 50)),
+        "p95_ms": ms(pct(lat, 95)),
+        "p99_ms": ms(pct(lat, 99)),
+        "max_ms": ms(max(lat)),
+    }
     if rg:
         rg_all = [r["rg_ms"] for r in per_query]
         out["rg_p50_ms"] = round(statistics.median(rg_all), 1)
@@ -409,9 +433,14 @@ def bench_cost(app, corpus: dict, ccusage: list[str] | None, reps: int = 10) -> 
         app.cost_report("model")
         ts_model.append(time.perf_counter() - t0)
     ours_claude = app.cost_report("day", agent="claude")["totals"]
-    out: dict[str, Any] = {"day_p50_ms": ms(statistics.median(ts)), "day_max_ms": ms(max(ts)),
-                           "model_p50_ms": ms(statistics.median(ts_model)), "rows": len(rep["rows"]),
-                           "totals_all": rep["totals"], "ours_claude": ours_claude}
+    out: dict[str, Any] = {
+        "day_p50_ms": ms(statistics.median(ts)),
+        "day_max_ms": ms(max(ts)),
+        "model_p50_ms": ms(statistics.median(ts_model)),
+        "rows": len(rep["rows"]),
+        "totals_all": rep["totals"],
+        "ours_claude": ours_claude,
+    }
     if ccusage:
         env = {**os.environ, "CLAUDE_CONFIG_DIR": str(Path(corpus["root"]) / "claude"), "TZ": os.environ.get("TZ", "UTC")}
         t0 = time.perf_counter()
@@ -420,8 +449,10 @@ def bench_cost(app, corpus: dict, ccusage: list[str] | None, reps: int = 10) -> 
         try:
             tot = json.loads(p.stdout)["totals"]
             out["ccusage_claude"] = {
-                "input": tot.get("inputTokens"), "output": tot.get("outputTokens"),
-                "cache_write": tot.get("cacheCreationTokens"), "cache_read": tot.get("cacheReadTokens"),
+                "input": tot.get("inputTokens"),
+                "output": tot.get("outputTokens"),
+                "cache_write": tot.get("cacheCreationTokens"),
+                "cache_read": tot.get("cacheReadTokens"),
                 "cost_usd": round(tot.get("totalCost") or 0.0, 6),
             }
             out["diff_claude"] = {k: (ours_claude.get(k) or 0) - (v or 0) for k, v in out["ccusage_claude"].items()}
@@ -463,19 +494,34 @@ def bench_otlp(app) -> dict[str, Any]:
         st = ex.run(sel, resume=False)
     finally:
         srv.shutdown()
-    return {"sessions": len(sel), "spans": st.spans, "bytes": st.bytes, "seconds": round(st.seconds, 3),
-            "spans_per_s": round(st.spans / st.seconds) if st.seconds else None,
-            "encode_only_seconds": round(encode_s, 3), "encode_only_spans_per_s": round(n / encode_s) if encode_s else None}
+    return {
+        "sessions": len(sel),
+        "spans": st.spans,
+        "bytes": st.bytes,
+        "seconds": round(st.seconds, 3),
+        "spans_per_s": round(st.spans / st.seconds) if st.seconds else None,
+        "encode_only_seconds": round(encode_s, 3),
+        "encode_only_spans_per_s": round(n / encode_s) if encode_s else None,
+    }
 
 
 def _append_line(path: str, token: str, agent: str) -> None:
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     if agent == "codex":
-        obj = {"timestamp": now, "type": "response_item",
-               "payload": {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": f"benchmark marker {token}"}]}}
+        obj = {
+            "timestamp": now,
+            "type": "response_item",
+            "payload": {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": f"benchmark marker {token}"}]},
+        }
     else:
-        obj = {"type": "user", "timestamp": now, "message": {"role": "user", "content": f"benchmark marker {token}"},
-               "uuid": token, "sessionId": "perf", "cwd": "/home/dev/projects/perf"}
+        obj = {
+            "type": "user",
+            "timestamp": now,
+            "message": {"role": "user", "content": f"benchmark marker {token}"},
+            "uuid": token,
+            "sessionId": "perf",
+            "cwd": "/home/dev/projects/perf",
+        }
     with open(path, "ab") as f:
         f.write(json.dumps(obj).encode() + b"\n")
 
@@ -502,8 +548,9 @@ def bench_lsp(corpus: dict, home: Path, rounds: int) -> dict[str, Any]:
         lines = corpus["big_file_lines"]
         hv = []
         for i in range(1, 41):
-            dt, _ = client.request("textDocument/hover", {"textDocument": {"uri": uri},
-                                                          "position": {"line": (i * 7919 * 13) % max(lines, 1), "character": 0}})
+            dt, _ = client.request(
+                "textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": (i * 7919 * 13) % max(lines, 1), "character": 0}}
+            )
             hv.append(dt)
         out["hover_p50_ms"] = ms(statistics.median(hv))
         out["hover_p95_ms"] = ms(pct(hv, 95))
@@ -525,13 +572,14 @@ def bench_lsp(corpus: dict, home: Path, rounds: int) -> dict[str, Any]:
             client.drain()
             t0 = time.perf_counter()
             client.notify("textDocument/didOpen", {"textDocument": {"uri": u, "languageId": "jsonl", "version": 1, "text": text}})
-            t1, _ = client.wait_notification(lambda m, u=u: m.get("method") == "textDocument/publishDiagnostics"
-                                             and m["params"]["uri"] == u, timeout=120)
+            t1, _ = client.wait_notification(
+                lambda m, u=u: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == u, timeout=120
+            )
             dg.append(t1 - t0)
         out["first_diagnostics_ms"] = [ms(x) for x in dg]
         out["first_diagnostics_p50_ms"] = ms(statistics.median(dg))
         # append → searchable: append a line, tell the server (as an editor's file watcher does), poll search
-        target = next((p for p in files[len(files) // 2:] if "/codex/" in p), files[-1])
+        target = next((p for p in files[len(files) // 2 :] if "/codex/" in p), files[-1])
         agent = "codex" if "/codex/" in target else "claude"
         ap = []
         for i in range(rounds):
@@ -601,7 +649,11 @@ def all_targets() -> list[tuple]:
 def _index_baseline(results: dict, path: tuple) -> str:
     ix = _get(results, path[:-1]) or {}
     fl = ix.get("decode_floor") or {}
-    parts = [f"{ix['cpu_seconds']} s of CPU ({ix['mb_per_cpu_s']} MB per CPU-second, {ix['cores_busy']} cores busy)"] if ix.get("cpu_seconds") else []
+    parts = (
+        [f"{ix['cpu_seconds']} s of CPU ({ix['mb_per_cpu_s']} MB per CPU-second, {ix['cores_busy']} cores busy)"]
+        if ix.get("cpu_seconds")
+        else []
+    )
     if fl:
         parts.append(f"read + JSON-decode alone: {fl['mb_per_s']} MB/s on one core")
     if path[0] == "corpora" and path[1] != "generated" and _get(results, ("corpora", "generated", "cold_mb_per_s")):
@@ -646,63 +698,100 @@ def markdown(results: dict) -> str:
     m = results["machine"]
     c = results.get("corpus")
     lines = [
-        "# sessionlens performance", "",
-        f"Measured {results['date']} on {m['nproc']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}, {m['os']}.", "",
-        f"Reproduce: `{results['command']}` (`make perf`; the scale report: `make perf-scale`)", "",
+        "# sessionlens performance",
+        "",
+        f"Measured {results['date']} on {m['nproc']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}, {m['os']}.",
+        "",
+        f"Reproduce: `{results['command']}` (`make perf`; the scale report: `make perf-scale`)",
+        "",
     ]
     if c:
-        lines += [f"Main corpus (search, LSP, cost): {c['bytes'] / 1e6:,.0f} MB in {c['files']:,} files ({c['codex_sessions']} Codex, "
-                  f"{c['claude_sessions']} Claude sessions, seeded generator), largest file {c['big_file_bytes'] / 1e6:,.0f} MB "
-                  f"({c['big_file_lines']:,} lines).", ""]
+        lines += [
+            f"Main corpus (search, LSP, cost): {c['bytes'] / 1e6:,.0f} MB in {c['files']:,} files ({c['codex_sessions']} Codex, "
+            f"{c['claude_sessions']} Claude sessions, seeded generator), largest file {c['big_file_bytes'] / 1e6:,.0f} MB "
+            f"({c['big_file_lines']:,} lines).",
+            "",
+        ]
     lines += ["| measure | result | target | | baseline (same run) |", "|---|---|---|---|---|"]
     lines += [f"| {a} | {b} | {t} | {ok} | {base} |" for a, b, t, ok, base in targets_table(results)]
-    lines += ["", f"Load average (1 min) while measuring: {results.get('load_start')} at the start, "
-              f"{results.get('load_end') or '– (the run stopped before its end)'} at the end "
-              "(the machine's other work slows every wall-clock figure; CPU seconds change least)."]
+    lines += [
+        "",
+        f"Load average (1 min) while measuring: {results.get('load_start')} at the start, "
+        f"{results.get('load_end') or '– (the run stopped before its end)'} at the end "
+        "(the machine's other work slows every wall-clock figure; CPU seconds change least).",
+    ]
     lines += corpora_markdown(results)
     idx = results.get("index") or {}
     if idx:
-        lines += ["", f"Cold indexing: {idx['cold_seconds']} s, {idx['cold_events_per_s']:,} events/s ({idx['events']:,} events, "
-                  f"{idx['search_docs']:,} search documents); warm re-scan of the same corpus with nothing changed: "
-                  f"{idx['warm_rescan_seconds']} s."]
+        lines += [
+            "",
+            f"Cold indexing: {idx['cold_seconds']} s, {idx['cold_events_per_s']:,} events/s ({idx['events']:,} events, "
+            f"{idx['search_docs']:,} search documents); warm re-scan of the same corpus with nothing changed: "
+            f"{idx['warm_rescan_seconds']} s.",
+        ]
     s = results.get("search") or {}
     if s:
-        lines += ["", f"Search over {s['samples']} timed queries: p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, p99 {s['p99_ms']} ms"
-                  + (f"; ripgrep over the raw files, same queries: median {s['rg_p50_ms']} ms ({s['speedup_vs_rg_p50']}× slower)." if "rg_p50_ms" in s else "."),
-                  "", "| query | filters | hits | sessionlens p50 | ripgrep |", "|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"Search over {s['samples']} timed queries: p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, p99 {s['p99_ms']} ms"
+            + (
+                f"; ripgrep over the raw files, same queries: median {s['rg_p50_ms']} ms ({s['speedup_vs_rg_p50']}× slower)."
+                if "rg_p50_ms" in s
+                else "."
+            ),
+            "",
+            "| query | filters | hits | sessionlens p50 | ripgrep |",
+            "|---|---|---|---|---|",
+        ]
         for q in s["queries"]:
-            lines.append(f"| `{q['query']}` | {', '.join(f'{k}={v}' for k, v in q['filters'].items()) or '–'} | {q['total']:,} | "
-                         f"{q['p50_ms']} ms | {q.get('rg_ms', '–')} ms |")
+            lines.append(
+                f"| `{q['query']}` | {', '.join(f'{k}={v}' for k, v in q['filters'].items()) or '–'} | {q['total']:,} | "
+                f"{q['p50_ms']} ms | {q.get('rg_ms', '–')} ms |"
+            )
     lsp = results.get("lsp") or {}
     if lsp:
-        lines += ["", f"LSP over stdio: documentSymbol on the big file {lsp['document_symbol_p50_ms']} ms "
-                  f"(first call {lsp['document_symbol_first_ms']} ms, {lsp['document_symbol_symbols']:,} symbols), hover p50 "
-                  f"{lsp['hover_p50_ms']} ms / p95 {lsp['hover_p95_ms']} ms, workspace/symbol p50 {lsp['workspace_symbol_p50_ms']} ms, "
-                  f"first diagnostics after didOpen p50 {lsp['first_diagnostics_p50_ms']} ms, append → searchable "
-                  f"p50 {lsp['append_to_searchable_p50_ms']} ms / max {lsp['append_to_searchable_max_ms']} ms."]
+        lines += [
+            "",
+            f"LSP over stdio: documentSymbol on the big file {lsp['document_symbol_p50_ms']} ms "
+            f"(first call {lsp['document_symbol_first_ms']} ms, {lsp['document_symbol_symbols']:,} symbols), hover p50 "
+            f"{lsp['hover_p50_ms']} ms / p95 {lsp['hover_p95_ms']} ms, workspace/symbol p50 {lsp['workspace_symbol_p50_ms']} ms, "
+            f"first diagnostics after didOpen p50 {lsp['first_diagnostics_p50_ms']} ms, append → searchable "
+            f"p50 {lsp['append_to_searchable_p50_ms']} ms / max {lsp['append_to_searchable_max_ms']} ms.",
+        ]
     cost = results.get("cost") or {}
     if cost:
         lines += ["", f"Cost report by day: {cost['day_p50_ms']} ms ({cost['rows']} rows); by model: {cost['model_p50_ms']} ms."]
         if "ccusage_claude" in cost:
             ours, theirs = cost["ours_claude"], cost["ccusage_claude"]
-            lines += [f"ccusage {CCUSAGE_VERSION} (`daily --json --offline`) on the same Claude logs: {cost['ccusage_seconds']} s.", "",
-                      "| Claude totals | sessionlens | ccusage |", "|---|---|---|"]
+            lines += [
+                f"ccusage {CCUSAGE_VERSION} (`daily --json --offline`) on the same Claude logs: {cost['ccusage_seconds']} s.",
+                "",
+                "| Claude totals | sessionlens | ccusage |",
+                "|---|---|---|",
+            ]
             for k in ("input", "output", "cache_write", "cache_read", "cost_usd"):
                 lines.append(f"| {k} | {ours.get(k):,} | {theirs.get(k):,} |")
-            lines += ["", "Differences come from deduplication: sessionlens keeps one usage row per billed request "
-                      "(message id + request id, the copy with the largest output) across all files, sub-agent files included; "
-                      "ccusage keeps the first copy it meets of each message id + request id pair."]
+            lines += [
+                "",
+                "Differences come from deduplication: sessionlens keeps one usage row per billed request "
+                "(message id + request id, the copy with the largest output) across all files, sub-agent files included; "
+                "ccusage keeps the first copy it meets of each message id + request id pair.",
+            ]
     rs = results.get("rescan") or {}
     if rs:
         lines += ["", f"No-change re-scan of {rs['files']:,} files: {rs['rescan_seconds']} s (median of {len(rs['rescan_runs'])})."]
     ro = results.get("rollout") or {}
     if ro:
-        lines += ["", f"## One {ro['bytes'] / 1e9:.1f} GB rollout", "",
-                  f"{ro['lines']:,} lines, {ro['events']:,} events: cold indexing {ro['index_seconds']} s ({ro['mb_per_s']} MB/s, "
-                  f"{ro['cpu_seconds']} s of CPU), peak RSS {ro['peak_rss_mb']} MB (load {ro['load'][0]} → {ro['load'][1]}); store "
-                  f"{ro['store_mb']:,} MB. Opened in the editor (the language server on that store, over stdio): outline "
-                  f"(documentSymbol) {ro['document_symbol_first_ms']} ms on the first call, {ro['document_symbol_p50_ms']} ms after, "
-                  f"{ro['document_symbol_symbols']:,} symbols; the server was ready (indexed, idle) {ro['server_ready_ms']} ms after start."]
+        lines += [
+            "",
+            f"## One {ro['bytes'] / 1e9:.1f} GB rollout",
+            "",
+            f"{ro['lines']:,} lines, {ro['events']:,} events: cold indexing {ro['index_seconds']} s ({ro['mb_per_s']} MB/s, "
+            f"{ro['cpu_seconds']} s of CPU), peak RSS {ro['peak_rss_mb']} MB (load {ro['load'][0]} → {ro['load'][1]}); store "
+            f"{ro['store_mb']:,} MB. Opened in the editor (the language server on that store, over stdio): outline "
+            f"(documentSymbol) {ro['document_symbol_first_ms']} ms on the first call, {ro['document_symbol_p50_ms']} ms after, "
+            f"{ro['document_symbol_symbols']:,} symbols; the server was ready (indexed, idle) {ro['server_ready_ms']} ms after start.",
+        ]
     for mod in bench_modules():
         name = module_name(mod)
         if name in results and hasattr(mod, "markdown"):
@@ -727,12 +816,14 @@ def notes(results: dict) -> list[str]:
             "CPU seconds are that process's and its worker's, start-up included. "
             + (f"Cores busy (CPU seconds / wall seconds) were {', '.join(map(str, busy))}: " if busy else "")
             + "below 2 on an idle machine means a stage runs on one core; on a loaded one it mostly means the other work "
-            "took the CPU, which is why MB per CPU-second is shown as well.")
+            "took the CPU, which is why MB per CPU-second is shown as well."
+        )
         out.append(
             "- Where a cold pass's CPU goes (cProfile with a CPU clock, one process, 33 MB of the real logs copied, "
             "2026-12-02): parsing 54 % (JSON decoding itself is small: see the read + decode baseline), the coach 27 % "
             "(of which the secret scan 12 %), turning events into rows 6 %, SQLite writes 5 %, Tantivy 7 %. No stage "
-            "dominates: reaching 50 MB/s on two cores asks for about half the CPU per byte everywhere.")
+            "dominates: reaching 50 MB/s on two cores asks for about half the CPU per byte everywhere."
+        )
     if idx:
         out.append(
             "- Indexing: a pass with at least 48 MB to parse is cut into jobs (a file, or an 8 MB chunk of a bigger one). "
@@ -743,12 +834,14 @@ def notes(results: dict) -> list[str]:
             "written, knowing already which lines hold secrets. Tantivy then indexes with two threads and a 256 MB heap "
             "(the worker has exited). Peak RSS is the sum over both processes, sampled every 100 ms "
             f"(each process's own peak: main {idx.get('peak_rss_main_mb', '–')} MB, worker {idx.get('peak_rss_worker_mb', '–')} MB, "
-            "not at the same moment).")
+            "not at the same moment)."
+        )
         runs = idx.get("cold_runs_seconds") or []
         if len(runs) > 1:
             out.append(
                 f"- Cold indexing is the median of {len(runs)} cold runs ({', '.join(f'{r:.1f}' for r in runs)} s): "
-                "on this shared 2-core machine the same run varies by about 10 %.")
+                "on this shared 2-core machine the same run varies by about 10 %."
+            )
     ro = results.get("rollout") or {}
     if ro and ro.get("peak_rss_mb", 0) > 500:
         out.append(
@@ -756,16 +849,18 @@ def notes(results: dict) -> list[str]:
             "8 MB chunks stays bounded (the indexer held about 450 MB once its worker had exited, 2026-12-02), the step "
             "after it does not - most likely the coach's read-back of the whole file (`Indexer._rule_events` holds every "
             "event the rules read at once) and the outline, which the first documentSymbol builds from every event "
-            f"(first call {ro['document_symbol_first_ms']:,} ms). Both want streaming / SQL-side selection for huge files.")
+            f"(first call {ro['document_symbol_first_ms']:,} ms). Both want streaming / SQL-side selection for huge files."
+        )
     lsp = results.get("lsp") or {}
     if lsp:
         out.append(
             "- documentSymbol: the outline of a huge session is bounded: beyond 300 turns, consecutive turns fold "
             "into blocks; a turn or block keeps its 100 most notable events (errors, failing calls, patches, then "
-            "calls, then messages) within about 3,000 symbols in all, plus a \"… K more events\" entry covering "
+            'calls, then messages) within about 3,000 symbols in all, plus a "… K more events" entry covering '
             "the rest (its events nested by line ranges; past 10,000 nodes the line ranges are leaves, so a rollout of "
             "any size sends a few thousand symbols). It is built once per file version (first call) and cached; hover "
-            "reads one line's findings.")
+            "reads one line's findings."
+        )
     return out
 
 
@@ -775,23 +870,36 @@ def corpora_markdown(results: dict) -> list[str]:
     if not shapes and not idx:
         return []
     names = list(dict.fromkeys([*shapes, *idx]))
-    out = ["", "## Three corpora side by side", "",
-           "The generator's classic output, the real-shaped generator (`--shape real`: images, large tool outputs, long single "
-           "lines, hooks, sub-agent files), and the real Claude Code + Codex logs of the corpus copied under fresh ids; "
-           "the real corpus itself on the first lines. Cold indexing is the median of the cold runs; its baseline is reading "
-           "and JSON-decoding every line of the same corpus on one core.", "",
-           "| corpus | MB | files (sub-agent) | events/MB | line p50 / p90 / p99 / max (bytes) | bytes in lines > 64 KB | in image lines "
-           "| cold indexing | CPU | peak RSS | read + decode baseline |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    out = [
+        "",
+        "## Three corpora side by side",
+        "",
+        "The generator's classic output, the real-shaped generator (`--shape real`: images, large tool outputs, long single "
+        "lines, hooks, sub-agent files), and the real Claude Code + Codex logs of the corpus copied under fresh ids; "
+        "the real corpus itself on the first lines. Cold indexing is the median of the cold runs; its baseline is reading "
+        "and JSON-decoding every line of the same corpus on one core.",
+        "",
+        "| corpus | MB | files (sub-agent) | events/MB | line p50 / p90 / p99 / max (bytes) | bytes in lines > 64 KB | in image lines "
+        "| cold indexing | CPU | peak RSS | read + decode baseline |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for n in names:
         sh, ix = shapes.get(n) or {}, idx.get(n) or {}
         fl = ix.get("decode_floor") or {}
         mb = ix.get("mb") or round(sh.get("bytes", 0) / 1e6, 1)
-        cells = [n, f"{mb:,}", f"{sh.get('files', '–')} ({sh.get('subagent_files', '–')})", f"{ix['events_per_mb']:,}" if ix else "–",
-                 f"{sh['line_p50']:,} / {sh['line_p90']:,} / {sh['line_p99']:,} / {sh['line_max']:,}" if sh else "–",
-                 f"{sh['share_lines_over_64k']:.1%}" if sh else "–", f"{sh['share_image_lines']:.1%}" if sh else "–",
-                 f"{ix['cold_mb_per_s']} MB/s ({ix['cold_seconds']} s, load {ix['load'][0]})" if ix else "–",
-                 f"{ix['cpu_seconds']} s ({ix['mb_per_cpu_s']} MB/CPU-s, {ix['cores_busy']} cores)" if ix else "–",
-                 f"{ix['peak_rss_mb']} MB" if ix else "–", f"{fl['mb_per_s']} MB/s" if fl else "–"]
+        cells = [
+            n,
+            f"{mb:,}",
+            f"{sh.get('files', '–')} ({sh.get('subagent_files', '–')})",
+            f"{ix['events_per_mb']:,}" if ix else "–",
+            f"{sh['line_p50']:,} / {sh['line_p90']:,} / {sh['line_p99']:,} / {sh['line_max']:,}" if sh else "–",
+            f"{sh['share_lines_over_64k']:.1%}" if sh else "–",
+            f"{sh['share_image_lines']:.1%}" if sh else "–",
+            f"{ix['cold_mb_per_s']} MB/s ({ix['cold_seconds']} s, load {ix['load'][0]})" if ix else "–",
+            f"{ix['cpu_seconds']} s ({ix['mb_per_cpu_s']} MB/CPU-s, {ix['cores_busy']} cores)" if ix else "–",
+            f"{ix['peak_rss_mb']} MB" if ix else "–",
+            f"{fl['mb_per_s']} MB/s" if fl else "–",
+        ]
         out.append("| " + " | ".join(str(c) for c in cells) + " |")
     kinds = [(n, shapes[n]["top_kinds"]) for n in names if shapes.get(n, {}).get("top_kinds")]
     if kinds:
@@ -810,19 +918,27 @@ def load_scale() -> dict | None:
 def scale_markdown(sc: dict | None) -> list[str]:
     if not sc:
         return []
-    out = ["", f"## Scale: {sc['bytes'] / 1e9:.1f} GB of logs (reported, not asserted)", "",
-           f"Measured {sc['date']} with `{sc['command']}` (load {sc['load'][0]} → {sc['load'][-1]}); corpus: {sc['files']:,} files, "
-           f"{sc['shape']} ({sc['sessions']:,} sessions, deleted afterwards).", "",
-           "| measure | result |", "|---|---|",
-           f"| cold indexing | {sc['index_seconds']:,} s ({sc['mb_per_s']} MB/s, {sc['cpu_seconds']:,} s of CPU), {sc['events']:,} events |",
-           f"| peak RSS | {sc['peak_rss_mb']} MB |",
-           f"| store on disk vs raw logs | {sc['store_mb']:,} MB vs {sc['bytes'] / 1e6:,.0f} MB ({sc['store_ratio']:.0%}; SQLite "
-           f"{sc['sqlite_mb']:,} MB, Tantivy {sc['search_mb']:,} MB) |",
-           f"| search p50 / p99 ({sc['search']['samples']} queries) | {sc['search']['p50_ms']} ms / {sc['search']['p99_ms']} ms |"]
+    out = [
+        "",
+        f"## Scale: {sc['bytes'] / 1e9:.1f} GB of logs (reported, not asserted)",
+        "",
+        f"Measured {sc['date']} with `{sc['command']}` (load {sc['load'][0]} → {sc['load'][-1]}); corpus: {sc['files']:,} files, "
+        f"{sc['shape']} ({sc['sessions']:,} sessions, deleted afterwards).",
+        "",
+        "| measure | result |",
+        "|---|---|",
+        f"| cold indexing | {sc['index_seconds']:,} s ({sc['mb_per_s']} MB/s, {sc['cpu_seconds']:,} s of CPU), {sc['events']:,} events |",
+        f"| peak RSS | {sc['peak_rss_mb']} MB |",
+        f"| store on disk vs raw logs | {sc['store_mb']:,} MB vs {sc['bytes'] / 1e6:,.0f} MB ({sc['store_ratio']:.0%}; SQLite "
+        f"{sc['sqlite_mb']:,} MB, Tantivy {sc['search_mb']:,} MB) |",
+        f"| search p50 / p99 ({sc['search']['samples']} queries) | {sc['search']['p50_ms']} ms / {sc['search']['p99_ms']} ms |",
+    ]
     if sc["search"].get("rg_p50_ms"):
         out.append(f"| ripgrep over the raw files, same queries (median) | {sc['search']['rg_p50_ms']:,} ms |")
-    out.append(f"| cost report by day / by model | {sc['cost']['day_p50_ms']} ms / {sc['cost']['model_p50_ms']} ms ({sc['cost']['rows']} rows, "
-               f"${sc['cost']['totals_all'].get('cost_usd', 0):,.0f} in all) |")
+    out.append(
+        f"| cost report by day / by model | {sc['cost']['day_p50_ms']} ms / {sc['cost']['model_p50_ms']} ms ({sc['cost']['rows']} rows, "
+        f"${sc['cost']['totals_all'].get('cost_usd', 0):,.0f} in all) |"
+    )
     return out
 
 
@@ -830,20 +946,32 @@ def readme_table(results: dict) -> str:
     """The README's performance table: every target row, then the scale figures when there are."""
     m = results["machine"]
     c = results.get("corpus") or {}
-    sizes = ", ".join(x for x in (
-        f"three corpora of {next(iter((results.get('corpora') or {}).values()))['mb']:,.0f} MB" if results.get("corpora") else "",
-        f"main corpus {c['bytes'] / 1e6:,.0f} MB (largest file {c['big_file_bytes'] / 1e6:,.0f} MB)" if c else "") if x)
-    rows = [f"Measured {results['date']} (`{results['command']}`{'; ' + sizes if sizes else ''}) on {m['nproc']} cores ({m['cpu']}), Python {m['python']}, load average "
-            f"{results.get('load_start')} → {results.get('load_end') or '–'}; full figures and baselines in "
-            "[tests/perf/RESULTS.md](tests/perf/RESULTS.md).", "", "| measure | result | target | | baseline (same run) |",
-            "|---|---|---|---|---|"]
+    sizes = ", ".join(
+        x
+        for x in (
+            f"three corpora of {next(iter((results.get('corpora') or {}).values()))['mb']:,.0f} MB" if results.get("corpora") else "",
+            f"main corpus {c['bytes'] / 1e6:,.0f} MB (largest file {c['big_file_bytes'] / 1e6:,.0f} MB)" if c else "",
+        )
+        if x
+    )
+    rows = [
+        f"Measured {results['date']} (`{results['command']}`{'; ' + sizes if sizes else ''}) on {m['nproc']} cores ({m['cpu']}), Python {m['python']}, load average "
+        f"{results.get('load_start')} → {results.get('load_end') or '–'}; full figures and baselines in "
+        "[tests/perf/RESULTS.md](tests/perf/RESULTS.md).",
+        "",
+        "| measure | result | target | | baseline (same run) |",
+        "|---|---|---|---|---|",
+    ]
     rows += [f"| {a} | {b} | {t} | {ok} | {base} |" for a, b, t, ok, base in targets_table(results) if b != "not run"]
     sc = load_scale()
     if sc:
-        rows += ["", f"A heavy user's year ({sc['bytes'] / 1e9:.0f} GB of logs, `make perf-scale`, {sc['date']}, load {sc['load'][0]}): "
-                 f"indexed in {sc['index_seconds'] / 60:.1f} min ({sc['mb_per_s']} MB/s) with {sc['peak_rss_mb']:.0f} MB peak RSS; the store "
-                 f"takes {sc['store_mb'] / 1e3:.1f} GB on disk ({sc['store_ratio']:.0%} of the logs); search p50 {sc['search']['p50_ms']} ms / "
-                 f"p99 {sc['search']['p99_ms']} ms; cost report by day {sc['cost']['day_p50_ms']} ms."]
+        rows += [
+            "",
+            f"A heavy user's year ({sc['bytes'] / 1e9:.0f} GB of logs, `make perf-scale`, {sc['date']}, load {sc['load'][0]}): "
+            f"indexed in {sc['index_seconds'] / 60:.1f} min ({sc['mb_per_s']} MB/s) with {sc['peak_rss_mb']:.0f} MB peak RSS; the store "
+            f"takes {sc['store_mb'] / 1e3:.1f} GB on disk ({sc['store_ratio']:.0%} of the logs); search p50 {sc['search']['p50_ms']} ms / "
+            f"p99 {sc['search']['p99_ms']} ms; cost report by day {sc['cost']['day_p50_ms']} ms.",
+        ]
     return "\n".join(rows)
 
 
@@ -900,8 +1028,10 @@ def run_scale(args: argparse.Namespace, work: Path, rg: str | None) -> dict[str,
     loads = [load()]
     say(f"scale: generating {total / 1e9:.1f} GB under {root} (load {loads[0]}) ...")
     t0 = time.perf_counter()
-    halves = [main_corpus(root / "generated", total_bytes=total // 2, big_bytes=None, seed=args.seed),
-              main_corpus(root / "real-shaped", total_bytes=total - total // 2, big_bytes=None, seed=args.seed + 1, shape="real")]
+    halves = [
+        main_corpus(root / "generated", total_bytes=total // 2, big_bytes=None, seed=args.seed),
+        main_corpus(root / "real-shaped", total_bytes=total - total // 2, big_bytes=None, seed=args.seed + 1, shape="real"),
+    ]
     say(f"  generated in {time.perf_counter() - t0:.0f} s")
     shutil.rmtree(home, ignore_errors=True)
     paths = [str(Path(h["root"]) / a) for h in halves for a in ("codex", "claude") if (Path(h["root"]) / a).is_dir()]
@@ -915,12 +1045,18 @@ def run_scale(args: argparse.Namespace, work: Path, rg: str | None) -> dict[str,
     out: dict[str, Any] = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "command": "make perf-scale" if args.scale == "10GB" else f".venv/bin/python -m tests.perf.run --scale {args.scale}",
-        "bytes": raw, "files": sum(h["files"] for h in halves), "sessions": sum(h["sessions"] for h in halves),
+        "bytes": raw,
+        "files": sum(h["files"] for h in halves),
+        "sessions": sum(h["sessions"] for h in halves),
         "shape": "half generated, half real-shaped",
-        "index_seconds": round(cold["seconds"], 1), "mb_per_s": round(raw / 1e6 / cold["seconds"], 1),
-        "cpu_seconds": round(cold.get("cpu_seconds", 0), 1), "events": cold["stats"]["events"],
+        "index_seconds": round(cold["seconds"], 1),
+        "mb_per_s": round(raw / 1e6 / cold["seconds"], 1),
+        "cpu_seconds": round(cold.get("cpu_seconds", 0), 1),
+        "events": cold["stats"]["events"],
         "peak_rss_mb": round(cold["peak_rss_mb"], 1),
-        "store_mb": round(store / 1e6, 1), "sqlite_mb": round(sqlite / 1e6, 1), "search_mb": round((store - sqlite) / 1e6, 1),
+        "store_mb": round(store / 1e6, 1),
+        "sqlite_mb": round(sqlite / 1e6, 1),
+        "search_mb": round((store - sqlite) / 1e6, 1),
         "store_ratio": round(store / raw, 3),
     }
     sys.path.insert(0, str(REPO / "server"))
@@ -974,23 +1110,34 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--small-files", type=int, default=10_000, help="files for the no-change re-scan benchmark (default 10000)")
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--cold-runs", type=int, default=3, help="cold indexing runs per corpus; the median counts (default 3)")
-    ap.add_argument("--work", type=Path, default=CACHE / "work", help="where corpora and stores live (default ~/.cache/sessionlens-perf/work)")
+    ap.add_argument(
+        "--work", type=Path, default=CACHE / "work", help="where corpora and stores live (default ~/.cache/sessionlens-perf/work)"
+    )
     ap.add_argument("--out", type=Path, default=OUT_DIR / "results.json")
     ap.add_argument("--only", default=None, help=f"comma-separated benchmarks (default {DEFAULT_ONLY} and every bench_* module)")
-    ap.add_argument("--scale", default=None, help="instead: the scale report on a corpus of this size (e.g. 10GB), written to "
-                                                     "tests/perf/scale-results.json and shown in RESULTS.md and the README")
+    ap.add_argument(
+        "--scale",
+        default=None,
+        help="instead: the scale report on a corpus of this size (e.g. 10GB), written to "
+        "tests/perf/scale-results.json and shown in RESULTS.md and the README",
+    )
     ap.add_argument("--scale-rg", action="store_true", help="with --scale: also time ripgrep over the raw files (slow)")
     ap.add_argument("--keep", action="store_true", help="keep the scale / rollout corpora and stores")
     ap.add_argument("--resume", action="store_true", help="keep the figures already in --out and run only the missing benchmarks")
-    ap.add_argument("--report-only", action="store_true", help="run nothing: write RESULTS.md and the README table again from "
-                                                              "--out (the last run's JSON) and the last scale report")
+    ap.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: write RESULTS.md and the README table again from --out (the last run's JSON) and the last scale report",
+    )
     ap.add_argument("--no-markdown", action="store_true", help="do not rewrite tests/perf/RESULTS.md nor the README table")
     args = ap.parse_args(argv)
     mods = bench_modules()
     only = {x.strip() for x in (args.only or ",".join([DEFAULT_ONLY, *map(module_name, mods)])).split(",") if x.strip()}
     work = args.work.expanduser()
     work.mkdir(parents=True, exist_ok=True)
-    command = (".venv/bin/python -m tests.perf.run " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))).strip()
+    command = (
+        ".venv/bin/python -m tests.perf.run " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    ).strip()
     if args.report_only:
         results = json.loads(args.out.read_text())
         RESULTS_MD.write_text(markdown(results))
@@ -1019,8 +1166,14 @@ def main(argv: list[str] | None = None) -> int:
         only -= done
         results["command"] = f"{results.get('command', command)}; then {command}"
     else:
-        results.update({"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
-                        "command": command, "load_start": load()})
+        results.update(
+            {
+                "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                "machine": machine(),
+                "command": command,
+                "load_start": load(),
+            }
+        )
     say(f"machine: {results['machine']}, load {results['load_start']}")
     rg = ensure_ripgrep() if "search" in only else None
     if "search" in only and not rg:
@@ -1039,14 +1192,18 @@ def main(argv: list[str] | None = None) -> int:
     if main_needed:
         tag = f"{args.size}-{args.big}-s{args.seed}".replace("/", "_")
         say(f"corpus {args.size} (big file {args.big}, seed {args.seed}) under {work} ...")
-        corpus = main_corpus(work / f"corpus-{tag}", total_bytes=parse_size(args.size), big_bytes=parse_size(args.big) or None, seed=args.seed)
+        corpus = main_corpus(
+            work / f"corpus-{tag}", total_bytes=parse_size(args.size), big_bytes=parse_size(args.big) or None, seed=args.seed
+        )
         results["corpus"] = {k: v for k, v in corpus.items() if k != "all_files"}
         home = work / f"home-{tag}"
         ctx.corpus, ctx.home = corpus, home
         if "main" in only or not (home / "sessionlens.db").exists():
             results["index"] = bench_index(corpus, home, 1 if "index" in only else args.cold_runs)
         if "rescan" in only:
-            results["rescan"] = bench_rescan_many(work / f"small-{args.small_files}", work / f"home-small-{args.small_files}", args.small_files)
+            results["rescan"] = bench_rescan_many(
+                work / f"small-{args.small_files}", work / f"home-small-{args.small_files}", args.small_files
+            )
         if only & {"search", "cost", "otlp"}:
             sys.path.insert(0, str(REPO / "server"))
             from sessionlens.services.app import App
@@ -1086,8 +1243,11 @@ def main(argv: list[str] | None = None) -> int:
         RESULTS_MD.write_text(md)
         if not update_readme(results):
             say(f"README.md has no {README_BEGIN!r} ... {README_END!r} markers: its table is not updated")
-    say(f"\nwrote {args.out}" + ("" if args.no_markdown else f", {RESULTS_MD} and the README's performance table")
-        + f" (load {results['load_start']} -> {results['load_end']})")
+    say(
+        f"\nwrote {args.out}"
+        + ("" if args.no_markdown else f", {RESULTS_MD} and the README's performance table")
+        + f" (load {results['load_start']} -> {results['load_end']})"
+    )
     return 0
 
 

@@ -23,9 +23,31 @@ def test_harness_reports_every_benchmark(tmp_path, monkeypatch):
     monkeypatch.setattr(run, "README", readme)
     monkeypatch.setattr(run, "RESULTS_MD", tmp_path / "RESULTS.md")
     monkeypatch.setattr(run, "SCALE_JSON", tmp_path / "scale.json")
-    assert run.main(["--size", "4MB", "--big", "1MB", "--index-size", "3MB", "--rollout", "6MB", "--small-files", "50",
-                     "--cold-runs", "2", "--work", str(tmp_path / "work"), "--out", str(out),
-                     "--only", "shapes,index,main,rescan,search,lsp,rollout"]) == 0
+    assert (
+        run.main(
+            [
+                "--size",
+                "4MB",
+                "--big",
+                "1MB",
+                "--index-size",
+                "3MB",
+                "--rollout",
+                "6MB",
+                "--small-files",
+                "50",
+                "--cold-runs",
+                "2",
+                "--work",
+                str(tmp_path / "work"),
+                "--out",
+                str(out),
+                "--only",
+                "shapes,index,main,rescan,search,lsp,rollout",
+            ]
+        )
+        == 0
+    )
     res = json.loads(out.read_text())
     assert res["index"]["events"] > 0 and res["index"]["cold_mb_per_s"] > 0
     assert res["index"]["warm_files_changed"] == 0
@@ -55,8 +77,9 @@ def test_real_copies_get_fresh_ids(tmp_path):
     src = corpus.corpus_path()
     if not corpus.real_sources(src):
         pytest.skip(f"no real corpus at {src}")
-    facts = corpus.real_copies_corpus(tmp_path / "real", total_bytes=2 * sum(p.stat().st_size for _, p in corpus.real_sources(src)),
-                                      corpus=src)
+    facts = corpus.real_copies_corpus(
+        tmp_path / "real", total_bytes=2 * sum(p.stat().st_size for _, p in corpus.real_sources(src)), corpus=src
+    )
     assert facts["copies"] >= 2
     files = [Path(f) for f in facts["all_files"]]
     a = [f for f in files if "/c0000-" in str(f) or "-0000/" in str(f)]

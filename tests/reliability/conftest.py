@@ -9,8 +9,17 @@ from collections import Counter
 import pytest
 
 FIGURES: Counter = Counter()
-BAD = ("crashes", "files lost", "events lost", "events duplicated", "leaks", "injections", "outside reads",
-       "outside writes", "integrity failures")
+BAD = (
+    "crashes",
+    "files lost",
+    "events lost",
+    "events duplicated",
+    "leaks",
+    "injections",
+    "outside reads",
+    "outside writes",
+    "integrity failures",
+)
 
 
 class Figures:
@@ -43,6 +52,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG0
         return
     tr = terminalreporter
     tr.section("reliability figures")
-    for name in ("inputs tried", "files indexed", "events checked", "secrets planted", "egress checks",
-                 "payloads rendered", "paths tried", "kills", *BAD):
+    for name in (
+        "inputs tried",
+        "files indexed",
+        "events checked",
+        "secrets planted",
+        "egress checks",
+        "payloads rendered",
+        "paths tried",
+        "kills",
+        *BAD,
+    ):
         tr.write_line(f"  {name:<20} {FIGURES.get(name, 0):>9,}")

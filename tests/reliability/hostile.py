@@ -18,13 +18,39 @@ import orjson
 INT64_MAX = 2**63 - 1
 
 #: Values that broke, or could break, a stage (SQLite int64, float→int, datetime, orjson depth).
-HOSTILE_NUMBERS: list[Any] = [INT64_MAX, 2**63, 2**64 - 1, -(2**63) - 1, -1, -(10**9), 1e300, -1e300, 1e19, 0.5,
-                              123456789012345678901234567890]
-HOSTILE_STAMPS = ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "0000-00-00T00:00:00Z", "2026-02-30T25:61:61Z",
-                  "", "2026-01-01T00:00:00", "1970-01-01T00:00:00Z"]
-HOSTILE_STRINGS = ["", "\u0000", "\u202e\u2066rtl", "x" * 70_000, "Exit code 99999999999999999999",
-                   "Process exited with code 99999999999999999999", "Wall time: 1e300 seconds",
-                   "<script>alert(1)</script>", "[x](command:workbench.action.terminal.new)"]
+HOSTILE_NUMBERS: list[Any] = [
+    INT64_MAX,
+    2**63,
+    2**64 - 1,
+    -(2**63) - 1,
+    -1,
+    -(10**9),
+    1e300,
+    -1e300,
+    1e19,
+    0.5,
+    123456789012345678901234567890,
+]
+HOSTILE_STAMPS = [
+    "0001-01-01T00:00:00+05:00",
+    "9999-12-31T23:59:59-05:00",
+    "0000-00-00T00:00:00Z",
+    "2026-02-30T25:61:61Z",
+    "",
+    "2026-01-01T00:00:00",
+    "1970-01-01T00:00:00Z",
+]
+HOSTILE_STRINGS = [
+    "",
+    "\u0000",
+    "\u202e\u2066rtl",
+    "x" * 70_000,
+    "Exit code 99999999999999999999",
+    "Process exited with code 99999999999999999999",
+    "Wall time: 1e300 seconds",
+    "<script>alert(1)</script>",
+    "[x](command:workbench.action.terminal.new)",
+]
 
 
 def deep(n: int = 300) -> Any:
@@ -194,7 +220,7 @@ SECRETS: dict[str, str] = {
     "mongodb": "mongodb+srv://svc:Zr8Kp2Lq9Xm4@cluster0.abcde.mongodb.net/db",
     "credential": 'DB_PASSWORD="hunter2-Kq9Xm4Zr8"',
     "private_key": "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7Vq2mLp9Rv4Xk8Tw2zN5cH1jD6fG3hY0aEQz7pW4kLm9Xv2\n"
-                   "-----END RSA PRIVATE KEY-----",
+    "-----END RSA PRIVATE KEY-----",
     "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbjEyMyJ9.Qm7s2KpL9xZrT4v8R2x9LqZmT4vQk2mL",
 }
 
@@ -218,7 +244,7 @@ INJECTIONS = [
     "<img src=x onerror=alert(1)>",
     "[click me](command:workbench.action.terminal.new)",
     "![beacon](https://evil.example/p.png?d=1)",
-    "<a href=\"javascript:alert(1)\">x</a>",
+    '<a href="javascript:alert(1)">x</a>',
     "[js](javascript:alert(1))",
     "<iframe src=https://evil.example></iframe>",
 ]

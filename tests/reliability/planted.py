@@ -48,8 +48,17 @@ def claude_session(base: bytes, payloads: dict[str, str], sid: str) -> bytes:
         return o
 
     def asst(content: list) -> dict:
-        return rec("assistant", {"model": "claude-opus-4-6", "id": f"msg_planted_{next(_IDS)}", "type": "message",
-                                 "role": "assistant", "content": content, "usage": {"input_tokens": 1, "output_tokens": 1}})
+        return rec(
+            "assistant",
+            {
+                "model": "claude-opus-4-6",
+                "id": f"msg_planted_{next(_IDS)}",
+                "type": "message",
+                "role": "assistant",
+                "content": content,
+                "usage": {"input_tokens": 1, "output_tokens": 1},
+            },
+        )
 
     p = payloads
     if "prompt" in p:
@@ -63,8 +72,17 @@ def claude_session(base: bytes, payloads: dict[str, str], sid: str) -> bytes:
         inp = {"command": f"echo {p.get('command', 'hello')}", "description": p.get("description", "Print it")}
         out.append(asst([{"type": "tool_use", "id": call, "name": "Bash", "input": inp}]))
     if "output" in p:
-        out.append(rec("user", {"role": "user", "content": [
-            {"tool_use_id": call, "type": "tool_result", "content": f"output follows\n{p['output']}\n", "is_error": False}]}))
+        out.append(
+            rec(
+                "user",
+                {
+                    "role": "user",
+                    "content": [
+                        {"tool_use_id": call, "type": "tool_result", "content": f"output follows\n{p['output']}\n", "is_error": False}
+                    ],
+                },
+            )
+        )
     if "title" in p:
         out.append({"type": "custom-title", "customTitle": p["title"], "sessionId": sid})
     if "summary" in p:
@@ -90,26 +108,57 @@ def codex_session(base: bytes, payloads: dict[str, str], sid: str) -> bytes:
     if "answer" in p:
         out.append(item({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": f"Done: {p['answer']}"}]}))
     if "reasoning" in p:
-        out.append(item({"type": "reasoning", "summary": [{"type": "summary_text", "text": f"**Plan** {p['reasoning']}"}],
-                         "content": None, "encrypted_content": "gAAAA"}))
+        out.append(
+            item(
+                {
+                    "type": "reasoning",
+                    "summary": [{"type": "summary_text", "text": f"**Plan** {p['reasoning']}"}],
+                    "content": None,
+                    "encrypted_content": "gAAAA",
+                }
+            )
+        )
     call = f"call_planted_{next(_IDS)}"
     if "command" in p:
-        out.append(item({"type": "function_call", "name": "exec_command", "call_id": call,
-                         "arguments": orjson.dumps({"cmd": f"echo {p['command']}"}).decode()}))
+        out.append(
+            item(
+                {
+                    "type": "function_call",
+                    "name": "exec_command",
+                    "call_id": call,
+                    "arguments": orjson.dumps({"cmd": f"echo {p['command']}"}).decode(),
+                }
+            )
+        )
     if "output" in p:
-        out.append(item({"type": "function_call_output", "call_id": call,
-                         "output": f"Chunk ID: 1\nWall time: 0.1 seconds\nProcess exited with code 0\nOutput:\n{p['output']}\n"}))
+        out.append(
+            item(
+                {
+                    "type": "function_call_output",
+                    "call_id": call,
+                    "output": f"Chunk ID: 1\nWall time: 0.1 seconds\nProcess exited with code 0\nOutput:\n{p['output']}\n",
+                }
+            )
+        )
     if "patch" in p:
-        out.append(item({"type": "custom_tool_call", "status": "completed", "call_id": f"call_patch_{next(_IDS)}", "name": "apply_patch",
-                         "input": f"*** Begin Patch\n*** Add File: notes.txt\n+{p['patch']}\n*** End Patch"}))
+        out.append(
+            item(
+                {
+                    "type": "custom_tool_call",
+                    "status": "completed",
+                    "call_id": f"call_patch_{next(_IDS)}",
+                    "name": "apply_patch",
+                    "input": f"*** Begin Patch\n*** Add File: notes.txt\n+{p['patch']}\n*** End Patch",
+                }
+            )
+        )
     if "thread_name" in p:
         out.append({"timestamp": ts, "type": "event_msg", "payload": {"type": "thread_name_updated", "thread_name": p["thread_name"]}})
     return b"\n".join(orjson.dumps(o) for o in out) + b"\n"
 
 
 def write(root: Path, agent: str, sid: str, data: bytes) -> Path:
-    p = (root / "codex" / f"rollout-2026-03-02T09-00-00-{sid}.jsonl" if agent == "codex"
-         else root / "claude" / "-work-proj" / f"{sid}.jsonl")
+    p = root / "codex" / f"rollout-2026-03-02T09-00-00-{sid}.jsonl" if agent == "codex" else root / "claude" / "-work-proj" / f"{sid}.jsonl"
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_bytes(data)
     return p

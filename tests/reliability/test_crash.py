@@ -124,10 +124,11 @@ def test_overlapping_indexers_a_growing_log_and_searches_agree_with_a_sequential
         while pos < len(data) or any(p.poll() is None for p in procs):
             if pos < len(data):
                 with open(grow, "ab") as f:  # appended in pieces, often cutting a line in two
-                    f.write(data[pos:pos + step])
+                    f.write(data[pos : pos + step])
                 pos += step
-            r = subprocess.run([*SESSIONLENS, "search", "error", "--home", str(home), "--json"], capture_output=True,
-                               text=True, env=env, timeout=60)
+            r = subprocess.run(
+                [*SESSIONLENS, "search", "error", "--home", str(home), "--json"], capture_output=True, text=True, env=env, timeout=60
+            )
             searches += 1
             if r.returncode != 0 and "no such table" not in r.stderr and "not initialized" not in r.stderr:
                 figures.add("crashes", 1, f"search: {r.stderr[-200:]}")

@@ -74,7 +74,8 @@ def test_every_mutated_file_is_indexed_line_for_line(fuzzed, figures):
         n = db.conn.execute("SELECT count(*) FROM events WHERE file_id=?", (row.id,)).fetchone()[0]
         malformed = db.conn.execute(
             "SELECT count(DISTINCT line) FROM problems WHERE file_id=? AND (message LIKE 'malformed JSON%' OR message LIKE 'line is JSON%')",
-            (row.id,)).fetchone()[0]
+            (row.id,),
+        ).fetchone()[0]
         figures.add("files indexed")
         figures.add("events checked", n)
         if n + malformed < lines:
@@ -105,11 +106,17 @@ def test_every_surface_reads_the_fuzzed_store(fuzzed, figures):
         attempt("timeline", app.timeline, s["id"])
         attempt("findings", app.findings, session=s["id"])
         db = app.db()
-        payload = attempt("export", lambda s=s, db=db: {"session": s, "usage": db.session_totals([s["id"]]),
-                                                       "events": [e.model_dump(mode="json") for e in db.events(s["file_id"])]})
+        payload = attempt(
+            "export",
+            lambda s=s, db=db: {
+                "session": s,
+                "usage": db.session_totals([s["id"]]),
+                "events": [e.model_dump(mode="json") for e in db.events(s["file_id"])],
+            },
+        )
         if payload is not None:
             attempt("export json", lambda p=payload: json.dumps(egress(p), default=str))
-    for q in ("test", "error", "exit code", "\"unterminated", "AND OR NOT", "*", "title:(x"):
+    for q in ("test", "error", "exit code", '"unterminated', "AND OR NOT", "*", "title:(x"):
         attempt(f"search {q}", app.search, q, limit=10)
     figures.check()
 

@@ -73,9 +73,24 @@ def test_item9_titles_are_escaped_in_the_guideline_hover_and_report(figures):
     text = "# Rules\n\n- Never force-push. <!-- sessionlens: must-not-run=/git push --force/ -->\n"
     [g] = [x for x in parse_guidelines(text, "/ws/AGENTS.md") if x.checkable]
     for payload in [PAYLOAD, *INJECTIONS]:
-        row = {"key": g.key, "applied": 2, "followed": 1, "violated": 1, "sessions": 2, "never_relevant": False,
-               "violations": [{"session_id": "s1", "title": payload, "seq": 4, "note": f"ran `git push --force` {payload}",
-                               "events": 1, "link": "sessionlens://session/s1?event=4"}]}
+        row = {
+            "key": g.key,
+            "applied": 2,
+            "followed": 1,
+            "violated": 1,
+            "sessions": 2,
+            "never_relevant": False,
+            "violations": [
+                {
+                    "session_id": "s1",
+                    "title": payload,
+                    "seq": 4,
+                    "note": f"ran `git push --force` {payload}",
+                    "events": 1,
+                    "link": "sessionlens://session/s1?event=4",
+                }
+            ],
+        }
         md = _hover_markdown(g, row, 2)
         _check(figures, "guideline hover", md)
         assert "sessionlens://session/s1?event=4" in md  # the one link we build stays
@@ -84,12 +99,11 @@ def test_item9_titles_are_escaped_in_the_guideline_hover_and_report(figures):
 
 async def test_item9_ai_answers_are_sanitized(injected, fake_anthropic, figures):  # noqa: F811
     home, sids = injected
-    settings = Settings(storePath=str(home), includeHomeLogs=False,
-                        llm=LLMConfig(model=FAKE_MODEL, base_url=fake_anthropic.base_url))
+    settings = Settings(storePath=str(home), includeHomeLogs=False, llm=LLMConfig(model=FAKE_MODEL, base_url=fake_anthropic.base_url))
     app = App(settings)
     app.api_key = FAKE_API_KEY
     answer = f"Here is what happened.\n\n{PAYLOAD}\n\n" + "\n".join(INJECTIONS) + "\n[ok](https://example.com)\n"
-    chunks = [answer[i:i + 7] for i in range(0, len(answer), 7)]  # tags and links split across deltas
+    chunks = [answer[i : i + 7] for i in range(0, len(answer), 7)]  # tags and links split across deltas
     try:
         coach = CoachService(app)
         ask = ConversationService(app)
@@ -132,8 +146,14 @@ def test_item9_the_terminal_gets_no_control_sequence_from_a_log(tmp_path, figure
     app = App(Settings(storePath=home, includeHomeLogs=False))
     assert app.index([str(path)]).errors == []
     app.close()
-    for args in (("show", sid), ("show", sid, "--markdown"), ("sessions",), ("search", "click"), ("coach", "--session", sid),
-                 ("export", sid)):
+    for args in (
+        ("show", sid),
+        ("show", sid, "--markdown"),
+        ("sessions",),
+        ("search", "click"),
+        ("coach", "--session", sid),
+        ("export", sid),
+    ):
         buf = io.StringIO()
         with redirect_stdout(buf):
             assert cli.main([*args, "--home", home]) == 0

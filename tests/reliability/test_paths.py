@@ -22,8 +22,16 @@ from tests.reliability.hostile import lines_of
 from tests.services.helpers import make_app
 
 TRAVERSALS = [
-    "/etc/passwd", "../../../../../../etc/passwd", "src/../../../../../../etc/passwd", "/proc/self/environ",
-    "~/.ssh/id_rsa", "passwd", "/./etc//passwd", "link-out.txt", "linkdir/passwd", "ws-sibling/secret.txt",
+    "/etc/passwd",
+    "../../../../../../etc/passwd",
+    "src/../../../../../../etc/passwd",
+    "/proc/self/environ",
+    "~/.ssh/id_rsa",
+    "passwd",
+    "/./etc//passwd",
+    "link-out.txt",
+    "linkdir/passwd",
+    "ws-sibling/secret.txt",
 ]
 
 
@@ -110,9 +118,13 @@ async def client(lsp_client: LanguageClient, layout, tmp_path_factory):
     ws, log, files, first = layout
     home = tmp_path_factory.mktemp("lsp-home")
     _S.update(ws=ws, log=log, files=files, first=first)
-    await lsp_client.initialize_session(T.InitializeParams(
-        capabilities=vscode_caps(), workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
-        initialization_options={"storePath": str(home), "includeHomeLogs": False}))
+    await lsp_client.initialize_session(
+        T.InitializeParams(
+            capabilities=vscode_caps(),
+            workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
+            initialization_options={"storePath": str(home), "includeHomeLogs": False},
+        )
+    )
     await wait_idle(lsp_client)
     yield
     await asyncio.wait_for(lsp_client.shutdown_session(), 10)
@@ -126,8 +138,9 @@ async def test_item11_definition_over_lsp(client: LanguageClient, figures):
     found_inside = 0
     for i, f in enumerate(files):
         figures.add("paths tried")
-        res = await client.text_document_definition_async(T.DefinitionParams(
-            text_document=T.TextDocumentIdentifier(uri=log.as_uri()), position=T.Position(line=first + i, character=2)))
+        res = await client.text_document_definition_async(
+            T.DefinitionParams(text_document=T.TextDocumentIdentifier(uri=log.as_uri()), position=T.Position(line=first + i, character=2))
+        )
         for loc in res or []:
             target = Path(loc.uri.removeprefix("file://"))
             if os.path.commonpath([os.path.realpath(target), allowed]) != allowed:
@@ -156,8 +169,15 @@ def test_item10_quick_fix_targets_stay_inside_the_workspace(tmp_path, figures):
     (ws / "proj").mkdir(parents=True)
     (tmp_path / "outside").mkdir()
     os.symlink(tmp_path / "outside", ws / "escape")
-    cwds = ["/etc", "/", "relative/dir", str(ws / ".." / "outside"), str(ws / "escape"), str(ws / "proj"),
-            str(ws / "proj" / ".." / ".." / "outside")]
+    cwds = [
+        "/etc",
+        "/",
+        "relative/dir",
+        str(ws / ".." / "outside"),
+        str(ws / "escape"),
+        str(ws / "proj"),
+        str(ws / "proj" / ".." / ".." / "outside"),
+    ]
     rng = random.Random(10)
     for i, cwd in enumerate(cwds):
         p = tmp_path / "logs" / f"-hostile-{i}" / f"0195e0f0-0000-4000-8000-{i:012d}.jsonl"

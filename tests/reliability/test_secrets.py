@@ -24,10 +24,18 @@ from tests.reliability.base_logs import generated
 from tests.reliability.hostile import SECRETS, secret_core
 from tests.reliability.planted import CLAUDE_FIELDS, CODEX_FIELDS, claude_session, codex_session, write
 
-PLACEHOLDERS = ['TOKEN="${SPOTTER_REVIEW_TOKEN:-}"', "export OPENAI_API_KEY=$OPENAI_API_KEY", "password: <your-password>",
-                "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "api_key = [REDACTED:credential]",
-                "postgres://user:password@localhost:5432/db", "token: ********", "sk-ant-api03-xxxxxxxxxxxxxxxxxxxxxxxx",
-                "client_secret={{ secrets.CLIENT_SECRET }}", "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----"]
+PLACEHOLDERS = [
+    'TOKEN="${SPOTTER_REVIEW_TOKEN:-}"',
+    "export OPENAI_API_KEY=$OPENAI_API_KEY",
+    "password: <your-password>",
+    "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "api_key = [REDACTED:credential]",
+    "postgres://user:password@localhost:5432/db",
+    "token: ********",
+    "sk-ant-api03-xxxxxxxxxxxxxxxxxxxxxxxx",
+    "client_secret={{ secrets.CLIENT_SECRET }}",
+    "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----",
+]
 
 
 @pytest.fixture(scope="module")
@@ -116,8 +124,7 @@ def test_item8_no_egress_or_display_shows_a_secret(planted, figures):
 
 async def test_item8_llm_payloads_carry_no_secret(planted, fake_anthropic, figures):  # noqa: F811
     home, sessions, _ = planted
-    settings = Settings(storePath=str(home), includeHomeLogs=False,
-                        llm=LLMConfig(model=FAKE_MODEL, base_url=fake_anthropic.base_url))
+    settings = Settings(storePath=str(home), includeHomeLogs=False, llm=LLMConfig(model=FAKE_MODEL, base_url=fake_anthropic.base_url))
     app = App(settings)
     app.api_key = FAKE_API_KEY
     try:

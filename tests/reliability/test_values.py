@@ -47,16 +47,34 @@ def _events_and_problems(app, path: Path) -> tuple[int, list]:
 def _overflow_records() -> list[dict]:
     ts = "2026-03-02T09:00:01.000Z"
     return [
-        {"timestamp": ts, "type": "event_msg", "payload": {"type": "exec_command_end", "call_id": "c-x",
-                                                          "duration": {"secs": 1e300, "nanos": 0}, "exit_code": 2**64 - 1}},
-        {"timestamp": ts, "type": "event_msg", "payload": {"type": "exec_command_end", "call_id": "c-y", "duration": 1e300,
-                                                          "exit_code": 99999999999999999999}},
-        {"timestamp": ts, "type": "response_item", "payload": {
-            "type": "function_call_output", "call_id": "c-z",
-            "output": "Exit code: 99999999999999999999\nWall time: 1e300 seconds\nOutput:\nboom"}},
-        {"timestamp": ts, "type": "response_item", "payload": {
-            "type": "custom_tool_call_output", "call_id": "c-w",
-            "output": dumps({"output": "x", "metadata": {"exit_code": -(2**63) - 5, "duration_seconds": 1e300}}).decode()}},
+        {
+            "timestamp": ts,
+            "type": "event_msg",
+            "payload": {"type": "exec_command_end", "call_id": "c-x", "duration": {"secs": 1e300, "nanos": 0}, "exit_code": 2**64 - 1},
+        },
+        {
+            "timestamp": ts,
+            "type": "event_msg",
+            "payload": {"type": "exec_command_end", "call_id": "c-y", "duration": 1e300, "exit_code": 99999999999999999999},
+        },
+        {
+            "timestamp": ts,
+            "type": "response_item",
+            "payload": {
+                "type": "function_call_output",
+                "call_id": "c-z",
+                "output": "Exit code: 99999999999999999999\nWall time: 1e300 seconds\nOutput:\nboom",
+            },
+        },
+        {
+            "timestamp": ts,
+            "type": "response_item",
+            "payload": {
+                "type": "custom_tool_call_output",
+                "call_id": "c-w",
+                "output": dumps({"output": "x", "metadata": {"exit_code": -(2**63) - 5, "duration_seconds": 1e300}}).decode(),
+            },
+        },
     ]
 
 
@@ -91,15 +109,17 @@ def test_item1_values_sqlite_cannot_store_do_not_abort_the_pass(base, tmp_path, 
 
 
 def _tokens(total: int) -> dict:
-    return {"input_tokens": total, "cached_input_tokens": 0, "output_tokens": total, "reasoning_output_tokens": 0,
-            "total_tokens": total}
+    return {"input_tokens": total, "cached_input_tokens": 0, "output_tokens": total, "reasoning_output_tokens": 0, "total_tokens": total}
 
 
 def test_item2_huge_token_counts_keep_every_report_working(base, tmp_path, figures):
     logs = tmp_path / "logs"
     rng = random.Random(2)
-    huge = {"timestamp": "2026-03-02T09:00:02.000Z", "type": "event_msg", "payload": {
-        "type": "token_count", "info": {"total_token_usage": _tokens(INT64_MAX), "last_token_usage": _tokens(INT64_MAX)}}}
+    huge = {
+        "timestamp": "2026-03-02T09:00:02.000Z",
+        "type": "event_msg",
+        "payload": {"type": "token_count", "info": {"total_token_usage": _tokens(INT64_MAX), "last_token_usage": _tokens(INT64_MAX)}},
+    }
     _write(logs, "codex.jsonl", _insert_after(fresh_ids(base["codex"], rng), 8, huge, huge))
     claude = []
     for ln in lines_of(fresh_ids(base["claude"], rng)):
@@ -120,12 +140,21 @@ def test_item2_huge_token_counts_keep_every_report_working(base, tmp_path, figur
     c = apsw.Connection(str(home / "sessionlens.db"))
     sid = c.execute("SELECT session_id FROM usage LIMIT 1").fetchone()[0]
     for i in range(3):
-        c.execute("""INSERT INTO usage(key, file_id, session_id, seq, input, cache_read, cache_write_5m, cache_write_1h,
+        c.execute(
+            """INSERT INTO usage(key, file_id, session_id, seq, input, cache_read, cache_write_5m, cache_write_1h,
                      output, reasoning, cost_known, agent) VALUES(?, 1, ?, 1, ?, ?, 0, 0, ?, 0, 0, 'codex')""",
-                  (f"old:{i}", sid, INT64_MAX, INT64_MAX, INT64_MAX))
+            (f"old:{i}", sid, INT64_MAX, INT64_MAX, INT64_MAX),
+        )
     c.close()
-    for args in (("stats", "--json"), ("cost", "--json"), ("cost", "--by", "session"), ("show", sid, "--markdown"),
-                 ("export", sid), ("export", sid, "--format", "json"), ("sessions",)):
+    for args in (
+        ("stats", "--json"),
+        ("cost", "--json"),
+        ("cost", "--by", "session"),
+        ("show", sid, "--markdown"),
+        ("export", sid),
+        ("export", sid, "--format", "json"),
+        ("sessions",),
+    ):
         out = run_cli(*args, "--home", str(home), env=env)
         if out.returncode != 0:
             figures.add("crashes", 1, f"{args}: {out.stderr.strip()[-200:]}")
@@ -136,8 +165,11 @@ def test_item2_huge_token_counts_keep_every_report_working(base, tmp_path, figur
 
 def test_item2_parsed_token_counts_are_bounded(base):
     """No record the parsers produce counts more than MAX_TOKENS (sums of millions fit in int64)."""
-    huge = {"timestamp": "2026-03-02T09:00:02.000Z", "type": "event_msg", "payload": {
-        "type": "token_count", "info": {"total_token_usage": _tokens(INT64_MAX), "last_token_usage": _tokens(2**70)}}}
+    huge = {
+        "timestamp": "2026-03-02T09:00:02.000Z",
+        "type": "event_msg",
+        "payload": {"type": "token_count", "info": {"total_token_usage": _tokens(INT64_MAX), "last_token_usage": _tokens(2**70)}},
+    }
     r = codex_parser.parse(_insert_after(base["codex"], 8, huge), "/x/rollout.jsonl")
     assert r.usage and all(max(u.usage.model_dump().values()) <= MAX_TOKENS for u in r.usage)
     assert any("token_usage" in p.message for p in r.problems)
@@ -163,9 +195,16 @@ def test_item3_big_ints_deep_nesting_and_odd_years_keep_the_file(base, tmp_path,
     cl[4]["timestamp"] = "9999-12-31T23:59:59-05:00"
     data = b"\n".join(dumps(o) for o in cl) + b"\n"
     p = _write(logs, "claude/-p/s.jsonl", data)
-    cx = _insert_after(fresh_ids(base["codex"], rng), 3, {
-        "timestamp": "2026-03-02T09:00:01Z", "type": "response_item", "metadata": deep(400),
-        "payload": {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "deep"}]}})
+    cx = _insert_after(
+        fresh_ids(base["codex"], rng),
+        3,
+        {
+            "timestamp": "2026-03-02T09:00:01Z",
+            "type": "response_item",
+            "metadata": deep(400),
+            "payload": {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "deep"}]},
+        },
+    )
     q = _write(logs, "codex.jsonl", cx)
     app = make_app(tmp_path / "home")
     try:
@@ -193,8 +232,7 @@ def test_item3_a_failed_file_is_retried_by_a_newer_parser(base, tmp_path, monkey
         app.index([str(logs)])
         db = app.db()
         with db.conn:  # as an older sessionlens left it: failed
-            db.conn.execute("UPDATE files SET status='error', error='boom', parser_version=? WHERE path=?",
-                            (ingest.PARSER_VERSION, str(p)))
+            db.conn.execute("UPDATE files SET status='error', error='boom', parser_version=? WHERE path=?", (ingest.PARSER_VERSION, str(p)))
         assert app.index([str(logs)]).files_skipped == 1  # same version, unchanged: not retried
         monkeypatch.setattr(ingest, "PARSER_VERSION", ingest.PARSER_VERSION + 1)
         st = app.index([str(logs)])
@@ -219,14 +257,27 @@ def _token_lines(data: bytes) -> list[int]:
     for i, ln in enumerate(lines_of(data)):
         obj = orjson.loads(ln)
         p = obj.get("payload") or {}
-        if obj.get("type") == "event_msg" and p.get("type") == "token_count" and isinstance(p.get("info"), dict) \
-                and p["info"].get("total_token_usage"):
+        if (
+            obj.get("type") == "event_msg"
+            and p.get("type") == "token_count"
+            and isinstance(p.get("info"), dict)
+            and p["info"].get("total_token_usage")
+        ):
             out.append(i)
     return out
 
 
-_MALFORMED_TOTALS = [{}, "garbage", None, [], {"input_tokens": "12"}, {"input_tokens": -5, "output_tokens": 3},
-                     _tokens(0), _tokens(INT64_MAX), "digits"]
+_MALFORMED_TOTALS = [
+    {},
+    "garbage",
+    None,
+    [],
+    {"input_tokens": "12"},
+    {"input_tokens": -5, "output_tokens": 3},
+    _tokens(0),
+    _tokens(INT64_MAX),
+    "digits",
+]
 
 
 def _cost(tmp: Path, data: bytes) -> dict:

@@ -19,7 +19,7 @@ def _q(values: list[int]) -> str:
         return "-"
     v = sorted(values)
     pick = lambda p: v[min(len(v) - 1, int(p * len(v)))]  # noqa: E731
-    return f"n={len(v)} p50={pick(.5)} p90={pick(.9)} p99={pick(.99)} max={v[-1]} mean={int(statistics.mean(v))}"
+    return f"n={len(v)} p50={pick(0.5)} p90={pick(0.9)} p99={pick(0.99)} max={v[-1]} mean={int(statistics.mean(v))}"
 
 
 def codex_line_type(obj: dict) -> str:

@@ -46,11 +46,18 @@ def corpus_2mb(tmp_path_factory) -> gen.CorpusInfo:
 def long_sessions(tmp_path_factory) -> tuple[gen.GeneratedInfo, gen.GeneratedInfo]:
     """A long Codex and a long Claude session: long enough for compaction and sub-agents."""
     root = tmp_path_factory.mktemp("long")
-    codex = gen.generate_codex_session(random.Random(5), path=root / "codex" / "rollout.jsonl", start=START,
-                                       target_bytes=4_000_000, cwd=CWD, problems=gen.PROBLEMS)
+    codex = gen.generate_codex_session(
+        random.Random(5), path=root / "codex" / "rollout.jsonl", start=START, target_bytes=4_000_000, cwd=CWD, problems=gen.PROBLEMS
+    )
     sid = "5b0c1c36-57c2-4c5e-9b39-1f6a3f0e2f11"
-    claude = gen.generate_claude_session(random.Random(5), path=root / "claude" / gen.escape_cwd(CWD) / f"{sid}.jsonl",
-                                         start=START, target_bytes=4_000_000, cwd=CWD, problems=gen.PROBLEMS)
+    claude = gen.generate_claude_session(
+        random.Random(5),
+        path=root / "claude" / gen.escape_cwd(CWD) / f"{sid}.jsonl",
+        start=START,
+        target_bytes=4_000_000,
+        cwd=CWD,
+        problems=gen.PROBLEMS,
+    )
     return codex, claude
 
 
@@ -181,8 +188,12 @@ def _codex_nested(obj):
     out = [(":payload", p)]
     if obj.get("type") == "event_msg" and p.get("type") == "token_count":
         info = p.get("info") or {}
-        out += [(":info", p.get("info")), (":rate_limits", p.get("rate_limits")),
-                (":total_token_usage", info.get("total_token_usage")), (":last_token_usage", info.get("last_token_usage"))]
+        out += [
+            (":info", p.get("info")),
+            (":rate_limits", p.get("rate_limits")),
+            (":total_token_usage", info.get("total_token_usage")),
+            (":last_token_usage", info.get("last_token_usage")),
+        ]
     if obj.get("type") == "session_meta":
         out.append((":git", p.get("git")))
     return out
@@ -236,11 +247,26 @@ def test_codex_line_keys_match_corpus(corpus, corpus_2mb, long_sessions):
     ours = _codex_files(corpus_2mb.root) + [long_sessions[0].path]
     cu, ci = _key_sets(real, codex_line_type, _codex_nested)
     gu, _ = _key_sets(ours, codex_line_type, _codex_nested)
-    for needed in ("session_meta", "turn_context", "compacted", "event_msg/token_count", "event_msg/task_started",
-                   "event_msg/task_complete", "event_msg/user_message", "event_msg/agent_message", "event_msg/agent_reasoning",
-                   "event_msg/context_compacted", "event_msg/turn_aborted", "response_item/message", "response_item/reasoning",
-                   "response_item/function_call", "response_item/function_call_output", "response_item/custom_tool_call",
-                   "response_item/custom_tool_call_output", "response_item/web_search_call"):
+    for needed in (
+        "session_meta",
+        "turn_context",
+        "compacted",
+        "event_msg/token_count",
+        "event_msg/task_started",
+        "event_msg/task_complete",
+        "event_msg/user_message",
+        "event_msg/agent_message",
+        "event_msg/agent_reasoning",
+        "event_msg/context_compacted",
+        "event_msg/turn_aborted",
+        "response_item/message",
+        "response_item/reasoning",
+        "response_item/function_call",
+        "response_item/function_call_output",
+        "response_item/custom_tool_call",
+        "response_item/custom_tool_call_output",
+        "response_item/web_search_call",
+    ):
         assert needed in gu, f"generator never wrote {needed}"
     assert _compare(gu, cu, ci) >= 20
 
@@ -250,9 +276,20 @@ def test_claude_line_keys_match_corpus(corpus, corpus_2mb, long_sessions):
     ours = _claude_files(corpus_2mb.root) + [long_sessions[1].path, *long_sessions[1].subagent_files]
     cu, ci = _key_sets(real, claude_line_type, _claude_nested)
     gu, _ = _key_sets(ours, claude_line_type, _claude_nested)
-    for needed in ("user/prompt", "user/tool_result", "assistant/text", "assistant/thinking", "assistant/tool_use",
-                   "progress/bash_progress", "progress/agent_progress", "progress/hook_progress", "file-history-snapshot",
-                   "system/turn_duration", "system/compact_boundary", "summary"):
+    for needed in (
+        "user/prompt",
+        "user/tool_result",
+        "assistant/text",
+        "assistant/thinking",
+        "assistant/tool_use",
+        "progress/bash_progress",
+        "progress/agent_progress",
+        "progress/hook_progress",
+        "file-history-snapshot",
+        "system/turn_duration",
+        "system/compact_boundary",
+        "summary",
+    ):
         assert needed in gu, f"generator never wrote {needed}"
     assert _compare(gu, cu, ci) >= 20
     real_results = _claude_tool_results(real)
@@ -276,8 +313,11 @@ def test_every_line_is_json_with_envelope(corpus_2mb):
 
 
 def test_codex_token_counts_repeat_like_real_codex(long_sessions):
-    totals = [o["payload"]["info"]["total_token_usage"] for o in _lines(long_sessions[0].path)
-              if o["type"] == "event_msg" and o["payload"]["type"] == "token_count" and o["payload"]["info"]]
+    totals = [
+        o["payload"]["info"]["total_token_usage"]
+        for o in _lines(long_sessions[0].path)
+        if o["type"] == "event_msg" and o["payload"]["type"] == "token_count" and o["payload"]["info"]
+    ]
     repeats = sum(1 for a, b in zip(totals, totals[1:]) if a == b)
     assert 0.3 <= repeats / len(totals) <= 0.6  # corpus: 334 of 673
     assert totals[-1] == long_sessions[0].token_total
@@ -344,7 +384,7 @@ def test_problems_are_present(long_sessions, tmp_path):
     assert any(failing.count(f) >= 3 for f in failing), "no command failing the same way 3 times"
     last_patch = max(i for i, (c, _) in enumerate(cmds) if c == "apply_patch")
     test_words = ("pytest", "npm test", "vitest", "jest", "go test", "cargo test", "nextest")
-    assert not any(any(w in c for w in test_words) for c, _ in cmds[last_patch + 1:]), "tests ran after the last edit"
+    assert not any(any(w in c for w in test_words) for c, _ in cmds[last_patch + 1 :]), "tests ran after the last edit"
     assert max(len(o) for _, o in cmds) >= 48_000
     raw = codex.path.read_bytes()
     assert wb.SECRET_TOKEN.encode() in raw

@@ -35,11 +35,15 @@ def test_the_store_trims_texts_like_the_index(tmp_path):
         for kind, items in texts.items():
             for t in items:
                 seq += 1
-                rows.append((fid, seq, "s", 0, 1, None, kind, None, None, None, None, None, None, 0, None, t, None, None,
-                             None, 0, None, None, None))
-        st.conn.executemany("INSERT INTO events(file_id, seq, session_id, offset, length, ts, kind, subtype, turn, tool, call_id, "
-                            "command, exit_code, is_error, duration_ms, text, files, model, usage_key, flags, agent_id, "
-                            "parent_call_id, data) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                rows.append(
+                    (fid, seq, "s", 0, 1, None, kind, None, None, None, None, None, None, 0, None, t, None, None, None, 0, None, None, None)
+                )
+        st.conn.executemany(
+            "INSERT INTO events(file_id, seq, session_id, offset, length, ts, kind, subtype, turn, tool, call_id, "
+            "command, exit_code, is_error, duration_ms, text, files, model, usage_key, flags, agent_id, "
+            "parent_call_id, data) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
     whole = {r[1]: r for r in rows}
     got = list(st.searchable_events(fid, 0, (), clip=(RESULT_HEAD, RESULT_TAIL, max(DEFAULT_MAX_TEXT, *MAX_TEXT.values()))))
     assert len(got) == len(rows)

@@ -116,11 +116,39 @@ def test_snippets_highlight_the_query_term(app):
         assert "<b>" in h["snippet_html"]
 
 
-@pytest.mark.parametrize("query", [
-    '"unbalanced', "(open", "close)", "text:", ":", "kind:", 'kind:"tool_call', "a AND", "OR", "NOT", "*", "\\", '"',
-    "''", "title:(", "+", "-", "~", "^2", "test^", "ts:[1 TO", "line:>5", "🙂", "a" * 5000, "foo:bar:baz", "[]{}",
-    "  ", "",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"unbalanced',
+        "(open",
+        "close)",
+        "text:",
+        ":",
+        "kind:",
+        'kind:"tool_call',
+        "a AND",
+        "OR",
+        "NOT",
+        "*",
+        "\\",
+        '"',
+        "''",
+        "title:(",
+        "+",
+        "-",
+        "~",
+        "^2",
+        "test^",
+        "ts:[1 TO",
+        "line:>5",
+        "🙂",
+        "a" * 5000,
+        "foo:bar:baz",
+        "[]{}",
+        "  ",
+        "",
+    ],
+)
 def test_hostile_query_text_never_raises(app, query):
     res = app.search(query, limit=5)
     assert isinstance(res["total"], int) and isinstance(res["hits"], list) and isinstance(res["warnings"], list)
@@ -137,10 +165,11 @@ def test_hits_point_at_a_log_line_containing_the_term(app):
         lines = cache.setdefault(h["path"], Path(h["path"]).read_bytes().split(b"\n"))
         raw = lines[h["line"] - 1].decode("utf-8", "replace").lower()
         if h["end_line"] > h["line"]:  # a message of a JSON document: the term is in its line range
-            raw = b"\n".join(lines[h["line"] - 1:h["end_line"]]).decode("utf-8", "replace").lower()
+            raw = b"\n".join(lines[h["line"] - 1 : h["end_line"]]).decode("utf-8", "replace").lower()
         if h["path"].endswith(".txt"):  # a text transcript: the event is the block that starts at its line
-            end = next((i for i in range(h["line"], len(lines)) if lines[i][:1] == b"[" or lines[i] in (b"user:", b"assistant:")),
-                       len(lines))
-            raw = b"\n".join(lines[h["line"] - 1:end]).decode("utf-8", "replace").lower()
+            end = next(
+                (i for i in range(h["line"], len(lines)) if lines[i][:1] == b"[" or lines[i] in (b"user:", b"assistant:")), len(lines)
+            )
+            raw = b"\n".join(lines[h["line"] - 1 : end]).decode("utf-8", "replace").lower()
         assert TERM in raw, (h["path"], h["line"], h["snippet"])
         assert h["link"].endswith(f"?event={h['seq']}")  # == line, except where a line holds several events (Pi)

@@ -97,20 +97,32 @@ def snapshot(home: Path) -> dict[str, Any]:
             "files": rows("SELECT path, agent, size, offset, lines, parser_version, status, session_id FROM files", None, (7,)),
             "sessions": rows(
                 "SELECT file_id, id, agent, cwd, project, git_branch, git_commit, git_remote, models, cli_version, originator,"
-                " started_at, ended_at, parent_session_id, agent_id, title, events, turns FROM sessions", 0, (1,)),
+                " started_at, ended_at, parent_session_id, agent_id, title, events, turns FROM sessions",
+                0,
+                (1,),
+            ),
             "events": rows(
                 "SELECT file_id, seq, session_id, offset, length, ts, kind, subtype, turn, tool, call_id, command, exit_code,"
                 " is_error, duration_ms, text, files, model, usage_key, flags, agent_id, parent_call_id, data FROM events",
-                0, (2,)),
+                0,
+                (2,),
+            ),
             "turns": rows(
                 "SELECT file_id, session_id, idx, start_line, end_line, started_at, ended_at, prompt, model, turn_id, aborted,"
-                " duration_ms FROM turns", 0, (1,)),
+                " duration_ms FROM turns",
+                0,
+                (1,),
+            ),
             "usage": rows(
                 "SELECT file_id, key, session_id, seq, turn, ts, day, model, agent, project, input, cache_read, cache_write_5m,"
-                " cache_write_1h, output, reasoning, speed, cost_usd, cost_known, log_cost_usd FROM usage", 0, (2,)),
+                " cache_write_1h, output, reasoning, speed, cost_usd, cost_known, log_cost_usd FROM usage",
+                0,
+                (2,),
+            ),
             "problems": rows("SELECT file_id, line, offset, severity, message FROM problems"),
             "findings": rows(
-                "SELECT file_id, session_id, seq, rule_id, severity, message, guideline, related, data FROM findings", 0, (1,)),
+                "SELECT file_id, session_id, seq, rule_id, severity, message, guideline, related, data FROM findings", 0, (1,)
+            ),
             "search_queue": c.execute("SELECT count(*) FROM search_queue").fetchone()[0],
         }
     finally:
@@ -139,8 +151,16 @@ def search_docs(home: Path, paths: dict[int, str] | None = None) -> list[tuple]:
             m = _SID_SUFFIX.search(session or "")
             if m:
                 session = session[: m.start()] + "@" + paths.get(int(m.group(1)), "?")
-            out.append((paths.get(d.get_first("file_id"), "?"), d.get_first("line"), session, d.get_first("kind"),
-                        d.get_first("tool"), d.get_first("text")))
+            out.append(
+                (
+                    paths.get(d.get_first("file_id"), "?"),
+                    d.get_first("line"),
+                    session,
+                    d.get_first("kind"),
+                    d.get_first("tool"),
+                    d.get_first("text"),
+                )
+            )
     return sorted(out)
 
 
@@ -157,4 +177,3 @@ def assert_same_store(a: dict[str, Any], b: dict[str, Any]) -> None:
             only_b = sorted(sy - sx)[:3]
             raise AssertionError(f"table {table} differs: {len(x)} vs {len(y)} rows; only in first: {only_a}; only in second: {only_b}")
         raise AssertionError(f"{table} differs: {x!r} vs {y!r}")
-

@@ -132,8 +132,28 @@ def test_attribute_is_pure_and_prefers_the_newest_allowed_writer():
     from sessionlens.store.edits import EditRow
 
     def row(sid, ts, lines, op="edit", started=None):
-        return EditRow(1, 1, 0, "/r", "f.py", op, "Edit", ts, 0, None, len(lines), pack_hashes(line_hash(x) for x in lines),
-                       None, None, sid, "claude", started if started is not None else ts, None, None, "/logs/x")
+        return EditRow(
+            1,
+            1,
+            0,
+            "/r",
+            "f.py",
+            op,
+            "Edit",
+            ts,
+            0,
+            None,
+            len(lines),
+            pack_hashes(line_hash(x) for x in lines),
+            None,
+            None,
+            sid,
+            "claude",
+            started if started is not None else ts,
+            None,
+            None,
+            "/logs/x",
+        )
 
     rows = [row("old", 100.0, ["value = compute()"]), row("new", 200.0, ["value = compute()"])]
     got = blame.attribute(["value = compute()"], rows, None)

@@ -16,8 +16,14 @@ def _setup(tmp_path: Path):
     proj = tmp_path / "proj"
     (proj / ".git").mkdir(parents=True)
     logs = tmp_path / "logs"
-    generate_codex_session(random.Random(5), path=logs / "rollout-2026-01-05T08-30-00-a.jsonl", start=DEFAULT_START,
-                           turns=2, cwd=str(proj), problems=("repeat_failure",))
+    generate_codex_session(
+        random.Random(5),
+        path=logs / "rollout-2026-01-05T08-30-00-a.jsonl",
+        start=DEFAULT_START,
+        turns=2,
+        cwd=str(proj),
+        problems=("repeat_failure",),
+    )
     return proj, logs
 
 
@@ -45,8 +51,7 @@ def test_config_instructions_and_rules_version_recoach_without_reparsing(tmp_pat
         assert str(logs / "rollout-2026-01-05T08-30-00-a.jsonl") in st.changed_paths  # open editors refresh it
 
         # an instruction file appears: its guideline is checked against the session
-        (proj / "AGENTS.md").write_text("# Rules\n\n- Stop after two identical failures. "
-                                        "<!-- sessionlens: rule=repeated-failure -->\n")
+        (proj / "AGENTS.md").write_text("# Rules\n\n- Stop after two identical failures. <!-- sessionlens: rule=repeated-failure -->\n")
         st = app.index([str(logs)])
         assert st.files_recoached == 1 and st.bytes_parsed == 0
         assert "guideline-violation" in _rules(app)
@@ -71,7 +76,8 @@ def test_finding_lookup_by_id_past_ten_thousand(tmp_path):
             fid = db.conn.execute("SELECT file_id FROM findings LIMIT 1").get
             db.conn.executemany(
                 "INSERT INTO findings(file_id, session_id, seq, rule_id, severity, message) VALUES(?,?,?,?,?,?)",
-                [(fid, f["session_id"], 0, "tool-error", "warning", "padding") for _ in range(10_050)])
+                [(fid, f["session_id"], 0, "tool-error", "warning", "padding") for _ in range(10_050)],
+            )
         from sessionlens.services.coaching import CoachService
 
         last = db.conn.execute("SELECT max(id) FROM findings").get

@@ -30,17 +30,56 @@ def _workspace(corpus, root):
     codex = root / "codex.jsonl"
     shutil.copyfile(corpus / CODEX_BIG, codex)
     with open(codex, "a") as f:  # secrets in kinds the other rules never read: a message and reasoning
-        f.write(json.dumps({"timestamp": "2026-02-23T13:30:00.000Z", "type": "response_item", "payload": {
-            "type": "message", "role": "assistant", "content": [{"type": "output_text", "text": f"use {AWS} for now"}]}}) + "\n")
-        f.write(json.dumps({"timestamp": "2026-02-23T13:30:01.000Z", "type": "response_item", "payload": {
-            "type": "reasoning", "summary": [{"type": "summary_text", "text": f"the token {GH} works"}]}}) + "\n")
+        f.write(
+            json.dumps(
+                {
+                    "timestamp": "2026-02-23T13:30:00.000Z",
+                    "type": "response_item",
+                    "payload": {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": f"use {AWS} for now"}]},
+                }
+            )
+            + "\n"
+        )
+        f.write(
+            json.dumps(
+                {
+                    "timestamp": "2026-02-23T13:30:01.000Z",
+                    "type": "response_item",
+                    "payload": {"type": "reasoning", "summary": [{"type": "summary_text", "text": f"the token {GH} works"}]},
+                }
+            )
+            + "\n"
+        )
         for i, (out, code) in enumerate([("ok line\n" * 9000, 0), ("command not found: frob\n" + "x" * 3000, 127)]):
-            f.write(json.dumps({"timestamp": "2026-02-23T13:31:00.000Z", "type": "response_item", "payload": {
-                "type": "function_call", "name": "exec_command", "arguments": json.dumps({"cmd": f"run {i}"}),
-                "call_id": f"call_big{i}"}}) + "\n")
-            f.write(json.dumps({"timestamp": "2026-02-23T13:31:05.000Z", "type": "response_item", "payload": {
-                "type": "function_call_output", "call_id": f"call_big{i}",
-                "output": f"Process exited with code {code}\nOutput:\n{out}"}}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "timestamp": "2026-02-23T13:31:00.000Z",
+                        "type": "response_item",
+                        "payload": {
+                            "type": "function_call",
+                            "name": "exec_command",
+                            "arguments": json.dumps({"cmd": f"run {i}"}),
+                            "call_id": f"call_big{i}",
+                        },
+                    }
+                )
+                + "\n"
+            )
+            f.write(
+                json.dumps(
+                    {
+                        "timestamp": "2026-02-23T13:31:05.000Z",
+                        "type": "response_item",
+                        "payload": {
+                            "type": "function_call_output",
+                            "call_id": f"call_big{i}",
+                            "output": f"Process exited with code {code}\nOutput:\n{out}",
+                        },
+                    }
+                )
+                + "\n"
+            )
     shutil.copyfile(corpus / CLAUDE_TOOLS, root / "claude.jsonl")
     return root
 

@@ -94,8 +94,11 @@ def test_wait_zero_gives_up_with_one_line(generated, tmp_path, before_command):
     lock = WriterLock(home / "writer.lock")
     assert lock.acquire(timeout=0)
     try:
-        args = ["--wait", "0", "index", "--home", str(home), str(logs / "claude")] if before_command else \
-            ["index", "--wait", "0", "--home", str(home), str(logs / "claude")]
+        args = (
+            ["--wait", "0", "index", "--home", str(home), str(logs / "claude")]
+            if before_command
+            else ["index", "--wait", "0", "--home", str(home), str(logs / "claude")]
+        )
         res = run_cli(*args, env=env)
     finally:
         lock.release()

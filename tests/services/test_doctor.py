@@ -37,8 +37,10 @@ def test_default_retention_is_a_warning_with_the_setting_to_change(user_home, tm
     assert any("sessionlens keeps what it indexed" in d for d in r["details"])
 
 
-@pytest.mark.parametrize("days, status, needle", [(7, "warn", "older than 7 days"), (400, "ok", "keeps transcripts for 400 days"),
-                                                  (0, "warn", "is 0: not a number of days")])
+@pytest.mark.parametrize(
+    "days, status, needle",
+    [(7, "warn", "older than 7 days"), (400, "ok", "keeps transcripts for 400 days"), (0, "warn", "is 0: not a number of days")],
+)
 def test_retention_setting_is_read(user_home, tmp_path, days, status, needle):
     (user_home / ".claude" / "settings.json").write_text(json.dumps({"cleanupPeriodDays": days, "model": "opus"}))
     (r,) = _retention(run_checks(Settings(storePath=str(tmp_path / "store"))))

@@ -49,9 +49,27 @@ def _sessions(home):
         for r in rows:
             ev = [e.model_dump(mode="json") for e in db.events(r["file_id"])]
             out[r["id"]] = {
-                "session": {k: r[k] for k in ("agent", "cwd", "project", "title", "started_at", "ended_at", "turns", "events",
-                                              "parent_session_id", "agent_id", "models", "tokens", "cost_usd", "cost_known")},
-                "events": ev, "turns": [t.model_dump(mode="json") for t in db.turns(r["id"])],
+                "session": {
+                    k: r[k]
+                    for k in (
+                        "agent",
+                        "cwd",
+                        "project",
+                        "title",
+                        "started_at",
+                        "ended_at",
+                        "turns",
+                        "events",
+                        "parent_session_id",
+                        "agent_id",
+                        "models",
+                        "tokens",
+                        "cost_usd",
+                        "cost_known",
+                    )
+                },
+                "events": ev,
+                "turns": [t.model_dump(mode="json") for t in db.turns(r["id"])],
                 "totals": db.session_totals([r["id"]]),
                 "findings": sorted((f["seq"], f["rule_id"], f["message"]) for f in db.findings(session_id=r["id"])),
             }
@@ -99,11 +117,14 @@ def test_importing_into_the_store_it_came_from_skips_everything(bundle, sample_s
     assert d["imported"] == 0 and d["skipped"] > 5
 
 
-@pytest.mark.parametrize("text, needle", [
-    ("hello\n", "line 1 is not JSON"),
-    ('{"type": "event"}\n', "not a sessionlens JSON Lines export"),
-    ('{"type": "header", "format": "sessionlens-export", "version": 99}\n', "version 99 is newer"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("hello\n", "line 1 is not JSON"),
+        ('{"type": "event"}\n', "not a sessionlens JSON Lines export"),
+        ('{"type": "header", "format": "sessionlens-export", "version": 99}\n', "version 99 is newer"),
+    ],
+)
 def test_a_foreign_file_is_refused_in_one_line(tmp_path, capsys, text, needle):
     f = tmp_path / "x.jsonl"
     f.write_text(text)
@@ -119,11 +140,13 @@ def test_csv_tables(sample_store, capsys):
         assert rc == 0
         data = list(csv.DictReader(io.StringIO(out)))
         assert data and cols in data[0] and all(r["session_id"] == sid for r in data)
-    cmds = list(csv.DictReader(io.StringIO(run(capsys, "export", sid, "--format", "csv", "--table", "commands",
-                                                "--home", str(sample_store))[1])))
+    cmds = list(
+        csv.DictReader(io.StringIO(run(capsys, "export", sid, "--format", "csv", "--table", "commands", "--home", str(sample_store))[1]))
+    )
     assert any(r["exit_code"] not in ("", "0") for r in cmds) or any(r["duration_ms"] for r in cmds)
-    usage = list(csv.DictReader(io.StringIO(run(capsys, "export", sid, "--format", "csv", "--table", "usage",
-                                                 "--home", str(sample_store))[1])))
+    usage = list(
+        csv.DictReader(io.StringIO(run(capsys, "export", sid, "--format", "csv", "--table", "usage", "--home", str(sample_store))[1]))
+    )
     total = run_json(capsys, "cost", "--by", "session", "--home", str(sample_store))
     want = next(r for r in total["rows"] if r["session"] == sid)
     assert round(sum(float(u["cost_usd"] or 0) for u in usage), 6) == pytest.approx(want["cost_usd"], abs=1e-6)

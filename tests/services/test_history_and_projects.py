@@ -15,15 +15,37 @@ SID = "5e5e5e5e-1111-4222-8333-444444444444"
 
 
 def _line(uuid, content, **kw):
-    return {"parentUuid": None, "isSidechain": False, "type": "user", "cwd": kw.pop("cwd", "/w/proj/assets"), "sessionId": SID,
-            "uuid": uuid, "timestamp": f"2026-02-11T10:00:0{kw.pop('sec', 0)}Z", "message": {"role": "user", "content": content}, **kw}
+    return {
+        "parentUuid": None,
+        "isSidechain": False,
+        "type": "user",
+        "cwd": kw.pop("cwd", "/w/proj/assets"),
+        "sessionId": SID,
+        "uuid": uuid,
+        "timestamp": f"2026-02-11T10:00:0{kw.pop('sec', 0)}Z",
+        "message": {"role": "user", "content": content},
+        **kw,
+    }
 
 
 def _asst(uuid, text, sec):
-    return {"parentUuid": None, "isSidechain": False, "type": "assistant", "cwd": "/w/proj/assets", "sessionId": SID,
-            "uuid": uuid, "timestamp": f"2026-02-11T10:00:0{sec}Z", "requestId": f"r{uuid}",
-            "message": {"id": f"m{uuid}", "role": "assistant", "model": "claude-opus-4-6", "content": [{"type": "text", "text": text}],
-                        "usage": {"input_tokens": 1, "output_tokens": 1}}}
+    return {
+        "parentUuid": None,
+        "isSidechain": False,
+        "type": "assistant",
+        "cwd": "/w/proj/assets",
+        "sessionId": SID,
+        "uuid": uuid,
+        "timestamp": f"2026-02-11T10:00:0{sec}Z",
+        "requestId": f"r{uuid}",
+        "message": {
+            "id": f"m{uuid}",
+            "role": "assistant",
+            "model": "claude-opus-4-6",
+            "content": [{"type": "text", "text": text}],
+            "usage": {"input_tokens": 1, "output_tokens": 1},
+        },
+    }
 
 
 def _write(path, lines):
@@ -83,5 +105,7 @@ def test_deleted_log_still_opens_from_the_store(tmp_path):
         out = subprocess.run([sys.executable, "-m", "sessionlens", "--home", str(home), *cmd], capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, out.stderr
         assert "background task finished" in out.stdout or "now ship it" in out.stdout
-    out = subprocess.run([sys.executable, "-m", "sessionlens", "--home", str(home), "show", SID], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "sessionlens", "--home", str(home), "show", SID], capture_output=True, text=True, timeout=120
+    )
     assert "log file deleted" in out.stdout

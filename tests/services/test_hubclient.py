@@ -20,20 +20,29 @@ ANTHROPIC = "sk-ant-api03-" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tV9wX1yZ3" * 2
 GITHUB = "ghp_16C7e42F292c6912E7710c838347Ae178B4a"
 
 
-@pytest.mark.parametrize("url, want", [
-    ("HTTPS://Hub.Example.com:443/", "https://hub.example.com"),
-    ("http://127.0.0.1:8765", "http://127.0.0.1:8765"),
-    ("http://hub.example:80/team/../team/", "http://hub.example/team"),
-    ("https://[::1]:9000/x", "https://[::1]:9000/x"),
-])
+@pytest.mark.parametrize(
+    "url, want",
+    [
+        ("HTTPS://Hub.Example.com:443/", "https://hub.example.com"),
+        ("http://127.0.0.1:8765", "http://127.0.0.1:8765"),
+        ("http://hub.example:80/team/../team/", "http://hub.example/team"),
+        ("https://[::1]:9000/x", "https://[::1]:9000/x"),
+    ],
+)
 def test_hub_urls_are_normalized(url, want):
     assert HC.normalize_url(url) == want
 
 
-@pytest.mark.parametrize("url, words", [
-    ("ftp://hub.example", "http(s)"), ("hub.example", "http(s)"), ("https://user:pw@hub.example", "not in the URL"),
-    ("https://hub.example/?key=x", "no ?query"), ("https://hub.example:99999", "port"),
-])
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("ftp://hub.example", "http(s)"),
+        ("hub.example", "http(s)"),
+        ("https://user:pw@hub.example", "not in the URL"),
+        ("https://hub.example/?key=x", "no ?query"),
+        ("https://hub.example:99999", "port"),
+    ],
+)
 def test_bad_hub_urls_are_refused(url, words):
     with pytest.raises(ValueError, match=words.replace("?", r"\?").replace("(", r"\(").replace(")", r"\)")):
         HC.normalize_url(url)
@@ -67,8 +76,18 @@ def test_hostile_session_rows_and_hits_are_dropped_or_cleaned():
     assert HC.TeamHubs.session_row(h, {"id": "../../etc/passwd"}) is None
     assert HC.TeamHubs.session_row(h, {"id": "a\nb"}) is None
     assert HC.TeamHubs.session_row(h, "nope") is None
-    row = HC.TeamHubs.session_row(h, {"id": "s1", "title": "deploy with " + ANTHROPIC + " \u202egnp.exe",
-                                      "project": "/src/alpha", "events": -3, "turns": True, "models": ["m", 3], "cost_usd": "1"})
+    row = HC.TeamHubs.session_row(
+        h,
+        {
+            "id": "s1",
+            "title": "deploy with " + ANTHROPIC + " \u202egnp.exe",
+            "project": "/src/alpha",
+            "events": -3,
+            "turns": True,
+            "models": ["m", 3],
+            "cost_usd": "1",
+        },
+    )
     assert row is not None and "sk-ant-api03" not in row["title"] and "\u202e" not in row["title"]
     assert row["project_name"] == "alpha" and row["events"] is None and row["turns"] is None and row["models"] == ["m"]
     assert row["cost_usd"] is None and row["hub"] == h.id and row["path"] == "" and row["uri"] is None
@@ -79,19 +98,33 @@ def test_hostile_session_rows_and_hits_are_dropped_or_cleaned():
 
 def test_a_hostile_payload_renders_safely():
     h = _hub()
-    good = {"seq": 1, "line": 1, "offset": 0, "kind": "user_message", "role": "user", "turn": 0,
-            "text": '<script>alert(1)</script><img src=x onerror=alert(2)> key ' + ANTHROPIC}
+    good = {
+        "seq": 1,
+        "line": 1,
+        "offset": 0,
+        "kind": "user_message",
+        "role": "user",
+        "turn": 0,
+        "text": "<script>alert(1)</script><img src=x onerror=alert(2)> key " + ANTHROPIC,
+    }
     payload = {
         "session": {"id": "s1", "title": "<b>t</b>", "agent": "claude", "models": "not a list"},
         "events": [good, {"seq": "x"}, "junk", {**good, "seq": 2, "line": 2, "kind": "no-such-kind"}],
         "turns": [{"index": 0, "start_line": 1, "end_line": 1, "prompt": "hi"}, {"index": "?"}],
-        "turn_usage": {"0": {"input": 5, "evil": "<x>"}, "zero": {}}, "totals": {"cost_usd": 0.5, "x": "<y>"},
+        "turn_usage": {"0": {"input": 5, "evil": "<x>"}, "zero": {}},
+        "totals": {"cost_usd": 0.5, "x": "<y>"},
         "findings": [{"seq": 1, "rule_id": "<r>", "message": "<m>"}, {"seq": "bad"}],
         "subagents": [{"id": "../x"}, {"id": "sub1", "title": "<s>"}],
     }
     d = HC.session_data(h, payload)
     assert [e.seq for e in d.events] == [1] and len(d.turns) == 1 and list(d.turn_usage) == [0]
-    assert d.totals["cost_usd"] == 0.5 and "x" not in d.totals and d.totals["input"] == 0 and len(d.findings) == 1 and [x["id"] for x in d.subagents] == ["sub1"]
+    assert (
+        d.totals["cost_usd"] == 0.5
+        and "x" not in d.totals
+        and d.totals["input"] == 0
+        and len(d.findings) == 1
+        and [x["id"] for x in d.subagents] == ["sub1"]
+    )
     parts = HC.render_parts(h, payload)
     body = parts["body"]
     assert "<script" not in body and "<img" not in body and "onerror=alert" not in body.replace("onerror=alert(2)&gt;", "")
@@ -179,8 +212,11 @@ async def test_an_oversized_answer_is_refused(fake_hub, monkeypatch):
 
 
 def test_saved_view_sorting_and_arguments():
-    rows = [{"id": "a", "started_at": "2026-01-02", "cost_usd": 1.0}, {"id": "b", "started_at": None, "cost_usd": 3.0},
-            {"id": "c", "started_at": "2026-01-03", "cost_usd": None}]
+    rows = [
+        {"id": "a", "started_at": "2026-01-02", "cost_usd": 1.0},
+        {"id": "b", "started_at": None, "cost_usd": 3.0},
+        {"id": "c", "started_at": "2026-01-03", "cost_usd": None},
+    ]
     assert [r["id"] for r in views.sort_rows(rows, None, None)] == ["c", "a", "b"]
     assert [r["id"] for r in views.sort_rows(rows, "cost", "asc")] == ["a", "b", "c"]
     kw = views.session_kwargs({"agent": "codex", "q": "fix", "project": "api"}, {"project": "web", "agent": None})

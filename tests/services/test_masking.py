@@ -9,7 +9,7 @@ def test_a_whole_secret_is_masked_and_highlights_move():
     text = f"export ANTHROPIC_API_KEY={KEY} then run pytest"
     out, hl = mask_excerpt(text, [[text.index("pytest"), text.index("pytest") + 6]], text)
     assert KEY not in out and "[REDACTED:anthropic_key]" in out
-    assert out[hl[0][0]:hl[0][1]] == "pytest"
+    assert out[hl[0][0] : hl[0][1]] == "pytest"
 
 
 def test_a_secret_cut_by_the_excerpt_edge_is_masked():
@@ -17,7 +17,7 @@ def test_a_secret_cut_by_the_excerpt_edge_is_masked():
     cut_end = full[: full.index(KEY) + 25]
     out, _ = mask_excerpt(cut_end, [], full)
     assert KEY[:25] not in out and out.endswith("[REDACTED:anthropic_key]")
-    cut_start = full[full.index(KEY) + 30:]
+    cut_start = full[full.index(KEY) + 30 :]
     out, _ = mask_excerpt(cut_start, [], full)
     assert KEY[30:] not in out and out.startswith("[REDACTED:anthropic_key]")
 

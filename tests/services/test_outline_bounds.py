@@ -58,8 +58,10 @@ def test_outline_is_cached_until_the_file_changes(corpus, tmp_path):
     first = app.outline(path)
     assert app.outline(path) is first
     with open(path, "ab") as f:
-        f.write(b'{"timestamp":"2026-02-23T13:00:00.000Z","type":"response_item","payload":{"type":"message",'
-                b'"role":"assistant","content":[{"type":"output_text","text":"appended marker"}]}}\n')
+        f.write(
+            b'{"timestamp":"2026-02-23T13:00:00.000Z","type":"response_item","payload":{"type":"message",'
+            b'"role":"assistant","content":[{"type":"output_text","text":"appended marker"}]}}\n'
+        )
     app.index([path])
     again = app.outline(path)
     assert again is not first

@@ -69,8 +69,13 @@ def test_refuses_to_write_outside_the_workspace(tmp_path, case, monkeypatch):
     ws.mkdir()
     outside = tmp_path / "outside"
     (outside / ".git").mkdir(parents=True)
-    cwd = {"elsewhere": str(outside), "missing": "/nonexistent/alice/project", "relative": "proj",
-           "no-workspace": str(ws), "symlink-out": str(ws)}[case]
+    cwd = {
+        "elsewhere": str(outside),
+        "missing": "/nonexistent/alice/project",
+        "relative": "proj",
+        "no-workspace": str(ws),
+        "symlink-out": str(ws),
+    }[case]
     if case == "relative":
         (tmp_path / "proj").mkdir()
         monkeypatch.chdir(tmp_path)  # a relative cwd must not resolve against the server's own folder

@@ -19,8 +19,17 @@ def test_override_reprices_and_unknown_model_is_not_zero(corpus, tmp_path):
     base = app.cost_report("model")
     row = next(r for r in base["rows"] if r["model"] == "gpt-5.3-codex")
     assert row["cost_usd"] > 0 and row["unpriced_requests"] == 0
-    (home / "config.json").write_text(json.dumps({"pricing": {"overrides": {"gpt-5.3-codex": {
-        "input_cost_per_token": 1e-5, "output_cost_per_token": 2e-5, "cache_read_input_token_cost": 1e-6}}}}))
+    (home / "config.json").write_text(
+        json.dumps(
+            {
+                "pricing": {
+                    "overrides": {
+                        "gpt-5.3-codex": {"input_cost_per_token": 1e-5, "output_cost_per_token": 2e-5, "cache_read_input_token_cost": 1e-6}
+                    }
+                }
+            }
+        )
+    )
     app2 = App(Settings(storePath=str(home), includeHomeLogs=False))
     app2.reprice()
     r2 = next(r for r in app2.cost_report("model")["rows"] if r["model"] == "gpt-5.3-codex")

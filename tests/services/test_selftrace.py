@@ -28,8 +28,7 @@ SCRIPT = textwrap.dedent("""
 
 def _run(tmp_path, env):
     base = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    return subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], capture_output=True, text=True,
-                          env={**base, **env}, timeout=120)
+    return subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], capture_output=True, text=True, env={**base, **env}, timeout=120)
 
 
 def test_without_otel_variables_the_sdk_is_not_imported(tmp_path):

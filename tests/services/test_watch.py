@@ -241,9 +241,11 @@ def test_polling_serves_when_the_library_is_missing(gen_logs, tmp_path, monkeypa
 def test_network_file_systems_are_polled(tmp_path):
     from sessionlens.services.watch import RootWatcher, remote_fs
 
-    mounts = ("/dev/vda / ext4 rw 0 0\n"
-              f"server:/export {tmp_path / 'nfs'} nfs4 rw,relatime 0 0\n"
-              f"//nas/share {tmp_path / 'nfs' / 'deeper'} ext4 rw 0 0\n")
+    mounts = (
+        "/dev/vda / ext4 rw 0 0\n"
+        f"server:/export {tmp_path / 'nfs'} nfs4 rw,relatime 0 0\n"
+        f"//nas/share {tmp_path / 'nfs' / 'deeper'} ext4 rw 0 0\n"
+    )
     assert remote_fs(str(tmp_path / "nfs" / "a"), mounts) == "nfs4"
     assert remote_fs(str(tmp_path / "nfs" / "deeper" / "a"), mounts) is None  # the longest mount point wins
     assert remote_fs(str(tmp_path / "local"), mounts) is None

@@ -75,8 +75,9 @@ _HOLD = textwrap.dedent("""
 
 
 def _other_process(path, timeout: float) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", _HOLD, str(path), str(timeout)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(path), str(timeout)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
 
 
 def test_writer_lock_excludes_other_processes_and_is_reentrant(tmp_path):
@@ -148,8 +149,14 @@ def test_compact_events_equal_ordinary_ones_in_less_memory(tmp_path):
 
     logs = tmp_path / "logs"
     logs.mkdir()
-    generate_codex_session(random.Random(7), path=logs / "rollout-2026-01-05T08-30-00-c.jsonl", start=DEFAULT_START, turns=6,
-                           cwd=str(tmp_path / "proj"), problems=("repeat_failure",))
+    generate_codex_session(
+        random.Random(7),
+        path=logs / "rollout-2026-01-05T08-30-00-c.jsonl",
+        start=DEFAULT_START,
+        turns=6,
+        cwd=str(tmp_path / "proj"),
+        problems=("repeat_failure",),
+    )
     app = make_app(tmp_path / "home")
     try:
         app.index([str(logs)])

@@ -16,9 +16,13 @@ from tests.services.helpers import index
 def _rows(home) -> list[tuple]:
     st = Store(home)
     try:
-        return [tuple(r) for r in st.conn.execute(
-            "SELECT f.path, d.seq, d.hunk, d.repo, d.path, d.op, d.tool, d.ts, d.turn, d.line, d.nlines, d.hashes,"
-            " d.base_commit, d.old_path FROM edits d JOIN files f ON f.id = d.file_id ORDER BY f.path, d.seq, d.hunk")]
+        return [
+            tuple(r)
+            for r in st.conn.execute(
+                "SELECT f.path, d.seq, d.hunk, d.repo, d.path, d.op, d.tool, d.ts, d.turn, d.line, d.nlines, d.hashes,"
+                " d.base_commit, d.old_path FROM edits d JOIN files f ON f.id = d.file_id ORDER BY f.path, d.seq, d.hunk"
+            )
+        ]
     finally:
         st.close()
 
@@ -60,7 +64,10 @@ def test_rows_follow_growth_rewrite_and_deletion(tmp_path):
     index(home, fx.logs)
     grown = [r for r in _rows(home) if r[0] == log_a]
     assert grown[0] == before[0] and [(r[4], r[6]) for r in grown] == [
-        ("src/app.py", "Edit"), ("src/config.py", "Write"), ("src/config.py", "Edit")]
+        ("src/app.py", "Edit"),
+        ("src/config.py", "Write"),
+        ("src/config.py", "Edit"),
+    ]
     # rewritten shorter (a different first line): re-parsed whole, the rows follow
     obj = json.loads(text[0])
     obj["message"]["content"] = "A different first prompt"

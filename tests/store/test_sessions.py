@@ -45,24 +45,35 @@ def test_every_filter_selects_what_python_selects(store):
     agent = Counter(r.agent for r in rows).most_common()[-1][0]
     assert [r.id for r in q.query(store, SessionFilter(agent=agent, limit=1000))] == [r.id for r in rows if r.agent == agent]
     assert [r.id for r in q.query(store, SessionFilter(has_findings=True, limit=1000))] == [r.id for r in rows if r.findings]
-    assert [r.id for r in q.query(store, SessionFilter(include_subagents=False, limit=1000))] == [r.id for r in rows if not r.parent_session_id]
+    assert [r.id for r in q.query(store, SessionFilter(include_subagents=False, limit=1000))] == [
+        r.id for r in rows if not r.parent_session_id
+    ]
     proj = next(r.project for r in rows if r.project)
     name = proj.rsplit("/", 1)[-1]
     assert [r.id for r in q.query(store, SessionFilter(project=name, limit=1000))] == [
-        r.id for r in rows if r.project == proj or (r.project or "").endswith("/" + name) or r.cwd == name]
+        r.id for r in rows if r.project == proj or (r.project or "").endswith("/" + name) or r.cwd == name
+    ]
     dated = sorted(r.started_at for r in rows if r.started_at)
     mid = dated[len(dated) // 2]
-    assert [r.id for r in q.query(store, SessionFilter(until=mid, limit=1000))] == [r.id for r in rows if r.started_at is not None and r.started_at < mid]
+    assert [r.id for r in q.query(store, SessionFilter(until=mid, limit=1000))] == [
+        r.id for r in rows if r.started_at is not None and r.started_at < mid
+    ]
     assert [r.id for r in q.query(store, SessionFilter(since=mid, limit=1000))] == [
-        r.id for r in rows if (r.ended_at if r.ended_at is not None else r.started_at) is not None
-        and (r.ended_at if r.ended_at is not None else r.started_at) >= mid]
+        r.id
+        for r in rows
+        if (r.ended_at if r.ended_at is not None else r.started_at) is not None
+        and (r.ended_at if r.ended_at is not None else r.started_at) >= mid
+    ]
     title = next(r.title for r in rows if r.title and len(r.title) > 12)
     word = title[3:11]
     assert [r.id for r in q.query(store, SessionFilter(text=word.upper(), limit=1000))] == [  # LIKE: ASCII case-insensitive
-        r.id for r in rows if any(word.lower() in (x or "").lower() for x in (r.title, r.id, r.project, r.path))]
+        r.id for r in rows if any(word.lower() in (x or "").lower() for x in (r.title, r.id, r.project, r.path))
+    ]
     # the text is literal: LIKE wildcards in it match themselves only
     assert q.query(store, SessionFilter(text="%", limit=1000)) == [r for r in rows if "%" in (r.title or "") + r.path]
-    assert q.query(store, SessionFilter(text="_", limit=1000)) == [r for r in rows if "_" in (r.title or "") + r.id + (r.project or "") + r.path]
+    assert q.query(store, SessionFilter(text="_", limit=1000)) == [
+        r for r in rows if "_" in (r.title or "") + r.id + (r.project or "") + r.path
+    ]
 
 
 def test_scopes_workspace_and_path_prefixes(store):
@@ -75,17 +86,26 @@ def test_scopes_workspace_and_path_prefixes(store):
     assert q.query(store, SessionFilter(path_prefixes=())) == []  # an empty scope sees nothing
     assert q.count(store, SessionFilter(path_prefixes=())) == 0
     assert [r.id for r in q.query(store, SessionFilter(projects_under=(prefix.rstrip("/"),), limit=1000))] == [
-        r.id for r in rows if r.path.startswith(prefix) or (r.cwd or "").startswith(prefix) or r.cwd == prefix.rstrip("/")
-        or r.project == prefix.rstrip("/")]
+        r.id
+        for r in rows
+        if r.path.startswith(prefix) or (r.cwd or "").startswith(prefix) or r.cwd == prefix.rstrip("/") or r.project == prefix.rstrip("/")
+    ]
 
 
 @pytest.mark.parametrize("sort", SESSION_SORTS)
 def test_sorting_and_paging(store, sort):
     rows = _all(store)
-    key = {"started": lambda r: r.started_at or 0, "ended": lambda r: r.ended_at or r.started_at or 0,
-           "cost": lambda r: r.cost_usd, "tokens": lambda r: r.tokens or 0, "events": lambda r: r.events,
-           "turns": lambda r: r.turns, "findings": lambda r: r.findings, "agent": lambda r: r.agent,
-           "title": lambda r: (r.title or "").lower()}[sort]
+    key = {
+        "started": lambda r: r.started_at or 0,
+        "ended": lambda r: r.ended_at or r.started_at or 0,
+        "cost": lambda r: r.cost_usd,
+        "tokens": lambda r: r.tokens or 0,
+        "events": lambda r: r.events,
+        "turns": lambda r: r.turns,
+        "findings": lambda r: r.findings,
+        "agent": lambda r: r.agent,
+        "title": lambda r: (r.title or "").lower(),
+    }[sort]
     for desc in (True, False):
         got = q.query(store, SessionFilter(sort=sort, descending=desc, limit=1000))  # type: ignore[arg-type]
         vals = [key(r) for r in got]
@@ -105,4 +125,5 @@ def test_page_facets_and_the_two_callers_agree(store):
     # Store.list_sessions (CLI, LSP) is the same builder: the same rows, as dicts
     assert store.list_sessions(limit=10_000, has_findings=True) == [r.model_dump() for r in sel]
     assert [r["id"] for r in store.list_sessions(limit=5, sort="cost", descending=False)] == [
-        r.id for r in q.query(store, SessionFilter(sort="cost", descending=False, limit=5))]
+        r.id for r in q.query(store, SessionFilter(sort="cost", descending=False, limit=5))
+    ]

@@ -51,7 +51,8 @@ def test_every_session_maps_to_a_well_formed_trace_with_the_stores_exact_tokens(
         chats = [x for x in spans if x.attributes.get("gen_ai.operation.name") == "chat"]
         assert len(chats) == t["requests"]
         assert sum(x.attributes["gen_ai.usage.input_tokens"] for x in chats) == (
-            t["input"] + t["cache_read"] + t["cache_write_5m"] + t["cache_write_1h"])
+            t["input"] + t["cache_read"] + t["cache_write_5m"] + t["cache_write_1h"]
+        )
         assert sum(x.attributes["gen_ai.usage.output_tokens"] for x in chats) == t["output"]
         assert sum(x.attributes["gen_ai.usage.cache_read.input_tokens"] for x in chats) == t["cache_read"]
         assert sum(x.attributes["gen_ai.usage.reasoning.output_tokens"] for x in chats) == t["reasoning"]
@@ -97,8 +98,7 @@ def test_ids_are_deterministic(corpus_app):
 def test_content_is_opt_in_and_always_redacted(generated_app):
     _, plain = _all(generated_app)
     keys = {k for _, spans in plain for x in spans for k in x.attributes}
-    assert not keys & {"gen_ai.tool.call.arguments", "gen_ai.tool.call.result", "input.value", "output.value",
-                       "sessionlens.prompt"}
+    assert not keys & {"gen_ai.tool.call.arguments", "gen_ai.tool.call.result", "input.value", "output.value", "sessionlens.prompt"}
     _, rich = _all(generated_app, content=True)
     values = [v for _, spans in rich for x in spans for v in x.attributes.values() if isinstance(v, str)]
     values += [v for _, spans in rich for x in spans for ev in x.events for v in ev.attributes.values() if isinstance(v, str)]
@@ -125,8 +125,10 @@ def test_session_spans_accepts_a_view_without_timestamps():
     from sessionlens.models.session import Event, EventKind
     from sessionlens.telemetry.genai import SessionView, UsageRow
 
-    view = SessionView(session={"id": "x", "agent": "claude"},
-                       events=[Event(seq=1, line=1, offset=0, kind=EventKind.TOOL_CALL, tool="Bash", call_id="c1")],
-                       usage=[UsageRow("k", 1, None, None, input=5, output=2)])
+    view = SessionView(
+        session={"id": "x", "agent": "claude"},
+        events=[Event(seq=1, line=1, offset=0, kind=EventKind.TOOL_CALL, tool="Bash", call_id="c1")],
+        usage=[UsageRow("k", 1, None, None, input=5, output=2)],
+    )
     spans = session_spans(view)
     assert [x.attributes["gen_ai.operation.name"] for x in spans] == ["invoke_agent", "execute_tool", "chat"]

@@ -82,11 +82,18 @@ def _semconv_names() -> set[str]:
     return {v for k, v in vars(gen_ai_attributes).items() if k.startswith("GEN_AI_") and isinstance(v, str)}
 
 
-DEPRECATED = {"gen_ai.system", "gen_ai.prompt", "gen_ai.completion", "gen_ai.usage.prompt_tokens",
-              "gen_ai.usage.completion_tokens"}
+DEPRECATED = {"gen_ai.system", "gen_ai.prompt", "gen_ai.completion", "gen_ai.usage.prompt_tokens", "gen_ai.usage.completion_tokens"}
 # names from other registries of the same semconv version, and OpenInference's (switchable)
-OTHER_SEMCONV = {"error.type", "process.exit.code", "vcs.ref.head.name", "vcs.ref.head.revision",
-                 "exception.type", "exception.message", "service.name", "service.version"}
+OTHER_SEMCONV = {
+    "error.type",
+    "process.exit.code",
+    "vcs.ref.head.name",
+    "vcs.ref.head.revision",
+    "exception.type",
+    "exception.message",
+    "service.name",
+    "service.version",
+}
 
 
 def _value(any_value):
@@ -110,8 +117,15 @@ def test_raw_protobuf_carries_valid_genai_spans(generated_app, receiver):
                 assert key in names, f"{key} is not a gen_ai attribute of semconv {SEMCONV_VERSION}"
                 assert key not in DEPRECATED
             else:
-                assert key in OTHER_SEMCONV or key.split(".")[0] in ("sessionlens", "llm", "tool", "openinference",
-                                                                      "session", "input", "output"), key
+                assert key in OTHER_SEMCONV or key.split(".")[0] in (
+                    "sessionlens",
+                    "llm",
+                    "tool",
+                    "openinference",
+                    "session",
+                    "input",
+                    "output",
+                ), key
         for ev in sp.events:
             for kv in ev.attributes:
                 assert kv.key in OTHER_SEMCONV or kv.key.startswith("sessionlens."), kv.key
@@ -139,7 +153,7 @@ def test_export_is_resumable_and_idempotent(generated_app, receiver, tmp_path):
         # ...resumes where it stopped: the rest, and nothing already accepted
         failing.fail_after = None
         st = ex_f.run(sel)
-        second = [sp.span_id for _, _, sp in failing.spans()][len(first):]
+        second = [sp.span_id for _, _, sp in failing.spans()][len(first) :]
         assert st.spans == len(second) > 0 and not first & set(second)
         full = {sp.span_id for _, _, sp in failing.spans()}
     finally:
@@ -185,9 +199,16 @@ def test_eval_results_are_evaluation_spans_and_a_new_result_resends_the_session(
     s = ex.select()[0]
     ex.run([s])
     before = len(receiver.spans())
-    generated_app.db().add_eval_run("suite-x", None, 1.0e9, 1.0e9 + 5, None, None, {"passed": 1},
-                                    [{"session_id": s["id"], "case_id": "c1", "check_id": "no_tool_errors",
-                                      "passed": False, "message": "2 tool errors"}])
+    generated_app.db().add_eval_run(
+        "suite-x",
+        None,
+        1.0e9,
+        1.0e9 + 5,
+        None,
+        None,
+        {"passed": 1},
+        [{"session_id": s["id"], "case_id": "c1", "check_id": "no_tool_errors", "passed": False, "message": "2 tool errors"}],
+    )
     st = ex.run([s])  # the session changed (a new eval result): sent again
     assert st.sessions == 1 and st.spans == before + 1
     evals = [sp for _, _, sp in receiver.spans() if sp.name == "evaluation no_tool_errors"]

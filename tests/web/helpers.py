@@ -18,8 +18,8 @@ from sessionlens.services.settings import Settings
 HOSTILE_TITLE = '<script>alert("title")</script> & "quotes"'
 HOSTILE_BITS = [
     '<script>alert("title")</script>',
-    '<img src=x onerror=alert(1)>',
-    '</pre><script>alert(2)</script>',
+    "<img src=x onerror=alert(1)>",
+    "</pre><script>alert(2)</script>",
     '<a href="javascript:alert(3)">click</a>',
     '<iframe src="//evil.example">',
     '" onmouseover="alert(4)',
@@ -30,8 +30,15 @@ def _line(obj: dict) -> str:
     return json.dumps(obj, ensure_ascii=False) + "\n"
 
 
-def write_claude_session(path: Path, *, session_id: str | None = None, prompt: str = "Fix the failing test",
-                         turns: int = 1, cwd: str = "/home/dev/projects/hostile-app", extra_text: str = "") -> str:
+def write_claude_session(
+    path: Path,
+    *,
+    session_id: str | None = None,
+    prompt: str = "Fix the failing test",
+    turns: int = 1,
+    cwd: str = "/home/dev/projects/hostile-app",
+    extra_text: str = "",
+) -> str:
     """A small Claude Code session log (the real line shapes) with ``turns`` prompt/answer/tool rounds."""
     sid = session_id or str(uuid.uuid4())
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -47,20 +54,73 @@ def claude_turn_lines(sid: str, t: int, prompt: str, *, cwd: str, extra_text: st
     u1, a1, a2, u2, a3 = (str(uuid.uuid4()) for _ in range(5))
     call = f"toolu_{uuid.uuid4().hex[:24]}"
     out = _line({**base, "parentUuid": None, "type": "user", "message": {"role": "user", "content": prompt}, "uuid": u1, "timestamp": ts})
-    out += _line({**base, "parentUuid": u1, "type": "assistant", "uuid": a1, "timestamp": ts, "requestId": f"req_{a1[:8]}",
-                  "message": {"model": "claude-opus-4-6", "id": f"msg_{a1[:12]}", "type": "message", "role": "assistant",
-                              "content": [{"type": "text", "text": "Looking at it: " + extra_text + " see https://example.com/docs?a=1&b=2"}],
-                              "usage": {"input_tokens": 10, "output_tokens": 20, "cache_read_input_tokens": 100, "cache_creation_input_tokens": 0}}})
-    out += _line({**base, "parentUuid": a1, "type": "assistant", "uuid": a2, "timestamp": ts, "requestId": f"req_{a2[:8]}",
-                  "message": {"model": "claude-opus-4-6", "id": f"msg_{a2[:12]}", "type": "message", "role": "assistant",
-                              "content": [{"type": "tool_use", "id": call, "name": "Bash", "input": {"command": "echo '" + extra_text + "'"}}],
-                              "usage": {"input_tokens": 5, "output_tokens": 7, "cache_read_input_tokens": 50, "cache_creation_input_tokens": 0}}})
-    out += _line({**base, "parentUuid": a2, "type": "user", "uuid": u2, "timestamp": ts,
-                  "message": {"role": "user", "content": [{"tool_use_id": call, "type": "tool_result", "content": "output: " + extra_text, "is_error": False}]}})
-    out += _line({**base, "parentUuid": u2, "type": "assistant", "uuid": a3, "timestamp": ts, "requestId": f"req_{a3[:8]}",
-                  "message": {"model": "claude-opus-4-6", "id": f"msg_{a3[:12]}", "type": "message", "role": "assistant",
-                              "content": [{"type": "text", "text": f"Done with turn {t + 1}. " + extra_text}],
-                              "usage": {"input_tokens": 3, "output_tokens": 9, "cache_read_input_tokens": 60, "cache_creation_input_tokens": 0}}})
+    out += _line(
+        {
+            **base,
+            "parentUuid": u1,
+            "type": "assistant",
+            "uuid": a1,
+            "timestamp": ts,
+            "requestId": f"req_{a1[:8]}",
+            "message": {
+                "model": "claude-opus-4-6",
+                "id": f"msg_{a1[:12]}",
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "text", "text": "Looking at it: " + extra_text + " see https://example.com/docs?a=1&b=2"}],
+                "usage": {"input_tokens": 10, "output_tokens": 20, "cache_read_input_tokens": 100, "cache_creation_input_tokens": 0},
+            },
+        }
+    )
+    out += _line(
+        {
+            **base,
+            "parentUuid": a1,
+            "type": "assistant",
+            "uuid": a2,
+            "timestamp": ts,
+            "requestId": f"req_{a2[:8]}",
+            "message": {
+                "model": "claude-opus-4-6",
+                "id": f"msg_{a2[:12]}",
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "tool_use", "id": call, "name": "Bash", "input": {"command": "echo '" + extra_text + "'"}}],
+                "usage": {"input_tokens": 5, "output_tokens": 7, "cache_read_input_tokens": 50, "cache_creation_input_tokens": 0},
+            },
+        }
+    )
+    out += _line(
+        {
+            **base,
+            "parentUuid": a2,
+            "type": "user",
+            "uuid": u2,
+            "timestamp": ts,
+            "message": {
+                "role": "user",
+                "content": [{"tool_use_id": call, "type": "tool_result", "content": "output: " + extra_text, "is_error": False}],
+            },
+        }
+    )
+    out += _line(
+        {
+            **base,
+            "parentUuid": u2,
+            "type": "assistant",
+            "uuid": a3,
+            "timestamp": ts,
+            "requestId": f"req_{a3[:8]}",
+            "message": {
+                "model": "claude-opus-4-6",
+                "id": f"msg_{a3[:12]}",
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "text", "text": f"Done with turn {t + 1}. " + extra_text}],
+                "usage": {"input_tokens": 3, "output_tokens": 9, "cache_read_input_tokens": 60, "cache_creation_input_tokens": 0},
+            },
+        }
+    )
     return out
 
 

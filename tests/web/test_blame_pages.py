@@ -20,12 +20,28 @@ def env(tmp_path_factory):
     # a hostile session: claims a cwd of /etc and an edit of passwd (no file outside a repository is shown)
     evil = fx.claude_dir / "projects" / "-etc" / "e0000000-0000-4000-8000-000000000666.jsonl"
     evil.parent.mkdir(parents=True)
-    evil.write_text(json.dumps({
-        "type": "assistant", "sessionId": "e0000000-0000-4000-8000-000000000666", "uuid": "u1", "parentUuid": None,
-        "cwd": "/etc", "timestamp": "2026-02-10T10:00:00.000Z", "message": {
-            "id": "m1", "role": "assistant", "model": "claude-sonnet-4-5", "content": [
-                {"type": "tool_use", "id": "t1", "name": "Write", "input": {"file_path": "/etc/passwd", "content": "root:x"}}],
-            "usage": {"input_tokens": 1, "output_tokens": 1}}}) + "\n")
+    evil.write_text(
+        json.dumps(
+            {
+                "type": "assistant",
+                "sessionId": "e0000000-0000-4000-8000-000000000666",
+                "uuid": "u1",
+                "parentUuid": None,
+                "cwd": "/etc",
+                "timestamp": "2026-02-10T10:00:00.000Z",
+                "message": {
+                    "id": "m1",
+                    "role": "assistant",
+                    "model": "claude-sonnet-4-5",
+                    "content": [
+                        {"type": "tool_use", "id": "t1", "name": "Write", "input": {"file_path": "/etc/passwd", "content": "root:x"}}
+                    ],
+                    "usage": {"input_tokens": 1, "output_tokens": 1},
+                },
+            }
+        )
+        + "\n"
+    )
     app = indexed_app(root / "home", fx.logs)
     return fx, app
 

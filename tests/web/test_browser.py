@@ -31,9 +31,16 @@ def env(tmp_path_factory):
     facts["live_id"] = write_claude_session(live, prompt="a session being written", cwd="/home/dev/projects/live-demo")
     facts["live_path"] = live
     facts["app"] = indexed_app(root / "home", root / "logs")
-    facts["app"].db().add_eval_run("guidelines", None, 1.7e9, 1.7e9 + 60, "4f1b44f", None,
-                                   {"passed": 11, "failed": 2, "regressions": 1},
-                                   [{"check_id": "tests-pass", "passed": False, "message": "pytest failed"}])
+    facts["app"].db().add_eval_run(
+        "guidelines",
+        None,
+        1.7e9,
+        1.7e9 + 60,
+        "4f1b44f",
+        None,
+        {"passed": 11, "failed": 2, "regressions": 1},
+        [{"check_id": "tests-pass", "passed": False, "message": "pytest failed"}],
+    )
     return facts
 
 
@@ -50,16 +57,21 @@ async def test_local_ui_in_chromium(env):
             assert n_all == len(app.db().list_sessions(limit=50))
             await b.screenshot(OUT / "sessions.png")
             # filter: agent = codex, with findings
-            await b.submit("document.querySelector('select[name=agent]').value='codex';"
-                           "document.querySelector('input[name=findings]').checked=true;"
-                           "document.querySelector('form.filters').submit()")
+            await b.submit(
+                "document.querySelector('select[name=agent]').value='codex';"
+                "document.querySelector('input[name=findings]').checked=true;"
+                "document.querySelector('form.filters').submit()"
+            )
             agents = await b.js("[...document.querySelectorAll('td .agent')].map(e => e.textContent)")
             expected = [s for s in app.db().list_sessions(limit=1000) if s["agent"] == "codex" and app.db().findings(session_id=s["id"])]
             assert agents == ["codex"] * len(expected) and expected
             # save the filter as a view, then it is offered on the page
-            await b.submit("document.querySelector('.views input[name=name]').value='codex findings';"
-                           "document.querySelector('.views form').submit()")
-            assert await b.js("decodeURIComponent(location.search)") == "?view=codex findings", await b.js("location.href + ' ' + document.body.textContent.slice(0, 300)")
+            await b.submit(
+                "document.querySelector('.views input[name=name]').value='codex findings';document.querySelector('.views form').submit()"
+            )
+            assert await b.js("decodeURIComponent(location.search)") == "?view=codex findings", await b.js(
+                "location.href + ' ' + document.body.textContent.slice(0, 300)"
+            )
             assert await b.js("[...document.querySelectorAll('.views a.chip')].map(e => e.textContent)") == ["codex findings"]
             assert await b.js("document.querySelectorAll('td .agent').length") == len(expected)
             await b.screenshot(OUT / "sessions-view.png")
@@ -69,7 +81,9 @@ async def test_local_ui_in_chromium(env):
             seq = html_seqs[len(html_seqs) // 2]
             await b.goto(f"{base}/s/{s0['id']}#e{seq}")
             assert await b.js("document.querySelector(':target') && document.querySelector(':target').id") == f"e{seq}"
-            assert await b.js(f"(() => {{ const r = document.getElementById('e{seq}').getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }})()")
+            assert await b.js(
+                f"(() => {{ const r = document.getElementById('e{seq}').getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }})()"
+            )
             assert await b.js("!!document.querySelector('#transcript .sl-page .sl-turns')")  # the reader's transcript
             # the reader's stylesheet applies (a static file under the strict CSP): the toolbar sticks under the header
             assert await b.js("getComputedStyle(document.querySelector('.sl-toolbar')).position") == "sticky"
@@ -77,7 +91,9 @@ async def test_local_ui_in_chromium(env):
             assert await b.js(f"(() => {{ const d = document.getElementById('e{seq}').closest('details'); return !d || d.open; }})()")
             # kind filter hides tool output (the reader's script, a static file too)
             assert await b.js("document.querySelectorAll('[data-kind=output]').length") > 0
-            await b.js("const box = document.querySelector('.sl-filter[data-filter=output]'); box.checked = false; box.dispatchEvent(new Event('change'))")
+            await b.js(
+                "const box = document.querySelector('.sl-filter[data-filter=output]'); box.checked = false; box.dispatchEvent(new Event('change'))"
+            )
             hidden = await b.js("[...document.querySelectorAll('[data-kind=output]')].every(e => e.offsetParent === null)")
             assert hidden
             # a tool call folds and unfolds
@@ -94,7 +110,9 @@ async def test_local_ui_in_chromium(env):
                 fh.write(claude_turn_lines(env["live_id"], 1, "the second turn arrives live", cwd="/home/dev/projects/live-demo"))
             await b.wait_for(f"document.querySelectorAll('section.sl-turn').length > {before}")
             assert "the second turn arrives live" in await b.js("document.querySelector('#transcript .sl-turns').textContent")
-            assert await b.js("new Set([...document.querySelectorAll('[id]')].map(e => e.id)).size === document.querySelectorAll('[id]').length")
+            assert await b.js(
+                "new Set([...document.querySelectorAll('[id]')].map(e => e.id)).size === document.querySelectorAll('[id]').length"
+            )
             toc = await b.js("[...document.querySelectorAll('.sl-toc a')].map(a => a.textContent)")
             assert toc[-1].startswith("2. the second turn arrives live"), toc  # the new turn in the list, named like the others
             await b.screenshot(OUT / "transcript-live.png")
@@ -105,8 +123,13 @@ async def test_local_ui_in_chromium(env):
             await b.screenshot(OUT / "search.png")
             await b.submit("document.querySelector('.facet a.chip').click()")
             assert "&" in await b.js("location.search")  # a facet narrows the search
-            for page, name in (("/cost", "cost-day"), ("/cost?by=model", "cost-model"), ("/cost?by=project", "cost-project"),
-                               ("/coach", "coach"), ("/evals", "evals")):
+            for page, name in (
+                ("/cost", "cost-day"),
+                ("/cost?by=model", "cost-model"),
+                ("/cost?by=project", "cost-project"),
+                ("/coach", "coach"),
+                ("/evals", "evals"),
+            ):
                 await b.goto(base + page)
                 assert await b.js("document.querySelector('main h1').textContent")
                 await b.screenshot(OUT / f"{name}.png")
@@ -139,19 +162,24 @@ async def test_team_hub_in_chromium(env, tmp_path):
             await b.goto(f"{base}/admin")
             assert await b.js("location.pathname") == "/login"
             await b.screenshot(OUT / "hub-login.png")
-            await b.submit("document.querySelector('input[name=username]').value='alice';"
-                           "document.querySelector('input[name=password]').value='wrong password';"
-                           "document.querySelector('form.login').submit()")
+            await b.submit(
+                "document.querySelector('input[name=username]').value='alice';"
+                "document.querySelector('input[name=password]').value='wrong password';"
+                "document.querySelector('form.login').submit()"
+            )
             assert "Wrong user name" in await b.js("document.body.textContent")
-            await b.submit("document.querySelector('input[name=username]').value='alice';"
-                           f"document.querySelector('input[name=password]').value='{PW}';"
-                           "document.querySelector('form.login').submit()")
+            await b.submit(
+                "document.querySelector('input[name=username]').value='alice';"
+                f"document.querySelector('input[name=password]').value='{PW}';"
+                "document.querySelector('form.login').submit()"
+            )
             assert await b.js("location.pathname") == "/admin"
             assert await b.js("document.cookie") == ""  # the session cookie is HttpOnly
             await b.screenshot(OUT / "hub-admin.png")
             await b.goto(f"{base}/keys")
-            await b.submit("document.querySelector('input[name=name]').value='ci reader';"
-                           "document.querySelector('form[action=\"/keys\"]').submit()")
+            await b.submit(
+                "document.querySelector('input[name=name]').value='ci reader';document.querySelector('form[action=\"/keys\"]').submit()"
+            )
             key = await b.js("document.querySelector('.secret').textContent")
             assert key.startswith("slk_")
             await b.screenshot(OUT / "hub-keys.png")
@@ -182,8 +210,11 @@ async def test_corpus_transcripts_in_chromium(corpus, tmp_path):
         async with cdp.Browser() as b:
             await b.goto(f"{base}/?token={cfg.token}")
             for agent in ("claude", "codex"):
-                sessions = [s for s in app.db().list_sessions(limit=1000) if s["agent"] == agent and not s["parent_session_id"]
-                            and not (s["title"] or "").startswith("[REDACTED")]  # a corpus log whose text was redacted at the source reads as nothing
+                sessions = [
+                    s
+                    for s in app.db().list_sessions(limit=1000)
+                    if s["agent"] == agent and not s["parent_session_id"] and not (s["title"] or "").startswith("[REDACTED")
+                ]  # a corpus log whose text was redacted at the source reads as nothing
                 assert sessions, agent
                 s0 = max(sessions, key=lambda s: s["events"])
                 evs = app.db().events(s0["file_id"])
@@ -202,7 +233,9 @@ async def test_corpus_transcripts_in_chromium(corpus, tmp_path):
 
             with_img = next(s for s in app.db().list_sessions(limit=1000) if "<img " in svc.transcript(app, s["id"])["body"])
             await b.goto(f"{base}/s/{with_img['id']}")
-            await b.js("document.querySelectorAll('img.sl-thumb').forEach(i => { i.loading = 'eager'; const d = i.closest('details'); if (d) d.open = true; })")
+            await b.js(
+                "document.querySelectorAll('img.sl-thumb').forEach(i => { i.loading = 'eager'; const d = i.closest('details'); if (d) d.open = true; })"
+            )
             await b.wait_for("[...document.querySelectorAll('img.sl-thumb')].every(i => i.complete && i.naturalWidth > 0)")
             assert (await b.js("document.querySelector('img.sl-thumb').getAttribute('src')")).startswith(f"/s/{with_img['id']}/img/")
             await b.js("document.querySelector('img.sl-thumb').scrollIntoView({block: 'center'})")

@@ -32,14 +32,23 @@ def _app(home: Path) -> App:
 def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("hub")
     logs = root / "logs"
-    sid_a = write_claude_session(logs / "alpha" / "a.jsonl", prompt="alpha work <b>bold</b>", turns=3, cwd="/src/alpha",
-                                 extra_text="shared-word <script>alert(1)</script>")
+    sid_a = write_claude_session(
+        logs / "alpha" / "a.jsonl",
+        prompt="alpha work <b>bold</b>",
+        turns=3,
+        cwd="/src/alpha",
+        extra_text="shared-word <script>alert(1)</script>",
+    )
     sid_b = write_claude_session(logs / "beta" / "b.jsonl", prompt="beta secret plans", turns=2, cwd="/src/beta", extra_text="shared-word")
     hub_app = _app(root / "hub")
     hub = Hub(hub_app)
     users = {}
-    for name, role, projects in (("alice", "admin", []), ("bob", "member", ["alpha"]), ("carol", "viewer", ["alpha"]),
-                                 ("dave", "member", ["beta"])):
+    for name, role, projects in (
+        ("alice", "admin", []),
+        ("bob", "member", ["alpha"]),
+        ("carol", "viewer", ["alpha"]),
+        ("dave", "member", ["beta"]),
+    ):
         users[name] = hub.create_user(name, PW, role, projects)
     keys = {}
     keys["admin"], _ = hub.create_key(users["alice"], "admin", ["ingest", "read", "admin"])
@@ -58,8 +67,17 @@ def world(tmp_path_factory):
     keys["garbage"] = "not-a-key"
     client_app = _app(root / "client")
     client_app.index([str(logs)])
-    return {"root": root, "logs": logs, "hub_app": hub_app, "hub": hub, "keys": keys, "users": users,
-            "sid_a": sid_a, "sid_b": sid_b, "client_app": client_app}
+    return {
+        "root": root,
+        "logs": logs,
+        "hub_app": hub_app,
+        "hub": hub,
+        "keys": keys,
+        "users": users,
+        "sid_a": sid_a,
+        "sid_b": sid_b,
+        "client_app": client_app,
+    }
 
 
 @pytest.fixture
@@ -132,8 +150,19 @@ async def test_authorization_matrix(world, pushed):
             for path in (f"/s/{A}", f"/s/{B}"):
                 row.append((await s.get(path, headers=h, allow_redirects=False)).status)
             for proj in ("alpha", "beta"):
-                body = {"chunks": [{"file_key": ("c" if proj == "alpha" else "d") * 64, "machine": "m1", "project": proj, "source_name": "x.jsonl",
-                                    "offset": 0, "end": 0, "data": ""}]}
+                body = {
+                    "chunks": [
+                        {
+                            "file_key": ("c" if proj == "alpha" else "d") * 64,
+                            "machine": "m1",
+                            "project": proj,
+                            "source_name": "x.jsonl",
+                            "offset": 0,
+                            "end": 0,
+                            "data": "",
+                        }
+                    ]
+                }
                 row.append((await s.post("/api/push", json=body, headers=h)).status)
             row.append((await s.get("/admin", headers=h, allow_redirects=False)).status)
             for sid in (A, B):
@@ -211,7 +240,7 @@ async def test_a_crash_between_write_and_commit_leaves_one_copy(world, hub_serve
         rec = hub.store.pushed(f.key)
         # the hub dies after writing the next chunk's bytes but before recording them (a partial line too)
         with open(rec["hub_path"], "ab") as fh:
-            fh.write(src.read_bytes()[half:half + 700])
+            fh.write(src.read_bytes()[half : half + 700])
         assert hub.recover() and Path(rec["hub_path"]).stat().st_size == rec["committed_len"]
         # the client never got an answer: it retries the chunk, then the rest
         c = client_push.HubClient(base, key, retries=2, backoff=0.05)
@@ -250,8 +279,9 @@ async def test_sign_in_csrf_keys_and_roles_through_the_pages(world, hub_server):
         assert r.status == 403  # no CSRF token
         r = await s.post("/login", data={"username": "bob", "password": "wrong password!", "csrf": nonce}, allow_redirects=False)
         assert r.status == 401
-        r = await s.post("/login", data={"username": "bob", "password": PW, "csrf": nonce, "next": "//evil.example/"},
-                         allow_redirects=False)
+        r = await s.post(
+            "/login", data={"username": "bob", "password": PW, "csrf": nonce, "next": "//evil.example/"}, allow_redirects=False
+        )
         assert r.status == 303 and r.headers["Location"] == "/"  # no open redirect
         sc = r.headers["Set-Cookie"]
         assert "sessionlens_session=" in sc and "HttpOnly" in sc and "SameSite=Lax" in sc and "Secure" not in sc
@@ -298,8 +328,16 @@ async def test_sign_in_csrf_keys_and_roles_through_the_pages(world, hub_server):
     async with client(base) as s3:
         assert (await s3.get("/api/sessions", headers=_bearer(new_key))).status == 401
     actions = {(e["action"], e["outcome"]) for e in world["hub"].store.audit(limit=10_000)}
-    for a in (("signin", "ok"), ("signin", "failed"), ("key.create", "ok"), ("key.create", "denied"), ("key.revoke", "ok"),
-              ("role.change", "ok"), ("role.change", "denied"), ("push", "ok")):
+    for a in (
+        ("signin", "ok"),
+        ("signin", "failed"),
+        ("key.create", "ok"),
+        ("key.create", "denied"),
+        ("key.revoke", "ok"),
+        ("role.change", "ok"),
+        ("role.change", "denied"),
+        ("push", "ok"),
+    ):
         assert a in actions, a
     assert world["hub"].verify_audit()["ok"]
 
@@ -326,7 +364,10 @@ async def test_request_limits_and_malformed_batches(world, hub_server):
     h = _bearer(world["keys"]["bob_both"])
     good = {"file_key": "a" * 64, "machine": "m1", "project": "alpha", "source_name": "x.jsonl", "offset": 0, "end": 3, "data": "{}\n"}
     cases = [
-        ({"chunks": "nope"}, 400), ({"chunks": []}, 400), ({"chunks": [good] * 33}, 400), ([1, 2], 400),
+        ({"chunks": "nope"}, 400),
+        ({"chunks": []}, 400),
+        ({"chunks": [good] * 33}, 400),
+        ([1, 2], 400),
         ({"chunks": [{**good, "file_key": "../../etc/passwd"}]}, 400),
         ({"chunks": [{**good, "project": "../other"}]}, 400),
         ({"chunks": [{**good, "machine": "a/b"}]}, 400),
@@ -466,12 +507,29 @@ async def test_every_read_endpoint_for_every_principal(world, pushed):
 
     A, B = world["sid_a"], world["sid_b"]
     link = lambda sid: "/link?u=" + quote(f"sessionlens://session/{sid}?event=2")  # noqa: E731
-    endpoints = [("/", None), ("/search?q=shared-word", None), ("/cost", None), ("/cost?by=session", None), ("/coach", None),
-                 ("/evals", None), ("/keys", None), ("/admin/audit", None), ("/api/sessions", None), ("/api/search?q=shared-word", None),
-                 ("/api/cost", None), ("/api/status", None)]
+    endpoints = [
+        ("/", None),
+        ("/search?q=shared-word", None),
+        ("/cost", None),
+        ("/cost?by=session", None),
+        ("/coach", None),
+        ("/evals", None),
+        ("/keys", None),
+        ("/admin/audit", None),
+        ("/api/sessions", None),
+        ("/api/search?q=shared-word", None),
+        ("/api/cost", None),
+        ("/api/status", None),
+    ]
     for sid, proj in ((A, "A"), (B, "B")):
-        endpoints += [(f"/s/{sid}", proj), (f"/s/{sid}/events?after=0", proj), (f"/s/{sid}/export", proj), (link(sid), proj),
-                      (f"/api/s/{sid}", proj), (f"/api/s/{sid[:8]}", proj)]  # an id prefix resolves only within the scope
+        endpoints += [
+            (f"/s/{sid}", proj),
+            (f"/s/{sid}/events?after=0", proj),
+            (f"/s/{sid}/export", proj),
+            (link(sid), proj),
+            (f"/api/s/{sid}", proj),
+            (f"/api/s/{sid[:8]}", proj),
+        ]  # an id prefix resolves only within the scope
     mismatches = []
     async with client(base) as s:
         for who in [*READERS, "bob_ingest", *BAD_KEYS, None]:
@@ -505,8 +563,18 @@ async def test_push_follow_ships_a_live_session_as_it_grows(world, hub_server, t
 
     def follow():
         try:
-            done["stats"] = client_push.run(capp, url=base, key=world["keys"]["bob_both"], machine="live-box", project="alpha",
-                                            paths=[str(src.parent)], follow=True, interval=0.2, quiet=True, stop=stop)
+            done["stats"] = client_push.run(
+                capp,
+                url=base,
+                key=world["keys"]["bob_both"],
+                machine="live-box",
+                project="alpha",
+                paths=[str(src.parent)],
+                follow=True,
+                interval=0.2,
+                quiet=True,
+                stop=stop,
+            )
         except BaseException as e:
             done["error"] = repr(e)
 
@@ -514,10 +582,12 @@ async def test_push_follow_ships_a_live_session_as_it_grows(world, hub_server, t
     t.start()
     try:
         async with client(base) as s:
+
             async def hub_events():
                 await wait_indexed(s, world["keys"]["admin"])
                 sess = world["hub_app"].db().get_session(sid)
                 return sess["events"] if sess else 0
+
             for _ in range(100):
                 if await hub_events() == 5:
                     break

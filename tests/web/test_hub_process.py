@@ -41,8 +41,13 @@ def _free_port() -> int:
 def _start_hub(home: Path, port: int) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONPATH": str(REPO / "server")}
     err = open(home / "hub-stderr.log", "a")  # a file, not a pipe: a full pipe would block the hub
-    proc = subprocess.Popen([sys.executable, "-m", "sessionlens", "--home", str(home), "serve", "--team", "--port", str(port), "--json"],
-                            stdout=subprocess.PIPE, stderr=err, env=env, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sessionlens", "--home", str(home), "serve", "--team", "--port", str(port), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=err,
+        env=env,
+        text=True,
+    )
     err.close()
     line = proc.stdout.readline()
     if not line:
@@ -191,9 +196,16 @@ def test_twenty_concurrent_pushers_lose_and_duplicate_nothing(hub_home, tmp_path
             s = hub_app.db().get_session(sid)
             assert s is not None and s["events"] == p.read_bytes().count(b"\n") == turns * 5
         allv = sorted(x for xs in lat for x in xs)
-        report = {"pushers": n_pushers, "events_per_pusher": turns * 5, "requests": len(allv), "push_wall_s": round(wall, 3),
-                  "push_and_index_s": round(indexed, 3), "latency_p50_ms": round(allv[len(allv) // 2] * 1000, 1),
-                  "latency_p95_ms": round(allv[int(len(allv) * 0.95)] * 1000, 1), "latency_max_ms": round(allv[-1] * 1000, 1)}
+        report = {
+            "pushers": n_pushers,
+            "events_per_pusher": turns * 5,
+            "requests": len(allv),
+            "push_wall_s": round(wall, 3),
+            "push_and_index_s": round(indexed, 3),
+            "latency_p50_ms": round(allv[len(allv) // 2] * 1000, 1),
+            "latency_p95_ms": round(allv[int(len(allv) * 0.95)] * 1000, 1),
+            "latency_max_ms": round(allv[-1] * 1000, 1),
+        }
         out = Path(os.environ.get("SESSIONLENS_ARTIFACTS") or REPO / "artifacts") / "web"
         out.mkdir(parents=True, exist_ok=True)
         (out / "hub-load.json").write_text(json.dumps(report, indent=2) + "\n")

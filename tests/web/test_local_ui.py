@@ -201,8 +201,16 @@ async def test_coach_and_evals_pages(server, env):
         html = await (await s.get("/coach", params={"rule": rule})).text()
         assert html.count("<tr>") - 1 == min(counts[0]["findings"], 300)
         assert "Guideline compliance" in html
-        run_id = app.db().add_eval_run("smoke", None, 1.0, 2.0, "abc1234", None, {"passed": 1, "failed": 1, "regressions": 1},
-                                       [{"check_id": "no-secret", "passed": True}, {"check_id": "tests-pass", "passed": False, "message": "<b>red</b>"}])
+        run_id = app.db().add_eval_run(
+            "smoke",
+            None,
+            1.0,
+            2.0,
+            "abc1234",
+            None,
+            {"passed": 1, "failed": 1, "regressions": 1},
+            [{"check_id": "no-secret", "passed": True}, {"check_id": "tests-pass", "passed": False, "message": "<b>red</b>"}],
+        )
         html = await (await s.get("/evals")).text()
         assert f'href="/evals/{run_id}"' in html and "smoke" in html
         html = await (await s.get(f"/evals/{run_id}")).text()
@@ -214,11 +222,13 @@ async def test_saved_views_need_csrf_and_work_in_ui_and_cli(server, env, capsys)
     async with signed_in(base, cfg) as s:
         r = await s.post("/views", data={"name": "codex-only", "agent": "codex"})
         assert r.status == 403
-        r = await s.post("/views", data={"name": "codex-only", "agent": "codex", "csrf": cfg.csrf_for_token()},
-                         headers={"Origin": "http://evil.example"})
+        r = await s.post(
+            "/views", data={"name": "codex-only", "agent": "codex", "csrf": cfg.csrf_for_token()}, headers={"Origin": "http://evil.example"}
+        )
         assert r.status == 403
-        r = await s.post("/views", data={"name": "codex-only", "agent": "codex", "findings": "1", "csrf": cfg.csrf_for_token()},
-                         allow_redirects=False)
+        r = await s.post(
+            "/views", data={"name": "codex-only", "agent": "codex", "findings": "1", "csrf": cfg.csrf_for_token()}, allow_redirects=False
+        )
         assert r.status == 303 and r.headers["Location"] == "/?view=codex-only"
         html = await (await s.get("/?view=codex-only")).text()
         assert 'class="agent a-claude"' not in html and "codex-only" in html
@@ -264,8 +274,17 @@ async def test_hostile_content_is_escaped_on_every_page(server, env):
     base, cfg = server
     sid = env["hostile_id"]
     async with signed_in(base, cfg) as s:
-        pages = ["/", f"/s/{sid}", f"/s/{sid}/events?after=0", "/search?q=alert", "/search?q=onerror", "/coach", "/cost?by=session",
-                 "/?q=%3Cscript%3E", "/search?q=%3Cscript%3Ealert(9)%3C/script%3E"]
+        pages = [
+            "/",
+            f"/s/{sid}",
+            f"/s/{sid}/events?after=0",
+            "/search?q=alert",
+            "/search?q=onerror",
+            "/coach",
+            "/cost?by=session",
+            "/?q=%3Cscript%3E",
+            "/search?q=%3Cscript%3Ealert(9)%3C/script%3E",
+        ]
         for p in pages:
             r = await s.get(p)
             assert r.status == 200, p
@@ -310,8 +329,16 @@ def test_web_layer_imports_only_services(tmp_path):
     import ast
 
     pkg = Path(__file__).resolve().parents[2] / "server" / "sessionlens" / "web"
-    banned = ("sessionlens.store", "sessionlens.search", "sessionlens.ingest", "sessionlens.coach", "sessionlens.cost",
-              "sessionlens.lsp", "apsw", "tantivy")
+    banned = (
+        "sessionlens.store",
+        "sessionlens.search",
+        "sessionlens.ingest",
+        "sessionlens.coach",
+        "sessionlens.cost",
+        "sessionlens.lsp",
+        "apsw",
+        "tantivy",
+    )
     bad = []
     for f in pkg.rglob("*.py"):
         for node in ast.walk(ast.parse(f.read_text())):
@@ -348,8 +375,14 @@ async def test_images_in_a_transcript_are_served_by_the_server(env, tmp_path):
     def png(w: int, h: int) -> bytes:
         def chunk(t: bytes, d: bytes) -> bytes:
             return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+
         raw = b"".join(b"\x00" + b"\x80\x20\x20" * w for _ in range(h))
-        return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+        return (
+            b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw))
+            + chunk(b"IEND", b"")
+        )
 
     img = png(4, 3)
     path = tmp_path / "img" / "s.jsonl"
@@ -360,7 +393,8 @@ async def test_images_in_a_transcript_are_served_by_the_server(env, tmp_path):
     rec["message"]["content"][0]["content"] = [
         {"type": "text", "text": "here it is"},
         {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": base64.b64encode(img).decode()}},
-        {"type": "image", "source": {"type": "base64", "media_type": "image/svg+xml", "data": svg}}]
+        {"type": "image", "source": {"type": "base64", "media_type": "image/svg+xml", "data": svg}},
+    ]
     lines[3] = json.dumps(rec)
     path.write_text("\n".join(lines) + "\n")
     app = env["app"]
@@ -378,8 +412,14 @@ async def test_images_in_a_transcript_are_served_by_the_server(env, tmp_path):
             assert r.status == 200 and r.content_type == "image/png" and await r.read() == img
             assert r.headers["X-Content-Type-Options"] == "nosniff"
             seq = int(srcs[0].split("/")[-2])
-            for bad in (f"/s/{sid}/img/{seq}/1", f"/s/{sid}/img/{seq}/7", f"/s/{sid}/img/{seq - 1}/0", f"/s/nope/img/{seq}/0",
-                        f"/s/{sid}/img/{seq}/-1", f"/s/{sid}/img/x/0"):
+            for bad in (
+                f"/s/{sid}/img/{seq}/1",
+                f"/s/{sid}/img/{seq}/7",
+                f"/s/{sid}/img/{seq - 1}/0",
+                f"/s/nope/img/{seq}/0",
+                f"/s/{sid}/img/{seq}/-1",
+                f"/s/{sid}/img/x/0",
+            ):
                 assert (await s.get(bad)).status == 404, bad
     finally:
         await runner.cleanup()

@@ -42,8 +42,7 @@ def test_web_requests_are_traced_with_route_and_status(tmp_path):
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
         env.update(OTEL_EXPORTER_OTLP_ENDPOINT=rec.url, OTEL_METRIC_EXPORT_INTERVAL="100000")
-        r = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "home")], capture_output=True, text=True,
-                           env=env, timeout=120)
+        r = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "home")], capture_output=True, text=True, env=env, timeout=120)
         assert r.returncode == 0, r.stderr
         assert "status 200 403" in r.stdout  # the page without the access token is refused
         spans = {sp.name: {kv.key: kv.value for kv in sp.attributes} for _, _, sp in rec.spans()}

@@ -23,7 +23,23 @@ from sessionlens.agents.registry import (
 )
 
 __all__ = [
-    "AgentAdapter", "EvalRunner", "InstructionSpec", "Root", "adapters", "default_roots", "detect", "file_patterns",
-    "get", "is_candidate", "label", "member_path", "names", "open_source", "register", "source_stat", "split_member",
-    "unregister", "watch_globs",
+    "AgentAdapter",
+    "EvalRunner",
+    "InstructionSpec",
+    "Root",
+    "adapters",
+    "default_roots",
+    "detect",
+    "file_patterns",
+    "get",
+    "is_candidate",
+    "label",
+    "member_path",
+    "names",
+    "open_source",
+    "register",
+    "source_stat",
+    "split_member",
+    "unregister",
+    "watch_globs",
 ]

@@ -214,6 +214,13 @@ def env_dirs(env: Mapping[str, str], var: str, default: str, *, multi: bool = Fa
 
 
 __all__ = [
-    "AgentAdapter", "EvalRunner", "InstructionSpec", "MEMBER_SEP", "Root", "SourceKind", "env_dirs", "member_path",
+    "AgentAdapter",
+    "EvalRunner",
+    "InstructionSpec",
+    "MEMBER_SEP",
+    "Root",
+    "SourceKind",
+    "env_dirs",
+    "member_path",
     "split_member",
 ]

@@ -40,8 +40,7 @@ def readme_path(module_file: str) -> str:
     return os.path.join(os.path.dirname(module_file), "README.md")
 
 
-def edit_diff(path: str | None, hunks: list[tuple[str | None, str | None]] | None = None,
-              new_file: str | None = None) -> str:
+def edit_diff(path: str | None, hunks: list[tuple[str | None, str | None]] | None = None, new_file: str | None = None) -> str:
     """The unified-diff-like text of a file edit that parsers put in a patch event: ``new_file`` (the
     whole content written), else one ``@@`` hunk per ``(old, new)`` pair."""
     path = path or "?"
@@ -178,8 +177,9 @@ def image_from_data_url(url: Any) -> dict[str, Any] | None:
 _EVENT_DEFAULTS: dict[str, Any] = {
     name: (field.default if field.default_factory is None else None) for name, field in Event.model_fields.items()
 }
-assert [(n, f.default_factory) for n, f in Event.model_fields.items() if f.default_factory] == [
-    ("files", list), ("extra", dict)], "new_event sets the fields with a default factory by name"
+assert [(n, f.default_factory) for n, f in Event.model_fields.items() if f.default_factory] == [("files", list), ("extra", dict)], (
+    "new_event sets the fields with a default factory by name"
+)
 
 
 def new_event(
@@ -208,10 +208,13 @@ def new_event(
     return _construct(Event, values)
 
 
-def _usage_record(*, key: str, line: int, timestamp: datetime | None, model: str | None, usage: TokenUsage,
-                  speed: str | None, cost_usd: float | None) -> UsageRecord:
-    return _construct(UsageRecord, {"key": key, "line": line, "timestamp": timestamp, "model": model, "usage": usage,
-                                    "speed": speed, "cost_usd": cost_usd})
+def _usage_record(
+    *, key: str, line: int, timestamp: datetime | None, model: str | None, usage: TokenUsage, speed: str | None, cost_usd: float | None
+) -> UsageRecord:
+    return _construct(
+        UsageRecord,
+        {"key": key, "line": line, "timestamp": timestamp, "model": model, "usage": usage, "speed": speed, "cost_usd": cost_usd},
+    )
 
 
 def as_str(value: Any) -> str | None:
@@ -255,11 +258,20 @@ class TurnTracker:
     def index(self) -> int | None:
         return self.current["index"] if self.current is not None else None
 
-    def open(self, line: int, ts: datetime | None, *, prompt: str | None = None, turn_id: str | None = None,
-             model: str | None = None) -> int:
+    def open(
+        self, line: int, ts: datetime | None, *, prompt: str | None = None, turn_id: str | None = None, model: str | None = None
+    ) -> int:
         cur: dict[str, Any] = {
-            "index": self.count, "start_line": line, "end_line": line, "started_at": ts, "ended_at": ts,
-            "prompt": prompt, "model": model, "turn_id": turn_id, "aborted": False, "duration_ms": None,
+            "index": self.count,
+            "start_line": line,
+            "end_line": line,
+            "started_at": ts,
+            "ended_at": ts,
+            "prompt": prompt,
+            "model": model,
+            "turn_id": turn_id,
+            "aborted": False,
+            "duration_ms": None,
         }
         self.count += 1
         self.current = cur
@@ -403,8 +415,7 @@ class LineParser:
                     break  # e.g. a number cut short: wait for the newline
                 self.data["_unterminated"] = True
             if not isinstance(obj, dict):
-                self.problems.append(ParseProblem(
-                    line=line_no, offset=offset, message=f"line is JSON {type(obj).__name__}, not an object"))
+                self.problems.append(ParseProblem(line=line_no, offset=offset, message=f"line is JSON {type(obj).__name__}, not an object"))
             else:
                 try:
                     ev = self.handle(obj, line_no, offset, len(raw))
@@ -413,22 +424,35 @@ class LineParser:
                     else:
                         self.events.append(ev)
                     first = ev[0] if isinstance(ev, list) and ev else ev
-                    if (not isinstance(first, list) and first.timestamp is None and isinstance(obj.get("timestamp"), str)
-                            and obj["timestamp"]):
+                    if (
+                        not isinstance(first, list)
+                        and first.timestamp is None
+                        and isinstance(obj.get("timestamp"), str)
+                        and obj["timestamp"]
+                    ):
                         stamp = obj["timestamp"]  # shown only when it looks like a date (no log text in messages)
                         shown = f" {stamp!r}" if len(stamp) <= 40 and _DATE_CHARS.fullmatch(stamp) else ""
-                        self.problems.append(ParseProblem(
-                            line=line_no, offset=offset, severity="warning",
-                            message=f"timestamp{shown} invalid or out of range: ignored"))
+                        self.problems.append(
+                            ParseProblem(
+                                line=line_no,
+                                offset=offset,
+                                severity="warning",
+                                message=f"timestamp{shown} invalid or out of range: ignored",
+                            )
+                        )
                 except Exception as exc:  # a value no handler foresaw: the line stays, as an unknown event
                     what = f"{type(exc).__name__}: {str(exc)[:200]}"
                     logger.warning("%s:%d: cannot interpret line: %s", self.path, line_no, what)
                     logger.info("%s:%d: cannot interpret line", self.path, line_no, exc_info=True)
-                    self.problems.append(ParseProblem(
-                        line=line_no, offset=offset, message=f"cannot interpret line: {what}", severity="warning"))
+                    self.problems.append(
+                        ParseProblem(line=line_no, offset=offset, message=f"cannot interpret line: {what}", severity="warning")
+                    )
                     t = obj.get("type")
-                    self.events.append(new_event(line_no, offset, len(raw), EventKind.UNKNOWN,
-                                                 t[:80] if isinstance(t, str) else None, None, self.turns.index))
+                    self.events.append(
+                        new_event(
+                            line_no, offset, len(raw), EventKind.UNKNOWN, t[:80] if isinstance(t, str) else None, None, self.turns.index
+                        )
+                    )
             consumed_line = line_no
             consumed_offset = offset + len(raw) + 1 if terminated else start_offset + len(data)
         else:
@@ -464,8 +488,17 @@ class MultiEventParser(LineParser):
     it where a line gives several (kept in the state); each event keeps its file line in ``line`` and
     ``extra["line"]`` (the store restores ``Event.line`` from it; ``Store.line_map`` maps seq -> line)."""
 
-    def next_event(self, line: int, offset: int, length: int, kind: EventKind, subtype: str | None,
-                   timestamp: datetime | None, turn: int | None, **fields: Any) -> Event:
+    def next_event(
+        self,
+        line: int,
+        offset: int,
+        length: int,
+        kind: EventKind,
+        subtype: str | None,
+        timestamp: datetime | None,
+        turn: int | None,
+        **fields: Any,
+    ) -> Event:
         seq = max(line, int(self.data.get("seq") or 0) + 1)  # == line while lines hold one event each
         self.data["seq"] = seq
         extra = fields.pop("extra", None) or {}
@@ -475,11 +508,45 @@ class MultiEventParser(LineParser):
         ev.extra = extra
         return ev
 
+
 #: what parsers import from here (the models and kinds re-exported with the helpers)
 __all__ = [
-    "Agent", "as_dict", "as_int", "as_str", "BoundedMap", "clip", "edit_diff", "Event", "EventKind", "image_entry", "image_from_data_url",
-    "IMAGE_MIMES", "IMAGE_PLACEHOLDER", "iter_lines", "JSONDecodeError", "limits", "LineParser", "loads",
-    "MAX_IMAGE_B64", "MAX_IMAGES", "MAX_TEXT", "META", "MultiEventParser", "new_event", "parse_ts", "ParseProblem",
-    "ParseResult", "ParserState", "readme_path", "scrub_data_urls", "Session", "SYSTEM", "TokenUsage",
-    "TRUNCATION_MARK", "ts_str", "Turn", "TurnTracker", "UsageRecord",
+    "Agent",
+    "as_dict",
+    "as_int",
+    "as_str",
+    "BoundedMap",
+    "clip",
+    "edit_diff",
+    "Event",
+    "EventKind",
+    "image_entry",
+    "image_from_data_url",
+    "IMAGE_MIMES",
+    "IMAGE_PLACEHOLDER",
+    "iter_lines",
+    "JSONDecodeError",
+    "limits",
+    "LineParser",
+    "loads",
+    "MAX_IMAGE_B64",
+    "MAX_IMAGES",
+    "MAX_TEXT",
+    "META",
+    "MultiEventParser",
+    "new_event",
+    "parse_ts",
+    "ParseProblem",
+    "ParseResult",
+    "ParserState",
+    "readme_path",
+    "scrub_data_urls",
+    "Session",
+    "SYSTEM",
+    "TokenUsage",
+    "TRUNCATION_MARK",
+    "ts_str",
+    "Turn",
+    "TurnTracker",
+    "UsageRecord",
 ]

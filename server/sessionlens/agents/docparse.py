@@ -55,13 +55,34 @@ class DocBuilder:
 
     def open_turn(self, line: int, ts: datetime | None, prompt: str | None, model: str | None = None) -> int:
         idx = len(self.turns)
-        self.turns.append({"index": idx, "start_line": line, "end_line": line, "started_at": ts, "ended_at": ts,
-                           "prompt": clip(prompt, 2000) if prompt else None, "model": model, "turn_id": None,
-                           "aborted": False, "duration_ms": None})
+        self.turns.append(
+            {
+                "index": idx,
+                "start_line": line,
+                "end_line": line,
+                "started_at": ts,
+                "ended_at": ts,
+                "prompt": clip(prompt, 2000) if prompt else None,
+                "model": model,
+                "turn_id": None,
+                "aborted": False,
+                "duration_ms": None,
+            }
+        )
         return idx
 
-    def add(self, kind: EventKind, subtype: str | None, *, line: int = 0, end_line: int | None = None,
-            ts: datetime | None = None, row: Any = None, text: str | None = None, **fields: Any) -> Event:
+    def add(
+        self,
+        kind: EventKind,
+        subtype: str | None,
+        *,
+        line: int = 0,
+        end_line: int | None = None,
+        ts: datetime | None = None,
+        row: Any = None,
+        text: str | None = None,
+        **fields: Any,
+    ) -> Event:
         seq = len(self.events) + 1
         offset, length = self._offset(line)
         extra = fields.pop("extra", None) or {}
@@ -94,8 +115,9 @@ class DocBuilder:
         """Attach a billed request's usage to ``ev`` (deduplicated by ``key`` across the store)."""
         ev.usage = usage
         ev.usage_key = key
-        self.usage[key] = _usage_record(key=key, line=ev.seq, timestamp=ev.timestamp, model=model, usage=usage,
-                                        speed=None, cost_usd=cost_usd)
+        self.usage[key] = _usage_record(
+            key=key, line=ev.seq, timestamp=ev.timestamp, model=model, usage=usage, speed=None, cost_usd=cost_usd
+        )
 
     def _seq_by_line(self) -> None:
         """When every event sits on a line of its own (a pretty-printed document, a text transcript),
@@ -130,9 +152,13 @@ class DocBuilder:
         self._seq_by_line()
         state = ParserState(offset=consumed, line=0, session=s, turns=len(self.turns))
         return ParseResult.model_construct(
-            agent=self.agent, session=s.model_copy(deep=True), events=self.events,
-            turns=[Turn.model_construct(**t) for t in self.turns], usage=list(self.usage.values()),
-            problems=self.problems, state=state,
+            agent=self.agent,
+            session=s.model_copy(deep=True),
+            events=self.events,
+            turns=[Turn.model_construct(**t) for t in self.turns],
+            usage=list(self.usage.values()),
+            problems=self.problems,
+            state=state,
         )
 
 

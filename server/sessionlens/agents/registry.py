@@ -278,8 +278,7 @@ def _detect_sqlite(path: str) -> AgentAdapter | None:
             tables = _sqlite.tables(db)
             for a in cands:
                 try:
-                    if (a.sniff_sqlite is not None and a.sniff_sqlite(tables)
-                            and (a.sniff_db is None or a.sniff_db(db))):
+                    if a.sniff_sqlite is not None and a.sniff_sqlite(tables) and (a.sniff_db is None or a.sniff_db(db)):
                         return a
                 except sqlite3.Error:
                     logger.debug("%s: sniff_db of %s failed", path, a.name, exc_info=True)
@@ -300,6 +299,19 @@ def open_source(adapter: AgentAdapter, path: str) -> Iterator[Any]:
 
 
 __all__ = [
-    "BUILTIN", "adapters", "default_roots", "detect", "file_patterns", "get", "is_candidate", "label", "member_path",
-    "names", "open_source", "register", "source_stat", "unregister", "watch_globs",
+    "BUILTIN",
+    "adapters",
+    "default_roots",
+    "detect",
+    "file_patterns",
+    "get",
+    "is_candidate",
+    "label",
+    "member_path",
+    "names",
+    "open_source",
+    "register",
+    "source_stat",
+    "unregister",
+    "watch_globs",
 ]

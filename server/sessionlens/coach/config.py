@@ -55,9 +55,7 @@ class RuleConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = Field(True, description="Run this rule. Set to false to silence it for this project.")
-    severity: Severity | None = Field(
-        None, description="Override the rule's default severity (error, warning, info, hint)."
-    )
+    severity: Severity | None = Field(None, description="Override the rule's default severity (error, warning, info, hint).")
 
 
 class CoachConfig(BaseModel):
@@ -67,14 +65,10 @@ class CoachConfig(BaseModel):
 
     rules: dict[str, RuleConfig] = Field(
         default_factory=dict,
-        description="Per-rule settings keyed by rule id (e.g. \"tool-error\"). Rules not listed run with defaults.",
+        description='Per-rule settings keyed by rule id (e.g. "tool-error"). Rules not listed run with defaults.',
     )
-    repeat_threshold: int = Field(
-        3, ge=2, description="repeated-failure: how many failures of the same command count as a loop."
-    )
-    huge_output_chars: int = Field(
-        20_000, ge=1, description="huge-tool-output: tool output longer than this many characters is flagged."
-    )
+    repeat_threshold: int = Field(3, ge=2, description="repeated-failure: how many failures of the same command count as a loop.")
+    huge_output_chars: int = Field(20_000, ge=1, description="huge-tool-output: tool output longer than this many characters is flagged.")
     slow_tool_seconds: float = Field(
         120.0, gt=0, description="slow-tool-call: tool calls that took longer than this many seconds are flagged."
     )
@@ -86,9 +80,7 @@ class CoachConfig(BaseModel):
     token_outlier_factor: float = Field(
         3.0, gt=1, description="token-outlier: a turn using more than this factor times the session median is flagged."
     )
-    token_outlier_min_tokens: int = Field(
-        100_000, ge=0, description="token-outlier: turns below this many tokens are never flagged."
-    )
+    token_outlier_min_tokens: int = Field(100_000, ge=0, description="token-outlier: turns below this many tokens are never flagged.")
     test_command_patterns: list[str] = Field(
         default_factory=lambda: list(DEFAULT_TEST_COMMAND_PATTERNS),
         description="Regular expressions (Python syntax, searched in shell commands) that identify a test run. "
@@ -119,9 +111,7 @@ class LLMConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str = Field("claude-sonnet-4-5", description="Anthropic model name.")
-    base_url: str | None = Field(
-        None, description="API base URL (for a proxy or gateway). Defaults to the SDK's (env ANTHROPIC_BASE_URL)."
-    )
+    base_url: str | None = Field(None, description="API base URL (for a proxy or gateway). Defaults to the SDK's (env ANTHROPIC_BASE_URL).")
     timeout_s: float = Field(60.0, gt=0, description="Request timeout in seconds.")
     max_tokens: int = Field(1024, ge=1, description="Maximum tokens of a coach answer.")
     max_retries: int = Field(2, ge=0, description="Retries on connection errors, 429 and 5xx (with backoff).")

@@ -12,21 +12,49 @@ import re
 #: Markers that stand in for content removed before the log reached us: log sanitizers'
 #: ``[REDACTED_ARGUMENTS len=479 sha=939b61bc]`` and the like, and sessionlens' own
 #: ``[REDACTED:<kind>]``.
-REDACTION_RE = re.compile(r"\[(?:REDACTED|redacted)(?:[_:][A-Za-z0-9_-]+)?(?:\s[^\]\n]{0,200})?\]"
-                          r"|\[(?:trimmed|omitted|elided|removed|truncated)(?: for [\w ]{1,40})?\]", re.I)
+REDACTION_RE = re.compile(
+    r"\[(?:REDACTED|redacted)(?:[_:][A-Za-z0-9_-]+)?(?:\s[^\]\n]{0,200})?\]"
+    r"|\[(?:trimmed|omitted|elided|removed|truncated)(?: for [\w ]{1,40})?\]",
+    re.I,
+)
 
 #: Tools that run shell commands: a call of one of them whose command is unknown may have been
 #: any command (a test run included).
-SHELL_TOOLS = frozenset({
-    "Bash", "bash", "shell", "local_shell", "exec_command", "container.exec", "run_terminal_cmd",
-    "run_shell_command", "execute_command", "terminal", "run_command", "shell_command", "PowerShell",
-})
+SHELL_TOOLS = frozenset(
+    {
+        "Bash",
+        "bash",
+        "shell",
+        "local_shell",
+        "exec_command",
+        "container.exec",
+        "run_terminal_cmd",
+        "run_shell_command",
+        "execute_command",
+        "terminal",
+        "run_command",
+        "shell_command",
+        "PowerShell",
+    }
+)
 
 #: Tools that block by design (they wait for a background job, a sub-agent or the user): their
 #: duration says nothing about the tool being slow.
 BLOCKING_TOOLS = (
-    "Task", "Agent", "TaskOutput", "AgentOutputTool", "BashOutput", "KillShell", "Monitor", "spawn_agent", "wait",
-    "wait_agent", "AskUserQuestion", "ExitPlanMode", "request_user_input", "write_stdin",
+    "Task",
+    "Agent",
+    "TaskOutput",
+    "AgentOutputTool",
+    "BashOutput",
+    "KillShell",
+    "Monitor",
+    "spawn_agent",
+    "wait",
+    "wait_agent",
+    "AskUserQuestion",
+    "ExitPlanMode",
+    "request_user_input",
+    "write_stdin",
 )
 _BLOCKING_NAME_RE = re.compile(r"(?:^|[_.-])(?:wait|sleep|poll|await)(?:$|[_.-])|Output$|^(?:Wait|Sleep|Poll)", re.I)
 #: Shell programs that block by design (``sleep 60``, ``wait``, ``tail -f``-like watchers).

@@ -23,8 +23,14 @@ from sessionlens.coach.rules import RULES, Context, _test_patterns, tests_after_
 from sessionlens.models import Event, EventKind, Finding, Session, Severity, Turn
 
 __all__ = [
-    "CoachLLM", "LLMConfig", "LLMError", "LLMUnavailable", "build_finding_prompt", "build_session_prompt",
-    "deterministic_session_summary", "format_event",
+    "CoachLLM",
+    "LLMConfig",
+    "LLMError",
+    "LLMUnavailable",
+    "build_finding_prompt",
+    "build_session_prompt",
+    "deterministic_session_summary",
+    "format_event",
 ]
 
 log = logging.getLogger(__name__)
@@ -48,7 +54,7 @@ class LLMUnavailable(LLMError):
     def __init__(self, env_var: str = "ANTHROPIC_API_KEY"):
         super().__init__(
             "The coach's LLM features need an Anthropic API key. Set the environment variable "
-            f"{env_var} before starting the editor, or run the VS Code command \"{SET_KEY_COMMAND}\". "
+            f'{env_var} before starting the editor, or run the VS Code command "{SET_KEY_COMMAND}". '
             "The deterministic coach rules work without a key."
         )
 
@@ -73,8 +79,10 @@ def _api_message(exc: anthropic.APIStatusError) -> str:
 def _map_error(exc: anthropic.AnthropicError, config: LLMConfig) -> LLMError:
     """A readable :class:`LLMError` for an SDK exception."""
     if isinstance(exc, anthropic.APITimeoutError):
-        return LLMError(f"The Anthropic API did not answer within {config.timeout_s:g} s (timeout). Try again later "
-                        "or raise llm.timeout_s in .sessionlens.json.")
+        return LLMError(
+            f"The Anthropic API did not answer within {config.timeout_s:g} s (timeout). Try again later "
+            "or raise llm.timeout_s in .sessionlens.json."
+        )
     if isinstance(exc, anthropic.APIConnectionError):
         where = config.base_url or "the Anthropic API"
         return LLMError(f"Could not connect to {where}: {exc}. Check your network or llm.base_url.")
@@ -82,20 +90,21 @@ def _map_error(exc: anthropic.AnthropicError, config: LLMConfig) -> LLMError:
         status = exc.status_code
         detail = _api_message(exc)
         if status == 401:
-            return LLMError("The Anthropic API rejected the API key (401 unauthorized). Set a valid key in "
-                            f"{config.api_key_env} or with the command \"{SET_KEY_COMMAND}\".", status=status)
+            return LLMError(
+                "The Anthropic API rejected the API key (401 unauthorized). Set a valid key in "
+                f'{config.api_key_env} or with the command "{SET_KEY_COMMAND}".',
+                status=status,
+            )
         if status == 403:
             return LLMError(f"The API key is not allowed to use this model or endpoint (403): {detail}", status=status)
         if status == 404:
-            return LLMError(f"Not found (404): {detail}. Check llm.model ({config.model!r}) and llm.base_url.",
-                            status=status)
+            return LLMError(f"Not found (404): {detail}. Check llm.model ({config.model!r}) and llm.base_url.", status=status)
         if status == 429:
             retry = _retry_after(exc)
             wait = f" Retry after {retry:g} s." if retry is not None else " Try again in a minute."
             return LLMError(f"Rate limited by the Anthropic API (429).{wait}", status=status, retry_after=retry)
         if status >= 500:
-            return LLMError(f"The Anthropic API had a server error ({status}): {detail or 'no details'}. Try again later.",
-                            status=status)
+            return LLMError(f"The Anthropic API had a server error ({status}): {detail or 'no details'}. Try again later.", status=status)
         return LLMError(f"The Anthropic API refused the request ({status}): {detail}", status=status)
     return LLMError(f"Anthropic SDK error: {exc}")
 
@@ -109,7 +118,7 @@ def _trim(text: str, limit: int) -> str:
     marker = _TRIM_MARKER.format(n=len(text) - limit)
     keep = max(0, limit - len(marker))
     head = keep * 2 // 3
-    return text[:head] + marker + text[len(text) - (keep - head):] if keep - head else text[:head] + marker
+    return text[:head] + marker + text[len(text) - (keep - head) :] if keep - head else text[:head] + marker
 
 
 def _fair_cap(lengths: list[int], budget: int) -> int:
@@ -171,9 +180,15 @@ class CoachLLM:
     constructor raises :class:`LLMUnavailable`.
     """
 
-    def __init__(self, config: LLMConfig | None = None, *, api_key: str | None = None,
-                 editor_api_key: str | None = None, max_retries: int | None = None,
-                 environ: dict[str, str] | None = None):
+    def __init__(
+        self,
+        config: LLMConfig | None = None,
+        *,
+        api_key: str | None = None,
+        editor_api_key: str | None = None,
+        max_retries: int | None = None,
+        environ: dict[str, str] | None = None,
+    ):
         self.config = config or LLMConfig()
         env = os.environ if environ is None else environ
         key = api_key or editor_api_key or env.get(self.config.api_key_env)
@@ -188,8 +203,7 @@ class CoachLLM:
 
     def _prepare(self, system: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
         system, messages = prepare_payload(system, messages, self.config.context_budget_chars)
-        return {"model": self.config.model, "max_tokens": self.config.max_tokens, "system": system,
-                "messages": messages}
+        return {"model": self.config.model, "max_tokens": self.config.max_tokens, "system": system, "messages": messages}
 
     async def complete(self, system: str, messages: list[dict[str, Any]]) -> str:
         """Send one request and return the answer's text."""
@@ -275,8 +289,9 @@ def _session_header(session: Session) -> str:
     return "; ".join(parts)
 
 
-def build_finding_prompt(finding: Finding, session: Session, events_around: list[Event],
-                         budget: int | None = None) -> tuple[str, list[dict[str, Any]]]:
+def build_finding_prompt(
+    finding: Finding, session: Session, events_around: list[Event], budget: int | None = None
+) -> tuple[str, list[dict[str, Any]]]:
     """Prompt asking the model to explain one finding and propose a guideline."""
     budget = budget or LLMConfig().context_budget_chars
     system = _SYSTEM + (
@@ -298,8 +313,9 @@ def build_finding_prompt(finding: Finding, session: Session, events_around: list
     return system, [{"role": "user", "content": "\n".join(lines)}]
 
 
-def build_session_prompt(session: Session, findings: list[Finding], events: list[Event],
-                         budget: int | None = None) -> tuple[str, list[dict[str, Any]]]:
+def build_session_prompt(
+    session: Session, findings: list[Finding], events: list[Event], budget: int | None = None
+) -> tuple[str, list[dict[str, Any]]]:
     """Prompt asking for a review of a whole session: findings first, then events within ``budget``.
 
     Events are chosen to fit: user prompts and events named by findings first, then the rest,
@@ -353,14 +369,18 @@ def _edits_tested(session: Session, events: list[Event], turns: list[Turn]) -> b
     """True when the session edited code and a test run after the last edit is in the log (False when
     nothing was edited, when no test ran, or when redacted commands leave it unknown)."""
     cfg = CoachConfig()
-    ctx = Context(session=session, events=sorted(events, key=lambda e: e.seq), turns=turns, config=cfg,
-                  test_patterns=_test_patterns(tuple(cfg.test_command_patterns)))
+    ctx = Context(
+        session=session,
+        events=sorted(events, key=lambda e: e.seq),
+        turns=turns,
+        config=cfg,
+        test_patterns=_test_patterns(tuple(cfg.test_command_patterns)),
+    )
     res = tests_after_edit(ctx)
     return res.status == "tested" and res.last_test is not None
 
 
-def deterministic_session_summary(session: Session, findings: list[Finding], events: list[Event],
-                                  turns: list[Turn]) -> str:
+def deterministic_session_summary(session: Session, findings: list[Finding], events: list[Event], turns: list[Turn]) -> str:
     """A Markdown review built from the rule findings alone (used when no LLM is configured)."""
     events = [e for e in events if not e.duplicate]
     calls = [e for e in events if e.kind is EventKind.TOOL_CALL]
@@ -372,9 +392,11 @@ def deterministic_session_summary(session: Session, findings: list[Finding], eve
     by_rule = Counter(f.rule_id for f in findings)
     title = escape_md(session.title or session.id)
     out = [f"## Coach review: {title}", ""]
-    out.append(f"{_count(len(turns), 'turn')}, {_count(len(calls), 'tool call')}, "
-               f"{_count(len(failed), 'failed tool result')}, {_count(len(findings), 'finding')}."
-               + (f" {_count(len(unknown), 'tool result')} redacted in the log (outcome unknown)." if unknown else ""))
+    out.append(
+        f"{_count(len(turns), 'turn')}, {_count(len(calls), 'tool call')}, "
+        f"{_count(len(failed), 'failed tool result')}, {_count(len(findings), 'finding')}."
+        + (f" {_count(len(unknown), 'tool result')} redacted in the log (outcome unknown)." if unknown else "")
+    )
     out += ["", "### What went well", ""]
     good = []
     if results and len(failed) * 10 <= len(results):
@@ -382,11 +404,13 @@ def deterministic_session_summary(session: Session, findings: list[Finding], eve
         good.append(f"{ok} of {len(results)} tool results succeeded ({100 * ok // len(results)}%).")
     if calls and "no-tests-after-edit" not in by_rule and _edits_tested(session, events, turns):
         good.append("Code changes were followed by a test run.")  # said only when the log shows the run
-    for rule_id, text in (("repeated-failure", "No command was retried in a failure loop."),
-                          ("secret-in-log", "No secrets were found in the log."),
-                          ("rejected-tool-use", "No tool use was rejected by the user."),
-                          ("aborted-turn", "No turn was interrupted."),
-                          ("context-compaction", "The context never had to be compacted.")):
+    for rule_id, text in (
+        ("repeated-failure", "No command was retried in a failure loop."),
+        ("secret-in-log", "No secrets were found in the log."),
+        ("rejected-tool-use", "No tool use was rejected by the user."),
+        ("aborted-turn", "No turn was interrupted."),
+        ("context-compaction", "The context never had to be compacted."),
+    ):
         if rule_id == "repeated-failure" and unknown:
             continue  # redacted outcomes: a loop would not show
         if rule_id not in by_rule:

@@ -86,7 +86,7 @@ def message_md(text: str | None) -> str:
         code = m.group(1)
         if _SCHEMES.search(code) or "<" in code:
             continue  # rendered by escape_md below: no raw HTML or URI text even inside code
-        out.append(escape_md(text[pos:m.start()]))
+        out.append(escape_md(text[pos : m.start()]))
         out.append(inline_code(code))
         pos = m.end()
     out.append(escape_md(text[pos:]))
@@ -116,7 +116,7 @@ def _safe_text(seg: str) -> str:
     # a risky scheme left in plain text (``command:x`` a renderer might linkify), outside safe links
     out, pos = [], 0
     for m in _LINK.finditer(seg):
-        out.append(_SCHEMES.sub(lambda s: s.group(1) + "&#58;", seg[pos:m.start()]))
+        out.append(_SCHEMES.sub(lambda s: s.group(1) + "&#58;", seg[pos : m.start()]))
         out.append(m.group(0))
         pos = m.end()
     out.append(_SCHEMES.sub(lambda s: s.group(1) + "&#58;", seg[pos:]))
@@ -144,7 +144,7 @@ def _safe_line(line: str) -> str:
             i = j
             continue
         out.append(_safe_text(line[pos:i]))
-        out.append(line[i:close + len(ticks)])
+        out.append(line[i : close + len(ticks)])
         pos = i = close + len(ticks)
     out.append(_safe_text(line[pos:]))
     return "".join(out)
@@ -161,7 +161,7 @@ class SafeMarkdownStream:
     def _line(self, line: str) -> str:
         m = _FENCE.match(line)
         if self.fence is not None:
-            if m and m.group(1)[0] == self.fence[0] and len(m.group(1)) >= len(self.fence) and not line[m.end():].strip():
+            if m and m.group(1)[0] == self.fence[0] and len(m.group(1)) >= len(self.fence) and not line[m.end() :].strip():
                 self.fence = None
             return line
         if m:
@@ -176,7 +176,7 @@ class SafeMarkdownStream:
         out: list[str] = []
         cut = self.pending.rfind("\n")
         if cut >= 0:
-            head, self.pending = self.pending[:cut + 1], self.pending[cut + 1:]
+            head, self.pending = self.pending[: cut + 1], self.pending[cut + 1 :]
             for ln in head[:-1].split("\n"):
                 out.append((_safe_line(ln) if self.mid_line else self._line(ln)) + "\n")
                 self.mid_line = False

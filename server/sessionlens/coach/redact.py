@@ -36,8 +36,10 @@ SECRET_PATTERNS: list[SecretPattern] = [
         "aws_secret_key",
         "AWS secret access key",
         # AWS_SECRET_ACCESS_KEY=… and the "SecretAccessKey": "…" of `aws sts` / `aws configure export-credentials` JSON
-        re.compile(r"(?i)(?:aws_?secret_?(?:access_?)?key|secret_?access_?key)[\"']?\s*[:=]\s*[\"']?"
-                   r"(?P<secret>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"),
+        re.compile(
+            r"(?i)(?:aws_?secret_?(?:access_?)?key|secret_?access_?key)[\"']?\s*[:=]\s*[\"']?"
+            r"(?P<secret>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"
+        ),
     ),
     SecretPattern(
         "aws_session_token",
@@ -181,8 +183,9 @@ def may_hold_secret(text: str | None) -> bool:
     for n in _FOLDED_NEEDLES:
         if n in low:
             return True
-    return (any(w in low for w in _CREDENTIAL_WORDS) and _CREDENTIAL_LOOSE.search(low) is not None
-            and _CREDENTIAL_HINT.search(low) is not None)
+    return (
+        any(w in low for w in _CREDENTIAL_WORDS) and _CREDENTIAL_LOOSE.search(low) is not None and _CREDENTIAL_HINT.search(low) is not None
+    )
 
 
 class SecretMatch(NamedTuple):
@@ -271,7 +274,7 @@ def _block_candidates(texts: list[str], lo: int, hi: int) -> list[int]:
     for m in _CREDENTIAL_LOOSE.finditer(low):
         # the loose form, then the exact keyword: a bare "key" counts only as api/secret/private key
         pos = m.start()
-        if low.startswith("key", pos) and not low[max(0, pos - 8):pos].endswith(_KEY_QUALIFIERS):
+        if low.startswith("key", pos) and not low[max(0, pos - 8) : pos].endswith(_KEY_QUALIFIERS):
             continue
         add(pos)
     return sorted(hits)
@@ -304,14 +307,18 @@ def find_secrets(text: str | None) -> list[SecretMatch]:
             grp = "secret" if "secret" in pat.regex.groupindex and m.group("secret") is not None else None
             if grp is None and pat.kind == "credential":
                 grp = "bare"
-            start, end = (m.span(grp) if grp else m.span())
+            start, end = m.span(grp) if grp else m.span()
             if pat.kind == "private_key":
                 end = _pem_end(text, end)
                 if not _pem_has_body(text, m.end(), end):
                     continue  # "-----BEGIN PRIVATE KEY-----\n...": documentation, not a key
-            elif pat.kind == "url_credential" and (_PLACEHOLDER.match(text[start:end]) or looks_fake(text[start:end])
-                                                   or _URL_PLACEHOLDER.match(text[start:end]) or text[start:end].isdigit()
-                                                   or _LOOPBACK.match(text, end + 1)):
+            elif pat.kind == "url_credential" and (
+                _PLACEHOLDER.match(text[start:end])
+                or looks_fake(text[start:end])
+                or _URL_PLACEHOLDER.match(text[start:end])
+                or text[start:end].isdigit()
+                or _LOOPBACK.match(text, end + 1)
+            ):
                 continue  # "admin:pwd@", a local development database: no credential worth a finding
             elif pat.kind != "credential" and looks_fake(text[start:end]):
                 continue

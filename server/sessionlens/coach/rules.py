@@ -47,11 +47,30 @@ def coach_input_hash(config: CoachConfig, *others: str) -> str:
 
 
 EDIT_TOOLS = frozenset(
-    {"Edit", "MultiEdit", "Write", "NotebookEdit", "apply_patch", "str_replace_editor", "str_replace_based_edit_tool",
-     "edit_file", "write_file", "create_file",
-     # other agents' names: OpenCode / Crush / Pi (edit, write, patch, multiedit), Gemini CLI (replace,
-     # write_file), Cursor (StrReplace, ApplyPatch, Write), Copilot CLI (str_replace, create)
-     "edit", "write", "patch", "multiedit", "replace", "StrReplace", "ApplyPatch", "str_replace", "create", "insert"}
+    {
+        "Edit",
+        "MultiEdit",
+        "Write",
+        "NotebookEdit",
+        "apply_patch",
+        "str_replace_editor",
+        "str_replace_based_edit_tool",
+        "edit_file",
+        "write_file",
+        "create_file",
+        # other agents' names: OpenCode / Crush / Pi (edit, write, patch, multiedit), Gemini CLI (replace,
+        # write_file), Cursor (StrReplace, ApplyPatch, Write), Copilot CLI (str_replace, create)
+        "edit",
+        "write",
+        "patch",
+        "multiedit",
+        "replace",
+        "StrReplace",
+        "ApplyPatch",
+        "str_replace",
+        "create",
+        "insert",
+    }
 )
 _REJECTION_MARKERS = (
     "the user doesn't want to proceed with this tool use",
@@ -91,8 +110,26 @@ _INTERRUPT_MARKER = "[request interrupted by user"
 # Commands for which exit status 1 is a normal answer ("no match", "files differ"), not an error.
 _EXIT1_OK = frozenset({"grep", "egrep", "fgrep", "rg", "ag", "ack", "diff", "cmp", "test", "[", "[[", "git"})
 # git answers "no" with exit status 1 in these subcommands only (`git commit` failing with 1 is a failure)
-_GIT_EXIT1_OK = frozenset({"diff", "grep", "merge-base", "check-ignore", "show-ref", "ls-remote", "ls-files",
-                           "rev-parse", "cat-file", "config", "describe", "status", "log", "branch", "tag", "stash"})
+_GIT_EXIT1_OK = frozenset(
+    {
+        "diff",
+        "grep",
+        "merge-base",
+        "check-ignore",
+        "show-ref",
+        "ls-remote",
+        "ls-files",
+        "rev-parse",
+        "cat-file",
+        "config",
+        "describe",
+        "status",
+        "log",
+        "branch",
+        "tag",
+        "stash",
+    }
+)
 
 
 def _exit1_ok(command: str | None) -> bool:
@@ -103,7 +140,7 @@ def _exit1_ok(command: str | None) -> bool:
         return True
     unquoted = re.sub(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"", "''", command or "")
     segment = re.split(r"&&|\|\||;|\|", unquoted)[-1].split()
-    words = [w for w in segment[segment.index("git") + 1:] if not w.startswith("-")] if "git" in segment else []
+    words = [w for w in segment[segment.index("git") + 1 :] if not w.startswith("-")] if "git" in segment else []
     return not words or words[0] in _GIT_EXIT1_OK
 
 
@@ -259,8 +296,13 @@ class Context:
             if ev.exit_code == 1 and _exit1_ok(self.command_of(ev)):
                 return False
             return True
-        if ev.is_error and ev.exit_code is None and (ev.text or "").strip().lower() in ("", "(no output)") and \
-                _exit1_ok(self.command_of(ev)) and _program(self.command_of(ev)) != "git":
+        if (
+            ev.is_error
+            and ev.exit_code is None
+            and (ev.text or "").strip().lower() in ("", "(no output)")
+            and _exit1_ok(self.command_of(ev))
+            and _program(self.command_of(ev)) != "git"
+        ):
             return False  # `grep` finding nothing, logged as an error without its exit status (Pi)
         return ev.is_error
 
@@ -276,11 +318,18 @@ class Context:
         low = (ev.text or "")[:500].lower()
         return any(m in low for m in _PATCH_FAILURE_MARKERS)
 
-    def make(self, rule: "Rule", ev_seq: int, message: str, related: Iterable[EventRef] = (),
-             guideline: str | None = None, **data: object) -> Finding:
+    def make(
+        self, rule: "Rule", ev_seq: int, message: str, related: Iterable[EventRef] = (), guideline: str | None = None, **data: object
+    ) -> Finding:
         return Finding(
-            rule_id=rule.id, severity=rule.default_severity, message=message, session_id=self.session.id,
-            seq=ev_seq, related=list(related), guideline=guideline or rule.guideline, data=dict(data),
+            rule_id=rule.id,
+            severity=rule.default_severity,
+            message=message,
+            session_id=self.session.id,
+            seq=ev_seq,
+            related=list(related),
+            guideline=guideline or rule.guideline,
+            data=dict(data),
         )
 
 
@@ -342,8 +391,16 @@ def check_tool_error(ctx: Context, rule: Rule) -> Iterable[Finding]:
         detail = _error_line(ev.text)
         message = f"{what} failed with {status}" + (f": {detail}" if detail else "")
         related = [ctx.ref(call, "the call")] if call is not None else []
-        yield ctx.make(rule, ev.seq, message, related, _tool_error_guideline(command or "", ev.text or ""),
-                       tool=tool, command=_short(command, 300) or None, exit_code=ev.exit_code)
+        yield ctx.make(
+            rule,
+            ev.seq,
+            message,
+            related,
+            _tool_error_guideline(command or "", ev.text or ""),
+            tool=tool,
+            command=_short(command, 300) or None,
+            exit_code=ev.exit_code,
+        )
 
 
 def check_repeated_failure(ctx: Context, rule: Rule) -> Iterable[Finding]:
@@ -383,10 +440,18 @@ def check_repeated_failure(ctx: Context, rule: Rule) -> Iterable[Finding]:
             codes = [e.exit_code for e in evs if e.exit_code is not None]
             code_text = f" (exit codes {', '.join(str(c) for c in codes)})" if codes else ""
             lines = ", ".join(str(e.line) for e in evs[:10]) + (", …" if len(evs) > 10 else "")
-            message = (f"{what} failed {len(evs)} times{code_text} at lines {lines} with no edit in between; "
-                       "the agent retried without changing anything")
-            yield ctx.make(rule, first.seq, message, [ctx.ref(e, f"failure {i + 2}") for i, e in enumerate(evs[1:])],
-                           count=len(evs), command=_short(command, 300) or None)
+            message = (
+                f"{what} failed {len(evs)} times{code_text} at lines {lines} with no edit in between; "
+                "the agent retried without changing anything"
+            )
+            yield ctx.make(
+                rule,
+                first.seq,
+                message,
+                [ctx.ref(e, f"failure {i + 2}") for i, e in enumerate(evs[1:])],
+                count=len(evs),
+                command=_short(command, 300) or None,
+            )
 
 
 def _edit_files(ctx: Context, ev: Event) -> list[str] | None:
@@ -449,8 +514,9 @@ def _edit_did_not_happen(ctx: Context, ev: Event) -> bool:
     if ev.kind is EventKind.PATCH and (ev.is_error or ev.exit_code not in (None, 0)):
         return True
     result = ctx.results.get(ev.call_id) if ev.call_id else None
-    return result is not None and (ctx.is_failure(result) or _is_rejection(result)
-                                   or any(m in (result.text or "")[:200].lower() for m in _REJECTION_MARKERS))
+    return result is not None and (
+        ctx.is_failure(result) or _is_rejection(result) or any(m in (result.text or "")[:200].lower() for m in _REJECTION_MARKERS)
+    )
 
 
 def check_no_tests_after_edit(ctx: Context, rule: Rule) -> Iterable[Finding]:
@@ -461,10 +527,14 @@ def check_no_tests_after_edit(ctx: Context, rule: Rule) -> Iterable[Finding]:
     last_edit = after[-1]
     files = sorted({f for e in after for f in e.files})
     file_text = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
-    when = (f"the last test run was at line {last_test.line}, before them" if last_test is not None
-            else "no test command ran in this session")
-    message = (f"{_plural(len(after), 'code edit')}" + (f" ({_short(file_text, 200)})" if file_text else "")
-               + f" with no test run afterwards: {when}")
+    when = (
+        f"the last test run was at line {last_test.line}, before them" if last_test is not None else "no test command ran in this session"
+    )
+    message = (
+        f"{_plural(len(after), 'code edit')}"
+        + (f" ({_short(file_text, 200)})" if file_text else "")
+        + f" with no test run afterwards: {when}"
+    )
     related = [ctx.ref(e, "edit") for e in after[:-1][-20:]]
     if last_test is not None:
         related.append(ctx.ref(last_test, "last test run"))
@@ -492,8 +562,9 @@ def check_huge_tool_output(ctx: Context, rule: Rule) -> Iterable[Finding]:
         what = f"`{_short(command)}`" if command else (ctx.tool_of(ev) or "a tool")
         call = ctx.call_of(ev)
         message = f"{what} returned {'about ' if clipped else ''}{size:,} characters of output (limit {limit:,}), about {size // 4:,} tokens fed back to the model"
-        yield ctx.make(rule, ev.seq, message, [ctx.ref(call, "the call")] if call is not None else [],
-                       chars=size, command=_short(command, 300) or None)
+        yield ctx.make(
+            rule, ev.seq, message, [ctx.ref(call, "the call")] if call is not None else [], chars=size, command=_short(command, 300) or None
+        )
 
 
 def check_aborted_turn(ctx: Context, rule: Rule) -> Iterable[Finding]:
@@ -504,7 +575,8 @@ def check_aborted_turn(ctx: Context, rule: Rule) -> Iterable[Finding]:
         low = (ev.text or "")[:200].lower()
         sub = ev.subtype or ""
         interrupted = low.startswith(_INTERRUPT_MARKER) or (
-            ev.kind is EventKind.ERROR and (sub.endswith(("turn_aborted", "interrupted")) or bool(ev.extra.get("aborted"))))
+            ev.kind is EventKind.ERROR and (sub.endswith(("turn_aborted", "interrupted")) or bool(ev.extra.get("aborted")))
+        )
         if interrupted and ev.turn not in markers:
             markers[ev.turn] = ev
     turns = {t.index: t for t in ctx.turns}
@@ -531,9 +603,15 @@ def check_aborted_turn(ctx: Context, rule: Rule) -> Iterable[Finding]:
         message = f"{name} was interrupted{how} after {_plural(calls, 'tool call')}{prompt}"
         related = []
         if turn is not None and turn.start_line != seq:
-            related.append(EventRef(session_id=ctx.session.id, seq=turn.start_line, line=turn.start_line,
-                                    path=ctx.session.source_files[0] if ctx.session.source_files else None,
-                                    note="turn start"))
+            related.append(
+                EventRef(
+                    session_id=ctx.session.id,
+                    seq=turn.start_line,
+                    line=turn.start_line,
+                    path=ctx.session.source_files[0] if ctx.session.source_files else None,
+                    note="turn start",
+                )
+            )
         yield ctx.make(rule, seq, message, related, turn=index, tool_calls=calls)
 
 
@@ -551,8 +629,7 @@ def check_rejected_tool_use(ctx: Context, rule: Rule) -> Iterable[Finding]:
         low = (ev.text or "")[:300].lower()
         verb = "stopped" if any(m in low for m in _CANCEL_MARKERS) else "rejected"
         message = f"The user {verb} {what}"
-        yield ctx.make(rule, ev.seq, message, [ctx.ref(call, "the rejected call")] if call is not None else [],
-                       tool=tool)
+        yield ctx.make(rule, ev.seq, message, [ctx.ref(call, "the rejected call")] if call is not None else [], tool=tool)
 
 
 def check_patch_failed(ctx: Context, rule: Rule) -> Iterable[Finding]:
@@ -565,8 +642,7 @@ def check_patch_failed(ctx: Context, rule: Rule) -> Iterable[Finding]:
         where = f" to {_short(', '.join(files[:3]), 160)}" if files else ""
         detail = _error_line(ev.text)
         message = f"{tool} failed to apply{where}" + (f": {detail}" if detail else "")
-        yield ctx.make(rule, ev.seq, message, [ctx.ref(call, "the edit")] if call is not None else [],
-                       tool=tool, files=files[:20])
+        yield ctx.make(rule, ev.seq, message, [ctx.ref(call, "the edit")] if call is not None else [], tool=tool, files=files[:20])
 
 
 def check_context_compaction(ctx: Context, rule: Rule) -> Iterable[Finding]:
@@ -618,16 +694,26 @@ def check_token_outlier(ctx: Context, rule: Rule) -> Iterable[Finding]:
         return
     starts = {t.index: t.start_line for t in ctx.turns}
     factor = ctx.config.token_outlier_factor
-    outliers = [(turn, tokens) for turn, tokens in per_turn.items()
-                if tokens >= ctx.config.token_outlier_min_tokens and tokens > factor * median]
+    outliers = [
+        (turn, tokens) for turn, tokens in per_turn.items() if tokens >= ctx.config.token_outlier_min_tokens and tokens > factor * median
+    ]
     # Only the worst few: a long session with many heavy turns is one story, not ten findings.
     worst = sorted(outliers, key=lambda kv: (-kv[1], kv[0]))[:_MAX_TOKEN_OUTLIERS]
     for turn, tokens in sorted(worst):
         seq = starts.get(turn, biggest[turn].seq)
-        message = (f"Turn {turn + 1} used {tokens:,} tokens in {_plural(requests[turn], 'model request')}, "
-                   f"{tokens / median:.1f}× the session's median turn ({int(median):,})")
-        yield ctx.make(rule, seq, message, [ctx.ref(biggest[turn], "largest request")] if biggest[turn].seq != seq else [],
-                       turn=turn, tokens=tokens, median=median)
+        message = (
+            f"Turn {turn + 1} used {tokens:,} tokens in {_plural(requests[turn], 'model request')}, "
+            f"{tokens / median:.1f}× the session's median turn ({int(median):,})"
+        )
+        yield ctx.make(
+            rule,
+            seq,
+            message,
+            [ctx.ref(biggest[turn], "largest request")] if biggest[turn].seq != seq else [],
+            turn=turn,
+            tokens=tokens,
+            median=median,
+        )
 
 
 def _seconds(ms: int, threshold_s: float) -> str:
@@ -733,8 +819,13 @@ def _extra_texts(extra: dict, budget: int = 64) -> list[str]:
 
 
 #: Session fields a secret can hide in (a git remote with a token, a title, a folder name).
-_SESSION_FIELDS = (("title", "title"), ("git_remote", "git remote"), ("cwd", "working folder"),
-                   ("git_branch", "git branch"), ("originator", "originator"))
+_SESSION_FIELDS = (
+    ("title", "title"),
+    ("git_remote", "git remote"),
+    ("cwd", "working folder"),
+    ("git_branch", "git branch"),
+    ("originator", "originator"),
+)
 
 
 def _session_secret_hits(session: Session) -> list[tuple[str, str, str]]:
@@ -763,81 +854,142 @@ def check_secret_in_log(ctx: Context, rule: Rule) -> Iterable[Finding]:
         ev = events[i]
         hits = found[i]
         kinds = sorted({k for k, _, _ in hits})
-        place = {EventKind.TOOL_RESULT: "tool output", EventKind.TOOL_CALL: "a tool call",
-                 EventKind.USER_MESSAGE: "a user message", EventKind.ASSISTANT_MESSAGE: "an assistant message"}.get(
-            ev.kind, ev.kind.value.replace("_", " "))
+        place = {
+            EventKind.TOOL_RESULT: "tool output",
+            EventKind.TOOL_CALL: "a tool call",
+            EventKind.USER_MESSAGE: "a user message",
+            EventKind.ASSISTANT_MESSAGE: "an assistant message",
+        }.get(ev.kind, ev.kind.value.replace("_", " "))
         shown = "; ".join(f"{label(k)} {m}" for k, _, m in hits[:3]) + (f" and {len(hits) - 3} more" if len(hits) > 3 else "")
         message = f"Possible secret in {place}: {shown}. It is stored in the log file; rotate it if it is real"
         yield ctx.make(rule, ev.seq, message, kinds=kinds, count=len(hits))
     meta = _session_secret_hits(ctx.session)
     if meta and ctx.events:
         shown = "; ".join(f"{label(k)} in the {what} {m}" for k, what, m in meta[:3])
-        yield ctx.make(rule, ctx.events[0].seq,
-                       f"Possible secret in the session's metadata: {shown}. It is stored in the log file; "
-                       "rotate it if it is real", kinds=sorted({k for k, _, _ in meta}), count=len(meta))
+        yield ctx.make(
+            rule,
+            ctx.events[0].seq,
+            f"Possible secret in the session's metadata: {shown}. It is stored in the log file; rotate it if it is real",
+            kinds=sorted({k for k, _, _ in meta}),
+            count=len(meta),
+        )
 
 
 #: The kinds of events the rules read.  An event of another kind matters to them only when it
 #: carries token usage (token-outlier) or a secret (secret-in-log): the indexer reads a huge file's
 #: events back on that basis.  Keep in step with the rules.
-RULE_KINDS = frozenset({EventKind.TOOL_CALL, EventKind.TOOL_RESULT, EventKind.PATCH, EventKind.USER_MESSAGE,
-                        EventKind.SYSTEM, EventKind.ERROR, EventKind.COMPACTION})
+RULE_KINDS = frozenset(
+    {
+        EventKind.TOOL_CALL,
+        EventKind.TOOL_RESULT,
+        EventKind.PATCH,
+        EventKind.USER_MESSAGE,
+        EventKind.SYSTEM,
+        EventKind.ERROR,
+        EventKind.COMPACTION,
+    }
+)
 
 
 RULES: dict[str, Rule] = {
     r.id: r
     for r in [
-        Rule("tool-error", "Tool call failed", Severity.WARNING,
-             "A tool call returned a non-zero exit code or an error result.",
-             "When a command fails, read the error output and fix the cause before running it again.",
-             check_tool_error),
-        Rule("repeated-failure", "Same failing command repeated", Severity.WARNING,
-             "The same command failed several times: the agent is looping.",
-             "If the same command fails twice, stop and change approach (read the error, inspect the code) instead of re-running it.",
-             check_repeated_failure),
-        Rule("no-tests-after-edit", "Code edited but not tested", Severity.WARNING,
-             "Code was edited but no test command ran afterwards in the session.",
-             "After changing code, run the relevant tests (and report the result) before saying the task is done.",
-             check_no_tests_after_edit),
-        Rule("huge-tool-output", "Huge tool output", Severity.INFO,
-             "A tool returned more output than the configured threshold, filling the context.",
-             "Limit command output: pipe through `head`/`tail`, use `rg -l` or `--quiet` flags, and read files in ranges.",
-             check_huge_tool_output),
-        Rule("aborted-turn", "Turn interrupted", Severity.INFO,
-             "The user interrupted the agent in the middle of a turn.",
-             "State a short plan before multi-step or risky changes, and ask when the request is ambiguous instead of guessing.",
-             check_aborted_turn),
-        Rule("rejected-tool-use", "Tool use rejected", Severity.INFO,
-             "The user rejected a tool call or permission was denied.",
-             "Ask before destructive or out-of-scope actions (deleting files, installing packages, pushing) and respect a refusal.",
-             check_rejected_tool_use),
-        Rule("patch-failed", "Edit failed to apply", Severity.WARNING,
-             "An apply_patch or Edit call failed.",
-             "Re-read a file right before editing it and copy the text to replace verbatim (with enough context to be unique).",
-             check_patch_failed),
-        Rule("context-compaction", "Context compacted", Severity.INFO,
-             "The conversation was compacted because the context window filled up.",
-             "Keep the context small: avoid dumping large files or logs, and split long tasks into separate sessions.",
-             check_context_compaction),
-        Rule("token-outlier", "Token-hungry turn", Severity.INFO,
-             "A turn used far more tokens than the session's median turn.",
-             "Break large requests into smaller steps and avoid re-reading large files within one turn.",
-             check_token_outlier),
-        Rule("slow-tool-call", "Slow tool call", Severity.INFO,
-             "A tool call took longer than the configured threshold.",
-             "Run long builds and test suites with a timeout and the narrowest scope (single test file or package) first.",
-             check_slow_tool_call),
-        Rule("secret-in-log", "Secret in session log", Severity.ERROR,
-             "An API key, token, password or private key appears in the session log.",
-             "Never print secrets: read credentials from environment variables and don't `cat` .env or key files.",
-             check_secret_in_log),
+        Rule(
+            "tool-error",
+            "Tool call failed",
+            Severity.WARNING,
+            "A tool call returned a non-zero exit code or an error result.",
+            "When a command fails, read the error output and fix the cause before running it again.",
+            check_tool_error,
+        ),
+        Rule(
+            "repeated-failure",
+            "Same failing command repeated",
+            Severity.WARNING,
+            "The same command failed several times: the agent is looping.",
+            "If the same command fails twice, stop and change approach (read the error, inspect the code) instead of re-running it.",
+            check_repeated_failure,
+        ),
+        Rule(
+            "no-tests-after-edit",
+            "Code edited but not tested",
+            Severity.WARNING,
+            "Code was edited but no test command ran afterwards in the session.",
+            "After changing code, run the relevant tests (and report the result) before saying the task is done.",
+            check_no_tests_after_edit,
+        ),
+        Rule(
+            "huge-tool-output",
+            "Huge tool output",
+            Severity.INFO,
+            "A tool returned more output than the configured threshold, filling the context.",
+            "Limit command output: pipe through `head`/`tail`, use `rg -l` or `--quiet` flags, and read files in ranges.",
+            check_huge_tool_output,
+        ),
+        Rule(
+            "aborted-turn",
+            "Turn interrupted",
+            Severity.INFO,
+            "The user interrupted the agent in the middle of a turn.",
+            "State a short plan before multi-step or risky changes, and ask when the request is ambiguous instead of guessing.",
+            check_aborted_turn,
+        ),
+        Rule(
+            "rejected-tool-use",
+            "Tool use rejected",
+            Severity.INFO,
+            "The user rejected a tool call or permission was denied.",
+            "Ask before destructive or out-of-scope actions (deleting files, installing packages, pushing) and respect a refusal.",
+            check_rejected_tool_use,
+        ),
+        Rule(
+            "patch-failed",
+            "Edit failed to apply",
+            Severity.WARNING,
+            "An apply_patch or Edit call failed.",
+            "Re-read a file right before editing it and copy the text to replace verbatim (with enough context to be unique).",
+            check_patch_failed,
+        ),
+        Rule(
+            "context-compaction",
+            "Context compacted",
+            Severity.INFO,
+            "The conversation was compacted because the context window filled up.",
+            "Keep the context small: avoid dumping large files or logs, and split long tasks into separate sessions.",
+            check_context_compaction,
+        ),
+        Rule(
+            "token-outlier",
+            "Token-hungry turn",
+            Severity.INFO,
+            "A turn used far more tokens than the session's median turn.",
+            "Break large requests into smaller steps and avoid re-reading large files within one turn.",
+            check_token_outlier,
+        ),
+        Rule(
+            "slow-tool-call",
+            "Slow tool call",
+            Severity.INFO,
+            "A tool call took longer than the configured threshold.",
+            "Run long builds and test suites with a timeout and the narrowest scope (single test file or package) first.",
+            check_slow_tool_call,
+        ),
+        Rule(
+            "secret-in-log",
+            "Secret in session log",
+            Severity.ERROR,
+            "An API key, token, password or private key appears in the session log.",
+            "Never print secrets: read credentials from environment variables and don't `cat` .env or key files.",
+            check_secret_in_log,
+        ),
     ]
 }
 _ORDER = {rule_id: i for i, rule_id in enumerate(RULES)}
 
 
-def run_rules(session: Session, events: list[Event], turns: list[Turn],
-              config: CoachConfig | None = None, *, secret_seqs: Iterable[int] | None = None) -> list[Finding]:
+def run_rules(
+    session: Session, events: list[Event], turns: list[Turn], config: CoachConfig | None = None, *, secret_seqs: Iterable[int] | None = None
+) -> list[Finding]:
     """Run every enabled rule; findings are sorted by (seq, rule order, message).
 
     ``secret_seqs``: the seqs of every event holding a secret (``secret_event_seqs``), when known:

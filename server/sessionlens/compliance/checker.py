@@ -46,8 +46,15 @@ MAX_EVIDENCE = 20
 DOC_EXT = tuple(CoachConfig().doc_file_extensions)  # the coach's defaults (a project may configure others)
 EXTRACT_CACHE_PREFIX = "guidelines:"
 
-_RULE_WHEN = {"no-tests-after-edit": "edit", "patch-failed": "edit", "tool-error": "tool", "repeated-failure": "tool",
-              "huge-tool-output": "tool", "slow-tool-call": "tool", "rejected-tool-use": "tool"}
+_RULE_WHEN = {
+    "no-tests-after-edit": "edit",
+    "patch-failed": "edit",
+    "tool-error": "tool",
+    "repeated-failure": "tool",
+    "huge-tool-output": "tool",
+    "slow-tool-call": "tool",
+    "rejected-tool-use": "tool",
+}
 
 
 @dataclass
@@ -63,10 +70,19 @@ class GuidelineResult:
 
     def to_dict(self) -> dict[str, Any]:
         g = self.guideline
-        return {"session_id": self.session_id, "status": self.status, "path": g.path, "line": g.line,
-                "current_line": self.current_line, "guideline": g.text, "key": g.key, "source": g.source,
-                "check": g.check.to_dict() if g.check else None, "commit": self.file.commit,
-                "evidence": [{"seq": s, "note": n} for s, n in self.evidence]}
+        return {
+            "session_id": self.session_id,
+            "status": self.status,
+            "path": g.path,
+            "line": g.line,
+            "current_line": self.current_line,
+            "guideline": g.text,
+            "key": g.key,
+            "source": g.source,
+            "check": g.check.to_dict() if g.check else None,
+            "commit": self.file.commit,
+            "evidence": [{"seq": s, "note": n} for s, n in self.evidence],
+        }
 
 
 # ------------------------------------------------------------------------------ session facts
@@ -88,7 +104,7 @@ def _facts(session: dict, events: Sequence[Event], findings: Sequence[Finding]) 
     seen_calls: set[str] = set()
 
     def rel(f: str) -> str:
-        return f[len(cwd) + 1:] if cwd and f.startswith(cwd + "/") else f
+        return f[len(cwd) + 1 :] if cwd and f.startswith(cwd + "/") else f
 
     opaque: list[int] = []
     for e in sorted(events, key=lambda x: x.seq):
@@ -99,8 +115,9 @@ def _facts(session: dict, events: Sequence[Event], findings: Sequence[Finding]) 
                 tools.append((e.seq, e.tool))
             if e.command and e.kind is EventKind.TOOL_CALL and not is_redacted(e.command):
                 commands.append((e.seq, e.command))
-            elif e.kind is EventKind.TOOL_CALL and (is_redacted(e.tool) or (
-                    (e.tool in SHELL_TOOLS or e.command) and (e.command is None or is_redacted(e.command)))):
+            elif e.kind is EventKind.TOOL_CALL and (
+                is_redacted(e.tool) or ((e.tool in SHELL_TOOLS or e.command) and (e.command is None or is_redacted(e.command)))
+            ):
                 opaque.append(e.seq)
             is_edit = e.kind is EventKind.PATCH or e.tool in EDIT_TOOLS or (e.command or "").lstrip().startswith("apply_patch")
             if is_edit and not (e.call_id and e.call_id in seen_calls):
@@ -172,8 +189,9 @@ def evaluate(check: Check, facts: _Facts, config: CoachConfig | None = None) -> 
         scoped = list(facts.edits)
     triggers = [re.compile(t) for t in (check.trigger or _implied_triggers(check, when))]
     triggered = [(s, c) for s, c in facts.commands if any(t.search(c) for t in triggers)]
-    applies = {"always": True, "edit": bool(scoped), "run": bool(triggered if triggers else facts.commands),
-               "tool": bool(facts.tools)}.get(when, True)
+    applies = {"always": True, "edit": bool(scoped), "run": bool(triggered if triggers else facts.commands), "tool": bool(facts.tools)}.get(
+        when, True
+    )
     if check.files and not scoped:
         applies = False
     if triggers and when != "run" and not triggered:
@@ -210,8 +228,7 @@ def evaluate(check: Check, facts: _Facts, config: CoachConfig | None = None) -> 
         return "violated", ev[:MAX_EVIDENCE]
     # nothing seen violates it; but a command the log hides may have been the forbidden one, or the
     # required one's absence may be a redaction: that is unknown, not "followed"
-    if facts.opaque and (check.must_not_run or check.trigger) or (
-            check.must_run and any(s > after for s in facts.opaque)):
+    if facts.opaque and (check.must_not_run or check.trigger) or (check.must_run and any(s > after for s in facts.opaque)):
         return "unknown", []
     return "followed", []
 
@@ -289,9 +306,16 @@ def _current_lines(path: str, _cache: dict[str, tuple[float, dict[str, int]]] = 
     return lines
 
 
-def check_session(session: dict, events: Sequence[Event], findings: Sequence[Finding], *,
-                  workspace_folders: Sequence[str] = (), home: str | None = None,
-                  cache_get=None, config: CoachConfig | None = None) -> list[GuidelineResult]:
+def check_session(
+    session: dict,
+    events: Sequence[Event],
+    findings: Sequence[Finding],
+    *,
+    workspace_folders: Sequence[str] = (),
+    home: str | None = None,
+    cache_get=None,
+    config: CoachConfig | None = None,
+) -> list[GuidelineResult]:
     """Every checkable guideline in effect for ``session`` (a store session dict), with its status."""
     files, _ = instruction_files(session, workspace_folders=workspace_folders, home=home)
     if not files:
@@ -322,13 +346,24 @@ def violation_findings(results: Sequence[GuidelineResult], session: dict) -> lis
             note += f" (as of commit {(f.commit or '')[:10]}" + ("" if r.current_line else "; no longer in the file") + ")"
         sev = Severity(g.check.severity) if g.check and g.check.severity else Severity.WARNING
         for seq, what in r.evidence:
-            out.append(Finding(
-                rule_id=RULE_ID, severity=sev, session_id=session["id"], seq=seq,
-                message=f"Guideline not followed ({where}): {g.short} — {what}",
-                related=[EventRef(session_id=session["id"], seq=seq, path=f.path, line=line, note=note)],
-                data={"guideline": g.text, "guideline_path": f.path, "guideline_line": line, "guideline_key": g.key,
-                      "source": g.source, "commit": f.commit},
-            ))
+            out.append(
+                Finding(
+                    rule_id=RULE_ID,
+                    severity=sev,
+                    session_id=session["id"],
+                    seq=seq,
+                    message=f"Guideline not followed ({where}): {g.short} — {what}",
+                    related=[EventRef(session_id=session["id"], seq=seq, path=f.path, line=line, note=note)],
+                    data={
+                        "guideline": g.text,
+                        "guideline_path": f.path,
+                        "guideline_line": line,
+                        "guideline_key": g.key,
+                        "source": g.source,
+                        "commit": f.commit,
+                    },
+                )
+            )
     return out
 
 
@@ -339,12 +374,17 @@ def instructions_fingerprint(session: dict, *, workspace_folders: Sequence[str] 
     return f"checker:{CHECKER_VERSION};" + ";".join(f"{f.path}={text_hash(f.text)}@{f.commit or ''}" for f in files)
 
 
-def session_compliance_findings(session: dict, events: Sequence[Event], findings: Sequence[Finding], *,
-                                workspace_folders: Sequence[str] = (), cache_get=None,
-                                config: CoachConfig | None = None) -> list[Finding]:
+def session_compliance_findings(
+    session: dict,
+    events: Sequence[Event],
+    findings: Sequence[Finding],
+    *,
+    workspace_folders: Sequence[str] = (),
+    cache_get=None,
+    config: CoachConfig | None = None,
+) -> list[Finding]:
     """What the indexer stores next to the coach findings of one session log (``config``: its project's)."""
-    results = check_session(session, events, findings, workspace_folders=workspace_folders, cache_get=cache_get,
-                            config=config)
+    results = check_session(session, events, findings, workspace_folders=workspace_folders, cache_get=cache_get, config=config)
     return violation_findings(results, session)
 
 
@@ -364,8 +404,7 @@ def guideline_results(app, session_id: str) -> list[GuidelineResult]:
     """
     s = app.resolve_session(session_id)
     events = app.db().events(s["file_id"])
-    return check_session(s, events, _findings_of(app, s["id"]), workspace_folders=app.workspace_folders,
-                         cache_get=app.db().cache_get)
+    return check_session(s, events, _findings_of(app, s["id"]), workspace_folders=app.workspace_folders, cache_get=app.db().cache_get)
 
 
 def guideline_followed(app, session_id: str, guideline: str) -> tuple[bool | None, str]:
@@ -411,8 +450,7 @@ def report(app, *, path: str | None = None, project: str | None = None, limit: i
     if path:
         home = os.path.expanduser("~")
         user_level = path.startswith(os.path.join(home, ".codex") + "/") or path.startswith(os.path.join(home, ".claude") + "/")
-        cands = db.list_sessions(limit=max(limit * 10, 200),
-                                 projects_under=[] if user_level else [_scope_dir(path)])
+        cands = db.list_sessions(limit=max(limit * 10, 200), projects_under=[] if user_level else [_scope_dir(path)])
     else:
         cands = db.list_sessions(project=project, limit=limit) if project else db.list_sessions(limit=limit)
     rows: dict[tuple[str, str], dict[str, Any]] = {}
@@ -421,8 +459,7 @@ def report(app, *, path: str | None = None, project: str | None = None, limit: i
         if checked >= limit:
             break
         events = db.events(s["file_id"])
-        results = check_session(s, events, _findings_of(app, s["id"]), workspace_folders=app.workspace_folders,
-                                cache_get=db.cache_get)
+        results = check_session(s, events, _findings_of(app, s["id"]), workspace_folders=app.workspace_folders, cache_get=db.cache_get)
         if path is not None:
             files, _ = instruction_files(s, workspace_folders=app.workspace_folders)
             if not any(_same(f.path, path) for f in files):
@@ -431,11 +468,22 @@ def report(app, *, path: str | None = None, project: str | None = None, limit: i
         checked += 1
         for r in results:
             g = r.guideline
-            row = rows.setdefault((r.file.path, g.key), {
-                "path": r.file.path, "line": r.current_line or g.line, "guideline": g.text, "key": g.key,
-                "source": g.source, "check": g.check.summary() if g.check else "", "sessions": 0, "applied": 0,
-                "followed": 0, "violated": 0, "violations": [],
-            })
+            row = rows.setdefault(
+                (r.file.path, g.key),
+                {
+                    "path": r.file.path,
+                    "line": r.current_line or g.line,
+                    "guideline": g.text,
+                    "key": g.key,
+                    "source": g.source,
+                    "check": g.check.summary() if g.check else "",
+                    "sessions": 0,
+                    "applied": 0,
+                    "followed": 0,
+                    "violated": 0,
+                    "violations": [],
+                },
+            )
             row["sessions"] += 1
             if r.status in ("violated", "followed"):
                 row["applied"] += 1
@@ -444,8 +492,16 @@ def report(app, *, path: str | None = None, project: str | None = None, limit: i
             if r.status == "violated":
                 row["violated"] += 1
                 seq, what = r.evidence[0]
-                row["violations"].append({"session_id": s["id"], "title": s.get("title"), "seq": seq, "note": what,
-                                          "events": len(r.evidence), "link": app.deep_link_for(s["id"], seq)})
+                row["violations"].append(
+                    {
+                        "session_id": s["id"],
+                        "title": s.get("title"),
+                        "seq": seq,
+                        "note": what,
+                        "events": len(r.evidence),
+                        "link": app.deep_link_for(s["id"], seq),
+                    }
+                )
     out = sorted(rows.values(), key=lambda r: (r["path"], r["line"]))
     for row_ in out:
         row_["never_relevant"] = row_["applied"] == 0 and row_["sessions"] >= RETIRE_MIN_SESSIONS
@@ -461,7 +517,16 @@ def lens_title(row: dict[str, Any]) -> str:
 
 
 __all__ = [
-    "RULE_ID", "GuidelineResult", "check_session", "evaluate", "effective_guidelines", "guideline_followed",
-    "guideline_results", "is_instruction_file", "lens_title", "report", "session_compliance_findings",
+    "RULE_ID",
+    "GuidelineResult",
+    "check_session",
+    "evaluate",
+    "effective_guidelines",
+    "guideline_followed",
+    "guideline_results",
+    "is_instruction_file",
+    "lens_title",
+    "report",
+    "session_compliance_findings",
     "violation_findings",
 ]

@@ -1,4 +1,4 @@
-""""Ask the coach about this session": a stored, streamed conversation per session.
+""" "Ask the coach about this session": a stored, streamed conversation per session.
 
 The context is the session's events trimmed to ``llm.context_budget_chars`` with the guideline
 violations and coach findings first (see :func:`sessionlens.coach.llm.build_session_prompt`); it
@@ -69,8 +69,7 @@ class ConversationService:
         s = self.app.resolve_session(ref)
         msgs = self.app.db().conversation(s["id"])
         # answers are model output (sanitized as they streamed; older stores kept them raw)
-        return s, [{**m, "content": sanitize_model_markdown(m["content"])} if m.get("role") == "assistant" else m
-                   for m in msgs]
+        return s, [{**m, "content": sanitize_model_markdown(m["content"])} if m.get("role") == "assistant" else m for m in msgs]
 
     def clear(self, ref: str) -> str:
         s = self.app.resolve_session(ref)
@@ -84,8 +83,9 @@ class ConversationService:
         events = [e for e in db.events(s["file_id"]) if not e.duplicate]
         rows = sorted(db.findings(session_id=s["id"]), key=lambda f: (f["rule_id"] != RULE_ID, f["seq"]))
         findings = [finding_from_row(f) for f in rows]
-        _, messages = build_session_prompt(session_from_dict(s), findings, events,
-                                           budget=max(self.app.settings.llm.context_budget_chars - len(_SYSTEM) - 100, 500))
+        _, messages = build_session_prompt(
+            session_from_dict(s), findings, events, budget=max(self.app.settings.llm.context_budget_chars - len(_SYSTEM) - 100, 500)
+        )
         return messages[0]["content"]
 
     async def ask(self, ref: str, question: str, *, llm: CoachLLM | None = None) -> AsyncIterator[str]:

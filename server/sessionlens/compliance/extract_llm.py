@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 SYSTEM = (
     "You turn rules for an AI coding agent into machine checks over its session log. For each numbered "
     "guideline decide whether it can be checked from the shell commands the agent ran, the tools it called and "
-    "the files it edited. Answer with JSON only: {\"guidelines\": [{\"line\": N, \"check\": {...}}]} listing only "
+    'the files it edited. Answer with JSON only: {"guidelines": [{"line": N, "check": {...}}]} listing only '
     "checkable guidelines. A check has optional keys: must_run, must_not_run, trigger (lists of Python regexes "
     "searched in shell commands), must_use, must_not_use (lists of tool names), must_not_edit, files (lists of "
     "file globs), when (always|edit|run|tool). Never invent checks for guidelines about style or communication."

@@ -82,8 +82,7 @@ class Check:
     label: str | None = None  # a readable description (built-in recognizers); not part of the annotation
 
     def is_empty(self) -> bool:
-        return not (self.must_run or self.must_not_run or self.must_use or self.must_not_use or self.must_not_edit
-                    or self.rule)
+        return not (self.must_run or self.must_not_run or self.must_use or self.must_not_use or self.must_not_edit or self.rule)
 
     def to_annotation(self) -> str:
         """This check as an annotation comment (round-trips through :func:`parse_annotation`)."""
@@ -94,9 +93,13 @@ class Check:
         if self.label:
             return self.label
         parts = []
-        for label, vals in (("must run", self.must_run), ("must not run", self.must_not_run),
-                            ("must use tool", self.must_use), ("must not use tool", self.must_not_use),
-                            ("must not edit", self.must_not_edit)):
+        for label, vals in (
+            ("must run", self.must_run),
+            ("must not run", self.must_not_run),
+            ("must use tool", self.must_use),
+            ("must not use tool", self.must_not_use),
+            ("must not edit", self.must_not_edit),
+        ):
             if vals:
                 parts.append(f"{label} " + " or ".join(f"`{v}`" for v in vals))
         if self.rule:
@@ -192,12 +195,12 @@ def _tokens(body: str) -> list[tuple[str, str | None, int]]:
             continue
         m = re.match(r"[A-Za-z][A-Za-z0-9_-]*", body[i:])
         if not m:
-            raise AnnotationError(f"expected a key at {body[i:i + 12]!r}")
+            raise AnnotationError(f"expected a key at {body[i : i + 12]!r}")
         key, start = m.group(0), i
         i += len(key)
         if i < n and body[i] == "=":
             i += 1
-            if i < n and body[i] in "/\"":
+            if i < n and body[i] in '/"':
                 q = body[i]
                 j = i + 1
                 buf = []
@@ -297,8 +300,10 @@ def command_regex(phrase: str) -> str:
         return ""
     first = re.escape(words[0])
     rest = "".join(r"\s+" + re.escape(w) for w in words[1:])
-    return (r"(?:^|[;&|(\n'\"`]|\$\()\s*(?:(?:sudo|env|time|exec|command|nohup|xargs)\s+(?:-\S+\s+)*)*"
-            rf"(?:\S*/)?{first}(?![\w.-]){rest}")
+    return (
+        r"(?:^|[;&|(\n'\"`]|\$\()\s*(?:(?:sudo|env|time|exec|command|nohup|xargs)\s+(?:-\S+\s+)*)*"
+        rf"(?:\S*/)?{first}(?![\w.-]){rest}"
+    )
 
 
 def _git(sub: str) -> str:
@@ -312,6 +317,7 @@ def _recognizer(pattern: str):
     def deco(fn):
         _RECOGNIZERS.append((re.compile(pattern, re.I), fn))
         return fn
+
     return deco
 
 
@@ -327,14 +333,20 @@ def _use_instead(m: re.Match) -> Check | None:
     good, bad = _pick(m, 1, 2), _pick(m, 3, 4)
     if not good or not bad or good.lower() == bad.lower():
         return None
-    return Check(must_not_run=[command_regex(bad)], trigger=[command_regex(good), command_regex(bad)],
-                 label=f"must not run `{bad}` (when `{good}` or `{bad}` ran)")
+    return Check(
+        must_not_run=[command_regex(bad)],
+        trigger=[command_regex(good), command_regex(bad)],
+        label=f"must not run `{bad}` (when `{good}` or `{bad}` ran)",
+    )
 
 
 @_recognizer(rf"\b{_NEG}\s+(?:ever\s+)?(?:force[- ]push|push\s+(?:with\s+)?--force|push\s+-f)\b")
 def _no_force_push(m: re.Match) -> Check:
-    return Check(must_not_run=[_git("push") + r".*(?:--force|\s-f\b)"], trigger=[command_regex("git")],
-                 label="must not run `git push --force` (when git ran)")
+    return Check(
+        must_not_run=[_git("push") + r".*(?:--force|\s-f\b)"],
+        trigger=[command_regex("git")],
+        label="must not run `git push --force` (when git ran)",
+    )
 
 
 @_recognizer(rf"\b{_NEG}\s+(?:ever\s+)?(?:git\s+)?(commit|push)\b")
@@ -346,8 +358,11 @@ def _no_commit_push(m: re.Match) -> Check:
 @_recognizer(rf"\b{_NEG}\s+(?:ever\s+)?(?:run|use|execute|call|invoke)\s+{_TICK}")
 def _no_run(m: re.Match) -> Check:
     phrase = m.group(1)
-    return Check(must_not_run=[command_regex(phrase)], trigger=[command_regex(phrase.split()[0])],
-                 label=f"must not run `{phrase}` (when `{phrase.split()[0]}` ran)")
+    return Check(
+        must_not_run=[command_regex(phrase)],
+        trigger=[command_regex(phrase.split()[0])],
+        label=f"must not run `{phrase}` (when `{phrase.split()[0]}` ran)",
+    )
 
 
 @_recognizer(r"\b(?:always\s+)?run\s+(?:the\s+|all\s+(?:the\s+)?)?(?:unit\s+)?tests?(?:\s+suite)?\b.*?\b(?:before|after)\b")
@@ -357,8 +372,7 @@ def _run_tests(m: re.Match) -> Check:
 
 @_recognizer(rf"\b(?:always\s+)?run\s+{_TICK}\s+(?:before|after)\b")
 def _run_cmd(m: re.Match) -> Check:
-    return Check(must_run=[command_regex(m.group(1))], when="edit",
-                 label=f"`{m.group(1)}` must run after the last code edit")
+    return Check(must_run=[command_regex(m.group(1))], when="edit", label=f"`{m.group(1)}` must run after the last code edit")
 
 
 def recognize(text: str) -> Check | None:

@@ -52,10 +52,20 @@ COACH_HEADING = "## Guidelines from sessionlens"  # where the coach's quick fix 
 _GIT_TIMEOUT = 10
 
 #: The outcome each coach rule is meant to move (a guideline annotated ``rule=`` moves its own).
-RULE_OUTCOME = {"tool-error": "tool_errors", "repeated-failure": "repeated_failures",
-                "no-tests-after-edit": "tested_share", "patch-failed": "tool_errors"}
-OUTCOME_LABELS = {"tool_errors": "tool errors", "repeated_failures": "repeated failures",
-                  "tested_share": "edits tested", "turns": "turns", "tokens": "tokens", "cost_usd": "cost"}
+RULE_OUTCOME = {
+    "tool-error": "tool_errors",
+    "repeated-failure": "repeated_failures",
+    "no-tests-after-edit": "tested_share",
+    "patch-failed": "tool_errors",
+}
+OUTCOME_LABELS = {
+    "tool_errors": "tool errors",
+    "repeated_failures": "repeated failures",
+    "tested_share": "edits tested",
+    "turns": "turns",
+    "tokens": "tokens",
+    "cost_usd": "cost",
+}
 
 
 # ------------------------------------------------------------------------------ statistics
@@ -79,8 +89,10 @@ def fisher_exact(a: int, b: int, c: int, d: int) -> float:
 def significance(before: "Side", after: "Side") -> dict[str, Any]:
     """Fisher's exact test on violated vs followed, before vs after, with a plain-words note."""
     if before.applied < MIN_SESSIONS or after.applied < MIN_SESSIONS:
-        return {"p_value": None, "note": f"too few sessions to tell ({before.applied} before, {after.applied} after; "
-                                         f"at least {MIN_SESSIONS} each)"}
+        return {
+            "p_value": None,
+            "note": f"too few sessions to tell ({before.applied} before, {after.applied} after; at least {MIN_SESSIONS} each)",
+        }
     pv = fisher_exact(before.violated, before.applied - before.violated, after.violated, after.applied - after.violated)
     if pv < 0.05:
         note = f"a real change (Fisher's exact test p={pv:.3f})"
@@ -150,8 +162,20 @@ class Side:
         return getattr(self, metric) / self.sessions
 
     def to_dict(self) -> dict[str, Any]:
-        d = {k: getattr(self, k) for k in ("sessions", "applied", "violated", "tool_errors", "repeated_failures",
-                                          "edit_sessions", "tested_sessions", "turns", "tokens")}
+        d = {
+            k: getattr(self, k)
+            for k in (
+                "sessions",
+                "applied",
+                "violated",
+                "tool_errors",
+                "repeated_failures",
+                "edit_sessions",
+                "tested_sessions",
+                "turns",
+                "tokens",
+            )
+        }
         d["cost_usd"] = round(self.cost_usd, 6)
         d["per_session"] = {m: self.per_session(m) for m in OUTCOME_LABELS}
         d["violations"] = self.violations[:20]
@@ -270,8 +294,11 @@ class _SessionBase:
 def _base(app, s: dict) -> _SessionBase:
     db = app.db()
     rows = db.findings(session_id=s["id"], limit=100_000)
-    findings = [Finding(rule_id=r["rule_id"], severity=Severity(r["severity"]), message=r["message"],
-                        session_id=r["session_id"], seq=r["seq"]) for r in rows if r["rule_id"] != RULE_ID]
+    findings = [
+        Finding(rule_id=r["rule_id"], severity=Severity(r["severity"]), message=r["message"], session_id=r["session_id"], seq=r["seq"])
+        for r in rows
+        if r["rule_id"] != RULE_ID
+    ]
     kinds = [k.value for k in (EventKind.TOOL_CALL, EventKind.PATCH)]
     events = db.events(s["file_id"], kinds=kinds)
     facts = _facts(s, events, findings)
@@ -281,13 +308,23 @@ def _base(app, s: dict) -> _SessionBase:
     edited = bool(facts.edits)
     tested: bool | None = None
     if edited:  # "unknown" (a redacted command after the last edit) counts on neither side
-        res = tests_after_edit(Context(session=session_from_dict(s), events=sorted(events, key=lambda e: e.seq),
-                                       turns=[], config=_CONFIG, test_patterns=_PATTERNS))
+        res = tests_after_edit(
+            Context(
+                session=session_from_dict(s), events=sorted(events, key=lambda e: e.seq), turns=[], config=_CONFIG, test_patterns=_PATTERNS
+            )
+        )
         tested = {"tested": True, "untested": False}.get(res.status)
     o = SessionOutcome(
-        session_id=s["id"], started_at=s.get("started_at"), status="unchecked", tool_errors=by_rule.get("tool-error", 0),
-        repeated_failures=by_rule.get("repeated-failure", 0), edited=edited, tested=tested, turns=s.get("turns") or 0,
-        tokens=s.get("tokens") or 0, cost_usd=s.get("cost_usd") or 0.0,
+        session_id=s["id"],
+        started_at=s.get("started_at"),
+        status="unchecked",
+        tool_errors=by_rule.get("tool-error", 0),
+        repeated_failures=by_rule.get("repeated-failure", 0),
+        edited=edited,
+        tested=tested,
+        turns=s.get("turns") or 0,
+        tokens=s.get("tokens") or 0,
+        cost_usd=s.get("cost_usd") or 0.0,
     )
     return _SessionBase(o, facts)
 
@@ -344,17 +381,24 @@ def keys_at_commits(path: str, sessions: Sequence[dict[str, Any]]) -> dict[str, 
             continue
         if commit not in per_commit:
             text = show_at(root, commit, rel) if has_commit(root, commit) else None
-            per_commit[commit] = {g.key for g in parse_guidelines(text, path)} if text is not None else (
-                set() if has_commit(root, commit) else None)
+            per_commit[commit] = (
+                {g.key for g in parse_guidelines(text, path)} if text is not None else (set() if has_commit(root, commit) else None)
+            )
         keys = per_commit[commit]
         if keys is not None:
             out[s["id"]] = keys
     return out
 
 
-def guideline_impact(app, g: Guideline, appeared: Appearance | None, sessions: Sequence[dict[str, Any]],
-                     written_by_coach: bool = False, keys_at: dict[str, set[str]] | None = None,
-                     bases: dict[str, _SessionBase] | None = None) -> dict[str, Any]:
+def guideline_impact(
+    app,
+    g: Guideline,
+    appeared: Appearance | None,
+    sessions: Sequence[dict[str, Any]],
+    written_by_coach: bool = False,
+    keys_at: dict[str, set[str]] | None = None,
+    bases: dict[str, _SessionBase] | None = None,
+) -> dict[str, Any]:
     """Before/after figures of one guideline.  A session is *after* when the guideline was in the file at
     its git commit (when the repository has that commit), else when it started after the guideline
     appeared."""
@@ -365,8 +409,7 @@ def guideline_impact(app, g: Guideline, appeared: Appearance | None, sessions: S
     for s in sessions:
         o = _outcome(app, s, g, bases)
         at_commit = keys_at.get(s["id"])
-        told = (g.key in at_commit) if at_commit is not None else (
-            appeared is not None and (s.get("started_at") or 0) >= appeared.ts)
+        told = (g.key in at_commit) if at_commit is not None else (appeared is not None and (s.get("started_at") or 0) >= appeared.ts)
         if told:
             after.add(o)
             if o.status == "violated":
@@ -375,16 +418,26 @@ def guideline_impact(app, g: Guideline, appeared: Appearance | None, sessions: S
             before.add(o)
     changes = {m: _change(before.per_session(m), after.per_session(m)) for m in OUTCOME_LABELS}
     metric = outcome_metric(g)
-    retire = (appeared is not None and g.checkable and after.applied >= RETIRE_AFTER and after.violated == 0)
+    retire = appeared is not None and g.checkable and after.applied >= RETIRE_AFTER and after.violated == 0
     return {
-        "path": g.path, "line": g.line, "end_line": g.end_line, "key": g.key, "guideline": g.text, "short": g.short,
-        "checkable": g.checkable, "check": g.check.summary() if g.check else None, "source": g.source,
+        "path": g.path,
+        "line": g.line,
+        "end_line": g.end_line,
+        "key": g.key,
+        "guideline": g.text,
+        "short": g.short,
+        "checkable": g.checkable,
+        "check": g.check.summary() if g.check else None,
+        "source": g.source,
         "written_by_coach": written_by_coach,
-        "added": None if appeared is None else {"date": appeared.date, "ts": appeared.ts, "commit": appeared.commit,
-                                                "how": appeared.how},
-        "before": before.to_dict(), "after": after.to_dict(), "changes": changes, "metric": metric,
+        "added": None if appeared is None else {"date": appeared.date, "ts": appeared.ts, "commit": appeared.commit, "how": appeared.how},
+        "before": before.to_dict(),
+        "after": after.to_dict(),
+        "changes": changes,
+        "metric": metric,
         "significance": significance(before, after) if g.checkable else None,
-        "retire": retire, "last_violation_ts": last_violation,
+        "retire": retire,
+        "last_violation_ts": last_violation,
     }
 
 
@@ -436,8 +489,10 @@ def lens_text(row: dict[str, Any]) -> str:
         return f"{since}: no session yet (before: {_violation_words(b)})" if row["checkable"] else f"{since}: no session yet"
     parts = []
     if row["checkable"]:
-        parts.append(f"violated in {a['violated']} of {a['applied']} session{'s' if a['applied'] != 1 else ''}"
-                     + (f" (was {b['violated']} of {b['applied']})" if b["sessions"] else " (no session before)"))
+        parts.append(
+            f"violated in {a['violated']} of {a['applied']} session{'s' if a['applied'] != 1 else ''}"
+            + (f" (was {b['violated']} of {b['applied']})" if b["sessions"] else " (no session before)")
+        )
     else:
         parts.append(f"{a['sessions']} session{'s' if a['sessions'] != 1 else ''} since (vs {b['sessions']} before)")
     change = change_words(row, row["metric"])
@@ -478,14 +533,18 @@ def hover_markdown(row: dict[str, Any]) -> str:
         lines.append(f"| violated | {b['violated']} of {b['applied']} | {a['violated']} of {a['applied']} | |")
     for m in ("tool_errors", "repeated_failures", "tested_share", "turns", "tokens", "cost_usd"):
         bv, av = b["per_session"][m], a["per_session"][m]
-        lines.append(f"| {OUTCOME_LABELS[m]}{' (share of sessions with edits)' if m == 'tested_share' else ' per session'} "
-                     f"| {_fmt(m, bv)} | {_fmt(m, av)} | {(_pct(row['changes'][m]) if m != 'tested_share' else None) or '–'} |")
+        lines.append(
+            f"| {OUTCOME_LABELS[m]}{' (share of sessions with edits)' if m == 'tested_share' else ' per session'} "
+            f"| {_fmt(m, bv)} | {_fmt(m, av)} | {(_pct(row['changes'][m]) if m != 'tested_share' else None) or '–'} |"
+        )
     out.append("\n".join(lines))
     if row["significance"]:
         out.append(f"Significance: {row['significance']['note']}.")
     if row["retire"]:
-        out.append(f"Not violated in any of the {a['applied']} sessions it applied to since it was added: "
-                   "the agent may not need telling any more — retire it?")
+        out.append(
+            f"Not violated in any of the {a['applied']} sessions it applied to since it was added: "
+            "the agent may not need telling any more — retire it?"
+        )
     return "\n\n".join(out)
 
 
@@ -522,9 +581,18 @@ def trend(app, path: str, key: str, *, until: float | None = None, window: int =
             recent.append(o)
         if len(recent) >= window:
             break
-    return {"guideline": g, "added": appeared, "applied": len(recent),
-            "violated": [o for o in recent if o.status == "violated"]}
+    return {"guideline": g, "added": appeared, "applied": len(recent), "violated": [o for o in recent if o.status == "violated"]}
 
 
-__all__ = ["Appearance", "appearances", "fisher_exact", "guideline_impact", "hover_markdown", "impact_report",
-           "lens_text", "project_sessions", "significance", "trend"]
+__all__ = [
+    "Appearance",
+    "appearances",
+    "fisher_exact",
+    "guideline_impact",
+    "hover_markdown",
+    "impact_report",
+    "lens_text",
+    "project_sessions",
+    "significance",
+    "trend",
+]

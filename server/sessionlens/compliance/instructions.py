@@ -88,8 +88,7 @@ def is_instruction_file(path: str) -> bool:
         return True
     if p.suffix.lower() == ".md" and p.parent.name == ".ruler":
         return True
-    return p.suffix.lower() in (".md", ".mdc") and any(
-        str(p.parent).endswith("/" + d.strip("/")) for d in _rules_dirs())
+    return p.suffix.lower() in (".md", ".mdc") and any(str(p.parent).endswith("/" + d.strip("/")) for d in _rules_dirs())
 
 
 def _home() -> Path:
@@ -193,8 +192,10 @@ def _project_dir_for_log(log_path: str | None, workspace_folders: Sequence[str] 
         home = _home()
         folder = Path(log_path).parent
         agent_homes = {home / ".codex", home / ".claude"} | {
-            home / Path(r.path).relative_to(home).parts[0] for r in agent_registry.default_roots(str(home))
-            if Path(r.path).is_relative_to(home) and Path(r.path) != home}
+            home / Path(r.path).relative_to(home).parts[0]
+            for r in agent_registry.default_roots(str(home))
+            if Path(r.path).is_relative_to(home) and Path(r.path) != home
+        }
         # the agents' own log folders are no project
         start = None if any(folder == h or h in folder.parents for h in agent_homes) else folder
         if start is not None:
@@ -296,8 +297,9 @@ def _kind(spec: InstructionSpec, name: str) -> str:
     return spec.kinds.get(os.path.basename(name), "agents")
 
 
-def instruction_files(session: dict, *, workspace_folders: Sequence[str] = (), home: str | None = None,
-                      use_git: bool = True) -> tuple[list[InstructionFile], str]:
+def instruction_files(
+    session: dict, *, workspace_folders: Sequence[str] = (), home: str | None = None, use_git: bool = True
+) -> tuple[list[InstructionFile], str]:
     """The instruction files in effect for ``session`` (a store session dict), in precedence order.
 
     Which files an agent reads comes from its adapter (``AgentAdapter.instructions``, see
@@ -345,9 +347,16 @@ def instruction_files(session: dict, *, workspace_folders: Sequence[str] = (), h
                         itext, icommit, inote = reader.read(imp, tracked=not imp.name.endswith(".local.md"))
                         if itext is not None:
                             seen.add(str(imp))
-                            out.append(InstructionFile(str(imp), "agents" if imp.name.startswith("AGENTS") else
-                                                       _kind(spec, imp.name), itext, depth, icommit,
-                                                       f"imported by {name}; {inote}"))
+                            out.append(
+                                InstructionFile(
+                                    str(imp),
+                                    "agents" if imp.name.startswith("AGENTS") else _kind(spec, imp.name),
+                                    itext,
+                                    depth,
+                                    icommit,
+                                    f"imported by {name}; {inote}",
+                                )
+                            )
                 break
     return out, where
 

@@ -11,6 +11,15 @@ from sessionlens.cost.pricing import (
 from sessionlens.cost.report import bucket_key, format_table, render_svg_chart, to_csv, to_markdown
 
 __all__ = [
-    "CostResult", "ModelPrice", "PriceTable", "PricingConfig", "PricingError", "bucket_key", "cost_of",
-    "format_table", "render_svg_chart", "to_csv", "to_markdown",
+    "CostResult",
+    "ModelPrice",
+    "PriceTable",
+    "PricingConfig",
+    "PricingError",
+    "bucket_key",
+    "cost_of",
+    "format_table",
+    "render_svg_chart",
+    "to_csv",
+    "to_markdown",
 ]

@@ -56,9 +56,7 @@ class ModelPrice(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     input_cost_per_token: float | None = Field(None, ge=0, description="Uncached prompt tokens, USD per token.")
-    output_cost_per_token: float | None = Field(
-        None, ge=0, description="Output tokens (including reasoning tokens), USD per token."
-    )
+    output_cost_per_token: float | None = Field(None, ge=0, description="Output tokens (including reasoning tokens), USD per token.")
     cache_creation_input_token_cost: float | None = Field(
         None, ge=0, description="5-minute prompt-cache writes, USD per token (Claude). Default: 1.25 x input."
     )
@@ -385,9 +383,7 @@ def _tier(tokens: int, base: float, above: float | None) -> float:
     return TIER_THRESHOLD * base + (tokens - TIER_THRESHOLD) * above
 
 
-def _family(
-    key: str, price: ModelPrice, model: str, agent: str | None, usage: TokenUsage
-) -> Literal["anthropic", "openai", "google"]:
+def _family(key: str, price: ModelPrice, model: str, agent: str | None, usage: TokenUsage) -> Literal["anthropic", "openai", "google"]:
     """Which provider's rules apply: the entry's provider, else the names, else the agent."""
     provider = (price.litellm_provider or "").lower()
     if "anthropic" in provider or provider == "claude":

@@ -190,7 +190,7 @@ def to_html(rows: Sequence[Row], columns: Columns | None = None, *, totals: bool
     body, numeric = _cells(rows, cols, totals)
 
     def cell(tag: str, text: str, num: bool) -> str:
-        return f'<{tag}{" class=num" if num else ""}>{escape(text)}</{tag}>'
+        return f"<{tag}{' class=num' if num else ''}>{escape(text)}</{tag}>"
 
     out = ["<table>", "<thead><tr>" + "".join(cell("th", h, num) for (_, h), num in zip(cols, numeric)) + "</tr></thead>", "<tbody>"]
     for i, cells in enumerate(body):
@@ -291,9 +291,7 @@ def render_svg_chart(
         f'<text x="{width / 2:g}" y="20" text-anchor="middle" font-size="14" fill="#222222">{escape(title)}</text>',
     ]
     if not days:
-        out.append(
-            f'<text x="{width / 2:g}" y="{height / 2:g}" text-anchor="middle" fill="#666666">No cost data</text>'
-        )
+        out.append(f'<text x="{width / 2:g}" y="{height / 2:g}" text-anchor="middle" fill="#666666">No cost data</text>')
         out.append("</svg>")
         return "\n".join(out) + "\n"
 
@@ -308,9 +306,7 @@ def render_svg_chart(
         value = y_max * i / ticks
         y = base_y - value * scale
         out.append(f'<line x1="{left}" y1="{_n(y)}" x2="{left + plot_w}" y2="{_n(y)}" stroke="#e0e0e0"/>')
-        out.append(
-            f'<text x="{left - 6}" y="{_n(y + 4)}" text-anchor="end" fill="#444444">{escape(_money(value))}</text>'
-        )
+        out.append(f'<text x="{left - 6}" y="{_n(y + 4)}" text-anchor="end" fill="#444444">{escape(_money(value))}</text>')
     out.append(f'<line x1="{left}" y1="{base_y}" x2="{left + plot_w}" y2="{base_y}" stroke="#888888"/>')
 
     # bars
@@ -332,14 +328,11 @@ def render_svg_chart(
             )
         if i % label_every == 0:
             out.append(
-                f'<text x="{_n(left + i * slot + slot / 2)}" y="{base_y + 16}" text-anchor="middle" '
-                f'fill="#444444">{escape(day)}</text>'
+                f'<text x="{_n(left + i * slot + slot / 2)}" y="{base_y + 16}" text-anchor="middle" fill="#444444">{escape(day)}</text>'
             )
 
     # axis labels
-    out.append(
-        f'<text x="{left + plot_w / 2:g}" y="{height - 8}" text-anchor="middle" fill="#222222">{escape(x_label)}</text>'
-    )
+    out.append(f'<text x="{left + plot_w / 2:g}" y="{height - 8}" text-anchor="middle" fill="#222222">{escape(x_label)}</text>')
     out.append(
         f'<text x="14" y="{top + plot_h / 2:g}" text-anchor="middle" fill="#222222" '
         f'transform="rotate(-90 14 {top + plot_h / 2:g})">Cost (USD)</text>'

@@ -62,13 +62,13 @@ def build_command(template: str, prompt: str, *, workdir: str, case_id: str) -> 
     template = resolve_template(template)
     if "{prompt}" not in template:
         raise SuiteError(f"the agent command {template!r} has no {{prompt}} placeholder")
-    return (template.replace("{prompt}", shlex.quote(prompt)).replace("{workdir}", shlex.quote(workdir))
-            .replace("{case}", shlex.quote(case_id)))
+    return (
+        template.replace("{prompt}", shlex.quote(prompt)).replace("{workdir}", shlex.quote(workdir)).replace("{case}", shlex.quote(case_id))
+    )
 
 
 async def _git(cwd: str, *args: str) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec("git", *args, cwd=cwd, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.STDOUT)
+    proc = await asyncio.create_subprocess_exec("git", *args, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     out, _ = await proc.communicate()
     return proc.returncode or 0, out.decode("utf-8", "replace").strip()
 
@@ -76,8 +76,10 @@ async def _git(cwd: str, *args: str) -> tuple[int, str]:
 async def require_git_repo(workspace: str) -> None:
     code, out = await _git(workspace, "rev-parse", "--verify", "HEAD")
     if code != 0:
-        raise SuiteError(f"running an agent on a dataset needs the workspace to be a git repository with at least one "
-                         f"commit (each case runs in a scratch `git worktree`): {workspace}: {out.splitlines()[-1] if out else 'not a git repository'}")
+        raise SuiteError(
+            f"running an agent on a dataset needs the workspace to be a git repository with at least one "
+            f"commit (each case runs in a scratch `git worktree`): {workspace}: {out.splitlines()[-1] if out else 'not a git repository'}"
+        )
 
 
 async def _kill_group(proc: asyncio.subprocess.Process) -> None:
@@ -92,7 +94,7 @@ def _keep_workdir_logs(wt: Path, log_dir: Path) -> None:
     """Copy the logs agents write inside the worktree (``EvalRunner.workdir_logs``: project-local
     databases with their ``-wal`` / ``-shm``) into the case's log folder before the worktree goes."""
     for adapter in agent_registry.adapters():
-        for rel in (adapter.eval_runner.workdir_logs if adapter.eval_runner else ()):
+        for rel in adapter.eval_runner.workdir_logs if adapter.eval_runner else ():
             src = wt / rel
             if not src.is_file():
                 continue
@@ -103,8 +105,9 @@ def _keep_workdir_logs(wt: Path, log_dir: Path) -> None:
                     shutil.copyfile(str(src) + suffix, str(dest) + suffix)
 
 
-async def run_case(workspace: str, template: str, case_id: str, prompt: str, *, log_dir: Path, timeout_s: float,
-                   env: dict[str, str] | None = None) -> AgentRun:
+async def run_case(
+    workspace: str, template: str, case_id: str, prompt: str, *, log_dir: Path, timeout_s: float, env: dict[str, str] | None = None
+) -> AgentRun:
     """Run the agent for one case in a fresh worktree; logs land in ``log_dir``."""
     scratch = Path(tempfile.mkdtemp(prefix=f"sessionlens-case-{re.sub(r'[^A-Za-z0-9_-]', '_', case_id)[:40]}-"))
     wt = scratch / "worktree"
@@ -119,7 +122,7 @@ async def run_case(workspace: str, template: str, case_id: str, prompt: str, *, 
             shutil.copyfile(src, wt / name)
     child_env = dict(os.environ if env is None else env)
     for adapter in agent_registry.adapters():  # every agent writes its logs into the case's folder
-        for var, sub in (adapter.eval_runner.log_env.items() if adapter.eval_runner else ()):
+        for var, sub in adapter.eval_runner.log_env.items() if adapter.eval_runner else ():
             (log_dir / sub).mkdir(parents=True, exist_ok=True)
             child_env[var] = str(log_dir / sub)
     child_env["SESSIONLENS_CASE"] = case_id
@@ -128,9 +131,15 @@ async def run_case(workspace: str, template: str, case_id: str, prompt: str, *, 
     timed_out = False
     output = b""
     try:
-        proc = await asyncio.create_subprocess_shell(cmd, cwd=str(wt), env=child_env, stdin=asyncio.subprocess.DEVNULL,
-                                                     stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-                                                     start_new_session=True)
+        proc = await asyncio.create_subprocess_shell(
+            cmd,
+            cwd=str(wt),
+            env=child_env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             output, _ = await asyncio.wait_for(proc.communicate(), timeout_s)
         except TimeoutError:
@@ -145,20 +154,38 @@ async def run_case(workspace: str, template: str, case_id: str, prompt: str, *, 
         shutil.rmtree(scratch, ignore_errors=True)
         await _git(workspace, "worktree", "prune")
     logs = sorted(discover([str(log_dir)]))
-    return AgentRun(case_id, None if timed_out else proc.returncode, timed_out, time.monotonic() - t0, str(log_dir),
-                    output.decode("utf-8", "replace")[-OUTPUT_TAIL:], [str(p) for p in logs])
+    return AgentRun(
+        case_id,
+        None if timed_out else proc.returncode,
+        timed_out,
+        time.monotonic() - t0,
+        str(log_dir),
+        output.decode("utf-8", "replace")[-OUTPUT_TAIL:],
+        [str(p) for p in logs],
+    )
 
 
-async def run_dataset_agent(app: AppContext, dataset: Dataset, *, workspace: str, template: str | None = None,
-                            timeout_s: float | None = None, concurrency: int | None = None,
-                            progress: Progress | None = None, cancel: threading.Event | None = None,
-                            judge: Judge | None = None, env: dict[str, str] | None = None,
-                            baseline_run_id: int | None = None) -> RunReport:
+async def run_dataset_agent(
+    app: AppContext,
+    dataset: Dataset,
+    *,
+    workspace: str,
+    template: str | None = None,
+    timeout_s: float | None = None,
+    concurrency: int | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    judge: Judge | None = None,
+    env: dict[str, str] | None = None,
+    baseline_run_id: int | None = None,
+) -> RunReport:
     """Run the agent on every case, index the logs it wrote, grade each case, and record the run."""
     template = template or dataset.header.agent
     if not template:
-        raise SuiteError(f"no agent command for dataset {dataset.name!r}: pass --agent 'codex exec {{prompt}}' "
-                         "or set \"agent\" in the dataset's header line")
+        raise SuiteError(
+            f"no agent command for dataset {dataset.name!r}: pass --agent 'codex exec {{prompt}}' "
+            'or set "agent" in the dataset\'s header line'
+        )
     workspace = str(Path(workspace).resolve())
     await require_git_repo(workspace)
     timeout_s = timeout_s or dataset.header.timeout_s
@@ -178,8 +205,9 @@ async def run_dataset_agent(app: AppContext, dataset: Dataset, *, workspace: str
             if cancel is not None and cancel.is_set():
                 return SubjectResult(None, [], case_id=case.id, error="cancelled")
             safe = re.sub(r"[^A-Za-z0-9_.-]", "_", case.id)
-            run = await run_case(workspace, template, case.id, case.prompt, log_dir=runs_root / safe,
-                                 timeout_s=case.timeout_s or timeout_s, env=env)
+            run = await run_case(
+                workspace, template, case.id, case.prompt, log_dir=runs_root / safe, timeout_s=case.timeout_s or timeout_s, env=env
+            )
         async with index_lock:
             if run.logs:
                 await asyncio.to_thread(_index, app, run.log_dir)
@@ -222,10 +250,13 @@ async def _grade_run(app: AppContext, case, run: AgentRun, ctx: EvalContext) -> 
     sessions = [s for p in run.logs for s in _sessions_of(app, p) if not s.get("parent_session_id")]
     if not sessions:
         tail = " ".join(run.output.split())[-300:]
-        return SubjectResult(None, [], case_id=case.id,
-                             error=f"the agent (exit {run.returncode}) wrote no session log in {run.log_dir}"
-                                   + (f"; output: {tail}" if tail else ""))
-    session = max(sessions, key=lambda s: (s.get("started_at") or 0))
+        return SubjectResult(
+            None,
+            [],
+            case_id=case.id,
+            error=f"the agent (exit {run.returncode}) wrote no session log in {run.log_dir}" + (f"; output: {tail}" if tail else ""),
+        )
+    session = max(sessions, key=lambda s: s.get("started_at") or 0)
     res = await grade_case(app, case, session, ctx)
     if run.returncode not in (0, None):
         res.error = f"the agent exited with code {run.returncode}"

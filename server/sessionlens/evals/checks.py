@@ -39,8 +39,15 @@ class CheckResult:
     data: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"check_id": self.check_id, "kind": self.kind, "passed": self.passed, "message": self.message,
-                "evidence_seq": self.evidence_seq, "skipped": self.skipped, "data": self.data}
+        return {
+            "check_id": self.check_id,
+            "kind": self.kind,
+            "passed": self.passed,
+            "message": self.message,
+            "evidence_seq": self.evidence_seq,
+            "skipped": self.skipped,
+            "data": self.data,
+        }
 
 
 @dataclass
@@ -62,7 +69,10 @@ class Subject:
     def coach_context(self, patterns: list[str] | None = None) -> coach_rules.Context:
         config = CoachConfig(test_command_patterns=patterns) if patterns else CoachConfig()
         return coach_rules.Context(
-            session=session_from_dict(self.session or {}), events=self.events, turns=self.turns, config=config,
+            session=session_from_dict(self.session or {}),
+            events=self.events,
+            turns=self.turns,
+            config=config,
             test_patterns=[re.compile(p) for p in config.test_command_patterns],
         )
 
@@ -81,8 +91,13 @@ class Subject:
 def load_subject(db: Store, session: dict[str, Any]) -> Subject:
     """Everything the checks need about one stored session."""
     events = [e for e in db.events(session["file_id"]) if not e.duplicate]
-    return Subject(session=session, events=events, turns=db.turns(session["id"]),
-                   totals=db.session_totals([session["id"]]), findings=db.findings(session_id=session["id"]))
+    return Subject(
+        session=session,
+        events=events,
+        turns=db.turns(session["id"]),
+        totals=db.session_totals([session["id"]]),
+        findings=db.findings(session_id=session["id"]),
+    )
 
 
 CheckFn = Callable[[Any, Subject, "EvalContext"], "CheckResult | Awaitable[CheckResult]"]
@@ -125,8 +140,7 @@ async def evaluate(check: Any, subject: Subject, ctx: EvalContext) -> CheckResul
         return res
     except Exception as exc:  # a bug or bad data in one check must not stop the run
         log.exception("check %s failed on %s", check.check_id, subject.session_id)
-        return CheckResult(check.check_id, check.kind, False, f"check could not run: {type(exc).__name__}: {exc}",
-                           data={"error": True})
+        return CheckResult(check.check_id, check.kind, False, f"check could not run: {type(exc).__name__}: {exc}", data={"error": True})
 
 
 _ANSWER_ONLY = {"contains", "regex", "rubric"}
@@ -161,8 +175,14 @@ def check_no_tool_errors(check, s: Subject, ctx: EvalContext) -> CheckResult:
         return _r(check, True, f"{len(failures)} failed tool call(s) (allowed {check.max_errors})", errors=len(failures))
     ev, cmd = failures[0]
     code = f" exit {ev.exit_code}" if ev.exit_code not in (None, 0) else ""
-    return _r(check, False, f"{len(failures)} failed tool call(s); first at line {ev.line}: {_short(cmd, 80)}{code}",
-              ev.seq, errors=len(failures), lines=[e.line for e, _ in failures[:50]])
+    return _r(
+        check,
+        False,
+        f"{len(failures)} failed tool call(s); first at line {ev.line}: {_short(cmd, 80)}{code}",
+        ev.seq,
+        errors=len(failures),
+        lines=[e.line for e, _ in failures[:50]],
+    )
 
 
 def _ts(ev: Event) -> float | None:
@@ -241,10 +261,16 @@ def check_tests_after_edit(check, s: Subject, ctx: EvalContext) -> CheckResult:
     res = coach_rules.tests_after_edit(c)
     if res.status == "unknown":  # never a false "no test ran": the log hides what those commands were
         first = res.opaque[0]
-        return CheckResult(check.check_id, check.kind, True,
-                           f"unknown: {len(res.opaque)} command(s) after the last edit (line {res.edits[-1].line}) are "
-                           f"redacted or missing from the log, first at line {first.line}",
-                           first.seq, skipped=True, data={"unknown": True, "commands": len(res.opaque)})
+        return CheckResult(
+            check.check_id,
+            check.kind,
+            True,
+            f"unknown: {len(res.opaque)} command(s) after the last edit (line {res.edits[-1].line}) are "
+            f"redacted or missing from the log, first at line {first.line}",
+            first.seq,
+            skipped=True,
+            data={"unknown": True, "commands": len(res.opaque)},
+        )
     rule = coach_rules.RULES["no-tests-after-edit"]
     found = next(iter(rule.check(c, rule)), None)
     if found is None:
@@ -258,8 +284,7 @@ def check_no_rejected(check, s: Subject, ctx: EvalContext) -> CheckResult:
     found = list(rule.check(s.ctx, rule))
     if not found:
         return _r(check, True, "no tool use was rejected")
-    return _r(check, False, f"{len(found)} rejected tool use(s); first: {found[0].message}", found[0].seq,
-              count=len(found))
+    return _r(check, False, f"{len(found)} rejected tool use(s); first: {found[0].message}", found[0].seq, count=len(found))
 
 
 _GLOB_CACHE: dict[str, re.Pattern[str]] = {}
@@ -310,7 +335,7 @@ def edited_files(s: Subject) -> list[tuple[str, Event]]:
         if ev.call_id:
             seen_calls.add(ev.call_id)
         for f in ev.files:
-            rel = f[len(cwd) + 1:] if cwd and f.startswith(cwd + "/") else f
+            rel = f[len(cwd) + 1 :] if cwd and f.startswith(cwd + "/") else f
             out.append((rel, ev))
     return out
 
@@ -323,8 +348,13 @@ def check_files_within(check, s: Subject, ctx: EvalContext) -> CheckResult:
         return _r(check, True, f"{len({f for f, _ in files})} edited file(s), all within {', '.join(check.globs)}")
     f, ev = outside[0]
     names = sorted({x for x, _ in outside})
-    return _r(check, False, f"{len(names)} file(s) edited outside {', '.join(check.globs)}: {', '.join(names[:5])} "
-              f"(first at line {ev.line})", ev.seq, files=names[:50])
+    return _r(
+        check,
+        False,
+        f"{len(names)} file(s) edited outside {', '.join(check.globs)}: {', '.join(names[:5])} (first at line {ev.line})",
+        ev.seq,
+        files=names[:50],
+    )
 
 
 @register("final_message")
@@ -356,8 +386,13 @@ def check_rule_absent(check, s: Subject, ctx: EvalContext) -> CheckResult:
     hits = [f for f in s.findings if f["rule_id"] == check.rule]
     if not hits:
         return _r(check, True, f"no {check.rule} finding")
-    return _r(check, False, f"{len(hits)} {check.rule} finding(s); first at line {hits[0]['seq']}: {hits[0]['message']}",
-              hits[0]["seq"], count=len(hits))
+    return _r(
+        check,
+        False,
+        f"{len(hits)} {check.rule} finding(s); first at line {hits[0]['seq']}: {hits[0]['message']}",
+        hits[0]["seq"],
+        count=len(hits),
+    )
 
 
 @register("guideline_followed")
@@ -394,20 +429,30 @@ def check_guideline_trend(check, s: Subject, ctx: EvalContext) -> CheckResult:
     if t is None:
         return _r(check, False, f"the guideline is no longer in {hit.file.path}")
     if t["added"] is not None and started is not None and started < t["added"].ts:
-        return CheckResult(check.check_id, check.kind, True,
-                           f"not applicable: the session ran before the guideline was added ({t['added'].date})",
-                           skipped=True)
+        return CheckResult(
+            check.check_id,
+            check.kind,
+            True,
+            f"not applicable: the session ran before the guideline was added ({t['added'].date})",
+            skipped=True,
+        )
     since = f" since it was added {t['added'].date}" if t["added"] is not None else ""
     bad = t["violated"]
     where = f"{os.path.basename(hit.file.path)}:{hit.current_line or hit.guideline.line}"
-    msg = (f"{where} violated in {len(bad)} of the last {t['applied']} session(s) it applied to{since} "
-           f"(allowed {check.max_violations})")
+    msg = f"{where} violated in {len(bad)} of the last {t['applied']} session(s) it applied to{since} (allowed {check.max_violations})"
     data = {"applied": t["applied"], "violated": len(bad), "sessions": [o.session_id for o in bad][:20]}
     if len(bad) > check.max_violations:
         latest = bad[0]
         seq = latest.evidence[0] if latest.evidence and latest.session_id == s.session_id else None
-        return _r(check, False, msg + f"; latest: session {latest.session_id[:8]}"
-                  + (f" line {latest.evidence[0]}: {latest.evidence[1]}" if latest.evidence else ""), seq, **data)
+        return _r(
+            check,
+            False,
+            msg
+            + f"; latest: session {latest.session_id[:8]}"
+            + (f" line {latest.evidence[0]}: {latest.evidence[1]}" if latest.evidence else ""),
+            seq,
+            **data,
+        )
     return _r(check, True, msg, **data)
 
 
@@ -511,8 +556,10 @@ def session_material(s: Subject) -> str:
     from sessionlens.coach.llm import build_session_prompt
 
     session = session_from_dict(s.session or {})
-    findings = [Finding(rule_id=f["rule_id"], severity=Severity(f["severity"]), message=f["message"],
-                        session_id=f["session_id"], seq=f["seq"]) for f in s.findings]
+    findings = [
+        Finding(rule_id=f["rule_id"], severity=Severity(f["severity"]), message=f["message"], session_id=f["session_id"], seq=f["seq"])
+        for f in s.findings
+    ]
     _, messages = build_session_prompt(session, findings, s.events, budget=16_000)
     return "Session log excerpts:\n" + messages[0]["content"]
 

@@ -161,13 +161,27 @@ async def grade_case(app: AppContext, case: DatasetCase, session: dict[str, Any]
 
 def new_report(dataset: Dataset, workspace: str | None) -> RunReport:
     ws = workspace or (str(workspace_root(dataset.path)) if dataset.path else os.getcwd())
-    return RunReport(suite=dataset.run_name, kind="dataset", suite_path=dataset.path, started_at=time.time(),
-                     git_commit=git_commit(ws), instructions_hash=instructions_hash(ws))
+    return RunReport(
+        suite=dataset.run_name,
+        kind="dataset",
+        suite_path=dataset.path,
+        started_at=time.time(),
+        git_commit=git_commit(ws),
+        instructions_hash=instructions_hash(ws),
+    )
 
 
-async def grade_recorded(app: AppContext, dataset: Dataset, *, workspace: str | None = None, progress: Progress | None = None,
-                         cancel: threading.Event | None = None, judge: Judge | None = None,
-                         baseline_run_id: int | None = None, store: bool = True) -> RunReport:
+async def grade_recorded(
+    app: AppContext,
+    dataset: Dataset,
+    *,
+    workspace: str | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    judge: Judge | None = None,
+    baseline_run_id: int | None = None,
+    store: bool = True,
+) -> RunReport:
     """Grade each case on the newest recorded session that answered its prompt, and record the run."""
     report = new_report(dataset, workspace)
     own = judge is None
@@ -193,4 +207,3 @@ async def grade_recorded(app: AppContext, dataset: Dataset, *, workspace: str | 
     if store and not report.cancelled:
         record(app, report, baseline_run_id=baseline_run_id)
     return report
-

@@ -19,9 +19,13 @@ def to_junit(reports: Iterable[RunReport]) -> str:
         suite = ET.SubElement(root, "testsuite", name=rep.suite)
         if rep.run_id is not None or rep.regressions:  # <properties> must come first
             props = ET.SubElement(suite, "properties")
-            for name, value in (("run_id", rep.run_id), ("baseline_run_id", rep.baseline_run_id),
-                                ("regressions", len(rep.regressions)), ("git_commit", rep.git_commit),
-                                ("instructions_hash", rep.instructions_hash)):
+            for name, value in (
+                ("run_id", rep.run_id),
+                ("baseline_run_id", rep.baseline_run_id),
+                ("regressions", len(rep.regressions)),
+                ("git_commit", rep.git_commit),
+                ("instructions_hash", rep.instructions_hash),
+            ):
                 if value is not None:
                     ET.SubElement(props, "property", name=name, value=str(value))
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}

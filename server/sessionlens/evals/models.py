@@ -36,12 +36,13 @@ class SessionSelector(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     project: str | None = Field(None, description="Project root or project name (the git root of the session's cwd).")
-    agent: str | None = Field(None, description="Only sessions of this agent (a registered agent's name).",
-                              json_schema_extra=lambda schema: _agent_enum(schema))
-    model: str | None = Field(None, description="Only sessions that used a model matching this glob (e.g. \"gpt-5*\").")
-    since: str | None = Field(None, description="Sessions active since: ISO date/time or a span like \"7d\".")
+    agent: str | None = Field(
+        None, description="Only sessions of this agent (a registered agent's name).", json_schema_extra=lambda schema: _agent_enum(schema)
+    )
+    model: str | None = Field(None, description='Only sessions that used a model matching this glob (e.g. "gpt-5*").')
+    since: str | None = Field(None, description='Sessions active since: ISO date/time or a span like "7d".')
     until: str | None = Field(None, description="Sessions started before: ISO date/time.")
-    path: list[str] = Field(default_factory=list, description="Glob(s) the session log path must match (e.g. \"**/codex/**\").")
+    path: list[str] = Field(default_factory=list, description='Glob(s) the session log path must match (e.g. "**/codex/**").')
     ids: list[str] = Field(default_factory=list, description="Explicit session ids (or unique id prefixes).")
     latest: int | None = Field(None, ge=1, description="Keep only the newest N matching sessions.")
     include_subagents: bool = Field(False, description="Also grade sub-agent sessions (off by default).")
@@ -93,7 +94,8 @@ class Limit(_CheckBase):
 
     kind: Literal["limit"]
     metric: Literal["cost_usd", "tokens", "turns", "tool_calls", "duration_s"] = Field(
-        ..., description="cost_usd: priced cost; tokens: all billed tokens; turns: user turns; tool_calls; duration_s: first to last event.")
+        ..., description="cost_usd: priced cost; tokens: all billed tokens; turns: user turns; tool_calls; duration_s: first to last event."
+    )
     max: float = Field(..., ge=0, description="The check fails when the metric is above this value.")
 
     def default_id(self) -> str:
@@ -137,7 +139,7 @@ class FilesWithin(_CheckBase):
     """Every file the agent edited lies within these globs (relative to the session's cwd)."""
 
     kind: Literal["files_within"]
-    globs: list[str] = Field(..., min_length=1, description="Allowed paths, e.g. [\"src/**\", \"tests/**\"].")
+    globs: list[str] = Field(..., min_length=1, description='Allowed paths, e.g. ["src/**", "tests/**"].')
 
 
 class FinalMessage(_CheckBase):
@@ -189,8 +191,7 @@ class GuidelineFollowed(_CheckBase):
 
     kind: Literal["guideline_followed"]
     guideline: str = Field(..., min_length=1, description="The guideline's `id=` annotation value or its text.")
-    required: bool = Field(
-        False, description="Fail when the guideline did not apply or is not in effect (default: such sessions pass).")
+    required: bool = Field(False, description="Fail when the guideline did not apply or is not in effect (default: such sessions pass).")
 
     def default_id(self) -> str:
         return f"guideline_followed:{self.guideline[:40]}"
@@ -210,12 +211,33 @@ class GuidelineTrend(_CheckBase):
 
 
 CHECK_MODELS: tuple[type[_CheckBase], ...] = (
-    NoToolErrors, Limit, Command, TestsAfterEdit, NoRejectedToolUse, FilesWithin, FinalMessage, NoSecrets, RuleAbsent,
-    LLMJudge, GuidelineFollowed, GuidelineTrend,
+    NoToolErrors,
+    Limit,
+    Command,
+    TestsAfterEdit,
+    NoRejectedToolUse,
+    FilesWithin,
+    FinalMessage,
+    NoSecrets,
+    RuleAbsent,
+    LLMJudge,
+    GuidelineFollowed,
+    GuidelineTrend,
 )
 
 Check = Annotated[
-    NoToolErrors | Limit | Command | TestsAfterEdit | NoRejectedToolUse | FilesWithin | FinalMessage | NoSecrets | RuleAbsent | LLMJudge | GuidelineFollowed | GuidelineTrend,
+    NoToolErrors
+    | Limit
+    | Command
+    | TestsAfterEdit
+    | NoRejectedToolUse
+    | FilesWithin
+    | FinalMessage
+    | NoSecrets
+    | RuleAbsent
+    | LLMJudge
+    | GuidelineFollowed
+    | GuidelineTrend,
     Field(discriminator="kind"),
 ]
 
@@ -231,14 +253,15 @@ class EvalSuite(BaseModel):
     sessions: SessionSelector = Field(default_factory=SessionSelector, description="Which recorded sessions to grade.")
     checks: list[Check] = Field(..., min_length=1, description="Checks every selected session must pass.")
     required_pass_rate: float = Field(
-        1.0, ge=0, le=1, description="Fraction of sessions (0..1) that must pass every check for the suite to pass.")
+        1.0, ge=0, le=1, description="Fraction of sessions (0..1) that must pass every check for the suite to pass."
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self):
         seen: set[str] = set()
         for c in self.checks:
             if c.check_id in seen:
-                raise ValueError(f"two checks share the id {c.check_id!r}; give one an explicit \"id\"")
+                raise ValueError(f'two checks share the id {c.check_id!r}; give one an explicit "id"')
             seen.add(c.check_id)
         return self
 
@@ -277,7 +300,21 @@ class Rubric(_CheckBase):
 
 
 Expectation = Annotated[
-    Contains | Regex | Rubric | NoToolErrors | Limit | Command | TestsAfterEdit | NoRejectedToolUse | FilesWithin | FinalMessage | NoSecrets | RuleAbsent | LLMJudge | GuidelineFollowed | GuidelineTrend,
+    Contains
+    | Regex
+    | Rubric
+    | NoToolErrors
+    | Limit
+    | Command
+    | TestsAfterEdit
+    | NoRejectedToolUse
+    | FilesWithin
+    | FinalMessage
+    | NoSecrets
+    | RuleAbsent
+    | LLMJudge
+    | GuidelineFollowed
+    | GuidelineTrend,
     Field(discriminator="kind"),
 ]
 
@@ -292,8 +329,8 @@ class DatasetCase(BaseModel):
     id: str = Field(..., min_length=1, description="Stable case id (results are compared per case across runs).")
     prompt: str = Field(..., min_length=1, description="The user prompt given to the agent.")
     expect: list[Expectation] = Field(
-        default_factory=list,
-        description="Expectations: contains / regex / rubric on the final answer, or any suite check on the session.")
+        default_factory=list, description="Expectations: contains / regex / rubric on the final answer, or any suite check on the session."
+    )
     tags: list[str] = Field(default_factory=list, description="Free labels for filtering.")
     timeout_s: float | None = Field(None, gt=0, description="Agent run timeout for this case (overrides the dataset's).")
 
@@ -302,7 +339,7 @@ class DatasetCase(BaseModel):
         seen: set[str] = set()
         for e in self.expect:
             if e.check_id in seen:
-                raise ValueError(f"two expectations share the id {e.check_id!r}; give one an explicit \"id\"")
+                raise ValueError(f'two expectations share the id {e.check_id!r}; give one an explicit "id"')
             seen.add(e.check_id)
         return self
 
@@ -314,10 +351,13 @@ class DatasetHeader(BaseModel):
 
     name: str | None = Field(None, description="Dataset name (default: the file name).")
     agent: str | None = Field(
-        None, description="Agent command template, e.g. \"codex exec {prompt}\" or \"claude -p {prompt}\", or a "
-        "registered agent's name (\"gemini\", \"pi\"...) for its non-interactive command; "
-        "{prompt} is replaced by the shell-quoted prompt.")
+        None,
+        description='Agent command template, e.g. "codex exec {prompt}" or "claude -p {prompt}", or a '
+        'registered agent\'s name ("gemini", "pi"...) for its non-interactive command; '
+        "{prompt} is replaced by the shell-quoted prompt.",
+    )
     timeout_s: float = Field(600, gt=0, description="Seconds before a case's agent run is killed.")
     concurrency: int = Field(2, ge=1, le=32, description="Cases run at the same time.")
-    sessions: SessionSelector = Field(default_factory=SessionSelector,
-                                      description="Where to look for recorded sessions that answered the prompts.")
+    sessions: SessionSelector = Field(
+        default_factory=SessionSelector, description="Where to look for recorded sessions that answered the prompts."
+    )

@@ -34,14 +34,30 @@ class PlaygroundResult:
     report: RunReport
 
     def to_dict(self) -> dict[str, Any]:
-        return {"prompt": self.prompt, "answer": self.answer, "agent_answer": self.agent_answer,
-                "agent_session_id": self.agent_session_id, "agent_seq": self.agent_seq, "run": self.report.to_dict()}
+        return {
+            "prompt": self.prompt,
+            "answer": self.answer,
+            "agent_answer": self.agent_answer,
+            "agent_session_id": self.agent_session_id,
+            "agent_seq": self.agent_seq,
+            "run": self.report.to_dict(),
+        }
 
     def markdown(self) -> str:
         from sessionlens.coach.markdown import code_block
 
-        out = ["## Prompt", "", code_block(self.prompt), "", "## Model answer", "", self.answer or "_(empty)_", "",
-               "## What the agent answered", ""]
+        out = [
+            "## Prompt",
+            "",
+            code_block(self.prompt),
+            "",
+            "## Model answer",
+            "",
+            self.answer or "_(empty)_",
+            "",
+            "## What the agent answered",
+            "",
+        ]
         out.append(self.agent_answer if self.agent_answer else "_No recorded answer._")
         out += ["", "## Grades", "", self.report.markdown()]
         return "\n".join(out)
@@ -54,10 +70,20 @@ def _client(app, model: str | None):
     return CoachLLM(cfg, editor_api_key=app.api_key)
 
 
-async def run_playground(app, *, prompt: str | None = None, session: str | None = None, turn: int = 1,
-                         dataset: Dataset | None = None, case_id: str | None = None,
-                         instructions: str | None = None, model: str | None = None, client: Any = None,
-                         judge: Judge | None = None, store: bool = True) -> PlaygroundResult:
+async def run_playground(
+    app,
+    *,
+    prompt: str | None = None,
+    session: str | None = None,
+    turn: int = 1,
+    dataset: Dataset | None = None,
+    case_id: str | None = None,
+    instructions: str | None = None,
+    model: str | None = None,
+    client: Any = None,
+    judge: Judge | None = None,
+    store: bool = True,
+) -> PlaygroundResult:
     """Answer one prompt with ``instructions`` as the system prompt and grade the answer.
 
     The prompt is ``prompt``, or turn ``turn`` (1-based) of ``session``, or ``case_id`` of
@@ -105,11 +131,20 @@ async def run_playground(app, *, prompt: str | None = None, session: str | None 
             await client.aclose()
         if own_judge:
             await judge.aclose()
-    report = RunReport(suite=f"playground:{name}", kind="playground", suite_path=dataset.path if dataset else None,
-                       started_at=started, finished_at=time.time())
+    report = RunReport(
+        suite=f"playground:{name}",
+        kind="playground",
+        suite_path=dataset.path if dataset else None,
+        started_at=started,
+        finished_at=time.time(),
+    )
     report.subjects = [SubjectResult(agent_sid, results, case_id=case_id or (None if agent_sid else "prompt"))]
-    report.extra = {"answer": answer[:ANSWER_LIMIT], "prompt": prompt[:ANSWER_LIMIT], "instructions": instructions,
-                    "model": model or app.settings.llm.model}
+    report.extra = {
+        "answer": answer[:ANSWER_LIMIT],
+        "prompt": prompt[:ANSWER_LIMIT],
+        "instructions": instructions,
+        "model": model or app.settings.llm.model,
+    }
     if store:
         record(app, report)
     return PlaygroundResult(prompt, answer, agent_answer, agent_sid, agent_seq, report)

@@ -37,8 +37,9 @@ log = logging.getLogger(__name__)
 _BASE_INSTRUCTION_FILES = ("AGENTS.md", "AGENTS.override.md", "CLAUDE.md", "CLAUDE.local.md", ".claude/CLAUDE.md")
 #: every project-level instruction file some agent reads (the first five keep their order: hashes of
 #: older runs stay comparable)
-INSTRUCTION_FILES = tuple(dict.fromkeys(_BASE_INSTRUCTION_FILES + tuple(
-    n for a in agent_registry.adapters() for group in a.instructions.project for n in group)))
+INSTRUCTION_FILES = tuple(
+    dict.fromkeys(_BASE_INSTRUCTION_FILES + tuple(n for a in agent_registry.adapters() for group in a.instructions.project for n in group))
+)
 SUITE_SUFFIX = ".eval.json"
 Progress = Callable[[int, int, str], None]
 
@@ -65,7 +66,7 @@ def validate_suite_text(text: str) -> tuple[EvalSuite | None, list[Problem]]:
     except json.JSONDecodeError as exc:
         return None, [Problem(exc.pos, min(exc.pos + 1, len(text)), f"invalid JSON: {exc.msg}")]
     if not isinstance(data, dict):
-        return None, [Problem(0, min(1, len(text)), "an eval suite is a JSON object with \"name\" and \"checks\"")]
+        return None, [Problem(0, min(1, len(text)), 'an eval suite is a JSON object with "name" and "checks"')]
     try:
         suite = EvalSuite.model_validate(data)
     except ValidationError as exc:
@@ -81,8 +82,7 @@ def validate_suite_text(text: str) -> tuple[EvalSuite | None, list[Problem]]:
     for i, check in enumerate(suite.checks):
         if check.kind == "rule_absent" and check.rule not in RULES:
             span = jsonpos.locate(text, data, ("checks", i, "rule"))
-            problems.append(Problem(span.start, span.end, f"unknown coach rule {check.rule!r} (known: {', '.join(RULES)})",
-                                    "warning"))
+            problems.append(Problem(span.start, span.end, f"unknown coach rule {check.rule!r} (known: {', '.join(RULES)})", "warning"))
     return suite, problems
 
 
@@ -176,8 +176,15 @@ class SubjectResult:
         return self.error is None and all(r.passed or r.skipped for r in self.results)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"session_id": self.session_id, "case_id": self.case_id, "path": self.path, "title": self.title,
-                "passed": self.passed, "error": self.error, "checks": [r.to_dict() for r in self.results]}
+        return {
+            "session_id": self.session_id,
+            "case_id": self.case_id,
+            "path": self.path,
+            "title": self.title,
+            "passed": self.passed,
+            "error": self.error,
+            "checks": [r.to_dict() for r in self.results],
+        }
 
 
 @dataclass
@@ -226,24 +233,45 @@ class RunReport:
         return out
 
     def summary(self) -> dict[str, Any]:
-        return {"kind": self.kind, "total": self.total, "passed": self.passed, "pass_rate": round(self.pass_rate, 4),
-                "required_pass_rate": self.required_pass_rate, "ok": self.ok, "checks": self.check_counts(),
-                "regressions": len(self.regressions), "baseline_run_id": self.baseline_run_id, **self.extra}
+        return {
+            "kind": self.kind,
+            "total": self.total,
+            "passed": self.passed,
+            "pass_rate": round(self.pass_rate, 4),
+            "required_pass_rate": self.required_pass_rate,
+            "ok": self.ok,
+            "checks": self.check_counts(),
+            "regressions": len(self.regressions),
+            "baseline_run_id": self.baseline_run_id,
+            **self.extra,
+        }
 
     def failures(self) -> list[tuple[SubjectResult, CheckResult]]:
         return [(s, r) for s in self.subjects for r in s.results if not r.passed and not r.skipped]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"suite": self.suite, "kind": self.kind, "suite_path": self.suite_path, "run_id": self.run_id,
-                "started_at": self.started_at, "finished_at": self.finished_at, "git_commit": self.git_commit,
-                "instructions_hash": self.instructions_hash, "cancelled": self.cancelled, "summary": self.summary(),
-                "regressions": self.regressions, "fixed": self.fixed,
-                "subjects": [s.to_dict() for s in self.subjects]}
+        return {
+            "suite": self.suite,
+            "kind": self.kind,
+            "suite_path": self.suite_path,
+            "run_id": self.run_id,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "git_commit": self.git_commit,
+            "instructions_hash": self.instructions_hash,
+            "cancelled": self.cancelled,
+            "summary": self.summary(),
+            "regressions": self.regressions,
+            "fixed": self.fixed,
+            "subjects": [s.to_dict() for s in self.subjects],
+        }
 
     def text(self) -> str:
         """A terminal report."""
-        head = (f"{self.suite}: {self.passed}/{self.total} passed ({self.pass_rate:.0%}, required "
-                f"{self.required_pass_rate:.0%}) — {'OK' if self.ok else 'FAILED'}")
+        head = (
+            f"{self.suite}: {self.passed}/{self.total} passed ({self.pass_rate:.0%}, required "
+            f"{self.required_pass_rate:.0%}) — {'OK' if self.ok else 'FAILED'}"
+        )
         if self.cancelled:
             head += " (cancelled)"
         lines = [head]
@@ -265,14 +293,18 @@ class RunReport:
     def markdown(self) -> str:
         from sessionlens.coach.markdown import escape_md, inline_code
 
-        out = [f"### {escape_md(self.suite)}: {self.passed}/{self.total} passed "
-               f"({self.pass_rate:.0%}, required {self.required_pass_rate:.0%}) {'✅' if self.ok else '❌'}"]
+        out = [
+            f"### {escape_md(self.suite)}: {self.passed}/{self.total} passed "
+            f"({self.pass_rate:.0%}, required {self.required_pass_rate:.0%}) {'✅' if self.ok else '❌'}"
+        ]
         if self.cancelled:
             out.append("_Cancelled._")
         if self.regressions:
             out.append(f"\n**{len(self.regressions)} regression(s)** since run #{self.baseline_run_id}:")
-            out += [f"- {inline_code(g['check_id'])} · {escape_md(g.get('case_id') or g.get('session_id') or '')}: "
-                    f"{escape_md(g['message'])}" for g in self.regressions]
+            out += [
+                f"- {inline_code(g['check_id'])} · {escape_md(g.get('case_id') or g.get('session_id') or '')}: {escape_md(g['message'])}"
+                for g in self.regressions
+            ]
         fails = self.failures()
         if fails:
             out.append("\n| subject | check | result |\n|---|---|---|")
@@ -286,12 +318,29 @@ def _results_rows(report: RunReport) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for s in report.subjects:
         if s.error:
-            rows.append({"session_id": s.session_id, "case_id": s.case_id, "check_id": "__run__", "passed": False,
-                         "message": s.error, "evidence_seq": None, "data": {"path": s.path, "title": s.title}})
+            rows.append(
+                {
+                    "session_id": s.session_id,
+                    "case_id": s.case_id,
+                    "check_id": "__run__",
+                    "passed": False,
+                    "message": s.error,
+                    "evidence_seq": None,
+                    "data": {"path": s.path, "title": s.title},
+                }
+            )
         for r in s.results:
-            rows.append({"session_id": s.session_id, "case_id": s.case_id, "check_id": r.check_id, "passed": r.passed,
-                         "message": r.message, "evidence_seq": r.evidence_seq,
-                         "data": {**r.data, "kind": r.kind, "skipped": r.skipped, "path": s.path, "title": s.title}})
+            rows.append(
+                {
+                    "session_id": s.session_id,
+                    "case_id": s.case_id,
+                    "check_id": r.check_id,
+                    "passed": r.passed,
+                    "message": r.message,
+                    "evidence_seq": r.evidence_seq,
+                    "data": {**r.data, "kind": r.kind, "skipped": r.skipped, "path": s.path, "title": s.title},
+                }
+            )
     return rows
 
 
@@ -310,9 +359,14 @@ def compare(current: Iterable[dict[str, Any]], baseline: Iterable[dict[str, Any]
             continue
         key = (_row_key(r), r["check_id"])
         before = base.get(key)
-        item = {"check_id": r["check_id"], "session_id": r.get("session_id"), "case_id": r.get("case_id"),
-                "message": r.get("message") or "", "evidence_seq": r.get("evidence_seq"),
-                "path": (r.get("data") or {}).get("path")}
+        item = {
+            "check_id": r["check_id"],
+            "session_id": r.get("session_id"),
+            "case_id": r.get("case_id"),
+            "message": r.get("message") or "",
+            "evidence_seq": r.get("evidence_seq"),
+            "path": (r.get("data") or {}).get("path"),
+        }
         if not r["passed"]:
             if before is not None and before["passed"]:
                 regressions.append({**item, "reason": "passed in the baseline"})
@@ -344,8 +398,16 @@ def record(app: AppContext, report: RunReport, *, baseline_run_id: int | None = 
     if base is not None:
         report.baseline_run_id = base["id"]
         report.regressions, report.fixed = compare(rows, app.db().eval_results(base["id"]))
-    report.run_id = app.db().add_eval_run(report.suite, report.suite_path, report.started_at, report.finished_at,
-                                          report.git_commit, report.instructions_hash, report.summary(), rows)
+    report.run_id = app.db().add_eval_run(
+        report.suite,
+        report.suite_path,
+        report.started_at,
+        report.finished_at,
+        report.git_commit,
+        report.instructions_hash,
+        report.summary(),
+        rows,
+    )
     return report
 
 
@@ -384,16 +446,31 @@ def _check_cancel(cancel: threading.Event | None) -> None:
         raise Cancelled()
 
 
-async def run_suite(app: AppContext, suite: EvalSuite, *, suite_path: str | None = None, workspace: str | None = None,
-                    progress: Progress | None = None, cancel: threading.Event | None = None,
-                    judge: Judge | None = None, baseline_run_id: int | None = None, store: bool = True) -> RunReport:
+async def run_suite(
+    app: AppContext,
+    suite: EvalSuite,
+    *,
+    suite_path: str | None = None,
+    workspace: str | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    judge: Judge | None = None,
+    baseline_run_id: int | None = None,
+    store: bool = True,
+) -> RunReport:
     """Grade every selected session with every check; store the run unless cancelled or ``store`` is False.
 
     Must run in one thread (the store connection is per thread); ``cancel`` may be set from another.
     """
     ws = workspace or (str(workspace_root(suite_path)) if suite_path else os.getcwd())
-    report = RunReport(suite=suite.name, suite_path=suite_path, started_at=time.time(), git_commit=git_commit(ws),
-                       instructions_hash=instructions_hash(ws), required_pass_rate=suite.required_pass_rate)
+    report = RunReport(
+        suite=suite.name,
+        suite_path=suite_path,
+        started_at=time.time(),
+        git_commit=git_commit(ws),
+        instructions_hash=instructions_hash(ws),
+        required_pass_rate=suite.required_pass_rate,
+    )
     own_judge = judge is None and any(c.kind == "llm_judge" for c in suite.checks)
     if own_judge:
         judge = make_judge(app)
@@ -426,8 +503,7 @@ def run_suite_sync(app: AppContext, suite: EvalSuite, **kw: Any) -> RunReport:
     try:
         return asyncio.run(_cancellable(run_suite(app, suite, **kw), kw.get("cancel")))
     except Cancelled:
-        return RunReport(suite=suite.name, suite_path=kw.get("suite_path"), cancelled=True,
-                         required_pass_rate=suite.required_pass_rate)
+        return RunReport(suite=suite.name, suite_path=kw.get("suite_path"), cancelled=True, required_pass_rate=suite.required_pass_rate)
 
 
 async def _cancellable(coro, cancel: threading.Event | None):

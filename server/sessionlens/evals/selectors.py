@@ -36,8 +36,12 @@ def select_sessions(app: AppContext, sel: SessionSelector) -> list[dict[str, Any
         candidates = [r for r in db.list_sessions(limit=_MAX_SESSIONS) if r["id"] in ids]
     else:
         candidates = db.list_sessions(
-            project=sel.project, agent=sel.agent, since=parse_time(sel.since), until=parse_time(sel.until, end=True),
-            limit=_MAX_SESSIONS, include_subagents=sel.include_subagents,
+            project=sel.project,
+            agent=sel.agent,
+            since=parse_time(sel.since),
+            until=parse_time(sel.until, end=True),
+            limit=_MAX_SESSIONS,
+            include_subagents=sel.include_subagents,
         )
     out = []
     for r in candidates:
@@ -48,8 +52,9 @@ def select_sessions(app: AppContext, sel: SessionSelector) -> list[dict[str, Any
                 continue
         if sel.model and not any(fnmatch.fnmatchcase(m, sel.model) for m in r.get("models") or []):
             continue
-        if sel.path and not any(glob_match(g, r.get("path") or "") or glob_match("**/" + g.lstrip("/"), r.get("path") or "")
-                                for g in sel.path):
+        if sel.path and not any(
+            glob_match(g, r.get("path") or "") or glob_match("**/" + g.lstrip("/"), r.get("path") or "") for g in sel.path
+        ):
             continue
         out.append(r)
     out.sort(key=lambda r: (r.get("started_at") or 0, r["id"]), reverse=True)

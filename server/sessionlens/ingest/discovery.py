@@ -105,8 +105,7 @@ def _walk(top: str, dirs: list[str] | None = None, skipped: list[tuple[str, str]
         stack.extend(reversed(subdirs))
 
 
-def discover(paths: Iterable[str], dirs: list[str] | None = None,
-             skipped: list[tuple[str, str]] | None = None) -> Iterator[str]:
+def discover(paths: Iterable[str], dirs: list[str] | None = None, skipped: list[tuple[str, str]] | None = None) -> Iterator[str]:
     """Yield every candidate session source under ``paths`` (files are yielded as-is): the files that
     match some agent's ``file_patterns`` (``*.jsonl``, ``*.jsonl.zst``, Gemini's ``session-*.json``...).
 

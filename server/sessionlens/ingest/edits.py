@@ -157,8 +157,16 @@ def _unified(text: str, fallback: str | None) -> list[Hunk]:
             left = None
             if m:
                 left = [int(m.group(2)) if m.group(2) is not None else 1, int(m.group(4)) if m.group(4) is not None else 1]
-            cur = {"new_file": ln.startswith("@@ new file"), "start": int(m.group(3)) if m else None, "left": left,
-                   "context": False, "minus": [], "plus": [], "plus_at": None, "line": int(m.group(3)) if m else None}
+            cur = {
+                "new_file": ln.startswith("@@ new file"),
+                "start": int(m.group(3)) if m else None,
+                "left": left,
+                "context": False,
+                "minus": [],
+                "plus": [],
+                "plus_at": None,
+                "line": int(m.group(3)) if m else None,
+            }
             continue
         if cur is None:
             continue
@@ -226,7 +234,7 @@ def _apply_patch(text: str) -> list[Hunk]:
                 op = {"*** Add File": "add", "*** Update File": "update", "*** Delete File": "delete"}[head]
                 move_to = None
             elif ln.startswith("*** Move to: "):
-                move_to = ln[len("*** Move to: "):].strip() or None
+                move_to = ln[len("*** Move to: ") :].strip() or None
             elif ln.startswith(("*** End Patch", "*** Begin Patch")):
                 continue
             elif ln.startswith("*** End of File"):
@@ -280,7 +288,7 @@ def resolve(path: str, *, cwd: str | None, root: str | None) -> tuple[str | None
         return None
     p = p.replace("\\", "/") if re.match(r"^[A-Za-z]:\\", p) is None and "\\" in p and "/" not in p else p
     if p.startswith("file://"):
-        p = p[len("file://"):]
+        p = p[len("file://") :]
     if p.startswith("~"):
         return None
     if not posixpath.isabs(p):
@@ -294,7 +302,7 @@ def resolve(path: str, *, cwd: str | None, root: str | None) -> tuple[str | None
         if p == r:
             return None
         if p.startswith(r.rstrip("/") + "/"):
-            return r, p[len(r.rstrip("/")) + 1:]
+            return r, p[len(r.rstrip("/")) + 1 :]
     return None, p
 
 
@@ -335,6 +343,21 @@ def edit_rows(events: Iterable[Event], *, cwd: str | None, root: str | None, com
                 continue
             old = resolve(h.old_path, cwd=base, root=root) if h.old_path else None
             start = h.start if type(h.start) is int and 0 < h.start < 2**62 else None
-            out.append((ev.seq, i, where[0], where[1], h.op, ev.tool, ts, turn, start, len(h.lines),
-                        pack_hashes(line_hash(x) for x in h.lines), commit, old[1] if old else None))
+            out.append(
+                (
+                    ev.seq,
+                    i,
+                    where[0],
+                    where[1],
+                    h.op,
+                    ev.tool,
+                    ts,
+                    turn,
+                    start,
+                    len(h.lines),
+                    pack_hashes(line_hash(x) for x in h.lines),
+                    commit,
+                    old[1] if old else None,
+                )
+            )
     return out

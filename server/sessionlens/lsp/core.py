@@ -122,8 +122,8 @@ class SessionLensServer(LanguageServer):
             last = self.last_status
             counts = {k: last.get(k, 0) for k in ("files", "sessions", "events")}
         self.last_status = StatusNotification(
-            state=state, files=counts.get("files", 0), sessions=counts.get("sessions", 0), events=counts.get("events", 0),
-            message=message).model_dump()
+            state=state, files=counts.get("files", 0), sessions=counts.get("sessions", 0), events=counts.get("events", 0), message=message
+        ).model_dump()
         try:
             self.protocol.notify(STATUS_NOTIFICATION, self.last_status)
         except Exception:

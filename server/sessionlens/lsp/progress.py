@@ -102,13 +102,13 @@ async def show_answer(ls: SessionLensServer, title: str, sid: str, md: str, erro
             except Exception as e:  # the client refused: fall back to a message
                 log.info("window/showDocument failed: %s", e)
     text = md if len(md) <= 4000 else md[:3999] + "…"
-    ls.window_show_message(T.ShowMessageParams(type=T.MessageType.Error if error else T.MessageType.Info,
-                                               message=f"sessionlens {title}:\n{text}"))
+    ls.window_show_message(
+        T.ShowMessageParams(type=T.MessageType.Error if error else T.MessageType.Info, message=f"sessionlens {title}:\n{text}")
+    )
     return None
 
 
-async def stream_markdown(ls: SessionLensServer, agen: AsyncIterator[str], *, title: str,
-                          stream_id: str | None = None) -> dict[str, Any]:
+async def stream_markdown(ls: SessionLensServer, agen: AsyncIterator[str], *, title: str, stream_id: str | None = None) -> dict[str, Any]:
     """Forward a stream of Markdown deltas as `sessionlens/stream` notifications (to clients that declare
     them) and progress; return the whole text.  Clients without the notifications get the finished
     answer as a document or a message (``show_answer``): every LSP editor sees it."""

@@ -33,6 +33,7 @@ def _traced(fn: Any, method: str) -> Any:
         return fn
     attrs = {"rpc.system": "jsonrpc", "rpc.method": method}
     if _is_async(fn):
+
         async def traced(ls: Any, *args: Any) -> Any:
             t0 = time.perf_counter()
             with t.span(method, **attrs):
@@ -41,6 +42,7 @@ def _traced(fn: Any, method: str) -> Any:
                 finally:
                     t.record("sessionlens.lsp.request.duration", time.perf_counter() - t0, **attrs)
     else:
+
         def traced(ls: Any, *args: Any) -> Any:  # type: ignore[misc]
             t0 = time.perf_counter()
             with t.span(method, **attrs):
@@ -48,6 +50,7 @@ def _traced(fn: Any, method: str) -> Any:
                     return fn(ls, *args)
                 finally:
                     t.record("sessionlens.lsp.request.duration", time.perf_counter() - t0, **attrs)
+
     return traced
 
 
@@ -56,9 +59,11 @@ def _register_method(ls: SessionLensServer, spec: MethodSpec) -> None:
 
     # pygls injects the server into handlers whose first parameter is named `ls`
     if _is_async(fn):
+
         async def handler(ls: SessionLensServer, params: Any) -> Any:
             return await fn(ls, params)
     else:
+
         def handler(ls: SessionLensServer, params: Any) -> Any:  # type: ignore[misc]
             return fn(ls, params)
 

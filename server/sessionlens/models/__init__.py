@@ -26,8 +26,20 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "Agent", "Event", "EventKind", "EventRef", "Finding", "ParseProblem", "ParseResult", "ParserState",
-    "Project", "Session", "Severity", "TokenUsage", "Turn", "UsageRecord",
+    "Agent",
+    "Event",
+    "EventKind",
+    "EventRef",
+    "Finding",
+    "ParseProblem",
+    "ParseResult",
+    "ParserState",
+    "Project",
+    "Session",
+    "Severity",
+    "TokenUsage",
+    "Turn",
+    "UsageRecord",
 ]
 
 _FINDINGS = frozenset({"EventRef", "Finding", "Severity"})

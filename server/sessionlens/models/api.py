@@ -97,8 +97,11 @@ class SearchHit(Result):
     score: float | None = None
     snippet: str | None = None
     snippet_html: str | None = None
-    hub: str | None = Field(None, description="the team hub this hit came from (its id, as sessionlens.hubs lists it); "
-                                              "a team hit has no local path, uri or link: open it with renderSessionHtml {session_id, hub}")
+    hub: str | None = Field(
+        None,
+        description="the team hub this hit came from (its id, as sessionlens.hubs lists it); "
+        "a team hit has no local path, uri or link: open it with renderSessionHtml {session_id, hub}",
+    )
     hub_name: str | None = None
 
 
@@ -535,8 +538,12 @@ COMMANDS: dict[str, CommandContract] = _table(
     ("sessionlens.status", StatusParams, StatusResult, "store counts and whether indexing runs"),
     ("sessionlens.setApiKey", SetApiKeyParams, SetApiKeyResult, "set (or clear) the editor's Anthropic API key"),
     ("sessionlens.explainFinding", ExplainFindingParams, StreamedMarkdownResult, "AI explanation of a coach finding (streamed)"),
-    ("sessionlens.showQuickFixTarget", ShowQuickFixTargetParams, ShowQuickFixTargetResult,
-     "open the file a coach quick fix edited, or say why it cannot be applied"),
+    (
+        "sessionlens.showQuickFixTarget",
+        ShowQuickFixTargetParams,
+        ShowQuickFixTargetResult,
+        "open the file a coach quick fix edited, or say why it cannot be applied",
+    ),
     ("sessionlens.coachSession", CoachSessionParams, StreamedMarkdownResult, "AI coaching of a whole session (streamed)"),
     ("sessionlens.askCoach", AskCoachParams, StreamedMarkdownResult, "ask the coach about a session (streamed)"),
     ("sessionlens.conversation", ConversationParams, ConversationResult, "the coach conversation of a session"),

@@ -76,8 +76,11 @@ class SessionRow(_Out):
     cost_known: bool
     findings: int = Field(0, description="Coach findings of the session.")
     imported: bool = Field(description="Loaded by `sessionlens import`, not indexed from a log here.")
-    log_missing: bool = Field(False, description="The log file is gone (deleted, or from another machine): the session "
-                                                 "still opens from the store; the table marks it ⊘.")
+    log_missing: bool = Field(
+        False,
+        description="The log file is gone (deleted, or from another machine): the session "
+        "still opens from the store; the table marks it ⊘.",
+    )
 
 
 class IndexOut(_Out):

@@ -24,7 +24,6 @@ def construct(cls: Any, values: dict[str, Any]) -> Any:
     return obj
 
 
-
 _NAMES: dict[type, tuple[str, ...]] = {}
 
 

@@ -67,8 +67,14 @@ def _iso(t: datetime) -> str:
 
 def _git(repo: Path, *args: str, when: datetime | None = None) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(GIT_AUTHOR_NAME="Dana Dev", GIT_AUTHOR_EMAIL="dana@example.com", GIT_COMMITTER_NAME="Dana Dev",
-               GIT_COMMITTER_EMAIL="dana@example.com", GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1")
+    env.update(
+        GIT_AUTHOR_NAME="Dana Dev",
+        GIT_AUTHOR_EMAIL="dana@example.com",
+        GIT_COMMITTER_NAME="Dana Dev",
+        GIT_COMMITTER_EMAIL="dana@example.com",
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_CONFIG_NOSYSTEM="1",
+    )
     if when is not None:
         stamp = when.strftime("%Y-%m-%dT%H:%M:%S+0000")
         env.update(GIT_AUTHOR_DATE=stamp, GIT_COMMITTER_DATE=stamp)
@@ -85,8 +91,17 @@ class _Claude:
     def _emit(self, obj: dict) -> None:
         self.n += 1
         uid = f"{self.sid[:8]}-0000-4000-8000-{self.n:012d}"
-        base = {"parentUuid": self.parent, "isSidechain": False, "userType": "external", "cwd": self.cwd,
-                "sessionId": self.sid, "version": "2.1.38", "gitBranch": "main", "uuid": uid, "timestamp": _iso(self.t)}
+        base = {
+            "parentUuid": self.parent,
+            "isSidechain": False,
+            "userType": "external",
+            "cwd": self.cwd,
+            "sessionId": self.sid,
+            "version": "2.1.38",
+            "gitBranch": "main",
+            "uuid": uid,
+            "timestamp": _iso(self.t),
+        }
         self.parent = uid
         self.lines.append(json.dumps({**base, **obj}))
         self.t += timedelta(seconds=7)
@@ -96,20 +111,42 @@ class _Claude:
 
     def tool(self, name: str, inp: dict, *, error: str | None = None) -> None:
         cid = f"toolu_{self.sid[:4]}{self.n:04d}"
-        self._emit({"type": "assistant", "requestId": f"req_{self.sid[:4]}{self.n}", "message": {
-            "id": f"msg_{self.sid[:4]}{self.n}", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5-20250929",
-            "content": [{"type": "tool_use", "id": cid, "name": name, "input": inp}], "stop_reason": "tool_use",
-            "usage": {"input_tokens": 120, "output_tokens": 80, "cache_read_input_tokens": 2000}}})
+        self._emit(
+            {
+                "type": "assistant",
+                "requestId": f"req_{self.sid[:4]}{self.n}",
+                "message": {
+                    "id": f"msg_{self.sid[:4]}{self.n}",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": "claude-sonnet-4-5-20250929",
+                    "content": [{"type": "tool_use", "id": cid, "name": name, "input": inp}],
+                    "stop_reason": "tool_use",
+                    "usage": {"input_tokens": 120, "output_tokens": 80, "cache_read_input_tokens": 2000},
+                },
+            }
+        )
         result: dict[str, object] = {"type": "tool_result", "tool_use_id": cid, "content": error or "The file has been updated."}
         if error:
             result["is_error"] = True
         self._emit({"type": "user", "message": {"role": "user", "content": [result]}})
 
     def say(self, text: str) -> None:
-        self._emit({"type": "assistant", "requestId": f"req_{self.sid[:4]}{self.n}", "message": {
-            "id": f"msg_{self.sid[:4]}{self.n}", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5-20250929",
-            "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
-            "usage": {"input_tokens": 50, "output_tokens": 20}}})
+        self._emit(
+            {
+                "type": "assistant",
+                "requestId": f"req_{self.sid[:4]}{self.n}",
+                "message": {
+                    "id": f"msg_{self.sid[:4]}{self.n}",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": "claude-sonnet-4-5-20250929",
+                    "content": [{"type": "text", "text": text}],
+                    "stop_reason": "end_turn",
+                    "usage": {"input_tokens": 50, "output_tokens": 20},
+                },
+            }
+        )
 
     def write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -125,19 +162,40 @@ def _codex(path: Path, sid: str, cwd: str, start: datetime, commit: str, patch: 
         out.append(json.dumps({"timestamp": _iso(t), "type": typ, "payload": payload}))
         t += timedelta(seconds=5)
 
-    line("session_meta", {"id": sid, "timestamp": _iso(start), "cwd": cwd, "originator": "codex_cli_rs",
-                          "cli_version": "0.98.0", "source": "cli", "model_provider": "openai",
-                          "git": {"commit_hash": commit, "branch": "main", "repository_url": "https://example.com/demo.git"}})
+    line(
+        "session_meta",
+        {
+            "id": sid,
+            "timestamp": _iso(start),
+            "cwd": cwd,
+            "originator": "codex_cli_rs",
+            "cli_version": "0.98.0",
+            "source": "cli",
+            "model_provider": "openai",
+            "git": {"commit_hash": commit, "branch": "main", "repository_url": "https://example.com/demo.git"},
+        },
+    )
     line("event_msg", {"type": "task_started", "turn_id": "turn-1", "model_context_window": 258400})
-    line("turn_context", {"turn_id": "turn-1", "cwd": cwd, "approval_policy": "on-request", "model": "gpt-5.3-codex",
-                          "summary": "auto"})
+    line("turn_context", {"turn_id": "turn-1", "cwd": cwd, "approval_policy": "on-request", "model": "gpt-5.3-codex", "summary": "auto"})
     line("response_item", {"type": "message", "role": "user", "content": [{"type": "input_text", "text": PROMPT_B}]})
     line("event_msg", {"type": "user_message", "message": PROMPT_B, "images": []})
-    line("response_item", {"type": "custom_tool_call", "status": "completed", "call_id": "call_patch1",
-                           "name": "apply_patch", "input": patch})
-    line("response_item", {"type": "custom_tool_call_output", "call_id": "call_patch1",
-                           "output": json.dumps({"output": "Success. Updated the following files:\nM src/app.py\nA src/util.py\n",
-                                                 "metadata": {"exit_code": 0, "duration_seconds": 0.1}})})
+    line(
+        "response_item",
+        {"type": "custom_tool_call", "status": "completed", "call_id": "call_patch1", "name": "apply_patch", "input": patch},
+    )
+    line(
+        "response_item",
+        {
+            "type": "custom_tool_call_output",
+            "call_id": "call_patch1",
+            "output": json.dumps(
+                {
+                    "output": "Success. Updated the following files:\nM src/app.py\nA src/util.py\n",
+                    "metadata": {"exit_code": 0, "duration_seconds": 0.1},
+                }
+            ),
+        },
+    )
     line("event_msg", {"type": "agent_message", "message": "Added farewell() and src/util.py."})
     line("event_msg", {"type": "task_complete", "turn_id": "turn-1", "last_agent_message": "done"})
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -166,12 +224,13 @@ def build(dest: Path) -> Fixture:
     a = _Claude(proj / f"{A}.jsonl", A, str(repo), T0 + timedelta(hours=1))
     a.prompt(PROMPT_A1)
     old = 'def main() -> int:\n    print("hello")'
-    new = ('def greet(name: str) -> str:\n    return f"Hello, {name}!"\n\n\ndef main() -> int:\n'
-           '    print(greet("world"))')
+    new = 'def greet(name: str) -> str:\n    return f"Hello, {name}!"\n\n\ndef main() -> int:\n    print(greet("world"))'
     a.tool("Edit", {"file_path": str(repo / "src" / "app.py"), "old_string": old, "new_string": new})
     app1 = APP_0.replace(old, new)
-    config1 = ('"""Settings of the demo app."""\n\nTIMEOUT = 30\nVERBOSE = True\nRETRIES = 3\n\n\n'
-               'def describe() -> str:\n    return f"timeout={TIMEOUT} retries={RETRIES}"\n')
+    config1 = (
+        '"""Settings of the demo app."""\n\nTIMEOUT = 30\nVERBOSE = True\nRETRIES = 3\n\n\n'
+        'def describe() -> str:\n    return f"timeout={TIMEOUT} retries={RETRIES}"\n'
+    )
     a.tool("Write", {"file_path": str(repo / "src" / "config.py"), "content": config1})
     a.say("Added greet() and src/config.py.")
     a.prompt(PROMPT_A2)
@@ -203,11 +262,19 @@ def build(dest: Path) -> Fixture:
         '+"""Small helpers."""\n+\n+\n+def shout(text: str) -> str:\n+    return text.upper() + "!"\n'
         "*** End Patch"
     )
-    _codex(codex_dir / "sessions" / "2026" / "02" / "09" / f"rollout-2026-02-09T13-00-00-{B}.jsonl", B, str(repo),
-           T0 + timedelta(hours=4), c2, patch)
-    app3 = app2.replace('    print(greet("world"))\n    return 0\n',
-                        '    print(greet("world"))\n    print(farewell("world"))\n    return 0\n\n\n'
-                        'def farewell(name: str) -> str:\n    return f"Goodbye, {name}."\n')
+    _codex(
+        codex_dir / "sessions" / "2026" / "02" / "09" / f"rollout-2026-02-09T13-00-00-{B}.jsonl",
+        B,
+        str(repo),
+        T0 + timedelta(hours=4),
+        c2,
+        patch,
+    )
+    app3 = app2.replace(
+        '    print(greet("world"))\n    return 0\n',
+        '    print(greet("world"))\n    print(farewell("world"))\n    return 0\n\n\n'
+        'def farewell(name: str) -> str:\n    return f"Goodbye, {name}."\n',
+    )
     util = '"""Small helpers."""\n\n\ndef shout(text: str) -> str:\n    return text.upper() + "!"\n'
     (repo / "src" / "app.py").write_text(app3)
     (repo / "src" / "util.py").write_text(util)
@@ -223,10 +290,15 @@ def build(dest: Path) -> Fixture:
     c.prompt(PROMPT_C)
     readme = README_0 + "\nRun it with `python -m src.app` from the repository root.\n"
     c.tool("Write", {"file_path": str(repo / "README.md"), "content": readme})
-    c.tool("Edit", {"file_path": str(repo / "src" / "config.py"), "old_string": "TIMEOUT = 30\n",
-                    "new_string": "TIMEOUT = 90\nVERBOSE = True\n"})
-    c.tool("Edit", {"file_path": str(repo / "src" / "missing.py"), "old_string": "x = 1", "new_string": "x = 2  # never applied"},
-           error="<tool_use_error>File does not exist.</tool_use_error>")
+    c.tool(
+        "Edit",
+        {"file_path": str(repo / "src" / "config.py"), "old_string": "TIMEOUT = 30\n", "new_string": "TIMEOUT = 90\nVERBOSE = True\n"},
+    )
+    c.tool(
+        "Edit",
+        {"file_path": str(repo / "src" / "missing.py"), "old_string": "x = 1", "new_string": "x = 2  # never applied"},
+        error="<tool_use_error>File does not exist.</tool_use_error>",
+    )
     c.say("README refreshed; TIMEOUT is 90 now.")
     c.write()
     (repo / "README.md").write_text(readme)
@@ -238,30 +310,49 @@ def build(dest: Path) -> Fixture:
     # the writer of every line of the final files, next to the line itself (checked against the files)
     script: dict[str, list[tuple[str | None, str]]] = {
         "README.md": [
-            (None, "# demo"), (None, ""), (None, "A small demo project for sessionlens blame."),  # c0, before C began
-            (C, ""), (C, "Run it with `python -m src.app` from the repository root."),
+            (None, "# demo"),
+            (None, ""),
+            (None, "A small demo project for sessionlens blame."),  # c0, before C began
+            (C, ""),
+            (C, "Run it with `python -m src.app` from the repository root."),
         ],
         "src/app.py": [
-            (None, '"""The demo app."""'), (None, ""), (None, "import sys"), (None, ""), (None, ""),
+            (None, '"""The demo app."""'),
+            (None, ""),
+            (None, "import sys"),
+            (None, ""),
+            (None, ""),
             (A, "def greet(name: str) -> str:"),
             (None, '    return f"Hi there, {name}!"'),  # the person rewrote A's line
-            (None, ""), (None, ""),  # A's blank lines next to the person's line: not matched alone
+            (None, ""),
+            (None, ""),  # A's blank lines next to the person's line: not matched alone
             (None, "def main() -> int:"),  # c0: context of A's and B's edits
             (A, '    print(greet("world"))'),  # B's patch re-adds it, but it was committed before B began
             (B, '    print(farewell("world"))'),
             (None, "    return 0"),  # c0
-            (B, ""), (B, ""), (B, "def farewell(name: str) -> str:"), (B, '    return f"Goodbye, {name}."'),
+            (B, ""),
+            (B, ""),
+            (B, "def farewell(name: str) -> str:"),
+            (B, '    return f"Goodbye, {name}."'),
         ],
         "src/config.py": [
-            (A, '"""Settings of the demo app."""'), (A, ""),
+            (A, '"""Settings of the demo app."""'),
+            (A, ""),
             (C, "TIMEOUT = 90"),
             (C, "VERBOSE = True"),  # A wrote it, the person deleted it, C put it back: the most recent writer
             (A, "RETRIES = 3"),
-            (A, "# the number of attempts before giving up"), (A, "MAX_ATTEMPTS = RETRIES + 1"),  # A's second turn
-            (A, ""), (A, ""), (A, "def describe() -> str:"), (A, '    return f"timeout={TIMEOUT} retries={RETRIES}"'),
+            (A, "# the number of attempts before giving up"),
+            (A, "MAX_ATTEMPTS = RETRIES + 1"),  # A's second turn
+            (A, ""),
+            (A, ""),
+            (A, "def describe() -> str:"),
+            (A, '    return f"timeout={TIMEOUT} retries={RETRIES}"'),
         ],
         "src/helpers.py": [  # B wrote it as src/util.py; the person renamed it
-            (B, '"""Small helpers."""'), (B, ""), (B, ""), (B, "def shout(text: str) -> str:"),
+            (B, '"""Small helpers."""'),
+            (B, ""),
+            (B, ""),
+            (B, "def shout(text: str) -> str:"),
             (B, '    return text.upper() + "!"'),
         ],
     }

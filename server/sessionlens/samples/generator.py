@@ -63,6 +63,7 @@ DEFAULT_START = datetime(2026, 1, 5, 8, 30, tzinfo=timezone.utc)
 SAMPLE_SEED = 7
 SAMPLE_BYTES = 1_500_000
 
+
 @dataclass(frozen=True)
 class Shape:
     """What the sessions are made of, beyond their vocabulary.  The default is the generator's
@@ -95,9 +96,18 @@ class Shape:
 CLASSIC_SHAPE = Shape()
 #: Calibrated on the real corpus (``tests/perf/corpus.py`` reports both side by side): Claude's
 #: progress lines ~2/3 of the lines, Codex's median line ~0.2-0.3 KB, plus the heavy tail real homes hold.
-REAL_SHAPE = Shape(name="real-shaped", image_read_rate=0.006, image_prompt_rate=0.006, big_output_rate=0.004,
-                   long_line_rate=0.004, hooks_rate=1.0, task_weight=3, codex_output_scale=0.3,
-                   codex_reasoning=(120, 600), codex_turn_context_pad=160)
+REAL_SHAPE = Shape(
+    name="real-shaped",
+    image_read_rate=0.006,
+    image_prompt_rate=0.006,
+    big_output_rate=0.004,
+    long_line_rate=0.004,
+    hooks_rate=1.0,
+    task_weight=3,
+    codex_output_scale=0.3,
+    codex_reasoning=(120, 600),
+    codex_turn_context_pad=160,
+)
 SHAPES = {"generated": CLASSIC_SHAPE, "classic": CLASSIC_SHAPE, "real": REAL_SHAPE, "real-shaped": REAL_SHAPE}
 
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -186,7 +196,7 @@ class _Pools:
             self._png = b"\x89PNG\r\n\x1a\n" + r.randbytes(1_200_000)
         n = max(8_000, min(1_150_000, int(rng.lognormvariate(math.log(68_000), 0.9))))
         s = rng.randrange(8, len(self._png) - n)
-        return base64.b64encode(self._png[:8] + self._png[s:s + n]).decode()
+        return base64.b64encode(self._png[:8] + self._png[s : s + n]).decode()
 
 
 def _line_starts(text: str) -> list[int]:
@@ -370,9 +380,7 @@ class _Workspace:
     def command(self, size_cap: int, kind: str | None = None) -> _Cmd:
         rng = self.rng
         st = self.proj.stack
-        kind = kind or rng.choices(
-            ("test", "build", "read", "search", "git", "docker", "ls"), weights=(22, 10, 28, 18, 10, 6, 6)
-        )[0]
+        kind = kind or rng.choices(("test", "build", "read", "search", "git", "docker", "ls"), weights=(22, 10, 28, 18, 10, 6, 6))[0]
         size = min(size_cap, _out_size(rng))
         if self.output_scale != 1.0:
             size = int(size * self.output_scale)
@@ -381,10 +389,17 @@ class _Workspace:
             size = min(size_cap, 4 * _MB, int(rng.lognormvariate(math.log(shape.big_output_median), 0.9)))
         if shape.long_line_rate and rng.random() < shape.long_line_rate:
             n = min(size_cap, 2 * _MB, int(rng.lognormvariate(math.log(60_000), 1.0)))
-            rows = ",".join(orjson.dumps({"id": i, "name": self.fill("{fn}"), "status": "ok", "path": self.file()}).decode()
-                            for i in range(max(1, n // 70)))
-            return _Cmd(rng.choice(("curl -s localhost:8080/api/items", "cat dist/manifest.json", "jq -c . data/export.json")),
-                        f'{{"items":[{rows}]}}\n', 0, rng.uniform(0.05, 2), "read")
+            rows = ",".join(
+                orjson.dumps({"id": i, "name": self.fill("{fn}"), "status": "ok", "path": self.file()}).decode()
+                for i in range(max(1, n // 70))
+            )
+            return _Cmd(
+                rng.choice(("curl -s localhost:8080/api/items", "cat dist/manifest.json", "jq -c . data/export.json")),
+                f'{{"items":[{rows}]}}\n',
+                0,
+                rng.uniform(0.05, 2),
+                "read",
+            )
         if kind == "test":
             cmd = self.fill(rng.choice(st.test_cmds))
             failing = rng.random() < 0.28
@@ -420,10 +435,15 @@ class _Workspace:
             return _Cmd(cmd, out, 0, rng.uniform(0.01, 0.2), kind)
         if kind == "docker":
             svc = rng.choice(self.proj.services)
-            cmd = rng.choice((f"docker compose up -d {svc}", f"docker compose logs --tail=200 {svc}", "docker compose ps", f"docker compose build {svc}"))
+            cmd = rng.choice(
+                (f"docker compose up -d {svc}", f"docker compose logs --tail=200 {svc}", "docker compose ps", f"docker compose build {svc}")
+            )
             return _Cmd(cmd, self.logs(size), 0, rng.uniform(0.5, 30), kind)
         d = rng.choice(self.proj.stack.dirs)
-        listing = "\n".join(f"-rw-r--r--  1 dev dev {rng.randrange(200, 40000):>6} Jan  {rng.randrange(1, 28):>2} 10:{rng.randrange(10, 59)} {f.rsplit('/', 1)[-1]}" for f in self.files[:12])
+        listing = "\n".join(
+            f"-rw-r--r--  1 dev dev {rng.randrange(200, 40000):>6} Jan  {rng.randrange(1, 28):>2} 10:{rng.randrange(10, 59)} {f.rsplit('/', 1)[-1]}"
+            for f in self.files[:12]
+        )
         return _Cmd(f"ls -la {d}", f"total {rng.randrange(8, 200)}\n{listing}\n", 0, rng.uniform(0.01, 0.05), "ls")
 
     def repeat_failure(self) -> _Cmd:
@@ -439,8 +459,12 @@ class _Workspace:
             )
             return _Cmd(f"docker compose up -d {svc}", out, 1, 2.4, "docker")
         cmd = self.fill(st.test_cmds[1 if len(st.test_cmds) > 1 else 0])
-        dep = {"python": "ModuleNotFoundError: No module named 'psycopg2'", "typescript": "Error: Cannot find module '@prisma/client'",
-               "go": "package github.com/acme/internal/store: cannot find package", "rust": "error[E0432]: unresolved import `sqlx::postgres`"}[st.lang]
+        dep = {
+            "python": "ModuleNotFoundError: No module named 'psycopg2'",
+            "typescript": "Error: Cannot find module '@prisma/client'",
+            "go": "package github.com/acme/internal/store: cannot find package",
+            "rust": "error[E0432]: unresolved import `sqlx::postgres`",
+        }[st.lang]
         out = f"ImportError while loading conftest '{self.cwd}/tests/conftest.py'.\n{dep}\nERROR: collection failed\n"
         return _Cmd(cmd, out, 1 if st.lang != "python" else 4, 1.1, "test")
 
@@ -458,7 +482,11 @@ class _Workspace:
     def patch(self, add: bool = False) -> tuple[str, str]:
         """(relative path, apply_patch body)."""
         rng = self.rng
-        rel = f"{rng.choice(self.proj.stack.dirs)}/{rng.choice(self.proj.stack.modules)}_{rng.choice(('utils', 'v2', 'helpers'))}.{self.proj.stack.ext}" if add else self.file()
+        rel = (
+            f"{rng.choice(self.proj.stack.dirs)}/{rng.choice(self.proj.stack.modules)}_{rng.choice(('utils', 'v2', 'helpers'))}.{self.proj.stack.ext}"
+            if add
+            else self.file()
+        )
         if add:
             body = "".join(f"+{line}\n" for line in self.code(rng.randrange(200, 2500)).splitlines())
             return rel, f"*** Begin Patch\n*** Add File: {self.abspath(rel)}\n{body}*** End Patch"
@@ -563,29 +591,59 @@ class _Codex:
             inp = self.ctx_tokens
             cached = min(inp, (int(inp * rng.uniform(0.75, 0.99)) // 128) * 128)
             reasoning = int(output_tokens * rng.uniform(0.0, 0.6))
-            last = {"input_tokens": inp, "cached_input_tokens": cached, "output_tokens": output_tokens,
-                    "reasoning_output_tokens": reasoning, "total_tokens": inp + output_tokens}
+            last = {
+                "input_tokens": inp,
+                "cached_input_tokens": cached,
+                "output_tokens": output_tokens,
+                "reasoning_output_tokens": reasoning,
+                "total_tokens": inp + output_tokens,
+            }
             prev = self.total or dict.fromkeys(last, 0)
             self.total = {k: prev[k] + v for k, v in last.items()}
             self.last = last
             self.ctx_tokens += output_tokens
             self.usage_records += 1
-        info = None if self.total is None else {"total_token_usage": dict(self.total), "last_token_usage": dict(self.last or {}), "model_context_window": self.CONTEXT_WINDOW}
+        info = (
+            None
+            if self.total is None
+            else {
+                "total_token_usage": dict(self.total),
+                "last_token_usage": dict(self.last or {}),
+                "model_context_window": self.CONTEXT_WINDOW,
+            }
+        )
         self.event({"type": "token_count", "info": info, "rate_limits": self.rate_limits()})
 
     def turn_context(self) -> None:
         cwd = self.ws.cwd
         pad = self.ws.shape.codex_turn_context_pad
         extra = {"developer_instructions": ("<collaboration_mode>" + self.ws.pools.log_text[:pad] + "</collaboration_mode>")} if pad else {}
-        self.line("turn_context", {**extra,
-            "turn_id": self.turn_id, "cwd": cwd, "approval_policy": "on-request",
-            "sandbox_policy": {"type": "workspace-write", "writable_roots": [cwd], "network_access": False, "exclude_tmpdir_env_var": False, "exclude_slash_tmp": False},
-            "model": self.model, "personality": "pragmatic",
-            "collaboration_mode": {"mode": "default", "settings": {"model": self.model, "reasoning_effort": "high", "developer_instructions": None}},
-            "effort": "high", "summary": "auto",
-            "user_instructions": f"# AGENTS.md\n- Run `{self.ws.proj.stack.test_cmds[0]}` before you finish.\n- Keep changes small.",
-            "truncation_policy": {"mode": "tokens", "limit": 10000},
-        })
+        self.line(
+            "turn_context",
+            {
+                **extra,
+                "turn_id": self.turn_id,
+                "cwd": cwd,
+                "approval_policy": "on-request",
+                "sandbox_policy": {
+                    "type": "workspace-write",
+                    "writable_roots": [cwd],
+                    "network_access": False,
+                    "exclude_tmpdir_env_var": False,
+                    "exclude_slash_tmp": False,
+                },
+                "model": self.model,
+                "personality": "pragmatic",
+                "collaboration_mode": {
+                    "mode": "default",
+                    "settings": {"model": self.model, "reasoning_effort": "high", "developer_instructions": None},
+                },
+                "effort": "high",
+                "summary": "auto",
+                "user_instructions": f"# AGENTS.md\n- Run `{self.ws.proj.stack.test_cmds[0]}` before you finish.\n- Keep changes small.",
+                "truncation_policy": {"mode": "tokens", "limit": 10000},
+            },
+        )
         self.token_count(new=False)
 
     def reasoning(self) -> None:
@@ -594,7 +652,14 @@ class _Codex:
         enc = self.ws.pools.b64
         n = self.rng.randrange(*self.ws.shape.codex_reasoning)
         s = self.rng.randrange(0, len(enc) - n)
-        self.item({"type": "reasoning", "summary": [{"type": "summary_text", "text": title}], "content": None, "encrypted_content": "gAAAAA" + enc[s:s + n]})
+        self.item(
+            {
+                "type": "reasoning",
+                "summary": [{"type": "summary_text", "text": title}],
+                "content": None,
+                "encrypted_content": "gAAAAA" + enc[s : s + n],
+            }
+        )
 
     def agent_message(self, text: str, phase: str) -> None:
         self.event({"type": "agent_message", "message": text})
@@ -605,8 +670,10 @@ class _Codex:
 
     def exec_output(self, c: _Cmd) -> str:
         chunk = "".join(self.rng.choices(_HEX, k=6))
-        return (f"Chunk ID: {chunk}\nWall time: {c.wall:.4f} seconds\nProcess exited with code {c.exit_code}\n"
-                f"Original token count: {len(c.output) // 4}\nOutput:\n{c.output}")
+        return (
+            f"Chunk ID: {chunk}\nWall time: {c.wall:.4f} seconds\nProcess exited with code {c.exit_code}\n"
+            f"Original token count: {len(c.output) // 4}\nOutput:\n{c.output}"
+        )
 
 
 def generate_codex_session(
@@ -648,15 +715,60 @@ def generate_codex_session(
     def cap() -> int:
         return max(200, (budget - w.bytes) // 3) if budget else 10**9
 
-    c.line("session_meta", {
-        "id": sid, "timestamp": _iso(c.t - rng.uniform(0.5, 20)), "cwd": cwd, "originator": rng.choice(("codex_cli_rs", "Codex Desktop", "codex_exec")),
-        "cli_version": rng.choice(("0.104.0", "0.104.0-alpha.1", "0.101.0")), "source": "cli", "model_provider": "openai",
-        "base_instructions": {"text": "You are Codex, based on GPT-5. You are running as a coding agent in the Codex CLI on a user's computer.\n\n" + ws.sentence(12)},
-        "git": {"commit_hash": "".join(rng.choices(_HEX, k=40)), "branch": rng.choice(("main", "main", "develop", f"feature/{proj.stack.modules[0]}")), "repository_url": f"git@github.com:acme/{proj.name}.git"},
-    })
-    c.item({"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "<permissions instructions>Filesystem sandboxing defines which files can be read or written. `sandbox_mode` is `workspace-write`. Network access is restricted. `approval_policy` is `on-request`.</permissions instructions>"}]})
-    c.item({"type": "message", "role": "user", "content": [{"type": "input_text", "text": f"# AGENTS.md instructions for {cwd}\n\n<INSTRUCTIONS>\n- Run `{proj.stack.test_cmds[0]}` before finishing.\n- Use `docker compose` for services.\n</INSTRUCTIONS>"}]})
-    c.item({"type": "message", "role": "user", "content": [{"type": "input_text", "text": f"<environment_context>\n  <cwd>{cwd}</cwd>\n  <shell>zsh</shell>\n</environment_context>"}]})
+    c.line(
+        "session_meta",
+        {
+            "id": sid,
+            "timestamp": _iso(c.t - rng.uniform(0.5, 20)),
+            "cwd": cwd,
+            "originator": rng.choice(("codex_cli_rs", "Codex Desktop", "codex_exec")),
+            "cli_version": rng.choice(("0.104.0", "0.104.0-alpha.1", "0.101.0")),
+            "source": "cli",
+            "model_provider": "openai",
+            "base_instructions": {
+                "text": "You are Codex, based on GPT-5. You are running as a coding agent in the Codex CLI on a user's computer.\n\n"
+                + ws.sentence(12)
+            },
+            "git": {
+                "commit_hash": "".join(rng.choices(_HEX, k=40)),
+                "branch": rng.choice(("main", "main", "develop", f"feature/{proj.stack.modules[0]}")),
+                "repository_url": f"git@github.com:acme/{proj.name}.git",
+            },
+        },
+    )
+    c.item(
+        {
+            "type": "message",
+            "role": "developer",
+            "content": [
+                {
+                    "type": "input_text",
+                    "text": "<permissions instructions>Filesystem sandboxing defines which files can be read or written. `sandbox_mode` is `workspace-write`. Network access is restricted. `approval_policy` is `on-request`.</permissions instructions>",
+                }
+            ],
+        }
+    )
+    c.item(
+        {
+            "type": "message",
+            "role": "user",
+            "content": [
+                {
+                    "type": "input_text",
+                    "text": f"# AGENTS.md instructions for {cwd}\n\n<INSTRUCTIONS>\n- Run `{proj.stack.test_cmds[0]}` before finishing.\n- Use `docker compose` for services.\n</INSTRUCTIONS>",
+                }
+            ],
+        }
+    )
+    c.item(
+        {
+            "type": "message",
+            "role": "user",
+            "content": [
+                {"type": "input_text", "text": f"<environment_context>\n  <cwd>{cwd}</cwd>\n  <shell>zsh</shell>\n</environment_context>"}
+            ],
+        }
+    )
 
     # with a byte budget, stop a little early when an "edits without tests" turn must follow
     stop_at = 0.90 if "edits_no_tests" in problems else 0.97
@@ -678,9 +790,19 @@ def generate_codex_session(
         _codex_turn(c, ["edits_no_tests"], over, cap, budget)
         done_turns += 1
     w.close()
-    return GeneratedInfo(path=path, agent="codex", session_id=sid, bytes=w.bytes, lines=w.lines, turns=done_turns,
-                         tool_calls=c.tool_calls, project=proj.name, problems=problems,
-                         token_total=dict(c.total or {}), usage_records=c.usage_records)
+    return GeneratedInfo(
+        path=path,
+        agent="codex",
+        session_id=sid,
+        bytes=w.bytes,
+        lines=w.lines,
+        turns=done_turns,
+        tool_calls=c.tool_calls,
+        project=proj.name,
+        problems=problems,
+        token_total=dict(c.total or {}),
+        usage_records=c.usage_records,
+    )
 
 
 def _codex_turn(c: _Codex, problems: list[str], over: Callable[..., bool], cap: Callable[[], int], budget: int) -> None:
@@ -694,9 +816,12 @@ def _codex_turn(c: _Codex, problems: list[str], over: Callable[..., bool], cap: 
     c.event({"type": "task_started", "turn_id": c.turn_id, "model_context_window": c.CONTEXT_WINDOW, "collaboration_mode_kind": "default"})
     content: list[dict[str, Any]] = [{"type": "input_text", "text": prompt}]
     if ws.shape.image_prompt_rate and rng.random() < ws.shape.image_prompt_rate:  # a pasted screenshot
-        content = [{"type": "input_text", "text": "<image name=[Image #1]>"},
-                   {"type": "input_image", "image_url": "data:image/png;base64," + ws.pools.png_b64(rng)},
-                   {"type": "input_text", "text": "</image>"}, {"type": "input_text", "text": prompt + " [Image #1]"}]
+        content = [
+            {"type": "input_text", "text": "<image name=[Image #1]>"},
+            {"type": "input_image", "image_url": "data:image/png;base64," + ws.pools.png_b64(rng)},
+            {"type": "input_text", "text": "</image>"},
+            {"type": "input_text", "text": prompt + " [Image #1]"},
+        ]
     c.item({"type": "message", "role": "user", "content": content})
     c.history.append({"type": "message", "role": "user", "content": [{"type": "input_text", "text": prompt}]})
     c.event({"type": "user_message", "message": prompt, "images": [], "local_images": [], "text_elements": []})
@@ -710,7 +835,9 @@ def _codex_turn(c: _Codex, problems: list[str], over: Callable[..., bool], cap: 
         plan.append([rng.choices(("exec", "patch", "web", "mcp"), weights=(80, 12, 2, 4))[0] for _ in range(k)])
     no_tests = "edits_no_tests" in problems
     if no_tests:  # read a little, then edit, and never run the tests afterwards
-        plan = [[("kind", rng.choice(("read", "search")))] for _ in range(rng.randrange(1, 3))] + [["patch"] for _ in range(rng.randrange(2, 4))]
+        plan = [[("kind", rng.choice(("read", "search")))] for _ in range(rng.randrange(1, 3))] + [
+            ["patch"] for _ in range(rng.randrange(2, 4))
+        ]
 
     def insert(steps: list[list[Any]]) -> None:
         at = 0 if no_tests else rng.randrange(len(plan) + 1)
@@ -738,21 +865,47 @@ def _codex_turn(c: _Codex, problems: list[str], over: Callable[..., bool], cap: 
             c.tool_calls += 1
             cid = c.call_id()
             if call == "web":
-                q = ws.fill(rng.choice(("{err} {msg} python", "docker compose healthcheck {svc}", "alembic migration add column default {table}", "pytest fixture {fn} async")))
+                q = ws.fill(
+                    rng.choice(
+                        (
+                            "{err} {msg} python",
+                            "docker compose healthcheck {svc}",
+                            "alembic migration add column default {table}",
+                            "pytest fixture {fn} async",
+                        )
+                    )
+                )
                 c.item({"type": "web_search_call", "status": "completed", "action": {"type": "search", "query": q, "queries": [q]}})
                 continue
             if call == "patch":
                 rel, body = ws.patch(add=rng.random() < 0.15)
                 c.item({"type": "custom_tool_call", "status": "completed", "call_id": cid, "name": "apply_patch", "input": body})
                 ok = rng.random() > 0.05
-                msg = (f"Success. Updated the following files:\n{'A' if '*** Add File' in body else 'M'} {ws.abspath(rel)}\n" if ok
-                       else f"apply_patch verification failed: Failed to find expected lines in {ws.abspath(rel)}")
-                outputs.append({"type": "custom_tool_call_output", "call_id": cid,
-                                "output": orjson.dumps({"output": msg, "metadata": {"exit_code": 0 if ok else 1, "duration_seconds": round(rng.uniform(0, 0.3), 1)}}).decode()})
+                msg = (
+                    f"Success. Updated the following files:\n{'A' if '*** Add File' in body else 'M'} {ws.abspath(rel)}\n"
+                    if ok
+                    else f"apply_patch verification failed: Failed to find expected lines in {ws.abspath(rel)}"
+                )
+                outputs.append(
+                    {
+                        "type": "custom_tool_call_output",
+                        "call_id": cid,
+                        "output": orjson.dumps(
+                            {"output": msg, "metadata": {"exit_code": 0 if ok else 1, "duration_seconds": round(rng.uniform(0, 0.3), 1)}}
+                        ).decode(),
+                    }
+                )
                 continue
             if call == "mcp":
                 sql = ws.fill("SELECT id, {field} FROM {table} ORDER BY created_at DESC LIMIT 20")
-                c.item({"type": "function_call", "name": "mcp__postgres__query", "arguments": orjson.dumps({"sql": sql}).decode(), "call_id": cid})
+                c.item(
+                    {
+                        "type": "function_call",
+                        "name": "mcp__postgres__query",
+                        "arguments": orjson.dumps({"sql": sql}).decode(),
+                        "call_id": cid,
+                    }
+                )
                 rows = [{"id": rng.randrange(1, 99999), "value": _token(rng, 12)} for _ in range(rng.randrange(0, 20))]
                 outputs.append({"type": "function_call_output", "call_id": cid, "output": orjson.dumps(rows).decode()})
                 continue
@@ -785,7 +938,9 @@ def _codex_turn(c: _Codex, problems: list[str], over: Callable[..., bool], cap: 
     c.reasoning()
     answer = ws.sentence(rng.randrange(2, 7))
     c.agent_message(answer, "final_answer")
-    c.history.append({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": answer}], "phase": "final_answer"})
+    c.history.append(
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": answer}], "phase": "final_answer"}
+    )
     c.token_count(new=True, output_tokens=len(answer) // 4 + rng.randrange(20, 400))
     c.event({"type": "task_complete", "turn_id": c.turn_id, "last_agent_message": answer})
 
@@ -793,21 +948,50 @@ def _codex_turn(c: _Codex, problems: list[str], over: Callable[..., bool], cap: 
 # --------------------------------------------------------------------------------------------
 # Claude Code
 
-_REJECTED = ("The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, "
-             "the new_string was NOT written to the file). STOP what you are doing and wait for the user to tell you how to proceed.")
-_TOOL_WEIGHTS = (("Bash", 42), ("Edit", 20), ("Read", 16), ("Grep", 6), ("Glob", 4), ("Write", 4), ("WebSearch", 3), ("TodoWrite", 3), ("Task", 2))
+_REJECTED = (
+    "The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, "
+    "the new_string was NOT written to the file). STOP what you are doing and wait for the user to tell you how to proceed."
+)
+_TOOL_WEIGHTS = (
+    ("Bash", 42),
+    ("Edit", 20),
+    ("Read", 16),
+    ("Grep", 6),
+    ("Glob", 4),
+    ("Write", 4),
+    ("WebSearch", 3),
+    ("TodoWrite", 3),
+    ("Task", 2),
+)
 
 
 class _Claude:
-    def __init__(self, rng: random.Random, w: _Writer, ws: _Workspace, start: datetime, model: str, sid: str,
-                 version: str, branch: str, slug: str, agent_id: str | None = None) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        w: _Writer,
+        ws: _Workspace,
+        start: datetime,
+        model: str,
+        sid: str,
+        version: str,
+        branch: str,
+        slug: str,
+        agent_id: str | None = None,
+    ) -> None:
         self.rng, self.w, self.ws = rng, w, ws
         self.t = start.timestamp()
         self.model = model
         self.sid = sid
         self.parent: str | None = None
-        self.common: dict[str, Any] = {"isSidechain": agent_id is not None, "userType": "external", "cwd": ws.cwd, "sessionId": sid,
-                       "version": version, "gitBranch": branch}
+        self.common: dict[str, Any] = {
+            "isSidechain": agent_id is not None,
+            "userType": "external",
+            "cwd": ws.cwd,
+            "sessionId": sid,
+            "version": version,
+            "gitBranch": branch,
+        }
         if agent_id is not None:
             self.common["agentId"] = agent_id
         self.common["slug"] = slug
@@ -826,8 +1010,14 @@ class _Claude:
     def entry(self, typ: str, fields: dict[str, Any], parent: str | None | bool = True, advance: bool = True) -> str:
         """Write a uuid-carrying line; returns its uuid.  ``parent=True`` chains to the previous line."""
         u = _uuid4(self.rng)
-        obj = {"parentUuid": self.parent if parent is True else parent, **self.common, "type": typ, **fields,
-               "uuid": u, "timestamp": _iso(self.t)}
+        obj = {
+            "parentUuid": self.parent if parent is True else parent,
+            **self.common,
+            "type": typ,
+            **fields,
+            "uuid": u,
+            "timestamp": _iso(self.t),
+        }
         self.w.emit(obj)
         if advance:
             self.parent = u
@@ -836,24 +1026,60 @@ class _Claude:
 
     def progress(self, data: dict[str, Any], tool_use_id: str, parent_tool_use_id: str) -> None:
         u = _uuid4(self.rng)
-        self.w.emit({"parentUuid": self.parent, **self.common, "type": "progress", "data": data,
-                     "toolUseID": tool_use_id, "parentToolUseID": parent_tool_use_id, "uuid": u, "timestamp": _iso(self.t)})
+        self.w.emit(
+            {
+                "parentUuid": self.parent,
+                **self.common,
+                "type": "progress",
+                "data": data,
+                "toolUseID": tool_use_id,
+                "parentToolUseID": parent_tool_use_id,
+                "uuid": u,
+                "timestamp": _iso(self.t),
+            }
+        )
         self.t += self.rng.uniform(0.001, 0.3)
 
     def hook(self, event: str, tool: str, tool_use_id: str) -> None:
         if not self.hooks:
             return
         for cmd in ("$HOME/.claude/hooks/notify.sh mark", "cd ${CLAUDE_PLUGIN_ROOT}/hooks && bun run ./dist/on-tool.js"):
-            self.progress({"type": "hook_progress", "hookEvent": event, "hookName": f"{event}:{tool}", "command": cmd}, tool_use_id, tool_use_id)
+            self.progress(
+                {"type": "hook_progress", "hookEvent": event, "hookName": f"{event}:{tool}", "command": cmd}, tool_use_id, tool_use_id
+            )
 
     def prompt(self, text: str, image: str | None = None) -> str:
         u = _uuid4(self.rng)
-        backups = {f: {"backupFileName": f"{''.join(self.rng.choices(_HEX, k=16))}@v1", "version": 1, "backupTime": _iso(self.t)} for f in self.edited[-5:]}
-        self.w.emit({"type": "file-history-snapshot", "messageId": u, "snapshot": {"messageId": u, "trackedFileBackups": backups, "timestamp": _iso(self.t)}, "isSnapshotUpdate": False})
-        content: Any = text if image is None else [
-            {"type": "text", "text": text}, {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": image}}]
-        self.w.emit({"parentUuid": self.parent, **self.common, "type": "user", "message": {"role": "user", "content": content},
-                     "uuid": u, "timestamp": _iso(self.t), "thinkingMetadata": {"maxThinkingTokens": 31999}, "todos": [], "permissionMode": "acceptEdits"})
+        backups = {
+            f: {"backupFileName": f"{''.join(self.rng.choices(_HEX, k=16))}@v1", "version": 1, "backupTime": _iso(self.t)}
+            for f in self.edited[-5:]
+        }
+        self.w.emit(
+            {
+                "type": "file-history-snapshot",
+                "messageId": u,
+                "snapshot": {"messageId": u, "trackedFileBackups": backups, "timestamp": _iso(self.t)},
+                "isSnapshotUpdate": False,
+            }
+        )
+        content: Any = (
+            text
+            if image is None
+            else [{"type": "text", "text": text}, {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": image}}]
+        )
+        self.w.emit(
+            {
+                "parentUuid": self.parent,
+                **self.common,
+                "type": "user",
+                "message": {"role": "user", "content": content},
+                "uuid": u,
+                "timestamp": _iso(self.t),
+                "thinkingMetadata": {"maxThinkingTokens": 31999},
+                "todos": [],
+                "permissionMode": "acceptEdits",
+            }
+        )
         self.parent = u
         self.pending_tokens += len(text) // 4 + 10
         return u
@@ -870,15 +1096,33 @@ class _Claude:
         uuids = []
         for i, block in enumerate(blocks):
             out = out_final if i == len(blocks) - 1 else max(1, min(out_final, rng.randrange(1, 40) + out_final * i // len(blocks)))
-            usage = {"input_tokens": inp, "cache_creation_input_tokens": creation, "cache_read_input_tokens": cache_read,
-                     "cache_creation": {"ephemeral_5m_input_tokens": creation, "ephemeral_1h_input_tokens": 0},
-                     "output_tokens": out, "service_tier": "standard", "inference_geo": "global"}
-            message = {"model": self.model, "id": msg_id, "type": "message", "role": "assistant", "content": [block],
-                       "stop_reason": None, "stop_sequence": None, "usage": usage}
+            usage = {
+                "input_tokens": inp,
+                "cache_creation_input_tokens": creation,
+                "cache_read_input_tokens": cache_read,
+                "cache_creation": {"ephemeral_5m_input_tokens": creation, "ephemeral_1h_input_tokens": 0},
+                "output_tokens": out,
+                "service_tier": "standard",
+                "inference_geo": "global",
+            }
+            message = {
+                "model": self.model,
+                "id": msg_id,
+                "type": "message",
+                "role": "assistant",
+                "content": [block],
+                "stop_reason": None,
+                "stop_sequence": None,
+                "usage": usage,
+            }
             uuids.append(self.entry("assistant", {"message": message, "requestId": req_id}))
             self.tick(0.2, 3)
-        self.responses[f"{msg_id}:{req_id}"] = {"input_tokens": inp, "cache_creation_input_tokens": creation,
-                                                 "cache_read_input_tokens": cache_read, "output_tokens": out_final}
+        self.responses[f"{msg_id}:{req_id}"] = {
+            "input_tokens": inp,
+            "cache_creation_input_tokens": creation,
+            "cache_read_input_tokens": cache_read,
+            "output_tokens": out_final,
+        }
         self.ctx_tokens += creation + out_final
         self.pending_tokens = 0
         return uuids
@@ -887,7 +1131,7 @@ class _Claude:
         sig = self.ws.pools.sig
         n = self.rng.randrange(200, 1400)
         s = self.rng.randrange(0, len(sig) - n)
-        return {"type": "thinking", "thinking": self.ws.sentence(self.rng.randrange(2, 8)), "signature": "Eu" + sig[s:s + n]}
+        return {"type": "thinking", "thinking": self.ws.sentence(self.rng.randrange(2, 8)), "signature": "Eu" + sig[s : s + n]}
 
     def tool_result(self, tool_use_id: str, source: str, content: Any, result: Any, is_error: bool = False) -> None:
         block: dict[str, Any] = {"tool_use_id": tool_use_id, "type": "tool_result", "content": content}
@@ -901,13 +1145,17 @@ def _step(name: str) -> tuple[str, _Cmd | None]:
     return (name, None)
 
 
-def _claude_tool(c: _Claude, name: str, cap: int, fixed: _Cmd | None = None,
-                 reject: bool = False) -> tuple[dict[str, Any], Callable[[str, str], None]]:
+def _claude_tool(
+    c: _Claude, name: str, cap: int, fixed: _Cmd | None = None, reject: bool = False
+) -> tuple[dict[str, Any], Callable[[str, str], None]]:
     """(tool_use input, ``finish(tool_use_id, assistant_uuid)`` writing the progress + result lines)."""
     rng, ws = c.rng, c.ws
     if name == "Bash":
         cmd = fixed or ws.command(cap)
-        inp: dict[str, Any] = {"command": cmd.cmd, "description": ws.fill(rng.choice(("Run the {mod} tests", "Inspect {file}", "Check {svc} status", "Search for {fn}")))}
+        inp: dict[str, Any] = {
+            "command": cmd.cmd,
+            "description": ws.fill(rng.choice(("Run the {mod} tests", "Inspect {file}", "Check {svc} status", "Search for {fn}"))),
+        }
         if cmd.wall > 20:
             inp["timeout"] = 300000
 
@@ -918,18 +1166,38 @@ def _claude_tool(c: _Claude, name: str, cap: int, fixed: _Cmd | None = None,
                 return
             for k in range(0 if c.common["isSidechain"] else min(6, int(cmd.wall // 3))):
                 tail = cmd.output[-80:]
-                c.progress({"type": "bash_progress", "output": tail, "fullOutput": tail, "elapsedTimeSeconds": 3 * (k + 1),
-                            "totalLines": cmd.output.count("\n"), "timeoutMs": inp.get("timeout", 120000)}, f"bash-progress-{k}", tid)
+                c.progress(
+                    {
+                        "type": "bash_progress",
+                        "output": tail,
+                        "fullOutput": tail,
+                        "elapsedTimeSeconds": 3 * (k + 1),
+                        "totalLines": cmd.output.count("\n"),
+                        "timeoutMs": inp.get("timeout", 120000),
+                    },
+                    f"bash-progress-{k}",
+                    tid,
+                )
             c.t += cmd.wall
             c.hook("PostToolUse", "Bash", tid)
             if cmd.exit_code:
                 text = f"Exit code {cmd.exit_code}\n{cmd.output}"
                 c.tool_result(tid, src, text, "Error: " + text, True)
             else:
-                c.tool_result(tid, src, cmd.output, {"stdout": cmd.output, "stderr": "", "interrupted": False, "isImage": False, "noOutputExpected": False})
+                c.tool_result(
+                    tid,
+                    src,
+                    cmd.output,
+                    {"stdout": cmd.output, "stderr": "", "interrupted": False, "isImage": False, "noOutputExpected": False},
+                )
+
         return inp, finish
     if name in ("Read", "Edit", "Write"):
-        rel = ws.file() if name != "Write" else f"{rng.choice(ws.proj.stack.dirs)}/{rng.choice(ws.proj.stack.modules)}_helpers.{ws.proj.stack.ext}"
+        rel = (
+            ws.file()
+            if name != "Write"
+            else f"{rng.choice(ws.proj.stack.dirs)}/{rng.choice(ws.proj.stack.modules)}_helpers.{ws.proj.stack.ext}"
+        )
         path = ws.abspath(rel)
         if name == "Read" and ws.shape.image_read_rate and rng.random() < ws.shape.image_read_rate:
             png = ws.pools.png_b64(rng)
@@ -938,9 +1206,21 @@ def _claude_tool(c: _Claude, name: str, cap: int, fixed: _Cmd | None = None,
 
             def finish(tid: str, src: str) -> None:
                 c.hook("PostToolUse", "Read", tid)
-                c.tool_result(tid, src, [{"type": "image", "source": {"type": "base64", "data": png, "media_type": "image/png"}}],
-                              {"type": "image", "file": {"base64": png, "type": "image/png", "originalSize": len(png) * 3 // 4,
-                                                         "dimensions": {"originalWidth": 1512, "originalHeight": 982}}})
+                c.tool_result(
+                    tid,
+                    src,
+                    [{"type": "image", "source": {"type": "base64", "data": png, "media_type": "image/png"}}],
+                    {
+                        "type": "image",
+                        "file": {
+                            "base64": png,
+                            "type": "image/png",
+                            "originalSize": len(png) * 3 // 4,
+                            "dimensions": {"originalWidth": 1512, "originalHeight": 982},
+                        },
+                    },
+                )
+
             return inp, finish
         if name == "Read":
             text = ws.code(min(cap, max(200, _out_size(rng) // 2)))
@@ -950,7 +1230,16 @@ def _claude_tool(c: _Claude, name: str, cap: int, fixed: _Cmd | None = None,
             def finish(tid: str, src: str) -> None:
                 numbered = "\n".join(f"{i:>6}→{line}" for i, line in enumerate(lines, 1))
                 c.hook("PostToolUse", "Read", tid)
-                c.tool_result(tid, src, numbered, {"type": "text", "file": {"filePath": path, "content": text, "numLines": len(lines), "startLine": 1, "totalLines": len(lines)}})
+                c.tool_result(
+                    tid,
+                    src,
+                    numbered,
+                    {
+                        "type": "text",
+                        "file": {"filePath": path, "content": text, "numLines": len(lines), "startLine": 1, "totalLines": len(lines)},
+                    },
+                )
+
             return inp, finish
         if name == "Write":
             content = ws.code(rng.randrange(300, 3000))
@@ -959,12 +1248,18 @@ def _claude_tool(c: _Claude, name: str, cap: int, fixed: _Cmd | None = None,
             def finish(tid: str, src: str) -> None:
                 c.edited.append(path)
                 c.hook("PostToolUse", "Write", tid)
-                c.tool_result(tid, src, f"File created successfully at: {path}", {"type": "create", "filePath": path, "content": content, "structuredPatch": [], "originalFile": None})
+                c.tool_result(
+                    tid,
+                    src,
+                    f"File created successfully at: {path}",
+                    {"type": "create", "filePath": path, "content": content, "structuredPatch": [], "originalFile": None},
+                )
+
             return inp, finish
         original = ws.code(min(cap, rng.randrange(800, 12000)))
         olines = original.splitlines() or [""]
         a = rng.randrange(len(olines))
-        old = "\n".join(olines[a:a + rng.randrange(1, 6)])
+        old = "\n".join(olines[a : a + rng.randrange(1, 6)])
         new = ws.code(rng.randrange(40, 400)).rstrip("\n")
         inp = {"replace_all": False, "file_path": path, "old_string": old, "new_string": new}
 
@@ -976,10 +1271,30 @@ def _claude_tool(c: _Claude, name: str, cap: int, fixed: _Cmd | None = None,
             c.edited.append(path)
             c.hook("PostToolUse", "Edit", tid)
             snippet = "\n".join(f"{i:>6}→{line}" for i, line in enumerate(new.splitlines(), a + 1))
-            patch = [{"oldStart": a + 1, "oldLines": old.count("\n") + 1, "newStart": a + 1, "newLines": new.count("\n") + 1,
-                      "lines": [f"-{x}" for x in old.splitlines()] + [f"+{x}" for x in new.splitlines()]}]
-            c.tool_result(tid, src, f"The file {path} has been updated. Here's the result of running `cat -n` on a snippet of the edited file:\n{snippet}",
-                          {"filePath": path, "oldString": old, "newString": new, "originalFile": original, "structuredPatch": patch, "userModified": False, "replaceAll": False})
+            patch = [
+                {
+                    "oldStart": a + 1,
+                    "oldLines": old.count("\n") + 1,
+                    "newStart": a + 1,
+                    "newLines": new.count("\n") + 1,
+                    "lines": [f"-{x}" for x in old.splitlines()] + [f"+{x}" for x in new.splitlines()],
+                }
+            ]
+            c.tool_result(
+                tid,
+                src,
+                f"The file {path} has been updated. Here's the result of running `cat -n` on a snippet of the edited file:\n{snippet}",
+                {
+                    "filePath": path,
+                    "oldString": old,
+                    "newString": new,
+                    "originalFile": original,
+                    "structuredPatch": patch,
+                    "userModified": False,
+                    "replaceAll": False,
+                },
+            )
+
         return inp, finish
     if name == "Grep":
         pattern = rng.choice(wb.FUNCS + wb.CLASSES)
@@ -989,6 +1304,7 @@ def _claude_tool(c: _Claude, name: str, cap: int, fixed: _Cmd | None = None,
         def finish(tid: str, src: str) -> None:
             text = "\n".join(hits) if hits else "No matches found"
             c.tool_result(tid, src, text, {"mode": "content", "numFiles": 0, "filenames": [], "content": text, "numLines": len(hits)})
+
         return inp, finish
     if name == "Glob":
         pattern = f"{rng.choice(ws.proj.stack.dirs)}/**/*.{ws.proj.stack.ext}"
@@ -997,26 +1313,60 @@ def _claude_tool(c: _Claude, name: str, cap: int, fixed: _Cmd | None = None,
 
         def finish(tid: str, src: str) -> None:
             c.hook("PostToolUse", "Glob", tid)
-            c.tool_result(tid, src, "\n".join(names), {"filenames": names, "durationMs": rng.randrange(2, 90), "numFiles": len(names), "truncated": False})
+            c.tool_result(
+                tid,
+                src,
+                "\n".join(names),
+                {"filenames": names, "durationMs": rng.randrange(2, 90), "numFiles": len(names), "truncated": False},
+            )
+
         return inp, finish
     if name == "WebSearch":
-        q = ws.fill(rng.choice(("{err} {msg}", "docker compose healthcheck {svc}", "pytest parametrize fixture {fn}", "postgres migration add column not null default")))
+        q = ws.fill(
+            rng.choice(
+                (
+                    "{err} {msg}",
+                    "docker compose healthcheck {svc}",
+                    "pytest parametrize fixture {fn}",
+                    "postgres migration add column not null default",
+                )
+            )
+        )
         inp = {"query": q}
 
         def finish(tid: str, src: str) -> None:
-            links = [{"title": f"{q} - Stack Overflow", "url": f"https://stackoverflow.com/questions/{rng.randrange(10**7, 8 * 10**7)}"},
-                     {"title": f"{ws.proj.stack.lang} docs", "url": f"https://docs.example.org/{ws.proj.stack.lang}/{rng.choice(wb.FUNCS)}"}]
+            links = [
+                {"title": f"{q} - Stack Overflow", "url": f"https://stackoverflow.com/questions/{rng.randrange(10**7, 8 * 10**7)}"},
+                {"title": f"{ws.proj.stack.lang} docs", "url": f"https://docs.example.org/{ws.proj.stack.lang}/{rng.choice(wb.FUNCS)}"},
+            ]
             text = f'Web search results for query: "{q}"\n\nLinks: {orjson.dumps(links).decode()}\n\n{ws.sentence(3)}'
-            c.tool_result(tid, src, text, {"query": q, "results": [{"tool_use_id": "srvtoolu_01" + _token(rng, 22), "content": links}, ws.sentence(2)], "durationSeconds": round(rng.uniform(2, 12), 3)})
+            c.tool_result(
+                tid,
+                src,
+                text,
+                {
+                    "query": q,
+                    "results": [{"tool_use_id": "srvtoolu_01" + _token(rng, 22), "content": links}, ws.sentence(2)],
+                    "durationSeconds": round(rng.uniform(2, 12), 3),
+                },
+            )
+
         return inp, finish
     if name == "TodoWrite":
-        todos = [{"content": ws.fill(t), "status": s, "activeForm": ws.fill(t)} for t, s in
-                 zip(rng.sample(wb.SUMMARY_TITLES, 3), ("completed", "in_progress", "pending"))]
+        todos = [
+            {"content": ws.fill(t), "status": s, "activeForm": ws.fill(t)}
+            for t, s in zip(rng.sample(wb.SUMMARY_TITLES, 3), ("completed", "in_progress", "pending"))
+        ]
         inp = {"todos": todos}
 
         def finish(tid: str, src: str) -> None:
-            c.tool_result(tid, src, "Todos have been modified successfully. Ensure that you continue to use the todo list to track your progress. Please proceed with the current tasks if applicable",
-                          {"oldTodos": [], "newTodos": todos})
+            c.tool_result(
+                tid,
+                src,
+                "Todos have been modified successfully. Ensure that you continue to use the todo list to track your progress. Please proceed with the current tasks if applicable",
+                {"oldTodos": [], "newTodos": todos},
+            )
+
         return inp, finish
     # Task: a sub-agent in <sid>/subagents/agent-<id>.jsonl
     desc = ws.fill(rng.choice(("Find callers of {fn}", "Investigate {err} in {mod}", "Review {file} for bugs")))
@@ -1028,8 +1378,18 @@ def _claude_tool(c: _Claude, name: str, cap: int, fixed: _Cmd | None = None,
         agent_id = "a" + "".join(rng.choices(_HEX, k=6))
         sub_path = c.w.path.parent / c.sid / "subagents" / f"agent-{agent_id}.jsonl"
         sub_w = _Writer(sub_path)
-        sub = _Claude(rng, sub_w, ws, datetime.fromtimestamp(c.t, timezone.utc), "claude-sonnet-4-5-20250929", c.sid,
-                      c.common["version"], c.common["gitBranch"], c.common["slug"], agent_id=agent_id)
+        sub = _Claude(
+            rng,
+            sub_w,
+            ws,
+            datetime.fromtimestamp(c.t, timezone.utc),
+            "claude-sonnet-4-5-20250929",
+            c.sid,
+            c.common["version"],
+            c.common["gitBranch"],
+            c.common["slug"],
+            agent_id=agent_id,
+        )
         sub.entry("user", {"message": {"role": "user", "content": prompt}}, parent=None)
         n_steps = rng.randrange(1, 5)
         for _ in range(n_steps):
@@ -1037,9 +1397,22 @@ def _claude_tool(c: _Claude, name: str, cap: int, fixed: _Cmd | None = None,
             tinp, tfinish = _claude_tool(sub, tname, min(cap, 20000))
             sub_tid = "toolu_01" + _token(rng, 22)
             src_uuid = sub.response([{"type": "tool_use", "id": sub_tid, "name": tname, "input": tinp, "caller": {"type": "direct"}}])[-1]
-            c.progress({"message": {"type": "assistant", "message": {"role": "assistant", "content": [{"type": "tool_use", "id": sub_tid, "name": tname, "input": tinp}]},
-                                    "uuid": src_uuid, "timestamp": _iso(sub.t)},
-                        "normalizedMessages": [], "type": "agent_progress", "prompt": prompt, "agentId": agent_id}, "agent_msg_01" + _token(rng, 22), tid)
+            c.progress(
+                {
+                    "message": {
+                        "type": "assistant",
+                        "message": {"role": "assistant", "content": [{"type": "tool_use", "id": sub_tid, "name": tname, "input": tinp}]},
+                        "uuid": src_uuid,
+                        "timestamp": _iso(sub.t),
+                    },
+                    "normalizedMessages": [],
+                    "type": "agent_progress",
+                    "prompt": prompt,
+                    "agentId": agent_id,
+                },
+                "agent_msg_01" + _token(rng, 22),
+                tid,
+            )
             sub.tick(0.5, 5)
             tfinish(sub_tid, src_uuid)
             sub.tool_calls += 1
@@ -1048,12 +1421,27 @@ def _claude_tool(c: _Claude, name: str, cap: int, fixed: _Cmd | None = None,
         sub_w.close()
         c.subagents.append((sub_path, sub_w.bytes))
         c.t = max(c.t, sub.t)
-        total = {k: sum(r[k] for r in sub.responses.values()) for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens")}
-        c.tool_result(tid, src, [{"type": "text", "text": final}], {
-            "status": "completed", "prompt": prompt, "agentId": agent_id, "content": [{"type": "text", "text": final}],
-            "totalDurationMs": int((sub.t - sub_start) * 1000), "totalTokens": sum(total.values()), "totalToolUseCount": sub.tool_calls,
-            "usage": {**total, "service_tier": "standard"}})
+        total = {
+            k: sum(r[k] for r in sub.responses.values())
+            for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens")
+        }
+        c.tool_result(
+            tid,
+            src,
+            [{"type": "text", "text": final}],
+            {
+                "status": "completed",
+                "prompt": prompt,
+                "agentId": agent_id,
+                "content": [{"type": "text", "text": final}],
+                "totalDurationMs": int((sub.t - sub_start) * 1000),
+                "totalTokens": sum(total.values()),
+                "totalToolUseCount": sub.tool_calls,
+                "usage": {**total, "service_tier": "standard"},
+            },
+        )
         c.sub_responses.update(sub.responses)
+
     return inp, finish_task
 
 
@@ -1085,8 +1473,13 @@ def generate_claude_session(
     n_turns = turns if turns is not None else (None if target_bytes else _default_turns(rng))
     where = _plan_problem_turns(rng, problems, n_turns or 1)
     w = _Writer(path)
-    slug = "-".join(rng.choice(("lexical", "humble", "quiet", "brisk", "amber", "cosmic", "tidy", "bold", "lucky", "swift")) for _ in range(1)) + \
-        "-" + rng.choice(("painting", "seeking", "river", "falcon", "garden", "compass", "lantern")) + "-" + rng.choice(("whisper", "umbrella", "meadow", "engine", "harbor"))
+    slug = (
+        "-".join(rng.choice(("lexical", "humble", "quiet", "brisk", "amber", "cosmic", "tidy", "bold", "lucky", "swift")) for _ in range(1))
+        + "-"
+        + rng.choice(("painting", "seeking", "river", "falcon", "garden", "compass", "lantern"))
+        + "-"
+        + rng.choice(("whisper", "umbrella", "meadow", "engine", "harbor"))
+    )
     c = _Claude(rng, w, ws, start, model, sid, version, rng.choice(("main", "main", "develop", f"fix/{proj.stack.modules[1]}")), slug)
     budget = target_bytes or 0
 
@@ -1098,7 +1491,16 @@ def generate_claude_session(
 
     if c.hooks:
         hid = _uuid4(rng)
-        c.progress({"type": "hook_progress", "hookEvent": "SessionStart", "hookName": "SessionStart:startup", "command": "$HOME/.claude/hooks/notify.sh clear"}, hid, hid)
+        c.progress(
+            {
+                "type": "hook_progress",
+                "hookEvent": "SessionStart",
+                "hookName": "SessionStart:startup",
+                "command": "$HOME/.claude/hooks/notify.sh clear",
+            },
+            hid,
+            hid,
+        )
     stop_at = 0.90 if "edits_no_tests" in problems else 0.97
     done_turns = 0
     final = False
@@ -1117,31 +1519,73 @@ def generate_claude_session(
     w.emit({"type": "summary", "summary": title, "leafUuid": c.parent})
     w.close()
     responses = {**c.responses, **c.sub_responses}
-    total = {k: sum(r[k] for r in responses.values()) for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens")}
-    return GeneratedInfo(path=path, agent="claude", session_id=sid, bytes=w.bytes, lines=w.lines, turns=done_turns,
-                         tool_calls=c.tool_calls, project=proj.name, problems=problems,
-                         subagent_files=[p for p, _ in c.subagents], subagent_bytes=sum(b for _, b in c.subagents),
-                         token_total=total, usage_records=len(responses))
+    total = {
+        k: sum(r[k] for r in responses.values())
+        for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens")
+    }
+    return GeneratedInfo(
+        path=path,
+        agent="claude",
+        session_id=sid,
+        bytes=w.bytes,
+        lines=w.lines,
+        turns=done_turns,
+        tool_calls=c.tool_calls,
+        project=proj.name,
+        problems=problems,
+        subagent_files=[p for p, _ in c.subagents],
+        subagent_bytes=sum(b for _, b in c.subagents),
+        token_total=total,
+        usage_records=len(responses),
+    )
 
 
 def _claude_compact(c: _Claude) -> None:
     rng, ws = c.rng, c.ws
     c.tick(30, 300)
     pre = c.ctx_tokens
-    summary = "This session is being continued from a previous conversation that ran out of context. The summary below covers the earlier portion of the conversation.\n\nAnalysis:\n" + ws.sentence(rng.randrange(8, 20))
+    summary = (
+        "This session is being continued from a previous conversation that ran out of context. The summary below covers the earlier portion of the conversation.\n\nAnalysis:\n"
+        + ws.sentence(rng.randrange(8, 20))
+    )
     agent_id = "acompact-" + "".join(rng.choices(_HEX, k=6))
     sub_path = c.w.path.parent / c.sid / "subagents" / f"agent-{agent_id}.jsonl"
     sub_w = _Writer(sub_path)
-    sub = _Claude(rng, sub_w, ws, datetime.fromtimestamp(c.t, timezone.utc), c.model, c.sid, c.common["version"], c.common["gitBranch"], c.common["slug"], agent_id=agent_id)
+    sub = _Claude(
+        rng,
+        sub_w,
+        ws,
+        datetime.fromtimestamp(c.t, timezone.utc),
+        c.model,
+        c.sid,
+        c.common["version"],
+        c.common["gitBranch"],
+        c.common["slug"],
+        agent_id=agent_id,
+    )
     sub.ctx_tokens = pre
-    sub.entry("user", {"message": {"role": "user", "content": "Your task is to create a detailed summary of the conversation so far."}}, parent=None)
+    sub.entry(
+        "user",
+        {"message": {"role": "user", "content": "Your task is to create a detailed summary of the conversation so far."}},
+        parent=None,
+    )
     sub.response([{"type": "text", "text": summary}])
     sub_w.close()
     c.subagents.append((sub_path, sub_w.bytes))
     c.sub_responses.update(sub.responses)
     logical = c.parent
-    c.entry("system", {"logicalParentUuid": logical, "subtype": "compact_boundary", "content": "Conversation compacted", "isMeta": False,
-                       "level": "info", "compactMetadata": {"trigger": rng.choice(("auto", "manual")), "preTokens": pre}}, parent=None)
+    c.entry(
+        "system",
+        {
+            "logicalParentUuid": logical,
+            "subtype": "compact_boundary",
+            "content": "Conversation compacted",
+            "isMeta": False,
+            "level": "info",
+            "compactMetadata": {"trigger": rng.choice(("auto", "manual")), "preTokens": pre},
+        },
+        parent=None,
+    )
     c.entry("user", {"message": {"role": "user", "content": summary}, "isVisibleInTranscriptOnly": True, "isCompactSummary": True})
     c.ctx_tokens = rng.randrange(15000, 30000)
     c.pending_tokens = c.ctx_tokens
@@ -1160,7 +1604,9 @@ def _claude_turn(c: _Claude, problems: list[str], over: Callable[..., bool], cap
     names = [n for n, _ in _TOOL_WEIGHTS]
     weights = [shape.task_weight if n == "Task" else wt for n, wt in _TOOL_WEIGHTS]
     n_steps = _steps(rng)
-    plan: list[list[tuple[str, _Cmd | None]]] = [[(n, None) for n in rng.choices(names, weights=weights, k=rng.choices((1, 2, 3), weights=(70, 20, 10))[0])] for _ in range(n_steps)]
+    plan: list[list[tuple[str, _Cmd | None]]] = [
+        [(n, None) for n in rng.choices(names, weights=weights, k=rng.choices((1, 2, 3), weights=(70, 20, 10))[0])] for _ in range(n_steps)
+    ]
     no_tests = "edits_no_tests" in problems
     if no_tests:
         plan = [[_step("Read")] for _ in range(rng.randrange(1, 3))] + [[_step("Edit")] for _ in range(rng.randrange(2, 4))]
@@ -1204,8 +1650,20 @@ def _claude_turn(c: _Claude, problems: list[str], over: Callable[..., bool], cap
         c.tick(1, 15)
         c.response(([c.thinking()] if rng.random() < 0.2 else []) + [{"type": "text", "text": ws.sentence(rng.randrange(2, 7))}])
     if c.hooks:
-        c.entry("system", {"subtype": "stop_hook_summary", "hookCount": 1, "hookInfos": [{"command": "$HOME/.claude/hooks/notify.sh mark"}], "hookErrors": [],
-                           "preventedContinuation": False, "stopReason": "", "hasOutput": False, "level": "suggestion", "toolUseID": _uuid4(rng)})
+        c.entry(
+            "system",
+            {
+                "subtype": "stop_hook_summary",
+                "hookCount": 1,
+                "hookInfos": [{"command": "$HOME/.claude/hooks/notify.sh mark"}],
+                "hookErrors": [],
+                "preventedContinuation": False,
+                "stopReason": "",
+                "hasOutput": False,
+                "level": "suggestion",
+                "toolUseID": _uuid4(rng),
+            },
+        )
     c.entry("system", {"subtype": "turn_duration", "durationMs": int((c.t - turn_start) * 1000), "isMeta": False})
 
 
@@ -1235,21 +1693,24 @@ def _session_problems(rng: random.Random, index: int) -> tuple[str, ...]:
     return tuple(p for p in PROBLEMS if p in chosen)
 
 
-def _write_session(root: Path, agent: str, seed: int, t: datetime, size: int, proj: wb.ProjectSpec,
-                   problems: tuple[str, ...], shape: Shape = CLASSIC_SHAPE) -> GeneratedInfo:
+def _write_session(
+    root: Path, agent: str, seed: int, t: datetime, size: int, proj: wb.ProjectSpec, problems: tuple[str, ...], shape: Shape = CLASSIC_SHAPE
+) -> GeneratedInfo:
     rng = random.Random(seed)
     cwd = f"/home/dev/projects/{proj.name}"
     if agent == "codex":
         sid = _uuid7(rng, t.timestamp())
         path = root / "codex" / "sessions" / t.strftime("%Y/%m/%d") / f"rollout-{t.strftime('%Y-%m-%dT%H-%M-%S')}-{sid}.jsonl"
         model = rng.choice(("gpt-5.3-codex", "gpt-5.3-codex", "gpt-5.2-codex", "gpt-5.1-codex-mini"))
-        return generate_codex_session(rng, path=path, start=t, target_bytes=size, cwd=cwd, project=proj, model=model,
-                                      problems=problems, session_id=sid, shape=shape)
+        return generate_codex_session(
+            rng, path=path, start=t, target_bytes=size, cwd=cwd, project=proj, model=model, problems=problems, session_id=sid, shape=shape
+        )
     sid = _uuid4(rng)
     path = root / "claude" / "projects" / escape_cwd(cwd) / f"{sid}.jsonl"
     model = rng.choice(("claude-opus-4-6", "claude-opus-4-6", "claude-sonnet-4-5-20250929"))
-    return generate_claude_session(rng, path=path, start=t, target_bytes=size, cwd=cwd, project=proj, model=model,
-                                   problems=problems, session_id=sid, shape=shape)
+    return generate_claude_session(
+        rng, path=path, start=t, target_bytes=size, cwd=cwd, project=proj, model=model, problems=problems, session_id=sid, shape=shape
+    )
 
 
 def generate_corpus(
@@ -1286,8 +1747,9 @@ def generate_corpus(
     remaining = max(total_bytes, big_file_bytes or 0)
     if big_file_bytes:
         t = start + timedelta(days=3, hours=master.randrange(9, 17), seconds=master.randrange(3600))
-        info = _write_session(root, "codex", master.getrandbits(64), t, big_file_bytes, master.choice(wb.PROJECTS), ("repeat_failure", "huge_output"),
-                              shape)
+        info = _write_session(
+            root, "codex", master.getrandbits(64), t, big_file_bytes, master.choice(wb.PROJECTS), ("repeat_failure", "huge_output"), shape
+        )
         sessions.append(info)
         remaining -= info.total_bytes
     index = 0
@@ -1319,7 +1781,19 @@ def sample_home(dest: Path) -> Path:
 # --------------------------------------------------------------------------------------------
 # CLI
 
-_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "kib": 2**10, "m": 10**6, "mb": 10**6, "mib": 2**20, "g": 10**9, "gb": 10**9, "gib": 2**30}
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 10**3,
+    "kb": 10**3,
+    "kib": 2**10,
+    "m": 10**6,
+    "mb": 10**6,
+    "mib": 2**20,
+    "g": 10**9,
+    "gb": 10**9,
+    "gib": 2**30,
+}
 
 
 def parse_size(text: str) -> int:
@@ -1335,21 +1809,27 @@ def parse_size(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sessionlens.samples.generator",
-                                     description="Generate deterministic sample Codex / Claude Code session logs.")
+    parser = argparse.ArgumentParser(
+        prog="python -m sessionlens.samples.generator", description="Generate deterministic sample Codex / Claude Code session logs."
+    )
     parser.add_argument("--out", required=True, type=Path, help="output directory (gets codex/ and claude/ subdirectories)")
     parser.add_argument("--size", default="2MB", help="total size, e.g. 10MB, 1GB (default 2MB)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--big", default=None, help="also write one Codex rollout of this size, e.g. 200MB")
-    parser.add_argument("--shape", choices=("generated", "real"), default="generated",
-                        help="generated: the classic mix; real: images, large outputs, long lines and hooks as in real homes")
+    parser.add_argument(
+        "--shape",
+        choices=("generated", "real"),
+        default="generated",
+        help="generated: the classic mix; real: images, large outputs, long lines and hooks as in real homes",
+    )
     parser.add_argument("--codex-share", type=float, default=0.5, help="fraction of sessions that are Codex (default 0.5)")
     args = parser.parse_args(argv)
     try:
         total = parse_size(args.size)
         big = parse_size(args.big) if args.big else None
-        info = generate_corpus(args.out, seed=args.seed, total_bytes=total, big_file_bytes=big, codex_share=args.codex_share,
-                               shape=SHAPES[args.shape])
+        info = generate_corpus(
+            args.out, seed=args.seed, total_bytes=total, big_file_bytes=big, codex_share=args.codex_share, shape=SHAPES[args.shape]
+        )
     except (ValueError, OSError) as exc:
         parser.exit(2, f"error: {exc}\n")
     print(info.summary())

@@ -28,7 +28,13 @@ PYTHON = Stack(
     lang="python",
     ext="py",
     test_cmds=("pytest -q", "pytest -q tests/test_{mod}.py", "pytest -x -k {fn}", "python -m pytest tests/ -q --maxfail=1"),
-    build_cmds=("ruff check .", "python -m mypy src", "alembic upgrade head", "uv pip install -e .[dev]", "alembic revision --autogenerate -m 'add {table}'"),
+    build_cmds=(
+        "ruff check .",
+        "python -m mypy src",
+        "alembic upgrade head",
+        "uv pip install -e .[dev]",
+        "alembic revision --autogenerate -m 'add {table}'",
+    ),
     dirs=("src/app", "src/app/api", "src/app/models", "src/app/services", "migrations/versions", "tests"),
     modules=("users", "orders", "billing", "auth", "inventory", "webhooks", "reports", "settings", "jobs", "search"),
     error_types=("TypeError", "KeyError", "AttributeError", "ValueError", "ModuleNotFoundError", "IntegrityError", "AssertionError"),
@@ -80,9 +86,24 @@ PROJECTS: tuple[ProjectSpec, ...] = (
 )
 
 FUNCS = (
-    "parse_config", "load_user", "create_order", "apply_discount", "refresh_token", "compute_total",
-    "serialize_row", "validate_payload", "retry_with_backoff", "fetch_page", "render_chart", "normalize_email",
-    "build_query", "handle_webhook", "schedule_job", "resolve_path", "merge_settings", "encode_cursor",
+    "parse_config",
+    "load_user",
+    "create_order",
+    "apply_discount",
+    "refresh_token",
+    "compute_total",
+    "serialize_row",
+    "validate_payload",
+    "retry_with_backoff",
+    "fetch_page",
+    "render_chart",
+    "normalize_email",
+    "build_query",
+    "handle_webhook",
+    "schedule_job",
+    "resolve_path",
+    "merge_settings",
+    "encode_cursor",
 )
 CLASSES = ("UserService", "OrderRepository", "PaymentGateway", "ConfigLoader", "RateLimiter", "SessionStore", "ReportBuilder", "EventBus")
 FIELDS = ("created_at", "updated_at", "user_id", "amount_cents", "status", "email", "tenant_id", "external_ref", "deleted_at")
@@ -118,10 +139,18 @@ ERR_MSGS = (
     "connection refused",
 )
 REASONING_TITLES = (
-    "Inspecting the failing test", "Planning the migration", "Checking docker compose configuration",
-    "Reviewing the stack trace", "Searching for call sites", "Verifying the fix with pytest",
-    "Considering edge cases", "Reading the existing implementation", "Comparing with the schema",
-    "Deciding on the test strategy", "Investigating the TypeError", "Summarizing the changes",
+    "Inspecting the failing test",
+    "Planning the migration",
+    "Checking docker compose configuration",
+    "Reviewing the stack trace",
+    "Searching for call sites",
+    "Verifying the fix with pytest",
+    "Considering edge cases",
+    "Reading the existing implementation",
+    "Comparing with the schema",
+    "Deciding on the test strategy",
+    "Investigating the TypeError",
+    "Summarizing the changes",
 )
 SENTENCES = (
     "I'll start by reading {file} to understand how `{fn}` is wired up.",
@@ -141,8 +170,14 @@ SENTENCES = (
     "I kept the public signature of `{fn}` unchanged so callers do not break.",
 )
 SUMMARY_TITLES = (
-    "Fix {err} in {mod}", "Add {table} migration", "Docker compose setup for {svc}", "Refactor {fn}",
-    "Tests for {cls}", "Debug CI failure in {mod}", "Pagination for {mod} endpoint", "Dependency upgrade",
+    "Fix {err} in {mod}",
+    "Add {table} migration",
+    "Docker compose setup for {svc}",
+    "Refactor {fn}",
+    "Tests for {cls}",
+    "Debug CI failure in {mod}",
+    "Pagination for {mod} endpoint",
+    "Dependency upgrade",
 )
 LOG_LINES = (
     "INFO  [{mod}] request completed status=200 duration_ms={n}",
@@ -154,7 +189,7 @@ LOG_LINES = (
     "{svc}-1  | LOG:  database system is ready to accept connections",
     "tests/test_{mod}.py::test_{fn} PASSED",
     "tests/test_{mod}.py::test_{fn} FAILED",
-    "  File \"src/app/{mod}.py\", line {n}, in {fn}",
+    '  File "src/app/{mod}.py", line {n}, in {fn}',
     "    return {field}[0]",
     "{file}:{n}:{col}: F401 `{mod}` imported but unused",
     "   Compiling {mod} v0.{n}.0",
@@ -164,9 +199,9 @@ LOG_LINES = (
 )
 CODE_LINES = (
     "def {fn}({field}, *, session=None):",
-    "    \"\"\"{title}.\"\"\"",
+    '    """{title}."""',
     "    if {field} is None:",
-    "        raise ValueError(\"{field} is required\")",
+    '        raise ValueError("{field} is required")',
     "    result = {cls}(session).{fn}({field})",
     "    return result",
     "class {cls}:",
@@ -181,7 +216,7 @@ CODE_LINES = (
     "}}",
     "func (s *{cls}) {Fn}(ctx context.Context, id string) error {{",
     "\tif err := s.db.QueryRowContext(ctx, q, id).Scan(&row); err != nil {{",
-    "\t\treturn fmt.Errorf(\"{fn}: %w\", err)",
+    '\t\treturn fmt.Errorf("{fn}: %w", err)',
     "pub fn {fn}(input: &str) -> Result<{cls}, Error> {{",
     "    let {field} = input.trim();",
     "",

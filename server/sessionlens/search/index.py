@@ -28,7 +28,14 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 5  # 5: a call's text is not repeated after its command, nor its files after a text naming them
 SEARCHABLE_KINDS = (
-    "user_message", "assistant_message", "reasoning", "tool_call", "tool_result", "patch", "compaction", "error",
+    "user_message",
+    "assistant_message",
+    "reasoning",
+    "tool_call",
+    "tool_result",
+    "patch",
+    "compaction",
+    "error",
 )
 MAX_TEXT = {"patch": 4000}
 #: A tool result is indexed by its first and last characters.
@@ -122,7 +129,7 @@ def _doc_text(kind: str, tool: str | None, command: str | None, text: str | None
             parts.append(text[:RESULT_HEAD])
             parts.append(text[-RESULT_TAIL:])
         else:
-            parts.append(text[:MAX_TEXT.get(kind, DEFAULT_MAX_TEXT)])
+            parts.append(text[: MAX_TEXT.get(kind, DEFAULT_MAX_TEXT)])
     return "\n".join(parts)
 
 
@@ -236,10 +243,15 @@ class SearchIndex:
                             continue
                         from_seq = 0
                     else:
-                        q = tantivy.Query.boolean_query([
-                            (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "file_id", file_id)),
-                            (tantivy.Occur.Must, tantivy.Query.range_query(self.schema, "line", tantivy.FieldType.Unsigned, from_seq, None)),
-                        ])
+                        q = tantivy.Query.boolean_query(
+                            [
+                                (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "file_id", file_id)),
+                                (
+                                    tantivy.Occur.Must,
+                                    tantivy.Query.range_query(self.schema, "line", tantivy.FieldType.Unsigned, from_seq, None),
+                                ),
+                            ]
+                        )
                         writer.delete_documents_by_query(q)
                     total += self._add_file(writer, store, file_id, from_seq)
                 writer.commit()
@@ -264,7 +276,8 @@ class SearchIndex:
         agent, project = ctx.agent, ctx.project
         n = 0
         for seq, sid, ts, kind, tool, model, command, text, files, _flags in store.searchable_events(
-                file_id, from_seq, SEARCHABLE_KINDS, clip=(RESULT_HEAD, RESULT_TAIL, max(DEFAULT_MAX_TEXT, *MAX_TEXT.values()))):
+            file_id, from_seq, SEARCHABLE_KINDS, clip=(RESULT_HEAD, RESULT_TAIL, max(DEFAULT_MAX_TEXT, *MAX_TEXT.values()))
+        ):
             body = _doc_text(kind, tool, command, text, files)
             if not body.strip():
                 continue
@@ -310,19 +323,24 @@ class SearchIndex:
         if f.project:
             parts.append((tantivy.Occur.Must, tantivy.Query.regex_query(s, "project", f"(.*/)?{re.escape(f.project)}")))
         if f.since is not None or f.until is not None:
-            parts.append((
-                tantivy.Occur.Must,
-                tantivy.Query.range_query(
-                    s, "ts", tantivy.FieldType.Integer,
-                    int(f.since) if f.since is not None else 1,  # ts 0 = no timestamp (Cursor): never in a range
-                    int(f.until) if f.until is not None else None,
-                    include_upper=f.until is None,
-                ),
-            ))
+            parts.append(
+                (
+                    tantivy.Occur.Must,
+                    tantivy.Query.range_query(
+                        s,
+                        "ts",
+                        tantivy.FieldType.Integer,
+                        int(f.since) if f.since is not None else 1,  # ts 0 = no timestamp (Cursor): never in a range
+                        int(f.until) if f.until is not None else None,
+                        include_upper=f.until is None,
+                    ),
+                )
+            )
         return parts
 
-    def search(self, query: str, filters: SearchFilters | None = None, *, limit: int = 20, offset: int = 0,
-               paths: dict[int, str] | None = None) -> tuple[int, list[SearchHit], list[str]]:
+    def search(
+        self, query: str, filters: SearchFilters | None = None, *, limit: int = 20, offset: int = 0, paths: dict[int, str] | None = None
+    ) -> tuple[int, list[SearchHit], list[str]]:
         """Ranked search.  User text never raises: the lenient parser turns bad syntax into best effort.
 
         Returns (total matches, hits, query parse warnings).
@@ -336,8 +354,11 @@ class SearchIndex:
         if q_text:
             # the tool name is a default field too: a plain `Edit` or `apply_patch` finds those calls
             fields = ["text", "tool"]
-            text_query, errors = self._opened().parse_query_lenient(q_text, fields, conjunction_by_default=True) \
-                if _supports_conjunction() else self._opened().parse_query_lenient(q_text, fields)
+            text_query, errors = (
+                self._opened().parse_query_lenient(q_text, fields, conjunction_by_default=True)
+                if _supports_conjunction()
+                else self._opened().parse_query_lenient(q_text, fields)
+            )
             warnings = [str(e) for e in errors]
             parts.insert(0, (tantivy.Occur.Must, text_query))
         if not parts:

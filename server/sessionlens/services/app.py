@@ -37,14 +37,32 @@ if TYPE_CHECKING:
     from sessionlens.services.transcripts import Transcripts
 
 __all__ = [
-    "App", "DiagnosticInfo", "FINDING_TEXT", "IMPORT_PREFIX", "LINK_SCHEME", "NotFound", "OutlineNode", "SESSION_TEXT",
-    "file_uri", "inside_folders", "is_imported", "iso", "load_prices", "mask_row", "parse_time",
+    "App",
+    "DiagnosticInfo",
+    "FINDING_TEXT",
+    "IMPORT_PREFIX",
+    "LINK_SCHEME",
+    "NotFound",
+    "OutlineNode",
+    "SESSION_TEXT",
+    "file_uri",
+    "inside_folders",
+    "is_imported",
+    "iso",
+    "load_prices",
+    "mask_row",
+    "parse_time",
 ]
 
 #: re-exported names whose modules load on first use (a CLI command imports only what it runs)
-_LAZY = {"DiagnosticInfo": "sessionlens.services.documents", "OutlineNode": "sessionlens.services.outline",
-         "FINDING_TEXT": "sessionlens.services.masking", "SESSION_TEXT": "sessionlens.services.masking",
-         "mask_row": "sessionlens.services.masking", "load_prices": "sessionlens.services.pricing"}
+_LAZY = {
+    "DiagnosticInfo": "sessionlens.services.documents",
+    "OutlineNode": "sessionlens.services.outline",
+    "FINDING_TEXT": "sessionlens.services.masking",
+    "SESSION_TEXT": "sessionlens.services.masking",
+    "mask_row": "sessionlens.services.masking",
+    "load_prices": "sessionlens.services.pricing",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -180,13 +198,34 @@ class App:
         return self.sessions_service.stats()
 
     # ------------------------------------------------------------------ sessions
-    def sessions(self, *, project: str | None = None, agent: str | None = None, since: Any = None, until: Any = None,
-                 limit: int = 100, workspace_only: bool | None = None, query: str | None = None,
-                 include_subagents: bool = True, has_findings: bool = False, sort: str = "started",
-                 descending: bool = True) -> list[dict[str, Any]]:
-        return self.sessions_service.list(project=project, agent=agent, since=since, until=until, limit=limit,
-                                          workspace_only=workspace_only, query=query, include_subagents=include_subagents,
-                                          has_findings=has_findings, sort=sort, descending=descending)
+    def sessions(
+        self,
+        *,
+        project: str | None = None,
+        agent: str | None = None,
+        since: Any = None,
+        until: Any = None,
+        limit: int = 100,
+        workspace_only: bool | None = None,
+        query: str | None = None,
+        include_subagents: bool = True,
+        has_findings: bool = False,
+        sort: str = "started",
+        descending: bool = True,
+    ) -> list[dict[str, Any]]:
+        return self.sessions_service.list(
+            project=project,
+            agent=agent,
+            since=since,
+            until=until,
+            limit=limit,
+            workspace_only=workspace_only,
+            query=query,
+            include_subagents=include_subagents,
+            has_findings=has_findings,
+            sort=sort,
+            descending=descending,
+        )
 
     def resolve_session(self, ref: str) -> dict[str, Any]:
         return self.sessions_service.resolve(ref)
@@ -217,13 +256,40 @@ class App:
         return self.transcripts.page(ref, redact=redact, script=script)
 
     # ------------------------------------------------------------------ search
-    def search(self, query: str, *, agent: str | None = None, project: str | None = None, kind: str | None = None,
-               tool: str | None = None, session: str | None = None, model: str | None = None, since: Any = None,
-               until: Any = None, limit: int = 20, offset: int = 0, workspace_only: bool | None = False,
-               show_secrets: bool = False) -> dict[str, Any]:
-        return dict(self.search_service.query(query, agent=agent, project=project, kind=kind, tool=tool, session=session,
-                                         model=model, since=since, until=until, limit=limit, offset=offset,
-                                         workspace_only=workspace_only, show_secrets=show_secrets))
+    def search(
+        self,
+        query: str,
+        *,
+        agent: str | None = None,
+        project: str | None = None,
+        kind: str | None = None,
+        tool: str | None = None,
+        session: str | None = None,
+        model: str | None = None,
+        since: Any = None,
+        until: Any = None,
+        limit: int = 20,
+        offset: int = 0,
+        workspace_only: bool | None = False,
+        show_secrets: bool = False,
+    ) -> dict[str, Any]:
+        return dict(
+            self.search_service.query(
+                query,
+                agent=agent,
+                project=project,
+                kind=kind,
+                tool=tool,
+                session=session,
+                model=model,
+                since=since,
+                until=until,
+                limit=limit,
+                offset=offset,
+                workspace_only=workspace_only,
+                show_secrets=show_secrets,
+            )
+        )
 
     # ------------------------------------------------------------------ links
     @staticmethod
@@ -240,20 +306,23 @@ class App:
         return dict(self.sessions_service.resolve_link(link))
 
     # ------------------------------------------------------------------ cost
-    def cost_report(self, by: str = "day", *, since: Any = None, until: Any = None, project: str | None = None,
-                    agent: str | None = None, tz: Any = None) -> dict[str, Any]:
+    def cost_report(
+        self, by: str = "day", *, since: Any = None, until: Any = None, project: str | None = None, agent: str | None = None, tz: Any = None
+    ) -> dict[str, Any]:
         return dict(self.costs.report(by, since=since, until=until, project=project, agent=agent, tz=tz))
 
     def reprice(self) -> int:
         return self.costs.reprice()
 
-    def cost_chart_svg(self, *, by: str = "day", since: Any = None, until: Any = None, project: str | None = None,
-                       agent: str | None = None) -> str:
+    def cost_chart_svg(
+        self, *, by: str = "day", since: Any = None, until: Any = None, project: str | None = None, agent: str | None = None
+    ) -> str:
         return self.costs.chart_svg(by=by, since=since, until=until, project=project, agent=agent)
 
     # ------------------------------------------------------------------ coach findings
-    def findings(self, *, project: str | None = None, session: str | None = None, rule: str | None = None,
-                 limit: int = 10_000) -> list[dict[str, Any]]:
+    def findings(
+        self, *, project: str | None = None, session: str | None = None, rule: str | None = None, limit: int = 10_000
+    ) -> list[dict[str, Any]]:
         return self.findings_service.list(project=project, session=session, rule=rule, limit=limit)
 
     def finding_counts(self, project: str | None = None, rule: str | None = None, session: str | None = None) -> list[RuleCount]:

@@ -71,9 +71,17 @@ class Writer:
     log_path: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"session_id": self.session_id, "agent": self.agent, "agent_label": agent_registry.label(self.agent),
-                "seq": self.seq, "ts": _iso(self.ts), "turn": self.turn, "tool": self.tool, "op": self.op,
-                "path": self.path}
+        return {
+            "session_id": self.session_id,
+            "agent": self.agent,
+            "agent_label": agent_registry.label(self.agent),
+            "seq": self.seq,
+            "ts": _iso(self.ts),
+            "turn": self.turn,
+            "tool": self.tool,
+            "op": self.op,
+            "path": self.path,
+        }
 
 
 @dataclass(slots=True)
@@ -118,8 +126,7 @@ def _git(root: str, *args: str, stdin: bytes | None = None) -> str | None:
     env["GIT_OPTIONAL_LOCKS"] = "0"
     env["LC_ALL"] = "C"
     try:
-        p = subprocess.run(["git", "-C", root, *args], input=stdin, capture_output=True, timeout=GIT_TIMEOUT_S,
-                           env=env, check=False)
+        p = subprocess.run(["git", "-C", root, *args], input=stdin, capture_output=True, timeout=GIT_TIMEOUT_S, env=env, check=False)
     except (OSError, subprocess.SubprocessError) as e:
         log.debug("git %s failed: %s", args[:1], e)
         return None
@@ -342,8 +349,12 @@ class BlameService:
         conn = self.app.db().conn
         root, rel, is_git = self._locate(path)
         is_git = is_git and use_git
-        key = (hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=16).digest(),
-               _git_state(root) if is_git and root else None, self._store_stamp(conn), use_git)
+        key = (
+            hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=16).digest(),
+            _git_state(root) if is_git and root else None,
+            self._store_stamp(conn),
+            use_git,
+        )
         with self._lock:
             hit = self._cache.get(path)
             if hit is not None and hit[0] == key:
@@ -363,8 +374,7 @@ class BlameService:
                         names.append(b.filename)
             rows = edits_store.for_paths(conn, names)
             got = attribute(lines, rows, blame)
-            fb = FileBlame(path, root, rel, names, [self._writer(e) if e is not None else None for e in got],
-                           git=blame is not None)
+            fb = FileBlame(path, root, rel, names, [self._writer(e) if e is not None else None for e in got], git=blame is not None)
             fb.sessions = self._sessions(conn, fb, names)
         with self._lock:
             self._cache[path] = (key, fb)
@@ -392,8 +402,19 @@ class BlameService:
     @staticmethod
     def _writer(e: _Edit) -> Writer:
         r = e.row
-        return Writer(session_id=r.session_id, agent=r.agent, file_id=r.file_id, seq=r.seq, ts=r.ts, turn=r.turn,
-                      tool=r.tool, op=r.op, path=r.path, title=r.title, log_path=r.log_path)
+        return Writer(
+            session_id=r.session_id,
+            agent=r.agent,
+            file_id=r.file_id,
+            seq=r.seq,
+            ts=r.ts,
+            turn=r.turn,
+            tool=r.tool,
+            op=r.op,
+            path=r.path,
+            title=r.title,
+            log_path=r.log_path,
+        )
 
     def _sessions(self, conn, fb: FileBlame, names: list[str]) -> list[dict[str, Any]]:
         lines_of: dict[str, int] = {}
@@ -430,8 +451,7 @@ class BlameService:
         prompt = edits_store.turn_prompt(conn, w.session_id, w.turn)
         line = edits_store.event_line(conn, w.file_id, w.seq)
         d = w.to_dict()
-        d.update(prompt=mask_text(prompt), title=mask_text(w.title), line=line, log_path=w.log_path,
-                 link=session_link(w.session_id, line))
+        d.update(prompt=mask_text(prompt), title=mask_text(w.title), line=line, log_path=w.log_path, link=session_link(w.session_id, line))
         return d
 
 
@@ -499,9 +519,16 @@ def report(app: App, path: str, text: str | None = None, line: int | None = None
     if line is not None and 0 <= line < len(fb.lines) and fb.lines[line] is not None:
         writer = svc.describe(fb.lines[line])  # type: ignore[arg-type]
     return {
-        "path": fb.path, "rel": fb.rel, "root": fb.root, "git": fb.git, "names": fb.names, "line_count": len(fb.lines),
-        "attributed": fb.attributed, "sessions": fb.sessions,
-        "writers": [index.get(w.session_id) if w is not None else None for w in fb.lines], "writer": writer,
+        "path": fb.path,
+        "rel": fb.rel,
+        "root": fb.root,
+        "git": fb.git,
+        "names": fb.names,
+        "line_count": len(fb.lines),
+        "attributed": fb.attributed,
+        "sessions": fb.sessions,
+        "writers": [index.get(w.session_id) if w is not None else None for w in fb.lines],
+        "writer": writer,
     }
 
 
@@ -578,6 +605,5 @@ def blame_of_edit(app: App, file_id: int, seq: int, hunk: int) -> dict[str, Any]
     rep["text"] = lines
     svc = service(app)
     fb = svc.file(path, text)
-    rep["line_links"] = [(w.session_id, edits_store.event_line(app.db().conn, w.file_id, w.seq)) if w else None
-                         for w in fb.lines]
+    rep["line_links"] = [(w.session_id, edits_store.event_line(app.db().conn, w.file_id, w.seq)) if w else None for w in fb.lines]
     return rep

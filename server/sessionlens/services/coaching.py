@@ -28,6 +28,8 @@ from sessionlens.store import finding_from_row, session_from_dict
 log = logging.getLogger(__name__)
 
 GUIDELINE_HEADING = "## Guidelines from sessionlens"
+
+
 def instruction_file(agent: str | None) -> str:
     """The file a guideline quick fix edits for this agent (its adapter's ``instructions.primary``)."""
     a = agent_registry.get(agent or "codex")
@@ -96,7 +98,7 @@ def _inside(path: str, folder: str) -> bool:
 
 def _display(path: str) -> str:
     home = os.path.expanduser("~")
-    return "~" + path[len(home):] if home not in ("", "/") and _inside(path, home) else path
+    return "~" + path[len(home) :] if home not in ("", "/") and _inside(path, home) else path
 
 
 class CoachService:
@@ -122,8 +124,10 @@ class CoachService:
         folders = [os.path.realpath(f) for f in self.app.workspace_folders if f and os.path.isabs(f)]
         if not any(_inside(real, f) for f in folders):
             where = ", ".join(folders) if folders else "no workspace folder is open"
-            raise TargetRefused(f"the session ran in {cwd}, outside the open workspace folders ({where}); "
-                                "open that project as a workspace folder to edit its instructions")
+            raise TargetRefused(
+                f"the session ran in {cwd}, outside the open workspace folders ({where}); "
+                "open that project as a workspace folder to edit its instructions"
+            )
         from sessionlens.compliance.instructions import git_root
 
         root = git_root(real) or real
@@ -179,16 +183,21 @@ class CoachService:
             raise TargetRefused(f"the project root {root} is outside the open workspace folders")
         path = Path(self._confined(os.path.join(root, PROJECT_CONFIG), self.app.workspace_folders))
         old = read(str(path)) if read else _read(path)
-        return FileEdit(str(path), old, disable_rule_edit(old, finding["rule_id"]),
-                        f"Disable rule '{finding['rule_id']}' for this project ({_display(str(path))})")
+        return FileEdit(
+            str(path),
+            old,
+            disable_rule_edit(old, finding["rule_id"]),
+            f"Disable rule '{finding['rule_id']}' for this project ({_display(str(path))})",
+        )
 
     # ------------------------------------------------------------------ LLM
     def _llm(self) -> CoachLLM:
         return CoachLLM(self.app.settings.llm, editor_api_key=self.app.api_key)
 
     def explain_cache_key(self, finding: dict[str, Any]) -> str:
-        h = hashlib.sha256(f"{finding['session_id']}|{finding['seq']}|{finding['rule_id']}|{finding['message']}|"
-                           f"{self.app.settings.llm.model}".encode()).hexdigest()
+        h = hashlib.sha256(
+            f"{finding['session_id']}|{finding['seq']}|{finding['rule_id']}|{finding['message']}|{self.app.settings.llm.model}".encode()
+        ).hexdigest()
         return f"explain:{h}"
 
     def finding_context(self, finding: dict[str, Any]):

@@ -31,7 +31,7 @@ def _check(section: str, id_: str, status: str, title: str, details: list[str] |
 
 def _tilde(p: str | Path) -> str:
     p, home = str(p), str(Path.home())
-    return "~" + p[len(home):] if p == home or p.startswith(home + "/") else p
+    return "~" + p[len(home) :] if p == home or p.startswith(home + "/") else p
 
 
 def _versions() -> list[dict[str, Any]]:
@@ -88,14 +88,22 @@ def _roots(settings: Settings) -> tuple[list[dict[str, Any]], dict[str, tuple[in
             if n >= COUNT_CAP:
                 break
         any_logs = any_logs or n > 0
-        checks.append(_check("Agent logs", "root", "ok" if n else "info",
-                             f"{label} — {n:,} log file{'s' if n != 1 else ''}, {size / 1e6:.1f} MB"))
+        checks.append(
+            _check("Agent logs", "root", "ok" if n else "info", f"{label} — {n:,} log file{'s' if n != 1 else ''}, {size / 1e6:.1f} MB")
+        )
     if absent:
         checks.append(_check("Agent logs", "absent", "info", f"{len(absent)} other agent folder(s) not present", [", ".join(absent)]))
     if not any_logs:
-        checks.append(_check("Agent logs", "no-logs", "warn", "no agent session logs found on this machine",
-                             fix="run an agent (Codex, Claude Code) once, or index a folder: `sessionlens index PATH`; "
-                                 "`sessionlens` alone shows the bundled sample sessions"))
+        checks.append(
+            _check(
+                "Agent logs",
+                "no-logs",
+                "warn",
+                "no agent session logs found on this machine",
+                fix="run an agent (Codex, Claude Code) once, or index a folder: `sessionlens index PATH`; "
+                "`sessionlens` alone shows the bundled sample sessions",
+            )
+        )
     return checks, seen
 
 
@@ -117,31 +125,70 @@ def claude_retention() -> list[dict[str, Any]]:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as e:
-                out.append(_check("Retention", "claude-settings", "error", f"{_tilde(path)} is not valid JSON ({e})",
-                                  fix=f"repair {_tilde(path)}: Claude Code ignores settings it cannot read"))
+                out.append(
+                    _check(
+                        "Retention",
+                        "claude-settings",
+                        "error",
+                        f"{_tilde(path)} is not valid JSON ({e})",
+                        fix=f"repair {_tilde(path)}: Claude Code ignores settings it cannot read",
+                    )
+                )
                 continue
             days = data.get("cleanupPeriodDays") if isinstance(data, dict) else None
         where = _tilde(path)
-        keep = ("sessionlens keeps what it indexed: a session stays in the store after Claude Code deletes its log, "
-                "so run `sessionlens` (or keep the editor extension running) more often than the retention period")
-        change = (f'set "cleanupPeriodDays": 365 (or more) in {where} to keep transcripts longer '
-                  '(0 is rejected or stops transcripts being written, depending on the version)')
+        keep = (
+            "sessionlens keeps what it indexed: a session stays in the store after Claude Code deletes its log, "
+            "so run `sessionlens` (or keep the editor extension running) more often than the retention period"
+        )
+        change = (
+            f'set "cleanupPeriodDays": 365 (or more) in {where} to keep transcripts longer '
+            "(0 is rejected or stops transcripts being written, depending on the version)"
+        )
         if days is None:
-            out.append(_check("Retention", "claude-retention", "warn",
-                              f"Claude Code deletes transcripts older than {CLAUDE_DEFAULT_RETENTION_DAYS} days "
-                              f"(cleanupPeriodDays is not set in {where}; the default is {CLAUDE_DEFAULT_RETENTION_DAYS})",
-                              [keep], fix=change))
+            out.append(
+                _check(
+                    "Retention",
+                    "claude-retention",
+                    "warn",
+                    f"Claude Code deletes transcripts older than {CLAUDE_DEFAULT_RETENTION_DAYS} days "
+                    f"(cleanupPeriodDays is not set in {where}; the default is {CLAUDE_DEFAULT_RETENTION_DAYS})",
+                    [keep],
+                    fix=change,
+                )
+            )
         elif not isinstance(days, (int, float)) or isinstance(days, bool) or days < 1:
-            out.append(_check("Retention", "claude-retention", "warn",
-                              f"cleanupPeriodDays in {where} is {days!r}: not a number of days Claude Code accepts",
-                              [keep], fix=change))
+            out.append(
+                _check(
+                    "Retention",
+                    "claude-retention",
+                    "warn",
+                    f"cleanupPeriodDays in {where} is {days!r}: not a number of days Claude Code accepts",
+                    [keep],
+                    fix=change,
+                )
+            )
         elif days < SHORT_RETENTION_DAYS:
-            out.append(_check("Retention", "claude-retention", "warn",
-                              f"Claude Code deletes transcripts older than {days:g} days (cleanupPeriodDays in {where})",
-                              [keep], fix=change))
+            out.append(
+                _check(
+                    "Retention",
+                    "claude-retention",
+                    "warn",
+                    f"Claude Code deletes transcripts older than {days:g} days (cleanupPeriodDays in {where})",
+                    [keep],
+                    fix=change,
+                )
+            )
         else:
-            out.append(_check("Retention", "claude-retention", "ok",
-                              f"Claude Code keeps transcripts for {days:g} days (cleanupPeriodDays in {where})", [keep]))
+            out.append(
+                _check(
+                    "Retention",
+                    "claude-retention",
+                    "ok",
+                    f"Claude Code keeps transcripts for {days:g} days (cleanupPeriodDays in {where})",
+                    [keep],
+                )
+            )
     return out
 
 
@@ -150,61 +197,132 @@ def _store(settings: Settings, on_disk: dict[str, tuple[int, int]]) -> list[dict
     db_path = home / "sessionlens.db"
     checks = []
     if not db_path.exists():
-        checks.append(_check("Store", "store", "warn", f"no store yet at {_tilde(home)}",
-                             fix="run `sessionlens` (or `sessionlens index`) to index the agent logs"))
+        checks.append(
+            _check(
+                "Store",
+                "store",
+                "warn",
+                f"no store yet at {_tilde(home)}",
+                fix="run `sessionlens` (or `sessionlens index`) to index the agent logs",
+            )
+        )
         return checks
     import apsw
 
     try:
         conn = apsw.Connection(f"file:{db_path}?mode=ro", flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI)
         user_version: int = conn.execute("PRAGMA user_version").get
-        counts: dict[str, int] = {t: conn.execute(f"SELECT count(*) FROM {t}").get
-                                  for t in ("files", "sessions", "events", "usage", "findings", "problems", "search_queue")}
+        counts: dict[str, int] = {
+            t: conn.execute(f"SELECT count(*) FROM {t}").get
+            for t in ("files", "sessions", "events", "usage", "findings", "problems", "search_queue")
+        }
         files: list[Any] = conn.execute("SELECT path, size, mtime_ns, status, error FROM files").fetchall()
     except apsw.Error as e:
-        checks.append(_check("Store", "store", "error", f"{_tilde(db_path)} cannot be read: {e}",
-                             fix=f"move {_tilde(home)} aside and run `sessionlens` to index again "
-                                 "(logs Claude Code already deleted cannot be re-read)"))
+        checks.append(
+            _check(
+                "Store",
+                "store",
+                "error",
+                f"{_tilde(db_path)} cannot be read: {e}",
+                fix=f"move {_tilde(home)} aside and run `sessionlens` to index again (logs Claude Code already deleted cannot be re-read)",
+            )
+        )
         return checks
     from sessionlens.store.schema import MIGRATIONS
 
     latest = len(MIGRATIONS)
     size = sum(p.stat().st_size for p in home.glob("sessionlens.db*") if p.is_file())
     n_s, n_e = counts["sessions"], counts["events"]
-    checks.append(_check("Store", "store", "ok", f"{_tilde(home)}: {n_s:,} session{'s' if n_s != 1 else ''}, "
-                         f"{n_e:,} event{'s' if n_e != 1 else ''}, "
-                         f"{size / 1e6:.1f} MB", [f"schema version {user_version} (this sessionlens: {latest})"]))
+    checks.append(
+        _check(
+            "Store",
+            "store",
+            "ok",
+            f"{_tilde(home)}: {n_s:,} session{'s' if n_s != 1 else ''}, {n_e:,} event{'s' if n_e != 1 else ''}, {size / 1e6:.1f} MB",
+            [f"schema version {user_version} (this sessionlens: {latest})"],
+        )
+    )
     if user_version > latest:
-        checks.append(_check("Store", "schema", "error", f"the store was written by a newer sessionlens (schema {user_version} > {latest})",
-                             fix="upgrade sessionlens, or use another --home"))
+        checks.append(
+            _check(
+                "Store",
+                "schema",
+                "error",
+                f"the store was written by a newer sessionlens (schema {user_version} > {latest})",
+                fix="upgrade sessionlens, or use another --home",
+            )
+        )
     errors = [f for f in files if f[3] == "error"]
     if errors:
-        checks.append(_check("Store", "file-errors", "warn", f"{len(errors):,} log file(s) could not be indexed",
-                             [f"{_tilde(f[0])}: {f[4] or 'error'}" for f in errors[:5]],
-                             fix="run `sessionlens index -v` to see why; a bad record never stops the rest"))
+        checks.append(
+            _check(
+                "Store",
+                "file-errors",
+                "warn",
+                f"{len(errors):,} log file(s) could not be indexed",
+                [f"{_tilde(f[0])}: {f[4] or 'error'}" for f in errors[:5]],
+                fix="run `sessionlens index -v` to see why; a bad record never stops the rest",
+            )
+        )
     if counts["problems"]:
-        checks.append(_check("Store", "problems", "info", f"{counts['problems']:,} malformed line(s) recorded",
-                             fix="`sessionlens show <session>` lists them"))
+        checks.append(
+            _check(
+                "Store",
+                "problems",
+                "info",
+                f"{counts['problems']:,} malformed line(s) recorded",
+                fix="`sessionlens show <session>` lists them",
+            )
+        )
     # pending work: logs that grew or appeared since the last index; sessions whose log is gone
     indexed = {f[0]: (f[1], f[2]) for f in files}
     changed = [p for p, (sz, mt) in on_disk.items() if p in indexed and indexed[p][0] != sz]
     new = [p for p in on_disk if p not in indexed]
     if changed or new:
-        checks.append(_check("Index", "pending", "warn", f"{len(new):,} new and {len(changed):,} changed log file(s) not indexed yet",
-                             [_tilde(p) for p in (new + changed)[:5]], fix="run `sessionlens` or `sessionlens index`"))
+        checks.append(
+            _check(
+                "Index",
+                "pending",
+                "warn",
+                f"{len(new):,} new and {len(changed):,} changed log file(s) not indexed yet",
+                [_tilde(p) for p in (new + changed)[:5]],
+                fix="run `sessionlens` or `sessionlens index`",
+            )
+        )
     else:
         checks.append(_check("Index", "pending", "ok", "every log found is indexed"))
     gone = [p for p in indexed if os.path.isabs(p) and not os.path.exists(p)]
     if gone:
-        checks.append(_check("Index", "kept", "info", f"{len(gone):,} indexed log file(s) no longer exist on disk; "
-                             "their sessions stay in the store (sessionlens keeps what it indexed)"))
+        checks.append(
+            _check(
+                "Index",
+                "kept",
+                "info",
+                f"{len(gone):,} indexed log file(s) no longer exist on disk; "
+                "their sessions stay in the store (sessionlens keeps what it indexed)",
+            )
+        )
     if counts["search_queue"]:
-        checks.append(_check("Index", "search-queue", "warn", f"{counts['search_queue']:,} search update(s) pending",
-                             fix="run `sessionlens index` (or any search) to apply them"))
+        checks.append(
+            _check(
+                "Index",
+                "search-queue",
+                "warn",
+                f"{counts['search_queue']:,} search update(s) pending",
+                fix="run `sessionlens index` (or any search) to apply them",
+            )
+        )
     idx = home / "index"
     if not idx.is_dir() or (idx / "sessionlens-needs-rebuild").exists():
-        checks.append(_check("Index", "search-index", "warn", "the search index is missing or being rebuilt",
-                             fix="run `sessionlens search x` or `sessionlens index` to rebuild it from the store"))
+        checks.append(
+            _check(
+                "Index",
+                "search-index",
+                "warn",
+                "the search index is missing or being rebuilt",
+                fix="run `sessionlens search x` or `sessionlens index` to rebuild it from the store",
+            )
+        )
     else:
         from sessionlens.search.index import SCHEMA_VERSION
 
@@ -213,8 +331,15 @@ def _store(settings: Settings, on_disk: dict[str, tuple[int, int]]) -> list[dict
         except (OSError, ValueError):
             ver = -1
         if ver != SCHEMA_VERSION:
-            checks.append(_check("Index", "search-index", "warn", f"the search index has an older layout ({ver} != {SCHEMA_VERSION})",
-                                 fix="the next `sessionlens search` rebuilds it"))
+            checks.append(
+                _check(
+                    "Index",
+                    "search-index",
+                    "warn",
+                    f"the search index has an older layout ({ver} != {SCHEMA_VERSION})",
+                    fix="the next `sessionlens search` rebuilds it",
+                )
+            )
         else:
             checks.append(_check("Index", "search-index", "ok", f"search index at {_tilde(idx)}"))
     cfg = home / "config.json"
@@ -222,8 +347,15 @@ def _store(settings: Settings, on_disk: dict[str, tuple[int, int]]) -> list[dict
         try:
             json.loads(cfg.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
-            checks.append(_check("Store", "config", "error", f"{_tilde(cfg)} is not valid JSON ({e})",
-                                 fix=f"repair {_tilde(cfg)} (price overrides are ignored until then)"))
+            checks.append(
+                _check(
+                    "Store",
+                    "config",
+                    "error",
+                    f"{_tilde(cfg)} is not valid JSON ({e})",
+                    fix=f"repair {_tilde(cfg)} (price overrides are ignored until then)",
+                )
+            )
     return checks
 
 

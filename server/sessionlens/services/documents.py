@@ -85,9 +85,14 @@ class Documents:
         usage = db.usage_for_event(s["id"], ev.usage_key) if ev.usage_key else None
         fnd = db.findings(file_id=fid, seq=ev.seq)
         # a display: masked
-        md = render.event_markdown(redact_event(ev), result=redact_event(result) if result is not None else None,
-                                   call=redact_event(call) if call is not None else None, usage=usage, findings=fnd,
-                                   agent=s["agent"])
+        md = render.event_markdown(
+            redact_event(ev),
+            result=redact_event(result) if result is not None else None,
+            call=redact_event(call) if call is not None else None,
+            usage=usage,
+            findings=fnd,
+            agent=s["agent"],
+        )
         return str(egress(md))
 
     def diagnostics(self, path: str) -> list[DiagnosticInfo]:
@@ -99,20 +104,42 @@ class Documents:
         lines = db.line_map(row.id)
         out = []
         for p in db.problems(row.id):
-            out.append(DiagnosticInfo(line=p.line - 1, length=max(spans.get(p.line, 0), 1), severity=p.severity,
-                                      message=p.message, source="sessionlens", code="parse-error"))
+            out.append(
+                DiagnosticInfo(
+                    line=p.line - 1,
+                    length=max(spans.get(p.line, 0), 1),
+                    severity=p.severity,
+                    message=p.message,
+                    source="sessionlens",
+                    code="parse-error",
+                )
+            )
         for f in (mask_row(x, FINDING_TEXT) for x in db.findings(file_id=row.id)):
             related = []
             for r in f["related"]:
                 rp = r.get("path") or path
                 rl = r.get("line") or r.get("seq") or 1
                 related.append({"path": rp, "line": rl - 1, "message": r.get("note") or f"related event (line {rl})"})
-            out.append(DiagnosticInfo(
-                line=lines.get(f["seq"], f["seq"]) - 1, length=max(spans.get(f["seq"], 0), 1), severity=f["severity"],
-                message=f["message"], source="sessionlens-coach", code=f["rule_id"], related=related,
-                data={"finding_id": f["id"], "rule_id": f["rule_id"], "guideline": f["guideline"], "session_id": f["session_id"],
-                      "agent": f["agent"], "project": f["project"], "seq": f["seq"]},
-            ))
+            out.append(
+                DiagnosticInfo(
+                    line=lines.get(f["seq"], f["seq"]) - 1,
+                    length=max(spans.get(f["seq"], 0), 1),
+                    severity=f["severity"],
+                    message=f["message"],
+                    source="sessionlens-coach",
+                    code=f["rule_id"],
+                    related=related,
+                    data={
+                        "finding_id": f["id"],
+                        "rule_id": f["rule_id"],
+                        "guideline": f["guideline"],
+                        "session_id": f["session_id"],
+                        "agent": f["agent"],
+                        "project": f["project"],
+                        "seq": f["seq"],
+                    },
+                )
+            )
         return out
 
     def definition(self, path: str, line0: int) -> list[tuple[str, int]]:
@@ -138,7 +165,7 @@ class Documents:
             cands = [f] if os.path.isabs(f) else [os.path.join(base, f)] if os.path.isabs(base) else []
             for folder in workspace:
                 if os.path.isabs(f) and base and f.startswith(base.rstrip("/") + "/"):
-                    cands.append(os.path.join(folder, f[len(base.rstrip("/")) + 1:]))
+                    cands.append(os.path.join(folder, f[len(base.rstrip("/")) + 1 :]))
                 elif not os.path.isabs(f):
                     cands.append(os.path.join(folder, f))
             target = next((c for c in cands if inside_folders(c, folders) and os.path.isfile(c)), None)
@@ -157,9 +184,12 @@ class Documents:
         out = []
         for t in db.turns(s["id"]):
             u = tusage.get(t.index) or {}
-            parts = [f"Turn {t.index + 1}", f"{_tokens(u):,} tokens",
-                     render.fmt_usd(u.get("cost_usd"), not u.get("unknown")) if u else "$0",
-                     render.fmt_duration(t.duration_ms) if t.duration_ms else _span(t)]
+            parts = [
+                f"Turn {t.index + 1}",
+                f"{_tokens(u):,} tokens",
+                render.fmt_usd(u.get("cost_usd"), not u.get("unknown")) if u else "$0",
+                render.fmt_duration(t.duration_ms) if t.duration_ms else _span(t),
+            ]
             out.append((t.start_line - 1, " · ".join(p for p in parts if p)))
         return out
 

@@ -60,9 +60,15 @@ def _session_info(app: App, sid: str) -> dict[str, Any]:
 def export_records(app: App, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
     """The JSON Lines export of these sessions, record by record, redacted."""
     db = app.db()
-    yield {"type": "header", "format": EXPORT_FORMAT, "version": EXPORT_VERSION,
-           "exported_at": datetime.now(timezone.utc).isoformat(), "sessionlens": __version__, "redacted": True,
-           "sessions": len(ids)}
+    yield {
+        "type": "header",
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "exported_at": datetime.now(timezone.utc).isoformat(),
+        "sessionlens": __version__,
+        "redacted": True,
+        "sessions": len(ids),
+    }
     for sid in ids:
         s = db.get_session(sid)
         if s is None:
@@ -78,8 +84,13 @@ def export_records(app: App, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
             u["cost_known"] = bool(u["cost_known"])
             yield {"type": "usage", "session_id": sid, "usage": u}
         for f in db.findings(session_id=sid):
-            yield redact_obj({"type": "finding", "session_id": sid, "finding": {
-                k: f[k] for k in ("rule_id", "severity", "message", "seq", "guideline", "related", "data")}})
+            yield redact_obj(
+                {
+                    "type": "finding",
+                    "session_id": sid,
+                    "finding": {k: f[k] for k in ("rule_id", "severity", "message", "seq", "guideline", "related", "data")},
+                }
+            )
 
 
 def export_json(app: App, sid: str) -> dict[str, Any]:
@@ -105,12 +116,38 @@ def export_markdown(app: App, ids: Sequence[str]) -> str:
 
 
 CSV_COLUMNS = {
-    "events": ["session_id", "seq", "timestamp", "kind", "subtype", "turn", "tool", "call_id", "command", "exit_code",
-               "is_error", "duration_ms", "model", "text"],
-    "commands": ["session_id", "seq", "timestamp", "turn", "tool", "command", "exit_code", "is_error", "duration_ms",
-                 "result_seq"],
-    "usage": ["session_id", "key", "seq", "timestamp", "model", "input", "cache_read", "cache_write_5m", "cache_write_1h",
-              "output", "reasoning", "cost_usd", "cost_known"],
+    "events": [
+        "session_id",
+        "seq",
+        "timestamp",
+        "kind",
+        "subtype",
+        "turn",
+        "tool",
+        "call_id",
+        "command",
+        "exit_code",
+        "is_error",
+        "duration_ms",
+        "model",
+        "text",
+    ],
+    "commands": ["session_id", "seq", "timestamp", "turn", "tool", "command", "exit_code", "is_error", "duration_ms", "result_seq"],
+    "usage": [
+        "session_id",
+        "key",
+        "seq",
+        "timestamp",
+        "model",
+        "input",
+        "cache_read",
+        "cache_write_5m",
+        "cache_write_1h",
+        "output",
+        "reasoning",
+        "cost_usd",
+        "cost_known",
+    ],
 }
 
 
@@ -132,17 +169,47 @@ def export_csv(app: App, ids: Sequence[str], table: str) -> str:
             continue
         if table == "usage":
             for u in db.usage_rows(sid):
-                w.writerow([sid, u["key"], u["seq"], _iso(u["ts"]), u["model"], u["input"], u["cache_read"],
-                            u["cache_write_5m"], u["cache_write_1h"], u["output"], u["reasoning"], u["cost_usd"],
-                            int(bool(u["cost_known"]))])
+                w.writerow(
+                    [
+                        sid,
+                        u["key"],
+                        u["seq"],
+                        _iso(u["ts"]),
+                        u["model"],
+                        u["input"],
+                        u["cache_read"],
+                        u["cache_write_5m"],
+                        u["cache_write_1h"],
+                        u["output"],
+                        u["reasoning"],
+                        u["cost_usd"],
+                        int(bool(u["cost_known"])),
+                    ]
+                )
             continue
         events = db.events(s["file_id"])
         if table == "events":
             for e in events:
                 if e.duplicate:
                     continue
-                w.writerow([sid, e.seq, _ts(e), e.kind.value, e.subtype, e.turn, e.tool, e.call_id, redact(e.command or ""),
-                            e.exit_code, int(e.is_error), e.duration_ms, e.model, redact(e.text or "")])
+                w.writerow(
+                    [
+                        sid,
+                        e.seq,
+                        _ts(e),
+                        e.kind.value,
+                        e.subtype,
+                        e.turn,
+                        e.tool,
+                        e.call_id,
+                        redact(e.command or ""),
+                        e.exit_code,
+                        int(e.is_error),
+                        e.duration_ms,
+                        e.model,
+                        redact(e.text or ""),
+                    ]
+                )
             continue
         results = {e.call_id: e for e in events if e.kind == EventKind.TOOL_RESULT and e.call_id and not e.duplicate}
         for e in events:
@@ -152,8 +219,20 @@ def export_csv(app: App, ids: Sequence[str], table: str) -> str:
             exit_code = e.exit_code if e.exit_code is not None else (r.exit_code if r else None)
             is_error = e.is_error or bool(r and r.is_error)
             duration = e.duration_ms if e.duration_ms is not None else (r.duration_ms if r else None)
-            w.writerow([sid, e.seq, _ts(e), e.turn, e.tool, redact(e.command or e.text or ""), exit_code, int(is_error),
-                        duration, r.seq if r else None])
+            w.writerow(
+                [
+                    sid,
+                    e.seq,
+                    _ts(e),
+                    e.turn,
+                    e.tool,
+                    redact(e.command or e.text or ""),
+                    exit_code,
+                    int(is_error),
+                    duration,
+                    r.seq if r else None,
+                ]
+            )
     return buf.getvalue()
 
 
@@ -181,8 +260,10 @@ def read_export(path: Path) -> tuple[dict[str, Any], dict[str, dict[str, list[An
                 if raw.get("type") != "header" or raw.get("format") != EXPORT_FORMAT:
                     raise ImportFormatError("not a sessionlens JSON Lines export (`sessionlens export --format jsonl` writes one)")
                 if not isinstance(raw.get("version"), int) or raw["version"] > EXPORT_VERSION:
-                    raise ImportFormatError(f"export format version {raw.get('version')!r} is newer than this sessionlens reads "
-                                            f"({EXPORT_VERSION}); upgrade sessionlens")
+                    raise ImportFormatError(
+                        f"export format version {raw.get('version')!r} is newer than this sessionlens reads "
+                        f"({EXPORT_VERSION}); upgrade sessionlens"
+                    )
             if raw.get("type") not in KNOWN_TYPES:
                 continue  # a newer writer's record: ignored
             try:
@@ -231,44 +312,95 @@ def import_jsonl(app: App, path: Path, *, lock_timeout: float | None = None) -> 
             agent = info.agent
             if agent not in known_agents:
                 raise ImportFormatError(f"session {sid}: agent {agent!r} is not known to this sessionlens") from None
-            session = Session(id=sid, agent=agent, cwd=info.cwd, project=info.project, git_branch=info.git_branch,
-                              git_commit=info.git_commit, git_remote=info.git_remote, models=info.models,
-                              cli_version=info.cli_version, originator=info.originator, started_at=info.started_at,
-                              ended_at=info.ended_at, parent_session_id=info.parent_session_id, agent_id=info.agent_id,
-                              title=info.title)
+            session = Session(
+                id=sid,
+                agent=agent,
+                cwd=info.cwd,
+                project=info.project,
+                git_branch=info.git_branch,
+                git_commit=info.git_commit,
+                git_remote=info.git_remote,
+                models=info.models,
+                cli_version=info.cli_version,
+                originator=info.originator,
+                started_at=info.started_at,
+                ended_at=info.ended_at,
+                parent_session_id=info.parent_session_id,
+                agent_id=info.agent_id,
+                title=info.title,
+            )
             evs = [r.event for r in recs["event"]]
             usage: list[UsageInfo] = [r.usage for r in recs["usage"]]
             result = ParseResult(
-                agent=agent, session=session, events=evs, turns=[r.turn for r in recs["turn"]],
-                usage=[UsageRecord(key=u.key, line=u.seq, timestamp=u.timestamp, model=u.model, speed=u.speed,
-                                   cost_usd=u.log_cost_usd,
-                                   usage=TokenUsage(input_tokens=u.input, cache_read_tokens=u.cache_read,
-                                                    cache_write_5m_tokens=u.cache_write_5m,
-                                                    cache_write_1h_tokens=u.cache_write_1h, output_tokens=u.output,
-                                                    reasoning_tokens=u.reasoning))
-                       for u in usage],
+                agent=agent,
+                session=session,
+                events=evs,
+                turns=[r.turn for r in recs["turn"]],
+                usage=[
+                    UsageRecord(
+                        key=u.key,
+                        line=u.seq,
+                        timestamp=u.timestamp,
+                        model=u.model,
+                        speed=u.speed,
+                        cost_usd=u.log_cost_usd,
+                        usage=TokenUsage(
+                            input_tokens=u.input,
+                            cache_read_tokens=u.cache_read,
+                            cache_write_5m_tokens=u.cache_write_5m,
+                            cache_write_1h_tokens=u.cache_write_1h,
+                            output_tokens=u.output,
+                            reasoning_tokens=u.reasoning,
+                        ),
+                    )
+                    for u in usage
+                ],
                 state=ParserState(offset=0, line=max((e.seq for e in evs), default=0)),
             )
             with db.transaction():
                 file_id = db.ensure_file(fpath)
                 prepared = prepare_parse(
-                    file_id, result, project=info.project, project_name=Path(info.project).name if info.project else None,
-                    usage_costs={u.key: (u.cost_usd, u.cost_known) for u in usage}, size=0, mtime_ns=0, head_len=0,
-                    head_hash=None, parser_version=PARSER_VERSION,
+                    file_id,
+                    result,
+                    project=info.project,
+                    project_name=Path(info.project).name if info.project else None,
+                    usage_costs={u.key: (u.cost_usd, u.cost_known) for u in usage},
+                    size=0,
+                    mtime_ns=0,
+                    head_len=0,
+                    head_hash=None,
+                    parser_version=PARSER_VERSION,
                 )
                 prepared.edit_rows = edit_rows(evs, cwd=session.cwd, root=info.project, commit=session.git_commit)
                 written = db.write_prepared(prepared)
-                db.replace_findings(file_id, written, [
-                    Finding(rule_id=f.finding.rule_id, severity=f.finding.severity, message=f.finding.message,
-                            session_id=written, seq=f.finding.seq, guideline=f.finding.guideline,
-                            related=f.finding.related, data=f.finding.data)
-                    for f in recs["finding"]
-                ])
+                db.replace_findings(
+                    file_id,
+                    written,
+                    [
+                        Finding(
+                            rule_id=f.finding.rule_id,
+                            severity=f.finding.severity,
+                            message=f.finding.message,
+                            session_id=written,
+                            seq=f.finding.seq,
+                            guideline=f.finding.guideline,
+                            related=f.finding.related,
+                            data=f.finding.data,
+                        )
+                        for f in recs["finding"]
+                    ],
+                )
             imported.append(written)
             events += len(evs)
         if imported:
             app.search_index.sync(db)
     finally:
         db.lock.release()
-    return {"file": str(path), "imported": len(imported), "skipped": len(skipped), "events": events,
-            "sessions": imported, "skipped_ids": skipped}
+    return {
+        "file": str(path),
+        "imported": len(imported),
+        "skipped": len(skipped),
+        "events": events,
+        "sessions": imported,
+        "skipped_ids": skipped,
+    }

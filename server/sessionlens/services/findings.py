@@ -36,15 +36,18 @@ class Findings:
     def _sid(self, session: str | None) -> str | None:
         return self.sessions.resolve(session)["id"] if session else None
 
-    def list(self, *, project: str | None = None, session: str | None = None, rule: str | None = None,
-             limit: int = 10_000) -> builtins.list[dict[str, Any]]:
+    def list(
+        self, *, project: str | None = None, session: str | None = None, rule: str | None = None, limit: int = 10_000
+    ) -> builtins.list[dict[str, Any]]:
         """Coach findings, for display: what a rule quoted from the log is masked like the log."""
         rows = self.host.db().findings(project=project, session_id=self._sid(session), rule=rule, limit=limit)
         return [mask_row(f, FINDING_TEXT) for f in rows]
 
     def counts(self, project: str | None = None, rule: str | None = None, session: str | None = None) -> builtins.list[RuleCount]:
-        return [{"rule_id": c.rule_id, "severity": c.severity, "findings": c.findings, "sessions": c.sessions}
-                for c in self.host.db().finding_counts(project, rule, self._sid(session))]
+        return [
+            {"rule_id": c.rule_id, "severity": c.severity, "findings": c.findings, "sessions": c.sessions}
+            for c in self.host.db().finding_counts(project, rule, self._sid(session))
+        ]
 
     def totals(self, project: str | None = None, rule: str | None = None, session: str | None = None) -> FindingTotals:
         n, sessions = self.host.db().finding_totals(project, rule, self._sid(session))

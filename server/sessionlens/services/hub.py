@@ -226,8 +226,9 @@ class Hub:
             self.store.drop_web_session(_sha(token))
 
     # ------------------------------------------------------------------ API keys
-    def create_key(self, user: dict[str, Any], name: str, scopes: Iterable[str], *, project: str | None = None,
-                   expires_days: float | None = None) -> tuple[str, dict[str, Any]]:
+    def create_key(
+        self, user: dict[str, Any], name: str, scopes: Iterable[str], *, project: str | None = None, expires_days: float | None = None
+    ) -> tuple[str, dict[str, Any]]:
         """A new key: returns the full key (shown once) and its stored record (hash only)."""
         scopes = sorted(set(scopes))
         if not scopes or any(s not in SCOPES for s in scopes):
@@ -245,8 +246,15 @@ class Hub:
             raise HubError("expiry is 1 to 3650 days")
         prefix = secrets.token_hex(5)
         secret = secrets.token_urlsafe(32)
-        kid = self.store.add_key(prefix=prefix, secret_hash=_sha(secret), user_id=user["id"], name=name, scopes=scopes,
-                                 project=project, expires_at=time.time() + expires_days * 86400 if expires_days else None)
+        kid = self.store.add_key(
+            prefix=prefix,
+            secret_hash=_sha(secret),
+            user_id=user["id"],
+            name=name,
+            scopes=scopes,
+            project=project,
+            expires_at=time.time() + expires_days * 86400 if expires_days else None,
+        )
         rec = next(k for k in self.store.keys(user["id"]) if k["id"] == kid)
         return f"slk_{prefix}_{secret}", rec
 
@@ -301,10 +309,10 @@ class Hub:
         return p.role == "admin" or project in self.store.user_projects(p.user["id"])
 
     # ------------------------------------------------------------------ audit
-    def audit(self, actor: str, action: str, *, target: str | None = None, source: str | None = None,
-              outcome: str = "ok", **detail: Any) -> None:
-        self.store.append_audit(actor=actor, action=action, target=target, source=source, outcome=outcome,
-                                detail=detail or None)
+    def audit(
+        self, actor: str, action: str, *, target: str | None = None, source: str | None = None, outcome: str = "ok", **detail: Any
+    ) -> None:
+        self.store.append_audit(actor=actor, action=action, target=target, source=source, outcome=outcome, detail=detail or None)
 
     def verify_audit(self) -> dict[str, Any]:
         """Walk the chain: every entry's hash must cover its content and the previous entry's hash."""
@@ -362,8 +370,14 @@ class Hub:
             if rec is None:
                 path = self.hub_path(chunk)
                 self.store.ensure_project(chunk.project)
-                self.store.add_pushed(file_key=chunk.file_key, project=chunk.project, machine=chunk.machine,
-                                      source_name=chunk.source_name, hub_path=str(path), user_id=p.user["id"])
+                self.store.add_pushed(
+                    file_key=chunk.file_key,
+                    project=chunk.project,
+                    machine=chunk.machine,
+                    source_name=chunk.source_name,
+                    hub_path=str(path),
+                    user_id=p.user["id"],
+                )
                 rec = self.store.pushed(chunk.file_key)
             if rec is None:
                 raise HubError("the pushed file's record is gone", 500)

@@ -110,8 +110,15 @@ class TeamHub:
     checked_at: float | None = None
 
     def info(self) -> dict[str, Any]:
-        return {"id": self.id, "url": self.url, "name": self.name, "key_hint": key_hint(self.key.get_secret_value()),
-                "status": self.status, "message": self.message, "sessions": self.sessions}
+        return {
+            "id": self.id,
+            "url": self.url,
+            "name": self.name,
+            "key_hint": key_hint(self.key.get_secret_value()),
+            "status": self.status,
+            "message": self.message,
+            "sessions": self.sessions,
+        }
 
     def mark(self, status: str, message: str = "", sessions: int | None = None) -> None:
         self.status, self.message, self.checked_at = status, message, time.time()
@@ -183,12 +190,12 @@ class TeamHubs:
         return list(self._hubs.values())
 
     # ------------------------------------------------------------------ HTTP
-    async def _get(self, hub: TeamHub, path: str, params: dict[str, Any] | None = None, *,
-                   timeout: float | None = None, max_bytes: int | None = None) -> Any:
+    async def _get(
+        self, hub: TeamHub, path: str, params: dict[str, Any] | None = None, *, timeout: float | None = None, max_bytes: int | None = None
+    ) -> Any:
         t = timeout or self.timeout
         max_bytes = max_bytes or MAX_LIST_BYTES
-        headers = {"Authorization": f"Bearer {hub.key.get_secret_value()}", "Accept": "application/json",
-                   "User-Agent": "sessionlens-lsp"}
+        headers = {"Authorization": f"Bearer {hub.key.get_secret_value()}", "Accept": "application/json", "User-Agent": "sessionlens-lsp"}
         q = {k: str(v) for k, v in (params or {}).items() if v not in (None, "")}
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=t, connect=min(t, 5.0))) as s:
@@ -208,11 +215,15 @@ class TeamHubs:
             raise HubUnavailable("unreachable", f"the connection to {hub.url} failed ({clean_text(type(e).__name__, 60)})") from None
         text = body[:300].decode("utf-8", "replace")
         if status == 401:
-            raise HubUnavailable("unauthorized", f"the hub refused the API key ({clean_text(text, 120) or 'unauthorized'}): "
-                                 "it may be expired, revoked or wrong; add the hub again with a new key")
+            raise HubUnavailable(
+                "unauthorized",
+                f"the hub refused the API key ({clean_text(text, 120) or 'unauthorized'}): "
+                "it may be expired, revoked or wrong; add the hub again with a new key",
+            )
         if status == 403:
-            raise HubUnavailable("forbidden", f"the API key may not read sessions ({clean_text(text, 120) or 'forbidden'}): "
-                                 "it needs the read scope")
+            raise HubUnavailable(
+                "forbidden", f"the API key may not read sessions ({clean_text(text, 120) or 'forbidden'}): it needs the read scope"
+            )
         if status == 404 and path.startswith("/api/s/"):
             raise NotFound("the hub has no such session (or this key may not read it)")
         if status in (429, 503):
@@ -233,6 +244,7 @@ class TeamHubs:
         A hub that refused the key is not asked again (every refusal is an entry in its audit log) until the
         hub is added again or checked (``sessionlens.hubs {check: true}``), an unreachable one not for
         ``RETRY_UNREACHABLE_S``: its last message stands."""
+
         async def one(h: TeamHub) -> tuple[TeamHub, Any]:
             if h.status in REFUSED:
                 return h, HubUnavailable(h.status, h.message)
@@ -296,18 +308,38 @@ class TeamHubs:
         cost = _num(x.get("cost_usd"))
         title = _str(x.get("title"), 500)
         return {
-            "id": sid, "agent": _str(x.get("agent"), 40), "project": project,
+            "id": sid,
+            "agent": _str(x.get("agent"), 40),
+            "project": project,
             "project_name": posixpath.basename(project.rstrip("/")) if project else None,
-            "title": redact(title) if title else None, "started_at": _str(x.get("started_iso"), 40), "ended_at": _str(x.get("ended_iso"), 40),
-            "models": models, "path": "", "uri": None, "events": _int(x.get("events")), "turns": _int(x.get("turns")),
-            "tokens": _int(x.get("tokens")), "cost_usd": cost,
+            "title": redact(title) if title else None,
+            "started_at": _str(x.get("started_iso"), 40),
+            "ended_at": _str(x.get("ended_iso"), 40),
+            "models": models,
+            "path": "",
+            "uri": None,
+            "events": _int(x.get("events")),
+            "turns": _int(x.get("turns")),
+            "tokens": _int(x.get("tokens")),
+            "cost_usd": cost,
             "cost_known": x.get("cost_known") if isinstance(x.get("cost_known"), bool) else cost is not None,
-            "parent_session_id": _session_id(x.get("parent_session_id")), "agent_id": _str(x.get("agent_id"), 100),
-            "hub": hub.id, "hub_name": hub.name, "log_missing": False,
+            "parent_session_id": _session_id(x.get("parent_session_id")),
+            "agent_id": _str(x.get("agent_id"), 100),
+            "hub": hub.id,
+            "hub_name": hub.name,
+            "log_missing": False,
         }
 
-    async def search(self, query: str, *, limit: int = 20, agent: str | None = None, kind: str | None = None,
-                     tool: str | None = None, project: str | None = None) -> tuple[list[dict[str, Any]], int, list[str]]:
+    async def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        agent: str | None = None,
+        kind: str | None = None,
+        tool: str | None = None,
+        project: str | None = None,
+    ) -> tuple[list[dict[str, Any]], int, list[str]]:
         """Every hub's hits for ``query`` (the hub ranks them), marked with their hub; and their total."""
         params = {"q": query[:500], "limit": min(max(limit, 1), SEARCH_LIMIT), "agent": agent, "kind": kind, "tool": tool}
 
@@ -332,11 +364,21 @@ class TeamHubs:
             return None
         title, snippet = _str(x.get("title"), 500), _str(x.get("snippet"), 2000)
         return {
-            "session_id": sid, "seq": x["seq"], "line": _int(x.get("line")) or x["seq"], "path": "", "uri": None, "link": "",
-            "agent": _str(x.get("agent"), 40), "project_name": _str(x.get("project_name"), 200), "kind": _str(x.get("kind"), 40),
-            "tool": _str(x.get("tool"), 100), "timestamp": _str(x.get("timestamp"), 40),
-            "title": redact(title) if title else None, "snippet": redact(snippet) if snippet else None,
-            "hub": hub.id, "hub_name": hub.name,
+            "session_id": sid,
+            "seq": x["seq"],
+            "line": _int(x.get("line")) or x["seq"],
+            "path": "",
+            "uri": None,
+            "link": "",
+            "agent": _str(x.get("agent"), 40),
+            "project_name": _str(x.get("project_name"), 200),
+            "kind": _str(x.get("kind"), 40),
+            "tool": _str(x.get("tool"), 100),
+            "timestamp": _str(x.get("timestamp"), 40),
+            "title": redact(title) if title else None,
+            "snippet": redact(snippet) if snippet else None,
+            "hub": hub.id,
+            "hub_name": hub.name,
         }
 
     async def session(self, ref: str, session_id: str) -> tuple[TeamHub, dict[str, Any]]:
@@ -345,8 +387,9 @@ class TeamHubs:
         if not _session_id(session_id):
             raise NotFound("not a session id")
         try:
-            payload = await self._get(hub, "/api/s/" + quote(session_id, safe=""), timeout=self.transcript_timeout,
-                                      max_bytes=MAX_SESSION_BYTES)
+            payload = await self._get(
+                hub, "/api/s/" + quote(session_id, safe=""), timeout=self.transcript_timeout, max_bytes=MAX_SESSION_BYTES
+            )
         except HubUnavailable as e:
             hub.mark(e.status, e.message)
             raise ValueError(hub.warning()) from None
@@ -362,9 +405,14 @@ def session_data(hub: TeamHub, payload: dict[str, Any]) -> render_html.SessionDa
     raw = payload.get("session") or {}
     sid = _session_id(raw.get("id")) or "?"
     s: dict[str, Any] = {k: _str(raw.get(k), 2000) for k in ("agent", "title", "project", "cwd", "git_branch", "started_at", "ended_at")}
-    s.update(id=sid, models=[m for m in raw.get("models") or [] if isinstance(m, str)][:20] if isinstance(raw.get("models"), list) else [],
-             turns=_int(raw.get("turns")), events=_int(raw.get("events")),
-             path=f"team hub {hub.name}" + ("" if hub.name in hub.url else f" ({hub.url})"), started_at_text=(s.get("started_at") or "")[:16].replace("T", " ") or None)
+    s.update(
+        id=sid,
+        models=[m for m in raw.get("models") or [] if isinstance(m, str)][:20] if isinstance(raw.get("models"), list) else [],
+        turns=_int(raw.get("turns")),
+        events=_int(raw.get("events")),
+        path=f"team hub {hub.name}" + ("" if hub.name in hub.url else f" ({hub.url})"),
+        started_at_text=(s.get("started_at") or "")[:16].replace("T", " ") or None,
+    )
     events: list[Event] = []
     for e in payload.get("events") or []:
         try:
@@ -390,13 +438,29 @@ def session_data(hub: TeamHub, payload: dict[str, Any]) -> render_html.SessionDa
     s["agent"] = s.get("agent") or "unknown"
     s["events"] = s["events"] if s["events"] is not None else len(events)
     s["turns"] = s["turns"] if s["turns"] is not None else len(turns)
-    findings = [{"seq": f["seq"], "rule_id": _str(f.get("rule_id"), 80) or "?", "severity": _str(f.get("severity"), 20) or "info",
-                 "message": redact(_str(f.get("message"), 1000) or "")}
-                for f in payload.get("findings") or [] if isinstance(f, dict) and _int(f.get("seq")) is not None]
-    subs = [{"id": sid_, "agent_id": _str(x.get("agent_id"), 100), "title": redact(_str(x.get("title"), 300) or ""), "events": _int(x.get("events"))}
-            for x in payload.get("subagents") or [] if isinstance(x, dict) and (sid_ := _session_id(x.get("id")))]
-    return render_html.SessionData(session=egress(s), turns=turns, events=events, totals=totals, turn_usage=usage,
-                                   findings=findings, subagents=subs, log_missing=False)
+    findings = [
+        {
+            "seq": f["seq"],
+            "rule_id": _str(f.get("rule_id"), 80) or "?",
+            "severity": _str(f.get("severity"), 20) or "info",
+            "message": redact(_str(f.get("message"), 1000) or ""),
+        }
+        for f in payload.get("findings") or []
+        if isinstance(f, dict) and _int(f.get("seq")) is not None
+    ]
+    subs = [
+        {
+            "id": sid_,
+            "agent_id": _str(x.get("agent_id"), 100),
+            "title": redact(_str(x.get("title"), 300) or ""),
+            "events": _int(x.get("events")),
+        }
+        for x in payload.get("subagents") or []
+        if isinstance(x, dict) and (sid_ := _session_id(x.get("id")))
+    ]
+    return render_html.SessionData(
+        session=egress(s), turns=turns, events=events, totals=totals, turn_usage=usage, findings=findings, subagents=subs, log_missing=False
+    )
 
 
 def render_parts(hub: TeamHub, payload: dict[str, Any]) -> dict[str, Any]:
@@ -404,9 +468,16 @@ def render_parts(hub: TeamHub, payload: dict[str, Any]) -> dict[str, Any]:
     d = session_data(hub, payload)
     s = d.session
     title = s.get("title") or s["id"]
-    return {"session_id": s["id"], "title": f"{title} · {hub.name}", "body": render_html.session_body(d),
-            "css": render_html.TRANSCRIPT_CSS, "js": render_html.TRANSCRIPT_JS, "path": None, "log_missing": False,
-            "hub": hub.id}
+    return {
+        "session_id": s["id"],
+        "title": f"{title} · {hub.name}",
+        "body": render_html.session_body(d),
+        "css": render_html.TRANSCRIPT_CSS,
+        "js": render_html.TRANSCRIPT_JS,
+        "path": None,
+        "log_missing": False,
+        "hub": hub.id,
+    }
 
 
 def render_markdown(hub: TeamHub, payload: dict[str, Any]) -> tuple[str, str]:
@@ -417,4 +488,3 @@ def render_markdown(hub: TeamHub, payload: dict[str, Any]) -> tuple[str, str]:
     s = d.session
     md = render.session_markdown(s, d.turns, d.events, d.totals, d.findings, d.turn_usage, log_missing=False)
     return f"{s.get('title') or s['id']} · {hub.name}", egress(md)
-

@@ -16,8 +16,7 @@ from sessionlens.services import web as svc
 from sessionlens.services.app import App, NotFound, iso
 
 #: the session fields an editor shows (no local paths of the hub: its log folder is the hub's business)
-SESSION_FIELDS = ("id", "agent", "title", "project", "cwd", "git_branch", "models", "turns", "events",
-                  "parent_session_id", "agent_id")
+SESSION_FIELDS = ("id", "agent", "title", "project", "cwd", "git_branch", "models", "turns", "events", "parent_session_id", "agent_id")
 MAX_EVENTS = 50_000
 
 
@@ -37,8 +36,11 @@ def session_payload(app: App, ref: str, *, scope: svc.Scope = None) -> dict[str,
         "totals": d.totals,
         "turn_usage": {str(k): u for k, u in (d.turn_usage or {}).items()},
         "findings": [egress({k: f.get(k) for k in ("seq", "rule_id", "severity", "message")}) for f in d.findings],
-        "subagents": [egress({"id": x["id"], "agent_id": x.get("agent_id"), "title": x.get("title"), "events": x.get("events")})
-                      for x in d.subagents if _readable(app, x["id"], scope)],
+        "subagents": [
+            egress({"id": x["id"], "agent_id": x.get("agent_id"), "title": x.get("title"), "events": x.get("events")})
+            for x in d.subagents
+            if _readable(app, x["id"], scope)
+        ],
     }
 
 

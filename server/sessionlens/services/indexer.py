@@ -275,8 +275,16 @@ SMALL_PASS_FILES = 1000
 
 
 class Indexer:
-    def __init__(self, store: Store, search: SearchIndex | None, *, prices: PriceTable | None = None,
-                 coach_enabled: bool = True, projects: ProjectResolver | None = None, coach_cache: dict | None = None):
+    def __init__(
+        self,
+        store: Store,
+        search: SearchIndex | None,
+        *,
+        prices: PriceTable | None = None,
+        coach_enabled: bool = True,
+        projects: ProjectResolver | None = None,
+        coach_cache: dict | None = None,
+    ):
         self.store = store
         self.search = search
         self.prices = prices or PriceTable.default()
@@ -460,8 +468,7 @@ class Indexer:
                 if row is not None and row.status == "ok":
                     store.clear_file(fid)
                 self._clear_members(path)
-                store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="not_session",
-                                parser_version=ingest.PARSER_VERSION)
+                store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="not_session", parser_version=ingest.PARSER_VERSION)
             self._not_session(path)
             return None
         if adapter.parse is None:  # a source of several sessions (SQLite, a directory)
@@ -481,9 +488,21 @@ class Indexer:
             state = first.model_dump_json() if first is not None else None
         head_len = min(len(head), HEAD_BYTES)
         return Job(
-            "parse", path, fid, st.st_size, st.st_mtime_ns, agent=agent.name, offset=offset, state=state, whole=whole,
-            head_len=head_len, head_hash=_hash(head[:head_len]), clear=full and row is not None,
-            register=full and row is None, recoach=not full and row.mtime_ns == 0, secrets=() if offset == 0 else None,
+            "parse",
+            path,
+            fid,
+            st.st_size,
+            st.st_mtime_ns,
+            agent=agent.name,
+            offset=offset,
+            state=state,
+            whole=whole,
+            head_len=head_len,
+            head_hash=_hash(head[:head_len]),
+            clear=full and row is not None,
+            register=full and row is None,
+            recoach=not full and row.mtime_ns == 0,
+            secrets=() if offset == 0 else None,
         )
 
     def _clear_members(self, path: str, keep: AbstractSet[str] = frozenset()) -> None:
@@ -512,18 +531,39 @@ class Indexer:
             for key, fp in members:
                 mpath = member_path(path, key)
                 mrow = rows.get(mpath) or store.file_row(mpath)
-                if (mrow is not None and mrow.status == "ok" and mrow.head_hash == fp and mrow.mtime_ns != 0
-                        and mrow.parser_version == ingest.PARSER_VERSION):
+                if (
+                    mrow is not None
+                    and mrow.status == "ok"
+                    and mrow.head_hash == fp
+                    and mrow.mtime_ns != 0
+                    and mrow.parser_version == ingest.PARSER_VERSION
+                ):
                     continue
                 todo.append((key, fp, mpath, mrow))
             with store.conn:
                 self._clear_members(path, keep)
                 fids = {mpath: (mrow.id if mrow is not None else store.ensure_file(mpath)) for _, _, mpath, mrow in todo}
-                store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="container", agent=adapter.name,
-                                parser_version=ingest.PARSER_VERSION)
+                store.mark_file(
+                    fid,
+                    size=st.st_size,
+                    mtime_ns=st.st_mtime_ns,
+                    status="container",
+                    agent=adapter.name,
+                    parser_version=ingest.PARSER_VERSION,
+                )
             for key, fp, mpath, mrow in todo:
-                job = Job("parse", mpath, fids[mpath], st.st_size, st.st_mtime_ns, agent=adapter.name,
-                          head_hash=fp, clear=mrow is not None, register=mrow is None, member=True)
+                job = Job(
+                    "parse",
+                    mpath,
+                    fids[mpath],
+                    st.st_size,
+                    st.st_mtime_ns,
+                    agent=adapter.name,
+                    head_hash=fp,
+                    clear=mrow is not None,
+                    register=mrow is None,
+                    member=True,
+                )
                 slot = _Slot(job)
                 try:
                     result = parse_member(src, key, mpath)
@@ -570,8 +610,7 @@ class Indexer:
             return Prepared(not_session=True)
         return self._prepared(job, result, job.size, head_len=0, head_hash=None, whole=True)
 
-    def _prepared(self, job: Job, result, consumed: int, *, head_len: int, head_hash: str | None,
-                  whole: bool) -> Prepared:
+    def _prepared(self, job: Job, result, consumed: int, *, head_len: int, head_hash: str | None, whole: bool) -> Prepared:
         sess = result.session
         agent = getattr(result.agent, "value", result.agent)
         project = self.projects(sess.cwd, sess.project)
@@ -585,12 +624,26 @@ class Indexer:
         # mtime 0 until the coach has run on the whole file: a run killed in between sees the file as
         # changed and finishes the job
         prep = prepare_parse(
-            job.fid, result, project=project, project_name=Path(project).name if project else None, usage_costs=costs,
-            size=job.size, mtime_ns=0, head_len=head_len, head_hash=head_hash, parser_version=ingest.PARSER_VERSION,
+            job.fid,
+            result,
+            project=project,
+            project_name=Path(project).name if project else None,
+            usage_costs=costs,
+            size=job.size,
+            mtime_ns=0,
+            head_len=head_len,
+            head_hash=head_hash,
+            parser_version=ingest.PARSER_VERSION,
         )
         prep.edit_rows = edit_rows(result.events, cwd=sess.cwd, root=project, commit=sess.git_commit)  # agent blame
-        out = Prepared(prep=prep, consumed=consumed, events=len(result.events), problems=len(prep.problem_rows),
-                       offset=result.state.offset, state=prep.file_state[-1])
+        out = Prepared(
+            prep=prep,
+            consumed=consumed,
+            events=len(result.events),
+            problems=len(prep.problem_rows),
+            offset=result.state.offset,
+            state=prep.file_state[-1],
+        )
         if whole and self.coach_enabled and (result.events or result.problems):
             out.coached = True
             out.findings = self._coach_parsed(job, result, prep)
@@ -615,8 +668,11 @@ class Indexer:
             # hold up every write: parse jobs go to the worker only when no coach job is there.
             coaching = any(s.future is not None and not s.done() for s in self._coach_slots)
             nbytes = min(max(job.size - job.offset, 0), CHUNK_BYTES) if job.kind == "parse" else 0
-            if (pool.outstanding() < WORKER_AHEAD and pool.outstanding_bytes + nbytes <= max(WORKER_AHEAD_BYTES, nbytes)
-                    and not (coaching and job.kind == "parse")):
+            if (
+                pool.outstanding() < WORKER_AHEAD
+                and pool.outstanding_bytes + nbytes <= max(WORKER_AHEAD_BYTES, nbytes)
+                and not (coaching and job.kind == "parse")
+            ):
                 try:
                     queue.append(_Slot(job, pool.submit(job, nbytes)))
                     self._write_ready()
@@ -706,8 +762,7 @@ class Indexer:
             with store.conn:
                 if job.clear:
                     store.clear_file(job.fid)
-                store.mark_file(job.fid, size=job.size, mtime_ns=job.mtime_ns, status="not_session",
-                                parser_version=ingest.PARSER_VERSION)
+                store.mark_file(job.fid, size=job.size, mtime_ns=job.mtime_ns, status="not_session", parser_version=ingest.PARSER_VERSION)
             self._not_session(job.path)
             return None
         changed = job.changed or res.events > 0 or res.problems > 0
@@ -799,8 +854,9 @@ class Indexer:
         stats.skipped.append((path, f"failed: {msg}"))
         try:
             with self.store.conn:
-                self.store.mark_file(fid, size=size, mtime_ns=mtime_ns, status="error", error=msg[:500],
-                                     parser_version=ingest.PARSER_VERSION)
+                self.store.mark_file(
+                    fid, size=size, mtime_ns=mtime_ns, status="error", error=msg[:500], parser_version=ingest.PARSER_VERSION
+                )
         except Exception as e2:  # noqa: BLE001 - the store refuses even that: the file is retried next pass
             log.warning("cannot record the failure of %s: %s", path, e2)
 
@@ -847,9 +903,11 @@ class Indexer:
                 full = store.event(file_id, seq)
                 if full is not None and seq in have:
                     events[have[seq]] = full
-        secret = [seq for seq, command, text in store.event_texts(file_id, kinds)
-                  if seq not in have and ((may_hold_secret(command) and find_secrets(command))
-                                             or (may_hold_secret(text) and find_secrets(text)))]
+        secret = [
+            seq
+            for seq, command, text in store.event_texts(file_id, kinds)
+            if seq not in have and ((may_hold_secret(command) and find_secrets(command)) or (may_hold_secret(text) and find_secrets(text)))
+        ]
         if secret:
             events += [e for e in (store.event(file_id, seq) for seq in secret) if e is not None]
             events.sort(key=lambda e: e.seq)
@@ -884,8 +942,7 @@ class Indexer:
         are stale: the next pass re-coaches that file (without re-parsing it)."""
         from sessionlens.compliance.checker import instructions_fingerprint
 
-        key = (sd.get("agent"), sd.get("cwd"), sd.get("project"), sd.get("git_commit"),
-               os.path.dirname(sd.get("path") or ""))
+        key = (sd.get("agent"), sd.get("cwd"), sd.get("project"), sd.get("git_commit"), os.path.dirname(sd.get("path") or ""))
         memo = self._hash_memo
         if key not in memo:
             try:
@@ -908,8 +965,9 @@ class Indexer:
                     jobs.append(Job("coach", path, fid, row.size, row.mtime_ns))
         return jobs
 
-    def _coach(self, sd: dict, events: list, turns: list, path: str,
-               secret_seqs: Iterable[int] | None = None) -> tuple[str, list, str] | None:
+    def _coach(
+        self, sd: dict, events: list, turns: list, path: str, secret_seqs: Iterable[int] | None = None
+    ) -> tuple[str, list, str] | None:
         session = session_from_dict(sd)
         config = self.coach_config(sd.get("project"))
         chash = self.coach_hash({**sd, "path": sd.get("path") or path})
@@ -977,8 +1035,9 @@ class _WorkerProcess:
         ctx = multiprocessing.get_context("spawn")  # spawn: APSW and Tantivy objects must not be inherited
         jobs_r, self._jobs = ctx.Pipe(duplex=False)
         self._results, res_w = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_worker_main, args=(jobs_r, res_w, home, prices, coach_enabled, spool),
-                                 name="sessionlens-indexer", daemon=True)
+        self._proc = ctx.Process(
+            target=_worker_main, args=(jobs_r, res_w, home, prices, coach_enabled, spool), name="sessionlens-indexer", daemon=True
+        )
         self._proc.start()
         jobs_r.close()
         res_w.close()

@@ -50,9 +50,19 @@ def is_log_candidate(path: str, *, sniff: bool = False) -> bool:
 
 def agents() -> list[AgentInfo]:
     """The registered agents: name, label, source kind, default log folders and their env overrides."""
-    return [{"name": a.name, "agent": a.agent_name, "label": a.label, "source": a.source, "env": list(a.env_vars),
-             "roots": [str(r.path) for r in a.default_roots()], "globs": list(a.file_patterns),
-             "records_tokens": a.records_tokens} for a in agent_registry.adapters()]
+    return [
+        {
+            "name": a.name,
+            "agent": a.agent_name,
+            "label": a.label,
+            "source": a.source,
+            "env": list(a.env_vars),
+            "roots": [str(r.path) for r in a.default_roots()],
+            "globs": list(a.file_patterns),
+            "records_tokens": a.records_tokens,
+        }
+        for a in agent_registry.adapters()
+    ]
 
 
 class Indexing:
@@ -63,8 +73,14 @@ class Indexing:
 
     def indexer(self) -> Indexer:
         h = self.host
-        return Indexer(h.db(), h.search_index, prices=h.prices, coach_enabled=h.settings.coach.enabled,
-                       projects=self.projects, coach_cache=self.coach_cache)
+        return Indexer(
+            h.db(),
+            h.search_index,
+            prices=h.prices,
+            coach_enabled=h.settings.coach.enabled,
+            projects=self.projects,
+            coach_cache=self.coach_cache,
+        )
 
     def roots(self, extra: Iterable[str] = ()) -> list[str]:
         """The folders (and files) an index pass walks: the agents' home folders (unless turned off),

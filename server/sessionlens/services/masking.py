@@ -20,7 +20,7 @@ def secret_values(full_text: str | None) -> list[tuple[str, str]]:
     """(kind, value) of every secret the detector finds in ``full_text``."""
     if not full_text:
         return []
-    return [(m[0], full_text[m[1]:m[2]]) for m in find_secrets(full_text)]
+    return [(m[0], full_text[m[1] : m[2]]) for m in find_secrets(full_text)]
 
 
 def _spans(excerpt: str, secrets: list[tuple[str, str]]) -> list[tuple[int, int, str]]:

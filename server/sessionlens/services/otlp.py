@@ -43,13 +43,20 @@ class ExportStats:
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"endpoint": self.endpoint, "sessions": self.sessions, "unchanged": self.unchanged, "spans": self.spans,
-                "requests": self.requests, "bytes": self.bytes, "seconds": round(self.seconds, 3), "errors": self.errors}
+        return {
+            "endpoint": self.endpoint,
+            "sessions": self.sessions,
+            "unchanged": self.unchanged,
+            "spans": self.spans,
+            "requests": self.requests,
+            "bytes": self.bytes,
+            "seconds": round(self.seconds, 3),
+            "errors": self.errors,
+        }
 
 
 def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> None:
-    req = urllib.request.Request(url, data=body, method="POST",
-                                 headers={**headers, "Content-Type": "application/x-protobuf"})
+    req = urllib.request.Request(url, data=body, method="POST", headers={**headers, "Content-Type": "application/x-protobuf"})
     delay = 0.5
     for attempt in range(5):
         try:
@@ -71,16 +78,24 @@ def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Non
 
 
 class OtlpExport:
-    def __init__(self, app: App, endpoint: str | None = None, *, headers: dict[str, str] | None = None,
-                 content: bool = False, openinference: bool = True, project_name: str = "sessionlens",
-                 batch_spans: int = 2000, timeout: float = 30.0,
-                 post: Callable[[str, bytes, dict[str, str], float], None] | None = None):
+    def __init__(
+        self,
+        app: App,
+        endpoint: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        content: bool = False,
+        openinference: bool = True,
+        project_name: str = "sessionlens",
+        batch_spans: int = 2000,
+        timeout: float = 30.0,
+        post: Callable[[str, bytes, dict[str, str], float], None] | None = None,
+    ):
         self.app = app
         self.url = otlp.traces_endpoint(endpoint)
         self.headers = {**otlp.headers_from_env(), **(headers or {})}
         self.opts = Options(content=content, openinference=openinference, redact=redact)
-        self.resource = {"service.name": "sessionlens", "service.version": __version__,
-                         "openinference.project.name": project_name}
+        self.resource = {"service.name": "sessionlens", "service.version": __version__, "openinference.project.name": project_name}
         self.batch_spans = max(1, batch_spans)
         self.timeout = timeout
         self._post = post or _post
@@ -96,8 +111,9 @@ class OtlpExport:
             fallback = os.stat(str(s.get("path") or "").split("#", 1)[0]).st_mtime_ns
         except OSError:
             fallback = time.time_ns()
-        return SessionView(session=s, events=events, usage=usage, findings=db.findings(session_id=s["id"]),
-                           children=children, fallback_ns=fallback)
+        return SessionView(
+            session=s, events=events, usage=usage, findings=db.findings(session_id=s["id"]), children=children, fallback_ns=fallback
+        )
 
     def spans_for(self, s: dict[str, Any]) -> list[SpanRecord]:
         spans = session_spans(self.view(s), self.opts)
@@ -105,13 +121,22 @@ class OtlpExport:
             spans += evaluation_spans(s["id"], [r], time_ns=int((r["finished_at"] or 0) * 1e9) or spans[0].end_ns)
         return spans
 
-    def select(self, *, session: str | None = None, project: str | None = None, agent: str | None = None,
-               since: str | None = None, until: str | None = None, limit: int = 1_000_000) -> list[dict[str, Any]]:
+    def select(
+        self,
+        *,
+        session: str | None = None,
+        project: str | None = None,
+        agent: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 1_000_000,
+    ) -> list[dict[str, Any]]:
         db = self.app.db()
         if session:
             return [self.app.resolve_session(session)]
-        return db.list_sessions(project=project, agent=agent, since=parse_time(since), until=parse_time(until, end=True),
-                                limit=limit, include_subagents=False)
+        return db.list_sessions(
+            project=project, agent=agent, since=parse_time(since), until=parse_time(until, end=True), limit=limit, include_subagents=False
+        )
 
     def _fingerprint(self, s: dict[str, Any]) -> str:
         db = self.app.db()
@@ -157,8 +182,9 @@ class OtlpExport:
         st.seconds = time.perf_counter() - t0
         return st
 
-    def follow(self, *, interval: float = 2.0, stop: Callable[[], bool] = lambda: False, index: bool = True,
-               on_progress=None, **selection) -> ExportStats:
+    def follow(
+        self, *, interval: float = 2.0, stop: Callable[[], bool] = lambda: False, index: bool = True, on_progress=None, **selection
+    ) -> ExportStats:
         """Index (when asked) and export what changed, every ``interval`` seconds, until ``stop()``."""
         total = ExportStats(self.url)
         while not stop():

@@ -47,15 +47,23 @@ def _failed(res: OutlineRow | None) -> bool:
     return res is not None and bool(res.is_error or res.exit_code not in (None, 0))
 
 
-def _event_node(r: OutlineRow, results: dict[str, OutlineRow], lines: dict[int, int], spans: dict[int, int],
-                cwd: str | None) -> OutlineNode | None:
+def _event_node(
+    r: OutlineRow, results: dict[str, OutlineRow], lines: dict[int, int], spans: dict[int, int], cwd: str | None
+) -> OutlineNode | None:
     ln = lines.get(r.seq, r.seq) - 1
     width = spans.get(r.seq, 0)
     kind = r.kind
     if kind in ("tool_call", "patch"):
         files = orjson.loads(r.files) if r.files else []
-        name = render.call_name(r.tool, command=r.command, text=r.text, files=files, cwd=cwd, kind=kind,
-                                extra={"description": r.description} if r.description else None)
+        name = render.call_name(
+            r.tool,
+            command=r.command,
+            text=r.text,
+            files=files,
+            cwd=cwd,
+            kind=kind,
+            extra={"description": r.description} if r.description else None,
+        )
         res = results.get(r.call_id) if r.call_id else None
         detail = ""
         if res is not None and _failed(res):
@@ -63,16 +71,16 @@ def _event_node(r: OutlineRow, results: dict[str, OutlineRow], lines: dict[int, 
                 detail = "✗ failed"
             else:
                 detail = f"✗ exit {res.exit_code}" if res.exit_code is not None else "✗ error"
-        return OutlineNode(name=name, kind="tool" if kind == "tool_call" else "patch", start=ln, end=ln,
-                           detail=detail, end_len=width)
+        return OutlineNode(name=name, kind="tool" if kind == "tool_call" else "patch", start=ln, end=ln, detail=detail, end_len=width)
     if kind == "assistant_message":
         label = render.prompt_name(r.text, 80)
         if not label:
             return None  # a whitespace-only text block says nothing
         return OutlineNode(name=label, kind="message", start=ln, end=ln, end_len=width)
     if kind == "error":
-        return OutlineNode(name="error: " + (render.error_name(r.text, 70) if r.text else (r.subtype or "")), kind="error",
-                           start=ln, end=ln, end_len=width)
+        return OutlineNode(
+            name="error: " + (render.error_name(r.text, 70) if r.text else (r.subtype or "")), kind="error", start=ln, end=ln, end_len=width
+        )
     if kind == "compaction":
         return OutlineNode(name="context compacted", kind="compaction", start=ln, end=ln, end_len=width)
     if kind == "tool_result" and _failed(r) and not r.call_id:
@@ -109,8 +117,14 @@ def build_outline(db: Store, row: FileRow, s: dict[str, Any]) -> list[OutlineNod
             bits.append("aborted")
         prompt = render.prompt_name(t.prompt, 80)
         name = f"Turn {t.index + 1}: {prompt}" if prompt else f"Turn {t.index + 1}"
-        turn_nodes[t.index] = OutlineNode(name=name, kind="turn", start=t.start_line - 1, end=max(t.end_line, t.start_line) - 1,
-                                          detail=" · ".join(bits), end_len=spans.get(t.end_line, 0))
+        turn_nodes[t.index] = OutlineNode(
+            name=name,
+            kind="turn",
+            start=t.start_line - 1,
+            end=max(t.end_line, t.start_line) - 1,
+            detail=" · ".join(bits),
+            end_len=spans.get(t.end_line, 0),
+        )
     pre = OutlineNode(name="Session start", kind="turn", start=0, end=0)
     calls: dict[str, OutlineNode] = {}
     for r in rows:
@@ -145,15 +159,24 @@ def build_outline(db: Store, row: FileRow, s: dict[str, Any]) -> list[OutlineNod
                     sub_host = n
                     break
         target = sub_host or (turn_nodes[max(turn_nodes)] if turn_nodes else pre)
-        target.children.append(OutlineNode(
-            name=(f"compaction run {agent_id}" if agent_id.startswith("acompact") else
-                  f"sub-agent {agent_id}: {render.prompt_name(sub.get('title'), 60)}"), kind="subagent",
-            start=target.start, end=target.start, detail=f"{sub['events']} events in {Path(sub['path']).name}",
-        ))
+        target.children.append(
+            OutlineNode(
+                name=(
+                    f"compaction run {agent_id}"
+                    if agent_id.startswith("acompact")
+                    else f"sub-agent {agent_id}: {render.prompt_name(sub.get('title'), 60)}"
+                ),
+                kind="subagent",
+                start=target.start,
+                end=target.start,
+                detail=f"{sub['events']} events in {Path(sub['path']).name}",
+            )
+        )
     totals = db.session_totals([s["id"]])
     detail = f"{s['agent']} · {s['turns']} turns · {render.fmt_usd(totals['cost_usd'], not totals['unknown'])}"
-    root = OutlineNode(name=s.get("title") or s["id"], kind="session", start=0, end=last_line - 1,
-                       detail=detail, end_len=spans.get(last_line, 0))
+    root = OutlineNode(
+        name=s.get("title") or s["id"], kind="session", start=0, end=last_line - 1, detail=detail, end_len=spans.get(last_line, 0)
+    )
     if pre.children:
         root.children.append(pre)
     root.children.extend(turn_nodes[k] for k in sorted(turn_nodes))
@@ -187,6 +210,7 @@ class OutlineCache:
 
 # ---------------------------------------------------------------------------------------- bounds
 
+
 def _rank(n: OutlineNode) -> int:
     if n.detail.startswith("✗") or n.children:  # failing calls, calls hosting sub-agent activity
         return 1
@@ -209,8 +233,14 @@ def _prune(host: OutlineNode, cap: int, leaf: bool = False) -> None:
 
 
 def _group(name: str, nodes: list[OutlineNode]) -> OutlineNode:
-    return OutlineNode(name=name, kind="more", start=min(n.start for n in nodes), end=max(n.end for n in nodes),
-                       end_len=max(nodes, key=lambda n: n.end).end_len, children=nodes)
+    return OutlineNode(
+        name=name,
+        kind="more",
+        start=min(n.start for n in nodes),
+        end=max(n.end for n in nodes),
+        end_len=max(nodes, key=lambda n: n.end).end_len,
+        children=nodes,
+    )
 
 
 def _chunk(group: OutlineNode, cap: int, leaf: bool = False) -> None:
@@ -223,7 +253,7 @@ def _chunk(group: OutlineNode, cap: int, leaf: bool = False) -> None:
     size, most = cap, (min(cap, OUTLINE_FOLD_RANGES) if leaf else cap)
     while -(-len(kids) // size) > most:
         size = size * cap if not leaf else size * 2
-    parts = [kids[i:i + size] for i in range(0, len(kids), size)]
+    parts = [kids[i : i + size] for i in range(0, len(kids), size)]
     group.children = [_group(f"lines {p[0].start + 1}–{p[-1].end + 1} ({len(p)} events)", p) for p in parts]
     for g in group.children:
         if leaf:
@@ -239,21 +269,28 @@ def bound_outline(root: OutlineNode) -> None:
     most notable events (errors, failing calls, patches, then calls, then messages)."""
     hosts = root.children
     lead = [n for n in hosts[:1] if not n.name.startswith("Turn ")]  # "Session start" stays apart
-    hosts = hosts[len(lead):]
+    hosts = hosts[len(lead) :]
     if len(hosts) > OUTLINE_MAX_TURNS:
         size = -(-len(hosts) // OUTLINE_MAX_TURNS)
         blocks = []
         for i in range(0, len(hosts), size):
-            group = hosts[i:i + size]
+            group = hosts[i : i + size]
             first, last = group[0], group[-1]
             head, _, prompt = first.name.partition(": ")
-            name = (f"{head.replace('Turn ', 'Turns ', 1)}–{last.name.partition(': ')[0].removeprefix('Turn ')}"
-                    if first is not last else head)
-            blocks.append(OutlineNode(
-                name=f"{name}: {prompt}" if prompt else name, kind="turn", start=first.start, end=max(n.end for n in group),
-                detail=f"{len(group)} turns", end_len=max(group, key=lambda n: n.end).end_len,
-                children=[c for n in group for c in n.children],
-            ))
+            name = (
+                f"{head.replace('Turn ', 'Turns ', 1)}–{last.name.partition(': ')[0].removeprefix('Turn ')}" if first is not last else head
+            )
+            blocks.append(
+                OutlineNode(
+                    name=f"{name}: {prompt}" if prompt else name,
+                    kind="turn",
+                    start=first.start,
+                    end=max(n.end for n in group),
+                    detail=f"{len(group)} turns",
+                    end_len=max(group, key=lambda n: n.end).end_len,
+                    children=[c for n in group for c in n.children],
+                )
+            )
         hosts = blocks
     root.children = hosts = lead + hosts
     cap = max(3, min(OUTLINE_TURN_CHILDREN, OUTLINE_BUDGET // max(len(hosts), 1) - 2))

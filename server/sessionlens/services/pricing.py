@@ -13,8 +13,7 @@ from sessionlens.services.base import Host
 from sessionlens.store import parse_time
 
 #: the figures summed per row of a usage report
-_SUMMED = ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "unknown", "requests",
-           "sessions")
+_SUMMED = ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "unknown", "requests", "sessions")
 
 
 class CostTotals(TypedDict):
@@ -54,11 +53,13 @@ class Costs:
     def __init__(self, host: Host):
         self.host = host
 
-    def report(self, by: str = "day", *, since: Any = None, until: Any = None, project: str | None = None,
-               agent: str | None = None, tz: Any = None) -> CostReport:
+    def report(
+        self, by: str = "day", *, since: Any = None, until: Any = None, project: str | None = None, agent: str | None = None, tz: Any = None
+    ) -> CostReport:
         db = self.host.db()
-        raw = db.usage_report("day" if by == "week" else by, since=parse_time(since), until=parse_time(until, end=True),
-                              project=project, agent=agent)
+        raw = db.usage_report(
+            "day" if by == "week" else by, since=parse_time(since), until=parse_time(until, end=True), project=project, agent=agent
+        )
         rows: dict[tuple[str, str], dict[str, Any]] = {}
         for r in raw:
             key = r["key"]
@@ -77,19 +78,28 @@ class Costs:
             if by == "session":
                 s = db.get_session(key)
                 r["title"] = (s or {}).get("title")
-            out.append({
-                by: key,
-                **({"model": model} if by in ("day", "week", "month") else {}),
-                "input": r["input"], "cache_read": r["cache_read"],
-                "cache_write": r["cache_write_5m"] + r["cache_write_1h"], "output": r["output"],
-                "cost_usd": round(r["cost_usd"], 6), "unpriced_requests": r["unknown"], "requests": r["requests"],
-                **({"title": r.get("title")} if by == "session" else {}),
-            })
+            out.append(
+                {
+                    by: key,
+                    **({"model": model} if by in ("day", "week", "month") else {}),
+                    "input": r["input"],
+                    "cache_read": r["cache_read"],
+                    "cache_write": r["cache_write_5m"] + r["cache_write_1h"],
+                    "output": r["output"],
+                    "cost_usd": round(r["cost_usd"], 6),
+                    "unpriced_requests": r["unknown"],
+                    "requests": r["requests"],
+                    **({"title": r.get("title")} if by == "session" else {}),
+                }
+            )
         totals: CostTotals = {
-            "input": sum(r["input"] for r in out), "cache_read": sum(r["cache_read"] for r in out),
-            "cache_write": sum(r["cache_write"] for r in out), "output": sum(r["output"] for r in out),
+            "input": sum(r["input"] for r in out),
+            "cache_read": sum(r["cache_read"] for r in out),
+            "cache_write": sum(r["cache_write"] for r in out),
+            "output": sum(r["output"] for r in out),
             "cost_usd": round(sum(r["cost_usd"] for r in rows.values()), 6),
-            "unpriced_requests": sum(r["unpriced_requests"] for r in out), "requests": sum(r["requests"] for r in out),
+            "unpriced_requests": sum(r["unpriced_requests"] for r in out),
+            "requests": sum(r["requests"] for r in out),
         }
         return {"by": by, "rows": out, "totals": totals}
 
@@ -101,8 +111,14 @@ class Costs:
 
         def fn(r: tuple[Any, ...]) -> tuple[float | None, int]:
             _key, model, agent, inp, cr, cw5, cw1, out, reas, speed = r
-            u = TokenUsage(input_tokens=inp, cache_read_tokens=cr, cache_write_5m_tokens=cw5, cache_write_1h_tokens=cw1,
-                           output_tokens=out, reasoning_tokens=reas)
+            u = TokenUsage(
+                input_tokens=inp,
+                cache_read_tokens=cr,
+                cache_write_5m_tokens=cw5,
+                cache_write_1h_tokens=cw1,
+                output_tokens=out,
+                reasoning_tokens=reas,
+            )
             c = cost_of(u, model, prices, agent=agent, speed=speed)
             return c.usd, int(c.known)
 
@@ -110,8 +126,9 @@ class Costs:
         with db.lock:
             return db.recompute_costs(fn)
 
-    def chart_svg(self, *, by: str = "day", since: Any = None, until: Any = None, project: str | None = None,
-                  agent: str | None = None) -> str:
+    def chart_svg(
+        self, *, by: str = "day", since: Any = None, until: Any = None, project: str | None = None, agent: str | None = None
+    ) -> str:
         """The cost chart of ``report(by)``: bars per bucket (stacked by model for day/week/month)."""
         rep = self.report(by, since=since, until=until, project=project, agent=agent)
         series = []
@@ -119,8 +136,13 @@ class Costs:
             label = r.get(by)
             if by == "session":
                 label = " ".join(str(r.get("title") or label or "?").split())[:24]
-            series.append({"day": label if label is not None else "(none)",
-                           "model": r.get("model") or (label if by == "model" else "cost"), "cost": r["cost_usd"]})
+            series.append(
+                {
+                    "day": label if label is not None else "(none)",
+                    "model": r.get("model") or (label if by == "model" else "cost"),
+                    "cost": r["cost_usd"],
+                }
+            )
         timed = by in ("day", "week", "month")
         title = f"Cost per {by}" + (" by model" if timed else "") + " (USD)"
         return cost_report_mod.render_svg_chart(series, title=title, x_label=by.capitalize())

@@ -63,8 +63,15 @@ def candidates(app: App, *, machine: str, project: str | None = None, paths: lis
             size = os.path.getsize(path)
         except OSError:
             continue
-        out.append(PushFile(path=path, key=file_key(machine, path), project=project or project_name(s.get("project")),
-                            source_name=Path(path).name, size=size))
+        out.append(
+            PushFile(
+                path=path,
+                key=file_key(machine, path),
+                project=project or project_name(s.get("project")),
+                source_name=Path(path).name,
+                size=size,
+            )
+        )
     return sorted(out, key=lambda f: f.path)
 
 
@@ -109,5 +116,12 @@ def read_chunk(path: str, offset: int, *, redact_secrets: bool = True, limit: in
 
 
 def payload(f: PushFile, machine: str, offset: int, end: int, text: str) -> dict[str, Any]:
-    return {"file_key": f.key, "machine": machine, "project": f.project, "source_name": f.source_name,
-            "offset": offset, "end": end, "data": text}
+    return {
+        "file_key": f.key,
+        "machine": machine,
+        "project": f.project,
+        "source_name": f.source_name,
+        "offset": offset,
+        "end": end,
+        "data": text,
+    }

@@ -35,15 +35,36 @@ class Search:
                 finally:
                     db.lock.release()
 
-    def query(self, query: str, *, agent: str | None = None, project: str | None = None, kind: str | None = None,
-              tool: str | None = None, session: str | None = None, model: str | None = None, since: Any = None,
-              until: Any = None, limit: int = 20, offset: int = 0, workspace_only: bool | None = False,
-              show_secrets: bool = False) -> SearchResult:
+    def query(
+        self,
+        query: str,
+        *,
+        agent: str | None = None,
+        project: str | None = None,
+        kind: str | None = None,
+        tool: str | None = None,
+        session: str | None = None,
+        model: str | None = None,
+        since: Any = None,
+        until: Any = None,
+        limit: int = 20,
+        offset: int = 0,
+        workspace_only: bool | None = False,
+        show_secrets: bool = False,
+    ) -> SearchResult:
         """Ranked hits; secrets in snippets (found in the event's full text, so a secret cut by the
         snippet's edge is masked too), titles and descriptions are masked unless ``show_secrets``
         (the user's explicit request)."""
-        filters = SearchFilters(agent=agent, project=project, kind=kind, tool=tool, session=session, model=model,
-                                since=parse_time(since), until=parse_time(until, end=True))
+        filters = SearchFilters(
+            agent=agent,
+            project=project,
+            kind=kind,
+            tool=tool,
+            session=session,
+            model=model,
+            since=parse_time(since),
+            until=parse_time(until, end=True),
+        )
         scope = workspace_scope(self.host, workspace_only)
         self._rebuild_if_needed()
         want = limit if not scope else limit * 5

@@ -34,8 +34,9 @@ def wanted(env: Mapping[str, str] | None = None) -> bool:
     env = os.environ if env is None else env
     if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
         return False
-    if any(env.get(k) for k in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-                                "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")):
+    if any(
+        env.get(k) for k in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")
+    ):
         return True
     return env.get("OTEL_TRACES_EXPORTER", "none").strip().lower() not in ("", "none")
 
@@ -89,14 +90,20 @@ class Otel:
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 
-        resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME") or "sessionlens",
-                                    "service.version": __version__, "sessionlens.component": component})
+        resource = Resource.create(
+            {
+                "service.name": os.environ.get("OTEL_SERVICE_NAME") or "sessionlens",
+                "service.version": __version__,
+                "sessionlens.component": component,
+            }
+        )
         self._tp = TracerProvider(resource=resource)
         exporter = ConsoleSpanExporter() if os.environ.get("OTEL_TRACES_EXPORTER") == "console" else OTLPSpanExporter()
         self._tp.add_span_processor(BatchSpanProcessor(exporter))
         interval = int(os.environ.get("OTEL_METRIC_EXPORT_INTERVAL", "60000"))
-        self._mp = MeterProvider(resource=resource, metric_readers=[
-            PeriodicExportingMetricReader(OTLPMetricExporter(), export_interval_millis=interval)])
+        self._mp = MeterProvider(
+            resource=resource, metric_readers=[PeriodicExportingMetricReader(OTLPMetricExporter(), export_interval_millis=interval)]
+        )
         self._tracer = self._tp.get_tracer("sessionlens", __version__)
         self._meter = self._mp.get_meter("sessionlens", __version__)
         self._instruments: dict[str, Any] = {}
@@ -154,8 +161,7 @@ def telemetry(component: str = "cli") -> Noop | Otel:
                 try:
                     _current = Otel(component)
                 except ImportError:
-                    log.warning("OTEL_* variables are set but the OpenTelemetry SDK is not installed: "
-                                "pip install 'sessionlens[selftrace]'")
+                    log.warning("OTEL_* variables are set but the OpenTelemetry SDK is not installed: pip install 'sessionlens[selftrace]'")
                     _current = Noop()
             else:
                 _current = Noop()

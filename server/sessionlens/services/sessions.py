@@ -33,17 +33,36 @@ class Sessions:
     def __init__(self, host: Host):
         self.host = host
 
-    def list(self, *, project: str | None = None, agent: str | None = None, since: Any = None, until: Any = None,
-             limit: int = 100, workspace_only: bool | None = None, query: str | None = None,
-             include_subagents: bool = True, has_findings: bool = False, sort: str = "started",
-             descending: bool = True) -> builtins.list[dict[str, Any]]:
+    def list(
+        self,
+        *,
+        project: str | None = None,
+        agent: str | None = None,
+        since: Any = None,
+        until: Any = None,
+        limit: int = 100,
+        workspace_only: bool | None = None,
+        query: str | None = None,
+        include_subagents: bool = True,
+        has_findings: bool = False,
+        sort: str = "started",
+        descending: bool = True,
+    ) -> builtins.list[dict[str, Any]]:
         """Sessions (the store's one session-query builder): newest first unless ``sort`` names another
         key (``models.listing.SESSION_SORTS``); ``query``: a substring of the title, id, project or path."""
         db = self.host.db()
         rows = db.list_sessions(
-            project=project, agent=agent, since=parse_time(since), until=parse_time(until, end=True), limit=limit,
-            projects_under=workspace_scope(self.host, workspace_only), query=query, include_subagents=include_subagents,
-            has_findings=has_findings, sort=sort, descending=descending,
+            project=project,
+            agent=agent,
+            since=parse_time(since),
+            until=parse_time(until, end=True),
+            limit=limit,
+            projects_under=workspace_scope(self.host, workspace_only),
+            query=query,
+            include_subagents=include_subagents,
+            has_findings=has_findings,
+            sort=sort,
+            descending=descending,
         )
         subs = db.subagent_counts()
         for r in rows:
@@ -119,9 +138,14 @@ class Sessions:
             events = [_keep_images(redact_event(e), e) for e in events]
             s = egress(s)
         return render_html.SessionData(
-            session=s, turns=db.turns(s["id"]), events=events, totals=db.session_totals([s["id"]]),
-            turn_usage=db.turn_usage(s["id"]), findings=db.findings(session_id=s["id"]),
-            subagents=db.subagent_sessions(s["id"]), log_missing=not source_exists(s.get("path")),
+            session=s,
+            turns=db.turns(s["id"]),
+            events=events,
+            totals=db.session_totals([s["id"]]),
+            turn_usage=db.turn_usage(s["id"]),
+            findings=db.findings(session_id=s["id"]),
+            subagents=db.subagent_sessions(s["id"]),
+            log_missing=not source_exists(s.get("path")),
         )
 
     def timeline(self, ref: str, *, redact: bool = True) -> tuple[dict[str, Any], builtins.list[TimelineRow]]:

@@ -32,16 +32,24 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    store_path: str | None = Field(None, alias="storePath", description="Directory of the store; default $SESSIONLENS_HOME or the XDG data dir.")
+    store_path: str | None = Field(
+        None, alias="storePath", description="Directory of the store; default $SESSIONLENS_HOME or the XDG data dir."
+    )
     log_roots: list[str] = Field(default_factory=list, alias="logRoots", description="Extra directories or files holding session logs.")
     include_home_logs: bool = Field(True, alias="includeHomeLogs", description="Index ~/.codex/sessions and ~/.claude/projects.")
     home_logs_scope: Literal["workspace", "all"] = Field(
-        "workspace", alias="homeLogsScope",
+        "workspace",
+        alias="homeLogsScope",
         description="'workspace': only home-directory sessions whose cwd lies inside an open workspace folder; 'all': every session.",
     )
     coach: CoachSettings = Field(default_factory=CoachSettings)
     llm: LLMConfig = Field(default_factory=LLMConfig)
-    poll_interval_s: float = Field(1.0, alias="pollInterval", ge=0.1, description="Seconds between checks of the log roots outside the workspace (roots appearing or gone) and between polls of those file-system events cannot serve.")
+    poll_interval_s: float = Field(
+        1.0,
+        alias="pollInterval",
+        ge=0.1,
+        description="Seconds between checks of the log roots outside the workspace (roots appearing or gone) and between polls of those file-system events cannot serve.",
+    )
 
     @property
     def home(self) -> Path:
@@ -69,8 +77,14 @@ def merge_settings(*layers: dict[str, Any] | None) -> tuple[Settings, list[str]]
                 merged[k] = v
     llm = merged.get("llm")
     if isinstance(llm, dict):  # VS Code setting names -> the model's names; empty values mean "not set"
-        aliases = {"baseUrl": "base_url", "timeoutSeconds": "timeout_s", "maxTokens": "max_tokens",
-                   "maxRetries": "max_retries", "contextBudgetChars": "context_budget_chars", "apiKeyEnv": "api_key_env"}
+        aliases = {
+            "baseUrl": "base_url",
+            "timeoutSeconds": "timeout_s",
+            "maxTokens": "max_tokens",
+            "maxRetries": "max_retries",
+            "contextBudgetChars": "context_budget_chars",
+            "apiKeyEnv": "api_key_env",
+        }
         merged["llm"] = {aliases.get(k, k): v for k, v in llm.items() if v not in (None, "")}
     errors: list[str] = []
     try:

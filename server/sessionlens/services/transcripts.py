@@ -36,8 +36,7 @@ class Transcripts:
         md = render.session_markdown(s, d.turns, d.events, d.totals, d.findings, d.turn_usage, log_missing=d.log_missing)
         if d.subagents:
             md += "\n## Sub-agents\n\n" + "\n".join(
-                f"- {render.md_text(x['agent_id'] or x['id'])}: {x['events']} events ({render.code_span(x['path'])})"
-                for x in d.subagents
+                f"- {render.md_text(x['agent_id'] or x['id'])}: {x['events']} events ({render.code_span(x['path'])})" for x in d.subagents
             )
         if redact:
             md = egress(md)  # what rendering joined or escaped is looked at once more
@@ -47,9 +46,15 @@ class Transcripts:
         """The HTML transcript in parts, for a host page that sets its own CSP."""
         d = self.sessions.data(ref, redact=redact)
         s = d.session
-        return {"session_id": s["id"], "title": s.get("title") or s["id"], "body": render_html.session_body(d),
-                "css": render_html.TRANSCRIPT_CSS, "js": render_html.TRANSCRIPT_JS, "path": s.get("path"),
-                "log_missing": d.log_missing}
+        return {
+            "session_id": s["id"],
+            "title": s.get("title") or s["id"],
+            "body": render_html.session_body(d),
+            "css": render_html.TRANSCRIPT_CSS,
+            "js": render_html.TRANSCRIPT_JS,
+            "path": s.get("path"),
+            "log_missing": d.log_missing,
+        }
 
     def turn_html(self, ref: str, turn: int, *, redact: bool = True) -> str:
         """One turn (0-based index; -1: before the first prompt) as a sanitized HTML fragment."""

@@ -119,8 +119,27 @@ class LogWatcher:
 
 # ------------------------------------------------------------------------------------ events
 #: File systems where local events miss what other machines write: their roots are polled.
-REMOTE_FS = frozenset({"nfs", "nfs4", "cifs", "smb3", "smbfs", "afs", "ceph", "glusterfs", "9p", "lustre", "gpfs",
-                       "fuse.sshfs", "fuse.rclone", "fuse.s3fs", "fuse.gcsfuse", "davfs", "fuse.davfs2"})
+REMOTE_FS = frozenset(
+    {
+        "nfs",
+        "nfs4",
+        "cifs",
+        "smb3",
+        "smbfs",
+        "afs",
+        "ceph",
+        "glusterfs",
+        "9p",
+        "lustre",
+        "gpfs",
+        "fuse.sshfs",
+        "fuse.rclone",
+        "fuse.s3fs",
+        "fuse.gcsfuse",
+        "davfs",
+        "fuse.davfs2",
+    }
+)
 #: Milliseconds between the event thread's checks (its only idle cost) and the longest a burst is grouped.
 STEP_MS = 50
 DEBOUNCE_MS = 200
@@ -197,8 +216,15 @@ class EventWatcher:
     """File-system events for ``roots`` on a thread of its own: ``on_change(Changes)`` is called from
     that thread with each batch; ``on_error(reason)`` once if the watcher stops working."""
 
-    def __init__(self, roots: list[str], on_change: Callable[[Changes], None],
-                 on_error: Callable[[str], None] | None = None, *, step_ms: int = STEP_MS, debounce_ms: int = DEBOUNCE_MS):
+    def __init__(
+        self,
+        roots: list[str],
+        on_change: Callable[[Changes], None],
+        on_error: Callable[[str], None] | None = None,
+        *,
+        step_ms: int = STEP_MS,
+        debounce_ms: int = DEBOUNCE_MS,
+    ):
         self.roots = list(roots)
         self._on_change = on_change
         self._on_error = on_error
@@ -264,8 +290,7 @@ class RootWatcher:
     of the known files after an event the names alone could not place.
     """
 
-    def __init__(self, file_rows: Callable[[], dict], *, events: bool = True,
-                 fs_type: Callable[[str], str | None] | None = None):
+    def __init__(self, file_rows: Callable[[], dict], *, events: bool = True, fs_type: Callable[[str], str | None] | None = None):
         self._rows = file_rows
         self.events = events
         self._fs_type = fs_type or remote_fs

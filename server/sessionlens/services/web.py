@@ -82,10 +82,17 @@ def session_filter(filters: dict[str, Any], *, scope: Scope = None, limit: int =
     """The store's session filter for validated page/view filters (:func:`session_filters`)."""
     f = session_filters(filters)
     return SessionFilter(
-        agent=f.get("agent"), project=f.get("project"), since=parse_time(f.get("since")),
-        until=parse_time(f.get("until"), end=True), text=f.get("q"), has_findings=bool(f.get("findings")),
-        sort=f.get("sort", "started"), descending=f.get("order", "desc") == "desc", limit=min(max(limit, 1), 500),
-        offset=max(offset, 0), path_prefixes=tuple(scope) if scope is not None else None,
+        agent=f.get("agent"),
+        project=f.get("project"),
+        since=parse_time(f.get("since")),
+        until=parse_time(f.get("until"), end=True),
+        text=f.get("q"),
+        has_findings=bool(f.get("findings")),
+        sort=f.get("sort", "started"),
+        descending=f.get("order", "desc") == "desc",
+        limit=min(max(limit, 1), 500),
+        offset=max(offset, 0),
+        path_prefixes=tuple(scope) if scope is not None else None,
     )
 
 
@@ -142,8 +149,14 @@ def transcript(app: App, ref: str, *, scope: Scope = None) -> dict[str, Any]:
     sid = d.session["id"]
     with render_html.image_urls(lambda ev, i: image_href(sid, ev.seq, i)):
         body = render_html.session_body(d)
-    return {"session": d.session, "body": body, "last_seq": max((e.seq for e in d.events), default=0),
-            "problems": app.db().problems(d.session["file_id"]), "subagents": d.subagents, "log_missing": d.log_missing}
+    return {
+        "session": d.session,
+        "body": body,
+        "last_seq": max((e.seq for e in d.events), default=0),
+        "problems": app.db().problems(d.session["file_id"]),
+        "subagents": d.subagents,
+        "log_missing": d.log_missing,
+    }
 
 
 def _item_seqs(items: list[render_blocks.Item]) -> Iterator[int]:
@@ -211,9 +224,17 @@ def search(app: App, query: str, *, filters: dict[str, Any] | None = None, scope
     """Search hits with snippets and facet counts (agent, kind, project, tool) over the hits the caller may see."""
     f = {k: _clean(v) for k, v in (filters or {}).items() if k in ("agent", "project", "kind", "tool", "since", "until")}
     want = min(max(limit, 1), 200)
-    res = app.search(query, limit=want if scope is None else min(want * 10, 2000), workspace_only=False,
-                     agent=f.get("agent"), project=f.get("project"), kind=f.get("kind"), tool=f.get("tool"),
-                     since=f.get("since") or None, until=f.get("until") or None)
+    res = app.search(
+        query,
+        limit=want if scope is None else min(want * 10, 2000),
+        workspace_only=False,
+        agent=f.get("agent"),
+        project=f.get("project"),
+        kind=f.get("kind"),
+        tool=f.get("tool"),
+        since=f.get("since") or None,
+        until=f.get("until") or None,
+    )
     hits = res["hits"]
     if scope is not None:
         allowed = webq.session_ids_under(app.db(), scope)
@@ -236,8 +257,15 @@ def search(app: App, query: str, *, filters: dict[str, Any] | None = None, scope
 def cost(app: App, by: str = "day", *, since=None, until=None, project=None, agent=None, scope: Scope = None) -> dict[str, Any]:
     if by not in webq.USAGE_GROUPS:
         raise ValueError(f"cannot group cost by {by!r}")
-    raw = webq.usage_report(app.db(), by, since=parse_time(since), until=parse_time(until, end=True),
-                            project=_clean(project), agent=_clean(agent), path_prefixes=scope)
+    raw = webq.usage_report(
+        app.db(),
+        by,
+        since=parse_time(since),
+        until=parse_time(until, end=True),
+        project=_clean(project),
+        agent=_clean(agent),
+        path_prefixes=scope,
+    )
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for r in raw:
         key = r["key"]
@@ -265,8 +293,10 @@ def cost_chart(rows: list[dict[str, Any]], *, title: str) -> str:
 
 def findings_overview(app: App, *, scope: Scope = None, rule: str | None = None, limit: int = 200) -> dict[str, Any]:
     db = app.db()
-    return {"by_project": webq.findings_by_project(db, scope),
-            "recent": webq.recent_findings(db, limit=limit, rule=_clean(rule), path_prefixes=scope)}
+    return {
+        "by_project": webq.findings_by_project(db, scope),
+        "recent": webq.recent_findings(db, limit=limit, rule=_clean(rule), path_prefixes=scope),
+    }
 
 
 def compliance(app: App, *, project: str | None = None, scope: Scope = None, limit: int = 20) -> dict[str, Any]:

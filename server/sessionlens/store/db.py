@@ -52,9 +52,15 @@ def _m() -> SimpleNamespace:
     from sessionlens import models
 
     return SimpleNamespace(
-        Event=models.Event, ParseProblem=models.ParseProblem, Session=models.Session, TokenUsage=models.TokenUsage,
-        Turn=models.Turn, USAGE_FIELDS=tuple(models.TokenUsage.model_fields),
-        KIND_VALUE={k: k.value for k in models.EventKind}, KINDS={k.value: k for k in models.EventKind})
+        Event=models.Event,
+        ParseProblem=models.ParseProblem,
+        Session=models.Session,
+        TokenUsage=models.TokenUsage,
+        Turn=models.Turn,
+        USAGE_FIELDS=tuple(models.TokenUsage.model_fields),
+        KIND_VALUE={k: k.value for k in models.EventKind},
+        KINDS={k.value: k for k in models.EventKind},
+    )
 
 
 class StoreError(Exception):
@@ -96,8 +102,7 @@ def _checked_int(value: Any, lo: int, hi: int, what: str, line: int, offset: int
     v = clamp_int(value, lo, hi)
     if v != value or isinstance(value, (bool, float)):
         shown = repr(value)
-        problems.append((line, offset, "warning", f"{what} {shown[:40]} out of range: "
-                         + ("dropped" if v is None else f"stored as {v}")))
+        problems.append((line, offset, "warning", f"{what} {shown[:40]} out of range: " + ("dropped" if v is None else f"stored as {v}")))
     return v
 
 
@@ -126,9 +131,30 @@ class PreparedParse:
         ts = [e[5] for e in self.event_rows if e[5] is not None]
         started = r[11] if r[11] is not None else (min(ts) if ts else None)
         ended = max(ts) if ts else r[12]
-        return row_to_session_dict((r[0], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], started, ended, r[13],
-                                    r[14], r[15], len({e[1] for e in self.event_rows}), len(self.turn_rows), path,
-                                    self.file_id, r[16]))
+        return row_to_session_dict(
+            (
+                r[0],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                r[8],
+                r[9],
+                r[10],
+                started,
+                ended,
+                r[13],
+                r[14],
+                r[15],
+                len({e[1] for e in self.event_rows}),
+                len(self.turn_rows),
+                path,
+                self.file_id,
+                r[16],
+            )
+        )
 
 
 def _event_row(d: dict[str, Any], file_id: int, sid: str, kind_value, dumps, bad: list) -> tuple:
@@ -168,18 +194,35 @@ def _event_row(d: dict[str, Any], file_id: int, sid: str, kind_value, dumps, bad
         data_json = _safe_dumps(data) if data else None
         bad.append((d["line"], d["offset"], "warning", "a value nested too deeply or too large: shortened"))
     return (
-        file_id, d["seq"], sid, d["offset"], d["length"], ts, kind_value[d["kind"]], d["subtype"], turn,
-        d["tool"], d["call_id"], d["command"], exit_code, 1 if d["is_error"] else 0, duration,
-        d["text"], files_json, d["model"], d["usage_key"],
-        (FLAG_DUPLICATE if d["duplicate"] else 0) | (FLAG_SIDECHAIN if d["sidechain"] else 0), d["agent_id"],
-        d["parent_call_id"], data_json,
+        file_id,
+        d["seq"],
+        sid,
+        d["offset"],
+        d["length"],
+        ts,
+        kind_value[d["kind"]],
+        d["subtype"],
+        turn,
+        d["tool"],
+        d["call_id"],
+        d["command"],
+        exit_code,
+        1 if d["is_error"] else 0,
+        duration,
+        d["text"],
+        files_json,
+        d["model"],
+        d["usage_key"],
+        (FLAG_DUPLICATE if d["duplicate"] else 0) | (FLAG_SIDECHAIN if d["sidechain"] else 0),
+        d["agent_id"],
+        d["parent_call_id"],
+        data_json,
     )
 
 
 def _usage_tokens(t: TokenUsage, line: int, bad: list) -> tuple[int, ...]:
     """A usage record's six token counts within ``[0, MAX_TOKENS]`` (sums over them cannot overflow)."""
-    vals = (t.input_tokens, t.cache_read_tokens, t.cache_write_5m_tokens, t.cache_write_1h_tokens,
-            t.output_tokens, t.reasoning_tokens)
+    vals = (t.input_tokens, t.cache_read_tokens, t.cache_write_5m_tokens, t.cache_write_1h_tokens, t.output_tokens, t.reasoning_tokens)
     if all(type(v) is int and 0 <= v <= MAX_TOKENS for v in vals):
         return vals
     out = tuple(v if type(v) is int and 0 <= v <= MAX_TOKENS else 0 for v in vals)
@@ -212,8 +255,22 @@ def prepare_parse(
     sid = s.id
     agent = getattr(result.agent, "value", result.agent)
     session_row = (
-        sid, file_id, agent, s.cwd, project, s.git_branch, s.git_commit, s.git_remote, _dumps(s.models),
-        s.cli_version, s.originator, _ts(s.started_at), _ts(s.ended_at), s.parent_session_id, s.agent_id, s.title,
+        sid,
+        file_id,
+        agent,
+        s.cwd,
+        project,
+        s.git_branch,
+        s.git_commit,
+        s.git_remote,
+        _dumps(s.models),
+        s.cli_version,
+        s.originator,
+        _ts(s.started_at),
+        _ts(s.ended_at),
+        s.parent_session_id,
+        s.agent_id,
+        s.title,
         int(bool(getattr(s, "usage_lower_bound", False))),
     )
     rows: list[tuple[Any, ...]] = []
@@ -231,9 +288,19 @@ def prepare_parse(
         append(row)
     turn_rows = [
         (
-            sid, t.index, file_id, t.start_line, t.end_line, _ts(t.started_at), _ts(t.ended_at), t.prompt,
-            t.model, t.turn_id, int(t.aborted),
-            t.duration_ms if t.duration_ms is None or (type(t.duration_ms) is int and 0 <= t.duration_ms <= MAX_DURATION_MS)
+            sid,
+            t.index,
+            file_id,
+            t.start_line,
+            t.end_line,
+            _ts(t.started_at),
+            _ts(t.ended_at),
+            t.prompt,
+            t.model,
+            t.turn_id,
+            int(t.aborted),
+            t.duration_ms
+            if t.duration_ms is None or (type(t.duration_ms) is int and 0 <= t.duration_ms <= MAX_DURATION_MS)
             else _checked_int(t.duration_ms, 0, MAX_DURATION_MS, "turn duration (ms)", t.start_line, 0, bad),
         )
         for t in result.turns
@@ -248,16 +315,34 @@ def prepare_parse(
         log_cost = u.cost_usd if isinstance(u.cost_usd, (int, float)) and 0 <= u.cost_usd < 1e12 else None
         urows.append(
             (
-                u.key, file_id, sid, u.line, turn_of.get(u.key), ts, local_day(ts), u.model, agent, project,
-                *_usage_tokens(u.usage, u.line, bad), u.speed, cost, int(known), log_cost,
+                u.key,
+                file_id,
+                sid,
+                u.line,
+                turn_of.get(u.key),
+                ts,
+                local_day(ts),
+                u.model,
+                agent,
+                project,
+                *_usage_tokens(u.usage, u.line, bad),
+                u.speed,
+                cost,
+                int(known),
+                log_cost,
             )
         )
     st = result.state
     return PreparedParse(
-        file_id=file_id, session_id=sid, project=project, project_name=project_name, session_row=session_row,
-        event_rows=rows, turn_rows=turn_rows, usage_rows=urows,
-        problem_rows=[(file_id, p.line, p.offset, p.severity, p.message) for p in result.problems]
-        + [(file_id, *b) for b in bad],
+        file_id=file_id,
+        session_id=sid,
+        project=project,
+        project_name=project_name,
+        session_row=session_row,
+        event_rows=rows,
+        turn_rows=turn_rows,
+        usage_rows=urows,
+        problem_rows=[(file_id, p.line, p.offset, p.severity, p.message) for p in result.problems] + [(file_id, *b) for b in bad],
         file_state=(agent, size, mtime_ns, st.offset, st.line, head_len, head_hash, parser_version, _state_json(st)),
         first_seq=result.events[0].seq if result.events else None,
     )
@@ -428,7 +513,13 @@ def row_to_event(r: Sequence[Any], *, compact: bool = False) -> Event:
     if data:
         get = data.get
         role, usage, message_id, request_id, uuid, extra = (
-            get("role"), _usage_from(get("usage")), get("message_id"), get("request_id"), get("uuid"), get("extra") or {})
+            get("role"),
+            _usage_from(get("usage")),
+            get("message_id"),
+            get("request_id"),
+            get("uuid"),
+            get("extra") or {},
+        )
     else:
         role = usage = message_id = request_id = uuid = None
         extra = {}
@@ -437,41 +528,72 @@ def row_to_event(r: Sequence[Any], *, compact: bool = False) -> Event:
     files = orjson.loads(r[16]) if r[16] else []
     subtype, tool, model = r[7], r[9], r[17]
     if compact:  # the fields in the model's order (see ``construct_shared``)
-        return _construct_shared(m.Event, (
-            r[1], line, r[3], r[4], timestamp, m.KINDS[r[6]], _intern(subtype) if subtype else subtype, role, r[8],
-            _intern(tool) if tool else tool, r[10], r[11], r[12], bool(r[13]), r[14], r[15], files,
-            _intern(model) if model else model, usage, r[18], bool(flags & FLAG_DUPLICATE), bool(flags & FLAG_SIDECHAIN),
-            r[20], r[21], message_id, request_id, uuid, extra))
-    return _construct(m.Event, {
-        "seq": r[1],
-        "line": line,
-        "offset": r[3],
-        "length": r[4],
-        "timestamp": timestamp,
-        "kind": m.KINDS[r[6]],
-        "subtype": subtype,
-        "role": role,
-        "turn": r[8],
-        "tool": tool,
-        "call_id": r[10],
-        "command": r[11],
-        "exit_code": r[12],
-        "is_error": bool(r[13]),
-        "duration_ms": r[14],
-        "text": r[15],
-        "files": files,
-        "model": model,
-        "usage": usage,
-        "usage_key": r[18],
-        "duplicate": bool(flags & FLAG_DUPLICATE),
-        "sidechain": bool(flags & FLAG_SIDECHAIN),
-        "agent_id": r[20],
-        "parent_call_id": r[21],
-        "message_id": message_id,
-        "request_id": request_id,
-        "uuid": uuid,
-        "extra": extra,
-    })
+        return _construct_shared(
+            m.Event,
+            (
+                r[1],
+                line,
+                r[3],
+                r[4],
+                timestamp,
+                m.KINDS[r[6]],
+                _intern(subtype) if subtype else subtype,
+                role,
+                r[8],
+                _intern(tool) if tool else tool,
+                r[10],
+                r[11],
+                r[12],
+                bool(r[13]),
+                r[14],
+                r[15],
+                files,
+                _intern(model) if model else model,
+                usage,
+                r[18],
+                bool(flags & FLAG_DUPLICATE),
+                bool(flags & FLAG_SIDECHAIN),
+                r[20],
+                r[21],
+                message_id,
+                request_id,
+                uuid,
+                extra,
+            ),
+        )
+    return _construct(
+        m.Event,
+        {
+            "seq": r[1],
+            "line": line,
+            "offset": r[3],
+            "length": r[4],
+            "timestamp": timestamp,
+            "kind": m.KINDS[r[6]],
+            "subtype": subtype,
+            "role": role,
+            "turn": r[8],
+            "tool": tool,
+            "call_id": r[10],
+            "command": r[11],
+            "exit_code": r[12],
+            "is_error": bool(r[13]),
+            "duration_ms": r[14],
+            "text": r[15],
+            "files": files,
+            "model": model,
+            "usage": usage,
+            "usage_key": r[18],
+            "duplicate": bool(flags & FLAG_DUPLICATE),
+            "sidechain": bool(flags & FLAG_SIDECHAIN),
+            "agent_id": r[20],
+            "parent_call_id": r[21],
+            "message_id": message_id,
+            "request_id": request_id,
+            "uuid": uuid,
+            "extra": extra,
+        },
+    )
 
 
 def _usage_from(d):
@@ -570,9 +692,7 @@ class Store:
         version = self.conn.pragma("user_version")
         if version >= len(MIGRATIONS):
             if version > len(MIGRATIONS):
-                raise StoreError(
-                    f"the store at {self.path} was written by a newer sessionlens (schema {version}); upgrade sessionlens"
-                )
+                raise StoreError(f"the store at {self.path} was written by a newer sessionlens (schema {version}); upgrade sessionlens")
             _edits.ensure_current(self, self._edit_events)
             return
         with self.lock:
@@ -587,9 +707,14 @@ class Store:
 
     def _edit_events(self, file_id: int) -> list[Event]:
         """A file's edit events and failed tool results (what the edits index is built from)."""
-        return [row_to_event(r) for r in self.conn.execute(
-            f"SELECT {EVENT_COLS} FROM events e WHERE e.file_id=? AND (e.kind='patch' OR"
-            " (e.kind='tool_result' AND e.is_error=1)) ORDER BY e.seq", (file_id,))]
+        return [
+            row_to_event(r)
+            for r in self.conn.execute(
+                f"SELECT {EVENT_COLS} FROM events e WHERE e.file_id=? AND (e.kind='patch' OR"
+                " (e.kind='tool_result' AND e.is_error=1)) ORDER BY e.seq",
+                (file_id,),
+            )
+        ]
 
     def close(self) -> None:
         self.conn.close()
@@ -625,7 +750,7 @@ class Store:
             return {r[1]: FileRow(*r) for r in self.conn.execute(f"SELECT {FILE_COLS} FROM files")}
         out: dict[str, FileRow] = {}
         for i in range(0, len(paths), 500):
-            part = paths[i:i + 500]
+            part = paths[i : i + 500]
             q = f"SELECT {FILE_COLS} FROM files WHERE path IN ({','.join('?' * len(part))})"
             out.update((r[1], FileRow(*r)) for r in self.conn.execute(q, part))
         return out
@@ -646,8 +771,17 @@ class Store:
         self.conn.execute("INSERT INTO files(path) VALUES(?) ON CONFLICT(path) DO NOTHING", (path,))
         return self.conn.execute("SELECT id FROM files WHERE path=?", (path,)).get
 
-    def mark_file(self, file_id: int, *, size: int, mtime_ns: int, status: str, error: str | None = None, agent: str | None = None,
-                  parser_version: int | None = None) -> None:
+    def mark_file(
+        self,
+        file_id: int,
+        *,
+        size: int,
+        mtime_ns: int,
+        status: str,
+        error: str | None = None,
+        agent: str | None = None,
+        parser_version: int | None = None,
+    ) -> None:
         """Record a file's verdict (``not_session``, ``error``, ``container`` for a source of several
         sessions stored as member rows ``<path>#<key>``); ``parser_version``: the parser that judged it."""
         self.conn.execute(
@@ -659,9 +793,11 @@ class Store:
     def member_rows(self, container: str, sep: str = "#") -> list[FileRow]:
         """The rows of a container's members (paths ``<container><sep><key>``)."""
         prefix = container + sep
-        return [FileRow(*r) for r in self.conn.execute(
-            f"SELECT {FILE_COLS} FROM files WHERE path >= ? AND path < ?", (prefix, prefix + "\U0010ffff"))
-            if r[1].startswith(prefix)]
+        return [
+            FileRow(*r)
+            for r in self.conn.execute(f"SELECT {FILE_COLS} FROM files WHERE path >= ? AND path < ?", (prefix, prefix + "\U0010ffff"))
+            if r[1].startswith(prefix)
+        ]
 
     def touch_file(self, file_id: int, *, size: int, mtime_ns: int) -> None:
         self.conn.execute("UPDATE files SET size=?, mtime_ns=? WHERE id=?", (size, mtime_ns, file_id))
@@ -687,8 +823,7 @@ class Store:
         c.execute("DELETE FROM findings WHERE file_id=?", (file_id,))
         c.execute("DELETE FROM sessions WHERE file_id=?", (file_id,))
         c.execute(
-            "UPDATE files SET offset=0, lines=0, head_len=0, head_hash=NULL, state=NULL, session_id=NULL, coach_hash=NULL"
-            " WHERE id=?",
+            "UPDATE files SET offset=0, lines=0, head_len=0, head_hash=NULL, state=NULL, session_id=NULL, coach_hash=NULL WHERE id=?",
             (file_id,),
         )
         c.execute("INSERT INTO search_queue(file_id, op) VALUES(?, 'replace')", (file_id,))
@@ -722,10 +857,13 @@ class Store:
                 except (apsw.Error, OverflowError, ValueError, TypeError) as e:
                     line = r[line_at] if line_at is not None and isinstance(r[line_at], int) else 0
                     lost.append((p.file_id, line, 0, "warning", f"row not stored: {type(e).__name__}: {e}"[:300]))
+
         file_id = p.file_id
         sid = p.session_id
         if p.project:
-            c.execute("INSERT INTO projects(root, name) VALUES(?, ?) ON CONFLICT(root) DO NOTHING", (p.project, p.project_name or p.project))
+            c.execute(
+                "INSERT INTO projects(root, name) VALUES(?, ?) ON CONFLICT(root) DO NOTHING", (p.project, p.project_name or p.project)
+            )
         existing = c.execute("SELECT file_id FROM sessions WHERE id=?", (sid,)).get
         session_row, event_rows, turn_rows, usage_rows = p.session_row, p.event_rows, p.turn_rows, p.usage_rows
         if existing is not None and existing != file_id:
@@ -751,7 +889,8 @@ class Store:
             """INSERT OR REPLACE INTO events(file_id, seq, session_id, offset, length, ts, kind, subtype, turn, tool, call_id,
                    command, exit_code, is_error, duration_ms, text, files, model, usage_key, flags, agent_id,
                    parent_call_id, data) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-            event_rows, 1,
+            event_rows,
+            1,
         )
         many(
             """INSERT INTO turns(session_id, idx, file_id, start_line, end_line, started_at, ended_at, prompt, model,
@@ -761,7 +900,8 @@ class Store:
                    prompt=COALESCE(turns.prompt, excluded.prompt), model=COALESCE(excluded.model, turns.model),
                    turn_id=COALESCE(turns.turn_id, excluded.turn_id), aborted=excluded.aborted,
                    duration_ms=COALESCE(excluded.duration_ms, turns.duration_ms)""",
-            turn_rows, 3,
+            turn_rows,
+            3,
         )
         # usage: one row per billed request, globally deduplicated, keeping the largest output
         many(
@@ -773,7 +913,8 @@ class Store:
                    output=excluded.output, reasoning=excluded.reasoning, cost_usd=excluded.cost_usd,
                    cost_known=excluded.cost_known, model=COALESCE(excluded.model, usage.model)
                WHERE excluded.output > usage.output""",
-            usage_rows, 3,
+            usage_rows,
+            3,
         )
         if p.edit_rows:
             many(_edits.INSERT, [(file_id, *r) for r in p.edit_rows], 1)
@@ -807,8 +948,15 @@ class Store:
             "INSERT INTO findings(file_id, session_id, seq, rule_id, severity, message, guideline, related, data) VALUES(?,?,?,?,?,?,?,?,?)",
             [
                 (
-                    file_id, session_id, f.seq, f.rule_id, f.severity.value if hasattr(f.severity, "value") else f.severity,
-                    f.message, f.guideline, _dumps([r.model_dump() for r in f.related]), _dumps(f.data),
+                    file_id,
+                    session_id,
+                    f.seq,
+                    f.rule_id,
+                    f.severity.value if hasattr(f.severity, "value") else f.severity,
+                    f.message,
+                    f.guideline,
+                    _dumps([r.model_dump() for r in f.related]),
+                    _dumps(f.data),
                 )
                 for f in findings
             ],
@@ -828,8 +976,7 @@ class Store:
 
     # ------------------------------------------------------------------ search queue
     def search_queue(self, limit: int = 10_000) -> list[SearchOp]:
-        return [SearchOp(*r) for r in self.conn.execute(
-            "SELECT id, file_id, op, from_seq FROM search_queue ORDER BY id LIMIT ?", (limit,))]
+        return [SearchOp(*r) for r in self.conn.execute("SELECT id, file_id, op, from_seq FROM search_queue ORDER BY id LIMIT ?", (limit,))]
 
     def clear_search_queue(self, upto_id: int) -> None:
         self.conn.execute("DELETE FROM search_queue WHERE id<=?", (upto_id,))
@@ -839,8 +986,9 @@ class Store:
             self.conn.execute("DELETE FROM search_queue")
             self.conn.execute("INSERT INTO search_queue(file_id, op) SELECT id, 'replace' FROM files WHERE status='ok'")
 
-    def searchable_events(self, file_id: int, from_seq: int = 0, kinds: Sequence[str] = (), *,
-                          clip: tuple[int, int, int] | None = None) -> Iterator[tuple]:
+    def searchable_events(
+        self, file_id: int, from_seq: int = 0, kinds: Sequence[str] = (), *, clip: tuple[int, int, int] | None = None
+    ) -> Iterator[tuple]:
         """Rows for the search index: seq, session_id, ts, kind, tool, model, command, text, files, flags.
 
         ``clip`` (head, tail, most): the text arrives trimmed the way the index trims it - a long
@@ -850,9 +998,11 @@ class Store:
         args: list[Any] = []
         if clip is not None:
             head, tail, most = clip
-            text = ("CASE WHEN e.kind='tool_result' AND length(e.text) > ?1 + ?2 "
-                    "THEN substr(e.text, 1, ?1) || char(10) || substr(e.text, -?2) "
-                    "WHEN length(e.text) > ?3 THEN substr(e.text, 1, ?3) ELSE e.text END")
+            text = (
+                "CASE WHEN e.kind='tool_result' AND length(e.text) > ?1 + ?2 "
+                "THEN substr(e.text, 1, ?1) || char(10) || substr(e.text, -?2) "
+                "WHEN length(e.text) > ?3 THEN substr(e.text, 1, ?3) ELSE e.text END"
+            )
             args = [head, tail, most]
         n = len(args)
         q = (
@@ -882,8 +1032,9 @@ class Store:
 
     def subagent_counts(self) -> dict[str, int]:
         """Parent session id -> its number of sub-agent sessions."""
-        return _pairs(self.conn.execute(
-            "SELECT parent_session_id, count(*) FROM sessions WHERE parent_session_id IS NOT NULL GROUP BY 1").fetchall())
+        return _pairs(
+            self.conn.execute("SELECT parent_session_id, count(*) FROM sessions WHERE parent_session_id IS NOT NULL GROUP BY 1").fetchall()
+        )
 
     def last_indexed_at(self) -> float | None:
         """When any file was last indexed (moves on every indexing pass that changed something)."""
@@ -922,19 +1073,30 @@ class Store:
         from sessionlens.models.listing import SessionFilter
 
         f = SessionFilter(
-            project=project, agent=agent, since=since, until=until, projects_under=tuple(projects_under), limit=max(1, limit),
-            include_subagents=include_subagents, text=query, has_findings=has_findings,
-            sort=sort if sort in session_query.ORDER_BY else "started", descending=descending, offset=max(0, offset))
+            project=project,
+            agent=agent,
+            since=since,
+            until=until,
+            projects_under=tuple(projects_under),
+            limit=max(1, limit),
+            include_subagents=include_subagents,
+            text=query,
+            has_findings=has_findings,
+            sort=sort if sort in session_query.ORDER_BY else "started",
+            descending=descending,
+            offset=max(0, offset),
+        )
         return [m.model_dump() for m in session_query.query(self, f)]
 
     def get_session(self, session_id: str) -> dict[str, Any] | None:
-        r = self.conn.execute(f"SELECT {SESSION_COLS} FROM sessions s JOIN files f ON f.id=s.file_id WHERE s.id=?", (session_id,)).fetchone()
+        r = self.conn.execute(
+            f"SELECT {SESSION_COLS} FROM sessions s JOIN files f ON f.id=s.file_id WHERE s.id=?", (session_id,)
+        ).fetchone()
         return row_to_session_dict(r) if r else None
 
     def session_source(self, session_id: str) -> str | None:
         """The path of the source a session was read from (its log may be gone since), or None."""
-        r = self.conn.execute("SELECT f.path FROM sessions s JOIN files f ON f.id=s.file_id WHERE s.id=?",
-                              (session_id,)).fetchone()
+        r = self.conn.execute("SELECT f.path FROM sessions s JOIN files f ON f.id=s.file_id WHERE s.id=?", (session_id,)).fetchone()
         return r[0] if r else None
 
     def find_session_prefix(self, prefix: str) -> list[str]:
@@ -943,9 +1105,12 @@ class Store:
     def session_ids(self, prefix: str = "", limit: int = 500) -> list[str]:
         """Session ids starting with ``prefix``, newest first (shell completion)."""
         esc = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return [r[0] for r in self.conn.execute(
-            "SELECT id FROM sessions WHERE id LIKE ? ESCAPE '\\' ORDER BY COALESCE(started_at, 0) DESC LIMIT ?",
-            (esc + "%", limit))]
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT id FROM sessions WHERE id LIKE ? ESCAPE '\\' ORDER BY COALESCE(started_at, 0) DESC LIMIT ?", (esc + "%", limit)
+            )
+        ]
 
     def session_for_path(self, path: str) -> dict[str, Any] | None:
         r = self.conn.execute(f"SELECT {SESSION_COLS} FROM sessions s JOIN files f ON f.id=s.file_id WHERE f.path=?", (path,)).fetchone()
@@ -982,15 +1147,18 @@ class Store:
         ``clipped_texts`` for the secrets.  Much less memory than ``events`` on a huge file."""
         q = ",".join("?" * len(kinds))
         cols = EVENT_COLS.replace(
-            "e.text,", f"CASE WHEN {self._OK_RESULT} THEN substr(e.text, 1, ?) || "
-            "CASE WHEN substr(e.text, -?) = ? THEN ? ELSE '' END ELSE e.text END, ")
+            "e.text,",
+            f"CASE WHEN {self._OK_RESULT} THEN substr(e.text, 1, ?) || "
+            "CASE WHEN substr(e.text, -?) = ? THEN ? ELSE '' END ELSE e.text END, ",
+        )
         out = []
         for r in self.conn.execute(
             f"""SELECT {cols}, CASE WHEN {self._OK_RESULT} THEN length(e.text) END FROM events e
                 WHERE e.file_id=? AND (((e.flags & 1)=0 AND (e.kind IN ({q}) OR instr(e.data, '"usage"') > 0))
                                        OR e.seq=(SELECT max(seq) FROM events WHERE file_id=?))
                 ORDER BY e.seq""",
-            (clip, clip, len(suffix), suffix, suffix, clip, file_id, *kinds, file_id)):
+            (clip, clip, len(suffix), suffix, suffix, clip, file_id, *kinds, file_id),
+        ):
             ev = row_to_event(r, compact=True)
             if r[23] is not None:
                 had = ev.extra.get("output_chars")
@@ -1002,7 +1170,8 @@ class Store:
         """(seq, full text) of the tool results ``events_for_rules`` clips, streamed."""
         return self.conn.execute(
             f"SELECT e.seq, e.text FROM events e WHERE e.file_id=? AND (e.flags & 1)=0 AND {self._OK_RESULT} ORDER BY e.seq",
-            (file_id, clip))
+            (file_id, clip),
+        )
 
     def event_texts(self, file_id: int, exclude_kinds: Sequence[str]) -> Iterator[tuple[int, str | None, str | None]]:
         """(seq, command, text) of the non-duplicate events not of ``exclude_kinds`` that have either, streamed."""
@@ -1010,7 +1179,8 @@ class Store:
         return self.conn.execute(
             f"""SELECT seq, command, text FROM events WHERE file_id=? AND (flags & 1)=0 AND kind NOT IN ({q})
                 AND (text IS NOT NULL OR command IS NOT NULL) ORDER BY seq""",
-            (file_id, *exclude_kinds))
+            (file_id, *exclude_kinds),
+        )
 
     def event(self, file_id: int, seq: int) -> Event | None:
         r = self.conn.execute(f"SELECT {EVENT_COLS} FROM events e WHERE e.file_id=? AND e.seq=?", (file_id, seq)).fetchone()
@@ -1028,47 +1198,64 @@ class Store:
 
     def outline_rows(self, file_id: int) -> list[OutlineRow]:
         """Compact rows for outlines (``OutlineRow``): a call's text is an excerpt long enough to name it."""
-        return [OutlineRow(*r) for r in self.conn.execute(
-            """SELECT seq, kind, subtype, turn, tool, command,
+        return [
+            OutlineRow(*r)
+            for r in self.conn.execute(
+                """SELECT seq, kind, subtype, turn, tool, command,
                       CASE WHEN kind IN ('tool_call', 'patch') THEN substr(text, 1, 8000) ELSE substr(text, 1, 200) END,
                       files, flags, is_error, exit_code, call_id, agent_id, parent_call_id,
                       CASE WHEN data LIKE '%"description"%' THEN json_extract(data, '$.extra.description') END
                FROM events WHERE file_id=? AND (flags & 1)=0
                  AND kind IN ('user_message','assistant_message','tool_call','patch','compaction','error','tool_result')
                ORDER BY seq""",
-            (file_id,),
-        )]
+                (file_id,),
+            )
+        ]
 
     def agent_calls(self, file_id: int) -> dict[str, str]:
         """Sub-agent id -> the tool call (Task/Agent) that started it, from the lines that name both."""
-        return _pairs(self.conn.execute(
-            "SELECT agent_id, min(parent_call_id) FROM events WHERE file_id=? AND agent_id IS NOT NULL "
-            "AND parent_call_id IS NOT NULL GROUP BY agent_id", (file_id,)).fetchall())
+        return _pairs(
+            self.conn.execute(
+                "SELECT agent_id, min(parent_call_id) FROM events WHERE file_id=? AND agent_id IS NOT NULL "
+                "AND parent_call_id IS NOT NULL GROUP BY agent_id",
+                (file_id,),
+            ).fetchall()
+        )
 
     def line_map(self, file_id: int) -> dict[int, int]:
         """``{seq: line}`` for the events whose editor line differs from their seq (several events on
         one line, documents); empty for plain one-event-per-line logs."""
-        return {r[0]: r[1] for r in self.conn.execute(
-            """SELECT seq, json_extract(data, '$.extra.line') FROM events
+        return {
+            r[0]: r[1]
+            for r in self.conn.execute(
+                """SELECT seq, json_extract(data, '$.extra.line') FROM events
                WHERE file_id=? AND data LIKE '%"line"%' AND json_extract(data, '$.extra.line') IS NOT NULL
-                 AND json_extract(data, '$.extra.line') != seq""", (file_id,))}
+                 AND json_extract(data, '$.extra.line') != seq""",
+                (file_id,),
+            )
+        }
 
     def event_lines(self, file_id: int, seq: int) -> tuple[int, int]:
         """``(editor line, last line)`` of one event: :meth:`line_map` and :meth:`end_lines` for one
         event (a search hit), without reading the whole file's events."""
         r = self.conn.execute(
-            "SELECT json_extract(data, '$.extra.line'), json_extract(data, '$.extra.end_line') FROM events "
-            "WHERE file_id=? AND seq=?", (file_id, seq)).fetchone()
+            "SELECT json_extract(data, '$.extra.line'), json_extract(data, '$.extra.end_line') FROM events WHERE file_id=? AND seq=?",
+            (file_id, seq),
+        ).fetchone()
         line = r[0] if r and isinstance(r[0], int) else seq
         end = r[1] if r and isinstance(r[1], int) else line
         return line, end
 
     def end_lines(self, file_id: int) -> dict[int, int]:
         """``{seq: last line}`` for events that span several lines (a message in a JSON document)."""
-        return {r[0]: r[1] for r in self.conn.execute(
-            """SELECT seq, json_extract(data, '$.extra.end_line') FROM events
+        return {
+            r[0]: r[1]
+            for r in self.conn.execute(
+                """SELECT seq, json_extract(data, '$.extra.end_line') FROM events
                WHERE file_id=? AND data LIKE '%"end_line"%' AND json_extract(data, '$.extra.end_line') IS NOT NULL""",
-            (file_id,))}
+                (file_id,),
+            )
+        }
 
     def seq_at_line(self, file_id: int, line: int) -> int | None:
         """The first event shown at an editor line (1-based)."""
@@ -1081,7 +1268,9 @@ class Store:
         return min(hits) if hits else None
 
     def line_spans(self, file_id: int) -> list[tuple[int, int]]:
-        return cast(list[tuple[int, int]], self.conn.execute("SELECT seq, length FROM events WHERE file_id=? ORDER BY seq", (file_id,)).fetchall())
+        return cast(
+            list[tuple[int, int]], self.conn.execute("SELECT seq, length FROM events WHERE file_id=? ORDER BY seq", (file_id,)).fetchall()
+        )
 
     def turns(self, session_id: str) -> list[Turn]:
         out = []
@@ -1092,10 +1281,16 @@ class Store:
         ):
             out.append(
                 _m().Turn(
-                    index=r[0], start_line=r[1], end_line=r[2],
+                    index=r[0],
+                    start_line=r[1],
+                    end_line=r[2],
                     started_at=datetime.fromtimestamp(r[3], timezone.utc) if r[3] is not None else None,
                     ended_at=datetime.fromtimestamp(r[4], timezone.utc) if r[4] is not None else None,
-                    prompt=r[5], model=r[6], turn_id=r[7], aborted=bool(r[8]), duration_ms=r[9],
+                    prompt=r[5],
+                    model=r[6],
+                    turn_id=r[7],
+                    aborted=bool(r[8]),
+                    duration_ms=r[9],
                 )
             )
         return out
@@ -1117,20 +1312,49 @@ class Store:
         ).fetchone()
         if not r:
             return None
-        return dict(zip(("model", "input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "cost_known"), r))
+        return dict(
+            zip(("model", "input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "cost_known"), r)
+        )
 
-    USAGE_ROW_COLS = ("key", "seq", "turn", "ts", "model", "input", "cache_read", "cache_write_5m", "cache_write_1h",
-                      "output", "reasoning", "speed", "cost_usd", "cost_known", "log_cost_usd")
+    USAGE_ROW_COLS = (
+        "key",
+        "seq",
+        "turn",
+        "ts",
+        "model",
+        "input",
+        "cache_read",
+        "cache_write_5m",
+        "cache_write_1h",
+        "output",
+        "reasoning",
+        "speed",
+        "cost_usd",
+        "cost_known",
+        "log_cost_usd",
+    )
 
     def usage_rows(self, session_id: str) -> list[dict[str, Any]]:
         """The billed requests of one session (exports), in line order."""
         cols = ", ".join(self.USAGE_ROW_COLS)
-        return [dict(zip(self.USAGE_ROW_COLS, r)) for r in self.conn.execute(
-            f"SELECT {cols} FROM usage WHERE session_id=? ORDER BY seq, key", (session_id,))]
+        return [
+            dict(zip(self.USAGE_ROW_COLS, r))
+            for r in self.conn.execute(f"SELECT {cols} FROM usage WHERE session_id=? ORDER BY seq, key", (session_id,))
+        ]
 
     def session_totals(self, session_ids: Sequence[str]) -> dict[str, Any]:
         if not session_ids:
-            return {"input": 0, "cache_read": 0, "cache_write_5m": 0, "cache_write_1h": 0, "output": 0, "reasoning": 0, "cost_usd": 0.0, "unknown": 0, "requests": 0}
+            return {
+                "input": 0,
+                "cache_read": 0,
+                "cache_write_5m": 0,
+                "cache_write_1h": 0,
+                "output": 0,
+                "reasoning": 0,
+                "cost_usd": 0.0,
+                "unknown": 0,
+                "requests": 0,
+            }
         q = ",".join("?" * len(session_ids))
         r = self.conn.execute(
             f"""SELECT coalesce(CAST(total(input) AS INTEGER),0), coalesce(CAST(total(cache_read) AS INTEGER),0), coalesce(CAST(total(cache_write_5m) AS INTEGER),0),
@@ -1139,9 +1363,14 @@ class Store:
                 FROM usage WHERE session_id IN ({q})""",
             list(session_ids),
         ).fetchone() or (0, 0, 0, 0, 0, 0, 0.0, 0, 0)  # an aggregate always has its row
-        out = dict(zip(("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "unknown", "requests"), r))
-        untracked = [row[0] for row in self.conn.execute(f"SELECT agent FROM sessions WHERE id IN ({q})", list(session_ids))
-                     if not records_tokens(row[0])]
+        out = dict(
+            zip(("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "unknown", "requests"), r)
+        )
+        untracked = [
+            row[0]
+            for row in self.conn.execute(f"SELECT agent FROM sessions WHERE id IN ({q})", list(session_ids))
+            if not records_tokens(row[0])
+        ]
         if untracked:  # sessions of an agent that records no tokens: their figures are unknown
             out["unknown"] += len(untracked)
             out["untracked_sessions"] = len(untracked)
@@ -1188,8 +1417,22 @@ class Store:
                          count(DISTINCT u.session_id), min(u.ts), max(u.ts)
                   FROM usage u {"WHERE " + " AND ".join(where) if where else ""}
                   GROUP BY k, m ORDER BY k, m"""
-        cols = ("key", "model", "input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning",
-                "cost_usd", "unknown", "requests", "sessions", "first_ts", "last_ts")
+        cols = (
+            "key",
+            "model",
+            "input",
+            "cache_read",
+            "cache_write_5m",
+            "cache_write_1h",
+            "output",
+            "reasoning",
+            "cost_usd",
+            "unknown",
+            "requests",
+            "sessions",
+            "first_ts",
+            "last_ts",
+        )
         return [dict(zip(cols, r)) for r in self.conn.execute(sql, args)]
 
     def problems(self, file_id: int) -> list[ParseProblem]:
@@ -1198,8 +1441,16 @@ class Store:
             for r in self.conn.execute("SELECT line, offset, severity, message FROM problems WHERE file_id=? ORDER BY line", (file_id,))
         ]
 
-    def findings(self, *, file_id: int | None = None, session_id: str | None = None, project: str | None = None,
-                 rule: str | None = None, seq: int | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
+    def findings(
+        self,
+        *,
+        file_id: int | None = None,
+        session_id: str | None = None,
+        project: str | None = None,
+        rule: str | None = None,
+        seq: int | None = None,
+        limit: int = 10_000,
+    ) -> list[dict[str, Any]]:
         """Findings, filtered; ``seq`` (with ``file_id``) picks one line's findings through the (file_id, seq) index."""
         where: list[str] = []
         args: list[Any] = []
@@ -1224,11 +1475,23 @@ class Store:
                   {"WHERE " + " AND ".join(where) if where else ""} ORDER BY fi.file_id, fi.seq LIMIT ?"""
         out = []
         for r in self.conn.execute(sql, (*args, limit)):
-            out.append({
-                "id": r[0], "file_id": r[1], "session_id": r[2], "seq": r[3], "rule_id": r[4], "severity": r[5],
-                "message": r[6], "guideline": r[7], "related": orjson.loads(r[8]) if r[8] else [],
-                "data": orjson.loads(r[9]) if r[9] else {}, "path": r[10], "project": r[11], "agent": r[12],
-            })
+            out.append(
+                {
+                    "id": r[0],
+                    "file_id": r[1],
+                    "session_id": r[2],
+                    "seq": r[3],
+                    "rule_id": r[4],
+                    "severity": r[5],
+                    "message": r[6],
+                    "guideline": r[7],
+                    "related": orjson.loads(r[8]) if r[8] else [],
+                    "data": orjson.loads(r[9]) if r[9] else {},
+                    "path": r[10],
+                    "project": r[11],
+                    "agent": r[12],
+                }
+            )
         return out
 
     def finding(self, finding_id: int) -> dict[str, Any] | None:
@@ -1241,9 +1504,20 @@ class Store:
         if r is None:
             return None
         return {
-            "id": r[0], "file_id": r[1], "session_id": r[2], "seq": r[3], "rule_id": r[4], "severity": r[5],
-            "message": r[6], "guideline": r[7], "related": orjson.loads(r[8]) if r[8] else [],
-            "data": orjson.loads(r[9]) if r[9] else {}, "path": r[10], "project": r[11], "agent": r[12], "cwd": r[13],
+            "id": r[0],
+            "file_id": r[1],
+            "session_id": r[2],
+            "seq": r[3],
+            "rule_id": r[4],
+            "severity": r[5],
+            "message": r[6],
+            "guideline": r[7],
+            "related": orjson.loads(r[8]) if r[8] else [],
+            "data": orjson.loads(r[9]) if r[9] else {},
+            "path": r[10],
+            "project": r[11],
+            "agent": r[12],
+            "cwd": r[13],
         }
 
     def coach_inputs(self, paths: Sequence[str] | None = None) -> list[CoachInput]:
@@ -1275,18 +1549,19 @@ class Store:
             args.append(session_id)
         return ("WHERE " + " AND ".join(conds)) if conds else "", args
 
-    def finding_counts(self, project: str | None = None, rule: str | None = None,
-                       session_id: str | None = None) -> list[FindingCount]:
+    def finding_counts(self, project: str | None = None, rule: str | None = None, session_id: str | None = None) -> list[FindingCount]:
         where, args = self._finding_where(project, rule, session_id)
-        return [FindingCount(*r) for r in self.conn.execute(
-            f"""SELECT fi.rule_id, fi.severity, count(*), count(DISTINCT fi.session_id)
+        return [
+            FindingCount(*r)
+            for r in self.conn.execute(
+                f"""SELECT fi.rule_id, fi.severity, count(*), count(DISTINCT fi.session_id)
                 FROM findings fi LEFT JOIN sessions s ON s.id=fi.session_id {where}
                 GROUP BY fi.rule_id, fi.severity ORDER BY count(*) DESC""",
-            args,
-        )]
+                args,
+            )
+        ]
 
-    def finding_totals(self, project: str | None = None, rule: str | None = None,
-                       session_id: str | None = None) -> FindingTotal:
+    def finding_totals(self, project: str | None = None, rule: str | None = None, session_id: str | None = None) -> FindingTotal:
         """(findings, distinct sessions with a finding) for the selection."""
         where, args = self._finding_where(project, rule, session_id)
         r = self.conn.execute(
@@ -1323,8 +1598,17 @@ class Store:
             self.conn.execute("DELETE FROM conversations WHERE session_id=?", (session_id,))
 
     # ------------------------------------------------------------------ eval runs
-    def add_eval_run(self, suite: str, suite_path: str | None, started_at: float, finished_at: float, git_commit: str | None,
-                     instructions_hash: str | None, summary: dict, results: Iterable[dict]) -> int:
+    def add_eval_run(
+        self,
+        suite: str,
+        suite_path: str | None,
+        started_at: float,
+        finished_at: float,
+        git_commit: str | None,
+        instructions_hash: str | None,
+        summary: dict,
+        results: Iterable[dict],
+    ) -> int:
         with self.conn:
             self.conn.execute(
                 "INSERT INTO eval_runs(suite, suite_path, started_at, finished_at, git_commit, instructions_hash, summary) VALUES(?,?,?,?,?,?,?)",
@@ -1334,8 +1618,16 @@ class Store:
             self.conn.executemany(
                 "INSERT INTO eval_results(run_id, session_id, case_id, check_id, passed, message, evidence_seq, data) VALUES(?,?,?,?,?,?,?,?)",
                 [
-                    (run_id, r.get("session_id"), r.get("case_id"), r["check_id"], int(bool(r["passed"])), r.get("message"),
-                     r.get("evidence_seq"), _dumps(r.get("data") or {}))
+                    (
+                        run_id,
+                        r.get("session_id"),
+                        r.get("case_id"),
+                        r["check_id"],
+                        int(bool(r["passed"])),
+                        r.get("message"),
+                        r.get("evidence_seq"),
+                        _dumps(r.get("data") or {}),
+                    )
                     for r in results
                 ],
             )
@@ -1344,9 +1636,7 @@ class Store:
     def eval_runs(self, suite: str, limit: int = 50) -> list[dict[str, Any]]:
         cols = ("id", "suite", "suite_path", "started_at", "finished_at", "git_commit", "instructions_hash", "pinned", "summary")
         out = []
-        for r in self.conn.execute(
-            f"SELECT {', '.join(cols)} FROM eval_runs WHERE suite=? ORDER BY id DESC LIMIT ?", (suite, limit)
-        ):
+        for r in self.conn.execute(f"SELECT {', '.join(cols)} FROM eval_runs WHERE suite=? ORDER BY id DESC LIMIT ?", (suite, limit)):
             d = dict(zip(cols, r))
             d["summary"] = orjson.loads(d["summary"]) if d["summary"] else {}
             out.append(d)

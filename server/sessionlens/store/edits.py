@@ -55,8 +55,10 @@ class EditRow:
     log_path: str
 
 
-_COLS = ("d.file_id, d.seq, d.hunk, d.repo, d.path, d.op, d.tool, d.ts, d.turn, d.line, d.nlines, d.hashes, "
-         "d.base_commit, d.old_path, s.id, s.agent, s.started_at, s.title, s.git_remote, f.path")
+_COLS = (
+    "d.file_id, d.seq, d.hunk, d.repo, d.path, d.op, d.tool, d.ts, d.turn, d.line, d.nlines, d.hashes, "
+    "d.base_commit, d.old_path, s.id, s.agent, s.started_at, s.title, s.git_remote, f.path"
+)
 
 
 def has_table(conn) -> bool:
@@ -75,16 +77,19 @@ def for_paths(conn, paths: Sequence[str]) -> list[EditRow]:
     """Every edit of ``paths`` (relative to their repository, or absolute), oldest first."""
     if not paths:
         return []
-    q = (f"SELECT {_COLS} FROM edits d JOIN sessions s ON s.file_id = d.file_id JOIN files f ON f.id = d.file_id"
-         f" WHERE d.path IN ({','.join('?' * len(paths))})"
-         " ORDER BY coalesce(d.ts, s.started_at, 0), d.file_id, d.seq, d.hunk")
+    q = (
+        f"SELECT {_COLS} FROM edits d JOIN sessions s ON s.file_id = d.file_id JOIN files f ON f.id = d.file_id"
+        f" WHERE d.path IN ({','.join('?' * len(paths))})"
+        " ORDER BY coalesce(d.ts, s.started_at, 0), d.file_id, d.seq, d.hunk"
+    )
     return [EditRow(*r) for r in conn.execute(q, list(paths))]
 
 
 def moves_to(conn, path: str) -> list[tuple[str, float | None]]:
     """Logged moves (``*** Move to:``) whose target is ``path``: ``(source, ts)``."""
-    return [(r[0], r[1]) for r in conn.execute(
-        "SELECT old_path, ts FROM edits WHERE path=? AND op='move' AND old_path IS NOT NULL", (path,))]
+    return [
+        (r[0], r[1]) for r in conn.execute("SELECT old_path, ts FROM edits WHERE path=? AND op='move' AND old_path IS NOT NULL", (path,))
+    ]
 
 
 def oldest_ts(conn) -> float | None:
@@ -99,8 +104,7 @@ def turn_prompt(conn, session_id: str, turn: int | None) -> str | None:
 
 def event_line(conn, file_id: int, seq: int) -> int:
     """The 1-based line of an event in its log (documents keep theirs in ``extra.line``)."""
-    raw = conn.execute("SELECT json_extract(data, '$.extra.line') FROM events WHERE file_id=? AND seq=?",
-                       (file_id, seq)).get
+    raw = conn.execute("SELECT json_extract(data, '$.extra.line') FROM events WHERE file_id=? AND seq=?", (file_id, seq)).get
     return raw if isinstance(raw, int) and raw > 0 else seq
 
 
@@ -108,11 +112,14 @@ def sessions_for_paths(conn, paths: Sequence[str]) -> list[dict[str, Any]]:
     """Per session: how many edit events named one of ``paths`` and when the last was."""
     if not paths:
         return []
-    q = (f"SELECT s.id, s.agent, s.title, count(DISTINCT d.seq), max(d.ts), min(d.ts) FROM edits d"
-         f" JOIN sessions s ON s.file_id = d.file_id WHERE d.path IN ({','.join('?' * len(paths))})"
-         " GROUP BY s.id ORDER BY max(d.ts) DESC")
-    return [{"session_id": r[0], "agent": r[1], "title": r[2], "edits": r[3], "last": r[4], "first": r[5]}
-            for r in conn.execute(q, list(paths))]
+    q = (
+        f"SELECT s.id, s.agent, s.title, count(DISTINCT d.seq), max(d.ts), min(d.ts) FROM edits d"
+        f" JOIN sessions s ON s.file_id = d.file_id WHERE d.path IN ({','.join('?' * len(paths))})"
+        " GROUP BY s.id ORDER BY max(d.ts) DESC"
+    )
+    return [
+        {"session_id": r[0], "agent": r[1], "title": r[2], "edits": r[3], "last": r[4], "first": r[5]} for r in conn.execute(q, list(paths))
+    ]
 
 
 def rebuild(store, events_of: EventsOf, *, file_ids: Sequence[int] | None = None) -> int:
@@ -124,9 +131,13 @@ def rebuild(store, events_of: EventsOf, *, file_ids: Sequence[int] | None = None
     c = store.conn
     if file_ids is None:
         c.execute("DELETE FROM edits")
-        files = [(r[0], r[1], r[2], r[3]) for r in c.execute(
-            "SELECT file_id, cwd, project, git_commit FROM sessions WHERE file_id IN"
-            " (SELECT DISTINCT file_id FROM events WHERE kind='patch')")]
+        files = [
+            (r[0], r[1], r[2], r[3])
+            for r in c.execute(
+                "SELECT file_id, cwd, project, git_commit FROM sessions WHERE file_id IN"
+                " (SELECT DISTINCT file_id FROM events WHERE kind='patch')"
+            )
+        ]
     else:
         files = []
         for fid in file_ids:
@@ -164,9 +175,14 @@ def ensure_current(store, events_of: EventsOf) -> None:
 
 def files_of(conn, file_id: int) -> list[tuple[str, str, int, int]]:
     """The files a log's session edited: ``(repo, path, seq, hunk)`` of each file's last edit, by path."""
-    return [(r[0], r[1], r[2], r[3]) for r in conn.execute(
-        "SELECT repo, path, max(seq), hunk FROM edits WHERE file_id=? AND repo IS NOT NULL AND op != 'delete'"
-        " GROUP BY repo, path ORDER BY path", (file_id,))]
+    return [
+        (r[0], r[1], r[2], r[3])
+        for r in conn.execute(
+            "SELECT repo, path, max(seq), hunk FROM edits WHERE file_id=? AND repo IS NOT NULL AND op != 'delete'"
+            " GROUP BY repo, path ORDER BY path",
+            (file_id,),
+        )
+    ]
 
 
 def edit_at(conn, file_id: int, seq: int, hunk: int) -> tuple[str | None, str] | None:

@@ -148,15 +148,17 @@ class HubStore:
     # ------------------------------------------------------------------ users / projects
     def add_user(self, username: str, pw_hash: str, role: str) -> int:
         with self.conn:
-            self.conn.execute("INSERT INTO users(username, pw_hash, role, created_at) VALUES(?,?,?,?)",
-                              (username, pw_hash, role, time.time()))
+            self.conn.execute(
+                "INSERT INTO users(username, pw_hash, role, created_at) VALUES(?,?,?,?)", (username, pw_hash, role, time.time())
+            )
             rowid = self.conn.last_insert_rowid()
         return rowid
 
     def user(self, *, username: str | None = None, user_id: int | None = None) -> dict[str, Any] | None:
         q = "SELECT id, username, pw_hash, role, disabled, created_at FROM users WHERE "
-        r = (self.conn.execute(q + "username=?", (username,)) if username is not None
-             else self.conn.execute(q + "id=?", (user_id,))).fetchone()
+        r = (
+            self.conn.execute(q + "username=?", (username,)) if username is not None else self.conn.execute(q + "id=?", (user_id,))
+        ).fetchone()
         if not r:
             return None
         return dict(zip(("id", "username", "pw_hash", "role", "disabled", "created_at"), r))
@@ -201,25 +203,43 @@ class HubStore:
 
     def remove_member(self, user_id: int, project: str) -> None:
         with self.conn:
-            self.conn.execute("DELETE FROM members WHERE user_id=? AND project_id=(SELECT id FROM projects WHERE name=?)",
-                              (user_id, project))
+            self.conn.execute(
+                "DELETE FROM members WHERE user_id=? AND project_id=(SELECT id FROM projects WHERE name=?)", (user_id, project)
+            )
 
     def user_projects(self, user_id: int) -> list[str]:
-        return [r[0] for r in self.conn.execute(
-            "SELECT p.name FROM members m JOIN projects p ON p.id=m.project_id WHERE m.user_id=? ORDER BY p.name", (user_id,))]
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT p.name FROM members m JOIN projects p ON p.id=m.project_id WHERE m.user_id=? ORDER BY p.name", (user_id,)
+            )
+        ]
 
     # ------------------------------------------------------------------ API keys
-    def add_key(self, *, prefix: str, secret_hash: str, user_id: int, name: str, scopes: list[str], project: str | None,
-                expires_at: float | None) -> int:
+    def add_key(
+        self, *, prefix: str, secret_hash: str, user_id: int, name: str, scopes: list[str], project: str | None, expires_at: float | None
+    ) -> int:
         with self.conn:
             self.conn.execute(
                 "INSERT INTO api_keys(prefix, secret_hash, user_id, name, scopes, project, expires_at, created_at) VALUES(?,?,?,?,?,?,?,?)",
-                (prefix, secret_hash, user_id, name, ",".join(scopes), project, expires_at, time.time()))
+                (prefix, secret_hash, user_id, name, ",".join(scopes), project, expires_at, time.time()),
+            )
             rowid = self.conn.last_insert_rowid()
         return rowid
 
-    _KEY_COLS = ("id", "prefix", "secret_hash", "user_id", "name", "scopes", "project", "expires_at", "created_at",
-                 "revoked_at", "last_used_at")
+    _KEY_COLS = (
+        "id",
+        "prefix",
+        "secret_hash",
+        "user_id",
+        "name",
+        "scopes",
+        "project",
+        "expires_at",
+        "created_at",
+        "revoked_at",
+        "last_used_at",
+    )
 
     def _key(self, r) -> dict[str, Any]:
         d = dict(zip(self._KEY_COLS, r))
@@ -232,7 +252,11 @@ class HubStore:
 
     def keys(self, user_id: int | None = None) -> list[dict[str, Any]]:
         q = f"SELECT {', '.join(self._KEY_COLS)} FROM api_keys"
-        rows = self.conn.execute(q + " WHERE user_id=? ORDER BY id", (user_id,)) if user_id is not None else self.conn.execute(q + " ORDER BY id")
+        rows = (
+            self.conn.execute(q + " WHERE user_id=? ORDER BY id", (user_id,))
+            if user_id is not None
+            else self.conn.execute(q + " ORDER BY id")
+        )
         out = []
         for r in rows:
             d = self._key(r)
@@ -255,8 +279,10 @@ class HubStore:
         now = time.time()
         with self.conn:
             self.conn.execute("DELETE FROM web_sessions WHERE expires_at < ?", (now,))
-            self.conn.execute("INSERT INTO web_sessions(token_hash, user_id, csrf, created_at, expires_at) VALUES(?,?,?,?,?)",
-                              (token_hash, user_id, csrf, now, now + ttl))
+            self.conn.execute(
+                "INSERT INTO web_sessions(token_hash, user_id, csrf, created_at, expires_at) VALUES(?,?,?,?,?)",
+                (token_hash, user_id, csrf, now, now + ttl),
+            )
 
     def web_session(self, token_hash: str) -> dict[str, Any] | None:
         r = self.conn.execute("SELECT user_id, csrf, expires_at FROM web_sessions WHERE token_hash=?", (token_hash,)).fetchone()
@@ -273,7 +299,17 @@ class HubStore:
             self.conn.execute("DELETE FROM web_sessions WHERE token_hash=?", (token_hash,))
 
     # ------------------------------------------------------------------ pushed files
-    _PUSH_COLS = ("file_key", "project", "machine", "source_name", "hub_path", "committed_source", "committed_len", "pushed_by", "updated_at")
+    _PUSH_COLS = (
+        "file_key",
+        "project",
+        "machine",
+        "source_name",
+        "hub_path",
+        "committed_source",
+        "committed_len",
+        "pushed_by",
+        "updated_at",
+    )
 
     def pushed(self, file_key: str) -> dict[str, Any] | None:
         r = self.conn.execute(f"SELECT {', '.join(self._PUSH_COLS)} FROM pushed WHERE file_key=?", (file_key,)).fetchone()
@@ -286,12 +322,15 @@ class HubStore:
         with self.conn:
             self.conn.execute(
                 "INSERT OR IGNORE INTO pushed(file_key, project, machine, source_name, hub_path, pushed_by, updated_at) VALUES(?,?,?,?,?,?,?)",
-                (file_key, project, machine, source_name, hub_path, user_id, time.time()))
+                (file_key, project, machine, source_name, hub_path, user_id, time.time()),
+            )
 
     def commit_pushed(self, file_key: str, committed_source: int, committed_len: int) -> None:
         with self.conn:
-            self.conn.execute("UPDATE pushed SET committed_source=?, committed_len=?, updated_at=? WHERE file_key=?",
-                              (committed_source, committed_len, time.time(), file_key))
+            self.conn.execute(
+                "UPDATE pushed SET committed_source=?, committed_len=?, updated_at=? WHERE file_key=?",
+                (committed_source, committed_len, time.time(), file_key),
+            )
 
     # ------------------------------------------------------------------ settings
     def setting(self, key: str) -> str | None:
@@ -302,21 +341,32 @@ class HubStore:
             self.conn.execute("INSERT OR REPLACE INTO hub_settings(key, value) VALUES(?,?)", (key, value))
 
     # ------------------------------------------------------------------ audit
-    def append_audit(self, *, actor: str, action: str, target: str | None, source: str | None, outcome: str,
-                     detail: dict | None = None) -> dict[str, Any]:
+    def append_audit(
+        self, *, actor: str, action: str, target: str | None, source: str | None, outcome: str, detail: dict | None = None
+    ) -> dict[str, Any]:
         with self._audit_lock, self._immediate():
             last = self.conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
             prev = last[1] if last else GENESIS
-            entry = {"id": (last[0] + 1) if last else 1, "ts": time.time(), "actor": actor, "action": action, "target": target,
-                     "source": source, "outcome": outcome, "detail": orjson.dumps(detail).decode() if detail else None}
+            entry = {
+                "id": (last[0] + 1) if last else 1,
+                "ts": time.time(),
+                "actor": actor,
+                "action": action,
+                "target": target,
+                "source": source,
+                "outcome": outcome,
+                "detail": orjson.dumps(detail).decode() if detail else None,
+            }
             entry["prev_hash"] = prev
             entry["hash"] = audit_hash(prev, entry)
-            self.conn.execute(f"INSERT INTO audit({', '.join(AUDIT_COLS)}) VALUES({','.join('?' * len(AUDIT_COLS))})",
-                              tuple(entry[k] for k in AUDIT_COLS))
+            self.conn.execute(
+                f"INSERT INTO audit({', '.join(AUDIT_COLS)}) VALUES({','.join('?' * len(AUDIT_COLS))})", tuple(entry[k] for k in AUDIT_COLS)
+            )
             return entry
 
-    def audit(self, *, limit: int = 500, offset: int = 0, action: str | None = None, actor: str | None = None,
-              ascending: bool = False) -> list[dict[str, Any]]:
+    def audit(
+        self, *, limit: int = 500, offset: int = 0, action: str | None = None, actor: str | None = None, ascending: bool = False
+    ) -> list[dict[str, Any]]:
         where, args = [], []
         if action:
             where.append("action=?")
@@ -325,9 +375,13 @@ class HubStore:
             where.append("actor=?")
             args.append(actor)
         w = ("WHERE " + " AND ".join(where)) if where else ""
-        return [dict(zip(AUDIT_COLS, r)) for r in self.conn.execute(
-            f"SELECT {', '.join(AUDIT_COLS)} FROM audit {w} ORDER BY id {'ASC' if ascending else 'DESC'} LIMIT ? OFFSET ?",
-            (*args, limit, offset))]
+        return [
+            dict(zip(AUDIT_COLS, r))
+            for r in self.conn.execute(
+                f"SELECT {', '.join(AUDIT_COLS)} FROM audit {w} ORDER BY id {'ASC' if ascending else 'DESC'} LIMIT ? OFFSET ?",
+                (*args, limit, offset),
+            )
+        ]
 
     def audit_iter(self):
         for r in self.conn.execute(f"SELECT {', '.join(AUDIT_COLS)} FROM audit ORDER BY id"):

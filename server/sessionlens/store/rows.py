@@ -12,7 +12,12 @@ def finding_from_row(row: dict[str, Any]) -> Finding:
     from sessionlens.models import EventRef, Finding, Severity
 
     return Finding(
-        rule_id=row["rule_id"], severity=Severity(row["severity"]), message=row["message"], session_id=row["session_id"],
-        seq=row["seq"], related=[EventRef(**r) for r in row.get("related") or []], guideline=row.get("guideline"),
+        rule_id=row["rule_id"],
+        severity=Severity(row["severity"]),
+        message=row["message"],
+        session_id=row["session_id"],
+        seq=row["seq"],
+        related=[EventRef(**r) for r in row.get("related") or []],
+        guideline=row.get("guideline"),
         data=row.get("data") or {},
     )

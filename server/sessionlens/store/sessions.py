@@ -19,15 +19,31 @@ class Store(Protocol):
 
     conn: Any
 
+
 _USAGE_TOKENS = "u.input + u.cache_read + u.cache_write_5m + u.cache_write_1h + u.output"
 
 #: the columns of a listing row: (field of ``SessionSummary``, SQL over ``sessions s JOIN files f``)
 COLUMNS: tuple[tuple[str, str], ...] = (
-    ("id", "s.id"), ("agent", "s.agent"), ("cwd", "s.cwd"), ("project", "s.project"), ("git_branch", "s.git_branch"),
-    ("git_commit", "s.git_commit"), ("git_remote", "s.git_remote"), ("models", "s.models"), ("cli_version", "s.cli_version"),
-    ("originator", "s.originator"), ("started_at", "s.started_at"), ("ended_at", "s.ended_at"),
-    ("parent_session_id", "s.parent_session_id"), ("agent_id", "s.agent_id"), ("title", "s.title"), ("events", "s.events"),
-    ("turns", "s.turns"), ("path", "f.path"), ("file_id", "s.file_id"), ("usage_lower_bound", "s.usage_lower_bound"),
+    ("id", "s.id"),
+    ("agent", "s.agent"),
+    ("cwd", "s.cwd"),
+    ("project", "s.project"),
+    ("git_branch", "s.git_branch"),
+    ("git_commit", "s.git_commit"),
+    ("git_remote", "s.git_remote"),
+    ("models", "s.models"),
+    ("cli_version", "s.cli_version"),
+    ("originator", "s.originator"),
+    ("started_at", "s.started_at"),
+    ("ended_at", "s.ended_at"),
+    ("parent_session_id", "s.parent_session_id"),
+    ("agent_id", "s.agent_id"),
+    ("title", "s.title"),
+    ("events", "s.events"),
+    ("turns", "s.turns"),
+    ("path", "f.path"),
+    ("file_id", "s.file_id"),
+    ("usage_lower_bound", "s.usage_lower_bound"),
     ("cost_usd", "(SELECT coalesce(sum(u.cost_usd), 0) FROM usage u WHERE u.session_id = s.id)"),
     ("unpriced", "(SELECT count(*) FROM usage u WHERE u.session_id = s.id AND u.cost_known = 0)"),
     ("tokens", f"(SELECT coalesce(CAST(total({_USAGE_TOKENS}) AS INTEGER), 0) FROM usage u WHERE u.session_id = s.id)"),
@@ -141,8 +157,13 @@ def facets(store: Store, f: SessionFilter, *, top: int = 30) -> dict[str, list[t
     w, args = where(f)
     out: dict[str, list[tuple[str, int]]] = {}
     for name, col in (("agent", "s.agent"), ("project", "s.project")):
-        out[name] = [(v, n) for v, n in store.conn.execute(
-            f"SELECT {col}, count(*) {FROM} {w} GROUP BY {col} ORDER BY count(*) DESC, {col} LIMIT ?", (*args, top)) if v]
+        out[name] = [
+            (v, n)
+            for v, n in store.conn.execute(
+                f"SELECT {col}, count(*) {FROM} {w} GROUP BY {col} ORDER BY count(*) DESC, {col} LIMIT ?", (*args, top)
+            )
+            if v
+        ]
     return out
 
 

@@ -10,9 +10,13 @@ from sessionlens.store.db import Store
 
 def usage_rows(store: Store, session_id: str) -> list[tuple[Any, ...]]:
     """(key, seq, ts, model, input, cache_read, cache_write_5m, cache_write_1h, output, reasoning, cost_usd)."""
-    return list(store.conn.execute(
-        """SELECT key, seq, ts, model, input, cache_read, cache_write_5m, cache_write_1h, output, reasoning, cost_usd
-           FROM usage WHERE session_id=? ORDER BY seq, key""", (session_id,)))
+    return list(
+        store.conn.execute(
+            """SELECT key, seq, ts, model, input, cache_read, cache_write_5m, cache_write_1h, output, reasoning, cost_usd
+           FROM usage WHERE session_id=? ORDER BY seq, key""",
+            (session_id,),
+        )
+    )
 
 
 def fingerprint(store: Store, session_id: str, file_id: int) -> str:
@@ -24,8 +28,7 @@ def fingerprint(store: Store, session_id: str, file_id: int) -> str:
 
 
 def export_marks(store: Store, endpoint: str) -> dict[str, str]:
-    return {r[0]: r[1] for r in store.conn.execute(
-        "SELECT session_id, fingerprint FROM otlp_exports WHERE endpoint=?", (endpoint,))}
+    return {r[0]: r[1] for r in store.conn.execute("SELECT session_id, fingerprint FROM otlp_exports WHERE endpoint=?", (endpoint,))}
 
 
 def mark_exported(store: Store, endpoint: str, marks: list[tuple[str, str, int]]) -> None:
@@ -35,7 +38,8 @@ def mark_exported(store: Store, endpoint: str, marks: list[tuple[str, str, int]]
             """INSERT INTO otlp_exports(endpoint, session_id, fingerprint, spans, exported_at) VALUES(?,?,?,?,?)
                ON CONFLICT(endpoint, session_id) DO UPDATE SET fingerprint=excluded.fingerprint,
                spans=excluded.spans, exported_at=excluded.exported_at""",
-            [(endpoint, sid, fp, n, now) for sid, fp, n in marks])
+            [(endpoint, sid, fp, n, now) for sid, fp, n in marks],
+        )
 
 
 def forget_exports(store: Store, endpoint: str) -> None:
@@ -46,7 +50,11 @@ def forget_exports(store: Store, endpoint: str) -> None:
 def eval_results(store: Store, session_id: str) -> list[dict[str, Any]]:
     """The eval results recorded for a session, with their run's suite and finish time."""
     cols = ("run_id", "suite", "finished_at", "case_id", "check_id", "passed", "message")
-    return [dict(zip(cols, r)) for r in store.conn.execute(
-        """SELECT r.run_id, e.suite, coalesce(e.finished_at, e.started_at), r.case_id, r.check_id, r.passed, r.message
+    return [
+        dict(zip(cols, r))
+        for r in store.conn.execute(
+            """SELECT r.run_id, e.suite, coalesce(e.finished_at, e.started_at), r.case_id, r.check_id, r.passed, r.message
            FROM eval_results r JOIN eval_runs e ON e.id = r.run_id WHERE r.session_id=? ORDER BY r.run_id, r.rowid""",
-        (session_id,))]
+            (session_id,),
+        )
+    ]

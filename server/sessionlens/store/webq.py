@@ -29,7 +29,7 @@ def session_ids_under(store: Store, path_prefixes: Sequence[str]) -> set[str]:
 
 def _scoped(path_prefixes: Sequence[str] | None) -> tuple[list[str], list[Any]]:
     w, args = session_query.where(SessionFilter(path_prefixes=tuple(path_prefixes) if path_prefixes is not None else None))
-    return ([w[len("WHERE "):]] if w else []), args
+    return ([w[len("WHERE ") :]] if w else []), args
 
 
 def session_path_ok(store: Store, session_id: str, path_prefixes: Sequence[str] | None) -> bool:
@@ -47,12 +47,15 @@ def findings_by_project(store: Store, path_prefixes: Sequence[str] | None = None
         for p, r, sev, n, ns in store.conn.execute(
             f"""SELECT COALESCE(s.project, '(none)'), fi.rule_id, fi.severity, count(*), count(DISTINCT fi.session_id)
                 FROM findings fi JOIN sessions s ON s.id = fi.session_id JOIN files f ON f.id = s.file_id {w}
-                GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC""", args)
+                GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC""",
+            args,
+        )
     ]
 
 
-def recent_findings(store: Store, *, limit: int = 200, rule: str | None = None,
-                    path_prefixes: Sequence[str] | None = None) -> list[dict[str, Any]]:
+def recent_findings(
+    store: Store, *, limit: int = 200, rule: str | None = None, path_prefixes: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
     where, args = _scoped(path_prefixes)
     if rule:
         where.append("fi.rule_id = ?")
@@ -62,7 +65,9 @@ def recent_findings(store: Store, *, limit: int = 200, rule: str | None = None,
     for r in store.conn.execute(
         f"""SELECT fi.session_id, fi.seq, fi.rule_id, fi.severity, fi.message, s.project, s.agent, s.title, s.started_at
             FROM findings fi JOIN sessions s ON s.id = fi.session_id JOIN files f ON f.id = s.file_id {w}
-            ORDER BY COALESCE(s.started_at, 0) DESC, fi.seq LIMIT ?""", (*args, limit)):
+            ORDER BY COALESCE(s.started_at, 0) DESC, fi.seq LIMIT ?""",
+        (*args, limit),
+    ):
         out.append(dict(zip(("session_id", "seq", "rule_id", "severity", "message", "project", "agent", "title", "started_at"), r)))
     return out
 
@@ -94,9 +99,16 @@ USAGE_GROUPS = {
 }
 
 
-def usage_report(store: Store, by: str, *, since: float | None = None, until: float | None = None,
-                 project: str | None = None, agent: str | None = None,
-                 path_prefixes: Sequence[str] | None = None) -> list[dict[str, Any]]:
+def usage_report(
+    store: Store,
+    by: str,
+    *,
+    since: float | None = None,
+    until: float | None = None,
+    project: str | None = None,
+    agent: str | None = None,
+    path_prefixes: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
     """``Store.usage_report`` restricted to log files under ``path_prefixes`` (None: every file)."""
     group = USAGE_GROUPS[by]
     where: list[str] = []

@@ -34,10 +34,28 @@ SPAN_KIND_CLIENT = 3
 STATUS_UNSET, STATUS_OK, STATUS_ERROR = 0, 1, 2
 
 #: gen_ai.provider.name per agent (the provider of the models the agent calls by default).
-PROVIDERS = {"claude": "anthropic", "codex": "openai", "gemini": "gcp.gemini", "copilot": "github_copilot",
-             "pi": "pi", "cursor": "cursor", "opencode": "opencode", "crush": "crush", "qwen": "qwen"}
-AGENT_NAMES = {"claude": "Claude Code", "codex": "Codex CLI", "gemini": "Gemini CLI", "copilot": "GitHub Copilot CLI",
-               "opencode": "OpenCode", "cursor": "Cursor", "pi": "Pi", "crush": "Crush", "qwen": "Qwen Code"}
+PROVIDERS = {
+    "claude": "anthropic",
+    "codex": "openai",
+    "gemini": "gcp.gemini",
+    "copilot": "github_copilot",
+    "pi": "pi",
+    "cursor": "cursor",
+    "opencode": "opencode",
+    "crush": "crush",
+    "qwen": "qwen",
+}
+AGENT_NAMES = {
+    "claude": "Claude Code",
+    "codex": "Codex CLI",
+    "gemini": "Gemini CLI",
+    "copilot": "GitHub Copilot CLI",
+    "opencode": "OpenCode",
+    "cursor": "Cursor",
+    "pi": "Pi",
+    "crush": "Crush",
+    "qwen": "Qwen Code",
+}
 
 Attr = str | bool | int | float | Sequence[str]
 
@@ -135,8 +153,9 @@ class Options:
     redact: Callable[[str], str] = lambda s: s
 
 
-def session_spans(view: SessionView, opts: Options | None = None, *, trace_id: bytes | None = None,
-                  parent_span_id: bytes | None = None) -> list[SpanRecord]:
+def session_spans(
+    view: SessionView, opts: Options | None = None, *, trace_id: bytes | None = None, parent_span_id: bytes | None = None
+) -> list[SpanRecord]:
     """The spans of one session (and, nested, its sub-agents), parents before children."""
     opts = opts or Options()
     s = view.session
@@ -164,8 +183,12 @@ def session_spans(view: SessionView, opts: Options | None = None, *, trace_id: b
         root_attrs["gen_ai.agent.id"] = str(s["agent_id"])
     if models:
         root_attrs["gen_ai.request.model"] = models[0]
-    for k_src, k_dst in (("project", "sessionlens.project"), ("git_branch", "vcs.ref.head.name"),
-                         ("git_commit", "vcs.ref.head.revision"), ("cli_version", "sessionlens.agent.version")):
+    for k_src, k_dst in (
+        ("project", "sessionlens.project"),
+        ("git_branch", "vcs.ref.head.name"),
+        ("git_commit", "vcs.ref.head.revision"),
+        ("cli_version", "sessionlens.agent.version"),
+    ):
         if s.get(k_src):
             root_attrs[k_dst] = str(s[k_src])
     if s.get("title"):
@@ -215,8 +238,12 @@ def session_spans(view: SessionView, opts: Options | None = None, *, trace_id: b
             t1 = t0 + e.duration_ms * 1_000_000
         t1 = max(t1 or t0, t0)
         tool = e.tool or ("apply_patch" if e.kind == EventKind.PATCH else "tool")
-        attrs: dict[str, Attr] = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": tool,
-                                  "gen_ai.tool.type": "function", "sessionlens.line": e.line}
+        attrs: dict[str, Attr] = {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": tool,
+            "gen_ai.tool.type": "function",
+            "sessionlens.line": e.line,
+        }
         if e.call_id:
             attrs["gen_ai.tool.call.id"] = e.call_id
         exit_code = r.exit_code if r is not None and r.exit_code is not None else e.exit_code
@@ -251,9 +278,13 @@ def session_spans(view: SessionView, opts: Options | None = None, *, trace_id: b
         parent = call_spans.get(first.parent_call_id or agent_call.get(agent_id, ""), root_id)
         sp_id = span_id_for(sid, f"agent:{agent_id}")
         inline_roots[agent_id] = sp_id
-        attrs = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "sub-agent",
-                 "gen_ai.agent.id": agent_id, "gen_ai.conversation.id": sid,
-                 "gen_ai.provider.name": PROVIDERS.get(agent, agent or "unknown")}
+        attrs = {
+            "gen_ai.operation.name": "invoke_agent",
+            "gen_ai.agent.name": "sub-agent",
+            "gen_ai.agent.id": agent_id,
+            "gen_ai.conversation.id": sid,
+            "gen_ai.provider.name": PROVIDERS.get(agent, agent or "unknown"),
+        }
         if opts.openinference:
             attrs["openinference.span.kind"] = "AGENT"
             attrs["session.id"] = sid
@@ -303,40 +334,59 @@ def session_spans(view: SessionView, opts: Options | None = None, *, trace_id: b
             if e is not None and e.kind == EventKind.ASSISTANT_MESSAGE and e.text:
                 attrs["sessionlens.completion"] = _clip(red(e.text), opts.content_limit)
         if opts.openinference:
-            attrs.update({
-                "openinference.span.kind": "LLM",
-                "llm.model_name": model,
-                "llm.provider": str(attrs["gen_ai.provider.name"]),
-                "llm.token_count.prompt": u.prompt_tokens,
-                "llm.token_count.completion": u.output,
-                "llm.token_count.total": u.prompt_tokens + u.output,
-                "llm.token_count.prompt_details.cache_read": u.cache_read,
-                "llm.token_count.prompt_details.cache_write": u.cache_write_5m + u.cache_write_1h,
-                "llm.token_count.completion_details.reasoning": u.reasoning,
-                "session.id": sid,
-            })
+            attrs.update(
+                {
+                    "openinference.span.kind": "LLM",
+                    "llm.model_name": model,
+                    "llm.provider": str(attrs["gen_ai.provider.name"]),
+                    "llm.token_count.prompt": u.prompt_tokens,
+                    "llm.token_count.completion": u.output,
+                    "llm.token_count.total": u.prompt_tokens + u.output,
+                    "llm.token_count.prompt_details.cache_read": u.cache_read,
+                    "llm.token_count.prompt_details.cache_write": u.cache_write_5m + u.cache_write_1h,
+                    "llm.token_count.completion_details.reasoning": u.reasoning,
+                    "session.id": sid,
+                }
+            )
             if "sessionlens.prompt" in attrs:
                 attrs["input.value"] = attrs["sessionlens.prompt"]
             if "sessionlens.completion" in attrs:
                 attrs["output.value"] = attrs["sessionlens.completion"]
-        spans.append(SpanRecord(trace_id, span_id_for(sid, f"chat:{u.key}"), parent_for(e), f"chat {model}",
-                                SPAN_KIND_CLIENT, t0, t1, attrs))
+        spans.append(
+            SpanRecord(trace_id, span_id_for(sid, f"chat:{u.key}"), parent_for(e), f"chat {model}", SPAN_KIND_CLIENT, t0, t1, attrs)
+        )
 
     # -------- errors and findings
     for e in view.events:
         if e.kind == EventKind.ERROR and not e.duplicate:
-            root.events.append(SpanEvent("exception", _ns(e.timestamp) or start, {
-                "exception.type": e.subtype or "error", "exception.message": _clip(red(e.text or ""), 500),
-                "sessionlens.line": e.line}))
+            root.events.append(
+                SpanEvent(
+                    "exception",
+                    _ns(e.timestamp) or start,
+                    {
+                        "exception.type": e.subtype or "error",
+                        "exception.message": _clip(red(e.text or ""), 500),
+                        "sessionlens.line": e.line,
+                    },
+                )
+            )
     if any(e.kind == EventKind.ERROR and not e.duplicate for e in view.events):
         root.status_code = STATUS_ERROR
         root.status_message = "the session logged errors"
     for f in view.findings:
         fe = by_seq.get(int(f.get("seq") or 0))
-        root.events.append(SpanEvent("sessionlens.coach.finding", (_ns(fe.timestamp) if fe is not None else None) or start, {
-            "sessionlens.rule": str(f.get("rule_id")), "sessionlens.severity": str(f.get("severity")),
-            "sessionlens.message": _clip(red(str(f.get("message") or "")), 500),
-            "sessionlens.line": int(f.get("seq") or 0)}))
+        root.events.append(
+            SpanEvent(
+                "sessionlens.coach.finding",
+                (_ns(fe.timestamp) if fe is not None else None) or start,
+                {
+                    "sessionlens.rule": str(f.get("rule_id")),
+                    "sessionlens.severity": str(f.get("severity")),
+                    "sessionlens.message": _clip(red(str(f.get("message") or "")), 500),
+                    "sessionlens.line": int(f.get("seq") or 0),
+                },
+            )
+        )
 
     # -------- sub-agent sessions from their own files, nested under the call that started them
     for child in view.children:
@@ -395,7 +445,17 @@ def evaluation_spans(session_id: str, results: Iterable[dict[str, Any]], *, time
         if r.get("message"):
             attrs["gen_ai.evaluation.explanation"] = str(r["message"])[:500]
         key = f"eval:{r.get('run_id')}:{r.get('case_id')}:{name}"
-        out.append(SpanRecord(trace_id, span_id_for(session_id, key), root, f"evaluation {name}", SPAN_KIND_INTERNAL,
-                              time_ns, time_ns, attrs,
-                              status_code=STATUS_OK if r.get("passed") else STATUS_ERROR))
+        out.append(
+            SpanRecord(
+                trace_id,
+                span_id_for(session_id, key),
+                root,
+                f"evaluation {name}",
+                SPAN_KIND_INTERNAL,
+                time_ns,
+                time_ns,
+                attrs,
+                status_code=STATUS_OK if r.get("passed") else STATUS_ERROR,
+            )
+        )
     return out

@@ -24,8 +24,7 @@ def _pb():
         from opentelemetry.proto.resource.v1 import resource_pb2
         from opentelemetry.proto.trace.v1 import trace_pb2
     except ImportError as e:  # pragma: no cover - exercised only without the extra
-        raise OtlpUnavailable(
-            "OTLP export needs the 'otel' extra: pip install 'sessionlens[otel]'") from e
+        raise OtlpUnavailable("OTLP export needs the 'otel' extra: pip install 'sessionlens[otel]'") from e
     return trace_service_pb2, common_pb2, resource_pb2, trace_pb2
 
 
@@ -51,21 +50,27 @@ def _kvs(common_pb2, attrs: Mapping[str, object]):
 def encode(spans: Iterable[SpanRecord], resource: Mapping[str, object], *, version: str = "") -> bytes:
     """An ``ExportTraceServiceRequest`` with one resource and one scope."""
     trace_service_pb2, common_pb2, resource_pb2, trace_pb2 = _pb()
-    scope = trace_pb2.ScopeSpans(scope=common_pb2.InstrumentationScope(name=SCOPE_NAME, version=version),
-                                 schema_url=SCHEMA_URL)
+    scope = trace_pb2.ScopeSpans(scope=common_pb2.InstrumentationScope(name=SCOPE_NAME, version=version), schema_url=SCHEMA_URL)
     for s in spans:
         sp = trace_pb2.Span(
-            trace_id=s.trace_id, span_id=s.span_id, parent_span_id=s.parent_span_id or b"", name=s.name,
-            kind=s.kind, start_time_unix_nano=max(s.start_ns, 0), end_time_unix_nano=max(s.end_ns, s.start_ns, 0),
+            trace_id=s.trace_id,
+            span_id=s.span_id,
+            parent_span_id=s.parent_span_id or b"",
+            name=s.name,
+            kind=s.kind,
+            start_time_unix_nano=max(s.start_ns, 0),
+            end_time_unix_nano=max(s.end_ns, s.start_ns, 0),
             attributes=_kvs(common_pb2, s.attributes),
             status=trace_pb2.Status(code=s.status_code, message=s.status_message),
         )
         for ev in s.events:
-            sp.events.append(trace_pb2.Span.Event(time_unix_nano=max(ev.time_ns, 0), name=ev.name,
-                                                  attributes=_kvs(common_pb2, ev.attributes)))
+            sp.events.append(
+                trace_pb2.Span.Event(time_unix_nano=max(ev.time_ns, 0), name=ev.name, attributes=_kvs(common_pb2, ev.attributes))
+            )
         scope.spans.append(sp)
-    rs = trace_pb2.ResourceSpans(resource=resource_pb2.Resource(attributes=_kvs(common_pb2, resource)),
-                                 scope_spans=[scope], schema_url=SCHEMA_URL)
+    rs = trace_pb2.ResourceSpans(
+        resource=resource_pb2.Resource(attributes=_kvs(common_pb2, resource)), scope_spans=[scope], schema_url=SCHEMA_URL
+    )
     return trace_service_pb2.ExportTraceServiceRequest(resource_spans=[rs]).SerializeToString()
 
 

@@ -25,7 +25,8 @@ def files_bar(app, session_id: str) -> str:
         return ""
     links = " · ".join(
         f'<a class="sl-blame-file" href="/blame/{int(f["file_id"])}/{int(f["seq"])}/{int(f["hunk"])}">{H.esc(f["rel"])}</a>'
-        for f in files[:50])
+        for f in files[:50]
+    )
     more = f" and {len(files) - 50} more" if len(files) > 50 else ""
     return f'<p class="crumbs sl-blame-files">Edited files (agent blame): {links}{more}</p>'
 
@@ -39,22 +40,31 @@ async def blame_page(request: web.Request) -> web.Response:
     sessions = rep["sessions"]
     legend = "".join(
         f'<li><span class="sl-blame-key">[{i + 1}]</span> <a href="{H.session_href(s["session_id"])}">'
-        f'{H.esc(s["agent_label"])} · {H.esc((s["last"] or "")[:10])} · {H.esc(s["title"] or s["session_id"])}</a>'
-        f' — {int(s["lines"])} line(s)</li>' for i, s in enumerate(sessions))
+        f"{H.esc(s['agent_label'])} · {H.esc((s['last'] or '')[:10])} · {H.esc(s['title'] or s['session_id'])}</a>"
+        f" — {int(s['lines'])} line(s)</li>"
+        for i, s in enumerate(sessions)
+    )
     rows = []
     for i, text in enumerate(rep["text"]):
         k = rep["writers"][i]
         link = rep["line_links"][i]
-        gutter = (f'<a href="{H.session_href(link[0], link[1])}" title="{H.esc(sessions[k]["agent_label"])}">[{k + 1}]</a>'
-                  if k is not None and link is not None else "")
-        rows.append(f'<tr class="{"sl-agent" if k is not None else "sl-human"}"><td class="sl-blame-who">{gutter}</td>'
-                    f'<td class="sl-blame-n">{i + 1}</td><td class="sl-blame-src"><code>{H.esc(text)}</code></td></tr>')
+        gutter = (
+            f'<a href="{H.session_href(link[0], link[1])}" title="{H.esc(sessions[k]["agent_label"])}">[{k + 1}]</a>'
+            if k is not None and link is not None
+            else ""
+        )
+        rows.append(
+            f'<tr class="{"sl-agent" if k is not None else "sl-human"}"><td class="sl-blame-who">{gutter}</td>'
+            f'<td class="sl-blame-n">{i + 1}</td><td class="sl-blame-src"><code>{H.esc(text)}</code></td></tr>'
+        )
     title = blame.lens_title(sessions) or "no agent session edited this file"
-    body = (f'<p class="crumbs"><a href="/">Sessions</a> › agent blame</p>'
-            f'<h1>{H.esc(rep["rel"])}</h1><p>{H.esc(title)}'
-            f'{"" if rep["git"] else " (content only: no git history)"} · {H.esc(os.path.dirname(rep["path"]))}</p>'
-            f'<ul class="sl-blame-legend">{legend}</ul>'
-            f'<table class="sl-blame">{"".join(rows)}</table>')
+    body = (
+        f'<p class="crumbs"><a href="/">Sessions</a> › agent blame</p>'
+        f"<h1>{H.esc(rep['rel'])}</h1><p>{H.esc(title)}"
+        f"{'' if rep['git'] else ' (content only: no git history)'} · {H.esc(os.path.dirname(rep['path']))}</p>"
+        f'<ul class="sl-blame-legend">{legend}</ul>'
+        f'<table class="sl-blame">{"".join(rows)}</table>'
+    )
     return page(request, f"blame: {rep['rel']}", body)
 
 

@@ -68,9 +68,15 @@ def cmd_serve(args) -> int:
 
         ssl_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ssl_ctx.load_cert_chain(args.tls_cert, args.tls_key)
-    cfg = WebConfig(host=args.host, port=args.port, team=args.team, tls=bool(ssl_ctx) or args.behind_tls_proxy,
-                    trust_proxy=args.trust_proxy, allowed_hosts={h.lower() for h in args.allowed_host or []},
-                    index_on_start=not args.no_index)
+    cfg = WebConfig(
+        host=args.host,
+        port=args.port,
+        team=args.team,
+        tls=bool(ssl_ctx) or args.behind_tls_proxy,
+        trust_proxy=args.trust_proxy,
+        allowed_hosts={h.lower() for h in args.allowed_host or []},
+        index_on_start=not args.no_index,
+    )
 
     async def main() -> None:
         runner, port = await start(app, cfg, hub, ssl_context=ssl_ctx)
@@ -145,7 +151,13 @@ def cmd_admin(args) -> int:
                 hub.add_member(u["id"], args.project_name)
             else:
                 hub.store.remove_member(u["id"], args.project_name)
-            hub.audit(actor, "member.change", target=u["username"], source="cli", **{"added" if a == "add-member" else "removed": args.project_name})
+            hub.audit(
+                actor,
+                "member.change",
+                target=u["username"],
+                source="cli",
+                **{"added" if a == "add-member" else "removed": args.project_name},
+            )
             _out(f"{u['username']}: {'+' if a == 'add-member' else '-'}{args.project_name}")
         elif a in ("disable", "enable"):
             u = hub.user_by_name(args.username)
@@ -159,8 +171,13 @@ def cmd_admin(args) -> int:
             _out(f"{u['username']}: password changed")
         elif a == "create-key":
             u = hub.user_by_name(args.username)
-            raw, rec = hub.create_key(u, args.name, [s.strip() for s in args.scopes.split(",") if s.strip()],
-                                      project=args.key_project, expires_days=args.expires_days)
+            raw, rec = hub.create_key(
+                u,
+                args.name,
+                [s.strip() for s in args.scopes.split(",") if s.strip()],
+                project=args.key_project,
+                expires_days=args.expires_days,
+            )
             hub.audit(actor, "key.create", target=f"slk_{rec['prefix']}", source="cli", owner=u["username"], scopes=rec["scopes"])
             if args.json:
                 _json({"key": raw, **rec})
@@ -232,8 +249,18 @@ def cmd_push(args) -> int:
         raise Fail("give the hub key with --key or $SESSIONLENS_HUB_KEY")
     app = _app(args)
     try:
-        st = run(app, url=args.to, key=key, machine=args.machine, project=args.project, paths=args.paths or None,
-                 redact=not args.no_redact, follow=args.follow, interval=args.interval, quiet=args.json)
+        st = run(
+            app,
+            url=args.to,
+            key=key,
+            machine=args.machine,
+            project=args.project,
+            paths=args.paths or None,
+            redact=not args.no_redact,
+            follow=args.follow,
+            interval=args.interval,
+            quiet=args.json,
+        )
     except PushError as e:
         raise Fail(str(e)) from None
     except KeyboardInterrupt:
@@ -241,8 +268,10 @@ def cmd_push(args) -> int:
     if args.json:
         _json(st.to_dict())
     else:
-        _out(f"pushed {st.chunks} chunk(s) of {st.files} file(s), {st.bytes_sent:,} bytes"
-             f"{' (secrets redacted)' if not args.no_redact else ''}; {st.duplicates} already there, {st.retries} retries")
+        _out(
+            f"pushed {st.chunks} chunk(s) of {st.files} file(s), {st.bytes_sent:,} bytes"
+            f"{' (secrets redacted)' if not args.no_redact else ''}; {st.duplicates} already there, {st.retries} retries"
+        )
         for r in st.refused:
             _out(f"  refused: {r}")
     return 1 if st.refused else 0
@@ -299,33 +328,34 @@ def _wrap(fn):
         except Fail as e:
             sys.stderr.write(f"sessionlens: {e}\n")
             return 1
+
     return run
 
 
 EXAMPLES = {
     "serve": "examples:\n  sessionlens serve                 # the web UI on http://127.0.0.1:8765 (open the printed URL)\n"
-             "  sessionlens serve --port 0        # any free port\n"
-             "  sessionlens serve --team --behind-tls-proxy --allowed-host sessions.example.com",
+    "  sessionlens serve --port 0        # any free port\n"
+    "  sessionlens serve --team --behind-tls-proxy --allowed-host sessions.example.com",
     "admin": "examples:\n  sessionlens admin create-user alice --role admin\n  sessionlens admin create-key bob --scopes ingest\n"
-             "  sessionlens admin keys",
+    "  sessionlens admin keys",
     "admin create-user": "examples:\n  sessionlens admin create-user alice --role admin\n"
-                         "  echo \"$PW\" | sessionlens admin create-user bob --project payments --password-stdin",
+    '  echo "$PW" | sessionlens admin create-user bob --project payments --password-stdin',
     "admin users": "examples:\n  sessionlens admin users\n  sessionlens admin users --json",
     "admin set-role": "examples:\n  sessionlens admin set-role bob viewer",
     "admin add-member": "examples:\n  sessionlens admin add-member bob payments",
     "admin remove-member": "examples:\n  sessionlens admin remove-member bob payments",
     "admin disable": "examples:\n  sessionlens admin disable bob",
     "admin enable": "examples:\n  sessionlens admin enable bob",
-    "admin set-password": "examples:\n  sessionlens admin set-password alice\n  echo \"$PW\" | sessionlens admin set-password alice --password-stdin",
+    "admin set-password": 'examples:\n  sessionlens admin set-password alice\n  echo "$PW" | sessionlens admin set-password alice --password-stdin',
     "admin create-key": "examples:\n  sessionlens admin create-key bob --scopes ingest --expires-days 90\n"
-                        "  sessionlens admin create-key ci --scopes read --project payments --name ci-reader",
+    "  sessionlens admin create-key ci --scopes read --project payments --name ci-reader",
     "admin keys": "examples:\n  sessionlens admin keys",
     "admin revoke-key": "examples:\n  sessionlens admin revoke-key 3",
     "audit": "examples:\n  sessionlens audit --verify\n  sessionlens audit --action signin --limit 20\n  sessionlens audit --export audit.jsonl",
     "push": "examples:\n  SESSIONLENS_HUB_KEY=slk_… sessionlens push --to https://sessions.example.com\n"
-            "  sessionlens push --to https://sessions.example.com --key slk_… --follow",
+    "  sessionlens push --to https://sessions.example.com --key slk_… --follow",
     "views": "examples:\n  sessionlens views\n  sessionlens views --save failing-api --project api --has-findings\n"
-             "  sessionlens sessions --view failing-api\n  sessionlens views --delete failing-api",
+    "  sessionlens sessions --view failing-api\n  sessionlens views --delete failing-api",
 }
 
 
@@ -342,9 +372,13 @@ def _with_examples(parser: argparse.ArgumentParser, path: str = "") -> None:
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
-    sp = sub.add_parser("serve", parents=[common], help="the web UI on this machine (or, with --team, a team hub)",
-                        description="Serve the sessions, search, cost, coach and evals pages. Local mode binds 127.0.0.1 and "
-                                    "prints a URL with a per-start access token; --team serves a hub with accounts and API keys.")
+    sp = sub.add_parser(
+        "serve",
+        parents=[common],
+        help="the web UI on this machine (or, with --team, a team hub)",
+        description="Serve the sessions, search, cost, coach and evals pages. Local mode binds 127.0.0.1 and "
+        "prints a URL with a per-start access token; --team serves a hub with accounts and API keys.",
+    )
     sp.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; non-loopback needs --team)")
     sp.add_argument("--port", type=int, default=8765, help="port (0 picks a free one; default 8765)")
     sp.add_argument("--team", action="store_true", help="serve a team hub: sign-in, roles, API keys, push, audit log")
@@ -361,9 +395,12 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     asub = sp.add_subparsers(dest="action", metavar="ACTION", required=True)
     a = asub.add_parser("create-user", parents=[common], help="add a user (the first one is the admin)")
     a.add_argument("username", help="the new user's sign-in name")
-    a.add_argument("--role", choices=["admin", "member", "viewer"],
-                   help="admin (members, keys, settings), member (push, read their projects), viewer (read); "
-                        "default: admin for the first user, else member")
+    a.add_argument(
+        "--role",
+        choices=["admin", "member", "viewer"],
+        help="admin (members, keys, settings), member (push, read their projects), viewer (read); "
+        "default: admin for the first user, else member",
+    )
     a.add_argument("--project", action="append", help="a project the user belongs to (repeatable)")
     a.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     asub.add_parser("users", parents=[common], help="list users")
@@ -420,8 +457,11 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     sp.add_argument("--until", help="the view's end: ISO date/time")
     sp.add_argument("--text", help="the view's text filter (words in titles and prompts)")
     sp.add_argument("--has-findings", action="store_true", help="only sessions with coach findings")
-    sp.add_argument("--sort", choices=("started", "ended", "cost", "tokens", "events", "turns", "findings", "agent", "title"),
-                    help="the view's order (default: newest first)")
+    sp.add_argument(
+        "--sort",
+        choices=("started", "ended", "cost", "tokens", "events", "turns", "findings", "agent", "title"),
+        help="the view's order (default: newest first)",
+    )
     sp.add_argument("--asc", action="store_true", help="oldest / smallest first")
     sp.set_defaults(func=_wrap(cmd_views))
     for name in ("serve", "admin", "audit", "push", "views"):

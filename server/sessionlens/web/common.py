@@ -90,10 +90,20 @@ def page(request: web.Request, title: str, body: str, active: str = "", *, trans
         extra.append(("/keys", "API keys"))
         if p.role == "admin":
             extra += [("/admin", "Admin"), ("/admin/audit", "Audit")]
-    return web.Response(text=H.layout(title, body, active=active, user=p.user["username"] if p else None,
-                                      csrf=request.get(CSRF), extra_nav=extra, team=ctx.hub is not None,
-                                      transcript=transcript),
-                        content_type="text/html", charset="utf-8")
+    return web.Response(
+        text=H.layout(
+            title,
+            body,
+            active=active,
+            user=p.user["username"] if p else None,
+            csrf=request.get(CSRF),
+            extra_nav=extra,
+            team=ctx.hub is not None,
+            transcript=transcript,
+        ),
+        content_type="text/html",
+        charset="utf-8",
+    )
 
 
 def csrf_input(request: web.Request) -> str:
@@ -105,8 +115,15 @@ async def audit(request: web.Request, action: str, *, target: str | None = None,
     if ctx.hub is None:
         return
     p = request.get(PRINCIPAL)
-    await ctx.run(ctx.hub.audit, p.name if p else "anonymous", action, target=target,
-                  source=client_address(request, ctx.cfg), outcome=outcome, **detail)
+    await ctx.run(
+        ctx.hub.audit,
+        p.name if p else "anonymous",
+        action,
+        target=target,
+        source=client_address(request, ctx.cfg),
+        outcome=outcome,
+        **detail,
+    )
 
 
 def _int(v: Any, default: int, lo: int = 0, hi: int = 10**9) -> int:
@@ -118,5 +135,3 @@ def _int(v: Any, default: int, lo: int = 0, hi: int = 10**9) -> int:
 
 def json_response(obj: Any, status: int = 200) -> web.Response:
     return web.Response(text=json.dumps(obj, default=str, ensure_ascii=False), status=status, content_type="application/json")
-
-

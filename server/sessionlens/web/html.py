@@ -48,8 +48,17 @@ def fmt_int(n: Any) -> str:
 NAV = [("/", "Sessions"), ("/search", "Search"), ("/cost", "Cost"), ("/coach", "Coach"), ("/evals", "Evals")]
 
 
-def layout(title: str, body: str, *, active: str = "", user: str | None = None, csrf: str | None = None,
-           extra_nav: Sequence[tuple[str, str]] = (), team: bool = False, transcript: bool = False) -> str:
+def layout(
+    title: str,
+    body: str,
+    *,
+    active: str = "",
+    user: str | None = None,
+    csrf: str | None = None,
+    extra_nav: Sequence[tuple[str, str]] = (),
+    team: bool = False,
+    transcript: bool = False,
+) -> str:
     """A whole page.  ``transcript``: the page shows the reader's transcript (its stylesheet and
     script, served as files like every other: the CSP allows no inline style or script)."""
     items = []
@@ -58,18 +67,20 @@ def layout(title: str, body: str, *, active: str = "", user: str | None = None, 
         items.append(f'<a href="{esc(href)}"{cls}>{esc(label)}</a>')
     who = ""
     if user:
-        who = (f'<form method="post" action="/logout" class="who"><span>{esc(user)}</span>'
-               f'<input type="hidden" name="csrf" value="{esc(csrf or "")}"><button type="submit">Sign out</button></form>')
+        who = (
+            f'<form method="post" action="/logout" class="who"><span>{esc(user)}</span>'
+            f'<input type="hidden" name="csrf" value="{esc(csrf or "")}"><button type="submit">Sign out</button></form>'
+        )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
 <title>{esc(title)} · sessionlens</title>
-<link rel="stylesheet" href="/static/style.css">{'<link rel="stylesheet" href="/static/transcript.css">' if transcript else ''}
-<script src="/static/app.js" defer></script>{'<script src="/static/transcript.js" defer></script>' if transcript else ''}
-</head><body{' class="with-transcript"' if transcript else ''}>
-<header class="top"><a class="brand" href="/">session<b>lens</b>{'<span class="tag">team</span>' if team else ''}</a>
-<nav>{''.join(items)}</nav>{who}</header>
+<link rel="stylesheet" href="/static/style.css">{'<link rel="stylesheet" href="/static/transcript.css">' if transcript else ""}
+<script src="/static/app.js" defer></script>{'<script src="/static/transcript.js" defer></script>' if transcript else ""}
+</head><body{' class="with-transcript"' if transcript else ""}>
+<header class="top"><a class="brand" href="/">session<b>lens</b>{'<span class="tag">team</span>' if team else ""}</a>
+<nav>{"".join(items)}</nav>{who}</header>
 <main>
 {body}
 </main>
@@ -97,8 +108,10 @@ def bar_chart(items: Sequence[tuple[str, float]], *, title: str, money: bool = T
     top = max(v for _, v in items)
     row_h, label_w = 24, 200
     h = 30 + row_h * len(items)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {h}" width="{width}" height="{h}" role="img" aria-label="{esc(title)}">',
-             f'<text x="0" y="16" font-size="13" font-weight="600" fill="#1f2933">{esc(title)}</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {h}" width="{width}" height="{h}" role="img" aria-label="{esc(title)}">',
+        f'<text x="0" y="16" font-size="13" font-weight="600" fill="#1f2933">{esc(title)}</text>',
+    ]
     for i, (k, v) in enumerate(items):
         y = 28 + i * row_h
         w = max(1.0, (width - label_w - 90) * v / top)

@@ -46,11 +46,13 @@ async def login_form(request: web.Request, error: str = "", status: int = 200, n
     nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(16)
     nxt = _safe_next(nxt or request.query.get("next"))
     err = f'<p class="bad">{H.esc(error)}</p>' if error else ""
-    body = (f'<form class="login" method="post" action="/login"><h1>Sign in</h1>{err}'
-            f'<input type="hidden" name="csrf" value="{H.esc(nonce)}"><input type="hidden" name="next" value="{H.esc(nxt)}">'
-            '<label>User <input name="username" autocomplete="username" required maxlength="64" autofocus></label>'
-            '<label>Password <input name="password" type="password" autocomplete="current-password" required maxlength="1024"></label>'
-            '<button type="submit">Sign in</button></form>')
+    body = (
+        f'<form class="login" method="post" action="/login"><h1>Sign in</h1>{err}'
+        f'<input type="hidden" name="csrf" value="{H.esc(nonce)}"><input type="hidden" name="next" value="{H.esc(nxt)}">'
+        '<label>User <input name="username" autocomplete="username" required maxlength="64" autofocus></label>'
+        '<label>Password <input name="password" type="password" autocomplete="current-password" required maxlength="1024"></label>'
+        '<button type="submit">Sign in</button></form>'
+    )
     resp = page(request, "Sign in", body)
     resp.set_status(status)
     resp.set_cookie(LOGIN_COOKIE, nonce, **cookie_kw(ctx_of(request).cfg, max_age=3600))
@@ -108,14 +110,34 @@ def _keys_table(request, keys, *, owner_names=None) -> str:
         state = "revoked" if k["revoked_at"] else ("expired" if k["expires_at"] and k["expires_at"] < now else "active")
         revoke = ""
         if state == "active":
-            revoke = (f'<form method="post" action="/keys/revoke">{csrf_input(request)}<input type="hidden" name="id" value="{k["id"]}">'
-                      '<button class="danger" type="submit">Revoke</button></form>')
-        rows.append([H.esc(k["name"]), f'<code>slk_{H.esc(k["prefix"])}_…</code>',
-                     H.esc((owner_names or {}).get(k["user_id"], "")), H.esc(", ".join(k["scopes"])), H.esc(k["project"] or "all"),
-                     H.esc(H.fmt_time(k["expires_at"]) if k["expires_at"] else "never"), H.esc(H.fmt_time(k["last_used_at"])),
-                     f'<span class="{"ok" if state == "active" else "muted"}">{state}</span>', revoke])
-    cols = [("name", ""), ("key", "nowrap"), ("owner", ""), ("scopes", ""), ("project", ""), ("expires", "nowrap"),
-            ("last used", "nowrap"), ("state", ""), ("", "")]
+            revoke = (
+                f'<form method="post" action="/keys/revoke">{csrf_input(request)}<input type="hidden" name="id" value="{k["id"]}">'
+                '<button class="danger" type="submit">Revoke</button></form>'
+            )
+        rows.append(
+            [
+                H.esc(k["name"]),
+                f"<code>slk_{H.esc(k['prefix'])}_…</code>",
+                H.esc((owner_names or {}).get(k["user_id"], "")),
+                H.esc(", ".join(k["scopes"])),
+                H.esc(k["project"] or "all"),
+                H.esc(H.fmt_time(k["expires_at"]) if k["expires_at"] else "never"),
+                H.esc(H.fmt_time(k["last_used_at"])),
+                f'<span class="{"ok" if state == "active" else "muted"}">{state}</span>',
+                revoke,
+            ]
+        )
+    cols = [
+        ("name", ""),
+        ("key", "nowrap"),
+        ("owner", ""),
+        ("scopes", ""),
+        ("project", ""),
+        ("expires", "nowrap"),
+        ("last used", "nowrap"),
+        ("state", ""),
+        ("", ""),
+    ]
     return H.table(cols, rows) if rows else '<p class="empty">No keys.</p>'
 
 
@@ -126,16 +148,20 @@ async def keys_page(request: web.Request, created: str | None = None) -> web.Res
     projects = await ctx.run(ctx.hub.store.user_projects, p.user["id"]) if p.role != "admin" else await ctx.run(ctx.hub.store.projects)
     shown = ""
     if created:
-        shown = ('<h2>Your new key</h2><p>Copy it now: it is shown only once and stored hashed.</p>'
-                 f'<p class="secret">{H.esc(created)}</p>')
-    scopes = "".join(f'<label class="check"><input type="checkbox" name="scope" value="{s}"{" checked" if s == "read" else ""}> {s}</label>'
-                     for s in SCOPES if s != "admin" or p.role == "admin")
-    form = (f'<div class="stack"><form method="post" action="/keys">{csrf_input(request)}'
-            '<label>Name <input name="name" required maxlength="80" placeholder="laptop push"></label>'
-            f'<label>Scopes <span>{scopes}</span></label>'
-            '<label>Project ' + H.select("project", [("", "all my projects")] + [(x, x) for x in projects], "") + "</label>"
-            '<label>Expires in days <input name="expires_days" type="number" min="1" max="3650" placeholder="never"></label>'
-            '<button type="submit">Create key</button></form></div>')
+        shown = f'<h2>Your new key</h2><p>Copy it now: it is shown only once and stored hashed.</p><p class="secret">{H.esc(created)}</p>'
+    scopes = "".join(
+        f'<label class="check"><input type="checkbox" name="scope" value="{s}"{" checked" if s == "read" else ""}> {s}</label>'
+        for s in SCOPES
+        if s != "admin" or p.role == "admin"
+    )
+    form = (
+        f'<div class="stack"><form method="post" action="/keys">{csrf_input(request)}'
+        '<label>Name <input name="name" required maxlength="80" placeholder="laptop push"></label>'
+        f"<label>Scopes <span>{scopes}</span></label>"
+        "<label>Project " + H.select("project", [("", "all my projects")] + [(x, x) for x in projects], "") + "</label>"
+        '<label>Expires in days <input name="expires_days" type="number" min="1" max="3650" placeholder="never"></label>'
+        '<button type="submit">Create key</button></form></div>'
+    )
     body = f"<h1>API keys</h1>{shown}{form}<h2>Your keys</h2>{_keys_table(request, keys)}"
     return page(request, "API keys", body, "/keys")
 
@@ -152,8 +178,14 @@ async def keys_create(request: web.Request) -> web.Response:
     except ValueError:
         raise web.HTTPBadRequest(text="expiry must be a number of days\n") from None
     try:
-        raw, rec = await ctx.run(ctx.hub.create_key, p.user, str(form.get("name") or ""), form.getall("scope", []),
-                                 project=str(form.get("project") or "") or None, expires_days=expires)
+        raw, rec = await ctx.run(
+            ctx.hub.create_key,
+            p.user,
+            str(form.get("name") or ""),
+            form.getall("scope", []),
+            project=str(form.get("project") or "") or None,
+            expires_days=expires,
+        )
     except HubError as e:
         await audit(request, "key.create", outcome="denied", reason=str(e))
         raise _http(e) from None
@@ -175,8 +207,14 @@ async def keys_revoke(request: web.Request) -> web.Response:
 
 
 def _http(e: HubError) -> web.HTTPException:
-    cls = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden, 404: web.HTTPNotFound,
-           409: web.HTTPConflict, 413: web.HTTPRequestEntityTooLarge}.get(e.status, web.HTTPBadRequest)
+    cls = {
+        400: web.HTTPBadRequest,
+        401: web.HTTPUnauthorized,
+        403: web.HTTPForbidden,
+        404: web.HTTPNotFound,
+        409: web.HTTPConflict,
+        413: web.HTTPRequestEntityTooLarge,
+    }.get(e.status, web.HTTPBadRequest)
     if cls is web.HTTPRequestEntityTooLarge:
         return web.HTTPRequestEntityTooLarge(max_size=0, actual_size=0, text=f"{e}\n")
     return cls(text=f"{e}\n")
@@ -192,24 +230,49 @@ async def admin_page(request: web.Request) -> web.Response:
     names = {u["id"]: u["username"] for u in users}
     rows = []
     for u in users:
-        role_form = (f'<form method="post" action="/admin/role" class="inline">{csrf_input(request)}<input type="hidden" name="user" value="{H.esc(u["username"])}">'
-                     + H.select("role", [(r, r) for r in ROLES], u["role"]) + '<button type="submit">Set</button></form>')
-        member_form = (f'<form method="post" action="/admin/member" class="inline">{csrf_input(request)}<input type="hidden" name="user" value="{H.esc(u["username"])}">'
-                       '<input name="project" placeholder="project" required maxlength="64" size="10"><button type="submit">Add</button></form>')
-        dis = (f'<form method="post" action="/admin/disable" class="inline">{csrf_input(request)}<input type="hidden" name="user" value="{H.esc(u["username"])}">'
-               f'<input type="hidden" name="disabled" value="{"0" if u["disabled"] else "1"}"><button class="{"" if u["disabled"] else "danger"}" type="submit">'
-               f'{"Enable" if u["disabled"] else "Disable"}</button></form>')
-        rows.append([H.esc(u["username"]) + (' <span class="pill">disabled</span>' if u["disabled"] else ""), role_form,
-                     H.esc(", ".join(u["projects"]) or "—") + member_form, dis])
-    create = (f'<div class="stack"><form method="post" action="/admin/users">{csrf_input(request)}'
-              '<label>User <input name="username" required maxlength="64"></label>'
-              '<label>Password <input name="password" type="password" required minlength="10" maxlength="1024" autocomplete="new-password"></label>'
-              "<label>Role " + H.select("role", [(r, r) for r in ROLES], "member") + "</label>"
-              '<label>Project <input name="project" maxlength="64" placeholder="optional"></label>'
-              '<button type="submit">Add member</button></form></div>')
-    body = ("<h1>Organization</h1><h2>Members</h2>" + H.table([("user", ""), ("role", ""), ("projects", "wide"), ("", "")], rows) + create
-            + "<h2>Projects</h2><p>" + (" ".join(f'<span class="chip">{H.esc(p)}</span>' for p in projects) or '<span class="muted">none yet (a push creates them)</span>') + "</p>"
-            + "<h2>All API keys</h2>" + _keys_table(request, keys, owner_names=names))
+        role_form = (
+            f'<form method="post" action="/admin/role" class="inline">{csrf_input(request)}<input type="hidden" name="user" value="{H.esc(u["username"])}">'
+            + H.select("role", [(r, r) for r in ROLES], u["role"])
+            + '<button type="submit">Set</button></form>'
+        )
+        member_form = (
+            f'<form method="post" action="/admin/member" class="inline">{csrf_input(request)}<input type="hidden" name="user" value="{H.esc(u["username"])}">'
+            '<input name="project" placeholder="project" required maxlength="64" size="10"><button type="submit">Add</button></form>'
+        )
+        dis = (
+            f'<form method="post" action="/admin/disable" class="inline">{csrf_input(request)}<input type="hidden" name="user" value="{H.esc(u["username"])}">'
+            f'<input type="hidden" name="disabled" value="{"0" if u["disabled"] else "1"}"><button class="{"" if u["disabled"] else "danger"}" type="submit">'
+            f"{'Enable' if u['disabled'] else 'Disable'}</button></form>"
+        )
+        rows.append(
+            [
+                H.esc(u["username"]) + (' <span class="pill">disabled</span>' if u["disabled"] else ""),
+                role_form,
+                H.esc(", ".join(u["projects"]) or "—") + member_form,
+                dis,
+            ]
+        )
+    create = (
+        f'<div class="stack"><form method="post" action="/admin/users">{csrf_input(request)}'
+        '<label>User <input name="username" required maxlength="64"></label>'
+        '<label>Password <input name="password" type="password" required minlength="10" maxlength="1024" autocomplete="new-password"></label>'
+        "<label>Role " + H.select("role", [(r, r) for r in ROLES], "member") + "</label>"
+        '<label>Project <input name="project" maxlength="64" placeholder="optional"></label>'
+        '<button type="submit">Add member</button></form></div>'
+    )
+    body = (
+        "<h1>Organization</h1><h2>Members</h2>"
+        + H.table([("user", ""), ("role", ""), ("projects", "wide"), ("", "")], rows)
+        + create
+        + "<h2>Projects</h2><p>"
+        + (
+            " ".join(f'<span class="chip">{H.esc(p)}</span>' for p in projects)
+            or '<span class="muted">none yet (a push creates them)</span>'
+        )
+        + "</p>"
+        + "<h2>All API keys</h2>"
+        + _keys_table(request, keys, owner_names=names)
+    )
     return page(request, "Admin", body, "/admin")
 
 
@@ -232,9 +295,11 @@ async def admin_users(request: web.Request) -> web.Response:
 
     def fn(form):
         proj = str(form.get("project") or "").strip()
-        u = hub.create_user(str(form.get("username") or ""), str(form.get("password") or ""), str(form.get("role") or "member"),
-                            [proj] if proj else [])
+        u = hub.create_user(
+            str(form.get("username") or ""), str(form.get("password") or ""), str(form.get("role") or "member"), [proj] if proj else []
+        )
         return {"role": u["role"], "project": proj or None}
+
     return await _admin_action(request, "user.create", fn)
 
 
@@ -245,6 +310,7 @@ async def admin_role(request: web.Request) -> web.Response:
         u = hub.user_by_name(str(form.get("user") or ""))
         hub.set_role(u["id"], str(form.get("role") or ""))
         return {"from": u["role"], "to": str(form.get("role"))}
+
     return await _admin_action(request, "role.change", fn)
 
 
@@ -259,6 +325,7 @@ async def admin_member(request: web.Request) -> web.Response:
             return {"removed": proj}
         hub.add_member(u["id"], proj)
         return {"project": proj}
+
     return await _admin_action(request, "member.change", fn)
 
 
@@ -269,6 +336,7 @@ async def admin_disable(request: web.Request) -> web.Response:
         u = hub.user_by_name(str(form.get("user") or ""))
         hub.set_disabled(u["id"], str(form.get("disabled")) == "1")
         return {"disabled": str(form.get("disabled")) == "1"}
+
     return await _admin_action(request, "user.disable", fn)
 
 
@@ -280,16 +348,41 @@ async def audit_page(request: web.Request) -> web.Response:
         entries = await ctx.run(ctx.hub.store.audit, limit=1_000_000, action=action, ascending=True)
         await audit(request, "audit.export", entries=len(entries))
         text = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries)
-        return web.Response(text=text, content_type="application/x-ndjson",
-                            headers={"Content-Disposition": 'attachment; filename="audit.jsonl"'})
+        return web.Response(
+            text=text, content_type="application/x-ndjson", headers={"Content-Disposition": 'attachment; filename="audit.jsonl"'}
+        )
     entries = await ctx.run(ctx.hub.store.audit, limit=300, action=action)
     ver = await ctx.run(ctx.hub.verify_audit)
-    rows = [[H.esc(str(e["id"])), H.esc(H.fmt_time(e["ts"])), H.esc(e["actor"]), f'<a href="/admin/audit{H.qs({}, action=e["action"])}">{H.esc(e["action"])}</a>',
-             H.esc((e["target"] or "")[:80]), H.esc(e["source"] or ""), f'<span class="{"ok" if e["outcome"] == "ok" else "bad"}">{H.esc(e["outcome"])}</span>',
-             f'<code class="small">{H.esc((e["detail"] or "")[:120])}</code>'] for e in entries]
+    rows = [
+        [
+            H.esc(str(e["id"])),
+            H.esc(H.fmt_time(e["ts"])),
+            H.esc(e["actor"]),
+            f'<a href="/admin/audit{H.qs({}, action=e["action"])}">{H.esc(e["action"])}</a>',
+            H.esc((e["target"] or "")[:80]),
+            H.esc(e["source"] or ""),
+            f'<span class="{"ok" if e["outcome"] == "ok" else "bad"}">{H.esc(e["outcome"])}</span>',
+            f'<code class="small">{H.esc((e["detail"] or "")[:120])}</code>',
+        ]
+        for e in entries
+    ]
     status = f'<p class="{"ok" if ver["ok"] else "bad"}">Hash chain: {H.esc(ver["message"])}</p>'
-    body = (f'<h1>Audit log</h1>{status}<p><a href="/admin/audit{H.qs({"format": "jsonl"}, action=action)}">Export (JSON lines)</a></p>'
-            + H.table([("#", "num"), ("time", "nowrap"), ("actor", ""), ("action", ""), ("target", "wide"), ("source", ""), ("outcome", ""), ("detail", "")], rows))
+    body = (
+        f'<h1>Audit log</h1>{status}<p><a href="/admin/audit{H.qs({"format": "jsonl"}, action=action)}">Export (JSON lines)</a></p>'
+        + H.table(
+            [
+                ("#", "num"),
+                ("time", "nowrap"),
+                ("actor", ""),
+                ("action", ""),
+                ("target", "wide"),
+                ("source", ""),
+                ("outcome", ""),
+                ("detail", ""),
+            ],
+            rows,
+        )
+    )
     return page(request, "Audit", body, "/admin/audit")
 
 

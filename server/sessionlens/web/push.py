@@ -51,8 +51,12 @@ class HubClient:
         data = json.dumps(obj).encode()
         delay = self.backoff
         for attempt in range(self.retries + 1):
-            req = urllib.request.Request(self.url + path, data=data, method="POST",
-                                         headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.key}"})
+            req = urllib.request.Request(
+                self.url + path,
+                data=data,
+                method="POST",
+                headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.key}"},
+            )
             try:
                 with urllib.request.urlopen(req, timeout=self.timeout) as r:
                     return r.status, json.loads(r.read() or b"null")
@@ -77,19 +81,21 @@ class HubClient:
         raise PushError(f"the hub at {self.url} kept failing; try again later")
 
 
-def push_once(app: App, client: HubClient, *, machine: str, project: str | None = None, paths: list[str] | None = None,
-              redact: bool = True, log=None) -> PushStats:
+def push_once(
+    app: App, client: HubClient, *, machine: str, project: str | None = None, paths: list[str] | None = None, redact: bool = True, log=None
+) -> PushStats:
     files = P.candidates(app, machine=machine, project=project, paths=paths)
     return push_files(client, files, machine=machine, redact=redact, log=log)
 
 
-def push_files(client: HubClient, files: list[P.PushFile], *, machine: str, redact: bool = True, log=None,
-               latencies: list[float] | None = None) -> PushStats:
+def push_files(
+    client: HubClient, files: list[P.PushFile], *, machine: str, redact: bool = True, log=None, latencies: list[float] | None = None
+) -> PushStats:
     """Push the lines each file has beyond what the hub has committed."""
     stats = PushStats()
     committed: dict[str, int] = {}
     for i in range(0, len(files), 5000):
-        code, body = client.post("/api/push/status", {"file_keys": [f.key for f in files[i:i + 5000]]})
+        code, body = client.post("/api/push/status", {"file_keys": [f.key for f in files[i : i + 5000]]})
         if code != 200:
             raise PushError(f"hub refused the status request: {code} {body}")
         committed.update(body.get("committed") or {})
@@ -125,8 +131,20 @@ def push_files(client: HubClient, files: list[P.PushFile], *, machine: str, reda
     return stats
 
 
-def run(app: App, *, url: str, key: str, machine: str | None = None, project: str | None = None, paths: list[str] | None = None,
-        redact: bool = True, follow: bool = False, interval: float = 2.0, quiet: bool = False, stop=None) -> PushStats:
+def run(
+    app: App,
+    *,
+    url: str,
+    key: str,
+    machine: str | None = None,
+    project: str | None = None,
+    paths: list[str] | None = None,
+    redact: bool = True,
+    follow: bool = False,
+    interval: float = 2.0,
+    quiet: bool = False,
+    stop=None,
+) -> PushStats:
     """Push once, or with ``follow`` keep pushing what live sessions append until ``stop`` (an Event) is set."""
     machine = machine or P.machine_name()
     client = HubClient(url, key)

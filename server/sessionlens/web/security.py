@@ -15,8 +15,10 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 PRINCIPAL = web.RequestKey("principal", object)
 SCOPE = web.RequestKey("scope", object)

@@ -114,8 +114,15 @@ async def auth(request: web.Request, handler):
             try:
                 p = await ctx.run(ctx.hub.key_principal, raw)
             except HubError as e:
-                await ctx.run(ctx.hub.audit, "anonymous", "key.use", target=raw[:15], source=client_address(request, ctx.cfg),
-                              outcome="denied", reason=str(e))
+                await ctx.run(
+                    ctx.hub.audit,
+                    "anonymous",
+                    "key.use",
+                    target=raw[:15],
+                    source=client_address(request, ctx.cfg),
+                    outcome="denied",
+                    reason=str(e),
+                )
                 raise web.HTTPUnauthorized(text=f"{e}\n", headers={"WWW-Authenticate": "Bearer"}) from None
             request[COOKIE_AUTH] = False
         else:
@@ -152,8 +159,17 @@ async def check_csrf(request: web.Request) -> None:
 
 # ---------------------------------------------------------------------- sessions
 AGENTS = ["", *svc.agent_names()]
-SORTS = [("started", "started"), ("ended", "last activity"), ("cost", "cost"), ("tokens", "tokens"), ("events", "events"),
-         ("turns", "turns"), ("findings", "findings"), ("agent", "agent"), ("title", "title")]
+SORTS = [
+    ("started", "started"),
+    ("ended", "last activity"),
+    ("cost", "cost"),
+    ("tokens", "tokens"),
+    ("events", "events"),
+    ("turns", "turns"),
+    ("findings", "findings"),
+    ("agent", "agent"),
+    ("title", "title"),
+]
 
 
 async def sessions_page(request: web.Request) -> web.Response:
@@ -174,25 +190,34 @@ async def sessions_page(request: web.Request) -> web.Response:
         f'<label>Text <input type="search" name="q" value="{H.esc(f.get("q"))}" placeholder="title, id, project"></label>',
         "<label>Agent " + H.select("agent", [("", "any")] + [(a, a) for a in agents if a], f.get("agent")) + "</label>",
         f'<label>Project <input name="project" value="{H.esc(f.get("project"))}" list="projects" placeholder="any"></label>',
-        '<datalist id="projects">' + "".join(f'<option value="{H.esc(p.rsplit("/", 1)[-1])}">' for p, _ in pg["facets"]["project"]) + "</datalist>",
+        '<datalist id="projects">'
+        + "".join(f'<option value="{H.esc(p.rsplit("/", 1)[-1])}">' for p, _ in pg["facets"]["project"])
+        + "</datalist>",
         f'<label>From <input type="date" name="since" value="{H.esc(f.get("since"))}"></label>',
         f'<label>To <input type="date" name="until" value="{H.esc(f.get("until"))}"></label>',
         f'<label class="check"><input type="checkbox" name="findings" value="1"{" checked" if f.get("findings") else ""}> has findings</label>',
-        '<label>Sort <span class="row">' + H.select("sort", SORTS, f.get("sort") or "started")
-        + H.select("order", [("desc", "newest / largest first"), ("asc", "oldest / smallest first")], f.get("order") or "desc") + "</span></label>",
+        '<label>Sort <span class="row">'
+        + H.select("sort", SORTS, f.get("sort") or "started")
+        + H.select("order", [("desc", "newest / largest first"), ("asc", "oldest / smallest first")], f.get("order") or "desc")
+        + "</span></label>",
         '<button type="submit">Filter</button> <a class="button light" href="/">Reset</a></form>',
     ]
     if ctx.hub is None:
         opts = "".join(f'<a class="chip" href="/?view={quote(n)}">{H.esc(n)}</a>' for n in sorted(views))
-        form.append(f'<div class="views"><span class="muted">Saved views:</span> {opts or "<span class=muted>none yet</span>"}'
-                    f'<form method="post" action="/views" class="inline">{csrf_input(request)}'
-                    + "".join(f'<input type="hidden" name="{k}" value="{H.esc(v)}">' for k, v in f.items())
-                    + '<input name="name" placeholder="name this view" required maxlength="64" pattern="[A-Za-z0-9][A-Za-z0-9 _.\\-]*">'
-                    '<button type="submit">Save view</button></form></div>')
+        form.append(
+            f'<div class="views"><span class="muted">Saved views:</span> {opts or "<span class=muted>none yet</span>"}'
+            f'<form method="post" action="/views" class="inline">{csrf_input(request)}'
+            + "".join(f'<input type="hidden" name="{k}" value="{H.esc(v)}">' for k, v in f.items())
+            + '<input name="name" placeholder="name this view" required maxlength="64" pattern="[A-Za-z0-9][A-Za-z0-9 _.\\-]*">'
+            '<button type="submit">Save view</button></form></div>'
+        )
     facets = []
     for name, vals in pg["facets"].items():
-        chips = "".join(f'<a class="chip" href="/{H.qs(f, **{name: v.rsplit("/", 1)[-1] if name == "project" else v, "offset": None})}">'
-                        f'{H.esc(v.rsplit("/", 1)[-1] if name == "project" else v)} <span>{n}</span></a>' for v, n in vals[:10])
+        chips = "".join(
+            f'<a class="chip" href="/{H.qs(f, **{name: v.rsplit("/", 1)[-1] if name == "project" else v, "offset": None})}">'
+            f"{H.esc(v.rsplit('/', 1)[-1] if name == 'project' else v)} <span>{n}</span></a>"
+            for v, n in vals[:10]
+        )
         facets.append(f'<div class="facet"><b>{name}</b> {chips}</div>')
     rows = []
     for r in pg["rows"]:
@@ -200,26 +225,49 @@ async def sessions_page(request: web.Request) -> web.Response:
         sub = ' <span class="pill">sub-agent</span>' if r.get("parent_session_id") else ""
         if r.get("log_missing"):
             sub += ' <span class="pill gone" title="the log file is gone: the transcript is from the store">log deleted</span>'
-        rows.append([
-            H.esc(H.fmt_time(r["started_at"])),
-            f'<span class="agent a-{H.esc(r["agent"])}">{H.esc(r["agent"])}</span>',
-            f'<a href="{H.session_href(r["id"])}">{H.esc(title[:120])}</a>{sub}<div class="muted small sid">{H.esc(r["id"])}</div>',
-            H.esc(r["project_name"] or "—"),
-            H.fmt_int(r["turns"]), H.fmt_int(r["events"]), H.fmt_int(r["tokens"]),
-            H.esc(render.fmt_usd(r["cost_usd"], r["cost_known"])),
-            f'<a class="bad" href="/coach?session={quote(r["id"])}">{r["findings"]}</a>' if r["findings"] else "",
-        ])
-    cols = [("Started", "nowrap"), ("Agent", ""), ("Session", "wide"), ("Project", "nowrap"), ("Turns", "num"), ("Events", "num"),
-            ("Tokens", "num"), ("Cost", "num"), ("Findings", "num")]
+        rows.append(
+            [
+                H.esc(H.fmt_time(r["started_at"])),
+                f'<span class="agent a-{H.esc(r["agent"])}">{H.esc(r["agent"])}</span>',
+                f'<a href="{H.session_href(r["id"])}">{H.esc(title[:120])}</a>{sub}<div class="muted small sid">{H.esc(r["id"])}</div>',
+                H.esc(r["project_name"] or "—"),
+                H.fmt_int(r["turns"]),
+                H.fmt_int(r["events"]),
+                H.fmt_int(r["tokens"]),
+                H.esc(render.fmt_usd(r["cost_usd"], r["cost_known"])),
+                f'<a class="bad" href="/coach?session={quote(r["id"])}">{r["findings"]}</a>' if r["findings"] else "",
+            ]
+        )
+    cols = [
+        ("Started", "nowrap"),
+        ("Agent", ""),
+        ("Session", "wide"),
+        ("Project", "nowrap"),
+        ("Turns", "num"),
+        ("Events", "num"),
+        ("Tokens", "num"),
+        ("Cost", "num"),
+        ("Findings", "num"),
+    ]
     nav = []
     if off > 0:
         nav.append(f'<a href="/{H.qs(f, offset=max(off - limit, 0) or None)}">← newer</a>')
     if off + limit < pg["total"]:
         nav.append(f'<a href="/{H.qs(f, offset=off + limit)}">older →</a>')
     shown = f"{off + 1}–{off + len(pg['rows'])} of {pg['total']:,}" if pg["rows"] else "0"
-    body = (f'<h1>Sessions <span class="count">{shown}</span></h1>' + "".join(form) + '<div class="facets">' + "".join(facets) + "</div>"
-            + (H.table(cols, rows) if rows else '<p class="empty">No sessions match. Run <code>sessionlens index</code> or widen the filters.</p>')
-            + f'<p class="pager">{" · ".join(nav)}</p>')
+    body = (
+        f'<h1>Sessions <span class="count">{shown}</span></h1>'
+        + "".join(form)
+        + '<div class="facets">'
+        + "".join(facets)
+        + "</div>"
+        + (
+            H.table(cols, rows)
+            if rows
+            else '<p class="empty">No sessions match. Run <code>sessionlens index</code> or widen the filters.</p>'
+        )
+        + f'<p class="pager">{" · ".join(nav)}</p>'
+    )
     return page(request, "Sessions", body, "/")
 
 
@@ -246,16 +294,26 @@ async def session_page(request: web.Request) -> web.Response:
     if s.get("parent_session_id"):
         links.append(f'sub-agent of <a href="{H.session_href(s["parent_session_id"])}">{H.esc(s["parent_session_id"][:40])}</a>')
     if v["subagents"]:
-        links.append("sub-agents: " + " · ".join(
-            f'<a href="{H.session_href(x["id"])}">{H.esc(x.get("agent_id") or x["id"][:12])}</a> ({H.fmt_int(x["events"])} events)'
-            for x in v["subagents"]))
+        links.append(
+            "sub-agents: "
+            + " · ".join(
+                f'<a href="{H.session_href(x["id"])}">{H.esc(x.get("agent_id") or x["id"][:12])}</a> ({H.fmt_int(x["events"])} events)'
+                for x in v["subagents"]
+            )
+        )
     probs = ""
     if v["problems"]:
-        probs = '<details class="problems"><summary>' + f'{len(v["problems"])} malformed line(s)</summary><ul>' + "".join(
-            f"<li>line {p.line}: {H.esc(p.message)}</li>" for p in v["problems"][:200]) + "</ul></details>"
-    body = (f'<div class="sessionbar"><p class="crumbs"><a href="/">Sessions</a> › {" · ".join(links)}</p>'
-            f'<span class="live" id="live" data-session="{H.esc(s["id"])}" data-after="{v["last_seq"]}">live</span></div>'
-            f'{probs}<div id="transcript">{v["body"]}</div>')
+        probs = (
+            '<details class="problems"><summary>'
+            + f"{len(v['problems'])} malformed line(s)</summary><ul>"
+            + "".join(f"<li>line {p.line}: {H.esc(p.message)}</li>" for p in v["problems"][:200])
+            + "</ul></details>"
+        )
+    body = (
+        f'<div class="sessionbar"><p class="crumbs"><a href="/">Sessions</a> › {" · ".join(links)}</p>'
+        f'<span class="live" id="live" data-session="{H.esc(s["id"])}" data-after="{v["last_seq"]}">live</span></div>'
+        f'{probs}<div id="transcript">{v["body"]}</div>'
+    )
     if ctx.hub is None:  # agent blame: the files this session edited, when they are here
         bar = await ctx.run(web_blame.files_bar, ctx.app, s["id"])
         body = body.replace("</div>", "</div>" + bar, 1)  # under the session bar
@@ -276,18 +334,22 @@ async def session_image(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     seq, index = _int(request.match_info["seq"], -1), _int(request.match_info["n"], -1)
     mime, raw = await ctx.run(svc.image, ctx.app, request.match_info["sid"], seq, index, scope=request[SCOPE])
-    return web.Response(body=raw, content_type=mime, headers={"Cache-Control": "private, max-age=3600",
-                                                              "Content-Disposition": "inline"})
+    return web.Response(body=raw, content_type=mime, headers={"Cache-Control": "private, max-age=3600", "Content-Disposition": "inline"})
 
 
 async def transcript_asset(request: web.Request) -> web.Response:
     """The reader's stylesheet and script (the same the webview and the exported file inline),
     as files: the page's CSP allows no inline style or script."""
     if request.path.endswith(".css"):
-        return web.Response(text=render_html.TRANSCRIPT_CSS, content_type="text/css", charset="utf-8",
-                            headers={"Cache-Control": "public, max-age=300"})
-    return web.Response(text=render_html.TRANSCRIPT_JS, content_type="application/javascript", charset="utf-8",
-                        headers={"Cache-Control": "public, max-age=300"})
+        return web.Response(
+            text=render_html.TRANSCRIPT_CSS, content_type="text/css", charset="utf-8", headers={"Cache-Control": "public, max-age=300"}
+        )
+    return web.Response(
+        text=render_html.TRANSCRIPT_JS,
+        content_type="application/javascript",
+        charset="utf-8",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
 
 
 async def session_live(request: web.Request) -> web.StreamResponse:
@@ -323,8 +385,9 @@ async def session_export(request: web.Request) -> web.Response:
     s = await ctx.run(svc.session_ref, ctx.app, request.match_info["sid"], scope=request[SCOPE])  # scope check first
     title, md = await ctx.run(ctx.app.render_session, s["id"], redact=True)
     await audit(request, "session.export", target=s["id"])
-    return web.Response(text=md, content_type="text/markdown", charset="utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="session.md"'})
+    return web.Response(
+        text=md, content_type="text/markdown", charset="utf-8", headers={"Content-Disposition": 'attachment; filename="session.md"'}
+    )
 
 
 async def resolve_link(request: web.Request) -> web.Response:
@@ -348,19 +411,28 @@ async def search_page(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     q = (request.query.get("q") or "").strip()[:500]
     f = {k: request.query.get(k) for k in ("agent", "project", "kind", "tool", "since", "until") if request.query.get(k)}
-    form = (f'<form class="filters" method="get" action="/search"><label class="grow">Query <input type="search" name="q" value="{H.esc(q)}" '
-            'placeholder="words, &quot;phrases&quot;, kind:tool_call, tool:Bash" autofocus></label>'
-            + "".join(f'<input type="hidden" name="{k}" value="{H.esc(v)}">' for k, v in f.items())
-            + '<button type="submit">Search</button></form>')
+    form = (
+        f'<form class="filters" method="get" action="/search"><label class="grow">Query <input type="search" name="q" value="{H.esc(q)}" '
+        'placeholder="words, &quot;phrases&quot;, kind:tool_call, tool:Bash" autofocus></label>'
+        + "".join(f'<input type="hidden" name="{k}" value="{H.esc(v)}">' for k, v in f.items())
+        + '<button type="submit">Search</button></form>'
+    )
     if not q:
-        return page(request, "Search", "<h1>Search</h1>" + form + '<p class="muted">Full-text search over messages, commands, tool output and patches.</p>', "/search")
+        return page(
+            request,
+            "Search",
+            "<h1>Search</h1>" + form + '<p class="muted">Full-text search over messages, commands, tool output and patches.</p>',
+            "/search",
+        )
     res = await ctx.run(svc.search, ctx.app, q, filters=f, scope=request[SCOPE], limit=50)
     await audit(request, "search", target=q[:200], hits=len(res["hits"]))
     facet_html = []
     for name, key in (("agent", "agent"), ("kind", "kind"), ("project", "project_name"), ("tool", "tool")):
         chips = "".join(
             f'<a class="chip{" on" if f.get(name) == v else ""}" href="/search{H.qs({"q": q, **f}, **{name: None if f.get(name) == v else v})}">{H.esc(v)} <span>{n}</span></a>'
-            for v, n in res["facets"][key] if v != "-")
+            for v, n in res["facets"][key]
+            if v != "-"
+        )
         if chips:
             facet_html.append(f'<div class="facet"><b>{name}</b> {chips}</div>')
     items = []
@@ -369,12 +441,15 @@ async def search_page(request: web.Request) -> web.Response:
         items.append(
             f'<li><a class="hit" href="{H.session_href(h["session_id"], h["seq"])}">{H.esc((h.get("title") or h["session_id"])[:100])}</a>'
             f' <span class="muted small">{H.esc(h["agent"])} · {H.esc(h["kind"])}{" · " + H.esc(h["tool"]) if h.get("tool") else ""}'
-            f' · {H.esc(when)} · {H.esc(h.get("project_name") or "—")} · line {h["seq"]}</span>'
-            f'<p class="snippet">{_snippet(h)}</p></li>')
+            f" · {H.esc(when)} · {H.esc(h.get('project_name') or '—')} · line {h['seq']}</span>"
+            f'<p class="snippet">{_snippet(h)}</p></li>'
+        )
     warn = "".join(f'<p class="warn">{H.esc(w)}</p>' for w in res.get("warnings") or [])
-    body = (f'<h1>Search <span class="count">{len(res["hits"])} of {res["total"]:,}</span></h1>{form}{warn}'
-            f'<div class="facets">{"".join(facet_html)}</div>'
-            + (f'<ol class="hits">{"".join(items)}</ol>' if items else '<p class="empty">No matches.</p>'))
+    body = (
+        f'<h1>Search <span class="count">{len(res["hits"])} of {res["total"]:,}</span></h1>{form}{warn}'
+        f'<div class="facets">{"".join(facet_html)}</div>'
+        + (f'<ol class="hits">{"".join(items)}</ol>' if items else '<p class="empty">No matches.</p>')
+    )
     return page(request, f"Search: {q}", body, "/search")
 
 
@@ -386,14 +461,18 @@ async def cost_page(request: web.Request) -> web.Response:
         by = "day"
     f = {k: request.query.get(k) for k in ("since", "until", "project", "agent") if request.query.get(k)}
     rep = await ctx.run(svc.cost, ctx.app, by, scope=request[SCOPE], **f)
-    tabs = "".join(f'<a class="tab{" on" if b == by else ""}" href="/cost{H.qs(f, by=b)}">{b}</a>'
-                   for b in ("day", "week", "month", "model", "project", "agent", "session"))
-    form = ('<form class="filters" method="get" action="/cost">' + f'<input type="hidden" name="by" value="{H.esc(by)}">'
-            f'<label>From <input type="date" name="since" value="{H.esc(f.get("since"))}"></label>'
-            f'<label>To <input type="date" name="until" value="{H.esc(f.get("until"))}"></label>'
-            f'<label>Project <input name="project" value="{H.esc(f.get("project"))}" placeholder="any"></label>'
-            "<label>Agent " + H.select("agent", [("", "any")] + [(a, a) for a in AGENTS if a], f.get("agent")) + "</label>"
-            '<button type="submit">Apply</button></form>')
+    tabs = "".join(
+        f'<a class="tab{" on" if b == by else ""}" href="/cost{H.qs(f, by=b)}">{b}</a>'
+        for b in ("day", "week", "month", "model", "project", "agent", "session")
+    )
+    form = (
+        '<form class="filters" method="get" action="/cost">' + f'<input type="hidden" name="by" value="{H.esc(by)}">'
+        f'<label>From <input type="date" name="since" value="{H.esc(f.get("since"))}"></label>'
+        f'<label>To <input type="date" name="until" value="{H.esc(f.get("until"))}"></label>'
+        f'<label>Project <input name="project" value="{H.esc(f.get("project"))}" placeholder="any"></label>'
+        "<label>Agent " + H.select("agent", [("", "any")] + [(a, a) for a in AGENTS if a], f.get("agent")) + "</label>"
+        '<button type="submit">Apply</button></form>'
+    )
     if by in ("day", "week", "month"):
         chart = await ctx.run(svc.cost_chart, rep["rows"], title=f"Cost per {by} by model (USD)")
     else:
@@ -404,25 +483,39 @@ async def cost_page(request: web.Request) -> web.Response:
                 k = k.rsplit("/", 1)[-1]
             agg[k or "—"] = agg.get(k or "—", 0) + r["cost_usd"]
         chart = H.bar_chart(sorted(agg.items(), key=lambda kv: -kv[1]), title=f"Cost by {by} (USD)")
-    cols = [(by, "wide")] + ([("model", "")] if by in ("day", "week", "month") else []) + [
-        ("input", "num"), ("cache read", "num"), ("cache write", "num"), ("output", "num"), ("requests", "num"), ("cost", "num")]
+    cols = (
+        [(by, "wide")]
+        + ([("model", "")] if by in ("day", "week", "month") else [])
+        + [("input", "num"), ("cache read", "num"), ("cache write", "num"), ("output", "num"), ("requests", "num"), ("cost", "num")]
+    )
     rows = []
     for r in reversed(rep["rows"]) if by in ("day", "week", "month") else sorted(rep["rows"], key=lambda r: -r["cost_usd"]):
         label = H.esc(r["key"] or "—")
         if by == "session":
             label = f'<a href="{H.session_href(r["key"])}">{H.esc((r.get("title") or r["key"])[:80])}</a>'
         cells = [label] + ([H.esc(r["model"])] if by in ("day", "week", "month") else [])
-        cells += [H.fmt_int(r["input"]), H.fmt_int(r["cache_read"]), H.fmt_int(r["cache_write"]), H.fmt_int(r["output"]),
-                  H.fmt_int(r["requests"]), H.esc(render.fmt_usd(r["cost_usd"])) + (" *" if r["unknown"] else "")]
+        cells += [
+            H.fmt_int(r["input"]),
+            H.fmt_int(r["cache_read"]),
+            H.fmt_int(r["cache_write"]),
+            H.fmt_int(r["output"]),
+            H.fmt_int(r["requests"]),
+            H.esc(render.fmt_usd(r["cost_usd"])) + (" *" if r["unknown"] else ""),
+        ]
         rows.append(cells)
     t = rep["totals"]
-    summary = (f'<div class="cards"><div><b>{H.esc(render.fmt_usd(t["cost_usd"]))}</b><span>total cost</span></div>'
-               f'<div><b>{H.fmt_int(t["requests"])}</b><span>billed requests</span></div>'
-               f'<div><b>{H.fmt_int(t["input"] + t["cache_read"] + t["cache_write"])}</b><span>prompt tokens</span></div>'
-               f'<div><b>{H.fmt_int(t["output"])}</b><span>output tokens</span></div></div>')
+    summary = (
+        f'<div class="cards"><div><b>{H.esc(render.fmt_usd(t["cost_usd"]))}</b><span>total cost</span></div>'
+        f"<div><b>{H.fmt_int(t['requests'])}</b><span>billed requests</span></div>"
+        f"<div><b>{H.fmt_int(t['input'] + t['cache_read'] + t['cache_write'])}</b><span>prompt tokens</span></div>"
+        f"<div><b>{H.fmt_int(t['output'])}</b><span>output tokens</span></div></div>"
+    )
     note = f'<p class="muted">* {t["unknown"]} request(s) used models without a known price; not included.</p>' if t["unknown"] else ""
-    body = (f"<h1>Cost</h1>{summary}<div class=\"tabs\">{tabs}</div>{form}<figure>{chart}</figure>"
-            + (H.table(cols, rows[:500]) if rows else '<p class="empty">No token usage for this selection.</p>') + note)
+    body = (
+        f'<h1>Cost</h1>{summary}<div class="tabs">{tabs}</div>{form}<figure>{chart}</figure>'
+        + (H.table(cols, rows[:500]) if rows else '<p class="empty">No token usage for this selection.</p>')
+        + note
+    )
     return page(request, "Cost", body, "/cost")
 
 
@@ -440,27 +533,58 @@ async def coach_page(request: web.Request) -> web.Response:
         by_proj.setdefault(r["project"], []).append(r)
     blocks = []
     for proj, items in by_proj.items():
-        chips = "".join(f'<a class="chip sev-{H.esc(i["severity"])}" href="/coach{H.qs({}, rule=i["rule_id"])}">{H.esc(i["rule_id"])} <span>{i["findings"]}</span></a>'
-                        for i in items)
+        chips = "".join(
+            f'<a class="chip sev-{H.esc(i["severity"])}" href="/coach{H.qs({}, rule=i["rule_id"])}">{H.esc(i["rule_id"])} <span>{i["findings"]}</span></a>'
+            for i in items
+        )
         total = sum(i["findings"] for i in items)
-        blocks.append(f'<div class="proj"><h3>{H.esc(proj.rsplit("/", 1)[-1])} <span class="muted small">{H.esc(proj)} · {total} findings</span></h3>{chips}</div>')
-    rows = [[f'<span class="sev sev-{H.esc(r["severity"])}">{H.esc(r["severity"])}</span>', H.esc(r["rule_id"]),
-             f'<a href="{H.session_href(r["session_id"], r["seq"])}">{H.esc(r["message"][:160])}</a>',
-             H.esc((r["project"] or "—").rsplit("/", 1)[-1]), H.esc(H.fmt_time(r["started_at"]))] for r in recent]
+        blocks.append(
+            f'<div class="proj"><h3>{H.esc(proj.rsplit("/", 1)[-1])} <span class="muted small">{H.esc(proj)} · {total} findings</span></h3>{chips}</div>'
+        )
+    rows = [
+        [
+            f'<span class="sev sev-{H.esc(r["severity"])}">{H.esc(r["severity"])}</span>',
+            H.esc(r["rule_id"]),
+            f'<a href="{H.session_href(r["session_id"], r["seq"])}">{H.esc(r["message"][:160])}</a>',
+            H.esc((r["project"] or "—").rsplit("/", 1)[-1]),
+            H.esc(H.fmt_time(r["started_at"])),
+        ]
+        for r in recent
+    ]
     comp = ""
     if ctx.hub is None:
         rep = await ctx.run(svc.compliance, ctx.app, scope=request[SCOPE])
         if rep.get("rows"):
-            crow = [[H.esc(f'{Path(r["path"]).name}:{r["line"]}'), H.esc(r["guideline"][:120]), H.fmt_int(r["applied"]),
-                     H.fmt_int(r["followed"]), f'<span class="{"bad" if r["violated"] else ""}">{H.fmt_int(r["violated"])}</span>'] for r in rep["rows"]]
-            comp = ("<h2>Guideline compliance</h2>" + f'<p class="muted">{rep["sessions"]} recent session(s) checked against their AGENTS.md / CLAUDE.md.</p>'
-                    + H.table([("file", "nowrap"), ("guideline", "wide"), ("applied", "num"), ("followed", "num"), ("violated", "num")], crow))
+            crow = [
+                [
+                    H.esc(f"{Path(r['path']).name}:{r['line']}"),
+                    H.esc(r["guideline"][:120]),
+                    H.fmt_int(r["applied"]),
+                    H.fmt_int(r["followed"]),
+                    f'<span class="{"bad" if r["violated"] else ""}">{H.fmt_int(r["violated"])}</span>',
+                ]
+                for r in rep["rows"]
+            ]
+            comp = (
+                "<h2>Guideline compliance</h2>"
+                + f'<p class="muted">{rep["sessions"]} recent session(s) checked against their AGENTS.md / CLAUDE.md.</p>'
+                + H.table([("file", "nowrap"), ("guideline", "wide"), ("applied", "num"), ("followed", "num"), ("violated", "num")], crow)
+            )
         else:
             comp = '<h2>Guideline compliance</h2><p class="muted">No checkable guidelines in the instruction files of recent sessions.</p>'
-    body = ("<h1>Coach</h1>" + (f'<p>Filtered by rule <b>{H.esc(rule)}</b> · <a href="/coach">all rules</a></p>' if rule else "")
-            + '<h2>Findings by project</h2>' + ("".join(blocks) or '<p class="empty">No coach findings.</p>')
-            + "<h2>Recent findings</h2>" + (H.table([("severity", ""), ("rule", "nowrap"), ("finding", "wide"), ("project", "nowrap"), ("session", "nowrap")], rows) if rows else '<p class="empty">None.</p>')
-            + comp)
+    body = (
+        "<h1>Coach</h1>"
+        + (f'<p>Filtered by rule <b>{H.esc(rule)}</b> · <a href="/coach">all rules</a></p>' if rule else "")
+        + "<h2>Findings by project</h2>"
+        + ("".join(blocks) or '<p class="empty">No coach findings.</p>')
+        + "<h2>Recent findings</h2>"
+        + (
+            H.table([("severity", ""), ("rule", "nowrap"), ("finding", "wide"), ("project", "nowrap"), ("session", "nowrap")], rows)
+            if rows
+            else '<p class="empty">None.</p>'
+        )
+        + comp
+    )
     return page(request, "Coach", body, "/coach")
 
 
@@ -472,13 +596,35 @@ async def evals_page(request: web.Request) -> web.Response:
     for r in runs:
         s = r["summary"] or {}
         reg = s.get("regressions", 0)
-        rows.append([f'<a href="/evals/{r["id"]}">#{r["id"]}</a>', H.esc(r["suite"]), H.esc(H.fmt_time(r["started_at"])),
-                     H.fmt_int(s.get("passed")), H.fmt_int(s.get("failed")),
-                     f'<span class="{"bad" if reg else ""}">{H.fmt_int(reg)}</span>', H.esc((r["git_commit"] or "—")[:10]),
-                     "📌" if r["pinned"] else ""])
-    body = ("<h1>Eval runs</h1>" + (H.table([("run", ""), ("suite", "wide"), ("started", "nowrap"), ("passed", "num"), ("failed", "num"),
-                                            ("regressions", "num"), ("commit", ""), ("baseline", "")], rows)
-                                   if rows else '<p class="empty">No eval runs yet: <code>sessionlens eval run</code>.</p>'))
+        rows.append(
+            [
+                f'<a href="/evals/{r["id"]}">#{r["id"]}</a>',
+                H.esc(r["suite"]),
+                H.esc(H.fmt_time(r["started_at"])),
+                H.fmt_int(s.get("passed")),
+                H.fmt_int(s.get("failed")),
+                f'<span class="{"bad" if reg else ""}">{H.fmt_int(reg)}</span>',
+                H.esc((r["git_commit"] or "—")[:10]),
+                "📌" if r["pinned"] else "",
+            ]
+        )
+    body = "<h1>Eval runs</h1>" + (
+        H.table(
+            [
+                ("run", ""),
+                ("suite", "wide"),
+                ("started", "nowrap"),
+                ("passed", "num"),
+                ("failed", "num"),
+                ("regressions", "num"),
+                ("commit", ""),
+                ("baseline", ""),
+            ],
+            rows,
+        )
+        if rows
+        else '<p class="empty">No eval runs yet: <code>sessionlens eval run</code>.</p>'
+    )
     return page(request, "Evals", body, "/evals")
 
 
@@ -491,20 +637,51 @@ async def eval_run_page(request: web.Request) -> web.Response:
         link = H.esc(r["session_id"] or "—")
         if r["session_id"]:
             link = f'<a href="{H.session_href(r["session_id"], r["evidence_seq"])}">{H.esc(r["session_id"][:24])}</a>'
-        rows.append([f'<span class="{"ok" if r["passed"] else "bad"}">{"pass" if r["passed"] else "FAIL"}</span>', H.esc(r["check_id"]),
-                     H.esc(r["case_id"] or ""), link, H.esc((r["message"] or "")[:200])])
-    body = (f'<p class="crumbs"><a href="/evals">Eval runs</a> ›</p><h1>Run #{rid}</h1>'
-            + (H.table([("result", ""), ("check", "nowrap"), ("case", ""), ("session", ""), ("message", "wide")], rows) if rows else '<p class="empty">No results.</p>'))
+        rows.append(
+            [
+                f'<span class="{"ok" if r["passed"] else "bad"}">{"pass" if r["passed"] else "FAIL"}</span>',
+                H.esc(r["check_id"]),
+                H.esc(r["case_id"] or ""),
+                link,
+                H.esc((r["message"] or "")[:200]),
+            ]
+        )
+    body = f'<p class="crumbs"><a href="/evals">Eval runs</a> ›</p><h1>Run #{rid}</h1>' + (
+        H.table([("result", ""), ("check", "nowrap"), ("case", ""), ("session", ""), ("message", "wide")], rows)
+        if rows
+        else '<p class="empty">No results.</p>'
+    )
     return page(request, f"Eval run {rid}", body, "/evals")
 
 
 # ---------------------------------------------------------------------- JSON API (read)
 async def api_sessions(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
-    pg = await ctx.run(svc.sessions_page, ctx.app, dict(request.query), scope=request[SCOPE],
-                       limit=_int(request.query.get("limit"), 100, 1, 500), offset=_int(request.query.get("offset"), 0))
-    keep = ("id", "agent", "project", "title", "started_iso", "ended_iso", "events", "turns", "tokens", "cost_usd", "findings",
-            "cost_known", "models", "parent_session_id", "agent_id")
+    pg = await ctx.run(
+        svc.sessions_page,
+        ctx.app,
+        dict(request.query),
+        scope=request[SCOPE],
+        limit=_int(request.query.get("limit"), 100, 1, 500),
+        offset=_int(request.query.get("offset"), 0),
+    )
+    keep = (
+        "id",
+        "agent",
+        "project",
+        "title",
+        "started_iso",
+        "ended_iso",
+        "events",
+        "turns",
+        "tokens",
+        "cost_usd",
+        "findings",
+        "cost_known",
+        "models",
+        "parent_session_id",
+        "agent_id",
+    )
     return json_response({"total": pg["total"], "sessions": [{k: r.get(k) for k in keep} for r in pg["rows"]], "facets": pg["facets"]})
 
 
@@ -513,8 +690,14 @@ async def api_search(request: web.Request) -> web.Response:
     q = (request.query.get("q") or "").strip()[:500]
     if not q:
         raise web.HTTPBadRequest(text="q is required\n")
-    res = await ctx.run(svc.search, ctx.app, q, scope=request[SCOPE], limit=_int(request.query.get("limit"), 20, 1, 200),
-                        filters={k: request.query.get(k) for k in ("agent", "kind", "tool")})
+    res = await ctx.run(
+        svc.search,
+        ctx.app,
+        q,
+        scope=request[SCOPE],
+        limit=_int(request.query.get("limit"), 20, 1, 200),
+        filters={k: request.query.get(k) for k in ("agent", "kind", "tool")},
+    )
     await audit(request, "search", target=q[:200], hits=len(res["hits"]))
     keep = ("session_id", "seq", "line", "agent", "kind", "tool", "timestamp", "title", "snippet", "project_name")
     return json_response({"total": res["total"], "hits": [{k: h.get(k) for k in keep} for h in res["hits"]], "facets": res["facets"]})
@@ -540,7 +723,9 @@ async def healthz(request: web.Request) -> web.Response:
 def make_app(app: App, cfg: WebConfig, hub=None) -> web.Application:
     from sessionlens.web import telemetry as web_telemetry  # a no-op list unless OTEL_* ask
 
-    wa = web.Application(middlewares=[*web_telemetry.middlewares(), guard, auth], client_max_size=cfg.max_push_body if hub is not None else cfg.max_body)
+    wa = web.Application(
+        middlewares=[*web_telemetry.middlewares(), guard, auth], client_max_size=cfg.max_push_body if hub is not None else cfg.max_body
+    )
     ctx = Ctx(app, cfg, hub)
     wa[CTX] = ctx
     r = wa.router

@@ -28,30 +28,72 @@ def line(t: str, data: dict, i: int, ts: str = "2026-03-01T10:00:00.000Z") -> st
 def session_lines() -> list[str]:
     """Two runs of the CLI with a shutdown each, then a resumed run that never shut down."""
     out = [
-        line("session.start", {"sessionId": SID, "copilotVersion": "1.0.34", "producer": "copilot-agent",
-                               "startTime": "2026-03-01T10:00:00.000Z",
-                               "context": {"cwd": "/w/p", "gitRoot": "/w/p", "branch": "main", "headCommit": "abc",
-                                           "repository": "o/p"}}, 0),
+        line(
+            "session.start",
+            {
+                "sessionId": SID,
+                "copilotVersion": "1.0.34",
+                "producer": "copilot-agent",
+                "startTime": "2026-03-01T10:00:00.000Z",
+                "context": {"cwd": "/w/p", "gitRoot": "/w/p", "branch": "main", "headCommit": "abc", "repository": "o/p"},
+            },
+            0,
+        ),
         line("session.model_change", {"newModel": "claude-sonnet-4.6"}, 1),
         line("user.message", {"content": "fix the tests", "attachments": []}, 2),
-        line("assistant.message", {"messageId": "m1", "content": "Running them.", "outputTokens": 100,
-                                   "toolRequests": [{"toolCallId": "c1", "name": "bash", "type": "function",
-                                                     "arguments": "{}"}]}, 3),
-        line("tool.execution_start", {"toolCallId": "c1", "toolName": "bash", "arguments": {"command": "pytest -q"}}, 4,
-             "2026-03-01T10:00:01.000Z"),
-        line("tool.execution_complete", {"toolCallId": "c1", "success": True, "model": "claude-sonnet-4.6",
-                                         "result": {"content": "1 failed\n<exited with exit code 1>"}}, 5,
-             "2026-03-01T10:00:03.500Z"),
-        line("assistant.message", {"messageId": "m2", "content": "One test fails.", "outputTokens": 50,
-                                   "toolRequests": []}, 6),
-        line("session.shutdown", {"shutdownType": "routine", "modelMetrics": {"claude-sonnet-4.6": {
-            "requests": {"count": 2, "cost": 1},
-            "usage": {"inputTokens": 1000, "outputTokens": 150, "cacheReadTokens": 600, "cacheWriteTokens": 0}}}}, 7),
+        line(
+            "assistant.message",
+            {
+                "messageId": "m1",
+                "content": "Running them.",
+                "outputTokens": 100,
+                "toolRequests": [{"toolCallId": "c1", "name": "bash", "type": "function", "arguments": "{}"}],
+            },
+            3,
+        ),
+        line(
+            "tool.execution_start",
+            {"toolCallId": "c1", "toolName": "bash", "arguments": {"command": "pytest -q"}},
+            4,
+            "2026-03-01T10:00:01.000Z",
+        ),
+        line(
+            "tool.execution_complete",
+            {
+                "toolCallId": "c1",
+                "success": True,
+                "model": "claude-sonnet-4.6",
+                "result": {"content": "1 failed\n<exited with exit code 1>"},
+            },
+            5,
+            "2026-03-01T10:00:03.500Z",
+        ),
+        line("assistant.message", {"messageId": "m2", "content": "One test fails.", "outputTokens": 50, "toolRequests": []}, 6),
+        line(
+            "session.shutdown",
+            {
+                "shutdownType": "routine",
+                "modelMetrics": {
+                    "claude-sonnet-4.6": {
+                        "requests": {"count": 2, "cost": 1},
+                        "usage": {"inputTokens": 1000, "outputTokens": 150, "cacheReadTokens": 600, "cacheWriteTokens": 0},
+                    }
+                },
+            },
+            7,
+        ),
         line("session.resume", {"resumeTime": "2026-03-02T09:00:00.000Z", "eventCount": 8}, 8),
         line("user.message", {"content": "now the docs"}, 9),
         line("assistant.message", {"messageId": "m3", "content": "Done.", "outputTokens": 30, "toolRequests": []}, 10),
-        line("session.shutdown", {"modelMetrics": {"claude-sonnet-4.6": {
-            "usage": {"inputTokens": 400, "outputTokens": 40, "cacheReadTokens": 100, "cacheWriteTokens": 50}}}}, 11),
+        line(
+            "session.shutdown",
+            {
+                "modelMetrics": {
+                    "claude-sonnet-4.6": {"usage": {"inputTokens": 400, "outputTokens": 40, "cacheReadTokens": 100, "cacheWriteTokens": 50}}
+                }
+            },
+            11,
+        ),
         line("session.resume", {"resumeTime": "2026-03-03T09:00:00.000Z"}, 12),
         line("user.message", {"content": "and the changelog"}, 13),
         line("assistant.message", {"messageId": "m4", "content": "Added.", "outputTokens": 7, "toolRequests": []}, 14),
@@ -101,7 +143,7 @@ def test_incremental_passes_bill_the_same_as_one_pass(cut):
     lines = session_lines()
     whole = cp.parse(data_of(lines), "events.jsonl")
     first = cp.parse(data_of(lines[:cut]), "events.jsonl")
-    rest = data_of(lines)[first.state.offset:]
+    rest = data_of(lines)[first.state.offset :]
     second = cp.parse(rest, "events.jsonl", first.state)
     assert totals(merge_usage([first, second])) == totals(merge_usage([whole]))
     assert [e.seq for e in first.events + second.events] == [e.seq for e in whole.events]
@@ -123,11 +165,13 @@ def test_subagent_events_are_sidechain_of_their_task_call():
     lines = [
         line("session.start", {"sessionId": SID}, 0),
         line("user.message", {"content": "review"}, 1),
-        line("tool.execution_start", {"toolCallId": "t1", "toolName": "task",
-                                      "arguments": {"prompt": "look at x", "agent_type": "explore"}}, 2),
+        line(
+            "tool.execution_start",
+            {"toolCallId": "t1", "toolName": "task", "arguments": {"prompt": "look at x", "agent_type": "explore"}},
+            2,
+        ),
         line("subagent.started", {"toolCallId": "t1", "agentName": "explore"}, 3),
-        line("assistant.message", {"parentToolCallId": "t1", "messageId": "s1", "content": "x is fine",
-                                   "outputTokens": 5}, 4),
+        line("assistant.message", {"parentToolCallId": "t1", "messageId": "s1", "content": "x is fine", "outputTokens": 5}, 4),
         line("subagent.completed", {"toolCallId": "t1", "agentName": "explore"}, 5),
         line("tool.execution_complete", {"toolCallId": "t1", "success": True, "result": {"content": "fine"}}, 6),
     ]
@@ -140,8 +184,7 @@ def test_subagent_events_are_sidechain_of_their_task_call():
 
 
 def test_bad_lines_cost_only_themselves():
-    lines = session_lines()[:4] + ["{not json", "[1, 2]", line("tool.execution_start", {"toolCallId": 5}, 99)] \
-        + session_lines()[4:8]
+    lines = session_lines()[:4] + ["{not json", "[1, 2]", line("tool.execution_start", {"toolCallId": 5}, 99)] + session_lines()[4:8]
     r = cp.parse(data_of(lines), "events.jsonl")
     assert len(r.problems) == 2
     assert sum(1 for e in r.events if e.kind is EventKind.TOOL_RESULT) == 1
@@ -151,19 +194,21 @@ def test_bad_lines_cost_only_themselves():
 def test_workspace_yaml_fills_the_session():
     text = "id: x\ncwd: D:\\src\\app\nsummary: 'Fix: the build'\nbranch: dev\nrepository: o/app\n  nested: no\n"
     fields = cp.parse_workspace_yaml(text)
-    assert fields == {"id": "x", "cwd": "D:\\src\\app", "summary": "Fix: the build", "branch": "dev",
-                      "repository": "o/app"}
+    assert fields == {"id": "x", "cwd": "D:\\src\\app", "summary": "Fix: the build", "branch": "dev", "repository": "o/app"}
     r = cp.parse(data_of([line("user.message", {"content": "hello"}, 1)]), "/s/abc/events.jsonl", None, text)
-    assert (r.session.id, r.session.cwd, r.session.title, r.session.git_branch) == (
-        "abc", "D:\\src\\app", "Fix: the build", "dev")
+    assert (r.session.id, r.session.cwd, r.session.title, r.session.git_branch) == ("abc", "D:\\src\\app", "Fix: the build", "dev")
 
 
 def test_edit_and_create_are_patches():
     lines = [
-        line("tool.execution_start", {"toolCallId": "a", "toolName": "edit",
-                                      "arguments": {"path": "/w/x.py", "old_str": "a = 1", "new_str": "a = 2"}}, 1),
-        line("tool.execution_start", {"toolCallId": "b", "toolName": "create",
-                                      "arguments": {"path": "/w/y.py", "file_text": "print()\n"}}, 2),
+        line(
+            "tool.execution_start",
+            {"toolCallId": "a", "toolName": "edit", "arguments": {"path": "/w/x.py", "old_str": "a = 1", "new_str": "a = 2"}},
+            1,
+        ),
+        line(
+            "tool.execution_start", {"toolCallId": "b", "toolName": "create", "arguments": {"path": "/w/y.py", "file_text": "print()\n"}}, 2
+        ),
     ]
     r = cp.parse(data_of(lines), "events.jsonl")
     assert [e.kind for e in r.events] == [EventKind.PATCH, EventKind.PATCH]
@@ -172,17 +217,28 @@ def test_edit_and_create_are_patches():
 
 
 def test_legacy_document_timeline():
-    doc = {"sessionId": "old-1", "startTime": "2025-10-11T11:40:22.000Z", "chatMessages": [], "timeline": [
-        {"id": "i1", "timestamp": "2025-10-11T11:40:22.635Z", "type": "info", "text": "Connected"},
-        {"id": "u1", "timestamp": "2025-10-11T11:40:24.449Z", "type": "user", "text": "make it faster"},
-        {"type": "tool_call_completed", "id": "t1", "timestamp": "2025-10-11T11:40:31.603Z", "callId": "c1",
-         "name": "bash", "arguments": {"command": "ls"}, "result": {"type": "success", "log": "a\n"}},
-        {"id": "a1", "timestamp": "2025-10-11T11:40:40.000Z", "type": "copilot", "text": "Done"},
-    ]}
+    doc = {
+        "sessionId": "old-1",
+        "startTime": "2025-10-11T11:40:22.000Z",
+        "chatMessages": [],
+        "timeline": [
+            {"id": "i1", "timestamp": "2025-10-11T11:40:22.635Z", "type": "info", "text": "Connected"},
+            {"id": "u1", "timestamp": "2025-10-11T11:40:24.449Z", "type": "user", "text": "make it faster"},
+            {
+                "type": "tool_call_completed",
+                "id": "t1",
+                "timestamp": "2025-10-11T11:40:31.603Z",
+                "callId": "c1",
+                "name": "bash",
+                "arguments": {"command": "ls"},
+                "result": {"type": "success", "log": "a\n"},
+            },
+            {"id": "a1", "timestamp": "2025-10-11T11:40:40.000Z", "type": "copilot", "text": "Done"},
+        ],
+    }
     data = json.dumps(doc, indent=2).encode()
     r = cp.parse_document(data, "/h/.copilot/history-session-state/old-1.json")
-    assert [e.kind.value for e in r.events] == ["system", "user_message", "tool_call", "tool_result",
-                                                  "assistant_message"]
+    assert [e.kind.value for e in r.events] == ["system", "user_message", "tool_call", "tool_result", "assistant_message"]
     assert [e.seq for e in r.events] == [e.line for e in r.events]
     assert [e.seq for e in r.events] == sorted({e.seq for e in r.events})  # unique, in file order
     text_lines = data.decode().splitlines()
@@ -200,15 +256,45 @@ ENGRAM = "copilot-cli/softwaresalt+agent-engram/.copilot/session-state/07c40cd0-
 CORPUS_JSONL = {
     # hand-edited copy (4 injected records, reasoningTokens 0 -> 1024)
     "copilot-cli/Mai0313+VibeCodingTracker/tests/fixtures/sessions/copilot.jsonl": dict(
-        lines=55, sid="96ef38f0-9d09-45c3-8124-6448c36090ed", calls=13, results=13, turns=1,
-        prompt=186809, cache=151738, output=2848, reasoning=1024, lower=False, models=["claude-sonnet-4.6"]),
+        lines=55,
+        sid="96ef38f0-9d09-45c3-8124-6448c36090ed",
+        calls=13,
+        results=13,
+        turns=1,
+        prompt=186809,
+        cache=151738,
+        output=2848,
+        reasoning=1024,
+        lower=False,
+        models=["claude-sonnet-4.6"],
+    ),
     "copilot-cli/Mai0313+VibeCodingTracker@dc22676aec/examples/test_conversation_copilot.jsonl": dict(
-        lines=51, sid="96ef38f0-9d09-45c3-8124-6448c36090ed", calls=11, results=11, turns=1,
-        prompt=186809, cache=151738, output=2848, reasoning=0, lower=False, models=["claude-sonnet-4.6"]),
+        lines=51,
+        sid="96ef38f0-9d09-45c3-8124-6448c36090ed",
+        calls=11,
+        results=11,
+        turns=1,
+        prompt=186809,
+        cache=151738,
+        output=2848,
+        reasoning=0,
+        lower=False,
+        models=["claude-sonnet-4.6"],
+    ),
     # no session.shutdown at all: only the 75 messages' outputTokens (sum 22185) are known
     f"{ENGRAM}/events.jsonl": dict(
-        lines=592, sid="07c40cd0-ff51-4d6e-bdcd-ac2f90877203", calls=86, results=86, turns=7,
-        prompt=0, cache=0, output=22185, reasoning=0, lower=True, models=["claude-opus-4.6", "claude-sonnet-4.6"]),
+        lines=592,
+        sid="07c40cd0-ff51-4d6e-bdcd-ac2f90877203",
+        calls=86,
+        results=86,
+        turns=7,
+        prompt=0,
+        cache=0,
+        output=22185,
+        reasoning=0,
+        lower=True,
+        models=["claude-opus-4.6", "claude-sonnet-4.6"],
+    ),
 }
 
 
@@ -244,9 +330,17 @@ def test_corpus_engram_workspace_and_windows_shell(corpus: Path):
 
 LEGACY = {
     "copilot-cli/Mai0313+VibeCodingTracker@7bc2c73927/examples/test_conversation_copilot.json": (
-        "06141331-92e8-4e9e-8bbb-9b7a729eb01a", 59, 37, 1),
+        "06141331-92e8-4e9e-8bbb-9b7a729eb01a",
+        59,
+        37,
+        1,
+    ),
     "copilot-cli/Mai0313+VibeCodingTracker@bcec23fa1e/examples/test_conversation_copilot.json": (
-        "0b2a81da-02cf-4cbb-ae14-07c597b84f4e", 15, 5, 1),
+        "0b2a81da-02cf-4cbb-ae14-07c597b84f4e",
+        15,
+        5,
+        1,
+    ),
 }
 
 
@@ -269,9 +363,10 @@ def test_corpus_legacy_documents(corpus: Path, rel: str):
 
 def test_hostile_token_counts_are_clamped():
     huge = 10**30
-    lines = [line("assistant.message", {"messageId": "m", "content": "x", "outputTokens": huge}, 1),
-             line("session.shutdown", {"modelMetrics": {"m": {"usage": {"inputTokens": -5, "outputTokens": "9",
-                                                                        "cacheReadTokens": huge}}}}, 2)]
+    lines = [
+        line("assistant.message", {"messageId": "m", "content": "x", "outputTokens": huge}, 1),
+        line("session.shutdown", {"modelMetrics": {"m": {"usage": {"inputTokens": -5, "outputTokens": "9", "cacheReadTokens": huge}}}}, 2),
+    ]
     r = cp.parse(data_of(lines), "events.jsonl")
     t = totals(merge_usage([r]))
     assert t.output_tokens == cp.MAX_TOKENS and t.cache_read_tokens == cp.MAX_TOKENS and t.input_tokens == 0

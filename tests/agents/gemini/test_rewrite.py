@@ -21,12 +21,23 @@ def _user(i: int, text: str) -> dict:
 
 
 def _gemini(i: int, text: str, *, tool: str | None = None, result: str | None = None, out: int = 40) -> dict:
-    m: dict = {"id": f"g{i}", "timestamp": f"2026-03-01T10:{i:02d}:30.000Z", "type": "gemini", "content": text,
-               "thoughts": [{"subject": "Planning", "description": f"step {i}"}], "model": "gemini-2.5-pro",
-               "tokens": {"input": 1000 + i, "output": out, "cached": 200, "thoughts": 7, "tool": 0, "total": 0}}
+    m: dict = {
+        "id": f"g{i}",
+        "timestamp": f"2026-03-01T10:{i:02d}:30.000Z",
+        "type": "gemini",
+        "content": text,
+        "thoughts": [{"subject": "Planning", "description": f"step {i}"}],
+        "model": "gemini-2.5-pro",
+        "tokens": {"input": 1000 + i, "output": out, "cached": 200, "thoughts": 7, "tool": 0, "total": 0},
+    }
     if tool:
-        call: dict = {"id": f"call-{i}", "name": tool, "args": {"file_path": f"src/m{i}.py"}, "status": "success",
-                      "timestamp": f"2026-03-01T10:{i:02d}:40.000Z"}
+        call: dict = {
+            "id": f"call-{i}",
+            "name": tool,
+            "args": {"file_path": f"src/m{i}.py"},
+            "status": "success",
+            "timestamp": f"2026-03-01T10:{i:02d}:40.000Z",
+        }
         if result is not None:
             call["result"] = [{"functionResponse": {"id": f"call-{i}", "name": tool, "response": {"output": result}}}]
         m["toolCalls"] = [call]
@@ -34,14 +45,23 @@ def _gemini(i: int, text: str, *, tool: str | None = None, result: str | None = 
 
 
 def _doc(messages: list[dict], updated: str = "2026-03-01T10:30:00.000Z") -> bytes:
-    doc = {"sessionId": SID, "projectHash": "ab" * 32, "startTime": "2026-03-01T10:00:00.000Z",
-           "lastUpdated": updated, "messages": messages}
+    doc = {
+        "sessionId": SID,
+        "projectHash": "ab" * 32,
+        "startTime": "2026-03-01T10:00:00.000Z",
+        "lastUpdated": updated,
+        "messages": messages,
+    }
     return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode()  # Gemini CLI: JSON.stringify(.., null, 2)
 
 
 def _versions() -> tuple[list[dict], list[dict]]:
-    v1 = [_user(1, "read the config"), _gemini(2, "Reading it.", tool="read_file", result="x = 1"),
-          _user(3, "now fix the bug"), _gemini(4, "Looking.", tool="read_file")]  # the call's result is not in yet
+    v1 = [
+        _user(1, "read the config"),
+        _gemini(2, "Reading it.", tool="read_file", result="x = 1"),
+        _user(3, "now fix the bug"),
+        _gemini(4, "Looking.", tool="read_file"),
+    ]  # the call's result is not in yet
     v2 = [dict(m) for m in v1]
     v2[1] = _gemini(2, "Reading it now, the whole file.", tool="read_file", result="x = 1\ny = 2\n" * 3)  # grew: later lines shift
     v2[3] = _gemini(4, "Looking.", tool="read_file", result="def f(): ...")  # the result arrived
@@ -71,7 +91,7 @@ def test_only_changed_messages_are_interpreted_and_the_result_is_a_full_parse(tm
     # replayed messages sit at their new lines: u3 moved down by the lines g2 grew
     u3 = next(e for e in again.events if e.message_id == "u3")
     text_lines = _doc(v2, "2026-03-01T10:40:00.000Z").decode().split("\n")
-    assert any("now fix the bug" in ln for ln in text_lines[u3.line - 1:u3.line + 3])
+    assert any("now fix the bug" in ln for ln in text_lines[u3.line - 1 : u3.line + 3])
 
 
 def test_a_message_changed_to_different_bytes_is_never_replayed(tmp_path: Path):
@@ -93,8 +113,10 @@ def test_another_layout_is_parsed_whole_and_equal(tmp_path: Path):
     pretty = json.dumps({"sessionId": SID, "projectHash": "ab" * 32, "messages": v2}, indent=2).encode()
     gp.forget()
     a, b = gp.parse(compact, "/c/session-a.json"), gp.parse(pretty, "/c/session-b.json")
+
     def facts(r):  # (a pretty document orders events by line, a one-line one by interpretation)
         return sorted((e.kind.value, e.text or "", e.tool or "") for e in r.events)
+
     assert facts(a) == facts(b) and len(a.usage) == len(b.usage) == 3
     assert {e.line for e in a.events} == {1}
 
@@ -127,11 +149,14 @@ def test_the_store_after_a_rewrite_equals_a_fresh_index(tmp_path: Path):
     assert SID in str(a["sessions"]) and len(a["events"]) > len(v2)
 
 
-@pytest.mark.parametrize("rel", [
-    "gemini/Mai0313+VibeCodingTracker@0247fb6c18/examples/test_conversation_gemini.json",
-    "gemini/Mai0313+VibeCodingTracker@894772f767/examples/test_conversation_gemini.json",
-    "gemini/entireio+cli@9c8075b751/a0/3d69f30a1f/0/full.jsonl",
-])
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "gemini/Mai0313+VibeCodingTracker@0247fb6c18/examples/test_conversation_gemini.json",
+        "gemini/Mai0313+VibeCodingTracker@894772f767/examples/test_conversation_gemini.json",
+        "gemini/entireio+cli@9c8075b751/a0/3d69f30a1f/0/full.jsonl",
+    ],
+)
 def test_corpus_document_grown_message_by_message_equals_full_parses(rel: str, tmp_path: Path):
     """A real recording replayed as Gemini CLI writes it (one more message per rewrite): every version
     parsed with what is remembered equals the same version parsed from scratch."""

@@ -16,10 +16,20 @@ def _tree(root: Path) -> Path:
     (root / "message" / "ses_x").mkdir(parents=True)
     (root / "part" / "msg_1").mkdir(parents=True)
     anchor = root / "session" / "p" / "ses_x.json"
-    anchor.write_text(json.dumps({"id": "ses_x", "projectID": "p", "directory": "/w", "title": "t",
-                                  "time": {"created": 1_750_000_000_000, "updated": 1_750_000_001_000}}))
-    (root / "message" / "ses_x" / "msg_1.json").write_text(json.dumps(
-        {"id": "msg_1", "sessionID": "ses_x", "role": "user", "time": {"created": 1_750_000_000_000}}))
+    anchor.write_text(
+        json.dumps(
+            {
+                "id": "ses_x",
+                "projectID": "p",
+                "directory": "/w",
+                "title": "t",
+                "time": {"created": 1_750_000_000_000, "updated": 1_750_000_001_000},
+            }
+        )
+    )
+    (root / "message" / "ses_x" / "msg_1.json").write_text(
+        json.dumps({"id": "msg_1", "sessionID": "ses_x", "role": "user", "time": {"created": 1_750_000_000_000}})
+    )
     (root / "part" / "msg_1" / "prt_1.json").write_text(json.dumps({"id": "prt_1", "type": "text", "text": "first wombat"}))
     return anchor
 
@@ -34,7 +44,8 @@ def test_a_new_part_file_reindexes_the_tree_session(tmp_path: Path):
         assert s["id"] == "ses_x" and s["agent"] == "opencode" and s["events"] == 1
         assert app.index([str(tmp_path / "data")]).files_changed == 0
         (tmp_path / "data" / "storage" / "part" / "msg_1" / "prt_2.json").write_text(
-            json.dumps({"id": "prt_2", "type": "text", "text": "second wombat"}))
+            json.dumps({"id": "prt_2", "type": "text", "text": "second wombat"})
+        )
         assert app.index([str(tmp_path / "data")]).files_changed == 1
         assert app.sessions(agent="opencode", workspace_only=False)[0]["events"] == 2
         assert app.search("wombat", agent="opencode")["total"] == 2

@@ -32,23 +32,51 @@ def tokens(i, o, r=0, read=0, write=0):
 def build(db: sqlite3.Connection) -> None:
     db.executescript(SCHEMA)
     db.execute("INSERT INTO project VALUES ('p1', '/w/app', ?, ?)", (T0, T0))
-    db.execute("INSERT INTO session VALUES ('ses_a', 'p1', NULL, 's', '/w/app', 'New session - x', '1.4.0', ?, ?)",
-               (T0, T0 + 9000))
-    db.execute("INSERT INTO session VALUES ('ses_b', 'p1', 'ses_a', 's', '/w/app', 'explore', '1.4.0', ?, ?)",
-               (T0 + 2000, T0 + 3000))
+    db.execute("INSERT INTO session VALUES ('ses_a', 'p1', NULL, 's', '/w/app', 'New session - x', '1.4.0', ?, ?)", (T0, T0 + 9000))
+    db.execute("INSERT INTO session VALUES ('ses_b', 'p1', 'ses_a', 's', '/w/app', 'explore', '1.4.0', ?, ?)", (T0 + 2000, T0 + 3000))
     msgs = [
-        ("msg_1", "ses_a", T0 + 100, {"role": "user", "time": {"created": T0 + 100}, "agent": "build",
-                                      "model": {"providerID": "anthropic", "modelID": "claude-sonnet-4-5"}}),
+        (
+            "msg_1",
+            "ses_a",
+            T0 + 100,
+            {
+                "role": "user",
+                "time": {"created": T0 + 100},
+                "agent": "build",
+                "model": {"providerID": "anthropic", "modelID": "claude-sonnet-4-5"},
+            },
+        ),
         # two requests in one message: message.tokens holds only the LAST step's tokens, cost adds up
-        ("msg_2", "ses_a", T0 + 200, {"role": "assistant", "modelID": "claude-sonnet-4-5", "providerID": "anthropic",
-                                      "time": {"created": T0 + 200, "completed": T0 + 5000},
-                                      "tokens": tokens(5, 40, 0, 900, 100), "cost": 0.03,
-                                      "path": {"cwd": "/w/app", "root": "/w/app"}, "finish": "stop"}),
+        (
+            "msg_2",
+            "ses_a",
+            T0 + 200,
+            {
+                "role": "assistant",
+                "modelID": "claude-sonnet-4-5",
+                "providerID": "anthropic",
+                "time": {"created": T0 + 200, "completed": T0 + 5000},
+                "tokens": tokens(5, 40, 0, 900, 100),
+                "cost": 0.03,
+                "path": {"cwd": "/w/app", "root": "/w/app"},
+                "finish": "stop",
+            },
+        ),
         # an older message without step-finish parts: its own tokens are the only record
-        ("msg_3", "ses_a", T0 + 6000, {"role": "assistant", "modelID": "gpt-5", "providerID": "openai",
-                                       "time": {"created": T0 + 6000}, "tokens": tokens(70, 20, 8, 10, 0),
-                                       "cost": 0.001,
-                                       "error": {"name": "MessageAbortedError", "data": {"message": "aborted"}}}),
+        (
+            "msg_3",
+            "ses_a",
+            T0 + 6000,
+            {
+                "role": "assistant",
+                "modelID": "gpt-5",
+                "providerID": "openai",
+                "time": {"created": T0 + 6000},
+                "tokens": tokens(70, 20, 8, 10, 0),
+                "cost": 0.001,
+                "error": {"name": "MessageAbortedError", "data": {"message": "aborted"}},
+            },
+        ),
         ("msg_4", "ses_b", T0 + 2100, {"role": "user", "time": {"created": T0 + 2100}}),
     ]
     for mid, sid, t, data in msgs:
@@ -58,22 +86,58 @@ def build(db: sqlite3.Connection) -> None:
         ("prt_02", "msg_1", "ses_a", {"type": "text", "text": "<file>ctx</file>", "synthetic": True}),
         ("prt_03", "msg_2", "ses_a", {"type": "step-start"}),
         ("prt_04", "msg_2", "ses_a", {"type": "reasoning", "text": "look first", "time": {"start": T0 + 300}}),
-        ("prt_05", "msg_2", "ses_a", {"type": "tool", "callID": "call_1", "tool": "bash",
-                                     "state": {"status": "completed", "input": {"command": "pytest -q"},
-                                               "output": "ok\n", "metadata": {"exit": 0},
-                                               "time": {"start": T0 + 400, "end": T0 + 1400}}}),
-        ("prt_06", "msg_2", "ses_a", {"type": "step-finish", "reason": "tool-calls", "tokens": tokens(10, 30, 5, 800),
-                                     "cost": 0.01}),
-        ("prt_07", "msg_2", "ses_a", {"type": "tool", "callID": "call_2", "tool": "edit",
-                                     "state": {"status": "error", "input": {"filePath": "/w/app/t.py",
-                                                                            "oldString": "a", "newString": "b"},
-                                               "error": "no match", "time": {"start": T0 + 1500, "end": T0 + 1600}}}),
-        ("prt_08", "msg_2", "ses_a", {"type": "tool", "callID": "call_3", "tool": "task",
-                                     "state": {"status": "completed", "input": {"prompt": "explore", "subagent_type": "general"},
-                                               "output": "done", "metadata": {"sessionId": "ses_b"}}}),
+        (
+            "prt_05",
+            "msg_2",
+            "ses_a",
+            {
+                "type": "tool",
+                "callID": "call_1",
+                "tool": "bash",
+                "state": {
+                    "status": "completed",
+                    "input": {"command": "pytest -q"},
+                    "output": "ok\n",
+                    "metadata": {"exit": 0},
+                    "time": {"start": T0 + 400, "end": T0 + 1400},
+                },
+            },
+        ),
+        ("prt_06", "msg_2", "ses_a", {"type": "step-finish", "reason": "tool-calls", "tokens": tokens(10, 30, 5, 800), "cost": 0.01}),
+        (
+            "prt_07",
+            "msg_2",
+            "ses_a",
+            {
+                "type": "tool",
+                "callID": "call_2",
+                "tool": "edit",
+                "state": {
+                    "status": "error",
+                    "input": {"filePath": "/w/app/t.py", "oldString": "a", "newString": "b"},
+                    "error": "no match",
+                    "time": {"start": T0 + 1500, "end": T0 + 1600},
+                },
+            },
+        ),
+        (
+            "prt_08",
+            "msg_2",
+            "ses_a",
+            {
+                "type": "tool",
+                "callID": "call_3",
+                "tool": "task",
+                "state": {
+                    "status": "completed",
+                    "input": {"prompt": "explore", "subagent_type": "general"},
+                    "output": "done",
+                    "metadata": {"sessionId": "ses_b"},
+                },
+            },
+        ),
         ("prt_09", "msg_2", "ses_a", {"type": "text", "text": "Added the test."}),
-        ("prt_10", "msg_2", "ses_a", {"type": "step-finish", "reason": "stop", "tokens": tokens(5, 40, 0, 900, 100),
-                                     "cost": 0.02}),
+        ("prt_10", "msg_2", "ses_a", {"type": "step-finish", "reason": "stop", "tokens": tokens(5, 40, 0, 900, 100), "cost": 0.02}),
         ("prt_11", "msg_4", "ses_b", {"type": "text", "text": "explore"}),
         ("prt_12", "msg_4", "ses_b", "not an object"),
     ]
@@ -113,10 +177,20 @@ def test_parts_become_events_in_order(db):
     r = sources.db_parse_member(db, "ses_a", "/d/opencode.db#ses_a")
     kinds = [(e.kind.value, e.tool) for e in r.events]
     assert kinds == [
-        ("user_message", None), ("system", None), ("meta", None), ("reasoning", None),
-        ("tool_call", "bash"), ("tool_result", "bash"), ("token_usage", None),
-        ("patch", "edit"), ("tool_result", "edit"), ("tool_call", "task"), ("tool_result", "task"),
-        ("assistant_message", None), ("token_usage", None), ("error", None),
+        ("user_message", None),
+        ("system", None),
+        ("meta", None),
+        ("reasoning", None),
+        ("tool_call", "bash"),
+        ("tool_result", "bash"),
+        ("token_usage", None),
+        ("patch", "edit"),
+        ("tool_result", "edit"),
+        ("tool_call", "task"),
+        ("tool_result", "task"),
+        ("assistant_message", None),
+        ("token_usage", None),
+        ("error", None),
     ]
     bash = r.events[5]
     assert (bash.call_id, bash.exit_code, bash.duration_ms, bash.text) == ("call_1", 0, 1000, "ok")
@@ -142,14 +216,34 @@ def test_json_storage_tree(tmp_path: Path):
     (root / "message" / "ses_t").mkdir(parents=True)
     (root / "part" / "msg_u").mkdir(parents=True)
     (root / "part" / "msg_a").mkdir(parents=True)
-    (root / "session" / "proj" / "ses_t.json").write_text(json.dumps(
-        {"id": "ses_t", "projectID": "proj", "directory": "/w", "title": "tree", "version": "0.9",
-         "time": {"created": T0, "updated": T0 + 10}}))
-    (root / "message" / "ses_t" / "msg_u.json").write_text(json.dumps(
-        {"id": "msg_u", "sessionID": "ses_t", "role": "user", "time": {"created": T0}}))
-    (root / "message" / "ses_t" / "msg_a.json").write_text(json.dumps(
-        {"id": "msg_a", "sessionID": "ses_t", "role": "assistant", "modelID": "gpt-5", "time": {"created": T0 + 1},
-         "tokens": tokens(3, 4), "cost": 0}))
+    (root / "session" / "proj" / "ses_t.json").write_text(
+        json.dumps(
+            {
+                "id": "ses_t",
+                "projectID": "proj",
+                "directory": "/w",
+                "title": "tree",
+                "version": "0.9",
+                "time": {"created": T0, "updated": T0 + 10},
+            }
+        )
+    )
+    (root / "message" / "ses_t" / "msg_u.json").write_text(
+        json.dumps({"id": "msg_u", "sessionID": "ses_t", "role": "user", "time": {"created": T0}})
+    )
+    (root / "message" / "ses_t" / "msg_a.json").write_text(
+        json.dumps(
+            {
+                "id": "msg_a",
+                "sessionID": "ses_t",
+                "role": "assistant",
+                "modelID": "gpt-5",
+                "time": {"created": T0 + 1},
+                "tokens": tokens(3, 4),
+                "cost": 0,
+            }
+        )
+    )
     (root / "message" / "ses_t" / "msg_bad.json").write_text("{truncated")
     (root / "part" / "msg_u" / "prt_1.json").write_text(json.dumps({"id": "prt_1", "type": "text", "text": "hi"}))
     (root / "part" / "msg_a" / "prt_2.json").write_text(json.dumps({"id": "prt_2", "type": "text", "text": "hello"}))
@@ -183,10 +277,13 @@ def test_corpus_db_lives_in_its_wal(corpus: Path, tmp_path: Path):
     assert r.usage == []  # OpenCode recorded zero tokens and zero cost for its one request (finish "other")
 
 
-@pytest.mark.parametrize("name, events, calls, usage", [
-    ("ses_s_stage0_small.json", 4, 1, 0),
-    ("ses_s_stage0_large.json", 13, 1, 136),
-])
+@pytest.mark.parametrize(
+    "name, events, calls, usage",
+    [
+        ("ses_s_stage0_small.json", 4, 1, 0),
+        ("ses_s_stage0_large.json", 13, 1, 136),
+    ],
+)
 def test_corpus_storage_tree(corpus: Path, name, events, calls, usage):
     r = sources.tree_parse(str(corpus / TREE / "session" / "proj_test" / name))
     assert r.problems == [] and len(r.events) == events

@@ -21,8 +21,9 @@ async def _coach_diagnostic(ls, indexed):
 
 async def test_quick_fixes_for_a_finding_explain_and_disable(ls, indexed):
     path, diag = await _coach_diagnostic(ls, indexed)
-    params = T.CodeActionParams(text_document=T.TextDocumentIdentifier(uri=path.as_uri()), range=diag.range,
-                                context=T.CodeActionContext(diagnostics=[diag]))
+    params = T.CodeActionParams(
+        text_document=T.TextDocumentIdentifier(uri=path.as_uri()), range=diag.range, context=T.CodeActionContext(diagnostics=[diag])
+    )
     actions = await logs.PROVIDER.code_action(ls, str(path), params)
     titles = [a.title for a in actions]
     assert "Explain with AI coach" in titles
@@ -51,16 +52,19 @@ async def test_quick_fixes_in_the_workspace_edit_and_open_the_target(tmp_path):
     ws = tmp_path / "ws"
     (ws / ".git").mkdir(parents=True)
     log = tmp_path / "logs" / "s.jsonl"
-    generate_claude_session(random.Random(4), path=log, start=DEFAULT_START, turns=2, cwd=str(ws),
-                            problems=("repeat_failure",))
+    generate_claude_session(random.Random(4), path=log, start=DEFAULT_START, turns=2, cwd=str(ws), problems=("repeat_failure",))
     app = make_app(tmp_path / "home", workspace=[ws])
     app.index([str(log.parent)])
     srv = FakeServer(app)
     try:
-        diags = [d for d in await logs.PROVIDER.diagnostics(srv, str(log))
-                 if d.source == coach.COACH_SOURCE and d.code == "repeated-failure"]
-        params = T.CodeActionParams(text_document=T.TextDocumentIdentifier(uri=log.as_uri()), range=diags[0].range,
-                                    context=T.CodeActionContext(diagnostics=diags[:1]))
+        diags = [
+            d for d in await logs.PROVIDER.diagnostics(srv, str(log)) if d.source == coach.COACH_SOURCE and d.code == "repeated-failure"
+        ]
+        params = T.CodeActionParams(
+            text_document=T.TextDocumentIdentifier(uri=log.as_uri()),
+            range=diags[0].range,
+            context=T.CodeActionContext(diagnostics=diags[:1]),
+        )
         actions = await logs.PROVIDER.code_action(srv, str(log), params)
         target = ws / "CLAUDE.md"
         add = next(a for a in actions if a.title.startswith("Add guideline to "))
@@ -91,10 +95,15 @@ async def test_quick_fixes_in_the_workspace_edit_and_open_the_target(tmp_path):
 
 
 async def test_diagnostics_from_other_sources_get_no_quick_fix(ls, log_path):
-    d = T.Diagnostic(range=T.Range(start=T.Position(line=0, character=0), end=T.Position(line=0, character=1)),
-                     message="x", source="someone-else", data={"finding_id": 1})
-    params = T.CodeActionParams(text_document=T.TextDocumentIdentifier(uri=log_path.as_uri()), range=d.range,
-                                context=T.CodeActionContext(diagnostics=[d]))
+    d = T.Diagnostic(
+        range=T.Range(start=T.Position(line=0, character=0), end=T.Position(line=0, character=1)),
+        message="x",
+        source="someone-else",
+        data={"finding_id": 1},
+    )
+    params = T.CodeActionParams(
+        text_document=T.TextDocumentIdentifier(uri=log_path.as_uri()), range=d.range, context=T.CodeActionContext(diagnostics=[d])
+    )
     assert await coach.quick_fixes(ls, params) is None
 
 

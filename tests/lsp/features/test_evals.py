@@ -13,11 +13,17 @@ from sessionlens.lsp.features import evals
 @pytest.fixture
 def suite(indexed):
     p = indexed["root"] / "quality.eval.json"
-    p.write_text(json.dumps({
-        "name": "unit-quality",
-        "sessions": {"path": "**/*.jsonl"},
-        "checks": [{"kind": "limit", "metric": "turns", "max": 1}],
-    }, indent=2) + "\n")
+    p.write_text(
+        json.dumps(
+            {
+                "name": "unit-quality",
+                "sessions": {"path": "**/*.jsonl"},
+                "checks": [{"kind": "limit", "metric": "turns", "max": 1}],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     return p
 
 

@@ -33,8 +33,9 @@ def team(tmp_path_factory):
     root = tmp_path_factory.mktemp("team")
     home = root / "hub"
     hub = Hub(_app(home))
-    users = {n: hub.create_user(n, PW, r, p) for n, r, p in (("root", "admin", []), ("bob", "member", ["alpha"]),
-                                                             ("dave", "member", ["beta"]))}
+    users = {
+        n: hub.create_user(n, PW, r, p) for n, r, p in (("root", "admin", []), ("bob", "member", ["alpha"]), ("dave", "member", ["beta"]))
+    }
     keys = {}
     keys["root"], _ = hub.create_key(users["root"], "ops", ["ingest", "read"])
     keys["bob_push"], _ = hub.create_key(users["bob"], "push", ["ingest"])
@@ -47,17 +48,27 @@ def team(tmp_path_factory):
         hub.store.conn.execute("UPDATE api_keys SET expires_at=? WHERE id=?", (time.time() - 60, old["id"]))
     hub.store.close()
     logs = root / "pushed"
-    sid_a = write_claude_session(logs / "alpha" / "a.jsonl", prompt="alpha teamword refactor", cwd="/src/alpha",
-                                 extra_text="teamword alphaonly <script>alert(1)</script>")
-    sid_b = write_claude_session(logs / "beta" / "b.jsonl", prompt="beta teamword secret plans", cwd="/src/beta",
-                                 extra_text="teamword betaonly")
+    sid_a = write_claude_session(
+        logs / "alpha" / "a.jsonl",
+        prompt="alpha teamword refactor",
+        cwd="/src/alpha",
+        extra_text="teamword alphaonly <script>alert(1)</script>",
+    )
+    sid_b = write_claude_session(
+        logs / "beta" / "b.jsonl", prompt="beta teamword secret plans", cwd="/src/beta", extra_text="teamword betaonly"
+    )
     proc, url = _start_hub(home, _free_port())
     try:
         capp = _app(root / "pusher")
         capp.index([str(logs)])
         for key, project in ((keys["bob_push"], "alpha"), (keys["dave_push"], "beta")):
-            st = client_push.push_once(capp, client_push.HubClient(url, key, retries=2, backoff=0.05), machine="laptop",
-                                       project=project, paths=[str(logs / project)])
+            st = client_push.push_once(
+                capp,
+                client_push.HubClient(url, key, retries=2, backoff=0.05),
+                machine="laptop",
+                project=project,
+                paths=[str(logs / project)],
+            )
             assert st.refused == [] and st.chunks >= 1
         capp.close()
         _wait_idle(url, keys["root"])
@@ -70,12 +81,17 @@ def team(tmp_path_factory):
 async def client(lsp_client: LanguageClient, tmp_path_factory, team):
     root = tmp_path_factory.mktemp("editor")
     ws = root / "ws"
-    sid_local = write_claude_session(ws / "logs" / "local.jsonl", prompt="local teamword work", cwd=str(ws), extra_text="teamword localonly")
+    sid_local = write_claude_session(
+        ws / "logs" / "local.jsonl", prompt="local teamword work", cwd=str(ws), extra_text="teamword localonly"
+    )
     _S.update(team, ws=ws, sid_local=sid_local, editor_home=root / "home")
-    await lsp_client.initialize_session(T.InitializeParams(
-        capabilities=vscode_caps(), workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
-        initialization_options={"storePath": str(root / "home"), "includeHomeLogs": False},
-    ))
+    await lsp_client.initialize_session(
+        T.InitializeParams(
+            capabilities=vscode_caps(),
+            workspace_folders=[T.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
+            initialization_options={"storePath": str(root / "home"), "includeHomeLogs": False},
+        )
+    )
     for _ in range(300):
         st = await cmd(lsp_client, "sessionlens.status")
         if not st["indexing"] and st["sessions"] > 0:
@@ -158,8 +174,9 @@ async def test_a_saved_view_filters_local_and_team_sessions(client: LanguageClie
 
 
 @pytest.mark.asyncio(loop_scope="module")
-@pytest.mark.parametrize("key, status, words", [("bob_ingest_only", "forbidden", "read scope"),
-                                                ("bob_expired", "unauthorized", "has expired")])
+@pytest.mark.parametrize(
+    "key, status, words", [("bob_ingest_only", "forbidden", "read scope"), ("bob_expired", "unauthorized", "has expired")]
+)
 async def test_a_key_without_read_scope_or_expired_is_a_message(client: LanguageClient, key, status, words):
     url = _S["url"].replace("127.0.0.1", "localhost")  # another hub entry for the same process
     try:
@@ -247,9 +264,11 @@ async def test_a_silent_hub_times_out_without_blocking_the_server(client: Langua
 
 @pytest.mark.asyncio(loop_scope="module")
 async def test_bad_hub_urls_and_keys_are_refused_without_echoing_the_key(client: LanguageClient):
-    for args, words in (({"url": "ftp://hub.example", "key": _S["keys"]["bob_read"]}, "http"),
-                        ({"url": "http://user:pw@hub.example", "key": _S["keys"]["bob_read"]}, "not in the URL"),
-                        ({"url": "http://hub.example", "key": "hunter2-not-a-key"}, "not a sessionlens hub API key")):
+    for args, words in (
+        ({"url": "ftp://hub.example", "key": _S["keys"]["bob_read"]}, "http"),
+        ({"url": "http://user:pw@hub.example", "key": _S["keys"]["bob_read"]}, "not in the URL"),
+        ({"url": "http://hub.example", "key": "hunter2-not-a-key"}, "not a sessionlens hub API key"),
+    ):
         with pytest.raises(JsonRpcException) as exc:
             await cmd(client, "sessionlens.addHub", args)
         assert words in exc.value.message and args["key"] not in exc.value.message

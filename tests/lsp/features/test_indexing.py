@@ -10,13 +10,20 @@ from sessionlens.samples.generator import generate_corpus
 
 def test_watched_files_queue_changed_logs_and_a_config_change_asks_a_full_pass(ls, tmp_path):
     log = tmp_path / "a.jsonl"
-    indexing.did_change_watched(ls, T.DidChangeWatchedFilesParams(changes=[
-        T.FileEvent(uri=log.as_uri(), type=T.FileChangeType.Changed),
-        T.FileEvent(uri=(tmp_path / "gone.jsonl").as_uri(), type=T.FileChangeType.Deleted),
-    ]))
+    indexing.did_change_watched(
+        ls,
+        T.DidChangeWatchedFilesParams(
+            changes=[
+                T.FileEvent(uri=log.as_uri(), type=T.FileChangeType.Changed),
+                T.FileEvent(uri=(tmp_path / "gone.jsonl").as_uri(), type=T.FileChangeType.Deleted),
+            ]
+        ),
+    )
     assert ls.pending_paths == {str(log)} and not ls.full_pass_requested
-    indexing.did_change_watched(ls, T.DidChangeWatchedFilesParams(changes=[
-        T.FileEvent(uri=(tmp_path / ".sessionlens.json").as_uri(), type=T.FileChangeType.Changed)]))
+    indexing.did_change_watched(
+        ls,
+        T.DidChangeWatchedFilesParams(changes=[T.FileEvent(uri=(tmp_path / ".sessionlens.json").as_uri(), type=T.FileChangeType.Changed)]),
+    )
     assert ls.full_pass_requested
 
 

@@ -19,8 +19,14 @@ def test_watchers_cover_logs_and_project_config(ls):
 def test_workspace_folder_changes_update_the_scope_and_ask_a_full_pass(ls, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     ls.app.workspace_folders = [str(a)]
-    lifecycle.did_change_folders(ls, T.DidChangeWorkspaceFoldersParams(event=T.WorkspaceFoldersChangeEvent(
-        added=[T.WorkspaceFolder(uri=b.as_uri(), name="b")], removed=[T.WorkspaceFolder(uri=a.as_uri(), name="a")])))
+    lifecycle.did_change_folders(
+        ls,
+        T.DidChangeWorkspaceFoldersParams(
+            event=T.WorkspaceFoldersChangeEvent(
+                added=[T.WorkspaceFolder(uri=b.as_uri(), name="b")], removed=[T.WorkspaceFolder(uri=a.as_uri(), name="a")]
+            )
+        ),
+    )
     assert ls.app.workspace_folders == [str(b)] and ls.full_pass_requested
 
 

@@ -45,8 +45,9 @@ async def test_a_file_that_is_not_indexed_answers_nothing(ls, tmp_path):
 
 
 async def test_opening_a_log_queues_it_for_indexing_and_publishes_when_known(ls, log_path):
-    await documents.did_open(ls, T.DidOpenTextDocumentParams(text_document=T.TextDocumentItem(
-        uri=log_path.as_uri(), language_id="jsonl", version=3, text="")))
+    await documents.did_open(
+        ls, T.DidOpenTextDocumentParams(text_document=T.TextDocumentItem(uri=log_path.as_uri(), language_id="jsonl", version=3, text=""))
+    )
     assert str(log_path) in ls.extra_paths and str(log_path) in ls.pending_paths
     assert ls.published and ls.published[-1].uri == log_path.as_uri() and ls.published[-1].version == 3
     documents.did_close(ls, T.DidCloseTextDocumentParams(text_document=_doc(log_path)))
@@ -57,8 +58,9 @@ async def test_opening_a_log_queues_it_for_indexing_and_publishes_when_known(ls,
 async def test_opening_a_non_log_file_does_nothing(ls, tmp_path):
     f = tmp_path / "README.txt"
     f.write_text("hi")
-    await documents.did_open(ls, T.DidOpenTextDocumentParams(text_document=T.TextDocumentItem(
-        uri=f.as_uri(), language_id="plaintext", version=1, text="hi")))
+    await documents.did_open(
+        ls, T.DidOpenTextDocumentParams(text_document=T.TextDocumentItem(uri=f.as_uri(), language_id="plaintext", version=1, text="hi"))
+    )
     assert not ls.extra_paths and not ls.pending_paths and not ls.published
 
 

@@ -26,8 +26,7 @@ def generated(tmp_path_factory):
     start = datetime(2026, 2, 1, 9, 0, tzinfo=timezone.utc)
     cl = root / "claude" / escape_cwd(cwd) / "11111111-2222-4333-8444-555555555555.jsonl"
     cl.parent.mkdir(parents=True)
-    generate_claude_session(random.Random(7), path=cl, start=start, turns=4, cwd=cwd,
-                            session_id="11111111-2222-4333-8444-555555555555")
+    generate_claude_session(random.Random(7), path=cl, start=start, turns=4, cwd=cwd, session_id="11111111-2222-4333-8444-555555555555")
     cx = root / "codex" / "rollout-2026-02-01T09-00-00-019c0000-0000-7000-8000-000000000001.jsonl"
     cx.parent.mkdir(parents=True)
     generate_codex_session(random.Random(8), path=cx, start=start, turns=4, cwd=cwd)

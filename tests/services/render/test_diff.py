@@ -23,11 +23,17 @@ def test_reported_patch_carries_file_line_numbers():
 
 
 def test_apply_patch_files_and_hunks():
-    text = ("*** Begin Patch\n*** Update File: src/a.rs\n@@ fn main\n ctx\n-old\n+new\n*** Add File: b.txt\n+hello\n+world\n"
-            "*** Delete File: c.txt\n*** Update File: d.rs\n*** Move to: e.rs\n@@\n-x\n+y\n*** End Patch")
+    text = (
+        "*** Begin Patch\n*** Update File: src/a.rs\n@@ fn main\n ctx\n-old\n+new\n*** Add File: b.txt\n+hello\n+world\n"
+        "*** Delete File: c.txt\n*** Update File: d.rs\n*** Move to: e.rs\n@@\n-x\n+y\n*** End Patch"
+    )
     files = D.diffs_for(text)
     assert [(f.path, f.op, f.added, f.removed) for f in files] == [
-        ("src/a.rs", "update", 1, 1), ("b.txt", "add", 2, 0), ("c.txt", "delete", 0, 0), ("d.rs", "move", 1, 1)]
+        ("src/a.rs", "update", 1, 1),
+        ("b.txt", "add", 2, 0),
+        ("c.txt", "delete", 0, 0),
+        ("d.rs", "move", 1, 1),
+    ]
     assert files[1].hunks[0].lines[1].new == 2 and files[3].note == "moved to e.rs"
 
 

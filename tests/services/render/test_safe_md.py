@@ -40,5 +40,6 @@ def test_minimal_escaping_and_hrefs():
     assert md_text("2026-02-11 claude-opus-4-6 snake_case") == "2026-02-11 claude-opus-4-6 snake_case"
     assert md_text("*x* [y] _z_ <b>") == "\\*x\\* \\[y\\] \\_z\\_ \\<b>"
     assert md_text("- item") == "\\- item"
-    assert [safe_href(u) for u in ("https://a.b", "mailto:x@y", "#e12", "javascript:x", " JaVa\tscript:x", "file:///e", "data:x", "//evil")] == [
-        "https://a.b", "mailto:x@y", "#e12", None, None, None, None, None]
+    assert [
+        safe_href(u) for u in ("https://a.b", "mailto:x@y", "#e12", "javascript:x", " JaVa\tscript:x", "file:///e", "data:x", "//evil")
+    ] == ["https://a.b", "mailto:x@y", "#e12", None, None, None, None, None]

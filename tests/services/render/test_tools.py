@@ -8,7 +8,9 @@ CWD = "/home/u/projects/spotter"
 
 
 def test_names_of_common_tools():
-    assert call_name("Read", text=json.dumps({"file_path": f"{CWD}/lib/spotter/transcripts.ex"}), cwd=CWD) == "Read lib/spotter/transcripts.ex"
+    assert (
+        call_name("Read", text=json.dumps({"file_path": f"{CWD}/lib/spotter/transcripts.ex"}), cwd=CWD) == "Read lib/spotter/transcripts.ex"
+    )
     assert call_name("Glob", text=json.dumps({"pattern": "priv/repo/migrations/*.exs"}), cwd=CWD) == "Glob priv/repo/migrations/*.exs"
     assert call_name("Grep", text=json.dumps({"pattern": "def foo", "path": f"{CWD}/lib"}), cwd=CWD) == "Grep def foo in lib"
     todos = {"todos": [{"content": f"t{i}", "status": "completed" if i < 3 else "pending"} for i in range(5)]}
@@ -17,8 +19,10 @@ def test_names_of_common_tools():
     long = "cd x && " + "a" * 80
     assert call_name("Bash", command=long, extra={"description": "Run the suite"}) == "Bash: Run the suite"
     assert call_name("Edit", files=[f"{CWD}/lib/a.ex"], kind="patch", cwd=CWD) == "Edit lib/a.ex"
-    assert call_name("update_plan", text=json.dumps({"plan": [{"step": "a", "status": "completed"}, {"step": "b", "status": "in_progress"}]})) \
+    assert (
+        call_name("update_plan", text=json.dumps({"plan": [{"step": "a", "status": "completed"}, {"step": "b", "status": "in_progress"}]}))
         == "update_plan: 1 of 2 done · b"
+    )
 
 
 def test_cut_or_odd_inputs_never_show_json():
@@ -30,8 +34,17 @@ def test_cut_or_odd_inputs_never_show_json():
 
 
 def test_todo_items_statuses():
-    items = todo_items("TodoWrite", {"todos": [{"content": "a", "status": "completed"}, {"content": "b", "status": "in_progress"},
-                                                {"content": "c", "status": "pending"}, "junk"]})
+    items = todo_items(
+        "TodoWrite",
+        {
+            "todos": [
+                {"content": "a", "status": "completed"},
+                {"content": "b", "status": "in_progress"},
+                {"content": "c", "status": "pending"},
+                "junk",
+            ]
+        },
+    )
     assert [(t.text, t.status, t.done) for t in items] == [("a", "completed", True), ("b", "in_progress", False), ("c", "pending", False)]
     assert todo_items("Read", {"todos": []}) is None
 

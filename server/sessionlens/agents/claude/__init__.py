@@ -9,11 +9,27 @@ from sessionlens.agents.base import AgentAdapter, EvalRunner, InstructionSpec
 from sessionlens.agents.claude.parser import parse
 from sessionlens.agents.common import readme_path
 
-_TYPES = frozenset({
-    "user", "assistant", "system", "summary", "file-history-snapshot", "queue-operation", "progress",
-    "attachment", "custom-title", "ai-title", "agent-name", "last-prompt", "permission-mode", "pr-link",
-    "agent-setting", "bridge-session", "worktree-state",
-})
+_TYPES = frozenset(
+    {
+        "user",
+        "assistant",
+        "system",
+        "summary",
+        "file-history-snapshot",
+        "queue-operation",
+        "progress",
+        "attachment",
+        "custom-title",
+        "ai-title",
+        "agent-name",
+        "last-prompt",
+        "permission-mode",
+        "pr-link",
+        "agent-setting",
+        "bridge-session",
+        "worktree-state",
+    }
+)
 _BARE = frozenset({"summary", "file-history-snapshot", "queue-operation"})
 
 

@@ -46,14 +46,32 @@ _TASK_TOOLS = frozenset({"Task", "Agent"})
 _FILE_TOOLS = frozenset({"Read", "Edit", "Write", "MultiEdit", "NotebookEdit"})
 _PATCH_TOOLS = frozenset({"Edit", "Write", "MultiEdit"})
 _SYSTEM_PREFIXES = (
-    "<local-command-stdout>", "<local-command-stderr>", "<local-command-caveat>", "Caveat: The messages below",
-    "<system-reminder>", "<user-prompt-submit-hook>", "<bash-stdout>", "<bash-stderr>",
+    "<local-command-stdout>",
+    "<local-command-stderr>",
+    "<local-command-caveat>",
+    "Caveat: The messages below",
+    "<system-reminder>",
+    "<user-prompt-submit-hook>",
+    "<bash-stdout>",
+    "<bash-stderr>",
 )
 _COMMAND_PREFIXES = ("<command-name>", "<command-message>", "<bash-input>")
-_META_TYPES = frozenset({
-    "file-history-snapshot", "queue-operation", "attachment", "pr-link", "agent-name", "custom-title",
-    "last-prompt", "permission-mode", "ai-title", "agent-setting", "bridge-session", "worktree-state",
-})
+_META_TYPES = frozenset(
+    {
+        "file-history-snapshot",
+        "queue-operation",
+        "attachment",
+        "pr-link",
+        "agent-name",
+        "custom-title",
+        "last-prompt",
+        "permission-mode",
+        "ai-title",
+        "agent-setting",
+        "bridge-session",
+        "worktree-state",
+    }
+)
 _RECENT_KEYS = 256
 #: a record wrapped in a hyphenated tag (<task-notification>, <system-reminder>, <command-name> ...)
 #: is context Claude Code injected in the user's role, not a human prompt
@@ -132,7 +150,7 @@ def _subagent_from_path(path: str) -> tuple[str | None, str | None]:
             break
     if not name.startswith("agent-"):
         return None, None
-    agent_id = name[len("agent-"):]
+    agent_id = name[len("agent-") :]
     parent_dir = os.path.dirname(path)
     sid = None
     if os.path.basename(parent_dir) == "subagents":
@@ -197,7 +215,7 @@ def _exit_code(text: str | None) -> int | None:
     if hit < 0 or hit > 8:
         return None
     digits = ""
-    for ch in head[hit + 10:]:
+    for ch in head[hit + 10 :]:
         if "0" <= ch <= "9":  # ASCII only ("²".isdigit() is True, int("²") fails)
             digits += ch
         else:
@@ -234,14 +252,17 @@ def _usage(raw: dict[str, Any]) -> TokenUsage:
         w1 = tok(cc.get("ephemeral_1h_input_tokens"))
     if w5 + w1 < creation:
         w5 += creation - w5 - w1  # no (or partial) TTL breakdown: the default TTL is 5 minutes
-    return _construct(TokenUsage, dict(
-        input_tokens=tok(raw.get("input_tokens")),
-        cache_read_tokens=tok(raw.get("cache_read_input_tokens")),
-        cache_write_5m_tokens=w5,
-        cache_write_1h_tokens=w1,
-        output_tokens=tok(raw.get("output_tokens")),
-        reasoning_tokens=0,
-    ))
+    return _construct(
+        TokenUsage,
+        dict(
+            input_tokens=tok(raw.get("input_tokens")),
+            cache_read_tokens=tok(raw.get("cache_read_input_tokens")),
+            cache_write_5m_tokens=w5,
+            cache_write_1h_tokens=w1,
+            output_tokens=tok(raw.get("output_tokens")),
+            reasoning_tokens=0,
+        ),
+    )
 
 
 def _usage_out_of_range(raw: dict[str, Any]) -> list[str]:
@@ -270,8 +291,7 @@ class ClaudeParser(LineParser):
     def initial_session(self) -> Session:
         parent, agent_id = _subagent_from_path(self.path)
         if agent_id is not None and parent is not None:
-            return Session(id=f"{parent}:agent-{agent_id}", agent=Agent.CLAUDE, parent_session_id=parent,
-                           agent_id=agent_id)
+            return Session(id=f"{parent}:agent-{agent_id}", agent=Agent.CLAUDE, parent_session_id=parent, agent_id=agent_id)
         name = os.path.basename(self.path)
         for suffix in (".jsonl.zst", ".jsonl"):
             if name.endswith(suffix):
@@ -414,15 +434,13 @@ class ClaudeParser(LineParser):
             # built-in commands (/clear, /model…) are followed by their output; a custom command is
             # followed by its expansion (an isMeta line), which opens the turn
             self.pending_command = command or stripped
-            return self._ev(base, SYSTEM, "user/command", role="user", text=clip(text),
-                            extra={"command": command} if command else {})
+            return self._ev(base, SYSTEM, "user/command", role="user", text=clip(text), extra={"command": command} if command else {})
         if stripped.startswith(_SYSTEM_PREFIXES):
             return self._ev(base, SYSTEM, "user/local_command", role="user", text=clip(text))
         tag = _injected_tag(stripped)
         if tag or (not stripped and injected):
             # <task-notification>, <system-reminder> ...: context inside the turn, not a prompt
-            return self._ev(base, SYSTEM, "user/injected", role="user", text=clip(text),
-                            extra={"tag": tag or injected[0]})
+            return self._ev(base, SYSTEM, "user/injected", role="user", text=clip(text), extra={"tag": tag or injected[0]})
         if not stripped:
             return self._ev(base, SYSTEM, "user/empty", role="user")
         self._prompt(base, text, obj)
@@ -441,7 +459,7 @@ class ClaudeParser(LineParser):
             if start < 0:
                 return None
             end = text.find(f"</{name}>", start)
-            return text[start + len(name) + 2: end].strip() if end > 0 else None
+            return text[start + len(name) + 2 : end].strip() if end > 0 else None
 
         name = tag("command-name") or tag("bash-input")
         if not name:
@@ -500,9 +518,20 @@ class ClaudeParser(LineParser):
             code = 0
         if cid in self.open_tasks:
             self.open_tasks.remove(cid)
-        return self._ev(base, EventKind.TOOL_RESULT, "user/tool_result", role="user", call_id=cid, tool=tool,
-                        text=clip(text.strip() if text else None), is_error=is_error, exit_code=code, files=files,
-                        extra=extra, **fields)
+        return self._ev(
+            base,
+            EventKind.TOOL_RESULT,
+            "user/tool_result",
+            role="user",
+            call_id=cid,
+            tool=tool,
+            text=clip(text.strip() if text else None),
+            is_error=is_error,
+            exit_code=code,
+            files=files,
+            extra=extra,
+            **fields,
+        )
 
     # ------------------------------------------------------------------ assistant
 
@@ -518,10 +547,16 @@ class ClaudeParser(LineParser):
         synthetic = model == SYNTHETIC_MODEL or obj.get("isApiErrorMessage") is True
         if synthetic:
             text = _blocks_text(blocks) if blocks else as_str(content)
-            return self._ev(base, EventKind.ERROR, "assistant/api_error", is_error=True, text=clip(text),
-                            model=None if model == SYNTHETIC_MODEL else model,
-                            extra={k: obj[k] for k in ("error", "apiErrorStatus") if isinstance(obj.get(k), (str, int))},
-                            **common)
+            return self._ev(
+                base,
+                EventKind.ERROR,
+                "assistant/api_error",
+                is_error=True,
+                text=clip(text),
+                model=None if model == SYNTHETIC_MODEL else model,
+                extra={k: obj[k] for k in ("error", "apiErrorStatus") if isinstance(obj.get(k), (str, int))},
+                **common,
+            )
         if model:
             self.model = model
             if model not in self.session.models:
@@ -535,15 +570,26 @@ class ClaudeParser(LineParser):
             usage = _usage(raw_usage)
             bad = _usage_out_of_range(raw_usage)
             if bad:
-                self.problems.append(ParseProblem(line=base[0], offset=base[1], severity="warning",
-                                                  message=f"token counts out of range ({', '.join(bad)}): counted as 0"))
+                self.problems.append(
+                    ParseProblem(
+                        line=base[0],
+                        offset=base[1],
+                        severity="warning",
+                        message=f"token counts out of range ({', '.join(bad)}): counted as 0",
+                    )
+                )
             prev = self.usage.get(key)
             if prev is None or usage.output_tokens > prev.usage.output_tokens:
                 cost = obj.get("costUSD")
                 self.usage[key] = _usage_record(
-                    key=key, line=base[0] if prev is None else prev.line, timestamp=base[3] if prev is None else prev.timestamp,
-                    model=model, usage=usage, speed=as_str(raw_usage.get("speed")),
-                    cost_usd=float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None)
+                    key=key,
+                    line=base[0] if prev is None else prev.line,
+                    timestamp=base[3] if prev is None else prev.timestamp,
+                    model=model,
+                    usage=usage,
+                    speed=as_str(raw_usage.get("speed")),
+                    cost_usd=float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
+                )
             if key not in self.recent_set:
                 self._remember(key)
                 common["usage"] = usage
@@ -571,8 +617,7 @@ class ClaudeParser(LineParser):
             old = self.recent_keys.pop(0)
             self.recent_set.discard(old)
 
-    def _tool_use(self, block: dict[str, Any], blocks: list[dict[str, Any]], base: tuple,
-                  common: dict[str, Any]) -> Event:
+    def _tool_use(self, block: dict[str, Any], blocks: list[dict[str, Any]], base: tuple, common: dict[str, Any]) -> Event:
         name = as_str(block.get("name"))
         cid = as_str(block.get("id"))
         inp = as_dict(block.get("input"))
@@ -604,12 +649,23 @@ class ClaudeParser(LineParser):
                     extra[k] = inp[k]
         if name in _PATCH_TOOLS:
             diff = _edit_diff(name, inp)
-            return self._ev(base, EventKind.PATCH, "assistant/tool_use", tool=name, call_id=cid, files=files,
-                            text=clip(diff), extra=extra, **common)
+            return self._ev(
+                base, EventKind.PATCH, "assistant/tool_use", tool=name, call_id=cid, files=files, text=clip(diff), extra=extra, **common
+            )
         if text is None and inp:
             text = scrub_data_urls(orjson.dumps(inp).decode())
-        return self._ev(base, EventKind.TOOL_CALL, f"assistant/{block.get('type')}", tool=name, call_id=cid,
-                        command=command, files=files, text=clip(text), extra=extra, **common)
+        return self._ev(
+            base,
+            EventKind.TOOL_CALL,
+            f"assistant/{block.get('type')}",
+            tool=name,
+            call_id=cid,
+            command=command,
+            files=files,
+            text=clip(text),
+            extra=extra,
+            **common,
+        )
 
     # ------------------------------------------------------------------ system / progress
 
@@ -626,8 +682,14 @@ class ClaudeParser(LineParser):
             msg = text
             if msg is None and err is not None:
                 msg = err if isinstance(err, str) else orjson.dumps(err).decode()
-            return self._ev(base, EventKind.ERROR, sub, is_error=True, text=clip(msg),
-                            extra={k: obj[k] for k in ("retryAttempt", "maxRetries", "retryInMs") if k in obj})
+            return self._ev(
+                base,
+                EventKind.ERROR,
+                sub,
+                is_error=True,
+                text=clip(msg),
+                extra={k: obj[k] for k in ("retryAttempt", "maxRetries", "retryInMs") if k in obj},
+            )
         if st == "turn_duration":
             dur = as_int(obj.get("durationMs"))
             if dur is not None and self._opens_turn(obj):
@@ -650,8 +712,11 @@ class ClaudeParser(LineParser):
         if dt == "bash_progress":
             fields["text"] = clip(as_str(data.get("output")), 4096)
         elif dt == "hook_progress":
-            fields["extra"] = {k2: clip(v, 300) for k, k2 in (("hookEvent", "hook_event"), ("hookName", "hook_name"),
-                                                             ("command", "hook_command")) if (v := as_str(data.get(k)))}
+            fields["extra"] = {
+                k2: clip(v, 300)
+                for k, k2 in (("hookEvent", "hook_event"), ("hookName", "hook_name"), ("command", "hook_command"))
+                if (v := as_str(data.get(k)))
+            }
         return self._ev(base, META, f"progress/{dt}", call_id=as_str(obj.get("toolUseID")), **fields)
 
     def finish(self) -> None:

@@ -60,19 +60,49 @@ _INJECTED_PREFIXES = (
     "<developer_instructions",
     "<app-context",
 )
-_META_EVENT_MSGS = frozenset({
-    "task_started", "turn_started", "task_complete", "turn_complete", "entered_review_mode",
-    "exited_review_mode", "thread_rolled_back", "undo_completed", "thread_name_updated",
-    "item_completed", "injected_message", "image_generation_end", "web_search_end",
-    "view_image_tool_call", "dynamic_tool_call_request", "dynamic_tool_call_response",
-    "guardian_assessment", "session_configured", "plan_update", "background_event",
-    "mcp_list_tools_response", "turn_diff", "get_history_entry_response", "shutdown_complete",
-    "user_message_queued", "warning", "deprecation_notice",
-})
-_META_TOP_TYPES = frozenset({
-    "turn_context", "world_state", "inter_agent_communication", "inter_agent_communication_metadata",
-    "token_usage_record", "retained_context", "security_risk_score", "realtime_item",
-})
+_META_EVENT_MSGS = frozenset(
+    {
+        "task_started",
+        "turn_started",
+        "task_complete",
+        "turn_complete",
+        "entered_review_mode",
+        "exited_review_mode",
+        "thread_rolled_back",
+        "undo_completed",
+        "thread_name_updated",
+        "item_completed",
+        "injected_message",
+        "image_generation_end",
+        "web_search_end",
+        "view_image_tool_call",
+        "dynamic_tool_call_request",
+        "dynamic_tool_call_response",
+        "guardian_assessment",
+        "session_configured",
+        "plan_update",
+        "background_event",
+        "mcp_list_tools_response",
+        "turn_diff",
+        "get_history_entry_response",
+        "shutdown_complete",
+        "user_message_queued",
+        "warning",
+        "deprecation_notice",
+    }
+)
+_META_TOP_TYPES = frozenset(
+    {
+        "turn_context",
+        "world_state",
+        "inter_agent_communication",
+        "inter_agent_communication_metadata",
+        "token_usage_record",
+        "retained_context",
+        "security_risk_score",
+        "realtime_item",
+    }
+)
 _SHELL_TOOLS = frozenset({"shell", "container.exec", "local_shell", "shell_command", "exec_command"})
 
 
@@ -155,13 +185,13 @@ def _patch_files(patch: str) -> list[str]:
         if hit < 0:
             return files
         end = patch.find("\n", hit)
-        header = patch[hit: end if end >= 0 else len(patch)]
+        header = patch[hit : end if end >= 0 else len(patch)]
         pos = hit + 4
         if hit and patch[hit - 1] != "\n":
             continue  # not at a line start
         for marker in _PATCH_FILE_MARKERS:
             if header.startswith(marker):
-                name = header[len(marker):].strip()
+                name = header[len(marker) :].strip()
                 if name and name not in files:
                     files.append(name)
                 break
@@ -175,7 +205,7 @@ def _patch_text(command: str | None) -> str | None:
     if start < 0:
         return None
     end = command.find("*** End Patch", start)
-    return command[start: end + len("*** End Patch")] if end >= 0 else command[start:]
+    return command[start : end + len("*** End Patch")] if end >= 0 else command[start:]
 
 
 _USAGE_KEYS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens", "total_tokens")
@@ -197,14 +227,17 @@ def _usage_valid(raw: Any) -> bool:
 
 def _normalize(raw: dict[str, int]) -> TokenUsage:
     cached = max(raw["cached_input_tokens"], 0)
-    return _construct(TokenUsage, dict(
-        input_tokens=max(raw["input_tokens"] - cached, 0),
-        cache_read_tokens=cached,
-        cache_write_5m_tokens=0,
-        cache_write_1h_tokens=0,
-        output_tokens=max(raw["output_tokens"], 0),
-        reasoning_tokens=max(raw["reasoning_output_tokens"], 0),
-    ))
+    return _construct(
+        TokenUsage,
+        dict(
+            input_tokens=max(raw["input_tokens"] - cached, 0),
+            cache_read_tokens=cached,
+            cache_write_5m_tokens=0,
+            cache_write_1h_tokens=0,
+            output_tokens=max(raw["output_tokens"], 0),
+            reasoning_tokens=max(raw["reasoning_output_tokens"], 0),
+        ),
+    )
 
 
 def _exit_code_from_text(text: str) -> int | None:
@@ -213,7 +246,7 @@ def _exit_code_from_text(text: str) -> int | None:
         hit = head.find(marker)
         if hit >= 0:
             digits: list[str] = []
-            for ch in head[hit + len(marker): hit + len(marker) + 12]:
+            for ch in head[hit + len(marker) : hit + len(marker) + 12]:
                 if ch.isdigit() or (ch == "-" and not digits):
                     digits.append(ch)
                 else:
@@ -231,7 +264,7 @@ def _wall_time_ms(text: str) -> int | None:
     hit = head.find("Wall time: ")
     if hit < 0:
         return None
-    num = head[hit + 11:].split(" ", 1)[0].strip()
+    num = head[hit + 11 :].split(" ", 1)[0].strip()
     try:
         ms = float(num) * 1000
     except ValueError:
@@ -407,11 +440,26 @@ class CodexParser(LineParser):
         if t == "web_search_call":
             action = a if isinstance(a := p.get("action"), dict) else {}
             text = as_str(action.get("query")) or as_str(action.get("url")) or as_str(action.get("pattern"))
-            return self._ev(base, EventKind.TOOL_CALL, sub, tool="web_search", text=text, model=self.model,
-                            message_id=mid, extra={"action": as_str(action.get("type"))} if action else {})
+            return self._ev(
+                base,
+                EventKind.TOOL_CALL,
+                sub,
+                tool="web_search",
+                text=text,
+                model=self.model,
+                message_id=mid,
+                extra={"action": as_str(action.get("type"))} if action else {},
+            )
         if t == "image_generation_call":
-            return self._ev(base, EventKind.TOOL_CALL, sub, tool="image_generation",
-                            text=clip(as_str(p.get("revised_prompt"))), message_id=mid, model=self.model)
+            return self._ev(
+                base,
+                EventKind.TOOL_CALL,
+                sub,
+                tool="image_generation",
+                text=clip(as_str(p.get("revised_prompt"))),
+                message_id=mid,
+                model=self.model,
+            )
         if t == "tool_search_call":
             cid = as_str(p.get("call_id"))
             if cid:
@@ -430,8 +478,9 @@ class CodexParser(LineParser):
         text = _content_text(p.get("content"))
         extra = {"phase": p["phase"]} if isinstance(p.get("phase"), str) else {}
         if role == "assistant":
-            return self._ev(base, EventKind.ASSISTANT_MESSAGE, sub, role=role, text=clip(text), model=self.model,
-                            message_id=mid, extra=extra)
+            return self._ev(
+                base, EventKind.ASSISTANT_MESSAGE, sub, role=role, text=clip(text), model=self.model, message_id=mid, extra=extra
+            )
         if role in ("developer", "system") or _is_injected(text):
             if self.legacy and self.session.cwd is None and text and "<cwd>" in text:
                 start = text.find("<cwd>") + 5
@@ -447,8 +496,7 @@ class CodexParser(LineParser):
         # wrapped era: event_msg/user_message is the primary copy of the prompt; it gets the
         # images this mirror carries (its own list is often empty, naming local files only)
         self.pending_images = images
-        return self._ev(base, EventKind.USER_MESSAGE, sub, role=role, text=clip(text), duplicate=True,
-                        message_id=mid, extra=extra)
+        return self._ev(base, EventKind.USER_MESSAGE, sub, role=role, text=clip(text), duplicate=True, message_id=mid, extra=extra)
 
     def _user_prompt(self, base: tuple, sub: str, text: str | None, **fields: Any) -> Event:
         line, _, _, ts = base
@@ -504,11 +552,32 @@ class CodexParser(LineParser):
         if cid and name:
             self.calls.set(cid, name)
         if patch:
-            return self._ev(base, EventKind.PATCH, sub, tool=name, call_id=cid, command=command, text=clip(patch), files=_patch_files(patch),
-                            model=self.model, message_id=mid, extra=extra)
-        return self._ev(base, EventKind.TOOL_CALL, sub, tool=name, call_id=cid, command=command,
-                        text=clip(command or (scrub_data_urls(text) if text else None)), files=files,
-                        model=self.model, message_id=mid, extra=extra)
+            return self._ev(
+                base,
+                EventKind.PATCH,
+                sub,
+                tool=name,
+                call_id=cid,
+                command=command,
+                text=clip(patch),
+                files=_patch_files(patch),
+                model=self.model,
+                message_id=mid,
+                extra=extra,
+            )
+        return self._ev(
+            base,
+            EventKind.TOOL_CALL,
+            sub,
+            tool=name,
+            call_id=cid,
+            command=command,
+            text=clip(command or (scrub_data_urls(text) if text else None)),
+            files=files,
+            model=self.model,
+            message_id=mid,
+            extra=extra,
+        )
 
     def _tool_output(self, p: dict[str, Any], t: str, base: tuple, sub: str) -> Event:
         cid = as_str(p.get("call_id"))
@@ -550,9 +619,18 @@ class CodexParser(LineParser):
             text = text.strip() or None
         is_error = failed or (exit_code is not None and exit_code != 0)
         tool = self.calls.get(cid) or as_str(p.get("name"))
-        return self._ev(base, EventKind.TOOL_RESULT, sub, tool=tool, call_id=cid, exit_code=exit_code,
-                        duration_ms=duration, is_error=is_error, text=clip(text),
-                        extra={"images": images} if images else {})
+        return self._ev(
+            base,
+            EventKind.TOOL_RESULT,
+            sub,
+            tool=tool,
+            call_id=cid,
+            exit_code=exit_code,
+            duration_ms=duration,
+            is_error=is_error,
+            text=clip(text),
+            extra={"images": images} if images else {},
+        )
 
     # ------------------------------------------------------------------ event_msg
 
@@ -572,11 +650,17 @@ class CodexParser(LineParser):
             self.pending_images = None
             return self._user_prompt(base, sub, scrub_data_urls(text) if text else None, role="user", extra=extra)
         if t == "agent_message":
-            return self._ev(base, EventKind.ASSISTANT_MESSAGE, sub, role="assistant", duplicate=True,
-                            text=clip(as_str(p.get("message"))), model=self.model)
+            return self._ev(
+                base,
+                EventKind.ASSISTANT_MESSAGE,
+                sub,
+                role="assistant",
+                duplicate=True,
+                text=clip(as_str(p.get("message"))),
+                model=self.model,
+            )
         if t in ("agent_reasoning", "agent_reasoning_raw_content"):
-            return self._ev(base, EventKind.REASONING, sub, duplicate=True, text=clip(as_str(p.get("text"))),
-                            model=self.model)
+            return self._ev(base, EventKind.REASONING, sub, duplicate=True, text=clip(as_str(p.get("text"))), model=self.model)
         if t == "token_count":
             return self._token_count(p, base, sub)
         if t in ("task_started", "turn_started"):
@@ -608,16 +692,33 @@ class CodexParser(LineParser):
                 duration = (as_int(dur.get("secs")) or 0) * 1000 + (as_int(dur.get("nanos")) or 0) // 1_000_000
             elif isinstance(dur, (int, float)) and not isinstance(dur, bool):
                 duration = limits.clamp_int(dur * 1000)  # the store checks the range
-            return self._ev(base, EventKind.TOOL_RESULT, sub, tool=self.calls.get(cid) or "exec_command",
-                            call_id=cid, exit_code=code, is_error=code not in (None, 0), duration_ms=duration,
-                            command=_join_command(p.get("command")),
-                            text=clip(scrub_data_urls(text).strip() or None) if text else None, duplicate=True)
+            return self._ev(
+                base,
+                EventKind.TOOL_RESULT,
+                sub,
+                tool=self.calls.get(cid) or "exec_command",
+                call_id=cid,
+                exit_code=code,
+                is_error=code not in (None, 0),
+                duration_ms=duration,
+                command=_join_command(p.get("command")),
+                text=clip(scrub_data_urls(text).strip() or None) if text else None,
+                duplicate=True,
+            )
         if t == "patch_apply_end":
             cid = as_str(p.get("call_id"))
             ok = p.get("success")
             text = (as_str(p.get("stdout")) or "") + (as_str(p.get("stderr")) or "")
-            return self._ev(base, EventKind.TOOL_RESULT, sub, tool="apply_patch", call_id=cid,
-                            is_error=ok is False, text=clip(text.strip() or None), duplicate=True)
+            return self._ev(
+                base,
+                EventKind.TOOL_RESULT,
+                sub,
+                tool="apply_patch",
+                call_id=cid,
+                is_error=ok is False,
+                text=clip(text.strip() or None),
+                duplicate=True,
+            )
         if t == "mcp_tool_call_end":
             cid = as_str(p.get("call_id"))
             return self._ev(base, EventKind.TOOL_RESULT, sub, tool=self.calls.get(cid), call_id=cid, duplicate=True)
@@ -643,14 +744,14 @@ class CodexParser(LineParser):
         raw_last = info.get("last_token_usage")
         last = _usage_of(raw_last) if _usage_valid(raw_last) else None
         if raw_last is not None and last is None:
-            self.problems.append(ParseProblem(line=line, offset=base[1], severity="warning",
-                                              message="malformed last_token_usage: ignored"))
+            self.problems.append(ParseProblem(line=line, offset=base[1], severity="warning", message="malformed last_token_usage: ignored"))
         delta: dict[str, int] | None
         if raw_total is not None and not _usage_valid(raw_total):
             # a malformed running total must not become the base of the next delta (the whole
             # session would be counted again): ignored, this request counts by its last usage
-            self.problems.append(ParseProblem(line=line, offset=base[1], severity="warning",
-                                              message="malformed total_token_usage: ignored"))
+            self.problems.append(
+                ParseProblem(line=line, offset=base[1], severity="warning", message="malformed total_token_usage: ignored")
+            )
             raw_total = None
         if raw_total is None and self.prev_total is not None and last is not None and last == self.prev_last:
             # a total missing where the others have one, on a re-emitted snapshot (half of all
@@ -665,8 +766,7 @@ class CodexParser(LineParser):
                 delta = {k: total[k] - prev.get(k, 0) for k in total}
                 if all(v == 0 for v in delta.values()):
                     delta = None
-                elif (any(v < 0 for v in delta.values())
-                      or last is not None and any(delta[k] > last[k] for k in _USAGE_KEYS)):
+                elif any(v < 0 for v in delta.values()) or last is not None and any(delta[k] > last[k] for k in _USAGE_KEYS):
                     # Codex's totals grow by exactly the last usage: a total that shrank (a reset
                     # after resume or compaction) or grew by more (the previous total was off) counts
                     # by its last usage; unless that is the request counted last (a re-emitted
@@ -685,14 +785,12 @@ class CodexParser(LineParser):
             return self._ev(base, EventKind.TOKEN_USAGE, sub, duplicate=True, model=self.model)
         if self.replay_until is not None and ts is not None:
             if (ts - self.replay_until).total_seconds() < 2:
-                return self._ev(base, EventKind.TOKEN_USAGE, sub, duplicate=True, model=self.model,
-                                extra={"replay": True})
+                return self._ev(base, EventKind.TOKEN_USAGE, sub, duplicate=True, model=self.model, extra={"replay": True})
             self.replay_until = None
         self.prev_last = last
         usage = _normalize(delta)
         key = f"codex:{self.session.id}:{line}"
-        self.usage[key] = _usage_record(key=key, line=line, timestamp=ts, model=self.model,
-                                                      usage=usage, speed=None, cost_usd=None)
+        self.usage[key] = _usage_record(key=key, line=line, timestamp=ts, model=self.model, usage=usage, speed=None, cost_usd=None)
         return self._ev(base, EventKind.TOKEN_USAGE, sub, usage=usage, usage_key=key, model=self.model)
 
     def finish(self) -> None:

@@ -13,8 +13,7 @@ from sessionlens.agents.common import readme_path
 from sessionlens.agents.copilot import otel, parser
 from sessionlens.models.session import ParseResult, ParserState
 
-_PREFIXES = frozenset({"session", "user", "assistant", "tool", "subagent", "hook", "system", "skill",
-                       "pending_messages"})
+_PREFIXES = frozenset({"session", "user", "assistant", "tool", "subagent", "hook", "system", "skill", "pending_messages"})
 #: bytes of ``workspace.yaml`` read at most (a flat key: value file of a few hundred bytes)
 _WORKSPACE_MAX = 64 * 1024
 
@@ -28,8 +27,12 @@ def classify_line(obj: dict[str, Any]) -> bool:
 
 def sniff_document(head: bytes) -> bool:
     start = head[:4096]
-    return (start.lstrip()[:1] == b"{" and b'"sessionId"' in start and b'"startTime"' in start
-            and (b'"chatMessages"' in start or b'"timeline"' in start))
+    return (
+        start.lstrip()[:1] == b"{"
+        and b'"sessionId"' in start
+        and b'"startTime"' in start
+        and (b'"chatMessages"' in start or b'"timeline"' in start)
+    )
 
 
 def _home(env) -> str:
@@ -107,8 +110,9 @@ ADAPTER = AgentAdapter(
     parse=parse,
     read_companions=read_companions,
     instructions=INSTRUCTIONS,
-    eval_runner=EvalRunner("copilot -p {prompt} --allow-all-tools", {"COPILOT_HOME": "copilot"},
-                           notes="sessions land in $COPILOT_HOME/session-state"),
+    eval_runner=EvalRunner(
+        "copilot -p {prompt} --allow-all-tools", {"COPILOT_HOME": "copilot"}, notes="sessions land in $COPILOT_HOME/session-state"
+    ),
     priority=60,
     readme=README,
 )

@@ -43,8 +43,12 @@ def classify_line(obj: dict[str, Any]) -> bool:
     t = obj.get("type")
     if t == "span":
         attrs = obj.get("attributes")
-        return (isinstance(obj.get("traceId"), str) and isinstance(obj.get("spanId"), str) and isinstance(attrs, dict)
-                and any(isinstance(k, str) and k.startswith(("gen_ai.", "github.copilot.")) for k in attrs))
+        return (
+            isinstance(obj.get("traceId"), str)
+            and isinstance(obj.get("spanId"), str)
+            and isinstance(attrs, dict)
+            and any(isinstance(k, str) and k.startswith(("gen_ai.", "github.copilot.")) for k in attrs)
+        )
     if t == "metric":
         name = obj.get("name")
         return isinstance(name, str) and name.startswith(("gen_ai.", "github.copilot."))
@@ -65,14 +69,18 @@ def usage_of(attrs: dict[str, Any]) -> TokenUsage | None:
     out = max(as_int(attrs.get("gen_ai.usage.output_tokens")) or 0, 0)
     read = max(as_int(attrs.get("gen_ai.usage.cache_read.input_tokens")) or 0, 0)
     write = max(as_int(attrs.get("gen_ai.usage.cache_creation.input_tokens")) or 0, 0)
-    reasoning = max(as_int(attrs.get("gen_ai.usage.reasoning.output_tokens")
-                           or attrs.get("gen_ai.usage.reasoning_tokens")) or 0, 0)
+    reasoning = max(as_int(attrs.get("gen_ai.usage.reasoning.output_tokens") or attrs.get("gen_ai.usage.reasoning_tokens")) or 0, 0)
     if not (inp or out):
         return None
     read = min(read, inp)
     write = min(write, inp - read)
-    return TokenUsage(input_tokens=inp - read - write, cache_read_tokens=read, cache_write_5m_tokens=write,
-                      output_tokens=out, reasoning_tokens=min(reasoning, out))
+    return TokenUsage(
+        input_tokens=inp - read - write,
+        cache_read_tokens=read,
+        cache_write_5m_tokens=write,
+        output_tokens=out,
+        reasoning_tokens=min(reasoning, out),
+    )
 
 
 class _Span:
@@ -114,8 +122,7 @@ def _read(path: str) -> dict[str, Any]:
             continue
         if not isinstance(obj, dict) or obj.get("type") != "span":
             continue  # metrics: aggregates of what the spans already say
-        if not (isinstance(obj.get("attributes"), dict) and isinstance(obj.get("traceId"), str)
-                and isinstance(obj.get("spanId"), str)):
+        if not (isinstance(obj.get("attributes"), dict) and isinstance(obj.get("traceId"), str) and isinstance(obj.get("spanId"), str)):
             bad.append((line_no, "span without traceId / spanId / attributes"))
             continue
         conv = as_str(obj["attributes"].get("gen_ai.conversation.id"))
@@ -187,11 +194,20 @@ def parse_member(path: str, key: str, mpath: str) -> ParseResult:
     for line, msg in rec["bad"]:
         b.problem(line, msg)
     # no prompt text without content capture: the title says what the session is
-    models = sorted({m for s in spans if s.op == "chat" for m in [as_str(s.attrs.get("gen_ai.response.model"))
-                                                                     or as_str(s.attrs.get("gen_ai.request.model"))] if m})
-    session.title = " · ".join(p for p in (
-        f"Copilot CLI session ({len(traces)} turn{'s' if len(traces) != 1 else ''}, OpenTelemetry export)",
-        ", ".join(models)) if p)
+    models = sorted(
+        {
+            m
+            for s in spans
+            if s.op == "chat"
+            for m in [as_str(s.attrs.get("gen_ai.response.model")) or as_str(s.attrs.get("gen_ai.request.model"))]
+            if m
+        }
+    )
+    session.title = " · ".join(
+        p
+        for p in (f"Copilot CLI session ({len(traces)} turn{'s' if len(traces) != 1 else ''}, OpenTelemetry export)", ", ".join(models))
+        if p
+    )
     return b.result(consumed=rec["size"])
 
 
@@ -210,8 +226,17 @@ def _span(b: DocBuilder, s: _Span, trace: str) -> None:
     failed = as_int(status.get("code")) == _ERROR or bool(a.get("error.type"))
     if s.op == "chat":
         model = as_str(a.get("gen_ai.response.model")) or as_str(a.get("gen_ai.request.model"))
-        ev = b.add(EventKind.ASSISTANT_MESSAGE, "chat", line=s.line, ts=ts, role="assistant", model=model,
-                   text=_content(a.get("gen_ai.output.messages")), duration_ms=dur, message_id=s.sid)
+        ev = b.add(
+            EventKind.ASSISTANT_MESSAGE,
+            "chat",
+            line=s.line,
+            ts=ts,
+            role="assistant",
+            model=model,
+            text=_content(a.get("gen_ai.output.messages")),
+            duration_ms=dur,
+            message_id=s.sid,
+        )
         usage = usage_of(a)
         if usage is not None:
             b.bill(ev, f"copilot-otel:{trace}:{s.sid}", usage, model)
@@ -219,17 +244,24 @@ def _span(b: DocBuilder, s: _Span, trace: str) -> None:
         name = as_str(a.get("gen_ai.tool.name")) or (as_str(s.obj.get("name")) or "tool").partition(" ")[2] or "tool"
         cid = as_str(a.get("gen_ai.tool.call.id")) or s.sid
         args = a.get("gen_ai.tool.call.arguments")
-        b.add(EventKind.TOOL_CALL, name, line=s.line, ts=ts, tool=name, call_id=cid,
-              text=args if isinstance(args, str) else None)
+        b.add(EventKind.TOOL_CALL, name, line=s.line, ts=ts, tool=name, call_id=cid, text=args if isinstance(args, str) else None)
         result = a.get("gen_ai.tool.call.result")
         msg = as_str(status.get("message"))
-        b.add(EventKind.TOOL_RESULT, name, line=s.line, ts=_dt(s.end) or ts, tool=name, call_id=cid,
-              text=result if isinstance(result, str) else msg, is_error=failed, duration_ms=dur)
+        b.add(
+            EventKind.TOOL_RESULT,
+            name,
+            line=s.line,
+            ts=_dt(s.end) or ts,
+            tool=name,
+            call_id=cid,
+            text=result if isinstance(result, str) else msg,
+            is_error=failed,
+            duration_ms=dur,
+        )
     elif s.op == "invoke_agent":
         agent = as_str(a.get("gen_ai.agent.name"))
         if s.parent:  # a sub-agent run inside the turn
-            b.add(EventKind.SYSTEM, "subagent", line=s.line, ts=ts, text=f"sub-agent {agent or ''}".strip(),
-                  duration_ms=dur)
+            b.add(EventKind.SYSTEM, "subagent", line=s.line, ts=ts, text=f"sub-agent {agent or ''}".strip(), duration_ms=dur)
     elif failed:
         b.add(EventKind.ERROR, s.op or "span", line=s.line, ts=ts, text=as_str(status.get("message")), is_error=True)
 

@@ -60,23 +60,45 @@ from sessionlens.agents.common import (
 )
 
 AGENT = "copilot"  # the registry name (sessions.agent)
-SHELL_TOOLS = frozenset({"bash", "powershell", "shell", "read_bash", "write_bash", "read_powershell",
-                         "write_powershell"})
+SHELL_TOOLS = frozenset({"bash", "powershell", "shell", "read_bash", "write_bash", "read_powershell", "write_powershell"})
 _COMMAND_TOOLS = frozenset({"bash", "powershell", "shell"})
 FILE_TOOLS = frozenset({"view", "edit", "create", "str_replace_editor", "str_replace", "write"})
 PATCH_TOOLS = frozenset({"edit", "create", "str_replace", "write"})
 TASK_TOOLS = frozenset({"task"})
 _EXIT_RE = re.compile(r"<exited with exit code (-?\d+)>\s*$")
-_META_TYPES = frozenset({
-    "session.start", "session.resume", "session.model_change", "session.mode_changed",
-    "session.auto_mode_resolved", "session.usage_checkpoint", "assistant.turn_start", "assistant.turn_end",
-    "subagent.started", "subagent.completed", "subagent.failed", "subagent.selected", "session.context_changed",
-    "session.title_changed", "session.handoff", "pending_messages.modified", "session.idle",
-})
-_SYSTEM_TYPES = frozenset({
-    "session.info", "session.warning", "system.message", "system.notification", "hook.start", "hook.end",
-    "skill.invoked", "session.task_complete",
-})
+_META_TYPES = frozenset(
+    {
+        "session.start",
+        "session.resume",
+        "session.model_change",
+        "session.mode_changed",
+        "session.auto_mode_resolved",
+        "session.usage_checkpoint",
+        "assistant.turn_start",
+        "assistant.turn_end",
+        "subagent.started",
+        "subagent.completed",
+        "subagent.failed",
+        "subagent.selected",
+        "session.context_changed",
+        "session.title_changed",
+        "session.handoff",
+        "pending_messages.modified",
+        "session.idle",
+    }
+)
+_SYSTEM_TYPES = frozenset(
+    {
+        "session.info",
+        "session.warning",
+        "system.message",
+        "system.notification",
+        "hook.start",
+        "hook.end",
+        "skill.invoked",
+        "session.task_complete",
+    }
+)
 #: hook invocations around every tool call: bookkeeping, not something that happened in the conversation
 _HOOK_TYPES = frozenset({"hook.start", "hook.end"})
 _COMPACTION_TYPES = frozenset({"session.compaction_start", "session.compaction_complete", "session.truncation"})
@@ -86,7 +108,6 @@ _COMPACTION_TYPES = frozenset({"session.compaction_start", "session.compaction_c
 MAX_TOKENS = 10**12
 
 
-
 def _dict(value: Any) -> dict[str, Any]:
     """``value`` when it is a JSON object, else an empty one (a hostile log may put anything anywhere)."""
     return value if isinstance(value, dict) else {}
@@ -94,6 +115,7 @@ def _dict(value: Any) -> dict[str, Any]:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
 
 def tokens(value: Any) -> int:
     """A token count from the log: an int in ``[0, MAX_TOKENS]`` (0 for anything else)."""
@@ -189,12 +211,20 @@ def shutdown_usage(data: dict[str, Any], current_model: str | None) -> dict[str,
             total_in = tokens(u.get("inputTokens"))
             read = tokens(u.get("cacheReadTokens"))
             write = tokens(u.get("cacheWriteTokens"))
-            out[model] = _construct(TokenUsage, dict(
-                input_tokens=max(0, total_in - read - write), cache_read_tokens=read, cache_write_5m_tokens=write,
-                cache_write_1h_tokens=0, output_tokens=tokens(u.get("outputTokens")),
-                reasoning_tokens=tokens(u.get("reasoningTokens"))))
+            out[model] = _construct(
+                TokenUsage,
+                dict(
+                    input_tokens=max(0, total_in - read - write),
+                    cache_read_tokens=read,
+                    cache_write_5m_tokens=write,
+                    cache_write_1h_tokens=0,
+                    output_tokens=tokens(u.get("outputTokens")),
+                    reasoning_tokens=tokens(u.get("reasoningTokens")),
+                ),
+            )
     details = data.get("tokenDetails")
     if not out and isinstance(details, dict):
+
         def count(name: str) -> int:
             d = details.get(name)
             return tokens(d.get("tokenCount")) if isinstance(d, dict) else 0
@@ -202,10 +232,17 @@ def shutdown_usage(data: dict[str, Any], current_model: str | None) -> dict[str,
         read, write = count("cache_read"), count("cache_write")
         if count("input") or count("output"):
             model = as_str(data.get("currentModel")) or current_model or "unknown"
-            out[model] = _construct(TokenUsage, dict(
-                input_tokens=max(0, count("input") - read - write), cache_read_tokens=read,
-                cache_write_5m_tokens=write, cache_write_1h_tokens=0, output_tokens=count("output"),
-                reasoning_tokens=0))
+            out[model] = _construct(
+                TokenUsage,
+                dict(
+                    input_tokens=max(0, count("input") - read - write),
+                    cache_read_tokens=read,
+                    cache_write_5m_tokens=write,
+                    cache_write_1h_tokens=0,
+                    output_tokens=count("output"),
+                    reasoning_tokens=0,
+                ),
+            )
     return out
 
 
@@ -281,10 +318,17 @@ class CopilotParser(LineParser):
         elif t in _SYSTEM_TYPES:
             ev = self._system(t, base)
         elif t in _COMPACTION_TYPES:
-            ev = self._ev(base, EventKind.COMPACTION, t, text=clip(as_str(data.get("summaryContent"))),
-                          extra={k: data[k] for k in ("preCompactionTokens", "postCompactionTokens",
-                                                      "tokensRemovedDuringTruncation", "success")
-                                 if isinstance(data.get(k), (int, bool))})
+            ev = self._ev(
+                base,
+                EventKind.COMPACTION,
+                t,
+                text=clip(as_str(data.get("summaryContent"))),
+                extra={
+                    k: data[k]
+                    for k in ("preCompactionTokens", "postCompactionTokens", "tokensRemovedDuringTruncation", "success")
+                    if isinstance(data.get(k), (int, bool))
+                },
+            )
         elif t in _META_TYPES:
             ev = self._meta(t, base)
         else:
@@ -308,8 +352,13 @@ class CopilotParser(LineParser):
         self._model(as_str(data.get("selectedModel")))
         if self.seg_start == 0:
             self.seg_start = base[0]
-        return self._ev(base, META, "session.start", text=None,
-                        extra={k: data[k] for k in ("copilotVersion", "reasoningEffort") if isinstance(data.get(k), str)})
+        return self._ev(
+            base,
+            META,
+            "session.start",
+            text=None,
+            extra={k: data[k] for k in ("copilotVersion", "reasoningEffort") if isinstance(data.get(k), str)},
+        )
 
     def _context(self, data: dict[str, Any]) -> None:
         ctx = _dict(data.get("context"))
@@ -342,8 +391,12 @@ class CopilotParser(LineParser):
                 self.subagents.set(cid, name)
             fields.update(call_id=cid, agent_id=name, text=clip(as_str(data.get("agentDescription"))))
         elif t in ("subagent.completed", "subagent.failed"):
-            fields.update(call_id=as_str(data.get("toolCallId")), duration_ms=as_int(data.get("durationMs")),
-                          agent_id=as_str(data.get("agentName")), is_error=t == "subagent.failed")
+            fields.update(
+                call_id=as_str(data.get("toolCallId")),
+                duration_ms=as_int(data.get("durationMs")),
+                agent_id=as_str(data.get("agentName")),
+                is_error=t == "subagent.failed",
+            )
             if isinstance(data.get("totalTokens"), int):
                 fields["extra"] = {"total_tokens": data["totalTokens"]}
         elif t == "session.mode_changed":
@@ -371,14 +424,12 @@ class CopilotParser(LineParser):
                     extra[k] = data[k]
         role = "system" if t == "system.message" else None
         kind = META if t in _HOOK_TYPES and data.get("success") is not False else SYSTEM
-        return self._ev(base, kind, t, text=clip(scrub_data_urls(text)) if text else None, role=role,
-                        extra=extra, **fields)
+        return self._ev(base, kind, t, text=clip(scrub_data_urls(text)) if text else None, role=role, extra=extra, **fields)
 
     def _error(self, base: tuple) -> Event:
         data = base[5]
         extra = {k: data[k] for k in ("errorType", "statusCode") if isinstance(data.get(k), (str, int))}
-        return self._ev(base, EventKind.ERROR, "session.error", is_error=True, text=clip(as_str(data.get("message"))),
-                        extra=extra)
+        return self._ev(base, EventKind.ERROR, "session.error", is_error=True, text=clip(as_str(data.get("message"))), extra=extra)
 
     def _abort(self, base: tuple) -> Event:
         if not as_str(base[5].get("parentToolCallId")):
@@ -395,8 +446,9 @@ class CopilotParser(LineParser):
         files = [a["path"] for a in attachments if isinstance(a, dict) and isinstance(a.get("path"), str)]
         if not text or not text.strip():
             # an injected continuation ("You have not yet marked the task as complete…"): the user typed nothing
-            return self._ev(base, SYSTEM, "user.message/injected", role="user",
-                            text=clip(as_str(data.get("transformedContent"))), files=files)
+            return self._ev(
+                base, SYSTEM, "user.message/injected", role="user", text=clip(as_str(data.get("transformedContent"))), files=files
+            )
         text = scrub_data_urls(text)
         if not sidechain:
             trimmed = text.strip()
@@ -406,8 +458,7 @@ class CopilotParser(LineParser):
         extra: dict[str, Any] = {}
         if isinstance(data.get("agentMode"), str):
             extra["mode"] = data["agentMode"]
-        return self._ev(base, EventKind.USER_MESSAGE, "user.message", role="user", text=clip(text), files=files,
-                        extra=extra)
+        return self._ev(base, EventKind.USER_MESSAGE, "user.message", role="user", text=clip(text), files=files, extra=extra)
 
     def _assistant(self, base: tuple) -> Event:
         line, _, _, ts, obj, data = base
@@ -417,13 +468,11 @@ class CopilotParser(LineParser):
         reasoning = as_str(data.get("reasoningText"))
         mid = as_str(data.get("messageId"))
         requests = _list(data.get("toolRequests"))
-        calls = [{"call_id": as_str(r.get("toolCallId")), "tool": as_str(r.get("name"))}
-                 for r in requests if isinstance(r, dict)]
+        calls = [{"call_id": as_str(r.get("toolCallId")), "tool": as_str(r.get("name"))} for r in requests if isinstance(r, dict)]
         for c in calls:
             if c["call_id"] and c["tool"] and c["call_id"] not in self.tools:
                 self.tools.set(c["call_id"], [c["tool"], None])
-        fields: dict[str, Any] = {"role": "assistant", "model": model, "message_id": mid,
-                                  "request_id": as_str(data.get("requestId"))}
+        fields: dict[str, Any] = {"role": "assistant", "model": model, "message_id": mid, "request_id": as_str(data.get("requestId"))}
         extra: dict[str, Any] = {}
         if calls:
             extra["tool_requests"] = calls
@@ -431,10 +480,18 @@ class CopilotParser(LineParser):
         if out > 0:
             sid = self.session.id
             key = f"copilot:{sid}:msg:{mid or line}"
-            usage = _construct(TokenUsage, dict(input_tokens=0, cache_read_tokens=0, cache_write_5m_tokens=0,
-                                                cache_write_1h_tokens=0, output_tokens=out, reasoning_tokens=0))
-            self.usage[key] = _usage_record(key=key, line=line, timestamp=ts, model=model, usage=usage, speed=None,
-                                            cost_usd=None)
+            usage = _construct(
+                TokenUsage,
+                dict(
+                    input_tokens=0,
+                    cache_read_tokens=0,
+                    cache_write_5m_tokens=0,
+                    cache_write_1h_tokens=0,
+                    output_tokens=out,
+                    reasoning_tokens=0,
+                ),
+            )
+            self.usage[key] = _usage_record(key=key, line=line, timestamp=ts, model=model, usage=usage, speed=None, cost_usd=None)
             self.seg_out[model or ""] = self.seg_out.get(model or "", 0) + out
             fields["usage"] = usage
             fields["usage_key"] = key
@@ -443,18 +500,21 @@ class CopilotParser(LineParser):
         if text and text.strip():
             if reasoning:
                 extra["reasoning"] = clip(reasoning, 16 * 1024)
-            return self._ev(base, EventKind.ASSISTANT_MESSAGE, "assistant.message", text=clip(scrub_data_urls(text)),
-                            extra=extra, **fields)
+            return self._ev(base, EventKind.ASSISTANT_MESSAGE, "assistant.message", text=clip(scrub_data_urls(text)), extra=extra, **fields)
         if reasoning:
-            return self._ev(base, EventKind.REASONING, "assistant.message/reasoning", text=clip(reasoning),
-                            extra=extra, **fields)
+            return self._ev(base, EventKind.REASONING, "assistant.message/reasoning", text=clip(reasoning), extra=extra, **fields)
         # no text: the tool calls that follow carry the content; this line only bills the request
-        return self._ev(base, META, "assistant.message/tool_requests" if calls else "assistant.message/empty",
-                        text=", ".join(c["tool"] for c in calls if c["tool"]) or None, extra=extra, **fields)
+        return self._ev(
+            base,
+            META,
+            "assistant.message/tool_requests" if calls else "assistant.message/empty",
+            text=", ".join(c["tool"] for c in calls if c["tool"]) or None,
+            extra=extra,
+            **fields,
+        )
 
     def _reasoning(self, base: tuple) -> Event:
-        return self._ev(base, EventKind.REASONING, "assistant.reasoning", role="assistant",
-                        text=clip(as_str(base[5].get("content"))))
+        return self._ev(base, EventKind.REASONING, "assistant.reasoning", role="assistant", text=clip(as_str(base[5].get("content"))))
 
     # ------------------------------------------------------------------ tools
 
@@ -489,8 +549,9 @@ class CopilotParser(LineParser):
         if name in PATCH_TOOLS or (name == "str_replace_editor" and args.get("command") in ("create", "str_replace")):
             diff = _patch_text("create" if args.get("command") == "create" else name, args)
             if diff is not None:
-                return self._ev(base, EventKind.PATCH, "tool.execution_start", tool=name, call_id=cid, files=files,
-                                text=clip(diff), extra=extra)
+                return self._ev(
+                    base, EventKind.PATCH, "tool.execution_start", tool=name, call_id=cid, files=files, text=clip(diff), extra=extra
+                )
         if name in TASK_TOOLS:
             text = as_str(args.get("prompt")) or as_str(args.get("description"))
             for k in ("agent_type", "name"):
@@ -500,8 +561,17 @@ class CopilotParser(LineParser):
             text = command
         else:
             text = scrub_data_urls(orjson.dumps(args).decode()) if args else None
-        return self._ev(base, EventKind.TOOL_CALL, "tool.execution_start", tool=name, call_id=cid, command=command,
-                        files=files, text=clip(text), extra=extra)
+        return self._ev(
+            base,
+            EventKind.TOOL_CALL,
+            "tool.execution_start",
+            tool=name,
+            call_id=cid,
+            command=command,
+            files=files,
+            text=clip(text),
+            extra=extra,
+        )
 
     def _tool_complete(self, base: tuple) -> Event:
         line, _, _, ts, _, data = base
@@ -529,9 +599,19 @@ class CopilotParser(LineParser):
         detailed = as_str(result.get("detailedContent"))
         if detailed and detailed != text and name in PATCH_TOOLS:
             extra["diff"] = clip(detailed, 16 * 1024)
-        return self._ev(base, EventKind.TOOL_RESULT, "tool.execution_complete", tool=name, call_id=cid,
-                        text=clip(scrub_data_urls(text).strip()) if text else None, is_error=is_error,
-                        exit_code=code, duration_ms=dur, model=as_str(data.get("model")), extra=extra)
+        return self._ev(
+            base,
+            EventKind.TOOL_RESULT,
+            "tool.execution_complete",
+            tool=name,
+            call_id=cid,
+            text=clip(scrub_data_urls(text).strip()) if text else None,
+            is_error=is_error,
+            exit_code=code,
+            duration_ms=dur,
+            model=as_str(data.get("model")),
+            extra=extra,
+        )
 
     # ------------------------------------------------------------------ tokens
 
@@ -558,16 +638,18 @@ class CopilotParser(LineParser):
             self._model(model)
             key = f"copilot:{sid}:shutdown:{eid}:{model}"
             billed_usage = u.model_copy(update={"output_tokens": rest[model]})
-            self.usage[key] = _usage_record(key=key, line=line, timestamp=ts, model=model, usage=billed_usage,
-                                            speed=None, cost_usd=None)
+            self.usage[key] = _usage_record(key=key, line=line, timestamp=ts, model=model, usage=billed_usage, speed=None, cost_usd=None)
             totals.append(u)
             first_key = first_key or key
         self.seg_closed = True
         current = as_str(data.get("currentModel"))
         if current:
             self._model(current)
-        extra: dict[str, Any] = {k: data[k] for k in ("shutdownType", "totalPremiumRequests", "totalApiDurationMs",
-                                                       "currentTokens") if isinstance(data.get(k), (str, int, float))}
+        extra: dict[str, Any] = {
+            k: data[k]
+            for k in ("shutdownType", "totalPremiumRequests", "totalApiDurationMs", "currentTokens")
+            if isinstance(data.get(k), (str, int, float))
+        }
         changes = data.get("codeChanges")
         if isinstance(changes, dict):
             extra["code_changes"] = {k: changes[k] for k in ("linesAdded", "linesRemoved") if isinstance(changes.get(k), int)}
@@ -596,10 +678,15 @@ class CopilotParser(LineParser):
         for start in self.unclosed:
             if start not in warned:
                 warned.add(start)
-                self.problems.append(ParseProblem(
-                    line=start, offset=0, severity="warning",
-                    message="this session segment ended without session.shutdown: only its output tokens are "
-                            "known, so the session's token figures are a lower bound"))
+                self.problems.append(
+                    ParseProblem(
+                        line=start,
+                        offset=0,
+                        severity="warning",
+                        message="this session segment ended without session.shutdown: only its output tokens are "
+                        "known, so the session's token figures are a lower bound",
+                    )
+                )
         d["warned"] = sorted(warned)
 
 
@@ -658,9 +745,12 @@ def _locate(data: bytes, starts: list[int], needle: bytes, after: int) -> tuple[
 
 def is_document(obj: Any) -> bool:
     """A legacy Copilot CLI session document: ``{sessionId, startTime, timeline[] | chatMessages[]}``."""
-    return (isinstance(obj, dict) and isinstance(obj.get("sessionId"), str)
-            and (isinstance(obj.get("timeline"), list) or isinstance(obj.get("chatMessages"), list))
-            and "startTime" in obj)
+    return (
+        isinstance(obj, dict)
+        and isinstance(obj.get("sessionId"), str)
+        and (isinstance(obj.get("timeline"), list) or isinstance(obj.get("chatMessages"), list))
+        and "startTime" in obj
+    )
 
 
 def parse_document(data: bytes, path: str) -> ParseResult:
@@ -678,14 +768,17 @@ def parse_document(data: bytes, path: str) -> ParseResult:
         doc = None
         problems.append(ParseProblem(line=1, offset=0, message=f"malformed JSON: {exc}"))
     sid = as_str(doc.get("sessionId")) if isinstance(doc, dict) else None
-    session = Session(id=sid or session_id_from_path(path), agent=AGENT, source_files=[path] if path else [],
-                      originator="copilot-cli (legacy session JSON)",
-                      usage_lower_bound=True)  # this format records no tokens: they are unknown
+    session = Session(
+        id=sid or session_id_from_path(path),
+        agent=AGENT,
+        source_files=[path] if path else [],
+        originator="copilot-cli (legacy session JSON)",
+        usage_lower_bound=True,
+    )  # this format records no tokens: they are unknown
     events: list[Event] = []
     turns = TurnTracker(state)
     if not isinstance(doc, dict):
-        return ParseResult.model_construct(agent=AGENT, session=session, events=[], turns=[], usage=[],
-                                           problems=problems, state=state)
+        return ParseResult.model_construct(agent=AGENT, session=session, events=[], turns=[], usage=[], problems=problems, state=state)
     session.started_at = parse_ts(doc.get("startTime"))
     starts = _line_index(data)
     timeline = _list(doc.get("timeline"))
@@ -736,15 +829,21 @@ def parse_document(data: bytes, path: str) -> ParseResult:
                         name, cid = as_str(fn.get("name")), as_str(call.get("id"))
                         if cid and name:
                             tools[cid] = name
-                        add(EventKind.TOOL_CALL, "assistant/tool_call", line, offset, ts, tool=name, call_id=cid,
-                            text=clip(as_str(fn.get("arguments"))))
+                        add(
+                            EventKind.TOOL_CALL,
+                            "assistant/tool_call",
+                            line,
+                            offset,
+                            ts,
+                            tool=name,
+                            call_id=cid,
+                            text=clip(as_str(fn.get("arguments"))),
+                        )
                 if text:
-                    add(EventKind.ASSISTANT_MESSAGE, t, line, offset, ts, role="assistant",
-                        text=clip(scrub_data_urls(text)), uuid=iid)
+                    add(EventKind.ASSISTANT_MESSAGE, t, line, offset, ts, role="assistant", text=clip(scrub_data_urls(text)), uuid=iid)
             elif t == "tool" and from_chat:
                 cid = as_str(item.get("tool_call_id"))
-                add(EventKind.TOOL_RESULT, "tool", line, offset, ts, tool=tools.get(cid or ""), call_id=cid,
-                    text=clip(text))
+                add(EventKind.TOOL_RESULT, "tool", line, offset, ts, tool=tools.get(cid or ""), call_id=cid, text=clip(text))
             elif t == "tool_call_completed":
                 name, cid = as_str(item.get("name")), as_str(item.get("callId"))
                 args = _dict(item.get("arguments"))
@@ -752,15 +851,34 @@ def parse_document(data: bytes, path: str) -> ParseResult:
                 command = as_str(args.get("command")) if name in _COMMAND_TOOLS else None
                 extra = {"intention": item["intentionSummary"]} if isinstance(item.get("intentionSummary"), str) else {}
                 sub = as_str(args.get("command")) if name == "str_replace_editor" else None
-                diff = _patch_text("create" if sub == "create" else "edit", args) if sub in ("create", "str_replace") \
-                    else None
+                diff = _patch_text("create" if sub == "create" else "edit", args) if sub in ("create", "str_replace") else None
                 if diff is not None:
-                    add(EventKind.PATCH, "tool_call_completed/call", line, offset, ts, tool=name, call_id=cid,
-                        files=files, extra=extra, text=clip(diff))
+                    add(
+                        EventKind.PATCH,
+                        "tool_call_completed/call",
+                        line,
+                        offset,
+                        ts,
+                        tool=name,
+                        call_id=cid,
+                        files=files,
+                        extra=extra,
+                        text=clip(diff),
+                    )
                 else:
-                    add(EventKind.TOOL_CALL, "tool_call_completed/call", line, offset, ts, tool=name, call_id=cid,
-                        command=command, files=files, extra=extra,
-                        text=clip(command or (scrub_data_urls(orjson.dumps(args).decode()) if args else None)))
+                    add(
+                        EventKind.TOOL_CALL,
+                        "tool_call_completed/call",
+                        line,
+                        offset,
+                        ts,
+                        tool=name,
+                        call_id=cid,
+                        command=command,
+                        files=files,
+                        extra=extra,
+                        text=clip(command or (scrub_data_urls(orjson.dumps(args).decode()) if args else None)),
+                    )
                 result = _dict(item.get("result"))
                 if line:  # the result's own line: where its "result" key is, inside this item
                     rline, roffset = _locate(data, starts, b'"result"', offset)
@@ -769,11 +887,20 @@ def parse_document(data: bytes, path: str) -> ParseResult:
                         pos = max(pos, offset + 1)
                 rtype = as_str(result.get("type"))
                 log = as_str(result.get("log"))
-                add(EventKind.TOOL_RESULT, "tool_call_completed/result", line, offset, ts, tool=name, call_id=cid,
-                    files=files, is_error=rtype not in (None, "success"),
+                add(
+                    EventKind.TOOL_RESULT,
+                    "tool_call_completed/result",
+                    line,
+                    offset,
+                    ts,
+                    tool=name,
+                    call_id=cid,
+                    files=files,
+                    is_error=rtype not in (None, "success"),
                     exit_code=exit_code(log) if name in SHELL_TOOLS else None,
                     text=clip(scrub_data_urls(log).strip()) if log else None,
-                    extra={"result_type": rtype} if rtype else {})
+                    extra={"result_type": rtype} if rtype else {},
+                )
             elif t == "info":
                 add(SYSTEM, "info", line, offset, ts, text=clip(text), uuid=iid)
             elif t == "error":
@@ -781,13 +908,13 @@ def parse_document(data: bytes, path: str) -> ParseResult:
             else:
                 add(EventKind.UNKNOWN, t or "unknown", line, offset, ts, text=clip(text), uuid=iid)
         except Exception as exc:  # one bad item costs that item only
-            problems.append(ParseProblem(line=1, offset=0, severity="warning",
-                                         message=f"cannot interpret timeline item {i}: {exc!r}"))
+            problems.append(ParseProblem(line=1, offset=0, severity="warning", message=f"cannot interpret timeline item {i}: {exc!r}"))
     session.started_at = ts_min
     session.ended_at = ts_max
     state.offset = len(data)
     state.line = len(starts) if data.endswith(b"\n") else len(starts)
     state.session = session
     turns.save(state)
-    return ParseResult.model_construct(agent=AGENT, session=session.model_copy(deep=True), events=events,
-                                       turns=turns.turns(), usage=[], problems=problems, state=state)
+    return ParseResult.model_construct(
+        agent=AGENT, session=session.model_copy(deep=True), events=events, turns=turns.turns(), usage=[], problems=problems, state=state
+    )

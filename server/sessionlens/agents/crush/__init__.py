@@ -26,9 +26,11 @@ ADAPTER = AgentAdapter(
     parse_member=parse_member,
     instructions=InstructionSpec(
         project=(CRUSH_NAMES, tuple(n.replace(".md", ".local.md") for n in CRUSH_NAMES), ("AGENTS.md",), *GO_PROJECT),
-        rules_dirs=(".cursor/rules",), primary="CRUSH.md", kinds={n: "crush" for n in CRUSH_NAMES}),
-    eval_runner=EvalRunner("crush run {prompt}", notes="the database is written to ./.crush/crush.db",
-                             workdir_logs=(".crush/crush.db",)),
+        rules_dirs=(".cursor/rules",),
+        primary="CRUSH.md",
+        kinds={n: "crush" for n in CRUSH_NAMES},
+    ),
+    eval_runner=EvalRunner("crush run {prompt}", notes="the database is written to ./.crush/crush.db", workdir_logs=(".crush/crush.db",)),
     priority=80,
     readme=readme_path(__file__),
 )

@@ -12,8 +12,12 @@ from sessionlens.agents.cursor.parser import parse_jsonl, parse_txt, parse_vscdb
 
 
 def classify_line(obj: dict[str, Any]) -> bool:
-    return ("role" in obj and isinstance(obj.get("message"), dict) and "type" not in obj
-            and obj.get("role") in ("user", "assistant", "system", "tool"))
+    return (
+        "role" in obj
+        and isinstance(obj.get("message"), dict)
+        and "type" not in obj
+        and obj.get("role") in ("user", "assistant", "system", "tool")
+    )
 
 
 def sniff_txt(head: bytes) -> bool:

@@ -63,8 +63,9 @@ class CursorJsonlParser(MultiEventParser):
 
     def initial_session(self) -> Session:
         sid, parent = _ids_from_path(self.path)
-        s = Session(id=sid if parent is None else f"{parent}:{sid}", agent=AGENT, parent_session_id=parent,
-                    agent_id=sid if parent else None)
+        s = Session(
+            id=sid if parent is None else f"{parent}:{sid}", agent=AGENT, parent_session_id=parent, agent_id=sid if parent else None
+        )
         slug = _project_from_path(self.path)
         if slug:
             s.originator = f"cursor project {slug}"
@@ -82,21 +83,34 @@ class CursorJsonlParser(MultiEventParser):
             turn = self.turns.open(line, None, prompt=clip(prompt, 2000))
             if self.session.title is None and prompt:
                 self.session.title = " ".join(prompt.split())[:200]
-            return [self.next_event(*base, EventKind.USER_MESSAGE, "user", None, turn, role="user",
-                                    text=clip(scrub_data_urls(text)) if text else None)]
+            return [
+                self.next_event(
+                    *base, EventKind.USER_MESSAGE, "user", None, turn, role="user", text=clip(scrub_data_urls(text)) if text else None
+                )
+            ]
         self.turns.touch(line, None)
         out: list[Event] = []
         if text or role != "assistant":
             kind = EventKind.ASSISTANT_MESSAGE if role == "assistant" else EventKind.UNKNOWN
-            out.append(self.next_event(*base, kind, role, None, self.turns.index, role=role,
-                                       text=clip(scrub_data_urls(text)) if text else None))
+            out.append(
+                self.next_event(*base, kind, role, None, self.turns.index, role=role, text=clip(scrub_data_urls(text)) if text else None)
+            )
         for j, b in enumerate(blocks):
             if isinstance(b, dict) and b.get("type") == "tool_use":
                 name = as_str(b.get("name")) or "tool"
                 args = b.get("input") if isinstance(b.get("input"), dict) else {}
-                out.append(self.next_event(*base, EventKind.TOOL_CALL, name, None, self.turns.index, tool=name,
-                                           call_id=as_str(b.get("id")) or f"{line}:{j}",
-                                           text=clip(orjson.dumps(args).decode()) if args else None))
+                out.append(
+                    self.next_event(
+                        *base,
+                        EventKind.TOOL_CALL,
+                        name,
+                        None,
+                        self.turns.index,
+                        tool=name,
+                        call_id=as_str(b.get("id")) or f"{line}:{j}",
+                        text=clip(orjson.dumps(args).decode()) if args else None,
+                    )
+                )
         return out or [self.next_event(*base, EventKind.ASSISTANT_MESSAGE, role, None, self.turns.index, role=role)]
 
 
@@ -126,6 +140,7 @@ def parse_txt(data: bytes, path: str, state: ParserState | None = None) -> Parse
     block: dict[str, Any] | None = None  # the item being collected: kind, line, name, text lines
     cur: dict[str, Any]
     pending: dict[str, list[str]] = {}  # tool name -> call ids waiting for their result
+
     def flush(end: int) -> None:
         nonlocal block
         if block is None:
@@ -153,13 +168,22 @@ def parse_txt(data: bytes, path: str, state: ParserState | None = None) -> Parse
             files = [args[k] for k in _FILE_ARGS if args.get(k)]
             command = args.get("command") if name in _SHELL_TOOLS else None
             kind_ev = EventKind.PATCH if name in _PATCH_TOOLS else EventKind.TOOL_CALL
-            b.add(kind_ev, name, line=start, end_line=end, tool=name, call_id=cid, command=command,
-                  text=command or text or None, files=files)
+            b.add(
+                kind_ev, name, line=start, end_line=end, tool=name, call_id=cid, command=command, text=command or text or None, files=files
+            )
         elif kind == "result":
             queue = pending.get(name or "tool") or []
             rid = queue.pop(0) if queue else None
-            b.add(EventKind.TOOL_RESULT, name, line=start, end_line=end, tool=name, call_id=rid,
-                  text=text or None, extra={"body": "not recorded"} if not text else None)
+            b.add(
+                EventKind.TOOL_RESULT,
+                name,
+                line=start,
+                end_line=end,
+                tool=name,
+                call_id=rid,
+                text=text or None,
+                extra={"body": "not recorded"} if not text else None,
+            )
 
     for i, raw in enumerate(lines, start=1):
         ln = raw.rstrip("\r")
@@ -182,8 +206,12 @@ def parse_txt(data: bytes, path: str, state: ParserState | None = None) -> Parse
                     nm = re.match(r"^([\w.-]+)(.*)$", rest)
                     name = nm.group(1) if nm else (rest.strip() or "tool")
                     tail = nm.group(2) if nm else ""
-                    block = {"kind": "call" if what == "Tool call" else "result", "line": i, "name": name,
-                             "body": [tail] if tail.strip() else []}
+                    block = {
+                        "kind": "call" if what == "Tool call" else "result",
+                        "line": i,
+                        "name": name,
+                        "body": [tail] if tail.strip() else [],
+                    }
                 continue
             kind = block["kind"] if block is not None else None
             name = block.get("name") if block is not None else None
@@ -191,8 +219,7 @@ def parse_txt(data: bytes, path: str, state: ParserState | None = None) -> Parse
                 if kind == "call" and block is not None:
                     block["body"].append(ln)
                 continue
-            ends = (kind == "result" or kind is None
-                    or (kind == "call" and name != "ApplyPatch" and not ln.startswith((" ", "\t"))))
+            ends = kind == "result" or kind is None or (kind == "call" and name != "ApplyPatch" and not ln.startswith((" ", "\t")))
             if ends or block is None:
                 flush(i - 1)
                 block = {"kind": "text", "line": i, "body": []}
@@ -303,7 +330,9 @@ def parse_vscdb_member(db, key: str, path: str) -> ParseResult:
     for row_id, bb in _bubbles(db, key, item):
         t = bb.get("type")
         text = as_str(bb.get("text")) or as_str(bb.get("rawText"))
-        ts = _ms(bb.get("createdAt")) or _ms(bb.get("timingInfo", {}).get("clientStartTime") if isinstance(bb.get("timingInfo"), dict) else None)
+        ts = _ms(bb.get("createdAt")) or _ms(
+            bb.get("timingInfo", {}).get("clientStartTime") if isinstance(bb.get("timingInfo"), dict) else None
+        )
         model = as_str(bb.get("modelType")) or (as_str(bb["modelInfo"].get("modelName")) if isinstance(bb.get("modelInfo"), dict) else None)
         if t in ("user", 1, "1"):
             b.open_turn(0, ts, text)
@@ -319,8 +348,16 @@ def parse_vscdb_member(db, key: str, path: str) -> ParseResult:
                 b.add(EventKind.TOOL_CALL, name, row=row_id, ts=ts, tool=name, call_id=cid, text=as_str(tf.get("rawArgs")), model=model)
                 if tf.get("result") is not None:
                     out = tf["result"] if isinstance(tf["result"], str) else orjson.dumps(tf["result"]).decode()
-                    b.add(EventKind.TOOL_RESULT, name, row=row_id, ts=ts, tool=name, call_id=cid, text=out,
-                          is_error=as_str(tf.get("status")) == "error")
+                    b.add(
+                        EventKind.TOOL_RESULT,
+                        name,
+                        row=row_id,
+                        ts=ts,
+                        tool=name,
+                        call_id=cid,
+                        text=out,
+                        is_error=as_str(tf.get("status")) == "error",
+                    )
             if text or not tf:
                 b.add(EventKind.ASSISTANT_MESSAGE, "ai", row=row_id, ts=ts, text=text, role="assistant", model=model)
         else:

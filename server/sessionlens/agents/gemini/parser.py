@@ -61,8 +61,7 @@ def usage_of(tokens: Any) -> TokenUsage | None:
     tool = max(as_int(tokens.get("tool")) or 0, 0)
     if not (inp or out or thoughts or tool):
         return None
-    return TokenUsage(input_tokens=inp - cached + tool, cache_read_tokens=cached, output_tokens=out + thoughts,
-                      reasoning_tokens=thoughts)
+    return TokenUsage(input_tokens=inp - cached + tool, cache_read_tokens=cached, output_tokens=out + thoughts, reasoning_tokens=thoughts)
 
 
 def _result_text(result: Any) -> tuple[str | None, bool]:
@@ -108,8 +107,7 @@ def _session_from_path(path: str) -> tuple[str, str | None]:
 class _Msg:
     __slots__ = ("obj", "line", "end_line", "key_lines", "call_lines", "digest", "raw", "sliced")
 
-    def __init__(self, obj: dict[str, Any], line: int, end_line: int, raw: bytes | None = None,
-                 sliced: bool = False):
+    def __init__(self, obj: dict[str, Any], line: int, end_line: int, raw: bytes | None = None, sliced: bool = False):
         self.obj = obj
         self.line = line
         self.end_line = end_line
@@ -118,8 +116,7 @@ class _Msg:
         #: digest of the message's own bytes (its line spans relative to ``line`` follow from them),
         #: None when the message is not alone on its lines (then it is always interpreted)
         # (the comma after an element is not the message's: the last message gains one when another follows)
-        self.digest: bytes | None = (hashlib.blake2b(raw.rstrip().rstrip(b","), digest_size=16).digest()
-                                     if raw is not None else None)
+        self.digest: bytes | None = hashlib.blake2b(raw.rstrip().rstrip(b","), digest_size=16).digest() if raw is not None else None
         self.raw = raw
         self.sliced = sliced  # cut out of a pretty-printed document: its spans are not computed yet
 
@@ -184,7 +181,7 @@ def _from_document(doc: dict[str, Any], data: bytes, offsets: list[int]) -> list
             if not isinstance(m, dict):
                 continue
             end = offsets[last] if last < len(offsets) else len(data)
-            out.append(_Msg(m, first, last, raw=data[offsets[first - 1]:end], sliced=True))
+            out.append(_Msg(m, first, last, raw=data[offsets[first - 1] : end], sliced=True))
         return out
     sp = spans(data.decode("utf-8", "replace"), depth=6)
     out = []
@@ -237,7 +234,7 @@ def parse(data: bytes, path: str, state: ParserState | None = None) -> ParseResu
                 target = as_str(obj.get("$rewindTo"))
                 ids = list(by_id)
                 if target in by_id:
-                    for dropped in ids[ids.index(target):]:
+                    for dropped in ids[ids.index(target) :]:
                         del by_id[dropped]
                 continue
             if "$set" in obj:
@@ -418,11 +415,19 @@ def _message(b: DocBuilder, m: _Msg) -> None:
                 subj, desc = as_str(th.get("subject")), as_str(th.get("description"))
                 parts.append(f"**{subj}** {desc}" if subj and desc else (subj or desc or ""))
         if any(parts):
-            first = b.add(EventKind.REASONING, "thoughts", line=m.key_lines.get("thoughts", m.line), text="\n\n".join(
-                p for p in parts if p), role="assistant", model=model, **loc)
+            first = b.add(
+                EventKind.REASONING,
+                "thoughts",
+                line=m.key_lines.get("thoughts", m.line),
+                text="\n\n".join(p for p in parts if p),
+                role="assistant",
+                model=model,
+                **loc,
+            )
     if text or first is None:
-        ev = b.add(EventKind.ASSISTANT_MESSAGE, "gemini", line=m.key_lines.get("content", m.line), text=text,
-                   role="assistant", model=model, **loc)
+        ev = b.add(
+            EventKind.ASSISTANT_MESSAGE, "gemini", line=m.key_lines.get("content", m.line), text=text, role="assistant", model=model, **loc
+        )
         first = first or ev
     usage = usage_of(o.get("tokens"))
     if usage is not None and mid:
@@ -445,15 +450,38 @@ def _message(b: DocBuilder, m: _Msg) -> None:
         if kind is EventKind.PATCH:
             body = as_str(args.get("content")) or as_str(args.get("new_string"))
             args_text = body if body is not None else args_text
-        b.add(kind, name, line=call_line, end_line=m.end_line, ts=cts, tool=name, call_id=cid, command=command,
-              text=command or args_text, files=files, model=model, message_id=mid,
-              parent_call_id=None, extra={"display": as_str(c.get("displayName"))} if c.get("displayName") else None)
+        b.add(
+            kind,
+            name,
+            line=call_line,
+            end_line=m.end_line,
+            ts=cts,
+            tool=name,
+            call_id=cid,
+            command=command,
+            text=command or args_text,
+            files=files,
+            model=model,
+            message_id=mid,
+            parent_call_id=None,
+            extra={"display": as_str(c.get("displayName"))} if c.get("displayName") else None,
+        )
         status = as_str(c.get("status"))
         out, err = _result_text(c.get("result"))
         if out is None:
             out = as_str(c.get("resultDisplay")) if isinstance(c.get("resultDisplay"), str) else None
         if out is None and status is None:
             continue
-        b.add(EventKind.TOOL_RESULT, name, line=result_line, end_line=m.end_line, ts=cts, tool=name, call_id=cid,
-              text=scrub_data_urls(out) if out else out, is_error=err or status in ("error", "cancelled"),
-              message_id=mid, extra={"status": status} if status else None)
+        b.add(
+            EventKind.TOOL_RESULT,
+            name,
+            line=result_line,
+            end_line=m.end_line,
+            ts=cts,
+            tool=name,
+            call_id=cid,
+            text=scrub_data_urls(out) if out else out,
+            is_error=err or status in ("error", "cancelled"),
+            message_id=mid,
+            extra={"status": status} if status else None,
+        )

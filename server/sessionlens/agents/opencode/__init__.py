@@ -38,8 +38,14 @@ def storage_roots(home: str, env) -> list[str]:
 
 def sniff_session_json(head: bytes) -> bool:
     start = head[:8192]
-    return (start.lstrip()[:1] == b"{" and b'"id"' in start and b'"projectID"' in start
-            and b'"directory"' in start and b'"time"' in start and b'"role"' not in start)
+    return (
+        start.lstrip()[:1] == b"{"
+        and b'"id"' in start
+        and b'"projectID"' in start
+        and b'"directory"' in start
+        and b'"time"' in start
+        and b'"role"' not in start
+    )
 
 
 def tree_members(anchor: str) -> list[tuple[str, str]]:
@@ -81,8 +87,7 @@ ADAPTER = AgentAdapter(
     instructions=INSTRUCTIONS,
     # no log_env: OpenCode has no variable of its own for its data folder, and the runner sets every
     # agent's log_env for every case -- redirecting XDG_DATA_HOME would move other tools' data too
-    eval_runner=EvalRunner("opencode run {prompt}",
-                           notes="sessions land in $XDG_DATA_HOME/opencode/opencode.db (not redirected per case)"),
+    eval_runner=EvalRunner("opencode run {prompt}", notes="sessions land in $XDG_DATA_HOME/opencode/opencode.db (not redirected per case)"),
     priority=70,
     readme=README,
 )

@@ -54,7 +54,6 @@ PATCH_TOOLS = frozenset({"write", "edit", "multiedit", "patch", "apply_patch"})
 SHELL_TOOLS = frozenset({"bash"})
 
 
-
 def _dict(value: Any) -> dict[str, Any]:
     """``value`` when it is a JSON object, else an empty one (a hostile log may put anything anywhere)."""
     return value if isinstance(value, dict) else {}
@@ -62,6 +61,7 @@ def _dict(value: Any) -> dict[str, Any]:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
 
 def ms_to_dt(value: Any) -> datetime | None:
     """Epoch milliseconds -> aware UTC datetime (None when absent or absurd)."""
@@ -89,14 +89,17 @@ def tokens_usage(tokens: Any) -> TokenUsage | None:
         return None
     cache = _dict(tokens.get("cache"))
     reasoning = _tok(tokens.get("reasoning"))
-    return _construct(TokenUsage, dict(
-        input_tokens=_tok(tokens.get("input")),
-        cache_read_tokens=_tok(cache.get("read")),
-        cache_write_5m_tokens=_tok(cache.get("write")),
-        cache_write_1h_tokens=0,
-        output_tokens=_tok(tokens.get("output")) + reasoning,
-        reasoning_tokens=reasoning,
-    ))
+    return _construct(
+        TokenUsage,
+        dict(
+            input_tokens=_tok(tokens.get("input")),
+            cache_read_tokens=_tok(cache.get("read")),
+            cache_write_5m_tokens=_tok(cache.get("write")),
+            cache_write_1h_tokens=0,
+            output_tokens=_tok(tokens.get("output")) + reasoning,
+            reasoning_tokens=reasoning,
+        ),
+    )
 
 
 def _cost(value: Any) -> float | None:
@@ -163,12 +166,10 @@ class _Builder:
         if model and self.turns.current is not None and self.turns.current.get("model") is None:
             self.turns.update(model=model)
 
-    def bill(self, key: str, ts: datetime | None, model: str | None, usage: TokenUsage, cost: float | None,
-             ev: Event) -> None:
+    def bill(self, key: str, ts: datetime | None, model: str | None, usage: TokenUsage, cost: float | None, ev: Event) -> None:
         if usage.total_tokens == 0 and not cost:
             return  # an aborted or failed request billed nothing (OpenCode writes zero tokens)
-        self.usage[key] = _usage_record(key=key, line=ev.line, timestamp=ts, model=model, usage=usage, speed=None,
-                                        cost_usd=cost)
+        self.usage[key] = _usage_record(key=key, line=ev.line, timestamp=ts, model=model, usage=usage, speed=None, cost_usd=cost)
         ev.usage = usage
         ev.usage_key = key
 
@@ -182,9 +183,15 @@ class _Builder:
         st.line = len(self.events)
         st.session = s
         self.turns.save(st)
-        return ParseResult.model_construct(agent=self.agent, session=s.model_copy(deep=True), events=self.events,
-                                           turns=self.turns.turns(), usage=list(self.usage.values()),
-                                           problems=self.problems, state=st)
+        return ParseResult.model_construct(
+            agent=self.agent,
+            session=s.model_copy(deep=True),
+            events=self.events,
+            turns=self.turns.turns(),
+            usage=list(self.usage.values()),
+            problems=self.problems,
+            state=st,
+        )
 
 
 def session_from_record(rec: dict[str, Any], path: str) -> Session:
@@ -200,8 +207,7 @@ def session_from_record(rec: dict[str, Any], path: str) -> Session:
     return s
 
 
-def parse_session(session: dict[str, Any], messages: list[dict[str, Any]], parts: list[dict[str, Any]],
-                  path: str) -> ParseResult:
+def parse_session(session: dict[str, Any], messages: list[dict[str, Any]], parts: list[dict[str, Any]], path: str) -> ParseResult:
     """One OpenCode session from normalized records.
 
     ``session``: ``{id, parent_id, title, directory, version, time_created, time_updated}`` (epoch ms);
@@ -223,8 +229,11 @@ def parse_session(session: dict[str, Any], messages: list[dict[str, Any]], parts
         try:
             _message(b, m, by_message.get(str(m.get("id")), []))
         except Exception as exc:  # one bad record costs that record only
-            b.problems.append(ParseProblem(line=len(b.events), offset=0, severity="warning",
-                                           message=f"message {m.get('id')!r}: cannot interpret: {exc!r}"))
+            b.problems.append(
+                ParseProblem(
+                    line=len(b.events), offset=0, severity="warning", message=f"message {m.get('id')!r}: cannot interpret: {exc!r}"
+                )
+            )
     return b.result()
 
 
@@ -267,22 +276,32 @@ def _message(b: _Builder, m: dict[str, Any], parts: list[dict[str, Any]]) -> Non
             name = as_str(err.get("name"))
             if name == "MessageAbortedError":
                 b.turns.update(aborted=True)
-            b.add(EventKind.ERROR, f"message/error/{name or 'unknown'}", ms_to_dt(tm.get("completed")) or ts, row,
-                  is_error=True, text=clip(as_str(ed.get("message")) or name), message_id=mid, model=model)
+            b.add(
+                EventKind.ERROR,
+                f"message/error/{name or 'unknown'}",
+                ms_to_dt(tm.get("completed")) or ts,
+                row,
+                is_error=True,
+                text=clip(as_str(ed.get("message")) or name),
+                message_id=mid,
+                model=model,
+            )
         if data.get("summary") is True:
             b.add(EventKind.COMPACTION, "message/summary", ts, row, role="assistant", message_id=mid, model=model)
         if not steps:
             usage = tokens_usage(data.get("tokens"))
             cost = _cost(data.get("cost"))
             if usage is not None:
-                ev = b.events[-1] if b.events and b.events[-1].message_id == mid else b.add(
-                    META, "message/assistant", ts, row, role="assistant", message_id=mid, model=model)
+                ev = (
+                    b.events[-1]
+                    if b.events and b.events[-1].message_id == mid
+                    else b.add(META, "message/assistant", ts, row, role="assistant", message_id=mid, model=model)
+                )
                 b.bill(f"opencode:{mid}", ts, model, usage, cost, ev)
     b.turns.touch(len(b.events), ms_to_dt(tm.get("completed")) or ts)
 
 
-def _part(b: _Builder, p: dict[str, Any], mid: str, role: str | None, model: str | None,
-          msg_ts: datetime | None) -> int:
+def _part(b: _Builder, p: dict[str, Any], mid: str, role: str | None, model: str | None, msg_ts: datetime | None) -> int:
     """Add the events of one part; returns 1 for a step-finish part (a billed request), else 0."""
     d = p["data"]
     pid = str(p.get("id") or d.get("id") or "")
@@ -297,12 +316,24 @@ def _part(b: _Builder, p: dict[str, Any], mid: str, role: str | None, model: str
         text = as_str(d.get("text"))
         if role == "user":
             kind = EventKind.SYSTEM if d.get("synthetic") else EventKind.USER_MESSAGE
-            b.add(kind, "user/text" if kind is EventKind.USER_MESSAGE else "user/synthetic", ts, row,
-                  text=clip(scrub_data_urls(text)) if text else None, **common)
+            b.add(
+                kind,
+                "user/text" if kind is EventKind.USER_MESSAGE else "user/synthetic",
+                ts,
+                row,
+                text=clip(scrub_data_urls(text)) if text else None,
+                **common,
+            )
         else:
-            b.add(EventKind.ASSISTANT_MESSAGE, "assistant/text", ts, row,
-                  text=clip(scrub_data_urls(text)) if text else None,
-                  extra={"synthetic": True} if d.get("synthetic") else {}, **common)
+            b.add(
+                EventKind.ASSISTANT_MESSAGE,
+                "assistant/text",
+                ts,
+                row,
+                text=clip(scrub_data_urls(text)) if text else None,
+                extra={"synthetic": True} if d.get("synthetic") else {},
+                **common,
+            )
     elif t == "reasoning":
         b.add(EventKind.REASONING, "reasoning", ts, row, text=clip(as_str(d.get("text"))), **common)
     elif t == "tool":
@@ -310,14 +341,19 @@ def _part(b: _Builder, p: dict[str, Any], mid: str, role: str | None, model: str
     elif t == "step-finish":
         usage = tokens_usage(d.get("tokens"))
         cost = _cost(d.get("cost"))
-        ev = b.add(EventKind.TOKEN_USAGE, "step-finish", ms_to_dt(p.get("time_created")) or ts, row,
-                   extra={"reason": d["reason"]} if isinstance(d.get("reason"), str) else {}, **common)
+        ev = b.add(
+            EventKind.TOKEN_USAGE,
+            "step-finish",
+            ms_to_dt(p.get("time_created")) or ts,
+            row,
+            extra={"reason": d["reason"]} if isinstance(d.get("reason"), str) else {},
+            **common,
+        )
         if usage is not None:
             b.bill(f"opencode:{pid}", ev.timestamp, model, usage, cost, ev)
         return 1
     elif t == "compaction":
-        b.add(EventKind.COMPACTION, "compaction", ts, row,
-              extra={"auto": d["auto"]} if isinstance(d.get("auto"), bool) else {}, **common)
+        b.add(EventKind.COMPACTION, "compaction", ts, row, extra={"auto": d["auto"]} if isinstance(d.get("auto"), bool) else {}, **common)
     elif t == "patch":
         files = [f for f in d.get("files") or [] if isinstance(f, str)] if isinstance(d.get("files"), list) else []
         b.add(META, "patch", ts, row, files=files[:200], extra={"files": len(files)}, **common)
@@ -364,14 +400,35 @@ def _tool(b: _Builder, d: dict[str, Any], row: dict[str, Any], ts: datetime | No
             extra["child_session"] = child
     diff = _patch_text(tool, inp) if tool in PATCH_TOOLS else None
     if diff is not None:
-        b.add(EventKind.PATCH, "tool", start or ts, dict(row, side="call"), tool=tool, call_id=cid, files=files,
-              text=clip(diff), extra=extra, **common)
+        b.add(
+            EventKind.PATCH,
+            "tool",
+            start or ts,
+            dict(row, side="call"),
+            tool=tool,
+            call_id=cid,
+            files=files,
+            text=clip(diff),
+            extra=extra,
+            **common,
+        )
     else:
         text = command or (as_str(inp.get("prompt")) if tool == "task" else None)
         if text is None and inp:
             text = scrub_data_urls(orjson.dumps(inp).decode())
-        b.add(EventKind.TOOL_CALL, "tool", start or ts, dict(row, side="call"), tool=tool, call_id=cid,
-              command=command, files=files, text=clip(text), extra=extra, **common)
+        b.add(
+            EventKind.TOOL_CALL,
+            "tool",
+            start or ts,
+            dict(row, side="call"),
+            tool=tool,
+            call_id=cid,
+            command=command,
+            files=files,
+            text=clip(text),
+            extra=extra,
+            **common,
+        )
     status = as_str(state.get("status"))
     if status not in ("completed", "error"):
         return
@@ -385,9 +442,21 @@ def _tool(b: _Builder, d: dict[str, Any], row: dict[str, Any], ts: datetime | No
         rextra["title"] = title
     if child:
         rextra["child_session"] = child
-    b.add(EventKind.TOOL_RESULT, "tool/result", end or start or ts, dict(row, side="result"), tool=tool, call_id=cid,
-          files=files, text=clip(scrub_data_urls(out).strip()) if out else None, is_error=is_error,
-          exit_code=code, duration_ms=dur, extra=rextra, **common)
+    b.add(
+        EventKind.TOOL_RESULT,
+        "tool/result",
+        end or start or ts,
+        dict(row, side="result"),
+        tool=tool,
+        call_id=cid,
+        files=files,
+        text=clip(scrub_data_urls(out).strip()) if out else None,
+        is_error=is_error,
+        exit_code=code,
+        duration_ms=dur,
+        extra=rextra,
+        **common,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -408,9 +477,15 @@ def record_from_db_row(row: dict[str, Any]) -> dict[str, Any]:
 def session_from_storage(obj: dict[str, Any]) -> dict[str, Any]:
     """``storage/session/<project>/<ses>.json`` -> the normalized session record."""
     tm = _dict(obj.get("time"))
-    return {"id": obj.get("id"), "parent_id": obj.get("parentID"), "title": obj.get("title"),
-            "directory": obj.get("directory"), "version": obj.get("version"),
-            "time_created": tm.get("created"), "time_updated": tm.get("updated")}
+    return {
+        "id": obj.get("id"),
+        "parent_id": obj.get("parentID"),
+        "title": obj.get("title"),
+        "directory": obj.get("directory"),
+        "version": obj.get("version"),
+        "time_created": tm.get("created"),
+        "time_updated": tm.get("updated"),
+    }
 
 
 def message_from_storage(obj: dict[str, Any]) -> dict[str, Any]:
@@ -420,5 +495,4 @@ def message_from_storage(obj: dict[str, Any]) -> dict[str, Any]:
 
 def part_from_storage(obj: dict[str, Any], message_id: str | None = None) -> dict[str, Any]:
     tm = _dict(obj.get("time"))
-    return {"id": obj.get("id"), "message_id": obj.get("messageID") or message_id, "time_created": tm.get("start"),
-            "data": obj}
+    return {"id": obj.get("id"), "message_id": obj.get("messageID") or message_id, "time_created": tm.get("start"), "data": obj}

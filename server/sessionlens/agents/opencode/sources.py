@@ -47,7 +47,8 @@ def db_members(db: sqlite3.Connection) -> list[tuple[str, str]]:
         """SELECT s.id, s.time_updated,
                   (SELECT count(*) || ':' || coalesce(max(time_updated), 0) FROM message m WHERE m.session_id = s.id),
                   (SELECT count(*) || ':' || coalesce(max(time_updated), 0) FROM part p WHERE p.session_id = s.id)
-             FROM session s ORDER BY s.time_created, s.id"""):
+             FROM session s ORDER BY s.time_created, s.id"""
+    ):
         if isinstance(sid, str) and sid:
             out.append((sid, f"{upd}|{msgs}|{parts}"))
     return out
@@ -57,12 +58,20 @@ def db_parse_member(db: sqlite3.Connection, key: str, path: str) -> ParseResult:
     """Parse session ``key`` of an ``opencode.db`` snapshot (``path``: the member's source path)."""
     sessions = _rows(db, "SELECT * FROM session WHERE id = ?", (key,))
     session = sessions[0] if sessions else {"id": key}
-    messages = [record_from_db_row(r) for r in _rows(
-        db, "SELECT id, session_id, time_created, time_updated, data FROM message WHERE session_id = ? "
-            "ORDER BY time_created, id", (key,))]
-    parts = [record_from_db_row(r) for r in _rows(
-        db, "SELECT id, message_id, session_id, time_created, time_updated, data FROM part WHERE session_id = ? "
-            "ORDER BY id", (key,))]
+    messages = [
+        record_from_db_row(r)
+        for r in _rows(
+            db,
+            "SELECT id, session_id, time_created, time_updated, data FROM message WHERE session_id = ? ORDER BY time_created, id",
+            (key,),
+        )
+    ]
+    parts = [
+        record_from_db_row(r)
+        for r in _rows(
+            db, "SELECT id, message_id, session_id, time_created, time_updated, data FROM part WHERE session_id = ? ORDER BY id", (key,)
+        )
+    ]
     result = parse_session(session, messages, parts, path)
     if not sessions:
         result.problems.append(ParseProblem(line=0, offset=0, message=f"session {key!r} is gone from the database"))

@@ -21,8 +21,14 @@ def _member(agent: str):
 
 
 GO_NAMES = ("OpenCode.md", "OPENCODE.md", "opencode.md")
-GO_PROJECT = (GO_NAMES, tuple(n.replace(".md", ".local.md") for n in GO_NAMES), ("CLAUDE.md",),
-              ("CLAUDE.local.md",), (".github/copilot-instructions.md",), (".cursorrules",))
+GO_PROJECT = (
+    GO_NAMES,
+    tuple(n.replace(".md", ".local.md") for n in GO_NAMES),
+    ("CLAUDE.md",),
+    ("CLAUDE.local.md",),
+    (".github/copilot-instructions.md",),
+    (".cursorrules",),
+)
 
 ADAPTER = AgentAdapter(
     name=OPENCODE_GO,
@@ -33,10 +39,12 @@ ADAPTER = AgentAdapter(
     sniff_db=lambda db: sources.flavour(db) == OPENCODE_GO,
     members=sources.members,
     parse_member=_member(OPENCODE_GO),
-    instructions=InstructionSpec(project=GO_PROJECT, rules_dirs=(".cursor/rules",), primary="OpenCode.md",
-                                 kinds={n: "opencode" for n in GO_NAMES}),
-    eval_runner=EvalRunner("opencode -p {prompt} -q", notes="the database is written to ./.opencode/opencode.db",
-                             workdir_logs=(".opencode/opencode.db",)),
+    instructions=InstructionSpec(
+        project=GO_PROJECT, rules_dirs=(".cursor/rules",), primary="OpenCode.md", kinds={n: "opencode" for n in GO_NAMES}
+    ),
+    eval_runner=EvalRunner(
+        "opencode -p {prompt} -q", notes="the database is written to ./.opencode/opencode.db", workdir_logs=(".opencode/opencode.db",)
+    ),
     priority=80,
     readme=readme_path(__file__),
 )

@@ -38,7 +38,6 @@ FILE_TOOLS = frozenset({"view", "write", "edit", "patch", "multiedit"})
 PATCH_TOOLS = frozenset({"write", "edit", "multiedit"})
 
 
-
 def _dict(value: Any) -> dict[str, Any]:
     """``value`` when it is a JSON object, else an empty one (a hostile log may put anything anywhere)."""
     return value if isinstance(value, dict) else {}
@@ -46,6 +45,7 @@ def _dict(value: Any) -> dict[str, Any]:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
 
 def to_dt(value: Any) -> datetime | None:
     """ISO-8601 text, epoch seconds or epoch milliseconds -> aware UTC datetime (None if unusable)."""
@@ -87,42 +87,71 @@ def _json_text(value: Any) -> Any:
 
 def session_usage(row: dict[str, Any]) -> tuple[TokenUsage, float | None]:
     """The session's tokens exactly as the agent stored them, and its cumulative cost."""
-    usage = _construct(TokenUsage, dict(
-        input_tokens=_tok(row.get("prompt_tokens")), cache_read_tokens=0, cache_write_5m_tokens=0,
-        cache_write_1h_tokens=0, output_tokens=_tok(row.get("completion_tokens")), reasoning_tokens=0))
+    usage = _construct(
+        TokenUsage,
+        dict(
+            input_tokens=_tok(row.get("prompt_tokens")),
+            cache_read_tokens=0,
+            cache_write_5m_tokens=0,
+            cache_write_1h_tokens=0,
+            output_tokens=_tok(row.get("completion_tokens")),
+            reasoning_tokens=0,
+        ),
+    )
     return usage, _cost(row.get("cost"))
 
 
-def parse_session(agent: str, session: dict[str, Any], messages: list[dict[str, Any]], path: str,
-                  project_dir: str | None = None) -> ParseResult:
+def parse_session(
+    agent: str, session: dict[str, Any], messages: list[dict[str, Any]], path: str, project_dir: str | None = None
+) -> ParseResult:
     """One Go-OpenCode / Crush session from its ``sessions`` row and its ``messages`` rows (dicts).
 
     ``messages`` come in insertion order (``rowid``); they are ordered by ``created_at`` keeping that
     order for equal times.  ``project_dir`` is the folder holding ``.opencode`` / ``.crush`` (the session's working directory:
     these databases are project-local and record no cwd)."""
     sid = as_str(session.get("id")) or path
-    s = Session(id=sid, agent=agent, source_files=[path] if path else [], originator=agent,
-                cwd=project_dir, parent_session_id=as_str(session.get("parent_session_id")),
-                title=(as_str(session.get("title")) or "").strip()[:200] or None,
-                started_at=to_dt(session.get("created_at")), ended_at=to_dt(session.get("updated_at")))
+    s = Session(
+        id=sid,
+        agent=agent,
+        source_files=[path] if path else [],
+        originator=agent,
+        cwd=project_dir,
+        parent_session_id=as_str(session.get("parent_session_id")),
+        title=(as_str(session.get("title")) or "").strip()[:200] or None,
+        started_at=to_dt(session.get("created_at")),
+        ended_at=to_dt(session.get("updated_at")),
+    )
     b = _Builder(agent, s)
     tools: dict[str, str] = {}
     starts: dict[str, datetime] = {}
     # by time, ties in the given (insertion) order: a prompt and its answer often share a second
-    rows = sorted((m for m in messages if isinstance(m, dict)),
-                  key=lambda m: to_dt(m.get("created_at")) or datetime.min.replace(tzinfo=timezone.utc))
+    rows = sorted(
+        (m for m in messages if isinstance(m, dict)), key=lambda m: to_dt(m.get("created_at")) or datetime.min.replace(tzinfo=timezone.utc)
+    )
     for m in rows:
         try:
             _message(b, m, tools, starts)
         except Exception as exc:  # one bad row costs that row only
-            b.problems.append(ParseProblem(line=len(b.events), offset=0, severity="warning",
-                                           message=f"message {m.get('id')!r}: cannot interpret: {exc!r}"))
+            b.problems.append(
+                ParseProblem(
+                    line=len(b.events), offset=0, severity="warning", message=f"message {m.get('id')!r}: cannot interpret: {exc!r}"
+                )
+            )
     usage, cost = session_usage(session)
     if usage.total_tokens or cost:
         row = {"table": "sessions", "id": sid}
-        ev = b.add(EventKind.TOKEN_USAGE, "session/tokens", s.ended_at, row,
-                   extra={"prompt_tokens": usage.input_tokens, "completion_tokens": usage.output_tokens,
-                          "cost": cost, "note": "last response's tokens as stored by the agent; cost is cumulative"})
+        ev = b.add(
+            EventKind.TOKEN_USAGE,
+            "session/tokens",
+            s.ended_at,
+            row,
+            extra={
+                "prompt_tokens": usage.input_tokens,
+                "completion_tokens": usage.output_tokens,
+                "cost": cost,
+                "note": "last response's tokens as stored by the agent; cost is cumulative",
+            },
+        )
         b.bill(f"{agent}:{sid}", s.ended_at, None, usage, cost, ev)
     return b.result()
 
@@ -147,8 +176,9 @@ def _message(b: _Builder, m: dict[str, Any], tools: dict[str, str], starts: dict
     else:
         extra_provider = None
     if role == "user":
-        prompt = "\n".join(as_str((p.get("data") or {}).get("text")) or "" for p in parts
-                           if p.get("type") == "text" and isinstance(p.get("data"), dict)).strip()
+        prompt = "\n".join(
+            as_str((p.get("data") or {}).get("text")) or "" for p in parts if p.get("type") == "text" and isinstance(p.get("data"), dict)
+        ).strip()
         if prompt:
             b.turns.open(len(b.events) + 1, ts, prompt=clip(prompt), model=None)
             if b.session.title is None or b.session.title == "New Session":
@@ -160,8 +190,15 @@ def _message(b: _Builder, m: dict[str, Any], tools: dict[str, str], starts: dict
         if t == "text":
             text = as_str(d.get("text"))
             kind = EventKind.USER_MESSAGE if role == "user" else EventKind.ASSISTANT_MESSAGE
-            b.add(kind, f"{role}/text", ts, prow, text=clip(scrub_data_urls(text)) if text else None,
-                  extra={"provider": extra_provider} if extra_provider else {}, **common)
+            b.add(
+                kind,
+                f"{role}/text",
+                ts,
+                prow,
+                text=clip(scrub_data_urls(text)) if text else None,
+                extra={"provider": extra_provider} if extra_provider else {},
+                **common,
+            )
         elif t == "reasoning":
             b.add(EventKind.REASONING, "reasoning", ts, prow, text=clip(as_str(d.get("thinking"))), **common)
         elif t == "tool_call":
@@ -179,13 +216,23 @@ def _message(b: _Builder, m: dict[str, Any], tools: dict[str, str], starts: dict
             command = as_str(inp.get("command")) if name in SHELL_TOOLS else None
             if name in PATCH_TOOLS and (isinstance(inp.get("content"), str) or isinstance(inp.get("new_string"), str)):
                 diff = _patch(name, inp)
-                b.add(EventKind.PATCH, "tool_call", ts, prow, tool=name, call_id=cid, files=files, text=clip(diff),
-                      **common)
+                b.add(EventKind.PATCH, "tool_call", ts, prow, tool=name, call_id=cid, files=files, text=clip(diff), **common)
             else:
-                text = command or as_str(inp.get("prompt")) or (
-                    scrub_data_urls(orjson.dumps(inp).decode()) if inp else as_str(d.get("input")))
-                b.add(EventKind.TOOL_CALL, "tool_call", ts, prow, tool=name, call_id=cid, command=command,
-                      files=files, text=clip(text), **common)
+                text = (
+                    command or as_str(inp.get("prompt")) or (scrub_data_urls(orjson.dumps(inp).decode()) if inp else as_str(d.get("input")))
+                )
+                b.add(
+                    EventKind.TOOL_CALL,
+                    "tool_call",
+                    ts,
+                    prow,
+                    tool=name,
+                    call_id=cid,
+                    command=command,
+                    files=files,
+                    text=clip(text),
+                    **common,
+                )
         elif t == "tool_result":
             cid = as_str(d.get("tool_call_id"))
             name = as_str(d.get("name")) or tools.get(cid or "")
@@ -200,9 +247,19 @@ def _message(b: _Builder, m: dict[str, Any], tools: dict[str, str], starts: dict
             text = as_str(d.get("content"))
             is_error = d.get("is_error") is True
             code = as_int(meta.get("exit_code")) if name in SHELL_TOOLS else None
-            b.add(EventKind.TOOL_RESULT, "tool_result", ts, prow, tool=name, call_id=cid,
-                  text=clip(scrub_data_urls(text).strip()) if text else None, is_error=is_error, exit_code=code,
-                  duration_ms=dur, **{k: v for k, v in common.items() if k != "model"})
+            b.add(
+                EventKind.TOOL_RESULT,
+                "tool_result",
+                ts,
+                prow,
+                tool=name,
+                call_id=cid,
+                text=clip(scrub_data_urls(text).strip()) if text else None,
+                is_error=is_error,
+                exit_code=code,
+                duration_ms=dur,
+                **{k: v for k, v in common.items() if k != "model"},
+            )
         elif t == "finish":
             reason = as_str(d.get("reason"))
             if reason == "canceled":
@@ -210,8 +267,15 @@ def _message(b: _Builder, m: dict[str, Any], tools: dict[str, str], starts: dict
             if reason == "error" or as_str(d.get("message")):
                 details = as_str(d.get("details"))
                 msg = as_str(d.get("message")) or "error"
-                b.add(EventKind.ERROR, "finish/error", fin or ts, prow, is_error=True,
-                      text=clip(f"{msg}: {details}" if details else msg), **common)
+                b.add(
+                    EventKind.ERROR,
+                    "finish/error",
+                    fin or ts,
+                    prow,
+                    is_error=True,
+                    text=clip(f"{msg}: {details}" if details else msg),
+                    **common,
+                )
             elif role == "assistant" or reason not in (None, "stop"):
                 b.add(META, f"finish/{reason or 'unknown'}", fin or ts, prow, **common)
         elif t in ("binary", "image_url"):

@@ -36,7 +36,8 @@ def members(db: sqlite3.Connection) -> list[tuple[str, str]]:
     for sid, upd, count, pt, ct, cost, msgs in db.execute(
         """SELECT s.id, s.updated_at, s.message_count, s.prompt_tokens, s.completion_tokens, s.cost,
                   (SELECT count(*) || ':' || coalesce(max(updated_at), 0) FROM messages m WHERE m.session_id = s.id)
-             FROM sessions s ORDER BY s.created_at, s.id"""):
+             FROM sessions s ORDER BY s.created_at, s.id"""
+    ):
         if isinstance(sid, str) and sid:
             out.append((sid, f"{upd}|{count}|{pt}|{ct}|{cost}|{msgs}"))
     return out

@@ -9,8 +9,7 @@ from sessionlens.agents.base import AgentAdapter, EvalRunner, InstructionSpec
 from sessionlens.agents.common import readme_path
 from sessionlens.agents.pi.parser import parse
 
-_ENTRY_TYPES = frozenset({"model_change", "thinking_level_change", "compaction", "branch_summary", "custom",
-                          "label", "session_info"})
+_ENTRY_TYPES = frozenset({"model_change", "thinking_level_change", "compaction", "branch_summary", "custom", "label", "session_info"})
 _ROLES = frozenset({"user", "assistant", "toolResult", "bashExecution"})
 
 

@@ -89,16 +89,24 @@ class PiParser(MultiEventParser):
         ts = self._ts(obj)
         if t == "model_change":
             self.model = as_str(obj.get("modelId")) or self.model
-            return [self.next_event(*base, EventKind.META, "model_change", ts, self.turns.index, model=self.model,
-                                    text=self.model)]
+            return [self.next_event(*base, EventKind.META, "model_change", ts, self.turns.index, model=self.model, text=self.model)]
         if t == "thinking_level_change":
-            return [self.next_event(*base, EventKind.META, "thinking_level_change", ts, self.turns.index,
-                                    text=as_str(obj.get("thinkingLevel")))]
+            return [
+                self.next_event(*base, EventKind.META, "thinking_level_change", ts, self.turns.index, text=as_str(obj.get("thinkingLevel")))
+            ]
         if t == "compaction":
             self.turns.touch(line, ts)
-            return [self.next_event(*base, EventKind.COMPACTION, "compaction", ts, self.turns.index,
-                                    text=clip(as_str(obj.get("summary"))),
-                                    extra={"tokens_before": as_int(obj.get("tokensBefore"))})]
+            return [
+                self.next_event(
+                    *base,
+                    EventKind.COMPACTION,
+                    "compaction",
+                    ts,
+                    self.turns.index,
+                    text=clip(as_str(obj.get("summary"))),
+                    extra={"tokens_before": as_int(obj.get("tokensBefore"))},
+                )
+            ]
         if t != "message" or not isinstance(obj.get("message"), dict):
             return [self.next_event(*base, EventKind.UNKNOWN, str(t) if t is not None else None, ts, self.turns.index)]
         m = obj["message"]
@@ -106,25 +114,65 @@ class PiParser(MultiEventParser):
         if role == "user":
             text = text_of(m.get("content"))
             turn = self.turns.open(line, ts, prompt=clip(text, 2000), model=self.model)
-            return [self.next_event(*base, EventKind.USER_MESSAGE, "user", ts, turn, role="user",
-                                    text=clip(scrub_data_urls(text)) if text else None, uuid=as_str(obj.get("id")))]
+            return [
+                self.next_event(
+                    *base,
+                    EventKind.USER_MESSAGE,
+                    "user",
+                    ts,
+                    turn,
+                    role="user",
+                    text=clip(scrub_data_urls(text)) if text else None,
+                    uuid=as_str(obj.get("id")),
+                )
+            ]
         self.turns.touch(line, ts)
         if role == "assistant":
             return self._assistant(obj, m, base, ts)
         if role == "toolResult":
             text = text_of(m.get("content"))
             name = as_str(m.get("toolName"))
-            return [self.next_event(*base, EventKind.TOOL_RESULT, name, ts, self.turns.index, tool=name,
-                                    call_id=as_str(m.get("toolCallId")), is_error=m.get("isError") is True,
-                                    text=clip(scrub_data_urls(text)) if text else None)]
+            return [
+                self.next_event(
+                    *base,
+                    EventKind.TOOL_RESULT,
+                    name,
+                    ts,
+                    self.turns.index,
+                    tool=name,
+                    call_id=as_str(m.get("toolCallId")),
+                    is_error=m.get("isError") is True,
+                    text=clip(scrub_data_urls(text)) if text else None,
+                )
+            ]
         if role == "bashExecution":  # a command the user ran with `!`
             code = as_int(m.get("exitCode"))
             cid = f"bash:{base[0]}"
-            return [self.next_event(*base, EventKind.TOOL_CALL, "bashExecution", ts, self.turns.index, tool="bash",
-                                    call_id=cid, command=as_str(m.get("command")), text=as_str(m.get("command"))),
-                    self.next_event(*base, EventKind.TOOL_RESULT, "bashExecution", ts, self.turns.index, tool="bash",
-                                    call_id=cid, exit_code=code, is_error=code not in (None, 0),
-                                    text=clip(as_str(m.get("output"))))]
+            return [
+                self.next_event(
+                    *base,
+                    EventKind.TOOL_CALL,
+                    "bashExecution",
+                    ts,
+                    self.turns.index,
+                    tool="bash",
+                    call_id=cid,
+                    command=as_str(m.get("command")),
+                    text=as_str(m.get("command")),
+                ),
+                self.next_event(
+                    *base,
+                    EventKind.TOOL_RESULT,
+                    "bashExecution",
+                    ts,
+                    self.turns.index,
+                    tool="bash",
+                    call_id=cid,
+                    exit_code=code,
+                    is_error=code not in (None, 0),
+                    text=clip(as_str(m.get("output"))),
+                ),
+            ]
         return [self.next_event(*base, EventKind.UNKNOWN, f"message/{role}", ts, self.turns.index)]
 
     def _assistant(self, obj: dict[str, Any], m: dict[str, Any], base: tuple[int, int, int], ts: Any) -> list[Event]:
@@ -148,14 +196,28 @@ class PiParser(MultiEventParser):
             elif bt == "toolCall":
                 calls.append(b)
         if thinking:
-            out.append(self.next_event(*base, EventKind.REASONING, "thinking", ts, turn, role="assistant", model=model,
-                                       text=clip("\n\n".join(thinking))))
+            out.append(
+                self.next_event(
+                    *base, EventKind.REASONING, "thinking", ts, turn, role="assistant", model=model, text=clip("\n\n".join(thinking))
+                )
+            )
         stop = as_str(m.get("stopReason"))
         if texts or not (thinking or calls):
             kind = EventKind.ERROR if stop == "error" else EventKind.ASSISTANT_MESSAGE
             text = "\n".join(texts) or as_str(m.get("errorMessage"))
-            out.append(self.next_event(*base, kind, "assistant", ts, turn, role="assistant", model=model,
-                                       text=clip(scrub_data_urls(text)) if text else None, is_error=stop == "error"))
+            out.append(
+                self.next_event(
+                    *base,
+                    kind,
+                    "assistant",
+                    ts,
+                    turn,
+                    role="assistant",
+                    model=model,
+                    text=clip(scrub_data_urls(text)) if text else None,
+                    is_error=stop == "error",
+                )
+            )
         for c in calls:
             name = as_str(c.get("name")) or "tool"
             args: dict[str, Any] = c["arguments"] if isinstance(c.get("arguments"), dict) else {}
@@ -167,8 +229,21 @@ class PiParser(MultiEventParser):
                 import orjson
 
                 body = orjson.dumps(args).decode()
-            out.append(self.next_event(*base, kind, name, ts, turn, tool=name, call_id=as_str(c.get("id")),
-                                       command=command, text=clip(body), files=files, model=model))
+            out.append(
+                self.next_event(
+                    *base,
+                    kind,
+                    name,
+                    ts,
+                    turn,
+                    tool=name,
+                    call_id=as_str(c.get("id")),
+                    command=command,
+                    text=clip(body),
+                    files=files,
+                    model=model,
+                )
+            )
         usage = usage_of(m.get("usage"))
         if usage is not None and out:
             key = f"pi:{self.session.id}:{line}"
@@ -176,8 +251,15 @@ class PiParser(MultiEventParser):
             total = cost.get("total") if isinstance(cost, dict) else None
             ev = out[0]
             ev.usage, ev.usage_key = usage, key
-            self.usage[key] = _usage_record(key=key, line=ev.seq, timestamp=ts, model=model, usage=usage, speed=None,
-                                            cost_usd=float(total) if isinstance(total, (int, float)) else None)
+            self.usage[key] = _usage_record(
+                key=key,
+                line=ev.seq,
+                timestamp=ts,
+                model=model,
+                usage=usage,
+                speed=None,
+                cost_usd=float(total) if isinstance(total, (int, float)) else None,
+            )
         return out
 
     def finish(self) -> None:

@@ -32,8 +32,9 @@ ADAPTER = AgentAdapter(
     roots=roots,
     classify_line=classify_line,
     parse=parse,
-    instructions=InstructionSpec(user=("~/.qwen/QWEN.md",), project=(("QWEN.md",), ("AGENTS.md",)), primary="QWEN.md",
-                                 kinds={"QWEN.md": "qwen"}),
+    instructions=InstructionSpec(
+        user=("~/.qwen/QWEN.md",), project=(("QWEN.md",), ("AGENTS.md",)), primary="QWEN.md", kinds={"QWEN.md": "qwen"}
+    ),
     pricing_family=None,
     eval_runner=EvalRunner("qwen --yolo -p {prompt}"),
     priority=30,

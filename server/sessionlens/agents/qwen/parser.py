@@ -28,8 +28,7 @@ def usage_of(u: Any) -> TokenUsage | None:
     thoughts = max(as_int(u.get("thoughtsTokenCount")) or 0, 0)
     if not (prompt or out or thoughts):
         return None
-    return TokenUsage(input_tokens=prompt - cached, cache_read_tokens=cached, output_tokens=out + thoughts,
-                      reasoning_tokens=thoughts)
+    return TokenUsage(input_tokens=prompt - cached, cache_read_tokens=cached, output_tokens=out + thoughts, reasoning_tokens=thoughts)
 
 
 class QwenParser(MultiEventParser):
@@ -62,8 +61,18 @@ class QwenParser(MultiEventParser):
             opened = self.turns.open(line, ts, prompt=clip(text, 2000), model=self.model)
             if s.title is None and text:
                 s.title = " ".join(text.split())[:200]
-            return [self.next_event(*base, EventKind.USER_MESSAGE, "user", ts, opened, role="user", uuid=uuid,
-                                    text=clip(scrub_data_urls(text)) if text else None)]
+            return [
+                self.next_event(
+                    *base,
+                    EventKind.USER_MESSAGE,
+                    "user",
+                    ts,
+                    opened,
+                    role="user",
+                    uuid=uuid,
+                    text=clip(scrub_data_urls(text)) if text else None,
+                )
+            ]
         self.turns.touch(line, ts)
         turn: int | None = self.turns.index
         if t == "assistant":
@@ -74,11 +83,33 @@ class QwenParser(MultiEventParser):
                     s.models.append(model)
             out: list[Event] = []
             if thoughts:
-                out.append(self.next_event(*base, EventKind.REASONING, "thought", ts, turn, role="assistant", model=model,
-                                           text=clip("\n".join(thoughts)), uuid=uuid))
+                out.append(
+                    self.next_event(
+                        *base,
+                        EventKind.REASONING,
+                        "thought",
+                        ts,
+                        turn,
+                        role="assistant",
+                        model=model,
+                        text=clip("\n".join(thoughts)),
+                        uuid=uuid,
+                    )
+                )
             if texts:
-                out.append(self.next_event(*base, EventKind.ASSISTANT_MESSAGE, "assistant", ts, turn, role="assistant",
-                                           model=model, text=clip(scrub_data_urls("\n".join(texts))), uuid=uuid))
+                out.append(
+                    self.next_event(
+                        *base,
+                        EventKind.ASSISTANT_MESSAGE,
+                        "assistant",
+                        ts,
+                        turn,
+                        role="assistant",
+                        model=model,
+                        text=clip(scrub_data_urls("\n".join(texts))),
+                        uuid=uuid,
+                    )
+                )
             for j, p in enumerate(parts):
                 fc = p.get("functionCall")
                 if isinstance(fc, dict):
@@ -86,18 +117,30 @@ class QwenParser(MultiEventParser):
                     args: dict[str, Any] = fc["args"] if isinstance(fc.get("args"), dict) else {}
                     command = as_str(args.get("command")) if name in ("run_shell_command", "shell") else None
                     files = [args[k] for k in ("file_path", "absolute_path", "path") if isinstance(args.get(k), str)]
-                    out.append(self.next_event(*base, EventKind.TOOL_CALL, name, ts, turn, tool=name, model=model,
-                                               call_id=as_str(fc.get("id")) or f"{uuid}:{j}", command=command,
-                                               text=command or clip(orjson.dumps(args).decode()), files=files))
+                    out.append(
+                        self.next_event(
+                            *base,
+                            EventKind.TOOL_CALL,
+                            name,
+                            ts,
+                            turn,
+                            tool=name,
+                            model=model,
+                            call_id=as_str(fc.get("id")) or f"{uuid}:{j}",
+                            command=command,
+                            text=command or clip(orjson.dumps(args).decode()),
+                            files=files,
+                        )
+                    )
             if not out:
-                out.append(self.next_event(*base, EventKind.ASSISTANT_MESSAGE, "assistant", ts, turn, role="assistant",
-                                           model=model, uuid=uuid))
+                out.append(
+                    self.next_event(*base, EventKind.ASSISTANT_MESSAGE, "assistant", ts, turn, role="assistant", model=model, uuid=uuid)
+                )
             usage = usage_of(obj.get("usageMetadata"))
             if usage is not None and uuid:
                 key = f"qwen:{uuid}"
                 out[0].usage, out[0].usage_key = usage, key
-                self.usage[key] = _usage_record(key=key, line=out[0].seq, timestamp=ts, model=model, usage=usage,
-                                                speed=None, cost_usd=None)
+                self.usage[key] = _usage_record(key=key, line=out[0].seq, timestamp=ts, model=model, usage=usage, speed=None, cost_usd=None)
             return out
         if t == "tool_result":
             out = []
@@ -115,10 +158,19 @@ class QwenParser(MultiEventParser):
                         err = True
                         text = text or str(resp.get("error"))
                 rname = as_str(fr.get("name"))
-                out.append(self.next_event(*base, EventKind.TOOL_RESULT, rname, ts, turn, tool=rname,
-                                           call_id=as_str(fr.get("id")) or as_str(res.get("callId")),
-                                           is_error=err or res.get("status") == "error",
-                                           text=clip(text or as_str(res.get("resultDisplay")))))
+                out.append(
+                    self.next_event(
+                        *base,
+                        EventKind.TOOL_RESULT,
+                        rname,
+                        ts,
+                        turn,
+                        tool=rname,
+                        call_id=as_str(fr.get("id")) or as_str(res.get("callId")),
+                        is_error=err or res.get("status") == "error",
+                        text=clip(text or as_str(res.get("resultDisplay"))),
+                    )
+                )
             return out or [self.next_event(*base, EventKind.TOOL_RESULT, None, ts, turn, call_id=as_str(res.get("callId")))]
         if t == "system":
             sub = as_str(obj.get("subtype"))

@@ -106,8 +106,10 @@ class SourceDocuments(DocumentProvider):
             return None
         md = blame_service.hover_markdown(w, open_link(ls, w["link"]), others=n_sessions - 1, current=rel)
         line = position.line
-        return T.Hover(contents=T.MarkupContent(kind=T.MarkupKind.Markdown, value=md),
-                       range=T.Range(start=T.Position(line=line, character=0), end=T.Position(line=line + 1, character=0)))
+        return T.Hover(
+            contents=T.MarkupContent(kind=T.MarkupKind.Markdown, value=md),
+            range=T.Range(start=T.Position(line=line, character=0), end=T.Position(line=line + 1, character=0)),
+        )
 
     async def code_lens(self, ls: SessionLensServer, path: str) -> list[T.CodeLens] | None:
         if not self._in_workspace(ls, path) or not os.path.isfile(path):
@@ -117,8 +119,11 @@ class SourceDocuments(DocumentProvider):
         if title is None:
             return None
         uri = convert.path_to_uri(path)
-        cmd = (T.Command(title=title, command=LIST_COMMAND, arguments=[uri]) if _is_extension(ls)
-               else T.Command(title=title, command="sessionlens.blame", arguments=[{"uri": uri}]))
+        cmd = (
+            T.Command(title=title, command=LIST_COMMAND, arguments=[uri])
+            if _is_extension(ls)
+            else T.Command(title=title, command="sessionlens.blame", arguments=[{"uri": uri}])
+        )
         return [T.CodeLens(range=convert.line_range(0, 0, 0), command=cmd)]
 
 

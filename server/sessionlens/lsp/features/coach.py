@@ -32,15 +32,17 @@ def workspace_edit(ls: SessionLensServer, edit: FileEdit) -> T.WorkspaceEdit:
         whole = T.Range(start=T.Position(line=0, character=0), end=T.Position(line=0, character=0))
     else:
         lines = edit.old_text.split("\n")
-        whole = T.Range(start=T.Position(line=0, character=0),
-                        end=T.Position(line=len(lines) - 1, character=len(lines[-1].encode("utf-16-le")) // 2))
+        whole = T.Range(
+            start=T.Position(line=0, character=0), end=T.Position(line=len(lines) - 1, character=len(lines[-1].encode("utf-16-le")) // 2)
+        )
     text_edit = T.TextEdit(range=whole, new_text=edit.new_text)
     if ls.client_supports("workspace", "workspace_edit", "document_changes"):
         changes: list[Any] = []
         if edit.creates:
             changes.append(T.CreateFile(uri=uri, options=T.CreateFileOptions(ignore_if_exists=True)))
-        changes.append(T.TextDocumentEdit(text_document=T.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
-                                          edits=[text_edit]))
+        changes.append(
+            T.TextDocumentEdit(text_document=T.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None), edits=[text_edit])
+        )
         return T.WorkspaceEdit(document_changes=changes)
     return T.WorkspaceEdit(changes={uri: [text_edit]})
 
@@ -49,19 +51,25 @@ def _refused(ls: SessionLensServer, title: str, reason: str, d: T.Diagnostic) ->
     """A quick fix that cannot be applied: greyed out with the reason where the client can show that,
     else an action that says why when chosen (never an edit outside the workspace)."""
     if ls.client_supports("text_document", "code_action", "disabled_support"):
-        return T.CodeAction(title=title, kind=T.CodeActionKind.QuickFix, diagnostics=[d],
-                            disabled=T.CodeActionDisabled(reason=reason))
-    return T.CodeAction(title=f"{title} (unavailable)", kind=T.CodeActionKind.QuickFix, diagnostics=[d],
-                        command=T.Command(title=title, command="sessionlens.showQuickFixTarget",
-                                          arguments=[{"message": reason}]))
+        return T.CodeAction(title=title, kind=T.CodeActionKind.QuickFix, diagnostics=[d], disabled=T.CodeActionDisabled(reason=reason))
+    return T.CodeAction(
+        title=f"{title} (unavailable)",
+        kind=T.CodeActionKind.QuickFix,
+        diagnostics=[d],
+        command=T.Command(title=title, command="sessionlens.showQuickFixTarget", arguments=[{"message": reason}]),
+    )
 
 
 def _with_open(ls: SessionLensServer, edit: FileEdit, d: T.Diagnostic, preferred: bool = False) -> T.CodeAction:
     """The edit, then the edited file opened (the action's command runs after the edit is applied)."""
-    return T.CodeAction(title=edit.title, kind=T.CodeActionKind.QuickFix, diagnostics=[d], edit=workspace_edit(ls, edit),
-                        is_preferred=preferred or None,
-                        command=T.Command(title="Open", command="sessionlens.showQuickFixTarget",
-                                          arguments=[{"path": edit.path}]))
+    return T.CodeAction(
+        title=edit.title,
+        kind=T.CodeActionKind.QuickFix,
+        diagnostics=[d],
+        edit=workspace_edit(ls, edit),
+        is_preferred=preferred or None,
+        command=T.Command(title="Open", command="sessionlens.showQuickFixTarget", arguments=[{"path": edit.path}]),
+    )
 
 
 async def quick_fixes(ls: SessionLensServer, params: T.CodeActionParams) -> list[T.CodeAction] | None:
@@ -82,11 +90,16 @@ async def quick_fixes(ls: SessionLensServer, params: T.CodeActionParams) -> list
         except TargetRefused as e:
             if finding.get("guideline"):
                 actions.append(_refused(ls, f"Add guideline to {name}", str(e), d))
-        actions.append(T.CodeAction(
-            title="Explain with AI coach", kind=T.CodeActionKind.QuickFix, diagnostics=[d],
-            command=T.Command(title="Explain with AI coach", command="sessionlens.explainFinding",
-                              arguments=[{"finding_id": finding["id"]}]),
-        ))
+        actions.append(
+            T.CodeAction(
+                title="Explain with AI coach",
+                kind=T.CodeActionKind.QuickFix,
+                diagnostics=[d],
+                command=T.Command(
+                    title="Explain with AI coach", command="sessionlens.explainFinding", arguments=[{"finding_id": finding["id"]}]
+                ),
+            )
+        )
         try:
             dis = await ls.run(ls.coach.disable_rule_edit, finding, read_document(ls))
             actions.append(_with_open(ls, dis, d))

@@ -70,9 +70,16 @@ class EvalDocuments(DocumentProvider):
 
     async def diagnostics(self, ls: SessionLensServer, path: str) -> list[T.Diagnostic] | None:
         text, suite, problems, run = await self._state(ls, path)
-        out = [T.Diagnostic(range=_range(text, p.start, p.end), message=p.message, source=SOURCE, code="schema",
-                            severity=T.DiagnosticSeverity.Error if p.severity == "error" else T.DiagnosticSeverity.Warning)
-               for p in problems]
+        out = [
+            T.Diagnostic(
+                range=_range(text, p.start, p.end),
+                message=p.message,
+                source=SOURCE,
+                code="schema",
+                severity=T.DiagnosticSeverity.Error if p.severity == "error" else T.DiagnosticSeverity.Warning,
+            )
+            for p in problems
+        ]
         if suite is None or run is None:
             return out
         meta, rows = run
@@ -90,18 +97,27 @@ class EvalDocuments(DocumentProvider):
                     continue
                 line = max((r.get("evidence_seq") or 1) - 1, 0)
                 who = (r.get("data") or {}).get("title") or r.get("session_id") or ""
-                related.append(T.DiagnosticRelatedInformation(
-                    location=T.Location(uri=path_to_uri(p), range=T.Range(start=T.Position(line=line, character=0),
-                                                                           end=T.Position(line=line, character=1))),
-                    message=f"{' '.join(who.split())[:60]}: {r.get('message') or ''}"[:300]))
+                related.append(
+                    T.DiagnosticRelatedInformation(
+                        location=T.Location(
+                            uri=path_to_uri(p),
+                            range=T.Range(start=T.Position(line=line, character=0), end=T.Position(line=line, character=1)),
+                        ),
+                        message=f"{' '.join(who.split())[:60]}: {r.get('message') or ''}"[:300],
+                    )
+                )
             first = fails[0].get("message") or ""
-            out.append(T.Diagnostic(
-                range=_range(text, span.start, span.end),
-                message=f"{check.check_id}: failed in {len(fails)} of {total} session(s) in run #{meta['id']}; first: {first}",
-                source=SOURCE, code="check-failed", severity=T.DiagnosticSeverity.Warning,
-                related_information=related or None,
-                data={"run_id": meta["id"], "check_id": check.check_id},
-            ))
+            out.append(
+                T.Diagnostic(
+                    range=_range(text, span.start, span.end),
+                    message=f"{check.check_id}: failed in {len(fails)} of {total} session(s) in run #{meta['id']}; first: {first}",
+                    source=SOURCE,
+                    code="check-failed",
+                    severity=T.DiagnosticSeverity.Warning,
+                    related_information=related or None,
+                    data={"run_id": meta["id"], "check_id": check.check_id},
+                )
+            )
         return out
 
     async def code_lens(self, ls: SessionLensServer, path: str) -> list[T.CodeLens] | None:
@@ -132,8 +148,12 @@ class EvalDocuments(DocumentProvider):
                 total, fails = by_check[check.check_id]
                 cl = jsonpos.position(text, jsonpos.locate(text, data, ("checks", i, "kind")).start)[0]
                 mark = "✓" if not fails else "✗"
-                lenses.append(T.CodeLens(range=T.Range(start=T.Position(line=cl, character=0), end=T.Position(line=cl, character=1)),
-                                         command=T.Command(title=f"{mark} {total - len(fails)}/{total} passed", command="")))
+                lenses.append(
+                    T.CodeLens(
+                        range=T.Range(start=T.Position(line=cl, character=0), end=T.Position(line=cl, character=1)),
+                        command=T.Command(title=f"{mark} {total - len(fails)}/{total} passed", command=""),
+                    )
+                )
         return lenses
 
 
@@ -184,9 +204,11 @@ async def run_evals(ls: SessionLensServer, a: RunEvalsParams) -> dict[str, Any]:
         if p and provider_for(ls, p) is PROVIDER:
             await publish(ls, uri, doc.version)
     await refresh_code_lenses(ls)
-    return {"cancelled": cancel.is_set(),
-            "suites": [{"file": str(f), **r.to_dict()} for (f, _), r in zip(suites, reports)],
-            "markdown": "\n".join(r.markdown() for r in reports)}
+    return {
+        "cancelled": cancel.is_set(),
+        "suites": [{"file": str(f), **r.to_dict()} for (f, _), r in zip(suites, reports)],
+        "markdown": "\n".join(r.markdown() for r in reports),
+    }
 
 
 FEATURE = Feature("evals", documents=PROVIDER, commands=(run_evals,))

@@ -119,17 +119,23 @@ class GuidelineDocuments(DocumentProvider):
         out = []
         for g in gs:
             row = impact.get(g.key)
-            if row is not None and row["added"] is not None and row["after"]["sessions"] and (
-                    g.checkable or row["before"]["sessions"]):
+            if row is not None and row["added"] is not None and row["after"]["sessions"] and (g.checkable or row["before"]["sessions"]):
                 title = lens_text(row)
             elif g.checkable:
                 rec = rows.get(g.key)
-                title = lens_title(rec) if rec else ("not in effect for any indexed session" if n == 0 else
-                                                     f"not in effect in the last {n} sessions")
+                title = (
+                    lens_title(rec)
+                    if rec
+                    else ("not in effect for any indexed session" if n == 0 else f"not in effect in the last {n} sessions")
+                )
             else:
                 continue
-            out.append(T.CodeLens(range=_range(g.line), command=T.Command(
-                title=title, command="sessionlens.guidelineReport", arguments=[{"path": path, "line": g.line - 1}])))
+            out.append(
+                T.CodeLens(
+                    range=_range(g.line),
+                    command=T.Command(title=title, command="sessionlens.guidelineReport", arguments=[{"path": path, "line": g.line - 1}]),
+                )
+            )
         return out
 
     async def hover(self, ls: SessionLensServer, path: str, position: T.Position) -> T.Hover | None:
@@ -151,8 +157,11 @@ class GuidelineDocuments(DocumentProvider):
         out = []
         for g in gs:
             for ln, msg in g.errors:
-                out.append(T.Diagnostic(range=_range(ln, ln, lines), message=msg, severity=T.DiagnosticSeverity.Error,
-                                        source=SOURCE, code=ANNOTATION_CODE))
+                out.append(
+                    T.Diagnostic(
+                        range=_range(ln, ln, lines), message=msg, severity=T.DiagnosticSeverity.Error, source=SOURCE, code=ANNOTATION_CODE
+                    )
+                )
         try:
             _, rows, n, _ = await self._rows(ls, path)
         except Exception:
@@ -161,20 +170,32 @@ class GuidelineDocuments(DocumentProvider):
         for g in gs:
             row = rows.get(g.key)
             if g.checkable and row and row["never_relevant"]:
-                out.append(T.Diagnostic(
-                    range=_range(g.line, g.end_line, lines), severity=T.DiagnosticSeverity.Information, source=SOURCE,
-                    code=RETIRE_CODE, message=f"never relevant in the last {row['sessions']} sessions — retire it?",
-                    data={"line": g.line - 1, "end_line": g.end_line - 1}))
+                out.append(
+                    T.Diagnostic(
+                        range=_range(g.line, g.end_line, lines),
+                        severity=T.DiagnosticSeverity.Information,
+                        source=SOURCE,
+                        code=RETIRE_CODE,
+                        message=f"never relevant in the last {row['sessions']} sessions — retire it?",
+                        data={"line": g.line - 1, "end_line": g.end_line - 1},
+                    )
+                )
         impact = await self._impact(ls, path)
         for g in gs:
             row = impact.get(g.key)
             old = rows.get(g.key)
             if row and row["retire"] and not (old and old["never_relevant"]):
-                out.append(T.Diagnostic(
-                    range=_range(g.line, g.end_line, lines), severity=T.DiagnosticSeverity.Information, source=SOURCE,
-                    code=RETIRE_CODE, message=f"not violated in the {row['after']['applied']} sessions it applied to since "
-                                              f"it was added ({row['added']['date']}) — retire it?",
-                    data={"line": g.line - 1, "end_line": g.end_line - 1}))
+                out.append(
+                    T.Diagnostic(
+                        range=_range(g.line, g.end_line, lines),
+                        severity=T.DiagnosticSeverity.Information,
+                        source=SOURCE,
+                        code=RETIRE_CODE,
+                        message=f"not violated in the {row['after']['applied']} sessions it applied to since "
+                        f"it was added ({row['added']['date']}) — retire it?",
+                        data={"line": g.line - 1, "end_line": g.end_line - 1},
+                    )
+                )
         return out
 
     async def code_action(self, ls: SessionLensServer, path: str, params: T.CodeActionParams) -> list[T.CodeAction] | None:
@@ -185,19 +206,33 @@ class GuidelineDocuments(DocumentProvider):
         for d in params.context.diagnostics:
             if d.code == RETIRE_CODE and d.source == SOURCE:
                 start, end = d.range.start.line, d.range.end.line
-                edit = T.TextEdit(range=T.Range(start=T.Position(line=start, character=0), end=T.Position(line=end + 1, character=0)),
-                                  new_text="")
-                out.append(T.CodeAction(title="Remove this guideline (never relevant)", kind=T.CodeActionKind.QuickFix,
-                                        diagnostics=[d], edit=T.WorkspaceEdit(changes={uri: [edit]})))
+                edit = T.TextEdit(
+                    range=T.Range(start=T.Position(line=start, character=0), end=T.Position(line=end + 1, character=0)), new_text=""
+                )
+                out.append(
+                    T.CodeAction(
+                        title="Remove this guideline (never relevant)",
+                        kind=T.CodeActionKind.QuickFix,
+                        diagnostics=[d],
+                        edit=T.WorkspaceEdit(changes={uri: [edit]}),
+                    )
+                )
         line1 = params.range.start.line + 1
         for g in parse_guidelines(text, path):
             if g.line <= line1 <= g.end_line and g.source == "builtin" and g.check is not None:
                 ln = g.end_line - 1
                 width = len(lines[ln]) if ln < len(lines) else 0
-                edit = T.TextEdit(range=T.Range(start=T.Position(line=ln, character=width), end=T.Position(line=ln, character=width)),
-                                  new_text=" " + g.check.to_annotation())
-                out.append(T.CodeAction(title="Pin the recognized check as a sessionlens annotation",
-                                        kind=T.CodeActionKind.RefactorRewrite, edit=T.WorkspaceEdit(changes={uri: [edit]})))
+                edit = T.TextEdit(
+                    range=T.Range(start=T.Position(line=ln, character=width), end=T.Position(line=ln, character=width)),
+                    new_text=" " + g.check.to_annotation(),
+                )
+                out.append(
+                    T.CodeAction(
+                        title="Pin the recognized check as a sessionlens annotation",
+                        kind=T.CodeActionKind.RefactorRewrite,
+                        edit=T.WorkspaceEdit(changes={uri: [edit]}),
+                    )
+                )
         return out or None
 
     async def document_symbol(self, ls: SessionLensServer, path: str) -> list[T.DocumentSymbol] | None:
@@ -205,11 +240,19 @@ class GuidelineDocuments(DocumentProvider):
         lines = text.splitlines()
         out = []
         for g in parse_guidelines(text, path):
-            detail = {"annotation": "checked (annotation)", "builtin": "checked (recognized)", "llm": "checked (LLM)"}.get(g.source or "", "")
+            detail = {"annotation": "checked (annotation)", "builtin": "checked (recognized)", "llm": "checked (LLM)"}.get(
+                g.source or "", ""
+            )
             rng = _range(g.line, g.end_line, lines)
-            out.append(T.DocumentSymbol(name=g.short or "(guideline)", detail=(g.heading or "") + (" · " + detail if detail else ""),
-                                        kind=T.SymbolKind.Property if g.checkable else T.SymbolKind.String,
-                                        range=rng, selection_range=_range(g.line, g.line, lines)))
+            out.append(
+                T.DocumentSymbol(
+                    name=g.short or "(guideline)",
+                    detail=(g.heading or "") + (" · " + detail if detail else ""),
+                    kind=T.SymbolKind.Property if g.checkable else T.SymbolKind.String,
+                    range=rng,
+                    selection_range=_range(g.line, g.line, lines),
+                )
+            )
         return out
 
     def forget(self, path: str) -> None:
@@ -261,9 +304,12 @@ async def guideline_report(ls: SessionLensServer, a: GuidelineReportParams) -> G
         if md:
             parts.append(md)
     md = "\n\n---\n\n".join(parts)
-    return GuidelineReportResult(sessions=n, rows=[r for g in gs if (r := rows.get(g.key))],
-                                 impact=[r for g in gs if (r := impact.get(g.key))],
-                                 markdown=md or "_No checkable guideline here._")
+    return GuidelineReportResult(
+        sessions=n,
+        rows=[r for g in gs if (r := rows.get(g.key))],
+        impact=[r for g in gs if (r := impact.get(g.key))],
+        markdown=md or "_No checkable guideline here._",
+    )
 
 
 @command("sessionlens.extractGuidelines")
@@ -273,8 +319,9 @@ async def extract_guidelines(ls: SessionLensServer, a: ExtractGuidelinesParams) 
     llm = CoachLLM(ls.app.settings.llm, editor_api_key=ls.app.api_key)
     db = ls.app.db
     try:
-        res = await extract(text, path, llm, cache_get=lambda k: db().cache_get(k),
-                            cache_put=lambda *x: db().cache_put(*x), model=ls.app.settings.llm.model)
+        res = await extract(
+            text, path, llm, cache_get=lambda k: db().cache_get(k), cache_put=lambda *x: db().cache_put(*x), model=ls.app.settings.llm.model
+        )
     finally:
         await llm.aclose()
     PROVIDER.forget(path)
@@ -285,19 +332,21 @@ def _hover_markdown(g: Guideline, row: dict[str, Any] | None, n: int) -> str:
     how = {"annotation": "a sessionlens annotation", "builtin": "a built-in recognizer", "llm": "an LLM extraction"}
     out = [f"**Guideline** ({g.path.rsplit('/', 1)[-1]}:{g.line})"]
     if not g.checkable or g.check is None:
-        out.append("Not checked: add an annotation such as `<!-- sessionlens: must-not-run=/git push/ -->` "
-                   "(see docs/compliance.md).")
+        out.append("Not checked: add an annotation such as `<!-- sessionlens: must-not-run=/git push/ -->` (see docs/compliance.md).")
         return "\n\n".join(out)
     out.append(f"Checked by {how.get(g.source or '', 'a check')}: {message_md(g.check.summary())}")
     if row is None:
         out.append(f"Not in effect for any of the last {n} indexed sessions.")
         return "\n\n".join(out)
-    out.append(f"{lens_title(row)} (checked {row['sessions']} session{'s' if row['sessions'] != 1 else ''}; "
-               f"applied to {row['applied']}).")
+    out.append(f"{lens_title(row)} (checked {row['sessions']} session{'s' if row['sessions'] != 1 else ''}; applied to {row['applied']}).")
     if row["violations"]:
-        out.append("**Violating sessions**\n\n" + "\n".join(
-            f"- [{_esc((v.get('title') or v['session_id'])[:60])}]({v['link']}) — line {v['seq']}: {message_md(redact(v['note'] or ''))}"
-            for v in row["violations"]))
+        out.append(
+            "**Violating sessions**\n\n"
+            + "\n".join(
+                f"- [{_esc((v.get('title') or v['session_id'])[:60])}]({v['link']}) — line {v['seq']}: {message_md(redact(v['note'] or ''))}"
+                for v in row["violations"]
+            )
+        )
     return "\n\n".join(out)
 
 
@@ -308,6 +357,7 @@ def _esc(s: str) -> str:
 
 PROVIDER = GuidelineDocuments()
 FEATURE = Feature(
-    "guidelines", documents=PROVIDER,
+    "guidelines",
+    documents=PROVIDER,
     commands=(ask_coach, conversation, clear_conversation, guideline_report, extract_guidelines),
 )

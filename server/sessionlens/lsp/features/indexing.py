@@ -29,8 +29,7 @@ log = logging.getLogger(__name__)
 LOG_SUFFIXES = (".jsonl", ".jsonl.zst")
 
 
-def request_index(ls: SessionLensServer, paths: list[str] | None = None, *, full: bool = False,
-                  settled: bool = False) -> None:
+def request_index(ls: SessionLensServer, paths: list[str] | None = None, *, full: bool = False, settled: bool = False) -> None:
     """Queue work for the index loop; ``settled``: the paths come grouped already (the watcher's
     batches), so the loop need not wait for more."""
     if settled and not ls.pending_paths and not ls.full_pass_requested:
@@ -67,8 +66,7 @@ async def index_loop(ls: SessionLensServer) -> None:
             log.exception("indexing failed: %s", e)
 
 
-async def run_index(ls: SessionLensServer, *, paths: list[str] | None, title: str | None,
-                    show_progress: bool = True) -> IndexStats | None:
+async def run_index(ls: SessionLensServer, *, paths: list[str] | None, title: str | None, show_progress: bool = True) -> IndexStats | None:
     loop = asyncio.get_running_loop()
     progress = await Progress.start(ls, title) if (title and show_progress) else Progress(ls, None)
     ls.indexing = True
@@ -144,9 +142,11 @@ async def refresh_code_lenses(ls: SessionLensServer) -> None:
 
 def outside_roots(ls: SessionLensServer) -> list[str]:
     """The log roots the editor's file watcher does not cover: outside every workspace folder, or asked for."""
-    return [r for r in ls.app.roots(sorted(ls.extra_paths))
-            if not any(r == f or r.startswith(f.rstrip("/") + "/") for f in ls.app.workspace_folders)
-            or r in ls.extra_paths]
+    return [
+        r
+        for r in ls.app.roots(sorted(ls.extra_paths))
+        if not any(r == f or r.startswith(f.rstrip("/") + "/") for f in ls.app.workspace_folders) or r in ls.extra_paths
+    ]
 
 
 async def poll_loop(ls: SessionLensServer) -> None:
@@ -205,17 +205,25 @@ def did_change_watched(ls: SessionLensServer, params: T.DidChangeWatchedFilesPar
 async def reindex(ls: SessionLensServer, a: ReindexParams) -> ReindexResult:
     stats = await run_index(ls, paths=list(a.paths) if a.paths else None, title="Reindexing session logs")
     c = await ls.run(lambda: ls.app.db().counts())
-    return ReindexResult(files=c["files"], sessions=c["sessions"], events=c["events"], problems=c["problems"],
-                         changed=stats.files_changed if stats else 0)
+    return ReindexResult(
+        files=c["files"], sessions=c["sessions"], events=c["events"], problems=c["problems"], changed=stats.files_changed if stats else 0
+    )
 
 
 @command("sessionlens.status")
 async def status(ls: SessionLensServer, a: StatusParams) -> StatusResult:
     c = await ls.run(lambda: ls.app.db().counts())
-    return StatusResult.model_validate({"indexing": ls.indexing, **c, "store": str(ls.app.home),
-                                        "globs": ls.app.log_globs(),
-                                        "agents": list(dict.fromkeys(a["agent"] for a in ls.app.agents())),
-                                        "watch": ls.watcher.mode, "polled": dict(ls.watcher.polled)})
+    return StatusResult.model_validate(
+        {
+            "indexing": ls.indexing,
+            **c,
+            "store": str(ls.app.home),
+            "globs": ls.app.log_globs(),
+            "agents": list(dict.fromkeys(a["agent"] for a in ls.app.agents())),
+            "watch": ls.watcher.mode,
+            "polled": dict(ls.watcher.polled),
+        }
+    )
 
 
 FEATURE = Feature("indexing", methods=(did_change_watched,), commands=(reindex, status))

@@ -44,8 +44,13 @@ def initialize(ls: SessionLensServer, params: T.InitializeParams) -> None:
 
 def documents() -> DocumentsResult:
     """What this server serves; the extension's document selector is generated from the same declaration."""
-    return DocumentsResult(logs=agent_registry.watch_globs(), instructions=list(INSTRUCTION_GLOBS), evals=[f"**/*{SUITE_SUFFIX}"],
-                           config=[f"**/{PROJECT_CONFIG}"], sources=["**/*"])
+    return DocumentsResult(
+        logs=agent_registry.watch_globs(),
+        instructions=list(INSTRUCTION_GLOBS),
+        evals=[f"**/*{SUITE_SUFFIX}"],
+        config=[f"**/{PROJECT_CONFIG}"],
+        sources=["**/*"],
+    )
 
 
 @command("sessionlens.documents")
@@ -60,8 +65,7 @@ def file_watchers(ls: SessionLensServer) -> list[T.FileSystemWatcher]:
     if ls.client_supports("workspace", "did_change_watched_files", "relative_pattern_support"):
         for root in ls.app.roots():
             if not any(root.startswith(f) for f in ls.app.workspace_folders):
-                watchers += [T.FileSystemWatcher(glob_pattern=T.RelativePattern(base_uri=path_to_uri(root), pattern=g))
-                             for g in globs]
+                watchers += [T.FileSystemWatcher(glob_pattern=T.RelativePattern(base_uri=path_to_uri(root), pattern=g)) for g in globs]
     return watchers
 
 
@@ -72,11 +76,21 @@ async def initialized(ls: SessionLensServer, params: T.InitializedParams) -> Non
         await pull_configuration(ls)
     regs = []
     if ls.client_supports("workspace", "did_change_configuration", "dynamic_registration"):
-        regs.append(T.Registration(id=str(uuid.uuid4()), method=T.WORKSPACE_DID_CHANGE_CONFIGURATION,
-                                   register_options=T.DidChangeConfigurationRegistrationOptions(section="sessionlens")))
+        regs.append(
+            T.Registration(
+                id=str(uuid.uuid4()),
+                method=T.WORKSPACE_DID_CHANGE_CONFIGURATION,
+                register_options=T.DidChangeConfigurationRegistrationOptions(section="sessionlens"),
+            )
+        )
     if ls.client_supports("workspace", "did_change_watched_files", "dynamic_registration"):
-        regs.append(T.Registration(id=str(uuid.uuid4()), method=T.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                                   register_options=T.DidChangeWatchedFilesRegistrationOptions(watchers=file_watchers(ls))))
+        regs.append(
+            T.Registration(
+                id=str(uuid.uuid4()),
+                method=T.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                register_options=T.DidChangeWatchedFilesRegistrationOptions(watchers=file_watchers(ls)),
+            )
+        )
     if regs:
         try:
             await ls.client_register_capability_async(T.RegistrationParams(registrations=regs))

@@ -50,8 +50,10 @@ class LogDocuments(DocumentProvider):
         if not md:
             return None
         line = position.line
-        return T.Hover(contents=T.MarkupContent(kind=T.MarkupKind.Markdown, value=md),
-                       range=T.Range(start=T.Position(line=line, character=0), end=T.Position(line=line + 1, character=0)))
+        return T.Hover(
+            contents=T.MarkupContent(kind=T.MarkupKind.Markdown, value=md),
+            range=T.Range(start=T.Position(line=line, character=0), end=T.Position(line=line + 1, character=0)),
+        )
 
     async def definition(self, ls: SessionLensServer, path: str, position: T.Position) -> list[T.Location] | None:
         targets = await ls.run(ls.app.definition, path, position.line)
@@ -60,8 +62,7 @@ class LogDocuments(DocumentProvider):
     async def code_lens(self, ls: SessionLensServer, path: str) -> list[T.CodeLens] | None:
         lenses = await ls.run(ls.app.lenses, path)
         return [
-            T.CodeLens(range=convert.line_range(line, line, 1), command=T.Command(title=title, command=""))
-            for line, title in lenses
+            T.CodeLens(range=convert.line_range(line, line, 1), command=T.Command(title=title, command="")) for line, title in lenses
         ] or None
 
     async def folding(self, ls: SessionLensServer, path: str) -> list[T.FoldingRange] | None:

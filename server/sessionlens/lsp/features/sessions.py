@@ -37,8 +37,17 @@ async def _nothing() -> None:
 async def search(ls: SessionLensServer, a: SearchParams) -> dict[str, Any]:
     """Local hits first, then the team hubs' (each marked with its hub); a hub that fails is a warning."""
     local = ls.run(
-        ls.app.search, a.query, agent=a.agent, project=a.project, kind=a.kind, tool=a.tool, session=a.session,
-        since=a.since, until=a.until, limit=a.limit, workspace_only=a.workspace_only,
+        ls.app.search,
+        a.query,
+        agent=a.agent,
+        project=a.project,
+        kind=a.kind,
+        tool=a.tool,
+        session=a.session,
+        since=a.since,
+        until=a.until,
+        limit=a.limit,
+        workspace_only=a.workspace_only,
     )
     # the hubs' search filters by agent, kind, tool (and project, here): a query naming a local session,
     # a date range or the workspace stays local
@@ -63,12 +72,33 @@ async def sessions(ls: SessionLensServer, a: SessionsParams) -> SessionsResult:
     v = view or {}
     # the view's findings filter and sort run in the store's query, before the row limit (never dropping rows)
     sort = v.get("sort") if v.get("sort") in SESSION_SORTS else "started"
-    local = ls.run(ls.app.sessions, limit=a.limit, workspace_only=a.workspace_only, include_subagents=a.include_subagents,
-                   has_findings=bool(v.get("findings")), sort=sort, descending=(v.get("order") or "desc") == "desc", **kw)
+    local = ls.run(
+        ls.app.sessions,
+        limit=a.limit,
+        workspace_only=a.workspace_only,
+        include_subagents=a.include_subagents,
+        has_findings=bool(v.get("findings")),
+        sort=sort,
+        descending=(v.get("order") or "desc") == "desc",
+        **kw,
+    )
     team_ok = a.hubs and ls.hubs.all() and not a.workspace_only
-    team = ls.hubs.sessions(limit=a.limit, include_subagents=a.include_subagents, agent=kw["agent"], project=kw["project"],
-                            since=kw["since"], until=kw["until"], q=kw["query"], findings=v.get("findings"),
-                            sort=v.get("sort"), order=v.get("order")) if team_ok else _nothing()
+    team = (
+        ls.hubs.sessions(
+            limit=a.limit,
+            include_subagents=a.include_subagents,
+            agent=kw["agent"],
+            project=kw["project"],
+            since=kw["since"],
+            until=kw["until"],
+            q=kw["query"],
+            findings=v.get("findings"),
+            sort=v.get("sort"),
+            order=v.get("order"),
+        )
+        if team_ok
+        else _nothing()
+    )
     rows, got = await asyncio.gather(local, team)
     warnings: list[str] = []
     if got is not None:
@@ -129,4 +159,6 @@ async def cost_report(ls: SessionLensServer, a: CostReportParams) -> dict[str, A
     return rep
 
 
-FEATURE = Feature("sessions", commands=(search, sessions, saved_views, render_session, render_session_html, resolve_link, deep_link, cost_report))
+FEATURE = Feature(
+    "sessions", commands=(search, sessions, saved_views, render_session, render_session_html, resolve_link, deep_link, cost_report)
+)

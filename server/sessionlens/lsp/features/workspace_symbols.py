@@ -19,12 +19,14 @@ async def workspace_symbol(ls: SessionLensServer, params: T.WorkspaceSymbolParam
         if not h.get("uri"):
             continue
         name = " ".join((h["snippet"] or h["kind"]).split())[:100]
-        out.append(T.SymbolInformation(
-            name=name, kind=convert.SYMBOL_KIND.get({"tool_call": "tool", "patch": "patch"}.get(h["kind"], "message"),
-                                                    T.SymbolKind.String),
-            location=T.Location(uri=h["uri"], range=convert.line_range(h["line"] - 1, h["line"] - 1, 1)),
-            container_name=f"{h['agent']} · {h.get('project_name') or '-'} · {(h.get('title') or h['session_id'])[:40]}",
-        ))
+        out.append(
+            T.SymbolInformation(
+                name=name,
+                kind=convert.SYMBOL_KIND.get({"tool_call": "tool", "patch": "patch"}.get(h["kind"], "message"), T.SymbolKind.String),
+                location=T.Location(uri=h["uri"], range=convert.line_range(h["line"] - 1, h["line"] - 1, 1)),
+                container_name=f"{h['agent']} · {h.get('project_name') or '-'} · {(h.get('title') or h['session_id'])[:40]}",
+            )
+        )
     return out
 
 

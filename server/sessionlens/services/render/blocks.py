@@ -50,9 +50,15 @@ def kind_class(ev: Event) -> str:
     if ev.is_error and k != EventKind.TOOL_RESULT:
         return "error"
     return {
-        EventKind.USER_MESSAGE: "user", EventKind.ASSISTANT_MESSAGE: "assistant", EventKind.REASONING: "reasoning",
-        EventKind.TOOL_CALL: "tool", EventKind.PATCH: "tool", EventKind.TOOL_RESULT: "output",
-        EventKind.COMPACTION: "system", EventKind.SYSTEM: "system", EventKind.ERROR: "error",
+        EventKind.USER_MESSAGE: "user",
+        EventKind.ASSISTANT_MESSAGE: "assistant",
+        EventKind.REASONING: "reasoning",
+        EventKind.TOOL_CALL: "tool",
+        EventKind.PATCH: "tool",
+        EventKind.TOOL_RESULT: "output",
+        EventKind.COMPACTION: "system",
+        EventKind.SYSTEM: "system",
+        EventKind.ERROR: "error",
     }.get(k, "meta")
 
 
@@ -75,7 +81,9 @@ def build(events: list[Event], turns: list[Turn], turn_usage: dict[int, dict]) -
     def block(tix: int | None) -> TurnBlock:
         b = blocks.get(tix)
         if b is None:
-            b = blocks[tix] = TurnBlock(tix, tmap.get(tix) if tix is not None else None, turn_usage.get(tix) or {} if tix is not None else {})
+            b = blocks[tix] = TurnBlock(
+                tix, tmap.get(tix) if tix is not None else None, turn_usage.get(tix) or {} if tix is not None else {}
+            )
             order.append(tix)
         return b
 
@@ -122,7 +130,7 @@ def fold_summary(item: Item) -> str:
     """``12 progress lines · 3 hook runs · 2 mirrored lines``."""
     counts: dict[str, int] = {}
     for e in item.folded:
-        sub = (e.subtype or e.kind.value)
+        sub = e.subtype or e.kind.value
         if sub.startswith("progress/hook"):
             key = "hook run"
         elif sub.startswith("progress/"):

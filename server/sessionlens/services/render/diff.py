@@ -137,8 +137,12 @@ def parse_blocks(text: str) -> list[FileDiff]:
         for old, new, is_new in blocks:
             if is_new:
                 cur.op = "add"
-                cur.hunks.append(Hunk(header=f"@@ new file, {len(new)} lines @@",
-                                      lines=[DiffLine("+", x, None, i + 1) for i, x in enumerate(new[:MAX_LINES])]))
+                cur.hunks.append(
+                    Hunk(
+                        header=f"@@ new file, {len(new)} lines @@",
+                        lines=[DiffLine("+", x, None, i + 1) for i, x in enumerate(new[:MAX_LINES])],
+                    )
+                )
                 cur.numbered = True
             else:
                 hs = minimal(old, new)
@@ -164,8 +168,11 @@ def parse_blocks(text: str) -> list[FileDiff]:
             old: list[str] = []
             new: list[str] = []
             i += 1
-            while i < len(lines) and not lines[i].startswith("@@") and not (
-                    lines[i].startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ ")):
+            while (
+                i < len(lines)
+                and not lines[i].startswith("@@")
+                and not (lines[i].startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "))
+            ):
                 x = lines[i]
                 if x.startswith("-"):
                     old.append(x[1:])
@@ -188,7 +195,7 @@ def parse_apply_patch(text: str) -> list[FileDiff]:
         s = raw.rstrip("\r")
         for marker, op in (("*** Update File: ", "update"), ("*** Add File: ", "add"), ("*** Delete File: ", "delete")):
             if s.startswith(marker):
-                cur = FileDiff(path=s[len(marker):].strip(), op=op, numbered=op == "add")
+                cur = FileDiff(path=s[len(marker) :].strip(), op=op, numbered=op == "add")
                 files.append(cur)
                 h = Hunk(header="@@") if op != "update" else None
                 if h is not None:
@@ -199,7 +206,7 @@ def parse_apply_patch(text: str) -> list[FileDiff]:
                 continue
             if s.startswith("*** Move to: "):
                 cur.op = "move"
-                cur.note = "moved to " + s[len("*** Move to: "):].strip()
+                cur.note = "moved to " + s[len("*** Move to: ") :].strip()
                 continue
             if s.startswith("*** End of File"):
                 continue

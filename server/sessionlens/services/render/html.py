@@ -97,6 +97,7 @@ class SessionData:
 
 # ---------------------------------------------------------------------------------------- pieces
 
+
 def _clip(text: str, limit: int) -> tuple[str, int]:
     if len(text) <= limit:
         return text, 0
@@ -116,11 +117,13 @@ def usage_html(u: dict[str, Any] | None) -> str:
     if not u:
         return ""
     cw = (u.get("cache_write") or 0) + (u.get("cache_write_5m") or 0) + (u.get("cache_write_1h") or 0)
-    parts = [f'<span title="uncached prompt tokens">in {fmt_int(u.get("input"))}</span>',
-             f'<span class="sl-cached" title="prompt tokens served from cache (billed at a fraction)">cached {fmt_int(u.get("cache_read"))}</span>']
+    parts = [
+        f'<span title="uncached prompt tokens">in {fmt_int(u.get("input"))}</span>',
+        f'<span class="sl-cached" title="prompt tokens served from cache (billed at a fraction)">cached {fmt_int(u.get("cache_read"))}</span>',
+    ]
     if cw:
         parts.append(f'<span title="prompt tokens written to the cache">cache write {fmt_int(cw)}</span>')
-    parts.append(f'<span>out {fmt_int(u.get("output"))}</span>')
+    parts.append(f"<span>out {fmt_int(u.get('output'))}</span>")
     known = not u.get("unknown") if "unknown" in u else bool(u.get("cost_known", True))
     parts.append(f'<span class="sl-cost">{esc(fmt_usd(u.get("cost_usd"), known))}</span>')
     return '<span class="sl-usage">' + " · ".join(parts) + "</span>"
@@ -131,18 +134,19 @@ def _line_link(ev: Event) -> str:
     if isinstance(row, dict):  # a database row, not a line of a text log: nothing to reveal in an editor
         where = " ".join(str(row[k]) for k in ("table", "id") if row.get(k) is not None)
         return f'<span class="sl-line sl-row" title="{esc("row " + where)} of the agent\'s database">#{ev.seq}</span>'
-    return (f'<a class="sl-line" href="#e{ev.seq}" data-line="{ev.line}" title="show line {ev.line} of the raw log">'
-            f'line {ev.line}</a>')
+    return f'<a class="sl-line" href="#e{ev.seq}" data-line="{ev.line}" title="show line {ev.line} of the raw log">line {ev.line}</a>'
 
 
 def _time(ev: Event) -> str:
-    return f'<time>{esc(ev.timestamp.astimezone().strftime("%H:%M:%S"))}</time>' if ev.timestamp else ""
+    return f"<time>{esc(ev.timestamp.astimezone().strftime('%H:%M:%S'))}</time>" if ev.timestamp else ""
 
 
 def images_html(ev: Event) -> str:
     imgs = (ev.extra or {}).get("images")
     if isinstance(imgs, int) and imgs > 0:
-        return f'<div class="sl-images"><span class="sl-img-missing">[{imgs} image{"s" if imgs != 1 else ""} not kept in the log]</span></div>'
+        return (
+            f'<div class="sl-images"><span class="sl-img-missing">[{imgs} image{"s" if imgs != 1 else ""} not kept in the log]</span></div>'
+        )
     if not isinstance(imgs, list) or not imgs:
         return ""
     out = []
@@ -155,11 +159,15 @@ def images_html(ev: Event) -> str:
             mime, raw = got
             src = url_for(ev, i) if url_for is not None else f"data:{mime};base64,{base64.b64encode(raw).decode()}"
             label = f"image {i + 1} ({len(raw) // 1024:,} KB {mime.split('/')[1]})"
-            out.append(f'<figure class="sl-figure"><img class="sl-thumb" alt="{esc(label)}" loading="lazy" '
-                       f'src="{esc(src)}"><figcaption>{esc(label)}</figcaption></figure>')
+            out.append(
+                f'<figure class="sl-figure"><img class="sl-thumb" alt="{esc(label)}" loading="lazy" '
+                f'src="{esc(src)}"><figcaption>{esc(label)}</figcaption></figure>'
+            )
             continue
         size = im.get("bytes")
-        out.append(f'<span class="sl-img-missing">[image{" of " + fmt_int(size) + " bytes" if isinstance(size, int) else ""} not shown]</span>')
+        out.append(
+            f'<span class="sl-img-missing">[image{" of " + fmt_int(size) + " bytes" if isinstance(size, int) else ""} not shown]</span>'
+        )
     return f'<div class="sl-images">{"".join(out)}</div>' if out else ""
 
 
@@ -188,11 +196,19 @@ def diff_html(files: list[D.FileDiff]) -> str:
                 cls = {"+": "sl-l-add", "-": "sl-l-del"}.get(ln.tag, "sl-l-ctx")
                 o = "" if ln.old is None or not f.numbered else str(ln.old)
                 n = "" if ln.new is None or not f.numbered else str(ln.new)
-                rows.append(f'<tr class="{cls}"><td class="sl-ln">{o}</td><td class="sl-ln">{n}</td>'
-                            f'<td class="sl-code"><span class="sl-tag">{esc(ln.tag)}</span>{esc(ln.text)}</td></tr>')
-        numbered = "" if f.numbered else ' <span class="sl-note" title="the edit did not say where in the file it applied">lines relative to the edit</span>'
-        out.append(f'<div class="sl-diff"><div class="sl-diff-head"><code>{esc(f.path)}</code>{op} {stat}{note}{numbered}</div>'
-                   f'<table class="sl-diff-table">{"".join(rows)}</table></div>')
+                rows.append(
+                    f'<tr class="{cls}"><td class="sl-ln">{o}</td><td class="sl-ln">{n}</td>'
+                    f'<td class="sl-code"><span class="sl-tag">{esc(ln.tag)}</span>{esc(ln.text)}</td></tr>'
+                )
+        numbered = (
+            ""
+            if f.numbered
+            else ' <span class="sl-note" title="the edit did not say where in the file it applied">lines relative to the edit</span>'
+        )
+        out.append(
+            f'<div class="sl-diff"><div class="sl-diff-head"><code>{esc(f.path)}</code>{op} {stat}{note}{numbered}</div>'
+            f'<table class="sl-diff-table">{"".join(rows)}</table></div>'
+        )
     return "".join(out)
 
 
@@ -249,18 +265,22 @@ def call_html(it: B.Item, cwd: str | None, depth: int = 0) -> str:
             head += " · interrupted"
         head += "</div>"
         stderr = r.extra.get("stderr") if isinstance(r.extra.get("stderr"), str) else ""
-        body.append(f'<div class="{rcls}" id="e{r.seq}" data-kind="output" data-line="{r.line}">{head}'
-                    f'{_pre(r.text) if r.text else "<div class=sl-empty>(no output)</div>"}'
-                    f'{_pre(stderr, 4000, "sl-stderr") if stderr and stderr not in (r.text or "") else ""}{images_html(r)}</div>')
+        body.append(
+            f'<div class="{rcls}" id="e{r.seq}" data-kind="output" data-line="{r.line}">{head}'
+            f"{_pre(r.text) if r.text else '<div class=sl-empty>(no output)</div>'}"
+            f"{_pre(stderr, 4000, 'sl-stderr') if stderr and stderr not in (r.text or '') else ''}{images_html(r)}</div>"
+        )
     meta = [f'<span class="sl-status {scls}">{esc(slabel)}</span>']
     if dur is not None:
         meta.append(f'<span class="sl-dur">{esc(fmt_duration(dur))}</span>')
     sub = ' <span class="sl-badge">sub-agent</span>' if ev.sidechain else ""
     is_open = " open" if scls == "sl-fail" else ""
-    return (f'<details class="sl-ev sl-call {scls}" id="e{ev.seq}" data-kind="tool" data-tool="{esc(tool)}" data-line="{ev.line}"{is_open}>'
-            f'<summary><span class="sl-icon">{"✎" if ev.kind == EventKind.PATCH else "⚙"}</span> '
-            f'<span class="sl-name">{esc(name)}</span>{sub} {" ".join(meta)} {_time(ev)} {_line_link(ev)}</summary>'
-            f'<div class="sl-body">{"".join(body)}</div></details>')
+    return (
+        f'<details class="sl-ev sl-call {scls}" id="e{ev.seq}" data-kind="tool" data-tool="{esc(tool)}" data-line="{ev.line}"{is_open}>'
+        f'<summary><span class="sl-icon">{"✎" if ev.kind == EventKind.PATCH else "⚙"}</span> '
+        f'<span class="sl-name">{esc(name)}</span>{sub} {" ".join(meta)} {_time(ev)} {_line_link(ev)}</summary>'
+        f'<div class="sl-body">{"".join(body)}</div></details>'
+    )
 
 
 def _kv_html(inp: dict) -> str:
@@ -272,7 +292,7 @@ def _kv_html(inp: dict) -> str:
             import orjson
 
             val = _pre(orjson.dumps(v, option=orjson.OPT_INDENT_2).decode(), INPUT_CHARS)
-        rows.append(f'<tr><th>{esc(k)}</th><td>{val}</td></tr>')
+        rows.append(f"<tr><th>{esc(k)}</th><td>{val}</td></tr>")
     return f'<table class="sl-args">{"".join(rows)}</table>'
 
 
@@ -280,45 +300,61 @@ def event_html(ev: Event, cwd: str | None = None) -> str:
     """One non-call event."""
     k = ev.kind
     cls = B.kind_class(ev)
-    head_meta = f'{_time(ev)} {_line_link(ev)}'
+    head_meta = f"{_time(ev)} {_line_link(ev)}"
     attrs = f'id="e{ev.seq}" data-kind="{cls}" data-line="{ev.line}"'
     if k == EventKind.USER_MESSAGE:
-        return (f'<div class="sl-ev sl-user" {attrs}><div class="sl-who">User {head_meta}</div>'
-                f'<div class="sl-md">{md_to_html(ev.text)}</div>{images_html(ev)}</div>')
+        return (
+            f'<div class="sl-ev sl-user" {attrs}><div class="sl-who">User {head_meta}</div>'
+            f'<div class="sl-md">{md_to_html(ev.text)}</div>{images_html(ev)}</div>'
+        )
     if k == EventKind.ASSISTANT_MESSAGE:
         if not (ev.text or "").strip():
             return f'<span class="sl-anchor" {attrs}></span>'
         model = f' <span class="sl-model">{esc(ev.model)}</span>' if ev.model else ""
         sub = ' <span class="sl-badge">sub-agent</span>' if ev.sidechain else ""
-        return (f'<div class="sl-ev sl-assistant" {attrs}><div class="sl-who">Assistant{model}{sub} {head_meta}</div>'
-                f'<div class="sl-md">{md_to_html(ev.text)}</div>{images_html(ev)}</div>')
+        return (
+            f'<div class="sl-ev sl-assistant" {attrs}><div class="sl-who">Assistant{model}{sub} {head_meta}</div>'
+            f'<div class="sl-md">{md_to_html(ev.text)}</div>{images_html(ev)}</div>'
+        )
     if k == EventKind.REASONING:
         if not (ev.text or "").strip():
-            return (f'<div class="sl-ev sl-reasoning sl-quiet" {attrs}><span class="sl-icon">∴</span> '
-                    f'<i>reasoning (encrypted, not readable)</i> {head_meta}</div>')
+            return (
+                f'<div class="sl-ev sl-reasoning sl-quiet" {attrs}><span class="sl-icon">∴</span> '
+                f"<i>reasoning (encrypted, not readable)</i> {head_meta}</div>"
+            )
         first = _plain_line(ev.text or "", 120)
-        return (f'<details class="sl-ev sl-reasoning" {attrs}><summary><span class="sl-icon">∴</span> '
-                f'<span class="sl-name">{esc(first)}</span> {head_meta}</summary>'
-                f'<div class="sl-body sl-md">{md_to_html(ev.text)}</div></details>')
+        return (
+            f'<details class="sl-ev sl-reasoning" {attrs}><summary><span class="sl-icon">∴</span> '
+            f'<span class="sl-name">{esc(first)}</span> {head_meta}</summary>'
+            f'<div class="sl-body sl-md">{md_to_html(ev.text)}</div></details>'
+        )
     if k == EventKind.ERROR or ev.is_error:
-        return (f'<div class="sl-ev sl-error" {attrs}><div class="sl-who">⚠ Error'
-                f'{" · " + esc(ev.subtype) if ev.subtype else ""} {head_meta}</div>{_pre(ev.text, 4000)}</div>')
+        return (
+            f'<div class="sl-ev sl-error" {attrs}><div class="sl-who">⚠ Error'
+            f"{' · ' + esc(ev.subtype) if ev.subtype else ''} {head_meta}</div>{_pre(ev.text, 4000)}</div>"
+        )
     if k == EventKind.COMPACTION:
         info = []
         for key in ("trigger", "preTokens"):
             if key in (ev.extra or {}):
                 info.append(f"{key} {ev.extra[key]}")
-        return (f'<details class="sl-ev sl-compaction" {attrs}><summary><span class="sl-icon">⇲</span> '
-                f'<span class="sl-name">Context compacted</span> {esc(" · ".join(info))} {head_meta}</summary>'
-                f'<div class="sl-body sl-md">{md_to_html(ev.text) if ev.text else "<i>no summary text</i>"}</div></details>')
+        return (
+            f'<details class="sl-ev sl-compaction" {attrs}><summary><span class="sl-icon">⇲</span> '
+            f'<span class="sl-name">Context compacted</span> {esc(" · ".join(info))} {head_meta}</summary>'
+            f'<div class="sl-body sl-md">{md_to_html(ev.text) if ev.text else "<i>no summary text</i>"}</div></details>'
+        )
     if k == EventKind.TOOL_RESULT:  # a result without its call
-        return (f'<div class="sl-ev sl-output{" sl-err" if ev.is_error else ""}" {attrs}><div class="sl-who">Tool output'
-                f'{" · " + esc(ev.tool) if ev.tool else ""} {head_meta}</div>{_pre(ev.text)}{images_html(ev)}</div>')
+        return (
+            f'<div class="sl-ev sl-output{" sl-err" if ev.is_error else ""}" {attrs}><div class="sl-who">Tool output'
+            f"{' · ' + esc(ev.tool) if ev.tool else ''} {head_meta}</div>{_pre(ev.text)}{images_html(ev)}</div>"
+        )
     # system / injected context: folded, with a one-line summary
     label = event_name(ev, cwd, limit=120)
-    return (f'<details class="sl-ev sl-system" {attrs}><summary><span class="sl-icon">≡</span> '
-            f'<span class="sl-name">{esc(label)}</span> <span class="sl-sub">{esc(ev.subtype or "")}</span> {head_meta}</summary>'
-            f'<div class="sl-body">{_pre(ev.text, 8000)}</div></details>')
+    return (
+        f'<details class="sl-ev sl-system" {attrs}><summary><span class="sl-icon">≡</span> '
+        f'<span class="sl-name">{esc(label)}</span> <span class="sl-sub">{esc(ev.subtype or "")}</span> {head_meta}</summary>'
+        f'<div class="sl-body">{_pre(ev.text, 8000)}</div></details>'
+    )
 
 
 def _plain_line(text: str, limit: int) -> str:
@@ -332,16 +368,20 @@ def fold_html(it: B.Item, cwd: str | None) -> str:
     rows = []
     for e in it.folded[:500]:
         label = event_name(e, cwd, limit=140)
-        rows.append(f'<li id="e{e.seq}" data-kind="meta" data-line="{e.line}">{_line_link(e)} '
-                    f'<span class="sl-sub">{esc(e.subtype or e.kind.value)}</span> {esc(label if label != (e.subtype or e.kind.value) else "")}</li>')
+        rows.append(
+            f'<li id="e{e.seq}" data-kind="meta" data-line="{e.line}">{_line_link(e)} '
+            f'<span class="sl-sub">{esc(e.subtype or e.kind.value)}</span> {esc(label if label != (e.subtype or e.kind.value) else "")}</li>'
+        )
     more = len(it.folded) - 500
     if more > 0:
-        rows.append(f'<li>… {more:,} more (lines {it.folded[500].line}–{it.folded[-1].line})</li>')
+        rows.append(f"<li>… {more:,} more (lines {it.folded[500].line}–{it.folded[-1].line})</li>")
     anchors = "".join(f'<span class="sl-anchor" id="e{m.seq}" data-line="{m.line}"></span>' for m in it.mirrors)
     if not it.folded:
         return anchors
-    return (f'<details class="sl-ev sl-fold" data-kind="meta">{anchors}<summary><span class="sl-icon">⋯</span> '
-            f'<span class="sl-name">{esc(B.fold_summary(it))}</span></summary><ul class="sl-fold-list">{"".join(rows)}</ul></details>')
+    return (
+        f'<details class="sl-ev sl-fold" data-kind="meta">{anchors}<summary><span class="sl-icon">⋯</span> '
+        f'<span class="sl-name">{esc(B.fold_summary(it))}</span></summary><ul class="sl-fold-list">{"".join(rows)}</ul></details>'
+    )
 
 
 def item_html(it: B.Item, cwd: str | None, depth: int = 0) -> str:
@@ -386,9 +426,11 @@ def turn_html(b: B.TurnBlock, cwd: str | None) -> str:
     body = "".join(_item_html(i, cwd) for i in b.items)
     # a block of bookkeeping only (before the first prompt) hides with the bookkeeping filter
     quiet = ' data-kind="meta"' if b.index is None and all(i.kind == "fold" for i in b.items) else ""
-    return (f'<section class="sl-turn" id="{tid}" data-turn="{b.index if b.index is not None else ""}"{quiet}>'
-            f'<h2 class="sl-turn-head"><a href="#{tid}">{esc(title)}</a></h2>'
-            f'<div class="sl-turn-meta">{" · ".join(meta)}</div>{body}</section>')
+    return (
+        f'<section class="sl-turn" id="{tid}" data-turn="{b.index if b.index is not None else ""}"{quiet}>'
+        f'<h2 class="sl-turn-head"><a href="#{tid}">{esc(title)}</a></h2>'
+        f'<div class="sl-turn-meta">{" · ".join(meta)}</div>{body}</section>'
+    )
 
 
 def _toc(blocks: list[B.TurnBlock]) -> str:
@@ -413,66 +455,107 @@ def _header(d: SessionData) -> str:
     s = d.session
     tot = d.totals or {}
     rows = [
-        ("Agent", agent_label(s["agent"]) if s.get("agent") else None), ("Project", s.get("project")), ("Directory", s.get("cwd")),
-        ("Branch", s.get("git_branch")), ("Models", ", ".join(s.get("models") or [])),
-        ("Started", s.get("started_at_text")), ("Log", s.get("path")),
+        ("Agent", agent_label(s["agent"]) if s.get("agent") else None),
+        ("Project", s.get("project")),
+        ("Directory", s.get("cwd")),
+        ("Branch", s.get("git_branch")),
+        ("Models", ", ".join(s.get("models") or [])),
+        ("Started", s.get("started_at_text")),
+        ("Log", s.get("path")),
     ]
     cells = "".join(f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>" for k, v in rows if v)
-    missing = ('<div class="sl-banner">The log file no longer exists: this transcript is from the sessionlens store.</div>'
-               if d.log_missing else "")
-    totals = usage_html({"input": tot.get("input"), "cache_read": tot.get("cache_read"),
-                         "cache_write_5m": tot.get("cache_write_5m"), "cache_write_1h": tot.get("cache_write_1h"),
-                         "output": tot.get("output"), "cost_usd": tot.get("cost_usd"), "unknown": tot.get("unknown")}) if tot else ""
+    missing = (
+        '<div class="sl-banner">The log file no longer exists: this transcript is from the sessionlens store.</div>'
+        if d.log_missing
+        else ""
+    )
+    totals = (
+        usage_html(
+            {
+                "input": tot.get("input"),
+                "cache_read": tot.get("cache_read"),
+                "cache_write_5m": tot.get("cache_write_5m"),
+                "cache_write_1h": tot.get("cache_write_1h"),
+                "output": tot.get("output"),
+                "cost_usd": tot.get("cost_usd"),
+                "unknown": tot.get("unknown"),
+            }
+        )
+        if tot
+        else ""
+    )
     if tot.get("untracked_sessions") and not tot.get("requests"):  # Cursor: no tokens recorded, never "0"
-        totals = ('<span class="sl-usage" title="this agent records no token counts">'
-                  'tokens unknown (not recorded by the agent)</span>')
+        totals = '<span class="sl-usage" title="this agent records no token counts">tokens unknown (not recorded by the agent)</span>'
     finds = ""
     if d.findings:
-        lis = "".join(f'<li><a href="#e{f["seq"]}">line {f["seq"]}</a> <b>{esc(f["rule_id"])}</b> {esc(f["message"])}</li>'
-                      for f in d.findings[:100])
+        lis = "".join(
+            f'<li><a href="#e{f["seq"]}">line {f["seq"]}</a> <b>{esc(f["rule_id"])}</b> {esc(f["message"])}</li>' for f in d.findings[:100]
+        )
         finds = f'<details class="sl-findings"><summary>{len(d.findings)} coach finding{"s" if len(d.findings) != 1 else ""}</summary><ul>{lis}</ul></details>'
     subs = ""
     if d.subagents:
-        lis = "".join(f'<li><code>{esc(x.get("agent_id") or x["id"])}</code> {esc(x.get("title") or "")} · {fmt_int(x.get("events"))} events</li>'
-                      for x in d.subagents)
+        lis = "".join(
+            f"<li><code>{esc(x.get('agent_id') or x['id'])}</code> {esc(x.get('title') or '')} · {fmt_int(x.get('events'))} events</li>"
+            for x in d.subagents
+        )
         subs = f'<details class="sl-subagents"><summary>{len(d.subagents)} sub-agent run{"s" if len(d.subagents) != 1 else ""}</summary><ul>{lis}</ul></details>'
-    return (f'<header class="sl-head"><h1>{esc(s.get("title") or s.get("id"))}</h1>{missing}'
-            f'<div class="sl-totals">{fmt_int(s.get("turns"))} turn{"" if s.get("turns") == 1 else "s"} · '
-            f'{fmt_int(s.get("events"))} event{"" if s.get("events") == 1 else "s"} · {totals}</div>'
-            f'<dl class="sl-facts">{cells}<div><dt>Session</dt><dd><code>{esc(s.get("id"))}</code></dd></div></dl>{finds}{subs}</header>')
+    return (
+        f'<header class="sl-head"><h1>{esc(s.get("title") or s.get("id"))}</h1>{missing}'
+        f'<div class="sl-totals">{fmt_int(s.get("turns"))} turn{"" if s.get("turns") == 1 else "s"} · '
+        f"{fmt_int(s.get('events'))} event{'' if s.get('events') == 1 else 's'} · {totals}</div>"
+        f'<dl class="sl-facts">{cells}<div><dt>Session</dt><dd><code>{esc(s.get("id"))}</code></dd></div></dl>{finds}{subs}</header>'
+    )
 
 
 def _toolbar(tools: list[str]) -> str:
-    kinds = [("user", "Prompts"), ("assistant", "Answers"), ("reasoning", "Reasoning"), ("tool", "Tool calls"),
-             ("output", "Tool output"), ("system", "System"), ("meta", "Bookkeeping"), ("error", "Errors")]
-    boxes = "".join(f'<label><input type="checkbox" class="sl-filter" data-filter="{k}"{"" if k == "meta" else " checked"}> {esc(label)}</label>'
-                    for k, label in kinds)
+    kinds = [
+        ("user", "Prompts"),
+        ("assistant", "Answers"),
+        ("reasoning", "Reasoning"),
+        ("tool", "Tool calls"),
+        ("output", "Tool output"),
+        ("system", "System"),
+        ("meta", "Bookkeeping"),
+        ("error", "Errors"),
+    ]
+    boxes = "".join(
+        f'<label><input type="checkbox" class="sl-filter" data-filter="{k}"{"" if k == "meta" else " checked"}> {esc(label)}</label>'
+        for k, label in kinds
+    )
     opts = "".join(f'<option value="{esc(t)}">{esc(t)}</option>' for t in tools)
-    return (f'<div class="sl-toolbar" role="toolbar">{boxes}'
-            f'<select class="sl-tool-filter" aria-label="tool"><option value="">all tools</option>{opts}</select>'
-            f'<input type="search" class="sl-find" placeholder="Find in session" aria-label="find in session">'
-            f'<span class="sl-find-count"></span>'
-            f'<button type="button" class="sl-expand">Expand all</button><button type="button" class="sl-collapse">Collapse all</button></div>')
+    return (
+        f'<div class="sl-toolbar" role="toolbar">{boxes}'
+        f'<select class="sl-tool-filter" aria-label="tool"><option value="">all tools</option>{opts}</select>'
+        f'<input type="search" class="sl-find" placeholder="Find in session" aria-label="find in session">'
+        f'<span class="sl-find-count"></span>'
+        f'<button type="button" class="sl-expand">Expand all</button><button type="button" class="sl-collapse">Collapse all</button></div>'
+    )
 
 
 def session_body(d: SessionData) -> str:
     blocks = B.build(d.events, d.turns, d.turn_usage)
     cwd = d.session.get("cwd")
     turns = "".join(turn_html(b, cwd) for b in blocks)
-    return (f'<div class="sl-page">{_toc(blocks)}<main class="sl-main" data-session="{esc(d.session.get("id"))}">'
-            f'{_header(d)}{_toolbar(_tools(d.events))}<div class="sl-turns">{turns}</div></main></div>')
+    return (
+        f'<div class="sl-page">{_toc(blocks)}<main class="sl-main" data-session="{esc(d.session.get("id"))}">'
+        f'{_header(d)}{_toolbar(_tools(d.events))}<div class="sl-turns">{turns}</div></main></div>'
+    )
 
 
 def document(title: str, body: str, *, nonce: str, csp_extra: str = "", script: bool = True) -> str:
     """A whole self-contained page: no network (CSP ``default-src 'none'``), images only ``data:``."""
-    csp = (f"default-src 'none'; img-src data: {csp_extra}; style-src 'nonce-{nonce}'; "
-           f"script-src 'nonce-{nonce}'; base-uri 'none'; form-action 'none'")
+    csp = (
+        f"default-src 'none'; img-src data: {csp_extra}; style-src 'nonce-{nonce}'; "
+        f"script-src 'nonce-{nonce}'; base-uri 'none'; form-action 'none'"
+    )
     js = f'<script nonce="{nonce}">{TRANSCRIPT_JS}</script>' if script else ""
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-            f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{esc(title)}</title><style nonce="{nonce}">{TRANSCRIPT_CSS}</style></head>'
-            f'<body>{body}{js}</body></html>')
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{esc(title)}</title><style nonce="{nonce}">{TRANSCRIPT_CSS}</style></head>'
+        f"<body>{body}{js}</body></html>"
+    )
 
 
 #: the palette (VS Code theme variables, light and dark): a host page with its own sets the variables itself

@@ -116,7 +116,7 @@ def md_text(text: str | None, *, table: bool = False, line_start: bool = True) -
             nxt = s[i + 1] if i + 1 < n else ""
             out.append("\\<" if (nxt.isalpha() or nxt in "/!?") else "<")
         elif ch == "&":
-            out.append("\\&" if re.match(r"&(#\d+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);", s[i:i + 34]) else "&")
+            out.append("\\&" if re.match(r"&(#\d+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);", s[i : i + 34]) else "&")
         elif ch == "~" and ((i + 1 < n and s[i + 1] == "~") or (i and s[i - 1] == "~")):
             out.append("\\~")
         elif ch == "|" and table:
@@ -214,7 +214,7 @@ def _blocks(tokens: list[Token], i: int, end: int, tight: bool = False) -> list[
             while k < j:
                 if tokens[k].type == "list_item_open":
                     kj = _close_of(tokens, k)
-                    hidden = any(x.type == "paragraph_open" and x.hidden for x in tokens[k + 1:kj])
+                    hidden = any(x.type == "paragraph_open" and x.hidden for x in tokens[k + 1 : kj])
                     inner = _blocks(tokens, k + 1, kj, tight=hidden) or [""]
                     marker = f"{n}. " if ty == "ordered_list_open" else "- "
                     pad = " " * len(marker)
@@ -327,7 +327,9 @@ def _inline_lines(tok: Token, table: bool = False) -> list[str]:
             parts.append(md_text(c.content, table=table, line_start=False))
     # autolink text children were escaped as text: inside <...> they must stay verbatim
     text = "".join(parts)
-    text = re.sub(r"<([^<>\s]+)>", lambda m: "<" + m.group(1).replace("\\", "") + ">" if safe_href(m.group(1).replace("\\", "")) else m.group(0), text)
+    text = re.sub(
+        r"<([^<>\s]+)>", lambda m: "<" + m.group(1).replace("\\", "") + ">" if safe_href(m.group(1).replace("\\", "")) else m.group(0), text
+    )
     if table:  # a cell is never at the start of a line
         return text.split("\n")
     return [_escape_line_start(x) for x in text.split("\n")]

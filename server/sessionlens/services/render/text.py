@@ -99,8 +99,9 @@ def checklist_md(tool: str | None, inp: dict | None) -> str:
     items = todo_items(tool, inp)
     if items is None:
         return ""
-    return "\n".join(f"- [{'x' if t.done else ' '}] {md_text(t.text)}" + (" *(in progress)*" if t.status == "in_progress" else "")
-                     for t in items)
+    return "\n".join(
+        f"- [{'x' if t.done else ' '}] {md_text(t.text)}" + (" *(in progress)*" if t.status == "in_progress" else "") for t in items
+    )
 
 
 def diff_md(call: Event, results: list[Event] | None = None, limit: int = TEXT_EXCERPT) -> str:
@@ -146,8 +147,16 @@ def _images_md(ev: Event) -> str:
     return f"*\\[{n} image{'s' if n != 1 else ''}\\]*" if n else ""
 
 
-def event_markdown(ev: Event, *, result: Event | None = None, call: Event | None = None, usage: dict | None = None,
-                   findings: list[dict] | None = None, agent: str | None = None, cwd: str | None = None) -> str:
+def event_markdown(
+    ev: Event,
+    *,
+    result: Event | None = None,
+    call: Event | None = None,
+    usage: dict | None = None,
+    findings: list[dict] | None = None,
+    agent: str | None = None,
+    cwd: str | None = None,
+) -> str:
     """The hover for one event: what it is, when, model, tokens and cost, what a call did and returned."""
     label = KIND_LABEL.get(ev.kind, ev.kind.value)
     if ev.kind in (EventKind.TOOL_CALL, EventKind.PATCH):
@@ -235,6 +244,7 @@ def one_line(ev: Event, limit: int = 100, cwd: str | None = None) -> str:
 
 def _md_item(it: B.Item, cwd: str | None, out: list[str], depth: int = 0) -> None:
     pad = "> " * depth
+
     def emit(s: str) -> None:
         out.extend((pad + x) if pad else x for x in s.split("\n"))
         out.append(pad.rstrip())
@@ -251,10 +261,17 @@ def _md_item(it: B.Item, cwd: str | None, out: list[str], depth: int = 0) -> Non
         res = it.result
         status = ""
         if res is not None:
-            status = " ✗ " + (f"exit {res.exit_code}" if res.exit_code is not None else "error") \
-                if (res.is_error or res.exit_code not in (None, 0)) else " ✓"
+            status = (
+                " ✗ " + (f"exit {res.exit_code}" if res.exit_code is not None else "error")
+                if (res.is_error or res.exit_code not in (None, 0))
+                else " ✓"
+            )
         dur = ev.duration_ms if ev.duration_ms is not None else (res.duration_ms if res else None)
-        emit(f"**🔧 {md_text(event_name(ev, cwd, limit=120))}**{status}" + (f" · {fmt_duration(dur)}" if dur is not None else "") + f" {anchor}")
+        emit(
+            f"**🔧 {md_text(event_name(ev, cwd, limit=120))}**{status}"
+            + (f" · {fmt_duration(dur)}" if dur is not None else "")
+            + f" {anchor}"
+        )
         for part in _call_input_md(ev, it.results):
             emit(part)
         for child in it.children:
@@ -324,8 +341,16 @@ def _title_md(title: str) -> str:
     return md_text(title)
 
 
-def session_markdown(session: dict[str, Any], turns: list[Turn], events: list[Event], totals: dict[str, Any],
-                     findings: list[dict], turn_usage: dict[int, dict], *, log_missing: bool = False) -> str:
+def session_markdown(
+    session: dict[str, Any],
+    turns: list[Turn],
+    events: list[Event],
+    totals: dict[str, Any],
+    findings: list[dict],
+    turn_usage: dict[int, dict],
+    *,
+    log_missing: bool = False,
+) -> str:
     """A whole session as a readable Markdown transcript (Neovim buffer, terminals, virtual documents)."""
     out = [f"# {_title_md(session.get('title') or session['id'])}", ""]
     if log_missing:
@@ -340,7 +365,10 @@ def session_markdown(session: dict[str, Any], turns: list[Turn], events: list[Ev
         ("CLI version", session.get("cli_version") or "—"),
         ("File", session.get("path") or "—"),
         ("Events / turns", f"{session.get('events', 0):,} / {session.get('turns', 0):,}"),
-        ("Tokens", f"in {totals['input']:,} · cached {totals['cache_read']:,} · cache write {totals['cache_write_5m'] + totals['cache_write_1h']:,} · out {totals['output']:,}"),
+        (
+            "Tokens",
+            f"in {totals['input']:,} · cached {totals['cache_read']:,} · cache write {totals['cache_write_5m'] + totals['cache_write_1h']:,} · out {totals['output']:,}",
+        ),
         ("Cost", fmt_usd(totals["cost_usd"]) + (f" (+{totals['unknown']} requests with unknown price)" if totals["unknown"] else "")),
     ]
     out.append("| | |\n|---|---|")

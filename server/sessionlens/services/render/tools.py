@@ -19,19 +19,52 @@ from sessionlens.models import Event, EventKind
 NAME_LIMIT = 90
 
 #: argument keys that say best what a call was about, best first
-_KEYS = ("file_path", "notebook_path", "path", "pattern", "query", "url", "command", "cmd", "description",
-         "prompt", "skill", "name", "subject", "title", "question", "bash_id", "shell_id", "task_id")
+_KEYS = (
+    "file_path",
+    "notebook_path",
+    "path",
+    "pattern",
+    "query",
+    "url",
+    "command",
+    "cmd",
+    "description",
+    "prompt",
+    "skill",
+    "name",
+    "subject",
+    "title",
+    "question",
+    "bash_id",
+    "shell_id",
+    "task_id",
+)
 
 #: input fields worth naming per tool (lowercase tool name -> (label, keys ...))
 _BY_TOOL: dict[str, tuple[str, ...]] = {
-    "read": ("file_path", "path"), "view": ("path", "file_path"), "read_file": ("path", "file_path"),
-    "write": ("file_path", "path"), "edit": ("file_path", "path"), "multiedit": ("file_path",),
-    "notebookedit": ("notebook_path",), "notebookread": ("notebook_path",),
-    "glob": ("pattern",), "grep": ("pattern",), "ls": ("path",), "list_dir": ("path",),
-    "webfetch": ("url",), "websearch": ("query",), "web_search": ("query",),
-    "task": ("description", "subagent_type"), "agent": ("description", "subagent_type"),
-    "skill": ("skill", "command"), "slashcommand": ("command",), "view_image": ("path",),
-    "bashoutput": ("bash_id",), "killshell": ("shell_id",), "killbash": ("shell_id",),
+    "read": ("file_path", "path"),
+    "view": ("path", "file_path"),
+    "read_file": ("path", "file_path"),
+    "write": ("file_path", "path"),
+    "edit": ("file_path", "path"),
+    "multiedit": ("file_path",),
+    "notebookedit": ("notebook_path",),
+    "notebookread": ("notebook_path",),
+    "glob": ("pattern",),
+    "grep": ("pattern",),
+    "ls": ("path",),
+    "list_dir": ("path",),
+    "webfetch": ("url",),
+    "websearch": ("query",),
+    "web_search": ("query",),
+    "task": ("description", "subagent_type"),
+    "agent": ("description", "subagent_type"),
+    "skill": ("skill", "command"),
+    "slashcommand": ("command",),
+    "view_image": ("path",),
+    "bashoutput": ("bash_id",),
+    "killshell": ("shell_id",),
+    "killbash": ("shell_id",),
 }
 
 _TODO_TOOLS = {"todowrite", "update_plan", "todo_write", "write_todos", "todo"}
@@ -88,7 +121,7 @@ def short_path(p: str, cwd: str | None = None) -> str:
     if cwd:
         base = cwd.rstrip("/") + "/"
         if p.startswith(base):
-            return p[len(base):] or p
+            return p[len(base) :] or p
     return p
 
 
@@ -100,9 +133,17 @@ def _one(s: str, limit: int = NAME_LIMIT) -> str:
 _QUOTED = re.compile(r'"(file_path|notebook_path|path|pattern|query|url|command|cmd|description|prompt)"\s*:\s*"((?:[^"\\]|\\.)*)')
 
 
-def call_name(tool: str | None, *, command: str | None = None, text: str | None = None, files: list[str] | None = None,
-              extra: dict[str, Any] | None = None, cwd: str | None = None, kind: str = "tool_call",
-              limit: int = NAME_LIMIT) -> str:
+def call_name(
+    tool: str | None,
+    *,
+    command: str | None = None,
+    text: str | None = None,
+    files: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
+    cwd: str | None = None,
+    kind: str = "tool_call",
+    limit: int = NAME_LIMIT,
+) -> str:
     """``Read lib/x.ex``, ``Glob priv/**/*.exs``, ``TodoWrite: 3 of 5 done``, ``Bash: mix test``."""
     name = tool or ("patch" if kind == "patch" else "tool")
     low = name.lower()
@@ -208,8 +249,7 @@ def event_name(ev: Event, cwd: str | None = None, limit: int = NAME_LIMIT) -> st
     """A short label for any event (outline, tree, timeline, transcript header)."""
     k = ev.kind
     if k in (EventKind.TOOL_CALL, EventKind.PATCH):
-        return call_name(ev.tool, command=ev.command, text=ev.text, files=ev.files, extra=ev.extra, cwd=cwd,
-                         kind=k.value, limit=limit)
+        return call_name(ev.tool, command=ev.command, text=ev.text, files=ev.files, extra=ev.extra, cwd=cwd, kind=k.value, limit=limit)
     if k == EventKind.META and ev.subtype and ev.subtype.startswith("progress/"):
         return progress_label(ev, limit)
     if k == EventKind.ERROR and ev.text:
