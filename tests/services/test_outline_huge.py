@@ -32,10 +32,10 @@ def test_past_the_reachable_bound_folds_are_line_ranges(corpus, tmp_path, monkey
     assert len(small) < len(reachable)
     folds = [n for n in small if n.kind == "more" and n.name.startswith("…")]
     assert folds
-    for f in folds:  # one level of line ranges under each fold, each a leaf unless it holds <= 3 events
+    for f in folds:  # one level of line ranges under each fold, each a leaf
         assert 0 < len(f.children) <= 3
         for g in f.children:
-            assert g.start <= g.end and (not g.children or len(g.children) <= 3)
+            assert g.start <= g.end and not g.children
     # every left-out event still lies in one of the ranges
     kept = {n.start for n in small if n.kind not in ("turn", "more", "session")}
     ranges = [(g.start, g.end) for f in folds for g in f.children]

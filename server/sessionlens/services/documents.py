@@ -30,10 +30,33 @@ class DiagnosticInfo:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+#: files whose seq -> line map is kept (the map is read once per indexed version of a file, not per hover)
+_LINE_MAPS_KEPT = 64
+
+
 class Documents:
     def __init__(self, host: Host):
         self.host = host
         self.outlines = OutlineCache()
+        # file id -> (indexed version, {line: first seq shown there}, {seqs whose line is not their seq})
+        self._line_maps: dict[int, tuple[tuple[int, int, int], dict[int, int], frozenset[int]]] = {}
+
+    def _lines_of(self, row: FileRow) -> tuple[dict[int, int], frozenset[int]]:
+        """``({editor line: first seq there}, {seqs shown elsewhere})`` of an indexed file, cached per indexed
+        version (size, mtime, offset): a plain one-event-per-line log has two empty maps."""
+        key = (row.size, row.mtime_ns, row.offset)
+        hit = self._line_maps.get(row.id)
+        if hit is not None and hit[0] == key:
+            return hit[1], hit[2]
+        lm = self.host.db().line_map(row.id)
+        first: dict[int, int] = {}
+        for seq, line in lm.items():
+            if line not in first or seq < first[line]:
+                first[line] = seq
+        if len(self._line_maps) >= _LINE_MAPS_KEPT:
+            self._line_maps.clear()
+        self._line_maps[row.id] = (key, first, frozenset(lm))
+        return first, frozenset(lm)
 
     def _file(self, path: str) -> tuple[FileRow, dict[str, Any]] | None:
         """The indexed file row and its session, or None when ``path`` is not an indexed session log."""
@@ -62,9 +85,15 @@ class Documents:
             return None
         row, s = found
         db = self.host.db()
-        seq = db.seq_at_line(row.id, line0 + 1)
-        ev = db.event(row.id, seq) if seq is not None else None
-        return (s, ev) if ev else None
+        line = line0 + 1
+        first, moved = self._lines_of(row)
+        # the first event shown at the line: one mapped there, or the event whose seq is the line (unless it moved)
+        candidates = sorted({first[line]} if line in first else set()) + ([line] if line not in moved else [])
+        for seq in sorted(candidates):
+            ev = db.event(row.id, seq)
+            if ev is not None:
+                return s, ev
+        return None
 
     def hover(self, path: str, line0: int) -> str | None:
         found = self.event_at(path, line0)
