@@ -63,6 +63,38 @@ def _m() -> SimpleNamespace:
     )
 
 
+def _finding_dict(r: Sequence[Any]) -> dict[str, Any]:
+    """A finding row (id, file_id, session_id, seq, rule_id, severity, message, guideline, related, data,
+    path, project, agent, ...) as the dict callers read."""
+    return {
+        "id": r[0],
+        "file_id": r[1],
+        "session_id": r[2],
+        "seq": r[3],
+        "rule_id": r[4],
+        "severity": r[5],
+        "message": r[6],
+        "guideline": r[7],
+        "related": orjson.loads(r[8]) if r[8] else [],
+        "data": orjson.loads(r[9]) if r[9] else {},
+        "path": r[10],
+        "project": r[11],
+        "agent": r[12],
+    }
+
+
+#: how usage can be grouped -> the SQL key (``week`` is folded into ISO weeks by the caller)
+USAGE_GROUPS = {
+    "day": "u.day",
+    "week": "u.day",
+    "month": "substr(u.day, 1, 7)",
+    "session": "u.session_id",
+    "model": "COALESCE(u.model, '(unknown)')",
+    "project": "COALESCE(u.project, '(none)')",
+    "agent": "u.agent",
+}
+
+
 class StoreError(Exception):
     """A store problem with a message fit for the user."""
 
@@ -1384,17 +1416,11 @@ class Store:
         until: float | None = None,
         project: str | None = None,
         agent: str | None = None,
+        path_prefixes: Sequence[str] | None = None,
     ) -> list[dict[str, Any]]:
-        """Aggregate usage.  ``by``: day | week | month | session | model | project | agent | turn."""
-        group = {
-            "day": "u.day",
-            "month": "substr(u.day, 1, 7)",
-            "week": "u.day",  # folded into ISO weeks by the caller
-            "session": "u.session_id",
-            "model": "COALESCE(u.model, '(unknown)')",
-            "project": "COALESCE(u.project, '(none)')",
-            "agent": "u.agent",
-        }.get(by)
+        """Aggregate usage.  ``by``: one of :data:`USAGE_GROUPS`; ``path_prefixes``: only log files under
+        these folders (None: every file)."""
+        group = USAGE_GROUPS.get(by)
         if group is None:
             raise StoreError(f"cannot group usage by {by!r}; use day, week, month, session, model, project or agent")
         where: list[str] = []
@@ -1411,11 +1437,16 @@ class Store:
         if agent:
             where.append("u.agent = ?")
             args.append(agent)
+        if path_prefixes is not None:
+            where.append("(" + (" OR ".join("substr(f.path, 1, ?) = ?" for _ in path_prefixes) or "0") + ")")
+            for p in path_prefixes:
+                args += [len(p), p]
         sql = f"""SELECT {group} AS k, {"COALESCE(u.model, '(unknown)')" if by in ("day", "week", "month") else "''"} AS m,
                          CAST(total(u.input) AS INTEGER), CAST(total(u.cache_read) AS INTEGER), CAST(total(u.cache_write_5m) AS INTEGER), CAST(total(u.cache_write_1h) AS INTEGER), CAST(total(u.output) AS INTEGER),
                          CAST(total(u.reasoning) AS INTEGER), sum(coalesce(u.cost_usd, 0)), sum(1 - u.cost_known), count(*),
                          count(DISTINCT u.session_id), min(u.ts), max(u.ts)
-                  FROM usage u {"WHERE " + " AND ".join(where) if where else ""}
+                  FROM usage u {"JOIN files f ON f.id = u.file_id" if path_prefixes is not None else ""}
+                  {"WHERE " + " AND ".join(where) if where else ""}
                   GROUP BY k, m ORDER BY k, m"""
         cols = (
             "key",
@@ -1473,26 +1504,7 @@ class Store:
                          fi.related, fi.data, f.path, s.project, s.agent
                   FROM findings fi JOIN files f ON f.id=fi.file_id LEFT JOIN sessions s ON s.id=fi.session_id
                   {"WHERE " + " AND ".join(where) if where else ""} ORDER BY fi.file_id, fi.seq LIMIT ?"""
-        out = []
-        for r in self.conn.execute(sql, (*args, limit)):
-            out.append(
-                {
-                    "id": r[0],
-                    "file_id": r[1],
-                    "session_id": r[2],
-                    "seq": r[3],
-                    "rule_id": r[4],
-                    "severity": r[5],
-                    "message": r[6],
-                    "guideline": r[7],
-                    "related": orjson.loads(r[8]) if r[8] else [],
-                    "data": orjson.loads(r[9]) if r[9] else {},
-                    "path": r[10],
-                    "project": r[11],
-                    "agent": r[12],
-                }
-            )
-        return out
+        return [_finding_dict(r) for r in self.conn.execute(sql, (*args, limit))]
 
     def finding(self, finding_id: int) -> dict[str, Any] | None:
         """One finding by id (through the primary key: any finding of any store size)."""
@@ -1503,22 +1515,7 @@ class Store:
         r = self.conn.execute(sql, (finding_id,)).fetchone()
         if r is None:
             return None
-        return {
-            "id": r[0],
-            "file_id": r[1],
-            "session_id": r[2],
-            "seq": r[3],
-            "rule_id": r[4],
-            "severity": r[5],
-            "message": r[6],
-            "guideline": r[7],
-            "related": orjson.loads(r[8]) if r[8] else [],
-            "data": orjson.loads(r[9]) if r[9] else {},
-            "path": r[10],
-            "project": r[11],
-            "agent": r[12],
-            "cwd": r[13],
-        }
+        return {**_finding_dict(r), "cwd": r[13]}
 
     def coach_inputs(self, paths: Sequence[str] | None = None) -> list[CoachInput]:
         """(file id, path, coach hash, session dict) of every coached session log (of ``paths`` when given)."""

@@ -11,7 +11,7 @@ import orjson
 
 from sessionlens.models.listing import SESSION_SORTS, SessionFilter, SessionPage
 from sessionlens.store import sessions as session_query
-from sessionlens.store.db import Store
+from sessionlens.store.db import USAGE_GROUPS, Store
 
 __all__ = ["SESSION_SORTS", "SessionFilter", "SessionPage", "USAGE_GROUPS", "session_page"]
 
@@ -88,17 +88,6 @@ def file_progress(store: Store, path: str) -> tuple[int, int] | None:
     return (r[0], r[1]) if r else None
 
 
-USAGE_GROUPS = {
-    "day": "u.day",
-    "week": "u.day",  # folded into ISO weeks by the caller
-    "month": "substr(u.day, 1, 7)",
-    "session": "u.session_id",
-    "model": "COALESCE(u.model, '(unknown)')",
-    "project": "COALESCE(u.project, '(none)')",
-    "agent": "u.agent",
-}
-
-
 def usage_report(
     store: Store,
     by: str,
@@ -109,30 +98,8 @@ def usage_report(
     agent: str | None = None,
     path_prefixes: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """``Store.usage_report`` restricted to log files under ``path_prefixes`` (None: every file)."""
-    group = USAGE_GROUPS[by]
-    where: list[str] = []
-    args: list[Any] = []
-    if since is not None:
-        where.append("u.ts >= ?")
-        args.append(since)
-    if until is not None:
-        where.append("u.ts < ?")
-        args.append(until)
-    if project:
-        where.append("(u.project = ? OR u.project LIKE ?)")
-        args += [project, f"%/{project}"]
-    if agent:
-        where.append("u.agent = ?")
-        args.append(agent)
-    if path_prefixes is not None:
-        where.append("(" + (" OR ".join("substr(f.path, 1, ?) = ?" for _ in path_prefixes) or "0") + ")")
-        for p in path_prefixes:
-            args += [len(p), p]
-    sql = f"""SELECT {group} AS k, {"COALESCE(u.model, '(unknown)')" if by in ("day", "week", "month") else "''"} AS m,
-                     sum(u.input), sum(u.cache_read), sum(u.cache_write_5m + u.cache_write_1h), sum(u.output),
-                     sum(coalesce(u.cost_usd, 0)), sum(1 - u.cost_known), count(*), count(DISTINCT u.session_id)
-              FROM usage u JOIN files f ON f.id = u.file_id {"WHERE " + " AND ".join(where) if where else ""}
-              GROUP BY k, m ORDER BY k, m"""
-    cols = ("key", "model", "input", "cache_read", "cache_write", "output", "cost_usd", "unknown", "requests", "sessions")
-    return [dict(zip(cols, r)) for r in store.conn.execute(sql, args)]
+    """``Store.usage_report`` restricted to log files under ``path_prefixes`` (None: every file), with the
+    two cache-write columns as one (the web pages' rows)."""
+    rows = store.usage_report(by, since=since, until=until, project=project, agent=agent, path_prefixes=path_prefixes)
+    keep = ("key", "model", "input", "cache_read", "output", "cost_usd", "unknown", "requests", "sessions")
+    return [{**{k: r[k] for k in keep}, "cache_write": r["cache_write_5m"] + r["cache_write_1h"]} for r in rows]
