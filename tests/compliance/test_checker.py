@@ -4,6 +4,7 @@ from pathlib import Path
 
 from sessionlens.compliance.checker import RULE_ID, guideline_followed, guideline_results, report
 from sessionlens.compliance.instructions import instruction_files
+from sessionlens.models.store import StoredSession
 from tests.compliance.conftest import AGENTS_MD, CRUD, IMAGES, IMAGES_COMMIT, IMAGES_CWD, copy_log, git, make_app
 
 
@@ -105,7 +106,7 @@ def test_reads_the_file_as_of_the_sessions_commit(tmp_path, corpus):
     assert f and "as of commit" in f[0]["related"][0]["note"] and "no longer in the file" in f[0]["related"][0]["note"]
     # without a recorded commit the current file is used, and the note says so
     (repo / "CLAUDE.md").write_text("- Use `rg` instead of `grep`.\n")
-    files, _ = instruction_files({"id": "x", "agent": "claude", "cwd": str(repo), "git_commit": None})
+    files, _ = instruction_files(StoredSession(id="x", agent="claude", cwd=str(repo), git_commit=None, path="", file_id=0))
     assert [Path(f.path).name for f in files] == ["CLAUDE.md"] and "no git commit" in files[0].note
 
 

@@ -579,12 +579,12 @@ def known_file(repo: str | None, rel: str) -> str | None:
 def session_files(app: App, session_id: str) -> list[dict[str, Any]]:
     """The files a session edited that exist in their repository here: ``{rel, file_id, seq, hunk}``."""
     s = app.db().get_session(session_id)
-    if s is None or s.get("file_id") is None:
+    if s is None:
         return []
     out = []
-    for repo, rel, seq, hunk in edits_store.files_of(app.db().conn, s["file_id"]):
+    for repo, rel, seq, hunk in edits_store.files_of(app.db().conn, s.file_id):
         if known_file(repo, rel) is not None:
-            out.append({"rel": rel, "file_id": s["file_id"], "seq": seq, "hunk": hunk})
+            out.append({"rel": rel, "file_id": s.file_id, "seq": seq, "hunk": hunk})
     return out
 
 

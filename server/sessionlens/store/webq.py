@@ -87,19 +87,3 @@ def file_progress(store: Store, path: str) -> tuple[int, int] | None:
     r = store.conn.execute("SELECT size, offset FROM files WHERE path = ?", (path,)).fetchone()
     return (r[0], r[1]) if r else None
 
-
-def usage_report(
-    store: Store,
-    by: str,
-    *,
-    since: float | None = None,
-    until: float | None = None,
-    project: str | None = None,
-    agent: str | None = None,
-    path_prefixes: Sequence[str] | None = None,
-) -> list[dict[str, Any]]:
-    """``Store.usage_report`` restricted to log files under ``path_prefixes`` (None: every file), with the
-    two cache-write columns as one (the web pages' rows)."""
-    rows = store.usage_report(by, since=since, until=until, project=project, agent=agent, path_prefixes=path_prefixes)
-    keep = ("key", "model", "input", "cache_read", "output", "cost_usd", "unknown", "requests", "sessions")
-    return [{**{k: r[k] for k in keep}, "cache_write": r["cache_write_5m"] + r["cache_write_1h"]} for r in rows]
