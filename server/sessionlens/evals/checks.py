@@ -558,8 +558,7 @@ def session_material(s: Subject) -> str:
 
     session = session_from_row(s.session)
     findings = [
-        Finding(rule_id=f.rule_id, severity=Severity(f.severity), message=f.message, session_id=f.session_id, seq=f.seq)
-        for f in s.findings
+        Finding(rule_id=f.rule_id, severity=Severity(f.severity), message=f.message, session_id=f.session_id, seq=f.seq) for f in s.findings
     ]
     _, messages = build_session_prompt(session, findings, s.events, budget=16_000)
     return "Session log excerpts:\n" + messages[0]["content"]

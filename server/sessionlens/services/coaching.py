@@ -9,7 +9,6 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sessionlens.agents import registry as agent_registry
 from sessionlens.coach.config import disable_rule_edit
@@ -21,9 +20,9 @@ from sessionlens.coach.llm import (
     deterministic_session_summary,
 )
 from sessionlens.coach.markdown import sanitize_model_markdown
+from sessionlens.models.store import FindingDetail, StoredFinding, StoredSession
 from sessionlens.services.app import App, NotFound
 from sessionlens.services.indexer import PROJECT_CONFIG
-from sessionlens.models.store import FindingDetail, StoredFinding, StoredSession
 from sessionlens.store import finding_from_row, session_from_row
 
 log = logging.getLogger(__name__)

@@ -177,9 +177,7 @@ def build_outline(db: Store, row: FileRow, s: StoredSession) -> list[OutlineNode
         )
     totals = db.session_totals([s.id])
     detail = f"{s.agent} · {s.turns} turns · {render.fmt_usd(totals.cost_usd, not totals.unknown)}"
-    root = OutlineNode(
-        name=s.title or s.id, kind="session", start=0, end=last_line - 1, detail=detail, end_len=spans.get(last_line, 0)
-    )
+    root = OutlineNode(name=s.title or s.id, kind="session", start=0, end=last_line - 1, detail=detail, end_len=spans.get(last_line, 0))
     if pre.children:
         root.children.append(pre)
     root.children.extend(turn_nodes[k] for k in sorted(turn_nodes))

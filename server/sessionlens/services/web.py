@@ -23,10 +23,10 @@ import orjson
 from sessionlens.coach.redact import may_hold_secret, redact
 from sessionlens.cost import report as cost_report_mod
 from sessionlens.models.listing import SessionFilter
+from sessionlens.models.store import StoredSession
 from sessionlens.services.app import App, NotFound, iso, parse_time
 from sessionlens.services.render import blocks as render_blocks
 from sessionlens.services.render import html as render_html
-from sessionlens.models.store import StoredSession
 from sessionlens.store import StoreError, webq
 
 Scope = list[str] | None

@@ -663,26 +663,26 @@ def row_to_session(r: Sequence[Any]) -> StoredSession:
     return _construct(
         _m().rows.StoredSession,
         {
-        "id": r[0],
-        "agent": r[1],
-        "cwd": r[2],
-        "project": r[3],
-        "git_branch": r[4],
-        "git_commit": r[5],
-        "git_remote": r[6],
-        "models": orjson.loads(r[7]) if r[7] else [],
-        "cli_version": r[8],
-        "originator": r[9],
-        "started_at": r[10],
-        "ended_at": r[11],
-        "parent_session_id": r[12],
-        "agent_id": r[13],
-        "title": r[14],
-        "events": r[15],
-        "turns": r[16],
-        "path": r[17],
-        "file_id": r[18],
-        "usage_lower_bound": bool(r[19]),
+            "id": r[0],
+            "agent": r[1],
+            "cwd": r[2],
+            "project": r[3],
+            "git_branch": r[4],
+            "git_commit": r[5],
+            "git_remote": r[6],
+            "models": orjson.loads(r[7]) if r[7] else [],
+            "cli_version": r[8],
+            "originator": r[9],
+            "started_at": r[10],
+            "ended_at": r[11],
+            "parent_session_id": r[12],
+            "agent_id": r[13],
+            "title": r[14],
+            "events": r[15],
+            "turns": r[16],
+            "path": r[17],
+            "file_id": r[18],
+            "usage_lower_bound": bool(r[19]),
         },
     )
 
@@ -1374,7 +1374,11 @@ class Store:
             return None
         return _construct(
             _m().rows.EventUsage,
-            dict(zip(("model", "input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "cost_known"), r)),
+            dict(
+                zip(
+                    ("model", "input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "cost_known"), r
+                )
+            ),
         )
 
     USAGE_ROW_COLS = (

@@ -86,4 +86,3 @@ def file_progress(store: Store, path: str) -> tuple[int, int] | None:
     """(size, offset) the store knows for a file, to tell when a live session grew."""
     r = store.conn.execute("SELECT size, offset FROM files WHERE path = ?", (path,)).fetchone()
     return (r[0], r[1]) if r else None
-
