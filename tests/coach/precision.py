@@ -26,10 +26,10 @@ LABELS = ("correct", "wrong", "unhelpful")
 
 
 def finding_key(corpus: Path | str, f: dict[str, Any]) -> str:
-    rel = os.path.relpath(f.path, str(corpus))
-    key = f"{rel}:{f.seq}:{f.rule_id}"
-    if f.rule_id == "guideline-violation":  # several guidelines may be violated on one line
-        key += ":" + str((f.data or {}).get("guideline_key", ""))
+    rel = os.path.relpath(f["path"], str(corpus))
+    key = f"{rel}:{f['seq']}:{f['rule_id']}"
+    if f["rule_id"] == "guideline-violation":  # several guidelines may be violated on one line
+        key += ":" + str((f.get("data") or {}).get("guideline_key", ""))
     return key
 
 
@@ -42,7 +42,8 @@ def corpus_findings(corpus: Path, home: Path) -> dict[str, dict[str, Any]]:
     try:
         app.index([str(corpus)])
         out: dict[str, dict[str, Any]] = {}
-        for f in app.db().findings(limit=1_000_000):
+        for row in app.db().findings(limit=1_000_000):
+            f = row.model_dump()
             key = finding_key(corpus, f)
             assert key not in out, f"two findings share the key {key}"
             out[key] = f
@@ -60,8 +61,8 @@ def table(findings: dict[str, dict[str, Any]], labels: dict[str, dict[str, Any]]
     """Rows per rule: findings produced now, how they are labeled, and the precision."""
     per: dict[str, Counter] = defaultdict(Counter)
     for key, f in findings.items():
-        per[f.rule_id][labels.get(key, {}).get("label", "unlabeled")] += 1
-        per[f.rule_id]["findings"] += 1
+        per[f["rule_id"]][labels.get(key, {}).get("label", "unlabeled")] += 1
+        per[f["rule_id"]]["findings"] += 1
     rows = []
     total: Counter = Counter()
     for rule in sorted(per):
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     labels = load_labels()
     if args.new:
         new = {
-            k: {"label": "?", "rule": f.rule_id, "severity": f.severity, "message": f.message, "note": ""}
+            k: {"label": "?", "rule": f["rule_id"], "severity": f["severity"], "message": f["message"], "note": ""}
             for k, f in findings.items()
             if k not in labels
         }

@@ -232,12 +232,12 @@ async def test_corpus_transcripts_in_chromium(corpus, tmp_path):
             from sessionlens.services import web as svc
 
             with_img = next(s for s in app.db().list_sessions(limit=1000) if "<img " in svc.transcript(app, s.id)["body"])
-            await b.goto(f"{base}/s/{with_img['id']}")
+            await b.goto(f"{base}/s/{with_img.id}")
             await b.js(
                 "document.querySelectorAll('img.sl-thumb').forEach(i => { i.loading = 'eager'; const d = i.closest('details'); if (d) d.open = true; })"
             )
             await b.wait_for("[...document.querySelectorAll('img.sl-thumb')].every(i => i.complete && i.naturalWidth > 0)")
-            assert (await b.js("document.querySelector('img.sl-thumb').getAttribute('src')")).startswith(f"/s/{with_img['id']}/img/")
+            assert (await b.js("document.querySelector('img.sl-thumb').getAttribute('src')")).startswith(f"/s/{with_img.id}/img/")
             await b.js("document.querySelector('img.sl-thumb').scrollIntoView({block: 'center'})")
             await b.screenshot(OUT / "corpus-image.png")
             errors = b.errors()

@@ -110,7 +110,7 @@ class UsageRow(BaseModel):
     model_config = _CONFIG
 
     key: str
-    seq: int | None
+    seq: int
     turn: int | None
     ts: float | None
     model: str | None
@@ -207,3 +207,58 @@ class EvalResultRow(BaseModel):
     message: str | None = None
     evidence_seq: int | None = None
     data: dict[str, Any] = {}
+
+
+class EditedBy(BaseModel):
+    """A session that edited some files (``store.edits.sessions_for_paths``): its edit events and when."""
+
+    model_config = _CONFIG
+
+    session_id: str
+    agent: str
+    title: str | None
+    edits: int
+    last: float | None
+    first: float | None
+
+
+class SessionEvalResult(BaseModel):
+    """An eval result recorded for a session, with its run's suite and finish time (``store.telemetry``)."""
+
+    model_config = _CONFIG
+
+    run_id: int
+    suite: str
+    finished_at: float | None
+    case_id: str | None
+    check_id: str
+    passed: int
+    message: str | None
+
+
+class RuleCountByProject(BaseModel):
+    """Findings of one rule in one project (``store.webq.findings_by_project``)."""
+
+    model_config = _CONFIG
+
+    project: str
+    rule_id: str
+    severity: str
+    findings: int
+    sessions: int
+
+
+class RecentFinding(BaseModel):
+    """A finding with its session's facts, newest sessions first (``store.webq.recent_findings``)."""
+
+    model_config = _CONFIG
+
+    session_id: str
+    seq: int
+    rule_id: str
+    severity: str
+    message: str
+    project: str | None
+    agent: str | None
+    title: str | None
+    started_at: float | None

@@ -390,7 +390,8 @@ class BlameService:
         conn = self.app.db().conn
         root, rel, is_git = self._locate(path)
         names = self._names(conn, root, rel, is_git)
-        out = edits_store.sessions_for_paths(conn, names) if edits_store.any_for_paths(conn, names) else []
+        found = edits_store.sessions_for_paths(conn, names) if edits_store.any_for_paths(conn, names) else []
+        out = [x.model_dump() for x in found]  # the blame views' rows
         for s in out:
             s["agent_label"] = agent_registry.label(s["agent"])
             s["title"] = mask_text(s["title"])
@@ -421,7 +422,7 @@ class BlameService:
         for w in fb.lines:
             if w is not None:
                 lines_of[w.session_id] = lines_of.get(w.session_id, 0) + 1
-        out = edits_store.sessions_for_paths(conn, names)
+        out = [x.model_dump() for x in edits_store.sessions_for_paths(conn, names)]
         for s in out:
             s["lines"] = lines_of.get(s["session_id"], 0)
             s["agent_label"] = agent_registry.label(s["agent"])

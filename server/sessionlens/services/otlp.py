@@ -108,7 +108,12 @@ class OtlpExport:
     def view(self, s: StoredSession, *, depth: int = 0) -> SessionView:
         db = self.app.db()
         events = db.events(s.file_id)
-        usage = [UsageRow(*r) for r in marks.usage_rows(db, s.id)]
+        usage = [
+            UsageRow(
+                u.key, u.seq, u.ts, u.model, u.input, u.cache_read, u.cache_write_5m, u.cache_write_1h, u.output, u.reasoning, u.cost_usd
+            )
+            for u in db.usage_rows(s.id)
+        ]
         children = [] if depth > 4 else [self.view(c, depth=depth + 1) for c in db.subagent_sessions(s.id)]
         fallback = None
         try:
@@ -127,7 +132,7 @@ class OtlpExport:
     def spans_for(self, s: StoredSession) -> list[SpanRecord]:
         spans = session_spans(self.view(s), self.opts)
         for r in marks.eval_results(self.app.db(), s.id):  # eval results as gen_ai.evaluation spans
-            spans += evaluation_spans(s.id, [r], time_ns=int((r["finished_at"] or 0) * 1e9) or spans[0].end_ns)
+            spans += evaluation_spans(s.id, [r.model_dump()], time_ns=int((r.finished_at or 0) * 1e9) or spans[0].end_ns)
         return spans
 
     def select(

@@ -307,8 +307,8 @@ def cost_chart(rows: list[dict[str, Any]], *, title: str) -> str:
 def findings_overview(app: App, *, scope: Scope = None, rule: str | None = None, limit: int = 200) -> dict[str, Any]:
     db = app.db()
     return {
-        "by_project": webq.findings_by_project(db, scope),
-        "recent": webq.recent_findings(db, limit=limit, rule=_clean(rule), path_prefixes=scope),
+        "by_project": [x.model_dump() for x in webq.findings_by_project(db, scope)],
+        "recent": [x.model_dump() for x in webq.recent_findings(db, limit=limit, rule=_clean(rule), path_prefixes=scope)],
     }
 
 
@@ -322,7 +322,7 @@ def compliance(app: App, *, project: str | None = None, scope: Scope = None, lim
 
 
 def eval_runs(app: App, *, limit: int = 100) -> list[dict[str, Any]]:
-    runs = webq.eval_runs_all(app.db(), limit)
+    runs = [r.model_dump() for r in webq.eval_runs_all(app.db(), limit)]  # the pages' rows
     for r in runs:
         r["started_iso"] = iso(r["started_at"])
     return runs

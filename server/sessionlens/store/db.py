@@ -1044,7 +1044,7 @@ class Store:
 
     def searchable_events(
         self, file_id: int, from_seq: int = 0, kinds: Sequence[str] = (), *, clip: tuple[int, int, int] | None = None
-    ) -> Iterator[tuple]:
+    ) -> Iterator[tuple[int, str, float | None, str, str | None, str | None, str | None, str | None, str | None, int]]:
         """Rows for the search index: seq, session_id, ts, kind, tool, model, command, text, files, flags.
 
         ``clip`` (head, tail, most): the text arrives trimmed the way the index trims it - a long
