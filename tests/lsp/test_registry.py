@@ -74,9 +74,7 @@ def test_every_registered_feature_has_a_handler_unit_test_with_the_fake_context(
     from sessionlens.lsp.features import FEATURES
 
     modules = sorted(
-        name
-        for name, mod in list(sys.modules.items())
-        if name.startswith("sessionlens.lsp.") and getattr(mod, "FEATURE", None) in FEATURES
+        name for name, mod in list(sys.modules.items()) if name.startswith("sessionlens.lsp.") and getattr(mod, "FEATURE", None) in FEATURES
     )
     assert len(modules) == len(FEATURES), modules
     tests = {p.name: p.read_text() for p in (Path(__file__).parent / "features").glob("test_*.py")}
