@@ -35,9 +35,9 @@ from sessionlens.agents.common import (
     as_str,
     clip,
     edit_diff,
+    event_with,
     image_entry,
     limits,
-    new_event,
     scrub_data_urls,
 )
 
@@ -356,18 +356,25 @@ class ClaudeParser(LineParser):
                 elif s.parent_session_id is None:  # old layout agent-<id>.jsonl: the parent id is in the lines
                     s.parent_session_id = sid
                     s.id = f"{sid}:agent-{s.agent_id}"
+        # (a value is set only when there is one: a pydantic attribute write per line is not free)
         if s.cwd is None:
-            s.cwd = as_str(obj.get("cwd"))
-            if s.cwd and s.project is None:
-                s.project = project_from_dir(s.cwd, _project_dir_name(self.path))
+            cwd = obj.get("cwd")
+            if cwd.__class__ is str:
+                s.cwd = cwd
+                if cwd and s.project is None:
+                    s.project = project_from_dir(cwd, _project_dir_name(self.path))
         if s.git_branch is None:
-            branch = as_str(obj.get("gitBranch"))
-            if branch:
+            branch = obj.get("gitBranch")
+            if branch.__class__ is str and branch:
                 s.git_branch = branch
         if s.cli_version is None:
-            s.cli_version = as_str(obj.get("version"))
+            v = obj.get("version")
+            if v.__class__ is str:
+                s.cli_version = v
         if s.originator is None:
-            s.originator = as_str(obj.get("entrypoint"))
+            v = obj.get("entrypoint")
+            if v.__class__ is str:
+                s.originator = v
 
     def _ev(self, base: tuple, kind: EventKind, subtype: str | None, **fields: Any) -> Event:
         line, offset, length, ts, obj = base
@@ -382,10 +389,10 @@ class ClaudeParser(LineParser):
                 fields["parent_call_id"] = parent
         elif self.in_subagent_file:
             fields.setdefault("agent_id", self.session.agent_id)
-        uuid = as_str(obj.get("uuid"))
-        if uuid:
+        uuid = obj.get("uuid")
+        if uuid.__class__ is str and uuid:
             fields["uuid"] = uuid
-        return new_event(line, offset, length, kind, subtype, ts, self.turns.index, **fields)
+        return event_with(line, offset, length, kind, subtype, ts, self.turns.index, fields)
 
     def _opens_turn(self, obj: dict[str, Any]) -> bool:
         return obj.get("isSidechain") is not True or self.in_subagent_file

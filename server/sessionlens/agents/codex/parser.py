@@ -38,9 +38,9 @@ from sessionlens.agents.common import (
     as_int,
     as_str,
     clip,
+    event_with,
     image_from_data_url,
     limits,
-    new_event,
     parse_ts,
     scrub_data_urls,
 )
@@ -317,7 +317,7 @@ class CodexParser(LineParser):
 
     def _ev(self, base: tuple, kind: EventKind, subtype: str | None, **fields: Any) -> Event:
         line, offset, length, ts = base
-        return new_event(line, offset, length, kind, subtype, ts, self.turns.index, **fields)
+        return event_with(line, offset, length, kind, subtype, ts, self.turns.index, fields)
 
     def _transitional(self, obj: dict[str, Any], base: tuple) -> Event:
         rt = obj.get("record_type")
