@@ -65,6 +65,7 @@ _B64_RUN = re.compile(r"[A-Za-z0-9+/=_-]*")
 _DATE_CHARS = re.compile(r"[0-9TZ:.+\- ]*")
 
 JSONDecodeError = orjson.JSONDecodeError
+_fromisoformat = datetime.fromisoformat
 logger = logging.getLogger(__name__)
 
 
@@ -432,9 +433,15 @@ class LineParser:
         raw = obj.get("timestamp")
         if raw == self._stamp_raw and raw is not None:
             return self._stamp  # the line before's (consecutive lines often share one): range already widened
-        ts = parse_ts(raw)
-        if raw.__class__ is str:
-            self._stamp_raw, self._stamp = raw, ts
+        if raw.__class__ is not str or not raw:
+            return None  # (parse_ts inlined below)
+        try:
+            ts: datetime | None = _fromisoformat(raw)
+        except ValueError:
+            ts = None
+        if ts is not None and (ts.tzinfo is None or not limits.ts_ok(ts)):
+            ts = None
+        self._stamp_raw, self._stamp = raw, ts
         if ts is not None:
             if self.ts_min is None or ts < self.ts_min:
                 self.ts_min = ts

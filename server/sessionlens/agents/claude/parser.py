@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import deque
 from typing import Any
 
 import orjson
@@ -43,6 +44,7 @@ from sessionlens.agents.common import (
 
 SYNTHETIC_MODEL = "<synthetic>"
 _TASK_TOOLS = frozenset({"Task", "Agent"})
+_TOOL_USE_TYPES = ("tool_use", "server_tool_use")
 _FILE_TOOLS = frozenset({"Read", "Edit", "Write", "MultiEdit", "NotebookEdit"})
 _PATCH_TOOLS = frozenset({"Edit", "Write", "MultiEdit"})
 _SYSTEM_PREFIXES = (
@@ -241,9 +243,16 @@ def _edit_diff(name: str, inp: dict[str, Any]) -> str | None:
 _TOKEN_FIELDS = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens")
 
 
+def _tok(value: Any) -> int:
+    """``limits.tokens`` with the common case (a plain int in range) first."""
+    if value.__class__ is int and 0 <= value <= limits.MAX_TOKENS:
+        return value
+    return limits.tokens(value)
+
+
 def _usage(raw: dict[str, Any]) -> TokenUsage:
     """Tokens of one request, each within ``[0, MAX_TOKENS]`` (a negative count is no count)."""
-    tok = limits.tokens
+    tok = _tok
     creation = tok(raw.get("cache_creation_input_tokens"))
     w5 = w1 = 0
     cc = raw.get("cache_creation")
@@ -266,7 +275,15 @@ def _usage(raw: dict[str, Any]) -> TokenUsage:
 
 
 def _usage_out_of_range(raw: dict[str, Any]) -> list[str]:
-    return [k for k in _TOKEN_FIELDS if not limits.int_ok(raw.get(k), 0, limits.MAX_TOKENS)]
+    """The token fields that are not ``limits.int_ok`` (orjson gives exact ints: ``bool`` is the
+    only int subclass it makes, and it is no count)."""
+    hi = limits.MAX_TOKENS
+    bad: list[str] = []
+    for k in _TOKEN_FIELDS:
+        v = raw.get(k)
+        if v is not None and not (v.__class__ is int and 0 <= v <= hi):
+            bad.append(k)
+    return bad
 
 
 class ClaudeParser(LineParser):
@@ -286,7 +303,7 @@ class ClaudeParser(LineParser):
         self.pending_command: str | None = d.get("pending_command")
         # summary lines name the session holding their leafUuid: kept until that line shows up
         self.summaries: dict[str, str] = dict(d.get("summaries") or {})
-        self.recent_uuids: list[str] = list(d.get("recent_uuids") or [])  # for a summary after its leaf
+        self.recent_uuids: deque[str] = deque(d.get("recent_uuids") or [], maxlen=_RECENT_KEYS)  # for a summary after its leaf
 
     def initial_session(self) -> Session:
         parent, agent_id = _subagent_from_path(self.path)
@@ -338,9 +355,7 @@ class ClaudeParser(LineParser):
             if self.summaries and ev.uuid in self.summaries:
                 s.title = self.summaries.pop(ev.uuid)
                 self.title_from_summary = True
-            self.recent_uuids.append(ev.uuid)
-            if len(self.recent_uuids) > _RECENT_KEYS:
-                del self.recent_uuids[:-_RECENT_KEYS]
+            self.recent_uuids.append(ev.uuid)  # (a deque of the last _RECENT_KEYS)
         if not ev.sidechain or self.in_subagent_file:
             self.turns.touch(line, ts)
         return ev
@@ -410,8 +425,10 @@ class ClaudeParser(LineParser):
     def _user(self, obj: dict[str, Any], base: tuple) -> Event:
         msg = as_dict(obj.get("message"))
         content = msg.get("content")
-        if isinstance(content, list) and any(isinstance(b, dict) and b.get("type") == "tool_result" for b in content):
-            return self._tool_result(obj, content, base)
+        if isinstance(content, list):
+            for b in content:
+                if isinstance(b, dict) and b.get("type") == "tool_result":
+                    return self._tool_result(obj, content, base)
         injected: list[str] = []
         text: str | None
         if isinstance(content, str):
@@ -601,7 +618,11 @@ class ClaudeParser(LineParser):
                 self._remember(key)
                 common["usage"] = usage
                 common["usage_key"] = key
-        tool_use = next((b for b in blocks if b.get("type") in ("tool_use", "server_tool_use")), None)
+        tool_use = None
+        for b in blocks:
+            if b.get("type") in _TOOL_USE_TYPES:
+                tool_use = b
+                break
         if tool_use is not None:
             return self._tool_use(tool_use, blocks, base, common)
         texts = [b["text"] for b in blocks if b.get("type") == "text" and isinstance(b.get("text"), str) and b["text"].strip()]
@@ -736,7 +757,7 @@ class ClaudeParser(LineParser):
         d["sid_known"] = self.session_id_known
         d["pending_command"] = self.pending_command
         d["summaries"] = self.summaries
-        d["recent_uuids"] = self.recent_uuids
+        d["recent_uuids"] = list(self.recent_uuids)
 
 
 def parse(data: bytes, path: str, state: ParserState | None = None) -> ParseResult:
