@@ -5,6 +5,7 @@ Pure functions, no I/O.
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import os
@@ -459,6 +460,19 @@ class LineParser:
         """Hook called once after the last consumed line (before state is saved)."""
 
     def parse(self, data: bytes) -> ParseResult:
+        # A pass builds a few objects per line and frees none of them: the cyclic collector would
+        # scan the growing heap again and again for cycles there are none of (events, dicts and
+        # lists only).  It is paused for the pass (when it was on) and runs as usual afterwards.
+        paused = gc.isenabled()
+        if paused:
+            gc.disable()
+        try:
+            return self._parse(data)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _parse(self, data: bytes) -> ParseResult:
         st = self.state
         start_offset = st.offset
         start_line = st.line
