@@ -45,6 +45,7 @@ from sessionlens.agents.common import (
 SYNTHETIC_MODEL = "<synthetic>"
 _TASK_TOOLS = frozenset({"Task", "Agent"})
 _TOOL_USE_TYPES = ("tool_use", "server_tool_use")
+_HOOK_FIELDS = (("hookEvent", "hook_event"), ("hookName", "hook_name"), ("command", "hook_command"))
 _FILE_TOOLS = frozenset({"Read", "Edit", "Write", "MultiEdit", "NotebookEdit"})
 _PATCH_TOOLS = frozenset({"Edit", "Write", "MultiEdit"})
 _SYSTEM_PREFIXES = (
@@ -392,6 +393,10 @@ class ClaudeParser(LineParser):
                 s.originator = v
 
     def _ev(self, base: tuple, kind: EventKind, subtype: str | None, **fields: Any) -> Event:
+        return self._evd(base, kind, subtype, fields)
+
+    def _evd(self, base: tuple, kind: EventKind, subtype: str | None, fields: dict[str, Any]) -> Event:
+        """``_ev`` with the fields as a dict of the caller's own (changed here)."""
         line, offset, length, ts, obj = base
         if obj.get("isSidechain") is True and "sidechain" not in fields:
             fields["sidechain"] = True
@@ -734,18 +739,19 @@ class ClaudeParser(LineParser):
         agent_id = as_str(data.get("agentId"))
         if agent_id and parent:
             self.agent_calls.set(agent_id, parent)
-        fields: dict[str, Any] = {"parent_call_id": parent}
+        fields: dict[str, Any] = {"parent_call_id": parent, "call_id": as_str(obj.get("toolUseID"))}
         if agent_id:
             fields["agent_id"] = agent_id
         if dt == "bash_progress":
             fields["text"] = clip(as_str(data.get("output")), 4096)
         elif dt == "hook_progress":
-            fields["extra"] = {
-                k2: clip(v, 300)
-                for k, k2 in (("hookEvent", "hook_event"), ("hookName", "hook_name"), ("command", "hook_command"))
-                if (v := as_str(data.get(k)))
-            }
-        return self._ev(base, META, f"progress/{dt}", call_id=as_str(obj.get("toolUseID")), **fields)
+            extra: dict[str, Any] = {}
+            for k, k2 in _HOOK_FIELDS:
+                v = data.get(k)
+                if v.__class__ is str and v:
+                    extra[k2] = clip(v, 300)
+            fields["extra"] = extra
+        return self._evd(base, META, f"progress/{dt}", fields)
 
     def finish(self) -> None:
         d = self.data
