@@ -1177,26 +1177,50 @@ class Store:
         ``event_texts``).  A successful tool result's text is cut to ``clip`` characters (plus
         ``suffix`` when it ended so) and its full length kept in ``extra['output_chars']``; see
         ``clipped_texts`` for the secrets.  Much less memory than ``events`` on a huge file."""
+        return list(self.iter_events_for_rules(file_id, kinds, clip=clip, suffix=suffix))
+
+    def iter_events_for_rules(self, file_id: int, kinds: Sequence[str], *, clip: int, suffix: str) -> Iterator[Event]:
+        """``events_for_rules``, streamed (a huge file's events never all in memory)."""
         q = ",".join("?" * len(kinds))
+        return self._rule_events_query(
+            f"""e.file_id=? AND (((e.flags & 1)=0 AND (e.kind IN ({q}) OR instr(e.data, '"usage"') > 0))
+                OR e.seq=(SELECT max(seq) FROM events WHERE file_id=?))""",
+            (file_id, *kinds, file_id),
+            clip,
+            suffix,
+        )
+
+    def rule_events_by_calls(self, file_id: int, call_ids: Iterable[str], *, clip: int, suffix: str) -> Iterator[Event]:
+        """The non-duplicate tool calls, patches and results of ``call_ids``, as ``events_for_rules``
+        reads them (in seq order per batch of ids), through the call index."""
+        ids = sorted(call_ids)
+        for i in range(0, len(ids), 500):
+            batch = ids[i : i + 500]
+            yield from self._rule_events_query(
+                f"""e.file_id=? AND e.call_id IN ({",".join("?" * len(batch))}) AND (e.flags & 1)=0
+                    AND e.kind IN ('tool_call', 'patch', 'tool_result')""",
+                (file_id, *batch),
+                clip,
+                suffix,
+                "INDEXED BY events_call",
+            )
+
+    def _rule_events_query(self, where: str, params: Sequence[Any], clip: int, suffix: str, hint: str = "") -> Iterator[Event]:
         cols = EVENT_COLS.replace(
             "e.text,",
             f"CASE WHEN {self._OK_RESULT} THEN substr(e.text, 1, ?) || "
             "CASE WHEN substr(e.text, -?) = ? THEN ? ELSE '' END ELSE e.text END, ",
         )
-        out = []
         for r in self.conn.execute(
-            f"""SELECT {cols}, CASE WHEN {self._OK_RESULT} THEN length(e.text) END FROM events e
-                WHERE e.file_id=? AND (((e.flags & 1)=0 AND (e.kind IN ({q}) OR instr(e.data, '"usage"') > 0))
-                                       OR e.seq=(SELECT max(seq) FROM events WHERE file_id=?))
-                ORDER BY e.seq""",
-            (clip, clip, len(suffix), suffix, suffix, clip, file_id, *kinds, file_id),
+            f"""SELECT {cols}, CASE WHEN {self._OK_RESULT} THEN length(e.text) END FROM events e {hint}
+                WHERE {where} ORDER BY e.seq""",
+            (clip, clip, len(suffix), suffix, suffix, clip, *params),
         ):
             ev = row_to_event(r, compact=True)
             if r[23] is not None:
                 had = ev.extra.get("output_chars")
                 ev.extra["output_chars"] = max(had if isinstance(had, int) else 0, r[23])
-            out.append(ev)
-        return out
+            yield ev
 
     def clipped_texts(self, file_id: int, clip: int) -> Iterator[tuple[int, str]]:
         """(seq, full text) of the tool results ``events_for_rules`` clips, streamed."""
