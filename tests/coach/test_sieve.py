@@ -35,7 +35,9 @@ def _sieved(result, config: CoachConfig, secrets: Iterable[int] | None) -> tuple
     def reread(seqs: list[int]) -> list[Event]:
         return [by_seq[s].model_copy() for s in seqs]
 
-    return sieve.findings(result.turns, reversed(partners), reread), sieve
+    need = sieve.turns_needed()  # the indexer reads these and the aborted turns only
+    turns = [t for t in result.turns if t.aborted or t.index in need]
+    return sieve.findings(turns, reversed(partners), reread), sieve
 
 
 def _check(path: Path, config: CoachConfig | None = None) -> int:

@@ -1268,5 +1268,21 @@ class RuleSieve:
     def slimmed(self) -> int:
         return len(self._slim)
 
+    def turns_needed(self) -> set[int]:
+        """The turns the rules read besides the aborted ones (``findings`` wants those and these
+        only): the turns of the interrupts kept, and the token-hungry turns."""
+        self._flush()
+        out = {ev.turn for ev in self._kept.values() if ev.turn is not None and ev.kind in (EventKind.USER_MESSAGE, EventKind.ERROR)}
+        values = [t[0] for t in self._turn_tokens.values() if t[0] > 0]
+        if len(values) >= 3:
+            median = statistics.median(values)
+            cfg = self.config
+            out.update(
+                turn
+                for turn, t in self._turn_tokens.items()
+                if t[0] >= cfg.token_outlier_min_tokens and t[0] > cfg.token_outlier_factor * median
+            )
+        return out
+
     def last_event(self) -> Event | None:
         return self._last

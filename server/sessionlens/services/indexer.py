@@ -950,7 +950,7 @@ class Indexer:
             sieve.feed(self._rule_events(file_id, full, extra))
             clipped = store.rule_events_by_calls(file_id, sieve.partner_call_ids(), clip=RULE_TEXT_CLIP, suffix=TRUNCATION_MARK)
             partners = ((store.event(file_id, e.seq) or e) if e.seq in full else e for e in clipped)
-            turns = store.turns(sd["id"])
+            turns = store.aborted_or_turns(sd["id"], sieve.turns_needed())
             findings = sieve.findings(turns, partners, lambda seqs: (e for e in map(partial(store.event, file_id), seqs) if e is not None))
         except Exception:
             log.exception("coach rules failed on %s", row.path)

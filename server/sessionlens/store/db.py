@@ -1329,11 +1329,26 @@ class Store:
         )
 
     def turns(self, session_id: str) -> list[Turn]:
+        return self._turns("session_id=?", (session_id,))
+
+    def aborted_or_turns(self, session_id: str, indices: Iterable[int]) -> list[Turn]:
+        """The session's aborted turns and those of ``indices``: what the coach reads of a huge
+        session's turns (tens of thousands of them)."""
+        want = sorted(set(indices))
+        out = self._turns("session_id=? AND aborted=1", (session_id,))
+        have = {t.index for t in out}
+        for i in range(0, len(want), 500):
+            batch = [x for x in want[i : i + 500] if x not in have]
+            if batch:
+                out += self._turns(f"session_id=? AND idx IN ({','.join('?' * len(batch))})", (session_id, *batch))
+        return sorted(out, key=lambda t: t.index)
+
+    def _turns(self, where: str, params: Sequence[Any]) -> list[Turn]:
         out = []
         for r in self.conn.execute(
-            """SELECT idx, start_line, end_line, started_at, ended_at, prompt, model, turn_id, aborted, duration_ms
-               FROM turns WHERE session_id=? ORDER BY idx""",
-            (session_id,),
+            f"""SELECT idx, start_line, end_line, started_at, ended_at, prompt, model, turn_id, aborted, duration_ms
+               FROM turns WHERE {where} ORDER BY idx""",
+            params,
         ):
             out.append(
                 _m().Turn(
