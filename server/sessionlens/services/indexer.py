@@ -26,6 +26,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -299,7 +300,7 @@ class Indexer:
         self._buffered = 0
         self._stats: IndexStats | None = None
         self._batching = False  # bulk pass: several jobs' writes per transaction
-        self._batch_open = False
+        self._batch: ExitStack | None = None  # the open transaction of a bulk pass's batch of writes
         self._batch_bytes = 0
 
     # ------------------------------------------------------------------ public
@@ -433,7 +434,7 @@ class Indexer:
         if not paths:
             return {}
         store = self.store
-        with store.conn:
+        with store.transaction():
             ids = {p: store.ensure_file(p) for p in paths}
         return ids
 
@@ -464,7 +465,7 @@ class Indexer:
                 det += f.read(DETECT_BYTES)  # (a first line longer still is sniffed by its first members)
         adapter = agent_registry.detect(path, det)
         if adapter is None:
-            with store.conn:
+            with store.transaction():
                 if row is not None and row.status == "ok":
                     store.clear_file(fid)
                 self._clear_members(path)
@@ -540,7 +541,7 @@ class Indexer:
                 ):
                     continue
                 todo.append((key, fp, mpath, mrow))
-            with store.conn:
+            with store.transaction():
                 self._clear_members(path, keep)
                 fids = {mpath: (mrow.id if mrow is not None else store.ensure_file(mpath)) for _, _, mpath, mrow in todo}
                 store.mark_file(
@@ -748,18 +749,19 @@ class Indexer:
             res = self.run_job(job)
         store = self.store
         stats = self._stats
-        if self._batching and not self._batch_open:
-            store.conn.__enter__()  # the outer transaction: each ``with store.conn`` below is a savepoint in it
-            self._batch_open = True
+        if self._batching and self._batch is None:
+            # the outer transaction: each ``with store.transaction()`` below is a savepoint in it
+            self._batch = ExitStack()
+            self._batch.enter_context(store.transaction())
         if job.kind == "coach":
-            with store.conn:
+            with store.transaction():
                 if res is not None:
                     store.replace_findings(job.fid, res[0], res[1], res[2])
                 store.touch_file(job.fid, size=job.size, mtime_ns=job.mtime_ns)
             return None
         assert stats is not None, "a parse job is written only during index()"
         if res.not_session:
-            with store.conn:
+            with store.transaction():
                 if job.clear:
                     store.clear_file(job.fid)
                 store.mark_file(job.fid, size=job.size, mtime_ns=job.mtime_ns, status="not_session", parser_version=ingest.PARSER_VERSION)
@@ -799,7 +801,7 @@ class Indexer:
         if self.coach_enabled and (changed or job.recoach):
             self._commit_batch()  # the coach reads the file back (maybe from the worker's connection)
             return Job("coach", job.path, job.fid, job.size, job.mtime_ns, secrets=secrets)
-        with store.conn:
+        with store.transaction():
             if job.first and job.clear and res.prep is None:
                 store.clear_file(job.fid)
             store.touch_file(job.fid, size=job.size, mtime_ns=job.mtime_ns)
@@ -815,7 +817,7 @@ class Indexer:
         assert prep is not None, "only a job with rows is written"
         for salvage in (False, True):
             try:
-                with store.conn:
+                with store.transaction():
                     if job.first and job.clear:
                         store.clear_file(job.fid)
                     sid = store.write_prepared(prep, salvage=salvage)
@@ -831,10 +833,11 @@ class Indexer:
         raise AssertionError("unreachable")
 
     def _commit_batch(self) -> None:
+        """Commit the open batch (what it holds is consistent: rows commit with their offsets)."""
         self._batch_bytes = 0
-        if self._batch_open:
-            self._batch_open = False
-            self.store.conn.__exit__(None, None, None)
+        batch, self._batch = self._batch, None
+        if batch is not None:
+            batch.close()
 
     def _not_session(self, path: str) -> None:
         stats = self._stats
@@ -853,7 +856,7 @@ class Indexer:
         stats.errors.append(f"{path}: {msg}")
         stats.skipped.append((path, f"failed: {msg}"))
         try:
-            with self.store.conn:
+            with self.store.transaction():
                 self.store.mark_file(
                     fid, size=size, mtime_ns=mtime_ns, status="error", error=msg[:500], parser_version=ingest.PARSER_VERSION
                 )
