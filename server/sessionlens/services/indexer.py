@@ -43,6 +43,7 @@ from sessionlens.ingest.discovery import discover
 from sessionlens.ingest.edits import edit_rows
 from sessionlens.models import ParserState
 from sessionlens.search import SearchIndex
+from sessionlens.search.index import InlineWriter
 from sessionlens.store import PreparedParse, Store, prepare_parse, session_from_dict
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,10 @@ BULK_SEARCH_HEAP = 256_000_000
 #: A bulk pass commits its writes every this many bytes parsed (each file's rows still commit
 #: together with its offset; fewer, larger commits cost less).
 BATCH_BYTES = 16 * 1024 * 1024
+#: A pass with at least this much to parse indexes its search documents as it writes rows (with
+#: this much Tantivy memory), instead of reading them back from the store at its end.
+INLINE_SEARCH_BYTES = 4 * 1024 * 1024
+INLINE_SEARCH_HEAP = 128_000_000
 #: Jobs, and bytes to parse, queued in the worker process at most; beyond that, this process prepares
 #: the next job itself.  The queue must outlast the longest job this process takes on meanwhile.
 WORKER_AHEAD = 16
@@ -302,6 +307,7 @@ class Indexer:
         self._batching = False  # bulk pass: several jobs' writes per transaction
         self._batch: ExitStack | None = None  # the open transaction of a bulk pass's batch of writes
         self._batch_bytes = 0
+        self._inline: InlineWriter | None = None  # search documents added as rows are written
 
     # ------------------------------------------------------------------ public
     def index(
@@ -363,6 +369,10 @@ class Indexer:
             todo_bytes = sum(max(st.st_size - (row.offset if row else 0), 0) for _, st, row in todo)
             bulk = todo_bytes >= BULK_COACH_BYTES
             self._pool = self._start_pool(todo_bytes)
+            if sync_search and self.search is not None and todo_bytes >= INLINE_SEARCH_BYTES:
+                # documents are added as rows are written (Tantivy's thread works during the pass,
+                # and nothing is read back at its end)
+                self._inline = self.search.inline_writer(self.store, heap_size=INLINE_SEARCH_HEAP)
             if bulk:
                 self.store.bulk_writes(True)
                 self._batching = True
@@ -404,16 +414,21 @@ class Indexer:
             if sync_search:
                 search = self.search
                 assert search is not None, "only the worker's indexer has no search index (it never runs index())"
-                if bulk:  # the worker is gone: Tantivy may take its memory (fewer segments to merge)
-                    stats.search_docs = search.sync(self.store, threads=2, heap_size=BULK_SEARCH_HEAP)
+                applied, redo, inline_docs = self._end_inline(stopped)
+                if bulk and not applied:  # the worker is gone: Tantivy may take its memory (fewer segments to merge)
+                    docs = search.sync(self.store, threads=2, heap_size=BULK_SEARCH_HEAP)
                 else:
-                    stats.search_docs = search.sync(self.store)
+                    docs = search.sync(self.store, applied=applied, redo=redo)
+                stats.search_docs = docs + inline_docs
         finally:
             try:
                 self._discard()
                 self._commit_batch()  # what was written is consistent (rows commit with their offsets)
             finally:
                 self._batching = False
+                inline, self._inline = self._inline, None
+                if inline is not None:  # failed before the search step: the queue has it all
+                    inline.rollback()
                 self._stop_pool()
                 self._stats = None
                 if bulk:
@@ -421,6 +436,28 @@ class Indexer:
                 self.store.lock.release()
         stats.seconds = time.perf_counter() - t0
         return stats
+
+    def _end_inline(self, stopped: bool) -> tuple[set[int], set[int], int]:
+        """Commit the documents added during the pass: (files whose queued work they did, files to
+        redo from the store, documents added).  A stopped pass rolls them back (the queue has it all)."""
+        inline, self._inline = self._inline, None
+        if inline is None:
+            return set(), set(), 0
+        if stopped:
+            inline.rollback()
+            return set(), set(), 0
+        redo = set(inline.redo)
+        for fid in inline.applied - redo:  # the session row the search step would read says the same
+            ctx = self.store.file_search_context(fid)
+            if ctx is None or (ctx.agent or "", ctx.project or "") != inline.context.get(fid):
+                redo.add(fid)
+        inline.commit()
+        return inline.applied, redo, sum(n for fid, n in inline.docs.items() if fid not in redo)
+
+    def _search_redo(self, file_id: int) -> None:
+        """A file's search documents are not mirrored by this pass's writes: the search step redoes them."""
+        if self._inline is not None:
+            self._inline.redo.add(file_id)
 
     def sync_search(self) -> int:
         search = self.search
@@ -468,6 +505,7 @@ class Indexer:
             with store.transaction():
                 if row is not None and row.status == "ok":
                     store.clear_file(fid)
+                    self._search_redo(fid)
                 self._clear_members(path)
                 store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="not_session", parser_version=ingest.PARSER_VERSION)
             self._not_session(path)
@@ -512,6 +550,7 @@ class Indexer:
         for r in store.member_rows(path):
             if r.path not in keep:
                 store.delete_file(r.id)
+                self._search_redo(r.id)
 
     def _index_members(self, adapter: AgentAdapter, path: str, fid: int, st: _Stat, row) -> None:
         """A source of several sessions: each member (session) whose fingerprint changed is parsed
@@ -764,6 +803,7 @@ class Indexer:
             with store.transaction():
                 if job.clear:
                     store.clear_file(job.fid)
+                    self._search_redo(job.fid)
                 store.mark_file(job.fid, size=job.size, mtime_ns=job.mtime_ns, status="not_session", parser_version=ingest.PARSER_VERSION)
             self._not_session(job.path)
             return None
@@ -804,6 +844,7 @@ class Indexer:
         with store.transaction():
             if job.first and job.clear and res.prep is None:
                 store.clear_file(job.fid)
+                self._search_redo(job.fid)
             store.touch_file(job.fid, size=job.size, mtime_ns=job.mtime_ns)
             if job.register and res.prep is None:
                 store.mark_file(job.fid, size=job.size, mtime_ns=job.mtime_ns, status="ok", agent=job.agent)
@@ -825,11 +866,20 @@ class Indexer:
                         if res.findings is not None:
                             store.replace_findings(job.fid, *res.findings)
                         store.touch_file(job.fid, size=job.size, mtime_ns=job.mtime_ns)
-                return sid
             except Exception as e:
                 if salvage:
                     raise
                 log.warning("%s: writing failed (%s: %s): writing row by row", job.path, type(e).__name__, e)
+                continue
+            inline = self._inline
+            if inline is not None:
+                if salvage:  # some rows may be missing: the search step reads what was stored
+                    inline.redo.add(job.fid)
+                else:
+                    r = prep.session_row
+                    rows = prep.search_rows()
+                    inline.add(job.fid, r[2] or "", r[4] or "", sid, rows, replace=job.first and job.clear, from_seq=prep.first_seq)
+            return sid
         raise AssertionError("unreachable")
 
     def _commit_batch(self) -> None:

@@ -156,6 +156,16 @@ class PreparedParse:
     first_seq: int | None
     edit_rows: list[tuple] = field(default_factory=list)  # the edits index (ingest.edits.edit_rows, no file id)
 
+    def search_rows(self) -> list[tuple]:
+        """(seq, ts, kind, tool, model, command, text, files, flags) of prepared event rows, in seq
+        order: what ``Store.searchable_events`` reads back once they are written (text unclipped)."""
+        last = {r[1]: r for r in self.event_rows}  # INSERT OR REPLACE: a seq written twice keeps its last row
+        if len(last) == len(self.event_rows) and all(a[1] < b[1] for a, b in zip(self.event_rows, self.event_rows[1:])):
+            picked = self.event_rows
+        else:
+            picked = [last[seq] for seq in sorted(last)]
+        return [(r[1], r[5], r[6], r[9], r[17], r[11], r[15], r[16], r[19]) for r in picked]
+
     def session_dict(self, path: str) -> dict[str, Any]:
         """The session as :meth:`Store.get_session` will return it once these rows are written to a
         file of their own (what the coach reads when it runs before the write)."""
