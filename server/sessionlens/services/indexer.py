@@ -206,6 +206,7 @@ class Job:
     member: bool = False  # one session of a multi-session source (path ``<source>#<key>``)
     changed: bool = False  # an earlier job of this pass wrote events or problems
     secrets: tuple[int, ...] | None = None  # seqs of the events holding a secret, when all of the file's are known
+    chunk: int = 0  # bytes per chunk (0: CHUNK_BYTES), as the planning process says (the worker reads the same)
 
 
 @dataclass(slots=True)
@@ -308,6 +309,7 @@ class Indexer:
         self._batch: ExitStack | None = None  # the open transaction of a bulk pass's batch of writes
         self._batch_bytes = 0
         self._inline: InlineWriter | None = None  # search documents added as rows are written
+        self._dead: set[int] = set()  # files whose write failed this pass (chunks sent ahead are dropped)
 
     # ------------------------------------------------------------------ public
     def index(
@@ -334,6 +336,7 @@ class Indexer:
             stats.errors.append("busy")
             return stats
         self._stats = stats
+        self._dead = set()
         self._hash_memo = {}  # the coach's inputs (config, instruction files) as they are in this pass
         self._changed_sources: set[str] = set()
         try:
@@ -542,6 +545,7 @@ class Indexer:
             register=full and row is None,
             recoach=not full and row.mtime_ns == 0,
             secrets=() if offset == 0 else None,
+            chunk=CHUNK_BYTES,
         )
 
     def _clear_members(self, path: str, keep: AbstractSet[str] = frozenset()) -> None:
@@ -623,7 +627,8 @@ class Indexer:
         if parse is None:
             raise ValueError(f"no parser for agent {job.agent!r}")
         state = ParserState.model_validate_json(job.state) if job.state else None
-        chunk = CHUNK_BYTES if not job.whole else max(CHUNK_BYTES, job.size + 1)
+        size = job.chunk or CHUNK_BYTES
+        chunk = size if not job.whole else max(size, job.size + 1)
         with open(job.path, "rb") as f:
             while True:
                 f.seek(job.offset)
@@ -732,6 +737,22 @@ class Indexer:
         queue.append(slot)
         self._write_ready()
 
+    def _send_ahead(self, job: Job) -> bool:
+        """Hand a file's next chunk to the worker at once (queued after every job already queued, as
+        a follow-up is); False when there is no worker to take it now (it follows the write then)."""
+        pool = self._pool
+        if pool is None or any(s.future is not None and not s.done() for s in self._coach_slots):
+            return False
+        nbytes = min(max(job.size - job.offset, 0), CHUNK_BYTES)
+        if pool.outstanding() >= WORKER_AHEAD or pool.outstanding_bytes + nbytes > max(WORKER_AHEAD_BYTES, nbytes):
+            return False
+        try:
+            self._slots.append(_Slot(job, pool.submit(job, nbytes)))
+        except Exception as e:  # noqa: BLE001 - a broken pool: the chunk follows the write, in this process
+            log.debug("worker refused a chunk: %s", e)
+            return False
+        return True
+
     def _write_ready(self, *, wait: bool = False) -> None:
         """Write the finished jobs at the head of the queue (``wait``: at least the head one, or
         when no parse job is left, a coach job), and every finished coach job."""
@@ -772,8 +793,12 @@ class Indexer:
 
     # ------------------------------------------------------------------ writing (this process)
     def _complete(self, slot: _Slot) -> Job | None:
-        """Write one job's result; return the file's next job, if any."""
+        """Write one job's result; return the file's next job, if any (unless already handed to the worker)."""
         job = slot.job
+        if job.kind == "parse" and not job.first and job.fid in self._dead:  # an earlier chunk failed to write
+            if slot.future is not None:
+                slot.future.cancel()
+            return None
         try:
             try:
                 res = slot.get()
@@ -810,10 +835,17 @@ class Indexer:
         changed = job.changed or res.events > 0 or res.problems > 0
         if res.prep is not None:
             done = not res.more and (res.coached or not self.coach_enabled)
+            secrets = None if job.secrets is None or res.secret_seqs is None else job.secrets + tuple(res.secret_seqs)
+            ahead = None
+            if res.more:  # the next chunk needs only this one's parser state: it is parsed while this one is written
+                ahead = replace(job, offset=res.offset, state=res.state, first=False, changed=changed, secrets=secrets)
+                if not self._send_ahead(ahead):
+                    ahead = None
             try:
                 sid = self._write(job, res, done)
             except Exception as e:  # never let one file stop the pass
                 self._failed(job.path, job.fid, job.size, job.mtime_ns, e)
+                self._dead.add(job.fid)
                 return None
             if done and res.coached and sid != res.prep.session_id:
                 done = False  # written under another id (a copy of a known session): coach what was written
@@ -823,8 +855,9 @@ class Indexer:
                 self._commit_batch()
             stats.events += res.events
             stats.problems += res.problems
-            secrets = None if job.secrets is None or res.secret_seqs is None else job.secrets + tuple(res.secret_seqs)
             if res.more:
+                if ahead is not None:
+                    return None
                 return replace(job, offset=res.offset, state=res.state, first=False, changed=changed, secrets=secrets)
         else:
             done = False
