@@ -10,6 +10,10 @@ reads, parses, prices and turns the events into rows (and, when it covers the wh
 the coach on the parsed events); this process then writes the rows, in job order.  In a bulk pass
 a worker process prepares jobs while this one writes, and this one prepares jobs too whenever the
 worker has enough queued: both cores parse, and only this process writes (one writer per store).
+A file's next chunk is handed to the worker as soon as the chunk before is parsed (its parser state
+is all it needs), so one big file is parsed on one core while its chunks are written on the other.
+Search documents are added to Tantivy as the rows are written (``InlineWriter``: nothing is read
+back at the end of the pass); every transaction goes through ``Store.transaction()``.
 """
 
 from __future__ import annotations
