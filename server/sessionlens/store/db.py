@@ -154,6 +154,20 @@ def _checked_int(value: Any, lo: int, hi: int, what: str, line: int, offset: int
     return v
 
 
+class SearchRow(NamedTuple):
+    """One prepared event as the search index reads it (see ``PreparedParse.search_rows``)."""
+
+    seq: int
+    ts: float | None
+    kind: str
+    tool: str | None
+    model: str | None
+    command: str | None
+    text: str | None
+    files: str | None
+    flags: int
+
+
 @dataclass(slots=True)
 class PreparedParse:
     """The rows of one parse pass, ready for :meth:`Store.write_prepared`: plain tuples, cheap to
@@ -172,7 +186,7 @@ class PreparedParse:
     first_seq: int | None
     edit_rows: list[tuple] = field(default_factory=list)  # the edits index (ingest.edits.edit_rows, no file id)
 
-    def search_rows(self) -> list[tuple]:
+    def search_rows(self) -> list[SearchRow]:
         """(seq, ts, kind, tool, model, command, text, files, flags) of prepared event rows, in seq
         order: what ``Store.searchable_events`` reads back once they are written (text unclipped)."""
         last = {r[1]: r for r in self.event_rows}  # INSERT OR REPLACE: a seq written twice keeps its last row
@@ -180,7 +194,7 @@ class PreparedParse:
             picked = self.event_rows
         else:
             picked = [last[seq] for seq in sorted(last)]
-        return [(r[1], r[5], r[6], r[9], r[17], r[11], r[15], r[16], r[19]) for r in picked]
+        return [SearchRow(r[1], r[5], r[6], r[9], r[17], r[11], r[15], r[16], r[19]) for r in picked]
 
     def stored_session(self, path: str) -> StoredSession:
         """The session as :meth:`Store.get_session` will return it once these rows are written to a
