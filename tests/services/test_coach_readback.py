@@ -124,9 +124,14 @@ def test_a_bulk_pass_with_a_worker_process_gives_the_same_store(corpus, tmp_path
             super().__init__(job, future, **kw)
 
     monkeypatch.setattr(indexer_mod, "_Slot", Slot)
+    sent_ahead = []  # a file's next chunks handed to the worker before the one before is written
+    real_ahead = indexer_mod.Indexer._send_ahead
+    monkeypatch.setattr(indexer_mod.Indexer, "_send_ahead", lambda self, job: sent_ahead.append(real_ahead(self, job)) or sent_ahead[-1])
     pooled = tmp_path / "pooled"
     index(pooled, ws)
     assert started and started[0] is not None, "the pass used a worker process"
+    if chunk:
+        assert any(sent_ahead), "chunks of one file were parsed while the one before was written"
     assert assert_same_store(snapshot(inline), snapshot(pooled)) is None
     assert _q(pooled, "SELECT count(*) FROM files WHERE mtime_ns=0") == [(0,)]
 

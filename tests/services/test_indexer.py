@@ -250,3 +250,21 @@ def test_run_killed_before_the_coach_step_gets_its_findings_on_resume(corpus, tm
     assert _q(tmp_path / "home", "SELECT count(*) FROM events") == [(len(clean["events"]) if chunked else 0,)]
     index(tmp_path / "home", log)
     assert_same_store(snapshot(tmp_path / "home"), clean)
+
+
+def test_the_indexer_drives_transactions_only_through_store_transaction():
+    """#13: one way to open a transaction (``Store.transaction()``): the indexer never touches the raw
+    connection (no ``store.conn``, no hand-made ``__enter__``/``__exit__``)."""
+    import ast
+
+    import sessionlens.services.indexer as indexer_module
+
+    tree = ast.parse(Path(indexer_module.__file__).read_text())
+    raw = [
+        f"line {node.lineno}: .{node.attr}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr in ("conn", "__enter__", "__exit__")
+    ]
+    assert raw == []
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "transaction"]
+    assert len(calls) >= 5  # every write of the indexer goes through it

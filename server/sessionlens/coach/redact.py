@@ -155,6 +155,8 @@ _NEEDLES: dict[str, tuple[tuple[str, ...], bool]] = {
 # the credential pattern also needs one of its keywords right before the ``:``/``=`` (searched in
 # the lower-cased text; the loose form is a cheaper first test)
 _CREDENTIAL_LOOSE = re.compile(r"(?:passw(?:or)?d|pwd|secret|key|token)[\"']?\s*[:=]")
+_LOOSE_WORDS = ("passwd", "password", "pwd", "secret", "key", "token")  # the words of _CREDENTIAL_LOOSE
+_ASSIGN_AFTER = re.compile(r"[\"']?\s*[:=]")  # what follows them in it
 _CREDENTIAL_HINT = re.compile(
     r"(?:password|passwd|pwd|secret|api[_\-]?key|apikey|access[_\-]?token|auth[_\-]?token|client[_\-]?secret|"
     r"secret[_\-]?key|private[_\-]?key|token)[\"']?\s*[:=]"
@@ -271,12 +273,18 @@ def _block_candidates(texts: list[str], lo: int, hi: int) -> list[int]:
         while pos >= 0:
             add(pos)
             pos = low.find(n, pos + 1)
-    for m in _CREDENTIAL_LOOSE.finditer(low):
-        # the loose form, then the exact keyword: a bare "key" counts only as api/secret/private key
-        pos = m.start()
-        if low.startswith("key", pos) and not low[max(0, pos - 8) : pos].endswith(_KEY_QUALIFIERS):
-            continue
-        add(pos)
+    # the loose form (each keyword found by ``str.find``, its ``:``/``=`` checked where it ends: the
+    # same places as ``_CREDENTIAL_LOOSE.finditer``, at a fraction of a regex scan), then the exact
+    # keyword: a bare "key" counts only as api/secret/private key
+    follows = _ASSIGN_AFTER.match
+    for word in _LOOSE_WORDS:
+        pos = low.find(word)
+        while pos >= 0:
+            if follows(low, pos + len(word)) is not None and not (
+                word == "key" and not low[max(0, pos - 8) : pos].endswith(_KEY_QUALIFIERS)
+            ):
+                add(pos)
+            pos = low.find(word, pos + 1)
     return sorted(hits)
 
 

@@ -14,6 +14,8 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -133,6 +135,129 @@ def _doc_text(kind: str, tool: str | None, command: str | None, text: str | None
     return "\n".join(parts)
 
 
+#: The longest text a document takes from an event (what ``Store.searchable_events`` clips to).
+MOST_TEXT = max(DEFAULT_MAX_TEXT, *MAX_TEXT.values())
+
+
+def _add_docs(writer, file_id: int, agent: str, project: str, rows: Iterable[tuple]) -> int:
+    """Add the documents of one file's searchable rows (seq, session id, ts, kind, tool, model,
+    command, text clipped as ``_clip`` does, files, flags); returns how many had text."""
+    n = 0
+    add = writer.add_document
+    for seq, sid, ts, kind, tool, model, command, text, files, _flags in rows:
+        body = _doc_text(kind, tool, command, text, files)
+        if not body.strip():
+            continue
+        doc = tantivy.Document()
+        doc.add_text("session", sid)
+        doc.add_text("agent", agent)
+        doc.add_text("project", project)
+        doc.add_text("kind", kind)
+        doc.add_text("tool", tool or "")
+        doc.add_text("model", model or "")
+        doc.add_text("text", body)
+        doc.add_integer("ts", int(ts) if ts is not None else 0)
+        doc.add_unsigned("line", seq)
+        doc.add_unsigned("file_id", file_id)
+        add(doc)
+        n += 1
+    return n
+
+
+def _clip(kind: str, text: str | None) -> str | None:
+    """``text`` as ``Store.searchable_events(clip=...)`` returns it (SQL's ``length``/``substr`` count
+    characters, as ``len`` and slices do; a text holding NUL is not clipped here: see ``InlineWriter``)."""
+    if text is None:
+        return None
+    n = len(text)
+    if kind == "tool_result" and n > RESULT_HEAD + RESULT_TAIL:
+        return text[:RESULT_HEAD] + "\n" + text[-RESULT_TAIL:]
+    if n > MOST_TEXT:
+        return text[:MOST_TEXT]
+    return text
+
+
+class InlineWriter:
+    """Index a pass's rows while they are written: what ``SearchIndex.sync`` would do for the queue
+    entries of each write, applied at the write (same deletes, same documents), from the rows in
+    hand instead of reading them back from the store at the end.  The queue entries stay until
+    ``commit`` and ``sync(applied=...)`` have run: a crash before loses nothing (the next sync redoes
+    them from the store, idempotently).  A file the writer cannot mirror exactly is ``redo``ne by
+    ``sync`` from the store."""
+
+    def __init__(self, index: SearchIndex, writer):
+        self._index = index
+        self._writer = writer
+        self.applied: set[int] = set()  # files with documents added here
+        self.redo: set[int] = set()  # files left to sync (from the store)
+        self.context: dict[int, tuple[str, str]] = {}  # file -> (agent, project) its documents carry
+        self._last_seq: dict[int, int] = {}
+        self.docs: dict[int, int] = {}  # file -> documents added
+
+    def add(
+        self, file_id: int, agent: str, project: str, session_id: str, rows: Iterable[tuple], *, replace: bool, from_seq: int | None
+    ) -> None:
+        """The documents of one write: ``rows`` (seq, ts, kind, tool, model, command, text, files,
+        flags, in seq order) of the events it stored, all under ``session_id``; ``replace``: the write
+        began with clearing the file (the queue's 'replace'), else it queued an 'append' from
+        ``from_seq`` (None: it queued nothing)."""
+        if file_id in self.redo or (not replace and from_seq is None):
+            return
+        if not replace and from_seq is not None and self._last_seq.get(file_id, -1) >= from_seq:
+            self.redo.add(file_id)  # rows written over earlier ones: the store knows best
+            return
+        if not replace and self.context.setdefault(file_id, (agent, project)) != (agent, project):
+            self.redo.add(file_id)  # an earlier write's documents carry another project
+            return
+        picked = []
+        last = -1
+        for seq, ts, kind, tool, model, command, text, files, flags in rows:
+            last = seq
+            if flags & 1 or kind not in _SEARCHABLE:
+                continue
+            if text is not None and "\x00" in text:  # SQL's length() stops at a NUL: let the store say
+                self.redo.add(file_id)
+                return
+            picked.append((seq, session_id, ts, kind, tool, model, command, _clip(kind, text), files, flags))
+        schema = self._index.schema
+        if replace:  # the store holds only what this write and the next ones bring
+            self._last_seq.pop(file_id, None)
+            self.context[file_id] = (agent, project)
+            self._writer.delete_documents_by_query(tantivy.Query.term_query(schema, "file_id", file_id))
+        else:
+            self._writer.delete_documents_by_query(
+                tantivy.Query.boolean_query(
+                    [
+                        (tantivy.Occur.Must, tantivy.Query.term_query(schema, "file_id", file_id)),
+                        (tantivy.Occur.Must, tantivy.Query.range_query(schema, "line", tantivy.FieldType.Unsigned, from_seq, None)),
+                    ]
+                )
+            )
+        self.applied.add(file_id)
+        self._last_seq[file_id] = max(self._last_seq.get(file_id, -1), last)
+        n = _add_docs(self._writer, file_id, agent, project, picked)
+        self.docs[file_id] = (0 if replace else self.docs.get(file_id, 0)) + n
+
+    def commit(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.commit()
+            writer.wait_merging_threads()
+            del writer
+
+    def rollback(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            try:
+                writer.rollback()
+            except Exception:  # noqa: BLE001 - what was not committed is gone either way
+                log.debug("search writer rollback failed", exc_info=True)
+            del writer
+
+
+_SEARCHABLE = frozenset(SEARCHABLE_KINDS)
+
+
 def _file_list(files: str) -> list[str]:
     try:
         v = orjson.loads(files)
@@ -214,21 +339,46 @@ class SearchIndex:
         return self._rebuild_flag().exists()
 
     # ------------------------------------------------------------------ write
-    def sync(self, store: Store, *, heap_size: int = 64_000_000, threads: int = 1) -> int:
+    def inline_writer(self, store: Store, *, heap_size: int, threads: int = 1) -> InlineWriter | None:
+        """A writer that indexes a pass's rows as they are written (no read-back at the end), or None
+        when the queue holds older work (a pass that stopped early, a rebuild): then ``sync`` does it
+        all from the store.  Call with the store's writer lock held."""
+        if self.needs_rebuild() or store.search_queue(limit=1):
+            return None
+        return InlineWriter(self, self._opened().writer(heap_size=heap_size, num_threads=threads))
+
+    def sync(
+        self,
+        store: Store,
+        *,
+        heap_size: int = 64_000_000,
+        threads: int = 1,
+        applied: AbstractSet[int] = frozenset(),
+        redo: AbstractSet[int] = frozenset(),
+    ) -> int:
         """Apply the store's search queue to the index.  Call with the store's writer lock held.
 
         Idempotent: an 'append' first deletes the file's docs at or after ``from_seq``, so a crash
         between the Tantivy commit and the queue clean-up never duplicates documents.
+
+        ``applied``: files whose queued operations an :class:`InlineWriter` has applied already (and
+        committed); ``redo``: files whose documents are replaced from the store whatever is queued.
         """
         if self.needs_rebuild():
             store.enqueue_all_for_search()
         total = 0
+        first = True
         while True:
             queue = store.search_queue()
-            if not queue:
+            if not queue and not (first and redo):
                 break
             ops: dict[int, tuple[str, int]] = {}
+            if first:
+                ops.update((fid, ("replace", 0)) for fid in sorted(redo))
+                first = False
             for item in queue:
+                if item.file_id in applied and item.file_id not in redo:
+                    continue
                 prev = ops.get(item.file_id)
                 if item.op in ("replace", "delete") or prev is None:
                     ops[item.file_id] = (item.op, item.from_seq)
@@ -262,8 +412,9 @@ class SearchIndex:
                 except Exception:
                     pass
                 raise
-            with store.transaction():
-                store.clear_search_queue(max(item.id for item in queue))
+            if queue:
+                with store.transaction():
+                    store.clear_search_queue(max(item.id for item in queue))
         if self.needs_rebuild():
             self.mark_built()
         self.reload(force=True)
@@ -273,28 +424,13 @@ class SearchIndex:
         ctx = store.file_search_context(file_id)
         if not ctx:
             return 0
-        agent, project = ctx.agent, ctx.project
-        n = 0
-        for seq, sid, ts, kind, tool, model, command, text, files, _flags in store.searchable_events(
-            file_id, from_seq, SEARCHABLE_KINDS, clip=(RESULT_HEAD, RESULT_TAIL, max(DEFAULT_MAX_TEXT, *MAX_TEXT.values()))
-        ):
-            body = _doc_text(kind, tool, command, text, files)
-            if not body.strip():
-                continue
-            doc = tantivy.Document()
-            doc.add_text("session", sid)
-            doc.add_text("agent", agent or "")
-            doc.add_text("project", project or "")
-            doc.add_text("kind", kind)
-            doc.add_text("tool", tool or "")
-            doc.add_text("model", model or "")
-            doc.add_text("text", body)
-            doc.add_integer("ts", int(ts) if ts is not None else 0)
-            doc.add_unsigned("line", seq)
-            doc.add_unsigned("file_id", file_id)
-            writer.add_document(doc)
-            n += 1
-        return n
+        return _add_docs(
+            writer,
+            file_id,
+            ctx.agent or "",
+            ctx.project or "",
+            store.searchable_events(file_id, from_seq, SEARCHABLE_KINDS, clip=(RESULT_HEAD, RESULT_TAIL, MOST_TEXT)),
+        )
 
     # ------------------------------------------------------------------ read
     def reload(self, force: bool = False) -> None:

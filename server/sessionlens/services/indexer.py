@@ -10,6 +10,10 @@ reads, parses, prices and turns the events into rows (and, when it covers the wh
 the coach on the parsed events); this process then writes the rows, in job order.  In a bulk pass
 a worker process prepares jobs while this one writes, and this one prepares jobs too whenever the
 worker has enough queued: both cores parse, and only this process writes (one writer per store).
+A file's next chunk is handed to the worker as soon as the chunk before is parsed (its parser state
+is all it needs), so one big file is parsed on one core while its chunks are written on the other.
+Search documents are added to Tantivy as the rows are written (``InlineWriter``: nothing is read
+back at the end of the pass); every transaction goes through ``Store.transaction()``.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -44,6 +49,7 @@ from sessionlens.ingest.edits import edit_rows
 from sessionlens.models import Event, ParserState
 from sessionlens.models.store import StoredSession
 from sessionlens.search import SearchIndex
+from sessionlens.search.index import InlineWriter
 from sessionlens.store import PreparedParse, Store, prepare_parse, session_from_row
 
 log = logging.getLogger(__name__)
@@ -67,6 +73,10 @@ BULK_SEARCH_HEAP = 256_000_000
 #: A bulk pass commits its writes every this many bytes parsed (each file's rows still commit
 #: together with its offset; fewer, larger commits cost less).
 BATCH_BYTES = 16 * 1024 * 1024
+#: A pass with at least this much to parse indexes its search documents as it writes rows (with
+#: this much Tantivy memory), instead of reading them back from the store at its end.
+INLINE_SEARCH_BYTES = 4 * 1024 * 1024
+INLINE_SEARCH_HEAP = 128_000_000
 #: Jobs, and bytes to parse, queued in the worker process at most; beyond that, this process prepares
 #: the next job itself.  The queue must outlast the longest job this process takes on meanwhile.
 WORKER_AHEAD = 16
@@ -202,6 +212,7 @@ class Job:
     member: bool = False  # one session of a multi-session source (path ``<source>#<key>``)
     changed: bool = False  # an earlier job of this pass wrote events or problems
     secrets: tuple[int, ...] | None = None  # seqs of the events holding a secret, when all of the file's are known
+    chunk: int = 0  # bytes per chunk (0: CHUNK_BYTES), as the planning process says (the worker reads the same)
 
 
 @dataclass(slots=True)
@@ -301,8 +312,10 @@ class Indexer:
         self._buffered = 0
         self._stats: IndexStats | None = None
         self._batching = False  # bulk pass: several jobs' writes per transaction
-        self._batch_open = False
+        self._batch: ExitStack | None = None  # the open transaction of a bulk pass's batch of writes
         self._batch_bytes = 0
+        self._inline: InlineWriter | None = None  # search documents added as rows are written
+        self._dead: set[int] = set()  # files whose write failed this pass (chunks sent ahead are dropped)
 
     # ------------------------------------------------------------------ public
     def index(
@@ -329,6 +342,7 @@ class Indexer:
             stats.errors.append("busy")
             return stats
         self._stats = stats
+        self._dead = set()
         self._hash_memo = {}  # the coach's inputs (config, instruction files) as they are in this pass
         self._changed_sources: set[str] = set()
         try:
@@ -364,6 +378,10 @@ class Indexer:
             todo_bytes = sum(max(st.st_size - (row.offset if row else 0), 0) for _, st, row in todo)
             bulk = todo_bytes >= BULK_COACH_BYTES
             self._pool = self._start_pool(todo_bytes)
+            if sync_search and self.search is not None and todo_bytes >= INLINE_SEARCH_BYTES:
+                # documents are added as rows are written (Tantivy's thread works during the pass,
+                # and nothing is read back at its end)
+                self._inline = self.search.inline_writer(self.store, heap_size=INLINE_SEARCH_HEAP)
             if bulk:
                 self.store.bulk_writes(True)
                 self._batching = True
@@ -405,16 +423,21 @@ class Indexer:
             if sync_search:
                 search = self.search
                 assert search is not None, "only the worker's indexer has no search index (it never runs index())"
-                if bulk:  # the worker is gone: Tantivy may take its memory (fewer segments to merge)
-                    stats.search_docs = search.sync(self.store, threads=2, heap_size=BULK_SEARCH_HEAP)
+                applied, redo, inline_docs = self._end_inline(stopped)
+                if bulk and not applied:  # the worker is gone: Tantivy may take its memory (fewer segments to merge)
+                    docs = search.sync(self.store, threads=2, heap_size=BULK_SEARCH_HEAP)
                 else:
-                    stats.search_docs = search.sync(self.store)
+                    docs = search.sync(self.store, applied=applied, redo=redo)
+                stats.search_docs = docs + inline_docs
         finally:
             try:
                 self._discard()
                 self._commit_batch()  # what was written is consistent (rows commit with their offsets)
             finally:
                 self._batching = False
+                inline, self._inline = self._inline, None
+                if inline is not None:  # failed before the search step: the queue has it all
+                    inline.rollback()
                 self._stop_pool()
                 self._stats = None
                 if bulk:
@@ -422,6 +445,28 @@ class Indexer:
                 self.store.lock.release()
         stats.seconds = time.perf_counter() - t0
         return stats
+
+    def _end_inline(self, stopped: bool) -> tuple[set[int], set[int], int]:
+        """Commit the documents added during the pass: (files whose queued work they did, files to
+        redo from the store, documents added).  A stopped pass rolls them back (the queue has it all)."""
+        inline, self._inline = self._inline, None
+        if inline is None:
+            return set(), set(), 0
+        if stopped:
+            inline.rollback()
+            return set(), set(), 0
+        redo = set(inline.redo)
+        for fid in inline.applied - redo:  # the session row the search step would read says the same
+            ctx = self.store.file_search_context(fid)
+            if ctx is None or (ctx.agent or "", ctx.project or "") != inline.context.get(fid):
+                redo.add(fid)
+        inline.commit()
+        return inline.applied, redo, sum(n for fid, n in inline.docs.items() if fid not in redo)
+
+    def _search_redo(self, file_id: int) -> None:
+        """A file's search documents are not mirrored by this pass's writes: the search step redoes them."""
+        if self._inline is not None:
+            self._inline.redo.add(file_id)
 
     def sync_search(self) -> int:
         search = self.search
@@ -435,7 +480,7 @@ class Indexer:
         if not paths:
             return {}
         store = self.store
-        with store.conn:
+        with store.transaction():
             ids = {p: store.ensure_file(p) for p in paths}
         return ids
 
@@ -466,9 +511,10 @@ class Indexer:
                 det += f.read(DETECT_BYTES)  # (a first line longer still is sniffed by its first members)
         adapter = agent_registry.detect(path, det)
         if adapter is None:
-            with store.conn:
+            with store.transaction():
                 if row is not None and row.status == "ok":
                     store.clear_file(fid)
+                    self._search_redo(fid)
                 self._clear_members(path)
                 store.mark_file(fid, size=st.st_size, mtime_ns=st.st_mtime_ns, status="not_session", parser_version=ingest.PARSER_VERSION)
             self._not_session(path)
@@ -505,6 +551,7 @@ class Indexer:
             register=full and row is None,
             recoach=not full and row.mtime_ns == 0,
             secrets=() if offset == 0 else None,
+            chunk=CHUNK_BYTES,
         )
 
     def _clear_members(self, path: str, keep: AbstractSet[str] = frozenset()) -> None:
@@ -513,6 +560,7 @@ class Indexer:
         for r in store.member_rows(path):
             if r.path not in keep:
                 store.delete_file(r.id)
+                self._search_redo(r.id)
 
     def _index_members(self, adapter: AgentAdapter, path: str, fid: int, st: _Stat, row) -> None:
         """A source of several sessions: each member (session) whose fingerprint changed is parsed
@@ -542,7 +590,7 @@ class Indexer:
                 ):
                     continue
                 todo.append((key, fp, mpath, mrow))
-            with store.conn:
+            with store.transaction():
                 self._clear_members(path, keep)
                 fids = {mpath: (mrow.id if mrow is not None else store.ensure_file(mpath)) for _, _, mpath, mrow in todo}
                 store.mark_file(
@@ -585,7 +633,8 @@ class Indexer:
         if parse is None:
             raise ValueError(f"no parser for agent {job.agent!r}")
         state = ParserState.model_validate_json(job.state) if job.state else None
-        chunk = CHUNK_BYTES if not job.whole else max(CHUNK_BYTES, job.size + 1)
+        size = job.chunk or CHUNK_BYTES
+        chunk = size if not job.whole else max(size, job.size + 1)
         with open(job.path, "rb") as f:
             while True:
                 f.seek(job.offset)
@@ -694,6 +743,22 @@ class Indexer:
         queue.append(slot)
         self._write_ready()
 
+    def _send_ahead(self, job: Job) -> bool:
+        """Hand a file's next chunk to the worker at once (queued after every job already queued, as
+        a follow-up is); False when there is no worker to take it now (it follows the write then)."""
+        pool = self._pool
+        if pool is None or any(s.future is not None and not s.done() for s in self._coach_slots):
+            return False
+        nbytes = min(max(job.size - job.offset, 0), CHUNK_BYTES)
+        if pool.outstanding() >= WORKER_AHEAD or pool.outstanding_bytes + nbytes > max(WORKER_AHEAD_BYTES, nbytes):
+            return False
+        try:
+            self._slots.append(_Slot(job, pool.submit(job, nbytes)))
+        except Exception as e:  # noqa: BLE001 - a broken pool: the chunk follows the write, in this process
+            log.debug("worker refused a chunk: %s", e)
+            return False
+        return True
+
     def _write_ready(self, *, wait: bool = False) -> None:
         """Write the finished jobs at the head of the queue (``wait``: at least the head one, or
         when no parse job is left, a coach job), and every finished coach job."""
@@ -734,8 +799,12 @@ class Indexer:
 
     # ------------------------------------------------------------------ writing (this process)
     def _complete(self, slot: _Slot) -> Job | None:
-        """Write one job's result; return the file's next job, if any."""
+        """Write one job's result; return the file's next job, if any (unless already handed to the worker)."""
         job = slot.job
+        if job.kind == "parse" and not job.first and job.fid in self._dead:  # an earlier chunk failed to write
+            if slot.future is not None:
+                slot.future.cancel()
+            return None
         try:
             try:
                 res = slot.get()
@@ -750,30 +819,39 @@ class Indexer:
             res = self.run_job(job)
         store = self.store
         stats = self._stats
-        if self._batching and not self._batch_open:
-            store.conn.__enter__()  # the outer transaction: each ``with store.conn`` below is a savepoint in it
-            self._batch_open = True
+        if self._batching and self._batch is None:
+            # the outer transaction: each ``with store.transaction()`` below is a savepoint in it
+            self._batch = ExitStack()
+            self._batch.enter_context(store.transaction())
         if job.kind == "coach":
-            with store.conn:
+            with store.transaction():
                 if res is not None:
                     store.replace_findings(job.fid, res[0], res[1], res[2])
                 store.touch_file(job.fid, size=job.size, mtime_ns=job.mtime_ns)
             return None
         assert stats is not None, "a parse job is written only during index()"
         if res.not_session:
-            with store.conn:
+            with store.transaction():
                 if job.clear:
                     store.clear_file(job.fid)
+                    self._search_redo(job.fid)
                 store.mark_file(job.fid, size=job.size, mtime_ns=job.mtime_ns, status="not_session", parser_version=ingest.PARSER_VERSION)
             self._not_session(job.path)
             return None
         changed = job.changed or res.events > 0 or res.problems > 0
         if res.prep is not None:
             done = not res.more and (res.coached or not self.coach_enabled)
+            secrets = None if job.secrets is None or res.secret_seqs is None else job.secrets + tuple(res.secret_seqs)
+            ahead = None
+            if res.more:  # the next chunk needs only this one's parser state: it is parsed while this one is written
+                ahead = replace(job, offset=res.offset, state=res.state, first=False, changed=changed, secrets=secrets)
+                if not self._send_ahead(ahead):
+                    ahead = None
             try:
                 sid = self._write(job, res, done)
             except Exception as e:  # never let one file stop the pass
                 self._failed(job.path, job.fid, job.size, job.mtime_ns, e)
+                self._dead.add(job.fid)
                 return None
             if done and res.coached and sid != res.prep.session_id:
                 done = False  # written under another id (a copy of a known session): coach what was written
@@ -783,8 +861,9 @@ class Indexer:
                 self._commit_batch()
             stats.events += res.events
             stats.problems += res.problems
-            secrets = None if job.secrets is None or res.secret_seqs is None else job.secrets + tuple(res.secret_seqs)
             if res.more:
+                if ahead is not None:
+                    return None
                 return replace(job, offset=res.offset, state=res.state, first=False, changed=changed, secrets=secrets)
         else:
             done = False
@@ -801,9 +880,10 @@ class Indexer:
         if self.coach_enabled and (changed or job.recoach):
             self._commit_batch()  # the coach reads the file back (maybe from the worker's connection)
             return Job("coach", job.path, job.fid, job.size, job.mtime_ns, secrets=secrets)
-        with store.conn:
+        with store.transaction():
             if job.first and job.clear and res.prep is None:
                 store.clear_file(job.fid)
+                self._search_redo(job.fid)
             store.touch_file(job.fid, size=job.size, mtime_ns=job.mtime_ns)
             if job.register and res.prep is None:
                 store.mark_file(job.fid, size=job.size, mtime_ns=job.mtime_ns, status="ok", agent=job.agent)
@@ -817,7 +897,7 @@ class Indexer:
         assert prep is not None, "only a job with rows is written"
         for salvage in (False, True):
             try:
-                with store.conn:
+                with store.transaction():
                     if job.first and job.clear:
                         store.clear_file(job.fid)
                     sid = store.write_prepared(prep, salvage=salvage)
@@ -825,18 +905,28 @@ class Indexer:
                         if res.findings is not None:
                             store.replace_findings(job.fid, *res.findings)
                         store.touch_file(job.fid, size=job.size, mtime_ns=job.mtime_ns)
-                return sid
             except Exception as e:
                 if salvage:
                     raise
                 log.warning("%s: writing failed (%s: %s): writing row by row", job.path, type(e).__name__, e)
+                continue
+            inline = self._inline
+            if inline is not None:
+                if salvage:  # some rows may be missing: the search step reads what was stored
+                    inline.redo.add(job.fid)
+                else:
+                    r = prep.session_row
+                    rows = prep.search_rows()
+                    inline.add(job.fid, r[2] or "", r[4] or "", sid, rows, replace=job.first and job.clear, from_seq=prep.first_seq)
+            return sid
         raise AssertionError("unreachable")
 
     def _commit_batch(self) -> None:
+        """Commit the open batch (what it holds is consistent: rows commit with their offsets)."""
         self._batch_bytes = 0
-        if self._batch_open:
-            self._batch_open = False
-            self.store.conn.__exit__(None, None, None)
+        batch, self._batch = self._batch, None
+        if batch is not None:
+            batch.close()
 
     def _not_session(self, path: str) -> None:
         stats = self._stats
@@ -855,7 +945,7 @@ class Indexer:
         stats.errors.append(f"{path}: {msg}")
         stats.skipped.append((path, f"failed: {msg}"))
         try:
-            with self.store.conn:
+            with self.store.transaction():
                 self.store.mark_file(
                     fid, size=size, mtime_ns=mtime_ns, status="error", error=msg[:500], parser_version=ingest.PARSER_VERSION
                 )

@@ -154,6 +154,20 @@ def _checked_int(value: Any, lo: int, hi: int, what: str, line: int, offset: int
     return v
 
 
+class SearchRow(NamedTuple):
+    """One prepared event as the search index reads it (see ``PreparedParse.search_rows``)."""
+
+    seq: int
+    ts: float | None
+    kind: str
+    tool: str | None
+    model: str | None
+    command: str | None
+    text: str | None
+    files: str | None
+    flags: int
+
+
 @dataclass(slots=True)
 class PreparedParse:
     """The rows of one parse pass, ready for :meth:`Store.write_prepared`: plain tuples, cheap to
@@ -171,6 +185,16 @@ class PreparedParse:
     file_state: tuple  # agent, size, mtime_ns, offset, lines, head_len, head_hash, parser_version, state
     first_seq: int | None
     edit_rows: list[tuple] = field(default_factory=list)  # the edits index (ingest.edits.edit_rows, no file id)
+
+    def search_rows(self) -> list[SearchRow]:
+        """(seq, ts, kind, tool, model, command, text, files, flags) of prepared event rows, in seq
+        order: what ``Store.searchable_events`` reads back once they are written (text unclipped)."""
+        last = {r[1]: r for r in self.event_rows}  # INSERT OR REPLACE: a seq written twice keeps its last row
+        if len(last) == len(self.event_rows) and all(a[1] < b[1] for a, b in zip(self.event_rows, self.event_rows[1:])):
+            picked = self.event_rows
+        else:
+            picked = [last[seq] for seq in sorted(last)]
+        return [SearchRow(r[1], r[5], r[6], r[9], r[17], r[11], r[15], r[16], r[19]) for r in picked]
 
     def stored_session(self, path: str) -> StoredSession:
         """The session as :meth:`Store.get_session` will return it once these rows are written to a
@@ -724,6 +748,9 @@ class Store:
         self.home.mkdir(parents=True, exist_ok=True)
         self.path = self.home / "sessionlens.db"
         self.lock = WriterLock(self.home / "writer.lock")
+        #: file id -> (max seq, events, max ts, min ts) of its stored events, as last written here
+        self._file_spans: dict[int, tuple[int, int, float | None, float | None]] = {}
+        self._spans_version: int | None = None
         flags = apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
         try:
             self.conn = apsw.Connection(str(self.path), flags=flags)
@@ -861,6 +888,7 @@ class Store:
     def clear_file(self, file_id: int) -> None:
         """Remove everything derived from one file (before a full re-parse).  Call inside a transaction."""
         c = self.conn
+        self._file_spans.pop(file_id, None)
         c.execute("DELETE FROM events WHERE file_id=?", (file_id,))
         c.execute("DELETE FROM edits WHERE file_id=?", (file_id,))
         c.execute("DELETE FROM turns WHERE file_id=?", (file_id,))
@@ -892,6 +920,22 @@ class Store:
             self.conn.execute("DELETE FROM files WHERE id=?", (file_id,))
 
     # ------------------------------------------------------------------ ingest
+    def _span_before(self, file_id: int) -> tuple[int, int, float | None, float | None] | None:
+        """(max seq or -1, event count, max ts, min ts) of a file's stored events as this connection
+        last wrote them, when that still holds (nothing committed by another connection since, no
+        write of it rolled back); None: unknown, read them from the table."""
+        version = self.conn.pragma("data_version")
+        if version != self._spans_version:
+            self._file_spans.clear()
+            self._spans_version = version
+        top = self.conn.execute("SELECT max(seq) FROM events WHERE file_id=?", (file_id,)).get
+        if top is None:
+            return (-1, 0, None, None)
+        known = self._file_spans.get(file_id)
+        # a rolled-back append leaves a lower max seq than it recorded; a rolled-back rewrite was
+        # not recorded (see write_prepared)
+        return known if known is not None and known[0] == top else None
+
     def write_prepared(self, p: PreparedParse, *, salvage: bool = False) -> str:
         """Write the rows of :func:`prepare_parse` (inside ``with store.conn:``); returns the session id
         they were written under: ``<id>@<file id>`` when another file already claims the session id
@@ -916,6 +960,7 @@ class Store:
 
         file_id = p.file_id
         sid = p.session_id
+        before = self._span_before(file_id)
         if p.project:
             c.execute(
                 "INSERT INTO projects(root, name) VALUES(?, ?) ON CONFLICT(root) DO NOTHING", (p.project, p.project_name or p.project)
@@ -977,14 +1022,28 @@ class Store:
         many("INSERT INTO problems(file_id, line, offset, severity, message) VALUES(?,?,?,?,?)", p.problem_rows, 1)
         if lost:
             c.executemany("INSERT INTO problems(file_id, line, offset, severity, message) VALUES(?,?,?,?,?)", lost)
-        # counters + file state
+        # counters + file state: the file's event count and time span, from what was known before this
+        # write when it only appended (a file of hundreds of chunks is not scanned once per chunk)
+        seqs = [r[1] for r in event_rows]
+        if before is not None and not salvage and (not seqs or min(seqs) > before[0]):
+            span = {r[1]: r[5] for r in event_rows}  # a seq written twice keeps its last row
+            stamps = [t for t in span.values() if t is not None]
+            top, n, hi, lo = before
+            if stamps:
+                hi = max(stamps) if hi is None else max(hi, *stamps)
+                lo = min(stamps) if lo is None else min(lo, *stamps)
+            agg = (max(top, *span) if span else top, n + len(span), hi, lo)
+            self._file_spans[file_id] = agg
+        else:  # not recorded: were this write rolled back, its max seq could be the one found before it
+            got = c.execute("SELECT max(seq), count(*), max(ts), min(ts) FROM events WHERE file_id=?", (file_id,)).fetchone()
+            assert got is not None, "an aggregate query returns one row"
+            top, n, hi, lo = got
+            agg = (-1 if top is None else top, n, hi, lo)
+            self._file_spans.pop(file_id, None)
         c.execute(
-            """UPDATE sessions SET events=(SELECT count(*) FROM events WHERE file_id=?),
-                   turns=(SELECT count(*) FROM turns WHERE session_id=?),
-                   ended_at=COALESCE((SELECT max(ts) FROM events WHERE file_id=?), ended_at),
-                   started_at=COALESCE(started_at, (SELECT min(ts) FROM events WHERE file_id=?))
-               WHERE id=?""",
-            (file_id, sid, file_id, file_id, sid),
+            """UPDATE sessions SET events=?, turns=(SELECT count(*) FROM turns WHERE session_id=?),
+                   ended_at=COALESCE(?, ended_at), started_at=COALESCE(started_at, ?) WHERE id=?""",
+            (agg[1], sid, agg[2], agg[3], sid),
         )
         c.execute(
             """UPDATE files SET agent=?, size=?, mtime_ns=?, offset=?, lines=?, head_len=?, head_hash=?, parser_version=?,
