@@ -47,6 +47,25 @@ def test_a_store_from_a_newer_sessionlens_is_refused(tmp_path):
         Store(tmp_path)
 
 
+def test_a_store_whose_schema_this_release_never_wrote_is_refused_with_a_message(tmp_path):
+    """A development build's store (its migrations in another order) gets a message, not a crash."""
+    s = Store(tmp_path)
+    s.close()
+    # a store that claims to stand before a migration creating a table it already has
+    step = next(
+        i for i, m in enumerate(MIGRATIONS) if i > 0 and m.lstrip().startswith("CREATE TABLE ") and "IF NOT EXISTS" not in m.split("(")[0]
+    )
+    assert step > 0
+    c = apsw.Connection(str(tmp_path / "sessionlens.db"))
+    c.pragma("user_version", step)
+    c.close()
+    with pytest.raises(StoreError, match="cannot be upgraded.*another build of sessionlens"):
+        Store(tmp_path)
+    c = apsw.Connection(str(tmp_path / "sessionlens.db"))
+    assert c.pragma("user_version") == step  # nothing half-applied
+    c.close()
+
+
 def test_a_file_that_is_not_sqlite_is_refused(tmp_path):
     (tmp_path / "sessionlens.db").write_bytes(b"not a database " * 200)
     with pytest.raises(StoreError, match="not a sessionlens store"):

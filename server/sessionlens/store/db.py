@@ -781,11 +781,18 @@ class Store:
         with self.lock:
             version = self.conn.pragma("user_version")
             for i in range(version, len(MIGRATIONS)):
-                with self.conn:
-                    self.conn.execute(MIGRATIONS[i])
-                    self.conn.pragma("user_version", i + 1)
-                    if i == 0:
-                        self.conn.pragma("application_id", APPLICATION_ID)
+                try:
+                    with self.conn:
+                        self.conn.execute(MIGRATIONS[i])
+                        self.conn.pragma("user_version", i + 1)
+                        if i == 0:
+                            self.conn.pragma("application_id", APPLICATION_ID)
+                except apsw.SQLError as exc:  # a schema this release never wrote (a development build's store)
+                    raise StoreError(
+                        f"the store at {self.path} cannot be upgraded (schema {i} -> {i + 1}: {exc}); it was written by"
+                        " another build of sessionlens: move it away (or point storePath / SESSIONLENS_HOME elsewhere)"
+                        " and the logs are indexed again"
+                    ) from exc
         _edits.ensure_current(self, self._edit_events)
 
     def _edit_events(self, file_id: int) -> list[Event]:
