@@ -962,9 +962,9 @@ def time_arg(text: str) -> str:
 
 def agent_names() -> list[str]:
     """``--agent`` values: every registered agent."""
-    from sessionlens.agents import names
+    from sessionlens.agents.registry import agent_names as names
 
-    return list(names())
+    return names()
 
 
 def agent_arg(text: str) -> str:

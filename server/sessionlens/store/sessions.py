@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
-from sessionlens.agents import registry as agent_registry
-
 if TYPE_CHECKING:  # pydantic models: imported where rows are built, not when the store opens
     from sessionlens.models.listing import SessionFilter, SessionPage, SessionSummary
 
@@ -116,8 +114,11 @@ def where(f: SessionFilter) -> tuple[str, list[Any]]:
 
 def records_tokens(agent: str | None) -> bool:
     """False for agents whose logs hold no token counts (their totals are unknown, not 0)."""
-    a = agent_registry.get(agent) if agent else None
-    return a is None or a.records_tokens
+    if not agent:
+        return True
+    from sessionlens.agents.registry import records_tokens as agent_records_tokens  # (its facts: no adapter imported)
+
+    return agent_records_tokens(agent)
 
 
 def _summary(r: Any) -> SessionSummary:
