@@ -1441,13 +1441,25 @@ class Store:
             where.append("(" + (" OR ".join("substr(f.path, 1, ?) = ?" for _ in path_prefixes) or "0") + ")")
             for p in path_prefixes:
                 args += [len(p), p]
-        sql = f"""SELECT {group} AS k, {"COALESCE(u.model, '(unknown)')" if by in ("day", "week", "month") else "''"} AS m,
+
+        def sql(grouping: str) -> str:
+            return f"""SELECT {group} AS k, {"COALESCE(u.model, '(unknown)')" if by in ("day", "week", "month") else "''"} AS m,
                          CAST(total(u.input) AS INTEGER), CAST(total(u.cache_read) AS INTEGER), CAST(total(u.cache_write_5m) AS INTEGER), CAST(total(u.cache_write_1h) AS INTEGER), CAST(total(u.output) AS INTEGER),
                          CAST(total(u.reasoning) AS INTEGER), sum(coalesce(u.cost_usd, 0)), sum(1 - u.cost_known), count(*),
                          count(DISTINCT u.session_id), min(u.ts), max(u.ts)
                   FROM usage u {"JOIN files f ON f.id = u.file_id" if path_prefixes is not None else ""}
                   {"WHERE " + " AND ".join(where) if where else ""}
-                  GROUP BY k, m ORDER BY k, m"""
+                  GROUP BY {grouping} ORDER BY k, m"""
+
+        if by in ("day", "week"):
+            # grouped by the columns themselves, the usage_report index is read in order (no sort of every
+            # request); a day holding both a NULL model and one literally named "(unknown)" would give two
+            # rows of one key: then the grouping by the names the report shows, as before
+            rows = self.conn.execute(sql("u.day, u.model"), args).fetchall()
+            if len({(r[0], r[1]) for r in rows}) != len(rows):
+                rows = self.conn.execute(sql("k, m"), args).fetchall()
+        else:
+            rows = self.conn.execute(sql("k, m"), args).fetchall()
         cols = (
             "key",
             "model",
@@ -1464,7 +1476,7 @@ class Store:
             "first_ts",
             "last_ts",
         )
-        return [dict(zip(cols, r)) for r in self.conn.execute(sql, args)]
+        return [dict(zip(cols, r)) for r in rows]
 
     def problems(self, file_id: int) -> list[ParseProblem]:
         return [
