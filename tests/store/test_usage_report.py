@@ -94,3 +94,18 @@ def test_a_missing_model_and_a_model_named_unknown_are_one_row(store):
     for by in ("day", "week"):
         rows = store.usage_report(by)
         assert _got(rows) == _expected(store, by)  # one row for (day, "(unknown)"), both requests in it
+
+
+def test_the_totals_of_every_session_are_the_totals_of_all_their_ids(store):
+    """``session_totals(None)`` (what ``stats`` asks: one index scan) is ``session_totals`` of every id."""
+    every, listed = store.session_totals(None), store.session_totals(store.all_session_ids())
+    assert every["requests"] > 0
+    assert {k: round(v, 6) if isinstance(v, float) else v for k, v in every.items()} == {
+        k: round(v, 6) if isinstance(v, float) else v for k, v in listed.items()
+    }
+
+
+def test_stats_counts_files_from_an_index(store):
+    plan = " ".join(str(r) for r in store.conn.execute("EXPLAIN QUERY PLAN SELECT count(*) FROM files WHERE status='ok'"))
+    assert "COVERING INDEX files_status" in plan, plan
+    assert store.conn.pragma("mmap_size") > 0  # pages of a new process's first scans come through a memory map

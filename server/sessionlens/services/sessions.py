@@ -181,5 +181,5 @@ class Sessions:
         c["store"] = str(self.host.home)
         c["search_docs"] = self.host.search_index.num_docs()
         c["by_agent"] = db.sessions_per_agent()
-        c["totals"] = db.session_totals(db.all_session_ids())
+        c["totals"] = db.session_totals(None)  # every session
         return c

@@ -264,5 +264,6 @@ MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS usage_report ON usage(day, model, input, cache_read, cache_write_5m, cache_write_1h, output, reasoning,
                                        cost_usd, cost_known, session_id, ts, agent, project);
     DROP INDEX IF EXISTS usage_day;
+    CREATE INDEX IF NOT EXISTS files_status ON files(status);  -- `stats` counts the indexed files without reading their rows
     """,
 ]
