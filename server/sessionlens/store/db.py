@@ -485,6 +485,15 @@ class SearchContext(NamedTuple):
     title: str | None
 
 
+class EventTexts(NamedTuple):
+    """The texts of one event (``Store.event_texts``), fields as ``Event``'s."""
+
+    command: str | None
+    text: str | None
+    files: list[str]
+    extra: dict[str, Any]
+
+
 class CoachInput(NamedTuple):
     """A coached session log (``Store.coach_inputs``)."""
 
@@ -1217,6 +1226,17 @@ class Store:
                 AND (text IS NOT NULL OR command IS NOT NULL) ORDER BY seq""",
             (file_id, *exclude_kinds),
         )
+
+    def hit_texts(self, file_id: int, seq: int) -> EventTexts | None:
+        """An event's texts as :meth:`event` gives them (command, text, files, extra), without building
+        the ``Event`` model: what a search hit's masking and description read."""
+        r = self.conn.execute(
+            "SELECT e.command, e.text, e.files, e.data FROM events e WHERE e.file_id=? AND e.seq=?", (file_id, seq)
+        ).fetchone()
+        if r is None:
+            return None
+        data = orjson.loads(r[3]) if r[3] else None
+        return EventTexts(r[0], r[1], orjson.loads(r[2]) if r[2] else [], (data.get("extra") or {}) if data else {})
 
     def event(self, file_id: int, seq: int) -> Event | None:
         r = self.conn.execute(f"SELECT {EVENT_COLS} FROM events e WHERE e.file_id=? AND e.seq=?", (file_id, seq)).fetchone()
