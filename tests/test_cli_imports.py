@@ -49,7 +49,7 @@ PYDANTIC_FREE = {"search", "cost", "cost-week", "cost-session", "coach", "stats 
 
 
 #: commands whose piped output (a table: cli.PlainTable) needs no rich
-RICH_FREE_PIPED = {"cost", "cost-week", "cost-session", "sessions"}
+RICH_FREE_PIPED = {"cost", "cost-week", "cost-session", "sessions", "coach", "search", "stats"}
 
 
 def _loaded(store: Path, tmp_path: Path, argv: list[str]) -> set[str]:

@@ -60,3 +60,20 @@ def test_what_it_cannot_lay_out_is_left_to_rich(monkeypatch):
     assert _plain(cols, [["ok", "$1"]], None, None, 200, monkeypatch) is not None
     monkeypatch.setenv("FORCE_COLOR", "1")
     assert cli._plain_width() is None  # rich colours piped output then: rich writes it
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_piped_lines_are_the_bytes_rich_writes(seed, monkeypatch, capsys):
+    """Search hits, findings and hints piped: each line as rich prints it (no colour, no wrapping)."""
+    rng = random.Random(seed)
+    pool = _ALPHABET + "漢字éü🙂\n  "
+    texts = [cli.safe("".join(rng.choice(pool) for _ in range(rng.randint(0, 300)))) for _ in range(rng.randint(1, 5))]
+    monkeypatch.setattr(cli, "_plain_width", lambda: 120)
+    assert cli._plain_lines(*texts)
+    got = capsys.readouterr().out
+    buf = io.StringIO()
+    con = Console(file=buf, width=120, highlight=False, markup=False, emoji=False, soft_wrap=True)
+    for t in texts:
+        con.print(Text(t))
+    assert got == buf.getvalue()
+    assert not cli._plain_lines("a\tb")  # rich expands tabs: rich prints that one

@@ -240,8 +240,19 @@ def _print(renderable) -> None:
     console().print(renderable)
 
 
+def _plain_lines(*texts: str) -> bool:
+    """Write these lines as rich would to a pipe (no colour, no wrapping: as they are), when rich
+    would change nothing (no tab to expand); False: rich must print them."""
+    if _plain_width() is None or any("\t" in t for t in texts):
+        return False
+    sys.stdout.write("".join(t + "\n" for t in texts))
+    return True
+
+
 def _say(text: str) -> None:
     """A paragraph for a person: wrapped at word boundaries in a terminal, one line when piped."""
+    if _plain_lines(safe(text)):
+        return
     from rich.text import Text
 
     console().print(Text(safe(text)))
@@ -572,10 +583,27 @@ def cmd_search(args) -> int:
                 f"No matches for {query!r}" + (f" with {sel}" if sel else "") + f" in {plural(app.stats()['sessions'], 'indexed session')}."
             )
         return 0
+    plain: list[str] = []
+    for h in res["hits"]:
+        tool = f" · {h['tool']}" if h.get("tool") else ""
+        when = (h["timestamp"] or "")[:16].replace("T", " ")
+        plain.append(
+            safe(f"{_tilde(h['path'])}:{h['line']}") + safe(f"  [{h['agent']} · {h['kind']}{tool} · {when} · {h['project_name'] or '-'}]")
+        )
+        if h.get("description"):
+            plain.append("    # " + cut(h["description"], 100))
+        plain.append("    " + safe((h["snippet"] or "").strip()))
+    if not _plain_lines(*plain):
+        _search_lines(res["hits"])
+    _out(f"\n{len(res['hits'])} of {plural(res['total'], 'match', 'matches')}")
+    return 0
+
+
+def _search_lines(hits: list[dict[str, Any]]) -> None:
     from rich.text import Text
 
     c = console()
-    for h in res["hits"]:
+    for h in hits:
         snippet = h["snippet"] or ""
         text = Text(safe(snippet.strip()))
         lead = len(snippet) - len(snippet.lstrip())
@@ -591,8 +619,6 @@ def cmd_search(args) -> int:
         body = Text("    ")
         body.append_text(text)
         c.print(body)
-    _out(f"\n{len(res['hits'])} of {plural(res['total'], 'match', 'matches')}")
-    return 0
 
 
 #: ``models.listing.SESSION_SORTS`` (not imported here: pydantic is too slow to load for a read command)
@@ -914,18 +940,26 @@ def cmd_coach(args) -> int:
             footer=["Total", "", f"{totals['findings']:,}", f"{totals['sessions']:,}"],
         )
     )
+    shown = findings[: args.limit]
+    if not _plain_lines(
+        *(safe(f"{_tilde(f['path'])}:{f['seq']}: ") + f["severity"] + safe(f": [{f['rule_id']}] {f['message']}") for f in shown)
+    ):
+        _coach_lines(shown)
+    if len(findings) >= args.limit and totals["findings"] > args.limit:
+        _out(f"(the first {args.limit} of {totals['findings']:,}: --limit N for more)")
+    return 0
+
+
+def _coach_lines(findings: list[dict[str, Any]]) -> None:
     from rich.text import Text
 
     c = console()
     style = {"error": "red", "warning": "yellow", "info": "blue", "hint": "dim"}
-    for f in findings[: args.limit]:
+    for f in findings:
         line = Text(safe(f"{_tilde(f['path'])}:{f['seq']}: "), style="cyan")
         line.append(f"{f['severity']}", style=style.get(f["severity"]))
         line.append(safe(f": [{f['rule_id']}] {f['message']}"))
         c.print(line)
-    if len(findings) >= args.limit and totals["findings"] > args.limit:
-        _out(f"(the first {args.limit} of {totals['findings']:,}: --limit N for more)")
-    return 0
 
 
 def cmd_doctor(args) -> int:
