@@ -109,3 +109,16 @@ def test_stats_counts_files_from_an_index(store):
     plan = " ".join(str(r) for r in store.conn.execute("EXPLAIN QUERY PLAN SELECT count(*) FROM files WHERE status='ok'"))
     assert "COVERING INDEX files_status" in plan, plan
     assert store.conn.pragma("mmap_size") > 0  # pages of a new process's first scans come through a memory map
+
+
+def test_a_report_without_spans_has_the_same_sums(store):
+    """``spans=False`` (the cost report's query) leaves out sessions and times, nothing else."""
+    for by in ("day", "month", "agent"):
+        full, lean = store.usage_report(by), store.usage_report(by, spans=False)
+        assert len(full) == len(lean)
+        for f, g in zip(full, lean):
+            f, g = (x if isinstance(x, dict) else x.model_dump() for x in (f, g))
+            assert (g["sessions"], g["first_ts"], g["last_ts"]) == (0, None, None)
+            assert {k: v for k, v in f.items() if k not in ("sessions", "first_ts", "last_ts")} == {
+                k: v for k, v in g.items() if k not in ("sessions", "first_ts", "last_ts")
+            }

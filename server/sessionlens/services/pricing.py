@@ -64,7 +64,12 @@ class Costs:
     ) -> CostReport:
         db = self.host.db()
         raw = db.usage_report(
-            "day" if by == "week" else by, since=parse_time(since), until=parse_time(until, end=True), project=project, agent=agent
+            "day" if by == "week" else by,
+            since=parse_time(since),
+            until=parse_time(until, end=True),
+            project=project,
+            agent=agent,
+            spans=False,  # the report shows no session counts nor time spans
         )
         rows: dict[tuple[str, str], dict[str, Any]] = {}
         for r in raw:
