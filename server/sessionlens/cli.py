@@ -564,7 +564,7 @@ def cmd_search(args) -> int:
         project=args.project,
         kind=args.kind,
         tool=args.tool,
-        session=app.resolve_session(args.session)["id"] if args.session else None,
+        session=app.resolve_session(args.session).id if args.session else None,
         since=args.since,
         until=args.until,
         limit=args.limit,
@@ -730,11 +730,11 @@ def cmd_show(args) -> int:
             _out(md)
         return 0
     s, rows = app.timeline(args.session, redact=not args.show_secrets)
-    problems = app.db().problems(s["file_id"])
+    problems = app.db().problems(s.file_id)
     if args.json:
         _json(
             {
-                "session": s,
+                "session": s.model_dump(),
                 "timeline": [{"line": int(a), "time": b, "text": c} for a, b, c in rows],
                 "problems": [p.model_dump() for p in problems],
             }
@@ -743,12 +743,12 @@ def cmd_show(args) -> int:
     from rich.text import Text
 
     c = console()
-    c.print(Text(safe(s["title"] or s["id"]), style="bold"))
-    c.print(Text(safe(f"  {s['agent']} · {s['id']} · {s.get('cwd') or '-'} · {', '.join(s['models']) or '-'}")))
+    c.print(Text(safe(s.title or s.id), style="bold"))
+    c.print(Text(safe(f"  {s.agent} · {s.id} · {s.cwd or '-'} · {', '.join(s.models) or '-'}")))
     from sessionlens.agents.base import source_exists  # (a database member's path names its database)
 
-    gone = "  (log file deleted: shown from the store)" if not source_exists(s["path"]) else ""
-    c.print(Text(safe(f"  {s['path']}{gone}"), style="dim"))
+    gone = "  (log file deleted: shown from the store)" if not source_exists(s.path) else ""
+    c.print(Text(safe(f"  {s.path}{gone}"), style="dim"))
     _out("")
     for line, t, text in rows:
         row = Text(f"{line:>6}  ", style="dim")
@@ -760,9 +760,10 @@ def cmd_show(args) -> int:
     return 0
 
 
-def _export_selection(app, args) -> list[dict[str, Any]]:
+def _export_selection(app, args) -> list[str]:
+    """The ids of the sessions an export names."""
     if args.session:
-        return [app.resolve_session(args.session)]
+        return [app.resolve_session(args.session).id]
     if not (args.all or args.project or args.since or args.until or args.agent):
         raise UsageError("name a session, or a selection: --project, --since, --until, --agent or --all")
     rows = app.sessions(
@@ -776,7 +777,7 @@ def _export_selection(app, args) -> list[dict[str, Any]]:
     )
     if not rows:
         raise NotFoundError("no sessions match " + (_selection(args, ("agent", "project", "since", "until")) or "--all"))
-    return rows
+    return [r["id"] for r in rows]
 
 
 def cmd_export(args) -> int:
@@ -787,8 +788,7 @@ def cmd_export(args) -> int:
     app = _app(args)
     if cli_otlp.wanted(args):
         return cli_otlp.run(app, args, as_json=args.json)
-    sessions = _export_selection(app, args)
-    ids = [s["id"] for s in sessions]
+    ids = _export_selection(app, args)
     fmt = args.format
     if fmt in ("markdown", "md"):
         text = exchange.export_markdown(app, ids)
@@ -918,7 +918,7 @@ def cmd_coach(args) -> int:
             raise NotFoundError(f"unknown coach rule {args.rule!r}; known rules: {', '.join(sorted(rules))}")
     mask = _masker(args)
     findings = [
-        {**f, "message": mask(f["message"])}
+        {**f.model_dump(), "message": mask(f.message)}
         for f in app.findings(session=args.session, project=args.project, rule=args.rule, limit=args.limit)
     ]
     counts = app.finding_counts(args.project, args.rule, args.session)

@@ -127,16 +127,16 @@ def cmd_history(args) -> int:
 
         raise NotFoundError(f"no recorded runs of suite {args.suite!r}; run `sessionlens eval run <file>.eval.json` first")
     if args.json:
-        _json({"suite": args.suite, "runs": runs})
+        _json({"suite": args.suite, "runs": [r.model_dump() for r in runs]})
         return 0
     _out(f"{'run':>5}  {'time':<16}  {'passed':>9}  {'rate':>5}  {'regr':>4}  {'commit':<8}  {'instr':<8}  result")
     for r in runs:
-        s = r["summary"]
-        when = datetime.fromtimestamp(r["started_at"]).strftime("%Y-%m-%d %H:%M")
+        s = r.summary
+        when = datetime.fromtimestamp(r.started_at).strftime("%Y-%m-%d %H:%M")
         _out(
-            f"{r['id']:>5}  {when:<16}  {s.get('passed', 0):>4}/{s.get('total', 0):<4}  {s.get('pass_rate', 0):>5.0%}  "
-            f"{s.get('regressions', 0):>4}  {(r['git_commit'] or '-')[:8]:<8}  {(r['instructions_hash'] or '-')[:8]:<8}  "
-            f"{'OK' if s.get('ok') else 'FAILED'}{'  (pinned)' if r['pinned'] else ''}"
+            f"{r.id:>5}  {when:<16}  {s.get('passed', 0):>4}/{s.get('total', 0):<4}  {s.get('pass_rate', 0):>5.0%}  "
+            f"{s.get('regressions', 0):>4}  {(r.git_commit or '-')[:8]:<8}  {(r.instructions_hash or '-')[:8]:<8}  "
+            f"{'OK' if s.get('ok') else 'FAILED'}{'  (pinned)' if r.pinned else ''}"
         )
     return 0
 
@@ -145,7 +145,7 @@ def cmd_pin(args) -> int:
     from sessionlens.cli_common import CliError
 
     app = _app(args)
-    if not any(r["id"] == args.run for r in app.db().eval_runs(args.suite, limit=10_000)):
+    if not any(r.id == args.run for r in app.db().eval_runs(args.suite, limit=10_000)):
         raise CliError(f"suite {args.suite!r} has no run #{args.run}")
     app.db().pin_eval_run(args.suite, args.run)
     if args.json:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from sessionlens.compliance.instructions import instruction_files, is_instruction_file
+from sessionlens.models.store import StoredSession
 
 
 @pytest.fixture
@@ -43,7 +44,9 @@ def _names(files, root: Path) -> list[str]:
     ],
 )
 def test_instruction_files_per_agent(project: Path, agent: str, expected: list[str]) -> None:
-    files, note = instruction_files({"agent": agent, "cwd": str(project / "sub")}, home=str(project.parent / "home"), use_git=False)
+    files, note = instruction_files(
+        StoredSession(id="t", agent=agent, cwd=str(project / "sub"), path="", file_id=0), home=str(project.parent / "home"), use_git=False
+    )
     assert note == ""
     assert _names(files, project) == expected
 

@@ -100,7 +100,7 @@ def test_tool_calls_have_results(indexed):
         ("06141331-92e8-4e9e-8bbb-9b7a729eb01a", 59),
     ):
         s = app.resolve_session(sid)
-        events = db.events(s["file_id"])
+        events = db.events(s.file_id)
         call_ids = {e.call_id for e in events if e.kind.value in ("tool_call", "patch")}
         result_ids = {e.call_id for e in events if e.kind.value == "tool_result"}
         assert len(call_ids) == calls
@@ -136,12 +136,12 @@ def test_outline_hover_transcript_and_coach(indexed):
         assert outline and outline[0].children
         assert app.hover(path, 2) is not None
         s = app.session_for_path(path)
-        title, md = app.render_session(s["id"])
+        title, md = app.render_session(s.id)
         assert title and len(md) > 1000
     # the coach ran on them: findings exist for these agents' sessions
     sids = {s["id"] for s in app.sessions(workspace_only=False, limit=1000) if s["agent"] != "claude"}
     findings = app.findings(limit=10_000)
-    assert any(f.get("session_id") in sids for f in findings)
+    assert any(f.session_id in sids for f in findings)
 
 
 def test_no_source_file_changed(indexed):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from sessionlens.compliance.instructions import instruction_files, is_instruction_file
+from sessionlens.models.store import StoredSession
 
 
 @pytest.fixture()
@@ -37,7 +38,9 @@ def project(tmp_path: Path) -> Path:
     ],
 )
 def test_instruction_files_per_agent(project: Path, tmp_path: Path, agent: str, expected: set[str]):
-    files, _ = instruction_files({"agent": agent, "cwd": str(project)}, home=str(tmp_path / "h"), use_git=False)
+    files, _ = instruction_files(
+        StoredSession(id="t", agent=agent, cwd=str(project), path="", file_id=0), home=str(tmp_path / "h"), use_git=False
+    )
     assert {Path(f.path).name for f in files} == expected
 
 
@@ -46,7 +49,9 @@ def test_user_level_copilot_instructions(project: Path, tmp_path: Path, monkeypa
     (home / ".copilot").mkdir(parents=True)
     (home / ".copilot" / "copilot-instructions.md").write_text("- Personal rule.\n")
     monkeypatch.delenv("COPILOT_HOME", raising=False)
-    files, _ = instruction_files({"agent": "copilot", "cwd": str(project)}, home=str(home), use_git=False)
+    files, _ = instruction_files(
+        StoredSession(id="t", agent="copilot", cwd=str(project), path="", file_id=0), home=str(home), use_git=False
+    )
     assert str(home / ".copilot" / "copilot-instructions.md") in {f.path for f in files}
 
 

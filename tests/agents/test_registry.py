@@ -20,6 +20,7 @@ from sessionlens import agents
 from sessionlens.agents.base import AgentAdapter, InstructionSpec
 from sessionlens.agents.common import LineParser, new_event, parse_ts
 from sessionlens.models import EventKind, ParseResult, ParserState, Session
+from sessionlens.models.store import StoredSession
 from tests.services.helpers import make_app
 
 
@@ -153,7 +154,9 @@ def test_the_toy_agents_instruction_files_feed_compliance(toy, tmp_path):
     (proj / ".git").mkdir(parents=True)
     (proj / "TOY.md").write_text("- Always count quokkas.\n")
     (proj / "CLAUDE.md").write_text("- Claude only.\n")
-    files, _ = instruction_files({"agent": "toy", "cwd": str(proj)}, home=str(tmp_path / "h"), use_git=False)
+    files, _ = instruction_files(
+        StoredSession(id="t", agent="toy", cwd=str(proj), path="", file_id=0), home=str(tmp_path / "h"), use_git=False
+    )
     assert [Path(f.path).name for f in files] == ["TOY.md"]
     assert is_instruction_file(str(proj / "TOY.md"))
 

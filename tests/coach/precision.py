@@ -42,7 +42,8 @@ def corpus_findings(corpus: Path, home: Path) -> dict[str, dict[str, Any]]:
     try:
         app.index([str(corpus)])
         out: dict[str, dict[str, Any]] = {}
-        for f in app.db().findings(limit=1_000_000):
+        for row in app.db().findings(limit=1_000_000):
+            f = row.model_dump()
             key = finding_key(corpus, f)
             assert key not in out, f"two findings share the key {key}"
             out[key] = f

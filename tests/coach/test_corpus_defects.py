@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sessionlens.coach.rules import run_rules
 from sessionlens.ingest import parse_file
+from sessionlens.models.store import StoredSession
 
 CLAUDE_BIG = "claude/spotter/ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl"
 CODEX_REDACTED = "codex/localpush/rollout-2026-02-23T12-54-34-019c8a59-e9dd-71f0-9ae3-4079fe9726a9.jsonl"
@@ -69,10 +70,10 @@ def test_guideline_checks_on_redacted_commands_are_unknown(corpus: Path) -> None
     from sessionlens.compliance.guidelines import Check
 
     result, findings = _findings(corpus, CODEX_REDACTED)
-    facts = _facts({"cwd": result.session.cwd}, result.events, findings)
+    facts = _facts(StoredSession(id="t", agent="claude", cwd=result.session.cwd, path="", file_id=0), result.events, findings)
     assert facts.opaque and not facts.commands
     assert evaluate(Check(must_run=[r"\bpytest\b"]), facts) == ("unknown", [])  # never "no test command ran"
     assert evaluate(Check(must_not_run=[r"git\s+push\s+--force"], when="always"), facts) == ("unknown", [])
     r2, f2 = _findings(corpus, "codex/agentlogs/crud.jsonl")
-    plain = _facts({"cwd": r2.session.cwd}, r2.events, f2)
+    plain = _facts(StoredSession(id="t", agent="claude", cwd=r2.session.cwd, path="", file_id=0), r2.events, f2)
     assert evaluate(Check(must_not_run=[r"\brm\b"], when="always"), plain)[0] == "violated"

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from sessionlens.compliance.checker import RULE_ID, guideline_followed, guideline_results, report
 from sessionlens.compliance.instructions import instruction_files
+from sessionlens.models.store import StoredSession
 from tests.compliance.conftest import AGENTS_MD, CRUD, IMAGES, IMAGES_COMMIT, IMAGES_CWD, copy_log, git, make_app
 
 
@@ -20,7 +21,7 @@ def test_violated_followed_never_applies_and_findings(tmp_path, corpus):
     app = make_app(tmp_path)
     app.index([str(ws / "logs")])
     s_img = app.session_for_path(str(images))
-    by_key = {r.guideline.key: r for r in guideline_results(app, s_img["id"])}
+    by_key = {r.guideline.key: r for r in guideline_results(app, s_img.id)}
     commit = by_key["id:no-commit"]
     assert commit.status == "violated" and commit.file.path == str(ws / "AGENTS.md")
     seq, note = commit.evidence[0]
@@ -30,17 +31,17 @@ def test_violated_followed_never_applies_and_findings(tmp_path, corpus):
     assert by_key["text:only deploy from ci"].status == "not-applicable"
     assert "text:be kind to reviewers" not in by_key  # not checkable
     # stored as findings on the violating line, related to the guideline's line in AGENTS.md
-    f = [x for x in app.db().findings(session_id=s_img["id"], rule=RULE_ID)]
-    assert [x["seq"] for x in f] == [seq]
-    assert f[0]["related"][0]["path"] == str(ws / "AGENTS.md") and f[0]["related"][0]["line"] == 5
+    f = [x for x in app.db().findings(session_id=s_img.id, rule=RULE_ID)]
+    assert [x.seq for x in f] == [seq]
+    assert f[0].related[0]["path"] == str(ws / "AGENTS.md") and f[0].related[0]["line"] == 5
     diag = [d for d in app.diagnostics(str(images)) if d.code == RULE_ID]
     assert diag[0].line == seq - 1 and diag[0].related[0]["line"] == 4 and diag[0].related[0]["path"].endswith("AGENTS.md")
     # the crud session never ran git: the commit rule does not apply to it
     s_crud = app.session_for_path(str(crud))
-    assert {r.guideline.key: r.status for r in guideline_results(app, s_crud["id"])}["id:no-commit"] == "not-applicable"
-    assert guideline_followed(app, s_img["id"], "no-commit")[0] is False
-    assert guideline_followed(app, s_img["id"], "Use `rg` instead of `grep`.")[0] is True
-    assert guideline_followed(app, s_crud["id"], "no-commit")[0] is None
+    assert {r.guideline.key: r.status for r in guideline_results(app, s_crud.id)}["id:no-commit"] == "not-applicable"
+    assert guideline_followed(app, s_img.id, "no-commit")[0] is False
+    assert guideline_followed(app, s_img.id, "Use `rg` instead of `grep`.")[0] is True
+    assert guideline_followed(app, s_crud.id, "no-commit")[0] is None
 
 
 def test_report_counts_and_never_relevant(tmp_path, corpus):
@@ -77,9 +78,9 @@ def test_nested_agents_md_precedence(tmp_path, corpus):
     assert [f.path for f in files] == [str(repo / "AGENTS.md"), str(web / "AGENTS.md")] and note == ""
     assert "no git commit" not in files[0].note  # the session's commit is not in this repo: current file, said so
     assert "not in this repository" in files[0].note
-    res = {r.guideline.key: r for r in guideline_results(app, s_in["id"])}
+    res = {r.guideline.key: r for r in guideline_results(app, s_in.id)}
     assert res["id:no-commit"].file.path == str(web / "AGENTS.md") and res["id:no-commit"].status == "followed"
-    res_out = {r.guideline.key: r for r in guideline_results(app, app.session_for_path(str(outer))["id"])}
+    res_out = {r.guideline.key: r for r in guideline_results(app, app.session_for_path(str(outer)).id)}
     assert res_out["id:no-commit"].file.path == str(repo / "AGENTS.md")
 
 
@@ -99,13 +100,13 @@ def test_reads_the_file_as_of_the_sessions_commit(tmp_path, corpus):
     s = app.session_for_path(str(old))
     files, _ = instruction_files(s)
     assert files[0].commit == v1 and "Never commit" in files[0].text and v1[:10] in files[0].note
-    res = {r.guideline.key: r for r in guideline_results(app, s["id"])}
+    res = {r.guideline.key: r for r in guideline_results(app, s.id)}
     assert res["id:c"].status == "violated" and res["id:c"].current_line is None
-    f = app.db().findings(session_id=s["id"], rule=RULE_ID)
-    assert f and "as of commit" in f[0]["related"][0]["note"] and "no longer in the file" in f[0]["related"][0]["note"]
+    f = app.db().findings(session_id=s.id, rule=RULE_ID)
+    assert f and "as of commit" in f[0].related[0]["note"] and "no longer in the file" in f[0].related[0]["note"]
     # without a recorded commit the current file is used, and the note says so
     (repo / "CLAUDE.md").write_text("- Use `rg` instead of `grep`.\n")
-    files, _ = instruction_files({"id": "x", "agent": "claude", "cwd": str(repo), "git_commit": None})
+    files, _ = instruction_files(StoredSession(id="x", agent="claude", cwd=str(repo), git_commit=None, path="", file_id=0))
     assert [Path(f.path).name for f in files] == ["CLAUDE.md"] and "no git commit" in files[0].note
 
 
@@ -121,7 +122,7 @@ def test_claude_imports_and_ruler(tmp_path, corpus):
     s = app.session_for_path(str(log))
     files, _ = instruction_files(s)
     assert [Path(f.path).name for f in files] == ["tools.md", "CLAUDE.md", "AGENTS.md"]
-    res = {r.guideline.text: r for r in guideline_results(app, s["id"])}
+    res = {r.guideline.text: r for r in guideline_results(app, s.id)}
     web = res["Never use WebFetch."]
     assert web.status == "violated" and '"WebFetch"' in log.read_text().split("\n")[web.evidence[0][0] - 1]
     assert res["Use `mix phx.server` instead of `iex`."].status == "followed"

@@ -46,7 +46,7 @@ async def test_extraction_is_cached_per_file_hash_and_used_by_the_checker(tmp_pa
     assert "Keep commits small." in sent and "Never commit." not in sent  # annotated ones are not sent
     app.index([str(ws / "logs")])
     s = app.session_for_path(str(log))
-    res = {r.guideline.text: r for r in guideline_results(app, s["id"])}
+    res = {r.guideline.text: r for r in guideline_results(app, s.id)}
     small = res["Keep commits small."]
     assert small.guideline.source == "llm" and small.status == "violated"
     assert "git status" in log.read_text().split("\n")[small.evidence[0][0] - 1]
@@ -69,7 +69,7 @@ async def test_conversation_streams_stores_and_follows_up(tmp_path, corpus, fake
     app = make_app(tmp_path)
     app.settings.llm.context_budget_chars = 6000
     app.index([str(ws / "logs")])
-    sid = app.session_for_path(str(log))["id"]
+    sid = app.session_for_path(str(log)).id
     svc = ConversationService(app)
     fake_anthropic.reply("It committed at line 87 without tests.", chunks=["It committed at li", "ne 87 without", " tests."])
     async with _llm(fake_anthropic) as llm:
@@ -86,7 +86,7 @@ async def test_conversation_streams_stores_and_follows_up(tmp_path, corpus, fake
     assert [m["role"] for m in body2["messages"]] == ["user", "assistant", "user"]
     assert body2["messages"][1]["content"] == first
     hist = app.db().conversation(sid)
-    assert [m["role"] for m in hist] == ["user", "assistant", "user", "assistant"]
+    assert [m.role for m in hist] == ["user", "assistant", "user", "assistant"]
     svc.clear(sid)
     assert app.db().conversation(sid) == []
     with pytest.raises(ValueError):

@@ -78,7 +78,7 @@ def test_dataset_run_with_fake_agent(tmp_path):
     (ws / "AGENTS.md").write_text("Be brief.\n")
     r3 = asyncio.run(run_dataset_agent(app, ds, workspace=str(ws)))
     assert [(g["case_id"], g["check_id"]) for g in r3.regressions] == [("answer", "tested")]
-    assert [r["id"] for r in history(app, "dataset:fake")] == [r3.run_id, r2.run_id, r1.run_id]
+    assert [r.id for r in history(app, "dataset:fake")] == [r3.run_id, r2.run_id, r1.run_id]
 
 
 def test_dataset_run_needs_git_and_a_template(tmp_path):

@@ -33,6 +33,6 @@ def test_project_local_database_is_kept_and_graded(tmp_path):
     report = asyncio.run(run_dataset_agent(app, load_dataset(ds_path), workspace=str(ws)))
     [case] = report.subjects
     assert case.session_id and case.passed
-    assert app.resolve_session(case.session_id)["agent"] == "crush"
+    assert app.resolve_session(case.session_id).agent == "crush"
     assert "#" in case.path and case.path.split("#")[0].endswith("/crush/.crush/crush.db")
     assert not (ws / ".crush").exists()  # the agent ran in the case's worktree, not in the workspace

@@ -36,7 +36,7 @@ def both(app, corpus, check, good, bad):
 def test_no_tool_errors(app, corpus):
     _, ko, s = both(app, corpus, {"kind": "no_tool_errors"}, CODEX_CRUD, CLAUDE_MAIN)
     assert ko.data["errors"] >= 10
-    raw = line_of(s["path"], ko.evidence_seq)
+    raw = line_of(s.path, ko.evidence_seq)
     assert '"is_error":true' in raw.replace(" ", "") or "tool_result" in raw
     # allowing that many errors makes it pass
     assert grade(app, s, {"kind": "no_tool_errors", "max_errors": ko.data["errors"]}).passed
@@ -49,14 +49,14 @@ def test_limits(app, corpus, metric, limit):
     assert ko.data["value"] > limit >= ok.data["value"]
     assert ko.check_id == f"limit:{metric}"
     if metric == "turns":
-        assert '"type":"user"' in line_of(s["path"], ko.evidence_seq).replace(" ", "")
+        assert '"type":"user"' in line_of(s.path, ko.evidence_seq).replace(" ", "")
 
 
 def test_command_must_run_and_must_not(app, corpus):
     ok, ko, s = both(app, corpus, {"kind": "command", "pattern": r"\brm\b"}, CODEX_CRUD, CLAUDE_SHORT)
-    assert "rm " in line_of(session_by_path(app, corpus, CODEX_CRUD)["path"], ok.evidence_seq)
+    assert "rm " in line_of(session_by_path(app, corpus, CODEX_CRUD).path, ok.evidence_seq)
     ok2, ko2, s2 = both(app, corpus, {"kind": "command", "pattern": r"\brm\b", "must_run": False}, CLAUDE_SHORT, CODEX_CRUD)
-    assert "rm " in line_of(s2["path"], ko2.evidence_seq)
+    assert "rm " in line_of(s2.path, ko2.evidence_seq)
 
 
 def test_tests_after_edit(app, corpus):
@@ -68,7 +68,7 @@ def test_tests_after_edit(app, corpus):
 
 def test_no_rejected_tool_use(app, corpus):
     _, ko, s = both(app, corpus, {"kind": "no_rejected_tool_use"}, CODEX_CRUD, CLAUDE_SHORT)
-    raw = line_of(s["path"], ko.evidence_seq).lower()
+    raw = line_of(s.path, ko.evidence_seq).lower()
     assert "rejected" in raw or "doesn't want to proceed" in raw
 
 
@@ -87,7 +87,7 @@ def test_final_message(app, corpus):
 
 
 def test_no_secrets(app, corpus):
-    fail_session = next(s for s in app.db().list_sessions(limit=100) if "secret" in s["path"])
+    fail_session = next(s for s in app.db().list_sessions(limit=100) if "secret" in s.path)
     ok = grade(app, session_by_path(app, corpus, CODEX_CRUD), {"kind": "no_secrets"})
     ko = grade(app, fail_session, {"kind": "no_secrets"})
     assert ok.passed and not ko.passed
@@ -125,4 +125,4 @@ def test_tests_after_edit_is_unknown_when_the_commands_are_redacted(app, corpus)
     r = grade(app, s, {"kind": "tests_after_edit"})
     assert r.skipped and r.data["unknown"], r.message  # neither a pass nor a false "no test command ran"
     assert r.message.startswith("unknown:") and "no test" not in r.message
-    assert "[REDACTED_ARGUMENTS" in line_of(s["path"], r.evidence_seq)
+    assert "[REDACTED_ARGUMENTS" in line_of(s.path, r.evidence_seq)

@@ -25,8 +25,8 @@ def test_guideline_followed_pass_fail_and_not_applicable(tmp_path, corpus):
     )
     report = run_suite_sync(app, suite, store=False)
     by_session = {s.path or s.session_id: {r.check_id: r for r in s.results} for s in report.subjects}
-    img = next(v for k, v in by_session.items() if "images" in str(k) or k == app.session_for_path(str(images))["id"])
-    crd = next(v for k, v in by_session.items() if "crud" in str(k) or k == app.session_for_path(str(crud))["id"])
+    img = next(v for k, v in by_session.items() if "images" in str(k) or k == app.session_for_path(str(images)).id)
+    crd = next(v for k, v in by_session.items() if "crud" in str(k) or k == app.session_for_path(str(crud)).id)
     assert img["commit"].passed is False and img["commit"].evidence_seq
     assert "git commit" in images.read_text().split("\n")[img["commit"].evidence_seq - 1]
     assert img["rg"].passed is True

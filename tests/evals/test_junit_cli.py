@@ -66,8 +66,8 @@ def test_cli_run_junit_json_history(indexed, corpus, tmp_path, capsys):
     from tests.evals.conftest import make_app
 
     app = make_app(indexed)
-    crud = session_by_path(app, corpus, CODEX_CRUD)["id"]
-    main_s = session_by_path(app, corpus, CLAUDE_MAIN)["id"]
+    crud = session_by_path(app, corpus, CODEX_CRUD).id
+    main_s = session_by_path(app, corpus, CLAUDE_MAIN).id
     app.close()
     suite = tmp_path / "ci.eval.json"
     suite.write_text(json.dumps({"name": "ci", "sessions": {"ids": [crud]}, "checks": [{"kind": "no_tool_errors"}]}))

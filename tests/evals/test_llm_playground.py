@@ -23,7 +23,7 @@ def llm_app(indexed, fake):
 
 async def test_llm_judge_pass_fail_and_cache(indexed, corpus, fake_anthropic):
     app = llm_app(indexed, fake_anthropic)
-    crud = session_by_path(app, corpus, CODEX_CRUD)["id"]
+    crud = session_by_path(app, corpus, CODEX_CRUD).id
     suite = EvalSuite.model_validate(
         {
             "name": "judge",
@@ -61,7 +61,7 @@ async def test_llm_judge_pass_fail_and_cache(indexed, corpus, fake_anthropic):
 async def test_playground_with_dataset_case(indexed, corpus, fake_anthropic, tmp_path):
     app = llm_app(indexed, fake_anthropic)
     crud = session_by_path(app, corpus, CODEX_CRUD)
-    prompt = app.db().turns(crud["id"])[0].prompt
+    prompt = app.db().turns(crud.id)[0].prompt
     ds_file = tmp_path / "crud.dataset.jsonl"
     ds_file.write_text(
         json.dumps(
@@ -81,14 +81,14 @@ async def test_playground_with_dataset_case(indexed, corpus, fake_anthropic, tmp
     ds = load_dataset(ds_file)
     # grading the recorded session that answered this prompt
     rec = await grade_recorded(app, ds, workspace="/", judge=None)
-    assert rec.subjects[0].session_id == crud["id"]
+    assert rec.subjects[0].session_id == crud.id
     instructions = tmp_path / "AGENTS.md"
     instructions.write_text("Always answer in one sentence.\n")
     fake_anthropic.reply("I would create JOKE.md, edit it, then delete it.")
     fake_anthropic.reply("PASS\ncovers all steps")
     res = await run_playground(app, dataset=ds, case_id="joke", instructions=str(instructions), model="fake-play")
     assert res.answer.startswith("I would create JOKE.md")
-    assert "deleted the file" in res.agent_answer and res.agent_session_id == crud["id"]
+    assert "deleted the file" in res.agent_answer and res.agent_session_id == crud.id
     grades = {r.check_id: r for r in res.report.subjects[0].results}
     assert grades["contains:JOKE.md"].passed and grades["regex:(?i)delete"].passed and grades["rubric"].passed
     assert grades["no_tool_errors"].skipped
@@ -96,7 +96,7 @@ async def test_playground_with_dataset_case(indexed, corpus, fake_anthropic, tmp
     assert play_req["model"] == "fake-play" and "Always answer in one sentence." in play_req["system"]
     assert play_req["messages"][0]["content"] == prompt
     runs = history(app, "playground:crud")
-    assert runs and runs[0]["id"] == res.report.run_id and runs[0]["summary"]["answer"].startswith("I would")
+    assert runs and runs[0].id == res.report.run_id and runs[0].summary["answer"].startswith("I would")
     assert "## What the agent answered" in res.markdown()
     app.close()
 
@@ -105,7 +105,7 @@ async def test_playground_from_session_prompt(indexed, corpus, fake_anthropic):
     app = llm_app(indexed, fake_anthropic)
     crud = session_by_path(app, corpus, CODEX_CRUD)
     fake_anthropic.reply("ok")
-    res = await run_playground(app, session=crud["id"][:12])
-    assert res.prompt == app.db().turns(crud["id"])[0].prompt and res.answer == "ok"
+    res = await run_playground(app, session=crud.id[:12])
+    assert res.prompt == app.db().turns(crud.id)[0].prompt and res.answer == "ok"
     assert res.report.ok  # no expectations
     app.close()

@@ -27,25 +27,25 @@ def sel(app, **kw):
 
 def test_selectors(app, corpus):
     everything = sel(app)
-    assert all(s["parent_session_id"] is None for s in everything)
+    assert all(s.parent_session_id is None for s in everything)
     assert len(sel(app, include_subagents=True)) > len(everything)
     codex = sel(app, agent="codex")
-    assert codex and all(s["agent"] == "codex" for s in codex)
-    assert {s["path"] for s in sel(app, model="gpt-5.2*")} == {
+    assert codex and all(s.agent == "codex" for s in codex)
+    assert {s.path for s in sel(app, model="gpt-5.2*")} == {
         str(corpus / "codex/agentlogs/crud.jsonl"),
         str(corpus / "codex/agentlogs/images.jsonl"),
     }
     spotter = sel(app, path="**/spotter/*.jsonl")
-    assert spotter and all("/spotter/" in s["path"] for s in spotter)
-    assert {s["project"] for s in sel(app, project="spotter")} == {"/home/marco/projects/spotter"}
+    assert spotter and all("/spotter/" in s.path for s in spotter)
+    assert {s.project for s in sel(app, project="spotter")} == {"/home/marco/projects/spotter"}
     latest = sel(app, latest=2)
-    assert [s["id"] for s in latest] == [s["id"] for s in everything[:2]]
-    assert latest[0]["started_at"] >= latest[1]["started_at"]
+    assert [s.id for s in latest] == [s.id for s in everything[:2]]
+    assert latest[0].started_at >= latest[1].started_at
     old = sel(app, until="2025-12-31")
-    assert old and all(s["started_at"] < 1767225600 + 86400 for s in old)
-    assert not {s["id"] for s in old} & {s["id"] for s in sel(app, since="2026-01-01")}
+    assert old and all(s.started_at < 1767225600 + 86400 for s in old)
+    assert not {s.id for s in old} & {s.id for s in sel(app, since="2026-01-01")}
     crud = session_by_path(app, corpus, CODEX_CRUD)
-    assert [s["id"] for s in sel(app, ids=[crud["id"][:10]])] == [crud["id"]]
+    assert [s.id for s in sel(app, ids=[crud.id[:10]])] == [crud.id]
     with pytest.raises(NotFound):
         sel(app, ids=["no-such-session"])
 
@@ -78,9 +78,9 @@ def _suite(name, ids, checks):
 
 
 def test_history_and_regressions(app, corpus, tmp_path):
-    crud = session_by_path(app, corpus, CODEX_CRUD)["id"]
-    tools = session_by_path(app, corpus, CLAUDE_TOOLS)["id"]
-    main = session_by_path(app, corpus, CLAUDE_MAIN)["id"]
+    crud = session_by_path(app, corpus, CODEX_CRUD).id
+    tools = session_by_path(app, corpus, CLAUDE_TOOLS).id
+    main = session_by_path(app, corpus, CLAUDE_MAIN).id
     ws = str(tmp_path)
     turns_ok = {"kind": "limit", "metric": "turns", "max": 5, "id": "turns"}
     turns_bad = {"kind": "limit", "metric": "turns", "max": 1, "id": "turns"}
@@ -103,11 +103,11 @@ def test_history_and_regressions(app, corpus, tmp_path):
     r5 = asyncio.run(run_suite(app, _suite("hist", [crud, tools], [turns_bad, errors]), workspace=ws, baseline_run_id=r4.run_id))
     assert r5.baseline_run_id == r4.run_id and len(r5.regressions) == 1
     runs = history(app, "hist")
-    assert [r["id"] for r in runs] == [r5.run_id, r4.run_id, r3.run_id, r2.run_id, r1.run_id]
-    assert runs[-1]["pinned"] and runs[0]["summary"]["regressions"] == 1
+    assert [r.id for r in runs] == [r5.run_id, r4.run_id, r3.run_id, r2.run_id, r1.run_id]
+    assert runs[-1].pinned and runs[0].summary["regressions"] == 1
     stored = app.db().eval_results(r2.run_id)
-    bad = next(x for x in stored if x["session_id"] == tools and x["check_id"] == "turns")
-    assert not bad["passed"] and bad["evidence_seq"] and bad["data"]["path"].endswith("tool_heavy.jsonl")
+    bad = next(x for x in stored if x.session_id == tools and x.check_id == "turns")
+    assert not bad.passed and bad.evidence_seq and bad.data["path"].endswith("tool_heavy.jsonl")
 
 
 def test_run_records_workspace_facts(app, corpus, tmp_path):
@@ -120,7 +120,7 @@ def test_run_records_workspace_facts(app, corpus, tmp_path):
     subprocess.run(["git", "-C", str(ws), "add", "."], check=True)
     subprocess.run(["git", "-C", str(ws), "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "init"], check=True)
     suite_file = ws / "a.eval.json"
-    crud = session_by_path(app, corpus, CODEX_CRUD)["id"]
+    crud = session_by_path(app, corpus, CODEX_CRUD).id
     suite_file.write_text(json.dumps({"name": "facts", "sessions": {"ids": [crud]}, "checks": [{"kind": "no_secrets"}]}))
     r1 = asyncio.run(run_suite(app, load_suite(suite_file), suite_path=str(suite_file)))
     head = subprocess.run(["git", "-C", str(ws), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
@@ -128,7 +128,7 @@ def test_run_records_workspace_facts(app, corpus, tmp_path):
     (ws / "AGENTS.md").write_text("Run the tests. Always.\n")
     r2 = asyncio.run(run_suite(app, load_suite(suite_file), suite_path=str(suite_file)))
     assert r2.instructions_hash != r1.instructions_hash
-    assert history(app, "facts")[0]["instructions_hash"] == r2.instructions_hash
+    assert history(app, "facts")[0].instructions_hash == r2.instructions_hash
 
 
 def test_cancel_stops_the_run_and_records_nothing(app, corpus):

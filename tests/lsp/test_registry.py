@@ -62,3 +62,27 @@ async def test_domain_refusals_are_request_failed_and_bad_shapes_invalid_params(
 def test_params_ignore_unknown_keys_but_check_known_ones():
     p = DECLARED["sessionlens.search"].params.model_validate({"query": "x", "extra": 1})
     assert isinstance(p, Params) and p.query == "x" and not hasattr(p, "extra")
+
+
+def test_every_registered_feature_has_a_handler_unit_test_with_the_fake_context():
+    """Each module in ``FEATURES`` is imported and driven by a test in tests/lsp/features (the fake
+    context: no pygls server, no stdio), besides the end-to-end tests."""
+    import re
+    import sys
+    from pathlib import Path
+
+    from sessionlens.lsp.features import FEATURES
+
+    modules = sorted(
+        name for name, mod in list(sys.modules.items()) if name.startswith("sessionlens.lsp.") and getattr(mod, "FEATURE", None) in FEATURES
+    )
+    assert len(modules) == len(FEATURES), modules
+    tests = {p.name: p.read_text() for p in (Path(__file__).parent / "features").glob("test_*.py")}
+    missing = []
+    for name in modules:
+        pkg, _, short = name.rpartition(".")
+        pattern = rf"^from {re.escape(pkg)} import .*\b{short}\b|^from {re.escape(name)} import "
+        users = [t for t, text in tests.items() if re.search(pattern, text, re.M) and re.search(r"\bls\b", text)]
+        if not users:
+            missing.append(name)
+    assert missing == [], f"feature modules without a handler unit test in tests/lsp/features: {missing}"

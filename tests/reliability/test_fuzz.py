@@ -110,7 +110,7 @@ def test_every_surface_reads_the_fuzzed_store(fuzzed, figures):
             "export",
             lambda s=s, db=db: {
                 "session": s,
-                "usage": db.session_totals([s["id"]]),
+                "usage": db.session_totals([s["id"]]).as_dict(),
                 "events": [e.model_dump(mode="json") for e in db.events(s["file_id"])],
             },
         )

@@ -120,7 +120,7 @@ async def test_item9_ai_answers_are_sanitized(injected, fake_anthropic, figures)
             _check(figures, what, out)
             assert "Here is what happened." in out and "[ok](https://example.com)" in out
         stored = ask.history(sid)[1]
-        _check(figures, "stored answer", "\n".join(m["content"] for m in stored))
+        _check(figures, "stored answer", "\n".join(m.content for m in stored))
         cached = "".join([d async for d in coach.explain(app.findings(session=sid)[0])])  # from the cache
         _check(figures, "cached explain", cached)
     finally:

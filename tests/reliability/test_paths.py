@@ -198,7 +198,7 @@ def test_item10_quick_fix_targets_stay_inside_the_workspace(tmp_path, figures):
                 except refused_cls:
                     continue
                 if edit is not None and os.path.commonpath([os.path.realpath(edit.path), allowed]) != allowed:
-                    figures.add("outside writes", 1, f"{f['rule_id']} ({f.get('cwd') or f.get('project')}): {edit.path}")
+                    figures.add("outside writes", 1, f"{f.rule_id} ({f.cwd or f.project}): {edit.path}")
         assert tried > 0
     finally:
         app.close()

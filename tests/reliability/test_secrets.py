@@ -81,12 +81,12 @@ def test_item8_every_planted_secret_is_flagged(planted, figures):
         for sid, (kind, agent, core, _path, nfields) in sessions.items():
             figures.add("secrets planted", nfields)
             found = app.findings(session=sid, rule="secret-in-log")
-            lines = {f["seq"] for f in found}
+            lines = {f.seq for f in found}
             # one finding per planted record (the session's metadata on its first line)
             if len(lines) < nfields - (3 if agent == "claude" else 1):
                 figures.add("leaks", 1, f"{kind}/{agent}: {len(lines)} flagged lines for {nfields} planted fields")
             for f in found:
-                if core in f["message"]:
+                if core in f.message:
                     figures.add("leaks", 1, f"{kind}: the finding quotes the secret")
     finally:
         app.close()
@@ -155,7 +155,7 @@ def test_16_placeholders_are_not_secrets(planted, figures):
         for sid, (text, _path) in fakes.items():
             figures.add("inputs tried")
             got = app.findings(session=sid, rule="secret-in-log")
-            assert got == [], (text, [f["message"] for f in got])
+            assert got == [], (text, [f.message for f in got])
             exported = _cli(home, "export", sid, "--format", "json").replace("[REDACTED:credential]", "")  # the planted marker
             assert "[REDACTED" not in exported, text
     finally:

@@ -48,7 +48,7 @@ def test_the_turn_and_the_edit_of_a_line(world):
     assert (doc["session_id"], doc["turn"], doc["tool"], doc["prompt"]) == (blame_repo.SESSION_A, 1, "Edit", blame_repo.PROMPT_A2)
     assert doc["link"] == f"sessionlens://session/{blame_repo.SESSION_A}?event={doc['line']}"
     resolved = app.resolve_link(doc["link"])
-    ev = app.db().event(resolved["session_id"] and app.db().session_for_path(doc["log_path"])["file_id"], doc["seq"])
+    ev = app.db().event(resolved["session_id"] and app.db().session_for_path(doc["log_path"]).file_id, doc["seq"])
     assert ev is not None and ev.tool == "Edit" and "MAX_ATTEMPTS" in (ev.text or "")
     head = blame.headline(doc)
     assert head.startswith("Claude Code · 2026-02-09 · turn 2: *Document the config module*") and head.endswith("Edit of config.py")

@@ -28,7 +28,7 @@ def _setup(tmp_path: Path):
 
 
 def _rules(app) -> list[str]:
-    return sorted({f["rule_id"] for f in app.db().findings()})
+    return sorted({f.rule_id for f in app.db().findings()})
 
 
 def test_config_instructions_and_rules_version_recoach_without_reparsing(tmp_path, monkeypatch):
@@ -38,10 +38,10 @@ def test_config_instructions_and_rules_version_recoach_without_reparsing(tmp_pat
         first = app.index([str(logs)])
         assert first.files_changed == 1
         assert "tool-error" in _rules(app) and "repeated-failure" in _rules(app)
-        [ids_before] = [[f["id"] for f in app.db().findings()]]
+        [ids_before] = [[f.id for f in app.db().findings()]]
 
         again = app.index([str(logs)])  # nothing changed: nothing re-coached
-        assert again.files_recoached == 0 and [f["id"] for f in app.db().findings()] == ids_before
+        assert again.files_recoached == 0 and [f.id for f in app.db().findings()] == ids_before
 
         # "Disable this rule for the project" writes .sessionlens.json: the next pass re-coaches
         (proj / ".sessionlens.json").write_text(json.dumps({"coach": {"rules": {"tool-error": {"enabled": False}}}}))
@@ -76,12 +76,12 @@ def test_finding_lookup_by_id_past_ten_thousand(tmp_path):
             fid = db.conn.execute("SELECT file_id FROM findings LIMIT 1").get
             db.conn.executemany(
                 "INSERT INTO findings(file_id, session_id, seq, rule_id, severity, message) VALUES(?,?,?,?,?,?)",
-                [(fid, f["session_id"], 0, "tool-error", "warning", "padding") for _ in range(10_050)],
+                [(fid, f.session_id, 0, "tool-error", "warning", "padding") for _ in range(10_050)],
             )
         from sessionlens.services.coaching import CoachService
 
         last = db.conn.execute("SELECT max(id) FROM findings").get
-        assert CoachService(app).finding(last)["message"] == "padding"
-        assert CoachService(app).finding(f["id"])["rule_id"] == "repeated-failure"
+        assert CoachService(app).finding(last).message == "padding"
+        assert CoachService(app).finding(f.id).rule_id == "repeated-failure"
     finally:
         app.close()

@@ -71,7 +71,7 @@ def _sessions(home):
                 "events": ev,
                 "turns": [t.model_dump(mode="json") for t in db.turns(r["id"])],
                 "totals": db.session_totals([r["id"]]),
-                "findings": sorted((f["seq"], f["rule_id"], f["message"]) for f in db.findings(session_id=r["id"])),
+                "findings": sorted((f.seq, f.rule_id, f.message) for f in db.findings(session_id=r["id"])),
             }
         return out, app.cost_report("model")
     finally:

@@ -25,8 +25,8 @@ def _app_with(tmp_path: Path, cwd: str, agent: str = "claude"):
 
 
 def _finding(app) -> dict:
-    f = next(f for f in app.db().findings() if f["guideline"])
-    return CoachService(app).finding(f["id"])
+    f = next(f for f in app.db().findings() if f.guideline)
+    return CoachService(app).finding(f.id)
 
 
 def test_guideline_goes_to_the_project_root_in_the_workspace(tmp_path):
@@ -86,7 +86,7 @@ def test_refuses_to_write_outside_the_workspace(tmp_path, case, monkeypatch):
             (ws / "CLAUDE.md").symlink_to(outside / "CLAUDE.md")
         svc = CoachService(app)
         finding = _finding(app)
-        finding["cwd"] = cwd  # the store keeps what the log said
+        finding = finding.model_copy(update={"cwd": cwd})  # the store keeps what the log said
         with pytest.raises(TargetRefused) as err:
             svc.guideline_edit(finding)
         assert str(err.value)

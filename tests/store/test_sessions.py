@@ -30,14 +30,14 @@ def _all(store) -> list[SessionSummary]:
 def test_rows_are_models_with_priced_usage_and_findings(store):
     rows = _all(store)
     assert all(isinstance(r, SessionSummary) for r in rows)
-    with_findings = {f["session_id"] for f in store.findings(limit=1_000_000)}
+    with_findings = {f.session_id for f in store.findings(limit=1_000_000)}
     assert with_findings and {r.id for r in rows if r.findings} == with_findings
     for r in rows[:20]:
         assert r.path and r.file_id and r.agent
         tot = store.session_totals([r.id])
-        assert r.cost_usd == pytest.approx(tot["cost_usd"])
+        assert r.cost_usd == pytest.approx(tot.cost_usd)
         if r.tokens is not None:
-            assert r.tokens == sum(tot.get(k) or 0 for k in ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output"))
+            assert r.tokens == tot.input + tot.cache_read + tot.cache_write_5m + tot.cache_write_1h + tot.output
 
 
 def test_every_filter_selects_what_python_selects(store):
@@ -122,8 +122,8 @@ def test_page_facets_and_the_two_callers_agree(store):
     assert pg.total == len(sel) and pg.rows == sel[:5]
     assert dict(pg.facets["agent"]) == dict(Counter(r.agent for r in sel))
     assert dict(pg.facets["project"]) == dict(Counter(r.project for r in sel if r.project))
-    # Store.list_sessions (CLI, LSP) is the same builder: the same rows, as dicts
-    assert store.list_sessions(limit=10_000, has_findings=True) == [r.model_dump() for r in sel]
-    assert [r["id"] for r in store.list_sessions(limit=5, sort="cost", descending=False)] == [
+    # Store.list_sessions (CLI, LSP) is the same builder: the same rows
+    assert store.list_sessions(limit=10_000, has_findings=True) == sel
+    assert [r.id for r in store.list_sessions(limit=5, sort="cost", descending=False)] == [
         r.id for r in q.query(store, SessionFilter(sort="cost", descending=False, limit=5))
     ]

@@ -98,7 +98,7 @@ def test_a_missing_model_and_a_model_named_unknown_are_one_row(store):
 
 def test_the_totals_of_every_session_are_the_totals_of_all_their_ids(store):
     """``session_totals(None)`` (what ``stats`` asks: one index scan) is ``session_totals`` of every id."""
-    every, listed = store.session_totals(None), store.session_totals(store.all_session_ids())
+    every, listed = store.session_totals(None).as_dict(), store.session_totals(store.all_session_ids()).as_dict()
     assert every["requests"] > 0
     assert {k: round(v, 6) if isinstance(v, float) else v for k, v in every.items()} == {
         k: round(v, 6) if isinstance(v, float) else v for k, v in listed.items()

@@ -45,17 +45,17 @@ def test_every_session_maps_to_a_well_formed_trace_with_the_stores_exact_tokens(
     assert pairs
     for s, spans in pairs:
         root = _check_tree(spans)
-        assert root.attributes["gen_ai.conversation.id"] == s["id"]
-        ids = [s["id"], *[c["id"] for c in app.db().subagent_sessions(s["id"])]]
+        assert root.attributes["gen_ai.conversation.id"] == s.id
+        ids = [s.id, *[c.id for c in app.db().subagent_sessions(s.id)]]
         t = app.db().session_totals(ids)
         chats = [x for x in spans if x.attributes.get("gen_ai.operation.name") == "chat"]
-        assert len(chats) == t["requests"]
+        assert len(chats) == t.requests
         assert sum(x.attributes["gen_ai.usage.input_tokens"] for x in chats) == (
-            t["input"] + t["cache_read"] + t["cache_write_5m"] + t["cache_write_1h"]
+            t.input + t.cache_read + t.cache_write_5m + t.cache_write_1h
         )
-        assert sum(x.attributes["gen_ai.usage.output_tokens"] for x in chats) == t["output"]
-        assert sum(x.attributes["gen_ai.usage.cache_read.input_tokens"] for x in chats) == t["cache_read"]
-        assert sum(x.attributes["gen_ai.usage.reasoning.output_tokens"] for x in chats) == t["reasoning"]
+        assert sum(x.attributes["gen_ai.usage.output_tokens"] for x in chats) == t.output
+        assert sum(x.attributes["gen_ai.usage.cache_read.input_tokens"] for x in chats) == t.cache_read
+        assert sum(x.attributes["gen_ai.usage.reasoning.output_tokens"] for x in chats) == t.reasoning
 
 
 def test_tool_calls_become_execute_tool_spans_paired_with_their_results(corpus_app):
@@ -91,7 +91,7 @@ def test_ids_are_deterministic(corpus_app):
     s = ex.select()[0]
     a, b = ex.spans_for(s), ex.spans_for(s)
     assert [x.span_id for x in a] == [x.span_id for x in b]
-    assert a[0].trace_id == trace_id_for(s["id"]) and a[0].span_id == span_id_for(s["id"], "session")
+    assert a[0].trace_id == trace_id_for(s.id) and a[0].span_id == span_id_for(s.id, "session")
     assert trace_id_for("a") != trace_id_for("b")
 
 
@@ -104,7 +104,7 @@ def test_content_is_opt_in_and_always_redacted(generated_app):
     values += [v for _, spans in rich for x in spans for ev in x.events for v in ev.attributes.values() if isinstance(v, str)]
     assert any(k == "gen_ai.tool.call.arguments" for _, spans in rich for x in spans for k in x.attributes)
     # the generated corpus plants secrets (the coach finds them); none survives into any attribute
-    planted = [f for f in generated_app.findings() if f["rule_id"].startswith("secret")]
+    planted = [f for f in generated_app.findings() if f.rule_id.startswith("secret")]
     assert planted, "the generated corpus carries planted secrets"
     leaks = [v for v in values if find_secrets(v)]
     assert leaks == []
@@ -114,7 +114,7 @@ def test_findings_are_span_events(generated_app):
     _, pairs = _all(generated_app)
     counts = Counter()
     for s, spans in pairs:
-        n = len(generated_app.db().findings(session_id=s["id"]))
+        n = len(generated_app.db().findings(session_id=s.id))
         evs = [e for e in spans[0].events if e.name == "sessionlens.coach.finding"]
         assert len(evs) == n
         counts["findings"] += n

@@ -207,7 +207,7 @@ def test_eval_results_are_evaluation_spans_and_a_new_result_resends_the_session(
         None,
         None,
         {"passed": 1},
-        [{"session_id": s["id"], "case_id": "c1", "check_id": "no_tool_errors", "passed": False, "message": "2 tool errors"}],
+        [{"session_id": s.id, "case_id": "c1", "check_id": "no_tool_errors", "passed": False, "message": "2 tool errors"}],
     )
     st = ex.run([s])  # the session changed (a new eval result): sent again
     assert st.sessions == 1 and st.spans == before + 1

@@ -125,10 +125,10 @@ def test_corpus_sessions_round_trip_through_phoenix(phoenix, corpus_app):
             t[0] += a["gen_ai.usage.input_tokens"]
             t[1] += a["gen_ai.usage.output_tokens"]
     for s in sel:
-        ids_ = [s["id"], *[c["id"] for c in corpus_app.db().subagent_sessions(s["id"])]]
+        ids_ = [s.id, *[c.id for c in corpus_app.db().subagent_sessions(s.id)]]
         tot = corpus_app.db().session_totals(ids_)
-        want = [tot["input"] + tot["cache_read"] + tot["cache_write_5m"] + tot["cache_write_1h"], tot["output"]]
-        assert by_conv.get(s["id"], [0, 0]) == want, s["id"]
+        want = [tot.input + tot.cache_read + tot.cache_write_5m + tot.cache_write_1h, tot.output]
+        assert by_conv.get(s.id, [0, 0]) == want, s.id
 
     # exporting everything again (no resume marks) adds no span in Phoenix: ids are deterministic
     again = ex.run(sel, resume=False)

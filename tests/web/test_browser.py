@@ -63,7 +63,7 @@ async def test_local_ui_in_chromium(env):
                 "document.querySelector('form.filters').submit()"
             )
             agents = await b.js("[...document.querySelectorAll('td .agent')].map(e => e.textContent)")
-            expected = [s for s in app.db().list_sessions(limit=1000) if s["agent"] == "codex" and app.db().findings(session_id=s["id"])]
+            expected = [s for s in app.db().list_sessions(limit=1000) if s.agent == "codex" and app.db().findings(session_id=s.id)]
             assert agents == ["codex"] * len(expected) and expected
             # save the filter as a view, then it is offered on the page
             await b.submit(
@@ -76,10 +76,10 @@ async def test_local_ui_in_chromium(env):
             assert await b.js("document.querySelectorAll('td .agent').length") == len(expected)
             await b.screenshot(OUT / "sessions-view.png")
             # a transcript at a deep link
-            s0 = next(s for s in app.db().list_sessions(limit=100) if s["events"] > 40 and not s["parent_session_id"])
-            html_seqs = [e.seq for e in app.db().events(s0["file_id"]) if e.kind.value in ("assistant_message", "tool_call")]
+            s0 = next(s for s in app.db().list_sessions(limit=100) if s.events > 40 and not s.parent_session_id)
+            html_seqs = [e.seq for e in app.db().events(s0.file_id) if e.kind.value in ("assistant_message", "tool_call")]
             seq = html_seqs[len(html_seqs) // 2]
-            await b.goto(f"{base}/s/{s0['id']}#e{seq}")
+            await b.goto(f"{base}/s/{s0.id}#e{seq}")
             assert await b.js("document.querySelector(':target') && document.querySelector(':target').id") == f"e{seq}"
             assert await b.js(
                 f"(() => {{ const r = document.getElementById('e{seq}').getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }})()"
@@ -100,7 +100,7 @@ async def test_local_ui_in_chromium(env):
             await b.js("document.querySelector('details.sl-call:not([open]) > summary').click()")
             assert await b.js("document.querySelectorAll('details.sl-call[open]').length") >= 1
             await b.screenshot(OUT / "transcript-deeplink.png")
-            await b.goto(f"{base}/s/{s0['id']}")
+            await b.goto(f"{base}/s/{s0.id}")
             await b.screenshot(OUT / "transcript.png")
             # live: a session being written grows in the page
             await b.goto(f"{base}/s/{env['live_id']}")
@@ -213,31 +213,31 @@ async def test_corpus_transcripts_in_chromium(corpus, tmp_path):
                 sessions = [
                     s
                     for s in app.db().list_sessions(limit=1000)
-                    if s["agent"] == agent and not s["parent_session_id"] and not (s["title"] or "").startswith("[REDACTED")
+                    if s.agent == agent and not s.parent_session_id and not (s.title or "").startswith("[REDACTED")
                 ]  # a corpus log whose text was redacted at the source reads as nothing
                 assert sessions, agent
-                s0 = max(sessions, key=lambda s: s["events"])
-                evs = app.db().events(s0["file_id"])
+                s0 = max(sessions, key=lambda s: s.events)
+                evs = app.db().events(s0.file_id)
                 calls = [e for e in evs if e.kind.value in ("tool_call", "patch") and not e.duplicate]
                 target = calls[len(calls) // 2]
-                await b.goto(f"{base}/s/{s0['id']}#e{target.seq}")
+                await b.goto(f"{base}/s/{s0.id}#e{target.seq}")
                 await b.wait_for(f"document.getElementById('e{target.seq}') && document.getElementById('e{target.seq}').open === true")
                 top = await b.js(f"document.getElementById('e{target.seq}').getBoundingClientRect().top")
                 toolbar = await b.js("document.querySelector('.sl-toolbar').getBoundingClientRect().bottom")
                 assert toolbar <= top < 900, (top, toolbar)  # on screen, below the sticky header and toolbar
                 await b.screenshot(OUT / f"corpus-{agent}-deeplink.png")
-                await b.goto(f"{base}/s/{s0['id']}")
+                await b.goto(f"{base}/s/{s0.id}")
                 await b.screenshot(OUT / f"corpus-{agent}.png")
             # a session with a screenshot in a tool result: the image loads from this server
             from sessionlens.services import web as svc
 
-            with_img = next(s for s in app.db().list_sessions(limit=1000) if "<img " in svc.transcript(app, s["id"])["body"])
-            await b.goto(f"{base}/s/{with_img['id']}")
+            with_img = next(s for s in app.db().list_sessions(limit=1000) if "<img " in svc.transcript(app, s.id)["body"])
+            await b.goto(f"{base}/s/{with_img.id}")
             await b.js(
                 "document.querySelectorAll('img.sl-thumb').forEach(i => { i.loading = 'eager'; const d = i.closest('details'); if (d) d.open = true; })"
             )
             await b.wait_for("[...document.querySelectorAll('img.sl-thumb')].every(i => i.complete && i.naturalWidth > 0)")
-            assert (await b.js("document.querySelector('img.sl-thumb').getAttribute('src')")).startswith(f"/s/{with_img['id']}/img/")
+            assert (await b.js("document.querySelector('img.sl-thumb').getAttribute('src')")).startswith(f"/s/{with_img.id}/img/")
             await b.js("document.querySelector('img.sl-thumb').scrollIntoView({block: 'center'})")
             await b.screenshot(OUT / "corpus-image.png")
             errors = b.errors()

@@ -32,13 +32,13 @@ async def test_corpus_sessions_render_on_every_page(corpus, tmp_path):
             assert_escaped(html)
             images = 0
             for sess in sessions:
-                r = await s.get(f"/s/{sess['id']}")
-                assert r.status == 200, sess["id"]
+                r = await s.get(f"/s/{sess.id}")
+                assert r.status == 200, sess.id
                 page = await r.text()
                 assert_escaped(page)
                 assert 'class="sl-page"' in page  # the reader's transcript
                 seqs = [int(x) for x in re.findall(r' id="e(\d+)"', page)]
-                assert sorted(seqs) == [e.seq for e in app.db().events(sess["file_id"])], sess["id"]  # each event once
+                assert sorted(seqs) == [e.seq for e in app.db().events(sess.file_id)], sess.id  # each event once
                 for src in re.findall(r'<img [^>]*src="([^"]+)"', page):
                     r = await s.get(src)
                     assert r.status == 200 and r.content_type.startswith("image/"), src

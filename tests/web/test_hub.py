@@ -197,8 +197,8 @@ async def test_search_facets_and_cost_never_reveal_another_project(world, pushed
 async def test_push_is_idempotent_and_resumable(world, pushed):
     base, *_ = pushed
     key = world["keys"]["bob_both"]
-    hub_events = world["hub_app"].db().get_session(world["sid_a"])["events"]
-    local_events = world["client_app"].db().get_session(world["sid_a"])["events"]
+    hub_events = world["hub_app"].db().get_session(world["sid_a"]).events
+    local_events = world["client_app"].db().get_session(world["sid_a"]).events
     assert hub_events == local_events > 10
     again = await push_all(world, base, key, "alpha", [str(world["logs"] / "alpha")])
     assert again.chunks == 0 and again.files == 0  # nothing new to send
@@ -217,7 +217,7 @@ async def test_push_is_idempotent_and_resumable(world, pushed):
         r = await s.post("/api/push", json={"chunks": [P.payload(f, "other-machine", 0, end, text)]}, headers=_bearer(key))
         assert r.status == 409
         await wait_indexed(s, key)
-    assert world["hub_app"].db().get_session(world["sid_a"])["events"] == local_events
+    assert world["hub_app"].db().get_session(world["sid_a"]).events == local_events
 
 
 async def test_a_crash_between_write_and_commit_leaves_one_copy(world, hub_server, tmp_path):
@@ -247,7 +247,7 @@ async def test_a_crash_between_write_and_commit_leaves_one_copy(world, hub_serve
         st = await asyncio.to_thread(client_push.push_once, capp, c, machine="laptop", project="alpha")
         assert st.chunks == 1 and st.refused == []
         await wait_indexed(s, key)
-    assert world["hub_app"].db().get_session(sid)["events"] == capp.db().get_session(sid)["events"]
+    assert world["hub_app"].db().get_session(sid).events == capp.db().get_session(sid).events
     hub_lines = Path(rec["hub_path"]).read_bytes().count(b"\n")
     assert hub_lines == src.read_bytes().count(b"\n")
 
@@ -586,7 +586,7 @@ async def test_push_follow_ships_a_live_session_as_it_grows(world, hub_server, t
             async def hub_events():
                 await wait_indexed(s, world["keys"]["admin"])
                 sess = world["hub_app"].db().get_session(sid)
-                return sess["events"] if sess else 0
+                return sess.events if sess else 0
 
             for _ in range(100):
                 if await hub_events() == 5:

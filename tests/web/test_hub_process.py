@@ -135,8 +135,8 @@ def test_sigkill_mid_push_then_restart_leaves_one_copy_of_every_event(hub_home, 
         assert st.refused == [] and st.retries >= 1
         _wait_idle(url, key)
         hub_app = _app(home)
-        local = {s["id"]: s["events"] for s in capp.db().list_sessions(limit=10_000) if s["path"].endswith(".jsonl")}
-        remote = {s["id"]: s["events"] for s in hub_app.db().list_sessions(limit=10_000)}
+        local = {s.id: s.events for s in capp.db().list_sessions(limit=10_000) if s.path.endswith(".jsonl")}
+        remote = {s.id: s.events for s in hub_app.db().list_sessions(limit=10_000)}
         assert remote == local
         # byte for byte: every source line is in the hub once (redaction may change a line, never the count)
         for f in files:
@@ -194,7 +194,7 @@ def test_twenty_concurrent_pushers_lose_and_duplicate_nothing(hub_home, tmp_path
         hub_app = _app(home)
         for _i, sid, p in sources:
             s = hub_app.db().get_session(sid)
-            assert s is not None and s["events"] == p.read_bytes().count(b"\n") == turns * 5
+            assert s is not None and s.events == p.read_bytes().count(b"\n") == turns * 5
         allv = sorted(x for xs in lat for x in xs)
         report = {
             "pushers": n_pushers,

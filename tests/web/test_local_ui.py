@@ -97,13 +97,13 @@ async def test_sessions_page_filters_and_sorts(server, env):
     async with signed_in(base, cfg) as s:
         html = await (await s.get("/")).text()
         assert f"of {len(all_rows)}" in html
-        codex = [r for r in all_rows if r["agent"] == "codex"]
+        codex = [r for r in all_rows if r.agent == "codex"]
         r = await s.get("/api/sessions?agent=codex")
         data = await r.json()
         assert data["total"] == len(codex) > 0 and {x["agent"] for x in data["sessions"]} == {"codex"}
         html = await (await s.get("/?agent=codex")).text()
         assert html.count('class="agent a-codex"') == len(codex) and 'class="agent a-claude"' not in html
-        with_findings = {r["session_id"] for r in app.db().findings()}
+        with_findings = {r.session_id for r in app.db().findings()}
         data = await (await s.get("/api/sessions?findings=1")).json()
         assert {x["id"] for x in data["sessions"]} == with_findings
         data = await (await s.get("/api/sessions?sort=cost&order=desc")).json()
@@ -111,9 +111,9 @@ async def test_sessions_page_filters_and_sorts(server, env):
         assert costs == sorted(costs, reverse=True) and costs[0] > costs[-1]
         data = await (await s.get("/api/sessions?sort=cost&order=asc")).json()
         assert [x["cost_usd"] for x in data["sessions"]] == sorted(costs)
-        some = next(r for r in all_rows if r["title"] and len(r["title"]) > 12 and "<" not in r["title"])
-        data = await (await s.get("/api/sessions", params={"q": some["title"][:12]})).json()
-        assert some["id"] in {x["id"] for x in data["sessions"]} and data["total"] < len(all_rows)
+        some = next(r for r in all_rows if r.title and len(r.title) > 12 and "<" not in r.title)
+        data = await (await s.get("/api/sessions", params={"q": some.title[:12]})).json()
+        assert some.id in {x["id"] for x in data["sessions"]} and data["total"] < len(all_rows)
         data = await (await s.get("/api/sessions", params={"since": "2030-01-01"})).json()
         assert data["total"] == 0
         r = await s.get("/api/sessions", params={"since": "not a date"})
@@ -129,31 +129,31 @@ async def test_sessions_page_filters_and_sorts(server, env):
 async def test_transcript_deep_links_and_sessionlens_links(server, env):
     base, cfg = server
     app = env["app"]
-    s0 = next(r for r in app.db().list_sessions(limit=100) if r["events"] > 20 and not r["parent_session_id"])
+    s0 = next(r for r in app.db().list_sessions(limit=100) if r.events > 20 and not r.parent_session_id)
     async with signed_in(base, cfg) as s:
-        html = await (await s.get(f"/s/{s0['id']}")).text()
+        html = await (await s.get(f"/s/{s0.id}")).text()
         assert 'class="sl-page"' in html and 'href="/static/transcript.css"' in html  # the reader's transcript
         anchors = sorted(int(x) for x in re.findall(r' id="e(\d+)"', html))
-        assert anchors == [e.seq for e in app.db().events(s0["file_id"])]  # every event, once
+        assert anchors == [e.seq for e in app.db().events(s0.file_id)]  # every event, once
         assert len(anchors) >= 5
         assert re.search(r'<section class="sl-turn" id="t1"', html)
-        link = app.deep_link_for(s0["id"], anchors[3])
+        link = app.deep_link_for(s0.id, anchors[3])
         r = await s.get("/link", params={"u": link}, allow_redirects=False)
         assert r.status == 303 and r.headers["Location"].endswith(f"#e{anchors[3]}")
-        r = await s.get(f"/s/{s0['id'][:13]}")  # an id prefix resolves too
+        r = await s.get(f"/s/{s0.id[:13]}")  # an id prefix resolves too
         assert r.status == 200
         r = await s.get("/link", params={"u": "javascript:alert(1)"})
         assert r.status == 404
         r = await s.get("/s/does-not-exist")
         assert r.status == 404
-        r = await s.get(f"/s/{s0['id']}/events", params={"after": anchors[-2]})
+        r = await s.get(f"/s/{s0.id}/events", params={"after": anchors[-2]})
         frag = await r.text()  # the turn that holds the last event, whole
         assert frag.startswith('<section class="sl-turn"') and frag.count('<section class="sl-turn"') == 1
         assert f'id="e{anchors[-1]}"' in frag and f'id="e{anchors[0]}"' not in frag
         assert r.headers["X-Last-Seq"] == str(anchors[-1])
-        r = await s.get(f"/s/{s0['id']}/events", params={"after": anchors[-1]})
+        r = await s.get(f"/s/{s0.id}/events", params={"after": anchors[-1]})
         assert await r.text() == ""
-        r = await s.get(f"/s/{s0['id']}/export")
+        r = await s.get(f"/s/{s0.id}/export")
         assert r.status == 200 and "attachment" in r.headers["Content-Disposition"]
 
 
@@ -254,7 +254,7 @@ async def test_live_session_updates_over_server_sent_events(server, env, tmp_pat
 
     sid = write_claude_session(path, prompt="live session")
     app.index([str(path)])
-    before = app.db().get_session(sid)["events"]
+    before = app.db().get_session(sid).events
     async with signed_in(base, cfg) as s:
         async with s.get(f"/s/{sid}/live") as r:
             assert r.headers["Content-Type"].startswith("text/event-stream")
@@ -267,7 +267,7 @@ async def test_live_session_updates_over_server_sent_events(server, env, tmp_pat
                 msg = await asyncio.wait_for(r.content.readuntil(b"\n\n"), 15)
         html = await (await s.get(f"/s/{sid}/events", params={"after": before})).text()
         assert "second turn arrives" in html
-    assert app.db().get_session(sid)["events"] > before
+    assert app.db().get_session(sid).events > before
 
 
 async def test_hostile_content_is_escaped_on_every_page(server, env):

@@ -5,6 +5,7 @@ Pure functions, no I/O.
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import os
@@ -13,6 +14,7 @@ from datetime import datetime
 from typing import Any, Iterator
 
 import orjson
+from pydantic import BaseModel
 
 from sessionlens.models import limits
 from sessionlens.models.construct import construct as _construct
@@ -64,6 +66,7 @@ _B64_RUN = re.compile(r"[A-Za-z0-9+/=_-]*")
 _DATE_CHARS = re.compile(r"[0-9TZ:.+\- ]*")
 
 JSONDecodeError = orjson.JSONDecodeError
+_fromisoformat = datetime.fromisoformat
 logger = logging.getLogger(__name__)
 
 
@@ -174,12 +177,43 @@ def image_from_data_url(url: Any) -> dict[str, Any] | None:
     return image_entry(head[5:-7], data)
 
 
+_EVENT_FIELDS = (
+    "seq", "line", "offset", "length", "timestamp", "kind", "subtype", "role", "turn", "tool", "call_id", "command",
+    "exit_code", "is_error", "duration_ms", "text", "files", "model", "usage", "usage_key", "duplicate", "sidechain",
+    "agent_id", "parent_call_id", "message_id", "request_id", "uuid", "extra",
+)  # fmt: skip
 _EVENT_DEFAULTS: dict[str, Any] = {
-    name: (field.default if field.default_factory is None else None) for name, field in Event.model_fields.items()
+    name: field.default for name, field in Event.model_fields.items() if not field.is_required() and field.default_factory is None
 }
 assert [(n, f.default_factory) for n, f in Event.model_fields.items() if f.default_factory] == [("files", list), ("extra", dict)], (
     "new_event sets the fields with a default factory by name"
 )
+assert {n: d for n, d in _EVENT_DEFAULTS.items() if d is not None} == {
+    "length": 0,
+    "is_error": False,
+    "duplicate": False,
+    "sidechain": False,
+}, "new_event spells out the defaults"
+#: every field, in order, with its default (None where the caller always sets it)
+_EVENT_TEMPLATE: dict[str, Any] = {name: _EVENT_DEFAULTS.get(name) for name in _EVENT_FIELDS}
+_EVENT_FIELDS_SET = set(_EVENT_FIELDS)  # shared by every event (see models.construct.construct)
+_new_object = object.__new__
+_set_dict = object.__setattr__
+# BaseModel's slots, set through their descriptors (a little cheaper than object.__setattr__ by name)
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def event_of(values: dict[str, Any]) -> Event:
+    """An ``Event`` of ``values`` (every field, correctly typed), without
+    validation; ``models.construct.construct`` inlined (one call per event counts here)."""
+    obj = _new_object(Event)
+    _set_dict(obj, "__dict__", values)
+    _set_fields_set(obj, _EVENT_FIELDS_SET)
+    _set_extra(obj, None)
+    _set_private(obj, None)
+    return obj
 
 
 def new_event(
@@ -193,7 +227,7 @@ def new_event(
     **fields: Any,
 ) -> Event:
     """Build an ``Event`` without validation (hot path); callers pass correctly typed values."""
-    values = _EVENT_DEFAULTS.copy()
+    values = _EVENT_TEMPLATE.copy()  # a copy of a dict of the same keys is a memcpy; a literal of 28 keys costs 3x
     values["seq"] = values["line"] = line
     values["offset"] = offset
     values["length"] = length
@@ -205,7 +239,34 @@ def new_event(
     values["extra"] = {}
     if fields:
         values.update(fields)
-    return _construct(Event, values)
+    return event_of(values)
+
+
+def event_with(
+    line: int,
+    offset: int,
+    length: int,
+    kind: EventKind,
+    subtype: str | None,
+    timestamp: datetime | None,
+    turn: int | None,
+    fields: dict[str, Any],
+) -> Event:
+    """``new_event`` with the other fields as a dict (a parser's ``_ev(**fields)`` passes its own
+    keyword dict on instead of unpacking it again)."""
+    values = _EVENT_TEMPLATE.copy()  # a copy of a dict of the same keys is a memcpy; a literal of 28 keys costs 3x
+    values["seq"] = values["line"] = line
+    values["offset"] = offset
+    values["length"] = length
+    values["timestamp"] = timestamp
+    values["kind"] = kind
+    values["subtype"] = subtype
+    values["turn"] = turn
+    values["files"] = []  # the two fields with a default factory (checked at import)
+    values["extra"] = {}
+    if fields:
+        values.update(fields)
+    return event_of(values)
 
 
 def _usage_record(
@@ -247,16 +308,16 @@ class TurnTracker:
         self.count = state.turns
         raw = state.data.get("turn")
         self.current: dict[str, Any] | None = None
+        #: the current turn's index (``current["index"]``; None before the first turn): an attribute
+        #: read for every event, kept in step by ``open``
+        self.index: int | None = None
         if isinstance(raw, dict):
             cur = dict(raw)
             cur["started_at"] = parse_ts(cur.get("started_at"))
             cur["ended_at"] = parse_ts(cur.get("ended_at"))
             self.current = cur
+            self.index = cur["index"]
         self.changed: dict[int, dict[str, Any]] = {}
-
-    @property
-    def index(self) -> int | None:
-        return self.current["index"] if self.current is not None else None
 
     def open(
         self, line: int, ts: datetime | None, *, prompt: str | None = None, turn_id: str | None = None, model: str | None = None
@@ -275,6 +336,7 @@ class TurnTracker:
         }
         self.count += 1
         self.current = cur
+        self.index = cur["index"]
         self.changed[cur["index"]] = cur
         return cur["index"]
 
@@ -364,10 +426,23 @@ class LineParser:
         # session time range, kept in locals (pydantic attribute writes per line are slow)
         self.ts_min = self.session.started_at
         self.ts_max = self.session.ended_at
+        self._stamp_raw: str | None = None  # the last timestamp string parsed, and what it gave
+        self._stamp: datetime | None = None
 
     def timestamp_of(self, obj: dict[str, Any]) -> datetime | None:
         """The record's ``timestamp``, widening the session's time range with it."""
-        ts = parse_ts(obj.get("timestamp"))
+        raw = obj.get("timestamp")
+        if raw == self._stamp_raw and raw is not None:
+            return self._stamp  # the line before's (consecutive lines often share one): range already widened
+        if raw.__class__ is not str or not raw:
+            return None  # (parse_ts inlined below)
+        try:
+            ts: datetime | None = _fromisoformat(raw)
+        except ValueError:
+            ts = None
+        if ts is not None and (ts.tzinfo is None or not limits.ts_ok(ts)):
+            ts = None
+        self._stamp_raw, self._stamp = raw, ts
         if ts is not None:
             if self.ts_min is None or ts < self.ts_min:
                 self.ts_min = ts
@@ -385,6 +460,19 @@ class LineParser:
         """Hook called once after the last consumed line (before state is saved)."""
 
     def parse(self, data: bytes) -> ParseResult:
+        # A pass builds a few objects per line and frees none of them: the cyclic collector would
+        # scan the growing heap again and again for cycles there are none of (events, dicts and
+        # lists only).  It is paused for the pass (when it was on) and runs as usual afterwards.
+        paused = gc.isenabled()
+        if paused:
+            gc.disable()
+        try:
+            return self._parse(data)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _parse(self, data: bytes) -> ParseResult:
         st = self.state
         start_offset = st.offset
         start_line = st.line
@@ -401,9 +489,12 @@ class LineParser:
                 del self.data["_unterminated"]
         consumed_offset = start_offset
         consumed_line = start_line
+        loads = orjson.loads
+        handle = self.handle
+        append = self.events.append
         for line_no, offset, raw, terminated in iter_lines(data, start_offset, start_line):
             try:
-                obj = orjson.loads(raw)
+                obj = loads(raw)
             except orjson.JSONDecodeError as exc:
                 if not terminated:
                     break  # still being written: leave it for the next pass
@@ -414,22 +505,19 @@ class LineParser:
                 if not isinstance(obj, dict):
                     break  # e.g. a number cut short: wait for the newline
                 self.data["_unterminated"] = True
-            if not isinstance(obj, dict):
+            if obj.__class__ is not dict:  # orjson gives plain dicts
                 self.problems.append(ParseProblem(line=line_no, offset=offset, message=f"line is JSON {type(obj).__name__}, not an object"))
             else:
                 try:
-                    ev = self.handle(obj, line_no, offset, len(raw))
+                    ev = handle(obj, line_no, offset, len(raw))
+                    first: Event | None
                     if isinstance(ev, list):  # a parser that emits several events per line (see MultiEventParser)
                         self.events.extend(ev)
+                        first = ev[0] if ev else None
                     else:
-                        self.events.append(ev)
-                    first = ev[0] if isinstance(ev, list) and ev else ev
-                    if (
-                        not isinstance(first, list)
-                        and first.timestamp is None
-                        and isinstance(obj.get("timestamp"), str)
-                        and obj["timestamp"]
-                    ):
+                        append(ev)
+                        first = ev
+                    if first is not None and first.timestamp is None and isinstance(obj.get("timestamp"), str) and obj["timestamp"]:
                         stamp = obj["timestamp"]  # shown only when it looks like a date (no log text in messages)
                         shown = f" {stamp!r}" if len(stamp) <= 40 and _DATE_CHARS.fullmatch(stamp) else ""
                         self.problems.append(
@@ -518,6 +606,8 @@ __all__ = [
     "BoundedMap",
     "clip",
     "edit_diff",
+    "event_of",
+    "event_with",
     "Event",
     "EventKind",
     "image_entry",

@@ -34,6 +34,7 @@ from sessionlens.coach.rules import EDIT_TOOLS
 from sessionlens.compliance.guidelines import TEST_COMMAND_RE, Check, Guideline, command_regex, parse_guidelines, text_hash
 from sessionlens.compliance.instructions import InstructionFile, instruction_files, is_instruction_file
 from sessionlens.models import Event, EventKind, EventRef, Finding, Severity
+from sessionlens.models.store import StoredSession
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +99,8 @@ class _Facts:
     opaque: list[int] = field(default_factory=list)  # tool calls whose command the log does not show (redacted)
 
 
-def _facts(session: dict, events: Sequence[Event], findings: Sequence[Finding]) -> _Facts:
-    cwd = (session.get("cwd") or "").rstrip("/")
+def _facts(session: StoredSession, events: Sequence[Event], findings: Sequence[Finding]) -> _Facts:
+    cwd = (session.cwd or "").rstrip("/")
     commands, tools, edits = [], [], []
     seen_calls: set[str] = set()
 
@@ -307,7 +308,7 @@ def _current_lines(path: str, _cache: dict[str, tuple[float, dict[str, int]]] = 
 
 
 def check_session(
-    session: dict,
+    session: StoredSession,
     events: Sequence[Event],
     findings: Sequence[Finding],
     *,
@@ -327,11 +328,11 @@ def check_session(
             continue
         status, ev = evaluate(g.check, facts, config)
         cur = g.line if not f.at_commit else _current_lines(f.path).get(g.key)
-        out.append(GuidelineResult(g, f, session["id"], status, ev, cur))
+        out.append(GuidelineResult(g, f, session.id, status, ev, cur))
     return out
 
 
-def violation_findings(results: Sequence[GuidelineResult], session: dict) -> list[Finding]:
+def violation_findings(results: Sequence[GuidelineResult], session: StoredSession) -> list[Finding]:
     """``guideline-violation`` findings: one per violating event, related to the guideline's line."""
     out = []
     for r in results:
@@ -350,10 +351,10 @@ def violation_findings(results: Sequence[GuidelineResult], session: dict) -> lis
                 Finding(
                     rule_id=RULE_ID,
                     severity=sev,
-                    session_id=session["id"],
+                    session_id=session.id,
                     seq=seq,
                     message=f"Guideline not followed ({where}): {g.short} — {what}",
-                    related=[EventRef(session_id=session["id"], seq=seq, path=f.path, line=line, note=note)],
+                    related=[EventRef(session_id=session.id, seq=seq, path=f.path, line=line, note=note)],
                     data={
                         "guideline": g.text,
                         "guideline_path": f.path,
@@ -367,7 +368,7 @@ def violation_findings(results: Sequence[GuidelineResult], session: dict) -> lis
     return out
 
 
-def instructions_fingerprint(session: dict, *, workspace_folders: Sequence[str] = ()) -> str:
+def instructions_fingerprint(session: StoredSession, *, workspace_folders: Sequence[str] = ()) -> str:
     """What the guideline findings of ``session`` depend on besides its events: the instruction files
     in effect (paths and text hashes) and the checker's version."""
     files, _ = instruction_files(session, workspace_folders=workspace_folders)
@@ -375,7 +376,7 @@ def instructions_fingerprint(session: dict, *, workspace_folders: Sequence[str] 
 
 
 def session_compliance_findings(
-    session: dict,
+    session: StoredSession,
     events: Sequence[Event],
     findings: Sequence[Finding],
     *,
@@ -394,7 +395,7 @@ def session_compliance_findings(
 def _findings_of(app, session_id: str) -> list[Finding]:
     from sessionlens.store import finding_from_row
 
-    return [finding_from_row(r) for r in app.db().findings(session_id=session_id) if r["rule_id"] != RULE_ID]
+    return [finding_from_row(r) for r in app.db().findings(session_id=session_id) if r.rule_id != RULE_ID]
 
 
 def guideline_results(app, session_id: str) -> list[GuidelineResult]:
@@ -403,8 +404,8 @@ def guideline_results(app, session_id: str) -> list[GuidelineResult]:
     For eval checks ("guideline followed"): ``[r for r in results if r.guideline.key == ...]``.
     """
     s = app.resolve_session(session_id)
-    events = app.db().events(s["file_id"])
-    return check_session(s, events, _findings_of(app, s["id"]), workspace_folders=app.workspace_folders, cache_get=app.db().cache_get)
+    events = app.db().events(s.file_id)
+    return check_session(s, events, _findings_of(app, s.id), workspace_folders=app.workspace_folders, cache_get=app.db().cache_get)
 
 
 def guideline_followed(app, session_id: str, guideline: str) -> tuple[bool | None, str]:
@@ -458,8 +459,8 @@ def report(app, *, path: str | None = None, project: str | None = None, limit: i
     for s in cands:
         if checked >= limit:
             break
-        events = db.events(s["file_id"])
-        results = check_session(s, events, _findings_of(app, s["id"]), workspace_folders=app.workspace_folders, cache_get=db.cache_get)
+        events = db.events(s.file_id)
+        results = check_session(s, events, _findings_of(app, s.id), workspace_folders=app.workspace_folders, cache_get=db.cache_get)
         if path is not None:
             files, _ = instruction_files(s, workspace_folders=app.workspace_folders)
             if not any(_same(f.path, path) for f in files):
@@ -494,12 +495,12 @@ def report(app, *, path: str | None = None, project: str | None = None, limit: i
                 seq, what = r.evidence[0]
                 row["violations"].append(
                     {
-                        "session_id": s["id"],
-                        "title": s.get("title"),
+                        "session_id": s.id,
+                        "title": s.title,
                         "seq": seq,
                         "note": what,
                         "events": len(r.evidence),
-                        "link": app.deep_link_for(s["id"], seq),
+                        "link": app.deep_link_for(s.id, seq),
                     }
                 )
     out = sorted(rows.values(), key=lambda r: (r["path"], r["line"]))

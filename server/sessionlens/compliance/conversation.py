@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from sessionlens.coach.llm import CoachLLM, build_session_prompt
 from sessionlens.coach.markdown import sanitize_model_markdown
 from sessionlens.compliance.checker import RULE_ID
-from sessionlens.store import session_from_dict
+from sessionlens.store import session_from_row
 from sessionlens.store.context import AppContext
+
+if TYPE_CHECKING:
+    from sessionlens.models.store import ConversationMessage, StoredSession
 
 MAX_HISTORY_MESSAGES = 20
 
@@ -65,26 +69,26 @@ class ConversationService:
     def __init__(self, app: AppContext):
         self.app = app
 
-    def history(self, ref: str) -> tuple[dict, list[dict]]:
+    def history(self, ref: str) -> tuple[StoredSession, list[ConversationMessage]]:
         s = self.app.resolve_session(ref)
-        msgs = self.app.db().conversation(s["id"])
+        msgs = self.app.db().conversation(s.id)
         # answers are model output (sanitized as they streamed; older stores kept them raw)
-        return s, [{**m, "content": sanitize_model_markdown(m["content"])} if m.get("role") == "assistant" else m for m in msgs]
+        return s, [m.model_copy(update={"content": sanitize_model_markdown(m.content)}) if m.role == "assistant" else m for m in msgs]
 
     def clear(self, ref: str) -> str:
         s = self.app.resolve_session(ref)
-        self.app.db().clear_conversation(s["id"])
-        return s["id"]
+        self.app.db().clear_conversation(s.id)
+        return s.id
 
-    def context(self, s: dict) -> str:
+    def context(self, s: StoredSession) -> str:
         from sessionlens.store import finding_from_row
 
         db = self.app.db()
-        events = [e for e in db.events(s["file_id"]) if not e.duplicate]
-        rows = sorted(db.findings(session_id=s["id"]), key=lambda f: (f["rule_id"] != RULE_ID, f["seq"]))
+        events = [e for e in db.events(s.file_id) if not e.duplicate]
+        rows = sorted(db.findings(session_id=s.id), key=lambda f: (f.rule_id != RULE_ID, f.seq))
         findings = [finding_from_row(f) for f in rows]
         _, messages = build_session_prompt(
-            session_from_dict(s), findings, events, budget=max(self.app.settings.llm.context_budget_chars - len(_SYSTEM) - 100, 500)
+            session_from_row(s), findings, events, budget=max(self.app.settings.llm.context_budget_chars - len(_SYSTEM) - 100, 500)
         )
         return messages[0]["content"]
 
@@ -96,10 +100,10 @@ class ConversationService:
         s, past = self.history(ref)
         own = llm is None
         llm = llm or CoachLLM(self.app.settings.llm, editor_api_key=self.app.api_key)
-        system = _SYSTEM.format(sid=s["id"]) + "\n\n" + self.context(s)
-        messages = [{"role": m["role"], "content": m["content"]} for m in past[-MAX_HISTORY_MESSAGES:]]
+        system = _SYSTEM.format(sid=s.id) + "\n\n" + self.context(s)
+        messages = [{"role": m.role, "content": m.content} for m in past[-MAX_HISTORY_MESSAGES:]]
         messages.append({"role": "user", "content": question})
-        link = Linkifier(s["id"], self.app)
+        link = Linkifier(s.id, self.app)
         parts: list[str] = []
         try:
             async for delta in llm.stream(system, messages):
@@ -116,5 +120,5 @@ class ConversationService:
                 await llm.aclose()
         answer = "".join(parts)
         if answer:
-            self.app.db().add_conversation(s["id"], "user", question)
-            self.app.db().add_conversation(s["id"], "assistant", answer)
+            self.app.db().add_conversation(s.id, "user", question)
+            self.app.db().add_conversation(s.id, "assistant", answer)

@@ -40,7 +40,9 @@ from sessionlens.compliance.checker import RULE_ID, _facts, _scope_dir, evaluate
 from sessionlens.compliance.guidelines import Guideline, parse_guidelines
 from sessionlens.compliance.instructions import InstructionFile, git_root, instruction_files, show_at
 from sessionlens.models import EventKind, Finding, Severity
-from sessionlens.store import session_from_dict
+from sessionlens.models.listing import SessionSummary
+from sessionlens.models.store import StoredSession
+from sessionlens.store import session_from_row
 
 log = logging.getLogger(__name__)
 _CONFIG = CoachConfig()
@@ -257,9 +259,9 @@ def appearances(path: str, text: str) -> dict[str, Appearance]:
 # ------------------------------------------------------------------------------ sessions
 
 
-def _reads_file(s: dict, path: str) -> bool:
+def _reads_file(s: StoredSession, path: str) -> bool:
     name = os.path.basename(path)
-    agent = s.get("agent") or ""
+    agent = s.agent or ""
     if name.startswith("CLAUDE"):
         return agent == "claude"
     if name.startswith("GEMINI"):
@@ -273,13 +275,13 @@ def _reads_file(s: dict, path: str) -> bool:
     return True
 
 
-def project_sessions(app, path: str, limit: int = 2000) -> list[dict[str, Any]]:
+def project_sessions(app, path: str, limit: int = 2000) -> list[SessionSummary]:
     """The sessions that read instruction file ``path`` (or ran in its folder), oldest first."""
     scope = _scope_dir(path)
     db = app.db()
     rows = db.list_sessions(projects_under=[scope], limit=limit)
     rows = [s for s in rows if _reads_file(s, path)]
-    rows.sort(key=lambda s: (s.get("started_at") or 0, s["id"]))
+    rows.sort(key=lambda s: (s.started_at or 0, s.id))
     return rows
 
 
@@ -291,16 +293,16 @@ class _SessionBase:
     facts: Any
 
 
-def _base(app, s: dict) -> _SessionBase:
+def _base(app, s: SessionSummary) -> _SessionBase:
     db = app.db()
-    rows = db.findings(session_id=s["id"], limit=100_000)
+    rows = db.findings(session_id=s.id, limit=100_000)
     findings = [
-        Finding(rule_id=r["rule_id"], severity=Severity(r["severity"]), message=r["message"], session_id=r["session_id"], seq=r["seq"])
+        Finding(rule_id=r.rule_id, severity=Severity(r.severity), message=r.message, session_id=r.session_id, seq=r.seq)
         for r in rows
-        if r["rule_id"] != RULE_ID
+        if r.rule_id != RULE_ID
     ]
     kinds = [k.value for k in (EventKind.TOOL_CALL, EventKind.PATCH)]
-    events = db.events(s["file_id"], kinds=kinds)
+    events = db.events(s.file_id, kinds=kinds)
     facts = _facts(s, events, findings)
     by_rule: dict[str, int] = {}
     for f in findings:
@@ -310,32 +312,32 @@ def _base(app, s: dict) -> _SessionBase:
     if edited:  # "unknown" (a redacted command after the last edit) counts on neither side
         res = tests_after_edit(
             Context(
-                session=session_from_dict(s), events=sorted(events, key=lambda e: e.seq), turns=[], config=_CONFIG, test_patterns=_PATTERNS
+                session=session_from_row(s), events=sorted(events, key=lambda e: e.seq), turns=[], config=_CONFIG, test_patterns=_PATTERNS
             )
         )
         tested = {"tested": True, "untested": False}.get(res.status)
     o = SessionOutcome(
-        session_id=s["id"],
-        started_at=s.get("started_at"),
+        session_id=s.id,
+        started_at=s.started_at,
         status="unchecked",
         tool_errors=by_rule.get("tool-error", 0),
         repeated_failures=by_rule.get("repeated-failure", 0),
         edited=edited,
         tested=tested,
-        turns=s.get("turns") or 0,
-        tokens=s.get("tokens") or 0,
-        cost_usd=s.get("cost_usd") or 0.0,
+        turns=s.turns or 0,
+        tokens=s.tokens or 0,
+        cost_usd=s.cost_usd or 0.0,
     )
     return _SessionBase(o, facts)
 
 
-def _outcome(app, s: dict, g: Guideline | None, bases: dict[str, _SessionBase] | None = None) -> SessionOutcome:
+def _outcome(app, s: SessionSummary, g: Guideline | None, bases: dict[str, _SessionBase] | None = None) -> SessionOutcome:
     """One session's outcome against guideline ``g`` (``bases``: the per-session data, memoized)."""
     if bases is None:
         bases = {}
-    base = bases.get(s["id"])
+    base = bases.get(s.id)
     if base is None:
-        base = bases[s["id"]] = _base(app, s)
+        base = bases[s.id] = _base(app, s)
     status, evidence = "unchecked", None
     if g is not None and g.check is not None and g.checkable:
         status, ev = evaluate(g.check, base.facts)
@@ -363,7 +365,7 @@ def _change(before: float | None, after: float | None) -> float | None:
     return (after - before) / before
 
 
-def keys_at_commits(path: str, sessions: Sequence[dict[str, Any]]) -> dict[str, set[str]]:
+def keys_at_commits(path: str, sessions: Sequence[StoredSession]) -> dict[str, set[str]]:
     """{session id: guideline keys of ``path`` at the session's git commit} for the sessions whose
     commit is in the file's repository: what the agent was actually told (a session on an old branch
     ran without a guideline committed elsewhere before it started)."""
@@ -376,7 +378,7 @@ def keys_at_commits(path: str, sessions: Sequence[dict[str, Any]]) -> dict[str, 
     per_commit: dict[str, set[str] | None] = {}
     out: dict[str, set[str]] = {}
     for s in sessions:
-        commit = s.get("git_commit")
+        commit = s.git_commit
         if not commit:
             continue
         if commit not in per_commit:
@@ -386,7 +388,7 @@ def keys_at_commits(path: str, sessions: Sequence[dict[str, Any]]) -> dict[str, 
             )
         keys = per_commit[commit]
         if keys is not None:
-            out[s["id"]] = keys
+            out[s.id] = keys
     return out
 
 
@@ -394,7 +396,7 @@ def guideline_impact(
     app,
     g: Guideline,
     appeared: Appearance | None,
-    sessions: Sequence[dict[str, Any]],
+    sessions: Sequence[SessionSummary],
     written_by_coach: bool = False,
     keys_at: dict[str, set[str]] | None = None,
     bases: dict[str, _SessionBase] | None = None,
@@ -408,12 +410,12 @@ def guideline_impact(
     bases = {} if bases is None else bases
     for s in sessions:
         o = _outcome(app, s, g, bases)
-        at_commit = keys_at.get(s["id"])
-        told = (g.key in at_commit) if at_commit is not None else (appeared is not None and (s.get("started_at") or 0) >= appeared.ts)
+        at_commit = keys_at.get(s.id)
+        told = (g.key in at_commit) if at_commit is not None else (appeared is not None and (s.started_at or 0) >= appeared.ts)
         if told:
             after.add(o)
             if o.status == "violated":
-                last_violation = s.get("started_at")
+                last_violation = s.started_at
         else:
             before.add(o)
     changes = {m: _change(before.per_session(m), after.per_session(m)) for m in OUTCOME_LABELS}
@@ -571,7 +573,7 @@ def trend(app, path: str, key: str, *, until: float | None = None, window: int =
     appeared = appearances(path, text).get(key)
     recent = []
     for s in reversed(project_sessions(app, path)):
-        t = s.get("started_at") or 0
+        t = s.started_at or 0
         if until is not None and t > until:
             continue
         if appeared is not None and t < appeared.ts:

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from sessionlens.agents import registry as agent_registry
 from sessionlens.agents.base import InstructionSpec
+from sessionlens.models.store import StoredSession
 
 log = logging.getLogger(__name__)
 
@@ -212,12 +213,12 @@ def _project_dir_for_log(log_path: str | None, workspace_folders: Sequence[str] 
     return None
 
 
-def session_dirs(session: dict, workspace_folders: Sequence[str] = ()) -> tuple[str | None, str | None, str]:
+def session_dirs(session: StoredSession, workspace_folders: Sequence[str] = ()) -> tuple[str | None, str | None, str]:
     """(repository root, cwd, note) used to find a session's instruction files."""
-    cwd = session.get("cwd")
+    cwd = session.cwd
     if cwd and os.path.isdir(cwd):
         return git_root(cwd) or cwd, cwd, ""
-    proj = project_dir_for_log(session.get("path"), workspace_folders)
+    proj = project_dir_for_log(session.path, workspace_folders)
     if proj is None:
         return None, None, f"the session's folder {cwd or '(unknown)'} is not on this machine"
     why = f"the session's folder {cwd} is not on this machine; using {proj}" if cwd else f"using {proj}"
@@ -298,7 +299,7 @@ def _kind(spec: InstructionSpec, name: str) -> str:
 
 
 def instruction_files(
-    session: dict, *, workspace_folders: Sequence[str] = (), home: str | None = None, use_git: bool = True
+    session: StoredSession, *, workspace_folders: Sequence[str] = (), home: str | None = None, use_git: bool = True
 ) -> tuple[list[InstructionFile], str]:
     """The instruction files in effect for ``session`` (a store session dict), in precedence order.
 
@@ -306,7 +307,7 @@ def instruction_files(
     :mod:`sessionlens.agents`).  Returns the files (later entries are more specific and win) and a
     note on how the project was found ('' when the session's own cwd was used).
     """
-    adapter = agent_registry.get(session.get("agent") or "codex")
+    adapter = agent_registry.get(session.agent or "codex")
     spec = adapter.instructions if adapter is not None else InstructionSpec(project=(AGENTS_NAMES,))
     root, cwd, where = session_dirs(session, workspace_folders)
     home_dir = Path(home) if home else _home()
@@ -319,7 +320,7 @@ def instruction_files(
             break
     if root is None or cwd is None:
         return out, where
-    reader = _Reader(root, session.get("git_commit") if use_git else None)
+    reader = _Reader(root, session.git_commit if use_git else None)
     seen = {f.path for f in out}
     for rules in (".ruler", *spec.rules_dirs):
         exts = (".md",) if rules == ".ruler" else (".md", ".mdc")

@@ -27,6 +27,7 @@ from sessionlens.evals.checks import EvalContext, Judge
 from sessionlens.evals.datasets import Dataset, grade_case, new_report
 from sessionlens.evals.runner import INSTRUCTION_FILES, Progress, RunReport, SubjectResult, SuiteError, make_judge, record
 from sessionlens.ingest.discovery import discover
+from sessionlens.models.store import StoredSession
 from sessionlens.store.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -235,7 +236,7 @@ def _index(app: AppContext, log_dir: str) -> None:
         app.close()  # this worker thread's store connection
 
 
-def _sessions_of(app: AppContext, path: str) -> list[dict]:
+def _sessions_of(app: AppContext, path: str) -> list[StoredSession]:
     """The session of a log file, or the sessions of a database (its member sources ``<db>#<key>``)."""
     db = app.db()
     s = db.session_for_path(path)
@@ -247,7 +248,7 @@ def _sessions_of(app: AppContext, path: str) -> list[dict]:
 async def _grade_run(app: AppContext, case, run: AgentRun, ctx: EvalContext) -> SubjectResult:
     if run.timed_out:
         return SubjectResult(None, [], case_id=case.id, error=f"the agent timed out after {run.seconds:.0f} s and was killed")
-    sessions = [s for p in run.logs for s in _sessions_of(app, p) if not s.get("parent_session_id")]
+    sessions = [s for p in run.logs for s in _sessions_of(app, p) if not s.parent_session_id]
     if not sessions:
         tail = " ".join(run.output.split())[-300:]
         return SubjectResult(
@@ -256,7 +257,7 @@ async def _grade_run(app: AppContext, case, run: AgentRun, ctx: EvalContext) -> 
             case_id=case.id,
             error=f"the agent (exit {run.returncode}) wrote no session log in {run.log_dir}" + (f"; output: {tail}" if tail else ""),
         )
-    session = max(sessions, key=lambda s: s.get("started_at") or 0)
+    session = max(sessions, key=lambda s: s.started_at or 0)
     res = await grade_case(app, case, session, ctx)
     if run.returncode not in (0, None):
         res.error = f"the agent exited with code {run.returncode}"

@@ -23,7 +23,8 @@ from sessionlens.coach import rules as coach_rules
 from sessionlens.coach.config import CoachConfig, LLMConfig
 from sessionlens.coach.redact import redact
 from sessionlens.models import Event, EventKind, Finding, Severity, Turn
-from sessionlens.store import Store, session_from_dict
+from sessionlens.models.store import StoredFinding, StoredSession, UsageTotals
+from sessionlens.store import Store, session_from_row
 
 log = logging.getLogger(__name__)
 
@@ -54,22 +55,22 @@ class CheckResult:
 class Subject:
     """What a check grades: a recorded session (``session`` + events) and/or an answer text."""
 
-    session: dict[str, Any] | None = None  # a store session row (see Store.get_session)
+    session: StoredSession | None = None  # a store session row (see Store.get_session)
     events: list[Event] = field(default_factory=list)  # non-duplicate events in seq order
     turns: list[Turn] = field(default_factory=list)
-    totals: dict[str, Any] = field(default_factory=dict)
-    findings: list[dict[str, Any]] = field(default_factory=list)
+    totals: UsageTotals | None = None
+    findings: list[StoredFinding] = field(default_factory=list)
     answer: str | None = None  # the answer graded by contains / regex / rubric
     answer_seq: int | None = None  # where the answer is in the session, when it comes from one
 
     @property
     def session_id(self) -> str | None:
-        return self.session["id"] if self.session else None
+        return self.session.id if self.session else None
 
     def coach_context(self, patterns: list[str] | None = None) -> coach_rules.Context:
         config = CoachConfig(test_command_patterns=patterns) if patterns else CoachConfig()
         return coach_rules.Context(
-            session=session_from_dict(self.session or {}),
+            session=session_from_row(self.session),
             events=self.events,
             turns=self.turns,
             config=config,
@@ -88,15 +89,15 @@ class Subject:
         return None
 
 
-def load_subject(db: Store, session: dict[str, Any]) -> Subject:
+def load_subject(db: Store, session: StoredSession) -> Subject:
     """Everything the checks need about one stored session."""
-    events = [e for e in db.events(session["file_id"]) if not e.duplicate]
+    events = [e for e in db.events(session.file_id) if not e.duplicate]
     return Subject(
         session=session,
         events=events,
-        turns=db.turns(session["id"]),
-        totals=db.session_totals([session["id"]]),
-        findings=db.findings(session_id=session["id"]),
+        turns=db.turns(session.id),
+        totals=db.session_totals([session.id]),
+        findings=db.findings(session_id=session.id),
     )
 
 
@@ -195,9 +196,9 @@ def check_limit(check, s: Subject, ctx: EvalContext) -> CheckResult:
     seq: int | None = None
     note = ""
     if metric == "cost_usd":
-        value = float(s.totals.get("cost_usd") or 0.0)
-        if s.totals.get("unknown"):
-            note = f" ({s.totals['unknown']} request(s) with unknown prices not counted)"
+        value = float(s.totals.cost_usd) if s.totals else 0.0
+        if s.totals and s.totals.unknown:
+            note = f" ({s.totals.unknown} request(s) with unknown prices not counted)"
     elif metric == "tokens":
         value = 0
         for ev in s.events:
@@ -205,8 +206,8 @@ def check_limit(check, s: Subject, ctx: EvalContext) -> CheckResult:
                 value += ev.usage.total_tokens
                 if seq is None and value > limit:
                     seq = ev.seq
-        totals = s.totals
-        stored = sum(int(totals.get(k) or 0) for k in ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output"))
+        tot = s.totals
+        stored = (tot.input + tot.cache_read + tot.cache_write_5m + tot.cache_write_1h + tot.output) if tot else 0
         value = max(value, stored)
     elif metric == "turns":
         value = len(s.turns)
@@ -323,7 +324,7 @@ def glob_match(pattern: str, path: str) -> bool:
 
 def edited_files(s: Subject) -> list[tuple[str, Event]]:
     """(path relative to the session's cwd when inside it, event) for every file the agent edited."""
-    cwd = ((s.session or {}).get("cwd") or "").rstrip("/")
+    cwd = ((s.session.cwd if s.session else None) or "").rstrip("/")
     out = []
     seen_calls: set[str] = set()
     for ev in s.events:
@@ -383,14 +384,14 @@ def check_no_secrets(check, s: Subject, ctx: EvalContext) -> CheckResult:
 
 @register("rule_absent")
 def check_rule_absent(check, s: Subject, ctx: EvalContext) -> CheckResult:
-    hits = [f for f in s.findings if f["rule_id"] == check.rule]
+    hits = [f for f in s.findings if f.rule_id == check.rule]
     if not hits:
         return _r(check, True, f"no {check.rule} finding")
     return _r(
         check,
         False,
-        f"{len(hits)} {check.rule} finding(s); first at line {hits[0]['seq']}: {hits[0]['message']}",
-        hits[0]["seq"],
+        f"{len(hits)} {check.rule} finding(s); first at line {hits[0].seq}: {hits[0].message}",
+        hits[0].seq,
         count=len(hits),
     )
 
@@ -424,7 +425,7 @@ def check_guideline_trend(check, s: Subject, ctx: EvalContext) -> CheckResult:
     hit = next((r for r in guideline_results(ctx.app, s.session_id or "") if r.guideline.key in want), None)
     if hit is None:
         return _r(check, False, f"no checkable guideline {check.guideline!r} is in effect for this session")
-    started = (s.session or {}).get("started_at")
+    started = s.session.started_at if s.session else None
     t = trend(ctx.app, hit.file.path, hit.guideline.key, until=started, window=check.window)
     if t is None:
         return _r(check, False, f"the guideline is no longer in {hit.file.path}")
@@ -555,10 +556,9 @@ def session_material(s: Subject) -> str:
     """The session, redacted and trimmed, as the judge sees it."""
     from sessionlens.coach.llm import build_session_prompt
 
-    session = session_from_dict(s.session or {})
+    session = session_from_row(s.session)
     findings = [
-        Finding(rule_id=f["rule_id"], severity=Severity(f["severity"]), message=f["message"], session_id=f["session_id"], seq=f["seq"])
-        for f in s.findings
+        Finding(rule_id=f.rule_id, severity=Severity(f.severity), message=f.message, session_id=f.session_id, seq=f.seq) for f in s.findings
     ]
     _, messages = build_session_prompt(session, findings, s.events, budget=16_000)
     return "Session log excerpts:\n" + messages[0]["content"]

@@ -13,7 +13,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
@@ -35,6 +34,7 @@ from sessionlens.evals.runner import (
 )
 from sessionlens.evals.selectors import select_sessions
 from sessionlens.models import EventKind
+from sessionlens.models.store import StoredSession
 from sessionlens.store.context import AppContext
 
 DATASET_SUFFIX = ".dataset.jsonl"
@@ -121,7 +121,7 @@ def answer_in_turn(subject: Subject, start_line: int, end_line: int | None) -> t
     return (last.text, last.seq) if last is not None else (None, None)
 
 
-def case_subject(app: AppContext, session: dict[str, Any], prompt: str | None) -> Subject:
+def case_subject(app: AppContext, session: StoredSession, prompt: str | None) -> Subject:
     """A session as a case subject: the answer is the last message of the turn that got ``prompt``
     (the session's first turn when ``prompt`` is None or not found)."""
     subject = load_subject(app.db(), session)
@@ -138,13 +138,13 @@ def case_subject(app: AppContext, session: dict[str, Any], prompt: str | None) -
     return subject
 
 
-def match_sessions(app: AppContext, dataset: Dataset) -> dict[str, dict[str, Any]]:
+def match_sessions(app: AppContext, dataset: Dataset) -> dict[str, StoredSession]:
     """case id -> the newest recorded session with a turn whose prompt equals the case's prompt."""
     wanted = {normalize_prompt(c.prompt): c.id for c in dataset.cases}
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, StoredSession] = {}
     db = app.db()
     for row in select_sessions(app, dataset.header.sessions):  # newest first
-        for t in db.turns(row["id"]):
+        for t in db.turns(row.id):
             cid = wanted.get(normalize_prompt(t.prompt))
             if cid is not None and cid not in out:
                 out[cid] = row
@@ -153,10 +153,10 @@ def match_sessions(app: AppContext, dataset: Dataset) -> dict[str, dict[str, Any
     return out
 
 
-async def grade_case(app: AppContext, case: DatasetCase, session: dict[str, Any], ctx: EvalContext) -> SubjectResult:
+async def grade_case(app: AppContext, case: DatasetCase, session: StoredSession, ctx: EvalContext) -> SubjectResult:
     subject = case_subject(app, session, case.prompt)
     results = await grade(subject, case.expect, ctx)
-    return SubjectResult(session["id"], results, case_id=case.id, path=session.get("path"), title=session.get("title"))
+    return SubjectResult(session.id, results, case_id=case.id, path=session.path, title=session.title)
 
 
 def new_report(dataset: Dataset, workspace: str | None) -> RunReport:

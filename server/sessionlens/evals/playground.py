@@ -100,16 +100,16 @@ async def run_playground(
         recorded = match_sessions(app, dataset).get(case.id)
         if recorded is not None:
             s = case_subject(app, recorded, case.prompt)
-            agent_answer, agent_seq, agent_sid = s.answer, s.answer_seq, recorded["id"]
+            agent_answer, agent_seq, agent_sid = s.answer, s.answer_seq, recorded.id
     elif session:
         row = app.resolve_session(session)
-        turns = app.db().turns(row["id"])
+        turns = app.db().turns(row.id)
         t = next((x for x in turns if x.index == turn - 1), None)
         if t is None or not t.prompt:
-            raise SuiteError(f"session {row['id']} has no turn {turn} with a prompt ({len(turns)} turns)")
+            raise SuiteError(f"session {row.id} has no turn {turn} with a prompt ({len(turns)} turns)")
         prompt = t.prompt
         s = case_subject(app, row, prompt)
-        agent_answer, agent_seq, agent_sid = s.answer, s.answer_seq, row["id"]
+        agent_answer, agent_seq, agent_sid = s.answer, s.answer_seq, row.id
     if not prompt:
         raise SuiteError("the playground needs a prompt, a session, or a dataset case")
     system = PLAYGROUND_SYSTEM

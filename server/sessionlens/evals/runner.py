@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -31,6 +31,9 @@ from sessionlens.evals.models import EvalSuite
 from sessionlens.evals.selectors import select_sessions
 from sessionlens.store import NotFound, StoreError
 from sessionlens.store.context import AppContext
+
+if TYPE_CHECKING:
+    from sessionlens.models.store import EvalResultRow, EvalRun
 
 log = logging.getLogger(__name__)
 
@@ -377,15 +380,15 @@ def compare(current: Iterable[dict[str, Any]], baseline: Iterable[dict[str, Any]
     return regressions, fixed
 
 
-def pick_baseline(app: AppContext, suite: str, explicit: int | None = None) -> dict[str, Any] | None:
+def pick_baseline(app: AppContext, suite: str, explicit: int | None = None) -> EvalRun | None:
     """The baseline run: ``explicit``, else the pinned run, else the latest finished run."""
     runs = app.db().eval_runs(suite, limit=500)
     if explicit is not None:
         for r in runs:
-            if r["id"] == explicit:
+            if r.id == explicit:
                 return r
         raise NotFound(f"suite {suite!r} has no run #{explicit} (see `sessionlens eval history {suite}`)")
-    pinned = [r for r in runs if r["pinned"]]
+    pinned = [r for r in runs if r.pinned]
     if pinned:
         return pinned[0]
     return runs[0] if runs else None
@@ -396,8 +399,8 @@ def record(app: AppContext, report: RunReport, *, baseline_run_id: int | None = 
     base = pick_baseline(app, report.suite, baseline_run_id)
     rows = _results_rows(report)
     if base is not None:
-        report.baseline_run_id = base["id"]
-        report.regressions, report.fixed = compare(rows, app.db().eval_results(base["id"]))
+        report.baseline_run_id = base.id
+        report.regressions, report.fixed = compare(rows, [r.model_dump() for r in app.db().eval_results(base.id)])
     report.run_id = app.db().add_eval_run(
         report.suite,
         report.suite_path,
@@ -411,16 +414,16 @@ def record(app: AppContext, report: RunReport, *, baseline_run_id: int | None = 
     return report
 
 
-def history(app: AppContext, suite: str, limit: int = 50) -> list[dict[str, Any]]:
+def history(app: AppContext, suite: str, limit: int = 50) -> list[EvalRun]:
     """Recorded runs of a suite, newest first, with their summaries."""
     return app.db().eval_runs(suite, limit=limit)
 
 
-def last_run(app: AppContext, suite: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+def last_run(app: AppContext, suite: str) -> tuple[EvalRun, list[EvalResultRow]] | None:
     runs = app.db().eval_runs(suite, limit=1)
     if not runs:
         return None
-    return runs[0], app.db().eval_results(runs[0]["id"])
+    return runs[0], app.db().eval_results(runs[0].id)
 
 
 # ------------------------------------------------------------------------------ running
@@ -481,10 +484,10 @@ async def run_suite(
         for i, row in enumerate(sessions):
             _check_cancel(cancel)
             if progress:
-                progress(i, len(sessions), f"{row.get('title') or row['id']}"[:80])
+                progress(i, len(sessions), f"{row.title or row.id}"[:80])
             subject = load_subject(db, row)
             results = await grade(subject, suite.checks, ctx)
-            report.subjects.append(SubjectResult(row["id"], results, path=row.get("path"), title=row.get("title")))
+            report.subjects.append(SubjectResult(row.id, results, path=row.path, title=row.title))
         if progress:
             progress(len(sessions), len(sessions), "done")
     except Cancelled:

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import fnmatch
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sessionlens.evals.checks import glob_match
 from sessionlens.evals.models import SessionSelector
 from sessionlens.store import NotFound, parse_time
 from sessionlens.store.context import AppContext
 
+if TYPE_CHECKING:
+    from sessionlens.models.listing import SessionSummary
+    from sessionlens.models.store import StoredSession
+
 # list_sessions needs a bound; far above any realistic store, it only stops a runaway query
 _MAX_SESSIONS = 1_000_000
 
 
-def select_sessions(app: AppContext, sel: SessionSelector) -> list[dict[str, Any]]:
+def select_sessions(app: AppContext, sel: SessionSelector) -> list[SessionSummary]:
     """Store session rows matching every filter of ``sel``, newest first.
 
     Explicit ``ids`` accept unique prefixes; an id that matches nothing raises :class:`NotFound`.
@@ -32,8 +36,8 @@ def select_sessions(app: AppContext, sel: SessionSelector) -> list[dict[str, Any
                 s = db.get_session(found[0])
             if s is not None:
                 rows.append(s)
-        ids = {r["id"] for r in rows}
-        candidates = [r for r in db.list_sessions(limit=_MAX_SESSIONS) if r["id"] in ids]
+        ids = {r.id for r in rows}
+        candidates = [r for r in db.list_sessions(limit=_MAX_SESSIONS) if r.id in ids]
     else:
         candidates = db.list_sessions(
             project=sel.project,
@@ -48,21 +52,19 @@ def select_sessions(app: AppContext, sel: SessionSelector) -> list[dict[str, Any
         if sel.ids:
             if sel.project and not _project_matches(sel.project, r):
                 continue
-            if sel.agent and r["agent"] != sel.agent:
+            if sel.agent and r.agent != sel.agent:
                 continue
-        if sel.model and not any(fnmatch.fnmatchcase(m, sel.model) for m in r.get("models") or []):
+        if sel.model and not any(fnmatch.fnmatchcase(m, sel.model) for m in r.models):
             continue
-        if sel.path and not any(
-            glob_match(g, r.get("path") or "") or glob_match("**/" + g.lstrip("/"), r.get("path") or "") for g in sel.path
-        ):
+        if sel.path and not any(glob_match(g, r.path) or glob_match("**/" + g.lstrip("/"), r.path) for g in sel.path):
             continue
         out.append(r)
-    out.sort(key=lambda r: (r.get("started_at") or 0, r["id"]), reverse=True)
+    out.sort(key=lambda r: (r.started_at or 0, r.id), reverse=True)
     if sel.latest:
         out = out[: sel.latest]
     return out
 
 
-def _project_matches(project: str, row: dict[str, Any]) -> bool:
-    p = row.get("project") or ""
-    return p == project or p.endswith("/" + project) or row.get("cwd") == project
+def _project_matches(project: str, row: StoredSession) -> bool:
+    p = row.project or ""
+    return p == project or p.endswith("/" + project) or row.cwd == project

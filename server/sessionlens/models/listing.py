@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sessionlens.models.store import StoredSession
+
 #: what a listing can be sorted by
 SessionSort = Literal["started", "ended", "cost", "tokens", "events", "turns", "findings", "agent", "title"]
 SESSION_SORTS: tuple[str, ...] = ("started", "ended", "cost", "tokens", "events", "turns", "findings", "agent", "title")
@@ -34,29 +36,9 @@ class SessionFilter(BaseModel):
     offset: int = Field(0, ge=0)
 
 
-class SessionSummary(BaseModel):
+class SessionSummary(StoredSession):
     """One session as a listing shows it: the stored facts plus its priced usage and findings."""
 
-    id: str
-    agent: str
-    cwd: str | None = None
-    project: str | None = None
-    git_branch: str | None = None
-    git_commit: str | None = None
-    git_remote: str | None = None
-    models: list[str] = []
-    cli_version: str | None = None
-    originator: str | None = None
-    started_at: float | None = None
-    ended_at: float | None = None
-    parent_session_id: str | None = None
-    agent_id: str | None = None
-    title: str | None = None
-    events: int = 0
-    turns: int = 0
-    path: str
-    file_id: int
-    usage_lower_bound: bool = False
     cost_usd: float = 0.0
     cost_known: bool = True
     tokens: int | None = Field(0, description="None: the agent's logs record no token counts (unknown, never 0)")

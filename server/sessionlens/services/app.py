@@ -22,6 +22,7 @@ from sessionlens.store import NotFound, Store, iso, parse_time
 if TYPE_CHECKING:
     from sessionlens.cost import PriceTable
     from sessionlens.models import Event
+    from sessionlens.models.store import StoredFinding, StoredSession
     from sessionlens.search import SearchIndex
     from sessionlens.services.documents import DiagnosticInfo, Documents
     from sessionlens.services.findings import Findings, FindingTotals, RuleCount
@@ -231,16 +232,16 @@ class App:
             descending=descending,
         )
 
-    def resolve_session(self, ref: str) -> dict[str, Any]:
+    def resolve_session(self, ref: str) -> StoredSession:
         return self.sessions_service.resolve(ref)
 
-    def session_for_path(self, path: str) -> dict[str, Any] | None:
+    def session_for_path(self, path: str) -> StoredSession | None:
         return self.sessions_service.for_path(path)
 
     def session_data(self, ref: str, *, redact: bool = True) -> render_html.SessionData:
         return self.sessions_service.data(ref, redact=redact)
 
-    def timeline(self, ref: str, *, redact: bool = True) -> tuple[dict[str, Any], list[TimelineRow]]:
+    def timeline(self, ref: str, *, redact: bool = True) -> tuple[StoredSession, list[TimelineRow]]:
         return self.sessions_service.timeline(ref, redact=redact)
 
     # ------------------------------------------------------------------ transcripts
@@ -304,7 +305,7 @@ class App:
         s = self.db().session_for_path(path)
         if s is None:
             raise NotFound(f"{path} is not an indexed session log")
-        return deep_link_for(s["id"], line0 + 1)
+        return deep_link_for(s.id, line0 + 1)
 
     def resolve_link(self, link: str) -> dict[str, Any]:
         return dict(self.sessions_service.resolve_link(link))
@@ -326,7 +327,7 @@ class App:
     # ------------------------------------------------------------------ coach findings
     def findings(
         self, *, project: str | None = None, session: str | None = None, rule: str | None = None, limit: int = 10_000
-    ) -> list[dict[str, Any]]:
+    ) -> list[StoredFinding]:
         return self.findings_service.list(project=project, session=session, rule=rule, limit=limit)
 
     def finding_counts(self, project: str | None = None, rule: str | None = None, session: str | None = None) -> list[RuleCount]:
@@ -348,7 +349,7 @@ class App:
     def outline(self, path: str) -> list[OutlineNode]:
         return self.documents.outline(path)
 
-    def event_at(self, path: str, line0: int) -> tuple[dict[str, Any], Event] | None:
+    def event_at(self, path: str, line0: int) -> tuple[StoredSession, Event] | None:
         return self.documents.event_at(path, line0)
 
     def hover(self, path: str, line0: int) -> str | None:

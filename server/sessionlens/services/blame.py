@@ -390,7 +390,8 @@ class BlameService:
         conn = self.app.db().conn
         root, rel, is_git = self._locate(path)
         names = self._names(conn, root, rel, is_git)
-        out = edits_store.sessions_for_paths(conn, names) if edits_store.any_for_paths(conn, names) else []
+        found = edits_store.sessions_for_paths(conn, names) if edits_store.any_for_paths(conn, names) else []
+        out = [x.model_dump() for x in found]  # the blame views' rows
         for s in out:
             s["agent_label"] = agent_registry.label(s["agent"])
             s["title"] = mask_text(s["title"])
@@ -421,7 +422,7 @@ class BlameService:
         for w in fb.lines:
             if w is not None:
                 lines_of[w.session_id] = lines_of.get(w.session_id, 0) + 1
-        out = edits_store.sessions_for_paths(conn, names)
+        out = [x.model_dump() for x in edits_store.sessions_for_paths(conn, names)]
         for s in out:
             s["lines"] = lines_of.get(s["session_id"], 0)
             s["agent_label"] = agent_registry.label(s["agent"])
@@ -579,12 +580,12 @@ def known_file(repo: str | None, rel: str) -> str | None:
 def session_files(app: App, session_id: str) -> list[dict[str, Any]]:
     """The files a session edited that exist in their repository here: ``{rel, file_id, seq, hunk}``."""
     s = app.db().get_session(session_id)
-    if s is None or s.get("file_id") is None:
+    if s is None:
         return []
     out = []
-    for repo, rel, seq, hunk in edits_store.files_of(app.db().conn, s["file_id"]):
+    for repo, rel, seq, hunk in edits_store.files_of(app.db().conn, s.file_id):
         if known_file(repo, rel) is not None:
-            out.append({"rel": rel, "file_id": s["file_id"], "seq": seq, "hunk": hunk})
+            out.append({"rel": rel, "file_id": s.file_id, "seq": seq, "hunk": hunk})
     return out
 
 

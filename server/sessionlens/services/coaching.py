@@ -9,7 +9,6 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sessionlens.agents import registry as agent_registry
 from sessionlens.coach.config import disable_rule_edit
@@ -21,9 +20,10 @@ from sessionlens.coach.llm import (
     deterministic_session_summary,
 )
 from sessionlens.coach.markdown import sanitize_model_markdown
+from sessionlens.models.store import FindingDetail, StoredFinding, StoredSession
 from sessionlens.services.app import App, NotFound
 from sessionlens.services.indexer import PROJECT_CONFIG
-from sessionlens.store import finding_from_row, session_from_dict
+from sessionlens.store import finding_from_row, session_from_row
 
 log = logging.getLogger(__name__)
 
@@ -106,14 +106,14 @@ class CoachService:
         self.app = app
 
     # ------------------------------------------------------------------ targets
-    def _session_dirs(self, finding: dict[str, Any]) -> tuple[str, str]:
+    def _session_dirs(self, finding: StoredFinding) -> tuple[str, str]:
         """(project root, cwd) the session ran in, both real paths on this machine and inside an open
         workspace folder.  Raises TargetRefused with the reason otherwise: a log (maybe shared, maybe
         from another machine) never decides where a file is written."""
-        cwd = finding.get("cwd")
+        cwd = finding.cwd if isinstance(finding, FindingDetail) else None
         if cwd is None:
-            s = self.app.db().get_session(finding["session_id"])
-            cwd = s.get("cwd") if s else None
+            s = self.app.db().get_session(finding.session_id)
+            cwd = s.cwd if s else None
         if not cwd:
             raise TargetRefused("the session does not record the folder it ran in")
         if not os.path.isabs(cwd):
@@ -133,7 +133,7 @@ class CoachService:
         root = git_root(real) or real
         return root, real
 
-    def _instruction_dir(self, finding: dict[str, Any]) -> str:
+    def _instruction_dir(self, finding: StoredFinding) -> str:
         """Where the session's agent reads project instructions: the project root when it is inside a
         workspace folder, else the outermost folder between it and the cwd that is."""
         root, cwd = self._session_dirs(finding)
@@ -153,30 +153,30 @@ class CoachService:
             raise TargetRefused(f"{path} resolves to {real}, outside the open workspace folders")
         return path
 
-    def finding(self, finding_id: int) -> dict[str, Any]:
+    def finding(self, finding_id: int) -> FindingDetail:
         row = self.app.db().finding(finding_id)
         if row is None:
             raise NotFound(f"finding {finding_id} no longer exists (the log was re-indexed); refresh the diagnostics")
         return row
 
-    def guideline_target(self, finding: dict[str, Any]) -> str:
+    def guideline_target(self, finding: StoredFinding) -> str:
         """The instruction file the finding's guideline goes to (raises TargetRefused with the reason)."""
-        name = instruction_file(finding.get("agent"))
+        name = instruction_file(finding.agent)
         return self._confined(os.path.join(self._instruction_dir(finding), name), self.app.workspace_folders)
 
-    def guideline_edit(self, finding: dict[str, Any], read=None) -> FileEdit | None:
+    def guideline_edit(self, finding: StoredFinding, read=None) -> FileEdit | None:
         """The edit that adds the finding's guideline to AGENTS.md (Codex) or CLAUDE.md (Claude) where the
         agent reads it; None if already there.  Raises TargetRefused when there is no such place."""
-        if not finding.get("guideline"):
+        if not finding.guideline:
             return None
         path = Path(self.guideline_target(finding))
         old = read(str(path)) if read else _read(path)
-        new = add_guideline_text(old, finding["guideline"], finding["rule_id"])
+        new = add_guideline_text(old, finding.guideline, finding.rule_id)
         if new is None:
             return None
         return FileEdit(str(path), old, new, f"Add guideline to {_display(str(path))}")
 
-    def disable_rule_edit(self, finding: dict[str, Any], read=None) -> FileEdit:
+    def disable_rule_edit(self, finding: StoredFinding, read=None) -> FileEdit:
         """``.sessionlens.json`` at the project root (where the indexer reads it), rule disabled."""
         root, _ = self._session_dirs(finding)
         if not any(_inside(root, os.path.realpath(f)) for f in self.app.workspace_folders if f):
@@ -186,30 +186,30 @@ class CoachService:
         return FileEdit(
             str(path),
             old,
-            disable_rule_edit(old, finding["rule_id"]),
-            f"Disable rule '{finding['rule_id']}' for this project ({_display(str(path))})",
+            disable_rule_edit(old, finding.rule_id),
+            f"Disable rule '{finding.rule_id}' for this project ({_display(str(path))})",
         )
 
     # ------------------------------------------------------------------ LLM
     def _llm(self) -> CoachLLM:
         return CoachLLM(self.app.settings.llm, editor_api_key=self.app.api_key)
 
-    def explain_cache_key(self, finding: dict[str, Any]) -> str:
+    def explain_cache_key(self, finding: StoredFinding) -> str:
         h = hashlib.sha256(
-            f"{finding['session_id']}|{finding['seq']}|{finding['rule_id']}|{finding['message']}|{self.app.settings.llm.model}".encode()
+            f"{finding.session_id}|{finding.seq}|{finding.rule_id}|{finding.message}|{self.app.settings.llm.model}".encode()
         ).hexdigest()
         return f"explain:{h}"
 
-    def finding_context(self, finding: dict[str, Any]):
+    def finding_context(self, finding: StoredFinding):
         db = self.app.db()
-        s = db.get_session(finding["session_id"])
+        s = db.get_session(finding.session_id)
         if s is None:
-            raise NotFound(f"session {finding['session_id']} is not indexed")
-        events = db.events(s["file_id"], max(finding["seq"] - 25, 0), finding["seq"] + 10)
+            raise NotFound(f"session {finding.session_id} is not indexed")
+        events = db.events(s.file_id, max(finding.seq - 25, 0), finding.seq + 10)
         events = [e for e in events if not e.duplicate and e.kind.value not in ("meta", "token_usage")]
-        return session_from_dict(s), events
+        return session_from_row(s), events
 
-    async def explain(self, finding: dict[str, Any]) -> AsyncIterator[str]:
+    async def explain(self, finding: StoredFinding) -> AsyncIterator[str]:
         """Stream the AI coach's explanation; cached in the store per finding and model."""
         key = self.explain_cache_key(finding)
         cached = self.app.db().cache_get(key)
@@ -229,12 +229,12 @@ class CoachService:
         if parts:
             self.app.db().cache_put(key, "explain", self.app.settings.llm.model, "".join(parts))
 
-    def session_summary(self, ref: str) -> tuple[dict, str]:
+    def session_summary(self, ref: str) -> tuple[StoredSession, str]:
         db = self.app.db()
         s = self.app.resolve_session(ref)
-        events = db.events(s["file_id"])
-        findings = [finding_from_row(f) for f in db.findings(session_id=s["id"])]
-        return s, deterministic_session_summary(session_from_dict(s), findings, events, db.turns(s["id"]))
+        events = db.events(s.file_id)
+        findings = [finding_from_row(f) for f in db.findings(session_id=s.id)]
+        return s, deterministic_session_summary(session_from_row(s), findings, events, db.turns(s.id))
 
     async def coach_session(self, ref: str) -> AsyncIterator[str]:
         """Deterministic summary first; then, when an LLM is configured, a richer review streamed after it."""
@@ -246,9 +246,9 @@ class CoachService:
             yield f"\n\n> {e}\n"
             return
         db = self.app.db()
-        events = [e for e in db.events(s["file_id"]) if not e.duplicate]
-        findings = [finding_from_row(f) for f in db.findings(session_id=s["id"])]
-        system, messages = build_session_prompt(session_from_dict(s), findings, events)
+        events = [e for e in db.events(s.file_id) if not e.duplicate]
+        findings = [finding_from_row(f) for f in db.findings(session_id=s.id)]
+        system, messages = build_session_prompt(session_from_row(s), findings, events)
         yield "\n\n## AI coach review\n\n"
         try:
             async for delta in llm.stream(system, messages):

@@ -6,16 +6,19 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sessionlens.coach.redact import egress, redact_event
 from sessionlens.models import Event, EventKind, Turn
 from sessionlens.services import render
 from sessionlens.services.base import Host
 from sessionlens.services.links import inside_folders
-from sessionlens.services.masking import FINDING_TEXT, mask_row
+from sessionlens.services.masking import FINDING_TEXT, mask_model
 from sessionlens.services.outline import OutlineCache, OutlineNode, _tokens
 from sessionlens.store import FileRow
+
+if TYPE_CHECKING:
+    from sessionlens.models.store import StoredSession
 
 
 @dataclass
@@ -58,7 +61,7 @@ class Documents:
         self._line_maps[row.id] = (key, first, frozenset(lm))
         return first, frozenset(lm)
 
-    def _file(self, path: str) -> tuple[FileRow, dict[str, Any]] | None:
+    def _file(self, path: str) -> tuple[FileRow, StoredSession] | None:
         """The indexed file row and its session, or None when ``path`` is not an indexed session log."""
         db = self.host.db()
         row = db.file_row(os.path.abspath(path))
@@ -79,7 +82,7 @@ class Documents:
         row, s = found
         return self.outlines.get(self.host.db(), path, row, s)
 
-    def event_at(self, path: str, line0: int) -> tuple[dict[str, Any], Event] | None:
+    def event_at(self, path: str, line0: int) -> tuple[StoredSession, Event] | None:
         found = self._file(path)
         if found is None:
             return None
@@ -101,7 +104,7 @@ class Documents:
             return None
         s, ev = found
         db = self.host.db()
-        fid = s["file_id"]
+        fid = s.file_id
         result = call = None
         if ev.call_id:
             for other in db.events_by_call(fid, ev.call_id):
@@ -111,16 +114,16 @@ class Documents:
                     result = other
                 elif other.kind in (EventKind.TOOL_CALL, EventKind.PATCH) and ev.kind == EventKind.TOOL_RESULT:
                     call = other
-        usage = db.usage_for_event(s["id"], ev.usage_key) if ev.usage_key else None
+        usage = db.usage_for_event(s.id, ev.usage_key) if ev.usage_key else None
         fnd = db.findings(file_id=fid, seq=ev.seq)
         # a display: masked
         md = render.event_markdown(
             redact_event(ev),
             result=redact_event(result) if result is not None else None,
             call=redact_event(call) if call is not None else None,
-            usage=usage,
-            findings=fnd,
-            agent=s["agent"],
+            usage=usage.model_dump() if usage is not None else None,
+            findings=[f.model_dump() for f in fnd],
+            agent=s.agent,
         )
         return str(egress(md))
 
@@ -143,29 +146,29 @@ class Documents:
                     code="parse-error",
                 )
             )
-        for f in (mask_row(x, FINDING_TEXT) for x in db.findings(file_id=row.id)):
+        for f in (mask_model(x, FINDING_TEXT) for x in db.findings(file_id=row.id)):
             related = []
-            for r in f["related"]:
+            for r in f.related:
                 rp = r.get("path") or path
                 rl = r.get("line") or r.get("seq") or 1
                 related.append({"path": rp, "line": rl - 1, "message": r.get("note") or f"related event (line {rl})"})
             out.append(
                 DiagnosticInfo(
-                    line=lines.get(f["seq"], f["seq"]) - 1,
-                    length=max(spans.get(f["seq"], 0), 1),
-                    severity=f["severity"],
-                    message=f["message"],
+                    line=lines.get(f.seq, f.seq) - 1,
+                    length=max(spans.get(f.seq, 0), 1),
+                    severity=f.severity,
+                    message=f.message,
                     source="sessionlens-coach",
-                    code=f["rule_id"],
+                    code=f.rule_id,
                     related=related,
                     data={
-                        "finding_id": f["id"],
-                        "rule_id": f["rule_id"],
-                        "guideline": f["guideline"],
-                        "session_id": f["session_id"],
-                        "agent": f["agent"],
-                        "project": f["project"],
-                        "seq": f["seq"],
+                        "finding_id": f.id,
+                        "rule_id": f.rule_id,
+                        "guideline": f.guideline,
+                        "session_id": f.session_id,
+                        "agent": f.agent,
+                        "project": f.project,
+                        "seq": f.seq,
                     },
                 )
             )
@@ -186,7 +189,7 @@ class Documents:
         folders = [os.path.realpath(f) for f in workspace if f]
         if not folders:
             return []
-        base = s.get("cwd") or ""
+        base = s.cwd or ""
         out = []
         for f in ev.files:
             if not isinstance(f, str) or not f or "\x00" in f:
@@ -209,14 +212,14 @@ class Documents:
             return []
         _row, s = found
         db = self.host.db()
-        tusage = db.turn_usage(s["id"])
+        tusage = db.turn_usage(s.id)
         out = []
-        for t in db.turns(s["id"]):
-            u = tusage.get(t.index) or {}
+        for t in db.turns(s.id):
+            u = tusage.get(t.index)
             parts = [
                 f"Turn {t.index + 1}",
-                f"{_tokens(u):,} tokens",
-                render.fmt_usd(u.get("cost_usd"), not u.get("unknown")) if u else "$0",
+                f"{_tokens(u) if u is not None else 0:,} tokens",
+                render.fmt_usd(u.cost_usd, not u.unknown) if u is not None else "$0",
                 render.fmt_duration(t.duration_ms) if t.duration_ms else _span(t),
             ]
             out.append((t.start_line - 1, " · ".join(p for p in parts if p)))
@@ -227,7 +230,7 @@ class Documents:
         if found is None:
             return []
         _row, s = found
-        return [(t.start_line - 1, t.end_line - 1) for t in self.host.db().turns(s["id"]) if t.end_line > t.start_line]
+        return [(t.start_line - 1, t.end_line - 1) for t in self.host.db().turns(s.id) if t.end_line > t.start_line]
 
 
 def _span(t: Turn) -> str:

@@ -50,10 +50,11 @@ def _session_info(app: App, sid: str) -> dict[str, Any]:
     s = app.db().get_session(sid)
     if s is None:
         raise StoreError(f"session {sid} vanished from the store")
-    info = {k: s.get(k) for k in SessionInfo.model_fields if k in s}
-    info["started_at"] = _iso(s.get("started_at")) if isinstance(s.get("started_at"), (int, float)) else s.get("started_at")
-    info["ended_at"] = _iso(s.get("ended_at")) if isinstance(s.get("ended_at"), (int, float)) else s.get("ended_at")
-    info["source_path"] = s.get("path")
+    row = s.model_dump()
+    info = {k: row[k] for k in SessionInfo.model_fields if k in row}
+    info["started_at"] = _iso(s.started_at)
+    info["ended_at"] = _iso(s.ended_at)
+    info["source_path"] = s.path
     return info
 
 
@@ -76,10 +77,10 @@ def export_records(app: App, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
         yield redact_obj({"type": "session", "session": _session_info(app, sid)})
         for t in db.turns(sid):
             yield redact_obj({"type": "turn", "session_id": sid, "turn": t.model_dump(mode="json")})
-        for e in db.events(s["file_id"]):
+        for e in db.events(s.file_id):
             yield redact_obj({"type": "event", "session_id": sid, "event": e.model_dump(mode="json", exclude_none=True)})
-        for u in db.usage_rows(sid):
-            u = dict(u)
+        for row in db.usage_rows(sid):
+            u = row.model_dump()
             u["timestamp"] = _iso(u.pop("ts"))
             u["cost_known"] = bool(u["cost_known"])
             yield {"type": "usage", "session_id": sid, "usage": u}
@@ -88,7 +89,7 @@ def export_records(app: App, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
                 {
                     "type": "finding",
                     "session_id": sid,
-                    "finding": {k: f[k] for k in ("rule_id", "severity", "message", "seq", "guideline", "related", "data")},
+                    "finding": {k: getattr(f, k) for k in ("rule_id", "severity", "message", "seq", "guideline", "related", "data")},
                 }
             )
 
@@ -98,11 +99,11 @@ def export_json(app: App, sid: str) -> dict[str, Any]:
     db = app.db()
     s = app.resolve_session(sid)
     payload = {
-        "session": s,
-        "turns": [t.model_dump(mode="json") for t in db.turns(s["id"])],
-        "events": [e.model_dump(mode="json", exclude_none=True) for e in db.events(s["file_id"])],
-        "usage": db.session_totals([s["id"]]),
-        "findings": db.findings(session_id=s["id"]),
+        "session": s.model_dump(),
+        "turns": [t.model_dump(mode="json") for t in db.turns(s.id)],
+        "events": [e.model_dump(mode="json", exclude_none=True) for e in db.events(s.file_id)],
+        "usage": db.session_totals([s.id]).as_dict(),
+        "findings": [f.model_dump() for f in db.findings(session_id=s.id)],
     }
     return redact_obj(payload)
 
@@ -172,22 +173,22 @@ def export_csv(app: App, ids: Sequence[str], table: str) -> str:
                 w.writerow(
                     [
                         sid,
-                        u["key"],
-                        u["seq"],
-                        _iso(u["ts"]),
-                        u["model"],
-                        u["input"],
-                        u["cache_read"],
-                        u["cache_write_5m"],
-                        u["cache_write_1h"],
-                        u["output"],
-                        u["reasoning"],
-                        u["cost_usd"],
-                        int(bool(u["cost_known"])),
+                        u.key,
+                        u.seq,
+                        _iso(u.ts),
+                        u.model,
+                        u.input,
+                        u.cache_read,
+                        u.cache_write_5m,
+                        u.cache_write_1h,
+                        u.output,
+                        u.reasoning,
+                        u.cost_usd,
+                        int(bool(u.cost_known)),
                     ]
                 )
             continue
-        events = db.events(s["file_id"])
+        events = db.events(s.file_id)
         if table == "events":
             for e in events:
                 if e.duplicate:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from sessionlens.services.base import Host
-from sessionlens.services.masking import FINDING_TEXT, mask_row
+from sessionlens.services.masking import FINDING_TEXT, mask_model
 from sessionlens.services.sessions import Sessions
+
+if TYPE_CHECKING:
+    from sessionlens.models.store import StoredFinding
 
 
 class RuleCount(TypedDict):
@@ -35,14 +38,14 @@ class Findings:
         self.sessions = sessions
 
     def _sid(self, session: str | None) -> str | None:
-        return self.sessions.resolve(session)["id"] if session else None
+        return self.sessions.resolve(session).id if session else None
 
     def list(
         self, *, project: str | None = None, session: str | None = None, rule: str | None = None, limit: int = 10_000
-    ) -> builtins.list[dict[str, Any]]:
+    ) -> builtins.list[StoredFinding]:
         """Coach findings, for display: what a rule quoted from the log is masked like the log."""
         rows = self.host.db().findings(project=project, session_id=self._sid(session), rule=rule, limit=limit)
-        return [mask_row(f, FINDING_TEXT) for f in rows]
+        return [mask_model(f, FINDING_TEXT) for f in rows]
 
     def counts(self, project: str | None = None, rule: str | None = None, session: str | None = None) -> builtins.list[RuleCount]:
         return [

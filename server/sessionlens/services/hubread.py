@@ -23,10 +23,10 @@ MAX_EVENTS = 50_000
 def session_payload(app: App, ref: str, *, scope: svc.Scope = None) -> dict[str, Any]:
     """A session the caller may read, as JSON-ready data (``NotFound`` for an unknown or foreign one)."""
     s = svc.session_ref(app, ref, scope=scope)
-    d = app.session_data(s["id"])  # every field masked, as on every surface
+    d = app.session_data(s.id)  # every field masked, as on every surface
     session = {k: d.session.get(k) for k in SESSION_FIELDS}
-    session["started_at"] = iso(s.get("started_at"))
-    session["ended_at"] = iso(s.get("ended_at"))
+    session["started_at"] = iso(s.started_at)
+    session["ended_at"] = iso(s.ended_at)
     events = d.events[:MAX_EVENTS]
     return {
         "session": egress(session),

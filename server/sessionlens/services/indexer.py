@@ -41,8 +41,9 @@ from sessionlens.cost import PriceTable, cost_of
 from sessionlens.ingest.discovery import discover
 from sessionlens.ingest.edits import edit_rows
 from sessionlens.models import ParserState
+from sessionlens.models.store import StoredSession
 from sessionlens.search import SearchIndex
-from sessionlens.store import PreparedParse, Store, prepare_parse, session_from_dict
+from sessionlens.store import PreparedParse, Store, prepare_parse, session_from_row
 
 log = logging.getLogger(__name__)
 
@@ -916,7 +917,7 @@ class Indexer:
     def _coach_parsed(self, job: Job, result, prep: PreparedParse) -> tuple[str, list, str] | None:
         """(session id, findings, coach input hash) of a file parsed whole, from its parsed events
         (nothing read back)."""
-        sd = prep.session_dict(job.path)
+        sd = prep.stored_session(job.path)
         return self._coach(sd, result.events, result.turns, job.path)
 
     def run_job(self, job: Job) -> Prepared | tuple[str, list, str] | None:
@@ -934,23 +935,23 @@ class Indexer:
         if sd is None:
             return None
         events = self._rule_events(file_id, secret_seqs)
-        return self._coach(sd, events, store.turns(sd["id"]), row.path, secret_seqs)
+        return self._coach(sd, events, store.turns(sd.id), row.path, secret_seqs)
 
-    def coach_hash(self, sd: dict) -> str:
+    def coach_hash(self, sd: StoredSession) -> str:
         """The hash of the coach's inputs for one session (besides its events): the rules' version, the
         project's coach config and the instruction files in effect.  Findings stored under another hash
         are stale: the next pass re-coaches that file (without re-parsing it)."""
         from sessionlens.compliance.checker import instructions_fingerprint
 
-        key = (sd.get("agent"), sd.get("cwd"), sd.get("project"), sd.get("git_commit"), os.path.dirname(sd.get("path") or ""))
+        key = (sd.agent, sd.cwd, sd.project, sd.git_commit, os.path.dirname(sd.path))
         memo = self._hash_memo
         if key not in memo:
             try:
                 fp = instructions_fingerprint(sd)
             except Exception:  # an unreadable project: the findings say so themselves
-                log.debug("instruction files of %s unreadable", sd.get("path"), exc_info=True)
+                log.debug("instruction files of %s unreadable", sd.path, exc_info=True)
                 fp = "unreadable"
-            memo[key] = coach_input_hash(self.coach_config(sd.get("project")), fp)
+            memo[key] = coach_input_hash(self.coach_config(sd.project), fp)
         return memo[key]
 
     def _stale_coach_jobs(self, files: list[str]) -> list[Job]:
@@ -966,11 +967,11 @@ class Indexer:
         return jobs
 
     def _coach(
-        self, sd: dict, events: list, turns: list, path: str, secret_seqs: Iterable[int] | None = None
+        self, sd: StoredSession, events: list, turns: list, path: str, secret_seqs: Iterable[int] | None = None
     ) -> tuple[str, list, str] | None:
-        session = session_from_dict(sd)
-        config = self.coach_config(sd.get("project"))
-        chash = self.coach_hash({**sd, "path": sd.get("path") or path})
+        session = session_from_row(sd)
+        config = self.coach_config(sd.project)
+        chash = self.coach_hash(sd)
         try:
             findings = run_rules(session, events, turns, config, secret_seqs=secret_seqs)
         except Exception:

@@ -5,9 +5,14 @@ them in the excerpt is masked, with highlight ranges moved to follow the masked 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sessionlens.coach.redact import egress, find_secrets, may_hold_secret, redact
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+M = TypeVar("M", bound="BaseModel")
 
 MIN_PIECE = 6  # a shorter piece of a secret at an excerpt's edge is left alone (it could be any word)
 
@@ -106,3 +111,22 @@ def mask_row(row: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
         if v and (not isinstance(v, str) or may_hold_secret(v)):
             row[k] = egress(v)
     return row
+
+
+def mask_model(row: M, keys: tuple[str, ...]) -> M:
+    """A store row (``models.store``) with the secrets in ``keys`` masked: a copy when anything
+    changed, else ``row`` itself."""
+    upd: dict[str, Any] = {}
+    for k in keys:
+        v = getattr(row, k, None)
+        if v and (not isinstance(v, str) or may_hold_secret(v)):
+            masked = egress(v)
+            if masked != v:
+                upd[k] = masked
+    return row.model_copy(update=upd) if upd else row
+
+
+def egress_model(row: M) -> M:
+    """A store row with every field passed through ``egress`` (what leaves the machine or is shown
+    with secrets masked)."""
+    return mask_model(row, tuple(type(row).model_fields))

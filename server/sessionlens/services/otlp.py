@@ -14,8 +14,9 @@ import os
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from sessionlens import __version__
 from sessionlens.coach.redact import redact
@@ -23,6 +24,9 @@ from sessionlens.services.app import App, parse_time
 from sessionlens.store import telemetry as marks
 from sessionlens.telemetry import otlp
 from sessionlens.telemetry.genai import Options, SessionView, SpanRecord, UsageRow, evaluation_spans, session_spans
+
+if TYPE_CHECKING:
+    from sessionlens.models.store import StoredSession
 
 log = logging.getLogger(__name__)
 
@@ -101,24 +105,34 @@ class OtlpExport:
         self._post = post or _post
 
     # ------------------------------------------------------------------ building
-    def view(self, s: dict[str, Any], *, depth: int = 0) -> SessionView:
+    def view(self, s: StoredSession, *, depth: int = 0) -> SessionView:
         db = self.app.db()
-        events = db.events(s["file_id"])
-        usage = [UsageRow(*r) for r in marks.usage_rows(db, s["id"])]
-        children = [] if depth > 4 else [self.view(c, depth=depth + 1) for c in db.subagent_sessions(s["id"])]
+        events = db.events(s.file_id)
+        usage = [
+            UsageRow(
+                u.key, u.seq, u.ts, u.model, u.input, u.cache_read, u.cache_write_5m, u.cache_write_1h, u.output, u.reasoning, u.cost_usd
+            )
+            for u in db.usage_rows(s.id)
+        ]
+        children = [] if depth > 4 else [self.view(c, depth=depth + 1) for c in db.subagent_sessions(s.id)]
         fallback = None
         try:
-            fallback = os.stat(str(s.get("path") or "").split("#", 1)[0]).st_mtime_ns
+            fallback = os.stat(s.path.split("#", 1)[0]).st_mtime_ns
         except OSError:
             fallback = time.time_ns()
-        return SessionView(
-            session=s, events=events, usage=usage, findings=db.findings(session_id=s["id"]), children=children, fallback_ns=fallback
+        return SessionView(  # the mapping reads JSON-shaped rows (``telemetry.genai``)
+            session=s.model_dump(),
+            events=events,
+            usage=usage,
+            findings=[f.model_dump() for f in db.findings(session_id=s.id)],
+            children=children,
+            fallback_ns=fallback,
         )
 
-    def spans_for(self, s: dict[str, Any]) -> list[SpanRecord]:
+    def spans_for(self, s: StoredSession) -> list[SpanRecord]:
         spans = session_spans(self.view(s), self.opts)
-        for r in marks.eval_results(self.app.db(), s["id"]):  # eval results as gen_ai.evaluation spans
-            spans += evaluation_spans(s["id"], [r], time_ns=int((r["finished_at"] or 0) * 1e9) or spans[0].end_ns)
+        for r in marks.eval_results(self.app.db(), s.id):  # eval results as gen_ai.evaluation spans
+            spans += evaluation_spans(s.id, [r.model_dump()], time_ns=int((r.finished_at or 0) * 1e9) or spans[0].end_ns)
         return spans
 
     def select(
@@ -130,7 +144,7 @@ class OtlpExport:
         since: str | None = None,
         until: str | None = None,
         limit: int = 1_000_000,
-    ) -> list[dict[str, Any]]:
+    ) -> Sequence[StoredSession]:
         db = self.app.db()
         if session:
             return [self.app.resolve_session(session)]
@@ -138,14 +152,14 @@ class OtlpExport:
             project=project, agent=agent, since=parse_time(since), until=parse_time(until, end=True), limit=limit, include_subagents=False
         )
 
-    def _fingerprint(self, s: dict[str, Any]) -> str:
+    def _fingerprint(self, s: StoredSession) -> str:
         db = self.app.db()
-        parts = [marks.fingerprint(db, s["id"], s["file_id"])]
-        parts += [marks.fingerprint(db, c["id"], c["file_id"]) for c in db.subagent_sessions(s["id"])]
+        parts = [marks.fingerprint(db, s.id, s.file_id)]
+        parts += [marks.fingerprint(db, c.id, c.file_id) for c in db.subagent_sessions(s.id)]
         return "|".join(parts)
 
     # ------------------------------------------------------------------ sending
-    def run(self, sessions: list[dict[str, Any]], *, resume: bool = True, on_progress=None) -> ExportStats:
+    def run(self, sessions: Sequence[StoredSession], *, resume: bool = True, on_progress=None) -> ExportStats:
         t0 = time.perf_counter()
         st = ExportStats(self.url)
         db = self.app.db()
@@ -170,14 +184,14 @@ class OtlpExport:
 
         for s in sessions:
             fp = self._fingerprint(s)
-            if resume and sent.get(s["id"]) == fp:
+            if resume and sent.get(s.id) == fp:
                 st.unchanged += 1
                 continue
             spans = self.spans_for(s)
             if batch and len(batch) + len(spans) > self.batch_spans:
                 flush()
             batch.extend(spans)
-            pending.append((s["id"], fp, len(spans)))
+            pending.append((s.id, fp, len(spans)))
         flush()
         st.seconds = time.perf_counter() - t0
         return st

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from sessionlens.services import render
 from sessionlens.store import FileRow, OutlineRow, Store
 from sessionlens.store.db import FLAG_SIDECHAIN
+
+if TYPE_CHECKING:
+    from sessionlens.models.store import StoredSession, TurnUsage
 
 #: Outline bounds: a turn (or a block of turns) lists at most this many events, the most notable first ...
 OUTLINE_TURN_CHILDREN = 100
@@ -88,29 +91,29 @@ def _event_node(
     return None
 
 
-def _tokens(u: dict[str, Any]) -> int:
-    return int((u.get("input") or 0) + (u.get("cache_read") or 0) + (u.get("cache_write") or 0) + (u.get("output") or 0))
+def _tokens(u: TurnUsage) -> int:
+    return u.input + u.cache_read + u.cache_write + u.output
 
 
-def build_outline(db: Store, row: FileRow, s: dict[str, Any]) -> list[OutlineNode]:
+def build_outline(db: Store, row: FileRow, s: StoredSession) -> list[OutlineNode]:
     """The (bounded) outline of the session ``s`` stored from file ``row``."""
-    turns = db.turns(s["id"])
+    turns = db.turns(s.id)
     spans = dict(db.line_spans(row.id))
     lines = db.line_map(row.id)  # events whose editor line is not their seq (several per line, documents)
     last_line = max([*spans, *lines.values()]) if spans else 1
     rows = db.outline_rows(row.id)
     results = {r.call_id: r for r in rows if r.kind == "tool_result" and r.call_id}
-    tusage = db.turn_usage(s["id"])
-    subs = {x["agent_id"]: x for x in db.subagent_sessions(s["id"]) if x.get("agent_id")}
-    cwd = s.get("cwd")
+    tusage = db.turn_usage(s.id)
+    subs = {x.agent_id: x for x in db.subagent_sessions(s.id) if x.agent_id}
+    cwd = s.cwd
 
     turn_nodes: dict[int, OutlineNode] = {}
     for t in turns:
-        u = tusage.get(t.index) or {}
+        u = tusage.get(t.index)
         bits: list[str] = []
-        if u:
+        if u is not None:
             bits.append(f"{_tokens(u):,} tok")
-            bits.append(render.fmt_usd(u.get("cost_usd"), not u.get("unknown")))
+            bits.append(render.fmt_usd(u.cost_usd, not u.unknown))
         if t.duration_ms:
             bits.append(render.fmt_duration(t.duration_ms))
         if t.aborted:
@@ -164,19 +167,17 @@ def build_outline(db: Store, row: FileRow, s: dict[str, Any]) -> list[OutlineNod
                 name=(
                     f"compaction run {agent_id}"
                     if agent_id.startswith("acompact")
-                    else f"sub-agent {agent_id}: {render.prompt_name(sub.get('title'), 60)}"
+                    else f"sub-agent {agent_id}: {render.prompt_name(sub.title, 60)}"
                 ),
                 kind="subagent",
                 start=target.start,
                 end=target.start,
-                detail=f"{sub['events']} events in {Path(sub['path']).name}",
+                detail=f"{sub.events} events in {Path(sub.path).name}",
             )
         )
-    totals = db.session_totals([s["id"]])
-    detail = f"{s['agent']} · {s['turns']} turns · {render.fmt_usd(totals['cost_usd'], not totals['unknown'])}"
-    root = OutlineNode(
-        name=s.get("title") or s["id"], kind="session", start=0, end=last_line - 1, detail=detail, end_len=spans.get(last_line, 0)
-    )
+    totals = db.session_totals([s.id])
+    detail = f"{s.agent} · {s.turns} turns · {render.fmt_usd(totals.cost_usd, not totals.unknown)}"
+    root = OutlineNode(name=s.title or s.id, kind="session", start=0, end=last_line - 1, detail=detail, end_len=spans.get(last_line, 0))
     if pre.children:
         root.children.append(pre)
     root.children.extend(turn_nodes[k] for k in sorted(turn_nodes))
@@ -192,7 +193,7 @@ class OutlineCache:
     def __init__(self) -> None:
         self.entries: dict[str, tuple[tuple[Any, ...], list[OutlineNode]]] = {}
 
-    def get(self, db: Store, path: str, row: FileRow, s: dict[str, Any]) -> list[OutlineNode]:
+    def get(self, db: Store, path: str, row: FileRow, s: StoredSession) -> list[OutlineNode]:
         # any indexing pass (this file, or a sub-agent file that nests under it) moves files.indexed_at
         key = (row.id, row.size, row.mtime_ns, row.offset, db.last_indexed_at())
         hit = self.entries.get(path)

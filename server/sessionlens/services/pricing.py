@@ -71,26 +71,26 @@ class Costs:
             agent=agent,
             spans=False,  # the report shows no session counts nor time spans
         )
-        rows: dict[tuple[str, str], dict[str, Any]] = {}
-        for r in raw:
-            key = r["key"]
+        rows: dict[tuple[str | None, str], dict[str, Any]] = {}
+        for g in raw:
+            key = g.key
             if by == "week" and key:
                 from sessionlens.cost.report import bucket_key
 
                 key = bucket_key(datetime.fromisoformat(key), "week", tz)
-            k = (key, r["model"])
+            k = (key, g.model)
             acc = rows.get(k)
             if acc is None:
-                rows[k] = dict(r, key=key)
+                rows[k] = {**g.model_dump(), "key": key}
             else:
                 for f in _SUMMED:
-                    acc[f] += r[f]
+                    acc[f] += getattr(g, f)
         out: list[dict[str, Any]] = []
         # a request without a usable timestamp (or model) has no day: it sorts first, never fails the report
         for (key, model), r in sorted(rows.items(), key=lambda kv: (kv[0][0] or "", kv[0][1] or "")):
             if by == "session":
-                s = db.get_session(key)
-                r["title"] = (s or {}).get("title")
+                s = db.get_session(key) if key else None
+                r["title"] = s.title if s else None
             out.append(
                 {
                     by: key,

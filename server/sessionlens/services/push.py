@@ -53,7 +53,7 @@ def candidates(app: App, *, machine: str, project: str | None = None, paths: lis
     out = []
     seen: set[str] = set()
     for s in app.db().list_sessions(limit=1_000_000):
-        path = s.get("path") or ""
+        path = s.path
         if path in seen or not path.endswith(".jsonl"):
             continue  # compressed logs and database sources are not pushed (yet)
         if roots and not any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots):
@@ -67,7 +67,7 @@ def candidates(app: App, *, machine: str, project: str | None = None, paths: lis
             PushFile(
                 path=path,
                 key=file_key(machine, path),
-                project=project or project_name(s.get("project")),
+                project=project or project_name(s.project),
                 source_name=Path(path).name,
                 size=size,
             )

@@ -94,7 +94,8 @@ class Search:
             # document spans lines): this event's, not a map of the whole file (a 200 MB log's)
             d["line"], d["end_line"] = db.event_lines(fid, h.line) if fid is not None else (d["line"], d["line"])
             if h.session_id not in titles:
-                titles[h.session_id] = (db.get_session(h.session_id) or {}).get("title")
+                found = db.get_session(h.session_id)
+                titles[h.session_id] = found.title if found else None
             d["title"] = titles[h.session_id]
             d["description"] = None
             ev = db.hit_texts(fid, h.line) if fid is not None and (h.kind in ("tool_call", "patch") or not show_secrets) else None

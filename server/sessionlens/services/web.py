@@ -23,6 +23,7 @@ import orjson
 from sessionlens.coach.redact import may_hold_secret, redact
 from sessionlens.cost import report as cost_report_mod
 from sessionlens.models.listing import SessionFilter
+from sessionlens.models.store import StoredSession
 from sessionlens.services.app import App, NotFound, iso, parse_time
 from sessionlens.services.render import blocks as render_blocks
 from sessionlens.services.render import html as render_html
@@ -117,13 +118,13 @@ def _check_scope(app: App, session_id: str, scope: Scope) -> None:
         raise NotFound("no such session")
 
 
-def session_ref(app: App, ref: str, *, scope: Scope = None) -> dict[str, Any]:
+def session_ref(app: App, ref: str, *, scope: Scope = None) -> StoredSession:
     """The session ``ref`` names (id, id prefix or path) if the caller may read it, else NotFound."""
     try:
         s = app.resolve_session(ref)
     except NotFound:
         raise NotFound("no such session") from None
-    _check_scope(app, s["id"], scope)
+    _check_scope(app, s.id, scope)
     return s
 
 
@@ -134,7 +135,7 @@ def image_href(session_id: str, seq: int, index: int) -> str:
 
 def _session_data(app: App, ref: str, scope: Scope) -> render_html.SessionData:
     s = session_ref(app, ref, scope=scope)
-    d = app.session_data(s["id"])  # secrets masked in every field, as on every surface
+    d = app.session_data(s.id)  # secrets masked in every field, as on every surface
     if scope is not None:
         db = app.db()
         d.subagents = [x for x in d.subagents if webq.session_path_ok(db, x["id"], scope)]
@@ -185,7 +186,7 @@ def image(app: App, ref: str, seq: int, index: int, *, scope: Scope = None) -> t
     """(mime, bytes) of an image an event of the session kept (only the types and sizes the
     transcript shows inline); NotFound otherwise."""
     s = session_ref(app, ref, scope=scope)
-    ev = app.db().event(s["file_id"], seq)
+    ev = app.db().event(s.file_id, seq)
     got = render_html.image_bytes(ev, index) if ev is not None else None
     if got is None:
         raise NotFound("no such image")
@@ -197,8 +198,8 @@ def session_progress(app: App, session_id: str, *, scope: Scope = None) -> tuple
     s = app.db().get_session(session_id)
     if s is None:
         raise NotFound("no such session")
-    _check_scope(app, s["id"], scope)
-    return s["path"], webq.file_progress(app.db(), s["path"])
+    _check_scope(app, s.id, scope)
+    return s.path, webq.file_progress(app.db(), s.path)
 
 
 def refresh_file(app: App, path: str) -> int:
@@ -257,8 +258,7 @@ def search(app: App, query: str, *, filters: dict[str, Any] | None = None, scope
 def cost(app: App, by: str = "day", *, since=None, until=None, project=None, agent=None, scope: Scope = None) -> dict[str, Any]:
     if by not in webq.USAGE_GROUPS:
         raise ValueError(f"cannot group cost by {by!r}")
-    raw = webq.usage_report(
-        app.db(),
+    raw = app.db().usage_report(
         by,
         since=parse_time(since),
         until=parse_time(until, end=True),
@@ -266,22 +266,35 @@ def cost(app: App, by: str = "day", *, since=None, until=None, project=None, age
         agent=_clean(agent),
         path_prefixes=scope,
     )
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for r in raw:
-        key = r["key"]
+    rows: dict[tuple[str | None, str], dict[str, Any]] = {}
+    for g in raw:  # the web pages' rows: the two cache-write columns as one
+        key = g.key
         if by == "week" and key:
             key = cost_report_mod.bucket_key(datetime.fromisoformat(key), "week")
-        k = (key, r["model"])
+        row = {
+            "key": key,
+            "model": g.model,
+            "input": g.input,
+            "cache_read": g.cache_read,
+            "output": g.output,
+            "cost_usd": g.cost_usd,
+            "unknown": g.unknown,
+            "requests": g.requests,
+            "sessions": g.sessions,
+            "cache_write": g.cache_write_5m + g.cache_write_1h,
+        }
+        k = (key, g.model)
         acc = rows.get(k)
         if acc is None:
-            rows[k] = dict(r, key=key)
+            rows[k] = row
         else:
             for fld in ("input", "cache_read", "cache_write", "output", "cost_usd", "unknown", "requests", "sessions"):
-                acc[fld] += r[fld]
+                acc[fld] += row[fld]
     out = [dict(r) for _, r in sorted(rows.items(), key=lambda kv: (kv[0][0] or "", kv[0][1] or ""))]
     if by == "session":
         for r in out:
-            r["title"] = (app.db().get_session(r["key"]) or {}).get("title")
+            s = app.db().get_session(r["key"]) if r["key"] else None
+            r["title"] = s.title if s else None
     totals = {fld: sum(r[fld] for r in out) for fld in ("input", "cache_read", "cache_write", "output", "cost_usd", "unknown", "requests")}
     return {"by": by, "rows": out, "totals": totals}
 
@@ -294,8 +307,8 @@ def cost_chart(rows: list[dict[str, Any]], *, title: str) -> str:
 def findings_overview(app: App, *, scope: Scope = None, rule: str | None = None, limit: int = 200) -> dict[str, Any]:
     db = app.db()
     return {
-        "by_project": webq.findings_by_project(db, scope),
-        "recent": webq.recent_findings(db, limit=limit, rule=_clean(rule), path_prefixes=scope),
+        "by_project": [x.model_dump() for x in webq.findings_by_project(db, scope)],
+        "recent": [x.model_dump() for x in webq.recent_findings(db, limit=limit, rule=_clean(rule), path_prefixes=scope)],
     }
 
 
@@ -309,7 +322,7 @@ def compliance(app: App, *, project: str | None = None, scope: Scope = None, lim
 
 
 def eval_runs(app: App, *, limit: int = 100) -> list[dict[str, Any]]:
-    runs = webq.eval_runs_all(app.db(), limit)
+    runs = [r.model_dump() for r in webq.eval_runs_all(app.db(), limit)]  # the pages' rows
     for r in runs:
         r["started_iso"] = iso(r["started_at"])
     return runs
@@ -319,8 +332,8 @@ def eval_results(app: App, run_id: int, *, scope: Scope = None) -> list[dict[str
     res = app.db().eval_results(run_id)
     if scope is not None:
         allowed = webq.session_ids_under(app.db(), scope)
-        res = [r for r in res if r["session_id"] in allowed]
-    return res
+        res = [r for r in res if r.session_id in allowed]
+    return [r.model_dump() for r in res]  # the pages' and the JSON API's rows
 
 
 # ---------------------------------------------------------------------- saved views

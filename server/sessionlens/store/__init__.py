@@ -14,7 +14,8 @@ from sessionlens.store.db import (
     WriterLock,
     local_day,
     prepare_parse,
-    session_from_dict,
+    row_to_session,
+    session_from_row,
 )
 from sessionlens.store.rows import finding_from_row
 from sessionlens.store.times import iso, parse_time
@@ -35,7 +36,8 @@ __all__ = [
     "WriterLock",
     "local_day",
     "prepare_parse",
-    "session_from_dict",
+    "row_to_session",
+    "session_from_row",
     "finding_from_row",
     "iso",
     "parse_time",

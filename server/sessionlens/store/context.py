@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sessionlens.store.db import Store
+
+if TYPE_CHECKING:
+    from sessionlens.models.store import StoredSession
 
 
 class AppContext(Protocol):
@@ -25,7 +28,7 @@ class AppContext(Protocol):
 
     def db(self) -> Store: ...
 
-    def resolve_session(self, ref: str) -> dict[str, Any]: ...
+    def resolve_session(self, ref: str) -> StoredSession: ...
 
     def deep_link_for(self, session_id: str, seq: int | None = None) -> str: ...
 

@@ -36,6 +36,20 @@ from sessionlens.store.sessions import records_tokens
 
 if TYPE_CHECKING:
     from sessionlens.models import Event, ParseProblem, ParseResult, Session, TokenUsage, Turn
+    from sessionlens.models.listing import SessionSummary
+    from sessionlens.models.store import (
+        ConversationMessage,
+        EvalResultRow,
+        EvalRun,
+        EventUsage,
+        FindingDetail,
+        StoredFinding,
+        StoredSession,
+        TurnUsage,
+        UsageGroup,
+        UsageRow,
+        UsageTotals,
+    )
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +65,10 @@ def _m() -> SimpleNamespace:
     """The models and the tables made from them, loaded on first use: reading rows (a CLI listing,
     a cost report) builds no pydantic model."""
     from sessionlens import models
+    from sessionlens.models import store as rows
 
     return SimpleNamespace(
+        rows=rows,
         Event=models.Event,
         ParseProblem=models.ParseProblem,
         Session=models.Session,
@@ -64,9 +80,9 @@ def _m() -> SimpleNamespace:
     )
 
 
-def _finding_dict(r: Sequence[Any]) -> dict[str, Any]:
-    """A finding row (id, file_id, session_id, seq, rule_id, severity, message, guideline, related, data,
-    path, project, agent, ...) as the dict callers read."""
+def _finding_values(r: Sequence[Any]) -> dict[str, Any]:
+    """The fields of a finding row (id, file_id, session_id, seq, rule_id, severity, message, guideline,
+    related, data, path, project, agent, ...)."""
     return {
         "id": r[0],
         "file_id": r[1],
@@ -157,14 +173,14 @@ class PreparedParse:
     first_seq: int | None
     edit_rows: list[tuple] = field(default_factory=list)  # the edits index (ingest.edits.edit_rows, no file id)
 
-    def session_dict(self, path: str) -> dict[str, Any]:
+    def stored_session(self, path: str) -> StoredSession:
         """The session as :meth:`Store.get_session` will return it once these rows are written to a
         file of their own (what the coach reads when it runs before the write)."""
         r = self.session_row
         ts = [e[5] for e in self.event_rows if e[5] is not None]
         started = r[11] if r[11] is not None else (min(ts) if ts else None)
         ended = max(ts) if ts else r[12]
-        return row_to_session_dict(
+        return row_to_session(
             (
                 r[0],
                 r[2],
@@ -500,7 +516,7 @@ class CoachInput(NamedTuple):
     file_id: int
     path: str
     coach_hash: str | None
-    session: dict[str, Any]
+    session: StoredSession
 
 
 class FindingTotal(NamedTuple):
@@ -652,53 +668,61 @@ SESSION_COLS = (
 )
 
 
-def row_to_session_dict(r: Sequence[Any]) -> dict[str, Any]:
-    return {
-        "id": r[0],
-        "agent": r[1],
-        "cwd": r[2],
-        "project": r[3],
-        "git_branch": r[4],
-        "git_commit": r[5],
-        "git_remote": r[6],
-        "models": orjson.loads(r[7]) if r[7] else [],
-        "cli_version": r[8],
-        "originator": r[9],
-        "started_at": r[10],
-        "ended_at": r[11],
-        "parent_session_id": r[12],
-        "agent_id": r[13],
-        "title": r[14],
-        "events": r[15],
-        "turns": r[16],
-        "path": r[17],
-        "file_id": r[18],
-        "usage_lower_bound": bool(r[19]),
-    }
+def row_to_session(r: Sequence[Any]) -> StoredSession:
+    """A ``SESSION_COLS`` row as its model (built without validation: the columns have the types)."""
+    return _construct(
+        _m().rows.StoredSession,
+        {
+            "id": r[0],
+            "agent": r[1],
+            "cwd": r[2],
+            "project": r[3],
+            "git_branch": r[4],
+            "git_commit": r[5],
+            "git_remote": r[6],
+            "models": orjson.loads(r[7]) if r[7] else [],
+            "cli_version": r[8],
+            "originator": r[9],
+            "started_at": r[10],
+            "ended_at": r[11],
+            "parent_session_id": r[12],
+            "agent_id": r[13],
+            "title": r[14],
+            "events": r[15],
+            "turns": r[16],
+            "path": r[17],
+            "file_id": r[18],
+            "usage_lower_bound": bool(r[19]),
+        },
+    )
 
 
-def session_from_dict(d: dict[str, Any]) -> Session:
-    def dt(x):
+def session_from_row(s: StoredSession | None) -> Session:
+    """The domain's ``Session`` of a stored one (an empty session for None: a check without one)."""
+
+    def dt(x: float | None) -> datetime | None:
         return datetime.fromtimestamp(x, timezone.utc) if x is not None else None
 
+    if s is None:
+        return _m().Session(id="", agent="")
     return _m().Session(
-        id=d["id"],
-        agent=d["agent"],
-        source_files=[d["path"]] if d.get("path") else [],
-        cwd=d.get("cwd"),
-        project=d.get("project"),
-        git_branch=d.get("git_branch"),
-        git_commit=d.get("git_commit"),
-        git_remote=d.get("git_remote"),
-        models=d.get("models") or [],
-        cli_version=d.get("cli_version"),
-        originator=d.get("originator"),
-        started_at=dt(d.get("started_at")),
-        ended_at=dt(d.get("ended_at")),
-        parent_session_id=d.get("parent_session_id"),
-        agent_id=d.get("agent_id"),
-        title=d.get("title"),
-        usage_lower_bound=bool(d.get("usage_lower_bound")),
+        id=s.id,
+        agent=s.agent,
+        source_files=[s.path] if s.path else [],
+        cwd=s.cwd,
+        project=s.project,
+        git_branch=s.git_branch,
+        git_commit=s.git_commit,
+        git_remote=s.git_remote,
+        models=s.models,
+        cli_version=s.cli_version,
+        originator=s.originator,
+        started_at=dt(s.started_at),
+        ended_at=dt(s.ended_at),
+        parent_session_id=s.parent_session_id,
+        agent_id=s.agent_id,
+        title=s.title,
+        usage_lower_bound=s.usage_lower_bound,
     )
 
 
@@ -1033,7 +1057,7 @@ class Store:
 
     def searchable_events(
         self, file_id: int, from_seq: int = 0, kinds: Sequence[str] = (), *, clip: tuple[int, int, int] | None = None
-    ) -> Iterator[tuple]:
+    ) -> Iterator[tuple[int, str, float | None, str, str | None, str | None, str | None, str | None, str | None, int]]:
         """Rows for the search index: seq, session_id, ts, kind, tool, model, command, text, files, flags.
 
         ``clip`` (head, tail, most): the text arrives trimmed the way the index trims it - a long
@@ -1112,9 +1136,9 @@ class Store:
         sort: str = "started",
         descending: bool = True,
         offset: int = 0,
-    ) -> list[dict[str, Any]]:
-        """Sessions as dicts (newest first by default): the one builder (``store.sessions``) with
-        these filters; ``query`` is a literal substring of the title, id, project or log path."""
+    ) -> list[SessionSummary]:
+        """Sessions (newest first by default): the one builder (``store.sessions``) with these
+        filters; ``query`` is a literal substring of the title, id, project or log path."""
         from sessionlens.models.listing import SessionFilter
 
         f = SessionFilter(
@@ -1131,13 +1155,13 @@ class Store:
             descending=descending,
             offset=max(0, offset),
         )
-        return [m.model_dump() for m in session_query.query(self, f)]
+        return session_query.query(self, f)
 
-    def get_session(self, session_id: str) -> dict[str, Any] | None:
+    def get_session(self, session_id: str) -> StoredSession | None:
         r = self.conn.execute(
             f"SELECT {SESSION_COLS} FROM sessions s JOIN files f ON f.id=s.file_id WHERE s.id=?", (session_id,)
         ).fetchone()
-        return row_to_session_dict(r) if r else None
+        return row_to_session(r) if r else None
 
     def session_source(self, session_id: str) -> str | None:
         """The path of the source a session was read from (its log may be gone since), or None."""
@@ -1157,13 +1181,13 @@ class Store:
             )
         ]
 
-    def session_for_path(self, path: str) -> dict[str, Any] | None:
+    def session_for_path(self, path: str) -> StoredSession | None:
         r = self.conn.execute(f"SELECT {SESSION_COLS} FROM sessions s JOIN files f ON f.id=s.file_id WHERE f.path=?", (path,)).fetchone()
-        return row_to_session_dict(r) if r else None
+        return row_to_session(r) if r else None
 
-    def subagent_sessions(self, parent_id: str) -> list[dict[str, Any]]:
+    def subagent_sessions(self, parent_id: str) -> list[StoredSession]:
         return [
-            row_to_session_dict(r)
+            row_to_session(r)
             for r in self.conn.execute(
                 f"SELECT {SESSION_COLS} FROM sessions s JOIN files f ON f.id=s.file_id WHERE s.parent_session_id=? ORDER BY s.started_at",
                 (parent_id,),
@@ -1351,25 +1375,34 @@ class Store:
             )
         return out
 
-    def turn_usage(self, session_id: str) -> dict[int, dict[str, Any]]:
+    def turn_usage(self, session_id: str) -> dict[int, TurnUsage]:
+        """Turn index -> its usage."""
+        cls = _m().rows.TurnUsage
         out = {}
         for r in self.conn.execute(
             """SELECT turn, CAST(total(input) AS INTEGER), CAST(total(cache_read) AS INTEGER), CAST(total(cache_write_5m + cache_write_1h) AS INTEGER), CAST(total(output) AS INTEGER), sum(cost_usd),
                       sum(1 - cost_known) FROM usage WHERE session_id=? GROUP BY turn""",
             (session_id,),
         ):
-            out[r[0]] = {"input": r[1], "cache_read": r[2], "cache_write": r[3], "output": r[4], "cost_usd": r[5], "unknown": r[6]}
+            out[r[0]] = _construct(
+                cls, {"input": r[1], "cache_read": r[2], "cache_write": r[3], "output": r[4], "cost_usd": r[5], "unknown": r[6]}
+            )
         return out
 
-    def usage_for_event(self, session_id: str, key: str) -> dict[str, Any] | None:
+    def usage_for_event(self, session_id: str, key: str) -> EventUsage | None:
         r = self.conn.execute(
             "SELECT model, input, cache_read, cache_write_5m, cache_write_1h, output, reasoning, cost_usd, cost_known FROM usage WHERE key=?",
             (key,),
         ).fetchone()
         if not r:
             return None
-        return dict(
-            zip(("model", "input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "cost_known"), r)
+        return _construct(
+            _m().rows.EventUsage,
+            dict(
+                zip(
+                    ("model", "input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "cost_known"), r
+                )
+            ),
         )
 
     USAGE_ROW_COLS = (
@@ -1390,28 +1423,20 @@ class Store:
         "log_cost_usd",
     )
 
-    def usage_rows(self, session_id: str) -> list[dict[str, Any]]:
+    def usage_rows(self, session_id: str) -> list[UsageRow]:
         """The billed requests of one session (exports), in line order."""
         cols = ", ".join(self.USAGE_ROW_COLS)
+        cls = _m().rows.UsageRow
         return [
-            dict(zip(self.USAGE_ROW_COLS, r))
+            _construct(cls, dict(zip(self.USAGE_ROW_COLS, r)))
             for r in self.conn.execute(f"SELECT {cols} FROM usage WHERE session_id=? ORDER BY seq, key", (session_id,))
         ]
 
-    def session_totals(self, session_ids: Sequence[str] | None) -> dict[str, Any]:
-        """Usage totals of these sessions; None: of every session (one scan of the usage_report index)."""
+    def session_totals(self, session_ids: Sequence[str] | None) -> UsageTotals:
+        """Token and cost totals of these sessions; None: of every session (one scan of the usage_report index)."""
+        cls = _m().rows.UsageTotals
         if session_ids is not None and not session_ids:
-            return {
-                "input": 0,
-                "cache_read": 0,
-                "cache_write_5m": 0,
-                "cache_write_1h": 0,
-                "output": 0,
-                "reasoning": 0,
-                "cost_usd": 0.0,
-                "unknown": 0,
-                "requests": 0,
-            }
+            return cls()
         q = ",".join("?" * len(session_ids)) if session_ids is not None else ""
         ids = list(session_ids) if session_ids is not None else []
         r = self.conn.execute(
@@ -1421,9 +1446,10 @@ class Store:
                 FROM usage {f"WHERE session_id IN ({q})" if session_ids is not None else ""}""",
             ids,
         ).fetchone() or (0, 0, 0, 0, 0, 0, 0.0, 0, 0)  # an aggregate always has its row
-        out = dict(
+        out: dict[str, Any] = dict(
             zip(("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "unknown", "requests"), r)
         )
+        out["untracked_sessions"] = None
         untracked = [
             row[0]
             for row in self.conn.execute(f"SELECT agent FROM sessions {f'WHERE id IN ({q})' if session_ids is not None else ''}", ids)
@@ -1432,7 +1458,7 @@ class Store:
         if untracked:  # sessions of an agent that records no tokens: their figures are unknown
             out["unknown"] += len(untracked)
             out["untracked_sessions"] = len(untracked)
-        return out
+        return cast("UsageTotals", _construct(cls, out))
 
     def usage_report(
         self,
@@ -1444,7 +1470,7 @@ class Store:
         agent: str | None = None,
         path_prefixes: Sequence[str] | None = None,
         spans: bool = True,
-    ) -> list[dict[str, Any]]:
+    ) -> list[UsageGroup]:
         """Aggregate usage.  ``by``: one of :data:`USAGE_GROUPS`; ``path_prefixes``: only log files under
         these folders (None: every file); ``spans=False``: without the distinct sessions and the first and
         last times (``sessions`` 0, ``first_ts``/``last_ts`` None): a cost report shows neither, and they
@@ -1505,7 +1531,8 @@ class Store:
             "first_ts",
             "last_ts",
         )
-        return [dict(zip(cols, r)) for r in rows]
+        cls = _m().rows.UsageGroup
+        return [_construct(cls, dict(zip(cols, r))) for r in rows]
 
     def problems(self, file_id: int) -> list[ParseProblem]:
         return [
@@ -1522,7 +1549,7 @@ class Store:
         rule: str | None = None,
         seq: int | None = None,
         limit: int = 10_000,
-    ) -> list[dict[str, Any]]:
+    ) -> list[StoredFinding]:
         """Findings, filtered; ``seq`` (with ``file_id``) picks one line's findings through the (file_id, seq) index."""
         where: list[str] = []
         args: list[Any] = []
@@ -1545,9 +1572,10 @@ class Store:
                          fi.related, fi.data, f.path, s.project, s.agent
                   FROM findings fi JOIN files f ON f.id=fi.file_id LEFT JOIN sessions s ON s.id=fi.session_id
                   {"WHERE " + " AND ".join(where) if where else ""} ORDER BY fi.file_id, fi.seq LIMIT ?"""
-        return [_finding_dict(r) for r in self.conn.execute(sql, (*args, limit))]
+        cls = _m().rows.StoredFinding
+        return [_construct(cls, _finding_values(r)) for r in self.conn.execute(sql, (*args, limit))]
 
-    def finding(self, finding_id: int) -> dict[str, Any] | None:
+    def finding(self, finding_id: int) -> FindingDetail | None:
         """One finding by id (through the primary key: any finding of any store size)."""
         sql = """SELECT fi.id, fi.file_id, fi.session_id, fi.seq, fi.rule_id, fi.severity, fi.message, fi.guideline,
                         fi.related, fi.data, f.path, s.project, s.agent, s.cwd
@@ -1556,10 +1584,10 @@ class Store:
         r = self.conn.execute(sql, (finding_id,)).fetchone()
         if r is None:
             return None
-        return {**_finding_dict(r), "cwd": r[13]}
+        return cast("FindingDetail", _construct(_m().rows.FindingDetail, {**_finding_values(r), "cwd": r[13]}))
 
     def coach_inputs(self, paths: Sequence[str] | None = None) -> list[CoachInput]:
-        """(file id, path, coach hash, session dict) of every coached session log (of ``paths`` when given)."""
+        """(file id, path, coach hash, session) of every coached session log (of ``paths`` when given)."""
         sql = f"""SELECT f.id, f.path, f.coach_hash, {SESSION_COLS}
                   FROM files f JOIN sessions s ON s.file_id=f.id WHERE f.status='ok' AND f.mtime_ns != 0"""
         rows = self.conn.execute(sql).fetchall()
@@ -1568,9 +1596,7 @@ class Store:
         for r in rows:
             if want is not None and r[1] not in want:
                 continue
-            d = row_to_session_dict(r[3:])
-            d.setdefault("path", r[1])
-            out.append(CoachInput(cast(int, r[0]), cast(str, r[1]), cast("str | None", r[2]), d))
+            out.append(CoachInput(cast(int, r[0]), cast(str, r[1]), cast("str | None", r[2]), row_to_session(r[3:])))
         return out
 
     @staticmethod
@@ -1619,9 +1645,10 @@ class Store:
                 (key, kind, model, time.time(), value),
             )
 
-    def conversation(self, session_id: str) -> list[dict[str, str]]:
+    def conversation(self, session_id: str) -> list[ConversationMessage]:
+        cls = _m().rows.ConversationMessage
         return [
-            {"role": r[0], "content": r[1], "created": r[2]}
+            _construct(cls, {"role": r[0], "content": r[1], "created": r[2]})
             for r in self.conn.execute("SELECT role, content, created FROM conversations WHERE session_id=? ORDER BY id", (session_id,))
         ]
 
@@ -1671,23 +1698,27 @@ class Store:
             )
         return run_id
 
-    def eval_runs(self, suite: str, limit: int = 50) -> list[dict[str, Any]]:
+    def eval_runs(self, suite: str, limit: int = 50) -> list[EvalRun]:
+        """A suite's runs, newest first."""
         cols = ("id", "suite", "suite_path", "started_at", "finished_at", "git_commit", "instructions_hash", "pinned", "summary")
+        cls = _m().rows.EvalRun
         out = []
         for r in self.conn.execute(f"SELECT {', '.join(cols)} FROM eval_runs WHERE suite=? ORDER BY id DESC LIMIT ?", (suite, limit)):
             d = dict(zip(cols, r))
             d["summary"] = orjson.loads(d["summary"]) if d["summary"] else {}
-            out.append(d)
+            out.append(_construct(cls, d))
         return out
 
-    def eval_results(self, run_id: int) -> list[dict[str, Any]]:
+    def eval_results(self, run_id: int) -> list[EvalResultRow]:
+        """A run's results, in the order they were stored."""
         cols = ("session_id", "case_id", "check_id", "passed", "message", "evidence_seq", "data")
+        cls = _m().rows.EvalResultRow
         out = []
         for r in self.conn.execute(f"SELECT {', '.join(cols)} FROM eval_results WHERE run_id=?", (run_id,)):
             d = dict(zip(cols, r))
             d["passed"] = bool(d["passed"])
             d["data"] = orjson.loads(d["data"]) if d["data"] else {}
-            out.append(d)
+            out.append(_construct(cls, d))
         return out
 
     def pin_eval_run(self, suite: str, run_id: int) -> None:

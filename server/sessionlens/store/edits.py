@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NamedTuple
 
 from sessionlens.models.versions import EDITS_VERSION
 
 if TYPE_CHECKING:
     from sessionlens.models.session import Event
+    from sessionlens.models.store import EditedBy
 
     EventsOf = Callable[[int], list[Event]]
 
@@ -108,7 +109,7 @@ def event_line(conn, file_id: int, seq: int) -> int:
     return raw if isinstance(raw, int) and raw > 0 else seq
 
 
-def sessions_for_paths(conn, paths: Sequence[str]) -> list[dict[str, Any]]:
+def sessions_for_paths(conn, paths: Sequence[str]) -> list[EditedBy]:
     """Per session: how many edit events named one of ``paths`` and when the last was."""
     if not paths:
         return []
@@ -117,9 +118,11 @@ def sessions_for_paths(conn, paths: Sequence[str]) -> list[dict[str, Any]]:
         f" JOIN sessions s ON s.file_id = d.file_id WHERE d.path IN ({','.join('?' * len(paths))})"
         " GROUP BY s.id ORDER BY max(d.ts) DESC"
     )
-    return [
-        {"session_id": r[0], "agent": r[1], "title": r[2], "edits": r[3], "last": r[4], "first": r[5]} for r in conn.execute(q, list(paths))
-    ]
+    from sessionlens.models.construct import construct
+    from sessionlens.models.store import EditedBy
+
+    cols = ("session_id", "agent", "title", "edits", "last", "first")
+    return [construct(EditedBy, dict(zip(cols, r))) for r in conn.execute(q, list(paths))]
 
 
 def rebuild(store, events_of: EventsOf, *, file_ids: Sequence[int] | None = None) -> int:
@@ -173,10 +176,19 @@ def ensure_current(store, events_of: EventsOf) -> None:
         store.lock.release()
 
 
-def files_of(conn, file_id: int) -> list[tuple[str, str, int, int]]:
-    """The files a log's session edited: ``(repo, path, seq, hunk)`` of each file's last edit, by path."""
+class EditedFile(NamedTuple):
+    """A file a log's session edited, and its last edit (``files_of``)."""
+
+    repo: str
+    path: str
+    seq: int
+    hunk: int
+
+
+def files_of(conn, file_id: int) -> list[EditedFile]:
+    """The files a log's session edited: each file's last edit, by path."""
     return [
-        (r[0], r[1], r[2], r[3])
+        EditedFile(r[0], r[1], r[2], r[3])
         for r in conn.execute(
             "SELECT repo, path, max(seq), hunk FROM edits WHERE file_id=? AND repo IS NOT NULL AND op != 'delete'"
             " GROUP BY repo, path ORDER BY path",

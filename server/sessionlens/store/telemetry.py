@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sessionlens.store.db import Store
 
-
-def usage_rows(store: Store, session_id: str) -> list[tuple[Any, ...]]:
-    """(key, seq, ts, model, input, cache_read, cache_write_5m, cache_write_1h, output, reasoning, cost_usd)."""
-    return list(
-        store.conn.execute(
-            """SELECT key, seq, ts, model, input, cache_read, cache_write_5m, cache_write_1h, output, reasoning, cost_usd
-           FROM usage WHERE session_id=? ORDER BY seq, key""",
-            (session_id,),
-        )
-    )
+if TYPE_CHECKING:
+    from sessionlens.models.store import SessionEvalResult
 
 
 def fingerprint(store: Store, session_id: str, file_id: int) -> str:
@@ -47,11 +39,14 @@ def forget_exports(store: Store, endpoint: str) -> None:
         store.conn.execute("DELETE FROM otlp_exports WHERE endpoint=?", (endpoint,))
 
 
-def eval_results(store: Store, session_id: str) -> list[dict[str, Any]]:
+def eval_results(store: Store, session_id: str) -> list[SessionEvalResult]:
     """The eval results recorded for a session, with their run's suite and finish time."""
+    from sessionlens.models.construct import construct
+    from sessionlens.models.store import SessionEvalResult
+
     cols = ("run_id", "suite", "finished_at", "case_id", "check_id", "passed", "message")
     return [
-        dict(zip(cols, r))
+        construct(SessionEvalResult, dict(zip(cols, r)))
         for r in store.conn.execute(
             """SELECT r.run_id, e.suite, coalesce(e.finished_at, e.started_at), r.case_id, r.check_id, r.passed, r.message
            FROM eval_results r JOIN eval_runs e ON e.id = r.run_id WHERE r.session_id=? ORDER BY r.run_id, r.rowid""",

@@ -9,7 +9,9 @@ from typing import Any
 
 import orjson
 
+from sessionlens.models.construct import construct
 from sessionlens.models.listing import SESSION_SORTS, SessionFilter, SessionPage
+from sessionlens.models.store import EvalRun, RecentFinding, RuleCountByProject
 from sessionlens.store import sessions as session_query
 from sessionlens.store.db import USAGE_GROUPS, Store
 
@@ -39,11 +41,11 @@ def session_path_ok(store: Store, session_id: str, path_prefixes: Sequence[str] 
     return row is not None and any(str(row[0]).startswith(p) for p in path_prefixes)
 
 
-def findings_by_project(store: Store, path_prefixes: Sequence[str] | None = None) -> list[dict[str, Any]]:
+def findings_by_project(store: Store, path_prefixes: Sequence[str] | None = None) -> list[RuleCountByProject]:
     where, args = _scoped(path_prefixes)
     w = ("WHERE " + " AND ".join(where)) if where else ""
     return [
-        {"project": p, "rule_id": r, "severity": sev, "findings": n, "sessions": ns}
+        construct(RuleCountByProject, {"project": p, "rule_id": r, "severity": sev, "findings": n, "sessions": ns})
         for p, r, sev, n, ns in store.conn.execute(
             f"""SELECT COALESCE(s.project, '(none)'), fi.rule_id, fi.severity, count(*), count(DISTINCT fi.session_id)
                 FROM findings fi JOIN sessions s ON s.id = fi.session_id JOIN files f ON f.id = s.file_id {w}
@@ -55,7 +57,7 @@ def findings_by_project(store: Store, path_prefixes: Sequence[str] | None = None
 
 def recent_findings(
     store: Store, *, limit: int = 200, rule: str | None = None, path_prefixes: Sequence[str] | None = None
-) -> list[dict[str, Any]]:
+) -> list[RecentFinding]:
     where, args = _scoped(path_prefixes)
     if rule:
         where.append("fi.rule_id = ?")
@@ -68,17 +70,18 @@ def recent_findings(
             ORDER BY COALESCE(s.started_at, 0) DESC, fi.seq LIMIT ?""",
         (*args, limit),
     ):
-        out.append(dict(zip(("session_id", "seq", "rule_id", "severity", "message", "project", "agent", "title", "started_at"), r)))
+        cols = ("session_id", "seq", "rule_id", "severity", "message", "project", "agent", "title", "started_at")
+        out.append(construct(RecentFinding, dict(zip(cols, r))))
     return out
 
 
-def eval_runs_all(store: Store, limit: int = 100) -> list[dict[str, Any]]:
+def eval_runs_all(store: Store, limit: int = 100) -> list[EvalRun]:
     cols = ("id", "suite", "suite_path", "started_at", "finished_at", "git_commit", "instructions_hash", "pinned", "summary")
     out = []
     for r in store.conn.execute(f"SELECT {', '.join(cols)} FROM eval_runs ORDER BY id DESC LIMIT ?", (limit,)):
         d = dict(zip(cols, r))
         d["summary"] = orjson.loads(d["summary"]) if d["summary"] else {}
-        out.append(d)
+        out.append(construct(EvalRun, d))
     return out
 
 
@@ -86,20 +89,3 @@ def file_progress(store: Store, path: str) -> tuple[int, int] | None:
     """(size, offset) the store knows for a file, to tell when a live session grew."""
     r = store.conn.execute("SELECT size, offset FROM files WHERE path = ?", (path,)).fetchone()
     return (r[0], r[1]) if r else None
-
-
-def usage_report(
-    store: Store,
-    by: str,
-    *,
-    since: float | None = None,
-    until: float | None = None,
-    project: str | None = None,
-    agent: str | None = None,
-    path_prefixes: Sequence[str] | None = None,
-) -> list[dict[str, Any]]:
-    """``Store.usage_report`` restricted to log files under ``path_prefixes`` (None: every file), with the
-    two cache-write columns as one (the web pages' rows)."""
-    rows = store.usage_report(by, since=since, until=until, project=project, agent=agent, path_prefixes=path_prefixes)
-    keep = ("key", "model", "input", "cache_read", "output", "cost_usd", "unknown", "requests", "sessions")
-    return [{**{k: r[k] for k in keep}, "cache_write": r["cache_write_5m"] + r["cache_write_1h"]} for r in rows]

@@ -383,8 +383,8 @@ async def session_live(request: web.Request) -> web.StreamResponse:
 async def session_export(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     s = await ctx.run(svc.session_ref, ctx.app, request.match_info["sid"], scope=request[SCOPE])  # scope check first
-    title, md = await ctx.run(ctx.app.render_session, s["id"], redact=True)
-    await audit(request, "session.export", target=s["id"])
+    title, md = await ctx.run(ctx.app.render_session, s.id, redact=True)
+    await audit(request, "session.export", target=s.id)
     return web.Response(
         text=md, content_type="text/markdown", charset="utf-8", headers={"Content-Disposition": 'attachment; filename="session.md"'}
     )

@@ -49,6 +49,6 @@ async def test_a_saved_view_filters_the_session_list(ls):
     got = (await sessions.sessions.execute(ls, [{"view": "mine"}]))["sessions"]
     assert all(r["agent"] == agent for r in got)
     assert [r["events"] for r in got] == sorted(r["events"] for r in got)
-    with_findings = {f["session_id"] for f in ls.app.db().findings(limit=100_000)}
+    with_findings = {f.session_id for f in ls.app.db().findings(limit=100_000)}
     expected = [r["id"] for r in all_rows if r["agent"] == agent and r["id"] in with_findings]
     assert expected and sorted(r["id"] for r in got) == sorted(expected)

@@ -311,7 +311,7 @@ def test_claude_hostile_fields_land_where_expected(tmp_path):
     ):
         assert needle in body, needle
     s = app.resolve_session(SID)
-    assert s["title"].startswith("Title ")  # the summary's leafUuid (u1) is a line of this file
+    assert s.title.startswith("Title ")  # the summary's leafUuid (u1) is a line of this file
     turns = app.db().turns(SID)
     assert len(turns) == 1  # the <task-notification> record did not open a turn
 

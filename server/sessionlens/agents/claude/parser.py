@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import deque
 from typing import Any
 
 import orjson
@@ -35,14 +36,16 @@ from sessionlens.agents.common import (
     as_str,
     clip,
     edit_diff,
+    event_with,
     image_entry,
     limits,
-    new_event,
     scrub_data_urls,
 )
 
 SYNTHETIC_MODEL = "<synthetic>"
 _TASK_TOOLS = frozenset({"Task", "Agent"})
+_TOOL_USE_TYPES = ("tool_use", "server_tool_use")
+_HOOK_FIELDS = (("hookEvent", "hook_event"), ("hookName", "hook_name"), ("command", "hook_command"))
 _FILE_TOOLS = frozenset({"Read", "Edit", "Write", "MultiEdit", "NotebookEdit"})
 _PATCH_TOOLS = frozenset({"Edit", "Write", "MultiEdit"})
 _SYSTEM_PREFIXES = (
@@ -241,9 +244,16 @@ def _edit_diff(name: str, inp: dict[str, Any]) -> str | None:
 _TOKEN_FIELDS = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens")
 
 
+def _tok(value: Any) -> int:
+    """``limits.tokens`` with the common case (a plain int in range) first."""
+    if value.__class__ is int and 0 <= value <= limits.MAX_TOKENS:
+        return value
+    return limits.tokens(value)
+
+
 def _usage(raw: dict[str, Any]) -> TokenUsage:
     """Tokens of one request, each within ``[0, MAX_TOKENS]`` (a negative count is no count)."""
-    tok = limits.tokens
+    tok = _tok
     creation = tok(raw.get("cache_creation_input_tokens"))
     w5 = w1 = 0
     cc = raw.get("cache_creation")
@@ -266,7 +276,15 @@ def _usage(raw: dict[str, Any]) -> TokenUsage:
 
 
 def _usage_out_of_range(raw: dict[str, Any]) -> list[str]:
-    return [k for k in _TOKEN_FIELDS if not limits.int_ok(raw.get(k), 0, limits.MAX_TOKENS)]
+    """The token fields that are not ``limits.int_ok`` (orjson gives exact ints: ``bool`` is the
+    only int subclass it makes, and it is no count)."""
+    hi = limits.MAX_TOKENS
+    bad: list[str] = []
+    for k in _TOKEN_FIELDS:
+        v = raw.get(k)
+        if v is not None and not (v.__class__ is int and 0 <= v <= hi):
+            bad.append(k)
+    return bad
 
 
 class ClaudeParser(LineParser):
@@ -286,7 +304,7 @@ class ClaudeParser(LineParser):
         self.pending_command: str | None = d.get("pending_command")
         # summary lines name the session holding their leafUuid: kept until that line shows up
         self.summaries: dict[str, str] = dict(d.get("summaries") or {})
-        self.recent_uuids: list[str] = list(d.get("recent_uuids") or [])  # for a summary after its leaf
+        self.recent_uuids: deque[str] = deque(d.get("recent_uuids") or [], maxlen=_RECENT_KEYS)  # for a summary after its leaf
 
     def initial_session(self) -> Session:
         parent, agent_id = _subagent_from_path(self.path)
@@ -338,9 +356,7 @@ class ClaudeParser(LineParser):
             if self.summaries and ev.uuid in self.summaries:
                 s.title = self.summaries.pop(ev.uuid)
                 self.title_from_summary = True
-            self.recent_uuids.append(ev.uuid)
-            if len(self.recent_uuids) > _RECENT_KEYS:
-                del self.recent_uuids[:-_RECENT_KEYS]
+            self.recent_uuids.append(ev.uuid)  # (a deque of the last _RECENT_KEYS)
         if not ev.sidechain or self.in_subagent_file:
             self.turns.touch(line, ts)
         return ev
@@ -356,20 +372,31 @@ class ClaudeParser(LineParser):
                 elif s.parent_session_id is None:  # old layout agent-<id>.jsonl: the parent id is in the lines
                     s.parent_session_id = sid
                     s.id = f"{sid}:agent-{s.agent_id}"
+        # (a value is set only when there is one: a pydantic attribute write per line is not free)
         if s.cwd is None:
-            s.cwd = as_str(obj.get("cwd"))
-            if s.cwd and s.project is None:
-                s.project = project_from_dir(s.cwd, _project_dir_name(self.path))
+            cwd = obj.get("cwd")
+            if cwd.__class__ is str:
+                s.cwd = cwd
+                if cwd and s.project is None:
+                    s.project = project_from_dir(cwd, _project_dir_name(self.path))
         if s.git_branch is None:
-            branch = as_str(obj.get("gitBranch"))
-            if branch:
+            branch = obj.get("gitBranch")
+            if branch.__class__ is str and branch:
                 s.git_branch = branch
         if s.cli_version is None:
-            s.cli_version = as_str(obj.get("version"))
+            v = obj.get("version")
+            if v.__class__ is str:
+                s.cli_version = v
         if s.originator is None:
-            s.originator = as_str(obj.get("entrypoint"))
+            v = obj.get("entrypoint")
+            if v.__class__ is str:
+                s.originator = v
 
     def _ev(self, base: tuple, kind: EventKind, subtype: str | None, **fields: Any) -> Event:
+        return self._evd(base, kind, subtype, fields)
+
+    def _evd(self, base: tuple, kind: EventKind, subtype: str | None, fields: dict[str, Any]) -> Event:
+        """``_ev`` with the fields as a dict of the caller's own (changed here)."""
         line, offset, length, ts, obj = base
         if obj.get("isSidechain") is True and "sidechain" not in fields:
             fields["sidechain"] = True
@@ -382,10 +409,10 @@ class ClaudeParser(LineParser):
                 fields["parent_call_id"] = parent
         elif self.in_subagent_file:
             fields.setdefault("agent_id", self.session.agent_id)
-        uuid = as_str(obj.get("uuid"))
-        if uuid:
+        uuid = obj.get("uuid")
+        if uuid.__class__ is str and uuid:
             fields["uuid"] = uuid
-        return new_event(line, offset, length, kind, subtype, ts, self.turns.index, **fields)
+        return event_with(line, offset, length, kind, subtype, ts, self.turns.index, fields)
 
     def _opens_turn(self, obj: dict[str, Any]) -> bool:
         return obj.get("isSidechain") is not True or self.in_subagent_file
@@ -403,8 +430,10 @@ class ClaudeParser(LineParser):
     def _user(self, obj: dict[str, Any], base: tuple) -> Event:
         msg = as_dict(obj.get("message"))
         content = msg.get("content")
-        if isinstance(content, list) and any(isinstance(b, dict) and b.get("type") == "tool_result" for b in content):
-            return self._tool_result(obj, content, base)
+        if isinstance(content, list):
+            for b in content:
+                if isinstance(b, dict) and b.get("type") == "tool_result":
+                    return self._tool_result(obj, content, base)
         injected: list[str] = []
         text: str | None
         if isinstance(content, str):
@@ -594,7 +623,11 @@ class ClaudeParser(LineParser):
                 self._remember(key)
                 common["usage"] = usage
                 common["usage_key"] = key
-        tool_use = next((b for b in blocks if b.get("type") in ("tool_use", "server_tool_use")), None)
+        tool_use = None
+        for b in blocks:
+            if b.get("type") in _TOOL_USE_TYPES:
+                tool_use = b
+                break
         if tool_use is not None:
             return self._tool_use(tool_use, blocks, base, common)
         texts = [b["text"] for b in blocks if b.get("type") == "text" and isinstance(b.get("text"), str) and b["text"].strip()]
@@ -706,18 +739,19 @@ class ClaudeParser(LineParser):
         agent_id = as_str(data.get("agentId"))
         if agent_id and parent:
             self.agent_calls.set(agent_id, parent)
-        fields: dict[str, Any] = {"parent_call_id": parent}
+        fields: dict[str, Any] = {"parent_call_id": parent, "call_id": as_str(obj.get("toolUseID"))}
         if agent_id:
             fields["agent_id"] = agent_id
         if dt == "bash_progress":
             fields["text"] = clip(as_str(data.get("output")), 4096)
         elif dt == "hook_progress":
-            fields["extra"] = {
-                k2: clip(v, 300)
-                for k, k2 in (("hookEvent", "hook_event"), ("hookName", "hook_name"), ("command", "hook_command"))
-                if (v := as_str(data.get(k)))
-            }
-        return self._ev(base, META, f"progress/{dt}", call_id=as_str(obj.get("toolUseID")), **fields)
+            extra: dict[str, Any] = {}
+            for k, k2 in _HOOK_FIELDS:
+                v = data.get(k)
+                if v.__class__ is str and v:
+                    extra[k2] = clip(v, 300)
+            fields["extra"] = extra
+        return self._evd(base, META, f"progress/{dt}", fields)
 
     def finish(self) -> None:
         d = self.data
@@ -729,7 +763,7 @@ class ClaudeParser(LineParser):
         d["sid_known"] = self.session_id_known
         d["pending_command"] = self.pending_command
         d["summaries"] = self.summaries
-        d["recent_uuids"] = self.recent_uuids
+        d["recent_uuids"] = list(self.recent_uuids)
 
 
 def parse(data: bytes, path: str, state: ParserState | None = None) -> ParseResult:

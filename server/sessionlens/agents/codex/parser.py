@@ -38,9 +38,9 @@ from sessionlens.agents.common import (
     as_int,
     as_str,
     clip,
+    event_with,
     image_from_data_url,
     limits,
-    new_event,
     parse_ts,
     scrub_data_urls,
 )
@@ -211,18 +211,24 @@ def _patch_text(command: str | None) -> str | None:
 _USAGE_KEYS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens", "total_tokens")
 
 
-def _usage_of(raw: Any) -> dict[str, int] | None:
-    """A token usage object's counts (each within ``[0, MAX_TOKENS]``), None when it is no object."""
-    if not isinstance(raw, dict):
+def _valid_counts(raw: Any) -> dict[str, int] | None:
+    """A token usage object's counts, or None when it is no object or one of its counts is not a
+    plausible integer (``input_tokens`` must be there; a missing other count is 0)."""
+    if raw.__class__ is not dict:
         return None
-    return {k: limits.tokens(raw.get(k)) for k in _USAGE_KEYS}
-
-
-def _usage_valid(raw: Any) -> bool:
-    """True for a usage object whose counts are all plausible integers (missing ones count as 0)."""
-    if not isinstance(raw, dict) or not isinstance(raw.get("input_tokens"), int):
-        return False
-    return all(limits.int_ok(raw.get(k), 0, limits.MAX_TOKENS) for k in _USAGE_KEYS)
+    out: dict[str, int] = {}
+    hi = limits.MAX_TOKENS
+    for k in _USAGE_KEYS:
+        v = raw.get(k)
+        if v is None:
+            if k == "input_tokens":
+                return None  # the one count a usage must have
+            out[k] = 0
+        elif v.__class__ is int and 0 <= v <= hi:  # not bool: orjson gives exact ints
+            out[k] = v
+        else:
+            return None
+    return out
 
 
 def _normalize(raw: dict[str, int]) -> TokenUsage:
@@ -317,7 +323,7 @@ class CodexParser(LineParser):
 
     def _ev(self, base: tuple, kind: EventKind, subtype: str | None, **fields: Any) -> Event:
         line, offset, length, ts = base
-        return new_event(line, offset, length, kind, subtype, ts, self.turns.index, **fields)
+        return event_with(line, offset, length, kind, subtype, ts, self.turns.index, fields)
 
     def _transitional(self, obj: dict[str, Any], base: tuple) -> Event:
         rt = obj.get("record_type")
@@ -742,11 +748,12 @@ class CodexParser(LineParser):
             return self._ev(base, EventKind.TOKEN_USAGE, sub, duplicate=True, model=self.model)
         self.prev_raw = raw_total
         raw_last = info.get("last_token_usage")
-        last = _usage_of(raw_last) if _usage_valid(raw_last) else None
+        last = _valid_counts(raw_last)
         if raw_last is not None and last is None:
             self.problems.append(ParseProblem(line=line, offset=base[1], severity="warning", message="malformed last_token_usage: ignored"))
         delta: dict[str, int] | None
-        if raw_total is not None and not _usage_valid(raw_total):
+        total = _valid_counts(raw_total) if raw_total is not None else None
+        if raw_total is not None and total is None:
             # a malformed running total must not become the base of the next delta (the whole
             # session would be counted again): ignored, this request counts by its last usage
             self.problems.append(
@@ -757,7 +764,6 @@ class CodexParser(LineParser):
             # a total missing where the others have one, on a re-emitted snapshot (half of all
             # token_counts are): counted already
             return self._ev(base, EventKind.TOKEN_USAGE, sub, duplicate=True, model=self.model)
-        total = _usage_of(raw_total)
         if total is not None:
             prev = self.prev_total
             if prev is None:

@@ -3,6 +3,7 @@ variant, ``opencode-storage``), both in ``$OPENCODE_DATA_DIR`` / ``$XDG_DATA_HOM
 
 from __future__ import annotations
 
+import hashlib
 import os
 from typing import Any
 
@@ -60,7 +61,9 @@ def tree_members(anchor: str) -> list[tuple[str, str]]:
             continue
         parts.append(f"{st.st_size}:{st.st_mtime_ns}")
     key = os.path.basename(anchor)[: -len(".json")] if anchor.endswith(".json") else os.path.basename(anchor)
-    return [(key, f"{len(parts)}|{hash(tuple(parts)) & 0xFFFFFFFFFFFF:x}")]
+    # hashlib, not hash(): str hashes change in every process (PYTHONHASHSEED), and so would the fingerprint
+    digest = hashlib.blake2b("\n".join(parts).encode(), digest_size=6).hexdigest()
+    return [(key, f"{len(parts)}|{digest}")]
 
 
 def tree_parse_member(anchor: Any, key: str, path: str) -> ParseResult:

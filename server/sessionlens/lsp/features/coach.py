@@ -82,13 +82,13 @@ async def quick_fixes(ls: SessionLensServer, params: T.CodeActionParams) -> list
             finding = await ls.run(ls.coach.finding, int(data["finding_id"]))
         except NotFound:
             continue
-        name = instruction_file(finding.get("agent"))
+        name = instruction_file(finding.agent)
         try:
             edit = await ls.run(ls.coach.guideline_edit, finding, read_document(ls))
             if edit is not None:
                 actions.append(_with_open(ls, edit, d, preferred=True))
         except TargetRefused as e:
-            if finding.get("guideline"):
+            if finding.guideline:
                 actions.append(_refused(ls, f"Add guideline to {name}", str(e), d))
         actions.append(
             T.CodeAction(
@@ -96,7 +96,7 @@ async def quick_fixes(ls: SessionLensServer, params: T.CodeActionParams) -> list
                 kind=T.CodeActionKind.QuickFix,
                 diagnostics=[d],
                 command=T.Command(
-                    title="Explain with AI coach", command="sessionlens.explainFinding", arguments=[{"finding_id": finding["id"]}]
+                    title="Explain with AI coach", command="sessionlens.explainFinding", arguments=[{"finding_id": finding.id}]
                 ),
             )
         )
@@ -104,9 +104,9 @@ async def quick_fixes(ls: SessionLensServer, params: T.CodeActionParams) -> list
             dis = await ls.run(ls.coach.disable_rule_edit, finding, read_document(ls))
             actions.append(_with_open(ls, dis, d))
         except TargetRefused as e:
-            actions.append(_refused(ls, f"Disable rule '{finding['rule_id']}' for this project", str(e), d))
+            actions.append(_refused(ls, f"Disable rule '{finding.rule_id}' for this project", str(e), d))
         except ValueError as e:  # an invalid .sessionlens.json is not overwritten
-            actions.append(_refused(ls, f"Disable rule '{finding['rule_id']}' for this project", str(e), d))
+            actions.append(_refused(ls, f"Disable rule '{finding.rule_id}' for this project", str(e), d))
     return actions or None
 
 

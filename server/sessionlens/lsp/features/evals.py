@@ -30,6 +30,7 @@ from sessionlens.lsp.core import DocumentProvider, Feature, SessionLensServer, p
 from sessionlens.lsp.features.indexing import refresh_code_lenses
 from sessionlens.lsp.progress import Progress
 from sessionlens.models.api import RunEvalsParams
+from sessionlens.models.store import EvalResultRow, EvalRun
 from sessionlens.store import NotFound
 
 log = logging.getLogger(__name__)
@@ -44,15 +45,15 @@ def _range(text: str, start: int, end: int) -> T.Range:
     return T.Range(start=T.Position(line=sl, character=sc), end=T.Position(line=el, character=ec))
 
 
-def _failing_by_check(rows: list[dict[str, Any]]) -> dict[str, tuple[int, list[dict[str, Any]]]]:
-    out: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+def _failing_by_check(rows: list[EvalResultRow]) -> dict[str, tuple[int, list[EvalResultRow]]]:
+    out: dict[str, tuple[int, list[EvalResultRow]]] = {}
     for r in rows:
-        if (r.get("data") or {}).get("skipped"):
+        if r.data.get("skipped"):
             continue
-        total, fails = out.get(r["check_id"], (0, []))
-        if not r["passed"]:
+        total, fails = out.get(r.check_id, (0, []))
+        if not r.passed:
             fails.append(r)
-        out[r["check_id"]] = (total + 1, fails)
+        out[r.check_id] = (total + 1, fails)
     return out
 
 
@@ -62,7 +63,9 @@ class EvalDocuments(DocumentProvider):
     def matches(self, path: str) -> bool:
         return path.endswith(SUITE_SUFFIX)
 
-    async def _state(self, ls: SessionLensServer, path: str) -> tuple[str, EvalSuite | None, list[Problem], Any]:
+    async def _state(
+        self, ls: SessionLensServer, path: str
+    ) -> tuple[str, EvalSuite | None, list[Problem], tuple[EvalRun, list[EvalResultRow]] | None]:
         text = ls.read_document(path) or ""
         suite, problems = validate_suite_text(text)
         run = await ls.run(last_run, ls.app, suite.name) if suite is not None else None
@@ -92,30 +95,30 @@ class EvalDocuments(DocumentProvider):
             span = jsonpos.locate(text, data, ("checks", i, "kind"))
             related = []
             for r in fails[:MAX_RELATED]:
-                p = (r.get("data") or {}).get("path")
+                p = r.data.get("path")
                 if not p:
                     continue
-                line = max((r.get("evidence_seq") or 1) - 1, 0)
-                who = (r.get("data") or {}).get("title") or r.get("session_id") or ""
+                line = max((r.evidence_seq or 1) - 1, 0)
+                who = r.data.get("title") or r.session_id or ""
                 related.append(
                     T.DiagnosticRelatedInformation(
                         location=T.Location(
                             uri=path_to_uri(p),
                             range=T.Range(start=T.Position(line=line, character=0), end=T.Position(line=line, character=1)),
                         ),
-                        message=f"{' '.join(who.split())[:60]}: {r.get('message') or ''}"[:300],
+                        message=f"{' '.join(who.split())[:60]}: {r.message or ''}"[:300],
                     )
                 )
-            first = fails[0].get("message") or ""
+            first = fails[0].message or ""
             out.append(
                 T.Diagnostic(
                     range=_range(text, span.start, span.end),
-                    message=f"{check.check_id}: failed in {len(fails)} of {total} session(s) in run #{meta['id']}; first: {first}",
+                    message=f"{check.check_id}: failed in {len(fails)} of {total} session(s) in run #{meta.id}; first: {first}",
                     source=SOURCE,
                     code="check-failed",
                     severity=T.DiagnosticSeverity.Warning,
                     related_information=related or None,
-                    data={"run_id": meta["id"], "check_id": check.check_id},
+                    data={"run_id": meta.id, "check_id": check.check_id},
                 )
             )
         return out
@@ -132,7 +135,7 @@ class EvalDocuments(DocumentProvider):
             title = "Run · never run"
         else:
             meta, rows = run
-            s = meta["summary"]
+            s = meta.summary
             title = f"Run · last run {s.get('passed', 0)}/{s.get('total', 0)} passed"
             if s.get("regressions"):
                 title += f", {s['regressions']} regression{'s' if s['regressions'] != 1 else ''}"

@@ -278,7 +278,7 @@ async def ask_coach(ls: SessionLensServer, a: AskCoachParams) -> dict[str, Any]:
 @command("sessionlens.conversation")
 async def conversation(ls: SessionLensServer, a: ConversationParams) -> ConversationResult:
     s, msgs = await ls.run(ConversationService(ls.app).history, session_ref(a))
-    return ConversationResult(session_id=s["id"], messages=msgs)
+    return ConversationResult(session_id=s.id, messages=[m.model_dump() for m in msgs])
 
 
 @command("sessionlens.clearConversation")

@@ -1,0 +1,264 @@
+"""The rows the store's read API returns (``store.db.Store``): one return style, typed models.
+
+The store builds them WITHOUT validation (``models.construct.construct``: the SQL columns already have
+the field types), so reading a row costs a dict and an object, never a pydantic validation, and their
+schemas are built only when one is first serialized (``defer_build``).  Field order is the JSON order:
+``model_dump()`` gives exactly the dict the store returned before these models existed (the CLI's
+``--json`` outputs and the LSP results built from them are byte-compatible).
+
+Mappings of scalars keyed by an id (``Store.counts``, ``line_map``, ``turn_usage``'s turn -> model,
+``sessions_per_agent``) stay mappings; small internal bookkeeping rows that never reach a contract stay
+``NamedTuple`` in ``store.db`` (``OutlineRow``, ``SearchOp``, ``FindingCount``...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+_CONFIG = ConfigDict(defer_build=True)
+
+
+class StoredSession(BaseModel):
+    """A session as stored (``Store.get_session``, ``session_for_path``, ``subagent_sessions``); times
+    are unix seconds."""
+
+    model_config = _CONFIG
+
+    id: str
+    agent: str
+    cwd: str | None = None
+    project: str | None = None
+    git_branch: str | None = None
+    git_commit: str | None = None
+    git_remote: str | None = None
+    models: list[str] = []
+    cli_version: str | None = None
+    originator: str | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    parent_session_id: str | None = None
+    agent_id: str | None = None
+    title: str | None = None
+    events: int = 0
+    turns: int = 0
+    path: str
+    file_id: int
+    usage_lower_bound: bool = False
+
+
+class StoredFinding(BaseModel):
+    """A coach finding as stored (``Store.findings``), with its log's path and its session's project
+    and agent."""
+
+    model_config = _CONFIG
+
+    id: int
+    file_id: int
+    session_id: str
+    seq: int
+    rule_id: str
+    severity: str
+    message: str
+    guideline: str | None = None
+    related: list[dict[str, Any]] = []  # EventRef fields
+    data: dict[str, Any] = {}
+    path: str
+    project: str | None = None
+    agent: str | None = None
+
+
+class FindingDetail(StoredFinding):
+    """One finding by id (``Store.finding``): also its session's working directory."""
+
+    cwd: str | None = None
+
+
+class TurnUsage(BaseModel):
+    """One turn's token usage and cost (``Store.turn_usage``)."""
+
+    model_config = _CONFIG
+
+    input: int
+    cache_read: int
+    cache_write: int  # 5-minute + 1-hour cache writes
+    output: int
+    cost_usd: float | None
+    unknown: int  # requests without a known price
+
+
+class EventUsage(BaseModel):
+    """The usage of one billed request (``Store.usage_for_event``)."""
+
+    model_config = _CONFIG
+
+    model: str | None
+    input: int
+    cache_read: int
+    cache_write_5m: int
+    cache_write_1h: int
+    output: int
+    reasoning: int
+    cost_usd: float | None
+    cost_known: int
+
+
+class UsageRow(BaseModel):
+    """One billed request of a session (``Store.usage_rows``: exports)."""
+
+    model_config = _CONFIG
+
+    key: str
+    seq: int
+    turn: int | None
+    ts: float | None
+    model: str | None
+    input: int
+    cache_read: int
+    cache_write_5m: int
+    cache_write_1h: int
+    output: int
+    reasoning: int
+    speed: str | None
+    cost_usd: float | None
+    cost_known: int
+    log_cost_usd: float | None
+
+
+class UsageTotals(BaseModel):
+    """Token and cost totals over sessions (``Store.session_totals``)."""
+
+    model_config = _CONFIG
+
+    input: int = 0
+    cache_read: int = 0
+    cache_write_5m: int = 0
+    cache_write_1h: int = 0
+    output: int = 0
+    reasoning: int = 0
+    cost_usd: float = 0.0
+    unknown: int = 0  # requests without a known price, plus sessions whose agent records no tokens
+    requests: int = 0
+    untracked_sessions: int | None = None  # sessions of an agent that records no tokens (None: none)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form: ``untracked_sessions`` only when there are some (as outputs always had it)."""
+        return self.model_dump(exclude={"untracked_sessions"} if self.untracked_sessions is None else None)
+
+
+class UsageGroup(BaseModel):
+    """One group of a usage report (``Store.usage_report``): a key (day, week, model...) and, by time,
+    a model."""
+
+    model_config = _CONFIG
+
+    key: str | None
+    model: str
+    input: int
+    cache_read: int
+    cache_write_5m: int
+    cache_write_1h: int
+    output: int
+    reasoning: int
+    cost_usd: float
+    unknown: int
+    requests: int
+    sessions: int
+    first_ts: float | None
+    last_ts: float | None
+
+
+class ConversationMessage(BaseModel):
+    """One message of a stored chat about a session (``Store.conversation``)."""
+
+    model_config = _CONFIG
+
+    role: str
+    content: str
+    created: float
+
+
+class EvalRun(BaseModel):
+    """A stored eval run (``Store.eval_runs``)."""
+
+    model_config = _CONFIG
+
+    id: int
+    suite: str
+    suite_path: str | None = None
+    started_at: float
+    finished_at: float | None = None
+    git_commit: str | None = None
+    instructions_hash: str | None = None
+    pinned: int = 0
+    summary: dict[str, Any] = {}
+
+
+class EvalResultRow(BaseModel):
+    """One check's stored result in an eval run (``Store.eval_results``)."""
+
+    model_config = _CONFIG
+
+    session_id: str | None = None
+    case_id: str | None = None
+    check_id: str
+    passed: bool
+    message: str | None = None
+    evidence_seq: int | None = None
+    data: dict[str, Any] = {}
+
+
+class EditedBy(BaseModel):
+    """A session that edited some files (``store.edits.sessions_for_paths``): its edit events and when."""
+
+    model_config = _CONFIG
+
+    session_id: str
+    agent: str
+    title: str | None
+    edits: int
+    last: float | None
+    first: float | None
+
+
+class SessionEvalResult(BaseModel):
+    """An eval result recorded for a session, with its run's suite and finish time (``store.telemetry``)."""
+
+    model_config = _CONFIG
+
+    run_id: int
+    suite: str
+    finished_at: float | None
+    case_id: str | None
+    check_id: str
+    passed: int
+    message: str | None
+
+
+class RuleCountByProject(BaseModel):
+    """Findings of one rule in one project (``store.webq.findings_by_project``)."""
+
+    model_config = _CONFIG
+
+    project: str
+    rule_id: str
+    severity: str
+    findings: int
+    sessions: int
+
+
+class RecentFinding(BaseModel):
+    """A finding with its session's facts, newest sessions first (``store.webq.recent_findings``)."""
+
+    model_config = _CONFIG
+
+    session_id: str
+    seq: int
+    rule_id: str
+    severity: str
+    message: str
+    project: str | None
+    agent: str | None
+    title: str | None
+    started_at: float | None
