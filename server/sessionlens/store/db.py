@@ -61,14 +61,20 @@ FLAG_SIDECHAIN = 2
 
 
 @cache
+def _rows() -> Any:
+    """The read rows (``models.store``: plain classes, no pydantic), loaded on first use."""
+    from sessionlens.models import store as rows
+
+    return rows
+
+
+@cache
 def _m() -> SimpleNamespace:
     """The models and the tables made from them, loaded on first use: reading rows (a CLI listing,
     a cost report) builds no pydantic model."""
     from sessionlens import models
-    from sessionlens.models import store as rows
 
     return SimpleNamespace(
-        rows=rows,
         Event=models.Event,
         ParseProblem=models.ParseProblem,
         Session=models.Session,
@@ -670,8 +676,7 @@ SESSION_COLS = (
 
 def row_to_session(r: Sequence[Any]) -> StoredSession:
     """A ``SESSION_COLS`` row as its model (built without validation: the columns have the types)."""
-    return _construct(
-        _m().rows.StoredSession,
+    return _rows().StoredSession.from_dict(
         {
             "id": r[0],
             "agent": r[1],
@@ -1377,15 +1382,15 @@ class Store:
 
     def turn_usage(self, session_id: str) -> dict[int, TurnUsage]:
         """Turn index -> its usage."""
-        cls = _m().rows.TurnUsage
+        cls = _rows().TurnUsage
         out = {}
         for r in self.conn.execute(
             """SELECT turn, CAST(total(input) AS INTEGER), CAST(total(cache_read) AS INTEGER), CAST(total(cache_write_5m + cache_write_1h) AS INTEGER), CAST(total(output) AS INTEGER), sum(cost_usd),
                       sum(1 - cost_known) FROM usage WHERE session_id=? GROUP BY turn""",
             (session_id,),
         ):
-            out[r[0]] = _construct(
-                cls, {"input": r[1], "cache_read": r[2], "cache_write": r[3], "output": r[4], "cost_usd": r[5], "unknown": r[6]}
+            out[r[0]] = cls.from_dict(
+                {"input": r[1], "cache_read": r[2], "cache_write": r[3], "output": r[4], "cost_usd": r[5], "unknown": r[6]}
             )
         return out
 
@@ -1396,8 +1401,7 @@ class Store:
         ).fetchone()
         if not r:
             return None
-        return _construct(
-            _m().rows.EventUsage,
+        return _rows().EventUsage.from_dict(
             dict(
                 zip(
                     ("model", "input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "cost_known"), r
@@ -1426,15 +1430,15 @@ class Store:
     def usage_rows(self, session_id: str) -> list[UsageRow]:
         """The billed requests of one session (exports), in line order."""
         cols = ", ".join(self.USAGE_ROW_COLS)
-        cls = _m().rows.UsageRow
+        cls = _rows().UsageRow
         return [
-            _construct(cls, dict(zip(self.USAGE_ROW_COLS, r)))
+            cls.from_dict(dict(zip(self.USAGE_ROW_COLS, r)))
             for r in self.conn.execute(f"SELECT {cols} FROM usage WHERE session_id=? ORDER BY seq, key", (session_id,))
         ]
 
     def session_totals(self, session_ids: Sequence[str] | None) -> UsageTotals:
         """Token and cost totals of these sessions; None: of every session (one scan of the usage_report index)."""
-        cls = _m().rows.UsageTotals
+        cls = _rows().UsageTotals
         if session_ids is not None and not session_ids:
             return cls()
         q = ",".join("?" * len(session_ids)) if session_ids is not None else ""
@@ -1458,7 +1462,7 @@ class Store:
         if untracked:  # sessions of an agent that records no tokens: their figures are unknown
             out["unknown"] += len(untracked)
             out["untracked_sessions"] = len(untracked)
-        return cast("UsageTotals", _construct(cls, out))
+        return cast("UsageTotals", cls.from_dict(out))
 
     def usage_report(
         self,
@@ -1531,8 +1535,8 @@ class Store:
             "first_ts",
             "last_ts",
         )
-        cls = _m().rows.UsageGroup
-        return [_construct(cls, dict(zip(cols, r))) for r in rows]
+        cls = _rows().UsageGroup
+        return [cls.from_dict(dict(zip(cols, r))) for r in rows]
 
     def problems(self, file_id: int) -> list[ParseProblem]:
         return [
@@ -1572,8 +1576,8 @@ class Store:
                          fi.related, fi.data, f.path, s.project, s.agent
                   FROM findings fi JOIN files f ON f.id=fi.file_id LEFT JOIN sessions s ON s.id=fi.session_id
                   {"WHERE " + " AND ".join(where) if where else ""} ORDER BY fi.file_id, fi.seq LIMIT ?"""
-        cls = _m().rows.StoredFinding
-        return [_construct(cls, _finding_values(r)) for r in self.conn.execute(sql, (*args, limit))]
+        cls = _rows().StoredFinding
+        return [cls.from_dict(_finding_values(r)) for r in self.conn.execute(sql, (*args, limit))]
 
     def finding(self, finding_id: int) -> FindingDetail | None:
         """One finding by id (through the primary key: any finding of any store size)."""
@@ -1584,7 +1588,7 @@ class Store:
         r = self.conn.execute(sql, (finding_id,)).fetchone()
         if r is None:
             return None
-        return cast("FindingDetail", _construct(_m().rows.FindingDetail, {**_finding_values(r), "cwd": r[13]}))
+        return cast("FindingDetail", _rows().FindingDetail.from_dict({**_finding_values(r), "cwd": r[13]}))
 
     def coach_inputs(self, paths: Sequence[str] | None = None) -> list[CoachInput]:
         """(file id, path, coach hash, session) of every coached session log (of ``paths`` when given)."""
@@ -1646,9 +1650,9 @@ class Store:
             )
 
     def conversation(self, session_id: str) -> list[ConversationMessage]:
-        cls = _m().rows.ConversationMessage
+        cls = _rows().ConversationMessage
         return [
-            _construct(cls, {"role": r[0], "content": r[1], "created": r[2]})
+            cls.from_dict({"role": r[0], "content": r[1], "created": r[2]})
             for r in self.conn.execute("SELECT role, content, created FROM conversations WHERE session_id=? ORDER BY id", (session_id,))
         ]
 
@@ -1701,24 +1705,24 @@ class Store:
     def eval_runs(self, suite: str, limit: int = 50) -> list[EvalRun]:
         """A suite's runs, newest first."""
         cols = ("id", "suite", "suite_path", "started_at", "finished_at", "git_commit", "instructions_hash", "pinned", "summary")
-        cls = _m().rows.EvalRun
+        cls = _rows().EvalRun
         out = []
         for r in self.conn.execute(f"SELECT {', '.join(cols)} FROM eval_runs WHERE suite=? ORDER BY id DESC LIMIT ?", (suite, limit)):
             d = dict(zip(cols, r))
             d["summary"] = orjson.loads(d["summary"]) if d["summary"] else {}
-            out.append(_construct(cls, d))
+            out.append(cls.from_dict(d))
         return out
 
     def eval_results(self, run_id: int) -> list[EvalResultRow]:
         """A run's results, in the order they were stored."""
         cols = ("session_id", "case_id", "check_id", "passed", "message", "evidence_seq", "data")
-        cls = _m().rows.EvalResultRow
+        cls = _rows().EvalResultRow
         out = []
         for r in self.conn.execute(f"SELECT {', '.join(cols)} FROM eval_results WHERE run_id=?", (run_id,)):
             d = dict(zip(cols, r))
             d["passed"] = bool(d["passed"])
             d["data"] = orjson.loads(d["data"]) if d["data"] else {}
-            out.append(_construct(cls, d))
+            out.append(cls.from_dict(d))
         return out
 
     def pin_eval_run(self, suite: str, run_id: int) -> None:
