@@ -845,11 +845,10 @@ def notes(results: dict) -> list[str]:
     ro = results.get("rollout") or {}
     if ro and ro.get("peak_rss_mb", 0) > 500:
         out.append(
-            f"- The {ro['bytes'] / 1e9:.1f} GB rollout's peak RSS ({ro['peak_rss_mb']:,} MB) grows with the file: parsing it in "
-            "8 MB chunks stays bounded (the indexer held about 450 MB once its worker had exited, 2026-12-02), the step "
-            "after it does not - most likely the coach's read-back of the whole file (`Indexer._rule_events` holds every "
-            "event the rules read at once) and the outline, which the first documentSymbol builds from every event "
-            f"(first call {ro['document_symbol_first_ms']:,} ms). Both want streaming / SQL-side selection for huge files."
+            f"- The {ro['bytes'] / 1e9:.1f} GB rollout's peak RSS ({ro['peak_rss_mb']:,} MB): parsing it in 8 MB chunks stays "
+            "bounded, and so does the coach's read-back (streamed through `RuleSieve`, which keeps the events a rule can "
+            "cite - failures held cut, compactions, errors, edits since the latest test run - and per-turn aggregates: "
+            "309 -> 120 MB on a 291 MB rollout); what grows with the file is the number of those events and of findings."
         )
     lsp = results.get("lsp") or {}
     if lsp:
@@ -858,8 +857,9 @@ def notes(results: dict) -> list[str]:
             "into blocks; a turn or block keeps its 100 most notable events (errors, failing calls, patches, then "
             'calls, then messages) within about 3,000 symbols in all, plus a "… K more events" entry covering '
             "the rest (its events nested by line ranges; past 10,000 nodes the line ranges are leaves, so a rollout of "
-            "any size sends a few thousand symbols). It is built once per file version (first call) and cached; hover "
-            "reads one line's findings."
+            "any size sends a few thousand symbols). A log of more than 200,000 events gets it from SQL instead (per turn or "
+            "block: its errors, failing calls and patches through a partial index, then its first calls; folds count the "
+            "lines by range). It is built once per file version (first call) and cached; hover reads one line's findings."
         )
     return out
 

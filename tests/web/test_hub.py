@@ -60,9 +60,9 @@ def world(tmp_path_factory):
     keys["alice_beta"], _ = hub.create_key(users["alice"], "beta only", ["read"], project="beta")
     keys["expired"], rec = hub.create_key(users["bob"], "old", ["read", "ingest"], expires_days=1)
     with hub.store.conn:
-        hub.store.conn.execute("UPDATE api_keys SET expires_at=? WHERE id=?", (time.time() - 60, rec["id"]))
+        hub.store.conn.execute("UPDATE api_keys SET expires_at=? WHERE id=?", (time.time() - 60, rec.id))
     keys["revoked"], rec = hub.create_key(users["bob"], "gone", ["read", "ingest"])
-    hub.store.revoke_key(rec["id"])
+    hub.store.revoke_key(rec.id)
     keys["wrong"] = keys["bob_both"][:-4] + "AAAA"
     keys["garbage"] = "not-a-key"
     client_app = _app(root / "client")
@@ -239,16 +239,16 @@ async def test_a_crash_between_write_and_commit_leaves_one_copy(world, hub_serve
         assert r.status == 200
         rec = hub.store.pushed(f.key)
         # the hub dies after writing the next chunk's bytes but before recording them (a partial line too)
-        with open(rec["hub_path"], "ab") as fh:
+        with open(rec.hub_path, "ab") as fh:
             fh.write(src.read_bytes()[half : half + 700])
-        assert hub.recover() and Path(rec["hub_path"]).stat().st_size == rec["committed_len"]
+        assert hub.recover() and Path(rec.hub_path).stat().st_size == rec.committed_len
         # the client never got an answer: it retries the chunk, then the rest
         c = client_push.HubClient(base, key, retries=2, backoff=0.05)
         st = await asyncio.to_thread(client_push.push_once, capp, c, machine="laptop", project="alpha")
         assert st.chunks == 1 and st.refused == []
         await wait_indexed(s, key)
     assert world["hub_app"].db().get_session(sid).events == capp.db().get_session(sid).events
-    hub_lines = Path(rec["hub_path"]).read_bytes().count(b"\n")
+    hub_lines = Path(rec.hub_path).read_bytes().count(b"\n")
     assert hub_lines == src.read_bytes().count(b"\n")
 
 
@@ -262,8 +262,8 @@ async def test_push_redacts_secrets_before_they_leave(world, hub_server, tmp_pat
     c = client_push.HubClient(base, world["keys"]["bob_both"], retries=1, backoff=0.05)
     st = await asyncio.to_thread(client_push.push_once, capp, c, machine="laptop2", project="alpha")
     assert st.chunks == 1
-    rec = next(r for r in world["hub"].store.all_pushed() if r["machine"] == "laptop2")
-    body = Path(rec["hub_path"]).read_text()
+    rec = next(r for r in world["hub"].store.all_pushed() if r.machine == "laptop2")
+    body = Path(rec.hub_path).read_text()
     assert secret not in body and "[REDACTED:anthropic_key]" in body
     assert sid in body
 
@@ -305,9 +305,9 @@ async def test_sign_in_csrf_keys_and_roles_through_the_pages(world, hub_server):
     async with client(base) as s2:
         r = await s2.get("/api/sessions", headers=_bearer(new_key))
         assert r.status == 200
-    rec = next(k for k in world["hub"].store.keys() if k["name"] == "from page")
-    assert rec["last_used_at"] is not None
-    assert new_key.split("_", 2)[2] not in json.dumps(world["hub"].store.key_by_prefix(rec["prefix"]))  # stored hashed
+    rec = next(k for k in world["hub"].store.keys() if k.name == "from page")
+    assert rec.last_used_at is not None
+    assert new_key.split("_", 2)[2] not in json.dumps(world["hub"].store.key_by_prefix(rec.prefix).model_dump())  # stored hashed
     async with client(base) as s:
         page = await (await s.get("/login")).text()
         nonce = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
@@ -315,10 +315,10 @@ async def test_sign_in_csrf_keys_and_roles_through_the_pages(world, hub_server):
         admin = await (await s.get("/admin")).text()
         csrf = re.search(r'name="csrf" value="([^"]+)"', admin).group(1)
         r = await s.post("/admin/role", data={"user": "carol", "role": "member", "csrf": csrf}, allow_redirects=False)
-        assert r.status == 303 and world["hub"].store.user(username="carol")["role"] == "member"
+        assert r.status == 303 and world["hub"].store.user(username="carol").role == "member"
         r = await s.post("/admin/role", data={"user": "alice", "role": "viewer", "csrf": csrf}, allow_redirects=False)
         assert r.status == 409  # the last admin keeps the role
-        r = await s.post("/keys/revoke", data={"id": str(rec["id"]), "csrf": csrf}, allow_redirects=False)
+        r = await s.post("/keys/revoke", data={"id": str(rec.id), "csrf": csrf}, allow_redirects=False)
         assert r.status == 303
         await s.post("/admin/role", data={"user": "carol", "role": "viewer", "csrf": csrf})
         audit = await (await s.get("/admin/audit")).text()
@@ -327,7 +327,7 @@ async def test_sign_in_csrf_keys_and_roles_through_the_pages(world, hub_server):
         assert len(export.splitlines()) >= 5
     async with client(base) as s3:
         assert (await s3.get("/api/sessions", headers=_bearer(new_key))).status == 401
-    actions = {(e["action"], e["outcome"]) for e in world["hub"].store.audit(limit=10_000)}
+    actions = {(e.action, e.outcome) for e in world["hub"].store.audit(limit=10_000)}
     for a in (
         ("signin", "ok"),
         ("signin", "failed"),
@@ -390,7 +390,7 @@ async def test_request_limits_and_malformed_batches(world, hub_server):
         r = await s.post("/api/push", json={"chunks": [{**good, "file_key": "b" * 64, "source_name": "../../../../tmp/evil"}]}, headers=h)
         assert r.status == 200
         rec = world["hub"].store.pushed("b" * 64)
-        assert Path(rec["hub_path"]).resolve().is_relative_to(world["hub"].logs)
+        assert Path(rec.hub_path).resolve().is_relative_to(world["hub"].logs)
 
 
 def test_cookies_are_secure_over_tls():
@@ -471,12 +471,12 @@ def test_a_new_password_or_disabling_signs_the_user_out(tmp_path):
     hub = Hub(_app(tmp_path / "h"))
     u = hub.create_user("erin", PW, "member")
     token, _ = hub.start_session(u)
-    assert hub.session_principal(token).user["username"] == "erin"
-    hub.set_password(u["id"], PW + "!")
+    assert hub.session_principal(token).user.username == "erin"
+    hub.set_password(u.id, PW + "!")
     assert hub.session_principal(token) is None
-    assert hub.authenticate("erin", PW) is None and hub.authenticate("erin", PW + "!")["id"] == u["id"]
+    assert hub.authenticate("erin", PW) is None and hub.authenticate("erin", PW + "!").id == u.id
     token, _ = hub.start_session(u)
-    hub.set_disabled(u["id"], True)
+    hub.set_disabled(u.id, True)
     assert hub.session_principal(token) is None and hub.authenticate("erin", PW + "!") is None
     assert hub.authenticate("nobody", PW) is None
 

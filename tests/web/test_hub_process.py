@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from sessionlens.models.hubrows import PushedFile
 from sessionlens.samples.generator import generate_corpus
 from sessionlens.services import push as P
 from sessionlens.services.app import App
@@ -140,15 +141,15 @@ def test_sigkill_mid_push_then_restart_leaves_one_copy_of_every_event(hub_home, 
         assert remote == local
         # byte for byte: every source line is in the hub once (redaction may change a line, never the count)
         for f in files:
-            rec = next(r for r in _pushed(home) if r["file_key"] == f.key)
-            assert Path(rec["hub_path"]).read_bytes().count(b"\n") == Path(f.path).read_bytes().count(b"\n")
+            rec = next(r for r in _pushed(home) if r.file_key == f.key)
+            assert Path(rec.hub_path).read_bytes().count(b"\n") == Path(f.path).read_bytes().count(b"\n")
         again = client_push.push_files(client_push.HubClient(url, key), files, machine="laptop")
         assert again.chunks == 0
     finally:
         _stop(proc)
 
 
-def _pushed(home: Path) -> list[dict]:
+def _pushed(home: Path) -> list[PushedFile]:
     from sessionlens.store.hub import HubStore
 
     st = HubStore(home)

@@ -14,7 +14,9 @@ import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property, lru_cache
 
 from sessionlens.agents.common import TRUNCATION_MARK
@@ -168,6 +170,11 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _is_wait(ev: Event) -> bool:
+    """A message that can interrupt a running tool call (an approval prompt, user input)."""
+    return bool(ev.timestamp) and ev.kind in (EventKind.USER_MESSAGE, EventKind.SYSTEM)
+
+
 def _is_rejection(ev: Event) -> bool:
     if ev.extra.get("rejected"):
         return True
@@ -224,8 +231,30 @@ class Context:
         return call if call is not None and call.seq != ev.seq else None
 
     def ref(self, ev: Event, note: str | None = None) -> EventRef:
+        return self.ref_at(ev.seq, ev.line, note)
+
+    def ref_at(self, seq: int, line: int, note: str | None = None) -> EventRef:
         path = self.session.source_files[0] if self.session.source_files else None
-        return EventRef(session_id=self.session.id, seq=ev.seq, path=path, line=ev.line, note=note)
+        return EventRef(session_id=self.session.id, seq=seq, path=path, line=line, note=note)
+
+    # What some rules read of *every* event, as aggregates: a streamed run (``RuleSieve``) sets them
+    # from the whole file while it keeps only the events the rules can cite.
+    @cached_property
+    def calls_per_turn(self) -> Counter[int | None]:
+        return Counter(e.turn for e in self.events if e.kind is EventKind.TOOL_CALL)
+
+    @cached_property
+    def turn_tokens(self) -> dict[int, list[int]]:
+        """{turn: [tokens, model requests, largest request's tokens, its seq, its line]}."""
+        out: dict[int, list[int]] = {}
+        for ev in self.events:
+            _add_tokens(out, ev)
+        return out
+
+    @cached_property
+    def edit_seqs(self) -> list[int]:
+        """Seqs of the edit events (calls of an edit tool, patches), in order."""
+        return [ev.seq for ev in self.tool_events if _edit_files(self, ev) is not None]
 
     def command_of(self, ev: Event) -> str | None:
         """The shell command (or tool name) behind a call or result."""
@@ -243,13 +272,11 @@ class Context:
         return call.tool if call is not None else None
 
     @cached_property
-    def _waits(self) -> list[Event]:
-        """Messages that can interrupt a running tool call (approval prompts, user input)."""
-        return [e for e in self.events if e.timestamp and e.kind in (EventKind.USER_MESSAGE, EventKind.SYSTEM)]
-
-    @cached_property
-    def _wait_seqs(self) -> list[int]:
-        return [e.seq for e in self._waits]
+    def _waits(self) -> tuple[list[int], list[datetime]]:
+        """(seqs, timestamps) of the messages that can interrupt a running tool call (approval
+        prompts, user input)."""
+        waits = [e for e in self.events if _is_wait(e)]
+        return [e.seq for e in waits], [e.timestamp for e in waits]  # type: ignore[misc]
 
     def wall_time_ms(self, call: Event, result: Event) -> int:
         """Milliseconds between a call and its result, not counting time spent waiting for the user.
@@ -257,11 +284,11 @@ class Context:
         A user/system message logged between them (e.g. an approval prompt being answered)
         restarts the clock: the tool only ran after it.
         """
-        seqs = self._wait_seqs
+        seqs, times = self._waits
         start = call.timestamp
         i = bisect.bisect_right(seqs, call.seq)
         while i < len(seqs) and seqs[i] < result.seq:
-            ts = self._waits[i].timestamp
+            ts = times[i]
             if ts and start and ts > start:
                 start = ts
             i += 1
@@ -407,7 +434,7 @@ def check_repeated_failure(ctx: Context, rule: Rule) -> Iterable[Finding]:
     """The same command failing again and again with no edit in between: nothing changed, so the
     retry could not succeed.  A retry after an edit (fixing what the failure reported) is progress,
     not a loop: an edit ends the run of failures."""
-    edit_seqs = [ev.seq for ev in ctx.tool_events if _edit_files(ctx, ev) is not None]
+    edit_seqs = ctx.edit_seqs
     runs: dict[str, list[list[Event]]] = defaultdict(list)
     for ev in ctx.failures:
         if _is_rejection(ev):
@@ -580,7 +607,7 @@ def check_aborted_turn(ctx: Context, rule: Rule) -> Iterable[Finding]:
         if interrupted and ev.turn not in markers:
             markers[ev.turn] = ev
     turns = {t.index: t for t in ctx.turns}
-    calls_per_turn = Counter(e.turn for e in ctx.events if e.kind is EventKind.TOOL_CALL)
+    calls_per_turn = ctx.calls_per_turn
     for t in ctx.turns:
         if t.aborted:
             markers.setdefault(t.index, None)
@@ -674,18 +701,24 @@ def check_context_compaction(ctx: Context, rule: Rule) -> Iterable[Finding]:
 _MAX_TOKEN_OUTLIERS = 3
 
 
+def _add_tokens(out: dict[int, list[int]], ev: Event) -> None:
+    """Count ``ev``'s model request in its turn's ``Context.turn_tokens`` entry."""
+    if ev.usage is None or ev.turn is None:
+        return
+    tokens = ev.usage.total_tokens
+    t = out.get(ev.turn)
+    if t is None:
+        out[ev.turn] = [tokens, 1, tokens, ev.seq, ev.line]
+        return
+    t[0] += tokens
+    t[1] += 1
+    if tokens > t[2]:
+        t[2:] = [tokens, ev.seq, ev.line]
+
+
 def check_token_outlier(ctx: Context, rule: Rule) -> Iterable[Finding]:
-    per_turn: dict[int, int] = defaultdict(int)
-    requests: dict[int, int] = defaultdict(int)
-    biggest: dict[int, Event] = {}
-    for ev in ctx.events:
-        if ev.usage is None or ev.turn is None:
-            continue
-        tokens = ev.usage.total_tokens
-        per_turn[ev.turn] += tokens
-        requests[ev.turn] += 1
-        if ev.turn not in biggest or tokens > biggest[ev.turn].usage.total_tokens:  # type: ignore[union-attr]
-            biggest[ev.turn] = ev
+    agg = ctx.turn_tokens
+    per_turn = {turn: t[0] for turn, t in agg.items()}
     values = [v for v in per_turn.values() if v > 0]
     if len(values) < 3:
         return
@@ -700,16 +733,17 @@ def check_token_outlier(ctx: Context, rule: Rule) -> Iterable[Finding]:
     # Only the worst few: a long session with many heavy turns is one story, not ten findings.
     worst = sorted(outliers, key=lambda kv: (-kv[1], kv[0]))[:_MAX_TOKEN_OUTLIERS]
     for turn, tokens in sorted(worst):
-        seq = starts.get(turn, biggest[turn].seq)
+        _, requests, _, big_seq, big_line = agg[turn]
+        seq = starts.get(turn, big_seq)
         message = (
-            f"Turn {turn + 1} used {tokens:,} tokens in {_plural(requests[turn], 'model request')}, "
+            f"Turn {turn + 1} used {tokens:,} tokens in {_plural(requests, 'model request')}, "
             f"{tokens / median:.1f}× the session's median turn ({int(median):,})"
         )
         yield ctx.make(
             rule,
             seq,
             message,
-            [ctx.ref(biggest[turn], "largest request")] if biggest[turn].seq != seq else [],
+            [ctx.ref_at(big_seq, big_line, "largest request")] if big_seq != seq else [],
             turn=turn,
             tokens=tokens,
             median=median,
@@ -995,7 +1029,14 @@ def run_rules(
     ``secret_seqs``: the seqs of every event holding a secret (``secret_event_seqs``), when known:
     the secret rule then looks at those only."""
     config = config or CoachConfig()
-    ctx = Context(
+    ctx = _context(session, events, turns, config, secret_seqs)
+    return _run(ctx, config)
+
+
+def _context(
+    session: Session, events: Iterable[Event], turns: list[Turn], config: CoachConfig, secret_seqs: Iterable[int] | None
+) -> Context:
+    return Context(
         session=session,
         events=sorted((e for e in events if not e.duplicate), key=lambda e: e.seq),
         turns=sorted(turns, key=lambda t: t.index),
@@ -1003,10 +1044,13 @@ def run_rules(
         test_patterns=_test_patterns(tuple(config.test_command_patterns)),
         secret_seqs=frozenset(secret_seqs) if secret_seqs is not None else None,
     )
+
+
+def _run(ctx: Context, config: CoachConfig, only: AbstractSet[str] | None = None) -> list[Finding]:
     findings: list[Finding] = []
     for rule in RULES.values():
         rc = config.rule(rule.id)
-        if not rc.enabled:
+        if not rc.enabled or (only is not None and rule.id not in only):
             continue
         for finding in rule.check(ctx, rule):
             if rc.severity is not None:
@@ -1014,3 +1058,231 @@ def run_rules(
             findings.append(finding)
     findings.sort(key=lambda f: (f.seq, _ORDER[f.rule_id], f.message))
     return findings
+
+
+# ------------------------------------------------------------------------- streamed (huge files)
+
+_SIEVE_PAGE = 512
+#: Rules whose finding on an event depends on that event and the calls / results of its call id only.
+_LOCAL_RULES = frozenset({"tool-error", "huge-tool-output", "rejected-tool-use", "patch-failed"})
+#: A failed result's text longer than this is held as what the other rules read of it (that it is no
+#: refusal, not empty) and read again, a few at a time, for the local rules.
+_SLIM_OVER = 100
+_SLIM_KEEP = 500  # the characters ``_is_rejection`` reads
+
+
+class RuleSieve:
+    """The rules over a stream of events with bounded memory: the same findings as ``run_rules``.
+
+    A huge file's events (millions) are fed in seq order, once; the sieve keeps only the events a
+    rule can cite or must look at (failures, edits after the latest test run, patches that failed,
+    compactions, errors, interrupts, rejections, huge or slow results, secrets, opaque calls after
+    the latest test run) and the aggregates some rules read of every event (tool calls and tokens
+    per turn, the edits' seqs, the messages that pause a tool call).  The calls and results
+    sharing a call id with a kept event (``partner_call_ids``) are then given to ``findings``,
+    which runs the unchanged rules on the kept events: every rule's findings depend on those only.
+
+    ``secret_seqs``: the events holding a secret, when known (else they are found here, page by
+    page, as ``check_secret_in_log`` would); ``keep_calls``: also keep every tool call and patch and
+    the last event (``calls``), for the guideline checks."""
+
+    def __init__(
+        self, session: Session, config: CoachConfig | None = None, *, secret_seqs: Iterable[int] | None = None, keep_calls: bool = False
+    ) -> None:
+        self.session = session
+        self.config = config = config or CoachConfig()
+        self._probe = Context(
+            session=session, events=[], turns=[], config=config, test_patterns=_test_patterns(tuple(config.test_command_patterns))
+        )
+        self._known_secrets = frozenset(secret_seqs) if secret_seqs is not None else None
+        self._secrets: set[int] = set()
+        self._huge = config.huge_output_chars
+        self._slow_ms = config.slow_tool_seconds * 1000
+        self._kept: dict[int, Event] = {}  # seq -> event, for good
+        self._bucket: dict[int, Event] = {}  # edits and opaque calls since the latest test run
+        self._last_test: Event | None = None
+        self._test_calls: set[str] = set()  # call ids of test runs (a later call with no command of its own is one too)
+        self._open_calls: dict[str, float | None] = {}  # call id -> the first call's time, until its first result
+        self._calls_per_turn: Counter[int | None] = Counter()
+        self._turn_tokens: dict[int, list[int]] = {}
+        self._edit_seqs: list[int] = []
+        self._wait_seqs: list[int] = []
+        self._wait_times: list[datetime] = []
+        self._page: list[Event] = []
+        self._slim: set[int] = set()  # kept failures held with their text cut (see ``_SLIM_OVER``)
+        self._first = True
+        self.keep_calls = keep_calls
+        self.calls: list[Event] = []  # keep_calls: every tool call and patch, then the last event
+        self._last: Event | None = None
+
+    def feed(self, events: Iterable[Event]) -> None:
+        """The next events, in seq order."""
+        for ev in events:
+            self._last = ev
+            if ev.duplicate:
+                continue
+            if self.keep_calls and ev.kind in (EventKind.TOOL_CALL, EventKind.PATCH):
+                self.calls.append(ev)
+            self._page.append(ev)
+            if len(self._page) >= _SIEVE_PAGE:
+                self._flush()
+
+    def _flush(self) -> None:
+        page, self._page = self._page, []
+        if not page:
+            return
+        if self._known_secrets is None:
+            self._secrets.update(page[i].seq for i in _secret_hits(page))
+            secrets: AbstractSet[int] = self._secrets
+        else:
+            secrets = self._known_secrets
+        for ev in page:
+            self._sift(ev, secrets)
+
+    def _sift(self, ev: Event, secrets: AbstractSet[int]) -> None:
+        keep = self._kept
+        if self._first or ev.seq in secrets or ev.extra.get("rejected"):
+            self._first = False
+            keep[ev.seq] = ev
+        kind = ev.kind
+        _add_tokens(self._turn_tokens, ev)
+        if kind is EventKind.TOOL_RESULT:
+            if ev.is_error or ev.exit_code not in (None, 0) or _output_chars(ev)[0] > self._huge:
+                keep[ev.seq] = ev  # a failure (tool-error, repeated-failure, rejected, patch-failed) or huge-tool-output
+                text = ev.text
+                if (
+                    text
+                    and len(text) > _SLIM_OVER
+                    and ev.seq not in secrets
+                    and (ev.is_error or ev.exit_code not in (None, 0))
+                    and text.strip().lower() not in ("", "(no output)")
+                ):
+                    # the non-local rules read whether its first characters say "rejected" (and
+                    # that it is not empty): the local ones get it whole again in ``findings``
+                    low = text[:_SLIM_KEEP].lower()
+                    refusal = low.strip() == "permission denied" or any(m in low for m in _REJECTION_MARKERS)
+                    object.__setattr__(ev, "text", text[:_SLIM_KEEP] + " …" if refusal else "…")
+                    self._slim.add(ev.seq)
+            elif ev.duration_ms is not None:
+                if ev.duration_ms > self._slow_ms:
+                    keep[ev.seq] = ev
+            elif not ev.call_id:
+                pass  # no call: its duration is its own
+            elif ev.call_id not in self._open_calls:
+                keep[ev.seq] = ev  # not the first result after its call: kept (rare), the rules decide
+            else:
+                started = self._open_calls[ev.call_id]
+                if started is not None and ev.timestamp is not None and (ev.timestamp.timestamp() - started) * 1000 > self._slow_ms:
+                    keep[ev.seq] = ev  # maybe slow: its call's time to it, less the waits
+            if ev.call_id:
+                self._open_calls.pop(ev.call_id, None)
+            return
+        if kind is EventKind.TOOL_CALL or kind is EventKind.PATCH:
+            if ev.call_id and ev.call_id not in self._open_calls:
+                self._open_calls[ev.call_id] = ev.timestamp.timestamp() if ev.timestamp is not None else None
+            known = ev.command if ev.command and not is_redacted(ev.command) else None
+            test = known is not None and self._probe.is_test_command(known)
+            if test and ev.call_id:
+                self._test_calls.add(ev.call_id)
+            if kind is EventKind.TOOL_CALL:
+                self._calls_per_turn[ev.turn] += 1
+                if ev.duration_ms and ev.duration_ms > self._slow_ms:
+                    keep[ev.seq] = ev
+            if _edit_files(self._probe, ev) is not None:
+                self._edit_seqs.append(ev.seq)
+                self._bucket[ev.seq] = ev
+                if kind is EventKind.PATCH and (ev.is_error or ev.exit_code not in (None, 0)):
+                    keep[ev.seq] = ev  # patch-failed
+                return
+            if kind is EventKind.PATCH:
+                return
+            if test:  # a test run: only the edits after the latest one count (tests_after_edit)
+                self._last_test = ev
+                self._bucket = {}
+                return
+            if (not ev.command and ev.call_id in self._test_calls) or self._probe.is_opaque_call(ev):
+                self._bucket[ev.seq] = ev  # maybe a test run (its first call's command), or an opaque call
+            return
+        if kind is EventKind.USER_MESSAGE or kind is EventKind.SYSTEM:
+            if ev.timestamp:
+                self._wait_seqs.append(ev.seq)
+                self._wait_times.append(ev.timestamp)
+            if kind is EventKind.USER_MESSAGE and (ev.text or "")[:200].lower().startswith(_INTERRUPT_MARKER):
+                keep[ev.seq] = ev  # aborted-turn
+            return
+        if kind is EventKind.ERROR or kind is EventKind.COMPACTION:
+            keep[ev.seq] = ev  # aborted-turn, context-compaction
+
+    def _held(self) -> dict[int, Event]:
+        self._flush()
+        held = {**self._kept, **self._bucket}
+        if self._last_test is not None:
+            held[self._last_test.seq] = self._last_test
+        return held
+
+    def partner_call_ids(self) -> set[str]:
+        """The call ids of the kept events: ``findings`` wants every tool call, patch and tool result
+        of these (``call_of``, ``results`` look them up)."""
+        return {ev.call_id for ev in self._held().values() if ev.call_id}
+
+    def findings(
+        self, turns: list[Turn], partners: Iterable[Event] = (), reread: Callable[[list[int]], Iterable[Event]] | None = None
+    ) -> list[Finding]:
+        """The rules' findings; ``partners``: the non-duplicate tool calls, patches and results with a
+        call id of ``partner_call_ids`` (in any order), as they were fed; ``reread``: those events
+        (by seq) as they were fed, for the kept failures held cut (``slimmed``)."""
+        held = self._held()
+        for ev in partners:
+            if not ev.duplicate and ev.kind in (EventKind.TOOL_CALL, EventKind.PATCH, EventKind.TOOL_RESULT):
+                held.setdefault(ev.seq, ev)
+        secrets = self._known_secrets if self._known_secrets is not None else self._secrets
+        ctx = _context(self.session, held.values(), turns, self.config, secrets)
+        ctx.__dict__.update(  # the aggregates of every event (cached properties, set before any rule reads them)
+            calls_per_turn=self._calls_per_turn,
+            turn_tokens=self._turn_tokens,
+            edit_seqs=self._edit_seqs,
+            _waits=(self._wait_seqs, self._wait_times),
+        )
+        slim = self._slim
+        findings = _run(ctx, self.config)
+        if not slim:
+            return findings
+        if reread is None:
+            raise ValueError("failures were held cut: reread is needed")
+        findings = [f for f in findings if f.seq not in slim or f.rule_id not in _LOCAL_RULES]
+        by_call: dict[str, list[Event]] = defaultdict(list)
+        for ev in ctx.events:
+            if ev.call_id:
+                by_call[ev.call_id].append(ev)
+        order = sorted(slim)
+        for i in range(0, len(order), _SIEVE_PAGE):
+            part = set(order[i : i + _SIEVE_PAGE])
+            whole = [ev for ev in reread(sorted(part)) if ev.seq in part]
+            near = {ev.seq: ev for w in whole if w.call_id for ev in by_call[w.call_id] if ev.seq not in part}
+            local = _context(self.session, [*whole, *near.values()], turns, self.config, secrets)
+            findings += [f for f in _run(local, self.config, _LOCAL_RULES) if f.seq in part]
+        findings.sort(key=lambda f: (f.seq, _ORDER[f.rule_id], f.message))
+        return findings
+
+    @property
+    def slimmed(self) -> int:
+        return len(self._slim)
+
+    def turns_needed(self) -> set[int]:
+        """The turns the rules read besides the aborted ones (``findings`` wants those and these
+        only): the turns of the interrupts kept, and the token-hungry turns."""
+        self._flush()
+        out = {ev.turn for ev in self._kept.values() if ev.turn is not None and ev.kind in (EventKind.USER_MESSAGE, EventKind.ERROR)}
+        values = [t[0] for t in self._turn_tokens.values() if t[0] > 0]
+        if len(values) >= 3:
+            median = statistics.median(values)
+            cfg = self.config
+            out.update(
+                turn
+                for turn, t in self._turn_tokens.items()
+                if t[0] >= cfg.token_outlier_min_tokens and t[0] > cfg.token_outlier_factor * median
+            )
+        return out
+
+    def last_event(self) -> Event | None:
+        return self._last

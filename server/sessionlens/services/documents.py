@@ -16,6 +16,7 @@ from sessionlens.services.links import inside_folders
 from sessionlens.services.masking import FINDING_TEXT, mask_model
 from sessionlens.services.outline import OutlineCache, OutlineNode, _tokens
 from sessionlens.store import FileRow
+from sessionlens.store.outline import turn_heads
 
 if TYPE_CHECKING:
     from sessionlens.models.store import StoredSession
@@ -230,7 +231,8 @@ class Documents:
         if found is None:
             return []
         _row, s = found
-        return [(t.start_line - 1, t.end_line - 1) for t in self.host.db().turns(s.id) if t.end_line > t.start_line]
+        # the turns' lines only (a 2 GB rollout has tens of thousands of turns: no Turn models)
+        return [(t.start_line - 1, t.end_line - 1) for t in turn_heads(self.host.db(), s.id) if t.end_line > t.start_line]
 
 
 def _span(t: Turn) -> str:

@@ -30,6 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sessionlens.models.hubrows import ApiKey, HubUser
 from sessionlens.services.app import App
 from sessionlens.store.hub import GENESIS, HubStore, audit_hash
 
@@ -70,20 +71,20 @@ def _hasher():
 class Principal:
     """Who is calling: a signed-in user, or a user acting through an API key."""
 
-    user: dict[str, Any]
-    key: dict[str, Any] | None = None
+    user: HubUser
+    key: ApiKey | None = None
     csrf: str | None = None
 
     @property
     def name(self) -> str:
-        return self.user["username"] + (f" (key {self.key['prefix']})" if self.key else "")
+        return self.user.username + (f" (key {self.key.prefix})" if self.key else "")
 
     @property
     def role(self) -> str:
-        return self.user["role"]
+        return self.user.role
 
     def has_scope(self, scope: str) -> bool:
-        return self.key is None or scope in self.key["scopes"] or "admin" in self.key["scopes"]
+        return self.key is None or scope in self.key.scopes or "admin" in self.key.scopes
 
 
 class PushChunk(BaseModel):
@@ -126,7 +127,7 @@ class Hub:
         self._dummy_hash: str | None = None
 
     # ------------------------------------------------------------------ accounts
-    def create_user(self, username: str, password: str, role: str = "member", projects: Iterable[str] = ()) -> dict[str, Any]:
+    def create_user(self, username: str, password: str, role: str = "member", projects: Iterable[str] = ()) -> HubUser:
         if not USER_RE.match(username or ""):
             raise HubError("a user name is 1-64 letters, digits, '.', '_', '@' or '-'")
         if role not in ROLES:
@@ -158,7 +159,7 @@ class Hub:
         u = self.store.user(user_id=user_id)
         if u is None:
             raise HubError("no such user", 404)
-        if u["role"] == "admin" and role != "admin" and self.store.count_users("admin") <= 1:
+        if u.role == "admin" and role != "admin" and self.store.count_users("admin") <= 1:
             raise HubError("the last admin cannot lose the admin role", 409)
         self.store.set_user(user_id, role=role)
 
@@ -166,7 +167,7 @@ class Hub:
         u = self.store.user(user_id=user_id)
         if u is None:
             raise HubError("no such user", 404)
-        if disabled and u["role"] == "admin" and self.store.count_users("admin") <= 1:
+        if disabled and u.role == "admin" and self.store.count_users("admin") <= 1:
             raise HubError("the last admin cannot be disabled", 409)
         self.store.set_user(user_id, disabled=disabled)
 
@@ -175,13 +176,13 @@ class Hub:
             raise HubError("a project name is 1-64 letters, digits, '.', '_' or '-'")
         self.store.add_member(user_id, project)
 
-    def user_by_name(self, username: str) -> dict[str, Any]:
+    def user_by_name(self, username: str) -> HubUser:
         u = self.store.user(username=username)
         if u is None:
             raise HubError(f"no user {username!r}", 404)
         return u
 
-    def authenticate(self, username: str, password: str) -> dict[str, Any] | None:
+    def authenticate(self, username: str, password: str) -> HubUser | None:
         """The user when the password matches (and the account is enabled), else None - in about the same time."""
         ph = _hasher()
         u = self.store.user(username=username) if isinstance(username, str) and len(username) <= 64 else None
@@ -194,20 +195,20 @@ class Hub:
                 pass
             return None
         try:
-            ph.verify(u["pw_hash"], password or "")
+            ph.verify(u.pw_hash, password or "")
         except Exception:
             return None
-        if u["disabled"]:
+        if u.disabled:
             return None
-        if ph.check_needs_rehash(u["pw_hash"]):
-            self.store.set_user(u["id"], pw_hash=ph.hash(password))
+        if ph.check_needs_rehash(u.pw_hash):
+            self.store.set_user(u.id, pw_hash=ph.hash(password))
         return u
 
     # ------------------------------------------------------------------ sign-in sessions
-    def start_session(self, user: dict[str, Any]) -> tuple[str, str]:
+    def start_session(self, user: HubUser) -> tuple[str, str]:
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(24)
-        self.store.add_web_session(_sha(token), user["id"], csrf, SESSION_TTL)
+        self.store.add_web_session(_sha(token), user.id, csrf, SESSION_TTL)
         return token, csrf
 
     def session_principal(self, token: str | None) -> Principal | None:
@@ -216,10 +217,10 @@ class Hub:
         ws = self.store.web_session(_sha(token))
         if ws is None:
             return None
-        u = self.store.user(user_id=ws["user_id"])
-        if u is None or u["disabled"]:
+        u = self.store.user(user_id=ws.user_id)
+        if u is None or u.disabled:
             return None
-        return Principal(user=u, csrf=ws["csrf"])
+        return Principal(user=u, csrf=ws.csrf)
 
     def end_session(self, token: str | None) -> None:
         if token:
@@ -227,19 +228,19 @@ class Hub:
 
     # ------------------------------------------------------------------ API keys
     def create_key(
-        self, user: dict[str, Any], name: str, scopes: Iterable[str], *, project: str | None = None, expires_days: float | None = None
-    ) -> tuple[str, dict[str, Any]]:
+        self, user: HubUser, name: str, scopes: Iterable[str], *, project: str | None = None, expires_days: float | None = None
+    ) -> tuple[str, ApiKey]:
         """A new key: returns the full key (shown once) and its stored record (hash only)."""
         scopes = sorted(set(scopes))
         if not scopes or any(s not in SCOPES for s in scopes):
             raise HubError(f"scopes are some of {', '.join(SCOPES)}")
-        if "admin" in scopes and user["role"] != "admin":
+        if "admin" in scopes and user.role != "admin":
             raise HubError("only an admin can create an admin key", 403)
-        if "ingest" in scopes and user["role"] == "viewer":
+        if "ingest" in scopes and user.role == "viewer":
             raise HubError("a viewer cannot create an ingest key", 403)
         if project is not None and not NAME_RE.match(project):
             raise HubError("a project name is 1-64 letters, digits, '.', '_' or '-'")
-        if project and user["role"] != "admin" and project not in self.store.user_projects(user["id"]):
+        if project and user.role != "admin" and project not in self.store.user_projects(user.id):
             raise HubError("you are not a member of that project", 403)
         name = (name or "").strip()[:80] or "key"
         if expires_days is not None and not (0 < expires_days <= 3650):
@@ -249,13 +250,13 @@ class Hub:
         kid = self.store.add_key(
             prefix=prefix,
             secret_hash=_sha(secret),
-            user_id=user["id"],
+            user_id=user.id,
             name=name,
             scopes=scopes,
             project=project,
             expires_at=time.time() + expires_days * 86400 if expires_days else None,
         )
-        rec = next(k for k in self.store.keys(user["id"]) if k["id"] == kid)
+        rec = next(k for k in self.store.keys(user.id) if k.id == kid)
         return f"slk_{prefix}_{secret}", rec
 
     def key_principal(self, raw: str) -> Principal:
@@ -264,22 +265,21 @@ class Hub:
         if not m:
             raise HubError("invalid API key", 401)
         k = self.store.key_by_prefix(m.group(1))
-        if k is None or not hmac.compare_digest(k["secret_hash"], _sha(m.group(2))):
+        if k is None or not hmac.compare_digest(k.secret_hash, _sha(m.group(2))):
             raise HubError("invalid API key", 401)
-        if k["revoked_at"] is not None:
+        if k.revoked_at is not None:
             raise HubError("this API key was revoked", 401)
-        if k["expires_at"] is not None and k["expires_at"] < time.time():
+        if k.expires_at is not None and k.expires_at < time.time():
             raise HubError("this API key has expired", 401)
-        u = self.store.user(user_id=k["user_id"])
-        if u is None or u["disabled"]:
+        u = self.store.user(user_id=k.user_id)
+        if u is None or u.disabled:
             raise HubError("invalid API key", 401)
-        self.store.touch_key(k["id"])
-        k.pop("secret_hash", None)
-        return Principal(user=u, key=k)
+        self.store.touch_key(k.id)
+        return Principal(user=u, key=k.public())
 
-    def revoke_key(self, actor: Principal, key_id: int) -> dict[str, Any]:
-        k = next((k for k in self.store.keys() if k["id"] == key_id), None)
-        if k is None or (actor.role != "admin" and k["user_id"] != actor.user["id"]):
+    def revoke_key(self, actor: Principal, key_id: int) -> ApiKey:
+        k = next((k for k in self.store.keys() if k.id == key_id), None)
+        if k is None or (actor.role != "admin" and k.user_id != actor.user.id):
             raise HubError("no such key", 404)
         self.store.revoke_key(key_id)
         return k
@@ -287,13 +287,13 @@ class Hub:
     # ------------------------------------------------------------------ what a principal may see
     def readable_projects(self, p: Principal) -> list[str] | None:
         """None: every project (an admin without a project-bound key)."""
-        if p.key is not None and p.key.get("project"):
-            if p.role == "admin" or p.key["project"] in self.store.user_projects(p.user["id"]):
-                return [p.key["project"]]
+        if p.key is not None and p.key.project:
+            if p.role == "admin" or p.key.project in self.store.user_projects(p.user.id):
+                return [p.key.project]
             return []
         if p.role == "admin":
             return None
-        return self.store.user_projects(p.user["id"])
+        return self.store.user_projects(p.user.id)
 
     def scope(self, p: Principal) -> list[str] | None:
         projects = self.readable_projects(p)
@@ -304,9 +304,9 @@ class Hub:
     def can_push(self, p: Principal, project: str) -> bool:
         if not p.has_scope("ingest") or p.role == "viewer":
             return False
-        if p.key is not None and p.key.get("project") and p.key["project"] != project:
+        if p.key is not None and p.key.project and p.key.project != project:
             return False
-        return p.role == "admin" or project in self.store.user_projects(p.user["id"])
+        return p.role == "admin" or project in self.store.user_projects(p.user.id)
 
     # ------------------------------------------------------------------ audit
     def audit(
@@ -319,13 +319,13 @@ class Hub:
         prev, n, last_id = GENESIS, 0, 0
         for e in self.store.audit_iter():
             n += 1
-            if e["id"] != last_id + 1:
-                return {"ok": False, "entries": n, "bad_id": e["id"], "message": f"entry {last_id + 1} is missing"}
-            if e["prev_hash"] != prev:
-                return {"ok": False, "entries": n, "bad_id": e["id"], "message": f"entry {e['id']} does not chain to entry {last_id}"}
-            if audit_hash(prev, e) != e["hash"]:
-                return {"ok": False, "entries": n, "bad_id": e["id"], "message": f"entry {e['id']} was altered"}
-            prev, last_id = e["hash"], e["id"]
+            if e.id != last_id + 1:
+                return {"ok": False, "entries": n, "bad_id": e.id, "message": f"entry {last_id + 1} is missing"}
+            if e.prev_hash != prev:
+                return {"ok": False, "entries": n, "bad_id": e.id, "message": f"entry {e.id} does not chain to entry {last_id}"}
+            if audit_hash(prev, e) != e.hash:
+                return {"ok": False, "entries": n, "bad_id": e.id, "message": f"entry {e.id} was altered"}
+            prev, last_id = e.hash, e.id
         head = self.store.setting("audit_head")
         if head and int(head.split(":")[0]) > last_id:
             return {"ok": False, "entries": n, "bad_id": last_id + 1, "message": "entries at the end of the log were removed"}
@@ -335,7 +335,7 @@ class Hub:
         """Remember the chain head (id:hash) so that truncating the log's tail is detected too."""
         last = self.store.audit(limit=1)
         if last:
-            self.store.set_setting("audit_head", f"{last[0]['id']}:{last[0]['hash']}")
+            self.store.set_setting("audit_head", f"{last[0].id}:{last[0].hash}")
 
     # ------------------------------------------------------------------ push
     def _lock(self, key: str) -> threading.Lock:
@@ -356,7 +356,7 @@ class Hub:
         out = {}
         for k in file_keys[:10_000]:
             rec = self.store.pushed(k) if isinstance(k, str) else None
-            out[k] = rec["committed_source"] if rec and self.can_push(p, rec["project"]) else 0
+            out[k] = rec.committed_source if rec and self.can_push(p, rec.project) else 0
         return out
 
     def push(self, p: Principal, chunk: PushChunk) -> dict[str, Any]:
@@ -376,26 +376,26 @@ class Hub:
                     machine=chunk.machine,
                     source_name=chunk.source_name,
                     hub_path=str(path),
-                    user_id=p.user["id"],
+                    user_id=p.user.id,
                 )
                 rec = self.store.pushed(chunk.file_key)
             if rec is None:
                 raise HubError("the pushed file's record is gone", 500)
-            if rec["project"] != chunk.project or rec["machine"] != chunk.machine:
+            if rec.project != chunk.project or rec.machine != chunk.machine:
                 raise HubError("this file was pushed to another project or from another machine", 409)
-            committed = rec["committed_source"]
+            committed = rec.committed_source
             if chunk.offset < committed:
                 if chunk.end <= committed:
                     return {"status": "duplicate", "committed": committed, "path": None}
                 raise HubError("chunk overlaps committed data", 409, committed=committed)
             if chunk.offset > committed:
                 raise HubError("chunk starts after the committed data", 409, committed=committed)
-            path = Path(rec["hub_path"])
+            path = Path(rec.hub_path)
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o640)
             try:
-                os.ftruncate(fd, rec["committed_len"])  # drop what a killed hub wrote past the last commit
-                os.lseek(fd, rec["committed_len"], os.SEEK_SET)
+                os.ftruncate(fd, rec.committed_len)  # drop what a killed hub wrote past the last commit
+                os.lseek(fd, rec.committed_len, os.SEEK_SET)
                 view = memoryview(data)
                 while view:
                     n = os.write(fd, view)
@@ -403,20 +403,20 @@ class Hub:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            self.store.commit_pushed(chunk.file_key, chunk.end, rec["committed_len"] + len(data))
+            self.store.commit_pushed(chunk.file_key, chunk.end, rec.committed_len + len(data))
         return {"status": "ok", "committed": chunk.end, "path": str(path)}
 
     def recover(self) -> list[str]:
         """At start: cut every pushed file back to its committed length; returns the files to (re)index."""
         paths = []
         for rec in self.store.all_pushed():
-            path = Path(rec["hub_path"])
+            path = Path(rec.hub_path)
             try:
-                if path.stat().st_size > rec["committed_len"]:
+                if path.stat().st_size > rec.committed_len:
                     with open(path, "r+b") as fh:
-                        fh.truncate(rec["committed_len"])
+                        fh.truncate(rec.committed_len)
                         os.fsync(fh.fileno())
-                    log.warning("hub: %s cut back to its committed %d bytes", path, rec["committed_len"])
+                    log.warning("hub: %s cut back to its committed %d bytes", path, rec.committed_len)
             except FileNotFoundError:
                 continue
             paths.append(str(path))

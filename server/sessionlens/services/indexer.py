@@ -24,9 +24,10 @@ import shutil
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from sessionlens import ingest
@@ -36,11 +37,11 @@ from sessionlens.agents.base import AgentAdapter, member_path
 from sessionlens.agents.common import TRUNCATION_MARK
 from sessionlens.coach.config import CONFIG_FILENAME, CoachConfig, load_project_config
 from sessionlens.coach.redact import find_secrets
-from sessionlens.coach.rules import RULE_KINDS, coach_input_hash, may_hold_secret, run_rules, secret_event_seqs
+from sessionlens.coach.rules import RULE_KINDS, RuleSieve, coach_input_hash, may_hold_secret, run_rules, secret_event_seqs
 from sessionlens.cost import PriceTable, cost_of
 from sessionlens.ingest.discovery import discover
 from sessionlens.ingest.edits import edit_rows
-from sessionlens.models import ParserState
+from sessionlens.models import Event, ParserState
 from sessionlens.models.store import StoredSession
 from sessionlens.search import SearchIndex
 from sessionlens.store import PreparedParse, Store, prepare_parse, session_from_row
@@ -877,42 +878,43 @@ class Indexer:
         self._coach_cfg[project] = (mtime, cfg)
         return cfg
 
-    def _rule_events(self, file_id: int, secret_seqs: Iterable[int] | None = None) -> list:
-        """A file's events as far as the coach reads them (see ``RULE_KINDS``): the others are only
-        scanned for secrets, streamed, and read in full when they hold one (``secret_seqs``: the
-        events holding a secret, when known already)."""
+    def _rule_events(self, file_id: int, full: AbstractSet[int], extra: AbstractSet[int]) -> Iterator[Event]:
+        """A file's events as far as the coach reads them (see ``RULE_KINDS``), streamed in seq order:
+        the others are only scanned for secrets (``_secret_reads``), and read in full when they hold
+        one (``full``: read whole instead of clipped, ``extra``: events of other kinds read besides)."""
         store = self.store
         kinds = sorted(k.value for k in RULE_KINDS)
-        events = store.events_for_rules(file_id, kinds, clip=RULE_TEXT_CLIP, suffix=TRUNCATION_MARK)
-        have = {e.seq: i for i, e in enumerate(events)}
+        pending = sorted(extra)  # events of other kinds holding a secret: merged in, in order
+        j = 0
+        for ev in store.iter_events_for_rules(file_id, kinds, clip=RULE_TEXT_CLIP, suffix=TRUNCATION_MARK):
+            while j < len(pending) and pending[j] < ev.seq:
+                more = store.event(file_id, pending[j])
+                j += 1
+                if more is not None:
+                    yield more
+            if j < len(pending) and pending[j] == ev.seq:
+                j += 1  # read already: the streamed one stands (or its full text, below)
+            yield (store.event(file_id, ev.seq) or ev) if ev.seq in full else ev
+        for seq in pending[j:]:
+            more = store.event(file_id, seq)
+            if more is not None:
+                yield more
+
+    def _secret_reads(self, file_id: int, secret_seqs: Iterable[int] | None) -> tuple[set[int], set[int]]:
+        """(events the coach reads in full instead of clipped, events of other kinds it reads besides):
+        ``secret_seqs`` when known, else what a scan of the clipped texts and of the other kinds finds."""
         if secret_seqs is not None:
-            extra = []
-            for seq in secret_seqs:
-                full = store.event(file_id, seq)
-                if full is None:
-                    continue
-                if seq in have:
-                    events[have[seq]] = full
-                else:
-                    extra.append(full)
-            if extra:
-                events += extra
-                events.sort(key=lambda e: e.seq)
-            return events
-        for seq, text in store.clipped_texts(file_id, RULE_TEXT_CLIP):  # a secret needs the whole text
-            if may_hold_secret(text) and find_secrets(text):
-                full = store.event(file_id, seq)
-                if full is not None and seq in have:
-                    events[have[seq]] = full
-        secret = [
+            known = set(secret_seqs)
+            return known, known
+        store = self.store
+        kinds = sorted(k.value for k in RULE_KINDS)
+        full = {seq for seq, text in store.clipped_texts(file_id, RULE_TEXT_CLIP) if may_hold_secret(text) and find_secrets(text)}
+        extra = {
             seq
             for seq, command, text in store.event_texts(file_id, kinds)
-            if seq not in have and ((may_hold_secret(command) and find_secrets(command)) or (may_hold_secret(text) and find_secrets(text)))
-        ]
-        if secret:
-            events += [e for e in (store.event(file_id, seq) for seq in secret) if e is not None]
-            events.sort(key=lambda e: e.seq)
-        return events
+            if (may_hold_secret(command) and find_secrets(command)) or (may_hold_secret(text) and find_secrets(text))
+        }
+        return full, extra
 
     def _coach_parsed(self, job: Job, result, prep: PreparedParse) -> tuple[str, list, str] | None:
         """(session id, findings, coach input hash) of a file parsed whole, from its parsed events
@@ -926,7 +928,10 @@ class Indexer:
 
     def _coach_findings(self, file_id: int, secret_seqs: Iterable[int] | None = None) -> tuple[str, list, str] | None:
         """(session id, findings, coach input hash) of a written file, read back, None when there is
-        nothing to coach or the rules failed."""
+        nothing to coach or the rules failed.  The events are streamed through a ``RuleSieve``:
+        memory bounded by what the rules keep, not by the file's size."""
+        from sessionlens.compliance.checker import instruction_files
+
         store = self.store
         row = store.file_row_by_id(file_id)
         if row is None or not row.session_id:
@@ -934,8 +939,25 @@ class Indexer:
         sd = store.get_session(row.session_id)
         if sd is None:
             return None
-        events = self._rule_events(file_id, secret_seqs)
-        return self._coach(sd, events, store.turns(sd.id), row.path, secret_seqs)
+        try:  # the guideline checks read every call: kept only when guidelines are in effect
+            keep_calls = bool(instruction_files(sd)[0])
+        except Exception:  # noqa: BLE001 - an unreadable project: the checks say so themselves
+            keep_calls = True
+        session = session_from_row(sd)
+        config = self.coach_config(sd.project)
+        sieve = RuleSieve(session, config, secret_seqs=secret_seqs, keep_calls=keep_calls)
+        try:
+            full, extra = self._secret_reads(file_id, secret_seqs)
+            sieve.feed(self._rule_events(file_id, full, extra))
+            clipped = store.rule_events_by_calls(file_id, sieve.partner_call_ids(), clip=RULE_TEXT_CLIP, suffix=TRUNCATION_MARK)
+            partners = ((store.event(file_id, e.seq) or e) if e.seq in full else e for e in clipped)
+            turns = store.aborted_or_turns(sd.id, sieve.turns_needed())
+            findings = sieve.findings(turns, partners, lambda seqs: (e for e in map(partial(store.event, file_id), seqs) if e is not None))
+        except Exception:
+            log.exception("coach rules failed on %s", row.path)
+            return None
+        calls = sieve.calls + ([last] if (last := sieve.last_event()) is not None else [])
+        return self._coach(sd, calls, turns, row.path, findings, session)
 
     def coach_hash(self, sd: StoredSession) -> str:
         """The hash of the coach's inputs for one session (besides its events): the rules' version, the
@@ -967,16 +989,19 @@ class Indexer:
         return jobs
 
     def _coach(
-        self, sd: StoredSession, events: list, turns: list, path: str, secret_seqs: Iterable[int] | None = None
+        self, sd: StoredSession, events: list, turns: list, path: str, findings: list | None = None, session=None
     ) -> tuple[str, list, str] | None:
-        session = session_from_row(sd)
+        """The coach's findings of a session (its rules' ``findings`` when run already), then the
+        guideline checks on its ``events`` (a file read back: its calls and last event only)."""
+        session = session or session_from_row(sd)
         config = self.coach_config(sd.project)
-        chash = self.coach_hash(sd)
-        try:
-            findings = run_rules(session, events, turns, config, secret_seqs=secret_seqs)
-        except Exception:
-            log.exception("coach rules failed on %s", path)
-            return None
+        chash = self.coach_hash(sd if sd.path else sd.model_copy(update={"path": path}))
+        if findings is None:
+            try:
+                findings = run_rules(session, events, turns, config)
+            except Exception:
+                log.exception("coach rules failed on %s", path)
+                return None
         try:  # guideline violations (AGENTS.md / CLAUDE.md) become findings on the violating events
             from sessionlens.compliance.checker import session_compliance_findings
 

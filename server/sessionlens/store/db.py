@@ -1219,26 +1219,50 @@ class Store:
         ``event_texts``).  A successful tool result's text is cut to ``clip`` characters (plus
         ``suffix`` when it ended so) and its full length kept in ``extra['output_chars']``; see
         ``clipped_texts`` for the secrets.  Much less memory than ``events`` on a huge file."""
+        return list(self.iter_events_for_rules(file_id, kinds, clip=clip, suffix=suffix))
+
+    def iter_events_for_rules(self, file_id: int, kinds: Sequence[str], *, clip: int, suffix: str) -> Iterator[Event]:
+        """``events_for_rules``, streamed (a huge file's events never all in memory)."""
         q = ",".join("?" * len(kinds))
+        return self._rule_events_query(
+            f"""e.file_id=? AND (((e.flags & 1)=0 AND (e.kind IN ({q}) OR instr(e.data, '"usage"') > 0))
+                OR e.seq=(SELECT max(seq) FROM events WHERE file_id=?))""",
+            (file_id, *kinds, file_id),
+            clip,
+            suffix,
+        )
+
+    def rule_events_by_calls(self, file_id: int, call_ids: Iterable[str], *, clip: int, suffix: str) -> Iterator[Event]:
+        """The non-duplicate tool calls, patches and results of ``call_ids``, as ``events_for_rules``
+        reads them (in seq order per batch of ids), through the call index."""
+        ids = sorted(call_ids)
+        for i in range(0, len(ids), 500):
+            batch = ids[i : i + 500]
+            yield from self._rule_events_query(
+                f"""e.file_id=? AND e.call_id IN ({",".join("?" * len(batch))}) AND (e.flags & 1)=0
+                    AND e.kind IN ('tool_call', 'patch', 'tool_result')""",
+                (file_id, *batch),
+                clip,
+                suffix,
+                "INDEXED BY events_call",
+            )
+
+    def _rule_events_query(self, where: str, params: Sequence[Any], clip: int, suffix: str, hint: str = "") -> Iterator[Event]:
         cols = EVENT_COLS.replace(
             "e.text,",
             f"CASE WHEN {self._OK_RESULT} THEN substr(e.text, 1, ?) || "
             "CASE WHEN substr(e.text, -?) = ? THEN ? ELSE '' END ELSE e.text END, ",
         )
-        out = []
         for r in self.conn.execute(
-            f"""SELECT {cols}, CASE WHEN {self._OK_RESULT} THEN length(e.text) END FROM events e
-                WHERE e.file_id=? AND (((e.flags & 1)=0 AND (e.kind IN ({q}) OR instr(e.data, '"usage"') > 0))
-                                       OR e.seq=(SELECT max(seq) FROM events WHERE file_id=?))
-                ORDER BY e.seq""",
-            (clip, clip, len(suffix), suffix, suffix, clip, file_id, *kinds, file_id),
+            f"""SELECT {cols}, CASE WHEN {self._OK_RESULT} THEN length(e.text) END FROM events e {hint}
+                WHERE {where} ORDER BY e.seq""",
+            (clip, clip, len(suffix), suffix, suffix, clip, *params),
         ):
             ev = row_to_event(r, compact=True)
             if r[23] is not None:
                 had = ev.extra.get("output_chars")
                 ev.extra["output_chars"] = max(had if isinstance(had, int) else 0, r[23])
-            out.append(ev)
-        return out
+            yield ev
 
     def clipped_texts(self, file_id: int, clip: int) -> Iterator[tuple[int, str]]:
         """(seq, full text) of the tool results ``events_for_rules`` clips, streamed."""
@@ -1358,11 +1382,26 @@ class Store:
         )
 
     def turns(self, session_id: str) -> list[Turn]:
+        return self._turns("session_id=?", (session_id,))
+
+    def aborted_or_turns(self, session_id: str, indices: Iterable[int]) -> list[Turn]:
+        """The session's aborted turns and those of ``indices``: what the coach reads of a huge
+        session's turns (tens of thousands of them)."""
+        want = sorted(set(indices))
+        out = self._turns("session_id=? AND aborted=1", (session_id,))
+        have = {t.index for t in out}
+        for i in range(0, len(want), 500):
+            batch = [x for x in want[i : i + 500] if x not in have]
+            if batch:
+                out += self._turns(f"session_id=? AND idx IN ({','.join('?' * len(batch))})", (session_id, *batch))
+        return sorted(out, key=lambda t: t.index)
+
+    def _turns(self, where: str, params: Sequence[Any]) -> list[Turn]:
         out = []
         for r in self.conn.execute(
-            """SELECT idx, start_line, end_line, started_at, ended_at, prompt, model, turn_id, aborted, duration_ms
-               FROM turns WHERE session_id=? ORDER BY idx""",
-            (session_id,),
+            f"""SELECT idx, start_line, end_line, started_at, ended_at, prompt, model, turn_id, aborted, duration_ms
+               FROM turns WHERE {where} ORDER BY idx""",
+            params,
         ):
             out.append(
                 _m().Turn(

@@ -12,11 +12,14 @@ import contextlib
 import hashlib
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import apsw
 import orjson
+
+from sessionlens.models.hubrows import ApiKey, ApiKeyCredential, AuditEntry, HubMember, HubUser, PushedFile, WebSession
 
 HUB_MIGRATIONS: list[str] = [
     # 1: accounts, projects, keys, sessions, audit, pushed files
@@ -89,12 +92,14 @@ HUB_MIGRATIONS: list[str] = [
 ]
 
 GENESIS = "0" * 64
+#: the audit table's columns, in order: the hash covers the first eight (``AuditEntry`` has the same fields)
 AUDIT_COLS = ("id", "ts", "actor", "action", "target", "source", "outcome", "detail", "prev_hash", "hash")
 
 
-def audit_hash(prev_hash: str, entry: dict[str, Any]) -> str:
-    """The chain link: sha256 over the previous hash and the entry's canonical JSON."""
-    body = orjson.dumps({k: entry.get(k) for k in AUDIT_COLS[:8]}, option=orjson.OPT_SORT_KEYS)
+def audit_hash(prev_hash: str, entry: AuditEntry) -> str:
+    """The chain link: sha256 over the previous hash and the canonical JSON of the entry's first eight
+    fields (``AUDIT_COLS[:8]``: its id to its detail, keys sorted, orjson's compact form)."""
+    body = orjson.dumps({k: getattr(entry, k) for k in AUDIT_COLS[:8]}, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(prev_hash.encode() + b"\n" + body).hexdigest()
 
 
@@ -154,22 +159,16 @@ class HubStore:
             rowid = self.conn.last_insert_rowid()
         return rowid
 
-    def user(self, *, username: str | None = None, user_id: int | None = None) -> dict[str, Any] | None:
-        q = "SELECT id, username, pw_hash, role, disabled, created_at FROM users WHERE "
+    def user(self, *, username: str | None = None, user_id: int | None = None) -> HubUser | None:
+        q = f"SELECT {', '.join(HubUser._fields)} FROM users WHERE "
         r = (
             self.conn.execute(q + "username=?", (username,)) if username is not None else self.conn.execute(q + "id=?", (user_id,))
         ).fetchone()
-        if not r:
-            return None
-        return dict(zip(("id", "username", "pw_hash", "role", "disabled", "created_at"), r))
+        return HubUser.from_row(r) if r else None
 
-    def users(self) -> list[dict[str, Any]]:
-        out = []
-        for r in self.conn.execute("SELECT id, username, role, disabled, created_at FROM users ORDER BY username"):
-            d = dict(zip(("id", "username", "role", "disabled", "created_at"), r))
-            d["projects"] = self.user_projects(d["id"])
-            out.append(d)
-        return out
+    def users(self) -> list[HubMember]:
+        rows = list(self.conn.execute("SELECT id, username, role, disabled, created_at FROM users ORDER BY username"))
+        return [HubMember.from_row((*r, self.user_projects(r[0]))) for r in rows]
 
     def count_users(self, role: str | None = None) -> int:
         if role:
@@ -227,42 +226,26 @@ class HubStore:
             rowid = self.conn.last_insert_rowid()
         return rowid
 
-    _KEY_COLS = (
-        "id",
-        "prefix",
-        "secret_hash",
-        "user_id",
-        "name",
-        "scopes",
-        "project",
-        "expires_at",
-        "created_at",
-        "revoked_at",
-        "last_used_at",
-    )
+    @staticmethod
+    def _scopes(r: tuple[Any, ...], at: int) -> tuple[Any, ...]:
+        """The row with its comma-separated scopes column (at ``at``) as a list."""
+        return (*r[:at], [s for s in r[at].split(",") if s], *r[at + 1 :])
 
-    def _key(self, r) -> dict[str, Any]:
-        d = dict(zip(self._KEY_COLS, r))
-        d["scopes"] = [s for s in d["scopes"].split(",") if s]
-        return d
+    def key_by_prefix(self, prefix: str) -> ApiKeyCredential | None:
+        cols = ", ".join(ApiKeyCredential._fields)
+        r = self.conn.execute(f"SELECT {cols} FROM api_keys WHERE prefix=?", (prefix,)).fetchone()
+        return ApiKeyCredential.from_row(self._scopes(r, ApiKeyCredential._fields.index("scopes"))) if r else None
 
-    def key_by_prefix(self, prefix: str) -> dict[str, Any] | None:
-        r = self.conn.execute(f"SELECT {', '.join(self._KEY_COLS)} FROM api_keys WHERE prefix=?", (prefix,)).fetchone()
-        return self._key(r) if r else None
-
-    def keys(self, user_id: int | None = None) -> list[dict[str, Any]]:
-        q = f"SELECT {', '.join(self._KEY_COLS)} FROM api_keys"
+    def keys(self, user_id: int | None = None) -> list[ApiKey]:
+        """Every key (or one user's), oldest first, without their secrets' hashes."""
+        q = f"SELECT {', '.join(ApiKey._fields)} FROM api_keys"
         rows = (
             self.conn.execute(q + " WHERE user_id=? ORDER BY id", (user_id,))
             if user_id is not None
             else self.conn.execute(q + " ORDER BY id")
         )
-        out = []
-        for r in rows:
-            d = self._key(r)
-            d.pop("secret_hash")
-            out.append(d)
-        return out
+        at = ApiKey._fields.index("scopes")
+        return [ApiKey.from_row(self._scopes(r, at)) for r in rows]
 
     def revoke_key(self, key_id: int) -> bool:
         with self.conn:
@@ -284,11 +267,11 @@ class HubStore:
                 (token_hash, user_id, csrf, now, now + ttl),
             )
 
-    def web_session(self, token_hash: str) -> dict[str, Any] | None:
+    def web_session(self, token_hash: str) -> WebSession | None:
         r = self.conn.execute("SELECT user_id, csrf, expires_at FROM web_sessions WHERE token_hash=?", (token_hash,)).fetchone()
         if not r or r[2] < time.time():
             return None
-        return {"user_id": r[0], "csrf": r[1], "expires_at": r[2]}
+        return WebSession.from_row(r)
 
     def drop_user_sessions(self, user_id: int) -> None:
         with self.conn:
@@ -299,24 +282,14 @@ class HubStore:
             self.conn.execute("DELETE FROM web_sessions WHERE token_hash=?", (token_hash,))
 
     # ------------------------------------------------------------------ pushed files
-    _PUSH_COLS = (
-        "file_key",
-        "project",
-        "machine",
-        "source_name",
-        "hub_path",
-        "committed_source",
-        "committed_len",
-        "pushed_by",
-        "updated_at",
-    )
+    _PUSH_COLS = ", ".join(PushedFile._fields)
 
-    def pushed(self, file_key: str) -> dict[str, Any] | None:
-        r = self.conn.execute(f"SELECT {', '.join(self._PUSH_COLS)} FROM pushed WHERE file_key=?", (file_key,)).fetchone()
-        return dict(zip(self._PUSH_COLS, r)) if r else None
+    def pushed(self, file_key: str) -> PushedFile | None:
+        r = self.conn.execute(f"SELECT {self._PUSH_COLS} FROM pushed WHERE file_key=?", (file_key,)).fetchone()
+        return PushedFile.from_row(r) if r else None
 
-    def all_pushed(self) -> list[dict[str, Any]]:
-        return [dict(zip(self._PUSH_COLS, r)) for r in self.conn.execute(f"SELECT {', '.join(self._PUSH_COLS)} FROM pushed")]
+    def all_pushed(self) -> list[PushedFile]:
+        return [PushedFile.from_row(r) for r in self.conn.execute(f"SELECT {self._PUSH_COLS} FROM pushed")]
 
     def add_pushed(self, *, file_key: str, project: str, machine: str, source_name: str, hub_path: str, user_id: int | None) -> None:
         with self.conn:
@@ -343,30 +316,32 @@ class HubStore:
     # ------------------------------------------------------------------ audit
     def append_audit(
         self, *, actor: str, action: str, target: str | None, source: str | None, outcome: str, detail: dict | None = None
-    ) -> dict[str, Any]:
+    ) -> AuditEntry:
         with self._audit_lock, self._immediate():
             last = self.conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
             prev = last[1] if last else GENESIS
-            entry = {
-                "id": (last[0] + 1) if last else 1,
-                "ts": time.time(),
-                "actor": actor,
-                "action": action,
-                "target": target,
-                "source": source,
-                "outcome": outcome,
-                "detail": orjson.dumps(detail).decode() if detail else None,
-            }
-            entry["prev_hash"] = prev
-            entry["hash"] = audit_hash(prev, entry)
+            entry = AuditEntry(
+                id=(last[0] + 1) if last else 1,
+                ts=time.time(),
+                actor=actor,
+                action=action,
+                target=target,
+                source=source,
+                outcome=outcome,
+                detail=orjson.dumps(detail).decode() if detail else None,
+                prev_hash=prev,
+                hash="",
+            )
+            entry.hash = audit_hash(prev, entry)
             self.conn.execute(
-                f"INSERT INTO audit({', '.join(AUDIT_COLS)}) VALUES({','.join('?' * len(AUDIT_COLS))})", tuple(entry[k] for k in AUDIT_COLS)
+                f"INSERT INTO audit({', '.join(AUDIT_COLS)}) VALUES({','.join('?' * len(AUDIT_COLS))})",
+                tuple(getattr(entry, k) for k in AUDIT_COLS),
             )
             return entry
 
     def audit(
         self, *, limit: int = 500, offset: int = 0, action: str | None = None, actor: str | None = None, ascending: bool = False
-    ) -> list[dict[str, Any]]:
+    ) -> list[AuditEntry]:
         where, args = [], []
         if action:
             where.append("action=?")
@@ -376,13 +351,14 @@ class HubStore:
             args.append(actor)
         w = ("WHERE " + " AND ".join(where)) if where else ""
         return [
-            dict(zip(AUDIT_COLS, r))
+            AuditEntry.from_row(r)
             for r in self.conn.execute(
                 f"SELECT {', '.join(AUDIT_COLS)} FROM audit {w} ORDER BY id {'ASC' if ascending else 'DESC'} LIMIT ? OFFSET ?",
                 (*args, limit, offset),
             )
         ]
 
-    def audit_iter(self):
+    def audit_iter(self) -> Iterator[AuditEntry]:
+        """Every entry, oldest first (the chain's order), streamed."""
         for r in self.conn.execute(f"SELECT {', '.join(AUDIT_COLS)} FROM audit ORDER BY id"):
-            yield dict(zip(AUDIT_COLS, r))
+            yield AuditEntry.from_row(r)

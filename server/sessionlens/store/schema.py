@@ -266,4 +266,10 @@ MIGRATIONS: list[str] = [
     DROP INDEX IF EXISTS usage_day;
     CREATE INDEX IF NOT EXISTS files_status ON files(status);  -- `stats` counts the indexed files without reading their rows
     """,
+    # migration: rollout3 — a huge log's outline selects its notable events (errors, failed results,
+    # patches, compactions: a few % of the rows) by kind and line range without a scan of the file
+    """
+    CREATE INDEX IF NOT EXISTS events_notable ON events(file_id, kind, seq)
+        WHERE kind IN ('error', 'patch', 'compaction') OR (kind = 'tool_result' AND (is_error = 1 OR exit_code != 0));
+    """,
 ]

@@ -131,44 +131,44 @@ def cmd_admin(args) -> int:
             first = hub.store.count_users() == 0
             role = args.role or ("admin" if first else "member")
             u = hub.create_user(args.username, _password(args), role, args.project or [])
-            hub.audit(actor, "user.create", target=u["username"], source="cli", role=role, project=args.project or None)
-            _out(f"created {role} {u['username']}" + (f" in {', '.join(args.project)}" if args.project else ""))
+            hub.audit(actor, "user.create", target=u.username, source="cli", role=role, project=args.project or None)
+            _out(f"created {role} {u.username}" + (f" in {', '.join(args.project)}" if args.project else ""))
         elif a == "users":
             users = hub.store.users()
             if args.json:
-                _json(users)
+                _json([m.model_dump() for m in users])
                 users = []
-            for u in users:
-                _out(f"{u['username']:<24} {u['role']:<7} {'disabled ' if u['disabled'] else ''}{', '.join(u['projects']) or '-'}")
+            for m in users:
+                _out(f"{m.username:<24} {m.role:<7} {'disabled ' if m.disabled else ''}{', '.join(m.projects) or '-'}")
         elif a == "set-role":
             u = hub.user_by_name(args.username)
-            hub.set_role(u["id"], args.role_value)
-            hub.audit(actor, "role.change", target=u["username"], source="cli", **{"from": u["role"], "to": args.role_value})
-            _out(f"{u['username']}: {u['role']} -> {args.role_value}")
+            hub.set_role(u.id, args.role_value)
+            hub.audit(actor, "role.change", target=u.username, source="cli", **{"from": u.role, "to": args.role_value})
+            _out(f"{u.username}: {u.role} -> {args.role_value}")
         elif a in ("add-member", "remove-member"):
             u = hub.user_by_name(args.username)
             if a == "add-member":
-                hub.add_member(u["id"], args.project_name)
+                hub.add_member(u.id, args.project_name)
             else:
-                hub.store.remove_member(u["id"], args.project_name)
+                hub.store.remove_member(u.id, args.project_name)
             hub.audit(
                 actor,
                 "member.change",
-                target=u["username"],
+                target=u.username,
                 source="cli",
                 **{"added" if a == "add-member" else "removed": args.project_name},
             )
-            _out(f"{u['username']}: {'+' if a == 'add-member' else '-'}{args.project_name}")
+            _out(f"{u.username}: {'+' if a == 'add-member' else '-'}{args.project_name}")
         elif a in ("disable", "enable"):
             u = hub.user_by_name(args.username)
-            hub.set_disabled(u["id"], a == "disable")
-            hub.audit(actor, "user.disable", target=u["username"], source="cli", disabled=a == "disable")
-            _out(f"{u['username']}: {a}d")
+            hub.set_disabled(u.id, a == "disable")
+            hub.audit(actor, "user.disable", target=u.username, source="cli", disabled=a == "disable")
+            _out(f"{u.username}: {a}d")
         elif a == "set-password":
             u = hub.user_by_name(args.username)
-            hub.set_password(u["id"], _password(args))
-            hub.audit(actor, "user.password", target=u["username"], source="cli")
-            _out(f"{u['username']}: password changed")
+            hub.set_password(u.id, _password(args))
+            hub.audit(actor, "user.password", target=u.username, source="cli")
+            _out(f"{u.username}: password changed")
         elif a == "create-key":
             u = hub.user_by_name(args.username)
             raw, rec = hub.create_key(
@@ -178,32 +178,32 @@ def cmd_admin(args) -> int:
                 project=args.key_project,
                 expires_days=args.expires_days,
             )
-            hub.audit(actor, "key.create", target=f"slk_{rec['prefix']}", source="cli", owner=u["username"], scopes=rec["scopes"])
+            hub.audit(actor, "key.create", target=f"slk_{rec.prefix}", source="cli", owner=u.username, scopes=rec.scopes)
             if args.json:
-                _json({"key": raw, **rec})
+                _json({"key": raw, **rec.model_dump()})
             else:
                 _out(raw)
                 sys.stderr.write("(shown once: store it now; the hub keeps only its hash)\n")
         elif a == "keys":
             keys = hub.store.keys()
             if args.json:
-                _json(keys)
+                _json([k.model_dump() for k in keys])
                 keys = []
             for k in keys:
-                state = "revoked" if k["revoked_at"] else "active"
-                _out(f"{k['id']:>4}  slk_{k['prefix']}_…  {k['name']:<20} {','.join(k['scopes']):<18} {k['project'] or 'all':<12} {state}")
+                state = "revoked" if k.revoked_at else "active"
+                _out(f"{k.id:>4}  slk_{k.prefix}_…  {k.name:<20} {','.join(k.scopes):<18} {k.project or 'all':<12} {state}")
         elif a == "revoke-key":
             from sessionlens.services.hub import Principal
 
-            admin = next((u for u in hub.store.users() if u["role"] == "admin"), None)
+            admin = next((u for u in hub.store.users() if u.role == "admin"), None)
             if admin is None:
                 raise Fail("no admin account")
-            admin_user = hub.store.user(user_id=admin["id"])
+            admin_user = hub.store.user(user_id=admin.id)
             if admin_user is None:
                 raise Fail("no admin account")
             k = hub.revoke_key(Principal(user=admin_user), args.key_id)
-            hub.audit(actor, "key.revoke", target=f"slk_{k['prefix']}", source="cli")
-            _out(f"revoked slk_{k['prefix']}_…")
+            hub.audit(actor, "key.revoke", target=f"slk_{k.prefix}", source="cli")
+            _out(f"revoked slk_{k.prefix}_…")
     except HubError as e:
         raise Fail(str(e)) from None
     return 0
@@ -224,7 +224,7 @@ def cmd_audit(args) -> int:
         return 0 if res["ok"] else 4
     entries = hub.store.audit(limit=args.limit, action=args.action, actor=args.actor, ascending=True)
     if args.json or args.export:
-        text = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries)
+        text = "".join(json.dumps(e.model_dump(), ensure_ascii=False) + "\n" for e in entries)
         if args.export:
             with open(args.export, "w", encoding="utf-8") as fh:
                 fh.write(text)
@@ -235,8 +235,8 @@ def cmd_audit(args) -> int:
     from datetime import datetime
 
     for e in entries:
-        t = datetime.fromtimestamp(e["ts"]).strftime("%Y-%m-%d %H:%M:%S")
-        _out(f"{e['id']:>6}  {t}  {e['actor']:<24} {e['action']:<16} {e['outcome']:<8} {e['target'] or '-'}  {e['source'] or ''}")
+        t = datetime.fromtimestamp(e.ts).strftime("%Y-%m-%d %H:%M:%S")
+        _out(f"{e.id:>6}  {t}  {e.actor:<24} {e.action:<16} {e.outcome:<8} {e.target or '-'}  {e.source or ''}")
     return 0
 
 

@@ -95,7 +95,7 @@ def page(request: web.Request, title: str, body: str, active: str = "", *, trans
             title,
             body,
             active=active,
-            user=p.user["username"] if p else None,
+            user=p.user.username if p else None,
             csrf=request.get(CSRF),
             extra_nav=extra,
             team=ctx.hub is not None,

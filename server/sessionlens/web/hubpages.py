@@ -85,7 +85,7 @@ async def login_post(request: web.Request) -> web.Response:
         await ctx.run(ctx.hub.audit, username or "anonymous", "signin", source=src, outcome="failed")
         return await login_form(request, "Wrong user name or password.", 401, nxt=str(form.get("next") or ""))
     token, _csrf = await ctx.run(ctx.hub.start_session, user)
-    await ctx.run(ctx.hub.audit, user["username"], "signin", source=src, outcome="ok")
+    await ctx.run(ctx.hub.audit, user.username, "signin", source=src, outcome="ok")
     resp = web.HTTPSeeOther(_safe_next(str(form.get("next") or "/")))
     resp.set_cookie(SESSION_COOKIE, token, **cookie_kw(ctx.cfg, max_age=12 * 3600))
     resp.del_cookie(LOGIN_COOKIE, path="/")
@@ -96,7 +96,7 @@ async def logout(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     p = _principal(request)
     await ctx.run(ctx.hub.end_session, request.cookies.get(SESSION_COOKIE))
-    await audit(request, "signout", target=p.user["username"])
+    await audit(request, "signout", target=p.user.username)
     resp = web.HTTPSeeOther("/login")
     resp.del_cookie(SESSION_COOKIE, path="/")
     raise resp
@@ -107,22 +107,22 @@ def _keys_table(request, keys, *, owner_names=None) -> str:
     rows = []
     now = time.time()
     for k in keys:
-        state = "revoked" if k["revoked_at"] else ("expired" if k["expires_at"] and k["expires_at"] < now else "active")
+        state = "revoked" if k.revoked_at else ("expired" if k.expires_at and k.expires_at < now else "active")
         revoke = ""
         if state == "active":
             revoke = (
-                f'<form method="post" action="/keys/revoke">{csrf_input(request)}<input type="hidden" name="id" value="{k["id"]}">'
+                f'<form method="post" action="/keys/revoke">{csrf_input(request)}<input type="hidden" name="id" value="{k.id}">'
                 '<button class="danger" type="submit">Revoke</button></form>'
             )
         rows.append(
             [
-                H.esc(k["name"]),
-                f"<code>slk_{H.esc(k['prefix'])}_…</code>",
-                H.esc((owner_names or {}).get(k["user_id"], "")),
-                H.esc(", ".join(k["scopes"])),
-                H.esc(k["project"] or "all"),
-                H.esc(H.fmt_time(k["expires_at"]) if k["expires_at"] else "never"),
-                H.esc(H.fmt_time(k["last_used_at"])),
+                H.esc(k.name),
+                f"<code>slk_{H.esc(k.prefix)}_…</code>",
+                H.esc((owner_names or {}).get(k.user_id, "")),
+                H.esc(", ".join(k.scopes)),
+                H.esc(k.project or "all"),
+                H.esc(H.fmt_time(k.expires_at) if k.expires_at else "never"),
+                H.esc(H.fmt_time(k.last_used_at)),
                 f'<span class="{"ok" if state == "active" else "muted"}">{state}</span>',
                 revoke,
             ]
@@ -144,8 +144,8 @@ def _keys_table(request, keys, *, owner_names=None) -> str:
 async def keys_page(request: web.Request, created: str | None = None) -> web.Response:
     ctx = ctx_of(request)
     p = _principal(request)
-    keys = await ctx.run(ctx.hub.store.keys, p.user["id"])
-    projects = await ctx.run(ctx.hub.store.user_projects, p.user["id"]) if p.role != "admin" else await ctx.run(ctx.hub.store.projects)
+    keys = await ctx.run(ctx.hub.store.keys, p.user.id)
+    projects = await ctx.run(ctx.hub.store.user_projects, p.user.id) if p.role != "admin" else await ctx.run(ctx.hub.store.projects)
     shown = ""
     if created:
         shown = f'<h2>Your new key</h2><p>Copy it now: it is shown only once and stored hashed.</p><p class="secret">{H.esc(created)}</p>'
@@ -189,7 +189,7 @@ async def keys_create(request: web.Request) -> web.Response:
     except HubError as e:
         await audit(request, "key.create", outcome="denied", reason=str(e))
         raise _http(e) from None
-    await audit(request, "key.create", target=f"slk_{rec['prefix']}", scopes=rec["scopes"], project=rec["project"])
+    await audit(request, "key.create", target=f"slk_{rec.prefix}", scopes=rec.scopes, project=rec.project)
     return await keys_page(request, created=raw)
 
 
@@ -202,7 +202,7 @@ async def keys_revoke(request: web.Request) -> web.Response:
     except (HubError, ValueError) as e:
         await audit(request, "key.revoke", outcome="denied", reason=str(e))
         raise _http(e if isinstance(e, HubError) else HubError("bad key id")) from None
-    await audit(request, "key.revoke", target=f"slk_{k['prefix']}")
+    await audit(request, "key.revoke", target=f"slk_{k.prefix}")
     raise web.HTTPSeeOther("/admin" if p.role == "admin" and form.get("back") == "admin" else "/keys")
 
 
@@ -227,28 +227,28 @@ async def admin_page(request: web.Request) -> web.Response:
     users = await ctx.run(ctx.hub.store.users)
     keys = await ctx.run(ctx.hub.store.keys)
     projects = await ctx.run(ctx.hub.store.projects)
-    names = {u["id"]: u["username"] for u in users}
+    names = {u.id: u.username for u in users}
     rows = []
     for u in users:
         role_form = (
-            f'<form method="post" action="/admin/role" class="inline">{csrf_input(request)}<input type="hidden" name="user" value="{H.esc(u["username"])}">'
-            + H.select("role", [(r, r) for r in ROLES], u["role"])
+            f'<form method="post" action="/admin/role" class="inline">{csrf_input(request)}<input type="hidden" name="user" value="{H.esc(u.username)}">'
+            + H.select("role", [(r, r) for r in ROLES], u.role)
             + '<button type="submit">Set</button></form>'
         )
         member_form = (
-            f'<form method="post" action="/admin/member" class="inline">{csrf_input(request)}<input type="hidden" name="user" value="{H.esc(u["username"])}">'
+            f'<form method="post" action="/admin/member" class="inline">{csrf_input(request)}<input type="hidden" name="user" value="{H.esc(u.username)}">'
             '<input name="project" placeholder="project" required maxlength="64" size="10"><button type="submit">Add</button></form>'
         )
         dis = (
-            f'<form method="post" action="/admin/disable" class="inline">{csrf_input(request)}<input type="hidden" name="user" value="{H.esc(u["username"])}">'
-            f'<input type="hidden" name="disabled" value="{"0" if u["disabled"] else "1"}"><button class="{"" if u["disabled"] else "danger"}" type="submit">'
-            f"{'Enable' if u['disabled'] else 'Disable'}</button></form>"
+            f'<form method="post" action="/admin/disable" class="inline">{csrf_input(request)}<input type="hidden" name="user" value="{H.esc(u.username)}">'
+            f'<input type="hidden" name="disabled" value="{"0" if u.disabled else "1"}"><button class="{"" if u.disabled else "danger"}" type="submit">'
+            f"{'Enable' if u.disabled else 'Disable'}</button></form>"
         )
         rows.append(
             [
-                H.esc(u["username"]) + (' <span class="pill">disabled</span>' if u["disabled"] else ""),
+                H.esc(u.username) + (' <span class="pill">disabled</span>' if u.disabled else ""),
                 role_form,
-                H.esc(", ".join(u["projects"]) or "—") + member_form,
+                H.esc(", ".join(u.projects) or "—") + member_form,
                 dis,
             ]
         )
@@ -298,7 +298,7 @@ async def admin_users(request: web.Request) -> web.Response:
         u = hub.create_user(
             str(form.get("username") or ""), str(form.get("password") or ""), str(form.get("role") or "member"), [proj] if proj else []
         )
-        return {"role": u["role"], "project": proj or None}
+        return {"role": u.role, "project": proj or None}
 
     return await _admin_action(request, "user.create", fn)
 
@@ -308,8 +308,8 @@ async def admin_role(request: web.Request) -> web.Response:
 
     def fn(form):
         u = hub.user_by_name(str(form.get("user") or ""))
-        hub.set_role(u["id"], str(form.get("role") or ""))
-        return {"from": u["role"], "to": str(form.get("role"))}
+        hub.set_role(u.id, str(form.get("role") or ""))
+        return {"from": u.role, "to": str(form.get("role"))}
 
     return await _admin_action(request, "role.change", fn)
 
@@ -321,9 +321,9 @@ async def admin_member(request: web.Request) -> web.Response:
         u = hub.user_by_name(str(form.get("user") or ""))
         proj = str(form.get("project") or "").strip()
         if form.get("remove"):
-            hub.store.remove_member(u["id"], proj)
+            hub.store.remove_member(u.id, proj)
             return {"removed": proj}
-        hub.add_member(u["id"], proj)
+        hub.add_member(u.id, proj)
         return {"project": proj}
 
     return await _admin_action(request, "member.change", fn)
@@ -334,7 +334,7 @@ async def admin_disable(request: web.Request) -> web.Response:
 
     def fn(form):
         u = hub.user_by_name(str(form.get("user") or ""))
-        hub.set_disabled(u["id"], str(form.get("disabled")) == "1")
+        hub.set_disabled(u.id, str(form.get("disabled")) == "1")
         return {"disabled": str(form.get("disabled")) == "1"}
 
     return await _admin_action(request, "user.disable", fn)
@@ -347,7 +347,7 @@ async def audit_page(request: web.Request) -> web.Response:
     if request.query.get("format") == "jsonl":
         entries = await ctx.run(ctx.hub.store.audit, limit=1_000_000, action=action, ascending=True)
         await audit(request, "audit.export", entries=len(entries))
-        text = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries)
+        text = "".join(json.dumps(e.model_dump(), ensure_ascii=False) + "\n" for e in entries)
         return web.Response(
             text=text, content_type="application/x-ndjson", headers={"Content-Disposition": 'attachment; filename="audit.jsonl"'}
         )
@@ -355,14 +355,14 @@ async def audit_page(request: web.Request) -> web.Response:
     ver = await ctx.run(ctx.hub.verify_audit)
     rows = [
         [
-            H.esc(str(e["id"])),
-            H.esc(H.fmt_time(e["ts"])),
-            H.esc(e["actor"]),
-            f'<a href="/admin/audit{H.qs({}, action=e["action"])}">{H.esc(e["action"])}</a>',
-            H.esc((e["target"] or "")[:80]),
-            H.esc(e["source"] or ""),
-            f'<span class="{"ok" if e["outcome"] == "ok" else "bad"}">{H.esc(e["outcome"])}</span>',
-            f'<code class="small">{H.esc((e["detail"] or "")[:120])}</code>',
+            H.esc(str(e.id)),
+            H.esc(H.fmt_time(e.ts)),
+            H.esc(e.actor),
+            f'<a href="/admin/audit{H.qs({}, action=e.action)}">{H.esc(e.action)}</a>',
+            H.esc((e.target or "")[:80]),
+            H.esc(e.source or ""),
+            f'<span class="{"ok" if e.outcome == "ok" else "bad"}">{H.esc(e.outcome)}</span>',
+            f'<code class="small">{H.esc((e.detail or "")[:120])}</code>',
         ]
         for e in entries
     ]

@@ -45,7 +45,7 @@ def team(tmp_path_factory):
     keys["bob_doomed"], doomed = hub.create_key(users["bob"], "to revoke", ["read"])
     keys["bob_expired"], old = hub.create_key(users["bob"], "old", ["read"], expires_days=1)
     with hub.store.conn:
-        hub.store.conn.execute("UPDATE api_keys SET expires_at=? WHERE id=?", (time.time() - 60, old["id"]))
+        hub.store.conn.execute("UPDATE api_keys SET expires_at=? WHERE id=?", (time.time() - 60, old.id))
     hub.store.close()
     logs = root / "pushed"
     sid_a = write_claude_session(
@@ -72,7 +72,7 @@ def team(tmp_path_factory):
             assert st.refused == [] and st.chunks >= 1
         capp.close()
         _wait_idle(url, keys["root"])
-        yield {"url": url.rstrip("/"), "keys": keys, "home": home, "sid_a": sid_a, "sid_b": sid_b, "doomed": doomed["id"]}
+        yield {"url": url.rstrip("/"), "keys": keys, "home": home, "sid_a": sid_a, "sid_b": sid_b, "doomed": doomed.id}
     finally:
         _stop(proc)
 

@@ -1,0 +1,126 @@
+"""Outline queries for huge logs: a few notable events per line range, selected in SQL (the
+``events_notable`` index) instead of reading every event of the file (``Store.outline_rows``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from sessionlens.store.db import OutlineRow, Store
+
+#: The rows ``events_notable`` holds (the query must repeat it for SQLite to use the partial index).
+NOTABLE = "(kind IN ('error', 'patch', 'compaction') OR (kind = 'tool_result' AND (is_error = 1 OR exit_code != 0)))"
+
+_ROW = """seq, kind, subtype, turn, tool, command,
+          CASE WHEN kind IN ('tool_call', 'patch') THEN substr(text, 1, 8000) ELSE substr(text, 1, 200) END,
+          files, flags, is_error, exit_code, call_id, agent_id, parent_call_id,
+          CASE WHEN data LIKE '%"description"%' THEN json_extract(data, '$.extra.description') END,
+          length, CASE WHEN data LIKE '%"line"%' THEN json_extract(data, '$.extra.line') END"""
+
+
+class TurnHead(NamedTuple):
+    """What a huge outline shows of a turn."""
+
+    idx: int
+    start_line: int
+    end_line: int
+    prompt: str | None
+    duration_ms: int | None
+    aborted: bool
+
+
+class PlacedRow(NamedTuple):
+    """An outline row with its line's byte length and its editor line (None: its seq)."""
+
+    row: OutlineRow
+    length: int
+    line: int | None
+
+
+def turn_heads(db: Store, session_id: str) -> list[TurnHead]:
+    return [
+        TurnHead(r[0], r[1], r[2], r[3], r[4], bool(r[5]))
+        for r in db.conn.execute(
+            "SELECT idx, start_line, end_line, substr(prompt, 1, 400), duration_ms, aborted FROM turns WHERE session_id=? ORDER BY idx",
+            (session_id,),
+        )
+    ]
+
+
+def _placed(rows: Iterable[tuple]) -> list[PlacedRow]:
+    return [PlacedRow(OutlineRow(*r[:15]), r[15], r[16]) for r in rows]
+
+
+def notable_rows(db: Store, file_id: int, kind: str, lo: int, hi: int, limit: int) -> list[PlacedRow]:
+    """The first ``limit`` non-duplicate notable events (see ``NOTABLE``) of ``kind`` in lines ``lo``–``hi``."""
+    return _placed(
+        db.conn.execute(
+            f"""SELECT {_ROW} FROM events INDEXED BY events_notable
+                WHERE file_id=? AND kind=? AND seq BETWEEN ? AND ? AND {NOTABLE} AND (flags & 1)=0 ORDER BY seq LIMIT ?""",
+            (file_id, kind, lo, hi, limit),
+        )
+    )
+
+
+def first_rows(db: Store, file_id: int, kinds: tuple[str, ...], lo: int, hi: int, limit: int) -> list[PlacedRow]:
+    """The first ``limit`` non-duplicate events of ``kinds`` in lines ``lo``–``hi`` (frequent kinds: the scan stops soon)."""
+    q = ",".join("?" * len(kinds))
+    return _placed(
+        db.conn.execute(
+            f"""SELECT {_ROW} FROM events WHERE file_id=? AND seq BETWEEN ? AND ? AND kind IN ({q}) AND (flags & 1)=0
+                ORDER BY seq LIMIT ?""",
+            (file_id, lo, hi, *kinds, limit),
+        )
+    )
+
+
+def call_rows(db: Store, file_id: int, call_ids: Iterable[str], kinds: tuple[str, ...]) -> list[PlacedRow]:
+    """The non-duplicate events of ``kinds`` with these call ids (the call index)."""
+    ids = sorted(set(call_ids))
+    out: list[PlacedRow] = []
+    q = ",".join("?" * len(kinds))
+    for i in range(0, len(ids), 500):
+        batch = ids[i : i + 500]
+        out += _placed(
+            db.conn.execute(
+                f"""SELECT {_ROW} FROM events INDEXED BY events_call
+                    WHERE file_id=? AND call_id IN ({",".join("?" * len(batch))}) AND kind IN ({q}) AND (flags & 1)=0 ORDER BY seq""",
+                (file_id, *batch, *kinds),
+            )
+        )
+    return out
+
+
+def count_events(db: Store, file_id: int, lo: int, hi: int) -> int:
+    """Events in lines ``lo``–``hi`` (the file's seq index alone)."""
+    r = db.conn.execute("SELECT count(*) FROM events WHERE file_id=? AND seq BETWEEN ? AND ?", (file_id, lo, hi)).fetchone()
+    return int(r[0]) if r else 0
+
+
+def last_seq(db: Store, file_id: int) -> tuple[int, int]:
+    """(the last event's seq, its line's byte length); (1, 0) for an empty file."""
+    r = db.conn.execute("SELECT seq, length FROM events WHERE file_id=? ORDER BY seq DESC LIMIT 1", (file_id,)).fetchone()
+    return (int(r[0]), int(r[1])) if r else (1, 0)
+
+
+def line_lengths(db: Store, file_id: int, seqs: Iterable[int]) -> dict[int, int]:
+    """{seq: byte length of its line} of a few events."""
+    want = sorted(set(seqs))
+    out: dict[int, int] = {}
+    for i in range(0, len(want), 500):
+        batch = want[i : i + 500]
+        out.update(
+            db.conn.execute(f"SELECT seq, length FROM events WHERE file_id=? AND seq IN ({','.join('?' * len(batch))})", (file_id, *batch))
+        )
+    return out
+
+
+def range_counts(db: Store, file_id: int, lo: int, hi: int, step: int) -> list[tuple[int, int, int]]:
+    """(first line, last line, events) of the lines ``lo``–``hi`` cut every ``step`` lines (empty ones left out)."""
+    return [
+        (lo + b * step, min(hi, lo + b * step + step - 1), n)
+        for b, n in db.conn.execute(
+            "SELECT (seq - ?) / ?, count(*) FROM events WHERE file_id=? AND seq BETWEEN ? AND ? GROUP BY 1 ORDER BY 1",
+            (lo, step, file_id, lo, hi),
+        )
+    ]
