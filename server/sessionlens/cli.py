@@ -125,8 +125,82 @@ def _row_id(r: dict[str, Any]) -> str:
     return short_id(r["id"], r.get("agent_id"), r.get("parent_session_id"))
 
 
+#: characters one terminal cell wide that the plain renderer lays out (beyond printable ASCII)
+_NARROW = frozenset("…↳⊘›·−–—✓✗")
+#: environment variables that make rich colour (or treat as a terminal) output that is piped
+_RICH_FORCING = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS")
+
+
+class PlainTable:
+    """What :func:`_table` lays out without rich when the output is no terminal: the same bytes as
+    rich's ``SIMPLE_HEAD`` table with the options :func:`_table` gives it (``tests/test_cli_table.py``
+    compares them), without importing rich (~40 ms) nor rendering every cell through it (a 200-row
+    cost report: ~150 ms).  Only for text that is one cell per character and fits the width."""
+
+    def __init__(
+        self, columns: list[tuple[str, Any]], rows: list[list[str]], footer: list[str] | None, title: str | None, widths: list[int]
+    ):
+        self.columns, self.rows, self.footer, self.title, self.widths = columns, rows, footer, title, widths
+
+    @staticmethod
+    def make(columns, rows, footer, title, width: int) -> PlainTable | None:
+        cells = [[h for h, _ in columns], *rows, *([footer] if footer is not None else [])]
+        texts: list[list[str]] = []
+        for r in cells:
+            row = []
+            for c in r:
+                if hasattr(c, "__rich_console__") or hasattr(c, "__rich__"):
+                    return None
+                t = safe(c)
+                if not (t.isascii() and t.isprintable()) and any(not (" " <= ch <= "~" or ch in _NARROW) for ch in t):
+                    return None
+                row.append(t)
+            texts.append(row)
+        if title is not None and not (title.isascii() and title.isprintable()):
+            return None
+        if any(justify not in ("left", "right") for _, justify in columns):
+            return None
+        widths = [max(len(r[i]) for r in texts) for i in range(len(columns))]
+        n = len(columns)
+        total = sum(widths) + 3 * (n - 1)  # one space of padding each side of the one-space divider
+        if n == 0 or total > width or any(w == 0 for w in widths):
+            return None
+        body = texts[1 : len(texts) - (1 if footer is not None else 0)]
+        return PlainTable(columns, body, texts[-1] if footer is not None else None, title, widths)
+
+    def _line(self, cells: list[str]) -> str:
+        out = []
+        for (_head, justify), w, c in zip(self.columns, self.widths, cells):
+            out.append(c.rjust(w) if justify == "right" else c.ljust(w))
+        return "   ".join(out)
+
+    def render(self) -> str:
+        widths = self.widths
+        lines = [self.title] if self.title is not None else []
+        lines.append(self._line([h for h, _ in self.columns]))
+        lines.append("─".join("─" * (w + (1 if i > 0 else 0) + (1 if i < len(widths) - 1 else 0)) for i, w in enumerate(widths)))
+        lines += [self._line(r) for r in self.rows]
+        if self.footer is not None:
+            lines.append(" " * (sum(widths) + 3 * (len(widths) - 1)))
+            lines.append(self._line(self.footer))
+        return "\n".join(lines) + "\n"
+
+
+def _plain_width() -> int | None:
+    """The width a piped table is laid out in (as :func:`console` gives rich), None for a terminal."""
+    if sys.stdout.isatty() or any(os.environ.get(v) for v in _RICH_FORCING):
+        return None
+    return int(os.environ.get("COLUMNS") or 0) or 200
+
+
 def _table(columns: list[tuple[str, Any]], rows: list[list[Any]], *, footer: list[Any] | None = None, title: str | None = None):
-    """A rich table; ``columns`` are (header, justify).  Cells are plain text, never markup."""
+    """A rich table; ``columns`` are (header, justify).  Cells are plain text, never markup.  Piped:
+    a :class:`PlainTable` when it can lay the table out (the same bytes)."""
+    width = _plain_width()
+    if width is not None:
+        plain = PlainTable.make(columns, rows, footer, title, width)
+        if plain is not None:
+            return plain
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -160,11 +234,25 @@ def _table(columns: list[tuple[str, Any]], rows: list[list[Any]], *, footer: lis
 
 
 def _print(renderable) -> None:
+    if isinstance(renderable, PlainTable):
+        _out(renderable.render()[:-1])
+        return
     console().print(renderable)
+
+
+def _plain_lines(*texts: str) -> bool:
+    """Write these lines as rich would to a pipe (no colour, no wrapping: as they are), when rich
+    would change nothing (no tab to expand); False: rich must print them."""
+    if _plain_width() is None or any("\t" in t for t in texts):
+        return False
+    sys.stdout.write("".join(t + "\n" for t in texts))
+    return True
 
 
 def _say(text: str) -> None:
     """A paragraph for a person: wrapped at word boundaries in a terminal, one line when piped."""
+    if _plain_lines(safe(text)):
+        return
     from rich.text import Text
 
     console().print(Text(safe(text)))
@@ -495,10 +583,27 @@ def cmd_search(args) -> int:
                 f"No matches for {query!r}" + (f" with {sel}" if sel else "") + f" in {plural(app.stats()['sessions'], 'indexed session')}."
             )
         return 0
+    plain: list[str] = []
+    for h in res["hits"]:
+        tool = f" · {h['tool']}" if h.get("tool") else ""
+        when = (h["timestamp"] or "")[:16].replace("T", " ")
+        plain.append(
+            safe(f"{_tilde(h['path'])}:{h['line']}") + safe(f"  [{h['agent']} · {h['kind']}{tool} · {when} · {h['project_name'] or '-'}]")
+        )
+        if h.get("description"):
+            plain.append("    # " + cut(h["description"], 100))
+        plain.append("    " + safe((h["snippet"] or "").strip()))
+    if not _plain_lines(*plain):
+        _search_lines(res["hits"])
+    _out(f"\n{len(res['hits'])} of {plural(res['total'], 'match', 'matches')}")
+    return 0
+
+
+def _search_lines(hits: list[dict[str, Any]]) -> None:
     from rich.text import Text
 
     c = console()
-    for h in res["hits"]:
+    for h in hits:
         snippet = h["snippet"] or ""
         text = Text(safe(snippet.strip()))
         lead = len(snippet) - len(snippet.lstrip())
@@ -514,8 +619,6 @@ def cmd_search(args) -> int:
         body = Text("    ")
         body.append_text(text)
         c.print(body)
-    _out(f"\n{len(res['hits'])} of {plural(res['total'], 'match', 'matches')}")
-    return 0
 
 
 #: ``models.listing.SESSION_SORTS`` (not imported here: pydantic is too slow to load for a read command)
@@ -837,18 +940,26 @@ def cmd_coach(args) -> int:
             footer=["Total", "", f"{totals['findings']:,}", f"{totals['sessions']:,}"],
         )
     )
+    shown = findings[: args.limit]
+    if not _plain_lines(
+        *(safe(f"{_tilde(f['path'])}:{f['seq']}: ") + f["severity"] + safe(f": [{f['rule_id']}] {f['message']}") for f in shown)
+    ):
+        _coach_lines(shown)
+    if len(findings) >= args.limit and totals["findings"] > args.limit:
+        _out(f"(the first {args.limit} of {totals['findings']:,}: --limit N for more)")
+    return 0
+
+
+def _coach_lines(findings: list[dict[str, Any]]) -> None:
     from rich.text import Text
 
     c = console()
     style = {"error": "red", "warning": "yellow", "info": "blue", "hint": "dim"}
-    for f in findings[: args.limit]:
+    for f in findings:
         line = Text(safe(f"{_tilde(f['path'])}:{f['seq']}: "), style="cyan")
         line.append(f"{f['severity']}", style=style.get(f["severity"]))
         line.append(safe(f": [{f['rule_id']}] {f['message']}"))
         c.print(line)
-    if len(findings) >= args.limit and totals["findings"] > args.limit:
-        _out(f"(the first {args.limit} of {totals['findings']:,}: --limit N for more)")
-    return 0
 
 
 def cmd_doctor(args) -> int:
@@ -962,9 +1073,9 @@ def time_arg(text: str) -> str:
 
 def agent_names() -> list[str]:
     """``--agent`` values: every registered agent."""
-    from sessionlens.agents import names
+    from sessionlens.agents.registry import agent_names as names
 
-    return list(names())
+    return names()
 
 
 def agent_arg(text: str) -> str:

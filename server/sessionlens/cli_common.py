@@ -80,18 +80,18 @@ def samples_dir(args) -> Path:
 
 
 def _settings(args, *, home: Path | None = None):
-    from sessionlens.services.settings import Settings
+    """The store folder and whether to read the agent homes: plain values, so no validated
+    (pydantic) model is built for a command line."""
+    from sessionlens.services.settings import CliSettings
 
-    kw: dict[str, Any] = {}
     h = home or _home_arg(args)
+    include_home_logs = True
     if getattr(args, "samples", False) and home is None:
         h = samples_dir(args) / "store"
-        kw["includeHomeLogs"] = False
-    if h is not None:
-        kw["storePath"] = str(h)
+        include_home_logs = False
     if getattr(args, "no_home_logs", False):
-        kw["includeHomeLogs"] = False
-    return Settings.model_validate(kw)
+        include_home_logs = False
+    return CliSettings(str(h) if h is not None else None, include_home_logs)
 
 
 def _app(args, *, home: Path | None = None):

@@ -77,6 +77,16 @@ def repeat(cmd: list[str], reps: int, **kw: Any) -> dict[str, Any]:
     }
 
 
+def import_ms(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """One run under ``python -X importtime``: the import time it reports (the sum of every module's
+    own time, ms: inflated by the measuring itself), how many modules and whether pydantic was one."""
+    p = subprocess.run([cmd[0], "-X", "importtime", *cmd[1:]], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
+    rows = [ln.split("|") for ln in p.stderr.splitlines() if ln.startswith("import time:") and "self [us]" not in ln]
+    own = sum(int(r[0].removeprefix("import time:").strip()) for r in rows if len(r) == 3)
+    names = {r[2].strip() for r in rows if len(r) == 3}
+    return {"import_ms": round(own / 1000, 1), "modules": len(names), "pydantic": "pydantic" in names}
+
+
 # ------------------------------------------------------------------------------- baselines
 def ensure_ripgrep(say=print) -> str | None:
     rg = shutil.which("rg")
@@ -179,8 +189,12 @@ def bench_cli(home: Path, corpus: Path, *, reps: int = 7, baselines: bool = True
     say(f"CLI read commands on a {res['store_mb']:,} MB store ({reps} runs each, load {load()}) ...")
     for label, args in read_commands(home, session):
         r = repeat([*sl, *args], reps, env=env)
-        res["commands"].append({"command": label, **{k: r[k] for k in ("wall_ms", "cpu_ms", "wall_min_ms", "exit", "load")}})
-        say(f"  sessionlens {label:<22} {r['wall_ms']:8.1f} ms wall {r['cpu_ms']:8.1f} ms CPU  (exit {r['exit']}, load {r['load']})")
+        imp = import_ms([*sl, *args], env)
+        res["commands"].append({"command": label, **{k: r[k] for k in ("wall_ms", "cpu_ms", "wall_min_ms", "exit", "load")}, **imp})
+        say(
+            f"  sessionlens {label:<22} {r['wall_ms']:8.1f} ms wall {r['cpu_ms']:8.1f} ms CPU  (exit {r['exit']}, load {r['load']}; "
+            f"imports {imp['import_ms']} ms, {imp['modules']} modules{', pydantic' if imp['pydantic'] else ''})"
+        )
     res["max_wall_ms"] = max(c["wall_ms"] for c in res["commands"])
     res["max_cpu_ms"] = max(c["cpu_ms"] for c in res["commands"])
     if not baselines:
@@ -229,18 +243,19 @@ def markdown(res: dict[str, Any]) -> list[str]:
         f"median of {res['reps']} runs after a warm-up, output to a pipe, CPU = user + system from wait4 "
         f"(an empty `python -c pass` takes {ps['wall_ms']} ms wall / {ps['cpu_ms']} ms CPU at the same time):",
         "",
-        "| command | wall | CPU | load (1/5/15) |",
-        "|---|---|---|---|",
+        "| command | wall | CPU | imports (-X importtime) | load (1/5/15) |",
+        "|---|---|---|---|---|",
     ]
     for c in res["commands"]:
-        lines.append(f"| `sessionlens {c['command']}` | {c['wall_ms']} ms | {c['cpu_ms']} ms | {c['load']} |")
+        imp = f"{c['import_ms']} ms, {c['modules']} modules{' (pydantic)' if c.get('pydantic') else ''}" if "import_ms" in c else "–"
+        lines.append(f"| `sessionlens {c['command']}` | {c['wall_ms']} ms | {c['cpu_ms']} ms | {imp} | {c['load']} |")
     if "ripgrep" in res:
         r = res["ripgrep"]
-        lines.append(f"| `{r['command']}` over the raw logs | {r['wall_ms']} ms | {r['cpu_ms']} ms | {r['load']} |")
+        lines.append(f"| `{r['command']}` over the raw logs | {r['wall_ms']} ms | {r['cpu_ms']} ms | – | {r['load']} |")
     for v in CCUSAGE:
         c = res.get(f"ccusage{v}")
         if c:
-            lines.append(f"| `ccusage daily --json --offline` ({c['version']}) | {c['wall_ms']} ms | {c['cpu_ms']} ms | {c['load']} |")
+            lines.append(f"| `ccusage daily --json --offline` ({c['version']}) | {c['wall_ms']} ms | {c['cpu_ms']} ms | – | {c['load']} |")
     extra = []
     if "search_vs_rg" in res:
         extra.append(f"search vs ripgrep: {res['search_vs_rg']}× (wall), {res['search_vs_rg_cpu']}× (CPU)")

@@ -14,3 +14,17 @@ def test_store_path_nesting_and_invalid_values():
     s, errors = merge_settings({"store": {"path": "/tmp/x"}}, {"sessionlens": {"homeLogsScope": "nowhere", "includeHomeLogs": False}})
     assert str(s.home) == "/tmp/x" and s.include_home_logs is False
     assert s.home_logs_scope == "workspace" and errors and "homeLogsScope" in errors[0]
+
+
+def test_the_command_lines_settings_have_the_models_attributes_and_defaults():
+    """``CliSettings`` (plain values, no pydantic) answers every setting as ``Settings`` does."""
+    from sessionlens.services.settings import CliSettings, Settings
+
+    for cli, model in (
+        (CliSettings(), Settings()),
+        (CliSettings("/tmp/store", False), Settings(storePath="/tmp/store", includeHomeLogs=False)),
+    ):
+        for name in Settings.model_fields:
+            assert getattr(cli, name) == getattr(model, name), name
+        assert cli.home == model.home
+    assert CliSettings("~/x").home.is_absolute()

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import inspect
 import re
+import subprocess
+import sys
 import typing
 
 import pytest
@@ -101,10 +103,18 @@ def test_the_pending_list_only_shrinks():
     assert typed == [], f"typed now, take them off PENDING: {typed}"
 
 
-def test_every_row_model_defers_its_schema():
-    models = [v for v in vars(rows).values() if isinstance(v, type) and issubclass(v, rows.BaseModel) and v.__module__ == rows.__name__]
+def test_every_row_model_is_a_plain_row_without_pydantic():
+    models = [v for v in vars(rows).values() if isinstance(v, type) and v.__module__ == rows.__name__]
     assert len(models) >= 15
-    assert [m.__name__ for m in models if m.model_config.get("defer_build") is not True] == []
+    assert [m.__name__ for m in models if not issubclass(m, rows.Row)] == []
+    # slots only: a row holds its values, no per-object dict
+    assert [m.__name__ for m in models if any("__dict__" in vars(c) for c in m.__mro__ if c is not object)] == []
+    # reading rows imports no pydantic (a read command's budget: see tests/test_cli_imports.py)
+    probe = (
+        "import sys; import sessionlens.models.store, sessionlens.models.listing, sessionlens.store.db; print('pydantic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "False"
 
 
 @pytest.fixture(scope="module")

@@ -36,6 +36,12 @@ BUILTIN: tuple[str, ...] = (
     "sessionlens.agents.crush",
 )
 
+#: Facts of the built-in agents that a read command asks for (``--agent`` values, whether an agent
+#: records tokens), so it need not import every adapter and its parser to answer them; while no adapter
+#: is loaded these answer, after that the adapters do (tests/agents/test_registry.py checks they agree).
+BUILTIN_NAMES: tuple[str, ...] = ("codex", "claude", "qwen", "gemini", "pi", "cursor", "copilot", "opencode", "opencode-go", "crush")
+BUILTIN_NO_TOKENS: frozenset[str] = frozenset({"cursor"})
+
 _ADAPTERS: dict[str, AgentAdapter] = {}
 _loaded = False
 #: Bumped on every registration (caches keyed on the registry's content compare it).
@@ -80,6 +86,20 @@ def names() -> list[str]:
     report their agent's name, are not listed)."""
     _load()
     return list(dict.fromkeys(a.agent_name for a in _ADAPTERS.values()))
+
+
+def records_tokens(agent: str | Any) -> bool:
+    """False for an agent whose logs hold no token counts (Cursor); True for any other name."""
+    key = getattr(agent, "value", agent)
+    if not _loaded and key in BUILTIN_NAMES:
+        return key not in BUILTIN_NO_TOKENS
+    a = get(key)
+    return a is None or a.records_tokens
+
+
+def agent_names() -> list[str]:
+    """:func:`names` without importing the adapters while only the built-in ones exist."""
+    return list(BUILTIN_NAMES) if not _loaded else names()
 
 
 def get(name: str | Any) -> AgentAdapter | None:

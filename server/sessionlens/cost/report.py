@@ -12,8 +12,22 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timezone, tzinfo
 from typing import Any, TypeGuard
-from xml.sax.saxutils import escape, quoteattr
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def escape(text: str) -> str:
+    """XML text escaping (``xml.sax.saxutils``, which pulls in ``urllib.request``: loaded by the
+    HTML and SVG outputs only, not by a cost report in a terminal)."""
+    from xml.sax.saxutils import escape as _escape
+
+    return _escape(text)
+
+
+def quoteattr(text: str) -> str:
+    from xml.sax.saxutils import quoteattr as _quoteattr
+
+    return _quoteattr(text)
+
 
 Row = Mapping[str, Any]
 Columns = Sequence[str | tuple[str, str]]

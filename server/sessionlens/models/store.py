@@ -1,8 +1,7 @@
 """The rows the store's read API returns (``store.db.Store``): one return style, typed models.
 
-The store builds them WITHOUT validation (``models.construct.construct``: the SQL columns already have
-the field types), so reading a row costs a dict and an object, never a pydantic validation, and their
-schemas are built only when one is first serialized (``defer_build``).  Field order is the JSON order:
+They are plain rows (``models.row.Row``: no pydantic, whose import alone costs a read command ~90 ms),
+built WITHOUT validation (``Row.from_dict``/``from_row``: the SQL columns already have the field types).  Field order is the JSON order:
 ``model_dump()`` gives exactly the dict the store returned before these models existed (the CLI's
 ``--json`` outputs and the LSP results built from them are byte-compatible).
 
@@ -15,16 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
-_CONFIG = ConfigDict(defer_build=True)
+from sessionlens.models.row import Row
 
 
-class StoredSession(BaseModel):
+class StoredSession(Row):
     """A session as stored (``Store.get_session``, ``session_for_path``, ``subagent_sessions``); times
     are unix seconds."""
-
-    model_config = _CONFIG
 
     id: str
     agent: str
@@ -48,11 +43,9 @@ class StoredSession(BaseModel):
     usage_lower_bound: bool = False
 
 
-class StoredFinding(BaseModel):
+class StoredFinding(Row):
     """A coach finding as stored (``Store.findings``), with its log's path and its session's project
     and agent."""
-
-    model_config = _CONFIG
 
     id: int
     file_id: int
@@ -75,10 +68,8 @@ class FindingDetail(StoredFinding):
     cwd: str | None = None
 
 
-class TurnUsage(BaseModel):
+class TurnUsage(Row):
     """One turn's token usage and cost (``Store.turn_usage``)."""
-
-    model_config = _CONFIG
 
     input: int
     cache_read: int
@@ -88,10 +79,8 @@ class TurnUsage(BaseModel):
     unknown: int  # requests without a known price
 
 
-class EventUsage(BaseModel):
+class EventUsage(Row):
     """The usage of one billed request (``Store.usage_for_event``)."""
-
-    model_config = _CONFIG
 
     model: str | None
     input: int
@@ -104,10 +93,8 @@ class EventUsage(BaseModel):
     cost_known: int
 
 
-class UsageRow(BaseModel):
+class UsageRow(Row):
     """One billed request of a session (``Store.usage_rows``: exports)."""
-
-    model_config = _CONFIG
 
     key: str
     seq: int
@@ -126,10 +113,8 @@ class UsageRow(BaseModel):
     log_cost_usd: float | None
 
 
-class UsageTotals(BaseModel):
+class UsageTotals(Row):
     """Token and cost totals over sessions (``Store.session_totals``)."""
-
-    model_config = _CONFIG
 
     input: int = 0
     cache_read: int = 0
@@ -147,11 +132,9 @@ class UsageTotals(BaseModel):
         return self.model_dump(exclude={"untracked_sessions"} if self.untracked_sessions is None else None)
 
 
-class UsageGroup(BaseModel):
+class UsageGroup(Row):
     """One group of a usage report (``Store.usage_report``): a key (day, week, model...) and, by time,
     a model."""
-
-    model_config = _CONFIG
 
     key: str | None
     model: str
@@ -169,20 +152,16 @@ class UsageGroup(BaseModel):
     last_ts: float | None
 
 
-class ConversationMessage(BaseModel):
+class ConversationMessage(Row):
     """One message of a stored chat about a session (``Store.conversation``)."""
-
-    model_config = _CONFIG
 
     role: str
     content: str
     created: float
 
 
-class EvalRun(BaseModel):
+class EvalRun(Row):
     """A stored eval run (``Store.eval_runs``)."""
-
-    model_config = _CONFIG
 
     id: int
     suite: str
@@ -195,10 +174,8 @@ class EvalRun(BaseModel):
     summary: dict[str, Any] = {}
 
 
-class EvalResultRow(BaseModel):
+class EvalResultRow(Row):
     """One check's stored result in an eval run (``Store.eval_results``)."""
-
-    model_config = _CONFIG
 
     session_id: str | None = None
     case_id: str | None = None
@@ -209,10 +186,8 @@ class EvalResultRow(BaseModel):
     data: dict[str, Any] = {}
 
 
-class EditedBy(BaseModel):
+class EditedBy(Row):
     """A session that edited some files (``store.edits.sessions_for_paths``): its edit events and when."""
-
-    model_config = _CONFIG
 
     session_id: str
     agent: str
@@ -222,10 +197,8 @@ class EditedBy(BaseModel):
     first: float | None
 
 
-class SessionEvalResult(BaseModel):
+class SessionEvalResult(Row):
     """An eval result recorded for a session, with its run's suite and finish time (``store.telemetry``)."""
-
-    model_config = _CONFIG
 
     run_id: int
     suite: str
@@ -236,10 +209,8 @@ class SessionEvalResult(BaseModel):
     message: str | None
 
 
-class RuleCountByProject(BaseModel):
+class RuleCountByProject(Row):
     """Findings of one rule in one project (``store.webq.findings_by_project``)."""
-
-    model_config = _CONFIG
 
     project: str
     rule_id: str
@@ -248,10 +219,8 @@ class RuleCountByProject(BaseModel):
     sessions: int
 
 
-class RecentFinding(BaseModel):
+class RecentFinding(Row):
     """A finding with its session's facts, newest sessions first (``store.webq.recent_findings``)."""
-
-    model_config = _CONFIG
 
     session_id: str
     seq: int

@@ -17,7 +17,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from sessionlens.services.links import IMPORT_PREFIX, LINK_SCHEME, deep_link_for, file_uri, inside_folders, is_imported
-from sessionlens.services.settings import Settings
 from sessionlens.store import NotFound, Store, iso, parse_time
 
 if TYPE_CHECKING:
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
     from sessionlens.services.render import html as render_html
     from sessionlens.services.search import Search
     from sessionlens.services.sessions import Sessions, TimelineRow
+    from sessionlens.services.settings import AnySettings
     from sessionlens.services.transcripts import Transcripts
 
 __all__ = [
@@ -76,8 +76,12 @@ def __getattr__(name: str) -> Any:
 
 
 class App:
-    def __init__(self, settings: Settings | None = None):
-        self.settings = settings or Settings()
+    def __init__(self, settings: AnySettings | None = None):
+        if settings is None:
+            from sessionlens.services.settings import Settings
+
+            settings = Settings()
+        self.settings: AnySettings = settings
         self.home = self.settings.home
         self.home.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from sessionlens.cost import PriceTable
     from sessionlens.search import SearchIndex
-    from sessionlens.services.settings import Settings
+    from sessionlens.services.settings import AnySettings
     from sessionlens.store import Store
 
 
 class Host(Protocol):
-    settings: Settings
+    settings: AnySettings
     home: Path
     workspace_folders: list[str]
 

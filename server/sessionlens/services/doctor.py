@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sessionlens.ingest.discovery import default_roots, discover
-from sessionlens.services.settings import Settings
+from sessionlens.services.settings import AnySettings
 
 #: Claude Code deletes transcripts older than this many days at start-up unless settings say otherwise
 CLAUDE_DEFAULT_RETENTION_DAYS = 30
@@ -54,7 +54,7 @@ def _versions() -> list[dict[str, Any]]:
     return [_check("Versions", "versions", "info", parts[0], parts[1:])]
 
 
-def _roots(settings: Settings) -> tuple[list[dict[str, Any]], dict[str, tuple[int, int]]]:
+def _roots(settings: AnySettings) -> tuple[list[dict[str, Any]], dict[str, tuple[int, int]]]:
     """A check per agent log folder, and {path: (size, mtime_ns)} of every log found."""
     checks: list[dict[str, Any]] = []
     seen: dict[str, tuple[int, int]] = {}
@@ -192,7 +192,7 @@ def claude_retention() -> list[dict[str, Any]]:
     return out
 
 
-def _store(settings: Settings, on_disk: dict[str, tuple[int, int]]) -> list[dict[str, Any]]:
+def _store(settings: AnySettings, on_disk: dict[str, tuple[int, int]]) -> list[dict[str, Any]]:
     home = settings.home
     db_path = home / "sessionlens.db"
     checks = []
@@ -359,7 +359,7 @@ def _store(settings: Settings, on_disk: dict[str, tuple[int, int]]) -> list[dict
     return checks
 
 
-def run_checks(settings: Settings) -> dict[str, Any]:
+def run_checks(settings: AnySettings) -> dict[str, Any]:
     checks = _versions()
     roots, on_disk = _roots(settings)
     checks += roots

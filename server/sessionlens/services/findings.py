@@ -5,7 +5,6 @@ from __future__ import annotations
 import builtins
 from typing import TYPE_CHECKING, TypedDict
 
-from sessionlens.coach.rules import RULES
 from sessionlens.services.base import Host
 from sessionlens.services.masking import FINDING_TEXT, mask_model
 from sessionlens.services.sessions import Sessions
@@ -27,7 +26,9 @@ class FindingTotals(TypedDict):
 
 
 def coach_rules() -> dict[str, str]:
-    """The coach's rule ids and what each looks for."""
+    """The coach's rule ids and what each looks for (the rules load here: listing findings needs none)."""
+    from sessionlens.coach.rules import RULES
+
     return {rid: getattr(r, "title", "") or getattr(r, "description", "") or "" for rid, r in RULES.items()}
 
 

@@ -5,14 +5,16 @@ them in the excerpt is masked, with highlight ranges moved to follow the masked 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sessionlens.coach.redact import egress, find_secrets, may_hold_secret, redact
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-M = TypeVar("M", bound="BaseModel")
+    from sessionlens.models.row import Row
+
+M = TypeVar("M", bound="BaseModel | Row")
 
 MIN_PIECE = 6  # a shorter piece of a secret at an excerpt's edge is left alone (it could be any word)
 
@@ -123,7 +125,7 @@ def mask_model(row: M, keys: tuple[str, ...]) -> M:
             masked = egress(v)
             if masked != v:
                 upd[k] = masked
-    return row.model_copy(update=upd) if upd else row
+    return cast("M", row.model_copy(update=upd)) if upd else row
 
 
 def egress_model(row: M) -> M:

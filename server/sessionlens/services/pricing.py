@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
-from sessionlens.cost import PriceTable, PricingConfig, cost_of
-from sessionlens.cost import report as cost_report_mod
-from sessionlens.services.base import Host
 from sessionlens.store import parse_time
+
+if TYPE_CHECKING:
+    from sessionlens.cost import PriceTable
+    from sessionlens.services.base import Host
+
+# The price table (pydantic) and the report helpers load where they are used: a cost report reads
+# the costs priced at indexing time and needs neither.
 
 #: the figures summed per row of a usage report
 _SUMMED = ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "unknown", "requests", "sessions")
@@ -34,6 +38,8 @@ class CostReport(TypedDict):
 
 def load_prices(home: Path) -> tuple[PriceTable, list[str]]:
     """The bundled price table plus the user's overrides from ``<home>/config.json`` (``pricing`` section)."""
+    from sessionlens.cost import PriceTable, PricingConfig
+
     table = PriceTable.default()
     errors: list[str] = []
     cfg_path = home / "config.json"
@@ -58,13 +64,20 @@ class Costs:
     ) -> CostReport:
         db = self.host.db()
         raw = db.usage_report(
-            "day" if by == "week" else by, since=parse_time(since), until=parse_time(until, end=True), project=project, agent=agent
+            "day" if by == "week" else by,
+            since=parse_time(since),
+            until=parse_time(until, end=True),
+            project=project,
+            agent=agent,
+            spans=False,  # the report shows no session counts nor time spans
         )
         rows: dict[tuple[str | None, str], dict[str, Any]] = {}
         for g in raw:
             key = g.key
             if by == "week" and key:
-                key = cost_report_mod.bucket_key(datetime.fromisoformat(key), "week", tz)
+                from sessionlens.cost.report import bucket_key
+
+                key = bucket_key(datetime.fromisoformat(key), "week", tz)
             k = (key, g.model)
             acc = rows.get(k)
             if acc is None:
@@ -105,6 +118,7 @@ class Costs:
 
     def reprice(self) -> int:
         """Re-price every stored request with the current table (after a pricing override or import)."""
+        from sessionlens.cost import cost_of
         from sessionlens.models import TokenUsage
 
         prices = self.host.prices
@@ -145,4 +159,6 @@ class Costs:
             )
         timed = by in ("day", "week", "month")
         title = f"Cost per {by}" + (" by model" if timed else "") + " (USD)"
-        return cost_report_mod.render_svg_chart(series, title=title, x_label=by.capitalize())
+        from sessionlens.cost.report import render_svg_chart
+
+        return render_svg_chart(series, title=title, x_label=by.capitalize())

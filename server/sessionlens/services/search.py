@@ -98,7 +98,7 @@ class Search:
                 titles[h.session_id] = found.title if found else None
             d["title"] = titles[h.session_id]
             d["description"] = None
-            ev = db.event(fid, h.line) if fid is not None and (h.kind in ("tool_call", "patch") or not show_secrets) else None
+            ev = db.hit_texts(fid, h.line) if fid is not None and (h.kind in ("tool_call", "patch") or not show_secrets) else None
             if h.kind in ("tool_call", "patch") and ev is not None:  # Bash/Task say what a call is for
                 desc = (ev.extra or {}).get("description")
                 d["description"] = desc if isinstance(desc, str) and desc.strip() else None

@@ -1,103 +1,73 @@
-"""User settings, merged from defaults, environment, initialization options and the editor's configuration."""
+"""User settings, merged from defaults, environment, initialization options and the editor's configuration.
+
+Two shapes with the same attributes:
+
+* :class:`Settings` (pydantic, in :mod:`.settings_model`, loaded on first use): what an editor or a
+  config layer sends, validated; ``merge_settings`` reports bad values instead of raising.
+* :class:`CliSettings`: the command line's settings, plain values that need no validation (``--home``,
+  ``--no-home-logs``).  Building it loads no pydantic (~100 ms of a read command's start-up); a
+  setting that is itself a model (``coach``, ``llm``) is the validated default, built on first use.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sessionlens.services.home import default_home
 
-from sessionlens.coach.config import LLMConfig
+if TYPE_CHECKING:
+    from sessionlens.services.settings_model import CoachSettings, Settings, merge_settings
 
+__all__ = ["AnySettings", "CliSettings", "CoachSettings", "Settings", "default_home", "merge_settings"]
 
-def default_home() -> Path:
-    """``$SESSIONLENS_HOME``, else ``$XDG_DATA_HOME/sessionlens``, else ``~/.local/share/sessionlens``."""
-    env = os.environ.get("SESSIONLENS_HOME")
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
-    return base / "sessionlens"
+#: the names of the validated model's module, loaded when one of them is first asked for
+_MODEL_NAMES = frozenset({"Settings", "CoachSettings", "merge_settings"})
 
 
-class CoachSettings(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+def __getattr__(name: str) -> Any:
+    if name in _MODEL_NAMES:
+        from sessionlens.services import settings_model
 
-    enabled: bool = Field(True, description="Run the coach rules and show their findings as diagnostics.")
+        return getattr(settings_model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class Settings(BaseModel):
-    """The ``sessionlens`` settings section (VS Code settings, Neovim init options, CLI flags)."""
+class CliSettings:
+    """:class:`Settings` given as plain values (the command line's): the same attributes and
+    defaults (``tests/services/test_settings.py`` compares them), no validation to run."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-    store_path: str | None = Field(
-        None, alias="storePath", description="Directory of the store; default $SESSIONLENS_HOME or the XDG data dir."
-    )
-    log_roots: list[str] = Field(default_factory=list, alias="logRoots", description="Extra directories or files holding session logs.")
-    include_home_logs: bool = Field(True, alias="includeHomeLogs", description="Index ~/.codex/sessions and ~/.claude/projects.")
-    home_logs_scope: Literal["workspace", "all"] = Field(
-        "workspace",
-        alias="homeLogsScope",
-        description="'workspace': only home-directory sessions whose cwd lies inside an open workspace folder; 'all': every session.",
-    )
-    coach: CoachSettings = Field(default_factory=CoachSettings)
-    llm: LLMConfig = Field(default_factory=LLMConfig)
-    poll_interval_s: float = Field(
-        1.0,
-        alias="pollInterval",
-        ge=0.1,
-        description="Seconds between checks of the log roots outside the workspace (roots appearing or gone) and between polls of those file-system events cannot serve.",
-    )
+    def __init__(self, store_path: str | None = None, include_home_logs: bool = True) -> None:
+        self.store_path = store_path
+        self.include_home_logs = include_home_logs
+        self.log_roots: list[str] = []
+        self.home_logs_scope = "workspace"
+        self.poll_interval_s = 1.0
+        self._model: Settings | None = None
 
     @property
     def home(self) -> Path:
         return Path(self.store_path).expanduser() if self.store_path else default_home()
 
+    def model(self) -> Settings:
+        """The same settings validated (pydantic): where a setting is itself a model."""
+        if self._model is None:
+            from sessionlens.services.settings_model import Settings
 
-def merge_settings(*layers: dict[str, Any] | None) -> tuple[Settings, list[str]]:
-    """Merge raw dicts (later wins) into Settings.  Invalid values are dropped with a message, never raised."""
-    merged: dict[str, Any] = {}
-    for layer in layers:
-        if not layer:
-            continue
-        if isinstance(layer.get("sessionlens"), dict):
-            layer = layer["sessionlens"]
-        for k, v in layer.items():
-            if k == "store" and isinstance(v, dict):  # VS Code style nesting: sessionlens.store.path
-                if v.get("path"):
-                    merged["storePath"] = v["path"]
-                continue
-            if k == "server":
-                continue
-            if isinstance(v, dict) and isinstance(merged.get(k), dict):
-                merged[k] = {**merged[k], **v}
-            else:
-                merged[k] = v
-    llm = merged.get("llm")
-    if isinstance(llm, dict):  # VS Code setting names -> the model's names; empty values mean "not set"
-        aliases = {
-            "baseUrl": "base_url",
-            "timeoutSeconds": "timeout_s",
-            "maxTokens": "max_tokens",
-            "maxRetries": "max_retries",
-            "contextBudgetChars": "context_budget_chars",
-            "apiKeyEnv": "api_key_env",
-        }
-        merged["llm"] = {aliases.get(k, k): v for k, v in llm.items() if v not in (None, "")}
-    errors: list[str] = []
-    try:
-        return Settings.model_validate(merged), errors
-    except ValidationError as exc:
-        bad = set()
-        for err in exc.errors():
-            loc = err.get("loc") or ()
-            if loc:
-                bad.add(loc[0])
-            errors.append(f"setting sessionlens.{'.'.join(str(x) for x in loc)}: {err.get('msg')}")
-        cleaned = {k: v for k, v in merged.items() if k not in bad}
-        try:
-            return Settings.model_validate(cleaned), errors
-        except ValidationError:
-            return Settings(), errors
+            self._model = Settings(
+                storePath=self.store_path,
+                logRoots=list(self.log_roots),
+                includeHomeLogs=self.include_home_logs,
+                homeLogsScope=self.home_logs_scope,
+                pollInterval=self.poll_interval_s,
+            )
+        return self._model
+
+    def __getattr__(self, name: str) -> Any:  # coach, llm: the model's (only names not set above reach here)
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.model(), name)
+
+
+#: what an ``App`` runs with
+AnySettings = Union["Settings", CliSettings]

@@ -118,11 +118,10 @@ def sessions_for_paths(conn, paths: Sequence[str]) -> list[EditedBy]:
         f" JOIN sessions s ON s.file_id = d.file_id WHERE d.path IN ({','.join('?' * len(paths))})"
         " GROUP BY s.id ORDER BY max(d.ts) DESC"
     )
-    from sessionlens.models.construct import construct
     from sessionlens.models.store import EditedBy
 
     cols = ("session_id", "agent", "title", "edits", "last", "first")
-    return [construct(EditedBy, dict(zip(cols, r))) for r in conn.execute(q, list(paths))]
+    return [EditedBy.from_dict(dict(zip(cols, r))) for r in conn.execute(q, list(paths))]
 
 
 def rebuild(store, events_of: EventsOf, *, file_ids: Sequence[int] | None = None) -> int:

@@ -257,6 +257,15 @@ MIGRATIONS: list[str] = [
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX edits_path ON edits(path);
     """,
+    # migration: clifast — the cost report reads one index, never the table: usage in (day, model) order with
+    # every column a report sums, filters or counts (it replaces usage_day, its prefix); 1 GB of logs' report
+    # ~190 -> ~45 ms
+    """
+    CREATE INDEX IF NOT EXISTS usage_report ON usage(day, model, input, cache_read, cache_write_5m, cache_write_1h, output, reasoning,
+                                       cost_usd, cost_known, session_id, ts, agent, project);
+    DROP INDEX IF EXISTS usage_day;
+    CREATE INDEX IF NOT EXISTS files_status ON files(status);  -- `stats` counts the indexed files without reading their rows
+    """,
     # migration: rollout3 — a huge log's outline selects its notable events (errors, failed results,
     # patches, compactions: a few % of the rows) by kind and line range without a scan of the file
     """

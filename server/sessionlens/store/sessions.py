@@ -8,9 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
-from sessionlens.agents import registry as agent_registry
-
-if TYPE_CHECKING:  # pydantic models: imported where rows are built, not when the store opens
+if TYPE_CHECKING:  # (plain rows: imported where they are built, not when the store opens)
     from sessionlens.models.listing import SessionFilter, SessionPage, SessionSummary
 
 
@@ -116,8 +114,11 @@ def where(f: SessionFilter) -> tuple[str, list[Any]]:
 
 def records_tokens(agent: str | None) -> bool:
     """False for agents whose logs hold no token counts (their totals are unknown, not 0)."""
-    a = agent_registry.get(agent) if agent else None
-    return a is None or a.records_tokens
+    if not agent:
+        return True
+    from sessionlens.agents.registry import records_tokens as agent_records_tokens  # (its facts: no adapter imported)
+
+    return agent_records_tokens(agent)
 
 
 def _summary(r: Any) -> SessionSummary:
@@ -127,10 +128,14 @@ def _summary(r: Any) -> SessionSummary:
     d["models"] = orjson.loads(d["models"]) if d["models"] else []
     d["usage_lower_bound"] = bool(d["usage_lower_bound"])
     d["cost_known"] = d.pop("unpriced") == 0
+    d["cost_usd"] = float(d["cost_usd"])  # (coalesce(sum(), 0): an integer 0 for a session without usage)
+    for k in ("started_at", "ended_at"):
+        if type(d[k]) is int:
+            d[k] = float(d[k])
     # e.g. Cursor, or a Copilot legacy session: no tokens recorded -> unknown, never 0
     if not d["tokens"] and (not records_tokens(d["agent"]) or d["usage_lower_bound"]):
         d["tokens"], d["cost_known"] = None, False
-    return SessionSummary.model_validate(d)
+    return SessionSummary.from_dict(d)
 
 
 def query(store: Store, f: SessionFilter) -> list[SessionSummary]:

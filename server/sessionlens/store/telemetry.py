@@ -41,12 +41,11 @@ def forget_exports(store: Store, endpoint: str) -> None:
 
 def eval_results(store: Store, session_id: str) -> list[SessionEvalResult]:
     """The eval results recorded for a session, with their run's suite and finish time."""
-    from sessionlens.models.construct import construct
     from sessionlens.models.store import SessionEvalResult
 
     cols = ("run_id", "suite", "finished_at", "case_id", "check_id", "passed", "message")
     return [
-        construct(SessionEvalResult, dict(zip(cols, r)))
+        SessionEvalResult.from_dict(dict(zip(cols, r)))
         for r in store.conn.execute(
             """SELECT r.run_id, e.suite, coalesce(e.finished_at, e.started_at), r.case_id, r.check_id, r.passed, r.message
            FROM eval_results r JOIN eval_runs e ON e.id = r.run_id WHERE r.session_id=? ORDER BY r.run_id, r.rowid""",

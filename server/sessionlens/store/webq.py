@@ -9,7 +9,6 @@ from typing import Any
 
 import orjson
 
-from sessionlens.models.construct import construct
 from sessionlens.models.listing import SESSION_SORTS, SessionFilter, SessionPage
 from sessionlens.models.store import EvalRun, RecentFinding, RuleCountByProject
 from sessionlens.store import sessions as session_query
@@ -45,7 +44,7 @@ def findings_by_project(store: Store, path_prefixes: Sequence[str] | None = None
     where, args = _scoped(path_prefixes)
     w = ("WHERE " + " AND ".join(where)) if where else ""
     return [
-        construct(RuleCountByProject, {"project": p, "rule_id": r, "severity": sev, "findings": n, "sessions": ns})
+        RuleCountByProject.from_dict({"project": p, "rule_id": r, "severity": sev, "findings": n, "sessions": ns})
         for p, r, sev, n, ns in store.conn.execute(
             f"""SELECT COALESCE(s.project, '(none)'), fi.rule_id, fi.severity, count(*), count(DISTINCT fi.session_id)
                 FROM findings fi JOIN sessions s ON s.id = fi.session_id JOIN files f ON f.id = s.file_id {w}
@@ -71,7 +70,7 @@ def recent_findings(
         (*args, limit),
     ):
         cols = ("session_id", "seq", "rule_id", "severity", "message", "project", "agent", "title", "started_at")
-        out.append(construct(RecentFinding, dict(zip(cols, r))))
+        out.append(RecentFinding.from_dict(dict(zip(cols, r))))
     return out
 
 
@@ -81,7 +80,7 @@ def eval_runs_all(store: Store, limit: int = 100) -> list[EvalRun]:
     for r in store.conn.execute(f"SELECT {', '.join(cols)} FROM eval_runs ORDER BY id DESC LIMIT ?", (limit,)):
         d = dict(zip(cols, r))
         d["summary"] = orjson.loads(d["summary"]) if d["summary"] else {}
-        out.append(construct(EvalRun, d))
+        out.append(EvalRun.from_dict(d))
     return out
 
 
