@@ -1,91 +1,24 @@
 """The team hub store's rows (``store/hub.py``): accounts, API keys, sign-in sessions, pushed files
 and audit entries.
 
-Plain classes, no pydantic (importing it costs a process ~90 ms) and no dataclasses (~20 ms): a
-row class lists its fields as annotations, :class:`HubRow` turns them into ``__slots__`` and gives
-it a keyword ``__init__`` (with the class defaults), ``model_dump()`` (the dict the store used to
-return: the same keys in the same order, so every JSON output stays byte-identical), ``__eq__``
-and a ``__repr__`` that hides the secret hashes.
+Plain rows (:class:`sessionlens.models.row.Row`: no pydantic, whose import costs a process ~90 ms):
+attribute access, ``model_dump()`` (the dict the store used to return: the same keys in the same
+order, so every JSON output stays byte-identical), ``from_row``, equality, and a ``__repr__`` that
+hides the secret hashes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar
 
-R = TypeVar("R", bound="HubRow")
-
-_MUTABLE = (list, dict, set, bytearray)
+from sessionlens.models.row import Row
 
 
-class _RowMeta(type):
-    """Fields from the class annotations (after the base classes' fields), as ``__slots__``."""
+class HubRow(Row):
+    """Base of the hub's rows: a :class:`Row` whose ``repr`` hides the hashes of secrets."""
 
-    def __new__(mcls, name: str, bases: tuple[type, ...], ns: dict[str, Any]):
-        own = [
-            k
-            for k, v in ns.get("__annotations__", {}).items()
-            if not (isinstance(v, str) and v.startswith(("ClassVar", "typing.ClassVar"))) and v is not ClassVar
-        ]
-        inherited: tuple[str, ...] = ()
-        defaults: dict[str, Any] = {}
-        for b in reversed(bases):
-            inherited += tuple(f for f in getattr(b, "_fields", ()) if f not in inherited)
-            defaults.update(getattr(b, "_defaults", {}))
-        for k in own:
-            if k in ns:
-                v = ns.pop(k)
-                if isinstance(v, _MUTABLE):
-                    raise TypeError(f"{name}.{k}: a row field's default must be immutable")
-                defaults[k] = v
-        ns["__slots__"] = tuple(k for k in own if k not in inherited)
-        cls = super().__new__(mcls, name, bases, ns)
-        cls._fields = inherited + tuple(k for k in own if k not in inherited)  # type: ignore[attr-defined]
-        cls._defaults = defaults  # type: ignore[attr-defined]
-        return cls
-
-
-class HubRow(metaclass=_RowMeta):
-    """Base of the hub's rows: attribute access, ``model_dump()``, equality by type and values."""
-
-    __slots__ = ()
-    _fields: ClassVar[tuple[str, ...]] = ()
-    _defaults: ClassVar[dict[str, Any]] = {}
     #: fields shown as ``'***'`` by ``repr`` (hashes of secrets: never in a log line)
     _hidden: ClassVar[frozenset[str]] = frozenset()
-
-    def __init__(self, **values: Any) -> None:
-        for name in self._fields:
-            if name in values:
-                object.__setattr__(self, name, values.pop(name))
-            elif name in self._defaults:
-                object.__setattr__(self, name, self._defaults[name])
-            else:
-                raise TypeError(f"{type(self).__name__}() missing field {name!r}")
-        if values:
-            raise TypeError(f"{type(self).__name__}() got unknown fields {sorted(values)}")
-
-    @classmethod
-    def from_row(cls: type[R], values: Iterable[Any]) -> R:
-        """A row from a result row whose columns are the fields, in order (no checks: the store's)."""
-        obj = cls.__new__(cls)
-        for name, v in zip(cls._fields, values, strict=True):
-            object.__setattr__(obj, name, v)
-        return obj
-
-    def model_dump(self) -> dict[str, Any]:
-        """The row as the dict the store used to return (same keys, same order)."""
-        return {name: getattr(self, name) for name in self._fields}
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self._fields)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self._values() == other._values()
-
-    __hash__ = None  # type: ignore[assignment]  # mutable rows
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{n}={'***' if n in self._hidden else repr(getattr(self, n))}" for n in self._fields)
