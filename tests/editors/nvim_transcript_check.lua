@@ -23,7 +23,7 @@ local ok, err = pcall(function()
   result.filetype = vim.api.nvim_buf_get_option(log, "filetype")
   local client = sl.client(log)
   assert(client, "no client")
-  assert(vim.wait(20000, function() return client.initialized end, 50), "server did not initialize")
+  assert(vim.wait(60000, function() return client.initialized end, 50), "server did not initialize")
   assert(vim.wait(30000, function()
     local r = client.request_sync("textDocument/documentSymbol", { textDocument = { uri = vim.uri_from_bufnr(log) } }, 5000, log)
     return r and r.result and #r.result > 0
