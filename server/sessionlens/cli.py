@@ -1396,6 +1396,11 @@ def _exit_code(e: BaseException) -> int:
     return EXIT_ERROR
 
 
+#: One-shot read commands: their store reads through a memory map (a cold process scans at the OS
+#: cache's speed); long-lived and indexing commands don't (mapped pages would count as their memory).
+MMAP_COMMANDS = frozenset({"search", "sessions", "show", "cost", "coach", "stats", "blame", "export"})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser(command_of(sys.argv[1:] if argv is None else argv))
     try:
@@ -1410,6 +1415,11 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "show_secrets"):
         args.show_secrets = False
     from sessionlens.store import StoreError
+
+    if command_of(sys.argv[1:] if argv is None else argv) in MMAP_COMMANDS:
+        from sessionlens.store.db import use_mmap
+
+        use_mmap()
 
     try:
         return args.func(args) or 0

@@ -193,3 +193,31 @@ def test_compact_events_equal_ordinary_ones_in_less_memory(tmp_path):
         app.close()
     with pytest.raises(ValueError, match="values for"):
         construct_shared(Event, (1, 2))
+
+
+def test_only_one_shot_read_commands_read_through_a_memory_map(tmp_path, monkeypatch):
+    """The indexer, the language server and the hub keep mapped pages out of their resident memory;
+    a read command (``use_mmap``) maps the store."""
+    from sessionlens.store import db as store_db
+
+    monkeypatch.setattr(store_db.Store, "mmap_size", 0)
+    s = Store(tmp_path)
+    assert s.conn.pragma("mmap_size") == 0
+    s.close()
+    store_db.use_mmap()
+    s = Store(tmp_path)
+    assert s.conn.pragma("mmap_size") > 0
+    s.close()
+
+
+def test_the_cli_maps_the_store_for_read_commands_only(tmp_path, monkeypatch, capsys):
+    from sessionlens import cli
+    from sessionlens.store import db as store_db
+
+    monkeypatch.setenv("SESSIONLENS_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(store_db.Store, "mmap_size", 0)
+    cli.main(["doctor", "--json"])
+    assert store_db.Store.mmap_size == 0
+    cli.main(["stats", "--json"])
+    assert store_db.Store.mmap_size > 0
+    capsys.readouterr()

@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from sys import intern as _intern
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, cast
 
 import apsw
 import orjson
@@ -56,6 +56,13 @@ log = logging.getLogger(__name__)
 APPLICATION_ID = 0x534C4E53  # "SLNS"
 PAGE_SIZE = 16384
 MMAP_SIZE = 2_147_418_112  # SQLite's default upper bound (SQLITE_MAX_MMAP_SIZE); beyond it pages are read()
+
+
+def use_mmap(size: int = MMAP_SIZE) -> None:
+    """Stores opened from now on in this process read through a memory map (one-shot read commands)."""
+    Store.mmap_size = size
+
+
 FLAG_DUPLICATE = 1
 FLAG_SIDECHAIN = 2
 
@@ -758,6 +765,13 @@ def session_from_row(s: StoredSession | None) -> Session:
 class Store:
     """One SQLite database.  Open one ``Store`` per thread (connections are not shared)."""
 
+    #: Pages read through a memory map of this many bytes instead of a read() each (0: none).  A
+    #: one-shot read command sets it (:func:`use_mmap`): scanning an index it has not read yet then goes
+    #: at the OS cache's speed (1 GB store: `stats` 150 -> 20 ms).  Long-lived and writing processes
+    #: (the indexer, the language server, the hub) leave it off: every mapped page they touch would
+    #: count in their resident memory (a 10 GB pass peaked at 1.8 GB with it, mostly mapped pages).
+    mmap_size: ClassVar[int] = 0
+
     def __init__(self, home: str | os.PathLike, *, readonly: bool = False):
         self.home = Path(home)
         self.home.mkdir(parents=True, exist_ok=True)
@@ -781,9 +795,8 @@ class Store:
             self.conn.pragma("foreign_keys", True)
             self.conn.pragma("temp_store", "memory")
             self.conn.pragma("cache_size", -32000)
-            # pages read through a memory map, not a read() each: a new process (a CLI command) scanning
-            # an index it has not read yet does it at the OS cache's speed (1 GB store: `stats` 150 -> 20 ms)
-            self.conn.pragma("mmap_size", MMAP_SIZE)
+            if self.mmap_size:
+                self.conn.pragma("mmap_size", self.mmap_size)
             self._migrate()
         except apsw.NotADBError as e:
             raise StoreError(f"{self.path} is not a sessionlens store (not an SQLite database)") from e
