@@ -146,6 +146,8 @@ class ProjectResolver:
     def __init__(self) -> None:
         self._cache: dict[tuple[str, str | None], str] = {}
         self._roots: set[str] = set()
+        #: the known roots by their path without a trailing slash (the longest spelling of each)
+        self._by_stem: dict[str, str] = {}
 
     def __call__(self, cwd: str | None, hint: str | None = None) -> str | None:
         if not cwd:
@@ -167,12 +169,25 @@ class ProjectResolver:
         if root is None and hint and (cwd == hint or cwd.startswith(hint.rstrip("/") + "/")):
             root = hint
         if root is None:
-            above = [r for r in self._roots if cwd.startswith(r.rstrip("/") + "/")]
-            root = max(above, key=len) if above else cwd
+            root = self._deepest_root_above(cwd) or cwd
         if root != cwd or hint == cwd:
             self._roots.add(root)
+            stem = root.rstrip("/")
+            if len(root) > len(self._by_stem.get(stem, "")):
+                self._by_stem[stem] = root
         self._cache[key] = root
         return root
+
+    def _deepest_root_above(self, cwd: str) -> str | None:
+        """The deepest known root of which ``cwd`` lies inside (its ancestors by string, deepest first:
+        a look-up per ancestor rather than a scan of every root, which made a pass quadratic in sessions)."""
+        i = cwd.rfind("/")
+        while i >= 0:
+            hit = self._by_stem.get(cwd[:i])
+            if hit is not None:
+                return hit
+            i = cwd.rfind("/", 0, i)
+        return None
 
 
 class _Stat:
