@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from lsprotocol import types as T
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import default_converter
 
 from sessionlens import __version__
-from sessionlens.lsp.convert import path_to_uri, uri_to_path
+from sessionlens.lsp.convert import path_to_uri, register_hooks, uri_to_path
 from sessionlens.models.api import StatusNotification
 from sessionlens.services.app import App
 from sessionlens.services.coaching import CoachService
@@ -40,7 +41,12 @@ R = TypeVar("R")
 
 class SessionLensServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("sessionlens", __version__, text_document_sync_kind=T.TextDocumentSyncKind.Incremental)
+        super().__init__(
+            "sessionlens",
+            __version__,
+            text_document_sync_kind=T.TextDocumentSyncKind.Incremental,
+            converter_factory=lambda: register_hooks(default_converter()),
+        )
         self._app: App | None = None
         self._coach: CoachService | None = None
         self.init_options: dict[str, Any] = {}

@@ -51,7 +51,7 @@ class OutlineNode:
     children: list[OutlineNode] = field(default_factory=list)
 
 
-def _failed(res: OutlineRow | None) -> bool:
+def _failed(res: OutlineRow | so.Brief | None) -> bool:
     return res is not None and bool(res.is_error or res.exit_code not in (None, 0))
 
 
@@ -203,25 +203,29 @@ def _huge_outline(db: Store, row: FileRow, s: StoredSession) -> list[OutlineNode
     """The bounded outline of a huge log, from a few queries per turn or block of turns: the same
     shape as ``bound_outline`` makes of ``build_outline`` (turns or blocks, each with its most notable
     events and a "… K more events" fold of line ranges), where a host owns the lines from its first
-    turn's start to the next host's, and K counts every event of those lines not shown."""
-    heads = so.turn_heads(db, s.id)
+    turn's start to the next host's, and K counts every event of those lines not shown.
+
+    Candidates are chosen from a few columns of each (``so.Brief``: no text), and only the chosen
+    events' rows are read whole, in a few statements for the whole file; the folds' counts too."""
+    idxs = so.turn_indexes(db, s.id)
     last, last_len = so.last_seq(db, row.id)
     cwd = s.cwd
-    size = max(1, -(-len(heads) // OUTLINE_MAX_TURNS))
-    groups = [heads[i : i + size] for i in range(0, len(heads), size)]
+    size = max(1, -(-len(idxs) // OUTLINE_MAX_TURNS))
+    heads = so.turns_at(db, s.id, idxs[::size])  # the first turn of each block
+    # (first turn, last turn's index, turns) of each host
+    groups = [(heads[idxs[i]], idxs[min(i + size, len(idxs)) - 1], min(size, len(idxs) - i)) for i in range(0, len(idxs), size)]
     tusage = db.turn_usage(s.id) if size == 1 else {}
     hosts: list[tuple[OutlineNode, int, int]] = []  # (node, first line, last line), 1-based
-    if not heads or heads[0].start_line > 1:
-        hosts.append((OutlineNode(name="Session start", kind="turn", start=0, end=0), 1, heads[0].start_line - 1 if heads else last))
-    for gi, g in enumerate(groups):
-        first, end = g[0], g[-1]
+    if not groups or groups[0][0].start_line > 1:
+        hosts.append((OutlineNode(name="Session start", kind="turn", start=0, end=0), 1, groups[0][0].start_line - 1 if groups else last))
+    for gi, (first, end_idx, n) in enumerate(groups):
         lo = first.start_line
         hi = groups[gi + 1][0].start_line - 1 if gi + 1 < len(groups) else last
         name = _turn_name(first.idx, first.prompt)
-        if len(g) > 1:
+        if n > 1:
             head, _, prompt = name.partition(": ")
-            name = f"{head.replace('Turn ', 'Turns ', 1)}–{end.idx + 1}" + (f": {prompt}" if prompt else "")
-            detail = f"{len(g)} turns"
+            name = f"{head.replace('Turn ', 'Turns ', 1)}–{end_idx + 1}" + (f": {prompt}" if prompt else "")
+            detail = f"{n} turns"
         else:
             bits: list[str] = []
             u = tusage.get(first.idx)
@@ -235,14 +239,16 @@ def _huge_outline(db: Store, row: FileRow, s: StoredSession) -> list[OutlineNode
         hosts.append((OutlineNode(name=name, kind="turn", start=lo - 1, end=max(hi, lo) - 1, detail=detail), lo, max(hi, lo)))
     cap = max(3, min(OUTLINE_TURN_CHILDREN, OUTLINE_BUDGET // max(len(hosts), 1) - 2))
     ends = so.line_lengths(db, row.id, [hi for _, _, hi in hosts])
-    for node, lo, hi in hosts:
+    picks = [_pick(db, row.id, lo, hi, cap) for _, lo, hi in hosts]
+    full = so.rows_at(db, row.id, [b.seq for chosen, _ in picks for b, p in chosen if p is None])
+    folds: list[tuple[OutlineNode, int, int, int]] = []  # (host, first line, last line, events shown)
+    for (node, lo, hi), (chosen, results) in zip(hosts, picks):
         node.end_len = ends.get(hi, 0)
-        node.children = _notable_children(db, row.id, lo, hi, cap, cwd)
+        node.children = _chosen_nodes(chosen, full, results, cwd)
         if node.name == "Session start" and not node.children:
             continue  # nothing to show before the first turn
-        fold = _line_ranges(db, row.id, lo, hi, len(node.children), ends.get(hi, 0))
-        if fold is not None:
-            node.children.append(fold)
+        folds.append((node, lo, hi, len(node.children)))
+    _add_folds(db, row.id, folds, ends)
     totals = db.session_totals([s.id])
     detail = f"{s.agent} · {s.turns} turns · {render.fmt_usd(totals.cost_usd, not totals.unknown)}"
     root = OutlineNode(name=s.title or s.id, kind="session", start=0, end=last - 1, detail=detail, end_len=last_len)
@@ -250,46 +256,105 @@ def _huge_outline(db: Store, row: FileRow, s: StoredSession) -> list[OutlineNode
     return [root]
 
 
-def _notable_children(db: Store, file_id: int, lo: int, hi: int, cap: int, cwd: str | None) -> list[OutlineNode]:
+def _brief(p: so.PlacedRow) -> so.Brief:
+    r = p.row
+    return so.Brief(r.seq, r.kind, r.call_id, r.is_error, r.exit_code, p.line)
+
+
+def _result_row(b: so.Brief) -> OutlineRow:
+    """What ``_event_node`` reads of a call's result: whether and how it failed."""
+    return OutlineRow(b.seq, b.kind, None, None, None, None, None, None, 0, b.is_error, b.exit_code, b.call_id, None, None, None)
+
+
+Pick = tuple[list[tuple[so.Brief, so.PlacedRow | None]], dict[str, OutlineRow]]
+
+
+def _pick(db: Store, file_id: int, lo: int, hi: int, cap: int) -> Pick:
     """The ``cap`` most notable events of lines ``lo``–``hi`` (errors, failing calls, patches, then
-    calls and compactions, then messages), in line order."""
-    rows: dict[int, so.PlacedRow] = {}
-    failed = so.notable_rows(db, file_id, "tool_result", lo, hi, cap)
-    for p in (*so.notable_rows(db, file_id, "error", lo, hi, cap), *failed, *so.notable_rows(db, file_id, "patch", lo, hi, cap)):
-        rows[p.row.seq] = p
-    failing = {p.row.call_id for p in failed if p.row.call_id}
+    calls and compactions, then messages) as ``(brief, its row if read already)`` in the order
+    ``_chosen_nodes`` sorts them, and the results of the candidate calls (by call id)."""
+    cands: dict[int, tuple[so.Brief, so.PlacedRow | None]] = {}
+    failed = so.notable_briefs(db, file_id, "tool_result", lo, hi, cap)
+    for b in (*so.notable_briefs(db, file_id, "error", lo, hi, cap), *failed, *so.notable_briefs(db, file_id, "patch", lo, hi, cap)):
+        cands[b.seq] = (b, None)
+    failing = {b.call_id for b in failed if b.call_id}
     if failing:
-        for p in so.call_rows(db, file_id, failing, ("tool_call", "patch")):
-            if lo <= p.row.seq <= hi:
-                rows[p.row.seq] = p
-    if len(rows) < cap:
-        for p in (
-            *so.notable_rows(db, file_id, "compaction", lo, hi, cap),
-            *so.first_rows(db, file_id, ("tool_call", "assistant_message"), lo, hi, cap * 2),
-        ):
-            rows.setdefault(p.row.seq, p)
-    calls = [p.row.call_id for p in rows.values() if p.row.call_id and p.row.kind in ("tool_call", "patch")]
-    results = {p.row.call_id: p.row for p in so.call_rows(db, file_id, calls, ("tool_result",)) if p.row.call_id} if calls else {}
-    lines = {p.row.seq: p.line for p in rows.values() if isinstance(p.line, int) and p.line != p.row.seq}
-    spans = {p.row.seq: p.length for p in rows.values()}
-    nodes = [n for p in rows.values() if (n := _event_node(p.row, results, lines, spans, cwd)) is not None]
-    order = sorted(range(len(nodes)), key=lambda i: (_rank(nodes[i]), nodes[i].start))[:cap]
-    return sorted((nodes[i] for i in order), key=lambda n: n.start)
+        for b in so.call_briefs(db, file_id, failing, ("tool_call", "patch")):
+            if lo <= b.seq <= hi:
+                cands[b.seq] = (b, None)
+    if len(cands) < cap:
+        for b in so.notable_briefs(db, file_id, "compaction", lo, hi, cap):
+            cands.setdefault(b.seq, (b, None))
+        for p in so.first_rows(db, file_id, ("tool_call", "assistant_message"), lo, hi, cap * 2):
+            cands.setdefault(p.row.seq, (_brief(p), p))
+    calls = [b.call_id for b, _ in cands.values() if b.call_id and b.kind in ("tool_call", "patch")]
+    results = {b.call_id: _result_row(b) for b in so.call_briefs(db, file_id, calls, ("tool_result",)) if b.call_id} if calls else {}
+    scored: list[tuple[int, int, so.Brief, so.PlacedRow | None]] = []
+    for b, p in cands.values():
+        rank = _brief_rank(b, p, results)
+        if rank is not None:
+            line = b.line if isinstance(b.line, int) and b.line != b.seq else b.seq
+            scored.append((rank, line - 1, b, p))
+    order = sorted(range(len(scored)), key=lambda i: (scored[i][0], scored[i][1]))[:cap]
+    return [(scored[i][2], scored[i][3]) for i in order], results
 
 
-def _line_ranges(db: Store, file_id: int, lo: int, hi: int, shown: int, end_len: int) -> OutlineNode | None:
-    """A "… K more events" fold over lines ``lo``–``hi`` (K: their events not among the ``shown``):
-    at most ``OUTLINE_FOLD_RANGES`` line ranges, leaves (the editor goes to the range)."""
-    step = -(-(hi - lo + 1) // min(OUTLINE_FOLD_RANGES, hi - lo + 1))
-    ranges = so.range_counts(db, file_id, lo, hi, step)
-    rest = sum(n for _, _, n in ranges) - shown
-    if rest <= 0:
-        return None
-    ends = so.line_lengths(db, file_id, [b for _, b, _ in ranges])
-    kids = [
-        OutlineNode(name=f"lines {a}–{b} ({n:,} events)", kind="more", start=a - 1, end=b - 1, end_len=ends.get(b, 0)) for a, b, n in ranges
-    ]
-    return OutlineNode(name=f"… {rest:,} more events", kind="more", start=lo - 1, end=hi - 1, end_len=end_len, children=kids)
+def _brief_rank(b: so.Brief, p: so.PlacedRow | None, results: dict[str, OutlineRow]) -> int | None:
+    """``_rank`` of the node ``_event_node`` makes of the event (None: it makes none), from its brief."""
+    kind = b.kind
+    if kind in ("tool_call", "patch"):
+        return 1 if _failed(results.get(b.call_id) if b.call_id else None) else _PRIORITY["tool" if kind == "tool_call" else "patch"]
+    if kind == "error":
+        return _PRIORITY["error"]
+    if kind == "compaction":
+        return _PRIORITY["compaction"]
+    if kind == "tool_result":
+        return _PRIORITY["error"] if b.call_id is None and _failed(b) else None
+    if kind == "assistant_message" and p is not None:  # a whitespace-only text makes no node
+        return _PRIORITY["message"] if render.prompt_name(p.row.text, 80) else None
+    return None
+
+
+def _chosen_nodes(
+    chosen: list[tuple[so.Brief, so.PlacedRow | None]], full: dict[int, so.PlacedRow], results: dict[str, OutlineRow], cwd: str | None
+) -> list[OutlineNode]:
+    """The nodes of the chosen events, in line order."""
+    nodes = []
+    for b, p in chosen:
+        p = p or full.get(b.seq)
+        if p is None:  # gone since it was chosen (a re-index meanwhile)
+            continue
+        lines = {b.seq: p.line} if isinstance(p.line, int) and p.line != b.seq else {}
+        n = _event_node(p.row, results, lines, {b.seq: p.length}, cwd)
+        if n is not None:
+            nodes.append(n)
+    return sorted(nodes, key=lambda n: n.start)
+
+
+def _add_folds(db: Store, file_id: int, folds: list[tuple[OutlineNode, int, int, int]], ends: dict[int, int]) -> None:
+    """A "… K more events" fold for each host ``(node, lo, hi, shown)`` whose lines ``lo``–``hi`` hold events
+    not among the ``shown`` (K: those): at most ``OUTLINE_FOLD_RANGES`` line ranges, leaves (the editor goes
+    to the range), empty ones left out.  The ranges' events are counted in a few statements for the whole file."""
+    spans: list[list[tuple[int, int]]] = []
+    for _, lo, hi, _ in folds:
+        step = -(-(hi - lo + 1) // min(OUTLINE_FOLD_RANGES, hi - lo + 1))
+        spans.append([(a, min(hi, a + step - 1)) for a in range(lo, hi + 1, step)])
+    counts = iter(so.counts_in(db, file_id, [r for rs in spans for r in rs]))
+    todo: list[tuple[OutlineNode, int, int, int, list[tuple[int, int, int]]]] = []
+    for (node, lo, hi, shown), rs in zip(folds, spans):
+        ranges = [(a, b, n) for (a, b) in rs if (n := next(counts))]
+        rest = sum(n for _, _, n in ranges) - shown
+        if rest > 0:
+            todo.append((node, lo, hi, rest, ranges))
+    range_ends = so.line_lengths(db, file_id, [b for *_, ranges in todo for _, b, _ in ranges])
+    for node, lo, hi, rest, ranges in todo:
+        kids = [
+            OutlineNode(name=f"lines {a}–{b} ({n:,} events)", kind="more", start=a - 1, end=b - 1, end_len=range_ends.get(b, 0))
+            for a, b, n in ranges
+        ]
+        node.children.append(
+            OutlineNode(name=f"… {rest:,} more events", kind="more", start=lo - 1, end=hi - 1, end_len=ends.get(hi, 0), children=kids)
+        )
 
 
 class OutlineCache:

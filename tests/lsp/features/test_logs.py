@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from lsprotocol import types as T
 
-from sessionlens.lsp import documents
+from pygls.protocol import default_converter
+
+from sessionlens.lsp import convert, documents
 from sessionlens.lsp.core import provider_for
 from sessionlens.lsp.features import logs
 
@@ -14,8 +16,13 @@ def _doc(path) -> T.TextDocumentIdentifier:
 
 
 async def test_an_indexed_log_has_an_outline_rooted_at_its_session(ls, log_path):
-    syms = await documents.document_symbol(ls, T.DocumentSymbolParams(text_document=_doc(log_path)))
-    assert syms and syms[0].kind == T.SymbolKind.Module
+    sent = await documents.document_symbol(ls, T.DocumentSymbolParams(text_document=_doc(log_path)))
+    assert sent
+    # sent as the JSON of the symbols (no lsprotocol objects): the same as the objects unstructured
+    nodes = ls.app.outline(str(log_path))
+    assert list(sent) == default_converter().unstructure(convert.outline_to_symbols(nodes))
+    syms = default_converter().structure(list(sent), list[T.DocumentSymbol])
+    assert syms[0].kind == T.SymbolKind.Module
     n_lines = len(log_path.read_text().splitlines())
     assert all(0 <= s.range.start.line <= s.range.end.line <= n_lines for s in syms)
     assert syms[0].children, "a session has turns"

@@ -42,8 +42,9 @@ class LogDocuments(DocumentProvider):
         return [convert.diagnostic(d) for d in diags]
 
     async def document_symbol(self, ls: SessionLensServer, path: str) -> list[T.DocumentSymbol] | None:
-        nodes = await ls.run(ls.app.outline, path)
-        return convert.outline_to_symbols(nodes) or None
+        # the symbols' JSON is built on the reader pool too (thousands of them for a huge log)
+        syms = await ls.run(lambda: convert.outline_json(ls.app.outline(path)))
+        return syms or None  # type: ignore[return-value]  # the JSON of list[T.DocumentSymbol]
 
     async def hover(self, ls: SessionLensServer, path: str, position: T.Position) -> T.Hover | None:
         md = await ls.run(ls.app.hover, path, position.line)
