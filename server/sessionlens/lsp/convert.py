@@ -69,7 +69,7 @@ def outline_to_symbols(nodes: list[OutlineNode]) -> list[T.DocumentSymbol]:
     return out
 
 
-class SymbolsJson(list):
+class SymbolsJson(list[dict[str, Any]]):
     """Document symbols as the JSON the protocol sends (``outline_json``): the server's converter passes
     them through as they are (``register_hooks``) instead of unstructuring thousands of attrs objects."""
 

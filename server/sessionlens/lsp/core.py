@@ -45,7 +45,7 @@ class SessionLensServer(LanguageServer):
             "sessionlens",
             __version__,
             text_document_sync_kind=T.TextDocumentSyncKind.Incremental,
-            converter_factory=lambda: register_hooks(default_converter()),
+            converter_factory=lambda: register_hooks(default_converter()),  # type: ignore[no-untyped-call]
         )
         self._app: App | None = None
         self._coach: CoachService | None = None

@@ -285,8 +285,8 @@ def _pick(db: Store, file_id: int, lo: int, hi: int, cap: int) -> Pick:
     if len(cands) < cap:
         for b in so.notable_briefs(db, file_id, "compaction", lo, hi, cap):
             cands.setdefault(b.seq, (b, None))
-        for p in so.first_rows(db, file_id, ("tool_call", "assistant_message"), lo, hi, cap * 2):
-            cands.setdefault(p.row.seq, (_brief(p), p))
+        for fr in so.first_rows(db, file_id, ("tool_call", "assistant_message"), lo, hi, cap * 2):
+            cands.setdefault(fr.row.seq, (_brief(fr), fr))
     calls = [b.call_id for b, _ in cands.values() if b.call_id and b.kind in ("tool_call", "patch")]
     results = {b.call_id: _result_row(b) for b in so.call_briefs(db, file_id, calls, ("tool_result",)) if b.call_id} if calls else {}
     scored: list[tuple[int, int, so.Brief, so.PlacedRow | None]] = []
@@ -320,8 +320,8 @@ def _chosen_nodes(
 ) -> list[OutlineNode]:
     """The nodes of the chosen events, in line order."""
     nodes = []
-    for b, p in chosen:
-        p = p or full.get(b.seq)
+    for b, known in chosen:
+        p = known or full.get(b.seq)
         if p is None:  # gone since it was chosen (a re-index meanwhile)
             continue
         lines = {b.seq: p.line} if isinstance(p.line, int) and p.line != b.seq else {}

@@ -204,7 +204,7 @@ def counts_in(db: Store, file_id: int, ranges: list[tuple[int, int]]) -> list[in
         batch = ranges[i : i + 200]
         sql = "SELECT " + ", ".join(["(SELECT count(*) FROM events WHERE file_id=? AND seq BETWEEN ? AND ?)"] * len(batch))
         r = db.conn.execute(sql, [x for a, b in batch for x in (file_id, a, b)]).fetchone()
-        out += [int(n) for n in r]
+        out += [int(n) for n in r or ()]
     return out
 
 

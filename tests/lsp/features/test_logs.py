@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from lsprotocol import types as T
-
 from pygls.protocol import default_converter
 
 from sessionlens.lsp import convert, documents
