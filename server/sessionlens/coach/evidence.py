@@ -66,6 +66,8 @@ def is_redacted(text: str | None) -> bool:
     """True when ``text`` is nothing but redaction markers (the real content is unknown)."""
     if not text or not text.strip():
         return False
+    if "[" not in text:  # every marker starts with one: nothing to remove
+        return not text.strip(" \t\r\n,;:")
     return not REDACTION_RE.sub("", text).strip(" \t\r\n,;:")
 
 
@@ -111,31 +113,67 @@ _NO_ERRORS_RE = re.compile(r"\b(?:0|no) (?:errors?|failures?)\b", re.I)
 _TAG_RE = re.compile(r"</?(?:tool_use_error|error|stderr|stdout)>", re.I)
 
 
-def _lines(text: str) -> list[str]:
+def _lines(text: str, limit: int | None = None) -> list[str]:
+    """The lines of an output that can say something (the first ``limit`` of them)."""
     # some agents log a nested output with its newlines escaped ("...failed:\\n\\n[FORMAT] ...")
     text = text.replace("\\r\\n", "\n").replace("\\n", "\n")
-    out = []
+    out: list[str] = []
     for raw in text.splitlines():
-        line = " ".join(_TAG_RE.sub(" ", raw).split()).strip("┃│ ")
+        line = " ".join((_TAG_RE.sub(" ", raw) if "<" in raw else raw).split()).strip("┃│ ")
         if line and not _NOISE_RE.match(line) and not is_redacted(line):
             out.append(line)
+            if limit is not None and len(out) >= limit:
+                break
     return out
 
 
+# ``_STRONG_RE.search`` by parts, each tried only when the text holds its literals (a line is
+# scored several times over, and the search of every position was most of ``informative_line``)
+_STRONG_START = re.compile(
+    r"(?i:fatal|error|panic|failed|failure|exception|npm err!|err!)(?:\[\w+\])?:\s*\S|\[(?i:error|fatal)\]\s*\S"
+    r"|(?:ERROR|FAILED|FAIL|FATAL)\b\s*\S|E\s{2,}\S|error\[E\d+\]|error TS\d+"
+)
+# ``\b\w*(?:Error|Exception)\b:\s*\S``: the word characters before "Error" always start at a word
+# boundary, and one always follows it before the colon
+_STRONG_NAME = re.compile(r"(?:Error|Exception):\s*\S")
+_STRONG_COLON = re.compile(r": (?i:error|fatal error):\s")
+# ``_MEDIUM_RE`` / ``_NO_ERRORS_RE`` in a lower-cased ASCII line (there ``re.I`` changes nothing else)
+_MEDIUM_LOW = re.compile(_MEDIUM_RE.pattern)
+_NO_ERRORS_LOW = re.compile(_NO_ERRORS_RE.pattern)
+_URL_RE = re.compile(r"https?://")
+_EXCEPTION_RE = re.compile(r"^[\w.]*(?:Error|Exception)\b:")
+
+
+def _strong(line: str) -> bool:
+    """``_STRONG_RE.search(line) is not None``."""
+    return (
+        _STRONG_START.match(line) is not None
+        or (("Error" in line or "Exception" in line) and _STRONG_NAME.search(line) is not None)
+        or (": " in line and _STRONG_COLON.search(line) is not None)
+    )
+
+
 def _score(line: str) -> float:
-    if _NO_ERRORS_RE.search(line) and not _STRONG_RE.search(line):
-        return 0.5
-    if _STRONG_RE.search(line):
+    strong = _strong(line)
+    low = line.lower() if line.isascii() else None
+    if not strong:
+        if low is None:
+            no_errors = _NO_ERRORS_RE.search(line) is not None
+        else:  # "errors?" / "failures?" in it
+            no_errors = ("rror" in low or "lure" in low) and _NO_ERRORS_LOW.search(low) is not None
+        if no_errors:
+            return 0.5
+    if strong:
         score = 3.0
     elif _LOCATION_RE.match(line):
         score = 2.5
-    elif _MEDIUM_RE.search(line):
+    elif (_MEDIUM_LOW.search(low) if low is not None else _MEDIUM_RE.search(line)) is not None:
         score = 2.0
     else:
         score = 1.0
     if line.endswith(":") and score < 3:  # a heading ("Pre-commit validation failed:") introduces the detail
         score -= 0.75
-    if re.search(r"https?://", line) and score < 3:
+    if score < 3 and "://" in line and _URL_RE.search(line):
         score -= 0.5
     return score
 
@@ -150,16 +188,17 @@ def informative_line(text: str | None, limit: int = 400) -> str:
     """
     if not text:
         return ""
-    lines = _lines(text)[:limit]
+    lines = _lines(text, limit)
     if not lines:
         return ""
     best, best_score, at = "", -1.0, -1
     for i, line in enumerate(lines):
         s = _score(line) + (0.25 if i == 0 else 0)  # a tool's own message comes first; later lines may echo input
-        exception = bool(re.match(r"^[\w.]*(?:Error|Exception)\b:", line))
-        if s > best_score or (exception and s == best_score):
+        if s > best_score or (
+            s == best_score and ("Error" in line or "Exception" in line) and _EXCEPTION_RE.match(line) is not None
+        ):
             best, best_score, at = line, s, i
-    if _LOCATION_RE.match(best) and not _STRONG_RE.search(best):
+    if _LOCATION_RE.match(best) and not _strong(best):
         # a linter's "file:line:col" names where, its neighbour says what: quote both
         near = [(j, lines[j]) for j in (at + 1, at - 1) if 0 <= j < len(lines) and not _LOCATION_RE.match(lines[j])]
         near = [(j, t) for j, t in near if _score(t) >= 1.0 and not t.endswith(":")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 
@@ -249,43 +250,162 @@ def secret_candidates(texts: list[str]) -> list[int]:
 def _block_candidates(texts: list[str], lo: int, hi: int) -> list[int]:
     if hi - lo < 16:
         return [i for i in range(lo, hi) if may_hold_secret(texts[i])]
-    block = texts[lo:hi]
+    # ASCII texts and the others are joined apart: one wide character makes the whole joined text
+    # wide, and lower-casing a wide text is ten times slower (it was a third of the scan)
+    ascii_ = [t.isascii() for t in texts[lo:hi]]
+    if all(ascii_):
+        return _joined_candidates(texts, range(lo, hi))
+    wide = [i for i, a in zip(range(lo, hi), ascii_) if not a]
+    narrow = [i for i, a in zip(range(lo, hi), ascii_) if a]
+    return sorted(_joined_candidates(texts, narrow) + _joined_candidates(texts, wide))
+
+
+# what makes "token" / "secret" a folded needle (``_NEEDLES``: session_token, sessiontoken, ...)
+_TOKEN_PREFIXES = ("session_", "session", "security_", "security")
+_SECRET_STARTS = ("secretaccess", "secret_access")
+
+
+def _joined_candidates(texts: list[str], idx: range | list[int]) -> list[int]:
+    """``_block_candidates`` of ``texts[i] for i in idx``: the texts joined, a few scans of the whole."""
+    if len(idx) < 16:
+        return [i for i in idx if may_hold_secret(texts[i])]
+    block = [texts[i] for i in idx]
     blob = "\x00".join(block)  # no needle or hint contains or matches NUL: no match straddles two texts
     low = blob.lower()
     if len(low) != len(blob):  # lower-casing changed lengths (rare scripts): positions would not map
-        return [i for i in range(lo, hi) if may_hold_secret(texts[i])]
-    starts = list(itertools.accumulate((len(t) + 1 for t in block[:-1]), initial=0))
-    hits: set[int] = set()
-
-    def add(pos: int) -> None:
-        hits.add(lo + bisect.bisect_right(starts, pos) - 1)
-
+        return [i for i in idx if may_hold_secret(texts[i])]
+    found: list[int] = []  # positions in ``blob`` of what ``may_hold_secret`` accepts
+    add = found.append
     for n in _CASED_LITERALS:
-        pos = blob.find(n)
+        find = blob.find
+        pos = find(n)
         while pos >= 0:
             add(pos)
-            pos = blob.find(n, pos + 1)
+            pos = find(n, pos + 1)
     for rx in _CASED_PREFIXED:
         for m in rx.finditer(blob):
             add(m.start())
-    for n in _FOLDED_NEEDLES:
-        pos = low.find(n)
+    find = low.find
+    for n in ("aws", "bearer"):  # the folded needles not found by the keyword scans below
+        pos = find(n)
         while pos >= 0:
             add(pos)
-            pos = low.find(n, pos + 1)
-    # the loose form (each keyword found by ``str.find``, its ``:``/``=`` checked where it ends: the
-    # same places as ``_CREDENTIAL_LOOSE.finditer``, at a fraction of a regex scan), then the exact
-    # keyword: a bare "key" counts only as api/secret/private key
+            pos = find(n, pos + 1)
+    # the credential keywords (``_LOOSE_WORDS``), each found by ``str.find`` with its ``:``/``=``
+    # checked where it ends (the same places as ``_CREDENTIAL_LOOSE.finditer``, at a fraction of a
+    # regex scan), then the exact keyword (a bare "key" counts only as api/secret/private key); the
+    # folded needles holding a keyword (session_token, secret_access, ...) are found by its scan
     follows = _ASSIGN_AFTER.match
-    for word in _LOOSE_WORDS:
+    pos = find("passw")
+    while pos >= 0:
+        if (low.startswith("passwd", pos) and follows(low, pos + 6) is not None) or (
+            low.startswith("password", pos) and follows(low, pos + 8) is not None
+        ):
+            add(pos)
+        pos = find("passw", pos + 1)
+    pos = find("pwd")
+    while pos >= 0:
+        if follows(low, pos + 3) is not None:
+            add(pos)
+        pos = find("pwd", pos + 1)
+    pos = find("secret")
+    while pos >= 0:
+        if low.startswith(_SECRET_STARTS, pos) or follows(low, pos + 6) is not None:
+            add(pos)
+        pos = find("secret", pos + 1)
+    pos = find("key")
+    while pos >= 0:
+        if follows(low, pos + 3) is not None and low[max(0, pos - 8) : pos].endswith(_KEY_QUALIFIERS):
+            add(pos)
+        pos = find("key", pos + 1)
+    pos = find("token")
+    while pos >= 0:
+        if follows(low, pos + 5) is not None or low[max(0, pos - 9) : pos].endswith(_TOKEN_PREFIXES):
+            add(pos)
+        pos = find("token", pos + 1)
+    if not found:
+        return []
+    starts = list(itertools.accumulate((len(t) + 1 for t in block[:-1]), initial=0))
+    at = bisect.bisect_right
+    return [idx[k] for k in sorted({at(starts, pos) - 1 for pos in found})]
+
+
+def _anchored(rx: re.Pattern[str], text: str, starts: Iterable[int]) -> Iterator[re.Match[str]]:
+    """``rx.finditer(text)`` when every match of ``rx`` starts at one of ``starts`` (any order, more
+    are fine): ``rx.match`` at those only instead of a search of the whole text (``rx`` matches no
+    empty text)."""
+    end = 0
+    for pos in sorted(set(starts)):
+        if pos < end:
+            continue
+        m = rx.match(text, pos)  # lookbehinds and ``\b`` see the text before ``pos``
+        if m is not None:
+            yield m
+            end = m.end()
+
+
+#: The keywords of the credential pattern end in one of these; the longest qualifier before one
+#: ("private_" of private_key) is 8 characters.
+_CREDENTIAL_TAILS = ("password", "passwd", "secret", "token")
+_QUALIFIER_MAX = 8
+
+
+def _credential_starts(low: str) -> list[int]:
+    """Where a match of the credential pattern can start in an ASCII text (``low``: lower-cased):
+    before a keyword's last word (password, passwd, secret, token, api/secret/private key) that an
+    ``:``/``=`` follows (``_CREDENTIAL_HINT``), by as much as a qualifier's length."""
+    ends: list[int] = []
+    follows = _ASSIGN_AFTER.match
+    for word in _CREDENTIAL_TAILS:
         pos = low.find(word)
         while pos >= 0:
-            if follows(low, pos + len(word)) is not None and not (
-                word == "key" and not low[max(0, pos - 8) : pos].endswith(_KEY_QUALIFIERS)
-            ):
-                add(pos)
+            if follows(low, pos + len(word)) is not None:
+                ends.append(pos)
             pos = low.find(word, pos + 1)
-    return sorted(hits)
+    pos = low.find("key")
+    while pos >= 0:
+        if follows(low, pos + 3) is not None and low[max(0, pos - 8) : pos].endswith(_KEY_QUALIFIERS):
+            ends.append(pos)
+        pos = low.find("key", pos + 1)
+    return [p for q in ends for p in range(max(0, q - _QUALIFIER_MAX), q + 1)]
+
+
+#: Where each pattern's matches start: (literals, in the lower-cased text?, least and most
+#: characters before a literal).  Every match of the pattern starts so far before one of its
+#: literals (``tests/coach/test_redact_anchors.py`` checks the patterns against it); a pattern
+#: searched in the lower-cased text is anchored so in ASCII texts only (``(?i)`` matches a few
+#: other letters, e.g. the Kelvin sign, as ASCII ones).  The credential pattern has its own
+#: (``_credential_starts``).
+_ANCHORS: dict[str, tuple[tuple[str, ...], bool, int, int]] = {
+    "private_key": (("-----BEGIN ",), False, 0, 0),
+    "anthropic_key": (("sk-ant-",), False, 0, 0),
+    "openai_key": (("sk-",), False, 0, 0),
+    "aws_access_key": (("AKIA", "ASIA", "ABIA", "ACCA"), False, 0, 0),
+    "aws_secret_key": (("aws", "secret"), True, 0, 0),
+    "aws_session_token": (("aws", "session", "security"), True, 0, 0),
+    "url_credential": (("://",), False, 2, 31),  # the scheme: ``[a-z][a-z0-9+.\-]{1,30}``
+    "github_token": (("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), False, 0, 0),
+    "slack_token": (("xox",), False, 0, 0),
+    "slack_webhook": (("https://hooks.slack.com/services/T",), False, 0, 0),
+    "google_api_key": (("AIza",), False, 0, 0),
+    "stripe_key": (("_live_", "_test_"), False, 2, 2),  # sk_ / rk_
+    "jwt": (("eyJ",), False, 0, 0),
+    "bearer_token": (("authorization", "bearer"), True, 0, 0),
+}
+
+
+def _anchor_starts(hay: str, literals: tuple[str, ...], least: int, most: int) -> list[int]:
+    out: list[int] = []
+    find = hay.find
+    for lit in literals:
+        pos = find(lit)
+        while pos >= 0:
+            if most:
+                out.extend(range(max(0, pos - most), pos - least + 1))
+            else:
+                out.append(pos)
+            pos = find(lit, pos + 1)
+    return out
 
 
 def find_secrets(text: str | None) -> list[SecretMatch]:
@@ -307,9 +427,24 @@ def find_secrets(text: str | None) -> list[SecretMatch]:
             hay = (lower or text) if folded else text
             if not any(n in hay for n in needles):
                 continue
-            if pat.kind == "credential" and not _CREDENTIAL_HINT.search(hay):
+        # the pattern tried where a match can start (``_ANCHORS``), not searched for in the whole text
+        anchors = _ANCHORS.get(pat.kind)
+        matches: Iterable[re.Match[str]]
+        if pat.kind == "credential":
+            if text.isascii():
+                matches = _anchored(pat.regex, text, _credential_starts(hay))
+            elif _CREDENTIAL_HINT.search(hay):
+                matches = pat.regex.finditer(text)
+            else:
                 continue
-        for m in pat.regex.finditer(text):
+        elif anchors is not None and (not anchors[1] or text.isascii()):
+            literals, folded_, least, most = anchors
+            if folded_ and lower is None:
+                lower = text.lower()
+            matches = _anchored(pat.regex, text, _anchor_starts(lower if folded_ else text, literals, least, most))  # type: ignore[arg-type]
+        else:
+            matches = pat.regex.finditer(text)
+        for m in matches:
             if pat.kind == "credential" and not _generic_value_ok(m):
                 continue
             grp = "secret" if "secret" in pat.regex.groupindex and m.group("secret") is not None else None
