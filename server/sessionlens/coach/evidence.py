@@ -194,9 +194,7 @@ def informative_line(text: str | None, limit: int = 400) -> str:
     best, best_score, at = "", -1.0, -1
     for i, line in enumerate(lines):
         s = _score(line) + (0.25 if i == 0 else 0)  # a tool's own message comes first; later lines may echo input
-        if s > best_score or (
-            s == best_score and ("Error" in line or "Exception" in line) and _EXCEPTION_RE.match(line) is not None
-        ):
+        if s > best_score or (s == best_score and ("Error" in line or "Exception" in line) and _EXCEPTION_RE.match(line) is not None):
             best, best_score, at = line, s, i
     if _LOCATION_RE.match(best) and not _strong(best):
         # a linter's "file:line:col" names where, its neighbour says what: quote both

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 
@@ -235,6 +235,8 @@ def secret_candidates(texts: list[str]) -> list[int]:
     ``may_hold_secret(texts[i])`` and maybe a few more.  The texts are scanned joined in blocks, a
     handful of scans per block instead of several per text (a session has tens of thousands of
     short texts)."""
+    if sum(map(len, texts)) + len(texts) <= _SCAN_BLOCK:
+        return _block_candidates(texts, 0, len(texts)) if texts else []
     out: list[int] = []
     i = 0
     while i < len(texts):
@@ -247,7 +249,84 @@ def secret_candidates(texts: list[str]) -> list[int]:
     return out
 
 
+#: Python's ``\s`` in a str pattern (``tests/coach/test_fast_paths.py`` checks it), for the gate:
+#: the Rust engine's ``\s`` leaves out U+001C..U+001F.
+_PY_SPACE = r"[\t-\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+
+
+def _gate_patterns() -> tuple[str, str]:
+    """What ``may_hold_secret`` looks for as patterns of the Rust engine (``regex`` crate syntax),
+    matched in the text itself, not lower-cased: the cased literals and the folded ones under
+    ``(?i)`` (simple case folding: it matches every text whose lower-cased form holds them, the
+    Kelvin sign's "k" included; "İ" lower-cases to "i" and a combining dot, which no literal holds
+    after an "i"), then the credential hint by its keywords' last words (a bare "key" only after
+    api / secret / private: looser, and faster: ``(?i)`` makes too many literals of the whole
+    keywords for the engine's literal search; two patterns are faster than one too)."""
+    cased = [n for needles, folded in _NEEDLES.values() if not folded for n in needles]
+    literals = "|".join(re.escape(n) for n in cased) + "|(?i:" + "|".join(re.escape(n) for n in _FOLDED_NEEDLES) + ")"
+    hint = "(?i:passw(?:or)?d|pwd|secret|token|(?:api|secret|private)[_\\-]?key)[\"']?" + _PY_SPACE + "*[:=]"
+    return literals, hint
+
+
+_GATE: list[Callable[[str], bool] | None] = []
+
+
+def _gate() -> Callable[[str], bool] | None:
+    """``gate(text)``: False when ``may_hold_secret(text)`` surely is (scans by pydantic-core's Rust
+    regex engine: sets of literals at gigabytes a second, where ``str.find`` looks for them one by
+    one); None when the engine is not there."""
+    if not _GATE:
+        try:
+            from pydantic_core import SchemaValidator, ValidationError, core_schema
+
+            validators = [
+                SchemaValidator(core_schema.str_schema(pattern=p, regex_engine="rust-regex")).validate_python for p in _gate_patterns()
+            ]
+        except Exception:  # noqa: BLE001 - another pydantic-core: the scans of ``_joined_candidates``
+            _GATE.append(None)
+        else:
+
+            def gate(text: str) -> bool:
+                for validate in validators:
+                    try:
+                        validate(text)
+                    except ValidationError as e:  # a text that is no UTF-8 (a lone surrogate) is not judged
+                        if not text.isascii() and e.errors(include_url=False)[0]["type"] != "string_pattern_mismatch":
+                            return True
+                    else:
+                        return True
+                return False
+
+            _GATE.append(gate)
+    return _GATE[0]
+
+
+def _gated_candidates(texts: list[str], lo: int, hi: int, gate: Callable[[str], bool]) -> list[int]:
+    """``may_hold_secret`` of the texts the gate lets through.  ASCII texts are gated joined: a join
+    the gate rejects is rejected whole, one it passes is split in two (no literal holds a NUL: the
+    gate passes a join only when it passes one of its texts).  The others one by one: the engine
+    reads a wide text as UTF-8, made anew for every join."""
+    blob = "\x00".join(texts[lo:hi])
+    if blob.isascii():
+        return _bisected(texts, list(range(lo, hi)), gate, blob)
+    narrow = [i for i in range(lo, hi) if texts[i].isascii()]
+    wide = [i for i in range(lo, hi) if not texts[i].isascii() and gate(texts[i]) and may_hold_secret(texts[i])]
+    return sorted(_bisected(texts, narrow, gate) + wide) if narrow else wide
+
+
+def _bisected(texts: list[str], idx: list[int], gate: Callable[[str], bool], blob: str | None = None) -> list[int]:
+    if len(idx) <= 4:
+        return [i for i in idx if gate(texts[i]) and may_hold_secret(texts[i])]
+    if not gate("\x00".join([texts[i] for i in idx]) if blob is None else blob):
+        return []
+    mid = len(idx) // 2
+    return _bisected(texts, idx[:mid], gate) + _bisected(texts, idx[mid:], gate)
+
+
 def _block_candidates(texts: list[str], lo: int, hi: int) -> list[int]:
+    gate = _gate()
+    if gate is not None:
+        return _gated_candidates(texts, lo, hi, gate)
     if hi - lo < 16:
         return [i for i in range(lo, hi) if may_hold_secret(texts[i])]
     # ASCII texts and the others are joined apart: one wide character makes the whole joined text

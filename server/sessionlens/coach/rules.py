@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import operator
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -135,13 +136,22 @@ _GIT_EXIT1_OK = frozenset(
 
 
 def _exit1_ok(command: str | None) -> bool:
+    return _exit1_ok_cached(command) if command is None or len(command) <= _CACHED_COMMAND else _exit1_ok_of(command)
+
+
+#: Commands at most this long have their program and exit status 1 meaning remembered (the rules
+#: ask for the same commands over and over).
+_CACHED_COMMAND = 1024
+
+
+def _exit1_ok_of(command: str | None) -> bool:
     program = _program(command)
     if program not in _EXIT1_OK:
         return False
     if program != "git":
         return True
-    unquoted = re.sub(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"", "''", command or "")
-    segment = re.split(r"&&|\|\||;|\|", unquoted)[-1].split()
+    unquoted = _QUOTED.sub("''", command or "")
+    segment = _SHELL_SEP.split(unquoted)[-1].split()
     words = [w for w in segment[segment.index("git") + 1 :] if not w.startswith("-")] if "git" in segment else []
     return not words or words[0] in _GIT_EXIT1_OK
 
@@ -188,6 +198,49 @@ def _is_rejection(ev: Event) -> bool:
     return low.strip() == "permission denied" and (ev.tool or "") not in SHELL_TOOLS
 
 
+class _Scan:
+    """What ``Context`` reads of every event, from one pass: the tool calls, results and patches,
+    the user and system messages, the user messages and errors, the compactions (each in order),
+    the events with token usage, and whether any event is marked rejected."""
+
+    __slots__ = ("tools", "messages", "stops", "compactions", "usage", "rejected")
+
+    def __init__(self, events: list[Event]) -> None:
+        tools: list[Event] = []
+        messages: list[Event] = []
+        stops: list[Event] = []
+        compactions: list[Event] = []
+        usage: list[Event] = []
+        rejected = False
+        call, result, patch = EventKind.TOOL_CALL, EventKind.TOOL_RESULT, EventKind.PATCH
+        user, system, error, compaction = EventKind.USER_MESSAGE, EventKind.SYSTEM, EventKind.ERROR, EventKind.COMPACTION
+        for ev in events:
+            kind = ev.kind
+            if kind is call or kind is result or kind is patch:
+                tools.append(ev)
+            elif kind is user:
+                messages.append(ev)
+                stops.append(ev)
+            elif kind is system:
+                messages.append(ev)
+            elif kind is error:
+                stops.append(ev)
+            elif kind is compaction:
+                compactions.append(ev)
+            if ev.usage is not None:
+                usage.append(ev)
+            if not rejected and ev.extra and ev.extra.get("rejected"):
+                rejected = True
+        self.tools, self.messages, self.stops, self.compactions, self.usage, self.rejected = (
+            tools,
+            messages,
+            stops,
+            compactions,
+            usage,
+            rejected,
+        )
+
+
 @dataclass
 class Context:
     """Everything a rule needs, with a few precomputed indexes."""
@@ -200,17 +253,22 @@ class Context:
     secret_seqs: frozenset[int] | None = None  # the events holding a secret, when already known
 
     @cached_property
+    def _scan(self) -> _Scan:
+        """The events the rules look at, by what they are: one pass over every event."""
+        return _Scan(self.events)
+
+    @cached_property
     def calls(self) -> dict[str, Event]:
         out: dict[str, Event] = {}
-        for ev in self.events:
-            if ev.call_id and ev.kind in (EventKind.TOOL_CALL, EventKind.PATCH) and ev.call_id not in out:
+        for ev in self.tool_events:
+            if ev.call_id and ev.kind is not EventKind.TOOL_RESULT and ev.call_id not in out:
                 out[ev.call_id] = ev
         return out
 
     @cached_property
     def results(self) -> dict[str, Event]:
         out: dict[str, Event] = {}
-        for ev in self.events:
+        for ev in self.tool_events:
             if ev.call_id and ev.kind is EventKind.TOOL_RESULT and ev.call_id not in out:
                 out[ev.call_id] = ev
         return out
@@ -218,13 +276,12 @@ class Context:
     @cached_property
     def failures(self) -> list[Event]:
         """The failed tool results (see ``is_failure``), in order: most rules look at these only."""
-        return [ev for ev in self.events if ev.kind is EventKind.TOOL_RESULT and self.is_failure(ev)]
+        return [ev for ev in self.tool_events if ev.kind is EventKind.TOOL_RESULT and self.is_failure(ev)]
 
     @cached_property
     def tool_events(self) -> list[Event]:
         """Tool calls, results and patches, in order."""
-        kinds = (EventKind.TOOL_CALL, EventKind.TOOL_RESULT, EventKind.PATCH)
-        return [ev for ev in self.events if ev.kind in kinds]
+        return self._scan.tools
 
     def call_of(self, ev: Event) -> Event | None:
         call = self.calls.get(ev.call_id) if ev.call_id else None
@@ -241,20 +298,20 @@ class Context:
     # from the whole file while it keeps only the events the rules can cite.
     @cached_property
     def calls_per_turn(self) -> Counter[int | None]:
-        return Counter(e.turn for e in self.events if e.kind is EventKind.TOOL_CALL)
+        return Counter(e.turn for e in self.tool_events if e.kind is EventKind.TOOL_CALL)
 
     @cached_property
     def turn_tokens(self) -> dict[int, list[int]]:
         """{turn: [tokens, model requests, largest request's tokens, its seq, its line]}."""
         out: dict[int, list[int]] = {}
-        for ev in self.events:
+        for ev in self._scan.usage:
             _add_tokens(out, ev)
         return out
 
     @cached_property
     def edit_seqs(self) -> list[int]:
         """Seqs of the edit events (calls of an edit tool, patches), in order."""
-        return [ev.seq for ev in self.tool_events if _edit_files(self, ev) is not None]
+        return [ev.seq for ev in self.tool_events if _is_edit(ev)]
 
     def command_of(self, ev: Event) -> str | None:
         """The shell command (or tool name) behind a call or result."""
@@ -275,7 +332,7 @@ class Context:
     def _waits(self) -> tuple[list[int], list[datetime]]:
         """(seqs, timestamps) of the messages that can interrupt a running tool call (approval
         prompts, user input)."""
-        waits = [e for e in self.events if _is_wait(e)]
+        waits = [e for e in self._scan.messages if e.timestamp]  # ``_is_wait``
         return [e.seq for e in waits], [e.timestamp for e in waits]  # type: ignore[misc]
 
     def wall_time_ms(self, call: Event, result: Event) -> int:
@@ -360,18 +417,37 @@ class Context:
         )
 
 
+@lru_cache(maxsize=2048)
+def _program_cached(command: str | None) -> str:
+    return _program_of(command)
+
+
+@lru_cache(maxsize=2048)
+def _exit1_ok_cached(command: str | None) -> bool:
+    return _exit1_ok_of(command)
+
+
 _WRAPPERS = frozenset({"sudo", "env", "time", "nice", "timeout", "bash", "sh", "zsh", "-lc", "-c", "-l", "exec"})
+
+
+_QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
+_SHELL_SEP = re.compile(r"&&|\|\||;|\|")
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
 def _program(command: str | None) -> str:
     """The program whose exit status a shell command reports (``cd x && grep y`` -> ``grep``)."""
+    return _program_cached(command) if command is None or len(command) <= _CACHED_COMMAND else _program_of(command)
+
+
+def _program_of(command: str | None) -> str:
     if not command:
         return ""
-    unquoted = re.sub(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"", "''", command)  # a `\|` inside a grep pattern is no pipe
-    segment = re.split(r"&&|\|\||;|\|", unquoted)[-1]
+    unquoted = _QUOTED.sub("''", command)  # a `\|` inside a grep pattern is no pipe
+    segment = _SHELL_SEP.split(unquoted)[-1]
     for word in segment.split():
         word = word.strip("\"'()")
-        if not word or word in _WRAPPERS or re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", word) or word.isdigit():
+        if not word or word in _WRAPPERS or _ASSIGNMENT.match(word) or word.isdigit():
             continue
         return word.rsplit("/", 1)[-1]
     return ""
@@ -481,6 +557,14 @@ def check_repeated_failure(ctx: Context, rule: Rule) -> Iterable[Finding]:
             )
 
 
+def _is_edit(ev: Event) -> bool:
+    """``_edit_files(ctx, ev) is not None``."""
+    kind = ev.kind
+    if kind is EventKind.PATCH:
+        return True
+    return kind is EventKind.TOOL_CALL and (ev.tool in EDIT_TOOLS or (ev.command or "").lstrip().startswith("apply_patch"))
+
+
 def _edit_files(ctx: Context, ev: Event) -> list[str] | None:
     """Files changed by an edit event, [] when unknown, None when ``ev`` is not an edit."""
     if ev.kind is EventKind.PATCH:
@@ -510,7 +594,7 @@ def tests_after_edit(ctx: Context) -> EditTesting:
     last_test: Event | None = None
     opaque: list[Event] = []
     seen_calls: set[str] = set()
-    for ev in ctx.events:
+    for ev in ctx.tool_events:  # edits and tool calls only
         files = _edit_files(ctx, ev)
         if files is not None:
             # A PATCH event mirroring an edit call already counted is the same edit.
@@ -596,9 +680,7 @@ def check_huge_tool_output(ctx: Context, rule: Rule) -> Iterable[Finding]:
 
 def check_aborted_turn(ctx: Context, rule: Rule) -> Iterable[Finding]:
     markers: dict[int | None, Event | None] = {}
-    for ev in ctx.events:
-        if ev.kind is not EventKind.USER_MESSAGE and ev.kind is not EventKind.ERROR:
-            continue
+    for ev in ctx._scan.stops:  # the user messages and errors
         low = (ev.text or "")[:200].lower()
         sub = ev.subtype or ""
         interrupted = low.startswith(_INTERRUPT_MARKER) or (
@@ -643,7 +725,7 @@ def check_aborted_turn(ctx: Context, rule: Rule) -> Iterable[Finding]:
 
 
 def check_rejected_tool_use(ctx: Context, rule: Rule) -> Iterable[Finding]:
-    for ev in ctx.events if any(ev.extra.get("rejected") for ev in ctx.events) else ctx.tool_events:
+    for ev in ctx.events if ctx._scan.rejected else ctx.tool_events:
         if not _is_rejection(ev):
             continue
         call = ctx.call_of(ev)
@@ -674,9 +756,7 @@ def check_patch_failed(ctx: Context, rule: Rule) -> Iterable[Finding]:
 
 def check_context_compaction(ctx: Context, rule: Rule) -> Iterable[Finding]:
     groups: list[list[Event]] = []
-    for ev in ctx.events:
-        if ev.kind is not EventKind.COMPACTION:
-            continue
+    for ev in ctx._scan.compactions:
         # Codex writes `compacted` followed by `context_compacted`: one compaction, two lines.
         if groups and ev.seq - groups[-1][-1].seq <= 3:
             groups[-1].append(ev)
@@ -1033,12 +1113,15 @@ def run_rules(
     return _run(ctx, config)
 
 
+_SEQ = operator.attrgetter("seq")
+
+
 def _context(
     session: Session, events: Iterable[Event], turns: list[Turn], config: CoachConfig, secret_seqs: Iterable[int] | None
 ) -> Context:
     return Context(
         session=session,
-        events=sorted((e for e in events if not e.duplicate), key=lambda e: e.seq),
+        events=sorted((e for e in events if not e.duplicate), key=_SEQ),
         turns=sorted(turns, key=lambda t: t.index),
         config=config,
         test_patterns=_test_patterns(tuple(config.test_command_patterns)),
@@ -1188,7 +1271,7 @@ class RuleSieve:
                 self._calls_per_turn[ev.turn] += 1
                 if ev.duration_ms and ev.duration_ms > self._slow_ms:
                     keep[ev.seq] = ev
-            if _edit_files(self._probe, ev) is not None:
+            if _is_edit(ev):
                 self._edit_seqs.append(ev.seq)
                 self._bucket[ev.seq] = ev
                 if kind is EventKind.PATCH and (ev.is_error or ev.exit_code not in (None, 0)):
