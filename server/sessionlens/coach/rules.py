@@ -231,14 +231,12 @@ class _Scan:
                 usage.append(ev)
             if not rejected and ev.extra and ev.extra.get("rejected"):
                 rejected = True
-        self.tools, self.messages, self.stops, self.compactions, self.usage, self.rejected = (
-            tools,
-            messages,
-            stops,
-            compactions,
-            usage,
-            rejected,
-        )
+        self.tools = tools
+        self.messages = messages
+        self.stops = stops
+        self.compactions = compactions
+        self.usage = usage
+        self.rejected = rejected
 
 
 @dataclass

@@ -176,7 +176,28 @@ def _folder_cached(key: tuple, compute):
 
 
 def _has_marker(folder: Path) -> bool:
-    return _folder_cached(("marker", str(folder)), lambda: any((folder / m).exists() for m in _MARKERS))
+    name = str(folder)
+    return _folder_cached(("marker", name), lambda: any(os.path.exists(os.path.join(name, m)) for m in _MARKERS))
+
+
+_agent_homes_cache: dict[tuple, frozenset[str]] = {}
+
+
+def _agent_homes(home: Path) -> frozenset[str]:
+    """The agents' own folders below ``home`` (their log folders are no project): a function of the
+    home folder and the environment (the agents' roots honour it), remembered for those."""
+    key = (str(home), frozenset(os.environ.items()))
+    hit = _agent_homes_cache.get(key)
+    if hit is None:
+        homes = {home / ".codex", home / ".claude"} | {
+            home / Path(r.path).relative_to(home).parts[0]
+            for r in agent_registry.default_roots(str(home))
+            if Path(r.path).is_relative_to(home) and Path(r.path) != home
+        }
+        if len(_agent_homes_cache) >= 16:
+            _agent_homes_cache.clear()
+        hit = _agent_homes_cache[key] = frozenset(str(h) for h in homes)
+    return hit
 
 
 def project_dir_for_log(log_path: str | None, workspace_folders: Sequence[str] = ()) -> str | None:
@@ -192,13 +213,10 @@ def _project_dir_for_log(log_path: str | None, workspace_folders: Sequence[str] 
     if log_path:
         home = _home()
         folder = Path(log_path).parent
-        agent_homes = {home / ".codex", home / ".claude"} | {
-            home / Path(r.path).relative_to(home).parts[0]
-            for r in agent_registry.default_roots(str(home))
-            if Path(r.path).is_relative_to(home) and Path(r.path) != home
-        }
-        # the agents' own log folders are no project
-        start = None if any(folder == h or h in folder.parents for h in agent_homes) else folder
+        name = str(folder)
+        # the agents' own log folders are no project (``h`` or below it: ``h in folder.parents``, ``h``
+        # being absolute)
+        start = None if any(name == h or name.startswith(h.rstrip("/") + "/") for h in _agent_homes(home)) else folder
         if start is not None:
             for cand in (start, *start.parents):
                 if cand == home or cand == cand.parent:

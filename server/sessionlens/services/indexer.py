@@ -25,8 +25,11 @@ import multiprocessing
 import os
 import pickle
 import shutil
+import sys
 import tempfile
+import threading
 import time
+import types
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
@@ -1157,6 +1160,9 @@ class _Ticket:
         self.worker.forget(self.id)
 
 
+_MAIN_LOCK = threading.Lock()
+
+
 class _WorkerProcess:
     """One worker process fed through a pipe: jobs queue in the pipe itself, so the worker never
     waits for this process (a ``ProcessPoolExecutor`` hands over jobs from a thread that must win
@@ -1169,7 +1175,17 @@ class _WorkerProcess:
         self._proc = ctx.Process(
             target=_worker_main, args=(jobs_r, res_w, home, prices, coach_enabled, spool), name="sessionlens-indexer", daemon=True
         )
-        self._proc.start()
+        with _MAIN_LOCK:
+            # spawn would import this process's ``__main__`` again in the worker (a CLI's or a test
+            # runner's module, and all it imports: pydantic's settings models for one), when the
+            # worker needs only sessionlens modules: its target and arguments pickle by reference
+            main = sys.modules.get("__main__")
+            sys.modules["__main__"] = types.ModuleType("__main__")  # no spec, no file: nothing to import
+            try:
+                self._proc.start()
+            finally:
+                if main is not None:
+                    sys.modules["__main__"] = main
         jobs_r.close()
         res_w.close()
         self._ids = itertools.count(1)
