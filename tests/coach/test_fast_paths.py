@@ -133,6 +133,14 @@ def test_python_space_class_of_the_gate():
     assert all(gate(f"token{chr(c)}= 1") for c in py)
 
 
+def test_the_fold_table_holds_every_letter_case_insensitive_re_takes_for_an_ascii_one():
+    ascii_letter = re.compile(r"(?i)[a-z]")
+    others = {c for c in range(128, sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF and ascii_letter.fullmatch(chr(c))}
+    assert others == set(redact._SRE_FOLD)
+    for c, to in redact._SRE_FOLD.items():
+        assert re.fullmatch(f"(?i){to}", chr(c)) and len(chr(c).translate(redact._SRE_FOLD).lower()) == 1
+
+
 def _score_plain(line: str) -> float:
     E = evidence
     if E._NO_ERRORS_RE.search(line) and not E._STRONG_RE.search(line):

@@ -430,7 +430,7 @@ _QUALIFIER_MAX = 8
 
 
 def _credential_starts(low: str) -> list[int]:
-    """Where a match of the credential pattern can start in an ASCII text (``low``: lower-cased):
+    """Where a match of the credential pattern can start (``low``: the text folded as ``(?i)`` folds it):
     before a keyword's last word (password, passwd, secret, token, api/secret/private key) that an
     ``:``/``=`` follows (``_CREDENTIAL_HINT``), by as much as a qualifier's length."""
     ends: list[int] = []
@@ -451,10 +451,9 @@ def _credential_starts(low: str) -> list[int]:
 
 #: Where each pattern's matches start: (literals, in the lower-cased text?, least and most
 #: characters before a literal).  Every match of the pattern starts so far before one of its
-#: literals (``tests/coach/test_redact_anchors.py`` checks the patterns against it); a pattern
-#: searched in the lower-cased text is anchored so in ASCII texts only (``(?i)`` matches a few
-#: other letters, e.g. the Kelvin sign, as ASCII ones).  The credential pattern has its own
-#: (``_credential_starts``).
+#: literals (``tests/coach/test_fast_paths.py`` checks the patterns against it); the literals of
+#: a ``(?i)`` pattern are looked for in the text folded as ``(?i)`` folds it (``_SRE_FOLD``).  The
+#: credential pattern has its own (``_credential_starts``).
 _ANCHORS: dict[str, tuple[tuple[str, ...], bool, int, int]] = {
     "private_key": (("-----BEGIN ",), False, 0, 0),
     "anthropic_key": (("sk-ant-",), False, 0, 0),
@@ -471,6 +470,13 @@ _ANCHORS: dict[str, tuple[tuple[str, ...], bool, int, int]] = {
     "jwt": (("eyJ",), False, 0, 0),
     "bearer_token": (("authorization", "bearer"), True, 0, 0),
 }
+
+
+#: The letters ``re``'s ``(?i)`` matches with an ASCII one besides its two cases (its simple case
+#: mapping, ``re._casefix``): translated first, lower-casing a text keeps every character's
+#: position and makes each match of a ``(?i)`` literal a plain match (U+0130 is the one character
+#: whose ``lower()`` is longer).
+_SRE_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
 
 
 def _anchor_starts(hay: str, literals: tuple[str, ...], least: int, most: int) -> list[int]:
@@ -498,6 +504,7 @@ def find_secrets(text: str | None) -> list[SecretMatch]:
         return []
     candidates: list[tuple[int, bool, int, int, str]] = []  # start, generic, -length, priority, kind
     lower: str | None = None
+    fold: str | None = None  # the text as ``(?i)`` sees it, letter for letter (``_SRE_FOLD``)
     for priority, pat in enumerate(SECRET_PATTERNS):
         needles, folded = _NEEDLES.get(pat.kind, ((), False))
         if needles:
@@ -509,18 +516,15 @@ def find_secrets(text: str | None) -> list[SecretMatch]:
         # the pattern tried where a match can start (``_ANCHORS``), not searched for in the whole text
         anchors = _ANCHORS.get(pat.kind)
         matches: Iterable[re.Match[str]]
-        if pat.kind == "credential":
-            if text.isascii():
-                matches = _anchored(pat.regex, text, _credential_starts(hay))
-            elif _CREDENTIAL_HINT.search(hay):
-                matches = pat.regex.finditer(text)
+        if pat.kind == "credential" or (anchors is not None and anchors[1]):
+            if fold is None:
+                fold = text.lower() if text.isascii() else text.translate(_SRE_FOLD).lower()
+            if pat.kind == "credential":
+                matches = _anchored(pat.regex, text, _credential_starts(fold))
             else:
-                continue
-        elif anchors is not None and (not anchors[1] or text.isascii()):
-            literals, folded_, least, most = anchors
-            if folded_ and lower is None:
-                lower = text.lower()
-            matches = _anchored(pat.regex, text, _anchor_starts(lower if folded_ else text, literals, least, most))  # type: ignore[arg-type]
+                matches = _anchored(pat.regex, text, _anchor_starts(fold, anchors[0], anchors[2], anchors[3]))
+        elif anchors is not None:
+            matches = _anchored(pat.regex, text, _anchor_starts(text, anchors[0], anchors[2], anchors[3]))
         else:
             matches = pat.regex.finditer(text)
         for m in matches:
