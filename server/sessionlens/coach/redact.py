@@ -519,7 +519,7 @@ def find_secrets(text: str | None) -> list[SecretMatch]:
         if pat.kind == "credential" or (anchors is not None and anchors[1]):
             if fold is None:
                 fold = text.lower() if text.isascii() else text.translate(_SRE_FOLD).lower()
-            if pat.kind == "credential":
+            if anchors is None:  # the credential pattern
                 matches = _anchored(pat.regex, text, _credential_starts(fold))
             else:
                 matches = _anchored(pat.regex, text, _anchor_starts(fold, anchors[0], anchors[2], anchors[3]))
