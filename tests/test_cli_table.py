@@ -54,7 +54,8 @@ def test_a_piped_table_is_the_bytes_rich_writes(seed, monkeypatch):
 
 def test_what_it_cannot_lay_out_is_left_to_rich(monkeypatch):
     cols = [("Title", "left"), ("Cost", "right")]
-    assert _plain(cols, [["x" * 300, "$1"]], None, None, 200, monkeypatch) is None  # wider than the width
+    assert _plain(cols, [["x" * 300, "$1"]], None, None, 200, monkeypatch) is not None  # wider: Title shrinks
+    assert _plain([("Title", "left")], [["x" * 300]], ["y" * 250], None, 200, monkeypatch) is None  # rich would wrap that footer
     assert _plain(cols, [["漢字", "$1"]], None, None, 200, monkeypatch) is None  # two cells per character
     assert _plain(cols, [[Text("styled"), "$1"]], None, None, 200, monkeypatch) is None  # a rich renderable
     assert _plain(cols, [["ok", "$1"]], None, None, 200, monkeypatch) is not None
@@ -77,3 +78,21 @@ def test_piped_lines_are_the_bytes_rich_writes(seed, monkeypatch, capsys):
         con.print(Text(t))
     assert got == buf.getvalue()
     assert not cli._plain_lines("a\tb")  # rich expands tabs: rich prints that one
+
+
+@pytest.mark.parametrize("seed", range(80))
+def test_a_table_wider_than_the_width_is_the_bytes_rich_writes(seed, monkeypatch):
+    """Wider than the width: the free-text columns shrink (cells end in "…"), the others overflow, as rich lays them out."""
+    rng = random.Random(1000 + seed)
+    heads = ["Day", "Model", "Input", "Cost", "Title", "Project", "Id", "Agent", "Message", "Rule"]
+    columns = [(h, rng.choice(["left", "right"])) for h in rng.sample(heads, rng.randint(1, 8))]
+    longest = rng.choice([8, 24, 60, 120])
+    rows = [
+        [_word(rng, longest) if rng.random() < 0.7 else f"{rng.randint(0, 10**7):,}" for _ in columns] for _ in range(rng.randint(0, 12))
+    ]
+    footer = [_word(rng, rng.choice([8, 30])) if rng.random() < 0.5 else "" for _ in columns] if rng.random() < 0.5 else None
+    title = "Latest sessions" if rng.random() < 0.3 else None
+    width = rng.choice([5, 10, 20, 40, 60, 80, 100, 120])
+    plain = _plain(columns, rows, footer, title, width, monkeypatch)
+    if plain is not None:
+        assert plain == _rich(columns, rows, footer, title, width, monkeypatch)

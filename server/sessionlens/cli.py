@@ -131,16 +131,68 @@ _NARROW = frozenset("…↳⊘›·−–—✓✗")
 _RICH_FORCING = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS")
 
 
+#: the free-text columns a narrow table shortens with "…" (:func:`_table`); never numbers or ids
+FLEX_COLUMNS = frozenset({"Title", "Project", "Message"})
+
+
+def _ratio_reduce(total: int, ratios: list[int], maximums: list[int], values: list[int]) -> list[int]:
+    """rich's ``_ratio.ratio_reduce`` (the same integer arithmetic, so the same widths)."""
+    ratios = [ratio if m else 0 for ratio, m in zip(ratios, maximums)]
+    total_ratio = sum(ratios)
+    if not total_ratio:
+        return values[:]
+    remaining = total
+    out = []
+    for ratio, m, v in zip(ratios, maximums, values):
+        if ratio and total_ratio > 0:
+            d = min(m, round(ratio * remaining / total_ratio))
+            out.append(v - d)
+            remaining -= d
+            total_ratio -= ratio
+        else:
+            out.append(v)
+    return out
+
+
+def _collapse(widths: list[int], wrapable: list[bool], max_width: int) -> list[int]:
+    """rich's ``Table._collapse_widths``: shrink the widest shrinkable columns first."""
+    total = sum(widths)
+    excess = total - max_width
+    if any(wrapable):
+        while total and excess > 0:
+            top = max(w for w, ok in zip(widths, wrapable) if ok)
+            second = max(w if ok and w != top else 0 for w, ok in zip(widths, wrapable))
+            diff = top - second
+            ratios = [1 if (w == top and ok) else 0 for w, ok in zip(widths, wrapable)]
+            if not any(ratios) or not diff:
+                break
+            widths = _ratio_reduce(excess, ratios, [min(excess, diff)] * len(widths), widths)
+            total = sum(widths)
+            excess = total - max_width
+    return widths
+
+
 class PlainTable:
     """What :func:`_table` lays out without rich when the output is no terminal: the same bytes as
     rich's ``SIMPLE_HEAD`` table with the options :func:`_table` gives it (``tests/test_cli_table.py``
     compares them), without importing rich (~40 ms) nor rendering every cell through it (a 200-row
-    cost report: ~150 ms).  Only for text that is one cell per character and fits the width."""
+    cost report: ~150 ms; 2,800 sessions: seconds).  A table wider than the width is laid out as
+    rich does: the free-text columns (:data:`FLEX_COLUMNS`) shrink, their cells end in "…", the
+    others keep their width (the table then overflows).  Only for text that is one cell per
+    character; what rich would wrap (a header or footer wider than its shrunk column) is left to rich."""
 
     def __init__(
-        self, columns: list[tuple[str, Any]], rows: list[list[str]], footer: list[str] | None, title: str | None, widths: list[int]
+        self,
+        columns: list[tuple[str, Any]],
+        rows: list[list[str]],
+        footer: list[str] | None,
+        title: str | None,
+        widths: list[int],
+        cut: list[bool] | None = None,
     ):
         self.columns, self.rows, self.footer, self.title, self.widths = columns, rows, footer, title, widths
+        #: columns whose cells may be longer than their width (shortened with "…")
+        self.cut = cut or [False] * len(widths)
 
     @staticmethod
     def make(columns, rows, footer, title, width: int) -> PlainTable | None:
@@ -160,18 +212,54 @@ class PlainTable:
             return None
         if any(justify not in ("left", "right") for _, justify in columns):
             return None
-        widths = [max(len(r[i]) for r in texts) for i in range(len(columns))]
         n = len(columns)
-        total = sum(widths) + 3 * (n - 1)  # one space of padding each side of the one-space divider
-        if n == 0 or total > width or any(w == 0 for w in widths):
+        if n == 0:
             return None
+        natural = [max(len(r[i]) for r in texts) for i in range(n)]
+        if any(w == 0 for w in natural):
+            return None
+        flex = [h in FLEX_COLUMNS for h, _ in columns]
+        pads = [(0 if i == 0 else 1) + (0 if i == n - 1 else 1) for i in range(n)]
+        max_width = width - (n - 1)  # less one divider between columns
+        if max_width < 1:
+            return None
+        # rich's Table._calculate_column_widths (widths with padding): a shrinkable column is measured
+        # up to the width, the others keep their content's width (their min_width)
+        full = [natural[i] + pads[i] for i in range(n)]
+        widths = [min(full[i], max_width) if flex[i] else full[i] for i in range(n)]
+        if sum(widths) > max_width:
+            widths = _collapse(widths, flex, max_width)
+            if sum(widths) > max_width:  # rich's last resort: every column evenly (only the flexible ones give)
+                widths = _ratio_reduce(sum(widths) - max_width, [1] * n, widths, widths)
+            if any(w < 1 for w in widths):  # rich then drops the column (measured at width 0)
+                return None
+            widths = [min(full[i], widths[i]) if flex[i] else full[i] for i in range(n)]
+        cut = [False] * n
+        for i in range(n):
+            if flex[i] and widths[i] < full[i]:
+                inner = widths[i] - pads[i]
+                if inner < 1:
+                    return None
+                # rich wraps (not cuts) a header or a footer: leave those tables to rich
+                if len(texts[0][i]) > inner or (footer is not None and len(texts[-1][i]) > inner):
+                    return None
+                cut[i] = True
         body = texts[1 : len(texts) - (1 if footer is not None else 0)]
-        return PlainTable(columns, body, texts[-1] if footer is not None else None, title, widths)
+        inner_widths = [widths[i] - pads[i] for i in range(n)]
+        return PlainTable(columns, body, texts[-1] if footer is not None else None, title, inner_widths, cut)
 
     def _line(self, cells: list[str]) -> str:
         out = []
-        for (_head, justify), w, c in zip(self.columns, self.widths, cells):
-            out.append(c.rjust(w) if justify == "right" else c.ljust(w))
+        for (_head, justify), w, c, cut in zip(self.columns, self.widths, cells, self.cut):
+            if justify == "right":
+                c = c.rstrip()
+                if cut and len(c) > w:
+                    c = c[: w - 1] + "…"
+                out.append(c.rjust(w))
+            else:
+                if cut and len(c) > w:
+                    c = c[: w - 1] + "…"
+                out.append(c.ljust(w))
         return "   ".join(out)
 
     def render(self) -> str:
@@ -208,7 +296,7 @@ def _table(columns: list[tuple[str, Any]], rows: list[list[Any]], *, footer: lis
     t = Table(box=box.SIMPLE_HEAD, show_footer=footer is not None, title=title, title_justify="left", pad_edge=False, show_edge=False)
     for i, (head, justify) in enumerate(columns):
         # a narrow terminal shortens the free-text columns (Title, Project) with "…", never numbers or ids
-        flex = head in ("Title", "Project", "Message")
+        flex = head in FLEX_COLUMNS
         width = max(
             [len(safe(r[i])) for r in rows if not hasattr(r[i], "__rich_console__")]
             + [len(head)]
