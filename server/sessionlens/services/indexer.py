@@ -148,8 +148,7 @@ class ProjectResolver:
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str, str | None], str] = {}
-        self._roots: set[str] = set()
-        #: the known roots by their path without a trailing slash (the longest spelling of each)
+        #: the known project roots by their path without a trailing slash (the longest spelling of each)
         self._by_stem: dict[str, str] = {}
 
     def __call__(self, cwd: str | None, hint: str | None = None) -> str | None:
@@ -174,7 +173,6 @@ class ProjectResolver:
         if root is None:
             root = self._deepest_root_above(cwd) or cwd
         if root != cwd or hint == cwd:
-            self._roots.add(root)
             stem = root.rstrip("/")
             if len(root) > len(self._by_stem.get(stem, "")):
                 self._by_stem[stem] = root

@@ -86,19 +86,9 @@ def _placed(rows: Iterable[tuple]) -> list[PlacedRow]:
     return [PlacedRow(OutlineRow(*r[:15]), r[15], r[16]) for r in rows]
 
 
-def notable_rows(db: Store, file_id: int, kind: str, lo: int, hi: int, limit: int) -> list[PlacedRow]:
-    """The first ``limit`` non-duplicate notable events (see ``NOTABLE``) of ``kind`` in lines ``lo``–``hi``."""
-    return _placed(
-        db.conn.execute(
-            f"""SELECT {_ROW} FROM events INDEXED BY events_notable
-                WHERE file_id=? AND kind=? AND seq BETWEEN ? AND ? AND {NOTABLE} AND (flags & 1)=0 ORDER BY seq LIMIT ?""",
-            (file_id, kind, lo, hi, limit),
-        )
-    )
-
-
 def notable_briefs(db: Store, file_id: int, kind: str, lo: int, hi: int, limit: int) -> list[Brief]:
-    """``notable_rows`` as ``Brief``s (the partial index, then only the few columns choosing needs)."""
+    """The first ``limit`` non-duplicate notable events (see ``NOTABLE``) of ``kind`` in lines ``lo``–``hi``, as
+    ``Brief``s: the partial index, then only the few columns choosing needs (the chosen ones are read by ``rows_at``)."""
     return [
         Brief(*r)
         for r in db.conn.execute(
@@ -110,7 +100,7 @@ def notable_briefs(db: Store, file_id: int, kind: str, lo: int, hi: int, limit: 
 
 
 def call_briefs(db: Store, file_id: int, call_ids: Iterable[str], kinds: tuple[str, ...]) -> list[Brief]:
-    """``call_rows`` as ``Brief``s."""
+    """The non-duplicate events of ``kinds`` with these call ids (the call index), as ``Brief``s."""
     ids = sorted(set(call_ids))
     out: list[Brief] = []
     q = ",".join("?" * len(kinds))
@@ -155,29 +145,6 @@ def first_rows(db: Store, file_id: int, kinds: tuple[str, ...], lo: int, hi: int
     )
 
 
-def call_rows(db: Store, file_id: int, call_ids: Iterable[str], kinds: tuple[str, ...]) -> list[PlacedRow]:
-    """The non-duplicate events of ``kinds`` with these call ids (the call index)."""
-    ids = sorted(set(call_ids))
-    out: list[PlacedRow] = []
-    q = ",".join("?" * len(kinds))
-    for i in range(0, len(ids), 500):
-        batch = ids[i : i + 500]
-        out += _placed(
-            db.conn.execute(
-                f"""SELECT {_ROW} FROM events INDEXED BY events_call
-                    WHERE file_id=? AND call_id IN ({",".join("?" * len(batch))}) AND kind IN ({q}) AND (flags & 1)=0 ORDER BY seq""",
-                (file_id, *batch, *kinds),
-            )
-        )
-    return out
-
-
-def count_events(db: Store, file_id: int, lo: int, hi: int) -> int:
-    """Events in lines ``lo``–``hi`` (the file's seq index alone)."""
-    r = db.conn.execute("SELECT count(*) FROM events WHERE file_id=? AND seq BETWEEN ? AND ?", (file_id, lo, hi)).fetchone()
-    return int(r[0]) if r else 0
-
-
 def last_seq(db: Store, file_id: int) -> tuple[int, int]:
     """(the last event's seq, its line's byte length); (1, 0) for an empty file."""
     r = db.conn.execute("SELECT seq, length FROM events WHERE file_id=? ORDER BY seq DESC LIMIT 1", (file_id,)).fetchone()
@@ -206,14 +173,3 @@ def counts_in(db: Store, file_id: int, ranges: list[tuple[int, int]]) -> list[in
         r = db.conn.execute(sql, [x for a, b in batch for x in (file_id, a, b)]).fetchone()
         out += [int(n) for n in r or ()]
     return out
-
-
-def range_counts(db: Store, file_id: int, lo: int, hi: int, step: int) -> list[tuple[int, int, int]]:
-    """(first line, last line, events) of the lines ``lo``–``hi`` cut every ``step`` lines (empty ones left out)."""
-    return [
-        (lo + b * step, min(hi, lo + b * step + step - 1), n)
-        for b, n in db.conn.execute(
-            "SELECT (seq - ?) / ?, count(*) FROM events WHERE file_id=? AND seq BETWEEN ? AND ? GROUP BY 1 ORDER BY 1",
-            (lo, step, file_id, lo, hi),
-        )
-    ]
