@@ -28,7 +28,7 @@ with open(out, "w") as f:
 """
 
 #: never needed by a read command
-NEVER = ("aiohttp", "anthropic", "pygls", "lsprotocol", "sessionlens.web", "sessionlens.lsp", "sessionlens.coach.llm")
+NEVER = ("aiohttp", "anthropic", "pygls", "lsprotocol", "asyncio", "sessionlens.web", "sessionlens.lsp", "sessionlens.coach.llm")
 #: the agent adapters and their parsers (the registry's facts answer a read command's questions)
 ADAPTER_PREFIX = "sessionlens.agents."
 ADAPTER_EXEMPT = ("sessionlens.agents.base", "sessionlens.agents.registry", "sessionlens.agents.sniff", "sessionlens.agents.sqlite")

@@ -7,7 +7,6 @@ Exit codes: 0 all suites passed; 1 a suite failed (or an error); 3 regressions w
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from datetime import datetime
@@ -60,6 +59,8 @@ def _finish(args, reports) -> int:
 
 
 def cmd_run(args) -> int:
+    import asyncio
+
     from sessionlens.cli_common import CliError, NotFoundError
     from sessionlens.evals.runner import find_suites, load_suite, run_suite
 
@@ -79,6 +80,8 @@ def cmd_run(args) -> int:
 
 
 def cmd_dataset(args) -> int:
+    import asyncio
+
     from sessionlens.evals.agent_runner import run_dataset_agent
     from sessionlens.evals.datasets import grade_recorded, load_dataset
     from sessionlens.evals.runner import workspace_root
@@ -156,6 +159,8 @@ def cmd_pin(args) -> int:
 
 
 def cmd_playground(args) -> int:
+    import asyncio
+
     from sessionlens.evals.datasets import load_dataset
     from sessionlens.evals.playground import run_playground
 

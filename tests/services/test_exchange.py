@@ -95,6 +95,10 @@ def test_round_trip_into_an_empty_store_is_exact(bundle, sample_store, tmp_path,
             assert eb == red or eb == eo, (sid, eo["seq"])
         assert b["findings"] == o["findings"] or len(b["findings"]) == len(o["findings"])
     assert back_cost == orig_cost  # tokens and dollars, per model, exactly
+    by_day = [{k: v for k, v in r.items() if k != "days"} for r in run_json(capsys, "cost", "--by", "day", "--home", str(target))["rows"]]
+    assert by_day == [
+        {k: v for k, v in r.items() if k != "days"} for r in run_json(capsys, "cost", "--by", "day", "--home", str(sample_store))["rows"]
+    ]
     rows = run_json(capsys, "sessions", "--home", str(target), "--limit", "1000")
     assert rows and all(r["imported"] and r["uri"] is None for r in rows)
     hits = run_json(capsys, "search", "pytest", "--home", str(target))

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import orjson
+from sessionlens.models.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import orjson
+else:  # imported on first use (a read command that decodes no JSON column never does): models/lazy.py
+    orjson = lazy_module("orjson")
+
 
 #: SQLite INTEGER range.
 INT64_MIN = -(2**63)

@@ -394,6 +394,7 @@ def import_jsonl(app: App, path: Path, *, lock_timeout: float | None = None) -> 
             imported.append(written)
             events += len(evs)
         if imported:
+            db.refresh_usage_days()  # the cost report's summary follows the imported requests
             app.search_index.sync(db)
     finally:
         db.lock.release()

@@ -433,6 +433,7 @@ class Indexer:
             if stopped:  # what is not written yet stays for the next pass (files left half done keep mtime 0)
                 self._discard()
             self._commit_batch()
+            self.store.refresh_usage_days()  # the cost report's summary follows the usage rows written
             self._stop_pool()  # before the search sync: the worker's memory goes back before Tantivy's grows
             if progress:
                 progress(Progress(len(todo), len(todo), done_bytes, None))

@@ -13,7 +13,6 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
@@ -22,10 +21,10 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, cast
 
 import apsw
-import orjson
 
 from sessionlens.models.construct import construct as _construct
 from sessionlens.models.construct import construct_shared as _construct_shared
+from sessionlens.models.lazy import lazy_module
 from sessionlens.models.limits import EXIT_MAX, EXIT_MIN, INT64_MAX, MAX_DURATION_MS, MAX_TOKENS, clamp_int
 from sessionlens.models.limits import dumps as _safe_dumps
 from sessionlens.models.limits import epoch as _epoch
@@ -33,6 +32,11 @@ from sessionlens.store import edits as _edits
 from sessionlens.store import sessions as session_query
 from sessionlens.store.schema import MIGRATIONS
 from sessionlens.store.sessions import records_tokens
+
+if TYPE_CHECKING:
+    import orjson
+else:  # imported on first use (a read command that decodes no JSON column never does): models/lazy.py
+    orjson = lazy_module("orjson")
 
 if TYPE_CHECKING:
     from sessionlens.models import Event, ParseProblem, ParseResult, Session, TokenUsage, Turn
@@ -114,6 +118,12 @@ def _finding_values(r: Sequence[Any]) -> dict[str, Any]:
 
 
 #: how usage can be grouped -> the SQL key (``week`` is folded into ISO weeks by the caller)
+#: the figures of a group of usage rows ``u``, as every report by day sums them (store/schema.py's usage_days
+#: holds them per day and model, computed by this same expression)
+_USAGE_SUMS = """CAST(total(u.input) AS INTEGER), CAST(total(u.cache_read) AS INTEGER), CAST(total(u.cache_write_5m) AS INTEGER),
+       CAST(total(u.cache_write_1h) AS INTEGER), CAST(total(u.output) AS INTEGER), CAST(total(u.reasoning) AS INTEGER),
+       sum(coalesce(u.cost_usd, 0)), sum(1 - u.cost_known), count(*)"""
+
 USAGE_GROUPS = {
     "day": "u.day",
     "week": "u.day",
@@ -182,23 +192,56 @@ class SearchRow(NamedTuple):
     flags: int
 
 
-@dataclass(slots=True)
 class PreparedParse:
     """The rows of one parse pass, ready for :meth:`Store.write_prepared`: plain tuples, cheap to
-    hand from a worker process to the writer (pickling parsed models costs as much as parsing)."""
+    hand from a worker process to the writer (pickling parsed models costs as much as parsing).
+    (A plain slotted class, not a dataclass: importing ``dataclasses`` costs a read command ~10 ms.)"""
 
-    file_id: int
-    session_id: str
-    project: str | None
-    project_name: str | None
-    session_row: tuple
-    event_rows: list[tuple]
-    turn_rows: list[tuple]
-    usage_rows: list[tuple]
-    problem_rows: list[tuple]
-    file_state: tuple  # agent, size, mtime_ns, offset, lines, head_len, head_hash, parser_version, state
-    first_seq: int | None
-    edit_rows: list[tuple] = field(default_factory=list)  # the edits index (ingest.edits.edit_rows, no file id)
+    __slots__ = (
+        "file_id",
+        "session_id",
+        "project",
+        "project_name",
+        "session_row",
+        "event_rows",
+        "turn_rows",
+        "usage_rows",
+        "problem_rows",
+        "file_state",
+        "first_seq",
+        "edit_rows",
+    )
+
+    def __init__(
+        self,
+        file_id: int,
+        session_id: str,
+        project: str | None,
+        project_name: str | None,
+        session_row: tuple,
+        event_rows: list[tuple],
+        turn_rows: list[tuple],
+        usage_rows: list[tuple],
+        problem_rows: list[tuple],
+        file_state: tuple,  # agent, size, mtime_ns, offset, lines, head_len, head_hash, parser_version, state
+        first_seq: int | None,
+        edit_rows: list[tuple] | None = None,  # the edits index (ingest.edits.edit_rows, no file id)
+    ) -> None:
+        self.file_id = file_id
+        self.session_id = session_id
+        self.project = project
+        self.project_name = project_name
+        self.session_row = session_row
+        self.event_rows = event_rows
+        self.turn_rows = turn_rows
+        self.usage_rows = usage_rows
+        self.problem_rows = problem_rows
+        self.file_state = file_state
+        self.first_seq = first_seq
+        self.edit_rows: list[tuple] = [] if edit_rows is None else edit_rows
+
+    def __repr__(self) -> str:
+        return f"PreparedParse(file_id={self.file_id!r}, session_id={self.session_id!r}, events={len(self.event_rows)})"
 
     def search_rows(self) -> list[SearchRow]:
         """(seq, ts, kind, tool, model, command, text, files, flags) of prepared event rows, in seq
@@ -568,8 +611,7 @@ class FindingCount(NamedTuple):
     sessions: int
 
 
-@dataclass
-class FileRow:
+class FileRow(NamedTuple):
     id: int
     path: str
     agent: str | None
@@ -1125,6 +1167,7 @@ class Store:
                 "UPDATE usage SET cost_usd=?, cost_known=? WHERE key=?",
                 [(*cost_fn(r), r[0]) for r in rows],
             )
+        self.refresh_usage_days()
         return len(rows)
 
     # ------------------------------------------------------------------ search queue
@@ -1621,9 +1664,7 @@ class Store:
 
         def sql(grouping: str) -> str:
             return f"""SELECT {group} AS k, {"COALESCE(u.model, '(unknown)')" if by in ("day", "week", "month") else "''"} AS m,
-                         CAST(total(u.input) AS INTEGER), CAST(total(u.cache_read) AS INTEGER), CAST(total(u.cache_write_5m) AS INTEGER), CAST(total(u.cache_write_1h) AS INTEGER), CAST(total(u.output) AS INTEGER),
-                         CAST(total(u.reasoning) AS INTEGER), sum(coalesce(u.cost_usd, 0)), sum(1 - u.cost_known), count(*),
-                         {"count(DISTINCT u.session_id), min(u.ts), max(u.ts)" if spans else "0, NULL, NULL"}
+                         {_USAGE_SUMS}, {"count(DISTINCT u.session_id), min(u.ts), max(u.ts)" if spans else "0, NULL, NULL"}
                   FROM usage u {"JOIN files f ON f.id = u.file_id" if path_prefixes is not None else ""}
                   {"WHERE " + " AND ".join(where) if where else ""}
                   GROUP BY {grouping} ORDER BY k, m"""
@@ -1632,7 +1673,11 @@ class Store:
             # grouped by the columns themselves, the usage_report index is read in order (no sort of every
             # request); a day holding both a NULL model and one literally named "(unknown)" would give two
             # rows of one key: then the grouping by the names the report shows, as before
-            rows = self.conn.execute(sql("u.day, u.model"), args).fetchall()
+            rows = None
+            if not where and path_prefixes is None and not spans:
+                rows = self._usage_days_rows()  # the summary of every request, when no day of it is dirty
+            if rows is None:
+                rows = self.conn.execute(sql("u.day, u.model"), args).fetchall()
             if len({(r[0], r[1]) for r in rows}) != len(rows):
                 rows = self.conn.execute(sql("k, m"), args).fetchall()
         else:
@@ -1655,6 +1700,39 @@ class Store:
         )
         cls = _rows().UsageGroup
         return [cls.from_dict(dict(zip(cols, r))) for r in rows]
+
+    def _usage_days_rows(self) -> list[tuple[Any, ...]] | None:
+        """The unfiltered report by day from ``usage_days`` (rows as the grouped query gives them), or
+        None while a day is dirty (written since the last :meth:`refresh_usage_days`)."""
+        c = self.conn
+        if c.execute("SELECT 1 FROM usage_days_dirty LIMIT 1").fetchone() is not None:
+            return None
+        # a writer's commit between the two statements leaves this a consistent, earlier state: the
+        # summary only changes when the dirty days are recomputed, in the transaction that clears them
+        return c.execute(
+            """SELECT day AS k, COALESCE(model, '(unknown)') AS m, input, cache_read, cache_write_5m, cache_write_1h, output,
+                      reasoning, cost_usd, unknown, requests, 0, NULL, NULL FROM usage_days ORDER BY k, m"""
+        ).fetchall()
+
+    def refresh_usage_days(self) -> int:
+        """The writer, after a pass: recompute ``usage_days`` for the days written since (each by the
+        report's own grouped query over that day's index range); the number of days recomputed."""
+        c = self.conn
+        if c.execute("SELECT 1 FROM usage_days_dirty LIMIT 1").fetchone() is None:
+            return 0
+        with c:
+            dirty = [r[0] for r in c.execute("SELECT day FROM usage_days_dirty")]
+            for day in dirty:
+                cond, arg = ("day IS NULL", ()) if day == "" else ("day = ?", (day,))
+                c.execute(f"DELETE FROM usage_days WHERE {cond}", arg)
+                c.execute(
+                    f"""INSERT INTO usage_days(day, model, input, cache_read, cache_write_5m, cache_write_1h, output, reasoning,
+                               cost_usd, unknown, requests)
+                        SELECT u.day, u.model, {_USAGE_SUMS} FROM usage u WHERE u.{cond} GROUP BY u.day, u.model""",
+                    arg,
+                )
+            c.execute("DELETE FROM usage_days_dirty")
+        return len(dirty)
 
     def problems(self, file_id: int) -> list[ParseProblem]:
         return [

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from sessionlens.models.versions import EDITS_VERSION
@@ -30,8 +29,7 @@ INSERT = """INSERT OR REPLACE INTO edits(file_id, seq, hunk, repo, path, op, too
                base_commit, old_path) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
 
 
-@dataclass(slots=True)
-class EditRow:
+class EditRow(NamedTuple):
     """One hunk of one edit event, with its session (what blame reads)."""
 
     file_id: int

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-import orjson
+from sessionlens.models.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import orjson
+else:  # imported on first use (a read command that decodes no JSON column never does): models/lazy.py
+    orjson = lazy_module("orjson")
+
 
 if TYPE_CHECKING:  # (plain rows: imported where they are built, not when the store opens)
     from sessionlens.models.listing import SessionFilter, SessionPage, SessionSummary

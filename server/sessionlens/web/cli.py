@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import getpass
-import ipaddress
 import json
 import os
-import signal
 import sys
 from typing import Any
 
@@ -41,6 +37,8 @@ class Fail(Exception):
 def _loopback(host: str) -> bool:
     if host == "localhost":
         return True
+    import ipaddress
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -49,6 +47,9 @@ def _loopback(host: str) -> bool:
 
 # ---------------------------------------------------------------------- serve
 def cmd_serve(args) -> int:
+    import asyncio
+    import signal
+
     from sessionlens.web.security import WebConfig
     from sessionlens.web.server import start
 
@@ -114,6 +115,8 @@ def _password(args) -> str:
         return env
     if not sys.stdin.isatty():
         raise Fail("give the password with --password-stdin or $SESSIONLENS_PASSWORD")
+    import getpass
+
     a = getpass.getpass("password: ")
     if a != getpass.getpass("again: "):
         raise Fail("the passwords differ")
@@ -121,6 +124,8 @@ def _password(args) -> str:
 
 
 def cmd_admin(args) -> int:
+    import getpass
+
     from sessionlens.services.hub import Hub, HubError
 
     hub = Hub(_app(args))
