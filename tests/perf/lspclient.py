@@ -21,7 +21,8 @@ class LspClient:
             [sys.executable, "-m", "sessionlens", "lsp"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            # SL_PERF_SERVER_LOG: where the server's stderr goes (its log, to see why a timing is what it is)
+            stderr=open(os.environ["SL_PERF_SERVER_LOG"], "ab") if os.environ.get("SL_PERF_SERVER_LOG") else subprocess.DEVNULL,
             env={**os.environ, **(env or {})},
             cwd=cwd,
         )

@@ -3,7 +3,11 @@
 Documents are searchable events (messages, reasoning, commands, tool output (its head and tail), patches).
 A file's documents are deleted by a query on ``file_id`` (an indexed integer): no per-document
 key field (a raw text key per document cost an eighth of the indexing time).
-Writes happen only under the store's writer lock (Tantivy allows one writer per index).
+Writes happen only under the store's writer lock (Tantivy allows one writer per index).  A small sync
+(an append the language server's watcher saw) may leave the merges its commit started to a thread of
+their own (``merge_in_background``): the new documents are searchable from the commit on, and an
+append is not held up by a merge of older segments (up to a few hundred ms on a big index); the
+next writer, in this process or another one, waits for that merge first.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import logging
 import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
@@ -44,6 +49,8 @@ MAX_TEXT = {"patch": 4000}
 RESULT_HEAD = 1000
 RESULT_TAIL = 400
 DEFAULT_MAX_TEXT = 6000
+#: How long a new writer waits for another process's writer (its background merge) to let go.
+WRITER_BUSY_S = 60.0
 
 
 def build_schema() -> tantivy.Schema:
@@ -274,7 +281,49 @@ class SearchIndex:
         self.schema = build_schema()
         self.index: tantivy.Index | None = None
         self._last_reload = 0.0
+        self._merging: threading.Thread | None = None  # the last commit's merges, waited for on a thread
+        self.background_merges = 0
         self._open()
+
+    # ------------------------------------------------------------------ writers
+    def new_writer(self, *, heap_size: int, threads: int = 1):
+        """A writer, once this process's background merge is done; another process's writer (its
+        own background merge) is waited out for up to ``WRITER_BUSY_S``."""
+        self.wait_merges()
+        deadline = time.monotonic() + WRITER_BUSY_S
+        while True:
+            try:
+                return self._opened().writer(heap_size=heap_size, num_threads=threads)
+            except ValueError as e:
+                if "LockBusy" not in str(e) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.02)
+
+    def release_writer(self, writer, *, background: bool = False) -> None:
+        """After a commit: wait for the merges it started (``background``: on a thread, see the module)."""
+        if not background:
+            writer.wait_merging_threads()
+            return
+
+        def run() -> None:
+            try:
+                writer.wait_merging_threads()  # Tantivy's threads merge; this one only holds the writer
+            except Exception as e:  # noqa: BLE001 - a failed merge leaves the committed segments as they were
+                log.warning("search index merge failed: %s", e)
+
+        t = threading.Thread(target=run, name="sl-search-merge", daemon=True)
+        self._merging = t
+        self.background_merges += 1
+        t.start()
+
+    def wait_merges(self) -> None:
+        """Wait for a background merge of this process (before another writer, a rebuild, closing)."""
+        t, self._merging = self._merging, None
+        if t is not None and t is not threading.current_thread():
+            t.join()
+
+    def close(self) -> None:
+        self.wait_merges()
 
     def _opened(self) -> tantivy.Index:
         """The open index (``_open`` always leaves one, rebuilt empty when the old one was unreadable)."""
@@ -309,6 +358,8 @@ class SearchIndex:
     def _create_fresh(self) -> None:
         """Replace the index directory by an empty index, atomically: processes opening the same
         home at the same time (CLI, language server) either win the rename or adopt the winner's."""
+        if getattr(self, "_merging", None) is not None:
+            self.wait_merges()
         tmp = self.dir.with_name(f"{self.dir.name}.new-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
@@ -345,7 +396,7 @@ class SearchIndex:
         all from the store.  Call with the store's writer lock held."""
         if self.needs_rebuild() or store.search_queue(limit=1):
             return None
-        return InlineWriter(self, self._opened().writer(heap_size=heap_size, num_threads=threads))
+        return InlineWriter(self, self.new_writer(heap_size=heap_size, threads=threads))
 
     def sync(
         self,
@@ -355,6 +406,7 @@ class SearchIndex:
         threads: int = 1,
         applied: AbstractSet[int] = frozenset(),
         redo: AbstractSet[int] = frozenset(),
+        merge_in_background: bool = False,
     ) -> int:
         """Apply the store's search queue to the index.  Call with the store's writer lock held.
 
@@ -362,7 +414,8 @@ class SearchIndex:
         between the Tantivy commit and the queue clean-up never duplicates documents.
 
         ``applied``: files whose queued operations an :class:`InlineWriter` has applied already (and
-        committed); ``redo``: files whose documents are replaced from the store whatever is queued.
+        committed); ``redo``: files whose documents are replaced from the store whatever is queued;
+        ``merge_in_background``: see the module (a long-lived process's small syncs).
         """
         if self.needs_rebuild():
             store.enqueue_all_for_search()
@@ -384,7 +437,7 @@ class SearchIndex:
                     ops[item.file_id] = (item.op, item.from_seq)
                 elif prev[0] == "append":
                     ops[item.file_id] = ("append", min(prev[1], item.from_seq))
-            writer = self._opened().writer(heap_size=heap_size, num_threads=threads)
+            writer = self.new_writer(heap_size=heap_size, threads=threads)
             try:
                 for file_id, (op, from_seq) in ops.items():
                     if op in ("replace", "delete"):
@@ -405,13 +458,14 @@ class SearchIndex:
                         writer.delete_documents_by_query(q)
                     total += self._add_file(writer, store, file_id, from_seq)
                 writer.commit()
-                writer.wait_merging_threads()
             except BaseException:
                 try:
                     writer.rollback()
                 except Exception:
                     pass
                 raise
+            self.release_writer(writer, background=merge_in_background)
+            del writer
             if queue:
                 with store.transaction():
                     store.clear_search_queue(max(item.id for item in queue))

@@ -160,7 +160,14 @@ class App:
             self._local.store = st
         return st
 
+    def wait_merges(self) -> None:
+        """Let a background merge of the search index finish (``Indexer.index(merge_in_background=...)``)."""
+        search = self.__dict__.get("search_index")
+        if search is not None:
+            search.wait_merges()
+
     def close(self) -> None:
+        self.wait_merges()
         st = getattr(self._local, "store", None)
         if st is not None:
             st.close()

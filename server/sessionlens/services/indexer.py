@@ -343,11 +343,14 @@ class Indexer:
         lock_timeout: float | None = None,
         on_wait: Callable[[str | None], None] | None = None,
         sync_search: bool = True,
+        merge_in_background: bool = False,
     ) -> IndexStats:
         """Index every session log under ``paths`` (files or directories).
 
         Holds the store's writer lock for the pass; ``lock_timeout`` 0 returns at once (with
-        ``errors == ['busy']``) when another process is writing.
+        ``errors == ['busy']``) when another process is writing.  ``merge_in_background``: a small
+        pass leaves the search index's merges to a thread (the language server's appends: they are
+        searchable sooner; see search/index.py).
         """
         t0 = time.perf_counter()
         stats = IndexStats()
@@ -444,7 +447,7 @@ class Indexer:
                 if bulk and not applied:  # the worker is gone: Tantivy may take its memory (fewer segments to merge)
                     docs = search.sync(self.store, threads=2, heap_size=BULK_SEARCH_HEAP)
                 else:
-                    docs = search.sync(self.store, applied=applied, redo=redo)
+                    docs = search.sync(self.store, applied=applied, redo=redo, merge_in_background=merge_in_background and not bulk)
                 stats.search_docs = docs + inline_docs
         finally:
             try:

@@ -107,7 +107,9 @@ async def run_index(ls: SessionLensServer, *, paths: list[str] | None, title: st
         nonlocal counts
         targets = ls.app.roots(sorted(ls.extra_paths)) if paths is None else paths
         # another window or the CLI may be writing: wait briefly, then follow its results
-        st = ls.app.index(targets, progress=on_progress, lock_timeout=30 if paths is None else 5)
+        # a pass of a few changed logs (the watcher's, the editor's) leaves the search index's merges to a
+        # thread: an append is searchable once committed, not after a merge of older segments
+        st = ls.app.index(targets, progress=on_progress, lock_timeout=30 if paths is None else 5, merge_in_background=paths is not None)
         try:
             counts = ls.app.db().counts()  # here, not on the event loop
         except Exception as e:

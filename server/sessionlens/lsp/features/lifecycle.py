@@ -104,6 +104,10 @@ async def shutdown(ls: SessionLensServer, params: Any) -> None:
     for t in list(ls.tasks):
         t.cancel()
     ls.watcher.close()
+    try:  # the search index's last merge finishes before exit (else the next writer redoes it)
+        await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, ls.app.wait_merges), 10)
+    except Exception as e:
+        log.warning("search index merge at shutdown: %s", e or type(e).__name__)
     ls.pool.shutdown(wait=False, cancel_futures=True)
     ls.index_pool.shutdown(wait=False, cancel_futures=True)
 
