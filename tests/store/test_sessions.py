@@ -113,6 +113,8 @@ def test_sorting_and_paging(store, sort):
         assert sorted(r.id for r in got) == sorted(r.id for r in rows)
         pages = [q.query(store, SessionFilter(sort=sort, descending=desc, limit=7, offset=o)) for o in range(0, len(rows), 7)]  # type: ignore[arg-type]
         assert [r.id for p in pages for r in p] == [r.id for r in got]  # pages are stable: ties broken by id
+        # a page's per-session sums (computed for its rows only, store/sessions.py) are the full listing's
+        assert [r.model_dump() for p in pages for r in p] == [r.model_dump() for r in got]
 
 
 def test_page_facets_and_the_two_callers_agree(store):

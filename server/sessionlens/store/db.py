@@ -1604,25 +1604,35 @@ class Store:
             return cls()
         q = ",".join("?" * len(session_ids)) if session_ids is not None else ""
         ids = list(session_ids) if session_ids is not None else []
-        r = self.conn.execute(
-            f"""SELECT coalesce(CAST(total(input) AS INTEGER),0), coalesce(CAST(total(cache_read) AS INTEGER),0), coalesce(CAST(total(cache_write_5m) AS INTEGER),0),
-                       coalesce(CAST(total(cache_write_1h) AS INTEGER),0), coalesce(CAST(total(output) AS INTEGER),0), coalesce(CAST(total(reasoning) AS INTEGER),0),
-                       coalesce(sum(cost_usd),0), coalesce(sum(1-cost_known),0), count(*)
-                FROM usage {f"WHERE session_id IN ({q})" if session_ids is not None else ""}""",
-            ids,
-        ).fetchone() or (0, 0, 0, 0, 0, 0, 0.0, 0, 0)  # an aggregate always has its row
+        if session_ids is None and self._usage_days_clean():  # every request: the per-day summary (schema's costdays)
+            r = self.conn.execute(
+                """SELECT coalesce(sum(input),0), coalesce(sum(cache_read),0), coalesce(sum(cache_write_5m),0),
+                          coalesce(sum(cache_write_1h),0), coalesce(sum(output),0), coalesce(sum(reasoning),0),
+                          coalesce(sum(cost_usd),0), coalesce(sum(unknown),0), coalesce(sum(requests),0) FROM usage_days"""
+            ).fetchone()
+        else:
+            r = self.conn.execute(
+                f"""SELECT coalesce(CAST(total(input) AS INTEGER),0), coalesce(CAST(total(cache_read) AS INTEGER),0), coalesce(CAST(total(cache_write_5m) AS INTEGER),0),
+                           coalesce(CAST(total(cache_write_1h) AS INTEGER),0), coalesce(CAST(total(output) AS INTEGER),0), coalesce(CAST(total(reasoning) AS INTEGER),0),
+                           coalesce(sum(cost_usd),0), coalesce(sum(1-cost_known),0), count(*)
+                    FROM usage {f"WHERE session_id IN ({q})" if session_ids is not None else ""}""",
+                ids,
+            ).fetchone()
+        r = r or (0, 0, 0, 0, 0, 0, 0.0, 0, 0)  # an aggregate always has its row
         out: dict[str, Any] = dict(
             zip(("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "cost_usd", "unknown", "requests"), r)
         )
         out["untracked_sessions"] = None
-        untracked = [
-            row[0]
-            for row in self.conn.execute(f"SELECT agent FROM sessions {f'WHERE id IN ({q})' if session_ids is not None else ''}", ids)
-            if not records_tokens(row[0])
-        ]
+        untracked = sum(
+            n
+            for agent, n in self.conn.execute(
+                f"SELECT agent, count(*) FROM sessions {f'WHERE id IN ({q})' if session_ids is not None else ''} GROUP BY agent", ids
+            )
+            if not records_tokens(agent)
+        )
         if untracked:  # sessions of an agent that records no tokens: their figures are unknown
-            out["unknown"] += len(untracked)
-            out["untracked_sessions"] = len(untracked)
+            out["unknown"] += untracked
+            out["untracked_sessions"] = untracked
         return cast("UsageTotals", cls.from_dict(out))
 
     def usage_report(
@@ -1701,11 +1711,15 @@ class Store:
         cls = _rows().UsageGroup
         return [cls.from_dict(dict(zip(cols, r))) for r in rows]
 
+    def _usage_days_clean(self) -> bool:
+        """Whether ``usage_days`` sums every usage row (no day written since :meth:`refresh_usage_days`)."""
+        return self.conn.execute("SELECT 1 FROM usage_days_dirty LIMIT 1").fetchone() is None
+
     def _usage_days_rows(self) -> list[tuple[Any, ...]] | None:
         """The unfiltered report by day from ``usage_days`` (rows as the grouped query gives them), or
         None while a day is dirty (written since the last :meth:`refresh_usage_days`)."""
         c = self.conn
-        if c.execute("SELECT 1 FROM usage_days_dirty LIMIT 1").fetchone() is not None:
+        if not self._usage_days_clean():
             return None
         # a writer's commit between the two statements leaves this a consistent, earlier state: the
         # summary only changes when the dirty days are recomputed, in the transaction that clears them
@@ -1815,11 +1829,12 @@ class Store:
 
     def finding_counts(self, project: str | None = None, rule: str | None = None, session_id: str | None = None) -> list[FindingCount]:
         where, args = self._finding_where(project, rule, session_id)
+        join = "LEFT JOIN sessions s ON s.id=fi.session_id" if project else ""  # only a project needs the session
         return [
             FindingCount(*r)
             for r in self.conn.execute(
                 f"""SELECT fi.rule_id, fi.severity, count(*), count(DISTINCT fi.session_id)
-                FROM findings fi LEFT JOIN sessions s ON s.id=fi.session_id {where}
+                FROM findings fi {join} {where}
                 GROUP BY fi.rule_id, fi.severity ORDER BY count(*) DESC""",
                 args,
             )
@@ -1828,8 +1843,9 @@ class Store:
     def finding_totals(self, project: str | None = None, rule: str | None = None, session_id: str | None = None) -> FindingTotal:
         """(findings, distinct sessions with a finding) for the selection."""
         where, args = self._finding_where(project, rule, session_id)
+        join = "LEFT JOIN sessions s ON s.id=fi.session_id" if project else ""
         r = self.conn.execute(
-            f"SELECT count(*), count(DISTINCT fi.session_id) FROM findings fi LEFT JOIN sessions s ON s.id=fi.session_id {where}",
+            f"SELECT count(*), count(DISTINCT fi.session_id) FROM findings fi {join} {where}",
             args,
         ).fetchone() or (0, 0)  # an aggregate always has its row
         return FindingTotal(cast(int, r[0]), cast(int, r[1]))

