@@ -7,35 +7,26 @@ them; every service, the CLI and the language server read them back.  No I/O her
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from sessionlens.models.construct import prime_shared
+from sessionlens.models.kinds import Agent, EventKind
 
-
-class Agent(str, Enum):
-    """The two agents sessionlens started with.  Every agent (these included) is named by a plain
-    string from the agent registry (:mod:`sessionlens.agents`); ``Session.agent`` is that string."""
-
-    CODEX = "codex"
-    CLAUDE = "claude"
-
-
-class EventKind(str, Enum):
-    USER_MESSAGE = "user_message"
-    ASSISTANT_MESSAGE = "assistant_message"
-    REASONING = "reasoning"
-    TOOL_CALL = "tool_call"
-    TOOL_RESULT = "tool_result"
-    PATCH = "patch"
-    TOKEN_USAGE = "token_usage"
-    COMPACTION = "compaction"
-    SYSTEM = "system"  # injected context, local commands, hooks, informational lines
-    ERROR = "error"  # API errors, aborted turns, error events
-    META = "meta"  # bookkeeping lines: session_meta, turn_context, snapshots, progress, queue ops
-    UNKNOWN = "unknown"  # a line type this version of sessionlens does not know
+__all__ = [
+    "Agent",
+    "Event",
+    "EventKind",
+    "ParseProblem",
+    "ParseResult",
+    "ParserState",
+    "Project",
+    "Session",
+    "TokenUsage",
+    "Turn",
+    "UsageRecord",
+]
 
 
 class TokenUsage(BaseModel):

@@ -12,9 +12,16 @@ Mappings of scalars keyed by an id (``Store.counts``, ``line_map``, ``turn_usage
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sessionlens.models.row import Row
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from typing import TypeAlias
+
+    from sessionlens.models.kinds import EventKind
+    from sessionlens.models.session import Event, TokenUsage
 
 
 class StoredSession(Row):
@@ -66,6 +73,90 @@ class FindingDetail(StoredFinding):
     """One finding by id (``Store.finding``): also its session's working directory."""
 
     cwd: str | None = None
+
+
+class StoredTokenUsage(Row):
+    """``models.session.TokenUsage`` as a plain row (the usage of a ``StoredEvent``): the same fields,
+    defaults and properties."""
+
+    input_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_5m_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    @property
+    def prompt_tokens(self) -> int:
+        """All prompt-side tokens: uncached + cache reads + cache writes."""
+        return self.input_tokens + self.cache_read_tokens + self.cache_write_5m_tokens + self.cache_write_1h_tokens
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.output_tokens
+
+    def add(self, other: AnyUsage) -> StoredTokenUsage:
+        return StoredTokenUsage.from_row(getattr(self, f) + getattr(other, f) for f in self._fields)
+
+
+class StoredEvent(Row):
+    """``models.session.Event`` as a plain row (``Store.event_rows``: ``sessionlens show``'s timeline,
+    which then needs no pydantic): the same fields in the same order with the same defaults (a test
+    holds them together), ``timestamp`` a ``datetime`` and ``kind`` an ``EventKind`` as there."""
+
+    seq: int
+    line: int
+    offset: int
+    length: int = 0
+    timestamp: datetime | None = None
+    kind: EventKind
+    subtype: str | None = None
+    role: str | None = None
+    turn: int | None = None
+    tool: str | None = None
+    call_id: str | None = None
+    command: str | None = None
+    exit_code: int | None = None
+    is_error: bool = False
+    duration_ms: int | None = None
+    text: str | None = None
+    files: list[str] = []
+    model: str | None = None
+    usage: StoredTokenUsage | None = None
+    usage_key: str | None = None
+    duplicate: bool = False
+    sidechain: bool = False
+    agent_id: str | None = None
+    parent_call_id: str | None = None
+    message_id: str | None = None
+    request_id: str | None = None
+    uuid: str | None = None
+    extra: dict[str, Any] = {}
+
+    def model_dump(self, **kw: Any) -> dict[str, Any]:
+        """As ``Event.model_dump()`` (python mode: ``timestamp`` and ``kind`` stay objects), the usage
+        a dict too."""
+        if kw.get("mode", "python") != "python":
+            raise ValueError("StoredEvent.model_dump: python mode only")
+        out = super().model_dump(**kw)
+        if out.get("usage") is not None:
+            out["usage"] = out["usage"].model_dump()
+        return out
+
+
+if TYPE_CHECKING:
+    #: an event as the renderers and the redaction read it: the pydantic model or its plain row
+    AnyEvent: TypeAlias = Event | StoredEvent
+    AnyUsage: TypeAlias = TokenUsage | StoredTokenUsage
+
+
+class StoredProblem(Row):
+    """A malformed line of a log (``Store.problems``): ``models.session.ParseProblem``'s fields."""
+
+    line: int
+    offset: int
+    message: str
+    severity: str = "error"
 
 
 class TurnUsage(Row):

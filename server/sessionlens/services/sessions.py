@@ -155,11 +155,11 @@ class Sessions:
         """Rows (line, time, description) of a session for a terminal, secrets masked unless
         ``redact=False`` (the user's explicit request)."""
         from sessionlens.coach.redact import redact_event
-        from sessionlens.models import EventKind
-        from sessionlens.services import render
+        from sessionlens.models.kinds import EventKind
+        from sessionlens.services.render.tools import KIND_LABEL, one_line
 
         s = self.resolve(ref)
-        events = self.host.db().events(s.file_id)
+        events = self.host.db().event_rows(s.file_id)  # plain rows: a timeline needs no pydantic model
         if redact:
             events = [redact_event(e) for e in events]
             s = egress_model(s)
@@ -169,8 +169,8 @@ class Sessions:
             if e.duplicate or e.kind in (EventKind.META, EventKind.TOKEN_USAGE, EventKind.TOOL_RESULT):
                 continue
             t = e.timestamp.astimezone().strftime("%H:%M:%S") if e.timestamp else "--:--:--"
-            label = render.KIND_LABEL.get(e.kind, e.kind.value)
-            desc = render.one_line(e, 110, cwd=s.cwd)
+            label = KIND_LABEL.get(e.kind, e.kind.value)
+            desc = one_line(e, 110, cwd=s.cwd)
             if e.kind in (EventKind.TOOL_CALL, EventKind.PATCH):
                 r = results.get(e.call_id) if e.call_id else None
                 if r is not None and (r.is_error or r.exit_code not in (None, 0)):

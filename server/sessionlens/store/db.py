@@ -24,6 +24,7 @@ import apsw
 
 from sessionlens.models.construct import construct as _construct
 from sessionlens.models.construct import construct_shared as _construct_shared
+from sessionlens.models.kinds import EventKind
 from sessionlens.models.lazy import lazy_module
 from sessionlens.models.limits import EXIT_MAX, EXIT_MIN, INT64_MAX, MAX_DURATION_MS, MAX_TOKENS, clamp_int
 from sessionlens.models.limits import dumps as _safe_dumps
@@ -39,7 +40,7 @@ else:  # imported on first use (a read command that decodes no JSON column never
     orjson = lazy_module("orjson")
 
 if TYPE_CHECKING:
-    from sessionlens.models import Event, ParseProblem, ParseResult, Session, TokenUsage, Turn
+    from sessionlens.models import Event, ParseResult, Session, TokenUsage, Turn
     from sessionlens.models.listing import SessionSummary
     from sessionlens.models.store import (
         ConversationMessage,
@@ -47,7 +48,9 @@ if TYPE_CHECKING:
         EvalRun,
         EventUsage,
         FindingDetail,
+        StoredEvent,
         StoredFinding,
+        StoredProblem,
         StoredSession,
         TurnUsage,
         UsageGroup,
@@ -70,6 +73,9 @@ def use_mmap(size: int = MMAP_SIZE) -> None:
 FLAG_DUPLICATE = 1
 FLAG_SIDECHAIN = 2
 
+#: an event's stored kind -> its ``EventKind`` (``models.kinds``: no pydantic)
+_KINDS = {k.value: k for k in EventKind}
+
 
 @cache
 def _rows() -> Any:
@@ -87,13 +93,12 @@ def _m() -> SimpleNamespace:
 
     return SimpleNamespace(
         Event=models.Event,
-        ParseProblem=models.ParseProblem,
         Session=models.Session,
         TokenUsage=models.TokenUsage,
         Turn=models.Turn,
         USAGE_FIELDS=tuple(models.TokenUsage.model_fields),
+        EVENT_FIELDS=tuple(models.Event.model_fields),
         KIND_VALUE={k: k.value for k in models.EventKind},
-        KINDS={k.value: k for k in models.EventKind},
     )
 
 
@@ -639,10 +644,10 @@ EVENT_COLS = (
 _UTC = timezone.utc
 
 
-def row_to_event(r: Sequence[Any], *, compact: bool = False) -> Event:
-    """An event of an ``EVENT_COLS`` row; ``compact``: for events held by the hundred thousand (see
-    ``construct_shared``), with their repeated names (subtype, tool, model) interned."""
-    m = _m()
+def _event_values(r: Sequence[Any], usage_of: Any, compact: bool) -> tuple[Any, ...]:
+    """The field values of an ``EVENT_COLS`` row, in the order of ``Event``'s fields (which are
+    ``StoredEvent``'s); ``usage_of`` builds the usage from its JSON dict; ``compact``: the repeated
+    names (subtype, tool, model) interned."""
     raw = r[22]
     data = orjson.loads(raw) if raw else None
     ts = r[5]
@@ -651,7 +656,7 @@ def row_to_event(r: Sequence[Any], *, compact: bool = False) -> Event:
         get = data.get
         role, usage, message_id, request_id, uuid, extra = (
             get("role"),
-            _usage_from(get("usage")),
+            usage_of(get("usage")),
             get("message_id"),
             get("request_id"),
             get("uuid"),
@@ -661,76 +666,56 @@ def row_to_event(r: Sequence[Any], *, compact: bool = False) -> Event:
         role = usage = message_id = request_id = uuid = None
         extra = {}
     line = extra.get("line", r[1]) if extra else r[1]  # documents: the message's line in the file
-    timestamp = datetime.fromtimestamp(ts, _UTC) if ts is not None else None
-    files = orjson.loads(r[16]) if r[16] else []
     subtype, tool, model = r[7], r[9], r[17]
-    if compact:  # the fields in the model's order (see ``construct_shared``)
-        return _construct_shared(
-            m.Event,
-            (
-                r[1],
-                line,
-                r[3],
-                r[4],
-                timestamp,
-                m.KINDS[r[6]],
-                _intern(subtype) if subtype else subtype,
-                role,
-                r[8],
-                _intern(tool) if tool else tool,
-                r[10],
-                r[11],
-                r[12],
-                bool(r[13]),
-                r[14],
-                r[15],
-                files,
-                _intern(model) if model else model,
-                usage,
-                r[18],
-                bool(flags & FLAG_DUPLICATE),
-                bool(flags & FLAG_SIDECHAIN),
-                r[20],
-                r[21],
-                message_id,
-                request_id,
-                uuid,
-                extra,
-            ),
-        )
-    return _construct(
-        m.Event,
-        {
-            "seq": r[1],
-            "line": line,
-            "offset": r[3],
-            "length": r[4],
-            "timestamp": timestamp,
-            "kind": m.KINDS[r[6]],
-            "subtype": subtype,
-            "role": role,
-            "turn": r[8],
-            "tool": tool,
-            "call_id": r[10],
-            "command": r[11],
-            "exit_code": r[12],
-            "is_error": bool(r[13]),
-            "duration_ms": r[14],
-            "text": r[15],
-            "files": files,
-            "model": model,
-            "usage": usage,
-            "usage_key": r[18],
-            "duplicate": bool(flags & FLAG_DUPLICATE),
-            "sidechain": bool(flags & FLAG_SIDECHAIN),
-            "agent_id": r[20],
-            "parent_call_id": r[21],
-            "message_id": message_id,
-            "request_id": request_id,
-            "uuid": uuid,
-            "extra": extra,
-        },
+    if compact:
+        subtype = _intern(subtype) if subtype else subtype
+        tool = _intern(tool) if tool else tool
+        model = _intern(model) if model else model
+    return (
+        r[1],
+        line,
+        r[3],
+        r[4],
+        datetime.fromtimestamp(ts, _UTC) if ts is not None else None,
+        _KINDS[r[6]],
+        subtype,
+        role,
+        r[8],
+        tool,
+        r[10],
+        r[11],
+        r[12],
+        bool(r[13]),
+        r[14],
+        r[15],
+        orjson.loads(r[16]) if r[16] else [],
+        model,
+        usage,
+        r[18],
+        bool(flags & FLAG_DUPLICATE),
+        bool(flags & FLAG_SIDECHAIN),
+        r[20],
+        r[21],
+        message_id,
+        request_id,
+        uuid,
+        extra,
     )
+
+
+def row_to_event(r: Sequence[Any], *, compact: bool = False) -> Event:
+    """An event of an ``EVENT_COLS`` row; ``compact``: for events held by the hundred thousand (see
+    ``construct_shared``), with their repeated names (subtype, tool, model) interned."""
+    m = _m()
+    values = _event_values(r, _usage_from, compact)
+    if compact:  # the fields in the model's order (see ``construct_shared``)
+        return _construct_shared(m.Event, values)
+    return _construct(m.Event, dict(zip(m.EVENT_FIELDS, values)))
+
+
+def row_to_stored_event(r: Sequence[Any]) -> StoredEvent:
+    """An ``EVENT_COLS`` row as a plain ``StoredEvent`` (no pydantic): the values ``row_to_event`` gives."""
+    return _rows().StoredEvent.from_row(_event_values(r, _stored_usage_from, False))
 
 
 def _usage_from(d):
@@ -738,6 +723,13 @@ def _usage_from(d):
         return None
     m = _m()
     return _construct(m.TokenUsage, {k: d.get(k, 0) for k in m.USAGE_FIELDS})
+
+
+def _stored_usage_from(d):
+    if not d:
+        return None
+    cls = _rows().StoredTokenUsage
+    return cls.from_row(d.get(k, 0) for k in cls._fields)
 
 
 SESSION_COLS = (
@@ -1332,6 +1324,12 @@ class Store:
             args.extend(kinds)
         return [row_to_event(r) for r in self.conn.execute(q + " ORDER BY e.seq", args)]
 
+    def event_rows(self, file_id: int) -> list[StoredEvent]:
+        """A file's events as :meth:`events` gives them, as plain rows (``models.store.StoredEvent``,
+        no pydantic): what ``sessionlens show``'s timeline reads."""
+        q = f"SELECT {EVENT_COLS} FROM events e WHERE e.file_id=? ORDER BY e.seq"
+        return [row_to_stored_event(r) for r in self.conn.execute(q, (file_id,))]
+
     #: successful tool results: the coach reads their size and ending, not their text (secrets aside)
     _OK_RESULT = "e.kind='tool_result' AND e.is_error=0 AND coalesce(e.exit_code, 0)=0 AND length(e.text)>?"
 
@@ -1748,10 +1746,12 @@ class Store:
             c.execute("DELETE FROM usage_days_dirty")
         return len(dirty)
 
-    def problems(self, file_id: int) -> list[ParseProblem]:
+    def problems(self, file_id: int) -> list[StoredProblem]:
+        """A file's malformed lines, in line order."""
+        cls = _rows().StoredProblem
         return [
-            _m().ParseProblem(line=r[0], offset=r[1], severity=r[2], message=r[3])
-            for r in self.conn.execute("SELECT line, offset, severity, message FROM problems WHERE file_id=? ORDER BY line", (file_id,))
+            cls.from_row(r)
+            for r in self.conn.execute("SELECT line, offset, message, severity FROM problems WHERE file_id=? ORDER BY line", (file_id,))
         ]
 
     def findings(

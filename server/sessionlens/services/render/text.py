@@ -15,25 +15,10 @@ from sessionlens.models import Event, EventKind, Turn
 from sessionlens.services.render import blocks as B
 from sessionlens.services.render import diff as D
 from sessionlens.services.render.safe_md import code_span, fence, md_text, md_to_markdown
-from sessionlens.services.render.tools import event_name, todo_items, tool_input
+from sessionlens.services.render.tools import KIND_LABEL, event_name, one_line, todo_items, tool_input  # noqa: F401  (KIND_LABEL, one_line re-exported)
 
 OUTPUT_EXCERPT = 1500
 TEXT_EXCERPT = 3000
-
-KIND_LABEL = {
-    EventKind.USER_MESSAGE: "User",
-    EventKind.ASSISTANT_MESSAGE: "Assistant",
-    EventKind.REASONING: "Reasoning",
-    EventKind.TOOL_CALL: "Tool call",
-    EventKind.TOOL_RESULT: "Tool result",
-    EventKind.PATCH: "Patch",
-    EventKind.TOKEN_USAGE: "Token usage",
-    EventKind.COMPACTION: "Compaction",
-    EventKind.SYSTEM: "System",
-    EventKind.ERROR: "Error",
-    EventKind.META: "Meta",
-    EventKind.UNKNOWN: "Unknown line",
-}
 
 
 def fmt_ts(dt: datetime | None) -> str:
@@ -235,11 +220,6 @@ def event_markdown(
     for f in findings or []:
         lines += ["", f"⚠ **{md_text(f['rule_id'])}**: {md_text(f['message'])}"]
     return "\n".join(lines).strip() + "\n"
-
-
-def one_line(ev: Event, limit: int = 100, cwd: str | None = None) -> str:
-    """A short label for outlines and terminal timelines (what a call did, never its raw JSON)."""
-    return event_name(ev, cwd, limit=limit)
 
 
 def _md_item(it: B.Item, cwd: str | None, out: list[str], depth: int = 0) -> None:

@@ -10,13 +10,31 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from sessionlens.models import Event, EventKind
+from sessionlens.models.kinds import EventKind
+
+if TYPE_CHECKING:  # an event is the pydantic model or its plain row (``sessionlens show`` imports no pydantic)
+    from sessionlens.models.store import AnyEvent
 
 NAME_LIMIT = 90
+
+KIND_LABEL = {
+    EventKind.USER_MESSAGE: "User",
+    EventKind.ASSISTANT_MESSAGE: "Assistant",
+    EventKind.REASONING: "Reasoning",
+    EventKind.TOOL_CALL: "Tool call",
+    EventKind.TOOL_RESULT: "Tool result",
+    EventKind.PATCH: "Patch",
+    EventKind.TOKEN_USAGE: "Token usage",
+    EventKind.COMPACTION: "Compaction",
+    EventKind.SYSTEM: "System",
+    EventKind.ERROR: "Error",
+    EventKind.META: "Meta",
+    EventKind.UNKNOWN: "Unknown line",
+}
 
 #: argument keys that say best what a call was about, best first
 _KEYS = (
@@ -80,7 +98,7 @@ class TodoItem:
         return self.status == "completed"
 
 
-def tool_input(ev: Event | None) -> dict[str, Any] | None:
+def tool_input(ev: AnyEvent | None) -> dict[str, Any] | None:
     """The call's input as a dict, when its text is a JSON object (None otherwise, or when cut)."""
     if ev is None:
         return None
@@ -245,7 +263,7 @@ def prompt_name(prompt: str | None, limit: int = 80) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
-def event_name(ev: Event, cwd: str | None = None, limit: int = NAME_LIMIT) -> str:
+def event_name(ev: AnyEvent, cwd: str | None = None, limit: int = NAME_LIMIT) -> str:
     """A short label for any event (outline, tree, timeline, transcript header)."""
     k = ev.kind
     if k in (EventKind.TOOL_CALL, EventKind.PATCH):
@@ -258,7 +276,7 @@ def event_name(ev: Event, cwd: str | None = None, limit: int = NAME_LIMIT) -> st
     return _one(s, limit)
 
 
-def progress_label(ev: Event, limit: int = NAME_LIMIT) -> str:
+def progress_label(ev: AnyEvent, limit: int = NAME_LIMIT) -> str:
     """What a Claude-style progress line is about (hook runs, live command output, sub-agent steps)."""
     sub = (ev.subtype or "").split("/", 1)[-1]
     x = ev.extra or {}
@@ -274,3 +292,8 @@ def progress_label(ev: Event, limit: int = NAME_LIMIT) -> str:
     if sub in ("mcp_progress", "query_update", "search_results_received", "waiting_for_task"):
         return _one(sub.replace("_", " "), limit)
     return _one(sub.replace("_", " ") or "progress", limit)
+
+
+def one_line(ev: AnyEvent, limit: int = 100, cwd: str | None = None) -> str:
+    """A short label for outlines and terminal timelines (what a call did, never its raw JSON)."""
+    return event_name(ev, cwd, limit=limit)
