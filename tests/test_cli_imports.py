@@ -51,8 +51,8 @@ PYDANTIC_FREE: set[str] = set(COMMANDS)
 #: commands that render no Markdown (``show``'s timeline names events: services/render/tools.py)
 MARKDOWN_FREE = set(COMMANDS)
 
-#: commands whose piped output (a table: cli.PlainTable) needs no rich
-RICH_FREE_PIPED = {"cost", "cost-week", "cost-session", "sessions", "coach", "search", "stats"}
+#: commands whose piped output (a table: cli.PlainTable, or lines: cli._plain_lines) needs no rich
+RICH_FREE_PIPED = set(COMMANDS)
 
 
 def _loaded(store: Path, tmp_path: Path, argv: list[str]) -> set[str]:

@@ -1,11 +1,13 @@
 """The piped-table renderer (``cli.PlainTable``) writes exactly the bytes rich writes for the same
 table, on random tables (widths, justification, footers, titles, the one-cell symbols the CLI uses),
 and leaves to rich what it cannot lay out (a table wider than the width, wide characters, forced
-colour, a rich renderable in a cell)."""
+colour, a rich renderable in a cell); piped lines (search hits, findings, ``show``'s timeline) are
+rich's bytes too."""
 
 from __future__ import annotations
 
 import io
+import json
 import random
 
 import pytest
@@ -96,3 +98,23 @@ def test_a_table_wider_than_the_width_is_the_bytes_rich_writes(seed, monkeypatch
     plain = _plain(columns, rows, footer, title, width, monkeypatch)
     if plain is not None:
         assert plain == _rich(columns, rows, footer, title, width, monkeypatch)
+
+
+@pytest.mark.parametrize("secrets", [False, True], ids=["masked", "--show-secrets"])
+def test_show_piped_is_the_bytes_rich_writes(sample_store, secrets, monkeypatch, capsys):
+    """``show`` piped writes its lines without rich: the same bytes as through rich's console, for every
+    sample session (sub-agents, failed calls, a planted secret)."""
+    assert cli.main(["--home", str(sample_store), "--json", "sessions", "--limit", "1000"]) == 0
+    ids = [r["id"] for r in json.loads(capsys.readouterr().out)]
+    assert len(ids) > 5
+    flag = ["--show-secrets"] if secrets else []
+    masked = 0
+    for sid in ids:
+        assert cli.main(["--home", str(sample_store), "show", sid, *flag]) == 0
+        plain = capsys.readouterr().out
+        with monkeypatch.context() as m:
+            m.setattr(cli, "_plain_width", lambda: None)  # rich prints it (as when a line has a tab)
+            assert cli.main(["--home", str(sample_store), "show", sid, *flag]) == 0
+        assert plain == capsys.readouterr().out, sid
+        masked += "[REDACTED:" in plain
+    assert bool(masked) is not secrets

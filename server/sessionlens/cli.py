@@ -828,15 +828,28 @@ def cmd_show(args) -> int:
             }
         )
         return 0
+    from sessionlens.agents.base import source_exists  # (a database member's path names its database)
+
+    title = safe(s.title or s.id)
+    facts = safe(f"  {s.agent} · {s.id} · {s.cwd or '-'} · {', '.join(s.models) or '-'}")
+    gone = "  (log file deleted: shown from the store)" if not source_exists(s.path) else ""
+    path = safe(f"  {s.path}{gone}")
+    # piped: the lines as rich writes them (no colour, no wrapping), without importing rich (~40 ms)
+    if _plain_lines(
+        title,
+        facts,
+        path,
+        "",
+        *(f"{line:>6}  {t}  {safe(text)}" for line, t, text in rows),
+        *(f"{p.line:>6}  problem: {safe(p.message)}" for p in problems),
+    ):
+        return 0
     from rich.text import Text
 
     c = console()
-    c.print(Text(safe(s.title or s.id), style="bold"))
-    c.print(Text(safe(f"  {s.agent} · {s.id} · {s.cwd or '-'} · {', '.join(s.models) or '-'}")))
-    from sessionlens.agents.base import source_exists  # (a database member's path names its database)
-
-    gone = "  (log file deleted: shown from the store)" if not source_exists(s.path) else ""
-    c.print(Text(safe(f"  {s.path}{gone}"), style="dim"))
+    c.print(Text(title, style="bold"))
+    c.print(Text(facts))
+    c.print(Text(path, style="dim"))
     _out("")
     for line, t, text in rows:
         row = Text(f"{line:>6}  ", style="dim")
