@@ -86,3 +86,28 @@ def test_a_session_filter_checks_its_values_and_is_frozen():
         with pytest.raises(ValueError):
             SessionFilter(**bad)  # type: ignore[arg-type]
     assert f.model_copy(update={"offset": 10}).offset == 10
+
+
+def test_from_row_sets_every_field_from_any_iterable_and_refuses_a_wrong_count():
+    c = Child.from_row(iter(["a", ["t"], None, 3]))  # a generator, as the store's usage builder passes
+    assert c == Child(id="a", tags=["t"], n=3) and not hasattr(c, "__dict__")
+    assert Child.from_row is not Base.from_row  # each row class unpacks its own fields
+    assert Base.from_row(("b", [], "x")).model_dump() == {"id": "b", "tags": [], "note": "x"}
+    for bad in (("a", [], None), ("a", [], None, 1, 2)):
+        with pytest.raises(ValueError):
+            Child.from_row(bad)
+
+
+def test_a_frozen_row_is_built_from_a_row_too():
+    from sessionlens.models.row import FrozenRow
+
+    class Key(FrozenRow):
+        a: int
+        b: list[int] = []
+
+    k = Key.from_row((1, [2]))
+    assert (k.a, k.b) == (1, [2]) and hash(k) == hash(Key(a=1, b=[2]))
+    with pytest.raises(AttributeError):
+        k.a = 2
+    with pytest.raises(ValueError):
+        Key.from_row((1,))
