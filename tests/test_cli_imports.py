@@ -31,7 +31,13 @@ with open(out, "w") as f:
 NEVER = ("aiohttp", "anthropic", "pygls", "lsprotocol", "asyncio", "sessionlens.web", "sessionlens.lsp", "sessionlens.coach.llm")
 #: the agent adapters and their parsers (the registry's facts answer a read command's questions)
 ADAPTER_PREFIX = "sessionlens.agents."
-ADAPTER_EXEMPT = ("sessionlens.agents.base", "sessionlens.agents.registry", "sessionlens.agents.sniff", "sessionlens.agents.sqlite")
+ADAPTER_EXEMPT = (
+    "sessionlens.agents.base",
+    "sessionlens.agents.paths",
+    "sessionlens.agents.registry",
+    "sessionlens.agents.sniff",
+    "sessionlens.agents.sqlite",
+)
 
 COMMANDS: dict[str, list[str]] = {
     "search": ["search", "pytest", "--limit", "5"],

@@ -980,12 +980,12 @@ def cmd_cost(args) -> int:
             sel = _selection(args, ("agent", "project", "since", "until"))
             _out("No token usage recorded" + (f" for {sel}" if sel else "") + ".")
         return 0
-    mask = _masker(args)
     unpriced = rep["totals"]["unpriced_requests"] > 0
     keys = [args.by] + (["model"] if args.by in ("day", "week", "month") else [])
     keys += ["input", "cache_read", "cache_write", "output", "requests", "cost_usd"] + (["unpriced_requests"] if unpriced else [])
     if args.by == "session":
         keys.append("title")
+    mask = _masker(args) if "title" in keys else None  # (the one column of log text: only then the detector)
 
     def cell(k, r):
         v = r.get(k)
@@ -993,7 +993,7 @@ def cmd_cost(args) -> int:
             return money(v)
         if k == "session":
             return short_id(v or "")
-        if k == "title":
+        if k == "title" and mask is not None:
             return cut(mask(v), 40)
         if isinstance(v, int):
             return f"{v:,}"
@@ -1310,9 +1310,57 @@ def command_of(argv: list[str]) -> str | None:
     return None
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+#: the options accepted before the command, as :func:`_lean` takes them (True: it takes a value)
+_TOP_OPTIONS: dict[str, bool] = {
+    "--home": True,
+    "--wait": True,
+    "--samples": False,
+    "--json": False,
+    "-v": False,
+    "--verbose": False,
+    "--no-home-logs": False,
+    "--show-secrets": False,
+}
+
+
+def _lean(argv: list[str], command: str | None) -> bool:
+    """Whether argparse surely runs ``command`` (one of this module's) on ``argv``: every word before
+    it is a top-level option spelled out in full, with its value (no abbreviation, no ``-h``, no value
+    that looks like an option).  Then :func:`build_parser` need not build the other commands."""
+    if command not in CORE_COMMANDS:
+        return False
+    it = iter(argv)
+    for a in it:
+        if not a.startswith("-"):
+            return a == command
+        name, eq, _ = a.partition("=")
+        takes = _TOP_OPTIONS.get(name)
+        if takes is None or (eq and not takes):
+            return False
+        if takes and not eq:
+            value = next(it, None)
+            if value is None or value.startswith("-"):
+                return False
+    return False
+
+
+class _Unbuilt:
+    """Stands in for the parser of a command this run does not parse (:func:`build_parser`'s ``lean``):
+    its arguments are not made (argparse builds a help formatter for each, ~15 ms for them all)."""
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def set_defaults(self, **kwargs: Any) -> None:
+        return None
+
+
+def build_parser(command: str | None = None, *, lean: bool = False) -> argparse.ArgumentParser:
     """The whole parser; with ``command`` one of this module's own, the other modules' commands
-    (evals, rules, the web UI's) are left out: a read command then imports none of them."""
+    (evals, rules, the web UI's) are left out: a read command then imports none of them.  ``lean``
+    (when :func:`_lean` says argparse surely runs ``command``): the parser of ``command`` only, under
+    the top-level options - the other commands are not built at all (their help and errors are never
+    shown in such a run)."""
     top = _common_options(suppress=False)
     common = _common_options(suppress=True)
 
@@ -1335,6 +1383,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def add(name, func, help_, *, hidden: bool = False):
+        if lean and name != command:
+            return _Unbuilt()
         kw = {} if hidden else {"help": help_}
         sp = sub.add_parser(name, parents=[common], description=help_, epilog=_EXAMPLES.get(name), **kw)  # type: ignore[list-item]
         sp.set_defaults(func=func)
@@ -1503,7 +1553,9 @@ MMAP_COMMANDS = frozenset({"search", "sessions", "show", "cost", "coach", "stats
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser(command_of(sys.argv[1:] if argv is None else argv))
+    words = sys.argv[1:] if argv is None else argv
+    command = command_of(words)
+    parser = build_parser(command, lean=_lean(words, command))
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, or a usage error argparse already printed (one line)
@@ -1517,7 +1569,7 @@ def main(argv: list[str] | None = None) -> int:
         args.show_secrets = False
     from sessionlens.store import StoreError
 
-    if command_of(sys.argv[1:] if argv is None else argv) in MMAP_COMMANDS:
+    if command in MMAP_COMMANDS:
         from sessionlens.store.db import use_mmap
 
         use_mmap()

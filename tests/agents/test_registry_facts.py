@@ -15,7 +15,7 @@ import json, sys
 from sessionlens.agents import registry
 before = {"names": registry.agent_names(), "tokens": {n: registry.records_tokens(n) for n in registry.agent_names()}}
 loaded = sorted(m for m in sys.modules if m.startswith("sessionlens.agents.") and m.count(".") >= 2
-                and m.split(".")[2] not in ("base", "registry", "sniff", "sqlite"))
+                and m.split(".")[2] not in ("base", "paths", "registry", "sniff", "sqlite"))
 print(json.dumps({"before": before, "loaded": loaded}))
 """
 

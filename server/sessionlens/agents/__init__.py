@@ -3,24 +3,71 @@ registry every other layer reads (see ``README.md`` here and ``base.py`` for the
 
 This package sits at the ingest level: pure parsing plus reading the agents' files; it imports
 ``sessionlens.models`` only.
+
+The names below are imported on first use (PEP 562): a module that needs only
+:mod:`sessionlens.agents.paths` (a session listing) imports neither the adapter contract nor the
+registry with it.
 """
 
-from sessionlens.agents.base import AgentAdapter, EvalRunner, InstructionSpec, Root, member_path, split_member
-from sessionlens.agents.registry import (
-    adapters,
-    default_roots,
-    detect,
-    file_patterns,
-    get,
-    is_candidate,
-    label,
-    names,
-    open_source,
-    register,
-    source_stat,
-    unregister,
-    watch_globs,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sessionlens.agents.base import AgentAdapter, EvalRunner, InstructionSpec, Root, member_path, split_member
+    from sessionlens.agents.registry import (
+        adapters,
+        default_roots,
+        detect,
+        file_patterns,
+        get,
+        is_candidate,
+        label,
+        names,
+        open_source,
+        register,
+        source_stat,
+        unregister,
+        watch_globs,
+    )
+
+#: where each name of the package is defined
+_HOMES: dict[str, str] = {
+    **dict.fromkeys(("AgentAdapter", "EvalRunner", "InstructionSpec", "Root", "member_path", "split_member"), "sessionlens.agents.base"),
+    **dict.fromkeys(
+        (
+            "adapters",
+            "default_roots",
+            "detect",
+            "file_patterns",
+            "get",
+            "is_candidate",
+            "label",
+            "names",
+            "open_source",
+            "register",
+            "source_stat",
+            "unregister",
+            "watch_globs",
+        ),
+        "sessionlens.agents.registry",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})
+
 
 __all__ = [
     "AgentAdapter",

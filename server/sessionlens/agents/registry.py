@@ -11,14 +11,23 @@ import fnmatch
 import importlib
 import logging
 import os
-import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sessionlens.agents import sniff
-from sessionlens.agents import sqlite as _sqlite
-from sessionlens.agents.base import AgentAdapter, Root, member_path
+from sessionlens.agents.paths import member_path
+from sessionlens.models.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from sessionlens.agents import sniff
+    from sessionlens.agents import sqlite as _sqlite
+    from sessionlens.agents.base import AgentAdapter, Root
+else:  # detection's and snapshots' modules, imported on first use: a read command asks only the facts
+    sqlite3 = lazy_module("sqlite3")
+    sniff = lazy_module("sessionlens.agents.sniff")
+    _sqlite = lazy_module("sessionlens.agents.sqlite")
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import bisect
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 
 class SecretPattern(NamedTuple):
@@ -23,90 +23,137 @@ class SecretPattern(NamedTuple):
 _B = r"(?<![A-Za-z0-9_\-])"  # left boundary: not inside a longer token
 _E = r"(?![A-Za-z0-9_\-])"  # right boundary
 
-SECRET_PATTERNS: list[SecretPattern] = [
-    # Only the armour header; find_secrets extends the span to the END line (or the base64 body).
-    SecretPattern("private_key", "private key block", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
-    SecretPattern("anthropic_key", "Anthropic API key", re.compile(_B + r"sk-ant-[A-Za-z0-9_\-]{20,}" + _E)),
-    SecretPattern(
-        "openai_key",
-        "OpenAI API key",
-        re.compile(_B + r"sk-(?!ant-)(?:proj-|svcacct-|admin-)?(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{20,}" + _E),
-    ),
-    SecretPattern("aws_access_key", "AWS access key id", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])")),
-    SecretPattern(
-        "aws_secret_key",
-        "AWS secret access key",
-        # AWS_SECRET_ACCESS_KEY=… and the "SecretAccessKey": "…" of `aws sts` / `aws configure export-credentials` JSON
-        re.compile(
-            r"(?i)(?:aws_?secret_?(?:access_?)?key|secret_?access_?key)[\"']?\s*[:=]\s*[\"']?"
-            r"(?P<secret>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"
-        ),
-    ),
-    SecretPattern(
-        "aws_session_token",
-        "AWS session token",
-        re.compile(r"(?i)(?:aws_?)?(?:session|security)_?token[\"']?\s*[:=]\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{32,})"),
-    ),
-    SecretPattern(
-        "url_credential",
-        "password in a URL",
-        # postgres://user:pass@host, mongodb+srv://…, https://x-access-token:…@github.com
-        re.compile(r"(?i)\b[a-z][a-z0-9+.\-]{1,30}://[^\s:/@\"'`<>]{0,128}:(?P<secret>[^\s/@\"'`<>]{3,256})@(?=[A-Za-z0-9\[])"),
-    ),
-    SecretPattern("github_token", "GitHub token", re.compile(_B + r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})" + _E)),
-    SecretPattern("slack_token", "Slack token", re.compile(_B + r"xox[abposr]-[A-Za-z0-9\-]{10,}" + _E)),
-    SecretPattern(
-        "slack_webhook",
-        "Slack webhook URL",
-        re.compile(r"https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+"),
-    ),
-    SecretPattern("google_api_key", "Google API key", re.compile(_B + r"AIza[0-9A-Za-z_\-]{35}" + _E)),
-    SecretPattern("stripe_key", "Stripe secret key", re.compile(_B + r"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}" + _E)),
-    SecretPattern(
-        "jwt",
-        "JSON Web Token",
-        re.compile(_B + r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{10,}" + _E),
-    ),
-    SecretPattern(
-        "bearer_token",
-        "bearer token",
-        re.compile(r"(?i)\b(?:authorization[\"']?\s*[:=]\s*[\"']?)?bearer\s+(?P<secret>[A-Za-z0-9._~+/\-]{16,}=*)"),
-    ),
-    SecretPattern(
-        "credential",
-        "credential assignment",
-        re.compile(
-            r"(?i)(?<![A-Za-z])"  # DB_PASSWORD, client-secret: the keyword ends the name
-            r"(?:password|passwd|secret|api[_\-]?key|apikey|access[_\-]?token|auth[_\-]?token|"
-            r"client[_\-]?secret|secret[_\-]?key|private[_\-]?key|token)"
-            r"[\"']?\s*(?::|=|:=|=>)\s*"
-            r"(?:(?P<q>[\"'])(?P<secret>[^\s\"'`]{6,200})(?P=q)|(?P<bare>[^\s\"'`,;(){}\[\]<>]{6,200}))"
-        ),
-    ),
-]
-
-_PLACEHOLDER = re.compile(
-    r"(?i)^(?:x{3,}|\*{3,}|\.{3,}|<[^>]*>|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%\(?[A-Za-z_]+\)?s?|"
-    r"\{\{.*\}\}|\$\(.*\)|none|null|nil|true|false|undefined|changeme|password|your[_\-].*|example.*|dummy.*|"
-    r"placeholder.*|redacted.*|\[redacted.*|test|testing|secret|string|str|env)$"
+#: The detector's patterns and the regexes that judge their matches, compiled on first use (by
+#: :func:`_compile`, ~10 ms): a command that shows no text that may hold a secret - ``may_hold_secret``
+#: says so with the few regexes compiled at import - never compiles them.
+SECRET_PATTERNS: list[SecretPattern]
+_PLACEHOLDER: re.Pattern[str]
+_DOTTED_IDENT: re.Pattern[str]
+_FAKE_MARKS: re.Pattern[str]
+_PEM_END: re.Pattern[str]
+_PEM_BODY: re.Pattern[str]
+_B64_CHARS: re.Pattern[str]
+_URL_PLACEHOLDER: re.Pattern[str]
+_LOOPBACK: re.Pattern[str]
+_LAZY = frozenset(
+    {
+        "SECRET_PATTERNS",
+        "_PLACEHOLDER",
+        "_DOTTED_IDENT",
+        "_FAKE_MARKS",
+        "_PEM_END",
+        "_PEM_BODY",
+        "_B64_CHARS",
+        "_URL_PLACEHOLDER",
+        "_LOOPBACK",
+    }
 )
-_DOTTED_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$")
+_compiled = False
 
 
-#: Marks of a value that stands for a secret without being one: examples (AWS's documented
-#: ``AKIAIOSFODNN7EXAMPLE``), placeholders (``your-api-key``, ``xxxxx``, ``<token>``, ``***``),
-#: variable references (``${TOKEN:-}``, ``$TOKEN``, ``%TOKEN%``, ``{{ secrets.X }}``, ``process.env.X``)
-#: and redaction markers (``[REDACTED:…]``, ``<redacted>``).
-_FAKE_MARKS = re.compile(
-    r"(?i)example|placeholder|redacted|x{5}|\*{3}|\.{3}|…|<[^>]*>|\$\{|\$\(|\{\{|your[_\-]?(?:api|secret|token|key|pass)|"
-    r"dummy|changeme|replace[_\-]?me|fake[_\-]?(?:key|token|secret)|^\$[A-Za-z_]|^%[A-Za-z_]+%$|"
-    r"process\.env|os\.environ|getenv"
-)
+def _compile() -> None:
+    global SECRET_PATTERNS, _PLACEHOLDER, _DOTTED_IDENT, _FAKE_MARKS, _PEM_END, _PEM_BODY, _B64_CHARS, _URL_PLACEHOLDER, _LOOPBACK
+    global _compiled
+    SECRET_PATTERNS = [
+        # Only the armour header; find_secrets extends the span to the END line (or the base64 body).
+        SecretPattern("private_key", "private key block", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
+        SecretPattern("anthropic_key", "Anthropic API key", re.compile(_B + r"sk-ant-[A-Za-z0-9_\-]{20,}" + _E)),
+        SecretPattern(
+            "openai_key",
+            "OpenAI API key",
+            re.compile(
+                _B + r"sk-(?!ant-)(?:proj-|svcacct-|admin-)?(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{20,}" + _E
+            ),
+        ),
+        SecretPattern("aws_access_key", "AWS access key id", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])")),
+        SecretPattern(
+            "aws_secret_key",
+            "AWS secret access key",
+            # AWS_SECRET_ACCESS_KEY=… and the "SecretAccessKey": "…" of `aws sts` / `aws configure export-credentials` JSON
+            re.compile(
+                r"(?i)(?:aws_?secret_?(?:access_?)?key|secret_?access_?key)[\"']?\s*[:=]\s*[\"']?"
+                r"(?P<secret>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"
+            ),
+        ),
+        SecretPattern(
+            "aws_session_token",
+            "AWS session token",
+            re.compile(r"(?i)(?:aws_?)?(?:session|security)_?token[\"']?\s*[:=]\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{32,})"),
+        ),
+        SecretPattern(
+            "url_credential",
+            "password in a URL",
+            # postgres://user:pass@host, mongodb+srv://…, https://x-access-token:…@github.com
+            re.compile(r"(?i)\b[a-z][a-z0-9+.\-]{1,30}://[^\s:/@\"'`<>]{0,128}:(?P<secret>[^\s/@\"'`<>]{3,256})@(?=[A-Za-z0-9\[])"),
+        ),
+        SecretPattern("github_token", "GitHub token", re.compile(_B + r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})" + _E)),
+        SecretPattern("slack_token", "Slack token", re.compile(_B + r"xox[abposr]-[A-Za-z0-9\-]{10,}" + _E)),
+        SecretPattern(
+            "slack_webhook",
+            "Slack webhook URL",
+            re.compile(r"https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+"),
+        ),
+        SecretPattern("google_api_key", "Google API key", re.compile(_B + r"AIza[0-9A-Za-z_\-]{35}" + _E)),
+        SecretPattern("stripe_key", "Stripe secret key", re.compile(_B + r"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}" + _E)),
+        SecretPattern(
+            "jwt",
+            "JSON Web Token",
+            re.compile(_B + r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{10,}" + _E),
+        ),
+        SecretPattern(
+            "bearer_token",
+            "bearer token",
+            re.compile(r"(?i)\b(?:authorization[\"']?\s*[:=]\s*[\"']?)?bearer\s+(?P<secret>[A-Za-z0-9._~+/\-]{16,}=*)"),
+        ),
+        SecretPattern(
+            "credential",
+            "credential assignment",
+            re.compile(
+                r"(?i)(?<![A-Za-z])"  # DB_PASSWORD, client-secret: the keyword ends the name
+                r"(?:password|passwd|secret|api[_\-]?key|apikey|access[_\-]?token|auth[_\-]?token|"
+                r"client[_\-]?secret|secret[_\-]?key|private[_\-]?key|token)"
+                r"[\"']?\s*(?::|=|:=|=>)\s*"
+                r"(?:(?P<q>[\"'])(?P<secret>[^\s\"'`]{6,200})(?P=q)|(?P<bare>[^\s\"'`,;(){}\[\]<>]{6,200}))"
+            ),
+        ),
+    ]
+    _PLACEHOLDER = re.compile(
+        r"(?i)^(?:x{3,}|\*{3,}|\.{3,}|<[^>]*>|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%\(?[A-Za-z_]+\)?s?|"
+        r"\{\{.*\}\}|\$\(.*\)|none|null|nil|true|false|undefined|changeme|password|your[_\-].*|example.*|dummy.*|"
+        r"placeholder.*|redacted.*|\[redacted.*|test|testing|secret|string|str|env)$"
+    )
+    _DOTTED_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$")
+    #: Marks of a value that stands for a secret without being one: examples (AWS's documented
+    #: ``AKIAIOSFODNN7EXAMPLE``), placeholders (``your-api-key``, ``xxxxx``, ``<token>``, ``***``),
+    #: variable references (``${TOKEN:-}``, ``$TOKEN``, ``%TOKEN%``, ``{{ secrets.X }}``, ``process.env.X``)
+    #: and redaction markers (``[REDACTED:…]``, ``<redacted>``).
+    _FAKE_MARKS = re.compile(
+        r"(?i)example|placeholder|redacted|x{5}|\*{3}|\.{3}|…|<[^>]*>|\$\{|\$\(|\{\{|your[_\-]?(?:api|secret|token|key|pass)|"
+        r"dummy|changeme|replace[_\-]?me|fake[_\-]?(?:key|token|secret)|^\$[A-Za-z_]|^%[A-Za-z_]+%$|"
+        r"process\.env|os\.environ|getenv"
+    )
+    _PEM_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+    _PEM_BODY = re.compile(r"(?:\s*[A-Za-z0-9+/=]{16,}){0,400}")
+    _B64_CHARS = re.compile(r"[A-Za-z0-9+/=]")
+    _URL_PLACEHOLDER = re.compile(r"(?i)^(?:pwd|passwd|pass|pw|pword|secret|mypassword|yourpassword|pass(?:word)?123)$")
+    _LOOPBACK = re.compile(r"(?i)(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|host\.docker\.internal)(?![A-Za-z0-9.\-])")
+    _compiled = True
+
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:  # ``redact.SECRET_PATTERNS`` read from outside before first use
+        if name in _LAZY:
+            _compile()
+            return globals()[name]
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def looks_fake(value: str) -> bool:
     """True for a matched "secret" that is an example, a placeholder, a variable reference or a
     redaction marker (see ``_FAKE_MARKS``), or mostly one character repeated."""
+    if not _compiled:
+        _compile()
     if _FAKE_MARKS.search(value) is not None:
         return True
     core = value.strip("\"'`")
@@ -197,8 +244,6 @@ class SecretMatch(NamedTuple):
     end: int
 
 
-_PEM_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
-_PEM_BODY = re.compile(r"(?:\s*[A-Za-z0-9+/=]{16,}){0,400}")
 _PEM_MAX = 16_384  # longest key block we look for an END line in
 
 
@@ -209,11 +254,6 @@ def _pem_end(text: str, header_end: int) -> int:
         return end.end()
     body = _PEM_BODY.match(text, header_end)
     return body.end() if body else header_end
-
-
-_B64_CHARS = re.compile(r"[A-Za-z0-9+/=]")
-_URL_PLACEHOLDER = re.compile(r"(?i)^(?:pwd|passwd|pass|pw|pword|secret|mypassword|yourpassword|pass(?:word)?123)$")
-_LOOPBACK = re.compile(r"(?i)(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|host\.docker\.internal)(?![A-Za-z0-9.\-])")
 
 
 def _pem_has_body(text: str, header_end: int, end: int) -> bool:
@@ -502,6 +542,8 @@ def find_secrets(text: str | None) -> list[SecretMatch]:
     """
     if not text:
         return []
+    if not _compiled:
+        _compile()
     candidates: list[tuple[int, bool, int, int, str]] = []  # start, generic, -length, priority, kind
     lower: str | None = None
     fold: str | None = None  # the text as ``(?i)`` sees it, letter for letter (``_SRE_FOLD``)
@@ -618,6 +660,8 @@ def mask(secret: str) -> str:
 
 
 def label(kind: str) -> str:
+    if not _compiled:
+        _compile()
     for pat in SECRET_PATTERNS:
         if pat.kind == kind:
             return pat.label

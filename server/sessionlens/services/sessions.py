@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sessionlens.agents.base import source_exists
+from sessionlens.agents.paths import source_exists  # (not .base: a listing imports no adapter contract)
 from sessionlens.services.base import Host, workspace_scope
 from sessionlens.services.links import ResolvedLink, file_uri, is_imported, parse_link
 from sessionlens.services.masking import SESSION_TEXT, egress_model, mask_row

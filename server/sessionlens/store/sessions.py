@@ -4,15 +4,8 @@ turned into SQL here, and rows come back as ``SessionSummary`` models read by co
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, Protocol
-
-from sessionlens.models.lazy import lazy_module
-
-if TYPE_CHECKING:
-    import orjson
-else:  # imported on first use (a read command that decodes no JSON column never does): models/lazy.py
-    orjson = lazy_module("orjson")
-
 
 if TYPE_CHECKING:  # (plain rows: imported where they are built, not when the store opens)
     from sessionlens.models.listing import SessionFilter, SessionPage, SessionSummary
@@ -133,7 +126,9 @@ def _summary(r: Any) -> SessionSummary:
     from sessionlens.models.listing import SessionSummary
 
     d = dict(zip(_NAMES, r))
-    d["models"] = orjson.loads(d["models"]) if d["models"] else []
+    # (the standard decoder: a listing then imports no orjson, ~10 ms with the dataclasses and uuid it
+    # pulls in; a short list of model names decodes the same)
+    d["models"] = json.loads(d["models"]) if d["models"] else []
     d["usage_lower_bound"] = bool(d["usage_lower_bound"])
     d["cost_known"] = d.pop("unpriced") == 0
     d["cost_usd"] = float(d["cost_usd"])  # (coalesce(sum(), 0): an integer 0 for a session without usage)
