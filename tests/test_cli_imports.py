@@ -24,7 +24,8 @@ from sessionlens import cli
 rc = cli.main(sys.argv[2:])
 sys.stdout = sys.__stdout__
 with open(out, "w") as f:
-    json.dump({"rc": rc, "modules": sorted(sys.modules)}, f)
+    redact = sys.modules.get("sessionlens.coach.redact")
+    json.dump({"rc": rc, "modules": sorted(sys.modules), "detector_compiled": getattr(redact, "_compiled", None)}, f)
 """
 
 #: never needed by a read command
@@ -59,9 +60,19 @@ MARKDOWN_FREE = set(COMMANDS)
 
 #: commands whose piped output (a table: cli.PlainTable, or lines: cli._plain_lines) needs no rich
 RICH_FREE_PIPED = set(COMMANDS)
+#: commands that log nothing, so never import logging (~8 ms: the CLI configures it when it is imported)
+LOGGING_FREE = {"cost", "cost-week", "cost-session", "sessions", "coach", "search", "stats"}
+#: commands that need no adapter contract (agents.base: dataclasses; a listing asks agents.paths)
+CONTRACT_FREE = {"cost", "cost-week", "cost-session", "sessions", "coach", "search", "stats"}
+#: commands that decode no JSON column with orjson (it pulls in dataclasses, inspect and uuid) and
+#: build no dataclass
+ORJSON_FREE = {"cost", "cost-week", "sessions"}
+#: commands whose texts hold no secret on the sample store: the detector's patterns are never compiled
+#: (``may_hold_secret`` says so with the few regexes compiled at import)
+DETECTOR_UNCOMPILED = {"cost", "cost-week", "cost-session", "sessions", "stats"}
 
 
-def _loaded(store: Path, tmp_path: Path, argv: list[str]) -> set[str]:
+def _run(store: Path, tmp_path: Path, argv: list[str]) -> dict:
     out = tmp_path / "modules.json"
     env_cmd = [sys.executable, "-c", _PROBE, str(out), "--home", str(store), *argv]
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}  # piped as a script's pipe is (pytest sets 80)
@@ -69,7 +80,11 @@ def _loaded(store: Path, tmp_path: Path, argv: list[str]) -> set[str]:
     assert r.returncode == 0, r.stderr
     got = json.loads(out.read_text())
     assert got["rc"] == 0, (argv, r.stderr)
-    return set(got["modules"])
+    return got
+
+
+def _loaded(store: Path, tmp_path: Path, argv: list[str]) -> set[str]:
+    return set(_run(store, tmp_path, argv)["modules"])
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +107,8 @@ def _cases():
 @pytest.mark.parametrize(("name", "argv", "as_json"), list(_cases()))
 def test_a_read_command_imports_only_what_it_runs(sample_store, session_id, tmp_path, name, argv, as_json):
     args = (["--json"] if as_json else []) + [a.format(session=session_id) for a in argv]
-    mods = _loaded(sample_store, tmp_path, args)
+    got = _run(sample_store, tmp_path, args)
+    mods = set(got["modules"])
     label = name + (" --json" if as_json else "")
     for prefix in NEVER:
         assert not {m for m in mods if m == prefix or m.startswith(prefix + ".")}, f"{name} imported {prefix}"
@@ -106,3 +122,12 @@ def test_a_read_command_imports_only_what_it_runs(sample_store, session_id, tmp_
         assert "pydantic" not in mods, f"{label} imported pydantic"
     if name in MARKDOWN_FREE:
         assert "markdown_it" not in mods, f"{label} imported markdown_it"
+    if name in LOGGING_FREE:
+        assert "logging" not in mods, f"{label} imported logging"
+    if name in CONTRACT_FREE:
+        assert "sessionlens.agents.base" not in mods, f"{label} imported the adapter contract (agents.base)"
+    if name in ORJSON_FREE:
+        assert "orjson" not in mods, f"{label} imported orjson"
+        assert "dataclasses" not in mods, f"{label} imported dataclasses"
+    if name in DETECTOR_UNCOMPILED:
+        assert got["detector_compiled"] is not True, f"{label} compiled the secret detector's patterns"

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import re
 import sys
@@ -1547,6 +1546,48 @@ def _exit_code(e: BaseException) -> int:
     return EXIT_ERROR
 
 
+def _basic_config(logging: Any, verbose: bool) -> None:
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+class _LoggingOnImport:
+    """A finder on ``sys.meta_path`` that configures :mod:`logging` the moment something imports it:
+    importing it costs ~8 ms (``traceback``, ``threading``, ``string``), and a read command that logs
+    nothing never does, while any record is formatted as if ``main`` had configured it up front."""
+
+    def __init__(self, verbose: bool) -> None:
+        self.verbose = verbose
+        self.done = False  # (left on ``sys.meta_path``: removing it could upset an import iterating it)
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "logging" or self.done:
+            return None
+        self.done = True
+        from importlib.machinery import PathFinder
+
+        spec = PathFinder.find_spec(name, path)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        run = spec.loader.exec_module  # (this loader object serves this one import)
+
+        def exec_module(module: Any) -> None:
+            run(module)
+            _basic_config(module, self.verbose)
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def _configure_logging(*, verbose: bool) -> None:
+    """Log records to stderr as ``LEVEL name: message`` (INFO and up with ``-v``, else WARNING and up)."""
+    if verbose or "logging" in sys.modules:
+        import logging
+
+        _basic_config(logging, verbose)
+    elif not any(isinstance(f, _LoggingOnImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _LoggingOnImport(verbose))
+
+
 #: One-shot read commands: their store reads through a memory map (a cold process scans at the OS
 #: cache's speed); long-lived and indexing commands don't (mapped pages would count as their memory).
 MMAP_COMMANDS = frozenset({"search", "sessions", "show", "cost", "coach", "stats", "blame", "export"})
@@ -1560,11 +1601,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, or a usage error argparse already printed (one line)
         return e.code if isinstance(e.code, int) else EXIT_USAGE
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    _configure_logging(verbose=getattr(args, "verbose", False))
     if not hasattr(args, "show_secrets"):
         args.show_secrets = False
     from sessionlens.store import StoreError

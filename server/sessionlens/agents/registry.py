@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import fnmatch
 import importlib
-import logging
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from sessionlens.agents.paths import member_path
-from sessionlens.models.lazy import lazy_module
+from sessionlens.models.lazy import lazy_logger, lazy_module
 
 if TYPE_CHECKING:
     import sqlite3
@@ -29,7 +28,7 @@ else:  # detection's and snapshots' modules, imported on first use: a read comma
     sniff = lazy_module("sessionlens.agents.sniff")
     _sqlite = lazy_module("sessionlens.agents.sqlite")
 
-logger = logging.getLogger(__name__)
+logger = lazy_logger(__name__)  # (logging imported on first use: models/lazy.py)
 
 #: The built-in agents, by package (each exposes ``ADAPTER``, or ``ADAPTERS`` when it has several).
 BUILTIN: tuple[str, ...] = (

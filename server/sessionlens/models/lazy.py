@@ -31,3 +31,27 @@ class LazyModule:
 
 def lazy_module(name: str) -> Any:
     return LazyModule(name)
+
+
+class LazyLogger:
+    """Stands in for ``logging.getLogger(name)``; imports :mod:`logging` (~8 ms with ``traceback``,
+    ``threading`` and ``string``) when a method is first called, then caches it.  The CLI configures
+    logging the moment anything imports it (``cli._LoggingOnImport``), so a record looks the same."""
+
+    def __init__(self, name: str) -> None:
+        self.__dict__["_lazy_name"] = name
+
+    def __getattr__(self, attr: str) -> Any:  # only for attributes not cached yet
+        import logging
+
+        value = getattr(logging.getLogger(self.__dict__["_lazy_name"]), attr)
+        if callable(value):  # a bound method of the one logger of that name; plain values are read anew
+            self.__dict__[attr] = value
+        return value
+
+    def __repr__(self) -> str:
+        return f"<lazy logger {self.__dict__['_lazy_name']!r}>"
+
+
+def lazy_logger(name: str) -> Any:
+    return LazyLogger(name)

@@ -13,7 +13,6 @@ next writer, in this process or another one, waits for that merge first.
 from __future__ import annotations
 
 import html
-import logging
 import os
 import re
 import shutil
@@ -29,9 +28,10 @@ from typing import Any, cast
 import orjson
 import tantivy
 
+from sessionlens.models.lazy import lazy_logger
 from sessionlens.store import Store
 
-log = logging.getLogger(__name__)
+log = lazy_logger(__name__)  # (logging imported on first use: models/lazy.py)
 
 SCHEMA_VERSION = 5  # 5: a call's text is not repeated after its command, nor its files after a text naming them
 SEARCHABLE_KINDS = (

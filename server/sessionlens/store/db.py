@@ -8,7 +8,6 @@ lock also guards the Tantivy index writer, which allows a single writer per inde
 from __future__ import annotations
 
 import fcntl
-import logging
 import os
 import threading
 import time
@@ -25,7 +24,7 @@ import apsw
 from sessionlens.models.construct import construct as _construct
 from sessionlens.models.construct import construct_shared as _construct_shared
 from sessionlens.models.kinds import EventKind
-from sessionlens.models.lazy import lazy_module
+from sessionlens.models.lazy import lazy_logger, lazy_module
 from sessionlens.models.limits import EXIT_MAX, EXIT_MIN, INT64_MAX, MAX_DURATION_MS, MAX_TOKENS, clamp_int
 from sessionlens.models.limits import dumps as _safe_dumps
 from sessionlens.models.limits import epoch as _epoch
@@ -58,7 +57,7 @@ if TYPE_CHECKING:
         UsageTotals,
     )
 
-log = logging.getLogger(__name__)
+log = lazy_logger(__name__)  # (logging imported on first use: models/lazy.py)
 
 APPLICATION_ID = 0x534C4E53  # "SLNS"
 PAGE_SIZE = 16384

@@ -9,10 +9,10 @@ lock without waiting).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
+from sessionlens.models.lazy import lazy_logger
 from sessionlens.models.versions import EDITS_VERSION
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     EventsOf = Callable[[int], list[Event]]
 
-log = logging.getLogger(__name__)
+log = lazy_logger(__name__)  # (logging imported on first use: models/lazy.py)
 
 META_KEY = "edits_version"
 
