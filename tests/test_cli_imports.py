@@ -62,6 +62,8 @@ MARKDOWN_FREE = set(COMMANDS)
 RICH_FREE_PIPED = set(COMMANDS)
 #: commands that log nothing, so never import logging (~8 ms: the CLI configures it when it is imported)
 LOGGING_FREE = {"cost", "cost-week", "cost-session", "sessions", "coach", "search", "stats"}
+#: commands that import no shutil (~3 ms with bz2 and lzma: argparse's help width is computed without it)
+SHUTIL_FREE = {"cost", "cost-week", "cost-session", "sessions", "coach"}
 #: commands that need no adapter contract (agents.base: dataclasses; a listing asks agents.paths)
 CONTRACT_FREE = {"cost", "cost-week", "cost-session", "sessions", "coach", "search", "stats"}
 #: commands that decode no JSON column with orjson (it pulls in dataclasses, inspect and uuid) and
@@ -124,6 +126,8 @@ def test_a_read_command_imports_only_what_it_runs(sample_store, session_id, tmp_
         assert "markdown_it" not in mods, f"{label} imported markdown_it"
     if name in LOGGING_FREE:
         assert "logging" not in mods, f"{label} imported logging"
+    if name in SHUTIL_FREE:
+        assert "shutil" not in mods, f"{label} imported shutil"
     if name in CONTRACT_FREE:
         assert "sessionlens.agents.base" not in mods, f"{label} imported the adapter contract (agents.base)"
     if name in ORJSON_FREE:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import shutil
 import subprocess
 import sys
 
@@ -108,3 +109,12 @@ def test_a_lazy_logger_is_the_logger_of_its_name(caplog):
         log.info("hello %s", "there")
         assert log.isEnabledFor(20)
     assert [(r.name, r.getMessage()) for r in caplog.records] == [("sessionlens.lazy-probe", "hello there")]
+
+
+@pytest.mark.parametrize("columns", [None, "", "0", "-3", "abc", "1", "57", "120"])
+def test_the_help_width_is_argparse_s(columns, monkeypatch):
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert cli._help_width() == shutil.get_terminal_size().columns - 2

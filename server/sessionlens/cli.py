@@ -1195,12 +1195,31 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # noqa: D401 - argparse's hook
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
+    def _get_formatter(self):  # argparse's hook (one formatter per argument added, and per help shown)
+        return self.formatter_class(prog=self.prog, width=_help_width())  # type: ignore[call-arg]
+
+
+def _help_width() -> int:
+    """``shutil.get_terminal_size().columns - 2``, the width argparse wraps help at when given none,
+    without importing shutil (~3 ms with bz2 and lzma, for a read command that shows no help)."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):  # no stdout, closed, detached, not a terminal
+            columns = 0
+        columns = columns or 80
+    return columns - 2
+
 
 def _common_options(*, suppress: bool) -> argparse.ArgumentParser:
     """Options accepted before and after the command.  A command's copy must not set defaults
     (``suppress``): argparse would let them overwrite a value given before the command."""
     d: dict[str, Any] = {"default": argparse.SUPPRESS} if suppress else {}
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)  # (only its arguments are used: copied into the commands' parsers)
     common.add_argument("--home", metavar="DIR", help="store directory (default $SESSIONLENS_HOME or ~/.local/share/sessionlens)", **d)
     common.add_argument(
         "--samples", action="store_true", help="use the store of the bundled sample sessions (kept apart from your history)", **d
