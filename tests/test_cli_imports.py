@@ -61,9 +61,9 @@ MARKDOWN_FREE = set(COMMANDS)
 #: commands whose piped output (a table: cli.PlainTable, or lines: cli._plain_lines) needs no rich
 RICH_FREE_PIPED = set(COMMANDS)
 #: commands that log nothing, so never import logging (~8 ms: the CLI configures it when it is imported)
-LOGGING_FREE = {"cost", "cost-week", "cost-session", "sessions", "coach", "search", "stats"}
+LOGGING_FREE = set(COMMANDS)
 #: commands that import no shutil (~3 ms with bz2 and lzma: argparse's help width is computed without it)
-SHUTIL_FREE = {"cost", "cost-week", "cost-session", "sessions", "coach"}
+SHUTIL_FREE = {"cost", "cost-week", "cost-session", "sessions", "coach", "show"}
 #: commands that need no adapter contract (agents.base: dataclasses; a listing asks agents.paths)
 CONTRACT_FREE = {"cost", "cost-week", "cost-session", "sessions", "coach", "search", "stats"}
 #: commands that decode no JSON column with orjson (it pulls in dataclasses, inspect and uuid) and
