@@ -119,8 +119,7 @@ def test_reindexing_the_same_logs_changes_no_figure(app, sample_logs):
 
 
 def test_an_older_store_is_summarised_on_upgrade(app, tmp_path):
-    """A store written before the migration: it marks every day dirty, so its first report reads the
-    rows, and the next pass fills the summary."""
+    """A store written before the migration: the migration fills the summary from the usage rows."""
     store = app.db()
     expected = _report(store)
     path = store.path
@@ -136,10 +135,13 @@ def test_an_older_store_is_summarised_on_upgrade(app, tmp_path):
     try:
         s2 = again.db()
         assert s2.path == path and s2.conn.pragma("user_version") == len(MIGRATIONS)
-        days = {r[0] or "" for r in s2.conn.execute("SELECT DISTINCT day FROM usage")}
-        assert _dirty(s2) == days and s2._usage_days_rows() is None
+        # the migration summarised every day itself: nothing dirty, the first report reads the summary
+        assert _dirty(s2) == set() and s2._usage_days_rows() is not None
+        assert _summary(s2) == _raw(s2)  # the migration's grouped query is the refresh's, exactly
         assert _report(s2) == expected
-        assert s2.refresh_usage_days() == len(days)
-        assert _report(s2) == expected and _rounded(_summary(s2)) == _rounded(_raw(s2))
+        # and the summary follows the next writes as before
+        s2.conn.execute("UPDATE usage SET output = output + 1 WHERE rowid = (SELECT min(rowid) FROM usage)")
+        assert _dirty(s2) and s2._usage_days_rows() is None
+        assert s2.refresh_usage_days() == 1 and _summary(s2) == _raw(s2)
     finally:
         again.close()

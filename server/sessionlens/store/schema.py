@@ -277,7 +277,9 @@ MIGRATIONS: list[str] = [
     # what the report's grouped query gives (computed by that query, over the same index range); any change
     # of a usage row marks its day dirty (triggers: every write path, a re-price included), the writer
     # recomputes the dirty days at the end of each pass, and a reader finding any day dirty reads the
-    # usage rows themselves: never a stale figure.  A day '' stands for requests without a day (NULL).
+    # usage rows themselves: never a stale figure.  A day '' stands for requests without a day (NULL).  An
+    # older store is summarised by the migration itself (store/db.py's _USAGE_SUMS, spelled out: a test
+    # checks the two agree), so its first report after the upgrade reads the summary too.
     """
     CREATE TABLE IF NOT EXISTS usage_days(
         day TEXT, model TEXT, input INTEGER, cache_read INTEGER, cache_write_5m INTEGER, cache_write_1h INTEGER,
@@ -295,7 +297,11 @@ MIGRATIONS: list[str] = [
             INSERT INTO usage_days_dirty(day) SELECT coalesce(OLD.day, '') WHERE NOT EXISTS (SELECT 1 FROM usage_days_dirty WHERE day = coalesce(OLD.day, ''));
             INSERT INTO usage_days_dirty(day) SELECT coalesce(NEW.day, '') WHERE NOT EXISTS (SELECT 1 FROM usage_days_dirty WHERE day = coalesce(NEW.day, ''));
         END;
-    INSERT OR IGNORE INTO usage_days_dirty(day) SELECT DISTINCT coalesce(day, '') FROM usage;
+    INSERT INTO usage_days(day, model, input, cache_read, cache_write_5m, cache_write_1h, output, reasoning, cost_usd, unknown, requests)
+        SELECT u.day, u.model, CAST(total(u.input) AS INTEGER), CAST(total(u.cache_read) AS INTEGER),
+               CAST(total(u.cache_write_5m) AS INTEGER), CAST(total(u.cache_write_1h) AS INTEGER), CAST(total(u.output) AS INTEGER),
+               CAST(total(u.reasoning) AS INTEGER), sum(coalesce(u.cost_usd, 0)), sum(1 - u.cost_known), count(*)
+        FROM usage u GROUP BY u.day, u.model;
     """,
     # migration: findingcounts — the coach's counts per rule (``stats``, ``coach``) read one covering index in
     # group order instead of the findings rows (16k at 1 GB of logs: 25 -> 7 ms); it serves a rule's lookups too
