@@ -11,8 +11,9 @@ registry with it.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sessionlens.models.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from sessionlens.agents.base import AgentAdapter, EvalRunner, InstructionSpec, Root, member_path, split_member
@@ -56,18 +57,7 @@ _HOMES: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOMES})
-
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _HOMES)
 
 __all__ = [
     "AgentAdapter",

@@ -5,8 +5,9 @@ report, which reads costs priced at indexing time, imports ``cost.report`` only.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sessionlens.models.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from sessionlens.cost.pricing import CostResult, ModelPrice, PriceTable, PricingConfig, PricingError, cost_of
@@ -40,9 +41,4 @@ __all__ = [
     "to_markdown",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(mod), name)
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)

@@ -7,8 +7,9 @@ pydantic (``sessionlens show`` compares kinds of plain rows).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sessionlens.models.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from sessionlens.models.findings import EventRef, Finding, Severity
@@ -42,13 +43,10 @@ __all__ = [
     "UsageRecord",
 ]
 
-_HOME = {"EventRef": "findings", "Finding": "findings", "Severity": "findings", "Agent": "kinds", "EventKind": "kinds"}
+_HOME = {
+    n: "sessionlens.models."
+    + {"EventRef": "findings", "Finding": "findings", "Severity": "findings", "Agent": "kinds", "EventKind": "kinds"}.get(n, "session")
+    for n in __all__
+}
 
-
-def __getattr__(name: str) -> Any:
-    if name not in __all__:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    mod = importlib.import_module("sessionlens.models." + _HOME.get(name, "session"))
-    value = getattr(mod, name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _HOME)

@@ -1,4 +1,5 @@
-"""The enums of the event model (``Agent``, ``EventKind``), without pydantic.
+"""The enums of the event model (``Agent``, ``EventKind``) and the token arithmetic its usage
+classes share (``TokenFigures``), without pydantic.
 
 ``models.session`` re-exports them (the same objects: ``is`` and equality hold everywhere), so a read
 command that only compares kinds - ``sessionlens show``'s timeline of plain rows
@@ -8,6 +9,7 @@ command that only compares kinds - ``sessionlens show``'s timeline of plain rows
 from __future__ import annotations
 
 from enum import Enum
+from typing import TYPE_CHECKING
 
 
 class Agent(str, Enum):
@@ -31,3 +33,25 @@ class EventKind(str, Enum):
     ERROR = "error"  # API errors, aborted turns, error events
     META = "meta"  # bookkeeping lines: session_meta, turn_context, snapshots, progress, queue ops
     UNKNOWN = "unknown"  # a line type this version of sessionlens does not know
+
+
+class TokenFigures:
+    """The derived token counts of ``models.session.TokenUsage`` and its plain row
+    ``models.store.StoredTokenUsage`` (one definition for both: a mixin over their six fields)."""
+
+    __slots__ = ()
+    if TYPE_CHECKING:  # the fields of the classes it is mixed into (declared there, not here)
+        input_tokens: int
+        cache_read_tokens: int
+        cache_write_5m_tokens: int
+        cache_write_1h_tokens: int
+        output_tokens: int
+
+    @property
+    def prompt_tokens(self) -> int:
+        """All prompt-side tokens: uncached + cache reads + cache writes."""
+        return self.input_tokens + self.cache_read_tokens + self.cache_write_5m_tokens + self.cache_write_1h_tokens
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.output_tokens

@@ -11,6 +11,7 @@ module (``if TYPE_CHECKING: import orjson`` / ``else: orjson = lazy_module("orjs
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -55,3 +56,28 @@ class LazyLogger:
 
 def lazy_logger(name: str) -> Any:
     return LazyLogger(name)
+
+
+def lazy_exports(
+    package: str, namespace: dict[str, Any], homes: Mapping[str, str], submodules: frozenset[str] = frozenset()
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """PEP 562 ``__getattr__`` and ``__dir__`` for a package whose names load on first use:
+    ``homes`` maps each name to the module defining it (a name read is kept in ``namespace``, the
+    package's globals); ``submodules`` are also reachable as attributes (``package.text``).
+
+    ``__getattr__, __dir__ = lazy_exports(__name__, globals(), {...})``"""
+
+    def getattr_(name: str) -> Any:
+        if name in submodules:
+            return importlib.import_module(f"{package}.{name}")
+        home = homes.get(name)
+        if home is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(home), name)
+        namespace[name] = value
+        return value
+
+    def dir_() -> list[str]:
+        return sorted({*namespace, *homes})
+
+    return getattr_, dir_

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from sessionlens.models.construct import prime_shared
-from sessionlens.models.kinds import Agent, EventKind
+from sessionlens.models.kinds import Agent, EventKind, TokenFigures
 
 __all__ = [
     "Agent",
@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 
-class TokenUsage(BaseModel):
+class TokenUsage(BaseModel, TokenFigures):
     """Tokens of one billed model request (or a delta of Codex's running total).
 
     Normalized across providers:
@@ -48,15 +48,6 @@ class TokenUsage(BaseModel):
     cache_write_1h_tokens: int = 0
     output_tokens: int = 0
     reasoning_tokens: int = 0
-
-    @property
-    def prompt_tokens(self) -> int:
-        """All prompt-side tokens: uncached + cache reads + cache writes."""
-        return self.input_tokens + self.cache_read_tokens + self.cache_write_5m_tokens + self.cache_write_1h_tokens
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.output_tokens
 
     def add(self, other: "TokenUsage") -> "TokenUsage":
         return TokenUsage(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sessionlens.models.kinds import TokenFigures
 from sessionlens.models.row import Row
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ class FindingDetail(StoredFinding):
     cwd: str | None = None
 
 
-class StoredTokenUsage(Row):
+class StoredTokenUsage(Row, TokenFigures):
     """``models.session.TokenUsage`` as a plain row (the usage of a ``StoredEvent``): the same fields,
     defaults and properties."""
 
@@ -85,15 +86,6 @@ class StoredTokenUsage(Row):
     cache_write_1h_tokens: int = 0
     output_tokens: int = 0
     reasoning_tokens: int = 0
-
-    @property
-    def prompt_tokens(self) -> int:
-        """All prompt-side tokens: uncached + cache reads + cache writes."""
-        return self.input_tokens + self.cache_read_tokens + self.cache_write_5m_tokens + self.cache_write_1h_tokens
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.output_tokens
 
     def add(self, other: AnyUsage) -> StoredTokenUsage:
         return StoredTokenUsage.from_row(getattr(self, f) + getattr(other, f) for f in self._fields)

@@ -11,8 +11,9 @@ and never pays for markdown-it (``safe_md``) or the pydantic models ``text`` is 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sessionlens.models.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from sessionlens.services.render.safe_md import code_span, md_text, md_to_html, md_to_markdown
@@ -64,17 +65,8 @@ __all__ = [
 _SAFE_MD = frozenset({"code_span", "md_text", "md_to_html", "md_to_markdown"})
 _TOOLS = frozenset({"KIND_LABEL", "call_name", "error_name", "event_name", "one_line", "prompt_name"})
 #: name -> the submodule that defines it (``text`` for the rest)
-_HOME = {n: "safe_md" if n in _SAFE_MD else "tools" if n in _TOOLS else "text" for n in __all__}
-
+_HOME = {n: f"{__name__}." + ("safe_md" if n in _SAFE_MD else "tools" if n in _TOOLS else "text") for n in __all__}
+#: ``render.text`` as an attribute, as when this package imported it
 _SUBMODULES = frozenset({"blocks", "diff", "html", "safe_md", "text", "tools"})
 
-
-def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:  # ``render.text`` as an attribute, as when this package imported it
-        return importlib.import_module(f"{__name__}.{name}")
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _HOME, _SUBMODULES)
